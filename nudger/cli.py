@@ -1,0 +1,125 @@
+"""The `nudger` command line: parse, call one library function, map errors to exit codes.
+
+Importing this module must stay cheap: `nudger --help` and `--version` never import
+SQLModel, SQLAlchemy, APScheduler or aiosmtplib (tests/test_cli_imports.py keeps it so).
+Command modules register their parsers here and import the heavy parts inside the
+function that runs the command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import pkgutil
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from nudger import __version__
+from nudger.commands import Context, Formatter
+from nudger.errors import EX_FAILURE, EX_USAGE, NudgerError
+
+
+def command_modules() -> list[Any]:
+    """Every module in nudger/commands, in their ORDER: each has register(sub, common)."""
+    import nudger.commands
+
+    modules = [
+        importlib.import_module(f"nudger.commands.{info.name}")
+        for info in pkgutil.iter_modules(nudger.commands.__path__)
+    ]
+    return sorted(modules, key=lambda module: (module.ORDER, module.__name__))
+
+EXAMPLES = """\
+examples:
+  nudger init --name "Alex Rivera" --email alex@example.com
+  nudger add Acme "Account Executive" --applied 2026-11-20 --contact "Dana Lee <dana@acme.example>"
+  nudger due
+  nudger done 12 --note "emailed Dana, she replied"
+  nudger digest
+
+Config: --config PATH, $NUDGER_CONFIG, $CONFIGURATION_DIRECTORY/config.toml, or
+~/.config/nudger/config.toml. Exit status: 0 ok, 1 failure, 2 bad usage, 78 bad config.
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--config", metavar="PATH", default=argparse.SUPPRESS,
+        help="config file (default: $NUDGER_CONFIG, then ~/.config/nudger/config.toml)",
+    )
+    parser = argparse.ArgumentParser(
+        prog="nudger",
+        description="Plan and draft the follow-ups that get job seekers hired, "
+        "and email a digest of them every morning.",
+        epilog=EXAMPLES,
+        formatter_class=Formatter,
+        parents=[common],
+    )
+    parser.add_argument("--version", action="version", version=f"nudger {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
+    for module in command_modules():
+        module.register(sub, common)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help(sys.stderr)
+        return EX_USAGE
+    ctx = Context(args, os.environ)
+    try:
+        result = args.func(ctx)
+    except NudgerError as exc:
+        _error(str(exc))
+        return exc.exit_code
+    except KeyboardInterrupt:
+        _error("interrupted")
+        return 130
+    except BrokenPipeError:
+        # `nudger list | head`: the reader left; say nothing more.
+        sys.stderr.close()
+        return 0
+    except Exception as exc:
+        message = _database_trouble(exc)
+        if message is None:
+            raise
+        _error(message)
+        return EX_FAILURE
+    finally:
+        ctx.close()
+    return int(result or 0)
+
+
+def _error(message: str) -> None:
+    print(f"nudger: {message}", file=sys.stderr)
+
+
+def _database_trouble(exc: Exception) -> str | None:
+    """SQLite failures the user can act on (disk full, read-only, locked), in their words."""
+    if "sqlalchemy" not in sys.modules:
+        return None
+    from sqlalchemy.exc import OperationalError
+
+    if not isinstance(exc, OperationalError):
+        return None
+    detail = str(exc.orig) if exc.orig is not None else str(exc)
+    hints = {
+        "database or disk is full": "free some disk space and run the command again",
+        "disk I/O error": "check the disk holding the database",
+        "readonly database": "the database file or its directory is not writable by you",
+        "database is locked": "another nudger holds the database; try again in a moment",
+        "unable to open database file": "check that the database directory exists and is "
+        "writable",
+    }
+    hint = next((h for key, h in hints.items() if key in detail), "")
+    return f"database error: {detail}" + (f"; {hint}" if hint else "") + \
+        ". Nothing was changed."
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

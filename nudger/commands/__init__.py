@@ -1,0 +1,121 @@
+"""What every command shares: the parsed arguments, lazily loaded settings and database,
+the user's clock, and output helpers. Heavy imports happen only when a command needs them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date, datetime
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
+    from nudger.calendar import Calendar
+    from nudger.config import ConfigLocation, Settings
+    from nudger.db import Database
+
+
+class Formatter(argparse.RawDescriptionHelpFormatter):
+    """Keep the examples' line breaks in --help."""
+
+
+def add_command(
+    sub: Any,
+    common: argparse.ArgumentParser,
+    name: str,
+    func: Callable[[Context], int | None],
+    summary: str,
+    example: str,
+    description: str = "",
+) -> argparse.ArgumentParser:
+    """Register one command; `example` is required so that every --help shows one."""
+    parser: argparse.ArgumentParser = sub.add_parser(
+        name,
+        parents=[common],
+        help=summary,
+        description=(description or summary[:1].upper() + summary[1:] + "."),
+        epilog="example:\n" + "\n".join("  " + line for line in example.strip().splitlines()),
+        formatter_class=Formatter,
+    )
+    parser.set_defaults(func=func)
+    return parser
+
+
+class Context:
+    """The state one command invocation works with."""
+
+    def __init__(self, args: argparse.Namespace, env: Mapping[str, str]) -> None:
+        self.args = args
+        self.env = env
+        self._db: Database | None = None
+
+    # --- configuration -----------------------------------------------------------------
+
+    @cached_property
+    def config_location(self) -> ConfigLocation:
+        from nudger.config import find_config_path
+
+        return find_config_path(getattr(self.args, "config", None), self.env)
+
+    @cached_property
+    def settings(self) -> Settings:
+        from nudger.config import load_settings
+
+        return load_settings(self.config_location)
+
+    @cached_property
+    def calendar(self) -> Calendar:
+        from nudger.calendar import Calendar
+
+        return Calendar.from_settings(self.settings)
+
+    # --- the database ------------------------------------------------------------------
+
+    @property
+    def db(self) -> Database:
+        """The database, created and upgraded on first use."""
+        if self._db is None:
+            from nudger.db import Database, database_path
+
+            db = Database(database_path(self.settings, self.env))
+            db.ensure(create=True)
+            self._db = db
+        return self._db
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.dispose()
+
+    # --- the clock (only the CLI and the daemon read it) --------------------------------
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return self.settings.zone
+
+    def now(self) -> datetime:
+        return datetime.now(self.zone)
+
+    @cached_property
+    def today(self) -> date:
+        return self.now().date()
+
+    # --- output ------------------------------------------------------------------------
+
+    def print(self, text: str = "") -> None:
+        sys.stdout.write(text + "\n")
+
+    def print_json(self, data: Any) -> None:
+        sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+
+    def warn(self, text: str) -> None:
+        sys.stderr.write(f"nudger: {text}\n")
+
+    def table(self, headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+        from nudger.table import render_table
+
+        self.print(render_table(headers, rows))

@@ -1,0 +1,421 @@
+"""Tracking commands: init, add, list, show, edit, rm, log, stage, snooze, contact."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from nudger.commands import Context, add_command
+from nudger.errors import ConfigError, NudgerError, UsageError
+
+ORDER = 10
+
+
+def register(sub: Any, common: argparse.ArgumentParser) -> None:
+    p = add_command(
+        sub, common, "init", cmd_init, "write a starter config and create the database",
+        'nudger init --name "Alex Rivera" --email alex@example.com\n'
+        "nudger --config ./demo/config.toml init --demo --database nudger.db",
+        description="Write a starter config.toml (the documented config.example.toml, with "
+        "your name and email filled in) and create the database. --demo adds sample "
+        "applications so you can see a digest straight away.",
+    )
+    p.add_argument("--demo", action="store_true", help="add sample applications")
+    p.add_argument("--name", default="", help="your name, for drafts and the digest")
+    p.add_argument("--email", default="", help="where the digest goes")
+    p.add_argument("--database", metavar="PATH",
+                   help="database file to write into the config (relative to the config)")
+    p.add_argument("--force", action="store_true", help="overwrite an existing config file")
+
+    p = add_command(
+        sub, common, "add", cmd_add, "add an application (applied today unless told)",
+        'nudger add Acme "Account Executive" --applied 2026-11-20 \\\n'
+        '    --contact "Dana Lee <dana@acme.example>" --url https://acme.example/jobs/12',
+    )
+    p.add_argument("company")
+    p.add_argument("role")
+    p.add_argument("--applied", metavar="DATE", help="date applied (default: today)")
+    p.add_argument("--stage", default=None, help="stage to start in (default: applied)")
+    p.add_argument("--contact", action="append", default=[], metavar='"NAME <EMAIL>"',
+                   help="a contact (repeatable)")
+    _application_options(p)
+    p.add_argument("--json", action="store_true", help="print the new application as JSON")
+
+    p = add_command(
+        sub, common, "list", cmd_list, "applications, with stage, last touch and next step",
+        "nudger list\nnudger list --stage interviewing --json",
+    )
+    p.add_argument("--stage", help="only this stage")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+
+    p = add_command(
+        sub, common, "show", cmd_show,
+        "one application: contacts, timeline of touches, next steps", "nudger show 12",
+    )
+    p.add_argument("id", type=_app_id, metavar="ID")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+
+    p = add_command(
+        sub, common, "edit", cmd_edit, "change an application's details",
+        'nudger edit 12 --role "Senior Account Executive" --interview "2026-12-01 14:30"',
+    )
+    p.add_argument("id", type=_app_id, metavar="ID")
+    p.add_argument("--company")
+    p.add_argument("--role")
+    p.add_argument("--applied", metavar="DATE")
+    _application_options(p)
+
+    p = add_command(sub, common, "rm", cmd_rm, "remove an application and its history",
+                    "nudger rm 12")
+    p.add_argument("id", type=_app_id, metavar="ID")
+
+    p = add_command(
+        sub, common, "log", cmd_log, "record a follow-up you did",
+        'nudger log 12 call --note "spoke to Dana, interviews next week"\n'
+        "nudger log 12 email --date yesterday",
+        description="Record a follow-up you did (a touch). Any touch resets the cadence "
+        "clock; a touch whose action is the step now due also completes that step.",
+    )
+    p.add_argument("id", type=_app_id, metavar="ID")
+    p.add_argument("action", help="email, call, visit, social, network, pitch, thank-you, apply")
+    p.add_argument("--note", default="", help="what happened")
+    p.add_argument("--date", default="today", help="when (default: today)")
+
+    p = add_command(
+        sub, common, "stage", cmd_stage, "move an application to another stage",
+        'nudger stage 12 interviewing --interview "2026-12-01 14:30"\nnudger stage 12 rejected',
+        description="Move an application to another stage; that stage's cadence starts from "
+        "the change date. Stages: wishlist, applied, interviewing, offer (open) and "
+        "accepted, rejected, withdrawn, ghosted (closed: no more nudges).",
+    )
+    p.add_argument("id", type=_app_id, metavar="ID")
+    p.add_argument("stage")
+    p.add_argument("--date", default="today", help="when it changed (default: today)")
+    p.add_argument("--note", default="")
+    p.add_argument("--interview", metavar="WHEN", help="the interview's date and time")
+
+    p = add_command(
+        sub, common, "snooze", cmd_snooze, "quiet an application until a date",
+        'nudger snooze 12 "3 days"\nnudger snooze 12 2026-12-15\nnudger snooze 12 off',
+        description="Hide an application's nudges until a date (DURATION like '3 days' or "
+        "'2 business days' from today, a DATE, or 'off' to wake it now).",
+    )
+    p.add_argument("id", type=_app_id, metavar="ID")
+    p.add_argument("until", metavar="DURATION_OR_DATE")
+
+    p = add_command(
+        sub, common, "contact", cmd_contact, "add or remove a contact of an application",
+        'nudger contact 12 "Dana Lee <dana@acme.example>" --phone "+1 312 555 0199" '
+        "--kind recruiter\nnudger contact 12 --rm 3",
+    )
+    p.add_argument("id", type=_app_id, metavar="ID")
+    p.add_argument("spec", nargs="?", metavar='"NAME <EMAIL>"')
+    p.add_argument("--phone", default="")
+    p.add_argument("--social", default="", help="a handle or profile URL")
+    p.add_argument("--kind", default="hiring-manager",
+                   help="hiring-manager, hr, recruiter, referral, mutual, other")
+    p.add_argument("--rm", type=int, metavar="CONTACT_ID", help="remove this contact")
+
+
+def _app_id(text: str) -> int:
+    try:
+        value = int(text.lstrip("#"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an application ID (a number from `nudger list`)"
+        ) from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an application ID")
+    return value
+
+
+def _application_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--url", help="the job posting")
+    p.add_argument("--location", help="city, or Remote")
+    p.add_argument("--address", help="street address, for visit plans")
+    p.add_argument("--source", help="where you found it (LinkedIn, referral, ...)")
+    p.add_argument("--deadline", metavar="DATE", help="a posting's or an offer's deadline")
+    p.add_argument("--interview", metavar="WHEN", help='next interview, e.g. "2026-12-01 14:30"')
+    p.add_argument("--notes")
+
+
+# --- init ------------------------------------------------------------------------------
+
+def cmd_init(ctx: Context) -> int:
+    from nudger.config import parse_settings
+    from nudger.demo import add_demo_applications
+    from nudger.starter import starter_config
+
+    args = ctx.args
+    path = ctx.config_location.path
+    if path.exists() and not args.force:
+        ctx.warn(f"{path} exists; keeping it (use --force to overwrite)")
+        text = None
+    else:
+        text = starter_config(name=args.name, email=args.email, database=args.database)
+        parse_settings(text, path)  # never write a config we could not read back
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise NudgerError(f"cannot write {path}: {exc.strerror}") from None
+        ctx.print(f"wrote {path}")
+    try:
+        settings = ctx.settings
+    except ConfigError:
+        raise
+    db = ctx.db
+    ctx.print(f"database {db.path}")
+    if args.demo:
+        with db.session() as session:
+            added = add_demo_applications(session, ctx.today, settings)
+        ctx.print(f"added {added} demo applications; try `nudger list` and `nudger digest`")
+    elif text is not None:
+        ctx.print("next: `nudger add COMPANY ROLE`, then `nudger due`")
+    return 0
+
+
+# --- add / edit ------------------------------------------------------------------------
+
+def _common_changes(ctx: Context) -> dict[str, Any]:
+    from nudger.dates import parse_date, parse_datetime
+
+    args = ctx.args
+    changes: dict[str, Any] = {}
+    for name in ("url", "location", "address", "source", "notes"):
+        value = getattr(args, name, None)
+        if value is not None:
+            changes[name] = value
+    if args.deadline is not None:
+        changes["deadline"] = parse_date(args.deadline, ctx.today, what="--deadline")
+    if args.interview is not None:
+        changes["interview_at"] = _interview(ctx, args.interview)
+    if getattr(args, "applied", None) is not None:
+        changes["applied_on"] = parse_date(args.applied, ctx.today, what="--applied")
+    del parse_datetime
+    return changes
+
+
+def _interview(ctx: Context, text: str) -> Any:
+    from datetime import UTC
+
+    from nudger.dates import parse_datetime
+
+    return parse_datetime(text, ctx.today, ctx.zone, what="--interview").astimezone(UTC)
+
+
+def cmd_add(ctx: Context) -> int:
+    from nudger import tracker
+
+    args = ctx.args
+    changes = _common_changes(ctx)
+    contacts = [tracker.parse_contact(spec) for spec in args.contact]
+    stage = args.stage or "applied"
+    with ctx.db.session() as session:
+        app = tracker.add_application(
+            session, company=args.company, role=args.role, today=ctx.today, stage=stage,
+            contacts=contacts, **changes,
+        )
+        app_id = app.id
+    if args.json:
+        ctx.print_json(_app_json(app, []))
+    else:
+        ctx.print(f"added #{app_id} {app.company} — {app.role} ({app.stage})")
+    return 0
+
+
+def cmd_edit(ctx: Context) -> int:
+    from nudger import tracker
+
+    args = ctx.args
+    changes = _common_changes(ctx)
+    for name in ("company", "role"):
+        if getattr(args, name) is not None:
+            changes[name] = getattr(args, name)
+    if not changes:
+        raise UsageError("nothing to change; see `nudger edit --help` for the options")
+    with ctx.db.session() as session:
+        app = tracker.edit_application(session, args.id, changes)
+    ctx.print(f"updated #{app.id} {app.company} — {app.role}: {', '.join(sorted(changes))}")
+    return 0
+
+
+def cmd_rm(ctx: Context) -> int:
+    from nudger import tracker
+
+    with ctx.db.session() as session:
+        removed = tracker.remove_application(session, ctx.args.id)
+    app = removed.app
+    ctx.print(f"removed #{app.id} {app.company} — {app.role} "
+              f"({removed.touches} touches, {removed.contacts} contacts)")
+    return 0
+
+
+# --- list / show -----------------------------------------------------------------------
+
+def _app_json(app: Any, contacts: list[Any]) -> dict[str, Any]:
+    data = app.model_dump(mode="json")
+    data["contacts"] = [c.model_dump(mode="json", exclude={"application_id"}) for c in contacts]
+    return data
+
+
+def cmd_list(ctx: Context) -> int:
+    from nudger import tracker
+    from nudger.progress import next_steps
+
+    with ctx.db.read_session() as session:
+        rows = tracker.list_applications(session, ctx.args.stage)
+        upcoming = next_steps(session, ctx.settings, ctx.calendar, ctx.today,
+                              [r.app for r in rows])
+    if ctx.args.json:
+        out = []
+        for row in rows:
+            data = _app_json(row.app, row.contacts)
+            data["last_touch"] = row.last_touch.isoformat() if row.last_touch else None
+            data["touches"] = row.touches
+            data["next_step"] = upcoming.get(row.app.id or 0)
+            out.append(data)
+        ctx.print_json(out)
+        return 0
+    if not rows:
+        ctx.print("no applications yet; add one with `nudger add COMPANY ROLE`")
+        return 0
+    table = []
+    for row in rows:
+        step = upcoming.get(row.app.id or 0)
+        table.append([
+            row.app.id, row.app.company, row.app.role, row.app.stage,
+            row.app.applied_on or "", row.last_touch or "",
+            f"{step['action']} {step['due']}" if step else "",
+        ])
+    ctx.table(["ID", "COMPANY", "ROLE", "STAGE", "APPLIED", "LAST TOUCH", "NEXT STEP"], table)
+    return 0
+
+
+def cmd_show(ctx: Context) -> int:
+    from nudger import tracker
+    from nudger.progress import next_steps
+
+    with ctx.db.read_session() as session:
+        app = tracker.get_application(session, ctx.args.id)
+        contacts = tracker.contacts_of(session, ctx.args.id)
+        events = tracker.timeline(session, app)
+        snoozed = tracker.snoozed_until(session, ctx.args.id)
+        upcoming = next_steps(session, ctx.settings, ctx.calendar, ctx.today, [app])
+    step = upcoming.get(app.id or 0)
+    if ctx.args.json:
+        data = _app_json(app, contacts)
+        data["timeline"] = [
+            {"date": e.on.isoformat(), "kind": e.kind, "text": e.text} for e in events
+        ]
+        data["snoozed_until"] = snoozed.isoformat() if snoozed and snoozed > ctx.today else None
+        data["next_step"] = step
+        ctx.print_json(data)
+        return 0
+    ctx.print(f"#{app.id} {app.company} — {app.role}")
+    fields = [
+        ("stage", f"{app.stage} since {app.stage_since}"),
+        ("applied", app.applied_on or "not yet"),
+        ("url", app.url), ("location", app.location), ("address", app.address),
+        ("source", app.source), ("deadline", app.deadline or ""),
+        ("interview", app.interview_at.astimezone(ctx.zone).strftime("%Y-%m-%d %H:%M")
+         if app.interview_at else ""),
+        ("snoozed until", snoozed if snoozed and snoozed > ctx.today else ""),
+        ("notes", app.notes),
+    ]
+    for label, value in fields:
+        if value:
+            ctx.print(f"  {label + ':':<15}{value}")
+    ctx.print("\ncontacts:")
+    if not contacts:
+        ctx.print(f'  none (add one: nudger contact {app.id} "Name <email>")')
+    for c in contacts:
+        extra = ", ".join(v for v in (c.email, c.phone, c.social) if v)
+        ctx.print(f"  [{c.id}] {c.name} ({c.kind})" + (f": {extra}" if extra else ""))
+    ctx.print("\ntimeline:")
+    for event in events:
+        ctx.print(f"  {event.on}  {event.text}")
+    ctx.print("\nnext step:")
+    if step:
+        ctx.print(f"  {step['label']}, due {step['due']}  (log it: nudger done {app.id})")
+    else:
+        ctx.print("  none (closed stage, or the cadence is finished)")
+    return 0
+
+
+# --- log / stage / snooze / contact ----------------------------------------------------
+
+def cmd_log(ctx: Context) -> int:
+    from nudger.dates import parse_date
+    from nudger.progress import record_touch
+
+    args = ctx.args
+    on = parse_date(args.date, ctx.today, what="--date")
+    with ctx.db.session() as session:
+        touch, label = record_touch(session, ctx.settings, ctx.calendar, ctx.today,
+                                    args.id, args.action, on, note=args.note)
+    done = f" (completes {label})" if label else ""
+    ctx.print(f"logged {touch.action} on {touch.touched_on} for #{args.id}{done}")
+    return 0
+
+
+def cmd_stage(ctx: Context) -> int:
+    from nudger import tracker
+    from nudger.dates import parse_date
+
+    args = ctx.args
+    on = parse_date(args.date, ctx.today, what="--date")
+    interview = _interview(ctx, args.interview) if args.interview else None
+    with ctx.db.session() as session:
+        app = tracker.change_stage(session, args.id, args.stage, on, note=args.note,
+                                   interview_at=interview)
+    ctx.print(f"#{app.id} {app.company} is now {app.stage} (since {on})")
+    return 0
+
+
+def cmd_snooze(ctx: Context) -> int:
+    from nudger import tracker
+    from nudger.dates import parse_date
+    from nudger.durations import parse_duration
+
+    args = ctx.args
+    text = args.until.strip()
+    if text.lower() in ("off", "none", "wake"):
+        until = ctx.today
+    else:
+        try:
+            until = ctx.calendar.after(ctx.today, parse_duration(text))
+        except ValueError:
+            try:
+                until = parse_date(text, ctx.today, what="snooze")
+            except UsageError:
+                raise UsageError(
+                    f"{text!r} is neither a duration ('3 days', '2 business days', '1 week') "
+                    "nor a date (YYYY-MM-DD, tomorrow); or 'off' to wake it"
+                ) from None
+    with ctx.db.session() as session:
+        tracker.snooze(session, args.id, until)
+    if until <= ctx.today:
+        ctx.print(f"#{args.id} is awake: its nudges show again from today")
+    else:
+        ctx.print(f"#{args.id} snoozed: no nudges before {until}")
+    return 0
+
+
+def cmd_contact(ctx: Context) -> int:
+    from nudger import tracker
+
+    args = ctx.args
+    if args.rm is not None:
+        with ctx.db.session() as session:
+            contact = tracker.remove_contact(session, args.id, args.rm)
+        ctx.print(f"removed contact {contact.name} from #{args.id}")
+        return 0
+    if not args.spec:
+        raise UsageError('give a contact like "Dana Lee <dana@acme.example>", or --rm ID')
+    spec = tracker.parse_contact(args.spec, phone=args.phone, social=args.social,
+                                 kind=args.kind)
+    with ctx.db.session() as session:
+        contact = tracker.add_contact(session, args.id, spec)
+    ctx.print(f"added contact [{contact.id}] {contact.name} to #{args.id}")
+    return 0

@@ -1,0 +1,622 @@
+"""config.toml → one frozen, validated `Settings`.
+
+Every error names the file, the line (where the TOML text lets us find it), the key, the
+value and what would be valid, and is raised as `ConfigError` (exit 78). Nothing here reads
+the process environment: callers pass it in (`find_config_path(..., env=os.environ)`).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import time
+from pathlib import Path
+from typing import Annotated, Any, Literal, get_args, get_origin
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    ValidationError,
+    model_validator,
+)
+
+from nudger.durations import Duration, parse_duration
+from nudger.errors import ConfigError
+
+CONFIG_NAME = "config.toml"
+
+OPEN_STAGES = ("wishlist", "applied", "interviewing", "offer")
+CLOSED_STAGES = ("accepted", "rejected", "withdrawn", "ghosted")
+STAGES = OPEN_STAGES + CLOSED_STAGES
+ACTIONS = ("email", "call", "visit", "social", "network", "pitch", "thank-you", "apply")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+Stage = Literal["wishlist", "applied", "interviewing", "offer", "accepted", "rejected",
+                "withdrawn", "ghosted"]
+OpenStage = Literal["wishlist", "applied", "interviewing", "offer"]
+Action = Literal["email", "call", "visit", "social", "network", "pitch", "thank-you", "apply"]
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+# --- value checks -----------------------------------------------------------------------
+
+def _duration(value: Any) -> Duration:
+    if isinstance(value, Duration):
+        return value
+    if not isinstance(value, str):
+        raise ValueError("must be a string like '3 days' or '2 business days'")
+    return parse_duration(value)
+
+
+def _clock(value: Any) -> time:
+    if isinstance(value, time):
+        return value.replace(second=0, microsecond=0)
+    if not isinstance(value, str) or not re.fullmatch(r"\d{1,2}:\d{2}", value.strip()):
+        raise ValueError("must be a 24-hour time like \"07:30\"")
+    hour, minute = (int(part) for part in value.strip().split(":"))
+    if hour > 23 or minute > 59:
+        raise ValueError("must be a 24-hour time between \"00:00\" and \"23:59\"")
+    return time(hour, minute)
+
+
+def _one_line(value: str) -> str:
+    if any(ch in value for ch in "\r\n\x00"):
+        raise ValueError("must be one line: no line breaks or NUL characters")
+    return value
+
+
+def _email(value: str) -> str:
+    _one_line(value)
+    if value and not re.fullmatch(r"[^@\s<>,;\"]+@[^@\s<>,;\"]+", value):
+        raise ValueError("must be an email address like alex@example.com")
+    return value
+
+
+def _timezone(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        near = difflib.get_close_matches(value, sorted(available_timezones()), n=1)
+        hint = f" (did you mean {near[0]!r}?)" if near else ""
+        raise ValueError(
+            f"is not an IANA time zone name{hint}; write one like \"America/Chicago\""
+        ) from None
+    return value
+
+
+def _country(value: str | None) -> str | None:
+    if value is None or value == "":
+        return None
+    import holidays  # deferred: only configs that name a country pay for it
+
+    supported = holidays.list_supported_countries()
+    if value.upper() not in supported:
+        near = difflib.get_close_matches(value.upper(), sorted(supported), n=3)
+        hint = f" (did you mean {', '.join(map(repr, near))}?)" if near else ""
+        raise ValueError(
+            f"is not a country code the holidays package knows{hint}; "
+            "use an ISO 3166 code like \"US\", \"GB\", \"DE\""
+        )
+    return value.upper()
+
+
+DurationField = Annotated[Duration, PlainValidator(_duration)]
+ClockField = Annotated[time, PlainValidator(_clock)]
+OneLine = Annotated[str, AfterValidator(_one_line)]
+EmailField = Annotated[str, AfterValidator(_email)]
+# TOML arrays arrive as lists; strict mode would refuse them for a tuple. Items stay strict.
+Days = Annotated[tuple[Weekday, ...], Field(strict=False)]
+
+
+class _Table(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, populate_by_name=True)
+
+
+# --- the tables -------------------------------------------------------------------------
+
+class Profile(_Table):
+    name: OneLine = ""
+    email: EmailField = ""
+    phone: OneLine = ""
+    pitch: str = ""
+    signature: str = ""
+    social: OneLine = ""  # the user's own handle or profile URL, used in social drafts
+
+
+class Digest(_Table):
+    time: ClockField = time(7, 30)
+    days: Days = ("mon", "tue", "wed", "thu", "fri")
+    send_when_empty: bool = False
+    catch_up: DurationField = Duration(12, "hours")
+    effort_day: Weekday = "mon"  # the weekday whose digest carries the weekly effort chart
+
+    @model_validator(mode="after")
+    def _check(self) -> Digest:
+        if not self.days:
+            raise ValueError("digest.days is empty: list at least one day, e.g. [\"mon\"]")
+        if self.catch_up.is_business:
+            raise ValueError("digest.catch_up must be in hours or days, not business days")
+        return self
+
+
+class CalendarTable(_Table):
+    holidays: Annotated[str | None, AfterValidator(_country)] = None
+    region: OneLine | None = None  # a subdivision like "CA" or "BY"
+    weekend: Days = ("sat", "sun")
+
+    @model_validator(mode="after")
+    def _check(self) -> CalendarTable:
+        if self.region and not self.holidays:
+            raise ValueError("calendar.region needs calendar.holidays (the country) too")
+        if self.region and self.holidays:
+            import holidays
+
+            regions = holidays.list_supported_countries()[self.holidays]
+            if self.region.upper() not in regions:
+                raise ValueError(
+                    f"calendar.region {self.region!r} is not a region of {self.holidays}; "
+                    f"valid: {', '.join(regions)}"
+                )
+        if len(set(self.weekend)) >= 7:
+            raise ValueError("calendar.weekend cannot be every day of the week")
+        return self
+
+
+class Retry(_Table):
+    first: DurationField = Duration(1, "minutes")
+    max: DurationField = Duration(1, "hours")
+
+
+class Delivery(_Table):
+    method: Literal["smtp", "sendmail", "maildir"] | None = None
+    from_: OneLine = Field("", alias="from")
+    maildir: str | None = None
+    sendmail: str = "/usr/sbin/sendmail"
+    retry: Retry = Retry()
+
+
+class Smtp(_Table):
+    host: OneLine
+    port: int | None = None
+    security: Literal["starttls", "tls", "none"] = "starttls"
+    username: OneLine | None = None
+    password_env: OneLine | None = None
+    password_file: str | None = None
+    ca_file: str | None = None
+    timeout: int | float = 30
+    helo: OneLine | None = None  # the name nudger gives in EHLO; default: this host's name
+
+    @model_validator(mode="after")
+    def _check(self) -> Smtp:
+        if self.port is not None and not 0 < self.port < 65536:
+            raise ValueError(f"smtp.port {self.port} is not a TCP port (1-65535)")
+        if self.timeout <= 0:
+            raise ValueError("smtp.timeout must be a positive number of seconds")
+        if self.password_env and self.password_file:
+            raise ValueError("smtp: set password_env or password_file, not both")
+        return self
+
+    @property
+    def effective_port(self) -> int:
+        if self.port is not None:
+            return self.port
+        return {"starttls": 587, "tls": 465, "none": 25}[self.security]
+
+
+class Step(_Table):
+    action: Action
+    wait: DurationField | None = None
+    before: DurationField | None = None  # due this long before the application's deadline
+    template: OneLine | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> Step:
+        if (self.wait is None) == (self.before is None):
+            raise ValueError("a step needs exactly one of wait = \"...\" or before = \"...\"")
+        if self.wait is not None and self.wait.unit in ("minutes",):
+            raise ValueError("a step's wait is counted in hours, days or weeks, not minutes")
+        return self
+
+
+class Cadence(_Table):
+    stage: OpenStage
+    steps: Annotated[tuple[Step, ...], Field(strict=False)]
+    repeat: DurationField | None = None
+    give_up: DurationField | None = None
+    auto_ghost: bool = False
+
+    @model_validator(mode="after")
+    def _check(self) -> Cadence:
+        if not self.steps:
+            raise ValueError(f"cadence for stage {self.stage!r} has no steps; add at least one")
+        for label, value in (("repeat", self.repeat), ("give_up", self.give_up)):
+            if value is not None and value.amount <= 0:
+                raise ValueError(f"cadence {self.stage!r}: {label} must be longer than zero")
+        if self.auto_ghost and self.give_up is None:
+            raise ValueError(f"cadence {self.stage!r}: auto_ghost needs give_up")
+        return self
+
+
+def _step(action: str, wait: str | None = None, before: str | None = None) -> Step:
+    return Step(
+        action=action,  # type: ignore[arg-type]
+        wait=parse_duration(wait) if wait else None,
+        before=parse_duration(before) if before else None,
+    )
+
+
+# The cadence nudger ships with; config.example.toml carries the same rules (a test keeps
+# the two equal).
+DEFAULT_CADENCE: tuple[Cadence, ...] = (
+    Cadence(stage="wishlist", steps=(_step("apply", before="3 days"),)),
+    Cadence(
+        stage="applied",
+        steps=(
+            _step("email", "3 business days"),
+            _step("call", "2 business days"),
+            _step("social", "3 business days"),
+            _step("network", "3 business days"),
+            _step("visit", "5 business days"),
+        ),
+        repeat=parse_duration("10 business days"),
+        give_up=parse_duration("45 days"),
+    ),
+    Cadence(
+        stage="interviewing",
+        steps=(_step("thank-you", "1 business day"), _step("email", "5 business days"),
+               _step("call", "3 business days")),
+        repeat=parse_duration("7 business days"),
+        give_up=parse_duration("30 days"),
+    ),
+    Cadence(stage="offer", steps=(_step("email", before="2 days"),)),
+)
+
+
+class Settings(_Table):
+    timezone: Annotated[str | None, AfterValidator(_timezone)] = None
+    database: str | None = None
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    profile: Profile = Profile()
+    digest: Digest = Digest()
+    calendar: CalendarTable = CalendarTable()
+    delivery: Delivery = Delivery()
+    smtp: Smtp | None = None
+    cadence: Annotated[tuple[Cadence, ...], Field(strict=False)] = DEFAULT_CADENCE
+
+    # Where this came from; not keys of the file (excluded from validation input).
+    source: Path | None = Field(default=None, exclude=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_secrets(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            smtp = data.get("smtp")
+            if isinstance(smtp, dict) and "password" in smtp:
+                raise ValueError(
+                    "smtp.password is not allowed in config.toml: put the password in an "
+                    "environment variable named by smtp.password_env, in a file named by "
+                    "smtp.password_file (mode 0600), or in the systemd credential "
+                    "'smtp-password'"
+                )
+        return data
+
+    @model_validator(mode="after")
+    def _check(self) -> Settings:
+        stages = [c.stage for c in self.cadence]
+        dupes = sorted({s for s in stages if stages.count(s) > 1})
+        if dupes:
+            raise ValueError(f"cadence: stage {dupes[0]!r} has more than one [[cadence]] table")
+        if self.delivery.method == "smtp" and self.smtp is None:
+            raise ValueError("delivery.method = \"smtp\" needs an [smtp] table with host")
+        smtp = self.smtp
+        if smtp is not None and smtp.security == "none" and not _is_loopback(smtp.host):
+            raise ValueError(
+                f"smtp.security = \"none\" sends the password and the digest in "
+                f"plain text; it is allowed only to a loopback host, not "
+                f"{smtp.host!r}. Use \"starttls\" (port 587) or \"tls\" (port 465)"
+            )
+        if self.method in ("smtp", "sendmail") and not self.profile.email:
+            raise ValueError(
+                f"profile.email is empty: delivery by {self.method} needs the address the "
+                "digest goes to"
+            )
+        return self
+
+    # --- derived values ---------------------------------------------------------------
+
+    @property
+    def method(self) -> str:
+        """The delivery method in force: the explicit one, else smtp when [smtp] is set."""
+        if self.delivery.method:
+            return self.delivery.method
+        return "smtp" if self.smtp is not None else "maildir"
+
+    @property
+    def zone(self) -> ZoneInfo:
+        if self.timezone:
+            return ZoneInfo(self.timezone)
+        return local_zone()
+
+    @property
+    def base_dir(self) -> Path | None:
+        """The directory holding config.toml; relative paths in the file are relative to it."""
+        return self.source.parent if self.source else None
+
+    def resolve(self, value: str) -> Path:
+        path = Path(value).expanduser()
+        if not path.is_absolute() and self.base_dir is not None:
+            path = self.base_dir / path
+        return path
+
+    @property
+    def templates_dir(self) -> Path | None:
+        """User template overrides: `templates/` beside config.toml."""
+        return self.base_dir / "templates" if self.base_dir else None
+
+    def cadence_for(self, stage: str) -> Cadence | None:
+        for cadence in self.cadence:
+            if cadence.stage == stage:
+                return cadence
+        return None
+
+    @property
+    def recipient(self) -> str:
+        return self.profile.email or "you@localhost"
+
+    @property
+    def sender(self) -> str:
+        if self.delivery.from_:
+            return self.delivery.from_
+        return f"nudger <{self.recipient}>"
+
+
+def _is_loopback(host: str) -> bool:
+    import ipaddress
+
+    if host.lower() in ("localhost", "localhost.localdomain"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def local_zone() -> ZoneInfo:
+    """The machine's zone from /etc/localtime, UTC when it cannot be told."""
+    try:
+        target = Path("/etc/localtime").resolve()
+        parts = target.parts
+        if "zoneinfo" in parts:
+            return ZoneInfo("/".join(parts[parts.index("zoneinfo") + 1:]))
+    except (OSError, ZoneInfoNotFoundError, ValueError):
+        pass
+    return ZoneInfo("UTC")
+
+
+# --- finding and loading ----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ConfigLocation:
+    path: Path
+    explicit: bool  # named by --config or $NUDGER_CONFIG: it must exist (except for init)
+
+
+def find_config_path(cli_path: str | None, env: Mapping[str, str]) -> ConfigLocation:
+    """DESIGN.md's order: --config, $NUDGER_CONFIG, systemd's directory, XDG."""
+    if cli_path:
+        return ConfigLocation(Path(cli_path).expanduser(), True)
+    if env.get("NUDGER_CONFIG"):
+        return ConfigLocation(Path(env["NUDGER_CONFIG"]).expanduser(), True)
+    if env.get("CONFIGURATION_DIRECTORY"):
+        first = env["CONFIGURATION_DIRECTORY"].split(":")[0]
+        return ConfigLocation(Path(first) / CONFIG_NAME, True)
+    xdg = env.get("XDG_CONFIG_HOME") or str(Path(env.get("HOME") or Path.home()) / ".config")
+    return ConfigLocation(Path(xdg) / "nudger" / CONFIG_NAME, False)
+
+
+def load_settings(location: ConfigLocation) -> Settings:
+    """Read and validate the file; a missing default-location file means embedded defaults."""
+    path = location.path
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        if location.explicit:
+            raise ConfigError(
+                f"{path}: no such config file; create one with `nudger init --config {path}`"
+            ) from None
+        return Settings()
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the config file: {exc.strerror}") from None
+    return parse_settings(text, path)
+
+
+def parse_settings(text: str, path: Path) -> Settings:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        message = str(exc)
+        found = re.search(r"\(at line (\d+), column (\d+)\)", message)
+        where = f"{path}:{found.group(1)}:{found.group(2)}" if found else str(path)
+        reason = re.sub(r"\s*\(at line \d+, column \d+\)", "", message)
+        raise ConfigError(f"{where}: not valid TOML: {reason}") from None
+    try:
+        settings = Settings.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, text, path)) from None
+    return settings.model_copy(update={"source": path.resolve()})
+
+
+# --- turning pydantic's errors into the user's words ------------------------------------
+
+def _describe(exc: ValidationError, text: str, path: Path) -> str:
+    lines: list[str] = []
+    seen: set[str] = set()
+    for error in exc.errors(include_url=False):
+        loc = tuple(p for p in error["loc"] if not (isinstance(p, str) and "[" in p))
+        message = _message(error, loc)
+        line = _locate(text, loc)
+        where = f"{path}:{line}" if line else str(path)
+        rendered = f"{where}: {message}"
+        if rendered not in seen:
+            seen.add(rendered)
+            lines.append(rendered)
+    header = "invalid config" if len(lines) == 1 else f"invalid config ({len(lines)} problems)"
+    return f"{header}:\n  " + "\n  ".join(lines) if len(lines) > 1 else lines[0]
+
+
+def _dotted(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _message(error: Any, loc: tuple[Any, ...]) -> str:
+    kind = error["type"]
+    key = _dotted(loc) or "(top level)"
+    value = error.get("input")
+    shown = _show(value)
+    if kind == "extra_forbidden":
+        known = _known_keys(loc[:-1])
+        name = str(loc[-1])
+        near = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+        hint = f" (did you mean {near[0]!r}?)" if near else ""
+        table = _dotted(loc[:-1]) or "the top level"
+        return (f"unknown key {key!r}{hint}; valid keys in {table}: {', '.join(known)}")
+    if kind == "missing":
+        return f"{key} is required"
+    reason = str(error.get("msg", "is invalid"))
+    reason = reason.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    if kind in ("int_type", "int_parsing"):
+        reason = "must be a whole number (no quotes), e.g. 587"
+    elif kind in ("bool_type", "bool_parsing"):
+        reason = "must be true or false (no quotes)"
+    elif kind == "string_type":
+        reason = "must be a string in double quotes"
+    elif kind == "literal_error":
+        expected = error.get("ctx", {}).get("expected", "")
+        reason = f"must be one of {expected}"
+    elif kind in ("tuple_type", "list_type"):
+        reason = "must be a list in square brackets"
+    elif kind == "model_type" or kind == "model_attributes_type":
+        reason = "must be a table"
+    elif kind == "float_type":
+        reason = "must be a number"
+    if not loc or (kind == "value_error" and isinstance(value, dict)):
+        return reason
+    return f"{key} = {shown}: {reason}"
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "{...}"
+    return repr(value)
+
+
+def _known_keys(loc: tuple[Any, ...]) -> list[str]:
+    model: Any = Settings
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = None
+        for name, info in model.model_fields.items():
+            if part in (name, info.alias):
+                field = info
+        if field is None:
+            return []
+        model = _inner_model(field.annotation)
+        if model is None:
+            return []
+    return [info.alias or name for name, info in model.model_fields.items() if not info.exclude]
+
+
+def _inner_model(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation) if get_origin(annotation) is not None else ():
+        found = _inner_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+_HEADER = re.compile(r"^\s*(\[\[?)\s*([A-Za-z0-9_.\-\" ]+?)\s*\]\]?\s*(#.*)?$")
+
+
+def _locate(text: str, loc: tuple[Any, ...]) -> int | None:
+    """Best-effort line of a key in the TOML text (tomllib reports none for valid TOML)."""
+    if not loc:
+        return None
+    table: list[Any] = []
+    counts: dict[str, int] = {}
+    want_table = [p for p in loc[:-1]]
+    key = loc[-1]
+    lines = text.splitlines()
+    best: int | None = None
+    for number, raw in enumerate(lines, start=1):
+        header = _HEADER.match(raw)
+        if header:
+            name = header.group(2).replace('"', "").strip()
+            if header.group(1) == "[[":
+                counts[name] = counts.get(name, -1) + 1
+                table = [*name.split("."), counts[name]]
+            else:
+                table = name.split(".")
+            if table == list(loc) or (isinstance(key, int) and table == list(loc)):
+                return number
+            continue
+        stripped = raw.split("#", 1)[0]
+        match = re.match(r"^\s*([A-Za-z0-9_\-\"]+)\s*=", stripped)
+        if not match:
+            continue
+        name = match.group(1).strip('"')
+        path = [*table, name]
+        if path == list(loc):
+            return number
+        # A key inside an inline table or array that starts on this line: steps[1].wait
+        if len(loc) > len(path) and list(loc[: len(path)]) == path:
+            best = number
+            rest = loc[len(path):]
+            if len(rest) >= 2 and isinstance(rest[0], int) and isinstance(rest[-1], str):
+                found = _find_in_array(lines, number - 1, rest[0], str(rest[-1]))
+                if found:
+                    return found
+            return best
+        if path == want_table and best is None:
+            best = number
+    return best
+
+
+def _find_in_array(lines: list[str], start: int, index: int, key: str) -> int | None:
+    """The line of the index-th inline table of an array value that starts at `start`."""
+    seen = -1
+    depth = 0
+    for offset, raw in enumerate(lines[start:], start=start + 1):
+        body = raw.split("#", 1)[0] if offset > start + 1 else raw.split("=", 1)[-1]
+        for ch in body.split("#", 1)[0]:
+            if ch == "{":
+                if depth == 0:
+                    seen += 1
+                    if seen == index:
+                        return offset
+                depth += 1
+            elif ch == "}":
+                depth -= 1
+        if body.rstrip().endswith("]") and depth == 0 and seen >= index:
+            return None
+    return None

@@ -1,0 +1,175 @@
+"""The SQLite engine, sessions and schema upgrades.
+
+Per connection: WAL, a busy timeout, foreign keys on, synchronous=NORMAL. Every write
+transaction starts with BEGIN IMMEDIATE: a deferred transaction that reads, sees another
+process commit, then writes fails at once with "database is locked" whatever the busy
+timeout (NOTES.md). Reads may opt into a deferred BEGIN with `read_session`.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from nudger.errors import NudgerError
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+    from sqlmodel import Session
+
+    from nudger.config import Settings
+
+DB_NAME = "nudger.db"
+# The newest migration in nudger/migrations/versions; a test keeps it equal to Alembic's
+# head. Comparing against it lets every command skip importing Alembic (~0.3 s) when the
+# schema is current.
+SCHEMA_HEAD = "0002_outbox"
+BUSY_TIMEOUT_MS = 10_000
+
+
+def database_path(settings: Settings, env: Mapping[str, str]) -> Path:
+    """config `database`, else systemd's $STATE_DIRECTORY, else the XDG data directory."""
+    if settings.database:
+        return settings.resolve(settings.database)
+    if env.get("STATE_DIRECTORY"):
+        return Path(env["STATE_DIRECTORY"].split(":")[0]) / DB_NAME
+    home = Path(env.get("HOME") or Path.home())
+    data = Path(env["XDG_DATA_HOME"]) if env.get("XDG_DATA_HOME") else home / ".local/share"
+    return data / "nudger" / DB_NAME
+
+
+def make_engine(path: Path) -> Engine:
+    from sqlalchemy import create_engine, event
+
+    engine = create_engine(f"sqlite:///{path}", connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
+        # Let SQLAlchemy's begin event own transaction control (pysqlite's own BEGIN is
+        # deferred and cannot be told otherwise on Python 3.11).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        if connection.get_execution_options().get("nudger_read_only"):
+            connection.exec_driver_sql("BEGIN")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+class Database:
+    """One SQLite file: its engine, sessions, and schema upgrades."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._engine: Engine | None = None
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            self._engine = make_engine(self.path)
+        return self._engine
+
+    def exists(self) -> bool:
+        return self.path.exists()
+
+    def ensure(self, create: bool = True) -> None:
+        """Create the file (and its directory) if asked, and upgrade the schema to head."""
+        if not self.path.exists():
+            if not create:
+                raise NudgerError(
+                    f"{self.path}: no database yet; create it with `nudger init`"
+                )
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise NudgerError(
+                    f"cannot create {self.path.parent}: {exc.strerror}; set `database` in "
+                    "config.toml to a writable place"
+                ) from None
+        if self.current_revision() != SCHEMA_HEAD:
+            upgrade(self.path)
+
+    def current_revision(self) -> str | None:
+        try:
+            con = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=10)
+        except sqlite3.Error:
+            return None
+        try:
+            row = con.execute("SELECT version_num FROM alembic_version").fetchone()
+        except sqlite3.Error:
+            return None
+        finally:
+            con.close()
+        return row[0] if row else None
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A write session: BEGIN IMMEDIATE; commits on success, rolls back on error."""
+        from sqlmodel import Session
+
+        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+            yield session
+
+    @contextmanager
+    def read_session(self) -> Iterator[Session]:
+        """A read-only session with a deferred BEGIN, so reads never wait for a writer."""
+        from sqlmodel import Session
+
+        engine = self.engine.execution_options(nudger_read_only=True)
+        with Session(engine, expire_on_commit=False) as session, session.begin():
+            yield session
+
+    def dispose(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+
+
+def alembic_config(path: Path, connection: Any = None) -> Any:
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    config.set_main_option("sqlalchemy.url", f"sqlite:///{path}")
+    config.attributes["connection"] = connection
+    return config
+
+
+def upgrade(path: Path, revision: str = "head") -> None:
+    """Apply migrations up to `revision`. Never run concurrently with a running daemon."""
+    from alembic import command
+    from sqlalchemy import create_engine
+
+    engine = create_engine(f"sqlite:///{path}", connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+    try:
+        with engine.connect() as connection:
+            # Table rebuilds (render_as_batch) must not cascade deletes through foreign
+            # keys; the pragma only takes effect outside a transaction.
+            connection.exec_driver_sql("PRAGMA foreign_keys = OFF")
+            connection.exec_driver_sql("PRAGMA journal_mode = WAL")
+            connection.commit()
+            command.upgrade(alembic_config(path, connection), revision)
+            connection.commit()
+    except sqlite3.Error as exc:  # pragma: no cover - surfaced as a clean error
+        raise NudgerError(f"{path}: cannot upgrade the database: {exc}") from None
+    except Exception as exc:
+        from sqlalchemy.exc import SQLAlchemyError
+
+        if isinstance(exc, SQLAlchemyError):
+            raise NudgerError(f"{path}: cannot upgrade the database: {exc.__cause__ or exc}"
+                              ) from None
+        raise
+    finally:
+        engine.dispose()

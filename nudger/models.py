@@ -1,0 +1,110 @@
+"""The tables. Datetimes are aware UTC; dates are the user's local calendar dates.
+
+Changing a table means a new migration in `nudger/migrations/versions/` and bumping
+`nudger.db.SCHEMA_HEAD`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from sqlalchemy import Column, ForeignKey, Integer, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+CONTACT_KINDS = ("hiring-manager", "hr", "recruiter", "referral", "mutual", "other")
+
+# Outbox states. pending: recorded, not yet tried; sending: claimed by a process that is
+# talking to the server now; retry: a transient failure, next_attempt_at says when;
+# sent: the server accepted it; failed: a permanent failure; skipped: missed beyond
+# catch_up, recorded so it is never sent days late.
+DIGEST_STATES = ("pending", "sending", "retry", "sent", "failed", "skipped")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _app_fk() -> Column[int]:
+    return Column(Integer, ForeignKey("application.id", ondelete="CASCADE"), nullable=False,
+                  index=True)
+
+
+class Application(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    company: str
+    role: str
+    url: str = ""
+    location: str = ""
+    address: str = ""  # where to drop by, for visit plans
+    source: str = ""  # where the posting was found
+    applied_on: date | None = None  # None for a wishlist entry not applied to yet
+    stage: str = Field(default="applied", index=True)
+    stage_since: date  # the date the current stage was entered; its cadence counts from it
+    deadline: date | None = None  # a posting's or an offer's deadline
+    interview_at: datetime | None = None  # the next interview, UTC
+    notes: str = ""
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Contact(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    application_id: int = Field(sa_column=_app_fk())
+    name: str
+    email: str = ""
+    phone: str = ""
+    social: str = ""  # a handle or profile URL
+    kind: str = "hiring-manager"  # one of CONTACT_KINDS
+    notes: str = ""
+
+
+class Touch(SQLModel, table=True):
+    """A follow-up the user did (or, with skipped=True, a cadence step passed over)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    application_id: int = Field(sa_column=_app_fk())
+    action: str
+    touched_on: date = Field(index=True)
+    note: str = ""
+    stage: str  # the stage the application was in when this happened
+    step: int | None = None  # the cadence step (1-based) this completed, if any
+    skipped: bool = False
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class StageChange(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    application_id: int = Field(sa_column=_app_fk())
+    stage: str
+    changed_on: date
+    note: str = ""
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Snooze(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    application_id: int = Field(sa_column=_app_fk())
+    until: date  # nudges are hidden on days before this date
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class DigestRecord(SQLModel, table=True):
+    """The outbox: one row per recipient and local date, written before any network I/O."""
+
+    __tablename__ = "digest"
+    __table_args__ = (UniqueConstraint("recipient", "local_date", name="uq_digest_day"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    recipient: str
+    local_date: date
+    message_id: str
+    state: str = "pending"  # one of DIGEST_STATES
+    attempts: int = 0
+    nudges: int = 0
+    last_error: str = ""
+    last_code: int | None = None
+    uncertain: bool = False  # a reply was lost after DATA: it may have arrived already
+    next_attempt_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    sent_at: datetime | None = None

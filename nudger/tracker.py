@@ -1,0 +1,354 @@
+"""The job hunt as a library: applications, contacts, touches, stages, snoozes.
+
+Every function takes an open session and the user's `today`; none reads the clock or
+prints. Bad input raises `UsageError` (or `NotFoundError`) before anything is written, and
+the caller's session rolls back on any error, so a failed command changes nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from email.utils import parseaddr
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, col, delete, select
+
+from nudger.config import ACTIONS, CLOSED_STAGES, OPEN_STAGES, STAGES
+from nudger.errors import NotFoundError, UsageError
+from nudger.models import (
+    CONTACT_KINDS,
+    Application,
+    Contact,
+    Snooze,
+    StageChange,
+    Touch,
+    utcnow,
+)
+
+# Values that can end up in an email header (subject, To of a draft, mailto) must be one
+# line: a CR or LF there is a header injection, a NUL breaks everything downstream.
+ONE_LINE_FIELDS = ("company", "role", "url", "location", "source", "name", "email", "phone",
+                   "social")
+MAX_FIELD = 10_000
+
+EDITABLE = ("company", "role", "url", "location", "address", "source", "applied_on",
+            "deadline", "interview_at", "notes")
+
+
+def check_text(name: str, value: str, *, one_line: bool) -> str:
+    if "\x00" in value:
+        raise UsageError(f"{name} contains a NUL character; remove it")
+    if one_line and ("\r" in value or "\n" in value):
+        raise UsageError(
+            f"{name} {value[:40]!r} contains a line break; {name} must be one line "
+            "(it can appear in an email subject)"
+        )
+    if len(value) > MAX_FIELD:
+        raise UsageError(f"{name} is {len(value)} characters long; the limit is {MAX_FIELD}")
+    return value
+
+
+def check_stage(stage: str) -> str:
+    if stage not in STAGES:
+        raise UsageError(
+            f"unknown stage {stage!r}; valid stages: {', '.join(OPEN_STAGES)} (open), "
+            f"{', '.join(CLOSED_STAGES)} (closed)"
+        )
+    return stage
+
+
+def check_action(action: str) -> str:
+    if action not in ACTIONS:
+        raise UsageError(f"unknown action {action!r}; valid actions: {', '.join(ACTIONS)}")
+    return action
+
+
+@dataclass(frozen=True)
+class ContactSpec:
+    name: str
+    email: str = ""
+    phone: str = ""
+    social: str = ""
+    kind: str = "hiring-manager"
+
+
+_EMAIL = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+$")
+
+
+def parse_contact(text: str, *, phone: str = "", social: str = "",
+                  kind: str = "hiring-manager") -> ContactSpec:
+    """`Dana Lee <dana@acme.example>`, `dana@acme.example` or just `Dana Lee`."""
+    check_text("contact", text, one_line=True)
+    if kind not in CONTACT_KINDS:
+        raise UsageError(f"unknown contact kind {kind!r}; valid: {', '.join(CONTACT_KINDS)}")
+    raw = text.strip()
+    if "<" in raw or "@" in raw:
+        name, email = parseaddr(raw)
+        if not email or not _EMAIL.match(email):
+            raise UsageError(
+                f"contact {text!r}: cannot read an email address; write it like "
+                "\"Dana Lee <dana@acme.example>\""
+            )
+        name = name.strip() or email
+    else:
+        name, email = raw, ""
+    if not name:
+        raise UsageError("contact name is empty; write it like \"Dana Lee <dana@acme.example>\"")
+    for label, value in (("phone", phone), ("social", social)):
+        check_text(f"contact {label}", value, one_line=True)
+    return ContactSpec(name=name, email=email, phone=phone, social=social, kind=kind)
+
+
+# --- reading ---------------------------------------------------------------------------
+
+def get_application(session: Session, app_id: int) -> Application:
+    app = session.get(Application, app_id)
+    if app is None:
+        raise NotFoundError(f"no application #{app_id}; `nudger list` shows the IDs")
+    return app
+
+
+@dataclass
+class ApplicationRow:
+    app: Application
+    last_touch: date | None
+    touches: int
+    contacts: list[Contact] = field(default_factory=list)
+
+
+def list_applications(session: Session, stage: str | None = None) -> list[ApplicationRow]:
+    """Applications with their last touch and touch count, in three queries in all."""
+    query = select(Application)
+    if stage:
+        query = query.where(Application.stage == check_stage(stage))
+    apps = list(session.exec(query.order_by(col(Application.id))).all())
+    stats = {
+        row[0]: (row[1], row[2])
+        for row in session.exec(
+            select(Touch.application_id, func.max(Touch.touched_on), func.count())
+            .where(col(Touch.skipped).is_(False))
+            .group_by(col(Touch.application_id))
+        ).all()
+    }
+    contacts: dict[int, list[Contact]] = {}
+    for contact in session.exec(select(Contact).order_by(col(Contact.id))).all():
+        contacts.setdefault(contact.application_id, []).append(contact)
+    rows = []
+    for app in apps:
+        assert app.id is not None
+        last, count = stats.get(app.id, (None, 0))
+        rows.append(ApplicationRow(app, last, count, contacts.get(app.id, [])))
+    return rows
+
+
+@dataclass(frozen=True)
+class Event:
+    """One line of an application's timeline."""
+
+    on: date
+    kind: str  # "applied", "stage", "touch", "skip", "snooze"
+    text: str
+    created_at: datetime
+
+
+def timeline(session: Session, app: Application) -> list[Event]:
+    events: list[Event] = []
+    for change in session.exec(
+        select(StageChange).where(StageChange.application_id == app.id)
+    ).all():
+        note = f" ({change.note})" if change.note else ""
+        events.append(Event(change.changed_on, "stage", f"stage → {change.stage}{note}",
+                            change.created_at))
+    for touch in session.exec(select(Touch).where(Touch.application_id == app.id)).all():
+        note = f": {touch.note}" if touch.note else ""
+        if touch.skipped:
+            events.append(Event(touch.touched_on, "skip", f"skipped {touch.action}{note}",
+                                touch.created_at))
+        else:
+            step = f" (step {touch.step})" if touch.step else ""
+            events.append(Event(touch.touched_on, "touch", f"{touch.action}{step}{note}",
+                                touch.created_at))
+    for snooze in session.exec(select(Snooze).where(Snooze.application_id == app.id)).all():
+        events.append(Event(snooze.created_at.date(), "snooze",
+                            f"snoozed until {snooze.until.isoformat()}", snooze.created_at))
+    return sorted(events, key=lambda e: (e.on, e.created_at))
+
+
+def contacts_of(session: Session, app_id: int) -> list[Contact]:
+    return list(session.exec(
+        select(Contact).where(Contact.application_id == app_id).order_by(col(Contact.id))
+    ).all())
+
+
+def snoozed_until(session: Session, app_id: int) -> date | None:
+    """The latest snooze set for the application (it may lie in the past)."""
+    latest = session.exec(
+        select(Snooze).where(Snooze.application_id == app_id)
+        .order_by(col(Snooze.created_at).desc(), col(Snooze.id).desc())
+    ).first()
+    return latest.until if latest else None
+
+
+# --- writing ---------------------------------------------------------------------------
+
+def add_application(
+    session: Session,
+    *,
+    company: str,
+    role: str,
+    today: date,
+    applied_on: date | None = None,
+    stage: str = "applied",
+    url: str = "",
+    location: str = "",
+    address: str = "",
+    source: str = "",
+    notes: str = "",
+    deadline: date | None = None,
+    interview_at: datetime | None = None,
+    contacts: Sequence[ContactSpec] = (),
+) -> Application:
+    check_stage(stage)
+    values = {"company": company, "role": role, "url": url, "location": location,
+              "source": source}
+    for name, value in values.items():
+        check_text(name, value, one_line=True)
+    check_text("address", address, one_line=False)
+    check_text("notes", notes, one_line=False)
+    if not company.strip() or not role.strip():
+        raise UsageError("company and role must not be empty")
+    if applied_on is None and stage != "wishlist":
+        applied_on = today
+    since = applied_on if stage == "applied" and applied_on else today
+    app = Application(
+        company=company.strip(), role=role.strip(), url=url.strip(), location=location.strip(),
+        address=address.strip(), source=source.strip(), notes=notes, applied_on=applied_on,
+        stage=stage, stage_since=since, deadline=deadline, interview_at=interview_at,
+    )
+    session.add(app)
+    session.flush()
+    assert app.id is not None
+    session.add(StageChange(application_id=app.id, stage=stage, changed_on=since))
+    for spec in contacts:
+        session.add(_contact(app.id, spec))
+    return app
+
+
+def _contact(app_id: int, spec: ContactSpec) -> Contact:
+    return Contact(application_id=app_id, name=spec.name, email=spec.email, phone=spec.phone,
+                   social=spec.social, kind=spec.kind)
+
+
+def edit_application(session: Session, app_id: int, changes: dict[str, Any]) -> Application:
+    app = get_application(session, app_id)
+    for name, value in changes.items():
+        if name not in EDITABLE:
+            raise UsageError(f"cannot edit {name!r}; editable: {', '.join(EDITABLE)}")
+        if isinstance(value, str):
+            check_text(name, value, one_line=name in ONE_LINE_FIELDS)
+            if name in ("company", "role") and not value.strip():
+                raise UsageError(f"{name} must not be empty")
+            value = value.strip() if name in ONE_LINE_FIELDS else value
+        setattr(app, name, value)
+    if "applied_on" in changes and app.stage == "applied" and app.applied_on:
+        # For `applied`, the stage's clock is the applied date (DESIGN.md).
+        app.stage_since = app.applied_on
+    app.updated_at = utcnow()
+    session.add(app)
+    return app
+
+
+@dataclass(frozen=True)
+class Removed:
+    app: Application
+    touches: int
+    contacts: int
+
+
+def remove_application(session: Session, app_id: int) -> Removed:
+    app = get_application(session, app_id)
+    touches = session.exec(
+        select(func.count()).select_from(Touch).where(Touch.application_id == app_id)
+    ).one()
+    contacts = len(contacts_of(session, app_id))
+    for model in (Touch, Contact, StageChange, Snooze):
+        session.exec(delete(model).where(col(model.application_id) == app_id))
+    session.delete(app)
+    return Removed(app, int(touches), contacts)
+
+
+def log_touch(
+    session: Session,
+    app_id: int,
+    action: str,
+    on: date,
+    *,
+    note: str = "",
+    step: int | None = None,
+    skipped: bool = False,
+) -> Touch:
+    app = get_application(session, app_id)
+    check_action(action)
+    check_text("note", note, one_line=False)
+    touch = Touch(application_id=app_id, action=action, touched_on=on, note=note,
+                  stage=app.stage, step=step, skipped=skipped)
+    session.add(touch)
+    app.updated_at = utcnow()
+    session.add(app)
+    return touch
+
+
+def change_stage(
+    session: Session, app_id: int, stage: str, on: date, *, note: str = "",
+    interview_at: datetime | None = None,
+) -> Application:
+    app = get_application(session, app_id)
+    check_stage(stage)
+    check_text("note", note, one_line=False)
+    if stage == "applied" and app.applied_on is None:
+        app.applied_on = on
+    app.stage = stage
+    app.stage_since = on
+    if interview_at is not None:
+        app.interview_at = interview_at
+    app.updated_at = utcnow()
+    session.add(app)
+    session.add(StageChange(application_id=app_id, stage=stage, changed_on=on, note=note))
+    return app
+
+
+def snooze(session: Session, app_id: int, until: date) -> Snooze:
+    get_application(session, app_id)
+    record = Snooze(application_id=app_id, until=until)
+    session.add(record)
+    return record
+
+
+def add_contact(session: Session, app_id: int, spec: ContactSpec) -> Contact:
+    get_application(session, app_id)
+    contact = _contact(app_id, spec)
+    session.add(contact)
+    session.flush()
+    return contact
+
+
+def remove_contact(session: Session, app_id: int, contact_id: int) -> Contact:
+    contact = session.get(Contact, contact_id)
+    if contact is None or contact.application_id != app_id:
+        known = ", ".join(str(c.id) for c in contacts_of(session, app_id)) or "none"
+        raise NotFoundError(
+            f"application #{app_id} has no contact #{contact_id}; its contacts: {known}"
+        )
+    session.delete(contact)
+    return contact
+
+
+def count_applications(session: Session, stages: Iterable[str] | None = None) -> int:
+    query = select(func.count()).select_from(Application)
+    if stages is not None:
+        query = query.where(col(Application.stage).in_(list(stages)))
+    return int(session.exec(query).one())

@@ -1,0 +1,107 @@
+"""Shared fixtures: a user's home in a temporary directory, and the CLI run in-process
+through its entry point (`nudger.cli.main`) against a real SQLite file."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from nudger.cli import main
+
+REPO = Path(__file__).resolve().parent.parent
+
+BASE_CONFIG = """\
+timezone = "America/Chicago"
+database = "nudger.db"
+
+[profile]
+name = "Alex Rivera"
+email = "alex@example.com"
+phone = "+1 312 555 0100"
+pitch = "I grow distributor accounts."
+signature = "Alex Rivera"
+
+[calendar]
+holidays = "US"
+"""
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+@dataclass
+class Home:
+    """A user's world: HOME, XDG dirs and a config.toml, all under tmp_path."""
+
+    root: Path
+    config: Path
+    capsys: pytest.CaptureFixture[str]
+
+    @property
+    def db_path(self) -> Path:
+        return self.config.parent / "nudger.db"
+
+    def write_config(self, text: str) -> None:
+        self.config.parent.mkdir(parents=True, exist_ok=True)
+        self.config.write_text(text, encoding="utf-8")
+
+    def run(self, *args: str) -> Result:
+        """Run `nudger ARGS` in-process; argparse's SystemExit becomes the exit code."""
+        self.capsys.readouterr()
+        try:
+            code = main(list(args))
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        captured = self.capsys.readouterr()
+        return Result(code, captured.out, captured.err)
+
+    def ok(self, *args: str) -> str:
+        result = self.run(*args)
+        assert result.code == 0, f"nudger {' '.join(args)} -> {result.code}\n{result.err}"
+        return result.out
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+         capsys: pytest.CaptureFixture[str]) -> Iterator[Home]:
+    for name in ("NUDGER_CONFIG", "CONFIGURATION_DIRECTORY", "STATE_DIRECTORY",
+                 "CREDENTIALS_DIRECTORY", "NUDGER_SMTP_PASSWORD", "JOURNAL_STREAM",
+                 "NOTIFY_SOCKET", "WATCHDOG_USEC"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "home/.config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "home/.local/share"))
+    config = tmp_path / "home/.config/nudger/config.toml"
+    h = Home(tmp_path, config, capsys)
+    h.write_config(BASE_CONFIG)
+    yield h
+
+
+def nudger_executable() -> str:
+    """The installed console script of this environment."""
+    candidate = Path(sys.executable).parent / "nudger"
+    if candidate.exists():
+        return str(candidate)
+    found = shutil.which("nudger")
+    if not found:
+        pytest.skip("the nudger console script is not installed (pip install -e .)")
+    return found
+
+
+def run_installed(*args: str, env: dict[str, str] | None = None,
+                  timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """Run the installed `nudger` as a user would, in a subprocess."""
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run([nudger_executable(), *args], capture_output=True, text=True,
+                          env=full_env, timeout=timeout, check=False)
