@@ -1,0 +1,1 @@
+"""`python -m bench` (or `make bench`): every performance figure against its baseline."""
