@@ -1,0 +1,81 @@
+"""The daemon commands: run [--once], service install."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from nudger.commands import Context, add_command
+
+ORDER = 50
+
+
+def register(sub: Any, common: argparse.ArgumentParser) -> None:
+    p = add_command(
+        sub, common, "run", cmd_run,
+        "the daemon, in the foreground (what systemd starts)",
+        "nudger run\nnudger run --once     # from cron, or to see what the daemon would do now",
+        description="Run the daemon in the foreground: send the digest at digest.time on "
+        "digest.days in the configured zone, send a missed one on start when within "
+        "digest.catch_up (otherwise record it as skipped), retry transient failures. "
+        "SIGHUP reloads the config and templates (a broken one is logged and the old one "
+        "kept); SIGTERM finishes the send in progress and exits 0. Only one daemon runs "
+        "per database.",
+    )
+    p.add_argument("--once", action="store_true",
+                   help="do what is due now (catch-up rules and retries included), then exit")
+
+    p = add_command(
+        sub, common, "service", _service_usage,
+        "install the systemd unit for this installation",
+        "sudo nudger service install --system\nnudger service install --user --dry-run",
+    )
+    service = p.add_subparsers(dest="service_command", metavar="ACTION", title="actions")
+    p = add_command(
+        service, common, "install", cmd_service_install,
+        "install and enable the systemd unit for this installation",
+        "sudo nudger service install --system\nnudger service install --user --dry-run",
+        description="Write the systemd unit with this installation's nudger path, then run "
+        "`systemctl daemon-reload` and `systemctl enable --now`. --system (the default as "
+        "root) also creates the `nudger` user and group, /etc/nudger and /var/lib/nudger; "
+        "--user (the default otherwise) installs into ~/.config/systemd/user. --dry-run "
+        "prints every file and command instead.",
+    )
+    kind = p.add_mutually_exclusive_group()
+    kind.add_argument("--system", dest="kind", action="store_const", const="system",
+                      help="a system service with its own user (needs root)")
+    kind.add_argument("--user", dest="kind", action="store_const", const="user",
+                      help="a service of your user manager (systemctl --user)")
+    p.add_argument("--dry-run", action="store_true",
+                   help="print the files and commands without doing anything")
+
+
+def cmd_run(ctx: Context) -> int:
+    from nudger.daemon import run
+
+    return run(ctx.config_location, ctx.env, once=ctx.args.once)
+
+
+def _service_usage(ctx: Context) -> int:
+    from nudger.errors import UsageError
+
+    raise UsageError("say what to do: `nudger service install [--user|--system] [--dry-run]`")
+
+
+def cmd_service_install(ctx: Context) -> int:
+    import os
+
+    from nudger.service import Kind, apply_plan, plan_install
+
+    kind: Kind = ctx.args.kind or ("system" if os.geteuid() == 0 else "user")
+    location = ctx.config_location
+    config = location.path if location.explicit else None
+    if kind == "system" and config is not None:
+        ctx.warn(f"the system service reads /etc/nudger/config.toml, not {config}")
+        config = None
+    plan = plan_install(kind, ctx.env, config=config)
+    if ctx.args.dry_run:
+        ctx.print(plan.describe())
+        return 0
+    apply_plan(plan, ctx.print)
+    return 0

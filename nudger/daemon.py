@@ -1,0 +1,499 @@
+"""`nudger run`: the daemon that sends exactly one digest per local date.
+
+APScheduler never sends anything itself; it only *wakes* `Daemon.ensure_digest(now)`,
+which asks the pure `decide()` whether the digest of the latest digest day is due and not
+yet recorded, and if so hands it to the outbox, whose UNIQUE (recipient, local date) key
+makes a second wake-up a no-op. Three things wake it (NOTES.md, "way around all of it"):
+
+- a cron job at `digest.time` on `digest.days` in the configured zone (run however late,
+  coalesced, one at a time);
+- an interval job every few minutes: it covers a suspend (asyncio's timers stop with the
+  monotonic clock), a wall-clock jump, the fall-back hour's second firing and the day a
+  midnight cron job skips after a spring-forward;
+- start-up and every reload (catch-up: a digest missed while the machine was off goes
+  out if `digest.catch_up` has not passed since its moment, otherwise it is recorded as
+  skipped, never sent days late).
+
+Signals arrive through `loop.add_signal_handler`: SIGHUP reloads config and templates
+(validated first; a broken one is logged and the old one stays), SIGTERM/SIGINT stop
+taking work, let the in-flight send finish, and exit 0. This module and `commands/` are
+the only places that read the clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+import os
+import signal
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from nudger.errors import ConfigError, NudgerError
+from nudger.schedule import (
+    digest_moment,
+    is_digest_day,
+    latest_digest_day,
+    local_date,
+    next_digest_at,
+)
+
+if TYPE_CHECKING:
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+    from nudger.calendar import Calendar
+    from nudger.config import ConfigLocation, Settings
+    from nudger.db import Database
+    from nudger.notify import Notifier
+
+# How often the interval job wakes ensure_digest: the longest a digest can be late after a
+# resume from suspend or a clock jump. Each wake-up is one indexed SQLite read.
+WAKE_EVERY = timedelta(minutes=5)
+# How long SIGTERM waits for an in-flight send before cancelling it (the outbox keeps its
+# record, so a cancelled send is retried by the next start). systemd's stop timeout in
+# the shipped units is longer than this.
+STOP_GRACE_SECONDS = 8.0
+
+
+# --- the decision: a pure function of the settings, the moment and what is recorded -------
+
+class Action(StrEnum):
+    SEND = "send"  # the latest digest day is due, unrecorded, within catch_up: send it now
+    SKIP = "skip"  # due and unrecorded, but catch_up has passed: record it as skipped
+    WAIT = "wait"  # today's digest is still ahead
+    NOTHING = "nothing"  # the latest digest day is already recorded; today is not one
+
+
+@dataclass(frozen=True)
+class Decision:
+    action: Action
+    local_date: date | None  # the digest day the action is about
+    moment: datetime | None  # that day's digest moment
+    next_at: datetime  # the next digest moment after `now`
+    reason: str
+
+
+def decide(settings: Settings, now: datetime,
+           recorded: Callable[[date], str | None]) -> Decision:
+    """What `ensure_digest` should do at the aware moment `now`.
+
+    `recorded(day)` returns the outbox state of `day`'s digest (sent, pending, retry,
+    failed, skipped...) or None when there is no record. Only the *latest* digest day whose
+    moment has come is considered, so a machine that was off for a week sends at most one
+    digest on start (today's, if due), never seven.
+    """
+    next_at = next_digest_at(settings, now)
+    today = local_date(now, settings)
+    day = latest_digest_day(settings, now)
+    if day is None:  # digest.days is never empty, so only a fortnight without one
+        return Decision(Action.NOTHING, None, None, next_at, "no digest day has come yet")
+    moment = digest_moment(settings, day)
+    state = recorded(day)
+    if state is not None:
+        if day != today and is_digest_day(settings, today):
+            return Decision(Action.WAIT, today, digest_moment(settings, today), next_at,
+                            f"today's digest is due at {_clock(next_at)}")
+        return Decision(Action.NOTHING, day, moment, next_at,
+                        f"the digest for {day} is already recorded ({state})")
+    late = now - moment
+    window = settings.digest.catch_up.as_timedelta()
+    if late <= window:
+        why = "due now" if late < WAKE_EVERY else f"catching up, {_span(late)} late"
+        return Decision(Action.SEND, day, moment, next_at, why)
+    return Decision(
+        Action.SKIP, day, moment, next_at,
+        f"missed by {_span(late)}, more than digest.catch_up ({settings.digest.catch_up}); "
+        "not sent late",
+    )
+
+
+def _clock(moment: datetime) -> str:
+    return moment.strftime("%a %Y-%m-%d %H:%M %Z")
+
+
+def _span(delta: timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    hours, minutes = divmod(minutes, 60)
+    if hours >= 48:
+        return f"{hours // 24} days {hours % 24} h"
+    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"
+
+
+# --- the pieces that other branches provide ------------------------------------------------
+
+def _outbox() -> Any:
+    """nudger.outbox (record → claim → send → mark), imported when first needed."""
+    return importlib.import_module("nudger.outbox")
+
+
+def template_problems(settings: Settings) -> list[str]:
+    """`file:line: message` for each template that does not load and test-render."""
+    check: Callable[[Settings], list[str]] = importlib.import_module(
+        "nudger.digest").check_templates
+    return list(check(settings))
+
+
+def validate(settings: Settings) -> None:
+    """Raise ConfigError when the templates that go with `settings` are broken."""
+    problems = template_problems(settings)
+    if problems:
+        head = "templates are broken" if len(problems) > 1 else "template is broken"
+        raise ConfigError(f"{head}:\n  " + "\n  ".join(problems))
+
+
+def recorded_state(db: Database, recipient: str, day: date) -> str | None:
+    """The outbox state of `recipient`'s digest for `day`, None when there is no record."""
+    from sqlmodel import select
+
+    from nudger.models import DigestRecord
+
+    with db.read_session() as session:
+        state: str | None = session.exec(
+            select(DigestRecord.state).where(
+                DigestRecord.recipient == recipient, DigestRecord.local_date == day)
+        ).first()
+    return state
+
+
+def next_retry_at(db: Database) -> datetime | None:
+    """The earliest `next_attempt_at` of a digest waiting to be retried (aware UTC)."""
+    from sqlalchemy import func
+    from sqlmodel import select
+
+    from nudger.models import DigestRecord
+
+    with db.read_session() as session:
+        value = session.exec(
+            select(func.min(DigestRecord.next_attempt_at)).where(DigestRecord.state == "retry")
+        ).first()
+    if value is None:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+# --- the daemon ---------------------------------------------------------------------------
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Daemon:
+    """One running `nudger run`: settings in force, the database, the scheduler, signals."""
+
+    def __init__(
+        self,
+        location: ConfigLocation,
+        env: Mapping[str, str],
+        settings: Settings,
+        db: Database,
+        notifier: Notifier,
+        log: logging.Logger,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        from nudger.calendar import Calendar
+
+        self.location = location
+        self.env = env
+        self.settings = settings
+        self.calendar: Calendar = Calendar.from_settings(settings)
+        self.db = db
+        self.notifier = notifier
+        self.log = log
+        self.clock = clock
+        self.outcomes: list[Any] = []  # every OutboxResult this process produced
+        self._scheduler: AsyncIOScheduler | None = None
+        self._stop: asyncio.Event | None = None
+        self._stopping = False
+        self._work_task: asyncio.Task[None] | None = None
+        self._work_again = False
+        self._reload_task: asyncio.Task[None] | None = None
+        self._reload_again = False
+        self._notify_failed = False
+
+    # --- what every wake-up does --------------------------------------------------------
+
+    async def ensure_digest(self, now: datetime) -> Decision:
+        """Send, skip or leave the digest of the latest digest day, as `decide` says."""
+        settings = self.settings
+        decision = decide(settings, now,
+                          lambda day: recorded_state(self.db, settings.recipient, day))
+        day = decision.local_date
+        if decision.action is Action.SEND and day is not None:
+            self.log.debug("digest for %s: %s", day, decision.reason)
+            result = await _outbox().send_digest(settings, self.db, self.calendar, day, now)
+            self._report(result)
+        elif decision.action is Action.SKIP and day is not None:
+            if _outbox().record_skipped(settings, self.db, day, now, decision.reason):
+                self.log.warning("digest for %s skipped: %s", day, decision.reason)
+        else:
+            self.log.debug("nothing to send: %s; next digest %s", decision.reason,
+                           _clock(decision.next_at))
+        return decision
+
+    async def retry_due(self, now: datetime) -> None:
+        for result in await _outbox().retry_due(self.settings, self.db, self.calendar, now):
+            self._report(result, retry=True)
+
+    def _report(self, result: Any, retry: bool = False) -> None:
+        """One log line per outcome, with the local date and the Message-ID."""
+        self.outcomes.append(result)
+        outcome = str(result.outcome)
+        what = f"digest for {result.local_date} (Message-ID {result.message_id})"
+        detail = f": {result.detail}" if result.detail else ""
+        again = "retry of " if retry else ""
+        if outcome == "sent":
+            self.log.info("%s%s sent%s", again, what, detail)
+        elif outcome == "already":
+            self.log.info("%s already recorded%s", what, detail)
+        elif outcome == "empty":
+            self.log.info("no digest for %s: nothing is due and digest.send_when_empty is "
+                          "false%s", result.local_date, detail)
+        elif outcome == "retry":
+            at = result.next_attempt_at
+            when = f"; next attempt {_clock(at.astimezone(self.settings.zone))}" if at else ""
+            self.log.warning("%s%s not sent, will retry%s%s", again, what, detail, when)
+        elif outcome == "failed":
+            self.log.error("%s%s failed%s", again, what, detail)
+        else:
+            self.log.warning("%s%s %s%s", again, what, outcome, detail)
+
+    async def run_once(self) -> int:
+        """`nudger run --once`: what is due now (catch-up rules included), retries, exit."""
+        now = self.clock()
+        await self.ensure_digest(now)
+        await self.retry_due(now)
+        failed = [r for r in self.outcomes if str(r.outcome) == "failed"]
+        return 1 if failed else 0
+
+    # --- the long-running loop ----------------------------------------------------------
+
+    async def serve(self) -> int:
+        loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, self.request_stop, signum)
+        loop.add_signal_handler(signal.SIGHUP, self.request_reload)
+
+        from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+        self._scheduler = AsyncIOScheduler(event_loop=loop, timezone=self.settings.zone)
+        self._build_jobs()
+        self._scheduler.start()
+        watchdog = None
+        interval = self.notifier.watchdog_interval
+        if interval:
+            watchdog = loop.create_task(self._watchdog(interval))
+        self.log.info("nudger daemon started (PID %d): database %s, config %s; %s",
+                      os.getpid(), self.db.path, self.location.path, self._schedule_words())
+        self.kick("start")  # catch-up
+        self._notify(self.notifier.ready(self.status_line()))
+
+        await self._stop.wait()
+
+        self._stopping = True
+        self._notify(self.notifier.stopping())
+        await self._finish_in_flight()
+        self._scheduler.shutdown(wait=False)
+        if watchdog is not None:
+            watchdog.cancel()
+        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            loop.remove_signal_handler(signum)
+        self.log.info("nudger daemon stopped")
+        return 0
+
+    def request_stop(self, signum: int = signal.SIGTERM) -> None:
+        if self._stop is None or self._stop.is_set():
+            return
+        busy = self._work_task is not None and not self._work_task.done()
+        self.log.info("%s received: stopping%s", signal.Signals(signum).name,
+                      ", after the send in progress" if busy else "")
+        self._stop.set()
+
+    def kick(self, reason: str) -> None:
+        """Run the work (ensure_digest, retries) in our own task, one at a time.
+
+        The scheduler's job only calls this: APScheduler's asyncio executor cancels running
+        coroutine jobs at shutdown, so the send must live in a task we await ourselves.
+        """
+        if self._stopping:
+            return
+        if self._work_task is not None and not self._work_task.done():
+            self._work_again = True  # the running pass may predate what woke us
+            return
+        self._work_task = asyncio.get_running_loop().create_task(self._work(reason))
+
+    async def _wake(self, reason: str) -> None:
+        self.kick(reason)
+
+    async def _work(self, reason: str) -> None:
+        while True:
+            self._work_again = False
+            now = self.clock()
+            self.log.debug("woken (%s) at %s", reason, now.astimezone(self.settings.zone))
+            try:
+                await self.ensure_digest(now)
+                if not self._stopping:
+                    await self.retry_due(now)
+                self._schedule_retry()
+            except NudgerError as exc:
+                # One bad pass (a template the user broke on disk, a full disk) is reported;
+                # the next wake-up tries again.
+                self.log.error("digest pass failed: %s", exc)
+            except Exception:
+                self.log.exception("digest pass failed (a bug; please report it)")
+            self._notify(self.notifier.status(self.status_line()))
+            if not self._work_again or self._stopping:
+                return
+            reason = "again"
+
+    async def _finish_in_flight(self) -> None:
+        tasks = [t for t in (self._work_task, self._reload_task) if t is not None and not t.done()]
+        if not tasks:
+            return
+        _done, pending = await asyncio.wait(tasks, timeout=STOP_GRACE_SECONDS)
+        for task in pending:
+            task.cancel()
+        if pending:
+            self.log.warning("the send in progress did not finish within %.0f s; stopped it "
+                             "(its outbox record stays, the next start retries it)",
+                             STOP_GRACE_SECONDS)
+            await asyncio.gather(*pending, return_exceptions=True)
+
+    async def _watchdog(self, interval: float) -> None:
+        # From the event loop itself: a loop that is stuck stops pinging, and systemd
+        # restarts the service.
+        while True:
+            self.notifier.watchdog()
+            await asyncio.sleep(interval)
+
+    # --- jobs -----------------------------------------------------------------------------
+
+    def _build_jobs(self) -> None:
+        from apscheduler.triggers.cron import CronTrigger
+        from apscheduler.triggers.interval import IntervalTrigger
+
+        scheduler = self._scheduler
+        assert scheduler is not None
+        scheduler.remove_all_jobs()
+        digest = self.settings.digest
+        zone = self.settings.zone
+        # misfire_grace_time=None: run however late (the default of 1 s silently drops a
+        # digest whose time passed while the loop was busy); coalesce: one run for many.
+        options: dict[str, Any] = {"misfire_grace_time": None, "coalesce": True,
+                                   "max_instances": 1}
+        scheduler.add_job(
+            self._wake, CronTrigger(day_of_week=",".join(digest.days), hour=digest.time.hour,
+                                    minute=digest.time.minute, timezone=zone),
+            args=["digest time"], id="digest", name="digest time", **options)
+        scheduler.add_job(
+            self._wake, IntervalTrigger(seconds=int(WAKE_EVERY.total_seconds()), timezone=zone),
+            args=["interval"], id="interval", name="interval check", **options)
+
+    def _schedule_retry(self) -> None:
+        """A one-off wake-up at the next retry time, when it comes before the interval's."""
+        scheduler = self._scheduler
+        if scheduler is None or self._stopping:
+            return
+        at = next_retry_at(self.db)
+        if at is None or at - self.clock() >= WAKE_EVERY:
+            return
+        from apscheduler.triggers.date import DateTrigger
+
+        scheduler.add_job(self._wake, DateTrigger(run_date=max(at, self.clock())),
+                          args=["retry time"], id="retry", name="retry",
+                          replace_existing=True, misfire_grace_time=None, coalesce=True)
+
+    # --- reload ---------------------------------------------------------------------------
+
+    def request_reload(self) -> None:
+        if self._stopping:
+            return
+        if self._reload_task is not None and not self._reload_task.done():
+            self._reload_again = True
+            return
+        self._reload_task = asyncio.get_running_loop().create_task(self._reload())
+
+    async def _reload(self) -> None:
+        from nudger.config import load_settings
+        from nudger.db import database_path
+        from nudger.logs import setup_logging
+
+        while True:
+            self._reload_again = False
+            self._notify(self.notifier.reloading())
+            self.log.info("SIGHUP received: reloading %s", self.location.path)
+            try:
+                new = load_settings(self.location)
+                validate(new)
+                new_db = database_path(new, self.env)
+                if new_db != self.db.path:
+                    raise ConfigError(
+                        f"{self.location.path}: the database changed from {self.db.path} to "
+                        f"{new_db}; a reload cannot switch databases: restart the daemon"
+                    )
+            except ConfigError as exc:
+                self.log.error("reload failed, keeping the config in force: %s", exc)
+            except Exception:
+                self.log.exception("reload failed, keeping the config in force")
+            else:
+                from nudger.calendar import Calendar
+
+                self.settings = new
+                self.calendar = Calendar.from_settings(new)
+                setup_logging(new.log_level, self.env)
+                self._build_jobs()
+                self.log.info("reloaded: %s", self._schedule_words())
+                self.kick("reload")  # an earlier digest time may make today's due now
+            self._notify(self.notifier.ready(self.status_line()))
+            if not self._reload_again or self._stopping:
+                return
+
+    # --- words for systemd and the log --------------------------------------------------
+
+    def _schedule_words(self) -> str:
+        digest = self.settings.digest
+        nxt = next_digest_at(self.settings, self.clock())
+        return (f"digest at {digest.time:%H:%M} {self.settings.zone.key} on "
+                f"{','.join(digest.days)}; next {_clock(nxt)}")
+
+    def status_line(self) -> str:
+        nxt = next_digest_at(self.settings, self.clock())
+        return f"next digest {_clock(nxt)}"
+
+    def _notify(self, ok: bool) -> None:
+        if not ok and self.notifier.enabled and not self._notify_failed:
+            self._notify_failed = True  # once: a broken socket would otherwise fill the log
+            self.log.warning("%s", self.notifier.last_error)
+
+
+# --- the entry point the command calls -------------------------------------------------------
+
+def run(location: ConfigLocation, env: Mapping[str, str], *, once: bool = False,
+        clock: Callable[[], datetime] = utcnow) -> int:
+    """Load and check everything, take the database's lock, then serve (or run once).
+
+    A broken config or template raises ConfigError (exit 78: systemd does not restart);
+    a second daemon on the same database raises NudgerError naming the first one's PID.
+    """
+    from nudger.config import load_settings
+    from nudger.db import Database, database_path
+    from nudger.lock import DaemonLock
+    from nudger.logs import setup_logging
+    from nudger.notify import Notifier
+
+    settings = load_settings(location)
+    validate(settings)
+    log = setup_logging(settings.log_level, env)
+    path = database_path(settings, env)
+    with DaemonLock(path):
+        db = Database(path)
+        db.ensure(create=True)  # migrations only under the lock: never beside a daemon
+        daemon = Daemon(location, env, settings, db, Notifier(env), log, clock)
+        try:
+            return asyncio.run(daemon.run_once() if once else daemon.serve())
+        finally:
+            db.dispose()

@@ -1,0 +1,272 @@
+"""`nudger service install`: the systemd unit for this installation, and what it needs.
+
+A plan is computed first (files to write, commands to run, things to tell the user);
+`--dry-run` prints it, otherwise `apply_plan` carries it out step by step and stops at the
+first failure with the command and its output. The shipped units (systemd/) carry
+placeholders that rendering replaces: `@NUDGER@` (this installation's `nudger`),
+`@PROTECT_HOME@` (system unit: `read-only` when nudger itself lives under a home
+directory, else `yes`) and `@STATE_DIR@` (user unit: the database's directory, the only
+place it may write).
+"""
+
+from __future__ import annotations
+
+import grp
+import os
+import pwd
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from nudger.errors import NudgerError, UsageError
+from nudger.resources import resource_path
+
+Kind = Literal["system", "user"]
+
+SERVICE_USER = "nudger"
+SYSTEM_UNIT = Path("/etc/systemd/system/nudger.service")
+SYSTEM_CONFIG_DIR = Path("/etc/nudger")
+SYSTEM_STATE_DIR = Path("/var/lib/nudger")
+PASSWORD_FILE = SYSTEM_CONFIG_DIR / "smtp-password"
+HOME_TREES = (Path("/home"), Path("/root"), Path("/run/user"))
+
+
+@dataclass(frozen=True)
+class FileWrite:
+    path: Path
+    content: str
+    mode: int
+    owner: str | None = None  # "user:group" to chown to (system installs)
+    why: str = ""
+
+
+@dataclass
+class Plan:
+    kind: Kind
+    unit: Path
+    files: list[FileWrite] = field(default_factory=list)
+    before: list[list[str]] = field(default_factory=list)  # run before writing the files
+    after: list[list[str]] = field(default_factory=list)  # run after writing them
+    notes: list[str] = field(default_factory=list)
+
+    def describe(self) -> str:
+        """Everything the install would do, as a reader (or a shell) would follow it."""
+        out = [f"# nudger service install --{self.kind}: nothing below has been done", ""]
+        for argv in self.before:
+            out.append(shlex.join(argv))
+        for item in self.files:
+            owner = f", owner {item.owner}" if item.owner else ""
+            why = f"  ({item.why})" if item.why else ""
+            out += ["", f"# write {item.path} (mode {item.mode:04o}{owner}){why}"]
+            if item.content:
+                out += ["----- 8< -----", item.content.rstrip("\n"), "----- 8< -----"]
+            else:
+                out.append("# (an empty file)")
+        if self.after:
+            out.append("")
+        for argv in self.after:
+            out.append(shlex.join(argv))
+        if self.notes:
+            out += ["", *self.notes]
+        return "\n".join(out)
+
+
+# --- rendering -----------------------------------------------------------------------------
+
+def nudger_executable() -> Path:
+    """This installation's console script: beside sys.executable (a venv's bin/), else PATH.
+
+    Not resolved through symlinks: a venv's python is a link to the system's, and the unit
+    must name the venv's `nudger`.
+    """
+    candidate = Path(sys.executable).parent / "nudger"
+    if candidate.is_file() and os.access(candidate, os.X_OK):
+        return candidate.absolute()
+    found = shutil.which("nudger")
+    if found:
+        return Path(found).absolute()
+    raise NudgerError(
+        f"cannot find this installation's `nudger` script (looked beside {sys.executable} "
+        "and on PATH); install nudger with pip into a virtual environment first"
+    )
+
+
+def systemd_word(text: str) -> str:
+    """One argument of an Exec line: quoted when needed, `%` doubled (a unit specifier)."""
+    escaped = text.replace("%", "%%")
+    if re.fullmatch(r"[A-Za-z0-9/._+@=:,-]+", escaped):
+        return escaped
+    return '"' + escaped.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _path_setting(path: Path) -> str:
+    """A path in a *Paths= setting: quoted if it has spaces, missing ones tolerated."""
+    text = str(path).replace("%", "%%")
+    return f'"-{text}"' if " " in text else f"-{text}"
+
+
+def under_home(path: Path) -> bool:
+    return any(path == tree or tree in path.parents for tree in HOME_TREES)
+
+
+def render_unit(kind: Kind, executable: Path, config: Path | None = None,
+                writable: tuple[Path, ...] = ()) -> str:
+    """The unit text for this installation."""
+    name = "nudger.service" if kind == "system" else "nudger-user.service"
+    text = (resource_path("systemd") / name).read_text(encoding="utf-8")
+    exec_start = systemd_word(str(executable))
+    if config is not None:
+        exec_start += " --config " + systemd_word(str(config))
+    text = text.replace("@NUDGER@", exec_start)
+    text = text.replace("@PROTECT_HOME@", "read-only" if under_home(executable) else "yes")
+    text = text.replace("@STATE_DIR@", " ".join(_path_setting(p) for p in writable))
+    return text
+
+
+# --- planning ------------------------------------------------------------------------------
+
+def plan_install(kind: Kind, env: Mapping[str, str], config: Path | None = None,
+                 executable: Path | None = None) -> Plan:
+    """What installing the unit means on this machine now (it reads, never changes)."""
+    exe = executable or nudger_executable()
+    return _plan_system(exe) if kind == "system" else _plan_user(exe, env, config)
+
+
+def _exists(lookup: Callable[[str], object], name: str) -> bool:
+    try:
+        lookup(name)
+    except KeyError:
+        return False
+    return True
+
+
+def _plan_system(exe: Path) -> Plan:
+    from nudger.starter import starter_config
+
+    plan = Plan("system", SYSTEM_UNIT)
+    if not _exists(grp.getgrnam, SERVICE_USER):
+        plan.before.append(["groupadd", "--system", SERVICE_USER])
+    if not _exists(pwd.getpwnam, SERVICE_USER):
+        plan.before.append([
+            "useradd", "--system", "--gid", SERVICE_USER, "--home-dir", str(SYSTEM_STATE_DIR),
+            "--no-create-home", "--shell", "/usr/sbin/nologin", "--comment", "nudger daemon",
+            SERVICE_USER,
+        ])
+    # Created now (systemd would on first start) so CLI users can work straight away;
+    # setgid: files created inside get the nudger group whoever creates them.
+    plan.before.append(["install", "-d", "-m", "0750", "-o", "root", "-g", SERVICE_USER,
+                        str(SYSTEM_CONFIG_DIR)])
+    plan.before.append(["install", "-d", "-m", "2770", "-o", SERVICE_USER, "-g", SERVICE_USER,
+                        str(SYSTEM_STATE_DIR)])
+    config = SYSTEM_CONFIG_DIR / "config.toml"
+    if not config.exists():
+        plan.files.append(FileWrite(
+            config, starter_config(database=str(SYSTEM_STATE_DIR / "nudger.db")), 0o640,
+            f"root:{SERVICE_USER}", "a starter config: edit it, then `systemctl reload nudger`",
+        ))
+    if not PASSWORD_FILE.exists():
+        # LoadCredential= fails the unit when its file is missing; an empty one means
+        # "no password" (Maildir delivery, or a server without AUTH).
+        plan.files.append(FileWrite(PASSWORD_FILE, "", 0o600, "root:root",
+                                    "the SMTP password goes here, read only by systemd"))
+    plan.files.append(FileWrite(SYSTEM_UNIT, render_unit("system", exe), 0o644, "root:root"))
+    plan.after.append(["systemctl", "daemon-reload"])
+    plan.after.append(["systemctl", "enable", "--now", "nudger.service"])
+    plan.notes += [
+        "# then:",
+        f"#   edit {config} (your name, email, delivery) and `sudo systemctl reload nudger`",
+        f"#   put the SMTP password in {PASSWORD_FILE} (mode 0600, root) and",
+        "#   `sudo systemctl restart nudger`",
+        "#   let a user run the CLI on the same database: `sudo usermod -aG nudger USER`,",
+        f"#   then (after logging in again) `export NUDGER_CONFIG={config}`",
+        "#   watch it: `journalctl -u nudger -f`, `nudger status`",
+    ]
+    return plan
+
+
+def _plan_user(exe: Path, env: Mapping[str, str], config: Path | None) -> Plan:
+    from nudger.config import ConfigLocation, find_config_path, load_settings
+    from nudger.db import database_path
+
+    location = (ConfigLocation(config, True) if config is not None
+                else find_config_path(None, env))
+    settings = load_settings(location)
+    database_dir = database_path(settings, env).parent
+    writable = [database_dir]
+    if settings.delivery.maildir:
+        writable.append(settings.resolve(settings.delivery.maildir))
+    home = Path(env.get("HOME") or Path.home())
+    config_home = Path(env["XDG_CONFIG_HOME"]) if env.get("XDG_CONFIG_HOME") \
+        else home / ".config"
+    unit = config_home / "systemd" / "user" / "nudger.service"
+    plan = Plan("user", unit)
+    plan.before.append(["mkdir", "-p", str(database_dir)])
+    plan.files.append(FileWrite(
+        unit, render_unit("user", exe, config.absolute() if config else None,
+                          tuple(writable)), 0o644))
+    plan.after.append(["systemctl", "--user", "daemon-reload"])
+    plan.after.append(["systemctl", "--user", "enable", "--now", "nudger.service"])
+    user = env.get("USER") or env.get("LOGNAME") or "$USER"
+    plan.notes += [
+        "# A user service runs while you are logged in. To keep it running when you are",
+        "# not (digest.time comes whether or not you have a session open):",
+        f"#   sudo loginctl enable-linger {user}",
+        f"# config: {location.path}; database: {database_dir}",
+        "# watch it: `journalctl --user -u nudger -f`, `nudger status`",
+    ]
+    return plan
+
+
+# --- applying ------------------------------------------------------------------------------
+
+def apply_plan(plan: Plan, say: Callable[[str], None]) -> None:
+    if plan.kind == "system" and os.geteuid() != 0:
+        raise UsageError("a system install needs root: `sudo nudger service install --system`"
+                         " (or `nudger service install --user` for your own user manager)")
+    if shutil.which("systemctl") is None:
+        raise NudgerError("systemctl not found: this machine does not run systemd. Run "
+                          "`nudger run` under your own supervisor, or `nudger run --once` "
+                          "from cron")
+    for argv in plan.before:
+        _run(argv, say)
+    for item in plan.files:
+        _write(item, say)
+    for argv in plan.after:
+        _run(argv, say)
+    for note in plan.notes:
+        say(note)
+
+
+def _run(argv: list[str], say: Callable[[str], None]) -> None:
+    say(f"$ {shlex.join(argv)}")
+    try:
+        result = subprocess.run(argv, capture_output=True, text=True, check=False, timeout=120)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise NudgerError(f"`{shlex.join(argv)}` could not run: {exc}") from None
+    if result.returncode != 0:
+        output = (result.stderr or result.stdout).strip()
+        raise NudgerError(f"`{shlex.join(argv)}` failed with status {result.returncode}: "
+                          f"{output or '(no output)'}; nothing after it was done")
+
+
+def _write(item: FileWrite, say: Callable[[str], None]) -> None:
+    say(f"write {item.path}")
+    try:
+        item.path.parent.mkdir(parents=True, exist_ok=True)
+        temp = item.path.with_name(f".{item.path.name}.tmp")
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, item.mode)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(item.content)
+        os.chmod(temp, item.mode)  # whatever the umask
+        if item.owner:
+            user, group = item.owner.split(":")
+            shutil.chown(temp, user, group)
+        os.replace(temp, item.path)
+    except (OSError, LookupError) as exc:
+        raise NudgerError(f"cannot write {item.path}: {exc}") from None
