@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
-import pkgutil
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -22,13 +21,16 @@ from nudger.errors import EX_FAILURE, EX_USAGE, NudgerError
 
 
 def command_modules() -> list[Any]:
-    """Every module in nudger/commands, in their ORDER: each has register(sub, common)."""
-    import nudger.commands
+    """Every module in nudger/commands, in their ORDER: each has register(sub, common).
 
-    modules = [
-        importlib.import_module(f"nudger.commands.{info.name}")
-        for info in pkgutil.iter_modules(nudger.commands.__path__)
-    ]
+    A directory listing rather than pkgutil: this runs on every `nudger --help`.
+    """
+    folder = os.path.join(os.path.dirname(__file__), "commands")
+    names = sorted(
+        entry[:-3] for entry in os.listdir(folder)
+        if entry.endswith(".py") and not entry.startswith("_")
+    )
+    modules = [importlib.import_module(f"nudger.commands.{name}") for name in names]
     return sorted(modules, key=lambda module: (module.ORDER, module.__name__))
 
 EXAMPLES = """\
@@ -66,6 +68,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    if (sys.argv[1:] if argv is None else list(argv)) == ["--version"]:
+        # The one call scripts make most often; skip building every subcommand's parser.
+        print(f"nudger {__version__}")
+        return 0
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

@@ -5,14 +5,13 @@ the user's clock, and output helpers. Heavy imports happen only when a command n
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from datetime import date, datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from datetime import date, datetime
     from zoneinfo import ZoneInfo
 
     from nudger.calendar import Calendar
@@ -98,6 +97,8 @@ class Context:
         return self.settings.zone
 
     def now(self) -> datetime:
+        from datetime import datetime
+
         return datetime.now(self.zone)
 
     @cached_property
@@ -110,6 +111,8 @@ class Context:
         sys.stdout.write(text + "\n")
 
     def print_json(self, data: Any) -> None:
+        import json
+
         sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
 
     def warn(self, text: str) -> None:
