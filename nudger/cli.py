@@ -91,7 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.close()
         return 0
     except Exception as exc:
-        message = _database_trouble(exc)
+        message = _database_trouble(exc, ctx)
         if message is None:
             raise
         _error(message)
@@ -105,26 +105,18 @@ def _error(message: str) -> None:
     print(f"nudger: {message}", file=sys.stderr)
 
 
-def _database_trouble(exc: Exception) -> str | None:
+def _database_trouble(exc: Exception, ctx: Context) -> str | None:
     """SQLite failures the user can act on (disk full, read-only, locked), in their words."""
     if "sqlalchemy" not in sys.modules:
         return None
-    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.exc import DBAPIError
 
-    if not isinstance(exc, OperationalError):
+    if not isinstance(exc, DBAPIError):
         return None
+    from nudger.db import describe_sqlite_error
+
     detail = str(exc.orig) if exc.orig is not None else str(exc)
-    hints = {
-        "database or disk is full": "free some disk space and run the command again",
-        "disk I/O error": "check the disk holding the database",
-        "readonly database": "the database file or its directory is not writable by you",
-        "database is locked": "another nudger holds the database; try again in a moment",
-        "unable to open database file": "check that the database directory exists and is "
-        "writable",
-    }
-    hint = next((h for key, h in hints.items() if key in detail), "")
-    return f"database error: {detail}" + (f"; {hint}" if hint else "") + \
-        ". Nothing was changed."
+    return describe_sqlite_error(detail, ctx.database_path)
 
 
 if __name__ == "__main__":  # pragma: no cover

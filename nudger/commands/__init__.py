@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from datetime import date, datetime
+    from pathlib import Path
     from zoneinfo import ZoneInfo
 
     from nudger.calendar import Calendar
@@ -85,6 +86,11 @@ class Context:
             db.ensure(create=True)
             self._db = db
         return self._db
+
+    @property
+    def database_path(self) -> Path | None:
+        """The database file in use, if a command got that far."""
+        return self._db.path if self._db is not None else None
 
     def close(self) -> None:
         if self._db is not None:
