@@ -46,7 +46,12 @@ Config: --config PATH, $NUDGER_CONFIG, $CONFIGURATION_DIRECTORY/config.toml, or
 """
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The full parser, or with `only` the options of that one command (and the names and
+    summaries of the others, for --help and error messages)."""
+    from nudger import commands
+
+    commands.BUILD_ONLY[0] = only
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--config", metavar="PATH", default=argparse.SUPPRESS,
@@ -72,8 +77,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The one call scripts make most often; skip building every subcommand's parser.
         print(f"nudger {__version__}")
         return 0
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(_command_word(arguments) or "")
+    args = parser.parse_args(arguments)
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return EX_USAGE
@@ -99,6 +105,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         ctx.close()
     return int(result or 0)
+
+
+def _command_word(arguments: list[str]) -> str | None:
+    """The command named on the line, skipping global options and their values."""
+    skip = False
+    for word in arguments:
+        if skip:
+            skip = False
+        elif word == "--config":
+            skip = True
+        elif not word.startswith("-"):
+            return word
+    return None
 
 
 def _error(message: str) -> None:
