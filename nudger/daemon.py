@@ -86,6 +86,9 @@ def decide(settings: Settings, now: datetime,
     moment has come is considered, so a machine that was off for a week sends at most one
     digest on start (today's, if due), never seven.
     """
+    # In UTC: aware datetimes sharing a tzinfo subtract and compare by wall clock, which is
+    # an hour off inside a fall-back's repeated hour.
+    now = now.astimezone(UTC)
     next_at = next_digest_at(settings, now)
     today = local_date(now, settings)
     day = latest_digest_day(settings, now)

@@ -33,6 +33,9 @@ def digest_moment(settings: Settings, day: date) -> datetime:
 
 def next_digest_at(settings: Settings, after: datetime) -> datetime:
     """The first digest moment strictly after `after` (an aware datetime)."""
+    # Compared in UTC: two datetimes with the same tzinfo compare by wall clock, fold
+    # ignored, which is wrong inside a fall-back's repeated hour.
+    after = after.astimezone(UTC)
     day = local_date(after, settings)
     for offset in range(0, 15):
         candidate = day + timedelta(days=offset)
@@ -46,6 +49,7 @@ def next_digest_at(settings: Settings, after: datetime) -> datetime:
 
 def latest_digest_day(settings: Settings, now: datetime) -> date | None:
     """The most recent digest day whose moment is at or before `now` (within a fortnight)."""
+    now = now.astimezone(UTC)  # see next_digest_at
     day = local_date(now, settings)
     for offset in range(0, 15):
         candidate = day - timedelta(days=offset)

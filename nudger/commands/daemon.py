@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from nudger.commands import Context, add_command
+from nudger.commands import Context, Formatter, add_command
 
 ORDER = 50
 
@@ -30,17 +30,23 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         "install the systemd unit for this installation",
         "sudo nudger service install --system\nnudger service install --user --dry-run",
     )
+    if not isinstance(p, argparse.ArgumentParser):
+        return  # this invocation runs another command: its options are not needed
+    # `service install`: a nested command, built here directly (add_command registers
+    # top-level commands only); it shows an example in --help like every other.
     service = p.add_subparsers(dest="service_command", metavar="ACTION", title="actions")
-    p = add_command(
-        service, common, "install", cmd_service_install,
-        "install and enable the systemd unit for this installation",
-        "sudo nudger service install --system\nnudger service install --user --dry-run",
+    p = service.add_parser(
+        "install", parents=[common], formatter_class=Formatter,
+        help="install and enable the systemd unit for this installation",
         description="Write the systemd unit with this installation's nudger path, then run "
         "`systemctl daemon-reload` and `systemctl enable --now`. --system (the default as "
         "root) also creates the `nudger` user and group, /etc/nudger and /var/lib/nudger; "
         "--user (the default otherwise) installs into ~/.config/systemd/user. --dry-run "
         "prints every file and command instead.",
+        epilog="example:\n  sudo nudger service install --system\n"
+        "  nudger service install --user --dry-run",
     )
+    p.set_defaults(func=cmd_service_install)
     kind = p.add_mutually_exclusive_group()
     kind.add_argument("--system", dest="kind", action="store_const", const="system",
                       help="a system service with its own user (needs root)")
