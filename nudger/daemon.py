@@ -230,8 +230,9 @@ class Daemon:
             result = await _outbox().send_digest(settings, self.db, self.calendar, day, now)
             self._report(result)
         elif decision.action is Action.SKIP and day is not None:
-            if _outbox().record_skipped(settings, self.db, day, now, decision.reason):
-                self.log.warning("digest for %s skipped: %s", day, decision.reason)
+            # The outbox logs the skip; False means another process recorded the day first.
+            if not _outbox().record_skipped(settings, self.db, day, now, decision.reason):
+                self.log.debug("digest for %s was recorded meanwhile", day)
         else:
             self.log.debug("nothing to send: %s; next digest %s", decision.reason,
                            _clock(decision.next_at))
@@ -242,27 +243,21 @@ class Daemon:
             self._report(result, retry=True)
 
     def _report(self, result: Any, retry: bool = False) -> None:
-        """One log line per outcome, with the local date and the Message-ID."""
+        """Keep the outcome; log what the outbox does not already log itself.
+
+        The outbox logs each delivery, skip, retry and failure with the local date (and
+        the Message-ID where there is one); here they are repeated at debug level only, so
+        the log stays one line per event.
+        """
         self.outcomes.append(result)
         outcome = str(result.outcome)
-        what = f"digest for {result.local_date} (Message-ID {result.message_id})"
+        what = f"digest for {result.local_date} (Message-ID {result.message_id or 'none'})"
         detail = f": {result.detail}" if result.detail else ""
-        again = "retry of " if retry else ""
-        if outcome == "sent":
-            self.log.info("%s%s sent%s", again, what, detail)
-        elif outcome == "already":
-            self.log.info("%s already recorded%s", what, detail)
-        elif outcome == "empty":
+        if outcome == "empty":
             self.log.info("no digest for %s: nothing is due and digest.send_when_empty is "
-                          "false%s", result.local_date, detail)
-        elif outcome == "retry":
-            at = result.next_attempt_at
-            when = f"; next attempt {_clock(at.astimezone(self.settings.zone))}" if at else ""
-            self.log.warning("%s%s not sent, will retry%s%s", again, what, detail, when)
-        elif outcome == "failed":
-            self.log.error("%s%s failed%s", again, what, detail)
+                          "false", result.local_date)
         else:
-            self.log.warning("%s%s %s%s", again, what, outcome, detail)
+            self.log.debug("%s%s: %s%s", "retry of " if retry else "", what, outcome, detail)
 
     async def run_once(self) -> int:
         """`nudger run --once`: what is due now (catch-up rules included), retries, exit."""
