@@ -31,6 +31,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nudger.errors import ConfigError, NudgerError
@@ -388,7 +389,7 @@ class Daemon:
                                     minute=digest.time.minute, timezone=zone),
             args=["digest time"], id="digest", name="digest time", **options)
         scheduler.add_job(
-            self._wake, IntervalTrigger(seconds=int(WAKE_EVERY.total_seconds()), timezone=zone),
+            self._wake, IntervalTrigger(seconds=WAKE_EVERY.total_seconds(), timezone=zone),
             args=["interval"], id="interval", name="interval check", **options)
 
     def _schedule_retry(self) -> None:
@@ -426,13 +427,13 @@ class Daemon:
             self.log.info("SIGHUP received: reloading %s", self.location.path)
             try:
                 new = load_settings(self.location)
-                validate(new)
                 new_db = database_path(new, self.env)
                 if new_db != self.db.path:
                     raise ConfigError(
                         f"{self.location.path}: the database changed from {self.db.path} to "
                         f"{new_db}; a reload cannot switch databases: restart the daemon"
                     )
+                validate(new)  # last: templates that pass are swapped in by the check
             except ConfigError as exc:
                 self.log.error("reload failed, keeping the config in force: %s", exc)
             except Exception:
@@ -468,6 +469,34 @@ class Daemon:
             self.log.warning("%s", self.notifier.last_error)
 
 
+def current_umask() -> int:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)  # no other way to read it; restored at once
+    os.umask(mask)
+    return mask
+
+
+def share_as_umask_allows(path: Path) -> None:
+    """Open the database file up to what the umask allows.
+
+    SQLite creates files 0644 whatever the umask, so under the system unit (UMask=0007)
+    the `nudger` group could read the database but not write it; its -wal and -shm files
+    copy the database's mode. Only bits are added, and only to our own file.
+    """
+    wanted = 0o666 & ~current_umask()
+    try:
+        info = path.stat()
+        if info.st_uid == os.geteuid() and info.st_mode & wanted != wanted:
+            os.chmod(path, (info.st_mode & 0o7777) | wanted)
+    except OSError:
+        pass  # not ours to fix; the CLI reports what it cannot open
+
+
 # --- the entry point the command calls -------------------------------------------------------
 
 def run(location: ConfigLocation, env: Mapping[str, str], *, once: bool = False,
@@ -490,6 +519,7 @@ def run(location: ConfigLocation, env: Mapping[str, str], *, once: bool = False,
     with DaemonLock(path):
         db = Database(path)
         db.ensure(create=True)  # migrations only under the lock: never beside a daemon
+        share_as_umask_allows(path)
         daemon = Daemon(location, env, settings, db, Notifier(env), log, clock)
         try:
             return asyncio.run(daemon.run_once() if once else daemon.serve())

@@ -96,10 +96,11 @@ def test_ready_then_sigterm_exits_zero(world: World) -> None:
     zone = noon_zone()
     at, _ = local_clock(zone, timedelta(hours=6))  # nothing due today yet
     world.write(zone=zone, at=at, catch_up="1 hour")
-    daemon = world.start()
+    daemon = world.start(env={"WATCHDOG_USEC": "1000000"})  # WatchdogSec=1s: ping every 0.5
     daemon.wait_ready()
     ready = daemon.notified("READY")[0]
     assert ready["STATUS"].startswith("next digest ")
+    daemon.wait_notify("WATCHDOG", 3, timeout=10)
     daemon.wait_log(r"nudger daemon started \(PID \d+\)")
     # Yesterday's digest, a day late, is recorded as skipped, not sent.
     wait_until(lambda: "skipped" in records(world.db).values(), 10, "yesterday skipped")
@@ -139,6 +140,30 @@ def test_a_broken_template_at_start_exits_78(world: World) -> None:
     daemon = world.start()
     assert daemon.wait_exit() == 78
     assert "digest.txt.j2:2" in daemon.log
+
+
+def test_under_journald_lines_carry_priorities_and_no_timestamps(world: World) -> None:
+    import os
+    import subprocess
+
+    from tests.conftest import nudger_executable
+
+    zone = noon_zone()
+    at, today = local_clock(zone, timedelta(hours=-13))  # 13 h late: skipped, a warning
+    world.write(zone=zone, at=at)
+    journal = world.root / "journal"
+    with journal.open("w") as stream:
+        info = os.fstat(stream.fileno())
+        env = {**os.environ, "HOME": str(world.home),
+               "JOURNAL_STREAM": f"{info.st_dev}:{info.st_ino}"}
+        env.pop("NOTIFY_SOCKET", None)
+        code = subprocess.run([nudger_executable(), "--config", str(world.config), "run",
+                               "--once"], stderr=stream, env=env, timeout=60,
+                              check=False).returncode
+    assert code == 0
+    lines = journal.read_text().splitlines()
+    assert lines and all(line[:3] in ("<7>", "<6>", "<4>", "<3>") for line in lines), lines
+    assert any(line.startswith("<6>digest of") and "skipped" in line for line in lines)
 
 
 # --- catch-up and --once ------------------------------------------------------------------
