@@ -28,7 +28,7 @@ from nudger.cadence import Cold, DueReport, Nudge, due_on
 from nudger.calendar import Calendar
 from nudger.config import ACTIONS, OPEN_STAGES, Settings
 from nudger.errors import ConfigError
-from nudger.message import build_message, digest_message_id
+from nudger.message import build_message, digest_message_id, normalize_body
 from nudger.models import Application, Contact, StageChange, Touch
 from nudger.progress import load_states
 from nudger.render import (
@@ -425,8 +425,8 @@ def digest_context(
 def render_digest(renderer: Renderer, context: Mapping[str, Any]) -> tuple[str, str, str]:
     """(subject, text, html): every part rendered before any message is built."""
     subject = clean_header(renderer.render(DIGEST_SUBJECT, context))
-    text = renderer.render(DIGEST_TEXT, context)
-    html = renderer.render(DIGEST_HTML, context)
+    text = normalize_body(renderer.render(DIGEST_TEXT, context))
+    html = normalize_body(renderer.render(DIGEST_HTML, context))
     return subject, text, html
 
 

@@ -79,12 +79,14 @@ def build_message(
     msg["Auto-Submitted"] = "auto-generated"
     # Out-of-office robots must not answer a daily robot.
     msg["X-Auto-Response-Suppress"] = "All"
-    msg.set_content(_text(text), subtype="plain", charset="utf-8", cte="quoted-printable")
-    msg.add_alternative(_text(html), subtype="html", charset="utf-8", cte="quoted-printable")
+    msg.set_content(normalize_body(text), subtype="plain", charset="utf-8",
+                    cte="quoted-printable")
+    msg.add_alternative(normalize_body(html), subtype="html", charset="utf-8",
+                        cte="quoted-printable")
     return msg
 
 
-def _text(body: str) -> str:
+def normalize_body(body: str) -> str:
     """Line ends normalised, a final newline, no NUL (which no transport carries)."""
     body = body.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
     return body if body.endswith("\n") else body + "\n"
