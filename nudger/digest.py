@@ -491,8 +491,13 @@ def _sample(settings: Settings, day: date, *, full: bool) -> _Gathered:
 def check_templates(settings: Settings) -> list[str]:
     """Compile every template (packaged and the user's overrides in settings.templates_dir)
     and test-render each with sample data; "file:line: message" per problem, [] when fine.
-    Uses a fresh environment, so a daemon can check new files before swapping them in."""
-    renderer = Renderer.for_dir(settings.templates_dir, fresh=True)
+    Reads a fresh snapshot of the files; when it passes, that snapshot is installed and
+    later digests of this process render it (a daemon calls this on SIGHUP: a broken edit
+    is reported and the templates in use stay as they were)."""
+    try:
+        renderer = Renderer.for_dir(settings.templates_dir, fresh=True)
+    except ConfigError as exc:
+        return [str(exc)]
     problems: list[str] = []
 
     def report(message: str) -> None:
@@ -532,4 +537,6 @@ def check_templates(settings: Settings) -> list[str]:
                                      "overdue": [], "cold": [], "interviews": []})
         except ConfigError as exc:
             report(str(exc))
+    if not problems:
+        renderer.install(settings.templates_dir)
     return problems

@@ -1,7 +1,9 @@
 """The Jinja environment for every text the user receives: the digest and the drafts.
 
 Templates live in the packaged `templates/` folder; a file of the same name in
-`templates/` beside config.toml overrides it. Users edit those files, so the environment is
+`templates/` beside config.toml overrides it. The environment reads both folders into a
+snapshot (`SnapshotLoader`), so a long-running daemon renders exactly the templates that
+were last checked. Users edit those files, so the environment is
 sandboxed (`ImmutableSandboxedEnvironment`), strict (`StrictUndefined`: a misspelt variable
 is an error, never an empty string), autoescapes every `.html.j2`, and caps each rendered
 output. Any failure is a `ConfigError` whose message starts with `file:line:`; nothing is
@@ -11,10 +13,10 @@ ever half-rendered, because callers render every part before they build a messag
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -131,22 +133,54 @@ def packaged_dir() -> Path:
     return resource_path("templates")
 
 
+class SnapshotLoader(jinja2.BaseLoader):
+    """Every `*.j2` file of one folder, read once (none when the folder does not exist).
+    A snapshot never changes under a running daemon: an edited file takes effect when a new
+    snapshot is checked and installed (`check_templates`, on SIGHUP), so a broken edit
+    cannot break the next digest, and what was checked is exactly what renders."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.sources: dict[str, tuple[str, str]] = {}
+        if not folder.is_dir():
+            return
+        for path in sorted(folder.rglob("*.j2")):
+            name = path.relative_to(folder).as_posix()
+            try:
+                text = path.read_text(encoding="utf-8")
+            except UnicodeDecodeError as exc:
+                raise ConfigError(
+                    f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}); save the "
+                    "template as UTF-8") from None
+            except OSError as exc:
+                raise ConfigError(f"{path}: cannot read the template: {exc.strerror}"
+                                  ) from None
+            self.sources[name] = (text, str(path))
+
+    def get_source(
+        self, environment: jinja2.Environment, template: str
+    ) -> tuple[str, str, Callable[[], bool]]:
+        try:
+            text, filename = self.sources[template]
+        except KeyError:
+            raise jinja2.TemplateNotFound(template) from None
+        return text, filename, lambda: True
+
+    def list_templates(self) -> list[str]:
+        return sorted(self.sources)
+
+
 def make_environment(user_dir: Path | None) -> ImmutableSandboxedEnvironment:
-    """Overrides first, then the packaged templates."""
-    loaders: list[jinja2.BaseLoader] = []
-    if user_dir is not None:
-        # Added even when the folder does not exist yet: a cached environment then picks up
-        # overrides the user creates later.
-        loaders.append(jinja2.FileSystemLoader(str(user_dir)))
-    loaders.append(jinja2.FileSystemLoader(str(packaged_dir())))
+    """Overrides first, then the packaged templates, each folder read into a snapshot."""
+    folders = ([user_dir] if user_dir is not None else []) + [packaged_dir()]
     env = ImmutableSandboxedEnvironment(
-        loader=jinja2.ChoiceLoader(loaders),
+        loader=jinja2.ChoiceLoader([SnapshotLoader(folder) for folder in folders]),
         undefined=jinja2.StrictUndefined,
         autoescape=_autoescape,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=False,
-        auto_reload=True,
+        auto_reload=False,
     )
     env.filters["mailto"] = mailto
     env.filters["safe_url"] = safe_url
@@ -157,10 +191,10 @@ def make_environment(user_dir: Path | None) -> ImmutableSandboxedEnvironment:
     return env
 
 
-@lru_cache(maxsize=8)
-def _cached(user_dir: Path | None) -> ImmutableSandboxedEnvironment:
-    # auto_reload makes a cached environment notice edited files by their mtime.
-    return make_environment(user_dir)
+# The renderer in use per user templates folder: built on first use, replaced only by
+# `Renderer.install` (check_templates calls it once a new snapshot passed every check).
+_INSTALLED: dict[Path | None, Renderer] = {}
+_LOCK = threading.Lock()
 
 
 @dataclass
@@ -172,7 +206,20 @@ class Renderer:
 
     @classmethod
     def for_dir(cls, user_dir: Path | None, *, fresh: bool = False) -> Renderer:
-        return cls(make_environment(user_dir) if fresh else _cached(user_dir))
+        """The installed snapshot for `user_dir` (built on first use), or with `fresh` a new
+        one read from disk now and not installed."""
+        if fresh:
+            return cls(make_environment(user_dir))
+        with _LOCK:
+            renderer = _INSTALLED.get(user_dir)
+            if renderer is None:
+                renderer = _INSTALLED[user_dir] = cls(make_environment(user_dir))
+            return renderer
+
+    def install(self, user_dir: Path | None) -> None:
+        """Use this snapshot for `user_dir` from now on (after it passed the checks)."""
+        with _LOCK:
+            _INSTALLED[user_dir] = self
 
     def exists(self, name: str) -> bool:
         try:
@@ -212,12 +259,10 @@ class Renderer:
 
     def search_path(self) -> list[str]:
         loader = self.env.loader
-        paths: list[str] = []
-        if isinstance(loader, jinja2.ChoiceLoader):
-            for inner in loader.loaders:
-                if isinstance(inner, jinja2.FileSystemLoader):
-                    paths.extend(str(p) for p in inner.searchpath)
-        return paths
+        if not isinstance(loader, jinja2.ChoiceLoader):
+            return []
+        return [str(inner.folder) for inner in loader.loaders
+                if isinstance(inner, SnapshotLoader)]
 
 
 def _capped(chunks: Iterator[str], where: str) -> str:

@@ -255,3 +255,36 @@ steps = [{{ wait = "1 day", action = "{action}" }}]
         assert "Hi Dana," in text and "Hi [interviewer's name]," in text
     if action == "pitch":
         assert "I grow distributor accounts." in text
+
+
+def _words(text: str) -> set[str]:
+    out = set()
+    for token in text.split():
+        if token.startswith("mailto:") or set(token) <= set("#=-!"):
+            continue
+        word = token.strip(".,;:()\"'!?").casefold()
+        if word:
+            out.add(word)
+    return out
+
+
+def test_html_says_what_the_text_says(tmp_path: Path) -> None:
+    import html as htmlmod
+
+    settings = make_settings(tmp_path)
+    db = make_db(settings)
+    base = DAY - timedelta(days=40)
+    for n in range(5):  # one application at each step: email, call, social, network, visit
+        touches = [(a, base + timedelta(days=3 * i + 1), f"note {i}", i + 1)
+                   for i, a in enumerate(["email", "call", "social", "network"][:n])]
+        add_app(db, f"Step{n} Co", applied=base, touches=touches, address="1 Main St",
+                contacts=[tracker.ContactSpec(name="Sam Lee", email="sam@x.example",
+                                              phone="+1 555 0101", social="@samlee",
+                                              kind="mutual" if n == 3 else "hiring-manager")])
+    add_app(db, "Fresh Co")
+    composed = compose(settings, db, notices=["Yesterday's digest was not delivered"])
+    visible = re.sub(r"<title>.*?</title>", " ", composed.html, flags=re.S)
+    visible = htmlmod.unescape(re.sub(r"<[^>]+>", " ", visible))
+    words = _words(composed.text)
+    assert len(words) > 200 and {"voicemail", "bring", "@samlee"} <= words
+    assert _words(visible) == words

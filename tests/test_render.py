@@ -153,9 +153,37 @@ steps = [{ wait = "1 day", action = "email", template = "coffee" }]
     (tmp_path / "templates/drafts/coffee.txt.j2").write_text(
         "Coffee with {{ app.company }}?\n", encoding="utf-8")
     (tmp_path / "templates/drafts/coffee.subject.j2").write_text("Coffee?", encoding="utf-8")
+    assert check_templates(settings) == []  # checked, so installed for this process
     text, _ = parts(parse(compose(settings, db)))
     assert "Coffee with Acme?" in text and "Subject: Coffee?" in text
+
+
+def test_a_broken_edit_keeps_the_checked_templates_in_use(tmp_path: Path) -> None:
+    """What a daemon sees: it renders the snapshot that last passed check_templates."""
+    settings = make_settings(tmp_path)
+    drafts = tmp_path / "templates/drafts"
+    drafts.mkdir(parents=True)
+    body = drafts / "email.txt.j2"
+    body.write_text("Version one for {{ app.company }}.\n", encoding="utf-8")
+    db = make_db(settings)
+    add_app(db, "Acme")
     assert check_templates(settings) == []
+    body.write_text("Broken {{ app.compnay }}\n", encoding="utf-8")
+    assert compose(settings, db).text.count("Version one for Acme.") == 1
+    problems = check_templates(settings)
+    assert problems and problems[0].startswith(f"{body}:1:")
+    assert "Version one for Acme." in compose(settings, db).text  # the old one stays
+    body.write_text("Version two for {{ app.company }}.\n", encoding="utf-8")
+    assert check_templates(settings) == []
+    assert "Version two for Acme." in compose(settings, db).text
+
+
+def test_non_utf8_template_is_reported(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path)
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates/digest.txt.j2").write_bytes(b"caf\xe9 {{ date }}\n")
+    (problem,) = check_templates(settings)
+    assert problem.startswith(f"{tmp_path / 'templates/digest.txt.j2'}: not UTF-8")
 
 
 def test_broken_user_template_reported_never_half_rendered(tmp_path: Path) -> None:
