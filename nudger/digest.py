@@ -152,7 +152,7 @@ def social_handle(contact: Contact | None, company: str) -> str:
             return "@" + tail.lstrip("@")
     if raw:
         return "@" + raw.split()[0]
-    return f"@[{company}'s handle]"
+    return f"@[{company} handle]"
 
 
 # --- drafts ------------------------------------------------------------------------------
@@ -364,7 +364,14 @@ def _cold_item(settings: Settings, g: _Gathered, cold: Cold) -> dict[str, Any]:
     }
 
 
-def _interviews(settings: Settings, g: _Gathered, now: datetime) -> list[dict[str, Any]]:
+def _interviews(settings: Settings, g: _Gathered, day: date,
+                now: datetime) -> list[dict[str, Any]]:
+    """Interviews in the next two weeks, seen from `now` on the digest's own day and from
+    the digest's moment when previewing another day."""
+    from nudger.schedule import digest_moment
+
+    if now.astimezone(settings.zone).date() != day:
+        now = digest_moment(settings, day)
     horizon = now + timedelta(days=UPCOMING_INTERVIEW_DAYS)
     found: list[tuple[datetime, int, dict[str, Any]]] = []
     for app in g.apps.values():
@@ -374,7 +381,7 @@ def _interviews(settings: Settings, g: _Gathered, now: datetime) -> list[dict[st
         contact = pick_contact(g.contacts.get(app.id or 0, []), "thank-you")
         found.append((moment, app.id or 0, {
             "app": app_values(app, settings), "when": _when(moment),
-            "in_days": (moment.date() - now.astimezone(settings.zone).date()).days,
+            "in_days": (moment.date() - day).days,
             "contact": contact_values(contact)}))
     return [item for _m, _i, item in sorted(found, key=lambda f: (f[0], f[1]))]
 
@@ -416,7 +423,7 @@ def digest_context(
         "due_today": today,
         "overdue": overdue,
         "cold": [_cold_item(settings, g, c) for c in g.report.cold],
-        "interviews": _interviews(settings, g, now),
+        "interviews": _interviews(settings, g, day, now),
         "effort": dict(effort) if effort is not None else None,
         "footer": _footer(settings, day, now, g),
     }

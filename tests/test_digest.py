@@ -288,3 +288,16 @@ def test_html_says_what_the_text_says(tmp_path: Path) -> None:
     words = _words(composed.text)
     assert len(words) > 200 and {"voicemail", "bring", "@samlee"} <= words
     assert _words(visible) == words
+
+
+def test_preview_of_another_day_sees_interviews_from_that_day(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path)
+    db = make_db(settings)
+    app = add_app(db, "Umbrella")
+    with db.session() as s:
+        tracker.change_stage(s, app, "interviewing", DAY,
+                             interview_at=datetime(2026, 12, 12, 16, 0, tzinfo=UTC))
+    # 18 days ahead of NOW: beyond the two-week horizon today, inside it a week later.
+    assert "UPCOMING INTERVIEWS" not in compose(settings, db).text
+    later = compose(settings, db, day=DAY + timedelta(days=7))
+    assert "Sat 12 Dec, 10:00  Umbrella: Account Executive" in later.text
