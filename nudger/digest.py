@@ -466,19 +466,22 @@ def _sample(settings: Settings, day: date, *, full: bool) -> _Gathered:
     contacts: dict[int, list[Contact]] = {}
     last: dict[int, Touch] = {}
     nudges: list[Nudge] = []
-    for i, name in enumerate(names, start=1):
+    pairs = [(name, stage) for name in names for stage in OPEN_STAGES]
+    for i, (name, stage) in enumerate(pairs, start=1):
         action = name if name in ACTIONS else next(
             (s.action for c in settings.cadence for s in c.steps
              if (s.template or s.action) == name), "email")
         apps[i] = Application(
-            id=i, company=f"Sample Co {i}", role="Account Executive", stage="applied",
+            id=i, company=f"Sample Co {i}", role="Account Executive", stage=stage,
             url="https://example.com/jobs/1" if full else "",
             location="Chicago, IL" if full else "", address="1 Main St" if full else "",
             source="LinkedIn" if full else "", stage_since=day - timedelta(days=9),
-            applied_on=day - timedelta(days=9) if full else None,
+            applied_on=day - timedelta(days=9) if full and stage != "wishlist" else None,
             deadline=day + timedelta(days=3) if full else None,
-            interview_at=datetime.combine(day + timedelta(days=1), time(15), tzinfo=UTC)
-            if full else None,
+            # Odd ones interviewed yesterday, even ones in two days: both sides of
+            # `interview_passed`.
+            interview_at=datetime.combine(day + timedelta(days=-1 if i % 2 else 2), time(15),
+                                          tzinfo=UTC) if full else None,
             notes="Referred by Sam." if full else "",
         )
         if full:
@@ -486,10 +489,10 @@ def _sample(settings: Settings, day: date, *, full: bool) -> _Gathered:
                                    email="dana@example.com", phone="+1 312 555 0199",
                                    social="@danalee", kind="mutual" if action == "network"
                                    else "hiring-manager")]
-            last[i] = Touch(id=i, application_id=i, action="email",
+            last[i] = Touch(id=i, application_id=i, action=ACTIONS[i % len(ACTIONS)],
                             touched_on=day - timedelta(days=3), note="asked about timing",
-                            stage="applied", step=1)
-        nudges.append(Nudge(i, "applied", 2, 5, action, name, day - timedelta(days=i % 2),
+                            stage=stage, step=1)
+        nudges.append(Nudge(i, stage, 2, 5, action, name, day - timedelta(days=i % 2),
                             overdue_days=i % 2))
     report = DueReport(day, nudges, [Cold(1, "applied", day - timedelta(days=50), 50, full)])
     return _Gathered(apps, contacts, last, report, len(apps))

@@ -301,3 +301,22 @@ def test_preview_of_another_day_sees_interviews_from_that_day(tmp_path: Path) ->
     assert "UPCOMING INTERVIEWS" not in compose(settings, db).text
     later = compose(settings, db, day=DAY + timedelta(days=7))
     assert "Sat 12 Dec, 10:00  Umbrella: Account Executive" in later.text
+
+
+def test_email_after_an_interview_asks_about_next_steps(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path)
+    db = make_db(settings)
+    app = add_app(db, "Initech", applied=DAY - timedelta(days=30),
+                  contacts=["Bill Lumbergh <bill@initech.example>"])
+    with db.session() as s:
+        tracker.change_stage(s, app, "interviewing", DAY - timedelta(days=14),
+                             interview_at=datetime(2026, 11, 10, 15, 0, tzinfo=UTC))
+        tracker.log_touch(s, app, "thank-you", DAY - timedelta(days=13), note="sent", step=1)
+    composed = compose(settings, db)
+    assert "follow-up 2 of 3: email" in composed.text
+    (link,) = _mailtos(composed.html)
+    _to, subject, body = _decode_mailto(link)
+    assert subject == "Account Executive at Initech: next steps?"
+    assert "Where does the process stand" in body
+    assert "on Tue 10 Nov, 09:00" in body  # the interview, in Chicago time
+    assert "When are you holding interviews" not in body
