@@ -170,10 +170,30 @@ class SnapshotLoader(jinja2.BaseLoader):
         return sorted(self.sources)
 
 
+class _Sandbox(ImmutableSandboxedEnvironment):
+    """The immutable sandbox, refusing the one-expression memory bombs (`'x' * 10**9`,
+    `9 ** 9 ** 9`) before they allocate: the output cap only sees what was produced."""
+
+    intercepted_binops = frozenset(["*", "**"])
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "*":
+            for seq, times in ((left, right), (right, left)):
+                if (isinstance(seq, str | list | tuple) and isinstance(times, int)
+                        and len(seq) * times > MAX_OUTPUT):
+                    raise SecurityError(
+                        f"repeating a value {times:,} times makes more than "
+                        f"{MAX_OUTPUT:,} characters")
+        if (operator == "**" and isinstance(left, int) and isinstance(right, int)
+                and max(left.bit_length(), 1) * right > 100_000):
+            raise SecurityError(f"{left} ** {right} is too large a number")
+        return super().call_binop(context, operator, left, right)
+
+
 def make_environment(user_dir: Path | None) -> ImmutableSandboxedEnvironment:
     """Overrides first, then the packaged templates, each folder read into a snapshot."""
     folders = ([user_dir] if user_dir is not None else []) + [packaged_dir()]
-    env = ImmutableSandboxedEnvironment(
+    env = _Sandbox(
         loader=jinja2.ChoiceLoader([SnapshotLoader(folder) for folder in folders]),
         undefined=jinja2.StrictUndefined,
         autoescape=_autoescape,

@@ -59,6 +59,20 @@ def test_output_is_capped(tmp_path: Path) -> None:
         r.render("big.txt.j2", {})
 
 
+@pytest.mark.parametrize("expression", ["'x' * 10**8", "[1] * 10**8", "9 ** 100000000",
+                                        "((10 ** 60) ** 60) ** 60 ** 60"])
+def test_memory_bombs_refused_before_they_allocate(tmp_path: Path, expression: str) -> None:
+    r = _renderer(tmp_path, {"bomb.txt.j2": "ok\n{{ " + expression + " }}"})
+    with pytest.raises(ConfigError) as info:
+        r.render("bomb.txt.j2", {})
+    assert str(info.value).startswith(f"{tmp_path / 'bomb.txt.j2'}:2: not allowed")
+
+
+def test_arithmetic_still_works(tmp_path: Path) -> None:
+    r = _renderer(tmp_path, {"ok.txt.j2": "{{ '-' * 3 }}{{ 2 ** 3 }}{{ 4 * 5 }}"})
+    assert r.render("ok.txt.j2", {}) == "---820"
+
+
 def test_undefined_variable_names_file_and_line(tmp_path: Path) -> None:
     r = _renderer(tmp_path, {"u.txt.j2": "one\ntwo\n{{ app.compnay }}\n"})
     with pytest.raises(ConfigError) as info:
