@@ -251,14 +251,11 @@ def _last_touches(session: Session, ids: Sequence[int], day: date) -> dict[int, 
     return out
 
 
-def weekly_effort(
-    session: Session, calendar: Calendar, day: date, report: DueReport
-) -> dict[str, Any]:
+def weekly_effort(session: Session, day: date, report: DueReport) -> dict[str, Any]:
     """This week (Monday through `day`): follow-ups done against steps due, and replies
     (moves into interviewing, offer, accepted or rejected), by channel. A reply's channel is
     the action of the last follow-up before it. `due` counts the cadence steps completed or
     skipped this week plus those still waiting today."""
-    del calendar  # the week is a calendar week whatever the business days
     start = day - timedelta(days=day.weekday())
     touches = session.exec(
         select(Touch).where(col(Touch.touched_on) >= start).where(col(Touch.touched_on) <= day)
@@ -445,7 +442,7 @@ def compose_digest(
     and the "next digest" line come from `now`, nothing reads the clock."""
     renderer = Renderer.for_dir(settings.templates_dir)
     g = _gather(session, settings, calendar, local_date)
-    effort = weekly_effort(session, calendar, local_date, g.report)
+    effort = weekly_effort(session, local_date, g.report)
     context = digest_context(partial(render_draft, renderer), settings, g, local_date, now,
                              notices, effort)
     subject, text, html = render_digest(renderer, context)
