@@ -92,6 +92,7 @@ def test_broken_database_exit_1(hunted: Home) -> None:
 def test_not_a_nudger_database_exit_1(home: Home) -> None:
     import sqlite3
 
+    home.db_path.unlink()  # the fixture's is a nudger database: make a foreign one
     con = sqlite3.connect(home.db_path)
     con.execute("CREATE TABLE other (x)")
     con.commit()
