@@ -135,10 +135,13 @@ def _outbox() -> Any:
 
 
 def template_problems(settings: Settings) -> list[str]:
-    """`file:line: message` for each template that does not load and test-render."""
-    check: Callable[[Settings], list[str]] = importlib.import_module(
-        "nudger.digest").check_templates
-    return list(check(settings))
+    """`file:line: message` for each template that does not load and test-render.
+
+    A set that passes becomes the one in force (nudger.digest keeps the last good set).
+    """
+    from nudger.digest import check_templates
+
+    return check_templates(settings)
 
 
 def validate(settings: Settings) -> None:
