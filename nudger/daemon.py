@@ -58,6 +58,8 @@ WAKE_EVERY = timedelta(minutes=5)
 # record, so a cancelled send is retried by the next start). systemd's stop timeout in
 # the shipped units is longer than this.
 STOP_GRACE_SECONDS = 8.0
+# The soonest a retry wake-up is scheduled after a pass.
+RETRY_FLOOR = timedelta(seconds=15)
 
 
 # --- the decision: a pure function of the settings, the moment and what is recorded -------
@@ -396,16 +398,21 @@ class Daemon:
             args=["interval"], id="interval", name="interval check", **options)
 
     def _schedule_retry(self) -> None:
-        """A one-off wake-up at the next retry time, when it comes before the interval's."""
+        """A one-off wake-up at the next retry time, so a retry is not up to WAKE_EVERY late."""
         scheduler = self._scheduler
         if scheduler is None or self._stopping:
             return
         at = next_retry_at(self.db)
-        if at is None or at - self.clock() >= WAKE_EVERY:
+        if at is None:
+            if scheduler.get_job("retry") is not None:
+                scheduler.remove_job("retry")
             return
         from apscheduler.triggers.date import DateTrigger
 
-        scheduler.add_job(self._wake, DateTrigger(run_date=max(at, self.clock())),
+        # A retry already due right after retry_due ran (another process holds it) is looked
+        # at again a little later, never in a tight loop.
+        at = max(at, self.clock() + RETRY_FLOOR)
+        scheduler.add_job(self._wake, DateTrigger(run_date=at),
                           args=["retry time"], id="retry", name="retry",
                           replace_existing=True, misfire_grace_time=None, coalesce=True)
 

@@ -74,6 +74,8 @@ def records(db: Path) -> dict[str, str]:
     con = sqlite3.connect(db, timeout=10)
     try:
         rows = con.execute("SELECT local_date, state FROM digest ORDER BY local_date").fetchall()
+    except sqlite3.OperationalError:  # the daemon is still creating the schema
+        return {}
     finally:
         con.close()
     return {str(day): str(state) for day, state in rows}

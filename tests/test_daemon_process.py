@@ -5,6 +5,7 @@ exactly one digest per local date."""
 
 from __future__ import annotations
 
+import re
 import signal
 import time
 from collections.abc import Iterator
@@ -60,6 +61,10 @@ class World:
         result = run_installed("--config", str(self.config), "run", "--once",
                                env={"HOME": str(self.home), "NOTIFY_SOCKET": ""})
         return result.returncode, result.stderr
+
+    def wait_state(self, day: str, state: str, timeout: float = 10) -> None:
+        """The outbox marks a send after logging it: wait for the database, not the log."""
+        wait_until(lambda: records(self.db).get(day) == state, timeout, f"{day} {state}")
 
     @property
     def messages(self) -> list[object]:
@@ -191,7 +196,7 @@ def test_the_daemon_catches_up_on_start(world: World) -> None:
     world.write(zone=zone, at=at)
     daemon = world.start()
     daemon.wait_log(rf"digest of {today} delivered .*Message-ID <")
-    assert records(world.db)[today] == "sent"
+    world.wait_state(today, "sent")
     assert daemon.stop() == 0
     assert len(world.messages) == 1
 
@@ -214,7 +219,8 @@ def test_sighup_reloads_a_good_config_and_keeps_the_old_one_when_broken(world: W
     daemon.wait_log(rf"digest of {today} delivered .*Message-ID <")
     daemon.wait_notify("READY", 2)
     assert daemon.notified("RELOADING") and "MONOTONIC_USEC" in daemon.notified("RELOADING")[0]
-    assert records(world.db)[today] == "sent" and len(world.messages) == 1
+    world.wait_state(today, "sent")
+    assert len(world.messages) == 1
 
     # A broken config: the error names the file and line; the old config stays.
     world.config.write_text(world.config.read_text().replace(
@@ -277,6 +283,7 @@ def test_the_digest_goes_out_at_its_minute(world: World) -> None:
     line = daemon.wait_log(r"digest of 2026-11-30 delivered .*Message-ID <", timeout=30)
     woken = daemon.log_matches(r"woken \(digest time\) at 2026-11-30 12:00:0\d")
     assert woken, daemon.log
+    world.wait_state("2026-11-30", "sent")
     assert line and records(world.db) == {"2026-11-29": "skipped", "2026-11-30": "sent"}
     assert daemon.stop() == 0
     assert len(world.messages) == 1
@@ -329,3 +336,28 @@ def test_forward_clock_jumps_one_digest_per_local_date(world: World) -> None:
     assert len(world.messages) == 3
     ids = {m.message_id for m in world.messages}  # type: ignore[attr-defined]
     assert len(ids) == 3
+
+
+@needs_faketime
+def test_a_transient_failure_is_retried_at_its_time(tmp_path: Path) -> None:
+    # The server answers the first DATA with 451; delivery.retry.first is 1 minute, and the
+    # clock runs 30x: the retry comes ~2 s later, woken by its own job, not the interval's.
+    with SmtpServer(replies={"DATA": ["451 4.3.0 try again later"]}) as server:
+        world = World(tmp_path, server)
+        try:
+            world.write(zone="UTC", at="12:00", smtp_timeout=900)
+            daemon = world.start(env=faked("@2026-11-30 12:00:30 x30"))
+            world.wait_state("2026-11-30", "retry", timeout=20)
+            assert world.messages == []
+            world.wait_state("2026-11-30", "sent", timeout=20)
+            # Woken for the retry at the time the outbox set, not at the next interval.
+            due = re.search(r"retrying at (\S+)", daemon.log)
+            woken = re.search(r"woken \(retry time\) at (.+)", daemon.log)
+            assert due and woken, daemon.log
+            late = datetime.fromisoformat(woken.group(1)) - datetime.fromisoformat(due.group(1))
+            assert timedelta(0) <= late < timedelta(seconds=10), daemon.log
+            assert daemon.stop() == 0
+            assert len(world.messages) == 1
+        finally:
+            for d in world.daemons:
+                d.close()
