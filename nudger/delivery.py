@@ -442,7 +442,7 @@ async def verify_smtp(settings: Settings, env: Mapping[str, str]) -> list[str]:
     return [*verified, "quit without sending"]
 
 
-def test_message(settings: Settings, now: Any) -> EmailMessage:
+def probe_message(settings: Settings, now: Any) -> EmailMessage:
     """`nudger test-email`: a short message through the configured method."""
     from email.utils import format_datetime, make_msgid
 

@@ -44,7 +44,7 @@ _CA: trustme.CA | None = None
 _CA_LOCK = threading.Lock()
 
 
-def test_ca() -> trustme.CA:
+def shared_ca() -> trustme.CA:
     """One throwaway CA per test session (making one costs ~50 ms)."""
     global _CA
     with _CA_LOCK:
@@ -187,12 +187,12 @@ class SmtpServer:
     def ca_file(self, directory: Path) -> Path:
         """Write the CA that signed this server's certificate, for smtp.ca_file."""
         path = directory / "test-ca.pem"
-        test_ca().cert_pem.write_to_path(str(path))
+        shared_ca().cert_pem.write_to_path(str(path))
         return path
 
     def client_context(self) -> ssl.SSLContext:
         context = ssl.create_default_context()
-        test_ca().configure_trust(context)
+        shared_ca().configure_trust(context)
         return context
 
     def smtp_config(self, directory: Path, *, username: str | None = None,
@@ -225,7 +225,7 @@ class SmtpServer:
             kwargs["auth_require_tls"] = self.mode == "starttls"
         if self.mode != "plain":
             context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-            test_ca().issue_cert(*self.cert_hosts).configure_cert(context)
+            shared_ca().issue_cert(*self.cert_hosts).configure_cert(context)
             if self.mode == "starttls":
                 kwargs["tls_context"] = context
                 kwargs["require_starttls"] = True

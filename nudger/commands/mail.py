@@ -39,10 +39,10 @@ def _data_dir(ctx: Context) -> Any:
 def cmd_test_email(ctx: Context) -> int:
     import asyncio
 
-    from nudger.delivery import open_transport, test_message
+    from nudger.delivery import open_transport, probe_message
 
     settings = ctx.settings
-    message = test_message(settings, ctx.now())
+    message = probe_message(settings, ctx.now())
 
     async def deliver() -> Any:
         transport = open_transport(settings, ctx.env, data_dir=_data_dir(ctx))
