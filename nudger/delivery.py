@@ -257,11 +257,13 @@ class SmtpTransport(Transport):
         self._password: Secret | None = smtp_password(settings, env)
         self._context = tls_context(settings) if smtp.security != "none" else None
         self._client: Any = None
+        self._ready = False
         self.verified: list[str] = []  # what the last connect established, for check --smtp
 
     @property
     def connected(self) -> bool:
-        return self._client is not None and self._client.is_connected
+        """Connected *and* through TLS and login: a half-set-up session is never reused."""
+        return self._ready and self._client is not None and self._client.is_connected
 
     async def connect(self) -> list[str]:
         """Connect, negotiate TLS, log in. Returns what was verified, in words."""
@@ -297,10 +299,14 @@ class SmtpTransport(Transport):
                 await client.login(self.username, password)
                 verified.append(f"logged in as {self.username}")
             client.phase = "ready"
-        except DeliveryError:
-            raise
-        except Exception as exc:
+        except BaseException as exc:
+            # Whatever failed (TLS, login), this connection must not carry a message.
+            client.close()
+            self._client = None
+            if isinstance(exc, DeliveryError) or not isinstance(exc, Exception):
+                raise
             raise self._error(exc, client.phase) from None
+        self._ready = True
         self.verified = verified
         return verified
 
@@ -320,6 +326,7 @@ class SmtpTransport(Transport):
             error = self._error(exc, client.phase)
             if not client.is_connected:
                 self._client = None
+                self._ready = False
             raise error from None
         finally:
             client.phase = "ready"
@@ -338,6 +345,7 @@ class SmtpTransport(Transport):
         await self.close()
 
     async def close(self) -> None:
+        self._ready = False
         if self._client is not None:
             if self._client.is_connected:
                 try:

@@ -175,6 +175,7 @@ def _claim_day(db: Database, recipient: str, local_date: date, now: datetime, fo
                 s.add(record)
                 _supersede_older(s, recipient, local_date, now, settings)
                 s.flush()
+                _IN_FLIGHT.add(record.id or 0)
                 return record, ""
             if record.state in ("sending", "pending") and not _stale(record, now, settings):
                 return _result(Outcome.ALREADY, record,
@@ -184,6 +185,7 @@ def _claim_day(db: Database, recipient: str, local_date: date, now: datetime, fo
             previous = record.state
             _mark_sending(record, stamp)
             s.add(record)
+            _IN_FLIGHT.add(record.id or 0)
             return record, previous
     except IntegrityError:
         # Another process inserted the row between our read and our write.
@@ -224,6 +226,7 @@ def _claim_retry(db: Database, record_id: int, now: datetime,
             return None
         _mark_sending(record, stamp)
         s.add(record)
+        _IN_FLIGHT.add(record_id)
         return record
 
 

@@ -126,3 +126,20 @@ def _now() -> object:
     from datetime import UTC, datetime
 
     return datetime(2026, 11, 26, 13, 30, tzinfo=UTC)
+
+
+def test_a_refused_login_never_leaves_a_session_to_send_on(tmp_path: Path) -> None:
+    with SmtpServer("starttls", password="right") as server:
+        settings = config(tmp_path, server.smtp_config(tmp_path, username="alex") +
+                          'password_env = "PW"\n')
+
+        async def go() -> None:
+            async with open_transport(settings, {"PW": "wrong"}, data_dir=tmp_path) as t:
+                for _ in range(2):
+                    with pytest.raises(DeliveryError) as info:
+                        await t.send(message(1))
+                    assert (info.value.kind, info.value.code) == ("permanent", 535)
+
+        asyncio.run(go())
+        assert "MAIL" not in server.verbs()
+        assert server.messages == []
