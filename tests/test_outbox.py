@@ -556,3 +556,33 @@ def test_status_shows_last_sent_retrying_and_failed(tmp_path: Path) -> None:
     assert status.retrying[0].code == 451
     assert [(i.local_date, i.code) for i in status.failed] == [(DAY - timedelta(days=2), 554)]
     assert "554 5.7.1 rejected" in status.as_json()["failed"][0]["error"]
+
+
+def test_killed_mid_send_is_resent_with_the_same_message_id(tmp_path: Path) -> None:
+    """kill -9 while the server holds the reply to DATA: the row stays 'sending' with the
+    dead pid; retry_due resends at once, with the same Message-ID."""
+    import signal
+    import time
+
+    repo = str(Path(__file__).resolve().parent.parent)
+    with SmtpServer("plain", stall=("DATA", 30.0)) as server:
+        smtp_world(tmp_path, server, timeout=60)
+        code = CHILD.format(repo=repo, port=server.port, dir=str(tmp_path))
+        child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 30
+        while not server.messages and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert server.messages, "the child never reached DATA"
+        child.send_signal(signal.SIGKILL)
+        child.communicate(timeout=10)
+        w = smtp_world(tmp_path, server)
+        record = w.record()
+        assert (record.state, record.claimed_by) == ("sending",
+                                                     f"{socket.gethostname()}:{child.pid}")
+        server.handler.stall = None
+        (result,) = w.retry(NOW + timedelta(seconds=1))
+        assert result.outcome == Outcome.SENT
+        ids = [m.message_id for m in server.messages]
+    assert ids == ["<digest-2026-11-26.alex@nudger.test>"] * 2
+    assert (w.record().state, w.record().attempts) == ("sent", 2)
