@@ -182,6 +182,26 @@ class SmtpServer:
     def verbs(self) -> list[str]:
         return [verb for verb, _ in self.commands]
 
+    def wait_for_messages(self, count: int, timeout: float = 10.0) -> list[Received]:
+        """Block until at least `count` messages arrived (for a daemon in a subprocess);
+        AssertionError after `timeout` seconds."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        while len(self.messages) < count:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{len(self.messages)} of {count} messages arrived "
+                                     f"within {timeout:g} s; the server saw {self.verbs()}")
+            time.sleep(0.02)
+        return list(self.messages)
+
+    def reset(self) -> None:
+        """Forget what was seen so far (the scripted replies stay)."""
+        with self.handler.lock:
+            self.handler.messages.clear()
+            self.handler.commands.clear()
+        self.logins.clear()
+
     # --- TLS for the client side --------------------------------------------------------
 
     def ca_file(self, directory: Path) -> Path:

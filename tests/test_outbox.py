@@ -562,7 +562,6 @@ def test_killed_mid_send_is_resent_with_the_same_message_id(tmp_path: Path) -> N
     """kill -9 while the server holds the reply to DATA: the row stays 'sending' with the
     dead pid; retry_due resends at once, with the same Message-ID."""
     import signal
-    import time
 
     repo = str(Path(__file__).resolve().parent.parent)
     with SmtpServer("plain", stall=("DATA", 30.0)) as server:
@@ -570,10 +569,7 @@ def test_killed_mid_send_is_resent_with_the_same_message_id(tmp_path: Path) -> N
         code = CHILD.format(repo=repo, port=server.port, dir=str(tmp_path))
         child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
                                  stderr=subprocess.PIPE)
-        deadline = time.monotonic() + 30
-        while not server.messages and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert server.messages, "the child never reached DATA"
+        server.wait_for_messages(1, timeout=30)  # the child is now waiting for the reply
         child.send_signal(signal.SIGKILL)
         child.communicate(timeout=10)
         w = smtp_world(tmp_path, server)
