@@ -308,6 +308,13 @@ def _failed(settings: Settings, db: Database, record: DigestRecord, now: datetim
         log.error("digest of %s not delivered (permanent): %s", record.local_date, text)
         return _finish(db, record.id, now, state="failed", code=code, error=text,
                        outcome=Outcome.FAILED)
+    give_up = settings.delivery.retry.give_up
+    if give_up is not None and _utc(now) - _aware(record.created_at) >= _span(give_up):
+        text = f"{text}; gave up after {record.attempts} attempts " \
+            f"(delivery.retry.give_up = \"{give_up}\")"
+        log.error("digest of %s not delivered: %s", record.local_date, text)
+        return _finish(db, record.id, now, state="failed", code=code, error=text,
+                       outcome=Outcome.FAILED)
     when = _utc(now) + _backoff(settings, record.attempts)
     if kind == "uncertain":
         log.warning("digest of %s: delivery uncertain (%s); resending at %s with the same "

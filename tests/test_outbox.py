@@ -235,6 +235,24 @@ def test_backoff_doubles_up_to_the_cap(tmp_path: Path) -> None:
     assert [int(w.total_seconds() // 60) for w in waits] == [1, 2, 4, 8, 10]
 
 
+def test_give_up_turns_a_long_transient_failure_permanent(tmp_path: Path) -> None:
+    with SmtpServer("plain", replies={"MAIL": "451 4.3.0 busy"}) as server:
+        profile = PROFILE.replace('max = "10 minutes" }',
+                                  'max = "10 minutes", give_up = "5 minutes" }')
+        settings = parse_settings(profile + server.smtp_config(tmp_path),
+                                  tmp_path / "config.toml")
+        db = Database(tmp_path / "nudger.db")
+        db.ensure()
+        w = World(tmp_path, settings, db, Calendar.from_settings(settings), SmallCompose())
+        assert w.send().outcome == Outcome.RETRY
+        (second,) = w.retry(NOW + timedelta(minutes=1))
+        assert second.outcome == Outcome.RETRY
+        (last,) = w.retry(NOW + timedelta(minutes=6))
+        assert last.outcome == Outcome.FAILED
+        assert "gave up after 3 attempts" in last.detail
+    assert w.record().state == "failed"
+
+
 def test_connection_dropped_after_data_is_uncertain_and_resent_with_same_id(
         tmp_path: Path) -> None:
     with SmtpServer("plain", drop_after_data=True) as server:
