@@ -83,10 +83,9 @@ ComposeFn = Callable[..., Composed]
 
 def default_compose() -> ComposeFn:
     """nudger.digest.compose_digest, imported only when a digest is really composed."""
-    import importlib
+    from nudger.digest import compose_digest
 
-    compose: ComposeFn = importlib.import_module("nudger.digest").compose_digest
-    return compose
+    return compose_digest
 
 
 # --- sending ---------------------------------------------------------------------------
