@@ -344,6 +344,21 @@ class SmtpTransport(Transport):
                 log.debug("QUIT to %s: %s", self.where, self._redact(str(exc)))
         await self.close()
 
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        if exc is not None and not isinstance(exc, DeliveryError):
+            # Cancelled or broken mid-exchange: the session's state is unknown, and a
+            # polite QUIT could wait a whole timeout on a stalled server. Just hang up.
+            self.abort()
+        await self.close()
+
+    def abort(self) -> None:
+        """Drop the connection at once, without QUIT."""
+        self._ready = False
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
     async def close(self) -> None:
         self._ready = False
         if self._client is not None:

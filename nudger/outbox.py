@@ -239,10 +239,18 @@ async def _attempt(settings: Settings, db: Database, calendar: Calendar, record:
         return await _compose_and_deliver(settings, db, calendar, record, now, compose, env,
                                           previous_state)
     except BaseException as exc:
-        # Not a delivery failure: a bug, a database error, a cancellation. Put the record
-        # back in 'retry' so it is not stuck, and let the caller see the error.
-        _finish(db, record.id, now, state="retry", error=f"interrupted: {exc!r}"[:500],
+        # Not a delivery failure: a bug, a database error, a cancellation (shutdown in the
+        # middle of a send). Put the record back in 'retry' so it is not stuck, and let the
+        # caller see the error. A cancelled send may have reached the server: uncertain.
+        import asyncio
+
+        cancelled = isinstance(exc, asyncio.CancelledError | KeyboardInterrupt)
+        why = "nudger was stopped in the middle of sending it; it may have arrived" \
+            if cancelled else f"interrupted by an internal error: {exc!r}"[:500]
+        _finish(db, record.id, now, state="retry", error=why, uncertain=cancelled or None,
                 next_attempt_at=_utc(now) + _backoff(settings, record.attempts))
+        log.warning("digest of %s: %s; it will be retried with the same Message-ID",
+                    record.local_date, why)
         raise
     finally:
         _IN_FLIGHT.discard(record.id)

@@ -600,3 +600,27 @@ def test_killed_mid_send_is_resent_with_the_same_message_id(tmp_path: Path) -> N
         ids = [m.message_id for m in server.messages]
     assert ids == ["<digest-2026-11-26.alex@nudger.test>"] * 2
     assert (w.record().state, w.record().attempts) == ("sent", 2)
+
+
+def test_a_cancelled_send_goes_back_to_retry_as_uncertain(tmp_path: Path) -> None:
+    """A daemon that cancels an in-flight send at shutdown leaves no 'sending' row."""
+    with SmtpServer("plain", stall=("DATA", 10.0)) as server:
+        w = smtp_world(tmp_path, server, timeout=30)
+
+        async def go() -> None:
+            task = asyncio.create_task(send_digest(w.settings, w.db, w.calendar, DAY, NOW,
+                                                   compose=w.compose, env={}))
+            while not server.messages:
+                await asyncio.sleep(0.02)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+
+        asyncio.run(go())
+        record = w.record()
+        assert (record.state, record.uncertain) == ("retry", True)
+        assert "stopped in the middle" in record.last_error
+        server.handler.stall = None
+        (again,) = w.retry(NOW + timedelta(minutes=1))
+        assert again.outcome == Outcome.SENT
+        assert [m.message_id for m in server.messages] == [again.message_id] * 2
