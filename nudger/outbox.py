@@ -614,4 +614,8 @@ def describe(record: DigestRecord, zone: Any) -> str:
         return f"the digest of {day} failed: {record.last_error}; --force tries again"
     if record.state == "skipped":
         return f"the digest of {day} was skipped ({record.last_error}); --force sends it"
+    if record.state in ("sending", "pending"):
+        return f"the digest of {day} was left half-sent at {local(record.updated_at)} by a " \
+            "nudger that stopped; the daemon resends it with the same Message-ID, or " \
+            "--force does it now"
     return f"the digest of {day} is {record.state}"

@@ -138,3 +138,31 @@ def test_check_smtp_no_starttls_is_refused(home: Home) -> None:
         assert server.verbs() == ["EHLO"]
     assert result.code == 1
     assert "does not offer STARTTLS" in result.err
+
+
+def test_a_half_sent_day_is_finished_by_force(home: Home) -> None:
+    """A `digest --send` killed mid-send leaves 'sending'; a new run explains, --force
+    finishes it with the same Message-ID."""
+    import socket
+    import subprocess
+    import sys
+
+    from nudger.db import Database
+    from nudger.models import DigestRecord
+
+    with_application(home)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    db = Database(home.db_path)
+    with db.session() as s:
+        s.add(DigestRecord(recipient="alex@example.com", local_date=NOW.date(),
+                           message_id="<left@nudger.test>", state="sending", attempts=1,
+                           claimed_by=f"{socket.gethostname()}:{dead}",
+                           created_at=NOW, updated_at=NOW))
+    db.dispose()
+    with time_machine.travel(NOW + timedelta(minutes=1), tick=False):
+        out = home.ok("digest", "--send")
+        assert "left half-sent at 2026-11-26 07:45" in out and "--force" in out
+        assert "sent the digest of 2026-11-26" in home.ok("digest", "--send", "--force")
+    (message,) = list(mailbox.Maildir(home.config.parent / "Maildir", create=False))
+    assert message["Message-ID"] == "<left@nudger.test>"
