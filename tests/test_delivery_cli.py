@@ -166,3 +166,9 @@ def test_a_half_sent_day_is_finished_by_force(home: Home) -> None:
         assert "sent the digest of 2026-11-26" in home.ok("digest", "--send", "--force")
     (message,) = list(mailbox.Maildir(home.config.parent / "Maildir", create=False))
     assert message["Message-ID"] == "<left@nudger.test>"
+
+
+def test_send_refuses_a_future_day(home: Home) -> None:
+    with time_machine.travel(NOW, tick=False):
+        result = home.run("digest", "--send", "--date", "tomorrow")
+    assert result.code == 2 and "not 2026-11-27's" in result.err

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Any
 
 from nudger.commands import Context, add_command
-from nudger.errors import NudgerError
+from nudger.errors import NudgerError, UsageError
 
 ORDER = 40
 
@@ -137,6 +137,10 @@ def send_today(ctx: Context, local_date: date, *, force: bool = False) -> int:
     from nudger.outbox import Outcome, send_digest
 
     settings = ctx.settings
+    if local_date > ctx.today:
+        raise UsageError(f"--send delivers today's digest (or an earlier day's), not "
+                         f"{local_date}'s: it would keep the daemon from sending that day's "
+                         "digest when it comes")
     result = asyncio.run(send_digest(settings, ctx.db, ctx.calendar, local_date, ctx.now(),
                                      force=force, env=ctx.env))
     day = result.local_date.isoformat()
