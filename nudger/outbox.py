@@ -270,8 +270,10 @@ async def _compose_and_deliver(settings: Settings, db: Database, calendar: Calen
             composed = compose_fn(settings, s, calendar, record.local_date, now,
                                   notices=notices)
         except NudgerError as exc:
-            return _finish(db, record.id, now, state="failed", error=f"cannot compose the "
-                           f"digest: {exc}", outcome=Outcome.FAILED)
+            # A template the user broke, say: retried with backoff, so that fixing it gets
+            # the day's digest out; `nudger status` shows the reason meanwhile.
+            return _failed(settings, db, record, now, "transient", None,
+                           f"cannot compose the digest: {exc}")
     message = composed.message
     message_id = record.message_id or composed.message_id or str(message["Message-ID"])
     if message["Message-ID"] != message_id:

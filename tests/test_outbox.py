@@ -624,3 +624,20 @@ def test_a_cancelled_send_goes_back_to_retry_as_uncertain(tmp_path: Path) -> Non
         (again,) = w.retry(NOW + timedelta(minutes=1))
         assert again.outcome == Outcome.SENT
         assert [m.message_id for m in server.messages] == [again.message_id] * 2
+
+
+def test_a_compose_error_is_retried_once_fixed(world: World) -> None:
+    from nudger.errors import ConfigError
+
+    fixed = SmallCompose()
+
+    def failing(*args: Any, **kwargs: Any) -> Composed:
+        raise ConfigError("templates/digest.txt.j2:3: unexpected '}'")
+
+    world.compose = failing  # type: ignore[assignment]
+    result = world.send()
+    assert result.outcome == Outcome.RETRY
+    assert "digest.txt.j2:3" in result.detail
+    world.compose = fixed
+    (again,) = world.retry(NOW + timedelta(minutes=2))
+    assert again.outcome == Outcome.SENT
