@@ -246,17 +246,18 @@ class DateReader:
 
     def _make(self, text: str, year: int, month: int, day: int) -> date:
         try:
-            return self._check_year(text, date(year, month, day))
-        except ValueError as exc:
-            if "year" in str(exc) and "out of range" not in str(exc):
-                raise
-            if 1 <= month <= 12:
-                last = (date(year + (month == 12), month % 12 + 1, 1) - timedelta(days=1)).day \
-                    if 1 <= year <= 9998 else 31
-                raise ValueError(f"{text!r} is not a real date ({_month_name(month)} {year} "
-                                 f"has {last} days)") from None
-            raise ValueError(f"{text!r} is not a real date (there is no month {month})"
-                             ) from None
+            value = date(year, month, day)
+        except ValueError:
+            if not 1 <= month <= 12:
+                raise ValueError(f"{text!r} is not a real date (there is no month {month})"
+                                 ) from None
+            if not 1 <= year <= 9998:
+                raise ValueError(f"{text!r}: the year {year} is out of range; write a date "
+                                 f"like {DATE_FORMS}") from None
+            last = (date(year + (month == 12), month % 12 + 1, 1) - timedelta(days=1)).day
+            raise ValueError(f"{text!r} is not a real date ({_month_name(month)} {year} "
+                             f"has {last} days)") from None
+        return self._check_year(text, value)
 
     @staticmethod
     def _check_year(text: str, value: date) -> date:
@@ -688,7 +689,9 @@ class CsvImport:
                     bad(name, str(exc))
                     failed.add(name)
                     continue
-                if name in _ONE_LINE and value.startswith("="):
+                # A raw "=..." is a formula the sheet did not evaluate (or an injection);
+                # "'=..." is a value nudger's own export defused, and imports as "=...".
+                if name in _ONE_LINE and cells[getters[name] or 0].lstrip().startswith("="):
                     failed.add(name)
                     bad(name, f"{value[:40]!r} is a spreadsheet formula, not a value; "
                         "export the sheet with values, or remove the leading '='")
