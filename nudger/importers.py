@@ -399,6 +399,11 @@ class Listed:
         if len(self.items) < SAMPLE:
             self.items.append(text)
 
+    @property
+    def full(self) -> bool:
+        """True once SAMPLE items are listed: callers then skip formatting more."""
+        return len(self.items) >= SAMPLE
+
 
 @dataclass
 class ImportReport:
@@ -467,32 +472,42 @@ class Known:
     @classmethod
     def load(cls, session: Session) -> Known:
         known = cls()
-        for app_id, url, company, role, applied, stage in session.execute(
-            sa_select(col(Application.id), col(Application.url), col(Application.company),
-                      col(Application.role), col(Application.applied_on),
-                      col(Application.stage))
-        ).all():
-            known.remember(app_id, url, company, role, applied, stage, None)
+        # One query, read through the driver: this runs over every stored application, and
+        # SQLAlchemy's per-value type processing would cost more than the import itself.
+        table = table_of(Application).name
+        for app_id, url, company, role, applied, stage in session.connection().exec_driver_sql(
+            f"SELECT id, url, company, role, applied_on, stage FROM {table}"
+        ):
+            known.remember(app_id, url, company, role,
+                           date.fromisoformat(applied) if applied else None, stage, None)
         return known
 
     def remember(self, app_id: int, url: str, company: str, role: str, applied: date | None,
                  stage: str, line: int | None) -> None:
-        if url:
-            self.by_url.setdefault(_url_key(url), (app_id, stage, line))
-        self.by_key.setdefault((company.casefold(), role.casefold(), applied),
-                               (app_id, stage, _url_key(url), line))
+        self.remember_keys(app_id, _url_key(url) if url else "",
+                           (company.casefold(), role.casefold(), applied), stage, line)
+
+    def remember_keys(self, app_id: int, url_key: str, key: tuple[str, str, date | None],
+                      stage: str, line: int | None) -> None:
+        if url_key:
+            self.by_url.setdefault(url_key, (app_id, stage, line))
+        self.by_key.setdefault(key, (app_id, stage, url_key, line))
 
     def match(self, url: str, company: str, role: str, applied: date | None
               ) -> tuple[int, str, int | None] | None:
+        return self.match_keys(_url_key(url) if url else "",
+                               (company.casefold(), role.casefold(), applied))
+
+    def match_keys(self, url_key: str, key: tuple[str, str, date | None]
+                   ) -> tuple[int, str, int | None] | None:
         """(id, stage, line in this file or None) of the same application, if known."""
-        key = _url_key(url)
-        if key and key in self.by_url:
-            return self.by_url[key]
-        found = self.by_key.get((company.casefold(), role.casefold(), applied))
+        if url_key and url_key in self.by_url:
+            return self.by_url[url_key]
+        found = self.by_key.get(key)
         if found is None:
             return None
         app_id, stage, known_url, line = found
-        if key and known_url and key != known_url:
+        if url_key and known_url and url_key != known_url:
             return None  # two postings of one role on one day: different applications
         return app_id, stage, line
 
@@ -510,6 +525,12 @@ def table_of(model: Any) -> Table:
     """The Core table of a model, for executemany inserts without an ORM object per row."""
     table: Table = model.metadata.tables[str(model.__tablename__)]
     return table
+
+
+def sqlite_datetime(moment: datetime) -> str:
+    """`moment` as SQLAlchemy's SQLite DateTime stores it (UTC, no offset)."""
+    moment = moment.astimezone(UTC) if moment.tzinfo else moment
+    return moment.strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
 def _unescape(value: str) -> str:
@@ -580,13 +601,43 @@ def map_columns(headers: list[str], options: ImportOptions, path: Path, line: in
     return _Layout({name: index for name, (_, index) in chosen.items()}, headers)
 
 
+_SEP = "\x1f"  # the unit separator: joins a row's cells for the hot path's scans
+
+
+def _one_line_ok(joined: str) -> bool:
+    """No line break and no leading '=' in the joined one-line cells (`in` scans are
+    several times faster than a regex with an anchor alternation)."""
+    return not ("\n" in joined or "\r" in joined or joined.startswith("=")
+                or "\x1f=" in joined)
+
+
+def _cell_by_cell(stripped: list[str], present: list[tuple[str, int, bool]]
+                  ) -> tuple[dict[str, str], list[str]]:
+    """The slow path: (values, fields whose cells need tracker.check_text)."""
+    values = dict.fromkeys(FIELDS, "")
+    suspect: list[str] = []
+    for name, i, one_line in present:
+        value = stripped[i]
+        if not value:
+            continue
+        if value[0] == "'":
+            value = _unescape(value)
+        elif one_line and value[0] == "=":
+            suspect.append(name)
+        if "\x00" in value or len(value) > tracker.MAX_FIELD or (
+                one_line and ("\n" in value or "\r" in value)):
+            suspect.append(name)
+        values[name] = value
+    return values, suspect
+
+
 def _records(reader: Any) -> Iterator[tuple[int, list[str]]]:
     """(physical line where the record starts, cells), skipping blank lines."""
     previous = 0
     for cells in reader:
         start = previous + 1
         previous = reader.line_num
-        if cells and any(c.strip() for c in cells):
+        if any(cells) and "".join(cells).strip():
             yield start, cells
 
 
@@ -606,10 +657,11 @@ class CsvImport:
         for word, stage in options.stage_map.items():
             self.stage_words[normalize_word(word)] = stage.lower()
         self.report = ImportReport(path, "csv", options.dry_run)
-        self._apps: list[dict[str, Any]] = []
-        self._changes: list[dict[str, Any]] = []
-        self._contacts: list[dict[str, Any]] = []
+        self._apps: list[tuple[Any, ...]] = []
+        self._changes: list[tuple[Any, ...]] = []
+        self._contacts: list[tuple[Any, ...]] = []
         self._updates: list[tuple[int, str]] = []
+        self._stamp = sqlite_datetime(now)
 
     def run(self) -> ImportReport:
         encoding = detect_encoding(self.path)
@@ -649,147 +701,206 @@ class CsvImport:
         next_id = int(self.session.execute(
             sa_select(func.coalesce(func.max(col(Application.id)), 0))).scalar_one()) + 1
         width = len(headers)
-        index = layout.index
-        getters = {name: index.get(name) for name in FIELDS}
+        present = [(name, layout.index[name], name in _ONE_LINE) for name in FIELDS
+                   if name in layout.index]
+        at = [(name, i) for name, i, _ in present]
+        one_line_at = [i for _, i, one_line in present if one_line]
+        empty = dict.fromkeys(FIELDS, "")
+        stage_cache: dict[str, str | None] = {}
+        dry_run = self.options.dry_run
+        today_text = self.today.isoformat()
         for line, cells in records:
             self.report.rows += 1
+            # The hot path: a row whose cells pass two regex scans over joined text (no NUL,
+            # no line break or leading '=' in a one-line field, no leading apostrophe,
+            # nothing near the length limit) is taken as is. Anything else goes cell by
+            # cell, and suspicious cells through tracker.check_text, whose message the
+            # problem carries.
+            n = len(cells)
+            stripped = [c.strip() for c in cells]
+            if n < width:
+                stripped.extend([""] * (width - n))
+            everything = _SEP.join(stripped)
+            if (len(everything) < tracker.MAX_FIELD and "\x00" not in everything
+                    and "\x1f'" not in everything and not everything.startswith("'")
+                    and _one_line_ok(_SEP.join([stripped[i] for i in one_line_at]))):
+                values = dict(empty)
+                for name, i in at:
+                    values[name] = stripped[i]
+                suspect: list[str] = []
+            else:
+                values, suspect = _cell_by_cell(stripped, present)
             problems: list[Problem] = []
-
-            def cell(name: str, cells: list[str] = cells) -> str:
-                i = getters[name]
-                if i is None or i >= len(cells):
-                    return ""
-                return _unescape(cells[i].strip())
-
-            def bad(name: str, message: str, cells: list[str] = cells, line: int = line,
-                    problems: list[Problem] = problems) -> None:
-                i = getters[name]
-                assert i is not None
-                at = line + sum(_breaks(c) for c in cells[:i])
-                problems.append(Problem(at, headers[i], message))
-
-            if len(cells) > width and any(c.strip() for c in cells[width:]):
-                extra = ", ".join(repr(c[:20]) for c in cells[width:] if c.strip())
-                at = line + sum(_breaks(c) for c in cells[:width])
-                problems.append(Problem(at, None, (
-                    f"{len(cells)} cells but the header has {width}; the extra cells "
-                    f"({extra}) are under no column: check the quotes and delimiters")))
-            values: dict[str, str] = {}
             failed: set[str] = set()
-            for name in FIELDS:
-                if getters[name] is None:
-                    continue
-                value = cell(name)
-                values[name] = value
-                if not value:
-                    continue
-                try:
-                    tracker.check_text(name, value, one_line=name in _ONE_LINE)
-                except UsageError as exc:
-                    bad(name, str(exc))
-                    failed.add(name)
-                    continue
-                # A raw "=..." is a formula the sheet did not evaluate (or an injection);
-                # "'=..." is a value nudger's own export defused, and imports as "=...".
-                if name in _ONE_LINE and cells[getters[name] or 0].lstrip().startswith("="):
-                    failed.add(name)
-                    bad(name, f"{value[:40]!r} is a spreadsheet formula, not a value; "
-                        "export the sheet with values, or remove the leading '='")
-            company, role = values.get("company", ""), values.get("role", "")
+            if suspect or (n > width and any(c.strip() for c in cells[width:])):
+                failed = self._suspects(cells, line, headers, layout, values, suspect,
+                                        problems)
+            company, role = values["company"], values["role"]
             if not company and "company" not in failed:
-                bad("company", "empty; every row needs a company and a role")
+                self._bad(problems, cells, line, headers, layout, "company",
+                          "empty; every row needs a company and a role")
             if not role and "role" not in failed:
-                bad("role", "empty; every row needs a company and a role")
+                self._bad(problems, cells, line, headers, layout, "role",
+                          "empty; every row needs a company and a role")
             stage = "applied"
-            raw_stage = values.get("stage", "") if "stage" not in failed else ""
-            if raw_stage:
-                found = self.stage_words.get(normalize_word(raw_stage))
+            raw_stage = values["stage"]
+            if raw_stage and "stage" not in failed:
+                found = stage_cache.get(raw_stage, "")
+                if found == "":
+                    found = stage_cache[raw_stage] = self.stage_words.get(
+                        normalize_word(raw_stage))
                 if found is None:
-                    bad("stage", f"{raw_stage[:40]!r} is not a stage nudger knows; valid: "
+                    self._bad(problems, cells, line, headers, layout, "stage", (
+                        f"{raw_stage[:40]!r} is not a stage nudger knows; valid: "
                         f"{', '.join(STAGES)} (and tracker words like Saved, Phone screen, "
-                        f"Declined), or map it: --stage-map '{raw_stage[:40]}=applied'")
+                        f"Declined), or map it: --stage-map '{raw_stage[:40]}=applied'"))
                 else:
                     stage = found
             day: date | None = None
             deadline: date | None = None
             for name in ("applied", "deadline"):
-                if values.get(name) and name not in failed:
-                    try:
-                        parsed = self.dates(values[name])
-                    except ValueError as exc:
-                        bad(name, str(exc))
-                        continue
-                    if name == "applied":
-                        day = parsed
-                    else:
-                        deadline = parsed
-            email = values.get("email", "")
+                text = values[name]
+                if not text or name in failed:
+                    continue
+                try:
+                    parsed = self.dates(text)
+                except ValueError as exc:
+                    self._bad(problems, cells, line, headers, layout, name, str(exc))
+                    continue
+                if name == "applied":
+                    day = parsed
+                else:
+                    deadline = parsed
+            email = values["email"]
             if email and "email" not in failed and not _EMAIL.match(email):
-                bad("email", f"{email[:40]!r} is not an email address; write it like "
-                    "dana@acme.example, or leave the cell empty")
+                self._bad(problems, cells, line, headers, layout, "email", (
+                    f"{email[:40]!r} is not an email address; write it like "
+                    "dana@acme.example, or leave the cell empty"))
             if problems:
                 for problem in problems:
                     self.report.bad.add(problem.format(self.path))
                 continue
-            url = values.get("url", "")
+            url = values["url"]
             applied_on: date | None
             if stage == "wishlist":
                 applied_on, since = None, day or self.today
             else:
                 applied_on = day or self.today
                 since = applied_on if stage == "applied" else self.today
-            match = known.match(url, company, role, applied_on)
-            label = f"{company} — {role} ({stage}"
-            label += f", applied {applied_on})" if applied_on else ")"
+            url_key = _url_key(url) if url else ""
+            app_key = (company.casefold(), role.casefold(), applied_on)
+            match = known.match_keys(url_key, app_key)
             if match is not None:
-                app_id, old_stage, seen_line = match
-                if seen_line is not None:
-                    self.report.skipped.add(f"line {line}: {label}: same as line {seen_line}")
-                elif STAGE_RANK[stage] > STAGE_RANK[old_stage]:
-                    self._updates.append((app_id, stage))
-                    self.report.updated.add(f"line {line}: #{app_id} {company} — {role}: "
-                                            f"{old_stage} → {stage}")
-                else:
-                    self.report.skipped.add(f"line {line}: {label}: already there as "
-                                            f"#{app_id}")
+                self._matched(match, line, company, role, stage, applied_on)
                 continue
             app_id = next_id
             next_id += 1
-            known.remember(app_id, url, company, role, applied_on, stage, line)
-            self.report.added.add(f"line {line}: {label}")
-            name, phone = values.get("contact", ""), values.get("phone", "")
+            known.remember_keys(app_id, url_key, app_key, stage, line)
+            if self.report.added.full:
+                self.report.added.count += 1
+            else:
+                self.report.added.add(f"line {line}: {company} — {role} ({stage}"
+                                      + (f", applied {applied_on})" if applied_on else ")"))
+            name, phone = values["contact"], values["phone"]
             if name or email or phone:
                 self.report.contacts += 1
-            if self.options.dry_run:
+            if dry_run:
                 continue
-            self._apps.append({
-                "id": app_id, "company": company, "role": role, "url": url,
-                "location": values.get("location", ""), "address": values.get("address", ""),
-                "source": values.get("source", ""), "applied_on": applied_on, "stage": stage,
-                "stage_since": since, "deadline": deadline, "interview_at": None,
-                "notes": values.get("notes", ""), "created_at": self.now,
-                "updated_at": self.now,
-            })
-            self._changes.append({"application_id": app_id, "stage": stage,
-                                  "changed_on": since, "note": "",
-                                  "created_at": self.now})
+            since_text = today_text if since is self.today else since.isoformat()
+            self._apps.append((
+                app_id, company, role, url, values["location"], values["address"],
+                values["source"], applied_on.isoformat() if applied_on else None, stage,
+                since_text, deadline.isoformat() if deadline else None, values["notes"],
+                self._stamp, self._stamp))
+            self._changes.append((app_id, stage, since_text, "", self._stamp))
             if name or email or phone:
-                self._contacts.append({
-                    "application_id": app_id, "name": name or email or phone, "email": email,
-                    "phone": phone, "social": "", "kind": "hiring-manager", "notes": "",
-                })
+                self._contacts.append((app_id, name or email or phone, email, phone, "",
+                                       "hiring-manager", ""))
             if len(self._apps) >= BATCH:
                 self._flush()
 
+    def _matched(self, match: tuple[int, str, int | None], line: int, company: str,
+                 role: str, stage: str, applied_on: date | None) -> None:
+        app_id, old_stage, seen_line = match
+        if self.report.skipped.full and STAGE_RANK[stage] <= STAGE_RANK[old_stage]:
+            self.report.skipped.count += 1
+            return
+        label = f"{company} — {role} ({stage}" + (f", applied {applied_on})" if applied_on
+                                                   else ")")
+        if seen_line is not None:
+            self.report.skipped.add(f"line {line}: {label}: same as line {seen_line}")
+        elif STAGE_RANK[stage] > STAGE_RANK[old_stage]:
+            self._updates.append((app_id, stage))
+            self.report.updated.add(f"line {line}: #{app_id} {company} — {role}: "
+                                    f"{old_stage} → {stage}")
+        else:
+            self.report.skipped.add(f"line {line}: {label}: already there as #{app_id}")
+
+    @staticmethod
+    def _bad(problems: list[Problem], cells: list[str], line: int, headers: list[str],
+             layout: _Layout, name: str, message: str) -> None:
+        """A problem in the cell of field `name`, on the physical line the cell is on."""
+        i = layout.index[name]
+        at = line + sum(_breaks(c) for c in cells[:i])
+        problems.append(Problem(at, headers[i], message))
+
+    def _suspects(self, cells: list[str], line: int, headers: list[str], layout: _Layout,
+                  values: dict[str, str], suspect: list[str], problems: list[Problem]
+                  ) -> set[str]:
+        """The slow path for cells that failed an inline test; returns the fields refused."""
+        width = len(headers)
+        if len(cells) > width and any(c.strip() for c in cells[width:]):
+            extra = ", ".join(repr(c[:20]) for c in cells[width:] if c.strip())
+            at = line + sum(_breaks(c) for c in cells[:width])
+            problems.append(Problem(at, None, (
+                f"{len(cells)} cells but the header has {width}; the extra cells "
+                f"({extra}) are under no column: check the quotes and delimiters")))
+        failed: set[str] = set()
+        for name in dict.fromkeys(suspect):
+            value = values[name]
+            try:
+                tracker.check_text(name, value, one_line=name in _ONE_LINE)
+            except UsageError as exc:
+                self._bad(problems, cells, line, headers, layout, name, str(exc))
+                failed.add(name)
+                continue
+            # A raw "=..." is a formula the sheet did not evaluate (or an injection);
+            # "'=..." is a value nudger's own export defused, and imports as "=...".
+            if name in _ONE_LINE and cells[layout.index[name]].lstrip().startswith("="):
+                self._bad(problems, cells, line, headers, layout, name, (
+                    f"{value[:40]!r} is a spreadsheet formula, not a value; export the "
+                    "sheet with values, or remove the leading '='"))
+                failed.add(name)
+        return failed
+
     def _flush(self) -> None:
+        """Write the batched rows with the driver's executemany: no ORM object and no
+        per-value type processing on the hot path (values are already in SQLite's form)."""
         if self.options.dry_run:
             return
         connection = self.session.connection()
-        for model, rows in ((Application, self._apps), (StageChange, self._changes),
-                            (Contact, self._contacts)):
+        for sql, rows in ((_APP_INSERT, self._apps), (_CHANGE_INSERT, self._changes),
+                          (_CONTACT_INSERT, self._contacts)):
             if rows:
-                connection.execute(table_of(model).insert(), rows)
+                connection.exec_driver_sql(sql, rows)
                 rows.clear()
+
+
+def _insert_sql(model: Any, columns: Sequence[str]) -> str:
+    table = table_of(model)
+    for name in columns:
+        assert name in table.c, name  # the column list follows the model
+    return (f"INSERT INTO {table.name} ({', '.join(columns)}) "
+            f"VALUES ({', '.join('?' for _ in columns)})")
+
+
+_APP_INSERT = _insert_sql(Application, (
+    "id", "company", "role", "url", "location", "address", "source", "applied_on", "stage",
+    "stage_since", "deadline", "notes", "created_at", "updated_at"))
+_CHANGE_INSERT = _insert_sql(StageChange, (
+    "application_id", "stage", "changed_on", "note", "created_at"))
+_CONTACT_INSERT = _insert_sql(Contact, (
+    "application_id", "name", "email", "phone", "social", "kind", "notes"))
 
 
 # --- JSON (nudger's own export) ----------------------------------------------------------
