@@ -329,7 +329,14 @@ def week_effort(history: History, settings: Settings, calendar: Calendar, start:
                 today: date) -> WeekEffort:
     """Follow-ups done against nudges due, replies, and channels, from Monday `start` to
     its Sunday (or `today`, whichever is first)."""
-    end = min(start + timedelta(days=6), today)
+    return effort_between(history, settings, calendar, start, min(start + timedelta(days=6),
+                                                                  today))
+
+
+def effort_between(history: History, settings: Settings, calendar: Calendar, start: date,
+                   end: date) -> WeekEffort:
+    """Follow-ups done against nudges due, replies, and channels, `start` to `end`
+    inclusive. `due` counts the distinct nudges the period's digests carried."""
     done = [t for t in history.touches if not t.skipped and start <= t.on <= end]
     due: set[tuple[int, str, int]] = set()
     day = start
@@ -338,15 +345,60 @@ def week_effort(history: History, settings: Settings, calendar: Calendar, start:
             for nudge in due_at_start_of(history, settings, calendar, day):
                 due.add((nudge.app_id, nudge.stage, nudge.step))
         day += timedelta(days=1)
-    week_replies = [r for r in replies(history) if start <= r.on <= end]
+    period_replies = [r for r in replies(history) if start <= r.on <= end]
     counts = Counter(t.on for t in done)
     return WeekEffort(
-        start=start, end=end, done=len(done), due=len(due), replies=len(week_replies),
+        start=start, end=end, done=len(done), due=len(due), replies=len(period_replies),
         by_action={a: n for a, n in Counter(t.action for t in done).most_common()},
-        replies_by_action=replies_by_action(week_replies),
+        replies_by_action=replies_by_action(period_replies),
         per_day=[(start + timedelta(days=i), counts.get(start + timedelta(days=i), 0))
                  for i in range((end - start).days + 1)],
     )
+
+
+BAR_STEPS = 12  # the longest bar of the digest's chart, in steps (text: one '#' each)
+
+
+def effort_section(history: History, settings: Settings, calendar: Calendar, day: date
+                   ) -> dict[str, Any] | None:
+    """The digest's "this week" section (the template variable `effort`): on the weekday
+    `digest.effort_day` only, the seven days before the digest's day. None on other days.
+
+    Bars are whole steps of BAR_STEPS, scaled to the busiest row, so the HTML part can draw
+    them as table cells of fixed widths and the text part as runs of '#'."""
+    from nudger.calendar import WEEKDAY_INDEX
+
+    if day.weekday() != WEEKDAY_INDEX[settings.digest.effort_day]:
+        return None
+    effort = effort_between(history, settings, calendar, day - timedelta(days=7),
+                            day - timedelta(days=1))
+    channels = [a for a in (*ACTIONS, "none")
+                if effort.by_action.get(a) or effort.replies_by_action.get(a)]
+    peak = max([effort.by_action.get(a, 0) for a in channels] + [effort.due, effort.done, 1])
+    found = streak(history, settings, calendar, day - timedelta(days=1))
+
+    def bar(value: int) -> int:
+        return round(BAR_STEPS * value / peak)
+
+    return {
+        "week_start": effort.start.isoformat(),
+        "week_end": effort.end.isoformat(),
+        "done": effort.done,
+        "due": effort.due,
+        "replies": effort.replies,
+        "done_bar": bar(effort.done),
+        "due_bar": bar(effort.due),
+        "bar_steps": BAR_STEPS,
+        "by_channel": [
+            {"action": "no follow-up" if a == "none" else a,
+             "done": effort.by_action.get(a, 0), "replies": effort.replies_by_action.get(a, 0),
+             "bar": bar(effort.by_action.get(a, 0))}
+            for a in channels
+        ],
+        "per_day": [{"date": d.isoformat(), "weekday": f"{d:%a}", "done": n}
+                    for d, n in effort.per_day],
+        "streak": found.days,
+    }
 
 
 # --- everything, for `nudger stats` ------------------------------------------------------

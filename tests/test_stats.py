@@ -19,6 +19,7 @@ from nudger.stats import (
     Rate,
     TouchRow,
     compute,
+    effort_section,
     load_history,
     replies,
     states_on,
@@ -192,3 +193,21 @@ def test_stats_command(home: Home) -> None:
     text = home.ok("stats", "--since", "2026-11-01")
     assert "follow-up rate: 1 of 1 (100%)" in text and "email" in text
     assert home.run("stats", "--since", "someday").code == 2
+
+
+def test_effort_section_on_the_effort_day_only() -> None:
+    history = diligent("2026-11-09", social_on="2026-11-12")
+    settings = Settings.model_validate({"digest": {"effort_day": "mon"}})
+    assert effort_section(history, settings, CALENDAR, D("2026-11-17")) is None  # a Tuesday
+    section = effort_section(history, settings, CALENDAR, D("2026-11-16"))
+    assert section is not None
+    # Mon 9 to Sun 15: the call (due Mon 9) and the social step (due Thu 12), both done.
+    assert (section["week_start"], section["week_end"]) == ("2026-11-09", "2026-11-15")
+    assert (section["done"], section["due"], section["replies"]) == (2, 2, 0)
+    assert section["by_channel"] == [
+        {"action": "call", "done": 1, "replies": 0, "bar": 6},
+        {"action": "social", "done": 1, "replies": 0, "bar": 6},
+    ]
+    assert section["done_bar"] == section["due_bar"] == 12
+    assert section["streak"] == 3  # Thu 5, Mon 9, Thu 12
+    assert [d["done"] for d in section["per_day"]] == [1, 0, 0, 1, 0, 0, 0]
