@@ -209,6 +209,13 @@ def test_encodings(home: Home, tmp_path: Path, encoding: str) -> None:
     assert label in out
 
 
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_bom(home: Home, tmp_path: Path, codec: str) -> None:
+    out = home.ok("import", str(write(tmp_path, "Company,Role\nAcmé,AE\n", encoding=codec)))
+    assert f"UTF-16 {codec[-2:].upper()} (no BOM)" in out
+    assert apps(home)[0]["company"] == "Acmé"
+
+
 def test_a_file_that_is_no_known_encoding(home: Home, tmp_path: Path) -> None:
     path = tmp_path / "bad.csv"
     # 0x81 is neither UTF-8 here nor defined in cp1252.
