@@ -359,6 +359,27 @@ def effort_between(history: History, settings: Settings, calendar: Calendar, sta
 BAR_STEPS = 12  # the longest bar of the digest's chart, in steps (text: one '#' each)
 
 
+def is_effort_day(settings: Settings, day: date) -> bool:
+    """Whether the digest of `day` carries the weekly effort section."""
+    from nudger.calendar import WEEKDAY_INDEX
+
+    return day.weekday() == WEEKDAY_INDEX[settings.digest.effort_day]
+
+
+# What `nudger check` renders the digest templates with (every key `effort_section` gives),
+# so that a user's template that uses one of them is checked before a digest needs it.
+SAMPLE_EFFORT: dict[str, Any] = {
+    "week_start": "2026-11-16", "week_end": "2026-11-22", "done": 3, "due": 5, "replies": 1,
+    "done_bar": 7, "due_bar": BAR_STEPS, "bar_steps": BAR_STEPS,
+    "by_channel": [{"action": "email", "done": 2, "replies": 1, "bar": 5},
+                   {"action": "call", "done": 1, "replies": 0, "bar": 2}],
+    "per_day": [{"date": f"2026-11-{16 + i}", "weekday": day, "done": n}
+                for i, (day, n) in enumerate(zip(("Mon", "Tue", "Wed", "Thu", "Fri", "Sat",
+                                                  "Sun"), (1, 0, 2, 0, 0, 0, 0), strict=True))],
+    "streak": 4,
+}
+
+
 def effort_section(history: History, settings: Settings, calendar: Calendar, day: date
                    ) -> dict[str, Any] | None:
     """The digest's "this week" section (the template variable `effort`): on the weekday
@@ -366,9 +387,7 @@ def effort_section(history: History, settings: Settings, calendar: Calendar, day
 
     Bars are whole steps of BAR_STEPS, scaled to the busiest row, so the HTML part can draw
     them as table cells of fixed widths and the text part as runs of '#'."""
-    from nudger.calendar import WEEKDAY_INDEX
-
-    if day.weekday() != WEEKDAY_INDEX[settings.digest.effort_day]:
+    if not is_effort_day(settings, day):
         return None
     effort = effort_between(history, settings, calendar, day - timedelta(days=7),
                             day - timedelta(days=1))
