@@ -1055,7 +1055,7 @@ def import_json(session: Session, path: Path, options: ImportOptions, *, now: da
             "created_at": j.moment(app, "created_at", where, now),
             "updated_at": j.moment(app, "updated_at", where, now),
         }
-        children = _json_children(j, app, where)
+        children = _json_children(j, app, where, now)
         label = f"{company} — {role} ({stage})"
         match = known.match(url, company, role, applied_on)
         if match is not None:
@@ -1082,7 +1082,8 @@ def import_json(session: Session, path: Path, options: ImportOptions, *, now: da
     return report
 
 
-def _json_children(j: _Json, app: dict[str, Any], where: str) -> dict[Any, list[dict[str, Any]]]:
+def _json_children(j: _Json, app: dict[str, Any], where: str, now: datetime
+                   ) -> dict[Any, list[dict[str, Any]]]:
     out: dict[Any, list[dict[str, Any]]] = {Contact: [], Touch: [], StageChange: [],
                                             Snooze: []}
     for i, c in enumerate(j.items(app, "contacts", where)):
@@ -1109,7 +1110,7 @@ def _json_children(j: _Json, app: dict[str, Any], where: str) -> dict[Any, list[
             "touched_on": j.day(t, "touched_on", at, required=True),
             "note": j.text(t, "note", at), "stage": j.choice(t, "stage", at, STAGES),
             "step": step, "skipped": skipped,
-            "created_at": j.moment(t, "created_at", at, datetime(1970, 1, 1, tzinfo=UTC)),
+            "created_at": j.moment(t, "created_at", at, now),
         })
     for i, s in enumerate(j.items(app, "stage_changes", where)):
         at = f"{where}.stage_changes[{i}]"
@@ -1117,13 +1118,13 @@ def _json_children(j: _Json, app: dict[str, Any], where: str) -> dict[Any, list[
             "stage": j.choice(s, "stage", at, STAGES),
             "changed_on": j.day(s, "changed_on", at, required=True),
             "note": j.text(s, "note", at),
-            "created_at": j.moment(s, "created_at", at, datetime(1970, 1, 1, tzinfo=UTC)),
+            "created_at": j.moment(s, "created_at", at, now),
         })
     for i, s in enumerate(j.items(app, "snoozes", where)):
         at = f"{where}.snoozes[{i}]"
         out[Snooze].append({
             "until": j.day(s, "until", at, required=True),
-            "created_at": j.moment(s, "created_at", at, datetime(1970, 1, 1, tzinfo=UTC)),
+            "created_at": j.moment(s, "created_at", at, now),
         })
     return out
 
