@@ -60,6 +60,9 @@ def test_json_round_trip_into_an_empty_database(home: Home, tmp_path: Path) -> N
     backup = tmp_path / "backup.json"
     home.ok("export", "--format", "json", "-o", str(backup))
     other = other_config(home)
+    out = home.ok(*other, "import", str(backup), "--dry-run")
+    assert "would add 3 applications" in out
+    assert json.loads(home.ok(*other, "list", "--json")) == []
     out = home.ok(*other, "import", str(backup))
     assert "added 3 applications with 2 contacts and 3 follow-ups" in out
     assert export_json(home, *other) == original  # same data, same IDs
