@@ -63,6 +63,19 @@ def _nudger(port: int, work: Path, messages: list[EmailMessage]) -> None:
     asyncio.run(run())
 
 
+def _aiosmtplib(port: int, messages: list[EmailMessage]) -> None:
+    """aiosmtplib on its own: shows what nudger's wrapper adds on top of the library."""
+    import aiosmtplib
+
+    async def run() -> None:
+        async with aiosmtplib.SMTP(hostname="127.0.0.1", port=port, start_tls=False,
+                                   local_hostname="bench") as client:
+            for message in messages:
+                await client.send_message(message)
+
+    asyncio.run(run())
+
+
 def _smtplib(port: int, messages: list[EmailMessage]) -> None:
     with smtplib.SMTP("127.0.0.1", port, local_hostname="bench", timeout=30) as client:
         for message in messages:
@@ -78,11 +91,12 @@ def figures(work: Path) -> list[Figure]:
         messages = _messages()
         _nudger(port, work, messages[:5])  # warm up imports and the server
         _smtplib(port, messages[:5])
-        ours, theirs = [], []
-        for _ in range(7):  # interleaved, so both see the same machine; best of each
+        ours, theirs, library = [], [], []
+        for _ in range(7):  # interleaved, so all see the same machine; best of each
             ours.append(best_of(lambda: _nudger(port, work, messages), repeat=1))
             theirs.append(best_of(lambda: _smtplib(port, messages), repeat=1))
-        mine, base = min(ours), min(theirs)
+            library.append(best_of(lambda: _aiosmtplib(port, messages), repeat=1))
+        mine, base, lib = min(ours), min(theirs), min(library)
     finally:
         if proc.stdin is not None:
             proc.stdin.close()
@@ -91,11 +105,21 @@ def figures(work: Path) -> list[Figure]:
         except subprocess.TimeoutExpired:
             proc.kill()
     ratio = mine / base
-    return [Figure(
-        name=f"smtp: {MESSAGES} messages, one connection",
-        value=MESSAGES / mine, unit="msg/s", target="time <= 1.0x smtplib's",
-        ok=ratio <= 1.0, baseline=f"smtplib {MESSAGES / base:.0f} msg/s", ratio=ratio,
-    )]
+    return [
+        Figure(
+            name=f"smtp: {MESSAGES} messages, one connection",
+            value=MESSAGES / mine, unit="msg/s", target="time <= 1.0x smtplib's",
+            ok=ratio <= 1.0, baseline=f"smtplib {MESSAGES / base:.0f} msg/s", ratio=ratio,
+        ),
+        # The remaining gap to smtplib is asyncio's cost per SMTP round trip inside
+        # aiosmtplib (four per message); this figure shows nudger adds nothing to it.
+        Figure(
+            name="smtp: nudger's wrapper over aiosmtplib",
+            value=MESSAGES / mine, unit="msg/s", target="time <= 1.1x aiosmtplib's",
+            ok=mine / lib <= 1.1, baseline=f"aiosmtplib {MESSAGES / lib:.0f} msg/s",
+            ratio=mine / lib,
+        ),
+    ]
 
 
 if __name__ == "__main__":
