@@ -18,13 +18,16 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@ $(VENV)/.installed
 
-## Quick start: install into .venv, create a demo config and database in ./demo, show them.
+## Quick start: install into .venv, create a demo config and database in ./demo, show them,
+## and deliver today's digest into the demo Maildir (demo/Maildir).
 demo: $(VENV)/.installed
 	@rm -rf $(DEMO)
 	$(BIN)/nudger --config $(DEMO)/config.toml init --demo --database nudger.db \
 		--name "Alex Rivera" --email alex@example.com
 	$(BIN)/nudger --config $(DEMO)/config.toml list
 	$(BIN)/nudger --config $(DEMO)/config.toml digest
+	@echo
+	$(BIN)/nudger --config $(DEMO)/config.toml digest --send
 
 ## The whole suite: lint, types, tests. CI runs exactly this.
 test: $(VENV)/.installed-test lint typecheck pytest

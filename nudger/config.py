@@ -174,6 +174,9 @@ class CalendarTable(_Table):
 class Retry(_Table):
     first: DurationField = Duration(1, "minutes")
     max: DurationField = Duration(1, "hours")
+    # Stop retrying a transient failure this long after the first attempt; by default a
+    # digest is retried until the next day's digest supersedes it.
+    give_up: DurationField | None = None
 
 
 class Delivery(_Table):

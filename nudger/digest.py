@@ -6,9 +6,9 @@ The flow: the store (applications, contacts, touches) → `cadence.due_on` → p
 rendered → the message built. Rendering finishes before the message exists, so a broken
 template raises `ConfigError` and no half-rendered digest can be sent.
 
-`weekly_effort` builds the "this week's effort" section; its result is the template
-variable `effort` (the section shows when it is not none), the seam through which richer
-statistics feed the digest.
+The "this week's effort" section comes from `nudger.stats.effort_section` (the numbers
+`nudger stats` shows, weekly on `digest.effort_day`); its result is the template variable
+`effort` (the section shows when it is not none).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from nudger.calendar import Calendar
 from nudger.config import ACTIONS, OPEN_STAGES, Settings
 from nudger.errors import ConfigError
 from nudger.message import build_message, digest_message_id, normalize_body
-from nudger.models import Application, Contact, StageChange, Touch
+from nudger.models import Application, Contact, Touch
 from nudger.progress import load_states
 from nudger.render import (
     DIGEST_HTML,
@@ -45,11 +45,10 @@ from nudger.render import (
     mailto,
     syntax_message,
 )
+from nudger.stats import SAMPLE_EFFORT, effort_section, is_effort_day, load_history
 
 __all__ = ["ComposedDigest", "check_templates", "compose_digest", "digest_message_id"]
 
-# A move into one of these stages is the company answering.
-REPLY_STAGES = ("interviewing", "offer", "accepted", "rejected")
 UPCOMING_INTERVIEW_DAYS = 14
 
 # Who a draft for each action is addressed to, best first (models.CONTACT_KINDS).
@@ -251,56 +250,6 @@ def _last_touches(session: Session, ids: Sequence[int], day: date) -> dict[int, 
     return out
 
 
-def weekly_effort(session: Session, day: date, report: DueReport) -> dict[str, Any]:
-    """This week (Monday through `day`): follow-ups done against steps due, and replies
-    (moves into interviewing, offer, accepted or rejected), by channel. A reply's channel is
-    the action of the last follow-up before it. `due` counts the cadence steps completed or
-    skipped this week plus those still waiting today."""
-    start = day - timedelta(days=day.weekday())
-    touches = session.exec(
-        select(Touch).where(col(Touch.touched_on) >= start).where(col(Touch.touched_on) <= day)
-    ).all()
-    done_by: dict[str, int] = {}
-    steps_closed = 0
-    for t in touches:
-        if t.step is not None:
-            steps_closed += 1
-        if not t.skipped:
-            done_by[t.action] = done_by.get(t.action, 0) + 1
-    changes = session.exec(
-        select(StageChange).where(col(StageChange.changed_on) >= start)
-        .where(col(StageChange.changed_on) <= day)
-        .where(col(StageChange.stage).in_(REPLY_STAGES))
-    ).all()
-    replies_by: dict[str, int] = {}
-    if changes:
-        ids = sorted({c.application_id for c in changes})
-        history = session.exec(
-            select(Touch).where(col(Touch.application_id).in_(ids))
-            .where(col(Touch.skipped).is_(False))
-            .order_by(col(Touch.touched_on), col(Touch.id))
-        ).all()
-        for change in changes:
-            before = [t for t in history if t.application_id == change.application_id
-                      and t.touched_on <= change.changed_on]
-            channel = before[-1].action if before else "no follow-up"
-            replies_by[channel] = replies_by.get(channel, 0) + 1
-    channels = [a for a in (*ACTIONS, "no follow-up") if done_by.get(a) or replies_by.get(a)]
-    peak = max([done_by.get(a, 0) for a in channels] + [1])
-    return {
-        "week_start": start.isoformat(),
-        "week_end": day.isoformat(),
-        "done": sum(done_by.values()),
-        "due": steps_closed + len(report.nudges),
-        "replies": sum(replies_by.values()),
-        "by_channel": [
-            {"action": a, "done": done_by.get(a, 0), "replies": replies_by.get(a, 0),
-             "bar": round(12 * done_by.get(a, 0) / peak)}
-            for a in channels
-        ],
-    }
-
-
 @dataclass(frozen=True)
 class _Gathered:
     apps: dict[int, Application]
@@ -442,7 +391,9 @@ def compose_digest(
     and the "next digest" line come from `now`, nothing reads the clock."""
     renderer = Renderer.for_dir(settings.templates_dir)
     g = _gather(session, settings, calendar, local_date)
-    effort = weekly_effort(session, local_date, g.report)
+    # The whole history is read only on the weekly effort day.
+    effort = (effort_section(load_history(session), settings, calendar, local_date)
+              if is_effort_day(settings, local_date) else None)
     context = digest_context(partial(render_draft, renderer), settings, g, local_date, now,
                              notices, effort)
     subject, text, html = render_digest(renderer, context)
@@ -532,9 +483,7 @@ def check_templates(settings: Settings) -> list[str]:
     now = datetime(2026, 11, 24, 13, 30, tzinfo=UTC)
     for full in (True, False):
         g = _sample(settings, day, full=full)
-        effort = {"week_start": "2026-11-23", "week_end": "2026-11-24", "done": 3, "due": 5,
-                  "replies": 1, "by_channel": [{"action": "email", "done": 3, "replies": 1,
-                                                 "bar": 12}]} if full else None
+        effort = SAMPLE_EFFORT if full else None
         notices = ("The digest of 2026-11-23 was not delivered: 550 mailbox unavailable",
                    ) if full else ()
         try:

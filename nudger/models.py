@@ -108,3 +108,5 @@ class DigestRecord(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     sent_at: datetime | None = None
+    claimed_by: str = ""  # "host:pid" of the process that marked it 'sending'
+    reported_in: date | None = None  # the digest (local date) that told the user it failed

@@ -184,8 +184,11 @@ def test_social_post_fits_280(tmp_path: Path) -> None:
     assert "When are you meeting candidates?" in post[0]
 
 
+EFFORT_ON_DAY = '\n[digest]\neffort_day = "tue"\n'  # DAY is a Tuesday
+
+
 def test_sections_cold_interviews_effort(tmp_path: Path) -> None:
-    settings = make_settings(tmp_path)
+    settings = make_settings(tmp_path, extra=EFFORT_ON_DAY)
     db = make_db(settings)
     cold = add_app(db, "Initech", applied=DAY - timedelta(days=60))
     talk = add_app(db, "Umbrella", applied=DAY - timedelta(days=10),
@@ -200,11 +203,24 @@ def test_sections_cold_interviews_effort(tmp_path: Path) -> None:
         assert "Thu 26 Nov, 14:00" in part  # the interview, in Chicago time
         assert "with Alice Wong" in part
     assert "OVERDUE" in text and "GOING COLD" in text and "UPCOMING INTERVIEWS" in text
-    assert "THIS WEEK'S EFFORT (2026-11-23 to 2026-11-24)" in text
+    # On digest.effort_day: the seven days before the digest's day.
+    assert "THIS WEEK'S EFFORT (2026-11-17 to 2026-11-23)" in text
     # One follow-up (the email on Monday), one reply (interviewing) after that email.
     assert re.search(r"Follow-ups done: 1 \(steps due: \d+\); replies: 1", text)
     assert re.search(r"email +#+ 1 \(1 reply\)", text)
     assert "This week&#39;s effort" in html or "This week's effort" in html
+    assert "Streak:" in text and "Streak:" in html
+    # The chart is table cells of fixed widths: no scripts, no images.
+    assert re.search(r'<td width="\d+" height="12" bgcolor="#0b69a3"', html)
+    assert "<script" not in html and "<img" not in html
+
+
+def test_effort_only_on_the_effort_day(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path)  # effort_day = "mon"; DAY is a Tuesday
+    db = make_db(settings)
+    add_app(db, "Acme", touches=[("email", DAY - timedelta(days=1), "asked", 1)])
+    text, html = parts(parse(compose(settings, db)))
+    assert "THIS WEEK'S EFFORT" not in text and "effort" not in html
 
 
 def test_message_id_stable_across_renders(tmp_path: Path) -> None:
@@ -271,7 +287,7 @@ def _words(text: str) -> set[str]:
 def test_html_says_what_the_text_says(tmp_path: Path) -> None:
     import html as htmlmod
 
-    settings = make_settings(tmp_path)
+    settings = make_settings(tmp_path, extra=EFFORT_ON_DAY)
     db = make_db(settings)
     base = DAY - timedelta(days=40)
     for n in range(5):  # one application at each step: email, call, social, network, visit
@@ -286,7 +302,7 @@ def test_html_says_what_the_text_says(tmp_path: Path) -> None:
     visible = re.sub(r"<title>.*?</title>", " ", composed.html, flags=re.S)
     visible = htmlmod.unescape(re.sub(r"<[^>]+>", " ", visible))
     words = _words(composed.text)
-    assert len(words) > 200 and {"voicemail", "bring", "@samlee"} <= words
+    assert len(words) > 200 and {"voicemail", "bring", "@samlee", "streak"} <= words
     assert _words(visible) == words
 
 

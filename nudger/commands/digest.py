@@ -8,7 +8,8 @@ import argparse
 from typing import TYPE_CHECKING, Any
 
 from nudger.commands import Context, add_command
-from nudger.errors import ConfigError, NudgerError
+from nudger.commands.mail import add_send_options, check_smtp, send_today
+from nudger.errors import ConfigError, NudgerError, UsageError
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -22,10 +23,11 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p = add_command(
         sub, common, "digest", cmd_digest, "render a day's digest to the terminal",
         "nudger digest\nnudger digest --date tomorrow --html /tmp/digest.html\n"
-        "nudger digest --eml /tmp/digest.eml",
+        "nudger digest --eml /tmp/digest.eml\nnudger digest --send",
         description="Render the digest of a day (default: today) and print its plain-text "
         "part. --html writes the HTML part to open in a browser, --eml the whole message "
-        "as it would be sent. Nothing is sent or recorded.",
+        "as it would be sent. Nothing is sent or recorded, unless --send: that delivers "
+        "the day's digest now, once (a second run sends nothing and says so).",
     )
     p.add_argument("--date", default="today", metavar="D",
                    help="the local date of the digest (default: today)")
@@ -33,15 +35,19 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--eml", metavar="FILE", help="write the whole message (.eml) here")
     p.add_argument("--quiet", "-q", action="store_true",
                    help="do not print the text part (with --html or --eml)")
+    add_send_options(p)
 
-    add_command(
+    p = add_command(
         sub, common, "check", cmd_check, "validate config, templates and database",
-        "nudger check\nnudger --config /etc/nudger/config.toml check",
+        "nudger check\nnudger --config /etc/nudger/config.toml check\nnudger check --smtp",
         description="Load the config, compile and test-render every template (yours in "
         "templates/ beside the config, and the packaged ones), and check the database's "
         "integrity and schema. Exit 78 on a config or template problem, 1 on a database "
         "problem.",
     )
+    p.add_argument("--smtp", action="store_true",
+                   help="also connect to the SMTP server, negotiate TLS, log in and quit "
+                   "without sending")
 
 
 # --- digest --------------------------------------------------------------------------------
@@ -83,6 +89,13 @@ def _write(name: str, data: bytes) -> Path:
 
 
 def cmd_digest(ctx: Context) -> int:
+    if ctx.args.force and not ctx.args.send:
+        raise UsageError("--force goes with --send: nudger digest --send --force")
+    if ctx.args.send:
+        from nudger.dates import parse_date
+
+        return send_today(ctx, parse_date(ctx.args.date, ctx.today, what="--date"),
+                          force=ctx.args.force)
     composed = compose_for(ctx)
     write_outputs(ctx, composed)
     if not ctx.args.quiet:
@@ -170,5 +183,7 @@ def cmd_check(ctx: Context) -> int:
                           "named above and run `nudger check` again")
     if database_problems:
         raise NudgerError("the database check failed (see above)")
+    if ctx.args.smtp:
+        check_smtp(ctx)
     ctx.print("all checks passed")
     return 0

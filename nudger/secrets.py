@@ -1,0 +1,125 @@
+"""The SMTP password: from a file, an environment variable, or a systemd credential.
+
+Never from config.toml (config.py refuses a `password` key). The value travels wrapped in
+`Secret`, whose str() and repr() never show it, so a stray log line or f-string cannot leak
+it; `reveal()` is called in exactly one place, when handing it to the SMTP client.
+The environment is a parameter: only the CLI and the daemon read `os.environ`.
+"""
+
+from __future__ import annotations
+
+import stat
+from collections.abc import Mapping
+from pathlib import Path
+
+from nudger.config import Settings
+from nudger.errors import ConfigError
+
+CREDENTIAL_NAME = "smtp-password"
+
+
+class Secret:
+    """A string that does not print itself."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def redact(self, text: str) -> str:
+        """`text` with every occurrence of the secret replaced by ***."""
+        return text.replace(self._value, "***") if self._value else text
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(("Secret", self._value))
+
+
+def password_source(settings: Settings, env: Mapping[str, str]) -> str | None:
+    """Where the password would come from, in words (for `check`), without reading it."""
+    smtp = settings.smtp
+    if smtp is None:
+        return None
+    if smtp.password_file:
+        return f"file {settings.resolve(smtp.password_file)}"
+    if smtp.password_env:
+        return f"environment variable {smtp.password_env}"
+    if env.get("CREDENTIALS_DIRECTORY"):
+        return f"systemd credential {Path(env['CREDENTIALS_DIRECTORY']) / CREDENTIAL_NAME}"
+    return None
+
+
+def smtp_password(settings: Settings, env: Mapping[str, str]) -> Secret | None:
+    """The password for smtp.username, or None when no username is configured.
+
+    Order: smtp.password_file, the variable named by smtp.password_env, then
+    $CREDENTIALS_DIRECTORY/smtp-password (systemd's LoadCredential=). Raises ConfigError
+    with what to do when a username is set and no password can be found.
+    """
+    smtp = settings.smtp
+    if smtp is None or not smtp.username:
+        return None
+    if smtp.password_file:
+        return _from_file(settings.resolve(smtp.password_file), check_mode=True,
+                          key="smtp.password_file")
+    if smtp.password_env:
+        value = env.get(smtp.password_env)
+        if not value:
+            raise ConfigError(
+                f"smtp.password_env names {smtp.password_env}, but that environment variable "
+                f"is not set or empty: export {smtp.password_env}=... in the environment "
+                "nudger runs in (or use smtp.password_file)"
+            )
+        return Secret(value)
+    creds = env.get("CREDENTIALS_DIRECTORY")
+    if creds:
+        path = Path(creds) / CREDENTIAL_NAME
+        if path.exists():
+            # systemd made this file, private to the service: no mode check.
+            return _from_file(path, check_mode=False, key="the systemd credential")
+    raise ConfigError(
+        f"smtp.username is {smtp.username!r} but no password is configured: set "
+        "smtp.password_env (an environment variable) or smtp.password_file (a file with "
+        "mode 0600), or pass the systemd credential 'smtp-password' "
+        "(LoadCredential=smtp-password:/etc/nudger/smtp-password); never put it in "
+        "config.toml"
+    )
+
+
+def _from_file(path: Path, *, check_mode: bool, key: str) -> Secret:
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        raise ConfigError(f"{key}: {path} does not exist; create it with the password "
+                          f"as its only line and run `chmod 600 {path}`") from None
+    except OSError as exc:
+        raise ConfigError(f"{key}: cannot read {path}: {exc.strerror}") from None
+    if check_mode and info.st_mode & (stat.S_IRGRP | stat.S_IROTH):
+        raise ConfigError(
+            f"{key}: {path} is readable by group or others (mode "
+            f"{stat.S_IMODE(info.st_mode):04o}); a password file must be private: "
+            f"run `chmod 600 {path}`"
+        )
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"{key}: {path} is not UTF-8 text") from None
+    except OSError as exc:
+        raise ConfigError(f"{key}: cannot read {path}: {exc.strerror}") from None
+    # `echo secret > file` leaves a newline that is not part of the password.
+    value = text.rstrip("\r\n")
+    if not value:
+        raise ConfigError(f"{key}: {path} is empty; write the password into it")
+    if "\n" in value or "\r" in value:
+        raise ConfigError(f"{key}: {path} has more than one line; keep only the password")
+    return Secret(value)
