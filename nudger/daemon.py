@@ -23,7 +23,6 @@ the only places that read the clock.
 from __future__ import annotations
 
 import asyncio
-import importlib
 import logging
 import os
 import signal
@@ -50,6 +49,7 @@ if TYPE_CHECKING:
     from nudger.config import ConfigLocation, Settings
     from nudger.db import Database
     from nudger.notify import Notifier
+    from nudger.outbox import OutboxResult
 
 # How often the interval job wakes ensure_digest: the longest a digest can be late after a
 # resume from suspend or a clock jump. Each wake-up is one indexed SQLite read.
@@ -129,12 +129,7 @@ def _span(delta: timedelta) -> str:
     return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"
 
 
-# --- the pieces that other branches provide ------------------------------------------------
-
-def _outbox() -> Any:
-    """nudger.outbox (record → claim → send → mark), imported when first needed."""
-    return importlib.import_module("nudger.outbox")
-
+# --- the outbox, the templates and the records ------------------------------------------
 
 def template_problems(settings: Settings) -> list[str]:
     """`file:line: message` for each template that does not load and test-render.
@@ -213,7 +208,7 @@ class Daemon:
         self.notifier = notifier
         self.log = log
         self.clock = clock
-        self.outcomes: list[Any] = []  # every OutboxResult this process produced
+        self.outcomes: list[OutboxResult] = []  # every outcome this process produced
         self._scheduler: AsyncIOScheduler | None = None
         self._stop: asyncio.Event | None = None
         self._stopping = False
@@ -227,17 +222,20 @@ class Daemon:
 
     async def ensure_digest(self, now: datetime) -> Decision:
         """Send, skip or leave the digest of the latest digest day, as `decide` says."""
+        from nudger import outbox
+
         settings = self.settings
         decision = decide(settings, now,
                           lambda day: recorded_state(self.db, settings.recipient, day))
         day = decision.local_date
         if decision.action is Action.SEND and day is not None:
             self.log.debug("digest for %s: %s", day, decision.reason)
-            result = await _outbox().send_digest(settings, self.db, self.calendar, day, now)
+            result = await outbox.send_digest(settings, self.db, self.calendar, day, now,
+                                              env=self.env)
             self._report(result)
         elif decision.action is Action.SKIP and day is not None:
             # The outbox logs the skip; False means another process recorded the day first.
-            if not _outbox().record_skipped(settings, self.db, day, now, decision.reason):
+            if not outbox.record_skipped(settings, self.db, day, now, decision.reason):
                 self.log.debug("digest for %s was recorded meanwhile", day)
         else:
             self.log.debug("nothing to send: %s; next digest %s", decision.reason,
@@ -245,10 +243,13 @@ class Daemon:
         return decision
 
     async def retry_due(self, now: datetime) -> None:
-        for result in await _outbox().retry_due(self.settings, self.db, self.calendar, now):
+        from nudger import outbox
+
+        results = await outbox.retry_due(self.settings, self.db, self.calendar, now, env=self.env)
+        for result in results:
             self._report(result, retry=True)
 
-    def _report(self, result: Any, retry: bool = False) -> None:
+    def _report(self, result: OutboxResult, retry: bool = False) -> None:
         """Keep the outcome; log what the outbox does not already log itself.
 
         The outbox logs each delivery, skip, retry and failure with the local date (and

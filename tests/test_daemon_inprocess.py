@@ -59,8 +59,6 @@ async def wait_for(check: object, timeout: float = 10) -> None:
 async def test_after_a_suspend_the_interval_job_catches_up(tmp_path: Path,
                                                            monkeypatch: pytest.MonkeyPatch
                                                            ) -> None:
-    pytest.importorskip("nudger.outbox", reason="needs the outbox (delivery branch)")
-    pytest.importorskip("nudger.digest", reason="needs the digest renderer (digest branch)")
     import nudger.daemon
 
     monkeypatch.setattr(nudger.daemon, "WAKE_EVERY", timedelta(seconds=0.2))

@@ -24,12 +24,7 @@ from tests.daemon_helpers import (
     records,
     wait_until,
 )
-
-pytest.importorskip("nudger.outbox", reason="needs the outbox (delivery branch) in this tree")
-pytest.importorskip("nudger.digest", reason="needs the digest renderer (digest branch)")
-smtpserver = pytest.importorskip("tests.smtpserver",
-                                 reason="needs tests/smtpserver.py (delivery branch)")
-SmtpServer = smtpserver.SmtpServer
+from tests.smtpserver import Received, SmtpServer
 
 FAKETIME = faketime_library()
 needs_faketime = pytest.mark.skipif(
@@ -39,7 +34,7 @@ needs_faketime = pytest.mark.skipif(
 class World:
     """A home directory, a config beside its database, an SMTP server, daemons to reap."""
 
-    def __init__(self, root: Path, server: object) -> None:
+    def __init__(self, root: Path, server: SmtpServer) -> None:
         self.root = root
         self.home = root / "home"
         self.config = root / "etc" / "config.toml"
@@ -48,9 +43,10 @@ class World:
         self.server = server
         self.daemons: list[DaemonProcess] = []
 
-    def write(self, *, zone: str, at: str, smtp_timeout: float = 5, **options: str) -> None:
-        smtp = self.server.smtp_config(self.root, timeout=smtp_timeout)  # type: ignore[attr-defined]
-        self.config.write_text(config_text(smtp, zone=zone, at=at, **options))  # type: ignore[arg-type]
+    def write(self, *, zone: str, at: str, smtp_timeout: float = 5,
+              catch_up: str = "12 hours") -> None:
+        smtp = self.server.smtp_config(self.root, timeout=smtp_timeout)
+        self.config.write_text(config_text(smtp, zone=zone, at=at, catch_up=catch_up))
 
     def start(self, *args: str, env: dict[str, str] | None = None) -> DaemonProcess:
         daemon = DaemonProcess(self.home, self.config, *(args or ("run",)), env=env)
@@ -67,8 +63,8 @@ class World:
         wait_until(lambda: records(self.db).get(day) == state, timeout, f"{day} {state}")
 
     @property
-    def messages(self) -> list[object]:
-        return list(self.server.messages)  # type: ignore[attr-defined]
+    def messages(self) -> list[Received]:
+        return list(self.server.messages)
 
 
 @pytest.fixture
@@ -252,7 +248,7 @@ def test_sigterm_during_a_slow_data_finishes_the_send(slow_world: World) -> None
     at, today = local_clock(zone, timedelta(minutes=-1))
     world.write(zone=zone, at=at)
     daemon = world.start()
-    wait_until(lambda: "DATA" in world.server.verbs(), 20, "the DATA command")  # type: ignore[attr-defined]
+    wait_until(lambda: "DATA" in world.server.verbs(), 20, "the DATA command")
     started = time.monotonic()
     daemon.send_signal(signal.SIGTERM)
     assert daemon.stop(timeout=10) == 0
@@ -334,7 +330,7 @@ def test_forward_clock_jumps_one_digest_per_local_date(world: World) -> None:
                                  "2026-12-01": "sent", "2026-12-03": "skipped",
                                  "2026-12-04": "sent"}
     assert len(world.messages) == 3
-    ids = {m.message_id for m in world.messages}  # type: ignore[attr-defined]
+    ids = {m.message_id for m in world.messages}
     assert len(ids) == 3
 
 
