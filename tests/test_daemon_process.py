@@ -357,3 +357,34 @@ def test_a_transient_failure_is_retried_at_its_time(tmp_path: Path) -> None:
         finally:
             for d in world.daemons:
                 d.close()
+
+
+def test_as_the_system_unit_starts_it(world: World, tmp_path: Path) -> None:
+    # What systemd gives the service: ConfigurationDirectory=, StateDirectory=, UMask=0007
+    # and no `database` key. The database lands in the state directory, writable by the
+    # group (CLI users), and so does the lock file.
+    import os
+    import stat
+    import subprocess
+
+    from tests.conftest import nudger_executable
+
+    zone = noon_zone()
+    at, today = local_clock(zone, timedelta(minutes=-5))
+    conf_dir, state_dir = tmp_path / "etc-nudger", tmp_path / "var-lib-nudger"
+    conf_dir.mkdir()
+    state_dir.mkdir()
+    world.write(zone=zone, at=at)
+    text = world.config.read_text().replace('database = "nudger.db"\n', "")
+    (conf_dir / "config.toml").write_text(text)
+    env = {k: v for k, v in os.environ.items() if k not in ("NUDGER_CONFIG", "NOTIFY_SOCKET")}
+    env.update(HOME=str(world.home), CONFIGURATION_DIRECTORY=str(conf_dir),
+               STATE_DIRECTORY=str(state_dir))
+    result = subprocess.run([nudger_executable(), "run", "--once"], env=env,
+                            capture_output=True, text=True, timeout=60, check=False,
+                            preexec_fn=lambda: os.umask(0o007))
+    assert result.returncode == 0, result.stderr
+    db = state_dir / "nudger.db"
+    assert records(db) == {today: "sent"} and len(world.messages) == 1
+    assert stat.S_IMODE(db.stat().st_mode) == 0o660
+    assert stat.S_IMODE((state_dir / "nudger.db.lock").stat().st_mode) == 0o660
