@@ -26,6 +26,7 @@ import asyncio
 import logging
 import os
 import signal
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -208,7 +209,8 @@ class Daemon:
         self.notifier = notifier
         self.log = log
         self.clock = clock
-        self.outcomes: list[OutboxResult] = []  # every outcome this process produced
+        # The latest outcomes (run --once reads them); bounded for a daemon that runs for years.
+        self.outcomes: deque[OutboxResult] = deque(maxlen=100)
         self._scheduler: AsyncIOScheduler | None = None
         self._stop: asyncio.Event | None = None
         self._stopping = False
@@ -345,15 +347,27 @@ class Daemon:
                     await self.retry_due(now)
                 self._schedule_retry()
             except NudgerError as exc:
-                # One bad pass (a template the user broke on disk, a full disk) is reported;
-                # the next wake-up tries again.
+                # One bad pass is reported; the next wake-up tries again.
                 self.log.error("digest pass failed: %s", exc)
-            except Exception:
-                self.log.exception("digest pass failed (a bug; please report it)")
+            except Exception as exc:
+                self.log_unexpected(exc, "digest pass failed")
             self._notify(self.notifier.status(self.status_line()))
             if not self._work_again or self._stopping:
                 return
             reason = "again"
+
+    def log_unexpected(self, exc: Exception, what: str) -> None:
+        """A database failure (a full disk, a locked or read-only file) in the user's
+        words; anything else is a bug, logged with its type so it can be reported."""
+        from sqlalchemy.exc import DBAPIError
+
+        if isinstance(exc, DBAPIError):
+            from nudger.db import describe_sqlite_error
+
+            detail = str(exc.orig) if exc.orig is not None else str(exc)
+            self.log.error("%s: %s", what, describe_sqlite_error(detail, self.db.path))
+        else:
+            self.log.error("%s (a bug; please report it)", what, exc_info=exc)
 
     async def _finish_in_flight(self) -> None:
         tasks = [t for t in (self._work_task, self._reload_task) if t is not None and not t.done()]
@@ -445,10 +459,10 @@ class Daemon:
                         f"{new_db}; a reload cannot switch databases: restart the daemon"
                     )
                 validate(new)  # last: templates that pass are swapped in by the check
-            except ConfigError as exc:
+            except NudgerError as exc:
                 self.log.error("reload failed, keeping the config in force: %s", exc)
-            except Exception:
-                self.log.exception("reload failed, keeping the config in force")
+            except Exception as exc:
+                self.log_unexpected(exc, "reload failed, keeping the config in force")
             else:
                 from nudger.calendar import Calendar
 

@@ -95,3 +95,41 @@ async def test_after_a_suspend_the_interval_job_catches_up(tmp_path: Path,
                                 "2026-12-01": "sent", "2026-12-03": "skipped"}
     maildir = tmp_path / "Maildir" / "new"
     assert len(list(maildir.iterdir())) == 2
+
+
+class Lines(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
+async def test_a_database_failure_is_logged_in_words_and_the_daemon_goes_on(
+        tmp_path: Path) -> None:
+    import sqlite3
+
+    config = tmp_path / "config.toml"
+    text = 'timezone = "UTC"\ndatabase = "nudger.db"\n'
+    config.write_text(text)
+    db = Database(tmp_path / "nudger.db")
+    db.ensure(create=True)
+    con = sqlite3.connect(db.path)
+    con.execute("DROP TABLE digest")  # what a damaged database looks like to a pass
+    con.commit()
+    con.close()
+    log = logging.getLogger("nudger.test.dbfail")
+    log.propagate = False
+    handler = Lines()
+    log.addHandler(handler)
+    log.setLevel(logging.DEBUG)
+    daemon = Daemon(ConfigLocation(config, True), {}, parse_settings(text, config), db,
+                    Notifier({}), log, Clock(datetime(2026, 11, 30, 9, 0, tzinfo=UTC)))
+    try:
+        await daemon._work("test")  # returns: one bad pass does not end the daemon
+    finally:
+        db.dispose()
+    failed = [line for line in handler.lines if line.startswith("digest pass failed")]
+    assert failed and "database error: no such table: digest" in failed[0]
+    assert str(db.path) in failed[0] and "a bug" not in failed[0]
