@@ -356,7 +356,8 @@ def digest_context(
     overdue = [_nudge_item(draft, settings, g, n, day) for n in g.report.overdue]
     companies: list[str] = []
     for item in overdue + today:
-        name = item["app"]["company"]
+        # Short enough that three names fit a subject line whatever the user typed.
+        name = clean_header(item["app"]["company"], limit=40)
         if name not in companies:
             companies.append(name)
     return {
