@@ -26,7 +26,14 @@ class Calendar:
         self.country = country
         self.region = region
         self.weekend = frozenset(WEEKDAY_INDEX[d] for d in weekend)
-        self._years: set[int] = set()
+        if len(self.weekend) >= 7:
+            raise ValueError("a calendar needs at least one business day a week")
+        # Memos: the cadence asks the same few hundred (start, count) questions for tens of
+        # thousands of applications. Holidays never change for a calendar's lifetime.
+        self._holiday_years: dict[int, frozenset[date]] = {}
+        self._business: dict[date, bool] = {}
+        self._shifted: dict[tuple[date, int], date] = {}
+        self._after: dict[tuple[date, int, str], date] = {}
 
     @classmethod
     def from_settings(cls, settings: Any) -> Calendar:
@@ -41,26 +48,51 @@ class Calendar:
 
         return holidays.country_holidays(self.country, subdiv=self.region)
 
+    def _holiday_set(self, year: int) -> frozenset[date]:
+        found = self._holiday_years.get(year)
+        if found is None:
+            table = self._holidays
+            if table is None:
+                found = frozenset()
+            else:
+                table.get(date(year, 1, 1))  # makes the package compute that year
+                found = frozenset(day for day in table if day.year == year)
+            self._holiday_years[year] = found
+        return found
+
     def is_holiday(self, day: date) -> bool:
-        table = self._holidays
-        return table is not None and day in table
+        return day in self._holiday_set(day.year)
 
     def holiday_name(self, day: date) -> str | None:
         table = self._holidays
         return None if table is None else table.get(day)
 
     def is_business_day(self, day: date) -> bool:
-        return day.weekday() not in self.weekend and not self.is_holiday(day)
+        known = self._business.get(day)
+        if known is None:
+            known = day.weekday() not in self.weekend and not self.is_holiday(day)
+            self._business[day] = known
+        return known
 
     def add_business_days(self, start: date, count: int) -> date:
-        """The date `count` business days after `start` (before it, for a negative count)."""
-        step = 1 if count >= 0 else -1
+        """The date `count` business days after `start` (before it, for a negative count).
+
+        `start` itself need not be a business day: 1 business day after a Saturday is the
+        Monday (or the Tuesday, when that Monday is a holiday)."""
+        key = (start, count)
+        found = self._shifted.get(key)
+        if found is not None:
+            return found
+        step = timedelta(days=1 if count >= 0 else -1)
         day = start
         remaining = abs(count)
         while remaining:
-            day += timedelta(days=step)
+            day += step
             if self.is_business_day(day):
                 remaining -= 1
+        if len(self._shifted) > 200_000:  # a bound for a daemon that runs for years
+            self._shifted.clear()
+        self._shifted[key] = day
         return day
 
     def next_business_day(self, day: date) -> date:
@@ -71,19 +103,26 @@ class Calendar:
 
     def after(self, start: date, duration: Duration) -> date:
         """The date `duration` after `start`; hours round up to whole days."""
+        key = (start, duration.amount, duration.unit)  # C-level hashing, unlike Duration's
+        found = self._after.get(key)
+        if found is not None:
+            return found
         if duration.is_business:
-            return self.add_business_days(start, duration.amount)
-        delta = duration.as_timedelta()
-        days = delta.days + (1 if delta.seconds or delta.microseconds else 0)
-        return start + timedelta(days=days)
+            found = self.add_business_days(start, duration.amount)
+        else:
+            delta = duration.as_timedelta()
+            found = start + timedelta(days=delta.days + (1 if delta.seconds else 0))
+        if len(self._after) > 200_000:
+            self._after.clear()
+        self._after[key] = found
+        return found
 
     def before(self, end: date, duration: Duration) -> date:
         """The date `duration` before `end`."""
         if duration.is_business:
             return self.add_business_days(end, -duration.amount)
         delta = duration.as_timedelta()
-        days = delta.days + (1 if delta.seconds or delta.microseconds else 0)
-        return end - timedelta(days=days)
+        return end - timedelta(days=delta.days + (1 if delta.seconds else 0))
 
     def after_moment(self, start: datetime, duration: Duration) -> datetime:
         """A point in time `duration` after `start` (business days keep the time of day)."""
