@@ -55,7 +55,12 @@ class Calendar:
             if table is None:
                 found = frozenset()
             else:
-                table.get(date(year, 1, 1))  # makes the package compute that year
+                # Make the package compute the year and its neighbours: a holiday of one
+                # year can be observed in the next or the previous one (1 Jan on a Saturday
+                # is observed on 31 Dec in the US).
+                for near in (year - 1, year, year + 1):
+                    if date.min.year < near < date.max.year:
+                        table.get(date(near, 6, 1))
                 found = frozenset(day for day in table if day.year == year)
             self._holiday_years[year] = found
         return found
