@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, tzinfo
+from sys import intern
 from typing import Any
 
 from sqlmodel import Session
@@ -103,7 +104,8 @@ def _load(session: Session, apps: Sequence[Application] | None, open_only: bool,
             rows: list[tuple[Any, ...]] = []
             for app_id, stage, since, applied, deadline, interview, company, role in \
                     cursor.execute(sql + " ORDER BY id", params):
-                rows.append((app_id, stage, parse(since, "application", app_id, "stage_since"),
+                rows.append((app_id, intern(stage),
+                             parse(since, "application", app_id, "stage_since"),
                              parse(applied, "application", app_id, "applied_on"),
                              parse(deadline, "application", app_id, "deadline"),
                              _moment(interview, app_id), company, role))
@@ -132,6 +134,7 @@ def _load(session: Session, apps: Sequence[Application] | None, open_only: bool,
             params = list(OPEN_STAGES)
         seen = parse.seen
         new_touch = tuple.__new__  # TouchInfo(...) without its Python-level __new__
+        shared: dict[tuple[Any, ...], TouchInfo] = {}
         touches: dict[int, list[TouchInfo]] = {}
         unsorted: set[int] = set()
         for app_id, on_text, action, stage, step, skipped, touch_id in \
@@ -143,7 +146,14 @@ def _load(session: Session, apps: Sequence[Application] | None, open_only: bool,
             assert on is not None  # the column is NOT NULL
             if on < current[1]:
                 continue  # before the stage was (re-)entered
-            info = new_touch(TouchInfo, (on, action, stage, step, skipped == 1))
+            # Touches are immutable values that repeat (a date, an action, a step): share
+            # one TouchInfo per distinct value, and one string per action and stage. A
+            # hunt of 100,000 applications then holds a few thousand touch objects, not
+            # 500,000, and stays small enough to be walked quickly.
+            key = (on, intern(action), current[0], step, skipped == 1)
+            info = shared.get(key)
+            if info is None:
+                info = shared[key] = new_touch(TouchInfo, key)
             found = touches.get(app_id)
             if found is None:
                 touches[app_id] = [info]
