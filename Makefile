@@ -24,6 +24,7 @@ demo: $(VENV)/.installed
 	$(BIN)/nudger --config $(DEMO)/config.toml init --demo --database nudger.db \
 		--name "Alex Rivera" --email alex@example.com
 	$(BIN)/nudger --config $(DEMO)/config.toml list
+	$(BIN)/nudger --config $(DEMO)/config.toml digest
 
 ## The whole suite: lint, types, tests. CI runs exactly this.
 test: $(VENV)/.installed-test lint typecheck pytest

@@ -16,6 +16,12 @@ HEADERS = ["figure", "value", "target", "baseline", "ratio", ""]
 
 
 def main(argv: list[str]) -> int:
+    import compileall
+
+    import nudger
+
+    # Bytecode as an installed wheel has it (see bench.core.BASE_ENV).
+    compileall.compile_dir(str(Path(nudger.__file__).parent), quiet=1)
     wanted = set(argv)
     figures: list[Figure] = []
     names = sorted(i.name for i in pkgutil.iter_modules(bench.__path__) if i.name.startswith("b_"))

@@ -18,6 +18,9 @@ from pathlib import Path
 from typing import Any
 
 PYTHON = sys.executable
+# A user's install has compiled bytecode (pip writes it); a developer shell with
+# PYTHONDONTWRITEBYTECODE=1 would make every run recompile nudger and measure that instead.
+BASE_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
 @dataclass
@@ -60,7 +63,7 @@ def median_of(fn: Callable[[], Any], repeat: int = 5) -> float:
 
 def run_command(argv: list[str], env: dict[str, str] | None = None) -> None:
     result = subprocess.run(argv, capture_output=True, text=True,
-                            env={**os.environ, **(env or {})}, check=False)
+                            env={**BASE_ENV, **(env or {})}, check=False)
     if result.returncode != 0:
         raise RuntimeError(f"{' '.join(argv)} failed ({result.returncode}): {result.stderr}")
 

@@ -1,14 +1,13 @@
 """Business days, public holidays and due dates.
 
 A `Calendar` knows the weekend and the holidays of one country (and region) through the
-`holidays` package; nothing here reads the clock.
+`holidays` package (cached on disk by `nudger.holidaycache`); nothing here reads the clock.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
-from functools import cached_property
 from typing import Any
 
 from nudger.durations import Duration
@@ -30,7 +29,7 @@ class Calendar:
             raise ValueError("a calendar needs at least one business day a week")
         # Memos: the cadence asks the same few hundred (start, count) questions for tens of
         # thousands of applications. Holidays never change for a calendar's lifetime.
-        self._holiday_years: dict[int, frozenset[date]] = {}
+        self._holiday_years: dict[int, dict[date, str]] = {}
         self._business: dict[date, bool] = {}
         self._shifted: dict[tuple[date, int], date] = {}
         self._after: dict[tuple[date, int, str], date] = {}
@@ -40,37 +39,33 @@ class Calendar:
         table = settings.calendar
         return cls(table.holidays, table.region, table.weekend)
 
-    @cached_property
-    def _holidays(self) -> Any:
-        if not self.country:
-            return None
-        import holidays
+    def _holiday_names(self, year: int) -> dict[date, str]:
+        """The holidays falling in `year`, date → name.
 
-        return holidays.country_holidays(self.country, subdiv=self.region)
-
-    def _holiday_set(self, year: int) -> frozenset[date]:
+        Through `nudger.holidaycache` (the `holidays` package, cached on disk by its
+        version). A holiday of one year can be observed in the next or the previous one
+        (1 January 2028, a Saturday, is observed on Friday 31 December 2027 in the US), so
+        the neighbouring years are asked too."""
         found = self._holiday_years.get(year)
         if found is None:
-            table = self._holidays
-            if table is None:
-                found = frozenset()
-            else:
-                # Make the package compute the year and its neighbours: a holiday of one
-                # year can be observed in the next or the previous one (1 Jan on a Saturday
-                # is observed on 31 Dec in the US).
+            found = {}
+            if self.country:
+                from nudger import holidaycache
+
+                cache = holidaycache.default()
                 for near in (year - 1, year, year + 1):
                     if date.min.year < near < date.max.year:
-                        table.get(date(near, 6, 1))
-                found = frozenset(day for day in table if day.year == year)
+                        for day, name in cache.year(self.country, self.region, near).items():
+                            if day.year == year:
+                                found.setdefault(day, name)
             self._holiday_years[year] = found
         return found
 
     def is_holiday(self, day: date) -> bool:
-        return day in self._holiday_set(day.year)
+        return day in self._holiday_names(day.year)
 
     def holiday_name(self, day: date) -> str | None:
-        table = self._holidays
-        return None if table is None else table.get(day)
+        return self._holiday_names(day.year).get(day)
 
     def is_business_day(self, day: date) -> bool:
         known = self._business.get(day)

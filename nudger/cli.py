@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
-import pkgutil
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -22,13 +21,16 @@ from nudger.errors import EX_FAILURE, EX_USAGE, NudgerError
 
 
 def command_modules() -> list[Any]:
-    """Every module in nudger/commands, in their ORDER: each has register(sub, common)."""
-    import nudger.commands
+    """Every module in nudger/commands, in their ORDER: each has register(sub, common).
 
-    modules = [
-        importlib.import_module(f"nudger.commands.{info.name}")
-        for info in pkgutil.iter_modules(nudger.commands.__path__)
-    ]
+    A directory listing rather than pkgutil: this runs on every `nudger --help`.
+    """
+    folder = os.path.join(os.path.dirname(__file__), "commands")
+    names = sorted(
+        entry[:-3] for entry in os.listdir(folder)
+        if entry.endswith(".py") and not entry.startswith("_")
+    )
+    modules = [importlib.import_module(f"nudger.commands.{name}") for name in names]
     return sorted(modules, key=lambda module: (module.ORDER, module.__name__))
 
 EXAMPLES = """\
@@ -44,7 +46,12 @@ Config: --config PATH, $NUDGER_CONFIG, $CONFIGURATION_DIRECTORY/config.toml, or
 """
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The full parser, or with `only` the options of that one command (and the names and
+    summaries of the others, for --help and error messages)."""
+    from nudger import commands
+
+    commands.BUILD_ONLY[0] = only
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--config", metavar="PATH", default=argparse.SUPPRESS,
@@ -66,8 +73,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    if (sys.argv[1:] if argv is None else list(argv)) == ["--version"]:
+        # The one call scripts make most often; skip building every subcommand's parser.
+        print(f"nudger {__version__}")
+        return 0
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(_command_word(arguments) or "")
+    args = parser.parse_args(arguments)
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return EX_USAGE
@@ -85,7 +97,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.close()
         return 0
     except Exception as exc:
-        message = _database_trouble(exc)
+        message = _database_trouble(exc, ctx)
         if message is None:
             raise
         _error(message)
@@ -95,30 +107,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     return int(result or 0)
 
 
+def _command_word(arguments: list[str]) -> str | None:
+    """The command named on the line, skipping global options and their values."""
+    skip = False
+    for word in arguments:
+        if skip:
+            skip = False
+        elif word == "--config":
+            skip = True
+        elif not word.startswith("-"):
+            return word
+    return None
+
+
 def _error(message: str) -> None:
     print(f"nudger: {message}", file=sys.stderr)
 
 
-def _database_trouble(exc: Exception) -> str | None:
+def _database_trouble(exc: Exception, ctx: Context) -> str | None:
     """SQLite failures the user can act on (disk full, read-only, locked), in their words."""
     if "sqlalchemy" not in sys.modules:
         return None
-    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.exc import DBAPIError
 
-    if not isinstance(exc, OperationalError):
+    if not isinstance(exc, DBAPIError):
         return None
+    from nudger.db import describe_sqlite_error
+
     detail = str(exc.orig) if exc.orig is not None else str(exc)
-    hints = {
-        "database or disk is full": "free some disk space and run the command again",
-        "disk I/O error": "check the disk holding the database",
-        "readonly database": "the database file or its directory is not writable by you",
-        "database is locked": "another nudger holds the database; try again in a moment",
-        "unable to open database file": "check that the database directory exists and is "
-        "writable",
-    }
-    hint = next((h for key, h in hints.items() if key in detail), "")
-    return f"database error: {detail}" + (f"; {hint}" if hint else "") + \
-        ". Nothing was changed."
+    return describe_sqlite_error(detail, ctx.database_path)
 
 
 if __name__ == "__main__":  # pragma: no cover

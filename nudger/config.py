@@ -96,9 +96,9 @@ def _timezone(value: str | None) -> str | None:
 def _country(value: str | None) -> str | None:
     if value is None or value == "":
         return None
-    import holidays  # deferred: only configs that name a country pay for it
+    from nudger import holidaycache  # the package itself only when the cache is cold
 
-    supported = holidays.list_supported_countries()
+    supported = holidaycache.default().supported()
     if value.upper() not in supported:
         near = difflib.get_close_matches(value.upper(), sorted(supported), n=3)
         hint = f" (did you mean {', '.join(map(repr, near))}?)" if near else ""
@@ -158,9 +158,9 @@ class CalendarTable(_Table):
         if self.region and not self.holidays:
             raise ValueError("calendar.region needs calendar.holidays (the country) too")
         if self.region and self.holidays:
-            import holidays
+            from nudger import holidaycache
 
-            regions = holidays.list_supported_countries()[self.holidays]
+            regions = holidaycache.default().supported()[self.holidays]
             if self.region.upper() not in regions:
                 raise ValueError(
                     f"calendar.region {self.region!r} is not a region of {self.holidays}; "

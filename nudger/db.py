@@ -8,6 +8,7 @@ timeout (NOTES.md). Reads may opt into a deferred BEGIN with `read_session`.
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -102,16 +103,19 @@ class Database:
             upgrade(self.path)
 
     def current_revision(self) -> str | None:
+        """The schema revision of an existing file; None for a file with no schema yet."""
         try:
-            con = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=10)
-        except sqlite3.Error:
-            return None
-        try:
-            row = con.execute("SELECT version_num FROM alembic_version").fetchone()
-        except sqlite3.Error:
-            return None
-        finally:
-            con.close()
+            con = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000)
+            try:
+                row = con.execute("SELECT version_num FROM alembic_version").fetchone()
+            finally:
+                con.close()
+        except sqlite3.OperationalError as exc:
+            if "no such table" in str(exc):
+                return None
+            raise NudgerError(describe_sqlite_error(str(exc), self.path)) from None
+        except sqlite3.DatabaseError as exc:
+            raise NudgerError(describe_sqlite_error(str(exc), self.path)) from None
         return row[0] if row else None
 
     @contextmanager
@@ -135,6 +139,36 @@ class Database:
         if self._engine is not None:
             self._engine.dispose()
             self._engine = None
+
+
+SQLITE_HINTS = {
+    "database or disk is full": "free some disk space and run the command again",
+    "disk I/O error": "check the disk holding the database",
+    "readonly database": "the database file or its directory is not writable by you",
+    "database is locked": "another nudger holds the database; try again in a moment",
+    "unable to open database file": "check that the database directory exists and is "
+    "writable",
+    "file is not a database": "this file is not a nudger database; check `database` in "
+    "config.toml",
+}
+
+
+def describe_sqlite_error(detail: str, path: Path | None) -> str:
+    """An SQLite failure in the user's words, with what to do next."""
+    full = False
+    if path is not None:
+        try:
+            full = shutil.disk_usage(path.parent).free < 1024 * 1024
+        except OSError:
+            full = False
+    if full:
+        where = f" ({path.parent})" if path else ""
+        return (f"database error: the disk holding the database{where} is full ({detail}); "
+                "free some space and run the command again. Nothing was changed.")
+    hint = next((h for key, h in SQLITE_HINTS.items() if key in detail), "")
+    where = f"{path}: " if path else ""
+    return f"{where}database error: {detail}" + (f"; {hint}" if hint else "") + \
+        ". Nothing was changed."
 
 
 def alembic_config(path: Path, connection: Any = None) -> Any:
@@ -162,14 +196,13 @@ def upgrade(path: Path, revision: str = "head") -> None:
             connection.commit()
             command.upgrade(alembic_config(path, connection), revision)
             connection.commit()
-    except sqlite3.Error as exc:  # pragma: no cover - surfaced as a clean error
-        raise NudgerError(f"{path}: cannot upgrade the database: {exc}") from None
+    except sqlite3.Error as exc:
+        raise NudgerError(describe_sqlite_error(str(exc), path)) from None
     except Exception as exc:
-        from sqlalchemy.exc import SQLAlchemyError
+        from sqlalchemy.exc import DBAPIError
 
-        if isinstance(exc, SQLAlchemyError):
-            raise NudgerError(f"{path}: cannot upgrade the database: {exc.__cause__ or exc}"
-                              ) from None
+        if isinstance(exc, DBAPIError):
+            raise NudgerError(describe_sqlite_error(str(exc.orig), path)) from None
         raise
     finally:
         engine.dispose()

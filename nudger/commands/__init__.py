@@ -5,14 +5,14 @@ the user's clock, and output helpers. Heavy imports happen only when a command n
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from datetime import date, datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from datetime import date, datetime
+    from pathlib import Path
     from zoneinfo import ZoneInfo
 
     from nudger.calendar import Calendar
@@ -24,6 +24,34 @@ class Formatter(argparse.RawDescriptionHelpFormatter):
     """Keep the examples' line breaks in --help."""
 
 
+class _Skipped:
+    """Stands in for the parser of a command this invocation does not run: building every
+    command's options costs more than importing argparse, on every `nudger` call."""
+
+    def add_argument(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+    def add_mutually_exclusive_group(self, *args: Any, **kwargs: Any) -> _Skipped:
+        return self
+
+    def add_argument_group(self, *args: Any, **kwargs: Any) -> _Skipped:
+        return self
+
+    def add_subparsers(self, *args: Any, **kwargs: Any) -> _Skipped:
+        return self
+
+    def add_parser(self, *args: Any, **kwargs: Any) -> _Skipped:
+        return self
+
+    def set_defaults(self, **kwargs: Any) -> None:
+        return None
+
+
+# The one command whose options this process needs (None: every command's, as for tests
+# and documentation). Set by cli.build_parser.
+BUILD_ONLY: list[str | None] = [None]
+
+
 def add_command(
     sub: Any,
     common: argparse.ArgumentParser,
@@ -32,8 +60,16 @@ def add_command(
     summary: str,
     example: str,
     description: str = "",
-) -> argparse.ArgumentParser:
-    """Register one command; `example` is required so that every --help shows one."""
+) -> Any:
+    """Register one command; `example` is required so that every --help shows one.
+
+    Returns the command's parser to add options to (a no-op stand-in when this process
+    runs another command).
+    """
+    only = BUILD_ONLY[0]
+    if only is not None and only != name:
+        sub.add_parser(name, help=summary, add_help=False)
+        return _Skipped()
     parser: argparse.ArgumentParser = sub.add_parser(
         name,
         parents=[common],
@@ -64,8 +100,10 @@ class Context:
 
     @cached_property
     def settings(self) -> Settings:
+        from nudger import holidaycache
         from nudger.config import load_settings
 
+        holidaycache.configure(holidaycache.cache_path(self.env))
         return load_settings(self.config_location)
 
     @cached_property
@@ -87,6 +125,11 @@ class Context:
             self._db = db
         return self._db
 
+    @property
+    def database_path(self) -> Path | None:
+        """The database file in use, if a command got that far."""
+        return self._db.path if self._db is not None else None
+
     def close(self) -> None:
         if self._db is not None:
             self._db.dispose()
@@ -98,6 +141,8 @@ class Context:
         return self.settings.zone
 
     def now(self) -> datetime:
+        from datetime import datetime
+
         return datetime.now(self.zone)
 
     @cached_property
@@ -110,6 +155,8 @@ class Context:
         sys.stdout.write(text + "\n")
 
     def print_json(self, data: Any) -> None:
+        import json
+
         sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
 
     def warn(self, text: str) -> None:

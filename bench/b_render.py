@@ -1,0 +1,57 @@
+"""Rendering a fifty-nudge digest (every template, the drafts and the message), after
+warm-up, from a real SQLite file. No target ratio: the figure is reported."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from bench.core import Figure, median_of
+
+DAY = date(2026, 11, 24)
+NOW = datetime(2026, 11, 24, 13, 30, tzinfo=UTC)
+
+
+def figures(work: Path) -> list[Figure]:
+    from nudger import tracker
+    from nudger.calendar import Calendar
+    from nudger.config import parse_settings
+    from nudger.db import Database
+    from nudger.digest import compose_digest
+
+    config = work / "config.toml"
+    config.write_text(
+        'timezone = "America/Chicago"\ndatabase = "nudger.db"\n[profile]\n'
+        'name = "Alex Rivera"\nemail = "alex@example.com"\nphone = "+1 312 555 0100"\n'
+        'pitch = "I grow distributor accounts."\n[calendar]\nholidays = "US"\n',
+        encoding="utf-8")
+    settings = parse_settings(config.read_text(encoding="utf-8"), config)
+    db = Database(work / "nudger.db")
+    db.ensure(create=True)
+    actions = ["email", "call", "social", "network", "visit"]
+    with db.session() as s:
+        for i in range(50):
+            applied = DAY - timedelta(days=30)
+            app = tracker.add_application(
+                s, company=f"Company {i}", role="Account Executive", today=applied,
+                applied_on=applied, address="1 Main St",
+                contacts=[tracker.parse_contact(f"Person {i} <p{i}@c{i}.example>",
+                                                phone="+1 312 555 0101", social="@p")])
+            assert app.id is not None
+            for step, action in enumerate(actions[: i % 5], start=1):
+                tracker.log_touch(s, app.id, action, applied + timedelta(days=step),
+                                  note="done", step=step)
+    calendar = Calendar.from_settings(settings)
+
+    def render() -> None:
+        with db.read_session() as s:
+            composed = compose_digest(settings, s, calendar, DAY, NOW)
+        assert composed.nudges == 50, composed.nudges
+
+    for _ in range(3):  # warm-up: template compilation, holiday tables, SQL statements
+        render()
+    seconds = median_of(render, repeat=10)
+    db.dispose()
+    return [Figure(name="render a 50-nudge digest (after warm-up)", value=seconds * 1000,
+                   unit="ms", target="reported (no target)", ok=True,
+                   baseline="median of 10")]

@@ -1,0 +1,213 @@
+"""Transfer commands: import, export, stats."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from nudger.commands import Context, add_command
+from nudger.errors import NudgerError
+
+ORDER = 60
+
+
+def register(sub: Any, common: argparse.ArgumentParser) -> None:
+    p = add_command(
+        sub, common, "import", cmd_import,
+        "bring applications in from a spreadsheet, another tracker, or a nudger export",
+        "nudger import applications.csv --dry-run\n"
+        "nudger import huntr-export.csv --date-format mdy\n"
+        "nudger import bewerbungen.csv --date-format %d.%m.%Y --column 'Firma=company' "
+        "--stage-map 'Entretien=interviewing'\n"
+        "nudger import backup.json",
+        description="Import a CSV (from a spreadsheet or a tracker such as JobSync or Huntr) "
+        "or the JSON `nudger export --format json` writes. Columns are matched by name "
+        "(Company, Position, Date Applied, Status, Link, Contact, Email, Notes, ...); "
+        "--column maps any other. All or nothing: a bad row changes nothing unless "
+        "--skip-bad. Importing the same file again adds nothing.",
+    )
+    p.add_argument("file", metavar="FILE", help="a .csv or .json file")
+    p.add_argument("--dry-run", action="store_true",
+                   help="show what would be added, updated and skipped; change nothing")
+    p.add_argument("--date-format", metavar="FMT",
+                   help="how day/month dates are written: dmy, mdy, or a strptime format "
+                   "like %%d.%%m.%%Y (ISO dates, month names and spreadsheet numbers are "
+                   "always read)")
+    p.add_argument("--column", action="append", default=[], metavar="HEADER=FIELD",
+                   help="read the column HEADER as FIELD (company, role, stage, applied, url, "
+                   "location, address, source, deadline, contact, email, phone, notes, or "
+                   "ignore); repeatable")
+    p.add_argument("--stage-map", action="append", default=[], metavar="FROM=TO",
+                   help="read the status word FROM as the stage TO; repeatable")
+    p.add_argument("--skip-bad", action="store_true",
+                   help="import the good rows and list the bad ones")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+
+    p = add_command(
+        sub, common, "export", cmd_export, "write every application out as CSV or JSON",
+        "nudger export -o applications.csv\nnudger export --format json -o backup.json",
+        description="Write the job hunt out. CSV (the default) opens cleanly in a "
+        "spreadsheet: one row per application, cells that a spreadsheet would run as a "
+        "formula are prefixed with '. JSON holds everything (contacts, touches, stage "
+        "history, snoozes) and `nudger import` reads it back.",
+    )
+    p.add_argument("--format", choices=("csv", "json"), default="csv")
+    p.add_argument("-o", "--output", metavar="FILE",
+                   help="write here (default: standard output); CSV files get a UTF-8 BOM so "
+                   "spreadsheets read accents right")
+
+    p = add_command(
+        sub, common, "stats", cmd_stats,
+        "effort and results: follow-up rate, replies by channel, pipeline",
+        "nudger stats\nnudger stats --since 2026-10-01 --json",
+    )
+    p.add_argument("--since", metavar="DATE",
+                   help="only applications started and follow-ups done since DATE")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+
+
+# --- import ------------------------------------------------------------------------------
+
+def cmd_import(ctx: Context) -> int:
+    from datetime import UTC, datetime
+
+    from nudger.importers import ImportOptions, import_file, parse_pairs
+
+    args = ctx.args
+    options = ImportOptions(
+        dry_run=args.dry_run, date_format=args.date_format,
+        columns=parse_pairs(args.column, "--column"),
+        stage_map=parse_pairs(args.stage_map, "--stage-map"), skip_bad=args.skip_bad,
+    )
+    path = Path(args.file).expanduser()
+    now = datetime.now(UTC)
+    with ctx.db.session() as session:
+        report = import_file(session, path, options, today=ctx.today, now=now)
+        if options.dry_run:
+            session.rollback()
+    if args.json:
+        ctx.print_json(report.as_json())
+        return 0
+    _print_report(ctx, report)
+    return 0
+
+
+def _print_report(ctx: Context, report: Any) -> None:
+    if report.kind == "csv":
+        ctx.print(f"read {report.path}: {report.encoding}, {report.delimiter}-separated, "
+                  f"{report.rows} rows")
+        ctx.print("columns: " + ", ".join(f"{h} → {f}" for f, h in report.used.items()))
+        if report.ignored:
+            ctx.print("ignored columns: " + ", ".join(report.ignored))
+    else:
+        ctx.print(f"read {report.path}: nudger JSON, {report.rows} applications")
+    for title, listed in (("add", report.added), ("update", report.updated),
+                          ("skip", report.skipped)):
+        if report.dry_run or title != "add":
+            for item in listed.items:
+                ctx.print(f"  {title}: {item}")
+            if listed.count > len(listed.items):
+                ctx.print(f"  ... and {listed.count - len(listed.items)} more to {title}")
+    if report.bad.count:
+        ctx.warn(f"{report.bad.count} bad row(s) skipped (--skip-bad):")
+        for item in report.bad.items:
+            sys.stderr.write(f"  {item}\n")
+        if report.bad.count > len(report.bad.items):
+            sys.stderr.write(f"  ... and {report.bad.count - len(report.bad.items)} more\n")
+    extra = f" with {report.contacts} contacts" if report.contacts else ""
+    if report.touches:
+        extra += f" and {report.touches} follow-ups"
+    added = "would add" if report.dry_run else "added"
+    updated, skipped = ("would update", "would skip") if report.dry_run else ("updated",
+                                                                             "skipped")
+    ctx.print(f"{added} {report.added.count} applications{extra}; {updated} "
+              f"{report.updated.count}; {skipped} {report.skipped.count}"
+              + ("; nothing was changed (--dry-run)" if report.dry_run else ""))
+
+
+# --- export ------------------------------------------------------------------------------
+
+def cmd_export(ctx: Context) -> int:
+    import json
+    from datetime import UTC, datetime
+
+    from nudger.exporters import export_data, write_csv
+
+    args = ctx.args
+    with ctx.db.read_session() as session:
+        data = export_data(session, datetime.now(UTC))
+    count = len(data["applications"])
+    if args.output is None:
+        if args.format == "json":
+            ctx.print(json.dumps(data, indent=2, ensure_ascii=False))
+        else:
+            write_csv(data, sys.stdout)
+        return 0
+    target = Path(args.output).expanduser()
+    if target.is_dir():
+        raise NudgerError(f"{target} is a directory; name a file to write")
+    # Write beside the target, then rename: an interrupted export never leaves half a file.
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or Path("."))
+    except OSError as exc:
+        raise NudgerError(f"cannot write {target}: {exc.strerror}") from None
+    try:
+        if args.format == "json":
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump(data, f, indent=2, ensure_ascii=False)
+                f.write("\n")
+        else:
+            with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as f:
+                write_csv(data, f)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise NudgerError(f"cannot write {target}: {exc.strerror}") from None
+    ctx.print(f"wrote {count} applications to {target} ({args.format})")
+    return 0
+
+
+# --- stats -------------------------------------------------------------------------------
+
+def cmd_stats(ctx: Context) -> int:
+    from nudger.dates import parse_date
+    from nudger.stats import compute, load_history
+
+    args = ctx.args
+    since = parse_date(args.since, ctx.today, what="--since") if args.since else None
+    with ctx.db.read_session() as session:
+        history = load_history(session)
+    stats = compute(history, ctx.settings, ctx.calendar, ctx.today, since)
+    if args.json:
+        ctx.print_json(stats.as_json())
+        return 0
+    ctx.print(f"stats for {ctx.today}" + (f", since {since}" if since else ""))
+    ctx.print("\npipeline: " + ", ".join(f"{stage} {n}" for stage, n in stats.pipeline.items()
+                                         if n) if any(stats.pipeline.values())
+              else "\npipeline: no applications yet")
+    ctx.print(f"follow-up rate: {stats.follow_up.text()} applications followed up at least "
+              "once")
+    ctx.print(f"replies: {stats.reply_rate.text()} applications moved past applied")
+    if stats.median_days is not None:
+        ctx.print(f"median days from applying to a reply: {stats.median_days:g}")
+    streak = stats.streak
+    ctx.print(f"streak: {streak.days}{'+' if streak.capped else ''} digest days with every "
+              "nudge done" + (f" (since {streak.since})" if streak.since else ""))
+    if stats.by_action:
+        ctx.print("\nreplies by the last follow-up before them:")
+        ctx.table(["AFTER", "REPLIES"], [[k, v] for k, v in stats.by_action.items()])
+    if stats.per_action:
+        ctx.print("\nfollow-ups by action:")
+        ctx.table(["ACTION", "COUNT"], [[k, v] for k, v in stats.per_action.items()])
+    if stats.per_week:
+        ctx.print("\nfollow-ups per week:")
+        weeks = stats.per_week[-12:]
+        top = max(n for _, n in weeks) or 1
+        for monday, n in weeks:
+            ctx.print(f"  {monday}  {'#' * round(20 * n / top):<20} {n}")
+    return 0

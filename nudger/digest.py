@@ -1,0 +1,498 @@
+"""One day's digest: what is due, each nudge with its draft, rendered into a complete
+`EmailMessage`.
+
+The flow: the store (applications, contacts, touches) → `cadence.due_on` → plain data
+(dicts, so user templates in the sandbox see values, never model objects) → every template
+rendered → the message built. Rendering finishes before the message exists, so a broken
+template raises `ConfigError` and no half-rendered digest can be sent.
+
+The "this week's effort" section comes from `nudger.stats.effort_section` (the numbers
+`nudger stats` shows, weekly on `digest.effort_day`); its result is the template variable
+`effort` (the section shows when it is not none).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from email.message import EmailMessage
+from functools import partial
+from typing import Any
+
+import jinja2
+from sqlmodel import Session, col, func, select
+
+from nudger import __version__
+from nudger.cadence import Cold, DueReport, Nudge, due_on
+from nudger.calendar import Calendar
+from nudger.config import ACTIONS, OPEN_STAGES, Settings
+from nudger.errors import ConfigError
+from nudger.message import build_message, digest_message_id, normalize_body
+from nudger.models import Application, Contact, Touch
+from nudger.progress import load_states
+from nudger.render import (
+    DIGEST_HTML,
+    DIGEST_SUBJECT,
+    DIGEST_TEXT,
+    SOCIAL_LIMIT,
+    TEMPLATE_NAME,
+    Renderer,
+    clean_header,
+    draft_body,
+    draft_subject,
+    fit_social,
+    mailto,
+    syntax_message,
+)
+from nudger.stats import SAMPLE_EFFORT, effort_section, is_effort_day, load_history
+
+__all__ = ["ComposedDigest", "check_templates", "compose_digest", "digest_message_id"]
+
+UPCOMING_INTERVIEW_DAYS = 14
+
+# Who a draft for each action is addressed to, best first (models.CONTACT_KINDS).
+CONTACT_PREFERENCE: dict[str, tuple[str, ...]] = {
+    "network": ("mutual", "referral"),
+    "thank-you": ("hiring-manager", "recruiter", "hr"),
+    "visit": ("hiring-manager", "hr", "recruiter"),
+    "social": ("hiring-manager", "recruiter", "hr"),
+}
+DEFAULT_PREFERENCE = ("hiring-manager", "recruiter", "hr", "referral", "mutual", "other")
+KIND_TITLES = {
+    "hiring-manager": "hiring manager", "hr": "HR", "recruiter": "recruiter",
+    "referral": "referral", "mutual": "mutual connection", "other": "contact",
+}
+
+
+@dataclass(frozen=True)
+class ComposedDigest:
+    local_date: date
+    message: EmailMessage  # complete: From, To, Subject, Date, Message-ID, Auto-Submitted
+    message_id: str
+    nudges: int  # nudges it carries (0 = nothing due)
+    text: str  # the plain-text part
+    html: str  # the HTML part
+
+
+# --- from model objects to template values ----------------------------------------------
+
+def _local(moment: datetime | None, settings: Settings) -> datetime | None:
+    if moment is None:
+        return None
+    if moment.tzinfo is None:  # SQLite hands back naive UTC
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(settings.zone)
+
+
+def _when(moment: datetime) -> str:
+    return f"{moment:%a} {moment.day} {moment:%b}, {moment:%H:%M}"
+
+
+def app_values(app: Application, settings: Settings) -> dict[str, Any]:
+    interview = _local(app.interview_at, settings)
+    return {
+        "id": app.id, "company": app.company, "role": app.role, "url": app.url,
+        "location": app.location, "address": app.address, "source": app.source,
+        "stage": app.stage, "notes": app.notes,
+        "applied_on": app.applied_on.isoformat() if app.applied_on else None,
+        "deadline": app.deadline.isoformat() if app.deadline else None,
+        "interview": _when(interview) if interview else None,
+    }
+
+
+def contact_values(contact: Contact | None) -> dict[str, Any] | None:
+    if contact is None:
+        return None
+    return {
+        "name": contact.name, "first_name": (contact.name.split() or [""])[0],
+        "email": contact.email, "phone": contact.phone, "social": contact.social,
+        "kind": contact.kind, "title": KIND_TITLES.get(contact.kind, contact.kind),
+    }
+
+
+def profile_values(settings: Settings) -> dict[str, Any]:
+    p = settings.profile
+    return {
+        "name": p.name, "first_name": (p.name.split() or [""])[0], "email": p.email,
+        "phone": p.phone, "pitch": p.pitch.strip(), "social": p.social,
+        "signature": p.signature.strip() or p.name,
+    }
+
+
+def pick_contact(contacts: Sequence[Contact], action: str) -> Contact | None:
+    """The person a draft for `action` goes to: by kind (a network note goes to a mutual
+    connection, a call to the hiring manager), then whoever has the means (an email address
+    for an email, a handle for a post)."""
+    if not contacts:
+        return None
+    order = CONTACT_PREFERENCE.get(action, ()) + DEFAULT_PREFERENCE
+
+    def rank(c: Contact) -> tuple[int, int, int]:
+        kind = order.index(c.kind) if c.kind in order else len(order)
+        means = {"email": c.email, "call": c.phone, "social": c.social}.get(action, "x")
+        return (0 if means else 1, kind, c.id or 0)
+
+    if action == "network":
+        inside = [c for c in contacts if c.kind in ("mutual", "referral")]
+        return min(inside, key=rank) if inside else None
+    return min(contacts, key=rank)
+
+
+def social_handle(contact: Contact | None, company: str) -> str:
+    """The handle a post is addressed to: the contact's (`@name`, or the last part of a
+    profile URL), else a placeholder the user must fill in."""
+    raw = (contact.social if contact else "").strip().rstrip("/")
+    if raw.startswith("@"):
+        return raw.split()[0]
+    if "/" in raw:
+        tail = raw.rsplit("/", 1)[1].split("?")[0]
+        if tail:
+            return "@" + tail.lstrip("@")
+    if raw:
+        return "@" + raw.split()[0]
+    return f"@[{company} handle]"
+
+
+# --- drafts ------------------------------------------------------------------------------
+
+def draft_context(
+    settings: Settings, app: Application, contact: Contact | None, nudge: Nudge | None,
+    last_touch: Touch | None, day: date, action: str,
+) -> dict[str, Any]:
+    """What every draft template gets (README, "The daily digest")."""
+    applied = (day - app.applied_on).days if app.applied_on else None
+    touch = None
+    if last_touch is not None:
+        touch = {"action": last_touch.action, "on": last_touch.touched_on.isoformat(),
+                 "note": last_touch.note, "days_ago": (day - last_touch.touched_on).days}
+    interview = _local(app.interview_at, settings)
+    return {
+        "me": profile_values(settings),
+        "app": app_values(app, settings),
+        "interview_passed": interview is not None and interview.date() <= day,
+        "contact": contact_values(contact),
+        "action": action,
+        "step": {"label": nudge.label, "number": nudge.step, "of": nudge.steps,
+                 "repeat": nudge.repeat} if nudge else None,
+        "today": day.isoformat(),
+        "days_since_applied": applied,
+        "days_since_touch": touch["days_ago"] if touch else None,
+        "last_touch": touch,
+        "handle": social_handle(contact, app.company),
+        "limit": SOCIAL_LIMIT,
+    }
+
+
+def check_template_name(name: str) -> str:
+    if not TEMPLATE_NAME.match(name):
+        raise ConfigError(
+            f"cadence step template = {name!r}: a template name is lower-case letters, "
+            "digits, '-' and '_' (it names templates/drafts/<name>.txt.j2)"
+        )
+    return name
+
+
+def render_draft(renderer: Renderer, name: str, context: Mapping[str, Any]) -> dict[str, Any]:
+    """One draft: its body, and for email-like drafts (those with a .subject.j2) the
+    subject and a mailto: link that opens it ready to send."""
+    check_template_name(name)
+    if not renderer.exists(draft_body(name)):
+        raise ConfigError(
+            f"cadence step template = {name!r}: no {draft_body(name)} in "
+            f"{' or '.join(renderer.search_path())}"
+        )
+    body = renderer.render(draft_body(name), context).strip("\n")
+    subject = None
+    if renderer.exists(draft_subject(name)):
+        subject = clean_header(renderer.render(draft_subject(name), context), limit=150)
+    if context["action"] == "social":
+        body = fit_social(body, keep=context["handle"])
+    contact = context.get("contact") or {}
+    to = contact.get("email", "") if subject is not None else ""
+    return {
+        "name": name,
+        "action": context["action"],
+        "subject": subject,
+        "body": body,
+        "to": to,
+        "mailto": mailto(to, subject or "", body) if subject is not None else None,
+        "chars": len(body),
+        "limit": SOCIAL_LIMIT if context["action"] == "social" else None,
+    }
+
+
+# --- gathering ---------------------------------------------------------------------------
+
+def _group_contacts(session: Session, ids: Sequence[int]) -> dict[int, list[Contact]]:
+    out: dict[int, list[Contact]] = {}
+    if not ids:
+        return out
+    rows = session.exec(select(Contact).where(col(Contact.application_id).in_(ids))
+                        .order_by(col(Contact.id))).all()
+    for contact in rows:
+        out.setdefault(contact.application_id, []).append(contact)
+    return out
+
+
+def _last_touches(session: Session, ids: Sequence[int], day: date) -> dict[int, Touch]:
+    """Each application's latest real (not skipped) touch on or before `day`."""
+    out: dict[int, Touch] = {}
+    if not ids:
+        return out
+    rows = session.exec(
+        select(Touch).where(col(Touch.application_id).in_(ids))
+        .where(col(Touch.skipped).is_(False)).where(col(Touch.touched_on) <= day)
+        .order_by(col(Touch.touched_on), col(Touch.id))
+    ).all()
+    for touch in rows:
+        out[touch.application_id] = touch
+    return out
+
+
+@dataclass(frozen=True)
+class _Gathered:
+    apps: dict[int, Application]
+    contacts: dict[int, list[Contact]]
+    last: dict[int, Touch]
+    report: DueReport
+    tracked: int
+
+
+def _gather(session: Session, settings: Settings, calendar: Calendar, day: date) -> _Gathered:
+    apps = list(session.exec(select(Application)
+                             .where(col(Application.stage).in_(OPEN_STAGES))
+                             .order_by(col(Application.id))).all())
+    states = load_states(session, apps, zone=settings.zone)  # the interview's local date
+    report = due_on(states, settings.cadence, calendar, day)
+    ids = [a.id for a in apps if a.id is not None]
+    tracked = session.exec(select(func.count()).select_from(Application)).one()
+    return _Gathered({a.id: a for a in apps if a.id is not None},
+                     _group_contacts(session, ids), _last_touches(session, ids, day),
+                     report, int(tracked))
+
+
+# --- the digest --------------------------------------------------------------------------
+
+DraftMaker = Callable[[str, Mapping[str, Any]], dict[str, Any]]
+
+
+def _nudge_item(draft: DraftMaker, settings: Settings, g: _Gathered, nudge: Nudge,
+                day: date) -> dict[str, Any]:
+    app = g.apps[nudge.app_id]
+    contact = pick_contact(g.contacts.get(nudge.app_id, []), nudge.action)
+    ctx = draft_context(settings, app, contact, nudge, g.last.get(nudge.app_id), day,
+                        nudge.action)
+    return {
+        "app": ctx["app"],
+        "label": nudge.label,
+        "action": nudge.action,
+        "due": nudge.due.isoformat(),
+        "overdue_days": nudge.overdue_days,
+        "days_since_applied": ctx["days_since_applied"],
+        "days_since_touch": ctx["days_since_touch"],
+        "last_touch": ctx["last_touch"],
+        "contact": ctx["contact"],
+        "contacts": len(g.contacts.get(nudge.app_id, [])),
+        "draft": draft(nudge.template, ctx),
+        "command": f"nudger done {nudge.app_id}",
+        "skip_command": f"nudger skip {nudge.app_id}",
+    }
+
+
+def _cold_item(settings: Settings, g: _Gathered, cold: Cold) -> dict[str, Any]:
+    return {
+        "app": app_values(g.apps[cold.app_id], settings),
+        "days": cold.days,
+        "since": cold.since.isoformat(),
+        "auto_ghost": cold.auto_ghost,
+        "command": f"nudger stage {cold.app_id} ghosted",
+    }
+
+
+def _interviews(settings: Settings, g: _Gathered, day: date,
+                now: datetime) -> list[dict[str, Any]]:
+    """Interviews in the next two weeks, seen from `now` on the digest's own day and from
+    the digest's moment when previewing another day."""
+    from nudger.schedule import digest_moment
+
+    if now.astimezone(settings.zone).date() != day:
+        now = digest_moment(settings, day)
+    horizon = now + timedelta(days=UPCOMING_INTERVIEW_DAYS)
+    found: list[tuple[datetime, int, dict[str, Any]]] = []
+    for app in g.apps.values():
+        moment = _local(app.interview_at, settings)
+        if moment is None or not now <= moment <= horizon:
+            continue
+        contact = pick_contact(g.contacts.get(app.id or 0, []), "thank-you")
+        found.append((moment, app.id or 0, {
+            "app": app_values(app, settings), "when": _when(moment),
+            "in_days": (moment.date() - day).days,
+            "contact": contact_values(contact)}))
+    return [item for _m, _i, item in sorted(found, key=lambda f: (f[0], f[1]))]
+
+
+def _footer(settings: Settings, day: date, now: datetime, g: _Gathered) -> dict[str, Any]:
+    from nudger.schedule import digest_moment, next_digest_at
+
+    after = max(now, digest_moment(settings, day))
+    upcoming = next_digest_at(settings, after)
+    zone = settings.timezone or str(upcoming.tzname())
+    return {
+        "next_digest": f"{upcoming:%A} {upcoming.day} {upcoming:%B} at {upcoming:%H:%M} "
+                       f"({zone})",
+        "tracked": g.tracked,
+        "open": len(g.apps),
+        "version": __version__,
+    }
+
+
+def digest_context(
+    draft: DraftMaker, settings: Settings, g: _Gathered, day: date, now: datetime,
+    notices: Sequence[str], effort: Mapping[str, Any] | None,
+) -> dict[str, Any]:
+    """The variables of the digest templates (README, "The daily digest")."""
+    today = [_nudge_item(draft, settings, g, n, day) for n in g.report.today]
+    overdue = [_nudge_item(draft, settings, g, n, day) for n in g.report.overdue]
+    companies: list[str] = []
+    for item in overdue + today:
+        name = item["app"]["company"]
+        if name not in companies:
+            companies.append(name)
+    return {
+        "date": day.isoformat(),
+        "date_long": f"{day:%A} {day.day} {day:%B} {day.year}",
+        "me": profile_values(settings),
+        "count": len(today) + len(overdue),
+        "companies": companies,
+        "notices": [clean_header(n, limit=500) for n in notices],
+        "due_today": today,
+        "overdue": overdue,
+        "cold": [_cold_item(settings, g, c) for c in g.report.cold],
+        "interviews": _interviews(settings, g, day, now),
+        "effort": dict(effort) if effort is not None else None,
+        "footer": _footer(settings, day, now, g),
+    }
+
+
+def render_digest(renderer: Renderer, context: Mapping[str, Any]) -> tuple[str, str, str]:
+    """(subject, text, html): every part rendered before any message is built."""
+    subject = clean_header(renderer.render(DIGEST_SUBJECT, context))
+    text = normalize_body(renderer.render(DIGEST_TEXT, context))
+    html = normalize_body(renderer.render(DIGEST_HTML, context))
+    return subject, text, html
+
+
+def compose_digest(
+    settings: Settings, session: Session, calendar: Calendar, local_date: date,
+    now: datetime, *, notices: Sequence[str] = (),
+) -> ComposedDigest:
+    """The complete digest of `local_date` as of `now` (an aware datetime): the Date header
+    and the "next digest" line come from `now`, nothing reads the clock."""
+    renderer = Renderer.for_dir(settings.templates_dir)
+    g = _gather(session, settings, calendar, local_date)
+    # The whole history is read only on the weekly effort day.
+    effort = (effort_section(load_history(session), settings, calendar, local_date)
+              if is_effort_day(settings, local_date) else None)
+    context = digest_context(partial(render_draft, renderer), settings, g, local_date, now,
+                             notices, effort)
+    subject, text, html = render_digest(renderer, context)
+    message_id = digest_message_id(settings, local_date)
+    message = build_message(settings, subject=subject, text=text, html=html,
+                            message_id=message_id, now=now)
+    return ComposedDigest(local_date, message, message_id, context["count"], text, html)
+
+
+# --- checking templates ------------------------------------------------------------------
+
+def _sample(settings: Settings, day: date, *, full: bool) -> _Gathered:
+    """Sample data for test-rendering: `full` fills every optional value, the other leaves
+    them empty, so both branches of each `{% if %}` in a template are exercised."""
+    steps = [(s.template or s.action) for c in settings.cadence for s in c.steps]
+    names = list(dict.fromkeys([*ACTIONS, *steps]))
+    apps: dict[int, Application] = {}
+    contacts: dict[int, list[Contact]] = {}
+    last: dict[int, Touch] = {}
+    nudges: list[Nudge] = []
+    pairs = [(name, stage) for name in names for stage in OPEN_STAGES]
+    for i, (name, stage) in enumerate(pairs, start=1):
+        action = name if name in ACTIONS else next(
+            (s.action for c in settings.cadence for s in c.steps
+             if (s.template or s.action) == name), "email")
+        apps[i] = Application(
+            id=i, company=f"Sample Co {i}", role="Account Executive", stage=stage,
+            url="https://example.com/jobs/1" if full else "",
+            location="Chicago, IL" if full else "", address="1 Main St" if full else "",
+            source="LinkedIn" if full else "", stage_since=day - timedelta(days=9),
+            applied_on=day - timedelta(days=9) if full and stage != "wishlist" else None,
+            deadline=day + timedelta(days=3) if full else None,
+            # Odd ones interviewed yesterday, even ones in two days: both sides of
+            # `interview_passed`.
+            interview_at=datetime.combine(day + timedelta(days=-1 if i % 2 else 2), time(15),
+                                          tzinfo=UTC) if full else None,
+            notes="Referred by Sam." if full else "",
+        )
+        if full:
+            contacts[i] = [Contact(id=i, application_id=i, name="Dana Lee",
+                                   email="dana@example.com", phone="+1 312 555 0199",
+                                   social="@danalee", kind="mutual" if action == "network"
+                                   else "hiring-manager")]
+            last[i] = Touch(id=i, application_id=i, action=ACTIONS[i % len(ACTIONS)],
+                            touched_on=day - timedelta(days=3), note="asked about timing",
+                            stage=stage, step=1)
+        nudges.append(Nudge(i, stage, 2, 5, action, name, day - timedelta(days=i % 2),
+                            overdue_days=i % 2))
+    report = DueReport(day, nudges, [Cold(1, "applied", day - timedelta(days=50), 50, full)])
+    return _Gathered(apps, contacts, last, report, len(apps))
+
+
+def check_templates(settings: Settings) -> list[str]:
+    """Compile every template (packaged and the user's overrides in settings.templates_dir)
+    and test-render each with sample data; "file:line: message" per problem, [] when fine.
+    Reads a fresh snapshot of the files; when it passes, that snapshot is installed and
+    later digests of this process render it (a daemon calls this on SIGHUP: a broken edit
+    is reported and the templates in use stay as they were)."""
+    try:
+        renderer = Renderer.for_dir(settings.templates_dir, fresh=True)
+    except ConfigError as exc:
+        return [str(exc)]
+    problems: list[str] = []
+
+    def report(message: str) -> None:
+        if message not in problems:
+            problems.append(message)
+
+    for name in sorted(set(renderer.env.list_templates(extensions=["j2"]))):
+        try:
+            renderer.env.get_template(name)
+        except jinja2.TemplateSyntaxError as exc:
+            report(syntax_message(exc, renderer.where(name)))
+        except jinja2.TemplateError as exc:
+            report(f"{renderer.where(name)}: {exc}")
+
+    def draft(name: str, context: Mapping[str, Any]) -> dict[str, Any]:
+        try:
+            return render_draft(renderer, name, context)
+        except ConfigError as exc:
+            report(str(exc))
+            return {"name": name, "action": context["action"], "subject": "(broken)",
+                    "body": "(broken)", "to": "", "mailto": "mailto:", "chars": 8,
+                    "limit": SOCIAL_LIMIT}
+
+    day = date(2026, 11, 24)
+    now = datetime(2026, 11, 24, 13, 30, tzinfo=UTC)
+    for full in (True, False):
+        g = _sample(settings, day, full=full)
+        effort = SAMPLE_EFFORT if full else None
+        notices = ("The digest of 2026-11-23 was not delivered: 550 mailbox unavailable",
+                   ) if full else ()
+        try:
+            context = digest_context(draft, settings, g, day, now, notices, effort)
+            render_digest(renderer, context)
+            render_digest(renderer, {**context, "count": 0, "companies": [], "due_today": [],
+                                     "overdue": [], "cold": [], "interviews": []})
+        except ConfigError as exc:
+            report(str(exc))
+    if not problems:
+        renderer.install(settings.templates_dir)
+    return problems

@@ -1,0 +1,232 @@
+"""The Jinja environment: sandbox, strictness, autoescape, the output cap, overrides, and
+errors reported as file:line."""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import unquote
+
+import pytest
+
+from nudger.digest import check_templates
+from nudger.errors import ConfigError
+from nudger.render import (
+    MAX_OUTPUT,
+    SOCIAL_LIMIT,
+    Renderer,
+    clean_header,
+    fit_social,
+    mailto,
+    safe_url,
+)
+from tests.digest_helpers import DAY, add_app, compose, make_db, make_settings, parse, parts
+
+
+def _renderer(tmp_path: Path, files: dict[str, str]) -> Renderer:
+    for name, body in files.items():
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(body, encoding="utf-8")
+    return Renderer.for_dir(tmp_path, fresh=True)
+
+
+def test_html_templates_autoescape_and_text_ones_do_not(tmp_path: Path) -> None:
+    r = _renderer(tmp_path, {"x.html.j2": "{{ v }}", "x.txt.j2": "{{ v }}"})
+    assert r.render("x.html.j2", {"v": "<script>alert(1)</script>"}) == \
+        "&lt;script&gt;alert(1)&lt;/script&gt;"
+    assert r.render("x.txt.j2", {"v": "<b>"}) == "<b>"
+
+
+def test_sandbox_refuses_internals(tmp_path: Path) -> None:
+    r = _renderer(tmp_path, {"evil.txt.j2": "line one\n{{ ''.__class__.__mro__ }}"})
+    with pytest.raises(ConfigError) as info:
+        r.render("evil.txt.j2", {})
+    assert str(info.value).startswith(f"{tmp_path / 'evil.txt.j2'}:2: ")
+
+
+def test_immutable_sandbox_refuses_mutation(tmp_path: Path) -> None:
+    r = _renderer(tmp_path, {"m.txt.j2": "{{ items.append(1) }}"})
+    with pytest.raises(ConfigError, match=r"not allowed|unsafe"):
+        r.render("m.txt.j2", {"items": []})
+
+
+def test_output_is_capped(tmp_path: Path) -> None:
+    r = _renderer(tmp_path, {"big.txt.j2": "{% for i in range(100) %}{{ 'x' * 100000 }}"
+                                            "{% endfor %}"})
+    with pytest.raises(ConfigError, match=f"longer than {MAX_OUTPUT:,}"):
+        r.render("big.txt.j2", {})
+
+
+@pytest.mark.parametrize("expression", ["'x' * 10**8", "[1] * 10**8", "9 ** 100000000",
+                                        "((10 ** 60) ** 60) ** 60 ** 60"])
+def test_memory_bombs_refused_before_they_allocate(tmp_path: Path, expression: str) -> None:
+    r = _renderer(tmp_path, {"bomb.txt.j2": "ok\n{{ " + expression + " }}"})
+    with pytest.raises(ConfigError) as info:
+        r.render("bomb.txt.j2", {})
+    assert str(info.value).startswith(f"{tmp_path / 'bomb.txt.j2'}:2: not allowed")
+
+
+def test_arithmetic_still_works(tmp_path: Path) -> None:
+    r = _renderer(tmp_path, {"ok.txt.j2": "{{ '-' * 3 }}{{ 2 ** 3 }}{{ 4 * 5 }}"})
+    assert r.render("ok.txt.j2", {}) == "---820"
+
+
+def test_undefined_variable_names_file_and_line(tmp_path: Path) -> None:
+    r = _renderer(tmp_path, {"u.txt.j2": "one\ntwo\n{{ app.compnay }}\n"})
+    with pytest.raises(ConfigError) as info:
+        r.render("u.txt.j2", {"app": {"company": "Acme"}})
+    message = str(info.value)
+    assert message.startswith(f"{tmp_path / 'u.txt.j2'}:3: undefined variable")
+    assert "compnay" in message
+
+
+def test_syntax_error_names_file_and_line(tmp_path: Path) -> None:
+    r = _renderer(tmp_path, {"s.txt.j2": "fine\n{% if x %}\nno end\n"})
+    with pytest.raises(ConfigError) as info:
+        r.render("s.txt.j2", {"x": 1})
+    assert str(info.value).startswith(f"{tmp_path / 's.txt.j2'}:")
+    assert "endif" in str(info.value) or "end of template" in str(info.value)
+
+
+def test_mailto_is_rfc6068() -> None:
+    url = mailto("dana@acme.example", "Hi & bye?", "Line 1\nLine 2 100%\r\nend #3")
+    assert url.startswith("mailto:dana@acme.example?subject=Hi%20%26%20bye%3F&body=")
+    assert "%0D%0A" in url and "\n" not in url and " " not in url and "#" not in url
+    body = unquote(url.split("&body=", 1)[1])
+    assert body == "Line 1\r\nLine 2 100%\r\nend #3"
+
+
+@pytest.mark.parametrize("url,ok", [
+    ("https://acme.example/jobs/1", True), ("http://x.example", True),
+    ("javascript:alert(1)", False), ("JaVaScRiPt:alert(1)", False),
+    ("data:text/html,<b>", False), ("https://x.example/\njavascript:", False), ("", False),
+])
+def test_safe_url(url: str, ok: bool) -> None:
+    assert safe_url(url) == (url if ok else "")
+
+
+def test_fit_social_keeps_short_posts() -> None:
+    assert fit_social("@acme  hello\n  there") == "@acme hello\nthere"
+
+
+def test_fit_social_truncates_at_a_word_keeping_the_handle() -> None:
+    post = fit_social("@acme " + "word " * 100, keep="@acme")
+    assert len(post) <= SOCIAL_LIMIT and post.startswith("@acme ") and post.endswith("word…")
+    # The handle at the end would be cut off: it moves to the front instead.
+    post = fit_social("word " * 100 + "@acme", keep="@acme")
+    assert len(post) <= SOCIAL_LIMIT and post.startswith("@acme ")
+
+
+def test_fit_social_never_splits_combining_marks() -> None:
+    text = "e\u0301" * 400  # decomposed é: NFC makes it one character each
+    post = fit_social(text)
+    assert len(post) <= SOCIAL_LIMIT
+    decomposed = ("x" + "e\u0301\u0302" * 300)  # no NFC form: base + two marks each
+    post = fit_social(decomposed)
+    assert len(post) <= SOCIAL_LIMIT
+    kept = post[:-1]
+    whole = unicodedata.normalize("NFC", decomposed)
+    assert whole.startswith(kept)
+    assert not unicodedata.combining(whole[len(kept)])  # no mark left behind by the cut
+
+
+def test_clean_header_strips_controls_and_caps() -> None:
+    assert clean_header("a\r\nBcc: x@y\x00z\tq") == "a Bcc: x@y z q"
+    long = clean_header("word " * 100)
+    assert len(long) <= 200 and long.endswith("…")
+
+
+def test_user_override_is_picked_up(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path)
+    (tmp_path / "templates/drafts").mkdir(parents=True)
+    (tmp_path / "templates/drafts/email.txt.j2").write_text(
+        "Custom hello to {{ contact.name if contact else 'you' }} at {{ app.company }}.\n",
+        encoding="utf-8")
+    db = make_db(settings)
+    add_app(db, "Acme", contacts=["Dana Lee <dana@acme.example>"])
+    text, html = parts(parse(compose(settings, db)))
+    assert "Custom hello to Dana Lee at Acme." in text and "Custom hello to Dana Lee" in html
+    assert "when are interviews" in text  # the packaged subject is still used
+    assert check_templates(settings) == []
+
+
+def test_cadence_step_names_its_own_template(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, extra="""
+[[cadence]]
+stage = "applied"
+steps = [{ wait = "1 day", action = "email", template = "coffee" }]
+""")
+    db = make_db(settings)
+    add_app(db, "Acme")
+    with pytest.raises(ConfigError, match=r"template = 'coffee'.*drafts/coffee\.txt\.j2"):
+        compose(settings, db)
+    assert any("coffee" in p for p in check_templates(settings))
+    (tmp_path / "templates/drafts").mkdir(parents=True)
+    (tmp_path / "templates/drafts/coffee.txt.j2").write_text(
+        "Coffee with {{ app.company }}?\n", encoding="utf-8")
+    (tmp_path / "templates/drafts/coffee.subject.j2").write_text("Coffee?", encoding="utf-8")
+    assert check_templates(settings) == []  # checked, so installed for this process
+    text, _ = parts(parse(compose(settings, db)))
+    assert "Coffee with Acme?" in text and "Subject: Coffee?" in text
+
+
+def test_a_broken_edit_keeps_the_checked_templates_in_use(tmp_path: Path) -> None:
+    """What a daemon sees: it renders the snapshot that last passed check_templates."""
+    settings = make_settings(tmp_path)
+    drafts = tmp_path / "templates/drafts"
+    drafts.mkdir(parents=True)
+    body = drafts / "email.txt.j2"
+    body.write_text("Version one for {{ app.company }}.\n", encoding="utf-8")
+    db = make_db(settings)
+    add_app(db, "Acme")
+    assert check_templates(settings) == []
+    body.write_text("Broken {{ app.compnay }}\n", encoding="utf-8")
+    assert compose(settings, db).text.count("Version one for Acme.") == 1
+    problems = check_templates(settings)
+    assert problems and problems[0].startswith(f"{body}:1:")
+    assert "Version one for Acme." in compose(settings, db).text  # the old one stays
+    body.write_text("Version two for {{ app.company }}.\n", encoding="utf-8")
+    assert check_templates(settings) == []
+    assert "Version two for Acme." in compose(settings, db).text
+
+
+def test_non_utf8_template_is_reported(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path)
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates/digest.txt.j2").write_bytes(b"caf\xe9 {{ date }}\n")
+    (problem,) = check_templates(settings)
+    assert problem.startswith(f"{tmp_path / 'templates/digest.txt.j2'}: not UTF-8")
+
+
+def test_broken_user_template_reported_never_half_rendered(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path)
+    user = tmp_path / "templates/drafts"
+    user.mkdir(parents=True)
+    (user / "call.txt.j2").write_text("Call {{ contact.name }}\n{{ app.compnay }}\n",
+                                      encoding="utf-8")
+    (user / "visit.txt.j2").write_text("Go to\n\n{% for x in app %}\n", encoding="utf-8")
+    problems = check_templates(settings)
+    assert any(p.startswith(f"{user / 'visit.txt.j2'}:") for p in problems), problems
+    db = make_db(settings)
+    add_app(db, "Acme", applied=DAY - timedelta(days=10),
+            touches=[("email", DAY - timedelta(days=3), "sent", 1)])
+    with pytest.raises(ConfigError) as info:
+        compose(settings, db)
+    assert str(info.value).startswith(f"{user / 'call.txt.j2'}:")
+
+
+def test_check_templates_reports_undefined_with_line(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path)
+    user = tmp_path / "templates"
+    user.mkdir()
+    (user / "digest.txt.j2").write_text("Hello\n{{ me.name }}\n{{ footer.nope }}\n",
+                                        encoding="utf-8")
+    problems = check_templates(settings)
+    assert problems and problems[0].startswith(f"{user / 'digest.txt.j2'}:3: ")
+    assert "nope" in problems[0]
+
+
+def test_packaged_templates_pass_check(tmp_path: Path) -> None:
+    assert check_templates(make_settings(tmp_path)) == []
