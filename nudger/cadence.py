@@ -289,7 +289,7 @@ def _next_change(app: AppState, cadence: Cadence, calendar: Calendar, day: date
         candidates.append(nudge.due)
     if app.snoozed_until is not None and app.snoozed_until > day:
         candidates.append(app.snoozed_until)
-    if app.deadline is not None and app.deadline >= day:
+    if app.deadline is not None and day <= app.deadline < date.max:
         candidates.append(app.deadline + _ONE_DAY)
     return min(candidates) if candidates else None
 

@@ -136,6 +136,8 @@ def test_plan_for_the_next_days_agrees_with_each_day(home: Home) -> None:
         (("due", "--days", "0"), "from 1 to 366"),
         (("due", "--days", "many"), "not a whole number"),
         (("due", "--days", "400"), "from 1 to 366"),
+        (("due", "--date", "9999-12-31"), "out of range"),
+        (("due", "--date", "0001-01-01", "--days", "3"), "out of range"),
     ],
 )
 def test_bad_input_exits_2_and_changes_nothing(home: Home, args: tuple[str, ...],

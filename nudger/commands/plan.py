@@ -8,12 +8,16 @@ from typing import TYPE_CHECKING, Any
 
 from nudger.commands import Context, add_command
 from nudger.commands.tracking import _app_id
+from nudger.errors import UsageError
 
 if TYPE_CHECKING:
     from nudger.cadence import Cold, Nudge
 
 ORDER = 20
 MAX_PLAN_DAYS = 366
+# Far enough from date.min and date.max that ten-year durations cannot overflow.
+EARLIEST_DAY = date(1900, 1, 1)
+LATEST_DAY = date(9000, 12, 31)
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -111,6 +115,9 @@ def cmd_due(ctx: Context) -> int:
 
     args = ctx.args
     day = parse_date(args.date, ctx.today, what="--date")
+    if not LATEST_DAY >= day >= EARLIEST_DAY:
+        raise UsageError(f"--date {args.date!r} is out of range; give a date between "
+                         f"{EARLIEST_DAY} and {LATEST_DAY}")
     settings = ctx.settings
     with ctx.db.read_session() as session:
         states = load_states(session, zone=settings.zone)
