@@ -102,13 +102,18 @@ def _load(session: Session, apps: Sequence[Application] | None, open_only: bool,
                 sql += f" WHERE +stage IN ({_marks(len(OPEN_STAGES))})"
                 params = list(OPEN_STAGES)
             rows: list[tuple[Any, ...]] = []
+            seen = parse.seen
             for app_id, stage, since, applied, deadline, interview, company, role in \
                     cursor.execute(sql + " ORDER BY id", params):
-                rows.append((app_id, intern(stage),
-                             parse(since, "application", app_id, "stage_since"),
-                             parse(applied, "application", app_id, "applied_on"),
-                             parse(deadline, "application", app_id, "deadline"),
-                             _moment(interview, app_id), company, role))
+                rows.append((
+                    app_id, intern(stage),
+                    seen.get(since) or parse(since, "application", app_id, "stage_since"),
+                    None if applied is None else
+                    seen.get(applied) or parse(applied, "application", app_id, "applied_on"),
+                    None if deadline is None else
+                    seen.get(deadline) or parse(deadline, "application", app_id, "deadline"),
+                    None if interview is None else _moment(interview, app_id),
+                    company, role))
             narrow: list[int] | None = None
         else:
             rows = [(a.id, a.stage, a.stage_since, a.applied_on, a.deadline, a.interview_at,
@@ -122,7 +127,7 @@ def _load(session: Session, apps: Sequence[Application] | None, open_only: bool,
         # and put in date order in Python: a JOIN or an ORDER BY over the whole table
         # costs SQLite more than the dictionary lookups below, and rows mostly arrive in
         # order already.
-        scope = {row[0]: (row[1], row[2]) for row in rows}
+        scope = {row[0]: row for row in rows}  # id → (id, stage, stage_since, ...)
         sql = ("SELECT application_id, touched_on, action, stage, step, skipped, id "
                "FROM touch")
         params = []
@@ -140,17 +145,17 @@ def _load(session: Session, apps: Sequence[Application] | None, open_only: bool,
         for app_id, on_text, action, stage, step, skipped, touch_id in \
                 cursor.execute(sql, params):
             current = scope.get(app_id)
-            if current is None or stage != current[0]:
+            if current is None or stage != current[1]:
                 continue
             on = seen.get(on_text) or parse(on_text, "touch", touch_id, "touched_on")
             assert on is not None  # the column is NOT NULL
-            if on < current[1]:
+            if on < current[2]:
                 continue  # before the stage was (re-)entered
             # Touches are immutable values that repeat (a date, an action, a step): share
             # one TouchInfo per distinct value, and one string per action and stage. A
             # hunt of 100,000 applications then holds a few thousand touch objects, not
             # 500,000, and stays small enough to be walked quickly.
-            key = (on, intern(action), current[0], step, skipped == 1)
+            key = (on, intern(action), current[1], step, skipped == 1)
             info = shared.get(key)
             if info is None:
                 info = shared[key] = new_touch(TouchInfo, key)
