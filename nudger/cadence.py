@@ -28,6 +28,9 @@ same in plain words):
   as `ghosted` (`nudger.progress.apply_auto_ghost`).
 - Touches are taken as recorded: asking about a past day does not hide touches logged
   after it.
+- A zero `wait` is accepted on step 1 only (config.py refuses it later: the step would
+  fall due the day the step before it was done); `repeat` and `give_up` must be longer
+  than zero. So logging the step due on a day never makes a `wait` step due that day.
 
 `due_on` (one day) and `plan` (a range of days) are built on the same per-day function,
 `offered`, so the plan for a day always agrees with what is due that day.
