@@ -263,7 +263,7 @@ def _gather(session: Session, settings: Settings, calendar: Calendar, day: date)
     apps = list(session.exec(select(Application)
                              .where(col(Application.stage).in_(OPEN_STAGES))
                              .order_by(col(Application.id))).all())
-    states = load_states(session, apps)
+    states = load_states(session, apps, zone=settings.zone)  # the interview's local date
     report = due_on(states, settings.cadence, calendar, day)
     ids = [a.id for a in apps if a.id is not None]
     tracked = session.exec(select(func.count()).select_from(Application)).one()
