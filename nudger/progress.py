@@ -216,12 +216,13 @@ def step_json(nudge: Nudge, today: date) -> dict[str, Any]:
 
 def next_steps(
     session: Session, settings: Settings, calendar: Calendar, today: date,
-    apps: Sequence[Application],
+    apps: Sequence[Application] | None = None,
 ) -> dict[int, dict[str, Any]]:
-    """Application id → its next step (as JSON-able data), for `list` and `show`."""
+    """Application id → its next step (as JSON-able data), for `list` and `show`; for
+    every open application when `apps` is None."""
     out: dict[int, dict[str, Any]] = {}
-    for state in load_states(session, [a for a in apps if a.stage in OPEN_STAGES],
-                             zone=settings.zone):
+    chosen = None if apps is None else [a for a in apps if a.stage in OPEN_STAGES]
+    for state in load_states(session, chosen, zone=settings.zone):
         nudge = next_step(state, settings.cadence_for(state.stage), calendar, today)
         if nudge is not None:
             out[state.id] = step_json(nudge, today)

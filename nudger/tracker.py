@@ -149,6 +149,27 @@ def list_applications(session: Session, stage: str | None = None) -> list[Applic
     return rows
 
 
+def list_summary(session: Session, stage: str | None = None) -> list[tuple[Any, ...]]:
+    """(id, company, role, stage, applied_on, last_touch) per application, dates as ISO
+    text: what `nudger list` shows, in one query and without building ORM objects (a
+    person waits for this one)."""
+    sql = (
+        "SELECT a.id, a.company, a.role, a.stage, a.applied_on, t.last "
+        "FROM application AS a LEFT JOIN (SELECT application_id, max(touched_on) AS last "
+        "FROM touch WHERE NOT skipped GROUP BY application_id) AS t "
+        "ON t.application_id = a.id"
+    )
+    params: tuple[Any, ...] = ()
+    if stage:
+        sql += " WHERE a.stage = ?"
+        params = (check_stage(stage),)
+    cursor = session.connection().connection.cursor()
+    try:
+        return list(cursor.execute(sql + " ORDER BY a.id", params))
+    finally:
+        cursor.close()
+
+
 @dataclass(frozen=True)
 class Event:
     """One line of an application's timeline."""

@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 import argparse
-from datetime import date
-from typing import TYPE_CHECKING, Any
 
 from nudger.commands import Context, add_command
 from nudger.commands.tracking import _app_id
 from nudger.errors import UsageError
 
+# typing is not imported at run time: it costs ~4 ms on every `nudger` call. mypy
+# treats any constant named TYPE_CHECKING as true.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from datetime import date
+    from typing import Any
+
     from nudger.cadence import Cold, Nudge
+
 
 ORDER = 20
 MAX_PLAN_DAYS = 366
 # Far enough from date.min and date.max that ten-year durations cannot overflow.
-EARLIEST_DAY = date(1900, 1, 1)
-LATEST_DAY = date(9000, 12, 31)
+EARLIEST_DAY = (1900, 1, 1)
+LATEST_DAY = (9000, 12, 31)
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -115,9 +120,9 @@ def cmd_due(ctx: Context) -> int:
 
     args = ctx.args
     day = parse_date(args.date, ctx.today, what="--date")
-    if not LATEST_DAY >= day >= EARLIEST_DAY:
+    if not LATEST_DAY >= (day.year, day.month, day.day) >= EARLIEST_DAY:
         raise UsageError(f"--date {args.date!r} is out of range; give a date between "
-                         f"{EARLIEST_DAY} and {LATEST_DAY}")
+                         "1900-01-01 and 9000-12-31")
     settings = ctx.settings
     with ctx.db.read_session() as session:
         states = load_states(session, zone=settings.zone)
