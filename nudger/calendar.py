@@ -1,14 +1,13 @@
 """Business days, public holidays and due dates.
 
 A `Calendar` knows the weekend and the holidays of one country (and region) through the
-`holidays` package; nothing here reads the clock.
+`holidays` package (cached on disk by `nudger.holidaycache`); nothing here reads the clock.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
-from functools import cached_property
 from typing import Any
 
 from nudger.durations import Duration
@@ -26,41 +25,74 @@ class Calendar:
         self.country = country
         self.region = region
         self.weekend = frozenset(WEEKDAY_INDEX[d] for d in weekend)
-        self._years: set[int] = set()
+        if len(self.weekend) >= 7:
+            raise ValueError("a calendar needs at least one business day a week")
+        # Memos: the cadence asks the same few hundred (start, count) questions for tens of
+        # thousands of applications. Holidays never change for a calendar's lifetime.
+        self._holiday_years: dict[int, dict[date, str]] = {}
+        self._business: dict[date, bool] = {}
+        self._shifted: dict[tuple[date, int], date] = {}
+        self._after: dict[tuple[date, int, str], date] = {}
 
     @classmethod
     def from_settings(cls, settings: Any) -> Calendar:
         table = settings.calendar
         return cls(table.holidays, table.region, table.weekend)
 
-    @cached_property
-    def _holidays(self) -> Any:
-        if not self.country:
-            return None
-        import holidays
+    def _holiday_names(self, year: int) -> dict[date, str]:
+        """The holidays falling in `year`, date → name.
 
-        return holidays.country_holidays(self.country, subdiv=self.region)
+        Through `nudger.holidaycache` (the `holidays` package, cached on disk by its
+        version). A holiday of one year can be observed in the next or the previous one
+        (1 January 2028, a Saturday, is observed on Friday 31 December 2027 in the US), so
+        the neighbouring years are asked too."""
+        found = self._holiday_years.get(year)
+        if found is None:
+            found = {}
+            if self.country:
+                from nudger import holidaycache
+
+                cache = holidaycache.default()
+                for near in (year - 1, year, year + 1):
+                    if date.min.year < near < date.max.year:
+                        for day, name in cache.year(self.country, self.region, near).items():
+                            if day.year == year:
+                                found.setdefault(day, name)
+            self._holiday_years[year] = found
+        return found
 
     def is_holiday(self, day: date) -> bool:
-        table = self._holidays
-        return table is not None and day in table
+        return day in self._holiday_names(day.year)
 
     def holiday_name(self, day: date) -> str | None:
-        table = self._holidays
-        return None if table is None else table.get(day)
+        return self._holiday_names(day.year).get(day)
 
     def is_business_day(self, day: date) -> bool:
-        return day.weekday() not in self.weekend and not self.is_holiday(day)
+        known = self._business.get(day)
+        if known is None:
+            known = day.weekday() not in self.weekend and not self.is_holiday(day)
+            self._business[day] = known
+        return known
 
     def add_business_days(self, start: date, count: int) -> date:
-        """The date `count` business days after `start` (before it, for a negative count)."""
-        step = 1 if count >= 0 else -1
+        """The date `count` business days after `start` (before it, for a negative count).
+
+        `start` itself need not be a business day: 1 business day after a Saturday is the
+        Monday (or the Tuesday, when that Monday is a holiday)."""
+        key = (start, count)
+        found = self._shifted.get(key)
+        if found is not None:
+            return found
+        step = timedelta(days=1 if count >= 0 else -1)
         day = start
         remaining = abs(count)
         while remaining:
-            day += timedelta(days=step)
+            day += step
             if self.is_business_day(day):
                 remaining -= 1
+        if len(self._shifted) > 200_000:  # a bound for a daemon that runs for years
+            self._shifted.clear()
+        self._shifted[key] = day
         return day
 
     def next_business_day(self, day: date) -> date:
@@ -71,19 +103,26 @@ class Calendar:
 
     def after(self, start: date, duration: Duration) -> date:
         """The date `duration` after `start`; hours round up to whole days."""
+        key = (start, duration.amount, duration.unit)  # C-level hashing, unlike Duration's
+        found = self._after.get(key)
+        if found is not None:
+            return found
         if duration.is_business:
-            return self.add_business_days(start, duration.amount)
-        delta = duration.as_timedelta()
-        days = delta.days + (1 if delta.seconds or delta.microseconds else 0)
-        return start + timedelta(days=days)
+            found = self.add_business_days(start, duration.amount)
+        else:
+            delta = duration.as_timedelta()
+            found = start + timedelta(days=delta.days + (1 if delta.seconds else 0))
+        if len(self._after) > 200_000:
+            self._after.clear()
+        self._after[key] = found
+        return found
 
     def before(self, end: date, duration: Duration) -> date:
         """The date `duration` before `end`."""
         if duration.is_business:
             return self.add_business_days(end, -duration.amount)
         delta = duration.as_timedelta()
-        days = delta.days + (1 if delta.seconds or delta.microseconds else 0)
-        return end - timedelta(days=days)
+        return end - timedelta(days=delta.days + (1 if delta.seconds else 0))
 
     def after_moment(self, start: datetime, duration: Duration) -> datetime:
         """A point in time `duration` after `start` (business days keep the time of day)."""

@@ -225,8 +225,10 @@ class Step(_Table):
     def _check(self) -> Step:
         if (self.wait is None) == (self.before is None):
             raise ValueError("a step needs exactly one of wait = \"...\" or before = \"...\"")
-        if self.wait is not None and self.wait.unit in ("minutes",):
-            raise ValueError("a step's wait is counted in hours, days or weeks, not minutes")
+        for label, value in (("wait", self.wait), ("before", self.before)):
+            if value is not None and value.unit == "minutes":
+                raise ValueError(
+                    f"a step's {label} is counted in hours, days or weeks, not minutes")
         return self
 
 
@@ -244,6 +246,16 @@ class Cadence(_Table):
         for label, value in (("repeat", self.repeat), ("give_up", self.give_up)):
             if value is not None and value.amount <= 0:
                 raise ValueError(f"cadence {self.stage!r}: {label} must be longer than zero")
+        # A zero wait makes sense for step 1 only (due the day the stage starts, e.g. a
+        # thank-you on the interview day); on a later step it would fall due the very day
+        # the step before it was done, which is the same step twice.
+        for number, step in enumerate(self.steps[1:], start=2):
+            if step.wait is not None and step.wait.amount == 0:
+                raise ValueError(
+                    f"cadence {self.stage!r}: step {number} has wait = \"{step.wait}\"; only "
+                    "step 1 may wait zero. Give it a wait like \"1 business day\", or merge "
+                    "it into the step before"
+                )
         if self.auto_ghost and self.give_up is None:
             raise ValueError(f"cadence {self.stage!r}: auto_ghost needs give_up")
         return self

@@ -263,7 +263,7 @@ def _gather(session: Session, settings: Settings, calendar: Calendar, day: date)
     apps = list(session.exec(select(Application)
                              .where(col(Application.stage).in_(OPEN_STAGES))
                              .order_by(col(Application.id))).all())
-    states = load_states(session, apps)
+    states = load_states(session, apps, zone=settings.zone)  # the interview's local date
     report = due_on(states, settings.cadence, calendar, day)
     ids = [a.id for a in apps if a.id is not None]
     tracked = session.exec(select(func.count()).select_from(Application)).one()
@@ -356,7 +356,8 @@ def digest_context(
     overdue = [_nudge_item(draft, settings, g, n, day) for n in g.report.overdue]
     companies: list[str] = []
     for item in overdue + today:
-        name = item["app"]["company"]
+        # Short enough that three names fit a subject line whatever the user typed.
+        name = clean_header(item["app"]["company"], limit=40)
         if name not in companies:
             companies.append(name)
     return {

@@ -38,6 +38,10 @@ _PATTERN = re.compile(r"^\s*(\d{1,6})\s*([a-z]+(?:\s+[a-z]+)?)\s*$", re.IGNORECA
 
 VALID_FORMS = "'3 days', '2 business days', '1 week', '36 hours', '90 minutes'"
 
+# Ten years, in each unit: longer is a typo (and would overflow date arithmetic).
+_LIMITS: dict[Unit, int] = {"minutes": 3660 * 24 * 60, "hours": 3660 * 24, "days": 3660,
+                            "business_days": 2610, "weeks": 522}
+
 
 @dataclass(frozen=True, slots=True)
 class Duration:
@@ -75,4 +79,10 @@ def parse_duration(text: str) -> Duration:
     unit = _UNITS.get(" ".join(match.group(2).lower().split())) if match else None
     if match is None or unit is None:
         raise ValueError(f"{text!r} is not a duration; write it like {VALID_FORMS}")
-    return Duration(int(match.group(1)), unit)
+    amount = int(match.group(1))
+    if amount > _LIMITS[unit]:
+        raise ValueError(
+            f"{text!r} is longer than ten years ({_LIMITS[unit]} {unit.replace('_', ' ')} at "
+            "most); write something like '3 days' or '2 business days'"
+        )
+    return Duration(amount, unit)

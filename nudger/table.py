@@ -7,9 +7,13 @@ from collections.abc import Sequence
 MAX_CELL = 40
 
 
+_SPACES = frozenset("\t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x85\u2028\u2029")
+
+
 def _cell(value: object) -> str:
     text = "" if value is None else str(value)
-    text = " ".join(text.split())  # one line per row, whatever the data holds
+    if "  " in text or not _SPACES.isdisjoint(text):
+        text = " ".join(text.split())  # one line per row, whatever the data holds
     return text if len(text) <= MAX_CELL else text[: MAX_CELL - 1] + "…"
 
 

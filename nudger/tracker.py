@@ -11,7 +11,6 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from email.utils import parseaddr
 from typing import Any
 
 from sqlalchemy import func
@@ -86,16 +85,21 @@ def parse_contact(text: str, *, phone: str = "", social: str = "",
     if kind not in CONTACT_KINDS:
         raise UsageError(f"unknown contact kind {kind!r}; valid: {', '.join(CONTACT_KINDS)}")
     raw = text.strip()
-    if "<" in raw or "@" in raw:
-        name, email = parseaddr(raw)
-        if not email or not _EMAIL.match(email):
-            raise UsageError(
-                f"contact {text!r}: cannot read an email address; write it like "
-                "\"Dana Lee <dana@acme.example>\""
-            )
-        name = name.strip() or email
+    # The address is the last <...> on the line; everything before it is the name, which
+    # may itself hold any character (quotes, angle brackets, commas).
+    bracketed = re.fullmatch(r"(.*)<([^<>]*)>\s*", raw, re.DOTALL)
+    if bracketed:
+        name, email = bracketed.group(1).strip().strip('"').strip(), bracketed.group(2).strip()
+    elif "@" in raw and " " not in raw:
+        name, email = "", raw
     else:
         name, email = raw, ""
+    if (bracketed or email) and not _EMAIL.match(email):
+        raise UsageError(
+            f"contact {text!r}: cannot read an email address; write it like "
+            "\"Dana Lee <dana@acme.example>\""
+        )
+    name = name or email
     if not name:
         raise UsageError("contact name is empty; write it like \"Dana Lee <dana@acme.example>\"")
     for label, value in (("phone", phone), ("social", social)):
@@ -143,6 +147,27 @@ def list_applications(session: Session, stage: str | None = None) -> list[Applic
         last, count = stats.get(app.id, (None, 0))
         rows.append(ApplicationRow(app, last, count, contacts.get(app.id, [])))
     return rows
+
+
+def list_summary(session: Session, stage: str | None = None) -> list[tuple[Any, ...]]:
+    """(id, company, role, stage, applied_on, last_touch) per application, dates as ISO
+    text: what `nudger list` shows, in one query and without building ORM objects (a
+    person waits for this one)."""
+    sql = (
+        "SELECT a.id, a.company, a.role, a.stage, a.applied_on, t.last "
+        "FROM application AS a LEFT JOIN (SELECT application_id, max(touched_on) AS last "
+        "FROM touch WHERE NOT skipped GROUP BY application_id) AS t "
+        "ON t.application_id = a.id"
+    )
+    params: tuple[Any, ...] = ()
+    if stage:
+        sql += " WHERE a.stage = ?"
+        params = (check_stage(stage),)
+    cursor = session.connection().connection.cursor()
+    try:
+        return list(cursor.execute(sql + " ORDER BY a.id", params))
+    finally:
+        cursor.close()
 
 
 @dataclass(frozen=True)

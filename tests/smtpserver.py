@@ -26,7 +26,7 @@ import email.policy
 import socket
 import ssl
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
@@ -81,6 +81,14 @@ class _Handler:
     replies: dict[str, str | list[str]] = field(default_factory=dict)
     drop_after_data: bool = False
     stall: tuple[str, float] | None = None
+    # End-to-end hooks. hold_data: seconds to sit on a message before accepting it (the
+    # client's DATA is in flight; `holding` is True meanwhile; a client that goes away
+    # leaves nothing behind). drop_before_accept: hang up after DATA without accepting.
+    # on_accept: called at the instant a message is accepted, before the 250 goes out.
+    hold_data: float = 0.0
+    holding: bool = False
+    drop_before_accept: bool = False
+    on_accept: Callable[[], None] | None = None
     messages: list[Received] = field(default_factory=list)
     commands: list[tuple[str, str]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -137,10 +145,27 @@ class _Handler:
         scripted = self._scripted("DATA")
         if scripted:
             return scripted
+        if self.drop_before_accept:
+            server.transport.close()
+            return "421 4.4.2 connection dropped"
+        if self.hold_data:
+            self.holding = True
+            deadline = asyncio.get_running_loop().time() + self.hold_data
+            try:
+                while asyncio.get_running_loop().time() < deadline:
+                    if server.transport is None or server.transport.is_closing():
+                        return "421 4.4.2 client went away"  # nothing was accepted
+                    await asyncio.sleep(0.02)
+            finally:
+                self.holding = False
+            if server.transport is None or server.transport.is_closing():
+                return "421 4.4.2 client went away"
         received = Received(envelope.mail_from, list(envelope.rcpt_tos),
                             bytes(envelope.original_content or envelope.content))
         with self.lock:
             self.messages.append(received)
+        if self.on_accept is not None:
+            self.on_accept()
         await self._maybe_stall("DATA")
         if self.drop_after_data:
             # The message is in; the reply is lost: the client cannot know it arrived.

@@ -1,0 +1,207 @@
+"""End-to-end harness: the installed `nudger` as a subprocess, a real SMTP server, a real
+SQLite file, and (where installed) libfaketime to move the subprocess's clock.
+
+Nothing here reaches into nudger's internals: scenarios drive the command line as a user
+or systemd would, and judge by what the SMTP server received and what the database holds.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import nudger_executable
+from tests.smtpserver import SmtpServer
+
+LIBFAKETIME = (
+    "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1",
+    "/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1",
+    "/usr/lib/faketime/libfaketime.so.1",
+    "/usr/local/lib/faketime/libfaketime.so.1",
+)
+
+
+def libfaketime() -> str | None:
+    return next((p for p in LIBFAKETIME if os.path.exists(p)), None)
+
+
+def needs_faketime() -> str:
+    path = libfaketime()
+    if path is None:
+        pytest.skip("libfaketime is not installed (Debian package 'faketime'; .ci/run "
+                    "installs it)")
+    return path
+
+
+CONFIG = """\
+timezone = "America/New_York"
+database = "nudger.db"
+log_level = "debug"
+
+[profile]
+name = "Alex Rivera"
+email = "alex@example.com"
+phone = "+1 312 555 0100"
+pitch = "I grow distributor accounts."
+signature = "Alex Rivera"
+
+[digest]
+time = "{time}"
+days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+send_when_empty = true
+catch_up = "12 hours"
+
+[calendar]
+holidays = "US"
+
+[delivery]
+from = "nudger <nudger@example.com>"
+retry = {{ first = "1 minute", max = "10 minutes" }}
+"""
+
+
+@dataclass
+class World:
+    """One user's installation: config, database, and the SMTP server they deliver to."""
+
+    root: Path
+    server: SmtpServer
+    digest_time: str = "07:30"
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def config(self) -> Path:
+        return self.root / "config.toml"
+
+    @property
+    def db(self) -> Path:
+        return self.root / "nudger.db"
+
+    def write_config(self, extra: str = "", *, timeout: float = 5) -> None:
+        text = CONFIG.format(time=self.digest_time) + extra
+        text += "\n" + self.server.smtp_config(self.root, timeout=timeout)
+        self.config.write_text(text, encoding="utf-8")
+
+    def env(self, faketime: str | None = None, clock: Path | None = None,
+            **more: str) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items()
+               if k not in ("NUDGER_CONFIG", "JOURNAL_STREAM", "NOTIFY_SOCKET",
+                            "WATCHDOG_USEC", "CREDENTIALS_DIRECTORY", "STATE_DIRECTORY",
+                            "CONFIGURATION_DIRECTORY")}
+        env.update({"NUDGER_CONFIG": str(self.config), "HOME": str(self.root / "home"),
+                    "TZ": "UTC", **self.extra_env, **more})
+        if faketime is not None:
+            env["LD_PRELOAD"] = needs_faketime()
+            env["FAKETIME"] = faketime
+            env["FAKETIME_DONT_RESET"] = "1"  # children keep the parent's fake clock
+        elif clock is not None:
+            # A clock the test moves while the process runs (see FakeClock).
+            env["LD_PRELOAD"] = needs_faketime()
+            env["FAKETIME_TIMESTAMP_FILE"] = str(clock)
+            env["FAKETIME_CACHE_DURATION"] = "1"
+        return env
+
+    def run(self, *args: str, faketime: str | None = None, timeout: float = 60,
+            **env: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([nudger_executable(), *args], capture_output=True, text=True,
+                              env=self.env(faketime, **env), timeout=timeout, check=False)
+
+    def ok(self, *args: str, faketime: str | None = None, **env: str) -> str:
+        result = self.run(*args, faketime=faketime, **env)
+        shown = " ".join(a if len(a) < 60 else a[:57] + "..." for a in args)
+        assert result.returncode == 0, f"nudger {shown}: {result.stderr[-2000:]}"
+        return result.stdout
+
+    def spawn(self, *args: str, faketime: str | None = None, clock: Path | None = None,
+              **env: str) -> subprocess.Popen[str]:
+        return subprocess.Popen([nudger_executable(), *args], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True,
+                                env=self.env(faketime, clock, **env))
+
+    def rows(self, query: str, *params: Any) -> list[tuple[Any, ...]]:
+        con = sqlite3.connect(self.db, timeout=30)
+        try:
+            return con.execute(query, params).fetchall()
+        finally:
+            con.close()
+
+    def integrity(self) -> str:
+        return str(self.rows("PRAGMA integrity_check")[0][0])
+
+    def digests(self) -> dict[str, tuple[str, str]]:
+        """local_date → (state, message_id) from the outbox."""
+        return {str(d): (s, m) for d, s, m in
+                self.rows("SELECT local_date, state, message_id FROM digest")}
+
+
+@contextmanager
+def write_lock(db: Path) -> Iterator[sqlite3.Connection]:
+    """Hold SQLite's write lock, as a slow writer would: nudger's own writes then wait."""
+    con = sqlite3.connect(db, timeout=30, isolation_level=None)
+    con.execute("BEGIN IMMEDIATE")
+    try:
+        yield con
+    finally:
+        con.execute("ROLLBACK")
+        con.close()
+
+
+class LockOnAccept:
+    """Takes the database's write lock the moment the server accepts a message, so the
+    sender is frozen between the server's acceptance and its own 'sent' mark."""
+
+    def __init__(self, db: Path) -> None:
+        self.db = db
+        self.accepted = threading.Event()
+        self._con: sqlite3.Connection | None = None
+
+    def __call__(self) -> None:
+        con = sqlite3.connect(self.db, timeout=30, isolation_level=None,
+                              check_same_thread=False)
+        con.execute("BEGIN IMMEDIATE")
+        self._con = con
+        self.accepted.set()
+
+    def release(self) -> None:
+        if self._con is not None:
+            self._con.execute("ROLLBACK")
+            self._con.close()
+            self._con = None
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 20, step: float = 0.02) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(step)
+    return condition()
+
+
+def kill9(proc: subprocess.Popen[str]) -> None:
+    if proc.poll() is None:
+        os.kill(proc.pid, signal.SIGKILL)
+    proc.communicate(timeout=10)
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[World]:
+    with SmtpServer("plain") as server:
+        w = World(tmp_path, server)
+        w.write_config()
+        (tmp_path / "home").mkdir()
+        w.ok("init")
+        w.ok("add", "Acme", "Account Executive", "--applied", "2026-11-02",
+             "--contact", "Dana Lee <dana@acme.example>")
+        yield w
