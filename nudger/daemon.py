@@ -537,6 +537,9 @@ def run(location: ConfigLocation, env: Mapping[str, str], *, once: bool = False,
     from nudger.logs import setup_logging
     from nudger.notify import Notifier
 
+    from nudger import holidaycache
+
+    holidaycache.configure(holidaycache.cache_path(env))  # as every command does
     settings = load_settings(location)
     validate(settings)
     log = setup_logging(settings.log_level, env)
