@@ -531,13 +531,12 @@ def run(location: ConfigLocation, env: Mapping[str, str], *, once: bool = False,
     A broken config or template raises ConfigError (exit 78: systemd does not restart);
     a second daemon on the same database raises NudgerError naming the first one's PID.
     """
+    from nudger import holidaycache
     from nudger.config import load_settings
     from nudger.db import Database, database_path
     from nudger.lock import DaemonLock
     from nudger.logs import setup_logging
     from nudger.notify import Notifier
-
-    from nudger import holidaycache
 
     holidaycache.configure(holidaycache.cache_path(env))  # as every command does
     settings = load_settings(location)
