@@ -106,6 +106,10 @@ def decide(settings: Settings, now: datetime,
                             f"today's digest is due at {_clock(next_at)}")
         return Decision(Action.NOTHING, day, moment, next_at,
                         f"the digest for {day} is already recorded ({state})")
+    if day != today and recorded(today) is not None:
+        # Today's digest went out early (`nudger digest --send`): an older one is history.
+        return Decision(Action.NOTHING, today, digest_moment(settings, today), next_at,
+                        f"today's digest is already recorded ({recorded(today)})")
     late = now - moment
     window = settings.digest.catch_up.as_timedelta()
     if late <= window:

@@ -267,3 +267,14 @@ def test_inside_the_repeated_hour_a_same_zone_now_is_compared_in_real_time() -> 
     assert next_digest_at(s, now).date() == date(2025, 11, 3)
     d = decide(s, now, Outbox({date(2025, 11, 1): "sent"}).state)
     assert d.action is Action.SEND and d.local_date == date(2025, 11, 2)
+
+
+def test_an_older_day_is_not_sent_after_todays_went_out_early() -> None:
+    # `nudger digest --send` at 06:00 Tuesday; Monday's digest was missed. With a long
+    # catch_up Monday would still be "due", but a newer digest already went out.
+    s = settings(catch_up="2 days")
+    tuesday, monday = date(2026, 12, 1), date(2026, 11, 30)
+    d = decide(s, at(NY, 2026, 12, 1, 6, 30), Outbox({tuesday: "sent"}).state)
+    assert d.action is Action.NOTHING and d.local_date == tuesday
+    d = decide(s, at(NY, 2026, 12, 1, 6, 30), Outbox().state)
+    assert d.action is Action.SEND and d.local_date == monday  # without it, catch-up
