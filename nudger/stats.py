@@ -365,10 +365,15 @@ BAR_STEPS = 12  # the longest bar of the digest's chart, in steps (text: one '#'
 
 
 def is_effort_day(settings: Settings, day: date) -> bool:
-    """Whether the digest of `day` carries the weekly effort section."""
+    """Whether the digest of `day` carries the weekly effort section: `digest.effort_day`,
+    or when no digest goes out that weekday, the first digest day after it (so the chart
+    is never silently lost to a mismatch of the two settings)."""
     from nudger.calendar import WEEKDAY_INDEX
 
-    return day.weekday() == WEEKDAY_INDEX[settings.digest.effort_day]
+    sent = {WEEKDAY_INDEX[d] for d in settings.digest.days}
+    wanted = WEEKDAY_INDEX[settings.digest.effort_day]
+    carrier = next(((wanted + k) % 7 for k in range(7) if (wanted + k) % 7 in sent), wanted)
+    return day.weekday() == carrier
 
 
 # What `nudger check` renders the digest templates with (every key `effort_section` gives),
