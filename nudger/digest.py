@@ -393,7 +393,7 @@ def compose_digest(
     renderer = Renderer.for_dir(settings.templates_dir)
     g = _gather(session, settings, calendar, local_date)
     # The whole history is read only on the weekly effort day.
-    effort = (effort_section(load_history(session), settings, calendar, local_date)
+    effort = (effort_section(load_history(session, settings.zone), settings, calendar, local_date)
               if is_effort_day(settings, local_date) else None)
     context = digest_context(partial(render_draft, renderer), settings, g, local_date, now,
                              notices, effort)

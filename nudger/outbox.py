@@ -264,8 +264,14 @@ async def _compose_and_deliver(settings: Settings, db: Database, calendar: Calen
 
     assert record.id is not None
     compose_fn = compose or default_compose()
+    from nudger.progress import auto_ghost_due
+
+    with db.session() as s:
+        # Before composing: a digest never proposes an application auto_ghost closes.
+        ghosted = auto_ghost_due(s, settings, calendar, record.local_date)
     with db.read_session() as s:
         notices, noticed_ids = _notices(s, record, settings)
+        notices = [*notices, *ghosted]
         try:
             composed = compose_fn(settings, s, calendar, record.local_date, now,
                                   notices=notices)

@@ -12,7 +12,7 @@ from typing import Any
 from sqlmodel import Session
 
 from nudger import tracker
-from nudger.cadence import AppState, DueReport, Nudge, TouchInfo, bulk, next_step
+from nudger.cadence import AppState, DueReport, Nudge, TouchInfo, bulk, due_on, next_step
 from nudger.calendar import Calendar
 from nudger.config import OPEN_STAGES, Settings
 from nudger.errors import DataError, UsageError
@@ -312,3 +312,23 @@ def apply_auto_ghost(session: Session, report: DueReport, today: date) -> list[i
         )
         closed.append(entry.app_id)
     return closed
+
+
+def auto_ghost_due(session: Session, settings: Settings, calendar: Calendar,
+                   day: date) -> list[str]:
+    """Close what `auto_ghost = true` says to close on `day`; one line per application
+    closed, for the digest to tell. Nothing to do (and no query) when no cadence asks."""
+    if not any(rule.auto_ghost for rule in settings.cadence):
+        return []
+    report = due_on(load_states(session, zone=settings.zone), settings.cadence, calendar, day)
+    names = {c.app_id: c for c in report.cold}
+    closed = apply_auto_ghost(session, report, day)
+    out = []
+    for app_id in closed:
+        app = session.get(Application, app_id)
+        entry = names[app_id]
+        label = f"#{app_id} {app.company}" if app is not None else f"#{app_id}"
+        out.append(f"Closed as ghosted (auto_ghost): {label}, no reply {entry.days} days "
+                   f"after entering {entry.stage}. Reopen with: nudger stage {app_id} "
+                   f"{entry.stage}")
+    return out

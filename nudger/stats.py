@@ -20,7 +20,7 @@ import statistics
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta, tzinfo
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -44,6 +44,7 @@ class AppRow:
     stage_since: date
     applied_on: date | None = None
     deadline: date | None = None
+    interview_on: date | None = None  # the next interview's local date
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,12 +81,14 @@ class History:
     snoozes: Sequence[SnoozeRow] = ()
 
 
-def load_history(session: Session) -> History:
-    """The whole history, in four queries whatever its size."""
+def load_history(session: Session, zone: tzinfo = UTC) -> History:
+    """The whole history, in four queries whatever its size. `zone` turns the interview's
+    moment into the local date the interviewing cadence counts from, as the digest does."""
     from nudger.models import Application, Snooze, StageChange, Touch
 
     apps = [
-        AppRow(a.id, a.company, a.role, a.stage, a.stage_since, a.applied_on, a.deadline)
+        AppRow(a.id, a.company, a.role, a.stage, a.stage_since, a.applied_on, a.deadline,
+               a.interview_at.astimezone(zone).date() if a.interview_at else None)
         for a in session.exec(select(Application).order_by(col(Application.id))).all()
         if a.id is not None
     ]
@@ -256,6 +259,8 @@ def states_on(history: History, day: date) -> list[AppState]:
             id=app.id, stage=entered.stage, stage_since=entered.on, applied_on=applied,
             deadline=app.deadline, snoozed_until=snoozed.get(app.id),
             touches=tuple(touches.get(app.id, ())), company=app.company, role=app.role,
+            # Only the next interview is stored, so a past day uses it too.
+            interview_on=app.interview_on if entered.stage == "interviewing" else None,
         ))
     return out
 
@@ -360,10 +365,15 @@ BAR_STEPS = 12  # the longest bar of the digest's chart, in steps (text: one '#'
 
 
 def is_effort_day(settings: Settings, day: date) -> bool:
-    """Whether the digest of `day` carries the weekly effort section."""
+    """Whether the digest of `day` carries the weekly effort section: `digest.effort_day`,
+    or when no digest goes out that weekday, the first digest day after it (so the chart
+    is never silently lost to a mismatch of the two settings)."""
     from nudger.calendar import WEEKDAY_INDEX
 
-    return day.weekday() == WEEKDAY_INDEX[settings.digest.effort_day]
+    sent = {WEEKDAY_INDEX[d] for d in settings.digest.days}
+    wanted = WEEKDAY_INDEX[settings.digest.effort_day]
+    carrier = next(((wanted + k) % 7 for k in range(7) if (wanted + k) % 7 in sent), wanted)
+    return day.weekday() == carrier
 
 
 # What `nudger check` renders the digest templates with (every key `effort_section` gives),

@@ -211,3 +211,21 @@ def test_effort_section_on_the_effort_day_only() -> None:
     assert section["done_bar"] == section["due_bar"] == 12
     assert section["streak"] == 3  # Thu 5, Mon 9, Thu 12
     assert [d["done"] for d in section["per_day"]] == [1, 0, 0, 1, 0, 0, 0]
+
+
+def test_effort_day_moves_to_the_next_digest_day() -> None:
+    from datetime import date as _date
+    from pathlib import Path as _Path
+
+    from nudger.config import parse_settings
+    from nudger.stats import is_effort_day
+
+    both = parse_settings('[digest]\ndays = ["mon", "wed"]\neffort_day = "mon"\n',
+                          _Path("/tmp/c.toml"))
+    assert is_effort_day(both, _date(2026, 11, 30))  # Monday
+    assert not is_effort_day(both, _date(2026, 12, 2))
+    weekend_off = parse_settings('[digest]\ndays = ["tue", "thu"]\neffort_day = "sun"\n',
+                                 _Path("/tmp/c.toml"))
+    assert is_effort_day(weekend_off, _date(2026, 12, 1))  # Tuesday carries it
+    assert not is_effort_day(weekend_off, _date(2026, 11, 29))  # no digest on Sunday
+    assert not is_effort_day(weekend_off, _date(2026, 12, 3))

@@ -190,7 +190,7 @@ def cmd_stats(ctx: Context) -> int:
     args = ctx.args
     since = parse_date(args.since, ctx.today, what="--since") if args.since else None
     with ctx.db.read_session() as session:
-        history = load_history(session)
+        history = load_history(session, ctx.settings.zone)
     stats = compute(history, ctx.settings, ctx.calendar, ctx.today, since)
     if args.json:
         ctx.print_json(stats.as_json())
