@@ -212,8 +212,8 @@ def _claim_retry(db: Database, record_id: int, now: datetime,
             if not _stale(record, now, settings):
                 return None
             log.warning("digest of %s was left %s by %s; resending it with the same "
-                        "Message-ID", record.local_date, record.state,
-                        record.claimed_by or "an earlier process")
+                        "Message-ID %s", record.local_date, record.state,
+                        record.claimed_by or "an earlier process", _mid(record))
         else:
             return None
         newer = s.exec(select(DigestRecord.id)
@@ -249,8 +249,8 @@ async def _attempt(settings: Settings, db: Database, calendar: Calendar, record:
             if cancelled else f"interrupted by an internal error: {exc!r}"[:500]
         _finish(db, record.id, now, state="retry", error=why, uncertain=cancelled or None,
                 next_attempt_at=_utc(now) + _backoff(settings, record.attempts))
-        log.warning("digest of %s: %s; it will be retried with the same Message-ID",
-                    record.local_date, why)
+        log.warning("digest of %s: %s; it will be retried with the same Message-ID %s",
+                    record.local_date, why, _mid(record))
         raise
     finally:
         _IN_FLIGHT.discard(record.id)
@@ -295,6 +295,7 @@ async def _compose_and_deliver(settings: Settings, db: Database, calendar: Calen
         return _finish(db, record.id, now, state="skipped", error="nothing due",
                        message_id=message_id, outcome=Outcome.EMPTY, detail="nothing due")
     _save_composed(db, record.id, message_id, composed.nudges, now)
+    record.message_id = message_id  # for the log lines of whatever happens next
 
     try:
         transport = open_transport(settings, os.environ if env is None else env,
@@ -320,23 +321,25 @@ def _failed(settings: Settings, db: Database, record: DigestRecord, now: datetim
             code: int | None, text: str) -> OutboxResult:
     assert record.id is not None
     if kind == "permanent":
-        log.error("digest of %s not delivered (permanent): %s", record.local_date, text)
+        log.error("digest of %s not delivered (permanent): %s; Message-ID %s",
+                  record.local_date, text, _mid(record))
         return _finish(db, record.id, now, state="failed", code=code, error=text,
                        outcome=Outcome.FAILED)
     give_up = settings.delivery.retry.give_up
     if give_up is not None and _utc(now) - _aware(record.created_at) >= _span(give_up):
         text = f"{text}; gave up after {record.attempts} attempts " \
             f"(delivery.retry.give_up = \"{give_up}\")"
-        log.error("digest of %s not delivered: %s", record.local_date, text)
+        log.error("digest of %s not delivered: %s; Message-ID %s", record.local_date, text,
+                  _mid(record))
         return _finish(db, record.id, now, state="failed", code=code, error=text,
                        outcome=Outcome.FAILED)
     when = _utc(now) + _backoff(settings, record.attempts)
     if kind == "uncertain":
         log.warning("digest of %s: delivery uncertain (%s); resending at %s with the same "
-                    "Message-ID", record.local_date, text, when.isoformat())
+                    "Message-ID %s", record.local_date, text, when.isoformat(), _mid(record))
     else:
-        log.warning("digest of %s not delivered (transient): %s; retrying at %s",
-                    record.local_date, text, when.isoformat())
+        log.warning("digest of %s not delivered (transient): %s; retrying at %s; "
+                    "Message-ID %s", record.local_date, text, when.isoformat(), _mid(record))
     return _finish(db, record.id, now, state="retry", code=code, error=text,
                    next_attempt_at=when, uncertain=kind == "uncertain",
                    outcome=Outcome.RETRY)
@@ -439,7 +442,13 @@ def _supersede(record: DigestRecord, by: str, stamp: datetime) -> None:
     record.state = "failed"
     record.next_attempt_at = None
     record.updated_at = stamp
-    log.warning("digest of %s superseded: %s", record.local_date, record.last_error)
+    log.warning("digest of %s superseded: %s; Message-ID %s", record.local_date,
+                record.last_error, _mid(record))
+
+
+def _mid(record: DigestRecord) -> str:
+    """The record's Message-ID for a log line (none yet: it failed before composing)."""
+    return record.message_id or "(none yet: not composed)"
 
 
 def _mark_sending(record: DigestRecord, stamp: datetime) -> None:

@@ -641,3 +641,21 @@ def test_a_compose_error_is_retried_once_fixed(world: World) -> None:
     world.compose = fixed
     (again,) = world.retry(NOW + timedelta(minutes=2))
     assert again.outcome == Outcome.SENT
+
+
+def test_every_failure_line_names_the_date_and_message_id(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """Issue 6: every digest, retry and failure is logged with local date and Message-ID."""
+    import logging
+
+    with SmtpServer("plain", replies={"DATA": ["451 4.3.0 try later",
+                                               "554 5.7.1 rejected"]}) as server:
+        world = make_world(tmp_path, server.smtp_config(tmp_path))
+        caplog.set_level(logging.DEBUG)
+        first = world.send()
+        assert first.outcome == Outcome.RETRY
+        second = world.retry(NOW + timedelta(hours=1))
+        assert [r.outcome for r in second] == [Outcome.FAILED]
+    lines = [r.getMessage() for r in caplog.records if "not delivered" in r.getMessage()]
+    assert len(lines) == 2
+    assert all(DAY.isoformat() in line and first.message_id in line for line in lines), lines
