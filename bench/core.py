@@ -42,23 +42,22 @@ class Figure:
         return asdict(self)
 
 
-def best_of(fn: Callable[[], Any], repeat: int = 5) -> float:
-    """Minimum wall time of `repeat` runs: the least disturbed measurement."""
+def _wall_times(fn: Callable[[], Any], repeat: int) -> list[float]:
     times = []
     for _ in range(repeat):
         start = time.perf_counter()
         fn()
         times.append(time.perf_counter() - start)
-    return min(times)
+    return times
+
+
+def best_of(fn: Callable[[], Any], repeat: int = 5) -> float:
+    """Minimum wall time of `repeat` runs: the least disturbed measurement."""
+    return min(_wall_times(fn, repeat))
 
 
 def median_of(fn: Callable[[], Any], repeat: int = 5) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return statistics.median(_wall_times(fn, repeat))
 
 
 def run_command(argv: list[str], env: dict[str, str] | None = None) -> None:

@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -100,6 +101,38 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     h.write_config(BASE_CONFIG)
     shutil.copyfile(migrated_db, h.db_path)
     yield h
+
+
+@contextmanager
+def tiny_filesystem(mount_point: Path, size: str = "2m") -> Iterator[Path]:
+    """A real, small tmpfs at `mount_point` (needs root and mount(8); skips otherwise)."""
+    if os.geteuid() != 0 or not shutil.which("mount"):
+        pytest.skip("mounting a small tmpfs needs root and mount(8)")
+    mount_point.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs",
+                           str(mount_point)], capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
+    try:
+        yield mount_point
+    finally:
+        subprocess.run(["umount", "-l", str(mount_point)], check=False)
+
+
+def fill_disk(directory: Path, leave: int = 0) -> Path:
+    """Fill the filesystem holding `directory` to the last byte, then give back `leave`
+    bytes; delete the returned file to free the space."""
+    filler = directory / "filler"
+    with open(filler, "wb", buffering=0) as handle:
+        try:
+            while True:
+                handle.write(b"\0" * 4096)
+        except OSError:
+            pass
+    if leave:
+        with open(filler, "r+b") as handle:
+            handle.truncate(max(0, filler.stat().st_size - leave))
+    return filler
 
 
 def nudger_executable() -> str:

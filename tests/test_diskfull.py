@@ -5,44 +5,20 @@ Uses a real, tiny tmpfs (needs root to mount; skipped with the reason otherwise)
 
 from __future__ import annotations
 
-import os
 import shutil
 import sqlite3
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import BASE_CONFIG, run_installed
+from tests.conftest import BASE_CONFIG, fill_disk, run_installed, tiny_filesystem
 
 
 @pytest.fixture
 def tiny_fs(tmp_path: Path) -> Iterator[Path]:
-    if os.geteuid() != 0 or not shutil.which("mount"):
-        pytest.skip("mounting a small tmpfs needs root and mount(8)")
-    mount = tmp_path / "fs"
-    mount.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount)],
-                          capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
-    try:
+    with tiny_filesystem(tmp_path / "fs") as mount:
         yield mount
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], check=False)
-
-
-def fill(directory: Path) -> Path:
-    """Fill the filesystem to the last byte."""
-    filler = directory / "filler"
-    with open(filler, "wb", buffering=0) as handle:
-        try:
-            while True:
-                handle.write(b"\0" * 4096)
-        except OSError:
-            pass
-    return filler
 
 
 def rows(db: Path) -> list[tuple[object, ...]]:
@@ -64,12 +40,9 @@ def test_add_on_a_full_disk(tiny_fs: Path, migrated_db: Path, tmp_path: Path,
     assert run_installed("add", "Acme", "AE", env=env).returncode == 0
     before = rows(db)
 
-    filler = fill(tiny_fs)
-    if slack:
-        # Leave room for SQLite's shared-memory file but not for the new rows, so the
-        # failure comes from the write itself rather than from opening the database.
-        with open(filler, "r+b") as handle:
-            handle.truncate(filler.stat().st_size - slack)
+    # With slack: room for SQLite's shared-memory file but not for the new rows, so the
+    # failure comes from the write itself rather than from opening the database.
+    filler = fill_disk(tiny_fs, leave=slack)
     result = run_installed("add", "Globex", "SDR", "--notes", "x" * 9_000, env=env)
     assert result.returncode == 1, result.stderr
     assert "is full" in result.stderr and "Nothing was changed" in result.stderr
