@@ -338,8 +338,8 @@ def _failed(settings: Settings, db: Database, record: DigestRecord, now: datetim
         log.warning("digest of %s: delivery uncertain (%s); resending at %s with the same "
                     "Message-ID %s", record.local_date, text, when.isoformat(), _mid(record))
     else:
-        log.warning("digest of %s not delivered (transient): %s; retrying at %s; "
-                    "Message-ID %s", record.local_date, text, when.isoformat(), _mid(record))
+        log.warning("digest of %s not delivered (transient): %s; Message-ID %s; "
+                    "retrying at %s", record.local_date, text, _mid(record), when.isoformat())
     return _finish(db, record.id, now, state="retry", code=code, error=text,
                    next_attempt_at=when, uncertain=kind == "uncertain",
                    outcome=Outcome.RETRY)
