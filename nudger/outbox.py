@@ -7,7 +7,9 @@ I/O and 'sent' in another after the server accepted the message; no transaction 
 across I/O. A process killed in between leaves 'sending' behind, which `retry_due` picks up
 (at once when the claiming pid is gone from this host, otherwise after `stale_after`) and
 resends with the same Message-ID: the only possible duplicate is a crash in the instant
-between the server's acceptance and the mark, and it carries the same Message-ID.
+between the server's acceptance and the mark, and it carries the same Message-ID. The
+Message-ID is made (with random bytes) when the row is first recorded and stored in it;
+a forced resend (`digest --send --force`) is a new message and gets a new one.
 
 Failures are classified once, in nudger.delivery: transient and uncertain ones wait in
 'retry' with a capped exponential backoff ([delivery] retry first/max) until they get
@@ -93,16 +95,17 @@ def default_compose() -> ComposeFn:
 async def send_digest(settings: Settings, db: Database, calendar: Calendar, local_date: date,
                       now: datetime, *, force: bool = False, compose: ComposeFn | None = None,
                       env: Mapping[str, str] | None = None) -> OutboxResult:
-    """Send the digest of `local_date` once. `force` resends a day already recorded (with
-    its Message-ID), unless another process is sending it at this moment. `env` is where
-    the SMTP password may come from (default: this process's environment)."""
+    """Send the digest of `local_date` once. `force` sends a day already recorded again (a
+    day already sent goes as a new message with a new Message-ID), unless another process
+    is sending it at this moment. `env` is where the SMTP password may come from (default:
+    this process's environment)."""
     recipient = settings.recipient
     claim = _claim_day(db, recipient, local_date, now, force, settings)
     if isinstance(claim, OutboxResult):
         return claim
-    record, previous = claim
+    record, previous, previous_id = claim
     return await _attempt(settings, db, calendar, record, now, compose, env,
-                          previous_state=previous)
+                          previous_state=previous, previous_id=previous_id)
 
 
 async def retry_due(settings: Settings, db: Database, calendar: Calendar, now: datetime, *,
@@ -158,9 +161,13 @@ def record_skipped(settings: Settings, db: Database, local_date: date, now: date
 # --- the steps -------------------------------------------------------------------------
 
 def _claim_day(db: Database, recipient: str, local_date: date, now: datetime, force: bool,
-               settings: Settings) -> tuple[DigestRecord, str] | OutboxResult:
+               settings: Settings) -> tuple[DigestRecord, str, str] | OutboxResult:
+    """The day's row, claimed for sending: (record, its state before, its Message-ID
+    before). A new row gets its Message-ID now, stored before any I/O, so that every resend
+    of it carries the same one; a forced resend gets a new one (it is a new message)."""
     from sqlalchemy.exc import IntegrityError
 
+    from nudger.message import digest_message_id
     from nudger.models import DigestRecord
 
     stamp = _utc(now)
@@ -169,23 +176,28 @@ def _claim_day(db: Database, recipient: str, local_date: date, now: datetime, fo
             record = _find(s, recipient, local_date)
             if record is None:
                 record = DigestRecord(recipient=recipient, local_date=local_date,
-                                      message_id="", state="sending", attempts=1,
+                                      message_id=digest_message_id(settings, local_date),
+                                      state="sending", attempts=1,
                                       claimed_by=_me(), created_at=stamp, updated_at=stamp)
                 s.add(record)
                 _supersede_older(s, recipient, local_date, now, settings)
                 s.flush()
                 _IN_FLIGHT.add(record.id or 0)
-                return record, ""
+                return record, "", ""
             if record.state in ("sending", "pending") and not _stale(record, now, settings):
                 return _result(Outcome.ALREADY, record,
                                "another nudger is sending it right now")
             if not force:
                 return _result(Outcome.ALREADY, record, describe(record, settings.zone))
-            previous = record.state
+            previous, previous_id = record.state, record.message_id
             _mark_sending(record, stamp)
+            if previous == "sent" or not record.message_id:
+                # A new message (the day's content as of now): a new Message-ID. A day
+                # that never went out (retry, failed) is tried again under its own.
+                record.message_id = digest_message_id(settings, local_date)
             s.add(record)
             _IN_FLIGHT.add(record.id or 0)
-            return record, previous
+            return record, previous, previous_id
     except IntegrityError:
         # Another process inserted the row between our read and our write.
         return OutboxResult(Outcome.ALREADY, local_date, "", "recorded by another nudger")
@@ -231,13 +243,13 @@ def _claim_retry(db: Database, record_id: int, now: datetime,
 
 async def _attempt(settings: Settings, db: Database, calendar: Calendar, record: DigestRecord,
                    now: datetime, compose: ComposeFn | None, env: Mapping[str, str] | None,
-                   previous_state: str = "") -> OutboxResult:
+                   previous_state: str = "", previous_id: str = "") -> OutboxResult:
     """Compose and deliver a claimed record, then mark it. Never leaves it 'sending'."""
     assert record.id is not None
     _IN_FLIGHT.add(record.id)
     try:
         return await _compose_and_deliver(settings, db, calendar, record, now, compose, env,
-                                          previous_state)
+                                          previous_state, previous_id)
     except BaseException as exc:
         # Not a delivery failure: a bug, a database error, a cancellation (shutdown in the
         # middle of a send). Put the record back in 'retry' so it is not stuck, and let the
@@ -259,7 +271,7 @@ async def _attempt(settings: Settings, db: Database, calendar: Calendar, record:
 async def _compose_and_deliver(settings: Settings, db: Database, calendar: Calendar,
                                record: DigestRecord, now: datetime,
                                compose: ComposeFn | None, env: Mapping[str, str] | None,
-                               previous_state: str) -> OutboxResult:
+                               previous_state: str, previous_id: str = "") -> OutboxResult:
     from nudger.delivery import DeliveryError, open_transport
 
     assert record.id is not None
@@ -289,7 +301,8 @@ async def _compose_and_deliver(settings: Settings, db: Database, calendar: Calen
     if composed.nudges == 0 and not settings.digest.send_when_empty and not notices:
         if previous_state == "sent":
             # --force on a day already sent, with nothing due any more: the sent one stands.
-            return _finish(db, record.id, now, state="sent", message_id=message_id,
+            return _finish(db, record.id, now, state="sent",
+                           message_id=previous_id or message_id,
                            outcome=Outcome.EMPTY, detail="nothing due now; the digest "
                            "sent earlier stands", keep_sent_at=True)
         return _finish(db, record.id, now, state="skipped", error="nothing due",
@@ -623,7 +636,7 @@ def describe(record: DigestRecord, zone: Any) -> str:
     day = record.local_date.isoformat()
     if record.state == "sent":
         return f"the digest of {day} was sent at {local(record.sent_at)} " \
-            f"(Message-ID {record.message_id}); --force sends it again"
+            f"(Message-ID {record.message_id}); --force sends it again as a new message"
     if record.state == "retry":
         return f"the digest of {day} is waiting to retry at " \
             f"{local(record.next_attempt_at)} after: {record.last_error}; --force tries now"

@@ -118,7 +118,9 @@ def check_config(ctx: Context) -> list[str]:
         stages = ", ".join(c.stage for c in settings.cadence)
         ctx.print(f"config: {settings.source} is valid (cadence for {stages}; "
                   f"delivery by {settings.method})")
-    return []
+    from nudger.starter import leftover_examples
+
+    return leftover_examples(settings.profile.model_dump(), settings.source)
 
 
 def check_templates_step(ctx: Context) -> list[str]:
@@ -177,7 +179,9 @@ def check_database(ctx: Context) -> list[str]:
 
 
 def cmd_check(ctx: Context) -> int:
-    check_config(ctx)
+    warnings = check_config(ctx)
+    for warning in warnings:
+        ctx.warn(warning)
     template_problems = check_templates_step(ctx)
     database_problems = check_database(ctx)
     for problem in template_problems + database_problems:
@@ -189,5 +193,6 @@ def cmd_check(ctx: Context) -> int:
         raise NudgerError("the database check failed (see above)")
     if ctx.args.smtp:
         check_smtp(ctx)
-    ctx.print("all checks passed")
+    ctx.print("all checks passed" + (f", with {len(warnings)} warning(s) above"
+                                      if warnings else ""))
     return 0

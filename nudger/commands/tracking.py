@@ -23,8 +23,9 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         'nudger init --name "Alex Rivera" --email alex@example.com\n'
         "nudger --config ./demo/config.toml init --demo --database nudger.db",
         description="Write a starter config.toml (the documented config.example.toml, with "
-        "your name and email filled in) and create the database. --demo adds sample "
-        "applications so you can see a digest straight away.",
+        "your name and email filled in; phone, pitch and signature stay commented examples "
+        "until you write yours) and create the database. --demo adds a sample person and "
+        "sample applications so you can see a digest straight away.",
     )
     p.add_argument("--demo", action="store_true", help="add sample applications")
     p.add_argument("--name", default="", help="your name, for drafts and the digest")
@@ -158,7 +159,8 @@ def cmd_init(ctx: Context) -> int:
         ctx.warn(f"{path} exists; keeping it (use --force to overwrite)")
         text = None
     else:
-        text = starter_config(name=args.name, email=args.email, database=args.database)
+        text = starter_config(name=args.name, email=args.email, database=args.database,
+                              demo=args.demo)
         parse_settings(text, path)  # never write a config we could not read back
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -177,7 +179,11 @@ def cmd_init(ctx: Context) -> int:
             added = add_demo_applications(session, ctx.today, settings)
         ctx.print(f"added {added} demo applications; try `nudger list` and `nudger digest`")
     elif text is not None:
-        ctx.print("next: `nudger add COMPANY ROLE`, then `nudger due`")
+        if not args.email:
+            ctx.warn("no --email given: the digest would go to you@localhost; set "
+                     f"profile.email in {path}")
+        ctx.print(f"next: add your phone, pitch and signature in {path} (commented "
+                  "examples there), then `nudger add COMPANY ROLE` and `nudger due`")
     return 0
 
 
