@@ -30,7 +30,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         "nudger digest --eml /tmp/digest.eml\nnudger digest --send",
         description="Render the digest of a day (default: today) and print its plain-text "
         "part. --html writes the HTML part to open in a browser, --eml the whole message "
-        "as it would be sent. Nothing is sent or recorded, unless --send: that delivers "
+        "as it would be sent; either prints one line saying where instead of the text. Nothing is sent or recorded, unless --send: that delivers "
         "the day's digest now, once (a second run sends nothing and says so).",
     )
     p.add_argument("--date", default="today", metavar="D",
@@ -38,7 +38,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--html", metavar="FILE", help="write the HTML part here")
     p.add_argument("--eml", metavar="FILE", help="write the whole message (.eml) here")
     p.add_argument("--quiet", "-q", action="store_true",
-                   help="do not print the text part (with --html or --eml)")
+                   help="print nothing (with --html or --eml: not even where they went)")
     add_send_options(p)
 
     p = add_command(
@@ -69,12 +69,15 @@ def compose_for(ctx: Context, notices: tuple[str, ...] = ()) -> ComposedDigest:
 
 def write_outputs(ctx: Context, composed: ComposedDigest) -> None:
     """--html and --eml: each file written whole (a temporary file renamed into place)."""
+    quiet = getattr(ctx.args, "quiet", False)
     if ctx.args.html:
-        _write(ctx.args.html, composed.html.encode("utf-8"))
-        ctx.warn(f"wrote the HTML part to {ctx.args.html}")
+        path = _write(ctx.args.html, composed.html.encode("utf-8"))
+        if not quiet:
+            ctx.print(f"wrote the HTML part of the digest of {composed.local_date} to {path}")
     if ctx.args.eml:
-        _write(ctx.args.eml, composed.message.as_bytes())
-        ctx.warn(f"wrote the message to {ctx.args.eml}")
+        path = _write(ctx.args.eml, composed.message.as_bytes())
+        if not quiet:
+            ctx.print(f"wrote the digest of {composed.local_date} as a message to {path}")
 
 
 def _write(name: str, data: bytes) -> Path:
@@ -102,7 +105,8 @@ def cmd_digest(ctx: Context) -> int:
                           force=ctx.args.force)
     composed = compose_for(ctx)
     write_outputs(ctx, composed)
-    if not ctx.args.quiet:
+    if not (ctx.args.quiet or ctx.args.html or ctx.args.eml):
+        # Output to a file: one line per file says where, not the whole text again.
         ctx.print(composed.text.rstrip("\n"))
     return 0
 
