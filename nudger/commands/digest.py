@@ -30,8 +30,9 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         "nudger digest --eml /tmp/digest.eml\nnudger digest --send",
         description="Render the digest of a day (default: today) and print its plain-text "
         "part. --html writes the HTML part to open in a browser, --eml the whole message "
-        "as it would be sent; either prints one line saying where instead of the text. Nothing is sent or recorded, unless --send: that delivers "
-        "the day's digest now, once (a second run sends nothing and says so).",
+        "as it would be sent; either prints one line saying where instead of the text. "
+        "Nothing is sent or recorded, unless --send: that delivers the day's digest now, "
+        "once (a second run sends nothing and says so).",
     )
     p.add_argument("--date", default="today", metavar="D",
                    help="the local date of the digest (default: today)")

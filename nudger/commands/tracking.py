@@ -15,6 +15,10 @@ if TYPE_CHECKING:
 
 
 ORDER = 10
+# For --help, without importing nudger.config (pydantic) on every call; tests/test_cli_help.py
+# checks it against config.STAGES.
+STAGE_NAMES = ("wishlist", "applied", "interviewing", "offer", "accepted", "rejected",
+               "withdrawn", "ghosted")
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -42,7 +46,8 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("company")
     p.add_argument("role")
     p.add_argument("--applied", metavar="DATE", help="date applied (default: today)")
-    p.add_argument("--stage", default=None, help="stage to start in (default: applied)")
+    p.add_argument("--stage", default=None, metavar="STAGE",
+                   help=f"stage to start in: {', '.join(STAGE_NAMES)} (default: applied)")
     p.add_argument("--contact", action="append", default=[], metavar='"NAME <EMAIL>"',
                    help="a contact (repeatable)")
     _application_options(p)
@@ -103,12 +108,13 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 
     p = add_command(
         sub, common, "snooze", cmd_snooze, "quiet an application until a date",
-        'nudger snooze 12 "3 days"\nnudger snooze 12 2026-12-15\nnudger snooze 12 off',
+        'nudger snooze 12 3 days\nnudger snooze 12 2026-12-15\nnudger snooze 12 off',
         description="Hide an application's nudges until a date (DURATION like '3 days' or "
         "'2 business days' from today, a DATE, or 'off' to wake it now).",
     )
     p.add_argument("id", type=_app_id, metavar="ID")
-    p.add_argument("until", metavar="DURATION_OR_DATE")
+    # nargs="+": `nudger snooze 12 3 days` as people type it, quotes or not.
+    p.add_argument("until", metavar="DURATION_OR_DATE", nargs="+")
 
     p = add_command(
         sub, common, "contact", cmd_contact, "add or remove a contact of an application",
@@ -394,7 +400,7 @@ def cmd_snooze(ctx: Context) -> int:
     from nudger.durations import parse_duration
 
     args = ctx.args
-    text = args.until.strip()
+    text = " ".join(args.until).strip()
     if text.lower() in ("off", "none", "wake"):
         until = ctx.today
     else:
