@@ -272,9 +272,18 @@ def cmd_rm(ctx: Context) -> int:
 # --- list / show -----------------------------------------------------------------------
 
 def _app_json(app: Any, contacts: list[Any]) -> dict[str, Any]:
-    data = app.model_dump(mode="json")
-    data["contacts"] = [c.model_dump(mode="json", exclude={"application_id"}) for c in contacts]
+    data = _in_field_order(app)
+    data["contacts"] = [_in_field_order(c, exclude="application_id") for c in contacts]
     return data
+
+
+def _in_field_order(row: Any, exclude: str = "") -> dict[str, Any]:
+    """A row as JSON, keys in the order its model declares them: a row loaded from SQLite
+    fills its attributes in an order that changes from run to run, and scripts diff and
+    cache this output."""
+    data = row.model_dump(mode="json")
+    return {name: data[name] for name in type(row).model_fields
+            if name in data and name != exclude}
 
 
 def cmd_list(ctx: Context) -> int:
