@@ -51,9 +51,9 @@ def starter_config(name: str = "", email: str = "", database: str | None = None,
         header = re.match(r"^\s*\[+([^\]]+)\]+", line)
         if header:
             table = header.group(1).strip()
-        key = re.match(r"^(\w+) = ", line)
-        if table == "profile" and key and key.group(1) in PROFILE_KEYS:
-            field = key.group(1)
+        assignment = re.match(r"^(\w+) = ", line)
+        if table == "profile" and assignment and assignment.group(1) in PROFILE_KEYS:
+            field = assignment.group(1)
             value = given.get(field, "")
             if value:
                 line = _replace_value(line, field, value)

@@ -11,7 +11,7 @@ import pytest
 import time_machine
 
 from nudger.cli import build_parser
-from nudger.config import STAGES
+from nudger.vocab import STAGES
 from tests.conftest import Home
 
 NOW = datetime(2026, 11, 30, 10, 0, tzinfo=ZoneInfo("America/Chicago"))  # Monday

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from nudger.models import Application, Contact
+from nudger.store.models import Application, Contact
 from tests.conftest import run_installed
 
 pytestmark = pytest.mark.slow  # twenty runs of the installed program

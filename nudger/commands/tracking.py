@@ -15,8 +15,8 @@ if TYPE_CHECKING:
 
 
 ORDER = 10
-# For --help, without importing nudger.config (pydantic) on every call; tests/test_cli_help.py
-# checks it against config.STAGES.
+# For --help without importing nudger.vocab (typing) on every call; tests/test_cli_firstrun.py
+# checks it against vocab.STAGES.
 STAGE_NAMES = ("wishlist", "applied", "interviewing", "offer", "accepted", "rejected",
                "withdrawn", "ghosted")
 
