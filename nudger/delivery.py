@@ -501,7 +501,9 @@ def probe_message(settings: Settings, now: Any) -> EmailMessage:
 
     message = EmailMessage()
     message["From"] = settings.sender
-    message["To"] = settings.recipient
+    from nudger.message import recipient_address
+
+    message["To"] = recipient_address(settings)  # with your name, as the digest has it
     message["Subject"] = "nudger test message"
     message["Date"] = format_datetime(now)
     domain = settings.recipient.rpartition("@")[2] or "localhost"
