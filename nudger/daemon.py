@@ -498,18 +498,6 @@ class Daemon:
             self.log.warning("%s", self.notifier.last_error)
 
 
-def current_umask() -> int:
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("Umask:"):
-                return int(line.split()[1], 8)
-    except (OSError, ValueError, IndexError):
-        pass
-    mask = os.umask(0o022)  # no other way to read it; restored at once
-    os.umask(mask)
-    return mask
-
-
 def share_as_umask_allows(path: Path) -> None:
     """Open the database file up to what the umask allows.
 
@@ -517,6 +505,8 @@ def share_as_umask_allows(path: Path) -> None:
     the `nudger` group could read the database but not write it; its -wal and -shm files
     copy the database's mode. Only bits are added, and only to our own file.
     """
+    from nudger.files import current_umask
+
     wanted = 0o666 & ~current_umask()
     try:
         info = path.stat()

@@ -21,7 +21,7 @@ from functools import partial
 from typing import Any
 
 import jinja2
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session
 
 from nudger import __version__
 from nudger.cadence import Cold, DueReport, Nudge, due_on
@@ -29,7 +29,6 @@ from nudger.calendar import Calendar
 from nudger.config import Settings
 from nudger.errors import ConfigError
 from nudger.message import build_message, digest_message_id, normalize_body
-from nudger.progress import load_states
 from nudger.render import (
     DIGEST_HTML,
     DIGEST_SUBJECT,
@@ -44,8 +43,10 @@ from nudger.render import (
     mailto,
     syntax_message,
 )
-from nudger.stats import SAMPLE_EFFORT, effort_section, is_effort_day, load_history
+from nudger.stats import SAMPLE_EFFORT, effort_section, is_effort_day
 from nudger.store.models import Application, Contact, Touch
+from nudger.store.read import load_digest, load_history
+from nudger.times import as_utc
 from nudger.vocab import ACTIONS, OPEN_STAGES
 
 __all__ = ["ComposedDigest", "check_templates", "compose_digest", "digest_message_id"]
@@ -79,11 +80,7 @@ class ComposedDigest:
 # --- from model objects to template values ----------------------------------------------
 
 def _local(moment: datetime | None, settings: Settings) -> datetime | None:
-    if moment is None:
-        return None
-    if moment.tzinfo is None:  # SQLite hands back naive UTC
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(settings.zone)
+    return None if moment is None else as_utc(moment).astimezone(settings.zone)
 
 
 def _when(moment: datetime) -> str:
@@ -225,32 +222,6 @@ def render_draft(renderer: Renderer, name: str, context: Mapping[str, Any]) -> d
 
 # --- gathering ---------------------------------------------------------------------------
 
-def _group_contacts(session: Session, ids: Sequence[int]) -> dict[int, list[Contact]]:
-    out: dict[int, list[Contact]] = {}
-    if not ids:
-        return out
-    rows = session.exec(select(Contact).where(col(Contact.application_id).in_(ids))
-                        .order_by(col(Contact.id))).all()
-    for contact in rows:
-        out.setdefault(contact.application_id, []).append(contact)
-    return out
-
-
-def _last_touches(session: Session, ids: Sequence[int], day: date) -> dict[int, Touch]:
-    """Each application's latest real (not skipped) touch on or before `day`."""
-    out: dict[int, Touch] = {}
-    if not ids:
-        return out
-    rows = session.exec(
-        select(Touch).where(col(Touch.application_id).in_(ids))
-        .where(col(Touch.skipped).is_(False)).where(col(Touch.touched_on) <= day)
-        .order_by(col(Touch.touched_on), col(Touch.id))
-    ).all()
-    for touch in rows:
-        out[touch.application_id] = touch
-    return out
-
-
 @dataclass(frozen=True)
 class _Gathered:
     apps: dict[int, Application]
@@ -261,16 +232,9 @@ class _Gathered:
 
 
 def _gather(session: Session, settings: Settings, calendar: Calendar, day: date) -> _Gathered:
-    apps = list(session.exec(select(Application)
-                             .where(col(Application.stage).in_(OPEN_STAGES))
-                             .order_by(col(Application.id))).all())
-    states = load_states(session, apps, zone=settings.zone)  # the interview's local date
-    report = due_on(states, settings.cadence, calendar, day)
-    ids = [a.id for a in apps if a.id is not None]
-    tracked = session.exec(select(func.count()).select_from(Application)).one()
-    return _Gathered({a.id: a for a in apps if a.id is not None},
-                     _group_contacts(session, ids), _last_touches(session, ids, day),
-                     report, int(tracked))
+    data = load_digest(session, day, settings.zone)
+    report = due_on(data.states, settings.cadence, calendar, day)
+    return _Gathered(data.apps, data.contacts, data.last, report, data.tracked)
 
 
 # --- the digest --------------------------------------------------------------------------

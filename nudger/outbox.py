@@ -22,7 +22,7 @@ import os
 import socket
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from email.message import EmailMessage
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from nudger.config import Settings
 from nudger.errors import NudgerError
 from nudger.store.db import Database
+from nudger.times import as_utc
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -140,7 +141,7 @@ def record_skipped(settings: Settings, db: Database, local_date: date, now: date
 
     from nudger.store.models import DigestRecord
 
-    stamp = _utc(now)
+    stamp = as_utc(now)
     try:
         with db.session() as s:
             if _find(s, settings.recipient, local_date) is not None:
@@ -162,7 +163,7 @@ def _claim_day(db: Database, recipient: str, local_date: date, now: datetime, fo
 
     from nudger.store.models import DigestRecord
 
-    stamp = _utc(now)
+    stamp = as_utc(now)
     try:
         with db.session() as s:
             record = _find(s, recipient, local_date)
@@ -198,13 +199,13 @@ def _claim_retry(db: Database, record_id: int, now: datetime,
 
     from nudger.store.models import DigestRecord
 
-    stamp = _utc(now)
+    stamp = as_utc(now)
     with db.session() as s:
         record = s.get(DigestRecord, record_id)
         if record is None:
             return None
         if record.state == "retry":
-            due = record.next_attempt_at is None or _aware(record.next_attempt_at) <= stamp
+            due = record.next_attempt_at is None or as_utc(record.next_attempt_at) <= stamp
             if not due:
                 return None
         elif record.state == "sending":
@@ -247,7 +248,7 @@ async def _attempt(settings: Settings, db: Database, calendar: Calendar, record:
         why = "nudger was stopped in the middle of sending it; it may have arrived" \
             if cancelled else f"interrupted by an internal error: {exc!r}"[:500]
         _finish(db, record.id, now, state="retry", error=why, uncertain=cancelled or None,
-                next_attempt_at=_utc(now) + _backoff(settings, record.attempts))
+                next_attempt_at=as_utc(now) + _backoff(settings, record.attempts))
         log.warning("digest of %s: %s; it will be retried with the same Message-ID %s",
                     record.local_date, why, _mid(record))
         raise
@@ -325,14 +326,14 @@ def _failed(settings: Settings, db: Database, record: DigestRecord, now: datetim
         return _finish(db, record.id, now, state="failed", code=code, error=text,
                        outcome=Outcome.FAILED)
     give_up = settings.delivery.retry.give_up
-    if give_up is not None and _utc(now) - _aware(record.created_at) >= _span(give_up):
+    if give_up is not None and as_utc(now) - as_utc(record.created_at) >= _span(give_up):
         text = f"{text}; gave up after {record.attempts} attempts " \
             f"(delivery.retry.give_up = \"{give_up}\")"
         log.error("digest of %s not delivered: %s; Message-ID %s", record.local_date, text,
                   _mid(record))
         return _finish(db, record.id, now, state="failed", code=code, error=text,
                        outcome=Outcome.FAILED)
-    when = _utc(now) + _backoff(settings, record.attempts)
+    when = as_utc(now) + _backoff(settings, record.attempts)
     if kind == "uncertain":
         log.warning("digest of %s: delivery uncertain (%s); resending at %s with the same "
                     "Message-ID %s", record.local_date, text, when.isoformat(), _mid(record))
@@ -351,7 +352,7 @@ def _finish(db: Database, record_id: int, now: datetime, *, state: str, error: s
             reported: Sequence[int] = (), keep_sent_at: bool = False) -> OutboxResult:
     from nudger.store.models import DigestRecord
 
-    stamp = _utc(now)
+    stamp = as_utc(now)
     with db.session() as s:
         record = s.get(DigestRecord, record_id)
         assert record is not None
@@ -387,7 +388,7 @@ def _save_composed(db: Database, record_id: int, message_id: str, nudges: int,
         assert record is not None
         record.message_id = message_id
         record.nudges = nudges
-        record.updated_at = _utc(now)
+        record.updated_at = as_utc(now)
         s.add(record)
 
 
@@ -426,7 +427,7 @@ def _supersede_older(s: Session, recipient: str, local_date: date, now: datetime
     for record in older:
         if record.state != "retry" and not _stale(record, now, settings):
             continue  # another process is sending it this moment
-        _supersede(record, f"the digest of {local_date}", _utc(now))
+        _supersede(record, f"the digest of {local_date}", as_utc(now))
         s.add(record)
 
 
@@ -468,22 +469,11 @@ def _find(s: Session, recipient: str, local_date: date) -> DigestRecord | None:
 
 
 def _result(outcome: Outcome, record: DigestRecord, detail: str) -> OutboxResult:
-    next_at = _aware(record.next_attempt_at) if record.next_attempt_at else None
+    next_at = as_utc(record.next_attempt_at) if record.next_attempt_at else None
     return OutboxResult(outcome, record.local_date, record.message_id, detail, next_at)
 
 
 # --- time, claims, backoff -------------------------------------------------------------
-
-def _utc(moment: datetime) -> datetime:
-    if moment.tzinfo is None:
-        raise ValueError("the outbox needs aware datetimes")
-    return moment.astimezone(UTC)
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite hands datetimes back without a zone; they were stored as UTC."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
 
 def _me() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
@@ -504,7 +494,7 @@ def _stale(record: DigestRecord, now: datetime, settings: Settings) -> bool:
             return record.id not in _IN_FLIGHT
         if not _alive(pid):
             return True
-    return _utc(now) - _aware(record.updated_at) > stale_after(settings)
+    return as_utc(now) - as_utc(record.updated_at) > stale_after(settings)
 
 
 def _alive(pid: int) -> bool:
@@ -609,15 +599,15 @@ def _info(r: DigestRecord) -> DigestInfo:
         local_date=r.local_date, state=r.state, message_id=r.message_id,
         attempts=r.attempts, nudges=r.nudges, code=r.last_code, error=r.last_error,
         uncertain=r.uncertain,
-        next_attempt_at=_aware(r.next_attempt_at) if r.next_attempt_at else None,
-        sent_at=_aware(r.sent_at) if r.sent_at else None, updated_at=_aware(r.updated_at),
+        next_attempt_at=as_utc(r.next_attempt_at) if r.next_attempt_at else None,
+        sent_at=as_utc(r.sent_at) if r.sent_at else None, updated_at=as_utc(r.updated_at),
     )
 
 
 def describe(record: DigestRecord, zone: Any) -> str:
     """One line on a recorded day, for ALREADY and for `status`."""
     def local(moment: datetime | None) -> str:
-        return _aware(moment).astimezone(zone).strftime("%Y-%m-%d %H:%M") if moment else "?"
+        return as_utc(moment).astimezone(zone).strftime("%Y-%m-%d %H:%M") if moment else "?"
 
     day = record.local_date.isoformat()
     if record.state == "sent":

@@ -18,9 +18,10 @@ from nudger.cadence import due_on, next_step
 from nudger.calendar import Calendar
 from nudger.config import Settings, parse_settings
 from nudger.errors import DataError, UsageError
-from nudger.progress import apply_auto_ghost, complete_step, load_states, record_touch, skip_step
+from nudger.progress import apply_auto_ghost, complete_step, record_touch, skip_step
 from nudger.store.db import Database
 from nudger.store.models import Application, Touch
+from nudger.store.read import load_states
 
 CHICAGO = ZoneInfo("America/Chicago")
 TOKYO = ZoneInfo("Asia/Tokyo")

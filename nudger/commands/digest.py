@@ -43,16 +43,14 @@ def write_outputs(ctx: Context, composed: ComposedDigest) -> None:
 
 
 def _write(name: str, data: bytes) -> Path:
-    import os
     from pathlib import Path
 
+    from nudger.files import atomic_write
+
     path = Path(name).expanduser()
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
     try:
-        tmp.write_bytes(data)
-        tmp.replace(path)
+        atomic_write(path, data)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise NudgerError(f"cannot write {path}: {exc.strerror}") from None
     return path
 

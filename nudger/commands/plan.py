@@ -78,7 +78,7 @@ def _late(days: int) -> str:
 def cmd_due(ctx: Context) -> int:
     from nudger.cadence import due_on, plan
     from nudger.dates import parse_date
-    from nudger.progress import load_states
+    from nudger.store.read import load_states
 
     args = ctx.args
     day = parse_date(args.date, ctx.today, what="--date")

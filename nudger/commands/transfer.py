@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 
 from nudger.commands import Command, Context, Option
@@ -95,29 +94,22 @@ def cmd_export(ctx: Context) -> int:
         else:
             write_csv(data, sys.stdout)
         return 0
-    import tempfile
     from pathlib import Path
+
+    from nudger.files import atomic_open
 
     target = Path(args.output).expanduser()
     if target.is_dir():
         raise NudgerError(f"{target} is a directory; name a file to write")
-    # Write beside the target, then rename: an interrupted export never leaves half a file.
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or Path("."))
-    except OSError as exc:
-        raise NudgerError(f"cannot write {target}: {exc.strerror}") from None
     try:
         if args.format == "json":
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
+            with atomic_open(target, perms=0o644) as f:
                 json.dump(data, f, indent=2, ensure_ascii=False)
                 f.write("\n")
         else:
-            with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as f:
+            with atomic_open(target, encoding="utf-8-sig", newline="", perms=0o644) as f:
                 write_csv(data, f)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
     except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
         raise NudgerError(f"cannot write {target}: {exc.strerror}") from None
     ctx.print(f"wrote {count} applications to {target} ({args.format})")
     return 0
@@ -127,7 +119,8 @@ def cmd_export(ctx: Context) -> int:
 
 def cmd_stats(ctx: Context) -> int:
     from nudger.dates import parse_date
-    from nudger.stats import compute, load_history
+    from nudger.stats import compute
+    from nudger.store.read import load_history
 
     args = ctx.args
     since = parse_date(args.since, ctx.today, what="--since") if args.since else None
