@@ -49,7 +49,8 @@ from nudger.store.read import load_digest, load_history
 from nudger.times import as_utc
 from nudger.vocab import ACTIONS, OPEN_STAGES
 
-__all__ = ["ComposedDigest", "check_templates", "compose_digest", "digest_message_id"]
+__all__ = ["ComposedDigest", "check_templates", "compose_digest", "digest_message_id",
+           "install_templates"]
 
 UPCOMING_INTERVIEW_DAYS = 14
 
@@ -371,7 +372,7 @@ def compose_digest(
 
 # --- checking templates ------------------------------------------------------------------
 
-def _sample(settings: Settings, day: date, *, full: bool) -> _Gathered:
+def _sample(settings: Settings, day: date, now: datetime, *, full: bool) -> _Gathered:
     """Sample data for test-rendering: `full` fills every optional value, the other leaves
     them empty, so both branches of each `{% if %}` in a template are exercised."""
     steps = [(s.template or s.action) for c in settings.cadence for s in c.steps]
@@ -396,7 +397,7 @@ def _sample(settings: Settings, day: date, *, full: bool) -> _Gathered:
             # `interview_passed`.
             interview_at=datetime.combine(day + timedelta(days=-1 if i % 2 else 2), time(15),
                                           tzinfo=UTC) if full else None,
-            notes="Referred by Sam." if full else "",
+            notes="Referred by Sam." if full else "", created_at=now, updated_at=now,
         )
         if full:
             contacts[i] = [Contact(id=i, application_id=i, name="Dana Lee",
@@ -405,7 +406,7 @@ def _sample(settings: Settings, day: date, *, full: bool) -> _Gathered:
                                    else "hiring-manager")]
             last[i] = Touch(id=i, application_id=i, action=ACTIONS[i % len(ACTIONS)],
                             touched_on=day - timedelta(days=3), note="asked about timing",
-                            stage=stage, step=1)
+                            stage=stage, step=1, created_at=now)
         nudges.append(Nudge(i, stage, 2, 5, action, name, day - timedelta(days=i % 2),
                             overdue_days=i % 2))
     report = DueReport(day, nudges, [Cold(1, "applied", day - timedelta(days=50), 50, full)])
@@ -414,14 +415,27 @@ def _sample(settings: Settings, day: date, *, full: bool) -> _Gathered:
 
 def check_templates(settings: Settings) -> list[str]:
     """Compile every template (packaged and the user's overrides in settings.templates_dir)
-    and test-render each with sample data; "file:line: message" per problem, [] when fine.
-    Reads a fresh snapshot of the files; when it passes, that snapshot is installed and
-    later digests of this process render it (a daemon calls this on SIGHUP: a broken edit
-    is reported and the templates in use stay as they were)."""
+    and test-render each with sample data, from a fresh snapshot of the files; "file:line:
+    message" per problem, [] when fine. Changes nothing: `install_templates` is the check
+    that also puts a passing snapshot in use."""
+    return _checked(settings)[0]
+
+
+def install_templates(settings: Settings) -> list[str]:
+    """`check_templates`, and when it passes, install that snapshot: later digests of this
+    process render it (the daemon on start and on SIGHUP: a broken edit is reported and
+    the templates in use stay as they were)."""
+    problems, renderer = _checked(settings)
+    if renderer is not None and not problems:
+        renderer.install(settings.templates_dir)
+    return problems
+
+
+def _checked(settings: Settings) -> tuple[list[str], Renderer | None]:
     try:
         renderer = Renderer.for_dir(settings.templates_dir, fresh=True)
     except ConfigError as exc:
-        return [str(exc)]
+        return [str(exc)], None
     problems: list[str] = []
 
     def report(message: str) -> None:
@@ -448,7 +462,7 @@ def check_templates(settings: Settings) -> list[str]:
     day = date(2026, 11, 24)
     now = datetime(2026, 11, 24, 13, 30, tzinfo=UTC)
     for full in (True, False):
-        g = _sample(settings, day, full=full)
+        g = _sample(settings, day, now, full=full)
         effort = SAMPLE_EFFORT if full else None
         notices = ("The digest of 2026-11-23 was not delivered: 550 mailbox unavailable",
                    ) if full else ()
@@ -459,6 +473,4 @@ def check_templates(settings: Settings) -> list[str]:
                                      "overdue": [], "cold": [], "interviews": []})
         except ConfigError as exc:
             report(str(exc))
-    if not problems:
-        renderer.install(settings.templates_dir)
-    return problems
+    return problems, renderer

@@ -5,7 +5,7 @@ applications that `auto_ghost` gives up on."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlmodel import Session
@@ -15,6 +15,7 @@ from nudger.cadence import DueReport, Nudge, due_on, next_step
 from nudger.calendar import Calendar
 from nudger.config import Settings
 from nudger.errors import UsageError
+from nudger.store.db import Database
 from nudger.store.models import Application, Touch
 from nudger.store.read import load_states
 from nudger.vocab import OPEN_STAGES
@@ -62,14 +63,14 @@ def current_step(
 
 def record_touch(
     session: Session, settings: Settings, calendar: Calendar, today: date, app_id: int,
-    action: str, on: date, *, note: str = "",
+    action: str, on: date, *, now: datetime, note: str = "",
 ) -> tuple[Touch, str | None]:
     """Log a touch; when its action is the step next on `on`, it completes that step."""
     app = tracker.get_application(session, app_id)
     tracker.check_action(action)
     nudge = current_step(session, settings, calendar, app, on)
     step = nudge.step if nudge is not None and nudge.action == action else None
-    touch = tracker.log_touch(session, app_id, action, on, note=note, step=step)
+    touch = tracker.log_touch(session, app_id, action, on, now=now, note=note, step=step)
     return touch, (nudge.label if step is not None and nudge is not None else None)
 
 
@@ -85,7 +86,7 @@ def _nothing_next(app: Application) -> UsageError:
 
 def complete_step(
     session: Session, settings: Settings, calendar: Calendar, app_id: int, on: date, *,
-    note: str = "",
+    now: datetime, note: str = "",
 ) -> tuple[Touch, Nudge]:
     """`nudger done`: log a touch of the step next on `on`, completing it. UsageError
     when nothing is next (closed stage, finished cadence)."""
@@ -93,13 +94,14 @@ def complete_step(
     nudge = current_step(session, settings, calendar, app, on)
     if nudge is None:
         raise _nothing_next(app)
-    touch = tracker.log_touch(session, app_id, nudge.action, on, note=note, step=nudge.step)
+    touch = tracker.log_touch(session, app_id, nudge.action, on, now=now, note=note,
+                              step=nudge.step)
     return touch, nudge
 
 
 def skip_step(
     session: Session, settings: Settings, calendar: Calendar, app_id: int, on: date, *,
-    note: str = "",
+    now: datetime, note: str = "",
 ) -> tuple[Touch, Nudge]:
     """`nudger skip`: pass over the step next on `on` without doing it. The skip is stored
     as a touch with skipped=True and that step's number and action; like a touch it
@@ -108,12 +110,13 @@ def skip_step(
     nudge = current_step(session, settings, calendar, app, on)
     if nudge is None:
         raise _nothing_next(app)
-    touch = tracker.log_touch(session, app_id, nudge.action, on, note=note, step=nudge.step,
-                              skipped=True)
+    touch = tracker.log_touch(session, app_id, nudge.action, on, now=now, note=note,
+                              step=nudge.step, skipped=True)
     return touch, nudge
 
 
-def apply_auto_ghost(session: Session, report: DueReport, today: date) -> list[int]:
+def apply_auto_ghost(session: Session, report: DueReport, today: date, now: datetime
+                     ) -> list[int]:
     """Close as `ghosted` every application the report lists as going cold under a
     cadence with `auto_ghost = true`; returns their IDs. An application whose stage
     changed since the report was computed is left alone. Call inside a write session;
@@ -126,7 +129,7 @@ def apply_auto_ghost(session: Session, report: DueReport, today: date) -> list[i
         if app is None or app.stage != entry.stage:
             continue
         tracker.change_stage(
-            session, entry.app_id, "ghosted", today,
+            session, entry.app_id, "ghosted", today, now=now,
             note=f"auto_ghost: no reply {entry.days} days after {entry.stage} started on "
                  f"{entry.since.isoformat()}",
         )
@@ -134,15 +137,26 @@ def apply_auto_ghost(session: Session, report: DueReport, today: date) -> list[i
     return closed
 
 
+def close_gone_cold(db: Database, settings: Settings, calendar: Calendar, day: date,
+                    now: datetime) -> list[str]:
+    """What a digest day does before its digest is sent: close what `auto_ghost = true`
+    says to close on `day`, in its own transaction; one line per application closed, for
+    the digest to tell."""
+    if not any(rule.auto_ghost for rule in settings.cadence):
+        return []
+    with db.session() as session:
+        return auto_ghost_due(session, settings, calendar, day, now)
+
+
 def auto_ghost_due(session: Session, settings: Settings, calendar: Calendar,
-                   day: date) -> list[str]:
+                   day: date, now: datetime) -> list[str]:
     """Close what `auto_ghost = true` says to close on `day`; one line per application
     closed, for the digest to tell. Nothing to do (and no query) when no cadence asks."""
     if not any(rule.auto_ghost for rule in settings.cadence):
         return []
     report = due_on(load_states(session, zone=settings.zone), settings.cadence, calendar, day)
     names = {c.app_id: c for c in report.cold}
-    closed = apply_auto_ghost(session, report, day)
+    closed = apply_auto_ghost(session, report, day, now)
     out = []
     for app_id in closed:
         app = session.get(Application, app_id)

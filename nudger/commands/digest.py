@@ -134,14 +134,21 @@ def send_today(ctx: Context, local_date: date, *, force: bool = False) -> int:
 
     from nudger.delivery import maildir_path
     from nudger.outbox import Outcome, send_digest
+    from nudger.progress import close_gone_cold
+    from nudger.store.outbox import Outbox
 
     settings = ctx.settings
     if local_date > ctx.today:
         raise UsageError(f"--send delivers today's digest (or an earlier day's), not "
                          f"{local_date}'s: it would keep the daemon from sending that day's "
                          "digest when it comes")
+    # auto_ghost closes what went cold before the digest that says so is sent (not when
+    # this day's digest is recorded already and no --force sends it again).
+    closed = []
+    if force or Outbox(ctx.db, settings.recipient).state_of(local_date) is None:
+        closed = close_gone_cold(ctx.db, settings, ctx.calendar, local_date, ctx.now())
     result = asyncio.run(send_digest(settings, ctx.db, ctx.calendar, local_date, ctx.now(),
-                                     force=force, env=ctx.env))
+                                     force=force, env=ctx.env, notices=closed))
     day = result.local_date.isoformat()
     if result.outcome == Outcome.SENT:
         ctx.print(f"sent the digest of {day} to {settings.recipient}: {result.detail}")

@@ -46,8 +46,8 @@ def cmd_test_email(ctx: Context) -> int:
 
 def cmd_status(ctx: Context) -> int:
     from nudger.delivery import describe_method
-    from nudger.outbox import outbox_status
     from nudger.schedule import next_digest_at
+    from nudger.status import outbox_status
 
     settings = ctx.settings
     now = ctx.now()

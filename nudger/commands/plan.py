@@ -157,7 +157,7 @@ def cmd_done(ctx: Context) -> int:
     on = parse_date(args.date, ctx.today, what="--date")
     with ctx.db.session() as session:
         _touch, nudge = complete_step(session, ctx.settings, ctx.calendar, args.id, on,
-                                      note=args.note)
+                                      now=ctx.now(), note=args.note)
     ctx.print(f"#{args.id}: done {nudge.label} on {on}{_timing(nudge, on)}")
     return 0
 
@@ -170,7 +170,7 @@ def cmd_skip(ctx: Context) -> int:
     on = parse_date(args.date, ctx.today, what="--date")
     with ctx.db.session() as session:
         _touch, nudge = skip_step(session, ctx.settings, ctx.calendar, args.id, on,
-                                  note=args.note)
+                                  now=ctx.now(), note=args.note)
     ctx.print(f"#{args.id}: skipped {nudge.label} on {on}")
     return 0
 

@@ -45,7 +45,7 @@ def cmd_init(ctx: Context) -> int:
     ctx.print(f"database {db.path}")
     if args.demo:
         with db.session() as session:
-            added = add_demo_applications(session, ctx.today, settings)
+            added = add_demo_applications(session, ctx.today, ctx.now(), settings)
         ctx.print(f"added {added} demo applications; try `nudger list` and `nudger digest`")
     elif text is not None:
         ctx.print("next: `nudger add COMPANY ROLE`, then `nudger due`")
@@ -90,7 +90,8 @@ def cmd_add(ctx: Context) -> int:
     stage = args.stage or "applied"
     with ctx.db.session() as session:
         app = tracker.add_application(
-            session, company=args.company, role=args.role, today=ctx.today, stage=stage,
+            session, company=args.company, role=args.role, today=ctx.today, now=ctx.now(),
+            stage=stage,
             contacts=contacts, **changes,
         )
         app_id = app.id
@@ -112,7 +113,7 @@ def cmd_edit(ctx: Context) -> int:
     if not changes:
         raise UsageError("nothing to change; see `nudger edit --help` for the options")
     with ctx.db.session() as session:
-        app = tracker.edit_application(session, args.id, changes)
+        app = tracker.edit_application(session, args.id, changes, now=ctx.now())
     ctx.print(f"updated #{app.id} {app.company} — {app.role}: {', '.join(sorted(changes))}")
     return 0
 
@@ -233,7 +234,7 @@ def cmd_log(ctx: Context) -> int:
     on = parse_date(args.date, ctx.today, what="--date")
     with ctx.db.session() as session:
         touch, label = record_touch(session, ctx.settings, ctx.calendar, ctx.today,
-                                    args.id, args.action, on, note=args.note)
+                                    args.id, args.action, on, now=ctx.now(), note=args.note)
     done = f" (completes {label})" if label else ""
     ctx.print(f"logged {touch.action} on {touch.touched_on} for #{args.id}{done}")
     return 0
@@ -247,7 +248,8 @@ def cmd_stage(ctx: Context) -> int:
     on = parse_date(args.date, ctx.today, what="--date")
     interview = _interview(ctx, args.interview) if args.interview else None
     with ctx.db.session() as session:
-        app = tracker.change_stage(session, args.id, args.stage, on, note=args.note,
+        app = tracker.change_stage(session, args.id, args.stage, on, now=ctx.now(),
+                                   note=args.note,
                                    interview_at=interview)
     ctx.print(f"#{app.id} {app.company} is now {app.stage} (since {on})")
     return 0
@@ -274,7 +276,7 @@ def cmd_snooze(ctx: Context) -> int:
                     "nor a date (YYYY-MM-DD, tomorrow); or 'off' to wake it"
                 ) from None
     with ctx.db.session() as session:
-        tracker.snooze(session, args.id, until)
+        tracker.snooze(session, args.id, until, now=ctx.now())
     if until <= ctx.today:
         ctx.print(f"#{args.id} is awake: its nudges show again from today")
     else:

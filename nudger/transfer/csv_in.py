@@ -174,7 +174,7 @@ class CsvImport:
         self._flush()
         for app_id, stage in self._updates:
             if not self.options.dry_run:
-                tracker.change_stage(self.session, app_id, stage, self.today,
+                tracker.change_stage(self.session, app_id, stage, self.today, now=self.now,
                                      note=f"imported from {self.path.name}")
         return self.report
 
