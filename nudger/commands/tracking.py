@@ -1,4 +1,5 @@
-"""Tracking commands: init, add, list, show, edit, rm, log, stage, snooze, contact."""
+"""Tracking commands: init, add, list, show, edit, rm, log, stage, snooze, contact. One
+concept over 400 lines: the commands of the tracker (nudger.tracker), each a thin call."""
 
 from __future__ import annotations
 
