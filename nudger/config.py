@@ -186,7 +186,7 @@ class Smtp(_Table):
     password_file: str | None = None
     ca_file: str | None = None
     timeout: int | float = 30
-    helo: OneLine | None = None  # the name nudger gives in EHLO; default: this host's name
+    helo: OneLine | None = None  # the EHLO name; default: delivery.ehlo_name()
 
     @model_validator(mode="after")
     def _check(self) -> Smtp:
