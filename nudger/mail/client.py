@@ -257,13 +257,14 @@ class ImapSession:
                                           if isinstance(internal, datetime) else None))
             yield batch
 
-    def fetch_text(self, uid: int, cap: int = SNIPPET_BYTES) -> str:
+    def fetch_text(self, uid: int, cap: int = SNIPPET_BYTES, *, report: bool = False
+                   ) -> str:
         """The first text part of a message, at most `cap` bytes of it, decoded: for the
         snippet of a message that already matched, and the report of a bounce. Never
         the whole message (a 30 MB one costs `cap` bytes)."""
         structure = self._call(self.client.fetch, [uid], ["BODYSTRUCTURE"]).get(uid, {})
         body = structure.get(b"BODYSTRUCTURE")
-        part = _first_text_part(body) if body is not None else None
+        part = _first_text_part(body, report=report) if body is not None else None
         if part is None:
             section, encoding, charset, subtype = "TEXT", "7bit", "utf-8", "plain"
         else:
@@ -410,14 +411,22 @@ def verify(settings: Settings, password: Secret) -> list[str]:
 
 # --- message parts ------------------------------------------------------------------------
 
-def _first_text_part(body: Any, prefix: str = "") -> tuple[str, str, str, str] | None:
+def _first_text_part(body: Any, prefix: str = "", report: bool = False
+                     ) -> tuple[str, str, str, str] | None:
     """(section, transfer encoding, charset, subtype) of the first text/plain part, else the
-    first text/html part, from a BODYSTRUCTURE."""
+    first text/html part, from a BODYSTRUCTURE; with `report`, a delivery status report's
+    machine-readable part first."""
+    if report:
+        found = _find_part(body, prefix, b"delivery-status", b"message") or \
+            _find_part(body, prefix, b"delivery-status", b"text")
+        if found:
+            return found
     plain = _find_part(body, prefix, b"plain")
     return plain or _find_part(body, prefix, b"html")
 
 
-def _find_part(body: Any, prefix: str, want: bytes) -> tuple[str, str, str, str] | None:
+def _find_part(body: Any, prefix: str, want: bytes, major: bytes = b"text"
+               ) -> tuple[str, str, str, str] | None:
     try:
         multipart = getattr(body, "is_multipart", False)
         if multipart:
@@ -425,21 +434,22 @@ def _find_part(body: Any, prefix: str, want: bytes) -> tuple[str, str, str, str]
             for index, part in enumerate(parts, start=1):
                 section = f"{prefix}{index}"
                 if getattr(part, "is_multipart", False):
-                    found = _find_part(part, section + ".", want)
+                    found = _find_part(part, section + ".", want, major)
                 else:
-                    found = _leaf(part, section, want)
+                    found = _leaf(part, section, want, major)
                 if found:
                     return found
             return None
-        return _leaf(body, prefix + "1" if prefix else "1", want)
+        return _leaf(body, prefix + "1" if prefix else "1", want, major)
     except (IndexError, TypeError, AttributeError):
         return None
 
 
-def _leaf(part: Any, section: str, want: bytes) -> tuple[str, str, str, str] | None:
+def _leaf(part: Any, section: str, want: bytes, major: bytes = b"text"
+          ) -> tuple[str, str, str, str] | None:
     mtype = (part[0] or b"").lower() if isinstance(part[0], bytes) else b""
     subtype = (part[1] or b"").lower() if isinstance(part[1], bytes) else b""
-    if mtype != b"text" or subtype != want:
+    if mtype != major or subtype != want:
         return None
     charset = "utf-8"
     params = part[2]
