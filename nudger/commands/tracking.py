@@ -374,7 +374,7 @@ def cmd_show(ctx: Context) -> int:
 def _mail_of(session: Any, app_id: int) -> list[Any]:
     from sqlmodel import col, select
 
-    from nudger.models import MailMessage
+    from nudger.store.models import MailMessage
 
     return list(session.exec(select(MailMessage).where(
         MailMessage.application_id == app_id).order_by(col(MailMessage.date))).all())
