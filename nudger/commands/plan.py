@@ -151,11 +151,17 @@ def _print_plan(ctx: Context, start: date, days: int, entries: list[Nudge],
 
 def cmd_done(ctx: Context) -> int:
     from nudger.dates import parse_date
-    from nudger.progress import complete_step
+    from nudger.progress import complete_step, mail_logged
 
     args = ctx.args
     on = parse_date(args.date, ctx.today, what="--date")
     with ctx.db.session() as session:
+        already = mail_logged(session, args.id, on)
+        if already is not None:
+            step = f" (step {already.step})" if already.step else ""
+            ctx.print(f"#{args.id}: the email{step} of {on} was already logged from your "
+                      "Sent folder; nothing new recorded")
+            return 0
         _touch, nudge = complete_step(session, ctx.settings, ctx.calendar, args.id, on,
                                       now=ctx.now(), note=args.note)
     ctx.print(f"#{args.id}: done {nudge.label} on {on}{_timing(nudge, on)}")
