@@ -1,4 +1,5 @@
-"""Getting a message out: SMTP (aiosmtplib), the local sendmail, or a Maildir.
+"""Getting a message out: SMTP (aiosmtplib), the local sendmail, or a Maildir. One concept
+over 400 lines: the three transports and the one classification of their failures.
 
 Each method is a `Transport`: an async context manager whose `send(message)` returns a
 `Delivered` or raises `DeliveryError`, classified once, here, as

@@ -1,4 +1,5 @@
-"""Effort and results: what the follow-ups are worth.
+"""Effort and results: what the follow-ups are worth. One concept over 400 lines: every
+number `nudger stats` and the digest's weekly chart show, from one `History`.
 
 `store.read.load_history` reads the store in four queries; everything here is a pure
 function of a `History` (the engine's own `AppState` and `TouchInfo`, with the stage

@@ -18,7 +18,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, delete, select
 
 from nudger.errors import NotFoundError, UsageError
-from nudger.store.models import Application, Contact, Snooze, StageChange, Touch
+from nudger.store.models import Application, Contact, Snooze, StageChange, Touch, table_of
 from nudger.times import as_utc
 from nudger.vocab import (
     ACTIONS,
@@ -138,16 +138,19 @@ def list_applications(session: Session, stage: str | None = None) -> list[Applic
     return rows
 
 
+_SUMMARY_SQL = (
+    "SELECT a.id, a.company, a.role, a.stage, a.applied_on, t.last "
+    f"FROM {table_of(Application).name} AS a LEFT JOIN (SELECT application_id, "
+    f"max(touched_on) AS last FROM {table_of(Touch).name} WHERE NOT skipped "
+    "GROUP BY application_id) AS t ON t.application_id = a.id"
+)
+
+
 def list_summary(session: Session, stage: str | None = None) -> list[tuple[Any, ...]]:
     """(id, company, role, stage, applied_on, last_touch) per application, dates as ISO
     text: what `nudger list` shows, in one query and without building ORM objects (a
     person waits for this one)."""
-    sql = (
-        "SELECT a.id, a.company, a.role, a.stage, a.applied_on, t.last "
-        "FROM application AS a LEFT JOIN (SELECT application_id, max(touched_on) AS last "
-        "FROM touch WHERE NOT skipped GROUP BY application_id) AS t "
-        "ON t.application_id = a.id"
-    )
+    sql = _SUMMARY_SQL
     params: tuple[Any, ...] = ()
     if stage:
         sql += " WHERE a.stage = ?"
@@ -310,7 +313,10 @@ def log_touch(
     note: str = "",
     step: int | None = None,
     skipped: bool = False,
+    ends_pause: bool = True,
 ) -> Touch:
+    """Record a touch. A touch logged after a reply paused the application ends the pause
+    (`ends_pause=False`: the mailbox sync found a follow-up sent before that reply)."""
     app = get_application(session, app_id)
     check_action(action)
     check_text("note", note, one_line=False)
@@ -318,6 +324,9 @@ def log_touch(
     touch = Touch(application_id=app_id, action=action, touched_on=on, note=note,
                   stage=app.stage, step=step, skipped=skipped, created_at=stamp)
     session.add(touch)
+    if ends_pause and not skipped and app.paused_since is not None:
+        app.paused_since = None
+        app.paused_by = None
     app.updated_at = stamp
     session.add(app)
     return touch
@@ -334,6 +343,9 @@ def change_stage(
         app.applied_on = on
     app.stage = stage
     app.stage_since = on
+    # A stage change is the user's answer to a reply: the pause it put on ends.
+    app.paused_since = None
+    app.paused_by = None
     if interview_at is not None:
         app.interview_at = interview_at
     stamp = as_utc(now)
