@@ -34,6 +34,7 @@ from sqlmodel import Session, col
 
 from nudger import tracker
 from nudger.config import ACTIONS, CLOSED_STAGES, STAGES
+from nudger.dates import DATE_RANGE, in_range
 from nudger.errors import DataError, UsageError
 from nudger.models import CONTACT_KINDS, Application, Contact, Snooze, StageChange, Touch
 
@@ -261,9 +262,9 @@ class DateReader:
 
     @staticmethod
     def _check_year(text: str, value: date) -> date:
-        if not 1900 <= value.year <= 2199:
-            raise ValueError(f"{text!r}: the year {value.year} is out of range; write a date "
-                             f"like {DATE_FORMS}")
+        if not in_range(value):
+            raise ValueError(f"{text!r}: the year {value.year} is out of range; nudger "
+                             f"accepts dates from {DATE_RANGE}")
         return value
 
 
@@ -970,10 +971,14 @@ class _Json:
         try:
             if not isinstance(value, str):
                 raise ValueError(value)
-            return date.fromisoformat(value)
+            found = date.fromisoformat(value)
         except ValueError:
             raise self.fail(f"{where}.{key}", f"{value!r} is not a date like 2026-11-20"
                             ) from None
+        if not in_range(found):
+            raise self.fail(f"{where}.{key}", f"{value!r} is out of range; nudger accepts "
+                            f"dates from {DATE_RANGE}")
+        return found
 
     def moment(self, data: dict[str, Any], key: str, where: str, default: datetime | None
                ) -> datetime | None:
@@ -987,6 +992,9 @@ class _Json:
         except ValueError:
             raise self.fail(f"{where}.{key}", f"{value!r} is not a time like "
                             "2026-11-20T14:30:00+00:00") from None
+        if not in_range(parsed.date()):
+            raise self.fail(f"{where}.{key}", f"{value!r} is out of range; nudger accepts "
+                            f"dates from {DATE_RANGE}")
         return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
 
     def choice(self, data: dict[str, Any], key: str, where: str, valid: Sequence[str],
