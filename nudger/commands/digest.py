@@ -136,12 +136,15 @@ def check_templates_step(ctx: Context) -> list[str]:
     return problems
 
 
+class ForeignProblem(str):
+    """A database problem that is a wrong `database` setting (check exits 78)."""
+
+
 def check_database(ctx: Context) -> list[str]:
     """Read-only: integrity_check and the schema revision. Never creates or upgrades."""
     import sqlite3
-    from pathlib import Path
 
-    from nudger.store.db import SCHEMA_HEAD, Database, database_path
+    from nudger.store.db import SCHEMA_HEAD, Database, ForeignDatabaseError, database_path
 
     path = database_path(ctx.settings, ctx.env)
     if not path.exists():
@@ -159,21 +162,20 @@ def check_database(ctx: Context) -> list[str]:
     if verdict != ["ok"]:
         return [f"{path}: integrity check failed: {'; '.join(verdict[:5])}; restore it from a "
                 "backup"]
-    revision = Database(path).current_revision()
+    try:
+        revision = Database(path).identify()
+    except ForeignDatabaseError as exc:
+        return [ForeignProblem(exc)]
     if revision is None:
-        return [f"{path}: has no nudger schema (no alembic_version); is it nudger's database?"]
+        ctx.print(f"database: {path} is empty; the first command that needs it creates "
+                  "nudger's tables in it")
+        return []
     if revision == SCHEMA_HEAD:
         ctx.print(f"database: {path} passes the integrity check; schema {revision} is current")
         return []
-    from nudger.store import db as db_module
-
-    versions = Path(db_module.__file__).parent / "migrations" / "versions"
-    if revision in {f.stem for f in versions.glob("*.py")}:
-        ctx.print(f"database: {path} passes the integrity check; schema {revision} will be "
-                  f"upgraded to {SCHEMA_HEAD} by the next command")
-        return []
-    return [f"{path}: schema {revision} is newer than this nudger knows ({SCHEMA_HEAD}); "
-            "upgrade nudger"]
+    ctx.print(f"database: {path} passes the integrity check; schema {revision} will be "
+              f"upgraded to {SCHEMA_HEAD} by the next command")
+    return []
 
 
 def cmd_check(ctx: Context) -> int:
@@ -185,6 +187,8 @@ def cmd_check(ctx: Context) -> int:
     if template_problems:
         raise ConfigError(f"{len(template_problems)} template problem(s); fix the file:line "
                           "named above and run `nudger check` again")
+    if any(isinstance(p, ForeignProblem) for p in database_problems):
+        raise ConfigError("the database is not nudger's (see above); nothing was changed")
     if database_problems:
         raise NudgerError("the database check failed (see above)")
     if ctx.args.smtp:
