@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -30,6 +31,7 @@ DB_NAME = "nudger.db"
 SCHEMA_HEAD = "0003_delivery"
 BUSY_TIMEOUT_MS = 10_000
 UPGRADE_WAIT_MS = 120_000
+WRITE_WAIT_S = 60.0  # the longest a write waits for the lock (begin_immediate)
 # Tables only nudger's schema has: a file whose revision this nudger does not know is a
 # newer nudger's database when it holds them, another application's otherwise.
 NUDGER_TABLES = frozenset({"application", "touch", "stagechange"})
@@ -78,10 +80,30 @@ def make_engine(path: Path) -> Engine:
     def _on_begin(connection: Any) -> None:
         if connection.get_execution_options().get("nudger_read_only"):
             connection.exec_driver_sql("BEGIN")
-        else:
+        elif not begin_immediate(connection.connection.driver_connection):
+            # Once more through SQLAlchemy, whose error callers know how to report.
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+def begin_immediate(dbapi_connection: sqlite3.Connection) -> bool:
+    """BEGIN IMMEDIATE, waiting up to WRITE_WAIT_S for the write lock; False when it is
+    still held by someone else then.
+
+    busy_timeout (10 s) bounds each wait; a burst of writers (50 `nudger add` at once on a
+    busy two-core machine, each holding the lock for a while as its first statements
+    compile) can take longer than that to drain, so BEGIN is tried again until the
+    longer deadline passes. Nothing has been written when it waits, so trying again is
+    always safe."""
+    deadline = time.monotonic() + WRITE_WAIT_S
+    while True:
+        try:
+            dbapi_connection.execute("BEGIN IMMEDIATE")
+            return True
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                return False
 
 
 class Database:
@@ -281,7 +303,9 @@ def upgrade(path: Path, revision: str = "head") -> None:
         dbapi_connection.isolation_level = None  # transactions are ours (see make_engine)
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {UPGRADE_WAIT_MS}")
-        cursor.execute("PRAGMA journal_mode = WAL")  # cannot change inside a transaction
+        # Before the transaction (the mode cannot change inside one). On an empty file
+        # SQLite writes the WAL header at once, so a second process sees WAL too.
+        cursor.execute("PRAGMA journal_mode = WAL")
         # Table rebuilds (render_as_batch) must not cascade deletes through foreign keys;
         # the pragma only takes effect outside a transaction.
         cursor.execute("PRAGMA foreign_keys = OFF")

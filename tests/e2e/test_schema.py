@@ -58,7 +58,7 @@ def test_fifty_adds_on_a_brand_new_database(world: World) -> None:
              for i in range(50)]
     failures = []
     for proc in procs:
-        out, err = proc.communicate(timeout=300)
+        _out, err = proc.communicate(timeout=300)
         if proc.returncode != 0:
             failures.append(err.strip().splitlines()[-1:])
     assert failures == []
