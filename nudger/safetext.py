@@ -1,27 +1,32 @@
-"""What a server says, made safe to store, log and print.
+"""Text that came from a server or from mail (a header, an SMTP or IMAP reply, a snippet)
+made safe to store, log and show: one line, no control or bidirectional-override
+characters, no lone surrogates, capped.
 
-Servers (SMTP replies, IMAP responses, CalDAV errors) send bytes in whatever charset they
-like: a German server's `550 5.1.1 Empfänger unbekannt` arrives in Latin-1, which
-aiosmtplib (and imaplib) decode as UTF-8 with `surrogateescape`, leaving lone surrogates
-that raise UnicodeEncodeError when SQLite, a log handler or the terminal encodes them.
-`server_text` turns any of that into one line of printable text: UTF-8 when the bytes
-are UTF-8, else Windows-1252 (a superset of Latin-1's printable characters), else
-Latin-1; control characters, bidi overrides and other invisible format characters shown
-as `\\x1b` / `\\u202e` escapes instead of being sent to a terminal; bounded in length.
-
-Use it on every piece of server text before it reaches an exception message, the
-database, a log line or the terminal (SMTP now: nudger.delivery; IMAP and CalDAV too).
+Mail is untrusted input: a Subject can carry CR/LF (header injection), ANSI escapes (the
+terminal), U+202E (text that reads backwards), or megabytes. And servers answer in
+whatever charset they like: a German server's `550 5.1.1 Empfänger unbekannt` arrives in
+Latin-1, which aiosmtplib (like imaplib) decodes as UTF-8 with `surrogateescape`, leaving
+lone surrogates that raise UnicodeEncodeError in SQLite, a log handler or the terminal.
+Everything a server or a message says passes through `server_text` before it reaches a
+header, the database, a log line, the terminal or a template (the HTML templates still
+autoescape on top of this).
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
-LIMIT = 300  # characters kept of one server reply
+# Bidirectional overrides/isolates and other invisible format characters that change how
+# the rest of a line reads (Trojan Source, CVE-2021-42574), plus the BOM.
+_INVISIBLE = {chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E,
+                               0x200F, 0x061C, 0xFEFF, 0x200B, 0x2060)}
+_SPACES = re.compile(r"\s+")
 
 
 def decode_bytes(data: bytes) -> str:
-    """Bytes of an unknown charset as text: UTF-8 if valid, else cp1252, else Latin-1."""
+    """Bytes of an unknown charset as text: UTF-8 when they are UTF-8, else Windows-1252
+    (Latin-1's printable characters and more), else Latin-1 (never fails)."""
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
@@ -29,45 +34,41 @@ def decode_bytes(data: bytes) -> str:
     try:
         return data.decode("cp1252")
     except UnicodeDecodeError:
-        return data.decode("latin-1")  # every byte is a character: never fails
+        return data.decode("latin-1")
 
 
-def _visible(ch: str) -> str:
-    """A character as it may be printed: itself, or an escape when it is a control or
-    format character (C0/C1 controls, DEL, bidi overrides and isolates, zero-width)."""
-    category = unicodedata.category(ch)
-    if category in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"):
-        code = ord(ch)
-        return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 \
-            else f"\\U{code:08x}"
-    return ch
+def _without_surrogates(text: str) -> str:
+    """`text` with surrogate escapes (bytes a UTF-8 decoder could not read, U+DC80..
+    U+DCFF) decoded again as bytes of another charset; any other lone surrogate becomes
+    U+FFFD."""
+    if not any(0xD800 <= ord(ch) <= 0xDFFF for ch in text):
+        return text
+    raw = "".join(ch if 0xDC80 <= ord(ch) <= 0xDCFF or not 0xD800 <= ord(ch) <= 0xDFFF
+                  else "\ufffd" for ch in text)
+    return decode_bytes(raw.encode("utf-8", "surrogateescape"))
 
 
-def server_text(value: str | bytes | None, limit: int = LIMIT) -> str:
-    """Any server text (bytes, or str that may hold surrogate escapes) as one line of
-    printable text, at most `limit` characters (an ellipsis marks a cut)."""
-    if value is None:
-        return ""
+def server_text(value: object, limit: int = 200) -> str:
+    """`value` as one printable line of at most `limit` characters (an ellipsis marks a
+    cut). Bytes are decoded by `decode_bytes`, surrogate escapes in a str likewise;
+    control characters (CR, LF, NUL, ESC, tabs, C1) become spaces; invisible direction
+    marks are dropped."""
     if isinstance(value, bytes | bytearray):
-        text = decode_bytes(bytes(value))
+        text = decode_bytes(bytes(value[: limit * 8]))
     else:
-        # Surrogate escapes stand for the bytes a UTF-8 decoder could not read: get the
-        # bytes back and decode them again, charset by charset.
-        try:
-            value.encode("utf-8")
-            text = value
-        except UnicodeEncodeError:
-            text = decode_bytes(value.encode("utf-8", "surrogateescape")
-                                if _only_escapes(value) else
-                                value.encode("utf-8", "backslashreplace"))
-    # Line breaks and tabs become spaces (a multi-line reply is one line here); every
-    # other invisible character becomes an escape.
-    shown = "".join(_visible(ch) for ch in " ".join(text.split()))
-    if len(shown) > limit:
-        shown = shown[: max(limit - 1, 0)].rstrip() + "…"
-    return shown
-
-
-def _only_escapes(text: str) -> bool:
-    """Every surrogate in `text` is a surrogateescape (U+DC80..U+DCFF), i.e. a byte."""
-    return all(not 0xD800 <= ord(ch) <= 0xDFFF or 0xDC80 <= ord(ch) <= 0xDCFF for ch in text)
+        text = _without_surrogates(str(value)[: limit * 8])
+    out = []
+    for ch in text:
+        if ch in _INVISIBLE:
+            continue
+        category = unicodedata.category(ch)
+        if category[0] == "C" or category in ("Zl", "Zp"):
+            out.append(" ")
+        else:
+            out.append(ch)
+    text = _SPACES.sub(" ", "".join(out)).strip()
+    if len(text) > limit:
+        cut = text[: max(1, limit - 1)]
+        space = cut.rfind(" ")
+        text = (cut[:space] if space > limit // 2 else cut).rstrip(" ,;:") + "…"
+    return text

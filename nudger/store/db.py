@@ -28,7 +28,7 @@ DB_NAME = "nudger.db"
 # The newest migration in nudger/store/migrations/versions; a test keeps it equal to Alembic's
 # head. Comparing against it lets every command skip importing Alembic (~0.3 s) when the
 # schema is current.
-SCHEMA_HEAD = "0003_delivery"
+SCHEMA_HEAD = "0004_mailbox"
 BUSY_TIMEOUT_MS = 10_000
 UPGRADE_WAIT_MS = 120_000
 WRITE_WAIT_S = 60.0  # the longest a write waits for the lock (begin_immediate)
@@ -233,6 +233,47 @@ def classify(path: Path, tables: set[str], versions: list[str]) -> str | None:
     raise ForeignDatabaseError(
         f"{path} is another application's database (Alembic revision {shown}, not one of "
         f"nudger's); {fix}")
+
+
+class Inspection:
+    """What `inspect` found: `problems` (empty when all is well) and a line saying what
+    was checked."""
+
+    def __init__(self, note: str = "", problems: list[str] | None = None,
+                 foreign: bool = False) -> None:
+        self.note = note
+        self.problems = problems or []
+        self.foreign = foreign  # not nudger's file: a wrong `database` setting (exit 78)
+
+
+def inspect(path: Path) -> Inspection:
+    """Read-only: SQLite's integrity_check and the schema revision. Never creates or
+    upgrades the file (`nudger check`)."""
+    if not path.exists():
+        return Inspection(f"none yet at {path} (the first command that needs it creates it)")
+    try:
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
+        try:
+            rows = con.execute("PRAGMA integrity_check").fetchall()
+        finally:
+            con.close()
+    except sqlite3.Error as exc:
+        return Inspection(problems=[f"{path}: not a readable SQLite database: {exc}"])
+    verdict = [str(r[0]) for r in rows]
+    if verdict != ["ok"]:
+        return Inspection(problems=[f"{path}: integrity check failed: "
+                                    f"{'; '.join(verdict[:5])}; restore it from a backup"])
+    try:
+        revision = Database(path).identify()
+    except ForeignDatabaseError as exc:
+        return Inspection(problems=[str(exc)], foreign=True)
+    if revision is None:
+        return Inspection(f"{path} is empty; the first command that needs it creates "
+                          "nudger's tables in it")
+    if revision == SCHEMA_HEAD:
+        return Inspection(f"{path} passes the integrity check; schema {revision} is current")
+    return Inspection(f"{path} passes the integrity check; schema {revision} will be "
+                      f"upgraded to {SCHEMA_HEAD} by the next command")
 
 
 SQLITE_HINTS = {

@@ -2,20 +2,18 @@
 
 Changing a table means a new migration in `nudger/store/migrations/versions/` and bumping
 `nudger.store.db.SCHEMA_HEAD`. The words stored in `stage`, `action`, `kind` and `state`
-columns are those of `nudger.vocab`.
+columns are those of `nudger.vocab`. Timestamps (`created_at`, `updated_at`) have no
+default: whoever writes a row passes its moment (only the CLI and the daemon read the
+clock).
 """
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Column, ForeignKey, Integer, Table, UniqueConstraint
 from sqlmodel import Field, SQLModel
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def _app_fk() -> Column[int]:
@@ -37,8 +35,12 @@ class Application(SQLModel, table=True):
     deadline: date | None = None  # a posting's or an offer's deadline
     interview_at: datetime | None = None  # the next interview, UTC
     notes: str = ""
-    created_at: datetime = Field(default_factory=utcnow)
-    updated_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime
+    updated_at: datetime
+    # A reply found in the mailbox pauses the nudges ([mailbox] replies = "pause") until a
+    # stage change, a touch logged after it, or `nudger resume`.
+    paused_since: datetime | None = None  # UTC, the reply's date
+    paused_by: int | None = None  # mailmessage.id of the reply
 
 
 class Contact(SQLModel, table=True):
@@ -50,6 +52,9 @@ class Contact(SQLModel, table=True):
     social: str = ""  # a handle or profile URL
     kind: str = "hiring-manager"  # one of vocab.CONTACT_KINDS
     notes: str = ""
+    # A delivery status report said mail to `email` failed: shown in show and the digest.
+    bounced_at: datetime | None = None  # UTC
+    bounce_detail: str = ""
 
 
 class Touch(SQLModel, table=True):
@@ -63,7 +68,7 @@ class Touch(SQLModel, table=True):
     stage: str  # the stage the application was in when this happened
     step: int | None = None  # the cadence step (1-based) this completed, if any
     skipped: bool = False
-    created_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime
 
 
 class StageChange(SQLModel, table=True):
@@ -72,14 +77,14 @@ class StageChange(SQLModel, table=True):
     stage: str
     changed_on: date
     note: str = ""
-    created_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime
 
 
 class Snooze(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     application_id: int = Field(sa_column=_app_fk())
     until: date  # nudges are hidden on days before this date
-    created_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime
 
 
 class DigestRecord(SQLModel, table=True):
@@ -101,11 +106,97 @@ class DigestRecord(SQLModel, table=True):
     last_code: int | None = None
     uncertain: bool = False  # a reply was lost after DATA: it may have arrived already
     next_attempt_at: datetime | None = None
-    created_at: datetime = Field(default_factory=utcnow)
-    updated_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime
+    updated_at: datetime
     sent_at: datetime | None = None
     claimed_by: str = ""  # "host:pid" of the process that marked it 'sending'
     reported_in: date | None = None  # the digest (local date) that told the user it failed
+
+
+# --- the mailbox (MAILBOX.md) -----------------------------------------------------------------
+
+MAIL_DIRECTIONS = ("in", "out")
+# What nudger made of a mail message it recorded.
+MAIL_KINDS = ("reply", "possible-reply", "followup", "bounce", "command", "capture", "draft")
+SUGGESTION_KINDS = ("application", "stage", "contact", "reply")
+SUGGESTION_STATES = ("open", "accepted", "dismissed")
+
+
+class MailMessage(SQLModel, table=True):
+    """One mail message nudger acted on, once: the key is its Message-ID (without angle
+    brackets) or, without one, a stable hash of its headers. Never a body: a snippet of at
+    most 200 characters."""
+
+    __tablename__ = "mailmessage"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True)
+    message_id: str = Field(default="", index=True)
+    direction: str  # one of MAIL_DIRECTIONS
+    kind: str  # one of MAIL_KINDS
+    folder: str = ""
+    date: datetime  # UTC
+    from_addr: str = ""
+    from_name: str = ""
+    to_addrs: str = ""  # comma-separated, lower-cased
+    subject: str = ""
+    snippet: str = ""  # at most 200 characters, one line
+    application_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("application.id",
+                                                           ondelete="SET NULL"),
+                                       nullable=True, index=True))
+    touch_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("touch.id", ondelete="SET NULL"),
+                                       nullable=True))
+    created_at: datetime
+
+
+class MailFolder(SQLModel, table=True):
+    """Sync state of one folder of one account: UIDVALIDITY and the highest UID whose
+    message has been handled (committed together with what those messages caused)."""
+
+    __tablename__ = "mailfolder"
+    __table_args__ = (UniqueConstraint("account", "folder", name="uq_mailfolder"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    account: str  # username@host:port
+    folder: str
+    uidvalidity: int
+    highest_uid: int = 0
+    synced_at: datetime
+
+
+class MailSync(SQLModel, table=True):
+    """The last pass over the mailbox: when it last worked, and why the last one failed."""
+
+    __tablename__ = "mailsync"
+
+    id: int | None = Field(default=None, primary_key=True)
+    account: str = Field(unique=True)
+    last_ok_at: datetime | None = None
+    last_attempt_at: datetime | None = None
+    last_error: str = ""  # one line: server, reason, what to do ("" after a good pass)
+    failures: int = 0  # consecutive failed passes
+
+
+class Suggestion(SQLModel, table=True):
+    """Something nudger found and proposes (MAILSPEC.md): shown as S<id>."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str  # one of SUGGESTION_KINDS
+    application_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("application.id",
+                                                           ondelete="CASCADE"),
+                                       nullable=True, index=True))
+    summary: str
+    reason: str = ""
+    confidence: float = 0.5
+    payload: str = "{}"  # JSON
+    source: str = ""
+    fingerprint: str = Field(unique=True)
+    status: str = Field(default="open", index=True)  # one of SUGGESTION_STATES
+    created_at: datetime
+    decided_at: datetime | None = None
 
 
 def table_of(model: Any) -> Table:
