@@ -285,8 +285,13 @@ class Daemon:
     async def serve(self) -> int:
         loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
+        from nudger import bounded
+
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, self.request_stop, signum)
+            # A user's template renders in a bounded child that the loop waits for; a
+            # stop kills it at once, so SIGTERM is honoured within its promise.
+            bounded.abort_on_signal(signum)
         loop.add_signal_handler(signal.SIGHUP, self.request_reload)
 
         from apscheduler.schedulers.asyncio import AsyncIOScheduler
