@@ -89,6 +89,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return EX_USAGE
     ctx = Context(args, os.environ)
+    from nudger.terminal import VisibleStream
+
+    stderr = sys.stderr
+    sys.stderr = VisibleStream(stderr)
     try:
         result = args.func(ctx)
     except NudgerError as exc:
@@ -109,6 +113,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EX_FAILURE
     finally:
         ctx.close()
+        sys.stderr = stderr
     return int(result or 0)
 
 
@@ -126,7 +131,9 @@ def _command_word(arguments: list[str]) -> str | None:
 
 
 def _error(message: str) -> None:
-    print(f"nudger: {message}", file=sys.stderr)
+    from nudger.terminal import visible
+
+    print(f"nudger: {visible(message)}", file=sys.stderr)
 
 
 def _database_trouble(exc: Exception, ctx: Context) -> str | None:
