@@ -205,7 +205,7 @@ def carry_over(db: Database, recipient: str, known: Mapping[date, tuple[str, str
     the days recorded, oldest first."""
     from sqlalchemy.exc import IntegrityError
 
-    from nudger.models import DigestRecord
+    from nudger.store.models import DigestRecord
 
     carried: list[tuple[date, str]] = []
     stamp = now.astimezone(UTC)
@@ -230,7 +230,7 @@ def carry_over(db: Database, recipient: str, known: Mapping[date, tuple[str, str
 def select_record(recipient: str, day: date) -> Any:
     from sqlmodel import select
 
-    from nudger.models import DigestRecord
+    from nudger.store.models import DigestRecord
 
     return select(DigestRecord.id).where(DigestRecord.recipient == recipient,
                                          DigestRecord.local_date == day)
@@ -324,7 +324,7 @@ class Daemon:
         current = file_identity(self.db.path)
         if current == self._db_identity:
             return
-        from nudger.db import Database
+        from nudger.store.db import Database
 
         what = "deleted" if current is None else "replaced"
         self.log.warning("the database %s was %s while the daemon ran; reopening it%s",
