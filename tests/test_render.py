@@ -3,6 +3,7 @@ errors reported as file:line."""
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from datetime import timedelta
 from pathlib import Path
@@ -267,12 +268,15 @@ def test_hostile_template_is_stopped_and_named(tmp_path: Path, construct: str,
     problems = check_templates(settings)
     assert time.monotonic() - started < 30  # a guard against a hang, not a timing claim
     assert len(problems) == 1 and problems[0].startswith(f"{path}"), problems
-    assert why in problems[0], problems
+    # On a loaded machine a memory bomb may hit the clock before the memory limit: either
+    # limit stops it, and the message says which.
+    stopped = r"rendering (needs more than 512 MB|took longer than|used more than)"
+    assert re.search(stopped if why == "memory" else why, problems[0]), problems
     # The same template, had it been installed, never takes the digest down with it.
     db = make_db(settings)
     add_app(db, "Acme", contacts=["Dana Lee <dana@acme.example>"])
     Renderer.for_dir(settings.templates_dir, fresh=True).install(settings.templates_dir)
-    with pytest.raises(ConfigError, match=why):
+    with pytest.raises(ConfigError, match=stopped if why == "memory" else why):
         compose(settings, db)
 
 
