@@ -83,6 +83,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"nudger {__version__}")
         return 0
     arguments = sys.argv[1:] if argv is None else list(argv)
+    problem = _undecodable(arguments)
+    if problem is not None:
+        _error(problem)
+        return EX_USAGE
     parser = build_parser(_command_word(arguments) or "")
     args = parser.parse_args(arguments)
     if not getattr(args, "func", None):
@@ -127,6 +131,25 @@ def _command_word(arguments: list[str]) -> str | None:
             skip = True
         elif not word.startswith("-"):
             return word
+    return None
+
+
+def _undecodable(arguments: list[str]) -> str | None:
+    """A message for the first argument that is not UTF-8 text (Python hands such bytes
+    over as lone surrogates, which nothing can store or print); a file name that exists
+    is let through, whatever its bytes."""
+    for position, word in enumerate(arguments, start=1):
+        try:
+            word.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            if os.path.lexists(word):
+                continue
+            raw = word.encode("utf-8", "surrogateescape")
+            start = len(word[: exc.start].encode("utf-8", "surrogateescape"))
+            shown = raw.decode("utf-8", "backslashreplace")
+            return (f"argument {position} ({shown[:80]!r}) is not UTF-8 text (byte "
+                    f"0x{raw[start]:02x} at {start}); nudger takes UTF-8 arguments: "
+                    "check the terminal's or the script's encoding")
     return None
 
 

@@ -391,6 +391,10 @@ class Daemon:
             # stop kills it at once, so SIGTERM is honoured within its promise.
             bounded.abort_on_signal(signum)
         loop.add_signal_handler(signal.SIGHUP, self.request_reload)
+        for signum in (signal.SIGUSR1, signal.SIGUSR2):
+            # Their default action ends the process without a word: a stray `kill -USR1`
+            # must not stop the daily digest.
+            loop.add_signal_handler(signum, self.log_status, signum)
 
         from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -414,10 +418,17 @@ class Daemon:
         self._scheduler.shutdown(wait=False)
         if watchdog is not None:
             watchdog.cancel()
-        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGUSR1,
+                       signal.SIGUSR2):
             loop.remove_signal_handler(signum)
         self.log.info("nudger daemon stopped")
         return 0
+
+    def log_status(self, signum: int) -> None:
+        busy = self._work_task is not None and not self._work_task.done()
+        self.log.info("%s received: ignored (SIGHUP reloads, SIGTERM stops); %s%s",
+                      signal.Signals(signum).name, self.status_line(),
+                      "; a digest pass is in progress" if busy else "")
 
     def request_stop(self, signum: int = signal.SIGTERM) -> None:
         if self._stop is None or self._stop.is_set():

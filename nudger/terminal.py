@@ -9,7 +9,6 @@ and the bidirectional controls as `<U+202E>`. Cheap for ordinary text: one regex
 
 from __future__ import annotations
 
-import io
 import re
 
 # typing is not imported at run time (every command imports this module).
@@ -46,9 +45,10 @@ def json_safe(text: str) -> str:
     return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
-class VisibleStream(io.TextIOBase):
+class VisibleStream:
     """A text stream whose writes go through `visible` (the CLI's stderr: whatever a
-    library logs there, a server's reply included, is shown safely)."""
+    library logs there, a server's reply included, is shown safely). A plain wrapper, not
+    an io class: being garbage-collected never closes the stream it wraps."""
 
     def __init__(self, stream: TextIO) -> None:
         self._stream = stream
@@ -67,3 +67,6 @@ class VisibleStream(io.TextIOBase):
 
     def isatty(self) -> bool:
         return self._stream.isatty()
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._stream, name)

@@ -14,6 +14,7 @@ from nudger.errors import ConfigError, NudgerError, UsageError
 # treats any constant named TYPE_CHECKING as true.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from datetime import date
     from pathlib import Path
     from typing import Any
 
@@ -56,12 +57,25 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 
 # --- digest --------------------------------------------------------------------------------
 
-def compose_for(ctx: Context, notices: tuple[str, ...] = ()) -> ComposedDigest:
-    """The digest of the day `--date` names, as of now."""
+def digest_day(ctx: Context) -> date:
+    """`--date` as a day inside the range `due --date` accepts (a digest near the ends of
+    the calendar would overflow computing its next date)."""
+    from nudger.commands.plan import EARLIEST_DAY, LATEST_DAY
     from nudger.dates import parse_date
-    from nudger.digest import compose_digest
 
     day = parse_date(ctx.args.date, ctx.today, what="--date")
+    if not LATEST_DAY >= (day.year, day.month, day.day) >= EARLIEST_DAY:
+        low, high = (f"{y:04d}-{m:02d}-{d:02d}" for y, m, d in (EARLIEST_DAY, LATEST_DAY))
+        raise UsageError(f"--date {ctx.args.date!r} is out of range; give a date between "
+                         f"{low} and {high}")
+    return day
+
+
+def compose_for(ctx: Context, notices: tuple[str, ...] = ()) -> ComposedDigest:
+    """The digest of the day `--date` names, as of now."""
+    from nudger.digest import compose_digest
+
+    day = digest_day(ctx)
     with ctx.db.read_session() as session:
         return compose_digest(ctx.settings, session, ctx.calendar, day, ctx.now(),
                               notices=notices)
@@ -96,10 +110,7 @@ def cmd_digest(ctx: Context) -> int:
     if ctx.args.force and not ctx.args.send:
         raise UsageError("--force goes with --send: nudger digest --send --force")
     if ctx.args.send:
-        from nudger.dates import parse_date
-
-        return send_today(ctx, parse_date(ctx.args.date, ctx.today, what="--date"),
-                          force=ctx.args.force)
+        return send_today(ctx, digest_day(ctx), force=ctx.args.force)
     composed = compose_for(ctx)
     write_outputs(ctx, composed)
     if not ctx.args.quiet:

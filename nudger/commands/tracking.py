@@ -120,18 +120,35 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--social", default="", help="a handle or profile URL")
     p.add_argument("--kind", default="hiring-manager",
                    help="hiring-manager, hr, recruiter, referral, mutual, other")
-    p.add_argument("--rm", type=int, metavar="CONTACT_ID", help="remove this contact")
+    p.add_argument("--rm", type=_contact_id, metavar="CONTACT_ID",
+                   help="remove this contact")
+
+
+# SQLite's INTEGER is 64-bit signed: no row can have a larger ID, and a larger number
+# would overflow in the driver instead of simply matching nothing.
+MAX_ID = 2**63 - 1
 
 
 def _app_id(text: str) -> int:
+    return _row_id(text, "application", "nudger list")
+
+
+def _contact_id(text: str) -> int:
+    return _row_id(text, "contact", "nudger show ID")
+
+
+def _row_id(text: str, what: str, where: str) -> int:
     try:
         value = int(text.lstrip("#"))
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"{text!r} is not an application ID (a number from `nudger list`)"
+            f"{text!r} is not {'an' if what[0] in 'aeiou' else 'a'} {what} ID (a number "
+            f"from `{where}`)"
         ) from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an application ID")
+    if not 0 < value <= MAX_ID:
+        raise argparse.ArgumentTypeError(
+            f"{text[:40]!r} is not {'an' if what[0] in 'aeiou' else 'a'} {what} ID (IDs "
+            f"are whole numbers from 1 to {MAX_ID}; `{where}` shows them)")
     return value
 
 
