@@ -187,15 +187,36 @@ def check_database(ctx: Context) -> list[str]:
             "upgrade nudger"]
 
 
+def check_delivery(ctx: Context) -> list[str]:
+    """What delivery will need that can be checked without sending: for a Maildir, that
+    it is (or can become) a Maildir this user may write into."""
+    if ctx.settings.method != "maildir":
+        return []
+    from nudger.delivery import maildir_path, maildir_problem
+    from nudger.store.db import database_path
+
+    path = maildir_path(ctx.settings, database_path(ctx.settings, ctx.env).parent)
+    problem = maildir_problem(path)
+    if problem is not None:
+        return [f"delivery.maildir: {problem}"]
+    ctx.print(f"delivery: Maildir {path} is writable")
+    return []
+
+
 def cmd_check(ctx: Context) -> int:
     check_config(ctx)
     template_problems = check_templates_step(ctx)
+    delivery_problems = check_delivery(ctx)
     database_problems = check_database(ctx)
-    for problem in template_problems + database_problems:
+    for problem in template_problems + delivery_problems + database_problems:
         ctx.warn(problem)
     if template_problems:
         raise ConfigError(f"{len(template_problems)} template problem(s); fix the file:line "
                           "named above and run `nudger check` again")
+    if delivery_problems:
+        raise ConfigError("delivery cannot work (see above); fix delivery.maildir in "
+                          f"{ctx.settings.source or ctx.config_location.path} and run "
+                          "`nudger check` again")
     if database_problems:
         raise NudgerError("the database check failed (see above)")
     if ctx.args.smtp:
