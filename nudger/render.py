@@ -132,6 +132,39 @@ def fit_social(text: str, limit: int = SOCIAL_LIMIT, keep: str = "") -> str:
     return (prefix + cut.rstrip(" ,;:-\n") + "…")[:limit]
 
 
+class LinkRefs:
+    """Numbered references for a plain-text part: `{{ url|ref }}` registers a link and
+    prints its marker `[n]` (one number per distinct URL); `{% for r in links.all() %}`
+    at the end of the template lists them, `[n] URL`. A long `mailto:` then takes one
+    line at the end instead of a screenful in the middle, and still works. Each render
+    gets a fresh one as the template variable `links`; anything that wants a short marker
+    for a long link (a command button's address, say) uses the same filter."""
+
+    def __init__(self) -> None:
+        self._urls: list[str] = []
+
+    def register(self, url: str) -> int:
+        if url not in self._urls:
+            self._urls.append(url)
+        return self._urls.index(url) + 1
+
+    def all(self) -> list[dict[str, Any]]:
+        return [{"n": n, "url": url, "marker": f"[{n}]"}
+                for n, url in enumerate(self._urls, start=1)]
+
+    def __len__(self) -> int:
+        return len(self._urls)
+
+
+@jinja2.pass_context
+def ref(context: jinja2.runtime.Context, url: Any) -> str:
+    """`[n]` for `url`, registered in this render's `links` (see LinkRefs)."""
+    links = context.get("links")
+    if not isinstance(links, LinkRefs):
+        raise jinja2.TemplateRuntimeError("the ref filter needs the render's `links`")
+    return f"[{links.register(str(url))}]"
+
+
 # --- the environment ----------------------------------------------------------------------
 
 def packaged_dir() -> Path:
@@ -141,7 +174,7 @@ def packaged_dir() -> Path:
 class SnapshotLoader(jinja2.BaseLoader):
     """Every `*.j2` file of one folder, read once (none when the folder does not exist).
     A snapshot never changes under a running daemon: an edited file takes effect when a new
-    snapshot is checked and installed (`check_templates`, on SIGHUP), so a broken edit
+    snapshot is checked and installed (`install_templates`, on SIGHUP), so a broken edit
     cannot break the next digest, and what was checked is exactly what renders."""
 
     def __init__(self, folder: Path) -> None:
@@ -231,13 +264,14 @@ def make_environment(user_dir: Path | None) -> ImmutableSandboxedEnvironment:
     env.filters["safe_url"] = safe_url
     env.filters["first_name"] = first_name
     env.filters["ago"] = ago
+    env.filters["ref"] = ref
     env.globals["mailto"] = mailto
     env.globals["plural"] = plural
     return env
 
 
 # The renderer in use per user templates folder: built on first use, replaced only by
-# `Renderer.install` (check_templates calls it once a new snapshot passed every check).
+# `Renderer.install` (install_templates calls it once a new snapshot passed every check).
 _INSTALLED: dict[Path | None, Renderer] = {}
 _LOCK = threading.Lock()
 
@@ -320,7 +354,9 @@ class Renderer:
         bounded.progress(self.where(name))
         try:
             template = self.env.get_template(name)
-            return _capped(template.generate(**context), self.where(name))
+            # A fresh list of numbered references for each render (the `ref` filter).
+            values = {**context, "links": LinkRefs()}
+            return _capped(template.generate(**values), self.where(name))
         except ConfigError:
             raise
         except jinja2.TemplateNotFound as exc:

@@ -12,7 +12,8 @@ from urllib.parse import unquote
 
 import pytest
 
-from nudger.digest import check_templates
+from nudger.config import Settings
+from nudger.digest import check_templates, install_templates
 from nudger.errors import ConfigError
 from nudger.render import (
     MAX_OUTPUT,
@@ -23,6 +24,7 @@ from nudger.render import (
     mailto,
     safe_url,
 )
+from nudger.store.db import Database
 from tests.digest_helpers import DAY, add_app, compose, make_db, make_settings, parse, parts
 
 
@@ -169,13 +171,14 @@ steps = [{ wait = "1 day", action = "email", template = "coffee" }]
     (tmp_path / "templates/drafts/coffee.txt.j2").write_text(
         "Coffee with {{ app.company }}?\n", encoding="utf-8")
     (tmp_path / "templates/drafts/coffee.subject.j2").write_text("Coffee?", encoding="utf-8")
-    assert check_templates(settings) == []  # checked, so installed for this process
+    assert install_templates(settings) == []  # checked, so installed for this process
     text, _ = parts(parse(compose(settings, db)))
     assert "Coffee with Acme?" in text and "Subject: Coffee?" in text
 
 
-def test_a_broken_edit_keeps_the_checked_templates_in_use(tmp_path: Path) -> None:
-    """What a daemon sees: it renders the snapshot that last passed check_templates."""
+def with_email_draft(tmp_path: Path) -> tuple[Settings, Database, Path]:
+    """Settings whose email draft is a user template saying "Version one", and a database
+    with one application."""
     settings = make_settings(tmp_path)
     drafts = tmp_path / "templates/drafts"
     drafts.mkdir(parents=True)
@@ -183,15 +186,30 @@ def test_a_broken_edit_keeps_the_checked_templates_in_use(tmp_path: Path) -> Non
     body.write_text("Version one for {{ app.company }}.\n", encoding="utf-8")
     db = make_db(settings)
     add_app(db, "Acme")
-    assert check_templates(settings) == []
+    return settings, db, body
+
+
+def test_a_broken_edit_keeps_the_checked_templates_in_use(tmp_path: Path) -> None:
+    """What a daemon sees: it renders the snapshot that last passed install_templates."""
+    settings, db, body = with_email_draft(tmp_path)
+    assert install_templates(settings) == []
     body.write_text("Broken {{ app.compnay }}\n", encoding="utf-8")
     assert compose(settings, db).text.count("Version one for Acme.") == 1
-    problems = check_templates(settings)
+    problems = install_templates(settings)
     assert problems and problems[0].startswith(f"{body}:1:")
     assert "Version one for Acme." in compose(settings, db).text  # the old one stays
     body.write_text("Version two for {{ app.company }}.\n", encoding="utf-8")
-    assert check_templates(settings) == []
+    assert install_templates(settings) == []
     assert "Version two for Acme." in compose(settings, db).text
+
+
+def test_a_check_changes_nothing(tmp_path: Path) -> None:
+    """`nudger check` (check_templates) reads the files but never puts them in use."""
+    settings, db, body = with_email_draft(tmp_path)
+    assert install_templates(settings) == []
+    body.write_text("Version two for {{ app.company }}.\n", encoding="utf-8")
+    assert check_templates(settings) == []
+    assert "Version one for Acme." in compose(settings, db).text
 
 
 def test_non_utf8_template_is_reported(tmp_path: Path) -> None:
