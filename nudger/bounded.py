@@ -30,9 +30,11 @@ from nudger.errors import ConfigError, NudgerError
 
 T = TypeVar("T")
 
-# The budget of one bounded call (a whole digest, or a whole `check`). The shipped
-# templates render a digest of 800 nudges in well under a second.
-SECONDS = 5.0
+# The budget of one bounded call (a whole digest, or a whole `check` of every template).
+# The shipped templates render a digest of 800 nudges in well under a second; a busy
+# machine may be several times slower. A stop never waits for it (`abort_on_signal`), and
+# the event loop is back long before systemd's watchdog (WatchdogSec=120s) would notice.
+SECONDS = 10.0
 MEMORY = 512 * 1024 * 1024
 
 _CHILDREN: set[int] = set()

@@ -269,7 +269,7 @@ HOSTILE = {
 def short_budget(monkeypatch: pytest.MonkeyPatch) -> None:
     from nudger import bounded
 
-    monkeypatch.setattr(bounded, "SECONDS", 1.5)
+    monkeypatch.setattr(bounded, "SECONDS", 4.0)
 
 
 @pytest.mark.parametrize("construct", sorted(HOSTILE))
@@ -332,6 +332,6 @@ def test_shipped_templates_render_in_process(tmp_path: Path,
     (tmp_path / "templates/drafts").mkdir(parents=True)
     (tmp_path / "templates/drafts/email.txt.j2").write_text("Mine: {{ app.company }}\n",
                                                             encoding="utf-8")
-    assert check_templates(settings) == []
+    assert install_templates(settings) == []
     assert "Mine: Acme" in compose(settings, db).text
     assert len(calls) == 2  # one for the check, one for the whole digest
