@@ -24,7 +24,7 @@ from typing import Any
 import jinja2
 from sqlmodel import Session
 
-from nudger import __version__
+from nudger import __version__, bounded
 from nudger.cadence import Cold, DueReport, Nudge, due_on
 from nudger.calendar import Calendar
 from nudger.config import Settings
@@ -434,13 +434,18 @@ def compose_digest(
     # The whole history is read only on the weekly effort day.
     effort = (effort_section(load_history(session, settings.zone), settings, calendar, local_date)
               if is_effort_day(settings, local_date) else None)
-    context = digest_context(partial(render_draft, renderer), settings, g, local_date, now,
-                             notices, effort)
-    subject, text, html = render_digest(renderer, context)
+
+    def render_all() -> tuple[int, str, str, str]:
+        # In a bounded child when the user overrides templates (nudger.bounded).
+        context = digest_context(partial(render_draft, renderer), settings, g, local_date,
+                                 now, notices, effort)
+        return (context["count"], *render_digest(renderer, context))
+
+    count, subject, text, html = renderer.bounded(render_all)
     message_id = digest_message_id(settings, local_date)
     message = build_message(settings, subject=subject, text=text, html=html,
                             message_id=message_id, now=now)
-    return ComposedDigest(local_date, message, message_id, context["count"], text, html)
+    return ComposedDigest(local_date, message, message_id, count, text, html)
 
 
 # --- checking templates ------------------------------------------------------------------
@@ -519,8 +524,15 @@ def install_templates(settings: Settings) -> list[str]:
 def _checked(settings: Settings) -> tuple[list[str], Renderer | None]:
     try:
         renderer = Renderer.for_dir(settings.templates_dir, fresh=True)
+        # The user's templates are compiled and test-rendered in a bounded child: a
+        # runaway one is reported by name instead of hanging `check` or the daemon.
+        problems: list[str] = renderer.bounded(lambda: _check(settings, renderer))
     except ConfigError as exc:
         return [str(exc)], None
+    return problems, renderer
+
+
+def _check(settings: Settings, renderer: Renderer) -> list[str]:
     problems: list[str] = []
 
     def report(message: str) -> None:
@@ -529,6 +541,7 @@ def _checked(settings: Settings) -> tuple[list[str], Renderer | None]:
 
     for name in sorted(set(renderer.env.list_templates(extensions=["j2"]))):
         try:
+            bounded.progress(renderer.where(name))
             renderer.env.get_template(name)
         except jinja2.TemplateSyntaxError as exc:
             report(syntax_message(exc, renderer.where(name)))
@@ -558,4 +571,4 @@ def _checked(settings: Settings) -> tuple[list[str], Renderer | None]:
                                      "overdue": [], "cold": [], "interviews": []})
         except ConfigError as exc:
             report(str(exc))
-    return problems, renderer
+    return problems

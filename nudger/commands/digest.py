@@ -21,12 +21,25 @@ ORDER = 30
 
 # --- digest --------------------------------------------------------------------------------
 
-def compose_for(ctx: Context, notices: tuple[str, ...] = ()) -> ComposedDigest:
-    """The digest of the day `--date` names, as of now."""
+def digest_day(ctx: Context) -> date:
+    """`--date` as a day inside the range `due --date` accepts (a digest near the ends of
+    the calendar would overflow computing its next date)."""
+    from nudger.commands.plan import EARLIEST_DAY, LATEST_DAY
     from nudger.dates import parse_date
-    from nudger.digest import compose_digest
 
     day = parse_date(ctx.args.date, ctx.today, what="--date")
+    if not LATEST_DAY >= (day.year, day.month, day.day) >= EARLIEST_DAY:
+        low, high = (f"{y:04d}-{m:02d}-{d:02d}" for y, m, d in (EARLIEST_DAY, LATEST_DAY))
+        raise UsageError(f"--date {ctx.args.date!r} is out of range; give a date between "
+                         f"{low} and {high}")
+    return day
+
+
+def compose_for(ctx: Context, notices: tuple[str, ...] = ()) -> ComposedDigest:
+    """The digest of the day `--date` names, as of now."""
+    from nudger.digest import compose_digest
+
+    day = digest_day(ctx)
     with ctx.db.read_session() as session:
         return compose_digest(ctx.settings, session, ctx.calendar, day, ctx.now(),
                               notices=notices)
@@ -62,10 +75,7 @@ def cmd_digest(ctx: Context) -> int:
     if ctx.args.force and not ctx.args.send:
         raise UsageError("--force goes with --send: nudger digest --send --force")
     if ctx.args.send:
-        from nudger.dates import parse_date
-
-        return send_today(ctx, parse_date(ctx.args.date, ctx.today, what="--date"),
-                          force=ctx.args.force)
+        return send_today(ctx, digest_day(ctx), force=ctx.args.force)
     composed = compose_for(ctx)
     write_outputs(ctx, composed)
     if not (ctx.args.quiet or ctx.args.html or ctx.args.eml):
@@ -121,19 +131,40 @@ def check_database(ctx: Context) -> list[str]:
     return found.problems
 
 
+def check_delivery(ctx: Context) -> list[str]:
+    """What delivery will need that can be checked without sending: for a Maildir, that
+    it is (or can become) a Maildir this user may write into."""
+    if ctx.settings.method != "maildir":
+        return []
+    from nudger.delivery import maildir_path, maildir_problem
+    from nudger.store.db import database_path
+
+    path = maildir_path(ctx.settings, database_path(ctx.settings, ctx.env).parent)
+    problem = maildir_problem(path)
+    if problem is not None:
+        return [f"delivery.maildir: {problem}"]
+    ctx.print(f"delivery: Maildir {path} is writable")
+    return []
+
+
 def cmd_check(ctx: Context) -> int:
     warnings = check_config(ctx)
     for warning in warnings:
         ctx.warn(warning)
     template_problems = check_templates_step(ctx)
+    delivery_problems = check_delivery(ctx)
     database_problems = check_database(ctx)
-    for problem in template_problems + database_problems:
+    for problem in template_problems + delivery_problems + database_problems:
         ctx.warn(problem)
     if template_problems:
         raise ConfigError(f"{len(template_problems)} template problem(s); fix the file:line "
                           "named above and run `nudger check` again")
     if any(isinstance(p, ForeignProblem) for p in database_problems):
         raise ConfigError("the database is not nudger's (see above); nothing was changed")
+    if delivery_problems:
+        raise ConfigError("delivery cannot work (see above); fix delivery.maildir in "
+                          f"{ctx.settings.source or ctx.config_location.path} and run "
+                          "`nudger check` again")
     if database_problems:
         raise NudgerError("the database check failed (see above)")
     if ctx.args.smtp:
