@@ -255,6 +255,63 @@ class Daemon:
         for result in results:
             self._report(result, retry=True)
 
+    async def sync_calendars(self, now: datetime) -> None:
+        """[ics] path and [caldav]: after the digest work of each pass, bring the file and
+        the server in step. Every failure is logged and recorded for `status`; none
+        stops the daemon or delays a digest (this runs after them)."""
+        from nudger import calsync
+
+        settings = self.settings
+        if settings.ics.path is None and settings.caldav is None:
+            return
+        try:
+            if settings.ics.path is not None:
+                detail = calsync.export_file(settings, self.db, self.calendar, now)
+                self.log.debug("calendar file: %s", detail)
+            if settings.caldav is not None:
+                await asyncio.to_thread(self._push_caldav, now)
+        except NudgerError as exc:
+            self.log.error("calendar: %s", exc)
+        except Exception as exc:
+            self.log_unexpected(exc, "calendar update failed")
+
+    def _push_caldav(self, now: datetime) -> None:
+        from nudger import caldav_push, calsync
+        from nudger.models import CalendarSync
+
+        with self.db.session() as s:
+            snapshot = calsync.refresh(s, self.settings, self.calendar, now)
+            before = s.get(CalendarSync, "caldav")
+            failing = before.error_kind if before is not None else ""
+        try:
+            result = caldav_push.push(self.settings, self.db, snapshot, self.env, now)
+        except (caldav_push.CaldavError, ConfigError) as exc:
+            kind = getattr(exc, "kind", "config")
+            with self.db.session() as s:
+                calsync.record_sync(s, "caldav", now, error_kind=kind, error=str(exc))
+            if kind != failing:
+                self.log.warning("caldav: %s (%s); retried at the next pass", exc, kind)
+            else:
+                self.log.debug("caldav still failing: %s", exc)
+            return
+        with self.db.session() as s:
+            if result.errors:
+                first = result.errors[0]
+                calsync.record_sync(s, "caldav", now, error_kind=first.kind,
+                                    error=str(first))
+            else:
+                calsync.record_sync(s, "caldav", now, detail=result.summary())
+        for error in result.errors:
+            if error.kind != failing:
+                self.log.warning("caldav: %s (%s); retried at the next pass", error,
+                                 error.kind)
+            else:
+                self.log.debug("caldav still failing: %s", error)
+        if result.created or result.updated or result.removed:
+            self.log.info("caldav: %s", result.summary())
+        elif failing and not result.errors:
+            self.log.info("caldav: working again (%s)", result.summary())
+
     def _report(self, result: OutboxResult, retry: bool = False) -> None:
         """Keep the outcome; log what the outbox does not already log itself.
 
@@ -277,6 +334,7 @@ class Daemon:
         now = self.clock()
         await self.ensure_digest(now)
         await self.retry_due(now)
+        await self.sync_calendars(now)
         failed = [r for r in self.outcomes if str(r.outcome) == "failed"]
         return 1 if failed else 0
 
@@ -350,6 +408,8 @@ class Daemon:
                 if not self._stopping:
                     await self.retry_due(now)
                 self._schedule_retry()
+                if not self._stopping:
+                    await self.sync_calendars(now)
             except NudgerError as exc:
                 # One bad pass is reported; the next wake-up tries again.
                 self.log.error("digest pass failed: %s", exc)

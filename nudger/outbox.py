@@ -269,9 +269,10 @@ async def _compose_and_deliver(settings: Settings, db: Database, calendar: Calen
     with db.session() as s:
         # Before composing: a digest never proposes an application auto_ghost closes.
         ghosted = auto_ghost_due(s, settings, calendar, record.local_date)
+    invitations = _invitations(settings, db, calendar, now)
     with db.read_session() as s:
         notices, noticed_ids = _notices(s, record, settings)
-        notices = [*notices, *ghosted]
+        notices = [*notices, *ghosted, *(invitations.notices if invitations else ())]
         try:
             composed = compose_fn(settings, s, calendar, record.local_date, now,
                                   notices=notices)
@@ -296,6 +297,10 @@ async def _compose_and_deliver(settings: Settings, db: Database, calendar: Calen
                        message_id=message_id, outcome=Outcome.EMPTY, detail="nothing due")
     _save_composed(db, record.id, message_id, composed.nudges, now)
     record.message_id = message_id  # for the log lines of whatever happens next
+    if invitations is not None:
+        from nudger.calsync import attach_invitation
+
+        attach_invitation(message, invitations)
 
     try:
         transport = open_transport(settings, os.environ if env is None else env,
@@ -313,8 +318,42 @@ async def _compose_and_deliver(settings: Settings, db: Database, calendar: Calen
         detail += f" (refused for {', '.join(delivered.refused)})"
     log.info("digest of %s delivered (%s), Message-ID %s", record.local_date, detail,
              message_id)
-    return _finish(db, record.id, now, state="sent", message_id=message_id,
-                   outcome=Outcome.SENT, detail=detail, reported=noticed_ids)
+    result = _finish(db, record.id, now, state="sent", message_id=message_id,
+                     outcome=Outcome.SENT, detail=detail, reported=noticed_ids)
+    if invitations is not None:
+        _announced(db, invitations)
+    return result
+
+
+# --- calendar invitations (nudger/calsync.py) -------------------------------------------
+
+def _invitations(settings: Settings, db: Database, calendar: Calendar,
+                 now: datetime) -> Any:
+    """The interviews to announce in this digest (calsync.Invitations), or None. A failure
+    here is logged and the digest goes out without them: it never blocks the digest."""
+    if not settings.ics.invitations:
+        return None
+    try:
+        from nudger.calsync import pending_invitations
+
+        with db.session() as s:
+            return pending_invitations(s, settings, calendar, now)
+    except Exception as exc:
+        log.warning("digest: no calendar invitation this time (%s); the next digest tries "
+                    "again", exc)
+        return None
+
+
+def _announced(db: Database, invitations: Any) -> None:
+    """Each interview version a delivered digest carried is announced once."""
+    from nudger.calsync import mark_announced
+
+    try:
+        with db.session() as s:
+            mark_announced(s, invitations)
+    except Exception as exc:
+        log.warning("digest: could not record the invitations as sent (%s); the next "
+                    "digest may carry them again", exc)
 
 
 def _failed(settings: Settings, db: Database, record: DigestRecord, now: datetime, kind: str,

@@ -43,7 +43,8 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 
     p = add_command(
         sub, common, "check", cmd_check, "validate config, templates and database",
-        "nudger check\nnudger --config /etc/nudger/config.toml check\nnudger check --smtp",
+        "nudger check\nnudger --config /etc/nudger/config.toml check\nnudger check --smtp\n"
+        "nudger check --caldav",
         description="Load the config, compile and test-render every template (yours in "
         "templates/ beside the config, and the packaged ones), and check the database's "
         "integrity and schema. Exit 78 on a config or template problem, 1 on a database "
@@ -52,6 +53,9 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--smtp", action="store_true",
                    help="also connect to the SMTP server, negotiate TLS, log in and quit "
                    "without sending")
+    p.add_argument("--caldav", action="store_true",
+                   help="also log in to the CalDAV server and find the calendar ([caldav]); "
+                   "nothing is written")
 
 
 # --- digest --------------------------------------------------------------------------------
@@ -189,5 +193,9 @@ def cmd_check(ctx: Context) -> int:
         raise NudgerError("the database check failed (see above)")
     if ctx.args.smtp:
         check_smtp(ctx)
+    if ctx.args.caldav:
+        from nudger.commands.calendar import check_caldav
+
+        check_caldav(ctx)
     ctx.print("all checks passed")
     return 0

@@ -110,7 +110,33 @@ def cmd_status(ctx: Context) -> int:
         ctx.print(f"failed:       the digest of {info.local_date}: {code}{info.error}")
     if not status.retrying and not status.failed and not status.sending:
         ctx.print("problems:     none")
+    _calendar_status(ctx, at)
     return 0
+
+
+def _calendar_status(ctx: Context, at: Any) -> None:
+    """The [ics] file and [caldav] push: how the last attempt went (nudger/calsync.py)."""
+    settings = ctx.settings
+    if settings.ics.path is None and settings.caldav is None:
+        return
+    from nudger.calsync import sync_status
+
+    with ctx.db.read_session() as session:
+        rows = {row.target: row for row in sync_status(session)}
+    for target, label, configured in (("file", "calendar:    ", settings.ics.path),
+                                      ("caldav", "caldav:      ", settings.caldav)):
+        if configured is None:
+            continue
+        row = rows.get(target)
+        if row is None:
+            ctx.print(f"{label} not updated yet (the daemon does it after each pass)")
+        elif row.error_kind:
+            since = f"; last worked {at(row.last_ok_at)}" if row.last_ok_at else ""
+            ctx.print(f"{label} failing ({row.error_kind}, {row.failures} attempt"
+                      f"{'' if row.failures == 1 else 's'}, last {at(row.last_attempt_at)}): "
+                      f"{row.last_error}{since}; retried at the next pass")
+        else:
+            ctx.print(f"{label} ok at {at(row.last_ok_at)}: {row.detail}")
 
 
 def _line(info: Any, at: Any) -> str:
