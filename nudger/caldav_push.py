@@ -214,7 +214,10 @@ def connect(settings: Settings, env: Mapping[str, str]) -> Connection:
                                       f"{dav.calendar!r}; the account has {known}")
                 calendar = match[0]
             else:
-                calendar = calendars[0]
+                # caldav.url may be a calendar's own URL: then that one, else the first.
+                wanted = dav.url.rstrip("/")
+                same = [c for c in calendars if str(c.url).rstrip("/") == wanted]
+                calendar = same[0] if same else calendars[0]
             name = str(calendar.get_display_name() or calendar.url)
             found.append(f"found {len(calendars)} calendar(s); using {name!r} at "
                          f"{calendar.url}")
