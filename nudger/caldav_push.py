@@ -315,7 +315,7 @@ def push(settings: Settings, db: Any, snapshot: Any, env: Mapping[str, str],
     written after the network work, in one short transaction; raises CaldavError when
     the server cannot be used at all (down, login refused, TLS)."""
     from nudger import ics
-    from nudger.models import CalendarEvent
+    from nudger.store.models import CalendarEvent
 
     conn = connect(settings, env)
     with db.read_session() as session:
@@ -388,7 +388,7 @@ def push(settings: Settings, db: Any, snapshot: Any, env: Mapping[str, str],
 
 def _save(db: Any, updates: Mapping[str, tuple[str | None, int | None, str | None]],
           forget: list[str]) -> None:
-    from nudger.models import CalendarEvent
+    from nudger.store.models import CalendarEvent
 
     if not updates and not forget:
         return

@@ -30,9 +30,10 @@ from sqlmodel import Session, col, select
 
 from nudger import ics
 from nudger.calendar import Calendar
-from nudger.config import OPEN_STAGES, Settings
+from nudger.config import Settings
 from nudger.errors import ConfigError, NudgerError
-from nudger.models import Application, CalendarEvent, CalendarSync, Contact
+from nudger.store.models import Application, CalendarEvent, CalendarSync, Contact
+from nudger.vocab import OPEN_STAGES
 
 log = logging.getLogger("nudger.calendar")
 
