@@ -115,6 +115,7 @@ def database_text(home: Home) -> bytes:
         p.read_bytes() for p in home.db_path.parent.glob("nudger.db-wal"))
 
 
+@pytest.mark.slow
 def test_push_move_remove_and_leave_the_users_events_alone(home: Home,
                                                            server: Radicale) -> None:
     url = fresh_calendar(server, "push")
