@@ -206,3 +206,24 @@ def test_output_file_is_replaced_atomically(home: Home, tmp_path: Path) -> None:
     blocked.write_text("a file, not a directory")
     failed = home.run("calendar", "-o", str(blocked / "feed.ics"))
     assert failed.code == 1 and "cannot write" in failed.err and "Traceback" not in failed.err
+
+
+def test_the_daemon_keeps_the_ics_path_current(home: Home) -> None:
+    feed = home.root / "public" / "nudger.ics"
+    home.write_config(BASE_CONFIG + f'\n[ics]\npath = "{feed}"\n')
+    hunt(home)
+    home.run("run", "--once")
+    first = feed.read_bytes()
+    found = events(parse(first))
+    assert any(u.startswith("interview-2-1@") for u in found)
+    assert any(u.startswith("followup-1-applied-1@") for u in found)
+    stamp = feed.stat().st_mtime_ns
+    home.run("run", "--once")
+    assert feed.read_bytes() == first and feed.stat().st_mtime_ns == stamp  # untouched
+    assert "calendar:     ok" in home.ok("status")
+    home.ok("done", "1")
+    with time_machine.travel(NOW + timedelta(minutes=5), tick=False):
+        home.run("run", "--once")
+    after = events(parse(feed.read_bytes()))
+    assert not any(u.startswith("followup-1-applied-1@") for u in after)
+    assert any(u.startswith("interview-2-1@") for u in after)
