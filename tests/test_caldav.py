@@ -177,6 +177,9 @@ def test_wrong_password_is_classified_and_never_shown(home: Home, server: Radica
     assert row is not None and row[0] == "auth" and "401" in row[1]
     status = home.ok("status")
     assert "caldav:       failing (auth" in status and "retried at the next pass" in status
+    import json
+    (entry,) = json.loads(home.ok("status", "--json"))["calendars"]
+    assert entry["target"] == "caldav" and entry["error_kind"] == "auth" and not entry["ok"]
     check = home.run("check", "--caldav")
     assert check.code == 1 and "401" in check.err
     for text in (err, status, check.err, check.out):

@@ -78,7 +78,7 @@ def cmd_status(ctx: Context) -> int:
     if ctx.args.json:
         ctx.print_json({"now": now.isoformat(), "next_digest_at": upcoming.isoformat(),
                         "recipient": settings.recipient, "delivery": method,
-                        **status.as_json()})
+                        **status.as_json(), "calendars": _calendar_json(ctx)})
         return 0
 
     zone = settings.zone
@@ -112,6 +112,18 @@ def cmd_status(ctx: Context) -> int:
         ctx.print("problems:     none")
     _calendar_status(ctx, at)
     return 0
+
+
+def _calendar_json(ctx: Context) -> list[dict[str, Any]]:
+    """The [ics] file and [caldav] targets as `status --json` lists them."""
+    from nudger.calsync import sync_status
+
+    with ctx.db.read_session() as session:
+        rows = sync_status(session)
+    return [{"target": r.target, "ok": not r.error_kind, "error_kind": r.error_kind or None,
+             "error": r.last_error or None, "failures": r.failures,
+             "last_attempt_at": r.last_attempt_at, "last_ok_at": r.last_ok_at,
+             "detail": r.detail} for r in rows]
 
 
 def _calendar_status(ctx: Context, at: Any) -> None:
