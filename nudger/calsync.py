@@ -18,11 +18,9 @@ is over, the next one set on that application is a new event (ordinal + 1).
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +30,9 @@ from nudger import ics
 from nudger.calendar import Calendar
 from nudger.config import Settings
 from nudger.errors import ConfigError, NudgerError
+from nudger.files import atomic_write
 from nudger.store.models import Application, CalendarEvent, CalendarSync, Contact
+from nudger.times import as_utc
 from nudger.vocab import OPEN_STAGES
 
 log = logging.getLogger("nudger.calendar")
@@ -57,14 +57,8 @@ class Snapshot:
                         self.domain, self.now)
 
 
-def _utc(moment: datetime) -> datetime:
-    if moment.tzinfo is None:  # SQLite hands back naive UTC
-        return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
-
-
 def _second(moment: datetime) -> datetime:
-    return _utc(moment).replace(microsecond=0)
+    return as_utc(moment).replace(microsecond=0)
 
 
 def _contact_line(contact: Contact | None) -> str:
@@ -81,7 +75,8 @@ def _contact_line(contact: Contact | None) -> str:
 
 def _interviews(session: Session, settings: Settings, now: datetime,
                 rows: Mapping[str, CalendarEvent], domain: str) -> list[ics.EventSpec]:
-    from nudger.digest import _group_contacts, pick_contact
+    from nudger.digest import pick_contact
+    from nudger.store.read import _group_contacts
 
     length = settings.ics.interview_length.as_timedelta()
     alarm = settings.ics.alarm.as_timedelta() if settings.ics.alarm is not None else None
@@ -98,14 +93,14 @@ def _interviews(session: Session, settings: Settings, now: datetime,
     out = []
     for app in apps:
         assert app.id is not None and app.interview_at is not None
-        start = _utc(app.interview_at)
+        start = as_utc(app.interview_at)
         if start + length <= now:
             continue  # over: it leaves the calendar
         previous = latest.get(app.id)
         number = 1
         if previous is not None:
             number = previous.number
-            if _utc(previous.starts_at) != start and _utc(previous.ends_at) <= now:
+            if as_utc(previous.starts_at) != start and as_utc(previous.ends_at) <= now:
                 number += 1  # the earlier interview happened: this is the next one
         contact = pick_contact(contacts.get(app.id, []), "thank-you")
         item = ics.Interview(
@@ -120,10 +115,10 @@ def _followups(session: Session, settings: Settings, calendar: Calendar, today: 
                days: int, domain: str) -> list[ics.EventSpec]:
     """The plan `nudger due --days` shows, each follow-up on the day it first shows."""
     from nudger.cadence import plan
-    from nudger.digest import _group_contacts, _last_touches, draft_context, pick_contact
+    from nudger.digest import draft_context, pick_contact
     from nudger.digest import render_draft as render_one
-    from nudger.progress import load_states
     from nudger.render import Renderer
+    from nudger.store.read import _group_contacts, _last_touches, load_states
 
     states = load_states(session, zone=settings.zone)
     entries = plan(states, settings.cadence, calendar, today, days)
@@ -190,7 +185,7 @@ def reconcile(session: Session, specs: Sequence[ics.EventSpec], now: datetime,
             row.starts_at, row.ends_at = spec.starts_at, spec.ends_at
             row.gone_at = None
             session.add(row)
-        out.append((spec, ics.Version(row.sequence, _utc(row.stamp), _utc(row.created_at))))
+        out.append((spec, ics.Version(row.sequence, as_utc(row.stamp), as_utc(row.created_at))))
     for uid, row in rows.items():
         if complete and uid not in seen and row.gone_at is None:
             row.gone_at = stamp
@@ -217,7 +212,7 @@ def refresh(session: Session, settings: Settings, calendar: Calendar, now: datet
     domain = ics.uid_domain(settings.recipient)
     rows = {row.uid: row for row in session.exec(select(CalendarEvent)).all()}
     today = now.astimezone(settings.zone).date()
-    specs = _interviews(session, settings, _utc(now), rows, domain)
+    specs = _interviews(session, settings, as_utc(now), rows, domain)
     if settings.ics.followups if followups is None else followups:
         specs += _followups(session, settings, calendar, today,
                             days if days is not None else settings.ics.days, domain)
@@ -262,7 +257,7 @@ def pending_invitations(session: Session, settings: Settings, calendar: Calendar
     notices: list[str] = []
     for spec, version in snapshot.events:
         row = rows.get(spec.uid)
-        if row is None or spec.kind != "interview" or spec.starts_at <= _utc(now):
+        if row is None or spec.kind != "interview" or spec.starts_at <= as_utc(now):
             continue
         if row.announced_sequence is not None and row.announced_sequence >= version.sequence:
             continue
@@ -301,8 +296,9 @@ def attach_invitation(message: Any, invitations: Invitations) -> None:
 # --- the file --------------------------------------------------------------------------
 
 def write_atomic(path: Path, data: bytes) -> bool:
-    """Replace `path` with `data` atomically (a temporary file beside it, fsync, rename);
-    False when it already holds exactly these bytes (the file is left alone)."""
+    """Replace `path` with `data` whole or not at all (nudger.files.atomic_write); False
+    when it already holds exactly these bytes (the file is left alone, so a subscriber
+    polling its modification time sees no change)."""
     try:
         if path.read_bytes() == data:
             return False
@@ -310,24 +306,10 @@ def write_atomic(path: Path, data: bytes) -> bool:
         pass
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        atomic_write(path, data, perms=0o644)
     except OSError as exc:
         raise NudgerError(f"cannot write {path}: {exc.strerror}; check that its directory "
-                          "exists and is writable") from None
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except OSError as exc:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise NudgerError(f"cannot write {path}: {exc.strerror}; nothing was changed") \
-            from None
+                          "exists and is writable; nothing was changed") from None
     return True
 
 
@@ -346,7 +328,15 @@ def record_sync(session: Session, target: str, now: datetime, *, error_kind: str
 
 
 def sync_status(session: Session) -> list[CalendarSync]:
-    return list(session.exec(select(CalendarSync).order_by(col(CalendarSync.target))).all())
+    """The calendar targets' last outcomes, their moments aware UTC."""
+    rows = list(session.exec(select(CalendarSync).order_by(col(CalendarSync.target))).all())
+    for row in rows:
+        session.expunge(row)
+        if row.last_attempt_at is not None:
+            row.last_attempt_at = as_utc(row.last_attempt_at)
+        if row.last_ok_at is not None:
+            row.last_ok_at = as_utc(row.last_ok_at)
+    return rows
 
 
 def export_file(settings: Settings, db: Any, calendar: Calendar, now: datetime) -> str:

@@ -141,9 +141,9 @@ def template_problems(settings: Settings) -> list[str]:
 
     A set that passes becomes the one in force (nudger.digest keeps the last good set).
     """
-    from nudger.digest import check_templates
+    from nudger.digest import install_templates
 
-    return check_templates(settings)
+    return install_templates(settings)
 
 
 def validate(settings: Settings) -> None:
@@ -152,36 +152,6 @@ def validate(settings: Settings) -> None:
     if problems:
         head = "templates are broken" if len(problems) > 1 else "template is broken"
         raise ConfigError(f"{head}:\n  " + "\n  ".join(problems))
-
-
-def recorded_state(db: Database, recipient: str, day: date) -> str | None:
-    """The outbox state of `recipient`'s digest for `day`, None when there is no record."""
-    from sqlmodel import select
-
-    from nudger.store.models import DigestRecord
-
-    with db.read_session() as session:
-        state: str | None = session.exec(
-            select(DigestRecord.state).where(
-                DigestRecord.recipient == recipient, DigestRecord.local_date == day)
-        ).first()
-    return state
-
-
-def next_retry_at(db: Database) -> datetime | None:
-    """The earliest `next_attempt_at` of a digest waiting to be retried (aware UTC)."""
-    from sqlalchemy import func
-    from sqlmodel import select
-
-    from nudger.store.models import DigestRecord
-
-    with db.read_session() as session:
-        value = session.exec(
-            select(func.min(DigestRecord.next_attempt_at)).where(DigestRecord.state == "retry")
-        ).first()
-    if value is None:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 # --- the daemon ---------------------------------------------------------------------------
@@ -229,15 +199,19 @@ class Daemon:
     async def ensure_digest(self, now: datetime) -> Decision:
         """Send, skip or leave the digest of the latest digest day, as `decide` says."""
         from nudger import outbox
+        from nudger.progress import close_gone_cold
+        from nudger.store.outbox import Outbox
 
         settings = self.settings
-        decision = decide(settings, now,
-                          lambda day: recorded_state(self.db, settings.recipient, day))
+        decision = decide(settings, now, Outbox(self.db, settings.recipient).state_of)
         day = decision.local_date
         if decision.action is Action.SEND and day is not None:
             self.log.debug("digest for %s: %s", day, decision.reason)
+            # Before the send, never inside it: the digest must not propose what
+            # auto_ghost closes, and it tells what was closed.
+            closed = close_gone_cold(self.db, settings, self.calendar, day, now)
             result = await outbox.send_digest(settings, self.db, self.calendar, day, now,
-                                              env=self.env)
+                                              env=self.env, notices=closed)
             self._report(result)
         elif decision.action is Action.SKIP and day is not None:
             # The outbox logs the skip; False means another process recorded the day first.
@@ -481,7 +455,9 @@ class Daemon:
         scheduler = self._scheduler
         if scheduler is None or self._stopping:
             return
-        at = next_retry_at(self.db)
+        from nudger.store.outbox import Outbox
+
+        at = Outbox(self.db, self.settings.recipient).next_retry_at()
         if at is None:
             if scheduler.get_job("retry") is not None:
                 scheduler.remove_job("retry")
@@ -558,18 +534,6 @@ class Daemon:
             self.log.warning("%s", self.notifier.last_error)
 
 
-def current_umask() -> int:
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("Umask:"):
-                return int(line.split()[1], 8)
-    except (OSError, ValueError, IndexError):
-        pass
-    mask = os.umask(0o022)  # no other way to read it; restored at once
-    os.umask(mask)
-    return mask
-
-
 def share_as_umask_allows(path: Path) -> None:
     """Open the database file up to what the umask allows.
 
@@ -577,6 +541,8 @@ def share_as_umask_allows(path: Path) -> None:
     the `nudger` group could read the database but not write it; its -wal and -shm files
     copy the database's mode. Only bits are added, and only to our own file.
     """
+    from nudger.files import current_umask
+
     wanted = 0o666 & ~current_umask()
     try:
         info = path.stat()

@@ -35,7 +35,7 @@ def setup(tmp_path: Path, extra: str = "") -> tuple[Settings, Database, int]:
     app_id = add_app(db, "Acme", "Sales Lead", notes="Join https://meet.google.com/abc-defg")
     with db.session() as s:
         tracker.change_stage(s, app_id, "interviewing", DAY - timedelta(days=1),
-                             interview_at=INTERVIEW)
+                             now=NOW - timedelta(days=1), interview_at=INTERVIEW)
     return settings, db, app_id
 
 
@@ -99,7 +99,8 @@ def test_a_moved_interview_is_announced_again_with_sequence_raised(tmp_path: Pat
     first = send(settings, db)
     assert first is not None and calendar_part(first) is not None
     with db.session() as s:
-        tracker.edit_application(s, app_id, {"interview_at": INTERVIEW + timedelta(days=1)})
+        tracker.edit_application(s, app_id, {"interview_at": INTERVIEW + timedelta(days=1)},
+                                 now=NOW + timedelta(hours=1))
     msg = send(settings, db, days=1)
     assert msg is not None
     part = calendar_part(msg)

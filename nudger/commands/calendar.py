@@ -1,44 +1,14 @@
-"""Calendar commands: `calendar` writes the iCalendar file of interviews and follow-ups;
-`check_caldav` serves `check --caldav` (nudger/commands/digest.py)."""
+"""The calendar command: `calendar` writes the iCalendar file of interviews and coming
+follow-ups (nudger/ics.py, nudger/calsync.py)."""
 
 from __future__ import annotations
 
 import argparse
 
-from nudger.commands import Context, add_command
-from nudger.errors import NudgerError
-
-# typing is not imported at run time: it costs ~4 ms on every `nudger` call. mypy
-# treats any constant named TYPE_CHECKING as true.
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import Any
-
+from nudger.commands import Command, Context, Option
 
 ORDER = 35
 MAX_DAYS = 366
-
-
-def register(sub: Any, common: argparse.ArgumentParser) -> None:
-    p = add_command(
-        sub, common, "calendar", cmd_calendar,
-        "write your interviews and coming follow-ups as an iCalendar (.ics) file",
-        "nudger calendar -o ~/public_html/nudger.ics\nnudger calendar --days 14 > week.ics\n"
-        "nudger calendar --no-followups -o interviews.ics",
-        description="Write an iCalendar file: each upcoming interview as a timed event in "
-        "your zone (company, role, contact, address or meeting link, an alarm [ics] alarm "
-        "before), and each follow-up coming due in the next N days as an all-day event "
-        "with the draft's first lines and the command that logs it. Events keep their UID "
-        "from one export to the next (a moved interview is the same event, its SEQUENCE "
-        "raised), so a calendar subscribed to the file stays in step. Without -o the "
-        "calendar goes to standard output.",
-    )
-    p.add_argument("-o", "--output", metavar="FILE",
-                   help="write the file here (replaced whole, atomically)")
-    p.add_argument("--days", type=_days, metavar="N",
-                   help="follow-ups coming due in the next N days (default: [ics] days, 30)")
-    p.add_argument("--no-followups", action="store_true",
-                   help="interviews only (as [ics] followups = false)")
 
 
 def _days(text: str) -> int:
@@ -77,18 +47,26 @@ def cmd_calendar(ctx: Context) -> int:
     return 0
 
 
-def check_caldav(ctx: Context) -> None:
-    """`nudger check --caldav`: connect, log in, find the calendar, say what was verified."""
-    from nudger.caldav_push import CaldavError, verify
-
-    settings = ctx.settings
-    if settings.caldav is None:
-        raise NudgerError("--caldav: no [caldav] table in the config; add url and username "
-                          "(see config.example.toml)")
-    try:
-        lines = verify(settings, ctx.env)
-    except CaldavError as exc:
-        raise NudgerError(f"caldav {settings.caldav.url}: {exc}") from None
-    ctx.print(f"caldav {settings.caldav.url}: ok")
-    for line in lines:
-        ctx.print(f"  {line}")
+COMMANDS = (
+    Command(
+        "calendar", "write your interviews and coming follow-ups as an iCalendar (.ics) file",
+        "nudger calendar -o ~/public_html/nudger.ics\nnudger calendar --days 14 > week.ics\n"
+        "nudger calendar --no-followups -o interviews.ics",
+        cmd_calendar,
+        description="Write an iCalendar file: each upcoming interview as a timed event in "
+        "your zone (company, role, contact, address or meeting link, an alarm [ics] alarm "
+        "before), and each follow-up coming due in the next N days as an all-day event "
+        "with the draft's first lines and the command that logs it. Events keep their UID "
+        "from one export to the next (a moved interview is the same event, its SEQUENCE "
+        "raised), so a calendar subscribed to the file stays in step. Without -o the "
+        "calendar goes to standard output.",
+        options=(
+            Option("-o", "--output", metavar="FILE",
+                   help="write the file here (replaced whole, atomically)"),
+            Option("--days", type=_days, metavar="N",
+                   help="follow-ups coming due in the next N days (default: [ics] days, 30)"),
+            Option("--no-followups", action="store_true",
+                   help="interviews only (as [ics] followups = false)"),
+        ),
+    ),
+)
