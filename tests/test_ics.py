@@ -227,3 +227,23 @@ def test_the_daemon_keeps_the_ics_path_current(home: Home) -> None:
     after = events(parse(feed.read_bytes()))
     assert not any(u.startswith("followup-1-applied-1@") for u in after)
     assert any(u.startswith("interview-2-1@") for u in after)
+
+
+def test_a_new_interview_after_one_took_place_is_a_new_event(home: Home) -> None:
+    hunt(home)
+    (first,) = [u for u in events(export(home)) if u.startswith("interview-2-")]
+    assert first.startswith("interview-2-1@")
+    with time_machine.travel(datetime(2026, 12, 4, 15, 0, tzinfo=UTC), tick=False):
+        # the interview of 2 December is over: it leaves the calendar...
+        assert not [u for u in events(export(home)) if u.startswith("interview-2-")]
+        # ...and the second round is another event, not the first one moved
+        home.ok("edit", "2", "--interview", "2026-12-09 11:00")
+        (second,) = [u for u in events(export(home)) if u.startswith("interview-2-")]
+    assert second.startswith("interview-2-2@")
+
+
+def test_a_removed_application_leaves_the_calendar(home: Home) -> None:
+    hunt(home)
+    assert any(u.startswith("interview-2-") for u in events(export(home)))
+    home.ok("rm", "2")
+    assert not any(u.startswith(("interview-2-", "followup-2-")) for u in events(export(home)))
