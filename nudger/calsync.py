@@ -224,6 +224,38 @@ def refresh(session: Session, settings: Settings, calendar: Calendar, now: datet
     return Snapshot(events, settings.zone, domain, now)
 
 
+# --- knowing when nothing changed --------------------------------------------------------
+
+_INPUT_TABLES = ("touch", "contact", "snooze", "stagechange")
+
+
+def inputs_key(session: Session) -> tuple[Any, ...]:
+    """A cheap summary of everything the events are made from: two numbers per table
+    (row count, newest id or change). When it and the config are unchanged and no event
+    ended or day began, a refresh would give the same events."""
+    cursor = session.connection().connection.cursor()
+    try:
+        parts: list[Any] = list(cursor.execute(
+            "SELECT count(*), max(updated_at), max(id) FROM application").fetchone())
+        for table in _INPUT_TABLES:
+            parts += cursor.execute(f"SELECT count(*), max(id) FROM {table}").fetchone()
+    finally:
+        cursor.close()
+    return tuple(parts)
+
+
+def valid_until(snapshot: Snapshot, zone: Any) -> datetime:
+    """When time alone changes the events: the next local midnight (the plan moves on) or
+    the end of the first interview still to end, whichever comes first."""
+    from datetime import time, timedelta
+
+    local = snapshot.now.astimezone(zone)
+    midnight = datetime.combine(local.date() + timedelta(days=1), time(0), tzinfo=zone)
+    ends = [spec.ends_at for spec, _v in snapshot.events
+            if spec.kind == "interview" and spec.ends_at > as_utc(snapshot.now)]
+    return min([as_utc(midnight), *ends])
+
+
 # --- invitations -----------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -339,13 +371,12 @@ def sync_status(session: Session) -> list[CalendarSync]:
     return rows
 
 
-def export_file(settings: Settings, db: Any, calendar: Calendar, now: datetime) -> str:
-    """The daemon's step for `[ics] path`: refresh and rewrite the file if it changed.
-    Returns what it did, in words; raises NudgerError when the file cannot be written."""
+def export_file(settings: Settings, db: Any, snapshot: Snapshot, now: datetime) -> str:
+    """The daemon's step for `[ics] path`: rewrite the file if `snapshot` (just
+    refreshed) changed it. Returns what it did, in words; raises NudgerError when the file
+    cannot be written (recorded for `status` either way)."""
     assert settings.ics.path is not None
     path = settings.resolve(settings.ics.path)
-    with db.session() as session:
-        snapshot = refresh(session, settings, calendar, now)
     data = snapshot.to_ical()
     try:
         changed = write_atomic(path, data)

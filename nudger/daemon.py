@@ -193,6 +193,9 @@ class Daemon:
         self._reload_task: asyncio.Task[None] | None = None
         self._reload_again = False
         self._notify_failed = False
+        # The calendar step's inputs when it last ran, and when time alone changes it.
+        self._calendar_key: tuple[Any, ...] | None = None
+        self._calendar_until = datetime.min.replace(tzinfo=UTC)
 
     # --- what every wake-up does --------------------------------------------------------
 
@@ -234,27 +237,42 @@ class Daemon:
         the server in step. Every failure is logged and recorded for `status`; none
         stops the daemon or delays a digest (this runs after them)."""
         from nudger import calsync
+        from nudger.store.models import CalendarSync
 
         settings = self.settings
         if settings.ics.path is None and settings.caldav is None:
             return
         try:
+            # A refresh renders every draft of the coming month: skip it while nothing it
+            # reads changed (same data, same config, no interview ended, same day) and
+            # the last push worked.
+            with self.db.read_session() as s:
+                key = (settings, calsync.inputs_key(s))
+                failing = any(r.error_kind for r in [s.get(CalendarSync, "file"),
+                                                     s.get(CalendarSync, "caldav")] if r)
+            if key == self._calendar_key and now < self._calendar_until and not failing:
+                self.log.debug("calendar: nothing changed since the last pass")
+                return
+            self._calendar_key = None
+            with self.db.session() as s:
+                snapshot = calsync.refresh(s, settings, self.calendar, now)
             if settings.ics.path is not None:
-                detail = calsync.export_file(settings, self.db, self.calendar, now)
+                detail = calsync.export_file(settings, self.db, snapshot, now)
                 self.log.debug("calendar file: %s", detail)
             if settings.caldav is not None:
-                await asyncio.to_thread(self._push_caldav, now)
+                await asyncio.to_thread(self._push_caldav, snapshot, now)
+            self._calendar_key = key
+            self._calendar_until = calsync.valid_until(snapshot, settings.zone)
         except NudgerError as exc:
             self.log.error("calendar: %s", exc)
         except Exception as exc:
             self.log_unexpected(exc, "calendar update failed")
 
-    def _push_caldav(self, now: datetime) -> None:
+    def _push_caldav(self, snapshot: Any, now: datetime) -> None:
         from nudger import caldav_push, calsync
         from nudger.store.models import CalendarSync
 
-        with self.db.session() as s:
-            snapshot = calsync.refresh(s, self.settings, self.calendar, now)
+        with self.db.read_session() as s:
             before = s.get(CalendarSync, "caldav")
             failing = before.error_kind if before is not None else ""
         try:
@@ -508,6 +526,7 @@ class Daemon:
 
                 self.settings = new
                 self.calendar = Calendar.from_settings(new)
+                self._calendar_key = None  # templates may have changed: drafts in events
                 setup_logging(new.log_level, self.env)
                 self._build_jobs()
                 self.log.info("reloaded: %s", self._schedule_words())
