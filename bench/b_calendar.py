@@ -2,8 +2,9 @@
 (60 with an interview): refresh the events (plan for 30 days, every draft rendered,
 versions reconciled in the database) and serialize the VCALENDAR, when nothing changed
 since the last pass. Baseline, in the same run: the 30-day plan alone (what `nudger due
---days 30` computes), the part of the work no calendar can skip. Target: the whole step
-stays under a second, as it runs on every pass of the daemon."""
+--days 30` computes), the part of the work no calendar can skip. Targets: a pass after a
+change stays under a second; a pass with nothing changed (the daemon only compares
+`inputs_key`) under 20 ms."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ def figures(work: Path) -> list[Figure]:
     from nudger import tracker
     from nudger.cadence import plan
     from nudger.calendar import Calendar
-    from nudger.calsync import refresh
+    from nudger.calsync import inputs_key, refresh
     from nudger.config import parse_settings
     from nudger.store.db import Database
     from nudger.store.read import load_states
@@ -53,16 +54,21 @@ def figures(work: Path) -> list[Figure]:
             snapshot = refresh(s, settings, calendar, NOW)
         assert len(snapshot.to_ical()) > 0
 
+    def check() -> None:
+        with db.read_session() as s:
+            inputs_key(s)
+
     def baseline() -> None:
         with db.read_session() as s:
             plan(load_states(s, zone=settings.zone), settings.cadence, calendar, DAY, 30)
 
-    step()  # the first pass creates the rows; later passes find them unchanged
+    first = median_of(step, repeat=1)  # creates the rows, serializes every event
     for _ in range(2):
         step()
         baseline()
     base = median_of(baseline, repeat=5)
     seconds = median_of(step, repeat=5)
+    skip = median_of(check, repeat=20)
     with db.read_session() as s:
         from sqlmodel import func, select
 
@@ -70,7 +76,15 @@ def figures(work: Path) -> list[Figure]:
 
         events = s.exec(select(func.count()).select_from(CalendarEvent)).one()
     db.dispose()
-    return [Figure(name=f"calendar step, {APPS} applications ({events} events), unchanged",
-                   value=seconds * 1000, unit="ms", target="< 1000 ms per daemon pass",
-                   ok=seconds < 1.0, baseline=f"30-day plan alone: {base * 1000:.1f} ms",
-                   ratio=seconds / base if base else None)]
+    plan_words = f"30-day plan alone: {base * 1000:.1f} ms"
+    return [
+        Figure(name=f"calendar step, first pass, {APPS} applications ({events} events)",
+               value=first * 1000, unit="ms", target="reported (once per daemon start)",
+               ok=True, baseline=plan_words),
+        Figure(name=f"calendar step after a change, {APPS} applications", value=seconds * 1000,
+               unit="ms", target="< 1000 ms", ok=seconds < 1.0, baseline=plan_words,
+               ratio=seconds / base if base else None),
+        Figure(name="calendar pass with nothing changed (skipped)", value=skip * 1000,
+               unit="ms", target="< 20 ms", ok=skip < 0.02, baseline=plan_words,
+               ratio=skip / base if base else None),
+    ]

@@ -36,6 +36,9 @@ from nudger.times import as_utc
 from nudger.vocab import OPEN_STAGES
 
 log = logging.getLogger("nudger.calendar")
+# Each event's serialization at its version, kept by this process (the daemon) so that a
+# pass after a change re-serializes only what changed.
+_EVENT_BYTES: ics.EventCache = {}
 
 
 @dataclass(frozen=True)
@@ -49,7 +52,7 @@ class Snapshot:
 
     def to_ical(self, *, method: str | None = None) -> bytes:
         return ics.build_calendar(self.events, self.zone, self.domain, self.now,
-                                  method=method)
+                                  method=method, cache=_EVENT_BYTES)
 
     def only(self, uids: Sequence[str]) -> Snapshot:
         keep = set(uids)

@@ -291,27 +291,59 @@ def vevent(spec: EventSpec, version: Version) -> Event:
     return event
 
 
+EventCache = dict[tuple[str, str, int, datetime, datetime], bytes]
+_END = b"END:VCALENDAR\r\n"
+
+
 def build_calendar(events: Sequence[tuple[EventSpec, Version]], zone: ZoneInfo,
                    domain: str, now: datetime, *, method: str | None = None,
-                   name: str = CALENDAR_NAME) -> bytes:
+                   name: str = CALENDAR_NAME, cache: EventCache | None = None) -> bytes:
     """A VCALENDAR of `events` (sorted by start, then UID), with a VTIMEZONE for the
-    user's zone and every zone an event uses, covering the years of the events (or of
-    `now`, when there are none)."""
+    user's zone (the zone every timed event is in), covering the years of the events (or
+    of `now`, when there are none).
+
+    Each VEVENT is serialized by icalendar on its own; with `cache`, the bytes of an
+    event at a version already serialized are reused (the library's line folding is most
+    of the cost of a large calendar). Serializing the calendar with the events inside or
+    joining the events' own serializations gives the same content lines."""
     from icalendar import Calendar
 
     ordered = sorted(events, key=lambda ev: (ev[0].starts_at, ev[0].uid))
     cal = Calendar.new(prodid=PRODID, uid=calendar_uid(domain), name=name,
                        method=method, refresh_interval=timedelta(hours=1))
-    for spec, version in ordered:
-        cal.add_component(vevent(spec, version))
     starts = [spec.starts_at for spec, _v in ordered] or [now]
     ends = [spec.ends_at for spec, _v in ordered] or [now]
     first_date, last_date = date(min(starts).year, 1, 1), date(max(ends).year + 1, 1, 1)
-    if zone.key not in (None, "UTC", "Etc/UTC"):
-        # The user's zone always, even when only all-day events use none.
+    for key in sorted(_zones(ordered, zone)):
         from icalendar import Timezone
 
-        cal.add_component(Timezone.from_tzinfo(zone, tzid=zone.key, first_date=first_date,
-                                               last_date=last_date))
-    cal.add_missing_timezones(first_date=first_date, last_date=last_date)
-    return bytes(cal.to_ical())
+        cal.add_component(Timezone.from_tzinfo(ZoneInfo(key), tzid=key,
+                                               first_date=first_date, last_date=last_date))
+    head = bytes(cal.to_ical())
+    assert head.endswith(_END)
+    body = []
+    for spec, version in ordered:
+        cache_key = (spec.uid, spec.fingerprint, version.sequence, version.stamp,
+                     version.created)
+        blob = cache.get(cache_key) if cache is not None else None
+        if blob is None:
+            blob = bytes(vevent(spec, version).to_ical())
+            if cache is not None:
+                if len(cache) > 20_000:
+                    cache.clear()
+                cache[cache_key] = blob
+        body.append(blob)
+    return head[: -len(_END)] + b"".join(body) + _END
+
+
+def _zones(events: Sequence[tuple[EventSpec, Version]], zone: ZoneInfo) -> set[str]:
+    """The IANA zones a VTIMEZONE is needed for: the user's (always), and any other a
+    timed event carries."""
+    keys = {zone.key} if zone.key not in (None, "UTC", "Etc/UTC") else set()
+    for spec, _v in events:
+        for value in (spec.start, spec.end):
+            tz = getattr(value, "tzinfo", None)
+            key = getattr(tz, "key", None)
+            if key and key not in ("UTC", "Etc/UTC"):
+                keys.add(key)
+    return keys

@@ -247,3 +247,62 @@ def test_a_removed_application_leaves_the_calendar(home: Home) -> None:
     assert any(u.startswith("interview-2-") for u in events(export(home)))
     home.ok("rm", "2")
     assert not any(u.startswith(("interview-2-", "followup-2-")) for u in events(export(home)))
+
+
+async def test_the_daemon_skips_the_calendar_step_while_nothing_changed(
+        tmp_path: Path) -> None:
+    """The step renders a month of drafts: a pass with the same data, config and day does
+    nothing; a new touch, or an interview ending, makes the next pass refresh."""
+    import logging
+
+    from nudger import tracker
+    from nudger.config import ConfigLocation, parse_settings
+    from nudger.daemon import Daemon
+    from nudger.notify import Notifier
+    from nudger.store.db import Database
+
+    feed = tmp_path / "feed.ics"
+    config = tmp_path / "config.toml"
+    text = BASE_CONFIG + f'\n[ics]\npath = "{feed}"\n'
+    config.write_text(text)
+    settings = parse_settings(text, config)
+    db = Database(tmp_path / "nudger.db")
+    db.ensure(create=True)
+    start = datetime(2026, 11, 27, 15, 0, tzinfo=UTC)
+    with db.session() as s:
+        app = tracker.add_application(s, company="Acme", role="AE", today=date(2026, 11, 20),
+                                      applied_on=date(2026, 11, 20), now=start,
+                                      interview_at=start + timedelta(hours=2))
+        assert app.id is not None
+        app_id = app.id
+    daemon = Daemon(ConfigLocation(config, True), {}, settings, db, Notifier({}),
+                    logging.getLogger("nudger.test"))
+
+    def attempts() -> object:
+        import sqlite3
+
+        con = sqlite3.connect(db.path)
+        try:
+            return con.execute("SELECT last_attempt_at FROM calendar_sync").fetchone()
+        finally:
+            con.close()
+
+    try:
+        await daemon.sync_calendars(start)
+        first = attempts()
+        assert first is not None and feed.exists()
+        await daemon.sync_calendars(start + timedelta(minutes=5))
+        assert attempts() == first  # skipped: nothing it reads changed
+        with db.session() as s:
+            tracker.log_touch(s, app_id, "email", date(2026, 11, 27), now=start)
+        await daemon.sync_calendars(start + timedelta(minutes=10))
+        second = attempts()
+        assert second != first
+        await daemon.sync_calendars(start + timedelta(minutes=15))
+        assert attempts() == second
+        # the interview ends at 18:00 UTC: the pass after it refreshes, and it is gone
+        await daemon.sync_calendars(start + timedelta(hours=3, minutes=1))
+        assert attempts() != second
+        assert not any(u.startswith("interview-") for u in events(parse(feed.read_bytes())))
+    finally:
+        db.dispose()
