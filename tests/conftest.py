@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -84,6 +85,31 @@ def migrated_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     db.ensure()
     db.dispose()
     return path
+
+
+@pytest.fixture
+def db(tmp_path: Path, migrated_db: Path) -> Iterator[Any]:
+    """A nudger database (a real SQLite file at the newest schema) in tmp_path."""
+    from nudger.store.db import Database
+
+    path = tmp_path / "nudger.db"
+    shutil.copyfile(migrated_db, path)
+    database = Database(path)
+    yield database
+    database.dispose()
+
+
+def add_application(db: Any, company: str = "Acme", **extra: Any) -> int:
+    """An application "AE" at `company`, added through the tracker (today 2026-11-30)."""
+    from datetime import UTC, date, datetime
+
+    from nudger import tracker
+
+    with db.session() as s:
+        app = tracker.add_application(s, company=company, role="AE", today=date(2026, 11, 30),
+                                      now=datetime.now(UTC), **extra)
+        assert app.id is not None
+        return int(app.id)
 
 
 @pytest.fixture
