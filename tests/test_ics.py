@@ -306,3 +306,54 @@ async def test_the_daemon_skips_the_calendar_step_while_nothing_changed(
         assert not any(u.startswith("interview-") for u in events(parse(feed.read_bytes())))
     finally:
         db.dispose()
+
+
+@pytest.mark.parametrize(("table", "words"), [
+    ('[ics]\ndays = 0\n', "ics.days 0 is out of range"),
+    ('[ics]\nalarm = "2 business days"\n', "ics.alarm must be minutes, hours or days"),
+    ('[ics]\nalrm = "1 hour"\n', "alrm"),
+    ('[caldav]\nurl = "cloud.example.com"\nusername = "a"\n', "is not an http(s) URL"),
+    ('[caldav]\nurl = "https://c.example"\nusername = "a"\npassword = "x"\n',
+     "caldav.password is not allowed in config.toml"),
+    ('[caldav]\nurl = "https://c.example"\nusername = "a"\npassword_env = "A"\n'
+     'password_file = "b"\n', "set password_env or password_file, not both"),
+])
+def test_bad_calendar_config_is_named(home: Home, table: str, words: str) -> None:
+    home.write_config(BASE_CONFIG + "\n" + table)
+    result = home.run("calendar")
+    assert result.code == 78 and words in result.err and "Traceback" not in result.err
+
+
+def test_caldav_password_sources(tmp_path: Path) -> None:
+    from nudger.caldav_push import caldav_password, password_source
+    from nudger.config import parse_settings
+    from nudger.errors import ConfigError
+
+    def settings(extra: str) -> object:
+        path = tmp_path / "config.toml"
+        text = BASE_CONFIG + '\n[caldav]\nurl = "https://c.example/"\nusername = "alex"\n' + extra
+        path.write_text(text)
+        return parse_settings(text, path)
+
+    by_env = settings('password_env = "DAV_PW"\n')
+    assert caldav_password(by_env, {"DAV_PW": "s3"}).reveal() == "s3"  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="DAV_PW"):
+        caldav_password(by_env, {})  # type: ignore[arg-type]
+    secret = tmp_path / "pw"
+    secret.write_text("from-file\n")
+    secret.chmod(0o644)
+    by_file = settings(f'password_file = "{secret}"\n')
+    with pytest.raises(ConfigError, match="chmod 600"):
+        caldav_password(by_file, {})  # type: ignore[arg-type]
+    secret.chmod(0o600)
+    assert caldav_password(by_file, {}).reveal() == "from-file"  # type: ignore[arg-type]
+    creds = tmp_path / "creds"
+    creds.mkdir()
+    (creds / "caldav-password").write_text("from-systemd")
+    neither = settings("")
+    env = {"CREDENTIALS_DIRECTORY": str(creds)}
+    assert caldav_password(neither, env).reveal() == "from-systemd"  # type: ignore[arg-type]
+    assert "systemd credential" in str(password_source(neither, env))  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="caldav-password"):
+        caldav_password(neither, {})  # type: ignore[arg-type]
+    assert "from-" not in repr(caldav_password(by_file, {}))  # type: ignore[arg-type]
