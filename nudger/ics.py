@@ -307,10 +307,14 @@ def build_calendar(events: Sequence[tuple[EventSpec, Version]], zone: ZoneInfo,
     of the cost of a large calendar). Serializing the calendar with the events inside or
     joining the events' own serializations gives the same content lines."""
     from icalendar import Calendar
+    from icalendar.prop import vDuration
 
     ordered = sorted(events, key=lambda ev: (ev[0].starts_at, ev[0].uid))
     cal = Calendar.new(prodid=PRODID, uid=calendar_uid(domain), name=name,
                        method=method, refresh_interval=timedelta(hours=1))
+    # RFC 7986 requires VALUE=DURATION on REFRESH-INTERVAL; Outlook reads X-PUBLISHED-TTL.
+    cal["REFRESH-INTERVAL"].params["VALUE"] = "DURATION"
+    cal.add("X-PUBLISHED-TTL", vDuration(timedelta(hours=1)))
     starts = [spec.starts_at for spec, _v in ordered] or [now]
     ends = [spec.ends_at for spec, _v in ordered] or [now]
     first_date, last_date = date(min(starts).year, 1, 1), date(max(ends).year + 1, 1, 1)

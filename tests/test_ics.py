@@ -97,6 +97,9 @@ def test_library_escapes_and_folds(home: Home) -> None:
     assert all(len(line) <= 75 for line in raw.split(b"\r\n"))
     assert b"SUMMARY:Follow up: email Dana at Northwind\\, Inc." in raw
     assert b"\nBEGIN:VALARM\r\nACTION" in raw  # the real alarm; the notes' one is escaped
+    # calendar-level durations carry their type (RFC 7986), not Python's str(timedelta)
+    assert b"\r\nREFRESH-INTERVAL;VALUE=DURATION:PT1H\r\n" in raw
+    assert b"\r\nX-PUBLISHED-TTL:PT1H\r\n" in raw
     lines = raw.split(b"\r\n")
     assert lines.count(b"BEGIN:VEVENT") == lines.count(b"END:VEVENT") == len(events(parse(raw)))
     assert lines.count(b"BEGIN:VALARM") == 1
