@@ -20,7 +20,7 @@ import logging
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -28,6 +28,7 @@ from urllib.parse import quote
 from nudger.config import Settings
 from nudger.errors import ConfigError
 from nudger.secrets import Secret, _from_file
+from nudger.times import as_utc
 
 log = logging.getLogger("nudger.caldav")
 
@@ -304,10 +305,6 @@ class PushResult:
                 f"{self.unchanged} unchanged")
 
 
-def _utc(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
 def push(settings: Settings, db: Any, snapshot: Any, env: Mapping[str, str],
          now: datetime) -> PushResult:
     """Bring the server's copies in line with `snapshot` (nudger.calsync.Snapshot):
@@ -318,18 +315,19 @@ def push(settings: Settings, db: Any, snapshot: Any, env: Mapping[str, str],
     from nudger.store.models import CalendarEvent
 
     conn = connect(settings, env)
-    with db.read_session() as session:
-        from sqlmodel import col, select
+    from sqlmodel import select
 
+    with db.read_session() as session:
         rows = {r.uid: (r.caldav_href, r.caldav_sequence, r.caldav_etag, r.gone_at,
-                        _utc(r.ends_at), r.kind)
+                        as_utc(r.ends_at), r.kind)
                 for r in session.exec(select(CalendarEvent)).all()}
-        _unused = col
     result = PushResult()
     updates: dict[str, tuple[str | None, int | None, str | None]] = {}
     forget: list[str] = []
-    moment = _utc(now)
-    current = {spec.uid for spec, _v in snapshot.events if spec.ends_at > moment}
+    moment = as_utc(now)
+    # What the snapshot holds is current: refresh leaves out interviews that ended, and a
+    # follow-up's all-day event lasts the user's whole local day.
+    current = {spec.uid for spec, _v in snapshot.events}
     for spec, version in snapshot.events:
         if spec.uid not in current or spec.uid not in rows:
             continue
