@@ -143,7 +143,7 @@ def _followups(session: Session, settings: Settings, calendar: Calendar, today: 
         context = draft_context(settings, app, contact, nudge, last.get(nudge.app_id), day,
                                 nudge.action)
         try:
-            draft = render_one(renderer, nudge.template, context)
+            draft = render_one(renderer, nudge.template, context, with_mailto=False)
             body, subject = draft["body"], draft["subject"] or ""
         except ConfigError as exc:
             body, subject = f"(the draft could not be rendered: {exc})", ""

@@ -176,10 +176,12 @@ def meeting_link(notes: str) -> str:
     return ""
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def _one_line(text: str) -> str:
     """Control characters become spaces: a value meant to be one line stays one line."""
-    return " ".join("".join(" " if ord(ch) < 32 or ord(ch) == 127 else ch
-                            for ch in text).split())
+    return " ".join(_CONTROL.sub(" ", text).split())
 
 
 def interview_event(item: Interview, zone: ZoneInfo, domain: str,
