@@ -132,6 +132,8 @@ def cmd_check(ctx: Context) -> int:
         check_smtp(ctx)
     if ctx.args.caldav:
         check_caldav(ctx)
+    if ctx.args.imap:
+        check_imap(ctx)
     ctx.print("all checks passed" + (f", with {len(warnings)} warning(s) above"
                                       if warnings else ""))
     return 0
@@ -220,6 +222,26 @@ def check_smtp(ctx: Context) -> int:
     return 0
 
 
+def check_imap(ctx: Context) -> int:
+    """`nudger check --imap`: connect, verify TLS, log in, find the folders, log out."""
+    from nudger.mail.client import verify
+    from nudger.secrets import imap_password, imap_password_source
+
+    settings = ctx.settings
+    imap = settings.imap
+    if imap is None:
+        raise NudgerError("--imap: no [imap] table in the config; add one (README, "
+                          "\"Reading your mailbox\") to let nudger read your mailbox")
+    lines = verify(settings, imap_password(settings, ctx.env))
+    ctx.print(f"imap {imap.host}:{imap.effective_port}: ok")
+    for line in lines:
+        ctx.print(f"  {line}")
+    source = imap_password_source(settings, ctx.env)
+    if source:
+        ctx.print(f"  password from {source}")
+    return 0
+
+
 # --- the commands ----------------------------------------------------------------------
 
 COMMANDS = (
@@ -250,7 +272,7 @@ COMMANDS = (
     Command(
         "check", "validate config, templates and database",
         "nudger check\nnudger --config /etc/nudger/config.toml check\nnudger check --smtp\n"
-        "nudger check --caldav",
+        "nudger check --imap\nnudger check --caldav",
         cmd_check,
         description="Load the config, compile and test-render every template (yours in "
         "templates/ beside the config, and the packaged ones), and check the database's "
@@ -263,6 +285,9 @@ COMMANDS = (
             Option("--caldav", action="store_true",
                    help="also log in to the CalDAV server and find the calendar ([caldav]); "
                    "nothing is written"),
+            Option("--imap", action="store_true",
+                   help="also connect to the IMAP server ([imap]), verify TLS, log in, find "
+                   "INBOX/Sent/Drafts, and log out; prints what it verified"),
         ),
     ),
 )

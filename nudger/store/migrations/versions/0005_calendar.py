@@ -5,8 +5,8 @@ DTSTAMP of its current version, the version a digest announced, and the href of 
 on the CalDAV server. calendar_sync: how the last write of the file and push to CalDAV
 went, for `nudger status`.
 
-Revision ID: 0004_calendar
-Revises: 0003_delivery
+Revision ID: 0005_calendar
+Revises: 0004_mailbox
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004_calendar"
-down_revision = "0003_delivery"
+revision = "0005_calendar"
+down_revision = "0004_mailbox"
 branch_labels = None
 depends_on = None
 
