@@ -329,8 +329,10 @@ def build_calendar(events: Sequence[tuple[EventSpec, Version]], zone: ZoneInfo,
     assert head.endswith(_END)
     body = []
     for spec, version in ordered:
-        cache_key = (spec.uid, spec.fingerprint, version.sequence, version.stamp,
-                     version.created)
+        # The zone is part of the bytes (TZID) but not of the content: a reload with
+        # another `timezone` must not reuse an event serialized in the old one.
+        cache_key = (spec.uid, spec.fingerprint + str(getattr(spec.start, "tzinfo", "")),
+                     version.sequence, version.stamp, version.created)
         blob = cache.get(cache_key) if cache is not None else None
         if blob is None:
             blob = bytes(vevent(spec, version).to_ical())
