@@ -193,9 +193,11 @@ def check_template_name(name: str) -> str:
     return name
 
 
-def render_draft(renderer: Renderer, name: str, context: Mapping[str, Any]) -> dict[str, Any]:
+def render_draft(renderer: Renderer, name: str, context: Mapping[str, Any], *,
+                 with_mailto: bool = True) -> dict[str, Any]:
     """One draft: its body, and for email-like drafts (those with a .subject.j2) the
-    subject and a mailto: link that opens it ready to send."""
+    subject and a mailto: link that opens it ready to send (not built when
+    `with_mailto` is false: the calendar shows the text only)."""
     check_template_name(name)
     if not renderer.exists(draft_body(name)):
         raise ConfigError(
@@ -216,7 +218,8 @@ def render_draft(renderer: Renderer, name: str, context: Mapping[str, Any]) -> d
         "subject": subject,
         "body": body,
         "to": to,
-        "mailto": mailto(to, subject or "", body) if subject is not None else None,
+        "mailto": mailto(to, subject or "", body) if subject is not None and with_mailto
+        else None,
         "chars": len(body),
         "limit": SOCIAL_LIMIT if context["action"] == "social" else None,
     }

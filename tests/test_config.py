@@ -49,6 +49,11 @@ def test_example_config_documents_every_key() -> None:
     from nudger.config import Smtp
     for name in Smtp.model_fields:
         assert f"# {name} =" in text, f"[smtp] {name} undocumented"
+    from nudger.config import Caldav, Ics
+    for name in Ics.model_fields:
+        assert f"{name} =" in text, f"[ics] {name} undocumented"
+    for name in Caldav.model_fields:
+        assert f"# {name} =" in text, f"[caldav] {name} undocumented"
     for name in ("timezone", "database", "log_level"):
         assert f"{name} =" in text
 
