@@ -1,0 +1,1 @@
+"""The mailbox: IMAP client, sync, matching, drafts, commands and capture (MAILBOX.md)."""
