@@ -1,1 +1,1 @@
-"""The mailbox: IMAP client, sync, matching, drafts, commands and capture (MAILBOX.md)."""
+"""Reading the user's mailbox (MAILBOX.md): client, headers, sync, matching, suggestions."""
