@@ -39,15 +39,14 @@ def payload(prop: Proposal) -> dict[str, Any]:
     if prop.kind == "stage":
         return {
             "stage": prop.stage,
-            "date": (prop.stage_on or prop.applied_on or date.min).isoformat()
-            if (prop.stage_on or prop.applied_on) else None,
+            "date": prop.stage_on.isoformat() if prop.stage_on else None,
             "interview_at": prop.interview_at.isoformat() if prop.interview_at else None,
         }
+    applied = prop.applied_on or prop.stage_on  # a rejection with no confirmation before
     return {
         "company": prop.company,
         "role": prop.role or ROLE_UNKNOWN,
-        "applied_on": (prop.applied_on or prop.stage_on).isoformat()
-        if (prop.applied_on or prop.stage_on) else None,
+        "applied_on": applied.isoformat() if applied else None,
         "source": prop.source,
         "url": prop.url,
         "contact_name": prop.contact_name,
@@ -63,50 +62,11 @@ def payload(prop: Proposal) -> dict[str, Any]:
 ROLE_UNKNOWN = "(role not named in the mail)"
 
 
-def apply_proposal(session: Session, prop: Proposal, *, today: date) -> str:
-    """Add (or move the stage of) the application a proposal describes; returns one line
-    saying what was done. Raises UsageError on values `nudger add` would refuse."""
-    from nudger import tracker
-
-    if prop.kind == "stage":
-        assert prop.application_id is not None
-        app = tracker.change_stage(session, prop.application_id, prop.stage,
-                                   prop.stage_on or today, note="found in the mail",
-                                   interview_at=prop.interview_at)
-        return f"#{app.id} {app.company} / {app.role}: stage → {prop.stage}"
-    contacts = []
-    if prop.contact_name:
-        spec = f"{prop.contact_name} <{prop.contact_email}>" if prop.contact_email \
-            else prop.contact_name
-        contacts.append(tracker.parse_contact(spec, kind="recruiter")
-                        if "recruiter" in _contact_kinds() else tracker.parse_contact(spec))
-    first = "wishlist" if prop.stage == "wishlist" else "applied"
-    applied_on = prop.applied_on or prop.stage_on
-    app = tracker.add_application(
-        session, company=prop.company, role=prop.role or ROLE_UNKNOWN, today=today,
-        applied_on=applied_on if first == "applied" else None, stage=first, url=prop.url,
-        source=prop.source, contacts=contacts,
-        notes="found in the mail by nudger capture",
-    )
-    assert app.id is not None
-    line = f"added #{app.id} {app.company} / {app.role}"
-    if prop.stage not in (first, "applied"):
-        tracker.change_stage(session, app.id, prop.stage, prop.stage_on or today,
-                             note="found in the mail", interview_at=prop.interview_at)
-        line += f" (stage {prop.stage})"
-    return line
-
-
-def _contact_kinds() -> tuple[str, ...]:
-    from nudger.models import CONTACT_KINDS
-
-    return tuple(CONTACT_KINDS)
-
-
 def record(session: Session, proposals: list[Proposal], *, mode: str, today: date,
            now: datetime, source_label: str) -> list[str]:
-    """Record the new proposals as suggestions ("suggest") or add them ("add"). A proposal
-    whose fingerprint was proposed before — open, accepted or dismissed — is left alone."""
+    """Record the new proposals as suggestions ("suggest") or add them ("add": proposed and
+    accepted at once, so the store remembers them too). A proposal whose fingerprint was
+    proposed before — open, accepted or dismissed — is left alone."""
     from nudger.mail import suggestions
 
     lines: list[str] = []
@@ -124,8 +84,9 @@ def record(session: Session, proposals: list[Proposal], *, mode: str, today: dat
         if made is None:
             continue
         if mode == "add":
-            lines.append(apply_proposal(session, prop, today=today))
-            suggestions.mark_accepted(session, made, now=now)
+            assert made.id is not None
+            for outcome in suggestions.accept(session, [made.id], today=today, now=now):
+                lines.append(outcome.detail)
         else:
             lines.append(f"S{made.id} {prop.summary()}")
     return lines

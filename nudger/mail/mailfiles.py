@@ -142,7 +142,7 @@ def read_mbox(path: Path) -> Iterator[Item]:
 
 
 class _Message:
-    __slots__ = ("parts", "kept", "size", "start", "position")
+    __slots__ = ("kept", "parts", "position", "size", "start")
 
     def __init__(self, start: int, position: int) -> None:
         self.parts: list[bytes] = []

@@ -237,7 +237,10 @@ def is_candidate(view: MailView, rules: Rules | None = None) -> bool:
     rules = rules or default_rules()
     if rules.ats_of(view.domain):
         return True
-    return bool(rules.candidate.search(view.subject))
+    if rules.candidate.search(view.subject):
+        return True
+    # A person answering the user's own application mail ("Re: Supply Chain Analyst").
+    return view.subject[:3].lower() == "re:" and not view.bulk and not view.auto_submitted
 
 
 def with_body(view: MailView, raw: bytes | Message, cap: int = BODY_CAP) -> MailView:
@@ -377,7 +380,7 @@ def _finding(view: MailView, kind: str, rule: Rule, phrase: str, ats: str, hayst
     company, role, how = _company_and_role(view, haystack, ats, rules)
     if not company:
         return []
-    contact_name, contact_email = _contact(view, haystack, ats, rules)
+    contact_name, contact_email = _contact(view, haystack, ats, rules, company)
     local = view.sent_at.astimezone(zone).date() if view.sent_at else None
     interview_at = (_interview_at(haystack, view.sent_at, zone)
                     if kind == "interview" else None)
@@ -403,7 +406,8 @@ def _finding(view: MailView, kind: str, rule: Rule, phrase: str, ats: str, hayst
 _GENDER = re.compile(r"\s*\((?:m|w|f|d|x|h|div|all genders|gn\*?)(?:\s*/\s*(?:m|w|f|d|x|h|"
                      r"div))*\)\s*|\s*\b[mwfdx]/[mwfdx]/[mwfdx]\b", re.IGNORECASE)
 _TAIL = re.compile(r"\s+(?:for|as|regarding|about|via|through|on|in the|and we|and our|we|"
-                   r"who|which|where|has|have|is|are|was|were|will|und|pour|para|y|et|über|"
+                   r"who|which|where|has|have|is|are|was|were|will|und|pour|para|y|et|über|a|est|ont|"
+                   r"ha|es|hat|ist|sind|"
                    r"para el|–|-|—|\||·)"
                    r"(?:\s|$).*$", re.IGNORECASE)
 _NOT_COMPANY = frozenset({"us", "our team", "uns", "nous", "nosotros", "our company",
@@ -434,6 +438,8 @@ def _clean_role(raw: str) -> str:
                   flags=re.I)
     text = _ROLE_IDS.sub("", text)
     text = re.sub(r"\s+(?:at|for) (?:this|the) (?:time|point|stage|moment)$", "", text,
+                  flags=re.I)
+    text = re.sub(r"\s+(?:has|have|was|were|is|will|a été|wurde|ha sido)\s.*$", "", text,
                   flags=re.I)
     text = text.strip(" \"'“”‘’«»:;,.!?-–")
     if len(text) < 2 or text.lower() in ("position", "role", "job", "opening", "stelle",
@@ -565,22 +571,35 @@ _SIGNOFF = re.compile(
 )
 
 
-def _contact(view: MailView, haystack: str, ats: str, rules: Rules) -> tuple[str, str]:
+def _contact(view: MailView, haystack: str, ats: str, rules: Rules,
+             company: str) -> tuple[str, str]:
     if not ats and view.from_addr and not _NOREPLY.search(view.from_addr) and \
-            view.domain not in rules.freemail and _looks_like_person(view.from_name,
-                                                                     view.from_addr):
+            view.domain not in rules.freemail and \
+            _looks_like_person(view.from_name, view.from_addr) and \
+            _person_name(view.from_name, rules, company):
         return one_line(view.from_name, MAX_VALUE, "contact"), view.from_addr
     found = _SIGNOFF.search(haystack)
     if found:
         name = found.group("name") or found.group("name2") or ""
-        # A sign-off by a team ("The Acme Recruiting Team") is not a person.
-        if name and not any(n in name.lower() for n in ("team", "recruit", "talent", "hiring")):
+        if _person_name(name, rules, company):
             email = view.reply_to if view.reply_to and not _NOREPLY.search(view.reply_to) \
                 and not rules.ats_of(view.reply_to.rpartition("@")[2]) else ""
             return one_line(name, MAX_VALUE, "contact"), email
     return "", ""
 
 
+def _person_name(name: str, rules: Rules, company: str) -> bool:
+    """Not a team ("The Acme Recruiting Team", "Ihre Personalabteilung") nor the company."""
+    lowered = name.lower()
+    words = set(re.split(r"[\s'’]+", lowered))
+    if not name or words & _NOT_PERSON or lowered in company.lower():
+        return False
+    return not any(n in lowered for n in rules.name_noise if len(n) > 3)
+
+
+_NOT_PERSON = frozenset({"the", "your", "ihre", "ihr", "dein", "deine", "l", "la", "le",
+                         "el", "equipo", "équipe", "team", "hr", "people", "our", "unser",
+                         "unsere", "votre", "tu", "su"})
 _URL = re.compile(r"https?://[^\s<>\"')\]]+", re.IGNORECASE)
 _JOB_URL = re.compile(
     r"boards\.greenhouse\.io/[^/\s]+/jobs/\d+|job-boards\.greenhouse\.io/[^/\s]+/jobs/\d+|"
