@@ -20,6 +20,7 @@ MESSAGE_CAP = 256 * 1024     # bytes of one message kept (headers + start of the
 HEADER_CAP = 64 * 1024       # a header block longer than this is not a mail header
 CHUNK = 1024 * 1024
 _TAIL_KEEP = 4096            # bytes kept back between chunks to see a "From " line whole
+                             # (at least len(b"\nFrom ") + 2)
 # An mbox separator: "From " at the start of a line after an empty line (or at the start of
 # the file) whose line carries a time, as every mbox writer puts one there ("From
 # 1780927375862345678@xxx Mon Oct 05 09:12:01 +0000 2026", "From - Mon Oct 05 09:12:01
@@ -176,13 +177,17 @@ def _split_mbox(name: str, handle: BinaryIO) -> Iterator[Item]:
     current = _Message(offset, count)
     search = 0
     eof = False
+    last2 = b"x\n"   # the two bytes before buf[0]: a From line's end is not an empty line
     while True:
-        found = buf.find(b"\nFrom ", max(search, 1))
+        found = buf.find(b"\nFrom ", search)
         if found >= 0:
             line_end = buf.find(b"\n", found + 1)
+            if line_end < 0 and len(buf) - found > 1024:
+                search = found + 1  # no postmark is this long: body text
+                continue
             if line_end >= 0 or eof:
                 line_end = line_end if line_end >= 0 else len(buf) - 1
-                before = buf[max(0, found - 2):found]
+                before = (last2 + buf[:found])[-2:] if found < 2 else buf[found - 2:found]
                 if (before.endswith(b"\n") or before == b"\n\r") and \
                         _POSTMARK.match(buf, found + 1, line_end + 1):
                     current.add(buf[:found + 1])
@@ -192,6 +197,7 @@ def _split_mbox(name: str, handle: BinaryIO) -> Iterator[Item]:
                     buf = buf[line_end + 1:]
                     current = _Message(offset, count)
                     search = 0
+                    last2 = b"x\n"
                 else:
                     search = found + 1
                 continue
@@ -200,9 +206,10 @@ def _split_mbox(name: str, handle: BinaryIO) -> Iterator[Item]:
         # No whole separator in sight: look again from an unfinished "From " line or the
         # last few bytes; hand all but a tail to the message, then read on.
         resume = found if found >= 0 else max(search, len(buf) - 8)
-        if len(buf) > _TAIL_KEEP:
-            moved = len(buf) - _TAIL_KEEP
+        moved = len(buf) - _TAIL_KEEP if found < 0 else min(len(buf) - _TAIL_KEEP, found)
+        if moved > 0:
             current.add(buf[:moved])
+            last2 = (last2 + buf[:moved])[-2:]
             buf = buf[moved:]
             offset += moved
             resume -= moved
