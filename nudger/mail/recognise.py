@@ -38,7 +38,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from nudger.mail.htmltext import html_to_text
-from nudger.tracker import check_text
+from nudger.vocab import text_problem
 
 RULES_FILE = Path(__file__).with_name("capture_rules.toml")
 KINDS = ("application", "rejection", "interview", "outreach")
@@ -144,7 +144,11 @@ def one_line(value: str, cap: int = MAX_VALUE, name: str = "value") -> str:
     if len(text) > cap:
         cut = text[:cap]
         text = cut.rsplit(" ", 1)[0] if " " in cut[cap // 2:] else cut
-    return check_text(name, text.strip(), one_line=True)
+    text = text.strip()
+    problem = text_problem(name, text, one_line=True)  # the rule `nudger add` applies
+    if problem:
+        raise ValueError(problem)
+    return text
 
 
 def decode_words(raw: str | None) -> str:
