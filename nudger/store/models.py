@@ -200,6 +200,7 @@ class Suggestion(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     decided_at: datetime | None = None
 
+
 def table_of(model: Any) -> Table:
     """The Core table of a model: for executemany inserts without an ORM object per row,
     and for statements that name the table without writing its name."""
