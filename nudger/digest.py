@@ -14,7 +14,7 @@ The "this week's effort" section comes from `nudger.stats.effort_section` (the n
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from email.message import EmailMessage
 from functools import partial
@@ -258,6 +258,9 @@ class _Gathered:
     last: dict[int, Touch]
     report: DueReport
     tracked: int
+    # FOUND IN YOUR MAIL (nudger.mail.found)
+    found: dict[str, list[dict[str, Any]]] = field(
+        default_factory=lambda: {"open": [], "added": [], "more": []})
 
 
 def _gather(session: Session, settings: Settings, calendar: Calendar, day: date) -> _Gathered:
@@ -268,9 +271,12 @@ def _gather(session: Session, settings: Settings, calendar: Calendar, day: date)
     report = due_on(states, settings.cadence, calendar, day)
     ids = [a.id for a in apps if a.id is not None]
     tracked = session.exec(select(func.count()).select_from(Application)).one()
+    from nudger.mail.found import found_in_mail
+
+    since = datetime.combine(day - timedelta(days=1), time(0), tzinfo=settings.zone)
     return _Gathered({a.id: a for a in apps if a.id is not None},
                      _group_contacts(session, ids), _last_touches(session, ids, day),
-                     report, int(tracked))
+                     report, int(tracked), found_in_mail(session, since))
 
 
 # --- the digest --------------------------------------------------------------------------
@@ -372,6 +378,7 @@ def digest_context(
         "overdue": overdue,
         "cold": [_cold_item(settings, g, c) for c in g.report.cold],
         "interviews": _interviews(settings, g, day, now),
+        "found_in_mail": g.found,
         "effort": dict(effort) if effort is not None else None,
         "footer": _footer(settings, day, now, g),
     }
@@ -445,7 +452,15 @@ def _sample(settings: Settings, day: date, *, full: bool) -> _Gathered:
         nudges.append(Nudge(i, stage, 2, 5, action, name, day - timedelta(days=i % 2),
                             overdue_days=i % 2))
     report = DueReport(day, nudges, [Cold(1, "applied", day - timedelta(days=50), 50, full)])
-    return _Gathered(apps, contacts, last, report, len(apps))
+    found: dict[str, list[dict[str, Any]]] = {"open": [], "added": [], "more": []}
+    if full:
+        sample = {"id": "S1", "kind": "application", "summary": "Acme / Analyst (applied "
+                  f"{day.isoformat()}, via Greenhouse)", "reason": "from Acme <no-reply@"
+                  "greenhouse.io> (Greenhouse); EN application phrase \"Thank you for "
+                  "applying\"", "confidence": 0.98, "application_id": None,
+                  "accept": "nudger accept S1", "dismiss": "nudger dismiss S1"}
+        found = {"open": [sample], "added": [{**sample, "id": "S2"}], "more": [sample]}
+    return _Gathered(apps, contacts, last, report, len(apps), found)
 
 
 def check_templates(settings: Settings) -> list[str]:

@@ -193,3 +193,24 @@ def test_live_capture_off(home: Home, dovecot: Any, monkeypatch: Any) -> None:
     dovecot.append("INBOX", (CORPUS / "app_greenhouse.eml").read_bytes())
     home.ok("mail", "sync")
     assert rows(home, "SELECT count(*) FROM suggestion") == [(0,)]
+
+
+def test_digest_lists_found_in_your_mail_escaped(home: Home, tmp_path: Path) -> None:
+    hostile = (CORPUS / "app_greenhouse.eml").read_bytes().replace(
+        b"From: Acme Robotics <", b"From: \"<b>Acme</b> & Co\" <").replace(
+        b"at Acme Robotics", b"at <b>Acme</b> & Co")
+    (tmp_path / "hostile.eml").write_bytes(hostile)
+    box = make_mbox(tmp_path / "m.mbox", "app_lever.eml")
+    home.ok("capture", str(box), str(tmp_path / "hostile.eml"))
+    text = home.ok("digest", "--html", str(tmp_path / "d.html"))
+    assert "FOUND IN YOUR MAIL (2)" in text
+    assert "S1 Northwind Labs / Product Designer" in text
+    assert "Add: nudger accept S1    Dismiss: nudger dismiss S1" in text
+    html = (tmp_path / "d.html").read_text()
+    assert "Found in your mail (2)" in html
+    assert "&lt;b&gt;Acme&lt;/b&gt; &amp; Co" in html and "<b>Acme</b>" not in html
+    # capture = "add" (or an accept): the next digest says what was added.
+    home.ok("accept", "S1")
+    text = home.ok("digest")
+    assert "Added from your mail: Northwind Labs / Product Designer" in text
+    assert "FOUND IN YOUR MAIL (1)" in text

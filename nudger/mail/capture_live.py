@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from nudger.mail.capture import Ledger
-from nudger.mail.capture_store import load_tracked, record
 from nudger.mail.recognise import (
     BODY_CAP,
     MailView,
@@ -45,6 +43,10 @@ def view_of(header: MailHeader, text: str = "") -> MailView:
 
 def handle_inbox(ctx: MessageContext) -> bool:
     """True when the message was job mail nudger recorded (later steps skip it)."""
+    # Imported here: nudger.mail.capture registers this handler when it is imported.
+    from nudger.mail.capture import Ledger
+    from nudger.mail.capture_store import load_tracked, record
+
     settings = ctx.settings
     if settings.mailbox.capture == "off" or ctx.header.is_bounce:
         return False
