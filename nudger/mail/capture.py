@@ -24,9 +24,8 @@ from nudger.mail.recognise import (
     Finding,
     Rules,
     default_rules,
-    is_candidate,
+    peek,
     recognise,
-    split_headers,
     view_headers,
     with_body,
 )
@@ -156,15 +155,18 @@ def scan(
 
 def _one(item: RawMail, *, zone: ZoneInfo, since: date | None, outreach: bool,
          own: set[str], rules: Rules, stats: ScanStats) -> list[Finding]:
-    view = view_headers(split_headers(item.data))
-    if view.from_addr in own:
-        stats.own += 1
+    fields, candidate = peek(item.data, rules)
+    if not candidate and since is None:
         return []
+    view = view_headers(fields)
     if since is not None and view.sent_at is not None and \
             view.sent_at.astimezone(zone).date() < since:
         stats.before_since += 1
         return []
-    if not is_candidate(view, rules):
+    if not candidate:
+        return []
+    if view.from_addr in own:
+        stats.own += 1
         return []
     stats.candidates += 1
     return recognise(with_body(view, item.data), zone=zone, rules=rules, outreach=outreach)

@@ -170,14 +170,15 @@ def _split_mbox(name: str, handle: BinaryIO) -> Iterator[Item]:
             break
         buf += more
         first = buf.find(b"\n")
-    # buf holds bytes not yet given to `current`; `offset` is buf[0]'s place in the file.
-    offset = first + 1 if first >= 0 else len(buf)
-    buf = buf[offset:]
+    # buf[pos:] is not yet given to `current`; `offset` is buf[0]'s place in the file.
+    # buf is compacted once per chunk read, never per message.
+    offset = 0
+    pos = first + 1 if first >= 0 else len(buf)
     count = 1
-    current = _Message(offset, count)
-    search = 0
+    current = _Message(pos, count)
+    search = pos
     eof = False
-    last2 = b"x\n"   # the two bytes before buf[0]: a From line's end is not an empty line
+    last2 = b"x\n"   # the two bytes before buf[pos]: a From line's end is not an empty line
     while True:
         found = buf.find(b"\nFrom ", search)
         if found >= 0:
@@ -187,16 +188,15 @@ def _split_mbox(name: str, handle: BinaryIO) -> Iterator[Item]:
                 continue
             if line_end >= 0 or eof:
                 line_end = line_end if line_end >= 0 else len(buf) - 1
-                before = (last2 + buf[:found])[-2:] if found < 2 else buf[found - 2:found]
+                before = (last2 + buf[pos:found])[-2:] if found - pos < 2 \
+                    else buf[found - 2:found]
                 if (before.endswith(b"\n") or before == b"\n\r") and \
                         _POSTMARK.match(buf, found + 1, line_end + 1):
-                    current.add(buf[:found + 1])
+                    current.add(buf[pos:found + 1])
                     yield _finish(name, current)
                     count += 1
-                    offset += line_end + 1
-                    buf = buf[line_end + 1:]
-                    current = _Message(offset, count)
-                    search = 0
+                    pos = search = line_end + 1
+                    current = _Message(offset + pos, count)
                     last2 = b"x\n"
                 else:
                     search = found + 1
@@ -206,20 +206,19 @@ def _split_mbox(name: str, handle: BinaryIO) -> Iterator[Item]:
         # No whole separator in sight: look again from an unfinished "From " line or the
         # last few bytes; hand all but a tail to the message, then read on.
         resume = found if found >= 0 else max(search, len(buf) - 8)
-        moved = len(buf) - _TAIL_KEEP if found < 0 else min(len(buf) - _TAIL_KEEP, found)
-        if moved > 0:
-            current.add(buf[:moved])
-            last2 = (last2 + buf[:moved])[-2:]
-            buf = buf[moved:]
-            offset += moved
-            resume -= moved
-        search = max(0, resume)
+        keep = len(buf) - _TAIL_KEEP if found < 0 else min(len(buf) - _TAIL_KEEP, found)
+        if keep > pos:
+            current.add(buf[pos:keep])
+            last2 = (last2 + buf[pos:keep])[-2:]
+            pos = keep
         chunk = handle.read(CHUNK)
-        if chunk:
-            buf += chunk
-        else:
+        buf = buf[pos:] + chunk
+        offset += pos
+        search = max(0, resume - pos)
+        pos = 0
+        if not chunk:
             eof = True
-    current.add(buf)
+    current.add(buf[pos:])
     yield _finish(name, current, at_end=True)
 
 

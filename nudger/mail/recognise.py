@@ -30,7 +30,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from email import policy
 from email.header import decode_header, make_header
 from email.message import Message
-from email.parser import BytesHeaderParser, BytesParser
+from email.parser import BytesParser
 from email.utils import getaddresses, parsedate_to_datetime
 from functools import lru_cache
 from pathlib import Path
@@ -155,6 +155,8 @@ def decode_words(raw: str | None) -> str:
     """An RFC 2047 header value as one line (bad encoded words kept as they are)."""
     if not raw:
         return ""
+    if "=?" not in raw:
+        return " ".join(_CONTROL.sub(" ", raw).split())
     try:
         text = str(make_header(decode_header(str(raw))))
     except (ValueError, LookupError, UnicodeError, AssertionError):
@@ -183,7 +185,6 @@ class MailView:
         return self.from_addr.rpartition("@")[2].lower()
 
 
-_HEADER_PARSER = BytesHeaderParser(policy=policy.compat32)
 _PARSER = BytesParser(policy=policy.compat32)
 
 
@@ -196,43 +197,102 @@ def split_headers(raw: bytes) -> bytes:
     return raw
 
 
-def view_headers(raw_headers: bytes | Message) -> MailView:
-    msg = raw_headers if isinstance(raw_headers, Message) else _HEADER_PARSER.parsebytes(
-        split_headers(raw_headers))
-    name, addr = _first_address(msg.get("From"))
-    _, reply_addr = _first_address(msg.get("Reply-To"))
+_WANTED = frozenset({"from", "reply-to", "subject", "date", "message-id", "auto-submitted",
+                     "precedence", "list-id"})
+_PLAIN_ADDRESS = re.compile(r'\s*(?:"([^"\\]*)"|([^"<>,;]*?))\s*<([^<>\s,;"]+@[^<>\s,;"]+)>\s*'
+                            r'|\s*([^<>\s,;"()]+@[^<>\s,;"()]+)\s*')
+
+
+def _header_fields(raw: bytes) -> dict[str, str]:
+    """The few headers the recogniser reads, unfolded (first occurrence of each): a plain
+    scan of the header block, much cheaper than the email package's parser for mail that
+    is then never read further."""
+    fields: dict[str, str] = {}
+    name = ""
+    for line in raw.split(b"\n"):
+        line = line.rstrip(b"\r")
+        if not line:
+            break
+        if line[:1] in (b" ", b"\t"):
+            if name:
+                fields[name] += " " + line.strip().decode("utf-8", "replace")
+            continue
+        key, colon, value = line.partition(b":")
+        lowered = key.strip().decode("ascii", "replace").lower()
+        if colon and lowered in _WANTED and lowered not in fields:
+            name = lowered
+            fields[name] = value.strip().decode("utf-8", "replace")
+        else:
+            name = ""
+    return fields
+
+
+def peek(raw: bytes, rules: Rules) -> tuple[dict[str, str], bool]:
+    """The header fields, and whether the message can be job mail (`is_candidate`), at the
+    least cost: most mail is decided here and never looked at again."""
+    fields = _header_fields(split_headers(raw))
+    _, addr = _first_address(fields.get("from"))
+    domain = addr.rpartition("@")[2].lower()
+    if rules.ats_of(domain):
+        return fields, True
+    subject = decode_words(fields.get("subject"))
+    if rules.candidate.search(subject):
+        return fields, True
+    bulk = fields.get("precedence", "").strip().lower() in ("bulk", "list", "junk") or \
+        "list-id" in fields
+    auto = fields.get("auto-submitted", "no").strip().lower() not in ("", "no")
+    return fields, subject[:3].lower() == "re:" and not bulk and not auto
+
+
+def view_headers(raw_headers: bytes | Message | dict[str, str]) -> MailView:
+    if isinstance(raw_headers, dict):
+        fields = raw_headers
+    elif isinstance(raw_headers, Message):
+        fields = {k.lower(): str(v) for k, v in raw_headers.items() if k.lower() in _WANTED}
+    else:
+        fields = _header_fields(split_headers(raw_headers))
+    name, addr = _first_address(fields.get("from"))
+    _, reply_addr = _first_address(fields.get("reply-to"))
     sent_at: datetime | None = None
-    raw_date = msg.get("Date")
+    raw_date = fields.get("date")
     if raw_date:
         try:
-            sent_at = parsedate_to_datetime(str(raw_date))
+            sent_at = parsedate_to_datetime(raw_date)
         except (TypeError, ValueError, IndexError, OverflowError):
             sent_at = None
         if sent_at is not None and sent_at.tzinfo is None:
             sent_at = sent_at.replace(tzinfo=UTC)
-    precedence = str(msg.get("Precedence") or "").lower()
+    precedence = fields.get("precedence", "").strip().lower()
     return MailView(
-        message_id=one_line(decode_words(msg.get("Message-ID")), 300),
+        message_id=one_line(fields.get("message-id", ""), 300),
         sent_at=sent_at,
         from_name=one_line(name, MAX_VALUE),
         from_addr=one_line(addr.lower(), MAX_VALUE),
         reply_to=one_line(reply_addr.lower(), MAX_VALUE),
-        subject=one_line(decode_words(msg.get("Subject")), 500),
-        auto_submitted=str(msg.get("Auto-Submitted") or "no").lower() not in ("", "no"),
-        bulk=precedence in ("bulk", "list", "junk") or msg.get("List-Id") is not None,
+        subject=one_line(decode_words(fields.get("subject")), 500),
+        auto_submitted=fields.get("auto-submitted", "no").strip().lower() not in ("", "no"),
+        bulk=precedence in ("bulk", "list", "junk") or "list-id" in fields,
     )
 
 
-def _first_address(raw: Any) -> tuple[str, str]:
+def _first_address(raw: str | None) -> tuple[str, str]:
+    """(display name, address) of the first address. The address is taken from the raw
+    header before encoded words are decoded, so a name that decodes to `<x@evil>` cannot
+    become the address."""
     if not raw:
         return "", ""
+    plain = _PLAIN_ADDRESS.fullmatch(raw)
+    if plain:
+        if plain.group(4):
+            return "", plain.group(4)
+        return decode_words(plain.group(1) or plain.group(2) or ""), plain.group(3)
     try:
-        pairs = getaddresses([decode_words(str(raw))])
+        pairs = getaddresses([raw])
     except (ValueError, TypeError, IndexError):
         return "", ""
     for name, addr in pairs:
         if "@" in addr:
-            return name.strip().strip('"'), addr.strip()
+            return decode_words(name).strip().strip('"'), addr.strip()
     return "", ""
 
 
@@ -282,12 +342,10 @@ def _first_text(msg: Message, cap: int) -> tuple[str, list[tuple[str, str]], str
         if plain is not None and html is not None:
             break
     links: list[tuple[str, str]] = []
-    text = ""
-    if html is not None:
+    text = _decode_part(plain)[:cap] if plain is not None else ""
+    if html is not None and not text.strip():
+        # The HTML is read only when there is no plain text (the same words, as a rule).
         text, links = html_to_text(_decode_part(html), cap)
-    if plain is not None:
-        plain_text = _decode_part(plain)[:cap]
-        text = plain_text if plain_text.strip() else text
     return text, links, note
 
 
