@@ -214,3 +214,16 @@ def test_digest_lists_found_in_your_mail_escaped(home: Home, tmp_path: Path) -> 
     text = home.ok("digest")
     assert "Added from your mail: Northwind Labs / Product Designer" in text
     assert "FOUND IN YOUR MAIL (1)" in text
+
+
+def test_demo_sample_mbox_shows_suggestions_in_the_digest(home: Home) -> None:
+    """What `make demo` runs: the shipped sample mbox over the demo data."""
+    home.config.unlink()
+    home.ok("init", "--demo", "--database", "nudger.db")
+    sample = Path(__file__).parent.parent / "nudger" / "mail" / "sample.mbox"
+    out = home.ok("capture", str(sample))
+    assert "4 to propose" in out
+    assert "~ #2 Contoso Ltd / Inside Sales Representative: stage → rejected" in out
+    text = home.ok("digest")
+    assert "FOUND IN YOUR MAIL (4)" in text
+    assert "Alpine Ski House / Key Account Manager" in text
