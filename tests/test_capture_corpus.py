@@ -7,6 +7,7 @@ import json
 from collections import Counter
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
+from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -18,6 +19,7 @@ KINDS = ("application", "rejection", "interview", "none")
 ZONE = ZoneInfo("Europe/Berlin")
 
 
+@cache
 def run_corpus() -> dict[str, tuple[dict[str, str], Finding | None]]:
     out = {}
     for name, label in LABELS.items():
