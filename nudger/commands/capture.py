@@ -39,7 +39,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("paths", nargs="+", metavar="PATH",
                    help="an mbox file, a Maildir, an .eml file or a folder of them")
     p.add_argument("--since", metavar="DATE",
-                   help="only mail from this local date on (2026-09-01, '3 months ago')")
+                   help="only mail from this local date on (2026-09-01, '12 weeks ago')")
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--dry-run", action="store_true",
                       help="print what was found; change nothing")
