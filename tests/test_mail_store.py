@@ -148,3 +148,27 @@ def test_resume_unknown_application(home: Home) -> None:
     _db(home)
     result = home.run("resume", "99")
     assert result.code == 2 and "no application #99" in result.err
+
+
+def test_stats_count_a_mail_reply_once_by_the_channel_before_it() -> None:
+    from nudger.cadence import AppState, TouchInfo
+    from nudger.stats import ChangeRow, History, MailReplyRow, replies
+
+    apps = [AppState(id=i, stage="interviewing", stage_since=date(2026, 11, 20),
+                     applied_on=date(2026, 11, 2)) for i in (1, 2, 3)]
+    touches = {1: [TouchInfo(date(2026, 11, 5), "email", "applied", 1)],
+               2: [TouchInfo(date(2026, 11, 5), "call", "applied", 2)],
+               3: [TouchInfo(date(2026, 11, 5), "social", "applied", 3)]}
+    changes = [ChangeRow(i, "interviewing", date(2026, 11, 20)) for i in (1, 2, 3)]
+    history = History(apps, touches, changes, (), [
+        MailReplyRow(1, date(2026, 11, 10)),   # answered by mail, stage moved later
+        MailReplyRow(1, date(2026, 11, 12)),   # a second mail in the thread: same reply
+        MailReplyRow(2, date(2026, 11, 25)),   # mail after the stage change: one reply
+    ])
+    found = {r.app_id: r for r in replies(history)}
+    assert len(found) == 3
+    assert (found[1].source, found[1].on, found[1].after) == ("mail", date(2026, 11, 10),
+                                                              "email")
+    assert (found[2].source, found[2].on, found[2].after) == ("stage", date(2026, 11, 20),
+                                                              "call")
+    assert found[3].source == "stage" and found[3].after == "social"
