@@ -21,7 +21,7 @@ from functools import partial
 from typing import Any
 
 import jinja2
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session
 
 from nudger import __version__
 from nudger.cadence import Cold, DueReport, Nudge, due_on
@@ -29,7 +29,6 @@ from nudger.calendar import Calendar
 from nudger.config import Settings
 from nudger.errors import ConfigError
 from nudger.message import build_message, digest_message_id, normalize_body
-from nudger.progress import load_states
 from nudger.render import (
     DIGEST_HTML,
     DIGEST_SUBJECT,
@@ -44,11 +43,14 @@ from nudger.render import (
     mailto,
     syntax_message,
 )
-from nudger.stats import SAMPLE_EFFORT, effort_section, is_effort_day, load_history
+from nudger.stats import SAMPLE_EFFORT, effort_section, is_effort_day
 from nudger.store.models import Application, Contact, Touch
+from nudger.store.read import load_digest, load_history
+from nudger.times import as_utc
 from nudger.vocab import ACTIONS, OPEN_STAGES
 
-__all__ = ["ComposedDigest", "check_templates", "compose_digest", "digest_message_id"]
+__all__ = ["ComposedDigest", "check_templates", "compose_digest", "digest_message_id",
+           "install_templates"]
 
 UPCOMING_INTERVIEW_DAYS = 14
 
@@ -79,11 +81,7 @@ class ComposedDigest:
 # --- from model objects to template values ----------------------------------------------
 
 def _local(moment: datetime | None, settings: Settings) -> datetime | None:
-    if moment is None:
-        return None
-    if moment.tzinfo is None:  # SQLite hands back naive UTC
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(settings.zone)
+    return None if moment is None else as_utc(moment).astimezone(settings.zone)
 
 
 def _when(moment: datetime) -> str:
@@ -225,32 +223,6 @@ def render_draft(renderer: Renderer, name: str, context: Mapping[str, Any]) -> d
 
 # --- gathering ---------------------------------------------------------------------------
 
-def _group_contacts(session: Session, ids: Sequence[int]) -> dict[int, list[Contact]]:
-    out: dict[int, list[Contact]] = {}
-    if not ids:
-        return out
-    rows = session.exec(select(Contact).where(col(Contact.application_id).in_(ids))
-                        .order_by(col(Contact.id))).all()
-    for contact in rows:
-        out.setdefault(contact.application_id, []).append(contact)
-    return out
-
-
-def _last_touches(session: Session, ids: Sequence[int], day: date) -> dict[int, Touch]:
-    """Each application's latest real (not skipped) touch on or before `day`."""
-    out: dict[int, Touch] = {}
-    if not ids:
-        return out
-    rows = session.exec(
-        select(Touch).where(col(Touch.application_id).in_(ids))
-        .where(col(Touch.skipped).is_(False)).where(col(Touch.touched_on) <= day)
-        .order_by(col(Touch.touched_on), col(Touch.id))
-    ).all()
-    for touch in rows:
-        out[touch.application_id] = touch
-    return out
-
-
 @dataclass(frozen=True)
 class _Gathered:
     apps: dict[int, Application]
@@ -258,25 +230,87 @@ class _Gathered:
     last: dict[int, Touch]
     report: DueReport
     tracked: int
+    mail: MailView | None = None  # None: no [imap] table
     # FOUND IN YOUR MAIL (nudger.mail.found)
     found: dict[str, list[dict[str, Any]]] = field(
         default_factory=lambda: {"open": [], "added": [], "more": []})
 
 
 def _gather(session: Session, settings: Settings, calendar: Calendar, day: date) -> _Gathered:
-    apps = list(session.exec(select(Application)
-                             .where(col(Application.stage).in_(OPEN_STAGES))
-                             .order_by(col(Application.id))).all())
-    states = load_states(session, apps, zone=settings.zone)  # the interview's local date
-    report = due_on(states, settings.cadence, calendar, day)
-    ids = [a.id for a in apps if a.id is not None]
-    tracked = session.exec(select(func.count()).select_from(Application)).one()
+    data = load_digest(session, day, settings.zone)
+    report = due_on(data.states, settings.cadence, calendar, day)
     from nudger.mail.found import found_in_mail
 
     since = datetime.combine(day - timedelta(days=1), time(0), tzinfo=settings.zone)
-    return _Gathered({a.id: a for a in apps if a.id is not None},
-                     _group_contacts(session, ids), _last_touches(session, ids, day),
-                     report, int(tracked), found_in_mail(session, since))
+    return _Gathered(data.apps, data.contacts, data.last, report, data.tracked,
+                     _mail_view(session, settings, day), found_in_mail(session, since))
+
+
+# --- the mailbox's part (MAILBOX.md): REPLIES, bouncing addresses, when it was read ----------
+
+REPLY_DAYS = 2  # replies this recent show even when nothing is paused (replies = "note")
+
+
+@dataclass(frozen=True)
+class MailView:
+    replies: list[dict[str, Any]]
+    bouncing: list[dict[str, Any]]
+    status: str  # the footer line: when the mailbox was last read, or why it could not be
+
+
+def _mail_view(session: Session, settings: Settings, day: date) -> MailView | None:
+    if settings.imap is None:
+        return None
+    from sqlmodel import select
+
+    from nudger.mail.replies import bouncing_contacts, paused_replies, recent_replies
+    from nudger.schedule import digest_moment
+    from nudger.store.models import MailSync
+
+    moment = digest_moment(settings, day)
+    found = paused_replies(session) + recent_replies(
+        session, moment - timedelta(days=REPLY_DAYS))
+    replies = []
+    seen_apps: set[int] = set()
+    for r in sorted(found, key=lambda r: r.at, reverse=True):
+        local = _local(r.at, settings)
+        if r.app_id in seen_apps or local is None:
+            continue
+        seen_apps.add(r.app_id)
+        replies.append({
+            "app": {"id": r.app_id, "company": r.company, "role": r.role, "stage": r.stage},
+            "who": clean_header(r.who, limit=80), "address": r.address,
+            "when": _when(local), "ago_days": (day - local.date()).days,
+            "subject": clean_header(r.subject, limit=200),
+            "snippet": clean_header(r.snippet, limit=200), "paused": r.paused,
+            "stage_command": f"nudger stage {r.app_id} interviewing",
+            "resume_command": f"nudger resume {r.app_id}",
+        })
+    bouncing = []
+    for c in bouncing_contacts(session):
+        app = session.get(Application, c.application_id)
+        if app is None or app.stage not in OPEN_STAGES:
+            continue
+        bouncing.append({"app": {"id": c.application_id, "company": app.company},
+                         "name": c.name, "email": c.email,
+                         "detail": clean_header(c.bounce_detail, limit=160),
+                         "command": f"nudger contact {c.application_id} --rm {c.id}"})
+    row = session.exec(select(MailSync)).first()
+    return MailView(replies, bouncing, _mailbox_status(settings, row))
+
+
+def _mailbox_status(settings: Settings, row: Any) -> str:
+    if row is None or row.last_attempt_at is None:
+        return ("The mailbox has not been read yet (the daemon reads it every "
+                f"{settings.imap.poll if settings.imap else ''}; or run `nudger mail sync`).")
+    last_ok = _local(row.last_ok_at, settings)
+    if not row.last_error:
+        assert last_ok is not None
+        return f"Mailbox last read {_when(last_ok)}."
+    since = f"since {_when(last_ok)}" if last_ok else "yet"
+    return (f"The mailbox could not be read {since}: "
+            f"{clean_header(row.last_error, limit=300)}")
+
 
 
 # --- the digest --------------------------------------------------------------------------
@@ -351,6 +385,7 @@ def _footer(settings: Settings, day: date, now: datetime, g: _Gathered) -> dict[
         "tracked": g.tracked,
         "open": len(g.apps),
         "version": __version__,
+        "mailbox": g.mail.status if g.mail else "",
     }
 
 
@@ -381,6 +416,8 @@ def digest_context(
         "found_in_mail": g.found,
         "effort": dict(effort) if effort is not None else None,
         "footer": _footer(settings, day, now, g),
+        "replies": g.mail.replies if g.mail else [],
+        "bouncing": g.mail.bouncing if g.mail else [],
     }
 
 
@@ -414,7 +451,7 @@ def compose_digest(
 
 # --- checking templates ------------------------------------------------------------------
 
-def _sample(settings: Settings, day: date, *, full: bool) -> _Gathered:
+def _sample(settings: Settings, day: date, now: datetime, *, full: bool) -> _Gathered:
     """Sample data for test-rendering: `full` fills every optional value, the other leaves
     them empty, so both branches of each `{% if %}` in a template are exercised."""
     steps = [(s.template or s.action) for c in settings.cadence for s in c.steps]
@@ -439,7 +476,7 @@ def _sample(settings: Settings, day: date, *, full: bool) -> _Gathered:
             # `interview_passed`.
             interview_at=datetime.combine(day + timedelta(days=-1 if i % 2 else 2), time(15),
                                           tzinfo=UTC) if full else None,
-            notes="Referred by Sam." if full else "",
+            notes="Referred by Sam." if full else "", created_at=now, updated_at=now,
         )
         if full:
             contacts[i] = [Contact(id=i, application_id=i, name="Dana Lee",
@@ -448,10 +485,22 @@ def _sample(settings: Settings, day: date, *, full: bool) -> _Gathered:
                                    else "hiring-manager")]
             last[i] = Touch(id=i, application_id=i, action=ACTIONS[i % len(ACTIONS)],
                             touched_on=day - timedelta(days=3), note="asked about timing",
-                            stage=stage, step=1)
+                            stage=stage, step=1, created_at=now)
         nudges.append(Nudge(i, stage, 2, 5, action, name, day - timedelta(days=i % 2),
                             overdue_days=i % 2))
     report = DueReport(day, nudges, [Cold(1, "applied", day - timedelta(days=50), 50, full)])
+    mail = MailView(
+        replies=[{"app": {"id": 1, "company": "Sample Co 1", "role": "Account Executive",
+                          "stage": "applied"}, "who": "Dana Lee", "address": "dana@example.com",
+                  "when": "Mon 23 Nov, 09:30", "ago_days": ago, "subject": "Re: following up",
+                  "snippet": "Thanks, can you talk Thursday?" if full else "",
+                  "paused": full, "stage_command": "nudger stage 1 interviewing",
+                  "resume_command": "nudger resume 1"} for ago in (0, 1, 3)],
+        bouncing=[{"app": {"id": 1, "company": "Sample Co 1"}, "name": "Dana Lee",
+                   "email": "dana@example.com", "detail": "550 5.1.1 user unknown"
+                   if full else "", "command": "nudger contact 1 --rm 1"}],
+        status="Mailbox last read Tue 24 Nov, 13:20." if full else "",
+    )
     found: dict[str, list[dict[str, Any]]] = {"open": [], "added": [], "more": []}
     if full:
         sample = {"id": "S1", "kind": "application", "summary": "Acme / Analyst (applied "
@@ -460,19 +509,32 @@ def _sample(settings: Settings, day: date, *, full: bool) -> _Gathered:
                   "applying\"", "confidence": 0.98, "application_id": None,
                   "accept": "nudger accept S1", "dismiss": "nudger dismiss S1"}
         found = {"open": [sample], "added": [{**sample, "id": "S2"}], "more": [sample]}
-    return _Gathered(apps, contacts, last, report, len(apps), found)
+    return _Gathered(apps, contacts, last, report, len(apps), mail, found)
 
 
 def check_templates(settings: Settings) -> list[str]:
     """Compile every template (packaged and the user's overrides in settings.templates_dir)
-    and test-render each with sample data; "file:line: message" per problem, [] when fine.
-    Reads a fresh snapshot of the files; when it passes, that snapshot is installed and
-    later digests of this process render it (a daemon calls this on SIGHUP: a broken edit
-    is reported and the templates in use stay as they were)."""
+    and test-render each with sample data, from a fresh snapshot of the files; "file:line:
+    message" per problem, [] when fine. Changes nothing: `install_templates` is the check
+    that also puts a passing snapshot in use."""
+    return _checked(settings)[0]
+
+
+def install_templates(settings: Settings) -> list[str]:
+    """`check_templates`, and when it passes, install that snapshot: later digests of this
+    process render it (the daemon on start and on SIGHUP: a broken edit is reported and
+    the templates in use stay as they were)."""
+    problems, renderer = _checked(settings)
+    if renderer is not None and not problems:
+        renderer.install(settings.templates_dir)
+    return problems
+
+
+def _checked(settings: Settings) -> tuple[list[str], Renderer | None]:
     try:
         renderer = Renderer.for_dir(settings.templates_dir, fresh=True)
     except ConfigError as exc:
-        return [str(exc)]
+        return [str(exc)], None
     problems: list[str] = []
 
     def report(message: str) -> None:
@@ -499,7 +561,7 @@ def check_templates(settings: Settings) -> list[str]:
     day = date(2026, 11, 24)
     now = datetime(2026, 11, 24, 13, 30, tzinfo=UTC)
     for full in (True, False):
-        g = _sample(settings, day, full=full)
+        g = _sample(settings, day, now, full=full)
         effort = SAMPLE_EFFORT if full else None
         notices = ("The digest of 2026-11-23 was not delivered: 550 mailbox unavailable",
                    ) if full else ()
@@ -510,6 +572,4 @@ def check_templates(settings: Settings) -> list[str]:
                                      "overdue": [], "cold": [], "interviews": []})
         except ConfigError as exc:
             report(str(exc))
-    if not problems:
-        renderer.install(settings.templates_dir)
-    return problems
+    return problems, renderer

@@ -9,22 +9,23 @@ recorded and shown and nothing pauses. The pause lives on the application row
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlmodel import Session, col, select
 
 from nudger import tracker
 from nudger.errors import UsageError
-from nudger.store.models import Application, Contact, MailMessage, utcnow
+from nudger.store.models import Application, Contact, MailMessage
+from nudger.times import as_utc
 
 
-def pause(session: Session, app: Application, reply: MailMessage) -> bool:
+def pause(session: Session, app: Application, reply: MailMessage, now: datetime) -> bool:
     """Pause `app` because of `reply`; False when a later reply already paused it."""
-    if app.paused_since is not None and app.paused_since >= reply.date:
+    if app.paused_since is not None and as_utc(app.paused_since) >= as_utc(reply.date):
         return False
-    app.paused_since = reply.date
+    app.paused_since = as_utc(reply.date)
     app.paused_by = reply.id
-    app.updated_at = utcnow()
+    app.updated_at = as_utc(now)
     session.add(app)
     return True
 
@@ -38,17 +39,17 @@ def end_pause(app: Application) -> bool:
     return True
 
 
-def resume(session: Session, app_id: int) -> tuple[Application, bool]:
+def resume(session: Session, app_id: int, now: datetime) -> tuple[Application, bool]:
     """`nudger resume ID`: the application's nudges run again."""
     app = tracker.get_application(session, app_id)
     was = end_pause(app)
     if was:
-        app.updated_at = utcnow()
+        app.updated_at = as_utc(now)
         session.add(app)
     return app, was
 
 
-def confirm_possible_reply(session: Session, app_id: int, key: str) -> str:
+def confirm_possible_reply(session: Session, app_id: int, key: str, now: datetime) -> str:
     """Accepting a "possible reply" suggestion: the message becomes a reply of `app_id`
     (and pauses it, as a reply from a contact would, when it is the newest)."""
     message = session.exec(select(MailMessage).where(MailMessage.key == key)).first()
@@ -59,7 +60,7 @@ def confirm_possible_reply(session: Session, app_id: int, key: str) -> str:
     message.application_id = app_id
     session.add(message)
     session.flush()
-    paused = pause(session, app, message)
+    paused = pause(session, app, message, now)
     who = message.from_name or message.from_addr
     return (f"recorded the reply from {who} to #{app_id} {app.company}"
             + ("; its nudges are paused until `nudger resume " + str(app_id) + "`"
@@ -87,18 +88,30 @@ def recent_replies(session: Session, since: datetime, app_id: int | None = None
     """Replies recorded with a date at or after `since` (newest first)."""
     query = (select(MailMessage, Application)
              .join(Application, col(Application.id) == col(MailMessage.application_id))
-             .where(MailMessage.kind == "reply", col(MailMessage.date) >= since))
+             .where(MailMessage.kind == "reply",
+                    col(MailMessage.date) >= since.astimezone(UTC)))
     if app_id is not None:
         query = query.where(MailMessage.application_id == app_id)
-    out = []
-    for message, app in session.exec(query.order_by(col(MailMessage.date).desc())).all():
-        assert app.id is not None
-        out.append(ReplyInfo(
-            app_id=app.id, company=app.company, role=app.role, stage=app.stage,
-            who=message.from_name or message.from_addr, address=message.from_addr,
-            at=message.date, subject=message.subject, snippet=message.snippet,
-            paused=app.paused_by == message.id and app.paused_since is not None))
-    return out
+    return [_info(m, a) for m, a in
+            session.exec(query.order_by(col(MailMessage.date).desc())).all()]
+
+
+def paused_replies(session: Session) -> list[ReplyInfo]:
+    """The replies that paused an application which is still paused (awaiting the user)."""
+    query = (select(MailMessage, Application)
+             .join(Application, col(Application.paused_by) == col(MailMessage.id))
+             .where(col(Application.paused_since).is_not(None)))
+    return [_info(m, a) for m, a in session.exec(query).all()]
+
+
+def _info(message: MailMessage, app: Application) -> ReplyInfo:
+    assert app.id is not None
+    at = message.date if message.date.tzinfo else message.date.replace(tzinfo=UTC)
+    return ReplyInfo(
+        app_id=app.id, company=app.company, role=app.role, stage=app.stage,
+        who=message.from_name or message.from_addr, address=message.from_addr,
+        at=at, subject=message.subject, snippet=message.snippet,
+        paused=app.paused_by == message.id and app.paused_since is not None)
 
 
 def bouncing_contacts(session: Session, app_id: int | None = None) -> list[Contact]:

@@ -145,14 +145,14 @@ def _apply_application(session: Session, s: Suggestion, p: dict[str, Any], today
         applied_on=None if wishlist else _iso_date(p.get("applied_on"), today),
         stage="wishlist" if wishlist else "applied",
         source=server_text(p.get("source", ""), 200), url=server_text(p.get("url", ""), 500),
-        contacts=contacts)
+        contacts=contacts, now=now)
     s.application_id = app.id
     # capture knows the latest stage the mail shows (a confirmation, then a rejection).
     if later not in ("applied", app.stage):
         assert app.id is not None
         interview = _iso_datetime(p.get("interview_at"))
         tracker.change_stage(session, app.id, later, _iso_date(p.get("stage_on"), today),
-                             interview_at=interview, note=f"from suggestion S{s.id}")
+                             interview_at=interview, note=f"from suggestion S{s.id}", now=now)
         return f"added #{app.id} {app.company} ({app.role}), now {later}"
     return f"added #{app.id} {app.company} ({app.role})"
 
@@ -179,7 +179,7 @@ def _apply_stage(session: Session, s: Suggestion, p: dict[str, Any], today: date
             raise UsageError(f"invalid interview time {p['interview_at']!r}") from None
     app = tracker.change_stage(session, s.application_id, str(p.get("stage", "")),
                                _iso_date(p.get("date"), today), interview_at=interview,
-                               note=f"from suggestion S{s.id}")
+                               note=f"from suggestion S{s.id}", now=now)
     return f"#{app.id} {app.company} is now {app.stage}"
 
 
@@ -201,7 +201,7 @@ def _apply_reply(session: Session, s: Suggestion, p: dict[str, Any], today: date
 
     if s.application_id is None:
         raise UsageError("this reply suggestion names no application")
-    return confirm_possible_reply(session, s.application_id, str(p.get("key", "")))
+    return confirm_possible_reply(session, s.application_id, str(p.get("key", "")), now)
 
 
 def accept(session: Session, ids: Iterable[int], *, today: date, now: datetime

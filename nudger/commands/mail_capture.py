@@ -3,10 +3,9 @@ tracker's entries (MAILBOX.md, "capture")."""
 
 from __future__ import annotations
 
-import argparse
 import sys
 
-from nudger.commands import Context, add_command
+from nudger.commands import Command, Context, OneOf, Option
 from nudger.errors import UsageError
 
 TYPE_CHECKING = False
@@ -17,37 +16,6 @@ if TYPE_CHECKING:
 
 
 ORDER = 45
-
-
-def register(sub: Any, common: argparse.ArgumentParser) -> None:
-    p = add_command(
-        sub, common, "capture", cmd_capture,
-        "find applications, rejections and interview invitations in mail files",
-        "nudger capture ~/Takeout/Mail/All\\ mail\\ Including\\ Spam\\ and\\ Trash.mbox\n"
-        "nudger capture ~/Maildir --since 2026-09-01 --dry-run\n"
-        "nudger capture message.eml --json\n"
-        "nudger capture ~/.thunderbird/abcd.default/ImapMail/imap.example.com/INBOX --add",
-        description="Read mail files — an mbox (a Gmail Takeout, a Thunderbird folder), a "
-        "Maildir, .eml files, or a folder holding them — and recognise application "
-        "confirmations, rejections and interview invitations. Each becomes a suggestion "
-        "(see `nudger suggestions`, `nudger accept`, `nudger dismiss`); an application "
-        "already tracked is matched, not proposed again, and running capture again proposes "
-        "nothing new. --dry-run only prints; --add accepts everything found. The mail is "
-        "streamed, never loaded whole; messages that cannot be read are reported by position "
-        "and skipped.",
-    )
-    p.add_argument("paths", nargs="+", metavar="PATH",
-                   help="an mbox file, a Maildir, an .eml file or a folder of them")
-    p.add_argument("--since", metavar="DATE",
-                   help="only mail from this local date on (2026-09-01, '12 weeks ago')")
-    mode = p.add_mutually_exclusive_group()
-    mode.add_argument("--dry-run", action="store_true",
-                      help="print what was found; change nothing")
-    mode.add_argument("--add", action="store_true",
-                      help="add everything found to the tracker at once")
-    p.add_argument("--outreach", action="store_true",
-                   help="also propose recruiters' cold outreach as wishlist entries")
-    p.add_argument("--json", action="store_true", help="machine-readable output")
 
 
 def cmd_capture(ctx: Context) -> int:
@@ -188,3 +156,36 @@ def _size(path: Any) -> int:
         return total
     except OSError:
         return 0
+
+
+COMMANDS = (
+    Command(
+        "capture", "find applications, rejections and interview invitations in mail files",
+        "nudger capture ~/Takeout/Mail/All\\ mail\\ Including\\ Spam\\ and\\ Trash.mbox\n"
+        "nudger capture ~/Maildir --since 2026-09-01 --dry-run\n"
+        "nudger capture message.eml --json\n"
+        "nudger capture ~/.thunderbird/abcd.default/ImapMail/imap.example.com/INBOX --add",
+        cmd_capture,
+        description="Read mail files — an mbox (a Gmail Takeout, a Thunderbird folder), a "
+        "Maildir, .eml files, or a folder holding them — and recognise application "
+        "confirmations, rejections and interview invitations. Each becomes a suggestion "
+        "(see `nudger suggestions`, `nudger accept`, `nudger dismiss`); an application "
+        "already tracked is matched, not proposed again, and running capture again proposes "
+        "nothing new. --dry-run only prints; --add accepts everything found. The mail is "
+        "streamed, never loaded whole; messages that cannot be read are reported by position "
+        "and skipped.",
+        options=(
+            Option("paths", nargs="+", metavar="PATH",
+                   help="an mbox file, a Maildir, an .eml file or a folder of them"),
+            Option("--since", metavar="DATE",
+                   help="only mail from this local date on (2026-09-01, '12 weeks ago')"),
+            OneOf(Option("--dry-run", action="store_true",
+                         help="print what was found; change nothing"),
+                  Option("--add", action="store_true",
+                         help="add everything found to the tracker at once")),
+            Option("--outreach", action="store_true",
+                   help="also propose recruiters' cold outreach as wishlist entries"),
+            Option("--json", action="store_true", help="machine-readable output"),
+        ),
+    ),
+)
