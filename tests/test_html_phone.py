@@ -19,7 +19,7 @@ import pytest
 
 from nudger import tracker
 from nudger.demo import add_demo_applications
-from tests.digest_helpers import DAY, compose, make_db, make_settings
+from tests.digest_helpers import DAY, NOW, compose, make_db, make_settings
 
 WIDTH = 390
 CHROMIUM = next((p for p in ("/usr/bin/chromium", shutil.which("chromium") or "",
@@ -93,16 +93,17 @@ def busy_digest(tmp_path: Path) -> str:
     settings = make_settings(tmp_path, extra='\n[digest]\neffort_day = "tue"\n')
     db = make_db(settings)
     with db.session() as session:
-        add_demo_applications(session, DAY, settings)
+        add_demo_applications(session, DAY, NOW, settings)
         tracker.add_application(
             session, company="Contoso Pharmaceuticals International", role="Senior "
-            "Territory Account Executive, Enterprise Healthcare", today=DAY,
+            "Territory Account Executive, Enterprise Healthcare", today=DAY, now=NOW,
             applied_on=DAY.replace(day=10), contacts=[tracker.ContactSpec(
                 name="Bartholomew Featherstonehaugh-Wolfeschlegel",
                 email="bartholomew.featherstonehaugh@contoso-pharmaceuticals.example",
                 phone="+44 20 7946 0958", kind="recruiter")])
         for app_id in range(1, 5):  # this week's effort: a few follow-ups in the chart
-            tracker.log_touch(session, app_id, "email", DAY.replace(day=18), note="sent")
+            tracker.log_touch(session, app_id, "email", DAY.replace(day=18), now=NOW,
+                               note="sent")
     page = compose(settings, db).html
     db.dispose()
     return page
