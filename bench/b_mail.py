@@ -56,7 +56,7 @@ def _plant(server: object, now: datetime) -> None:
     stat = home.stat()
     stamp = now.timestamp()
     for i in range(MESSAGES):
-        path = cur / f"{int(stamp) - i}.M{i}P1.bench,S=700:2,S"
+        path = cur / f"{int(stamp) - i}.M{i}P1.bench:2,S"
         path.write_bytes(_message(i, now))
         os.utime(path, (stamp - i * 60, stamp - i * 60))
         os.chown(path, stat.st_uid, stat.st_gid)

@@ -1,5 +1,6 @@
 """One day's digest: what is due, each nudge with its draft, rendered into a complete
-`EmailMessage`.
+`EmailMessage`. One concept over 400 lines: the digest's template values, and checking the
+templates with the same values (sample data), kept beside each other so they cannot drift.
 
 The flow: the store (applications, contacts, touches) → `cadence.due_on` → plain data
 (dicts, so user templates in the sandbox see values, never model objects) → every template

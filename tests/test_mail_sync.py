@@ -195,7 +195,8 @@ def test_digest_opens_with_replies_escaped(home: Home, dovecot: Any, monkeypatch
     dovecot.append("INBOX", DSN.replace(b"priya@fabrikam.com", b"jobs@fabrikam.com"))
     home.ok("mail", "sync")
     html = tmp_path / "d.html"
-    text = home.ok("digest", "--date", "2026-11-30", "--html", str(html))
+    home.ok("digest", "--date", "2026-11-30", "--html", str(html))
+    text = home.ok("digest", "--date", "2026-11-30")
     body = text.split("REPLIES (1)", 1)
     assert len(body) == 2 and "OVERDUE" not in body[0] and "DUE TODAY" not in body[0]
     assert 'Priya <b>Nair</b> (Fabrikam) replied today: "Re: <script>alert(1)</script>"' \
