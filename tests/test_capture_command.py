@@ -202,7 +202,8 @@ def test_digest_lists_found_in_your_mail_escaped(home: Home, tmp_path: Path) -> 
     (tmp_path / "hostile.eml").write_bytes(hostile)
     box = make_mbox(tmp_path / "m.mbox", "app_lever.eml")
     home.ok("capture", str(box), str(tmp_path / "hostile.eml"))
-    text = home.ok("digest", "--html", str(tmp_path / "d.html"))
+    home.ok("digest", "--html", str(tmp_path / "d.html"))
+    text = home.ok("digest")
     assert "FOUND IN YOUR MAIL (2)" in text
     assert "S1 Northwind Labs / Product Designer" in text
     assert "Add: nudger accept S1    Dismiss: nudger dismiss S1" in text
