@@ -228,3 +228,65 @@ def test_demo_sample_mbox_shows_suggestions_in_the_digest(home: Home) -> None:
     text = home.ok("digest")
     assert "FOUND IN YOUR MAIL (4)" in text
     assert "Alpine Ski House / Key Account Manager" in text
+
+
+def test_installed_capture_over_hostile_files_never_tracebacks(tmp_path: Path) -> None:
+    """The console script, as a user runs it, over a truncated mbox full of bad mail."""
+    from tests.conftest import BASE_CONFIG, run_installed
+
+    config = tmp_path / "config.toml"
+    config.write_text(BASE_CONFIG.replace('database = "nudger.db"',
+                                          f'database = "{tmp_path / "n.db"}"'))
+    company = "Evil " + "Corp" * 1250
+    box = make_mbox(
+        tmp_path / "hostile.mbox", "app_greenhouse.eml",
+        extra=POSTMARK + b"From: =?utf-8?q?x=0D=0ABcc:_a@b?= <no-reply@greenhouse.io>\n"
+        b"Subject: Thank you for applying\nContent-Type: multipart/mixed\n\n"
+        b"Thank you for applying to the Analyst position at " + company.encode() + b".\n\n"
+        + POSTMARK + b"\x00\xff garbage\n\n" + POSTMARK + b"Subject: cut")
+    result = run_installed("--config", str(config), "capture", str(box), "--json")
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    data = json.loads(result.stdout)
+    # Garbage with a blank line is a message with nothing in it; the cut one is skipped.
+    assert [s["where"].split(", ")[0] for s in data["skipped"]] == [f"{box}#4"]
+    assert data["messages"] == 3
+    assert all(len(p["company"]) <= 200 and "\n" not in p["company"]
+               for p in data["proposals"])
+
+
+def test_progress_bar_on_a_terminal(tmp_path: Path) -> None:
+    import os
+    import pty
+    import subprocess
+
+    from tests.conftest import BASE_CONFIG, nudger_executable
+
+    config = tmp_path / "config.toml"
+    config.write_text(BASE_CONFIG.replace('database = "nudger.db"',
+                                          f'database = "{tmp_path / "n.db"}"'))
+    box = make_mbox(tmp_path / "m.mbox", *(MAILS * 3))
+    leader, follower = pty.openpty()
+    try:
+        proc = subprocess.run(
+            [nudger_executable(), "--config", str(config), "capture", str(box), "--dry-run"],
+            stdout=subprocess.PIPE, stderr=follower, timeout=60, check=False,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        os.close(follower)
+        follower = -1
+        seen = b""
+        while True:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+    finally:
+        if follower >= 0:
+            os.close(follower)
+        os.close(leader)
+    assert proc.returncode == 0
+    assert b"messages" in seen and b"\r[" in seen  # the bar, on the terminal only
+    assert b"\r[" not in proc.stdout
