@@ -39,8 +39,8 @@ def test_dry_run_prints_and_changes_nothing(home: Home, tmp_path: Path) -> None:
     box = make_mbox(tmp_path / "All.mbox", *MAILS)
     out = home.ok("capture", str(box), "--dry-run")
     assert "read 7 messages" in out and "3 to propose" in out
-    assert "+ Acme Robotics / Senior Backend Engineer (applied 2026-09-01, now rejected, " \
-           "via Greenhouse)" in out
+    assert "+ Acme Robotics / Senior Backend Engineer (applied 2026-09-01, now rejected " \
+           "since 2026-10-04, via Greenhouse)" in out
     assert "Northwind Labs / Product Designer" in out and "now interviewing" in out
     assert "Grünwald Logistik GmbH / Werkstudent Softwareentwicklung" in out
     assert "why: from Acme Robotics <no-reply@us.greenhouse-mail.io> (Greenhouse)" in out

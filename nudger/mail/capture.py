@@ -227,9 +227,12 @@ class Proposal:
             at = (f" (interview {self.interview_at.isoformat(timespec='minutes')})"
                   if self.interview_at else "")
             return f"#{self.application_id} {self.company} / {role}: stage → {self.stage}{when}{at}"
-        stage = f", now {self.stage}" if self.stage != "applied" else ""
-        applied = f"applied {self.applied_on.isoformat()}" if self.applied_on else "applied"
-        return f"{self.company} / {role} ({applied}{stage}, via {self.source or 'email'})"
+        parts = [f"applied {self.applied_on.isoformat()}"] if self.applied_on else []
+        if self.stage != "applied":
+            since = f" since {self.stage_on.isoformat()}" if self.stage_on else ""
+            parts.append(f"now {self.stage}{since}")
+        parts.append(f"via {self.source or 'email'}")
+        return f"{self.company} / {role} ({', '.join(parts)})"
 
 
 class Ledger:
