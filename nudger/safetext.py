@@ -29,6 +29,11 @@ def server_text(value: object, limit: int = 200) -> str:
         text = str(value)
     if len(text) > limit * 8:
         text = text[: limit * 8]
+    if text.isascii() and text.isprintable():
+        # The common case (a plain ASCII subject): nothing to remove, only spaces to tidy.
+        text = " ".join(text.split()) if "  " in text or text[:1] == " " or text[-1:] == " " \
+            else text
+        return text if len(text) <= limit else _cut(text, limit)
     out = []
     for ch in text:
         if ch in _INVISIBLE:
@@ -39,8 +44,10 @@ def server_text(value: object, limit: int = 200) -> str:
         else:
             out.append(ch)
     text = _SPACES.sub(" ", "".join(out)).strip()
-    if len(text) > limit:
-        cut = text[: max(1, limit - 1)]
-        space = cut.rfind(" ")
-        text = (cut[:space] if space > limit // 2 else cut).rstrip(" ,;:") + "…"
-    return text
+    return text if len(text) <= limit else _cut(text, limit)
+
+
+def _cut(text: str, limit: int) -> str:
+    cut = text[: max(1, limit - 1)]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > limit // 2 else cut).rstrip(" ,;:") + "…"
