@@ -15,7 +15,7 @@ The "this week's effort" section comes from `nudger.stats.effort_section` (the n
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from email.message import EmailMessage
 from functools import partial
@@ -235,13 +235,19 @@ class _Gathered:
     report: DueReport
     tracked: int
     mail: MailView | None = None  # None: no [imap] table
+    # FOUND IN YOUR MAIL (nudger.mail.found)
+    found: dict[str, list[dict[str, Any]]] = field(
+        default_factory=lambda: {"open": [], "added": [], "more": []})
 
 
 def _gather(session: Session, settings: Settings, calendar: Calendar, day: date) -> _Gathered:
     data = load_digest(session, day, settings.zone)
     report = due_on(data.states, settings.cadence, calendar, day)
+    from nudger.mail.found import found_in_mail
+
+    since = datetime.combine(day - timedelta(days=1), time(0), tzinfo=settings.zone)
     return _Gathered(data.apps, data.contacts, data.last, report, data.tracked,
-                     _mail_view(session, settings, day))
+                     _mail_view(session, settings, day), found_in_mail(session, since))
 
 
 # --- the mailbox's part (MAILBOX.md): REPLIES, bouncing addresses, when it was read ----------
@@ -411,6 +417,7 @@ def digest_context(
         "overdue": overdue,
         "cold": [_cold_item(settings, g, c) for c in g.report.cold],
         "interviews": _interviews(settings, g, day, now),
+        "found_in_mail": g.found,
         "effort": dict(effort) if effort is not None else None,
         "footer": _footer(settings, day, now, g),
         "replies": g.mail.replies if g.mail else [],
@@ -503,7 +510,15 @@ def _sample(settings: Settings, day: date, now: datetime, *, full: bool) -> _Gat
                    if full else "", "command": "nudger contact 1 --rm 1"}],
         status="Mailbox last read Tue 24 Nov, 13:20." if full else "",
     )
-    return _Gathered(apps, contacts, last, report, len(apps), mail)
+    found: dict[str, list[dict[str, Any]]] = {"open": [], "added": [], "more": []}
+    if full:
+        sample = {"id": "S1", "kind": "application", "summary": "Acme / Analyst (applied "
+                  f"{day.isoformat()}, via Greenhouse)", "reason": "from Acme <no-reply@"
+                  "greenhouse.io> (Greenhouse); EN application phrase \"Thank you for "
+                  "applying\"", "confidence": 0.98, "application_id": None,
+                  "accept": "nudger accept S1", "dismiss": "nudger dismiss S1"}
+        found = {"open": [sample], "added": [{**sample, "id": "S2"}], "more": [sample]}
+    return _Gathered(apps, contacts, last, report, len(apps), mail, found)
 
 
 def check_templates(settings: Settings) -> list[str]:
