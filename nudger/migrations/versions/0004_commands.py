@@ -1,0 +1,38 @@
+"""Command mail: one row per command message carried out, and its confirmation's state.
+
+Revision ID: 0004_commands
+Revises: 0003_delivery
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0004_commands"
+down_revision = "0003_delivery"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "mailcommand",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("message_key", sa.String, nullable=False, unique=True),
+        sa.Column("message_id", sa.String, nullable=False, server_default=""),
+        sa.Column("subject", sa.String, nullable=False, server_default=""),
+        sa.Column("processed_at", sa.DateTime, nullable=False),
+        sa.Column("done", sa.String, nullable=False, server_default="[]"),
+        sa.Column("outcome", sa.String, nullable=False, server_default="[]"),
+        sa.Column("reply_state", sa.String, nullable=False, server_default="pending"),
+        sa.Column("reply_attempts", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("reply_next_at", sa.DateTime, nullable=True),
+        sa.Column("reply_error", sa.String, nullable=False, server_default=""),
+    )
+    op.create_index("ix_mailcommand_processed_at", "mailcommand", ["processed_at"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_mailcommand_processed_at", "mailcommand")
+    op.drop_table("mailcommand")
