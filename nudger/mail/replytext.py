@@ -26,7 +26,8 @@ MAX_BODY_CHARS = 1_000_000
 MAX_PARTS = 50
 
 _WROTE = re.compile(
-    r"(wrote|schrieb|a écrit|escribió|scrisse|schreef|skrev|napisał)\s*:\s*$", re.IGNORECASE)
+    r"\b(wrote|schrieb|a écrit|escribió|scrisse|schreef|skrev|napisał)\b.*:\s*$", re.IGNORECASE)
+_WROTE_END = re.compile(r"\bwrote\s*:\s*$", re.IGNORECASE)
 _WROTE_START = re.compile(r"^(On|Am|Le|El|Il|Op|Den|W dniu)\s", re.IGNORECASE)
 _ORIGINAL = re.compile(
     r"^\s*(-{2,}\s*(Original Message|Forwarded message|Ursprüngliche Nachricht|"
@@ -101,7 +102,8 @@ def strip_quoted(text: str) -> list[str]:
         stripped = line.strip()
         if stripped.startswith(">"):
             continue
-        if _WROTE.search(stripped):
+        if _WROTE_END.search(stripped) or (_WROTE_START.match(stripped)
+                                           and _WROTE.search(stripped)):
             continue
         if _WROTE_START.match(stripped) and index + 1 < len(lines) \
                 and _WROTE.search(lines[index + 1].strip()):
