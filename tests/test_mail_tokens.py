@@ -51,7 +51,7 @@ def test_key_readable_by_others_is_tightened(tmp_path: Path) -> None:
 def test_damaged_key_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / KEY_NAME).write_text("not hex\n")
     os.chmod(tmp_path / KEY_NAME, 0o600)
-    with pytest.raises(Exception, match="command key .* is damaged; delete it"):
+    with pytest.raises(Exception, match=r"command key .* is damaged; delete it"):
         load_or_create_key(tmp_path)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
-import nudger.mail.commandlog  # noqa: F401  (the mail tables)
+import nudger.mail.commandlog  # the mail tables
 import nudger.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 
 config = context.config
