@@ -21,6 +21,7 @@ from functools import partial
 from typing import Any
 
 import jinja2
+from sqlalchemy import Engine
 from sqlmodel import Session, col, func, select
 
 from nudger import __version__
@@ -28,6 +29,8 @@ from nudger.cadence import Cold, DueReport, Nudge, due_on
 from nudger.calendar import Calendar
 from nudger.config import ACTIONS, OPEN_STAGES, Settings
 from nudger.errors import ConfigError
+from nudger.linkrefs import LinkRefs
+from nudger.mail.buttons import Buttons
 from nudger.message import build_message, digest_message_id, normalize_body
 from nudger.models import Application, Contact, Touch
 from nudger.progress import load_states
@@ -349,11 +352,15 @@ def _footer(settings: Settings, day: date, now: datetime, g: _Gathered) -> dict[
 
 def digest_context(
     draft: DraftMaker, settings: Settings, g: _Gathered, day: date, now: datetime,
-    notices: Sequence[str], effort: Mapping[str, Any] | None,
+    notices: Sequence[str], effort: Mapping[str, Any] | None, *,
+    buttons: Buttons | None = None, by_mail: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The variables of the digest templates (README, "The daily digest")."""
     today = [_nudge_item(draft, settings, g, n, day) for n in g.report.today]
     overdue = [_nudge_item(draft, settings, g, n, day) for n in g.report.overdue]
+    links = LinkRefs()
+    for item in overdue + today:
+        _add_buttons(item, buttons, links)
     companies: list[str] = []
     for item in overdue + today:
         # Short enough that three names fit a subject line whatever the user typed.
@@ -372,8 +379,24 @@ def digest_context(
         "cold": [_cold_item(settings, g, c) for c in g.report.cold],
         "interviews": _interviews(settings, g, day, now),
         "effort": dict(effort) if effort is not None else None,
-        "footer": _footer(settings, day, now, g),
+        "footer": {**_footer(settings, day, now, g),
+                   "by_mail": [clean_header(line, limit=200) for line in by_mail]},
+        "commands": {"address": buttons.address, "token": buttons.reply_token()}
+        if buttons is not None else None,
+        "links": links.as_list(),
     }
+
+
+def _add_buttons(item: dict[str, Any], buttons: Buttons | None, links: LinkRefs) -> None:
+    """Done / Skip / Snooze 3 days under a nudge (MAILBOX.md), each with the number of its
+    link in the text part's reference list; the draft's mailto gets a number too."""
+    app = item["app"]
+    item["buttons"] = buttons.for_nudge(app["id"], f"#{app['id']} {app['company']}") \
+        if buttons is not None else []
+    for button in item["buttons"]:
+        button["ref"] = links.ref(button["href"])
+    mail_link = item["draft"].get("mailto")
+    item["draft_ref"] = links.ref(mail_link) if mail_link else None
 
 
 def render_digest(renderer: Renderer, context: Mapping[str, Any]) -> tuple[str, str, str]:
@@ -395,13 +418,42 @@ def compose_digest(
     # The whole history is read only on the weekly effort day.
     effort = (effort_section(load_history(session, settings.zone), settings, calendar, local_date)
               if is_effort_day(settings, local_date) else None)
+    buttons, by_mail = _mail_parts(settings, session, local_date)
     context = digest_context(partial(render_draft, renderer), settings, g, local_date, now,
-                             notices, effort)
+                             notices, effort, buttons=buttons, by_mail=by_mail)
     subject, text, html = render_digest(renderer, context)
     message_id = digest_message_id(settings, local_date)
     message = build_message(settings, subject=subject, text=text, html=html,
                             message_id=message_id, now=now)
     return ComposedDigest(local_date, message, message_id, context["count"], text, html)
+
+
+def _mail_parts(settings: Settings, session: Session,
+                local_date: date) -> tuple[Buttons | None, list[str]]:
+    """The buttons (when mail commands are on: an [imap] table and `[mailbox] commands`)
+    and what was done by mail since the last digest sent before `local_date`."""
+    from pathlib import Path
+
+    from nudger.mail.commands import buttons_enabled, command_address, done_since
+    from nudger.mail.tokens import load_or_create_key
+    from nudger.models import DigestRecord
+
+    if not buttons_enabled(settings):
+        return None, []
+    last = session.exec(
+        select(func.max(DigestRecord.sent_at))
+        .where(DigestRecord.recipient == settings.recipient)
+        .where(DigestRecord.state == "sent")
+        .where(col(DigestRecord.local_date) < local_date)).one()
+    if last is not None and last.tzinfo is None:
+        last = last.replace(tzinfo=UTC)
+    by_mail = done_since(session, last)
+    bind = session.get_bind()
+    database = bind.url.database if isinstance(bind, Engine) else bind.engine.url.database
+    if not database:
+        return None, by_mail
+    key = load_or_create_key(Path(database).parent)
+    return Buttons(key, command_address(settings), local_date), by_mail
 
 
 # --- checking templates ------------------------------------------------------------------
@@ -488,7 +540,11 @@ def check_templates(settings: Settings) -> list[str]:
         notices = ("The digest of 2026-11-23 was not delivered: 550 mailbox unavailable",
                    ) if full else ()
         try:
-            context = digest_context(draft, settings, g, day, now, notices, effort)
+            sample_buttons = Buttons(bytes(32), "you+nudger@example.com", day) if full \
+                else None
+            context = digest_context(draft, settings, g, day, now, notices, effort,
+                                     buttons=sample_buttons,
+                                     by_mail=["#12: done follow-up email"] if full else ())
             render_digest(renderer, context)
             render_digest(renderer, {**context, "count": 0, "companies": [], "due_today": [],
                                      "overdue": [], "cold": [], "interviews": []})

@@ -195,6 +195,11 @@ def commands_enabled(settings: Settings) -> bool:
         getattr(mailbox, "commands", True) if mailbox is not None else True)
 
 
+def buttons_enabled(settings: Settings) -> bool:
+    """Buttons only make sense when nudger reads the mailbox: an [imap] table."""
+    return commands_enabled(settings) and getattr(settings, "imap", None) is not None
+
+
 def _addresses(msg: Message, *names: str) -> list[str]:
     values: list[str] = []
     for name in names:

@@ -119,7 +119,7 @@ def pending(db: Database, now: datetime) -> list[MailCommand]:
 def _claim(db: Database, row_id: int, now: datetime) -> bool:
     """Only the process that moves the row to `sending` sends it (a second daemon skips)."""
     with db.session() as s:
-        result = s.exec(  # type: ignore[call-overload]
+        result = s.exec(
             update(MailCommand)
             .where(col(MailCommand.id) == row_id)
             .where(col(MailCommand.reply_state).in_(CLAIMABLE))
