@@ -95,7 +95,7 @@ def _load(session: Session, apps: Sequence[Application] | None, open_only: bool,
     try:
         if apps is None:
             sql = ("SELECT id, stage, stage_since, applied_on, deadline, interview_at, company, "
-                   "role FROM application")
+                   "role, paused_since IS NOT NULL FROM application")
             params: list[Any] = []
             if open_only:
                 # `+stage`: scan in id order rather than sort what the stage index finds
@@ -103,7 +103,7 @@ def _load(session: Session, apps: Sequence[Application] | None, open_only: bool,
                 params = list(OPEN_STAGES)
             rows: list[tuple[Any, ...]] = []
             seen = parse.seen
-            for app_id, stage, since, applied, deadline, interview, company, role in \
+            for app_id, stage, since, applied, deadline, interview, company, role, paused in \
                     cursor.execute(sql + " ORDER BY id", params):
                 rows.append((
                     app_id, intern(stage),
@@ -113,11 +113,12 @@ def _load(session: Session, apps: Sequence[Application] | None, open_only: bool,
                     None if deadline is None else
                     seen.get(deadline) or parse(deadline, "application", app_id, "deadline"),
                     None if interview is None else _moment(interview, app_id),
-                    company, role))
+                    company, role, paused == 1))
             narrow: list[int] | None = None
         else:
             rows = [(a.id, a.stage, a.stage_since, a.applied_on, a.deadline, a.interview_at,
-                     a.company, a.role) for a in apps if a.id is not None]
+                     a.company, a.role, a.paused_since is not None)
+                    for a in apps if a.id is not None]
             ids = sorted({row[0] for row in rows})
             narrow = ids if len(ids) <= _IN_LIMIT else None
         if not rows:
@@ -191,8 +192,9 @@ def _load(session: Session, apps: Sequence[Application] | None, open_only: bool,
             touches=tuple(touches[app_id]) if app_id in touches else empty,
             company=company, role=role,
             interview_on=_local_date(interview, zone) if interview is not None else None,
+            paused=paused,
         )
-        for app_id, stage, since, applied, deadline, interview, company, role in rows
+        for app_id, stage, since, applied, deadline, interview, company, role, paused in rows
     ]
 
 

@@ -181,23 +181,19 @@ def owner_address(settings: Settings) -> str:
 
 def command_address(settings: Settings) -> str:
     """`[mailbox] command_address`, else profile.email with a `+nudger` tag."""
-    mailbox = getattr(settings, "mailbox", None)
-    explicit = getattr(mailbox, "command_address", None) if mailbox is not None else None
-    if explicit:
-        return str(explicit)
+    if settings.mailbox.command_address:
+        return settings.mailbox.command_address
     local, _, domain = settings.profile.email.partition("@")
     return f"{local.split('+')[0]}+nudger@{domain}" if domain else ""
 
 
 def commands_enabled(settings: Settings) -> bool:
-    mailbox = getattr(settings, "mailbox", None)
-    return bool(settings.profile.email) and bool(
-        getattr(mailbox, "commands", True) if mailbox is not None else True)
+    return bool(settings.profile.email) and settings.mailbox.commands
 
 
 def buttons_enabled(settings: Settings) -> bool:
     """Buttons only make sense when nudger reads the mailbox: an [imap] table."""
-    return commands_enabled(settings) and getattr(settings, "imap", None) is not None
+    return commands_enabled(settings) and settings.imap is not None
 
 
 def _addresses(msg: Message, *names: str) -> list[str]:
@@ -382,7 +378,7 @@ def execute(session: Session, run: Run, cmd: Command) -> Outcome:
         app_id = app.id
         text = f"added #{app_id} {app.company}, {app.role} (applied {today.isoformat()})"
     elif cmd.verb in ("accept", "dismiss"):
-        text = _suggestion(session, run, cmd)
+        text, app_id = _suggestion(session, run, cmd)
     elif cmd.verb == "resume":
         assert app_id is not None
         text = _resume(session, run, app_id)
@@ -392,12 +388,28 @@ def execute(session: Session, run: Run, cmd: Command) -> Outcome:
     return Outcome(cmd.line, True, text, next_for(session, run, app_id) if app_id else "")
 
 
-def _suggestion(session: Session, run: Run, cmd: Command) -> str:
-    raise UsageError(f"{cmd.line!r}: suggestions are not available in this version")
+def _suggestion(session: Session, run: Run, cmd: Command) -> tuple[str, int | None]:
+    from nudger.mail import suggestions
+
+    number = int(cmd.target.lstrip("S"))
+    if cmd.verb == "accept":
+        outcomes = suggestions.accept(session, [number], today=run.today, now=run.now)
+    else:
+        outcomes = suggestions.dismiss(session, [number], now=run.now)
+    if not outcomes:
+        raise UsageError(f"there is no suggestion S{number}; `nudger suggestions` lists them")
+    outcome = outcomes[0]
+    if not outcome.ok:
+        raise UsageError(outcome.detail)
+    return outcome.detail, outcome.application_id if cmd.verb == "accept" else None
 
 
 def _resume(session: Session, run: Run, app_id: int) -> str:
-    raise UsageError(f"resume {app_id}: pausing is not available in this version")
+    from nudger.mail.replies import resume
+
+    app, was = resume(session, app_id)
+    return (f"#{app_id} {app.company}: nudges run again" if was
+            else f"#{app_id} {app.company} was not paused; nothing to resume")
 
 
 # --- one message, start to finish ----------------------------------------------------------

@@ -1,7 +1,7 @@
 """Command mail: one row per command message carried out, and its confirmation's state.
 
-Revision ID: 0004_commands
-Revises: 0003_delivery
+Revision ID: 0005_commands
+Revises: 0004_mailbox
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004_commands"
-down_revision = "0003_delivery"
+revision = "0005_commands"
+down_revision = "0004_mailbox"
 branch_labels = None
 depends_on = None
 
