@@ -313,3 +313,48 @@ def test_a_button_message_runs_exactly_its_command(world: World) -> None:
     assert handled is not None and [o.ok for o in handled.outcomes] == [True]
     with world.db.read_session() as s:
         assert tracker.snoozed_until(s, 12) == DAY + timedelta(days=3)
+
+
+def test_accept_dismiss_and_resume_by_mail(world: World) -> None:
+    from nudger.mail.suggestions import propose
+
+    with world.db.session() as s:
+        add = propose(s, kind="application", fingerprint="f1", summary="Globex, Sales Lead",
+                      reason="Thank you for applying", confidence=0.9, now=NOW,
+                      payload={"company": "Globex", "role": "Sales Lead",
+                               "applied_on": "2026-11-29"})
+        other = propose(s, kind="stage", fingerprint="f2", summary="#9 rejected?",
+                        reason="unfortunately", confidence=0.8, application_id=9, now=NOW,
+                        payload={"stage": "rejected", "date": "2026-11-30"})
+        assert add is not None and other is not None
+        ids = (add.id, other.id)
+        app = s.get(Application, 3)
+        app.paused_since = NOW - timedelta(days=1)
+        s.add(app)
+    token = world.token(Grant.command("accept", f"S{ids[0]}"))
+    handled = world.handle(mail(f"accept S{ids[0]}\n-- \n{token}"))
+    assert handled is not None and [o.ok for o in handled.outcomes] == [True]
+    handled = world.handle(mail(f"dismiss s{ids[1]}\nresume 3\ndismiss S999\n{world.token()}",
+                                mid="<cmd-2@x>"))
+    assert handled is not None
+    assert [o.ok for o in handled.outcomes] == [True, True, False]
+    assert "no suggestion S999" in handled.outcomes[2].text
+    with world.db.read_session() as s:
+        assert s.get(Application, 3).paused_since is None
+        assert s.get(Application, 9).stage == "applied"  # dismissed, not applied
+        assert any(a.company == "Globex" for a in s.exec(select(Application)).all())
+
+
+def test_parse_line_never_raises() -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    verbs = st.sampled_from(["done", "skip", "snooze", "stage", "note", "add", "accept",
+                             "dismiss", "resume", "rm", "hello", ""])
+
+    @settings(max_examples=300, deadline=None)
+    @given(verbs, st.lists(st.text(max_size=12), max_size=5))
+    def check(verb: str, words: list[str]) -> None:
+        parse_line(" ".join([verb, *words]))
+
+    check()

@@ -126,8 +126,10 @@ def parse_line(line: str) -> Command | str | None:
         return f"{text!r}: say which stage, like `stage {target} interviewing`"
     if verb == "note" and not args:
         return f"{text!r}: write the note after the ID, like `note {target} called, voicemail`"
-    if verb == "resume" and args:
-        return f"{text!r}: `resume` takes only the ID, like `resume {target}`"
+    if verb == "resume":
+        if args:
+            return f"{text!r}: `resume` takes only the ID, like `resume {target}`"
+        return Command(verb, target, (), text)
     if verb in ("snooze", "note", "done", "skip"):
         joined = " ".join(args)
         return Command(verb, target, (joined,) if joined else (), text)
