@@ -391,12 +391,12 @@ def _add_buttons(item: dict[str, Any], buttons: Buttons | None, links: LinkRefs)
     """Done / Skip / Snooze 3 days under a nudge (MAILBOX.md), each with the number of its
     link in the text part's reference list; the draft's mailto gets a number too."""
     app = item["app"]
+    mail_link = item["draft"].get("mailto")
+    item["draft_ref"] = links.ref(mail_link) if mail_link else None  # shown first
     item["buttons"] = buttons.for_nudge(app["id"], f"#{app['id']} {app['company']}") \
         if buttons is not None else []
     for button in item["buttons"]:
         button["ref"] = links.ref(button["href"])
-    mail_link = item["draft"].get("mailto")
-    item["draft_ref"] = links.ref(mail_link) if mail_link else None
 
 
 def render_digest(renderer: Renderer, context: Mapping[str, Any]) -> tuple[str, str, str]:
