@@ -18,7 +18,7 @@ REPEAT = 7
 
 
 def _seed(work: Path, count: int) -> Path:
-    from nudger.db import Database
+    from nudger.store.db import Database
 
     config = work / "config.toml"
     config.write_text('timezone = "America/Chicago"\ndatabase = "nudger.db"\n'

@@ -84,8 +84,8 @@ def _per_wake_cpu(work: Path, config: Path, rounds: int = 50) -> float:
 
     from nudger.config import ConfigLocation, load_settings
     from nudger.daemon import Daemon
-    from nudger.db import Database
     from nudger.notify import Notifier
+    from nudger.store.db import Database
 
     settings = load_settings(ConfigLocation(config, True))
     db = Database(work / "nudger.db")

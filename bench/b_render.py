@@ -16,8 +16,8 @@ def figures(work: Path) -> list[Figure]:
     from nudger import tracker
     from nudger.calendar import Calendar
     from nudger.config import parse_settings
-    from nudger.db import Database
     from nudger.digest import compose_digest
+    from nudger.store.db import Database
 
     config = work / "config.toml"
     config.write_text(

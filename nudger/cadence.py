@@ -46,7 +46,8 @@ from datetime import date, timedelta
 from typing import NamedTuple
 
 from nudger.calendar import Calendar
-from nudger.config import OPEN_STAGES, Cadence, Step
+from nudger.config import Cadence, Step
+from nudger.vocab import OPEN_STAGES
 
 _OPEN = frozenset(OPEN_STAGES)
 _ONE_DAY = timedelta(days=1)

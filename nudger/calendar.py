@@ -11,8 +11,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from nudger.durations import Duration
-
-WEEKDAY_INDEX = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
+from nudger.vocab import WEEKDAY_INDEX
 
 
 class Calendar:

@@ -137,7 +137,7 @@ def _database_trouble(exc: Exception, ctx: Context) -> str | None:
 
     if not isinstance(exc, DBAPIError):
         return None
-    from nudger.db import describe_sqlite_error
+    from nudger.store.db import describe_sqlite_error
 
     detail = str(exc.orig) if exc.orig is not None else str(exc)
     return describe_sqlite_error(detail, ctx.database_path)

@@ -29,20 +29,9 @@ from pydantic import (
 
 from nudger.durations import Duration, parse_duration
 from nudger.errors import ConfigError
+from nudger.vocab import ActionName, OpenStageName, WeekdayName, breaks_line, is_email
 
 CONFIG_NAME = "config.toml"
-
-OPEN_STAGES = ("wishlist", "applied", "interviewing", "offer")
-CLOSED_STAGES = ("accepted", "rejected", "withdrawn", "ghosted")
-STAGES = OPEN_STAGES + CLOSED_STAGES
-ACTIONS = ("email", "call", "visit", "social", "network", "pitch", "thank-you", "apply")
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
-Stage = Literal["wishlist", "applied", "interviewing", "offer", "accepted", "rejected",
-                "withdrawn", "ghosted"]
-OpenStage = Literal["wishlist", "applied", "interviewing", "offer"]
-Action = Literal["email", "call", "visit", "social", "network", "pitch", "thank-you", "apply"]
-Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
 
 # --- value checks -----------------------------------------------------------------------
@@ -67,14 +56,14 @@ def _clock(value: Any) -> time:
 
 
 def _one_line(value: str) -> str:
-    if any(ch in value for ch in "\r\n\x00"):
+    if breaks_line(value):
         raise ValueError("must be one line: no line breaks or NUL characters")
     return value
 
 
 def _email(value: str) -> str:
     _one_line(value)
-    if value and not re.fullmatch(r"[^@\s<>,;\"]+@[^@\s<>,;\"]+", value):
+    if value and not is_email(value):
         raise ValueError("must be an email address like alex@example.com")
     return value
 
@@ -114,7 +103,7 @@ ClockField = Annotated[time, PlainValidator(_clock)]
 OneLine = Annotated[str, AfterValidator(_one_line)]
 EmailField = Annotated[str, AfterValidator(_email)]
 # TOML arrays arrive as lists; strict mode would refuse them for a tuple. Items stay strict.
-Days = Annotated[tuple[Weekday, ...], Field(strict=False)]
+Days = Annotated[tuple[WeekdayName, ...], Field(strict=False)]
 
 
 class _Table(BaseModel):
@@ -137,7 +126,7 @@ class Digest(_Table):
     days: Days = ("mon", "tue", "wed", "thu", "fri")
     send_when_empty: bool = False
     catch_up: DurationField = Duration(12, "hours")
-    effort_day: Weekday = "mon"  # the weekday whose digest carries the weekly effort chart
+    effort_day: WeekdayName = "mon"  # the weekday whose digest carries the weekly effort chart
 
     @model_validator(mode="after")
     def _check(self) -> Digest:
@@ -265,7 +254,7 @@ class Mailbox(_Table):
 
 
 class Step(_Table):
-    action: Action
+    action: ActionName
     wait: DurationField | None = None
     before: DurationField | None = None  # due this long before the application's deadline
     template: OneLine | None = None
@@ -282,7 +271,7 @@ class Step(_Table):
 
 
 class Cadence(_Table):
-    stage: OpenStage
+    stage: OpenStageName
     steps: Annotated[tuple[Step, ...], Field(strict=False)]
     repeat: DurationField | None = None
     give_up: DurationField | None = None
@@ -312,7 +301,7 @@ class Cadence(_Table):
 
 def _step(action: str, wait: str | None = None, before: str | None = None) -> Step:
     return Step(
-        action=action,  # type: ignore[arg-type]
+        action=action,
         wait=parse_duration(wait) if wait else None,
         before=parse_duration(before) if before else None,
     )

@@ -48,9 +48,9 @@ if TYPE_CHECKING:
 
     from nudger.calendar import Calendar
     from nudger.config import ConfigLocation, Settings
-    from nudger.db import Database
     from nudger.notify import Notifier
     from nudger.outbox import OutboxResult
+    from nudger.store.db import Database
 
 # How often the interval job wakes ensure_digest: the longest a digest can be late after a
 # resume from suspend or a clock jump. Each wake-up is one indexed SQLite read.
@@ -85,7 +85,7 @@ def decide(settings: Settings, now: datetime,
            recorded: Callable[[date], str | None]) -> Decision:
     """What `ensure_digest` should do at the aware moment `now`.
 
-    `recorded(day)` returns the outbox state of `day`'s digest (sent, pending, retry,
+    `recorded(day)` returns the outbox state of `day`'s digest (sent, sending, retry,
     failed, skipped...) or None when there is no record. Only the *latest* digest day whose
     moment has come is considered, so a machine that was off for a week sends at most one
     digest on start (today's, if due), never seven.
@@ -158,7 +158,7 @@ def recorded_state(db: Database, recipient: str, day: date) -> str | None:
     """The outbox state of `recipient`'s digest for `day`, None when there is no record."""
     from sqlmodel import select
 
-    from nudger.models import DigestRecord
+    from nudger.store.models import DigestRecord
 
     with db.read_session() as session:
         state: str | None = session.exec(
@@ -173,7 +173,7 @@ def next_retry_at(db: Database) -> datetime | None:
     from sqlalchemy import func
     from sqlmodel import select
 
-    from nudger.models import DigestRecord
+    from nudger.store.models import DigestRecord
 
     with db.read_session() as session:
         value = session.exec(
@@ -366,7 +366,7 @@ class Daemon:
         from sqlalchemy.exc import DBAPIError
 
         if isinstance(exc, DBAPIError):
-            from nudger.db import describe_sqlite_error
+            from nudger.store.db import describe_sqlite_error
 
             detail = str(exc.orig) if exc.orig is not None else str(exc)
             self.log.error("%s: %s", what, describe_sqlite_error(detail, self.db.path))
@@ -447,8 +447,8 @@ class Daemon:
 
     async def _reload(self) -> None:
         from nudger.config import load_settings
-        from nudger.db import database_path
         from nudger.logs import setup_logging
+        from nudger.store.db import database_path
 
         while True:
             self._reload_again = False
@@ -537,10 +537,10 @@ def run(location: ConfigLocation, env: Mapping[str, str], *, once: bool = False,
     """
     from nudger import holidaycache
     from nudger.config import load_settings
-    from nudger.db import Database, database_path
     from nudger.lock import DaemonLock
     from nudger.logs import setup_logging
     from nudger.notify import Notifier
+    from nudger.store.db import Database, database_path
 
     holidaycache.configure(holidaycache.cache_path(env))  # as every command does
     settings = load_settings(location)

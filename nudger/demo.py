@@ -10,7 +10,7 @@ from sqlmodel import Session
 from nudger import tracker
 from nudger.calendar import Calendar
 from nudger.config import Settings
-from nudger.models import Touch
+from nudger.store.models import Touch
 
 
 def add_demo_applications(session: Session, today: date, settings: Settings) -> int:

@@ -27,12 +27,11 @@ from sqlmodel import Session, col, func, select
 from nudger import __version__
 from nudger.cadence import Cold, DueReport, Nudge, due_on
 from nudger.calendar import Calendar
-from nudger.config import ACTIONS, OPEN_STAGES, Settings
+from nudger.config import Settings
 from nudger.errors import ConfigError
 from nudger.linkrefs import LinkRefs
 from nudger.mail.buttons import Buttons
 from nudger.message import build_message, digest_message_id, normalize_body
-from nudger.models import Application, Contact, Touch
 from nudger.progress import load_states
 from nudger.render import (
     DIGEST_HTML,
@@ -49,6 +48,8 @@ from nudger.render import (
     syntax_message,
 )
 from nudger.stats import SAMPLE_EFFORT, effort_section, is_effort_day, load_history
+from nudger.store.models import Application, Contact, Touch
+from nudger.vocab import ACTIONS, OPEN_STAGES
 
 __all__ = ["ComposedDigest", "check_templates", "compose_digest", "digest_message_id"]
 
@@ -436,7 +437,7 @@ def _mail_parts(settings: Settings, session: Session,
 
     from nudger.mail.commands import buttons_enabled, command_address, done_since
     from nudger.mail.tokens import load_or_create_key
-    from nudger.models import DigestRecord
+    from nudger.store.models import DigestRecord
 
     if not buttons_enabled(settings):
         return None, []

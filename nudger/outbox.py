@@ -28,14 +28,14 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
 from nudger.config import Settings
-from nudger.db import Database
 from nudger.errors import NudgerError
+from nudger.store.db import Database
 
 if TYPE_CHECKING:
     from sqlmodel import Session
 
     from nudger.calendar import Calendar
-    from nudger.models import DigestRecord
+    from nudger.store.models import DigestRecord
 
 log = logging.getLogger("nudger.outbox")
 
@@ -110,17 +110,16 @@ async def retry_due(settings: Settings, db: Database, calendar: Calendar, now: d
                     env: Mapping[str, str] | None = None) -> list[OutboxResult]:
     """Resend what waits in 'retry' and is due, and what a dead process left in 'sending';
     an older day that a newer digest exists for is superseded (failed) instead."""
-    from sqlmodel import col, or_, select
+    from sqlmodel import col, select
 
-    from nudger.models import DigestRecord
+    from nudger.store.models import DigestRecord
 
     recipient = settings.recipient
     with db.read_session() as s:
         ids = [r.id for r in s.exec(
             select(DigestRecord)
             .where(DigestRecord.recipient == recipient)
-            .where(or_(col(DigestRecord.state) == "retry",
-                       col(DigestRecord.state).in_(("sending", "pending"))))
+            .where(col(DigestRecord.state).in_(("retry", "sending")))
             .order_by(col(DigestRecord.local_date))
         ).all()]
     results: list[OutboxResult] = []
@@ -139,7 +138,7 @@ def record_skipped(settings: Settings, db: Database, local_date: date, now: date
     False when the day was already recorded."""
     from sqlalchemy.exc import IntegrityError
 
-    from nudger.models import DigestRecord
+    from nudger.store.models import DigestRecord
 
     stamp = _utc(now)
     try:
@@ -161,7 +160,7 @@ def _claim_day(db: Database, recipient: str, local_date: date, now: datetime, fo
                settings: Settings) -> tuple[DigestRecord, str] | OutboxResult:
     from sqlalchemy.exc import IntegrityError
 
-    from nudger.models import DigestRecord
+    from nudger.store.models import DigestRecord
 
     stamp = _utc(now)
     try:
@@ -176,7 +175,7 @@ def _claim_day(db: Database, recipient: str, local_date: date, now: datetime, fo
                 s.flush()
                 _IN_FLIGHT.add(record.id or 0)
                 return record, ""
-            if record.state in ("sending", "pending") and not _stale(record, now, settings):
+            if record.state == "sending" and not _stale(record, now, settings):
                 return _result(Outcome.ALREADY, record,
                                "another nudger is sending it right now")
             if not force:
@@ -197,7 +196,7 @@ def _claim_retry(db: Database, record_id: int, now: datetime,
     daemons, one wins), or supersede it when a newer day exists."""
     from sqlmodel import col, select
 
-    from nudger.models import DigestRecord
+    from nudger.store.models import DigestRecord
 
     stamp = _utc(now)
     with db.session() as s:
@@ -208,7 +207,7 @@ def _claim_retry(db: Database, record_id: int, now: datetime,
             due = record.next_attempt_at is None or _aware(record.next_attempt_at) <= stamp
             if not due:
                 return None
-        elif record.state in ("sending", "pending"):
+        elif record.state == "sending":
             if not _stale(record, now, settings):
                 return None
             log.warning("digest of %s was left %s by %s; resending it with the same "
@@ -350,7 +349,7 @@ def _finish(db: Database, record_id: int, now: datetime, *, state: str, error: s
             next_attempt_at: datetime | None = None, uncertain: bool | None = None,
             outcome: Outcome = Outcome.RETRY, detail: str | None = None,
             reported: Sequence[int] = (), keep_sent_at: bool = False) -> OutboxResult:
-    from nudger.models import DigestRecord
+    from nudger.store.models import DigestRecord
 
     stamp = _utc(now)
     with db.session() as s:
@@ -381,7 +380,7 @@ def _finish(db: Database, record_id: int, now: datetime, *, state: str, error: s
 
 def _save_composed(db: Database, record_id: int, message_id: str, nudges: int,
                    now: datetime) -> None:
-    from nudger.models import DigestRecord
+    from nudger.store.models import DigestRecord
 
     with db.session() as s:
         record = s.get(DigestRecord, record_id)
@@ -397,7 +396,7 @@ def _notices(s: Session, record: DigestRecord,
     """Earlier failed digests not yet reported to the user, as sentences."""
     from sqlmodel import col, select
 
-    from nudger.models import DigestRecord
+    from nudger.store.models import DigestRecord
 
     rows = s.exec(
         select(DigestRecord)
@@ -416,13 +415,13 @@ def _supersede_older(s: Session, recipient: str, local_date: date, now: datetime
                      settings: Settings) -> None:
     from sqlmodel import col, select
 
-    from nudger.models import DigestRecord
+    from nudger.store.models import DigestRecord
 
     older = s.exec(
         select(DigestRecord)
         .where(DigestRecord.recipient == recipient)
         .where(col(DigestRecord.local_date) < local_date)
-        .where(col(DigestRecord.state).in_(("pending", "retry", "sending")))
+        .where(col(DigestRecord.state).in_(("retry", "sending")))
     ).all()
     for record in older:
         if record.state != "retry" and not _stale(record, now, settings):
@@ -462,7 +461,7 @@ def _mark_sending(record: DigestRecord, stamp: datetime) -> None:
 def _find(s: Session, recipient: str, local_date: date) -> DigestRecord | None:
     from sqlmodel import select
 
-    from nudger.models import DigestRecord
+    from nudger.store.models import DigestRecord
 
     return s.exec(select(DigestRecord).where(DigestRecord.recipient == recipient)
                   .where(DigestRecord.local_date == local_date)).first()
@@ -578,8 +577,8 @@ class OutboxStatus:
 def outbox_status(settings: Settings, db: Database, now: datetime) -> OutboxStatus:
     from sqlmodel import col, or_, select
 
-    from nudger.models import DigestRecord
     from nudger.schedule import local_date
+    from nudger.store.models import DigestRecord
 
     recipient = settings.recipient
     today = local_date(now, settings)
@@ -590,7 +589,7 @@ def outbox_status(settings: Settings, db: Database, now: datetime) -> OutboxStat
                            .order_by(col(DigestRecord.local_date).desc())).first()
         retrying = s.exec(base.where(DigestRecord.state == "retry")
                           .order_by(col(DigestRecord.local_date))).all()
-        sending = s.exec(base.where(col(DigestRecord.state).in_(("sending", "pending")))
+        sending = s.exec(base.where(col(DigestRecord.state) == "sending")
                          .order_by(col(DigestRecord.local_date))).all()
         failed = s.exec(base.where(DigestRecord.state == "failed")
                         .where(or_(col(DigestRecord.reported_in).is_(None),
@@ -631,7 +630,7 @@ def describe(record: DigestRecord, zone: Any) -> str:
         return f"the digest of {day} failed: {record.last_error}; --force tries again"
     if record.state == "skipped":
         return f"the digest of {day} was skipped ({record.last_error}); --force sends it"
-    if record.state in ("sending", "pending"):
+    if record.state == "sending":
         return f"the digest of {day} was left half-sent at {local(record.updated_at)} by a " \
             "nudger that stopped; the daemon resends it with the same Message-ID, or " \
             "--force does it now"

@@ -14,9 +14,10 @@ from sqlmodel import Session
 from nudger import tracker
 from nudger.cadence import AppState, DueReport, Nudge, TouchInfo, bulk, due_on, next_step
 from nudger.calendar import Calendar
-from nudger.config import OPEN_STAGES, Settings
+from nudger.config import Settings
 from nudger.errors import DataError, UsageError
-from nudger.models import Application, Touch
+from nudger.store.models import Application, Touch
+from nudger.vocab import OPEN_STAGES
 
 # Up to this many applications are named in an IN (...) list; more, and the queries read
 # every row of the open stages and drop the others in Python (one query either way).

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from nudger.calendar import WEEKDAY_INDEX
 from nudger.config import Settings
+from nudger.vocab import WEEKDAY_INDEX
 
 
 def local_date(now: datetime, settings: Settings) -> date:

@@ -192,7 +192,7 @@ def _plan_system(exe: Path) -> Plan:
 
 def _plan_user(exe: Path, env: Mapping[str, str], config: Path | None) -> Plan:
     from nudger.config import ConfigLocation, find_config_path, load_settings
-    from nudger.db import database_path
+    from nudger.store.db import database_path
 
     location = (ConfigLocation(config, True) if config is not None
                 else find_config_path(None, env))

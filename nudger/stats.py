@@ -27,8 +27,9 @@ from sqlmodel import Session, col, select
 
 from nudger.cadence import AppState, Nudge, TouchInfo, due_on
 from nudger.calendar import Calendar
-from nudger.config import ACTIONS, STAGES, Settings
+from nudger.config import Settings
 from nudger.schedule import is_digest_day
+from nudger.vocab import ACTIONS, STAGES
 
 REPLY_STAGES = ("interviewing", "offer", "accepted", "rejected")
 PRE_REPLY_STAGES = ("wishlist", "applied")
@@ -84,7 +85,7 @@ class History:
 def load_history(session: Session, zone: tzinfo = UTC) -> History:
     """The whole history, in four queries whatever its size. `zone` turns the interview's
     moment into the local date the interviewing cadence counts from, as the digest does."""
-    from nudger.models import Application, Snooze, StageChange, Touch
+    from nudger.store.models import Application, Snooze, StageChange, Touch
 
     apps = [
         AppRow(a.id, a.company, a.role, a.stage, a.stage_since, a.applied_on, a.deadline,
@@ -368,7 +369,7 @@ def is_effort_day(settings: Settings, day: date) -> bool:
     """Whether the digest of `day` carries the weekly effort section: `digest.effort_day`,
     or when no digest goes out that weekday, the first digest day after it (so the chart
     is never silently lost to a mismatch of the two settings)."""
-    from nudger.calendar import WEEKDAY_INDEX
+    from nudger.vocab import WEEKDAY_INDEX
 
     sent = {WEEKDAY_INDEX[d] for d in settings.digest.days}
     wanted = WEEKDAY_INDEX[settings.digest.effort_day]

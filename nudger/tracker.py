@@ -16,38 +16,28 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, delete, select
 
-from nudger.config import ACTIONS, CLOSED_STAGES, OPEN_STAGES, STAGES
 from nudger.errors import NotFoundError, UsageError
-from nudger.models import (
+from nudger.store.models import Application, Contact, Snooze, StageChange, Touch, utcnow
+from nudger.vocab import (
+    ACTIONS,
+    CLOSED_STAGES,
     CONTACT_KINDS,
-    Application,
-    Contact,
-    Snooze,
-    StageChange,
-    Touch,
-    utcnow,
+    ONE_LINE_FIELDS,
+    OPEN_STAGES,
+    STAGES,
+    is_email,
+    text_problem,
 )
-
-# Values that can end up in an email header (subject, To of a draft, mailto) must be one
-# line: a CR or LF there is a header injection, a NUL breaks everything downstream.
-ONE_LINE_FIELDS = ("company", "role", "url", "location", "source", "name", "email", "phone",
-                   "social")
-MAX_FIELD = 10_000
 
 EDITABLE = ("company", "role", "url", "location", "address", "source", "applied_on",
             "deadline", "interview_at", "notes")
 
 
 def check_text(name: str, value: str, *, one_line: bool) -> str:
-    if "\x00" in value:
-        raise UsageError(f"{name} contains a NUL character; remove it")
-    if one_line and ("\r" in value or "\n" in value):
-        raise UsageError(
-            f"{name} {value[:40]!r} contains a line break; {name} must be one line "
-            "(it can appear in an email subject)"
-        )
-    if len(value) > MAX_FIELD:
-        raise UsageError(f"{name} is {len(value)} characters long; the limit is {MAX_FIELD}")
+    """`value` when it follows the text rules (vocab.text_problem), else UsageError."""
+    problem = text_problem(name, value, one_line=one_line)
+    if problem:
+        raise UsageError(problem)
     return value
 
 
@@ -75,9 +65,6 @@ class ContactSpec:
     kind: str = "hiring-manager"
 
 
-_EMAIL = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+$")
-
-
 def parse_contact(text: str, *, phone: str = "", social: str = "",
                   kind: str = "hiring-manager") -> ContactSpec:
     """`Dana Lee <dana@acme.example>`, `dana@acme.example` or just `Dana Lee`."""
@@ -94,7 +81,7 @@ def parse_contact(text: str, *, phone: str = "", social: str = "",
         name, email = "", raw
     else:
         name, email = raw, ""
-    if (bracketed or email) and not _EMAIL.match(email):
+    if (bracketed or email) and not is_email(email):
         raise UsageError(
             f"contact {text!r}: cannot read an email address; write it like "
             "\"Dana Lee <dana@acme.example>\""

@@ -78,7 +78,7 @@ class Home:
 def migrated_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A database at the newest schema, made once: copying it saves each test the ~0.5 s
     of running the migrations (tests/test_db.py runs them for real)."""
-    from nudger.db import Database
+    from nudger.store.db import Database
 
     path = tmp_path_factory.mktemp("template") / "nudger.db"
     db = Database(path)

@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 
 from nudger.cadence import AppState, TouchInfo, due_on, is_snoozed, plan, stage_start
 from nudger.calendar import Calendar
-from nudger.config import OPEN_STAGES, STAGES, Cadence
+from nudger.config import Cadence
+from nudger.vocab import OPEN_STAGES, STAGES
 
 CALENDARS = (Calendar("US"), Calendar(None, None, ("fri", "sat")))
 FIRST = date(2026, 10, 1)

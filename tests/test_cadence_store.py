@@ -17,10 +17,10 @@ from nudger import tracker
 from nudger.cadence import due_on, next_step
 from nudger.calendar import Calendar
 from nudger.config import Settings, parse_settings
-from nudger.db import Database
 from nudger.errors import DataError, UsageError
-from nudger.models import Application, Touch
 from nudger.progress import apply_auto_ghost, complete_step, load_states, record_touch, skip_step
+from nudger.store.db import Database
+from nudger.store.models import Application, Touch
 
 CHICAGO = ZoneInfo("America/Chicago")
 TOKYO = ZoneInfo("Asia/Tokyo")

@@ -15,8 +15,8 @@ import pytest
 
 from nudger.config import ConfigLocation, parse_settings
 from nudger.daemon import Daemon, share_as_umask_allows
-from nudger.db import Database
 from nudger.notify import Notifier
+from nudger.store.db import Database
 from tests.daemon_helpers import EVERY_DAY, records
 
 

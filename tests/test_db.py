@@ -11,14 +11,14 @@ from pathlib import Path
 
 from sqlmodel import select
 
-from nudger.db import SCHEMA_HEAD, Database, upgrade
-from nudger.models import Application, Contact, Touch
+from nudger.store.db import SCHEMA_HEAD, Database, upgrade
+from nudger.store.models import Application, Contact, Touch
 
 
 def test_schema_head_matches_alembic() -> None:
     from alembic.script import ScriptDirectory
 
-    from nudger.db import alembic_config
+    from nudger.store.db import alembic_config
 
     script = ScriptDirectory.from_config(alembic_config(Path("/tmp/unused.db")))
     assert script.get_current_head() == SCHEMA_HEAD
@@ -93,7 +93,7 @@ WRITER = textwrap.dedent("""
     import sys
     from datetime import date
     from pathlib import Path
-    from nudger.db import Database
+    from nudger.store.db import Database
     from nudger import tracker
     db = Database(Path(sys.argv[1]))
     for i in range(int(sys.argv[3])):

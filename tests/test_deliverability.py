@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from nudger import tracker
-from nudger.db import Database
+from nudger.store.db import Database
 from tests.digest_helpers import DAY, add_app, compose, make_db, make_settings
 
 SPAMASSASSIN = shutil.which("spamassassin")

@@ -147,8 +147,8 @@ def test_a_half_sent_day_is_finished_by_force(home: Home) -> None:
     import subprocess
     import sys
 
-    from nudger.db import Database
-    from nudger.models import DigestRecord
+    from nudger.store.db import Database
+    from nudger.store.models import DigestRecord
 
     with_application(home)
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from nudger import tracker
-from nudger.db import Database
-from nudger.exporters import defuse
+from nudger.store.db import Database
+from nudger.transfer.csv_out import defuse
 from tests.conftest import BASE_CONFIG, Home
 
 

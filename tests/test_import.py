@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from nudger.importers import DateReader, sniff_delimiter
+from nudger.transfer.datereader import DateReader
+from nudger.transfer.decoding import sniff_delimiter
 from tests.conftest import Home
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

@@ -15,9 +15,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from nudger import tracker
-from nudger.db import Database
 from nudger.errors import DataError, UsageError
-from nudger.importers import ImportOptions, import_file
+from nudger.store.db import Database
+from nudger.transfer.importing import import_file
+from nudger.transfer.options import ImportOptions
 
 TODAY = date(2026, 11, 26)
 NOW = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)

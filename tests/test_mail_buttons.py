@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from nudger.calendar import Calendar
 from nudger.mail.commands import handle_message, parse_message
 from nudger.mail.tokens import Grant, check, find_tokens, load_or_create_key
-from nudger.models import DigestRecord
+from nudger.store.models import DigestRecord
 from tests.digest_helpers import DAY, NOW, add_app, compose, make_db, make_settings, parse, parts
 from tests.test_mail_commands import mail
 

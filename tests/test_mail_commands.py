@@ -18,12 +18,12 @@ from sqlmodel import select
 from nudger import tracker
 from nudger.calendar import Calendar
 from nudger.config import Settings
-from nudger.db import Database
 from nudger.mail.commandlog import MailCommand
 from nudger.mail.commands import Handled, handle_message, parse_line, parse_message
 from nudger.mail.replytext import own_lines
 from nudger.mail.tokens import Grant, issue, load_or_create_key
-from nudger.models import Application, Snooze, StageChange, Touch
+from nudger.store.db import Database
+from nudger.store.models import Application, Snooze, StageChange, Touch
 from tests.digest_helpers import add_app, make_db, make_settings
 
 FIXTURES = Path(__file__).parent / "fixtures" / "mail" / "commands"

@@ -9,9 +9,9 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlmodel import select
 
-from nudger.db import Database
 from nudger.mail import suggestions
-from nudger.models import Application, Contact, MailMessage, StageChange, Suggestion
+from nudger.store.db import Database
+from nudger.store.models import Application, Contact, MailMessage, StageChange, Suggestion
 from tests.conftest import Home
 
 NOW = datetime(2026, 11, 30, 15, 0, tzinfo=UTC)

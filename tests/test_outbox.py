@@ -22,8 +22,6 @@ import pytest
 
 from nudger.calendar import Calendar
 from nudger.config import Settings, parse_settings
-from nudger.db import Database
-from nudger.models import DigestRecord
 from nudger.outbox import (
     Outcome,
     outbox_status,
@@ -31,6 +29,8 @@ from nudger.outbox import (
     retry_due,
     send_digest,
 )
+from nudger.store.db import Database
+from nudger.store.models import DigestRecord
 from tests.smtpserver import SmtpServer
 
 DAY = date(2026, 11, 26)  # a Thursday

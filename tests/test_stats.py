@@ -11,7 +11,6 @@ from sqlalchemy import event
 
 from nudger.calendar import Calendar
 from nudger.config import Settings
-from nudger.db import Database
 from nudger.stats import (
     AppRow,
     ChangeRow,
@@ -26,6 +25,7 @@ from nudger.stats import (
     streak,
     week_effort,
 )
+from nudger.store.db import Database
 from tests.conftest import Home
 
 SETTINGS = Settings()  # the default cadence, weekdays, no holidays

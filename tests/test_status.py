@@ -15,8 +15,8 @@ import time_machine
 
 from nudger.calendar import Calendar
 from nudger.config import parse_settings
-from nudger.db import Database
 from nudger.outbox import Outcome, send_digest
+from nudger.store.db import Database
 from tests.conftest import BASE_CONFIG, Home
 from tests.smtpserver import SmtpServer
 from tests.test_outbox import SmallCompose

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
     from nudger.calendar import Calendar
     from nudger.config import ConfigLocation, Settings
-    from nudger.db import Database
+    from nudger.store.db import Database
 
 
 class Formatter(argparse.RawDescriptionHelpFormatter):
@@ -121,7 +121,7 @@ class Context:
     def db(self) -> Database:
         """The database, created and upgraded on first use."""
         if self._db is None:
-            from nudger.db import Database, database_path
+            from nudger.store.db import Database, database_path
 
             db = Database(database_path(self.settings, self.env))
             db.ensure(create=True)

@@ -141,7 +141,7 @@ def check_database(ctx: Context) -> list[str]:
     import sqlite3
     from pathlib import Path
 
-    from nudger.db import SCHEMA_HEAD, Database, database_path
+    from nudger.store.db import SCHEMA_HEAD, Database, database_path
 
     path = database_path(ctx.settings, ctx.env)
     if not path.exists():
@@ -165,7 +165,7 @@ def check_database(ctx: Context) -> list[str]:
     if revision == SCHEMA_HEAD:
         ctx.print(f"database: {path} passes the integrity check; schema {revision} is current")
         return []
-    from nudger import db as db_module
+    from nudger.store import db as db_module
 
     versions = Path(db_module.__file__).parent / "migrations" / "versions"
     if revision in {f.stem for f in versions.glob("*.py")}:

@@ -37,7 +37,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 def _data_dir(ctx: Context) -> Any:
-    from nudger.db import database_path
+    from nudger.store.db import database_path
 
     return database_path(ctx.settings, ctx.env).parent
 

@@ -77,9 +77,8 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 # --- import ------------------------------------------------------------------------------
 
 def cmd_import(ctx: Context) -> int:
-    from datetime import UTC, datetime
-
-    from nudger.importers import ImportOptions, import_file, parse_pairs
+    from nudger.transfer.importing import import_file
+    from nudger.transfer.options import ImportOptions, parse_pairs
 
     args = ctx.args
     options = ImportOptions(
@@ -90,9 +89,8 @@ def cmd_import(ctx: Context) -> int:
     from pathlib import Path
 
     path = Path(args.file).expanduser()
-    now = datetime.now(UTC)
     with ctx.db.session() as session:
-        report = import_file(session, path, options, today=ctx.today, now=now)
+        report = import_file(session, path, options, today=ctx.today, now=ctx.now())
         if options.dry_run:
             session.rollback()
     if args.json:
@@ -139,13 +137,13 @@ def _print_report(ctx: Context, report: Any) -> None:
 
 def cmd_export(ctx: Context) -> int:
     import json
-    from datetime import UTC, datetime
 
-    from nudger.exporters import export_data, write_csv
+    from nudger.transfer.csv_out import write_csv
+    from nudger.transfer.json_io import export_data
 
     args = ctx.args
     with ctx.db.read_session() as session:
-        data = export_data(session, datetime.now(UTC))
+        data = export_data(session, ctx.now())
     count = len(data["applications"])
     if args.output is None:
         if args.format == "json":

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlmodel import Field, SQLModel
 
-from nudger.models import utcnow
+from nudger.store.models import utcnow
 
 REPLY_STATES = ("pending", "sending", "retry", "sent", "failed")
 

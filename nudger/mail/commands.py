@@ -38,15 +38,16 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from nudger.calendar import Calendar
-from nudger.config import OPEN_STAGES, STAGES, Settings
+from nudger.config import Settings
 from nudger.dates import DATE_FORMS, parse_date, parse_datetime
-from nudger.db import Database
 from nudger.durations import VALID_FORMS, parse_duration
 from nudger.errors import NudgerError, UsageError
 from nudger.mail.commandlog import MailCommand
 from nudger.mail.replytext import all_text, own_lines
 from nudger.mail.tokens import Grant, check, find_tokens
-from nudger.models import Application
+from nudger.store.db import Database
+from nudger.store.models import Application
+from nudger.vocab import OPEN_STAGES, STAGES
 
 log = logging.getLogger(__name__)
 

@@ -22,11 +22,11 @@ from pathlib import Path
 from sqlmodel import col, or_, select, update
 
 from nudger.config import Settings
-from nudger.db import Database
 from nudger.mail.commandlog import MailCommand
 from nudger.mail.commands import Outcome, outcomes_of
 from nudger.message import _domain, recipient_address, sender_address
 from nudger.render import clean_header
+from nudger.store.db import Database
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 
 from nudger import tracker
 from nudger.errors import UsageError
-from nudger.models import Application, Contact, MailMessage, utcnow
+from nudger.store.models import Application, Contact, MailMessage, utcnow
 
 
 def pause(session: Session, app: Application, reply: MailMessage) -> bool:

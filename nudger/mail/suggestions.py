@@ -21,8 +21,8 @@ from sqlmodel import Session, col, select
 
 from nudger import tracker
 from nudger.errors import NotFoundError, UsageError
-from nudger.models import SUGGESTION_KINDS, Suggestion
 from nudger.safetext import server_text
+from nudger.store.models import SUGGESTION_KINDS, Suggestion
 
 
 @dataclass(frozen=True)

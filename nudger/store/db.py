@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from nudger.config import Settings
 
 DB_NAME = "nudger.db"
-# The newest migration in nudger/migrations/versions; a test keeps it equal to Alembic's
+# The newest migration in nudger/store/migrations/versions; a test keeps it equal to Alembic's
 # head. Comparing against it lets every command skip importing Alembic (~0.3 s) when the
 # schema is current.
 SCHEMA_HEAD = "0005_commands"

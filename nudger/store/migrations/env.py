@@ -1,4 +1,4 @@
-"""Alembic environment: runs on the connection nudger.db.upgrade hands it."""
+"""Alembic environment: runs on the connection nudger.store.db.upgrade hands it."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import nudger.mail.commandlog  # the mail tables
-import nudger.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+import nudger.store.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 
 config = context.config
 target_metadata = SQLModel.metadata

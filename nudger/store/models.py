@@ -1,23 +1,17 @@
 """The tables. Datetimes are aware UTC; dates are the user's local calendar dates.
 
-Changing a table means a new migration in `nudger/migrations/versions/` and bumping
-`nudger.db.SCHEMA_HEAD`.
+Changing a table means a new migration in `nudger/store/migrations/versions/` and bumping
+`nudger.store.db.SCHEMA_HEAD`. The words stored in `stage`, `action`, `kind` and `state`
+columns are those of `nudger.vocab`.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Any
 
-from sqlalchemy import Column, ForeignKey, Integer, UniqueConstraint
+from sqlalchemy import Column, ForeignKey, Integer, Table, UniqueConstraint
 from sqlmodel import Field, SQLModel
-
-CONTACT_KINDS = ("hiring-manager", "hr", "recruiter", "referral", "mutual", "other")
-
-# Outbox states. pending: recorded, not yet tried; sending: claimed by a process that is
-# talking to the server now; retry: a transient failure, next_attempt_at says when;
-# sent: the server accepted it; failed: a permanent failure; skipped: missed beyond
-# catch_up, recorded so it is never sent days late.
-DIGEST_STATES = ("pending", "sending", "retry", "sent", "failed", "skipped")
 
 
 def utcnow() -> datetime:
@@ -58,7 +52,7 @@ class Contact(SQLModel, table=True):
     email: str = ""
     phone: str = ""
     social: str = ""  # a handle or profile URL
-    kind: str = "hiring-manager"  # one of CONTACT_KINDS
+    kind: str = "hiring-manager"  # one of vocab.CONTACT_KINDS
     notes: str = ""
     # A delivery status report said mail to `email` failed: shown in show and the digest.
     bounced_at: datetime | None = None  # UTC
@@ -105,7 +99,9 @@ class DigestRecord(SQLModel, table=True):
     recipient: str
     local_date: date
     message_id: str
-    state: str = "pending"  # one of DIGEST_STATES
+    # One of vocab.OUTBOX_STATES; every write names it (the schema's old default,
+    # "pending", is never written).
+    state: str
     attempts: int = 0
     nudges: int = 0
     last_error: str = ""
@@ -203,3 +199,10 @@ class Suggestion(SQLModel, table=True):
     status: str = Field(default="open", index=True)  # one of SUGGESTION_STATES
     created_at: datetime = Field(default_factory=utcnow)
     decided_at: datetime | None = None
+
+
+def table_of(model: Any) -> Table:
+    """The Core table of a model: for executemany inserts without an ORM object per row,
+    and for statements that name the table without writing its name."""
+    table: Table = model.metadata.tables[str(model.__tablename__)]
+    return table
