@@ -311,6 +311,7 @@ def cmd_show(ctx: Context) -> int:
         events = tracker.timeline(session, app)
         snoozed = tracker.snoozed_until(session, ctx.args.id)
         upcoming = next_steps(session, ctx.settings, ctx.calendar, ctx.today, [app])
+        mail = _mail_of(session, ctx.args.id)
     step = upcoming.get(app.id or 0)
     if ctx.args.json:
         data = _app_json(app, contacts)
@@ -319,6 +320,10 @@ def cmd_show(ctx: Context) -> int:
         ]
         data["snoozed_until"] = snoozed.isoformat() if snoozed and snoozed > ctx.today else None
         data["next_step"] = step
+        data["paused_since"] = app.paused_since.isoformat() if app.paused_since else None
+        data["mail"] = [{"direction": m.direction, "kind": m.kind,
+                         "date": m.date.isoformat(), "from": m.from_addr,
+                         "subject": m.subject, "snippet": m.snippet} for m in mail]
         ctx.print_json(data)
         return 0
     ctx.print(f"#{app.id} {app.company} — {app.role}")
@@ -330,6 +335,8 @@ def cmd_show(ctx: Context) -> int:
         ("interview", app.interview_at.astimezone(ctx.zone).strftime("%Y-%m-%d %H:%M")
          if app.interview_at else ""),
         ("snoozed until", snoozed if snoozed and snoozed > ctx.today else ""),
+        ("paused", f"since a reply on {_local(app.paused_since, ctx.zone)} (nudger resume "
+                   f"{app.id} to un-pause)" if app.paused_since else ""),
         ("notes", app.notes),
     ]
     for label, value in fields:
@@ -340,7 +347,19 @@ def cmd_show(ctx: Context) -> int:
         ctx.print(f'  none (add one: nudger contact {app.id} "Name <email>")')
     for c in contacts:
         extra = ", ".join(v for v in (c.email, c.phone, c.social) if v)
-        ctx.print(f"  [{c.id}] {c.name} ({c.kind})" + (f": {extra}" if extra else ""))
+        bounce = (f"  (address bouncing since {_local(c.bounced_at, ctx.zone)}"
+                  + (f": {c.bounce_detail}" if c.bounce_detail else "") + ")") if c.bounced_at \
+            else ""
+        ctx.print(f"  [{c.id}] {c.name} ({c.kind})" + (f": {extra}" if extra else "") + bounce)
+    if mail:
+        ctx.print("\nmail:")
+        for m in mail:
+            arrow = "from" if m.direction == "in" else "to"
+            who = m.from_addr if m.direction == "in" else m.to_addrs
+            ctx.print(f"  {_local(m.date, ctx.zone, True)}  {m.kind} {arrow} {who}: "
+                      f"{m.subject or '(no subject)'}")
+            if m.snippet:
+                ctx.print(f"      \"{m.snippet}\"")
     ctx.print("\ntimeline:")
     for event in events:
         ctx.print(f"  {event.on}  {event.text}")
@@ -350,6 +369,23 @@ def cmd_show(ctx: Context) -> int:
     else:
         ctx.print("  none (closed stage, or the cadence is finished)")
     return 0
+
+
+def _mail_of(session: Any, app_id: int) -> list[Any]:
+    from sqlmodel import col, select
+
+    from nudger.models import MailMessage
+
+    return list(session.exec(select(MailMessage).where(
+        MailMessage.application_id == app_id).order_by(col(MailMessage.date))).all())
+
+
+def _local(moment: Any, zone: Any, with_time: bool = False) -> str:
+    from datetime import UTC
+
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M" if with_time else "%Y-%m-%d")
 
 
 # --- log / stage / snooze / contact ----------------------------------------------------
