@@ -435,7 +435,8 @@ def _mail_parts(settings: Settings, session: Session,
     and what was done by mail since the last digest sent before `local_date`."""
     from pathlib import Path
 
-    from nudger.mail.commands import buttons_enabled, command_address, done_since
+    from nudger.mail.buttons import buttons_enabled, command_address
+    from nudger.mail.commandlog import done_since
     from nudger.mail.tokens import load_or_create_key
     from nudger.store.models import DigestRecord
 

@@ -164,14 +164,29 @@ def cmd_mail_sync(ctx: Context) -> int:
     password = imap_password(ctx.settings, ctx.env)
     report = run_sync(ctx.settings, ctx.db, password, now=ctx.now(),
                       dry_run=ctx.args.dry_run, record_failure=not ctx.args.dry_run)
+    # act: confirmations of command mail, after the mailbox work (never inside it).
+    confirmations = [] if ctx.args.dry_run else confirm_after_sync(ctx)
     if ctx.args.json:
-        ctx.print_json(report.as_json())
+        ctx.print_json({**report.as_json(), "confirmations": confirmations})
     else:
         for line in report.lines(ctx.zone):
             ctx.print(line)
+        for line in confirmations:
+            ctx.print(f"  {line}")
     if report.error:
         raise NudgerError(report.error)
     return 0
+
+
+def confirm_after_sync(ctx: Context) -> list[str]:
+    """Send the confirmations the pass's command mail left (act); a delivery failure is
+    recorded and retried at the next pass, never an error of the sync."""
+    import asyncio
+
+    from nudger.mail.confirm import send_confirmations
+
+    return asyncio.run(send_confirmations(ctx.settings, ctx.db, ctx.env, ctx.now(),
+                                          data_dir=ctx.db.path.parent))
 
 
 def check_imap(ctx: Context) -> int:

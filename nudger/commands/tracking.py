@@ -172,6 +172,9 @@ def cmd_init(ctx: Context) -> int:
         raise
     db = ctx.db
     ctx.print(f"database {db.path}")
+    from nudger.mail.tokens import load_or_create_key
+
+    load_or_create_key(db.path.parent)  # the key of the digest's buttons (mode 0600)
     if args.demo:
         with db.session() as session:
             added = add_demo_applications(session, ctx.today, settings)
@@ -374,7 +377,7 @@ def cmd_show(ctx: Context) -> int:
 def _mail_of(session: Any, app_id: int) -> list[Any]:
     from sqlmodel import col, select
 
-    from nudger.models import MailMessage
+    from nudger.store.models import MailMessage
 
     return list(session.exec(select(MailMessage).where(
         MailMessage.application_id == app_id).order_by(col(MailMessage.date))).all())

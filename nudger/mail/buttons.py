@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from nudger.config import Settings
 from nudger.mail.tokens import Grant, issue
 from nudger.render import mailto
 
@@ -56,3 +57,24 @@ class Buttons:
 
     def reply_token(self) -> str:
         return issue(self.key, Grant.digest(), self.day)
+
+
+def owner_address(settings: Settings) -> str:
+    return settings.profile.email.strip().lower()
+
+
+def command_address(settings: Settings) -> str:
+    """`[mailbox] command_address`, else profile.email with a `+nudger` tag."""
+    if settings.mailbox.command_address:
+        return settings.mailbox.command_address
+    local, _, domain = settings.profile.email.partition("@")
+    return f"{local.split('+')[0]}+nudger@{domain}" if domain else ""
+
+
+def commands_enabled(settings: Settings) -> bool:
+    return bool(settings.profile.email) and settings.mailbox.commands
+
+
+def buttons_enabled(settings: Settings) -> bool:
+    """Buttons only make sense when nudger reads the mailbox: an [imap] table."""
+    return commands_enabled(settings) and settings.imap is not None

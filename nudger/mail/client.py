@@ -280,6 +280,17 @@ class ImapSession:
             text = _strip_html(text)
         return text
 
+    def fetch_message(self, uid: int, cap: int) -> tuple[bytes, int]:
+        """(the first `cap` bytes of the whole message, its full size), without setting
+        \\Seen (BODY.PEEK): for a command message (act), which needs its MIME structure."""
+        data = self._call(self.client.fetch, [uid],
+                          [f"BODY.PEEK[]<0.{cap}>", "RFC822.SIZE"]).get(uid, {})
+        raw = b""
+        for key, value in data.items():
+            if isinstance(key, bytes) and key.startswith(b"BODY["):
+                raw = value or b""
+        return raw, int(data.get(b"RFC822.SIZE", 0) or 0)
+
     def append(self, folder: str, message: bytes, flags: Sequence[str] = (),
                when: datetime | None = None) -> int | None:
         """APPEND (drafts only, by act): the new UID when the server says (UIDPLUS)."""

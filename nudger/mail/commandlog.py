@@ -4,9 +4,10 @@ and the confirmation to the owner as a small outbox (pending → sent / retry / 
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, Session, SQLModel, col, select
 
 from nudger.store.models import utcnow
 
@@ -27,3 +28,14 @@ class MailCommand(SQLModel, table=True):
     reply_attempts: int = 0
     reply_next_at: datetime | None = None
     reply_error: str = ""
+
+
+def done_since(session: Session, since: datetime | None, limit: int = 20) -> list[str]:
+    """What was done by mail since `since` (None: ever), oldest first, for the digest."""
+    query = select(MailCommand).order_by(col(MailCommand.processed_at), col(MailCommand.id))
+    if since is not None:
+        query = query.where(col(MailCommand.processed_at) > since)
+    lines: list[str] = []
+    for row in session.exec(query).all():
+        lines.extend(json.loads(row.done or "[]"))
+    return lines[-limit:]

@@ -27,7 +27,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from email.message import EmailMessage, Message
@@ -42,8 +42,11 @@ from nudger.config import Settings
 from nudger.dates import DATE_FORMS, parse_date, parse_datetime
 from nudger.durations import VALID_FORMS, parse_duration
 from nudger.errors import NudgerError, UsageError
+from nudger.mail.buttons import command_address, commands_enabled, owner_address
 from nudger.mail.commandlog import MailCommand
+from nudger.mail.headers import MailHeader
 from nudger.mail.replytext import all_text, own_lines
+from nudger.mail.sync import MessageContext, register_inbox_handler
 from nudger.mail.tokens import Grant, check, find_tokens
 from nudger.store.db import Database
 from nudger.store.models import Application
@@ -178,25 +181,12 @@ def _one_line(value: str) -> str:
     return " ".join(re.sub(r"[\x00-\x1f\x7f]", " ", value).split())
 
 
-def owner_address(settings: Settings) -> str:
-    return settings.profile.email.strip().lower()
 
 
-def command_address(settings: Settings) -> str:
-    """`[mailbox] command_address`, else profile.email with a `+nudger` tag."""
-    if settings.mailbox.command_address:
-        return settings.mailbox.command_address
-    local, _, domain = settings.profile.email.partition("@")
-    return f"{local.split('+')[0]}+nudger@{domain}" if domain else ""
 
 
-def commands_enabled(settings: Settings) -> bool:
-    return bool(settings.profile.email) and settings.mailbox.commands
 
 
-def buttons_enabled(settings: Settings) -> bool:
-    """Buttons only make sense when nudger reads the mailbox: an [imap] table."""
-    return commands_enabled(settings) and settings.imap is not None
 
 
 def _addresses(msg: Message, *names: str) -> list[str]:
@@ -441,8 +431,11 @@ def refuse(reason: str, msg: Message) -> Handled:
 
 def handle_message(settings: Settings, db: Database, calendar: Calendar, key: bytes,
                    message_key: str, msg: EmailMessage | Message, *, today: date,
-                   now: datetime) -> Handled | None:
-    """Carry out a command message exactly once; None when it is not a command message."""
+                   now: datetime, record: Callable[[Session], object] | None = None
+                   ) -> Handled | None:
+    """Carry out a command message exactly once; None when it is not a command message.
+    `record` runs inside the transaction that carries the commands out (the sync records
+    the message as handled there, so both happen or neither)."""
     if not is_candidate(settings, msg):
         return None
     why = sender_refusal(settings, msg)
@@ -492,6 +485,8 @@ def handle_message(settings: Settings, db: Database, calendar: Calendar, key: by
         session.add(row)
         session.flush()
         row_id = row.id
+        if record is not None:
+            record(session)
     done = sum(o.ok for o in outcomes)
     log.info("command mail %s: %d of %d carried out", message_id_of(msg) or message_key,
              done, len(outcomes))
@@ -518,15 +513,61 @@ def outcomes_of(row: MailCommand) -> list[Outcome]:
             for d in json.loads(row.outcome or "[]")]
 
 
-def done_since(session: Session, since: datetime | None, limit: int = 20) -> list[str]:
-    """What was done by mail since `since` (None: ever), oldest first, for the digest."""
-    query = select(MailCommand).order_by(col(MailCommand.processed_at), col(MailCommand.id))
-    if since is not None:
-        query = query.where(col(MailCommand.processed_at) > since)
-    lines: list[str] = []
-    for row in session.exec(query).all():
-        lines.extend(json.loads(row.done or "[]"))
-    return lines[-limit:]
+
+
+# --- the sync's hook (MAILSPEC: step 1 of each new INBOX message) ---------------------------
+
+def header_candidate(settings: Settings, header: MailHeader) -> bool:
+    """Headers only (a body is read only for a message that matched): addressed to a
+    command address of its own, answering a digest, or a button's subject."""
+    cmd = command_address(settings).lower()
+    if cmd and cmd != owner_address(settings) and cmd in header.recipients:
+        return True
+    if any(t.startswith("nudger-digest.") for t in header.thread_ids):
+        return True
+    subject = re.sub(r"^((re|aw|fwd?|sv|antw)\s*:\s*)+", "", header.subject.strip(),
+                     flags=re.IGNORECASE)
+    return subject.lower().startswith(SUBJECT_PREFIX)
+
+
+def on_inbox_message(ctx: MessageContext) -> bool:
+    """The sync's command step: True when the message was a command (carried out, refused
+    or a duplicate), so replies and capture leave it alone."""
+    from email import message_from_bytes
+    from email.policy import default as default_policy
+
+    from nudger.mail.tokens import load_or_create_key
+
+    settings, header = ctx.settings, ctx.header
+    if not commands_enabled(settings) or not header_candidate(settings, header):
+        return False
+    raw, size = ctx.imap.fetch_message(header.uid, MAX_MESSAGE_BYTES)
+    parsed = message_from_bytes(raw, policy=default_policy)
+    if size > MAX_MESSAGE_BYTES:
+        log.warning("command mail refused (larger than %d bytes): Message-ID %s",
+                    MAX_MESSAGE_BYTES, message_id_of(parsed) or header.key)
+        ctx.found("command", None, "refused: too large")
+        return True
+    if ctx.dry_run:
+        ctx.found("command", None, "a command message (dry run: not carried out)")
+        return True
+    key = load_or_create_key(ctx.db.path.parent)
+    today = ctx.now.astimezone(settings.zone).date()
+    handled = handle_message(
+        settings, ctx.db, Calendar.from_settings(settings), key, header.key, parsed,
+        today=today, now=ctx.now,
+        record=lambda session: ctx.claim("command", session=session))
+    if handled is None:
+        return False
+    if handled.status == "done":
+        done = sum(o.ok for o in handled.outcomes)
+        ctx.found("command", None, f"{done} of {len(handled.outcomes)} carried out")
+    else:
+        ctx.found("command", None, handled.status)
+    return True
+
+
+register_inbox_handler("commands", on_inbox_message)
 
 
 __all__ = ["STAGES", "Command", "Handled", "Outcome", "Parsed", "Run", "handle_message",

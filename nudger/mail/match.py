@@ -19,8 +19,8 @@ from urllib.parse import urlsplit
 
 from sqlmodel import Session
 
-from nudger.config import OPEN_STAGES
 from nudger.mail.headers import MailHeader, domain_of
+from nudger.vocab import OPEN_STAGES
 
 DATA = Path(__file__).resolve().parent / "data"
 

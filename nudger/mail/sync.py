@@ -34,14 +34,14 @@ from nudger.mail.headers import MailHeader, domain_of
 from nudger.mail.match import Index, company_domain, load_index
 from nudger.mail.replies import pause
 from nudger.mail.suggestions import propose
-from nudger.models import Application, Contact, MailFolder, MailMessage, MailSync, Touch
 from nudger.safetext import server_text
+from nudger.store.models import Application, Contact, MailFolder, MailMessage, MailSync, Touch
 
 if TYPE_CHECKING:
     from nudger.calendar import Calendar
     from nudger.config import Settings
-    from nudger.db import Database
     from nudger.secrets import Secret
+    from nudger.store.db import Database
 
 SNIPPET = 200
 
