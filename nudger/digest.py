@@ -261,6 +261,7 @@ class _Gathered:
     last: dict[int, Touch]
     report: DueReport
     tracked: int
+    mail: MailView | None = None  # None: no [imap] table
 
 
 def _gather(session: Session, settings: Settings, calendar: Calendar, day: date) -> _Gathered:
@@ -273,7 +274,71 @@ def _gather(session: Session, settings: Settings, calendar: Calendar, day: date)
     tracked = session.exec(select(func.count()).select_from(Application)).one()
     return _Gathered({a.id: a for a in apps if a.id is not None},
                      _group_contacts(session, ids), _last_touches(session, ids, day),
-                     report, int(tracked))
+                     report, int(tracked), _mail_view(session, settings, day))
+
+
+# --- the mailbox's part (MAILBOX.md): REPLIES, bouncing addresses, when it was read ----------
+
+REPLY_DAYS = 2  # replies this recent show even when nothing is paused (replies = "note")
+
+
+@dataclass(frozen=True)
+class MailView:
+    replies: list[dict[str, Any]]
+    bouncing: list[dict[str, Any]]
+    status: str  # the footer line: when the mailbox was last read, or why it could not be
+
+
+def _mail_view(session: Session, settings: Settings, day: date) -> MailView | None:
+    if settings.imap is None:
+        return None
+    from nudger.mail.replies import bouncing_contacts, paused_replies, recent_replies
+    from nudger.schedule import digest_moment
+    from nudger.store.models import MailSync
+
+    moment = digest_moment(settings, day)
+    found = paused_replies(session) + recent_replies(
+        session, moment - timedelta(days=REPLY_DAYS))
+    replies = []
+    seen_apps: set[int] = set()
+    for r in sorted(found, key=lambda r: r.at, reverse=True):
+        local = _local(r.at, settings)
+        if r.app_id in seen_apps or local is None:
+            continue
+        seen_apps.add(r.app_id)
+        replies.append({
+            "app": {"id": r.app_id, "company": r.company, "role": r.role, "stage": r.stage},
+            "who": clean_header(r.who, limit=80), "address": r.address,
+            "when": _when(local), "ago_days": (day - local.date()).days,
+            "subject": clean_header(r.subject, limit=200),
+            "snippet": clean_header(r.snippet, limit=200), "paused": r.paused,
+            "stage_command": f"nudger stage {r.app_id} interviewing",
+            "resume_command": f"nudger resume {r.app_id}",
+        })
+    bouncing = []
+    for c in bouncing_contacts(session):
+        app = session.get(Application, c.application_id)
+        if app is None or app.stage not in OPEN_STAGES:
+            continue
+        bouncing.append({"app": {"id": c.application_id, "company": app.company},
+                         "name": c.name, "email": c.email,
+                         "detail": clean_header(c.bounce_detail, limit=160),
+                         "command": f"nudger contact {c.application_id} --rm {c.id}"})
+    row = session.exec(select(MailSync)).first()
+    return MailView(replies, bouncing, _mailbox_status(settings, row))
+
+
+def _mailbox_status(settings: Settings, row: Any) -> str:
+    if row is None or row.last_attempt_at is None:
+        return ("The mailbox has not been read yet (the daemon reads it every "
+                f"{settings.imap.poll if settings.imap else ''}; or run `nudger mail sync`).")
+    last_ok = _local(row.last_ok_at, settings)
+    if not row.last_error:
+        assert last_ok is not None
+        return f"Mailbox last read {_when(last_ok)}."
+    since = f"since {_when(last_ok)}" if last_ok else "yet"
+    return (f"The mailbox could not be read {since}: "
+            f"{clean_header(row.last_error, limit=300)}")
 
 
 # --- the digest --------------------------------------------------------------------------
@@ -348,6 +413,7 @@ def _footer(settings: Settings, day: date, now: datetime, g: _Gathered) -> dict[
         "tracked": g.tracked,
         "open": len(g.apps),
         "version": __version__,
+        "mailbox": g.mail.status if g.mail else "",
     }
 
 
@@ -360,6 +426,13 @@ def digest_context(
     today = [_nudge_item(draft, settings, g, n, day) for n in g.report.today]
     overdue = [_nudge_item(draft, settings, g, n, day) for n in g.report.overdue]
     links = LinkRefs()
+    replies = [dict(r) for r in (g.mail.replies if g.mail else [])]
+    for reply in replies:  # REPLIES come first in the digest, so their links do too
+        app = reply["app"]
+        reply["buttons"] = buttons.for_reply(app["id"], f"#{app['id']} {app['company']}") \
+            if buttons is not None else []
+        for button in reply["buttons"]:
+            button["ref"] = links.ref(button["href"])
     for item in overdue + today:
         _add_buttons(item, buttons, links)
     companies: list[str] = []
@@ -385,6 +458,8 @@ def digest_context(
         "commands": {"address": buttons.address, "token": buttons.reply_token()}
         if buttons is not None else None,
         "links": links.as_list(),
+        "replies": replies,
+        "bouncing": g.mail.bouncing if g.mail else [],
     }
 
 
@@ -498,7 +573,19 @@ def _sample(settings: Settings, day: date, *, full: bool) -> _Gathered:
         nudges.append(Nudge(i, stage, 2, 5, action, name, day - timedelta(days=i % 2),
                             overdue_days=i % 2))
     report = DueReport(day, nudges, [Cold(1, "applied", day - timedelta(days=50), 50, full)])
-    return _Gathered(apps, contacts, last, report, len(apps))
+    mail = MailView(
+        replies=[{"app": {"id": 1, "company": "Sample Co 1", "role": "Account Executive",
+                          "stage": "applied"}, "who": "Dana Lee", "address": "dana@example.com",
+                  "when": "Mon 23 Nov, 09:30", "ago_days": ago, "subject": "Re: following up",
+                  "snippet": "Thanks, can you talk Thursday?" if full else "",
+                  "paused": full, "stage_command": "nudger stage 1 interviewing",
+                  "resume_command": "nudger resume 1"} for ago in (0, 1, 3)],
+        bouncing=[{"app": {"id": 1, "company": "Sample Co 1"}, "name": "Dana Lee",
+                   "email": "dana@example.com", "detail": "550 5.1.1 user unknown"
+                   if full else "", "command": "nudger contact 1 --rm 1"}],
+        status="Mailbox last read Tue 24 Nov, 13:20." if full else "",
+    )
+    return _Gathered(apps, contacts, last, report, len(apps), mail)
 
 
 def check_templates(settings: Settings) -> list[str]:

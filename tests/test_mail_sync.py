@@ -181,3 +181,46 @@ def test_dry_run_records_nothing(home: Home, dovecot: Any, monkeypatch: Any) -> 
     assert rows(home, "SELECT count(*) FROM mailfolder") == [(0,)]
     assert rows(home, "SELECT count(*) FROM mailsync") == [(0,)]
     assert "logged an email touch" in home.ok("mail", "sync")
+
+
+def test_digest_opens_with_replies_escaped(home: Home, dovecot: Any, monkeypatch: Any,
+                                           tmp_path: Any) -> None:
+    setup(home, dovecot, monkeypatch)
+    home.ok("contact", "1", "Old Desk <jobs@fabrikam.com>")
+    dovecot.append("INBOX", mail(
+        '"Priya <b>Nair</b>" <priya@fabrikam.com>', "alex@example.com",
+        "=?utf-8?q?Re=3A_<script>alert(1)</script>?=", "r9@fabrikam.com",
+        date="Mon, 30 Nov 2026 08:00:00 -0600",
+        body="Can we talk <img src=x onerror=alert(1)> Thursday?\n"))
+    dovecot.append("INBOX", DSN.replace(b"priya@fabrikam.com", b"jobs@fabrikam.com"))
+    home.ok("mail", "sync")
+    html = tmp_path / "d.html"
+    text = home.ok("digest", "--date", "2026-11-30", "--html", str(html))
+    body = text.split("REPLIES (1)", 1)
+    assert len(body) == 2 and "OVERDUE" not in body[0] and "DUE TODAY" not in body[0]
+    assert 'Priya <b>Nair</b> (Fabrikam) replied today: "Re: <script>alert(1)</script>"' \
+        in text
+    assert "nudger stage 1 interviewing" in text and "nudger resume 1" in text
+    assert "ADDRESSES THAT BOUNCED (1)" in text and "jobs@fabrikam.com" in text
+    assert "Mailbox last read" in text
+    page = html.read_text()
+    assert "<script>" not in page and "&lt;script&gt;" in page
+    assert "<img" not in page and "<b>Nair" not in page
+    assert page.index("Replies (1)") < page.index("Mailbox last read")
+
+
+def test_digest_footer_says_why_the_mailbox_could_not_be_read(home: Home, monkeypatch: Any
+                                                              ) -> None:
+    from tests.smtpserver import free_port
+
+    monkeypatch.setenv("NUDGER_IMAP_PASSWORD", PASSWORD)
+
+    class Down:
+        host = "127.0.0.1"
+        port = free_port()
+
+    home.write_config(imap_config(Down()))
+    assert home.run("mail", "sync").code == 1
+    text = home.ok("digest")
+    assert "The mailbox could not be read yet: IMAP server 127.0.0.1" in text
+    assert "connection refused" in text

@@ -43,7 +43,8 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 
     p = add_command(
         sub, common, "check", cmd_check, "validate config, templates and database",
-        "nudger check\nnudger --config /etc/nudger/config.toml check\nnudger check --smtp",
+        "nudger check\nnudger --config /etc/nudger/config.toml check\nnudger check --smtp\n"
+        "nudger check --imap",
         description="Load the config, compile and test-render every template (yours in "
         "templates/ beside the config, and the packaged ones), and check the database's "
         "integrity and schema. Exit 78 on a config or template problem, 1 on a database "
@@ -52,6 +53,9 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--smtp", action="store_true",
                    help="also connect to the SMTP server, negotiate TLS, log in and quit "
                    "without sending")
+    p.add_argument("--imap", action="store_true",
+                   help="also connect to the IMAP server ([imap]), verify TLS, log in, find "
+                   "INBOX/Sent/Drafts, and log out; prints what it verified")
 
 
 # --- digest --------------------------------------------------------------------------------
@@ -189,5 +193,9 @@ def cmd_check(ctx: Context) -> int:
         raise NudgerError("the database check failed (see above)")
     if ctx.args.smtp:
         check_smtp(ctx)
+    if ctx.args.imap:
+        from nudger.commands.mailbox import check_imap
+
+        check_imap(ctx)
     ctx.print("all checks passed")
     return 0

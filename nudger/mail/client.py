@@ -100,7 +100,8 @@ def classify(exc: BaseException, imap: Imap) -> MailboxError:
         return MailboxError(
             f"{where}: cannot resolve {imap.host!r} ({server_text(exc.strerror, 80)}); "
             "check imap.host and the network", transient=True)
-    if isinstance(exc, IMAPClientAbortError | ConnectionError | EOFError):
+    bye = isinstance(exc, IMAPClientError) and "BYE" in str(exc).upper().split(" ", 2)[:2]
+    if bye or isinstance(exc, IMAPClientAbortError | ConnectionError | EOFError):
         text = server_text(_unbytes(str(exc)), 160) or "connection closed"
         return MailboxError(
             f"{where}: the server closed the connection ({text}); nothing is lost, the "

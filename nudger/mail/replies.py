@@ -9,7 +9,7 @@ recorded and shown and nothing pauses. The pause lives on the application row
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlmodel import Session, col, select
 
@@ -87,18 +87,30 @@ def recent_replies(session: Session, since: datetime, app_id: int | None = None
     """Replies recorded with a date at or after `since` (newest first)."""
     query = (select(MailMessage, Application)
              .join(Application, col(Application.id) == col(MailMessage.application_id))
-             .where(MailMessage.kind == "reply", col(MailMessage.date) >= since))
+             .where(MailMessage.kind == "reply",
+                    col(MailMessage.date) >= since.astimezone(UTC)))
     if app_id is not None:
         query = query.where(MailMessage.application_id == app_id)
-    out = []
-    for message, app in session.exec(query.order_by(col(MailMessage.date).desc())).all():
-        assert app.id is not None
-        out.append(ReplyInfo(
-            app_id=app.id, company=app.company, role=app.role, stage=app.stage,
-            who=message.from_name or message.from_addr, address=message.from_addr,
-            at=message.date, subject=message.subject, snippet=message.snippet,
-            paused=app.paused_by == message.id and app.paused_since is not None))
-    return out
+    return [_info(m, a) for m, a in
+            session.exec(query.order_by(col(MailMessage.date).desc())).all()]
+
+
+def paused_replies(session: Session) -> list[ReplyInfo]:
+    """The replies that paused an application which is still paused (awaiting the user)."""
+    query = (select(MailMessage, Application)
+             .join(Application, col(Application.paused_by) == col(MailMessage.id))
+             .where(col(Application.paused_since).is_not(None)))
+    return [_info(m, a) for m, a in session.exec(query).all()]
+
+
+def _info(message: MailMessage, app: Application) -> ReplyInfo:
+    assert app.id is not None
+    at = message.date if message.date.tzinfo else message.date.replace(tzinfo=UTC)
+    return ReplyInfo(
+        app_id=app.id, company=app.company, role=app.role, stage=app.stage,
+        who=message.from_name or message.from_addr, address=message.from_addr,
+        at=at, subject=message.subject, snippet=message.snippet,
+        paused=app.paused_by == message.id and app.paused_since is not None)
 
 
 def bouncing_contacts(session: Session, app_id: int | None = None) -> list[Contact]:

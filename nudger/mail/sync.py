@@ -36,6 +36,7 @@ from nudger.mail.replies import pause
 from nudger.mail.suggestions import propose
 from nudger.safetext import server_text
 from nudger.store.models import Application, Contact, MailFolder, MailMessage, MailSync, Touch
+from nudger.vocab import OPEN_STAGES
 
 if TYPE_CHECKING:
     from nudger.calendar import Calendar
@@ -561,8 +562,7 @@ def _apply_reply(s: Session, settings: Settings, index: Index, report: SyncRepor
         return
     index.remember(header.message_id, app.id)
     detail = "recorded"
-    if settings.mailbox.replies == "pause" and app.stage in ("wishlist", "applied",
-                                                              "interviewing", "offer"):
+    if settings.mailbox.replies == "pause" and app.stage in OPEN_STAGES:
         answered = s.exec(select(MailMessage.id).where(
             MailMessage.application_id == app.id, MailMessage.kind == "followup",
             col(MailMessage.date) > row.date)).first()
