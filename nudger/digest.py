@@ -13,7 +13,7 @@ The "this week's effort" section comes from `nudger.stats.effort_section` (the n
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence, Set
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from email.message import EmailMessage
@@ -31,6 +31,7 @@ from nudger.config import Settings
 from nudger.errors import ConfigError
 from nudger.linkrefs import LinkRefs
 from nudger.mail.buttons import Buttons
+from nudger.mail.drafts import draft_key
 from nudger.message import build_message, digest_message_id, normalize_body
 from nudger.progress import load_states
 from nudger.render import (
@@ -421,6 +422,7 @@ def digest_context(
     draft: DraftMaker, settings: Settings, g: _Gathered, day: date, now: datetime,
     notices: Sequence[str], effort: Mapping[str, Any] | None, *,
     buttons: Buttons | None = None, by_mail: Sequence[str] = (),
+    drafts_ready: Set[str] = frozenset(),
 ) -> dict[str, Any]:
     """The variables of the digest templates (README, "The daily digest")."""
     today = [_nudge_item(draft, settings, g, n, day) for n in g.report.today]
@@ -433,6 +435,11 @@ def digest_context(
             if buttons is not None else []
         for button in reply["buttons"]:
             button["ref"] = links.ref(button["href"])
+    for nudge, item in zip([*g.report.today, *g.report.overdue], today + overdue,
+                           strict=True):
+        app = g.apps[nudge.app_id]
+        item["draft_ready"] = draft_key(nudge.app_id, app.stage, app.stage_since,
+                                        nudge.step) in drafts_ready
     for item in overdue + today:
         _add_buttons(item, buttons, links)
     companies: list[str] = []
@@ -495,8 +502,14 @@ def compose_digest(
     effort = (effort_section(load_history(session, settings.zone), settings, calendar, local_date)
               if is_effort_day(settings, local_date) else None)
     buttons, by_mail = _mail_parts(settings, session, local_date)
+    ready: set[str] = set()
+    if settings.imap is not None and settings.mailbox.drafts:
+        from nudger.mail.drafts import ready_keys
+
+        ready = ready_keys(session)
     context = digest_context(partial(render_draft, renderer), settings, g, local_date, now,
-                             notices, effort, buttons=buttons, by_mail=by_mail)
+                             notices, effort, buttons=buttons, by_mail=by_mail,
+                             drafts_ready=ready)
     subject, text, html = render_digest(renderer, context)
     message_id = digest_message_id(settings, local_date)
     message = build_message(settings, subject=subject, text=text, html=html,
@@ -631,8 +644,10 @@ def check_templates(settings: Settings) -> list[str]:
         try:
             sample_buttons = Buttons(bytes(32), "you+nudger@example.com", day) if full \
                 else None
+            first = g.apps[1]
+            ready = {draft_key(1, first.stage, first.stage_since, 2)} if full else set()
             context = digest_context(draft, settings, g, day, now, notices, effort,
-                                     buttons=sample_buttons,
+                                     buttons=sample_buttons, drafts_ready=ready,
                                      by_mail=["#12: done follow-up email"] if full else ())
             render_digest(renderer, context)
             render_digest(renderer, {**context, "count": 0, "companies": [], "due_today": [],

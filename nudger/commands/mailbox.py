@@ -166,6 +166,8 @@ def cmd_mail_sync(ctx: Context) -> int:
                       dry_run=ctx.args.dry_run, record_failure=not ctx.args.dry_run)
     # act: confirmations of command mail, after the mailbox work (never inside it).
     confirmations = [] if ctx.args.dry_run else confirm_after_sync(ctx)
+    if not ctx.args.dry_run and not report.error:
+        confirmations += drafts_after_sync(ctx, password)
     if ctx.args.json:
         ctx.print_json({**report.as_json(), "confirmations": confirmations})
     else:
@@ -187,6 +189,22 @@ def confirm_after_sync(ctx: Context) -> list[str]:
 
     return asyncio.run(send_confirmations(ctx.settings, ctx.db, ctx.env, ctx.now(),
                                           data_dir=ctx.db.path.parent))
+
+
+def drafts_after_sync(ctx: Context, password: Any) -> list[str]:
+    """act: the due drafts into Drafts, the ones no longer due out (`[mailbox] drafts`)."""
+    from nudger.mail.client import MailboxError, open_session
+    from nudger.mail.drafts import sync_drafts
+
+    if not ctx.settings.mailbox.drafts:
+        return []
+    try:
+        with open_session(ctx.settings, password) as imap:
+            done = sync_drafts(ctx.settings, ctx.db, ctx.calendar, imap, ctx.today,
+                               ctx.now())
+    except MailboxError as exc:
+        return [f"drafts not updated: {password.redact(str(exc))}"]
+    return done.lines()
 
 
 def check_imap(ctx: Context) -> int:

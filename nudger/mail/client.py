@@ -292,6 +292,17 @@ class ImapSession:
                 raw = value or b""
         return raw, int(data.get(b"RFC822.SIZE", 0) or 0)
 
+    def search_message_id(self, folder: str, message_id: str) -> list[int]:
+        """UIDs in `folder` whose Message-ID header is `message_id` (act: drafts)."""
+        self._call(self.client.select_folder, folder, readonly=True)
+        found = self._call(self.client.search, ["HEADER", "Message-ID", message_id])
+        return sorted(found)
+
+    def fetch_in(self, folder: str, uid: int, cap: int = 2_000_000) -> tuple[bytes, int]:
+        """(bytes, size) of one message of `folder`, read with BODY.PEEK (act: drafts)."""
+        self._call(self.client.select_folder, folder, readonly=True)
+        return self.fetch_message(uid, cap)
+
     def append(self, folder: str, message: bytes, flags: Sequence[str] = (),
                when: datetime | None = None) -> int | None:
         """APPEND (drafts only, by act): the new UID when the server says (UIDPLUS)."""

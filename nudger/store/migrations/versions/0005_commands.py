@@ -1,4 +1,5 @@
-"""Command mail: one row per command message carried out, and its confirmation's state.
+"""Command mail: one row per command message carried out, and its confirmation's state;
+drafts nudger put into the Drafts folder (one per application, stage and step).
 
 Revision ID: 0005_commands
 Revises: 0004_mailbox
@@ -31,8 +32,24 @@ def upgrade() -> None:
         sa.Column("reply_error", sa.String, nullable=False, server_default=""),
     )
     op.create_index("ix_mailcommand_processed_at", "mailcommand", ["processed_at"])
+    op.create_table(
+        "maildraft",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("key", sa.String, nullable=False, unique=True),
+        sa.Column("application_id", sa.Integer, nullable=True, index=True),
+        sa.Column("label", sa.String, nullable=False, server_default=""),
+        sa.Column("message_id", sa.String, nullable=False),
+        sa.Column("content_hash", sa.String, nullable=False),
+        sa.Column("folder", sa.String, nullable=False, server_default=""),
+        sa.Column("uidvalidity", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("uid", sa.Integer, nullable=True),
+        sa.Column("state", sa.String, nullable=False, server_default="appending"),
+        sa.Column("created_at", sa.DateTime, nullable=False),
+        sa.Column("updated_at", sa.DateTime, nullable=False),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("maildraft")
     op.drop_index("ix_mailcommand_processed_at", "mailcommand")
     op.drop_table("mailcommand")
