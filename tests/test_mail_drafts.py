@@ -102,9 +102,9 @@ def test_threaded_when_the_last_message_is_known(home: Home, dovecot: Any,
                                                  monkeypatch: Any) -> None:
     setup(home, dovecot, monkeypatch, mailbox='drafts = true\nreplies = "note"')
     dovecot.append("INBOX", (
-        "From: Priya Nair <priya@fabrikam.example>\r\nTo: alex@example.com\r\n"
-        "Subject: Re: Account Executive\r\nMessage-ID: <p1@fabrikam.example>\r\n"
-        "Date: Mon, 23 Nov 2026 10:00:00 -0600\r\n\r\nWe will be in touch.\r\n").encode())
+        b"From: Priya Nair <priya@fabrikam.example>\r\nTo: alex@example.com\r\n"
+        b"Subject: Re: Account Executive\r\nMessage-ID: <p1@fabrikam.example>\r\n"
+        b"Date: Mon, 23 Nov 2026 10:00:00 -0600\r\n\r\nWe will be in touch.\r\n"))
     home.ok("mail", "sync")
     [draft] = drafts(dovecot)
     assert draft["In-Reply-To"] == "<p1@fabrikam.example>"
