@@ -25,8 +25,8 @@ from bench.core import Figure
 from nudger.cadence import due_on
 from nudger.calendar import Calendar
 from nudger.config import DEFAULT_CADENCE
-from nudger.progress import load_states
 from nudger.store.db import Database
+from nudger.store.read import load_states
 from nudger.vocab import OPEN_STAGES
 
 TODAY = date(2026, 11, 30)

@@ -36,11 +36,12 @@ def figures(work: Path) -> list[Figure]:
                 s, company=f"Company {i}", role="Account Executive", today=applied,
                 applied_on=applied, address="1 Main St",
                 contacts=[tracker.parse_contact(f"Person {i} <p{i}@c{i}.example>",
-                                                phone="+1 312 555 0101", social="@p")])
+                                                phone="+1 312 555 0101", social="@p")],
+                                          now=datetime.now(UTC))
             assert app.id is not None
             for step, action in enumerate(actions[: i % 5], start=1):
                 tracker.log_touch(s, app.id, action, applied + timedelta(days=step),
-                                  note="done", step=step)
+                                  note="done", step=step, now=datetime.now(UTC))
     calendar = Calendar.from_settings(settings)
 
     def render() -> None:

@@ -1,9 +1,10 @@
 """The `nudger` command line: parse, call one library function, map errors to exit codes.
 
 Importing this module must stay cheap: `nudger --help` and `--version` never import
-SQLModel, SQLAlchemy, APScheduler or aiosmtplib (tests/test_cli_imports.py keeps it so).
-Command modules register their parsers here and import the heavy parts inside the
-function that runs the command.
+SQLModel, SQLAlchemy, APScheduler or aiosmtplib (tests/test_cli_help.py keeps it so).
+Commands are declared as data (`nudger.commands.Command`) in the modules of
+nudger/commands; only the invoked command's parser is built, and command functions import
+the heavy parts they need.
 """
 
 from __future__ import annotations
@@ -15,18 +16,19 @@ import sys
 from collections.abc import Sequence
 
 from nudger import __version__
-from nudger.commands import Context, Formatter
+from nudger.commands import Command, Context, Formatter
 from nudger.errors import EX_FAILURE, EX_USAGE, NudgerError
 
 # typing is not imported at run time: it costs ~4 ms on every `nudger` call. mypy
 # treats any constant named TYPE_CHECKING as true.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
+    pass
 
 
-def command_modules() -> list[Any]:
-    """Every module in nudger/commands, in their ORDER: each has register(sub, common).
+def commands() -> list[Command]:
+    """Every command, from the `COMMANDS` of each module in nudger/commands (those not
+    starting with `_`), in their modules' `ORDER`.
 
     A directory listing rather than pkgutil: this runs on every `nudger --help`.
     """
@@ -36,7 +38,9 @@ def command_modules() -> list[Any]:
         if entry.endswith(".py") and not entry.startswith("_")
     )
     modules = [importlib.import_module(f"nudger.commands.{name}") for name in names]
-    return sorted(modules, key=lambda module: (module.ORDER, module.__name__))
+    modules.sort(key=lambda module: (module.ORDER, module.__name__))
+    return [command for module in modules for command in module.COMMANDS]
+
 
 EXAMPLES = """\
 examples:
@@ -54,9 +58,6 @@ Config: --config PATH, $NUDGER_CONFIG, $CONFIGURATION_DIRECTORY/config.toml, or
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The full parser, or with `only` the options of that one command (and the names and
     summaries of the others, for --help and error messages)."""
-    from nudger import commands
-
-    commands.BUILD_ONLY[0] = only
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--config", metavar="PATH", default=argparse.SUPPRESS,
@@ -72,8 +73,11 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"nudger {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
-    for module in command_modules():
-        module.register(sub, common)
+    for command in commands():
+        if only is None or command.name == only:
+            command.add_parser(sub, common)
+        else:
+            command.add_name(sub)
     return parser
 
 

@@ -141,9 +141,9 @@ def template_problems(settings: Settings) -> list[str]:
 
     A set that passes becomes the one in force (nudger.digest keeps the last good set).
     """
-    from nudger.digest import check_templates
+    from nudger.digest import install_templates
 
-    return check_templates(settings)
+    return install_templates(settings)
 
 
 def validate(settings: Settings) -> None:
@@ -152,36 +152,6 @@ def validate(settings: Settings) -> None:
     if problems:
         head = "templates are broken" if len(problems) > 1 else "template is broken"
         raise ConfigError(f"{head}:\n  " + "\n  ".join(problems))
-
-
-def recorded_state(db: Database, recipient: str, day: date) -> str | None:
-    """The outbox state of `recipient`'s digest for `day`, None when there is no record."""
-    from sqlmodel import select
-
-    from nudger.store.models import DigestRecord
-
-    with db.read_session() as session:
-        state: str | None = session.exec(
-            select(DigestRecord.state).where(
-                DigestRecord.recipient == recipient, DigestRecord.local_date == day)
-        ).first()
-    return state
-
-
-def next_retry_at(db: Database) -> datetime | None:
-    """The earliest `next_attempt_at` of a digest waiting to be retried (aware UTC)."""
-    from sqlalchemy import func
-    from sqlmodel import select
-
-    from nudger.store.models import DigestRecord
-
-    with db.read_session() as session:
-        value = session.exec(
-            select(func.min(DigestRecord.next_attempt_at)).where(DigestRecord.state == "retry")
-        ).first()
-    if value is None:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 # --- the daemon ---------------------------------------------------------------------------
@@ -223,21 +193,26 @@ class Daemon:
         self._reload_task: asyncio.Task[None] | None = None
         self._reload_again = False
         self._notify_failed = False
+        self._mail_task: asyncio.Task[None] | None = None
 
     # --- what every wake-up does --------------------------------------------------------
 
     async def ensure_digest(self, now: datetime) -> Decision:
         """Send, skip or leave the digest of the latest digest day, as `decide` says."""
         from nudger import outbox
+        from nudger.progress import close_gone_cold
+        from nudger.store.outbox import Outbox
 
         settings = self.settings
-        decision = decide(settings, now,
-                          lambda day: recorded_state(self.db, settings.recipient, day))
+        decision = decide(settings, now, Outbox(self.db, settings.recipient).state_of)
         day = decision.local_date
         if decision.action is Action.SEND and day is not None:
             self.log.debug("digest for %s: %s", day, decision.reason)
+            # Before the send, never inside it: the digest must not propose what
+            # auto_ghost closes, and it tells what was closed.
+            closed = close_gone_cold(self.db, settings, self.calendar, day, now)
             result = await outbox.send_digest(settings, self.db, self.calendar, day, now,
-                                              env=self.env)
+                                              env=self.env, notices=closed)
             self._report(result)
         elif decision.action is Action.SKIP and day is not None:
             # The outbox logs the skip; False means another process recorded the day first.
@@ -274,6 +249,8 @@ class Daemon:
 
     async def run_once(self) -> int:
         """`nudger run --once`: what is due now (catch-up rules included), retries, exit."""
+        if self.settings.imap is not None:
+            await self._mail_pass()  # never raises: a failing mailbox is logged
         now = self.clock()
         await self.ensure_digest(now)
         await self.retry_due(now)
@@ -301,6 +278,7 @@ class Daemon:
         self.log.info("nudger daemon started (PID %d): database %s, config %s; %s",
                       os.getpid(), self.db.path, self.location.path, self._schedule_words())
         self.kick("start")  # catch-up
+        self.kick_mail()
         self._notify(self.notifier.ready(self.status_line()))
 
         await self._stop.wait()
@@ -373,8 +351,60 @@ class Daemon:
         else:
             self.log.error("%s (a bug; please report it)", what, exc_info=exc)
 
+    # --- the mailbox poll (MAILBOX.md) ---------------------------------------------------
+
+    def kick_mail(self) -> None:
+        """Start a mailbox pass unless one is running (a slow server never stacks passes).
+        It runs in its own task, off the event loop (imapclient is synchronous), so it
+        never delays or blocks the digest."""
+        if self._stopping or self.settings.imap is None:
+            return
+        if self._mail_task is not None and not self._mail_task.done():
+            self.log.debug("mailbox: the previous pass is still running; skipping this poll")
+            return
+        self._mail_task = asyncio.get_running_loop().create_task(self._mail_pass())
+
+    async def _mail_wake(self) -> None:
+        self.kick_mail()
+
+    async def _mail_pass(self) -> None:
+        from nudger.mail.sync import run_sync
+        from nudger.secrets import imap_password
+
+        settings = self.settings
+        if settings.imap is None:
+            return
+        try:
+            password = imap_password(settings, self.env)
+            report = await asyncio.to_thread(
+                run_sync, settings, self.db, password, now=self.clock(),
+                stop=lambda: self._stopping)
+        except NudgerError as exc:
+            self.log.error("mailbox: %s", exc)
+            return
+        except Exception as exc:
+            self.log_unexpected(exc, "mailbox pass failed")
+            return
+        if report.error:
+            retry = "retrying at the next poll" if report.transient else \
+                "fix it, then the next poll retries (or run `nudger check --imap`)"
+            self.log.warning("mailbox: %s; %s", report.error, retry)
+            return
+        counts: dict[str, int] = {}
+        for item in report.found:
+            counts[item.kind] = counts.get(item.kind, 0) + 1
+        words = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items()))
+        if words:
+            self.log.info("mailbox %s read: %s", report.server, words)
+        else:
+            self.log.debug("mailbox %s read: nothing new for nudger", report.server)
+        if report.stopped:
+            self.log.info("mailbox pass stopped between batches for shutdown; the next "
+                          "start continues from there")
+
     async def _finish_in_flight(self) -> None:
-        tasks = [t for t in (self._work_task, self._reload_task) if t is not None and not t.done()]
+        tasks = [t for t in (self._work_task, self._reload_task, self._mail_task)
+                 if t is not None and not t.done()]
         if not tasks:
             return
         _done, pending = await asyncio.wait(tasks, timeout=STOP_GRACE_SECONDS)
@@ -415,13 +445,21 @@ class Daemon:
         scheduler.add_job(
             self._wake, IntervalTrigger(seconds=WAKE_EVERY.total_seconds(), timezone=zone),
             args=["interval"], id="interval", name="interval check", **options)
+        imap = self.settings.imap
+        if imap is not None:
+            scheduler.add_job(
+                self._mail_wake, IntervalTrigger(
+                    seconds=imap.poll.as_timedelta().total_seconds(), timezone=zone),
+                id="mail", name="mailbox poll", **options)
 
     def _schedule_retry(self) -> None:
         """A one-off wake-up at the next retry time, so a retry is not up to WAKE_EVERY late."""
         scheduler = self._scheduler
         if scheduler is None or self._stopping:
             return
-        at = next_retry_at(self.db)
+        from nudger.store.outbox import Outbox
+
+        at = Outbox(self.db, self.settings.recipient).next_retry_at()
         if at is None:
             if scheduler.get_job("retry") is not None:
                 scheduler.remove_job("retry")
@@ -485,8 +523,10 @@ class Daemon:
     def _schedule_words(self) -> str:
         digest = self.settings.digest
         nxt = next_digest_at(self.settings, self.clock())
+        imap = self.settings.imap
+        mail = f"; mailbox {imap.host} every {imap.poll}" if imap is not None else ""
         return (f"digest at {digest.time:%H:%M} {self.settings.zone.key} on "
-                f"{','.join(digest.days)}; next {_clock(nxt)}")
+                f"{','.join(digest.days)}; next {_clock(nxt)}{mail}")
 
     def status_line(self) -> str:
         nxt = next_digest_at(self.settings, self.clock())
@@ -498,18 +538,6 @@ class Daemon:
             self.log.warning("%s", self.notifier.last_error)
 
 
-def current_umask() -> int:
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("Umask:"):
-                return int(line.split()[1], 8)
-    except (OSError, ValueError, IndexError):
-        pass
-    mask = os.umask(0o022)  # no other way to read it; restored at once
-    os.umask(mask)
-    return mask
-
-
 def share_as_umask_allows(path: Path) -> None:
     """Open the database file up to what the umask allows.
 
@@ -517,6 +545,8 @@ def share_as_umask_allows(path: Path) -> None:
     the `nudger` group could read the database but not write it; its -wal and -shm files
     copy the database's mode. Only bits are added, and only to our own file.
     """
+    from nudger.files import current_umask
+
     wanted = 0o666 & ~current_umask()
     try:
         info = path.stat()

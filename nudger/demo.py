@@ -10,10 +10,10 @@ from sqlmodel import Session
 from nudger import tracker
 from nudger.calendar import Calendar
 from nudger.config import Settings
-from nudger.store.models import Touch
 
 
-def add_demo_applications(session: Session, today: date, settings: Settings) -> int:
+def add_demo_applications(session: Session, today: date, now: datetime,
+                          settings: Settings) -> int:
     cal = Calendar.from_settings(settings)
     bd = cal.add_business_days
     spec = tracker.parse_contact
@@ -21,14 +21,12 @@ def add_demo_applications(session: Session, today: date, settings: Settings) -> 
     def add(company: str, role: str, applied: date | None, stage: str = "applied",
             **extra: object) -> int:
         app = tracker.add_application(session, company=company, role=role, today=today,
-                                      applied_on=applied, stage=stage, **extra)  # type: ignore[arg-type]
+                                      now=now, applied_on=applied, stage=stage, **extra)  # type: ignore[arg-type]
         assert app.id is not None
         return app.id
 
     def touch(app_id: int, action: str, on: date, note: str, step: int | None) -> None:
-        stage = tracker.get_application(session, app_id).stage
-        session.add(Touch(application_id=app_id, action=action, touched_on=on, note=note,
-                          stage=stage, step=step))
+        tracker.log_touch(session, app_id, action, on, now=now, note=note, step=step)
 
     # Applied four business days ago, nobody contacted yet: the email is due.
     add("Northwind Traders", "Account Executive", bd(today, -4),
@@ -47,7 +45,7 @@ def add_demo_applications(session: Session, today: date, settings: Settings) -> 
     fabrikam = add("Fabrikam, Inc.", "Sales Development Rep", bd(today, -12),
                    location="Remote", contacts=[spec("Priya Nair <p.nair@fabrikam.example>")])
     touch(fabrikam, "email", bd(today, -9), "Priya replied: phone screen next week", 1)
-    tracker.change_stage(session, fabrikam, "interviewing", yesterday,
+    tracker.change_stage(session, fabrikam, "interviewing", yesterday, now=now,
                          interview_at=datetime.combine(yesterday, time(15, 0), tzinfo=UTC))
     # An interview coming up.
     add("Trey Research", "Sales Operations Analyst", bd(today, -10), stage="interviewing",
@@ -69,5 +67,5 @@ def add_demo_applications(session: Session, today: date, settings: Settings) -> 
     add("Litware", "Sales Engineer", today, location="Remote", source="company site")
     # Closed: no nudges.
     proseware = add("Proseware", "Account Manager", today - timedelta(days=30))
-    tracker.change_stage(session, proseware, "rejected", today - timedelta(days=5))
+    tracker.change_stage(session, proseware, "rejected", today - timedelta(days=5), now=now)
     return 9

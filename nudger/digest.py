@@ -33,7 +33,6 @@ from nudger.linkrefs import LinkRefs
 from nudger.mail.buttons import Buttons
 from nudger.mail.drafts import draft_key
 from nudger.message import build_message, digest_message_id, normalize_body
-from nudger.progress import load_states
 from nudger.render import (
     DIGEST_HTML,
     DIGEST_SUBJECT,
@@ -48,11 +47,14 @@ from nudger.render import (
     mailto,
     syntax_message,
 )
-from nudger.stats import SAMPLE_EFFORT, effort_section, is_effort_day, load_history
+from nudger.stats import SAMPLE_EFFORT, effort_section, is_effort_day
 from nudger.store.models import Application, Contact, Touch
+from nudger.store.read import load_digest, load_history
+from nudger.times import as_utc
 from nudger.vocab import ACTIONS, OPEN_STAGES
 
-__all__ = ["ComposedDigest", "check_templates", "compose_digest", "digest_message_id"]
+__all__ = ["ComposedDigest", "check_templates", "compose_digest", "digest_message_id",
+           "install_templates"]
 
 UPCOMING_INTERVIEW_DAYS = 14
 
@@ -83,11 +85,7 @@ class ComposedDigest:
 # --- from model objects to template values ----------------------------------------------
 
 def _local(moment: datetime | None, settings: Settings) -> datetime | None:
-    if moment is None:
-        return None
-    if moment.tzinfo is None:  # SQLite hands back naive UTC
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(settings.zone)
+    return None if moment is None else as_utc(moment).astimezone(settings.zone)
 
 
 def _when(moment: datetime) -> str:
@@ -229,32 +227,6 @@ def render_draft(renderer: Renderer, name: str, context: Mapping[str, Any]) -> d
 
 # --- gathering ---------------------------------------------------------------------------
 
-def _group_contacts(session: Session, ids: Sequence[int]) -> dict[int, list[Contact]]:
-    out: dict[int, list[Contact]] = {}
-    if not ids:
-        return out
-    rows = session.exec(select(Contact).where(col(Contact.application_id).in_(ids))
-                        .order_by(col(Contact.id))).all()
-    for contact in rows:
-        out.setdefault(contact.application_id, []).append(contact)
-    return out
-
-
-def _last_touches(session: Session, ids: Sequence[int], day: date) -> dict[int, Touch]:
-    """Each application's latest real (not skipped) touch on or before `day`."""
-    out: dict[int, Touch] = {}
-    if not ids:
-        return out
-    rows = session.exec(
-        select(Touch).where(col(Touch.application_id).in_(ids))
-        .where(col(Touch.skipped).is_(False)).where(col(Touch.touched_on) <= day)
-        .order_by(col(Touch.touched_on), col(Touch.id))
-    ).all()
-    for touch in rows:
-        out[touch.application_id] = touch
-    return out
-
-
 @dataclass(frozen=True)
 class _Gathered:
     apps: dict[int, Application]
@@ -266,16 +238,10 @@ class _Gathered:
 
 
 def _gather(session: Session, settings: Settings, calendar: Calendar, day: date) -> _Gathered:
-    apps = list(session.exec(select(Application)
-                             .where(col(Application.stage).in_(OPEN_STAGES))
-                             .order_by(col(Application.id))).all())
-    states = load_states(session, apps, zone=settings.zone)  # the interview's local date
-    report = due_on(states, settings.cadence, calendar, day)
-    ids = [a.id for a in apps if a.id is not None]
-    tracked = session.exec(select(func.count()).select_from(Application)).one()
-    return _Gathered({a.id: a for a in apps if a.id is not None},
-                     _group_contacts(session, ids), _last_touches(session, ids, day),
-                     report, int(tracked), _mail_view(session, settings, day))
+    data = load_digest(session, day, settings.zone)
+    report = due_on(data.states, settings.cadence, calendar, day)
+    return _Gathered(data.apps, data.contacts, data.last, report, data.tracked,
+                     _mail_view(session, settings, day))
 
 
 # --- the mailbox's part (MAILBOX.md): REPLIES, bouncing addresses, when it was read ----------
@@ -293,6 +259,8 @@ class MailView:
 def _mail_view(session: Session, settings: Settings, day: date) -> MailView | None:
     if settings.imap is None:
         return None
+    from sqlmodel import select
+
     from nudger.mail.replies import bouncing_contacts, paused_replies, recent_replies
     from nudger.schedule import digest_moment
     from nudger.store.models import MailSync
@@ -340,6 +308,7 @@ def _mailbox_status(settings: Settings, row: Any) -> str:
     since = f"since {_when(last_ok)}" if last_ok else "yet"
     return (f"The mailbox could not be read {since}: "
             f"{clean_header(row.last_error, limit=300)}")
+
 
 
 # --- the digest --------------------------------------------------------------------------
@@ -548,7 +517,7 @@ def _mail_parts(settings: Settings, session: Session,
 
 # --- checking templates ------------------------------------------------------------------
 
-def _sample(settings: Settings, day: date, *, full: bool) -> _Gathered:
+def _sample(settings: Settings, day: date, now: datetime, *, full: bool) -> _Gathered:
     """Sample data for test-rendering: `full` fills every optional value, the other leaves
     them empty, so both branches of each `{% if %}` in a template are exercised."""
     steps = [(s.template or s.action) for c in settings.cadence for s in c.steps]
@@ -573,7 +542,7 @@ def _sample(settings: Settings, day: date, *, full: bool) -> _Gathered:
             # `interview_passed`.
             interview_at=datetime.combine(day + timedelta(days=-1 if i % 2 else 2), time(15),
                                           tzinfo=UTC) if full else None,
-            notes="Referred by Sam." if full else "",
+            notes="Referred by Sam." if full else "", created_at=now, updated_at=now,
         )
         if full:
             contacts[i] = [Contact(id=i, application_id=i, name="Dana Lee",
@@ -582,7 +551,7 @@ def _sample(settings: Settings, day: date, *, full: bool) -> _Gathered:
                                    else "hiring-manager")]
             last[i] = Touch(id=i, application_id=i, action=ACTIONS[i % len(ACTIONS)],
                             touched_on=day - timedelta(days=3), note="asked about timing",
-                            stage=stage, step=1)
+                            stage=stage, step=1, created_at=now)
         nudges.append(Nudge(i, stage, 2, 5, action, name, day - timedelta(days=i % 2),
                             overdue_days=i % 2))
     report = DueReport(day, nudges, [Cold(1, "applied", day - timedelta(days=50), 50, full)])
@@ -603,14 +572,27 @@ def _sample(settings: Settings, day: date, *, full: bool) -> _Gathered:
 
 def check_templates(settings: Settings) -> list[str]:
     """Compile every template (packaged and the user's overrides in settings.templates_dir)
-    and test-render each with sample data; "file:line: message" per problem, [] when fine.
-    Reads a fresh snapshot of the files; when it passes, that snapshot is installed and
-    later digests of this process render it (a daemon calls this on SIGHUP: a broken edit
-    is reported and the templates in use stay as they were)."""
+    and test-render each with sample data, from a fresh snapshot of the files; "file:line:
+    message" per problem, [] when fine. Changes nothing: `install_templates` is the check
+    that also puts a passing snapshot in use."""
+    return _checked(settings)[0]
+
+
+def install_templates(settings: Settings) -> list[str]:
+    """`check_templates`, and when it passes, install that snapshot: later digests of this
+    process render it (the daemon on start and on SIGHUP: a broken edit is reported and
+    the templates in use stay as they were)."""
+    problems, renderer = _checked(settings)
+    if renderer is not None and not problems:
+        renderer.install(settings.templates_dir)
+    return problems
+
+
+def _checked(settings: Settings) -> tuple[list[str], Renderer | None]:
     try:
         renderer = Renderer.for_dir(settings.templates_dir, fresh=True)
     except ConfigError as exc:
-        return [str(exc)]
+        return [str(exc)], None
     problems: list[str] = []
 
     def report(message: str) -> None:
@@ -637,7 +619,7 @@ def check_templates(settings: Settings) -> list[str]:
     day = date(2026, 11, 24)
     now = datetime(2026, 11, 24, 13, 30, tzinfo=UTC)
     for full in (True, False):
-        g = _sample(settings, day, full=full)
+        g = _sample(settings, day, now, full=full)
         effort = SAMPLE_EFFORT if full else None
         notices = ("The digest of 2026-11-23 was not delivered: 550 mailbox unavailable",
                    ) if full else ()
@@ -654,6 +636,4 @@ def check_templates(settings: Settings) -> list[str]:
                                      "overdue": [], "cold": [], "interviews": []})
         except ConfigError as exc:
             report(str(exc))
-    if not problems:
-        renderer.install(settings.templates_dir)
-    return problems
+    return problems, renderer

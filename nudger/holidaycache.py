@@ -12,9 +12,7 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import json
-import os
 import re
-import tempfile
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -61,16 +59,14 @@ class HolidayCache:
         if self.path is None or not self._dirty or self._data is None:
             return
         self._dirty = False
+        from nudger.files import atomic_open
+
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".holidays-")
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            with atomic_open(self.path, perms=0o600) as handle:
                 json.dump(self._data, handle)
-            os.replace(tmp, self.path)
         except OSError:
-            # A cache we cannot write (read-only home, full disk) only costs speed.
-            with contextlib.suppress(OSError, UnboundLocalError):
-                os.unlink(tmp)
+            pass  # a cache we cannot write (read-only home, full disk) only costs speed
 
     # --- queries -----------------------------------------------------------------------
 

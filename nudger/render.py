@@ -136,7 +136,7 @@ def packaged_dir() -> Path:
 class SnapshotLoader(jinja2.BaseLoader):
     """Every `*.j2` file of one folder, read once (none when the folder does not exist).
     A snapshot never changes under a running daemon: an edited file takes effect when a new
-    snapshot is checked and installed (`check_templates`, on SIGHUP), so a broken edit
+    snapshot is checked and installed (`install_templates`, on SIGHUP), so a broken edit
     cannot break the next digest, and what was checked is exactly what renders."""
 
     def __init__(self, folder: Path) -> None:
@@ -212,7 +212,7 @@ def make_environment(user_dir: Path | None) -> ImmutableSandboxedEnvironment:
 
 
 # The renderer in use per user templates folder: built on first use, replaced only by
-# `Renderer.install` (check_templates calls it once a new snapshot passed every check).
+# `Renderer.install` (install_templates calls it once a new snapshot passed every check).
 _INSTALLED: dict[Path | None, Renderer] = {}
 _LOCK = threading.Lock()
 

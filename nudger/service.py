@@ -256,17 +256,11 @@ def _run(argv: list[str], say: Callable[[str], None]) -> None:
 
 
 def _write(item: FileWrite, say: Callable[[str], None]) -> None:
+    from nudger.files import atomic_write
+
     say(f"write {item.path}")
     try:
         item.path.parent.mkdir(parents=True, exist_ok=True)
-        temp = item.path.with_name(f".{item.path.name}.tmp")
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, item.mode)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(item.content)
-        os.chmod(temp, item.mode)  # whatever the umask
-        if item.owner:
-            user, group = item.owner.split(":")
-            shutil.chown(temp, user, group)
-        os.replace(temp, item.path)
+        atomic_write(item.path, item.content, perms=item.mode, owner=item.owner or None)
     except (OSError, LookupError) as exc:
         raise NudgerError(f"cannot write {item.path}: {exc}") from None

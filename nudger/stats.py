@@ -1,7 +1,9 @@
 """Effort and results: what the follow-ups are worth.
 
-`load_history` reads the store in four queries; everything else is a pure function of a
-`History`, the settings and `today`, so tests hand-build a history whose numbers are known.
+`store.read.load_history` reads the store in four queries; everything here is a pure
+function of a `History` (the engine's own `AppState` and `TouchInfo`, with the stage
+changes and snoozes), the settings and `today`, so tests hand-build a history whose numbers
+are known.
 
 Definitions (README, "Import, export, stats"):
 - a **reply** is the first move of an application into interviewing, offer, accepted or
@@ -18,12 +20,10 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, timedelta, tzinfo
+from datetime import date, timedelta
 from typing import Any
-
-from sqlmodel import Session, col, select
 
 from nudger.cadence import AppState, Nudge, TouchInfo, due_on
 from nudger.calendar import Calendar
@@ -34,28 +34,6 @@ from nudger.vocab import ACTIONS, STAGES
 REPLY_STAGES = ("interviewing", "offer", "accepted", "rejected")
 PRE_REPLY_STAGES = ("wishlist", "applied")
 STREAK_LOOKBACK = 366  # days; a streak longer than a year is reported as 366+
-
-
-@dataclass(frozen=True, slots=True)
-class AppRow:
-    id: int
-    company: str
-    role: str
-    stage: str
-    stage_since: date
-    applied_on: date | None = None
-    deadline: date | None = None
-    interview_on: date | None = None  # the next interview's local date
-
-
-@dataclass(frozen=True, slots=True)
-class TouchRow:
-    app_id: int
-    action: str
-    on: date
-    stage: str
-    step: int | None = None
-    skipped: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,39 +52,20 @@ class SnoozeRow:
 
 @dataclass(frozen=True)
 class History:
-    """Everything the numbers are computed from; lists are in the order things happened."""
+    """Everything the numbers are computed from, in the order things happened: every
+    application as it is now (an AppState; its `touches` are not used here), every touch
+    and skip by application, the stage changes and the snoozes."""
 
-    apps: Sequence[AppRow]
-    touches: Sequence[TouchRow] = ()
+    apps: Sequence[AppState]
+    touches: Mapping[int, Sequence[TouchInfo]] = field(default_factory=dict)
     changes: Sequence[ChangeRow] = ()
     snoozes: Sequence[SnoozeRow] = ()
 
-
-def load_history(session: Session, zone: tzinfo = UTC) -> History:
-    """The whole history, in four queries whatever its size. `zone` turns the interview's
-    moment into the local date the interviewing cadence counts from, as the digest does."""
-    from nudger.store.models import Application, Snooze, StageChange, Touch
-
-    apps = [
-        AppRow(a.id, a.company, a.role, a.stage, a.stage_since, a.applied_on, a.deadline,
-               a.interview_at.astimezone(zone).date() if a.interview_at else None)
-        for a in session.exec(select(Application).order_by(col(Application.id))).all()
-        if a.id is not None
-    ]
-    touches = [
-        TouchRow(t.application_id, t.action, t.touched_on, t.stage, t.step, t.skipped)
-        for t in session.exec(select(Touch).order_by(col(Touch.touched_on), col(Touch.id)))
-    ]
-    changes = [
-        ChangeRow(c.application_id, c.stage, c.changed_on)
-        for c in session.exec(select(StageChange).order_by(col(StageChange.changed_on),
-                                                           col(StageChange.id)))
-    ]
-    snoozes = [
-        SnoozeRow(s.application_id, s.until, s.created_at.date())
-        for s in session.exec(select(Snooze).order_by(col(Snooze.created_at), col(Snooze.id)))
-    ]
-    return History(apps, touches, changes, snoozes)
+    def logged(self) -> Iterator[tuple[int, TouchInfo]]:
+        """(application id, touch) for every touch and skip."""
+        for app_id, touches in self.touches.items():
+            for touch in touches:
+                yield app_id, touch
 
 
 # --- the numbers -------------------------------------------------------------------------
@@ -119,15 +78,15 @@ def started_on(history: History) -> dict[int, date]:
     return {a.id: a.applied_on or first.get(a.id, a.stage_since) for a in history.apps}
 
 
-def _apps_since(history: History, since: date | None) -> list[AppRow]:
+def _apps_since(history: History, since: date | None) -> list[AppState]:
     if since is None:
         return list(history.apps)
     start = started_on(history)
     return [a for a in history.apps if start[a.id] >= since]
 
 
-def _done(history: History, since: date | None) -> list[TouchRow]:
-    return [t for t in history.touches if not t.skipped and (since is None or t.on >= since)]
+def _done(history: History, since: date | None) -> list[TouchInfo]:
+    return [t for _, t in history.logged() if not t.skipped and (since is None or t.on >= since)]
 
 
 def pipeline(history: History) -> dict[str, int]:
@@ -157,7 +116,7 @@ class Rate:
 def follow_up_rate(history: History, since: date | None = None) -> Rate:
     """Applications with at least one follow-up (not a skip), of all applications."""
     apps = _apps_since(history, since)
-    touched = {t.app_id for t in history.touches if not t.skipped}
+    touched = {app_id for app_id, t in history.logged() if not t.skipped}
     return Rate(sum(1 for a in apps if a.id in touched), len(apps))
 
 
@@ -204,21 +163,17 @@ def replies(history: History, since: date | None = None) -> list[Reply]:
     for change in history.changes:
         if change.stage in REPLY_STAGES and change.app_id in apps:
             first.setdefault(change.app_id, change)
-    last_touch: dict[int, str] = {}
     out = []
-    # Walk touches in date order beside the replies in date order.
-    pending = sorted(first.values(), key=lambda c: (c.on, c.app_id))
-    touches = [t for t in history.touches if not t.skipped and t.stage in PRE_REPLY_STAGES]
-    i = 0
-    for change in pending:
-        while i < len(touches) and touches[i].on <= change.on:
-            last_touch[touches[i].app_id] = touches[i].action
-            i += 1
+    for change in sorted(first.values(), key=lambda c: (c.on, c.app_id)):
+        # The application's last follow-up (in the order logged) on or before the move.
+        after = "none"
+        for t in history.touches.get(change.app_id, ()):
+            if t.on <= change.on and not t.skipped and t.stage in PRE_REPLY_STAGES:
+                after = t.action
         app = apps[change.app_id]
         days = (change.on - app.applied_on).days if app.applied_on else None
         out.append(Reply(change.app_id, change.on, change.stage,
-                         days if days is None or days >= 0 else None,
-                         last_touch.get(change.app_id, "none")))
+                         days if days is None or days >= 0 else None, after))
     return out
 
 
@@ -241,11 +196,8 @@ def states_on(history: History, day: date) -> list[AppState]:
     for change in history.changes:
         if change.on <= day:
             stage[change.app_id] = change  # the last one by day wins
-    touches: dict[int, list[TouchInfo]] = {}
-    for t in history.touches:
-        if t.on <= day:
-            touches.setdefault(t.app_id, []).append(
-                TouchInfo(t.on, t.action, t.stage, t.step, t.skipped))
+    touches = {app_id: tuple(t for t in logged if t.on <= day)
+               for app_id, logged in history.touches.items()}
     snoozed: dict[int, date] = {}
     for s in history.snoozes:
         if s.set_on <= day:
@@ -259,7 +211,7 @@ def states_on(history: History, day: date) -> list[AppState]:
         out.append(AppState(
             id=app.id, stage=entered.stage, stage_since=entered.on, applied_on=applied,
             deadline=app.deadline, snoozed_until=snoozed.get(app.id),
-            touches=tuple(touches.get(app.id, ())), company=app.company, role=app.role,
+            touches=touches.get(app.id, ()), company=app.company, role=app.role,
             # Only the next interview is stored, so a past day uses it too.
             interview_on=app.interview_on if entered.stage == "interviewing" else None,
         ))
@@ -343,7 +295,7 @@ def effort_between(history: History, settings: Settings, calendar: Calendar, sta
                    end: date) -> WeekEffort:
     """Follow-ups done against nudges due, replies, and channels, `start` to `end`
     inclusive. `due` counts the distinct nudges the period's digests carried."""
-    done = [t for t in history.touches if not t.skipped and start <= t.on <= end]
+    done = [t for _, t in history.logged() if not t.skipped and start <= t.on <= end]
     due: set[tuple[int, str, int]] = set()
     day = start
     while day <= end:

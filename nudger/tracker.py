@@ -1,8 +1,9 @@
 """The job hunt as a library: applications, contacts, touches, stages, snoozes.
 
-Every function takes an open session and the user's `today`; none reads the clock or
-prints. Bad input raises `UsageError` (or `NotFoundError`) before anything is written, and
-the caller's session rolls back on any error, so a failed command changes nothing.
+Every function takes an open session and the user's `today` (and `now`, the moment that
+stamps what it writes); none reads the clock or prints. Bad input raises `UsageError` (or
+`NotFoundError`) before anything is written, and the caller's session rolls back on any
+error, so a failed command changes nothing.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from sqlalchemy import func
 from sqlmodel import Session, col, delete, select
 
 from nudger.errors import NotFoundError, UsageError
-from nudger.store.models import Application, Contact, Snooze, StageChange, Touch, utcnow
+from nudger.store.models import Application, Contact, Snooze, StageChange, Touch
+from nudger.times import as_utc
 from nudger.vocab import (
     ACTIONS,
     CLOSED_STAGES,
@@ -213,6 +215,7 @@ def add_application(
     company: str,
     role: str,
     today: date,
+    now: datetime,
     applied_on: date | None = None,
     stage: str = "applied",
     url: str = "",
@@ -236,15 +239,18 @@ def add_application(
     if applied_on is None and stage != "wishlist":
         applied_on = today
     since = applied_on if stage == "applied" and applied_on else today
+    stamp = as_utc(now)
     app = Application(
         company=company.strip(), role=role.strip(), url=url.strip(), location=location.strip(),
         address=address.strip(), source=source.strip(), notes=notes, applied_on=applied_on,
         stage=stage, stage_since=since, deadline=deadline, interview_at=interview_at,
+        created_at=stamp, updated_at=stamp,
     )
     session.add(app)
     session.flush()
     assert app.id is not None
-    session.add(StageChange(application_id=app.id, stage=stage, changed_on=since))
+    session.add(StageChange(application_id=app.id, stage=stage, changed_on=since,
+                            created_at=stamp))
     for spec in contacts:
         session.add(_contact(app.id, spec))
     return app
@@ -255,7 +261,8 @@ def _contact(app_id: int, spec: ContactSpec) -> Contact:
                    social=spec.social, kind=spec.kind)
 
 
-def edit_application(session: Session, app_id: int, changes: dict[str, Any]) -> Application:
+def edit_application(session: Session, app_id: int, changes: dict[str, Any], *,
+                     now: datetime) -> Application:
     app = get_application(session, app_id)
     for name, value in changes.items():
         if name not in EDITABLE:
@@ -269,7 +276,7 @@ def edit_application(session: Session, app_id: int, changes: dict[str, Any]) -> 
     if "applied_on" in changes and app.stage == "applied" and app.applied_on:
         # For `applied`, the stage's clock is the applied date (DESIGN.md).
         app.stage_since = app.applied_on
-    app.updated_at = utcnow()
+    app.updated_at = as_utc(now)
     session.add(app)
     return app
 
@@ -299,6 +306,7 @@ def log_touch(
     action: str,
     on: date,
     *,
+    now: datetime,
     note: str = "",
     step: int | None = None,
     skipped: bool = False,
@@ -309,19 +317,20 @@ def log_touch(
     app = get_application(session, app_id)
     check_action(action)
     check_text("note", note, one_line=False)
+    stamp = as_utc(now)
     touch = Touch(application_id=app_id, action=action, touched_on=on, note=note,
-                  stage=app.stage, step=step, skipped=skipped)
+                  stage=app.stage, step=step, skipped=skipped, created_at=stamp)
     session.add(touch)
     if ends_pause and not skipped and app.paused_since is not None:
         app.paused_since = None
         app.paused_by = None
-    app.updated_at = utcnow()
+    app.updated_at = stamp
     session.add(app)
     return touch
 
 
 def change_stage(
-    session: Session, app_id: int, stage: str, on: date, *, note: str = "",
+    session: Session, app_id: int, stage: str, on: date, *, now: datetime, note: str = "",
     interview_at: datetime | None = None,
 ) -> Application:
     app = get_application(session, app_id)
@@ -336,15 +345,17 @@ def change_stage(
     app.paused_by = None
     if interview_at is not None:
         app.interview_at = interview_at
-    app.updated_at = utcnow()
+    stamp = as_utc(now)
+    app.updated_at = stamp
     session.add(app)
-    session.add(StageChange(application_id=app_id, stage=stage, changed_on=on, note=note))
+    session.add(StageChange(application_id=app_id, stage=stage, changed_on=on, note=note,
+                            created_at=stamp))
     return app
 
 
-def snooze(session: Session, app_id: int, until: date) -> Snooze:
+def snooze(session: Session, app_id: int, until: date, *, now: datetime) -> Snooze:
     get_application(session, app_id)
-    record = Snooze(application_id=app_id, until=until)
+    record = Snooze(application_id=app_id, until=until, created_at=as_utc(now))
     session.add(record)
     return record
 

@@ -61,10 +61,11 @@ def add_app(db: Database, company: str, role: str = "Account Executive", *,
     with db.session() as s:
         specs = [tracker.parse_contact(c) if isinstance(c, str) else c for c in contacts]
         app = tracker.add_application(s, company=company, role=role, today=applied,
-                                      applied_on=applied, contacts=specs, **extra)
+                                      applied_on=applied, contacts=specs, **extra,
+                                      now=datetime.now(UTC))
         assert app.id is not None
         for action, on, note, step in touches:
-            tracker.log_touch(s, app.id, action, on, note=note, step=step)
+            tracker.log_touch(s, app.id, action, on, note=note, step=step, now=datetime.now(UTC))
         return app.id
 
 

@@ -18,9 +18,10 @@ from nudger.cadence import due_on, next_step
 from nudger.calendar import Calendar
 from nudger.config import Settings, parse_settings
 from nudger.errors import DataError, UsageError
-from nudger.progress import apply_auto_ghost, complete_step, load_states, record_touch, skip_step
+from nudger.progress import apply_auto_ghost, complete_step, record_touch, skip_step
 from nudger.store.db import Database
 from nudger.store.models import Application, Touch
+from nudger.store.read import load_states
 
 CHICAGO = ZoneInfo("America/Chicago")
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -39,7 +40,7 @@ def db(tmp_path: Path) -> Iterator[Database]:
 def add(db: Database, company: str = "Acme", **extra: object) -> int:
     with db.session() as s:
         app = tracker.add_application(s, company=company, role="AE", today=TODAY,
-                                      **extra)  # type: ignore[arg-type]
+                                      **extra, now=datetime.now(UTC))  # type: ignore[arg-type]
         assert app.id is not None
         return app.id
 
@@ -48,10 +49,11 @@ def test_load_states_constant_queries(db: Database) -> None:
     ids = [add(db, f"Company {i}", applied_on=date(2026, 11, 2)) for i in range(30)]
     with db.session() as s:
         for app_id in ids:
-            tracker.log_touch(s, app_id, "email", date(2026, 11, 5), step=1)
-            tracker.log_touch(s, app_id, "call", date(2026, 11, 9), step=2)
-        tracker.snooze(s, ids[0], date(2026, 12, 5))
-        tracker.snooze(s, ids[0], date(2026, 12, 1))  # the latest snooze wins
+            tracker.log_touch(s, app_id, "email", date(2026, 11, 5), step=1, now=datetime.now(UTC))
+            tracker.log_touch(s, app_id, "call", date(2026, 11, 9), step=2, now=datetime.now(UTC))
+        tracker.snooze(s, ids[0], date(2026, 12, 5), now=datetime.now(UTC))
+        tracker.snooze(s, ids[0], date(2026, 12, 1),
+                       now=datetime.now(UTC))  # the latest snooze wins
     statements: list[str] = []
     with db.read_session() as s:
         raw = s.connection().connection.driver_connection
@@ -71,9 +73,10 @@ def test_load_states_filters_stage_and_orders_touches(db: Database) -> None:
     app_id = add(db, applied_on=date(2026, 11, 2))
     closed = add(db, "Gone", applied_on=date(2026, 11, 2))
     with db.session() as s:
-        tracker.log_touch(s, app_id, "call", date(2026, 11, 10))
-        tracker.log_touch(s, app_id, "email", date(2026, 11, 4), step=1)  # logged late
-        tracker.change_stage(s, closed, "rejected", date(2026, 11, 20))
+        tracker.log_touch(s, app_id, "call", date(2026, 11, 10), now=datetime.now(UTC))
+        tracker.log_touch(s, app_id, "email", date(2026, 11, 4), step=1,
+                          now=datetime.now(UTC))  # logged late
+        tracker.change_stage(s, closed, "rejected", date(2026, 11, 20), now=datetime.now(UTC))
     with db.read_session() as s:
         states = load_states(s, zone=CHICAGO)
         everything = load_states(s, zone=CHICAGO, open_only=False)
@@ -81,7 +84,7 @@ def test_load_states_filters_stage_and_orders_touches(db: Database) -> None:
     assert [t.on for t in states[0].touches] == [date(2026, 11, 4), date(2026, 11, 10)]
     assert [st.id for st in everything] == [app_id, closed]
     with db.session() as s:
-        tracker.change_stage(s, app_id, "interviewing", date(2026, 11, 12))
+        tracker.change_stage(s, app_id, "interviewing", date(2026, 11, 12), now=datetime.now(UTC))
     with db.read_session() as s:
         (state,) = load_states(s, zone=CHICAGO)
     assert state.stage == "interviewing" and state.touches == ()  # a new stage, a new clock
@@ -107,12 +110,15 @@ def test_record_touch_completes_only_the_next_steps_action(db: Database) -> None
     settings = Settings()
     app_id = add(db, applied_on=date(2026, 11, 2))
     with db.session() as s:
-        _, label = record_touch(s, settings, US, TODAY, app_id, "call", date(2026, 11, 4))
+        _, label = record_touch(s, settings, US, TODAY, app_id, "call", date(2026, 11, 4),
+                                now=datetime.now(UTC))
         assert label is None  # the next step is the email: a call completes nothing
-        _, label = record_touch(s, settings, US, TODAY, app_id, "email", date(2026, 11, 6))
+        _, label = record_touch(s, settings, US, TODAY, app_id, "email", date(2026, 11, 6),
+                                now=datetime.now(UTC))
         assert label == "follow-up 1 of 5: email"
         # Within one session: the raw reads see what the session wrote (it flushes first).
-        _, label = record_touch(s, settings, US, TODAY, app_id, "call", date(2026, 11, 10))
+        _, label = record_touch(s, settings, US, TODAY, app_id, "call", date(2026, 11, 10),
+                                now=datetime.now(UTC))
         assert label == "follow-up 2 of 5: call"
     with db.read_session() as s:
         (state,) = load_states(s, zone=CHICAGO)
@@ -123,9 +129,10 @@ def test_complete_and_skip(db: Database) -> None:
     settings = Settings()
     app_id = add(db, applied_on=date(2026, 11, 2))
     with db.session() as s:
-        _, nudge = complete_step(s, settings, US, app_id, date(2026, 11, 5), note="sent")
+        _, nudge = complete_step(s, settings, US, app_id, date(2026, 11, 5), note="sent",
+                                 now=datetime.now(UTC))
         assert (nudge.step, nudge.action) == (1, "email")
-        _, nudge = skip_step(s, settings, US, app_id, date(2026, 11, 9))
+        _, nudge = skip_step(s, settings, US, app_id, date(2026, 11, 9), now=datetime.now(UTC))
         assert (nudge.step, nudge.action) == (2, "call")
     with db.read_session() as s:
         (state,) = load_states(s, zone=CHICAGO)
@@ -138,9 +145,9 @@ def test_complete_and_skip(db: Database) -> None:
     assert nudge is not None and (nudge.step, nudge.due) == (3, date(2026, 11, 13))
     closed = add(db, "Closed", applied_on=date(2026, 11, 2))
     with db.session() as s:
-        tracker.change_stage(s, closed, "withdrawn", date(2026, 11, 3))
+        tracker.change_stage(s, closed, "withdrawn", date(2026, 11, 3), now=datetime.now(UTC))
     with pytest.raises(UsageError, match="closed"), db.session() as s:
-        complete_step(s, settings, US, closed, TODAY)
+        complete_step(s, settings, US, closed, TODAY, now=datetime.now(UTC))
 
 
 def test_apply_auto_ghost(db: Database, tmp_path: Path) -> None:
@@ -155,15 +162,15 @@ def test_apply_auto_ghost(db: Database, tmp_path: Path) -> None:
     asking = add(db, "Asking", stage="interviewing")
     moved = add(db, "Moved", applied_on=date(2026, 9, 1))
     with db.session() as s:
-        tracker.change_stage(s, asking, "interviewing", date(2026, 9, 1))
+        tracker.change_stage(s, asking, "interviewing", date(2026, 9, 1), now=datetime.now(UTC))
     with db.read_session() as s:
         states = load_states(s, zone=CHICAGO)
     report = due_on(states, settings.cadence, US, TODAY)
     assert {c.app_id for c in report.cold} == {old, asking, moved}
     with db.session() as s:  # the user moved one on meanwhile: it is left alone
-        tracker.change_stage(s, moved, "interviewing", TODAY)
+        tracker.change_stage(s, moved, "interviewing", TODAY, now=datetime.now(UTC))
     with db.session() as s:
-        closed = apply_auto_ghost(s, report, TODAY)
+        closed = apply_auto_ghost(s, report, TODAY, now=datetime.now(UTC))
     assert closed == [old]
     with db.read_session() as s:
         stages = {a.id: a.stage for a in s.exec(select(Application)).all()}

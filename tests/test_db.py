@@ -6,7 +6,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from sqlmodel import select
@@ -39,7 +39,9 @@ def test_foreign_keys_cascade(tmp_path: Path) -> None:
     db = Database(tmp_path / "n.db")
     db.ensure()
     with db.session() as s:
-        app = Application(company="A", role="R", stage_since=date(2026, 1, 1))
+        stamp = datetime(2026, 1, 1, tzinfo=UTC)
+        app = Application(company="A", role="R", stage_since=date(2026, 1, 1),
+                          created_at=stamp, updated_at=stamp)
         s.add(app)
         s.flush()
         assert app.id is not None
@@ -91,7 +93,7 @@ def test_upgrade_from_first_migration_keeps_every_row(tmp_path: Path) -> None:
 
 WRITER = textwrap.dedent("""
     import sys
-    from datetime import date
+    from datetime import UTC, date, datetime
     from pathlib import Path
     from nudger.store.db import Database
     from nudger import tracker
@@ -101,8 +103,8 @@ WRITER = textwrap.dedent("""
             # Read, then write, in one transaction: the pattern a deferred BEGIN breaks.
             tracker.count_applications(s)
             app = tracker.add_application(s, company=f"{sys.argv[2]}-{i}", role="r",
-                                          today=date(2026, 11, 30))
-            tracker.log_touch(s, app.id, "email", date(2026, 11, 30))
+                                          today=date(2026, 11, 30), now=datetime.now(UTC))
+            tracker.log_touch(s, app.id, "email", date(2026, 11, 30), now=datetime.now(UTC))
     print("ok")
 """)
 

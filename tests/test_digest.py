@@ -196,7 +196,8 @@ def test_sections_cold_interviews_effort(tmp_path: Path) -> None:
                    touches=[("email", DAY - timedelta(days=1), "asked", 1)])
     with db.session() as s:
         tracker.change_stage(s, talk, "interviewing", DAY - timedelta(days=1),
-                             interview_at=datetime(2026, 11, 26, 20, 0, tzinfo=UTC))
+                             interview_at=datetime(2026, 11, 26, 20, 0, tzinfo=UTC),
+                             now=datetime.now(UTC))
     text, html = parts(parse(compose(settings, db)))
     for part in (text, html):
         assert f"nudger stage {cold} ghosted" in part
@@ -316,7 +317,8 @@ def test_preview_of_another_day_sees_interviews_from_that_day(tmp_path: Path) ->
     app = add_app(db, "Umbrella")
     with db.session() as s:
         tracker.change_stage(s, app, "interviewing", DAY,
-                             interview_at=datetime(2026, 12, 12, 16, 0, tzinfo=UTC))
+                             interview_at=datetime(2026, 12, 12, 16, 0, tzinfo=UTC),
+                             now=datetime.now(UTC))
     # 18 days ahead of NOW: beyond the two-week horizon today, inside it a week later.
     assert "UPCOMING INTERVIEWS" not in compose(settings, db).text
     later = compose(settings, db, day=DAY + timedelta(days=7))
@@ -330,8 +332,10 @@ def test_email_after_an_interview_asks_about_next_steps(tmp_path: Path) -> None:
                   contacts=["Bill Lumbergh <bill@initech.example>"])
     with db.session() as s:
         tracker.change_stage(s, app, "interviewing", DAY - timedelta(days=14),
-                             interview_at=datetime(2026, 11, 10, 15, 0, tzinfo=UTC))
-        tracker.log_touch(s, app, "thank-you", DAY - timedelta(days=13), note="sent", step=1)
+                             interview_at=datetime(2026, 11, 10, 15, 0, tzinfo=UTC),
+                             now=datetime.now(UTC))
+        tracker.log_touch(s, app, "thank-you", DAY - timedelta(days=13), note="sent", step=1,
+                          now=datetime.now(UTC))
     composed = compose(settings, db)
     assert "follow-up 2 of 3: email" in composed.text
     (link,) = _mailtos(composed.html)

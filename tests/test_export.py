@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,8 @@ def build_history(home: Home) -> None:
     home.ok("log", "1", "email", "--date", "2026-11-05", "--note", "sent the note")
     db = Database(home.db_path)
     with db.session() as session:  # a skipped step, as `nudger skip` records it
-        tracker.log_touch(session, 1, "call", date(2026, 11, 9), step=2, skipped=True)
+        tracker.log_touch(session, 1, "call", date(2026, 11, 9), step=2, skipped=True,
+                          now=datetime.now(UTC))
     db.dispose()
     home.ok("log", "2", "call", "--date", "2026-11-06")
     home.ok("stage", "2", "interviewing", "--date", "2026-11-10",

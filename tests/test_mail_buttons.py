@@ -81,7 +81,8 @@ def test_a_button_tap_is_a_command_and_the_next_digest_says_so(tmp_path: Path) -
     with db.session() as s:  # yesterday's digest was sent before the tap
         s.add(DigestRecord(recipient="alex@example.com", local_date=DAY - timedelta(days=1),
                            message_id="<x@y>", state="sent",
-                           sent_at=NOW - timedelta(days=1)))
+                           sent_at=NOW - timedelta(days=1), created_at=NOW - timedelta(days=1),
+                           updated_at=NOW - timedelta(days=1)))
     handled = handle_message(settings, db, Calendar.from_settings(settings), key, "k1",
                              tapped, today=DAY, now=NOW - timedelta(hours=2))
     assert handled is not None and handled.outcomes[0].ok

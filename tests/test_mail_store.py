@@ -29,7 +29,7 @@ def _app(db: Database, **extra: object) -> int:
     with db.session() as s:
         app = tracker.add_application(
             s, company="Fabrikam", role="Account Executive", today=date(2026, 11, 16),
-            applied_on=date(2026, 11, 16),
+            applied_on=date(2026, 11, 16), now=NOW,
             contacts=[tracker.ContactSpec("Priya Nair", "priya@fabrikam.com")])
         assert app.id is not None
         return app.id
@@ -109,11 +109,11 @@ def _reply(db: Database, app_id: int, when: datetime) -> int:
                               direction="in", kind="reply", date=when,
                               from_addr="priya@fabrikam.com", from_name="Priya Nair",
                               subject="Re: Account Executive", snippet="Let's talk",
-                              application_id=app_id)
+                              application_id=app_id, created_at=NOW)
         s.add(message)
         s.flush()
         app = s.get(Application, app_id)
-        assert app is not None and pause(s, app, message)
+        assert app is not None and pause(s, app, message, NOW)
         assert message.id is not None
         return message.id
 

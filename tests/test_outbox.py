@@ -24,11 +24,11 @@ from nudger.calendar import Calendar
 from nudger.config import Settings, parse_settings
 from nudger.outbox import (
     Outcome,
-    outbox_status,
     record_skipped,
     retry_due,
     send_digest,
 )
+from nudger.status import outbox_status
 from nudger.store.db import Database
 from nudger.store.models import DigestRecord
 from tests.smtpserver import SmtpServer

@@ -10,7 +10,7 @@ from urllib.parse import unquote
 
 import pytest
 
-from nudger.digest import check_templates
+from nudger.digest import check_templates, install_templates
 from nudger.errors import ConfigError
 from nudger.render import (
     MAX_OUTPUT,
@@ -167,13 +167,13 @@ steps = [{ wait = "1 day", action = "email", template = "coffee" }]
     (tmp_path / "templates/drafts/coffee.txt.j2").write_text(
         "Coffee with {{ app.company }}?\n", encoding="utf-8")
     (tmp_path / "templates/drafts/coffee.subject.j2").write_text("Coffee?", encoding="utf-8")
-    assert check_templates(settings) == []  # checked, so installed for this process
+    assert install_templates(settings) == []  # checked, so installed for this process
     text, _ = parts(parse(compose(settings, db)))
     assert "Coffee with Acme?" in text and "Subject: Coffee?" in text
 
 
 def test_a_broken_edit_keeps_the_checked_templates_in_use(tmp_path: Path) -> None:
-    """What a daemon sees: it renders the snapshot that last passed check_templates."""
+    """What a daemon sees: it renders the snapshot that last passed install_templates."""
     settings = make_settings(tmp_path)
     drafts = tmp_path / "templates/drafts"
     drafts.mkdir(parents=True)
@@ -181,15 +181,30 @@ def test_a_broken_edit_keeps_the_checked_templates_in_use(tmp_path: Path) -> Non
     body.write_text("Version one for {{ app.company }}.\n", encoding="utf-8")
     db = make_db(settings)
     add_app(db, "Acme")
-    assert check_templates(settings) == []
+    assert install_templates(settings) == []
     body.write_text("Broken {{ app.compnay }}\n", encoding="utf-8")
     assert compose(settings, db).text.count("Version one for Acme.") == 1
-    problems = check_templates(settings)
+    problems = install_templates(settings)
     assert problems and problems[0].startswith(f"{body}:1:")
     assert "Version one for Acme." in compose(settings, db).text  # the old one stays
     body.write_text("Version two for {{ app.company }}.\n", encoding="utf-8")
-    assert check_templates(settings) == []
+    assert install_templates(settings) == []
     assert "Version two for Acme." in compose(settings, db).text
+
+
+def test_a_check_changes_nothing(tmp_path: Path) -> None:
+    """`nudger check` (check_templates) reads the files but never puts them in use."""
+    settings = make_settings(tmp_path)
+    drafts = tmp_path / "templates/drafts"
+    drafts.mkdir(parents=True)
+    body = drafts / "email.txt.j2"
+    body.write_text("Version one for {{ app.company }}.\n", encoding="utf-8")
+    db = make_db(settings)
+    add_app(db, "Acme")
+    assert install_templates(settings) == []
+    body.write_text("Version two for {{ app.company }}.\n", encoding="utf-8")
+    assert check_templates(settings) == []
+    assert "Version one for Acme." in compose(settings, db).text
 
 
 def test_non_utf8_template_is_reported(tmp_path: Path) -> None:

@@ -9,23 +9,22 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
+from nudger.cadence import AppState, TouchInfo
 from nudger.calendar import Calendar
 from nudger.config import Settings
 from nudger.stats import (
-    AppRow,
     ChangeRow,
     History,
     Rate,
-    TouchRow,
     compute,
     effort_section,
-    load_history,
     replies,
     states_on,
     streak,
     week_effort,
 )
 from nudger.store.db import Database
+from nudger.store.read import load_history
 from tests.conftest import Home
 
 SETTINGS = Settings()  # the default cadence, weekdays, no holidays
@@ -33,21 +32,41 @@ CALENDAR = Calendar.from_settings(SETTINGS)
 D = date.fromisoformat
 
 
+def app_row(app_id: int, company: str, role: str, stage: str, since: date,
+            applied_on: date | None = None) -> AppState:
+    return AppState(id=app_id, company=company, role=role, stage=stage, stage_since=since,
+                    applied_on=applied_on)
+
+
+def touch_row(app_id: int, action: str, on: date, stage: str, step: int | None = None,
+              skipped: bool = False) -> tuple[int, TouchInfo]:
+    return app_id, TouchInfo(on, action, stage, step, skipped)
+
+
+def history_of(apps: list[AppState], touches: list[tuple[int, TouchInfo]] | None = None,
+               changes: list[ChangeRow] | None = None) -> History:
+    """A History from rows in the order they happened (touches grouped by application)."""
+    grouped: dict[int, list[TouchInfo]] = {}
+    for app_id, touch in touches or []:
+        grouped.setdefault(app_id, []).append(touch)
+    return History(apps, grouped, changes or [])
+
+
 def hunt() -> History:
     """Five applications in November 2026 (2 Nov is a Monday)."""
     apps = [
-        AppRow(1, "Acme", "AE", "interviewing", D("2026-11-12"), D("2026-11-02")),
-        AppRow(2, "Globex", "SDR", "rejected", D("2026-11-06"), D("2026-11-02")),
-        AppRow(3, "Initech", "AM", "applied", D("2026-11-03"), D("2026-11-03")),
-        AppRow(4, "Umbrella", "Courier", "wishlist", D("2026-11-01")),
-        AppRow(5, "Hooli", "BDR", "withdrawn", D("2026-11-10"), D("2026-11-04")),
+        app_row(1, "Acme", "AE", "interviewing", D("2026-11-12"), D("2026-11-02")),
+        app_row(2, "Globex", "SDR", "rejected", D("2026-11-06"), D("2026-11-02")),
+        app_row(3, "Initech", "AM", "applied", D("2026-11-03"), D("2026-11-03")),
+        app_row(4, "Umbrella", "Courier", "wishlist", D("2026-11-01")),
+        app_row(5, "Hooli", "BDR", "withdrawn", D("2026-11-10"), D("2026-11-04")),
     ]
     touches = [
-        TouchRow(1, "email", D("2026-11-05"), "applied", 1),
-        TouchRow(3, "email", D("2026-11-06"), "applied", 1),
-        TouchRow(3, "call", D("2026-11-09"), "applied", 2, skipped=True),
-        TouchRow(1, "call", D("2026-11-09"), "applied", 2),
-        TouchRow(1, "thank-you", D("2026-11-13"), "interviewing", 1),
+        touch_row(1, "email", D("2026-11-05"), "applied", 1),
+        touch_row(3, "email", D("2026-11-06"), "applied", 1),
+        touch_row(3, "call", D("2026-11-09"), "applied", 2, skipped=True),
+        touch_row(1, "call", D("2026-11-09"), "applied", 2),
+        touch_row(1, "thank-you", D("2026-11-13"), "interviewing", 1),
     ]
     changes = [
         ChangeRow(4, "wishlist", D("2026-11-01")),
@@ -60,7 +79,7 @@ def hunt() -> History:
         ChangeRow(1, "interviewing", D("2026-11-12")),
         ChangeRow(1, "offer", D("2026-11-20")),  # a second move is not a second reply
     ]
-    return History(apps, touches, changes)
+    return history_of(apps, touches, changes)
 
 
 def test_the_numbers_of_a_known_history() -> None:
@@ -93,11 +112,11 @@ def test_since_limits_applications_and_touches() -> None:
 
 
 def test_the_last_touch_before_the_reply_wins() -> None:
-    history = History(
-        [AppRow(1, "A", "B", "interviewing", D("2026-11-10"), D("2026-11-02"))],
-        [TouchRow(1, "email", D("2026-11-04"), "applied", 1),
-         TouchRow(1, "social", D("2026-11-10"), "applied"),  # same day as the move: counts
-         TouchRow(1, "thank-you", D("2026-11-10"), "interviewing", 1)],  # after: does not
+    history = history_of(
+        [app_row(1, "A", "B", "interviewing", D("2026-11-10"), D("2026-11-02"))],
+        [touch_row(1, "email", D("2026-11-04"), "applied", 1),
+         touch_row(1, "social", D("2026-11-10"), "applied"),  # same day as the move: counts
+         touch_row(1, "thank-you", D("2026-11-10"), "interviewing", 1)],  # after: does not
         [ChangeRow(1, "applied", D("2026-11-02")), ChangeRow(1, "interviewing",
                                                              D("2026-11-10"))],
     )
@@ -108,11 +127,11 @@ def test_the_last_touch_before_the_reply_wins() -> None:
 def diligent(call_on: str, social_on: str | None = None) -> History:
     """Applied Mon 2 Nov: email due Thu 5 (done), call due Mon 9 (done on `call_on`),
     social due 3 business days after the call."""
-    touches = [TouchRow(1, "email", D("2026-11-05"), "applied", 1),
-               TouchRow(1, "call", D(call_on), "applied", 2)]
+    touches = [touch_row(1, "email", D("2026-11-05"), "applied", 1),
+               touch_row(1, "call", D(call_on), "applied", 2)]
     if social_on:
-        touches.append(TouchRow(1, "social", D(social_on), "applied", 3))
-    return History([AppRow(1, "A", "B", "applied", D("2026-11-02"), D("2026-11-02"))],
+        touches.append(touch_row(1, "social", D(social_on), "applied", 3))
+    return history_of([app_row(1, "A", "B", "applied", D("2026-11-02"), D("2026-11-02"))],
                    touches, [ChangeRow(1, "applied", D("2026-11-02"))])
 
 
@@ -134,7 +153,7 @@ def test_a_late_follow_up_breaks_the_streak() -> None:
 
 
 def test_streak_of_nothing() -> None:
-    assert streak(History([]), SETTINGS, CALENDAR, D("2026-11-13")).days == 0
+    assert streak(history_of([]), SETTINGS, CALENDAR, D("2026-11-13")).days == 0
 
 
 def test_states_replay_the_past() -> None:

@@ -1,5 +1,10 @@
-"""What every command shares: the parsed arguments, lazily loaded settings and database,
+"""What every command shares: a command declared as data (`Command`, `Option`, `OneOf`)
+and the `Context` it runs with: the parsed arguments, lazily loaded settings and database,
 the user's clock, and output helpers. Heavy imports happen only when a command needs them.
+
+A command module (any `nudger/commands/*.py` not starting with `_`) declares `ORDER` (its
+place in `nudger --help`) and `COMMANDS`, a tuple of `Command`; `nudger.cli` finds it.
+Command modules do not import each other: what two of them share lives in `_args.py`.
 """
 
 from __future__ import annotations
@@ -27,62 +32,86 @@ class Formatter(argparse.RawDescriptionHelpFormatter):
     """Keep the examples' line breaks in --help."""
 
 
-class _Skipped:
-    """Stands in for the parser of a command this invocation does not run: building every
-    command's options costs more than importing argparse, on every `nudger` call."""
+# --- commands as data ----------------------------------------------------------------
+# Plain classes with __slots__, not dataclasses: importing dataclasses costs more than
+# argparse itself, on every `nudger` call.
 
-    def add_argument(self, *args: Any, **kwargs: Any) -> None:
-        return None
+class Option:
+    """One argument of a command: `add_argument`'s flags and keywords, kept as data."""
 
-    def add_mutually_exclusive_group(self, *args: Any, **kwargs: Any) -> _Skipped:
-        return self
+    __slots__ = ("flags", "kwargs")
 
-    def add_argument_group(self, *args: Any, **kwargs: Any) -> _Skipped:
-        return self
+    def __init__(self, *flags: str, **kwargs: Any) -> None:
+        self.flags = flags
+        self.kwargs = kwargs
 
-    def add_subparsers(self, *args: Any, **kwargs: Any) -> _Skipped:
-        return self
-
-    def add_parser(self, *args: Any, **kwargs: Any) -> _Skipped:
-        return self
-
-    def set_defaults(self, **kwargs: Any) -> None:
-        return None
+    def add_to(self, parser: Any) -> None:
+        parser.add_argument(*self.flags, **self.kwargs)
 
 
-# The one command whose options this process needs (None: every command's, as for tests
-# and documentation). Set by cli.build_parser.
-BUILD_ONLY: list[str | None] = [None]
+class OneOf:
+    """Options of which at most one may be given (a mutually exclusive group)."""
+
+    __slots__ = ("options",)
+
+    def __init__(self, *options: Option) -> None:
+        self.options = options
+
+    def add_to(self, parser: Any) -> None:
+        group = parser.add_mutually_exclusive_group()
+        for option in self.options:
+            option.add_to(group)
 
 
-def add_command(
-    sub: Any,
-    common: argparse.ArgumentParser,
-    name: str,
-    func: Callable[[Context], int | None],
-    summary: str,
-    example: str,
-    description: str = "",
-) -> Any:
-    """Register one command; `example` is required so that every --help shows one.
+class Command:
+    """One command: its name, the one-line summary `nudger --help` lists, an example for
+    its --help (required), its options, and the function that runs it. `actions` are
+    nested commands (`service install`), declared the same way.
 
-    Returns the command's parser to add options to (a no-op stand-in when this process
-    runs another command).
+    The CLI builds the parser of the invoked command only; the others appear in
+    `nudger --help` by name and summary.
     """
-    only = BUILD_ONLY[0]
-    if only is not None and only != name:
-        sub.add_parser(name, help=summary, add_help=False)
-        return _Skipped()
-    parser: argparse.ArgumentParser = sub.add_parser(
-        name,
-        parents=[common],
-        help=summary,
-        description=(description or summary[:1].upper() + summary[1:] + "."),
-        epilog="example:\n" + "\n".join("  " + line for line in example.strip().splitlines()),
-        formatter_class=Formatter,
-    )
-    parser.set_defaults(func=func)
-    return parser
+
+    __slots__ = ("actions", "description", "example", "name", "options", "run", "summary")
+
+    def __init__(self, name: str, summary: str, example: str,
+                 run: Callable[[Context], int | None], *,
+                 options: Sequence[Option | OneOf] = (), description: str = "",
+                 actions: Sequence[Command] = ()) -> None:
+        if not example.strip():
+            raise ValueError(f"command {name!r} has no example: every --help shows one")
+        self.name = name
+        self.summary = summary
+        self.example = example
+        self.run = run
+        self.options = tuple(options)
+        self.description = description or summary[:1].upper() + summary[1:] + "."
+        self.actions = tuple(actions)
+
+    def add_parser(self, sub: Any, common: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        """This command's full parser, added to the subparsers `sub`."""
+        parser: argparse.ArgumentParser = sub.add_parser(
+            self.name,
+            parents=[common],
+            help=self.summary,
+            description=self.description,
+            epilog="example:\n" + "\n".join("  " + line
+                                             for line in self.example.strip().splitlines()),
+            formatter_class=Formatter,
+        )
+        parser.set_defaults(func=self.run)
+        for option in self.options:
+            option.add_to(parser)
+        if self.actions:
+            nested = parser.add_subparsers(dest=f"{self.name}_command", metavar="ACTION",
+                                           title="actions")
+            for action in self.actions:
+                action.add_parser(nested, common)
+        return parser
+
+    def add_name(self, sub: Any) -> None:
+        """Only the name and summary, for `nudger --help` and argparse's error messages."""
+        sub.add_parser(self.name, help=self.summary, add_help=False)
 
 
 class Context:

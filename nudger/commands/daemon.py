@@ -2,58 +2,9 @@
 
 from __future__ import annotations
 
-import argparse
-from typing import Any
-
-from nudger.commands import Context, Formatter, add_command
+from nudger.commands import Command, Context, OneOf, Option
 
 ORDER = 50
-
-
-def register(sub: Any, common: argparse.ArgumentParser) -> None:
-    p = add_command(
-        sub, common, "run", cmd_run,
-        "the daemon, in the foreground (what systemd starts)",
-        "nudger run\nnudger run --once     # from cron, or to see what the daemon would do now",
-        description="Run the daemon in the foreground: send the digest at digest.time on "
-        "digest.days in the configured zone, send a missed one on start when within "
-        "digest.catch_up (otherwise record it as skipped), retry transient failures. "
-        "SIGHUP reloads the config and templates (a broken one is logged and the old one "
-        "kept); SIGTERM finishes the send in progress and exits 0. Only one daemon runs "
-        "per database.",
-    )
-    p.add_argument("--once", action="store_true",
-                   help="do what is due now (catch-up rules and retries included), then exit")
-
-    p = add_command(
-        sub, common, "service", _service_usage,
-        "install the systemd unit for this installation",
-        "sudo nudger service install --system\nnudger service install --user --dry-run",
-    )
-    if not isinstance(p, argparse.ArgumentParser):
-        return  # this invocation runs another command: its options are not needed
-    # `service install`: a nested command, built here directly (add_command registers
-    # top-level commands only); it shows an example in --help like every other.
-    service = p.add_subparsers(dest="service_command", metavar="ACTION", title="actions")
-    p = service.add_parser(
-        "install", parents=[common], formatter_class=Formatter,
-        help="install and enable the systemd unit for this installation",
-        description="Write the systemd unit with this installation's nudger path, then run "
-        "`systemctl daemon-reload` and `systemctl enable --now`. --system (the default as "
-        "root) also creates the `nudger` user and group, /etc/nudger and /var/lib/nudger; "
-        "--user (the default otherwise) installs into ~/.config/systemd/user. --dry-run "
-        "prints every file and command instead.",
-        epilog="example:\n  sudo nudger service install --system\n"
-        "  nudger service install --user --dry-run",
-    )
-    p.set_defaults(func=cmd_service_install)
-    kind = p.add_mutually_exclusive_group()
-    kind.add_argument("--system", dest="kind", action="store_const", const="system",
-                      help="a system service with its own user (needs root)")
-    kind.add_argument("--user", dest="kind", action="store_const", const="user",
-                      help="a service of your user manager (systemctl --user)")
-    p.add_argument("--dry-run", action="store_true",
-                   help="print the files and commands without doing anything")
 
 
 def cmd_run(ctx: Context) -> int:
@@ -85,3 +36,53 @@ def cmd_service_install(ctx: Context) -> int:
         return 0
     apply_plan(plan, ctx.print)
     return 0
+
+
+# --- the commands ----------------------------------------------------------------------
+
+COMMANDS = (
+    Command(
+        "run", "the daemon, in the foreground (what systemd starts)",
+        "nudger run\nnudger run --once     # from cron, or to see what the daemon would do now",
+        cmd_run,
+        description="Run the daemon in the foreground: send the digest at digest.time on "
+        "digest.days in the configured zone, send a missed one on start when within "
+        "digest.catch_up (otherwise record it as skipped), retry transient failures. "
+        "SIGHUP reloads the config and templates (a broken one is logged and the old one "
+        "kept); SIGTERM finishes the send in progress and exits 0. Only one daemon runs "
+        "per database.",
+        options=(
+            Option("--once", action="store_true",
+                   help="do what is due now (catch-up rules and retries included), then exit"),
+        ),
+    ),
+    Command(
+        "service", "install the systemd unit for this installation",
+        "sudo nudger service install --system\nnudger service install --user --dry-run",
+        _service_usage,
+        actions=(
+            Command(
+                "install", "install and enable the systemd unit for this installation",
+                "sudo nudger service install --system\n"
+                "nudger service install --user --dry-run",
+                cmd_service_install,
+                description="Write the systemd unit with this installation's nudger path, "
+                "then run `systemctl daemon-reload` and `systemctl enable --now`. --system "
+                "(the default as root) also creates the `nudger` user and group, "
+                "/etc/nudger and /var/lib/nudger; --user (the default otherwise) installs "
+                "into ~/.config/systemd/user. --dry-run prints every file and command "
+                "instead.",
+                options=(
+                    OneOf(
+                        Option("--system", dest="kind", action="store_const", const="system",
+                               help="a system service with its own user (needs root)"),
+                        Option("--user", dest="kind", action="store_const", const="user",
+                               help="a service of your user manager (systemctl --user)"),
+                    ),
+                    Option("--dry-run", action="store_true",
+                           help="print the files and commands without doing anything"),
+                ),
+            ),
+        ),
+    ),
+)

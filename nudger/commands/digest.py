@@ -1,61 +1,22 @@
-"""The digest commands: `digest` (render a day's digest) and `check` (config, templates,
-database). Each step is its own function so that delivery (`digest --send`, `check
---smtp`) can be added beside them."""
+"""The digest commands: `digest` (render a day's digest; `--send` delivers it) and `check`
+(config, templates, database; `--smtp` the server too)."""
 
 from __future__ import annotations
 
-import argparse
-
-from nudger.commands import Context, add_command
-from nudger.commands.mail import add_send_options, check_smtp, send_today
+from nudger.commands import Command, Context, Option
 from nudger.errors import ConfigError, NudgerError, UsageError
 
 # typing is not imported at run time: it costs ~4 ms on every `nudger` call. mypy
 # treats any constant named TYPE_CHECKING as true.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from datetime import date
     from pathlib import Path
-    from typing import Any
 
     from nudger.digest import ComposedDigest
 
 
 ORDER = 30
-
-
-def register(sub: Any, common: argparse.ArgumentParser) -> None:
-    p = add_command(
-        sub, common, "digest", cmd_digest, "render a day's digest to the terminal",
-        "nudger digest\nnudger digest --date tomorrow --html /tmp/digest.html\n"
-        "nudger digest --eml /tmp/digest.eml\nnudger digest --send",
-        description="Render the digest of a day (default: today) and print its plain-text "
-        "part. --html writes the HTML part to open in a browser, --eml the whole message "
-        "as it would be sent. Nothing is sent or recorded, unless --send: that delivers "
-        "the day's digest now, once (a second run sends nothing and says so).",
-    )
-    p.add_argument("--date", default="today", metavar="D",
-                   help="the local date of the digest (default: today)")
-    p.add_argument("--html", metavar="FILE", help="write the HTML part here")
-    p.add_argument("--eml", metavar="FILE", help="write the whole message (.eml) here")
-    p.add_argument("--quiet", "-q", action="store_true",
-                   help="do not print the text part (with --html or --eml)")
-    add_send_options(p)
-
-    p = add_command(
-        sub, common, "check", cmd_check, "validate config, templates and database",
-        "nudger check\nnudger --config /etc/nudger/config.toml check\nnudger check --smtp\n"
-        "nudger check --imap",
-        description="Load the config, compile and test-render every template (yours in "
-        "templates/ beside the config, and the packaged ones), and check the database's "
-        "integrity and schema. Exit 78 on a config or template problem, 1 on a database "
-        "problem.",
-    )
-    p.add_argument("--smtp", action="store_true",
-                   help="also connect to the SMTP server, negotiate TLS, log in and quit "
-                   "without sending")
-    p.add_argument("--imap", action="store_true",
-                   help="also connect to the IMAP server ([imap]), verify TLS, log in, find "
-                   "INBOX/Sent/Drafts, and log out; prints what it verified")
 
 
 # --- digest --------------------------------------------------------------------------------
@@ -82,16 +43,14 @@ def write_outputs(ctx: Context, composed: ComposedDigest) -> None:
 
 
 def _write(name: str, data: bytes) -> Path:
-    import os
     from pathlib import Path
 
+    from nudger.files import atomic_write
+
     path = Path(name).expanduser()
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
     try:
-        tmp.write_bytes(data)
-        tmp.replace(path)
+        atomic_write(path, data)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise NudgerError(f"cannot write {path}: {exc.strerror}") from None
     return path
 
@@ -141,43 +100,13 @@ def check_templates_step(ctx: Context) -> list[str]:
 
 
 def check_database(ctx: Context) -> list[str]:
-    """Read-only: integrity_check and the schema revision. Never creates or upgrades."""
-    import sqlite3
-    from pathlib import Path
+    """Read-only: never creates or upgrades (store.db.inspect)."""
+    from nudger.store.db import database_path, inspect
 
-    from nudger.store.db import SCHEMA_HEAD, Database, database_path
-
-    path = database_path(ctx.settings, ctx.env)
-    if not path.exists():
-        ctx.print(f"database: none yet at {path} (the first command that needs it creates it)")
-        return []
-    try:
-        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
-        try:
-            rows = con.execute("PRAGMA integrity_check").fetchall()
-        finally:
-            con.close()
-    except sqlite3.Error as exc:
-        return [f"{path}: not a readable SQLite database: {exc}"]
-    verdict = [str(r[0]) for r in rows]
-    if verdict != ["ok"]:
-        return [f"{path}: integrity check failed: {'; '.join(verdict[:5])}; restore it from a "
-                "backup"]
-    revision = Database(path).current_revision()
-    if revision is None:
-        return [f"{path}: has no nudger schema (no alembic_version); is it nudger's database?"]
-    if revision == SCHEMA_HEAD:
-        ctx.print(f"database: {path} passes the integrity check; schema {revision} is current")
-        return []
-    from nudger.store import db as db_module
-
-    versions = Path(db_module.__file__).parent / "migrations" / "versions"
-    if revision in {f.stem for f in versions.glob("*.py")}:
-        ctx.print(f"database: {path} passes the integrity check; schema {revision} will be "
-                  f"upgraded to {SCHEMA_HEAD} by the next command")
-        return []
-    return [f"{path}: schema {revision} is newer than this nudger knows ({SCHEMA_HEAD}); "
-            "upgrade nudger"]
+    found = inspect(database_path(ctx.settings, ctx.env))
+    if found.note:
+        ctx.print(f"database: {found.note}")
+    return found.problems
 
 
 def cmd_check(ctx: Context) -> int:
@@ -194,8 +123,139 @@ def cmd_check(ctx: Context) -> int:
     if ctx.args.smtp:
         check_smtp(ctx)
     if ctx.args.imap:
-        from nudger.commands.mailbox import check_imap
-
         check_imap(ctx)
     ctx.print("all checks passed")
     return 0
+
+
+# --- digest --send, check --smtp -------------------------------------------------------
+
+def send_today(ctx: Context, local_date: date, *, force: bool = False) -> int:
+    """`nudger digest --send [--force]`: deliver `local_date`'s digest now, once."""
+    import asyncio
+
+    from nudger.delivery import maildir_path
+    from nudger.outbox import Outcome, send_digest
+    from nudger.progress import close_gone_cold
+    from nudger.store.outbox import Outbox
+
+    settings = ctx.settings
+    if local_date > ctx.today:
+        raise UsageError(f"--send delivers today's digest (or an earlier day's), not "
+                         f"{local_date}'s: it would keep the daemon from sending that day's "
+                         "digest when it comes")
+    # auto_ghost closes what went cold before the digest that says so is sent (not when
+    # this day's digest is recorded already and no --force sends it again).
+    closed = []
+    if force or Outbox(ctx.db, settings.recipient).state_of(local_date) is None:
+        closed = close_gone_cold(ctx.db, settings, ctx.calendar, local_date, ctx.now())
+    result = asyncio.run(send_digest(settings, ctx.db, ctx.calendar, local_date, ctx.now(),
+                                     force=force, env=ctx.env, notices=closed))
+    day = result.local_date.isoformat()
+    if result.outcome == Outcome.SENT:
+        ctx.print(f"sent the digest of {day} to {settings.recipient}: {result.detail}")
+        if settings.method == "maildir":
+            path = maildir_path(settings, ctx.db.path.parent)
+            ctx.print(f"read it with: mutt -f {path}   (or open the file above)")
+        return 0
+    if result.outcome == Outcome.ALREADY:
+        ctx.print(f"nothing sent: {result.detail}")
+        return 0
+    if result.outcome == Outcome.EMPTY:
+        ctx.print(f"nothing sent: nothing is due on {day} (digest.send_when_empty is "
+                  "false); recorded, so the daemon will not send it either")
+        return 0
+    if result.outcome == Outcome.RETRY:
+        when = result.next_attempt_at.astimezone(settings.zone).strftime("%H:%M") \
+            if result.next_attempt_at else "later"
+        raise NudgerError(f"{result.detail}; the daemon retries it at {when} (see "
+                          "`nudger status`), or run `nudger digest --send --force`")
+    raise NudgerError(result.detail)
+
+
+def check_smtp(ctx: Context) -> int:
+    """`nudger check --smtp`: connect, negotiate TLS, log in, QUIT without sending."""
+    import asyncio
+
+    from nudger.delivery import verify_smtp
+    from nudger.secrets import password_source
+
+    settings = ctx.settings
+    if settings.smtp is None:
+        raise NudgerError(f"--smtp: no [smtp] table in the config; delivery is "
+                          f"{settings.method}, which needs no server check")
+    verified = asyncio.run(verify_smtp(settings, ctx.env))
+    source = password_source(settings, ctx.env)
+    ctx.print(f"smtp {settings.smtp.host}:{settings.smtp.effective_port}: ok")
+    for line in verified:
+        ctx.print(f"  {line}")
+    if settings.smtp.username and source:
+        ctx.print(f"  password from {source}")
+    return 0
+
+
+def check_imap(ctx: Context) -> int:
+    """`nudger check --imap`: connect, verify TLS, log in, find the folders, log out."""
+    from nudger.mail.client import verify
+    from nudger.secrets import imap_password, imap_password_source
+
+    settings = ctx.settings
+    imap = settings.imap
+    if imap is None:
+        raise NudgerError("--imap: no [imap] table in the config; add one (README, "
+                          "\"Reading your mailbox\") to let nudger read your mailbox")
+    lines = verify(settings, imap_password(settings, ctx.env))
+    ctx.print(f"imap {imap.host}:{imap.effective_port}: ok")
+    for line in lines:
+        ctx.print(f"  {line}")
+    source = imap_password_source(settings, ctx.env)
+    if source:
+        ctx.print(f"  password from {source}")
+    return 0
+
+
+# --- the commands ----------------------------------------------------------------------
+
+COMMANDS = (
+    Command(
+        "digest", "render a day's digest to the terminal",
+        "nudger digest\nnudger digest --date tomorrow --html /tmp/digest.html\n"
+        "nudger digest --eml /tmp/digest.eml\nnudger digest --send",
+        cmd_digest,
+        description="Render the digest of a day (default: today) and print its plain-text "
+        "part. --html writes the HTML part to open in a browser, --eml the whole message "
+        "as it would be sent. Nothing is sent or recorded, unless --send: that delivers "
+        "the day's digest now, once (a second run sends nothing and says so).",
+        options=(
+            Option("--date", default="today", metavar="D",
+                   help="the local date of the digest (default: today)"),
+            Option("--html", metavar="FILE", help="write the HTML part here"),
+            Option("--eml", metavar="FILE", help="write the whole message (.eml) here"),
+            Option("--quiet", "-q", action="store_true",
+                   help="do not print the text part (with --html or --eml)"),
+            Option("--send", action="store_true",
+                   help="deliver the digest now, once per day (a second run sends nothing "
+                   "and says so)"),
+            Option("--force", action="store_true",
+                   help="with --send: send again a day already sent (same Message-ID)"),
+        ),
+    ),
+    Command(
+        "check", "validate config, templates and database",
+        "nudger check\nnudger --config /etc/nudger/config.toml check\nnudger check --smtp\n"
+        "nudger check --imap",
+        cmd_check,
+        description="Load the config, compile and test-render every template (yours in "
+        "templates/ beside the config, and the packaged ones), and check the database's "
+        "integrity and schema. Exit 78 on a config or template problem, 1 on a database "
+        "problem.",
+        options=(
+            Option("--smtp", action="store_true",
+                   help="also connect to the SMTP server, negotiate TLS, log in and quit "
+                   "without sending"),
+            Option("--imap", action="store_true",
+                   help="also connect to the IMAP server ([imap]), verify TLS, log in, find "
+                   "INBOX/Sent/Drafts, and log out; prints what it verified"),
+        ),
+    ),
+)

@@ -1,39 +1,18 @@
-"""Delivery commands: test-email and status; `send_today` and `check_smtp` serve the
-`digest --send` and `check --smtp` options of nudger/commands/digest.py."""
+"""Delivery commands: test-email and status."""
 
 from __future__ import annotations
 
-import argparse
-
-from nudger.commands import Context, add_command
-from nudger.errors import NudgerError, UsageError
+from nudger.commands import Command, Context, Option
 
 # typing is not imported at run time: it costs ~4 ms on every `nudger` call. mypy
 # treats any constant named TYPE_CHECKING as true.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from datetime import date, datetime
+    from datetime import datetime
     from typing import Any
 
 
 ORDER = 40
-
-
-def register(sub: Any, common: argparse.ArgumentParser) -> None:
-    add_command(
-        sub, common, "test-email", cmd_test_email,
-        "send a short test message through the configured delivery method",
-        "nudger test-email",
-        description="Send a short test message to profile.email through the configured "
-        "delivery method (smtp, sendmail or maildir) and say where it went. Exits 1 with "
-        "the server and the reason when it cannot be delivered.",
-    )
-    p = add_command(
-        sub, common, "status", cmd_status,
-        "next digest time, last digest sent, anything waiting to retry or failed",
-        "nudger status\nnudger status --json",
-    )
-    p.add_argument("--json", action="store_true", help="machine-readable output")
 
 
 def _data_dir(ctx: Context) -> Any:
@@ -67,18 +46,21 @@ def cmd_test_email(ctx: Context) -> int:
 
 def cmd_status(ctx: Context) -> int:
     from nudger.delivery import describe_method
-    from nudger.outbox import outbox_status
     from nudger.schedule import next_digest_at
+    from nudger.status import outbox_status
 
     settings = ctx.settings
     now = ctx.now()
     status = outbox_status(settings, ctx.db, now)
     upcoming = next_digest_at(settings, now)
     method = describe_method(settings, ctx.env, ctx.db.path.parent)
+    from nudger.mail.status import mailbox_status
+
+    mailbox = mailbox_status(settings, ctx.db)
     if ctx.args.json:
         ctx.print_json({"now": now.isoformat(), "next_digest_at": upcoming.isoformat(),
                         "recipient": settings.recipient, "delivery": method,
-                        **status.as_json()})
+                        **status.as_json(), "mailbox": mailbox})
         return 0
 
     zone = settings.zone
@@ -108,9 +90,28 @@ def cmd_status(ctx: Context) -> int:
         code = f"{info.code} " if info.code and not info.error.startswith(str(info.code)) \
             else ""
         ctx.print(f"failed:       the digest of {info.local_date}: {code}{info.error}")
-    if not status.retrying and not status.failed and not status.sending:
+    if mailbox is not None:
+        _print_mailbox(ctx, mailbox, at)
+    problems = status.retrying or status.failed or status.sending or \
+        (mailbox is not None and mailbox["error"])
+    if not problems:
         ctx.print("problems:     none")
     return 0
+
+
+def _print_mailbox(ctx: Context, mailbox: dict[str, Any], at: Any) -> None:
+    server = f"{mailbox['server']}, every {mailbox['poll']}"
+    if mailbox["last_attempt_at"] is None:
+        ctx.print(f"mailbox:      {server}; not read yet (the daemon reads it, or run "
+                  "`nudger mail sync`)")
+    elif mailbox["error"]:
+        since = at(mailbox["last_ok_at"]) if mailbox["last_ok_at"] else "never read"
+        ctx.print(f"mailbox:      {server}; FAILING ({mailbox['failures']} pass(es) in a row, "
+                  f"last good: {since}): {mailbox['error']}")
+    else:
+        ctx.print(f"mailbox:      {server}; last read {at(mailbox['last_ok_at'])}")
+    if mailbox["open_suggestions"]:
+        ctx.print(f"suggestions:  {mailbox['open_suggestions']} open (nudger suggestions)")
 
 
 def _line(info: Any, at: Any) -> str:
@@ -125,68 +126,21 @@ def _line(info: Any, at: Any) -> str:
     return f"{info.state} since {at(info.updated_at)}"
 
 
-# --- for nudger/commands/digest.py -----------------------------------------------------
+# --- the commands ----------------------------------------------------------------------
 
-def add_send_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--send", action="store_true",
-                        help="deliver the digest now, once per day (a second run sends "
-                        "nothing and says so)")
-    parser.add_argument("--force", action="store_true",
-                        help="with --send: send again a day already sent (same Message-ID)")
-
-
-def send_today(ctx: Context, local_date: date, *, force: bool = False) -> int:
-    """`nudger digest --send [--force]`: deliver `local_date`'s digest now, once."""
-    import asyncio
-
-    from nudger.delivery import maildir_path
-    from nudger.outbox import Outcome, send_digest
-
-    settings = ctx.settings
-    if local_date > ctx.today:
-        raise UsageError(f"--send delivers today's digest (or an earlier day's), not "
-                         f"{local_date}'s: it would keep the daemon from sending that day's "
-                         "digest when it comes")
-    result = asyncio.run(send_digest(settings, ctx.db, ctx.calendar, local_date, ctx.now(),
-                                     force=force, env=ctx.env))
-    day = result.local_date.isoformat()
-    if result.outcome == Outcome.SENT:
-        ctx.print(f"sent the digest of {day} to {settings.recipient}: {result.detail}")
-        if settings.method == "maildir":
-            path = maildir_path(settings, ctx.db.path.parent)
-            ctx.print(f"read it with: mutt -f {path}   (or open the file above)")
-        return 0
-    if result.outcome == Outcome.ALREADY:
-        ctx.print(f"nothing sent: {result.detail}")
-        return 0
-    if result.outcome == Outcome.EMPTY:
-        ctx.print(f"nothing sent: nothing is due on {day} (digest.send_when_empty is "
-                  "false); recorded, so the daemon will not send it either")
-        return 0
-    if result.outcome == Outcome.RETRY:
-        when = result.next_attempt_at.astimezone(settings.zone).strftime("%H:%M") \
-            if result.next_attempt_at else "later"
-        raise NudgerError(f"{result.detail}; the daemon retries it at {when} (see "
-                          "`nudger status`), or run `nudger digest --send --force`")
-    raise NudgerError(result.detail)
-
-
-def check_smtp(ctx: Context) -> int:
-    """`nudger check --smtp`: connect, negotiate TLS, log in, QUIT without sending."""
-    import asyncio
-
-    from nudger.delivery import verify_smtp
-    from nudger.secrets import password_source
-
-    settings = ctx.settings
-    if settings.smtp is None:
-        raise NudgerError(f"--smtp: no [smtp] table in the config; delivery is "
-                          f"{settings.method}, which needs no server check")
-    verified = asyncio.run(verify_smtp(settings, ctx.env))
-    source = password_source(settings, ctx.env)
-    ctx.print(f"smtp {settings.smtp.host}:{settings.smtp.effective_port}: ok")
-    for line in verified:
-        ctx.print(f"  {line}")
-    if settings.smtp.username and source:
-        ctx.print(f"  password from {source}")
-    return 0
+COMMANDS = (
+    Command(
+        "test-email", "send a short test message through the configured delivery method",
+        "nudger test-email",
+        cmd_test_email,
+        description="Send a short test message to profile.email through the configured "
+        "delivery method (smtp, sendmail or maildir) and say where it went. Exits 1 with "
+        "the server and the reason when it cannot be delivered.",
+    ),
+    Command(
+        "status", "next digest time, last digest sent, anything waiting to retry or failed",
+        "nudger status\nnudger status --json",
+        cmd_status,
+        options=(Option("--json", action="store_true", help="machine-readable output"),),
+    ),
+)

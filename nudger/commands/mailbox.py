@@ -1,11 +1,10 @@
-"""Mailbox commands (MAILBOX.md): `mail sync`, `suggestions`, `accept`, `dismiss`, `resume`;
-`check_imap` serves `nudger check --imap` in nudger/commands/digest.py."""
+"""Mailbox commands (MAILBOX.md): `mail sync`, `suggestions`, `accept`, `dismiss`, `resume`.
+(`nudger check --imap` lives with `check` in nudger/commands/digest.py.)"""
 
 from __future__ import annotations
 
-import argparse
-
-from nudger.commands import Context, Formatter, add_command
+from nudger.commands import Command, Context, Option
+from nudger.commands._args import APP_ID
 from nudger.errors import NudgerError
 
 # typing is not imported at run time: it costs ~4 ms on every `nudger` call. mypy
@@ -16,67 +15,6 @@ if TYPE_CHECKING:
 
 
 ORDER = 45
-
-
-def register(sub: Any, common: argparse.ArgumentParser) -> None:
-    p = add_command(
-        sub, common, "suggestions", cmd_suggestions,
-        "what nudger found in your mail and proposes (new applications, stages, contacts, "
-        "possible replies)",
-        "nudger suggestions\nnudger suggestions --json\nnudger accept S3",
-        description="List the open suggestions, each with its short id (S7), what it "
-        "would do, and why nudger proposes it. Accept with `nudger accept S7`, dismiss with "
-        "`nudger dismiss S7`; a dismissed suggestion is never proposed again.",
-    )
-    p.add_argument("--json", action="store_true", help="machine-readable output")
-    p = add_command(
-        sub, common, "accept", cmd_accept,
-        "apply suggestions by their short id",
-        "nudger accept S7\nnudger accept S7 S9 12",
-        description="Apply each named suggestion (S7 or 7): add the application, change the "
-        "stage, add the contact, or record the possible reply as a reply. All or nothing: "
-        "when one cannot be applied, none is.",
-    )
-    p.add_argument("ids", nargs="+", metavar="S", help="suggestion ids, like S7")
-    p.add_argument("--json", action="store_true", help="machine-readable output")
-    p = add_command(
-        sub, common, "dismiss", cmd_dismiss,
-        "drop suggestions by their short id (never proposed again)",
-        "nudger dismiss S8\nnudger dismiss S8 S10",
-    )
-    p.add_argument("ids", nargs="+", metavar="S", help="suggestion ids, like S8")
-    p.add_argument("--json", action="store_true", help="machine-readable output")
-    p = add_command(
-        sub, common, "resume", cmd_resume,
-        "un-pause an application's nudges after a reply",
-        "nudger resume 12",
-        description="A reply found in the mailbox pauses the application's nudges "
-        "([mailbox] replies = \"pause\"). A stage change or a touch logged after the reply "
-        "also ends the pause; this ends it now.",
-    )
-    p.add_argument("id", type=int, help="application ID")
-    p = add_command(
-        sub, common, "mail", _mail_usage,
-        "read the mailbox now: `nudger mail sync`",
-        "nudger mail sync\nnudger mail sync --dry-run --json",
-    )
-    if not isinstance(p, argparse.ArgumentParser):
-        return  # this invocation runs another command: its options are not needed
-    msub = p.add_subparsers(dest="mail_command", metavar="ACTION", title="actions")
-    sync = msub.add_parser(
-        "sync", parents=[common], formatter_class=Formatter,
-        help="one pass over the mailbox now",
-        description="One pass over the [imap] mailbox: follow-ups you sent (Sent) "
-        "become touches, replies from contacts are recorded (and pause the nudges), "
-        "bounces mark a contact's address, commands and captured mail are handled. "
-        "Read-only on the server. --dry-run reads and reports without recording "
-        "anything.",
-        epilog="example:\n  nudger mail sync\n  nudger mail sync --dry-run --json",
-    )
-    sync.set_defaults(func=cmd_mail_sync)
-    sync.add_argument("--dry-run", action="store_true",
-                      help="report what would be recorded; change nothing")
-    sync.add_argument("--json", action="store_true", help="machine-readable output")
 
 
 def _mail_usage(ctx: Context) -> int:
@@ -138,7 +76,7 @@ def cmd_resume(ctx: Context) -> int:
     from nudger.mail.replies import resume
 
     with ctx.db.session() as session:
-        app, was = resume(session, ctx.args.id)
+        app, was = resume(session, ctx.args.id, ctx.now())
     if was:
         ctx.print(f"#{app.id} {app.company}: nudges resumed")
     else:
@@ -207,18 +145,69 @@ def drafts_after_sync(ctx: Context, password: Any) -> list[str]:
     return done.lines()
 
 
-def check_imap(ctx: Context) -> int:
-    """`nudger check --imap`: connect, TLS, log in, find the folders, log out."""
-    from nudger.mail.client import verify
-    from nudger.secrets import imap_password, imap_password_source
+# --- the commands ----------------------------------------------------------------------
 
-    imap = _imap_or_fail(ctx)
-    password = imap_password(ctx.settings, ctx.env)
-    lines = verify(ctx.settings, password)
-    ctx.print(f"imap {imap.host}:{imap.effective_port}: ok")
-    for line in lines:
-        ctx.print(f"  {line}")
-    source = imap_password_source(ctx.settings, ctx.env)
-    if source:
-        ctx.print(f"  password from {source}")
-    return 0
+_JSON = Option("--json", action="store_true", help="machine-readable output")
+
+COMMANDS = (
+    Command(
+        "mail", "read the mailbox now: `nudger mail sync`",
+        "nudger mail sync\nnudger mail sync --dry-run --json",
+        _mail_usage,
+        actions=(
+            Command(
+                "sync", "one pass over the mailbox now",
+                "nudger mail sync\nnudger mail sync --dry-run --json",
+                cmd_mail_sync,
+                description="One pass over the [imap] mailbox: follow-ups you sent (Sent) "
+                "become touches, replies from contacts are recorded (and pause the "
+                "nudges), bounces mark a contact's address, commands and captured mail "
+                "are handled. Read-only on the server. --dry-run reads and reports "
+                "without recording anything. Exit 1 with one line naming the server and "
+                "what to do when the mailbox cannot be read.",
+                options=(
+                    Option("--dry-run", action="store_true",
+                           help="report what would be recorded; change nothing"),
+                    _JSON,
+                ),
+            ),
+        ),
+    ),
+    Command(
+        "suggestions",
+        "what nudger found in your mail and proposes (applications, stages, contacts, "
+        "possible replies)",
+        "nudger suggestions\nnudger suggestions --json\nnudger accept S3",
+        cmd_suggestions,
+        description="List the open suggestions, each with its short id (S7), what it "
+        "would do, and why nudger proposes it. Accept with `nudger accept S7`, dismiss "
+        "with `nudger dismiss S7`; a dismissed suggestion is never proposed again.",
+        options=(_JSON,),
+    ),
+    Command(
+        "accept", "apply suggestions by their short id",
+        "nudger accept S7\nnudger accept S7 S9 12",
+        cmd_accept,
+        description="Apply each named suggestion (S7 or 7): add the application, change "
+        "the stage, add the contact, or record the possible reply as a reply. All or "
+        "nothing: when one cannot be applied, none is.",
+        options=(Option("ids", nargs="+", metavar="S", help="suggestion ids, like S7"),
+                 _JSON),
+    ),
+    Command(
+        "dismiss", "drop suggestions by their short id (never proposed again)",
+        "nudger dismiss S8\nnudger dismiss S8 S10",
+        cmd_dismiss,
+        options=(Option("ids", nargs="+", metavar="S", help="suggestion ids, like S8"),
+                 _JSON),
+    ),
+    Command(
+        "resume", "un-pause an application's nudges after a reply",
+        "nudger resume 12",
+        cmd_resume,
+        description="A reply found in the mailbox pauses the application's nudges "
+        "([mailbox] replies = \"pause\"). A stage change or a touch logged after the "
+        "reply also ends the pause; this ends it now.",
+        options=(APP_ID,),
+    ),
+)

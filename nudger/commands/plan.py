@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from nudger.commands import Context, add_command
-from nudger.commands.tracking import _app_id
+from nudger.commands import Command, Context, Option
+from nudger.commands._args import APP_ID
 from nudger.errors import UsageError
 
 # typing is not imported at run time: it costs ~4 ms on every `nudger` call. mypy
@@ -23,44 +23,6 @@ MAX_PLAN_DAYS = 366
 # Far enough from date.min and date.max that ten-year durations cannot overflow.
 EARLIEST_DAY = (1900, 1, 1)
 LATEST_DAY = (9000, 12, 31)
-
-
-def register(sub: Any, common: argparse.ArgumentParser) -> None:
-    p = add_command(
-        sub, common, "due", cmd_due, "what is due on a day, or the plan for the next N days",
-        "nudger due\nnudger due --date 2026-12-01 --json\nnudger due --days 14",
-        description="List the follow-ups due on a day (default: today), overdue ones first "
-        "with how many days late, and the applications going cold. With --days N: every "
-        "follow-up that will come due from that day through the next N-1 days if you do "
-        "nothing, on the day it first shows.",
-    )
-    p.add_argument("--date", default="today", help="the day to ask about (default: today)")
-    p.add_argument("--days", type=_days, metavar="N",
-                   help=f"the plan for N days from --date (1-{MAX_PLAN_DAYS})")
-    p.add_argument("--json", action="store_true", help="machine-readable output")
-
-    p = add_command(
-        sub, common, "done", cmd_done, "log the step now next for an application as done",
-        'nudger done 12\nnudger done 12 --note "left a voicemail for Dana" --date yesterday',
-        description="Record that you did the step that is next for application ID (whatever "
-        "its action: email, call, ...). It completes that step and restarts the clock: the "
-        "step after it waits its own wait from this date. Exit status 2 when nothing is "
-        "next (closed stage, or the cadence is finished).",
-    )
-    p.add_argument("id", type=_app_id, metavar="ID")
-    p.add_argument("--note", default="", help="what happened")
-    p.add_argument("--date", default="today", help="when you did it (default: today)")
-
-    p = add_command(
-        sub, common, "skip", cmd_skip, "move past the step now next without doing it",
-        'nudger skip 12\nnudger skip 12 --note "no phone number listed"',
-        description="Pass over the step that is next for application ID without doing it "
-        "(no touch is counted). Like a touch, a skip restarts the clock: the step after "
-        "it waits its own wait from the day of the skip.",
-    )
-    p.add_argument("id", type=_app_id, metavar="ID")
-    p.add_argument("--note", default="", help="why")
-    p.add_argument("--date", default="today", help="the day of the skip (default: today)")
 
 
 def _days(text: str) -> int:
@@ -116,7 +78,7 @@ def _late(days: int) -> str:
 def cmd_due(ctx: Context) -> int:
     from nudger.cadence import due_on, plan
     from nudger.dates import parse_date
-    from nudger.progress import load_states
+    from nudger.store.read import load_states
 
     args = ctx.args
     day = parse_date(args.date, ctx.today, what="--date")
@@ -195,7 +157,7 @@ def cmd_done(ctx: Context) -> int:
     on = parse_date(args.date, ctx.today, what="--date")
     with ctx.db.session() as session:
         _touch, nudge = complete_step(session, ctx.settings, ctx.calendar, args.id, on,
-                                      note=args.note)
+                                      now=ctx.now(), note=args.note)
     ctx.print(f"#{args.id}: done {nudge.label} on {on}{_timing(nudge, on)}")
     return 0
 
@@ -208,7 +170,7 @@ def cmd_skip(ctx: Context) -> int:
     on = parse_date(args.date, ctx.today, what="--date")
     with ctx.db.session() as session:
         _touch, nudge = skip_step(session, ctx.settings, ctx.calendar, args.id, on,
-                                  note=args.note)
+                                  now=ctx.now(), note=args.note)
     ctx.print(f"#{args.id}: skipped {nudge.label} on {on}")
     return 0
 
@@ -220,3 +182,51 @@ def _timing(nudge: Nudge, on: date) -> str:
         return f" ({_late((on - nudge.due).days)} late)"
     return ""
 
+
+# --- the commands ----------------------------------------------------------------------
+
+
+COMMANDS = (
+    Command(
+        "due", "what is due on a day, or the plan for the next N days",
+        "nudger due\nnudger due --date 2026-12-01 --json\nnudger due --days 14",
+        cmd_due,
+        description="List the follow-ups due on a day (default: today), overdue ones first "
+        "with how many days late, and the applications going cold. With --days N: every "
+        "follow-up that will come due from that day through the next N-1 days if you do "
+        "nothing, on the day it first shows.",
+        options=(
+            Option("--date", default="today", help="the day to ask about (default: today)"),
+            Option("--days", type=_days, metavar="N",
+                   help=f"the plan for N days from --date (1-{MAX_PLAN_DAYS})"),
+            Option("--json", action="store_true", help="machine-readable output"),
+        ),
+    ),
+    Command(
+        "done", "log the step now next for an application as done",
+        'nudger done 12\nnudger done 12 --note "left a voicemail for Dana" --date yesterday',
+        cmd_done,
+        description="Record that you did the step that is next for application ID (whatever "
+        "its action: email, call, ...). It completes that step and restarts the clock: the "
+        "step after it waits its own wait from this date. Exit status 2 when nothing is "
+        "next (closed stage, or the cadence is finished).",
+        options=(
+            APP_ID,
+            Option("--note", default="", help="what happened"),
+            Option("--date", default="today", help="when you did it (default: today)"),
+        ),
+    ),
+    Command(
+        "skip", "move past the step now next without doing it",
+        'nudger skip 12\nnudger skip 12 --note "no phone number listed"',
+        cmd_skip,
+        description="Pass over the step that is next for application ID without doing it "
+        "(no touch is counted). Like a touch, a skip restarts the clock: the step after "
+        "it waits its own wait from the day of the skip.",
+        options=(
+            APP_ID,
+            Option("--note", default="", help="why"),
+            Option("--date", default="today", help="the day of the skip (default: today)"),
+        ),
+    ),
+)

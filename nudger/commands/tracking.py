@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import argparse
-
-from nudger.commands import Context, add_command
+from nudger.commands import Command, Context, Option
+from nudger.commands._args import APP_ID
 from nudger.errors import ConfigError, NudgerError, UsageError
 
 # typing is not imported at run time: it costs ~4 ms on every `nudger` call. mypy
@@ -15,134 +14,6 @@ if TYPE_CHECKING:
 
 
 ORDER = 10
-
-
-def register(sub: Any, common: argparse.ArgumentParser) -> None:
-    p = add_command(
-        sub, common, "init", cmd_init, "write a starter config and create the database",
-        'nudger init --name "Alex Rivera" --email alex@example.com\n'
-        "nudger --config ./demo/config.toml init --demo --database nudger.db",
-        description="Write a starter config.toml (the documented config.example.toml, with "
-        "your name and email filled in) and create the database. --demo adds sample "
-        "applications so you can see a digest straight away.",
-    )
-    p.add_argument("--demo", action="store_true", help="add sample applications")
-    p.add_argument("--name", default="", help="your name, for drafts and the digest")
-    p.add_argument("--email", default="", help="where the digest goes")
-    p.add_argument("--database", metavar="PATH",
-                   help="database file to write into the config (relative to the config)")
-    p.add_argument("--force", action="store_true", help="overwrite an existing config file")
-
-    p = add_command(
-        sub, common, "add", cmd_add, "add an application (applied today unless told)",
-        'nudger add Acme "Account Executive" --applied 2026-11-20 \\\n'
-        '    --contact "Dana Lee <dana@acme.example>" --url https://acme.example/jobs/12',
-    )
-    p.add_argument("company")
-    p.add_argument("role")
-    p.add_argument("--applied", metavar="DATE", help="date applied (default: today)")
-    p.add_argument("--stage", default=None, help="stage to start in (default: applied)")
-    p.add_argument("--contact", action="append", default=[], metavar='"NAME <EMAIL>"',
-                   help="a contact (repeatable)")
-    _application_options(p)
-    p.add_argument("--json", action="store_true", help="print the new application as JSON")
-
-    p = add_command(
-        sub, common, "list", cmd_list, "applications, with stage, last touch and next step",
-        "nudger list\nnudger list --stage interviewing --json",
-    )
-    p.add_argument("--stage", help="only this stage")
-    p.add_argument("--json", action="store_true", help="machine-readable output")
-
-    p = add_command(
-        sub, common, "show", cmd_show,
-        "one application: contacts, timeline of touches, next steps", "nudger show 12",
-    )
-    p.add_argument("id", type=_app_id, metavar="ID")
-    p.add_argument("--json", action="store_true", help="machine-readable output")
-
-    p = add_command(
-        sub, common, "edit", cmd_edit, "change an application's details",
-        'nudger edit 12 --role "Senior Account Executive" --interview "2026-12-01 14:30"',
-    )
-    p.add_argument("id", type=_app_id, metavar="ID")
-    p.add_argument("--company")
-    p.add_argument("--role")
-    p.add_argument("--applied", metavar="DATE")
-    _application_options(p)
-
-    p = add_command(sub, common, "rm", cmd_rm, "remove an application and its history",
-                    "nudger rm 12")
-    p.add_argument("id", type=_app_id, metavar="ID")
-
-    p = add_command(
-        sub, common, "log", cmd_log, "record a follow-up you did",
-        'nudger log 12 call --note "spoke to Dana, interviews next week"\n'
-        "nudger log 12 email --date yesterday",
-        description="Record a follow-up you did (a touch). Any touch resets the cadence "
-        "clock; a touch whose action is the step now due also completes that step.",
-    )
-    p.add_argument("id", type=_app_id, metavar="ID")
-    p.add_argument("action", help="email, call, visit, social, network, pitch, thank-you, apply")
-    p.add_argument("--note", default="", help="what happened")
-    p.add_argument("--date", default="today", help="when (default: today)")
-
-    p = add_command(
-        sub, common, "stage", cmd_stage, "move an application to another stage",
-        'nudger stage 12 interviewing --interview "2026-12-01 14:30"\nnudger stage 12 rejected',
-        description="Move an application to another stage; that stage's cadence starts from "
-        "the change date. Stages: wishlist, applied, interviewing, offer (open) and "
-        "accepted, rejected, withdrawn, ghosted (closed: no more nudges).",
-    )
-    p.add_argument("id", type=_app_id, metavar="ID")
-    p.add_argument("stage")
-    p.add_argument("--date", default="today", help="when it changed (default: today)")
-    p.add_argument("--note", default="")
-    p.add_argument("--interview", metavar="WHEN", help="the interview's date and time")
-
-    p = add_command(
-        sub, common, "snooze", cmd_snooze, "quiet an application until a date",
-        'nudger snooze 12 "3 days"\nnudger snooze 12 2026-12-15\nnudger snooze 12 off',
-        description="Hide an application's nudges until a date (DURATION like '3 days' or "
-        "'2 business days' from today, a DATE, or 'off' to wake it now).",
-    )
-    p.add_argument("id", type=_app_id, metavar="ID")
-    p.add_argument("until", metavar="DURATION_OR_DATE")
-
-    p = add_command(
-        sub, common, "contact", cmd_contact, "add or remove a contact of an application",
-        'nudger contact 12 "Dana Lee <dana@acme.example>" --phone "+1 312 555 0199" '
-        "--kind recruiter\nnudger contact 12 --rm 3",
-    )
-    p.add_argument("id", type=_app_id, metavar="ID")
-    p.add_argument("spec", nargs="?", metavar='"NAME <EMAIL>"')
-    p.add_argument("--phone", default="")
-    p.add_argument("--social", default="", help="a handle or profile URL")
-    p.add_argument("--kind", default="hiring-manager",
-                   help="hiring-manager, hr, recruiter, referral, mutual, other")
-    p.add_argument("--rm", type=int, metavar="CONTACT_ID", help="remove this contact")
-
-
-def _app_id(text: str) -> int:
-    try:
-        value = int(text.lstrip("#"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not an application ID (a number from `nudger list`)"
-        ) from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an application ID")
-    return value
-
-
-def _application_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--url", help="the job posting")
-    p.add_argument("--location", help="city, or Remote")
-    p.add_argument("--address", help="street address, for visit plans")
-    p.add_argument("--source", help="where you found it (LinkedIn, referral, ...)")
-    p.add_argument("--deadline", metavar="DATE", help="a posting's or an offer's deadline")
-    p.add_argument("--interview", metavar="WHEN", help='next interview, e.g. "2026-12-01 14:30"')
-    p.add_argument("--notes")
 
 
 # --- init ------------------------------------------------------------------------------
@@ -177,7 +48,7 @@ def cmd_init(ctx: Context) -> int:
     load_or_create_key(db.path.parent)  # the key of the digest's buttons (mode 0600)
     if args.demo:
         with db.session() as session:
-            added = add_demo_applications(session, ctx.today, settings)
+            added = add_demo_applications(session, ctx.today, ctx.now(), settings)
         ctx.print(f"added {added} demo applications; try `nudger list` and `nudger digest`")
     elif text is not None:
         ctx.print("next: `nudger add COMPANY ROLE`, then `nudger due`")
@@ -222,7 +93,8 @@ def cmd_add(ctx: Context) -> int:
     stage = args.stage or "applied"
     with ctx.db.session() as session:
         app = tracker.add_application(
-            session, company=args.company, role=args.role, today=ctx.today, stage=stage,
+            session, company=args.company, role=args.role, today=ctx.today, now=ctx.now(),
+            stage=stage,
             contacts=contacts, **changes,
         )
         app_id = app.id
@@ -244,7 +116,7 @@ def cmd_edit(ctx: Context) -> int:
     if not changes:
         raise UsageError("nothing to change; see `nudger edit --help` for the options")
     with ctx.db.session() as session:
-        app = tracker.edit_application(session, args.id, changes)
+        app = tracker.edit_application(session, args.id, changes, now=ctx.now())
     ctx.print(f"updated #{app.id} {app.company} — {app.role}: {', '.join(sorted(changes))}")
     return 0
 
@@ -401,7 +273,7 @@ def cmd_log(ctx: Context) -> int:
     on = parse_date(args.date, ctx.today, what="--date")
     with ctx.db.session() as session:
         touch, label = record_touch(session, ctx.settings, ctx.calendar, ctx.today,
-                                    args.id, args.action, on, note=args.note)
+                                    args.id, args.action, on, now=ctx.now(), note=args.note)
     done = f" (completes {label})" if label else ""
     ctx.print(f"logged {touch.action} on {touch.touched_on} for #{args.id}{done}")
     return 0
@@ -415,7 +287,8 @@ def cmd_stage(ctx: Context) -> int:
     on = parse_date(args.date, ctx.today, what="--date")
     interview = _interview(ctx, args.interview) if args.interview else None
     with ctx.db.session() as session:
-        app = tracker.change_stage(session, args.id, args.stage, on, note=args.note,
+        app = tracker.change_stage(session, args.id, args.stage, on, now=ctx.now(),
+                                   note=args.note,
                                    interview_at=interview)
     ctx.print(f"#{app.id} {app.company} is now {app.stage} (since {on})")
     return 0
@@ -442,7 +315,7 @@ def cmd_snooze(ctx: Context) -> int:
                     "nor a date (YYYY-MM-DD, tomorrow); or 'off' to wake it"
                 ) from None
     with ctx.db.session() as session:
-        tracker.snooze(session, args.id, until)
+        tracker.snooze(session, args.id, until, now=ctx.now())
     if until <= ctx.today:
         ctx.print(f"#{args.id} is awake: its nudges show again from today")
     else:
@@ -467,3 +340,127 @@ def cmd_contact(ctx: Context) -> int:
         contact = tracker.add_contact(session, args.id, spec)
     ctx.print(f"added contact [{contact.id}] {contact.name} to #{args.id}")
     return 0
+
+
+# --- the commands ----------------------------------------------------------------------
+
+JSON = Option("--json", action="store_true", help="machine-readable output")
+# What `add` and `edit` both set.
+APPLICATION_OPTIONS = (
+    Option("--url", help="the job posting"),
+    Option("--location", help="city, or Remote"),
+    Option("--address", help="street address, for visit plans"),
+    Option("--source", help="where you found it (LinkedIn, referral, ...)"),
+    Option("--deadline", metavar="DATE", help="a posting's or an offer's deadline"),
+    Option("--interview", metavar="WHEN", help='next interview, e.g. "2026-12-01 14:30"'),
+    Option("--notes"),
+)
+
+COMMANDS = (
+    Command(
+        "init", "write a starter config and create the database",
+        'nudger init --name "Alex Rivera" --email alex@example.com\n'
+        "nudger --config ./demo/config.toml init --demo --database nudger.db",
+        cmd_init,
+        description="Write a starter config.toml (the documented config.example.toml, with "
+        "your name and email filled in) and create the database. --demo adds sample "
+        "applications so you can see a digest straight away.",
+        options=(
+            Option("--demo", action="store_true", help="add sample applications"),
+            Option("--name", default="", help="your name, for drafts and the digest"),
+            Option("--email", default="", help="where the digest goes"),
+            Option("--database", metavar="PATH",
+                   help="database file to write into the config (relative to the config)"),
+            Option("--force", action="store_true", help="overwrite an existing config file"),
+        ),
+    ),
+    Command(
+        "add", "add an application (applied today unless told)",
+        'nudger add Acme "Account Executive" --applied 2026-11-20 \\\n'
+        '    --contact "Dana Lee <dana@acme.example>" --url https://acme.example/jobs/12',
+        cmd_add,
+        options=(
+            Option("company"),
+            Option("role"),
+            Option("--applied", metavar="DATE", help="date applied (default: today)"),
+            Option("--stage", default=None, help="stage to start in (default: applied)"),
+            Option("--contact", action="append", default=[], metavar='"NAME <EMAIL>"',
+                   help="a contact (repeatable)"),
+            *APPLICATION_OPTIONS,
+            Option("--json", action="store_true", help="print the new application as JSON"),
+        ),
+    ),
+    Command(
+        "list", "applications, with stage, last touch and next step",
+        "nudger list\nnudger list --stage interviewing --json",
+        cmd_list,
+        options=(Option("--stage", help="only this stage"), JSON),
+    ),
+    Command(
+        "show", "one application: contacts, timeline of touches, next steps",
+        "nudger show 12", cmd_show, options=(APP_ID, JSON),
+    ),
+    Command(
+        "edit", "change an application's details",
+        'nudger edit 12 --role "Senior Account Executive" --interview "2026-12-01 14:30"',
+        cmd_edit,
+        options=(APP_ID, Option("--company"), Option("--role"),
+                 Option("--applied", metavar="DATE"), *APPLICATION_OPTIONS),
+    ),
+    Command("rm", "remove an application and its history", "nudger rm 12", cmd_rm,
+            options=(APP_ID,)),
+    Command(
+        "log", "record a follow-up you did",
+        'nudger log 12 call --note "spoke to Dana, interviews next week"\n'
+        "nudger log 12 email --date yesterday",
+        cmd_log,
+        description="Record a follow-up you did (a touch). Any touch resets the cadence "
+        "clock; a touch whose action is the step now due also completes that step.",
+        options=(
+            APP_ID,
+            Option("action",
+                   help="email, call, visit, social, network, pitch, thank-you, apply"),
+            Option("--note", default="", help="what happened"),
+            Option("--date", default="today", help="when (default: today)"),
+        ),
+    ),
+    Command(
+        "stage", "move an application to another stage",
+        'nudger stage 12 interviewing --interview "2026-12-01 14:30"\n'
+        "nudger stage 12 rejected",
+        cmd_stage,
+        description="Move an application to another stage; that stage's cadence starts from "
+        "the change date. Stages: wishlist, applied, interviewing, offer (open) and "
+        "accepted, rejected, withdrawn, ghosted (closed: no more nudges).",
+        options=(
+            APP_ID,
+            Option("stage"),
+            Option("--date", default="today", help="when it changed (default: today)"),
+            Option("--note", default=""),
+            Option("--interview", metavar="WHEN", help="the interview's date and time"),
+        ),
+    ),
+    Command(
+        "snooze", "quiet an application until a date",
+        'nudger snooze 12 "3 days"\nnudger snooze 12 2026-12-15\nnudger snooze 12 off',
+        cmd_snooze,
+        description="Hide an application's nudges until a date (DURATION like '3 days' or "
+        "'2 business days' from today, a DATE, or 'off' to wake it now).",
+        options=(APP_ID, Option("until", metavar="DURATION_OR_DATE")),
+    ),
+    Command(
+        "contact", "add or remove a contact of an application",
+        'nudger contact 12 "Dana Lee <dana@acme.example>" --phone "+1 312 555 0199" '
+        "--kind recruiter\nnudger contact 12 --rm 3",
+        cmd_contact,
+        options=(
+            APP_ID,
+            Option("spec", nargs="?", metavar='"NAME <EMAIL>"'),
+            Option("--phone", default=""),
+            Option("--social", default="", help="a handle or profile URL"),
+            Option("--kind", default="hiring-manager",
+                   help="hiring-manager, hr, recruiter, referral, mutual, other"),
+            Option("--rm", type=int, metavar="CONTACT_ID", help="remove this contact"),
+        ),
+    ),
+)

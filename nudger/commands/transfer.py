@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import argparse
-import os
 import sys
 
-from nudger.commands import Context, add_command
+from nudger.commands import Command, Context, Option
 from nudger.errors import NudgerError
 
 # typing is not imported at run time: it costs ~4 ms on every `nudger` call. mypy
@@ -17,61 +15,6 @@ if TYPE_CHECKING:
 
 
 ORDER = 60
-
-
-def register(sub: Any, common: argparse.ArgumentParser) -> None:
-    p = add_command(
-        sub, common, "import", cmd_import,
-        "bring applications in from a spreadsheet, another tracker, or a nudger export",
-        "nudger import applications.csv --dry-run\n"
-        "nudger import huntr-export.csv --date-format mdy\n"
-        "nudger import bewerbungen.csv --date-format %d.%m.%Y --column 'Firma=company' "
-        "--stage-map 'Entretien=interviewing'\n"
-        "nudger import backup.json",
-        description="Import a CSV (from a spreadsheet or a tracker such as JobSync or Huntr) "
-        "or the JSON `nudger export --format json` writes. Columns are matched by name "
-        "(Company, Position, Date Applied, Status, Link, Contact, Email, Notes, ...); "
-        "--column maps any other. All or nothing: a bad row changes nothing unless "
-        "--skip-bad. Importing the same file again adds nothing.",
-    )
-    p.add_argument("file", metavar="FILE", help="a .csv or .json file")
-    p.add_argument("--dry-run", action="store_true",
-                   help="show what would be added, updated and skipped; change nothing")
-    p.add_argument("--date-format", metavar="FMT",
-                   help="how day/month dates are written: dmy, mdy, or a strptime format "
-                   "like %%d.%%m.%%Y (ISO dates, month names and spreadsheet numbers are "
-                   "always read)")
-    p.add_argument("--column", action="append", default=[], metavar="HEADER=FIELD",
-                   help="read the column HEADER as FIELD (company, role, stage, applied, url, "
-                   "location, address, source, deadline, contact, email, phone, notes, or "
-                   "ignore); repeatable")
-    p.add_argument("--stage-map", action="append", default=[], metavar="FROM=TO",
-                   help="read the status word FROM as the stage TO; repeatable")
-    p.add_argument("--skip-bad", action="store_true",
-                   help="import the good rows and list the bad ones")
-    p.add_argument("--json", action="store_true", help="print the report as JSON")
-
-    p = add_command(
-        sub, common, "export", cmd_export, "write every application out as CSV or JSON",
-        "nudger export -o applications.csv\nnudger export --format json -o backup.json",
-        description="Write the job hunt out. CSV (the default) opens cleanly in a "
-        "spreadsheet: one row per application, cells that a spreadsheet would run as a "
-        "formula are prefixed with '. JSON holds everything (contacts, touches, stage "
-        "history, snoozes) and `nudger import` reads it back.",
-    )
-    p.add_argument("--format", choices=("csv", "json"), default="csv")
-    p.add_argument("-o", "--output", metavar="FILE",
-                   help="write here (default: standard output); CSV files get a UTF-8 BOM so "
-                   "spreadsheets read accents right")
-
-    p = add_command(
-        sub, common, "stats", cmd_stats,
-        "effort and results: follow-up rate, replies by channel, pipeline",
-        "nudger stats\nnudger stats --since 2026-10-01 --json",
-    )
-    p.add_argument("--since", metavar="DATE",
-                   help="only applications started and follow-ups done since DATE")
-    p.add_argument("--json", action="store_true", help="machine-readable output")
 
 
 # --- import ------------------------------------------------------------------------------
@@ -151,29 +94,22 @@ def cmd_export(ctx: Context) -> int:
         else:
             write_csv(data, sys.stdout)
         return 0
-    import tempfile
     from pathlib import Path
+
+    from nudger.files import atomic_open
 
     target = Path(args.output).expanduser()
     if target.is_dir():
         raise NudgerError(f"{target} is a directory; name a file to write")
-    # Write beside the target, then rename: an interrupted export never leaves half a file.
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or Path("."))
-    except OSError as exc:
-        raise NudgerError(f"cannot write {target}: {exc.strerror}") from None
     try:
         if args.format == "json":
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
+            with atomic_open(target, perms=0o644) as f:
                 json.dump(data, f, indent=2, ensure_ascii=False)
                 f.write("\n")
         else:
-            with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as f:
+            with atomic_open(target, encoding="utf-8-sig", newline="", perms=0o644) as f:
                 write_csv(data, f)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
     except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
         raise NudgerError(f"cannot write {target}: {exc.strerror}") from None
     ctx.print(f"wrote {count} applications to {target} ({args.format})")
     return 0
@@ -183,7 +119,8 @@ def cmd_export(ctx: Context) -> int:
 
 def cmd_stats(ctx: Context) -> int:
     from nudger.dates import parse_date
-    from nudger.stats import compute, load_history
+    from nudger.stats import compute
+    from nudger.store.read import load_history
 
     args = ctx.args
     since = parse_date(args.since, ctx.today, what="--since") if args.since else None
@@ -218,3 +155,67 @@ def cmd_stats(ctx: Context) -> int:
         for monday, n in weeks:
             ctx.print(f"  {monday}  {'#' * round(20 * n / top):<20} {n}")
     return 0
+
+
+# --- the commands ----------------------------------------------------------------------
+
+COMMANDS = (
+    Command(
+        "import",
+        "bring applications in from a spreadsheet, another tracker, or a nudger export",
+        "nudger import applications.csv --dry-run\n"
+        "nudger import huntr-export.csv --date-format mdy\n"
+        "nudger import bewerbungen.csv --date-format %d.%m.%Y --column 'Firma=company' "
+        "--stage-map 'Entretien=interviewing'\n"
+        "nudger import backup.json",
+        cmd_import,
+        description="Import a CSV (from a spreadsheet or a tracker such as JobSync or Huntr) "
+        "or the JSON `nudger export --format json` writes. Columns are matched by name "
+        "(Company, Position, Date Applied, Status, Link, Contact, Email, Notes, ...); "
+        "--column maps any other. All or nothing: a bad row changes nothing unless "
+        "--skip-bad. Importing the same file again adds nothing.",
+        options=(
+            Option("file", metavar="FILE", help="a .csv or .json file"),
+            Option("--dry-run", action="store_true",
+                   help="show what would be added, updated and skipped; change nothing"),
+            Option("--date-format", metavar="FMT",
+                   help="how day/month dates are written: dmy, mdy, or a strptime format "
+                   "like %%d.%%m.%%Y (ISO dates, month names and spreadsheet numbers are "
+                   "always read)"),
+            Option("--column", action="append", default=[], metavar="HEADER=FIELD",
+                   help="read the column HEADER as FIELD (company, role, stage, applied, "
+                   "url, location, address, source, deadline, contact, email, phone, notes, "
+                   "or ignore); repeatable"),
+            Option("--stage-map", action="append", default=[], metavar="FROM=TO",
+                   help="read the status word FROM as the stage TO; repeatable"),
+            Option("--skip-bad", action="store_true",
+                   help="import the good rows and list the bad ones"),
+            Option("--json", action="store_true", help="print the report as JSON"),
+        ),
+    ),
+    Command(
+        "export", "write every application out as CSV or JSON",
+        "nudger export -o applications.csv\nnudger export --format json -o backup.json",
+        cmd_export,
+        description="Write the job hunt out. CSV (the default) opens cleanly in a "
+        "spreadsheet: one row per application, cells that a spreadsheet would run as a "
+        "formula are prefixed with '. JSON holds everything (contacts, touches, stage "
+        "history, snoozes) and `nudger import` reads it back.",
+        options=(
+            Option("--format", choices=("csv", "json"), default="csv"),
+            Option("-o", "--output", metavar="FILE",
+                   help="write here (default: standard output); CSV files get a UTF-8 BOM "
+                   "so spreadsheets read accents right"),
+        ),
+    ),
+    Command(
+        "stats", "effort and results: follow-up rate, replies by channel, pipeline",
+        "nudger stats\nnudger stats --since 2026-10-01 --json",
+        cmd_stats,
+        options=(
+            Option("--since", metavar="DATE",
+                   help="only applications started and follow-ups done since DATE"),
+            Option("--json", action="store_true", help="machine-readable output"),
+        ),
+    ),
+)

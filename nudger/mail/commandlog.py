@@ -9,8 +9,6 @@ from datetime import datetime
 
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from nudger.store.models import utcnow
-
 REPLY_STATES = ("pending", "sending", "retry", "sent", "failed")
 
 
@@ -21,7 +19,7 @@ class MailCommand(SQLModel, table=True):
     message_key: str = Field(unique=True)  # Message-ID, or listen's stable fallback hash
     message_id: str = ""  # the command message's own Message-ID (for threading the reply)
     subject: str = ""  # one line, control characters removed
-    processed_at: datetime = Field(default_factory=utcnow, index=True)
+    processed_at: datetime = Field(index=True)  # UTC, passed in (no clock here)
     done: str = "[]"  # JSON list: one line per command carried out (for the digest footer)
     outcome: str = "[]"  # JSON list of {line, ok, text, next}: the confirmation's content
     reply_state: str = "pending"  # one of REPLY_STATES

@@ -326,16 +326,17 @@ def execute(session: Session, run: Run, cmd: Command) -> Outcome:
     if cmd.verb == "done":
         assert app_id is not None
         _touch, nudge = complete_step(session, settings, run.calendar, app_id, today,
-                                      note=note)
+                                      now=run.now, note=note)
         text = f"#{app_id}: done {nudge.label}"
     elif cmd.verb == "skip":
         assert app_id is not None
-        _touch, nudge = skip_step(session, settings, run.calendar, app_id, today, note=note)
+        _touch, nudge = skip_step(session, settings, run.calendar, app_id, today,
+                                  now=run.now, note=note)
         text = f"#{app_id}: skipped {nudge.label}"
     elif cmd.verb == "snooze":
         assert app_id is not None
         until = _snooze_until(run, cmd.args[0])
-        tracker.snooze(session, app_id, until)
+        tracker.snooze(session, app_id, until, now=run.now)
         text = (f"#{app_id} is awake: its nudges show again from today" if until <= today
                 else f"#{app_id} snoozed: no nudges before {until:%a} {until.isoformat()}")
     elif cmd.verb == "stage":
@@ -350,7 +351,7 @@ def execute(session: Session, run: Run, cmd: Command) -> Outcome:
         elif when:
             on = parse_date(when, today, what="date")
         app = tracker.change_stage(session, app_id, stage, on, interview_at=interview,
-                                   note="by mail")
+                                   note="by mail", now=run.now)
         text = f"#{app_id} {app.company} is now {stage}"
         if interview is not None:
             local = interview.astimezone(run.zone)
@@ -360,13 +361,14 @@ def execute(session: Session, run: Run, cmd: Command) -> Outcome:
         app = tracker.get_application(session, app_id)
         line = f"{today.isoformat()}: {note}"
         tracker.edit_application(session, app_id,
-                                 {"notes": f"{app.notes}\n{line}" if app.notes else line})
+                                 {"notes": f"{app.notes}\n{line}" if app.notes else line},
+                                 now=run.now)
         text = f"#{app_id}: noted {note!r}"
     elif cmd.verb == "add":
         company, role = cmd.args[0], cmd.args[1]
         contacts = [tracker.parse_contact(cmd.args[2])] if len(cmd.args) > 2 else []
         app = tracker.add_application(session, company=company, role=role, today=today,
-                                      contacts=contacts)
+                                      contacts=contacts, now=run.now)
         session.flush()
         app_id = app.id
         text = f"added #{app_id} {app.company}, {app.role} (applied {today.isoformat()})"
@@ -400,7 +402,7 @@ def _suggestion(session: Session, run: Run, cmd: Command) -> tuple[str, int | No
 def _resume(session: Session, run: Run, app_id: int) -> str:
     from nudger.mail.replies import resume
 
-    app, was = resume(session, app_id)
+    app, was = resume(session, app_id, run.now)
     return (f"#{app_id} {app.company}: nudges run again" if was
             else f"#{app_id} {app.company} was not paused; nothing to resume")
 

@@ -30,7 +30,7 @@ from sqlmodel import Field, Session, SQLModel, col, or_, select
 
 from nudger.message import _domain, sender_address
 from nudger.render import clean_header
-from nudger.store.models import Contact, MailMessage, utcnow
+from nudger.store.models import Contact, MailMessage
 
 if TYPE_CHECKING:
     from nudger.calendar import Calendar
@@ -58,8 +58,8 @@ class MailDraft(SQLModel, table=True):
     uidvalidity: int = 0
     uid: int | None = None
     state: str = "appending"  # one of DRAFT_STATES
-    created_at: datetime = Field(default_factory=utcnow)
-    updated_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime  # UTC, passed in
+    updated_at: datetime
 
 
 @dataclass(frozen=True)
@@ -200,7 +200,8 @@ def sync_drafts(settings: Settings, db: Database, calendar: Calendar, imap: Imap
         if done is None:
             if not _record(db, MailDraft(key=key, application_id=w.app_id, label=w.label,
                                          message_id=mid, content_hash=digest, folder=folder,
-                                         uidvalidity=validity)):
+                                         uidvalidity=validity, created_at=now,
+                                         updated_at=now)):
                 continue  # another process recorded it first: it appends
         elif done.state == "appending":
             updated = done.updated_at.replace(tzinfo=UTC) \
@@ -209,23 +210,23 @@ def sync_drafts(settings: Settings, db: Database, calendar: Calendar, imap: Imap
                 continue  # another process is appending it right now
             existing = imap.search_message_id(folder, mid)
             if existing:  # appended, then the process died before marking it
-                _mark(db, key, state="present", uid=existing[0], uidvalidity=validity)
+                _mark(db, now, key, state="present", uid=existing[0], uidvalidity=validity)
                 continue
-            _mark(db, key, content_hash=digest)
+            _mark(db, now, key, content_hash=digest)
         else:  # deleted earlier because the step was not due (a snooze): due again
-            _mark(db, key, state="appending", content_hash=digest, uid=None)
+            _mark(db, now, key, state="appending", content_hash=digest, uid=None)
         uid = imap.append(folder, raw, flags=["\\Draft"], when=now)
         if uid is None:
             found = imap.search_message_id(folder, mid)
             uid = found[0] if found else None
-        _mark(db, key, state="present", uid=uid, uidvalidity=validity)
+        _mark(db, now, key, state="present", uid=uid, uidvalidity=validity)
         log.info("draft for %s appended to %s (UID %s)", w.label, folder, uid)
         report.appended.append(f"#{w.app_id} {w.label} to {w.to_addr}")
     for key, row in rows.items():
         if key in wanted or row.state != "present":
             continue
         outcome = _remove_if_untouched(imap, folder, validity, row)
-        _mark(db, key, state=outcome)
+        _mark(db, now, key, state=outcome)
         if outcome == "deleted":
             report.deleted.append(f"#{row.application_id} {row.label}")
         elif outcome == "kept":
@@ -264,14 +265,14 @@ def _record(db: Database, row: MailDraft) -> bool:
     return True
 
 
-def _mark(db: Database, key: str, **values: object) -> None:
+def _mark(db: Database, now: datetime, key: str, **values: object) -> None:
     with db.session() as s:
         row = s.exec(select(MailDraft).where(MailDraft.key == key)).first()
         if row is None:
             return
         for name, value in values.items():
             setattr(row, name, value)
-        row.updated_at = utcnow()
+        row.updated_at = now
         s.add(row)
 
 

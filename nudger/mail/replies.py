@@ -15,16 +15,17 @@ from sqlmodel import Session, col, select
 
 from nudger import tracker
 from nudger.errors import UsageError
-from nudger.store.models import Application, Contact, MailMessage, utcnow
+from nudger.store.models import Application, Contact, MailMessage
+from nudger.times import as_utc
 
 
-def pause(session: Session, app: Application, reply: MailMessage) -> bool:
+def pause(session: Session, app: Application, reply: MailMessage, now: datetime) -> bool:
     """Pause `app` because of `reply`; False when a later reply already paused it."""
-    if app.paused_since is not None and app.paused_since >= reply.date:
+    if app.paused_since is not None and as_utc(app.paused_since) >= as_utc(reply.date):
         return False
-    app.paused_since = reply.date
+    app.paused_since = as_utc(reply.date)
     app.paused_by = reply.id
-    app.updated_at = utcnow()
+    app.updated_at = as_utc(now)
     session.add(app)
     return True
 
@@ -38,17 +39,17 @@ def end_pause(app: Application) -> bool:
     return True
 
 
-def resume(session: Session, app_id: int) -> tuple[Application, bool]:
+def resume(session: Session, app_id: int, now: datetime) -> tuple[Application, bool]:
     """`nudger resume ID`: the application's nudges run again."""
     app = tracker.get_application(session, app_id)
     was = end_pause(app)
     if was:
-        app.updated_at = utcnow()
+        app.updated_at = as_utc(now)
         session.add(app)
     return app, was
 
 
-def confirm_possible_reply(session: Session, app_id: int, key: str) -> str:
+def confirm_possible_reply(session: Session, app_id: int, key: str, now: datetime) -> str:
     """Accepting a "possible reply" suggestion: the message becomes a reply of `app_id`
     (and pauses it, as a reply from a contact would, when it is the newest)."""
     message = session.exec(select(MailMessage).where(MailMessage.key == key)).first()
@@ -59,7 +60,7 @@ def confirm_possible_reply(session: Session, app_id: int, key: str) -> str:
     message.application_id = app_id
     session.add(message)
     session.flush()
-    paused = pause(session, app, message)
+    paused = pause(session, app, message, now)
     who = message.from_name or message.from_addr
     return (f"recorded the reply from {who} to #{app_id} {app.company}"
             + ("; its nudges are paused until `nudger resume " + str(app_id) + "`"

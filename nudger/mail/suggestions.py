@@ -142,7 +142,7 @@ def _apply_application(session: Session, s: Suggestion, p: dict[str, Any], today
         role=server_text(p.get("role", ""), 200) or "(role unknown)", today=today,
         applied_on=_iso_date(p.get("applied_on"), today),
         source=server_text(p.get("source", ""), 200), url=server_text(p.get("url", ""), 500),
-        contacts=contacts)
+        contacts=contacts, now=now)
     s.application_id = app.id
     return f"added #{app.id} {app.company} ({app.role})"
 
@@ -160,7 +160,7 @@ def _apply_stage(session: Session, s: Suggestion, p: dict[str, Any], today: date
             raise UsageError(f"invalid interview time {p['interview_at']!r}") from None
     app = tracker.change_stage(session, s.application_id, str(p.get("stage", "")),
                                _iso_date(p.get("date"), today), interview_at=interview,
-                               note=f"from suggestion S{s.id}")
+                               note=f"from suggestion S{s.id}", now=now)
     return f"#{app.id} {app.company} is now {app.stage}"
 
 
@@ -182,7 +182,7 @@ def _apply_reply(session: Session, s: Suggestion, p: dict[str, Any], today: date
 
     if s.application_id is None:
         raise UsageError("this reply suggestion names no application")
-    return confirm_possible_reply(session, s.application_id, str(p.get("key", "")))
+    return confirm_possible_reply(session, s.application_id, str(p.get("key", "")), now)
 
 
 def accept(session: Session, ids: Iterable[int], *, today: date, now: datetime

@@ -74,10 +74,12 @@ class MessageContext:
         if self.dry_run:
             return True
         if session is not None:
-            return _record(session, self.header, "in", kind, application_id, snippet) \
+            return _record(session, self.header, "in", kind, application_id, snippet,
+                           now=self.now) \
                 is not None
         with self.db.session() as own:
-            return _record(own, self.header, "in", kind, application_id, snippet) is not None
+            return _record(own, self.header, "in", kind, application_id, snippet,
+                           now=self.now) is not None
 
     def found(self, kind: str, app_id: int | None, detail: str) -> None:
         self.report.add(kind, self.header, app_id, detail)
@@ -280,7 +282,8 @@ def _save_state(s: Session, account: str, folder: str, validity: int, highest: i
     row = s.exec(select(MailFolder).where(MailFolder.account == account,
                                           MailFolder.folder == folder)).first()
     if row is None:
-        row = MailFolder(account=account, folder=folder, uidvalidity=validity)
+        row = MailFolder(account=account, folder=folder, uidvalidity=validity,
+                         synced_at=now.astimezone(UTC))
     if row.uidvalidity != validity:
         row.uidvalidity = validity
         row.highest_uid = 0
@@ -447,8 +450,8 @@ def _dry(decisions: list[_Decision], index: Index, report: SyncReport) -> None:
 
 
 def _record(s: Session, header: MailHeader, direction: str, kind: str,
-            app_id: int | None, snippet: str, touch_id: int | None = None
-            ) -> MailMessage | None:
+            app_id: int | None, snippet: str, touch_id: int | None = None, *,
+            now: datetime) -> MailMessage | None:
     """Insert the message's row; None when its key is already recorded."""
     if s.exec(select(MailMessage.id).where(MailMessage.key == header.key)).first():
         return None
@@ -457,7 +460,8 @@ def _record(s: Session, header: MailHeader, direction: str, kind: str,
         folder=server_text(header.folder, 100), date=header.date.astimezone(UTC),
         from_addr=header.from_addr, from_name=header.from_name,
         to_addrs=", ".join(header.recipients[:20])[:1000], subject=header.subject,
-        snippet=server_text(snippet, SNIPPET), application_id=app_id, touch_id=touch_id)
+        snippet=server_text(snippet, SNIPPET), application_id=app_id, touch_id=touch_id,
+        created_at=now.astimezone(UTC))
     s.add(row)
     s.flush()
     return row
@@ -471,7 +475,8 @@ def _apply(s: Session, settings: Settings, calendar: Calendar, index: Index,
     elif d.kind == "reply":
         _apply_reply(s, settings, index, report, d)
     elif d.kind == "possible-reply":
-        row = _record(s, header, "in", "possible-reply", None, _snippet(d.text))
+        row = _record(s, header, "in", "possible-reply", None, _snippet(d.text),
+                      now=now)
         if row is None or d.app_id is None:
             return
         ref = index.apps[d.app_id]
@@ -519,14 +524,16 @@ def _apply_followup(s: Session, settings: Settings, calendar: Calendar, index: I
     snippet = _snippet(d.text)
     if day < app.stage_since:
         # Before the current stage: kept for threading, not a touch of this stage.
-        if _record(s, header, "out", "followup", app.id, snippet) is not None:
+        if _record(s, header, "out", "followup", app.id, snippet,
+                   now=report.started) is not None:
             index.remember(header.message_id, app.id)
         return
     same_day = s.exec(select(Touch).where(
         Touch.application_id == app.id, Touch.action == "email", Touch.touched_on == day,
         Touch.skipped == False)).first()  # noqa: E712 - SQL comparison
     if same_day is not None:
-        row = _record(s, header, "out", "followup", app.id, snippet, same_day.id)
+        row = _record(s, header, "out", "followup", app.id, snippet, same_day.id,
+                      now=report.started)
         if row is not None:
             index.remember(header.message_id, app.id)
             report.add("followup", header, app.id,
@@ -535,11 +542,12 @@ def _apply_followup(s: Session, settings: Settings, calendar: Calendar, index: I
     nudge = current_step(s, settings, calendar, app, day)
     step = nudge.step if nudge is not None and nudge.action == "email" else None
     ends_pause = app.paused_since is None or header.date > _aware(app.paused_since)
-    touch = tracker.log_touch(s, app.id or 0, "email", day,
+    touch = tracker.log_touch(s, app.id or 0, "email", day, now=report.started,
                               note=server_text(f"sent: {header.subject}", 200),
                               step=step, ends_pause=ends_pause)
     s.flush()
-    row = _record(s, header, "out", "followup", app.id, snippet, touch.id)
+    row = _record(s, header, "out", "followup", app.id, snippet, touch.id,
+                  now=report.started)
     if row is not None:
         index.remember(header.message_id, app.id)
     done = f", completes {nudge.label}" if step is not None and nudge is not None else ""
@@ -557,7 +565,7 @@ def _apply_reply(s: Session, settings: Settings, index: Index, report: SyncRepor
     app = s.get(Application, d.app_id)
     if app is None:
         return
-    row = _record(s, header, "in", "reply", app.id, _snippet(d.text))
+    row = _record(s, header, "in", "reply", app.id, _snippet(d.text), now=report.started)
     if row is None:
         return
     index.remember(header.message_id, app.id)
@@ -568,7 +576,7 @@ def _apply_reply(s: Session, settings: Settings, index: Index, report: SyncRepor
             col(MailMessage.date) > row.date)).first()
         if answered is not None:
             detail = "recorded; you already answered it, so nothing is paused"
-        elif pause(s, app, row):
+        elif pause(s, app, row, report.started):
             detail = f"recorded; nudges paused (nudger resume {app.id} to undo)"
     report.add("reply", header, app.id, detail)
 
@@ -591,7 +599,8 @@ def _apply_bounce(s: Session, index: Index, report: SyncReport, d: _Decision) ->
                 marked.append(addr)
     if not marked:
         return
-    if _record(s, d.header, "in", "bounce", first_app, detail) is not None:
+    if _record(s, d.header, "in", "bounce", first_app, detail,
+               now=report.started) is not None:
         report.add("bounce", d.header, first_app,
                    f"{', '.join(marked)} bounced ({detail or 'no reason given'}); marked "
                    "as bouncing")

@@ -141,6 +141,46 @@ class Database:
             self._engine = None
 
 
+class Inspection:
+    """What `inspect` found: `problems` (empty when all is well) and a line saying what
+    was checked."""
+
+    def __init__(self, note: str = "", problems: list[str] | None = None) -> None:
+        self.note = note
+        self.problems = problems or []
+
+
+def inspect(path: Path) -> Inspection:
+    """Read-only: SQLite's integrity_check and the schema revision. Never creates or
+    upgrades the file (`nudger check`)."""
+    if not path.exists():
+        return Inspection(f"none yet at {path} (the first command that needs it creates it)")
+    try:
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
+        try:
+            rows = con.execute("PRAGMA integrity_check").fetchall()
+        finally:
+            con.close()
+    except sqlite3.Error as exc:
+        return Inspection(problems=[f"{path}: not a readable SQLite database: {exc}"])
+    verdict = [str(r[0]) for r in rows]
+    if verdict != ["ok"]:
+        return Inspection(problems=[f"{path}: integrity check failed: "
+                                    f"{'; '.join(verdict[:5])}; restore it from a backup"])
+    revision = Database(path).current_revision()
+    if revision is None:
+        return Inspection(problems=[f"{path}: has no nudger schema (no alembic_version); is "
+                                    "it nudger's database?"])
+    if revision == SCHEMA_HEAD:
+        return Inspection(f"{path} passes the integrity check; schema {revision} is current")
+    versions = Path(__file__).parent / "migrations" / "versions"
+    if revision in {f.stem for f in versions.glob("*.py")}:
+        return Inspection(f"{path} passes the integrity check; schema {revision} will be "
+                          f"upgraded to {SCHEMA_HEAD} by the next command")
+    return Inspection(problems=[f"{path}: schema {revision} is newer than this nudger knows "
+                                f"({SCHEMA_HEAD}); upgrade nudger"])
+
+
 SQLITE_HINTS = {
     "database or disk is full": "free some disk space and run the command again",
     "disk I/O error": "check the disk holding the database",

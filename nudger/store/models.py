@@ -2,20 +2,18 @@
 
 Changing a table means a new migration in `nudger/store/migrations/versions/` and bumping
 `nudger.store.db.SCHEMA_HEAD`. The words stored in `stage`, `action`, `kind` and `state`
-columns are those of `nudger.vocab`.
+columns are those of `nudger.vocab`. Timestamps (`created_at`, `updated_at`) have no
+default: whoever writes a row passes its moment (only the CLI and the daemon read the
+clock).
 """
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Column, ForeignKey, Integer, Table, UniqueConstraint
 from sqlmodel import Field, SQLModel
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def _app_fk() -> Column[int]:
@@ -37,8 +35,8 @@ class Application(SQLModel, table=True):
     deadline: date | None = None  # a posting's or an offer's deadline
     interview_at: datetime | None = None  # the next interview, UTC
     notes: str = ""
-    created_at: datetime = Field(default_factory=utcnow)
-    updated_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime
+    updated_at: datetime
     # A reply found in the mailbox pauses the nudges ([mailbox] replies = "pause") until a
     # stage change, a touch logged after it, or `nudger resume`.
     paused_since: datetime | None = None  # UTC, the reply's date
@@ -70,7 +68,7 @@ class Touch(SQLModel, table=True):
     stage: str  # the stage the application was in when this happened
     step: int | None = None  # the cadence step (1-based) this completed, if any
     skipped: bool = False
-    created_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime
 
 
 class StageChange(SQLModel, table=True):
@@ -79,14 +77,14 @@ class StageChange(SQLModel, table=True):
     stage: str
     changed_on: date
     note: str = ""
-    created_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime
 
 
 class Snooze(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     application_id: int = Field(sa_column=_app_fk())
     until: date  # nudges are hidden on days before this date
-    created_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime
 
 
 class DigestRecord(SQLModel, table=True):
@@ -108,8 +106,8 @@ class DigestRecord(SQLModel, table=True):
     last_code: int | None = None
     uncertain: bool = False  # a reply was lost after DATA: it may have arrived already
     next_attempt_at: datetime | None = None
-    created_at: datetime = Field(default_factory=utcnow)
-    updated_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime
+    updated_at: datetime
     sent_at: datetime | None = None
     claimed_by: str = ""  # "host:pid" of the process that marked it 'sending'
     reported_in: date | None = None  # the digest (local date) that told the user it failed
@@ -150,7 +148,7 @@ class MailMessage(SQLModel, table=True):
     touch_id: int | None = Field(
         default=None, sa_column=Column(Integer, ForeignKey("touch.id", ondelete="SET NULL"),
                                        nullable=True))
-    created_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime
 
 
 class MailFolder(SQLModel, table=True):
@@ -165,7 +163,7 @@ class MailFolder(SQLModel, table=True):
     folder: str
     uidvalidity: int
     highest_uid: int = 0
-    synced_at: datetime = Field(default_factory=utcnow)
+    synced_at: datetime
 
 
 class MailSync(SQLModel, table=True):
@@ -197,7 +195,7 @@ class Suggestion(SQLModel, table=True):
     source: str = ""
     fingerprint: str = Field(unique=True)
     status: str = Field(default="open", index=True)  # one of SUGGESTION_STATES
-    created_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime
     decided_at: datetime | None = None
 
 

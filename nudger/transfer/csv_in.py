@@ -21,7 +21,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,7 @@ from sqlmodel import Session, col
 from nudger import tracker
 from nudger.errors import DataError, UsageError
 from nudger.store.models import Application, Contact, StageChange, table_of
+from nudger.times import as_utc
 from nudger.transfer.columns import FIELDS, Layout, check_options, map_columns
 from nudger.transfer.csv_out import undefuse
 from nudger.transfer.datereader import DateReader
@@ -140,7 +141,7 @@ class CsvImport:
         self.path = path
         self.options = options
         self.today = today
-        self.now = now.astimezone(UTC)
+        self.now = as_utc(now)
         self.dates = DateReader(options.date_format)
         self.stage_words = dict(STAGE_WORDS)
         for word, stage in options.stage_map.items():
@@ -173,7 +174,7 @@ class CsvImport:
         self._flush()
         for app_id, stage in self._updates:
             if not self.options.dry_run:
-                tracker.change_stage(self.session, app_id, stage, self.today,
+                tracker.change_stage(self.session, app_id, stage, self.today, now=self.now,
                                      note=f"imported from {self.path.name}")
         return self.report
 

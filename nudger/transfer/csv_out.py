@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterable
-from typing import Any, TextIO
+from typing import IO, Any
 
 # A spreadsheet evaluates a cell that starts with one of these as a formula (CSV injection:
 # `=HYPERLINK(...)`, `@SUM(...)`, `-2+3`): a leading apostrophe makes it text. `nudger
@@ -49,7 +49,7 @@ def csv_rows(data: dict[str, Any]) -> Iterable[list[str]]:
         yield [defuse(cell) for cell in row]
 
 
-def write_csv(data: dict[str, Any], out: TextIO) -> int:
+def write_csv(data: dict[str, Any], out: IO[str]) -> int:
     """Write the CSV; returns the number of applications. `out` is opened with newline=''."""
     writer = csv.writer(out, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
     count = -1

@@ -11,7 +11,7 @@ from __future__ import annotations
 import codecs
 import json
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from sqlmodel import Session, col, select
 from nudger import tracker
 from nudger.errors import DataError, UsageError
 from nudger.store.models import Application, Contact, Snooze, StageChange, Touch, table_of
+from nudger.times import as_utc
 from nudger.transfer.matching import Known
 from nudger.transfer.options import ImportOptions
 from nudger.transfer.report import ImportReport
@@ -34,11 +35,7 @@ JSON_VERSION = 1
 
 def _moment(value: datetime | None) -> str | None:
     """Stored datetimes are UTC (SQLite gives them back naive): say so in the text."""
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).isoformat()
+    return None if value is None else as_utc(value).isoformat()
 
 
 def _day(value: date | None) -> str | None:
@@ -155,7 +152,7 @@ class _Json:
         except ValueError:
             raise self.fail(f"{where}.{key}", f"{value!r} is not a time like "
                             "2026-11-20T14:30:00+00:00") from None
-        return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+        return as_utc(parsed)
 
     def choice(self, data: dict[str, Any], key: str, where: str, valid: Sequence[str],
                default: str | None = None) -> str:
@@ -171,7 +168,7 @@ def import_json(session: Session, path: Path, options: ImportOptions, *, now: da
     """nudger's own export, with contacts, touches, stage history and snoozes. Application
     IDs are kept when none of them is taken in this database (a restore), else renumbered."""
     report = ImportReport(path, "json", options.dry_run, encoding="UTF-8")
-    now = now.astimezone(UTC)  # stored datetimes are UTC
+    now = as_utc(now)  # stored datetimes are UTC
     try:
         with path.open("rb") as f:
             data = json.load(f)

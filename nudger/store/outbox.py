@@ -1,0 +1,326 @@
+"""The outbox table's statements: every read and write of `store.models.DigestRecord` (the
+`digest` table, one row per recipient and local date) goes through `Outbox`.
+
+The delivery flow (`nudger.outbox`) decides what to do and when; this class does it, each
+method in its own short transaction (never held across network I/O). Whether a 'sending'
+row is abandoned is the caller's judgement (`is_stale`): it knows the processes.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
+from typing import TYPE_CHECKING, NamedTuple
+
+from nudger.times import as_utc
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from nudger.store.db import Database
+    from nudger.store.models import DigestRecord
+
+# The outbox's log lines (supersedes) keep the name the delivery flow logs under.
+log = logging.getLogger("nudger.outbox")
+
+Stale = Callable[["DigestRecord"], bool]
+
+
+class Claimed(NamedTuple):
+    record: DigestRecord  # now 'sending', claimed by us
+    previous: str  # its state before ("" for a new row)
+
+
+class Refused(NamedTuple):
+    record: DigestRecord | None  # the row that was there (None: another process won)
+    busy: bool  # True: another process is sending it right now
+
+
+class StatusRows(NamedTuple):
+    today: DigestRecord | None
+    last_sent: DigestRecord | None
+    retrying: Sequence[DigestRecord]
+    sending: Sequence[DigestRecord]
+    failed: Sequence[DigestRecord]
+
+
+class Outbox:
+    """The digests of one recipient in one database."""
+
+    def __init__(self, db: Database, recipient: str) -> None:
+        self.db = db
+        self.recipient = recipient
+
+    # --- reads ---------------------------------------------------------------------------
+
+    def state_of(self, day: date) -> str | None:
+        """The state of `day`'s digest, None when there is no record."""
+        from sqlmodel import select
+
+        from nudger.store.models import DigestRecord
+
+        with self.db.read_session() as s:
+            state: str | None = s.exec(
+                select(DigestRecord.state).where(
+                    DigestRecord.recipient == self.recipient, DigestRecord.local_date == day)
+            ).first()
+        return state
+
+    def next_retry_at(self) -> datetime | None:
+        """The earliest `next_attempt_at` of a digest waiting in 'retry' (aware UTC), of
+        any recipient: one daemon serves the database."""
+        from sqlalchemy import func
+        from sqlmodel import select
+
+        from nudger.store.models import DigestRecord
+
+        with self.db.read_session() as s:
+            value = s.exec(select(func.min(DigestRecord.next_attempt_at))
+                           .where(DigestRecord.state == "retry")).first()
+        return None if value is None else as_utc(value)
+
+    def waiting(self) -> list[int]:
+        """The rows in 'retry' or 'sending', oldest day first."""
+        from sqlmodel import col, select
+
+        from nudger.store.models import DigestRecord
+
+        with self.db.read_session() as s:
+            return [r for r in s.exec(
+                select(DigestRecord.id)
+                .where(DigestRecord.recipient == self.recipient)
+                .where(col(DigestRecord.state).in_(("retry", "sending")))
+                .order_by(col(DigestRecord.local_date))
+            ).all() if r is not None]
+
+    def unreported_failures(self, before: date) -> list[DigestRecord]:
+        """Failed digests of days before `before` that no digest has told the user of."""
+        from sqlmodel import col, select
+
+        from nudger.store.models import DigestRecord
+
+        with self.db.read_session() as s:
+            return list(s.exec(
+                select(DigestRecord)
+                .where(DigestRecord.recipient == self.recipient)
+                .where(DigestRecord.state == "failed")
+                .where(col(DigestRecord.reported_in).is_(None))
+                .where(col(DigestRecord.local_date) < before)
+                .order_by(col(DigestRecord.local_date))
+            ).all())
+
+    def status(self, today: date, failed_since: date) -> StatusRows:
+        """Today's row, the last sent, what waits to retry or is in flight, and failures
+        not yet reported or since `failed_since` (at most 20)."""
+        from sqlmodel import col, or_, select
+
+        from nudger.store.models import DigestRecord
+
+        with self.db.read_session() as s:
+            base = select(DigestRecord).where(DigestRecord.recipient == self.recipient)
+            return StatusRows(
+                today=s.exec(base.where(DigestRecord.local_date == today)).first(),
+                last_sent=s.exec(base.where(DigestRecord.state == "sent")
+                                 .order_by(col(DigestRecord.local_date).desc())).first(),
+                retrying=s.exec(base.where(DigestRecord.state == "retry")
+                                .order_by(col(DigestRecord.local_date))).all(),
+                sending=s.exec(base.where(col(DigestRecord.state) == "sending")
+                               .order_by(col(DigestRecord.local_date))).all(),
+                failed=s.exec(base.where(DigestRecord.state == "failed")
+                              .where(or_(col(DigestRecord.reported_in).is_(None),
+                                         col(DigestRecord.local_date) >= failed_since))
+                              .order_by(col(DigestRecord.local_date).desc())
+                              .limit(20)).all(),
+            )
+
+    # --- writes --------------------------------------------------------------------------
+
+    def record_skipped(self, day: date, reason: str, now: datetime) -> bool:
+        """Record `day` as skipped; False when it was recorded already."""
+        from sqlalchemy.exc import IntegrityError
+
+        from nudger.store.models import DigestRecord
+
+        stamp = as_utc(now)
+        try:
+            with self.db.session() as s:
+                if self._find(s, day) is not None:
+                    return False
+                s.add(DigestRecord(recipient=self.recipient, local_date=day, message_id="",
+                                   state="skipped", last_error=reason, created_at=stamp,
+                                   updated_at=stamp))
+        except IntegrityError:
+            return False
+        return True
+
+    def claim_day(self, day: date, now: datetime, *, force: bool, me: str,
+                  is_stale: Stale) -> Claimed | Refused:
+        """Mark `day`'s digest 'sending' for `me`: a new row (superseding older days still
+        waiting), or with `force` a recorded one that nobody is sending right now. The
+        UNIQUE (recipient, local_date) key decides between two processes."""
+        from sqlalchemy.exc import IntegrityError
+
+        from nudger.store.models import DigestRecord
+
+        stamp = as_utc(now)
+        try:
+            with self.db.session() as s:
+                record = self._find(s, day)
+                if record is None:
+                    record = DigestRecord(recipient=self.recipient, local_date=day,
+                                          message_id="", state="sending", attempts=1,
+                                          claimed_by=me, created_at=stamp, updated_at=stamp)
+                    s.add(record)
+                    self._supersede_older(s, day, stamp, is_stale)
+                    s.flush()
+                    return Claimed(record, "")
+                if record.state == "sending" and not is_stale(record):
+                    return Refused(record, busy=True)
+                if not force:
+                    return Refused(record, busy=False)
+                previous = record.state
+                _mark_sending(record, stamp, me)
+                s.add(record)
+                return Claimed(record, previous)
+        except IntegrityError:
+            # Another process inserted the row between our read and our write.
+            return Refused(None, busy=False)
+
+    def claim_retry(self, record_id: int, now: datetime, *, me: str,
+                    is_stale: Stale) -> DigestRecord | None:
+        """Take one due 'retry' row, or a 'sending' row `is_stale` calls abandoned, for a
+        new attempt (a conditional write: of two daemons, one wins); an older day that a
+        newer digest exists for is superseded (failed) instead. None: nothing to send."""
+        from sqlmodel import col, select
+
+        from nudger.store.models import DigestRecord
+
+        stamp = as_utc(now)
+        with self.db.session() as s:
+            record = s.get(DigestRecord, record_id)
+            if record is None:
+                return None
+            if record.state == "retry":
+                due = record.next_attempt_at is None or as_utc(record.next_attempt_at) <= stamp
+                if not due:
+                    return None
+            elif record.state == "sending":
+                if not is_stale(record):
+                    return None
+                log.warning("digest of %s was left %s by %s; resending it with the same "
+                            "Message-ID %s", record.local_date, record.state,
+                            record.claimed_by or "an earlier process", mid(record))
+            else:
+                return None
+            newer = s.exec(select(DigestRecord.id)
+                           .where(DigestRecord.recipient == record.recipient)
+                           .where(col(DigestRecord.local_date) > record.local_date)).first()
+            if newer is not None:
+                _supersede(record, "a newer digest", stamp)
+                s.add(record)
+                return None
+            _mark_sending(record, stamp, me)
+            s.add(record)
+            return record
+
+    def save_composed(self, record_id: int, message_id: str, nudges: int,
+                      now: datetime) -> None:
+        from nudger.store.models import DigestRecord
+
+        with self.db.session() as s:
+            record = s.get(DigestRecord, record_id)
+            assert record is not None
+            record.message_id = message_id
+            record.nudges = nudges
+            record.updated_at = as_utc(now)
+            s.add(record)
+
+    def finish(self, record_id: int, now: datetime, *, state: str, error: str = "",
+               code: int | None = None, message_id: str | None = None,
+               next_attempt_at: datetime | None = None, uncertain: bool | None = None,
+               reported: Sequence[int] = (), keep_sent_at: bool = False
+               ) -> tuple[date, str]:
+        """Mark the outcome of an attempt; the `reported` failed rows are marked as told in
+        this digest. Returns the row's (local date, Message-ID)."""
+        from nudger.store.models import DigestRecord
+
+        stamp = as_utc(now)
+        with self.db.session() as s:
+            record = s.get(DigestRecord, record_id)
+            assert record is not None
+            record.state = state
+            record.last_error = error
+            record.last_code = code
+            record.next_attempt_at = next_attempt_at
+            record.updated_at = stamp
+            if message_id:
+                record.message_id = message_id
+            if uncertain is not None:
+                record.uncertain = uncertain
+            if state == "sent" and not keep_sent_at:
+                record.sent_at = stamp
+                record.uncertain = False
+            s.add(record)
+            for earlier_id in reported:
+                earlier = s.get(DigestRecord, earlier_id)
+                if earlier is not None and earlier.reported_in is None:
+                    earlier.reported_in = record.local_date
+                    s.add(earlier)
+            return record.local_date, record.message_id
+
+    # --- inside a transaction ------------------------------------------------------------
+
+    def _find(self, s: Session, day: date) -> DigestRecord | None:
+        from sqlmodel import select
+
+        from nudger.store.models import DigestRecord
+
+        return s.exec(select(DigestRecord).where(DigestRecord.recipient == self.recipient)
+                      .where(DigestRecord.local_date == day)).first()
+
+    def _supersede_older(self, s: Session, day: date, stamp: datetime,
+                         is_stale: Stale) -> None:
+        from sqlmodel import col, select
+
+        from nudger.store.models import DigestRecord
+
+        older = s.exec(
+            select(DigestRecord)
+            .where(DigestRecord.recipient == self.recipient)
+            .where(col(DigestRecord.local_date) < day)
+            .where(col(DigestRecord.state).in_(("retry", "sending")))
+        ).all()
+        for record in older:
+            if record.state != "retry" and not is_stale(record):
+                continue  # another process is sending it this moment
+            _supersede(record, f"the digest of {day}", stamp)
+            s.add(record)
+
+
+def mid(record: DigestRecord) -> str:
+    """The record's Message-ID for a log line (none yet: it failed before composing)."""
+    return record.message_id or "(none yet: not composed)"
+
+
+def _mark_sending(record: DigestRecord, stamp: datetime, me: str) -> None:
+    record.state = "sending"
+    record.attempts += 1
+    record.claimed_by = me
+    record.updated_at = stamp
+    record.next_attempt_at = None
+
+
+def _supersede(record: DigestRecord, by: str, stamp: datetime) -> None:
+    if record.state == "retry":
+        why = record.last_error or "a transient failure"
+        record.last_error = f"still failing when {by} replaced it ({record.attempts} " \
+            f"attempts): {why}"
+    else:
+        record.last_error = f"nudger stopped while sending it, and {by} replaced it; it " \
+            "may or may not have arrived"
+    record.state = "failed"
+    record.next_attempt_at = None
+    record.updated_at = stamp
+    log.warning("digest of %s superseded: %s; Message-ID %s", record.local_date,
+                record.last_error, mid(record))
