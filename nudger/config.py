@@ -1,4 +1,5 @@
-"""config.toml → one frozen, validated `Settings`.
+"""config.toml → one frozen, validated `Settings`. One concept over 400 lines: the file's
+schema and the translation of its errors into the user's words belong together.
 
 Every error names the file, the line (where the TOML text lets us find it), the key, the
 value and what would be valid, and is raised as `ConfigError` (exit 78). Nothing here reads
@@ -185,7 +186,7 @@ class Smtp(_Table):
     password_file: str | None = None
     ca_file: str | None = None
     timeout: int | float = 30
-    helo: OneLine | None = None  # the name nudger gives in EHLO; default: this host's name
+    helo: OneLine | None = None  # the EHLO name; default: delivery.ehlo_name()
 
     @model_validator(mode="after")
     def _check(self) -> Smtp:

@@ -1,4 +1,5 @@
-"""`nudger run`: the daemon that sends exactly one digest per local date.
+"""`nudger run`: the daemon that sends exactly one digest per local date. One concept over
+400 lines: the pure `decide`, the scheduler's wake-ups, signals and the entry point.
 
 APScheduler never sends anything itself; it only *wakes* `Daemon.ensure_digest(now)`,
 which asks the pure `decide()` whether the digest of the latest digest day is due and not

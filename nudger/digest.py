@@ -1,5 +1,6 @@
 """One day's digest: what is due, each nudge with its draft, rendered into a complete
-`EmailMessage`.
+`EmailMessage`. One concept over 400 lines: the digest's template values, and checking the
+templates with the same values (sample data), kept beside each other so they cannot drift.
 
 The flow: the store (applications, contacts, touches) → `cadence.due_on` → plain data
 (dicts, so user templates in the sandbox see values, never model objects) → every template
@@ -29,7 +30,6 @@ from nudger.cadence import Cold, DueReport, Nudge, due_on
 from nudger.calendar import Calendar
 from nudger.config import Settings
 from nudger.errors import ConfigError
-from nudger.linkrefs import LinkRefs
 from nudger.mail.buttons import Buttons
 from nudger.mail.drafts import draft_key
 from nudger.message import build_message, digest_message_id, normalize_body
@@ -396,21 +396,18 @@ def digest_context(
     """The variables of the digest templates (README, "The daily digest")."""
     today = [_nudge_item(draft, settings, g, n, day) for n in g.report.today]
     overdue = [_nudge_item(draft, settings, g, n, day) for n in g.report.overdue]
-    links = LinkRefs()
     replies = [dict(r) for r in (g.mail.replies if g.mail else [])]
     for reply in replies:  # REPLIES come first in the digest, so their links do too
         app = reply["app"]
         reply["buttons"] = buttons.for_reply(app["id"], f"#{app['id']} {app['company']}") \
             if buttons is not None else []
-        for button in reply["buttons"]:
-            button["ref"] = links.ref(button["href"])
     for nudge, item in zip([*g.report.today, *g.report.overdue], today + overdue,
                            strict=True):
         app = g.apps[nudge.app_id]
         item["draft_ready"] = draft_key(nudge.app_id, app.stage, app.stage_since,
                                         nudge.step) in drafts_ready
     for item in overdue + today:
-        _add_buttons(item, buttons, links)
+        _add_buttons(item, buttons)
     companies: list[str] = []
     for item in overdue + today:
         # Short enough that three names fit a subject line whatever the user typed.
@@ -433,22 +430,17 @@ def digest_context(
                    "by_mail": [clean_header(line, limit=200) for line in by_mail]},
         "commands": {"address": buttons.address, "token": buttons.reply_token()}
         if buttons is not None else None,
-        "links": links.as_list(),
         "replies": replies,
         "bouncing": g.mail.bouncing if g.mail else [],
     }
 
 
-def _add_buttons(item: dict[str, Any], buttons: Buttons | None, links: LinkRefs) -> None:
-    """Done / Skip / Snooze 3 days under a nudge (MAILBOX.md), each with the number of its
-    link in the text part's reference list; the draft's mailto gets a number too."""
+def _add_buttons(item: dict[str, Any], buttons: Buttons | None) -> None:
+    """Done / Skip / Snooze 3 days under a nudge (MAILBOX.md); the text part shows each
+    link as a numbered reference (`|ref`, render.LinkRefs)."""
     app = item["app"]
-    mail_link = item["draft"].get("mailto")
-    item["draft_ref"] = links.ref(mail_link) if mail_link else None  # shown first
     item["buttons"] = buttons.for_nudge(app["id"], f"#{app['id']} {app['company']}") \
         if buttons is not None else []
-    for button in item["buttons"]:
-        button["ref"] = links.ref(button["href"])
 
 
 def render_digest(renderer: Renderer, context: Mapping[str, Any]) -> tuple[str, str, str]:

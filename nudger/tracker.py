@@ -18,7 +18,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, delete, select
 
 from nudger.errors import NotFoundError, UsageError
-from nudger.store.models import Application, Contact, Snooze, StageChange, Touch
+from nudger.store.models import Application, Contact, Snooze, StageChange, Touch, table_of
 from nudger.times import as_utc
 from nudger.vocab import (
     ACTIONS,
@@ -138,16 +138,19 @@ def list_applications(session: Session, stage: str | None = None) -> list[Applic
     return rows
 
 
+_SUMMARY_SQL = (
+    "SELECT a.id, a.company, a.role, a.stage, a.applied_on, t.last "
+    f"FROM {table_of(Application).name} AS a LEFT JOIN (SELECT application_id, "
+    f"max(touched_on) AS last FROM {table_of(Touch).name} WHERE NOT skipped "
+    "GROUP BY application_id) AS t ON t.application_id = a.id"
+)
+
+
 def list_summary(session: Session, stage: str | None = None) -> list[tuple[Any, ...]]:
     """(id, company, role, stage, applied_on, last_touch) per application, dates as ISO
     text: what `nudger list` shows, in one query and without building ORM objects (a
     person waits for this one)."""
-    sql = (
-        "SELECT a.id, a.company, a.role, a.stage, a.applied_on, t.last "
-        "FROM application AS a LEFT JOIN (SELECT application_id, max(touched_on) AS last "
-        "FROM touch WHERE NOT skipped GROUP BY application_id) AS t "
-        "ON t.application_id = a.id"
-    )
+    sql = _SUMMARY_SQL
     params: tuple[Any, ...] = ()
     if stage:
         sql += " WHERE a.stage = ?"

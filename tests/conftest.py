@@ -88,6 +88,31 @@ def migrated_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
+def db(tmp_path: Path, migrated_db: Path) -> Iterator[Any]:
+    """A nudger database (a real SQLite file at the newest schema) in tmp_path."""
+    from nudger.store.db import Database
+
+    path = tmp_path / "nudger.db"
+    shutil.copyfile(migrated_db, path)
+    database = Database(path)
+    yield database
+    database.dispose()
+
+
+def add_application(db: Any, company: str = "Acme", **extra: Any) -> int:
+    """An application "AE" at `company`, added through the tracker (today 2026-11-30)."""
+    from datetime import UTC, date, datetime
+
+    from nudger import tracker
+
+    with db.session() as s:
+        app = tracker.add_application(s, company=company, role="AE", today=date(2026, 11, 30),
+                                      now=datetime.now(UTC), **extra)
+        assert app.id is not None
+        return int(app.id)
+
+
+@pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
          capsys: pytest.CaptureFixture[str], migrated_db: Path) -> Iterator[Home]:
     for name in ("NUDGER_CONFIG", "CONFIGURATION_DIRECTORY", "STATE_DIRECTORY",

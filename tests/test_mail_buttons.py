@@ -66,7 +66,7 @@ def test_without_imap_there_are_no_buttons(tmp_path: Path) -> None:
     settings, db = world(tmp_path, extra="")
     text, html = parts(parse(compose(settings, db)))
     assert "Tap to tell nudger" not in text and "nk1-" not in text + html
-    assert "Open it ready to send: [1]" in text and mailtos(text)  # the draft's own link
+    assert "Open it ready to send: link [1] below" in text and mailtos(text)
 
 
 def test_a_button_tap_is_a_command_and_the_next_digest_says_so(tmp_path: Path) -> None:

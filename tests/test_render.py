@@ -10,6 +10,7 @@ from urllib.parse import unquote
 
 import pytest
 
+from nudger.config import Settings
 from nudger.digest import check_templates, install_templates
 from nudger.errors import ConfigError
 from nudger.render import (
@@ -21,6 +22,7 @@ from nudger.render import (
     mailto,
     safe_url,
 )
+from nudger.store.db import Database
 from tests.digest_helpers import DAY, add_app, compose, make_db, make_settings, parse, parts
 
 
@@ -172,8 +174,9 @@ steps = [{ wait = "1 day", action = "email", template = "coffee" }]
     assert "Coffee with Acme?" in text and "Subject: Coffee?" in text
 
 
-def test_a_broken_edit_keeps_the_checked_templates_in_use(tmp_path: Path) -> None:
-    """What a daemon sees: it renders the snapshot that last passed install_templates."""
+def with_email_draft(tmp_path: Path) -> tuple[Settings, Database, Path]:
+    """Settings whose email draft is a user template saying "Version one", and a database
+    with one application."""
     settings = make_settings(tmp_path)
     drafts = tmp_path / "templates/drafts"
     drafts.mkdir(parents=True)
@@ -181,6 +184,12 @@ def test_a_broken_edit_keeps_the_checked_templates_in_use(tmp_path: Path) -> Non
     body.write_text("Version one for {{ app.company }}.\n", encoding="utf-8")
     db = make_db(settings)
     add_app(db, "Acme")
+    return settings, db, body
+
+
+def test_a_broken_edit_keeps_the_checked_templates_in_use(tmp_path: Path) -> None:
+    """What a daemon sees: it renders the snapshot that last passed install_templates."""
+    settings, db, body = with_email_draft(tmp_path)
     assert install_templates(settings) == []
     body.write_text("Broken {{ app.compnay }}\n", encoding="utf-8")
     assert compose(settings, db).text.count("Version one for Acme.") == 1
@@ -194,13 +203,7 @@ def test_a_broken_edit_keeps_the_checked_templates_in_use(tmp_path: Path) -> Non
 
 def test_a_check_changes_nothing(tmp_path: Path) -> None:
     """`nudger check` (check_templates) reads the files but never puts them in use."""
-    settings = make_settings(tmp_path)
-    drafts = tmp_path / "templates/drafts"
-    drafts.mkdir(parents=True)
-    body = drafts / "email.txt.j2"
-    body.write_text("Version one for {{ app.company }}.\n", encoding="utf-8")
-    db = make_db(settings)
-    add_app(db, "Acme")
+    settings, db, body = with_email_draft(tmp_path)
     assert install_templates(settings) == []
     body.write_text("Version two for {{ app.company }}.\n", encoding="utf-8")
     assert check_templates(settings) == []

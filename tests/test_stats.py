@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from typing import Any
-
-import pytest
-from sqlalchemy import event
 
 from nudger.cadence import AppState, TouchInfo
 from nudger.calendar import Calendar
@@ -23,8 +19,6 @@ from nudger.stats import (
     streak,
     week_effort,
 )
-from nudger.store.db import Database
-from nudger.store.read import load_history
 from tests.conftest import Home
 
 SETTINGS = Settings()  # the default cadence, weekdays, no holidays
@@ -173,32 +167,6 @@ def test_week_effort() -> None:
     partial = week_effort(hunt(), SETTINGS, CALENDAR, D("2026-11-09"), D("2026-11-11"))
     assert partial.end == D("2026-11-11") and len(partial.per_day) == 3
     assert partial.replies == 0 and partial.done == 1
-
-
-def count_queries(db: Database) -> int:
-    seen: list[str] = []
-
-    def record(*args: Any) -> None:
-        seen.append(args[2])
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        with db.read_session() as session:
-            load_history(session)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
-    return sum(1 for s in seen if s.lstrip().upper().startswith("SELECT"))
-
-
-@pytest.mark.parametrize("extra", [0, 20])
-def test_loader_query_count_does_not_grow(home: Home, extra: int) -> None:
-    for i in range(3 + extra):
-        home.ok("add", f"Co{i}", "Role", "--applied", "2026-11-02")
-        home.ok("log", str(i + 1), "email", "--date", "2026-11-05")
-    home.ok("snooze", "1", "2026-12-01")
-    db = Database(home.db_path)
-    assert count_queries(db) == 4
-    db.dispose()
 
 
 def test_stats_command(home: Home) -> None:

@@ -3,9 +3,7 @@ it stamps is the `now` it is given (it reads no clock)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -21,14 +19,6 @@ TODAY = date(2026, 11, 20)
 # A local moment (what ctx.now() gives): stored as UTC.
 NOW = datetime(2026, 11, 20, 9, 15, tzinfo=ZoneInfo("America/Chicago"))
 LATER = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Iterator[Database]:
-    database = Database(tmp_path / "nudger.db")
-    database.ensure()
-    yield database
-    database.dispose()
 
 
 def add(s: Session, company: str = "Acme", **extra: object) -> Application:

@@ -150,28 +150,28 @@ def _print_plan(ctx: Context, start: date, days: int, entries: list[Nudge],
 # --- done / skip -----------------------------------------------------------------------
 
 def cmd_done(ctx: Context) -> int:
-    from nudger.dates import parse_date
-    from nudger.progress import complete_step
-
-    args = ctx.args
-    on = parse_date(args.date, ctx.today, what="--date")
-    with ctx.db.session() as session:
-        _touch, nudge = complete_step(session, ctx.settings, ctx.calendar, args.id, on,
-                                      now=ctx.now(), note=args.note)
-    ctx.print(f"#{args.id}: done {nudge.label} on {on}{_timing(nudge, on)}")
-    return 0
+    return _pass_step(ctx, done=True)
 
 
 def cmd_skip(ctx: Context) -> int:
+    return _pass_step(ctx, done=False)
+
+
+def _pass_step(ctx: Context, *, done: bool) -> int:
+    """`done` completes the step next, `skip` passes over it; both restart the clock."""
     from nudger.dates import parse_date
-    from nudger.progress import skip_step
+    from nudger.progress import complete_step, skip_step
 
     args = ctx.args
     on = parse_date(args.date, ctx.today, what="--date")
+    record = complete_step if done else skip_step
     with ctx.db.session() as session:
-        _touch, nudge = skip_step(session, ctx.settings, ctx.calendar, args.id, on,
-                                  now=ctx.now(), note=args.note)
-    ctx.print(f"#{args.id}: skipped {nudge.label} on {on}")
+        _touch, nudge = record(session, ctx.settings, ctx.calendar, args.id, on,
+                               now=ctx.now(), note=args.note)
+    if done:
+        ctx.print(f"#{args.id}: done {nudge.label} on {on}{_timing(nudge, on)}")
+    else:
+        ctx.print(f"#{args.id}: skipped {nudge.label} on {on}")
     return 0
 
 

@@ -1,4 +1,5 @@
-"""Tracking commands: init, add, list, show, edit, rm, log, stage, snooze, contact."""
+"""Tracking commands: init, add, list, show, edit, rm, log, stage, snooze, contact. One
+concept over 400 lines: the commands of the tracker (nudger.tracker), each a thin call."""
 
 from __future__ import annotations
 
@@ -14,6 +15,10 @@ if TYPE_CHECKING:
 
 
 ORDER = 10
+# For --help without importing nudger.vocab (typing) on every call; tests/test_cli_firstrun.py
+# checks it against vocab.STAGES.
+STAGE_NAMES = ("wishlist", "applied", "interviewing", "offer", "accepted", "rejected",
+               "withdrawn", "ghosted")
 
 
 # --- init ------------------------------------------------------------------------------
@@ -29,7 +34,8 @@ def cmd_init(ctx: Context) -> int:
         ctx.warn(f"{path} exists; keeping it (use --force to overwrite)")
         text = None
     else:
-        text = starter_config(name=args.name, email=args.email, database=args.database)
+        text = starter_config(name=args.name, email=args.email, database=args.database,
+                              demo=args.demo)
         parse_settings(text, path)  # never write a config we could not read back
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -51,7 +57,11 @@ def cmd_init(ctx: Context) -> int:
             added = add_demo_applications(session, ctx.today, ctx.now(), settings)
         ctx.print(f"added {added} demo applications; try `nudger list` and `nudger digest`")
     elif text is not None:
-        ctx.print("next: `nudger add COMPANY ROLE`, then `nudger due`")
+        if not args.email:
+            ctx.warn("no --email given: the digest would go to you@localhost; set "
+                     f"profile.email in {path}")
+        ctx.print(f"next: add your phone, pitch and signature in {path} (commented "
+                  "examples there), then `nudger add COMPANY ROLE` and `nudger due`")
     return 0
 
 
@@ -135,9 +145,18 @@ def cmd_rm(ctx: Context) -> int:
 # --- list / show -----------------------------------------------------------------------
 
 def _app_json(app: Any, contacts: list[Any]) -> dict[str, Any]:
-    data = app.model_dump(mode="json")
-    data["contacts"] = [c.model_dump(mode="json", exclude={"application_id"}) for c in contacts]
+    data = _in_field_order(app)
+    data["contacts"] = [_in_field_order(c, exclude="application_id") for c in contacts]
     return data
+
+
+def _in_field_order(row: Any, exclude: str = "") -> dict[str, Any]:
+    """A row as JSON, keys in the order its model declares them: a row loaded from SQLite
+    fills its attributes in an order that changes from run to run, and scripts diff and
+    cache this output."""
+    data = row.model_dump(mode="json")
+    return {name: data[name] for name in type(row).model_fields
+            if name in data and name != exclude}
 
 
 def cmd_list(ctx: Context) -> int:
@@ -300,7 +319,7 @@ def cmd_snooze(ctx: Context) -> int:
     from nudger.durations import parse_duration
 
     args = ctx.args
-    text = args.until.strip()
+    text = " ".join(args.until).strip()
     if text.lower() in ("off", "none", "wake"):
         until = ctx.today
     else:
@@ -363,8 +382,9 @@ COMMANDS = (
         "nudger --config ./demo/config.toml init --demo --database nudger.db",
         cmd_init,
         description="Write a starter config.toml (the documented config.example.toml, with "
-        "your name and email filled in) and create the database. --demo adds sample "
-        "applications so you can see a digest straight away.",
+        "your name and email filled in; phone, pitch and signature stay commented examples "
+        "until you write yours) and create the database. --demo adds a sample person and "
+        "sample applications so you can see a digest straight away.",
         options=(
             Option("--demo", action="store_true", help="add sample applications"),
             Option("--name", default="", help="your name, for drafts and the digest"),
@@ -383,7 +403,8 @@ COMMANDS = (
             Option("company"),
             Option("role"),
             Option("--applied", metavar="DATE", help="date applied (default: today)"),
-            Option("--stage", default=None, help="stage to start in (default: applied)"),
+            Option("--stage", default=None, metavar="STAGE",
+                   help=f"stage to start in: {', '.join(STAGE_NAMES)} (default: applied)"),
             Option("--contact", action="append", default=[], metavar='"NAME <EMAIL>"',
                    help="a contact (repeatable)"),
             *APPLICATION_OPTIONS,
@@ -442,11 +463,12 @@ COMMANDS = (
     ),
     Command(
         "snooze", "quiet an application until a date",
-        'nudger snooze 12 "3 days"\nnudger snooze 12 2026-12-15\nnudger snooze 12 off',
+        "nudger snooze 12 3 days\nnudger snooze 12 2026-12-15\nnudger snooze 12 off",
         cmd_snooze,
         description="Hide an application's nudges until a date (DURATION like '3 days' or "
         "'2 business days' from today, a DATE, or 'off' to wake it now).",
-        options=(APP_ID, Option("until", metavar="DURATION_OR_DATE")),
+        # nargs="+": `nudger snooze 12 3 days` as people type it, quotes or not.
+        options=(APP_ID, Option("until", metavar="DURATION_OR_DATE", nargs="+")),
     ),
     Command(
         "contact", "add or remove a contact of an application",

@@ -16,7 +16,7 @@ from nudger.transfer.datereader import DateReader
 from nudger.transfer.decoding import sniff_delimiter
 from tests.conftest import Home
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 PROBLEM = re.compile(r"^  (?P<file>/.+):(?P<line>\d+)(?: \(column '(?P<column>[^']+)'\))?: "
                      r"(?P<what>.+)$")
 
