@@ -102,10 +102,15 @@ def cmd_mail_sync(ctx: Context) -> int:
     password = imap_password(ctx.settings, ctx.env)
     report = run_sync(ctx.settings, ctx.db, password, now=ctx.now(),
                       dry_run=ctx.args.dry_run, record_failure=not ctx.args.dry_run)
-    # act: confirmations of command mail, after the mailbox work (never inside it).
-    confirmations = [] if ctx.args.dry_run else confirm_after_sync(ctx)
-    if not ctx.args.dry_run and not report.error:
-        confirmations += drafts_after_sync(ctx, password)
+    # act: confirmations of command mail and the Drafts folder, after the mailbox work.
+    confirmations: list[str] = []
+    if not ctx.args.dry_run:
+        import asyncio
+
+        from nudger.mail.afterpass import after_pass
+
+        confirmations = asyncio.run(after_pass(ctx.settings, ctx.db, ctx.env, password,
+                                               ctx.now(), mailbox_ok=not report.error))
     if ctx.args.json:
         ctx.print_json({**report.as_json(), "confirmations": confirmations})
     else:
@@ -116,33 +121,6 @@ def cmd_mail_sync(ctx: Context) -> int:
     if report.error:
         raise NudgerError(report.error)
     return 0
-
-
-def confirm_after_sync(ctx: Context) -> list[str]:
-    """Send the confirmations the pass's command mail left (act); a delivery failure is
-    recorded and retried at the next pass, never an error of the sync."""
-    import asyncio
-
-    from nudger.mail.confirm import send_confirmations
-
-    return asyncio.run(send_confirmations(ctx.settings, ctx.db, ctx.env, ctx.now(),
-                                          data_dir=ctx.db.path.parent))
-
-
-def drafts_after_sync(ctx: Context, password: Any) -> list[str]:
-    """act: the due drafts into Drafts, the ones no longer due out (`[mailbox] drafts`)."""
-    from nudger.mail.client import MailboxError, open_session
-    from nudger.mail.drafts import sync_drafts
-
-    if not ctx.settings.mailbox.drafts:
-        return []
-    try:
-        with open_session(ctx.settings, password) as imap:
-            done = sync_drafts(ctx.settings, ctx.db, ctx.calendar, imap, ctx.today,
-                               ctx.now())
-    except MailboxError as exc:
-        return [f"drafts not updated: {password.redact(str(exc))}"]
-    return done.lines()
 
 
 # --- the commands ----------------------------------------------------------------------

@@ -118,3 +118,28 @@ def test_tap_a_button_reply_to_the_digest_and_see_it_in_the_next_one(
     preview = world.ok("digest", "--date", "tomorrow")
     footer = preview.split("Done by mail since the last digest:", 1)[1]
     assert "#1: done" in footer and "#2 Fabrikam is now interviewing" in footer
+
+
+def test_the_daemon_carries_out_a_tap_confirms_it_and_keeps_drafts(
+        world: World, dovecot: Any) -> None:
+    """`nudger run --once` (what the service does at each wake-up) reads the mailbox first,
+    then sends the digest: the due draft is in Drafts and the digest says so; a tapped
+    Snooze runs, is confirmed, and the draft nudger put there goes."""
+    world.extra_env["NUDGER_IMAP_PASSWORD"] = PASSWORD
+    world.write_config(imap_table(dovecot) + "\n[mailbox]\ndrafts = true\n")
+    world.ok("run", "--once")
+    [digest] = world.server.wait_for_messages(1)
+    text = text_of(digest.message)
+    assert "Draft ready in your Drafts folder." in text
+    assert len(dovecot.uids("Drafts")) == 1
+    ref = re.search(r"#1 Acme.*?Snooze 3 days \[(\d+)\]", text, re.S)
+    assert ref is not None, text
+    dovecot.append("INBOX", tap(links(text)[int(ref.group(1))]))
+    world.ok("run", "--once")
+    assert world.rows("SELECT count(*) FROM snooze WHERE application_id = 1") == [(1,)]
+    confirmation = world.server.wait_for_messages(2)[1]
+    assert confirmation.rcpt_tos == ["alex@example.com"]
+    assert "#1 snoozed" in text_of(confirmation.message)
+    # Snoozed past: the step is not due, so the draft nudger put there is gone.
+    assert dovecot.uids("Drafts") == []
+    assert world.rows("SELECT state FROM maildraft") == [("deleted",)]
