@@ -303,6 +303,13 @@ class ImapSession:
         self._call(self.client.select_folder, folder, readonly=True)
         return self.fetch_message(uid, cap)
 
+    def mark_seen(self, folder: str, uids: Sequence[int]) -> None:
+        """Flag `uids` \\Seen (act: processed command messages, nothing else)."""
+        if not uids:
+            return
+        self._call(self.client.select_folder, folder, readonly=False)
+        self._call(self.client.add_flags, list(uids), [b"\\Seen"])
+
     def append(self, folder: str, message: bytes, flags: Sequence[str] = (),
                when: datetime | None = None) -> int | None:
         """APPEND (drafts only, by act): the new UID when the server says (UIDPLUS)."""

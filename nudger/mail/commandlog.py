@@ -26,6 +26,7 @@ class MailCommand(SQLModel, table=True):
     reply_attempts: int = 0
     reply_next_at: datetime | None = None
     reply_error: str = ""
+    seen_marked: bool = False  # the message was flagged \\Seen in INBOX (after the pass)
 
 
 def done_since(session: Session, since: datetime | None, limit: int = 20) -> list[str]:

@@ -30,6 +30,7 @@ def upgrade() -> None:
         sa.Column("reply_attempts", sa.Integer, nullable=False, server_default="0"),
         sa.Column("reply_next_at", sa.DateTime, nullable=True),
         sa.Column("reply_error", sa.String, nullable=False, server_default=""),
+        sa.Column("seen_marked", sa.Boolean, nullable=False, server_default=sa.false()),
     )
     op.create_index("ix_mailcommand_processed_at", "mailcommand", ["processed_at"])
     op.create_table(
