@@ -103,7 +103,7 @@ def busy_digest(tmp_path: Path, extra: str = "") -> str:
                 phone="+44 20 7946 0958", kind="recruiter")])
         for app_id in range(1, 5):  # this week's effort: a few follow-ups in the chart
             tracker.log_touch(session, app_id, "email", DAY.replace(day=18), now=NOW,
-                              note="sent")
+                               note="sent")
     page = compose(settings, db).html
     db.dispose()
     return page

@@ -67,6 +67,6 @@ def test_application_keys_in_the_model_order(demo: Path) -> None:
     model_keys = list(Application.model_fields)
     assert list(shown)[: len(model_keys)] == model_keys
     assert list(shown)[len(model_keys):] == ["contacts", "timeline", "snoozed_until",
-                                             "next_step"]
+                                             "next_step", "mail"]
     contact_keys = [k for k in Contact.model_fields if k != "application_id"]
     assert [list(c) for c in shown["contacts"]] == [contact_keys]

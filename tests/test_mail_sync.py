@@ -195,7 +195,8 @@ def test_digest_opens_with_replies_escaped(home: Home, dovecot: Any, monkeypatch
     dovecot.append("INBOX", DSN.replace(b"priya@fabrikam.com", b"jobs@fabrikam.com"))
     home.ok("mail", "sync")
     html = tmp_path / "d.html"
-    text = home.ok("digest", "--date", "2026-11-30", "--html", str(html))
+    home.ok("digest", "--date", "2026-11-30", "--html", str(html))
+    text = home.ok("digest", "--date", "2026-11-30")
     body = text.split("REPLIES (1)", 1)
     assert len(body) == 2 and "OVERDUE" not in body[0] and "DUE TODAY" not in body[0]
     assert 'Priya <b>Nair</b> (Fabrikam) replied today: "Re: <script>alert(1)</script>"' \
@@ -224,3 +225,18 @@ def test_digest_footer_says_why_the_mailbox_could_not_be_read(home: Home, monkey
     text = home.ok("digest")
     assert "The mailbox could not be read yet: IMAP server 127.0.0.1" in text
     assert "connection refused" in text
+
+
+def test_sent_then_done_same_day_is_one_touch(home: Home, dovecot: Any, monkeypatch: Any
+                                              ) -> None:
+    setup(home, dovecot, monkeypatch)
+    dovecot.append("Sent", mail("alex@example.com", "priya@fabrikam.com", "Following up",
+                                "f7@example.com"))
+    home.ok("mail", "sync")
+    assert "already logged from your Sent folder" in home.ok("done", "1", "--date",
+                                                             "2026-11-20")
+    assert "already logged" in home.ok("log", "1", "email", "--date", "2026-11-20")
+    assert rows(home, "SELECT count(*) FROM touch") == [(1,)]
+    # Another day's `done` is a new follow-up (the next step).
+    assert "done" in home.ok("done", "1", "--date", "2026-11-25")
+    assert rows(home, "SELECT count(*) FROM touch") == [(2,)]

@@ -12,14 +12,14 @@ import pytest
 
 from nudger.demo import add_demo_applications
 from nudger.render import Renderer
-from tests.digest_helpers import DAY, compose, make_db, make_settings, parse, parts
+from tests.digest_helpers import DAY, NOW, compose, make_db, make_settings, parse, parts
 
 
 def demo_digest(tmp_path: Path) -> tuple[str, str]:
     settings = make_settings(tmp_path)
     db = make_db(settings)
     with db.session() as session:
-        add_demo_applications(session, DAY, settings)
+        add_demo_applications(session, DAY, NOW, settings)
     text, html = parts(parse(compose(settings, db)))
     db.dispose()
     return text, html

@@ -97,7 +97,7 @@ def test_drafts_without_phone_or_pitch_read_whole(tmp_path: Path, full: bool) ->
     path.write_text(starter_config(name="Sam Doe", email="sam@real.example"))
     settings = parse_settings(path.read_text(), path)
     renderer = Renderer.for_dir(None, fresh=True)
-    g = _sample(settings, DAY, full=full)
+    g = _sample(settings, DAY, NOW, full=full)
     context = digest_context(partial(render_draft, renderer), settings, g, DAY, NOW, (), None)
     items = context["due_today"] + context["overdue"]
     assert len(items) > 20

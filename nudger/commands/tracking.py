@@ -293,6 +293,9 @@ def cmd_log(ctx: Context) -> int:
     with ctx.db.session() as session:
         touch, label = record_touch(session, ctx.settings, ctx.calendar, ctx.today,
                                     args.id, args.action, on, now=ctx.now(), note=args.note)
+    if label and label.startswith("nothing new"):
+        ctx.print(f"#{args.id}: {label} ({touch.action} on {touch.touched_on})")
+        return 0
     done = f" (completes {label})" if label else ""
     ctx.print(f"logged {touch.action} on {touch.touched_on} for #{args.id}{done}")
     return 0
