@@ -46,23 +46,8 @@ def _message(i: int, now: datetime) -> bytes:
 
 
 def _plant(server: object, now: datetime) -> None:
-    """Write the INBOX as Maildir files (after one login created the Maildir)."""
-    client = server.client()  # type: ignore[attr-defined]
-    client.select_folder("INBOX")
-    client.logout()
-    home = server.base / "home" / server.username  # type: ignore[attr-defined]
-    cur = home / "Maildir" / "cur"
-    cur.mkdir(parents=True, exist_ok=True)
-    stat = home.stat()
-    stamp = now.timestamp()
-    for i in range(MESSAGES):
-        path = cur / f"{int(stamp) - i}.M{i}P1.bench:2,S"
-        path.write_bytes(_message(i, now))
-        os.utime(path, (stamp - i * 60, stamp - i * 60))
-        os.chown(path, stat.st_uid, stat.st_gid)
-    for root, dirs, files in os.walk(home):
-        for name in dirs + files:
-            os.chown(os.path.join(root, name), stat.st_uid, stat.st_gid)
+    """The INBOX written as Maildir files (tests/imapserver.py, Dovecot.plant_maildir)."""
+    server.plant_maildir(_message(i, now) for i in range(MESSAGES))  # type: ignore[attr-defined]
 
 
 def _raw_fetch(server: object) -> float:
