@@ -61,8 +61,10 @@ def _print_report(ctx: Context, report: Any) -> None:
                 ctx.print(f"  ... and {listed.count - len(listed.items)} more to {title}")
     if report.bad.count:
         ctx.warn(f"{report.bad.count} bad row(s) skipped (--skip-bad):")
+        from nudger.terminal import visible
+
         for item in report.bad.items:
-            sys.stderr.write(f"  {item}\n")
+            sys.stderr.write(f"  {visible(str(item))}\n")
         if report.bad.count > len(report.bad.items):
             sys.stderr.write(f"  ... and {report.bad.count - len(report.bad.items)} more\n")
     extra = f" with {report.contacts} contacts" if report.contacts else ""
@@ -90,9 +92,17 @@ def cmd_export(ctx: Context) -> int:
     count = len(data["applications"])
     if args.output is None:
         if args.format == "json":
-            ctx.print(json.dumps(data, indent=2, ensure_ascii=False))
+            ctx.print_json(data)  # escapes what a terminal would act on; JSON all the same
+        elif sys.stdout.isatty():
+            import io
+
+            from nudger.terminal import visible
+
+            buffer = io.StringIO()
+            write_csv(data, buffer)
+            sys.stdout.write(visible(buffer.getvalue().replace("\r\n", "\n")))
         else:
-            write_csv(data, sys.stdout)
+            write_csv(data, sys.stdout)  # to a file or a pipe: the data exactly
         return 0
     from pathlib import Path
 
