@@ -105,6 +105,10 @@ def check_templates_step(ctx: Context) -> list[str]:
     return problems
 
 
+class ForeignProblem(str):
+    """A database problem that is a wrong `database` setting (check exits 78)."""
+
+
 def check_database(ctx: Context) -> list[str]:
     """Read-only: never creates or upgrades (store.db.inspect)."""
     from nudger.store.db import database_path, inspect
@@ -112,6 +116,8 @@ def check_database(ctx: Context) -> list[str]:
     found = inspect(database_path(ctx.settings, ctx.env))
     if found.note:
         ctx.print(f"database: {found.note}")
+    if found.foreign:
+        return [ForeignProblem(p) for p in found.problems]
     return found.problems
 
 
@@ -126,6 +132,8 @@ def cmd_check(ctx: Context) -> int:
     if template_problems:
         raise ConfigError(f"{len(template_problems)} template problem(s); fix the file:line "
                           "named above and run `nudger check` again")
+    if any(isinstance(p, ForeignProblem) for p in database_problems):
+        raise ConfigError("the database is not nudger's (see above); nothing was changed")
     if database_problems:
         raise NudgerError("the database check failed (see above)")
     if ctx.args.smtp:
