@@ -15,7 +15,7 @@ The "this week's effort" section comes from `nudger.stats.effort_section` (the n
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from email.message import EmailMessage
 from functools import partial
@@ -24,7 +24,7 @@ from typing import Any
 import jinja2
 from sqlmodel import Session
 
-from nudger import __version__
+from nudger import __version__, bounded
 from nudger.cadence import Cold, DueReport, Nudge, due_on
 from nudger.calendar import Calendar
 from nudger.config import Settings
@@ -193,9 +193,11 @@ def check_template_name(name: str) -> str:
     return name
 
 
-def render_draft(renderer: Renderer, name: str, context: Mapping[str, Any]) -> dict[str, Any]:
+def render_draft(renderer: Renderer, name: str, context: Mapping[str, Any], *,
+                 with_mailto: bool = True) -> dict[str, Any]:
     """One draft: its body, and for email-like drafts (those with a .subject.j2) the
-    subject and a mailto: link that opens it ready to send."""
+    subject and a mailto: link that opens it ready to send (not built when
+    `with_mailto` is false: the calendar shows the text only)."""
     check_template_name(name)
     if not renderer.exists(draft_body(name)):
         raise ConfigError(
@@ -216,7 +218,8 @@ def render_draft(renderer: Renderer, name: str, context: Mapping[str, Any]) -> d
         "subject": subject,
         "body": body,
         "to": to,
-        "mailto": mailto(to, subject or "", body) if subject is not None else None,
+        "mailto": mailto(to, subject or "", body) if subject is not None and with_mailto
+        else None,
         "chars": len(body),
         "limit": SOCIAL_LIMIT if context["action"] == "social" else None,
     }
@@ -232,13 +235,19 @@ class _Gathered:
     report: DueReport
     tracked: int
     mail: MailView | None = None  # None: no [imap] table
+    # FOUND IN YOUR MAIL (nudger.mail.found)
+    found: dict[str, list[dict[str, Any]]] = field(
+        default_factory=lambda: {"open": [], "added": [], "more": []})
 
 
 def _gather(session: Session, settings: Settings, calendar: Calendar, day: date) -> _Gathered:
     data = load_digest(session, day, settings.zone)
     report = due_on(data.states, settings.cadence, calendar, day)
+    from nudger.mail.found import found_in_mail
+
+    since = datetime.combine(day - timedelta(days=1), time(0), tzinfo=settings.zone)
     return _Gathered(data.apps, data.contacts, data.last, report, data.tracked,
-                     _mail_view(session, settings, day))
+                     _mail_view(session, settings, day), found_in_mail(session, since))
 
 
 # --- the mailbox's part (MAILBOX.md): REPLIES, bouncing addresses, when it was read ----------
@@ -408,6 +417,7 @@ def digest_context(
         "overdue": overdue,
         "cold": [_cold_item(settings, g, c) for c in g.report.cold],
         "interviews": _interviews(settings, g, day, now),
+        "found_in_mail": g.found,
         "effort": dict(effort) if effort is not None else None,
         "footer": _footer(settings, day, now, g),
         "replies": g.mail.replies if g.mail else [],
@@ -434,13 +444,18 @@ def compose_digest(
     # The whole history is read only on the weekly effort day.
     effort = (effort_section(load_history(session, settings.zone), settings, calendar, local_date)
               if is_effort_day(settings, local_date) else None)
-    context = digest_context(partial(render_draft, renderer), settings, g, local_date, now,
-                             notices, effort)
-    subject, text, html = render_digest(renderer, context)
+
+    def render_all() -> tuple[int, str, str, str]:
+        # In a bounded child when the user overrides templates (nudger.bounded).
+        context = digest_context(partial(render_draft, renderer), settings, g, local_date,
+                                 now, notices, effort)
+        return (context["count"], *render_digest(renderer, context))
+
+    count, subject, text, html = renderer.bounded(render_all)
     message_id = digest_message_id(settings, local_date)
     message = build_message(settings, subject=subject, text=text, html=html,
                             message_id=message_id, now=now)
-    return ComposedDigest(local_date, message, message_id, context["count"], text, html)
+    return ComposedDigest(local_date, message, message_id, count, text, html)
 
 
 # --- checking templates ------------------------------------------------------------------
@@ -495,7 +510,15 @@ def _sample(settings: Settings, day: date, now: datetime, *, full: bool) -> _Gat
                    if full else "", "command": "nudger contact 1 --rm 1"}],
         status="Mailbox last read Tue 24 Nov, 13:20." if full else "",
     )
-    return _Gathered(apps, contacts, last, report, len(apps), mail)
+    found: dict[str, list[dict[str, Any]]] = {"open": [], "added": [], "more": []}
+    if full:
+        sample = {"id": "S1", "kind": "application", "summary": "Acme / Analyst (applied "
+                  f"{day.isoformat()}, via Greenhouse)", "reason": "from Acme <no-reply@"
+                  "greenhouse.io> (Greenhouse); EN application phrase \"Thank you for "
+                  "applying\"", "confidence": 0.98, "application_id": None,
+                  "accept": "nudger accept S1", "dismiss": "nudger dismiss S1"}
+        found = {"open": [sample], "added": [{**sample, "id": "S2"}], "more": [sample]}
+    return _Gathered(apps, contacts, last, report, len(apps), mail, found)
 
 
 def check_templates(settings: Settings) -> list[str]:
@@ -519,8 +542,15 @@ def install_templates(settings: Settings) -> list[str]:
 def _checked(settings: Settings) -> tuple[list[str], Renderer | None]:
     try:
         renderer = Renderer.for_dir(settings.templates_dir, fresh=True)
+        # The user's templates are compiled and test-rendered in a bounded child: a
+        # runaway one is reported by name instead of hanging `check` or the daemon.
+        problems: list[str] = renderer.bounded(lambda: _check(settings, renderer))
     except ConfigError as exc:
         return [str(exc)], None
+    return problems, renderer
+
+
+def _check(settings: Settings, renderer: Renderer) -> list[str]:
     problems: list[str] = []
 
     def report(message: str) -> None:
@@ -529,6 +559,7 @@ def _checked(settings: Settings) -> tuple[list[str], Renderer | None]:
 
     for name in sorted(set(renderer.env.list_templates(extensions=["j2"]))):
         try:
+            bounded.progress(renderer.where(name))
             renderer.env.get_template(name)
         except jinja2.TemplateSyntaxError as exc:
             report(syntax_message(exc, renderer.where(name)))
@@ -558,4 +589,4 @@ def _checked(settings: Settings) -> tuple[list[str], Renderer | None]:
                                      "overdue": [], "cold": [], "interviews": []})
         except ConfigError as exc:
             report(str(exc))
-    return problems, renderer
+    return problems

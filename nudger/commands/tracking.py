@@ -4,7 +4,7 @@ concept over 400 lines: the commands of the tracker (nudger.tracker), each a thi
 from __future__ import annotations
 
 from nudger.commands import Command, Context, Option
-from nudger.commands._args import APP_ID
+from nudger.commands._args import APP_ID, contact_id
 from nudger.errors import ConfigError, NudgerError, UsageError
 
 # typing is not imported at run time: it costs ~4 ms on every `nudger` call. mypy
@@ -485,7 +485,8 @@ COMMANDS = (
             Option("--social", default="", help="a handle or profile URL"),
             Option("--kind", default="hiring-manager",
                    help="hiring-manager, hr, recruiter, referral, mutual, other"),
-            Option("--rm", type=int, metavar="CONTACT_ID", help="remove this contact"),
+            Option("--rm", type=contact_id, metavar="CONTACT_ID",
+                   help="remove this contact"),
         ),
     ),
 )
