@@ -30,6 +30,7 @@ IDLE_CPU_S_PER_H = 1.0
 RSS_MB = 90.0
 IDLE_SECONDS = 60.0
 POLL_MINUTES = 10
+RAW_CPU = float("inf")  # the raw fetch's own CPU seconds, best seen (for the report)
 
 
 def _message(i: int, now: datetime) -> bytes:
@@ -56,7 +57,8 @@ def _raw_fetch(server: object) -> float:
 
     from nudger.mail.client import BATCH, HEADER_ITEM
 
-    start = time.perf_counter()
+    global RAW_CPU
+    start, cpu = time.perf_counter(), time.process_time()
     client = IMAPClient(server.host, port=server.port, ssl=True,  # type: ignore[attr-defined]
                         ssl_context=server.ssl_context(), timeout=60)  # type: ignore[attr-defined]
     client.login(server.username, server.password)  # type: ignore[attr-defined]
@@ -65,6 +67,7 @@ def _raw_fetch(server: object) -> float:
     for i in range(0, len(uids), BATCH):
         client.fetch(uids[i:i + BATCH], [HEADER_ITEM, "RFC822.SIZE", "INTERNALDATE"])
     client.logout()
+    RAW_CPU = min(RAW_CPU, time.process_time() - cpu)
     return time.perf_counter() - start
 
 
@@ -164,11 +167,12 @@ def figures(work: Path) -> list[Figure]:
         _raw_fetch(server)  # warm-up: Dovecot builds its index and cache here
         raw = min(_raw_fetch(server) for _ in range(2))
         config = _settings(work, server)
-        firsts = []
+        firsts, first_cpus = [], []
         for attempt in range(2):
             db = _fresh_db(work, f"first{attempt}.db")
-            wall, _cpu, report = _sync(config, db, server.password)
+            wall, cpu, report = _sync(config, db, server.password)
             firsts.append(wall)
+            first_cpus.append(cpu)
             db.dispose()  # type: ignore[attr-defined]
         first = min(firsts)
         read = sum(f.get("new", 0) for f in report.folders.values())  # type: ignore[attr-defined]
@@ -192,7 +196,8 @@ def figures(work: Path) -> list[Figure]:
     return [
         Figure(f"mail: first sync of {read:,} messages (headers)", first, "s",
                f"<= {FIRST_SYNC_RATIO:g}x raw fetch", first <= FIRST_SYNC_RATIO * raw,
-               baseline=f"imapclient alone {raw:.2f} s", ratio=first / raw),
+               baseline=f"imapclient alone {raw:.2f} s (CPU: nudger {min(first_cpus):.2f} s, "
+                        f"imapclient {RAW_CPU:.2f} s)", ratio=first / raw),
         Figure("mail: incremental poll, nothing new (CPU)", poll_cpu * 1000, "ms",
                f"<= {POLL_CPU_MS:g} ms", poll_cpu * 1000 <= POLL_CPU_MS,
                baseline=f"best of {len(polls)}"),

@@ -597,6 +597,16 @@ class Daemon:
         if report.stopped:
             self.log.info("mailbox pass stopped between batches for shutdown; the next "
                           "start continues from there")
+            return
+        # act: confirmations of command mail, then the Drafts folder (never raises).
+        from nudger.mail.afterpass import after_pass
+
+        try:
+            for line in await after_pass(settings, self.db, self.env, password,
+                                         self.clock()):
+                self.log.info("mailbox: %s", line)
+        except Exception as exc:
+            self.log_unexpected(exc, "confirmations or drafts failed")
 
     async def _finish_in_flight(self) -> None:
         tasks = [t for t in (self._work_task, self._reload_task, self._mail_task)

@@ -162,12 +162,24 @@ def clean_address(addr: str) -> str:
     return addr.lower()
 
 
+_ONE_ADDRESS = re.compile(r'^\s*(?:"?([^"<>,;@]*)"?\s*)?<([^<>\s,;"]+@[^<>\s,;"]+)>\s*$'
+                          r'|^\s*([^<>\s,;"()]+@[^<>\s,;"()]+)\s*$')
+
+
 def parse_addresses(raw: str) -> list[tuple[str, str]]:
     """(display name, address) pairs. Addresses are taken from the raw header BEFORE
     decoding encoded words, so a display name such as
     `=?utf-8?q?boss@acme.com?= <x@evil.test>` yields the address x@evil.test and the
     name "boss@acme.com", never the other way round."""
     pairs: list[tuple[str, str]] = []
+    simple = _ONE_ADDRESS.match(raw) if len(raw) < 400 else None
+    if simple:
+        # The common shapes, `Name <a@b>` and `a@b` (no quotes inside, no comments, one
+        # address): the same answer as the parser below at a fraction of its cost.
+        name, addr = (simple.group(1) or "", simple.group(2)) if simple.group(2) \
+            else ("", simple.group(3))
+        clean = clean_address(addr)
+        return [(server_text(decode_words(name.strip()), 120), clean)] if clean else []
     try:
         found = getaddresses([raw])
     except Exception:  # a header the parser chokes on has no usable address
