@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from nudger.config import Settings
 from nudger.errors import ConfigError, NudgerError
+from nudger.safetext import server_text
 from nudger.secrets import Secret, smtp_password
 
 if TYPE_CHECKING:
@@ -414,7 +415,7 @@ class SmtpTransport(Transport):
             try:
                 await self._client.quit()
             except Exception as exc:  # the server may hang up first
-                log.debug("QUIT to %s: %s", self.where, self._redact(str(exc)))
+                log.debug("QUIT to %s: %s", self.where, self._redact(server_text(str(exc))))
         await self.close()
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
@@ -439,7 +440,7 @@ class SmtpTransport(Transport):
                 try:
                     await self._client.quit(timeout=min(self.timeout, 5.0))
                 except Exception as exc:
-                    log.debug("QUIT to %s: %s", self.where, self._redact(str(exc)))
+                    log.debug("QUIT to %s: %s", self.where, self._redact(server_text(str(exc))))
                     self._client.close()
             self._client = None
 
@@ -455,7 +456,8 @@ class SmtpTransport(Transport):
 
 
 def _one_line(text: str) -> str:
-    return " ".join(text.split())[:300]
+    """A server's reply text, safe to store, log and print (nudger.safetext)."""
+    return server_text(text, limit=300)
 
 
 def _in_chain(exc: BaseException, kind: type[BaseException]) -> BaseException | None:

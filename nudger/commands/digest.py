@@ -115,6 +115,10 @@ def check_templates_step(ctx: Context) -> list[str]:
     return problems
 
 
+class ForeignProblem(str):
+    """A database problem that is a wrong `database` setting (check exits 78)."""
+
+
 def check_database(ctx: Context) -> list[str]:
     """Read-only: never creates or upgrades (store.db.inspect)."""
     from nudger.store.db import database_path, inspect
@@ -122,6 +126,8 @@ def check_database(ctx: Context) -> list[str]:
     found = inspect(database_path(ctx.settings, ctx.env))
     if found.note:
         ctx.print(f"database: {found.note}")
+    if found.foreign:
+        return [ForeignProblem(p) for p in found.problems]
     return found.problems
 
 
@@ -157,6 +163,8 @@ def cmd_check(ctx: Context) -> int:
         raise ConfigError("delivery cannot work (see above); fix delivery.maildir in "
                           f"{ctx.settings.source or ctx.config_location.path} and run "
                           "`nudger check` again")
+    if any(isinstance(p, ForeignProblem) for p in database_problems):
+        raise ConfigError("the database is not nudger's (see above); nothing was changed")
     if database_problems:
         raise NudgerError("the database check failed (see above)")
     if ctx.args.smtp:
@@ -278,7 +286,8 @@ COMMANDS = (
                    help="deliver the digest now, once per day (a second run sends nothing "
                    "and says so)"),
             Option("--force", action="store_true",
-                   help="with --send: send again a day already sent (same Message-ID)"),
+                   help="with --send: send a day already sent again, as a new message "
+                   "(a new Message-ID)"),
         ),
     ),
     Command(

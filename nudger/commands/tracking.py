@@ -315,7 +315,7 @@ def cmd_stage(ctx: Context) -> int:
 
 def cmd_snooze(ctx: Context) -> int:
     from nudger import tracker
-    from nudger.dates import parse_date
+    from nudger.dates import DateRangeError, check_range, parse_date
     from nudger.durations import parse_duration
 
     args = ctx.args
@@ -324,10 +324,13 @@ def cmd_snooze(ctx: Context) -> int:
         until = ctx.today
     else:
         try:
-            until = ctx.calendar.after(ctx.today, parse_duration(text))
+            until = check_range(ctx.calendar.after(ctx.today, parse_duration(text)),
+                                "snooze", text)
         except ValueError:
             try:
                 until = parse_date(text, ctx.today, what="snooze")
+            except DateRangeError:
+                raise
             except UsageError:
                 raise UsageError(
                     f"{text!r} is neither a duration ('3 days', '2 business days', '1 week') "

@@ -19,6 +19,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from nudger import tracker
+from nudger.dates import DATE_RANGE, in_range
 from nudger.errors import DataError, UsageError
 from nudger.store.models import Application, Contact, Snooze, StageChange, Touch, table_of
 from nudger.times import as_utc
@@ -146,10 +147,14 @@ class _Json:
         try:
             if not isinstance(value, str):
                 raise ValueError(value)
-            return date.fromisoformat(value)
+            found = date.fromisoformat(value)
         except ValueError:
             raise self.fail(f"{where}.{key}", f"{value!r} is not a date like 2026-11-20"
                             ) from None
+        if not in_range(found):
+            raise self.fail(f"{where}.{key}", f"{value!r} is out of range; nudger accepts "
+                            f"dates from {DATE_RANGE}")
+        return found
 
     def moment(self, data: dict[str, Any], key: str, where: str, default: datetime | None
                ) -> datetime | None:
@@ -163,10 +168,10 @@ class _Json:
         except ValueError:
             raise self.fail(f"{where}.{key}", f"{value!r} is not a time like "
                             "2026-11-20T14:30:00+00:00") from None
-        try:
-            return as_utc(parsed)
-        except OverflowError:  # year 1 at +05:00 is before the calendar's first moment
-            raise self.fail(f"{where}.{key}", f"{value!r} is out of range in UTC") from None
+        if not in_range(parsed.date()):
+            raise self.fail(f"{where}.{key}", f"{value!r} is out of range; nudger accepts "
+                            f"dates from {DATE_RANGE}")
+        return as_utc(parsed)
 
     def choice(self, data: dict[str, Any], key: str, where: str, valid: Sequence[str],
                default: str | None = None) -> str:

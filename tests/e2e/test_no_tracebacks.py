@@ -59,7 +59,7 @@ def test_hostile_json_imports_get_a_message(world: World) -> None:
     assert code == 1 and "applications[0].company): holds a lone surrogate (\\ud800" in err
     err, code = _import(world, {"created_at": "0001-01-01T00:00:00+05:00"})
     assert code == 1 and "applications[0].created_at): '0001-01-01T00:00:00+05:00' is out " \
-        "of range in UTC" in err
+        "of range" in err
     err, code = _import(world, {"touches": [{"action": "email", "touched_on": "2026-11-21",
                                              "stage": "applied", "step": 2**70}]})
     assert code == 1 and "touches[0].step): 1180591620717411303424 is not a step" in err
