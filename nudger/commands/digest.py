@@ -22,17 +22,11 @@ ORDER = 30
 # --- digest --------------------------------------------------------------------------------
 
 def digest_day(ctx: Context) -> date:
-    """`--date` as a day inside the range `due --date` accepts (a digest near the ends of
-    the calendar would overflow computing its next date)."""
-    from nudger.commands.plan import EARLIEST_DAY, LATEST_DAY
+    """`--date` as a day (parse_date refuses one outside nudger's range of dates, near
+    whose ends a digest would overflow computing its next date)."""
     from nudger.dates import parse_date
 
-    day = parse_date(ctx.args.date, ctx.today, what="--date")
-    if not LATEST_DAY >= (day.year, day.month, day.day) >= EARLIEST_DAY:
-        low, high = (f"{y:04d}-{m:02d}-{d:02d}" for y, m, d in (EARLIEST_DAY, LATEST_DAY))
-        raise UsageError(f"--date {ctx.args.date!r} is out of range; give a date between "
-                         f"{low} and {high}")
-    return day
+    return parse_date(ctx.args.date, ctx.today, what="--date")
 
 
 def compose_for(ctx: Context, notices: tuple[str, ...] = ()) -> ComposedDigest:

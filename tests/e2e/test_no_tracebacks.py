@@ -79,7 +79,8 @@ def test_digest_date_at_the_ends_of_the_range(world: World) -> None:
             assert result.returncode == 0, (day, result.stderr)
         else:
             assert result.returncode == 2, (day, result.stderr)
-            assert "give a date between 1900-01-01 and 9000-12-31" in result.stderr
+            assert "is out of range; nudger accepts dates from 1900-01-01 to 9000-12-31" \
+                in result.stderr
 
 
 def test_config_nested_500_deep_is_a_config_error_and_a_bom_is_accepted(
