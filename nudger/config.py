@@ -13,7 +13,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import time
+from datetime import time, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -205,6 +205,53 @@ class Smtp(_Table):
         return {"starttls": 587, "tls": 465, "none": 25}[self.security]
 
 
+# --- calendars (nudger/ics.py, nudger/caldav_push.py) ----------------------------------
+
+class Ics(_Table):
+    """[ics]: the iCalendar file (`nudger calendar`, and `path` the daemon keeps current)."""
+
+    path: str | None = None  # the daemon rewrites this file after each digest and pass
+    alarm: DurationField | None = Duration(1, "hours")  # before each interview
+    followups: bool = True  # follow-ups due in the next `days` days as all-day events
+    days: int = 30
+    invitations: bool = True  # a digest carries an invitation for a new or moved interview
+    interview_length: DurationField = Duration(1, "hours")
+
+    @model_validator(mode="after")
+    def _check(self) -> Ics:
+        if not 1 <= self.days <= 366:
+            raise ValueError(f"ics.days {self.days} is out of range; give 1 to 366 days")
+        for key in ("alarm", "interview_length"):
+            value = getattr(self, key)
+            if value is not None and (value.is_business or value.as_timedelta() <= timedelta(0)
+                                      or value.as_timedelta() > timedelta(days=7)):
+                raise ValueError(f"ics.{key} must be minutes, hours or days between 1 "
+                                 "minute and 7 days, like \"1 hour\"")
+        return self
+
+
+class Caldav(_Table):
+    """[caldav]: the server nudger pushes the same events to."""
+
+    url: OneLine
+    username: OneLine
+    password_env: OneLine | None = None
+    password_file: str | None = None
+    ca_file: str | None = None  # a private CA's certificate (PEM)
+    calendar: OneLine | None = None  # the calendar's name or URL; default: the first one
+    timeout: int | float = 30
+
+    @model_validator(mode="after")
+    def _check(self) -> Caldav:
+        if not self.url.lower().startswith(("https://", "http://")):
+            raise ValueError(f"caldav.url {self.url!r} is not an http(s) URL like "
+                             "https://cloud.example.com/remote.php/dav")
+        if self.password_env and self.password_file:
+            raise ValueError("caldav: set password_env or password_file, not both")
+        if self.timeout <= 0:
+            raise ValueError("caldav.timeout must be a positive number of seconds")
+        return self
+
 # --- the mailbox (MAILBOX.md): [imap] and [mailbox] -------------------------------------
 
 class Imap(_Table):
@@ -344,6 +391,8 @@ class Settings(_Table):
     calendar: CalendarTable = CalendarTable()
     delivery: Delivery = Delivery()
     smtp: Smtp | None = None
+    ics: Ics = Ics()
+    caldav: Caldav | None = None
     imap: Imap | None = None
     mailbox: Mailbox = Mailbox()
     cadence: Annotated[tuple[Cadence, ...], Field(strict=False)] = DEFAULT_CADENCE
@@ -362,6 +411,14 @@ class Settings(_Table):
                     "environment variable named by smtp.password_env, in a file named by "
                     "smtp.password_file (mode 0600), or in the systemd credential "
                     "'smtp-password'"
+                )
+            caldav = data.get("caldav")
+            if isinstance(caldav, dict) and "password" in caldav:
+                raise ValueError(
+                    "caldav.password is not allowed in config.toml: put the password (an "
+                    "app password) in an environment variable named by caldav.password_env, "
+                    "in a file named by caldav.password_file (mode 0600), or in the systemd "
+                    "credential 'caldav-password'"
                 )
             imap = data.get("imap")
             if isinstance(imap, dict) and "password" in imap:

@@ -252,6 +252,9 @@ class Daemon:
         # same day's digest never goes out twice.
         self._db_identity = file_identity(db.path)
         self._known: dict[date, tuple[str, str]] = {}
+        # The calendar step's inputs when it last ran, and when time alone changes it.
+        self._calendar_key: tuple[Any, ...] | None = None
+        self._calendar_until = datetime.min.replace(tzinfo=UTC)
         self._mail_task: asyncio.Task[None] | None = None
 
     # --- what every wake-up does --------------------------------------------------------
@@ -328,6 +331,78 @@ class Daemon:
         for result in results:
             self._report(result, retry=True)
 
+    async def sync_calendars(self, now: datetime) -> None:
+        """[ics] path and [caldav]: after the digest work of each pass, bring the file and
+        the server in step. Every failure is logged and recorded for `status`; none
+        stops the daemon or delays a digest (this runs after them)."""
+        from nudger import calsync
+        from nudger.store.models import CalendarSync
+
+        settings = self.settings
+        if settings.ics.path is None and settings.caldav is None:
+            return
+        try:
+            # A refresh renders every draft of the coming month: skip it while nothing it
+            # reads changed (same data, same config, no interview ended, same day) and
+            # the last push worked.
+            with self.db.read_session() as s:
+                key = (settings, calsync.inputs_key(s))
+                failing = any(r.error_kind for r in [s.get(CalendarSync, "file"),
+                                                     s.get(CalendarSync, "caldav")] if r)
+            if key == self._calendar_key and now < self._calendar_until and not failing:
+                self.log.debug("calendar: nothing changed since the last pass")
+                return
+            self._calendar_key = None
+            with self.db.session() as s:
+                snapshot = calsync.refresh(s, settings, self.calendar, now)
+            if settings.ics.path is not None:
+                detail = calsync.export_file(settings, self.db, snapshot, now)
+                self.log.debug("calendar file: %s", detail)
+            if settings.caldav is not None:
+                await asyncio.to_thread(self._push_caldav, snapshot, now)
+            self._calendar_key = key
+            self._calendar_until = calsync.valid_until(snapshot, settings.zone)
+        except NudgerError as exc:
+            self.log.error("calendar: %s", exc)
+        except Exception as exc:
+            self.log_unexpected(exc, "calendar update failed")
+
+    def _push_caldav(self, snapshot: Any, now: datetime) -> None:
+        from nudger import caldav_push, calsync
+        from nudger.store.models import CalendarSync
+
+        with self.db.read_session() as s:
+            before = s.get(CalendarSync, "caldav")
+            failing = before.error_kind if before is not None else ""
+        try:
+            result = caldav_push.push(self.settings, self.db, snapshot, self.env, now)
+        except (caldav_push.CaldavError, ConfigError) as exc:
+            kind = getattr(exc, "kind", "config")
+            with self.db.session() as s:
+                calsync.record_sync(s, "caldav", now, error_kind=kind, error=str(exc))
+            if kind != failing:
+                self.log.warning("caldav: %s (%s); retried at the next pass", exc, kind)
+            else:
+                self.log.debug("caldav still failing: %s", exc)
+            return
+        with self.db.session() as s:
+            if result.errors:
+                first = result.errors[0]
+                calsync.record_sync(s, "caldav", now, error_kind=first.kind,
+                                    error=str(first))
+            else:
+                calsync.record_sync(s, "caldav", now, detail=result.summary())
+        for error in result.errors:
+            if error.kind != failing:
+                self.log.warning("caldav: %s (%s); retried at the next pass", error,
+                                 error.kind)
+            else:
+                self.log.debug("caldav still failing: %s", error)
+        if result.created or result.updated or result.removed:
+            self.log.info("caldav: %s", result.summary())
+        elif failing and not result.errors:
+            self.log.info("caldav: working again (%s)", result.summary())
+
     def _report(self, result: OutboxResult, retry: bool = False) -> None:
         """Keep the outcome; log what the outbox does not already log itself.
 
@@ -355,6 +430,7 @@ class Daemon:
         now = self.clock()
         await self.ensure_digest(now)
         await self.retry_due(now)
+        await self.sync_calendars(now)
         failed = [r for r in self.outcomes if str(r.outcome) == "failed"]
         return 1 if failed else 0
 
@@ -445,6 +521,8 @@ class Daemon:
                 if not self._stopping:
                     await self.retry_due(now)
                 self._schedule_retry()
+                if not self._stopping:
+                    await self.sync_calendars(now)
             except NudgerError as exc:
                 # One bad pass is reported; the next wake-up tries again.
                 self.log.error("digest pass failed: %s", exc)
@@ -519,6 +597,16 @@ class Daemon:
         if report.stopped:
             self.log.info("mailbox pass stopped between batches for shutdown; the next "
                           "start continues from there")
+            return
+        # act: confirmations of command mail, then the Drafts folder (never raises).
+        from nudger.mail.afterpass import after_pass
+
+        try:
+            for line in await after_pass(settings, self.db, self.env, password,
+                                         self.clock()):
+                self.log.info("mailbox: %s", line)
+        except Exception as exc:
+            self.log_unexpected(exc, "confirmations or drafts failed")
 
     async def _finish_in_flight(self) -> None:
         tasks = [t for t in (self._work_task, self._reload_task, self._mail_task)
@@ -628,6 +716,7 @@ class Daemon:
 
                 self.settings = new
                 self.calendar = Calendar.from_settings(new)
+                self._calendar_key = None  # templates may have changed: drafts in events
                 setup_logging(new.log_level, self.env)
                 self._build_jobs()
                 self.log.info("reloaded: %s", self._schedule_words())

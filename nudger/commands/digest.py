@@ -163,6 +163,8 @@ def cmd_check(ctx: Context) -> int:
         raise NudgerError("the database check failed (see above)")
     if ctx.args.smtp:
         check_smtp(ctx)
+    if ctx.args.caldav:
+        check_caldav(ctx)
     if ctx.args.imap:
         check_imap(ctx)
     ctx.print("all checks passed" + (f", with {len(warnings)} warning(s) above"
@@ -213,6 +215,23 @@ def send_today(ctx: Context, local_date: date, *, force: bool = False) -> int:
         raise NudgerError(f"{result.detail}; the daemon retries it at {when} (see "
                           "`nudger status`), or run `nudger digest --send --force`")
     raise NudgerError(result.detail)
+
+
+def check_caldav(ctx: Context) -> None:
+    """`nudger check --caldav`: log in, find the calendar, say what was verified."""
+    from nudger.caldav_push import CaldavError, verify
+
+    settings = ctx.settings
+    if settings.caldav is None:
+        raise NudgerError("--caldav: no [caldav] table in the config; add url and username "
+                          "(see config.example.toml)")
+    try:
+        lines = verify(settings, ctx.env)
+    except CaldavError as exc:
+        raise NudgerError(f"caldav {settings.caldav.url}: {exc}") from None
+    ctx.print(f"caldav {settings.caldav.url}: ok")
+    for line in lines:
+        ctx.print(f"  {line}")
 
 
 def check_smtp(ctx: Context) -> int:
@@ -287,7 +306,7 @@ COMMANDS = (
     Command(
         "check", "validate config, templates and database",
         "nudger check\nnudger --config /etc/nudger/config.toml check\nnudger check --smtp\n"
-        "nudger check --imap",
+        "nudger check --imap\nnudger check --caldav",
         cmd_check,
         description="Load the config, compile and test-render every template (yours in "
         "templates/ beside the config, and the packaged ones), and check the database's "
@@ -297,6 +316,9 @@ COMMANDS = (
             Option("--smtp", action="store_true",
                    help="also connect to the SMTP server, negotiate TLS, log in and quit "
                    "without sending"),
+            Option("--caldav", action="store_true",
+                   help="also log in to the CalDAV server and find the calendar ([caldav]); "
+                   "nothing is written"),
             Option("--imap", action="store_true",
                    help="also connect to the IMAP server ([imap]), verify TLS, log in, find "
                    "INBOX/Sent/Drafts, and log out; prints what it verified"),

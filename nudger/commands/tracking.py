@@ -49,6 +49,9 @@ def cmd_init(ctx: Context) -> int:
         raise
     db = ctx.db
     ctx.print(f"database {db.path}")
+    from nudger.mail.tokens import load_or_create_key
+
+    load_or_create_key(db.path.parent)  # the key of the digest's buttons (mode 0600)
     if args.demo:
         with db.session() as session:
             added = add_demo_applications(session, ctx.today, ctx.now(), settings)

@@ -146,7 +146,10 @@ def cmd_stats(ctx: Context) -> int:
               else "\npipeline: no applications yet")
     ctx.print(f"follow-up rate: {stats.follow_up.text()} applications followed up at least "
               "once" if stats.follow_up.whole else "follow-up rate: no applications yet")
-    ctx.print(f"replies: {stats.reply_rate.text()} applications moved past applied"
+    from_mail = sum(1 for r in stats.replies if r.source == "mail")
+    mail = f" ({from_mail} answered by mail, found in your mailbox)" if from_mail else ""
+    ctx.print(f"replies: {stats.reply_rate.text()} applications got a reply (moved past "
+              f"applied, or answered by mail){mail}"
               if stats.reply_rate.whole else "replies: no applications sent yet")
     if stats.median_days is not None:
         ctx.print(f"median days from applying to a reply: {stats.median_days:g}")

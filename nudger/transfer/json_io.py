@@ -171,7 +171,10 @@ class _Json:
         if not in_range(parsed.date()):
             raise self.fail(f"{where}.{key}", f"{value!r} is out of range; nudger accepts "
                             f"dates from {DATE_RANGE}")
-        return as_utc(parsed)
+        try:
+            return as_utc(parsed)
+        except OverflowError:  # year 1 at +05:00 is before the calendar's first moment
+            raise self.fail(f"{where}.{key}", f"{value!r} is out of range in UTC") from None
 
     def choice(self, data: dict[str, Any], key: str, where: str, valid: Sequence[str],
                default: str | None = None) -> str:
