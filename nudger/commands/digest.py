@@ -22,17 +22,11 @@ ORDER = 30
 # --- digest --------------------------------------------------------------------------------
 
 def digest_day(ctx: Context) -> date:
-    """`--date` as a day inside the range `due --date` accepts (a digest near the ends of
-    the calendar would overflow computing its next date)."""
-    from nudger.commands.plan import EARLIEST_DAY, LATEST_DAY
+    """`--date` as a day (parse_date refuses one outside nudger's range of dates, near
+    whose ends a digest would overflow computing its next date)."""
     from nudger.dates import parse_date
 
-    day = parse_date(ctx.args.date, ctx.today, what="--date")
-    if not LATEST_DAY >= (day.year, day.month, day.day) >= EARLIEST_DAY:
-        low, high = (f"{y:04d}-{m:02d}-{d:02d}" for y, m, d in (EARLIEST_DAY, LATEST_DAY))
-        raise UsageError(f"--date {ctx.args.date!r} is out of range; give a date between "
-                         f"{low} and {high}")
-    return day
+    return parse_date(ctx.args.date, ctx.today, what="--date")
 
 
 def compose_for(ctx: Context, notices: tuple[str, ...] = ()) -> ComposedDigest:
@@ -159,12 +153,12 @@ def cmd_check(ctx: Context) -> int:
     if template_problems:
         raise ConfigError(f"{len(template_problems)} template problem(s); fix the file:line "
                           "named above and run `nudger check` again")
-    if any(isinstance(p, ForeignProblem) for p in database_problems):
-        raise ConfigError("the database is not nudger's (see above); nothing was changed")
     if delivery_problems:
         raise ConfigError("delivery cannot work (see above); fix delivery.maildir in "
                           f"{ctx.settings.source or ctx.config_location.path} and run "
                           "`nudger check` again")
+    if any(isinstance(p, ForeignProblem) for p in database_problems):
+        raise ConfigError("the database is not nudger's (see above); nothing was changed")
     if database_problems:
         raise NudgerError("the database check failed (see above)")
     if ctx.args.smtp:

@@ -203,6 +203,7 @@ class Database:
         except OSError as exc:
             raise NudgerError(f"{self.path}: {exc.strerror}") from None
         try:
+            # Read-only, and immutable where a read-only folder allows no WAL index.
             con = sqlite3.connect(read_only_uri(self.path.resolve()), uri=True,
                                   timeout=BUSY_TIMEOUT_MS / 1000)
             try:
@@ -324,12 +325,12 @@ def inspect(path: Path) -> Inspection:
         revision = db.identify()
     except ForeignDatabaseError as exc:
         return Inspection(problems=[str(exc)], foreign=True)
-    db.read_only = db.write_problem()
-    if db.read_only is not None:
+    read_only = db.write_problem()
+    if read_only is not None:
         # Reading works; what cannot is said once, here, with what to do about it.
-        return Inspection(problems=[db.read_only]) if revision != SCHEMA_HEAD else \
+        return Inspection(problems=[read_only]) if revision != SCHEMA_HEAD else \
             Inspection(f"{path} passes the integrity check; schema {revision} is current; "
-                       f"read-only: {db.read_only}")
+                       f"read-only: {read_only}")
     if revision is None:
         return Inspection(f"{path} is empty; the first command that needs it creates "
                           "nudger's tables in it")

@@ -59,7 +59,7 @@ def test_hostile_json_imports_get_a_message(world: World) -> None:
     assert code == 1 and "applications[0].company): holds a lone surrogate (\\ud800" in err
     err, code = _import(world, {"created_at": "0001-01-01T00:00:00+05:00"})
     assert code == 1 and "applications[0].created_at): '0001-01-01T00:00:00+05:00' is out " \
-        "of range in UTC" in err
+        "of range" in err
     err, code = _import(world, {"touches": [{"action": "email", "touched_on": "2026-11-21",
                                              "stage": "applied", "step": 2**70}]})
     assert code == 1 and "touches[0].step): 1180591620717411303424 is not a step" in err
@@ -79,7 +79,8 @@ def test_digest_date_at_the_ends_of_the_range(world: World) -> None:
             assert result.returncode == 0, (day, result.stderr)
         else:
             assert result.returncode == 2, (day, result.stderr)
-            assert "give a date between 1900-01-01 and 9000-12-31" in result.stderr
+            assert "is out of range; nudger accepts dates from 1900-01-01 to 9000-12-31" \
+                in result.stderr
 
 
 def test_config_nested_500_deep_is_a_config_error_and_a_bom_is_accepted(
