@@ -32,7 +32,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nudger.errors import ConfigError, NudgerError
@@ -475,24 +474,6 @@ class Daemon:
             self.log.warning("%s", self.notifier.last_error)
 
 
-def share_as_umask_allows(path: Path) -> None:
-    """Open the database file up to what the umask allows.
-
-    SQLite creates files 0644 whatever the umask, so under the system unit (UMask=0007)
-    the `nudger` group could read the database but not write it; its -wal and -shm files
-    copy the database's mode. Only bits are added, and only to our own file.
-    """
-    from nudger.files import current_umask
-
-    wanted = 0o666 & ~current_umask()
-    try:
-        info = path.stat()
-        if info.st_uid == os.geteuid() and info.st_mode & wanted != wanted:
-            os.chmod(path, (info.st_mode & 0o7777) | wanted)
-    except OSError:
-        pass  # not ours to fix; the CLI reports what it cannot open
-
-
 # --- the entry point the command calls -------------------------------------------------------
 
 def run(location: ConfigLocation, env: Mapping[str, str], *, once: bool = False,
@@ -504,6 +485,7 @@ def run(location: ConfigLocation, env: Mapping[str, str], *, once: bool = False,
     """
     from nudger import holidaycache
     from nudger.config import load_settings
+    from nudger.files import share_as_umask_allows
     from nudger.lock import DaemonLock
     from nudger.logs import setup_logging
     from nudger.notify import Notifier
@@ -517,7 +499,7 @@ def run(location: ConfigLocation, env: Mapping[str, str], *, once: bool = False,
     with DaemonLock(path):
         db = Database(path)
         db.ensure(create=True)  # migrations only under the lock: never beside a daemon
-        share_as_umask_allows(path)
+        share_as_umask_allows(path)  # nudger.files
         daemon = Daemon(location, env, settings, db, Notifier(env), log, clock)
         try:
             return asyncio.run(daemon.run_once() if once else daemon.serve())
