@@ -79,6 +79,7 @@ class AppState:
     company: str = ""
     role: str = ""
     interview_on: date | None = None  # the interview's local date (interview_at in the zone)
+    paused: bool = False  # a reply from the mailbox paused its nudges (MAILBOX.md)
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,14 +232,15 @@ def _by_stage(rules: Iterable[Cadence]) -> dict[str, Cadence]:
 
 
 def is_snoozed(app: AppState, day: date) -> bool:
-    return app.snoozed_until is not None and day < app.snoozed_until
+    return app.paused or (app.snoozed_until is not None and day < app.snoozed_until)
 
 
 def offered(app: AppState, cadence: Cadence | None, calendar: Calendar, day: date
             ) -> Nudge | None:
     """The nudge `app` shows on `day` (with its days late), or None. At most one per
     application and day: the next step, once due, until it is done or skipped."""
-    if cadence is None or (app.snoozed_until is not None and day < app.snoozed_until):
+    if cadence is None or app.paused or (app.snoozed_until is not None
+                                          and day < app.snoozed_until):
         return None
     found = _upcoming(app, cadence, calendar, day)
     if found is None or found[2] > day:
@@ -287,6 +289,8 @@ def _next_change(app: AppState, cadence: Cadence, calendar: Calendar, day: date
                  ) -> date | None:
     """The first day after `day` on which `offered` may answer differently: the next
     step falls due, the snooze ends, or the deadline passes. None: never again."""
+    if app.paused:
+        return None  # until the user answers the reply, nothing changes by itself
     candidates = []
     nudge = next_step(app, cadence, calendar, day)
     if nudge is not None and nudge.due > day:

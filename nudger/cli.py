@@ -50,8 +50,9 @@ examples:
   nudger done 12 --note "emailed Dana, she replied"
   nudger digest
 
-Config: --config PATH, $NUDGER_CONFIG, $CONFIGURATION_DIRECTORY/config.toml, or
-~/.config/nudger/config.toml. Exit status: 0 ok, 1 failure, 2 bad usage, 78 bad config.
+Config: the first of --config PATH, $NUDGER_CONFIG, $CONFIGURATION_DIRECTORY/config.toml,
+$XDG_CONFIG_HOME/nudger/config.toml, ~/.config/nudger/config.toml.
+Exit status: 0 ok, 1 failure, 2 bad usage, 78 bad config.
 """
 
 
@@ -61,7 +62,9 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--config", metavar="PATH", default=argparse.SUPPRESS,
-        help="config file (default: $NUDGER_CONFIG, then ~/.config/nudger/config.toml)",
+        help="config file (default: the first of $NUDGER_CONFIG, "
+        "$CONFIGURATION_DIRECTORY/config.toml, $XDG_CONFIG_HOME/nudger/config.toml, "
+        "~/.config/nudger/config.toml)",
     )
     parser = argparse.ArgumentParser(
         prog="nudger",
@@ -87,7 +90,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"nudger {__version__}")
         return 0
     arguments = sys.argv[1:] if argv is None else list(argv)
-    parser = build_parser(_command_word(arguments) or "")
+    word = _command_word(arguments)
+    parser = build_parser(word or "")
+    if word is not None:
+        _unknown_command(parser, word)
     args = parser.parse_args(arguments)
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
@@ -127,6 +133,22 @@ def _command_word(arguments: list[str]) -> str | None:
         elif not word.startswith("-"):
             return word
     return None
+
+
+def _unknown_command(parser: argparse.ArgumentParser, word: str) -> None:
+    """`nudger lsit`: usage, and the command meant (exit 2), instead of argparse's list."""
+    names: list[str] = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            names = list(action.choices)
+    if not names or word in names:
+        return
+    import difflib
+
+    close = difflib.get_close_matches(word, names, n=2, cutoff=0.6)
+    hint = "; did you mean " + " or ".join(f"`nudger {name}`" for name in close) + "?" \
+        if close else f"; commands: {', '.join(names)}"
+    parser.error(f"unknown command {word!r}{hint}")
 
 
 def _error(message: str) -> None:

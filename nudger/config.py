@@ -186,7 +186,7 @@ class Smtp(_Table):
     password_file: str | None = None
     ca_file: str | None = None
     timeout: int | float = 30
-    helo: OneLine | None = None  # the name nudger gives in EHLO; default: this host's name
+    helo: OneLine | None = None  # the EHLO name; default: delivery.ehlo_name()
 
     @model_validator(mode="after")
     def _check(self) -> Smtp:
@@ -203,6 +203,55 @@ class Smtp(_Table):
         if self.port is not None:
             return self.port
         return {"starttls": 587, "tls": 465, "none": 25}[self.security]
+
+
+# --- the mailbox (MAILBOX.md): [imap] and [mailbox] -------------------------------------
+
+class Imap(_Table):
+    host: OneLine
+    port: int | None = None
+    security: Literal["tls", "starttls", "none"] = "tls"
+    username: OneLine
+    password_env: OneLine | None = None
+    password_file: str | None = None
+    ca_file: str | None = None
+    timeout: int | float = 30
+    poll: DurationField = Duration(10, "minutes")
+    lookback: DurationField = Duration(60, "days")
+    inbox: OneLine = "INBOX"
+    sent: OneLine = "auto"  # auto: the RFC 6154 \\Sent folder, then common names
+    drafts: OneLine = "auto"
+
+    @model_validator(mode="after")
+    def _check(self) -> Imap:
+        if self.port is not None and not 0 < self.port < 65536:
+            raise ValueError(f"imap.port {self.port} is not a TCP port (1-65535)")
+        if self.timeout <= 0:
+            raise ValueError("imap.timeout must be a positive number of seconds")
+        if self.password_env and self.password_file:
+            raise ValueError("imap: set password_env or password_file, not both")
+        if self.poll.is_business or self.poll.amount <= 0:
+            raise ValueError("imap.poll must be a positive time like \"10 minutes\"")
+        if self.lookback.amount < 0 or self.lookback.unit in ("minutes", "hours",
+                                                               "business_days"):
+            raise ValueError("imap.lookback must be a number of days or weeks, like "
+                             "\"60 days\"")
+        return self
+
+    @property
+    def effective_port(self) -> int:
+        if self.port is not None:
+            return self.port
+        return {"tls": 993, "starttls": 143, "none": 143}[self.security]
+
+
+class Mailbox(_Table):
+    replies: Literal["pause", "note"] = "pause"
+    sent: Literal["log", "off"] = "log"
+    drafts: bool = True
+    commands: bool = True
+    command_address: EmailField | None = None
+    capture: Literal["suggest", "add", "off"] = "suggest"
 
 
 class Step(_Table):
@@ -295,6 +344,8 @@ class Settings(_Table):
     calendar: CalendarTable = CalendarTable()
     delivery: Delivery = Delivery()
     smtp: Smtp | None = None
+    imap: Imap | None = None
+    mailbox: Mailbox = Mailbox()
     cadence: Annotated[tuple[Cadence, ...], Field(strict=False)] = DEFAULT_CADENCE
 
     # Where this came from; not keys of the file (excluded from validation input).
@@ -312,6 +363,14 @@ class Settings(_Table):
                     "smtp.password_file (mode 0600), or in the systemd credential "
                     "'smtp-password'"
                 )
+            imap = data.get("imap")
+            if isinstance(imap, dict) and "password" in imap:
+                raise ValueError(
+                    "imap.password is not allowed in config.toml: put the password in an "
+                    "environment variable named by imap.password_env, in a file named by "
+                    "imap.password_file (mode 0600), or in the systemd credential "
+                    "'imap-password'"
+                )
         return data
 
     @model_validator(mode="after")
@@ -328,6 +387,13 @@ class Settings(_Table):
                 f"smtp.security = \"none\" sends the password and the digest in "
                 f"plain text; it is allowed only to a loopback host, not "
                 f"{smtp.host!r}. Use \"starttls\" (port 587) or \"tls\" (port 465)"
+            )
+        imap = self.imap
+        if imap is not None and imap.security == "none" and not _is_loopback(imap.host):
+            raise ValueError(
+                f"imap.security = \"none\" sends the password and your mail in plain "
+                f"text; it is allowed only to a loopback host, not {imap.host!r}. Use "
+                "\"tls\" (port 993) or \"starttls\" (port 143)"
             )
         if self.method in ("smtp", "sendmail") and not self.profile.email:
             raise ValueError(

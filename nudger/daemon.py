@@ -193,6 +193,7 @@ class Daemon:
         self._reload_task: asyncio.Task[None] | None = None
         self._reload_again = False
         self._notify_failed = False
+        self._mail_task: asyncio.Task[None] | None = None
 
     # --- what every wake-up does --------------------------------------------------------
 
@@ -248,6 +249,8 @@ class Daemon:
 
     async def run_once(self) -> int:
         """`nudger run --once`: what is due now (catch-up rules included), retries, exit."""
+        if self.settings.imap is not None:
+            await self._mail_pass()  # never raises: a failing mailbox is logged
         now = self.clock()
         await self.ensure_digest(now)
         await self.retry_due(now)
@@ -275,6 +278,7 @@ class Daemon:
         self.log.info("nudger daemon started (PID %d): database %s, config %s; %s",
                       os.getpid(), self.db.path, self.location.path, self._schedule_words())
         self.kick("start")  # catch-up
+        self.kick_mail()
         self._notify(self.notifier.ready(self.status_line()))
 
         await self._stop.wait()
@@ -347,8 +351,60 @@ class Daemon:
         else:
             self.log.error("%s (a bug; please report it)", what, exc_info=exc)
 
+    # --- the mailbox poll (MAILBOX.md) ---------------------------------------------------
+
+    def kick_mail(self) -> None:
+        """Start a mailbox pass unless one is running (a slow server never stacks passes).
+        It runs in its own task, off the event loop (imapclient is synchronous), so it
+        never delays or blocks the digest."""
+        if self._stopping or self.settings.imap is None:
+            return
+        if self._mail_task is not None and not self._mail_task.done():
+            self.log.debug("mailbox: the previous pass is still running; skipping this poll")
+            return
+        self._mail_task = asyncio.get_running_loop().create_task(self._mail_pass())
+
+    async def _mail_wake(self) -> None:
+        self.kick_mail()
+
+    async def _mail_pass(self) -> None:
+        from nudger.mail.sync import run_sync
+        from nudger.secrets import imap_password
+
+        settings = self.settings
+        if settings.imap is None:
+            return
+        try:
+            password = imap_password(settings, self.env)
+            report = await asyncio.to_thread(
+                run_sync, settings, self.db, password, now=self.clock(),
+                stop=lambda: self._stopping)
+        except NudgerError as exc:
+            self.log.error("mailbox: %s", exc)
+            return
+        except Exception as exc:
+            self.log_unexpected(exc, "mailbox pass failed")
+            return
+        if report.error:
+            retry = "retrying at the next poll" if report.transient else \
+                "fix it, then the next poll retries (or run `nudger check --imap`)"
+            self.log.warning("mailbox: %s; %s", report.error, retry)
+            return
+        counts: dict[str, int] = {}
+        for item in report.found:
+            counts[item.kind] = counts.get(item.kind, 0) + 1
+        words = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items()))
+        if words:
+            self.log.info("mailbox %s read: %s", report.server, words)
+        else:
+            self.log.debug("mailbox %s read: nothing new for nudger", report.server)
+        if report.stopped:
+            self.log.info("mailbox pass stopped between batches for shutdown; the next "
+                          "start continues from there")
+
     async def _finish_in_flight(self) -> None:
-        tasks = [t for t in (self._work_task, self._reload_task) if t is not None and not t.done()]
+        tasks = [t for t in (self._work_task, self._reload_task, self._mail_task)
+                 if t is not None and not t.done()]
         if not tasks:
             return
         _done, pending = await asyncio.wait(tasks, timeout=STOP_GRACE_SECONDS)
@@ -389,6 +445,12 @@ class Daemon:
         scheduler.add_job(
             self._wake, IntervalTrigger(seconds=WAKE_EVERY.total_seconds(), timezone=zone),
             args=["interval"], id="interval", name="interval check", **options)
+        imap = self.settings.imap
+        if imap is not None:
+            scheduler.add_job(
+                self._mail_wake, IntervalTrigger(
+                    seconds=imap.poll.as_timedelta().total_seconds(), timezone=zone),
+                id="mail", name="mailbox poll", **options)
 
     def _schedule_retry(self) -> None:
         """A one-off wake-up at the next retry time, so a retry is not up to WAKE_EVERY late."""
@@ -461,8 +523,10 @@ class Daemon:
     def _schedule_words(self) -> str:
         digest = self.settings.digest
         nxt = next_digest_at(self.settings, self.clock())
+        imap = self.settings.imap
+        mail = f"; mailbox {imap.host} every {imap.poll}" if imap is not None else ""
         return (f"digest at {digest.time:%H:%M} {self.settings.zone.key} on "
-                f"{','.join(digest.days)}; next {_clock(nxt)}")
+                f"{','.join(digest.days)}; next {_clock(nxt)}{mail}")
 
     def status_line(self) -> str:
         nxt = next_digest_at(self.settings, self.clock())

@@ -241,6 +241,36 @@ def tls_context(settings: Settings) -> ssl.SSLContext:
     return context
 
 
+def ehlo_name(settings: Settings, fqdn: str | None = None) -> str:
+    """The name nudger gives in EHLO: `[smtp] helo` when set; else this machine's fully
+    qualified name (`fqdn`, default socket.getfqdn()) when it has a dot and is not a
+    localhost name; else the domain of the From address. Servers penalise `EHLO localhost`
+    and bare host names."""
+    import ipaddress
+    import re
+    import socket
+
+    from nudger.message import _domain, sender_address
+
+    if settings.smtp is not None and settings.smtp.helo:
+        return settings.smtp.helo
+    name = (socket.getfqdn() if fqdn is None else fqdn).strip().rstrip(".").lower()
+    try:
+        ipaddress.ip_address(name)
+        is_address = True
+    except ValueError:
+        is_address = False
+    if ("." in name and not is_address and not name.startswith("localhost")
+            and not name.endswith((".localdomain", ".local", ".localhost"))
+            and re.fullmatch(r"[a-z0-9]([a-z0-9.-]*[a-z0-9])?", name)):
+        return name
+    try:
+        domain = _domain(sender_address(settings).addr_spec)
+    except ConfigError:
+        domain = "localhost"
+    return domain
+
+
 class SmtpTransport(Transport):
     method = "smtp"
 
@@ -253,7 +283,7 @@ class SmtpTransport(Transport):
         self.security = smtp.security
         self.username = smtp.username
         self.timeout = float(smtp.timeout)
-        self.helo = smtp.helo
+        self.helo = ehlo_name(settings)
         self.where = f"{self.host}:{self.port}"
         self._password: Secret | None = smtp_password(settings, env)
         self._context = tls_context(settings) if smtp.security != "none" else None
@@ -472,7 +502,9 @@ def probe_message(settings: Settings, now: Any) -> EmailMessage:
 
     message = EmailMessage()
     message["From"] = settings.sender
-    message["To"] = settings.recipient
+    from nudger.message import recipient_address
+
+    message["To"] = recipient_address(settings)  # with your name, as the digest has it
     message["Subject"] = "nudger test message"
     message["Date"] = format_datetime(now)
     domain = settings.recipient.rpartition("@")[2] or "localhost"

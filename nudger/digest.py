@@ -231,12 +231,81 @@ class _Gathered:
     last: dict[int, Touch]
     report: DueReport
     tracked: int
+    mail: MailView | None = None  # None: no [imap] table
 
 
 def _gather(session: Session, settings: Settings, calendar: Calendar, day: date) -> _Gathered:
     data = load_digest(session, day, settings.zone)
     report = due_on(data.states, settings.cadence, calendar, day)
-    return _Gathered(data.apps, data.contacts, data.last, report, data.tracked)
+    return _Gathered(data.apps, data.contacts, data.last, report, data.tracked,
+                     _mail_view(session, settings, day))
+
+
+# --- the mailbox's part (MAILBOX.md): REPLIES, bouncing addresses, when it was read ----------
+
+REPLY_DAYS = 2  # replies this recent show even when nothing is paused (replies = "note")
+
+
+@dataclass(frozen=True)
+class MailView:
+    replies: list[dict[str, Any]]
+    bouncing: list[dict[str, Any]]
+    status: str  # the footer line: when the mailbox was last read, or why it could not be
+
+
+def _mail_view(session: Session, settings: Settings, day: date) -> MailView | None:
+    if settings.imap is None:
+        return None
+    from sqlmodel import select
+
+    from nudger.mail.replies import bouncing_contacts, paused_replies, recent_replies
+    from nudger.schedule import digest_moment
+    from nudger.store.models import MailSync
+
+    moment = digest_moment(settings, day)
+    found = paused_replies(session) + recent_replies(
+        session, moment - timedelta(days=REPLY_DAYS))
+    replies = []
+    seen_apps: set[int] = set()
+    for r in sorted(found, key=lambda r: r.at, reverse=True):
+        local = _local(r.at, settings)
+        if r.app_id in seen_apps or local is None:
+            continue
+        seen_apps.add(r.app_id)
+        replies.append({
+            "app": {"id": r.app_id, "company": r.company, "role": r.role, "stage": r.stage},
+            "who": clean_header(r.who, limit=80), "address": r.address,
+            "when": _when(local), "ago_days": (day - local.date()).days,
+            "subject": clean_header(r.subject, limit=200),
+            "snippet": clean_header(r.snippet, limit=200), "paused": r.paused,
+            "stage_command": f"nudger stage {r.app_id} interviewing",
+            "resume_command": f"nudger resume {r.app_id}",
+        })
+    bouncing = []
+    for c in bouncing_contacts(session):
+        app = session.get(Application, c.application_id)
+        if app is None or app.stage not in OPEN_STAGES:
+            continue
+        bouncing.append({"app": {"id": c.application_id, "company": app.company},
+                         "name": c.name, "email": c.email,
+                         "detail": clean_header(c.bounce_detail, limit=160),
+                         "command": f"nudger contact {c.application_id} --rm {c.id}"})
+    row = session.exec(select(MailSync)).first()
+    return MailView(replies, bouncing, _mailbox_status(settings, row))
+
+
+def _mailbox_status(settings: Settings, row: Any) -> str:
+    if row is None or row.last_attempt_at is None:
+        return ("The mailbox has not been read yet (the daemon reads it every "
+                f"{settings.imap.poll if settings.imap else ''}; or run `nudger mail sync`).")
+    last_ok = _local(row.last_ok_at, settings)
+    if not row.last_error:
+        assert last_ok is not None
+        return f"Mailbox last read {_when(last_ok)}."
+    since = f"since {_when(last_ok)}" if last_ok else "yet"
+    return (f"The mailbox could not be read {since}: "
+            f"{clean_header(row.last_error, limit=300)}")
+
 
 
 # --- the digest --------------------------------------------------------------------------
@@ -311,6 +380,7 @@ def _footer(settings: Settings, day: date, now: datetime, g: _Gathered) -> dict[
         "tracked": g.tracked,
         "open": len(g.apps),
         "version": __version__,
+        "mailbox": g.mail.status if g.mail else "",
     }
 
 
@@ -340,6 +410,8 @@ def digest_context(
         "interviews": _interviews(settings, g, day, now),
         "effort": dict(effort) if effort is not None else None,
         "footer": _footer(settings, day, now, g),
+        "replies": g.mail.replies if g.mail else [],
+        "bouncing": g.mail.bouncing if g.mail else [],
     }
 
 
@@ -411,7 +483,19 @@ def _sample(settings: Settings, day: date, now: datetime, *, full: bool) -> _Gat
         nudges.append(Nudge(i, stage, 2, 5, action, name, day - timedelta(days=i % 2),
                             overdue_days=i % 2))
     report = DueReport(day, nudges, [Cold(1, "applied", day - timedelta(days=50), 50, full)])
-    return _Gathered(apps, contacts, last, report, len(apps))
+    mail = MailView(
+        replies=[{"app": {"id": 1, "company": "Sample Co 1", "role": "Account Executive",
+                          "stage": "applied"}, "who": "Dana Lee", "address": "dana@example.com",
+                  "when": "Mon 23 Nov, 09:30", "ago_days": ago, "subject": "Re: following up",
+                  "snippet": "Thanks, can you talk Thursday?" if full else "",
+                  "paused": full, "stage_command": "nudger stage 1 interviewing",
+                  "resume_command": "nudger resume 1"} for ago in (0, 1, 3)],
+        bouncing=[{"app": {"id": 1, "company": "Sample Co 1"}, "name": "Dana Lee",
+                   "email": "dana@example.com", "detail": "550 5.1.1 user unknown"
+                   if full else "", "command": "nudger contact 1 --rm 1"}],
+        status="Mailbox last read Tue 24 Nov, 13:20." if full else "",
+    )
+    return _Gathered(apps, contacts, last, report, len(apps), mail)
 
 
 def check_templates(settings: Settings) -> list[str]:

@@ -1,4 +1,4 @@
-"""The digest as an `EmailMessage`: headers, a stable Message-ID, multipart/alternative.
+"""The digest as an `EmailMessage`: headers, a Message-ID, multipart/alternative.
 
 Every header value that comes from the user (names, the subject built from company names)
 goes through `email.headerregistry.Address` or `render.clean_header` first: no CR, LF or
@@ -9,8 +9,8 @@ wire is longer than 76 characters whatever the user wrote.
 
 from __future__ import annotations
 
-import hashlib
 import re
+import secrets
 from datetime import date, datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -55,13 +55,15 @@ def _address(name: str, addr: str, key: str) -> Address:
 
 
 def digest_message_id(settings: Settings, local_date: date) -> str:
-    """`<nudger-digest.2026-11-24.3f9c0a1b2c4d@example.com>`: the same for one recipient
-    and local date whenever it is computed, so a resend after a crash carries it again and
-    the receiving side can drop the duplicate."""
-    recipient = settings.recipient.strip().lower()
-    digest = hashlib.sha256(recipient.encode("utf-8")).hexdigest()[:16]
+    """A new `<nudger-digest.2026-11-24.9c1f...e2@example.com>`: the date, then 96 random
+    bits, at the sender's domain. Not derived from the recipient and date, so nobody can
+    guess it and two databases never share one. The outbox calls this once, when it first
+    records a day's digest, and stores it: a resend after a crash carries the stored one
+    (the receiving side can drop the duplicate), while `digest --send --force` makes a new
+    message with a new one (a store that drops duplicates by Message-ID would otherwise
+    discard it)."""
     domain = _domain(sender_address(settings).addr_spec)
-    return f"<nudger-digest.{local_date.isoformat()}.{digest}@{domain}>"
+    return f"<nudger-digest.{local_date.isoformat()}.{secrets.token_hex(12)}@{domain}>"
 
 
 def build_message(

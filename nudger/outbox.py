@@ -7,7 +7,10 @@ I/O and 'sent' in another after the server accepted the message; no transaction 
 across I/O. A process killed in between leaves 'sending' behind, which `retry_due` picks up
 (at once when the claiming pid is gone from this host, otherwise after `stale_after`) and
 resends with the same Message-ID: the only possible duplicate is a crash in the instant
-between the server's acceptance and the mark, and it carries the same Message-ID.
+between the server's acceptance and the mark, and it carries the same Message-ID. The
+Message-ID is made (with random bytes) when the row is first recorded and stored in it;
+a forced resend of a day already sent (`digest --send --force`) is a new message and gets
+a new one.
 
 Failures are classified once, in nudger.delivery: transient and uncertain ones wait in
 'retry' with a capped exponential backoff ([delivery] retry first/max) until they get
@@ -93,14 +96,17 @@ def default_compose() -> ComposeFn:
 async def send_digest(settings: Settings, db: Database, calendar: Calendar, local_date: date,
                       now: datetime, *, force: bool = False, compose: ComposeFn | None = None,
                       env: Mapping[str, str], notices: Sequence[str] = ()) -> OutboxResult:
-    """Send the digest of `local_date` once. `force` resends a day already recorded (with
-    its Message-ID), unless another process is sending it at this moment. `env` is where
+    """Send the digest of `local_date` once. `force` sends a day already recorded again (a
+    day already sent goes as a new message with a new Message-ID), unless another process
+    is sending it at this moment. `env` is where
     the SMTP password may come from; `notices` are lines the caller wants the digest to
     carry (what it did before the send, such as auto_ghost's closings)."""
+    from nudger.message import digest_message_id
     from nudger.status import describe
 
     claim = Outbox(db, settings.recipient).claim_day(
-        local_date, now, force=force, me=_me(), is_stale=_staleness(now, settings))
+        local_date, now, force=force, me=_me(), is_stale=_staleness(now, settings),
+        new_message_id=lambda: digest_message_id(settings, local_date))
     if isinstance(claim, Refused):
         if claim.record is None:
             return OutboxResult(Outcome.ALREADY, local_date, "", "recorded by another nudger")
@@ -108,7 +114,8 @@ async def send_digest(settings: Settings, db: Database, calendar: Calendar, loca
             else describe(claim.record, settings.zone)
         return _result(Outcome.ALREADY, claim.record, detail)
     return await _attempt(settings, db, calendar, claim.record, now, compose, env,
-                          previous_state=claim.previous, notices=notices)
+                          previous_state=claim.previous, notices=notices,
+                          previous_id=claim.previous_id)
 
 
 async def retry_due(settings: Settings, db: Database, calendar: Calendar, now: datetime, *,
@@ -141,13 +148,14 @@ def record_skipped(settings: Settings, db: Database, local_date: date, now: date
 
 async def _attempt(settings: Settings, db: Database, calendar: Calendar, record: DigestRecord,
                    now: datetime, compose: ComposeFn | None, env: Mapping[str, str],
-                   previous_state: str = "", notices: Sequence[str] = ()) -> OutboxResult:
+                   previous_state: str = "", notices: Sequence[str] = (),
+                   previous_id: str = "") -> OutboxResult:
     """Compose and deliver a claimed record, then mark it. Never leaves it 'sending'."""
     assert record.id is not None
     _IN_FLIGHT.add(record.id)
     try:
         return await _compose_and_deliver(settings, db, calendar, record, now, compose, env,
-                                          previous_state, notices)
+                                          previous_state, notices, previous_id)
     except BaseException as exc:
         # Not a delivery failure: a bug, a database error, a cancellation (shutdown in the
         # middle of a send). Put the record back in 'retry' so it is not stuck, and let the
@@ -169,7 +177,8 @@ async def _attempt(settings: Settings, db: Database, calendar: Calendar, record:
 async def _compose_and_deliver(settings: Settings, db: Database, calendar: Calendar,
                                record: DigestRecord, now: datetime,
                                compose: ComposeFn | None, env: Mapping[str, str],
-                               previous_state: str, before: Sequence[str]) -> OutboxResult:
+                               previous_state: str, before: Sequence[str],
+                               previous_id: str = "") -> OutboxResult:
     from nudger.delivery import DeliveryError, open_transport
 
     assert record.id is not None
@@ -195,7 +204,8 @@ async def _compose_and_deliver(settings: Settings, db: Database, calendar: Calen
     if composed.nudges == 0 and not settings.digest.send_when_empty and not notices:
         if previous_state == "sent":
             # --force on a day already sent, with nothing due any more: the sent one stands.
-            return _finish(db, record, now, state="sent", message_id=message_id,
+            return _finish(db, record, now, state="sent",
+                           message_id=previous_id or message_id,
                            outcome=Outcome.EMPTY, detail="nothing due now; the digest "
                            "sent earlier stands", keep_sent_at=True)
         return _finish(db, record, now, state="skipped", error="nothing due",

@@ -61,6 +61,24 @@ def current_step(
     return next_step(states[0], settings.cadence_for(app.stage), calendar, day)
 
 
+def mail_logged(session: Session, app_id: int, on: date) -> Touch | None:
+    """The email touch of `on` that the mailbox sync logged from the Sent folder, when it
+    is the latest touch of that day: a `nudger done` or `nudger log ID email` the same day
+    is the same follow-up (MAILBOX.md, exactly once), not a second one."""
+    from sqlmodel import col, select
+
+    from nudger.store.models import MailMessage
+
+    latest = session.exec(
+        select(Touch).where(Touch.application_id == app_id, Touch.touched_on == on)
+        .order_by(col(Touch.id).desc())).first()
+    if latest is None or latest.action != "email" or latest.skipped:
+        return None
+    linked = session.exec(select(MailMessage.id).where(
+        MailMessage.touch_id == latest.id, MailMessage.kind == "followup")).first()
+    return latest if linked is not None else None
+
+
 def record_touch(
     session: Session, settings: Settings, calendar: Calendar, today: date, app_id: int,
     action: str, on: date, *, now: datetime, note: str = "",
@@ -68,6 +86,10 @@ def record_touch(
     """Log a touch; when its action is the step next on `on`, it completes that step."""
     app = tracker.get_application(session, app_id)
     tracker.check_action(action)
+    if action == "email":
+        already = mail_logged(session, app_id, on)
+        if already is not None:
+            return already, "nothing new: already logged from your Sent folder"
     nudge = current_step(session, settings, calendar, app, on)
     step = nudge.step if nudge is not None and nudge.action == action else None
     touch = tracker.log_touch(session, app_id, action, on, now=now, note=note, step=step)

@@ -127,6 +127,39 @@ def fit_social(text: str, limit: int = SOCIAL_LIMIT, keep: str = "") -> str:
     return (prefix + cut.rstrip(" ,;:-\n") + "…")[:limit]
 
 
+class LinkRefs:
+    """Numbered references for a plain-text part: `{{ url|ref }}` registers a link and
+    prints its marker `[n]` (one number per distinct URL); `{% for r in links.all() %}`
+    at the end of the template lists them, `[n] URL`. A long `mailto:` then takes one
+    line at the end instead of a screenful in the middle, and still works. Each render
+    gets a fresh one as the template variable `links`; anything that wants a short marker
+    for a long link (a command button's address, say) uses the same filter."""
+
+    def __init__(self) -> None:
+        self._urls: list[str] = []
+
+    def register(self, url: str) -> int:
+        if url not in self._urls:
+            self._urls.append(url)
+        return self._urls.index(url) + 1
+
+    def all(self) -> list[dict[str, Any]]:
+        return [{"n": n, "url": url, "marker": f"[{n}]"}
+                for n, url in enumerate(self._urls, start=1)]
+
+    def __len__(self) -> int:
+        return len(self._urls)
+
+
+@jinja2.pass_context
+def ref(context: jinja2.runtime.Context, url: Any) -> str:
+    """`[n]` for `url`, registered in this render's `links` (see LinkRefs)."""
+    links = context.get("links")
+    if not isinstance(links, LinkRefs):
+        raise jinja2.TemplateRuntimeError("the ref filter needs the render's `links`")
+    return f"[{links.register(str(url))}]"
+
+
 # --- the environment ----------------------------------------------------------------------
 
 def packaged_dir() -> Path:
@@ -206,6 +239,7 @@ def make_environment(user_dir: Path | None) -> ImmutableSandboxedEnvironment:
     env.filters["safe_url"] = safe_url
     env.filters["first_name"] = first_name
     env.filters["ago"] = ago
+    env.filters["ref"] = ref
     env.globals["mailto"] = mailto
     env.globals["plural"] = plural
     return env
@@ -262,7 +296,9 @@ class Renderer:
     def render(self, name: str, context: Mapping[str, Any]) -> str:
         try:
             template = self.env.get_template(name)
-            return _capped(template.generate(**context), self.where(name))
+            # A fresh list of numbered references for each render (the `ref` filter).
+            values = {**context, "links": LinkRefs()}
+            return _capped(template.generate(**values), self.where(name))
         except ConfigError:
             raise
         except jinja2.TemplateNotFound as exc:

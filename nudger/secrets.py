@@ -16,6 +16,7 @@ from nudger.config import Settings
 from nudger.errors import ConfigError
 
 CREDENTIAL_NAME = "smtp-password"
+IMAP_CREDENTIAL_NAME = "imap-password"
 
 
 class Secret:
@@ -123,3 +124,52 @@ def _from_file(path: Path, *, check_mode: bool, key: str) -> Secret:
     if "\n" in value or "\r" in value:
         raise ConfigError(f"{key}: {path} has more than one line; keep only the password")
     return Secret(value)
+
+
+# --- the IMAP password ([imap], MAILBOX.md): the same three places, its own credential ------
+
+def imap_password_source(settings: Settings, env: Mapping[str, str]) -> str | None:
+    """Where the IMAP password would come from, in words, without reading it."""
+    imap = settings.imap
+    if imap is None:
+        return None
+    if imap.password_file:
+        return f"file {settings.resolve(imap.password_file)}"
+    if imap.password_env:
+        return f"environment variable {imap.password_env}"
+    if env.get("CREDENTIALS_DIRECTORY"):
+        return f"systemd credential {Path(env['CREDENTIALS_DIRECTORY']) / IMAP_CREDENTIAL_NAME}"
+    return None
+
+
+def imap_password(settings: Settings, env: Mapping[str, str]) -> Secret:
+    """The password for imap.username: imap.password_file, the variable named by
+    imap.password_env, then $CREDENTIALS_DIRECTORY/imap-password. ConfigError with what to
+    do when none is found (IMAP always logs in)."""
+    imap = settings.imap
+    if imap is None:
+        raise ConfigError("no [imap] table in the config")
+    if imap.password_file:
+        return _from_file(settings.resolve(imap.password_file), check_mode=True,
+                          key="imap.password_file")
+    if imap.password_env:
+        value = env.get(imap.password_env)
+        if not value:
+            raise ConfigError(
+                f"imap.password_env names {imap.password_env}, but that environment variable "
+                f"is not set or empty: export {imap.password_env}=... in the environment "
+                "nudger runs in (or use imap.password_file)"
+            )
+        return Secret(value)
+    creds = env.get("CREDENTIALS_DIRECTORY")
+    if creds:
+        path = Path(creds) / IMAP_CREDENTIAL_NAME
+        if path.exists():
+            return _from_file(path, check_mode=False, key="the systemd credential")
+    raise ConfigError(
+        f"imap.username is {imap.username!r} but no password is configured: set "
+        "imap.password_env (an environment variable) or imap.password_file (a file with "
+        "mode 0600), or pass the systemd credential 'imap-password' "
+        "(LoadCredential=imap-password:/etc/nudger/imap-password); never put it in "
+        "config.toml"
+    )

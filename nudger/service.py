@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from nudger.errors import NudgerError, UsageError
+from nudger.errors import ConfigError, NudgerError, UsageError
 from nudger.resources import resource_path
 
 Kind = Literal["system", "user"]
@@ -133,9 +133,72 @@ def render_unit(kind: Kind, executable: Path, config: Path | None = None,
 
 def plan_install(kind: Kind, env: Mapping[str, str], config: Path | None = None,
                  executable: Path | None = None) -> Plan:
-    """What installing the unit means on this machine now (it reads, never changes)."""
+    """What installing the unit means on this machine now (it reads, never changes).
+    Refuses (NudgerError) an installation the unit could not start."""
     exe = executable or nudger_executable()
-    return _plan_system(exe) if kind == "system" else _plan_user(exe, env, config)
+    if kind == "system":
+        problem = unreachable(exe)
+        if problem:
+            raise NudgerError(problem)
+        return _plan_system(exe)
+    return _plan_user(exe, env, config)
+
+
+# Where a unit with PrivateTmp=yes sees an empty directory of its own instead.
+PRIVATE_TMP = (Path("/tmp"), Path("/var/tmp"))
+SYSTEM_FIX = ("install nudger where the service can reach it, e.g. `sudo python3 -m venv "
+              "/opt/nudger && sudo /opt/nudger/bin/pip install /path/to/nudger && sudo "
+              "/opt/nudger/bin/nudger service install --system`")
+
+
+def interpreter(exe: Path) -> Path | None:
+    """The `#!` interpreter of a console script (a venv's python), if it names one."""
+    try:
+        with exe.open("rb") as handle:
+            first = handle.readline(512)
+    except OSError:
+        return None
+    if not first.startswith(b"#!"):
+        return None
+    words = first[2:].decode("utf-8", "replace").split()
+    return Path(words[0]) if words and words[0].startswith("/") else None
+
+
+def closed_directory(path: Path, top: Path = Path("/")) -> Path | None:
+    """The first directory from `top` down to `path` that other users may not enter (no
+    o+x): the system service runs as its own user, which is 'other' to them."""
+    chain = [p for p in reversed(path.parents) if top in p.parents]
+    for directory in chain:
+        try:
+            mode = directory.stat().st_mode
+        except OSError:
+            return None  # not there (yet): nothing to say about its permissions
+        if not mode & 0o001:
+            return directory
+    return None
+
+
+def unreachable(exe: Path, top: Path = Path("/")) -> str | None:
+    """Why the system unit could not start `exe` (status 203/EXEC), or None: it has
+    PrivateTmp=yes (/tmp and /var/tmp are empty for it) and runs as user `nudger`, so the
+    script and its interpreter must lie outside those and in directories others may enter.
+    `top` is where the permission walk starts (the root in use; tests use a folder)."""
+    for path in (exe, interpreter(exe)):
+        if path is None:
+            continue
+        for tmp in (top / t.relative_to("/") for t in PRIVATE_TMP):
+            if tmp in path.parents:
+                return (f"{path} is under {tmp}, which the service cannot see (its unit has "
+                        f"PrivateTmp=yes: it gets an empty {tmp} of its own) and which is "
+                        f"cleaned at boot; it would fail to start with status 203/EXEC. "
+                        f"{SYSTEM_FIX[:1].upper()}{SYSTEM_FIX[1:]}")
+        closed = closed_directory(path, top)
+        if closed is not None:
+            return (f"{path} is inside {closed} (mode {closed.stat().st_mode & 0o777:o}), "
+                    f"which the service's user `{SERVICE_USER}` may not enter; it would fail "
+                    f"to start with status 203/EXEC. {SYSTEM_FIX[:1].upper()}{SYSTEM_FIX[1:]} "
+                    f"(or `chmod o+x {closed}`)")
+    return None
 
 
 def _exists(lookup: Callable[[str], object], name: str) -> bool:
@@ -196,7 +259,23 @@ def _plan_user(exe: Path, env: Mapping[str, str], config: Path | None) -> Plan:
 
     location = (ConfigLocation(config, True) if config is not None
                 else find_config_path(None, env))
+    if not location.path.exists():
+        raise ConfigError(
+            f"{location.path}: no config file, so the service would mail its digest to "
+            "you@localhost; write yours first: `nudger init --name \"Your Name\" --email "
+            "you@example.com`, then run `nudger service install --user` again")
     settings = load_settings(location)
+    if not settings.profile.email:
+        raise ConfigError(
+            f"{location.path}: profile.email is not set, so the service would mail its "
+            "digest to you@localhost; set it (email = \"you@example.com\" under [profile]) "
+            "and run `nudger service install --user` again")
+    # A user unit has PrivateTmp=yes too: say so (a system install refuses outright).
+    tmp_warning = next((
+        f"# WARNING: {exe} is under {tmp}, which the unit cannot see (PrivateTmp=yes) and "
+        "which is cleaned at boot:\n# it would fail with status 203/EXEC. Install nudger "
+        "where it stays, e.g. into ~/.local/share/nudger/venv, and run this from there."
+        for tmp in PRIVATE_TMP if tmp in exe.parents), None)
     database_dir = database_path(settings, env).parent
     writable = [database_dir]
     if settings.delivery.maildir:
@@ -213,6 +292,8 @@ def _plan_user(exe: Path, env: Mapping[str, str], config: Path | None) -> Plan:
     plan.after.append(["systemctl", "--user", "daemon-reload"])
     plan.after.append(["systemctl", "--user", "enable", "--now", "nudger.service"])
     user = env.get("USER") or env.get("LOGNAME") or "$USER"
+    if tmp_warning:
+        plan.notes.append(tmp_warning)
     plan.notes += [
         "# A user service runs while you are logged in. To keep it running when you are",
         "# not (digest.time comes whether or not you have a session open):",

@@ -239,6 +239,13 @@ class Streak:
     capped: bool = False  # longer than STREAK_LOOKBACK
 
 
+def streak_words(days: int, *, capped: bool = False) -> str:
+    """The streak said one way everywhere (stats and the digest's effort section):
+    `3 digest days in a row with every follow-up done`."""
+    unit = "digest day" if days == 1 and not capped else "digest days"
+    return f"{days}{'+' if capped else ''} {unit} in a row with every follow-up done"
+
+
 def streak(history: History, settings: Settings, calendar: Calendar, today: date) -> Streak:
     """Digest days, back from today, on which every due nudge was done (module docstring)."""
     if not history.apps:
@@ -341,6 +348,7 @@ SAMPLE_EFFORT: dict[str, Any] = {
                 for i, (day, n) in enumerate(zip(("Mon", "Tue", "Wed", "Thu", "Fri", "Sat",
                                                   "Sun"), (1, 0, 2, 0, 0, 0, 0), strict=True))],
     "streak": 4,
+    "streak_words": "4 digest days in a row with every follow-up done",
 }
 
 
@@ -381,6 +389,7 @@ def effort_section(history: History, settings: Settings, calendar: Calendar, day
         "per_day": [{"date": d.isoformat(), "weekday": f"{d:%a}", "done": n}
                     for d, n in effort.per_day],
         "streak": found.days,
+        "streak_words": streak_words(found.days, capped=found.capped),
     }
 
 

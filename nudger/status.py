@@ -103,7 +103,7 @@ def describe(record: DigestRecord, zone: Any) -> str:
     day = record.local_date.isoformat()
     if record.state == "sent":
         return f"the digest of {day} was sent at {local(record.sent_at)} " \
-            f"(Message-ID {record.message_id}); --force sends it again"
+            f"(Message-ID {record.message_id}); --force sends it again as a new message"
     if record.state == "retry":
         return f"the digest of {day} is waiting to retry at " \
             f"{local(record.next_attempt_at)} after: {record.last_error}; --force tries now"

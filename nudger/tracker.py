@@ -313,7 +313,10 @@ def log_touch(
     note: str = "",
     step: int | None = None,
     skipped: bool = False,
+    ends_pause: bool = True,
 ) -> Touch:
+    """Record a touch. A touch logged after a reply paused the application ends the pause
+    (`ends_pause=False`: the mailbox sync found a follow-up sent before that reply)."""
     app = get_application(session, app_id)
     check_action(action)
     check_text("note", note, one_line=False)
@@ -321,6 +324,9 @@ def log_touch(
     touch = Touch(application_id=app_id, action=action, touched_on=on, note=note,
                   stage=app.stage, step=step, skipped=skipped, created_at=stamp)
     session.add(touch)
+    if ends_pause and not skipped and app.paused_since is not None:
+        app.paused_since = None
+        app.paused_by = None
     app.updated_at = stamp
     session.add(app)
     return touch
@@ -337,6 +343,9 @@ def change_stage(
         app.applied_on = on
     app.stage = stage
     app.stage_since = on
+    # A stage change is the user's answer to a reply: the pause it put on ends.
+    app.paused_since = None
+    app.paused_by = None
     if interview_at is not None:
         app.interview_at = interview_at
     stamp = as_utc(now)

@@ -116,7 +116,8 @@ def add_application(db: Any, company: str = "Acme", **extra: Any) -> int:
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
          capsys: pytest.CaptureFixture[str], migrated_db: Path) -> Iterator[Home]:
     for name in ("NUDGER_CONFIG", "CONFIGURATION_DIRECTORY", "STATE_DIRECTORY",
-                 "CREDENTIALS_DIRECTORY", "NUDGER_SMTP_PASSWORD", "JOURNAL_STREAM",
+                 "CREDENTIALS_DIRECTORY", "NUDGER_SMTP_PASSWORD", "NUDGER_IMAP_PASSWORD",
+                 "JOURNAL_STREAM",
                  "NOTIFY_SOCKET", "WATCHDOG_USEC"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
@@ -178,3 +179,44 @@ def run_installed(*args: str, env: dict[str, str] | None = None,
     full_env = {**os.environ, **(env or {})}
     return subprocess.run([nudger_executable(), *args], capture_output=True, text=True,
                           env=full_env, timeout=timeout, check=False)
+
+
+# --- IMAP (tests/imapserver.py) --------------------------------------------------------------
+
+@pytest.fixture
+def dovecot(tmp_path: Path) -> Iterator[Any]:
+    """A real Dovecot on free loopback ports (imaps and STARTTLS), a throwaway mail home,
+    trustme certificates; stopped afterwards. Skips with the reason when Dovecot is not
+    installed (CI installs it, so there the tests run)."""
+    from tests import imapserver
+
+    if not imapserver.available():
+        pytest.skip(imapserver.MISSING_REASON)
+    server = imapserver.Dovecot(tmp_path)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.cleanup()
+
+
+def imap_config(server: Any, *, security: str = "tls", extra: str = "",
+                mailbox: str = "") -> str:
+    """BASE_CONFIG plus an [imap] table pointing at `server` (a Dovecot or a fake), the
+    password in $NUDGER_IMAP_PASSWORD."""
+    port = server.port if security == "tls" else getattr(server, "starttls_port", server.port)
+    ca = getattr(server, "ca_file", None)
+    ca_line = f'ca_file = "{ca}"\n' if ca else ""
+    text = BASE_CONFIG + f"""
+[imap]
+host = "{server.host}"
+port = {port}
+security = "{security}"
+username = "alex@example.com"
+password_env = "NUDGER_IMAP_PASSWORD"
+{ca_line}timeout = 5
+lookback = "60 days"
+{extra}"""
+    if mailbox:
+        text += "\n[mailbox]\n" + mailbox + "\n"
+    return text

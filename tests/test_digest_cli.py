@@ -32,9 +32,16 @@ def hunted(home: Home, clock: None) -> Home:
 def test_digest_prints_text_and_writes_html_and_eml(hunted: Home) -> None:
     html = hunted.root / "d.html"
     eml = hunted.root / "d.eml"
-    out = hunted.ok("digest", "--html", str(html), "--eml", str(eml))
+    out = hunted.ok("digest")
     assert "Your follow-ups for Tuesday 24 November 2026" in out
     assert "nudger done 1" in out and "nudger done 2" in out
+    # To files: one line each saying where, not the whole text digest again.
+    result = hunted.run("digest", "--html", str(html), "--eml", str(eml))
+    assert result.code == 0 and result.err == ""
+    assert result.out.splitlines() == [
+        f"wrote the HTML part of the digest of 2026-11-24 to {html}",
+        f"wrote the digest of 2026-11-24 as a message to {eml}"]
+    assert hunted.ok("digest", "--html", str(html), "--quiet") == ""
     assert "<html" in html.read_text(encoding="utf-8")
     msg = message_from_bytes(eml.read_bytes(), policy=default)
     assert msg["Subject"] == "2 follow-ups today: Acme, Globex"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 from email import message_from_bytes
 from email.message import EmailMessage
@@ -27,11 +28,16 @@ def _build(tmp_path: Path, subject: str = "1 follow-up today: Acme", text: str =
     return parsed
 
 
-def test_message_id_is_stable_per_recipient_and_date(tmp_path: Path) -> None:
+def test_message_id_is_new_each_time_and_not_guessable(tmp_path: Path) -> None:
+    """Random bytes, not a hash of recipient and date: the outbox stores the one it made
+    when it recorded the day (resends carry that), and a forced resend gets another."""
     a = make_settings(tmp_path / "a")
     b = make_settings(tmp_path / "b", extra='\n[delivery]\nfrom = "Bot <bot@mail.example>"\n')
     day = date(2026, 11, 24)
-    assert digest_message_id(a, day) == digest_message_id(a, day)
+    ids = {digest_message_id(a, day) for _ in range(50)}
+    assert len(ids) == 50
+    assert all(re.fullmatch(r"<nudger-digest\.2026-11-24\.[0-9a-f]{24}@example\.com>", i)
+               for i in ids)
     assert digest_message_id(a, day) != digest_message_id(a, date(2026, 11, 25))
     assert digest_message_id(a, day).startswith("<nudger-digest.2026-11-24.")
     assert digest_message_id(a, day).endswith("@example.com>")  # the sender's domain

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import mailbox
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -137,7 +138,10 @@ def test_sent_once_then_already(tmp_path: Path) -> None:
         w = smtp_world(tmp_path, server)
         first = w.send()
         assert first.outcome == Outcome.SENT, first.detail
-        assert first.message_id == "<digest-2026-11-26.alex@nudger.test>"
+        # Made by the outbox when it recorded the day (not by compose): the date, 96
+        # random bits, the sender's domain.
+        assert re.fullmatch(r"<nudger-digest\.2026-11-26\.[0-9a-f]{24}@example\.com>",
+                            first.message_id), first.message_id
         second = w.send(now=NOW + timedelta(hours=3))
         assert second.outcome == Outcome.ALREADY
         assert "was sent at" in second.detail
@@ -149,15 +153,36 @@ def test_sent_once_then_already(tmp_path: Path) -> None:
     assert record.sent_at is not None and record.last_error == ""
 
 
-def test_force_resends_with_the_same_message_id(tmp_path: Path) -> None:
+def test_force_after_sent_is_a_new_message_with_a_new_message_id(tmp_path: Path) -> None:
+    """Gmail drops a second message whose Message-ID it has seen: a forced resend (new
+    content) must not reuse the first one's."""
     with SmtpServer("plain") as server:
         w = smtp_world(tmp_path, server)
-        assert w.send().outcome == Outcome.SENT
+        first = w.send()
+        assert first.outcome == Outcome.SENT
         again = w.send(now=NOW + timedelta(hours=1), force=True)
         assert again.outcome == Outcome.SENT
         ids = [m.message_id for m in server.messages]
-    assert ids == [again.message_id, again.message_id]
-    assert w.record().attempts == 2
+    assert ids == [first.message_id, again.message_id]
+    assert first.message_id != again.message_id
+    assert w.record().attempts == 2 and w.record().message_id == again.message_id
+
+
+def test_message_id_is_recorded_before_sending_and_not_guessable(tmp_path: Path) -> None:
+    """Two databases, same recipient and date: two different Message-IDs. The ID is in the
+    row before any I/O, and a retry after a failure carries it."""
+    with SmtpServer("plain", replies={"DATA": ["451 4.3.0 try later"]}) as server:
+        a = smtp_world(tmp_path / "a", server)
+        failed = a.send()
+        assert failed.outcome == Outcome.RETRY
+        stored = a.record().message_id
+        assert stored.startswith("<nudger-digest.2026-11-26.")
+        (again,) = a.retry(NOW + timedelta(hours=1))
+        assert again.outcome == Outcome.SENT and again.message_id == stored
+        b = smtp_world(tmp_path / "b", server)
+        assert b.send().outcome == Outcome.SENT
+        ids = [m.message_id for m in server.messages]
+    assert ids[-2] == stored and ids[-1] != stored
 
 
 def test_nothing_due_is_recorded_as_skipped(tmp_path: Path) -> None:
@@ -534,7 +559,7 @@ def test_sendmail_through_a_stand_in_on_path(tmp_path: Path) -> None:
     assert result.outcome == Outcome.SENT, result.detail
     (call,) = [json.loads(line) for line in log.read_text().splitlines()]
     assert call["args"] == ["-t", "-oi"]
-    assert "Message-ID: <digest-2026-11-26.alex@nudger.test>" in call["input"]
+    assert f"Message-ID: {result.message_id}" in call["input"]
     assert "To: alex@example.com" in call["input"]
 
 
@@ -598,7 +623,7 @@ def test_killed_mid_send_is_resent_with_the_same_message_id(tmp_path: Path) -> N
         (result,) = w.retry(NOW + timedelta(seconds=1))
         assert result.outcome == Outcome.SENT
         ids = [m.message_id for m in server.messages]
-    assert ids == ["<digest-2026-11-26.alex@nudger.test>"] * 2
+    assert ids == [w.record().message_id] * 2
     assert (w.record().state, w.record().attempts) == ("sent", 2)
 
 

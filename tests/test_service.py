@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from nudger.service import SYSTEM_UNIT, nudger_executable, plan_install
+from nudger.errors import NudgerError
+from nudger.service import SYSTEM_UNIT, nudger_executable, plan_install, unreachable
 from tests.conftest import Home, run_installed
 
 
@@ -35,6 +36,11 @@ def test_user_dry_run_with_an_explicit_config_passes_it_on(home: Home, tmp_path:
 
 
 def test_system_dry_run(home: Home) -> None:
+    problem = unreachable(nudger_executable())
+    if problem:  # this checkout is somewhere the service could not run it (under /tmp...)
+        result = home.run("service", "install", "--system", "--dry-run")
+        assert result.code == 1 and problem in result.err and result.out == ""
+        return
     out = home.ok("service", "install", "--system", "--dry-run")
     assert f"# write {SYSTEM_UNIT} (mode 0644, owner root:root)" in out
     assert "User=nudger" in out and "LoadCredential=smtp-password:" in out
@@ -98,8 +104,16 @@ def fake_path(tmp_path: Path, fail: bool = False) -> tuple[dict[str, str], Path]
     return env, log
 
 
+def write_config(tmp_path: Path) -> None:
+    """The config `nudger init` writes: a user service needs one (with profile.email)."""
+    config = tmp_path / "home/.config/nudger/config.toml"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text('[profile]\nname = "Alex Rivera"\nemail = "alex@example.com"\n')
+
+
 def test_user_install_writes_the_unit_and_runs_systemctl(tmp_path: Path) -> None:
     env, log = fake_path(tmp_path)
+    write_config(tmp_path)
     result = run_installed("service", "install", "--user", env=env)
     assert result.returncode == 0, result.stderr
     unit = tmp_path / "home/.config/systemd/user/nudger.service"
@@ -114,6 +128,7 @@ def test_user_install_writes_the_unit_and_runs_systemctl(tmp_path: Path) -> None
 
 def test_a_failing_systemctl_is_reported_with_its_output(tmp_path: Path) -> None:
     env, _log = fake_path(tmp_path, fail=True)
+    write_config(tmp_path)
     result = run_installed("service", "install", "--user", env=env)
     assert result.returncode == 1
     assert "systemctl --user daemon-reload` failed with status 1: Failed to connect to bus" \
@@ -127,3 +142,76 @@ def test_a_system_install_needs_root(tmp_path: Path) -> None:
     result = run_installed("service", "install", "--system", env=env)
     assert result.returncode == 2 and "sudo nudger service install --system" in result.stderr
     assert not log.exists()
+
+
+def test_a_user_install_without_a_config_says_so_and_stops(tmp_path: Path) -> None:
+    env, log = fake_path(tmp_path)
+    for args in (["--dry-run"], []):
+        result = run_installed("service", "install", "--user", *args, env=env)
+        assert result.returncode == 78, result.stderr
+        config = tmp_path / "home/.config/nudger/config.toml"
+        assert f"{config}: no config file, so the service would mail its digest to " \
+            "you@localhost" in result.stderr
+        assert "nudger init --name" in result.stderr and "Traceback" not in result.stderr
+    assert not log.exists() and not (tmp_path / "home/.config/systemd").exists()
+    # A config without profile.email would do the same.
+    config.parent.mkdir(parents=True)
+    config.write_text('[profile]\nname = "Alex Rivera"\n')
+    result = run_installed("service", "install", "--user", "--dry-run", env=env)
+    assert result.returncode == 78 and "profile.email is not set" in result.stderr
+
+
+def fake_venv(root: Path) -> Path:
+    """bin/python and a bin/nudger whose #! names it, as pip writes them."""
+    bin_dir = root / "venv/bin"
+    bin_dir.mkdir(parents=True)
+    python = bin_dir / "python"
+    python.symlink_to(sys.executable)
+    exe = bin_dir / "nudger"
+    exe.write_text(f"#!{python}\nimport sys\nfrom nudger.cli import main\nsys.exit(main())\n")
+    exe.chmod(0o755)
+    return exe
+
+
+def test_a_system_install_from_tmp_is_refused() -> None:
+    import shutil
+    import tempfile
+
+    root = Path(tempfile.mkdtemp(dir="/tmp", prefix="nudger-venv-"))
+    try:
+        exe = fake_venv(root)
+        with pytest.raises(NudgerError) as info:
+            plan_install("system", {}, executable=exe)
+        message = str(info.value)
+        assert f"{exe} is under /tmp" in message and "PrivateTmp=yes" in message
+        assert "203/EXEC" in message and "/opt/nudger/bin/pip install" in message
+        # A user unit has PrivateTmp=yes too: the plan warns.
+        write = tempfile.mkdtemp(prefix="nudger-home-")
+        (Path(write) / ".config/nudger").mkdir(parents=True)
+        (Path(write) / ".config/nudger/config.toml").write_text(
+            '[profile]\nemail = "a@example.com"\n')
+        plan = plan_install("user", {"HOME": write}, executable=exe)
+        assert any("WARNING" in note and "PrivateTmp=yes" in note for note in plan.notes)
+        shutil.rmtree(write)
+    finally:
+        shutil.rmtree(root)
+
+
+def test_a_system_install_from_a_closed_home_is_refused(tmp_path: Path) -> None:
+    home = tmp_path / "home/sam"
+    exe = fake_venv(home)
+    home.chmod(0o700)  # as `useradd -m` makes it on many systems
+    try:
+        problem = unreachable(exe, top=tmp_path)
+        assert problem is not None
+        assert f"{exe} is inside {home} (mode 700)" in problem
+        assert "`nudger` may not enter" in problem and f"chmod o+x {home}" in problem
+        home.chmod(0o711)
+        assert unreachable(exe, top=tmp_path) is None
+    finally:
+        home.chmod(0o755)
+
+
+def test_an_open_path_is_not_refused(tmp_path: Path) -> None:
+    exe = fake_venv(tmp_path / "opt")
+    assert unreachable(exe, top=tmp_path) is None

@@ -34,12 +34,15 @@ def compose_for(ctx: Context, notices: tuple[str, ...] = ()) -> ComposedDigest:
 
 def write_outputs(ctx: Context, composed: ComposedDigest) -> None:
     """--html and --eml: each file written whole (a temporary file renamed into place)."""
+    quiet = getattr(ctx.args, "quiet", False)
     if ctx.args.html:
-        _write(ctx.args.html, composed.html.encode("utf-8"))
-        ctx.warn(f"wrote the HTML part to {ctx.args.html}")
+        path = _write(ctx.args.html, composed.html.encode("utf-8"))
+        if not quiet:
+            ctx.print(f"wrote the HTML part of the digest of {composed.local_date} to {path}")
     if ctx.args.eml:
-        _write(ctx.args.eml, composed.message.as_bytes())
-        ctx.warn(f"wrote the message to {ctx.args.eml}")
+        path = _write(ctx.args.eml, composed.message.as_bytes())
+        if not quiet:
+            ctx.print(f"wrote the digest of {composed.local_date} as a message to {path}")
 
 
 def _write(name: str, data: bytes) -> Path:
@@ -65,7 +68,8 @@ def cmd_digest(ctx: Context) -> int:
                           force=ctx.args.force)
     composed = compose_for(ctx)
     write_outputs(ctx, composed)
-    if not ctx.args.quiet:
+    if not (ctx.args.quiet or ctx.args.html or ctx.args.eml):
+        # Output to a file: one line per file says where, not the whole text again.
         ctx.print(composed.text.rstrip("\n"))
     return 0
 
@@ -81,7 +85,9 @@ def check_config(ctx: Context) -> list[str]:
         stages = ", ".join(c.stage for c in settings.cadence)
         ctx.print(f"config: {settings.source} is valid (cadence for {stages}; "
                   f"delivery by {settings.method})")
-    return []
+    from nudger.starter import leftover_examples
+
+    return leftover_examples(settings.profile.model_dump(), settings.source)
 
 
 def check_templates_step(ctx: Context) -> list[str]:
@@ -110,7 +116,9 @@ def check_database(ctx: Context) -> list[str]:
 
 
 def cmd_check(ctx: Context) -> int:
-    check_config(ctx)
+    warnings = check_config(ctx)
+    for warning in warnings:
+        ctx.warn(warning)
     template_problems = check_templates_step(ctx)
     database_problems = check_database(ctx)
     for problem in template_problems + database_problems:
@@ -122,7 +130,10 @@ def cmd_check(ctx: Context) -> int:
         raise NudgerError("the database check failed (see above)")
     if ctx.args.smtp:
         check_smtp(ctx)
-    ctx.print("all checks passed")
+    if ctx.args.imap:
+        check_imap(ctx)
+    ctx.print("all checks passed" + (f", with {len(warnings)} warning(s) above"
+                                      if warnings else ""))
     return 0
 
 
@@ -192,6 +203,26 @@ def check_smtp(ctx: Context) -> int:
     return 0
 
 
+def check_imap(ctx: Context) -> int:
+    """`nudger check --imap`: connect, verify TLS, log in, find the folders, log out."""
+    from nudger.mail.client import verify
+    from nudger.secrets import imap_password, imap_password_source
+
+    settings = ctx.settings
+    imap = settings.imap
+    if imap is None:
+        raise NudgerError("--imap: no [imap] table in the config; add one (README, "
+                          "\"Reading your mailbox\") to let nudger read your mailbox")
+    lines = verify(settings, imap_password(settings, ctx.env))
+    ctx.print(f"imap {imap.host}:{imap.effective_port}: ok")
+    for line in lines:
+        ctx.print(f"  {line}")
+    source = imap_password_source(settings, ctx.env)
+    if source:
+        ctx.print(f"  password from {source}")
+    return 0
+
+
 # --- the commands ----------------------------------------------------------------------
 
 COMMANDS = (
@@ -202,15 +233,16 @@ COMMANDS = (
         cmd_digest,
         description="Render the digest of a day (default: today) and print its plain-text "
         "part. --html writes the HTML part to open in a browser, --eml the whole message "
-        "as it would be sent. Nothing is sent or recorded, unless --send: that delivers "
-        "the day's digest now, once (a second run sends nothing and says so).",
+        "as it would be sent; either prints one line saying where instead of the text. "
+        "Nothing is sent or recorded, unless --send: that delivers the day's digest now, "
+        "once (a second run sends nothing and says so).",
         options=(
             Option("--date", default="today", metavar="D",
                    help="the local date of the digest (default: today)"),
             Option("--html", metavar="FILE", help="write the HTML part here"),
             Option("--eml", metavar="FILE", help="write the whole message (.eml) here"),
             Option("--quiet", "-q", action="store_true",
-                   help="do not print the text part (with --html or --eml)"),
+                   help="print nothing (with --html or --eml: not even where they went)"),
             Option("--send", action="store_true",
                    help="deliver the digest now, once per day (a second run sends nothing "
                    "and says so)"),
@@ -220,7 +252,8 @@ COMMANDS = (
     ),
     Command(
         "check", "validate config, templates and database",
-        "nudger check\nnudger --config /etc/nudger/config.toml check\nnudger check --smtp",
+        "nudger check\nnudger --config /etc/nudger/config.toml check\nnudger check --smtp\n"
+        "nudger check --imap",
         cmd_check,
         description="Load the config, compile and test-render every template (yours in "
         "templates/ beside the config, and the packaged ones), and check the database's "
@@ -230,6 +263,9 @@ COMMANDS = (
             Option("--smtp", action="store_true",
                    help="also connect to the SMTP server, negotiate TLS, log in and quit "
                    "without sending"),
+            Option("--imap", action="store_true",
+                   help="also connect to the IMAP server ([imap]), verify TLS, log in, find "
+                   "INBOX/Sent/Drafts, and log out; prints what it verified"),
         ),
     ),
 )

@@ -54,10 +54,13 @@ def cmd_status(ctx: Context) -> int:
     status = outbox_status(settings, ctx.db, now)
     upcoming = next_digest_at(settings, now)
     method = describe_method(settings, ctx.env, ctx.db.path.parent)
+    from nudger.mail.status import mailbox_status
+
+    mailbox = mailbox_status(settings, ctx.db)
     if ctx.args.json:
         ctx.print_json({"now": now.isoformat(), "next_digest_at": upcoming.isoformat(),
                         "recipient": settings.recipient, "delivery": method,
-                        **status.as_json()})
+                        **status.as_json(), "mailbox": mailbox})
         return 0
 
     zone = settings.zone
@@ -87,9 +90,28 @@ def cmd_status(ctx: Context) -> int:
         code = f"{info.code} " if info.code and not info.error.startswith(str(info.code)) \
             else ""
         ctx.print(f"failed:       the digest of {info.local_date}: {code}{info.error}")
-    if not status.retrying and not status.failed and not status.sending:
+    if mailbox is not None:
+        _print_mailbox(ctx, mailbox, at)
+    problems = status.retrying or status.failed or status.sending or \
+        (mailbox is not None and mailbox["error"])
+    if not problems:
         ctx.print("problems:     none")
     return 0
+
+
+def _print_mailbox(ctx: Context, mailbox: dict[str, Any], at: Any) -> None:
+    server = f"{mailbox['server']}, every {mailbox['poll']}"
+    if mailbox["last_attempt_at"] is None:
+        ctx.print(f"mailbox:      {server}; not read yet (the daemon reads it, or run "
+                  "`nudger mail sync`)")
+    elif mailbox["error"]:
+        since = at(mailbox["last_ok_at"]) if mailbox["last_ok_at"] else "never read"
+        ctx.print(f"mailbox:      {server}; FAILING ({mailbox['failures']} pass(es) in a row, "
+                  f"last good: {since}): {mailbox['error']}")
+    else:
+        ctx.print(f"mailbox:      {server}; last read {at(mailbox['last_ok_at'])}")
+    if mailbox["open_suggestions"]:
+        ctx.print(f"suggestions:  {mailbox['open_suggestions']} open (nudger suggestions)")
 
 
 # --- the commands ----------------------------------------------------------------------

@@ -160,12 +160,18 @@ def cmd_skip(ctx: Context) -> int:
 def _pass_step(ctx: Context, *, done: bool) -> int:
     """`done` completes the step next, `skip` passes over it; both restart the clock."""
     from nudger.dates import parse_date
-    from nudger.progress import complete_step, skip_step
+    from nudger.progress import complete_step, mail_logged, skip_step
 
     args = ctx.args
     on = parse_date(args.date, ctx.today, what="--date")
     record = complete_step if done else skip_step
     with ctx.db.session() as session:
+        already = mail_logged(session, args.id, on) if done else None
+        if already is not None:
+            step = f" (step {already.step})" if already.step else ""
+            ctx.print(f"#{args.id}: the email{step} of {on} was already logged from your "
+                      "Sent folder; nothing new recorded")
+            return 0
         _touch, nudge = record(session, ctx.settings, ctx.calendar, args.id, on,
                                now=ctx.now(), note=args.note)
     if done:

@@ -15,6 +15,10 @@ if TYPE_CHECKING:
 
 
 ORDER = 10
+# For --help without importing nudger.vocab (typing) on every call; tests/test_cli_firstrun.py
+# checks it against vocab.STAGES.
+STAGE_NAMES = ("wishlist", "applied", "interviewing", "offer", "accepted", "rejected",
+               "withdrawn", "ghosted")
 
 
 # --- init ------------------------------------------------------------------------------
@@ -30,7 +34,8 @@ def cmd_init(ctx: Context) -> int:
         ctx.warn(f"{path} exists; keeping it (use --force to overwrite)")
         text = None
     else:
-        text = starter_config(name=args.name, email=args.email, database=args.database)
+        text = starter_config(name=args.name, email=args.email, database=args.database,
+                              demo=args.demo)
         parse_settings(text, path)  # never write a config we could not read back
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -49,7 +54,11 @@ def cmd_init(ctx: Context) -> int:
             added = add_demo_applications(session, ctx.today, ctx.now(), settings)
         ctx.print(f"added {added} demo applications; try `nudger list` and `nudger digest`")
     elif text is not None:
-        ctx.print("next: `nudger add COMPANY ROLE`, then `nudger due`")
+        if not args.email:
+            ctx.warn("no --email given: the digest would go to you@localhost; set "
+                     f"profile.email in {path}")
+        ctx.print(f"next: add your phone, pitch and signature in {path} (commented "
+                  "examples there), then `nudger add COMPANY ROLE` and `nudger due`")
     return 0
 
 
@@ -133,9 +142,18 @@ def cmd_rm(ctx: Context) -> int:
 # --- list / show -----------------------------------------------------------------------
 
 def _app_json(app: Any, contacts: list[Any]) -> dict[str, Any]:
-    data = app.model_dump(mode="json")
-    data["contacts"] = [c.model_dump(mode="json", exclude={"application_id"}) for c in contacts]
+    data = _in_field_order(app)
+    data["contacts"] = [_in_field_order(c, exclude="application_id") for c in contacts]
     return data
+
+
+def _in_field_order(row: Any, exclude: str = "") -> dict[str, Any]:
+    """A row as JSON, keys in the order its model declares them: a row loaded from SQLite
+    fills its attributes in an order that changes from run to run, and scripts diff and
+    cache this output."""
+    data = row.model_dump(mode="json")
+    return {name: data[name] for name in type(row).model_fields
+            if name in data and name != exclude}
 
 
 def cmd_list(ctx: Context) -> int:
@@ -184,6 +202,7 @@ def cmd_show(ctx: Context) -> int:
         events = tracker.timeline(session, app)
         snoozed = tracker.snoozed_until(session, ctx.args.id)
         upcoming = next_steps(session, ctx.settings, ctx.calendar, ctx.today, [app])
+        mail = _mail_of(session, ctx.args.id)
     step = upcoming.get(app.id or 0)
     if ctx.args.json:
         data = _app_json(app, contacts)
@@ -192,6 +211,10 @@ def cmd_show(ctx: Context) -> int:
         ]
         data["snoozed_until"] = snoozed.isoformat() if snoozed and snoozed > ctx.today else None
         data["next_step"] = step
+        data["paused_since"] = app.paused_since.isoformat() if app.paused_since else None
+        data["mail"] = [{"direction": m.direction, "kind": m.kind,
+                         "date": m.date.isoformat(), "from": m.from_addr,
+                         "subject": m.subject, "snippet": m.snippet} for m in mail]
         ctx.print_json(data)
         return 0
     ctx.print(f"#{app.id} {app.company} — {app.role}")
@@ -203,6 +226,8 @@ def cmd_show(ctx: Context) -> int:
         ("interview", app.interview_at.astimezone(ctx.zone).strftime("%Y-%m-%d %H:%M")
          if app.interview_at else ""),
         ("snoozed until", snoozed if snoozed and snoozed > ctx.today else ""),
+        ("paused", f"since a reply on {_local(app.paused_since, ctx.zone)} (nudger resume "
+                   f"{app.id} to un-pause)" if app.paused_since else ""),
         ("notes", app.notes),
     ]
     for label, value in fields:
@@ -213,7 +238,19 @@ def cmd_show(ctx: Context) -> int:
         ctx.print(f'  none (add one: nudger contact {app.id} "Name <email>")')
     for c in contacts:
         extra = ", ".join(v for v in (c.email, c.phone, c.social) if v)
-        ctx.print(f"  [{c.id}] {c.name} ({c.kind})" + (f": {extra}" if extra else ""))
+        bounce = (f"  (address bouncing since {_local(c.bounced_at, ctx.zone)}"
+                  + (f": {c.bounce_detail}" if c.bounce_detail else "") + ")") if c.bounced_at \
+            else ""
+        ctx.print(f"  [{c.id}] {c.name} ({c.kind})" + (f": {extra}" if extra else "") + bounce)
+    if mail:
+        ctx.print("\nmail:")
+        for m in mail:
+            arrow = "from" if m.direction == "in" else "to"
+            who = m.from_addr if m.direction == "in" else m.to_addrs
+            ctx.print(f"  {_local(m.date, ctx.zone, True)}  {m.kind} {arrow} {who}: "
+                      f"{m.subject or '(no subject)'}")
+            if m.snippet:
+                ctx.print(f"      \"{m.snippet}\"")
     ctx.print("\ntimeline:")
     for event in events:
         ctx.print(f"  {event.on}  {event.text}")
@@ -223,6 +260,21 @@ def cmd_show(ctx: Context) -> int:
     else:
         ctx.print("  none (closed stage, or the cadence is finished)")
     return 0
+
+
+def _mail_of(session: Any, app_id: int) -> list[Any]:
+    from sqlmodel import col, select
+
+    from nudger.store.models import MailMessage
+
+    return list(session.exec(select(MailMessage).where(
+        MailMessage.application_id == app_id).order_by(col(MailMessage.date))).all())
+
+
+def _local(moment: Any, zone: Any, with_time: bool = False) -> str:
+    from nudger.times import as_utc
+
+    return as_utc(moment).astimezone(zone).strftime("%Y-%m-%d %H:%M" if with_time else "%Y-%m-%d")
 
 
 # --- log / stage / snooze / contact ----------------------------------------------------
@@ -236,6 +288,9 @@ def cmd_log(ctx: Context) -> int:
     with ctx.db.session() as session:
         touch, label = record_touch(session, ctx.settings, ctx.calendar, ctx.today,
                                     args.id, args.action, on, now=ctx.now(), note=args.note)
+    if label and label.startswith("nothing new"):
+        ctx.print(f"#{args.id}: {label} ({touch.action} on {touch.touched_on})")
+        return 0
     done = f" (completes {label})" if label else ""
     ctx.print(f"logged {touch.action} on {touch.touched_on} for #{args.id}{done}")
     return 0
@@ -262,7 +317,7 @@ def cmd_snooze(ctx: Context) -> int:
     from nudger.durations import parse_duration
 
     args = ctx.args
-    text = args.until.strip()
+    text = " ".join(args.until).strip()
     if text.lower() in ("off", "none", "wake"):
         until = ctx.today
     else:
@@ -325,8 +380,9 @@ COMMANDS = (
         "nudger --config ./demo/config.toml init --demo --database nudger.db",
         cmd_init,
         description="Write a starter config.toml (the documented config.example.toml, with "
-        "your name and email filled in) and create the database. --demo adds sample "
-        "applications so you can see a digest straight away.",
+        "your name and email filled in; phone, pitch and signature stay commented examples "
+        "until you write yours) and create the database. --demo adds a sample person and "
+        "sample applications so you can see a digest straight away.",
         options=(
             Option("--demo", action="store_true", help="add sample applications"),
             Option("--name", default="", help="your name, for drafts and the digest"),
@@ -345,7 +401,8 @@ COMMANDS = (
             Option("company"),
             Option("role"),
             Option("--applied", metavar="DATE", help="date applied (default: today)"),
-            Option("--stage", default=None, help="stage to start in (default: applied)"),
+            Option("--stage", default=None, metavar="STAGE",
+                   help=f"stage to start in: {', '.join(STAGE_NAMES)} (default: applied)"),
             Option("--contact", action="append", default=[], metavar='"NAME <EMAIL>"',
                    help="a contact (repeatable)"),
             *APPLICATION_OPTIONS,
@@ -404,11 +461,12 @@ COMMANDS = (
     ),
     Command(
         "snooze", "quiet an application until a date",
-        'nudger snooze 12 "3 days"\nnudger snooze 12 2026-12-15\nnudger snooze 12 off',
+        "nudger snooze 12 3 days\nnudger snooze 12 2026-12-15\nnudger snooze 12 off",
         cmd_snooze,
         description="Hide an application's nudges until a date (DURATION like '3 days' or "
         "'2 business days' from today, a DATE, or 'off' to wake it now).",
-        options=(APP_ID, Option("until", metavar="DURATION_OR_DATE")),
+        # nargs="+": `nudger snooze 12 3 days` as people type it, quotes or not.
+        options=(APP_ID, Option("until", metavar="DURATION_OR_DATE", nargs="+")),
     ),
     Command(
         "contact", "add or remove a contact of an application",

@@ -135,13 +135,16 @@ def cmd_stats(ctx: Context) -> int:
                                          if n) if any(stats.pipeline.values())
               else "\npipeline: no applications yet")
     ctx.print(f"follow-up rate: {stats.follow_up.text()} applications followed up at least "
-              "once")
-    ctx.print(f"replies: {stats.reply_rate.text()} applications moved past applied")
+              "once" if stats.follow_up.whole else "follow-up rate: no applications yet")
+    ctx.print(f"replies: {stats.reply_rate.text()} applications moved past applied"
+              if stats.reply_rate.whole else "replies: no applications sent yet")
     if stats.median_days is not None:
         ctx.print(f"median days from applying to a reply: {stats.median_days:g}")
+    from nudger.stats import streak_words
+
     streak = stats.streak
-    ctx.print(f"streak: {streak.days}{'+' if streak.capped else ''} digest days with every "
-              "nudge done" + (f" (since {streak.since})" if streak.since else ""))
+    ctx.print(f"streak: {streak_words(streak.days, capped=streak.capped)}"
+              + (f" (since {streak.since})" if streak.since else ""))
     if stats.by_action:
         ctx.print("\nreplies by the last follow-up before them:")
         ctx.table(["AFTER", "REPLIES"], [[k, v] for k, v in stats.by_action.items()])

@@ -27,7 +27,7 @@ DB_NAME = "nudger.db"
 # The newest migration in nudger/store/migrations/versions; a test keeps it equal to Alembic's
 # head. Comparing against it lets every command skip importing Alembic (~0.3 s) when the
 # schema is current.
-SCHEMA_HEAD = "0003_delivery"
+SCHEMA_HEAD = "0004_mailbox"
 BUSY_TIMEOUT_MS = 10_000
 
 

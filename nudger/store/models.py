@@ -37,6 +37,10 @@ class Application(SQLModel, table=True):
     notes: str = ""
     created_at: datetime
     updated_at: datetime
+    # A reply found in the mailbox pauses the nudges ([mailbox] replies = "pause") until a
+    # stage change, a touch logged after it, or `nudger resume`.
+    paused_since: datetime | None = None  # UTC, the reply's date
+    paused_by: int | None = None  # mailmessage.id of the reply
 
 
 class Contact(SQLModel, table=True):
@@ -48,6 +52,9 @@ class Contact(SQLModel, table=True):
     social: str = ""  # a handle or profile URL
     kind: str = "hiring-manager"  # one of vocab.CONTACT_KINDS
     notes: str = ""
+    # A delivery status report said mail to `email` failed: shown in show and the digest.
+    bounced_at: datetime | None = None  # UTC
+    bounce_detail: str = ""
 
 
 class Touch(SQLModel, table=True):
@@ -104,6 +111,92 @@ class DigestRecord(SQLModel, table=True):
     sent_at: datetime | None = None
     claimed_by: str = ""  # "host:pid" of the process that marked it 'sending'
     reported_in: date | None = None  # the digest (local date) that told the user it failed
+
+
+# --- the mailbox (MAILBOX.md) -----------------------------------------------------------------
+
+MAIL_DIRECTIONS = ("in", "out")
+# What nudger made of a mail message it recorded.
+MAIL_KINDS = ("reply", "possible-reply", "followup", "bounce", "command", "capture", "draft")
+SUGGESTION_KINDS = ("application", "stage", "contact", "reply")
+SUGGESTION_STATES = ("open", "accepted", "dismissed")
+
+
+class MailMessage(SQLModel, table=True):
+    """One mail message nudger acted on, once: the key is its Message-ID (without angle
+    brackets) or, without one, a stable hash of its headers. Never a body: a snippet of at
+    most 200 characters."""
+
+    __tablename__ = "mailmessage"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True)
+    message_id: str = Field(default="", index=True)
+    direction: str  # one of MAIL_DIRECTIONS
+    kind: str  # one of MAIL_KINDS
+    folder: str = ""
+    date: datetime  # UTC
+    from_addr: str = ""
+    from_name: str = ""
+    to_addrs: str = ""  # comma-separated, lower-cased
+    subject: str = ""
+    snippet: str = ""  # at most 200 characters, one line
+    application_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("application.id",
+                                                           ondelete="SET NULL"),
+                                       nullable=True, index=True))
+    touch_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("touch.id", ondelete="SET NULL"),
+                                       nullable=True))
+    created_at: datetime
+
+
+class MailFolder(SQLModel, table=True):
+    """Sync state of one folder of one account: UIDVALIDITY and the highest UID whose
+    message has been handled (committed together with what those messages caused)."""
+
+    __tablename__ = "mailfolder"
+    __table_args__ = (UniqueConstraint("account", "folder", name="uq_mailfolder"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    account: str  # username@host:port
+    folder: str
+    uidvalidity: int
+    highest_uid: int = 0
+    synced_at: datetime
+
+
+class MailSync(SQLModel, table=True):
+    """The last pass over the mailbox: when it last worked, and why the last one failed."""
+
+    __tablename__ = "mailsync"
+
+    id: int | None = Field(default=None, primary_key=True)
+    account: str = Field(unique=True)
+    last_ok_at: datetime | None = None
+    last_attempt_at: datetime | None = None
+    last_error: str = ""  # one line: server, reason, what to do ("" after a good pass)
+    failures: int = 0  # consecutive failed passes
+
+
+class Suggestion(SQLModel, table=True):
+    """Something nudger found and proposes (MAILSPEC.md): shown as S<id>."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str  # one of SUGGESTION_KINDS
+    application_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("application.id",
+                                                           ondelete="CASCADE"),
+                                       nullable=True, index=True))
+    summary: str
+    reason: str = ""
+    confidence: float = 0.5
+    payload: str = "{}"  # JSON
+    source: str = ""
+    fingerprint: str = Field(unique=True)
+    status: str = Field(default="open", index=True)  # one of SUGGESTION_STATES
+    created_at: datetime
+    decided_at: datetime | None = None
 
 
 def table_of(model: Any) -> Table:

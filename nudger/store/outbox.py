@@ -30,6 +30,7 @@ Stale = Callable[["DigestRecord"], bool]
 class Claimed(NamedTuple):
     record: DigestRecord  # now 'sending', claimed by us
     previous: str  # its state before ("" for a new row)
+    previous_id: str = ""  # its Message-ID before ("" for a new row)
 
 
 class Refused(NamedTuple):
@@ -155,10 +156,14 @@ class Outbox:
         return True
 
     def claim_day(self, day: date, now: datetime, *, force: bool, me: str,
-                  is_stale: Stale) -> Claimed | Refused:
+                  is_stale: Stale, new_message_id: Callable[[], str]) -> Claimed | Refused:
         """Mark `day`'s digest 'sending' for `me`: a new row (superseding older days still
         waiting), or with `force` a recorded one that nobody is sending right now. The
-        UNIQUE (recipient, local_date) key decides between two processes."""
+        UNIQUE (recipient, local_date) key decides between two processes.
+
+        A new row stores its Message-ID (`new_message_id()`) before any I/O, so every resend
+        of it carries the same one; a forced resend of a day already sent is a new message
+        and gets a new one (a day that never went out keeps its own)."""
         from sqlalchemy.exc import IntegrityError
 
         from nudger.store.models import DigestRecord
@@ -169,7 +174,8 @@ class Outbox:
                 record = self._find(s, day)
                 if record is None:
                     record = DigestRecord(recipient=self.recipient, local_date=day,
-                                          message_id="", state="sending", attempts=1,
+                                          message_id=new_message_id(), state="sending",
+                                          attempts=1,
                                           claimed_by=me, created_at=stamp, updated_at=stamp)
                     s.add(record)
                     self._supersede_older(s, day, stamp, is_stale)
@@ -179,10 +185,12 @@ class Outbox:
                     return Refused(record, busy=True)
                 if not force:
                     return Refused(record, busy=False)
-                previous = record.state
+                previous, previous_id = record.state, record.message_id
                 _mark_sending(record, stamp, me)
+                if previous == "sent" or not record.message_id:
+                    record.message_id = new_message_id()
                 s.add(record)
-                return Claimed(record, previous)
+                return Claimed(record, previous, previous_id)
         except IntegrityError:
             # Another process inserted the row between our read and our write.
             return Refused(None, busy=False)

@@ -89,7 +89,8 @@ _APP = table_of(Application).name
 _TOUCH = table_of(Touch).name
 _SNOOZE = table_of(Snooze).name
 _APP_SQL = "SELECT " + _columns(Application, "id", "stage", "stage_since", "applied_on",
-                                 "deadline", "interview_at", "company", "role") + f" FROM {_APP}"
+                                 "deadline", "interview_at", "company", "role",
+                                 "paused_since") + f" FROM {_APP}"
 _TOUCH_SQL = "SELECT " + _columns(Touch, "application_id", "touched_on", "action", "stage",
                                   "step", "skipped", "id") + f" FROM {_TOUCH}"
 _SNOOZE_SQL = (f"SELECT s.application_id, s.until, s.id FROM {_SNOOZE} s JOIN (SELECT "
@@ -129,7 +130,7 @@ def _load(session: Session, apps: Sequence[Application] | None, open_only: bool,
                 params = list(OPEN_STAGES)
             rows: list[tuple[Any, ...]] = []
             seen = parse.seen
-            for app_id, stage, since, applied, deadline, interview, company, role in \
+            for app_id, stage, since, applied, deadline, interview, company, role, paused in \
                     cursor.execute(sql + " ORDER BY id", params):
                 rows.append((
                     app_id, intern(stage),
@@ -139,11 +140,12 @@ def _load(session: Session, apps: Sequence[Application] | None, open_only: bool,
                     None if deadline is None else
                     seen.get(deadline) or parse(deadline, _APP, app_id, "deadline"),
                     None if interview is None else _moment(interview, app_id),
-                    company, role))
+                    company, role, paused is not None))
             narrow: list[int] | None = None
         else:
             rows = [(a.id, a.stage, a.stage_since, a.applied_on, a.deadline, a.interview_at,
-                     a.company, a.role) for a in apps if a.id is not None]
+                     a.company, a.role, a.paused_since is not None)
+                    for a in apps if a.id is not None]
             ids = sorted({row[0] for row in rows})
             narrow = ids if len(ids) <= _IN_LIMIT else None
         if not rows:
@@ -215,8 +217,9 @@ def _load(session: Session, apps: Sequence[Application] | None, open_only: bool,
             touches=tuple(touches[app_id]) if app_id in touches else empty,
             company=company, role=role,
             interview_on=_local_date(interview, zone) if interview is not None else None,
+            paused=paused,  # a reply from the mailbox paused its nudges
         )
-        for app_id, stage, since, applied, deadline, interview, company, role in rows
+        for app_id, stage, since, applied, deadline, interview, company, role, paused in rows
     ]
 
 

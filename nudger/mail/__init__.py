@@ -1,0 +1,1 @@
+"""Reading the user's mailbox (MAILBOX.md): client, headers, sync, matching, suggestions."""

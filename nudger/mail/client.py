@@ -1,0 +1,491 @@
+"""The IMAP session, over imapclient (synchronous: the daemon runs it in a thread).
+
+TLS is always verified (the system store, or imap.ca_file for a private CA); with
+security = "starttls" the upgrade is required and no password is sent before it; "none"
+is allowed only to a loopback host (config.py refuses anything else). Every socket
+operation has imap.timeout. Folders are selected read-only (EXAMINE) and bodies fetched
+with BODY.PEEK, so nothing the user has is marked read.
+
+Every failure becomes one `MailboxError`: a one-line message naming the server, what
+happened and what to do, and whether the next poll may succeed (`transient`).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+import quopri
+import socket
+import ssl
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from nudger.errors import NudgerError
+from nudger.mail.headers import FIELDS, MailHeader, parse_header
+from nudger.safetext import server_text
+from nudger.times import as_utc
+
+if TYPE_CHECKING:
+    from imapclient import IMAPClient
+
+    from nudger.config import Imap, Settings
+    from nudger.secrets import Secret
+
+# imapclient logs every command and answer (mail headers, snippets) at debug level: keep
+# the user's mail out of nudger's log whatever log_level says.
+logging.getLogger("imapclient").setLevel(logging.WARNING)
+
+HEADER_ITEM = "BODY.PEEK[HEADER.FIELDS (" + " ".join(FIELDS) + ")]"
+BATCH = 500  # UIDs per header FETCH
+SNIPPET_BYTES = 4096  # at most this much of a matched message's first text part
+
+
+class MailboxError(NudgerError):
+    """The mailbox could not be read; `transient`: the next poll may work."""
+
+    def __init__(self, message: str, *, transient: bool) -> None:
+        super().__init__(message)
+        self.transient = transient
+
+
+@dataclass(frozen=True)
+class Folders:
+    inbox: str
+    sent: str | None
+    drafts: str | None
+    how: dict[str, str]  # role → how it was found ("special-use \\Sent", "configured")
+
+
+def _where(imap: Imap) -> str:
+    return f"IMAP server {imap.host}:{imap.effective_port}"
+
+
+def classify(exc: BaseException, imap: Imap) -> MailboxError:
+    """One line for any failure talking to the server: what happened, what to do."""
+    from imapclient.exceptions import IMAPClientAbortError, IMAPClientError, LoginError
+
+    where = _where(imap)
+    if isinstance(exc, MailboxError):
+        return exc
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        reason = server_text(exc.verify_message or str(exc), 160)
+        return MailboxError(
+            f"{where}: bad certificate ({reason}); nothing was sent. If the server uses a "
+            "private CA, set imap.ca_file to its certificate; otherwise check imap.host",
+            transient=False)
+    if isinstance(exc, ssl.SSLError):
+        return MailboxError(
+            f"{where}: TLS failed ({server_text(exc.reason or str(exc), 120)}); check "
+            "imap.port and imap.security (993 = \"tls\", 143 = \"starttls\")",
+            transient=False)
+    if isinstance(exc, LoginError):
+        text = server_text(_unbytes(str(exc)), 160)
+        return MailboxError(
+            f"{where}: login refused for {imap.username!r} ({text}); check the password "
+            "(Gmail, iCloud, Yahoo and Fastmail need an app password; Microsoft 365 needs "
+            "OAuth, which nudger does not support yet)", transient=False)
+    if isinstance(exc, TimeoutError | socket.timeout):
+        return MailboxError(
+            f"{where}: no answer within {imap.timeout:g} s; nothing was recorded twice, "
+            "the next poll tries again (raise imap.timeout for a slow server)",
+            transient=True)
+    if isinstance(exc, ConnectionRefusedError):
+        return MailboxError(
+            f"{where}: connection refused; is the server up and imap.port right? The "
+            "next poll tries again", transient=True)
+    if isinstance(exc, socket.gaierror):
+        return MailboxError(
+            f"{where}: cannot resolve {imap.host!r} ({server_text(exc.strerror, 80)}); "
+            "check imap.host and the network", transient=True)
+    bye = isinstance(exc, IMAPClientError) and "BYE" in str(exc).upper().split(" ", 2)[:2]
+    if bye or isinstance(exc, IMAPClientAbortError | ConnectionError | EOFError):
+        text = server_text(_unbytes(str(exc)), 160) or "connection closed"
+        return MailboxError(
+            f"{where}: the server closed the connection ({text}); nothing is lost, the "
+            "next poll continues where this one stopped", transient=True)
+    if isinstance(exc, OSError):
+        text = server_text(exc.strerror or str(exc), 120)
+        return MailboxError(f"{where}: network error ({text}); the next poll tries again",
+                            transient=True)
+    if isinstance(exc, IMAPClientError):
+        text = server_text(_unbytes(str(exc)), 200)
+        return MailboxError(f"{where}: the server refused a command ({text})",
+                            transient="UNAVAILABLE" in text.upper()
+                            or "TRY AGAIN" in text.upper())
+    return MailboxError(f"{where}: {type(exc).__name__}: {server_text(str(exc), 160)}",
+                        transient=True)
+
+
+def _unbytes(text: str) -> str:
+    """imapclient puts a server's bytes answer in its message as b'...': show the text."""
+    import re
+
+    return re.sub(r"b'([^']*)'|b\"([^\"]*)\"", lambda m: m.group(1) or m.group(2) or "", text)
+
+
+def tls_context(settings: Settings) -> ssl.SSLContext:
+    imap = settings.imap
+    assert imap is not None
+    cafile = str(settings.resolve(imap.ca_file)) if imap.ca_file else None
+    try:
+        context = ssl.create_default_context(cafile=cafile)
+    except (OSError, ssl.SSLError) as exc:
+        raise MailboxError(f"imap.ca_file: cannot load {cafile}: {exc}; give the PEM file "
+                           "of the CA that signed the server's certificate",
+                           transient=False) from None
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    return context
+
+
+class ImapSession:
+    """A logged-in connection. Methods raise MailboxError."""
+
+    def __init__(self, client: IMAPClient, settings: Settings, tls: str) -> None:
+        self.client = client
+        self.settings = settings
+        assert settings.imap is not None
+        self.imap: Imap = settings.imap
+        self.tls = tls  # what was verified, in words
+        self._folders: Folders | None = None
+
+    # --- folders -------------------------------------------------------------------------
+
+    @property
+    def folders(self) -> Folders:
+        if self._folders is None:
+            self._folders = self._find_folders()
+        return self._folders
+
+    def _find_folders(self) -> Folders:
+        listing = self._call(self.client.list_folders)
+        names = [name for _flags, _sep, name in listing]
+        by_flag: dict[bytes, str] = {}
+        for flags, _sep, name in listing:
+            for flag in flags:
+                by_flag.setdefault(flag.lower() if isinstance(flag, bytes)
+                                   else str(flag).lower().encode(), name)
+        how: dict[str, str] = {}
+
+        def pick(role: str, configured: str, flag: bytes, common: Sequence[str]
+                 ) -> str | None:
+            if configured and configured.lower() != "auto":
+                if configured not in names:
+                    raise self._no_folder(role, configured, names)
+                how[role] = "configured"
+                return configured
+            if flag.lower() in by_flag:
+                how[role] = "special-use " + flag.decode()
+                return by_flag[flag.lower()]
+            for candidate in common:
+                for name in names:
+                    if name.lower() == candidate.lower():
+                        how[role] = "by its name"
+                        return name
+            return None
+
+        inbox = self.imap.inbox
+        if inbox.upper() == "INBOX":
+            inbox = next((n for n in names if n.upper() == "INBOX"), "INBOX")
+        elif inbox not in names:
+            raise self._no_folder("inbox", inbox, names)
+        how["inbox"] = "configured" if self.imap.inbox.upper() != "INBOX" else "INBOX"
+        sent = pick("sent", self.imap.sent, b"\\Sent",
+                    ("Sent", "Sent Items", "Sent Messages", "[Gmail]/Sent Mail", "INBOX.Sent",
+                     "Gesendet", "Envoyés"))
+        drafts = pick("drafts", self.imap.drafts, b"\\Drafts",
+                      ("Drafts", "Draft", "[Gmail]/Drafts", "INBOX.Drafts", "Entwürfe",
+                       "Brouillons"))
+        return Folders(inbox=inbox, sent=sent, drafts=drafts, how=how)
+
+    def _no_folder(self, role: str, name: str, names: Sequence[str]) -> MailboxError:
+        shown = ", ".join(server_text(n, 60) for n in names[:40]) or "none"
+        return MailboxError(
+            f"{_where(self.imap)}: folder {name!r} (imap.{role}) not found; the folders "
+            f"there are: {shown}. Set imap.{role} to one of them (or \"auto\")",
+            transient=False)
+
+    def require(self, role: str) -> str:
+        """The folder for `role` ("sent", "drafts"), or MailboxError listing the folders."""
+        value = getattr(self.folders, role)
+        if value is None:
+            listing = self._call(self.client.list_folders)
+            raise self._no_folder(role, getattr(self.imap, role), [n for *_x, n in listing])
+        return str(value)
+
+    # --- reading -------------------------------------------------------------------------
+
+    def select_readonly(self, folder: str) -> tuple[int, int]:
+        """EXAMINE `folder`: (UIDVALIDITY, UIDNEXT or 0 when the server does not say)."""
+        info = self._call(self.client.select_folder, folder, readonly=True)
+        validity = int(info.get(b"UIDVALIDITY", 0) or 0)
+        nxt = int(info.get(b"UIDNEXT", 0) or 0)
+        return validity, nxt
+
+    def uids_after(self, highest: int) -> list[int]:
+        """UIDs above `highest` in the selected folder (a UID range `n:*` always answers
+        with the last message, even below n: filtered)."""
+        found = self._call(self.client.search, ["UID", f"{highest + 1}:*"])
+        return sorted(uid for uid in found if uid > highest)
+
+    def uids_since(self, day: date) -> list[int]:
+        return sorted(self._call(self.client.search, ["SINCE", day]))
+
+    def fetch_headers(self, uids: Sequence[int], folder: str) -> Iterator[list[MailHeader]]:
+        """Parsed headers of `uids`, in batches (ascending UID). Never a body."""
+        ordered = sorted(uids)
+        for start in range(0, len(ordered), BATCH):
+            chunk = ordered[start:start + BATCH]
+            data = self._call(self.client.fetch, chunk,
+                              [HEADER_ITEM, "RFC822.SIZE", "INTERNALDATE"])
+            batch = []
+            for uid in chunk:
+                item = data.get(uid)
+                if item is None:
+                    continue  # expunged meanwhile
+                raw = b""
+                for key, value in item.items():
+                    if isinstance(key, bytes) and key.startswith(b"BODY[HEADER"):
+                        raw = value or b""
+                internal = item.get(b"INTERNALDATE")
+                if isinstance(internal, datetime):
+                    internal = as_utc(internal)
+                batch.append(parse_header(raw, folder=folder, uid=uid,
+                                          size=int(item.get(b"RFC822.SIZE", 0) or 0),
+                                          internal_date=internal
+                                          if isinstance(internal, datetime) else None))
+            yield batch
+
+    def fetch_text(self, uid: int, cap: int = SNIPPET_BYTES, *, report: bool = False
+                   ) -> str:
+        """The first text part of a message, at most `cap` bytes of it, decoded: for the
+        snippet of a message that already matched, and the report of a bounce. Never
+        the whole message (a 30 MB one costs `cap` bytes)."""
+        structure = self._call(self.client.fetch, [uid], ["BODYSTRUCTURE"]).get(uid, {})
+        body = structure.get(b"BODYSTRUCTURE")
+        part = _first_text_part(body, report=report) if body is not None else None
+        if part is None:
+            section, encoding, charset, subtype = "TEXT", "7bit", "utf-8", "plain"
+        else:
+            section, encoding, charset, subtype = part
+        item = f"BODY.PEEK[{section}]<0.{cap}>"
+        data = self._call(self.client.fetch, [uid], [item]).get(uid, {})
+        raw = b""
+        for key, value in data.items():
+            if isinstance(key, bytes) and key.startswith(b"BODY["):
+                raw = value or b""
+        text = _decode_part(raw, encoding, charset)
+        if subtype == "html":
+            text = _strip_html(text)
+        return text
+
+    def append(self, folder: str, message: bytes, flags: Sequence[str] = (),
+               when: datetime | None = None) -> int | None:
+        """APPEND (drafts only, by act): the new UID when the server says (UIDPLUS)."""
+        answer = self._call(self.client.append, folder, message, flags=tuple(flags),
+                            msg_time=when)
+        text = answer.decode("ascii", "replace") if isinstance(answer, bytes) else str(answer)
+        if "APPENDUID" in text:
+            try:
+                return int(text.split("APPENDUID", 1)[1].split("]", 1)[0].split()[1])
+            except (IndexError, ValueError):
+                return None
+        return None
+
+    def uid_exists(self, folder: str, uid: int) -> bool:
+        self._call(self.client.select_folder, folder, readonly=True)
+        return uid in self._call(self.client.search, ["UID", str(uid)])
+
+    def fetch_by_uid(self, folder: str, uid: int) -> MailHeader | None:
+        self._call(self.client.select_folder, folder, readonly=True)
+        for batch in self.fetch_headers([uid], folder):
+            for header in batch:
+                return header
+        return None
+
+    def delete_uid(self, folder: str, uid: int) -> None:
+        """Delete one message nudger itself put there (a draft): flag and expunge that UID
+        only (UID EXPUNGE where supported)."""
+        self._call(self.client.select_folder, folder, readonly=False)
+        self._call(self.client.add_flags, [uid], [b"\\Deleted"])
+        if self.client.has_capability("UIDPLUS"):
+            self._call(self.client.uid_expunge, [uid])
+        else:
+            self._call(self.client.expunge)
+
+    def _call(self, func: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except Exception as exc:  # classified into one MailboxError
+            raise classify(exc, self.imap) from None
+
+    def close(self) -> None:
+        try:
+            self.client.logout()
+        except Exception:  # logging out of a dead connection
+            try:
+                self.client.shutdown()
+            except Exception:
+                pass
+
+
+@contextmanager
+def open_session(settings: Settings, password: Secret) -> Iterator[ImapSession]:
+    """Connect, secure, log in; log out when done. MailboxError on any failure."""
+    imap = settings.imap
+    assert imap is not None
+    session = connect(settings, password)
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+def connect(settings: Settings, password: Secret) -> ImapSession:
+    from imapclient import IMAPClient
+    from imapclient.imapclient import SocketTimeout
+
+    imap = settings.imap
+    assert imap is not None
+    context = tls_context(settings)
+    timeout = SocketTimeout(connect=float(imap.timeout), read=float(imap.timeout))
+    client: Any = None
+    try:
+        if imap.security == "tls":
+            client = IMAPClient(imap.host, port=imap.effective_port, ssl=True,
+                                ssl_context=context, timeout=timeout)
+            tls = _tls_words(client, imap)
+        else:
+            client = IMAPClient(imap.host, port=imap.effective_port, ssl=False,
+                                timeout=timeout)
+            if imap.security == "starttls":
+                if not client.has_capability("STARTTLS"):
+                    raise MailboxError(
+                        f"{_where(imap)}: STARTTLS is not offered, and imap.security = "
+                        "\"starttls\" requires it; the password was not sent. Use "
+                        "security = \"tls\" (port 993) or ask the provider",
+                        transient=False)
+                client.starttls(context)
+                tls = _tls_words(client, imap)
+            else:
+                tls = "no TLS (security = \"none\", loopback only)"
+        client.normalise_times = False  # aware INTERNALDATEs
+        client.login(imap.username, password.reveal())
+    except Exception as exc:  # classified into one MailboxError
+        if client is not None:
+            try:
+                client.shutdown()
+            except Exception:
+                pass
+        error = classify(exc, imap)
+        raise MailboxError(password.redact(str(error)), transient=error.transient) from None
+    return ImapSession(client, settings, tls)
+
+
+def _tls_words(client: Any, imap: Imap) -> str:
+    sock = getattr(client._imap, "sock", None)  # the ssl socket imaplib holds
+    version = sock.version() if isinstance(sock, ssl.SSLSocket) else "TLS"
+    return f"TLS verified ({version}, certificate valid for {imap.host})"
+
+
+def verify(settings: Settings, password: Secret) -> list[str]:
+    """`nudger check --imap`: what was verified, line by line; MailboxError otherwise."""
+    imap = settings.imap
+    assert imap is not None
+    lines = [f"connected to {imap.host}:{imap.effective_port}"]
+    with open_session(settings, password) as session:
+        lines.append(session.tls)
+        lines.append(f"logged in as {imap.username}")
+        folders = session.folders
+        lines.append(f"inbox: {folders.inbox}")
+        for role in ("sent", "drafts"):
+            name = getattr(folders, role)
+            if name is None:
+                session.require(role)  # raises, listing the folders there are
+            lines.append(f"{role}: {name} ({folders.how.get(role, '')})")
+        session.select_readonly(folders.inbox)
+    lines.append("logged out")
+    return lines
+
+
+# --- message parts ------------------------------------------------------------------------
+
+def _first_text_part(body: Any, prefix: str = "", report: bool = False
+                     ) -> tuple[str, str, str, str] | None:
+    """(section, transfer encoding, charset, subtype) of the first text/plain part, else the
+    first text/html part, from a BODYSTRUCTURE; with `report`, a delivery status report's
+    machine-readable part first."""
+    if report:
+        found = _find_part(body, prefix, b"delivery-status", b"message") or \
+            _find_part(body, prefix, b"delivery-status", b"text")
+        if found:
+            return found
+    plain = _find_part(body, prefix, b"plain")
+    return plain or _find_part(body, prefix, b"html")
+
+
+def _find_part(body: Any, prefix: str, want: bytes, major: bytes = b"text"
+               ) -> tuple[str, str, str, str] | None:
+    try:
+        multipart = getattr(body, "is_multipart", False)
+        if multipart:
+            parts = body[0]
+            for index, part in enumerate(parts, start=1):
+                section = f"{prefix}{index}"
+                if getattr(part, "is_multipart", False):
+                    found = _find_part(part, section + ".", want, major)
+                else:
+                    found = _leaf(part, section, want, major)
+                if found:
+                    return found
+            return None
+        return _leaf(body, prefix + "1" if prefix else "1", want, major)
+    except (IndexError, TypeError, AttributeError):
+        return None
+
+
+def _leaf(part: Any, section: str, want: bytes, major: bytes = b"text"
+          ) -> tuple[str, str, str, str] | None:
+    mtype = (part[0] or b"").lower() if isinstance(part[0], bytes) else b""
+    subtype = (part[1] or b"").lower() if isinstance(part[1], bytes) else b""
+    if mtype != major or subtype != want:
+        return None
+    charset = "utf-8"
+    params = part[2]
+    if isinstance(params, tuple | list):
+        for key, value in zip(params[::2], params[1::2], strict=False):
+            if isinstance(key, bytes) and key.lower() == b"charset" and isinstance(value,
+                                                                                  bytes):
+                charset = value.decode("ascii", "replace")
+    encoding = part[5].decode("ascii", "replace").lower() if isinstance(part[5], bytes) \
+        else "7bit"
+    return section, encoding, charset, subtype.decode()
+
+
+def _decode_part(raw: bytes, encoding: str, charset: str) -> str:
+    data = raw
+    if encoding == "base64":
+        compact = b"".join(raw.split())
+        compact = compact[: len(compact) - len(compact) % 4]
+        try:
+            data = base64.b64decode(compact, validate=False)
+        except (binascii.Error, ValueError):
+            data = b""
+    elif encoding == "quoted-printable":
+        data = quopri.decodestring(raw)
+    try:
+        return data.decode(charset, "replace")
+    except LookupError:
+        return data.decode("utf-8", "replace")
+
+
+def _strip_html(text: str) -> str:
+    import html
+    import re
+
+    text = re.sub(r"(?is)<(script|style)\b.*?</\1\s*>", " ", text)
+    text = re.sub(r"(?s)<[^>]*>", " ", text)
+    return html.unescape(text)

@@ -1,0 +1,553 @@
+"""A real IMAP server for tests: Dovecot (Debian's dovecot-imapd) on free 127.0.0.1 ports,
+with trustme certificates and a throwaway mail home, started and stopped by the test.
+
+    with Dovecot(tmp_path) as server:
+        server.append("INBOX", raw_bytes)          # plant a message (the company writes)
+        server.append("Sent", raw_bytes)           # plant a message (the user sent it)
+        ... point nudger at server.host / server.port (imaps), trusting server.ca_file ...
+        server.restart()                           # the daemon must poll across this
+
+Listeners: `port` (implicit TLS, "tls"), `starttls_port` (STARTTLS offered; on loopback
+Dovecot also accepts a plaintext login there, which is what `security = "none"` uses).
+Every user name logs in with `password`; each gets its own Maildir under the home.
+INBOX, Sent (\\Sent), Drafts (\\Drafts), Junk and Trash exist from the first login.
+
+Running as root (CI does): Dovecot refuses a userdb uid of 0, so the mail home belongs to
+the `dovecot` system user and the userdb hands out its uid/gid (NOTES.md, IMAP).
+
+`FakeImapServer` answers like a misbehaving server for the faults Dovecot cannot produce
+(a greeting that never comes, a BYE, no STARTTLS offered); `DropProxy` sits in front of a
+Dovecot plain listener and cuts the connection when the client sends its Nth FETCH.
+Other engineers (act, capture) reuse this: keep it dependency-free beyond imapclient and
+trustme.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Literal
+
+import trustme
+
+from tests.smtpserver import HOST, free_port, shared_ca
+
+DOVECOT = shutil.which("dovecot") or ("/usr/sbin/dovecot"
+                                       if os.path.exists("/usr/sbin/dovecot") else None)
+MISSING_REASON = ("dovecot is not installed (Debian: apt-get install dovecot-imapd); "
+                  "the IMAP tests need a real server")
+
+CONFIG = """\
+protocols = imap
+listen = {host}
+base_dir = {base}/run
+state_dir = {base}/state
+log_path = {base}/dovecot.log
+info_log_path = {base}/dovecot.log
+debug_log_path = {base}/dovecot.log
+ssl = yes
+ssl_cert = <{base}/cert.pem
+ssl_key = <{base}/key.pem
+ssl_min_protocol = TLSv1.2
+disable_plaintext_auth = yes
+auth_mechanisms = plain login
+mail_location = maildir:~/Maildir
+first_valid_uid = {uid}
+first_valid_gid = {gid}
+default_internal_user = {internal}
+default_login_user = {login_user}
+default_internal_group = {internal_group}
+login_greeting = Dovecot test server ready.
+imap_capability = +SPECIAL-USE
+mail_max_userip_connections = 100
+passdb {{
+  driver = static
+  args = password={password}
+}}
+userdb {{
+  driver = static
+  args = uid={uid} gid={gid} home={base}/home/%u
+}}
+namespace inbox {{
+  inbox = yes
+  separator = /
+  mailbox Drafts {{
+    special_use = \\Drafts
+    auto = create
+  }}
+  mailbox Sent {{
+    special_use = \\Sent
+    auto = create
+  }}
+  mailbox Junk {{
+    special_use = \\Junk
+    auto = create
+  }}
+  mailbox Trash {{
+    special_use = \\Trash
+    auto = create
+  }}
+}}
+service imap-login {{
+  chroot =
+  inet_listener imap {{
+    address = {host}
+    port = {starttls_port}
+  }}
+  inet_listener imaps {{
+    address = {host}
+    port = {port}
+    ssl = yes
+  }}
+}}
+service auth {{
+  chroot =
+}}
+service anvil {{
+  chroot =
+}}
+service stats {{
+  chroot =
+}}
+service log {{
+  chroot =
+}}
+"""
+
+
+def available() -> bool:
+    return DOVECOT is not None
+
+
+def _mail_owner() -> tuple[int, int]:
+    """The uid/gid Dovecot hands to mail sessions: ours, or `dovecot`'s when we are root."""
+    if os.geteuid() != 0:
+        return os.getuid(), os.getgid()
+    user = pwd.getpwnam("dovecot")
+    return user.pw_uid, user.pw_gid
+
+
+def _wait_listening(port: int, deadline: float) -> bool:
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection((HOST, port), timeout=0.2):
+                return True
+        except OSError:
+            time.sleep(0.02)
+    return False
+
+
+class Dovecot:
+    """One Dovecot instance under `root` (a temporary directory the test owns)."""
+
+    def __init__(
+        self,
+        root: Path,
+        *,
+        password: str = "secret",
+        username: str = "alex@example.com",
+        cert_hosts: Sequence[str] = ("localhost", HOST),
+        ca: trustme.CA | None = None,
+    ) -> None:
+        if DOVECOT is None:
+            raise RuntimeError(MISSING_REASON)
+        # Not under pytest's tmp_path: that is 0700 root's, and as root the mail sessions
+        # run as the `dovecot` user, who must reach the home. `root` only names it.
+        self.base = Path(tempfile.mkdtemp(prefix=f"nudger-dovecot-{Path(root).name[:20]}-"))
+        os.chmod(self.base, 0o755)
+        self.password = password
+        self.username = username
+        self.host = HOST
+        self.ca = ca or shared_ca()
+        self.cert_hosts = tuple(cert_hosts)
+        self.port = 0
+        self.starttls_port = 0
+        self.ca_file = self.base / "ca.pem"
+        self.conf = self.base / "dovecot.conf"
+        self._running = False
+
+    # --- life cycle ----------------------------------------------------------------------
+
+    def _write_config(self) -> None:
+        base = self.base
+        for sub in ("run", "state", "home"):
+            (base / sub).mkdir(parents=True, exist_ok=True)
+        cert = self.ca.issue_cert(*self.cert_hosts)
+        cert.cert_chain_pems[0].write_to_path(str(base / "cert.pem"))
+        for blob in cert.cert_chain_pems[1:]:
+            with open(base / "cert.pem", "ab") as fh:
+                fh.write(blob.bytes())
+        cert.private_key_pem.write_to_path(str(base / "key.pem"))
+        self.ca.cert_pem.write_to_path(str(self.ca_file))
+        uid, gid = _mail_owner()
+        if os.geteuid() == 0:
+            internal, login_user, group = "dovecot", "dovenull", "dovecot"
+            os.chown(base / "home", uid, gid)
+        else:
+            me = pwd.getpwuid(os.getuid()).pw_name
+            internal = login_user = me
+            group = _group_name(os.getgid())
+        self.port = free_port()
+        self.starttls_port = free_port()
+        self.conf.write_text(CONFIG.format(
+            host=HOST, base=base, uid=uid, gid=gid, password=self.password,
+            port=self.port, starttls_port=self.starttls_port, internal=internal,
+            login_user=login_user, internal_group=group,
+        ), encoding="utf-8")
+
+    def start(self) -> Dovecot:
+        if not self.conf.exists() or not self.port:
+            self._write_config()
+        last = ""
+        for _attempt in range(3):
+            # The master daemonizes and keeps inherited pipes open: send its output to a
+            # file, never to a pipe we wait on.
+            with open(self.base / "start.log", "wb") as out:
+                proc = subprocess.run([str(DOVECOT), "-c", str(self.conf)], stdout=out,
+                                      stderr=subprocess.STDOUT, timeout=20, check=False)
+            if proc.returncode == 0 and _wait_listening(self.port, time.monotonic() + 10) \
+                    and _wait_listening(self.starttls_port, time.monotonic() + 5):
+                self._running = True
+                return self
+            last = (self.base / "start.log").read_text(errors="replace") + self.log_tail()
+            self._kill()
+            # A port taken between free_port() and the bind: pick new ones.
+            self._write_config()
+        raise RuntimeError(f"dovecot did not start: {last}")
+
+    def log_tail(self, lines: int = 30) -> str:
+        log = self.base / "dovecot.log"
+        if not log.exists():
+            return ""
+        return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+
+    def _pid(self) -> int | None:
+        try:
+            return int((self.base / "run" / "master.pid").read_text().strip())
+        except (OSError, ValueError):
+            return None
+
+    def _kill(self) -> None:
+        pid = self._pid()
+        if pid is None:
+            return
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.02)
+        else:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        # The ports are free once the master is gone.
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and _is_listening(self.port):
+            time.sleep(0.02)
+
+    def stop(self) -> None:
+        self._kill()
+        self._running = False
+
+    def cleanup(self) -> None:
+        """Stop and remove the server's directory (mail, keys, logs)."""
+        self.stop()
+        shutil.rmtree(self.base, ignore_errors=True)
+
+    def restart(self, down_for: float = 0.0) -> None:
+        """Stop, optionally stay down for `down_for` seconds, start on the same ports."""
+        self.stop()
+        if down_for:
+            time.sleep(down_for)
+        self.start()
+
+    def __enter__(self) -> Dovecot:
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.cleanup()
+
+    # --- planting and inspecting mail -----------------------------------------------------
+
+    def ssl_context(self) -> ssl.SSLContext:
+        return ssl.create_default_context(cafile=str(self.ca_file))
+
+    def client(self, username: str | None = None) -> Any:
+        """A logged-in imapclient.IMAPClient over implicit TLS (the caller logs out)."""
+        from imapclient import IMAPClient
+
+        client = IMAPClient(self.host, port=self.port, ssl=True,
+                            ssl_context=self.ssl_context(), timeout=10)
+        client.login(username or self.username, self.password)
+        return client
+
+    def append(self, folder: str, message: bytes | str, *, flags: Iterable[str] = (),
+               date: datetime | None = None, username: str | None = None) -> int:
+        """APPEND one message; returns its UID (from APPENDUID)."""
+        return self.append_many(folder, [message], flags=flags, date=date,
+                                username=username)[0]
+
+    def append_many(self, folder: str, messages: Iterable[bytes | str], *,
+                    flags: Iterable[str] = (), date: datetime | None = None,
+                    username: str | None = None) -> list[int]:
+        client = self.client(username)
+        uids: list[int] = []
+        try:
+            for message in messages:
+                raw = message.encode("utf-8") if isinstance(message, str) else message
+                if b"\r\n" not in raw:
+                    raw = raw.replace(b"\n", b"\r\n")
+                answer = client.append(folder, raw, flags=tuple(flags), msg_time=date)
+                uids.append(_appenduid(answer))
+        finally:
+            _logout(client)
+        return uids
+
+    def uids(self, folder: str, username: str | None = None) -> list[int]:
+        client = self.client(username)
+        try:
+            client.select_folder(folder, readonly=True)
+            return sorted(client.search("ALL"))
+        finally:
+            _logout(client)
+
+    def flags(self, folder: str, uid: int, username: str | None = None) -> tuple[bytes, ...]:
+        client = self.client(username)
+        try:
+            client.select_folder(folder, readonly=True)
+            return tuple(client.get_flags([uid]).get(uid, ()))
+        finally:
+            _logout(client)
+
+    def uidvalidity(self, folder: str, username: str | None = None) -> int:
+        client = self.client(username)
+        try:
+            return int(client.select_folder(folder, readonly=True)[b"UIDVALIDITY"])
+        finally:
+            _logout(client)
+
+    def recreate(self, folder: str, username: str | None = None) -> None:
+        """Delete and create `folder` again: a new UIDVALIDITY, its messages gone (re-append
+        them to simulate a server that renumbered a folder)."""
+        client = self.client(username)
+        try:
+            client.delete_folder(folder)
+            client.create_folder(folder)
+        finally:
+            _logout(client)
+
+
+def _group_name(gid: int) -> str:
+    import grp
+
+    return grp.getgrgid(gid).gr_name
+
+
+def _is_listening(port: int) -> bool:
+    try:
+        with socket.create_connection((HOST, port), timeout=0.2):
+            return True
+    except OSError:
+        return False
+
+
+def _appenduid(answer: bytes) -> int:
+    # b"[APPENDUID 1700000000 5] Append completed."
+    text = answer.decode("ascii", "replace")
+    if "APPENDUID" in text:
+        return int(text.split("APPENDUID", 1)[1].split("]", 1)[0].split()[1])
+    raise RuntimeError(f"no APPENDUID in {text!r}")
+
+
+def _logout(client: Any) -> None:
+    try:
+        client.logout()
+    except Exception:
+        client.shutdown()
+
+
+# --- faults Dovecot cannot produce -----------------------------------------------------------
+
+FakeMode = Literal["silent", "stall", "bye", "no-starttls", "refuse-login"]
+
+
+class FakeImapServer:
+    """A tiny IMAP impostor on a free loopback port, one thread per connection.
+
+    silent: accepts and never greets. stall: greets, then never answers a command.
+    bye: greets with `* BYE` and closes. no-starttls: an IMAP4rev1 server without STARTTLS
+    (and LOGINDISABLED absent, so a careless client would send the password in clear).
+    Everything received is in `received` (lines, decoded), so a test can assert that no
+    password was sent.
+    """
+
+    def __init__(self, mode: FakeMode) -> None:
+        self.mode = mode
+        self.host = HOST
+        self.received: list[str] = []
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._sock.bind((HOST, 0))
+        self._sock.listen(8)
+        self.port = int(self._sock.getsockname()[1])
+        self._stop = threading.Event()
+        self._conns: list[socket.socket] = []
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    def __enter__(self) -> FakeImapServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._sock.close()
+        for conn in self._conns:
+            try:
+                conn.close()
+            except OSError:
+                pass
+        self._thread.join(timeout=5)
+
+    def _serve(self) -> None:
+        self._sock.settimeout(0.1)
+        while not self._stop.is_set():
+            try:
+                conn, _addr = self._sock.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            self._conns.append(conn)
+            threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
+
+    def _handle(self, conn: socket.socket) -> None:
+        try:
+            if self.mode == "silent":
+                self._stop.wait()
+                return
+            if self.mode == "bye":
+                conn.sendall(b"* BYE Server shutting down for maintenance\r\n")
+                conn.close()
+                return
+            conn.sendall(b"* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] fake server ready\r\n")
+            buf = conn.makefile("rb")
+            while not self._stop.is_set():
+                line = buf.readline()
+                if not line:
+                    return
+                text = line.decode("utf-8", "replace").rstrip("\r\n")
+                self.received.append(text)
+                if self.mode == "stall":
+                    continue
+                tag, _, rest = text.partition(" ")
+                verb = rest.split(" ", 1)[0].upper()
+                if verb == "CAPABILITY":
+                    conn.sendall(b"* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\n"
+                                 + tag.encode() + b" OK done\r\n")
+                elif verb == "LOGOUT":
+                    conn.sendall(b"* BYE bye\r\n" + tag.encode() + b" OK done\r\n")
+                    return
+                elif verb in ("LOGIN", "AUTHENTICATE"):
+                    conn.sendall(tag.encode() + b" NO [AUTHENTICATIONFAILED] no\r\n")
+                else:
+                    conn.sendall(tag.encode() + b" BAD unknown command\r\n")
+        except OSError:
+            return
+
+
+class DropProxy:
+    """Forwards 127.0.0.1:`port` to a plain (non-TLS) upstream listener and cuts both sides
+    when the client sends its `after`-th command containing `trigger` (default: the first
+    UID FETCH), simulating a connection lost mid-fetch. `armed` can be cleared to let later
+    connections through untouched (the next poll recovers); `bytes_down` counts what the
+    server sent (a 30 MB message must never cross)."""
+
+    def __init__(self, upstream_port: int, *, trigger: bytes = b"FETCH", after: int = 1) -> None:
+        self.upstream_port = upstream_port
+        self.trigger = trigger.upper()
+        self.after = after
+        self.seen = 0
+        self.drops = 0
+        self.bytes_down = 0  # everything the server sent to clients through the proxy
+        self.armed = threading.Event()
+        self.armed.set()
+        self.host = HOST
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._sock.bind((HOST, 0))
+        self._sock.listen(8)
+        self.port = int(self._sock.getsockname()[1])
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    def __enter__(self) -> DropProxy:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._sock.close()
+        self._thread.join(timeout=5)
+
+    def _serve(self) -> None:
+        self._sock.settimeout(0.1)
+        while not self._stop.is_set():
+            try:
+                client, _addr = self._sock.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            try:
+                upstream = socket.create_connection((HOST, self.upstream_port), timeout=5)
+            except OSError:
+                client.close()
+                continue
+            threading.Thread(target=self._pump, args=(client, upstream, True),
+                             daemon=True).start()
+            threading.Thread(target=self._pump, args=(upstream, client, False),
+                             daemon=True).start()
+
+    def _pump(self, src: socket.socket, dst: socket.socket, from_client: bool) -> None:
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                if from_client and self.armed.is_set() and self.trigger in data.upper():
+                    self.seen += 1
+                    if self.seen >= self.after:
+                        self.drops += 1
+                        break
+                if not from_client:
+                    self.bytes_down += len(data)
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for sock in (src, dst):
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                sock.close()

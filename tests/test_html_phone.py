@@ -1,0 +1,122 @@
+"""The digest's HTML part at phone width (390 px), laid out by a real browser: headless
+Chromium renders it and a small script measures it. Nothing may be wider than the
+viewport, and command chips, dates, phone numbers and the effort chart's labels never
+break inside. Skipped (with the reason) only when Chromium is not installed; .ci/run
+installs it."""
+
+from __future__ import annotations
+
+import html as htmlmod
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from nudger import tracker
+from nudger.demo import add_demo_applications
+from tests.digest_helpers import DAY, NOW, compose, make_db, make_settings
+
+WIDTH = 390
+CHROMIUM = next((p for p in ("/usr/bin/chromium", shutil.which("chromium") or "",
+                             shutil.which("chromium-browser") or "")
+                 if p and os.access(p, os.X_OK)), None)
+
+# Headless Chromium's window is at least 500 px wide, so the digest is laid out in a
+# 390 px iframe (srcdoc: same origin, so this page can measure inside it). Its findings go
+# into the DOM that --dump-dom prints.
+WRAPPER = """<!DOCTYPE html>
+<html><head><meta charset="utf-8"></head><body style="margin:0">
+<iframe id="phone" width="{width}" height="20000" style="border:0;width:{width}px;height:20000px"
+ srcdoc="{page}"></iframe>
+<script>
+document.getElementById("phone").addEventListener("load", function () {{
+  var win = this.contentWindow, doc = this.contentDocument, W = win.innerWidth;
+  var out = {{viewport: W, scrollWidth: doc.documentElement.scrollWidth,
+    bodyScrollWidth: doc.body.scrollWidth, wide: [], broken: [], counted: 0}};
+  function describe(el) {{
+    return el.tagName.toLowerCase() + (el.className ? "." + el.className : "") + ": " +
+      (el.textContent || "").replace(/\\s+/g, " ").trim().slice(0, 70);
+  }}
+  doc.querySelectorAll("body *").forEach(function (el) {{
+    var r = el.getBoundingClientRect();
+    if (r.width > 0 && (r.right > W + 0.5 || r.left < -0.5)) out.wide.push(describe(el));
+    if (el.scrollWidth > el.clientWidth + 1 && el.clientWidth > 0 &&
+        win.getComputedStyle(el).overflowX !== "visible") out.wide.push("scrolls " + describe(el));
+  }});
+  doc.querySelectorAll(".chip, .date, .phone, .label, .figure").forEach(function (el) {{
+    out.counted += 1;
+    var range = doc.createRange();
+    range.selectNodeContents(el);
+    var tops = {{}};
+    Array.prototype.forEach.call(range.getClientRects(), function (r) {{
+      if (r.width > 0) tops[Math.round(r.top)] = true;
+    }});
+    if (Object.keys(tops).length > 1) out.broken.push(describe(el));
+  }});
+  var pre = document.createElement("pre");
+  pre.id = "nudger-layout";
+  pre.textContent = JSON.stringify(out);
+  document.body.appendChild(pre);
+}});
+</script></body></html>
+"""
+
+
+def layout(page: str, tmp_path: Path, width: int = WIDTH) -> dict[str, Any]:
+    """Chromium's measurements of `page` laid out `width` px wide."""
+    assert CHROMIUM is not None
+    path = tmp_path / "phone.html"
+    path.write_text(WRAPPER.format(width=width, page=htmlmod.escape(page, quote=True)),
+                    encoding="utf-8")
+    with tempfile.TemporaryDirectory(prefix="nudger-chromium-") as profile:
+        done = subprocess.run(
+            [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+             "--no-first-run", "--disable-background-networking",
+             "--disable-component-update", "--disable-sync", f"--user-data-dir={profile}",
+             "--window-size=600,2000", "--hide-scrollbars", "--virtual-time-budget=10000",
+             "--dump-dom", path.as_uri()],
+            capture_output=True, text=True, timeout=120, check=False)
+    start = done.stdout.find('<pre id="nudger-layout">')
+    assert start >= 0, f"chromium printed no measurements (exit {done.returncode}): " \
+        f"{done.stderr[-2000:]}"
+    body = done.stdout[start + len('<pre id="nudger-layout">'):]
+    return dict(json.loads(htmlmod.unescape(body[: body.index("</pre>")])))
+
+
+def busy_digest(tmp_path: Path) -> str:
+    """The demo's hunt on the weekly effort day, plus the long things people type."""
+    settings = make_settings(tmp_path, extra='\n[digest]\neffort_day = "tue"\n')
+    db = make_db(settings)
+    with db.session() as session:
+        add_demo_applications(session, DAY, NOW, settings)
+        tracker.add_application(
+            session, company="Contoso Pharmaceuticals International", role="Senior "
+            "Territory Account Executive, Enterprise Healthcare", today=DAY, now=NOW,
+            applied_on=DAY.replace(day=10), contacts=[tracker.ContactSpec(
+                name="Bartholomew Featherstonehaugh-Wolfeschlegel",
+                email="bartholomew.featherstonehaugh@contoso-pharmaceuticals.example",
+                phone="+44 20 7946 0958", kind="recruiter")])
+        for app_id in range(1, 5):  # this week's effort: a few follow-ups in the chart
+            tracker.log_touch(session, app_id, "email", DAY.replace(day=18), now=NOW,
+                               note="sent")
+    page = compose(settings, db).html
+    db.dispose()
+    return page
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium is not installed "
+                    "(apt-get install chromium; .ci/run installs it)")
+def test_nothing_overflows_a_phone_and_nothing_breaks_inside(tmp_path: Path) -> None:
+    page = busy_digest(tmp_path)
+    assert 'class="label"' in page and 'class="chip"' in page and 'class="date"' in page
+    found = layout(page, tmp_path)
+    assert found["viewport"] == WIDTH
+    assert found["scrollWidth"] <= WIDTH and found["bodyScrollWidth"] <= WIDTH, found
+    assert found["wide"] == []
+    assert found["counted"] > 20
+    assert found["broken"] == []

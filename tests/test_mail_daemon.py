@@ -1,0 +1,83 @@
+"""The daemon polls the mailbox every [imap] poll (an APScheduler interval job, the pass
+off the event loop): across a Dovecot restart it logs the failure (server, reason, what
+to do), shows it in `nudger status`, keeps its digest schedule, and recovers at the next
+poll. Its clock runs 30x fast under libfaketime so a 1-minute poll takes 2 s."""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import run_installed
+from tests.daemon_helpers import DaemonProcess, faketime_library, noon_zone
+from tests.test_mail_sync import mail
+
+FAKETIME = faketime_library()
+
+
+def write_config(home: Path, server: Any) -> Path:
+    config = home / ".config/nudger/config.toml"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text(f"""\
+timezone = "{noon_zone()}"
+database = "nudger.db"
+log_level = "debug"
+
+[profile]
+name = "Alex Rivera"
+email = "alex@example.com"
+
+[digest]
+time = "23:50"
+
+[imap]
+host = "{server.host}"
+port = {server.port}
+username = "alex@example.com"
+password_env = "NUDGER_IMAP_PASSWORD"
+ca_file = "{server.ca_file}"
+timeout = 5
+poll = "1 minute"
+""", encoding="utf-8")
+    return config
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(FAKETIME is None, reason="libfaketime is not installed "
+                    "(apt-get install faketime)")
+def test_daemon_polls_across_a_dovecot_restart(tmp_path: Path, dovecot: Any) -> None:
+    home = tmp_path / "home"
+    config = write_config(home, dovecot)
+    env = {"HOME": str(home), "XDG_DATA_HOME": str(home / ".local/share"),
+           "NUDGER_IMAP_PASSWORD": dovecot.password}
+    added = run_installed("--config", str(config), "add", "Fabrikam", "AE", "--applied",
+                          "2026-11-16", "--contact", "Priya <priya@fabrikam.com>", env=env)
+    assert added.returncode == 0, added.stderr
+    assert FAKETIME is not None
+    daemon = DaemonProcess(home, config, "run", env={
+        **env, "LD_PRELOAD": FAKETIME, "FAKETIME": "+0 x30", "FAKETIME_NO_CACHE": "1"})
+    try:
+        daemon.wait_ready()
+        assert daemon.log_matches(r"mailbox 127\.0\.0\.1 every 1 minute")
+        daemon.wait_log(r"mailbox 127\.0\.0\.1:\d+ read: nothing new", timeout=30)
+        dovecot.stop()
+        line = daemon.wait_log(r"mailbox: IMAP server 127\.0\.0\.1:\d+: connection refused",
+                               timeout=30)
+        assert "retrying at the next poll" in line and dovecot.password not in daemon.log
+        status = run_installed("--config", str(config), "status", env=env)
+        assert "FAILING" in status.stdout and "connection refused" in status.stdout
+        dovecot.start()
+        dovecot.append("Sent", mail("alex@example.com", "priya@fabrikam.com",
+                                    "Following up", "d1@example.com"))
+        daemon.wait_log(r"mailbox 127\.0\.0\.1:\d+ read: 1 followup", timeout=30)
+        status = run_installed("--config", str(config), "status", env=env)
+        assert "last read" in status.stdout and "FAILING" not in status.stdout
+        shown = run_installed("--config", str(config), "show", "1", env=env)
+        assert "sent: Following up" in shown.stdout
+        assert daemon.stop(signal.SIGTERM) == 0
+    finally:
+        daemon.close()
+    assert not [line for line in daemon.lines if "Traceback" in line]
