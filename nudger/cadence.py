@@ -47,6 +47,7 @@ from typing import NamedTuple
 
 from nudger.calendar import Calendar
 from nudger.config import Cadence, Step
+from nudger.dates import LATEST
 from nudger.vocab import OPEN_STAGES
 
 _OPEN = frozenset(OPEN_STAGES)
@@ -182,7 +183,19 @@ def _upcoming(
     app: AppState, cadence: Cadence, calendar: Calendar, day: date | None
 ) -> tuple[int, Step, date, bool, date | None] | None:
     """(step number, its rule, due date, is a repeat, deadline it dies at) of the next
-    step, or None. The engine's one rule; `next_step` and `offered` dress it up."""
+    step, or None. The engine's one rule; `next_step` and `offered` dress it up.
+
+    A step that would fall due after nudger.dates.LATEST (only a row written around
+    nudger's checks can get there) is no step: the cadence simply ends."""
+    found = _next_due(app, cadence, calendar, day)
+    if found is not None and found[2] > LATEST:
+        return None
+    return found
+
+
+def _next_due(
+    app: AppState, cadence: Cadence, calendar: Calendar, day: date | None
+) -> tuple[int, Step, date, bool, date | None] | None:
     if app.stage not in _OPEN:
         return None
     done, anchor = _progress(app)

@@ -14,6 +14,18 @@ from nudger.durations import Duration
 from nudger.vocab import WEEKDAY_INDEX
 
 
+def shift(day: date, days: int) -> date:
+    """`day` plus `days`, saturating at date.max / date.min instead of overflowing.
+
+    nudger accepts dates up to 9000-12-31 only (nudger.dates), so every sum of an
+    accepted date and a duration is exact; a row from elsewhere (9999-12-31 written with
+    sqlite3) lands on date.max, which cadence.py reads as "never"."""
+    try:
+        return day + timedelta(days=days)
+    except OverflowError:
+        return date.max if days > 0 else date.min
+
+
 class Calendar:
     def __init__(
         self,
@@ -86,6 +98,8 @@ class Calendar:
         day = start
         remaining = abs(count)
         while remaining:
+            if day in (date.max, date.min):
+                break  # the end of the calendar: saturate (see `shift`)
             day += step
             if self.is_business_day(day):
                 remaining -= 1
@@ -96,7 +110,7 @@ class Calendar:
 
     def next_business_day(self, day: date) -> date:
         """`day` itself when it is a business day, else the next one."""
-        while not self.is_business_day(day):
+        while not self.is_business_day(day) and day < date.max:
             day += timedelta(days=1)
         return day
 
@@ -110,7 +124,7 @@ class Calendar:
             found = self.add_business_days(start, duration.amount)
         else:
             delta = duration.as_timedelta()
-            found = start + timedelta(days=delta.days + (1 if delta.seconds else 0))
+            found = shift(start, delta.days + (1 if delta.seconds else 0))
         if len(self._after) > 200_000:
             self._after.clear()
         self._after[key] = found
@@ -121,11 +135,14 @@ class Calendar:
         if duration.is_business:
             return self.add_business_days(end, -duration.amount)
         delta = duration.as_timedelta()
-        return end - timedelta(days=delta.days + (1 if delta.seconds else 0))
+        return shift(end, -(delta.days + (1 if delta.seconds else 0)))
 
     def after_moment(self, start: datetime, duration: Duration) -> datetime:
         """A point in time `duration` after `start` (business days keep the time of day)."""
         if duration.is_business:
             day = self.add_business_days(start.date(), duration.amount)
             return datetime.combine(day, start.timetz())
-        return start + duration.as_timedelta()
+        try:
+            return start + duration.as_timedelta()
+        except OverflowError:
+            return datetime.max.replace(tzinfo=start.tzinfo)

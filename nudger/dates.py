@@ -10,20 +10,58 @@ from nudger.errors import UsageError
 DATE_FORMS = "YYYY-MM-DD, today, yesterday, tomorrow, '3 days ago', 'in 2 weeks'"
 _RELATIVE = re.compile(r"^(?:(in)\s+)?(\d{1,4})\s+(day|days|week|weeks)(?:\s+(ago))?$")
 
+# The dates nudger accepts, at every door (command line, imports, the database's own
+# rows): far enough from date.min and date.max (0001-01-01, 9999-12-31) that adding the
+# longest duration config.toml allows (ten years) can never overflow.
+EARLIEST = date(1900, 1, 1)
+LATEST = date(9000, 12, 31)
+DATE_RANGE = f"{EARLIEST.isoformat()} to {LATEST.isoformat()}"
+
+
+class DateRangeError(UsageError):
+    """A date nudger can read but does not accept (outside EARLIEST..LATEST)."""
+
+
+def in_range(day: date) -> bool:
+    return EARLIEST <= day <= LATEST
+
+
+def check_range(day: date, what: str, text: object = None) -> date:
+    """`day` itself when nudger accepts it; otherwise a UsageError naming the value and
+    the range."""
+    if not EARLIEST <= day <= LATEST:
+        shown = day.isoformat() if text is None else str(text)
+        raise DateRangeError(f"{what} {shown!r} is out of range; nudger accepts dates from "
+                         f"{DATE_RANGE}")
+    return day
+
 
 def parse_date(text: str, today: date, *, what: str = "date") -> date:
-    """A calendar date; `today` is the user's local date, passed in (never read here)."""
+    """A calendar date within EARLIEST..LATEST; `today` is the user's local date, passed
+    in (never read here)."""
+    return check_range(_parse_date(text, today, what), what, text)
+
+
+def _parse_date(text: str, today: date, what: str) -> date:
     value = " ".join(text.strip().lower().split())
     if value == "today":
         return today
-    if value == "yesterday":
-        return today - timedelta(days=1)
-    if value == "tomorrow":
-        return today + timedelta(days=1)
     match = _RELATIVE.match(value)
-    if match and (match.group(1) is None) != (match.group(4) is None):
-        amount = int(match.group(2)) * (7 if match.group(3).startswith("week") else 1)
-        return today - timedelta(days=amount) if match.group(4) else today + timedelta(days=amount)
+    if value in ("yesterday", "tomorrow") or (
+            match and (match.group(1) is None) != (match.group(4) is None)):
+        if value == "yesterday":
+            amount = -1
+        elif value == "tomorrow":
+            amount = 1
+        else:
+            assert match is not None
+            amount = int(match.group(2)) * (7 if match.group(3).startswith("week") else 1)
+            amount = -amount if match.group(4) else amount
+        try:
+            return today + timedelta(days=amount)
+        except OverflowError:
+            raise DateRangeError(f"{what} {text!r} is out of range; nudger accepts dates from "
+                             f"{DATE_RANGE}") from None
     try:
         return date.fromisoformat(value)
     except ValueError:

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from nudger.config import Settings
 from nudger.errors import ConfigError, NudgerError
+from nudger.safetext import server_text
 from nudger.secrets import Secret, smtp_password
 
 if TYPE_CHECKING:
@@ -127,6 +128,41 @@ def sendmail_path(settings: Settings, env: Mapping[str, str]) -> str:
 
 # --- Maildir ---------------------------------------------------------------------------
 
+MAILDIR_SUBDIRS = ("cur", "new", "tmp")
+
+
+def maildir_problem(path: Path) -> str | None:
+    """Why a message cannot be delivered into the Maildir `path`, or None when it can: a
+    Maildir (cur, new, tmp) we may write into, an empty folder (made one), or no folder
+    yet where one can be created. `nudger check` and the transport ask the same."""
+    if path.exists() or path.is_symlink():
+        if not path.is_dir():
+            kind = "a device" if path.exists() and not path.is_file() else "a file"
+            return (f"{path} is {kind}, not a folder; delivery.maildir must name a Maildir "
+                    "folder (or one nudger creates)")
+        missing = [sub for sub in MAILDIR_SUBDIRS if not (path / sub).is_dir()]
+        try:
+            empty = not any(path.iterdir())
+        except OSError as exc:
+            return f"cannot read {path}: {exc.strerror}"
+        if missing and not empty:
+            return (f"{path} is not a Maildir: it has no {', '.join(missing)} folder; name a "
+                    "Maildir (with cur, new and tmp), an empty folder or a new path")
+        writable = [path] if missing else [path / "tmp", path / "new"]
+        for folder in writable:
+            if not os.access(folder, os.W_OK | os.X_OK):
+                return f"{folder} is not writable by this user"
+        return None
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        return f"cannot create {path}: {parent} is not a folder"
+    if not os.access(parent, os.W_OK | os.X_OK):
+        return f"cannot create {path}: {parent} is not writable by this user"
+    return None
+
+
 class MaildirTransport(Transport):
     method = "maildir"
 
@@ -138,8 +174,15 @@ class MaildirTransport(Transport):
         return await asyncio.to_thread(self._write, message)
 
     def _write(self, message: EmailMessage) -> Delivered:
+        problem = maildir_problem(self.path)
+        if problem is not None:
+            raise DeliveryError(self.where, f"{problem}; check delivery.maildir",
+                                kind="permanent")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            if self.path.is_dir():  # an empty folder becomes a Maildir
+                for sub in MAILDIR_SUBDIRS:
+                    (self.path / sub).mkdir(mode=0o700, exist_ok=True)
             box = mailbox.Maildir(self.path, create=True)
             key = box.add(message.as_bytes())
         except OSError as exc:
@@ -372,7 +415,7 @@ class SmtpTransport(Transport):
             try:
                 await self._client.quit()
             except Exception as exc:  # the server may hang up first
-                log.debug("QUIT to %s: %s", self.where, self._redact(str(exc)))
+                log.debug("QUIT to %s: %s", self.where, self._redact(server_text(str(exc))))
         await self.close()
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
@@ -397,7 +440,7 @@ class SmtpTransport(Transport):
                 try:
                     await self._client.quit(timeout=min(self.timeout, 5.0))
                 except Exception as exc:
-                    log.debug("QUIT to %s: %s", self.where, self._redact(str(exc)))
+                    log.debug("QUIT to %s: %s", self.where, self._redact(server_text(str(exc))))
                     self._client.close()
             self._client = None
 
@@ -413,7 +456,8 @@ class SmtpTransport(Transport):
 
 
 def _one_line(text: str) -> str:
-    return " ".join(text.split())[:300]
+    """A server's reply text, safe to store, log and print (nudger.safetext)."""
+    return server_text(text, limit=300)
 
 
 def _in_chain(exc: BaseException, kind: type[BaseException]) -> BaseException | None:

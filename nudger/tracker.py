@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, delete, select
 
+from nudger.dates import check_range
 from nudger.errors import NotFoundError, UsageError
 from nudger.store.models import Application, Contact, Snooze, StageChange, Touch, table_of
 from nudger.times import as_utc
@@ -50,6 +51,15 @@ def check_stage(stage: str) -> str:
             f"{', '.join(CLOSED_STAGES)} (closed)"
         )
     return stage
+
+
+def check_dates(**values: date | datetime | None) -> None:
+    """Every date (or the date of every moment) within nudger's range (nudger.dates):
+    a row holding 9999-12-31 would overflow the first cadence step counted from it."""
+    for name, value in values.items():
+        if value is not None:
+            day = value.date() if isinstance(value, datetime) else value
+            check_range(day, name.replace("_", " "), value.isoformat())
 
 
 def check_action(action: str) -> str:
@@ -237,6 +247,7 @@ def add_application(
         check_text(name, value, one_line=True)
     check_text("address", address, one_line=False)
     check_text("notes", notes, one_line=False)
+    check_dates(applied_on=applied_on, deadline=deadline, interview_at=interview_at)
     if not company.strip() or not role.strip():
         raise UsageError("company and role must not be empty")
     if applied_on is None and stage != "wishlist":
@@ -275,6 +286,8 @@ def edit_application(session: Session, app_id: int, changes: dict[str, Any], *,
             if name in ("company", "role") and not value.strip():
                 raise UsageError(f"{name} must not be empty")
             value = value.strip() if name in ONE_LINE_FIELDS else value
+        elif isinstance(value, date):
+            check_dates(**{name: value})
         setattr(app, name, value)
     if "applied_on" in changes and app.stage == "applied" and app.applied_on:
         # For `applied`, the stage's clock is the applied date (DESIGN.md).
@@ -320,6 +333,7 @@ def log_touch(
     app = get_application(session, app_id)
     check_action(action)
     check_text("note", note, one_line=False)
+    check_dates(date=on)
     stamp = as_utc(now)
     touch = Touch(application_id=app_id, action=action, touched_on=on, note=note,
                   stage=app.stage, step=step, skipped=skipped, created_at=stamp)
@@ -339,6 +353,7 @@ def change_stage(
     app = get_application(session, app_id)
     check_stage(stage)
     check_text("note", note, one_line=False)
+    check_dates(date=on, interview_at=interview_at)
     if stage == "applied" and app.applied_on is None:
         app.applied_on = on
     app.stage = stage
@@ -358,6 +373,7 @@ def change_stage(
 
 def snooze(session: Session, app_id: int, until: date, *, now: datetime) -> Snooze:
     get_application(session, app_id)
+    check_dates(snooze=until)
     record = Snooze(application_id=app_id, until=until, created_at=as_utc(now))
     session.add(record)
     return record

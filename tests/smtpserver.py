@@ -78,7 +78,8 @@ class Received:
 
 @dataclass
 class _Handler:
-    replies: dict[str, str | list[str]] = field(default_factory=dict)
+    # A reply may be bytes: sent as they are (a server answering in Latin-1, say).
+    replies: dict[str, str | bytes | list[str]] = field(default_factory=dict)
     drop_after_data: bool = False
     stall: tuple[str, float] | None = None
     # End-to-end hooks. hold_data: seconds to sit on a message before accepting it (the
@@ -93,7 +94,7 @@ class _Handler:
     commands: list[tuple[str, str]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def _scripted(self, verb: str) -> str | None:
+    def _scripted(self, verb: str) -> str | bytes | None:
         with self.lock:
             reply = self.replies.get(verb)
             if isinstance(reply, list):
@@ -120,7 +121,7 @@ class _Handler:
         return MISSING  # let aiosmtpd's own AUTH run, with our authenticator
 
     async def handle_MAIL(self, server: Any, session: Any, envelope: Any, address: str,
-                          options: list[str]) -> str:
+                          options: list[str]) -> str | bytes:
         self._seen("MAIL", address)
         await self._maybe_stall("MAIL")
         scripted = self._scripted("MAIL")
@@ -131,7 +132,7 @@ class _Handler:
         return "250 OK"
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
-                          options: list[str]) -> str:
+                          options: list[str]) -> str | bytes:
         self._seen("RCPT", address)
         await self._maybe_stall("RCPT")
         scripted = self._scripted("RCPT")
@@ -140,7 +141,7 @@ class _Handler:
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str | bytes:
         self._seen("DATA", "")
         scripted = self._scripted("DATA")
         if scripted:
@@ -179,7 +180,7 @@ class SmtpServer:
         mode: Mode = "plain",
         *,
         password: str | None = None,
-        replies: dict[str, str | list[str]] | None = None,
+        replies: dict[str, str | bytes | list[str]] | None = None,
         drop_after_data: bool = False,
         stall: tuple[str, float] | None = None,
         cert_hosts: Sequence[str] = ("localhost", HOST),

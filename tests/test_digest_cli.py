@@ -96,7 +96,7 @@ def test_broken_database_exit_1(hunted: Home) -> None:
     assert str(hunted.db_path) in result.err
 
 
-def test_not_a_nudger_database_exit_1(home: Home) -> None:
+def test_not_a_nudger_database_exit_78(home: Home) -> None:
     import sqlite3
 
     home.db_path.unlink()  # the fixture's is a nudger database: make a foreign one
@@ -105,7 +105,7 @@ def test_not_a_nudger_database_exit_1(home: Home) -> None:
     con.commit()
     con.close()
     result = home.run("check")
-    assert result.code == 1 and "no nudger schema" in result.err
+    assert result.code == 78 and "is not a nudger database" in result.err
 
 
 def test_help_has_examples() -> None:

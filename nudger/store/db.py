@@ -8,14 +8,16 @@ timeout (NOTES.md). Reads may opt into a deferred BEGIN with `read_session`.
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from nudger.errors import NudgerError
+from nudger.errors import ConfigError, NudgerError
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -27,8 +29,24 @@ DB_NAME = "nudger.db"
 # The newest migration in nudger/store/migrations/versions; a test keeps it equal to Alembic's
 # head. Comparing against it lets every command skip importing Alembic (~0.3 s) when the
 # schema is current.
-SCHEMA_HEAD = "0004_mailbox"
+SCHEMA_HEAD = "0006_commands"
 BUSY_TIMEOUT_MS = 10_000
+UPGRADE_WAIT_MS = 120_000
+WRITE_WAIT_S = 60.0  # the longest a write waits for the lock (begin_immediate)
+# Tables only nudger's schema has: a file whose revision this nudger does not know is a
+# newer nudger's database when it holds them, another application's otherwise.
+NUDGER_TABLES = frozenset({"application", "touch", "stagechange"})
+
+
+class ForeignDatabaseError(ConfigError):
+    """The configured database file is not one this nudger may use (exit 78): another
+    application's, or a newer nudger's. Nothing in it was changed."""
+
+
+def known_revisions() -> frozenset[str]:
+    """Every schema revision this nudger can upgrade from (the migration files' names)."""
+    versions = Path(__file__).parent / "migrations" / "versions"
+    return frozenset(f.stem for f in versions.glob("*.py") if not f.stem.startswith("_"))
 
 
 def database_path(settings: Settings, env: Mapping[str, str]) -> Path:
@@ -42,10 +60,29 @@ def database_path(settings: Settings, env: Mapping[str, str]) -> Path:
     return data / "nudger" / DB_NAME
 
 
-def make_engine(path: Path) -> Engine:
+def read_only_uri(path: Path) -> str:
+    """An SQLite URI that opens `path` for reading only. Without write access to the
+    folder SQLite cannot create the WAL index (-shm); when there is no -wal either (no
+    write since the last checkpoint) the file is opened immutable, which needs none."""
+    from urllib.parse import quote
+
+    uri = f"file:{quote(str(path))}?mode=ro"
+    wal = path.with_name(path.name + "-wal")
+    if not wal.exists() and not os.access(path.parent, os.W_OK | os.X_OK):
+        uri += "&immutable=1"
+    return uri
+
+
+def make_engine(path: Path, *, read_only: bool = False) -> Engine:
     from sqlalchemy import create_engine, event
 
-    engine = create_engine(f"sqlite:///{path}", connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+    if read_only:
+        engine = create_engine("sqlite://", creator=lambda: sqlite3.connect(
+            read_only_uri(path), uri=True, timeout=BUSY_TIMEOUT_MS / 1000,
+            check_same_thread=False))
+    else:
+        engine = create_engine(f"sqlite:///{path}",
+                               connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
@@ -54,7 +91,8 @@ def make_engine(path: Path) -> Engine:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA journal_mode = WAL")
+        if not read_only:  # a read-only connection cannot set it (and it is set already)
+            cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.close()
@@ -63,10 +101,30 @@ def make_engine(path: Path) -> Engine:
     def _on_begin(connection: Any) -> None:
         if connection.get_execution_options().get("nudger_read_only"):
             connection.exec_driver_sql("BEGIN")
-        else:
+        elif not begin_immediate(connection.connection.driver_connection):
+            # Once more through SQLAlchemy, whose error callers know how to report.
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+def begin_immediate(dbapi_connection: sqlite3.Connection) -> bool:
+    """BEGIN IMMEDIATE, waiting up to WRITE_WAIT_S for the write lock; False when it is
+    still held by someone else then.
+
+    busy_timeout (10 s) bounds each wait; a burst of writers (50 `nudger add` at once on a
+    busy two-core machine, each holding the lock for a while as its first statements
+    compile) can take longer than that to drain, so BEGIN is tried again until the
+    longer deadline passes. Nothing has been written when it waits, so trying again is
+    always safe."""
+    deadline = time.monotonic() + WRITE_WAIT_S
+    while True:
+        try:
+            dbapi_connection.execute("BEGIN IMMEDIATE")
+            return True
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                return False
 
 
 class Database:
@@ -75,18 +133,47 @@ class Database:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._engine: Engine | None = None
+        # Why this user cannot write the file (set by `ensure`): reading commands then work
+        # on a read-only connection, and a write says this instead of failing deep inside.
+        self.read_only: str | None = None
 
     @property
     def engine(self) -> Engine:
         if self._engine is None:
-            self._engine = make_engine(self.path)
+            self._engine = make_engine(self.path, read_only=self.read_only is not None)
         return self._engine
+
+    def write_problem(self) -> str | None:
+        """Why this user cannot write the existing database (file or folder), or None."""
+        import stat
+
+        path = self.path
+        try:
+            info = path.stat()
+            read_only_fs = bool(os.statvfs(path.parent).f_flag & os.ST_RDONLY)
+        except OSError:
+            return None
+        if read_only_fs:
+            return (f"{path} is on a read-only filesystem: reading commands work, changes "
+                    "cannot be saved; remount it read-write or move the database")
+        if os.access(path, os.W_OK) and os.access(path.parent, os.W_OK | os.X_OK):
+            return None
+        owner, group = _names(info.st_uid, info.st_gid)
+        folder = "" if os.access(path.parent, os.W_OK | os.X_OK) else \
+            f" (and its folder {path.parent})"
+        return (f"{path}{folder} is not writable by you (owner {owner}, group {group}, mode "
+                f"{stat.filemode(info.st_mode)}): reading commands work, changes need "
+                f"membership of the group '{group}': `sudo usermod -aG {group} $USER`, then "
+                "log in again (or run nudger as the service's user)")
 
     def exists(self) -> bool:
         return self.path.exists()
 
     def ensure(self, create: bool = True) -> None:
-        """Create the file (and its directory) if asked, and upgrade the schema to head."""
+        """Create the file (and its directory) if asked, and upgrade the schema to head.
+
+        A file that is not nudger's database (`identify`) is refused before anything
+        touches it: no table created, no journal mode switched."""
         if not self.path.exists():
             if not create:
                 raise NudgerError(
@@ -99,13 +186,47 @@ class Database:
                     f"cannot create {self.path.parent}: {exc.strerror}; set `database` in "
                     "config.toml to a writable place"
                 ) from None
-        if self.current_revision() != SCHEMA_HEAD:
+        self.read_only = self.write_problem() if self.path.exists() else None
+        if self.identify() != SCHEMA_HEAD:
+            if self.read_only is not None:
+                raise NudgerError(f"the database's schema needs an upgrade, which needs "
+                                  f"write access: {self.read_only}")
             upgrade(self.path)
+
+    def identify(self) -> str | None:
+        """The schema revision of nudger's database at this path; None for a file that is
+        new (absent, empty, or an SQLite file without a single table). Raises
+        ForeignDatabaseError for a file that is someone else's, reading it only."""
+        try:
+            if not self.path.exists() or self.path.stat().st_size == 0:
+                return None
+        except OSError as exc:
+            raise NudgerError(f"{self.path}: {exc.strerror}") from None
+        try:
+            con = sqlite3.connect(read_only_uri(self.path.resolve()), uri=True,
+                                  timeout=BUSY_TIMEOUT_MS / 1000)
+            try:
+                tables = {r[0] for r in con.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'table'")}
+                rows = con.execute("SELECT version_num FROM alembic_version").fetchall() \
+                    if "alembic_version" in tables else []
+            finally:
+                con.close()
+        except sqlite3.DatabaseError as exc:
+            if "file is not a database" in str(exc):
+                raise ForeignDatabaseError(
+                    f"{self.path} is not an SQLite database, so not nudger's; nothing was "
+                    "changed. Set `database` in config.toml to nudger's file (or to a new "
+                    "path, where nudger creates one)") from None
+            raise NudgerError(describe_sqlite_error(str(exc), self.path)) from None
+        return classify(self.path, tables, [str(r[0]) for r in rows])
 
     def current_revision(self) -> str | None:
         """The schema revision of an existing file; None for a file with no schema yet."""
         try:
-            con = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000)
+            con = sqlite3.connect(read_only_uri(self.path), uri=True,
+                                  timeout=BUSY_TIMEOUT_MS / 1000) if self.read_only else \
+                sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000)
             try:
                 row = con.execute("SELECT version_num FROM alembic_version").fetchone()
             finally:
@@ -122,6 +243,9 @@ class Database:
     def session(self) -> Iterator[Session]:
         """A write session: BEGIN IMMEDIATE; commits on success, rolls back on error."""
         from sqlmodel import Session
+
+        if self.read_only is not None:
+            raise NudgerError(f"cannot change the database: {self.read_only}")
 
         with Session(self.engine, expire_on_commit=False) as session, session.begin():
             yield session
@@ -141,13 +265,41 @@ class Database:
             self._engine = None
 
 
+def classify(path: Path, tables: set[str], versions: list[str]) -> str | None:
+    """Whose database a file holding `tables` (and Alembic `versions`) is; see identify."""
+    others = sorted(t for t in tables if t != "alembic_version" and not t.startswith("sqlite_"))
+    fix = ("nothing was changed. Set `database` in config.toml to nudger's file (or to a "
+           "new path, where nudger creates one)")
+    if not versions:
+        if not others:
+            return None  # new: nudger's to create
+        shown = ", ".join(others[:5]) + (f" and {len(others) - 5} more" if len(others) > 5
+                                         else "")
+        raise ForeignDatabaseError(
+            f"{path} is not a nudger database: it holds the tables {shown} and no nudger "
+            f"schema revision; {fix}")
+    if len(versions) == 1 and versions[0] in known_revisions():
+        return versions[0]
+    shown = ", ".join(versions)
+    if tables >= NUDGER_TABLES:
+        raise ForeignDatabaseError(
+            f"{path} has schema revision {shown}, newer than this nudger knows "
+            f"({SCHEMA_HEAD}): it was written by a newer nudger. Upgrade nudger (or restore "
+            "a backup made by this version); nothing was changed")
+    raise ForeignDatabaseError(
+        f"{path} is another application's database (Alembic revision {shown}, not one of "
+        f"nudger's); {fix}")
+
+
 class Inspection:
     """What `inspect` found: `problems` (empty when all is well) and a line saying what
     was checked."""
 
-    def __init__(self, note: str = "", problems: list[str] | None = None) -> None:
+    def __init__(self, note: str = "", problems: list[str] | None = None,
+                 foreign: bool = False) -> None:
         self.note = note
         self.problems = problems or []
+        self.foreign = foreign  # not nudger's file: a wrong `database` setting (exit 78)
 
 
 def inspect(path: Path) -> Inspection:
@@ -156,7 +308,7 @@ def inspect(path: Path) -> Inspection:
     if not path.exists():
         return Inspection(f"none yet at {path} (the first command that needs it creates it)")
     try:
-        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
+        con = sqlite3.connect(read_only_uri(path), uri=True, timeout=10)
         try:
             rows = con.execute("PRAGMA integrity_check").fetchall()
         finally:
@@ -167,18 +319,39 @@ def inspect(path: Path) -> Inspection:
     if verdict != ["ok"]:
         return Inspection(problems=[f"{path}: integrity check failed: "
                                     f"{'; '.join(verdict[:5])}; restore it from a backup"])
-    revision = Database(path).current_revision()
+    db = Database(path)
+    try:
+        revision = db.identify()
+    except ForeignDatabaseError as exc:
+        return Inspection(problems=[str(exc)], foreign=True)
+    db.read_only = db.write_problem()
+    if db.read_only is not None:
+        # Reading works; what cannot is said once, here, with what to do about it.
+        return Inspection(problems=[db.read_only]) if revision != SCHEMA_HEAD else \
+            Inspection(f"{path} passes the integrity check; schema {revision} is current; "
+                       f"read-only: {db.read_only}")
     if revision is None:
-        return Inspection(problems=[f"{path}: has no nudger schema (no alembic_version); is "
-                                    "it nudger's database?"])
+        return Inspection(f"{path} is empty; the first command that needs it creates "
+                          "nudger's tables in it")
     if revision == SCHEMA_HEAD:
         return Inspection(f"{path} passes the integrity check; schema {revision} is current")
-    versions = Path(__file__).parent / "migrations" / "versions"
-    if revision in {f.stem for f in versions.glob("*.py")}:
-        return Inspection(f"{path} passes the integrity check; schema {revision} will be "
-                          f"upgraded to {SCHEMA_HEAD} by the next command")
-    return Inspection(problems=[f"{path}: schema {revision} is newer than this nudger knows "
-                                f"({SCHEMA_HEAD}); upgrade nudger"])
+    return Inspection(f"{path} passes the integrity check; schema {revision} will be "
+                      f"upgraded to {SCHEMA_HEAD} by the next command")
+
+
+def _names(uid: int, gid: int) -> tuple[str, str]:
+    import grp
+    import pwd
+
+    try:
+        owner = pwd.getpwuid(uid).pw_name
+    except KeyError:
+        owner = str(uid)
+    try:
+        group = grp.getgrgid(gid).gr_name
+    except KeyError:
+        group = str(gid)
+    return owner, group
 
 
 SQLITE_HINTS = {
@@ -222,20 +395,59 @@ def alembic_config(path: Path, connection: Any = None) -> Any:
 
 
 def upgrade(path: Path, revision: str = "head") -> None:
-    """Apply migrations up to `revision`. Never run concurrently with a running daemon."""
-    from alembic import command
-    from sqlalchemy import create_engine
+    """Apply migrations up to `revision`, all or nothing, one process at a time.
 
-    engine = create_engine(f"sqlite:///{path}", connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+    Everything happens in one SQLite transaction taken with BEGIN IMMEDIATE before the
+    revision is read: every migration's DDL and the alembic_version update commit
+    together, so a process killed in the middle leaves the schema exactly as it was; and
+    a second process that also found the schema behind waits for the lock, then reads
+    the new revision and has nothing left to do. Callers identify the file first
+    (`Database.identify`): WAL is switched on here, and only on nudger's own file."""
+    from alembic import command
+    from alembic.script import ScriptDirectory
+    from sqlalchemy import create_engine, event
+
+    import nudger.store.models  # noqa: F401  (env.py's import, done before the lock)
+
+    config = alembic_config(path)
+    script = ScriptDirectory.from_config(config)  # loaded before the lock is taken
+    target = script.get_current_head() if revision == "head" else revision
+    # Another process's upgrade may hold the lock for a while on a busy machine: wait for
+    # it longer than for an ordinary write.
+    engine = create_engine(f"sqlite:///{path}",
+                           connect_args={"timeout": UPGRADE_WAIT_MS / 1000})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # transactions are ours (see make_engine)
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {UPGRADE_WAIT_MS}")
+        # Before the transaction (the mode cannot change inside one). On an empty file
+        # SQLite writes the WAL header at once, so a second process sees WAL too.
+        cursor.execute("PRAGMA journal_mode = WAL")
+        # Table rebuilds (render_as_batch) must not cascade deletes through foreign keys;
+        # the pragma only takes effect outside a transaction.
+        cursor.execute("PRAGMA foreign_keys = OFF")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
     try:
-        with engine.connect() as connection:
-            # Table rebuilds (render_as_batch) must not cascade deletes through foreign
-            # keys; the pragma only takes effect outside a transaction.
-            connection.exec_driver_sql("PRAGMA foreign_keys = OFF")
-            connection.exec_driver_sql("PRAGMA journal_mode = WAL")
-            connection.commit()
-            command.upgrade(alembic_config(path, connection), revision)
-            connection.commit()
+        with engine.connect() as connection, connection.begin():
+            # Under the write lock: another process may have migrated while we waited.
+            tables = {r[0] for r in connection.exec_driver_sql(
+                "SELECT name FROM sqlite_master WHERE type = 'table'")}
+            versions = [str(r[0]) for r in connection.exec_driver_sql(
+                "SELECT version_num FROM alembic_version")] if "alembic_version" in tables \
+                else []
+            if classify(path, tables, versions) == target:
+                return
+            # The connection is already in a transaction, so Alembic runs every migration
+            # in it and leaves commit (or rollback, on any error) to the `begin()` above.
+            config.attributes["connection"] = connection
+            command.upgrade(config, revision)
     except sqlite3.Error as exc:
         raise NudgerError(describe_sqlite_error(str(exc), path)) from None
     except Exception as exc:

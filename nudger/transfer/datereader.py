@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timedelta
 
+from nudger.dates import DATE_RANGE, in_range
 from nudger.errors import UsageError
 
 _MONTHS: dict[str, int] = {}
@@ -154,9 +155,9 @@ class DateReader:
 
     @staticmethod
     def _check_year(text: str, value: date) -> date:
-        if not 1900 <= value.year <= 2199:
-            raise ValueError(f"{text!r}: the year {value.year} is out of range; write a date "
-                             f"like {DATE_FORMS}")
+        if not in_range(value):
+            raise ValueError(f"{text!r}: the year {value.year} is out of range; nudger "
+                             f"accepts dates from {DATE_RANGE}")
         return value
 
 
