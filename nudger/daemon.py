@@ -32,6 +32,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nudger.errors import ConfigError, NudgerError
@@ -169,43 +170,6 @@ def file_identity(path: Path) -> tuple[int, int] | None:
     return info.st_dev, info.st_ino
 
 
-def carry_over(db: Database, recipient: str, known: Mapping[date, tuple[str, str]],
-               now: datetime) -> list[tuple[date, str]]:
-    """Record in `db` the days in `known` (day → (state, Message-ID)) it has no record of;
-    the days recorded, oldest first."""
-    from sqlalchemy.exc import IntegrityError
-
-    from nudger.store.models import DigestRecord
-
-    carried: list[tuple[date, str]] = []
-    stamp = now.astimezone(UTC)
-    for day in sorted(known):
-        state, message_id = known[day]
-        try:
-            with db.session() as s:
-                exists = s.exec(select_record(recipient, day)).first()
-                if exists is not None:
-                    continue
-                s.add(DigestRecord(
-                    recipient=recipient, local_date=day, message_id=message_id, state=state,
-                    last_error="recorded again after the database file was replaced",
-                    created_at=stamp, updated_at=stamp,
-                    sent_at=stamp if state == "sent" else None))
-        except IntegrityError:
-            continue
-        carried.append((day, state))
-    return carried
-
-
-def select_record(recipient: str, day: date) -> Any:
-    from sqlmodel import select
-
-    from nudger.store.models import DigestRecord
-
-    return select(DigestRecord.id).where(DigestRecord.recipient == recipient,
-                                         DigestRecord.local_date == day)
-
-
 # --- the daemon ---------------------------------------------------------------------------
 
 def utcnow() -> datetime:
@@ -313,10 +277,14 @@ class Daemon:
         self.db.dispose()
         db = Database(self.db.path)
         db.ensure(create=True)
+        from nudger.files import share_as_umask_allows
+
         share_as_umask_allows(db.path)
         self.db = db
         self._db_identity = file_identity(db.path)
-        carried = carry_over(db, self.settings.recipient, self._known, self.clock())
+        from nudger.store.outbox import Outbox
+
+        carried = Outbox(db, self.settings.recipient).carry_over(self._known, self.clock())
         if carried:
             self.log.warning("recorded %s in the reopened database as the old one had "
                              "them: not sent again", ", ".join(f"the digest of {d} ({st})"
