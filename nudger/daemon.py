@@ -170,43 +170,6 @@ def file_identity(path: Path) -> tuple[int, int] | None:
     return info.st_dev, info.st_ino
 
 
-def carry_over(db: Database, recipient: str, known: Mapping[date, tuple[str, str]],
-               now: datetime) -> list[tuple[date, str]]:
-    """Record in `db` the days in `known` (day → (state, Message-ID)) it has no record of;
-    the days recorded, oldest first."""
-    from sqlalchemy.exc import IntegrityError
-
-    from nudger.store.models import DigestRecord
-
-    carried: list[tuple[date, str]] = []
-    stamp = now.astimezone(UTC)
-    for day in sorted(known):
-        state, message_id = known[day]
-        try:
-            with db.session() as s:
-                exists = s.exec(select_record(recipient, day)).first()
-                if exists is not None:
-                    continue
-                s.add(DigestRecord(
-                    recipient=recipient, local_date=day, message_id=message_id, state=state,
-                    last_error="recorded again after the database file was replaced",
-                    created_at=stamp, updated_at=stamp,
-                    sent_at=stamp if state == "sent" else None))
-        except IntegrityError:
-            continue
-        carried.append((day, state))
-    return carried
-
-
-def select_record(recipient: str, day: date) -> Any:
-    from sqlmodel import select
-
-    from nudger.store.models import DigestRecord
-
-    return select(DigestRecord.id).where(DigestRecord.recipient == recipient,
-                                         DigestRecord.local_date == day)
-
-
 # --- the daemon ---------------------------------------------------------------------------
 
 def utcnow() -> datetime:
@@ -314,10 +277,14 @@ class Daemon:
         self.db.dispose()
         db = Database(self.db.path)
         db.ensure(create=True)
+        from nudger.files import share_as_umask_allows
+
         share_as_umask_allows(db.path)
         self.db = db
         self._db_identity = file_identity(db.path)
-        carried = carry_over(db, self.settings.recipient, self._known, self.clock())
+        from nudger.store.outbox import Outbox
+
+        carried = Outbox(db, self.settings.recipient).carry_over(self._known, self.clock())
         if carried:
             self.log.warning("recorded %s in the reopened database as the old one had "
                              "them: not sent again", ", ".join(f"the digest of {d} ({st})"
@@ -745,24 +712,6 @@ class Daemon:
             self.log.warning("%s", self.notifier.last_error)
 
 
-def share_as_umask_allows(path: Path) -> None:
-    """Open the database file up to what the umask allows.
-
-    SQLite creates files 0644 whatever the umask, so under the system unit (UMask=0007)
-    the `nudger` group could read the database but not write it; its -wal and -shm files
-    copy the database's mode. Only bits are added, and only to our own file.
-    """
-    from nudger.files import current_umask
-
-    wanted = 0o666 & ~current_umask()
-    try:
-        info = path.stat()
-        if info.st_uid == os.geteuid() and info.st_mode & wanted != wanted:
-            os.chmod(path, (info.st_mode & 0o7777) | wanted)
-    except OSError:
-        pass  # not ours to fix; the CLI reports what it cannot open
-
-
 # --- the entry point the command calls -------------------------------------------------------
 
 def run(location: ConfigLocation, env: Mapping[str, str], *, once: bool = False,
@@ -774,6 +723,7 @@ def run(location: ConfigLocation, env: Mapping[str, str], *, once: bool = False,
     """
     from nudger import holidaycache
     from nudger.config import load_settings
+    from nudger.files import share_as_umask_allows
     from nudger.lock import DaemonLock
     from nudger.logs import setup_logging
     from nudger.notify import Notifier
@@ -787,7 +737,7 @@ def run(location: ConfigLocation, env: Mapping[str, str], *, once: bool = False,
     with DaemonLock(path):
         db = Database(path)
         db.ensure(create=True)  # migrations only under the lock: never beside a daemon
-        share_as_umask_allows(path)
+        share_as_umask_allows(path)  # nudger.files
         daemon = Daemon(location, env, settings, db, Notifier(env), log, clock)
         try:
             return asyncio.run(daemon.run_once() if once else daemon.serve())

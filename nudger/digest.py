@@ -23,7 +23,7 @@ from typing import Any
 
 import jinja2
 from sqlalchemy import Engine
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, select
 
 from nudger import __version__, bounded
 from nudger.cadence import Cold, DueReport, Nudge, due_on
@@ -268,7 +268,6 @@ class MailView:
 def _mail_view(session: Session, settings: Settings, day: date) -> MailView | None:
     if settings.imap is None:
         return None
-    from sqlmodel import select
 
     from nudger.mail.replies import bouncing_contacts, paused_replies, recent_replies
     from nudger.schedule import digest_moment
@@ -513,18 +512,11 @@ def _mail_parts(settings: Settings, session: Session,
     from nudger.mail.buttons import buttons_enabled, command_address
     from nudger.mail.commandlog import done_since
     from nudger.mail.tokens import load_or_create_key
-    from nudger.store.models import DigestRecord
+    from nudger.store.outbox import last_sent_before
 
     if not buttons_enabled(settings):
         return None, []
-    last = session.exec(
-        select(func.max(DigestRecord.sent_at))
-        .where(DigestRecord.recipient == settings.recipient)
-        .where(DigestRecord.state == "sent")
-        .where(col(DigestRecord.local_date) < local_date)).one()
-    if last is not None and last.tzinfo is None:
-        last = last.replace(tzinfo=UTC)
-    by_mail = done_since(session, last)
+    by_mail = done_since(session, last_sent_before(session, settings.recipient, local_date))
     bind = session.get_bind()
     database = bind.url.database if isinstance(bind, Engine) else bind.engine.url.database
     if not database:

@@ -23,6 +23,22 @@ def current_umask() -> int:
     return mask
 
 
+def share_as_umask_allows(path: Path) -> None:
+    """Open the database file up to what the umask allows.
+
+    SQLite creates files 0644 whatever the umask, so under the system unit (UMask=0007)
+    the `nudger` group could read the database but not write it; its -wal and -shm files
+    copy the database's mode. Only bits are added, and only to our own file.
+    """
+    wanted = 0o666 & ~current_umask()
+    try:
+        info = path.stat()
+        if info.st_uid == os.geteuid() and info.st_mode & wanted != wanted:
+            os.chmod(path, (info.st_mode & 0o7777) | wanted)
+    except OSError:
+        pass  # not ours to fix; the CLI reports what it cannot open
+
+
 @contextlib.contextmanager
 def atomic_open(path: Path, mode: str = "w", *, encoding: str = "utf-8",
                 newline: str | None = None, perms: int | None = None,

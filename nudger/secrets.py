@@ -1,4 +1,5 @@
-"""The SMTP password: from a file, an environment variable, or a systemd credential.
+"""The SMTP and IMAP passwords: from a file, an environment variable, or a systemd
+credential.
 
 Never from config.toml (config.py refuses a `password` key). The value travels wrapped in
 `Secret`, whose str() and repr() never show it, so a stray log line or f-string cannot leak
@@ -11,6 +12,7 @@ from __future__ import annotations
 import stat
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from nudger.config import Settings
 from nudger.errors import ConfigError
@@ -48,15 +50,19 @@ class Secret:
 
 def password_source(settings: Settings, env: Mapping[str, str]) -> str | None:
     """Where the password would come from, in words (for `check`), without reading it."""
-    smtp = settings.smtp
-    if smtp is None:
+    if settings.smtp is None:
         return None
-    if smtp.password_file:
-        return f"file {settings.resolve(smtp.password_file)}"
-    if smtp.password_env:
-        return f"environment variable {smtp.password_env}"
+    return _source(settings, env, settings.smtp, CREDENTIAL_NAME)
+
+
+def _source(settings: Settings, env: Mapping[str, str], table: Any,
+            credential: str) -> str | None:
+    if table.password_file:
+        return f"file {settings.resolve(table.password_file)}"
+    if table.password_env:
+        return f"environment variable {table.password_env}"
     if env.get("CREDENTIALS_DIRECTORY"):
-        return f"systemd credential {Path(env['CREDENTIALS_DIRECTORY']) / CREDENTIAL_NAME}"
+        return f"systemd credential {Path(env['CREDENTIALS_DIRECTORY']) / credential}"
     return None
 
 
@@ -70,29 +76,36 @@ def smtp_password(settings: Settings, env: Mapping[str, str]) -> Secret | None:
     smtp = settings.smtp
     if smtp is None or not smtp.username:
         return None
-    if smtp.password_file:
-        return _from_file(settings.resolve(smtp.password_file), check_mode=True,
-                          key="smtp.password_file")
-    if smtp.password_env:
-        value = env.get(smtp.password_env)
+    return _password(settings, env, smtp, "smtp", CREDENTIAL_NAME)
+
+
+def _password(settings: Settings, env: Mapping[str, str], table: Any, name: str,
+              credential: str) -> Secret:
+    """The password of the [smtp] or [imap] `table`: its password_file, the variable its
+    password_env names, then $CREDENTIALS_DIRECTORY/`credential`."""
+    if table.password_file:
+        return _from_file(settings.resolve(table.password_file), check_mode=True,
+                          key=f"{name}.password_file")
+    if table.password_env:
+        value = env.get(table.password_env)
         if not value:
             raise ConfigError(
-                f"smtp.password_env names {smtp.password_env}, but that environment variable "
-                f"is not set or empty: export {smtp.password_env}=... in the environment "
-                "nudger runs in (or use smtp.password_file)"
+                f"{name}.password_env names {table.password_env}, but that environment "
+                f"variable is not set or empty: export {table.password_env}=... in the "
+                f"environment nudger runs in (or use {name}.password_file)"
             )
         return Secret(value)
     creds = env.get("CREDENTIALS_DIRECTORY")
     if creds:
-        path = Path(creds) / CREDENTIAL_NAME
+        path = Path(creds) / credential
         if path.exists():
             # systemd made this file, private to the service: no mode check.
             return _from_file(path, check_mode=False, key="the systemd credential")
     raise ConfigError(
-        f"smtp.username is {smtp.username!r} but no password is configured: set "
-        "smtp.password_env (an environment variable) or smtp.password_file (a file with "
-        "mode 0600), or pass the systemd credential 'smtp-password' "
-        "(LoadCredential=smtp-password:/etc/nudger/smtp-password); never put it in "
+        f"{name}.username is {table.username!r} but no password is configured: set "
+        f"{name}.password_env (an environment variable) or {name}.password_file (a file "
+        f"with mode 0600), or pass the systemd credential '{credential}' "
+        f"(LoadCredential={credential}:/etc/nudger/{credential}); never put it in "
         "config.toml"
     )
 
@@ -130,46 +143,15 @@ def _from_file(path: Path, *, check_mode: bool, key: str) -> Secret:
 
 def imap_password_source(settings: Settings, env: Mapping[str, str]) -> str | None:
     """Where the IMAP password would come from, in words, without reading it."""
-    imap = settings.imap
-    if imap is None:
+    if settings.imap is None:
         return None
-    if imap.password_file:
-        return f"file {settings.resolve(imap.password_file)}"
-    if imap.password_env:
-        return f"environment variable {imap.password_env}"
-    if env.get("CREDENTIALS_DIRECTORY"):
-        return f"systemd credential {Path(env['CREDENTIALS_DIRECTORY']) / IMAP_CREDENTIAL_NAME}"
-    return None
+    return _source(settings, env, settings.imap, IMAP_CREDENTIAL_NAME)
 
 
 def imap_password(settings: Settings, env: Mapping[str, str]) -> Secret:
     """The password for imap.username: imap.password_file, the variable named by
     imap.password_env, then $CREDENTIALS_DIRECTORY/imap-password. ConfigError with what to
     do when none is found (IMAP always logs in)."""
-    imap = settings.imap
-    if imap is None:
+    if settings.imap is None:
         raise ConfigError("no [imap] table in the config")
-    if imap.password_file:
-        return _from_file(settings.resolve(imap.password_file), check_mode=True,
-                          key="imap.password_file")
-    if imap.password_env:
-        value = env.get(imap.password_env)
-        if not value:
-            raise ConfigError(
-                f"imap.password_env names {imap.password_env}, but that environment variable "
-                f"is not set or empty: export {imap.password_env}=... in the environment "
-                "nudger runs in (or use imap.password_file)"
-            )
-        return Secret(value)
-    creds = env.get("CREDENTIALS_DIRECTORY")
-    if creds:
-        path = Path(creds) / IMAP_CREDENTIAL_NAME
-        if path.exists():
-            return _from_file(path, check_mode=False, key="the systemd credential")
-    raise ConfigError(
-        f"imap.username is {imap.username!r} but no password is configured: set "
-        "imap.password_env (an environment variable) or imap.password_file (a file with "
-        "mode 0600), or pass the systemd credential 'imap-password' "
-        "(LoadCredential=imap-password:/etc/nudger/imap-password); never put it in "
-        "config.toml"
-    )
+    return _password(settings, env, settings.imap, "imap", IMAP_CREDENTIAL_NAME)

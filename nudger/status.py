@@ -4,6 +4,7 @@ recorded already)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -79,6 +80,19 @@ def _info(r: DigestRecord) -> DigestInfo:
         next_attempt_at=as_utc(r.next_attempt_at) if r.next_attempt_at else None,
         sent_at=as_utc(r.sent_at) if r.sent_at else None, updated_at=as_utc(r.updated_at),
     )
+
+
+def status_line(info: DigestInfo, at: Callable[[datetime | None], str]) -> str:
+    """Where a day's digest stands, for `nudger status` (`at` formats a moment)."""
+    if info.state == "sent":
+        return f"sent at {at(info.sent_at)} ({info.nudges} nudges)"
+    if info.state == "retry":
+        return f"waiting to retry at {at(info.next_attempt_at)}: {info.error}"
+    if info.state == "failed":
+        return f"failed: {info.error}"
+    if info.state == "skipped":
+        return f"skipped: {info.error}"
+    return f"{info.state} since {at(info.updated_at)}"
 
 
 def describe(record: DigestRecord, zone: Any) -> str:

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from nudger.config import ConfigLocation, parse_settings
-from nudger.daemon import Daemon, share_as_umask_allows
+from nudger.daemon import Daemon
+from nudger.files import share_as_umask_allows
 from nudger.notify import Notifier
 from nudger.store.db import Database
 from tests.daemon_helpers import EVERY_DAY, records

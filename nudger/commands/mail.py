@@ -47,7 +47,7 @@ def cmd_test_email(ctx: Context) -> int:
 def cmd_status(ctx: Context) -> int:
     from nudger.delivery import describe_method
     from nudger.schedule import next_digest_at
-    from nudger.status import outbox_status
+    from nudger.status import outbox_status, status_line
 
     settings = ctx.settings
     now = ctx.now()
@@ -75,7 +75,7 @@ def cmd_status(ctx: Context) -> int:
     if today is None:
         ctx.print("today:        not sent yet")
     else:
-        ctx.print(f"today:        {_line(today, at)}")
+        ctx.print(f"today:        {status_line(today, at)}")
     last = status.last_sent
     ctx.print("last sent:    " + (f"the digest of {last.local_date} at {at(last.sent_at)} "
                                   f"({last.nudges} nudges), Message-ID {last.message_id}"
@@ -149,18 +149,6 @@ def _print_mailbox(ctx: Context, mailbox: dict[str, Any], at: Any) -> None:
         ctx.print(f"mailbox:      {server}; last read {at(mailbox['last_ok_at'])}")
     if mailbox["open_suggestions"]:
         ctx.print(f"suggestions:  {mailbox['open_suggestions']} open (nudger suggestions)")
-
-
-def _line(info: Any, at: Any) -> str:
-    if info.state == "sent":
-        return f"sent at {at(info.sent_at)} ({info.nudges} nudges)"
-    if info.state == "retry":
-        return f"waiting to retry at {at(info.next_attempt_at)}: {info.error}"
-    if info.state == "failed":
-        return f"failed: {info.error}"
-    if info.state == "skipped":
-        return f"skipped: {info.error}"
-    return f"{info.state} since {at(info.updated_at)}"
 
 
 # --- the commands ----------------------------------------------------------------------

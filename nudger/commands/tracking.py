@@ -275,11 +275,9 @@ def _mail_of(session: Any, app_id: int) -> list[Any]:
 
 
 def _local(moment: Any, zone: Any, with_time: bool = False) -> str:
-    from datetime import UTC
+    from nudger.times import as_utc
 
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M" if with_time else "%Y-%m-%d")
+    return as_utc(moment).astimezone(zone).strftime("%Y-%m-%d %H:%M" if with_time else "%Y-%m-%d")
 
 
 # --- log / stage / snooze / contact ----------------------------------------------------

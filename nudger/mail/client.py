@@ -21,12 +21,13 @@ import ssl
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from nudger.errors import NudgerError
 from nudger.mail.headers import FIELDS, MailHeader, parse_header
 from nudger.safetext import server_text
+from nudger.times import as_utc
 
 if TYPE_CHECKING:
     from imapclient import IMAPClient
@@ -250,8 +251,8 @@ class ImapSession:
                     if isinstance(key, bytes) and key.startswith(b"BODY[HEADER"):
                         raw = value or b""
                 internal = item.get(b"INTERNALDATE")
-                if isinstance(internal, datetime) and internal.tzinfo is None:
-                    internal = internal.replace(tzinfo=UTC)
+                if isinstance(internal, datetime):
+                    internal = as_utc(internal)
                 batch.append(parse_header(raw, folder=folder, uid=uid,
                                           size=int(item.get(b"RFC822.SIZE", 0) or 0),
                                           internal_date=internal

@@ -20,7 +20,7 @@ import hashlib
 import logging
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime
@@ -31,6 +31,7 @@ from sqlmodel import Field, Session, SQLModel, col, or_, select
 from nudger.message import _domain, sender_address
 from nudger.render import clean_header
 from nudger.store.models import Contact, MailMessage
+from nudger.times import as_utc
 
 if TYPE_CHECKING:
     from nudger.calendar import Calendar
@@ -204,8 +205,7 @@ def sync_drafts(settings: Settings, db: Database, calendar: Calendar, imap: Imap
                                          updated_at=now)):
                 continue  # another process recorded it first: it appends
         elif done.state == "appending":
-            updated = done.updated_at.replace(tzinfo=UTC) \
-                if done.updated_at.tzinfo is None else done.updated_at
+            updated = as_utc(done.updated_at)
             if now - updated < APPEND_GRACE:
                 continue  # another process is appending it right now
             existing = imap.search_message_id(folder, mid)

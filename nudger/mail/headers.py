@@ -18,6 +18,7 @@ from email.utils import getaddresses, parsedate_to_datetime
 from functools import cached_property
 
 from nudger.safetext import server_text
+from nudger.times import as_utc
 
 # The header fields fetched with BODY.PEEK[HEADER.FIELDS (...)]: all that matching needs.
 FIELDS = ("MESSAGE-ID", "DATE", "FROM", "SENDER", "TO", "CC", "SUBJECT", "IN-REPLY-TO",
@@ -233,13 +234,11 @@ def _date(value: str, fallback: datetime) -> tuple[datetime, bool]:
         except (TypeError, ValueError, IndexError, OverflowError):
             parsed = None
         if parsed is not None:
-            if parsed.tzinfo is None:
-                parsed = parsed.replace(tzinfo=UTC)
             try:
-                return parsed.astimezone(UTC), True
+                return as_utc(parsed), True
             except (OverflowError, ValueError):
                 pass
-    return fallback.astimezone(UTC) if fallback.tzinfo else fallback.replace(tzinfo=UTC), False
+    return as_utc(fallback), False
 
 
 def parse_header(raw_header: bytes, *, folder: str, uid: int, size: int = 0,

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 from sqlmodel import Session
 
 from nudger.mail.headers import MailHeader, domain_of
+from nudger.store.models import Application, Contact, MailMessage, table_of
 from nudger.vocab import OPEN_STAGES
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -121,27 +122,31 @@ class Index:
             self.by_message_id.setdefault(message_id, app_id)
 
 
+# The index's reads, with the table names of the models (store.models).
+_APPS_SQL = f"SELECT id, company, stage, url, updated_at FROM {table_of(Application).name}"
+_CONTACTS_SQL = (f"SELECT id, application_id, email FROM {table_of(Contact).name} "
+                 "WHERE email != ''")
+_MESSAGES_SQL = (f"SELECT message_id, application_id FROM {table_of(MailMessage).name} "
+                 "WHERE application_id IS NOT NULL AND message_id != ''")
+
+
 def load_index(session: Session) -> Index:
     index = Index()
     cursor = session.connection().connection.cursor()
     try:
-        for app_id, company, stage, url, updated in cursor.execute(
-                "SELECT id, company, stage, url, updated_at FROM application"):
+        for app_id, company, stage, url, updated in cursor.execute(_APPS_SQL):
             index.apps[app_id] = AppRef(app_id, company, stage, str(updated))
             domain = url_domain(url or "")
             if domain:
                 index.by_domain.setdefault(domain, []).append(app_id)
-        for contact_id, app_id, email in cursor.execute(
-                "SELECT id, application_id, email FROM contact WHERE email != ''"):
+        for contact_id, app_id, email in cursor.execute(_CONTACTS_SQL):
             address = email.strip().lower()
             index.by_contact.setdefault(address, []).append(app_id)
             index.contact_ids[(app_id, address)] = contact_id
             domain = company_domain(domain_of(address))
             if domain and app_id not in index.by_domain.get(domain, []):
                 index.by_domain.setdefault(domain, []).append(app_id)
-        for message_id, app_id in cursor.execute(
-                "SELECT message_id, application_id FROM mailmessage "
-                "WHERE application_id IS NOT NULL AND message_id != ''"):
+        for message_id, app_id in cursor.execute(_MESSAGES_SQL):
             index.by_message_id.setdefault(message_id, app_id)
     finally:
         cursor.close()

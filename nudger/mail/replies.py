@@ -106,7 +106,7 @@ def paused_replies(session: Session) -> list[ReplyInfo]:
 
 def _info(message: MailMessage, app: Application) -> ReplyInfo:
     assert app.id is not None
-    at = message.date if message.date.tzinfo else message.date.replace(tzinfo=UTC)
+    at = as_utc(message.date)
     return ReplyInfo(
         app_id=app.id, company=app.company, role=app.role, stage=app.stage,
         who=message.from_name or message.from_addr, address=message.from_addr,

@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlmodel import select
 
 from nudger.store.models import MailSync, Suggestion
+from nudger.times import as_utc
 
 if TYPE_CHECKING:
     from nudger.config import Settings
     from nudger.store.db import Database
 
 
-def _aware(moment: datetime | None) -> datetime | None:
-    if moment is None:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def mailbox_status(settings: Settings, db: Database) -> dict[str, Any] | None:
@@ -34,8 +30,9 @@ def mailbox_status(settings: Settings, db: Database) -> dict[str, Any] | None:
     return {
         "server": f"{imap.host}:{imap.effective_port}",
         "poll": str(imap.poll),
-        "last_ok_at": _aware(row.last_ok_at) if row else None,
-        "last_attempt_at": _aware(row.last_attempt_at) if row else None,
+        "last_ok_at": as_utc(row.last_ok_at) if row and row.last_ok_at else None,
+        "last_attempt_at": as_utc(row.last_attempt_at)
+        if row and row.last_attempt_at else None,
         "error": row.last_error if row else "",
         "failures": row.failures if row else 0,
         "open_suggestions": suggestions,

@@ -36,6 +36,7 @@ from nudger.mail.replies import pause
 from nudger.mail.suggestions import propose
 from nudger.safetext import server_text
 from nudger.store.models import Application, Contact, MailFolder, MailMessage, MailSync, Touch
+from nudger.times import as_utc
 from nudger.vocab import OPEN_STAGES
 
 if TYPE_CHECKING:
@@ -541,7 +542,7 @@ def _apply_followup(s: Session, settings: Settings, calendar: Calendar, index: I
         return
     nudge = current_step(s, settings, calendar, app, day)
     step = nudge.step if nudge is not None and nudge.action == "email" else None
-    ends_pause = app.paused_since is None or header.date > _aware(app.paused_since)
+    ends_pause = app.paused_since is None or header.date > as_utc(app.paused_since)
     touch = tracker.log_touch(s, app.id or 0, "email", day, now=report.started,
                               note=server_text(f"sent: {header.subject}", 200),
                               step=step, ends_pause=ends_pause)
@@ -554,8 +555,6 @@ def _apply_followup(s: Session, settings: Settings, calendar: Calendar, index: I
     report.add("followup", header, app.id, f"logged an email touch on {day}{done}")
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _apply_reply(s: Session, settings: Settings, index: Index, report: SyncReport,

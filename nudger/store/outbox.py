@@ -9,7 +9,7 @@ row is abandoned is the caller's judgement (`is_stale`): it knows the processes.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -154,6 +154,33 @@ class Outbox:
         except IntegrityError:
             return False
         return True
+
+    def carry_over(self, known: Mapping[date, tuple[str, str]], now: datetime
+                   ) -> list[tuple[date, str]]:
+        """Record the days in `known` (day → (state, Message-ID)) this database has no
+        record of (it replaced the one the daemon knew); the days recorded, oldest first."""
+        from sqlalchemy.exc import IntegrityError
+
+        from nudger.store.models import DigestRecord
+
+        carried: list[tuple[date, str]] = []
+        stamp = as_utc(now)
+        for day in sorted(known):
+            state, message_id = known[day]
+            try:
+                with self.db.session() as s:
+                    if self._find(s, day) is not None:
+                        continue
+                    s.add(DigestRecord(
+                        recipient=self.recipient, local_date=day, message_id=message_id,
+                        state=state,
+                        last_error="recorded again after the database file was replaced",
+                        created_at=stamp, updated_at=stamp,
+                        sent_at=stamp if state == "sent" else None))
+            except IntegrityError:
+                continue
+            carried.append((day, state))
+        return carried
 
     def claim_day(self, day: date, now: datetime, *, force: bool, me: str,
                   is_stale: Stale, new_message_id: Callable[[], str]) -> Claimed | Refused:
@@ -304,6 +331,21 @@ class Outbox:
                 continue  # another process is sending it this moment
             _supersede(record, f"the digest of {day}", stamp)
             s.add(record)
+
+
+def last_sent_before(s: Session, recipient: str, day: date) -> datetime | None:
+    """When the last digest before `day` was sent (aware UTC), inside the caller's session
+    (the digest being composed reads it with everything else)."""
+    from sqlalchemy import func
+    from sqlmodel import col, select
+
+    from nudger.store.models import DigestRecord
+
+    last = s.exec(select(func.max(DigestRecord.sent_at))
+                  .where(DigestRecord.recipient == recipient)
+                  .where(DigestRecord.state == "sent")
+                  .where(col(DigestRecord.local_date) < day)).one()
+    return None if last is None else as_utc(last)
 
 
 def mid(record: DigestRecord) -> str:

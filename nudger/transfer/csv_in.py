@@ -12,8 +12,9 @@ whatever the file's size) in the caller's transaction.
 - all or nothing: a bad row aborts the import unless `skip_bad`, and the caller's
   transaction rolls back; re-importing adds nothing (`transfer.matching`).
 
-Rows are written through the model tables in batches (Core executemany, no ORM object per
-row). Nothing here reads the clock: `today` and `now` are passed in.
+Rows are written through the model tables in batches (`store.bulk.BulkInsert`: the
+statement compiled from the table, values converted by the column types, no ORM object
+per row). Nothing here reads the clock: `today` and `now` are passed in.
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ from sqlmodel import Session, col
 
 from nudger import tracker
 from nudger.errors import DataError, UsageError
-from nudger.store.models import Application, Contact, StageChange, table_of
+from nudger.store.bulk import BulkInsert
+from nudger.store.models import Application, Contact, StageChange
 from nudger.times import as_utc
 from nudger.transfer.columns import FIELDS, Layout, check_options, map_columns
 from nudger.transfer.csv_out import undefuse
@@ -120,7 +122,7 @@ class _Cells:
         return len(cells) > self.width and any(c.strip() for c in cells[self.width:])
 
 
-@dataclass
+@dataclass(slots=True)
 class _Row:
     """A row that passed every check, as the application it describes."""
 
@@ -148,9 +150,7 @@ class CsvImport:
             self.stage_words[normalize_word(word)] = stage.lower()
         self._stage_cache: dict[str, str | None] = {}
         self.report = ImportReport(path, "csv", options.dry_run)
-        self._apps: list[dict[str, Any]] = []
-        self._changes: list[dict[str, Any]] = []
-        self._contacts: list[dict[str, Any]] = []
+        self._inserts: list[BulkInsert] = []  # applications, stage changes, contacts
         self._updates: list[tuple[int, str]] = []
 
     def run(self) -> ImportReport:
@@ -183,6 +183,10 @@ class CsvImport:
     def _read(self, reader: Any) -> None:
         records = _records(reader)
         layout = self._header(records)
+        if not self.options.dry_run:
+            connection = self.session.connection()
+            self._inserts = [BulkInsert(connection, model, columns)
+                             for model, columns in _COLUMNS]
         cells_of = _Cells(layout)
         known = Known.load(self.session)
         next_id = int(self.session.execute(
@@ -310,19 +314,15 @@ class CsvImport:
             self.report.contacts += 1
         if self.options.dry_run:
             return True
-        self._apps.append({
-            "id": app_id, "company": company, "role": role, "url": values["url"],
-            "location": values["location"], "address": values["address"],
-            "source": values["source"], "applied_on": applied_on, "stage": stage,
-            "stage_since": since, "deadline": row.deadline, "notes": values["notes"],
-            "created_at": self.now, "updated_at": self.now})
-        self._changes.append({"application_id": app_id, "stage": stage, "changed_on": since,
-                              "note": "", "created_at": self.now})
+        apps, changes, contacts = self._inserts
+        apps.add((app_id, company, role, values["url"], values["location"], values["address"],
+                  values["source"], applied_on, stage, since, row.deadline, values["notes"],
+                  self.now, self.now))
+        changes.add((app_id, stage, since, "", self.now))
         if name or email or phone:
-            self._contacts.append({
-                "application_id": app_id, "name": name or email or phone, "email": email,
-                "phone": phone, "social": "", "kind": "hiring-manager", "notes": ""})
-        if len(self._apps) >= BATCH:
+            contacts.add((app_id, name or email or phone, email, phone, "", "hiring-manager",
+                          ""))
+        if len(apps) >= BATCH:
             self._flush()
         return True
 
@@ -345,11 +345,15 @@ class CsvImport:
 
     def _flush(self) -> None:
         """Write the batched rows through the model tables, one executemany per table."""
-        if self.options.dry_run:
-            return
-        connection = self.session.connection()
-        for model, rows in ((Application, self._apps), (StageChange, self._changes),
-                            (Contact, self._contacts)):
-            if rows:
-                connection.execute(table_of(model).insert(), rows)
-                rows.clear()
+        for insert in self._inserts:
+            insert.flush()
+
+
+# What a CSV row writes, in the order `_take` gives the values.
+_COLUMNS: tuple[tuple[Any, tuple[str, ...]], ...] = (
+    (Application, ("id", "company", "role", "url", "location", "address", "source",
+                   "applied_on", "stage", "stage_since", "deadline", "notes", "created_at",
+                   "updated_at")),
+    (StageChange, ("application_id", "stage", "changed_on", "note", "created_at")),
+    (Contact, ("application_id", "name", "email", "phone", "social", "kind", "notes")),
+)

@@ -1,0 +1,58 @@
+"""Many rows into one table fast, still through the model's table: the INSERT is compiled
+by SQLAlchemy from the table, and each value is converted by its column's own type (so a
+datetime is stored exactly as the ORM stores it). What is skipped is SQLAlchemy's per-row
+work for executemany (a dict per row, defaults, processors called again for equal values):
+an import of 100,000 rows spends most of its time there otherwise (bench/b_import.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from sqlalchemy.engine import Connection
+
+from nudger.store.models import table_of
+
+
+class BulkInsert:
+    """`add(row)` a tuple of values in `columns` order; `flush()` writes what was added."""
+
+    def __init__(self, connection: Connection, model: Any, columns: Sequence[str]) -> None:
+        table = table_of(model)
+        compiled = table.insert().compile(dialect=connection.dialect,
+                                          column_keys=list(columns))
+        order = list(compiled.positiontup or ())
+        if sorted(order) != sorted(columns):
+            # Every column without a value here would be filled per row by SQLAlchemy.
+            missing = sorted(set(order) - set(columns))
+            raise ValueError(f"{table.name}: give every column a value; missing {missing}")
+        self.connection = connection
+        self.sql = str(compiled)
+        self.pick = [list(columns).index(name) for name in order]
+        self.convert: list[tuple[int, Callable[[Any], Any]]] = []
+        for at, name in enumerate(order):
+            column_type = table.c[name].type.dialect_impl(connection.dialect)
+            process = column_type.bind_processor(connection.dialect)
+            if process is not None:
+                self.convert.append((at, process))
+        self.rows: list[tuple[Any, ...]] = []
+
+    def add(self, row: tuple[Any, ...]) -> None:
+        self.rows.append(row)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def flush(self) -> None:
+        if not self.rows:
+            return
+        given = list(zip(*self.rows, strict=True))
+        columns = [given[i] for i in self.pick]
+        for at, process in self.convert:
+            # Column by column, each distinct value converted once: a file's rows share a
+            # few hundred dates and one import time.
+            values = columns[at]
+            done = {v: None if v is None else process(v) for v in set(values)}
+            columns[at] = tuple(map(done.__getitem__, values))
+        self.connection.exec_driver_sql(self.sql, list(zip(*columns, strict=True)))
+        self.rows = []
