@@ -15,9 +15,10 @@ import time
 from email.message import EmailMessage
 from pathlib import Path
 
-from bench.core import PYTHON, Figure, best_of
+from bench.core import PYTHON, Figure, best_of, interleaved_min
 
 MESSAGES = 200
+ROUNDS = 11  # interleaved rounds; each figure is the least of its runs
 REPO = Path(__file__).resolve().parent.parent
 
 SERVER = """
@@ -91,12 +92,14 @@ def figures(work: Path) -> list[Figure]:
         messages = _messages()
         _nudger(port, work, messages[:5])  # warm up imports and the server
         _smtplib(port, messages[:5])
-        ours, theirs, library = [], [], []
-        for _ in range(7):  # interleaved, so all see the same machine; best of each
-            ours.append(best_of(lambda: _nudger(port, work, messages), repeat=1))
-            theirs.append(best_of(lambda: _smtplib(port, messages), repeat=1))
-            library.append(best_of(lambda: _aiosmtplib(port, messages), repeat=1))
-        mine, base, lib = min(ours), min(theirs), min(library)
+        # Interleaved round by round, the order reversed every other round, so that all
+        # three see the same machine; the least wall time of each.
+        found = interleaved_min({
+            "nudger": lambda: best_of(lambda: _nudger(port, work, messages), repeat=1),
+            "smtplib": lambda: best_of(lambda: _smtplib(port, messages), repeat=1),
+            "aiosmtplib": lambda: best_of(lambda: _aiosmtplib(port, messages), repeat=1),
+        }, ROUNDS)
+        mine, base, lib = found["nudger"], found["smtplib"], found["aiosmtplib"]
     finally:
         if proc.stdin is not None:
             proc.stdin.close()

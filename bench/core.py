@@ -69,3 +69,37 @@ def run_command(argv: list[str], env: dict[str, str] | None = None) -> None:
 
 def nudger_bin() -> str:
     return str(Path(PYTHON).parent / "nudger")
+
+
+# --- measurements that hold on a loaded machine ----------------------------------------------
+# A shared 2-core machine running other work stretches wall times by whatever the scheduler
+# does that second: a baseline measured a minute before its figure can be 3x off. Two
+# defences: interleave (each round runs the baseline and the candidates back to back, in
+# alternating order, so drift hits all alike), and count CPU time (what the process
+# computed, not how long it waited for a core).
+
+
+def command_cpu(argv: list[str], env: dict[str, str] | None = None) -> float:
+    """CPU seconds (user + system) one run of `argv` took, from the kernel's accounting of
+    the waited-for child (os.wait4), so waiting for a core does not count."""
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            env={**BASE_ENV, **(env or {})})
+    assert proc.stderr is not None
+    err = proc.stderr.read()
+    _pid, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    proc.stderr.close()
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv)} failed ({proc.returncode}): {err.decode()}")
+    return usage.ru_utime + usage.ru_stime
+
+
+def interleaved_min(runs: dict[str, Callable[[], float]], rounds: int) -> dict[str, float]:
+    """Each of `runs` (name -> one measurement) `rounds` times, round-robin with the order
+    reversed every other round; the minimum of each (the least disturbed run)."""
+    seen: dict[str, list[float]] = {name: [] for name in runs}
+    names = list(runs)
+    for n in range(rounds):
+        for name in (names if n % 2 == 0 else names[::-1]):
+            seen[name].append(runs[name]())
+    return {name: min(values) for name, values in seen.items()}

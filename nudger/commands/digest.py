@@ -255,7 +255,8 @@ COMMANDS = (
                    help="deliver the digest now, once per day (a second run sends nothing "
                    "and says so)"),
             Option("--force", action="store_true",
-                   help="with --send: send again a day already sent (same Message-ID)"),
+                   help="with --send: send a day already sent again, as a new message "
+                   "(a new Message-ID)"),
         ),
     ),
     Command(
