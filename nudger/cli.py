@@ -90,6 +90,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"nudger {__version__}")
         return 0
     arguments = sys.argv[1:] if argv is None else list(argv)
+    problem = _undecodable(arguments)
+    if problem is not None:
+        _error(problem)
+        return EX_USAGE
     word = _command_word(arguments)
     parser = build_parser(word or "")
     if word is not None:
@@ -99,6 +103,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return EX_USAGE
     ctx = Context(args, os.environ)
+    from nudger.terminal import VisibleStream
+
+    stderr = sys.stderr
+    sys.stderr = VisibleStream(stderr)
     try:
         result = args.func(ctx)
     except NudgerError as exc:
@@ -119,6 +127,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EX_FAILURE
     finally:
         ctx.close()
+        sys.stderr = stderr
     return int(result or 0)
 
 
@@ -132,6 +141,25 @@ def _command_word(arguments: list[str]) -> str | None:
             skip = True
         elif not word.startswith("-"):
             return word
+    return None
+
+
+def _undecodable(arguments: list[str]) -> str | None:
+    """A message for the first argument that is not UTF-8 text (Python hands such bytes
+    over as lone surrogates, which nothing can store or print); a file name that exists
+    is let through, whatever its bytes."""
+    for position, word in enumerate(arguments, start=1):
+        try:
+            word.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            if os.path.lexists(word):
+                continue
+            raw = word.encode("utf-8", "surrogateescape")
+            start = len(word[: exc.start].encode("utf-8", "surrogateescape"))
+            shown = raw.decode("utf-8", "backslashreplace")
+            return (f"argument {position} ({shown[:80]!r}) is not UTF-8 text (byte "
+                    f"0x{raw[start]:02x} at {start}); nudger takes UTF-8 arguments: "
+                    "check the terminal's or the script's encoding")
     return None
 
 
@@ -152,7 +180,9 @@ def _unknown_command(parser: argparse.ArgumentParser, word: str) -> None:
 
 
 def _error(message: str) -> None:
-    print(f"nudger: {message}", file=sys.stderr)
+    from nudger.terminal import visible
+
+    print(f"nudger: {visible(message)}", file=sys.stderr)
 
 
 def _database_trouble(exc: Exception, ctx: Context) -> str | None:

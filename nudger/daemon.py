@@ -155,6 +155,58 @@ def validate(settings: Settings) -> None:
         raise ConfigError(f"{head}:\n  " + "\n  ".join(problems))
 
 
+# Outbox states after which a day's digest is never sent again (what a replaced database
+# must keep knowing), and how many recent days the daemon remembers.
+FINAL_STATES = frozenset({"sent", "skipped", "failed"})
+KNOWN_DAYS = 14
+
+
+def file_identity(path: Path) -> tuple[int, int] | None:
+    """(device, inode) of the file at `path` now; None when there is none."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino
+
+
+def carry_over(db: Database, recipient: str, known: Mapping[date, tuple[str, str]],
+               now: datetime) -> list[tuple[date, str]]:
+    """Record in `db` the days in `known` (day → (state, Message-ID)) it has no record of;
+    the days recorded, oldest first."""
+    from sqlalchemy.exc import IntegrityError
+
+    from nudger.store.models import DigestRecord
+
+    carried: list[tuple[date, str]] = []
+    stamp = now.astimezone(UTC)
+    for day in sorted(known):
+        state, message_id = known[day]
+        try:
+            with db.session() as s:
+                exists = s.exec(select_record(recipient, day)).first()
+                if exists is not None:
+                    continue
+                s.add(DigestRecord(
+                    recipient=recipient, local_date=day, message_id=message_id, state=state,
+                    last_error="recorded again after the database file was replaced",
+                    created_at=stamp, updated_at=stamp,
+                    sent_at=stamp if state == "sent" else None))
+        except IntegrityError:
+            continue
+        carried.append((day, state))
+    return carried
+
+
+def select_record(recipient: str, day: date) -> Any:
+    from sqlmodel import select
+
+    from nudger.store.models import DigestRecord
+
+    return select(DigestRecord.id).where(DigestRecord.recipient == recipient,
+                                         DigestRecord.local_date == day)
+
+
 # --- the daemon ---------------------------------------------------------------------------
 
 def utcnow() -> datetime:
@@ -194,6 +246,15 @@ class Daemon:
         self._reload_task: asyncio.Task[None] | None = None
         self._reload_again = False
         self._notify_failed = False
+        # The database file this daemon opened ((device, inode)), and the digest days it
+        # saw recorded there: when the file is deleted or replaced under it (a restored
+        # backup), the daemon reopens the path and carries those records over, so the
+        # same day's digest never goes out twice.
+        self._db_identity = file_identity(db.path)
+        self._known: dict[date, tuple[str, str]] = {}
+        # The calendar step's inputs when it last ran, and when time alone changes it.
+        self._calendar_key: tuple[Any, ...] | None = None
+        self._calendar_until = datetime.min.replace(tzinfo=UTC)
         self._mail_task: asyncio.Task[None] | None = None
 
     # --- what every wake-up does --------------------------------------------------------
@@ -202,10 +263,10 @@ class Daemon:
         """Send, skip or leave the digest of the latest digest day, as `decide` says."""
         from nudger import outbox
         from nudger.progress import close_gone_cold
-        from nudger.store.outbox import Outbox
 
         settings = self.settings
-        decision = decide(settings, now, Outbox(self.db, settings.recipient).state_of)
+        self.check_database()
+        decision = decide(settings, now, self._recorded)
         day = decision.local_date
         if decision.action is Action.SEND and day is not None:
             self.log.debug("digest for %s: %s", day, decision.reason)
@@ -224,12 +285,123 @@ class Daemon:
                            _clock(decision.next_at))
         return decision
 
+    def _recorded(self, day: date) -> str | None:
+        from nudger.store.outbox import Outbox
+
+        state = Outbox(self.db, self.settings.recipient).state_of(day)
+        if state in FINAL_STATES:
+            self._remember(day, state, self._known.get(day, ("", ""))[1])
+        return state
+
+    def _remember(self, day: date, state: str, message_id: str) -> None:
+        self._known[day] = (state, message_id)
+        while len(self._known) > KNOWN_DAYS:
+            del self._known[min(self._known)]
+
+    def check_database(self) -> None:
+        """Reopen the database when the file at its path is no longer the one open (deleted,
+        or replaced by a restored backup), before anything is decided or sent. The digest
+        days recorded in the old file are recorded in the new one (never sent twice)."""
+        current = file_identity(self.db.path)
+        if current == self._db_identity:
+            return
+        from nudger.store.db import Database
+
+        what = "deleted" if current is None else "replaced"
+        self.log.warning("the database %s was %s while the daemon ran; reopening it%s",
+                         self.db.path, what,
+                         " (a new, empty one is created)" if current is None else "")
+        self.db.dispose()
+        db = Database(self.db.path)
+        db.ensure(create=True)
+        share_as_umask_allows(db.path)
+        self.db = db
+        self._db_identity = file_identity(db.path)
+        carried = carry_over(db, self.settings.recipient, self._known, self.clock())
+        if carried:
+            self.log.warning("recorded %s in the reopened database as the old one had "
+                             "them: not sent again", ", ".join(f"the digest of {d} ({st})"
+                                                               for d, st in carried))
+
     async def retry_due(self, now: datetime) -> None:
         from nudger import outbox
 
+        self.check_database()
         results = await outbox.retry_due(self.settings, self.db, self.calendar, now, env=self.env)
         for result in results:
             self._report(result, retry=True)
+
+    async def sync_calendars(self, now: datetime) -> None:
+        """[ics] path and [caldav]: after the digest work of each pass, bring the file and
+        the server in step. Every failure is logged and recorded for `status`; none
+        stops the daemon or delays a digest (this runs after them)."""
+        from nudger import calsync
+        from nudger.store.models import CalendarSync
+
+        settings = self.settings
+        if settings.ics.path is None and settings.caldav is None:
+            return
+        try:
+            # A refresh renders every draft of the coming month: skip it while nothing it
+            # reads changed (same data, same config, no interview ended, same day) and
+            # the last push worked.
+            with self.db.read_session() as s:
+                key = (settings, calsync.inputs_key(s))
+                failing = any(r.error_kind for r in [s.get(CalendarSync, "file"),
+                                                     s.get(CalendarSync, "caldav")] if r)
+            if key == self._calendar_key and now < self._calendar_until and not failing:
+                self.log.debug("calendar: nothing changed since the last pass")
+                return
+            self._calendar_key = None
+            with self.db.session() as s:
+                snapshot = calsync.refresh(s, settings, self.calendar, now)
+            if settings.ics.path is not None:
+                detail = calsync.export_file(settings, self.db, snapshot, now)
+                self.log.debug("calendar file: %s", detail)
+            if settings.caldav is not None:
+                await asyncio.to_thread(self._push_caldav, snapshot, now)
+            self._calendar_key = key
+            self._calendar_until = calsync.valid_until(snapshot, settings.zone)
+        except NudgerError as exc:
+            self.log.error("calendar: %s", exc)
+        except Exception as exc:
+            self.log_unexpected(exc, "calendar update failed")
+
+    def _push_caldav(self, snapshot: Any, now: datetime) -> None:
+        from nudger import caldav_push, calsync
+        from nudger.store.models import CalendarSync
+
+        with self.db.read_session() as s:
+            before = s.get(CalendarSync, "caldav")
+            failing = before.error_kind if before is not None else ""
+        try:
+            result = caldav_push.push(self.settings, self.db, snapshot, self.env, now)
+        except (caldav_push.CaldavError, ConfigError) as exc:
+            kind = getattr(exc, "kind", "config")
+            with self.db.session() as s:
+                calsync.record_sync(s, "caldav", now, error_kind=kind, error=str(exc))
+            if kind != failing:
+                self.log.warning("caldav: %s (%s); retried at the next pass", exc, kind)
+            else:
+                self.log.debug("caldav still failing: %s", exc)
+            return
+        with self.db.session() as s:
+            if result.errors:
+                first = result.errors[0]
+                calsync.record_sync(s, "caldav", now, error_kind=first.kind,
+                                    error=str(first))
+            else:
+                calsync.record_sync(s, "caldav", now, detail=result.summary())
+        for error in result.errors:
+            if error.kind != failing:
+                self.log.warning("caldav: %s (%s); retried at the next pass", error,
+                                 error.kind)
+            else:
+                self.log.debug("caldav still failing: %s", error)
+        if result.created or result.updated or result.removed:
+            self.log.info("caldav: %s", result.summary())
+        elif failing and not result.errors:
+            self.log.info("caldav: working again (%s)", result.summary())
 
     def _report(self, result: OutboxResult, retry: bool = False) -> None:
         """Keep the outcome; log what the outbox does not already log itself.
@@ -240,6 +412,9 @@ class Daemon:
         """
         self.outcomes.append(result)
         outcome = str(result.outcome)
+        final = {"sent": "sent", "failed": "failed", "empty": "skipped"}.get(outcome)
+        if final is not None and result.local_date is not None:
+            self._remember(result.local_date, final, result.message_id or "")
         what = f"digest for {result.local_date} (Message-ID {result.message_id or 'none'})"
         detail = f": {result.detail}" if result.detail else ""
         if outcome == "empty":
@@ -255,6 +430,7 @@ class Daemon:
         now = self.clock()
         await self.ensure_digest(now)
         await self.retry_due(now)
+        await self.sync_calendars(now)
         failed = [r for r in self.outcomes if str(r.outcome) == "failed"]
         return 1 if failed else 0
 
@@ -263,9 +439,18 @@ class Daemon:
     async def serve(self) -> int:
         loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
+        from nudger import bounded
+
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, self.request_stop, signum)
+            # A user's template renders in a bounded child that the loop waits for; a
+            # stop kills it at once, so SIGTERM is honoured within its promise.
+            bounded.abort_on_signal(signum)
         loop.add_signal_handler(signal.SIGHUP, self.request_reload)
+        for signum in (signal.SIGUSR1, signal.SIGUSR2):
+            # Their default action ends the process without a word: a stray `kill -USR1`
+            # must not stop the daily digest.
+            loop.add_signal_handler(signum, self.log_status, signum)
 
         from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -290,10 +475,17 @@ class Daemon:
         self._scheduler.shutdown(wait=False)
         if watchdog is not None:
             watchdog.cancel()
-        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGUSR1,
+                       signal.SIGUSR2):
             loop.remove_signal_handler(signum)
         self.log.info("nudger daemon stopped")
         return 0
+
+    def log_status(self, signum: int) -> None:
+        busy = self._work_task is not None and not self._work_task.done()
+        self.log.info("%s received: ignored (SIGHUP reloads, SIGTERM stops); %s%s",
+                      signal.Signals(signum).name, self.status_line(),
+                      "; a digest pass is in progress" if busy else "")
 
     def request_stop(self, signum: int = signal.SIGTERM) -> None:
         if self._stop is None or self._stop.is_set():
@@ -329,6 +521,8 @@ class Daemon:
                 if not self._stopping:
                     await self.retry_due(now)
                 self._schedule_retry()
+                if not self._stopping:
+                    await self.sync_calendars(now)
             except NudgerError as exc:
                 # One bad pass is reported; the next wake-up tries again.
                 self.log.error("digest pass failed: %s", exc)
@@ -376,6 +570,7 @@ class Daemon:
         if settings.imap is None:
             return
         try:
+            self.check_database()  # a replaced file: the sync records into the new one
             password = imap_password(settings, self.env)
             report = await asyncio.to_thread(
                 run_sync, settings, self.db, password, now=self.clock(),
@@ -402,6 +597,16 @@ class Daemon:
         if report.stopped:
             self.log.info("mailbox pass stopped between batches for shutdown; the next "
                           "start continues from there")
+            return
+        # act: confirmations of command mail, then the Drafts folder (never raises).
+        from nudger.mail.afterpass import after_pass
+
+        try:
+            for line in await after_pass(settings, self.db, self.env, password,
+                                         self.clock()):
+                self.log.info("mailbox: %s", line)
+        except Exception as exc:
+            self.log_unexpected(exc, "confirmations or drafts failed")
 
     async def _finish_in_flight(self) -> None:
         tasks = [t for t in (self._work_task, self._reload_task, self._mail_task)
@@ -511,6 +716,7 @@ class Daemon:
 
                 self.settings = new
                 self.calendar = Calendar.from_settings(new)
+                self._calendar_key = None  # templates may have changed: drafts in events
                 setup_logging(new.log_level, self.env)
                 self._build_jobs()
                 self.log.info("reloaded: %s", self._schedule_words())

@@ -128,6 +128,41 @@ def sendmail_path(settings: Settings, env: Mapping[str, str]) -> str:
 
 # --- Maildir ---------------------------------------------------------------------------
 
+MAILDIR_SUBDIRS = ("cur", "new", "tmp")
+
+
+def maildir_problem(path: Path) -> str | None:
+    """Why a message cannot be delivered into the Maildir `path`, or None when it can: a
+    Maildir (cur, new, tmp) we may write into, an empty folder (made one), or no folder
+    yet where one can be created. `nudger check` and the transport ask the same."""
+    if path.exists() or path.is_symlink():
+        if not path.is_dir():
+            kind = "a device" if path.exists() and not path.is_file() else "a file"
+            return (f"{path} is {kind}, not a folder; delivery.maildir must name a Maildir "
+                    "folder (or one nudger creates)")
+        missing = [sub for sub in MAILDIR_SUBDIRS if not (path / sub).is_dir()]
+        try:
+            empty = not any(path.iterdir())
+        except OSError as exc:
+            return f"cannot read {path}: {exc.strerror}"
+        if missing and not empty:
+            return (f"{path} is not a Maildir: it has no {', '.join(missing)} folder; name a "
+                    "Maildir (with cur, new and tmp), an empty folder or a new path")
+        writable = [path] if missing else [path / "tmp", path / "new"]
+        for folder in writable:
+            if not os.access(folder, os.W_OK | os.X_OK):
+                return f"{folder} is not writable by this user"
+        return None
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        return f"cannot create {path}: {parent} is not a folder"
+    if not os.access(parent, os.W_OK | os.X_OK):
+        return f"cannot create {path}: {parent} is not writable by this user"
+    return None
+
+
 class MaildirTransport(Transport):
     method = "maildir"
 
@@ -139,8 +174,15 @@ class MaildirTransport(Transport):
         return await asyncio.to_thread(self._write, message)
 
     def _write(self, message: EmailMessage) -> Delivered:
+        problem = maildir_problem(self.path)
+        if problem is not None:
+            raise DeliveryError(self.where, f"{problem}; check delivery.maildir",
+                                kind="permanent")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            if self.path.is_dir():  # an empty folder becomes a Maildir
+                for sub in MAILDIR_SUBDIRS:
+                    (self.path / sub).mkdir(mode=0o700, exist_ok=True)
             box = mailbox.Maildir(self.path, create=True)
             key = box.add(message.as_bytes())
         except OSError as exc:

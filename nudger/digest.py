@@ -14,21 +14,24 @@ The "this week's effort" section comes from `nudger.stats.effort_section` (the n
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence, Set
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from email.message import EmailMessage
 from functools import partial
 from typing import Any
 
 import jinja2
-from sqlmodel import Session
+from sqlalchemy import Engine
+from sqlmodel import Session, col, func, select
 
-from nudger import __version__
+from nudger import __version__, bounded
 from nudger.cadence import Cold, DueReport, Nudge, due_on
 from nudger.calendar import Calendar
 from nudger.config import Settings
 from nudger.errors import ConfigError
+from nudger.mail.buttons import Buttons
+from nudger.mail.drafts import draft_key
 from nudger.message import build_message, digest_message_id, normalize_body
 from nudger.render import (
     DIGEST_HTML,
@@ -194,9 +197,11 @@ def check_template_name(name: str) -> str:
     return name
 
 
-def render_draft(renderer: Renderer, name: str, context: Mapping[str, Any]) -> dict[str, Any]:
+def render_draft(renderer: Renderer, name: str, context: Mapping[str, Any], *,
+                 with_mailto: bool = True) -> dict[str, Any]:
     """One draft: its body, and for email-like drafts (those with a .subject.j2) the
-    subject and a mailto: link that opens it ready to send."""
+    subject and a mailto: link that opens it ready to send (not built when
+    `with_mailto` is false: the calendar shows the text only)."""
     check_template_name(name)
     if not renderer.exists(draft_body(name)):
         raise ConfigError(
@@ -217,7 +222,8 @@ def render_draft(renderer: Renderer, name: str, context: Mapping[str, Any]) -> d
         "subject": subject,
         "body": body,
         "to": to,
-        "mailto": mailto(to, subject or "", body) if subject is not None else None,
+        "mailto": mailto(to, subject or "", body) if subject is not None and with_mailto
+        else None,
         "chars": len(body),
         "limit": SOCIAL_LIMIT if context["action"] == "social" else None,
     }
@@ -233,13 +239,19 @@ class _Gathered:
     report: DueReport
     tracked: int
     mail: MailView | None = None  # None: no [imap] table
+    # FOUND IN YOUR MAIL (nudger.mail.found)
+    found: dict[str, list[dict[str, Any]]] = field(
+        default_factory=lambda: {"open": [], "added": [], "more": []})
 
 
 def _gather(session: Session, settings: Settings, calendar: Calendar, day: date) -> _Gathered:
     data = load_digest(session, day, settings.zone)
     report = due_on(data.states, settings.cadence, calendar, day)
+    from nudger.mail.found import found_in_mail
+
+    since = datetime.combine(day - timedelta(days=1), time(0), tzinfo=settings.zone)
     return _Gathered(data.apps, data.contacts, data.last, report, data.tracked,
-                     _mail_view(session, settings, day))
+                     _mail_view(session, settings, day), found_in_mail(session, since))
 
 
 # --- the mailbox's part (MAILBOX.md): REPLIES, bouncing addresses, when it was read ----------
@@ -413,15 +425,30 @@ def _brief_item(settings: Settings, g: _Gathered, nudge: Nudge) -> dict[str, Any
 
 def digest_context(
     draft: DraftMaker, settings: Settings, g: _Gathered, day: date, now: datetime,
-    notices: Sequence[str], effort: Mapping[str, Any] | None, *, full: int = FULL_NUDGES,
+    notices: Sequence[str], effort: Mapping[str, Any] | None, *,
+    buttons: Buttons | None = None, by_mail: Sequence[str] = (),
+    drafts_ready: Set[str] = frozenset(), full: int = FULL_NUDGES,
 ) -> dict[str, Any]:
     """The variables of the digest templates (README, "The daily digest"): `full` nudges
     in full, BRIEF_NUDGES more in brief, the rest counted in `more`."""
     ordered = g.report.overdue + g.report.today  # overdue first, as due_on sorts them
     shown = ordered[:full]
     brief = ordered[full:full + BRIEF_NUDGES]
-    overdue = [_nudge_item(draft, settings, g, n, day) for n in shown if n.overdue_days > 0]
-    today = [_nudge_item(draft, settings, g, n, day) for n in shown if n.overdue_days == 0]
+    shown_today = [n for n in shown if n.overdue_days == 0]
+    shown_overdue = [n for n in shown if n.overdue_days > 0]
+    today = [_nudge_item(draft, settings, g, n, day) for n in shown_today]
+    overdue = [_nudge_item(draft, settings, g, n, day) for n in shown_overdue]
+    replies = [dict(r) for r in (g.mail.replies if g.mail else [])]
+    for reply in replies:  # REPLIES come first in the digest, so their links do too
+        app = reply["app"]
+        reply["buttons"] = buttons.for_reply(app["id"], f"#{app['id']} {app['company']}") \
+            if buttons is not None else []
+    for nudge, item in zip([*shown_today, *shown_overdue], today + overdue, strict=True):
+        app = g.apps[nudge.app_id]
+        item["draft_ready"] = draft_key(nudge.app_id, app.stage, app.stage_since,
+                                        nudge.step) in drafts_ready
+    for item in overdue + today:
+        _add_buttons(item, buttons)
     companies: list[str] = []
     for nudge in ordered:
         # Short enough that three names fit a subject line whatever the user typed.
@@ -446,11 +473,23 @@ def digest_context(
         "cold": [_cold_item(settings, g, c) for c in g.report.cold[:MAX_COLD]],
         "cold_more": max(len(g.report.cold) - MAX_COLD, 0),
         "interviews": interviews[:MAX_INTERVIEWS],
+        "found_in_mail": _found_with_buttons(g.found, buttons),
         "effort": dict(effort) if effort is not None else None,
-        "footer": _footer(settings, day, now, g),
-        "replies": g.mail.replies if g.mail else [],
+        "footer": {**_footer(settings, day, now, g),
+                   "by_mail": [clean_header(line, limit=200) for line in by_mail]},
+        "commands": {"address": buttons.address, "token": buttons.reply_token()}
+        if buttons is not None else None,
+        "replies": replies,
         "bouncing": g.mail.bouncing if g.mail else [],
     }
+
+
+def _add_buttons(item: dict[str, Any], buttons: Buttons | None) -> None:
+    """Done / Skip / Snooze 3 days under a nudge (MAILBOX.md); the text part shows each
+    link as a numbered reference (`|ref`, render.LinkRefs)."""
+    app = item["app"]
+    item["buttons"] = buttons.for_nudge(app["id"], f"#{app['id']} {app['company']}") \
+        if buttons is not None else []
 
 
 def render_digest(renderer: Renderer, context: Mapping[str, Any]) -> tuple[str, str, str]:
@@ -490,13 +529,66 @@ def compose_digest(
     # The whole history is read only on the weekly effort day.
     effort = (effort_section(load_history(session, settings.zone), settings, calendar, local_date)
               if is_effort_day(settings, local_date) else None)
-    context, (subject, text, html) = _render_bounded(
-        renderer, partial(digest_context, partial(render_draft, renderer), settings, g,
-                          local_date, now, notices, effort))
+    buttons, by_mail = _mail_parts(settings, session, local_date)
+    ready: set[str] = set()
+    if settings.imap is not None and settings.mailbox.drafts:
+        from nudger.mail.drafts import ready_keys
+
+        ready = ready_keys(session)
+
+    def render_all() -> tuple[int, str, str, str]:
+        # In a bounded child when the user overrides templates (nudger.bounded); the
+        # size fallback (_render_bounded) runs in there too.
+        context, parts = _render_bounded(renderer, partial(
+            digest_context, partial(render_draft, renderer), settings, g, local_date, now,
+            notices, effort, buttons=buttons, by_mail=by_mail, drafts_ready=ready))
+        return (context["count"], *parts)
+
+    count, subject, text, html = renderer.bounded(render_all)
     message_id = digest_message_id(settings, local_date)
     message = build_message(settings, subject=subject, text=text, html=html,
                             message_id=message_id, now=now)
-    return ComposedDigest(local_date, message, message_id, context["count"], text, html)
+    return ComposedDigest(local_date, message, message_id, count, text, html)
+
+
+def _found_with_buttons(found: dict[str, list[dict[str, Any]]],
+                        buttons: Buttons | None) -> dict[str, list[dict[str, Any]]]:
+    """FOUND IN YOUR MAIL with Add / Dismiss buttons on each open suggestion (when mail
+    commands are on); the section's own lists are left as they were."""
+    if buttons is None:
+        return found
+    open_ = [{**s, "buttons": buttons.for_suggestion(int(s["id"][1:]), s["summary"])}
+             for s in found.get("open", [])]
+    return {**found, "open": open_}
+
+
+def _mail_parts(settings: Settings, session: Session,
+                local_date: date) -> tuple[Buttons | None, list[str]]:
+    """The buttons (when mail commands are on: an [imap] table and `[mailbox] commands`)
+    and what was done by mail since the last digest sent before `local_date`."""
+    from pathlib import Path
+
+    from nudger.mail.buttons import buttons_enabled, command_address
+    from nudger.mail.commandlog import done_since
+    from nudger.mail.tokens import load_or_create_key
+    from nudger.store.models import DigestRecord
+
+    if not buttons_enabled(settings):
+        return None, []
+    last = session.exec(
+        select(func.max(DigestRecord.sent_at))
+        .where(DigestRecord.recipient == settings.recipient)
+        .where(DigestRecord.state == "sent")
+        .where(col(DigestRecord.local_date) < local_date)).one()
+    if last is not None and last.tzinfo is None:
+        last = last.replace(tzinfo=UTC)
+    by_mail = done_since(session, last)
+    bind = session.get_bind()
+    database = bind.url.database if isinstance(bind, Engine) else bind.engine.url.database
+    if not database:
+        return None, by_mail
+    key = load_or_create_key(Path(database).parent)
+    return Buttons(key, command_address(settings), local_date), by_mail
 
 
 # --- checking templates ------------------------------------------------------------------
@@ -551,7 +643,15 @@ def _sample(settings: Settings, day: date, now: datetime, *, full: bool) -> _Gat
                    if full else "", "command": "nudger contact 1 --rm 1"}],
         status="Mailbox last read Tue 24 Nov, 13:20." if full else "",
     )
-    return _Gathered(apps, contacts, last, report, len(apps), mail)
+    found: dict[str, list[dict[str, Any]]] = {"open": [], "added": [], "more": []}
+    if full:
+        sample = {"id": "S1", "kind": "application", "summary": "Acme / Analyst (applied "
+                  f"{day.isoformat()}, via Greenhouse)", "reason": "from Acme <no-reply@"
+                  "greenhouse.io> (Greenhouse); EN application phrase \"Thank you for "
+                  "applying\"", "confidence": 0.98, "application_id": None,
+                  "accept": "nudger accept S1", "dismiss": "nudger dismiss S1"}
+        found = {"open": [sample], "added": [{**sample, "id": "S2"}], "more": [sample]}
+    return _Gathered(apps, contacts, last, report, len(apps), mail, found)
 
 
 def check_templates(settings: Settings) -> list[str]:
@@ -575,8 +675,15 @@ def install_templates(settings: Settings) -> list[str]:
 def _checked(settings: Settings) -> tuple[list[str], Renderer | None]:
     try:
         renderer = Renderer.for_dir(settings.templates_dir, fresh=True)
+        # The user's templates are compiled and test-rendered in a bounded child: a
+        # runaway one is reported by name instead of hanging `check` or the daemon.
+        problems: list[str] = renderer.bounded(lambda: _check(settings, renderer))
     except ConfigError as exc:
         return [str(exc)], None
+    return problems, renderer
+
+
+def _check(settings: Settings, renderer: Renderer) -> list[str]:
     problems: list[str] = []
 
     def report(message: str) -> None:
@@ -585,6 +692,7 @@ def _checked(settings: Settings) -> tuple[list[str], Renderer | None]:
 
     for name in sorted(set(renderer.env.list_templates(extensions=["j2"]))):
         try:
+            bounded.progress(renderer.where(name))
             renderer.env.get_template(name)
         except jinja2.TemplateSyntaxError as exc:
             report(syntax_message(exc, renderer.where(name)))
@@ -608,10 +716,16 @@ def _checked(settings: Settings) -> tuple[list[str], Renderer | None]:
         notices = ("The digest of 2026-11-23 was not delivered: 550 mailbox unavailable",
                    ) if full else ()
         try:
-            context = digest_context(draft, settings, g, day, now, notices, effort)
+            sample_buttons = Buttons(bytes(32), "you+nudger@example.com", day) if full \
+                else None
+            first = g.apps[1]
+            ready = {draft_key(1, first.stage, first.stage_since, 2)} if full else set()
+            context = digest_context(draft, settings, g, day, now, notices, effort,
+                                     buttons=sample_buttons, drafts_ready=ready,
+                                     by_mail=["#12: done follow-up email"] if full else ())
             render_digest(renderer, context)
             render_digest(renderer, {**context, "count": 0, "companies": [], "due_today": [],
                                      "overdue": [], "cold": [], "interviews": []})
         except ConfigError as exc:
             report(str(exc))
-    return problems, renderer
+    return problems

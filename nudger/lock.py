@@ -15,7 +15,10 @@ from nudger.errors import NudgerError
 
 
 def lock_path(database: Path) -> Path:
-    return database.with_name(database.name + ".lock")
+    """The lock file beside the database's real path: a daemon that reaches the same file
+    through a symlink (or `..`) takes the same lock."""
+    real = database.resolve()
+    return real.with_name(real.name + ".lock")
 
 
 class DaemonLock:

@@ -47,12 +47,14 @@ class PlainFormatter(logging.Formatter):
 
 
 def _message(record: logging.LogRecord) -> str:
+    from nudger.terminal import visible
+
     message = record.getMessage()
     if record.exc_info:
         # A bug, not a user's mistake: keep the exception's type and text on the line.
         exc = record.exc_info[1]
         message = f"{message}: {type(exc).__name__}: {exc}"
-    return message
+    return visible(message)  # a company name or a server's reply never drives a terminal
 
 
 def under_journald(env: Mapping[str, str], stream: TextIO) -> bool:

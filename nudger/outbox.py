@@ -185,7 +185,8 @@ async def _compose_and_deliver(settings: Settings, db: Database, calendar: Calen
     compose_fn = compose or default_compose()
     failures = Outbox(db, settings.recipient).unreported_failures(record.local_date)
     noticed_ids = [r.id for r in failures if r.id is not None]
-    notices = [*_notices(failures), *before]
+    invitations = _invitations(settings, db, calendar, now)
+    notices = [*_notices(failures), *before, *(invitations.notices if invitations else ())]
     with db.read_session() as s:
         try:
             composed = compose_fn(settings, s, calendar, record.local_date, now,
@@ -215,6 +216,10 @@ async def _compose_and_deliver(settings: Settings, db: Database, calendar: Calen
                        message_id=message_id, outcome=Outcome.EMPTY, detail="nothing due")
     Outbox(db, settings.recipient).save_composed(record.id, message_id, composed.nudges, now)
     record.message_id = message_id  # for the log lines of whatever happens next
+    if invitations is not None:
+        from nudger.calsync import attach_invitation
+
+        attach_invitation(message, invitations)
 
     try:
         transport = open_transport(settings, env, data_dir=db.path.parent)
@@ -231,8 +236,42 @@ async def _compose_and_deliver(settings: Settings, db: Database, calendar: Calen
         detail += f" (refused for {', '.join(delivered.refused)})"
     log.info("digest of %s delivered (%s), Message-ID %s", record.local_date, detail,
              message_id)
-    return _finish(db, record, now, state="sent", message_id=message_id,
-                   outcome=Outcome.SENT, detail=detail, reported=noticed_ids)
+    result = _finish(db, record, now, state="sent", message_id=message_id,
+                     outcome=Outcome.SENT, detail=detail, reported=noticed_ids)
+    if invitations is not None:
+        _announced(db, invitations)
+    return result
+
+
+# --- calendar invitations (nudger/calsync.py) -------------------------------------------
+
+def _invitations(settings: Settings, db: Database, calendar: Calendar,
+                 now: datetime) -> Any:
+    """The interviews to announce in this digest (calsync.Invitations), or None. A failure
+    here is logged and the digest goes out without them: it never blocks the digest."""
+    if not settings.ics.invitations:
+        return None
+    try:
+        from nudger.calsync import pending_invitations
+
+        with db.session() as s:
+            return pending_invitations(s, settings, calendar, now)
+    except Exception as exc:
+        log.warning("digest: no calendar invitation this time (%s); the next digest tries "
+                    "again", exc)
+        return None
+
+
+def _announced(db: Database, invitations: Any) -> None:
+    """Each interview version a delivered digest carried is announced once."""
+    from nudger.calsync import mark_announced
+
+    try:
+        with db.session() as s:
+            mark_announced(s, invitations)
+    except Exception as exc:
+        log.warning("digest: could not record the invitations as sent (%s); the next "
+                    "digest may carry them again", exc)
 
 
 def _failed(settings: Settings, db: Database, record: DigestRecord, now: datetime, kind: str,

@@ -12,7 +12,9 @@ ever half-rendered, because callers render every part before they build a messag
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 import threading
 import unicodedata
 from collections.abc import Callable, Iterator, Mapping
@@ -25,6 +27,7 @@ from urllib.parse import quote
 import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
+from nudger import bounded
 from nudger.errors import ConfigError
 from nudger.resources import resource_path
 
@@ -32,6 +35,8 @@ from nudger.resources import resource_path
 # a template may touch, not how much it prints (`'x' * 10**8` renders): a runaway loop in
 # a user template must fail cleanly instead of filling the memory or the mailbox.
 MAX_OUTPUT = 2_000_000
+# A template file larger than this is refused before it is read.
+MAX_TEMPLATE_BYTES = 1_000_000
 SOCIAL_LIMIT = 280  # characters in a post or DM (X's limit; the tightest of the networks)
 TEMPLATE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
@@ -180,7 +185,7 @@ class SnapshotLoader(jinja2.BaseLoader):
         for path in sorted(folder.rglob("*.j2")):
             name = path.relative_to(folder).as_posix()
             try:
-                text = path.read_text(encoding="utf-8")
+                text = _read_template(path).decode("utf-8")
             except UnicodeDecodeError as exc:
                 raise ConfigError(
                     f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}); save the "
@@ -201,6 +206,26 @@ class SnapshotLoader(jinja2.BaseLoader):
 
     def list_templates(self) -> list[str]:
         return sorted(self.sources)
+
+
+def _read_template(path: Path) -> bytes:
+    """The bytes of a regular file of at most MAX_TEMPLATE_BYTES. Opened without blocking
+    and checked after opening: a FIFO or a device named `*.j2` never hangs the reader."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            kind = ("a directory" if stat.S_ISDIR(info.st_mode) else "a FIFO"
+                    if stat.S_ISFIFO(info.st_mode) else "a device or socket")
+            raise ConfigError(f"{path}: not a regular file ({kind}); a template is a text "
+                              "file: rename or remove it")
+        if info.st_size > MAX_TEMPLATE_BYTES:
+            raise ConfigError(f"{path}: {info.st_size:,} bytes; a template may have at most "
+                              f"{MAX_TEMPLATE_BYTES:,}")
+        with os.fdopen(os.dup(fd), "rb") as handle:
+            return handle.read(MAX_TEMPLATE_BYTES + 1)[:MAX_TEMPLATE_BYTES]
+    finally:
+        os.close(fd)
 
 
 class _Sandbox(ImmutableSandboxedEnvironment):
@@ -275,13 +300,42 @@ class Renderer:
         with _LOCK:
             _INSTALLED[user_dir] = self
 
-    def exists(self, name: str) -> bool:
-        try:
-            self.env.get_template(name)
-        except jinja2.TemplateNotFound:
-            return False
-        except jinja2.TemplateError:
+    @property
+    def untrusted(self) -> bool:
+        """True when the user's folder overrides any template: rendering then happens in
+        a child process bounded in time and memory (`nudger.bounded`). The shipped
+        templates alone render in this process."""
+        loader = self.env.loader
+        if not isinstance(loader, jinja2.ChoiceLoader):
             return True
+        packaged = packaged_dir()
+        return any(isinstance(inner, SnapshotLoader) and inner.sources
+                   and inner.folder != packaged for inner in loader.loaders)
+
+    def user_dir(self) -> str:
+        loader = self.env.loader
+        if isinstance(loader, jinja2.ChoiceLoader) and loader.loaders:
+            first = loader.loaders[0]
+            if isinstance(first, SnapshotLoader):
+                return str(first.folder)
+        return "the templates"
+
+    def bounded(self, fn: Callable[[], Any], what: str | None = None) -> Any:
+        """`fn()` (which renders with this renderer): in a bounded child process when the
+        user overrides templates, here otherwise."""
+        if not self.untrusted or bounded.in_child():
+            return fn()
+        return bounded.run(fn, what or self.user_dir())
+
+    def exists(self, name: str) -> bool:
+        """Whether a template of that name exists (without compiling it: compiling a
+        user's template evaluates its constant expressions, which only a bounded child
+        may do)."""
+        try:
+            assert self.env.loader is not None
+            self.env.loader.get_source(self.env, name)
+        except (jinja2.TemplateNotFound, AssertionError):
+            return False
         return True
 
     def where(self, name: str) -> str:
@@ -294,6 +348,10 @@ class Renderer:
         return filename or name
 
     def render(self, name: str, context: Mapping[str, Any]) -> str:
+        if self.untrusted and not bounded.in_child():
+            text: str = self.bounded(lambda: self.render(name, context), self.where(name))
+            return text
+        bounded.progress(self.where(name))
         try:
             template = self.env.get_template(name)
             # A fresh list of numbered references for each render (the `ref` filter).

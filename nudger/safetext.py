@@ -56,7 +56,13 @@ def server_text(value: object, limit: int = 200) -> str:
     if isinstance(value, bytes | bytearray):
         text = decode_bytes(bytes(value[: limit * 8]))
     else:
-        text = _without_surrogates(str(value)[: limit * 8])
+        text = str(value)[: limit * 8]
+        if text.isascii() and text.isprintable():
+            # The common case (a plain ASCII subject): nothing to remove, spaces to tidy.
+            if "  " in text or text[:1] == " " or text[-1:] == " ":
+                text = " ".join(text.split())
+            return text if len(text) <= limit else _cut(text, limit)
+        text = _without_surrogates(text)
     out = []
     for ch in text:
         if ch in _INVISIBLE:
@@ -67,8 +73,10 @@ def server_text(value: object, limit: int = 200) -> str:
         else:
             out.append(ch)
     text = _SPACES.sub(" ", "".join(out)).strip()
-    if len(text) > limit:
-        cut = text[: max(1, limit - 1)]
-        space = cut.rfind(" ")
-        text = (cut[:space] if space > limit // 2 else cut).rstrip(" ,;:") + "…"
-    return text
+    return text if len(text) <= limit else _cut(text, limit)
+
+
+def _cut(text: str, limit: int) -> str:
+    cut = text[: max(1, limit - 1)]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > limit // 2 else cut).rstrip(" ,;:") + "…"

@@ -9,7 +9,10 @@ are known.
 Definitions (README, "Import, export, stats"):
 - a **reply** is the first move of an application into interviewing, offer, accepted or
   rejected (the company answered); withdrawn and ghosted are not replies;
-- a reply is credited to the action of the last follow-up logged before the move (on the
+- a **real reply** is one the mailbox sync recorded (a contact answered by mail,
+  MAILBOX.md); an application's first reply is the earlier of its first real reply and
+  its first move past applied, so one answer is never counted twice;
+- a reply is credited to the action of the last follow-up logged before it (on the
   same day or earlier, while the application was still in wishlist or applied), or to
   "none" when the application got its reply without a follow-up;
 - the **streak** counts the digest days, back from today, at whose end nothing was due and
@@ -51,6 +54,14 @@ class SnoozeRow:
     set_on: date
 
 
+@dataclass(frozen=True, slots=True)
+class MailReplyRow:
+    """A reply the mailbox sync recorded: its application and local date."""
+
+    app_id: int
+    on: date
+
+
 @dataclass(frozen=True)
 class History:
     """Everything the numbers are computed from, in the order things happened: every
@@ -61,6 +72,7 @@ class History:
     touches: Mapping[int, Sequence[TouchInfo]] = field(default_factory=dict)
     changes: Sequence[ChangeRow] = ()
     snoozes: Sequence[SnoozeRow] = ()
+    mail_replies: Sequence[MailReplyRow] = ()
 
     def logged(self) -> Iterator[tuple[int, TouchInfo]]:
         """(application id, touch) for every touch and skip."""
@@ -155,6 +167,7 @@ class Reply:
     stage: str
     days: int | None  # from applying to the reply
     after: str  # the action of the last follow-up before it, or "none"
+    source: str = "stage"  # "mail": a real reply found in the mailbox; "stage": inferred
 
 
 def replies(history: History, since: date | None = None) -> list[Reply]:
@@ -164,6 +177,14 @@ def replies(history: History, since: date | None = None) -> list[Reply]:
     for change in history.changes:
         if change.stage in REPLY_STAGES and change.app_id in apps:
             first.setdefault(change.app_id, change)
+    # A real reply from the mailbox counts when it came first; on the same day the stage
+    # change and the mail are one reply (credited to the mail).
+    for row in history.mail_replies:
+        if row.app_id not in apps:
+            continue
+        known = first.get(row.app_id)
+        if known is None or (row.on <= known.on and known.stage != "mail"):
+            first[row.app_id] = ChangeRow(row.app_id, "mail", row.on)
     out = []
     for change in sorted(first.values(), key=lambda c: (c.on, c.app_id)):
         # The application's last follow-up (in the order logged) on or before the move.
@@ -173,8 +194,9 @@ def replies(history: History, since: date | None = None) -> list[Reply]:
                 after = t.action
         app = apps[change.app_id]
         days = (change.on - app.applied_on).days if app.applied_on else None
+        source = "mail" if change.stage == "mail" else "stage"
         out.append(Reply(change.app_id, change.on, change.stage,
-                         days if days is None or days >= 0 else None, after))
+                         days if days is None or days >= 0 else None, after, source))
     return out
 
 
@@ -422,6 +444,7 @@ class Stats:
                                  for w, n in self.per_week],
             "touches_per_action": self.per_action,
             "replies": len(self.replies),
+            "replies_from_mail": sum(1 for r in self.replies if r.source == "mail"),
             "reply_rate": self.reply_rate.as_json(),
             "replies_by_last_action": self.by_action,
             "median_days_to_reply": self.median_days,

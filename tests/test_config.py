@@ -49,6 +49,16 @@ def test_example_config_documents_every_key() -> None:
     from nudger.config import Smtp
     for name in Smtp.model_fields:
         assert f"# {name} =" in text, f"[smtp] {name} undocumented"
+    from nudger.config import Caldav, Ics
+    for name in Ics.model_fields:
+        assert f"{name} =" in text, f"[ics] {name} undocumented"
+    for name in Caldav.model_fields:
+        assert f"# {name} =" in text, f"[caldav] {name} undocumented"
+    from nudger.config import Imap, Mailbox
+    for table, fields in (("imap", Imap.model_fields), ("mailbox", Mailbox.model_fields)):
+        for name in fields:
+            assert f"# {name} =" in text, f"[{table}] {name} undocumented"
+    assert "# [imap]" in text and "# [mailbox]" in text
     for name in ("timezone", "database", "log_level"):
         assert f"{name} =" in text
 
@@ -182,3 +192,54 @@ def test_cli_exits_78_and_touches_nothing(home: Home) -> None:
 
 def test_example_is_valid_toml_for_other_tools() -> None:
     tomllib.loads(resource_path("config.example.toml").read_text())
+
+
+def test_thousands_of_unknown_keys_are_located_in_one_pass(monkeypatch: pytest.MonkeyPatch
+                                                           ) -> None:
+    """Issue 13: a scan of the text per error made 16,000 unknown keys take 113 s. The text
+    is now read once whatever the number of errors (counted, not timed; bench times it)."""
+    from nudger import config
+
+    made: list[config._LineIndex] = []
+    real = config._LineIndex
+
+    def counting(text: str) -> config._LineIndex:
+        index = real(text)
+        made.append(index)
+        return index
+
+    monkeypatch.setattr(config, "_LineIndex", counting)
+    text = "".join(f"unknown_{i} = {i}\n" for i in range(16_000))
+    with pytest.raises(ConfigError) as info:
+        parse_settings(text, P)
+    assert len(made) == 1 and made[0].scans == 16_000
+    message = str(info.value)
+    assert message.startswith("invalid config (16000 problems):")
+    assert f"{P}:16000: unknown key 'unknown_15999'" not in message  # bounded...
+    assert f"{P}:1: unknown key 'unknown_0'" in message
+    assert message.endswith("... and 15980 more")  # ...with the count of the rest
+
+
+def test_deep_nesting_and_a_bom(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="nested too deeply"):
+        parse_settings("x = " + "[" * 500 + "]" * 500 + "\n", P)
+    assert parse_settings('\ufefftimezone = "UTC"\n', P).timezone == "UTC"
+
+
+def test_imap_and_mailbox_tables() -> None:
+    from nudger.config import parse_settings as parse
+
+    base = '[imap]\nhost = "imap.example.com"\nusername = "alex@example.com"\n'
+    settings = parse(base + "[mailbox]\nreplies = \"note\"\n", P)
+    assert settings.imap is not None and settings.imap.effective_port == 993
+    assert settings.imap.poll.as_timedelta().total_seconds() == 600
+    assert settings.mailbox.replies == "note" and settings.mailbox.capture == "suggest"
+    assert parse(base + 'security = "starttls"\n', P).imap.effective_port == 143  # type: ignore[union-attr]
+    assert "imap.password is not allowed" in error_of(base + 'password = "x"\n')
+    assert "only to a loopback host" in error_of(base + 'security = "none"\n')
+    assert parse(base.replace("imap.example.com", "127.0.0.1") + 'security = "none"\n', P)
+    assert "imap.poll" in error_of(base + 'poll = "2 business days"\n')
+    assert "imap.lookback" in error_of(base + 'lookback = "3 hours"\n')
+    assert "not both" in error_of(base + 'password_env = "A"\npassword_file = "b"\n')
+    assert "replies" in error_of('[mailbox]\nreplies = "ignore"\n')
+    assert "username" in error_of('[imap]\nhost = "imap.example.com"\n')

@@ -284,9 +284,13 @@ steps = [{{ wait = "1 day", action = "{action}" }}]
 
 
 def _words(text: str) -> set[str]:
+    # The text part's numbered links ("[1]", and the LINKS list at its end) stand for the
+    # HTML's link targets: not words of the content.
+    text = re.sub(r"\nLINKS\n=+\n(\[\d+\] \S+\n)*", "\n", text)
     out = set()
     for token in text.split():
-        if token.startswith("mailto:") or set(token) <= set("#=-!"):
+        if token.startswith("mailto:") or set(token) <= set("#=-!") \
+                or re.fullmatch(r"\[\d+\]", token):
             continue
         word = token.strip(".,;:()\"'!?").casefold()
         if word:

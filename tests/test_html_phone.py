@@ -88,9 +88,9 @@ def layout(page: str, tmp_path: Path, width: int = WIDTH) -> dict[str, Any]:
     return dict(json.loads(htmlmod.unescape(body[: body.index("</pre>")])))
 
 
-def busy_digest(tmp_path: Path) -> str:
+def busy_digest(tmp_path: Path, extra: str = "") -> str:
     """The demo's hunt on the weekly effort day, plus the long things people type."""
-    settings = make_settings(tmp_path, extra='\n[digest]\neffort_day = "tue"\n')
+    settings = make_settings(tmp_path, extra='\n[digest]\neffort_day = "tue"\n' + extra)
     db = make_db(settings)
     with db.session() as session:
         add_demo_applications(session, DAY, NOW, settings)
@@ -111,8 +111,13 @@ def busy_digest(tmp_path: Path) -> str:
 
 @pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium is not installed "
                     "(apt-get install chromium; .ci/run installs it)")
-def test_nothing_overflows_a_phone_and_nothing_breaks_inside(tmp_path: Path) -> None:
-    page = busy_digest(tmp_path)
+@pytest.mark.parametrize("mail", [False, True], ids=["plain", "with-mail-buttons"])
+def test_nothing_overflows_a_phone_and_nothing_breaks_inside(tmp_path: Path,
+                                                            mail: bool) -> None:
+    # With an [imap] table the digest has the act buttons and the reply-with-commands list.
+    page = busy_digest(tmp_path, '\n[imap]\nhost = "127.0.0.1"\nusername = "alex@example.com"\n'
+                       if mail else "")
+    assert (">Snooze 3 days</a>" in page) == mail
     assert 'class="label"' in page and 'class="chip"' in page and 'class="date"' in page
     found = layout(page, tmp_path)
     assert found["viewport"] == WIDTH

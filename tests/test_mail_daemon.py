@@ -81,3 +81,70 @@ def test_daemon_polls_across_a_dovecot_restart(tmp_path: Path, dovecot: Any) -> 
     finally:
         daemon.close()
     assert not [line for line in daemon.lines if "Traceback" in line]
+
+
+@pytest.mark.slow
+def test_sigterm_during_a_sync_records_whole_batches(tmp_path: Path, dovecot: Any) -> None:
+    import sqlite3
+    import time
+
+    total = 2_000  # four header batches
+    replies = set(range(0, total, 100))
+    dovecot.plant_maildir(
+        mail("priya@fabrikam.com" if i in replies else f"news{i}@list.example",
+             "alex@example.com", f"message {i}", f"m{i}@x.example") for i in range(total))
+    home = tmp_path / "home"
+    config = write_config(home, dovecot)
+    env = {"HOME": str(home), "XDG_DATA_HOME": str(home / ".local/share"),
+           "NUDGER_IMAP_PASSWORD": dovecot.password}
+    added = run_installed("--config", str(config), "add", "Fabrikam", "AE", "--applied",
+                          "2026-11-16", "--contact", "Priya <priya@fabrikam.com>", env=env)
+    assert added.returncode == 0, added.stderr
+    db = config.parent / "nudger.db"
+
+    def highest() -> int:
+        con = sqlite3.connect(db, timeout=10)
+        try:
+            row = con.execute("SELECT highest_uid FROM mailfolder WHERE folder = 'INBOX'"
+                              ).fetchone()
+            return int(row[0]) if row else 0
+        except sqlite3.OperationalError:
+            return 0
+        finally:
+            con.close()
+
+    daemon = DaemonProcess(home, config, "run", env=env)
+    try:
+        daemon.wait_ready()
+        deadline = time.monotonic() + 60
+        while highest() == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert daemon.stop(signal.SIGTERM, timeout=30) == 0
+    finally:
+        daemon.close()
+    # Whatever was recorded is exactly the replies among the UIDs the state covers.
+    con = sqlite3.connect(db)
+    covered = con.execute("SELECT highest_uid FROM mailfolder WHERE folder = 'INBOX'"
+                          ).fetchone()[0]
+    keys = {k for (k,) in con.execute("SELECT key FROM mailmessage")}
+    con.close()
+    client = dovecot.client()
+    try:
+        client.select_folder("INBOX", readonly=True)
+        fetched = client.fetch(client.search("ALL"),
+                               ["BODY.PEEK[HEADER.FIELDS (MESSAGE-ID FROM)]"])
+    finally:
+        client.logout()
+    expected = set()
+    for uid, item in fetched.items():
+        raw = next(v for k, v in item.items() if k.startswith(b"BODY["))
+        if uid <= covered and b"priya@fabrikam.com" in raw:
+            expected.add(raw.split(b"<", 1)[1].split(b">", 1)[0].decode())
+    assert keys == expected
+    assert covered % 500 == 0 or covered == max(fetched)
+    # The next pass finishes the job, once.
+    again = run_installed("--config", str(config), "mail", "sync", env=env)
+    assert again.returncode == 0, again.stderr
+    con = sqlite3.connect(db)
+    assert con.execute("SELECT count(*) FROM mailmessage").fetchone()[0] == len(replies)
+    con.close()

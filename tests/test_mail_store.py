@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime
+from typing import Any
 
 import pytest
 from sqlmodel import select
@@ -148,3 +149,58 @@ def test_resume_unknown_application(home: Home) -> None:
     _db(home)
     result = home.run("resume", "99")
     assert result.code == 2 and "no application #99" in result.err
+
+
+def test_stats_count_a_mail_reply_once_by_the_channel_before_it() -> None:
+    from nudger.cadence import AppState, TouchInfo
+    from nudger.stats import ChangeRow, History, MailReplyRow, replies
+
+    apps = [AppState(id=i, stage="interviewing", stage_since=date(2026, 11, 20),
+                     applied_on=date(2026, 11, 2)) for i in (1, 2, 3)]
+    touches = {1: [TouchInfo(date(2026, 11, 5), "email", "applied", 1)],
+               2: [TouchInfo(date(2026, 11, 5), "call", "applied", 2)],
+               3: [TouchInfo(date(2026, 11, 5), "social", "applied", 3)]}
+    changes = [ChangeRow(i, "interviewing", date(2026, 11, 20)) for i in (1, 2, 3)]
+    history = History(apps, touches, changes, (), [
+        MailReplyRow(1, date(2026, 11, 10)),   # answered by mail, stage moved later
+        MailReplyRow(1, date(2026, 11, 12)),   # a second mail in the thread: same reply
+        MailReplyRow(2, date(2026, 11, 25)),   # mail after the stage change: one reply
+    ])
+    found = {r.app_id: r for r in replies(history)}
+    assert len(found) == 3
+    assert (found[1].source, found[1].on, found[1].after) == ("mail", date(2026, 11, 10),
+                                                              "email")
+    assert (found[2].source, found[2].on, found[2].after) == ("stage", date(2026, 11, 20),
+                                                              "call")
+    assert found[3].source == "stage" and found[3].after == "social"
+
+
+def test_imap_password_sources(tmp_path: Any) -> None:
+    from nudger.config import parse_settings
+    from nudger.errors import ConfigError
+    from nudger.secrets import imap_password, imap_password_source
+
+    path = tmp_path / "config.toml"
+    base = '[imap]\nhost = "imap.example.com"\nusername = "alex@example.com"\n'
+    s = parse_settings(base + 'password_env = "IMAP_PW"\n', path)
+    assert imap_password(s, {"IMAP_PW": "pw1"}).reveal() == "pw1"
+    with pytest.raises(ConfigError, match="IMAP_PW"):
+        imap_password(s, {})
+    secret = tmp_path / "pw"
+    secret.write_text("pw2\n")
+    secret.chmod(0o644)
+    s = parse_settings(base + 'password_file = "pw"\n', path)
+    with pytest.raises(ConfigError, match="chmod 600"):
+        imap_password(s, {})
+    secret.chmod(0o600)
+    assert imap_password(s, {}).reveal() == "pw2"
+    creds = tmp_path / "creds"
+    creds.mkdir()
+    (creds / "imap-password").write_text("pw3")
+    s = parse_settings(base, path)
+    env = {"CREDENTIALS_DIRECTORY": str(creds)}
+    assert imap_password(s, env).reveal() == "pw3"
+    assert "imap-password" in (imap_password_source(s, env) or "")
+    with pytest.raises(ConfigError, match="imap-password"):
+        imap_password(s, {})
+    assert "pw3" not in repr(imap_password(s, env))

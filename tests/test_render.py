@@ -3,9 +3,11 @@ errors reported as file:line."""
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote
 
 import pytest
@@ -248,3 +250,88 @@ def test_check_templates_reports_undefined_with_line(tmp_path: Path) -> None:
 
 def test_packaged_templates_pass_check(tmp_path: Path) -> None:
     assert check_templates(make_settings(tmp_path)) == []
+
+
+# --- issue 13, class 6: any construct of a user template is bounded in time and memory ---
+
+DOUBLING = "{% set s = 'x' %}\n" + "{% set s = s ~ s %}\n" * 40 + "{{ s|length }}\n"
+HOSTILE = {
+    "center": ("{{ 'x'|center(10000000000) }}\n", "memory"),
+    "format": ("{{ '%10000000000s'|format(1) }}\n", "memory"),
+    "str.format": ("{{ '{:>10000000000}'.format(1) }}\n", "memory"),
+    "tilde doubling": (DOUBLING, "memory"),
+    "nested ranges": ("{% for i in range(100000) %}{% for j in range(100000) %}"
+                      "{% endfor %}{% endfor %}done\n", "took longer"),
+}
+
+
+@pytest.fixture
+def short_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    from nudger import bounded
+
+    monkeypatch.setattr(bounded, "SECONDS", 4.0)
+
+
+@pytest.mark.parametrize("construct", sorted(HOSTILE))
+def test_hostile_template_is_stopped_and_named(tmp_path: Path, construct: str,
+                                               short_budget: None) -> None:
+    import time
+
+    body, why = HOSTILE[construct]
+    settings = make_settings(tmp_path)
+    (tmp_path / "templates/drafts").mkdir(parents=True)
+    path = tmp_path / "templates/drafts/email.txt.j2"
+    path.write_text(body, encoding="utf-8")
+    started = time.monotonic()
+    problems = check_templates(settings)
+    assert time.monotonic() - started < 30  # a guard against a hang, not a timing claim
+    assert len(problems) == 1 and problems[0].startswith(f"{path}"), problems
+    # On a loaded machine a memory bomb may hit the clock before the memory limit: either
+    # limit stops it, and the message says which.
+    stopped = r"rendering (needs more than 512 MB|took longer than|used more than)"
+    assert re.search(stopped if why == "memory" else why, problems[0]), problems
+    # The same template, had it been installed, never takes the digest down with it.
+    db = make_db(settings)
+    add_app(db, "Acme", contacts=["Dana Lee <dana@acme.example>"])
+    Renderer.for_dir(settings.templates_dir, fresh=True).install(settings.templates_dir)
+    with pytest.raises(ConfigError, match=stopped if why == "memory" else why):
+        compose(settings, db)
+
+
+def test_a_fifo_in_the_templates_folder_is_reported_not_read(tmp_path: Path) -> None:
+    import os
+
+    settings = make_settings(tmp_path)
+    (tmp_path / "templates").mkdir()
+    fifo = tmp_path / "templates/digest.txt.j2"
+    os.mkfifo(fifo)
+    (problem,) = check_templates(settings)
+    assert problem == (f"{fifo}: not a regular file (a FIFO); a template is a text file: "
+                       "rename or remove it")
+
+
+def test_shipped_templates_render_in_process(tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fast path: no override, no child process; an override: one child per digest."""
+    from nudger import bounded
+
+    settings = make_settings(tmp_path)
+    db = make_db(settings)
+    add_app(db, "Acme")
+    assert not Renderer.for_dir(settings.templates_dir, fresh=True).untrusted
+    calls: list[str] = []
+    real = bounded.run
+
+    def counting(fn: Any, what: str, **kw: Any) -> Any:
+        calls.append(what)
+        return real(fn, what, **kw)
+
+    monkeypatch.setattr(bounded, "run", counting)
+    assert "Acme" in compose(settings, db).text
+    assert calls == []
+    (tmp_path / "templates/drafts").mkdir(parents=True)
+    (tmp_path / "templates/drafts/email.txt.j2").write_text("Mine: {{ app.company }}\n",
+                                                            encoding="utf-8")
+    assert install_templates(settings) == []
+    assert "Mine: Acme" in compose(settings, db).text
+    assert len(calls) == 2  # one for the check, one for the whole digest

@@ -183,16 +183,26 @@ class Context:
 
     # --- output ------------------------------------------------------------------------
 
+    # Everything printed goes through nudger.terminal: an escape sequence or a bidi
+    # override in the data (a company name, a server's reply) is shown, never executed.
+
     def print(self, text: str = "") -> None:
-        sys.stdout.write(text + "\n")
+        from nudger.terminal import visible
+
+        sys.stdout.write(visible(text) + "\n")
 
     def print_json(self, data: Any) -> None:
         import json
 
-        sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+        from nudger.terminal import json_safe
+
+        sys.stdout.write(json_safe(json.dumps(data, indent=2, ensure_ascii=False,
+                                              default=str)) + "\n")
 
     def warn(self, text: str) -> None:
-        sys.stderr.write(f"nudger: {text}\n")
+        from nudger.terminal import visible
+
+        sys.stderr.write(f"nudger: {visible(text)}\n")
 
     def table(self, headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
         from nudger.table import render_table

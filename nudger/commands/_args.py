@@ -6,17 +6,32 @@ import argparse
 
 from nudger.commands import Option
 
+# SQLite's INTEGER is 64-bit signed: no row can have a larger ID, and a larger number
+# would overflow in the driver instead of simply matching nothing.
+MAX_ID = 2**63 - 1
+
 
 def app_id(text: str) -> int:
     """An application ID as typed: `12` or `#12`."""
+    return _row_id(text, "an application", "nudger list")
+
+
+def contact_id(text: str) -> int:
+    """A contact ID (`nudger show ID` lists them)."""
+    return _row_id(text, "a contact", "nudger show ID")
+
+
+def _row_id(text: str, what: str, where: str) -> int:
     try:
         value = int(text.lstrip("#"))
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"{text!r} is not an application ID (a number from `nudger list`)"
+            f"{text!r} is not {what} ID (a number from `{where}`)"
         ) from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an application ID")
+    if not 0 < value <= MAX_ID:
+        raise argparse.ArgumentTypeError(
+            f"{text[:40]!r} is not {what} ID (IDs are whole numbers from 1 to {MAX_ID}; "
+            f"`{where}` shows them)")
     return value
 
 

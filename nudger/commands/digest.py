@@ -21,12 +21,25 @@ ORDER = 30
 
 # --- digest --------------------------------------------------------------------------------
 
-def compose_for(ctx: Context, notices: tuple[str, ...] = ()) -> ComposedDigest:
-    """The digest of the day `--date` names, as of now."""
+def digest_day(ctx: Context) -> date:
+    """`--date` as a day inside the range `due --date` accepts (a digest near the ends of
+    the calendar would overflow computing its next date)."""
+    from nudger.commands.plan import EARLIEST_DAY, LATEST_DAY
     from nudger.dates import parse_date
-    from nudger.digest import compose_digest
 
     day = parse_date(ctx.args.date, ctx.today, what="--date")
+    if not LATEST_DAY >= (day.year, day.month, day.day) >= EARLIEST_DAY:
+        low, high = (f"{y:04d}-{m:02d}-{d:02d}" for y, m, d in (EARLIEST_DAY, LATEST_DAY))
+        raise UsageError(f"--date {ctx.args.date!r} is out of range; give a date between "
+                         f"{low} and {high}")
+    return day
+
+
+def compose_for(ctx: Context, notices: tuple[str, ...] = ()) -> ComposedDigest:
+    """The digest of the day `--date` names, as of now."""
+    from nudger.digest import compose_digest
+
+    day = digest_day(ctx)
     with ctx.db.read_session() as session:
         return compose_digest(ctx.settings, session, ctx.calendar, day, ctx.now(),
                               notices=notices)
@@ -62,10 +75,7 @@ def cmd_digest(ctx: Context) -> int:
     if ctx.args.force and not ctx.args.send:
         raise UsageError("--force goes with --send: nudger digest --send --force")
     if ctx.args.send:
-        from nudger.dates import parse_date
-
-        return send_today(ctx, parse_date(ctx.args.date, ctx.today, what="--date"),
-                          force=ctx.args.force)
+        return send_today(ctx, digest_day(ctx), force=ctx.args.force)
     composed = compose_for(ctx)
     write_outputs(ctx, composed)
     if not (ctx.args.quiet or ctx.args.html or ctx.args.eml):
@@ -121,23 +131,46 @@ def check_database(ctx: Context) -> list[str]:
     return found.problems
 
 
+def check_delivery(ctx: Context) -> list[str]:
+    """What delivery will need that can be checked without sending: for a Maildir, that
+    it is (or can become) a Maildir this user may write into."""
+    if ctx.settings.method != "maildir":
+        return []
+    from nudger.delivery import maildir_path, maildir_problem
+    from nudger.store.db import database_path
+
+    path = maildir_path(ctx.settings, database_path(ctx.settings, ctx.env).parent)
+    problem = maildir_problem(path)
+    if problem is not None:
+        return [f"delivery.maildir: {problem}"]
+    ctx.print(f"delivery: Maildir {path} is writable")
+    return []
+
+
 def cmd_check(ctx: Context) -> int:
     warnings = check_config(ctx)
     for warning in warnings:
         ctx.warn(warning)
     template_problems = check_templates_step(ctx)
+    delivery_problems = check_delivery(ctx)
     database_problems = check_database(ctx)
-    for problem in template_problems + database_problems:
+    for problem in template_problems + delivery_problems + database_problems:
         ctx.warn(problem)
     if template_problems:
         raise ConfigError(f"{len(template_problems)} template problem(s); fix the file:line "
                           "named above and run `nudger check` again")
     if any(isinstance(p, ForeignProblem) for p in database_problems):
         raise ConfigError("the database is not nudger's (see above); nothing was changed")
+    if delivery_problems:
+        raise ConfigError("delivery cannot work (see above); fix delivery.maildir in "
+                          f"{ctx.settings.source or ctx.config_location.path} and run "
+                          "`nudger check` again")
     if database_problems:
         raise NudgerError("the database check failed (see above)")
     if ctx.args.smtp:
         check_smtp(ctx)
+    if ctx.args.caldav:
+        check_caldav(ctx)
     if ctx.args.imap:
         check_imap(ctx)
     ctx.print("all checks passed" + (f", with {len(warnings)} warning(s) above"
@@ -188,6 +221,23 @@ def send_today(ctx: Context, local_date: date, *, force: bool = False) -> int:
         raise NudgerError(f"{result.detail}; the daemon retries it at {when} (see "
                           "`nudger status`), or run `nudger digest --send --force`")
     raise NudgerError(result.detail)
+
+
+def check_caldav(ctx: Context) -> None:
+    """`nudger check --caldav`: log in, find the calendar, say what was verified."""
+    from nudger.caldav_push import CaldavError, verify
+
+    settings = ctx.settings
+    if settings.caldav is None:
+        raise NudgerError("--caldav: no [caldav] table in the config; add url and username "
+                          "(see config.example.toml)")
+    try:
+        lines = verify(settings, ctx.env)
+    except CaldavError as exc:
+        raise NudgerError(f"caldav {settings.caldav.url}: {exc}") from None
+    ctx.print(f"caldav {settings.caldav.url}: ok")
+    for line in lines:
+        ctx.print(f"  {line}")
 
 
 def check_smtp(ctx: Context) -> int:
@@ -262,7 +312,7 @@ COMMANDS = (
     Command(
         "check", "validate config, templates and database",
         "nudger check\nnudger --config /etc/nudger/config.toml check\nnudger check --smtp\n"
-        "nudger check --imap",
+        "nudger check --imap\nnudger check --caldav",
         cmd_check,
         description="Load the config, compile and test-render every template (yours in "
         "templates/ beside the config, and the packaged ones), and check the database's "
@@ -272,6 +322,9 @@ COMMANDS = (
             Option("--smtp", action="store_true",
                    help="also connect to the SMTP server, negotiate TLS, log in and quit "
                    "without sending"),
+            Option("--caldav", action="store_true",
+                   help="also log in to the CalDAV server and find the calendar ([caldav]); "
+                   "nothing is written"),
             Option("--imap", action="store_true",
                    help="also connect to the IMAP server ([imap]), verify TLS, log in, find "
                    "INBOX/Sent/Drafts, and log out; prints what it verified"),

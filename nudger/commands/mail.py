@@ -60,7 +60,8 @@ def cmd_status(ctx: Context) -> int:
     if ctx.args.json:
         ctx.print_json({"now": now.isoformat(), "next_digest_at": upcoming.isoformat(),
                         "recipient": settings.recipient, "delivery": method,
-                        **status.as_json(), "mailbox": mailbox})
+                        **status.as_json(), "mailbox": mailbox,
+                        "calendars": _calendar_json(ctx)})
         return 0
 
     zone = settings.zone
@@ -96,9 +97,45 @@ def cmd_status(ctx: Context) -> int:
         (mailbox is not None and mailbox["error"])
     if not problems:
         ctx.print("problems:     none")
+    _calendar_status(ctx, at)
     return 0
 
 
+def _calendar_json(ctx: Context) -> list[dict[str, Any]]:
+    """The [ics] file and [caldav] targets as `status --json` lists them."""
+    from nudger.calsync import sync_status
+
+    with ctx.db.read_session() as session:
+        rows = sync_status(session)
+    return [{"target": r.target, "ok": not r.error_kind, "error_kind": r.error_kind or None,
+             "error": r.last_error or None, "failures": r.failures,
+             "last_attempt_at": r.last_attempt_at, "last_ok_at": r.last_ok_at,
+             "detail": r.detail} for r in rows]
+
+
+def _calendar_status(ctx: Context, at: Any) -> None:
+    """The [ics] file and [caldav] push: how the last attempt went (nudger/calsync.py)."""
+    settings = ctx.settings
+    if settings.ics.path is None and settings.caldav is None:
+        return
+    from nudger.calsync import sync_status
+
+    with ctx.db.read_session() as session:
+        rows = {row.target: row for row in sync_status(session)}
+    for target, label, configured in (("file", "calendar:    ", settings.ics.path),
+                                      ("caldav", "caldav:      ", settings.caldav)):
+        if configured is None:
+            continue
+        row = rows.get(target)
+        if row is None:
+            ctx.print(f"{label} not updated yet (the daemon does it after each pass)")
+        elif row.error_kind:
+            since = f"; last worked {at(row.last_ok_at)}" if row.last_ok_at else ""
+            ctx.print(f"{label} failing ({row.error_kind}, {row.failures} attempt"
+                      f"{'' if row.failures == 1 else 's'}, last {at(row.last_attempt_at)}): "
+                      f"{row.last_error}{since}; retried at the next pass")
+        else:
+            ctx.print(f"{label} ok at {at(row.last_ok_at)}: {row.detail}")
 def _print_mailbox(ctx: Context, mailbox: dict[str, Any], at: Any) -> None:
     server = f"{mailbox['server']}, every {mailbox['poll']}"
     if mailbox["last_attempt_at"] is None:

@@ -102,11 +102,22 @@ def cmd_mail_sync(ctx: Context) -> int:
     password = imap_password(ctx.settings, ctx.env)
     report = run_sync(ctx.settings, ctx.db, password, now=ctx.now(),
                       dry_run=ctx.args.dry_run, record_failure=not ctx.args.dry_run)
+    # act: confirmations of command mail and the Drafts folder, after the mailbox work.
+    confirmations: list[str] = []
+    if not ctx.args.dry_run:
+        import asyncio
+
+        from nudger.mail.afterpass import after_pass
+
+        confirmations = asyncio.run(after_pass(ctx.settings, ctx.db, ctx.env, password,
+                                               ctx.now(), mailbox_ok=not report.error))
     if ctx.args.json:
-        ctx.print_json(report.as_json())
+        ctx.print_json({**report.as_json(), "confirmations": confirmations})
     else:
         for line in report.lines(ctx.zone):
             ctx.print(line)
+        for line in confirmations:
+            ctx.print(f"  {line}")
     if report.error:
         raise NudgerError(report.error)
     return 0

@@ -4,7 +4,7 @@ concept over 400 lines: the commands of the tracker (nudger.tracker), each a thi
 from __future__ import annotations
 
 from nudger.commands import Command, Context, Option
-from nudger.commands._args import APP_ID
+from nudger.commands._args import APP_ID, contact_id
 from nudger.errors import ConfigError, NudgerError, UsageError
 
 # typing is not imported at run time: it costs ~4 ms on every `nudger` call. mypy
@@ -49,6 +49,9 @@ def cmd_init(ctx: Context) -> int:
         raise
     db = ctx.db
     ctx.print(f"database {db.path}")
+    from nudger.mail.tokens import load_or_create_key
+
+    load_or_create_key(db.path.parent)  # the key of the digest's buttons (mode 0600)
     if args.demo:
         with db.session() as session:
             added = add_demo_applications(session, ctx.today, ctx.now(), settings)
@@ -485,7 +488,8 @@ COMMANDS = (
             Option("--social", default="", help="a handle or profile URL"),
             Option("--kind", default="hiring-manager",
                    help="hiring-manager, hr, recruiter, referral, mutual, other"),
-            Option("--rm", type=int, metavar="CONTACT_ID", help="remove this contact"),
+            Option("--rm", type=contact_id, metavar="CONTACT_ID",
+                   help="remove this contact"),
         ),
     ),
 )

@@ -61,8 +61,10 @@ def _print_report(ctx: Context, report: Any) -> None:
                 ctx.print(f"  ... and {listed.count - len(listed.items)} more to {title}")
     if report.bad.count:
         ctx.warn(f"{report.bad.count} bad row(s) skipped (--skip-bad):")
+        from nudger.terminal import visible
+
         for item in report.bad.items:
-            sys.stderr.write(f"  {item}\n")
+            sys.stderr.write(f"  {visible(str(item))}\n")
         if report.bad.count > len(report.bad.items):
             sys.stderr.write(f"  ... and {report.bad.count - len(report.bad.items)} more\n")
     extra = f" with {report.contacts} contacts" if report.contacts else ""
@@ -90,9 +92,17 @@ def cmd_export(ctx: Context) -> int:
     count = len(data["applications"])
     if args.output is None:
         if args.format == "json":
-            ctx.print(json.dumps(data, indent=2, ensure_ascii=False))
+            ctx.print_json(data)  # escapes what a terminal would act on; JSON all the same
+        elif sys.stdout.isatty():
+            import io
+
+            from nudger.terminal import visible
+
+            buffer = io.StringIO()
+            write_csv(data, buffer)
+            sys.stdout.write(visible(buffer.getvalue().replace("\r\n", "\n")))
         else:
-            write_csv(data, sys.stdout)
+            write_csv(data, sys.stdout)  # to a file or a pipe: the data exactly
         return 0
     from pathlib import Path
 
@@ -136,7 +146,10 @@ def cmd_stats(ctx: Context) -> int:
               else "\npipeline: no applications yet")
     ctx.print(f"follow-up rate: {stats.follow_up.text()} applications followed up at least "
               "once" if stats.follow_up.whole else "follow-up rate: no applications yet")
-    ctx.print(f"replies: {stats.reply_rate.text()} applications moved past applied"
+    from_mail = sum(1 for r in stats.replies if r.source == "mail")
+    mail = f" ({from_mail} answered by mail, found in your mailbox)" if from_mail else ""
+    ctx.print(f"replies: {stats.reply_rate.text()} applications got a reply (moved past "
+              f"applied, or answered by mail){mail}"
               if stats.reply_rate.whole else "replies: no applications sent yet")
     if stats.median_days is not None:
         ctx.print(f"median days from applying to a reply: {stats.median_days:g}")

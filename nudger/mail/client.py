@@ -281,6 +281,35 @@ class ImapSession:
             text = _strip_html(text)
         return text
 
+    def fetch_message(self, uid: int, cap: int) -> tuple[bytes, int]:
+        """(the first `cap` bytes of the whole message, its full size), without setting
+        \\Seen (BODY.PEEK): for a command message (act), which needs its MIME structure."""
+        data = self._call(self.client.fetch, [uid],
+                          [f"BODY.PEEK[]<0.{cap}>", "RFC822.SIZE"]).get(uid, {})
+        raw = b""
+        for key, value in data.items():
+            if isinstance(key, bytes) and key.startswith(b"BODY["):
+                raw = value or b""
+        return raw, int(data.get(b"RFC822.SIZE", 0) or 0)
+
+    def search_message_id(self, folder: str, message_id: str) -> list[int]:
+        """UIDs in `folder` whose Message-ID header is `message_id` (act: drafts)."""
+        self._call(self.client.select_folder, folder, readonly=True)
+        found = self._call(self.client.search, ["HEADER", "Message-ID", message_id])
+        return sorted(found)
+
+    def fetch_in(self, folder: str, uid: int, cap: int = 2_000_000) -> tuple[bytes, int]:
+        """(bytes, size) of one message of `folder`, read with BODY.PEEK (act: drafts)."""
+        self._call(self.client.select_folder, folder, readonly=True)
+        return self.fetch_message(uid, cap)
+
+    def mark_seen(self, folder: str, uids: Sequence[int]) -> None:
+        """Flag `uids` \\Seen (act: processed command messages, nothing else)."""
+        if not uids:
+            return
+        self._call(self.client.select_folder, folder, readonly=False)
+        self._call(self.client.add_flags, list(uids), [b"\\Seen"])
+
     def append(self, folder: str, message: bytes, flags: Sequence[str] = (),
                when: datetime | None = None) -> int | None:
         """APPEND (drafts only, by act): the new UID when the server says (UIDPLUS)."""

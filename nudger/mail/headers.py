@@ -14,9 +14,8 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.header import decode_header, make_header
-from email.parser import BytesHeaderParser
-from email.policy import compat32
 from email.utils import getaddresses, parsedate_to_datetime
+from functools import cached_property
 
 from nudger.safetext import server_text
 
@@ -52,8 +51,8 @@ class MailHeader:
     date: datetime  # aware UTC (the server's INTERNALDATE when Date is missing or broken)
     from_addr: str
     from_name: str
-    to: tuple[str, ...]
-    cc: tuple[str, ...]
+    raw_to: str  # parsed into `to` only when asked: most messages never need it
+    raw_cc: str
     subject: str
     in_reply_to: tuple[str, ...]
     references: tuple[str, ...]
@@ -65,6 +64,14 @@ class MailHeader:
     authentication_results: str
     size: int
     defects: tuple[str, ...] = field(default=())
+
+    @cached_property
+    def to(self) -> tuple[str, ...]:
+        return tuple(a for _n, a in parse_addresses(self.raw_to)) if self.raw_to else ()
+
+    @cached_property
+    def cc(self) -> tuple[str, ...]:
+        return tuple(a for _n, a in parse_addresses(self.raw_cc)) if self.raw_cc else ()
 
     @property
     def thread_ids(self) -> tuple[str, ...]:
@@ -85,21 +92,42 @@ class MailHeader:
         return self.auto_submitted or self.is_list or self.is_bulk or self.is_bounce
 
 
-def _raw(value: str | None) -> str:
-    """A header value as parsed by compat32 (raw 8-bit arrives as surrogate escapes)."""
-    if value is None:
-        return ""
-    text = str(value)
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        # Raw 8-bit header bytes: try UTF-8, then Latin-1, never fail.
-        raw = text.encode("utf-8", "surrogateescape")
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            text = raw.decode("latin-1")
-    return text
+def split_fields(raw: bytes) -> dict[str, list[str]]:
+    """Header name (lower-case) → its values in order, unfolded (RFC 5322 2.2.3), each
+    decoded as UTF-8 or, failing that, Latin-1: never an error, whatever the bytes. The
+    block ends at the first empty line. (The email package's parser does the same at a
+    few times the cost, which a first sync of tens of thousands of messages pays.)"""
+    out: dict[str, list[str]] = {}
+    name = ""
+    parts: list[bytes] = []
+
+    def flush() -> None:
+        if name:
+            value = b"".join(parts).strip()
+            try:
+                text = value.decode("utf-8")
+            except UnicodeDecodeError:
+                text = value.decode("latin-1")
+            out.setdefault(name, []).append(text)
+
+    for line in raw.split(b"\n"):
+        if line.endswith(b"\r"):
+            line = line[:-1]
+        if not line:
+            break
+        if line[:1] in (b" ", b"\t"):
+            if name:
+                parts.append(line)
+            continue
+        flush()
+        head, colon, rest = line.partition(b":")
+        if not colon or not head or b" " in head.strip():
+            name, parts = "", []  # not a header line: ignored
+            continue
+        name = head.strip().decode("ascii", "replace").lower()
+        parts = [rest]
+    flush()
+    return out
 
 
 def decode_words(value: str) -> str:
@@ -134,12 +162,24 @@ def clean_address(addr: str) -> str:
     return addr.lower()
 
 
+_ONE_ADDRESS = re.compile(r'^\s*(?:"?([^"<>,;@]*)"?\s*)?<([^<>\s,;"]+@[^<>\s,;"]+)>\s*$'
+                          r'|^\s*([^<>\s,;"()]+@[^<>\s,;"()]+)\s*$')
+
+
 def parse_addresses(raw: str) -> list[tuple[str, str]]:
     """(display name, address) pairs. Addresses are taken from the raw header BEFORE
     decoding encoded words, so a display name such as
     `=?utf-8?q?boss@acme.com?= <x@evil.test>` yields the address x@evil.test and the
     name "boss@acme.com", never the other way round."""
     pairs: list[tuple[str, str]] = []
+    simple = _ONE_ADDRESS.match(raw) if len(raw) < 400 else None
+    if simple:
+        # The common shapes, `Name <a@b>` and `a@b` (no quotes inside, no comments, one
+        # address): the same answer as the parser below at a fraction of its cost.
+        name, addr = (simple.group(1) or "", simple.group(2)) if simple.group(2) \
+            else ("", simple.group(3))
+        clean = clean_address(addr)
+        return [(server_text(decode_words(name.strip()), 120), clean)] if clean else []
     try:
         found = getaddresses([raw])
     except Exception:  # a header the parser chokes on has no usable address
@@ -205,16 +245,12 @@ def _date(value: str, fallback: datetime) -> tuple[datetime, bool]:
 def parse_header(raw_header: bytes, *, folder: str, uid: int, size: int = 0,
                  internal_date: datetime | None = None) -> MailHeader:
     """Parse the fetched header block of one message. Never raises on its content."""
-    message = BytesHeaderParser(policy=compat32).parsebytes(raw_header[:512 * 1024])
+    fields = split_fields(raw_header[:512 * 1024])
     defects: list[str] = []
-
-    def first(name: str) -> str:
-        value = message.get(name)
-        return _raw(value) if value is not None else ""
-
-    raw: dict[str, str] = {name.lower(): first(name) for name in FIELDS}
+    raw: dict[str, str] = {name.lower(): (fields.get(name.lower()) or [""])[0]
+                           for name in FIELDS}
     raw_mid = raw["message-id"]
-    ids_with_that_name = message.get_all("Message-ID") or []
+    ids_with_that_name = fields.get("message-id", [])
     message_id = normalise_id(raw_mid)
     if len(ids_with_that_name) > 1:
         defects.append("more than one Message-ID")
@@ -227,10 +263,8 @@ def parse_header(raw_header: bytes, *, folder: str, uid: int, size: int = 0,
         defects.append("no valid Date")
     froms = parse_addresses(raw["from"]) or parse_addresses(raw["sender"])
     from_name, from_addr = froms[0] if froms else ("", "")
-    to = tuple(a for _n, a in parse_addresses(" ,".join(_raw(v) for v in
-                                                       message.get_all("To") or [])))
-    cc = tuple(a for _n, a in parse_addresses(" ,".join(_raw(v) for v in
-                                                       message.get_all("Cc") or [])))
+    raw_to = " ,".join(fields.get("to", []))
+    raw_cc = " ,".join(fields.get("cc", []))
     subject = server_text(decode_words(raw["subject"]), 200)
     auto = raw["auto-submitted"].strip().lower()
     auto_submitted = bool(
@@ -258,8 +292,8 @@ def parse_header(raw_header: bytes, *, folder: str, uid: int, size: int = 0,
         date=date,
         from_addr=from_addr,
         from_name=from_name,
-        to=to,
-        cc=cc,
+        raw_to=raw_to,
+        raw_cc=raw_cc,
         subject=subject,
         in_reply_to=parse_ids(raw["in-reply-to"], 5),
         references=parse_ids(raw["references"], MAX_REFERENCES),

@@ -137,14 +137,33 @@ def _apply_application(session: Session, s: Suggestion, p: dict[str, Any], today
         name = str(p.get("contact_name") or p.get("contact_email"))
         contacts.append(tracker.ContactSpec(name=server_text(name, 120),
                                             email=str(p.get("contact_email") or "")))
+    later = str(p.get("stage") or "applied")
+    wishlist = later == "wishlist"  # capture --outreach: a job not applied for
     app = tracker.add_application(
         session, company=server_text(p.get("company", ""), 200),
         role=server_text(p.get("role", ""), 200) or "(role unknown)", today=today,
-        applied_on=_iso_date(p.get("applied_on"), today),
+        applied_on=None if wishlist else _iso_date(p.get("applied_on"), today),
+        stage="wishlist" if wishlist else "applied",
         source=server_text(p.get("source", ""), 200), url=server_text(p.get("url", ""), 500),
         contacts=contacts, now=now)
     s.application_id = app.id
+    # capture knows the latest stage the mail shows (a confirmation, then a rejection).
+    if later not in ("applied", app.stage):
+        assert app.id is not None
+        interview = _iso_datetime(p.get("interview_at"))
+        tracker.change_stage(session, app.id, later, _iso_date(p.get("stage_on"), today),
+                             interview_at=interview, note=f"from suggestion S{s.id}", now=now)
+        return f"added #{app.id} {app.company} ({app.role}), now {later}"
     return f"added #{app.id} {app.company} ({app.role})"
+
+
+def _iso_datetime(value: Any) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(str(value))
+    except ValueError:
+        raise UsageError(f"invalid interview time {value!r}") from None
 
 
 @applier("stage")

@@ -8,6 +8,7 @@ timeout (NOTES.md). Reads may opt into a deferred BEGIN with `read_session`.
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
 import time
@@ -28,7 +29,7 @@ DB_NAME = "nudger.db"
 # The newest migration in nudger/store/migrations/versions; a test keeps it equal to Alembic's
 # head. Comparing against it lets every command skip importing Alembic (~0.3 s) when the
 # schema is current.
-SCHEMA_HEAD = "0004_mailbox"
+SCHEMA_HEAD = "0006_commands"
 BUSY_TIMEOUT_MS = 10_000
 UPGRADE_WAIT_MS = 120_000
 WRITE_WAIT_S = 60.0  # the longest a write waits for the lock (begin_immediate)
@@ -59,10 +60,29 @@ def database_path(settings: Settings, env: Mapping[str, str]) -> Path:
     return data / "nudger" / DB_NAME
 
 
-def make_engine(path: Path) -> Engine:
+def read_only_uri(path: Path) -> str:
+    """An SQLite URI that opens `path` for reading only. Without write access to the
+    folder SQLite cannot create the WAL index (-shm); when there is no -wal either (no
+    write since the last checkpoint) the file is opened immutable, which needs none."""
+    from urllib.parse import quote
+
+    uri = f"file:{quote(str(path))}?mode=ro"
+    wal = path.with_name(path.name + "-wal")
+    if not wal.exists() and not os.access(path.parent, os.W_OK | os.X_OK):
+        uri += "&immutable=1"
+    return uri
+
+
+def make_engine(path: Path, *, read_only: bool = False) -> Engine:
     from sqlalchemy import create_engine, event
 
-    engine = create_engine(f"sqlite:///{path}", connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+    if read_only:
+        engine = create_engine("sqlite://", creator=lambda: sqlite3.connect(
+            read_only_uri(path), uri=True, timeout=BUSY_TIMEOUT_MS / 1000,
+            check_same_thread=False))
+    else:
+        engine = create_engine(f"sqlite:///{path}",
+                               connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
@@ -71,7 +91,8 @@ def make_engine(path: Path) -> Engine:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA journal_mode = WAL")
+        if not read_only:  # a read-only connection cannot set it (and it is set already)
+            cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.close()
@@ -112,12 +133,38 @@ class Database:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._engine: Engine | None = None
+        # Why this user cannot write the file (set by `ensure`): reading commands then work
+        # on a read-only connection, and a write says this instead of failing deep inside.
+        self.read_only: str | None = None
 
     @property
     def engine(self) -> Engine:
         if self._engine is None:
-            self._engine = make_engine(self.path)
+            self._engine = make_engine(self.path, read_only=self.read_only is not None)
         return self._engine
+
+    def write_problem(self) -> str | None:
+        """Why this user cannot write the existing database (file or folder), or None."""
+        import stat
+
+        path = self.path
+        try:
+            info = path.stat()
+            read_only_fs = bool(os.statvfs(path.parent).f_flag & os.ST_RDONLY)
+        except OSError:
+            return None
+        if read_only_fs:
+            return (f"{path} is on a read-only filesystem: reading commands work, changes "
+                    "cannot be saved; remount it read-write or move the database")
+        if os.access(path, os.W_OK) and os.access(path.parent, os.W_OK | os.X_OK):
+            return None
+        owner, group = _names(info.st_uid, info.st_gid)
+        folder = "" if os.access(path.parent, os.W_OK | os.X_OK) else \
+            f" (and its folder {path.parent})"
+        return (f"{path}{folder} is not writable by you (owner {owner}, group {group}, mode "
+                f"{stat.filemode(info.st_mode)}): reading commands work, changes need "
+                f"membership of the group '{group}': `sudo usermod -aG {group} $USER`, then "
+                "log in again (or run nudger as the service's user)")
 
     def exists(self) -> bool:
         return self.path.exists()
@@ -139,7 +186,11 @@ class Database:
                     f"cannot create {self.path.parent}: {exc.strerror}; set `database` in "
                     "config.toml to a writable place"
                 ) from None
+        self.read_only = self.write_problem() if self.path.exists() else None
         if self.identify() != SCHEMA_HEAD:
+            if self.read_only is not None:
+                raise NudgerError(f"the database's schema needs an upgrade, which needs "
+                                  f"write access: {self.read_only}")
             upgrade(self.path)
 
     def identify(self) -> str | None:
@@ -152,7 +203,7 @@ class Database:
         except OSError as exc:
             raise NudgerError(f"{self.path}: {exc.strerror}") from None
         try:
-            con = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True,
+            con = sqlite3.connect(read_only_uri(self.path.resolve()), uri=True,
                                   timeout=BUSY_TIMEOUT_MS / 1000)
             try:
                 tables = {r[0] for r in con.execute(
@@ -173,7 +224,9 @@ class Database:
     def current_revision(self) -> str | None:
         """The schema revision of an existing file; None for a file with no schema yet."""
         try:
-            con = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000)
+            con = sqlite3.connect(read_only_uri(self.path), uri=True,
+                                  timeout=BUSY_TIMEOUT_MS / 1000) if self.read_only else \
+                sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000)
             try:
                 row = con.execute("SELECT version_num FROM alembic_version").fetchone()
             finally:
@@ -190,6 +243,9 @@ class Database:
     def session(self) -> Iterator[Session]:
         """A write session: BEGIN IMMEDIATE; commits on success, rolls back on error."""
         from sqlmodel import Session
+
+        if self.read_only is not None:
+            raise NudgerError(f"cannot change the database: {self.read_only}")
 
         with Session(self.engine, expire_on_commit=False) as session, session.begin():
             yield session
@@ -252,7 +308,7 @@ def inspect(path: Path) -> Inspection:
     if not path.exists():
         return Inspection(f"none yet at {path} (the first command that needs it creates it)")
     try:
-        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
+        con = sqlite3.connect(read_only_uri(path), uri=True, timeout=10)
         try:
             rows = con.execute("PRAGMA integrity_check").fetchall()
         finally:
@@ -263,10 +319,17 @@ def inspect(path: Path) -> Inspection:
     if verdict != ["ok"]:
         return Inspection(problems=[f"{path}: integrity check failed: "
                                     f"{'; '.join(verdict[:5])}; restore it from a backup"])
+    db = Database(path)
     try:
-        revision = Database(path).identify()
+        revision = db.identify()
     except ForeignDatabaseError as exc:
         return Inspection(problems=[str(exc)], foreign=True)
+    db.read_only = db.write_problem()
+    if db.read_only is not None:
+        # Reading works; what cannot is said once, here, with what to do about it.
+        return Inspection(problems=[db.read_only]) if revision != SCHEMA_HEAD else \
+            Inspection(f"{path} passes the integrity check; schema {revision} is current; "
+                       f"read-only: {db.read_only}")
     if revision is None:
         return Inspection(f"{path} is empty; the first command that needs it creates "
                           "nudger's tables in it")
@@ -274,6 +337,21 @@ def inspect(path: Path) -> Inspection:
         return Inspection(f"{path} passes the integrity check; schema {revision} is current")
     return Inspection(f"{path} passes the integrity check; schema {revision} will be "
                       f"upgraded to {SCHEMA_HEAD} by the next command")
+
+
+def _names(uid: int, gid: int) -> tuple[str, str]:
+    import grp
+    import pwd
+
+    try:
+        owner = pwd.getpwuid(uid).pw_name
+    except KeyError:
+        owner = str(uid)
+    try:
+        group = grp.getgrgid(gid).gr_name
+    except KeyError:
+        group = str(gid)
+    return owner, group
 
 
 SQLITE_HINTS = {

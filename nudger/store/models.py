@@ -113,6 +113,43 @@ class DigestRecord(SQLModel, table=True):
     reported_in: date | None = None  # the digest (local date) that told the user it failed
 
 
+class CalendarEvent(SQLModel, table=True):
+    """One event nudger puts in the user's calendars (nudger/calsync.py): its stable UID,
+    the version it is at, and where it was pushed. A row outlives its application, so
+    the CalDAV copy of a deleted application's interview can still be removed."""
+
+    __tablename__ = "calendar_event"
+
+    uid: str = Field(primary_key=True)
+    kind: str  # "interview" or "followup"
+    application_id: int = Field(index=True)
+    number: int  # the interview's ordinal for its application, or the follow-up's step
+    stage: str = ""  # a follow-up's stage
+    fingerprint: str  # a digest of the event's content: a change raises `sequence`
+    starts_at: datetime  # UTC; a follow-up's local day at 00:00
+    ends_at: datetime  # UTC
+    sequence: int = 0
+    stamp: datetime  # DTSTAMP and LAST-MODIFIED: when this version came to be
+    created_at: datetime  # when nudger first exported it (CREATED)
+    gone_at: datetime | None = None  # left the calendar (done, ended, removed)
+    announced_sequence: int | None = None  # the interview version a digest announced
+    caldav_href: str | None = None  # the server's URL of the copy nudger created
+    caldav_sequence: int | None = None  # the version that copy is at
+    caldav_etag: str | None = None  # its ETag after nudger's last write (If-Match)
+
+
+class CalendarSync(SQLModel, table=True):
+    """How the last push to a calendar target went ('file', 'caldav'), for `status`."""
+
+    __tablename__ = "calendar_sync"
+
+    target: str = Field(primary_key=True)
+    last_attempt_at: datetime | None = None
+    last_ok_at: datetime | None = None
+    error_kind: str = ""  # "" when the last attempt worked
+    last_error: str = ""
+    failures: int = 0  # attempts failed in a row
+    detail: str = ""  # what the last successful attempt did
 # --- the mailbox (MAILBOX.md) -----------------------------------------------------------------
 
 MAIL_DIRECTIONS = ("in", "out")

@@ -21,8 +21,16 @@ from sqlmodel import Session, col, select
 
 from nudger.cadence import AppState, TouchInfo, bulk
 from nudger.errors import DataError
-from nudger.stats import ChangeRow, History, SnoozeRow
-from nudger.store.models import Application, Contact, Snooze, StageChange, Touch, table_of
+from nudger.stats import ChangeRow, History, MailReplyRow, SnoozeRow
+from nudger.store.models import (
+    Application,
+    Contact,
+    MailMessage,
+    Snooze,
+    StageChange,
+    Touch,
+    table_of,
+)
 from nudger.times import as_utc
 from nudger.vocab import OPEN_STAGES
 
@@ -230,7 +238,7 @@ def _touch_day(touch: TouchInfo) -> date:
 # --- stats -------------------------------------------------------------------------------
 
 def load_history(session: Session, zone: tzinfo = UTC) -> History:
-    """The whole history, in four queries whatever its size: every application (as an
+    """The whole history, in five queries whatever its size: every application (as an
     AppState without touches), every touch by application in the order logged, the stage
     changes and the snoozes. `zone` turns the interview's moment into the local date the
     interviewing cadence counts from, as the digest does."""
@@ -254,7 +262,14 @@ def load_history(session: Session, zone: tzinfo = UTC) -> History:
         SnoozeRow(s.application_id, s.until, s.created_at.date())
         for s in session.exec(select(Snooze).order_by(col(Snooze.created_at), col(Snooze.id)))
     ]
-    return History(apps, touches, changes, snoozes)
+    mail_replies = [
+        MailReplyRow(m.application_id, as_utc(m.date).astimezone(zone).date())
+        for m in session.exec(select(MailMessage).where(
+            MailMessage.kind == "reply", col(MailMessage.application_id).is_not(None))
+            .order_by(col(MailMessage.date)))
+        if m.application_id is not None
+    ]
+    return History(apps, touches, changes, snoozes, mail_replies)
 
 
 # --- the digest --------------------------------------------------------------------------

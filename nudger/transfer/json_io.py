@@ -91,6 +91,10 @@ def export_data(session: Session, now: datetime) -> dict[str, Any]:
 
 # --- in ----------------------------------------------------------------------------------
 
+# SQLite's INTEGER is 64-bit signed; JSON integers are unbounded.
+MAX_INT = 2**63 - 1
+
+
 class _Json:
     """Typed reads from the parsed JSON; errors name the file and the item's path."""
 
@@ -120,6 +124,13 @@ class _Json:
             raise self.fail(f"{where}.{key}", f"expected a string, not {value!r}"[:120])
         if required and not value.strip():
             raise self.fail(f"{where}.{key}", "must not be empty")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            # JSON may spell half of a surrogate pair ("\ud800"): not a character.
+            raise self.fail(f"{where}.{key}", f"holds a lone surrogate "
+                            f"(\\u{ord(value[exc.start]):04x} at character {exc.start}), "
+                            "which is not text") from None
         try:
             tracker.check_text(key, value, one_line=one_line)
         except UsageError as exc:
@@ -160,7 +171,10 @@ class _Json:
         if not in_range(parsed.date()):
             raise self.fail(f"{where}.{key}", f"{value!r} is out of range; nudger accepts "
                             f"dates from {DATE_RANGE}")
-        return as_utc(parsed)
+        try:
+            return as_utc(parsed)
+        except OverflowError:  # year 1 at +05:00 is before the calendar's first moment
+            raise self.fail(f"{where}.{key}", f"{value!r} is out of range in UTC") from None
 
     def choice(self, data: dict[str, Any], key: str, where: str, valid: Sequence[str],
                default: str | None = None) -> str:
@@ -202,7 +216,8 @@ def import_json(session: Session, path: Path, options: ImportOptions, *, now: da
     known = Known.load(session)
     taken = {row[0] for row in session.execute(sa_select(col(Application.id))).all()}
     wanted = [a.get("id") for a in apps]
-    keep_ids = (all(isinstance(i, int) and not isinstance(i, bool) and i > 0 for i in wanted)
+    keep_ids = (all(isinstance(i, int) and not isinstance(i, bool) and 0 < i <= MAX_INT
+                    for i in wanted)
                 and len(set(wanted)) == len(wanted) and not (set(wanted) & taken))
     next_id = max(taken | {0} | ({i for i in wanted if isinstance(i, int)} if keep_ids
                                  else set())) + 1
@@ -274,7 +289,7 @@ def _json_children(j: _Json, app: dict[str, Any], where: str, now: datetime
         at = f"{where}.touches[{i}]"
         step = t.get("step")
         if step is not None and (not isinstance(step, int) or isinstance(step, bool)
-                                 or step < 1):
+                                 or not 1 <= step <= MAX_INT):
             raise j.fail(f"{at}.step", f"{step!r} is not a step number (1, 2, ...) or null")
         skipped = t.get("skipped", False)
         if not isinstance(skipped, bool):

@@ -1,0 +1,148 @@
+"""Act from the phone, end to end through the installed `nudger`: the digest goes out to
+aiosmtpd, the test reads it there, "taps" a button by APPENDing what its mailto: holds into
+the real Dovecot INBOX, runs `nudger mail sync`, and checks the database, the confirmation
+(to the owner only) and the next digest. Then a reply to the digest, a forged command and
+a replay."""
+
+from __future__ import annotations
+
+import re
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import pytest
+
+from tests.e2e.conftest import World
+
+PASSWORD = "secret"
+AUTH = "Authentication-Results: imap.example.com; dkim=pass header.d=example.com; spf=pass"
+
+pytestmark = pytest.mark.slow
+
+
+def imap_table(dovecot: Any) -> str:
+    return (f'\n[imap]\nhost = "{dovecot.host}"\nport = {dovecot.port}\nsecurity = "tls"\n'
+            f'username = "alex@example.com"\npassword_env = "NUDGER_IMAP_PASSWORD"\n'
+            f'ca_file = "{dovecot.ca_file}"\ntimeout = 5\n')
+
+
+def links(text: str) -> dict[int, str]:
+    return {int(n): u for n, u in re.findall(r"^\[(\d+)\] (mailto:\S+)$", text, re.M)}
+
+
+def tap(url: str, *, sender: str = "Alex Rivera <alex@example.com>") -> bytes:
+    """What a phone sends for a mailto: link: To, Subject and body as the link says."""
+    parts = urlsplit(url)
+    query = parse_qs(parts.query)
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = unquote(parts.path)
+    msg["Subject"] = query["subject"][0]
+    msg["Date"] = format_datetime(__import__("datetime").datetime.now().astimezone())
+    msg["Message-ID"] = make_msgid(domain="example.com")
+    msg.set_content(query["body"][0].replace("\r\n", "\n"))
+    return AUTH.encode() + b"\r\n" + bytes(msg)
+
+
+def text_of(message: EmailMessage) -> str:
+    part = message.get_body(("plain",))
+    assert part is not None
+    return str(part.get_content()).replace("\r\n", "\n")
+
+
+def test_tap_a_button_reply_to_the_digest_and_see_it_in_the_next_one(
+        world: World, dovecot: Any) -> None:
+    world.extra_env["NUDGER_IMAP_PASSWORD"] = PASSWORD
+    world.write_config(imap_table(dovecot))
+    # The world holds #1 Acme (applied 2026-11-02, contact Dana Lee).
+    world.ok("add", "Fabrikam", "Sales Lead", "--applied", "9 days ago")
+    world.ok("digest", "--send")
+    [digest] = world.server.wait_for_messages(1)
+    text = text_of(digest.message)
+    done_ref = re.search(r"#1 Acme.*?Tap to tell nudger: Done \[(\d+)\]", text, re.S)
+    assert done_ref is not None, text
+    url = links(text)[int(done_ref.group(1))]
+    assert unquote(urlsplit(url).path) == "alex+nudger@example.com"
+
+    # The tap: the owner's phone sends the prefilled message; it lands in INBOX.
+    dovecot.append("INBOX", tap(url))
+    out = world.ok("mail", "sync")
+    assert "command" in out and "confirmation 1: sent" in out
+    assert world.rows("SELECT application_id, skipped FROM touch") == [(1, 0)]
+    confirmation = world.server.wait_for_messages(2)[1]
+    assert confirmation.rcpt_tos == ["alex@example.com"]
+    body = text_of(confirmation.message)
+    assert "#1: done" in body and "next for #1 Acme" in body
+
+    # Seen again (a second pass, the same message in another folder): nothing twice.
+    dovecot.append("Junk", tap(url))
+    world.ok("mail", "sync")
+    assert world.rows("SELECT count(*) FROM touch") == [(1,)]
+    assert world.rows("SELECT count(*) FROM mailcommand") == [(1,)]
+    assert len(world.server.messages) == 2
+    # The command message nudger carried out is marked read (MAILBOX.md allows that one
+    # write); nothing else.
+    assert b"\\Seen" in dovecot.flags("INBOX", dovecot.uids("INBOX")[0])
+    assert b"\\Seen" not in dovecot.flags("Junk", dovecot.uids("Junk")[0])
+
+    # A forged one: a stranger edits the Done link into a stage change for #2.
+    forged = tap(url.replace("done%201", "stage%202%20rejected"),
+                 sender="Mallory <mallory@evil.example>")
+    dovecot.append("INBOX", forged)
+    out = world.run("mail", "sync")
+    assert out.returncode == 0
+    assert "mallory" not in "".join(m.data.decode("utf-8", "replace")
+                                    for m in world.server.messages[2:])
+    assert len(world.server.messages) == 2
+    assert world.rows("SELECT stage FROM application WHERE id = 2") == [("applied",)]
+    assert b"\\Seen" not in dovecot.flags("INBOX", dovecot.uids("INBOX")[-1])
+
+    # A reply to the digest, top-posted, quoting it (with its buttons and reply key).
+    quoted = "\n".join("> " + line for line in text.splitlines())
+    reply = EmailMessage()
+    reply["From"] = "alex@example.com"
+    reply["To"] = "alex@example.com"
+    reply["Subject"] = "Re: " + str(digest.message["Subject"])
+    reply["In-Reply-To"] = str(digest.message["Message-ID"])
+    reply["Message-ID"] = make_msgid(domain="example.com")
+    reply.set_content(f"stage 2 interviewing tomorrow 14:00\nsnooze 1 1 week\n\n"
+                      f"On Mon, nudger wrote:\n{quoted}\n")
+    dovecot.append("INBOX", AUTH.encode() + b"\r\n" + bytes(reply))
+    world.ok("mail", "sync")
+    assert world.rows("SELECT stage FROM application WHERE id = 2") == [("interviewing",)]
+    assert world.rows("SELECT count(*) FROM snooze WHERE application_id = 1") == [(1,)]
+    third = world.server.wait_for_messages(3)[2]
+    assert third.rcpt_tos == ["alex@example.com"]
+    assert "#2 Fabrikam is now interviewing" in text_of(third.message)
+
+    # The next digest tells what was done by mail.
+    preview = world.ok("digest", "--date", "tomorrow")
+    footer = preview.split("Done by mail since the last digest:", 1)[1]
+    assert "#1: done" in footer and "#2 Fabrikam is now interviewing" in footer
+
+
+def test_the_daemon_carries_out_a_tap_confirms_it_and_keeps_drafts(
+        world: World, dovecot: Any) -> None:
+    """`nudger run --once` (what the service does at each wake-up) reads the mailbox first,
+    then sends the digest: the due draft is in Drafts and the digest says so; a tapped
+    Snooze runs, is confirmed, and the draft nudger put there goes."""
+    world.extra_env["NUDGER_IMAP_PASSWORD"] = PASSWORD
+    world.write_config(imap_table(dovecot) + "\n[mailbox]\ndrafts = true\n")
+    world.ok("run", "--once")
+    [digest] = world.server.wait_for_messages(1)
+    text = text_of(digest.message)
+    assert "Draft ready in your Drafts folder." in text
+    assert len(dovecot.uids("Drafts")) == 1
+    ref = re.search(r"#1 Acme.*?Snooze 3 days \[(\d+)\]", text, re.S)
+    assert ref is not None, text
+    dovecot.append("INBOX", tap(links(text)[int(ref.group(1))]))
+    world.ok("run", "--once")
+    assert world.rows("SELECT count(*) FROM snooze WHERE application_id = 1") == [(1,)]
+    confirmation = world.server.wait_for_messages(2)[1]
+    assert confirmation.rcpt_tos == ["alex@example.com"]
+    assert "#1 snoozed" in text_of(confirmation.message)
+    # Snoozed past: the step is not due, so the draft nudger put there is gone.
+    assert dovecot.uids("Drafts") == []
+    assert world.rows("SELECT state FROM maildraft") == [("deleted",)]

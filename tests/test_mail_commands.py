@@ -1,0 +1,360 @@
+"""Command mail: the reply's own lines from real client shapes, the verbs, and every way a
+command is refused (MAILBOX.md, "Commands are safe"). Real SQLite file; only the clock is
+passed in."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, date, datetime, timedelta
+from email import message_from_bytes
+from email.message import EmailMessage
+from email.policy import default
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+
+from nudger import tracker
+from nudger.calendar import Calendar
+from nudger.config import Settings
+from nudger.mail.commandlog import MailCommand
+from nudger.mail.commands import Handled, handle_message, parse_line, parse_message
+from nudger.mail.replytext import own_lines
+from nudger.mail.tokens import Grant, issue, load_or_create_key
+from nudger.store.db import Database
+from nudger.store.models import Application, Snooze, StageChange, Touch
+from tests.digest_helpers import add_app, make_db, make_settings
+
+FIXTURES = Path(__file__).parent / "fixtures" / "mail" / "commands"
+DAY = date(2026, 11, 30)
+NOW = datetime(2026, 11, 30, 14, 30, tzinfo=UTC)
+AUTH_PASS = ("Authentication-Results: mx.example.com; dkim=pass header.d=example.com; "
+             "spf=pass smtp.mailfrom=example.com; dmarc=pass header.from=example.com")
+
+
+class World:
+    def __init__(self, tmp_path: Path) -> None:
+        self.settings: Settings = make_settings(tmp_path / "cfg")
+        self.db: Database = make_db(self.settings)
+        self.calendar = Calendar.from_settings(self.settings)
+        self.key = load_or_create_key(tmp_path / "cfg")
+        names = {3: "Fabrikam", 5: "Northwind", 9: "Contoso", 12: "Acme"}
+        for n in range(1, 13):
+            add_app(self.db, names.get(n, f"Company {n}"), applied=DAY - timedelta(days=8),
+                    contacts=["Dana Lee <dana@acme.example>"] if n == 12 else ())
+
+    def token(self, grant: Grant | None = None, day: date = DAY) -> str:
+        return issue(self.key, grant or Grant.digest(), day)
+
+    def handle(self, msg: EmailMessage, key: str | None = None,
+               today: date = DAY) -> Handled | None:
+        return handle_message(self.settings, self.db, self.calendar, self.key,
+                              key or str(msg["Message-ID"]), msg, today=today, now=NOW)
+
+    def snapshot(self) -> list[int]:
+        with self.db.read_session() as s:
+            return [len(s.exec(select(m)).all())
+                    for m in (Application, Touch, StageChange, Snooze, MailCommand)]
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> World:
+    return World(tmp_path)
+
+
+def mail(body: str, *, sender: str = "Alex Rivera <alex@example.com>",
+         subject: str = "nudger: done 12", mid: str = "<cmd-1@example.com>",
+         to: str = "alex+nudger@example.com", headers: tuple[str, ...] = (AUTH_PASS,),
+         html: bool = False) -> EmailMessage:
+    head = "\n".join([*headers, f"From: {sender}", f"To: {to}", f"Subject: {subject}",
+                      f"Message-ID: {mid}", "Date: Mon, 30 Nov 2026 08:00:00 -0600",
+                      "MIME-Version: 1.0",
+                      f"Content-Type: text/{'html' if html else 'plain'}; charset=utf-8"])
+    return parse_bytes((head + "\n\n" + body).encode())
+
+
+def parse_bytes(raw: bytes) -> EmailMessage:
+    msg = message_from_bytes(raw, policy=default)
+    assert isinstance(msg, EmailMessage)
+    return msg
+
+
+def fixture(name: str, token: str) -> EmailMessage:
+    return parse_bytes((FIXTURES / name).read_bytes().replace(b"NK1_DIGEST_TOKEN",
+                                                              token.encode()))
+
+
+# --- reading the reply's own lines ---------------------------------------------------------
+
+@pytest.mark.parametrize(("name", "lines"), [
+    ("gmail-html-only-top-posted.eml", ["done 12", "snooze 5 1 week"]),
+    ("apple-mail-html-only.eml", ["stage 3 interviewing 2026-12-03 14:00",
+                                  "note 3 Priya says bring a 30-60-90 plan",
+                                  "Sent from my iPhone"]),
+    ("outlook-html-only.eml", ["note 12 called, voicemail",
+                               "add Acme / Account Executive / dana@acme.example"]),
+    ("thunderbird-latin1-bottom-posted.eml", [
+        "done 12", "note 12 Rückruf von Dana, sehr nett à bientôt"]),
+    ("outlook-plain-top-posted.eml", ["resume 3", "stage 5 rejected – they hired internally"]),
+])
+def test_own_lines_of_real_client_shapes(name: str, lines: list[str]) -> None:
+    assert own_lines(fixture(name, "nk1-x")) == lines
+
+
+def test_parse_lines() -> None:
+    c = parse_line("snooze #5 1 week")
+    assert not isinstance(c, str) and c is not None
+    assert (c.verb, c.target, c.args) == ("snooze", "5", ("1 week",))
+    c = parse_line("Stage 3 interviewing 2026-12-03 14:00")
+    assert not isinstance(c, str) and c is not None
+    assert (c.verb, c.target, c.args) == ("stage", "3", ("interviewing", "2026-12-03 14:00"))
+    c = parse_line("accept s7")
+    assert not isinstance(c, str) and c is not None and c.target == "S7"
+    assert parse_line("Thanks!") is None
+    assert "not available by mail" in str(parse_line("rm 12"))
+    assert "needs an application ID" in str(parse_line("done Acme"))
+    assert "add Acme / Account Executive" in str(parse_line("add Acme"))
+
+
+def test_a_button_subject_works_when_the_body_is_empty() -> None:
+    parsed = parse_message(mail("\n", subject="Re: nudger: skip 12"))
+    assert [c.line for c in parsed.commands] == ["skip 12"]
+
+
+# --- carrying out --------------------------------------------------------------------------
+
+def test_a_digest_reply_runs_every_line_and_never_the_quoted_ones(world: World) -> None:
+    handled = world.handle(fixture("gmail-html-only-top-posted.eml", world.token()))
+    assert handled is not None and handled.status == "done"
+    assert [o.ok for o in handled.outcomes] == [True, True]
+    assert "done" in handled.outcomes[0].text and "next for #12" in handled.outcomes[0].next
+    with world.db.read_session() as s:
+        touches = s.exec(select(Touch)).all()
+        assert [(t.application_id, t.skipped) for t in touches] == [(12, False)]
+        assert tracker.snoozed_until(s, 5) == DAY + timedelta(days=7)
+        assert s.get(Application, 9).stage == "applied"  # quoted `stage 9 rejected`
+        row = s.exec(select(MailCommand)).one()
+        assert row.message_id == "<CAF3kq9xGmailHtmlOnly01@mail.gmail.com>"
+        assert len(json.loads(row.done)) == 2
+
+
+def test_apple_mail_stage_with_interview_time_and_note(world: World) -> None:
+    handled = world.handle(fixture("apple-mail-html-only.eml", world.token()))
+    assert handled is not None and [o.ok for o in handled.outcomes] == [True, True]
+    with world.db.read_session() as s:
+        app = s.get(Application, 3)
+        assert app.stage == "interviewing"
+        # 14:00 in Chicago is 20:00 UTC
+        assert app.interview_at.replace(tzinfo=UTC) == datetime(2026, 12, 3, 20, 0, tzinfo=UTC)
+        assert app.notes.endswith("2026-11-30: Priya says bring a 30-60-90 plan")
+        assert s.get(Application, 9).stage == "applied"
+
+
+def test_outlook_add_and_note(world: World) -> None:
+    handled = world.handle(fixture("outlook-html-only.eml", world.token()))
+    assert handled is not None and [o.ok for o in handled.outcomes] == [True, True]
+    with world.db.read_session() as s:
+        new = s.get(Application, 13)
+        assert (new.company, new.role) == ("Acme", "Account Executive")
+        assert [c.email for c in tracker.contacts_of(s, 13)] == ["dana@acme.example"]
+        assert "called, voicemail" in s.get(Application, 12).notes
+
+
+def test_other_charset_bottom_posted_and_signature_ignored(world: World) -> None:
+    handled = world.handle(fixture("thunderbird-latin1-bottom-posted.eml", world.token()))
+    assert handled is not None and [o.ok for o in handled.outcomes] == [True, True]
+    with world.db.read_session() as s:
+        assert "Rückruf von Dana" in s.get(Application, 12).notes
+        assert [t.application_id for t in s.exec(select(Touch)).all()] == [12]  # not 99, 9
+
+
+def test_one_bad_line_is_reported_and_the_others_run(world: World) -> None:
+    body = f"done 12\nsnooze 12 forever\nstage 12 hired\ndone 99\nrm 5\n\nKey {world.token()}"
+    handled = world.handle(mail(body))
+    assert handled is not None
+    texts = [(o.ok, o.line, o.text) for o in handled.outcomes]
+    assert texts[0][0] is True
+    snooze, stage, missing, rm = texts[1:]
+    assert "neither a duration" in snooze[2] and "'3 days'" in snooze[2]
+    assert "YYYY-MM-DD" in snooze[2]
+    assert "unknown stage 'hired'" in stage[2] and "interviewing" in stage[2]
+    assert "no application #99" in missing[2] and "#12 Acme" in missing[2]
+    assert "not available by mail" in rm[1]
+    with world.db.read_session() as s:
+        assert s.get(Application, 12).stage == "applied"
+        assert s.exec(select(Snooze)).all() == []
+        assert len(s.exec(select(Touch)).all()) == 1
+        assert s.get(Application, 5) is not None
+
+
+def test_a_command_whose_application_was_removed(world: World) -> None:
+    with world.db.session() as s:
+        tracker.remove_application(s, 12)
+    handled = world.handle(mail(f"done 12\n-- \n{world.token(Grant.command('done', '12'))}"))
+    assert handled is not None and handled.status == "done"
+    assert not handled.outcomes[0].ok and "no application #12" in handled.outcomes[0].text
+
+
+def test_a_5000_line_reply_is_refused_whole_without_hanging(world: World) -> None:
+    body = "\n".join(["done 12"] * 5000) + f"\n-- \n{world.token()}"
+    before = world.snapshot()
+    handled = world.handle(mail(body))
+    assert handled is not None and len(handled.outcomes) == 1
+    assert "5000 lines" in handled.outcomes[0].text and "did nothing" in handled.outcomes[0].text
+    after = world.snapshot()
+    assert after[:4] == before[:4]
+
+
+# --- security: every refusal changes nothing ---------------------------------------------
+
+def refused(world: World, msg: EmailMessage, why: str, caplog: pytest.LogCaptureFixture,
+            today: date = DAY) -> None:
+    before = world.snapshot()
+    with caplog.at_level(logging.INFO, logger="nudger.mail.commands"):
+        handled = world.handle(msg, today=today)
+    assert handled is not None and handled.status == "refused", handled
+    assert why in handled.reason
+    assert world.snapshot() == before
+    logged = caplog.text
+    assert "refused" in logged and str(msg["Message-ID"]) in logged
+    assert "nk1-" not in logged
+
+
+def test_forged_from_without_a_token(world: World, caplog: pytest.LogCaptureFixture) -> None:
+    refused(world, mail("done 12", sender="Mallory <alex@example.com>"), "no token", caplog)
+
+
+def test_a_stranger_is_refused_even_with_a_token(world: World,
+                                                 caplog: pytest.LogCaptureFixture) -> None:
+    msg = mail(f"done 12\n{world.token()}", sender="mallory@evil.example")
+    refused(world, msg, "not the owner", caplog)
+
+
+def test_two_from_addresses(world: World, caplog: pytest.LogCaptureFixture) -> None:
+    msg = mail(f"done 12\n{world.token()}", sender="alex@example.com, mallory@evil.example")
+    refused(world, msg, "2 From addresses", caplog)
+
+
+def test_an_expired_token(world: World, caplog: pytest.LogCaptureFixture) -> None:
+    old = world.token(Grant.command("done", "12"), DAY - timedelta(days=15))
+    refused(world, mail(f"done 12\n-- \n{old}"), "expired", caplog)
+    old_digest = world.token(day=DAY - timedelta(days=15))
+    refused(world, mail(f"done 12\n-- \n{old_digest}", mid="<cmd-2@x>"), "expired", caplog)
+
+
+def test_a_button_for_12_used_on_9_or_edited(world: World,
+                                             caplog: pytest.LogCaptureFixture) -> None:
+    token = world.token(Grant.command("done", "12"))
+    refused(world, mail(f"done 9\n-- \n{token}"), "no token authorises", caplog)
+    refused(world, mail(f"stage 9 rejected\n-- \n{token}", mid="<cmd-3@x>"),
+            "no token authorises", caplog)
+    refused(world, mail("done 9", subject=f"nudger: done 9 {token}", mid="<cmd-4@x>"),
+            "no token authorises", caplog)
+
+
+def test_a_token_from_another_key(world: World, tmp_path: Path,
+                                  caplog: pytest.LogCaptureFixture) -> None:
+    other = issue(load_or_create_key(tmp_path / "other"), Grant.digest(), DAY)
+    refused(world, mail(f"done 12\n{other}"), "no token authorises", caplog)
+
+
+def test_the_digest_message_id_alone_is_not_enough(world: World,
+                                                   caplog: pytest.LogCaptureFixture) -> None:
+    msg = mail("stage 9 rejected", headers=(
+        AUTH_PASS, "In-Reply-To: <nudger-digest.2026-11-30.3f9c0a1b2c4d5e6f@example.com>"))
+    refused(world, msg, "no token", caplog)
+
+
+@pytest.mark.parametrize("result", ["dkim=fail", "dmarc=fail", "spf=fail"])
+def test_authentication_failure(world: World, caplog: pytest.LogCaptureFixture,
+                                result: str) -> None:
+    msg = mail(f"done 12\n{world.token()}", headers=(
+        f"Authentication-Results: mx.example.com; {result} header.d=example.com",))
+    refused(world, msg, result, caplog)
+
+
+@pytest.mark.parametrize("header", ["Auto-Submitted: auto-replied", "X-Autoreply: yes",
+                                    "Precedence: bulk"])
+def test_auto_submitted(world: World, caplog: pytest.LogCaptureFixture, header: str) -> None:
+    refused(world, mail(f"done 12\n{world.token()}", headers=(AUTH_PASS, header)),
+            header.split(":")[0], caplog)
+
+
+def test_the_same_message_twice_runs_once(world: World) -> None:
+    msg = mail(f"done 12\n-- \n{world.token(Grant.command('done', '12'))}")
+    first = world.handle(msg)
+    assert first is not None and first.status == "done"
+    before = world.snapshot()
+    again = world.handle(parse_bytes(msg.as_bytes()))  # seen again: another folder, a restart
+    assert again is not None and again.status == "duplicate"
+    assert world.snapshot() == before
+
+
+def test_a_second_database_handle_sees_the_first_ones_record(world: World) -> None:
+    msg = mail(f"skip 12\n-- \n{world.token(Grant.command('skip', '12'))}")
+    assert world.handle(msg) is not None
+    second = Database(world.db.path)  # a second daemon on the same file
+    handled = handle_message(world.settings, second, world.calendar, world.key,
+                             str(msg["Message-ID"]), msg, today=DAY, now=NOW)
+    assert handled is not None and handled.status == "duplicate"
+    second.dispose()
+
+
+def test_not_a_command_message_is_left_to_others(world: World) -> None:
+    msg = mail("Hi Alex, thanks for applying", sender="dana@acme.example",
+               to="alex@example.com", subject="Your application")
+    assert world.handle(msg) is None
+
+
+def test_a_button_message_runs_exactly_its_command(world: World) -> None:
+    token = world.token(Grant.command("snooze", "12", ["3 days"]))
+    handled = world.handle(mail(f"snooze 12 3 days\n-- \nSent by a nudger button. {token}"))
+    assert handled is not None and [o.ok for o in handled.outcomes] == [True]
+    with world.db.read_session() as s:
+        assert tracker.snoozed_until(s, 12) == DAY + timedelta(days=3)
+
+
+def test_accept_dismiss_and_resume_by_mail(world: World) -> None:
+    from nudger.mail.suggestions import propose
+
+    with world.db.session() as s:
+        add = propose(s, kind="application", fingerprint="f1", summary="Globex, Sales Lead",
+                      reason="Thank you for applying", confidence=0.9, now=NOW,
+                      payload={"company": "Globex", "role": "Sales Lead",
+                               "applied_on": "2026-11-29"})
+        other = propose(s, kind="stage", fingerprint="f2", summary="#9 rejected?",
+                        reason="unfortunately", confidence=0.8, application_id=9, now=NOW,
+                        payload={"stage": "rejected", "date": "2026-11-30"})
+        assert add is not None and other is not None
+        ids = (add.id, other.id)
+        app = s.get(Application, 3)
+        app.paused_since = NOW - timedelta(days=1)
+        s.add(app)
+    token = world.token(Grant.command("accept", f"S{ids[0]}"))
+    handled = world.handle(mail(f"accept S{ids[0]}\n-- \n{token}"))
+    assert handled is not None and [o.ok for o in handled.outcomes] == [True]
+    handled = world.handle(mail(f"dismiss s{ids[1]}\nresume 3\ndismiss S999\n{world.token()}",
+                                mid="<cmd-2@x>"))
+    assert handled is not None
+    assert [o.ok for o in handled.outcomes] == [True, True, False]
+    assert "no suggestion S999" in handled.outcomes[2].text
+    with world.db.read_session() as s:
+        assert s.get(Application, 3).paused_since is None
+        assert s.get(Application, 9).stage == "applied"  # dismissed, not applied
+        assert any(a.company == "Globex" for a in s.exec(select(Application)).all())
+
+
+def test_parse_line_never_raises() -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    verbs = st.sampled_from(["done", "skip", "snooze", "stage", "note", "add", "accept",
+                             "dismiss", "resume", "rm", "hello", ""])
+
+    @settings(max_examples=300, deadline=None)
+    @given(verbs, st.lists(st.text(max_size=12), max_size=5))
+    def check(verb: str, words: list[str]) -> None:
+        parse_line(" ".join([verb, *words]))
+
+    check()

@@ -1,0 +1,105 @@
+"""Confirmations of command mail, against the real aiosmtpd test server: to the owner only,
+retried on a transient SMTP failure, never to a stranger."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from pathlib import Path
+
+from sqlmodel import select
+
+from nudger.mail.commandlog import MailCommand
+from nudger.mail.confirm import send_confirmations
+from nudger.mail.tokens import Grant
+from tests.smtpserver import SmtpServer, free_port
+from tests.test_mail_commands import NOW, World, mail
+
+
+def smtp_world(tmp_path: Path, server_config: str) -> World:
+    world = World.__new__(World)
+    from nudger.calendar import Calendar
+    from nudger.mail.tokens import load_or_create_key
+    from tests.digest_helpers import add_app, make_db, make_settings
+
+    world.settings = make_settings(tmp_path / "cfg", extra=server_config)
+    world.db = make_db(world.settings)
+    world.calendar = Calendar.from_settings(world.settings)
+    world.key = load_or_create_key(tmp_path / "cfg")
+    for company in ("Fabrikam", "Northwind", "Acme"):
+        add_app(world.db, company)
+    return world
+
+
+def send(world: World, now=NOW) -> list[str]:  # type: ignore[no-untyped-def]
+    return asyncio.run(send_confirmations(world.settings, world.db, {}, now,
+                                          data_dir=world.db.path.parent))
+
+
+def rows(world: World) -> list[MailCommand]:
+    with world.db.read_session() as s:
+        return list(s.exec(select(MailCommand)).all())
+
+
+def test_the_owner_gets_what_was_done_and_what_is_next(tmp_path: Path) -> None:
+    with SmtpServer("plain") as server:
+        world = smtp_world(tmp_path, server.smtp_config(tmp_path))
+        token = world.token(Grant.command("done", "3"))
+        msg = mail(f"done 3\n-- \n{token}", headers=(
+            "Reply-To: mallory@evil.example", "Cc: mallory@evil.example"))
+        assert world.handle(msg) is not None
+        assert send(world) == ["confirmation 1: sent"]
+        assert send(world) == []  # once
+        [got] = server.messages
+    assert got.rcpt_tos == ["alex@example.com"]
+    reply = got.message
+    assert reply["In-Reply-To"] == "<cmd-1@example.com>"
+    assert reply["Auto-Submitted"] == "auto-replied"
+    assert "mallory" not in got.data.decode()
+    body = reply.get_content()
+    assert "#3: done" in body and "next for #3 Acme" in body
+    assert str(reply["Subject"]).startswith("nudger: done")
+
+
+def test_what_was_wrong_says_what_would_work(tmp_path: Path) -> None:
+    with SmtpServer("plain") as server:
+        world = smtp_world(tmp_path, server.smtp_config(tmp_path))
+        world.handle(mail(f"done 42\nsnooze 1 someday\n{world.token()}"))
+        send(world)
+        body = server.messages[0].message.get_content()
+    assert "no application #42" in body and "#1 Fabrikam, #2 Northwind, #3 Acme" in body
+    assert "'3 days'" in body and "YYYY-MM-DD" in body
+    assert str(server.messages[0].message["Subject"]) == "nudger: nothing done — see why"
+
+
+def test_a_stranger_gets_nothing(tmp_path: Path) -> None:
+    with SmtpServer("plain") as server:
+        world = smtp_world(tmp_path, server.smtp_config(tmp_path))
+        world.handle(mail(f"done 3\n{world.token()}", sender="mallory@evil.example"))
+        world.handle(mail("done 3", mid="<cmd-2@x>"))  # forged From, no token
+        assert send(world) == []
+        assert server.messages == [] and rows(world) == []
+
+
+def test_a_transient_smtp_failure_is_retried_later(tmp_path: Path) -> None:
+    with SmtpServer("plain", replies={"MAIL": ["451 4.3.0 try again later"]}) as server:
+        world = smtp_world(tmp_path, server.smtp_config(tmp_path))
+        world.handle(mail(f"skip 3\n-- \n{world.token(Grant.command('skip', '3'))}"))
+        assert send(world) == ["confirmation 1: will retry (451 4.3.0 try again later "
+                               "(in reply to MAIL FROM))"]
+        [row] = rows(world)
+        assert row.reply_state == "retry" and row.reply_next_at is not None
+        assert send(world, NOW + timedelta(seconds=30)) == []  # not yet
+        assert send(world, NOW + timedelta(minutes=2)) == ["confirmation 1: sent"]
+        assert len(server.messages) == 1
+    assert rows(world)[0].reply_state == "sent"
+
+
+def test_a_server_that_is_down_does_not_block(tmp_path: Path) -> None:
+    port = free_port()
+    config = f'[smtp]\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\ntimeout = 2\n'
+    world = smtp_world(tmp_path, config)
+    world.handle(mail(f"skip 3\n-- \n{world.token(Grant.command('skip', '3'))}"))
+    report = send(world)
+    assert len(report) == 1 and "will retry" in report[0]
+    assert rows(world)[0].reply_state == "retry"

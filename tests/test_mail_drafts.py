@@ -1,0 +1,118 @@
+"""Drafts in the real Dovecot's Drafts folder: exactly one per due step across syncs and a
+second process, From the user and To the contact, threaded when the last message with the
+contact is known; deleted when the step is done, and only while untouched."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import sqlite3
+from typing import Any
+
+from tests.conftest import Home, imap_config
+
+PASSWORD = "secret"
+
+
+def setup(home: Home, dovecot: Any, monkeypatch: Any, mailbox: str = "drafts = true") -> None:
+    monkeypatch.setenv("NUDGER_IMAP_PASSWORD", PASSWORD)
+    home.write_config(imap_config(dovecot, mailbox=mailbox))
+    home.ok("add", "Fabrikam", "Account Executive", "--applied", "10 days ago",
+            "--contact", "Priya Nair <priya@fabrikam.example>")
+
+
+def drafts(dovecot: Any) -> list[email.message.EmailMessage]:
+    client = dovecot.client()
+    try:
+        client.select_folder("Drafts", readonly=True)
+        uids = client.search("ALL")
+        data = client.fetch(uids, ["BODY.PEEK[]", "FLAGS"]) if uids else {}
+    finally:
+        client.logout()
+    out = []
+    for uid in sorted(data):
+        msg = email.message_from_bytes(data[uid][b"BODY[]"], policy=email.policy.default)
+        assert b"\\Draft" in data[uid][b"FLAGS"]
+        out.append(msg)
+    return out
+
+
+def rows(home: Home, sql: str) -> list[tuple[Any, ...]]:
+    con = sqlite3.connect(home.db_path)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def test_one_draft_per_step_and_gone_when_done(home: Home, dovecot: Any,
+                                                monkeypatch: Any) -> None:
+    setup(home, dovecot, monkeypatch)
+    out = home.ok("mail", "sync")
+    assert "draft ready in Drafts: #1" in out
+    [draft] = drafts(dovecot)
+    assert draft["From"] == "Alex Rivera <alex@example.com>"
+    assert draft["To"] == "Priya Nair <priya@fabrikam.example>"
+    preview = home.ok("digest")
+    subject = preview.split("Subject: ", 1)[1].splitlines()[0]
+    assert draft["Subject"] == subject
+    assert "Draft ready in your Drafts folder." in preview
+    body = draft.get_content()
+    assert "Hi Priya," in body and body.strip().splitlines()[0] in preview
+    # Again, and again as if another process ran: still one.
+    home.ok("mail", "sync")
+    home.ok("mail", "sync")
+    assert len(drafts(dovecot)) == 1
+    assert rows(home, "SELECT state FROM maildraft") == [("present",)]
+    # Done: the draft nudger put there goes, nothing else in Drafts does.
+    dovecot.append("Drafts", b"From: alex@example.com\r\nSubject: my own\r\n\r\nmine\r\n",
+                   flags=["\\Draft"])
+    home.ok("done", "1")
+    out = home.ok("mail", "sync")
+    assert "draft removed (step no longer due): #1" in out
+    assert [str(m["Subject"]) for m in drafts(dovecot)] == ["my own"]
+    assert "Draft ready" not in home.ok("digest")
+
+
+def test_an_edited_draft_is_the_users(home: Home, dovecot: Any, monkeypatch: Any) -> None:
+    setup(home, dovecot, monkeypatch)
+    home.ok("mail", "sync")
+    [draft] = drafts(dovecot)
+    # A mail client saves an edit as a new message and removes the old one.
+    client = dovecot.client()
+    try:
+        client.select_folder("Drafts")
+        client.add_flags(client.search("ALL"), [b"\\Deleted"])
+        client.expunge()
+    finally:
+        client.logout()
+    draft.set_content("Hi Priya, my own words.\n")
+    dovecot.append("Drafts", draft.as_bytes(), flags=["\\Draft"])
+    home.ok("skip", "1")
+    home.ok("mail", "sync")
+    [kept] = drafts(dovecot)
+    assert "my own words" in kept.get_content()
+    assert rows(home, "SELECT state FROM maildraft") == [("gone",)]
+    # The next step's draft is a new one, later; this step never gets a second.
+    home.ok("mail", "sync")
+    assert len(drafts(dovecot)) == 1
+
+
+def test_threaded_when_the_last_message_is_known(home: Home, dovecot: Any,
+                                                 monkeypatch: Any) -> None:
+    setup(home, dovecot, monkeypatch, mailbox='drafts = true\nreplies = "note"')
+    dovecot.append("INBOX", (
+        b"From: Priya Nair <priya@fabrikam.example>\r\nTo: alex@example.com\r\n"
+        b"Subject: Re: Account Executive\r\nMessage-ID: <p1@fabrikam.example>\r\n"
+        b"Date: Mon, 23 Nov 2026 10:00:00 -0600\r\n\r\nWe will be in touch.\r\n"))
+    home.ok("mail", "sync")
+    [draft] = drafts(dovecot)
+    assert draft["In-Reply-To"] == "<p1@fabrikam.example>"
+    assert draft["References"] == "<p1@fabrikam.example>"
+    assert draft["Subject"] == "Re: Account Executive"
+
+
+def test_drafts_off_puts_nothing_there(home: Home, dovecot: Any, monkeypatch: Any) -> None:
+    setup(home, dovecot, monkeypatch, mailbox="drafts = false")
+    home.ok("mail", "sync")
+    assert drafts(dovecot) == []
