@@ -39,6 +39,7 @@ from nudger.render import (
     DIGEST_TEXT,
     SOCIAL_LIMIT,
     TEMPLATE_NAME,
+    OutputTooLong,
     Renderer,
     clean_header,
     draft_body,
@@ -395,44 +396,82 @@ def _footer(settings: Settings, day: date, now: datetime, g: _Gathered) -> dict[
     }
 
 
+# A digest has a bounded size whatever the day holds (800 nudges after importing a
+# backlog): the first FULL_NUDGES (overdue first, then by due date) in full with their
+# drafts, the next BRIEF_NUDGES as one line each, then "and N more — `nudger due`".
+# When even that is too long for the renderer's output cap (huge user-typed values), the
+# digest is rendered again with fewer in full (FALLBACK_FULL), down to none.
+FULL_NUDGES = 25
+BRIEF_NUDGES = 200
+FALLBACK_FULL = (5, 0)
+MAX_COLD = 50  # "going cold" entries listed; the rest counted
+MAX_INTERVIEWS = 50
+
+
+def _brief_item(settings: Settings, g: _Gathered, nudge: Nudge) -> dict[str, Any]:
+    """One line of the digest's "in brief" list: short, whatever the user typed."""
+    app = g.apps[nudge.app_id]
+    return {
+        "app": {"id": nudge.app_id, "company": clean_header(app.company, limit=60),
+                "role": clean_header(app.role, limit=60)},
+        "label": nudge.label,
+        "action": nudge.action,
+        "due": nudge.due.isoformat(),
+        "overdue_days": nudge.overdue_days,
+        "command": f"nudger done {nudge.app_id}",
+    }
+
+
 def digest_context(
     draft: DraftMaker, settings: Settings, g: _Gathered, day: date, now: datetime,
     notices: Sequence[str], effort: Mapping[str, Any] | None, *,
     buttons: Buttons | None = None, by_mail: Sequence[str] = (),
-    drafts_ready: Set[str] = frozenset(),
+    drafts_ready: Set[str] = frozenset(), full: int = FULL_NUDGES,
 ) -> dict[str, Any]:
-    """The variables of the digest templates (README, "The daily digest")."""
-    today = [_nudge_item(draft, settings, g, n, day) for n in g.report.today]
-    overdue = [_nudge_item(draft, settings, g, n, day) for n in g.report.overdue]
+    """The variables of the digest templates (README, "The daily digest"): `full` nudges
+    in full, BRIEF_NUDGES more in brief, the rest counted in `more`."""
+    ordered = g.report.overdue + g.report.today  # overdue first, as due_on sorts them
+    shown = ordered[:full]
+    brief = ordered[full:full + BRIEF_NUDGES]
+    shown_today = [n for n in shown if n.overdue_days == 0]
+    shown_overdue = [n for n in shown if n.overdue_days > 0]
+    today = [_nudge_item(draft, settings, g, n, day) for n in shown_today]
+    overdue = [_nudge_item(draft, settings, g, n, day) for n in shown_overdue]
     replies = [dict(r) for r in (g.mail.replies if g.mail else [])]
     for reply in replies:  # REPLIES come first in the digest, so their links do too
         app = reply["app"]
         reply["buttons"] = buttons.for_reply(app["id"], f"#{app['id']} {app['company']}") \
             if buttons is not None else []
-    for nudge, item in zip([*g.report.today, *g.report.overdue], today + overdue,
-                           strict=True):
+    for nudge, item in zip([*shown_today, *shown_overdue], today + overdue, strict=True):
         app = g.apps[nudge.app_id]
         item["draft_ready"] = draft_key(nudge.app_id, app.stage, app.stage_since,
                                         nudge.step) in drafts_ready
     for item in overdue + today:
         _add_buttons(item, buttons)
     companies: list[str] = []
-    for item in overdue + today:
+    for nudge in ordered:
         # Short enough that three names fit a subject line whatever the user typed.
-        name = clean_header(item["app"]["company"], limit=40)
+        name = clean_header(g.apps[nudge.app_id].company, limit=40)
         if name not in companies:
             companies.append(name)
+    interviews = _interviews(settings, g, day, now)
     return {
         "date": day.isoformat(),
         "date_long": f"{day:%A} {day.day} {day:%B} {day.year}",
         "me": profile_values(settings),
-        "count": len(today) + len(overdue),
+        "count": len(ordered),
         "companies": companies,
         "notices": [clean_header(n, limit=500) for n in notices],
         "due_today": today,
         "overdue": overdue,
-        "cold": [_cold_item(settings, g, c) for c in g.report.cold],
-        "interviews": _interviews(settings, g, day, now),
+        "overdue_count": len(g.report.overdue),
+        "due_today_count": len(g.report.today),
+        "brief": [_brief_item(settings, g, n) for n in brief],
+        "more": max(len(ordered) - full - BRIEF_NUDGES, 0),
+        "more_command": "nudger due",
+        "cold": [_cold_item(settings, g, c) for c in g.report.cold[:MAX_COLD]],
+        "cold_more": max(len(g.report.cold) - MAX_COLD, 0),
+        "interviews": interviews[:MAX_INTERVIEWS],
         "found_in_mail": _found_with_buttons(g.found, buttons),
         "effort": dict(effort) if effort is not None else None,
         "footer": {**_footer(settings, day, now, g),
@@ -460,6 +499,24 @@ def render_digest(renderer: Renderer, context: Mapping[str, Any]) -> tuple[str, 
     return subject, text, html
 
 
+def _render_bounded(renderer: Renderer, context_for: Callable[..., dict[str, Any]]
+                    ) -> tuple[dict[str, Any], tuple[str, str, str]]:
+    """Render the digest with FULL_NUDGES in full; when that is longer than the output
+    cap (huge values in many drafts), again with fewer in full (FALLBACK_FULL). Any other
+    error, or the cap with none in full, is the templates' own and is raised."""
+    for full in (FULL_NUDGES, *FALLBACK_FULL):
+        context: dict[str, Any] = {}
+        try:
+            context = context_for(full=full)  # renders the drafts of those in full
+            return context, render_digest(renderer, context)
+        except OutputTooLong:
+            if full == FALLBACK_FULL[-1]:
+                raise
+            if context and not context["overdue"] and not context["due_today"]:
+                raise  # nothing in full to leave out: fewer would fail the same way
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
 def compose_digest(
     settings: Settings, session: Session, calendar: Calendar, local_date: date,
     now: datetime, *, notices: Sequence[str] = (),
@@ -479,11 +536,12 @@ def compose_digest(
         ready = ready_keys(session)
 
     def render_all() -> tuple[int, str, str, str]:
-        # In a bounded child when the user overrides templates (nudger.bounded).
-        context = digest_context(partial(render_draft, renderer), settings, g, local_date,
-                                 now, notices, effort, buttons=buttons, by_mail=by_mail,
-                                 drafts_ready=ready)
-        return (context["count"], *render_digest(renderer, context))
+        # In a bounded child when the user overrides templates (nudger.bounded); the
+        # size fallback (_render_bounded) runs in there too.
+        context, parts = _render_bounded(renderer, partial(
+            digest_context, partial(render_draft, renderer), settings, g, local_date, now,
+            notices, effort, buttons=buttons, by_mail=by_mail, drafts_ready=ready))
+        return (context["count"], *parts)
 
     count, subject, text, html = renderer.bounded(render_all)
     message_id = digest_message_id(settings, local_date)

@@ -192,10 +192,13 @@ async def _compose_and_deliver(settings: Settings, db: Database, calendar: Calen
             composed = compose_fn(settings, s, calendar, record.local_date, now,
                                   notices=notices)
         except NudgerError as exc:
-            # A template the user broke, say: retried with backoff, so that fixing it gets
-            # the day's digest out; `nudger status` shows the reason meanwhile.
-            return _failed(settings, db, record, now, "transient", None,
-                           f"cannot compose the digest: {exc}")
+            # Deterministic: the same templates and data fail the same way every time
+            # (the digest's size is bounded by design, nudger.digest), so retrying would
+            # only repeat it. Permanent; `nudger status` and the log say what to do.
+            return _failed(settings, db, record, now, "permanent", None,
+                           f"cannot compose the digest: {exc}; fix it (`nudger check` "
+                           "names the file and line), then `nudger digest --send --force` "
+                           "sends this day's digest")
     message = composed.message
     message_id = record.message_id or composed.message_id or str(message["Message-ID"])
     if message["Message-ID"] != message_id:

@@ -379,13 +379,18 @@ class Renderer:
                 if isinstance(inner, SnapshotLoader)]
 
 
+class OutputTooLong(ConfigError):
+    """A render reached MAX_OUTPUT: the template runs away, or the data is too much for
+    it (the digest then renders again with less in full: nudger.digest)."""
+
+
 def _capped(chunks: Iterator[str], where: str) -> str:
     out: list[str] = []
     size = 0
     for chunk in chunks:
         size += len(chunk)
         if size > MAX_OUTPUT:
-            raise ConfigError(
+            raise OutputTooLong(
                 f"{where}: output is longer than {MAX_OUTPUT:,} characters; a loop or a "
                 "repeated string in the template runs away"
             )

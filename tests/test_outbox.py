@@ -651,7 +651,9 @@ def test_a_cancelled_send_goes_back_to_retry_as_uncertain(tmp_path: Path) -> Non
         assert [m.message_id for m in server.messages] == [again.message_id] * 2
 
 
-def test_a_compose_error_is_retried_once_fixed(world: World) -> None:
+def test_a_compose_error_is_permanent_and_force_sends_once_fixed(world: World) -> None:
+    """Issue 13: a template that cannot render fails the same way every time; it is not
+    retried as if transient. Once fixed, `digest --send --force` sends the day."""
     from nudger.errors import ConfigError
 
     fixed = SmallCompose()
@@ -661,10 +663,11 @@ def test_a_compose_error_is_retried_once_fixed(world: World) -> None:
 
     world.compose = failing  # type: ignore[assignment]
     result = world.send()
-    assert result.outcome == Outcome.RETRY
-    assert "digest.txt.j2:3" in result.detail
+    assert result.outcome == Outcome.FAILED
+    assert "digest.txt.j2:3" in result.detail and "--send --force" in result.detail
     world.compose = fixed
-    (again,) = world.retry(NOW + timedelta(minutes=2))
+    assert world.retry(NOW + timedelta(minutes=2)) == []
+    again = world.send(now=NOW + timedelta(minutes=3), force=True)
     assert again.outcome == Outcome.SENT
 
 
