@@ -22,13 +22,20 @@ class BulkInsert:
         compiled = table.insert().compile(dialect=connection.dialect,
                                           column_keys=list(columns))
         order = list(compiled.positiontup or ())
-        if sorted(order) != sorted(columns):
-            # Every column without a value here would be filled per row by SQLAlchemy.
-            missing = sorted(set(order) - set(columns))
-            raise ValueError(f"{table.name}: give every column a value; missing {missing}")
+        # A column the caller does not name but the model gives a constant default (a
+        # column added later, such as contact.bounce_detail = "") gets that constant; any
+        # other missing column would be filled per row by SQLAlchemy, which is refused.
+        self.constants: dict[str, Any] = {}
+        for name in sorted(set(order) - set(columns)):
+            default = table.c[name].default
+            if default is None or not getattr(default, "is_scalar", False):
+                raise ValueError(f"{table.name}: give column {name!r} a value (it has no "
+                                 "constant default)")
+            self.constants[name] = getattr(default, "arg", None)
         self.connection = connection
         self.sql = str(compiled)
-        self.pick = [list(columns).index(name) for name in order]
+        self.pick = [list(columns).index(name) if name in columns else -1 for name in order]
+        self.order = order
         self.convert: list[tuple[int, Callable[[Any], Any]]] = []
         for at, name in enumerate(order):
             column_type = table.c[name].type.dialect_impl(connection.dialect)
@@ -47,7 +54,9 @@ class BulkInsert:
         if not self.rows:
             return
         given = list(zip(*self.rows, strict=True))
-        columns = [given[i] for i in self.pick]
+        count = len(self.rows)
+        columns = [given[i] if i >= 0 else (self.constants[name],) * count
+                   for i, name in zip(self.pick, self.order, strict=True)]
         for at, process in self.convert:
             # Column by column, each distinct value converted once: a file's rows share a
             # few hundred dates and one import time.
