@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 
 from nudger.commands import Command, Context, OneOf, Option
+from nudger.commands._args import JSON
 from nudger.errors import UsageError
 
 TYPE_CHECKING = False
@@ -185,7 +186,7 @@ COMMANDS = (
                          help="add everything found to the tracker at once")),
             Option("--outreach", action="store_true",
                    help="also propose recruiters' cold outreach as wishlist entries"),
-            Option("--json", action="store_true", help="machine-readable output"),
+            JSON,
         ),
     ),
 )

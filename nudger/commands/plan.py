@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import argparse
-
 from nudger.commands import Command, Context, Option
-from nudger.commands._args import APP_ID
+from nudger.commands._args import APP_ID, JSON, MAX_DAYS, days
 from nudger.errors import UsageError
 
 # typing is not imported at run time: it costs ~4 ms on every `nudger` call. mypy
@@ -19,21 +17,9 @@ if TYPE_CHECKING:
 
 
 ORDER = 20
-MAX_PLAN_DAYS = 366
 # Far enough from date.min and date.max that ten-year durations cannot overflow.
 EARLIEST_DAY = (1900, 1, 1)
 LATEST_DAY = (9000, 12, 31)
-
-
-def _days(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of days") from None
-    if not 1 <= value <= MAX_PLAN_DAYS:
-        raise argparse.ArgumentTypeError(
-            f"{value} is out of range; give a number of days from 1 to {MAX_PLAN_DAYS}")
-    return value
 
 
 # --- due -------------------------------------------------------------------------------
@@ -204,9 +190,9 @@ COMMANDS = (
         "nothing, on the day it first shows.",
         options=(
             Option("--date", default="today", help="the day to ask about (default: today)"),
-            Option("--days", type=_days, metavar="N",
-                   help=f"the plan for N days from --date (1-{MAX_PLAN_DAYS})"),
-            Option("--json", action="store_true", help="machine-readable output"),
+            Option("--days", type=days, metavar="N",
+                   help=f"the plan for N days from --date (1-{MAX_DAYS})"),
+            JSON,
         ),
     ),
     Command(

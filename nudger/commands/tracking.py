@@ -4,7 +4,7 @@ concept over 400 lines: the commands of the tracker (nudger.tracker), each a thi
 from __future__ import annotations
 
 from nudger.commands import Command, Context, Option
-from nudger.commands._args import APP_ID, contact_id
+from nudger.commands._args import APP_ID, JSON, contact_id
 from nudger.errors import ConfigError, NudgerError, UsageError
 
 # typing is not imported at run time: it costs ~4 ms on every `nudger` call. mypy
@@ -367,7 +367,6 @@ def cmd_contact(ctx: Context) -> int:
 
 # --- the commands ----------------------------------------------------------------------
 
-JSON = Option("--json", action="store_true", help="machine-readable output")
 # What `add` and `edit` both set.
 APPLICATION_OPTIONS = (
     Option("--url", help="the job posting"),

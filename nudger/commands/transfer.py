@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 from nudger.commands import Command, Context, Option
+from nudger.commands._args import JSON
 from nudger.errors import NudgerError
 
 # typing is not imported at run time: it costs ~4 ms on every `nudger` call. mypy
@@ -231,7 +232,7 @@ COMMANDS = (
         options=(
             Option("--since", metavar="DATE",
                    help="only applications started and follow-ups done since DATE"),
-            Option("--json", action="store_true", help="machine-readable output"),
+            JSON,
         ),
     ),
 )

@@ -120,13 +120,21 @@ def applier(kind: str) -> Callable[[Applier], Applier]:
     return register
 
 
-def _iso_date(value: Any, today: date) -> date:
-    if not value:
-        return today
+def _iso(value: Any, parse: Callable[[str], Any], what: str) -> Any:
+    """`parse` of the payload's ISO text; UsageError saying `what` was invalid."""
     try:
-        return date.fromisoformat(str(value))
+        return parse(str(value))
     except ValueError:
-        raise UsageError(f"suggestion has an invalid date {value!r}") from None
+        raise UsageError(f"{what} {value!r}") from None
+
+
+def _iso_date(value: Any, today: date) -> date:
+    return _iso(value, date.fromisoformat, "suggestion has an invalid date") if value \
+        else today
+
+
+def _iso_datetime(value: Any) -> datetime | None:
+    return _iso(value, datetime.fromisoformat, "invalid interview time") if value else None
 
 
 @applier("application")
@@ -157,26 +165,12 @@ def _apply_application(session: Session, s: Suggestion, p: dict[str, Any], today
     return f"added #{app.id} {app.company} ({app.role})"
 
 
-def _iso_datetime(value: Any) -> datetime | None:
-    if not value:
-        return None
-    try:
-        return datetime.fromisoformat(str(value))
-    except ValueError:
-        raise UsageError(f"invalid interview time {value!r}") from None
-
-
 @applier("stage")
 def _apply_stage(session: Session, s: Suggestion, p: dict[str, Any], today: date,
                  now: datetime) -> str:
     if s.application_id is None:
         raise UsageError("this stage suggestion names no application")
-    interview = None
-    if p.get("interview_at"):
-        try:
-            interview = datetime.fromisoformat(str(p["interview_at"]))
-        except ValueError:
-            raise UsageError(f"invalid interview time {p['interview_at']!r}") from None
+    interview = _iso_datetime(p.get("interview_at"))
     app = tracker.change_stage(session, s.application_id, str(p.get("stage", "")),
                                _iso_date(p.get("date"), today), interview_at=interview,
                                note=f"from suggestion S{s.id}", now=now)
