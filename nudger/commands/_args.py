@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from nudger.commands import Option
+from nudger.commands import Option, flag
 
 # SQLite's INTEGER is 64-bit signed: no row can have a larger ID, and a larger number
 # would overflow in the driver instead of simply matching nothing.
@@ -55,4 +55,4 @@ def _row_id(text: str, what: str, where: str) -> int:
 APP_ID = Option("id", type=app_id, metavar="ID")
 
 # `--json` of the commands whose output a script may read.
-JSON = Option("--json", action="store_true", help="machine-readable output")
+JSON = flag("--json", help="machine-readable output")

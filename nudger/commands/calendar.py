@@ -3,7 +3,7 @@ follow-ups (nudger/ics.py, nudger/calsync.py)."""
 
 from __future__ import annotations
 
-from nudger.commands import Command, Context, Option
+from nudger.commands import Command, Context, Option, flag
 from nudger.commands._args import days
 
 ORDER = 35
@@ -52,8 +52,8 @@ COMMANDS = (
                    help="write the file here (replaced whole, atomically)"),
             Option("--days", type=days, metavar="N",
                    help="follow-ups coming due in the next N days (default: [ics] days, 30)"),
-            Option("--no-followups", action="store_true",
-                   help="interviews only (as [ics] followups = false)"),
+            flag("--no-followups",
+                 help="interviews only (as [ics] followups = false)"),
         ),
     ),
 )

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from nudger.commands import Command, Context, Option
+from nudger.commands import Command, Context, Option, flag
 from nudger.commands._args import APP_ID, JSON
 from nudger.errors import NudgerError
 
@@ -143,8 +143,8 @@ COMMANDS = (
                 "without recording anything. Exit 1 with one line naming the server and "
                 "what to do when the mailbox cannot be read.",
                 options=(
-                    Option("--dry-run", action="store_true",
-                           help="report what would be recorded; change nothing"),
+                    flag("--dry-run",
+                         help="report what would be recorded; change nothing"),
                     JSON,
                 ),
             ),

@@ -179,6 +179,12 @@ def _timing(nudge: Nudge, on: date) -> str:
 # --- the commands ----------------------------------------------------------------------
 
 
+def _step_options(note: str, when: str) -> tuple[Option, ...]:
+    """The options of `done` and `skip`: the application, a note and the day."""
+    return (APP_ID, Option("--note", default="", help=note),
+            Option("--date", default="today", help=when))
+
+
 COMMANDS = (
     Command(
         "due", "what is due on a day, or the plan for the next N days",
@@ -203,11 +209,7 @@ COMMANDS = (
         "its action: email, call, ...). It completes that step and restarts the clock: the "
         "step after it waits its own wait from this date. Exit status 2 when nothing is "
         "next (closed stage, or the cadence is finished).",
-        options=(
-            APP_ID,
-            Option("--note", default="", help="what happened"),
-            Option("--date", default="today", help="when you did it (default: today)"),
-        ),
+        options=_step_options("what happened", "when you did it (default: today)"),
     ),
     Command(
         "skip", "move past the step now next without doing it",
@@ -216,10 +218,6 @@ COMMANDS = (
         description="Pass over the step that is next for application ID without doing it "
         "(no touch is counted). Like a touch, a skip restarts the clock: the step after "
         "it waits its own wait from the day of the skip.",
-        options=(
-            APP_ID,
-            Option("--note", default="", help="why"),
-            Option("--date", default="today", help="the day of the skip (default: today)"),
-        ),
+        options=_step_options("why", "the day of the skip (default: today)"),
     ),
 )

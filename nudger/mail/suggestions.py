@@ -120,6 +120,13 @@ def applier(kind: str) -> Callable[[Applier], Applier]:
     return register
 
 
+def _application_of(s: Suggestion, kind: str) -> int:
+    """The application a stage, contact or reply suggestion applies to."""
+    if s.application_id is None:
+        raise UsageError(f"this {kind} suggestion names no application")
+    return s.application_id
+
+
 def _iso(value: Any, parse: Callable[[str], Any], what: str) -> Any:
     """`parse` of the payload's ISO text; UsageError saying `what` was invalid."""
     try:
@@ -168,10 +175,9 @@ def _apply_application(session: Session, s: Suggestion, p: dict[str, Any], today
 @applier("stage")
 def _apply_stage(session: Session, s: Suggestion, p: dict[str, Any], today: date,
                  now: datetime) -> str:
-    if s.application_id is None:
-        raise UsageError("this stage suggestion names no application")
+    app_id = _application_of(s, "stage")
     interview = _iso_datetime(p.get("interview_at"))
-    app = tracker.change_stage(session, s.application_id, str(p.get("stage", "")),
+    app = tracker.change_stage(session, app_id, str(p.get("stage", "")),
                                _iso_date(p.get("date"), today), interview_at=interview,
                                note=f"from suggestion S{s.id}", now=now)
     return f"#{app.id} {app.company} is now {app.stage}"
@@ -180,12 +186,11 @@ def _apply_stage(session: Session, s: Suggestion, p: dict[str, Any], today: date
 @applier("contact")
 def _apply_contact(session: Session, s: Suggestion, p: dict[str, Any], today: date,
                    now: datetime) -> str:
-    if s.application_id is None:
-        raise UsageError("this contact suggestion names no application")
+    app_id = _application_of(s, "contact")
     spec = tracker.ContactSpec(name=server_text(p.get("name") or p.get("email", ""), 120),
                                email=str(p.get("email", "")))
-    contact = tracker.add_contact(session, s.application_id, spec)
-    return f"added contact {contact.name} <{contact.email}> to #{s.application_id}"
+    contact = tracker.add_contact(session, app_id, spec)
+    return f"added contact {contact.name} <{contact.email}> to #{app_id}"
 
 
 @applier("reply")
@@ -193,9 +198,8 @@ def _apply_reply(session: Session, s: Suggestion, p: dict[str, Any], today: date
                  now: datetime) -> str:
     from nudger.mail.replies import confirm_possible_reply
 
-    if s.application_id is None:
-        raise UsageError("this reply suggestion names no application")
-    return confirm_possible_reply(session, s.application_id, str(p.get("key", "")), now)
+    app_id = _application_of(s, "reply")
+    return confirm_possible_reply(session, app_id, str(p.get("key", "")), now)
 
 
 def accept(session: Session, ids: Iterable[int], *, today: date, now: datetime
