@@ -206,13 +206,8 @@ def accept(session: Session, ids: Iterable[int], *, today: date, now: datetime
            ) -> list[Outcome]:
     """Apply each suggestion (in the caller's transaction). A suggestion already decided
     is reported, not applied twice; an invalid payload raises UsageError (nothing kept)."""
-    out: list[Outcome] = []
-    for s in _load(session, list(ids)):
-        assert s.id is not None
-        if s.status != "open":
-            out.append(Outcome(s.id, s.kind, False, f"S{s.id} was already {s.status}",
-                               s.application_id))
-            continue
+
+    def apply(s: Suggestion) -> str:
         func = APPLIERS.get(s.kind)
         if func is None:
             raise UsageError(f"S{s.id} is a {s.kind!r} suggestion, which this version "
@@ -221,15 +216,20 @@ def accept(session: Session, ids: Iterable[int], *, today: date, now: datetime
             payload = json.loads(s.payload or "{}")
         except ValueError:
             payload = {}
-        detail = func(session, s, payload if isinstance(payload, dict) else {}, today, now)
-        s.status = "accepted"
-        s.decided_at = now
-        session.add(s)
-        out.append(Outcome(s.id, s.kind, True, detail, s.application_id))
-    return out
+        return func(session, s, payload if isinstance(payload, dict) else {}, today, now)
+
+    return _decide(session, ids, "accepted", apply, now)
 
 
 def dismiss(session: Session, ids: Iterable[int], *, now: datetime) -> list[Outcome]:
+    return _decide(session, ids, "dismissed", lambda s: f"dismissed S{s.id}: {s.summary}",
+                   now)
+
+
+def _decide(session: Session, ids: Iterable[int], status: str,
+            act: Callable[[Suggestion], str], now: datetime) -> list[Outcome]:
+    """`act` on each open suggestion and mark it `status`; one already decided is
+    reported, not decided twice."""
     out: list[Outcome] = []
     for s in _load(session, list(ids)):
         assert s.id is not None
@@ -237,11 +237,11 @@ def dismiss(session: Session, ids: Iterable[int], *, now: datetime) -> list[Outc
             out.append(Outcome(s.id, s.kind, False, f"S{s.id} was already {s.status}",
                                s.application_id))
             continue
-        s.status = "dismissed"
+        detail = act(s)
+        s.status = status
         s.decided_at = now
         session.add(s)
-        out.append(Outcome(s.id, s.kind, True, f"dismissed S{s.id}: {s.summary}",
-                           s.application_id))
+        out.append(Outcome(s.id, s.kind, True, detail, s.application_id))
     return out
 
 
