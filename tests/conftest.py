@@ -20,17 +20,21 @@ from nudger.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
 
-BASE_CONFIG = """\
-timezone = "America/Chicago"
-database = "nudger.db"
-
+# The user every test config describes (the e2e CONFIG too).
+PROFILE = """\
 [profile]
 name = "Alex Rivera"
 email = "alex@example.com"
 phone = "+1 312 555 0100"
 pitch = "I grow distributor accounts."
 signature = "Alex Rivera"
+"""
 
+BASE_CONFIG = f"""\
+timezone = "America/Chicago"
+database = "nudger.db"
+
+{PROFILE}
 [calendar]
 holidays = "US"
 """

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import imap_table, run_installed
-from tests.daemon_helpers import DaemonProcess, faketime_library, noon_zone
+from tests.daemon_helpers import DaemonProcess, config_head, faketime_library, noon_zone
 from tests.test_mail_sync import mail
 
 FAKETIME = faketime_library()
@@ -21,15 +21,7 @@ FAKETIME = faketime_library()
 def write_config(home: Path, server: Any) -> Path:
     config = home / ".config/nudger/config.toml"
     config.parent.mkdir(parents=True, exist_ok=True)
-    config.write_text(f"""\
-timezone = "{noon_zone()}"
-database = "nudger.db"
-log_level = "debug"
-
-[profile]
-name = "Alex Rivera"
-email = "alex@example.com"
-
+    config.write_text(config_head(noon_zone()) + f"""
 [digest]
 time = "23:50"
 {imap_table(server)}poll = "1 minute"

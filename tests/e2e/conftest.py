@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import nudger_executable
+from tests.conftest import PROFILE, nudger_executable
 from tests.smtpserver import SmtpServer
 
 LIBFAKETIME = (
@@ -50,13 +50,7 @@ timezone = "America/New_York"
 database = "nudger.db"
 log_level = "debug"
 
-[profile]
-name = "Alex Rivera"
-email = "alex@example.com"
-phone = "+1 312 555 0100"
-pitch = "I grow distributor accounts."
-signature = "Alex Rivera"
-
+""" + PROFILE + """
 [digest]
 time = "{time}"
 days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
