@@ -49,6 +49,8 @@ DOVECOT = shutil.which("dovecot") or ("/usr/sbin/dovecot"
 MISSING_REASON = ("dovecot is not installed (Debian: apt-get install dovecot-imapd); "
                   "the IMAP tests need a real server")
 
+# CONFIG is .format()ed with the paths and ports; the four special-use folders come from
+# one loop, whose f-string writes {{{{ so that {{ reaches .format() and { the file.
 CONFIG = """\
 protocols = imap
 listen = {host}
@@ -83,22 +85,12 @@ userdb {{
 namespace inbox {{
   inbox = yes
   separator = /
-  mailbox Drafts {{
-    special_use = \\Drafts
+""" + "".join(f"""\
+  mailbox {name} {{{{
+    special_use = \\{name}
     auto = create
-  }}
-  mailbox Sent {{
-    special_use = \\Sent
-    auto = create
-  }}
-  mailbox Junk {{
-    special_use = \\Junk
-    auto = create
-  }}
-  mailbox Trash {{
-    special_use = \\Trash
-    auto = create
-  }}
+  }}}}
+""" for name in ("Drafts", "Sent", "Junk", "Trash")) + """\
 }}
 service imap-login {{
   chroot =
