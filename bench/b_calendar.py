@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from bench.core import Figure, median_of
+from bench.core import Figure, median_of, settings_and_database
 
 DAY = date(2026, 11, 24)
 NOW = datetime(2026, 11, 24, 13, 30, tzinfo=UTC)
@@ -23,18 +23,9 @@ def figures(work: Path) -> list[Figure]:
     from nudger.cadence import plan
     from nudger.calendar import Calendar
     from nudger.calsync import inputs_key, refresh
-    from nudger.config import parse_settings
-    from nudger.store.db import Database
     from nudger.store.read import load_states
 
-    config = work / "config.toml"
-    config.write_text(
-        'timezone = "America/Chicago"\ndatabase = "nudger.db"\n[profile]\n'
-        'name = "Alex Rivera"\nemail = "alex@example.com"\n[calendar]\nholidays = "US"\n',
-        encoding="utf-8")
-    settings = parse_settings(config.read_text(encoding="utf-8"), config)
-    db = Database(work / "nudger.db")
-    db.ensure(create=True)
+    settings, db = settings_and_database(work)
     with db.session() as s:
         for i in range(APPS):
             applied = DAY - timedelta(days=i % 40)

@@ -9,12 +9,9 @@ that process's own (getrusage(RUSAGE_CHILDREN) in a small parent, as b_import do
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
 from pathlib import Path
 
-from bench.core import PYTHON, Figure, nudger_bin, run_command
+from bench.core import PYTHON, Figure, measure, nudger_bin, run_command
 
 MESSAGES = 50_000
 JOB_EVERY = 20
@@ -23,15 +20,6 @@ TARGET_RATIO = 3.0
 TARGET_MB = 150
 CORPUS = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "mail"
 
-MEASURE = """
-import json, resource, subprocess, sys, time
-start = time.perf_counter()
-result = subprocess.run(sys.argv[1:], capture_output=True, text=True)
-wall = time.perf_counter() - start
-print(json.dumps({"code": result.returncode, "wall": wall, "err": result.stderr[-2000:],
-                  "out": result.stdout[-300:],
-                  "maxrss_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}))
-"""
 
 # The baseline: the standard library reading every message of the mbox.
 STDLIB = """
@@ -90,14 +78,6 @@ def write_mbox(path: Path, messages: int) -> None:
             out.write(b"From MAILER-DAEMON Sat Oct  3 10:00:00 2026\n")
             out.write(raw.replace(b"\nFrom ", b"\n>From ").rstrip(b"\n") + b"\n\n")
 
-
-def measure(argv: list[str], env: dict[str, str]) -> dict[str, float]:
-    result = subprocess.run([PYTHON, "-c", MEASURE, *argv], capture_output=True, text=True,
-                            env={**os.environ, **env}, check=True)
-    data: dict[str, float] = json.loads(result.stdout)
-    if data["code"] != 0:
-        raise RuntimeError(f"{' '.join(argv)} failed: {data['err']}")
-    return data
 
 
 def figures(work: Path) -> list[Figure]:

@@ -16,7 +16,7 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from bench.core import Figure, median_of
+from bench.core import Figure, median_of, settings_and_database
 
 DAY = date(2026, 11, 24)
 NOW = datetime(2026, 11, 24, 13, 30, tzinfo=UTC)
@@ -25,26 +25,18 @@ NOW = datetime(2026, 11, 24, 13, 30, tzinfo=UTC)
 def _digest_figures(work: Path) -> list[Figure]:
     from nudger import tracker
     from nudger.calendar import Calendar
-    from nudger.config import parse_settings
     from nudger.digest import check_templates, compose_digest
     from nudger.render import Renderer, packaged_dir
-    from nudger.store.db import Database
 
-    config = work / "config.toml"
-    config.write_text(
-        'timezone = "America/Chicago"\ndatabase = "nudger.db"\n[profile]\n'
-        'name = "Alex Rivera"\nemail = "alex@example.com"\n[calendar]\nholidays = "US"\n',
-        encoding="utf-8")
-    settings = parse_settings(config.read_text(encoding="utf-8"), config)
-    db = Database(work / "nudger.db")
-    db.ensure(create=True)
+    settings, db = settings_and_database(work)
     with db.session() as s:
         for i in range(50):
             applied = DAY - timedelta(days=30)
             tracker.add_application(
                 s, company=f"Company {i}", role="Account Executive", today=applied,
                 applied_on=applied,
-                contacts=[tracker.parse_contact(f"Person {i} <p{i}@c{i}.example>")])
+                contacts=[tracker.parse_contact(f"Person {i} <p{i}@c{i}.example>")],
+                now=NOW)
     calendar = Calendar.from_settings(settings)
 
     def render() -> None:

@@ -10,15 +10,12 @@ Python's csv module merely reading the file.
 from __future__ import annotations
 
 import csv
-import json
-import os
 import random
-import subprocess
 import time
 from datetime import date, timedelta
 from pathlib import Path
 
-from bench.core import PYTHON, Figure, nudger_bin, run_command
+from bench.core import Figure, measure, nudger_bin, run_command
 
 ROWS = 100_000
 TARGET_RATE = 20_000
@@ -26,14 +23,6 @@ TARGET_MB = 200
 
 # A parent that runs one child and reports the child's wall time and peak RSS (KiB on
 # Linux): RUSAGE_CHILDREN covers only the children this fresh process waited for.
-MEASURE = """
-import json, resource, subprocess, sys, time
-start = time.perf_counter()
-result = subprocess.run(sys.argv[1:], capture_output=True, text=True)
-wall = time.perf_counter() - start
-print(json.dumps({"code": result.returncode, "wall": wall, "err": result.stderr[-2000:],
-                  "maxrss_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}))
-"""
 
 
 def write_csv(path: Path, rows: int) -> None:
@@ -56,14 +45,6 @@ def write_csv(path: Path, rows: int) -> None:
                 "Met at the fair;\nfollow up after the holidays" if i % 10 == 0 else "",
             ])
 
-
-def measure(argv: list[str], env: dict[str, str]) -> dict[str, float]:
-    result = subprocess.run([PYTHON, "-c", MEASURE, *argv], capture_output=True, text=True,
-                            env={**os.environ, **env}, check=True)
-    data: dict[str, float] = json.loads(result.stdout)
-    if data["code"] != 0:
-        raise RuntimeError(f"{' '.join(argv)} failed: {data['err']}")
-    return data
 
 
 def figures(work: Path) -> list[Figure]:

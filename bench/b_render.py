@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from bench.core import Figure, median_of
+from bench.core import Figure, median_of, settings_and_database
 
 DAY = date(2026, 11, 24)
 NOW = datetime(2026, 11, 24, 13, 30, tzinfo=UTC)
@@ -15,19 +15,11 @@ NOW = datetime(2026, 11, 24, 13, 30, tzinfo=UTC)
 def figures(work: Path) -> list[Figure]:
     from nudger import tracker
     from nudger.calendar import Calendar
-    from nudger.config import parse_settings
     from nudger.digest import compose_digest
-    from nudger.store.db import Database
 
-    config = work / "config.toml"
-    config.write_text(
-        'timezone = "America/Chicago"\ndatabase = "nudger.db"\n[profile]\n'
-        'name = "Alex Rivera"\nemail = "alex@example.com"\nphone = "+1 312 555 0100"\n'
-        'pitch = "I grow distributor accounts."\n[calendar]\nholidays = "US"\n',
-        encoding="utf-8")
-    settings = parse_settings(config.read_text(encoding="utf-8"), config)
-    db = Database(work / "nudger.db")
-    db.ensure(create=True)
+    settings, db = settings_and_database(
+        work, 'phone = "+1 312 555 0100"\n'
+        'pitch = "I grow distributor accounts."\n')
     actions = ["email", "call", "social", "network", "visit"]
     with db.session() as s:
         for i in range(50):

@@ -7,6 +7,7 @@ Baselines are measured in the same run as the figure they are compared with.
 
 from __future__ import annotations
 
+import json
 import os
 import statistics
 import subprocess
@@ -103,3 +104,44 @@ def interleaved_min(runs: dict[str, Callable[[], float]], rounds: int) -> dict[s
         for name in (names if n % 2 == 0 else names[::-1]):
             seen[name].append(runs[name]())
     return {name: min(values) for name, values in seen.items()}
+
+
+# Runs a command as a child and prints its exit code, wall time, the end of its output and
+# the children's peak memory (RUSAGE_CHILDREN sees only the command, not this parent).
+MEASURE = """
+import json, resource, subprocess, sys, time
+start = time.perf_counter()
+result = subprocess.run(sys.argv[1:], capture_output=True, text=True)
+wall = time.perf_counter() - start
+print(json.dumps({"code": result.returncode, "wall": wall, "err": result.stderr[-2000:],
+                  "out": result.stdout[-300:],
+                  "maxrss_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}))
+"""
+
+
+def measure(argv: list[str], env: dict[str, str]) -> dict[str, Any]:
+    """`argv` run once under MEASURE: code, wall (s), err, out, maxrss_kb; raises
+    RuntimeError when the command fails."""
+    result = subprocess.run([PYTHON, "-c", MEASURE, *argv], capture_output=True, text=True,
+                            env={**os.environ, **env}, check=True)
+    data: dict[str, Any] = json.loads(result.stdout)
+    if data["code"] != 0:
+        raise RuntimeError(f"{' '.join(argv)} failed: {data['err']}")
+    return data
+
+
+def settings_and_database(work: Path, profile: str = "") -> tuple[Any, Any]:
+    """A config.toml in `work` (Alex Rivera, America/Chicago, US holidays; `profile` adds
+    lines to [profile]), its Settings, and its database created: (settings, db)."""
+    from nudger.config import parse_settings
+    from nudger.store.db import Database
+
+    config = work / "config.toml"
+    config.write_text(
+        'timezone = "America/Chicago"\ndatabase = "nudger.db"\n[profile]\n'
+        'name = "Alex Rivera"\nemail = "alex@example.com"\n' + profile
+        + '[calendar]\nholidays = "US"\n', encoding="utf-8")
+    settings = parse_settings(config.read_text(encoding="utf-8"), config)
+    db = Database(work / "nudger.db")
+    db.ensure(create=True)
+    return settings, db

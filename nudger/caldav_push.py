@@ -21,13 +21,12 @@ import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from nudger.config import Settings
 from nudger.errors import ConfigError
-from nudger.secrets import Secret, _from_file
+from nudger.secrets import Secret, table_password, table_source
 from nudger.times import as_utc
 
 log = logging.getLogger("nudger.caldav")
@@ -46,42 +45,16 @@ class CaldavError(Exception):
 # --- the password ----------------------------------------------------------------------
 
 def password_source(settings: Settings, env: Mapping[str, str]) -> str | None:
-    dav = settings.caldav
-    if dav is None:
+    if settings.caldav is None:
         return None
-    if dav.password_file:
-        return f"file {settings.resolve(dav.password_file)}"
-    if dav.password_env:
-        return f"environment variable {dav.password_env}"
-    if env.get("CREDENTIALS_DIRECTORY"):
-        return f"systemd credential {Path(env['CREDENTIALS_DIRECTORY']) / CREDENTIAL_NAME}"
-    return None
+    return table_source(settings, env, settings.caldav, CREDENTIAL_NAME)
 
 
 def caldav_password(settings: Settings, env: Mapping[str, str]) -> Secret:
     """caldav.password_file, the variable caldav.password_env names, or the systemd
     credential 'caldav-password'; ConfigError saying what to do otherwise."""
-    dav = settings.caldav
-    assert dav is not None
-    if dav.password_file:
-        return _from_file(settings.resolve(dav.password_file), check_mode=True,
-                          key="caldav.password_file")
-    if dav.password_env:
-        value = env.get(dav.password_env)
-        if not value:
-            raise ConfigError(
-                f"caldav.password_env names {dav.password_env}, but that environment "
-                f"variable is not set or empty: export {dav.password_env}=... in the "
-                "environment nudger runs in (or use caldav.password_file)")
-        return Secret(value)
-    creds = env.get("CREDENTIALS_DIRECTORY")
-    if creds and (Path(creds) / CREDENTIAL_NAME).exists():
-        return _from_file(Path(creds) / CREDENTIAL_NAME, check_mode=False,
-                          key="the systemd credential")
-    raise ConfigError(
-        f"caldav.username is {dav.username!r} but no password is configured: set "
-        "caldav.password_env or caldav.password_file (mode 0600), or pass the systemd "
-        "credential 'caldav-password'; never put it in config.toml")
+    assert settings.caldav is not None
+    return table_password(settings, env, settings.caldav, "caldav", CREDENTIAL_NAME)
 
 
 # --- classifying failures --------------------------------------------------------------
@@ -95,6 +68,19 @@ def _chain(exc: BaseException) -> list[BaseException]:
     return seen
 
 
+# What a refusing status means to the user: (kind, message with {where}).
+_BY_STATUS = {
+    401: ("auth", "{where} refused the login (401 Unauthorized): check caldav.username and "
+          "the password (an app password for Nextcloud, Fastmail and iCloud)"),
+    403: ("forbidden", "{where} forbids this (403 Forbidden): the account may not write to "
+          "that calendar; choose another with caldav.calendar"),
+    412: ("conflict", "{where}: the event was changed on the server since nudger wrote it "
+          "(412 Precondition Failed); the next pass writes nudger's version"),
+    404: ("notfound", "{where} has no such resource (404): check caldav.url and "
+          "caldav.calendar"),
+}
+
+
 def classify(exc: BaseException, where: str, secret: Secret | None) -> CaldavError:
     """One CaldavError in the user's words for whatever the client raised."""
     if isinstance(exc, CaldavError):
@@ -104,21 +90,9 @@ def classify(exc: BaseException, where: str, secret: Secret | None) -> CaldavErr
     if secret is not None:
         text = secret.redact(text)
     status = _status(chain)
-    if status == 401:
-        return CaldavError("auth", f"{where} refused the login (401 Unauthorized): check "
-                           "caldav.username and the password (an app password for "
-                           "Nextcloud, Fastmail and iCloud)")
-    if status == 403:
-        return CaldavError("forbidden", f"{where} forbids this (403 Forbidden): the account "
-                           "may not write to that calendar; choose another with "
-                           "caldav.calendar")
-    if status == 412:
-        return CaldavError("conflict", f"{where}: the event was changed on the server "
-                           "since nudger wrote it (412 Precondition Failed); the next pass "
-                           "writes nudger's version")
-    if status == 404:
-        return CaldavError("notfound", f"{where} has no such resource (404): check "
-                           "caldav.url and caldav.calendar")
+    if status in _BY_STATUS:
+        kind, words = _BY_STATUS[status]
+        return CaldavError(kind, words.format(where=where))
     if any(isinstance(e, ssl.SSLError) for e in chain) or "CERTIFICATE_VERIFY_FAILED" in \
             text or "SSLError" in text or "certificate" in text.lower():
         return CaldavError("tls", f"{where}: the server's TLS certificate is not trusted "

@@ -404,30 +404,15 @@ class Settings(_Table):
     @classmethod
     def _no_secrets(cls, data: Any) -> Any:
         if isinstance(data, dict):
-            smtp = data.get("smtp")
-            if isinstance(smtp, dict) and "password" in smtp:
-                raise ValueError(
-                    "smtp.password is not allowed in config.toml: put the password in an "
-                    "environment variable named by smtp.password_env, in a file named by "
-                    "smtp.password_file (mode 0600), or in the systemd credential "
-                    "'smtp-password'"
-                )
-            caldav = data.get("caldav")
-            if isinstance(caldav, dict) and "password" in caldav:
-                raise ValueError(
-                    "caldav.password is not allowed in config.toml: put the password (an "
-                    "app password) in an environment variable named by caldav.password_env, "
-                    "in a file named by caldav.password_file (mode 0600), or in the systemd "
-                    "credential 'caldav-password'"
-                )
-            imap = data.get("imap")
-            if isinstance(imap, dict) and "password" in imap:
-                raise ValueError(
-                    "imap.password is not allowed in config.toml: put the password in an "
-                    "environment variable named by imap.password_env, in a file named by "
-                    "imap.password_file (mode 0600), or in the systemd credential "
-                    "'imap-password'"
-                )
+            for section, what in (("smtp", ""), ("caldav", " (an app password)"), ("imap", "")):
+                block = data.get(section)
+                if isinstance(block, dict) and "password" in block:
+                    raise ValueError(
+                        f"{section}.password is not allowed in config.toml: put the "
+                        f"password{what} in an environment variable named by "
+                        f"{section}.password_env, in a file named by {section}.password_file "
+                        f"(mode 0600), or in the systemd credential '{section}-password'"
+                    )
         return data
 
     @model_validator(mode="after")

@@ -1,4 +1,5 @@
-"""The Jinja environment for every text the user receives: the digest and the drafts.
+"""The Jinja environment for every text the user receives: the digest and the drafts. One
+concept over 400 lines: the sandboxed, snapshot-loaded template environment.
 
 Templates live in the packaged `templates/` folder; a file of the same name in
 `templates/` beside config.toml overrides it. The environment reads both folders into a

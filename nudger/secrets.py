@@ -1,5 +1,5 @@
-"""The SMTP and IMAP passwords: from a file, an environment variable, or a systemd
-credential.
+"""The SMTP, IMAP and CalDAV passwords: from a file, an environment variable, or a systemd
+credential; `table_password` and `table_source` serve all three tables.
 
 Never from config.toml (config.py refuses a `password` key). The value travels wrapped in
 `Secret`, whose str() and repr() never show it, so a stray log line or f-string cannot leak
@@ -52,10 +52,10 @@ def password_source(settings: Settings, env: Mapping[str, str]) -> str | None:
     """Where the password would come from, in words (for `check`), without reading it."""
     if settings.smtp is None:
         return None
-    return _source(settings, env, settings.smtp, CREDENTIAL_NAME)
+    return table_source(settings, env, settings.smtp, CREDENTIAL_NAME)
 
 
-def _source(settings: Settings, env: Mapping[str, str], table: Any,
+def table_source(settings: Settings, env: Mapping[str, str], table: Any,
             credential: str) -> str | None:
     if table.password_file:
         return f"file {settings.resolve(table.password_file)}"
@@ -76,12 +76,12 @@ def smtp_password(settings: Settings, env: Mapping[str, str]) -> Secret | None:
     smtp = settings.smtp
     if smtp is None or not smtp.username:
         return None
-    return _password(settings, env, smtp, "smtp", CREDENTIAL_NAME)
+    return table_password(settings, env, smtp, "smtp", CREDENTIAL_NAME)
 
 
-def _password(settings: Settings, env: Mapping[str, str], table: Any, name: str,
+def table_password(settings: Settings, env: Mapping[str, str], table: Any, name: str,
               credential: str) -> Secret:
-    """The password of the [smtp] or [imap] `table`: its password_file, the variable its
+    """The password of the [smtp], [imap] or [caldav] `table`: its password_file, the variable its
     password_env names, then $CREDENTIALS_DIRECTORY/`credential`."""
     if table.password_file:
         return _from_file(settings.resolve(table.password_file), check_mode=True,
@@ -145,7 +145,7 @@ def imap_password_source(settings: Settings, env: Mapping[str, str]) -> str | No
     """Where the IMAP password would come from, in words, without reading it."""
     if settings.imap is None:
         return None
-    return _source(settings, env, settings.imap, IMAP_CREDENTIAL_NAME)
+    return table_source(settings, env, settings.imap, IMAP_CREDENTIAL_NAME)
 
 
 def imap_password(settings: Settings, env: Mapping[str, str]) -> Secret:
@@ -154,4 +154,4 @@ def imap_password(settings: Settings, env: Mapping[str, str]) -> Secret:
     do when none is found (IMAP always logs in)."""
     if settings.imap is None:
         raise ConfigError("no [imap] table in the config")
-    return _password(settings, env, settings.imap, "imap", IMAP_CREDENTIAL_NAME)
+    return table_password(settings, env, settings.imap, "imap", IMAP_CREDENTIAL_NAME)

@@ -1,4 +1,5 @@
-"""The job hunt as a library: applications, contacts, touches, stages, snoozes.
+"""The job hunt as a library: applications, contacts, touches, stages, snoozes. One concept
+over 400 lines: every change a user makes to the tracked job hunt, with its checks.
 
 Every function takes an open session and the user's `today` (and `now`, the moment that
 stamps what it writes); none reads the clock or prints. Bad input raises `UsageError` (or

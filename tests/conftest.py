@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -19,17 +20,21 @@ from nudger.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
 
-BASE_CONFIG = """\
-timezone = "America/Chicago"
-database = "nudger.db"
-
+# The user every test config describes (the e2e CONFIG too).
+PROFILE = """\
 [profile]
 name = "Alex Rivera"
 email = "alex@example.com"
 phone = "+1 312 555 0100"
 pitch = "I grow distributor accounts."
 signature = "Alex Rivera"
+"""
 
+BASE_CONFIG = f"""\
+timezone = "America/Chicago"
+database = "nudger.db"
+
+{PROFILE}
 [calendar]
 holidays = "US"
 """
@@ -72,6 +77,15 @@ class Home:
         result = self.run(*args)
         assert result.code == 0, f"nudger {' '.join(args)} -> {result.code}\n{result.err}"
         return result.out
+
+
+def rows(home: Home, sql: str) -> list[tuple[Any, ...]]:
+    """The rows `sql` reads from the home's database (plain sqlite3, no nudger code)."""
+    con = sqlite3.connect(home.db_path)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
 
 
 @pytest.fixture(scope="session")
@@ -198,6 +212,20 @@ def dovecot(tmp_path: Path) -> Iterator[Any]:
         yield server
     finally:
         server.cleanup()
+
+
+def imap_table(server: Any) -> str:
+    """An [imap] table for a real Dovecot `server` over TLS, the password in
+    $NUDGER_IMAP_PASSWORD (for configs written whole, as the installed command reads them)."""
+    return f"""
+[imap]
+host = "{server.host}"
+port = {server.port}
+username = "alex@example.com"
+password_env = "NUDGER_IMAP_PASSWORD"
+ca_file = "{server.ca_file}"
+timeout = 5
+"""
 
 
 def imap_config(server: Any, *, security: str = "tls", extra: str = "",

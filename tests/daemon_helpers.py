@@ -43,8 +43,8 @@ def noon_zone(now: datetime | None = None) -> str:
     return "Etc/GMT" + (f"{-offset:+d}" if offset else "")
 
 
-def config_text(smtp: str, *, zone: str, at: str, days: str = EVERY_DAY,
-                catch_up: str = "12 hours", send_when_empty: bool = True) -> str:
+def config_head(zone: str) -> str:
+    """The top of a daemon test's config: the zone, debug logging and the profile."""
     return f"""\
 timezone = "{zone}"
 database = "nudger.db"
@@ -53,7 +53,12 @@ log_level = "debug"
 [profile]
 name = "Alex Rivera"
 email = "alex@example.com"
+"""
 
+
+def config_text(smtp: str, *, zone: str, at: str, days: str = EVERY_DAY,
+                catch_up: str = "12 hours", send_when_empty: bool = True) -> str:
+    return config_head(zone) + f"""
 [digest]
 time = "{at}"
 days = {days}

@@ -34,11 +34,11 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 import trustme
 
@@ -49,6 +49,8 @@ DOVECOT = shutil.which("dovecot") or ("/usr/sbin/dovecot"
 MISSING_REASON = ("dovecot is not installed (Debian: apt-get install dovecot-imapd); "
                   "the IMAP tests need a real server")
 
+# CONFIG is .format()ed with the paths and ports; the four special-use folders come from
+# one loop, whose f-string writes {{{{ so that {{ reaches .format() and { the file.
 CONFIG = """\
 protocols = imap
 listen = {host}
@@ -83,22 +85,12 @@ userdb {{
 namespace inbox {{
   inbox = yes
   separator = /
-  mailbox Drafts {{
-    special_use = \\Drafts
+""" + "".join(f"""\
+  mailbox {name} {{{{
+    special_use = \\{name}
     auto = create
-  }}
-  mailbox Sent {{
-    special_use = \\Sent
-    auto = create
-  }}
-  mailbox Junk {{
-    special_use = \\Junk
-    auto = create
-  }}
-  mailbox Trash {{
-    special_use = \\Trash
-    auto = create
-  }}
+  }}}}
+""" for name in ("Drafts", "Sent", "Junk", "Trash")) + """\
 }}
 service imap-login {{
   chroot =
@@ -411,7 +403,46 @@ def _logout(client: Any) -> None:
 FakeMode = Literal["silent", "stall", "bye", "no-starttls", "refuse-login"]
 
 
-class FakeImapServer:
+class _Listener:
+    """A listening socket on a free loopback port and a thread running `_serve`, started
+    by `with` and stopped (socket closed, thread joined) on leaving it."""
+
+    def __init__(self) -> None:
+        self.host = HOST
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._sock.bind((HOST, 0))
+        self._sock.listen(8)
+        self.port = int(self._sock.getsockname()[1])
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._sock.close()
+        self._thread.join(timeout=5)
+
+    def _accepted(self) -> Iterator[socket.socket]:
+        """Each connection accepted until the listener stops."""
+        self._sock.settimeout(0.1)
+        while not self._stop.is_set():
+            try:
+                conn, _addr = self._sock.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            yield conn
+
+    def _serve(self) -> None:
+        raise NotImplementedError
+
+
+class FakeImapServer(_Listener):
     """A tiny IMAP impostor on a free loopback port, one thread per connection.
 
     silent: accepts and never greets. stall: greets, then never answers a command.
@@ -422,41 +453,21 @@ class FakeImapServer:
     """
 
     def __init__(self, mode: FakeMode) -> None:
+        super().__init__()
         self.mode = mode
-        self.host = HOST
         self.received: list[str] = []
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._sock.bind((HOST, 0))
-        self._sock.listen(8)
-        self.port = int(self._sock.getsockname()[1])
-        self._stop = threading.Event()
         self._conns: list[socket.socket] = []
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-
-    def __enter__(self) -> FakeImapServer:
-        self._thread.start()
-        return self
 
     def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._sock.close()
         for conn in self._conns:
             try:
                 conn.close()
             except OSError:
                 pass
-        self._thread.join(timeout=5)
+        super().__exit__(*exc)
 
     def _serve(self) -> None:
-        self._sock.settimeout(0.1)
-        while not self._stop.is_set():
-            try:
-                conn, _addr = self._sock.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
+        for conn in self._accepted():
             self._conns.append(conn)
             threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
 
@@ -495,7 +506,7 @@ class FakeImapServer:
             return
 
 
-class DropProxy:
+class DropProxy(_Listener):
     """Forwards 127.0.0.1:`port` to a plain (non-TLS) upstream listener and cuts both sides
     when the client sends its `after`-th command containing `trigger` (default: the first
     UID FETCH), simulating a connection lost mid-fetch. `armed` can be cleared to let later
@@ -511,33 +522,10 @@ class DropProxy:
         self.bytes_down = 0  # everything the server sent to clients through the proxy
         self.armed = threading.Event()
         self.armed.set()
-        self.host = HOST
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._sock.bind((HOST, 0))
-        self._sock.listen(8)
-        self.port = int(self._sock.getsockname()[1])
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-
-    def __enter__(self) -> DropProxy:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._sock.close()
-        self._thread.join(timeout=5)
+        super().__init__()
 
     def _serve(self) -> None:
-        self._sock.settimeout(0.1)
-        while not self._stop.is_set():
-            try:
-                client, _addr = self._sock.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
+        for client in self._accepted():
             try:
                 upstream = socket.create_connection((HOST, self.upstream_port), timeout=5)
             except OSError:

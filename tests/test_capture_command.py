@@ -5,11 +5,10 @@ never comes back."""
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import Home, imap_config
+from tests.conftest import Home, imap_config, rows
 
 CORPUS = Path(__file__).parent / "fixtures" / "mail"
 POSTMARK = b"From MAILER-DAEMON Tue Oct  6 09:30:00 2026\n"
@@ -21,14 +20,6 @@ def make_mbox(path: Path, *names: str, extra: bytes = b"") -> Path:
             out.write(POSTMARK + (CORPUS / name).read_bytes().rstrip(b"\n") + b"\n\n")
         out.write(extra)
     return path
-
-
-def rows(home: Home, sql: str) -> list[tuple[Any, ...]]:
-    con = sqlite3.connect(home.db_path)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 MAILS = ("app_greenhouse.eml", "neg_linkedin_alert.eml", "rej_greenhouse.eml",

@@ -4,24 +4,15 @@ and the SMTP server down for the confirmation (retried at the next pass, never b
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 from typing import Any
 
 from nudger.mail.tokens import Grant, issue, load_or_create_key
-from tests.conftest import Home
+from tests.conftest import Home, rows
 from tests.imapserver import DropProxy
 from tests.smtpserver import SmtpServer
 from tests.test_mail_faults import PASSWORD, fake_config
 from tests.test_mail_sync import mail
-
-
-def rows(home: Home, sql: str) -> list[tuple[Any, ...]]:
-    con = sqlite3.connect(home.db_path)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def tap(home: Home, command: str) -> bytes:

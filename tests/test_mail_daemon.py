@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import run_installed
-from tests.daemon_helpers import DaemonProcess, faketime_library, noon_zone
+from tests.conftest import imap_table, run_installed
+from tests.daemon_helpers import DaemonProcess, config_head, faketime_library, noon_zone
 from tests.test_mail_sync import mail
 
 FAKETIME = faketime_library()
@@ -21,41 +21,32 @@ FAKETIME = faketime_library()
 def write_config(home: Path, server: Any) -> Path:
     config = home / ".config/nudger/config.toml"
     config.parent.mkdir(parents=True, exist_ok=True)
-    config.write_text(f"""\
-timezone = "{noon_zone()}"
-database = "nudger.db"
-log_level = "debug"
-
-[profile]
-name = "Alex Rivera"
-email = "alex@example.com"
-
+    config.write_text(config_head(noon_zone()) + f"""
 [digest]
 time = "23:50"
-
-[imap]
-host = "{server.host}"
-port = {server.port}
-username = "alex@example.com"
-password_env = "NUDGER_IMAP_PASSWORD"
-ca_file = "{server.ca_file}"
-timeout = 5
-poll = "1 minute"
+{imap_table(server)}poll = "1 minute"
 """, encoding="utf-8")
     return config
+
+
+def fabrikam_home(tmp_path: Path, server: Any) -> tuple[Path, Path, dict[str, str]]:
+    """A home whose config polls `server` every minute, with one application (Fabrikam,
+    contact Priya) added: (home, config, the environment to run nudger in)."""
+    home = tmp_path / "home"
+    config = write_config(home, server)
+    env = {"HOME": str(home), "XDG_DATA_HOME": str(home / ".local/share"),
+           "NUDGER_IMAP_PASSWORD": server.password}
+    added = run_installed("--config", str(config), "add", "Fabrikam", "AE", "--applied",
+                          "2026-11-16", "--contact", "Priya <priya@fabrikam.com>", env=env)
+    assert added.returncode == 0, added.stderr
+    return home, config, env
 
 
 @pytest.mark.slow
 @pytest.mark.skipif(FAKETIME is None, reason="libfaketime is not installed "
                     "(apt-get install faketime)")
 def test_daemon_polls_across_a_dovecot_restart(tmp_path: Path, dovecot: Any) -> None:
-    home = tmp_path / "home"
-    config = write_config(home, dovecot)
-    env = {"HOME": str(home), "XDG_DATA_HOME": str(home / ".local/share"),
-           "NUDGER_IMAP_PASSWORD": dovecot.password}
-    added = run_installed("--config", str(config), "add", "Fabrikam", "AE", "--applied",
-                          "2026-11-16", "--contact", "Priya <priya@fabrikam.com>", env=env)
-    assert added.returncode == 0, added.stderr
+    home, config, env = fabrikam_home(tmp_path, dovecot)
     assert FAKETIME is not None
     daemon = DaemonProcess(home, config, "run", env={
         **env, "LD_PRELOAD": FAKETIME, "FAKETIME": "+0 x30", "FAKETIME_NO_CACHE": "1"})
@@ -93,13 +84,7 @@ def test_sigterm_during_a_sync_records_whole_batches(tmp_path: Path, dovecot: An
     dovecot.plant_maildir(
         mail("priya@fabrikam.com" if i in replies else f"news{i}@list.example",
              "alex@example.com", f"message {i}", f"m{i}@x.example") for i in range(total))
-    home = tmp_path / "home"
-    config = write_config(home, dovecot)
-    env = {"HOME": str(home), "XDG_DATA_HOME": str(home / ".local/share"),
-           "NUDGER_IMAP_PASSWORD": dovecot.password}
-    added = run_installed("--config", str(config), "add", "Fabrikam", "AE", "--applied",
-                          "2026-11-16", "--contact", "Priya <priya@fabrikam.com>", env=env)
-    assert added.returncode == 0, added.stderr
+    home, config, env = fabrikam_home(tmp_path, dovecot)
     db = config.parent / "nudger.db"
 
     def highest() -> int:

@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import email
 import email.policy
-import sqlite3
 from typing import Any
 
-from tests.conftest import Home, imap_config
+from tests.conftest import Home, imap_config, rows
 
 PASSWORD = "secret"
 
@@ -35,14 +34,6 @@ def drafts(dovecot: Any) -> list[email.message.EmailMessage]:
         assert b"\\Draft" in data[uid][b"FLAGS"]
         out.append(msg)
     return out
-
-
-def rows(home: Home, sql: str) -> list[tuple[Any, ...]]:
-    con = sqlite3.connect(home.db_path)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def test_one_draft_per_step_and_gone_when_done(home: Home, dovecot: Any,

@@ -4,10 +4,9 @@ replies pause, bounces mark the address, exactly once whatever re-reads the mail
 from __future__ import annotations
 
 import json
-import sqlite3
 from typing import Any
 
-from tests.conftest import Home, imap_config
+from tests.conftest import Home, imap_config, rows
 
 PASSWORD = "secret"
 
@@ -26,14 +25,6 @@ def setup(home: Home, server: Any, monkeypatch: Any, mailbox: str = "") -> None:
     home.ok("add", "Fabrikam", "Account Executive", "--applied", "2026-11-16",
             "--url", "https://careers.fabrikam.com/jobs/42",
             "--contact", "Priya Nair <priya@fabrikam.com>")
-
-
-def rows(home: Home, sql: str) -> list[tuple[Any, ...]]:
-    con = sqlite3.connect(home.db_path)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def test_sent_followup_becomes_a_touch_once(home: Home, dovecot: Any, monkeypatch: Any

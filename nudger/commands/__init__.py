@@ -49,6 +49,11 @@ class Option:
         parser.add_argument(*self.flags, **self.kwargs)
 
 
+def flag(*flags: str, help: str) -> Option:
+    """An on/off option: absent False, given True."""
+    return Option(*flags, action="store_true", help=help)
+
+
 class OneOf:
     """Options of which at most one may be given (a mutually exclusive group)."""
 

@@ -4,11 +4,27 @@ from __future__ import annotations
 
 import argparse
 
-from nudger.commands import Option
+from nudger.commands import Option, flag
 
 # SQLite's INTEGER is 64-bit signed: no row can have a larger ID, and a larger number
 # would overflow in the driver instead of simply matching nothing.
 MAX_ID = 2**63 - 1
+
+
+# The longest span of days a command plans or exports (`due --days`, `calendar --days`).
+MAX_DAYS = 366
+
+
+def days(text: str) -> int:
+    """A number of days from 1 to MAX_DAYS."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of days") from None
+    if not 1 <= value <= MAX_DAYS:
+        raise argparse.ArgumentTypeError(
+            f"{value} is out of range; give a number of days from 1 to {MAX_DAYS}")
+    return value
 
 
 def app_id(text: str) -> int:
@@ -37,3 +53,6 @@ def _row_id(text: str, what: str, where: str) -> int:
 
 # The positional ID of the commands that act on one application.
 APP_ID = Option("id", type=app_id, metavar="ID")
+
+# `--json` of the commands whose output a script may read.
+JSON = flag("--json", help="machine-readable output")

@@ -3,23 +3,10 @@ follow-ups (nudger/ics.py, nudger/calsync.py)."""
 
 from __future__ import annotations
 
-import argparse
-
-from nudger.commands import Command, Context, Option
+from nudger.commands import Command, Context, Option, flag
+from nudger.commands._args import days
 
 ORDER = 35
-MAX_DAYS = 366
-
-
-def _days(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of days") from None
-    if not 1 <= value <= MAX_DAYS:
-        raise argparse.ArgumentTypeError(
-            f"{value} is out of range; give a number of days from 1 to {MAX_DAYS}")
-    return value
 
 
 def cmd_calendar(ctx: Context) -> int:
@@ -63,10 +50,10 @@ COMMANDS = (
         options=(
             Option("-o", "--output", metavar="FILE",
                    help="write the file here (replaced whole, atomically)"),
-            Option("--days", type=_days, metavar="N",
+            Option("--days", type=days, metavar="N",
                    help="follow-ups coming due in the next N days (default: [ics] days, 30)"),
-            Option("--no-followups", action="store_true",
-                   help="interviews only (as [ics] followups = false)"),
+            flag("--no-followups",
+                 help="interviews only (as [ics] followups = false)"),
         ),
     ),
 )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from nudger.commands import Command, Context, OneOf, Option
+from nudger.commands import Command, Context, OneOf, Option, flag
 
 ORDER = 50
 
@@ -52,8 +52,8 @@ COMMANDS = (
         "kept); SIGTERM finishes the send in progress and exits 0. Only one daemon runs "
         "per database.",
         options=(
-            Option("--once", action="store_true",
-                   help="do what is due now (catch-up rules and retries included), then exit"),
+            flag("--once",
+                 help="do what is due now (catch-up rules and retries included), then exit"),
         ),
     ),
     Command(
@@ -79,8 +79,8 @@ COMMANDS = (
                         Option("--user", dest="kind", action="store_const", const="user",
                                help="a service of your user manager (systemctl --user)"),
                     ),
-                    Option("--dry-run", action="store_true",
-                           help="print the files and commands without doing anything"),
+                    flag("--dry-run",
+                         help="print the files and commands without doing anything"),
                 ),
             ),
         ),

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from nudger.commands import Command, Context, Option
+from nudger.commands import Command, Context, Option, flag
 from nudger.errors import ConfigError, NudgerError, UsageError
 
 # typing is not imported at run time: it costs ~4 ms on every `nudger` call. mypy
@@ -293,14 +293,14 @@ COMMANDS = (
                    help="the local date of the digest (default: today)"),
             Option("--html", metavar="FILE", help="write the HTML part here"),
             Option("--eml", metavar="FILE", help="write the whole message (.eml) here"),
-            Option("--quiet", "-q", action="store_true",
-                   help="print nothing (with --html or --eml: not even where they went)"),
-            Option("--send", action="store_true",
-                   help="deliver the digest now, once per day (a second run sends nothing "
-                   "and says so)"),
-            Option("--force", action="store_true",
-                   help="with --send: send a day already sent again, as a new message "
-                   "(a new Message-ID)"),
+            flag("--quiet", "-q",
+                 help="print nothing (with --html or --eml: not even where they went)"),
+            flag("--send",
+                 help="deliver the digest now, once per day (a second run sends nothing "
+                 "and says so)"),
+            flag("--force",
+                 help="with --send: send a day already sent again, as a new message "
+                 "(a new Message-ID)"),
         ),
     ),
     Command(
@@ -313,15 +313,15 @@ COMMANDS = (
         "integrity and schema. Exit 78 on a config or template problem, 1 on a database "
         "problem.",
         options=(
-            Option("--smtp", action="store_true",
-                   help="also connect to the SMTP server, negotiate TLS, log in and quit "
-                   "without sending"),
-            Option("--caldav", action="store_true",
-                   help="also log in to the CalDAV server and find the calendar ([caldav]); "
-                   "nothing is written"),
-            Option("--imap", action="store_true",
-                   help="also connect to the IMAP server ([imap]), verify TLS, log in, find "
-                   "INBOX/Sent/Drafts, and log out; prints what it verified"),
+            flag("--smtp",
+                 help="also connect to the SMTP server, negotiate TLS, log in and quit "
+                 "without sending"),
+            flag("--caldav",
+                 help="also log in to the CalDAV server and find the calendar ([caldav]); "
+                 "nothing is written"),
+            flag("--imap",
+                 help="also connect to the IMAP server ([imap]), verify TLS, log in, find "
+                 "INBOX/Sent/Drafts, and log out; prints what it verified"),
         ),
     ),
 )

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from nudger.commands import Command, Context, Option
+from nudger.commands import Command, Context
+from nudger.commands._args import JSON
 
 # typing is not imported at run time: it costs ~4 ms on every `nudger` call. mypy
 # treats any constant named TYPE_CHECKING as true.
@@ -166,6 +167,6 @@ COMMANDS = (
         "status", "next digest time, last digest sent, anything waiting to retry or failed",
         "nudger status\nnudger status --json",
         cmd_status,
-        options=(Option("--json", action="store_true", help="machine-readable output"),),
+        options=(JSON,),
     ),
 )

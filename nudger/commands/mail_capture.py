@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import sys
 
-from nudger.commands import Command, Context, OneOf, Option
+from nudger.commands import Command, Context, OneOf, Option, flag
+from nudger.commands._args import JSON
 from nudger.errors import UsageError
 
 TYPE_CHECKING = False
@@ -179,13 +180,13 @@ COMMANDS = (
                    help="an mbox file, a Maildir, an .eml file or a folder of them"),
             Option("--since", metavar="DATE",
                    help="only mail from this local date on (2026-09-01, '12 weeks ago')"),
-            OneOf(Option("--dry-run", action="store_true",
-                         help="print what was found; change nothing"),
-                  Option("--add", action="store_true",
-                         help="add everything found to the tracker at once")),
-            Option("--outreach", action="store_true",
-                   help="also propose recruiters' cold outreach as wishlist entries"),
-            Option("--json", action="store_true", help="machine-readable output"),
+            OneOf(flag("--dry-run",
+                       help="print what was found; change nothing"),
+                  flag("--add",
+                       help="add everything found to the tracker at once")),
+            flag("--outreach",
+                 help="also propose recruiters' cold outreach as wishlist entries"),
+            JSON,
         ),
     ),
 )

@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-from nudger.commands import Command, Context, Option
-from nudger.commands._args import APP_ID
+from nudger.commands import Command, Context, Option, flag
+from nudger.commands._args import APP_ID, JSON
 from nudger.errors import NudgerError
 
 # typing is not imported at run time: it costs ~4 ms on every `nudger` call. mypy
@@ -125,7 +125,6 @@ def cmd_mail_sync(ctx: Context) -> int:
 
 # --- the commands ----------------------------------------------------------------------
 
-_JSON = Option("--json", action="store_true", help="machine-readable output")
 
 COMMANDS = (
     Command(
@@ -144,9 +143,9 @@ COMMANDS = (
                 "without recording anything. Exit 1 with one line naming the server and "
                 "what to do when the mailbox cannot be read.",
                 options=(
-                    Option("--dry-run", action="store_true",
-                           help="report what would be recorded; change nothing"),
-                    _JSON,
+                    flag("--dry-run",
+                         help="report what would be recorded; change nothing"),
+                    JSON,
                 ),
             ),
         ),
@@ -160,7 +159,7 @@ COMMANDS = (
         description="List the open suggestions, each with its short id (S7), what it "
         "would do, and why nudger proposes it. Accept with `nudger accept S7`, dismiss "
         "with `nudger dismiss S7`; a dismissed suggestion is never proposed again.",
-        options=(_JSON,),
+        options=(JSON,),
     ),
     Command(
         "accept", "apply suggestions by their short id",
@@ -170,14 +169,14 @@ COMMANDS = (
         "the stage, add the contact, or record the possible reply as a reply. All or "
         "nothing: when one cannot be applied, none is.",
         options=(Option("ids", nargs="+", metavar="S", help="suggestion ids, like S7"),
-                 _JSON),
+                 JSON),
     ),
     Command(
         "dismiss", "drop suggestions by their short id (never proposed again)",
         "nudger dismiss S8\nnudger dismiss S8 S10",
         cmd_dismiss,
         options=(Option("ids", nargs="+", metavar="S", help="suggestion ids, like S8"),
-                 _JSON),
+                 JSON),
     ),
     Command(
         "resume", "un-pause an application's nudges after a reply",

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import argparse
-
 from nudger.commands import Command, Context, Option
-from nudger.commands._args import APP_ID
+from nudger.commands._args import APP_ID, JSON, MAX_DAYS, days
 from nudger.errors import UsageError
 
 # typing is not imported at run time: it costs ~4 ms on every `nudger` call. mypy
@@ -19,21 +17,9 @@ if TYPE_CHECKING:
 
 
 ORDER = 20
-MAX_PLAN_DAYS = 366
 # Far enough from date.min and date.max that ten-year durations cannot overflow.
 EARLIEST_DAY = (1900, 1, 1)
 LATEST_DAY = (9000, 12, 31)
-
-
-def _days(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of days") from None
-    if not 1 <= value <= MAX_PLAN_DAYS:
-        raise argparse.ArgumentTypeError(
-            f"{value} is out of range; give a number of days from 1 to {MAX_PLAN_DAYS}")
-    return value
 
 
 # --- due -------------------------------------------------------------------------------
@@ -193,6 +179,12 @@ def _timing(nudge: Nudge, on: date) -> str:
 # --- the commands ----------------------------------------------------------------------
 
 
+def _step_options(note: str, when: str) -> tuple[Option, ...]:
+    """The options of `done` and `skip`: the application, a note and the day."""
+    return (APP_ID, Option("--note", default="", help=note),
+            Option("--date", default="today", help=when))
+
+
 COMMANDS = (
     Command(
         "due", "what is due on a day, or the plan for the next N days",
@@ -204,9 +196,9 @@ COMMANDS = (
         "nothing, on the day it first shows.",
         options=(
             Option("--date", default="today", help="the day to ask about (default: today)"),
-            Option("--days", type=_days, metavar="N",
-                   help=f"the plan for N days from --date (1-{MAX_PLAN_DAYS})"),
-            Option("--json", action="store_true", help="machine-readable output"),
+            Option("--days", type=days, metavar="N",
+                   help=f"the plan for N days from --date (1-{MAX_DAYS})"),
+            JSON,
         ),
     ),
     Command(
@@ -217,11 +209,7 @@ COMMANDS = (
         "its action: email, call, ...). It completes that step and restarts the clock: the "
         "step after it waits its own wait from this date. Exit status 2 when nothing is "
         "next (closed stage, or the cadence is finished).",
-        options=(
-            APP_ID,
-            Option("--note", default="", help="what happened"),
-            Option("--date", default="today", help="when you did it (default: today)"),
-        ),
+        options=_step_options("what happened", "when you did it (default: today)"),
     ),
     Command(
         "skip", "move past the step now next without doing it",
@@ -230,10 +218,6 @@ COMMANDS = (
         description="Pass over the step that is next for application ID without doing it "
         "(no touch is counted). Like a touch, a skip restarts the clock: the step after "
         "it waits its own wait from the day of the skip.",
-        options=(
-            APP_ID,
-            Option("--note", default="", help="why"),
-            Option("--date", default="today", help="the day of the skip (default: today)"),
-        ),
+        options=_step_options("why", "the day of the skip (default: today)"),
     ),
 )

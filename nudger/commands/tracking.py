@@ -3,8 +3,8 @@ concept over 400 lines: the commands of the tracker (nudger.tracker), each a thi
 
 from __future__ import annotations
 
-from nudger.commands import Command, Context, Option
-from nudger.commands._args import APP_ID, contact_id
+from nudger.commands import Command, Context, Option, flag
+from nudger.commands._args import APP_ID, JSON, contact_id
 from nudger.errors import ConfigError, NudgerError, UsageError
 
 # typing is not imported at run time: it costs ~4 ms on every `nudger` call. mypy
@@ -367,7 +367,6 @@ def cmd_contact(ctx: Context) -> int:
 
 # --- the commands ----------------------------------------------------------------------
 
-JSON = Option("--json", action="store_true", help="machine-readable output")
 # What `add` and `edit` both set.
 APPLICATION_OPTIONS = (
     Option("--url", help="the job posting"),
@@ -390,12 +389,12 @@ COMMANDS = (
         "until you write yours) and create the database. --demo adds a sample person and "
         "sample applications so you can see a digest straight away.",
         options=(
-            Option("--demo", action="store_true", help="add sample applications"),
+            flag("--demo", help="add sample applications"),
             Option("--name", default="", help="your name, for drafts and the digest"),
             Option("--email", default="", help="where the digest goes"),
             Option("--database", metavar="PATH",
                    help="database file to write into the config (relative to the config)"),
-            Option("--force", action="store_true", help="overwrite an existing config file"),
+            flag("--force", help="overwrite an existing config file"),
         ),
     ),
     Command(
@@ -412,7 +411,7 @@ COMMANDS = (
             Option("--contact", action="append", default=[], metavar='"NAME <EMAIL>"',
                    help="a contact (repeatable)"),
             *APPLICATION_OPTIONS,
-            Option("--json", action="store_true", help="print the new application as JSON"),
+            flag("--json", help="print the new application as JSON"),
         ),
     ),
     Command(

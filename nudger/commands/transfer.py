@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import sys
 
-from nudger.commands import Command, Context, Option
+from nudger.commands import Command, Context, Option, flag
+from nudger.commands._args import JSON
 from nudger.errors import NudgerError
 
 # typing is not imported at run time: it costs ~4 ms on every `nudger` call. mypy
@@ -192,8 +193,8 @@ COMMANDS = (
         "--skip-bad. Importing the same file again adds nothing.",
         options=(
             Option("file", metavar="FILE", help="a .csv or .json file"),
-            Option("--dry-run", action="store_true",
-                   help="show what would be added, updated and skipped; change nothing"),
+            flag("--dry-run",
+                 help="show what would be added, updated and skipped; change nothing"),
             Option("--date-format", metavar="FMT",
                    help="how day/month dates are written: dmy, mdy, or a strptime format "
                    "like %%d.%%m.%%Y (ISO dates, month names and spreadsheet numbers are "
@@ -204,9 +205,9 @@ COMMANDS = (
                    "or ignore); repeatable"),
             Option("--stage-map", action="append", default=[], metavar="FROM=TO",
                    help="read the status word FROM as the stage TO; repeatable"),
-            Option("--skip-bad", action="store_true",
-                   help="import the good rows and list the bad ones"),
-            Option("--json", action="store_true", help="print the report as JSON"),
+            flag("--skip-bad",
+                 help="import the good rows and list the bad ones"),
+            flag("--json", help="print the report as JSON"),
         ),
     ),
     Command(
@@ -231,7 +232,7 @@ COMMANDS = (
         options=(
             Option("--since", metavar="DATE",
                    help="only applications started and follow-ups done since DATE"),
-            Option("--json", action="store_true", help="machine-readable output"),
+            JSON,
         ),
     ),
 )

@@ -1,4 +1,6 @@
-"""The IMAP session, over imapclient (synchronous: the daemon runs it in a thread).
+"""The IMAP session, over imapclient (synchronous: the daemon runs it in a thread). One
+concept over 400 lines: talking to the IMAP server (the session, its failures
+classified, the text part found in the BODYSTRUCTURE it returns).
 
 TLS is always verified (the system store, or imap.ca_file for a private CA); with
 security = "starttls" the upgrade is required and no password is sent before it; "none"

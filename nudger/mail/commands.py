@@ -1,4 +1,5 @@
 """Command mail: one-tap buttons and replies to the digest, read, checked and carried out.
+One concept over 400 lines: the life of one command message, from candidate to result.
 
 A message is a *candidate* when it is addressed to the command address (when that differs
 from the owner's own), carries a token, or answers a digest. A candidate is carried out

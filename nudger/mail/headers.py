@@ -284,26 +284,15 @@ def parse_header(raw_header: bytes, *, folder: str, uid: int, size: int = 0,
     )
     failed = tuple(a for _n, a in parse_addresses(raw["x-failed-recipients"]))
     return MailHeader(
-        folder=folder,
-        uid=uid,
-        message_id=message_id,
-        key=key,
-        date=date,
-        from_addr=from_addr,
-        from_name=from_name,
-        raw_to=raw_to,
-        raw_cc=raw_cc,
+        folder=folder, uid=uid, message_id=message_id, key=key, date=date,
+        from_addr=from_addr, from_name=from_name, raw_to=raw_to, raw_cc=raw_cc,
         subject=subject,
         in_reply_to=parse_ids(raw["in-reply-to"], 5),
         references=parse_ids(raw["references"], MAX_REFERENCES),
-        auto_submitted=auto_submitted,
-        is_list=is_list,
-        is_bulk=is_bulk,
-        is_bounce=is_bounce,
+        auto_submitted=auto_submitted, is_list=is_list, is_bulk=is_bulk, is_bounce=is_bounce,
         failed_recipients=failed,
         authentication_results=server_text(raw["authentication-results"], 1000),
-        size=size,
-        defects=tuple(defects),
+        size=size, defects=tuple(defects),
     )
 
 

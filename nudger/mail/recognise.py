@@ -1,5 +1,6 @@
 """The capture recogniser: one mail message in, findings out. Pure: no database, no
-network, no clock; the user's time zone is a parameter.
+network, no clock; the user's time zone is a parameter. One concept over 400 lines:
+recognising one message, the four steps below (the rules themselves are data).
 
 How a message is read (headers first):
 1. `view_headers` parses only the header block: sender, subject, date, Message-ID.

@@ -120,13 +120,28 @@ def applier(kind: str) -> Callable[[Applier], Applier]:
     return register
 
 
-def _iso_date(value: Any, today: date) -> date:
-    if not value:
-        return today
+def _application_of(s: Suggestion, kind: str) -> int:
+    """The application a stage, contact or reply suggestion applies to."""
+    if s.application_id is None:
+        raise UsageError(f"this {kind} suggestion names no application")
+    return s.application_id
+
+
+def _iso(value: Any, parse: Callable[[str], Any], what: str) -> Any:
+    """`parse` of the payload's ISO text; UsageError saying `what` was invalid."""
     try:
-        return date.fromisoformat(str(value))
+        return parse(str(value))
     except ValueError:
-        raise UsageError(f"suggestion has an invalid date {value!r}") from None
+        raise UsageError(f"{what} {value!r}") from None
+
+
+def _iso_date(value: Any, today: date) -> date:
+    return _iso(value, date.fromisoformat, "suggestion has an invalid date") if value \
+        else today
+
+
+def _iso_datetime(value: Any) -> datetime | None:
+    return _iso(value, datetime.fromisoformat, "invalid interview time") if value else None
 
 
 @applier("application")
@@ -157,27 +172,12 @@ def _apply_application(session: Session, s: Suggestion, p: dict[str, Any], today
     return f"added #{app.id} {app.company} ({app.role})"
 
 
-def _iso_datetime(value: Any) -> datetime | None:
-    if not value:
-        return None
-    try:
-        return datetime.fromisoformat(str(value))
-    except ValueError:
-        raise UsageError(f"invalid interview time {value!r}") from None
-
-
 @applier("stage")
 def _apply_stage(session: Session, s: Suggestion, p: dict[str, Any], today: date,
                  now: datetime) -> str:
-    if s.application_id is None:
-        raise UsageError("this stage suggestion names no application")
-    interview = None
-    if p.get("interview_at"):
-        try:
-            interview = datetime.fromisoformat(str(p["interview_at"]))
-        except ValueError:
-            raise UsageError(f"invalid interview time {p['interview_at']!r}") from None
-    app = tracker.change_stage(session, s.application_id, str(p.get("stage", "")),
+    app_id = _application_of(s, "stage")
+    interview = _iso_datetime(p.get("interview_at"))
+    app = tracker.change_stage(session, app_id, str(p.get("stage", "")),
                                _iso_date(p.get("date"), today), interview_at=interview,
                                note=f"from suggestion S{s.id}", now=now)
     return f"#{app.id} {app.company} is now {app.stage}"
@@ -186,12 +186,11 @@ def _apply_stage(session: Session, s: Suggestion, p: dict[str, Any], today: date
 @applier("contact")
 def _apply_contact(session: Session, s: Suggestion, p: dict[str, Any], today: date,
                    now: datetime) -> str:
-    if s.application_id is None:
-        raise UsageError("this contact suggestion names no application")
+    app_id = _application_of(s, "contact")
     spec = tracker.ContactSpec(name=server_text(p.get("name") or p.get("email", ""), 120),
                                email=str(p.get("email", "")))
-    contact = tracker.add_contact(session, s.application_id, spec)
-    return f"added contact {contact.name} <{contact.email}> to #{s.application_id}"
+    contact = tracker.add_contact(session, app_id, spec)
+    return f"added contact {contact.name} <{contact.email}> to #{app_id}"
 
 
 @applier("reply")
@@ -199,22 +198,16 @@ def _apply_reply(session: Session, s: Suggestion, p: dict[str, Any], today: date
                  now: datetime) -> str:
     from nudger.mail.replies import confirm_possible_reply
 
-    if s.application_id is None:
-        raise UsageError("this reply suggestion names no application")
-    return confirm_possible_reply(session, s.application_id, str(p.get("key", "")), now)
+    app_id = _application_of(s, "reply")
+    return confirm_possible_reply(session, app_id, str(p.get("key", "")), now)
 
 
 def accept(session: Session, ids: Iterable[int], *, today: date, now: datetime
            ) -> list[Outcome]:
     """Apply each suggestion (in the caller's transaction). A suggestion already decided
     is reported, not applied twice; an invalid payload raises UsageError (nothing kept)."""
-    out: list[Outcome] = []
-    for s in _load(session, list(ids)):
-        assert s.id is not None
-        if s.status != "open":
-            out.append(Outcome(s.id, s.kind, False, f"S{s.id} was already {s.status}",
-                               s.application_id))
-            continue
+
+    def apply(s: Suggestion) -> str:
         func = APPLIERS.get(s.kind)
         if func is None:
             raise UsageError(f"S{s.id} is a {s.kind!r} suggestion, which this version "
@@ -223,15 +216,20 @@ def accept(session: Session, ids: Iterable[int], *, today: date, now: datetime
             payload = json.loads(s.payload or "{}")
         except ValueError:
             payload = {}
-        detail = func(session, s, payload if isinstance(payload, dict) else {}, today, now)
-        s.status = "accepted"
-        s.decided_at = now
-        session.add(s)
-        out.append(Outcome(s.id, s.kind, True, detail, s.application_id))
-    return out
+        return func(session, s, payload if isinstance(payload, dict) else {}, today, now)
+
+    return _decide(session, ids, "accepted", apply, now)
 
 
 def dismiss(session: Session, ids: Iterable[int], *, now: datetime) -> list[Outcome]:
+    return _decide(session, ids, "dismissed", lambda s: f"dismissed S{s.id}: {s.summary}",
+                   now)
+
+
+def _decide(session: Session, ids: Iterable[int], status: str,
+            act: Callable[[Suggestion], str], now: datetime) -> list[Outcome]:
+    """`act` on each open suggestion and mark it `status`; one already decided is
+    reported, not decided twice."""
     out: list[Outcome] = []
     for s in _load(session, list(ids)):
         assert s.id is not None
@@ -239,11 +237,11 @@ def dismiss(session: Session, ids: Iterable[int], *, now: datetime) -> list[Outc
             out.append(Outcome(s.id, s.kind, False, f"S{s.id} was already {s.status}",
                                s.application_id))
             continue
-        s.status = "dismissed"
+        detail = act(s)
+        s.status = status
         s.decided_at = now
         session.add(s)
-        out.append(Outcome(s.id, s.kind, True, f"dismissed S{s.id}: {s.summary}",
-                           s.application_id))
+        out.append(Outcome(s.id, s.kind, True, detail, s.application_id))
     return out
 
 

@@ -1,4 +1,5 @@
-"""One pass over the mailbox: Sent, then INBOX; headers in batches; exactly once.
+"""One pass over the mailbox: Sent, then INBOX; headers in batches; exactly once. One concept
+over 400 lines: the exactly-once pass (folder state, batches, the handlers it calls).
 
 Per folder the (UIDVALIDITY, highest UID) state is committed in the same transaction as
 what the batch's messages caused, so a pass cut short (SIGTERM between batches, a dropped

@@ -1,4 +1,5 @@
-"""The SQLite engine, sessions and schema upgrades.
+"""The SQLite engine, sessions and schema upgrades. One concept over 400 lines: opening the
+database file safely (connection settings, transactions, integrity and schema checks).
 
 Per connection: WAL, a busy timeout, foreign keys on, synchronous=NORMAL. Every write
 transaction starts with BEGIN IMMEDIATE: a deferred transaction that reads, sees another

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import codecs
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
@@ -27,6 +27,8 @@ from nudger.transfer.matching import Known
 from nudger.transfer.options import ImportOptions
 from nudger.transfer.report import ImportReport
 from nudger.vocab import ACTIONS, CONTACT_KINDS, STAGES
+
+_D = TypeVar("_D", bound=date)
 
 JSON_FORMAT = "nudger"
 JSON_VERSION = 1
@@ -137,6 +139,19 @@ class _Json:
             raise self.fail(f"{where}.{key}", str(exc)) from None
         return value
 
+    def _iso(self, value: Any, parse: Callable[[str], _D], field: str, example: str) -> _D:
+        """`value` read by `parse` (an ISO form), within the dates nudger accepts."""
+        try:
+            if not isinstance(value, str):
+                raise ValueError(value)
+            found = parse(value)
+        except ValueError:
+            raise self.fail(field, f"{value!r} is not {example}") from None
+        if not in_range(found.date() if isinstance(found, datetime) else found):
+            raise self.fail(field, f"{value!r} is out of range; nudger accepts dates from "
+                            f"{DATE_RANGE}")
+        return found
+
     def day(self, data: dict[str, Any], key: str, where: str, *, required: bool = False
             ) -> date | None:
         value = data.get(key)
@@ -144,33 +159,15 @@ class _Json:
             if required:
                 raise self.fail(f"{where}.{key}", "missing; expected a date like 2026-11-20")
             return None
-        try:
-            if not isinstance(value, str):
-                raise ValueError(value)
-            found = date.fromisoformat(value)
-        except ValueError:
-            raise self.fail(f"{where}.{key}", f"{value!r} is not a date like 2026-11-20"
-                            ) from None
-        if not in_range(found):
-            raise self.fail(f"{where}.{key}", f"{value!r} is out of range; nudger accepts "
-                            f"dates from {DATE_RANGE}")
-        return found
+        return self._iso(value, date.fromisoformat, f"{where}.{key}", "a date like 2026-11-20")
 
     def moment(self, data: dict[str, Any], key: str, where: str, default: datetime | None
                ) -> datetime | None:
         value = data.get(key)
         if value is None:
             return default
-        try:
-            if not isinstance(value, str):
-                raise ValueError(value)
-            parsed = datetime.fromisoformat(value)
-        except ValueError:
-            raise self.fail(f"{where}.{key}", f"{value!r} is not a time like "
-                            "2026-11-20T14:30:00+00:00") from None
-        if not in_range(parsed.date()):
-            raise self.fail(f"{where}.{key}", f"{value!r} is out of range; nudger accepts "
-                            f"dates from {DATE_RANGE}")
+        parsed = self._iso(value, datetime.fromisoformat, f"{where}.{key}",
+                           "a time like 2026-11-20T14:30:00+00:00")
         try:
             return as_utc(parsed)
         except OverflowError:  # year 1 at +05:00 is before the calendar's first moment

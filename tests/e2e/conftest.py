@@ -7,6 +7,7 @@ or systemd would, and judge by what the SMTP server received and what the databa
 
 from __future__ import annotations
 
+import base64
 import os
 import signal
 import sqlite3
@@ -21,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import nudger_executable
+from tests.conftest import PROFILE, nudger_executable
 from tests.smtpserver import SmtpServer
 
 LIBFAKETIME = (
@@ -49,13 +50,7 @@ timezone = "America/New_York"
 database = "nudger.db"
 log_level = "debug"
 
-[profile]
-name = "Alex Rivera"
-email = "alex@example.com"
-phone = "+1 312 555 0100"
-pitch = "I grow distributor accounts."
-signature = "Alex Rivera"
-
+""" + PROFILE + """
 [digest]
 time = "{time}"
 days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -178,6 +173,29 @@ class LockOnAccept:
             self._con.execute("ROLLBACK")
             self._con.close()
             self._con = None
+
+
+def forms(secret: str) -> list[bytes]:
+    """`secret` in clear and in the base64 forms SMTP AUTH and IMAP AUTHENTICATE PLAIN put
+    on the wire (for the user alex@example.com)."""
+    user = b"alex@example.com"
+    raw = secret.encode()
+    return [raw, base64.b64encode(raw), base64.b64encode(b"\0" + user + b"\0" + raw),
+            base64.b64encode(user + b"\0" + user + b"\0" + raw)]
+
+
+def assert_never_leaks(secrets: tuple[str, ...], outputs: list[str], root: Path) -> None:
+    """No form of any of `secrets` in the command `outputs` nor in any file under `root`."""
+    blob = "\n".join(outputs).encode()
+    for secret in secrets:
+        for form in forms(secret):
+            assert form not in blob, f"{form!r} in command output"
+    for path in root.rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            for secret in secrets:
+                for form in forms(secret):
+                    assert form not in data, f"{form!r} in {path}"
 
 
 def wait_for(condition: Callable[[], bool], timeout: float = 20, step: float = 0.02) -> bool:
