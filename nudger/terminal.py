@@ -56,6 +56,11 @@ class VisibleStream:
     def write(self, text: str) -> int:
         return self._stream.write(visible(text))
 
+    def write_own(self, text: str) -> int:
+        """nudger's own terminal control (the progress bar's carriage returns), written as
+        is: only text nudger made itself, never data, goes through here."""
+        return self._stream.write(text)
+
     def flush(self) -> None:
         self._stream.flush()
 

@@ -112,6 +112,12 @@ def _print(ctx: Context, proposals: list[Proposal], stats: Any, skipped: int, mo
                   "`nudger dismiss S…`")
 
 
+def _write_own(text: str) -> None:
+    """The bar is nudger's own text (numbers and #): its carriage returns must reach the
+    terminal as control, past the stderr filter that shows data's controls visibly."""
+    getattr(sys.stderr, "write_own", sys.stderr.write)(text)
+
+
 class _Progress:
     """A one-line progress bar on stderr (a terminal only), by bytes read."""
 
@@ -132,12 +138,12 @@ class _Progress:
             self.shown = now
             share = min(self.done / self.total, 1.0)
             bar = "#" * int(share * 30)
-            sys.stderr.write(f"\r[{bar:<30}] {share:4.0%}  {self.count:,} messages")
+            _write_own(f"\r[{bar:<30}] {share:4.0%}  {self.count:,} messages")
             sys.stderr.flush()
 
     def clear(self) -> None:
         if self.shown:
-            sys.stderr.write("\r" + " " * 60 + "\r")
+            _write_own("\r" + " " * 60 + "\r")
             sys.stderr.flush()
 
 
