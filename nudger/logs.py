@@ -70,15 +70,35 @@ def under_journald(env: Mapping[str, str], stream: TextIO) -> bool:
     return (info.st_dev, info.st_ino) == (device, inode)
 
 
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever `sys.stderr` is when a line is logged (as logging's own
+    last-resort handler does), not the stream that was current at set-up: the CLI wraps
+    stderr per command (terminal.VisibleStream), and a handler holding an old wrapper would
+    write into a stream that is gone."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: TextIO) -> None:
+        """StreamHandler sets it in __init__; the current stderr is always used instead."""
+
+
 def setup_logging(level: str, env: Mapping[str, str], stream: TextIO | None = None
                   ) -> logging.Logger:
     """Configure the `nudger` logger (idempotent: a reload only changes the level)."""
+    follow = stream is None
     stream = stream if stream is not None else sys.stderr
     logger = logging.getLogger(LOGGER_NAME)
     logger.setLevel(level.upper())
     logger.propagate = False
     if not any(getattr(h, "_nudger", False) for h in logger.handlers):
-        handler = logging.StreamHandler(stream)
+        handler: logging.StreamHandler[TextIO] = (
+            _StderrHandler() if follow else logging.StreamHandler(stream))
         handler._nudger = True  # type: ignore[attr-defined]
         handler.setFormatter(
             JournalFormatter() if under_journald(env, stream) else PlainFormatter()

@@ -66,3 +66,27 @@ def test_reconfiguring_changes_the_level_without_doubling_lines() -> None:
     log.info("hidden")
     log.warning("shown")
     assert stream.getvalue().count("shown") == 1 and "hidden" not in stream.getvalue()
+
+
+def test_the_log_follows_the_current_stderr(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI wraps stderr per command (terminal.VisibleStream); a handler that kept the
+    stream current at set-up wrote into a closed one on the next command in the same
+    process ("I/O operation on closed file" in a logging traceback)."""
+    import sys
+
+    logger = logging.getLogger(LOGGER_NAME)
+    saved = list(logger.handlers)
+    logger.handlers = []
+    try:
+        first = io.StringIO()
+        monkeypatch.setattr(sys, "stderr", first)
+        setup_logging("info", {})
+        first.close()
+        second = io.StringIO()
+        monkeypatch.setattr(sys, "stderr", second)
+        setup_logging("info", {}).info("confirmation sent")
+        written = second.getvalue()
+        assert "Logging error" not in written and "Traceback" not in written, written
+        assert written.rstrip().endswith("confirmation sent"), written
+    finally:
+        logger.handlers = saved
