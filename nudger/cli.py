@@ -80,7 +80,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         if only is None or command.name == only:
             command.add_parser(sub, common)
         else:
-            command.add_name(sub)
+            command.add_name(sub, common)
     return parser
 
 

@@ -61,3 +61,15 @@ def test_bad_option_exits_2() -> None:
     result = subprocess.run([sys.executable, "-m", "nudger", "list", "--bogus"],
                             capture_output=True, text=True, check=False)
     assert result.returncode == 2
+
+
+def test_help_from_names_only_is_the_full_parsers_help() -> None:
+    """`nudger --help` builds no command's parser, and says the same as if it had."""
+    assert build_parser("").format_help() == build_parser().format_help()
+
+
+def test_a_command_whose_parser_was_not_built_still_parses() -> None:
+    """The stand-in builds the real parser should argparse ever reach it."""
+    args = build_parser("").parse_args(["snooze", "5", "3", "days"])
+    assert (args.command, args.id, args.until) == ("snooze", 5, ["3", "days"])
+    assert callable(args.func)
