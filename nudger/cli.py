@@ -186,16 +186,22 @@ def _error(message: str) -> None:
 
 
 def _database_trouble(exc: Exception, ctx: Context) -> str | None:
-    """SQLite failures the user can act on (disk full, read-only, locked), in their words."""
-    if "sqlalchemy" not in sys.modules:
-        return None
-    from sqlalchemy.exc import DBAPIError
+    """SQLite failures the user can act on (disk full, read-only, locked), in their words:
+    raised through SQLAlchemy, or by a plain sqlite3 connection (Database.raw_read)."""
+    import sqlite3
 
-    if not isinstance(exc, DBAPIError):
+    if isinstance(exc, sqlite3.Error):
+        detail = str(exc)
+    elif "sqlalchemy" in sys.modules:
+        from sqlalchemy.exc import DBAPIError
+
+        if not isinstance(exc, DBAPIError):
+            return None
+        detail = str(exc.orig) if exc.orig is not None else str(exc)
+    else:
         return None
     from nudger.store.db import describe_sqlite_error
 
-    detail = str(exc.orig) if exc.orig is not None else str(exc)
     return describe_sqlite_error(detail, ctx.database_path)
 
 

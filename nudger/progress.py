@@ -4,9 +4,7 @@ applications that `auto_ghost` gives up on."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any
 
 from sqlmodel import Session
 
@@ -19,35 +17,6 @@ from nudger.store.db import Database
 from nudger.store.models import Application, Touch
 from nudger.store.read import load_states
 from nudger.vocab import OPEN_STAGES
-
-
-def step_json(nudge: Nudge, today: date) -> dict[str, Any]:
-    return {
-        "step": nudge.step,
-        "of": nudge.steps,
-        "action": nudge.action,
-        "template": nudge.template,
-        "due": nudge.due.isoformat(),
-        "overdue_days": max(0, (today - nudge.due).days),
-        "repeat": nudge.repeat,
-        "deadline": nudge.deadline.isoformat() if nudge.deadline else None,
-        "label": nudge.label,
-    }
-
-
-def next_steps(
-    session: Session, settings: Settings, calendar: Calendar, today: date,
-    apps: Sequence[Application] | None = None,
-) -> dict[int, dict[str, Any]]:
-    """Application id → its next step (as JSON-able data), for `list` and `show`; for
-    every open application when `apps` is None."""
-    out: dict[int, dict[str, Any]] = {}
-    chosen = None if apps is None else [a for a in apps if a.stage in OPEN_STAGES]
-    for state in load_states(session, chosen, zone=settings.zone):
-        nudge = next_step(state, settings.cadence_for(state.stage), calendar, today)
-        if nudge is not None:
-            out[state.id] = step_json(nudge, today)
-    return out
 
 
 def current_step(

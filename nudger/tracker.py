@@ -20,15 +20,14 @@ from sqlmodel import Session, col, delete, select
 
 from nudger.dates import check_range
 from nudger.errors import NotFoundError, UsageError
-from nudger.store.models import Application, Contact, Snooze, StageChange, Touch, table_of
+from nudger.store.models import Application, Contact, Snooze, StageChange, Touch
+from nudger.store.states import check_stage
+from nudger.store.states import list_summary as list_summary  # the library's, too
 from nudger.times import as_utc
 from nudger.vocab import (
     ACTIONS,
-    CLOSED_STAGES,
     CONTACT_KINDS,
     ONE_LINE_FIELDS,
-    OPEN_STAGES,
-    STAGES,
     is_email,
     text_problem,
 )
@@ -43,15 +42,6 @@ def check_text(name: str, value: str, *, one_line: bool) -> str:
     if problem:
         raise UsageError(problem)
     return value
-
-
-def check_stage(stage: str) -> str:
-    if stage not in STAGES:
-        raise UsageError(
-            f"unknown stage {stage!r}; valid stages: {', '.join(OPEN_STAGES)} (open), "
-            f"{', '.join(CLOSED_STAGES)} (closed)"
-        )
-    return stage
 
 
 def check_dates(**values: date | datetime | None) -> None:
@@ -147,30 +137,6 @@ def list_applications(session: Session, stage: str | None = None) -> list[Applic
         last, count = stats.get(app.id, (None, 0))
         rows.append(ApplicationRow(app, last, count, contacts.get(app.id, [])))
     return rows
-
-
-_SUMMARY_SQL = (
-    "SELECT a.id, a.company, a.role, a.stage, a.applied_on, t.last "
-    f"FROM {table_of(Application).name} AS a LEFT JOIN (SELECT application_id, "
-    f"max(touched_on) AS last FROM {table_of(Touch).name} WHERE NOT skipped "
-    "GROUP BY application_id) AS t ON t.application_id = a.id"
-)
-
-
-def list_summary(session: Session, stage: str | None = None) -> list[tuple[Any, ...]]:
-    """(id, company, role, stage, applied_on, last_touch) per application, dates as ISO
-    text: what `nudger list` shows, in one query and without building ORM objects (a
-    person waits for this one)."""
-    sql = _SUMMARY_SQL
-    params: tuple[Any, ...] = ()
-    if stage:
-        sql += " WHERE a.stage = ?"
-        params = (check_stage(stage),)
-    cursor = session.connection().connection.cursor()
-    try:
-        return list(cursor.execute(sql + " ORDER BY a.id", params))
-    finally:
-        cursor.close()
 
 
 @dataclass(frozen=True)

@@ -160,10 +160,11 @@ def _in_field_order(row: Any, exclude: str = "") -> dict[str, Any]:
 
 
 def cmd_list(ctx: Context) -> int:
-    from nudger import tracker
-    from nudger.progress import next_steps
+    from nudger.upcoming import next_steps
 
     if ctx.args.json:
+        from nudger import tracker
+
         with ctx.db.read_session() as session:
             rows = tracker.list_applications(session, ctx.args.stage)
             upcoming = next_steps(session, ctx.settings, ctx.calendar, ctx.today,
@@ -177,9 +178,13 @@ def cmd_list(ctx: Context) -> int:
             out.append(data)
         ctx.print_json(out)
         return 0
-    with ctx.db.read_session() as session:
-        summary = tracker.list_summary(session, ctx.args.stage)
-        upcoming = next_steps(session, ctx.settings, ctx.calendar, ctx.today)
+    # The table reads plain rows through a plain sqlite3 connection: no ORM import (a
+    # person waits for `list`; bench/b_cli.py).
+    from nudger.store.states import list_summary
+
+    with ctx.db.raw_read() as con:
+        summary = list_summary(con, ctx.args.stage)
+        upcoming = next_steps(con, ctx.settings, ctx.calendar, ctx.today)
     if not summary:
         if ctx.args.stage:
             ctx.print(f"no applications in stage {ctx.args.stage}")
@@ -197,7 +202,7 @@ def cmd_list(ctx: Context) -> int:
 
 def cmd_show(ctx: Context) -> int:
     from nudger import tracker
-    from nudger.progress import next_steps
+    from nudger.upcoming import next_steps
 
     with ctx.db.read_session() as session:
         app = tracker.get_application(session, ctx.args.id)

@@ -1,0 +1,263 @@
+"""The hot reads, on plain rows: `load_states` (what the cadence engine needs, for every
+digest and `list`) and `list_summary` (what `nudger list` shows). Part of the one read path
+(store.read re-exports them); kept apart because this module imports neither SQLAlchemy nor
+the models, so that `nudger list` reads the database through a plain sqlite3 connection
+(`Database.raw_read`) without paying for the ORM's import. It takes an ORM session just as
+well, and then reads in that session's transaction.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, tzinfo
+from sys import intern
+from typing import TYPE_CHECKING, Any, TypeAlias, cast
+
+from nudger.cadence import AppState, TouchInfo, bulk
+from nudger.errors import DataError, UsageError
+from nudger.times import as_utc
+from nudger.vocab import CLOSED_STAGES, OPEN_STAGES, STAGES
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from nudger.store.models import Application
+
+Source: TypeAlias = "Session | sqlite3.Connection"
+
+
+def check_stage(stage: str) -> str:
+    if stage not in STAGES:
+        raise UsageError(
+            f"unknown stage {stage!r}; valid stages: {', '.join(OPEN_STAGES)} (open), "
+            f"{', '.join(CLOSED_STAGES)} (closed)"
+        )
+    return stage
+
+
+# Up to this many applications are named in an IN (...) list; more, and the queries read
+# every row of the open stages and drop the others in Python (one query either way).
+_IN_LIMIT = 500
+
+
+def local_date(moment: datetime | None, zone: tzinfo) -> date | None:
+    """A stored moment (UTC; read raw it comes back naive) as a local date in `zone`."""
+    return None if moment is None else as_utc(moment).astimezone(zone).date()
+
+
+class _Dates:
+    """ISO text → date, memoised: a hunt's rows share a few hundred distinct dates."""
+
+    def __init__(self) -> None:
+        self.seen: dict[str, date] = {}
+
+    def __call__(self, text: str | None, table: str, row: object, column: str) -> date | None:
+        if text is None:
+            return None
+        found = self.seen.get(text)
+        if found is None:
+            try:
+                found = date.fromisoformat(text)
+            except (TypeError, ValueError):
+                raise DataError(
+                    f"the database holds {text!r} in {table} #{row} column {column}, which "
+                    "is not a date (YYYY-MM-DD); fix that row with sqlite3 or `nudger edit`"
+                ) from None
+            self.seen[text] = found
+        return found
+
+
+def _moment(text: str | None, app_id: object) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        return datetime.fromisoformat(text)
+    except (TypeError, ValueError):
+        raise DataError(
+            f"the database holds {text!r} in application #{app_id} column interview_at, "
+            "which is not a date and time; set it again with `nudger edit --interview`"
+        ) from None
+
+
+def _marks(count: int) -> str:
+    return ", ".join("?" * count)
+
+
+# The columns the raw SELECTs below read, per table; tests/store/test_states.py checks each
+# against the model tables (store.models), which this module does not import: `nudger list`
+# reads through here without SQLAlchemy.
+COLUMNS = {
+    "application": ("id", "stage", "stage_since", "applied_on", "deadline", "interview_at",
+                    "company", "role", "paused_since"),
+    "touch": ("application_id", "touched_on", "action", "stage", "step", "skipped", "id"),
+    "snooze": ("application_id", "until", "id"),
+}
+_APP, _TOUCH, _SNOOZE = "application", "touch", "snooze"
+_APP_SQL = f"SELECT {', '.join(COLUMNS[_APP])} FROM {_APP}"
+_TOUCH_SQL = f"SELECT {', '.join(COLUMNS[_TOUCH])} FROM {_TOUCH}"
+_SNOOZE_SQL = (f"SELECT s.application_id, s.until, s.id FROM {_SNOOZE} s JOIN (SELECT "
+               f"application_id, MAX(id) AS last FROM {_SNOOZE}")
+_SUMMARY_SQL = (
+    "SELECT a.id, a.company, a.role, a.stage, a.applied_on, t.last "
+    f"FROM {_APP} AS a LEFT JOIN (SELECT application_id, "
+    f"max(touched_on) AS last FROM {_TOUCH} WHERE NOT skipped "
+    "GROUP BY application_id) AS t ON t.application_id = a.id"
+)
+SUMMARY_COLUMNS = {"application": ("id", "company", "role", "stage", "applied_on"),
+                   "touch": ("application_id", "touched_on", "skipped")}
+
+
+def _cursor(source: Source) -> sqlite3.Cursor:
+    """A cursor on the connection `source` is or holds: a plain sqlite3 connection, or an
+    ORM session's own DBAPI connection (same transaction, after flushing what it wrote)."""
+    if isinstance(source, sqlite3.Connection):
+        return source.cursor()
+    source.flush()  # the raw cursor below sees only what the session has written
+    return cast(sqlite3.Cursor, source.connection().connection.cursor())
+
+
+def list_summary(source: Source, stage: str | None = None) -> list[tuple[Any, ...]]:
+    """(id, company, role, stage, applied_on, last_touch) per application, dates as ISO
+    text: what `nudger list` shows, in one query and without building ORM objects (a
+    person waits for this one)."""
+    sql = _SUMMARY_SQL
+    params: tuple[Any, ...] = ()
+    if stage:
+        sql += " WHERE a.stage = ?"
+        params = (check_stage(stage),)
+    cursor = _cursor(source)
+    try:
+        return list(cursor.execute(sql + " ORDER BY a.id", params))
+    finally:
+        cursor.close()
+
+
+def load_states(
+    source: Source, apps: Sequence[Application] | None = None, *, open_only: bool = True,
+    zone: tzinfo | None = None,
+) -> list[AppState]:
+    """AppStates for `apps` (default: every application, in an open stage unless
+    `open_only` is false), in three queries whatever their number.
+
+    `zone` is the user's zone (`settings.zone`): it turns the interview's UTC moment into
+    the local date the `interviewing` cadence counts from. Touches are those of the
+    current stage since it was entered, oldest first.
+
+    `source` is an ORM session (read through its own DBAPI connection, same transaction)
+    or a plain sqlite3 connection (`Database.raw_read`). This runs over every application
+    for every digest, so it reads plain rows rather than building ORM objects: see
+    bench/b_cadence.py for what that buys."""
+    with bulk():
+        return _load(source, apps, open_only, zone or UTC)
+
+
+def _load(source: Source, apps: Sequence[Application] | None, open_only: bool,
+          zone: tzinfo) -> list[AppState]:
+    parse = _Dates()
+    cursor = _cursor(source)
+    try:
+        if apps is None:
+            sql = _APP_SQL
+            params: list[Any] = []
+            if open_only:
+                # `+stage`: scan in id order rather than sort what the stage index finds
+                sql += f" WHERE +stage IN ({_marks(len(OPEN_STAGES))})"
+                params = list(OPEN_STAGES)
+            rows: list[tuple[Any, ...]] = []
+            seen = parse.seen
+            for app_id, stage, since, applied, deadline, interview, company, role, paused in \
+                    cursor.execute(sql + " ORDER BY id", params):
+                rows.append((
+                    app_id, intern(stage),
+                    seen.get(since) or parse(since, _APP, app_id, "stage_since"),
+                    None if applied is None else
+                    seen.get(applied) or parse(applied, _APP, app_id, "applied_on"),
+                    None if deadline is None else
+                    seen.get(deadline) or parse(deadline, _APP, app_id, "deadline"),
+                    None if interview is None else _moment(interview, app_id),
+                    company, role, paused is not None))
+            narrow: list[int] | None = None
+        else:
+            rows = [(a.id, a.stage, a.stage_since, a.applied_on, a.deadline, a.interview_at,
+                     a.company, a.role, a.paused_since is not None)
+                    for a in apps if a.id is not None]
+            ids = sorted({row[0] for row in rows})
+            narrow = ids if len(ids) <= _IN_LIMIT else None
+        if not rows:
+            return []
+
+        # The touches of each application's current stage since it was entered, grouped
+        # and put in date order in Python: a JOIN or an ORDER BY over the whole table
+        # costs SQLite more than the dictionary lookups below, and rows mostly arrive in
+        # order already.
+        scope = {row[0]: row for row in rows}  # id → (id, stage, stage_since, ...)
+        sql = _TOUCH_SQL
+        params = []
+        if narrow is not None:
+            sql += f" WHERE application_id IN ({_marks(len(narrow))})"
+            params = list(narrow)
+        elif apps is None and open_only:
+            sql += f" WHERE stage IN ({_marks(len(OPEN_STAGES))})"
+            params = list(OPEN_STAGES)
+        seen = parse.seen
+        new_touch = tuple.__new__  # TouchInfo(...) without its Python-level __new__
+        shared: dict[tuple[Any, ...], TouchInfo] = {}
+        touches: dict[int, list[TouchInfo]] = {}
+        unsorted: set[int] = set()
+        for app_id, on_text, action, stage, step, skipped, touch_id in \
+                cursor.execute(sql, params):
+            current = scope.get(app_id)
+            if current is None or stage != current[1]:
+                continue
+            on = seen.get(on_text) or parse(on_text, _TOUCH, touch_id, "touched_on")
+            assert on is not None  # the column is NOT NULL
+            if on < current[2]:
+                continue  # before the stage was (re-)entered
+            # Touches are immutable values that repeat (a date, an action, a step): share
+            # one TouchInfo per distinct value, and one string per action and stage. A
+            # hunt of 100,000 applications then holds a few thousand touch objects, not
+            # 500,000, and stays small enough to be walked quickly.
+            key = (on, intern(action), current[1], step, skipped == 1)
+            info = shared.get(key)
+            if info is None:
+                info = shared[key] = new_touch(TouchInfo, key)
+            found = touches.get(app_id)
+            if found is None:
+                touches[app_id] = [info]
+            else:
+                if on < found[-1].on:
+                    unsorted.add(app_id)
+                found.append(info)
+        for app_id in unsorted:
+            touches[app_id].sort(key=_touch_day)  # stable: same-day touches keep their order
+
+        sql = _SNOOZE_SQL
+        params = []
+        if narrow is not None:
+            sql += f" WHERE application_id IN ({_marks(len(narrow))})"
+            params = list(narrow)
+        sql += " GROUP BY application_id) latest ON s.id = latest.last"
+        snoozes: dict[int, date | None] = {
+            app_id: parse(until, _SNOOZE, snooze_id, "until")
+            for app_id, until, snooze_id in cursor.execute(sql, params)
+        }
+    finally:
+        cursor.close()
+
+    empty: tuple[TouchInfo, ...] = ()
+    return [
+        AppState(
+            id=app_id, stage=stage, stage_since=since, applied_on=applied, deadline=deadline,
+            snoozed_until=snoozes.get(app_id),
+            touches=tuple(touches[app_id]) if app_id in touches else empty,
+            company=company, role=role,
+            interview_on=local_date(interview, zone) if interview is not None else None,
+            paused=paused,  # a reply from the mailbox paused its nudges
+        )
+        for app_id, stage, since, applied, deadline, interview, company, role, paused in rows
+    ]
+
+
+def _touch_day(touch: TouchInfo) -> date:
+    return touch.on
