@@ -204,27 +204,39 @@ _PLAIN_ADDRESS = re.compile(r'\s*(?:"([^"\\]*)"|([^"<>,;]*?))\s*<([^<>\s,;"]+@[^
                             r'|\s*([^<>\s,;"()]+@[^<>\s,;"()]+)\s*')
 
 
+_WANTED_LINE = (  # a wanted field's line, its folded continuation lines
+    rb"(?:[\r\x0b\x0c][ \t\r\x0b\x0c]*)?"
+    rb"(from|reply-to|subject|date|message-id|auto-submitted|precedence|list-id)"
+    rb"[ \t\r\x0b\x0c]*:([^\n]*)((?:\n[ \t][^\n]*)*)")
+_FIRST_FIELD = re.compile(_WANTED_LINE, re.IGNORECASE)
+_NEXT_FIELD = re.compile(rb"\n" + _WANTED_LINE, re.IGNORECASE)  # jumps from line to line
+_BLANK_LINE = re.compile(rb"\n\r*(?:\n|\Z)")
+_BLANK_START = re.compile(rb"\r*(?:\n|\Z)")
+
+
 def _header_fields(raw: bytes) -> dict[str, str]:
-    """The few headers the recogniser reads, unfolded (first occurrence of each): a plain
-    scan of the header block, much cheaper than the email package's parser for mail that
-    is then never read further."""
+    """The few headers the recogniser reads, unfolded (first occurrence of each): the
+    header block's lines up to the first empty one, much cheaper than the email package's
+    parser for mail that is then never read further. Regular expressions find the wanted
+    lines; the rest of the block is never split or decoded."""
+    if _BLANK_START.match(raw):
+        return {}
+    blank = _BLANK_LINE.search(raw)
+    end = blank.start() if blank else len(raw)
     fields: dict[str, str] = {}
-    name = ""
-    for line in raw.split(b"\n"):
-        line = line.rstrip(b"\r")
-        if not line:
-            break
-        if line[:1] in (b" ", b"\t"):
-            if name:
-                fields[name] += " " + line.strip().decode("utf-8", "replace")
+    first = _FIRST_FIELD.match(raw, 0, end)
+    found = _NEXT_FIELD.findall(raw, 0, end)
+    if first:
+        found.insert(0, first.groups())
+    for key, raw_value, folded in found:
+        name = key.decode("ascii").lower()
+        if name in fields:
             continue
-        key, colon, value = line.partition(b":")
-        lowered = key.strip().decode("ascii", "replace").lower()
-        if colon and lowered in _WANTED and lowered not in fields:
-            name = lowered
-            fields[name] = value.strip().decode("utf-8", "replace")
-        else:
-            name = ""
+        value = raw_value.strip().decode("utf-8", "replace")
+        if folded:
+            for line in folded.split(b"\n")[1:]:
+                value += " " + line.strip().decode("utf-8", "replace")
+        fields[name] = value
     return fields
 
 
