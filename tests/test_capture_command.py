@@ -178,6 +178,24 @@ def test_live_sync_suggests_then_adds(home: Home, dovecot: Any, monkeypatch: Any
     assert all(b"\\Seen" not in dovecot.flags("INBOX", uid) for uid in dovecot.uids("INBOX"))
 
 
+def test_capture_over_files_does_not_load_the_sync_and_sync_still_finds_the_handler() -> None:
+    """`nudger capture` reads files only: importing it leaves the IMAP sync machinery out
+    (its start-up cost), and a sync later in the same process still runs capture's
+    handler."""
+    import subprocess
+    import sys
+
+    code = ("import sys, nudger.mail.capture, nudger.mail.capture_store\n"
+            "assert 'nudger.mail.sync' not in sys.modules, 'capture imported the sync'\n"
+            "from nudger.mail import sync\n"
+            "sync._load_handlers()\n"
+            "from nudger.mail.capture_live import handle_inbox\n"
+            "assert sync.HANDLERS['capture'] == [handle_inbox], sync.HANDLERS\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+
+
 def test_live_capture_off(home: Home, dovecot: Any, monkeypatch: Any) -> None:
     monkeypatch.setenv("NUDGER_IMAP_PASSWORD", PASSWORD)
     home.write_config(imap_config(dovecot, mailbox='capture = "off"'))

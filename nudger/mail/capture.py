@@ -352,14 +352,3 @@ class Ledger:
 
     def results(self) -> list[Proposal]:
         return list(self.proposals.values())
-
-
-def _register_live_handler() -> None:
-    """listen's sync imports this module and runs the handler over new INBOX mail."""
-    from nudger.mail.capture_live import handle_inbox
-    from nudger.mail.sync import register_inbox_handler
-
-    register_inbox_handler("capture", handle_inbox)
-
-
-_register_live_handler()
