@@ -58,6 +58,7 @@ class Rule:
     language: str
     phrase: str
     pattern: re.Pattern[str]
+    prefix: str = ""    # the pattern's literal start, case-folded (`literal_prefix`); "" = none
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,20 @@ class Rules:
     company: tuple[re.Pattern[str], ...]
     role: tuple[re.Pattern[str], ...]
     source: str = ""
+    # The literal starts (case-folded) of the candidate words, when every one has one, and
+    # of the extraction patterns: a pattern whose start is not in the folded text cannot
+    # match it, and is not run (see `literal_prefix`).
+    candidate_prefixes: tuple[str, ...] | None = None
+    company_prefixes: tuple[str, ...] = ()
+    role_prefixes: tuple[str, ...] = ()
+
+    def is_candidate_subject(self, subject: str) -> bool:
+        """`candidate.search(subject)`, skipped when no candidate word can be in it."""
+        if self.candidate_prefixes is not None:
+            folded = fold_case(subject)
+            if not any(p in folded for p in self.candidate_prefixes):
+                return False
+        return self.candidate.search(subject) is not None
 
     def ats_of(self, domain: str) -> str:
         domain = domain.lower().rstrip(".")
@@ -106,11 +121,14 @@ def load_rules(path: Path | None = None) -> Rules:
         phrases: dict[str, tuple[Rule, ...]] = {}
         for kind in ("ignore", "rejection", "interview", "application", "outreach"):
             phrases[kind] = tuple(
-                Rule(kind, lang, text, compile_one(f"{kind}.{lang}", text))
+                Rule(kind, lang, text, compile_one(f"{kind}.{lang}", text),
+                     literal_prefix(text, re.IGNORECASE))
                 for lang in LANGUAGES for text in data[kind].get(lang, ())
             )
         candidate = compile_one("candidate.subject", "|".join(
             f"(?:{s})" for s in data["candidate"]["subject"]))
+        words = tuple(literal_prefix(str(s), re.IGNORECASE)
+                      for s in data["candidate"]["subject"])
         company = tuple(compile_one("extract.company", t, re.MULTILINE)
                         for t in data["extract"]["company"])
         role = tuple(compile_one("extract.role", t, re.MULTILINE)
@@ -123,9 +141,70 @@ def load_rules(path: Path | None = None) -> Rules:
             freemail=frozenset(str(d).lower() for d in data["names"]["freemail"]),
             candidate=candidate, phrases=phrases, company=company, role=role,
             source=str(path),
+            candidate_prefixes=words if words and all(words) else None,
+            company_prefixes=tuple(literal_prefix(p.pattern, p.flags) for p in company),
+            role_prefixes=tuple(literal_prefix(p.pattern, p.flags) for p in role),
         )
     except (KeyError, TypeError, AttributeError) as exc:
         raise RulesError(f"{path}: missing or malformed key {exc}") from None
+
+
+# --- skipping patterns that cannot match ----------------------------------------------------
+# Python's `re` scans a case-insensitive pattern position by position even when it starts
+# with a word, so ~80 rule patterns over every candidate cost more than reading the mail.
+# A pattern that starts with literal text can only match where the text holds that start:
+# both are case-folded exactly as `re.IGNORECASE` compares characters (its simple lower
+# case, plus the characters it treats as equal: ſ/s, K/k, ı/i, ς/σ…), and a pattern whose
+# start is not in the folded text is not run. tests/test_capture_prefilter.py proves the
+# folding against the regex engine over every code point and the findings over the corpus.
+
+def _fold_table() -> dict[int, int] | None:
+    try:
+        from re._casefix import (  # type: ignore[import-not-found]
+            _EXTRA_CASES,  # what re.IGNORECASE treats as equal
+        )
+    except ImportError:  # another Python: no folding known, so no pattern is skipped
+        return None
+    table: dict[int, int] = {}
+    for low, others in _EXTRA_CASES.items():
+        canonical = min((low, *others))
+        for point in (low, *others):
+            if point != canonical:
+                table[point] = canonical
+    return table
+
+
+_FOLD = _fold_table()
+
+
+def fold_case(text: str) -> str:
+    """`text` with each character replaced by one representative of the characters
+    `re.IGNORECASE` takes as equal to it; same length as `text`."""
+    if text.isascii():
+        return text.lower()
+    # str.lower() is the simple lower case re uses except for İ, whose full lower case is
+    # two characters (and a final sigma, which the table folds with σ).
+    return text.replace("\u0130", "i").lower().translate(_FOLD or {})
+
+
+def literal_prefix(pattern: str, flags: int = re.IGNORECASE) -> str:
+    """The literal characters a pattern starts with (folded), or "" when it has none of
+    at least 3 characters, when the case folding is not known, or when in doubt."""
+    if _FOLD is None:
+        return ""
+    try:
+        from re import _parser  # type: ignore[attr-defined]
+
+        parsed = _parser.parse(pattern, flags)
+        chars: list[str] = []
+        for op, arg in parsed.data:
+            if op is not _parser.LITERAL:
+                break
+            chars.append(chr(arg))
+    except Exception:  # a private module: any surprise means "no prefix"
+        return ""
+    prefix = fold_case("".join(chars))
+    return prefix if len(prefix) >= 3 else ""
 
 
 @lru_cache(maxsize=4)
@@ -249,7 +328,7 @@ def peek(raw: bytes, rules: Rules) -> tuple[dict[str, str], bool]:
     if rules.ats_of(domain):
         return fields, True
     subject = decode_words(fields.get("subject"))
-    if rules.candidate.search(subject):
+    if rules.is_candidate_subject(subject):
         return fields, True
     bulk = fields.get("precedence", "").strip().lower() in ("bulk", "list", "junk") or \
         "list-id" in fields
@@ -314,7 +393,7 @@ def is_candidate(view: MailView, rules: Rules | None = None) -> bool:
     rules = rules or default_rules()
     if rules.ats_of(view.domain):
         return True
-    if rules.candidate.search(view.subject):
+    if rules.is_candidate_subject(view.subject):
         return True
     # A person answering the user's own application mail ("Re: Supply Chain Analyst").
     return view.subject[:3].lower() == "re:" and not view.bulk and not view.auto_submitted
@@ -416,7 +495,11 @@ def recognise(view: MailView, *, zone: ZoneInfo, rules: Rules | None = None,
     # Alerts and newsletters say so at the top; a footer ("jobs you may like") does not
     # make a confirmation an alert.
     head = haystack[: len(view.subject) + 1 + IGNORE_SPAN]
+    folded = fold_case(haystack)
+    folded_head = folded[: len(head)]
     for rule in rules.phrases["ignore"]:
+        if rule.prefix and rule.prefix not in folded_head:
+            continue  # cannot match
         if rule.pattern.search(head):
             return []
     ats = rules.ats_of(view.domain)
@@ -424,7 +507,7 @@ def recognise(view: MailView, *, zone: ZoneInfo, rules: Rules | None = None,
         return []  # mailing lists and bulk senders: never about one application of yours
     kinds = ("rejection", "interview", "application") + (("outreach",) if outreach else ())
     for kind in kinds:
-        matched = _first_match(rules.phrases[kind], haystack)
+        matched = _first_match(rules.phrases[kind], haystack, folded)
         if matched is None:
             continue
         rule, phrase = matched
@@ -442,8 +525,15 @@ def _haystack(view: MailView) -> str:
     return view.subject + "\n" + "\n".join(own)
 
 
-def _first_match(rules: Iterable[Rule], haystack: str) -> tuple[Rule, str] | None:
+def _first_match(rules: Iterable[Rule], haystack: str,
+                 folded: str | None = None) -> tuple[Rule, str] | None:
+    """The first rule (in order) that matches, and what it matched. `folded` is
+    `fold_case(haystack)`, to skip the rules that cannot match."""
+    if folded is None:
+        folded = fold_case(haystack)
     for rule in rules:
+        if rule.prefix and rule.prefix not in folded:
+            continue
         found = rule.pattern.search(haystack)
         if found:
             return rule, found.group(0)
@@ -527,7 +617,11 @@ def _company_and_role(view: MailView, haystack: str, ats: str,
                       rules: Rules) -> tuple[str, str, str]:
     company = role = ""
     how = ""
-    for pattern in rules.company:
+    folded = fold_case(haystack)
+    for pattern, prefix in zip(rules.company, rules.company_prefixes or [""] * len(rules.company),
+                               strict=True):
+        if prefix and prefix not in folded:
+            continue  # cannot match
         found = pattern.search(haystack)
         if not found:
             continue
@@ -554,7 +648,10 @@ def _company_and_role(view: MailView, haystack: str, ats: str,
         if above:
             role = _clean_role(above.group(1))
     if not role:
-        for pattern in rules.role:
+        for pattern, prefix in zip(rules.role, rules.role_prefixes or [""] * len(rules.role),
+                                   strict=True):
+            if prefix and prefix not in folded:
+                continue  # cannot match
             for found in pattern.finditer(haystack):
                 role = _clean_role(found.group("role") or "")
                 if role:
