@@ -15,6 +15,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from email.errors import MessageError
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit
 from zoneinfo import ZoneInfo
@@ -142,7 +143,7 @@ def scan(
             found = _one(item, zone=zone, since=since, outreach=outreach, own=own,
                          rules=rules, stats=stats)
         except (ValueError, LookupError, TypeError, AssertionError, IndexError,
-                RecursionError, UnicodeError) as exc:
+                RecursionError, UnicodeError, MessageError) as exc:
             # The email package has more ways to fail on hostile input than it documents:
             # the message is reported and the rest of the mailbox still read.
             stats.skipped += 1
