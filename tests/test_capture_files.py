@@ -213,6 +213,9 @@ def test_an_encoded_word_no_padding_repairs_is_kept_as_it_is(tmp_path: Path) -> 
     assert [o.finding.company for o in out if isinstance(o, Found)] == ["Acme Robotics"]
     assert recognise_bytes(broken.replace(b"hi", b"Thank you for applying to Acme."),
                            zone=ZONE)[0].company == "Acme"
+    charset = broken.replace(b"=?utf-8?b?A?=", b"=?u\xb9f-8?q?S=C3=B6hne?=")  # CharsetError
+    assert recognise_bytes(charset.replace(b"hi", b"Thank you for applying to Acme."),
+                           zone=ZONE)[0].company == "Acme"
 
 
 def test_header_tricks_stay_one_line() -> None:

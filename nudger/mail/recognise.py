@@ -29,7 +29,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta, timezone
 from email import policy
-from email.errors import HeaderParseError
+from email.errors import MessageError
 from email.header import decode_header, make_header
 from email.message import Message
 from email.parser import BytesParser
@@ -240,8 +240,10 @@ def decode_words(raw: str | None) -> str:
         return " ".join(_CONTROL.sub(" ", raw).split())
     try:
         text = str(make_header(decode_header(str(raw))))
-    except (ValueError, LookupError, UnicodeError, AssertionError, HeaderParseError):
-        text = str(raw)  # e.g. "=?utf-8?b?A?=": base64 that no padding repairs
+    except (ValueError, LookupError, UnicodeError, AssertionError, MessageError):
+        # e.g. "=?utf-8?b?A?=" (base64 that no padding repairs: HeaderParseError) or a
+        # charset name that is not ASCII (CharsetError)
+        text = str(raw)
     return " ".join(_CONTROL.sub(" ", text).split())
 
 
