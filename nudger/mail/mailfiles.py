@@ -224,13 +224,19 @@ def _split_mbox(name: str, handle: BinaryIO) -> Iterator[Item]:
 
 def _finish(name: str, message: _Message, at_end: bool = False) -> Item:
     where = f"{name}#{message.position}"
-    data = b"".join(message.parts)
-    head_end = _header_end(data)
-    if head_end < 0:
+    parts = message.parts
+    data = parts[0] if len(parts) == 1 else b"".join(parts)
+    if not _has_header_end(data):
         reason = ("the file ends inside this message's headers (a truncated mbox?)"
                   if at_end else "no header block (not an email message)")
         return Skipped(f"{where}, byte {message.start}", reason)
     return RawMail(where, data, message.size, message.position)
+
+
+def _has_header_end(data: bytes) -> bool:
+    """`_header_end(data) >= 0`, without copying the header block."""
+    return data.find(b"\n\n", 0, HEADER_CAP) >= 0 or \
+        data.find(b"\r\n\r\n", 0, HEADER_CAP) >= 0
 
 
 def _header_end(data: bytes) -> int:

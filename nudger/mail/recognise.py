@@ -325,9 +325,8 @@ def _header_fields(raw: bytes) -> dict[str, str]:
 def peek(raw: bytes, rules: Rules) -> tuple[dict[str, str], bool]:
     """The header fields, and whether the message can be job mail (`is_candidate`), at the
     least cost: most mail is decided here and never looked at again."""
-    fields = _header_fields(split_headers(raw))
-    _, addr = _first_address(fields.get("from"))
-    domain = addr.rpartition("@")[2].lower()
+    fields = _header_fields(raw)
+    domain = _first_address_only(fields.get("from")).rpartition("@")[2].lower()
     if rules.ats_of(domain):
         return fields, True
     subject = decode_words(fields.get("subject"))
@@ -368,6 +367,16 @@ def view_headers(raw_headers: bytes | Message | dict[str, str]) -> MailView:
         auto_submitted=fields.get("auto-submitted", "no").strip().lower() not in ("", "no"),
         bulk=precedence in ("bulk", "list", "junk") or "list-id" in fields,
     )
+
+
+def _first_address_only(raw: str | None) -> str:
+    """`_first_address(raw)[1]`, without decoding the display name of a plain address."""
+    if not raw:
+        return ""
+    plain = _PLAIN_ADDRESS.fullmatch(raw)
+    if plain:
+        return plain.group(4) or plain.group(3)
+    return _first_address(raw)[1]
 
 
 def _first_address(raw: str | None) -> tuple[str, str]:
