@@ -82,10 +82,9 @@ class Rules:
 
     def is_candidate_subject(self, subject: str) -> bool:
         """`candidate.search(subject)`, skipped when no candidate word can be in it."""
-        if self.candidate_prefixes is not None:
-            folded = fold_case(subject)
-            if not any(p in folded for p in self.candidate_prefixes):
-                return False
+        if self.candidate_prefixes is not None and \
+                not _any_of(self.candidate_prefixes).search(fold_case(subject)):
+            return False
         return self.candidate.search(subject) is not None
 
     def ats_of(self, domain: str) -> str:
@@ -95,6 +94,12 @@ class Rules:
                 return self.ats[domain]
             _, _, domain = domain.partition(".")
         return ""
+
+
+@lru_cache(maxsize=8)
+def _any_of(words: tuple[str, ...]) -> re.Pattern[str]:
+    """Finds any of `words` (exactly as written: a plain, case-sensitive alternation)."""
+    return re.compile("|".join(re.escape(w) for w in words))
 
 
 class RulesError(ValueError):
