@@ -15,11 +15,15 @@ from zoneinfo import ZoneInfo
 from nudger.mail.mailfiles import RawMail, read_mbox
 from nudger.mail.recognise import (
     Rules,
+    body_can_matter,
     default_rules,
     fold_case,
     literal_prefix,
     peek,
+    recognise,
     recognise_bytes,
+    view_headers,
+    with_body,
 )
 
 ZONE = ZoneInfo("Europe/Berlin")
@@ -111,3 +115,23 @@ def test_prefilter_never_drops_a_finding_mutated_mail() -> None:
         assert peek(raw, rules) == peek(raw, plain)
         assert recognise_bytes(raw, zone=ZONE, rules=rules, outreach=True) == \
             recognise_bytes(raw, zone=ZONE, rules=plain, outreach=True)
+
+
+def test_a_body_that_cannot_matter_is_never_a_finding() -> None:
+    """Auto-replies and bulk mail not from an ATS are not parsed: the full recogniser
+    finds nothing in any of them (nor in copies of every corpus mail made bulk or
+    automatic), and the corpus holds both kinds."""
+    rules = default_rules()
+    mails = messages()
+    mails += [b"List-Id: <jobs.example>\n" + m for m in mails] + \
+        [b"Auto-Submitted: auto-replied\n" + m for m in mails] + \
+        [b"Precedence: bulk\n" + m for m in mails]
+    skipped = 0
+    for raw in mails:
+        view = view_headers(raw)
+        if not body_can_matter(view, rules):
+            skipped += 1
+            for outreach in (False, True):
+                assert recognise(with_body(view, raw), zone=ZONE, rules=rules,
+                                 outreach=outreach) == []
+    assert skipped > 100

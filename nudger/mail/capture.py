@@ -24,6 +24,7 @@ from nudger.mail.mailfiles import RawMail, Skipped, read_paths
 from nudger.mail.recognise import (
     Finding,
     Rules,
+    body_can_matter,
     default_rules,
     peek,
     recognise,
@@ -170,6 +171,8 @@ def _one(item: RawMail, *, zone: ZoneInfo, since: date | None, outreach: bool,
         stats.own += 1
         return []
     stats.candidates += 1
+    if not body_can_matter(view, rules):
+        return []
     return recognise(with_body(view, item.data), zone=zone, rules=rules, outreach=outreach)
 
 

@@ -416,6 +416,14 @@ def is_candidate(view: MailView, rules: Rules | None = None) -> bool:
     return view.subject[:3].lower() == "re:" and not view.bulk and not view.auto_submitted
 
 
+def body_can_matter(view: MailView, rules: Rules | None = None) -> bool:
+    """False when `recognise` finds nothing in this message whatever its body says: an
+    auto-reply or bulk/list mail not from an ATS (its first checks), so the body is not
+    parsed. tests/test_capture_prefilter.py holds it to the full recogniser."""
+    rules = rules or default_rules()
+    return not (view.auto_submitted or view.bulk) or bool(rules.ats_of(view.domain))
+
+
 def with_body(view: MailView, raw: bytes | Message, cap: int = BODY_CAP) -> MailView:
     """The view with the first text part of the message read (capped)."""
     try:
@@ -924,6 +932,6 @@ def recognise_bytes(raw: bytes, *, zone: ZoneInfo, rules: Rules | None = None,
     """Headers first, the body only for a candidate: the whole pipeline for one message."""
     rules = rules or default_rules()
     view = view_headers(raw)
-    if not is_candidate(view, rules):
+    if not is_candidate(view, rules) or not body_can_matter(view, rules):
         return []
     return recognise(with_body(view, raw), zone=zone, rules=rules, outreach=outreach)
