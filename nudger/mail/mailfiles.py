@@ -234,14 +234,7 @@ def _finish(name: str, message: _Message, at_end: bool = False) -> Item:
 
 
 def _has_header_end(data: bytes) -> bool:
-    """`_header_end(data) >= 0`, without copying the header block."""
+    """Whether the first HEADER_CAP bytes hold the empty line that ends a header block
+    (LF or CRLF mail), found in place: the message is not copied."""
     return data.find(b"\n\n", 0, HEADER_CAP) >= 0 or \
         data.find(b"\r\n\r\n", 0, HEADER_CAP) >= 0
-
-
-def _header_end(data: bytes) -> int:
-    head = data[:HEADER_CAP]
-    ends = [i for i in (head.find(b"\n\n"), head.find(b"\r\n\r\n")) if i >= 0]
-    if ends:
-        return min(ends)
-    return -1
