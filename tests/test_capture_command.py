@@ -178,6 +178,45 @@ def test_live_sync_suggests_then_adds(home: Home, dovecot: Any, monkeypatch: Any
     assert all(b"\\Seen" not in dovecot.flags("INBOX", uid) for uid in dovecot.uids("INBOX"))
 
 
+def test_capture_over_files_does_not_load_the_sync_and_sync_still_finds_the_handler() -> None:
+    """`nudger capture` reads files only: importing it leaves the IMAP sync machinery out
+    (its start-up cost), and a sync later in the same process still runs capture's
+    handler."""
+    import subprocess
+    import sys
+
+    code = ("import sys, nudger.mail.capture, nudger.mail.capture_store\n"
+            "assert 'nudger.mail.sync' not in sys.modules, 'capture imported the sync'\n"
+            "from nudger.mail import sync\n"
+            "sync._load_handlers()\n"
+            "from nudger.mail.capture_live import handle_inbox\n"
+            "assert sync.HANDLERS['capture'] == [handle_inbox], sync.HANDLERS\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+
+
+def test_a_dry_run_reads_the_tracker_without_sqlalchemy(home: Home, tmp_path: Path) -> None:
+    """A dry run only reads the tracked applications: plain SQLite, no SQLModel import
+    (~0.7 s of start-up); it still matches what is tracked."""
+    import subprocess
+    import sys
+
+    home.ok("add", "ACME Robotics, Inc.", "Senior Backend Engineer (m/w/d) - Remote")
+    box = make_mbox(tmp_path / "m.mbox", *MAILS)
+    code = ("import sys\nfrom nudger.cli import main\n"
+            f"code = main(['--config', {str(home.config)!r}, 'capture', {str(box)!r}, "
+            "'--dry-run', '--json'])\n"
+            "assert code == 0, code\n"
+            "assert 'sqlalchemy' not in sys.modules, 'a dry run imported SQLAlchemy'\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert data["messages"] == len(MAILS)
+    assert [p["application_id"] for p in data["proposals"] if p["matched"]] == [1]
+
+
 def test_live_capture_off(home: Home, dovecot: Any, monkeypatch: Any) -> None:
     monkeypatch.setenv("NUDGER_IMAP_PASSWORD", PASSWORD)
     home.write_config(imap_config(dovecot, mailbox='capture = "off"'))

@@ -200,6 +200,24 @@ def test_broken_mime_and_lying_charsets() -> None:
     assert lying.company == "Café Müller"  # read as cp1252 when it is not UTF-8
 
 
+def test_an_encoded_word_no_padding_repairs_is_kept_as_it_is(tmp_path: Path) -> None:
+    """"=?utf-8?b?A?=" makes the email package raise HeaderParseError (not a ValueError):
+    the word stays as written and the rest of the mailbox is still read."""
+    broken = (b"From: =?utf-8?b?A?= <a@b.example>\nSubject: =?utf-8?b?A?= application\n"
+              b"Date: Tue, 06 Oct 2026 09:30:00 +0200\n\nhi\n")
+    path = tmp_path / "m.mbox"
+    path.write_bytes(mbox(broken, confirmation()))
+    stats = ScanStats()
+    out = list(scan([path], zone=ZONE, stats=stats))
+    assert stats.messages == 2 and stats.candidates == 2
+    assert [o.finding.company for o in out if isinstance(o, Found)] == ["Acme Robotics"]
+    assert recognise_bytes(broken.replace(b"hi", b"Thank you for applying to Acme."),
+                           zone=ZONE)[0].company == "Acme"
+    charset = broken.replace(b"=?utf-8?b?A?=", b"=?u\xb9f-8?q?S=C3=B6hne?=")  # CharsetError
+    assert recognise_bytes(charset.replace(b"hi", b"Thank you for applying to Acme."),
+                           zone=ZONE)[0].company == "Acme"
+
+
 def test_header_tricks_stay_one_line() -> None:
     raw = (b"From: =?utf-8?q?Acme=0D=0ABcc:_victim@example.org?= <no-reply@greenhouse.io>\n"
            b"Subject: =?utf-8?q?Thank_you_for_applying_to_Evil=0D=0ABcc:_x@y?=\r\n"

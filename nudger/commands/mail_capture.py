@@ -35,8 +35,8 @@ def cmd_capture(ctx: Context) -> int:
                          "a Maildir or .eml files")
     since = parse_date(args.since, ctx.today, what="--since") if args.since else None
     settings = ctx.settings
-    with ctx.db.read_session() as session:
-        tracked = load_tracked(session)
+    with ctx.db.read_connection() as connection:  # no SQLAlchemy for a dry run
+        tracked = load_tracked(connection)
     ledger = Ledger(tracked)
     stats = ScanStats()
     skipped: list[Skipped] = []

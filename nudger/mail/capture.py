@@ -15,6 +15,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from email.errors import MessageError
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit
 from zoneinfo import ZoneInfo
@@ -23,6 +24,7 @@ from nudger.mail.mailfiles import RawMail, Skipped, read_paths
 from nudger.mail.recognise import (
     Finding,
     Rules,
+    body_can_matter,
     default_rules,
     peek,
     recognise,
@@ -142,7 +144,7 @@ def scan(
             found = _one(item, zone=zone, since=since, outreach=outreach, own=own,
                          rules=rules, stats=stats)
         except (ValueError, LookupError, TypeError, AssertionError, IndexError,
-                RecursionError, UnicodeError) as exc:
+                RecursionError, UnicodeError, MessageError) as exc:
             # The email package has more ways to fail on hostile input than it documents:
             # the message is reported and the rest of the mailbox still read.
             stats.skipped += 1
@@ -169,6 +171,8 @@ def _one(item: RawMail, *, zone: ZoneInfo, since: date | None, outreach: bool,
         stats.own += 1
         return []
     stats.candidates += 1
+    if not body_can_matter(view, rules):
+        return []
     return recognise(with_body(view, item.data), zone=zone, rules=rules, outreach=outreach)
 
 
@@ -352,14 +356,3 @@ class Ledger:
 
     def results(self) -> list[Proposal]:
         return list(self.proposals.values())
-
-
-def _register_live_handler() -> None:
-    """listen's sync imports this module and runs the handler over new INBOX mail."""
-    from nudger.mail.capture_live import handle_inbox
-    from nudger.mail.sync import register_inbox_handler
-
-    register_inbox_handler("capture", handle_inbox)
-
-
-_register_live_handler()

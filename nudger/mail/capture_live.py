@@ -43,7 +43,6 @@ def view_of(header: MailHeader, text: str = "") -> MailView:
 
 def handle_inbox(ctx: MessageContext) -> bool:
     """True when the message was job mail nudger recorded (later steps skip it)."""
-    # Imported here: nudger.mail.capture registers this handler when it is imported.
     from nudger.mail.capture import Ledger
     from nudger.mail.capture_store import load_tracked, record
 
@@ -92,3 +91,15 @@ def handle_inbox(ctx: MessageContext) -> bool:
     for line in lines:
         ctx.found("capture", app_id, line)
     return True
+
+
+def _register() -> None:
+    """listen's sync imports this module and runs the handler over new INBOX mail. The
+    registration lives here, not in nudger.mail.capture, so `nudger capture` (files only)
+    does not import the sync machinery (~0.3 s of start-up)."""
+    from nudger.mail.sync import register_inbox_handler
+
+    register_inbox_handler("capture", handle_inbox)
+
+
+_register()

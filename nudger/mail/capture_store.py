@@ -3,17 +3,22 @@ proposals recorded as suggestions (or added at once with `--add` / `capture = "a
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import date, datetime
-from typing import Any
-
-from sqlmodel import Session
+from typing import TYPE_CHECKING, Any
 
 from nudger.mail.capture import Proposal, Tracked
 
+if TYPE_CHECKING:
+    from sqlmodel import Session
 
-def load_tracked(session: Session) -> list[Tracked]:
-    """Every application as the matcher needs it, in one query without ORM objects."""
-    cursor = session.connection().connection.cursor()
+
+def load_tracked(source: Session | sqlite3.Connection) -> list[Tracked]:
+    """Every application as the matcher needs it, in one query without ORM objects: from a
+    session, or from a plain connection (`Database.read_connection`, no SQLAlchemy)."""
+    connection = source if isinstance(source, sqlite3.Connection) else \
+        source.connection().connection
+    cursor = connection.cursor()
     try:
         rows = list(cursor.execute(
             "SELECT id, company, role, url, stage, applied_on FROM application ORDER BY id"))

@@ -224,18 +224,17 @@ def _split_mbox(name: str, handle: BinaryIO) -> Iterator[Item]:
 
 def _finish(name: str, message: _Message, at_end: bool = False) -> Item:
     where = f"{name}#{message.position}"
-    data = b"".join(message.parts)
-    head_end = _header_end(data)
-    if head_end < 0:
+    parts = message.parts
+    data = parts[0] if len(parts) == 1 else b"".join(parts)
+    if not _has_header_end(data):
         reason = ("the file ends inside this message's headers (a truncated mbox?)"
                   if at_end else "no header block (not an email message)")
         return Skipped(f"{where}, byte {message.start}", reason)
     return RawMail(where, data, message.size, message.position)
 
 
-def _header_end(data: bytes) -> int:
-    head = data[:HEADER_CAP]
-    ends = [i for i in (head.find(b"\n\n"), head.find(b"\r\n\r\n")) if i >= 0]
-    if ends:
-        return min(ends)
-    return -1
+def _has_header_end(data: bytes) -> bool:
+    """Whether the first HEADER_CAP bytes hold the empty line that ends a header block
+    (LF or CRLF mail), found in place: the message is not copied."""
+    return data.find(b"\n\n", 0, HEADER_CAP) >= 0 or \
+        data.find(b"\r\n\r\n", 0, HEADER_CAP) >= 0

@@ -29,6 +29,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta, timezone
 from email import policy
+from email.errors import MessageError
 from email.header import decode_header, make_header
 from email.message import Message
 from email.parser import BytesParser
@@ -58,6 +59,7 @@ class Rule:
     language: str
     phrase: str
     pattern: re.Pattern[str]
+    prefix: str = ""    # the pattern's literal start, case-folded (`literal_prefix`); "" = none
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,19 @@ class Rules:
     company: tuple[re.Pattern[str], ...]
     role: tuple[re.Pattern[str], ...]
     source: str = ""
+    # The literal starts (case-folded) of the candidate words, when every one has one, and
+    # of the extraction patterns: a pattern whose start is not in the folded text cannot
+    # match it, and is not run (see `literal_prefix`).
+    candidate_prefixes: tuple[str, ...] | None = None
+    company_prefixes: tuple[str, ...] = ()
+    role_prefixes: tuple[str, ...] = ()
+
+    def is_candidate_subject(self, subject: str) -> bool:
+        """`candidate.search(subject)`, skipped when no candidate word can be in it."""
+        if self.candidate_prefixes is not None and \
+                not _any_of(self.candidate_prefixes).search(fold_case(subject)):
+            return False
+        return self.candidate.search(subject) is not None
 
     def ats_of(self, domain: str) -> str:
         domain = domain.lower().rstrip(".")
@@ -79,6 +94,12 @@ class Rules:
                 return self.ats[domain]
             _, _, domain = domain.partition(".")
         return ""
+
+
+@lru_cache(maxsize=8)
+def _any_of(words: tuple[str, ...]) -> re.Pattern[str]:
+    """Finds any of `words` (exactly as written: a plain, case-sensitive alternation)."""
+    return re.compile("|".join(re.escape(w) for w in words))
 
 
 class RulesError(ValueError):
@@ -106,11 +127,14 @@ def load_rules(path: Path | None = None) -> Rules:
         phrases: dict[str, tuple[Rule, ...]] = {}
         for kind in ("ignore", "rejection", "interview", "application", "outreach"):
             phrases[kind] = tuple(
-                Rule(kind, lang, text, compile_one(f"{kind}.{lang}", text))
+                Rule(kind, lang, text, compile_one(f"{kind}.{lang}", text),
+                     literal_prefix(text, re.IGNORECASE))
                 for lang in LANGUAGES for text in data[kind].get(lang, ())
             )
         candidate = compile_one("candidate.subject", "|".join(
             f"(?:{s})" for s in data["candidate"]["subject"]))
+        words = tuple(literal_prefix(str(s), re.IGNORECASE)
+                      for s in data["candidate"]["subject"])
         company = tuple(compile_one("extract.company", t, re.MULTILINE)
                         for t in data["extract"]["company"])
         role = tuple(compile_one("extract.role", t, re.MULTILINE)
@@ -123,9 +147,70 @@ def load_rules(path: Path | None = None) -> Rules:
             freemail=frozenset(str(d).lower() for d in data["names"]["freemail"]),
             candidate=candidate, phrases=phrases, company=company, role=role,
             source=str(path),
+            candidate_prefixes=words if words and all(words) else None,
+            company_prefixes=tuple(literal_prefix(p.pattern, p.flags) for p in company),
+            role_prefixes=tuple(literal_prefix(p.pattern, p.flags) for p in role),
         )
     except (KeyError, TypeError, AttributeError) as exc:
         raise RulesError(f"{path}: missing or malformed key {exc}") from None
+
+
+# --- skipping patterns that cannot match ----------------------------------------------------
+# Python's `re` scans a case-insensitive pattern position by position even when it starts
+# with a word, so ~80 rule patterns over every candidate cost more than reading the mail.
+# A pattern that starts with literal text can only match where the text holds that start:
+# both are case-folded exactly as `re.IGNORECASE` compares characters (its simple lower
+# case, plus the characters it treats as equal: ſ/s, K/k, ı/i, ς/σ…), and a pattern whose
+# start is not in the folded text is not run. tests/test_capture_prefilter.py proves the
+# folding against the regex engine over every code point and the findings over the corpus.
+
+def _fold_table() -> dict[int, int] | None:
+    try:
+        from re._casefix import (  # type: ignore[import-not-found]
+            _EXTRA_CASES,  # what re.IGNORECASE treats as equal
+        )
+    except ImportError:  # another Python: no folding known, so no pattern is skipped
+        return None
+    table: dict[int, int] = {}
+    for low, others in _EXTRA_CASES.items():
+        canonical = min((low, *others))
+        for point in (low, *others):
+            if point != canonical:
+                table[point] = canonical
+    return table
+
+
+_FOLD = _fold_table()
+
+
+def fold_case(text: str) -> str:
+    """`text` with each character replaced by one representative of the characters
+    `re.IGNORECASE` takes as equal to it; same length as `text`."""
+    if text.isascii():
+        return text.lower()
+    # str.lower() is the simple lower case re uses except for İ, whose full lower case is
+    # two characters (and a final sigma, which the table folds with σ).
+    return text.replace("\u0130", "i").lower().translate(_FOLD or {})
+
+
+def literal_prefix(pattern: str, flags: int = re.IGNORECASE) -> str:
+    """The literal characters a pattern starts with (folded), or "" when it has none of
+    at least 3 characters, when the case folding is not known, or when in doubt."""
+    if _FOLD is None:
+        return ""
+    try:
+        from re import _parser  # type: ignore[attr-defined]
+
+        parsed = _parser.parse(pattern, flags)
+        chars: list[str] = []
+        for op, arg in parsed.data:
+            if op is not _parser.LITERAL:
+                break
+            chars.append(chr(arg))
+    except Exception:  # a private module: any surprise means "no prefix"
+        return ""
+    prefix = fold_case("".join(chars))
+    return prefix if len(prefix) >= 3 else ""
 
 
 @lru_cache(maxsize=4)
@@ -160,7 +245,9 @@ def decode_words(raw: str | None) -> str:
         return " ".join(_CONTROL.sub(" ", raw).split())
     try:
         text = str(make_header(decode_header(str(raw))))
-    except (ValueError, LookupError, UnicodeError, AssertionError):
+    except (ValueError, LookupError, UnicodeError, AssertionError, MessageError):
+        # e.g. "=?utf-8?b?A?=" (base64 that no padding repairs: HeaderParseError) or a
+        # charset name that is not ASCII (CharsetError)
         text = str(raw)
     return " ".join(_CONTROL.sub(" ", text).split())
 
@@ -204,40 +291,51 @@ _PLAIN_ADDRESS = re.compile(r'\s*(?:"([^"\\]*)"|([^"<>,;]*?))\s*<([^<>\s,;"]+@[^
                             r'|\s*([^<>\s,;"()]+@[^<>\s,;"()]+)\s*')
 
 
+_WANTED_LINE = (  # a wanted field's line, its folded continuation lines
+    rb"(?:[\r\x0b\x0c][ \t\r\x0b\x0c]*)?"
+    rb"(from|reply-to|subject|date|message-id|auto-submitted|precedence|list-id)"
+    rb"[ \t\r\x0b\x0c]*:([^\n]*)((?:\n[ \t][^\n]*)*)")
+_FIRST_FIELD = re.compile(_WANTED_LINE, re.IGNORECASE)
+_NEXT_FIELD = re.compile(rb"\n" + _WANTED_LINE, re.IGNORECASE)  # jumps from line to line
+_BLANK_LINE = re.compile(rb"\n\r*(?:\n|\Z)")
+_BLANK_START = re.compile(rb"\r*(?:\n|\Z)")
+
+
 def _header_fields(raw: bytes) -> dict[str, str]:
-    """The few headers the recogniser reads, unfolded (first occurrence of each): a plain
-    scan of the header block, much cheaper than the email package's parser for mail that
-    is then never read further."""
+    """The few headers the recogniser reads, unfolded (first occurrence of each): the
+    header block's lines up to the first empty one, much cheaper than the email package's
+    parser for mail that is then never read further. Regular expressions find the wanted
+    lines; the rest of the block is never split or decoded."""
+    if _BLANK_START.match(raw):
+        return {}
+    blank = _BLANK_LINE.search(raw)
+    end = blank.start() if blank else len(raw)
     fields: dict[str, str] = {}
-    name = ""
-    for line in raw.split(b"\n"):
-        line = line.rstrip(b"\r")
-        if not line:
-            break
-        if line[:1] in (b" ", b"\t"):
-            if name:
-                fields[name] += " " + line.strip().decode("utf-8", "replace")
+    first = _FIRST_FIELD.match(raw, 0, end)
+    found = _NEXT_FIELD.findall(raw, 0, end)
+    if first:
+        found.insert(0, first.groups())
+    for key, raw_value, folded in found:
+        name = key.decode("ascii").lower()
+        if name in fields:
             continue
-        key, colon, value = line.partition(b":")
-        lowered = key.strip().decode("ascii", "replace").lower()
-        if colon and lowered in _WANTED and lowered not in fields:
-            name = lowered
-            fields[name] = value.strip().decode("utf-8", "replace")
-        else:
-            name = ""
+        value = raw_value.strip().decode("utf-8", "replace")
+        if folded:
+            for line in folded.split(b"\n")[1:]:
+                value += " " + line.strip().decode("utf-8", "replace")
+        fields[name] = value
     return fields
 
 
 def peek(raw: bytes, rules: Rules) -> tuple[dict[str, str], bool]:
     """The header fields, and whether the message can be job mail (`is_candidate`), at the
     least cost: most mail is decided here and never looked at again."""
-    fields = _header_fields(split_headers(raw))
-    _, addr = _first_address(fields.get("from"))
-    domain = addr.rpartition("@")[2].lower()
+    fields = _header_fields(raw)
+    domain = _first_address_only(fields.get("from")).rpartition("@")[2].lower()
     if rules.ats_of(domain):
         return fields, True
     subject = decode_words(fields.get("subject"))
-    if rules.candidate.search(subject):
+    if rules.is_candidate_subject(subject):
         return fields, True
     bulk = fields.get("precedence", "").strip().lower() in ("bulk", "list", "junk") or \
         "list-id" in fields
@@ -276,6 +374,16 @@ def view_headers(raw_headers: bytes | Message | dict[str, str]) -> MailView:
     )
 
 
+def _first_address_only(raw: str | None) -> str:
+    """`_first_address(raw)[1]`, without decoding the display name of a plain address."""
+    if not raw:
+        return ""
+    plain = _PLAIN_ADDRESS.fullmatch(raw)
+    if plain:
+        return plain.group(4) or plain.group(3)
+    return _first_address(raw)[1]
+
+
 def _first_address(raw: str | None) -> tuple[str, str]:
     """(display name, address) of the first address. The address is taken from the raw
     header before encoded words are decoded, so a name that decodes to `<x@evil>` cannot
@@ -302,10 +410,18 @@ def is_candidate(view: MailView, rules: Rules | None = None) -> bool:
     rules = rules or default_rules()
     if rules.ats_of(view.domain):
         return True
-    if rules.candidate.search(view.subject):
+    if rules.is_candidate_subject(view.subject):
         return True
     # A person answering the user's own application mail ("Re: Supply Chain Analyst").
     return view.subject[:3].lower() == "re:" and not view.bulk and not view.auto_submitted
+
+
+def body_can_matter(view: MailView, rules: Rules | None = None) -> bool:
+    """False when `recognise` finds nothing in this message whatever its body says: an
+    auto-reply or bulk/list mail not from an ATS (its first checks), so the body is not
+    parsed. tests/test_capture_prefilter.py holds it to the full recogniser."""
+    rules = rules or default_rules()
+    return not (view.auto_submitted or view.bulk) or bool(rules.ats_of(view.domain))
 
 
 def with_body(view: MailView, raw: bytes | Message, cap: int = BODY_CAP) -> MailView:
@@ -404,7 +520,11 @@ def recognise(view: MailView, *, zone: ZoneInfo, rules: Rules | None = None,
     # Alerts and newsletters say so at the top; a footer ("jobs you may like") does not
     # make a confirmation an alert.
     head = haystack[: len(view.subject) + 1 + IGNORE_SPAN]
+    folded = fold_case(haystack)
+    folded_head = folded[: len(head)]
     for rule in rules.phrases["ignore"]:
+        if rule.prefix and rule.prefix not in folded_head:
+            continue  # cannot match
         if rule.pattern.search(head):
             return []
     ats = rules.ats_of(view.domain)
@@ -412,7 +532,7 @@ def recognise(view: MailView, *, zone: ZoneInfo, rules: Rules | None = None,
         return []  # mailing lists and bulk senders: never about one application of yours
     kinds = ("rejection", "interview", "application") + (("outreach",) if outreach else ())
     for kind in kinds:
-        matched = _first_match(rules.phrases[kind], haystack)
+        matched = _first_match(rules.phrases[kind], haystack, folded)
         if matched is None:
             continue
         rule, phrase = matched
@@ -430,8 +550,15 @@ def _haystack(view: MailView) -> str:
     return view.subject + "\n" + "\n".join(own)
 
 
-def _first_match(rules: Iterable[Rule], haystack: str) -> tuple[Rule, str] | None:
+def _first_match(rules: Iterable[Rule], haystack: str,
+                 folded: str | None = None) -> tuple[Rule, str] | None:
+    """The first rule (in order) that matches, and what it matched. `folded` is
+    `fold_case(haystack)`, to skip the rules that cannot match."""
+    if folded is None:
+        folded = fold_case(haystack)
     for rule in rules:
+        if rule.prefix and rule.prefix not in folded:
+            continue
         found = rule.pattern.search(haystack)
         if found:
             return rule, found.group(0)
@@ -515,7 +642,11 @@ def _company_and_role(view: MailView, haystack: str, ats: str,
                       rules: Rules) -> tuple[str, str, str]:
     company = role = ""
     how = ""
-    for pattern in rules.company:
+    folded = fold_case(haystack)
+    for pattern, prefix in zip(rules.company, rules.company_prefixes or [""] * len(rules.company),
+                               strict=True):
+        if prefix and prefix not in folded:
+            continue  # cannot match
         found = pattern.search(haystack)
         if not found:
             continue
@@ -542,7 +673,10 @@ def _company_and_role(view: MailView, haystack: str, ats: str,
         if above:
             role = _clean_role(above.group(1))
     if not role:
-        for pattern in rules.role:
+        for pattern, prefix in zip(rules.role, rules.role_prefixes or [""] * len(rules.role),
+                                   strict=True):
+            if prefix and prefix not in folded:
+                continue  # cannot match
             for found in pattern.finditer(haystack):
                 role = _clean_role(found.group("role") or "")
                 if role:
@@ -798,6 +932,6 @@ def recognise_bytes(raw: bytes, *, zone: ZoneInfo, rules: Rules | None = None,
     """Headers first, the body only for a candidate: the whole pipeline for one message."""
     rules = rules or default_rules()
     view = view_headers(raw)
-    if not is_candidate(view, rules):
+    if not is_candidate(view, rules) or not body_can_matter(view, rules):
         return []
     return recognise(with_body(view, raw), zone=zone, rules=rules, outreach=outreach)

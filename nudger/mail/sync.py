@@ -13,7 +13,7 @@ are fetched first, then the batch is written.
 Order for each new INBOX message (MAILSPEC.md): (1) command handlers (act), (2) replies
 and bounces (here), (3) capture handlers (capture); each guarded by [mailbox]. Handlers
 register themselves with `register_inbox_handler` from their own module (nudger.mail.
-commands, nudger.mail.capture), which this module imports when it exists.
+commands, nudger.mail.capture_live), which this module imports when it exists.
 Sent: follow-ups to a contact become touches of that application.
 """
 
@@ -90,7 +90,7 @@ class MessageContext:
 InboxHandler = Callable[[MessageContext], bool]  # True: handled, later steps skip it
 HANDLERS: dict[str, list[InboxHandler]] = {"commands": [], "capture": []}
 # The modules that register handlers when present (act: commands, capture: capture).
-HANDLER_MODULES = ("nudger.mail.commands", "nudger.mail.capture")
+HANDLER_MODULES = ("nudger.mail.commands", "nudger.mail.capture_live")
 
 
 def register_inbox_handler(step: Literal["commands", "capture"], func: InboxHandler

@@ -132,3 +132,25 @@ def test_missing_directory_is_created(tmp_path: Path) -> None:
     db = Database(tmp_path / "deep" / "er" / "n.db")
     db.ensure()
     assert db.path.exists()
+
+
+def test_read_connection_reads_in_one_transaction_and_never_writes(tmp_path: Path) -> None:
+    db = Database(tmp_path / "n.db")
+    db.ensure(create=True)
+    with db.session() as s:
+        s.add(Application(company="Acme", role="Analyst", stage="applied",
+                          stage_since=date(2026, 10, 1),
+                          created_at=datetime(2026, 10, 1, tzinfo=UTC),
+                          updated_at=datetime(2026, 10, 1, tzinfo=UTC)))
+    with db.read_connection() as con:
+        assert con.in_transaction
+        assert con.execute("SELECT company, role FROM application").fetchall() == [
+            ("Acme", "Analyst")]
+        try:
+            con.execute("DELETE FROM application")
+        except sqlite3.OperationalError as exc:
+            assert "readonly" in str(exc)
+        else:
+            raise AssertionError("a read connection wrote")
+    with db.read_connection() as con:
+        assert con.execute("SELECT count(*) FROM application").fetchone() == (1,)
