@@ -18,12 +18,13 @@ import base64
 import binascii
 import logging
 import quopri
+import re
 import socket
 import ssl
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from nudger.errors import NudgerError
@@ -241,8 +242,7 @@ class ImapSession:
         ordered = sorted(uids)
         for start in range(0, len(ordered), BATCH):
             chunk = ordered[start:start + BATCH]
-            data = self._call(self.client.fetch, chunk,
-                              [HEADER_ITEM, "RFC822.SIZE", "INTERNALDATE"])
+            data = self._call(self._fetch_header_items, chunk)
             batch = []
             for uid in chunk:
                 item = data.get(uid)
@@ -260,6 +260,32 @@ class ImapSession:
                                           internal_date=internal
                                           if isinstance(internal, datetime) else None))
             yield batch
+
+    def _fetch_header_items(self, uids: Sequence[int]) -> dict[int, dict[bytes, Any]]:
+        """`client.fetch(uids, [HEADER_ITEM, "RFC822.SIZE", "INTERNALDATE"])`, the same
+        command and the same answer, read faster: imapclient's response parser walks
+        every byte of the echoed HEADER.FIELDS list in Python, which costs a first sync
+        of 20,000 messages seconds. Answers of exactly the shape `parse_header_fetch`
+        knows are taken apart by it; anything else (another item order, a quoted string
+        instead of a literal, an unsolicited FETCH) goes to imapclient's own parser."""
+        from imapclient.imapclient import join_message_ids, seq_to_parenstr_upper
+        from imapclient.response_parser import parse_fetch_response
+
+        client = self.client
+        items = [HEADER_ITEM, "RFC822.SIZE", "INTERNALDATE"]
+        if not uids or not client.use_uid or client.normalise_times:
+            return dict(client.fetch(uids, items))
+        imap = client._imap
+        tag = imap._command("UID", "FETCH", join_message_ids(uids),
+                            seq_to_parenstr_upper(items))
+        typ, data = imap._command_complete("FETCH", tag)
+        client._checkok("fetch", typ, data)
+        typ, data = imap._untagged_response(typ, data, "FETCH")
+        parsed = parse_header_fetch(data)
+        if parsed is None:
+            parsed = parse_fetch_response(data, False, True)
+        # As imapclient.fetch: unsolicited answers for other messages dropped.
+        return {uid: parsed[uid] for uid in uids if uid in parsed}
 
     def fetch_text(self, uid: int, cap: int = SNIPPET_BYTES, *, report: bool = False
                    ) -> str:
@@ -440,6 +466,69 @@ def verify(settings: Settings, password: Secret) -> list[str]:
         session.select_readonly(folders.inbox)
     lines.append("logged out")
     return lines
+
+
+# --- the header FETCH, read fast ------------------------------------------------------------
+
+_HEADER_FETCH = re.compile(
+    rb"(\d+) \(UID (\d+) RFC822\.SIZE (\d+) INTERNALDATE (\"[^\"\\\r\n]*\") "
+    rb"(BODY\[HEADER\.FIELDS \([A-Z0-9 -]*\)\]) \{(\d+)\}")
+_INTERNALDATE = re.compile(
+    rb"\"( ?\d{1,2})-([A-Za-z]{3})-(\d{4}) (\d\d):(\d\d):(\d\d) ([+-])(\d\d)(\d\d)\"")
+_MONTHS = {m: i for i, m in enumerate(
+    (b"jan", b"feb", b"mar", b"apr", b"may", b"jun", b"jul", b"aug", b"sep", b"oct", b"nov",
+     b"dec"), start=1)}
+
+
+def parse_header_fetch(data: Sequence[Any]) -> dict[int, dict[bytes, Any]] | None:
+    """The answer to `UID FETCH (BODY.PEEK[HEADER.FIELDS (...)] RFC822.SIZE INTERNALDATE)`
+    as imapclient's parse_fetch_response(data, normalise_times=False, uid_is_key=True)
+    gives it, when every response has the one shape Dovecot (and most servers) send:
+    `N (UID u RFC822.SIZE s INTERNALDATE "d" BODY[HEADER.FIELDS (...)] {n}` + literal +
+    `)`. None for anything else: the caller then uses imapclient's parser."""
+    out: dict[int, dict[bytes, Any]] = {}
+    if not data or len(data) % 2:
+        return None
+    for at in range(0, len(data), 2):
+        head, close = data[at], data[at + 1]
+        if close != b")" or not isinstance(head, tuple) or len(head) != 2:
+            return None
+        prefix, literal = head
+        if not isinstance(prefix, bytes) or not isinstance(literal, bytes):
+            return None
+        match = _HEADER_FETCH.fullmatch(prefix)
+        if match is None or int(match.group(6)) != len(literal):
+            return None
+        seq, uid, size, when, section, _n = match.groups()
+        if int(uid) in out:
+            return None  # the same message twice: imapclient merges, let it
+        out[int(uid)] = {b"SEQ": int(seq), b"RFC822.SIZE": int(size),
+                         b"INTERNALDATE": _internaldate(when), section: literal}
+    return out
+
+
+def _internaldate(quoted: bytes) -> datetime | None:
+    """An INTERNALDATE as imapclient gives it with normalise_times off: aware, in the
+    zone the server said; None when it is not a date."""
+    from imapclient.datetime_util import parse_to_datetime
+
+    match = _INTERNALDATE.fullmatch(quoted)
+    if match is not None:
+        day, month, year, hour, minute, second, sign, oh, om = match.groups()
+        number = _MONTHS.get(month.lower())
+        # "-0000" is "no zone" to email.utils (imapclient's parser): a naive datetime.
+        if number is not None and (sign == b"+" or oh != b"00" or om != b"00"):
+            offset = timedelta(hours=int(oh), minutes=int(om))
+            try:
+                return datetime(int(year), number, int(day), int(hour), int(minute),
+                                int(second),
+                                tzinfo=timezone(-offset if sign == b"-" else offset))
+            except ValueError:
+                pass
+    try:
+        return parse_to_datetime(quoted[1:-1], normalise=False)
+    except ValueError:
+        return None
 
 
 # --- message parts ------------------------------------------------------------------------
