@@ -172,3 +172,46 @@ def test_header_fetch_against_dovecot_equals_imapclient_fetch(dovecot: Any, tmp_
         assert [h.uid for h in parsed] == uids
     finally:
         client.logout()
+
+
+# --- capture's candidate subjects -----------------------------------------------------------
+
+def test_ascii_twin_only_for_patterns_where_lower_casing_is_the_same() -> None:
+    from nudger.mail.recognise import ascii_twin, default_rules
+
+    assert default_rules().candidate_ascii is not None  # the shipped rules qualify
+    for safe in (r"role\b", "gespräch", r"a\.b|next steps", r"(?:x)(?=y)(?!z)"):
+        assert ascii_twin(safe) is not None, safe
+    # Upper-case literals, classes, escapes naming characters, inline flags, back
+    # references, and characters that ignore-case matches to ASCII ones: refused.
+    for unsafe in ("Foo", "[a-z]", r"\x41", r"\N{LATIN SMALL LETTER A}", "(?-i:x)", r"(a)\1",
+                   "\u017f", "\u212a", "\u0131", "\u0130", "(?P<n>a)"):
+        assert ascii_twin(unsafe) is None, unsafe
+
+
+SUBJECTISH = st.lists(st.sampled_from(
+    ["Re: ", "RE:", "Your ", "APPLICATION", "Applica", "applied", "Interview", "ROLE",
+     "role", "roles", " ", "-", "Position", "next  steps", "Next Steps", "Stelle", "Poste",
+     "poste!", "opening", "x", "K", "s", "1", "_", "\u212a", "\u017f", "gespr\u00e4ch",
+     "Gespr\u00c4ch", "ENTRETIEN", "Puesto", "\t"]), max_size=12).map("".join)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(SUBJECTISH, st.text(alphabet=st.characters(max_codepoint=127),
+                                     max_size=40)))
+def test_candidate_subject_is_the_ignorecase_search(subject: str) -> None:
+    from nudger.mail.recognise import default_rules
+
+    rules = default_rules()
+    assert rules.candidate_subject(subject) == bool(rules.candidate.search(subject))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=60))
+def test_one_line_fast_path_is_the_slow_one(value: str) -> None:
+    import unicodedata
+
+    from nudger.mail.recognise import _CONTROL, one_line
+
+    expected = " ".join(_CONTROL.sub(" ", unicodedata.normalize("NFC", value)).split())
+    assert one_line(value, 10_000) == expected.strip()

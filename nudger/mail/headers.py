@@ -89,11 +89,11 @@ class MailHeader:
 
     @_cached
     def to(self) -> tuple[str, ...]:
-        return tuple(a for _n, a in parse_addresses(self.raw_to)) if self.raw_to else ()
+        return parse_address_list(self.raw_to)
 
     @_cached
     def cc(self) -> tuple[str, ...]:
-        return tuple(a for _n, a in parse_addresses(self.raw_cc)) if self.raw_cc else ()
+        return parse_address_list(self.raw_cc)
 
     @_cached
     def thread_ids(self) -> tuple[str, ...]:
@@ -261,6 +261,22 @@ def parse_addresses(raw: str) -> list[tuple[str, str]]:
         if clean:
             pairs.append((server_text(decode_words(name), 120), clean))
     return pairs
+
+
+def parse_address_list(raw: str) -> tuple[str, ...]:
+    """The addresses of `parse_addresses(raw)`, without the work of decoding the names."""
+    if not raw or raw.isspace():
+        return ()
+    simple = _ONE_ADDRESS.match(raw) if len(raw) < 400 else None
+    if simple:
+        clean = clean_address(simple.group(2) or simple.group(3))
+        return (clean,) if clean else ()
+    try:
+        found = getaddresses([raw])
+    except Exception:  # a header the parser chokes on has no usable address
+        return ()
+    return tuple(clean for clean in (clean_address(a) for _n, a in found[:MAX_ADDRESSES])
+                 if clean)
 
 
 def parse_ids(raw: str, limit: int) -> tuple[str, ...]:

@@ -71,6 +71,17 @@ class Rules:
     company: tuple[re.Pattern[str], ...]
     role: tuple[re.Pattern[str], ...]
     source: str = ""
+    # `candidate` without IGNORECASE, for lower-cased ASCII subjects (None when the
+    # pattern is not one where that gives the same answer: see ascii_twin).
+    candidate_ascii: re.Pattern[str] | None = None
+
+    def candidate_subject(self, subject: str) -> bool:
+        """`candidate.search(subject)`: the candidate words in the subject. An ASCII
+        subject is lower-cased and searched without IGNORECASE, the same answer at a
+        tenth of the cost (most mail in a mailbox is looked at here and no further)."""
+        if self.candidate_ascii is not None and subject.isascii():
+            return self.candidate_ascii.search(subject.lower()) is not None
+        return self.candidate.search(subject) is not None
 
     def ats_of(self, domain: str) -> str:
         domain = domain.lower().rstrip(".")
@@ -111,6 +122,7 @@ def load_rules(path: Path | None = None) -> Rules:
             )
         candidate = compile_one("candidate.subject", "|".join(
             f"(?:{s})" for s in data["candidate"]["subject"]))
+        candidate_ascii = ascii_twin(candidate.pattern)
         company = tuple(compile_one("extract.company", t, re.MULTILINE)
                         for t in data["extract"]["company"])
         role = tuple(compile_one("extract.role", t, re.MULTILINE)
@@ -122,10 +134,49 @@ def load_rules(path: Path | None = None) -> Rules:
                                     key=len, reverse=True)),
             freemail=frozenset(str(d).lower() for d in data["names"]["freemail"]),
             candidate=candidate, phrases=phrases, company=company, role=role,
-            source=str(path),
+            source=str(path), candidate_ascii=candidate_ascii,
         )
     except (KeyError, TypeError, AttributeError) as exc:
         raise RulesError(f"{path}: missing or malformed key {exc}") from None
+
+
+_CASELESS_ESCAPES = frozenset("bBwWsSdD")
+
+
+def ascii_twin(pattern: str) -> re.Pattern[str] | None:
+    """`pattern` compiled without IGNORECASE, such that for every ASCII text t
+    `twin.search(t.lower())` matches exactly when `re.compile(pattern, re.I).search(t)`
+    does; None when the pattern is not plainly of that kind. It is when its ASCII letters
+    are all lower-case literals (no character classes, whose ranges may hold either
+    case; only the escapes \\b \\w \\s \\d and their negations, whose meaning
+    lower-casing keeps; no inline flags) and none of its other characters matches an
+    ASCII character when case is ignored (as U+017F matches "s", U+212A "k")."""
+    at = 0
+    while at < len(pattern):
+        ch = pattern[at]
+        if ch == "\\":
+            escaped = pattern[at + 1:at + 2]
+            if not escaped or (escaped.isalnum() and escaped not in _CASELESS_ESCAPES):
+                return None
+            at += 2
+            continue
+        if ch == "[":
+            return None
+        if ch == "(" and pattern[at + 1:at + 2] == "?" and \
+                pattern[at + 2:at + 3] not in (":", "=", "!") and \
+                pattern[at + 2:at + 4] not in ("<=", "<!"):
+            return None
+        if ch.isascii():
+            if ch.isupper():
+                return None
+        elif any(re.fullmatch(re.escape(ch), chr(code), re.IGNORECASE)
+                 for code in range(128)):
+            return None
+        at += 1
+    try:
+        return re.compile(pattern)
+    except re.error:
+        return None
 
 
 @lru_cache(maxsize=4)
@@ -141,7 +192,10 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u20
 def one_line(value: str, cap: int = MAX_VALUE, name: str = "value") -> str:
     """A value as `nudger add` accepts it: control and bidi characters removed, whitespace
     collapsed, at most `cap` characters (cut at a word when possible)."""
-    text = " ".join(_CONTROL.sub(" ", unicodedata.normalize("NFC", value)).split())
+    if value.isascii() and value.isprintable():
+        text = " ".join(value.split())  # NFC and _CONTROL change nothing in it
+    else:
+        text = " ".join(_CONTROL.sub(" ", unicodedata.normalize("NFC", value)).split())
     if len(text) > cap:
         cut = text[:cap]
         text = cut.rsplit(" ", 1)[0] if " " in cut[cap // 2:] else cut
@@ -237,7 +291,7 @@ def peek(raw: bytes, rules: Rules) -> tuple[dict[str, str], bool]:
     if rules.ats_of(domain):
         return fields, True
     subject = decode_words(fields.get("subject"))
-    if rules.candidate.search(subject):
+    if rules.candidate_subject(subject):
         return fields, True
     bulk = fields.get("precedence", "").strip().lower() in ("bulk", "list", "junk") or \
         "list-id" in fields
@@ -302,7 +356,7 @@ def is_candidate(view: MailView, rules: Rules | None = None) -> bool:
     rules = rules or default_rules()
     if rules.ats_of(view.domain):
         return True
-    if rules.candidate.search(view.subject):
+    if rules.candidate_subject(view.subject):
         return True
     # A person answering the user's own application mail ("Re: Supply Chain Analyst").
     return view.subject[:3].lower() == "re:" and not view.bulk and not view.auto_submitted
