@@ -6,6 +6,7 @@ corpus, hostile headers and random bytes."""
 from __future__ import annotations
 
 import dataclasses
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -215,3 +216,78 @@ def test_one_line_fast_path_is_the_slow_one(value: str) -> None:
 
     expected = " ".join(_CONTROL.sub(" ", unicodedata.normalize("NFC", value)).split())
     assert one_line(value, 10_000) == expected.strip()
+
+
+# --- the header FETCH sent ahead (pipelining) ------------------------------------------------
+
+def test_batches_fetched_ahead_lose_and_double_nothing(home: Any, dovecot: Any,
+                                                       monkeypatch: Any) -> None:
+    """With batches of 2 the next header FETCH is in flight while a batch's replies fetch
+    their snippets (other commands on the same connection): every message is still read
+    once, and the replies are recorded exactly once, also when read again."""
+    from nudger.mail import client as client_module
+    from tests.conftest import imap_config, rows
+    from tests.test_mail_sync import mail
+
+    monkeypatch.setattr(client_module, "BATCH", 2)
+    monkeypatch.setenv("NUDGER_IMAP_PASSWORD", "secret")
+    home.write_config(imap_config(dovecot))
+    home.ok("add", "Fabrikam", "Account Executive", "--applied", "2026-11-16",
+            "--contact", "Priya Nair <priya@fabrikam.com>")
+    messages = []
+    for i in range(9):
+        sender = "priya@fabrikam.com" if i % 3 == 1 else f"news{i}@list.example"
+        messages.append(mail(sender, "alex@example.com", f"Message {i}", f"m{i}@x.example",
+                             body=f"Reply number {i}.\n"))
+    dovecot.append_many("INBOX", messages)
+    report = json.loads(home.ok("mail", "sync", "--json"))
+    assert report["ok"], report
+    assert report["folders"]["INBOX"]["new"] == 9
+    replies = sorted(f["subject"] for f in report["found"] if f["kind"] == "reply")
+    assert replies == ["Message 1", "Message 4", "Message 7"]
+    assert rows(home, "SELECT subject, snippet FROM mailmessage ORDER BY subject") == [
+        ("Message 1", "Reply number 1."), ("Message 4", "Reply number 4."),
+        ("Message 7", "Reply number 7.")]
+    highest = rows(home, "SELECT highest_uid FROM mailfolder WHERE folder = 'INBOX'")
+    assert highest == [(max(dovecot.uids("INBOX")),)]
+    # The same messages again (a copy in another folder, a re-read): nothing doubles.
+    dovecot.append_many("INBOX", messages)
+    again = json.loads(home.ok("mail", "sync", "--json"))
+    assert again["folders"]["INBOX"]["new"] == 9 and again["found"] == []
+    assert rows(home, "SELECT count(*) FROM mailmessage") == [(3,)]
+    for uid in dovecot.uids("INBOX"):
+        assert b"\\Seen" not in dovecot.flags("INBOX", uid)
+
+
+def test_a_drop_while_a_batch_is_fetched_ahead_loses_and_doubles_nothing(
+        home: Any, dovecot: Any, monkeypatch: Any) -> None:
+    """The connection is cut when the second header FETCH (sent ahead, while the first
+    batch's replies fetch their snippets) goes out: the pass ends with one line, and the
+    next pass records every reply exactly once."""
+    from nudger.mail import client as client_module
+    from tests.conftest import rows
+    from tests.imapserver import DropProxy
+    from tests.test_mail_faults import PASSWORD, fake_config
+    from tests.test_mail_sync import mail
+
+    monkeypatch.setattr(client_module, "BATCH", 2)
+    monkeypatch.setenv("NUDGER_IMAP_PASSWORD", PASSWORD)
+    messages = [mail("priya@fabrikam.com" if i % 2 else f"news{i}@list.example",
+                     "alex@example.com", f"Message {i}", f"d{i}@x.example")
+                for i in range(6)]
+    dovecot.append_many("INBOX", messages)
+    with DropProxy(dovecot.starttls_port, trigger=b"UID FETCH", after=2) as proxy:
+        home.write_config(fake_config(proxy.host, proxy.port, "none", timeout=5,
+                                      extra='lookback = "60 days"\n'))
+        home.ok("add", "Fabrikam", "AE", "--applied", "2026-11-16",
+                "--contact", "Priya Nair <priya@fabrikam.com>")
+        failed = home.run("mail", "sync")
+        assert failed.code == 1 and "Traceback" not in failed.err
+        assert "closed the connection" in failed.err
+        assert proxy.drops == 1
+        proxy.armed.clear()
+        report = json.loads(home.ok("mail", "sync", "--json"))
+        assert report["ok"]
+        home.ok("mail", "sync")
+    assert rows(home, "SELECT subject FROM mailmessage ORDER BY subject") == [
+        ("Message 1",), ("Message 3",), ("Message 5",)]

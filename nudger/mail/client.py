@@ -63,6 +63,16 @@ class Folders:
     how: dict[str, str]  # role → how it was found ("special-use \\Sent", "configured")
 
 
+@dataclass
+class _Ahead:
+    """A header FETCH sent before its batch is wanted (ImapSession.fetch_headers)."""
+
+    uids: list[int]
+    tag: Any = None
+    answer: dict[int, dict[bytes, Any]] | None = None
+    error: BaseException | None = None
+
+
 def _where(imap: Imap) -> str:
     return f"IMAP server {imap.host}:{imap.effective_port}"
 
@@ -154,6 +164,7 @@ class ImapSession:
         self.imap: Imap = settings.imap
         self.tls = tls  # what was verified, in words
         self._folders: Folders | None = None
+        self._ahead: _Ahead | None = None  # the next header FETCH, sent, not yet read
 
     # --- folders -------------------------------------------------------------------------
 
@@ -240,9 +251,17 @@ class ImapSession:
     def fetch_headers(self, uids: Sequence[int], folder: str) -> Iterator[list[MailHeader]]:
         """Parsed headers of `uids`, in batches (ascending UID). Never a body."""
         ordered = sorted(uids)
-        for start in range(0, len(ordered), BATCH):
-            chunk = ordered[start:start + BATCH]
-            data = self._call(self._fetch_header_items, chunk)
+        chunks = [ordered[start:start + BATCH] for start in range(0, len(ordered), BATCH)]
+        for at, chunk in enumerate(chunks):
+            ahead, self._ahead = self._ahead, None
+            if ahead is not None and ahead.uids == chunk:
+                data = self._call(self._ahead_answer, ahead)
+            else:
+                data = self._call(self._fetch_header_items, chunk)
+            if at + 1 < len(chunks):
+                # The next batch is asked for now: the server reads it while this one is
+                # parsed and handled (IMAP pipelining). Any other command settles it first.
+                self._ahead = self._send_ahead(chunks[at + 1])
             batch = []
             for uid in chunk:
                 item = data.get(uid)
@@ -268,16 +287,26 @@ class ImapSession:
         of 20,000 messages seconds. Answers of exactly the shape `parse_header_fetch`
         knows are taken apart by it; anything else (another item order, a quoted string
         instead of a literal, an unsolicited FETCH) goes to imapclient's own parser."""
+        client = self.client
+        if not uids or not client.use_uid or client.normalise_times:
+            return dict(client.fetch(uids, [HEADER_ITEM, "RFC822.SIZE", "INTERNALDATE"]))
+        return self._read_header_items(self._send_header_items(uids), uids)
+
+    def _send_header_items(self, uids: Sequence[int]) -> Any:
+        """Send the header FETCH of `uids` (use_uid on, normalise_times off): its tag."""
         from imapclient.imapclient import join_message_ids, seq_to_parenstr_upper
+
+        return self.client._imap._command(
+            "UID", "FETCH", join_message_ids(uids),
+            seq_to_parenstr_upper([HEADER_ITEM, "RFC822.SIZE", "INTERNALDATE"]))
+
+    def _read_header_items(self, tag: Any, uids: Sequence[int]
+                           ) -> dict[int, dict[bytes, Any]]:
+        """The answer to the header FETCH sent as `tag`, as client.fetch returns it."""
         from imapclient.response_parser import parse_fetch_response
 
         client = self.client
-        items = [HEADER_ITEM, "RFC822.SIZE", "INTERNALDATE"]
-        if not uids or not client.use_uid or client.normalise_times:
-            return dict(client.fetch(uids, items))
         imap = client._imap
-        tag = imap._command("UID", "FETCH", join_message_ids(uids),
-                            seq_to_parenstr_upper(items))
         typ, data = imap._command_complete("FETCH", tag)
         client._checkok("fetch", typ, data)
         typ, data = imap._untagged_response(typ, data, "FETCH")
@@ -286,6 +315,35 @@ class ImapSession:
             parsed = parse_fetch_response(data, False, True)
         # As imapclient.fetch: unsolicited answers for other messages dropped.
         return {uid: parsed[uid] for uid in uids if uid in parsed}
+
+    def _send_ahead(self, uids: list[int]) -> _Ahead | None:
+        """Send the header FETCH of the next batch; a failure to send is kept and raised
+        when that batch is wanted, after the current one was handled and recorded."""
+        client = self.client
+        if not client.use_uid or client.normalise_times:
+            return None
+        ahead = _Ahead(uids)
+        try:
+            ahead.tag = self._send_header_items(uids)
+        except Exception as exc:  # raised (and classified) when the batch is wanted
+            ahead.error = exc
+        return ahead
+
+    def _ahead_answer(self, ahead: _Ahead) -> dict[int, dict[bytes, Any]]:
+        self._settle(ahead)
+        if ahead.error is not None:
+            raise ahead.error
+        assert ahead.answer is not None
+        return ahead.answer
+
+    def _settle(self, ahead: _Ahead) -> None:
+        """Read the answer of a header FETCH sent ahead (once), keeping it or its error:
+        no other command may be sent before it is read."""
+        if ahead.answer is None and ahead.error is None:
+            try:
+                ahead.answer = self._read_header_items(ahead.tag, ahead.uids)
+            except Exception as exc:  # raised (and classified) when the batch is wanted
+                ahead.error = exc
 
     def fetch_text(self, uid: int, cap: int = SNIPPET_BYTES, *, report: bool = False
                    ) -> str:
@@ -374,6 +432,16 @@ class ImapSession:
             self._call(self.client.expunge)
 
     def _call(self, func: Any, *args: Any, **kwargs: Any) -> Any:
+        from imapclient.exceptions import IMAPClientAbortError, IMAPClientError
+
+        ahead = self._ahead
+        if ahead is not None:
+            self._settle(ahead)  # its answer first: then this command's
+            error = ahead.error
+            if error is not None and (not isinstance(error, IMAPClientError)
+                                      or isinstance(error, IMAPClientAbortError)):
+                # The connection broke (or timed out) reading it: no command can follow.
+                raise classify(error, self.imap) from None
         try:
             return func(*args, **kwargs)
         except Exception as exc:  # classified into one MailboxError
