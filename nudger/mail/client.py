@@ -10,6 +10,11 @@ with BODY.PEEK, so nothing the user has is marked read.
 
 Every failure becomes one `MailboxError`: a one-line message naming the server, what
 happened and what to do, and whether the next poll may succeed (`transient`).
+
+A first sync reads tens of thousands of headers (bench/b_mail.py): their FETCH is sent one
+batch ahead (`fetch_headers`; `_call` reads that answer before any other command) and its
+usual answer is taken apart by `parse_header_fetch` instead of imapclient's byte-by-byte
+lexer, which still reads any answer of another shape.
 """
 
 from __future__ import annotations
