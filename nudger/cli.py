@@ -187,7 +187,7 @@ def _error(message: str) -> None:
 
 def _database_trouble(exc: Exception, ctx: Context) -> str | None:
     """SQLite failures the user can act on (disk full, read-only, locked), in their words:
-    raised through SQLAlchemy, or by a plain sqlite3 connection (Database.raw_read)."""
+    raised through SQLAlchemy, or by a plain sqlite3 connection (Database.read_connection)."""
     import sqlite3
 
     if isinstance(exc, sqlite3.Error):

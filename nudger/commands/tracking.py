@@ -182,7 +182,7 @@ def cmd_list(ctx: Context) -> int:
     # person waits for `list`; bench/b_cli.py).
     from nudger.store.states import list_summary
 
-    with ctx.db.raw_read() as con:
+    with ctx.db.read_connection() as con:
         summary = list_summary(con, ctx.args.stage)
         upcoming = next_steps(con, ctx.settings, ctx.calendar, ctx.today)
     if not summary:

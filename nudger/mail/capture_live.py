@@ -43,9 +43,6 @@ def view_of(header: MailHeader, text: str = "") -> MailView:
 
 def handle_inbox(ctx: MessageContext) -> bool:
     """True when the message was job mail nudger recorded (later steps skip it)."""
-    from nudger.mail.capture import Ledger
-    from nudger.mail.capture_store import load_tracked, record
-
     settings = ctx.settings
     if settings.mailbox.capture == "off" or ctx.header.is_bounce:
         return False
@@ -54,6 +51,10 @@ def handle_inbox(ctx: MessageContext) -> bool:
     own = (settings.profile.email or "").lower()
     if (own and view.from_addr == own) or not is_candidate(view, rules):
         return False
+    # Imported here, for a candidate only: most INBOX mail is decided above.
+    from nudger.mail.capture import Ledger
+    from nudger.mail.capture_store import load_tracked, record
+
     if ctx.already():
         return True
     text = ctx.imap.fetch_text(ctx.header.uid, FETCH_CAP)

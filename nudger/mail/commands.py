@@ -520,6 +520,9 @@ def outcomes_of(row: MailCommand) -> list[Outcome]:
 
 # --- the sync's hook (MAILSPEC: step 1 of each new INBOX message) ---------------------------
 
+_REPLY_PREFIXES = re.compile(r"^((re|aw|fwd?|sv|antw)\s*:\s*)+", re.IGNORECASE)
+
+
 def header_candidate(settings: Settings, header: MailHeader) -> bool:
     """Headers only (a body is read only for a message that matched): addressed to a
     command address of its own, answering a digest, or a button's subject."""
@@ -528,22 +531,21 @@ def header_candidate(settings: Settings, header: MailHeader) -> bool:
         return True
     if any(t.startswith("nudger-digest.") for t in header.thread_ids):
         return True
-    subject = re.sub(r"^((re|aw|fwd?|sv|antw)\s*:\s*)+", "", header.subject.strip(),
-                     flags=re.IGNORECASE)
+    subject = _REPLY_PREFIXES.sub("", header.subject.strip())
     return subject.lower().startswith(SUBJECT_PREFIX)
 
 
 def on_inbox_message(ctx: MessageContext) -> bool:
     """The sync's command step: True when the message was a command (carried out, refused
     or a duplicate), so replies and capture leave it alone."""
+    settings, header = ctx.settings, ctx.header
+    if not commands_enabled(settings) or not header_candidate(settings, header):
+        return False  # most mail: decided before anything is imported or fetched
     from email import message_from_bytes
     from email.policy import default as default_policy
 
     from nudger.mail.tokens import load_or_create_key
 
-    settings, header = ctx.settings, ctx.header
-    if not commands_enabled(settings) or not header_candidate(settings, header):
-        return False
     raw, size = ctx.imap.fetch_message(header.uid, MAX_MESSAGE_BYTES)
     parsed = message_from_bytes(raw, policy=default_policy)
     if size > MAX_MESSAGE_BYTES:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.header import decode_header, make_header
 from email.utils import getaddresses, parsedate_to_datetime
-from functools import cached_property
+from typing import Any
 
 from nudger.safetext import server_text
 from nudger.times import as_utc
@@ -25,6 +25,7 @@ FIELDS = ("MESSAGE-ID", "DATE", "FROM", "SENDER", "TO", "CC", "SUBJECT", "IN-REP
           "REFERENCES", "AUTO-SUBMITTED", "X-AUTOREPLY", "X-AUTORESPOND",
           "PRECEDENCE", "LIST-ID", "LIST-UNSUBSCRIBE", "AUTHENTICATION-RESULTS", "CONTENT-TYPE",
           "RETURN-PATH", "X-FAILED-RECIPIENTS")
+_NAMES = tuple(name.lower() for name in FIELDS)
 MAX_REFERENCES = 50  # the newest ones; a thread is matched by any of them
 MAX_ID = 250
 MAX_ADDRESSES = 50
@@ -41,6 +42,26 @@ _BOUNCE_FROM = re.compile(r"^(mailer-daemon|postmaster|mail-daemon|mailerdaemon)
 _BOUNCE_SUBJECT = re.compile(
     r"(undeliver|delivery status notification|delivery (has )?failed|returned mail|"
     r"mail delivery (failed|subsystem)|failure notice|non[- ]?delivery)", re.IGNORECASE)
+
+
+class _cached:
+    """functools.cached_property without its lock (Python 3.11 takes one per read): the
+    value computed once per instance and kept in its __dict__ (frozen dataclasses too)."""
+
+    def __init__(self, func: Any) -> None:
+        self.func = func
+        self.name = func.__name__
+        self.__doc__ = func.__doc__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, instance: Any, owner: type | None = None) -> Any:
+        if instance is None:
+            return self
+        value = self.func(instance)
+        instance.__dict__[self.name] = value
+        return value
 
 
 @dataclass(frozen=True)
@@ -66,15 +87,15 @@ class MailHeader:
     size: int
     defects: tuple[str, ...] = field(default=())
 
-    @cached_property
+    @_cached
     def to(self) -> tuple[str, ...]:
-        return tuple(a for _n, a in parse_addresses(self.raw_to)) if self.raw_to else ()
+        return parse_address_list(self.raw_to)
 
-    @cached_property
+    @_cached
     def cc(self) -> tuple[str, ...]:
-        return tuple(a for _n, a in parse_addresses(self.raw_cc)) if self.raw_cc else ()
+        return parse_address_list(self.raw_cc)
 
-    @property
+    @_cached
     def thread_ids(self) -> tuple[str, ...]:
         """Every Message-ID this message says it answers, newest first."""
         seen: list[str] = []
@@ -83,7 +104,7 @@ class MailHeader:
                 seen.append(mid)
         return tuple(seen)
 
-    @property
+    @_cached
     def recipients(self) -> tuple[str, ...]:
         return self.to + tuple(a for a in self.cc if a not in self.to)
 
@@ -97,7 +118,55 @@ def split_fields(raw: bytes) -> dict[str, list[str]]:
     """Header name (lower-case) → its values in order, unfolded (RFC 5322 2.2.3), each
     decoded as UTF-8 or, failing that, Latin-1: never an error, whatever the bytes. The
     block ends at the first empty line. (The email package's parser does the same at a
-    few times the cost, which a first sync of tens of thousands of messages pays.)"""
+    few times the cost, which a first sync of tens of thousands of messages pays.)
+
+    A block that is UTF-8 as a whole is split as text: every value is then UTF-8 too (the
+    splits fall on ASCII bytes), so the answer is the one the per-value path gives."""
+    end = raw.find(b"\n\r\n")
+    if end < 0:
+        end = raw.find(b"\n\n")
+    block = raw if end < 0 else raw[:end + 1]
+    try:
+        text = block.decode("utf-8")
+    except UnicodeDecodeError:
+        return _split_bytes(raw)
+    out: dict[str, list[str]] = {}
+    name = ""
+    value = ""
+    for line in text.split("\n"):
+        if line[-1:] == "\r":
+            line = line[:-1]
+        if not line:
+            break
+        if line[0] in " \t":
+            if name:
+                value += line
+            continue
+        if name:
+            found = out.get(name)
+            if found is None:
+                out[name] = [value.strip(_BYTES_SPACE)]
+            else:
+                found.append(value.strip(_BYTES_SPACE))
+        head, colon, value = line.partition(":")
+        head = head.strip(_BYTES_SPACE)
+        if not colon or not head or " " in head:
+            name = ""  # not a header line: ignored
+            continue
+        name = head.lower() if head.isascii() else \
+            head.encode().decode("ascii", "replace").lower()
+    if name:
+        out.setdefault(name, []).append(value.strip(_BYTES_SPACE))
+    return out
+
+
+# What bytes.strip() strips: str.strip() would strip more (U+0085, U+00A0, ...).
+_BYTES_SPACE = " \t\n\r\x0b\x0c"
+
+
+def _split_bytes(raw: bytes) -> dict[str, list[str]]:
+    """split_fields for a block that is not UTF-8 as a whole: each value decoded on its
+    own (UTF-8, else Latin-1)."""
     out: dict[str, list[str]] = {}
     name = ""
     parts: list[bytes] = []
@@ -173,6 +242,8 @@ def parse_addresses(raw: str) -> list[tuple[str, str]]:
     `=?utf-8?q?boss@acme.com?= <x@evil.test>` yields the address x@evil.test and the
     name "boss@acme.com", never the other way round."""
     pairs: list[tuple[str, str]] = []
+    if not raw or raw.isspace():
+        return pairs  # what the parser below finds in it: no address
     simple = _ONE_ADDRESS.match(raw) if len(raw) < 400 else None
     if simple:
         # The common shapes, `Name <a@b>` and `a@b` (no quotes inside, no comments, one
@@ -190,6 +261,22 @@ def parse_addresses(raw: str) -> list[tuple[str, str]]:
         if clean:
             pairs.append((server_text(decode_words(name), 120), clean))
     return pairs
+
+
+def parse_address_list(raw: str) -> tuple[str, ...]:
+    """The addresses of `parse_addresses(raw)`, without the work of decoding the names."""
+    if not raw or raw.isspace():
+        return ()
+    simple = _ONE_ADDRESS.match(raw) if len(raw) < 400 else None
+    if simple:
+        clean = clean_address(simple.group(2) or simple.group(3))
+        return (clean,) if clean else ()
+    try:
+        found = getaddresses([raw])
+    except Exception:  # a header the parser chokes on has no usable address
+        return ()
+    return tuple(clean for clean in (clean_address(a) for _n, a in found[:MAX_ADDRESSES])
+                 if clean)
 
 
 def parse_ids(raw: str, limit: int) -> tuple[str, ...]:
@@ -246,8 +333,7 @@ def parse_header(raw_header: bytes, *, folder: str, uid: int, size: int = 0,
     """Parse the fetched header block of one message. Never raises on its content."""
     fields = split_fields(raw_header[:512 * 1024])
     defects: list[str] = []
-    raw: dict[str, str] = {name.lower(): (fields.get(name.lower()) or [""])[0]
-                           for name in FIELDS}
+    raw: dict[str, str] = {name: (fields.get(name) or [""])[0] for name in _NAMES}
     raw_mid = raw["message-id"]
     ids_with_that_name = fields.get("message-id", [])
     message_id = normalise_id(raw_mid)

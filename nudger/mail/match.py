@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -50,6 +50,7 @@ def is_ats(domain: str) -> bool:
     return _listed(domain, domain_list("ats"))
 
 
+@lru_cache(maxsize=4096)  # pure; a mailbox repeats a few hundred domains
 def company_domain(domain: str) -> str:
     """The registrable-ish part of a domain worth learning ("" for free-mail/ATS): jobs.acme.com
     and acme.com are the same company."""

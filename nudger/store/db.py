@@ -278,30 +278,6 @@ class Database:
         with Session(engine, expire_on_commit=False) as session, session.begin():
             yield session
 
-    @contextmanager
-    def raw_read(self) -> Iterator[sqlite3.Connection]:
-        """A plain sqlite3 connection in a deferred read transaction, for the hot read path
-        (store.states): no SQLAlchemy, so `nudger list` does not pay for importing it. The
-        same connection settings as the engine's (busy timeout; read-only URI when this
-        user cannot write); rolled back and closed on exit."""
-        try:
-            con = sqlite3.connect(read_only_uri(self.path), uri=True, timeout=BUSY_TIMEOUT_MS
-                                  / 1000) if self.read_only is not None else \
-                sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000)
-        except sqlite3.Error as exc:
-            raise NudgerError(describe_sqlite_error(str(exc), self.path)) from None
-        try:
-            con.isolation_level = None
-            con.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            con.execute("BEGIN")
-            try:
-                yield con
-            finally:
-                if con.in_transaction:
-                    con.rollback()
-        finally:
-            con.close()
-
     def dispose(self) -> None:
         if self._engine is not None:
             self._engine.dispose()

@@ -2,7 +2,7 @@
 digest and `list`) and `list_summary` (what `nudger list` shows). Part of the one read path
 (store.read re-exports them); kept apart because this module imports neither SQLAlchemy nor
 the models, so that `nudger list` reads the database through a plain sqlite3 connection
-(`Database.raw_read`) without paying for the ORM's import. It takes an ORM session just as
+(`Database.read_connection`) without paying for the ORM's import. It takes an ORM session just as
 well, and then reads in that session's transaction.
 """
 
@@ -145,7 +145,7 @@ def load_states(
     current stage since it was entered, oldest first.
 
     `source` is an ORM session (read through its own DBAPI connection, same transaction)
-    or a plain sqlite3 connection (`Database.raw_read`). This runs over every application
+    or a plain sqlite3 connection (`Database.read_connection`). This runs over every application
     for every digest, so it reads plain rows rather than building ORM objects: see
     bench/b_cadence.py for what that buys."""
     with bulk():
