@@ -21,15 +21,30 @@ FILE_NAME = "holidays.json"
 
 
 def _package_version() -> str:
+    """The installed holidays package's version, read without importing it (importing
+    holidays costs more than the cache saves): from its .dist-info folder's name, or from
+    version.py where that still spells it out; else a key that changes with the package's
+    files, so that an upgrade in place never serves the old package's dates."""
     spec = importlib.util.find_spec("holidays")
     if spec is None or spec.origin is None:
         return "missing"
-    version_file = Path(spec.origin).with_name("version.py")
+    package = Path(spec.origin).parent
+    for info in sorted(package.parent.glob("holidays-*.dist-info")):
+        version = info.name[len("holidays-"):-len(".dist-info")]
+        if version:
+            return version
     try:
-        found = re.search(r"__version__\s*=\s*[\"']([^\"']+)", version_file.read_text())
+        found = re.search(r"__version__\s*=\s*[\"']([^\"']+)",
+                          package.joinpath("version.py").read_text())
     except OSError:
         found = None
-    return found.group(1) if found else f"unknown-{spec.origin}"
+    if found:
+        return found.group(1)
+    try:
+        stamp = Path(spec.origin).stat().st_mtime_ns
+    except OSError:
+        stamp = 0
+    return f"unknown-{spec.origin}-{stamp}"
 
 
 class HolidayCache:

@@ -65,3 +65,13 @@ def test_cache_path_order() -> None:
         "/var/cache/nudger/holidays.json")
     assert cache_path({"XDG_CACHE_HOME": "/x"}) == Path("/x/nudger/holidays.json")
     assert cache_path({"HOME": "/h"}) == Path("/h/.cache/nudger/holidays.json")
+
+
+def test_the_cache_is_keyed_by_the_installed_holidays_version() -> None:
+    """The package's version.py asks importlib.metadata at run time, so the key comes from
+    its .dist-info: an upgrade changes it, and venvs with the same version share a cache."""
+    from importlib.metadata import version
+
+    from nudger.holidaycache import _package_version
+
+    assert _package_version() == version("holidays")
