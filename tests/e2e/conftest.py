@@ -37,6 +37,21 @@ def libfaketime() -> str | None:
     return next((p for p in LIBFAKETIME if os.path.exists(p)), None)
 
 
+def next_working_hours(zone: str = "America/New_York") -> str:
+    """A libfaketime start time: the next noon in `zone` (the e2e CONFIG's zone) from now.
+    Noon is after the world's 07:30 digest and inside its 12-hour catch-up, so a test that
+    expects `run --once` to send today's digest passes at any hour it is run; it moves the
+    clock forward only, so what the test wrote at the real time stays in the past."""
+    from datetime import UTC, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    now = datetime.now(ZoneInfo(zone))
+    noon = now.replace(hour=12, minute=0, second=0, microsecond=0)
+    if noon <= now:
+        noon = (now + timedelta(days=1)).replace(hour=12, minute=0, second=0, microsecond=0)
+    return "@" + noon.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
 def needs_faketime() -> str:
     path = libfaketime()
     if path is None:
