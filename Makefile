@@ -19,14 +19,14 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	touch $@ $(VENV)/.installed
 
 ## Quick start: install into .venv, create a demo config and database in ./demo, show them,
-## capture suggestions from a sample mbox of made-up job mail (nudger/mail/sample.mbox),
+## capture suggestions from a sample mbox of made-up job mail (nudger/mail/capture/sample.mbox),
 ## and deliver today's digest into the demo Maildir (demo/Maildir).
 demo: $(VENV)/.installed
 	@rm -rf $(DEMO)
 	$(BIN)/nudger --config $(DEMO)/config.toml init --demo --database nudger.db \
 		--name "Alex Rivera" --email alex@example.com
 	$(BIN)/nudger --config $(DEMO)/config.toml list
-	$(BIN)/nudger --config $(DEMO)/config.toml capture nudger/mail/sample.mbox
+	$(BIN)/nudger --config $(DEMO)/config.toml capture nudger/mail/capture/sample.mbox
 	$(BIN)/nudger --config $(DEMO)/config.toml digest
 	@echo
 	$(BIN)/nudger --config $(DEMO)/config.toml digest --send

@@ -22,12 +22,12 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bench.core import Figure
-from nudger.cadence import due_on
-from nudger.calendar import Calendar
 from nudger.config import DEFAULT_CADENCE
 from nudger.store.db import Database
 from nudger.store.read import load_states
+from nudger.track.cadence import due_on
 from nudger.vocab import OPEN_STAGES
+from nudger.when.business import Calendar
 
 TODAY = date(2026, 11, 30)
 ZONE = ZoneInfo("America/Chicago")

@@ -19,11 +19,11 @@ APPS = 300
 
 
 def figures(work: Path) -> list[Figure]:
-    from nudger import tracker
-    from nudger.cadence import plan
-    from nudger.calendar import Calendar
-    from nudger.calsync import inputs_key, refresh
+    from nudger.calendar.sync import inputs_key, refresh
     from nudger.store.read import load_states
+    from nudger.track import tracker
+    from nudger.track.cadence import plan
+    from nudger.when.business import Calendar
 
     settings, db = settings_and_database(work)
     with db.session() as s:

@@ -83,8 +83,8 @@ def _per_wake_cpu(work: Path, config: Path, rounds: int = 50) -> float:
     import logging
 
     from nudger.config import ConfigLocation, load_settings
-    from nudger.daemon import Daemon
-    from nudger.notify import Notifier
+    from nudger.daemon.notify import Notifier
+    from nudger.daemon.run import Daemon
     from nudger.store.db import Database
 
     settings = load_settings(ConfigLocation(config, True))
@@ -109,7 +109,7 @@ def _per_wake_cpu(work: Path, config: Path, rounds: int = 50) -> float:
 
 
 def figures(work: Path) -> list[Figure]:
-    from nudger.daemon import WAKE_EVERY
+    from nudger.daemon.run import WAKE_EVERY
 
     config = _config(work)
     bare = subprocess.Popen([PYTHON, "-c", "import time; time.sleep(30)"])

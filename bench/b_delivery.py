@@ -50,7 +50,7 @@ def _messages() -> list[EmailMessage]:
 
 def _nudger(port: int, work: Path, messages: list[EmailMessage]) -> None:
     from nudger.config import parse_settings
-    from nudger.delivery import SmtpTransport
+    from nudger.send.delivery import SmtpTransport
 
     settings = parse_settings(
         '[profile]\nemail = "alex@example.com"\n'

@@ -23,10 +23,10 @@ NOW = datetime(2026, 11, 24, 13, 30, tzinfo=UTC)
 
 
 def _digest_figures(work: Path) -> list[Figure]:
-    from nudger import tracker
-    from nudger.calendar import Calendar
-    from nudger.digest import check_templates, compose_digest
-    from nudger.render import Renderer, packaged_dir
+    from nudger.digest.compose import check_templates, compose_digest
+    from nudger.digest.render import Renderer, packaged_dir
+    from nudger.track import tracker
+    from nudger.when.business import Calendar
 
     settings, db = settings_and_database(work)
     with db.session() as s:

@@ -55,7 +55,7 @@ def _raw_fetch(server: object) -> float:
     """Wall seconds to fetch the same header fields of every message with imapclient."""
     from imapclient import IMAPClient
 
-    from nudger.mail.client import BATCH, HEADER_ITEM
+    from nudger.mail.imap.client import BATCH, HEADER_ITEM
 
     global RAW_CPU
     start, cpu = time.perf_counter(), time.process_time()
@@ -95,8 +95,8 @@ poll = "{poll}"
 
 
 def _fresh_db(work: Path, name: str) -> object:
-    from nudger import tracker
     from nudger.store.db import Database
+    from nudger.track import tracker
 
     path = work / name
     if path.exists():
@@ -114,7 +114,7 @@ def _fresh_db(work: Path, name: str) -> object:
 
 def _sync(config: Path, db: object, password: str) -> tuple[float, float, object]:
     from nudger.config import ConfigLocation, load_settings
-    from nudger.mail.sync import run_sync
+    from nudger.mail.imap.sync import run_sync
     from nudger.secrets import Secret
 
     settings = load_settings(ConfigLocation(config, True))

@@ -13,9 +13,9 @@ NOW = datetime(2026, 11, 24, 13, 30, tzinfo=UTC)
 
 
 def figures(work: Path) -> list[Figure]:
-    from nudger import tracker
-    from nudger.calendar import Calendar
-    from nudger.digest import compose_digest
+    from nudger.digest.compose import compose_digest
+    from nudger.track import tracker
+    from nudger.when.business import Calendar
 
     settings, db = settings_and_database(
         work, 'phone = "+1 312 555 0100"\n'

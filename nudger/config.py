@@ -28,9 +28,9 @@ from pydantic import (
     model_validator,
 )
 
-from nudger.durations import Duration, parse_duration
 from nudger.errors import ConfigError
 from nudger.vocab import ActionName, OpenStageName, WeekdayName, breaks_line, is_email
+from nudger.when.durations import Duration, parse_duration
 
 CONFIG_NAME = "config.toml"
 
@@ -86,7 +86,9 @@ def _timezone(value: str | None) -> str | None:
 def _country(value: str | None) -> str | None:
     if value is None or value == "":
         return None
-    from nudger import holidaycache  # the package itself only when the cache is cold
+    from nudger.when import (
+        holidays as holidaycache,  # the package itself only when the cache is cold
+    )
 
     supported = holidaycache.default().supported()
     if value.upper() not in supported:
@@ -148,7 +150,7 @@ class CalendarTable(_Table):
         if self.region and not self.holidays:
             raise ValueError("calendar.region needs calendar.holidays (the country) too")
         if self.region and self.holidays:
-            from nudger import holidaycache
+            from nudger.when import holidays as holidaycache
 
             regions = holidaycache.default().supported()[self.holidays]
             if self.region.upper() not in regions:

@@ -12,7 +12,7 @@ import json
 import re
 
 from nudger.resources import resource_path
-from nudger.tracker import check_text
+from nudger.track.tracker import check_text
 
 # [profile] keys whose example value is someone else's: commented out unless the user gave
 # a value (name and email can be given on the command line; the rest are edited in).

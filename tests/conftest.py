@@ -117,7 +117,7 @@ def add_application(db: Any, company: str = "Acme", **extra: Any) -> int:
     """An application "AE" at `company`, added through the tracker (today 2026-11-30)."""
     from datetime import UTC, date, datetime
 
-    from nudger import tracker
+    from nudger.track import tracker
 
     with db.session() as s:
         app = tracker.add_application(s, company=company, role="AE", today=date(2026, 11, 30),

@@ -11,11 +11,11 @@ from email.policy import default
 from pathlib import Path
 from typing import Any
 
-from nudger import tracker
-from nudger.calendar import Calendar
 from nudger.config import Settings, parse_settings
-from nudger.digest import ComposedDigest, compose_digest
+from nudger.digest.compose import ComposedDigest, compose_digest
 from nudger.store.db import Database
+from nudger.track import tracker
+from nudger.when.business import Calendar
 
 DAY = date(2026, 11, 24)  # a Tuesday, no US holiday near
 NOW = datetime(2026, 11, 24, 13, 30, tzinfo=UTC)  # 07:30 in Chicago

@@ -16,7 +16,7 @@ from email.utils import getaddresses, parsedate_to_datetime
 from functools import cached_property
 
 from nudger.safetext import server_text
-from nudger.times import as_utc
+from nudger.when.times import as_utc
 
 # The header fields fetched with BODY.PEEK[HEADER.FIELDS (...)]: all that matching needs.
 FIELDS = ("MESSAGE-ID", "DATE", "FROM", "SENDER", "TO", "CC", "SUBJECT", "IN-REPLY-TO",

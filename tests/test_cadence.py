@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from nudger.cadence import AppState, Cold, DueReport, TouchInfo, due_on, next_step, plan
-from nudger.calendar import Calendar
 from nudger.config import DEFAULT_CADENCE, Cadence, parse_settings
 from nudger.errors import ConfigError
+from nudger.track.cadence import AppState, Cold, DueReport, TouchInfo, due_on, next_step, plan
+from nudger.when.business import Calendar
 
 US = Calendar("US")
 D = date

@@ -12,10 +12,10 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from nudger.cadence import AppState, TouchInfo, due_on, is_snoozed, plan, stage_start
-from nudger.calendar import Calendar
 from nudger.config import Cadence
+from nudger.track.cadence import AppState, TouchInfo, due_on, is_snoozed, plan, stage_start
 from nudger.vocab import OPEN_STAGES, STAGES
+from nudger.when.business import Calendar
 
 CALENDARS = (Calendar("US"), Calendar(None, None, ("fri", "sat")))
 FIRST = date(2026, 10, 1)

@@ -7,8 +7,8 @@ from datetime import date
 
 import pytest
 
-from nudger.calendar import Calendar
-from nudger.durations import parse_duration
+from nudger.when.business import Calendar
+from nudger.when.durations import parse_duration
 
 US = Calendar("US")
 PLAIN = Calendar()  # no country: weekends only

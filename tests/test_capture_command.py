@@ -185,11 +185,11 @@ def test_capture_over_files_does_not_load_the_sync_and_sync_still_finds_the_hand
     import subprocess
     import sys
 
-    code = ("import sys, nudger.mail.capture, nudger.mail.capture_store\n"
-            "assert 'nudger.mail.sync' not in sys.modules, 'capture imported the sync'\n"
-            "from nudger.mail import sync\n"
+    code = ("import sys, nudger.mail.capture.scan, nudger.mail.capture.store\n"
+            "assert 'nudger.mail.imap.sync' not in sys.modules, 'capture imported the sync'\n"
+            "from nudger.mail.imap import sync\n"
             "sync._load_handlers()\n"
-            "from nudger.mail.capture_live import handle_inbox\n"
+            "from nudger.mail.capture.live import handle_inbox\n"
             "assert sync.HANDLERS['capture'] == [handle_inbox], sync.HANDLERS\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=False)
@@ -251,7 +251,7 @@ def test_demo_sample_mbox_shows_suggestions_in_the_digest(home: Home) -> None:
     """What `make demo` runs: the shipped sample mbox over the demo data."""
     home.config.unlink()
     home.ok("init", "--demo", "--database", "nudger.db")
-    sample = Path(__file__).parent.parent / "nudger" / "mail" / "sample.mbox"
+    sample = Path(__file__).parent.parent / "nudger" / "mail" / "capture" / "sample.mbox"
     out = home.ok("capture", str(sample))
     assert "4 to propose" in out
     assert "~ #2 Contoso Ltd / Inside Sales Representative: stage → rejected" in out

@@ -11,7 +11,7 @@ from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from nudger.mail.recognise import Finding, recognise_bytes
+from nudger.mail.capture.recognise import Finding, recognise_bytes
 
 CORPUS = Path(__file__).parent / "fixtures" / "mail"
 LABELS: dict[str, dict[str, str]] = json.loads((CORPUS / "labels.json").read_text("utf-8"))

@@ -10,12 +10,12 @@ from email.message import EmailMessage
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from nudger.mail import mailfiles
-from nudger.mail.capture import Found, ScanStats, scan
+from nudger.mail.capture import files as mailfiles
+from nudger.mail.capture.files import RawMail, Skipped, read_paths
+from nudger.mail.capture.recognise import MAX_VALUE, recognise_bytes
+from nudger.mail.capture.scan import Found, ScanStats, scan
 from nudger.mail.htmltext import html_to_text
-from nudger.mail.mailfiles import RawMail, Skipped, read_paths
-from nudger.mail.recognise import MAX_VALUE, recognise_bytes
-from nudger.tracker import check_text
+from nudger.track.tracker import check_text
 
 ZONE = ZoneInfo("Europe/Berlin")
 

@@ -7,14 +7,14 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from nudger.mail.capture import (
+from nudger.mail.capture.recognise import Finding
+from nudger.mail.capture.scan import (
     Ledger,
     Tracked,
     normal_company,
     normal_role,
     normal_url,
 )
-from nudger.mail.recognise import Finding
 
 
 @pytest.mark.parametrize("a,b", [

@@ -12,8 +12,8 @@ from dataclasses import replace
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from nudger.mail.mailfiles import RawMail, read_mbox
-from nudger.mail.recognise import (
+from nudger.mail.capture.files import RawMail, read_mbox
+from nudger.mail.capture.recognise import (
     Rules,
     body_can_matter,
     default_rules,
@@ -28,7 +28,7 @@ from nudger.mail.recognise import (
 
 ZONE = ZoneInfo("Europe/Berlin")
 CORPUS = Path(__file__).parent / "fixtures" / "mail"
-SAMPLE = Path(__file__).parent.parent / "nudger" / "mail" / "sample.mbox"
+SAMPLE = Path(__file__).parent.parent / "nudger" / "mail" / "capture" / "sample.mbox"
 EVERY_CHARACTER = "".join(chr(point) for point in range(sys.maxunicode + 1))
 
 

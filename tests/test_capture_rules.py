@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from nudger.mail.recognise import default_rules, recognise_bytes
+from nudger.mail.capture.recognise import default_rules, recognise_bytes
 
 ZONE = ZoneInfo("Europe/Berlin")
 RULES = default_rules()

@@ -14,9 +14,9 @@ from nudger.config import (
     load_settings,
     parse_settings,
 )
-from nudger.durations import Duration
 from nudger.errors import ConfigError
 from nudger.resources import resource_path
+from nudger.when.durations import Duration
 from tests.conftest import Home
 
 P = Path("/tmp/cfg/config.toml")

@@ -12,8 +12,8 @@ import pytest
 import time_machine
 
 from nudger.config import Settings, parse_settings
-from nudger.daemon import WAKE_EVERY, Action, Decision, decide
-from nudger.schedule import digest_moment, is_digest_day
+from nudger.daemon.run import WAKE_EVERY, Action, Decision, decide
+from nudger.when.schedule import digest_moment, is_digest_day
 
 NY = ZoneInfo("America/New_York")
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -259,7 +259,7 @@ def test_weekdays_only_over_a_fortnight() -> None:
 
 def test_inside_the_repeated_hour_a_same_zone_now_is_compared_in_real_time() -> None:
     # 01:10 EST comes after 01:30 EDT; with one tzinfo Python compares wall clocks.
-    from nudger.schedule import latest_digest_day, next_digest_at
+    from nudger.when.schedule import latest_digest_day, next_digest_at
 
     s = settings("America/New_York", "01:30", EVERY_DAY)
     now = at(NY, 2025, 11, 2, 1, 10, fold=1)

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from nudger.config import ConfigLocation, parse_settings
-from nudger.daemon import Daemon
+from nudger.daemon.notify import Notifier
+from nudger.daemon.run import Daemon
 from nudger.files import share_as_umask_allows
-from nudger.notify import Notifier
 from nudger.store.db import Database
 from tests.daemon_helpers import EVERY_DAY, records
 
@@ -60,9 +60,9 @@ async def wait_for(check: object, timeout: float = 10) -> None:
 async def test_after_a_suspend_the_interval_job_catches_up(tmp_path: Path,
                                                            monkeypatch: pytest.MonkeyPatch
                                                            ) -> None:
-    import nudger.daemon
+    import nudger.daemon.run
 
-    monkeypatch.setattr(nudger.daemon, "WAKE_EVERY", timedelta(seconds=0.2))
+    monkeypatch.setattr(nudger.daemon.run, "WAKE_EVERY", timedelta(seconds=0.2))
     config = tmp_path / "config.toml"
     text = (f'timezone = "UTC"\ndatabase = "nudger.db"\n[profile]\nemail = "a@example.com"\n'
             f'[digest]\ntime = "07:30"\ndays = {EVERY_DAY}\nsend_when_empty = true\n')

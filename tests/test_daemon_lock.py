@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
+from nudger.daemon.lock import DaemonLock, lock_path
 from nudger.errors import NudgerError
-from nudger.lock import DaemonLock, lock_path
 
 HOLD = """
 import sys, time
 from pathlib import Path
-from nudger.lock import DaemonLock
+from nudger.daemon.lock import DaemonLock
 lock = DaemonLock(Path(sys.argv[1]))
 lock.acquire()
 print("locked", flush=True)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from nudger.logs import LOGGER_NAME, setup_logging, under_journald
+from nudger.daemon.logs import LOGGER_NAME, setup_logging, under_journald
 
 
 @pytest.fixture(autouse=True)

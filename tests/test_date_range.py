@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from nudger.cadence import AppState, due_on, next_step, plan
-from nudger.calendar import Calendar, shift
 from nudger.config import parse_settings
-from nudger.dates import EARLIEST, LATEST, parse_date
-from nudger.durations import parse_duration
 from nudger.errors import UsageError
+from nudger.track.cadence import AppState, due_on, next_step, plan
+from nudger.when.business import Calendar, shift
+from nudger.when.dates import EARLIEST, LATEST, parse_date
+from nudger.when.durations import parse_duration
 from tests.conftest import BASE_CONFIG, Home
 
 RANGE = "1900-01-01 to 9000-12-31"

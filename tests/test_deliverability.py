@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from nudger import tracker
 from nudger.store.db import Database
+from nudger.track import tracker
 from tests.digest_helpers import DAY, add_app, compose, make_db, make_settings
 
 SPAMASSASSIN = shutil.which("spamassassin")

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from nudger.config import Settings, parse_settings
-from nudger.delivery import (
+from nudger.send.delivery import (
     DeliveryError,
     SmtpTransport,
     open_transport,

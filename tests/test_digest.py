@@ -10,8 +10,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 
-from nudger import tracker
-from nudger.render import SOCIAL_LIMIT
+from nudger.digest.render import SOCIAL_LIMIT
+from nudger.track import tracker
 from tests.digest_helpers import DAY, NOW, add_app, compose, make_db, make_settings, parse, parts
 
 
@@ -94,7 +94,7 @@ def test_fifty_nudges(tmp_path: Path) -> None:
     assert text.count("nudger done ") == 50
     assert html.count("nudger done ") == 50
     # The most urgent in full with a draft, the rest one line each (nudger.digest).
-    from nudger.digest import FULL_NUDGES
+    from nudger.digest.compose import FULL_NUDGES
 
     assert len(_mailtos(html)) == FULL_NUDGES
     for line in msg.as_bytes().split(b"\n"):

@@ -7,7 +7,7 @@ import csv
 
 import time_machine
 
-from nudger.digest import BRIEF_NUDGES, FULL_NUDGES
+from nudger.digest.compose import BRIEF_NUDGES, FULL_NUDGES
 from tests.conftest import Home
 
 NOW = "2027-02-01 13:00:00+00:00"

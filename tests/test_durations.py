@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from nudger.config import parse_settings
-from nudger.durations import Duration, parse_duration
 from nudger.errors import ConfigError
+from nudger.when.durations import Duration, parse_duration
 
 
 @pytest.mark.parametrize(

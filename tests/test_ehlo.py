@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from nudger.config import parse_settings
-from nudger.delivery import SmtpTransport, ehlo_name
+from nudger.send.delivery import SmtpTransport, ehlo_name
 from tests.smtpserver import SmtpServer
 
 CONFIG = """\

@@ -10,7 +10,7 @@ from pathlib import Path
 import holidays
 import pytest
 
-from nudger.holidaycache import HolidayCache, cache_path
+from nudger.when.holidays import HolidayCache, cache_path
 
 
 def test_same_dates_as_the_package(tmp_path: Path) -> None:
@@ -72,6 +72,6 @@ def test_the_cache_is_keyed_by_the_installed_holidays_version() -> None:
     its .dist-info: an upgrade changes it, and venvs with the same version share a cache."""
     from importlib.metadata import version
 
-    from nudger.holidaycache import _package_version
+    from nudger.when.holidays import _package_version
 
     assert _package_version() == version("holidays")

@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from nudger import tracker
-from nudger.demo import add_demo_applications
+from nudger.track import tracker
+from nudger.track.demo import add_demo_applications
 from tests.digest_helpers import DAY, NOW, compose, make_db, make_settings
 
 WIDTH = 390

@@ -13,7 +13,7 @@ import icalendar
 import pytest
 import time_machine
 
-from nudger import ics
+from nudger.calendar import ics
 from tests.conftest import BASE_CONFIG, Home
 
 NOW = datetime(2026, 11, 27, 15, 0, tzinfo=UTC)  # 09:00 in Chicago
@@ -258,11 +258,11 @@ async def test_the_daemon_skips_the_calendar_step_while_nothing_changed(
     nothing; a new touch, or an interview ending, makes the next pass refresh."""
     import logging
 
-    from nudger import tracker
     from nudger.config import ConfigLocation, parse_settings
-    from nudger.daemon import Daemon
-    from nudger.notify import Notifier
+    from nudger.daemon.notify import Notifier
+    from nudger.daemon.run import Daemon
     from nudger.store.db import Database
+    from nudger.track import tracker
 
     feed = tmp_path / "feed.ics"
     config = tmp_path / "config.toml"
@@ -328,7 +328,7 @@ def test_bad_calendar_config_is_named(home: Home, table: str, words: str) -> Non
 
 
 def test_caldav_password_sources(tmp_path: Path) -> None:
-    from nudger.caldav_push import caldav_password, password_source
+    from nudger.calendar.caldav import caldav_password, password_source
     from nudger.config import parse_settings
     from nudger.errors import ConfigError
 

@@ -17,10 +17,11 @@ from pathlib import Path
 import icalendar
 import pytest
 
-from nudger import outbox, tracker
-from nudger.calendar import Calendar
 from nudger.config import Settings
+from nudger.send import outbox
 from nudger.store.db import Database
+from nudger.track import tracker
+from nudger.when.business import Calendar
 from tests.digest_helpers import DAY, NOW, add_app, make_db, make_settings
 
 SPAMASSASSIN = shutil.which("spamassassin")
@@ -122,7 +123,7 @@ def test_invitations_can_be_turned_off(tmp_path: Path) -> None:
 def test_the_text_and_html_parts_are_those_of_the_plain_digest(tmp_path: Path) -> None:
     """With the invitation notice given as a plain notice, compose_digest makes exactly
     the text and HTML the sent message carries."""
-    from nudger.digest import compose_digest
+    from nudger.digest.compose import compose_digest
 
     settings, db, _app_id = setup(tmp_path)
     msg = send(settings, db)

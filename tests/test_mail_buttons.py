@@ -9,10 +9,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from nudger.calendar import Calendar
-from nudger.mail.commands import handle_message, parse_message
-from nudger.mail.tokens import Grant, check, find_tokens, load_or_create_key
+from nudger.mail.act.commands import handle_message, parse_message
+from nudger.mail.act.tokens import Grant, check, find_tokens, load_or_create_key
 from nudger.store.models import DigestRecord
+from nudger.when.business import Calendar
 from tests.digest_helpers import DAY, NOW, add_app, compose, make_db, make_settings, parse, parts
 from tests.test_mail_commands import mail
 
@@ -97,7 +97,7 @@ def test_each_suggestion_found_in_mail_has_add_and_dismiss_buttons(tmp_path: Pat
     """FOUND IN YOUR MAIL: an open suggestion gets Add / Dismiss buttons whose tokens
     authorise exactly `accept S1` / `dismiss S1`, in the text part (as numbered links)
     and in the HTML part."""
-    from nudger.mail.suggestions import propose
+    from nudger.mail.capture.suggestions import propose
 
     settings, db = world(tmp_path)
     with db.session() as session:

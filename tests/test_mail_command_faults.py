@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from nudger.mail.tokens import Grant, issue, load_or_create_key
+from nudger.mail.act.tokens import Grant, issue, load_or_create_key
 from tests.conftest import Home, rows
 from tests.imapserver import DropProxy
 from tests.smtpserver import SmtpServer

@@ -15,15 +15,15 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from nudger import tracker
-from nudger.calendar import Calendar
 from nudger.config import Settings
-from nudger.mail.commandlog import MailCommand
-from nudger.mail.commands import Handled, handle_message, parse_line, parse_message
-from nudger.mail.replytext import own_lines
-from nudger.mail.tokens import Grant, issue, load_or_create_key
+from nudger.mail.act.commandlog import MailCommand
+from nudger.mail.act.commands import Handled, handle_message, parse_line, parse_message
+from nudger.mail.act.replytext import own_lines
+from nudger.mail.act.tokens import Grant, issue, load_or_create_key
 from nudger.store.db import Database
 from nudger.store.models import Application, Snooze, StageChange, Touch
+from nudger.track import tracker
+from nudger.when.business import Calendar
 from tests.digest_helpers import add_app, make_db, make_settings
 
 FIXTURES = Path(__file__).parent / "fixtures" / "mail" / "commands"
@@ -211,7 +211,7 @@ def test_a_5000_line_reply_is_refused_whole_without_hanging(world: World) -> Non
 def refused(world: World, msg: EmailMessage, why: str, caplog: pytest.LogCaptureFixture,
             today: date = DAY) -> None:
     before = world.snapshot()
-    with caplog.at_level(logging.INFO, logger="nudger.mail.commands"):
+    with caplog.at_level(logging.INFO, logger="nudger.mail.act.commands"):
         handled = world.handle(msg, today=today)
     assert handled is not None and handled.status == "refused", handled
     assert why in handled.reason
@@ -316,7 +316,7 @@ def test_a_button_message_runs_exactly_its_command(world: World) -> None:
 
 
 def test_accept_dismiss_and_resume_by_mail(world: World) -> None:
-    from nudger.mail.suggestions import propose
+    from nudger.mail.capture.suggestions import propose
 
     with world.db.session() as s:
         add = propose(s, kind="application", fingerprint="f1", summary="Globex, Sales Lead",

@@ -9,17 +9,17 @@ from pathlib import Path
 
 from sqlmodel import select
 
-from nudger.mail.commandlog import MailCommand
-from nudger.mail.confirm import send_confirmations
-from nudger.mail.tokens import Grant
+from nudger.mail.act.commandlog import MailCommand
+from nudger.mail.act.confirm import send_confirmations
+from nudger.mail.act.tokens import Grant
 from tests.smtpserver import SmtpServer, free_port
 from tests.test_mail_commands import NOW, World, mail
 
 
 def smtp_world(tmp_path: Path, server_config: str) -> World:
     world = World.__new__(World)
-    from nudger.calendar import Calendar
-    from nudger.mail.tokens import load_or_create_key
+    from nudger.mail.act.tokens import load_or_create_key
+    from nudger.when.business import Calendar
     from tests.digest_helpers import add_app, make_db, make_settings
 
     world.settings = make_settings(tmp_path / "cfg", extra=server_config)

@@ -15,8 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from imapclient.response_parser import parse_fetch_response
 
-from nudger.mail import headers
-from nudger.mail.client import HEADER_ITEM, parse_header_fetch
+from nudger.mail.imap import headers
+from nudger.mail.imap.client import HEADER_ITEM, parse_header_fetch
 from tests import headers_reference as reference
 
 FIXTURES = Path(__file__).parent / "fixtures" / "mail"
@@ -148,7 +148,7 @@ def test_fetch_answers_of_another_shape_go_to_imapclient() -> None:
 def test_header_fetch_against_dovecot_equals_imapclient_fetch(dovecot: Any, tmp_path: Path
                                                               ) -> None:
     from nudger.config import ConfigLocation, load_settings
-    from nudger.mail.client import ImapSession
+    from nudger.mail.imap.client import ImapSession
 
     blocks = [b for b in corpus() if b.strip()][:60]
     dovecot.append_many("INBOX", [b if b"\r\n\r\n" in b.replace(b"\n", b"\r\n")
@@ -178,7 +178,7 @@ def test_header_fetch_against_dovecot_equals_imapclient_fetch(dovecot: Any, tmp_
 # --- capture's candidate subjects -----------------------------------------------------------
 
 def test_ascii_twin_only_for_patterns_where_lower_casing_is_the_same() -> None:
-    from nudger.mail.recognise import ascii_twin, default_rules
+    from nudger.mail.capture.recognise import ascii_twin, default_rules
 
     assert default_rules().candidate_ascii is not None  # the shipped rules qualify
     for safe in (r"role\b", "gespräch", r"a\.b|next steps", r"(?:x)(?=y)(?!z)"):
@@ -201,7 +201,7 @@ SUBJECTISH = st.lists(st.sampled_from(
 @given(st.one_of(SUBJECTISH, st.text(alphabet=st.characters(max_codepoint=127),
                                      max_size=40)))
 def test_candidate_subject_is_the_ignorecase_search(subject: str) -> None:
-    from nudger.mail.recognise import default_rules
+    from nudger.mail.capture.recognise import default_rules
 
     rules = default_rules()
     assert rules.is_candidate_subject(subject) == bool(rules.candidate.search(subject))
@@ -212,7 +212,7 @@ def test_candidate_subject_is_the_ignorecase_search(subject: str) -> None:
 def test_one_line_fast_path_is_the_slow_one(value: str) -> None:
     import unicodedata
 
-    from nudger.mail.recognise import _CONTROL, one_line
+    from nudger.mail.capture.recognise import _CONTROL, one_line
 
     expected = " ".join(_CONTROL.sub(" ", unicodedata.normalize("NFC", value)).split())
     assert one_line(value, 10_000) == expected.strip()
@@ -225,7 +225,7 @@ def test_batches_fetched_ahead_lose_and_double_nothing(home: Any, dovecot: Any,
     """With batches of 2 the next header FETCH is in flight while a batch's replies fetch
     their snippets (other commands on the same connection): every message is still read
     once, and the replies are recorded exactly once, also when read again."""
-    from nudger.mail import client as client_module
+    from nudger.mail.imap import client as client_module
     from tests.conftest import imap_config, rows
     from tests.test_mail_sync import mail
 
@@ -264,7 +264,7 @@ def test_a_drop_while_a_batch_is_fetched_ahead_loses_and_doubles_nothing(
     """The connection is cut when the second header FETCH (sent ahead, while the first
     batch's replies fetch their snippets) goes out: the pass ends with one line, and the
     next pass records every reply exactly once."""
-    from nudger.mail import client as client_module
+    from nudger.mail.imap import client as client_module
     from tests.conftest import rows
     from tests.imapserver import DropProxy
     from tests.test_mail_faults import PASSWORD, fake_config

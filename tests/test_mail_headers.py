@@ -6,8 +6,8 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 
-from nudger.mail.headers import MAX_REFERENCES, parse_header
-from nudger.mail.match import company_domain, domain_list, is_ats, is_free_mail, url_domain
+from nudger.mail.imap.headers import MAX_REFERENCES, parse_header
+from nudger.mail.imap.match import company_domain, domain_list, is_ats, is_free_mail, url_domain
 from nudger.safetext import server_text
 
 INTERNAL = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from nudger.mail import suggestions
+from nudger.mail.capture import suggestions
 from nudger.store.db import Database
 from nudger.store.models import Application, Contact, MailMessage, StageChange, Suggestion
 from tests.conftest import Home
@@ -25,7 +25,7 @@ def _db(home: Home) -> Database:
 
 
 def _app(db: Database, **extra: object) -> int:
-    from nudger import tracker
+    from nudger.track import tracker
 
     with db.session() as s:
         app = tracker.add_application(
@@ -103,7 +103,7 @@ def test_accept_unknown_or_malformed_id_is_usage_error(home: Home) -> None:
 
 
 def _reply(db: Database, app_id: int, when: datetime) -> int:
-    from nudger.mail.replies import pause
+    from nudger.mail.imap.replies import pause
 
     with db.session() as s:
         message = MailMessage(key="r1@fabrikam.com", message_id="r1@fabrikam.com",
@@ -152,8 +152,8 @@ def test_resume_unknown_application(home: Home) -> None:
 
 
 def test_stats_count_a_mail_reply_once_by_the_channel_before_it() -> None:
-    from nudger.cadence import AppState, TouchInfo
-    from nudger.stats import ChangeRow, History, MailReplyRow, replies
+    from nudger.track.cadence import AppState, TouchInfo
+    from nudger.track.stats import ChangeRow, History, MailReplyRow, replies
 
     apps = [AppState(id=i, stage="interviewing", stage_since=date(2026, 11, 20),
                      applied_on=date(2026, 11, 2)) for i in (1, 2, 3)]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from nudger.mail.tokens import (
+from nudger.mail.act.tokens import (
     KEY_NAME,
     MAX_AGE_DAYS,
     Grant,

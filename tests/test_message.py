@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from nudger.errors import ConfigError
-from nudger.message import build_message, digest_message_id
+from nudger.send.message import build_message, digest_message_id
 from tests.digest_helpers import make_settings
 
 NOW = datetime(2026, 11, 24, 13, 30, tzinfo=UTC)

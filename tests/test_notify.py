@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from nudger.notify import Notifier
+from nudger.daemon.notify import Notifier
 
 
 @pytest.fixture

@@ -21,17 +21,17 @@ from typing import Any
 
 import pytest
 
-from nudger.calendar import Calendar
 from nudger.config import Settings, parse_settings
-from nudger.outbox import (
+from nudger.send.outbox import (
     Outcome,
     record_skipped,
     retry_due,
     send_digest,
 )
-from nudger.status import outbox_status
+from nudger.send.status import outbox_status
 from nudger.store.db import Database
 from nudger.store.models import DigestRecord
+from nudger.when.business import Calendar
 from tests.smtpserver import SmtpServer
 
 DAY = date(2026, 11, 26)  # a Thursday
@@ -447,7 +447,7 @@ from datetime import datetime, date
 sys.path.insert(0, {repo!r})
 from tests.test_outbox import make_world, DAY, NOW
 from pathlib import Path
-from nudger.outbox import send_digest
+from nudger.send.outbox import send_digest
 from tests.smtpserver import SmtpServer
 server = SmtpServer("plain"); server.port = {port}
 w = make_world(Path({dir!r}), server.smtp_config(Path({dir!r})))

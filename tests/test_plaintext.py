@@ -10,8 +10,8 @@ from urllib.parse import unquote
 import jinja2
 import pytest
 
-from nudger.demo import add_demo_applications
-from nudger.render import Renderer
+from nudger.digest.render import Renderer
+from nudger.track.demo import add_demo_applications
 from tests.digest_helpers import DAY, NOW, compose, make_db, make_settings, parse, parts
 
 

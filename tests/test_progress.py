@@ -10,15 +10,15 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import col, select
 
-from nudger import tracker
-from nudger.cadence import due_on, next_step
-from nudger.calendar import Calendar
 from nudger.config import Settings, parse_settings
 from nudger.errors import UsageError
-from nudger.progress import apply_auto_ghost, complete_step, record_touch, skip_step
 from nudger.store.db import Database
 from nudger.store.models import Application, Touch
 from nudger.store.read import load_states
+from nudger.track import tracker
+from nudger.track.cadence import due_on, next_step
+from nudger.track.progress import apply_auto_ghost, complete_step, record_touch, skip_step
+from nudger.when.business import Calendar
 from tests.conftest import add_application as add
 
 CHICAGO = ZoneInfo("America/Chicago")

@@ -13,9 +13,8 @@ from urllib.parse import unquote
 import pytest
 
 from nudger.config import Settings
-from nudger.digest import check_templates, install_templates
-from nudger.errors import ConfigError
-from nudger.render import (
+from nudger.digest.compose import check_templates, install_templates
+from nudger.digest.render import (
     MAX_OUTPUT,
     SOCIAL_LIMIT,
     Renderer,
@@ -24,6 +23,7 @@ from nudger.render import (
     mailto,
     safe_url,
 )
+from nudger.errors import ConfigError
 from nudger.store.db import Database
 from tests.digest_helpers import DAY, add_app, compose, make_db, make_settings, parse, parts
 
@@ -267,7 +267,7 @@ HOSTILE = {
 
 @pytest.fixture
 def short_budget(monkeypatch: pytest.MonkeyPatch) -> None:
-    from nudger import bounded
+    from nudger.digest import bounded
 
     monkeypatch.setattr(bounded, "SECONDS", 4.0)
 
@@ -313,7 +313,7 @@ def test_a_fifo_in_the_templates_folder_is_reported_not_read(tmp_path: Path) -> 
 def test_shipped_templates_render_in_process(tmp_path: Path,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
     """The fast path: no override, no child process; an override: one child per digest."""
-    from nudger import bounded
+    from nudger.digest import bounded
 
     settings = make_settings(tmp_path)
     db = make_db(settings)

@@ -7,7 +7,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from nudger.config import parse_settings
-from nudger.schedule import digest_moment, is_digest_day, latest_digest_day, next_digest_at
+from nudger.when.schedule import digest_moment, is_digest_day, latest_digest_day, next_digest_at
 
 
 def settings(zone: str, at: str = "07:30", days: str = '["mon","tue","wed","thu","fri"]'):

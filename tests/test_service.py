@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from nudger.daemon.service import SYSTEM_UNIT, nudger_executable, plan_install, unreachable
 from nudger.errors import NudgerError
-from nudger.service import SYSTEM_UNIT, nudger_executable, plan_install, unreachable
 from tests.conftest import Home, run_installed
 
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from nudger.config import parse_settings
-from nudger.digest import _sample, digest_context, render_draft
-from nudger.render import Renderer
+from nudger.digest.compose import _sample, digest_context, render_draft
+from nudger.digest.render import Renderer
 from nudger.starter import example_profile, starter_config
 from tests.conftest import Home
 
@@ -77,7 +77,7 @@ def test_init_then_check_as_a_new_user(home: Home) -> None:
 
 
 def test_system_install_writes_a_starter_without_the_sample_person() -> None:
-    import nudger.service as service
+    import nudger.daemon.service as service
 
     if (service.SYSTEM_CONFIG_DIR / "config.toml").exists():
         pytest.skip("this machine has /etc/nudger/config.toml: the plan keeps it")

@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 from datetime import date
 
-from nudger.cadence import AppState, TouchInfo
-from nudger.calendar import Calendar
 from nudger.config import Settings
-from nudger.stats import (
+from nudger.track.cadence import AppState, TouchInfo
+from nudger.track.stats import (
     ChangeRow,
     History,
     Rate,
@@ -19,6 +18,7 @@ from nudger.stats import (
     streak,
     week_effort,
 )
+from nudger.when.business import Calendar
 from tests.conftest import Home
 
 SETTINGS = Settings()  # the default cadence, weekdays, no holidays
@@ -205,7 +205,7 @@ def test_effort_day_moves_to_the_next_digest_day() -> None:
     from pathlib import Path as _Path
 
     from nudger.config import parse_settings
-    from nudger.stats import is_effort_day
+    from nudger.track.stats import is_effort_day
 
     both = parse_settings('[digest]\ndays = ["mon", "wed"]\neffort_day = "mon"\n',
                           _Path("/tmp/c.toml"))

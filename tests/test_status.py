@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 import time_machine
 
-from nudger.calendar import Calendar
 from nudger.config import parse_settings
-from nudger.outbox import Outcome, send_digest
+from nudger.send.outbox import Outcome, send_digest
 from nudger.store.db import Database
+from nudger.when.business import Calendar
 from tests.conftest import BASE_CONFIG, Home
 from tests.smtpserver import SmtpServer
 from tests.test_outbox import SmallCompose

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from nudger.daemon.service import nudger_executable, render_unit
 from nudger.resources import resource_path
-from nudger.service import nudger_executable, render_unit
 
 ANALYZE = shutil.which("systemd-analyze")
 needs_analyze = pytest.mark.skipif(

@@ -9,11 +9,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import Session, select
 
-from nudger import tracker
 from nudger.errors import NotFoundError, UsageError
 from nudger.store.db import Database
 from nudger.store.models import Application, Contact, Snooze, StageChange, Touch
-from nudger.times import as_utc
+from nudger.track import tracker
+from nudger.when.times import as_utc
 
 TODAY = date(2026, 11, 20)
 # A local moment (what ctx.now() gives): stored as UTC.

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from nudger.stats import streak_words
+from nudger.track.stats import streak_words
 from tests.conftest import Home
 
 NOW = datetime(2026, 11, 30, 10, 0, tzinfo=ZoneInfo("America/Chicago"))  # Monday

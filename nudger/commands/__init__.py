@@ -23,9 +23,9 @@ if TYPE_CHECKING:
     from typing import Any
     from zoneinfo import ZoneInfo
 
-    from nudger.calendar import Calendar
     from nudger.config import ConfigLocation, Settings
     from nudger.store.db import Database
+    from nudger.when.business import Calendar
 
 
 class Formatter(argparse.RawDescriptionHelpFormatter):
@@ -163,15 +163,15 @@ class Context:
 
     @cached_property
     def settings(self) -> Settings:
-        from nudger import holidaycache
         from nudger.config import load_settings
+        from nudger.when import holidays as holidaycache
 
         holidaycache.configure(holidaycache.cache_path(self.env))
         return load_settings(self.config_location)
 
     @cached_property
     def calendar(self) -> Calendar:
-        from nudger.calendar import Calendar
+        from nudger.when.business import Calendar
 
         return Calendar.from_settings(self.settings)
 

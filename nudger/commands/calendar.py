@@ -13,7 +13,7 @@ def cmd_calendar(ctx: Context) -> int:
     import sys
     from pathlib import Path
 
-    from nudger.calsync import refresh, write_atomic
+    from nudger.calendar.sync import refresh, write_atomic
 
     args = ctx.args
     settings = ctx.settings

@@ -8,7 +8,7 @@ ORDER = 50
 
 
 def cmd_run(ctx: Context) -> int:
-    from nudger.daemon import run
+    from nudger.daemon.run import run
 
     return run(ctx.config_location, ctx.env, once=ctx.args.once)
 
@@ -22,7 +22,7 @@ def _service_usage(ctx: Context) -> int:
 def cmd_service_install(ctx: Context) -> int:
     import os
 
-    from nudger.service import Kind, apply_plan, plan_install
+    from nudger.daemon.service import Kind, apply_plan, plan_install
 
     kind: Kind = ctx.args.kind or ("system" if os.geteuid() == 0 else "user")
     location = ctx.config_location

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from datetime import date
     from pathlib import Path
 
-    from nudger.digest import ComposedDigest
+    from nudger.digest.compose import ComposedDigest
 
 
 ORDER = 30
@@ -24,14 +24,14 @@ ORDER = 30
 def digest_day(ctx: Context) -> date:
     """`--date` as a day (parse_date refuses one outside nudger's range of dates, near
     whose ends a digest would overflow computing its next date)."""
-    from nudger.dates import parse_date
+    from nudger.when.dates import parse_date
 
     return parse_date(ctx.args.date, ctx.today, what="--date")
 
 
 def compose_for(ctx: Context, notices: tuple[str, ...] = ()) -> ComposedDigest:
     """The digest of the day `--date` names, as of now."""
-    from nudger.digest import compose_digest
+    from nudger.digest.compose import compose_digest
 
     day = digest_day(ctx)
     with ctx.db.read_session() as session:
@@ -95,8 +95,8 @@ def check_config(ctx: Context) -> list[str]:
 
 
 def check_templates_step(ctx: Context) -> list[str]:
-    from nudger.digest import check_templates
-    from nudger.render import packaged_dir
+    from nudger.digest.compose import check_templates
+    from nudger.digest.render import packaged_dir
 
     problems = check_templates(ctx.settings)
     user = ctx.settings.templates_dir
@@ -130,7 +130,7 @@ def check_delivery(ctx: Context) -> list[str]:
     it is (or can become) a Maildir this user may write into."""
     if ctx.settings.method != "maildir":
         return []
-    from nudger.delivery import maildir_path, maildir_problem
+    from nudger.send.delivery import maildir_path, maildir_problem
     from nudger.store.db import database_path
 
     path = maildir_path(ctx.settings, database_path(ctx.settings, ctx.env).parent)
@@ -178,10 +178,10 @@ def send_today(ctx: Context, local_date: date, *, force: bool = False) -> int:
     """`nudger digest --send [--force]`: deliver `local_date`'s digest now, once."""
     import asyncio
 
-    from nudger.delivery import maildir_path
-    from nudger.outbox import Outcome, send_digest
-    from nudger.progress import close_gone_cold
+    from nudger.send.delivery import maildir_path
+    from nudger.send.outbox import Outcome, send_digest
     from nudger.store.outbox import Outbox
+    from nudger.track.progress import close_gone_cold
 
     settings = ctx.settings
     if local_date > ctx.today:
@@ -219,7 +219,7 @@ def send_today(ctx: Context, local_date: date, *, force: bool = False) -> int:
 
 def check_caldav(ctx: Context) -> None:
     """`nudger check --caldav`: log in, find the calendar, say what was verified."""
-    from nudger.caldav_push import CaldavError, verify
+    from nudger.calendar.caldav import CaldavError, verify
 
     settings = ctx.settings
     if settings.caldav is None:
@@ -238,8 +238,8 @@ def check_smtp(ctx: Context) -> int:
     """`nudger check --smtp`: connect, negotiate TLS, log in, QUIT without sending."""
     import asyncio
 
-    from nudger.delivery import verify_smtp
     from nudger.secrets import password_source
+    from nudger.send.delivery import verify_smtp
 
     settings = ctx.settings
     if settings.smtp is None:
@@ -257,7 +257,7 @@ def check_smtp(ctx: Context) -> int:
 
 def check_imap(ctx: Context) -> int:
     """`nudger check --imap`: connect, verify TLS, log in, find the folders, log out."""
-    from nudger.mail.client import verify
+    from nudger.mail.imap.client import verify
     from nudger.secrets import imap_password, imap_password_source
 
     settings = ctx.settings

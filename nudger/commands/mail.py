@@ -25,7 +25,7 @@ def _data_dir(ctx: Context) -> Any:
 def cmd_test_email(ctx: Context) -> int:
     import asyncio
 
-    from nudger.delivery import open_transport, probe_message
+    from nudger.send.delivery import open_transport, probe_message
 
     settings = ctx.settings
     message = probe_message(settings, ctx.now())
@@ -46,16 +46,16 @@ def cmd_test_email(ctx: Context) -> int:
 
 
 def cmd_status(ctx: Context) -> int:
-    from nudger.delivery import describe_method
-    from nudger.schedule import next_digest_at
-    from nudger.status import outbox_status, status_line
+    from nudger.send.delivery import describe_method
+    from nudger.send.status import outbox_status, status_line
+    from nudger.when.schedule import next_digest_at
 
     settings = ctx.settings
     now = ctx.now()
     status = outbox_status(settings, ctx.db, now)
     upcoming = next_digest_at(settings, now)
     method = describe_method(settings, ctx.env, ctx.db.path.parent)
-    from nudger.mail.status import mailbox_status
+    from nudger.mail.imap.status import mailbox_status
 
     mailbox = mailbox_status(settings, ctx.db)
     if ctx.args.json:
@@ -104,7 +104,7 @@ def cmd_status(ctx: Context) -> int:
 
 def _calendar_json(ctx: Context) -> list[dict[str, Any]]:
     """The [ics] file and [caldav] targets as `status --json` lists them."""
-    from nudger.calsync import sync_status
+    from nudger.calendar.sync import sync_status
 
     with ctx.db.read_session() as session:
         rows = sync_status(session)
@@ -119,7 +119,7 @@ def _calendar_status(ctx: Context, at: Any) -> None:
     settings = ctx.settings
     if settings.ics.path is None and settings.caldav is None:
         return
-    from nudger.calsync import sync_status
+    from nudger.calendar.sync import sync_status
 
     with ctx.db.read_session() as session:
         rows = {row.target: row for row in sync_status(session)}

@@ -13,7 +13,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from nudger.mail.capture import Proposal
+    from nudger.mail.capture.scan import Proposal
 
 
 ORDER = 45
@@ -22,10 +22,10 @@ ORDER = 45
 def cmd_capture(ctx: Context) -> int:
     from pathlib import Path
 
-    from nudger.dates import parse_date
-    from nudger.mail.capture import Found, Ledger, ScanStats, scan
-    from nudger.mail.capture_store import load_tracked, record
-    from nudger.mail.mailfiles import Skipped
+    from nudger.mail.capture.files import Skipped
+    from nudger.mail.capture.scan import Found, Ledger, ScanStats, scan
+    from nudger.mail.capture.store import load_tracked, record
+    from nudger.when.dates import parse_date
 
     args = ctx.args
     paths = [Path(p).expanduser() for p in args.paths]

@@ -26,7 +26,7 @@ def _mail_usage(ctx: Context) -> int:
 # --- suggestions -----------------------------------------------------------------------------
 
 def cmd_suggestions(ctx: Context) -> int:
-    from nudger.mail.suggestions import as_json, open_suggestions
+    from nudger.mail.capture.suggestions import as_json, open_suggestions
 
     with ctx.db.read_session() as session:
         found = open_suggestions(session)
@@ -46,7 +46,7 @@ def cmd_suggestions(ctx: Context) -> int:
 
 
 def cmd_accept(ctx: Context) -> int:
-    from nudger.mail.suggestions import accept, parse_ids
+    from nudger.mail.capture.suggestions import accept, parse_ids
 
     ids = parse_ids(ctx.args.ids)
     with ctx.db.session() as session:
@@ -55,7 +55,7 @@ def cmd_accept(ctx: Context) -> int:
 
 
 def cmd_dismiss(ctx: Context) -> int:
-    from nudger.mail.suggestions import dismiss, parse_ids
+    from nudger.mail.capture.suggestions import dismiss, parse_ids
 
     ids = parse_ids(ctx.args.ids)
     with ctx.db.session() as session:
@@ -73,7 +73,7 @@ def _report(ctx: Context, outcomes: list[Any]) -> int:
 
 
 def cmd_resume(ctx: Context) -> int:
-    from nudger.mail.replies import resume
+    from nudger.mail.imap.replies import resume
 
     with ctx.db.session() as session:
         app, was = resume(session, ctx.args.id, ctx.now())
@@ -95,7 +95,7 @@ def _imap_or_fail(ctx: Context) -> Any:
 
 
 def cmd_mail_sync(ctx: Context) -> int:
-    from nudger.mail.sync import run_sync
+    from nudger.mail.imap.sync import run_sync
     from nudger.secrets import imap_password
 
     _imap_or_fail(ctx)
@@ -107,7 +107,7 @@ def cmd_mail_sync(ctx: Context) -> int:
     if not ctx.args.dry_run:
         import asyncio
 
-        from nudger.mail.afterpass import after_pass
+        from nudger.mail.imap.afterpass import after_pass
 
         confirmations = asyncio.run(after_pass(ctx.settings, ctx.db, ctx.env, password,
                                                ctx.now(), mailbox_ok=not report.error))

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from datetime import date
     from typing import Any
 
-    from nudger.cadence import Cold, Nudge
+    from nudger.track.cadence import Cold, Nudge
 
 
 ORDER = 20
@@ -62,9 +62,9 @@ def _late(days: int) -> str:
 
 
 def cmd_due(ctx: Context) -> int:
-    from nudger.cadence import due_on, plan
-    from nudger.dates import parse_date
     from nudger.store.read import load_states
+    from nudger.track.cadence import due_on, plan
+    from nudger.when.dates import parse_date
 
     args = ctx.args
     day = parse_date(args.date, ctx.today, what="--date")
@@ -145,8 +145,8 @@ def cmd_skip(ctx: Context) -> int:
 
 def _pass_step(ctx: Context, *, done: bool) -> int:
     """`done` completes the step next, `skip` passes over it; both restart the clock."""
-    from nudger.dates import parse_date
-    from nudger.progress import complete_step, mail_logged, skip_step
+    from nudger.track.progress import complete_step, mail_logged, skip_step
+    from nudger.when.dates import parse_date
 
     args = ctx.args
     on = parse_date(args.date, ctx.today, what="--date")

@@ -25,8 +25,8 @@ STAGE_NAMES = ("wishlist", "applied", "interviewing", "offer", "accepted", "reje
 
 def cmd_init(ctx: Context) -> int:
     from nudger.config import parse_settings
-    from nudger.demo import add_demo_applications
     from nudger.starter import starter_config
+    from nudger.track.demo import add_demo_applications
 
     args = ctx.args
     path = ctx.config_location.path
@@ -49,7 +49,7 @@ def cmd_init(ctx: Context) -> int:
         raise
     db = ctx.db
     ctx.print(f"database {db.path}")
-    from nudger.mail.tokens import load_or_create_key
+    from nudger.mail.act.tokens import load_or_create_key
 
     load_or_create_key(db.path.parent)  # the key of the digest's buttons (mode 0600)
     if args.demo:
@@ -68,7 +68,7 @@ def cmd_init(ctx: Context) -> int:
 # --- add / edit ------------------------------------------------------------------------
 
 def _common_changes(ctx: Context) -> dict[str, Any]:
-    from nudger.dates import parse_date, parse_datetime
+    from nudger.when.dates import parse_date, parse_datetime
 
     args = ctx.args
     changes: dict[str, Any] = {}
@@ -89,13 +89,13 @@ def _common_changes(ctx: Context) -> dict[str, Any]:
 def _interview(ctx: Context, text: str) -> Any:
     from datetime import UTC
 
-    from nudger.dates import parse_datetime
+    from nudger.when.dates import parse_datetime
 
     return parse_datetime(text, ctx.today, ctx.zone, what="--interview").astimezone(UTC)
 
 
 def cmd_add(ctx: Context) -> int:
-    from nudger import tracker
+    from nudger.track import tracker
 
     args = ctx.args
     changes = _common_changes(ctx)
@@ -116,7 +116,7 @@ def cmd_add(ctx: Context) -> int:
 
 
 def cmd_edit(ctx: Context) -> int:
-    from nudger import tracker
+    from nudger.track import tracker
 
     args = ctx.args
     changes = _common_changes(ctx)
@@ -132,7 +132,7 @@ def cmd_edit(ctx: Context) -> int:
 
 
 def cmd_rm(ctx: Context) -> int:
-    from nudger import tracker
+    from nudger.track import tracker
 
     with ctx.db.session() as session:
         removed = tracker.remove_application(session, ctx.args.id)
@@ -160,10 +160,10 @@ def _in_field_order(row: Any, exclude: str = "") -> dict[str, Any]:
 
 
 def cmd_list(ctx: Context) -> int:
-    from nudger.upcoming import next_steps
+    from nudger.track.upcoming import next_steps
 
     if ctx.args.json:
-        from nudger import tracker
+        from nudger.track import tracker
 
         with ctx.db.read_session() as session:
             rows = tracker.list_applications(session, ctx.args.stage)
@@ -201,8 +201,8 @@ def cmd_list(ctx: Context) -> int:
 
 
 def cmd_show(ctx: Context) -> int:
-    from nudger import tracker
-    from nudger.upcoming import next_steps
+    from nudger.track import tracker
+    from nudger.track.upcoming import next_steps
 
     with ctx.db.read_session() as session:
         app = tracker.get_application(session, ctx.args.id)
@@ -280,7 +280,7 @@ def _mail_of(session: Any, app_id: int) -> list[Any]:
 
 
 def _local(moment: Any, zone: Any, with_time: bool = False) -> str:
-    from nudger.times import as_utc
+    from nudger.when.times import as_utc
 
     return as_utc(moment).astimezone(zone).strftime("%Y-%m-%d %H:%M" if with_time else "%Y-%m-%d")
 
@@ -288,8 +288,8 @@ def _local(moment: Any, zone: Any, with_time: bool = False) -> str:
 # --- log / stage / snooze / contact ----------------------------------------------------
 
 def cmd_log(ctx: Context) -> int:
-    from nudger.dates import parse_date
-    from nudger.progress import record_touch
+    from nudger.track.progress import record_touch
+    from nudger.when.dates import parse_date
 
     args = ctx.args
     on = parse_date(args.date, ctx.today, what="--date")
@@ -305,8 +305,8 @@ def cmd_log(ctx: Context) -> int:
 
 
 def cmd_stage(ctx: Context) -> int:
-    from nudger import tracker
-    from nudger.dates import parse_date
+    from nudger.track import tracker
+    from nudger.when.dates import parse_date
 
     args = ctx.args
     on = parse_date(args.date, ctx.today, what="--date")
@@ -320,9 +320,9 @@ def cmd_stage(ctx: Context) -> int:
 
 
 def cmd_snooze(ctx: Context) -> int:
-    from nudger import tracker
-    from nudger.dates import DateRangeError, check_range, parse_date
-    from nudger.durations import parse_duration
+    from nudger.track import tracker
+    from nudger.when.dates import DateRangeError, check_range, parse_date
+    from nudger.when.durations import parse_duration
 
     args = ctx.args
     text = " ".join(args.until).strip()
@@ -352,7 +352,7 @@ def cmd_snooze(ctx: Context) -> int:
 
 
 def cmd_contact(ctx: Context) -> int:
-    from nudger import tracker
+    from nudger.track import tracker
 
     args = ctx.args
     if args.rm is not None:

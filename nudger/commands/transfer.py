@@ -129,9 +129,9 @@ def cmd_export(ctx: Context) -> int:
 # --- stats -------------------------------------------------------------------------------
 
 def cmd_stats(ctx: Context) -> int:
-    from nudger.dates import parse_date
-    from nudger.stats import compute
     from nudger.store.read import load_history
+    from nudger.track.stats import compute
+    from nudger.when.dates import parse_date
 
     args = ctx.args
     since = parse_date(args.since, ctx.today, what="--since") if args.since else None
@@ -154,7 +154,7 @@ def cmd_stats(ctx: Context) -> int:
               if stats.reply_rate.whole else "replies: no applications sent yet")
     if stats.median_days is not None:
         ctx.print(f"median days from applying to a reply: {stats.median_days:g}")
-    from nudger.stats import streak_words
+    from nudger.track.stats import streak_words
 
     streak = stats.streak
     ctx.print(f"streak: {streak_words(streak.days, capped=streak.capped)}"

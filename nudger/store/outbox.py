@@ -1,7 +1,7 @@
 """The outbox table's statements: every read and write of `store.models.DigestRecord` (the
 `digest` table, one row per recipient and local date) goes through `Outbox`.
 
-The delivery flow (`nudger.outbox`) decides what to do and when; this class does it, each
+The delivery flow (`nudger.send.outbox`) decides what to do and when; this class does it, each
 method in its own short transaction (never held across network I/O). Whether a 'sending'
 row is abandoned is the caller's judgement (`is_stale`): it knows the processes.
 """
@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, NamedTuple
 
-from nudger.times import as_utc
+from nudger.when.times import as_utc
 
 if TYPE_CHECKING:
     from sqlmodel import Session

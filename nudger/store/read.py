@@ -18,8 +18,6 @@ from datetime import UTC, date, tzinfo
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from nudger.cadence import AppState, TouchInfo
-from nudger.stats import ChangeRow, History, MailReplyRow, SnoozeRow
 from nudger.store.models import (
     Application,
     Contact,
@@ -29,8 +27,10 @@ from nudger.store.models import (
     Touch,
 )
 from nudger.store.states import load_states, local_date
-from nudger.times import as_utc
+from nudger.track.cadence import AppState, TouchInfo
+from nudger.track.stats import ChangeRow, History, MailReplyRow, SnoozeRow
 from nudger.vocab import OPEN_STAGES
+from nudger.when.times import as_utc
 
 # --- stats -------------------------------------------------------------------------------
 

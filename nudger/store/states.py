@@ -14,10 +14,10 @@ from datetime import UTC, date, datetime, tzinfo
 from sys import intern
 from typing import TYPE_CHECKING, Any, TypeAlias, cast
 
-from nudger.cadence import AppState, TouchInfo, bulk
 from nudger.errors import DataError, UsageError
-from nudger.times import as_utc
+from nudger.track.cadence import AppState, TouchInfo, bulk
 from nudger.vocab import CLOSED_STAGES, OPEN_STAGES, STAGES
+from nudger.when.times import as_utc
 
 if TYPE_CHECKING:
     from sqlmodel import Session

@@ -30,11 +30,10 @@ from sqlalchemy import func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
-from nudger import tracker
 from nudger.errors import DataError, UsageError
 from nudger.store.bulk import BulkInsert
 from nudger.store.models import Application, Contact, StageChange
-from nudger.times import as_utc
+from nudger.track import tracker
 from nudger.transfer.columns import FIELDS, Layout, check_options, map_columns
 from nudger.transfer.csv_out import undefuse
 from nudger.transfer.datereader import DateReader
@@ -44,6 +43,7 @@ from nudger.transfer.options import ImportOptions
 from nudger.transfer.report import ImportReport, Problem, refusal
 from nudger.transfer.stagewords import STAGE_RANK, STAGE_WORDS, normalize_word
 from nudger.vocab import MAX_FIELD, ONE_LINE_FIELDS, STAGES, is_email
+from nudger.when.times import as_utc
 
 MAX_CELL = 16 * 1024 * 1024  # csv's own limit (128 KiB) would hide a long cell's line
 BATCH = 2000

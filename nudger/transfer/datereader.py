@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timedelta
 
-from nudger.dates import DATE_RANGE, in_range
 from nudger.errors import UsageError
+from nudger.when.dates import DATE_RANGE, in_range
 
 _MONTHS: dict[str, int] = {}
 for _i, _names_m in enumerate((

@@ -18,15 +18,15 @@ from typing import Any, TypeVar
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from nudger import tracker
-from nudger.dates import DATE_RANGE, in_range
 from nudger.errors import DataError, UsageError
 from nudger.store.models import Application, Contact, Snooze, StageChange, Touch, table_of
-from nudger.times import as_utc
+from nudger.track import tracker
 from nudger.transfer.matching import Known
 from nudger.transfer.options import ImportOptions
 from nudger.transfer.report import ImportReport
 from nudger.vocab import ACTIONS, CONTACT_KINDS, STAGES
+from nudger.when.dates import DATE_RANGE, in_range
+from nudger.when.times import as_utc
 
 _D = TypeVar("_D", bound=date)
 

@@ -96,7 +96,7 @@ WRITER = textwrap.dedent("""
     from datetime import UTC, date, datetime
     from pathlib import Path
     from nudger.store.db import Database
-    from nudger import tracker
+    from nudger.track import tracker
     db = Database(Path(sys.argv[1]))
     for i in range(int(sys.argv[3])):
         with db.session() as s:

@@ -12,14 +12,14 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import event
 
-from nudger import tracker
-from nudger.cadence import next_step
-from nudger.calendar import Calendar
 from nudger.config import Settings
 from nudger.errors import DataError
 from nudger.store.db import Database
 from nudger.store.models import Application
 from nudger.store.read import load_history, load_states
+from nudger.track import tracker
+from nudger.track.cadence import next_step
+from nudger.when.business import Calendar
 from tests.conftest import Home
 from tests.conftest import add_application as add
 

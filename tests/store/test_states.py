@@ -14,11 +14,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from nudger import tracker
 from nudger.errors import NudgerError
 from nudger.store import states
 from nudger.store.db import Database
 from nudger.store.models import Application, Snooze, Touch, table_of
+from nudger.track import tracker
 from tests.conftest import Home
 from tests.conftest import add_application as add
 

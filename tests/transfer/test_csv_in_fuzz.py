@@ -14,9 +14,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from nudger import tracker
 from nudger.errors import DataError, UsageError
 from nudger.store.db import Database
+from nudger.track import tracker
 from nudger.transfer.importing import import_file
 from nudger.transfer.options import ImportOptions
 

@@ -9,8 +9,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from nudger import tracker
 from nudger.store.db import Database
+from nudger.track import tracker
 from nudger.transfer.csv_out import defuse
 from tests.conftest import BASE_CONFIG, Home
 

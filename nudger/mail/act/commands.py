@@ -1,0 +1,579 @@
+"""Command mail: one-tap buttons and replies to the digest, read, checked and carried out.
+One concept over 400 lines: the life of one command message, from candidate to result.
+
+A message is a *candidate* when it is addressed to the command address (when that differs
+from the owner's own), carries a token, or answers a digest. A candidate is carried out
+only when every rule of MAILBOX.md holds, checked in this order:
+
+1. not auto-submitted (`Auto-Submitted` other than `no`, `X-Autoreply`, `Precedence:
+   auto_reply/bulk/list`): robots never command;
+2. From is the owner (`profile.email`, the parsed address, case-insensitive; exactly one
+   From address);
+3. no `Authentication-Results` header says dkim, dmarc or spf `fail` (a header an outsider
+   adds can only make us refuse, never accept);
+4. a token authorises it: a digest token allows every safe verb, a button's token only the
+   very command it was made for (`tokens.py`), not older than 14 days;
+5. its message key was not processed before (`mailcommand`, UNIQUE): recorded in the same
+   transaction as the changes, so a crash or an IMAP failure between carrying out and
+   marking seen never runs it twice.
+
+A refusal is logged (why, and the Message-ID; never the token) and changes nothing.
+Commands are carried out through the same library calls as the CLI, each in its own
+savepoint: one bad line is reported and the others still run. The owner — and only the
+owner, `profile.email` — gets a confirmation (`confirm.py`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from email.message import EmailMessage, Message
+from email.utils import getaddresses
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, col, select
+
+from nudger.config import Settings
+from nudger.errors import NudgerError, UsageError
+from nudger.mail.act.buttons import command_address, commands_enabled, owner_address
+from nudger.mail.act.commandlog import MailCommand
+from nudger.mail.act.replytext import all_text, own_lines
+from nudger.mail.act.tokens import Grant, check, find_tokens
+from nudger.mail.imap.headers import MailHeader
+from nudger.mail.imap.sync import MessageContext, register_inbox_handler
+from nudger.store.db import Database
+from nudger.store.models import Application
+from nudger.vocab import OPEN_STAGES, STAGES
+from nudger.when.business import Calendar
+from nudger.when.dates import DATE_FORMS, parse_date, parse_datetime
+from nudger.when.durations import VALID_FORMS, parse_duration
+
+log = logging.getLogger(__name__)
+
+VERBS = ("done", "skip", "snooze", "stage", "note", "add", "accept", "dismiss", "resume")
+NEVER_BY_MAIL = ("rm", "remove", "delete", "del", "edit", "contact", "import", "init")
+MAX_COMMAND_LINES = 50
+MAX_LINE = 500
+MAX_MESSAGE_BYTES = 2_000_000
+SUBJECT_PREFIX = "nudger:"
+
+USAGE = (
+    "done ID, skip ID, snooze ID 3 days (or a date), stage ID STAGE [DATE [TIME]], "
+    "note ID TEXT, add Company / Role / email, accept S7, dismiss S7, resume ID"
+)
+
+
+# --- parsing -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Command:
+    verb: str
+    target: str  # "12" for an application, "S7" for a suggestion, "" for add
+    args: tuple[str, ...]
+    line: str
+
+    def grant(self) -> Grant:
+        return Grant.command(self.verb, self.target, self.args)
+
+    @property
+    def app_id(self) -> int | None:
+        return int(self.target) if self.target.isdigit() else None
+
+
+@dataclass
+class Parsed:
+    commands: list[Command] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # one line each: the line and why
+    ignored: list[str] = field(default_factory=list)  # lines that are not commands
+    too_long: str = ""  # set when the message is refused as a whole for its size
+
+
+_ID = re.compile(r"^#?(\d{1,9})$")
+_SUGGESTION = re.compile(r"^[sS]?(\d{1,9})$")
+
+
+def parse_line(line: str) -> Command | str | None:
+    """A Command; an error (str) for a line that starts with a verb but is wrong; None for
+    a line that is no command at all (a greeting, "Sent from my iPhone")."""
+    text = " ".join(line.replace("\u00a0", " ").split())
+    text = text.lstrip("-*•· ").strip()
+    words = text.split(" ")
+    verb = words[0].lower().rstrip(":") if words and words[0] else ""
+    if verb in NEVER_BY_MAIL:
+        return (f"{text!r}: `{verb}` is not available by mail (only {', '.join(VERBS)}); "
+                "run it on your computer")
+    if verb not in VERBS:
+        return None
+    if len(text) > MAX_LINE:
+        return f"{text[:40]!r}…: a command line is at most {MAX_LINE} characters"
+    rest = words[1:]
+    if verb == "add":
+        parts = [p.strip() for p in " ".join(rest).split("/")]
+        if len(parts) not in (2, 3) or not parts[0] or not parts[1]:
+            return f"{text!r}: write it like `add Acme / Account Executive / dana@acme.example`"
+        return Command(verb, "", tuple(parts), text)
+    if verb in ("accept", "dismiss"):
+        if len(rest) != 1 or not _SUGGESTION.match(rest[0]):
+            return f"{text!r}: write it like `{verb} S7` (one suggestion per line)"
+        return Command(verb, "S" + _SUGGESTION.match(rest[0]).group(1), (), text)  # type: ignore[union-attr]
+    if not rest or not _ID.match(rest[0]):
+        return f"{text!r}: `{verb}` needs an application ID, like `{verb} 12`"
+    target = _ID.match(rest[0]).group(1)  # type: ignore[union-attr]
+    args = rest[1:]
+    if verb == "snooze" and not args:
+        return f"{text!r}: say how long, like `snooze {target} 3 days` or a date (YYYY-MM-DD)"
+    if verb == "stage" and not args:
+        return f"{text!r}: say which stage, like `stage {target} interviewing`"
+    if verb == "note" and not args:
+        return f"{text!r}: write the note after the ID, like `note {target} called, voicemail`"
+    if verb == "resume":
+        if args:
+            return f"{text!r}: `resume` takes only the ID, like `resume {target}`"
+        return Command(verb, target, (), text)
+    if verb in ("snooze", "note", "done", "skip"):
+        joined = " ".join(args)
+        return Command(verb, target, (joined,) if joined else (), text)
+    return Command(verb, target, (args[0], " ".join(args[1:])) if args[1:] else (args[0],),
+                   text)
+
+
+def parse_text(lines: Sequence[str]) -> Parsed:
+    parsed = Parsed()
+    if len(lines) > MAX_COMMAND_LINES:
+        parsed.too_long = (f"your message has {len(lines)} lines of its own; nudger reads at "
+                           f"most {MAX_COMMAND_LINES} command lines per message, so it did "
+                           "nothing; send the commands in shorter messages")
+        return parsed
+    for line in lines:
+        if "nk1-" in line:
+            continue  # the token line of a button
+        result = parse_line(line)
+        if isinstance(result, Command):
+            parsed.commands.append(result)
+        elif isinstance(result, str):
+            parsed.errors.append(result)
+        elif line:
+            parsed.ignored.append(line[:80])
+    return parsed
+
+
+def parse_message(msg: EmailMessage | Message) -> Parsed:
+    parsed = parse_text(own_lines(msg))
+    if not parsed.commands and not parsed.errors and not parsed.too_long:
+        subject = _one_line(str(msg.get("Subject", "")))
+        while re.match(r"^(re|aw|fwd?|sv|antw)\s*:\s*", subject, re.IGNORECASE):
+            subject = re.sub(r"^\w+\s*:\s*", "", subject)
+        if subject.lower().startswith(SUBJECT_PREFIX):
+            result = parse_line(subject[len(SUBJECT_PREFIX):])
+            if isinstance(result, Command):
+                parsed.commands.append(result)
+                parsed.ignored = []
+    return parsed
+
+
+# --- who may command ---------------------------------------------------------------------
+
+def _one_line(value: str) -> str:
+    return " ".join(re.sub(r"[\x00-\x1f\x7f]", " ", value).split())
+
+
+
+
+
+
+
+
+
+
+def _addresses(msg: Message, *names: str) -> list[str]:
+    values: list[str] = []
+    for name in names:
+        values.extend(str(v) for v in (msg.get_all(name) or []))
+    return [addr.strip().lower() for _n, addr in getaddresses(values) if addr]
+
+
+def is_candidate(settings: Settings, msg: Message) -> bool:
+    """Is this message meant as a command (whether or not it may run)?"""
+    cmd = command_address(settings).lower()
+    if cmd and cmd != owner_address(settings) and cmd in _addresses(
+            msg, "To", "Cc", "Delivered-To", "X-Original-To"):
+        return True
+    refs = " ".join(str(msg.get(h, "")) for h in ("In-Reply-To", "References"))
+    if "<nudger-digest." in refs:
+        return True
+    subject = str(msg.get("Subject", ""))
+    return "nk1-" in subject or "nk1-" in all_text(msg)
+
+
+def auto_submitted(msg: Message) -> str:
+    value = str(msg.get("Auto-Submitted", "")).strip().lower()
+    if value and value != "no":
+        return f"Auto-Submitted: {_one_line(value)[:40]}"
+    if msg.get("X-Autoreply") or msg.get("X-Autorespond"):
+        return "an auto-reply (X-Autoreply)"
+    precedence = str(msg.get("Precedence", "")).strip().lower()
+    if precedence in ("bulk", "list", "junk", "auto_reply"):
+        return f"Precedence: {precedence}"
+    return ""
+
+
+_AUTH_FAIL = re.compile(r"\b(dkim|dmarc|spf)\s*=\s*(fail|permerror)\b", re.IGNORECASE)
+
+
+def authentication_failed(msg: Message) -> str:
+    for value in msg.get_all("Authentication-Results") or []:
+        found = _AUTH_FAIL.search(str(value))
+        if found:
+            return f"Authentication-Results says {found.group(1).lower()}={found.group(2).lower()}"
+    return ""
+
+
+def sender_refusal(settings: Settings, msg: Message) -> str:
+    """Why this message may not command, or "" (the token is checked separately)."""
+    why = auto_submitted(msg)
+    if why:
+        return why
+    senders = _addresses(msg, "From")
+    if len(senders) != 1:
+        return f"{len(senders)} From addresses (exactly one, the owner's, is needed)"
+    if senders[0] != owner_address(settings):
+        return "From is not the owner's address (profile.email)"
+    return authentication_failed(msg)
+
+
+# --- carrying out ------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Run:
+    """What executing needs; `today`/`now` are passed in (nothing here reads the clock)."""
+
+    settings: Settings
+    calendar: Calendar
+    today: date
+    now: datetime
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return self.settings.zone
+
+
+@dataclass
+class Outcome:
+    line: str
+    ok: bool
+    text: str  # what was done (ok) or what was wrong
+    next: str = ""  # what is next for that application
+
+
+def _valid_ids(session: Session) -> str:
+    rows = session.exec(select(Application.id, Application.company)
+                        .where(col(Application.stage).in_(OPEN_STAGES))
+                        .order_by(col(Application.id)).limit(30)).all()
+    if not rows:
+        return "you have no open applications"
+    return "your open applications: " + ", ".join(f"#{i} {c}" for i, c in rows)
+
+
+def _snooze_until(run: Run, text: str) -> date:
+    value = text.strip()
+    if value.lower() in ("off", "none", "wake"):
+        return run.today
+    try:
+        return run.calendar.after(run.today, parse_duration(value))
+    except ValueError:
+        pass
+    try:
+        return parse_date(value, run.today, what="snooze")
+    except UsageError:
+        raise UsageError(
+            f"{value!r} is neither a duration ({VALID_FORMS}) nor a date ({DATE_FORMS}); "
+            "or 'off' to wake it") from None
+
+
+def next_for(session: Session, run: Run, app_id: int) -> str:
+    from nudger.track import tracker
+    from nudger.track.progress import current_step
+
+    app = session.get(Application, app_id)
+    if app is None:
+        return ""
+    if app.stage not in OPEN_STAGES:
+        return f"#{app_id} {app.company} is {app.stage}: no more nudges"
+    until = tracker.snoozed_until(session, app_id)
+    nudge = current_step(session, run.settings, run.calendar, app, run.today)
+    if nudge is None:
+        return f"#{app_id} {app.company}: nothing more is planned in {app.stage}"
+    due = max(nudge.due, until) if until and until > run.today else nudge.due
+    quiet = f" (snoozed until {until.isoformat()})" if until and until > run.today else ""
+    return f"next for #{app_id} {app.company}: {nudge.label}, due {due:%a} {due.isoformat()}{quiet}"
+
+
+def execute(session: Session, run: Run, cmd: Command) -> Outcome:
+    """Carry out one authorised command; NudgerError for anything wrong (the caller rolls
+    back its savepoint)."""
+    from nudger.track import tracker
+    from nudger.track.progress import complete_step, skip_step
+
+    settings, today = run.settings, run.today
+    app_id = cmd.app_id
+    if app_id is not None and session.get(Application, app_id) is None:
+        raise UsageError(f"there is no application #{app_id}; {_valid_ids(session)}")
+    note = cmd.args[0] if cmd.args else ""
+    if cmd.verb == "done":
+        assert app_id is not None
+        _touch, nudge = complete_step(session, settings, run.calendar, app_id, today,
+                                      now=run.now, note=note)
+        text = f"#{app_id}: done {nudge.label}"
+    elif cmd.verb == "skip":
+        assert app_id is not None
+        _touch, nudge = skip_step(session, settings, run.calendar, app_id, today,
+                                  now=run.now, note=note)
+        text = f"#{app_id}: skipped {nudge.label}"
+    elif cmd.verb == "snooze":
+        assert app_id is not None
+        until = _snooze_until(run, cmd.args[0])
+        tracker.snooze(session, app_id, until, now=run.now)
+        text = (f"#{app_id} is awake: its nudges show again from today" if until <= today
+                else f"#{app_id} snoozed: no nudges before {until:%a} {until.isoformat()}")
+    elif cmd.verb == "stage":
+        assert app_id is not None
+        stage = cmd.args[0].lower()
+        tracker.check_stage(stage)
+        when = cmd.args[1] if len(cmd.args) > 1 else ""
+        interview = None
+        on = today
+        if when and stage == "interviewing":
+            interview = parse_datetime(when, today, run.zone, what="interview").astimezone(UTC)
+        elif when:
+            on = parse_date(when, today, what="date")
+        app = tracker.change_stage(session, app_id, stage, on, interview_at=interview,
+                                   note="by mail", now=run.now)
+        text = f"#{app_id} {app.company} is now {stage}"
+        if interview is not None:
+            local = interview.astimezone(run.zone)
+            text += f", interview {local:%a} {local:%Y-%m-%d %H:%M}"
+    elif cmd.verb == "note":
+        assert app_id is not None
+        app = tracker.get_application(session, app_id)
+        line = f"{today.isoformat()}: {note}"
+        tracker.edit_application(session, app_id,
+                                 {"notes": f"{app.notes}\n{line}" if app.notes else line},
+                                 now=run.now)
+        text = f"#{app_id}: noted {note!r}"
+    elif cmd.verb == "add":
+        company, role = cmd.args[0], cmd.args[1]
+        contacts = [tracker.parse_contact(cmd.args[2])] if len(cmd.args) > 2 else []
+        app = tracker.add_application(session, company=company, role=role, today=today,
+                                      contacts=contacts, now=run.now)
+        session.flush()
+        app_id = app.id
+        text = f"added #{app_id} {app.company}, {app.role} (applied {today.isoformat()})"
+    elif cmd.verb in ("accept", "dismiss"):
+        text, app_id = _suggestion(session, run, cmd)
+    elif cmd.verb == "resume":
+        assert app_id is not None
+        text = _resume(session, run, app_id)
+    else:  # parse_line only makes the verbs above
+        raise UsageError(f"unknown command {cmd.verb!r}; the commands: {USAGE}")
+    session.flush()
+    return Outcome(cmd.line, True, text, next_for(session, run, app_id) if app_id else "")
+
+
+def _suggestion(session: Session, run: Run, cmd: Command) -> tuple[str, int | None]:
+    from nudger.mail.capture import suggestions
+
+    number = int(cmd.target.lstrip("S"))
+    if cmd.verb == "accept":
+        outcomes = suggestions.accept(session, [number], today=run.today, now=run.now)
+    else:
+        outcomes = suggestions.dismiss(session, [number], now=run.now)
+    if not outcomes:
+        raise UsageError(f"there is no suggestion S{number}; `nudger suggestions` lists them")
+    outcome = outcomes[0]
+    if not outcome.ok:
+        raise UsageError(outcome.detail)
+    return outcome.detail, outcome.application_id if cmd.verb == "accept" else None
+
+
+def _resume(session: Session, run: Run, app_id: int) -> str:
+    from nudger.mail.imap.replies import resume
+
+    app, was = resume(session, app_id, run.now)
+    return (f"#{app_id} {app.company}: nudges run again" if was
+            else f"#{app_id} {app.company} was not paused; nothing to resume")
+
+
+# --- one message, start to finish ----------------------------------------------------------
+
+@dataclass
+class Handled:
+    """What became of one candidate message."""
+
+    status: str  # "done" | "refused" | "duplicate"
+    reason: str = ""
+    outcomes: list[Outcome] = field(default_factory=list)
+    row_id: int | None = None
+
+
+def message_id_of(msg: Message) -> str:
+    value = _one_line(str(msg.get("Message-ID", "")))
+    found = re.search(r"<[^<>\s]{1,250}>", value)
+    return found.group(0) if found else ""
+
+
+def refuse(reason: str, msg: Message) -> Handled:
+    log.warning("command mail refused (%s): Message-ID %s", reason,
+                message_id_of(msg) or "(none)")
+    return Handled("refused", reason)
+
+
+def handle_message(settings: Settings, db: Database, calendar: Calendar, key: bytes,
+                   message_key: str, msg: EmailMessage | Message, *, today: date,
+                   now: datetime, record: Callable[[Session], object] | None = None
+                   ) -> Handled | None:
+    """Carry out a command message exactly once; None when it is not a command message.
+    `record` runs inside the transaction that carries the commands out (the sync records
+    the message as handled there, so both happen or neither)."""
+    if not is_candidate(settings, msg):
+        return None
+    why = sender_refusal(settings, msg)
+    if why:
+        return refuse(why, msg)
+    tokens = find_tokens(_one_line(str(msg.get("Subject", ""))) + "\n" + all_text(msg))
+    parsed = parse_message(msg)
+    digest_ok = check(key, tokens, [Grant.digest()], today)
+    allowed: list[Command] = []
+    denied: list[Command] = []
+    for command in parsed.commands:
+        if digest_ok.ok or check(key, tokens, [command.grant()], today).ok:
+            allowed.append(command)
+        else:
+            denied.append(command)
+    if not digest_ok.ok and not allowed:
+        reason = digest_ok.reason if "expired" in digest_ok.reason or not parsed.commands \
+            else check(key, tokens, [c.grant() for c in parsed.commands], today).reason
+        return refuse(reason, msg)
+    run = Run(settings, calendar, today, now)
+    outcomes: list[Outcome] = []
+    with db.session() as session:
+        if session.exec(select(MailCommand.id)
+                        .where(MailCommand.message_key == message_key)).first() is not None:
+            log.info("command mail %s was carried out before; not again",
+                     message_id_of(msg) or message_key)
+            return Handled("duplicate")
+        if parsed.too_long:
+            outcomes.append(Outcome("", False, parsed.too_long))
+        else:
+            for command in allowed:
+                outcomes.append(_run_one(session, run, command))
+            for command in denied:
+                outcomes.append(Outcome(command.line, False,
+                                        "not carried out: the button you tapped was made for "
+                                        "another command; reply to the digest to do this"))
+            outcomes.extend(Outcome(e, False, "") for e in parsed.errors)
+            if not parsed.commands and not parsed.errors:
+                outcomes.append(Outcome("", False, f"no command found; write one per line: "
+                                        f"{USAGE}"))
+        row = MailCommand(
+            message_key=message_key, message_id=message_id_of(msg), processed_at=now,
+            done=json.dumps([o.text for o in outcomes if o.ok]),
+            outcome=json.dumps([_outcome_json(o) for o in outcomes]),
+            subject=_one_line(str(msg.get("Subject", "")))[:200],
+        )
+        session.add(row)
+        session.flush()
+        row_id = row.id
+        if record is not None:
+            record(session)
+    done = sum(o.ok for o in outcomes)
+    log.info("command mail %s: %d of %d carried out", message_id_of(msg) or message_key,
+             done, len(outcomes))
+    return Handled("done", "", outcomes, row_id)
+
+
+def _run_one(session: Session, run: Run, command: Command) -> Outcome:
+    savepoint = session.begin_nested()
+    try:
+        outcome = execute(session, run, command)
+    except NudgerError as exc:
+        savepoint.rollback()
+        return Outcome(command.line, False, str(exc))
+    savepoint.commit()
+    return outcome
+
+
+def _outcome_json(o: Outcome) -> dict[str, Any]:
+    return {"line": o.line, "ok": o.ok, "text": o.text, "next": o.next}
+
+
+def outcomes_of(row: MailCommand) -> list[Outcome]:
+    return [Outcome(d["line"], d["ok"], d["text"], d.get("next", ""))
+            for d in json.loads(row.outcome or "[]")]
+
+
+
+
+# --- the sync's hook (MAILSPEC: step 1 of each new INBOX message) ---------------------------
+
+_REPLY_PREFIXES = re.compile(r"^((re|aw|fwd?|sv|antw)\s*:\s*)+", re.IGNORECASE)
+
+
+def header_candidate(settings: Settings, header: MailHeader) -> bool:
+    """Headers only (a body is read only for a message that matched): addressed to a
+    command address of its own, answering a digest, or a button's subject."""
+    cmd = command_address(settings).lower()
+    if cmd and cmd != owner_address(settings) and cmd in header.recipients:
+        return True
+    if any(t.startswith("nudger-digest.") for t in header.thread_ids):
+        return True
+    subject = _REPLY_PREFIXES.sub("", header.subject.strip())
+    return subject.lower().startswith(SUBJECT_PREFIX)
+
+
+def on_inbox_message(ctx: MessageContext) -> bool:
+    """The sync's command step: True when the message was a command (carried out, refused
+    or a duplicate), so replies and capture leave it alone."""
+    settings, header = ctx.settings, ctx.header
+    if not commands_enabled(settings) or not header_candidate(settings, header):
+        return False  # most mail: decided before anything is imported or fetched
+    from email import message_from_bytes
+    from email.policy import default as default_policy
+
+    from nudger.mail.act.tokens import load_or_create_key
+
+    raw, size = ctx.imap.fetch_message(header.uid, MAX_MESSAGE_BYTES)
+    parsed = message_from_bytes(raw, policy=default_policy)
+    if size > MAX_MESSAGE_BYTES:
+        log.warning("command mail refused (larger than %d bytes): Message-ID %s",
+                    MAX_MESSAGE_BYTES, message_id_of(parsed) or header.key)
+        ctx.found("command", None, "refused: too large")
+        return True
+    if ctx.dry_run:
+        ctx.found("command", None, "a command message (dry run: not carried out)")
+        return True
+    key = load_or_create_key(ctx.db.path.parent)
+    today = ctx.now.astimezone(settings.zone).date()
+    handled = handle_message(
+        settings, ctx.db, Calendar.from_settings(settings), key, header.key, parsed,
+        today=today, now=ctx.now,
+        record=lambda session: ctx.claim("command", session=session))
+    if handled is None:
+        return False
+    if handled.status == "done":
+        done = sum(o.ok for o in handled.outcomes)
+        ctx.found("command", None, f"{done} of {len(handled.outcomes)} carried out")
+    else:
+        ctx.found("command", None, handled.status)
+    return True
+
+
+register_inbox_handler("commands", on_inbox_message)
+
+
+__all__ = ["STAGES", "Command", "Handled", "Outcome", "Parsed", "Run", "handle_message",
+           "parse_line", "parse_message"]

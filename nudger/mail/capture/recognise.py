@@ -1,0 +1,989 @@
+"""The capture recogniser: one mail message in, findings out. Pure: no database, no
+network, no clock; the user's time zone is a parameter. One concept over 400 lines:
+recognising one message, the four steps below (the rules themselves are data).
+
+How a message is read (headers first):
+1. `view_headers` parses only the header block: sender, subject, date, Message-ID.
+2. `is_candidate` decides from those alone whether the message can be job mail (its sender
+   is an applicant tracking system or job board from the rules, or its subject has one of
+   the rules' candidate words). Everything else is never read further.
+3. `with_body` reads the first text part of a candidate (text/plain preferred, else
+   text/html turned into text), skipping any part whose encoded size is over the cap before
+   decoding it, so a 40 MB attachment is never decoded.
+4. `recognise` applies the rules in order — ignore (job alerts, newsletters, receipts…),
+   rejection, interview, application, outreach (only when asked) — and extracts company,
+   role, source, job URL, recruiter contact and, when the mail states it unambiguously,
+   the interview's date and time.
+
+Every captured value passes the one-line rules of `nudger add` (no line breaks, no NUL)
+and is capped at `MAX_VALUE` characters. The rules are data: rules.toml beside
+this file.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta, timezone
+from email import policy
+from email.errors import MessageError
+from email.header import decode_header, make_header
+from email.message import Message
+from email.parser import BytesParser
+from email.utils import getaddresses, parsedate_to_datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from nudger.mail.htmltext import html_to_text
+from nudger.vocab import text_problem
+
+RULES_FILE = Path(__file__).with_name("rules.toml")
+KINDS = ("application", "rejection", "interview", "outreach")
+MAX_VALUE = 200          # characters kept of a company, role, name, URL…
+BODY_CAP = 20_000        # characters of body text the rules look at
+PART_CAP = 512 * 1024    # bytes: a text part larger than this (encoded) is not decoded
+LANGUAGES = ("en", "de", "fr", "es")
+IGNORE_SPAN = 300        # characters of body text the ignore rules look at
+
+
+# --- rules -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Rule:
+    kind: str
+    language: str
+    phrase: str
+    pattern: re.Pattern[str]
+    prefix: str = ""    # the pattern's literal start, case-folded (`literal_prefix`); "" = none
+
+
+@dataclass(frozen=True)
+class Rules:
+    ats: dict[str, str]                 # domain → ATS / board name
+    ats_names: frozenset[str]           # lower-case names, never a company
+    name_noise: tuple[str, ...]
+    freemail: frozenset[str]
+    candidate: re.Pattern[str]
+    phrases: dict[str, tuple[Rule, ...]]  # kind (incl. "ignore") → rules
+    company: tuple[re.Pattern[str], ...]
+    role: tuple[re.Pattern[str], ...]
+    source: str = ""
+    # The literal starts (case-folded) of the candidate words, when every one has one, and
+    # of the extraction patterns: a pattern whose start is not in the folded text cannot
+    # match it, and is not run (see `literal_prefix`).
+    candidate_prefixes: tuple[str, ...] | None = None
+    company_prefixes: tuple[str, ...] = ()
+    role_prefixes: tuple[str, ...] = ()
+
+    # `candidate` without IGNORECASE, for lower-cased ASCII subjects (None when the
+    # pattern is not one where that gives the same answer: see ascii_twin).
+    candidate_ascii: re.Pattern[str] | None = None
+
+    def is_candidate_subject(self, subject: str) -> bool:
+        """`candidate.search(subject)`: the candidate words in the subject. An ASCII
+        subject is lower-cased and searched without IGNORECASE, the same answer at a
+        tenth of the cost (most mail in a mailbox is looked at here and no further);
+        another is skipped when no candidate word's literal start is in it."""
+        if self.candidate_ascii is not None and subject.isascii():
+            return self.candidate_ascii.search(subject.lower()) is not None
+        if self.candidate_prefixes is not None and \
+                not _any_of(self.candidate_prefixes).search(fold_case(subject)):
+            return False
+        return self.candidate.search(subject) is not None
+
+    def ats_of(self, domain: str) -> str:
+        domain = domain.lower().rstrip(".")
+        while domain:
+            if domain in self.ats:
+                return self.ats[domain]
+            _, _, domain = domain.partition(".")
+        return ""
+
+
+@lru_cache(maxsize=8)
+def _any_of(words: tuple[str, ...]) -> re.Pattern[str]:
+    """Finds any of `words` (exactly as written: a plain, case-sensitive alternation)."""
+    return re.compile("|".join(re.escape(w) for w in words))
+
+
+class RulesError(ValueError):
+    """The rules file is not valid; the message names the file, the key and the pattern."""
+
+
+def load_rules(path: Path | None = None) -> Rules:
+    path = path or RULES_FILE
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise RulesError(f"{path}: cannot read the capture rules: {exc}") from None
+
+    def compile_one(key: str, text: Any, flags: int = 0) -> re.Pattern[str]:
+        if not isinstance(text, str):
+            raise RulesError(f"{path}: {key}: {text!r} is not a string")
+        try:
+            return re.compile(text, re.IGNORECASE | flags)
+        except re.error as exc:
+            raise RulesError(f"{path}: {key}: pattern {text!r} is not valid: {exc}") from None
+
+    try:
+        ats = {str(d).lower(): str(entry["name"]) for entry in data["ats"]
+               for d in entry["domains"]}
+        phrases: dict[str, tuple[Rule, ...]] = {}
+        for kind in ("ignore", "rejection", "interview", "application", "outreach"):
+            phrases[kind] = tuple(
+                Rule(kind, lang, text, compile_one(f"{kind}.{lang}", text),
+                     literal_prefix(text, re.IGNORECASE))
+                for lang in LANGUAGES for text in data[kind].get(lang, ())
+            )
+        candidate = compile_one("candidate.subject", "|".join(
+            f"(?:{s})" for s in data["candidate"]["subject"]))
+        words = tuple(literal_prefix(str(s), re.IGNORECASE)
+                      for s in data["candidate"]["subject"])
+        candidate_ascii = ascii_twin(candidate.pattern)
+        company = tuple(compile_one("extract.company", t, re.MULTILINE)
+                        for t in data["extract"]["company"])
+        role = tuple(compile_one("extract.role", t, re.MULTILINE)
+                     for t in data["extract"]["role"])
+        return Rules(
+            ats=ats,
+            ats_names=frozenset(n.lower() for n in ats.values()),
+            name_noise=tuple(sorted((str(n).lower() for n in data["names"]["noise"]),
+                                    key=len, reverse=True)),
+            freemail=frozenset(str(d).lower() for d in data["names"]["freemail"]),
+            candidate=candidate, phrases=phrases, company=company, role=role,
+            source=str(path), candidate_ascii=candidate_ascii,
+            candidate_prefixes=words if words and all(words) else None,
+            company_prefixes=tuple(literal_prefix(p.pattern, p.flags) for p in company),
+            role_prefixes=tuple(literal_prefix(p.pattern, p.flags) for p in role),
+        )
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise RulesError(f"{path}: missing or malformed key {exc}") from None
+
+
+# --- skipping patterns that cannot match ----------------------------------------------------
+# Python's `re` scans a case-insensitive pattern position by position even when it starts
+# with a word, so ~80 rule patterns over every candidate cost more than reading the mail.
+# A pattern that starts with literal text can only match where the text holds that start:
+# both are case-folded exactly as `re.IGNORECASE` compares characters (its simple lower
+# case, plus the characters it treats as equal: ſ/s, K/k, ı/i, ς/σ…), and a pattern whose
+# start is not in the folded text is not run. tests/test_capture_prefilter.py proves the
+# folding against the regex engine over every code point and the findings over the corpus.
+
+def _fold_table() -> dict[int, int] | None:
+    try:
+        from re._casefix import (  # type: ignore[import-not-found]
+            _EXTRA_CASES,  # what re.IGNORECASE treats as equal
+        )
+    except ImportError:  # another Python: no folding known, so no pattern is skipped
+        return None
+    table: dict[int, int] = {}
+    for low, others in _EXTRA_CASES.items():
+        canonical = min((low, *others))
+        for point in (low, *others):
+            if point != canonical:
+                table[point] = canonical
+    return table
+
+
+_FOLD = _fold_table()
+
+
+def fold_case(text: str) -> str:
+    """`text` with each character replaced by one representative of the characters
+    `re.IGNORECASE` takes as equal to it; same length as `text`."""
+    if text.isascii():
+        return text.lower()
+    # str.lower() is the simple lower case re uses except for İ, whose full lower case is
+    # two characters (and a final sigma, which the table folds with σ).
+    return text.replace("\u0130", "i").lower().translate(_FOLD or {})
+
+
+def literal_prefix(pattern: str, flags: int = re.IGNORECASE) -> str:
+    """The literal characters a pattern starts with (folded), or "" when it has none of
+    at least 3 characters, when the case folding is not known, or when in doubt."""
+    if _FOLD is None:
+        return ""
+    try:
+        from re import _parser  # type: ignore[attr-defined]
+
+        parsed = _parser.parse(pattern, flags)
+        chars: list[str] = []
+        for op, arg in parsed.data:
+            if op is not _parser.LITERAL:
+                break
+            chars.append(chr(arg))
+    except Exception:  # a private module: any surprise means "no prefix"
+        return ""
+    prefix = fold_case("".join(chars))
+    return prefix if len(prefix) >= 3 else ""
+
+
+_CASELESS_ESCAPES = frozenset("bBwWsSdD")
+
+
+def ascii_twin(pattern: str) -> re.Pattern[str] | None:
+    """`pattern` compiled without IGNORECASE, such that for every ASCII text t
+    `twin.search(t.lower())` matches exactly when `re.compile(pattern, re.I).search(t)`
+    does; None when the pattern is not plainly of that kind. It is when its ASCII letters
+    are all lower-case literals (no character classes, whose ranges may hold either
+    case; only the escapes \\b \\w \\s \\d and their negations, whose meaning
+    lower-casing keeps; no inline flags) and none of its other characters matches an
+    ASCII character when case is ignored (as U+017F matches "s", U+212A "k")."""
+    at = 0
+    while at < len(pattern):
+        ch = pattern[at]
+        if ch == "\\":
+            escaped = pattern[at + 1:at + 2]
+            if not escaped or (escaped.isalnum() and escaped not in _CASELESS_ESCAPES):
+                return None
+            at += 2
+            continue
+        if ch == "[":
+            return None
+        if ch == "(" and pattern[at + 1:at + 2] == "?" and \
+                pattern[at + 2:at + 3] not in (":", "=", "!") and \
+                pattern[at + 2:at + 4] not in ("<=", "<!"):
+            return None
+        if ch.isascii():
+            if ch.isupper():
+                return None
+        elif any(re.fullmatch(re.escape(ch), chr(code), re.IGNORECASE)
+                 for code in range(128)):
+            return None
+        at += 1
+    try:
+        return re.compile(pattern)
+    except re.error:
+        return None
+
+
+@lru_cache(maxsize=4)
+def default_rules() -> Rules:
+    return load_rules(RULES_FILE)
+
+
+# --- values ----------------------------------------------------------------------------
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
+def one_line(value: str, cap: int = MAX_VALUE, name: str = "value") -> str:
+    """A value as `nudger add` accepts it: control and bidi characters removed, whitespace
+    collapsed, at most `cap` characters (cut at a word when possible)."""
+    if value.isascii() and value.isprintable():
+        text = " ".join(value.split())  # NFC and _CONTROL change nothing in it
+    else:
+        text = " ".join(_CONTROL.sub(" ", unicodedata.normalize("NFC", value)).split())
+    if len(text) > cap:
+        cut = text[:cap]
+        text = cut.rsplit(" ", 1)[0] if " " in cut[cap // 2:] else cut
+    text = text.strip()
+    problem = text_problem(name, text, one_line=True)  # the rule `nudger add` applies
+    if problem:
+        raise ValueError(problem)
+    return text
+
+
+def decode_words(raw: str | None) -> str:
+    """An RFC 2047 header value as one line (bad encoded words kept as they are)."""
+    if not raw:
+        return ""
+    if "=?" not in raw:
+        return " ".join(_CONTROL.sub(" ", raw).split())
+    try:
+        text = str(make_header(decode_header(str(raw))))
+    except (ValueError, LookupError, UnicodeError, AssertionError, MessageError):
+        # e.g. "=?utf-8?b?A?=" (base64 that no padding repairs: HeaderParseError) or a
+        # charset name that is not ASCII (CharsetError)
+        text = str(raw)
+    return " ".join(_CONTROL.sub(" ", text).split())
+
+
+# --- the message as the rules see it ---------------------------------------------------
+
+@dataclass(frozen=True)
+class MailView:
+    message_id: str = ""
+    sent_at: datetime | None = None     # aware
+    from_name: str = ""
+    from_addr: str = ""
+    reply_to: str = ""
+    subject: str = ""
+    auto_submitted: bool = False
+    bulk: bool = False                  # Precedence bulk/list or a List-Id
+    text: str = ""                      # first text part, capped; "" until with_body
+    links: tuple[tuple[str, str], ...] = ()
+    body_note: str = ""                 # why the body could not be read, if so
+
+    @property
+    def domain(self) -> str:
+        return self.from_addr.rpartition("@")[2].lower()
+
+
+_PARSER = BytesParser(policy=policy.compat32)
+
+
+def split_headers(raw: bytes) -> bytes:
+    """The header block of a message (up to the first empty line)."""
+    for sep in (b"\n\n", b"\r\n\r\n"):
+        at = raw.find(sep)
+        if at >= 0:
+            return raw[: at + len(sep)]
+    return raw
+
+
+_WANTED = frozenset({"from", "reply-to", "subject", "date", "message-id", "auto-submitted",
+                     "precedence", "list-id"})
+_PLAIN_ADDRESS = re.compile(r'\s*(?:"([^"\\]*)"|([^"<>,;]*?))\s*<([^<>\s,;"]+@[^<>\s,;"]+)>\s*'
+                            r'|\s*([^<>\s,;"()]+@[^<>\s,;"()]+)\s*')
+
+
+_WANTED_LINE = (  # a wanted field's line, its folded continuation lines
+    rb"(?:[\r\x0b\x0c][ \t\r\x0b\x0c]*)?"
+    rb"(from|reply-to|subject|date|message-id|auto-submitted|precedence|list-id)"
+    rb"[ \t\r\x0b\x0c]*:([^\n]*)((?:\n[ \t][^\n]*)*)")
+_FIRST_FIELD = re.compile(_WANTED_LINE, re.IGNORECASE)
+_NEXT_FIELD = re.compile(rb"\n" + _WANTED_LINE, re.IGNORECASE)  # jumps from line to line
+_BLANK_LINE = re.compile(rb"\n\r*(?:\n|\Z)")
+_BLANK_START = re.compile(rb"\r*(?:\n|\Z)")
+
+
+def _header_fields(raw: bytes) -> dict[str, str]:
+    """The few headers the recogniser reads, unfolded (first occurrence of each): the
+    header block's lines up to the first empty one, much cheaper than the email package's
+    parser for mail that is then never read further. Regular expressions find the wanted
+    lines; the rest of the block is never split or decoded."""
+    if _BLANK_START.match(raw):
+        return {}
+    blank = _BLANK_LINE.search(raw)
+    end = blank.start() if blank else len(raw)
+    fields: dict[str, str] = {}
+    first = _FIRST_FIELD.match(raw, 0, end)
+    found = _NEXT_FIELD.findall(raw, 0, end)
+    if first:
+        found.insert(0, first.groups())
+    for key, raw_value, folded in found:
+        name = key.decode("ascii").lower()
+        if name in fields:
+            continue
+        value = raw_value.strip().decode("utf-8", "replace")
+        if folded:
+            for line in folded.split(b"\n")[1:]:
+                value += " " + line.strip().decode("utf-8", "replace")
+        fields[name] = value
+    return fields
+
+
+def peek(raw: bytes, rules: Rules) -> tuple[dict[str, str], bool]:
+    """The header fields, and whether the message can be job mail (`is_candidate`), at the
+    least cost: most mail is decided here and never looked at again."""
+    fields = _header_fields(raw)
+    domain = _first_address_only(fields.get("from")).rpartition("@")[2].lower()
+    if rules.ats_of(domain):
+        return fields, True
+    subject = decode_words(fields.get("subject"))
+    if rules.is_candidate_subject(subject):
+        return fields, True
+    bulk = fields.get("precedence", "").strip().lower() in ("bulk", "list", "junk") or \
+        "list-id" in fields
+    auto = fields.get("auto-submitted", "no").strip().lower() not in ("", "no")
+    return fields, subject[:3].lower() == "re:" and not bulk and not auto
+
+
+def view_headers(raw_headers: bytes | Message | dict[str, str]) -> MailView:
+    if isinstance(raw_headers, dict):
+        fields = raw_headers
+    elif isinstance(raw_headers, Message):
+        fields = {k.lower(): str(v) for k, v in raw_headers.items() if k.lower() in _WANTED}
+    else:
+        fields = _header_fields(split_headers(raw_headers))
+    name, addr = _first_address(fields.get("from"))
+    _, reply_addr = _first_address(fields.get("reply-to"))
+    sent_at: datetime | None = None
+    raw_date = fields.get("date")
+    if raw_date:
+        try:
+            sent_at = parsedate_to_datetime(raw_date)
+        except (TypeError, ValueError, IndexError, OverflowError):
+            sent_at = None
+        if sent_at is not None and sent_at.tzinfo is None:
+            sent_at = sent_at.replace(tzinfo=UTC)
+    precedence = fields.get("precedence", "").strip().lower()
+    return MailView(
+        message_id=one_line(fields.get("message-id", ""), 300),
+        sent_at=sent_at,
+        from_name=one_line(name, MAX_VALUE),
+        from_addr=one_line(addr.lower(), MAX_VALUE),
+        reply_to=one_line(reply_addr.lower(), MAX_VALUE),
+        subject=one_line(decode_words(fields.get("subject")), 500),
+        auto_submitted=fields.get("auto-submitted", "no").strip().lower() not in ("", "no"),
+        bulk=precedence in ("bulk", "list", "junk") or "list-id" in fields,
+    )
+
+
+def _first_address_only(raw: str | None) -> str:
+    """`_first_address(raw)[1]`, without decoding the display name of a plain address."""
+    if not raw:
+        return ""
+    plain = _PLAIN_ADDRESS.fullmatch(raw)
+    if plain:
+        return plain.group(4) or plain.group(3)
+    return _first_address(raw)[1]
+
+
+def _first_address(raw: str | None) -> tuple[str, str]:
+    """(display name, address) of the first address. The address is taken from the raw
+    header before encoded words are decoded, so a name that decodes to `<x@evil>` cannot
+    become the address."""
+    if not raw:
+        return "", ""
+    plain = _PLAIN_ADDRESS.fullmatch(raw)
+    if plain:
+        if plain.group(4):
+            return "", plain.group(4)
+        return decode_words(plain.group(1) or plain.group(2) or ""), plain.group(3)
+    try:
+        pairs = getaddresses([raw])
+    except (ValueError, TypeError, IndexError):
+        return "", ""
+    for name, addr in pairs:
+        if "@" in addr:
+            return decode_words(name).strip().strip('"'), addr.strip()
+    return "", ""
+
+
+def is_candidate(view: MailView, rules: Rules | None = None) -> bool:
+    """Could this be job mail? From the headers alone."""
+    rules = rules or default_rules()
+    if rules.ats_of(view.domain):
+        return True
+    if rules.is_candidate_subject(view.subject):
+        return True
+    # A person answering the user's own application mail ("Re: Supply Chain Analyst").
+    return view.subject[:3].lower() == "re:" and not view.bulk and not view.auto_submitted
+
+
+def body_can_matter(view: MailView, rules: Rules | None = None) -> bool:
+    """False when `recognise` finds nothing in this message whatever its body says: an
+    auto-reply or bulk/list mail not from an ATS (its first checks), so the body is not
+    parsed. tests/test_capture_prefilter.py holds it to the full recogniser."""
+    rules = rules or default_rules()
+    return not (view.auto_submitted or view.bulk) or bool(rules.ats_of(view.domain))
+
+
+def with_body(view: MailView, raw: bytes | Message, cap: int = BODY_CAP) -> MailView:
+    """The view with the first text part of the message read (capped)."""
+    try:
+        msg = raw if isinstance(raw, Message) else _PARSER.parsebytes(raw)
+        text, links, note = _first_text(msg, cap)
+    except (ValueError, LookupError, TypeError, AssertionError, IndexError) as exc:
+        return replace(view, body_note=f"body not readable ({type(exc).__name__})")
+    return replace(view, text=text, links=tuple(links), body_note=note)
+
+
+def _first_text(msg: Message, cap: int) -> tuple[str, list[tuple[str, str]], str]:
+    plain: Message | None = None
+    html: Message | None = None
+    note = ""
+    for count, part in enumerate(msg.walk()):
+        if count > 50:
+            break
+        if part.is_multipart():
+            continue
+        ctype = part.get_content_type()
+        if ctype not in ("text/plain", "text/html"):
+            continue
+        if str(part.get("Content-Disposition") or "").lower().startswith("attachment"):
+            continue
+        payload = part.get_payload()
+        if isinstance(payload, str) and len(payload) > PART_CAP:
+            note = f"a {ctype} part of {len(payload)} bytes was not read"
+            continue
+        if ctype == "text/plain" and plain is None:
+            plain = part
+        elif ctype == "text/html" and html is None:
+            html = part
+        if plain is not None and html is not None:
+            break
+    links: list[tuple[str, str]] = []
+    text = _decode_part(plain)[:cap] if plain is not None else ""
+    if html is not None and not text.strip():
+        # The HTML is read only when there is no plain text (the same words, as a rule).
+        text, links = html_to_text(_decode_part(html), cap)
+    return text, links, note
+
+
+def _decode_part(part: Message) -> str:
+    data = part.get_payload(decode=True)
+    if not isinstance(data, bytes):
+        return ""
+    charset = (part.get_content_charset() or "utf-8").strip().lower()
+    for candidate in (charset, "utf-8", "cp1252"):
+        try:
+            return data.decode(candidate)
+        except (LookupError, UnicodeDecodeError):
+            continue
+    return data.decode("latin-1")
+
+
+# --- findings --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Finding:
+    kind: str                       # application | rejection | interview | outreach
+    company: str
+    role: str                       # "" when the mail does not name it
+    on: date | None                 # the mail's local date (the applied date for applications)
+    source: str                     # the ATS or board, or "email"
+    confidence: float
+    why: str
+    url: str = ""
+    contact_name: str = ""
+    contact_email: str = ""
+    interview_at: datetime | None = None   # aware UTC, only when unambiguous
+    message_id: str = ""
+    subject: str = ""
+    extras: dict[str, str] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind, "company": self.company, "role": self.role,
+            "date": self.on.isoformat() if self.on else None, "source": self.source,
+            "url": self.url, "contact_name": self.contact_name,
+            "contact_email": self.contact_email,
+            "interview_at": self.interview_at.isoformat() if self.interview_at else None,
+            "confidence": round(self.confidence, 2), "why": self.why,
+            "message_id": self.message_id, "subject": self.subject,
+        }
+
+
+def recognise(view: MailView, *, zone: ZoneInfo, rules: Rules | None = None,
+              outreach: bool = False) -> list[Finding]:
+    """The findings in one message (read with `with_body`). At most one finding."""
+    rules = rules or default_rules()
+    if view.auto_submitted and not rules.ats_of(view.domain):
+        return []  # out-of-office and other auto-replies of people
+    haystack = _haystack(view)
+    # Alerts and newsletters say so at the top; a footer ("jobs you may like") does not
+    # make a confirmation an alert.
+    head = haystack[: len(view.subject) + 1 + IGNORE_SPAN]
+    folded = fold_case(haystack)
+    folded_head = folded[: len(head)]
+    for rule in rules.phrases["ignore"]:
+        if rule.prefix and rule.prefix not in folded_head:
+            continue  # cannot match
+        if rule.pattern.search(head):
+            return []
+    ats = rules.ats_of(view.domain)
+    if view.bulk and not ats:
+        return []  # mailing lists and bulk senders: never about one application of yours
+    kinds = ("rejection", "interview", "application") + (("outreach",) if outreach else ())
+    for kind in kinds:
+        matched = _first_match(rules.phrases[kind], haystack, folded)
+        if matched is None:
+            continue
+        rule, phrase = matched
+        if kind == "outreach" and (view.bulk or ats):
+            return []
+        return _finding(view, kind, rule, phrase, ats, haystack, zone, rules)
+    return []
+
+
+def _haystack(view: MailView) -> str:
+    text = view.text.replace("\r", "")
+    lines = [" ".join(line.split()) for line in text.split("\n")]
+    # Quoted history (a reply's "> …" lines) is not this mail's own text.
+    own = [line for line in lines if line and not line.startswith(">")]
+    return view.subject + "\n" + "\n".join(own)
+
+
+def _first_match(rules: Iterable[Rule], haystack: str,
+                 folded: str | None = None) -> tuple[Rule, str] | None:
+    """The first rule (in order) that matches, and what it matched. `folded` is
+    `fold_case(haystack)`, to skip the rules that cannot match."""
+    if folded is None:
+        folded = fold_case(haystack)
+    for rule in rules:
+        if rule.prefix and rule.prefix not in folded:
+            continue
+        found = rule.pattern.search(haystack)
+        if found:
+            return rule, found.group(0)
+    return None
+
+
+def _finding(view: MailView, kind: str, rule: Rule, phrase: str, ats: str, haystack: str,
+             zone: ZoneInfo, rules: Rules) -> list[Finding]:
+    company, role, how = _company_and_role(view, haystack, ats, rules)
+    if not company:
+        return []
+    contact_name, contact_email = _contact(view, haystack, ats, rules, company)
+    local = view.sent_at.astimezone(zone).date() if view.sent_at else None
+    interview_at = (_interview_at(haystack, view.sent_at, zone)
+                    if kind == "interview" else None)
+    confidence = 0.9 if ats else 0.7
+    confidence += 0.05 if how == "text" else -0.1
+    confidence += 0.03 if role else -0.05
+    if view.bulk and not ats:
+        confidence -= 0.2
+    sender = f"{view.from_name} <{view.from_addr}>" if view.from_name else view.from_addr
+    why = one_line(f"from {sender or 'an unknown sender'}"
+                   f"{f' ({ats})' if ats else ''}; {rule.language.upper()} {kind} phrase "
+                   f"\"{phrase}\"; company from the {how}", 400, "why")
+    return [Finding(
+        kind=kind, company=company, role=role, on=local, source=ats or "email",
+        confidence=round(max(0.05, min(confidence, 0.99)), 2), why=why,
+        url=_job_url(view, haystack), contact_name=contact_name, contact_email=contact_email,
+        interview_at=interview_at, message_id=view.message_id, subject=view.subject[:200],
+    )]
+
+
+# --- company and role ------------------------------------------------------------------
+
+_GENDER = re.compile(r"\s*\((?:m|w|f|d|x|h|div|all genders|gn\*?)(?:\s*/\s*(?:m|w|f|d|x|h|"
+                     r"div))*\)\s*|\s*\b[mwfdx]/[mwfdx]/[mwfdx]\b", re.IGNORECASE)
+_TAIL = re.compile(r"\s+(?:for|as|regarding|about|via|through|on|in the|and we|and our|we|"
+                   r"who|which|where|has|have|is|are|was|were|will|und|pour|para|y|et|über|a|est|ont|"
+                   r"ha|es|hat|ist|sind|"
+                   r"para el|–|-|—|\||·)"
+                   r"(?:\s|$).*$", re.IGNORECASE)
+_NOT_COMPANY = frozenset({"us", "our team", "uns", "nous", "nosotros", "our company",
+                          "this time", "this point", "the moment", "present", "you", "dir",
+                          "ihnen", "vous", "ti", "the team", "the company"})
+_ROLE_LEAD = re.compile(r"^(?:(?:the|a|an|our|unsere?|le|la|el)\s+)?(?:(?:position|role|job|"
+                        r"stelle|poste|puesto)\s+(?:of\s+|als\s+|de\s+)?)?", re.IGNORECASE)
+_ROLE_IDS = re.compile(r"\s*\((?:job|req|requisition|ref|id)\b[^)]*\)|\s*\(?\b[A-Z]{0,4}-?\d{4,}"
+                       r"\)?\s*$", re.IGNORECASE)
+
+
+def _clean_company(raw: str, rules: Rules) -> str:
+    text = " ".join(raw.split()).strip(" \"'“”‘’«»:;,.!?()[]")
+    text = re.sub(r"^(?:the|der|die|das|la|le|el|los|las)\s+", "", text, flags=re.I)
+    text = _TAIL.sub("", text)
+    text = re.sub(r"'s$|’s$", "", text).strip(" \"'“”‘’«»:;,.!?")
+    if not text or text.lower() in rules.ats_names or len(text) < 2:
+        return ""
+    if text.lower() in _NOT_COMPANY or text.split()[0].lower() in _NOT_COMPANY:
+        return ""
+    return one_line(text, MAX_VALUE, "company")
+
+
+def _clean_role(raw: str) -> str:
+    text = _GENDER.sub(" ", " ".join(raw.split())).strip()
+    text = _ROLE_LEAD.sub("", text)
+    text = re.sub(r"\s+(?:position|role|job|opening|stelle|poste|puesto)$", "", text,
+                  flags=re.I)
+    text = _ROLE_IDS.sub("", text)
+    text = re.sub(r"\s+(?:at|for) (?:this|the) (?:time|point|stage|moment)$", "", text,
+                  flags=re.I)
+    text = re.sub(r"\s+(?:has|have|was|were|is|will|a été|wurde|ha sido)\s.*$", "", text,
+                  flags=re.I)
+    text = text.strip(" \"'“”‘’«»:;,.!?-–")
+    if len(text) < 2 or text.lower() in ("position", "role", "job", "opening", "stelle",
+                                         "the", "a", "an", "this", "it", "us"):
+        return ""
+    return one_line(text, MAX_VALUE, "role")
+
+
+def _company_and_role(view: MailView, haystack: str, ats: str,
+                      rules: Rules) -> tuple[str, str, str]:
+    company = role = ""
+    how = ""
+    folded = fold_case(haystack)
+    for pattern, prefix in zip(rules.company, rules.company_prefixes or [""] * len(rules.company),
+                               strict=True):
+        if prefix and prefix not in folded:
+            continue  # cannot match
+        found = pattern.search(haystack)
+        if not found:
+            continue
+        groups = found.groupdict()
+        candidate = _clean_company(groups.get("company") or "", rules)
+        if candidate:
+            company, how = candidate, "text"
+            if groups.get("role"):
+                role = _clean_role(groups["role"])
+            break
+    if not company:
+        company = _company_from_sender(view, ats, rules)
+        how = "sender's name" if company else ""
+    if not company and not ats:
+        company = _company_from_signature(view, haystack, rules)
+        how = "signature" if company else ""
+    if not company and not ats and view.domain and view.domain not in rules.freemail:
+        company = _company_from_domain(view.domain, rules)
+        how = "sender's domain" if company else ""
+    if not role and company and ats:
+        # Job boards list the job as a title line above a "Company · Place" line.
+        above = re.search(rf"^([^\n]{{2,120}})\n{re.escape(company)}\s*(?:·|-|–|,|\n|$)",
+                          haystack, re.MULTILINE)
+        if above:
+            role = _clean_role(above.group(1))
+    if not role:
+        for pattern, prefix in zip(rules.role, rules.role_prefixes or [""] * len(rules.role),
+                                   strict=True):
+            if prefix and prefix not in folded:
+                continue  # cannot match
+            for found in pattern.finditer(haystack):
+                role = _clean_role(found.group("role") or "")
+                if role:
+                    break
+            if role:
+                break
+    if role and company and role.lower().endswith(" at " + company.lower()):
+        role = role[: -len(company) - 4].strip()
+    if role.lower() == company.lower():
+        role = ""
+    return company, role, how
+
+
+def _company_from_sender(view: MailView, ats: str, rules: Rules) -> str:
+    name = view.from_name
+    if not name or "@" in name:
+        return ""
+    lowered = name.lower()
+    for ats_name in rules.ats_names:
+        lowered = re.sub(rf"\b(?:via|@|at|by|on)?\s*{re.escape(ats_name)}\b", " ", lowered)
+    for noise in rules.name_noise:
+        lowered = re.sub(rf"(?<!\w){re.escape(noise)}(?!\w)", " ", lowered)
+    lowered = re.sub(r"\b(?:at|bei|chez|en|de|@|from)\s*$|^\s*(?:at|bei|chez|en|de|@|from)\b",
+                     " ", lowered.strip(" -|,:"))
+    words = lowered.split()
+    if not words:
+        return ""
+    # Keep the sender's own spelling of the words that remain.
+    kept = [w for w in name.split() if w.lower().strip("-|,:@") in words]
+    company = " ".join(kept) if kept else " ".join(words)
+    if not ats and _looks_like_person(name, view.from_addr):
+        return ""
+    return _clean_company(company, rules)
+
+
+def _company_from_signature(view: MailView, haystack: str, rules: Rules) -> str:
+    """A person's mail: the line under their name in the signature ("Recruiter, Acme")
+    when it agrees with their mail domain."""
+    if not view.from_name or not _looks_like_person(view.from_name, view.from_addr):
+        return ""
+    label = _company_from_domain(view.domain, rules).lower().replace(" ", "")
+    if not label:
+        return ""
+    lines = haystack.split("\n")
+    for at, line in enumerate(lines[:-1]):
+        if line.strip().lower() != view.from_name.lower():
+            continue
+        below = lines[at + 1]
+        for piece in reversed(re.split(r",| at | bei | chez | en | \| ", below)):
+            candidate = _clean_company(piece, rules)
+            squashed = re.sub(r"[^a-z0-9]", "", candidate.lower())
+            if candidate and (squashed.startswith(label) or label.startswith(squashed)):
+                return candidate
+    return ""
+
+
+def _looks_like_person(name: str, addr: str) -> bool:
+    words = [w for w in re.split(r"[\s,]+", name.lower()) if w]
+    local = addr.partition("@")[0].lower()
+    if not 2 <= len(words) <= 4:
+        return False
+    return any(len(w) > 1 and w.strip(".") in local for w in words) or (all(
+        w[:1].isalpha() for w in words) and local.startswith(words[0][:1]))
+
+
+def _company_from_domain(domain: str, rules: Rules) -> str:
+    labels = domain.split(".")
+    if len(labels) < 2:
+        return ""
+    label = labels[-2]
+    if label in ("co", "com", "ac", "gov", "org") and len(labels) >= 3:
+        label = labels[-3]
+    if label in ("mail", "email", "jobs", "careers", "example") or len(label) < 2:
+        return ""
+    return _clean_company(" ".join(p.capitalize() for p in label.split("-")), rules)
+
+
+# --- contact and URL -------------------------------------------------------------------
+
+_NOREPLY = re.compile(r"no-?reply|do-?not-?reply|notifications?|mailer|bounce|jobs-listings|"
+                      r"careers?@|talent@|recruiting@|hr@|jobs@|info@", re.IGNORECASE)
+_SIGNOFF = re.compile(
+    r"^(?:best|kind|warm)?\s*(?:regards|wishes|cheers|thanks|thank you|sincerely|best)[,!.]?\s*\n"
+    r"(?P<name>[A-ZÀ-Ý][\w'’-]+(?: [A-ZÀ-Ý][\w'’-]+){1,2})\s*$|"
+    r"^(?:mit freundlichen grüßen|viele grüße|beste grüße|cordialement|bien à vous|"
+    r"saludos(?: cordiales)?|un saludo)[,!.]?\s*\n"
+    r"(?P<name2>[A-ZÀ-Ý][\w'’-]+(?: [A-ZÀ-Ý][\w'’-]+){1,2})\s*$",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+def _contact(view: MailView, haystack: str, ats: str, rules: Rules,
+             company: str) -> tuple[str, str]:
+    if not ats and view.from_addr and not _NOREPLY.search(view.from_addr) and \
+            view.domain not in rules.freemail and \
+            _looks_like_person(view.from_name, view.from_addr) and \
+            _person_name(view.from_name, rules, company):
+        return one_line(view.from_name, MAX_VALUE, "contact"), view.from_addr
+    found = _SIGNOFF.search(haystack)
+    if found:
+        name = found.group("name") or found.group("name2") or ""
+        if _person_name(name, rules, company):
+            email = view.reply_to if view.reply_to and not _NOREPLY.search(view.reply_to) \
+                and not rules.ats_of(view.reply_to.rpartition("@")[2]) else ""
+            return one_line(name, MAX_VALUE, "contact"), email
+    return "", ""
+
+
+def _person_name(name: str, rules: Rules, company: str) -> bool:
+    """Not a team ("The Acme Recruiting Team", "Ihre Personalabteilung") nor the company."""
+    lowered = name.lower()
+    words = set(re.split(r"[\s'’]+", lowered))
+    if not name or words & _NOT_PERSON or lowered in company.lower():
+        return False
+    return not any(n in lowered for n in rules.name_noise if len(n) > 3)
+
+
+_NOT_PERSON = frozenset({"the", "your", "ihre", "ihr", "dein", "deine", "l", "la", "le",
+                         "el", "equipo", "équipe", "team", "hr", "people", "our", "unser",
+                         "unsere", "votre", "tu", "su"})
+_URL = re.compile(r"https?://[^\s<>\"')\]]+", re.IGNORECASE)
+_JOB_URL = re.compile(
+    r"boards\.greenhouse\.io/[^/\s]+/jobs/\d+|job-boards\.greenhouse\.io/[^/\s]+/jobs/\d+|"
+    r"jobs\.lever\.co/[^/\s]+/[0-9a-f-]{8,}|myworkdayjobs\.com/.+/job/|"
+    r"jobs\.ashbyhq\.com/[^/\s]+/[0-9a-f-]{8,}|jobs\.smartrecruiters\.com/[^/\s]+/\d+|"
+    r"apply\.workable\.com/[^/\s]+/j/[0-9A-F]+|linkedin\.com/(?:comm/)?jobs/view/\d+|"
+    r"indeed\.com/(?:viewjob|rc/clk)\?jk=|jobs\.personio\.(?:de|com)/job/\d+|"
+    r"\.teamtailor\.com/jobs/\d+|\.recruitee\.com/o/[\w-]+|\.bamboohr\.com/careers/\d+|"
+    r"/careers?/(?:jobs?/)?[\w-]*\d+|/jobs?/[\w-]*\d{3,}",
+    re.IGNORECASE,
+)
+
+
+def _job_url(view: MailView, haystack: str) -> str:
+    from urllib.parse import parse_qsl, unquote, urlsplit
+
+    candidates = [href for _, href in view.links] + _URL.findall(haystack)
+    for url in candidates:
+        url = url.strip().rstrip(".,;")
+        if not url.lower().startswith(("http://", "https://")):
+            continue
+        # A tracking redirect carries the real address in a parameter: read it, never
+        # follow the link.
+        for _, value in parse_qsl(urlsplit(url).query):
+            inner = unquote(value)
+            if inner.lower().startswith(("http://", "https://")) and _JOB_URL.search(inner):
+                url = inner
+                break
+        if _JOB_URL.search(url):
+            return one_line(url, 500, "url")
+    return ""
+
+
+# --- interview date and time -----------------------------------------------------------
+
+_MONTHS = {
+    **{m: i + 1 for i, m in enumerate(("january", "february", "march", "april", "may", "june",
+                                       "july", "august", "september", "october", "november",
+                                       "december"))},
+    **{m: i + 1 for i, m in enumerate(("januar", "februar", "märz", "april", "mai", "juni",
+                                       "juli", "august", "september", "oktober", "november",
+                                       "dezember"))},
+    **{m: i + 1 for i, m in enumerate(("janvier", "février", "mars", "avril", "mai", "juin",
+                                       "juillet", "août", "septembre", "octobre", "novembre",
+                                       "décembre"))},
+    **{m: i + 1 for i, m in enumerate(("enero", "febrero", "marzo", "abril", "mayo", "junio",
+                                       "julio", "agosto", "septiembre", "octubre",
+                                       "noviembre", "diciembre"))},
+}
+_MONTH_RE = "|".join(sorted((re.escape(m) for m in _MONTHS), key=len, reverse=True))
+_ZONES = {"utc": "UTC", "gmt": "UTC", "z": "UTC", "cet": "+01:00", "cest": "+02:00",
+          "mez": "+01:00", "mesz": "+02:00", "bst": "+01:00", "wet": "+00:00",
+          "west": "+01:00", "eet": "+02:00", "eest": "+03:00", "est": "-05:00",
+          "edt": "-04:00", "cst": "-06:00", "cdt": "-05:00", "mst": "-07:00",
+          "mdt": "-06:00", "pst": "-08:00", "pdt": "-07:00"}
+_TIME_CORE = (r"(?P<h>\d{1,2})(?:[:.h](?P<mi>\d{2}))?\s*"
+         r"(?P<ampm>[ap]\.?m\.?)?(?:\s*(?:uhr|h))?\s*\(?(?P<zone>UTC|GMT|[A-Z]{3,4}T?|MEZ|MESZ|"
+         r"[A-Z][a-z]+/[A-Za-z_]+|UTC\s*[+-]\s*\d{1,2}(?::?\d{2})?)?\)?")
+_TIME = r"(?:at|um|à|a las|a la|,)?\s*" + _TIME_CORE
+_DATE_FORMS = (
+    re.compile(r"(?P<y>\d{4})-(?P<mo>\d{2})-(?P<d>\d{2})[ T]" + _TIME_CORE,
+               re.IGNORECASE),
+    re.compile(r"(?P<d>\d{1,2})(?:st|nd|rd|th|\.|er)?\s+(?:de\s+)?(?P<mon>" + _MONTH_RE +
+               r")\.?(?:\s+(?:de\s+)?(?P<y>\d{4}))?,?\s+" + _TIME, re.IGNORECASE),
+    re.compile(r"(?P<mon>" + _MONTH_RE + r")\.?\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?"
+               r"(?:,?\s+(?P<y>\d{4}))?,?\s+" + _TIME, re.IGNORECASE),
+)
+
+
+def _interview_at(text: str, sent_at: datetime | None, zone: ZoneInfo) -> datetime | None:
+    """The interview's moment (UTC) when the mail names exactly one, with a date, a time
+    and a time zone; None when any of them is missing or there are several."""
+    found: set[datetime] = set()
+    for form in _DATE_FORMS:
+        for match in form.finditer(text):
+            moment = _moment(match, sent_at)
+            if moment is not None:
+                found.add(moment)
+    return found.pop() if len(found) == 1 else None
+
+
+def _moment(match: re.Match[str], sent_at: datetime | None) -> datetime | None:
+    parts = match.groupdict()
+    zone_text = (parts.get("zone") or "").strip()
+    if not zone_text:
+        return None
+    try:
+        month = int(parts["mo"]) if parts.get("mo") else _MONTHS[parts["mon"].lower()]
+        day, hour = int(parts["d"]), int(parts["h"])
+        minute = int(parts.get("mi") or 0)
+        ampm = (parts.get("ampm") or "").replace(".", "").lower()
+        if ampm == "pm" and hour < 12:
+            hour += 12
+        elif ampm == "am" and hour == 12:
+            hour = 0
+        if parts.get("y"):
+            year = int(parts["y"])
+        elif sent_at is not None:
+            year = sent_at.year + (1 if month < sent_at.month - 1 else 0)
+        else:
+            return None
+        tz = _zone(zone_text)
+        if tz is None:
+            return None
+        return datetime(year, month, day, hour, minute, tzinfo=tz).astimezone(UTC)
+    except (KeyError, ValueError, OverflowError):
+        return None
+
+
+def _zone(text: str) -> timezone | ZoneInfo | None:
+    key = text.replace(" ", "").lower()
+    if "/" in text:
+        try:
+            return ZoneInfo(text)
+        except (ZoneInfoNotFoundError, ValueError):
+            return None
+    offset = _ZONES.get(key)
+    if offset is None and key.startswith("utc") and len(key) > 3:
+        offset = key[3:]
+    if offset is None:
+        return None
+    if offset == "UTC":
+        return UTC
+    found = re.fullmatch(r"([+-])(\d{1,2}):?(\d{2})?", offset)
+    if not found:
+        return None
+    delta = timedelta(hours=int(found.group(2)), minutes=int(found.group(3) or 0))
+    return timezone(delta if found.group(1) == "+" else -delta)
+
+
+def recognise_bytes(raw: bytes, *, zone: ZoneInfo, rules: Rules | None = None,
+                    outreach: bool = False) -> list[Finding]:
+    """Headers first, the body only for a candidate: the whole pipeline for one message."""
+    rules = rules or default_rules()
+    view = view_headers(raw)
+    if not is_candidate(view, rules) or not body_can_matter(view, rules):
+        return []
+    return recognise(with_body(view, raw), zone=zone, rules=rules, outreach=outreach)

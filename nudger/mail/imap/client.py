@@ -1,0 +1,684 @@
+"""The IMAP session, over imapclient (synchronous: the daemon runs it in a thread). One
+concept over 400 lines: talking to the IMAP server (the session, its failures
+classified, the text part found in the BODYSTRUCTURE it returns).
+
+TLS is always verified (the system store, or imap.ca_file for a private CA); with
+security = "starttls" the upgrade is required and no password is sent before it; "none"
+is allowed only to a loopback host (config.py refuses anything else). Every socket
+operation has imap.timeout. Folders are selected read-only (EXAMINE) and bodies fetched
+with BODY.PEEK, so nothing the user has is marked read.
+
+Every failure becomes one `MailboxError`: a one-line message naming the server, what
+happened and what to do, and whether the next poll may succeed (`transient`).
+
+A first sync reads tens of thousands of headers (bench/b_mail.py): their FETCH is sent one
+batch ahead (`fetch_headers`; `_call` reads that answer before any other command) and its
+usual answer is taken apart by `parse_header_fetch` instead of imapclient's byte-by-byte
+lexer, which still reads any answer of another shape.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+import quopri
+import re
+import socket
+import ssl
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any
+
+from nudger.errors import NudgerError
+from nudger.mail.imap.headers import FIELDS, MailHeader, parse_header
+from nudger.safetext import server_text
+from nudger.when.times import as_utc
+
+if TYPE_CHECKING:
+    from imapclient import IMAPClient
+
+    from nudger.config import Imap, Settings
+    from nudger.secrets import Secret
+
+# imapclient logs every command and answer (mail headers, snippets) at debug level: keep
+# the user's mail out of nudger's log whatever log_level says.
+logging.getLogger("imapclient").setLevel(logging.WARNING)
+
+HEADER_ITEM = "BODY.PEEK[HEADER.FIELDS (" + " ".join(FIELDS) + ")]"
+BATCH = 500  # UIDs per header FETCH
+SNIPPET_BYTES = 4096  # at most this much of a matched message's first text part
+
+
+class MailboxError(NudgerError):
+    """The mailbox could not be read; `transient`: the next poll may work."""
+
+    def __init__(self, message: str, *, transient: bool) -> None:
+        super().__init__(message)
+        self.transient = transient
+
+
+@dataclass(frozen=True)
+class Folders:
+    inbox: str
+    sent: str | None
+    drafts: str | None
+    how: dict[str, str]  # role → how it was found ("special-use \\Sent", "configured")
+
+
+@dataclass
+class _Ahead:
+    """A header FETCH sent before its batch is wanted (ImapSession.fetch_headers)."""
+
+    uids: list[int]
+    tag: Any = None
+    answer: dict[int, dict[bytes, Any]] | None = None
+    error: BaseException | None = None
+
+
+def _where(imap: Imap) -> str:
+    return f"IMAP server {imap.host}:{imap.effective_port}"
+
+
+def classify(exc: BaseException, imap: Imap) -> MailboxError:
+    """One line for any failure talking to the server: what happened, what to do."""
+    from imapclient.exceptions import IMAPClientAbortError, IMAPClientError, LoginError
+
+    where = _where(imap)
+    if isinstance(exc, MailboxError):
+        return exc
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        reason = server_text(exc.verify_message or str(exc), 160)
+        return MailboxError(
+            f"{where}: bad certificate ({reason}); nothing was sent. If the server uses a "
+            "private CA, set imap.ca_file to its certificate; otherwise check imap.host",
+            transient=False)
+    if isinstance(exc, ssl.SSLError):
+        return MailboxError(
+            f"{where}: TLS failed ({server_text(exc.reason or str(exc), 120)}); check "
+            "imap.port and imap.security (993 = \"tls\", 143 = \"starttls\")",
+            transient=False)
+    if isinstance(exc, LoginError):
+        text = server_text(_unbytes(str(exc)), 160)
+        return MailboxError(
+            f"{where}: login refused for {imap.username!r} ({text}); check the password "
+            "(Gmail, iCloud, Yahoo and Fastmail need an app password; Microsoft 365 needs "
+            "OAuth, which nudger does not support yet)", transient=False)
+    if isinstance(exc, TimeoutError | socket.timeout):
+        return MailboxError(
+            f"{where}: no answer within {imap.timeout:g} s; nothing was recorded twice, "
+            "the next poll tries again (raise imap.timeout for a slow server)",
+            transient=True)
+    if isinstance(exc, ConnectionRefusedError):
+        return MailboxError(
+            f"{where}: connection refused; is the server up and imap.port right? The "
+            "next poll tries again", transient=True)
+    if isinstance(exc, socket.gaierror):
+        return MailboxError(
+            f"{where}: cannot resolve {imap.host!r} ({server_text(exc.strerror, 80)}); "
+            "check imap.host and the network", transient=True)
+    bye = isinstance(exc, IMAPClientError) and "BYE" in str(exc).upper().split(" ", 2)[:2]
+    if bye or isinstance(exc, IMAPClientAbortError | ConnectionError | EOFError):
+        text = server_text(_unbytes(str(exc)), 160) or "connection closed"
+        return MailboxError(
+            f"{where}: the server closed the connection ({text}); nothing is lost, the "
+            "next poll continues where this one stopped", transient=True)
+    if isinstance(exc, OSError):
+        text = server_text(exc.strerror or str(exc), 120)
+        return MailboxError(f"{where}: network error ({text}); the next poll tries again",
+                            transient=True)
+    if isinstance(exc, IMAPClientError):
+        text = server_text(_unbytes(str(exc)), 200)
+        return MailboxError(f"{where}: the server refused a command ({text})",
+                            transient="UNAVAILABLE" in text.upper()
+                            or "TRY AGAIN" in text.upper())
+    return MailboxError(f"{where}: {type(exc).__name__}: {server_text(str(exc), 160)}",
+                        transient=True)
+
+
+def _unbytes(text: str) -> str:
+    """imapclient puts a server's bytes answer in its message as b'...': show the text."""
+    import re
+
+    return re.sub(r"b'([^']*)'|b\"([^\"]*)\"", lambda m: m.group(1) or m.group(2) or "", text)
+
+
+def tls_context(settings: Settings) -> ssl.SSLContext:
+    imap = settings.imap
+    assert imap is not None
+    cafile = str(settings.resolve(imap.ca_file)) if imap.ca_file else None
+    try:
+        context = ssl.create_default_context(cafile=cafile)
+    except (OSError, ssl.SSLError) as exc:
+        raise MailboxError(f"imap.ca_file: cannot load {cafile}: {exc}; give the PEM file "
+                           "of the CA that signed the server's certificate",
+                           transient=False) from None
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    return context
+
+
+class ImapSession:
+    """A logged-in connection. Methods raise MailboxError."""
+
+    def __init__(self, client: IMAPClient, settings: Settings, tls: str) -> None:
+        self.client = client
+        self.settings = settings
+        assert settings.imap is not None
+        self.imap: Imap = settings.imap
+        self.tls = tls  # what was verified, in words
+        self._folders: Folders | None = None
+        self._ahead: _Ahead | None = None  # the next header FETCH, sent, not yet read
+
+    # --- folders -------------------------------------------------------------------------
+
+    @property
+    def folders(self) -> Folders:
+        if self._folders is None:
+            self._folders = self._find_folders()
+        return self._folders
+
+    def _find_folders(self) -> Folders:
+        listing = self._call(self.client.list_folders)
+        names = [name for _flags, _sep, name in listing]
+        by_flag: dict[bytes, str] = {}
+        for flags, _sep, name in listing:
+            for flag in flags:
+                by_flag.setdefault(flag.lower() if isinstance(flag, bytes)
+                                   else str(flag).lower().encode(), name)
+        how: dict[str, str] = {}
+
+        def pick(role: str, configured: str, flag: bytes, common: Sequence[str]
+                 ) -> str | None:
+            if configured and configured.lower() != "auto":
+                if configured not in names:
+                    raise self._no_folder(role, configured, names)
+                how[role] = "configured"
+                return configured
+            if flag.lower() in by_flag:
+                how[role] = "special-use " + flag.decode()
+                return by_flag[flag.lower()]
+            for candidate in common:
+                for name in names:
+                    if name.lower() == candidate.lower():
+                        how[role] = "by its name"
+                        return name
+            return None
+
+        inbox = self.imap.inbox
+        if inbox.upper() == "INBOX":
+            inbox = next((n for n in names if n.upper() == "INBOX"), "INBOX")
+        elif inbox not in names:
+            raise self._no_folder("inbox", inbox, names)
+        how["inbox"] = "configured" if self.imap.inbox.upper() != "INBOX" else "INBOX"
+        sent = pick("sent", self.imap.sent, b"\\Sent",
+                    ("Sent", "Sent Items", "Sent Messages", "[Gmail]/Sent Mail", "INBOX.Sent",
+                     "Gesendet", "Envoyés"))
+        drafts = pick("drafts", self.imap.drafts, b"\\Drafts",
+                      ("Drafts", "Draft", "[Gmail]/Drafts", "INBOX.Drafts", "Entwürfe",
+                       "Brouillons"))
+        return Folders(inbox=inbox, sent=sent, drafts=drafts, how=how)
+
+    def _no_folder(self, role: str, name: str, names: Sequence[str]) -> MailboxError:
+        shown = ", ".join(server_text(n, 60) for n in names[:40]) or "none"
+        return MailboxError(
+            f"{_where(self.imap)}: folder {name!r} (imap.{role}) not found; the folders "
+            f"there are: {shown}. Set imap.{role} to one of them (or \"auto\")",
+            transient=False)
+
+    def require(self, role: str) -> str:
+        """The folder for `role` ("sent", "drafts"), or MailboxError listing the folders."""
+        value = getattr(self.folders, role)
+        if value is None:
+            listing = self._call(self.client.list_folders)
+            raise self._no_folder(role, getattr(self.imap, role), [n for *_x, n in listing])
+        return str(value)
+
+    # --- reading -------------------------------------------------------------------------
+
+    def select_readonly(self, folder: str) -> tuple[int, int]:
+        """EXAMINE `folder`: (UIDVALIDITY, UIDNEXT or 0 when the server does not say)."""
+        info = self._call(self.client.select_folder, folder, readonly=True)
+        validity = int(info.get(b"UIDVALIDITY", 0) or 0)
+        nxt = int(info.get(b"UIDNEXT", 0) or 0)
+        return validity, nxt
+
+    def uids_after(self, highest: int) -> list[int]:
+        """UIDs above `highest` in the selected folder (a UID range `n:*` always answers
+        with the last message, even below n: filtered)."""
+        found = self._call(self.client.search, ["UID", f"{highest + 1}:*"])
+        return sorted(uid for uid in found if uid > highest)
+
+    def uids_since(self, day: date) -> list[int]:
+        return sorted(self._call(self.client.search, ["SINCE", day]))
+
+    def fetch_headers(self, uids: Sequence[int], folder: str) -> Iterator[list[MailHeader]]:
+        """Parsed headers of `uids`, in batches (ascending UID). Never a body."""
+        ordered = sorted(uids)
+        chunks = [ordered[start:start + BATCH] for start in range(0, len(ordered), BATCH)]
+        for at, chunk in enumerate(chunks):
+            ahead, self._ahead = self._ahead, None
+            if ahead is not None and ahead.uids == chunk:
+                data = self._call(self._ahead_answer, ahead)
+            else:
+                data = self._call(self._fetch_header_items, chunk)
+            if at + 1 < len(chunks):
+                # The next batch is asked for now: the server reads it while this one is
+                # parsed and handled (IMAP pipelining). Any other command settles it first.
+                self._ahead = self._send_ahead(chunks[at + 1])
+            batch = []
+            for uid in chunk:
+                item = data.get(uid)
+                if item is None:
+                    continue  # expunged meanwhile
+                raw = b""
+                for key, value in item.items():
+                    if isinstance(key, bytes) and key.startswith(b"BODY[HEADER"):
+                        raw = value or b""
+                internal = item.get(b"INTERNALDATE")
+                if isinstance(internal, datetime):
+                    internal = as_utc(internal)
+                batch.append(parse_header(raw, folder=folder, uid=uid,
+                                          size=int(item.get(b"RFC822.SIZE", 0) or 0),
+                                          internal_date=internal
+                                          if isinstance(internal, datetime) else None))
+            yield batch
+
+    def _fetch_header_items(self, uids: Sequence[int]) -> dict[int, dict[bytes, Any]]:
+        """`client.fetch(uids, [HEADER_ITEM, "RFC822.SIZE", "INTERNALDATE"])`, the same
+        command and the same answer, read faster: imapclient's response parser walks
+        every byte of the echoed HEADER.FIELDS list in Python, which costs a first sync
+        of 20,000 messages seconds. Answers of exactly the shape `parse_header_fetch`
+        knows are taken apart by it; anything else (another item order, a quoted string
+        instead of a literal, an unsolicited FETCH) goes to imapclient's own parser."""
+        client = self.client
+        if not uids or not client.use_uid or client.normalise_times:
+            return dict(client.fetch(uids, [HEADER_ITEM, "RFC822.SIZE", "INTERNALDATE"]))
+        return self._read_header_items(self._send_header_items(uids), uids)
+
+    def _send_header_items(self, uids: Sequence[int]) -> Any:
+        """Send the header FETCH of `uids` (use_uid on, normalise_times off): its tag."""
+        from imapclient.imapclient import join_message_ids, seq_to_parenstr_upper
+
+        return self.client._imap._command(
+            "UID", "FETCH", join_message_ids(uids),
+            seq_to_parenstr_upper([HEADER_ITEM, "RFC822.SIZE", "INTERNALDATE"]))
+
+    def _read_header_items(self, tag: Any, uids: Sequence[int]
+                           ) -> dict[int, dict[bytes, Any]]:
+        """The answer to the header FETCH sent as `tag`, as client.fetch returns it."""
+        from imapclient.response_parser import parse_fetch_response
+
+        client = self.client
+        imap = client._imap
+        typ, data = imap._command_complete("FETCH", tag)
+        client._checkok("fetch", typ, data)
+        typ, data = imap._untagged_response(typ, data, "FETCH")
+        parsed = parse_header_fetch(data)
+        if parsed is None:
+            parsed = parse_fetch_response(data, False, True)
+        # As imapclient.fetch: unsolicited answers for other messages dropped.
+        return {uid: parsed[uid] for uid in uids if uid in parsed}
+
+    def _send_ahead(self, uids: list[int]) -> _Ahead | None:
+        """Send the header FETCH of the next batch; a failure to send is kept and raised
+        when that batch is wanted, after the current one was handled and recorded."""
+        client = self.client
+        if not client.use_uid or client.normalise_times:
+            return None
+        ahead = _Ahead(uids)
+        try:
+            ahead.tag = self._send_header_items(uids)
+        except Exception as exc:  # raised (and classified) when the batch is wanted
+            ahead.error = exc
+        return ahead
+
+    def _ahead_answer(self, ahead: _Ahead) -> dict[int, dict[bytes, Any]]:
+        self._settle(ahead)
+        if ahead.error is not None:
+            raise ahead.error
+        assert ahead.answer is not None
+        return ahead.answer
+
+    def _settle(self, ahead: _Ahead) -> None:
+        """Read the answer of a header FETCH sent ahead (once), keeping it or its error:
+        no other command may be sent before it is read."""
+        if ahead.answer is None and ahead.error is None:
+            try:
+                ahead.answer = self._read_header_items(ahead.tag, ahead.uids)
+            except Exception as exc:  # raised (and classified) when the batch is wanted
+                ahead.error = exc
+
+    def fetch_text(self, uid: int, cap: int = SNIPPET_BYTES, *, report: bool = False
+                   ) -> str:
+        """The first text part of a message, at most `cap` bytes of it, decoded: for the
+        snippet of a message that already matched, and the report of a bounce. Never
+        the whole message (a 30 MB one costs `cap` bytes)."""
+        structure = self._call(self.client.fetch, [uid], ["BODYSTRUCTURE"]).get(uid, {})
+        body = structure.get(b"BODYSTRUCTURE")
+        part = _first_text_part(body, report=report) if body is not None else None
+        if part is None:
+            section, encoding, charset, subtype = "TEXT", "7bit", "utf-8", "plain"
+        else:
+            section, encoding, charset, subtype = part
+        item = f"BODY.PEEK[{section}]<0.{cap}>"
+        data = self._call(self.client.fetch, [uid], [item]).get(uid, {})
+        raw = b""
+        for key, value in data.items():
+            if isinstance(key, bytes) and key.startswith(b"BODY["):
+                raw = value or b""
+        text = _decode_part(raw, encoding, charset)
+        if subtype == "html":
+            text = _strip_html(text)
+        return text
+
+    def fetch_message(self, uid: int, cap: int) -> tuple[bytes, int]:
+        """(the first `cap` bytes of the whole message, its full size), without setting
+        \\Seen (BODY.PEEK): for a command message (act), which needs its MIME structure."""
+        data = self._call(self.client.fetch, [uid],
+                          [f"BODY.PEEK[]<0.{cap}>", "RFC822.SIZE"]).get(uid, {})
+        raw = b""
+        for key, value in data.items():
+            if isinstance(key, bytes) and key.startswith(b"BODY["):
+                raw = value or b""
+        return raw, int(data.get(b"RFC822.SIZE", 0) or 0)
+
+    def search_message_id(self, folder: str, message_id: str) -> list[int]:
+        """UIDs in `folder` whose Message-ID header is `message_id` (act: drafts)."""
+        self._call(self.client.select_folder, folder, readonly=True)
+        found = self._call(self.client.search, ["HEADER", "Message-ID", message_id])
+        return sorted(found)
+
+    def fetch_in(self, folder: str, uid: int, cap: int = 2_000_000) -> tuple[bytes, int]:
+        """(bytes, size) of one message of `folder`, read with BODY.PEEK (act: drafts)."""
+        self._call(self.client.select_folder, folder, readonly=True)
+        return self.fetch_message(uid, cap)
+
+    def mark_seen(self, folder: str, uids: Sequence[int]) -> None:
+        """Flag `uids` \\Seen (act: processed command messages, nothing else)."""
+        if not uids:
+            return
+        self._call(self.client.select_folder, folder, readonly=False)
+        self._call(self.client.add_flags, list(uids), [b"\\Seen"])
+
+    def append(self, folder: str, message: bytes, flags: Sequence[str] = (),
+               when: datetime | None = None) -> int | None:
+        """APPEND (drafts only, by act): the new UID when the server says (UIDPLUS)."""
+        answer = self._call(self.client.append, folder, message, flags=tuple(flags),
+                            msg_time=when)
+        text = answer.decode("ascii", "replace") if isinstance(answer, bytes) else str(answer)
+        if "APPENDUID" in text:
+            try:
+                return int(text.split("APPENDUID", 1)[1].split("]", 1)[0].split()[1])
+            except (IndexError, ValueError):
+                return None
+        return None
+
+    def uid_exists(self, folder: str, uid: int) -> bool:
+        self._call(self.client.select_folder, folder, readonly=True)
+        return uid in self._call(self.client.search, ["UID", str(uid)])
+
+    def fetch_by_uid(self, folder: str, uid: int) -> MailHeader | None:
+        self._call(self.client.select_folder, folder, readonly=True)
+        for batch in self.fetch_headers([uid], folder):
+            for header in batch:
+                return header
+        return None
+
+    def delete_uid(self, folder: str, uid: int) -> None:
+        """Delete one message nudger itself put there (a draft): flag and expunge that UID
+        only (UID EXPUNGE where supported)."""
+        self._call(self.client.select_folder, folder, readonly=False)
+        self._call(self.client.add_flags, [uid], [b"\\Deleted"])
+        if self.client.has_capability("UIDPLUS"):
+            self._call(self.client.uid_expunge, [uid])
+        else:
+            self._call(self.client.expunge)
+
+    def _call(self, func: Any, *args: Any, **kwargs: Any) -> Any:
+        from imapclient.exceptions import IMAPClientAbortError, IMAPClientError
+
+        ahead = self._ahead
+        if ahead is not None:
+            self._settle(ahead)  # its answer first: then this command's
+            error = ahead.error
+            if error is not None and (not isinstance(error, IMAPClientError)
+                                      or isinstance(error, IMAPClientAbortError)):
+                # The connection broke (or timed out) reading it: no command can follow.
+                raise classify(error, self.imap) from None
+        try:
+            return func(*args, **kwargs)
+        except Exception as exc:  # classified into one MailboxError
+            raise classify(exc, self.imap) from None
+
+    def close(self) -> None:
+        try:
+            self.client.logout()
+        except Exception:  # logging out of a dead connection
+            try:
+                self.client.shutdown()
+            except Exception:
+                pass
+
+
+@contextmanager
+def open_session(settings: Settings, password: Secret) -> Iterator[ImapSession]:
+    """Connect, secure, log in; log out when done. MailboxError on any failure."""
+    imap = settings.imap
+    assert imap is not None
+    session = connect(settings, password)
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+def connect(settings: Settings, password: Secret) -> ImapSession:
+    from imapclient import IMAPClient
+    from imapclient.imapclient import SocketTimeout
+
+    imap = settings.imap
+    assert imap is not None
+    context = tls_context(settings)
+    timeout = SocketTimeout(connect=float(imap.timeout), read=float(imap.timeout))
+    client: Any = None
+    try:
+        if imap.security == "tls":
+            client = IMAPClient(imap.host, port=imap.effective_port, ssl=True,
+                                ssl_context=context, timeout=timeout)
+            tls = _tls_words(client, imap)
+        else:
+            client = IMAPClient(imap.host, port=imap.effective_port, ssl=False,
+                                timeout=timeout)
+            if imap.security == "starttls":
+                if not client.has_capability("STARTTLS"):
+                    raise MailboxError(
+                        f"{_where(imap)}: STARTTLS is not offered, and imap.security = "
+                        "\"starttls\" requires it; the password was not sent. Use "
+                        "security = \"tls\" (port 993) or ask the provider",
+                        transient=False)
+                client.starttls(context)
+                tls = _tls_words(client, imap)
+            else:
+                tls = "no TLS (security = \"none\", loopback only)"
+        client.normalise_times = False  # aware INTERNALDATEs
+        client.login(imap.username, password.reveal())
+    except Exception as exc:  # classified into one MailboxError
+        if client is not None:
+            try:
+                client.shutdown()
+            except Exception:
+                pass
+        error = classify(exc, imap)
+        raise MailboxError(password.redact(str(error)), transient=error.transient) from None
+    return ImapSession(client, settings, tls)
+
+
+def _tls_words(client: Any, imap: Imap) -> str:
+    sock = getattr(client._imap, "sock", None)  # the ssl socket imaplib holds
+    version = sock.version() if isinstance(sock, ssl.SSLSocket) else "TLS"
+    return f"TLS verified ({version}, certificate valid for {imap.host})"
+
+
+def verify(settings: Settings, password: Secret) -> list[str]:
+    """`nudger check --imap`: what was verified, line by line; MailboxError otherwise."""
+    imap = settings.imap
+    assert imap is not None
+    lines = [f"connected to {imap.host}:{imap.effective_port}"]
+    with open_session(settings, password) as session:
+        lines.append(session.tls)
+        lines.append(f"logged in as {imap.username}")
+        folders = session.folders
+        lines.append(f"inbox: {folders.inbox}")
+        for role in ("sent", "drafts"):
+            name = getattr(folders, role)
+            if name is None:
+                session.require(role)  # raises, listing the folders there are
+            lines.append(f"{role}: {name} ({folders.how.get(role, '')})")
+        session.select_readonly(folders.inbox)
+    lines.append("logged out")
+    return lines
+
+
+# --- the header FETCH, read fast ------------------------------------------------------------
+
+_HEADER_FETCH = re.compile(
+    rb"(\d+) \(UID (\d+) RFC822\.SIZE (\d+) INTERNALDATE (\"[^\"\\\r\n]*\") "
+    rb"(BODY\[HEADER\.FIELDS \([A-Z0-9 -]*\)\]) \{(\d+)\}")
+_INTERNALDATE = re.compile(
+    rb"\"( ?\d{1,2})-([A-Za-z]{3})-(\d{4}) (\d\d):(\d\d):(\d\d) ([+-])(\d\d)(\d\d)\"")
+_MONTHS = {m: i for i, m in enumerate(
+    (b"jan", b"feb", b"mar", b"apr", b"may", b"jun", b"jul", b"aug", b"sep", b"oct", b"nov",
+     b"dec"), start=1)}
+
+
+def parse_header_fetch(data: Sequence[Any]) -> dict[int, dict[bytes, Any]] | None:
+    """The answer to `UID FETCH (BODY.PEEK[HEADER.FIELDS (...)] RFC822.SIZE INTERNALDATE)`
+    as imapclient's parse_fetch_response(data, normalise_times=False, uid_is_key=True)
+    gives it, when every response has the one shape Dovecot (and most servers) send:
+    `N (UID u RFC822.SIZE s INTERNALDATE "d" BODY[HEADER.FIELDS (...)] {n}` + literal +
+    `)`. None for anything else: the caller then uses imapclient's parser."""
+    out: dict[int, dict[bytes, Any]] = {}
+    if not data or len(data) % 2:
+        return None
+    for at in range(0, len(data), 2):
+        head, close = data[at], data[at + 1]
+        if close != b")" or not isinstance(head, tuple) or len(head) != 2:
+            return None
+        prefix, literal = head
+        if not isinstance(prefix, bytes) or not isinstance(literal, bytes):
+            return None
+        match = _HEADER_FETCH.fullmatch(prefix)
+        if match is None or int(match.group(6)) != len(literal):
+            return None
+        seq, uid, size, when, section, _n = match.groups()
+        if int(uid) in out:
+            return None  # the same message twice: imapclient merges, let it
+        out[int(uid)] = {b"SEQ": int(seq), b"RFC822.SIZE": int(size),
+                         b"INTERNALDATE": _internaldate(when), section: literal}
+    return out
+
+
+def _internaldate(quoted: bytes) -> datetime | None:
+    """An INTERNALDATE as imapclient gives it with normalise_times off: aware, in the
+    zone the server said; None when it is not a date."""
+    from imapclient.datetime_util import parse_to_datetime
+
+    match = _INTERNALDATE.fullmatch(quoted)
+    if match is not None:
+        day, month, year, hour, minute, second, sign, oh, om = match.groups()
+        number = _MONTHS.get(month.lower())
+        # "-0000" is "no zone" to email.utils (imapclient's parser): a naive datetime.
+        if number is not None and (sign == b"+" or oh != b"00" or om != b"00"):
+            offset = timedelta(hours=int(oh), minutes=int(om))
+            try:
+                return datetime(int(year), number, int(day), int(hour), int(minute),
+                                int(second),
+                                tzinfo=timezone(-offset if sign == b"-" else offset))
+            except ValueError:
+                pass
+    try:
+        return parse_to_datetime(quoted[1:-1], normalise=False)
+    except ValueError:
+        return None
+
+
+# --- message parts ------------------------------------------------------------------------
+
+def _first_text_part(body: Any, prefix: str = "", report: bool = False
+                     ) -> tuple[str, str, str, str] | None:
+    """(section, transfer encoding, charset, subtype) of the first text/plain part, else the
+    first text/html part, from a BODYSTRUCTURE; with `report`, a delivery status report's
+    machine-readable part first."""
+    if report:
+        found = _find_part(body, prefix, b"delivery-status", b"message") or \
+            _find_part(body, prefix, b"delivery-status", b"text")
+        if found:
+            return found
+    plain = _find_part(body, prefix, b"plain")
+    return plain or _find_part(body, prefix, b"html")
+
+
+def _find_part(body: Any, prefix: str, want: bytes, major: bytes = b"text"
+               ) -> tuple[str, str, str, str] | None:
+    try:
+        multipart = getattr(body, "is_multipart", False)
+        if multipart:
+            parts = body[0]
+            for index, part in enumerate(parts, start=1):
+                section = f"{prefix}{index}"
+                if getattr(part, "is_multipart", False):
+                    found = _find_part(part, section + ".", want, major)
+                else:
+                    found = _leaf(part, section, want, major)
+                if found:
+                    return found
+            return None
+        return _leaf(body, prefix + "1" if prefix else "1", want, major)
+    except (IndexError, TypeError, AttributeError):
+        return None
+
+
+def _leaf(part: Any, section: str, want: bytes, major: bytes = b"text"
+          ) -> tuple[str, str, str, str] | None:
+    mtype = (part[0] or b"").lower() if isinstance(part[0], bytes) else b""
+    subtype = (part[1] or b"").lower() if isinstance(part[1], bytes) else b""
+    if mtype != major or subtype != want:
+        return None
+    charset = "utf-8"
+    params = part[2]
+    if isinstance(params, tuple | list):
+        for key, value in zip(params[::2], params[1::2], strict=False):
+            if isinstance(key, bytes) and key.lower() == b"charset" and isinstance(value,
+                                                                                  bytes):
+                charset = value.decode("ascii", "replace")
+    encoding = part[5].decode("ascii", "replace").lower() if isinstance(part[5], bytes) \
+        else "7bit"
+    return section, encoding, charset, subtype.decode()
+
+
+def _decode_part(raw: bytes, encoding: str, charset: str) -> str:
+    data = raw
+    if encoding == "base64":
+        compact = b"".join(raw.split())
+        compact = compact[: len(compact) - len(compact) % 4]
+        try:
+            data = base64.b64decode(compact, validate=False)
+        except (binascii.Error, ValueError):
+            data = b""
+    elif encoding == "quoted-printable":
+        data = quopri.decodestring(raw)
+    try:
+        return data.decode(charset, "replace")
+    except LookupError:
+        return data.decode("utf-8", "replace")
+
+
+def _strip_html(text: str) -> str:
+    import html
+    import re
+
+    text = re.sub(r"(?is)<(script|style)\b.*?</\1\s*>", " ", text)
+    text = re.sub(r"(?s)<[^>]*>", " ", text)
+    return html.unescape(text)

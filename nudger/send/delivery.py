@@ -1,0 +1,574 @@
+"""Getting a message out: SMTP (aiosmtplib), the local sendmail, or a Maildir. One concept
+over 400 lines: the three transports and the one classification of their failures.
+
+Each method is a `Transport`: an async context manager whose `send(message)` returns a
+`Delivered` or raises `DeliveryError`, classified once, here, as
+
+- transient: 4xx replies, timeouts, refused or dropped connections; retry later;
+- permanent: 5xx replies, a refused login (535), certificate and TLS failures, a server
+  without STARTTLS when starttls is configured, a missing sendmail; retrying cannot help;
+- uncertain: the connection was lost or timed out while the message itself was being
+  transferred (DATA): it may have arrived. Retried like a transient failure, with the
+  same Message-ID, and logged as uncertain.
+
+TLS rules: "starttls" demands STARTTLS (a server that does not offer it is an error, never
+a plaintext fallback); "tls" is TLS from the first byte (port 465); "none" is allowed only
+to a loopback host (config.py enforces it). Certificates are always verified against the
+system's CAs plus smtp.ca_file. The password is never part of a message or log line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import logging
+import mailbox
+import os
+import shutil
+import ssl
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Literal
+
+from nudger.config import Settings
+from nudger.errors import ConfigError, NudgerError
+from nudger.safetext import server_text
+from nudger.secrets import Secret, smtp_password
+
+if TYPE_CHECKING:
+    import aiosmtplib
+
+log = logging.getLogger("nudger.delivery")
+
+Kind = Literal["transient", "permanent", "uncertain"]
+SENDMAIL_TIMEOUT = 60.0  # seconds for the local MTA to take a message
+# sendmail exit statuses (sysexits.h) that mean "try again later".
+_SENDMAIL_TRANSIENT = {69, 70, 71, 74, 75}  # UNAVAILABLE, SOFTWARE, OSERR, IOERR, TEMPFAIL
+
+
+class DeliveryError(NudgerError):
+    """A message was not delivered. `where` names the server or path, `reason` says why
+    (with the server's code and text when there is one); `kind` decides what happens next."""
+
+    def __init__(self, where: str, reason: str, *, kind: Kind, code: int | None = None) -> None:
+        self.where = where
+        self.reason = reason
+        self.kind: Kind = kind
+        self.code = code
+        super().__init__(f"delivery to {where} failed: {reason}")
+
+    @property
+    def retryable(self) -> bool:
+        return self.kind != "permanent"
+
+
+@dataclass(frozen=True)
+class Delivered:
+    """The server (or MTA, or Maildir) took the message."""
+
+    where: str  # "smtp.example.com:587", "sendmail /usr/sbin/sendmail", a Maildir path
+    detail: str  # the server's reply, or what was written
+    refused: Mapping[str, tuple[int, str]] = field(default_factory=dict)  # partial refusals
+    path: Path | None = None  # the file written, for maildir
+
+
+class Transport:
+    """One delivery method. Use as `async with transport: await transport.send(msg)`;
+    SMTP keeps one connection open across sends and closes it on exit."""
+
+    method = ""
+    where = ""
+
+    async def send(self, message: EmailMessage) -> Delivered:
+        raise NotImplementedError
+
+    async def close(self) -> None:
+        """Release the connection, if any."""
+
+    def how_to_read(self) -> str | None:
+        """For a local Maildir: how the user reads what was delivered."""
+        return None
+
+    async def __aenter__(self) -> Transport:
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        await self.close()
+
+
+def open_transport(settings: Settings, env: Mapping[str, str], *, data_dir: Path) -> Transport:
+    """The transport for the configured method. `data_dir` holds the database: the
+    default Maildir is `Maildir/` inside it. Raises ConfigError for a missing password."""
+    method = settings.method
+    if method == "smtp":
+        return SmtpTransport(settings, env)
+    if method == "sendmail":
+        return SendmailTransport(sendmail_path(settings, env), SENDMAIL_TIMEOUT)
+    return MaildirTransport(maildir_path(settings, data_dir))
+
+
+def maildir_path(settings: Settings, data_dir: Path) -> Path:
+    if settings.delivery.maildir:
+        return settings.resolve(settings.delivery.maildir)
+    return data_dir / "Maildir"
+
+
+def sendmail_path(settings: Settings, env: Mapping[str, str]) -> str:
+    """delivery.sendmail: a path (relative to the config) or a bare name found on PATH."""
+    value = settings.delivery.sendmail
+    if "/" in value:
+        return str(settings.resolve(value))
+    found = shutil.which(value, path=env.get("PATH", os.defpath))
+    return found or value
+
+
+# --- Maildir ---------------------------------------------------------------------------
+
+MAILDIR_SUBDIRS = ("cur", "new", "tmp")
+
+
+def maildir_problem(path: Path) -> str | None:
+    """Why a message cannot be delivered into the Maildir `path`, or None when it can: a
+    Maildir (cur, new, tmp) we may write into, an empty folder (made one), or no folder
+    yet where one can be created. `nudger check` and the transport ask the same."""
+    if path.exists() or path.is_symlink():
+        if not path.is_dir():
+            kind = "a device" if path.exists() and not path.is_file() else "a file"
+            return (f"{path} is {kind}, not a folder; delivery.maildir must name a Maildir "
+                    "folder (or one nudger creates)")
+        missing = [sub for sub in MAILDIR_SUBDIRS if not (path / sub).is_dir()]
+        try:
+            empty = not any(path.iterdir())
+        except OSError as exc:
+            return f"cannot read {path}: {exc.strerror}"
+        if missing and not empty:
+            return (f"{path} is not a Maildir: it has no {', '.join(missing)} folder; name a "
+                    "Maildir (with cur, new and tmp), an empty folder or a new path")
+        writable = [path] if missing else [path / "tmp", path / "new"]
+        for folder in writable:
+            if not os.access(folder, os.W_OK | os.X_OK):
+                return f"{folder} is not writable by this user"
+        return None
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        return f"cannot create {path}: {parent} is not a folder"
+    if not os.access(parent, os.W_OK | os.X_OK):
+        return f"cannot create {path}: {parent} is not writable by this user"
+    return None
+
+
+class MaildirTransport(Transport):
+    method = "maildir"
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.where = str(path)
+
+    async def send(self, message: EmailMessage) -> Delivered:
+        return await asyncio.to_thread(self._write, message)
+
+    def _write(self, message: EmailMessage) -> Delivered:
+        problem = maildir_problem(self.path)
+        if problem is not None:
+            raise DeliveryError(self.where, f"{problem}; check delivery.maildir",
+                                kind="permanent")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            if self.path.is_dir():  # an empty folder becomes a Maildir
+                for sub in MAILDIR_SUBDIRS:
+                    (self.path / sub).mkdir(mode=0o700, exist_ok=True)
+            box = mailbox.Maildir(self.path, create=True)
+            key = box.add(message.as_bytes())
+        except OSError as exc:
+            # A full disk clears up; a path we may not write to does not.
+            kind: Kind = "transient" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else \
+                "permanent"
+            raise DeliveryError(self.where, f"cannot write the message: {exc.strerror}; "
+                                "check delivery.maildir", kind=kind) from None
+        written = self.path / "new" / key
+        return Delivered(self.where, f"written to {written}", path=written)
+
+    def how_to_read(self) -> str:
+        return f"mutt -f {self.path}  (or neomutt; in Thunderbird, add it as a Maildir account)"
+
+
+# --- sendmail --------------------------------------------------------------------------
+
+class SendmailTransport(Transport):
+    """Hands the message to the local MTA as cron does: `sendmail -t -oi`."""
+
+    method = "sendmail"
+
+    def __init__(self, executable: str, timeout: float) -> None:
+        self.executable = executable
+        self.timeout = timeout
+        self.where = f"sendmail {executable}"
+
+    async def send(self, message: EmailMessage) -> Delivered:
+        data = message.as_bytes()
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                self.executable, "-t", "-oi",
+                stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+            )
+        except FileNotFoundError:
+            raise DeliveryError(
+                self.where, "no such program; install a mail transfer agent (e.g. "
+                "`apt install msmtp-mta` or postfix) or set delivery.sendmail",
+                kind="permanent") from None
+        except PermissionError:
+            raise DeliveryError(self.where, "not executable; check delivery.sendmail",
+                                kind="permanent") from None
+        try:
+            out, err = await asyncio.wait_for(proc.communicate(data), self.timeout)
+        except TimeoutError:
+            proc.kill()
+            await proc.wait()
+            raise DeliveryError(self.where, f"no answer within {self.timeout:g} s",
+                                kind="uncertain") from None
+        if proc.returncode == 0:
+            return Delivered(self.where, "accepted by the local mail system")
+        text = (err or out).decode("utf-8", "replace").strip().splitlines()
+        said = f": {text[0][:200]}" if text else ""
+        code = proc.returncode or 0
+        kind: Kind = "transient" if code < 0 or code in _SENDMAIL_TRANSIENT else "permanent"
+        status = f"killed by signal {-code}" if code < 0 else f"exit status {code}"
+        raise DeliveryError(self.where, f"{status}{said}", kind=kind)
+
+
+# --- SMTP ------------------------------------------------------------------------------
+
+def _client_class() -> type[aiosmtplib.SMTP]:
+    """aiosmtplib.SMTP that remembers which step of the exchange it is in, so a lost
+    connection during DATA can be told apart (uncertain) from one before it (transient)."""
+    import aiosmtplib
+
+    class PhaseSMTP(aiosmtplib.SMTP):
+        phase = "connect"
+
+        async def mail(self, *args: Any, **kwargs: Any) -> aiosmtplib.SMTPResponse:
+            self.phase = "MAIL FROM"
+            return await super().mail(*args, **kwargs)
+
+        async def rcpt(self, *args: Any, **kwargs: Any) -> aiosmtplib.SMTPResponse:
+            self.phase = "RCPT TO"
+            return await super().rcpt(*args, **kwargs)
+
+        async def data(self, *args: Any, **kwargs: Any) -> aiosmtplib.SMTPResponse:
+            self.phase = "DATA"
+            return await super().data(*args, **kwargs)
+
+    return PhaseSMTP
+
+
+def tls_context(settings: Settings) -> ssl.SSLContext:
+    """The system's CAs plus smtp.ca_file; hostname checks and verification always on."""
+    context = ssl.create_default_context()
+    smtp = settings.smtp
+    if smtp is not None and smtp.ca_file:
+        path = settings.resolve(smtp.ca_file)
+        try:
+            context.load_verify_locations(cafile=str(path))
+        except FileNotFoundError:
+            raise ConfigError(f"smtp.ca_file: {path} does not exist") from None
+        except (ssl.SSLError, OSError) as exc:
+            raise ConfigError(f"smtp.ca_file: {path} is not a PEM certificate file "
+                              f"({exc})") from None
+    return context
+
+
+def ehlo_name(settings: Settings, fqdn: str | None = None) -> str:
+    """The name nudger gives in EHLO: `[smtp] helo` when set; else this machine's fully
+    qualified name (`fqdn`, default socket.getfqdn()) when it has a dot and is not a
+    localhost name; else the domain of the From address. Servers penalise `EHLO localhost`
+    and bare host names."""
+    import ipaddress
+    import re
+    import socket
+
+    from nudger.send.message import _domain, sender_address
+
+    if settings.smtp is not None and settings.smtp.helo:
+        return settings.smtp.helo
+    name = (socket.getfqdn() if fqdn is None else fqdn).strip().rstrip(".").lower()
+    try:
+        ipaddress.ip_address(name)
+        is_address = True
+    except ValueError:
+        is_address = False
+    if ("." in name and not is_address and not name.startswith("localhost")
+            and not name.endswith((".localdomain", ".local", ".localhost"))
+            and re.fullmatch(r"[a-z0-9]([a-z0-9.-]*[a-z0-9])?", name)):
+        return name
+    try:
+        domain = _domain(sender_address(settings).addr_spec)
+    except ConfigError:
+        domain = "localhost"
+    return domain
+
+
+class SmtpTransport(Transport):
+    method = "smtp"
+
+    def __init__(self, settings: Settings, env: Mapping[str, str]) -> None:
+        smtp = settings.smtp
+        if smtp is None:  # config.py refuses method = "smtp" without [smtp]
+            raise ConfigError("delivery.method = \"smtp\" needs an [smtp] table with host")
+        self.host = smtp.host
+        self.port = smtp.effective_port
+        self.security = smtp.security
+        self.username = smtp.username
+        self.timeout = float(smtp.timeout)
+        self.helo = ehlo_name(settings)
+        self.where = f"{self.host}:{self.port}"
+        self._password: Secret | None = smtp_password(settings, env)
+        self._context = tls_context(settings) if smtp.security != "none" else None
+        self._client: Any = None
+        self._ready = False
+        self.verified: list[str] = []  # what the last connect established, for check --smtp
+
+    @property
+    def connected(self) -> bool:
+        """Connected *and* through TLS and login: a half-set-up session is never reused."""
+        return self._ready and self._client is not None and self._client.is_connected
+
+    async def connect(self) -> list[str]:
+        """Connect, negotiate TLS, log in. Returns what was verified, in words."""
+        await self.close()
+        client: Any = _client_class()(
+            hostname=self.host, port=self.port, timeout=self.timeout,
+            use_tls=self.security == "tls", start_tls=False,
+            tls_context=self._context, local_hostname=self.helo,
+        )
+        self._client = client
+        verified: list[str] = []
+        try:
+            greeting = await client.connect()
+            verified.append(f"connected to {self.where}: {greeting.code} "
+                            f"{_one_line(greeting.message)}")
+            if self.security == "tls":
+                verified.append(self._tls_words("implicit TLS"))
+            if self.security == "starttls":
+                client.phase = "EHLO"
+                await client.ehlo()
+                if not client.supports_extension("starttls"):
+                    client.close()
+                    raise DeliveryError(
+                        self.where, "the server does not offer STARTTLS; security = "
+                        "\"starttls\" never falls back to plain text (for port 465 use "
+                        "security = \"tls\")", kind="permanent")
+                client.phase = "STARTTLS"
+                await client.starttls()
+                verified.append(self._tls_words("STARTTLS"))
+            if self.username:
+                client.phase = "AUTH"
+                password = self._password.reveal() if self._password else ""
+                await client.login(self.username, password)
+                verified.append(f"logged in as {self.username}")
+            client.phase = "ready"
+        except BaseException as exc:
+            # Whatever failed (TLS, login), this connection must not carry a message.
+            client.close()
+            self._client = None
+            if isinstance(exc, DeliveryError) or not isinstance(exc, Exception):
+                raise
+            raise self._error(exc, client.phase) from None
+        self._ready = True
+        self.verified = verified
+        return verified
+
+    def _tls_words(self, how: str) -> str:
+        ssl_object = self._client.get_transport_info("ssl_object")
+        version = ssl_object.version() if ssl_object is not None else "TLS"
+        cipher = ssl_object.cipher()[0] if ssl_object is not None else ""
+        return f"{how}: {version} {cipher}, certificate verified for {self.host}".rstrip()
+
+    async def send(self, message: EmailMessage) -> Delivered:
+        if not self.connected:
+            await self.connect()
+        client = self._client
+        try:
+            refused, reply = await client.send_message(message)
+        except Exception as exc:
+            error = self._error(exc, client.phase)
+            if not client.is_connected:
+                self._client = None
+                self._ready = False
+            raise error from None
+        finally:
+            client.phase = "ready"
+        codes = {addr: (resp.code, _one_line(resp.message)) for addr, resp in refused.items()}
+        if codes:
+            log.warning("%s refused some recipients: %s", self.where, codes)
+        return Delivered(self.where, f"250 {_one_line(reply)}", refused=codes)
+
+    async def quit(self) -> None:
+        """Say QUIT politely (check --smtp); errors on the way out do not matter."""
+        if self.connected:
+            try:
+                await self._client.quit()
+            except Exception as exc:  # the server may hang up first
+                log.debug("QUIT to %s: %s", self.where, self._redact(server_text(str(exc))))
+        await self.close()
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        if exc is not None and not isinstance(exc, DeliveryError):
+            # Cancelled or broken mid-exchange: the session's state is unknown, and a
+            # polite QUIT could wait a whole timeout on a stalled server. Just hang up.
+            self.abort()
+        await self.close()
+
+    def abort(self) -> None:
+        """Drop the connection at once, without QUIT."""
+        self._ready = False
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    async def close(self) -> None:
+        self._ready = False
+        if self._client is not None:
+            if self._client.is_connected:
+                try:
+                    await self._client.quit(timeout=min(self.timeout, 5.0))
+                except Exception as exc:
+                    log.debug("QUIT to %s: %s", self.where, self._redact(server_text(str(exc))))
+                    self._client.close()
+            self._client = None
+
+    def _redact(self, text: str) -> str:
+        return self._password.redact(text) if self._password else text
+
+    def _error(self, exc: BaseException, phase: str) -> DeliveryError:
+        kind, code, reason = classify_smtp(exc, phase, host=self.host, timeout=self.timeout,
+                                           security=self.security, username=self.username)
+        error = DeliveryError(self.where, self._redact(reason), kind=kind, code=code)
+        log.debug("%s: %s during %s -> %s", self.where, type(exc).__name__, phase, kind)
+        return error
+
+
+def _one_line(text: str) -> str:
+    """A server's reply text, safe to store, log and print (nudger.safetext)."""
+    return server_text(text, limit=300)
+
+
+def _in_chain(exc: BaseException, kind: type[BaseException]) -> BaseException | None:
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, kind):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def classify_smtp(exc: BaseException, phase: str, *, host: str, timeout: float,
+                  security: str, username: str | None) -> tuple[Kind, int | None, str]:
+    """The one place that decides transient, permanent or uncertain for an SMTP failure."""
+    import aiosmtplib
+
+    # Certificates first: they surface as OSError or as SMTPConnectError caused by one,
+    # and must not be mistaken for a network error worth retrying.
+    cert = _in_chain(exc, ssl.SSLCertVerificationError)
+    if cert is not None:
+        why = getattr(cert, "verify_message", "") or str(cert)
+        return ("permanent", None,
+                f"the server's certificate is not valid for {host}: {why} (set smtp.ca_file "
+                "for a private CA; verification is never turned off)")
+    tls_error = _in_chain(exc, ssl.SSLError)
+    if tls_error is not None:
+        why = getattr(tls_error, "reason", None) or str(tls_error)
+        return ("permanent", None,
+                f"TLS failed during {phase}: {why} (check smtp.security = \"{security}\" "
+                "and smtp.port: 465 is usually \"tls\", 587 \"starttls\")")
+    if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
+        codes = [r.code for r in exc.recipients]
+        said = "; ".join(f"{r.recipient}: {r.code} {_one_line(r.message)}"
+                         for r in exc.recipients)
+        transient = all(400 <= c < 500 for c in codes)
+        return ("transient" if transient else "permanent", codes[0] if codes else None,
+                f"recipient refused: {said}")
+    if isinstance(exc, aiosmtplib.SMTPAuthenticationError):
+        kind: Kind = "transient" if 400 <= exc.code < 500 else "permanent"
+        hint = "" if kind == "transient" else "; check smtp.username and the password"
+        return (kind, exc.code,
+                f"login as {username} refused: {exc.code} {_one_line(exc.message)}{hint}")
+    if isinstance(exc, aiosmtplib.SMTPResponseException):
+        kind = "permanent" if 500 <= exc.code < 600 else "transient"
+        return (kind, exc.code, f"{exc.code} {_one_line(exc.message)} (in reply to {phase})")
+    if isinstance(exc, aiosmtplib.SMTPNotSupported):
+        return "permanent", None, _one_line(exc.message)
+    lost: Kind = "uncertain" if phase == "DATA" else "transient"
+    maybe = "; the message may have arrived, it will be resent with the same Message-ID" \
+        if lost == "uncertain" else ""
+    if isinstance(exc, TimeoutError):
+        return lost, None, f"no answer within {timeout:g} s during {phase}{maybe}"
+    if isinstance(exc, aiosmtplib.SMTPServerDisconnected):
+        return lost, None, f"the server closed the connection during {phase}{maybe}"
+    if isinstance(exc, aiosmtplib.SMTPConnectError):
+        cause = exc.__cause__
+        why = cause.strerror if isinstance(cause, OSError) and cause.strerror else \
+            _one_line(exc.message)
+        return "transient", None, f"cannot connect: {why}"
+    if isinstance(exc, OSError):
+        return lost, None, f"network error during {phase}: {exc.strerror or exc}{maybe}"
+    if isinstance(exc, aiosmtplib.SMTPException):
+        # "AUTH not supported", "no suitable authentication method": configuration.
+        return "permanent", None, f"{_one_line(exc.message)} (during {phase})"
+    if isinstance(exc, ValueError):
+        return "permanent", None, f"the message cannot be sent: {exc}"
+    raise exc
+
+
+async def verify_smtp(settings: Settings, env: Mapping[str, str]) -> list[str]:
+    """`check --smtp`: connect, negotiate TLS, log in, QUIT without sending anything."""
+    transport = SmtpTransport(settings, env)
+    try:
+        verified = await transport.connect()
+        await transport.quit()
+    finally:
+        await transport.close()
+    return [*verified, "quit without sending"]
+
+
+def probe_message(settings: Settings, now: Any) -> EmailMessage:
+    """`nudger test-email`: a short message through the configured method."""
+    from email.utils import format_datetime, make_msgid
+
+    message = EmailMessage()
+    message["From"] = settings.sender
+    from nudger.send.message import recipient_address
+
+    message["To"] = recipient_address(settings)  # with your name, as the digest has it
+    message["Subject"] = "nudger test message"
+    message["Date"] = format_datetime(now)
+    domain = settings.recipient.rpartition("@")[2] or "localhost"
+    message["Message-ID"] = make_msgid("nudger-test", domain=domain)
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(
+        "This is a test message from nudger.\n\n"
+        f"Delivery method: {settings.method}. If you can read this, your daily digest "
+        "will arrive the same way.\n"
+    )
+    return message
+
+
+def describe_method(settings: Settings, env: Mapping[str, str], data_dir: Path) -> str:
+    """The configured delivery in words: `smtp smtp.example.com:587 (starttls)`."""
+    method = settings.method
+    if method == "smtp" and settings.smtp is not None:
+        smtp = settings.smtp
+        login = f", login {smtp.username}" if smtp.username else ""
+        return f"smtp {smtp.host}:{smtp.effective_port} ({smtp.security}{login})"
+    if method == "sendmail":
+        return f"sendmail {sendmail_path(settings, env)} -t -oi"
+    return f"maildir {maildir_path(settings, data_dir)}"
