@@ -254,7 +254,7 @@ class Caldav(_Table):
             raise ValueError("caldav.timeout must be a positive number of seconds")
         return self
 
-# --- the mailbox (MAILBOX.md): [imap] and [mailbox] -------------------------------------
+# --- the mailbox (docs/mailbox.md): [imap] and [mailbox] -------------------------------------
 
 class Imap(_Table):
     host: OneLine
@@ -526,7 +526,7 @@ class ConfigLocation:
 
 
 def find_config_path(cli_path: str | None, env: Mapping[str, str]) -> ConfigLocation:
-    """DESIGN.md's order: --config, $NUDGER_CONFIG, systemd's directory, XDG."""
+    """The README's order: --config, $NUDGER_CONFIG, systemd's directory, XDG."""
     if cli_path:
         return ConfigLocation(Path(cli_path).expanduser(), True)
     if env.get("NUDGER_CONFIG"):

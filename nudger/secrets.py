@@ -139,7 +139,7 @@ def _from_file(path: Path, *, check_mode: bool, key: str) -> Secret:
     return Secret(value)
 
 
-# --- the IMAP password ([imap], MAILBOX.md): the same three places, its own credential ------
+# --- the IMAP password ([imap], docs/mailbox.md): the same three places, its own credential ------
 
 def imap_password_source(settings: Settings, env: Mapping[str, str]) -> str | None:
     """Where the IMAP password would come from, in words, without reading it."""

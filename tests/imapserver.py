@@ -13,7 +13,7 @@ Every user name logs in with `password`; each gets its own Maildir under the hom
 INBOX, Sent (\\Sent), Drafts (\\Drafts), Junk and Trash exist from the first login.
 
 Running as root (CI does): Dovecot refuses a userdb uid of 0, so the mail home belongs to
-the `dovecot` system user and the userdb hands out its uid/gid (NOTES.md, IMAP).
+the `dovecot` system user and the userdb hands out its uid/gid (docs/pitfalls.md, IMAP).
 
 `FakeImapServer` answers like a misbehaving server for the faults Dovecot cannot produce
 (a greeting that never comes, a BYE, no STARTTLS offered); `DropProxy` sits in front of a

@@ -1,4 +1,4 @@
-"""The cadence rules, one table row each, written from DESIGN.md's "Cadence semantics" and
+"""The cadence rules, one table row each, written from docs/cadence.md and
 the module docstring of nudger/cadence.py. Dates sit around weekends, Thanksgiving
 (Thursday 2026-11-26), 4 July, month and year ends, and the leap day 2028-02-29."""
 

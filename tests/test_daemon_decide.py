@@ -195,7 +195,7 @@ def test_spring_forward_gap_sends_once_at_the_jump(zone: ZoneInfo, day: date) ->
 
 @pytest.mark.parametrize(("zone", "day"), [(NY, date(2025, 3, 10)), (BERLIN, date(2025, 3, 31))])
 def test_the_day_after_spring_forward_is_not_skipped(zone: ZoneInfo, day: date) -> None:
-    # APScheduler's cron trigger at 00:30 skips this day (NOTES.md); decide does not.
+    # APScheduler's cron trigger at 00:30 skips this day (docs/pitfalls.md); decide does not.
     s = settings(zone.key, "00:30", EVERY_DAY)
     outbox = Outbox({day - timedelta(days=1): "sent"})
     assert outbox.act(s, at(zone, day.year, day.month, day.day, 0, 35)).action is Action.SEND

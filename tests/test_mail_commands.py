@@ -1,5 +1,5 @@
 """Command mail: the reply's own lines from real client shapes, the verbs, and every way a
-command is refused (MAILBOX.md, "Commands are safe"). Real SQLite file; only the clock is
+command is refused (docs/mailbox.md, "Commands are safe"). Real SQLite file; only the clock is
 passed in."""
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ What goes in: `Interview` and `FollowUp` values (built from the store by
 to be, kept in the `calendar_event` table), and the user's zone. What comes out: the
 bytes of a VCALENDAR, with a VTIMEZONE for the zone.
 
-Rules that keep a subscribed calendar in step (NOTES.md, "Calendars"):
+Rules that keep a subscribed calendar in step (docs/calendar.md):
 - Every event has an explicit UID and DTSTAMP (icalendar's defaults are random and "now",
   which would make each export a new set of events). UIDs say *what* the event is: the
   application and its interview's ordinal, or the application, stage and cadence step;

@@ -1,5 +1,5 @@
 """`nudger capture`: recognise job mail in mail files (mbox, Maildir, .eml) and propose the
-tracker's entries (MAILBOX.md, "capture")."""
+tracker's entries (docs/mailbox.md, "capture")."""
 
 from __future__ import annotations
 

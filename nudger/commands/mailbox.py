@@ -1,4 +1,4 @@
-"""Mailbox commands (MAILBOX.md): `mail sync`, `suggestions`, `accept`, `dismiss`, `resume`.
+"""Mailbox commands (docs/mailbox.md): `mail sync`, `suggestions`, `accept`, `dismiss`, `resume`.
 (`nudger check --imap` lives with `check` in nudger/commands/digest.py.)"""
 
 from __future__ import annotations

@@ -154,7 +154,7 @@ def _pass_step(ctx: Context, *, done: bool) -> int:
     with ctx.db.session() as session:
         already = mail_logged(session, args.id, on) if done else None
         if already is not None:
-            # The follow-up found in Sent today is this one (MAILBOX.md: exactly once).
+            # The follow-up found in Sent today is this one (docs/mailbox.md: exactly once).
             step = f" (step {already.step})" if already.step else ""
             ctx.print(f"#{args.id}: the email{step} of {on} was already logged from your "
                       "Sent folder; nothing new recorded")

@@ -4,7 +4,7 @@
 APScheduler never sends anything itself; it only *wakes* `Daemon.ensure_digest(now)`,
 which asks the pure `decide()` whether the digest of the latest digest day is due and not
 yet recorded, and if so hands it to the outbox, whose UNIQUE (recipient, local date) key
-makes a second wake-up a no-op. Three things wake it (NOTES.md, "way around all of it"):
+makes a second wake-up a no-op. Three things wake it (docs/outbox.md, "The daemon's clock"):
 
 - a cron job at `digest.time` on `digest.days` in the configured zone (run however late,
   coalesced, one at a time);
@@ -514,7 +514,7 @@ class Daemon:
         else:
             self.log.error("%s (a bug; please report it)", what, exc_info=exc)
 
-    # --- the mailbox poll (MAILBOX.md) ---------------------------------------------------
+    # --- the mailbox poll (docs/mailbox.md) ---------------------------------------------------
 
     def kick_mail(self) -> None:
         """Start a mailbox pass unless one is running (a slow server never stacks passes).

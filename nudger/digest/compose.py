@@ -255,7 +255,7 @@ def _gather(session: Session, settings: Settings, calendar: Calendar, day: date)
                      _mail_view(session, settings, day), found_in_mail(session, since))
 
 
-# --- the mailbox's part (MAILBOX.md): REPLIES, bouncing addresses, when it was read ----------
+# --- the mailbox's part (docs/mailbox.md): REPLIES, bouncing addresses, when it was read ----------
 
 REPLY_DAYS = 2  # replies this recent show even when nothing is paused (replies = "note")
 
@@ -485,7 +485,7 @@ def digest_context(
 
 
 def _add_buttons(item: dict[str, Any], buttons: Buttons | None) -> None:
-    """Done / Skip / Snooze 3 days under a nudge (MAILBOX.md); the text part shows each
+    """Done / Skip / Snooze 3 days under a nudge (docs/mailbox.md); the text part shows each
     link as a numbered reference (`|ref`, render.LinkRefs)."""
     app = item["app"]
     item["buttons"] = buttons.for_nudge(app["id"], f"#{app['id']} {app['company']}") \

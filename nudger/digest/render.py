@@ -56,7 +56,7 @@ def draft_subject(name: str) -> str:
 
 def _autoescape(name: str | None) -> bool:
     # select_autoescape(["html"]) matches only names ending in ".html" and so misses
-    # "digest.html.j2" (NOTES.md): decide on the full suffix ourselves.
+    # "digest.html.j2" (docs/pitfalls.md): decide on the full suffix ourselves.
     return name is not None and name.endswith((".html.j2", ".html", ".htm.j2"))
 
 

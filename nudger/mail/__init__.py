@@ -1,1 +1,1 @@
-"""Reading the user's mailbox (MAILBOX.md): client, headers, sync, matching, suggestions."""
+"""Reading the user's mailbox (docs/mailbox.md): client, headers, sync, matching, suggestions."""

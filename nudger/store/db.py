@@ -4,7 +4,7 @@ database file safely (connection settings, transactions, integrity and schema ch
 Per connection: WAL, a busy timeout, foreign keys on, synchronous=NORMAL. Every write
 transaction starts with BEGIN IMMEDIATE: a deferred transaction that reads, sees another
 process commit, then writes fails at once with "database is locked" whatever the busy
-timeout (NOTES.md). Reads may opt into a deferred BEGIN with `read_session` (or, for a
+timeout (docs/pitfalls.md). Reads may opt into a deferred BEGIN with `read_session` (or, for a
 few rows by SQL without SQLAlchemy, `read_connection`).
 """
 

@@ -150,7 +150,7 @@ class CalendarSync(SQLModel, table=True):
     last_error: str = ""
     failures: int = 0  # attempts failed in a row
     detail: str = ""  # what the last successful attempt did
-# --- the mailbox (MAILBOX.md) -----------------------------------------------------------------
+# --- the mailbox (docs/mailbox.md) -----------------------------------------------------------------
 
 MAIL_DIRECTIONS = ("in", "out")
 # What nudger made of a mail message it recorded.
@@ -217,7 +217,7 @@ class MailSync(SQLModel, table=True):
 
 
 class Suggestion(SQLModel, table=True):
-    """Something nudger found and proposes (MAILSPEC.md): shown as S<id>."""
+    """Something nudger found and proposes (docs/mailbox.md): shown as S<id>."""
 
     id: int | None = Field(default=None, primary_key=True)
     kind: str  # one of SUGGESTION_KINDS

@@ -1,6 +1,6 @@
 """What is due, for which application, on which day. Pure: no I/O, no clock.
 
-Semantics (DESIGN.md, "Cadence semantics"; the README's "How the cadence works" tells the
+Semantics (docs/cadence.md; the README's "How the cadence works" tells the
 same in plain words):
 
 - An application in an open stage S, entered on E, follows the [[cadence]] of S. Closed
@@ -80,7 +80,7 @@ class AppState:
     company: str = ""
     role: str = ""
     interview_on: date | None = None  # the interview's local date (interview_at in the zone)
-    paused: bool = False  # a reply from the mailbox paused its nudges (MAILBOX.md)
+    paused: bool = False  # a reply from the mailbox paused its nudges (docs/mailbox.md)
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,7 +33,7 @@ def current_step(
 def mail_logged(session: Session, app_id: int, on: date) -> Touch | None:
     """The email touch of `on` that the mailbox sync logged from the Sent folder, when it
     is the latest touch of that day: a `nudger done` or `nudger log ID email` the same day
-    is the same follow-up (MAILBOX.md, exactly once), not a second one."""
+    is the same follow-up (docs/mailbox.md, exactly once), not a second one."""
     from sqlmodel import col, select
 
     from nudger.store.models import MailMessage

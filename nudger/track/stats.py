@@ -10,7 +10,7 @@ Definitions (README, "Import, export, stats"):
 - a **reply** is the first move of an application into interviewing, offer, accepted or
   rejected (the company answered); withdrawn and ghosted are not replies;
 - a **real reply** is one the mailbox sync recorded (a contact answered by mail,
-  MAILBOX.md); an application's first reply is the earlier of its first real reply and
+  docs/mailbox.md); an application's first reply is the earlier of its first real reply and
   its first move past applied, so one answer is never counted twice;
 - a reply is credited to the action of the last follow-up logged before it (on the
   same day or earlier, while the application was still in wishlist or applied), or to

@@ -257,7 +257,7 @@ def edit_application(session: Session, app_id: int, changes: dict[str, Any], *,
             check_dates(**{name: value})
         setattr(app, name, value)
     if "applied_on" in changes and app.stage == "applied" and app.applied_on:
-        # For `applied`, the stage's clock is the applied date (DESIGN.md).
+        # For `applied`, the stage's clock is the applied date (docs/cadence.md).
         app.stage_since = app.applied_on
     app.updated_at = as_utc(now)
     session.add(app)

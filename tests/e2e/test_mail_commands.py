@@ -82,7 +82,7 @@ def test_tap_a_button_reply_to_the_digest_and_see_it_in_the_next_one(
     assert world.rows("SELECT count(*) FROM touch") == [(1,)]
     assert world.rows("SELECT count(*) FROM mailcommand") == [(1,)]
     assert len(world.server.messages) == 2
-    # The command message nudger carried out is marked read (MAILBOX.md allows that one
+    # The command message nudger carried out is marked read (docs/mailbox.md allows that one
     # write); nothing else.
     assert b"\\Seen" in dovecot.flags("INBOX", dovecot.uids("INBOX")[0])
     assert b"\\Seen" not in dovecot.flags("Junk", dovecot.uids("Junk")[0])

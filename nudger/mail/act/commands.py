@@ -3,7 +3,7 @@ One concept over 400 lines: the life of one command message, from candidate to r
 
 A message is a *candidate* when it is addressed to the command address (when that differs
 from the owner's own), carries a token, or answers a digest. A candidate is carried out
-only when every rule of MAILBOX.md holds, checked in this order:
+only when every rule of docs/mailbox.md holds, checked in this order:
 
 1. not auto-submitted (`Auto-Submitted` other than `no`, `X-Autoreply`, `Precedence:
    auto_reply/bulk/list`): robots never command;

@@ -40,7 +40,7 @@ def _date(value: Any) -> date | None:
 
 
 def payload(prop: Proposal) -> dict[str, Any]:
-    """The suggestion's payload (MAILBOX.md): an application's values, or a stage change."""
+    """The suggestion's payload (docs/mailbox.md): an application's values, or a stage change."""
     if prop.kind == "stage":
         return {
             "stage": prop.stage,

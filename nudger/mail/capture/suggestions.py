@@ -1,4 +1,4 @@
-"""The one suggestions store (MAILSPEC.md): what nudger found in the mail and proposes.
+"""The one suggestions store (docs/mailbox.md): what nudger found in the mail and proposes.
 
 A suggestion is shown as `S<id>`; accepting applies its payload to the tracker, dismissing
 keeps it (so the same fingerprint is never proposed again). Used by sync (listen),

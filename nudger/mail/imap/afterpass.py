@@ -34,7 +34,7 @@ async def after_pass(settings: Settings, db: Database, env: Mapping[str, str],
 
 def mailbox_writes(settings: Settings, db: Database, password: Secret,
                    now: datetime) -> list[str]:
-    """The server writes the user asked for (MAILBOX.md): processed command messages
+    """The server writes the user asked for (docs/mailbox.md): processed command messages
     marked \\Seen, due drafts into Drafts, drafts no longer due out. One session."""
     from nudger.errors import NudgerError
     from nudger.mail.act.drafts import sync_drafts

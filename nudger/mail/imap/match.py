@@ -1,4 +1,4 @@
-"""Which application a mail message belongs to, strongest evidence first (MAILBOX.md):
+"""Which application a mail message belongs to, strongest evidence first (docs/mailbox.md):
 
 1. thread: its In-Reply-To/References name a message nudger recorded for an application;
 2. contact: its sender (for Sent: a recipient) is a contact's address;

@@ -10,7 +10,7 @@ a UIDVALIDITY change that makes the server renumber a folder) finds the key and 
 nothing. No database transaction is ever held across network I/O: headers and snippets
 are fetched first, then the batch is written.
 
-Order for each new INBOX message (MAILSPEC.md): (1) command handlers (act), (2) replies
+Order for each new INBOX message (docs/mailbox.md): (1) command handlers (act), (2) replies
 and bounces (here), (3) capture handlers (capture); each guarded by [mailbox]. Handlers
 register themselves with `register_inbox_handler` from their own module (nudger.mail.
 commands, nudger.mail.capture.live), which this module imports when it exists.

@@ -1,4 +1,4 @@
-"""The mailbox (MAILBOX.md): mail messages nudger acted on, per-folder sync state, the last
+"""The mailbox (docs/mailbox.md): mail messages nudger acted on, per-folder sync state, the last
 pass, suggestions; the pause an application gets from a reply; bouncing contact addresses.
 
 Every existing row is kept: new tables, and nullable columns (or columns with defaults)
