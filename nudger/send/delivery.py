@@ -293,7 +293,7 @@ def ehlo_name(settings: Settings, fqdn: str | None = None) -> str:
     import re
     import socket
 
-    from nudger.send.message import _domain, sender_address
+    from nudger.send.message import msgid_domain, sender_address
 
     if settings.smtp is not None and settings.smtp.helo:
         return settings.smtp.helo
@@ -308,7 +308,7 @@ def ehlo_name(settings: Settings, fqdn: str | None = None) -> str:
             and re.fullmatch(r"[a-z0-9]([a-z0-9.-]*[a-z0-9])?", name)):
         return name
     try:
-        domain = _domain(sender_address(settings).addr_spec)
+        domain = msgid_domain(sender_address(settings).addr_spec)
     except ConfigError:
         domain = "localhost"
     return domain

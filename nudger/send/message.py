@@ -22,7 +22,7 @@ from nudger.digest.render import clean_header
 from nudger.errors import ConfigError
 
 
-def _domain(addr_spec: str) -> str:
+def msgid_domain(addr_spec: str) -> str:
     """The domain part of an address, as ASCII fit for a Message-ID."""
     domain = addr_spec.rpartition("@")[2].strip().rstrip(".").lower()
     try:
@@ -62,7 +62,7 @@ def digest_message_id(settings: Settings, local_date: date) -> str:
     (the receiving side can drop the duplicate), while `digest --send --force` makes a new
     message with a new one (a store that drops duplicates by Message-ID would otherwise
     discard it)."""
-    domain = _domain(sender_address(settings).addr_spec)
+    domain = msgid_domain(sender_address(settings).addr_spec)
     return f"<nudger-digest.{local_date.isoformat()}.{secrets.token_hex(12)}@{domain}>"
 
 

@@ -150,7 +150,7 @@ class CalendarSync(SQLModel, table=True):
     last_error: str = ""
     failures: int = 0  # attempts failed in a row
     detail: str = ""  # what the last successful attempt did
-# --- the mailbox (docs/mailbox.md) -----------------------------------------------------------------
+# --- the mailbox (docs/mailbox.md) ---------------------------------------------------------
 
 MAIL_DIRECTIONS = ("in", "out")
 # What nudger made of a mail message it recorded.

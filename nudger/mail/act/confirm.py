@@ -25,7 +25,7 @@ from nudger.config import Settings
 from nudger.digest.render import clean_header
 from nudger.mail.act.commandlog import MailCommand
 from nudger.mail.act.commands import Outcome, outcomes_of
-from nudger.send.message import _domain, recipient_address, sender_address
+from nudger.send.message import msgid_domain, recipient_address, sender_address
 from nudger.store.db import Database
 
 log = logging.getLogger(__name__)
@@ -101,7 +101,7 @@ def confirmation_text(outcomes: list[Outcome], row: MailCommand) -> str:
 
 def confirmation_message_id(settings: Settings, row: MailCommand) -> str:
     digest = hashlib.sha256(row.message_key.encode("utf-8", "replace")).hexdigest()[:16]
-    return f"<nudger-confirm.{row.id}.{digest}@{_domain(sender_address(settings).addr_spec)}>"
+    return f"<nudger-confirm.{row.id}.{digest}@{msgid_domain(sender_address(settings).addr_spec)}>"
 
 
 def _due(now: datetime):  # type: ignore[no-untyped-def]

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 from sqlmodel import Field, Session, SQLModel, col, or_, select
 
 from nudger.digest.render import clean_header
-from nudger.send.message import _domain, sender_address
+from nudger.send.message import msgid_domain, sender_address
 from nudger.store.models import Contact, MailMessage
 from nudger.when.times import as_utc
 
@@ -160,7 +160,7 @@ def sender_address_of_user(settings: Settings) -> str:
 
 def draft_message_id(settings: Settings, key: str) -> str:
     digest = hashlib.sha256(f"{settings.profile.email}|{key}".encode()).hexdigest()[:20]
-    return f"<nudger-draft.{digest}@{_domain(sender_address(settings).addr_spec)}>"
+    return f"<nudger-draft.{digest}@{msgid_domain(sender_address(settings).addr_spec)}>"
 
 
 @dataclass
