@@ -289,9 +289,10 @@ def test_the_digest_goes_out_at_its_minute(world: World) -> None:
 @pytest.mark.slow
 def test_dst_fall_back_sends_one_digest(world: World) -> None:
     # 01:30 happens twice in New York on 2025-11-02; APScheduler's cron job fires at both.
-    # Clock at 400x from 01:10 EDT: the hour and a bit takes ~12 s.
+    # Clock at 400x from 00:30 EDT: the two hours take ~19 s. The hour before the first
+    # 01:30 (9 s) is the start-up's budget: a loaded machine takes seconds to start Python.
     world.write(zone="America/New_York", at="01:30", smtp_timeout=3000)
-    daemon = world.start(env=faked("@2025-11-02 05:10:00 x400"))
+    daemon = world.start(env=faked("@2025-11-02 04:30:00 x400"))
     daemon.wait_log(r"digest of 2025-11-02 delivered .*Message-ID <", timeout=30)
     # The second 01:30 (EST, -05:00) wakes the daemon again, and it sends nothing.
     daemon.wait_log(r"woken \(\w[\w ]*\) at 2025-11-02 01:(3[5-9]|[45]\d):.*-05:00", timeout=40)
@@ -309,13 +310,14 @@ def test_forward_clock_jumps_one_digest_per_local_date(world: World) -> None:
     # the interval job wakes it, so the clock runs 120x to make its 5 minutes 2.5 seconds.
     # Digest at 07:30 UTC every day, catch_up 12 hours.
     clock = world.root / "faketime.rc"
-    clock.write_text("@2026-11-30 07:24:00 x120\n")
+    # Twenty minutes (10 s) before the digest: the start-up's budget on a loaded machine.
+    clock.write_text("@2026-11-30 07:10:00 x120\n")
     world.write(zone="UTC", at="07:30", smtp_timeout=3000)
     env = faked("", {"FAKETIME_TIMESTAMP_FILE": str(clock)})
     del env["FAKETIME"]
     daemon = world.start(env=env)
     daemon.wait_log(r"digest of 2026-11-30 delivered .*Message-ID <", timeout=30)
-    assert daemon.log_matches(r"woken \(digest time\) at 2026-11-30 07:30:0")
+    assert daemon.log_matches(r"woken \(digest time\) at 2026-11-30 07:30:0"), daemon.log
 
     clock.write_text("@2026-12-01 09:00:00 x120\n")  # slept through 07:30: 1.5 h late
     daemon.wait_log(r"digest of 2026-12-01 delivered .*Message-ID <", timeout=30)
