@@ -69,6 +69,15 @@ def _email(value: str) -> str:
     return value
 
 
+def _database(value: str | None) -> str | None:
+    """A path (SQLite) as it was; a URL must be a PostgreSQL one without a password."""
+    from nudger.store import pgurl
+
+    if value is not None and pgurl.is_url(value):
+        pgurl.parse(value)  # ValueError with what is wrong
+    return value
+
+
 def _timezone(value: str | None) -> str | None:
     if value is None:
         return None
@@ -386,7 +395,9 @@ DEFAULT_CADENCE: tuple[Cadence, ...] = (
 
 class Settings(_Table):
     timezone: Annotated[str | None, AfterValidator(_timezone)] = None
-    database: str | None = None
+    database: Annotated[str | None, AfterValidator(_database)] = None
+    # The PostgreSQL password, in a file (mode 0600); only with a postgresql:// database.
+    database_password_file: str | None = None
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     profile: Profile = Profile()
     digest: Digest = Digest()
@@ -423,6 +434,10 @@ class Settings(_Table):
         dupes = sorted({s for s in stages if stages.count(s) > 1})
         if dupes:
             raise ValueError(f"cadence: stage {dupes[0]!r} has more than one [[cadence]] table")
+        if self.database_password_file is not None and not self.is_postgres:
+            raise ValueError("database_password_file is only for a PostgreSQL database "
+                             "(database = \"postgresql://USER@HOST:PORT/DBNAME\"); an "
+                             "SQLite file needs no password")
         if self.delivery.method == "smtp" and self.smtp is None:
             raise ValueError("delivery.method = \"smtp\" needs an [smtp] table with host")
         smtp = self.smtp
@@ -454,6 +469,13 @@ class Settings(_Table):
         if self.delivery.method:
             return self.delivery.method
         return "smtp" if self.smtp is not None else "maildir"
+
+    @property
+    def is_postgres(self) -> bool:
+        """`database` is a postgresql:// URL (else an SQLite path, or nothing)."""
+        from nudger.store.pgurl import is_postgres
+
+        return is_postgres(self.database)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -617,6 +639,10 @@ def _message(error: Any, loc: tuple[Any, ...]) -> str:
     kind = error["type"]
     key = _dotted(loc) or "(top level)"
     value = error.get("input")
+    if loc == ("database",) and isinstance(value, str):
+        from nudger.store.pgurl import redact
+
+        value = redact(value)  # a URL's password is never echoed
     shown = _show(value)
     if kind == "extra_forbidden":
         known = _known_keys(loc[:-1])

@@ -248,3 +248,85 @@ lookback = "60 days"
     if mailbox:
         text += "\n[mailbox]\n" + mailbox + "\n"
     return text
+
+
+# --- PostgreSQL (tests/pgserver.py) ----------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[Any]:
+    """A real PostgreSQL cluster on a free loopback port, started once per session (~2 s)
+    and removed afterwards. Skips with the reason where the server is not installed (CI
+    installs it: there these tests run)."""
+    from tests import pgserver
+
+    reason = pgserver.missing_reason()
+    if reason is not None:
+        pytest.skip(reason)
+    cluster = pgserver.PgCluster()
+    cluster.start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_template(pg_cluster: Any) -> str:
+    """A database at the newest schema, made once through nudger's migrations; each test's
+    migrated database is a copy (CREATE DATABASE ... TEMPLATE)."""
+    from nudger.secrets import Secret
+    from nudger.store.pg import PgDatabase
+    from nudger.store.pgurl import parse
+    from tests import pgserver
+
+    name = pg_cluster.new_database()
+    db = PgDatabase(parse(pg_cluster.url(name)), Path("/nonexistent/nudger.db"),
+                    password=Secret(pgserver.PASSWORD))
+    db.ensure()
+    db.dispose()
+    return str(name)
+
+
+@pytest.fixture
+def pg_url(pg_cluster: Any) -> str:
+    """The URL of a fresh, empty PostgreSQL database owned by the test role (no password in
+    it: the tests give it as PGPASSWORD or a password file)."""
+    return str(pg_cluster.url(pg_cluster.new_database()))
+
+
+def pg_database(cluster: Any, url: str, anchor: Path) -> Any:
+    from nudger.secrets import Secret
+    from nudger.store.pg import PgDatabase
+    from nudger.store.pgurl import parse
+    from tests import pgserver
+
+    return PgDatabase(parse(url), anchor, password=Secret(pgserver.PASSWORD))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request: pytest.FixtureRequest) -> str:
+    """Which database a test runs on: every test using `engine_db` runs on both."""
+    return str(request.param)
+
+
+@pytest.fixture
+def engine_db(engine: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
+    """A migrated nudger database on `engine`: a real SQLite file, or a fresh database in
+    the session's PostgreSQL cluster (copied from `pg_template`)."""
+    if engine == "sqlite":
+        from nudger.store.db import Database
+
+        path = tmp_path / "nudger.db"
+        shutil.copyfile(request.getfixturevalue("migrated_db"), path)
+        sqlite_db = Database(path)
+        yield sqlite_db
+        sqlite_db.dispose()
+        return
+    cluster = request.getfixturevalue("pg_cluster")
+    template = request.getfixturevalue("pg_template")
+    cluster.count += 1
+    name = f"t{os.getpid()}_{cluster.count}"
+    cluster.admin(f"CREATE DATABASE {name} TEMPLATE {template} OWNER nudger")
+    database = pg_database(cluster, cluster.url(name), tmp_path / "nudger.db")
+    yield database
+    database.dispose()

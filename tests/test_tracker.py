@@ -21,6 +21,12 @@ NOW = datetime(2026, 11, 20, 9, 15, tzinfo=ZoneInfo("America/Chicago"))
 LATER = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
 
 
+@pytest.fixture
+def db(engine_db: Database) -> Database:
+    """Every test here runs on SQLite and on PostgreSQL (tests/conftest.py `engine`)."""
+    return engine_db
+
+
 def add(s: Session, company: str = "Acme", **extra: object) -> Application:
     return tracker.add_application(s, company=company, role="AE", today=TODAY, now=NOW,
                                    **extra)  # type: ignore[arg-type]

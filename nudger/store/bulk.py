@@ -19,8 +19,12 @@ class BulkInsert:
 
     def __init__(self, connection: Connection, model: Any, columns: Sequence[str]) -> None:
         table = table_of(model)
-        compiled = table.insert().compile(dialect=connection.dialect,
-                                          column_keys=list(columns))
+        dialect = connection.dialect
+        if not dialect.positional:
+            # psycopg's named style (%(name)s): compile for its positional one (%s), which
+            # the same driver takes, so that rows stay plain tuples.
+            dialect = type(dialect)(paramstyle="format")
+        compiled = table.insert().compile(dialect=dialect, column_keys=list(columns))
         order = list(compiled.positiontup or ())
         # A column the caller does not name but the model gives a constant default (a
         # column added later, such as contact.bounce_detail = "") gets that constant; any

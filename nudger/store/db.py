@@ -52,14 +52,28 @@ def known_revisions() -> frozenset[str]:
 
 
 def database_path(settings: Settings, env: Mapping[str, str]) -> Path:
-    """config `database`, else systemd's $STATE_DIRECTORY, else the XDG data directory."""
-    if settings.database:
+    """config `database`, else systemd's $STATE_DIRECTORY, else the XDG data directory.
+
+    With a PostgreSQL `database` there is no file: the path is where one would be without
+    `database`, and only its folder is used (for the files kept beside the database: the
+    buttons' key, the Maildir)."""
+    if settings.database and not settings.is_postgres:
         return settings.resolve(settings.database)
     if env.get("STATE_DIRECTORY"):
         return Path(env["STATE_DIRECTORY"].split(":")[0]) / DB_NAME
     home = Path(env.get("HOME") or Path.home())
     data = Path(env["XDG_DATA_HOME"]) if env.get("XDG_DATA_HOME") else home / ".local/share"
     return data / "nudger" / DB_NAME
+
+
+def open_database(settings: Settings, env: Mapping[str, str]) -> Database:
+    """The configured database: an SQLite file (`Database`), or PostgreSQL (`PgDatabase`,
+    imported only then) for a postgresql:// URL."""
+    if settings.is_postgres:
+        from nudger.store.pg import PgDatabase
+
+        return PgDatabase.from_settings(settings, env)
+    return Database(database_path(settings, env))
 
 
 def read_only_uri(path: Path) -> str:
@@ -130,7 +144,10 @@ def begin_immediate(dbapi_connection: sqlite3.Connection) -> bool:
 
 
 class Database:
-    """One SQLite file: its engine, sessions, and schema upgrades."""
+    """One SQLite file: its engine, sessions, and schema upgrades. (PostgreSQL:
+    `nudger.store.pg.PgDatabase`, the same interface.)"""
+
+    engine_name = "sqlite"
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -144,6 +161,12 @@ class Database:
         if self._engine is None:
             self._engine = make_engine(self.path, read_only=self.read_only is not None)
         return self._engine
+
+    @property
+    def where(self) -> str:
+        """The database as messages name it: the file's path (a PostgreSQL URL for
+        PgDatabase)."""
+        return str(self.path)
 
     def write_problem(self) -> str | None:
         """Why this user cannot write the existing database (file or folder), or None."""
@@ -284,11 +307,12 @@ class Database:
             self._engine = None
 
 
-def classify(path: Path, tables: set[str], versions: list[str]) -> str | None:
+def classify(path: Path | str, tables: set[str], versions: list[str],
+             fix: str = "") -> str | None:
     """Whose database a file holding `tables` (and Alembic `versions`) is; see identify."""
     others = sorted(t for t in tables if t != "alembic_version" and not t.startswith("sqlite_"))
-    fix = ("nothing was changed. Set `database` in config.toml to nudger's file (or to a "
-           "new path, where nudger creates one)")
+    fix = fix or ("nothing was changed. Set `database` in config.toml to nudger's file (or "
+                  "to a new path, where nudger creates one)")
     if not versions:
         if not others:
             return None  # new: nudger's to create

@@ -3,7 +3,8 @@ digest and `list`) and `list_summary` (what `nudger list` shows). Part of the on
 (store.read re-exports them); kept apart because this module imports neither SQLAlchemy nor
 the models, so that `nudger list` reads the database through a plain sqlite3 connection
 (`Database.read_connection`) without paying for the ORM's import. It takes an ORM session just as
-well, and then reads in that session's transaction.
+well, and then reads in that session's transaction. On PostgreSQL the same SQL runs through
+psycopg (`_cursor` turns the `?` marks into `%s`; dates come back as dates, not ISO text).
 """
 
 from __future__ import annotations
@@ -24,7 +25,9 @@ if TYPE_CHECKING:
 
     from nudger.store.models import Application
 
-Source: TypeAlias = "Session | sqlite3.Connection"
+# An ORM session, a plain sqlite3 connection, or a plain psycopg one (PgDatabase's
+# read_connection).
+Source: TypeAlias = "Session | sqlite3.Connection | Any"
 
 
 def check_stage(stage: str) -> str:
@@ -52,9 +55,13 @@ class _Dates:
     def __init__(self) -> None:
         self.seen: dict[str, date] = {}
 
-    def __call__(self, text: str | None, table: str, row: object, column: str) -> date | None:
+    def __call__(self, text: str | date | None, table: str, row: object,
+                 column: str) -> date | None:
         if text is None:
             return None
+        if isinstance(text, date):  # PostgreSQL hands back dates
+            self.seen[text] = text  # type: ignore[index]
+            return text
         found = self.seen.get(text)
         if found is None:
             try:
@@ -68,9 +75,9 @@ class _Dates:
         return found
 
 
-def _moment(text: str | None, app_id: object) -> datetime | None:
-    if text is None:
-        return None
+def _moment(text: str | datetime | None, app_id: object) -> datetime | None:
+    if text is None or isinstance(text, datetime):
+        return text
     try:
         return datetime.fromisoformat(text)
     except (TypeError, ValueError):
@@ -108,13 +115,42 @@ SUMMARY_COLUMNS = {"application": ("id", "company", "role", "stage", "applied_on
                    "touch": ("application_id", "touched_on", "skipped")}
 
 
+class _PgCursor:
+    """A psycopg cursor that takes this module's SQL as written for SQLite: `?` marks
+    become `%s`, and `+stage` (SQLite's "do not use the index here") plain `stage`."""
+
+    def __init__(self, cursor: Any) -> None:
+        self.cursor = cursor
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        return self.cursor.execute(sql.replace("?", "%s").replace("+stage", "stage"),
+                                   tuple(params))
+
+    def close(self) -> None:
+        self.cursor.close()
+
+
+def _is_postgres(source: Any) -> bool:
+    if isinstance(source, sqlite3.Connection):
+        return False
+    if type(source).__module__.startswith("psycopg"):
+        return True
+    return bool(source.get_bind().dialect.name == "postgresql")
+
+
 def _cursor(source: Source) -> sqlite3.Cursor:
-    """A cursor on the connection `source` is or holds: a plain sqlite3 connection, or an
-    ORM session's own DBAPI connection (same transaction, after flushing what it wrote)."""
+    """A cursor on the connection `source` is or holds: a plain sqlite3 connection, a
+    plain psycopg one, or an ORM session's own DBAPI connection (same transaction, after
+    flushing what it wrote)."""
     if isinstance(source, sqlite3.Connection):
         return source.cursor()
+    if type(source).__module__.startswith("psycopg"):
+        return cast(sqlite3.Cursor, _PgCursor(cast(Any, source).cursor()))
     source.flush()  # the raw cursor below sees only what the session has written
-    return cast(sqlite3.Cursor, source.connection().connection.cursor())
+    raw = source.connection().connection.cursor()
+    if _is_postgres(source):
+        return cast(sqlite3.Cursor, _PgCursor(raw))
+    return cast(sqlite3.Cursor, raw)
 
 
 def list_summary(source: Source, stage: str | None = None) -> list[tuple[Any, ...]]:
@@ -128,9 +164,13 @@ def list_summary(source: Source, stage: str | None = None) -> list[tuple[Any, ..
         params = (check_stage(stage),)
     cursor = _cursor(source)
     try:
-        return list(cursor.execute(sql + " ORDER BY a.id", params))
+        rows = list(cursor.execute(sql + " ORDER BY a.id", params))
     finally:
         cursor.close()
+    if rows and _is_postgres(source):  # dates as ISO text, as SQLite hands them back
+        rows = [(*row[:4], None if row[4] is None else row[4].isoformat(),
+                 None if row[5] is None else row[5].isoformat()) for row in rows]
+    return rows
 
 
 def load_states(

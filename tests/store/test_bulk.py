@@ -5,20 +5,19 @@ schema grows."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 from sqlmodel import select
 
 from nudger.store.bulk import BulkInsert
 from nudger.store.db import Database
 from nudger.store.models import Application, Contact
+from nudger.times import as_utc
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 
 
-def test_a_column_with_a_constant_default_is_filled(tmp_path: Path) -> None:
-    db = Database(tmp_path / "n.db")
-    db.ensure(create=True)
+def test_a_column_with_a_constant_default_is_filled(engine_db: Database) -> None:
+    db = engine_db  # SQLite and PostgreSQL
     with db.session() as session:
         connection = session.connection()
         apps = BulkInsert(connection, Application, (
@@ -34,6 +33,5 @@ def test_a_column_with_a_constant_default_is_filled(tmp_path: Path) -> None:
     with db.read_session() as session:
         contact = session.exec(select(Contact)).one()
         assert contact.bounce_detail == "" and contact.email == "dana@acme.example"
-        assert session.exec(select(Application)).one().created_at == NOW
-    db.dispose()
+        assert as_utc(session.exec(select(Application)).one().created_at) == NOW
 

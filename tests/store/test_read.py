@@ -52,7 +52,8 @@ def test_load_states_constant_queries(db: Database) -> None:
     assert [t.step for t in states[1].touches] == [1, 2]
 
 
-def test_load_states_filters_stage_and_orders_touches(db: Database) -> None:
+def test_load_states_filters_stage_and_orders_touches(engine_db: Database) -> None:
+    db = engine_db  # SQLite and PostgreSQL
     app_id = add(db, applied_on=date(2026, 11, 2))
     closed = add(db, "Gone", applied_on=date(2026, 11, 2))
     with db.session() as s:
@@ -73,7 +74,8 @@ def test_load_states_filters_stage_and_orders_touches(db: Database) -> None:
     assert state.stage == "interviewing" and state.touches == ()  # a new stage, a new clock
 
 
-def test_interview_local_date_uses_the_zone(db: Database) -> None:
+def test_interview_local_date_uses_the_zone(engine_db: Database) -> None:
+    db = engine_db  # SQLite and PostgreSQL
     # 2026-12-01 02:30 UTC is the evening of 30 November in Chicago, 1 December in Tokyo.
     moment = datetime(2026, 12, 1, 2, 30, tzinfo=UTC)
     app_id = add(db, stage="interviewing", interview_at=moment)
