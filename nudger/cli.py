@@ -190,6 +190,8 @@ def _database_trouble(exc: Exception, ctx: Context) -> str | None:
     raised through SQLAlchemy, or by a plain sqlite3 connection (Database.read_connection)."""
     import sqlite3
 
+    if ctx._db is not None and ctx._db.engine_name == "postgresql":
+        return _postgres_trouble(exc, ctx)
     if isinstance(exc, sqlite3.Error):
         detail = str(exc)
     elif "sqlalchemy" in sys.modules:
@@ -203,6 +205,26 @@ def _database_trouble(exc: Exception, ctx: Context) -> str | None:
     from nudger.store.db import describe_sqlite_error
 
     return describe_sqlite_error(detail, ctx.database_path)
+
+
+def _postgres_trouble(exc: Exception, ctx: Context) -> str | None:
+    """A PostgreSQL failure (psycopg's, or raised through SQLAlchemy) in the user's words,
+    naming the server, never the password."""
+    detail: str | None = None
+    if "psycopg" in sys.modules:
+        import psycopg
+
+        if isinstance(exc, psycopg.Error):
+            detail = str(exc)
+    if detail is None and "sqlalchemy" in sys.modules:
+        from sqlalchemy.exc import DBAPIError
+
+        if isinstance(exc, DBAPIError):
+            detail = str(exc.orig) if exc.orig is not None else str(exc)
+    if detail is None or ctx._db is None:
+        return None
+    describe = getattr(ctx._db, "describe_error", None)
+    return str(describe(detail)) if describe is not None else None
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -181,9 +181,9 @@ class Context:
     def db(self) -> Database:
         """The database, created and upgraded on first use."""
         if self._db is None:
-            from nudger.store.db import Database, database_path
+            from nudger.store.db import open_database
 
-            db = Database(database_path(self.settings, self.env))
+            db = open_database(self.settings, self.env)
             db.ensure(create=True)
             self._db = db
         return self._db

@@ -117,7 +117,12 @@ def check_database(ctx: Context) -> list[str]:
     """Read-only: never creates or upgrades (store.db.inspect)."""
     from nudger.store.db import database_path, inspect
 
-    found = inspect(database_path(ctx.settings, ctx.env))
+    if ctx.settings.is_postgres:
+        from nudger.store.pg import PgDatabase, inspect_pg
+
+        found = inspect_pg(PgDatabase.from_settings(ctx.settings, ctx.env))
+    else:
+        found = inspect(database_path(ctx.settings, ctx.env))
     if found.note:
         ctx.print(f"database: {found.note}")
     if found.foreign:

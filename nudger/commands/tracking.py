@@ -48,7 +48,7 @@ def cmd_init(ctx: Context) -> int:
     except ConfigError:
         raise
     db = ctx.db
-    ctx.print(f"database {db.path}")
+    ctx.print(f"database {db.where}")
     from nudger.mail.act.tokens import load_or_create_key
 
     load_or_create_key(db.path.parent)  # the key of the digest's buttons (mode 0600)

@@ -727,7 +727,7 @@ def run(location: ConfigLocation, env: Mapping[str, str], *, once: bool = False,
     from nudger.daemon.logs import setup_logging
     from nudger.daemon.notify import Notifier
     from nudger.files import share_as_umask_allows
-    from nudger.store.db import Database, database_path
+    from nudger.store.db import database_path, open_database
     from nudger.when import holidays as holidaycache
 
     holidaycache.configure(holidaycache.cache_path(env))  # as every command does
@@ -736,9 +736,10 @@ def run(location: ConfigLocation, env: Mapping[str, str], *, once: bool = False,
     log = setup_logging(settings.log_level, env)
     path = database_path(settings, env)
     with DaemonLock(path):
-        db = Database(path)
+        db = open_database(settings, env)
         db.ensure(create=True)  # migrations only under the lock: never beside a daemon
-        share_as_umask_allows(path)  # nudger.files
+        if db.engine_name == "sqlite":
+            share_as_umask_allows(path)  # nudger.files
         daemon = Daemon(location, env, settings, db, Notifier(env), log, clock)
         try:
             return asyncio.run(daemon.run_once() if once else daemon.serve())

@@ -23,7 +23,7 @@ class BulkInsert:
         if not dialect.positional:
             # psycopg's named style (%(name)s): compile for its positional one (%s), which
             # the same driver takes, so that rows stay plain tuples.
-            dialect = type(dialect)(paramstyle="format")
+            dialect = type(dialect)(paramstyle="format")  # type: ignore[call-arg]
         compiled = table.insert().compile(dialect=dialect, column_keys=list(columns))
         order = list(compiled.positiontup or ())
         # A column the caller does not name but the model gives a constant default (a

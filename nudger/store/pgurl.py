@@ -8,6 +8,7 @@ PostgreSQL").
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -44,6 +45,8 @@ def redact(value: str) -> str:
         if ":" in userinfo:
             userinfo = userinfo.split(":", 1)[0] + ":***"
         netloc = f"{userinfo}@{host}"
+    # and a `password=` parameter in the query
+    tail = re.sub(r"(?i)((?:^|[?&;])password=)[^&#]*", r"\1***", tail)
     return f"{scheme}://{netloc}{slash}{tail}"
 
 

@@ -1,0 +1,347 @@
+"""PostgreSQL as the database: the URL in `database`, the password kept out of config.toml,
+the schema made by the same Alembic chain as SQLite's (upgrades from every earlier revision
+keep every row, on both engines), `nudger check`, and a database that is someone else's
+refused untouched. A real PostgreSQL 15 cluster (tests/pgserver.py)."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from nudger.secrets import Secret
+from nudger.store.db import SCHEMA_HEAD, Database, known_revisions, upgrade
+from nudger.store.pg import PgDatabase
+from nudger.store.pgurl import parse, redact
+from tests import pgserver
+from tests.conftest import PROFILE, Home
+
+CONFIG = """\
+timezone = "America/Chicago"
+database = "{url}"
+{extra}
+{profile}
+[calendar]
+holidays = "US"
+"""
+
+
+def pg_home(home: Home, url: str, monkeypatch: pytest.MonkeyPatch, *, extra: str = "",
+            password: bool = True) -> None:
+    home.write_config(CONFIG.format(url=url, extra=extra, profile=PROFILE))
+    home.db_path.unlink(missing_ok=True)  # the home fixture's SQLite file: nothing may use it
+    if password:
+        monkeypatch.setenv("PGPASSWORD", pgserver.PASSWORD)
+    else:
+        monkeypatch.delenv("PGPASSWORD", raising=False)
+
+
+def tables_of(cluster: Any, url: str) -> set[str]:
+    name = parse(url).dbname
+    return {r[0] for r in cluster.admin(
+        "SELECT tablename FROM pg_tables WHERE schemaname = 'public'", dbname=name)}
+
+
+# --- the URL and the password ------------------------------------------------------------
+
+def test_a_url_with_a_password_is_refused_without_echoing_it(home: Home) -> None:
+    home.write_config(CONFIG.format(url="postgresql://nudger:hunter2-s3cret@db.example/n",
+                                    extra="", profile=PROFILE))
+    result = home.run("list")
+    assert result.code == 78
+    assert "hunter2-s3cret" not in result.err + result.out
+    assert "config.toml:2" in result.err and "PGPASSWORD" in result.err
+    assert "database_password_file" in result.err and "***" in result.err
+    home.write_config(CONFIG.format(url="postgresql://nudger@db.example/n?password=pw-9x1",
+                                    extra="", profile=PROFILE))
+    result = home.run("list")
+    assert result.code == 78 and "pw-9x1" not in result.err and "password" in result.err
+
+
+@pytest.mark.parametrize(("url", "message"), [
+    ("mysql://u@h/db", "must start with postgresql://"),
+    ("postgresql://u@h/", "names no database"),
+    ("postgresql://u@h/db?sslmode=sometimes", "sslmode='sometimes' is not one of"),
+    ("postgresql://u@h/db?host=/tmp", "unknown URL parameter 'host'"),
+])
+def test_a_bad_url_is_named(home: Home, url: str, message: str) -> None:
+    home.write_config(CONFIG.format(url=url, extra="", profile=PROFILE))
+    result = home.run("list")
+    assert result.code == 78 and message in result.err and "Traceback" not in result.err
+
+
+def test_a_password_file_for_sqlite_is_refused(home: Home) -> None:
+    home.write_config('database = "nudger.db"\ndatabase_password_file = "pw"\n' + PROFILE)
+    result = home.run("list")
+    assert result.code == 78 and "database_password_file is only for a PostgreSQL" in result.err
+
+
+def test_redact_hides_only_the_password() -> None:
+    assert redact("postgresql://u:secret@h:5/db?sslmode=require") == \
+        "postgresql://u:***@h:5/db?sslmode=require"
+    assert redact("nudger.db") == "nudger.db"
+    assert redact("postgresql://u@h/db?sslmode=require&password=x1&a=b") == \
+        "postgresql://u@h/db?sslmode=require&password=***&a=b"
+    target = parse("postgresql://nudger@db.example:5432/nudger?sslmode=verify-full"
+                   "&sslrootcert=ca.pem")
+    assert (target.user, target.host, target.port, target.dbname) == \
+        ("nudger", "db.example", 5432, "nudger")
+    assert target.params == (("sslmode", "verify-full"), ("sslrootcert", "ca.pem"))
+
+
+# --- the commands on PostgreSQL ------------------------------------------------------------
+
+def test_the_commands_work_on_postgresql(home: Home, pg_cluster: Any, pg_url: str,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    pg_home(home, pg_url, monkeypatch)
+    assert tables_of(pg_cluster, pg_url) == set()
+    out = home.ok("init")
+    assert f"database {pg_url}" in out
+    assert {"application", "touch", "digest", "alembic_version"} <= tables_of(pg_cluster,
+                                                                              pg_url)
+    assert "#1" in home.ok("add", "Northwind", "Account Executive", "--applied", "2026-11-02")
+    home.ok("add", "Globex", "Analyst", "--applied", "2026-11-03")
+    home.ok("log", "1", "email", "--date", "2026-11-05")
+    listing = home.ok("list")
+    assert "Northwind" in listing and "Globex" in listing and "2026-11-05" in listing
+    assert "Northwind" in home.ok("show", "1")
+    assert '"company": "Globex"' in home.ok("export", "--format", "json")
+    home.ok("stage", "2", "rejected")
+    assert "Globex" not in home.ok("list", "--stage", "applied")
+    assert not (home.root / "home/.local/share/nudger/nudger.db").exists()
+    rows = pg_cluster.admin("SELECT company, stage FROM application ORDER BY id",
+                            dbname=parse(pg_url).dbname)
+    assert rows == [("Northwind", "applied"), ("Globex", "rejected")]
+    check = home.run("check")
+    assert f"schema {SCHEMA_HEAD} is current; privileges ok" in check.out, check.out + check.err
+
+
+def test_the_password_comes_from_a_private_file(home: Home, pg_url: str,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    secret = home.config.parent / "pgpass"
+    secret.write_text(pgserver.PASSWORD + "\n")
+    secret.chmod(0o644)
+    pg_home(home, pg_url, monkeypatch, extra='database_password_file = "pgpass"',
+            password=False)
+    result = home.run("list")
+    assert result.code == 78 and "chmod 600" in result.err
+    secret.chmod(0o600)
+    home.ok("add", "Acme", "AE")
+    assert "Acme" in home.ok("list")
+
+
+def test_no_password_is_one_clear_line(home: Home, pg_url: str,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    pg_home(home, pg_url, monkeypatch, password=False)
+    monkeypatch.setenv("PGPASSFILE", str(home.root / "none"))
+    result = home.run("list")
+    assert result.code == 1, result.err
+    assert f"cannot connect to {pg_url}" in result.err and "PGPASSWORD" in result.err
+    assert "Traceback" not in result.err and len(result.err.strip().splitlines()) == 1
+    monkeypatch.setenv("PGPASSWORD", "wrong-" + pgserver.PASSWORD)
+    result = home.run("list")
+    assert result.code == 1 and "password authentication failed" in result.err
+    assert pgserver.PASSWORD not in result.err
+
+
+def test_pgpass_is_read(home: Home, pg_cluster: Any, pg_url: str,
+                        monkeypatch: pytest.MonkeyPatch) -> None:
+    pg_home(home, pg_url, monkeypatch, password=False)
+    pgpass = home.root / "home/.pgpass"
+    pgpass.parent.mkdir(parents=True, exist_ok=True)
+    pgpass.write_text(f"127.0.0.1:{pg_cluster.port}:*:nudger:{pgserver.PASSWORD}\n")
+    pgpass.chmod(0o600)
+    monkeypatch.delenv("PGPASSFILE", raising=False)
+    home.ok("add", "Acme", "AE")
+
+
+def test_sslmode_in_the_url_is_honoured(home: Home, pg_url: str,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    # The test server has no TLS: sslmode=require must refuse to go on without it.
+    pg_home(home, pg_url + "?sslmode=require", monkeypatch)
+    result = home.run("list")
+    assert result.code == 1 and "SSL" in result.err and "cannot connect to" in result.err
+    pg_home(home, pg_url + "?sslmode=disable", monkeypatch)
+    home.ok("list")
+
+
+# --- someone else's database -----------------------------------------------------------------
+
+def test_another_applications_database_is_refused_untouched(
+        home: Home, pg_cluster: Any, pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    name = parse(pg_url).dbname
+    with pg_cluster.connect(name) as con:
+        con.execute("SET ROLE nudger")
+        con.execute("CREATE TABLE customers (id int PRIMARY KEY, name text)")
+        con.execute("INSERT INTO customers VALUES (1, 'Wile E.')")
+    pg_home(home, pg_url, monkeypatch)
+    for command in (("list",), ("add", "Acme", "AE"), ("init",)):
+        result = home.run(*command)
+        assert result.code == 78, (command, result.err)
+        assert "not a nudger database" in result.err and "customers" in result.err
+    assert tables_of(pg_cluster, pg_url) == {"customers"}
+    check = home.run("check")
+    assert check.code == 78 and "customers" in check.out + check.err
+
+
+def test_a_newer_nudgers_database_is_refused(home: Home, pg_cluster: Any, pg_url: str,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    pg_home(home, pg_url, monkeypatch)
+    home.ok("init")
+    pg_cluster.admin("UPDATE alembic_version SET version_num = '0099_future'",
+                     dbname=parse(pg_url).dbname)
+    result = home.run("list")
+    assert result.code == 78 and "newer than this nudger knows" in result.err
+
+
+def test_check_names_missing_privileges(home: Home, pg_cluster: Any, pg_url: str,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    pg_home(home, pg_url, monkeypatch)
+    home.ok("init")
+    pg_cluster.admin("CREATE ROLE reader LOGIN PASSWORD 'reader-pw'")
+    name = parse(pg_url).dbname
+    pg_cluster.admin("GRANT SELECT ON ALL TABLES IN SCHEMA public TO reader", dbname=name)
+    reader = pg_url.replace("nudger@", "reader@")
+    pg_home(home, reader, monkeypatch, password=False)
+    monkeypatch.setenv("PGPASSWORD", "reader-pw")
+    result = home.run("check")
+    assert result.code != 0
+    text = result.out + result.err
+    assert "the role reader lacks INSERT on" in text and "GRANT SELECT, INSERT" in text
+    pg_cluster.admin("DROP OWNED BY reader", dbname=name)
+    pg_cluster.admin("DROP ROLE reader")
+
+
+# --- one migration chain, both engines -------------------------------------------------------
+
+EARLIER = sorted(known_revisions() - {SCHEMA_HEAD})
+
+
+def _value(column: sa.Column[Any], n: int) -> Any:
+    kind = column.type
+    if isinstance(kind, sa.Boolean):
+        return n % 2 == 0
+    if isinstance(kind, sa.DateTime):
+        return datetime(2026, 11, n % 27 + 1, 9, 30)
+    if isinstance(kind, sa.Date):
+        return date(2026, 11, n % 27 + 1)
+    if isinstance(kind, sa.Integer):
+        return 1 if column.name == "application_id" else n
+    if isinstance(kind, sa.Float):
+        return 0.25
+    return f"{column.name} {n} Zoë 🚀"
+
+
+def _fill(connection: sa.Connection) -> dict[str, list[tuple[Any, ...]]]:
+    """A row in every table the schema has at this revision (each column given a value),
+    and the rows as read back."""
+    meta = sa.MetaData()
+    meta.reflect(connection)
+    order = ["application", *sorted(t for t in meta.tables if t not in
+                                    ("application", "alembic_version"))]
+    before: dict[str, list[tuple[Any, ...]]] = {}
+    for n, name in enumerate(order, start=1):
+        table = meta.tables[name]
+        values = {c.name: _value(c, n) for c in table.columns
+                  if c.name not in ("touch_id", "paused_by")}
+        if "id" in values:
+            values["id"] = 1
+        connection.execute(table.insert().values(**values))
+        key = table.c.id if "id" in table.c else next(iter(table.primary_key))
+        before[name] = [tuple(r) for r in connection.execute(table.select().order_by(key))]
+    return before
+
+
+def _read(connection: sa.Connection, before: dict[str, Any]) -> dict[str, list[tuple[Any, ...]]]:
+    meta = sa.MetaData()
+    meta.reflect(connection, only=list(before))
+    after = {}
+    for name, old in before.items():
+        table = meta.tables[name]
+        key = table.c.id if "id" in table.c else next(iter(table.primary_key))
+        rows = connection.execute(table.select().order_by(key)).all()
+        after[name] = [tuple(r)[:len(old[0])] for r in rows]
+    return after
+
+
+@pytest.mark.parametrize("revision", EARLIER)
+def test_upgrade_from_every_revision_keeps_every_row_on_sqlite(tmp_path: Path,
+                                                               revision: str) -> None:
+    path = tmp_path / "old.db"
+    upgrade(path, revision)
+    engine = sa.create_engine(f"sqlite:///{path}")
+    with engine.begin() as connection:
+        before = _fill(connection)
+    db = Database(path)
+    assert db.current_revision() == revision
+    db.ensure()
+    assert db.current_revision() == SCHEMA_HEAD
+    with engine.connect() as connection:
+        assert _read(connection, before) == before
+    engine.dispose()
+    db.dispose()
+    con = sqlite3.connect(path)
+    assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    con.close()
+
+
+@pytest.mark.parametrize("revision", EARLIER)
+def test_upgrade_from_every_revision_keeps_every_row_on_postgresql(
+        pg_cluster: Any, pg_url: str, tmp_path: Path, revision: str) -> None:
+    db = PgDatabase(parse(pg_url), tmp_path / "nudger.db", password=Secret(pgserver.PASSWORD))
+    db.upgrade(revision)
+    assert db.current_revision() == revision
+    with db.engine.begin() as connection:
+        before = _fill(connection)
+    db.ensure()
+    assert db.current_revision() == SCHEMA_HEAD
+    with db.engine.connect() as connection:
+        assert _read(connection, before) == before
+    db.dispose()
+
+
+def test_the_schemas_match_across_engines(engine_db: Database) -> None:
+    """Both engines hold the same tables and columns at head (one chain, not two)."""
+    with engine_db.read_session() as s:
+        meta = sa.MetaData()
+        meta.reflect(s.connection())
+    from sqlmodel import SQLModel
+
+    import nudger.store.models  # noqa: F401
+
+    expected = {name: {c.name for c in table.columns}
+                for name, table in SQLModel.metadata.tables.items()}
+    found = {name: {c.name for c in table.columns} for name, table in meta.tables.items()
+             if name != "alembic_version"}
+    assert found == expected
+
+
+def test_concurrent_upgrades_on_postgresql_run_once(pg_cluster: Any, pg_url: str,
+                                                    tmp_path: Path) -> None:
+    import threading
+
+    def open_db() -> PgDatabase:
+        return PgDatabase(parse(pg_url), tmp_path / "n.db", password=Secret(pgserver.PASSWORD))
+
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        db = open_db()
+        try:
+            db.ensure()
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            db.dispose()
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    assert open_db().current_revision() == SCHEMA_HEAD
