@@ -32,8 +32,9 @@ class Known:
         for app_id, url, company, role, applied, stage in session.connection().exec_driver_sql(
             f"SELECT id, url, company, role, applied_on, stage FROM {table}"
         ):
-            known.remember(app_id, url, company, role,
-                           date.fromisoformat(applied) if applied else None, stage, None)
+            if isinstance(applied, str):  # SQLite's ISO text; PostgreSQL gives a date
+                applied = date.fromisoformat(applied) if applied else None
+            known.remember(app_id, url, company, role, applied, stage, None)
         return known
 
     def remember(self, app_id: int, url: str, company: str, role: str, applied: date | None,
