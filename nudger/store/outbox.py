@@ -4,6 +4,12 @@
 The delivery flow (`nudger.send.outbox`) decides what to do and when; this class does it, each
 method in its own short transaction (never held across network I/O). Whether a 'sending'
 row is abandoned is the caller's judgement (`is_stale`): it knows the processes.
+
+Claims lock the rows they read. On SQLite the whole write transaction holds the file's
+write lock (BEGIN IMMEDIATE) and `FOR UPDATE` is not rendered; on PostgreSQL, where writers
+run side by side, a claim reads its row `FOR UPDATE` (the day's row: wait for the other
+claimer, then see its verdict) or `FOR UPDATE SKIP LOCKED` (a retry, or an older day to
+supersede: a row another process holds is that process's to finish).
 """
 
 from __future__ import annotations
@@ -233,9 +239,10 @@ class Outbox:
 
         stamp = as_utc(now)
         with self.db.session() as s:
-            record = s.get(DigestRecord, record_id)
+            record = s.exec(select(DigestRecord).where(DigestRecord.id == record_id)
+                            .with_for_update(skip_locked=True)).first()
             if record is None:
-                return None
+                return None  # gone, or another process is claiming it this moment
             if record.state == "retry":
                 due = record.next_attempt_at is None or as_utc(record.next_attempt_at) <= stamp
                 if not due:
@@ -312,7 +319,7 @@ class Outbox:
         from nudger.store.models import DigestRecord
 
         return s.exec(select(DigestRecord).where(DigestRecord.recipient == self.recipient)
-                      .where(DigestRecord.local_date == day)).first()
+                      .where(DigestRecord.local_date == day).with_for_update()).first()
 
     def _supersede_older(self, s: Session, day: date, stamp: datetime,
                          is_stale: Stale) -> None:
@@ -325,6 +332,7 @@ class Outbox:
             .where(DigestRecord.recipient == self.recipient)
             .where(col(DigestRecord.local_date) < day)
             .where(col(DigestRecord.state).in_(("retry", "sending")))
+            .with_for_update(skip_locked=True)
         ).all()
         for record in older:
             if record.state != "retry" and not is_stale(record):

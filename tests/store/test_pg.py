@@ -374,3 +374,47 @@ def test_every_tracking_command_works_on_postgresql(home: Home, pg_url: str,
     assert "Globex" in listing and "Northwind" in listing
     home.ok("calendar", "-o", str(home.root / "cal.ics"))
     assert "BEGIN:VCALENDAR" in (home.root / "cal.ics").read_text()
+
+
+# --- moving: nudger db copy ------------------------------------------------------------------
+
+def test_db_copy_moves_a_sqlite_hunt_into_postgresql(
+        home: Home, pg_cluster: Any, pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    home.ok("init")
+    home.ok("add", "Northwind", "Account Executive", "--applied", "2026-11-02",
+            "--contact", "Dana Lee <dana@northwind.example>")
+    home.ok("add", "Globex", "Analyst", "--applied", "2026-11-03")
+    home.ok("log", "1", "email", "--date", "2026-11-05", "--note", "Zoë 🚀")
+    home.ok("snooze", "2", "2026-12-24")
+    home.ok("digest", "--send")
+    before_list = home.ok("list")
+    before_json = home.ok("export", "--format", "json")
+    source_bytes = home.db_path.read_bytes()
+    monkeypatch.setenv("PGPASSWORD", pgserver.PASSWORD)
+    out = home.ok("db", "copy", "--to", pg_url)
+    assert "application 2" in out and "contact 1" in out and "touch 1" in out
+    assert "counts checked" in out and f'database = "{pg_url}"' in out
+    assert home.db_path.read_bytes() == source_bytes  # the source is only read
+    # A second copy into the now full database is refused, and adds nothing.
+    again = home.run("db", "copy", "--to", pg_url)
+    assert again.code == 1 and "already holds nudger data" in again.err
+    assert pg_cluster.admin("SELECT count(*) FROM application",
+                            dbname=parse(pg_url).dbname) == [(2,)]
+    pg_home(home, pg_url, monkeypatch)
+    assert home.ok("list") == before_list
+    assert _hunt(home.ok("export", "--format", "json")) == _hunt(before_json)
+    assert "#3" in home.ok("add", "Initech", "SDR")  # the id sequence moved past the rows
+
+
+def _hunt(exported: str) -> Any:
+    import json
+
+    data = json.loads(exported)
+    data.pop("exported_at")  # the moment of the export
+    return data
+
+
+def test_db_copy_refuses_a_url_with_a_password(home: Home) -> None:
+    home.ok("init")
+    result = home.run("db", "copy", "--to", "postgresql://u:topsecret-1@h/db")
+    assert result.code == 2 and "topsecret-1" not in result.err and "PGPASSWORD" in result.err
