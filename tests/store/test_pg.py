@@ -418,3 +418,23 @@ def test_db_copy_refuses_a_url_with_a_password(home: Home) -> None:
     home.ok("init")
     result = home.run("db", "copy", "--to", "postgresql://u:topsecret-1@h/db")
     assert result.code == 2 and "topsecret-1" not in result.err and "PGPASSWORD" in result.err
+
+
+def test_the_daemon_sends_once_per_day_on_postgresql(home: Home, pg_cluster: Any, pg_url: str,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """`nudger run --once` on PostgreSQL: today's digest into the Maildir, recorded in the
+    outbox; a second run finds the day recorded and sends nothing."""
+    digest = ('[digest]\ntime = "00:00"\ndays = ["mon", "tue", "wed", "thu", "fri", "sat", '
+              '"sun"]\nsend_when_empty = true\ncatch_up = "24 hours"\n')
+    home.write_config(CONFIG.format(url=pg_url, extra="", profile=PROFILE) + digest)
+    home.db_path.unlink(missing_ok=True)
+    monkeypatch.setenv("PGPASSWORD", pgserver.PASSWORD)
+    home.ok("add", "Northwind", "AE", "--applied", "2026-10-01")
+    home.ok("run", "--once")
+    maildir = home.root / "home/.local/share/nudger/Maildir/new"
+    assert len(list(maildir.iterdir())) == 1
+    home.ok("run", "--once")
+    assert len(list(maildir.iterdir())) == 1
+    rows = pg_cluster.admin("SELECT state, count(*) FROM digest GROUP BY state",
+                            dbname=parse(pg_url).dbname)
+    assert rows == [("sent", 1)]
