@@ -54,14 +54,33 @@ class Home:
     root: Path
     config: Path
     capsys: pytest.CaptureFixture[str]
+    # Set by `engine_home` on PostgreSQL: every config written names this database instead
+    # of the SQLite file nudger.db.
+    pg_url: str | None = None
 
     @property
     def db_path(self) -> Path:
         return self.config.parent / "nudger.db"
 
     def write_config(self, text: str) -> None:
+        if self.pg_url is not None:
+            text = text.replace('database = "nudger.db"', f'database = "{self.pg_url}"')
         self.config.parent.mkdir(parents=True, exist_ok=True)
         self.config.write_text(text, encoding="utf-8")
+
+    def open_db(self) -> Any:
+        """The home's database, SQLite or PostgreSQL, as nudger opens it."""
+        if self.pg_url is None:
+            from nudger.store.db import Database
+
+            return Database(self.db_path)
+        from nudger.secrets import Secret
+        from nudger.store.pg import PgDatabase
+        from nudger.store.pgurl import parse
+        from tests import pgserver
+
+        return PgDatabase(parse(self.pg_url), self.db_path,
+                          password=Secret(pgserver.PASSWORD))
 
     def run(self, *args: str) -> Result:
         """Run `nudger ARGS` in-process; argparse's SystemExit becomes the exit code."""
@@ -330,3 +349,25 @@ def engine_db(engine: str, request: pytest.FixtureRequest, tmp_path: Path) -> It
     database = pg_database(cluster, cluster.url(name), tmp_path / "nudger.db")
     yield database
     database.dispose()
+
+
+def on_engine(home: Home, engine: str, request: pytest.FixtureRequest,
+              monkeypatch: pytest.MonkeyPatch) -> Home:
+    """`home` on `engine`: on PostgreSQL its config (and every config the test writes
+    through `write_config`) names a fresh, empty database in the session's cluster, with
+    the password in PGPASSWORD. A module whose CLI tests should run on both engines
+    overrides `home` with it:
+
+        @pytest.fixture
+        def home(home, engine, request, monkeypatch):
+            return on_engine(home, engine, request, monkeypatch)
+    """
+    if engine == "postgresql":
+        from tests import pgserver
+
+        cluster = request.getfixturevalue("pg_cluster")
+        home.pg_url = cluster.url(cluster.new_database())
+        home.write_config(BASE_CONFIG)
+        home.db_path.unlink()
+        monkeypatch.setenv("PGPASSWORD", pgserver.PASSWORD)
+    return home

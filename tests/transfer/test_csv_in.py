@@ -14,11 +14,18 @@ import pytest
 
 from nudger.transfer.datereader import DateReader
 from nudger.transfer.decoding import sniff_delimiter
-from tests.conftest import Home
+from tests.conftest import Home, on_engine
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 PROBLEM = re.compile(r"^  (?P<file>/.+):(?P<line>\d+)(?: \(column '(?P<column>[^']+)'\))?: "
                      r"(?P<what>.+)$")
+
+
+@pytest.fixture
+def home(home: Home, engine: str, request: pytest.FixtureRequest,
+         monkeypatch: pytest.MonkeyPatch) -> Home:
+    """Every test here runs on SQLite and on PostgreSQL (tests/conftest.py `on_engine`)."""
+    return on_engine(home, engine, request, monkeypatch)
 
 
 def apps(home: Home) -> list[dict[str, Any]]:

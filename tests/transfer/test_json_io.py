@@ -9,10 +9,18 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from nudger.store.db import Database
+import pytest
+
 from nudger.track import tracker
 from nudger.transfer.csv_out import defuse
-from tests.conftest import BASE_CONFIG, Home
+from tests.conftest import BASE_CONFIG, Home, on_engine
+
+
+@pytest.fixture
+def home(home: Home, engine: str, request: pytest.FixtureRequest,
+         monkeypatch: pytest.MonkeyPatch) -> Home:
+    """Every test here runs on SQLite and on PostgreSQL (tests/conftest.py `on_engine`)."""
+    return on_engine(home, engine, request, monkeypatch)
 
 
 def build_history(home: Home) -> None:
@@ -25,7 +33,7 @@ def build_history(home: Home) -> None:
     home.ok("add", "Globex", "SDR", "--applied", "2026-11-03")
     home.ok("add", "Initech", "AM", "--stage", "wishlist")
     home.ok("log", "1", "email", "--date", "2026-11-05", "--note", "sent the note")
-    db = Database(home.db_path)
+    db = home.open_db()
     with db.session() as session:  # a skipped step, as `nudger skip` records it
         tracker.log_touch(session, 1, "call", date(2026, 11, 9), step=2, skipped=True,
                           now=datetime.now(UTC))
