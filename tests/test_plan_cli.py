@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import time_machine
 
-from tests.conftest import Home
+from tests.conftest import Home, on_engine
 
 NOW = datetime(2026, 11, 27, 15, 0, tzinfo=UTC)  # 09:00 in Chicago
 
@@ -22,7 +22,23 @@ def frozen() -> Iterator[None]:
         yield
 
 
+@pytest.fixture
+def home(home: Home, engine: str, request: pytest.FixtureRequest,
+         monkeypatch: pytest.MonkeyPatch) -> Home:
+    """Every test here runs on SQLite and on PostgreSQL."""
+    return on_engine(home, engine, request, monkeypatch)
+
+
 def touches(home: Home) -> list[tuple[object, ...]]:
+    if home.pg_url is not None:
+        db = home.open_db()
+        try:
+            with db.connect() as pg:
+                return [(a, b, c.isoformat(), d, int(e), f) for a, b, c, d, e, f in pg.execute(
+                    "SELECT application_id, action, touched_on, step, skipped, note FROM "
+                    "touch ORDER BY id")]
+        finally:
+            db.dispose()
     con = sqlite3.connect(home.db_path)
     try:
         return con.execute(

@@ -1,4 +1,5 @@
-"""The tracking commands through the CLI entry point, against a real SQLite file."""
+"""The tracking commands through the CLI entry point, against a real SQLite file and a real
+PostgreSQL database (each test runs on both, but those about the SQLite file itself)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,16 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from tests.conftest import Home
+from tests.conftest import Home, on_engine
 
 # Monday 2026-11-30, 10:00 in Chicago.
 NOW = datetime(2026, 11, 30, 10, 0, tzinfo=ZoneInfo("America/Chicago"))
+
+
+@pytest.fixture
+def home(home: Home, engine: str, request: pytest.FixtureRequest,
+         monkeypatch: pytest.MonkeyPatch) -> Home:
+    return on_engine(home, engine, request, monkeypatch)
 
 
 @pytest.fixture(autouse=True)
@@ -24,6 +31,17 @@ def frozen_clock():
 
 def dump(home: Home) -> list[tuple[object, ...]]:
     """Every row of every table: to prove a failed command changed nothing."""
+    if home.pg_url is not None:
+        db = home.open_db()
+        try:
+            with db.connect() as pg:
+                tables = [r[0] for r in pg.execute(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                    "ORDER BY tablename")]
+                return [(table, *row) for table in tables
+                        for row in pg.execute(f"SELECT * FROM {table} ORDER BY 1")]
+        finally:
+            db.dispose()
     if not home.db_path.exists():
         return []
     con = sqlite3.connect(home.db_path)
@@ -42,6 +60,7 @@ def add(home: Home, *args: str) -> int:
     return int(json.loads(out)["id"])
 
 
+@pytest.mark.parametrize("engine", ["sqlite"])  # `init --database FILE` makes SQLite
 def test_init_writes_config_and_database(home: Home) -> None:
     home.config.unlink()
     home.db_path.unlink()
@@ -57,6 +76,7 @@ def test_init_writes_config_and_database(home: Home) -> None:
     assert home.config.read_text() == text
 
 
+@pytest.mark.parametrize("engine", ["sqlite"])  # `init --database FILE` makes SQLite
 def test_init_demo_then_list(home: Home) -> None:
     home.config.unlink()
     home.ok("init", "--demo", "--database", "nudger.db")
