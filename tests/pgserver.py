@@ -5,8 +5,9 @@ Debian's `postgresql` package puts the server binaries in /usr/lib/postgresql/15
 PATH). `initdb` and the server refuse to run as root, so as root (CI) the cluster's folder
 belongs to the `postgres` user and the binaries run as it (`runuser`); as anyone else they
 run as that user. Connections from the loopback address need a password (scram-sha-256),
-as on a real server; the Unix socket in the cluster's folder is trusted, which is how the
-fixtures themselves create roles and databases.
+as on a real server, and TLS is on with a certificate for 127.0.0.1 from a throwaway CA
+(`ca_file`); the Unix socket in the cluster's folder is trusted, which is how the fixtures
+themselves create roles and databases.
 """
 
 from __future__ import annotations
@@ -85,13 +86,32 @@ class PgCluster:
         return subprocess.run(command, check=True, capture_output=True, text=True,
                               timeout=120, cwd=self.root, **kw)
 
+    def _tls(self) -> str:
+        """A certificate for 127.0.0.1 from a throwaway CA, readable by the server only;
+        the server options that turn TLS on."""
+        import trustme
+
+        ca = trustme.CA()
+        cert = ca.issue_cert("127.0.0.1", "localhost")
+        self.ca_file = self.root / "ca.pem"
+        ca.cert_pem.write_to_path(str(self.ca_file))
+        cert_file, key_file = self.root / "server.crt", self.root / "server.key"
+        cert.cert_chain_pems[0].write_to_path(str(cert_file))
+        cert.private_key_pem.write_to_path(str(key_file))
+        key_file.chmod(0o600)
+        if self.as_root:
+            info = pwd.getpwnam("postgres")
+            for path in (cert_file, key_file):
+                os.chown(path, info.pw_uid, info.pw_gid)
+        return f"-c ssl=on -c ssl_cert_file={cert_file} -c ssl_key_file={key_file}"
+
     def start(self) -> None:
         self._run([str(self.bin / "initdb"), "-D", str(self.data), "-U", "postgres",
                    "--auth-local=trust", "--auth-host=scram-sha-256", "--no-sync",
                    "-E", "UTF8", "--locale=C.UTF-8"])
         options = (f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 "
                    "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
-                   "-c max_connections=200")
+                   f"-c max_connections=200 {self._tls()}")
         self._run([str(self.bin / "pg_ctl"), "-D", str(self.data), "-l",
                    str(self.root / "log"), "-w", "-o", options, "start"])
         self.admin(f"CREATE ROLE {ROLE} LOGIN PASSWORD '{PASSWORD}'")

@@ -159,14 +159,42 @@ def test_pgpass_is_read(home: Home, pg_cluster: Any, pg_url: str,
     home.ok("add", "Acme", "AE")
 
 
-def test_sslmode_in_the_url_is_honoured(home: Home, pg_url: str,
-                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    # The test server has no TLS: sslmode=require must refuse to go on without it.
-    pg_home(home, pg_url + "?sslmode=require", monkeypatch)
-    result = home.run("list")
-    assert result.code == 1 and "SSL" in result.err and "cannot connect to" in result.err
+def ssl_in_use(home: Home) -> bool:
+    """Whether nudger's connection, opened from the home's config as every command opens
+    it, is encrypted (as the server sees it)."""
+    import os
+
+    from nudger.config import parse_settings
+
+    settings = parse_settings(home.config.read_text(), home.config)
+    db = PgDatabase.from_settings(settings, os.environ)
+    with db.connect() as con:
+        row = con.execute("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+        return bool(row.fetchone()[0])
+
+
+def test_sslmode_and_sslrootcert_in_the_url_are_honoured(
+        home: Home, pg_cluster: Any, pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    import trustme
+
+    # The server's CA, beside config.toml: a relative sslrootcert is read from there.
+    shutil.copyfile(pg_cluster.ca_file, home.config.parent / "ca.pem")
+    pg_home(home, pg_url + "?sslmode=verify-full&sslrootcert=ca.pem", monkeypatch)
+    home.ok("add", "Acme", "AE")
+    assert ssl_in_use(home)
+    # Another CA: the server's certificate is not trusted, and nothing is sent.
+    trustme.CA().cert_pem.write_to_path(str(home.config.parent / "other-ca.pem"))
+    for mode in ("verify-full", "verify-ca"):
+        pg_home(home, pg_url + f"?sslmode={mode}&sslrootcert=other-ca.pem", monkeypatch)
+        result = home.run("list")
+        assert result.code == 1 and "cannot connect to" in result.err
+        assert "certificate verify failed" in result.err and "Traceback" not in result.err
+    # sslmode=disable really disables it: the server sees a plain connection.
     pg_home(home, pg_url + "?sslmode=disable", monkeypatch)
-    home.ok("list")
+    assert "Acme" in home.ok("list")
+    assert not ssl_in_use(home)
 
 
 # --- someone else's database -----------------------------------------------------------------
