@@ -22,8 +22,8 @@ def copy_database(source: Database, dest: Database) -> dict[str, int]:
     from sqlalchemy import func, select
     from sqlmodel import SQLModel
 
-    import nudger.mail.commandlog
-    import nudger.mail.drafts
+    import nudger.mail.act.commandlog
+    import nudger.mail.act.drafts
     import nudger.store.models  # noqa: F401
     from nudger.store.db import SCHEMA_HEAD
 

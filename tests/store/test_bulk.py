@@ -11,7 +11,7 @@ from sqlmodel import select
 from nudger.store.bulk import BulkInsert
 from nudger.store.db import Database
 from nudger.store.models import Application, Contact
-from nudger.times import as_utc
+from nudger.when.times import as_utc
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 
