@@ -265,6 +265,8 @@ class Daemon:
         """Reopen the database when the file at its path is no longer the one open (deleted,
         or replaced by a restored backup), before anything is decided or sent. The digest
         days recorded in the old file are recorded in the new one (never sent twice)."""
+        if self.db.engine_name != "sqlite":
+            return  # a server's database: no file to be deleted or replaced under us
         current = file_identity(self.db.path)
         if current == self._db_identity:
             return
@@ -507,10 +509,8 @@ class Daemon:
         from sqlalchemy.exc import DBAPIError
 
         if isinstance(exc, DBAPIError):
-            from nudger.store.db import describe_sqlite_error
-
             detail = str(exc.orig) if exc.orig is not None else str(exc)
-            self.log.error("%s: %s", what, describe_sqlite_error(detail, self.db.path))
+            self.log.error("%s: %s", what, self.db.describe_error(detail))
         else:
             self.log.error("%s (a bug; please report it)", what, exc_info=exc)
 

@@ -168,6 +168,10 @@ class Database:
         PgDatabase)."""
         return str(self.path)
 
+    def describe_error(self, detail: str) -> str:
+        """A database failure in the user's words, with what to do next."""
+        return describe_sqlite_error(detail, self.path)
+
     def write_problem(self) -> str | None:
         """Why this user cannot write the existing database (file or folder), or None."""
         import stat

@@ -466,3 +466,29 @@ def test_the_daemon_sends_once_per_day_on_postgresql(home: Home, pg_cluster: Any
     rows = pg_cluster.admin("SELECT state, count(*) FROM digest GROUP BY state",
                             dbname=parse(pg_url).dbname)
     assert rows == [("sent", 1)]
+
+
+def test_the_daemon_on_postgresql_never_falls_back_to_a_sqlite_file(
+        tmp_path: Path, pg_cluster: Any, pg_url: str) -> None:
+    """After `db copy`, the old SQLite file may still sit where the daemon keeps its lock
+    and key; deleting it while the daemon runs must not make it open a new SQLite file."""
+    import logging
+
+    from nudger.config import ConfigLocation, parse_settings
+    from nudger.daemon.notify import Notifier
+    from nudger.daemon.run import Daemon
+
+    old_file = tmp_path / "nudger.db"
+    Database(old_file).ensure()
+    config = tmp_path / "config.toml"
+    text = f'timezone = "UTC"\ndatabase = "{pg_url}"\n'
+    config.write_text(text)
+    db = PgDatabase(parse(pg_url), old_file, password=Secret(pgserver.PASSWORD))
+    db.ensure()
+    daemon = Daemon(ConfigLocation(config, True), {}, parse_settings(text, config), db,
+                    Notifier({}), logging.getLogger("nudger.test.pg"),
+                    lambda: datetime(2026, 11, 30, 9, 0))
+    old_file.unlink()
+    daemon.check_database()
+    assert daemon.db is db and not old_file.exists()
+    db.dispose()
