@@ -71,9 +71,11 @@ def _email(value: str) -> str:
 
 def _database(value: str | None) -> str | None:
     """A path (SQLite) as it was; a URL must be a PostgreSQL one without a password."""
+    if value is None or "://" not in value:
+        return value  # a path: nothing to import for it (every command passes here)
     from nudger.store import pgurl
 
-    if value is not None and pgurl.is_url(value):
+    if pgurl.is_url(value):
         pgurl.parse(value)  # ValueError with what is wrong
     return value
 
@@ -473,6 +475,8 @@ class Settings(_Table):
     @property
     def is_postgres(self) -> bool:
         """`database` is a postgresql:// URL (else an SQLite path, or nothing)."""
+        if not self.database or "://" not in self.database:
+            return False
         from nudger.store.pgurl import is_postgres
 
         return is_postgres(self.database)
