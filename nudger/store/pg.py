@@ -126,6 +126,10 @@ class PgDatabase(Database):
 
     def describe_error(self, detail: str, *, connecting: bool = False) -> str:
         """A PostgreSQL failure in the user's words, never with the password in it."""
+        if not connecting:
+            # The server's primary message; psycopg adds the statement ("LINE 1: ...")
+            # and a caret under it, which say nothing to a user.
+            detail = (detail.strip().splitlines() or [""])[0]
         text = " ".join(detail.split())
         if self.password is not None:
             text = self.password.redact(text)

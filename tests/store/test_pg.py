@@ -492,3 +492,27 @@ def test_the_daemon_on_postgresql_never_falls_back_to_a_sqlite_file(
     daemon.check_database()
     assert daemon.db is db and not old_file.exists()
     db.dispose()
+
+
+def test_a_role_that_may_not_create_tables_is_told_what_to_grant(
+        home: Home, pg_cluster: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """PostgreSQL 15 lets only the database's owner create tables in `public`: an empty
+    database owned by someone else gets one clear line, and `check` says what to grant."""
+    name = pg_cluster.new_database(owner="postgres")
+    pg_cluster.admin(f"GRANT CONNECT ON DATABASE {name} TO nudger")
+    url = pg_cluster.url(name)
+    pg_home(home, url, monkeypatch)
+    result = home.run("init")
+    assert result.code == 1, result.err
+    error = result.err.strip().splitlines()[-1]  # (after "config.toml exists; keeping it")
+    assert error == (f"nudger: {url}: database error: permission denied for schema public; "
+                     "grant the role nudger uses the privileges `nudger check` lists. "
+                     "Nothing was changed.")
+    assert tables_of(pg_cluster, url) == set()  # nothing half-made
+    check = home.run("check")
+    assert check.code != 0
+    assert "may not create tables in the schema" in check.out + check.err
+    assert "GRANT CREATE ON SCHEMA public TO nudger" in check.out + check.err
+    pg_cluster.admin("GRANT CREATE ON SCHEMA public TO nudger", dbname=name)
+    home.ok("init")
+    assert "privileges ok" in home.ok("check")
