@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import time, timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args, get_origin
+from typing import Annotated, Any, ClassVar, Literal, Self, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import (
@@ -179,32 +179,79 @@ class Delivery(_Table):
     retry: Retry = Retry()
 
 
-class Smtp(_Table):
-    host: OneLine
-    port: int | None = None
-    security: Literal["starttls", "tls", "none"] = "starttls"
+# --- the servers: [smtp], [imap], [caldav] -------------------------------------------------
+
+class ServerTable(_Table):
+    """What every server table shares, validated once: who logs in, where the password
+    comes from (never config.toml: Settings refuses a `password` key), a CA to trust in
+    addition to the system's (nudger.tls builds the one TLS context from it), and how long
+    one network step may take."""
+
+    section: ClassVar[str]  # the table's name in config.toml, as messages show it
+    password_words: ClassVar[str] = ""  # what the password is, in the password-key refusal
+
     username: OneLine | None = None
     password_env: OneLine | None = None
     password_file: str | None = None
-    ca_file: str | None = None
+    ca_file: str | None = None  # a private CA's certificate (PEM), trusted besides the system's
     timeout: int | float = 30
-    helo: OneLine | None = None  # the EHLO name; default: delivery.ehlo_name()
 
     @model_validator(mode="after")
-    def _check(self) -> Smtp:
-        if self.port is not None and not 0 < self.port < 65536:
-            raise ValueError(f"smtp.port {self.port} is not a TCP port (1-65535)")
+    def _check_server(self) -> Self:
         if self.timeout <= 0:
-            raise ValueError("smtp.timeout must be a positive number of seconds")
+            raise ValueError(f"{self.section}.timeout must be a positive number of seconds")
         if self.password_env and self.password_file:
-            raise ValueError("smtp: set password_env or password_file, not both")
+            raise ValueError(f"{self.section}: set password_env or password_file, not both")
+        return self
+
+
+# Where a server is. A table is `class T(ServerTable, HostAddress)`: pydantic lists the
+# keys of the last base first, so the address leads, as it does in config.example.toml.
+
+class HostAddress(_Table):
+    """A host and port ([smtp], [imap]); without a port, the default of `security`."""
+
+    section: ClassVar[str]
+    default_ports: ClassVar[dict[str, int]]
+
+    host: OneLine
+    port: int | None = None
+    security: str  # each table narrows it to its choices and default
+
+    @model_validator(mode="after")
+    def _check_port(self) -> Self:
+        if self.port is not None and not 0 < self.port < 65536:
+            raise ValueError(f"{self.section}.port {self.port} is not a TCP port (1-65535)")
         return self
 
     @property
     def effective_port(self) -> int:
         if self.port is not None:
             return self.port
-        return {"starttls": 587, "tls": 465, "none": 25}[self.security]
+        return self.default_ports[self.security]
+
+
+class UrlAddress(_Table):
+    """An http(s) URL ([caldav])."""
+
+    section: ClassVar[str]
+
+    url: OneLine
+
+    @model_validator(mode="after")
+    def _check_url(self) -> Self:
+        if not self.url.lower().startswith(("https://", "http://")):
+            raise ValueError(f"{self.section}.url {self.url!r} is not an http(s) URL like "
+                             "https://cloud.example.com/remote.php/dav")
+        return self
+
+
+class Smtp(ServerTable, HostAddress):
+    section: ClassVar[str] = "smtp"
+    default_ports: ClassVar[dict[str, int]] = {"starttls": 587, "tls": 465, "none": 25}
+
+    security: Literal["starttls", "tls", "none"] = "starttls"
+    helo: OneLine | None = None  # the EHLO name; default: delivery.ehlo_name()
 
 
 # --- calendars (nudger/ics.py, nudger/caldav_push.py) ----------------------------------
@@ -232,39 +279,23 @@ class Ics(_Table):
         return self
 
 
-class Caldav(_Table):
+class Caldav(ServerTable, UrlAddress):
     """[caldav]: the server nudger pushes the same events to."""
 
-    url: OneLine
-    username: OneLine
-    password_env: OneLine | None = None
-    password_file: str | None = None
-    ca_file: str | None = None  # a private CA's certificate (PEM)
-    calendar: OneLine | None = None  # the calendar's name or URL; default: the first one
-    timeout: int | float = 30
+    section: ClassVar[str] = "caldav"
+    password_words: ClassVar[str] = " (an app password)"
 
-    @model_validator(mode="after")
-    def _check(self) -> Caldav:
-        if not self.url.lower().startswith(("https://", "http://")):
-            raise ValueError(f"caldav.url {self.url!r} is not an http(s) URL like "
-                             "https://cloud.example.com/remote.php/dav")
-        if self.password_env and self.password_file:
-            raise ValueError("caldav: set password_env or password_file, not both")
-        if self.timeout <= 0:
-            raise ValueError("caldav.timeout must be a positive number of seconds")
-        return self
+    username: OneLine
+    calendar: OneLine | None = None  # the calendar's name or URL; default: the first one
 
 # --- the mailbox (docs/mailbox.md): [imap] and [mailbox] -------------------------------------
 
-class Imap(_Table):
-    host: OneLine
-    port: int | None = None
+class Imap(ServerTable, HostAddress):
+    section: ClassVar[str] = "imap"
+    default_ports: ClassVar[dict[str, int]] = {"tls": 993, "starttls": 143, "none": 143}
+
     security: Literal["tls", "starttls", "none"] = "tls"
     username: OneLine
-    password_env: OneLine | None = None
-    password_file: str | None = None
-    ca_file: str | None = None
-    timeout: int | float = 30
     poll: DurationField = Duration(10, "minutes")
     lookback: DurationField = Duration(60, "days")
     inbox: OneLine = "INBOX"
@@ -273,12 +304,6 @@ class Imap(_Table):
 
     @model_validator(mode="after")
     def _check(self) -> Imap:
-        if self.port is not None and not 0 < self.port < 65536:
-            raise ValueError(f"imap.port {self.port} is not a TCP port (1-65535)")
-        if self.timeout <= 0:
-            raise ValueError("imap.timeout must be a positive number of seconds")
-        if self.password_env and self.password_file:
-            raise ValueError("imap: set password_env or password_file, not both")
         if self.poll.is_business or self.poll.amount <= 0:
             raise ValueError("imap.poll must be a positive time like \"10 minutes\"")
         if self.lookback.amount < 0 or self.lookback.unit in ("minutes", "hours",
@@ -286,12 +311,6 @@ class Imap(_Table):
             raise ValueError("imap.lookback must be a number of days or weeks, like "
                              "\"60 days\"")
         return self
-
-    @property
-    def effective_port(self) -> int:
-        if self.port is not None:
-            return self.port
-        return {"tls": 993, "starttls": 143, "none": 143}[self.security]
 
 
 class Mailbox(_Table):
@@ -406,14 +425,18 @@ class Settings(_Table):
     @classmethod
     def _no_secrets(cls, data: Any) -> Any:
         if isinstance(data, dict):
-            for section, what in (("smtp", ""), ("caldav", " (an app password)"), ("imap", "")):
+            for section, info in cls.model_fields.items():
+                table = _inner_model(info.annotation)
+                if table is None or not issubclass(table, ServerTable):
+                    continue
                 block = data.get(section)
                 if isinstance(block, dict) and "password" in block:
                     raise ValueError(
                         f"{section}.password is not allowed in config.toml: put the "
-                        f"password{what} in an environment variable named by "
-                        f"{section}.password_env, in a file named by {section}.password_file "
-                        f"(mode 0600), or in the systemd credential '{section}-password'"
+                        f"password{table.password_words} in an environment variable named "
+                        f"by {section}.password_env, in a file named by "
+                        f"{section}.password_file (mode 0600), or in the systemd credential "
+                        f"'{section}-password'"
                     )
         return data
 
