@@ -11,6 +11,8 @@ accepted, and one signed by neither is refused.
 
 from __future__ import annotations
 
+import re
+import shutil
 import ssl
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +23,7 @@ import trustme
 
 from nudger.config import Caldav, Imap, ServerTable, Settings, Smtp, parse_settings
 from nudger.errors import ConfigError
-from nudger.tls import ca_bundle, tls_context, trusted_pem
+from nudger.tls import ca_bundle, tls_context
 from tests.conftest import BASE_CONFIG, Home, imap_config
 from tests.smtpserver import SmtpServer, shared_ca
 
@@ -130,6 +132,12 @@ def ca_certs(context: ssl.SSLContext) -> set[bytes]:
     return set(context.get_ca_certs(binary_form=True))
 
 
+def pem_certs(data: bytes) -> set[bytes]:
+    """The DER of every certificate in PEM `data`."""
+    return {ssl.PEM_cert_to_DER_cert(block.decode("ascii")) for block in re.findall(
+        rb"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", data, re.DOTALL)}
+
+
 @pytest.mark.parametrize("table", ["smtp", "imap", "caldav"])
 def test_the_context_holds_the_system_store_and_the_ca_file(table: str, tmp_path: Path
                                                             ) -> None:
@@ -144,6 +152,10 @@ def test_the_context_holds_the_system_store_and_the_ca_file(table: str, tmp_path
     assert context.minimum_version == ssl.TLSVersion.TLSv1_2
     plain = tls_context(settings_with(table), server_table(settings_with(table), table))
     assert ca_certs(plain) == system and plain.verify_mode == ssl.CERT_REQUIRED
+    # The bundle for CalDAV's HTTP client holds the same trust, and ca_file as written.
+    data = ca_bundle(settings, server_table(settings, table)).read_bytes()
+    assert pem_certs(data) >= system | {der}
+    assert (tmp_path / "private-ca.pem").read_bytes() in data
 
 
 def test_the_system_store_is_what_openssl_reads(tmp_path: Path,
@@ -157,16 +169,17 @@ def test_the_system_store_is_what_openssl_reads(tmp_path: Path,
                              tmp_path / "config.toml")
     context = tls_context(settings, server_table(settings, "caldav"))
     assert ca_certs(context) == {system_der, private_der}
-    # CalDAV's client reads the same trust from a file, gone once the client is.
-    bundle = ca_bundle(context)
-    path = Path(bundle.name)
-    text = path.read_text()
-    assert text == trusted_pem(context) and text.count("BEGIN CERTIFICATE") == 2
-    assert {ssl.PEM_cert_to_DER_cert(block + "-----END CERTIFICATE-----\n")
-            for block in text.split("-----END CERTIFICATE-----\n")[:-1]} == \
-        {system_der, private_der}
-    bundle.close()
-    assert not path.exists()
+    # CalDAV's client reads the same trust from a file in a folder private to the process,
+    # named by its content: the same trust is the same path (the client reuses its context).
+    path = ca_bundle(settings, server_table(settings, "caldav"))
+    assert pem_certs(path.read_bytes()) == {system_der, private_der}
+    assert path.stat().st_mode & 0o777 == 0o600 and path.parent.stat().st_mode & 0o777 == 0o700
+    assert ca_bundle(settings, server_table(settings, "caldav")) == path
+    write_ca(tmp_path / "private-ca.pem")  # another CA in ca_file: another file
+    assert ca_bundle(settings, server_table(settings, "caldav")) != path
+    shutil.rmtree(path.parent)  # a /tmp cleaner took the folder: a new one is made
+    again = ca_bundle(settings, server_table(settings, "caldav"))
+    assert again.parent != path.parent and again.parent.stat().st_mode & 0o777 == 0o700
 
 
 @pytest.mark.parametrize("table", ["smtp", "imap", "caldav"])
@@ -178,11 +191,12 @@ def test_a_bad_ca_file_names_the_key(table: str, tmp_path: Path) -> None:
                        ("notes.pem", "is not a PEM certificate file"),
                        ("folder.pem", "cannot be read (Is a directory)")):
         settings = settings_with(table, f'ca_file = "{name}"\n', tmp_path / "config.toml")
-        with pytest.raises(ConfigError) as info:
-            tls_context(settings, server_table(settings, table))
-        message = str(info.value)
-        assert message.startswith(f"{table}.ca_file: {tmp_path / name} {says}")
-        assert message.endswith(give) and "\n" not in message
+        for build in (tls_context, ca_bundle):
+            with pytest.raises(ConfigError) as info:
+                build(settings, server_table(settings, table))
+            message = str(info.value)
+            assert message.startswith(f"{table}.ca_file: {tmp_path / name} {says}")
+            assert message.endswith(give) and "\n" not in message
 
 
 # --- real servers: a private CA in ca_file, and the system store still --------------------
@@ -267,13 +281,8 @@ def test_caldav_trusts_ca_file_and_the_system_store(home: Home, tmp_path: Path,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """Before, caldav.ca_file replaced the system store (the HTTP client's bundle): the
     last check failed."""
-    import gc
-    import tempfile
-
     from tests.caldavserver import radicale
 
-    (tmp_path / "tmp").mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
     with radicale(tmp_path / "radicale", tls=True) as server:
         assert server.ca_file is not None
         caldav_config(home, server.calendar_url, server.ca_file)
@@ -285,5 +294,3 @@ def test_caldav_trusts_ca_file_and_the_system_store(home: Home, tmp_path: Path,
         as_system_store(monkeypatch, server.ca_file, tmp_path)
         out = home.ok("check", "--caldav")
         assert "logged in as alex" in out and "takes events (VEVENT)" in out
-    gc.collect()
-    assert list((tmp_path / "tmp").iterdir()) == []  # the CA bundles went with the clients

@@ -21,13 +21,13 @@ import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import IO, Any
+from typing import Any
 from urllib.parse import quote
 
 from nudger.config import Settings
 from nudger.errors import ConfigError
 from nudger.secrets import Secret, table_password, table_source
-from nudger.tls import ca_bundle, tls_context
+from nudger.tls import ca_bundle
 from nudger.when.times import as_utc
 
 log = logging.getLogger("nudger.caldav")
@@ -148,7 +148,6 @@ class Connection:
     secret: Secret
     where: str
     found: list[str] = field(default_factory=list)
-    bundle: IO[str] | None = None  # the CA file ssl_verify_cert names; removed with this
 
 
 def connect(settings: Settings, env: Mapping[str, str]) -> Connection:
@@ -158,11 +157,10 @@ def connect(settings: Settings, env: Mapping[str, str]) -> Connection:
     assert dav is not None
     secret = caldav_password(settings, env)
     where = f"the CalDAV server {dav.url}"
-    # The HTTP client takes a CA bundle's path, not a context: the same trust as SMTP and
-    # IMAP (the system's CAs plus caldav.ca_file), written out for as long as the client.
-    context = tls_context(settings, dav)
+    # The HTTP client takes a CA bundle's path, not a context: the same trust as SMTP's and
+    # IMAP's (the system's CAs plus caldav.ca_file), written out as one file.
     try:
-        bundle = ca_bundle(context)
+        bundle = ca_bundle(settings, dav)
     except OSError as exc:
         raise CaldavError("tls", f"{where}: cannot write the CA bundle for checking its "
                           f"certificate to the temporary folder: {exc.strerror or exc}") from None
@@ -170,7 +168,7 @@ def connect(settings: Settings, env: Mapping[str, str]) -> Connection:
         from caldav.davclient import DAVClient
 
         client = DAVClient(url=dav.url, username=dav.username, password=secret.reveal(),
-                           ssl_verify_cert=bundle.name, timeout=int(max(1, dav.timeout)),
+                           ssl_verify_cert=str(bundle), timeout=int(max(1, dav.timeout)),
                            enable_rfc6764=False, require_tls=False)
         found: list[str] = [f"logged in as {dav.username}"]
         if dav.calendar and dav.calendar.lower().startswith(("http://", "https://")):
@@ -199,16 +197,16 @@ def connect(settings: Settings, env: Mapping[str, str]) -> Connection:
             name = str(calendar.get_display_name() or calendar.url)
             found.append(f"found {len(calendars)} calendar(s); using {name!r} at "
                          f"{calendar.url}")
-    except (CaldavError, ConfigError):
-        bundle.close()
+    except CaldavError:
+        raise
+    except ConfigError:
         raise
     except Exception as exc:
-        bundle.close()
         raise classify(exc, where, secret) from None
     url = str(calendar.url)
     if not url.endswith("/"):
         url += "/"
-    return Connection(client, calendar, url, name, secret, where, found, bundle)
+    return Connection(client, calendar, url, name, secret, where, found)
 
 
 def verify(settings: Settings, env: Mapping[str, str]) -> list[str]:
