@@ -15,13 +15,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import time, timedelta
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, Literal, Self, get_args, get_origin
+from typing import Annotated, Any, Literal, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import (
     AfterValidator,
     BaseModel,
-    ConfigDict,
     Field,
     PlainValidator,
     ValidationError,
@@ -29,21 +28,16 @@ from pydantic import (
 )
 
 from nudger.errors import ConfigError
-from nudger.vocab import ActionName, OpenStageName, WeekdayName, breaks_line, is_email
+from nudger.schema import DurationField, OneLine, one_line
+from nudger.schema import Table as _Table
+from nudger.servers import Caldav, Imap, ServerTable, Smtp
+from nudger.vocab import ActionName, OpenStageName, WeekdayName, is_email
 from nudger.when.durations import Duration, parse_duration
 
 CONFIG_NAME = "config.toml"
 
 
 # --- value checks -----------------------------------------------------------------------
-
-def _duration(value: Any) -> Duration:
-    if isinstance(value, Duration):
-        return value
-    if not isinstance(value, str):
-        raise ValueError("must be a string like '3 days' or '2 business days'")
-    return parse_duration(value)
-
 
 def _clock(value: Any) -> time:
     if isinstance(value, time):
@@ -56,14 +50,8 @@ def _clock(value: Any) -> time:
     return time(hour, minute)
 
 
-def _one_line(value: str) -> str:
-    if breaks_line(value):
-        raise ValueError("must be one line: no line breaks or NUL characters")
-    return value
-
-
 def _email(value: str) -> str:
-    _one_line(value)
+    one_line(value)
     if value and not is_email(value):
         raise ValueError("must be an email address like alex@example.com")
     return value
@@ -101,16 +89,10 @@ def _country(value: str | None) -> str | None:
     return value.upper()
 
 
-DurationField = Annotated[Duration, PlainValidator(_duration)]
 ClockField = Annotated[time, PlainValidator(_clock)]
-OneLine = Annotated[str, AfterValidator(_one_line)]
 EmailField = Annotated[str, AfterValidator(_email)]
 # TOML arrays arrive as lists; strict mode would refuse them for a tuple. Items stay strict.
 Days = Annotated[tuple[WeekdayName, ...], Field(strict=False)]
-
-
-class _Table(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, populate_by_name=True)
 
 
 # --- the tables -------------------------------------------------------------------------
@@ -179,81 +161,6 @@ class Delivery(_Table):
     retry: Retry = Retry()
 
 
-# --- the servers: [smtp], [imap], [caldav] -------------------------------------------------
-
-class ServerTable(_Table):
-    """What every server table shares, validated once: who logs in, where the password
-    comes from (never config.toml: Settings refuses a `password` key), a CA to trust in
-    addition to the system's (nudger.tls builds the one TLS context from it), and how long
-    one network step may take."""
-
-    section: ClassVar[str]  # the table's name in config.toml, as messages show it
-    password_words: ClassVar[str] = ""  # what the password is, in the password-key refusal
-
-    username: OneLine | None = None
-    password_env: OneLine | None = None
-    password_file: str | None = None
-    ca_file: str | None = None  # a private CA's certificate (PEM), trusted besides the system's
-    timeout: int | float = 30
-
-    @model_validator(mode="after")
-    def _check_server(self) -> Self:
-        if self.timeout <= 0:
-            raise ValueError(f"{self.section}.timeout must be a positive number of seconds")
-        if self.password_env and self.password_file:
-            raise ValueError(f"{self.section}: set password_env or password_file, not both")
-        return self
-
-
-# Where a server is. A table is `class T(ServerTable, HostAddress)`: pydantic lists the
-# keys of the last base first, so the address leads, as it does in config.example.toml.
-
-class HostAddress(_Table):
-    """A host and port ([smtp], [imap]); without a port, the default of `security`."""
-
-    section: ClassVar[str]
-    default_ports: ClassVar[dict[str, int]]
-
-    host: OneLine
-    port: int | None = None
-    security: str  # each table narrows it to its choices and default
-
-    @model_validator(mode="after")
-    def _check_port(self) -> Self:
-        if self.port is not None and not 0 < self.port < 65536:
-            raise ValueError(f"{self.section}.port {self.port} is not a TCP port (1-65535)")
-        return self
-
-    @property
-    def effective_port(self) -> int:
-        if self.port is not None:
-            return self.port
-        return self.default_ports[self.security]
-
-
-class UrlAddress(_Table):
-    """An http(s) URL ([caldav])."""
-
-    section: ClassVar[str]
-
-    url: OneLine
-
-    @model_validator(mode="after")
-    def _check_url(self) -> Self:
-        if not self.url.lower().startswith(("https://", "http://")):
-            raise ValueError(f"{self.section}.url {self.url!r} is not an http(s) URL like "
-                             "https://cloud.example.com/remote.php/dav")
-        return self
-
-
-class Smtp(ServerTable, HostAddress):
-    section: ClassVar[str] = "smtp"
-    default_ports: ClassVar[dict[str, int]] = {"starttls": 587, "tls": 465, "none": 25}
-
-    security: Literal["starttls", "tls", "none"] = "starttls"
-    helo: OneLine | None = None  # the EHLO name; default: delivery.ehlo_name()
-
-
 # --- calendars (nudger/ics.py, nudger/caldav_push.py) ----------------------------------
 
 class Ics(_Table):
@@ -279,39 +186,7 @@ class Ics(_Table):
         return self
 
 
-class Caldav(ServerTable, UrlAddress):
-    """[caldav]: the server nudger pushes the same events to."""
-
-    section: ClassVar[str] = "caldav"
-    password_words: ClassVar[str] = " (an app password)"
-
-    username: OneLine
-    calendar: OneLine | None = None  # the calendar's name or URL; default: the first one
-
-# --- the mailbox (docs/mailbox.md): [imap] and [mailbox] -------------------------------------
-
-class Imap(ServerTable, HostAddress):
-    section: ClassVar[str] = "imap"
-    default_ports: ClassVar[dict[str, int]] = {"tls": 993, "starttls": 143, "none": 143}
-
-    security: Literal["tls", "starttls", "none"] = "tls"
-    username: OneLine
-    poll: DurationField = Duration(10, "minutes")
-    lookback: DurationField = Duration(60, "days")
-    inbox: OneLine = "INBOX"
-    sent: OneLine = "auto"  # auto: the RFC 6154 \\Sent folder, then common names
-    drafts: OneLine = "auto"
-
-    @model_validator(mode="after")
-    def _check(self) -> Imap:
-        if self.poll.is_business or self.poll.amount <= 0:
-            raise ValueError("imap.poll must be a positive time like \"10 minutes\"")
-        if self.lookback.amount < 0 or self.lookback.unit in ("minutes", "hours",
-                                                               "business_days"):
-            raise ValueError("imap.lookback must be a number of days or weeks, like "
-                             "\"60 days\"")
-        return self
-
+# --- the mailbox (docs/mailbox.md): [mailbox]; [imap], like [smtp] and [caldav], is in servers.py
 
 class Mailbox(_Table):
     replies: Literal["pause", "note"] = "pause"

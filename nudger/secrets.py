@@ -13,8 +13,9 @@ import stat
 from collections.abc import Mapping
 from pathlib import Path
 
-from nudger.config import ServerTable, Settings
+from nudger.config import Settings
 from nudger.errors import ConfigError
+from nudger.servers import ServerTable
 
 CREDENTIAL_NAME = "smtp-password"
 IMAP_CREDENTIAL_NAME = "imap-password"

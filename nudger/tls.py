@@ -20,9 +20,10 @@ import stat
 import tempfile
 from pathlib import Path
 
-from nudger.config import ServerTable, Settings
+from nudger.config import Settings
 from nudger.errors import ConfigError
 from nudger.files import atomic_write
+from nudger.servers import ServerTable
 
 
 def tls_context(settings: Settings, table: ServerTable) -> ssl.SSLContext:

@@ -1,6 +1,6 @@
 """The server tables ([smtp], [imap], [caldav]) and their one TLS context (nudger.tls).
 
-What the three share is validated once (config.ServerTable): a port in range, a positive
+What the three share is validated once (servers.ServerTable): a port in range, a positive
 timeout, one password source, never a password in config.toml. And `ca_file` means one
 thing for all three: trust this CA *in addition* to the system's store. Against real
 servers (aiosmtpd, Dovecot, Radicale) with certificates from throwaway trustme CAs, one CA
@@ -21,8 +21,9 @@ from typing import Any
 import pytest
 import trustme
 
-from nudger.config import Caldav, Imap, ServerTable, Settings, Smtp, parse_settings
+from nudger.config import Settings, parse_settings
 from nudger.errors import ConfigError
+from nudger.servers import Caldav, Imap, ServerTable, Smtp
 from nudger.tls import ca_bundle, tls_context
 from tests.conftest import BASE_CONFIG, Home, imap_config
 from tests.smtpserver import SmtpServer, shared_ca
