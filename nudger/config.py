@@ -21,7 +21,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from pydantic import (
     AfterValidator,
     BaseModel,
-    ConfigDict,
     Field,
     PlainValidator,
     ValidationError,
@@ -29,21 +28,16 @@ from pydantic import (
 )
 
 from nudger.errors import ConfigError
-from nudger.vocab import ActionName, OpenStageName, WeekdayName, breaks_line, is_email
+from nudger.schema import DurationField, OneLine, one_line
+from nudger.schema import Table as _Table
+from nudger.servers import Caldav, Imap, ServerTable, Smtp
+from nudger.vocab import ActionName, OpenStageName, WeekdayName, is_email
 from nudger.when.durations import Duration, parse_duration
 
 CONFIG_NAME = "config.toml"
 
 
 # --- value checks -----------------------------------------------------------------------
-
-def _duration(value: Any) -> Duration:
-    if isinstance(value, Duration):
-        return value
-    if not isinstance(value, str):
-        raise ValueError("must be a string like '3 days' or '2 business days'")
-    return parse_duration(value)
-
 
 def _clock(value: Any) -> time:
     if isinstance(value, time):
@@ -56,14 +50,8 @@ def _clock(value: Any) -> time:
     return time(hour, minute)
 
 
-def _one_line(value: str) -> str:
-    if breaks_line(value):
-        raise ValueError("must be one line: no line breaks or NUL characters")
-    return value
-
-
 def _email(value: str) -> str:
-    _one_line(value)
+    one_line(value)
     if value and not is_email(value):
         raise ValueError("must be an email address like alex@example.com")
     return value
@@ -112,16 +100,10 @@ def _country(value: str | None) -> str | None:
     return value.upper()
 
 
-DurationField = Annotated[Duration, PlainValidator(_duration)]
 ClockField = Annotated[time, PlainValidator(_clock)]
-OneLine = Annotated[str, AfterValidator(_one_line)]
 EmailField = Annotated[str, AfterValidator(_email)]
 # TOML arrays arrive as lists; strict mode would refuse them for a tuple. Items stay strict.
 Days = Annotated[tuple[WeekdayName, ...], Field(strict=False)]
-
-
-class _Table(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, populate_by_name=True)
 
 
 # --- the tables -------------------------------------------------------------------------
@@ -190,34 +172,6 @@ class Delivery(_Table):
     retry: Retry = Retry()
 
 
-class Smtp(_Table):
-    host: OneLine
-    port: int | None = None
-    security: Literal["starttls", "tls", "none"] = "starttls"
-    username: OneLine | None = None
-    password_env: OneLine | None = None
-    password_file: str | None = None
-    ca_file: str | None = None
-    timeout: int | float = 30
-    helo: OneLine | None = None  # the EHLO name; default: delivery.ehlo_name()
-
-    @model_validator(mode="after")
-    def _check(self) -> Smtp:
-        if self.port is not None and not 0 < self.port < 65536:
-            raise ValueError(f"smtp.port {self.port} is not a TCP port (1-65535)")
-        if self.timeout <= 0:
-            raise ValueError("smtp.timeout must be a positive number of seconds")
-        if self.password_env and self.password_file:
-            raise ValueError("smtp: set password_env or password_file, not both")
-        return self
-
-    @property
-    def effective_port(self) -> int:
-        if self.port is not None:
-            return self.port
-        return {"starttls": 587, "tls": 465, "none": 25}[self.security]
-
-
 # --- calendars (nudger/ics.py, nudger/caldav_push.py) ----------------------------------
 
 class Ics(_Table):
@@ -243,67 +197,7 @@ class Ics(_Table):
         return self
 
 
-class Caldav(_Table):
-    """[caldav]: the server nudger pushes the same events to."""
-
-    url: OneLine
-    username: OneLine
-    password_env: OneLine | None = None
-    password_file: str | None = None
-    ca_file: str | None = None  # a private CA's certificate (PEM)
-    calendar: OneLine | None = None  # the calendar's name or URL; default: the first one
-    timeout: int | float = 30
-
-    @model_validator(mode="after")
-    def _check(self) -> Caldav:
-        if not self.url.lower().startswith(("https://", "http://")):
-            raise ValueError(f"caldav.url {self.url!r} is not an http(s) URL like "
-                             "https://cloud.example.com/remote.php/dav")
-        if self.password_env and self.password_file:
-            raise ValueError("caldav: set password_env or password_file, not both")
-        if self.timeout <= 0:
-            raise ValueError("caldav.timeout must be a positive number of seconds")
-        return self
-
-# --- the mailbox (docs/mailbox.md): [imap] and [mailbox] -------------------------------------
-
-class Imap(_Table):
-    host: OneLine
-    port: int | None = None
-    security: Literal["tls", "starttls", "none"] = "tls"
-    username: OneLine
-    password_env: OneLine | None = None
-    password_file: str | None = None
-    ca_file: str | None = None
-    timeout: int | float = 30
-    poll: DurationField = Duration(10, "minutes")
-    lookback: DurationField = Duration(60, "days")
-    inbox: OneLine = "INBOX"
-    sent: OneLine = "auto"  # auto: the RFC 6154 \\Sent folder, then common names
-    drafts: OneLine = "auto"
-
-    @model_validator(mode="after")
-    def _check(self) -> Imap:
-        if self.port is not None and not 0 < self.port < 65536:
-            raise ValueError(f"imap.port {self.port} is not a TCP port (1-65535)")
-        if self.timeout <= 0:
-            raise ValueError("imap.timeout must be a positive number of seconds")
-        if self.password_env and self.password_file:
-            raise ValueError("imap: set password_env or password_file, not both")
-        if self.poll.is_business or self.poll.amount <= 0:
-            raise ValueError("imap.poll must be a positive time like \"10 minutes\"")
-        if self.lookback.amount < 0 or self.lookback.unit in ("minutes", "hours",
-                                                               "business_days"):
-            raise ValueError("imap.lookback must be a number of days or weeks, like "
-                             "\"60 days\"")
-        return self
-
-    @property
-    def effective_port(self) -> int:
-        if self.port is not None:
-            return self.port
-        return {"tls": 993, "starttls": 143, "none": 143}[self.security]
-
+# --- the mailbox (docs/mailbox.md): [mailbox]; [imap], like [smtp] and [caldav], is in servers.py
 
 class Mailbox(_Table):
     replies: Literal["pause", "note"] = "pause"
@@ -419,14 +313,18 @@ class Settings(_Table):
     @classmethod
     def _no_secrets(cls, data: Any) -> Any:
         if isinstance(data, dict):
-            for section, what in (("smtp", ""), ("caldav", " (an app password)"), ("imap", "")):
+            for section, info in cls.model_fields.items():
+                table = _inner_model(info.annotation)
+                if table is None or not issubclass(table, ServerTable):
+                    continue
                 block = data.get(section)
                 if isinstance(block, dict) and "password" in block:
                     raise ValueError(
                         f"{section}.password is not allowed in config.toml: put the "
-                        f"password{what} in an environment variable named by "
-                        f"{section}.password_env, in a file named by {section}.password_file "
-                        f"(mode 0600), or in the systemd credential '{section}-password'"
+                        f"password{table.password_words} in an environment variable named "
+                        f"by {section}.password_env, in a file named by "
+                        f"{section}.password_file (mode 0600), or in the systemd credential "
+                        f"'{section}-password'"
                     )
         return data
 

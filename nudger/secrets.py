@@ -12,10 +12,10 @@ from __future__ import annotations
 import stat
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 from nudger.config import Settings
 from nudger.errors import ConfigError
+from nudger.servers import ServerTable
 
 CREDENTIAL_NAME = "smtp-password"
 IMAP_CREDENTIAL_NAME = "imap-password"
@@ -55,8 +55,8 @@ def password_source(settings: Settings, env: Mapping[str, str]) -> str | None:
     return table_source(settings, env, settings.smtp, CREDENTIAL_NAME)
 
 
-def table_source(settings: Settings, env: Mapping[str, str], table: Any,
-            credential: str) -> str | None:
+def table_source(settings: Settings, env: Mapping[str, str], table: ServerTable,
+                 credential: str) -> str | None:
     if table.password_file:
         return f"file {settings.resolve(table.password_file)}"
     if table.password_env:
@@ -79,8 +79,8 @@ def smtp_password(settings: Settings, env: Mapping[str, str]) -> Secret | None:
     return table_password(settings, env, smtp, "smtp", CREDENTIAL_NAME)
 
 
-def table_password(settings: Settings, env: Mapping[str, str], table: Any, name: str,
-              credential: str) -> Secret:
+def table_password(settings: Settings, env: Mapping[str, str], table: ServerTable,
+                   name: str, credential: str) -> Secret:
     """The password of the [smtp], [imap] or [caldav] `table`: its password_file, the variable its
     password_env names, then $CREDENTIALS_DIRECTORY/`credential`."""
     if table.password_file:

@@ -27,6 +27,7 @@ from urllib.parse import quote
 from nudger.config import Settings
 from nudger.errors import ConfigError
 from nudger.secrets import Secret, table_password, table_source
+from nudger.tls import ca_bundle
 from nudger.when.times import as_utc
 
 log = logging.getLogger("nudger.caldav")
@@ -156,18 +157,18 @@ def connect(settings: Settings, env: Mapping[str, str]) -> Connection:
     assert dav is not None
     secret = caldav_password(settings, env)
     where = f"the CalDAV server {dav.url}"
-    verify: bool | str = True
-    if dav.ca_file:
-        ca = settings.resolve(dav.ca_file)
-        if not ca.is_file():
-            raise ConfigError(f"caldav.ca_file: {ca} does not exist; give the private "
-                              "CA's certificate (PEM)")
-        verify = str(ca)
+    # The HTTP client takes a CA bundle's path, not a context: the same trust as SMTP's and
+    # IMAP's (the system's CAs plus caldav.ca_file), written out as one file.
+    try:
+        bundle = ca_bundle(settings, dav)
+    except OSError as exc:
+        raise CaldavError("tls", f"{where}: cannot write the CA bundle for checking its "
+                          f"certificate to the temporary folder: {exc.strerror or exc}") from None
     try:
         from caldav.davclient import DAVClient
 
         client = DAVClient(url=dav.url, username=dav.username, password=secret.reveal(),
-                           ssl_verify_cert=verify, timeout=int(max(1, dav.timeout)),
+                           ssl_verify_cert=str(bundle), timeout=int(max(1, dav.timeout)),
                            enable_rfc6764=False, require_tls=False)
         found: list[str] = [f"logged in as {dav.username}"]
         if dav.calendar and dav.calendar.lower().startswith(("http://", "https://")):

@@ -14,7 +14,8 @@ Each method is a `Transport`: an async context manager whose `send(message)` ret
 TLS rules: "starttls" demands STARTTLS (a server that does not offer it is an error, never
 a plaintext fallback); "tls" is TLS from the first byte (port 465); "none" is allowed only
 to a loopback host (config.py enforces it). Certificates are always verified against the
-system's CAs plus smtp.ca_file. The password is never part of a message or log line.
+system's CAs plus smtp.ca_file (nudger.tls). The password is never part of a message or log
+line.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from nudger.config import Settings
 from nudger.errors import ConfigError, NudgerError
 from nudger.safetext import server_text
 from nudger.secrets import Secret, smtp_password
+from nudger.tls import tls_context
 
 if TYPE_CHECKING:
     import aiosmtplib
@@ -268,22 +270,6 @@ def _client_class() -> type[aiosmtplib.SMTP]:
     return PhaseSMTP
 
 
-def tls_context(settings: Settings) -> ssl.SSLContext:
-    """The system's CAs plus smtp.ca_file; hostname checks and verification always on."""
-    context = ssl.create_default_context()
-    smtp = settings.smtp
-    if smtp is not None and smtp.ca_file:
-        path = settings.resolve(smtp.ca_file)
-        try:
-            context.load_verify_locations(cafile=str(path))
-        except FileNotFoundError:
-            raise ConfigError(f"smtp.ca_file: {path} does not exist") from None
-        except (ssl.SSLError, OSError) as exc:
-            raise ConfigError(f"smtp.ca_file: {path} is not a PEM certificate file "
-                              f"({exc})") from None
-    return context
-
-
 def ehlo_name(settings: Settings, fqdn: str | None = None) -> str:
     """The name nudger gives in EHLO: `[smtp] helo` when set; else this machine's fully
     qualified name (`fqdn`, default socket.getfqdn()) when it has a dot and is not a
@@ -329,7 +315,7 @@ class SmtpTransport(Transport):
         self.helo = ehlo_name(settings)
         self.where = f"{self.host}:{self.port}"
         self._password: Secret | None = smtp_password(settings, env)
-        self._context = tls_context(settings) if smtp.security != "none" else None
+        self._context = tls_context(settings, smtp) if smtp.security != "none" else None
         self._client: Any = None
         self._ready = False
         self.verified: list[str] = []  # what the last connect established, for check --smtp

@@ -2,11 +2,11 @@
 concept over 400 lines: talking to the IMAP server (the session, its failures
 classified, the text part found in the BODYSTRUCTURE it returns).
 
-TLS is always verified (the system store, or imap.ca_file for a private CA); with
-security = "starttls" the upgrade is required and no password is sent before it; "none"
-is allowed only to a loopback host (config.py refuses anything else). Every socket
-operation has imap.timeout. Folders are selected read-only (EXAMINE) and bodies fetched
-with BODY.PEEK, so nothing the user has is marked read.
+TLS is always verified against the system store plus imap.ca_file, a private CA
+(nudger.tls); with security = "starttls" the upgrade is required and no password is sent
+before it; "none" is allowed only to a loopback host (config.py refuses anything else).
+Every socket operation has imap.timeout. Folders are selected read-only (EXAMINE) and
+bodies fetched with BODY.PEEK, so nothing the user has is marked read.
 
 Every failure becomes one `MailboxError`: a one-line message naming the server, what
 happened and what to do, and whether the next poll may succeed (`transient`).
@@ -32,9 +32,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
-from nudger.errors import NudgerError
+from nudger.errors import ConfigError, NudgerError
 from nudger.mail.imap.headers import FIELDS, MailHeader, parse_header
 from nudger.safetext import server_text
+from nudger.tls import tls_context
 from nudger.when.times import as_utc
 
 if TYPE_CHECKING:
@@ -143,20 +144,6 @@ def _unbytes(text: str) -> str:
     import re
 
     return re.sub(r"b'([^']*)'|b\"([^\"]*)\"", lambda m: m.group(1) or m.group(2) or "", text)
-
-
-def tls_context(settings: Settings) -> ssl.SSLContext:
-    imap = settings.imap
-    assert imap is not None
-    cafile = str(settings.resolve(imap.ca_file)) if imap.ca_file else None
-    try:
-        context = ssl.create_default_context(cafile=cafile)
-    except (OSError, ssl.SSLError) as exc:
-        raise MailboxError(f"imap.ca_file: cannot load {cafile}: {exc}; give the PEM file "
-                           "of the CA that signed the server's certificate",
-                           transient=False) from None
-    context.minimum_version = ssl.TLSVersion.TLSv1_2
-    return context
 
 
 class ImapSession:
@@ -480,7 +467,10 @@ def connect(settings: Settings, password: Secret) -> ImapSession:
 
     imap = settings.imap
     assert imap is not None
-    context = tls_context(settings)
+    try:
+        context = tls_context(settings, imap)
+    except ConfigError as exc:  # a bad imap.ca_file: recorded like any failed pass
+        raise MailboxError(str(exc), transient=False) from None
     timeout = SocketTimeout(connect=float(imap.timeout), read=float(imap.timeout))
     client: Any = None
     try:
