@@ -130,6 +130,113 @@ EXAMPLES = {
     "hemos recibido (tu|su) (candidatura|solicitud)": "Hemos recibido tu solicitud.",
     "(tu|su) candidatura (ha sido|se ha) (recibida|enviado|registrado)":
         "Tu candidatura se ha registrado.",
+    # rules written from the development families (tests/fixtures/mail/families/)
+    "rental application": "Thank you for your rental application for unit 4B.",
+    "\\badmissions?\\b": "The admissions office has received your form.",
+    "\\b(msc|bsc|mba|ph\\.?d) ": "Your MSc application is complete.",
+    "\\b(not|won.t|will not|unable to|decided not to|chosen not to)\\s+(be\\s+)?(mov(e|ing) "
+    "(forward|ahead)|progress(ing)?|proceed(ing)?|continu(e|ing) with your)\\b":
+        "We will not be progressing your application further.",
+    "\\btak(e|ing) (your application|things|it|this)\\b[^.!\\n]{0,60}\\bfurther":
+        "We are not taking your application for this role further.",
+    "\\b(decided|chosen|opted|decision) to (move forward|proceed|continue|go|pursue|hire)\\b"
+    "[^.!\\n]{0,40}\\b(other|another|an internal|someone)\\b":
+        "We decided to hire someone with more experience.",
+    "\\b(pursue|selected|chosen|chose|hired|extend(ed)? an offer to|gone with|go with|went with"
+    "|proceed with) (another|other|a different|an internal|someone else)\\b":
+        "We have selected another candidate.",
+    "\\b(pursue|selected|chosen) a candidate whose":
+        "We've chosen a candidate whose experience is a closer match.",
+    "candidates? whose (experience|background|profile|skills)\\b[^.!\\n]{0,30}\\b(more closely"
+    "|better|closer)": "We met candidates whose background more closely matches the role.",
+    "\\b(position|role|requisition|vacancy|opening)\\b[^.!\\n]{0,40}\\bhas (now |already )?been "
+    "(filled|closed|cancell?ed)": "The requisition for this role has been closed.",
+    "no longer (be )?consider(ing|ed)": "Your application will no longer be considered.",
+    "not been (successful|shortlisted)": "You have not been shortlisted for interview.",
+    "regret that (we|you)": "We regret that we cannot offer you a place.",
+    "not you this time": "We made our decision and it is not you this time.",
+    "\\bleider\\b[^.!?\\n]{0,120}\\b(nicht|keine?n?|absage|andere[nrs]?|entschieden|besetzt"
+    "|vergeben)\\b": "Leider ist die Stelle schon vergeben.",
+    "\\b(anderweitig|intern|bereits) (zu )?(besetz|vergeben)":
+        "Wir haben entschieden, die Stelle anderweitig zu besetzen.",
+    "\\babgesagt\\b": "Der Kunde hat abgesagt.",
+    "für (eine[nr]? )?andere[nr]? (kandidat|bewerber)":
+        "Wir haben uns für eine andere Bewerberin entschieden.",
+    "(sommes|suis) au regret": "Nous sommes au regret de vous informer de notre choix.",
+    "\\b(ne|n.)\\s*\\w*\\s*pas donner (une )?suite":
+        "Nous ne pouvons pas donner une suite favorable.",
+    "retenu un autre (profil|candidat)": "Nous avons retenu un autre profil.",
+    "ne donne pas suite": "Le client ne donne pas suite.",
+    "seguir (adelante )?con (otros perfiles|otra candidata|otro candidato)":
+        "Hemos decidido seguir con otro candidato.",
+    "no ha sido seleccionad": "Tu perfil no ha sido seleccionado.",
+    "no (va|vamos) a (seguir|continuar)": "No vamos a continuar con el proceso.",
+    "\\b(phone|video|panel|technical|first[- ]stage|onsite|final[- ]round) "
+    "(screen|interview|chat)\\b": "Could we do a phone screen on Monday?",
+    "\\bfinal round\\b": "You are through to the final round.",
+    "\\b(quick|short|brief|intro) (phone )?(call|chat)\\b": "Are you up for a quick call?",
+    "\\b(like|love|want|wants) to (meet|speak|talk|chat|interview|set up|schedule|invite)\\b":
+        "The hiring manager wants to interview you.",
+    "\\binvited you to (an? )?(\\w+ )?interview": "The hiring team invited you to an interview.",
+    "\\b(schedul|book|pick|choos|select)\\w* (a |an |your |the )?(interview|time|slot|call)\\b":
+        "Please choose a slot that suits you.",
+    "\\b(share|send me|reply with) (your|a couple of|a few) (availability|times)":
+        "Please share your availability.",
+    "\\binterview (is |has been )?(scheduled|confirmed|booked|request)\\b":
+        "Your interview is confirmed.",
+    "\\bmoved to the interview": "You have been moved to the interview step.",
+    "\\b(continue|proceed|move you) (on )?(to|forward to) the (interview|next) (stage|step|round)":
+        "You will continue to the interview stage.",
+    "\\bwhen are you free\\b": "When are you free next week?",
+    "\\bare you available\\b": "Are you available on Monday?",
+    "what does your week look like": "What does your week look like?",
+    "\\bdo you have time for\\b": "Do you have time for a conversation this week?",
+    "calendly\\.com/": "Grab a slot here: https://calendly.com/dana-acme/30min",
+    "\\bkennen ?(zu )?lernen\\b": "Wir würden Sie gern kennenlernen.",
+    "\\btelefonat\\b": "Hätten Sie Zeit für ein kurzes Telefonat?",
+    "\\bvideocall\\b": "Passt Ihnen ein Videocall am Montag?",
+    "\\bgespräch\\b[^.!?\\n]{0,80}\\beinlad":
+        "Wir möchten Sie zu einem Gespräch über die Stelle einladen.",
+    "\\bterminvorschlag\\b": "Hier ist mein Terminvorschlag für nächste Woche.",
+    "\\bwähle\\w*\\b[^.!?\\n]{0,30}\\btermin\\b": "Bitte wählen Sie einen Termin aus.",
+    "\\b(pour|à) un entretien\\b": "Nous souhaitons vous voir pour un entretien.",
+    "\\bun entretien (le|en|pour|avec)\\b": "Nous proposons un entretien le lundi.",
+    "\\b(échange|point) (téléphonique|en visio)\\b":
+        "Pouvons-nous prévoir un échange téléphonique ?",
+    "\\bvous rencontrer\\b": "Nous aimerions vous rencontrer.",
+    "\\b(una|la) entrevista (el|para|con)\\b": "¿Te viene bien una entrevista el jueves?",
+    "\\bllamada (rápida|telefónica)\\b": "¿Podemos tener una llamada rápida?",
+    "\\bhablar por teléfono\\b": "¿Podemos hablar por teléfono mañana?",
+    "\\bconocerte\\b": "Nos gustaría conocerte.",
+    "\\b(we|we.ve|we have|i.ve|i have|i|team) (successfully |now )?(received|got|have) your "
+    "(application|cv|resume|submission)\\b": "Our team received your submission.",
+    "\\b(confirms?|confirming|acknowledge) (that )?(we (have )?received |receipt of )?your "
+    "(application|submission)\\b": "This email confirms your submission.",
+    "\\backnowledge receipt of your application": "We acknowledge receipt of your application.",
+    "\\byour application\\b[^.!\\n]{0,80}\\b(has been|was|is) (successfully )?(received|submitted"
+    "|sent)\\b": "Your application for the Data Analyst role has been received.",
+    "thank(s| you) for (sending|submitting) (over )?your (cv|resume|application)":
+        "Thanks for sending over your CV.",
+    "hat in the ring": "Thanks for throwing your hat in the ring.",
+    "\\b(submitted|sent|passed) your (cv|resume|profile|application) (to|on)\\b":
+        "I have passed your profile on to the hiring team.",
+    "\\byour (cv|resume) is now with\\b": "Your resume is now with the hiring manager.",
+    "\\bcv (sent|submitted) to\\b": "Quick note: CV sent to the client.",
+    "\\bsubmitted: your profile\\b": "Submitted: your profile for the Data Analyst role.",
+    "\\bpassed (it|your \\w+) (on )?to the hiring": "I passed it to the hiring manager.",
+    "\\bgot your application\\b": "Just a note that we got your application.",
+    "\\bdank(e)? für (ihre|deine|dein) bewerbung": "Danke für Ihre Bewerbung!",
+    "\\b(ihre|deine) unterlagen (liegen uns vor|erhalten|sind (bei uns )?eingegangen)":
+        "Ihre Unterlagen liegen uns vor.",
+    "\\bhaben (ihre|deine) unterlagen erhalten": "Wir haben Ihre Unterlagen erhalten.",
+    "\\beingang (ihrer|deiner) bewerbung": "Wir bestätigen den Eingang Ihrer Bewerbung.",
+    "\\bbewerbung\\b[^.!\\n]{0,80}\\b(ist|wurde) (bei uns )?(eingegangen|weitergeleitet"
+    "|übermittelt)\\b": "Ihre Bewerbung als Data Analyst wurde weitergeleitet.",
+    "\\bunterlagen an (den|die) \\w+ weitergeleitet":
+        "Ich habe Ihre Unterlagen an den Kunden weitergeleitet.",
+    "\\baccusons réception\\b": "Nous accusons réception de votre dossier.",
+    "\\bgracias por enviarnos (tu|su) (candidatura|solicitud|cv)": "Gracias por enviarnos tu CV.",
+    "\\b(he|hemos) recibido (tu|su) (candidatura|solicitud|cv)\\b": "He recibido tu candidatura.",
     # outreach
     "came across your profile": "I came across your profile on a forum.",
     "would you be open to": "Would you be open to a new role?",
