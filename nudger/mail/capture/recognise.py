@@ -925,9 +925,9 @@ _NOT_COMPANY_START = frozenset({
     "everybody", "team", "company", "firm", "agency", "ce", "cette", "il", "elle", "on",
     "er", "wer", "eso", "esta", "este", "ella", "él", "ellos", "hier", "voici", "voilà",
     "aquí", "anbei", "attached", "below", "above", "everything", "nothing", "all", "alles",
-    "tout", "todo", "mein", "meine", "mon", "ma", "mi", "this", "das", "dies", "diese"})
+    "tout", "todo", "mein", "meine", "mon", "ma", "mi", "dies", "diese"})
 _ROLE_WORDS = frozenset({"role", "position", "job", "opening", "vacancy", "post",
-                         "stelle", "position", "poste", "puesto", "team", "interview"})
+                         "stelle", "poste", "puesto", "team", "interview"})
 
 
 _GENERIC_ROLE = re.compile(
