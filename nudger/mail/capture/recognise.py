@@ -90,6 +90,16 @@ class Rules:
     # `candidate` without IGNORECASE, for lower-cased ASCII subjects (None when the
     # pattern is not one where that gives the same answer: see ascii_twin).
     candidate_ascii: re.Pattern[str] | None = None
+    # The words a person's mail must mention to be read further when its subject has no
+    # candidate word ([candidate] body: ASCII stems, case-insensitive), as text and bytes.
+    body_words: tuple[str, ...] = ()     # lower-case
+    body_words_raw: tuple[bytes, ...] = ()
+
+    def mentions_job(self, text: str) -> bool:
+        if not self.body_words:
+            return True
+        lowered = text.lower()
+        return any(word in lowered for word in self.body_words)
 
     def is_candidate_subject(self, subject: str) -> bool:
         """`candidate.search(subject)`: the candidate words in the subject. An ASCII
@@ -152,6 +162,9 @@ def load_rules(path: Path | None = None) -> Rules:
         words = tuple(literal_prefix(str(s), re.IGNORECASE)
                       for s in data["candidate"]["subject"])
         candidate_ascii = ascii_twin(candidate.pattern)
+        stems = [str(w) for w in data["candidate"].get("body", ())]
+        if not all(w.isascii() and w.strip() for w in stems):
+            raise RulesError(f"{path}: candidate.body: every word must be ASCII, not empty")
         company = tuple(compile_one("extract.company", t, re.MULTILINE)
                         for t in data["extract"]["company"])
         role = tuple(compile_one("extract.role", t, re.MULTILINE)
@@ -164,6 +177,8 @@ def load_rules(path: Path | None = None) -> Rules:
             freemail=frozenset(str(d).lower() for d in data["names"]["freemail"]),
             candidate=candidate, phrases=phrases, company=company, role=role,
             source=str(path), candidate_ascii=candidate_ascii,
+            body_words=tuple(w.lower() for w in stems),
+            body_words_raw=tuple(w.lower().encode() for w in stems),
             candidate_prefixes=words if words and all(words) else None,
             company_prefixes=tuple(literal_prefix(p.pattern, p.flags) for p in company),
             role_prefixes=tuple(literal_prefix(p.pattern, p.flags) for p in role),
@@ -415,8 +430,28 @@ def peek(raw: bytes, rules: Rules) -> tuple[dict[str, str], bool]:
     auto = fields.get("auto-submitted", "no").strip().lower() not in ("", "no")
     if bulk or auto:
         return fields, False
+    if subject[:3].lower() == "re:":
+        return fields, True
     address = _first_address_only(fields.get("from"))
-    return fields, subject[:3].lower() == "re:" or is_personal(address)
+    return fields, is_personal(address) and _raw_mentions_job(raw, rules)
+
+
+_UNREADABLE = (b"base64", b"utf-16", b"utf-32", b"text/calendar")
+
+
+def _raw_mentions_job(raw: bytes, rules: Rules) -> bool:
+    """Whether a person's mail mentions a [candidate] body word, read from the raw bytes
+    (lower-cased, quoted-printable soft breaks joined): what `recognise` checks in the
+    decoded text. Mail whose text cannot be read this way (base64, UTF-16), or with a
+    calendar part, is taken as mentioning one."""
+    if not rules.body_words:
+        return True
+    window = raw[:BODY_CAP * 3].lower()
+    if any(mark in window for mark in _UNREADABLE):
+        return True
+    if b"=\n" in window or b"=\r\n" in window:
+        window = window.replace(b"=\r\n", b"").replace(b"=\n", b"")
+    return any(word in window for word in rules.body_words_raw)
 
 
 def view_headers(raw_headers: bytes | Message | dict[str, str]) -> MailView:
@@ -657,6 +692,10 @@ def recognise(view: MailView, *, zone: ZoneInfo, rules: Rules | None = None,
     rules = rules or default_rules()
     if not is_candidate(view, rules):
         return []  # the same answer the headers-only pre-filter gives
+    if not ats_sender(view, rules) and not rules.is_candidate_subject(view.subject) and \
+            view.subject[:3].lower() != "re:" and view.invite is None and \
+            not rules.mentions_job(view.text):
+        return []  # a person's mail that mentions no job word ([candidate] body)
     if view.auto_submitted and not ats_sender(view, rules):
         return []  # out-of-office and other auto-replies of people
     view = _unforwarded(view)
