@@ -18,7 +18,7 @@ CORPUS = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "mail" 
 
 
 def figures(work: Path) -> list[Figure]:
-    from nudger.mail.capture_eval import (
+    from nudger.mail.capture.evaluate import (
         JOB_KINDS,
         TARGET_COMPANY,
         TARGET_FALSE_CAPTURE,

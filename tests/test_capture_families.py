@@ -1,6 +1,6 @@
 """The family corpus (tests/fixtures/mail/families/): its size and variety, the development
 families held to issue 22's targets, and the held-out families kept out of the rules. The
-held-out figures are measured by `make bench capture_accuracy`, never asserted here.
+held-out figures are measured by `python -m bench capture-accuracy`, never asserted here.
 Run with -s to see the development confusion table."""
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from nudger.mail import capture_eval
-from nudger.mail.capture_eval import (
+from nudger.mail.capture import evaluate as capture_eval
+from nudger.mail.capture.evaluate import (
     TARGET_COMPANY,
     TARGET_FALSE_CAPTURE,
     TARGET_TIME,
@@ -25,7 +25,7 @@ from nudger.mail.capture_eval import (
     load_manifest,
     normal_company,
 )
-from nudger.mail.recognise import RULES_FILE, recognise_bytes
+from nudger.mail.capture.recognise import RULES_FILE, recognise_bytes
 
 CORPUS = Path(__file__).parent / "fixtures" / "mail" / "families"
 ZONE = ZoneInfo("Europe/Berlin")

@@ -39,14 +39,14 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from nudger.mail.htmltext import html_to_text
-from nudger.mail.interview_time import (
+from nudger.mail.capture.interview_time import (
     CALENDAR_CAP,
     Invite,
     Moment,
     interview_moment,
     read_invite,
 )
+from nudger.mail.htmltext import html_to_text
 from nudger.vocab import text_problem
 
 RULES_FILE = Path(__file__).with_name("rules.toml")

@@ -1,7 +1,7 @@
 """How well capture recognises job mail: the recogniser run over a labelled corpus of
 sender families (tests/fixtures/mail/families/: labels.json and manifest.toml), scored per
 split (`dev`: the families the rules were written from; `held-out`: the ones they never
-saw). Pure apart from reading the corpus; `make bench capture_accuracy` prints the
+saw). Pure apart from reading the corpus; `python -m bench capture-accuracy` prints the
 held-out figures, tests/test_capture_families.py holds the development ones to the issue's
 thresholds.
 
@@ -27,7 +27,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from nudger.mail.recognise import Finding, Rules, recognise_bytes
+from nudger.mail.capture.recognise import Finding, Rules, recognise_bytes
 
 JOB_KINDS = ("application", "rejection", "interview")
 KINDS = (*JOB_KINDS, "not-job")
