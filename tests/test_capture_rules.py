@@ -237,6 +237,47 @@ EXAMPLES = {
     "\\baccusons réception\\b": "Nous accusons réception de votre dossier.",
     "\\bgracias por enviarnos (tu|su) (candidatura|solicitud|cv)": "Gracias por enviarnos tu CV.",
     "\\b(he|hemos) recibido (tu|su) (candidatura|solicitud|cv)\\b": "He recibido tu candidatura.",
+    "\\bnot (be )?invit(e|ing) you\\b": "We will not be inviting you to the next stage.",
+    "\\b(going|gone|go|went) with (other |another )?(applicants|candidates|someone|a candidate"
+    "|people)\\b": "This time we are going with applicants closer to the brief.",
+    "\\boffered (the )?(\\w+ ){0,4}(role|position|job) to (someone|another|a different)":
+        "We have offered the Data Analyst position to someone with more experience.",
+    "\\b(to|with) someone else\\b": "The team went ahead with someone else.",
+    "\\bbedauern\\b": "Zu unserem Bedauern ist die Auswahl anders ausgefallen.",
+    "\\b(mit|durch) (einer|einem) anderen (person|kandidat|bewerber)":
+        "Wir besetzen die Position mit einer anderen Person.",
+    "\\bgegen (ihre|deine|dich|sie)\\b[^.!\\n]{0,40}\\bentschieden":
+        "Wir haben uns gegen Ihre Bewerbung entschieden.",
+    "\\bpoursuivre avec (une? )?autre": "Nous allons poursuivre avec une autre personne.",
+    "ne correspond pas (aux|à nos|au|à votre)": "Votre profil ne correspond pas aux besoins.",
+    "\\b(optado|elegido) por otr[oa]": "Hemos optado por otro perfil.",
+    "no (ha|has) sido seleccionad": "No has sido seleccionado en este proceso.",
+    "\\binvite you (to|for)\\b[^.!\\n]{0,40}\\b(interview|call|chat|conversation|meeting)":
+        "We want to invite you for a trial day and interview.",
+    "\\bget to know you\\b": "We'd love to get to know you better.",
+    "\\b(video|phone|zoom|teams) call\\b": "Can we do a video call on Monday?",
+    "\\binterview\\b[^.!\\n]{0,40}\\b(is|has been) (planned|scheduled|confirmed|booked|set)\\b":
+        "Your interview for Data Analyst is planned.",
+    "\\b(interview|gesprächs|vorstellungs)termin": "Hiermit bestätigen wir Ihren Interviewtermin.",
+    "\\b(interview|call|videocall)\\b[^.!?\\n]{0,60}\\beinlad":
+        "Wir möchten Sie zu einem Online-Interview einladen.",
+    "\\bun rendez-vous\\b": "Je vous propose un rendez-vous mardi.",
+    "\\bvideollamada\\b": "¿Tienes tiempo para una videollamada?",
+    "\\bconvocar(te|le)\\b": "Queremos convocarte el lunes.",
+    "\\bprueba técnica\\b": "El siguiente paso es una prueba técnica.",
+    "\\bhas your application\\b": "The hiring team now has your application.",
+    "\\byour application\\b[^.!\\n]{0,40}\\b(landed|arrived|reached us|made it)\\b":
+        "Your application landed safely in our inbox.",
+    "\\bbewerbung\\b[^.!\\n]{0,80}\\b(ist|wurde)\\b[^.!\\n]{0,30}\\b(angekommen|versendet|gesendet"
+    "|erhalten)\\b": "Ihre Bewerbung ist vollständig bei uns angekommen.",
+    "\\b(erhalt|eingang) (ihrer|deiner) unterlagen": "Wir bestätigen den Erhalt Ihrer Unterlagen.",
+    "\\bréception de votre (dossier|candidature)":
+        "Je vous confirme la bonne réception de votre dossier.",
+    "votre candidature\\b[^.!\\n]{0,80}\\ba (bien )?été (reçue|envoyée|transmise|enregistrée)":
+        "Votre candidature pour le poste a été enregistrée.",
+    "\\bnos ha llegado (tu|su) (candidatura|solicitud|cv)": "Nos ha llegado tu candidatura.",
+    "\\b(tu|su) (candidatura|solicitud)\\b[^.!\\n]{0,80}\\b(ha quedado|ha sido|se ha) (registrad"
+    "|recibid|enviad)": "Tu solicitud ha quedado registrada.",
     # outreach
     "came across your profile": "I came across your profile on a forum.",
     "would you be open to": "Would you be open to a new role?",

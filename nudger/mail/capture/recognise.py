@@ -706,16 +706,19 @@ def recognise(view: MailView, *, zone: ZoneInfo, rules: Rules | None = None,
     head = haystack[: len(view.subject) + 1 + IGNORE_SPAN]
     folded = fold_case(haystack)
     folded_head = folded[: len(head)]
+    ignored = ""
     for rule in rules.phrases["ignore"]:
         if rule.prefix and rule.prefix not in folded_head:
             continue  # cannot match
-        if rule.pattern.search(head):
-            return []
+        found = rule.pattern.search(head)
+        if found:
+            ignored = found.group(0)
+            break
     if view.bulk and not ats:
         return []  # mailing lists and bulk senders: never about one application of yours
-    evidence = _evidence(view, haystack, folded, ats, rules, zone)
+    evidence = _evidence(view, haystack, folded, ats, rules, zone, ignored)
     if evidence is None:
-        if not outreach or view.bulk or ats or view.unsubscribe:
+        if ignored or not outreach or view.bulk or ats or view.unsubscribe:
             return []
         matched = _first_match(rules.phrases["outreach"], haystack, folded)
         if matched is None:
@@ -739,11 +742,12 @@ BODY_WEIGHT = 1.0        # … in the mail's own text (the first one; each furth
 INVITE_WEIGHT = 2.0      # a text/calendar METHOD:REQUEST with a start, in job mail
 ATS_PRIOR = 0.3          # sent (or relayed) by an ATS or job board
 UNSUBSCRIBE = 0.6        # List-Unsubscribe from a sender that is no ATS: a mailing
+IGNORE = 1.6             # an [ignore] phrase at the top (an alert, a receipt, a webinar)
 THRESHOLD = 1.0          # a kind's score needed to say so
 
 
 def _evidence(view: MailView, haystack: str, folded: str, ats: str, rules: Rules,
-              zone: ZoneInfo) -> Evidence | None:
+              zone: ZoneInfo, ignored: str = "") -> Evidence | None:
     subject_end = len(view.subject)
     scores: dict[str, float] = {}
     signals: dict[str, list[str]] = {}
@@ -780,6 +784,7 @@ def _evidence(view: MailView, haystack: str, folded: str, ats: str, rules: Rules
                                     f"{invite.start.isoformat(timespec='minutes')})")
     prior = ATS_PRIOR if ats else 0.0
     penalty = UNSUBSCRIBE if view.unsubscribe and not ats else 0.0
+    penalty += IGNORE if ignored else 0.0
     if scores["interview"] and moment is None and not scores["application"] and \
             _first_match(rules.phrases["outreach"], haystack, folded) is not None:
         # A recruiter's first approach ("came across your profile … open to a quick
@@ -797,8 +802,10 @@ def _evidence(view: MailView, haystack: str, folded: str, ats: str, rules: Rules
             said = signals[kind]
             if prior:
                 said.append(f"sent by {ats}")
-            if penalty:
+            if view.unsubscribe and not ats:
                 said.append("a List-Unsubscribe mailing")
+            if ignored:
+                said.append(f"despite \"{ignored}\" (mail that is not job mail says so)")
             if kind == "interview" and moment is None:
                 moment = interview_moment(haystack, view.sent_at, zone)
             return Evidence(kind, total, said, moment if kind == "interview" else None)
@@ -922,7 +929,7 @@ _GENDER = re.compile(r"\s*\((?:m|w|f|d|x|h|div|all genders|gn\*?)(?:\s*/\s*(?:m|
                      r"div))*\)\s*|\s*\b[mwfdx]/[mwfdx]/[mwfdx]\b", re.IGNORECASE)
 _TAIL = re.compile(r"\s+(?:for|as|regarding|about|via|through|on|in the|and we|and our|we|"
                    r"who|which|where|has|have|is|are|was|were|will|und|pour|para|y|et|über|a|est|ont|"
-                   r"ha|es|hat|ist|sind|"
+                   r"ha|es|hat|ist|sind|angekommen|eingegangen|eingetroffen|"
                    r"para el|–|-|—|\||·)"
                    r"(?:\s|$).*$", re.IGNORECASE)
 _NOT_COMPANY = frozenset({"us", "our team", "uns", "nous", "nosotros", "our company",
@@ -964,7 +971,9 @@ _NOT_COMPANY_START = frozenset({
     "everybody", "team", "company", "firm", "agency", "ce", "cette", "il", "elle", "on",
     "er", "wer", "eso", "esta", "este", "ella", "él", "ellos", "hier", "voici", "voilà",
     "aquí", "anbei", "attached", "below", "above", "everything", "nothing", "all", "alles",
-    "tout", "todo", "mein", "meine", "mon", "ma", "mi", "dies", "diese"})
+    "tout", "todo", "mein", "meine", "mon", "ma", "mi", "dies", "diese",
+    "vacante", "vacancy", "oferta", "offre", "plaza", "empleo", "trabajo", "job", "equipo",
+    "équipe", "los", "las", "un", "una", "une", "ein", "eine"})
 _ROLE_WORDS = frozenset({"role", "position", "job", "opening", "vacancy", "post",
                          "stelle", "poste", "puesto", "team", "interview"})
 
@@ -1022,6 +1031,11 @@ def _company_and_role(view: MailView, haystack: str, ats: str,
     if not company and not ats and view.domain and view.domain not in rules.freemail:
         company = _company_from_domain(view.domain, rules)
         how = "sender's domain" if company else ""
+        if company:
+            # The name as the mail spells it ("Arena Digital S.A." for arenadigital.es).
+            spelt = _spelt_in_text(company, haystack, rules)
+            company, how = (spelt, "sender's domain, as the mail spells it") if spelt \
+                else (company, how)
     if not role and company and ats:
         # Job boards list the job as a title line above a "Company · Place" line.
         above = re.search(rf"^([^\n]{{2,120}})\n{re.escape(company)}\s*(?:·|-|–|,|\n|$)",
@@ -1098,6 +1112,28 @@ def _looks_like_person(name: str, addr: str) -> bool:
         return False
     return any(len(w) > 1 and w.strip(".") in local for w in words) or (all(
         w[:1].isalpha() for w in words) and local.startswith(words[0][:1]))
+
+
+_NAME_RUN = re.compile(r"(?<![\w&])[A-ZÀ-Ý][\w&'’.-]*(?:[ \t]+(?:&[ \t]+)?[A-ZÀ-Ý][\w&'’.-]*){0,4}")
+
+
+def _spelt_in_text(company: str, haystack: str, rules: Rules) -> str:
+    """A run of capitalised words in the text that is `company` squashed (spacing, case,
+    punctuation), optionally followed by a legal form: the mail's own spelling."""
+    label = re.sub(r"[^a-z0-9]", "", company.lower())
+    for found in _NAME_RUN.finditer(haystack):
+        words = found.group(0).split()
+        for end in range(len(words), 0, -1):
+            squashed = re.sub(r"[^a-z0-9]", "", " ".join(words[:end]).lower())
+            if squashed == label:
+                tail = words[end:end + 1]
+                name = " ".join(words[:end] + [t for t in tail if _LEGAL_FORM.fullmatch(t)])
+                return _clean_company(name, rules)
+    return ""
+
+
+_LEGAL_FORM = re.compile(r"(?:GmbH|AG|SE|KG|Inc\.?|Ltd\.?|LLC|LLP|PLC|SAS|SARL|S\.A\.?|"
+                         r"S\.L\.?|SL|SA|BV|B\.V\.|NV|Oy|AB|AS)")
 
 
 def _company_from_domain(domain: str, rules: Rules) -> str:
