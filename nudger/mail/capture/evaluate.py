@@ -48,10 +48,11 @@ _LEGAL = re.compile(
 
 
 def normal_company(name: str) -> str:
-    """A company name compared loosely: case, accents kept, punctuation and spacing
-    ignored, a trailing legal form removed ("Acme GmbH" = "acme", "Quillon Software, Inc."
-    = "quillon software")."""
-    text = unicodedata.normalize("NFC", name).strip()
+    """A company name compared as the tracker matches one: case, accents, punctuation and
+    spacing ignored, a trailing legal form removed ("Acme GmbH" = "acme", "Quillon
+    Software, Inc." = "quillon software", "Ingeniería" = "ingenieria")."""
+    text = "".join(c for c in unicodedata.normalize("NFKD", name)
+                   if not unicodedata.combining(c)).strip()
     for _ in range(2):
         text = _LEGAL.sub("", text).strip(" ,.")
     text = text.replace("&", " and ")

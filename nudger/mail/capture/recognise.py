@@ -942,7 +942,7 @@ _ROLE_IDS = re.compile(r"\s*\((?:job|req|requisition|ref|id)\b[^)]*\)|\s*\(?\b[A
 
 
 def _clean_company(raw: str, rules: Rules) -> str:
-    text = " ".join(raw.split()).strip(" \"'“”‘’«»:;,.!?()[]")
+    text = " ".join(raw.split(";")[0].split()).strip(" \"'“”‘’«»:;,.!?()[]")
     text = re.sub(r"^(?:the|der|die|das|la|le|el|los|las)\s+", "", text, flags=re.I)
     text = _TAIL.sub("", text)
     text = re.sub(r"'s$|’s$", "", text).strip(" \"'“”‘’«»:;,.!?")
@@ -1120,16 +1120,22 @@ _NAME_RUN = re.compile(r"(?<![\w&])[A-ZÀ-Ý][\w&'’.-]*(?:[ \t]+(?:&[ \t]+)?[A
 def _spelt_in_text(company: str, haystack: str, rules: Rules) -> str:
     """A run of capitalised words in the text that is `company` squashed (spacing, case,
     punctuation), optionally followed by a legal form: the mail's own spelling."""
-    label = re.sub(r"[^a-z0-9]", "", company.lower())
+    label = _squash(company)
     for found in _NAME_RUN.finditer(haystack):
         words = found.group(0).split()
         for end in range(len(words), 0, -1):
-            squashed = re.sub(r"[^a-z0-9]", "", " ".join(words[:end]).lower())
+            squashed = _squash(" ".join(words[:end]))
             if squashed == label:
                 tail = words[end:end + 1]
                 name = " ".join(words[:end] + [t for t in tail if _LEGAL_FORM.fullmatch(t)])
                 return _clean_company(name, rules)
     return ""
+
+
+def _squash(text: str) -> str:
+    """Lower-case letters and digits only, accents dropped ("Ingeniería" = "ingenieria")."""
+    plain = unicodedata.normalize("NFKD", text.lower())
+    return re.sub(r"[^a-z0-9]", "", plain)
 
 
 _LEGAL_FORM = re.compile(r"(?:GmbH|AG|SE|KG|Inc\.?|Ltd\.?|LLC|LLP|PLC|SAS|SARL|S\.A\.?|"
