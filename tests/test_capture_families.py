@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from functools import cache
@@ -14,6 +15,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from nudger.mail.capture import evaluate as capture_eval
+from nudger.mail.capture import wordmodel
 from nudger.mail.capture.evaluate import (
     TARGET_COMPANY,
     TARGET_FALSE_CAPTURE,
@@ -25,7 +27,7 @@ from nudger.mail.capture.evaluate import (
     load_manifest,
     normal_company,
 )
-from nudger.mail.capture.recognise import RULES_FILE, recognise_bytes
+from nudger.mail.capture.recognise import RULES_FILE, default_rules, recognise_bytes
 
 CORPUS = Path(__file__).parent / "fixtures" / "mail" / "families"
 ZONE = ZoneInfo("Europe/Berlin")
@@ -207,3 +209,56 @@ def test_the_users_quoted_words_do_not_decide() -> None:
         with_question = raw.replace(b"Thanks, we have", b"Are you available on Monday? We")
         [asked_too] = recognise_bytes(with_question, zone=ZONE)
         assert asked_too.kind == "interview"
+
+
+def test_the_shipped_word_model_is_learnt_from_the_development_families_only() -> None:
+    """words.json is exactly what training on the development families gives (retrain with
+    `python -m nudger.mail.capture.wordmodel` after changing them), and no held-out
+    family's text went into it."""
+    texts = capture_eval.development_texts(CORPUS)
+    assert {family for family, _, _ in texts} == {
+        f["key"] for f in load_manifest(CORPUS) if f["split"] == "dev"}
+    shipped = wordmodel.load()
+    assert shipped is not None
+    assert shipped.as_json() == wordmodel.train(texts).as_json()
+    assert held_out_names_in(" ".join(shipped.weights)) == []
+
+
+def test_the_word_model_reads_wording_no_rule_lists() -> None:
+    model = wordmodel.train([
+        ("a", "rejection", "sadly we will not continue with you"),
+        ("b", "rejection", "sadly the team will not continue"),
+        ("c", "rejection", "we will not continue sadly"),
+        ("a", "interview", "let us meet on monday for a chat"),
+        ("b", "interview", "can we meet for a chat"),
+        ("c", "interview", "meet us for a chat please"),
+        ("a", "application", "we got it and will read it"),
+        ("b", "application", "got it, we will read it soon"),
+        ("c", "application", "we got it"),
+        ("a", "not-job", "the weekly news"), ("b", "not-job", "news of the week"),
+        ("c", "not-job", "weekly news"),
+    ])
+    assert "acme" not in model.weights  # seen in fewer than MIN_FAMILIES families
+    post = model.posteriors("Sadly, we will not continue")
+    assert max(post, key=lambda k: post[k]) == "rejection" and post["rejection"] > 0.8
+    assert model.posteriors("acme zzz") == dict.fromkeys(wordmodel.CLASSES, 0.25)
+
+
+def test_the_word_model_is_one_signal_among_others() -> None:
+    """A person's mail whose wording no rule lists is read by the word model: the finding
+    says so. Without the model it is missed; with it but from a mailing, it is not job
+    mail."""
+    raw = (b"From: Dana Lee <dana.lee@acme-robotics.example>\nTo: alex@example.com\n"
+           b"Subject: Your candidacy\nDate: Tue, 06 Oct 2026 09:30:00 +0200\n"
+           b"Content-Type: text/plain; charset=utf-8\n\nHi Alex,\n\nThanks for your "
+           b"time. After reviewing your application we have decided "
+           b"that other candidates are a closer match for the role. We wish you the best."
+           b"\n\nDana Lee\nAcme Robotics\n")
+    rules = default_rules()
+    assert rules.words is not None
+    [found] = recognise_bytes(raw, zone=ZONE, rules=rules)
+    assert found.kind == "rejection"
+    assert "its words read as rejection" in found.why
+    assert recognise_bytes(raw, zone=ZONE, rules=replace(rules, words=None)) == []
+    mailing = raw.replace(b"To: alex", b"List-Unsubscribe: <https://x.example/u>\nTo: alex")
+    assert recognise_bytes(mailing, zone=ZONE, rules=rules) == []

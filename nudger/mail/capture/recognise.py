@@ -46,6 +46,7 @@ from nudger.mail.capture.interview_time import (
     interview_moment,
     read_invite,
 )
+from nudger.mail.capture.wordmodel import WordModel, default_model
 from nudger.mail.htmltext import html_to_text
 from nudger.vocab import text_problem
 
@@ -93,6 +94,7 @@ class Rules:
     # The words a person's mail must mention to be read further when its subject has no
     # candidate word ([candidate] body: ASCII stems, case-insensitive), as text and bytes.
     body_words: tuple[str, ...] = ()     # lower-case
+    words: WordModel | None = None       # the word model (wordmodel.py), a signal
     body_words_raw: tuple[bytes, ...] = ()
 
     def mentions_job(self, text: str) -> bool:
@@ -288,7 +290,7 @@ def ascii_twin(pattern: str) -> re.Pattern[str] | None:
 
 @lru_cache(maxsize=4)
 def default_rules() -> Rules:
-    return load_rules(RULES_FILE)
+    return replace(load_rules(RULES_FILE), words=default_model())
 
 
 # --- values ----------------------------------------------------------------------------
@@ -716,6 +718,8 @@ def recognise(view: MailView, *, zone: ZoneInfo, rules: Rules | None = None,
             break
     if view.bulk and not ats:
         return []  # mailing lists and bulk senders: never about one application of yours
+    if ignored and not ats:
+        return []  # an alert, a receipt, an admission: only an ATS's own wording outweighs it
     evidence = _evidence(view, haystack, folded, ats, rules, zone, ignored)
     if evidence is None:
         if ignored or not outreach or view.bulk or ats or view.unsubscribe:
@@ -742,6 +746,8 @@ BODY_WEIGHT = 1.0        # … in the mail's own text (the first one; each furth
 INVITE_WEIGHT = 2.0      # a text/calendar METHOD:REQUEST with a start, in job mail
 ATS_PRIOR = 0.3          # sent (or relayed) by an ATS or job board
 UNSUBSCRIBE = 0.6        # List-Unsubscribe from a sender that is no ATS: a mailing
+WORDS_WEIGHT = 1.1       # the word model's most likely kind, times its probability…
+WORDS_MIN = 0.8          # … when that is at least this
 IGNORE = 1.6             # an [ignore] phrase at the top (an alert, a receipt, a webinar)
 THRESHOLD = 1.0          # a kind's score needed to say so
 
@@ -773,6 +779,14 @@ def _evidence(view: MailView, haystack: str, folded: str, ats: str, rules: Rules
         score = (SUBJECT_WEIGHT if in_subject else 0.0) + \
             (BODY_WEIGHT + 0.25 * min(in_body - 1, 4) if in_body else 0.0)
         scores[kind], signals[kind] = score, said
+    phrased = {kind for kind, score in scores.items() if score}
+    if rules.words is not None:
+        # The word model: how the mail's words read, past the rules' exact phrases.
+        posteriors = rules.words.posteriors(haystack)
+        best = max(posteriors, key=lambda k: posteriors[k])
+        if best != "not-job" and posteriors[best] >= WORDS_MIN:
+            scores[best] += WORDS_WEIGHT * posteriors[best]
+            signals[best].append(f"its words read as {best} ({posteriors[best]:.2f})")
     job_words = any(scores.values()) or rules.is_candidate_subject(view.subject)
     invite = view.invite
     moment: Moment | None = None
@@ -785,11 +799,15 @@ def _evidence(view: MailView, haystack: str, folded: str, ats: str, rules: Rules
     prior = ATS_PRIOR if ats else 0.0
     penalty = UNSUBSCRIBE if view.unsubscribe and not ats else 0.0
     penalty += IGNORE if ignored else 0.0
-    if scores["interview"] and moment is None and not scores["application"] and \
+    if moment is None and "application" not in phrased and \
             _first_match(rules.phrases["outreach"], haystack, folded) is not None:
         # A recruiter's first approach ("came across your profile … open to a quick
-        # chat?") is outreach, not an interview of an application of yours.
+        # chat?") is outreach, not an interview of an application of yours; nor does
+        # the word model's reading alone make it one.
         scores["interview"] = 0.0
+        for kind in ("application", "rejection"):
+            if kind not in phrased:
+                scores[kind] = 0.0
     # Context: a rejection's own words decide it even when it mentions the interviews
     # before it; an invitation decides over an application's thanks ("thanks for
     # applying, can we talk on Tuesday?"); a calendar invitation over both.
@@ -861,6 +879,13 @@ _QUOTE_START = re.compile(
     r"le\b.{4,200}\ba écrit\s*:|el\b.{4,200}\bescribió:|"
     r"-{2,}\s*(?:original message|ursprüngliche nachricht|message d.origine|"
     r"mensaje original)\s*-{2,})[ \t]*$", re.IGNORECASE | re.MULTILINE)
+
+
+def own_text(raw: bytes) -> str:
+    """Subject and own text of a message as the recogniser reads it (quoted history cut,
+    an inline forward read as the forwarded mail): what the word model learns from."""
+    view = _unforwarded(with_body(view_headers(raw), raw))
+    return _haystack(view)
 
 
 def _haystack(view: MailView) -> str:
