@@ -28,14 +28,32 @@ from pathlib import Path
 
 WORDS_FILE = Path(__file__).with_name("words.json")
 CLASSES = ("application", "rejection", "interview", "not-job")
-MIN_FAMILIES = 3         # a word must occur in this many development families
+MIN_FAMILIES = 2         # a word must occur in this many development families
 TEXT_CAP = 3000          # characters of subject + own text read
 _TOKEN = re.compile(r"[^\W\d_]{2,}")
 
 
+# Words that turn what follows around, per language: the three words after one are also
+# read as negated ("not moving forward" → "¬moving", "¬forward"), which tells a
+# rejection from the confirmation whose thanks it shares.
+_NEGATIONS = frozenset({
+    "not", "no", "never", "won", "unfortunately", "unable", "cannot", "regret", "sadly",
+    "nicht", "kein", "keine", "keinen", "leider", "bedauern", "nie",
+    "pas", "ne", "malheureusement", "jamais",
+    "lamentablemente", "lamentamos", "nunca", "sentimos"})
+
+
 def features(text: str) -> list[str]:
     words = _TOKEN.findall(text[:TEXT_CAP].lower())
-    return list(dict.fromkeys(words + [f"{a} {b}" for a, b in pairwise(words)]))
+    negated = []
+    left = 0
+    for word in words:
+        if word in _NEGATIONS:
+            left = 3
+        elif left:
+            negated.append("¬" + word)
+            left -= 1
+    return list(dict.fromkeys(words + negated + [f"{a} {b}" for a, b in pairwise(words)]))
 
 
 @dataclass(frozen=True)
