@@ -1021,11 +1021,36 @@ def _clean_role(raw: str) -> str:
                   flags=re.I)
     text = re.sub(r"\s+(?:has|have|was|were|is|will|a été|wurde|ha sido)\s.*$", "", text,
                   flags=re.I)
-    text = text.strip(" \"'“”‘’«»:;,.!?-–")
+    text = re.sub(r"^(?:interview|application|bewerbung|candidature|vacancy|vacante) "
+                  r"(?:for|als|pour|of|de) ", "", text, flags=re.I)
+    text = re.sub(r"\s+(?:(?:and|und|et|y|ist|wurde|landed|entschieden|erteilen)\b|"
+                  r"[-–]\s+(?:your|outcome|update|status)\b).*$|\s+(?:vacancy|position)$", "",
+                  text, flags=re.I)
+    text = _ROLE_TAIL.sub("", text).strip(" \"'“”‘’«»:;,.!?-–")
     if len(text) < 2 or text.lower() in ("position", "role", "job", "opening", "stelle",
                                          "the", "a", "an", "this", "it", "us"):
         return ""
+    words = text.split()
+    if len(words) > 8 or re.search(r"[.!?;:]\s|[!?]", text) or \
+            words[0].lower() in _NOT_ROLE_START:
+        return ""  # a sentence, a greeting or a sign-off, not a job title
     return one_line(text, MAX_VALUE, "role")
+
+
+# What follows a title in subjects and board listings: the place, the contract, remote.
+_ROLE_TAIL = re.compile(
+    r"(?:\s+[-–|·]\s+(?:remote|hybrid|on-?site|full[- ]time|part[- ]time|contract|"
+    r"internship|cdi|cdd|stage|alternance|freelance|vollzeit|teilzeit|befristet|"
+    r"unbefristet|[A-ZÀ-Ý][\w .'-]*,\s*[A-Z]{2}|(?:[A-ZÀ-Ý][\w'-]+)(?:,\s*[A-ZÀ-Ý][\w'-]+)?)"
+    r"(?:\s*\((?:remote|hybrid|on-?site)\))?)+$|\s+\((?:remote|hybrid|on-?site)\)$")
+_NOT_ROLE_START = frozenset({
+    "we", "i", "you", "your", "our", "thank", "thanks", "all", "best", "kind", "hi",
+    "hello", "dear", "nous", "je", "ta", "tu", "votre", "après", "wir", "ich", "ihre",
+    "deine", "hemos", "te", "su", "nos", "unfortunately", "leider", "we've", "we're",
+    "this", "it", "please", "weitergeleitet", "submitted", "received", "eingang", "about",
+    "after", "could", "update", "merci", "un", "cheers", "sincerely", "regards", "mit",
+    "viele", "beste", "freundliche", "cordialement", "saludos", "bien", "atentamente",
+    "warm", "yours", "lg", "gruß", "grüße"})
 
 
 def _company_and_role(view: MailView, haystack: str, ats: str,
@@ -1063,7 +1088,7 @@ def _company_and_role(view: MailView, haystack: str, ats: str,
                 else (company, how)
     if not role and company and ats:
         # Job boards list the job as a title line above a "Company · Place" line.
-        above = re.search(rf"^([^\n]{{2,120}})\n{re.escape(company)}\s*(?:·|-|–|,|\n|$)",
+        above = re.search(rf"^([^\n]{{2,120}})\n{re.escape(company)}\s*(?:·|-|–|,)",
                           haystack, re.MULTILINE)
         if above:
             role = _clean_role(above.group(1))
