@@ -27,7 +27,13 @@ from nudger.mail.capture.evaluate import (
     load_manifest,
     normal_company,
 )
-from nudger.mail.capture.recognise import RULES_FILE, default_rules, recognise_bytes
+from nudger.mail.capture.recognise import (
+    RULES_FILE,
+    default_rules,
+    is_candidate,
+    recognise_bytes,
+    view_headers,
+)
 
 CORPUS = Path(__file__).parent / "fixtures" / "mail" / "families"
 ZONE = ZoneInfo("Europe/Berlin")
@@ -262,3 +268,16 @@ def test_the_word_model_is_one_signal_among_others() -> None:
     assert recognise_bytes(raw, zone=ZONE, rules=replace(rules, words=None)) == []
     mailing = raw.replace(b"To: alex", b"List-Unsubscribe: <https://x.example/u>\nTo: alex")
     assert recognise_bytes(mailing, zone=ZONE, rules=rules) == []
+
+
+def test_a_persons_mail_with_a_plain_subject_is_read_from_files_not_fetched_live() -> None:
+    """"Oakhurst Media" from a recruiter's gmail: `nudger capture` reads it (its text
+    mentions the job); the live sync's header gate does not fetch a body for it."""
+    raw = (CORPUS / "h-freelance-gmail-02-rejection.eml").read_bytes()
+    [found] = recognise_bytes(raw, zone=ZONE)
+    assert (found.kind, found.company) == ("rejection", "Oakhurst Media")
+    view = view_headers(raw)
+    assert is_candidate(view, default_rules())
+    assert not is_candidate(view, default_rules(), personal=False)
+    assert is_candidate(replace(view, subject="Re: Oakhurst Media"), default_rules(),
+                        personal=False)

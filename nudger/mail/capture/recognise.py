@@ -538,10 +538,13 @@ def _first_address(raw: str | None) -> tuple[str, str]:
     return "", ""
 
 
-def is_candidate(view: MailView, rules: Rules | None = None) -> bool:
+def is_candidate(view: MailView, rules: Rules | None = None, *,
+                 personal: bool = True) -> bool:
     """Could this be job mail? From the headers alone: an ATS or job board sent it (or
-    relayed it: Return-Path, Received), its subject has a candidate word, or a person
-    wrote it (not a mailing, not automatic, not a service address)."""
+    relayed it: Return-Path, Received), its subject has a candidate word, it answers a
+    mail ("Re:"), or (`personal`) a person wrote it (not a mailing, not automatic, not a
+    service address). The live sync passes personal=False: there a person's mail would
+    cost a FETCH of its body each, where `nudger capture` checks the raw bytes first."""
     rules = rules or default_rules()
     if ats_sender(view, rules):
         return True
@@ -549,7 +552,7 @@ def is_candidate(view: MailView, rules: Rules | None = None) -> bool:
         return True
     if view.bulk or view.auto_submitted or view.unsubscribe:
         return False
-    return view.subject[:3].lower() == "re:" or is_personal(view.from_addr)
+    return view.subject[:3].lower() == "re:" or (personal and is_personal(view.from_addr))
 
 
 _SERVICE = re.compile(
