@@ -3,21 +3,26 @@ network, no clock; the user's time zone is a parameter. One concept over 400 lin
 recognising one message, the four steps below (the rules themselves are data).
 
 How a message is read (headers first):
-1. `view_headers` parses only the header block: sender, subject, date, Message-ID.
+1. `view_headers` parses only the header block: sender, subject, date, Message-ID,
+   List-Unsubscribe, and the Return-Path/Received hosts an ATS relaying in the
+   employer's name shows in.
 2. `is_candidate` decides from those alone whether the message can be job mail (its sender
-   is an applicant tracking system or job board from the rules, or its subject has one of
-   the rules' candidate words). Everything else is never read further.
+   or relay is an applicant tracking system or job board from the rules, its subject has
+   one of the rules' candidate words, it answers a mail, or a person wrote it; for a
+   person's mail `peek` also wants a job word in the raw text). Everything else is never
+   read further.
 3. `with_body` reads the first text part of a candidate (text/plain preferred, else
-   text/html turned into text), skipping any part whose encoded size is over the cap before
-   decoding it, so a 40 MB attachment is never decoded.
-4. `recognise` applies the rules in order — ignore (job alerts, newsletters, receipts…),
-   rejection, interview, application, outreach (only when asked) — and extracts company,
-   role, source, job URL, recruiter contact and, when the mail states it unambiguously,
-   the interview's date and time.
+   text/html turned into text) and its text/calendar part, skipping any part whose encoded
+   size is over the cap before decoding it, so a 40 MB attachment is never decoded.
+4. `recognise` scores each kind from independent signals together (`_evidence`: the
+   kind's phrases in subject and own text, a calendar invitation, the word model, the
+   sender; an ignore phrase or a mailing against) and extracts company, role, source, job
+   URL, recruiter contact and, when the mail states it, the interview's moment
+   (interview_time.py). Every finding says which signals decided it.
 
 Every captured value passes the one-line rules of `nudger add` (no line breaks, no NUL)
 and is capped at `MAX_VALUE` characters. The rules are data: rules.toml beside
-this file.
+this file; the word model is data too: words.json (wordmodel.py).
 """
 
 from __future__ import annotations
