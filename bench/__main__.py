@@ -22,7 +22,7 @@ def main(argv: list[str]) -> int:
 
     # Bytecode as an installed wheel has it (see bench.core.BASE_ENV).
     compileall.compile_dir(str(Path(nudger.__file__).parent), quiet=1)
-    wanted = set(argv)
+    wanted = {name.replace("-", "_") for name in argv}  # capture-accuracy = capture_accuracy
     figures: list[Figure] = []
     names = sorted(i.name for i in pkgutil.iter_modules(bench.__path__) if i.name.startswith("b_"))
     for name in names:

@@ -130,6 +130,185 @@ EXAMPLES = {
     "hemos recibido (tu|su) (candidatura|solicitud)": "Hemos recibido tu solicitud.",
     "(tu|su) candidatura (ha sido|se ha) (recibida|enviado|registrado)":
         "Tu candidatura se ha registrado.",
+    # rules written from the development families (tests/fixtures/mail/families/)
+    "rental application": "Thank you for your rental application for unit 4B.",
+    "\\badmissions?\\b": "The admissions office has received your form.",
+    "\\b(msc|bsc|mba|ph\\.?d) ": "Your MSc application is complete.",
+    "\\b(not|won.t|will not|unable to|decided not to|chosen not to)\\s+(be\\s+)?(mov(e|ing) "
+    "(forward|ahead)|progress(ing)?|proceed(ing)?|continu(e|ing) with your)\\b":
+        "We will not be progressing your application further.",
+    "\\btak(e|ing) (your application|things|it|this)\\b[^.!\\n]{0,60}\\bfurther":
+        "We are not taking your application for this role further.",
+    "\\b(decided|chosen|opted|decision) to (move forward|proceed|continue|go|pursue|hire)\\b"
+    "[^.!\\n]{0,40}\\b(other|another|an internal|someone)\\b":
+        "We decided to hire someone with more experience.",
+    "\\b(pursue|selected|chosen|chose|hired|extend(ed)? an offer to|gone with|go with|went with"
+    "|proceed with) (another|other|a different|an internal|someone else)\\b":
+        "We have selected another candidate.",
+    "\\b(pursue|selected|chosen) a candidate whose":
+        "We've chosen a candidate whose experience is a closer match.",
+    "candidates? whose (experience|background|profile|skills)\\b[^.!\\n]{0,30}\\b(more closely"
+    "|better|closer)": "We met candidates whose background more closely matches the role.",
+    "\\b(position|role|requisition|vacancy|opening)\\b[^.!\\n]{0,40}\\bhas (now |already )?been "
+    "(filled|closed|cancell?ed)": "The requisition for this role has been closed.",
+    "no longer (be )?consider(ing|ed)": "Your application will no longer be considered.",
+    "not been (successful|shortlisted)": "You have not been shortlisted for interview.",
+    "regret that (we|you)": "We regret that we cannot offer you a place.",
+    "not you this time": "We made our decision and it is not you this time.",
+    "\\bleider\\b[^.!?\\n]{0,120}\\b(nicht|keine?n?|absage|andere[nrs]?|entschieden|besetzt"
+    "|vergeben)\\b": "Leider ist die Stelle schon vergeben.",
+    "\\b(anderweitig|intern|bereits) (zu )?(besetz|vergeben)":
+        "Wir haben entschieden, die Stelle anderweitig zu besetzen.",
+    "\\babgesagt\\b": "Der Kunde hat abgesagt.",
+    "für (eine[nr]? )?andere[nr]? (kandidat|bewerber)":
+        "Wir haben uns für eine andere Bewerberin entschieden.",
+    "(sommes|suis) au regret": "Nous sommes au regret de vous informer de notre choix.",
+    "\\b(ne|n.)\\s*\\w*\\s*pas donner (une )?suite":
+        "Nous ne pouvons pas donner une suite favorable.",
+    "retenu un autre (profil|candidat)": "Nous avons retenu un autre profil.",
+    "ne donne pas suite": "Le client ne donne pas suite.",
+    "seguir (adelante )?con (otros perfiles|otra candidata|otro candidato)":
+        "Hemos decidido seguir con otro candidato.",
+    "no ha sido seleccionad": "Tu perfil no ha sido seleccionado.",
+    "no (va|vamos) a (seguir|continuar)": "No vamos a continuar con el proceso.",
+    "\\b(phone|video|panel|technical|first[- ]stage|onsite|final[- ]round) "
+    "(screen|interview|chat)\\b": "Could we do a phone screen on Monday?",
+    "\\bfinal round\\b": "You are through to the final round.",
+    "\\b(quick|short|brief|intro) (phone )?(call|chat)\\b": "Are you up for a quick call?",
+    "\\b(like|love|want|wants) to (meet|speak|talk|chat|interview|set up|schedule|invite)\\b":
+        "The hiring manager wants to interview you.",
+    "\\binvited you to (an? )?(\\w+ )?interview": "The hiring team invited you to an interview.",
+    "\\b(schedul|book|pick|choos|select)\\w* (a |an |your |the )?(interview|time|slot|call)\\b":
+        "Please choose a slot that suits you.",
+    "\\b(share|send me|reply with) (your|a couple of|a few) (availability|times)":
+        "Please share your availability.",
+    "\\binterview (is |has been )?(scheduled|confirmed|booked|request)\\b":
+        "Your interview is confirmed.",
+    "\\bmoved to the interview": "You have been moved to the interview step.",
+    "\\b(continue|proceed|move you) (on )?(to|forward to) the (interview|next) (stage|step|round)":
+        "You will continue to the interview stage.",
+    "\\bwhen are you free\\b": "When are you free next week?",
+    "\\bare you available\\b": "Are you available on Monday?",
+    "what does your week look like": "What does your week look like?",
+    "\\bdo you have time for\\b": "Do you have time for a conversation this week?",
+    "calendly\\.com/": "Grab a slot here: https://calendly.com/dana-acme/30min",
+    "\\bkennen ?(zu )?lernen\\b": "Wir würden Sie gern kennenlernen.",
+    "\\btelefonat\\b": "Hätten Sie Zeit für ein kurzes Telefonat?",
+    "\\bvideocall\\b": "Passt Ihnen ein Videocall am Montag?",
+    "\\bgespräch\\b[^.!?\\n]{0,80}\\beinlad":
+        "Wir möchten Sie zu einem Gespräch über die Stelle einladen.",
+    "\\bterminvorschlag\\b": "Hier ist mein Terminvorschlag für nächste Woche.",
+    "\\bwähle\\w*\\b[^.!?\\n]{0,30}\\btermin\\b": "Bitte wählen Sie einen Termin aus.",
+    "\\b(pour|à) un entretien\\b": "Nous souhaitons vous voir pour un entretien.",
+    "\\bun entretien (le|en|pour|avec)\\b": "Nous proposons un entretien le lundi.",
+    "\\b(échange|point) (téléphonique|en visio)\\b":
+        "Pouvons-nous prévoir un échange téléphonique ?",
+    "\\bvous rencontrer\\b": "Nous aimerions vous rencontrer.",
+    "\\b(una|la) entrevista (el|para|con)\\b": "¿Te viene bien una entrevista el jueves?",
+    "\\bllamada (rápida|telefónica)\\b": "¿Podemos tener una llamada rápida?",
+    "\\bhablar por teléfono\\b": "¿Podemos hablar por teléfono mañana?",
+    "\\bconocerte\\b": "Nos gustaría conocerte.",
+    "\\b(we|we.ve|we have|i.ve|i have|i|team) (successfully |now )?(received|got|have) your "
+    "(application|cv|resume|submission)\\b": "Our team received your submission.",
+    "\\b(confirms?|confirming|acknowledge) (that )?(we (have )?received |receipt of )?your "
+    "(application|submission)\\b": "This email confirms your submission.",
+    "\\backnowledge receipt of your application": "We acknowledge receipt of your application.",
+    "\\byour application\\b[^.!\\n]{0,80}\\b(has been|was|is) (successfully )?(received|submitted"
+    "|sent)\\b": "Your application for the Data Analyst role has been received.",
+    "thank(s| you) for (sending|submitting) (over )?your (cv|resume|application)":
+        "Thanks for sending over your CV.",
+    "hat in the ring": "Thanks for throwing your hat in the ring.",
+    "\\b(submitted|sent|passed) your (cv|resume|profile|application) (to|on)\\b":
+        "I have passed your profile on to the hiring team.",
+    "\\byour (cv|resume) is now with\\b": "Your resume is now with the hiring manager.",
+    "\\bcv (sent|submitted) to\\b": "Quick note: CV sent to the client.",
+    "\\bsubmitted: your profile\\b": "Submitted: your profile for the Data Analyst role.",
+    "\\bpassed (it|your \\w+) (on )?to the hiring": "I passed it to the hiring manager.",
+    "\\bgot your application\\b": "Just a note that we got your application.",
+    "\\bdank(e)? für (ihre|deine|dein) bewerbung": "Danke für Ihre Bewerbung!",
+    "\\b(ihre|deine) unterlagen (liegen uns vor|erhalten|sind (bei uns )?eingegangen)":
+        "Ihre Unterlagen liegen uns vor.",
+    "\\bhaben (ihre|deine) unterlagen erhalten": "Wir haben Ihre Unterlagen erhalten.",
+    "\\beingang (ihrer|deiner) bewerbung": "Wir bestätigen den Eingang Ihrer Bewerbung.",
+    "\\bbewerbung\\b[^.!\\n]{0,80}\\b(ist|wurde) (bei uns )?(eingegangen|weitergeleitet"
+    "|übermittelt)\\b": "Ihre Bewerbung als Data Analyst wurde weitergeleitet.",
+    "\\bunterlagen an (den|die) \\w+ weitergeleitet":
+        "Ich habe Ihre Unterlagen an den Kunden weitergeleitet.",
+    "\\baccusons réception\\b": "Nous accusons réception de votre dossier.",
+    "\\bgracias por enviarnos (tu|su) (candidatura|solicitud|cv)": "Gracias por enviarnos tu CV.",
+    "\\b(he|hemos) recibido (tu|su) (candidatura|solicitud|cv)\\b": "He recibido tu candidatura.",
+    "\\bnot (be )?invit(e|ing) you\\b": "We will not be inviting you to the next stage.",
+    "\\b(going|gone|go|went) with (other |another )?(applicants|candidates|someone|a candidate"
+    "|people)\\b": "This time we are going with applicants closer to the brief.",
+    "\\boffered (the )?(\\w+ ){0,4}(role|position|job) to (someone|another|a different)":
+        "We have offered the Data Analyst position to someone with more experience.",
+    "\\b(to|with) someone else\\b": "The team went ahead with someone else.",
+    "\\bbedauern\\b": "Zu unserem Bedauern ist die Auswahl anders ausgefallen.",
+    "\\b(mit|durch) (einer|einem) anderen (person|kandidat|bewerber)":
+        "Wir besetzen die Position mit einer anderen Person.",
+    "\\bgegen (ihre|deine|dich|sie)\\b[^.!\\n]{0,40}\\bentschieden":
+        "Wir haben uns gegen Ihre Bewerbung entschieden.",
+    "\\bpoursuivre avec (une? )?autre": "Nous allons poursuivre avec une autre personne.",
+    "ne correspond pas (aux|à nos|au|à votre)": "Votre profil ne correspond pas aux besoins.",
+    "\\b(optado|elegido) por otr[oa]": "Hemos optado por otro perfil.",
+    "no (ha|has) sido seleccionad": "No has sido seleccionado en este proceso.",
+    "\\binvite you (to|for)\\b[^.!\\n]{0,40}\\b(interview|call|chat|conversation|meeting)":
+        "We want to invite you for a trial day and interview.",
+    "\\bget to know you\\b": "We'd love to get to know you better.",
+    "\\b(video|phone|zoom|teams) call\\b": "Can we do a video call on Monday?",
+    "\\binterview\\b[^.!\\n]{0,40}\\b(is|has been) (planned|scheduled|confirmed|booked|set)\\b":
+        "Your interview for Data Analyst is planned.",
+    "\\b(interview|gesprächs|vorstellungs)termin": "Hiermit bestätigen wir Ihren Interviewtermin.",
+    "\\b(interview|call|videocall)\\b[^.!?\\n]{0,60}\\beinlad":
+        "Wir möchten Sie zu einem Online-Interview einladen.",
+    "\\bun rendez-vous\\b": "Je vous propose un rendez-vous mardi.",
+    "\\bvideollamada\\b": "¿Tienes tiempo para una videollamada?",
+    "\\bconvocar(te|le)\\b": "Queremos convocarte el lunes.",
+    "\\bprueba técnica\\b": "El siguiente paso es una prueba técnica.",
+    "\\bhas your application\\b": "The hiring team now has your application.",
+    "\\byour application\\b[^.!\\n]{0,40}\\b(landed|arrived|reached us|made it)\\b":
+        "Your application landed safely in our inbox.",
+    "\\bbewerbung\\b[^.!\\n]{0,80}\\b(ist|wurde)\\b[^.!\\n]{0,30}\\b(angekommen|versendet|gesendet"
+    "|erhalten)\\b": "Ihre Bewerbung ist vollständig bei uns angekommen.",
+    "\\b(erhalt|eingang) (ihrer|deiner) unterlagen": "Wir bestätigen den Erhalt Ihrer Unterlagen.",
+    "\\bréception de votre (dossier|candidature)":
+        "Je vous confirme la bonne réception de votre dossier.",
+    "votre candidature\\b[^.!\\n]{0,80}\\ba (bien )?été (reçue|envoyée|transmise|enregistrée)":
+        "Votre candidature pour le poste a été enregistrée.",
+    "\\bnos ha llegado (tu|su) (candidatura|solicitud|cv)": "Nos ha llegado tu candidatura.",
+    "\\b(tu|su) (candidatura|solicitud)\\b[^.!\\n]{0,80}\\b(ha quedado|ha sido|se ha) (registrad"
+    "|recibid|enviad)": "Tu solicitud ha quedado registrada.",
+    "\\bregret to (advise|inform|tell|let you know)": "We regret to advise you of our choice.",
+    "\\b(has been|was|were|have been) unsuccessful\\b": "Your application has been unsuccessful.",
+    "\\bmov(e|ing) on with your": "We won't be moving on with your application.",
+    "\\b(we.ve|we have) filled\\b": "We've filled the spot, thank you.",
+    "\\bnicht in die engere wahl": "Ihre Bewerbung ist nicht in die engere Wahl gekommen.",
+    "\\bzugunsten (eines|einer) anderen": "Die Entscheidung fiel zugunsten einer anderen Person.",
+    "\\bfür jemand(en)?\\b[^.!\\n]{0,60}\\bentschieden":
+        "Wir haben uns am Ende für jemanden mit mehr Erfahrung entschieden.",
+    "\\b(inzwischen|schon) (zu )?(besetz|vergeben)": "Die Stelle ist inzwischen vergeben.",
+    "\\b(pas|plus) en mesure de donner une suite":
+        "Nous ne sommes pas en mesure de donner une suite positive.",
+    "\\ba été pourvu": "Le poste a été pourvu.",
+    "\\bdecantado por otr[oa]": "Nos hemos decantado por otra candidatura.",
+    "\\bha sido cubiert[oa]": "La posición ya ha sido cubierta.",
+    "\\bhave you in for\\b": "We'd love to have you in for a chat.",
+    "\\b\\d+[- ]minute (intro|call|chat|interview)\\b": "Fancy a 20-minute intro on Thursday?",
+    "\\bintro call\\b": "Let's set an intro call.",
+    "\\bvideointerview\\b": "Wir möchten ein Videointerview mit Ihnen führen.",
+    "\\beine runde weiter\\b": "Sie sind eine Runde weiter!",
+    "\\bpropos\\w* un entretien": "Nous te proposons un entretien lundi.",
+    "\\bun (court )?entretien\\b": "Peux-tu passer pour un court entretien ?",
+    "\\bentrevista presencial\\b": "Te proponemos una entrevista presencial.",
+    "\\b(logged|recorded|registered) your application": "We have logged your application.",
+    "\\byour application is in\\b": "Good news: your application is in.",
+    "\\bbewerbung\\b[^.!\\n]{0,80}\\bhat uns erreicht": "Ihre Bewerbung hat uns erreicht.",
+    "\\b(a|avons) bien reçu (ta|votre) candidature": "Nous avons bien reçu ta candidature.",
+    "\\bcandidature est entre de bonnes mains": "Ta candidature est entre de bonnes mains.",
+    "\\bmerci (de|pour) (ton|votre) intérêt": "Merci de ton intérêt pour le poste.",
+    "\\bmerci (pour|de) ta candidature": "Merci pour ta candidature !",
+    "\\bacus(o|amos) recibo\\b": "Acuso recibo de tu candidatura.",
+    "\\bgracias por postular\\b": "Gracias por postular al puesto.",
     # outreach
     "came across your profile": "I came across your profile on a forum.",
     "would you be open to": "Would you be open to a new role?",

@@ -49,7 +49,7 @@ def handle_inbox(ctx: MessageContext) -> bool:
     rules = default_rules()
     view = view_of(ctx.header)
     own = (settings.profile.email or "").lower()
-    if (own and view.from_addr == own) or not is_candidate(view, rules):
+    if (own and view.from_addr == own) or not is_candidate(view, rules, personal=False):
         return False
     # Imported here, for a candidate only: most INBOX mail is decided above.
     from nudger.mail.capture.scan import Ledger

@@ -3,21 +3,26 @@ network, no clock; the user's time zone is a parameter. One concept over 400 lin
 recognising one message, the four steps below (the rules themselves are data).
 
 How a message is read (headers first):
-1. `view_headers` parses only the header block: sender, subject, date, Message-ID.
+1. `view_headers` parses only the header block: sender, subject, date, Message-ID,
+   List-Unsubscribe, and the Return-Path/Received hosts an ATS relaying in the
+   employer's name shows in.
 2. `is_candidate` decides from those alone whether the message can be job mail (its sender
-   is an applicant tracking system or job board from the rules, or its subject has one of
-   the rules' candidate words). Everything else is never read further.
+   or relay is an applicant tracking system or job board from the rules, its subject has
+   one of the rules' candidate words, it answers a mail, or a person wrote it; for a
+   person's mail `peek` also wants a job word in the raw text). Everything else is never
+   read further.
 3. `with_body` reads the first text part of a candidate (text/plain preferred, else
-   text/html turned into text), skipping any part whose encoded size is over the cap before
-   decoding it, so a 40 MB attachment is never decoded.
-4. `recognise` applies the rules in order — ignore (job alerts, newsletters, receipts…),
-   rejection, interview, application, outreach (only when asked) — and extracts company,
-   role, source, job URL, recruiter contact and, when the mail states it unambiguously,
-   the interview's date and time.
+   text/html turned into text) and its text/calendar part, skipping any part whose encoded
+   size is over the cap before decoding it, so a 40 MB attachment is never decoded.
+4. `recognise` scores each kind from independent signals together (`_evidence`: the
+   kind's phrases in subject and own text, a calendar invitation, the word model, the
+   sender; an ignore phrase or a mailing against) and extracts company, role, source, job
+   URL, recruiter contact and, when the mail states it, the interview's moment
+   (interview_time.py). Every finding says which signals decided it.
 
 Every captured value passes the one-line rules of `nudger add` (no line breaks, no NUL)
 and is capped at `MAX_VALUE` characters. The rules are data: rules.toml beside
-this file.
+this file; the word model is data too: words.json (wordmodel.py).
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ import tomllib
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime
 from email import policy
 from email.errors import MessageError
 from email.header import decode_header, make_header
@@ -37,8 +42,16 @@ from email.utils import getaddresses, parsedate_to_datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
+from nudger.mail.capture.interview_time import (
+    CALENDAR_CAP,
+    Invite,
+    Moment,
+    interview_moment,
+    read_invite,
+)
+from nudger.mail.capture.wordmodel import WordModel, default_model
 from nudger.mail.htmltext import html_to_text
 from nudger.vocab import text_problem
 
@@ -83,6 +96,17 @@ class Rules:
     # `candidate` without IGNORECASE, for lower-cased ASCII subjects (None when the
     # pattern is not one where that gives the same answer: see ascii_twin).
     candidate_ascii: re.Pattern[str] | None = None
+    # The words a person's mail must mention to be read further when its subject has no
+    # candidate word ([candidate] body: ASCII stems, case-insensitive), as text and bytes.
+    body_words: tuple[str, ...] = ()     # lower-case
+    words: WordModel | None = None       # the word model (wordmodel.py), a signal
+    body_words_raw: tuple[bytes, ...] = ()
+
+    def mentions_job(self, text: str) -> bool:
+        if not self.body_words:
+            return True
+        lowered = text.lower()
+        return any(word in lowered for word in self.body_words)
 
     def is_candidate_subject(self, subject: str) -> bool:
         """`candidate.search(subject)`: the candidate words in the subject. An ASCII
@@ -145,6 +169,9 @@ def load_rules(path: Path | None = None) -> Rules:
         words = tuple(literal_prefix(str(s), re.IGNORECASE)
                       for s in data["candidate"]["subject"])
         candidate_ascii = ascii_twin(candidate.pattern)
+        stems = [str(w) for w in data["candidate"].get("body", ())]
+        if not all(w.isascii() and w.strip() for w in stems):
+            raise RulesError(f"{path}: candidate.body: every word must be ASCII, not empty")
         company = tuple(compile_one("extract.company", t, re.MULTILINE)
                         for t in data["extract"]["company"])
         role = tuple(compile_one("extract.role", t, re.MULTILINE)
@@ -157,6 +184,8 @@ def load_rules(path: Path | None = None) -> Rules:
             freemail=frozenset(str(d).lower() for d in data["names"]["freemail"]),
             candidate=candidate, phrases=phrases, company=company, role=role,
             source=str(path), candidate_ascii=candidate_ascii,
+            body_words=tuple(w.lower() for w in stems),
+            body_words_raw=tuple(w.lower().encode() for w in stems),
             candidate_prefixes=words if words and all(words) else None,
             company_prefixes=tuple(literal_prefix(p.pattern, p.flags) for p in company),
             role_prefixes=tuple(literal_prefix(p.pattern, p.flags) for p in role),
@@ -214,6 +243,8 @@ def literal_prefix(pattern: str, flags: int = re.IGNORECASE) -> str:
         parsed = _parser.parse(pattern, flags)
         chars: list[str] = []
         for op, arg in parsed.data:
+            if op is _parser.AT and not chars:
+                continue  # a leading \b or ^ matches no character: the literal follows
             if op is not _parser.LITERAL:
                 break
             chars.append(chr(arg))
@@ -264,7 +295,7 @@ def ascii_twin(pattern: str) -> re.Pattern[str] | None:
 
 @lru_cache(maxsize=4)
 def default_rules() -> Rules:
-    return load_rules(RULES_FILE)
+    return replace(load_rules(RULES_FILE), words=default_model())
 
 
 # --- values ----------------------------------------------------------------------------
@@ -319,6 +350,10 @@ class MailView:
     text: str = ""                      # first text part, capped; "" until with_body
     links: tuple[tuple[str, str], ...] = ()
     body_note: str = ""                 # why the body could not be read, if so
+    unsubscribe: bool = False           # a List-Unsubscribe header: a mailing
+    relays: tuple[str, ...] = ()        # domains in Return-Path and Received lines
+    invite: Invite | None = None        # a text/calendar part, when the message has one
+    forwarded: bool = False             # the view is of a message forwarded inline
 
     @property
     def domain(self) -> str:
@@ -338,14 +373,15 @@ def split_headers(raw: bytes) -> bytes:
 
 
 _WANTED = frozenset({"from", "reply-to", "subject", "date", "message-id", "auto-submitted",
-                     "precedence", "list-id"})
+                     "precedence", "list-id", "list-unsubscribe", "return-path", "received"})
 _PLAIN_ADDRESS = re.compile(r'\s*(?:"([^"\\]*)"|([^"<>,;]*?))\s*<([^<>\s,;"]+@[^<>\s,;"]+)>\s*'
                             r'|\s*([^<>\s,;"()]+@[^<>\s,;"()]+)\s*')
 
 
 _WANTED_LINE = (  # a wanted field's line, its folded continuation lines
     rb"(?:[\r\x0b\x0c][ \t\r\x0b\x0c]*)?"
-    rb"(from|reply-to|subject|date|message-id|auto-submitted|precedence|list-id)"
+    rb"(from|reply-to|subject|date|message-id|auto-submitted|precedence|list-id|"
+    rb"list-unsubscribe|return-path|received)"
     rb"[ \t\r\x0b\x0c]*:([^\n]*)((?:\n[ \t][^\n]*)*)")
 _FIRST_FIELD = re.compile(_WANTED_LINE, re.IGNORECASE)
 _NEXT_FIELD = re.compile(rb"\n" + _WANTED_LINE, re.IGNORECASE)  # jumps from line to line
@@ -369,12 +405,16 @@ def _header_fields(raw: bytes) -> dict[str, str]:
         found.insert(0, first.groups())
     for key, raw_value, folded in found:
         name = key.decode("ascii").lower()
-        if name in fields:
+        if name in fields and name != "received":
             continue
         value = raw_value.strip().decode("utf-8", "replace")
         if folded:
             for line in folded.split(b"\n")[1:]:
                 value += " " + line.strip().decode("utf-8", "replace")
+        if name in fields:  # every Received line: the ATS may show in any of them
+            if len(fields[name]) < 2000:
+                fields[name] += " | " + value
+            continue
         fields[name] = value
     return fields
 
@@ -389,10 +429,36 @@ def peek(raw: bytes, rules: Rules) -> tuple[dict[str, str], bool]:
     subject = decode_words(fields.get("subject"))
     if rules.is_candidate_subject(subject):
         return fields, True
+    if ("return-path" in fields or "received" in fields) and \
+            any(rules.ats_of(d) for d in relay_domains(fields)):
+        return fields, True
     bulk = fields.get("precedence", "").strip().lower() in ("bulk", "list", "junk") or \
-        "list-id" in fields
+        "list-id" in fields or "list-unsubscribe" in fields
     auto = fields.get("auto-submitted", "no").strip().lower() not in ("", "no")
-    return fields, subject[:3].lower() == "re:" and not bulk and not auto
+    if bulk or auto:
+        return fields, False
+    if subject[:3].lower() == "re:":
+        return fields, True
+    address = _first_address_only(fields.get("from"))
+    return fields, is_personal(address) and _raw_mentions_job(raw, rules)
+
+
+_UNREADABLE = (b"base64", b"utf-16", b"utf-32", b"text/calendar")
+
+
+def _raw_mentions_job(raw: bytes, rules: Rules) -> bool:
+    """Whether a person's mail mentions a [candidate] body word, read from the raw bytes
+    (lower-cased, quoted-printable soft breaks joined): what `recognise` checks in the
+    decoded text. Mail whose text cannot be read this way (base64, UTF-16), or with a
+    calendar part, is taken as mentioning one."""
+    if not rules.body_words:
+        return True
+    window = raw[:BODY_CAP * 3].lower()
+    if any(mark in window for mark in _UNREADABLE):
+        return True
+    if b"=\n" in window or b"=\r\n" in window:
+        window = window.replace(b"=\r\n", b"").replace(b"=\n", b"")
+    return any(word in window for word in rules.body_words_raw)
 
 
 def view_headers(raw_headers: bytes | Message | dict[str, str]) -> MailView:
@@ -423,7 +489,27 @@ def view_headers(raw_headers: bytes | Message | dict[str, str]) -> MailView:
         subject=one_line(decode_words(fields.get("subject")), 500),
         auto_submitted=fields.get("auto-submitted", "no").strip().lower() not in ("", "no"),
         bulk=precedence in ("bulk", "list", "junk") or "list-id" in fields,
+        unsubscribe="list-unsubscribe" in fields,
+        relays=relay_domains(fields),
     )
+
+
+_RELAY_HOST = re.compile(r"@([a-z0-9.-]+\.[a-z]{2,})|\bfrom\s+([a-z0-9.-]+\.[a-z]{2,})\b",
+                         re.IGNORECASE)
+
+
+def relay_domains(fields: dict[str, str]) -> tuple[str, ...]:
+    """The domains of the Return-Path address and of the hosts the Received lines say
+    the message came from: where ATS mail sent in the employer's name shows its system."""
+    text = fields.get("return-path", "") + " " + fields.get("received", "")[:2000]
+    if len(text) < 3:
+        return ()
+    found = []
+    for match in _RELAY_HOST.finditer(text):
+        host = (match.group(1) or match.group(2)).lower().rstrip(".")
+        if host not in found:
+            found.append(host)
+    return tuple(found[:12])
 
 
 def _first_address_only(raw: str | None) -> str:
@@ -457,15 +543,49 @@ def _first_address(raw: str | None) -> tuple[str, str]:
     return "", ""
 
 
-def is_candidate(view: MailView, rules: Rules | None = None) -> bool:
-    """Could this be job mail? From the headers alone."""
+def is_candidate(view: MailView, rules: Rules | None = None, *,
+                 personal: bool = True) -> bool:
+    """Could this be job mail? From the headers alone: an ATS or job board sent it (or
+    relayed it: Return-Path, Received), its subject has a candidate word, it answers a
+    mail ("Re:"), or (`personal`) a person wrote it (not a mailing, not automatic, not a
+    service address). The live sync passes personal=False: there a person's mail would
+    cost a FETCH of its body each, where `nudger capture` checks the raw bytes first."""
     rules = rules or default_rules()
-    if rules.ats_of(view.domain):
+    if ats_sender(view, rules):
         return True
     if rules.is_candidate_subject(view.subject):
         return True
-    # A person answering the user's own application mail ("Re: Supply Chain Analyst").
-    return view.subject[:3].lower() == "re:" and not view.bulk and not view.auto_submitted
+    if view.bulk or view.auto_submitted or view.unsubscribe:
+        return False
+    return view.subject[:3].lower() == "re:" or (personal and is_personal(view.from_addr))
+
+
+_SERVICE = re.compile(
+    r"^(?:.*[._-])?(?:no-?reply|do-?not-?reply|donotreply|notifications?|notify|alerts?|"
+    r"mailer(?:-daemon)?|bounces?|news(?:letter)?|info|orders?|service|support|billing|"
+    r"invoices?|updates?|marketing|hello|hi|contact|booking|reservations?|calendar|"
+    r"security|account|admin|postmaster|digest|events?|promo|offers?|shop|store|"
+    r"receipts?|statements?|members?|avisos|boletin|renewals?|kurse|leasing|admissions)"
+    r"(?:[._+-].*)?$", re.IGNORECASE)
+
+
+def is_personal(address: str) -> bool:
+    """A person's or a hiring desk's address, not a shop's or a service's."""
+    local, at, _domain = address.rpartition("@")
+    return bool(at and local) and _SERVICE.match(local) is None
+
+
+def ats_sender(view: MailView, rules: Rules) -> str:
+    """The ATS or board that sent the message: its From domain, else a Return-Path or
+    Received host (ATS mail sent in the employer's name)."""
+    found = rules.ats_of(view.domain)
+    if found:
+        return found
+    for domain in view.relays:
+        found = rules.ats_of(domain)
+        if found:
+            return found
+    return ""
 
 
 def body_can_matter(view: MailView, rules: Rules | None = None) -> bool:
@@ -473,22 +593,26 @@ def body_can_matter(view: MailView, rules: Rules | None = None) -> bool:
     auto-reply or bulk/list mail not from an ATS (its first checks), so the body is not
     parsed. tests/test_capture_prefilter.py holds it to the full recogniser."""
     rules = rules or default_rules()
-    return not (view.auto_submitted or view.bulk) or bool(rules.ats_of(view.domain))
+    return not (view.auto_submitted or view.bulk) or bool(ats_sender(view, rules))
 
 
-def with_body(view: MailView, raw: bytes | Message, cap: int = BODY_CAP) -> MailView:
-    """The view with the first text part of the message read (capped)."""
+def with_body(view: MailView, raw: bytes | Message, cap: int = BODY_CAP,
+              zone: ZoneInfo | None = None) -> MailView:
+    """The view with the first text part of the message read (capped), and its
+    text/calendar part when it has one (a DTSTART without a zone read in `zone`)."""
     try:
         msg = raw if isinstance(raw, Message) else _PARSER.parsebytes(raw)
-        text, links, note = _first_text(msg, cap)
+        text, links, note, calendar = _first_text(msg, cap)
     except (ValueError, LookupError, TypeError, AssertionError, IndexError) as exc:
         return replace(view, body_note=f"body not readable ({type(exc).__name__})")
-    return replace(view, text=text, links=tuple(links), body_note=note)
+    invite = read_invite(calendar, zone or ZoneInfo("UTC")) if calendar else None
+    return replace(view, text=text, links=tuple(links), body_note=note, invite=invite)
 
 
-def _first_text(msg: Message, cap: int) -> tuple[str, list[tuple[str, str]], str]:
+def _first_text(msg: Message, cap: int) -> tuple[str, list[tuple[str, str]], str, str]:
     plain: Message | None = None
     html: Message | None = None
+    calendar = ""
     note = ""
     for count, part in enumerate(msg.walk()):
         if count > 50:
@@ -496,6 +620,11 @@ def _first_text(msg: Message, cap: int) -> tuple[str, list[tuple[str, str]], str
         if part.is_multipart():
             continue
         ctype = part.get_content_type()
+        if ctype == "text/calendar" and not calendar:
+            payload = part.get_payload()
+            if isinstance(payload, str) and len(payload) <= PART_CAP:
+                calendar = _decode_part(part)[:CALENDAR_CAP] or " "
+            continue
         if ctype not in ("text/plain", "text/html"):
             continue
         if str(part.get("Content-Disposition") or "").lower().startswith("attachment"):
@@ -508,14 +637,12 @@ def _first_text(msg: Message, cap: int) -> tuple[str, list[tuple[str, str]], str
             plain = part
         elif ctype == "text/html" and html is None:
             html = part
-        if plain is not None and html is not None:
-            break
     links: list[tuple[str, str]] = []
     text = _decode_part(plain)[:cap] if plain is not None else ""
     if html is not None and not text.strip():
         # The HTML is read only when there is no plain text (the same words, as a rule).
         text, links = html_to_text(_decode_part(html), cap)
-    return text, links, note
+    return text, links, note, calendar
 
 
 def _decode_part(part: Message) -> str:
@@ -564,41 +691,223 @@ class Finding:
 
 def recognise(view: MailView, *, zone: ZoneInfo, rules: Rules | None = None,
               outreach: bool = False) -> list[Finding]:
-    """The findings in one message (read with `with_body`). At most one finding."""
+    """The findings in one message (read with `with_body`). At most one finding.
+
+    Each kind is decided from independent signals scored together (`_evidence`): the
+    kind's phrases in the subject and in the mail's own text (quoted history cut off), a
+    text/calendar invitation (METHOD:REQUEST with a DTSTART), who sent it (an ATS, also
+    when it shows only in Return-Path/Received; a person; a mailing with List-Unsubscribe
+    counts against). A rejection's wording outranks the interview words a rejection after
+    an interview is full of; an invitation outranks an application's thanks."""
     rules = rules or default_rules()
-    if view.auto_submitted and not rules.ats_of(view.domain):
+    if not is_candidate(view, rules):
+        return []  # the same answer the headers-only pre-filter gives
+    if not ats_sender(view, rules) and not rules.is_candidate_subject(view.subject) and \
+            view.subject[:3].lower() != "re:" and view.invite is None and \
+            not rules.mentions_job(view.text):
+        return []  # a person's mail that mentions no job word ([candidate] body)
+    if view.auto_submitted and not ats_sender(view, rules):
         return []  # out-of-office and other auto-replies of people
+    view = _unforwarded(view)
+    ats = ats_sender(view, rules)
     haystack = _haystack(view)
     # Alerts and newsletters say so at the top; a footer ("jobs you may like") does not
     # make a confirmation an alert.
     head = haystack[: len(view.subject) + 1 + IGNORE_SPAN]
     folded = fold_case(haystack)
     folded_head = folded[: len(head)]
+    ignored = ""
     for rule in rules.phrases["ignore"]:
         if rule.prefix and rule.prefix not in folded_head:
             continue  # cannot match
-        if rule.pattern.search(head):
-            return []
-    ats = rules.ats_of(view.domain)
+        found = rule.pattern.search(head)
+        if found:
+            ignored = found.group(0)
+            break
     if view.bulk and not ats:
         return []  # mailing lists and bulk senders: never about one application of yours
-    kinds = ("rejection", "interview", "application") + (("outreach",) if outreach else ())
-    for kind in kinds:
-        matched = _first_match(rules.phrases[kind], haystack, folded)
-        if matched is None:
-            continue
-        rule, phrase = matched
-        if kind == "outreach" and (view.bulk or ats):
+    if ignored and not ats:
+        return []  # an alert, a receipt, an admission: only an ATS's own wording outweighs it
+    evidence = _evidence(view, haystack, folded, ats, rules, zone, ignored)
+    if evidence is None:
+        if ignored or not outreach or view.bulk or ats or view.unsubscribe:
             return []
-        return _finding(view, kind, rule, phrase, ats, haystack, zone, rules)
-    return []
+        matched = _first_match(rules.phrases["outreach"], haystack, folded)
+        if matched is None:
+            return []
+        rule, phrase = matched
+        evidence = Evidence("outreach", 1.0, [
+            f"{rule.language.upper()} outreach phrase \"{phrase}\""], None)
+    return _finding(view, evidence, ats, haystack, zone, rules)
+
+
+@dataclass
+class Evidence:
+    kind: str
+    score: float
+    signals: list[str]
+    moment: Moment | None
+
+
+SUBJECT_WEIGHT = 1.2     # a kind's phrase in the subject
+BODY_WEIGHT = 1.0        # … in the mail's own text (the first one; each further one 0.25)
+INVITE_WEIGHT = 2.0      # a text/calendar METHOD:REQUEST with a start, in job mail
+ATS_PRIOR = 0.3          # sent (or relayed) by an ATS or job board
+UNSUBSCRIBE = 0.6        # List-Unsubscribe from a sender that is no ATS: a mailing
+WORDS_WEIGHT = 1.1       # the word model's most likely kind, times its probability…
+WORDS_MIN = 0.8          # … when that is at least this
+IGNORE = 1.6             # an [ignore] phrase at the top (an alert, a receipt, a webinar)
+THRESHOLD = 1.0          # a kind's score needed to say so
+
+
+def _evidence(view: MailView, haystack: str, folded: str, ats: str, rules: Rules,
+              zone: ZoneInfo, ignored: str = "") -> Evidence | None:
+    subject_end = len(view.subject)
+    scores: dict[str, float] = {}
+    signals: dict[str, list[str]] = {}
+    for kind in ("rejection", "interview", "application"):
+        in_subject = in_body = 0
+        said: list[str] = []
+        for rule in rules.phrases[kind]:
+            if rule.prefix and rule.prefix not in folded:
+                continue  # cannot match
+            found = rule.pattern.search(haystack)
+            if found is None:
+                continue
+            where_subject = found.start() < subject_end
+            if not where_subject and found.start() <= subject_end:
+                continue
+            if where_subject:
+                in_subject += 1
+            else:
+                in_body += 1
+            if len(said) < 2:
+                said.append(f"{rule.language.upper()} {kind} phrase \"{found.group(0)}\""
+                            f"{' in the subject' if where_subject else ''}")
+        score = (SUBJECT_WEIGHT if in_subject else 0.0) + \
+            (BODY_WEIGHT + 0.25 * min(in_body - 1, 4) if in_body else 0.0)
+        scores[kind], signals[kind] = score, said
+    phrased = {kind for kind, score in scores.items() if score}
+    if rules.words is not None:
+        # The word model: how the mail's words read, past the rules' exact phrases.
+        posteriors = rules.words.posteriors(haystack)
+        best = max(posteriors, key=lambda k: posteriors[k])
+        if best != "not-job" and posteriors[best] >= WORDS_MIN:
+            scores[best] += WORDS_WEIGHT * posteriors[best]
+            signals[best].append(f"its words read as {best} ({posteriors[best]:.2f})")
+    job_words = any(scores.values()) or rules.is_candidate_subject(view.subject)
+    invite = view.invite
+    moment: Moment | None = None
+    if invite is not None and invite.method == "REQUEST" and invite.start is not None and \
+            (ats or job_words or rules.is_candidate_subject(invite.summary)):
+        scores["interview"] += INVITE_WEIGHT
+        moment = Moment(invite.start, not invite.floating, "the invitation's DTSTART")
+        signals["interview"].insert(0, "a calendar invitation (METHOD:REQUEST, DTSTART "
+                                    f"{invite.start.isoformat(timespec='minutes')})")
+    prior = ATS_PRIOR if ats else 0.0
+    penalty = UNSUBSCRIBE if view.unsubscribe and not ats else 0.0
+    penalty += IGNORE if ignored else 0.0
+    if moment is None and "application" not in phrased and \
+            _first_match(rules.phrases["outreach"], haystack, folded) is not None:
+        # A recruiter's first approach ("came across your profile … open to a quick
+        # chat?") is outreach, not an interview of an application of yours; nor does
+        # the word model's reading alone make it one.
+        scores["interview"] = 0.0
+        for kind in ("application", "rejection"):
+            if kind not in phrased:
+                scores[kind] = 0.0
+    # Context: a rejection's own words decide it even when it mentions the interviews
+    # before it; an invitation decides over an application's thanks ("thanks for
+    # applying, can we talk on Tuesday?"); a calendar invitation over both.
+    order = ["rejection", "interview", "application"]
+    if moment is not None:
+        order = ["interview", "rejection", "application"]
+    for kind in order:
+        total = scores[kind] + (prior if scores[kind] else 0.0) - penalty
+        if scores[kind] and total >= THRESHOLD:
+            said = signals[kind]
+            if prior:
+                said.append(f"sent by {ats}")
+            if view.unsubscribe and not ats:
+                said.append("a List-Unsubscribe mailing")
+            if ignored:
+                said.append(f"despite \"{ignored}\" (mail that is not job mail says so)")
+            if kind == "interview" and moment is None:
+                moment = interview_moment(haystack, view.sent_at, zone)
+            return Evidence(kind, total, said, moment if kind == "interview" else None)
+    return None
+
+
+_FORWARD_SUBJECT = re.compile(r"^\s*(?:fwd?|wg|tr|rv|enc|i)\s*:\s*", re.IGNORECASE)
+_FORWARD_MARK = re.compile(
+    r"^[ \t>]*-{2,}\s*(?:forwarded message|weitergeleitete nachricht|message transféré|"
+    r"mensaje reenviado|original message|ursprüngliche nachricht|message d.origine|"
+    r"mensaje original)\s*-{2,}[ \t]*$|^[ \t]*begin forwarded message:[ \t]*$",
+    re.IGNORECASE | re.MULTILINE)
+_FORWARD_FIELD = re.compile(r"^[ \t>*]*(from|von|de|subject|betreff|objet|asunto|date|datum|"
+                            r"sent|gesendet|envoyé|enviado|fecha|to|an|à|para|cc)\s*:\s*(.*)$",
+                            re.IGNORECASE)
+
+
+def _unforwarded(view: MailView) -> MailView:
+    """A message the user forwarded inline ("Fwd: …", "---------- Forwarded message
+    ---------"): the view of the forwarded message (its sender, subject and text)."""
+    if not _FORWARD_SUBJECT.match(view.subject) or not view.text:
+        return view
+    mark = _FORWARD_MARK.search(view.text)
+    if mark is None:
+        return view
+    lines = view.text[mark.end():].lstrip("\r\n").split("\n")
+    sender = subject = ""
+    at = 0
+    while at < min(len(lines), 12):
+        found = _FORWARD_FIELD.match(lines[at].strip("\r"))
+        if found is None:
+            break
+        name = found.group(1).lower()
+        if name in ("from", "von", "de") and not sender:
+            sender = found.group(2)
+        elif name in ("subject", "betreff", "objet", "asunto"):
+            subject = found.group(2)
+        at += 1
+    if not sender:
+        return view
+    from_name, from_addr = _first_address(sender.strip())
+    if "@" not in from_addr:
+        return view
+    return replace(view, from_name=one_line(from_name), from_addr=one_line(from_addr.lower()),
+                   subject=one_line(subject.strip() or
+                                    _FORWARD_SUBJECT.sub("", view.subject), 500),
+                   text="\n".join(lines[at:]), relays=(), unsubscribe=False,
+                   forwarded=True)
+
+
+_QUOTE_START = re.compile(
+    r"^[ \t]*(?:on\b.{4,200}\bwrote:|am\b.{4,200}\bschrieb\b.{0,80}:|"
+    r"le\b.{4,200}\ba écrit\s*:|el\b.{4,200}\bescribió:|"
+    r"-{2,}\s*(?:original message|ursprüngliche nachricht|message d.origine|"
+    r"mensaje original)\s*-{2,})[ \t]*$", re.IGNORECASE | re.MULTILINE)
+
+
+def own_text(raw: bytes) -> str:
+    """Subject and own text of a message as the recogniser reads it (quoted history cut,
+    an inline forward read as the forwarded mail): what the word model learns from."""
+    view = _unforwarded(with_body(view_headers(raw), raw))
+    return _haystack(view)
 
 
 def _haystack(view: MailView) -> str:
     text = view.text.replace("\r", "")
+    if not view.forwarded and ("wrote" in text or "---" in text or "schrieb" in text or
+                               "écrit" in text or "escribió" in text):
+        quote = _QUOTE_START.search(text)
+        if quote is not None:
+            text = text[: quote.start()]  # the quoted history of a reply
     lines = [" ".join(line.split()) for line in text.split("\n")]
     # Quoted history (a reply's "> …" lines) is not this mail's own text.
     own = [line for line in lines if line and not line.startswith(">")]
+    if view.invite is not None and view.invite.summary:
+        own.append(view.invite.summary)
     return view.subject + "\n" + "\n".join(own)
 
 
@@ -617,29 +926,33 @@ def _first_match(rules: Iterable[Rule], haystack: str,
     return None
 
 
-def _finding(view: MailView, kind: str, rule: Rule, phrase: str, ats: str, haystack: str,
+def _finding(view: MailView, evidence: Evidence, ats: str, haystack: str,
              zone: ZoneInfo, rules: Rules) -> list[Finding]:
-    company, role, how = _company_and_role(view, haystack, ats, rules)
+    kind = evidence.kind
+    company, role, how = _company_and_role(view, haystack, rules.ats_of(view.domain) or ats,
+                                           rules)
     if not company:
         return []
     contact_name, contact_email = _contact(view, haystack, ats, rules, company)
     local = view.sent_at.astimezone(zone).date() if view.sent_at else None
-    interview_at = (_interview_at(haystack, view.sent_at, zone)
-                    if kind == "interview" else None)
-    confidence = 0.9 if ats else 0.7
+    moment = evidence.moment
+    confidence = 0.55 + 0.12 * min(evidence.score, 3.0)
     confidence += 0.05 if how == "text" else -0.1
     confidence += 0.03 if role else -0.05
-    if view.bulk and not ats:
-        confidence -= 0.2
     sender = f"{view.from_name} <{view.from_addr}>" if view.from_name else view.from_addr
-    why = one_line(f"from {sender or 'an unknown sender'}"
-                   f"{f' ({ats})' if ats else ''}; {rule.language.upper()} {kind} phrase "
-                   f"\"{phrase}\"; company from the {how}", 400, "why")
+    signals = list(evidence.signals)
+    if moment is not None:
+        signals.append(f"time from {moment.text}" if moment.zoned else
+                       f"time from {moment.text}, no zone stated: read in {zone.key}")
+    why = one_line(f"{'forwarded, ' if view.forwarded else ''}from "
+                   f"{sender or 'an unknown sender'}{f' ({ats})' if ats else ''}; "
+                   + "; ".join(signals) + f"; company from the {how}", 600, "why")
     return [Finding(
         kind=kind, company=company, role=role, on=local, source=ats or "email",
         confidence=round(max(0.05, min(confidence, 0.99)), 2), why=why,
         url=_job_url(view, haystack), contact_name=contact_name, contact_email=contact_email,
-        interview_at=interview_at, message_id=view.message_id, subject=view.subject[:200],
+        interview_at=moment.at if moment is not None else None, message_id=view.message_id,
+        subject=view.subject[:200],
     )]
 
 
@@ -649,7 +962,7 @@ _GENDER = re.compile(r"\s*\((?:m|w|f|d|x|h|div|all genders|gn\*?)(?:\s*/\s*(?:m|
                      r"div))*\)\s*|\s*\b[mwfdx]/[mwfdx]/[mwfdx]\b", re.IGNORECASE)
 _TAIL = re.compile(r"\s+(?:for|as|regarding|about|via|through|on|in the|and we|and our|we|"
                    r"who|which|where|has|have|is|are|was|were|will|und|pour|para|y|et|über|a|est|ont|"
-                   r"ha|es|hat|ist|sind|"
+                   r"ha|es|hat|ist|sind|angekommen|eingegangen|eingetroffen|"
                    r"para el|–|-|—|\||·)"
                    r"(?:\s|$).*$", re.IGNORECASE)
 _NOT_COMPANY = frozenset({"us", "our team", "uns", "nous", "nosotros", "our company",
@@ -662,19 +975,52 @@ _ROLE_IDS = re.compile(r"\s*\((?:job|req|requisition|ref|id)\b[^)]*\)|\s*\(?\b[A
 
 
 def _clean_company(raw: str, rules: Rules) -> str:
-    text = " ".join(raw.split()).strip(" \"'“”‘’«»:;,.!?()[]")
+    text = " ".join(raw.split(";")[0].split()).strip(" \"'“”‘’«»:;,.!?()[]")
     text = re.sub(r"^(?:the|der|die|das|la|le|el|los|las)\s+", "", text, flags=re.I)
     text = _TAIL.sub("", text)
     text = re.sub(r"'s$|’s$", "", text).strip(" \"'“”‘’«»:;,.!?")
     if not text or text.lower() in rules.ats_names or len(text) < 2:
         return ""
-    if text.lower() in _NOT_COMPANY or text.split()[0].lower() in _NOT_COMPANY:
-        return ""
+    words = text.lower().split()
+    if text.lower() in _NOT_COMPANY or words[0] in _NOT_COMPANY or \
+            words[0] in _NOT_COMPANY_START or words[-1] in _ROLE_WORDS or \
+            text[:1].isdigit():
+        return ""  # "our Founding Engineer role", "2:00 PM Eastern", "puesto de …"
     return one_line(text, MAX_VALUE, "company")
+
+
+_NOT_COMPANY_START = frozenset({
+    "our", "your", "my", "we", "i", "a", "an", "this", "that", "these", "it", "they",
+    "he", "she", "everyone", "good", "great", "hi", "hello", "dear", "thanks", "thank",
+    "unfortunately", "sadly", "please", "ihre", "ihr", "deine", "dein", "unsere", "wir",
+    "sie", "votre", "notre", "nous", "tu", "su", "nuestro", "nuestra", "puesto", "poste",
+    "position", "role", "stelle", "hiring", "recruiter", "recruiting", "interview",
+    "application", "candidature", "candidatura", "bewerbung", "client", "customer",
+    "kunde", "kunden", "cliente", "le", "la", "el", "der", "die", "das", "leider",
+    "gerne", "gern", "bitte", "ich", "es", "je", "nos", "por", "lamentablemente",
+    "malheureusement", "today", "tomorrow", "next", "heute", "morgen", "yes", "no", "so",
+    "also", "however", "after", "nach", "après", "después", "sorry", "update", "news",
+    "feedback", "there", "here", "which", "what", "who", "when", "someone", "somebody",
+    "everybody", "team", "company", "firm", "agency", "ce", "cette", "il", "elle", "on",
+    "er", "wer", "eso", "esta", "este", "ella", "él", "ellos", "hier", "voici", "voilà",
+    "aquí", "anbei", "attached", "below", "above", "everything", "nothing", "all", "alles",
+    "tout", "todo", "mein", "meine", "mon", "ma", "mi", "dies", "diese",
+    "vacante", "vacancy", "oferta", "offre", "plaza", "empleo", "trabajo", "job", "equipo",
+    "équipe", "los", "las", "un", "una", "une", "ein", "eine"})
+_ROLE_WORDS = frozenset({"role", "position", "job", "opening", "vacancy", "post",
+                         "stelle", "poste", "puesto", "team", "interview"})
+
+
+_GENERIC_ROLE = re.compile(
+    r"^(?:(?:an? )?(?:update|news|decision) (?:on|about|regarding) )?(?:your|ihre|deine|dein|"
+    r"votre|ta|tu|su) (?:application|candidacy|bewerbung|candidature|candidatura|solicitud|"
+    r"interview|profile|cv)$", re.IGNORECASE)
 
 
 def _clean_role(raw: str) -> str:
     text = _GENDER.sub(" ", " ".join(raw.split())).strip()
+    if _GENERIC_ROLE.match(text):
+        return ""
     text = _ROLE_LEAD.sub("", text)
     text = re.sub(r"\s+(?:position|role|job|opening|stelle|poste|puesto)$", "", text,
                   flags=re.I)
@@ -683,11 +1029,36 @@ def _clean_role(raw: str) -> str:
                   flags=re.I)
     text = re.sub(r"\s+(?:has|have|was|were|is|will|a été|wurde|ha sido)\s.*$", "", text,
                   flags=re.I)
-    text = text.strip(" \"'“”‘’«»:;,.!?-–")
+    text = re.sub(r"^(?:interview|application|bewerbung|candidature|vacancy|vacante) "
+                  r"(?:for|als|pour|of|de) ", "", text, flags=re.I)
+    text = re.sub(r"\s+(?:(?:and|und|et|y|ist|wurde|landed|entschieden|erteilen)\b|"
+                  r"[-–]\s+(?:your|outcome|update|status)\b).*$|\s+(?:vacancy|position)$", "",
+                  text, flags=re.I)
+    text = _ROLE_TAIL.sub("", text).strip(" \"'“”‘’«»:;,.!?-–")
     if len(text) < 2 or text.lower() in ("position", "role", "job", "opening", "stelle",
                                          "the", "a", "an", "this", "it", "us"):
         return ""
+    words = text.split()
+    if len(words) > 8 or re.search(r"[.!?;:]\s|[!?]", text) or \
+            words[0].lower() in _NOT_ROLE_START:
+        return ""  # a sentence, a greeting or a sign-off, not a job title
     return one_line(text, MAX_VALUE, "role")
+
+
+# What follows a title in subjects and board listings: the place, the contract, remote.
+_ROLE_TAIL = re.compile(
+    r"(?:\s+[-–|·]\s+(?:remote|hybrid|on-?site|full[- ]time|part[- ]time|contract|"
+    r"internship|cdi|cdd|stage|alternance|freelance|vollzeit|teilzeit|befristet|"
+    r"unbefristet|[A-ZÀ-Ý][\w .'-]*,\s*[A-Z]{2}|(?:[A-ZÀ-Ý][\w'-]+)(?:,\s*[A-ZÀ-Ý][\w'-]+)?)"
+    r"(?:\s*\((?:remote|hybrid|on-?site)\))?)+$|\s+\((?:remote|hybrid|on-?site)\)$")
+_NOT_ROLE_START = frozenset({
+    "we", "i", "you", "your", "our", "thank", "thanks", "all", "best", "kind", "hi",
+    "hello", "dear", "nous", "je", "ta", "tu", "votre", "après", "wir", "ich", "ihre",
+    "deine", "hemos", "te", "su", "nos", "unfortunately", "leider", "we've", "we're",
+    "this", "it", "please", "weitergeleitet", "submitted", "received", "eingang", "about",
+    "after", "could", "update", "merci", "un", "cheers", "sincerely", "regards", "mit",
+    "viele", "beste", "freundliche", "cordialement", "saludos", "bien", "atentamente",
+    "warm", "yours", "lg", "gruß", "grüße"})
 
 
 def _company_and_role(view: MailView, haystack: str, ats: str,
@@ -718,9 +1089,14 @@ def _company_and_role(view: MailView, haystack: str, ats: str,
     if not company and not ats and view.domain and view.domain not in rules.freemail:
         company = _company_from_domain(view.domain, rules)
         how = "sender's domain" if company else ""
+        if company:
+            # The name as the mail spells it ("Arena Digital S.A." for arenadigital.es).
+            spelt = _spelt_in_text(company, haystack, rules)
+            company, how = (spelt, "sender's domain, as the mail spells it") if spelt \
+                else (company, how)
     if not role and company and ats:
         # Job boards list the job as a title line above a "Company · Place" line.
-        above = re.search(rf"^([^\n]{{2,120}})\n{re.escape(company)}\s*(?:·|-|–|,|\n|$)",
+        above = re.search(rf"^([^\n]{{2,120}})\n{re.escape(company)}\s*(?:·|-|–|,)",
                           haystack, re.MULTILINE)
         if above:
             role = _clean_role(above.group(1))
@@ -777,10 +1153,12 @@ def _company_from_signature(view: MailView, haystack: str, rules: Rules) -> str:
         if line.strip().lower() != view.from_name.lower():
             continue
         below = lines[at + 1]
+        parts = [p for p in view.domain.split(".")[-2].split("-") if len(p) > 1]
         for piece in reversed(re.split(r",| at | bei | chez | en | \| ", below)):
             candidate = _clean_company(piece, rules)
             squashed = re.sub(r"[^a-z0-9]", "", candidate.lower())
-            if candidate and (squashed.startswith(label) or label.startswith(squashed)):
+            if candidate and (squashed.startswith(label) or label.startswith(squashed) or
+                              (len(parts) > 1 and all(p in squashed for p in parts))):
                 return candidate
     return ""
 
@@ -792,6 +1170,34 @@ def _looks_like_person(name: str, addr: str) -> bool:
         return False
     return any(len(w) > 1 and w.strip(".") in local for w in words) or (all(
         w[:1].isalpha() for w in words) and local.startswith(words[0][:1]))
+
+
+_NAME_RUN = re.compile(r"(?<![\w&])[A-ZÀ-Ý][\w&'’.-]*(?:[ \t]+(?:&[ \t]+)?[A-ZÀ-Ý][\w&'’.-]*){0,4}")
+
+
+def _spelt_in_text(company: str, haystack: str, rules: Rules) -> str:
+    """A run of capitalised words in the text that is `company` squashed (spacing, case,
+    punctuation), optionally followed by a legal form: the mail's own spelling."""
+    label = _squash(company)
+    for found in _NAME_RUN.finditer(haystack):
+        words = found.group(0).split()
+        for end in range(len(words), 0, -1):
+            squashed = _squash(" ".join(words[:end]))
+            if squashed == label:
+                tail = words[end:end + 1]
+                name = " ".join(words[:end] + [t for t in tail if _LEGAL_FORM.fullmatch(t)])
+                return _clean_company(name, rules)
+    return ""
+
+
+def _squash(text: str) -> str:
+    """Lower-case letters and digits only, accents dropped ("Ingeniería" = "ingenieria")."""
+    plain = unicodedata.normalize("NFKD", text.lower())
+    return re.sub(r"[^a-z0-9]", "", plain)
+
+
+_LEGAL_FORM = re.compile(r"(?:GmbH|AG|SE|KG|Inc\.?|Ltd\.?|LLC|LLP|PLC|SAS|SARL|S\.A\.?|"
+                         r"S\.L\.?|SL|SA|BV|B\.V\.|NV|Oy|AB|AS)")
 
 
 def _company_from_domain(domain: str, rules: Rules) -> str:
@@ -882,103 +1288,6 @@ def _job_url(view: MailView, haystack: str) -> str:
     return ""
 
 
-# --- interview date and time -----------------------------------------------------------
-
-_MONTHS = {
-    **{m: i + 1 for i, m in enumerate(("january", "february", "march", "april", "may", "june",
-                                       "july", "august", "september", "october", "november",
-                                       "december"))},
-    **{m: i + 1 for i, m in enumerate(("januar", "februar", "märz", "april", "mai", "juni",
-                                       "juli", "august", "september", "oktober", "november",
-                                       "dezember"))},
-    **{m: i + 1 for i, m in enumerate(("janvier", "février", "mars", "avril", "mai", "juin",
-                                       "juillet", "août", "septembre", "octobre", "novembre",
-                                       "décembre"))},
-    **{m: i + 1 for i, m in enumerate(("enero", "febrero", "marzo", "abril", "mayo", "junio",
-                                       "julio", "agosto", "septiembre", "octubre",
-                                       "noviembre", "diciembre"))},
-}
-_MONTH_RE = "|".join(sorted((re.escape(m) for m in _MONTHS), key=len, reverse=True))
-_ZONES = {"utc": "UTC", "gmt": "UTC", "z": "UTC", "cet": "+01:00", "cest": "+02:00",
-          "mez": "+01:00", "mesz": "+02:00", "bst": "+01:00", "wet": "+00:00",
-          "west": "+01:00", "eet": "+02:00", "eest": "+03:00", "est": "-05:00",
-          "edt": "-04:00", "cst": "-06:00", "cdt": "-05:00", "mst": "-07:00",
-          "mdt": "-06:00", "pst": "-08:00", "pdt": "-07:00"}
-_TIME_CORE = (r"(?P<h>\d{1,2})(?:[:.h](?P<mi>\d{2}))?\s*"
-         r"(?P<ampm>[ap]\.?m\.?)?(?:\s*(?:uhr|h))?\s*\(?(?P<zone>UTC|GMT|[A-Z]{3,4}T?|MEZ|MESZ|"
-         r"[A-Z][a-z]+/[A-Za-z_]+|UTC\s*[+-]\s*\d{1,2}(?::?\d{2})?)?\)?")
-_TIME = r"(?:at|um|à|a las|a la|,)?\s*" + _TIME_CORE
-_DATE_FORMS = (
-    re.compile(r"(?P<y>\d{4})-(?P<mo>\d{2})-(?P<d>\d{2})[ T]" + _TIME_CORE,
-               re.IGNORECASE),
-    re.compile(r"(?P<d>\d{1,2})(?:st|nd|rd|th|\.|er)?\s+(?:de\s+)?(?P<mon>" + _MONTH_RE +
-               r")\.?(?:\s+(?:de\s+)?(?P<y>\d{4}))?,?\s+" + _TIME, re.IGNORECASE),
-    re.compile(r"(?P<mon>" + _MONTH_RE + r")\.?\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?"
-               r"(?:,?\s+(?P<y>\d{4}))?,?\s+" + _TIME, re.IGNORECASE),
-)
-
-
-def _interview_at(text: str, sent_at: datetime | None, zone: ZoneInfo) -> datetime | None:
-    """The interview's moment (UTC) when the mail names exactly one, with a date, a time
-    and a time zone; None when any of them is missing or there are several."""
-    found: set[datetime] = set()
-    for form in _DATE_FORMS:
-        for match in form.finditer(text):
-            moment = _moment(match, sent_at)
-            if moment is not None:
-                found.add(moment)
-    return found.pop() if len(found) == 1 else None
-
-
-def _moment(match: re.Match[str], sent_at: datetime | None) -> datetime | None:
-    parts = match.groupdict()
-    zone_text = (parts.get("zone") or "").strip()
-    if not zone_text:
-        return None
-    try:
-        month = int(parts["mo"]) if parts.get("mo") else _MONTHS[parts["mon"].lower()]
-        day, hour = int(parts["d"]), int(parts["h"])
-        minute = int(parts.get("mi") or 0)
-        ampm = (parts.get("ampm") or "").replace(".", "").lower()
-        if ampm == "pm" and hour < 12:
-            hour += 12
-        elif ampm == "am" and hour == 12:
-            hour = 0
-        if parts.get("y"):
-            year = int(parts["y"])
-        elif sent_at is not None:
-            year = sent_at.year + (1 if month < sent_at.month - 1 else 0)
-        else:
-            return None
-        tz = _zone(zone_text)
-        if tz is None:
-            return None
-        return datetime(year, month, day, hour, minute, tzinfo=tz).astimezone(UTC)
-    except (KeyError, ValueError, OverflowError):
-        return None
-
-
-def _zone(text: str) -> timezone | ZoneInfo | None:
-    key = text.replace(" ", "").lower()
-    if "/" in text:
-        try:
-            return ZoneInfo(text)
-        except (ZoneInfoNotFoundError, ValueError):
-            return None
-    offset = _ZONES.get(key)
-    if offset is None and key.startswith("utc") and len(key) > 3:
-        offset = key[3:]
-    if offset is None:
-        return None
-    if offset == "UTC":
-        return UTC
-    found = re.fullmatch(r"([+-])(\d{1,2}):?(\d{2})?", offset)
-    if not found:
-        return None
-    delta = timedelta(hours=int(found.group(2)), minutes=int(found.group(3) or 0))
-    return timezone(delta if found.group(1) == "+" else -delta)
-
-
 def recognise_bytes(raw: bytes, *, zone: ZoneInfo, rules: Rules | None = None,
                     outreach: bool = False) -> list[Finding]:
     """Headers first, the body only for a candidate: the whole pipeline for one message."""
@@ -986,4 +1295,5 @@ def recognise_bytes(raw: bytes, *, zone: ZoneInfo, rules: Rules | None = None,
     view = view_headers(raw)
     if not is_candidate(view, rules) or not body_can_matter(view, rules):
         return []
-    return recognise(with_body(view, raw), zone=zone, rules=rules, outreach=outreach)
+    return recognise(with_body(view, raw, zone=zone), zone=zone, rules=rules,
+                     outreach=outreach)

@@ -173,7 +173,8 @@ def _one(item: RawMail, *, zone: ZoneInfo, since: date | None, outreach: bool,
     stats.candidates += 1
     if not body_can_matter(view, rules):
         return []
-    return recognise(with_body(view, item.data), zone=zone, rules=rules, outreach=outreach)
+    return recognise(with_body(view, item.data, zone=zone), zone=zone, rules=rules,
+                     outreach=outreach)
 
 
 # --- matching to the tracker and folding one run's findings ------------------------------

@@ -1,0 +1,244 @@
+"""An interview's moment, read from a mail: a text/calendar invitation's DTSTART, or the one
+date-and-time the text states ("Tuesday, November 10, 2026 4:00 PM - 4:45 PM Pacific
+Standard Time (UTC-08:00)", "Thursday 10 December at 10:00 Central", "am 17.11.2026 um
+14:00 Uhr", "le mardi 17 novembre à 14h00 (heure de Paris)", "2026-11-25 09:00
+(Europe/Oslo)"). A time without a zone is read in the user's zone, and the result says so.
+Pure: the user's zone and the mail's sending time are parameters.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+CALENDAR_CAP = 64 * 1024   # characters of a text/calendar part read
+
+
+@dataclass(frozen=True)
+class Invite:
+    """What a text/calendar part says: its METHOD and the first event's start."""
+    method: str                 # REQUEST, PUBLISH, CANCEL… upper-case ("" when absent)
+    start: datetime | None      # aware UTC; None when absent or a whole day
+    floating: bool = False      # DTSTART without a zone: read in the user's zone
+    summary: str = ""
+
+
+@dataclass(frozen=True)
+class Moment:
+    at: datetime                # aware UTC
+    zoned: bool                 # False: the mail named no zone, the user's was used
+    text: str                   # what was read, for the explanation
+
+
+_UNFOLD = re.compile(r"\r?\n[ \t]")
+_PROP = re.compile(r"^(?P<name>[A-Z-]+)(?P<params>(?:;[^:\r\n]*)?):(?P<value>[^\r\n]*)$",
+                   re.MULTILINE | re.IGNORECASE)
+
+
+def read_invite(text: str, zone: ZoneInfo) -> Invite:
+    text = _UNFOLD.sub("", text[:CALENDAR_CAP]).replace("\r", "")
+    method = ""
+    start: datetime | None = None
+    floating = False
+    summary = ""
+    in_event = False
+    for found in _PROP.finditer(text):
+        name = found.group("name").upper()
+        value = found.group("value").strip()
+        if name == "METHOD" and not in_event:
+            method = value.upper()
+        elif name == "BEGIN" and value.upper() == "VEVENT":
+            in_event = True
+        elif name == "END" and value.upper() == "VEVENT":
+            break
+        elif in_event and name == "SUMMARY" and not summary:
+            summary = value.replace("\\,", ",").replace("\\;", ";")[:200]
+        elif in_event and name == "DTSTART" and start is None:
+            start, floating = _ical_time(value, found.group("params") or "", zone)
+    return Invite(method, start, floating, summary)
+
+
+def _ical_time(value: str, params: str, zone: ZoneInfo) -> tuple[datetime | None, bool]:
+    found = re.fullmatch(r"(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})?(Z?)", value)
+    if not found:
+        return None, False  # a whole-day event, or not a time
+    y, mo, d, h, mi = (int(found.group(i)) for i in range(1, 6))
+    tz: tzinfo | None = None
+    floating = False
+    if found.group(7):
+        tz = UTC
+    else:
+        tzid = re.search(r"TZID=\"?([^\";:]+)", params, re.IGNORECASE)
+        if tzid:
+            tz = _named_zone(tzid.group(1).strip())
+            if tz is None:
+                return None, False
+        else:
+            tz, floating = zone, True
+    try:
+        return datetime(y, mo, d, h, mi, tzinfo=tz).astimezone(UTC), floating
+    except (ValueError, OverflowError):
+        return None, False
+
+
+def _named_zone(name: str) -> tzinfo | None:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        key = re.sub(r"[^a-z ]", "", name.lower()).strip()
+        iana = _WORD_ZONES.get(key) or _WORD_ZONES.get(key.removesuffix(" time"))
+        return ZoneInfo(iana) if iana else None
+
+
+# --- dates and times in text ---------------------------------------------------------------
+
+_MONTHS = {
+    **{m: i + 1 for i, m in enumerate(("january", "february", "march", "april", "may", "june",
+                                       "july", "august", "september", "october", "november",
+                                       "december"))},
+    **{m: i + 1 for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug",
+                                       "sep", "oct", "nov", "dec"))},
+    "sept": 9,
+    **{m: i + 1 for i, m in enumerate(("januar", "februar", "märz", "april", "mai", "juni",
+                                       "juli", "august", "september", "oktober", "november",
+                                       "dezember"))},
+    **{m: i + 1 for i, m in enumerate(("janvier", "février", "mars", "avril", "mai", "juin",
+                                       "juillet", "août", "septembre", "octobre", "novembre",
+                                       "décembre"))},
+    **{m: i + 1 for i, m in enumerate(("enero", "febrero", "marzo", "abril", "mayo", "junio",
+                                       "julio", "agosto", "septiembre", "octubre",
+                                       "noviembre", "diciembre"))},
+}
+_MONTH_RE = "|".join(sorted((re.escape(m) for m in _MONTHS), key=len, reverse=True))
+
+# Zone words → an IANA zone (the offset then follows the date: PST in winter, PDT in
+# summer) or a fixed offset.
+_WORD_ZONES = {
+    "pacific": "America/Los_Angeles", "pacific standard": "America/Los_Angeles",
+    "pacific daylight": "America/Los_Angeles", "pt": "America/Los_Angeles",
+    "mountain": "America/Denver", "mountain standard": "America/Denver",
+    "mountain daylight": "America/Denver", "mt": "America/Denver",
+    "central": "America/Chicago", "central standard": "America/Chicago",
+    "central daylight": "America/Chicago", "ct": "America/Chicago",
+    "eastern": "America/New_York", "eastern standard": "America/New_York",
+    "eastern daylight": "America/New_York", "et": "America/New_York",
+    "central european": "Europe/Berlin", "central european summer": "Europe/Berlin",
+    "central european standard": "Europe/Berlin",
+    "british summer": "Europe/London", "greenwich mean": "UTC", "coordinated universal": "UTC",
+    "heure de paris": "Europe/Paris", "heure française": "Europe/Paris",
+    "heure de france": "Europe/Paris",
+    "hora de madrid": "Europe/Madrid", "hora peninsular": "Europe/Madrid",
+    "hora española": "Europe/Madrid", "hora de españa": "Europe/Madrid",
+    "deutscher zeit": "Europe/Berlin", "deutsche zeit": "Europe/Berlin",
+}
+_FIXED = {"utc": 0, "gmt": 0, "z": 0, "cet": 60, "cest": 120, "mez": 60, "mesz": 120,
+          "bst": 60, "wet": 0, "west": 60, "eet": 120, "eest": 180, "est": -300, "edt": -240,
+          "cst": -360, "cdt": -300, "mst": -420, "mdt": -360, "pst": -480, "pdt": -420}
+_ZONE_WORDS = (
+    r"(?:pacific|mountain|central|eastern|central european|british)"
+    r"(?: (?:standard|daylight|summer))?(?: time)?(?![\w])"
+    r"|greenwich mean time|coordinated universal time"
+    r"|heure (?:de paris|française|de france)|hora (?:de madrid|peninsular|española|de españa)"
+    r"|(?:in )?deutscher? zeit"
+    r"|(?-i:[A-Z][a-z]+/[A-Z][A-Za-z_]+(?:/[A-Z][A-Za-z_]+)?)"
+    r"|(?:utc|gmt)\s*[+-−]\s*\d{1,2}(?::?\d{2})?"
+    r"|(?-i:CEST|CET|MESZ|MEZ|BST|WEST|WET|EEST|EET|EST|EDT|CST|CDT|MST|MDT|PST|PDT|UTC|GMT"
+    r"|ET|CT|MT|PT)(?![\w])|(?:utc|gmt)(?![\w])"
+)
+_TIME = (r"(?P<h>[01]?\d|2[0-3])(?:(?P<sep>[:.h])(?P<mi>[0-5]\d))?\s*"
+         r"(?P<ampm>[ap]\.?\s?m\.?(?![\w]))?(?P<uhr>\s*uhr(?![\w])|h(?![\w]))?"
+         r"(?:\s*(?:-|–|to|bis|à|a)\s*(?:[01]?\d|2[0-3])(?:[:.h][0-5]\d)?\s*"
+         r"(?:[ap]\.?\s?m\.?(?![\w]))?(?:\s*uhr(?![\w]))?)?"
+         r"(?:\s*\(?\s*(?P<zone>" + _ZONE_WORDS + r")\s*\)?)?"
+         r"(?:\s*\(\s*(?:utc|gmt)\s*(?P<off>[+-−]\s*\d{1,2}(?::?\d{2})?)\s*\))?")
+_JOIN = r"[\s,]*(?:(?:at|um|à|a las|a la|de|time|zeit|uhrzeit|heure|hora)\b\s*:?[\s,]*)?"
+_DATE_FORMS = (
+    re.compile(r"(?P<y>\d{4})-(?P<mo>\d{2})-(?P<d>\d{2})(?:T|\s+|\s*,\s*)(?:um\s+|at\s+)?"
+               + _TIME, re.IGNORECASE),
+    re.compile(r"(?<![\d.])(?P<d>\d{1,2})\.(?P<mo>\d{1,2})\.(?P<y>\d{4}|\d{2})?"
+               r"(?!\d)" + _JOIN + _TIME, re.IGNORECASE),
+    re.compile(r"(?<!\d)(?P<d>\d{1,2})(?:st|nd|rd|th|\.|er)?\s+(?:de\s+)?(?P<mon>" + _MONTH_RE
+               + r")\.?(?:,?\s+(?:de\s+)?(?P<y>\d{4}))?(?![\w])" + _JOIN + _TIME, re.IGNORECASE),
+    re.compile(r"(?<![\w])(?P<mon>" + _MONTH_RE + r")\.?\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?"
+               r"(?:,?\s+(?P<y>\d{4}))?(?!\d)" + _JOIN + _TIME, re.IGNORECASE),
+)
+
+
+def interview_moment(text: str, sent_at: datetime | None, zone: ZoneInfo) -> Moment | None:
+    """The one moment the text states with a date and a time (a range counts as its
+    start); None when it states none, or several different ones."""
+    found: dict[datetime, Moment] = {}
+    for form in _DATE_FORMS:
+        for match in form.finditer(text):
+            moment = _moment(match, sent_at, zone)
+            if moment is not None:
+                found.setdefault(moment.at, moment)
+    if len(found) != 1:
+        return None
+    return next(iter(found.values()))
+
+
+def _moment(match: re.Match[str], sent_at: datetime | None, zone: ZoneInfo) -> Moment | None:
+    parts = match.groupdict()
+    # A bare number is not a time: it needs minutes, am/pm or "Uhr"/"h".
+    if not (parts.get("mi") or parts.get("ampm") or parts.get("uhr") or
+            parts.get("sep") == "h"):
+        return None
+    try:
+        month = int(parts["mo"]) if parts.get("mo") else _MONTHS[parts["mon"].lower()]
+        day, hour = int(parts["d"]), int(parts["h"])
+        minute = int(parts.get("mi") or 0)
+        ampm = re.sub(r"[.\s]", "", parts.get("ampm") or "").lower()
+        if ampm == "pm" and hour < 12:
+            hour += 12
+        elif ampm == "am" and hour == 12:
+            hour = 0
+        if parts.get("y"):
+            year = int(parts["y"])
+            year += 2000 if year < 100 else 0
+        elif sent_at is not None:
+            year = sent_at.year + (1 if month < sent_at.month - 1 else 0)
+        else:
+            return None
+        tz, zoned = _zone_of(parts.get("zone") or "", parts.get("off") or "", zone)
+        if tz is None:
+            return None
+        at = datetime(year, month, day, hour, minute, tzinfo=tz).astimezone(UTC)
+    except (KeyError, ValueError, OverflowError):
+        return None
+    return Moment(at, zoned, " ".join(match.group(0).split())[:120])
+
+
+def _zone_of(word: str, offset: str, user: ZoneInfo) -> tuple[tzinfo | None, bool]:
+    if offset:
+        return _offset(offset), True
+    word = " ".join(word.split())
+    if not word:
+        return user, False
+    if "/" in word:
+        try:
+            return ZoneInfo(word), True
+        except (ZoneInfoNotFoundError, ValueError):
+            return None, True
+    key = word.lower().removeprefix("in ").removesuffix(" time").strip()
+    if key in _WORD_ZONES:
+        return ZoneInfo(_WORD_ZONES[key]), True
+    squashed = key.replace(" ", "")
+    if squashed in _FIXED:
+        return (UTC if _FIXED[squashed] == 0 else
+                timezone(timedelta(minutes=_FIXED[squashed]))), True
+    if squashed[:3] in ("utc", "gmt"):
+        return _offset(squashed[3:]), True
+    return None, True
+
+
+def _offset(text: str) -> tzinfo | None:
+    found = re.fullmatch(r"([+-−])\s*(\d{1,2}):?(\d{2})?", text.strip())
+    if not found:
+        return None
+    delta = timedelta(hours=int(found.group(2)), minutes=int(found.group(3) or 0))
+    if delta > timedelta(hours=14):
+        return None
+    return timezone(-delta if found.group(1) in "-−" else delta)
