@@ -84,7 +84,7 @@ def table_password(settings: Settings, env: Mapping[str, str], table: ServerTabl
     """The password of the [smtp], [imap] or [caldav] `table`: its password_file, the variable its
     password_env names, then $CREDENTIALS_DIRECTORY/`credential`."""
     if table.password_file:
-        return _from_file(settings.resolve(table.password_file), check_mode=True,
+        return read_secret_file(settings.resolve(table.password_file), check_mode=True,
                           key=f"{name}.password_file")
     if table.password_env:
         value = env.get(table.password_env)
@@ -100,7 +100,7 @@ def table_password(settings: Settings, env: Mapping[str, str], table: ServerTabl
         path = Path(creds) / credential
         if path.exists():
             # systemd made this file, private to the service: no mode check.
-            return _from_file(path, check_mode=False, key="the systemd credential")
+            return read_secret_file(path, check_mode=False, key="the systemd credential")
     raise ConfigError(
         f"{name}.username is {table.username!r} but no password is configured: set "
         f"{name}.password_env (an environment variable) or {name}.password_file (a file "
@@ -110,7 +110,7 @@ def table_password(settings: Settings, env: Mapping[str, str], table: ServerTabl
     )
 
 
-def _from_file(path: Path, *, check_mode: bool, key: str) -> Secret:
+def read_secret_file(path: Path, *, check_mode: bool, key: str) -> Secret:
     try:
         info = path.stat()
     except FileNotFoundError:

@@ -219,7 +219,7 @@ def test_the_users_quoted_words_do_not_decide() -> None:
 
 def test_the_shipped_word_model_is_learnt_from_the_development_families_only() -> None:
     """words.json is exactly what training on the development families gives (retrain with
-    `python -m nudger.mail.capture.wordmodel` after changing them), and no held-out
+    `python -m nudger.mail.capture.evaluate` after changing them), and no held-out
     family's text went into it."""
     texts = capture_eval.development_texts(CORPUS)
     assert {family for family, _, _ in texts} == {

@@ -181,7 +181,7 @@ class Context:
     def db(self) -> Database:
         """The database, created and upgraded on first use."""
         if self._db is None:
-            from nudger.store.db import open_database
+            from nudger.store.engine import open_database
 
             db = open_database(self.settings, self.env)
             db.ensure(create=True)

@@ -727,7 +727,8 @@ def run(location: ConfigLocation, env: Mapping[str, str], *, once: bool = False,
     from nudger.daemon.logs import setup_logging
     from nudger.daemon.notify import Notifier
     from nudger.files import share_as_umask_allows
-    from nudger.store.db import database_path, open_database
+    from nudger.store.db import database_path
+    from nudger.store.engine import open_database
     from nudger.when import holidays as holidaycache
 
     holidaycache.configure(holidaycache.cache_path(env))  # as every command does

@@ -66,16 +66,6 @@ def database_path(settings: Settings, env: Mapping[str, str]) -> Path:
     return data / "nudger" / DB_NAME
 
 
-def open_database(settings: Settings, env: Mapping[str, str]) -> Database:
-    """The configured database: an SQLite file (`Database`), or PostgreSQL (`PgDatabase`,
-    imported only then) for a postgresql:// URL."""
-    if settings.is_postgres:
-        from nudger.store.pg import PgDatabase
-
-        return PgDatabase.from_settings(settings, env)
-    return Database(database_path(settings, env))
-
-
 def read_only_uri(path: Path) -> str:
     """An SQLite URI that opens `path` for reading only. Without write access to the
     folder SQLite cannot create the WAL index (-shm); when there is no -wal either (no

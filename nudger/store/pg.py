@@ -60,13 +60,13 @@ class PgDatabase(Database):
 
     @classmethod
     def from_settings(cls, settings: Settings, env: Mapping[str, str]) -> PgDatabase:
-        from nudger.secrets import Secret, _from_file
+        from nudger.secrets import Secret, read_secret_file
 
         assert settings.database is not None
         target = parse(settings.database)
         password: Secret | None = None
         if settings.database_password_file:
-            password = _from_file(settings.resolve(settings.database_password_file),
+            password = read_secret_file(settings.resolve(settings.database_password_file),
                                   check_mode=True, key="database_password_file")
         elif env.get("PGPASSWORD"):
             password = Secret(env["PGPASSWORD"])

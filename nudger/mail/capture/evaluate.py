@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import tomllib
 import unicodedata
 from collections import Counter
@@ -216,3 +217,19 @@ def cross_validate(corpus: Path) -> Report:
         fold = [c for c in cases if c.family == family]
         found.update(run(corpus, fold, rules=replace(rules, words=model)))
     return score("dev, leave-one-family-out", cases, found)
+
+
+def main(argv: list[str]) -> int:
+    """Retrain words.json from the development families of the corpus at argv[0]."""
+    from nudger.mail.capture.wordmodel import WORDS_FILE, train
+
+    corpus = Path(argv[0]) if argv else Path("tests/fixtures/mail/families")
+    model = train(development_texts(corpus))
+    WORDS_FILE.write_text(json.dumps(model.as_json(), ensure_ascii=False, indent=0) + "\n",
+                          encoding="utf-8")
+    print(f"{len(model.weights)} features written to {WORDS_FILE}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

@@ -10,7 +10,8 @@ Multinomial naive Bayes with uniform class priors; only words seen in at least
 system's template, teaches nothing about other senders). Pure.
 
 Retrain after changing the development families:
-`python -m nudger.mail.capture.wordmodel tests/fixtures/mail/families`.
+`python -m nudger.mail.capture.evaluate tests/fixtures/mail/families` (the evaluation
+reads the corpus; this module only learns from what it is given).
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from __future__ import annotations
 import json
 import math
 import re
-import sys
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -120,18 +120,3 @@ def load(path: Path | None = None) -> WordModel | None:
 @lru_cache(maxsize=2)
 def default_model() -> WordModel | None:
     return load(WORDS_FILE)
-
-
-def main(argv: list[str]) -> int:
-    from nudger.mail.capture.evaluate import development_texts
-
-    corpus = Path(argv[0]) if argv else Path("tests/fixtures/mail/families")
-    model = train(development_texts(corpus))
-    WORDS_FILE.write_text(json.dumps(model.as_json(), ensure_ascii=False, indent=0) + "\n",
-                          encoding="utf-8")
-    print(f"{len(model.weights)} features written to {WORDS_FILE}")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main(sys.argv[1:]))
