@@ -18,9 +18,10 @@ from tests.test_mail_sync import mail
 def tap(home: Home, command: str) -> bytes:
     from datetime import date
 
-    verb, target, *args = command.split(" ", 2)
+    # The digest's reply key: a Done/Skip button's own token is pinned to a step (the
+    # digest's), and these tests are about exactly-once, not about buttons.
     key = load_or_create_key(Path(home.db_path).parent)
-    token = issue(key, Grant.command(verb, target, args), date.today())
+    token = issue(key, Grant.digest(), date.today())
     return mail("Alex Rivera <alex@example.com>", "alex+nudger@example.com",
                 f"nudger: {command}", "tap-1@example.com",
                 body=f"{command}\n\n-- \nSent by a nudger button.\n{token}\n")

@@ -19,7 +19,7 @@ from nudger.config import Settings
 from nudger.mail.act.commandlog import MailCommand
 from nudger.mail.act.commands import Handled, handle_message, parse_line, parse_message
 from nudger.mail.act.replytext import own_lines
-from nudger.mail.act.tokens import Grant, issue, load_or_create_key
+from nudger.mail.act.tokens import Grant, Pin, issue, load_or_create_key
 from nudger.store.db import Database
 from nudger.store.models import Application, Snooze, StageChange, Touch
 from nudger.track import tracker
@@ -46,6 +46,19 @@ class World:
 
     def token(self, grant: Grant | None = None, day: date = DAY) -> str:
         return issue(self.key, grant or Grant.digest(), day)
+
+    def button(self, verb: str, app_id: int, *args: str, day: date = DAY) -> str:
+        """The token of a nudge button as the digest of `day` makes it: pinned to the step
+        next for the application on that day."""
+        from nudger.track.progress import current_step
+
+        with self.db.read_session() as s:
+            app = s.get(Application, app_id)
+            assert app is not None
+            nudge = current_step(s, self.settings, self.calendar, app, day)
+        assert nudge is not None
+        return issue(self.key, Grant.command(verb, str(app_id), args), day,
+                     Pin(nudge.stage, nudge.step, nudge.due))
 
     def handle(self, msg: EmailMessage, key: str | None = None,
                today: date = DAY) -> Handled | None:
@@ -194,6 +207,9 @@ def test_a_command_whose_application_was_removed(world: World) -> None:
     handled = world.handle(mail(f"done 12\n-- \n{world.token(Grant.command('done', '12'))}"))
     assert handled is not None and handled.status == "done"
     assert not handled.outcomes[0].ok and "no application #12" in handled.outcomes[0].text
+    handled = world.handle(mail(f"done 12\n-- \n{world.token()}", mid="<cmd-2@x>"))
+    assert handled is not None and handled.status == "done"
+    assert not handled.outcomes[0].ok and "no application #12" in handled.outcomes[0].text
 
 
 def test_a_5000_line_reply_is_refused_whole_without_hanging(world: World) -> None:
@@ -209,20 +225,31 @@ def test_a_5000_line_reply_is_refused_whole_without_hanging(world: World) -> Non
 # --- security: every refusal changes nothing ---------------------------------------------
 
 def refused(world: World, msg: EmailMessage, why: str, caplog: pytest.LogCaptureFixture,
-            today: date = DAY) -> None:
+            today: date = DAY, *, answered: bool = False) -> None:
+    """Refused, nothing changed; `answered`: from the owner, so the refusal is recorded
+    (and answered) in a mailcommand row of its own that carries out nothing."""
     before = world.snapshot()
     with caplog.at_level(logging.INFO, logger="nudger.mail.act.commands"):
         handled = world.handle(msg, today=today)
     assert handled is not None and handled.status == "refused", handled
     assert why in handled.reason
-    assert world.snapshot() == before
+    after = world.snapshot()
+    assert after[:4] == before[:4]
+    assert after[4] == before[4] + answered
+    if answered:
+        with world.db.read_session() as s:
+            row = s.exec(select(MailCommand).order_by(MailCommand.id.desc())).first()  # type: ignore[union-attr]
+            assert row is not None and why in row.refusal and json.loads(row.done) == []
+            [outcome] = json.loads(row.outcome)
+            assert not outcome["ok"] and outcome["text"]
     logged = caplog.text
     assert "refused" in logged and str(msg["Message-ID"]) in logged
     assert "nk1-" not in logged
 
 
 def test_forged_from_without_a_token(world: World, caplog: pytest.LogCaptureFixture) -> None:
-    refused(world, mail("done 12", sender="Mallory <alex@example.com>"), "no token", caplog)
+    refused(world, mail("done 12", sender="Mallory <alex@example.com>"), "no token", caplog,
+            answered=True)
 
 
 def test_a_stranger_is_refused_even_with_a_token(world: World,
@@ -238,32 +265,34 @@ def test_two_from_addresses(world: World, caplog: pytest.LogCaptureFixture) -> N
 
 def test_an_expired_token(world: World, caplog: pytest.LogCaptureFixture) -> None:
     old = world.token(Grant.command("done", "12"), DAY - timedelta(days=15))
-    refused(world, mail(f"done 12\n-- \n{old}"), "expired", caplog)
+    refused(world, mail(f"done 12\n-- \n{old}"), "expired", caplog, answered=True)
     old_digest = world.token(day=DAY - timedelta(days=15))
-    refused(world, mail(f"done 12\n-- \n{old_digest}", mid="<cmd-2@x>"), "expired", caplog)
+    refused(world, mail(f"done 12\n-- \n{old_digest}", mid="<cmd-2@x>"), "expired", caplog,
+            answered=True)
 
 
 def test_a_button_for_12_used_on_9_or_edited(world: World,
                                              caplog: pytest.LogCaptureFixture) -> None:
     token = world.token(Grant.command("done", "12"))
-    refused(world, mail(f"done 9\n-- \n{token}"), "no token authorises", caplog)
+    refused(world, mail(f"done 9\n-- \n{token}"), "no token authorises", caplog,
+            answered=True)
     refused(world, mail(f"stage 9 rejected\n-- \n{token}", mid="<cmd-3@x>"),
-            "no token authorises", caplog)
+            "no token authorises", caplog, answered=True)
     refused(world, mail("done 9", subject=f"nudger: done 9 {token}", mid="<cmd-4@x>"),
-            "no token authorises", caplog)
+            "no token authorises", caplog, answered=True)
 
 
 def test_a_token_from_another_key(world: World, tmp_path: Path,
                                   caplog: pytest.LogCaptureFixture) -> None:
     other = issue(load_or_create_key(tmp_path / "other"), Grant.digest(), DAY)
-    refused(world, mail(f"done 12\n{other}"), "no token authorises", caplog)
+    refused(world, mail(f"done 12\n{other}"), "no token authorises", caplog, answered=True)
 
 
 def test_the_digest_message_id_alone_is_not_enough(world: World,
                                                    caplog: pytest.LogCaptureFixture) -> None:
     msg = mail("stage 9 rejected", headers=(
         AUTH_PASS, "In-Reply-To: <nudger-digest.2026-11-30.3f9c0a1b2c4d5e6f@example.com>"))
-    refused(world, msg, "no token", caplog)
+    refused(world, msg, "no token", caplog, answered=True)
 
 
 @pytest.mark.parametrize("result", ["dkim=fail", "dmarc=fail", "spf=fail"])
@@ -282,7 +311,7 @@ def test_auto_submitted(world: World, caplog: pytest.LogCaptureFixture, header: 
 
 
 def test_the_same_message_twice_runs_once(world: World) -> None:
-    msg = mail(f"done 12\n-- \n{world.token(Grant.command('done', '12'))}")
+    msg = mail(f"done 12\n-- \n{world.button('done', 12)}")
     first = world.handle(msg)
     assert first is not None and first.status == "done"
     before = world.snapshot()
@@ -292,7 +321,7 @@ def test_the_same_message_twice_runs_once(world: World) -> None:
 
 
 def test_a_second_database_handle_sees_the_first_ones_record(world: World) -> None:
-    msg = mail(f"skip 12\n-- \n{world.token(Grant.command('skip', '12'))}")
+    msg = mail(f"skip 12\n-- \n{world.button('skip', 12)}")
     assert world.handle(msg) is not None
     second = Database(world.db.path)  # a second daemon on the same file
     handled = handle_message(world.settings, second, world.calendar, world.key,
@@ -308,7 +337,7 @@ def test_not_a_command_message_is_left_to_others(world: World) -> None:
 
 
 def test_a_button_message_runs_exactly_its_command(world: World) -> None:
-    token = world.token(Grant.command("snooze", "12", ["3 days"]))
+    token = world.button("snooze", 12, "3 days")
     handled = world.handle(mail(f"snooze 12 3 days\n-- \nSent by a nudger button. {token}"))
     assert handled is not None and [o.ok for o in handled.outcomes] == [True]
     with world.db.read_session() as s:
@@ -358,3 +387,76 @@ def test_parse_line_never_raises() -> None:
         parse_line(" ".join([verb, *words]))
 
     check()
+
+
+# --- a button is one step; a reply line has the command line's meaning (issue 21) ----------
+
+def test_a_button_from_before_pins_answers_and_records_nothing(world: World) -> None:
+    before = world.snapshot()
+    handled = world.handle(mail(f"done 12\n-- \n{world.token(Grant.command('done', '12'))}"))
+    assert handled is not None and not handled.outcomes[0].ok
+    assert "cannot tell which follow-up of #12 Acme" in handled.outcomes[0].text
+    assert world.snapshot()[:4] == before[:4]
+
+
+def test_a_done_button_after_the_command_line_did_the_step(world: World) -> None:
+    from nudger.track.progress import complete_step
+
+    token = world.button("done", 12)
+    with world.db.session() as s:
+        complete_step(s, world.settings, world.calendar, 12, DAY, now=NOW)
+    handled = world.handle(mail(f"done 12\n-- \n{token}"))
+    assert handled is not None
+    [outcome] = handled.outcomes
+    assert not outcome.ok and outcome.verb == "already"
+    assert outcome.text.startswith("already done: #12 Acme, step 1 of applied")
+    with world.db.read_session() as s:
+        assert [(t.step, t.skipped) for t in s.exec(select(Touch)).all()] == [(1, False)]
+
+
+def test_a_button_whose_step_moved_acts_on_nothing(world: World) -> None:
+    """A touch that completes no step restarts the clock: the step the button was shown
+    for now falls due another day, so the button is not that step any more."""
+    token = world.button("skip", 12, day=DAY)
+    with world.db.session() as s:
+        tracker.log_touch(s, 12, "visit", DAY, now=NOW)
+    handled = world.handle(mail(f"skip 12\n-- \n{token}"), today=DAY + timedelta(days=1))
+    assert handled is not None and not handled.outcomes[0].ok
+    assert "this button was for #12 Acme, step 1 of applied" in handled.outcomes[0].text
+    with world.db.read_session() as s:
+        assert [t.action for t in s.exec(select(Touch)).all()] == ["visit"]
+
+
+def test_a_typed_done_after_the_email_was_found_in_sent(world: World) -> None:
+    """As `nudger done`: the follow-up found in Sent today is the one the user means."""
+    from nudger.store.models import MailMessage
+
+    with world.db.session() as s:
+        touch = tracker.log_touch(s, 12, "email", DAY, now=NOW, step=1)
+        s.flush()
+        s.add(MailMessage(key="k1", message_id="<f1@example.com>", direction="out",
+                          kind="followup", application_id=12, touch_id=touch.id,
+                          folder="Sent", date=NOW, created_at=NOW))
+    handled = world.handle(mail(f"done 12\n\n> {world.token()}"))
+    assert handled is not None
+    [outcome] = handled.outcomes
+    assert not outcome.ok and "already logged from your Sent folder" in outcome.text
+    with world.db.read_session() as s:
+        assert len(s.exec(select(Touch)).all()) == 1
+
+
+def test_log_by_mail_and_an_unknown_verb(world: World) -> None:
+    body = (f"log 12 call talked to Dana\nlog 9 visit\ncall 5\nlog 3 lunch\n\n"
+            f"Sent from my iPhone\n\n> {world.token()}")
+    handled = world.handle(mail(body))
+    assert handled is not None
+    log_12, log_9, log_3, call = handled.outcomes
+    assert log_12.ok and log_12.text == "#12: logged call on 2026-11-30"
+    assert log_9.ok and log_9.verb == "log"
+    assert not log_3.ok and "unknown action 'lunch'" in log_3.text and "call" in log_3.text
+    assert not call.ok and "`call` is not a command" in call.line
+    assert "log ID ACTION [note]" in call.line and "snooze ID" in call.line
+    with world.db.read_session() as s:
+        rows = s.exec(select(Touch).order_by(Touch.id)).all()  # type: ignore[arg-type]
+        assert [(t.application_id, t.action, t.note) for t in rows] == [
+            (12, "call", "talked to Dana"), (9, "visit", "")]

@@ -11,7 +11,6 @@ from sqlmodel import select
 
 from nudger.mail.act.commandlog import MailCommand
 from nudger.mail.act.confirm import send_confirmations
-from nudger.mail.act.tokens import Grant
 from tests.smtpserver import SmtpServer, free_port
 from tests.test_mail_commands import NOW, World, mail
 
@@ -44,7 +43,7 @@ def rows(world: World) -> list[MailCommand]:
 def test_the_owner_gets_what_was_done_and_what_is_next(tmp_path: Path) -> None:
     with SmtpServer("plain") as server:
         world = smtp_world(tmp_path, server.smtp_config(tmp_path))
-        token = world.token(Grant.command("done", "3"))
+        token = world.button("done", 3)
         msg = mail(f"done 3\n-- \n{token}", headers=(
             "Reply-To: mallory@evil.example", "Cc: mallory@evil.example"))
         assert world.handle(msg) is not None
@@ -75,16 +74,36 @@ def test_what_was_wrong_says_what_would_work(tmp_path: Path) -> None:
 def test_a_stranger_gets_nothing(tmp_path: Path) -> None:
     with SmtpServer("plain") as server:
         world = smtp_world(tmp_path, server.smtp_config(tmp_path))
-        world.handle(mail(f"done 3\n{world.token()}", sender="mallory@evil.example"))
-        world.handle(mail("done 3", mid="<cmd-2@x>"))  # forged From, no token
+        world.handle(mail(f"done 3\n{world.token()}", sender="mallory@evil.example",
+                          headers=("Reply-To: mallory@evil.example",)))
         assert send(world) == []
         assert server.messages == [] and rows(world) == []
+
+
+def test_a_refused_message_from_the_owners_address_is_answered_to_the_owner(
+        tmp_path: Path) -> None:
+    """Without a token (a forged From, or the owner writing a new message): the owner, and
+    only the owner, hears what was wrong and what would work; nothing is carried out."""
+    with SmtpServer("plain") as server:
+        world = smtp_world(tmp_path, server.smtp_config(tmp_path))
+        world.handle(mail("done 3", mid="<cmd-2@x>",
+                          headers=("Reply-To: mallory@evil.example",
+                                   "Cc: mallory@evil.example")))
+        assert send(world) == ["confirmation 1: sent"]
+        [got] = server.messages
+        [row] = rows(world)
+    assert row.refusal == "no token" and row.done == "[]"
+    assert got.rcpt_tos == ["alex@example.com"] and "mallory" not in got.data.decode()
+    assert str(got.message["Subject"]) == "nudger: not done — your message was refused, see why"
+    body = got.message.get_content()
+    assert "carries no reply key" in body and "Reply to a recent digest" in body
+    assert "`done 3`" in body
 
 
 def test_a_transient_smtp_failure_is_retried_later(tmp_path: Path) -> None:
     with SmtpServer("plain", replies={"MAIL": ["451 4.3.0 try again later"]}) as server:
         world = smtp_world(tmp_path, server.smtp_config(tmp_path))
-        world.handle(mail(f"skip 3\n-- \n{world.token(Grant.command('skip', '3'))}"))
+        world.handle(mail(f"skip 3\n-- \n{world.button('skip', 3)}"))
         assert send(world) == ["confirmation 1: will retry (451 4.3.0 try again later "
                                "(in reply to MAIL FROM))"]
         [row] = rows(world)
@@ -99,7 +118,7 @@ def test_a_server_that_is_down_does_not_block(tmp_path: Path) -> None:
     port = free_port()
     config = f'[smtp]\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\ntimeout = 2\n'
     world = smtp_world(tmp_path, config)
-    world.handle(mail(f"skip 3\n-- \n{world.token(Grant.command('skip', '3'))}"))
+    world.handle(mail(f"skip 3\n-- \n{world.button('skip', 3)}"))
     report = send(world)
     assert len(report) == 1 and "will retry" in report[0]
     assert rows(world)[0].reply_state == "retry"

@@ -447,8 +447,8 @@ def digest_context(
         app = g.apps[nudge.app_id]
         item["draft_ready"] = draft_key(nudge.app_id, app.stage, app.stage_since,
                                         nudge.step) in drafts_ready
-    for item in overdue + today:
-        _add_buttons(item, buttons)
+    for nudge, item in zip([*shown_today, *shown_overdue], today + overdue, strict=True):
+        _add_buttons(item, nudge, buttons)
     companies: list[str] = []
     for nudge in ordered:
         # Short enough that three names fit a subject line whatever the user typed.
@@ -484,11 +484,15 @@ def digest_context(
     }
 
 
-def _add_buttons(item: dict[str, Any], buttons: Buttons | None) -> None:
-    """Done / Skip / Snooze 3 days under a nudge (docs/mailbox.md); the text part shows each
-    link as a numbered reference (`|ref`, render.LinkRefs)."""
+def _add_buttons(item: dict[str, Any], nudge: Nudge, buttons: Buttons | None) -> None:
+    """Done / Skip / Snooze 3 days under a nudge, each good for exactly this step
+    (`mail/act/tokens.py`, pinned tokens); the text part shows each link as a numbered
+    reference (`|ref`, render.LinkRefs)."""
+    from nudger.mail.act.tokens import Pin
+
     app = item["app"]
-    item["buttons"] = buttons.for_nudge(app["id"], f"#{app['id']} {app['company']}") \
+    item["buttons"] = buttons.for_nudge(app["id"], f"#{app['id']} {app['company']}",
+                                        Pin(nudge.stage, nudge.step, nudge.due)) \
         if buttons is not None else []
 
 

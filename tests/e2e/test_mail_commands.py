@@ -148,3 +148,105 @@ def test_the_daemon_carries_out_a_tap_confirms_it_and_keeps_drafts(
     # Snoozed past: the step is not due, so the draft nudger put there is gone.
     assert dovecot.uids("Drafts") == []
     assert world.rows("SELECT state FROM maildraft") == [("deleted",)]
+
+
+# --- a button is one step (issue 21, items 1 and 2) ----------------------------------------
+
+def phone_tap(url: str) -> bytes:
+    """What an iPhone sends for a mailto: link: its To, Subject and body, and the
+    signature the phone adds."""
+    parts = urlsplit(url)
+    query = parse_qs(parts.query)
+    msg = EmailMessage()
+    msg["From"] = "Alex Rivera <alex@example.com>"
+    msg["To"] = unquote(parts.path)
+    msg["Subject"] = query["subject"][0]
+    msg["Date"] = format_datetime(__import__("datetime").datetime.now().astimezone())
+    msg["Message-ID"] = make_msgid(domain="example.com")
+    msg.set_content(query["body"][0].replace("\r\n", "\n") + "\nSent from my iPhone\n")
+    return AUTH.encode() + b"\r\n" + bytes(msg)
+
+
+def button(text: str, company: str, label: str) -> str:
+    ref = re.search(rf"{re.escape(company)}.*?{re.escape(label)} \[(\d+)\]", text, re.S)
+    assert ref is not None, text
+    return links(text)[int(ref.group(1))]
+
+
+def sent_followup(to: str) -> bytes:
+    """The draft sent from the user's own mail client, as the Sent folder holds it."""
+    msg = EmailMessage()
+    msg["From"] = "Alex Rivera <alex@example.com>"
+    msg["To"] = to
+    msg["Subject"] = "Following up on my application"
+    msg["Date"] = format_datetime(__import__("datetime").datetime.now().astimezone())
+    msg["Message-ID"] = make_msgid(domain="example.com")
+    msg.set_content("Hello Dana,\n\nI wanted to follow up on my application.\n")
+    return bytes(msg)
+
+
+def test_sent_then_done_records_one_follow_up(world: World, dovecot: Any) -> None:
+    """The digest offers the draft and a Done button; the user sends the draft from their
+    mail client (found in Sent), then taps Done: one follow-up, and the tap says so."""
+    world.extra_env["NUDGER_IMAP_PASSWORD"] = PASSWORD
+    world.write_config(imap_table(dovecot))
+    world.ok("digest", "--send")
+    [digest] = world.server.wait_for_messages(1)
+    text = text_of(digest.message)
+    done = button(text, "#1 Acme", "Done")
+    assert "step 1 of applied" in unquote(done)  # the button says which step it is for
+
+    dovecot.append("Sent", sent_followup("Dana Lee <dana@acme.example>"))
+    world.ok("mail", "sync")
+    assert world.rows("SELECT application_id, step, skipped FROM touch") == [(1, 1, 0)]
+
+    dovecot.append("INBOX", phone_tap(done))
+    world.ok("mail", "sync")
+    assert world.rows("SELECT application_id, step, skipped FROM touch") == [(1, 1, 0)]
+    answer = world.server.wait_for_messages(2)[1]
+    assert answer.rcpt_tos == ["alex@example.com"]
+    assert str(answer.message["Subject"]).startswith("nudger: already done")
+    body = text_of(answer.message)
+    assert "already done: #1 Acme, step 1 of applied" in body
+    assert "logged from your Sent folder" in body and "nothing recorded" in body
+
+
+def test_each_button_acts_once_and_only_on_its_own_step(world: World, dovecot: Any) -> None:
+    """Done tapped twice completes one step; Skip after it, and the Done of an older
+    digest, record nothing; Snooze tapped twice leaves one snooze."""
+    world.extra_env["NUDGER_IMAP_PASSWORD"] = PASSWORD
+    world.write_config(imap_table(dovecot))
+    world.ok("add", "Fabrikam", "Sales Lead", "--applied", "9 days ago")
+    world.ok("digest", "--send")
+    [digest] = world.server.wait_for_messages(1)
+    text = text_of(digest.message)
+    done, skip = button(text, "#1 Acme", "Done"), button(text, "#1 Acme", "Skip")
+    snooze = button(text, "#2 Fabrikam", "Snooze 3 days")
+
+    dovecot.append("INBOX", phone_tap(done))
+    world.ok("mail", "sync")
+    assert world.rows("SELECT application_id, step, skipped FROM touch") == [(1, 1, 0)]
+    first = text_of(world.server.wait_for_messages(2)[1].message)
+    assert "#1: done follow-up 1" in first
+
+    # The same button again (the phone's outbox retried, or the user tapped twice).
+    dovecot.append("INBOX", phone_tap(done))
+    world.ok("mail", "sync")
+    again = world.server.wait_for_messages(3)[2]
+    assert str(again.message["Subject"]).startswith("nudger: already done")
+    assert "already done: this button was carried out" in text_of(again.message)
+    # Skip of the same digest: its step is done, so it skips nothing.
+    dovecot.append("INBOX", phone_tap(skip))
+    world.ok("mail", "sync")
+    skipped = text_of(world.server.wait_for_messages(4)[3].message)
+    assert "already done: #1 Acme, step 1 of applied" in skipped and "was done" in skipped
+    assert world.rows("SELECT application_id, step, skipped FROM touch") == [(1, 1, 0)]
+
+    for n in (5, 6):
+        dovecot.append("INBOX", phone_tap(snooze))
+        world.ok("mail", "sync")
+        world.server.wait_for_messages(n)
+    assert world.rows("SELECT count(*) FROM snooze WHERE application_id = 2") == [(1,)]
+    assert "#2 snoozed" in text_of(world.server.messages[4].message)
+    assert "already done" in text_of(world.server.messages[5].message)
+    assert world.rows("SELECT count(*) FROM touch") == [(1,)]

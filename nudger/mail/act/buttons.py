@@ -16,7 +16,7 @@ from typing import Any
 
 from nudger.config import Settings
 from nudger.digest.render import mailto
-from nudger.mail.act.tokens import Grant, issue
+from nudger.mail.act.tokens import Grant, Pin, issue
 
 NUDGE_BUTTONS = (("Done", "done", ()), ("Skip", "skip", ()),
                  ("Snooze 3 days", "snooze", ("3 days",)))
@@ -34,17 +34,22 @@ class Buttons:
     day: date
 
     def button(self, label: str, verb: str, target: str,
-               args: tuple[str, ...] = (), about: str = "") -> dict[str, Any]:
+               args: tuple[str, ...] = (), about: str = "",
+               pin: Pin | None = None) -> dict[str, Any]:
         line = " ".join([verb, target, *args])
-        token = issue(self.key, Grant.command(verb, target, args), self.day)
+        token = issue(self.key, Grant.command(verb, target, args), self.day, pin)
         what = f"{line} ({about})" if about else line
         body = (f"{line}\n\n-- \nSend this message as it is: nudger carries out \"{what}\" "
                 f"at its next mailbox check and writes back.\n{token}\n")
         return {"label": label, "command": line,
                 "href": mailto(self.address, f"nudger: {line}", body)}
 
-    def for_nudge(self, app_id: int, about: str = "") -> list[dict[str, Any]]:
-        return [self.button(label, verb, str(app_id), args, about)
+    def for_nudge(self, app_id: int, about: str, pin: Pin) -> list[dict[str, Any]]:
+        """Done / Skip / Snooze for the step `pin` names, and only for it: tapped after
+        that step was done (by another button, the command line, a reply, or the mail
+        found in Sent), a button answers "already done" and records nothing."""
+        about = f"{about}: {pin.describe()}" if about else pin.describe()
+        return [self.button(label, verb, str(app_id), args, about, pin)
                 for label, verb, args in NUDGE_BUTTONS]
 
     def for_reply(self, app_id: int, about: str = "") -> list[dict[str, Any]]:

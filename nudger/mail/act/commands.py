@@ -12,12 +12,18 @@ only when every rule of docs/mailbox.md holds, checked in this order:
 3. no `Authentication-Results` header says dkim, dmarc or spf `fail` (a header an outsider
    adds can only make us refuse, never accept);
 4. a token authorises it: a digest token allows every safe verb, a button's token only the
-   very command it was made for (`tokens.py`), not older than 14 days;
+   very command it was made for (`tokens.py`), not older than 14 days; a Done, Skip or
+   Snooze button only while the step it was shown for (stage, step, due day: its pin) is
+   the one next, and every button only once (`mailcommand_button`): otherwise it answers
+   "already done" and records nothing;
 5. its message key was not processed before (`mailcommand`, UNIQUE): recorded in the same
    transaction as the changes, so a crash or an IMAP failure between carrying out and
    marking seen never runs it twice.
 
-A refusal is logged (why, and the Message-ID; never the token) and changes nothing.
+A refusal is logged (why, and the Message-ID; never the token) and changes nothing. A
+refused message from the owner (rules 1-3 hold, the token does not) is also recorded, with
+why, and answered: what was wrong and what would work (`nudger status` lists them). A
+stranger gets nothing back.
 Commands are carried out through the same library calls as the CLI, each in its own
 savepoint: one bad line is reported and the others still run. The owner — and only the
 owner, `profile.email` — gets a confirmation (`confirm.py`).
@@ -41,21 +47,32 @@ from sqlmodel import Session, col, select
 from nudger.config import Settings
 from nudger.errors import NudgerError, UsageError
 from nudger.mail.act.buttons import command_address, commands_enabled, owner_address
-from nudger.mail.act.commandlog import MailCommand
+from nudger.mail.act.commandlog import MailCommand, MailCommandButton, button_used
 from nudger.mail.act.replytext import all_text, own_lines
-from nudger.mail.act.tokens import Grant, check, find_tokens
+from nudger.mail.act.tokens import (
+    MARKERS,
+    MAX_AGE_DAYS,
+    Grant,
+    Pin,
+    Token,
+    check,
+    find_tokens,
+)
 from nudger.mail.imap.headers import MailHeader
 from nudger.mail.imap.sync import MessageContext, register_inbox_handler
 from nudger.store.db import Database
 from nudger.store.models import Application
-from nudger.vocab import OPEN_STAGES, STAGES
+from nudger.vocab import ACTIONS, OPEN_STAGES, STAGES
 from nudger.when.business import Calendar
 from nudger.when.dates import DATE_FORMS, parse_date, parse_datetime
 from nudger.when.durations import VALID_FORMS, parse_duration
 
 log = logging.getLogger(__name__)
 
-VERBS = ("done", "skip", "snooze", "stage", "note", "add", "accept", "dismiss", "resume")
+VERBS = ("done", "skip", "snooze", "log", "stage", "note", "add", "accept", "dismiss",
+         "resume")
+# The verbs of the buttons under a nudge: their tokens name the step (tokens.Pin).
+PINNED_VERBS = frozenset({"done", "skip", "snooze"})
 NEVER_BY_MAIL = ("rm", "remove", "delete", "del", "edit", "contact", "import", "init")
 MAX_COMMAND_LINES = 50
 MAX_LINE = 500
@@ -63,8 +80,10 @@ MAX_MESSAGE_BYTES = 2_000_000
 SUBJECT_PREFIX = "nudger:"
 
 USAGE = (
-    "done ID, skip ID, snooze ID 3 days (or a date), stage ID STAGE [DATE [TIME]], "
-    "note ID TEXT, add Company / Role / email, accept S7, dismiss S7, resume ID"
+    "done ID, skip ID, snooze ID 3 days (or a date), "
+    f"log ID ACTION [note] (ACTION one of {', '.join(ACTIONS)}), "
+    "stage ID STAGE [DATE [TIME]], note ID TEXT, add Company / Role / email, "
+    "accept S7, dismiss S7, resume ID"
 )
 
 
@@ -108,6 +127,9 @@ def parse_line(line: str) -> Command | str | None:
         return (f"{text!r}: `{verb}` is not available by mail (only {', '.join(VERBS)}); "
                 "run it on your computer")
     if verb not in VERBS:
+        if len(words) > 1 and _ID.match(words[1]) and re.fullmatch(r"[a-z]+", verb):
+            # `call 2`, `called 3 Sam`: meant as a command, with a verb nudger lacks.
+            return f"{text!r}: `{verb}` is not a command; the commands: {USAGE}"
         return None
     if len(text) > MAX_LINE:
         return f"{text[:40]!r}…: a command line is at most {MAX_LINE} characters"
@@ -131,6 +153,12 @@ def parse_line(line: str) -> Command | str | None:
         return f"{text!r}: say which stage, like `stage {target} interviewing`"
     if verb == "note" and not args:
         return f"{text!r}: write the note after the ID, like `note {target} called, voicemail`"
+    if verb == "log":
+        if not args:
+            return (f"{text!r}: say what you did, like `log {target} call` or "
+                    f"`log {target} visit met Sam at the fair`")
+        return Command(verb, target, (args[0].lower(), " ".join(args[1:])) if args[1:]
+                       else (args[0].lower(),), text)
     if verb == "resume":
         if args:
             return f"{text!r}: `resume` takes only the ID, like `resume {target}`"
@@ -150,7 +178,7 @@ def parse_text(lines: Sequence[str]) -> Parsed:
                            "nothing; send the commands in shorter messages")
         return parsed
     for line in lines:
-        if "nk1-" in line:
+        if any(marker in line for marker in MARKERS):
             continue  # the token line of a button
         result = parse_line(line)
         if isinstance(result, Command):
@@ -207,7 +235,8 @@ def is_candidate(settings: Settings, msg: Message) -> bool:
     if "<nudger-digest." in refs:
         return True
     subject = str(msg.get("Subject", ""))
-    return "nk1-" in subject or "nk1-" in all_text(msg)
+    text = subject + "\n" + all_text(msg)
+    return any(marker in text for marker in MARKERS)
 
 
 def auto_submitted(msg: Message) -> str:
@@ -268,6 +297,7 @@ class Outcome:
     ok: bool
     text: str  # what was done (ok) or what was wrong
     next: str = ""  # what is next for that application
+    verb: str = ""  # the command's verb; "already" when it had been done before
 
 
 def _valid_ids(session: Session) -> str:
@@ -313,11 +343,12 @@ def next_for(session: Session, run: Run, app_id: int) -> str:
     return f"next for #{app_id} {app.company}: {nudge.label}, due {due:%a} {due.isoformat()}{quiet}"
 
 
-def execute(session: Session, run: Run, cmd: Command) -> Outcome:
-    """Carry out one authorised command; NudgerError for anything wrong (the caller rolls
-    back its savepoint)."""
+def execute(session: Session, run: Run, cmd: Command, *, pinned: bool = False) -> Outcome:
+    """Carry out one authorised command with the command line's meaning; NudgerError for
+    anything wrong (the caller rolls back its savepoint). `pinned`: a button already
+    checked that the step it was shown for is the one next (`pin_problem`)."""
     from nudger.track import tracker
-    from nudger.track.progress import complete_step, skip_step
+    from nudger.track.progress import complete_step, mail_logged, record_touch, skip_step
 
     settings, today = run.settings, run.today
     app_id = cmd.app_id
@@ -326,9 +357,29 @@ def execute(session: Session, run: Run, cmd: Command) -> Outcome:
     note = cmd.args[0] if cmd.args else ""
     if cmd.verb == "done":
         assert app_id is not None
+        already = None if pinned else mail_logged(session, app_id, today)
+        if already is not None:
+            # As `nudger done`: the follow-up found in Sent today is this one.
+            step = f" (step {already.step})" if already.step else ""
+            return Outcome(cmd.line, False,
+                           f"#{app_id}: the email{step} of {today.isoformat()} was already "
+                           "logged from your Sent folder; nothing new recorded",
+                           next_for(session, run, app_id), verb="already")
         _touch, nudge = complete_step(session, settings, run.calendar, app_id, today,
                                       now=run.now, note=note)
         text = f"#{app_id}: done {nudge.label}"
+    elif cmd.verb == "log":
+        assert app_id is not None
+        action = tracker.check_action(cmd.args[0])
+        text_note = cmd.args[1] if len(cmd.args) > 1 else ""
+        touch, label = record_touch(session, settings, run.calendar, today, app_id, action,
+                                    today, now=run.now, note=text_note)
+        if label and label.startswith("nothing new"):
+            return Outcome(cmd.line, False, f"#{app_id}: {label} ({touch.action} on "
+                           f"{touch.touched_on.isoformat()})", next_for(session, run, app_id),
+                           verb="already")
+        text = (f"#{app_id}: logged {action} on {today.isoformat()}"
+                + (f" (completes {label})" if label else ""))
     elif cmd.verb == "skip":
         assert app_id is not None
         _touch, nudge = skip_step(session, settings, run.calendar, app_id, today,
@@ -381,7 +432,8 @@ def execute(session: Session, run: Run, cmd: Command) -> Outcome:
     else:  # parse_line only makes the verbs above
         raise UsageError(f"unknown command {cmd.verb!r}; the commands: {USAGE}")
     session.flush()
-    return Outcome(cmd.line, True, text, next_for(session, run, app_id) if app_id else "")
+    return Outcome(cmd.line, True, text, next_for(session, run, app_id) if app_id else "",
+                   verb=cmd.verb)
 
 
 def _suggestion(session: Session, run: Run, cmd: Command) -> tuple[str, int | None]:
@@ -406,6 +458,102 @@ def _resume(session: Session, run: Run, app_id: int) -> str:
     app, was = resume(session, app_id, run.now)
     return (f"#{app_id} {app.company}: nudges run again" if was
             else f"#{app_id} {app.company} was not paused; nothing to resume")
+
+
+# --- buttons: one step, one use ------------------------------------------------------------
+
+def _when(at: datetime, zone: ZoneInfo) -> str:
+    local = at.astimezone(zone) if at.tzinfo else at.replace(tzinfo=UTC).astimezone(zone)
+    return f"{local:%a} {local:%Y-%m-%d %H:%M}"
+
+
+def pin_problem(session: Session, run: Run, cmd: Command, pin: Pin | None) -> str:
+    """Why a Done / Skip / Snooze button may not act now ("" when it may): the step it was
+    shown for must still be the one next, at the same due day. Reads only."""
+    from sqlmodel import col
+
+    from nudger.track.progress import current_step
+    from nudger.store.models import MailMessage, Touch
+
+    app_id = cmd.app_id
+    assert app_id is not None
+    app = session.get(Application, app_id)
+    if app is None:
+        return f"there is no application #{app_id}; {_valid_ids(session)}"
+    name = f"#{app_id} {app.company}"
+    if pin is None:
+        return (f"this button comes from a digest made before buttons named their step, so "
+                f"nudger cannot tell which follow-up of {name} it meant; nothing recorded. "
+                f"Tap the button in a recent digest, or reply to one with `{cmd.line}`")
+    nudge = current_step(session, run.settings, run.calendar, app, run.today)
+    if nudge is not None and (nudge.stage, nudge.step, nudge.due) == (pin.stage, pin.step,
+                                                                       pin.due):
+        return ""
+    if app.stage == pin.stage:
+        touch = session.exec(
+            select(Touch).where(Touch.application_id == app_id, Touch.stage == pin.stage,
+                                Touch.step == pin.step, Touch.touched_on >= app.stage_since)
+            .order_by(col(Touch.id).desc())).first()
+        if touch is not None:
+            from_sent = touch.id is not None and session.exec(
+                select(MailMessage.id).where(MailMessage.touch_id == touch.id)).first()
+            how = ("skipped" if touch.skipped
+                   else "logged from your Sent folder" if from_sent
+                   else f"done ({touch.action})")
+            return (f"already done: {name}, {pin.describe()}, was {how} on "
+                    f"{touch.touched_on:%a} {touch.touched_on.isoformat()}; nothing recorded")
+    if app.stage != pin.stage:
+        return (f"{name} is now {app.stage} (since {app.stage_since.isoformat()}); this "
+                f"button was for {pin.describe()}; nothing recorded")
+    now_next = (f"its next step is now {nudge.label}, due {nudge.due:%a} "
+                f"{nudge.due.isoformat()}" if nudge is not None
+                else "nothing more is planned for it")
+    return (f"this button was for {name}, {pin.describe()}, and {now_next} (something was "
+            f"logged since that digest); nothing recorded. To act on the step now next, "
+            f"reply to a recent digest with `{cmd.verb} {app_id}`")
+
+
+def _run_button(session: Session, run: Run, command: Command, token: Token,
+                row_id: int) -> Outcome:
+    """A command a button authorised: once per button, and for its own step only."""
+    earlier = button_used(session, token.use_key)
+    if earlier is not None:
+        line, at = earlier
+        return Outcome(command.line, False,
+                       f"already done: this button was carried out on "
+                       f"{_when(at, run.zone)} ({line}); nothing recorded",
+                       next_for(session, run, command.app_id) if command.app_id else "",
+                       verb="already")
+    if command.verb in PINNED_VERBS:
+        problem = pin_problem(session, run, command, token.pin)
+        if problem:
+            return Outcome(command.line, False, problem,
+                           next_for(session, run, command.app_id) if command.app_id else "",
+                           verb="already" if problem.startswith("already") else "")
+    outcome = _run_one(session, run, command, pinned=True)
+    if outcome.ok:
+        session.add(MailCommandButton(use_key=token.use_key, mailcommand_id=row_id,
+                                      line=command.line, used_at=run.now))
+    return outcome
+
+
+def refusal_answer(reason: str, parsed: Parsed, tokens: Sequence[Token]) -> str:
+    """What the owner is told about a refused message: what was wrong, what would work."""
+    lines = [c.line for c in parsed.commands]
+    example = f"`{lines[0]}`" if lines else "the command (one per line)"
+    if "expired" in reason:
+        issued = min((t.issued for t in tokens), default=None)
+        when = f" of {issued.isoformat()}" if issued else ""
+        return (f"the button or digest{when} you answered is too old: buttons and reply "
+                f"keys work for {MAX_AGE_DAYS} days. Tap the button in a recent digest, or "
+                f"reply to today's digest with {example}")
+    if reason == "no token":
+        return ("your message carries no reply key, so nudger cannot tell that it answers "
+                "a digest nudger sent you. Reply to a recent digest (the quoted digest "
+                f"holds the key) with {example}")
+    return ("the button was changed before it was sent: a button carries out only the "
+            "command it was made for. Send the button's message as it is, or reply to a "
+            f"recent digest with {example}")
 
 
 # --- one message, start to finish ----------------------------------------------------------
@@ -438,7 +586,9 @@ def handle_message(settings: Settings, db: Database, calendar: Calendar, key: by
                    ) -> Handled | None:
     """Carry out a command message exactly once; None when it is not a command message.
     `record` runs inside the transaction that carries the commands out (the sync records
-    the message as handled there, so both happen or neither)."""
+    the message as handled there, so both happen or neither). A message from the owner
+    that no token authorises is recorded as refused and answered (status "refused", with
+    a row); anyone else's is only logged."""
     if not is_candidate(settings, msg):
         return None
     why = sender_refusal(settings, msg)
@@ -447,17 +597,24 @@ def handle_message(settings: Settings, db: Database, calendar: Calendar, key: by
     tokens = find_tokens(_one_line(str(msg.get("Subject", ""))) + "\n" + all_text(msg))
     parsed = parse_message(msg)
     digest_ok = check(key, tokens, [Grant.digest()], today)
-    allowed: list[Command] = []
+    # A typed line in a reply to a digest has the command line's meaning; a line only a
+    # button's token allows is that button, with its pin and its one use.
+    allowed: list[tuple[Command, Token | None]] = []
     denied: list[Command] = []
     for command in parsed.commands:
-        if digest_ok.ok or check(key, tokens, [command.grant()], today).ok:
-            allowed.append(command)
+        if digest_ok.ok:
+            allowed.append((command, None))
+            continue
+        verdict = check(key, tokens, [command.grant()], today)
+        if verdict.ok:
+            allowed.append((command, verdict.token))
         else:
             denied.append(command)
+    refusal = ""
     if not digest_ok.ok and not allowed:
-        reason = digest_ok.reason if "expired" in digest_ok.reason or not parsed.commands \
+        refusal = digest_ok.reason if "expired" in digest_ok.reason or not parsed.commands \
             else check(key, tokens, [c.grant() for c in parsed.commands], today).reason
-        return refuse(reason, msg)
+        refuse(refusal, msg)
     run = Run(settings, calendar, today, now)
     outcomes: list[Outcome] = []
     with db.session() as session:
@@ -466,11 +623,21 @@ def handle_message(settings: Settings, db: Database, calendar: Calendar, key: by
             log.info("command mail %s was carried out before; not again",
                      message_id_of(msg) or message_key)
             return Handled("duplicate")
-        if parsed.too_long:
+        row = MailCommand(message_key=message_key, message_id=message_id_of(msg),
+                          processed_at=now, refusal=refusal[:200],
+                          subject=_one_line(str(msg.get("Subject", "")))[:200])
+        session.add(row)
+        session.flush()
+        assert row.id is not None
+        if refusal:
+            outcomes.append(Outcome("", False, refusal_answer(refusal, parsed, tokens),
+                                    verb="refused"))
+        elif parsed.too_long:
             outcomes.append(Outcome("", False, parsed.too_long))
         else:
-            for command in allowed:
-                outcomes.append(_run_one(session, run, command))
+            for command, token in allowed:
+                outcomes.append(_run_one(session, run, command) if token is None
+                                else _run_button(session, run, command, token, row.id))
             for command in denied:
                 outcomes.append(Outcome(command.line, False,
                                         "not carried out: the button you tapped was made for "
@@ -479,43 +646,39 @@ def handle_message(settings: Settings, db: Database, calendar: Calendar, key: by
             if not parsed.commands and not parsed.errors:
                 outcomes.append(Outcome("", False, f"no command found; write one per line: "
                                         f"{USAGE}"))
-        row = MailCommand(
-            message_key=message_key, message_id=message_id_of(msg), processed_at=now,
-            done=json.dumps([o.text for o in outcomes if o.ok]),
-            outcome=json.dumps([_outcome_json(o) for o in outcomes]),
-            subject=_one_line(str(msg.get("Subject", "")))[:200],
-        )
+        row.done = json.dumps([o.text for o in outcomes if o.ok])
+        row.outcome = json.dumps([_outcome_json(o) for o in outcomes])
         session.add(row)
-        session.flush()
         row_id = row.id
         if record is not None:
             record(session)
+    if refusal:
+        return Handled("refused", refusal, outcomes, row_id)
     done = sum(o.ok for o in outcomes)
     log.info("command mail %s: %d of %d carried out", message_id_of(msg) or message_key,
              done, len(outcomes))
     return Handled("done", "", outcomes, row_id)
 
 
-def _run_one(session: Session, run: Run, command: Command) -> Outcome:
+def _run_one(session: Session, run: Run, command: Command, *, pinned: bool = False
+             ) -> Outcome:
     savepoint = session.begin_nested()
     try:
-        outcome = execute(session, run, command)
+        outcome = execute(session, run, command, pinned=pinned)
     except NudgerError as exc:
         savepoint.rollback()
-        return Outcome(command.line, False, str(exc))
+        return Outcome(command.line, False, str(exc), verb=command.verb)
     savepoint.commit()
     return outcome
 
 
 def _outcome_json(o: Outcome) -> dict[str, Any]:
-    return {"line": o.line, "ok": o.ok, "text": o.text, "next": o.next}
+    return {"line": o.line, "ok": o.ok, "text": o.text, "next": o.next, "verb": o.verb}
 
 
 def outcomes_of(row: MailCommand) -> list[Outcome]:
-    return [Outcome(d["line"], d["ok"], d["text"], d.get("next", ""))
+    return [Outcome(d["line"], d["ok"], d["text"], d.get("next", ""), d.get("verb", ""))
             for d in json.loads(row.outcome or "[]")]
-
-
 
 
 # --- the sync's hook (MAILSPEC: step 1 of each new INBOX message) ---------------------------

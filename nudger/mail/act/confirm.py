@@ -24,7 +24,7 @@ from sqlmodel import col, or_, select, update
 from nudger.config import Settings
 from nudger.digest.render import clean_header
 from nudger.mail.act.commandlog import MailCommand
-from nudger.mail.act.commands import Outcome, outcomes_of
+from nudger.mail.act.commands import USAGE, Outcome, outcomes_of
 from nudger.send.message import msgid_domain, recipient_address, sender_address
 from nudger.store.db import Database
 
@@ -43,10 +43,14 @@ def compose_confirmation(settings: Settings, row: MailCommand, now: datetime) ->
     done = [o for o in outcomes if o.ok]
     wrong = [o for o in outcomes if not o.ok]
     if done and not wrong:
-        subject = f"nudger: done — {_short(done[0].text)}" if len(done) == 1 else \
-            f"nudger: {len(done)} commands done"
+        subject = f"nudger: {_headline(done[0])} — {_short(done[0].text)}" \
+            if len(done) == 1 else f"nudger: {len(done)} commands done"
     elif done:
         subject = f"nudger: {len(done)} done, {len(wrong)} not"
+    elif len(wrong) == 1 and wrong[0].verb == "already":
+        subject = f"nudger: already done — {_short(wrong[0].line or wrong[0].text)}"
+    elif len(wrong) == 1 and wrong[0].verb == "refused":
+        subject = "nudger: not done — your message was refused, see why"
     else:
         subject = "nudger: nothing done — see why"
     msg = EmailMessage(policy=default_policy)
@@ -64,6 +68,16 @@ def compose_confirmation(settings: Settings, row: MailCommand, now: datetime) ->
     msg.set_content(confirmation_text(outcomes, row), charset="utf-8",
                     cte="quoted-printable")
     return msg
+
+
+# The subject's first word names what happened (a snooze is not "done").
+HEADLINES = {"done": "done", "skip": "skipped", "snooze": "snoozed", "log": "logged",
+             "stage": "stage changed", "note": "noted", "add": "added",
+             "accept": "accepted", "dismiss": "dismissed", "resume": "resumed"}
+
+
+def _headline(outcome: Outcome) -> str:
+    return HEADLINES.get(outcome.verb, "done")
 
 
 def _short(text: str) -> str:
@@ -90,10 +104,9 @@ def confirmation_text(outcomes: list[Outcome], row: MailCommand) -> str:
             else:
                 lines.append(f"  {o.line or o.text}")
         lines.append("")
-        lines.append("Commands, one per line: done 12, skip 12, snooze 12 3 days (or a date "
-                     "like 2026-12-15), stage 12 interviewing 2026-12-03 14:00, note 12 "
-                     "called, add Company / Role / email, accept S7, dismiss S7, resume 12.")
-        lines.append("")
+        if any(o.verb != "already" for o in wrong):
+            lines.append(f"Commands, one per line: {USAGE}.")
+            lines.append("")
     subject = clean_header(row.subject, limit=120)
     lines.append(f"(In answer to your message{f' {subject!r}' if subject else ''}.)")
     return "\n".join(lines) + "\n"

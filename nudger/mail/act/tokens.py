@@ -9,6 +9,12 @@ grant is what the token allows:
   (`done 12` into `stage 9 rejected`, or into `done 9`) makes the MAC fail;
 - a digest: any safe verb, for a reply to that digest (`Grant.digest()`).
 
+A button under a nudge (Done, Skip, Snooze) is also *pinned* to the step it was shown
+for: `nk2-` and 32 characters carry, besides the issue day, the stage, the step number and
+that step's due day, all inside the MAC. The command runs only while that very step is
+the one next (`commands.py`); after it was done any other way the button answers "already
+done". Every button is good for one use (`mailcommand_button`).
+
 The day is inside the MAC, so it cannot be moved forward; a token older than
 `MAX_AGE_DAYS` is refused. The key is 32 random bytes in `command.key` beside the database
 (mode 0600), generated at `nudger init` or on first need, never in config.toml, a log, an
@@ -42,8 +48,12 @@ PREFIX = "nk1-"
 _EPOCH = date(2020, 1, 1)
 _MAC_BYTES = 16
 _DOMAIN = b"nudger-command-token-v1"
+PINNED_PREFIX = "nk2-"
+_PINNED_DOMAIN = b"nudger-command-token-v2-pinned"
 # A token anywhere in a text (quoted digest, a mailto body, an HTML part).
-TOKEN_PATTERN = re.compile(r"nk1-([A-Za-z0-9_-]{24})(?![A-Za-z0-9_-])")
+TOKEN_PATTERN = re.compile(
+    r"nk(?:1-([A-Za-z0-9_-]{24})|2-([A-Za-z0-9_-]{32}))(?![A-Za-z0-9_-])")
+MARKERS = (PREFIX, PINNED_PREFIX)  # what tells a token is there, for a quick `in` test
 MAX_TOKENS = 200  # a message quoting a digest carries a few dozen; more is not a reply
 
 
@@ -68,6 +78,42 @@ class Grant:
         if any("\x00" in p for p in parts):
             raise ValueError("a grant part contains NUL")
         return "\x00".join(parts).encode("utf-8")
+
+
+@dataclass(frozen=True, slots=True)
+class Pin:
+    """The step a nudge button was shown for: the application's stage then, the step's
+    number (1-based) and its due day."""
+
+    stage: str
+    step: int
+    due: date
+
+    def encode(self) -> bytes:
+        from nudger.vocab import STAGES
+
+        if self.stage not in STAGES:
+            raise ValueError(f"cannot pin a step of stage {self.stage!r}")
+        # A step number or due day out of range is saturated: it then never matches a
+        # real step, so the button refuses rather than doing another step.
+        step = min(max(self.step, 1), (1 << 16) - 1)
+        due = min(max((self.due - _EPOCH).days, 0), (1 << 16) - 1)
+        return (bytes([STAGES.index(self.stage)]) + step.to_bytes(2, "big")
+                + due.to_bytes(2, "big") + b"\x00")
+
+    @classmethod
+    def decode(cls, raw: bytes) -> Pin | None:
+        from nudger.vocab import STAGES
+
+        if raw[0] >= len(STAGES) or raw[5] != 0:
+            return None
+        step = int.from_bytes(raw[1:3], "big")
+        if step == 0:
+            return None
+        return cls(STAGES[raw[0]], step, _EPOCH + timedelta(days=int.from_bytes(raw[3:5], "big")))
+
+    def describe(self) -> str:
+        return f"step {self.step} of {self.stage} (due {self.due:%a} {self.due.isoformat()})"
 
 
 def _norm(value: str) -> str:
@@ -142,22 +188,44 @@ def _day_number(day: date) -> int:
     return number
 
 
-def _mac(key: bytes, grant: Grant, day_number: int) -> bytes:
-    message = _DOMAIN + b"\x00" + day_number.to_bytes(2, "big") + b"\x00" + grant.canonical()
+def _mac(key: bytes, grant: Grant, day_number: int, pin: bytes | None = None) -> bytes:
+    if pin is None:
+        message = (_DOMAIN + b"\x00" + day_number.to_bytes(2, "big") + b"\x00"
+                   + grant.canonical())
+    else:
+        message = (_PINNED_DOMAIN + b"\x00" + day_number.to_bytes(2, "big") + b"\x00" + pin
+                   + b"\x00" + grant.canonical())
     return hmac.new(key, message, hashlib.sha256).digest()[:_MAC_BYTES]
 
 
-def issue(key: bytes, grant: Grant, issued: date) -> str:
-    """The token for `grant`, issued on the user's local date `issued`."""
+def issue(key: bytes, grant: Grant, issued: date, pin: Pin | None = None) -> str:
+    """The token for `grant`, issued on the user's local date `issued`; with `pin`, good
+    only for that step (`nk2-`)."""
     number = _day_number(issued)
-    raw = number.to_bytes(2, "big") + _mac(key, grant, number)
-    return PREFIX + base64.urlsafe_b64encode(raw).decode("ascii")
+    if pin is None:
+        raw = number.to_bytes(2, "big") + _mac(key, grant, number)
+        return PREFIX + base64.urlsafe_b64encode(raw).decode("ascii")
+    pinned = pin.encode()
+    raw = number.to_bytes(2, "big") + pinned + _mac(key, grant, number, pinned)
+    return PINNED_PREFIX + base64.urlsafe_b64encode(raw).decode("ascii")
 
 
 @dataclass(frozen=True, slots=True)
 class Token:
     issued: date
     mac: bytes
+    pin_raw: bytes | None = None  # the pinned step, as signed (nk2- tokens only)
+
+    @property
+    def pin(self) -> Pin | None:
+        return Pin.decode(self.pin_raw) if self.pin_raw is not None else None
+
+    @property
+    def use_key(self) -> str:
+        """What identifies this one button for its one use (never the token itself: the
+        MAC cannot be turned back into a working token without the issue day and pin,
+        and it is hashed once more)."""
+        return hashlib.sha256(self.mac).hexdigest()[:32]
 
 
 def find_tokens(text: str) -> list[Token]:
@@ -165,12 +233,16 @@ def find_tokens(text: str) -> list[Token]:
     found: list[Token] = []
     seen: set[str] = set()
     for match in TOKEN_PATTERN.finditer(text):
-        body = match.group(1)
+        body = match.group(1) or match.group(2)
         if body in seen:
             continue
         seen.add(body)
         raw = base64.urlsafe_b64decode(body)
-        found.append(Token(_EPOCH + timedelta(days=int.from_bytes(raw[:2], "big")), raw[2:]))
+        issued = _EPOCH + timedelta(days=int.from_bytes(raw[:2], "big"))
+        if match.group(1):
+            found.append(Token(issued, raw[2:]))
+        else:
+            found.append(Token(issued, raw[8:], raw[2:8]))
         if len(found) >= MAX_TOKENS:
             break
     return found
@@ -181,6 +253,7 @@ class Verdict:
     ok: bool
     reason: str  # "" when ok; else why, for the log (never the token)
     grant: Grant | None = None
+    token: Token | None = None  # the token that authorised it
 
 
 def check(key: bytes, tokens: Iterable[Token], grants: Sequence[Grant],
@@ -194,14 +267,14 @@ def check(key: bytes, tokens: Iterable[Token], grants: Sequence[Grant],
         any_token = True
         number = (token.issued - _EPOCH).days
         for grant in grants:
-            if hmac.compare_digest(token.mac, _mac(key, grant, number)):
+            if hmac.compare_digest(token.mac, _mac(key, grant, number, token.pin_raw)):
                 age = (today - token.issued).days
                 if age > MAX_AGE_DAYS:
                     expired = True
                 elif age < -1:  # a day of clock skew between digest and reader at most
                     continue
                 else:
-                    return Verdict(True, "", grant)
+                    return Verdict(True, "", grant, token)
     if expired:
         return Verdict(False, f"the token expired (tokens last {MAX_AGE_DAYS} days)")
     if not any_token:
