@@ -150,6 +150,10 @@ def _print_mailbox(ctx: Context, mailbox: dict[str, Any], at: Any) -> None:
         ctx.print(f"mailbox:      {server}; last read {at(mailbox['last_ok_at'])}")
     if mailbox["open_suggestions"]:
         ctx.print(f"suggestions:  {mailbox['open_suggestions']} open (nudger suggestions)")
+    for refused in mailbox["refused"]:
+        subject = f" {refused['subject']!r}" if refused["subject"] else ""
+        ctx.print(f"refused:      command mail{subject} at {at(refused['at'])}: "
+                  f"{refused['why']} (answered: {refused['answer']})")
 
 
 # --- the commands ----------------------------------------------------------------------

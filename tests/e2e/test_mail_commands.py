@@ -250,3 +250,49 @@ def test_each_button_acts_once_and_only_on_its_own_step(world: World, dovecot: A
     assert "#2 snoozed" in text_of(world.server.messages[4].message)
     assert "already done" in text_of(world.server.messages[5].message)
     assert world.rows("SELECT count(*) FROM touch") == [(1,)]
+
+
+# --- every answer is heard (issue 21, items 5 and 6) ---------------------------------------
+
+def test_a_refused_tap_is_answered_and_listed_and_log_works_by_mail(
+        world: World, dovecot: Any) -> None:
+    world.extra_env["NUDGER_IMAP_PASSWORD"] = PASSWORD
+    world.write_config(imap_table(dovecot))
+    world.ok("add", "Fabrikam", "Sales Lead", "--applied", "9 days ago")
+    world.ok("digest", "--send")
+    [digest] = world.server.wait_for_messages(1)
+    text = text_of(digest.message)
+    # The owner edits a Done button for #1 into one for #2: refused, and told so.
+    edited = button(text, "#1 Acme", "Done").replace("done%201", "done%202")
+    dovecot.append("INBOX", phone_tap(edited))
+    world.ok("mail", "sync")
+    assert world.rows("SELECT count(*) FROM touch") == [(0,)]
+    answer = world.server.wait_for_messages(2)[1]
+    assert answer.rcpt_tos == ["alex@example.com"]
+    assert "refused" in str(answer.message["Subject"])
+    body = text_of(answer.message)
+    assert "the button was changed before it was sent" in body
+    assert "Send the button's message as it is, or reply to a recent digest with `done 2`" \
+        in body
+    status = world.ok("status")
+    assert "refused:      command mail 'nudger: done 2'" in status
+    assert "no token authorises this command (answered: sent)" in status
+
+    # A reply to the digest: a call logged, and a verb nudger lacks.
+    reply = EmailMessage()
+    reply["From"] = "Alex Rivera <alex@example.com>"
+    reply["To"] = "alex@example.com"
+    reply["Subject"] = "Re: " + str(digest.message["Subject"])
+    reply["In-Reply-To"] = str(digest.message["Message-ID"])
+    reply["Message-ID"] = make_msgid(domain="example.com")
+    quoted = "\n".join("> " + line for line in text.splitlines())
+    reply.set_content(f"log 2 call spoke with the recruiter\ncalled 1 Dana\n\n"
+                      f"Sent from my iPhone\n\nOn Mon, nudger wrote:\n{quoted}\n")
+    dovecot.append("INBOX", AUTH.encode() + b"\r\n" + bytes(reply))
+    world.ok("mail", "sync")
+    assert world.rows("SELECT application_id, action, note FROM touch") == [
+        (2, "call", "spoke with the recruiter")]
+    third = text_of(world.server.wait_for_messages(3)[2].message)
+    assert "#2: logged call on" in third
+    assert "`called` is not a command; the commands: done ID" in third
+    assert "log ID ACTION [note]" in third

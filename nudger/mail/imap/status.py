@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from nudger.store.models import MailSync, Suggestion
 from nudger.when.times import as_utc
@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from nudger.store.db import Database
 
 
+RECENT_REFUSALS = 5
 
 
 def mailbox_status(settings: Settings, db: Database) -> dict[str, Any] | None:
@@ -21,12 +22,17 @@ def mailbox_status(settings: Settings, db: Database) -> dict[str, Any] | None:
     imap = settings.imap
     if imap is None:
         return None
+    from nudger.mail.act.commandlog import MailCommand
     from nudger.mail.imap.sync import account_key
 
     with db.read_session() as s:
         row = s.exec(select(MailSync).where(MailSync.account == account_key(settings))).first()
         suggestions = len(s.exec(select(Suggestion.id).where(Suggestion.status == "open"))
                           .all())
+        refused = s.exec(select(MailCommand).where(MailCommand.refusal != "")
+                         .order_by(col(MailCommand.processed_at).desc(),
+                                   col(MailCommand.id).desc())
+                         .limit(RECENT_REFUSALS)).all()
     return {
         "server": f"{imap.host}:{imap.effective_port}",
         "poll": str(imap.poll),
@@ -36,4 +42,8 @@ def mailbox_status(settings: Settings, db: Database) -> dict[str, Any] | None:
         "error": row.last_error if row else "",
         "failures": row.failures if row else 0,
         "open_suggestions": suggestions,
+        # Command mail from the owner's address that was refused (and answered), newest
+        # first: a tap that did nothing is never silent.
+        "refused": [{"at": as_utc(r.processed_at), "subject": r.subject, "why": r.refusal,
+                     "answer": r.reply_state} for r in refused],
     }
