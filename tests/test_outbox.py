@@ -57,6 +57,7 @@ class Composed:
     nudges: int
     text: str
     html: str
+    news: int = 0
 
 
 @dataclass

@@ -575,6 +575,41 @@ class Daemon:
                 self.log.info("mailbox: %s", line)
         except Exception as exc:
             self.log_unexpected(exc, "confirmations or drafts failed")
+        try:
+            await self.news_digest(self.clock())
+        except Exception as exc:
+            self.log_unexpected(exc, "the digest of today's news failed")
+
+    async def news_digest(self, now: datetime) -> bool:
+        """News reaches the user the same day: when today's digest was skipped because
+        nothing was due (`send_when_empty = false`) and the mailbox has since brought news
+        (a reply, a suggestion, a bounce, a command result: nudger.digest.news), today's
+        digest goes out after all, naming the news. True when it was sent."""
+        from nudger.digest.news import news_since
+        from nudger.send import outbox
+        from nudger.store.models import DigestRecord
+        from nudger.store.outbox import last_sent_before
+
+        settings = self.settings
+        day = local_date(now, settings)
+        with self.db.read_session() as s:
+            from sqlmodel import select
+
+            record = s.exec(select(DigestRecord).where(
+                DigestRecord.recipient == settings.recipient,
+                DigestRecord.local_date == day)).first()
+            if record is None or record.state != "skipped" or \
+                    record.last_error != "nothing due":
+                return False
+            news = news_since(s, last_sent_before(s, settings.recipient, day))
+        if not news:
+            return False
+        self.log.info("digest for %s: skipped with nothing due, sent now for the news: %s",
+                      day, "; ".join(news))
+        result = await outbox.send_digest(settings, self.db, self.calendar, day, now,
+                                          force=True, env=self.env)
+        self._report(result)
+        return str(result.outcome) == "sent"
 
     async def _finish_in_flight(self) -> None:
         tasks = [t for t in (self._work_task, self._reload_task, self._mail_task)

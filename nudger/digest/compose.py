@@ -82,6 +82,7 @@ class ComposedDigest:
     nudges: int  # nudges it carries (0 = nothing due)
     text: str  # the plain-text part
     html: str  # the HTML part
+    news: int = 0  # headlines of mailbox news since the last digest (nudger.digest.news)
 
 
 # --- from model objects to template values ----------------------------------------------
@@ -428,6 +429,7 @@ def digest_context(
     notices: Sequence[str], effort: Mapping[str, Any] | None, *,
     buttons: Buttons | None = None, by_mail: Sequence[str] = (),
     drafts_ready: Set[str] = frozenset(), full: int = FULL_NUDGES,
+    news: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The variables of the digest templates (README, "The daily digest"): `full` nudges
     in full, BRIEF_NUDGES more in brief, the rest counted in `more`."""
@@ -462,6 +464,8 @@ def digest_context(
         "me": profile_values(settings),
         "count": len(ordered),
         "companies": companies,
+        # What the mailbox brought since the last digest: the subject names it first.
+        "news": [clean_header(n, limit=120) for n in news],
         "notices": [clean_header(n, limit=500) for n in notices],
         "due_today": today,
         "overdue": overdue,
@@ -534,6 +538,12 @@ def compose_digest(
     effort = (effort_section(load_history(session, settings.zone), settings, calendar, local_date)
               if is_effort_day(settings, local_date) else None)
     buttons, by_mail = _mail_parts(settings, session, local_date)
+    news: list[str] = []
+    if settings.imap is not None:
+        from nudger.digest.news import news_since
+        from nudger.store.outbox import last_sent_before
+
+        news = news_since(session, last_sent_before(session, settings.recipient, local_date))
     ready: set[str] = set()
     if settings.imap is not None and settings.mailbox.drafts:
         from nudger.mail.act.drafts import ready_keys
@@ -545,14 +555,15 @@ def compose_digest(
         # size fallback (_render_bounded) runs in there too.
         context, parts = _render_bounded(renderer, partial(
             digest_context, partial(render_draft, renderer), settings, g, local_date, now,
-            notices, effort, buttons=buttons, by_mail=by_mail, drafts_ready=ready))
+            notices, effort, buttons=buttons, by_mail=by_mail, drafts_ready=ready,
+            news=news))
         return (context["count"], *parts)
 
     count, subject, text, html = renderer.bounded(render_all)
     message_id = digest_message_id(settings, local_date)
     message = build_message(settings, subject=subject, text=text, html=html,
                             message_id=message_id, now=now)
-    return ComposedDigest(local_date, message, message_id, count, text, html)
+    return ComposedDigest(local_date, message, message_id, count, text, html, len(news))
 
 
 def _found_with_buttons(found: dict[str, list[dict[str, Any]]],
@@ -719,7 +730,8 @@ def _check(settings: Settings, renderer: Renderer) -> list[str]:
             ready = {draft_key(1, first.stage, first.stage_since, 2)} if full else set()
             context = digest_context(draft, settings, g, day, now, notices, effort,
                                      buttons=sample_buttons, drafts_ready=ready,
-                                     by_mail=["#12: done follow-up email"] if full else ())
+                                     by_mail=["#12: done follow-up email"] if full else (),
+                                     news=["1 reply: Sample Co 1"] if full else ())
             render_digest(renderer, context)
             render_digest(renderer, {**context, "count": 0, "companies": [], "due_today": [],
                                      "overdue": [], "cold": [], "interviews": []})

@@ -78,6 +78,8 @@ class Composed(Protocol):
     def message_id(self) -> str: ...
     @property
     def nudges(self) -> int: ...
+    @property
+    def news(self) -> int: ...
 
 
 ComposeFn = Callable[..., Composed]
@@ -115,7 +117,7 @@ async def send_digest(settings: Settings, db: Database, calendar: Calendar, loca
         return _result(Outcome.ALREADY, claim.record, detail)
     return await _attempt(settings, db, calendar, claim.record, now, compose, env,
                           previous_state=claim.previous, notices=notices,
-                          previous_id=claim.previous_id)
+                          previous_id=claim.previous_id, force=force)
 
 
 async def retry_due(settings: Settings, db: Database, calendar: Calendar, now: datetime, *,
@@ -149,13 +151,13 @@ def record_skipped(settings: Settings, db: Database, local_date: date, now: date
 async def _attempt(settings: Settings, db: Database, calendar: Calendar, record: DigestRecord,
                    now: datetime, compose: ComposeFn | None, env: Mapping[str, str],
                    previous_state: str = "", notices: Sequence[str] = (),
-                   previous_id: str = "") -> OutboxResult:
+                   previous_id: str = "", force: bool = False) -> OutboxResult:
     """Compose and deliver a claimed record, then mark it. Never leaves it 'sending'."""
     assert record.id is not None
     _IN_FLIGHT.add(record.id)
     try:
         return await _compose_and_deliver(settings, db, calendar, record, now, compose, env,
-                                          previous_state, notices, previous_id)
+                                          previous_state, notices, previous_id, force)
     except BaseException as exc:
         # Not a delivery failure: a bug, a database error, a cancellation (shutdown in the
         # middle of a send). Put the record back in 'retry' so it is not stuck, and let the
@@ -178,7 +180,7 @@ async def _compose_and_deliver(settings: Settings, db: Database, calendar: Calen
                                record: DigestRecord, now: datetime,
                                compose: ComposeFn | None, env: Mapping[str, str],
                                previous_state: str, before: Sequence[str],
-                               previous_id: str = "") -> OutboxResult:
+                               previous_id: str = "", force: bool = False) -> OutboxResult:
     from nudger.send.delivery import DeliveryError, open_transport
 
     assert record.id is not None
@@ -205,7 +207,10 @@ async def _compose_and_deliver(settings: Settings, db: Database, calendar: Calen
         # A resend carries the Message-ID recorded the first time, whatever compose made.
         del message["Message-ID"]
         message["Message-ID"] = message_id
-    if composed.nudges == 0 and not settings.digest.send_when_empty and not notices:
+    # Nothing due, no news, no notice: no mail unless send_when_empty, or the user asked
+    # for it (`digest --send --force` sends, as the README says).
+    if composed.nudges == 0 and not composed.news and not settings.digest.send_when_empty \
+            and not notices and not force:
         if previous_state == "sent":
             # --force on a day already sent, with nothing due any more: the sent one stands.
             return _finish(db, record, now, state="sent",
