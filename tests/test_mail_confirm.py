@@ -122,3 +122,17 @@ def test_a_server_that_is_down_does_not_block(tmp_path: Path) -> None:
     report = send(world)
     assert len(report) == 1 and "will retry" in report[0]
     assert rows(world)[0].reply_state == "retry"
+
+
+def test_the_subject_names_the_verb(tmp_path: Path) -> None:
+    """A snooze is confirmed as a snooze, a stage change as one (not all "done")."""
+    with SmtpServer("plain") as server:
+        world = smtp_world(tmp_path, server.smtp_config(tmp_path))
+        world.handle(mail(f"snooze 3 3 days\n-- \n{world.button('snooze', 3, '3 days')}"))
+        world.handle(mail(f"stage 2 interviewing\n\n> {world.token()}", mid="<cmd-2@x>"))
+        world.handle(mail(f"log 1 call\n\n> {world.token()}", mid="<cmd-3@x>"))
+        assert len(send(world)) == 3
+        subjects = [str(m.message["Subject"]) for m in server.messages]
+    assert subjects[0].startswith("nudger: snoozed — #3 snoozed")
+    assert subjects[1].startswith("nudger: stage changed — #2 Northwind is now interviewing")
+    assert subjects[2].startswith("nudger: logged — #1: logged call")
