@@ -23,14 +23,42 @@ def current_umask() -> int:
     return mask
 
 
-def share_as_umask_allows(path: Path) -> None:
-    """Open the database file up to what the umask allows.
+PRIVATE = 0o600  # a new database: contacts and mail snippets are nobody else's
 
-    SQLite creates files 0644 whatever the umask, so under the system unit (UMask=0007)
-    the `nudger` group could read the database but not write it; its -wal and -shm files
-    copy the database's mode. Only bits are added, and only to our own file.
+
+def create_private(path: Path) -> None:
+    """Create an empty file `path` with mode 0600 (if it is not there), so that SQLite,
+    which creates a database 0644 whatever the umask, opens a file only its owner may
+    read; its -wal and -shm files copy the database's mode."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE)
+    except FileExistsError:
+        return
+    os.close(fd)
+
+
+def others_can_read(path: Path) -> str:
+    """A warning when `path` (or its -wal/-shm) is readable by other users, else ""."""
+    for candidate in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        try:
+            mode = candidate.stat().st_mode & 0o777
+        except OSError:
+            continue
+        if mode & 0o007:
+            return (f"{candidate} is readable by other users (mode {mode:04o}): it holds "
+                    f"contacts and mail snippets; `chmod o-rwx {candidate}` (0600, or 0640 "
+                    "for the service's group)")
+    return ""
+
+
+def share_as_umask_allows(path: Path) -> None:
+    """Open the database file to the group as far as the umask allows, never to others.
+
+    Under the system unit (UMask=0007) the `nudger` group may read and write the database
+    (0660); under a user's umask 0022 it stays at most 0640. Its -wal and -shm files copy
+    the database's mode. Only group bits are added, and only to our own file.
     """
-    wanted = 0o666 & ~current_umask()
+    wanted = 0o660 & ~current_umask()
     try:
         info = path.stat()
         if info.st_uid == os.geteuid() and info.st_mode & wanted != wanted:

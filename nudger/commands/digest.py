@@ -117,14 +117,21 @@ def check_database(ctx: Context) -> list[str]:
     """Read-only: never creates or upgrades (store.db.inspect)."""
     from nudger.store.db import database_path, inspect
 
+    from nudger.files import others_can_read
+
+    exposed = ""
     if ctx.settings.is_postgres:
         from nudger.store.pg import PgDatabase, inspect_pg
 
         found = inspect_pg(PgDatabase.from_settings(ctx.settings, ctx.env))
     else:
-        found = inspect(database_path(ctx.settings, ctx.env))
+        path = database_path(ctx.settings, ctx.env)
+        found = inspect(path)
+        exposed = others_can_read(path)
     if found.note:
         ctx.print(f"database: {found.note}")
+    if exposed:
+        ctx.warn(exposed)
     if found.foreign:
         return [ForeignProblem(p) for p in found.problems]
     return found.problems

@@ -114,11 +114,11 @@ def cmd_export(ctx: Context) -> int:
         raise NudgerError(f"{target} is a directory; name a file to write")
     try:
         if args.format == "json":
-            with atomic_open(target, perms=0o644) as f:
+            with atomic_open(target, perms=0o600) as f:
                 json.dump(data, f, indent=2, ensure_ascii=False)
                 f.write("\n")
         else:
-            with atomic_open(target, encoding="utf-8-sig", newline="", perms=0o644) as f:
+            with atomic_open(target, encoding="utf-8-sig", newline="", perms=0o600) as f:
                 write_csv(data, f)
     except OSError as exc:
         raise NudgerError(f"cannot write {target}: {exc.strerror}") from None

@@ -200,6 +200,9 @@ class Database:
                 )
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
+                from nudger.files import create_private
+
+                create_private(self.path)  # 0600 before SQLite makes it 0644
             except OSError as exc:
                 raise NudgerError(
                     f"cannot create {self.path.parent}: {exc.strerror}; set `database` in "
