@@ -216,3 +216,19 @@ def test_effort_day_moves_to_the_next_digest_day() -> None:
     assert is_effort_day(weekend_off, _date(2026, 12, 1))  # Tuesday carries it
     assert not is_effort_day(weekend_off, _date(2026, 11, 29))  # no digest on Sunday
     assert not is_effort_day(weekend_off, _date(2026, 12, 3))
+
+
+def test_an_application_added_at_interviewing_is_no_reply(home: Home) -> None:
+    """The stage an application is added at records where the hunt stands, not an answer:
+    only a later move counts as a reply (issue 21, item 3)."""
+    home.ok("add", "Acme", "AE", "--applied", "2026-11-02", "--stage", "interviewing")
+    home.ok("add", "Globex", "AE", "--applied", "2026-11-02")
+    home.ok("stage", "2", "interviewing", "--date", "2026-11-20")
+    from nudger.store.db import Database
+    from nudger.store.read import load_history
+
+    db = Database(home.db_path)
+    with db.read_session() as s:
+        history = load_history(s, SETTINGS.zone)
+    db.dispose()
+    assert [(r.app_id, r.on) for r in replies(history)] == [(2, D("2026-11-20"))]

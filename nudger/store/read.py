@@ -50,11 +50,14 @@ def load_history(session: Session, zone: tzinfo = UTC) -> History:
     for t in session.exec(select(Touch).order_by(col(Touch.touched_on), col(Touch.id))):
         touches.setdefault(t.application_id, []).append(
             TouchInfo(t.touched_on, t.action, t.stage, t.step, t.skipped))
-    changes = [
-        ChangeRow(c.application_id, c.stage, c.changed_on)
-        for c in session.exec(select(StageChange).order_by(col(StageChange.changed_on),
-                                                           col(StageChange.id)))
-    ]
+    rows = list(session.exec(select(StageChange).order_by(col(StageChange.changed_on),
+                                                          col(StageChange.id))))
+    created: dict[int, int] = {}  # application → the id of its first stage change: its add
+    for c in rows:
+        if c.id is not None and c.id < created.get(c.application_id, c.id + 1):
+            created[c.application_id] = c.id
+    changes = [ChangeRow(c.application_id, c.stage, c.changed_on,
+                         created.get(c.application_id) == c.id) for c in rows]
     snoozes = [
         SnoozeRow(s.application_id, s.until, s.created_at.date())
         for s in session.exec(select(Snooze).order_by(col(Snooze.created_at), col(Snooze.id)))

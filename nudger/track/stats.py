@@ -8,7 +8,9 @@ are known.
 
 Definitions (README, "Import, export, stats"):
 - a **reply** is the first move of an application into interviewing, offer, accepted or
-  rejected (the company answered); withdrawn and ghosted are not replies;
+  rejected (the company answered); withdrawn and ghosted are not replies, and neither is
+  the stage an application was added at (`nudger add … --stage interviewing` records
+  where the hunt stands, not an answer nudger saw);
 - a **real reply** is one the mailbox sync recorded (a contact answered by mail,
   docs/mailbox.md); an application's first reply is the earlier of its first real reply and
   its first move past applied, so one answer is never counted twice;
@@ -45,6 +47,7 @@ class ChangeRow:
     app_id: int
     stage: str
     on: date
+    created: bool = False  # the stage the application was added at: not a move, not a reply
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,7 +178,7 @@ def replies(history: History, since: date | None = None) -> list[Reply]:
     apps = {a.id: a for a in _apps_since(history, since)}
     first: dict[int, ChangeRow] = {}
     for change in history.changes:
-        if change.stage in REPLY_STAGES and change.app_id in apps:
+        if change.stage in REPLY_STAGES and change.app_id in apps and not change.created:
             first.setdefault(change.app_id, change)
     # A real reply from the mailbox counts when it came first; on the same day the stage
     # change and the mail are one reply (credited to the mail).
