@@ -460,3 +460,19 @@ def test_log_by_mail_and_an_unknown_verb(world: World) -> None:
         rows = s.exec(select(Touch).order_by(Touch.id)).all()  # type: ignore[arg-type]
         assert [(t.application_id, t.action, t.note) for t in rows] == [
             (12, "call", "talked to Dana"), (9, "visit", "")]
+
+
+def test_a_stage_already_set_is_not_recorded_again(world: World) -> None:
+    with world.db.session() as s:
+        tracker.change_stage(s, 12, "interviewing", DAY, now=NOW)
+    handled = world.handle(mail(f"stage 12 interviewing\nstage 12 interviewing 2026-12-03 "
+                                f"14:00\n\n> {world.token()}"))
+    assert handled is not None
+    again, timed = handled.outcomes
+    assert not again.ok and again.verb == "already"
+    assert "#12 Acme is already interviewing (since 2026-11-30); nothing recorded" in again.text
+    assert timed.ok and "interview Thu 2026-12-03 14:00" in timed.text
+    with world.db.read_session() as s:
+        changes = s.exec(select(StageChange).where(StageChange.application_id == 12)).all()
+        assert [c.stage for c in changes] == ["applied", "interviewing"]
+        assert s.get(Application, 12).interview_at is not None

@@ -272,7 +272,12 @@ def _mail_view(session: Session, settings: Settings, day: date) -> MailView | No
     if settings.imap is None:
         return None
 
-    from nudger.mail.imap.replies import bouncing_contacts, paused_replies, recent_replies
+    from nudger.mail.imap.replies import (
+        bouncing_contacts,
+        handled,
+        paused_replies,
+        recent_replies,
+    )
     from nudger.store.models import MailSync
     from nudger.when.schedule import digest_moment
 
@@ -285,6 +290,8 @@ def _mail_view(session: Session, settings: Settings, day: date) -> MailView | No
         local = _local(r.at, settings)
         if r.app_id in seen_apps or local is None:
             continue
+        if handled(session, r, settings.mailbox.replies):
+            continue  # answered: a stage change, a touch or `resume` since
         seen_apps.add(r.app_id)
         replies.append({
             "app": {"id": r.app_id, "company": r.company, "role": r.role, "stage": r.stage},

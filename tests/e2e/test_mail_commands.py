@@ -296,3 +296,42 @@ def test_a_refused_tap_is_answered_and_listed_and_log_works_by_mail(
     assert "#2: logged call on" in third
     assert "`called` is not a command; the commands: done ID" in third
     assert "log ID ACTION [note]" in third
+
+
+# --- a handled reply leaves REPLIES, each change once (issue 21, item 7) -------------------
+
+def test_a_reply_answered_by_a_tap_leaves_replies_and_is_recorded_once(
+        world: World, dovecot: Any) -> None:
+    world.extra_env["NUDGER_IMAP_PASSWORD"] = PASSWORD
+    world.write_config(imap_table(dovecot))
+    reply = EmailMessage()
+    reply["From"] = "Dana Lee <dana@acme.example>"
+    reply["To"] = "Alex Rivera <alex@example.com>"
+    reply["Subject"] = "Re: Account Executive"
+    reply["Date"] = format_datetime(__import__("datetime").datetime.now().astimezone())
+    reply["Message-ID"] = make_msgid(domain="acme.example")
+    reply.set_content("Hi Alex,\n\nCan we talk about the role next week?\n\nDana\n")
+    dovecot.append("INBOX", bytes(reply))
+    world.ok("mail", "sync")
+    world.ok("digest", "--send")
+    [digest] = world.server.wait_for_messages(1)
+    text = text_of(digest.message)
+    assert "REPLIES (1)" in text
+    interviewing = button(text, "Dana Lee (Acme)", "Interviewing")
+
+    dovecot.append("INBOX", phone_tap(interviewing))
+    world.ok("mail", "sync")
+    assert "#1 Acme is now interviewing" in text_of(world.server.wait_for_messages(2)[1].message)
+    # The same change from the command line afterwards is the user's own business, but a
+    # second tap of the button records nothing.
+    dovecot.append("INBOX", phone_tap(interviewing))
+    world.ok("mail", "sync")
+    assert "already done" in text_of(world.server.wait_for_messages(3)[2].message)
+
+    preview = world.ok("digest")
+    assert "REPLIES" not in preview and "Resume" not in preview
+    import json
+
+    shown = json.loads(world.ok("show", "1", "--json"))
+    stages = [e["text"] for e in shown["timeline"] if e["kind"] == "stage"]
+    assert stages == ["stage → applied", "stage → interviewing (by mail)"]

@@ -66,6 +66,7 @@ from nudger.vocab import ACTIONS, OPEN_STAGES, STAGES
 from nudger.when.business import Calendar
 from nudger.when.dates import DATE_FORMS, parse_date, parse_datetime
 from nudger.when.durations import VALID_FORMS, parse_duration
+from nudger.when.times import as_utc
 
 log = logging.getLogger(__name__)
 
@@ -402,9 +403,23 @@ def execute(session: Session, run: Run, cmd: Command, *, pinned: bool = False) -
             interview = parse_datetime(when, today, run.zone, what="interview").astimezone(UTC)
         elif when:
             on = parse_date(when, today, what="date")
-        app = tracker.change_stage(session, app_id, stage, on, interview_at=interview,
-                                   note="by mail", now=run.now)
-        text = f"#{app_id} {app.company} is now {stage}"
+        current = tracker.get_application(session, app_id)
+        if current.stage == stage and (interview is None or (current.interview_at is not None
+                                       and as_utc(current.interview_at) == interview)):
+            # Each change is recorded once: the Interviewing button after the suggestion
+            # was accepted, or a stage already set on the command line, records nothing.
+            return Outcome(cmd.line, False,
+                           f"#{app_id} {current.company} is already {stage} (since "
+                           f"{current.stage_since.isoformat()}); nothing recorded",
+                           next_for(session, run, app_id), verb="already")
+        if current.stage == stage:  # the interview's time, newly known: no new stage
+            app = tracker.edit_application(session, app_id, {"interview_at": interview},
+                                           now=run.now)
+            text = f"#{app_id} {app.company} is {stage}"
+        else:
+            app = tracker.change_stage(session, app_id, stage, on, interview_at=interview,
+                                       note="by mail", now=run.now)
+            text = f"#{app_id} {app.company} is now {stage}"
         if interview is not None:
             local = interview.astimezone(run.zone)
             text += f", interview {local:%a} {local:%Y-%m-%d %H:%M}"
@@ -472,8 +487,8 @@ def pin_problem(session: Session, run: Run, cmd: Command, pin: Pin | None) -> st
     shown for must still be the one next, at the same due day. Reads only."""
     from sqlmodel import col
 
-    from nudger.track.progress import current_step
     from nudger.store.models import MailMessage, Touch
+    from nudger.track.progress import current_step
 
     app_id = cmd.app_id
     assert app_id is not None

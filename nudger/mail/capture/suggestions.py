@@ -177,7 +177,15 @@ def _apply_stage(session: Session, s: Suggestion, p: dict[str, Any], today: date
                  now: datetime) -> str:
     app_id = _application_of(s, "stage")
     interview = _iso_datetime(p.get("interview_at"))
-    app = tracker.change_stage(session, app_id, str(p.get("stage", "")),
+    stage = str(p.get("stage", ""))
+    current = tracker.get_application(session, app_id)
+    if current.stage == stage:
+        # Already there (a button or the command line did it): each change is recorded
+        # once; an interview time the mail states is kept when none was known.
+        if interview is not None and current.interview_at is None:
+            tracker.edit_application(session, app_id, {"interview_at": interview}, now=now)
+        return f"#{app_id} {current.company} was already {stage}; nothing new recorded"
+    app = tracker.change_stage(session, app_id, stage,
                                _iso_date(p.get("date"), today), interview_at=interview,
                                note=f"from suggestion S{s.id}", now=now)
     return f"#{app.id} {app.company} is now {app.stage}"

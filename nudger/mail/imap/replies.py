@@ -81,6 +81,7 @@ class ReplyInfo:
     subject: str
     snippet: str
     paused: bool
+    recorded_at: datetime | None = None  # UTC: when the sync recorded it
 
 
 def recent_replies(session: Session, since: datetime, app_id: int | None = None
@@ -111,7 +112,32 @@ def _info(message: MailMessage, app: Application) -> ReplyInfo:
         app_id=app.id, company=app.company, role=app.role, stage=app.stage,
         who=message.from_name or message.from_addr, address=message.from_addr,
         at=at, subject=message.subject, snippet=message.snippet,
-        paused=app.paused_by == message.id and app.paused_since is not None)
+        paused=app.paused_by == message.id and app.paused_since is not None,
+        recorded_at=as_utc(message.created_at))
+
+
+def handled(session: Session, reply: ReplyInfo, mode: str) -> bool:
+    """Has the user answered this reply? A reply still pausing its application has not;
+    with replies = "pause", one that no longer pauses an open application was (a stage
+    change, a touch logged after it, `resume`); otherwise a stage change or a touch
+    recorded after the reply was is the answer."""
+    from nudger.store.models import StageChange, Touch
+    from nudger.vocab import OPEN_STAGES
+
+    if reply.paused:
+        return False
+    if mode == "pause" and reply.stage in OPEN_STAGES:
+        return True
+    if reply.recorded_at is None:
+        return False
+    after = reply.recorded_at
+    for model in (StageChange, Touch):
+        later = session.exec(select(model.id).where(
+            model.application_id == reply.app_id,
+            col(model.created_at) > after)).first()
+        if later is not None:
+            return True
+    return False
 
 
 def bouncing_contacts(session: Session, app_id: int | None = None) -> list[Contact]:
