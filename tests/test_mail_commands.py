@@ -476,3 +476,25 @@ def test_a_stage_already_set_is_not_recorded_again(world: World) -> None:
         changes = s.exec(select(StageChange).where(StageChange.application_id == 12)).all()
         assert [c.stage for c in changes] == ["applied", "interviewing"]
         assert s.get(Application, 12).interview_at is not None
+
+
+def test_interviewing_without_a_time_asks_for_it_or_proposes_the_stated_one(
+        world: World) -> None:
+    """The Interviewing button records no date: the answer offers the line that records
+    it, with the time the recruiter's mail stated when capture read one (issue 21, 8)."""
+    from nudger.mail.suggestions import propose
+
+    with world.db.session() as s:
+        propose(s, kind="stage", fingerprint="f-int", summary="#9 interviewing?",
+                reason="invitation", confidence=0.9, application_id=9, now=NOW,
+                payload={"stage": "interviewing", "date": "2026-11-30",
+                         "interview_at": "2026-12-03T20:00:00+00:00"})
+    handled = world.handle(mail(f"stage 12 interviewing\nstage 9 interviewing\n\n"
+                                f"> {world.token()}"))
+    assert handled is not None
+    plain, stated = handled.outcomes
+    assert plain.ok and "When is the interview? Reply with its date and time, like " \
+        "`stage 12 interviewing 2026-12-02 10:00`" in plain.text
+    assert "the thank-you waits for the interview's date" in plain.next
+    assert stated.ok and "The mail says the interview is Thu 2026-12-03 14:00: reply " \
+        "`stage 9 interviewing 2026-12-03 14:00`" in stated.text

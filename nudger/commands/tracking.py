@@ -316,6 +316,9 @@ def cmd_stage(ctx: Context) -> int:
                                    note=args.note,
                                    interview_at=interview)
     ctx.print(f"#{app.id} {app.company} is now {app.stage} (since {on})")
+    if app.stage == "interviewing" and app.interview_at is None:
+        ctx.print(f"the thank-you waits for the interview's date: nudger edit {app.id} "
+                  "--interview 'YYYY-MM-DD HH:MM'")
     return 0
 
 

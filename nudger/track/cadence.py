@@ -6,7 +6,9 @@ same in plain words):
 - An application in an open stage S, entered on E, follows the [[cadence]] of S. Closed
   stages, and stages without a [[cadence]], get nothing.
 - The stage's *start* is E, except in `interviewing`: there it is the interview's local
-  date when that is later than E, so that the thank-you follows the interview.
+  date when that is later than E, so that the thank-you follows the interview. A
+  `thank-you` step waits for the interview's date: while none is known, nothing is next
+  in `interviewing` from that step on (a thank-you before the interview is a wrong one).
 - The steps done or skipped in S are counted by the highest `step` number its touches in
   S (on or after E) carry; `nudger done`, `skip`, and a `log` of the next step's action
   record it. A touch with no step (a `log` of another action) completes nothing.
@@ -46,7 +48,7 @@ from datetime import date, timedelta
 from typing import NamedTuple
 
 from nudger.config import Cadence, Step
-from nudger.vocab import OPEN_STAGES
+from nudger.vocab import OPEN_STAGES, Action, Stage
 from nudger.when.business import Calendar
 from nudger.when.dates import LATEST
 
@@ -205,6 +207,9 @@ def _next_due(
     index = done
     while index < len(steps):
         step = steps[index]
+        if step.action == Action.THANK_YOU and app.stage == Stage.INTERVIEWING \
+                and app.interview_on is None:
+            return None  # the thank-you follows an interview whose date is not known yet
         if step.wait is not None:
             return index + 1, step, calendar.after(anchor, step.wait), False, None
         if deadline is not None and step.before is not None and not expired:

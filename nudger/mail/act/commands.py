@@ -338,10 +338,42 @@ def next_for(session: Session, run: Run, app_id: int) -> str:
     until = tracker.snoozed_until(session, app_id)
     nudge = current_step(session, run.settings, run.calendar, app, run.today)
     if nudge is None:
+        if app.stage == "interviewing" and app.interview_at is None:
+            return (f"#{app_id} {app.company}: the thank-you waits for the interview's date "
+                    f"(`stage {app_id} interviewing YYYY-MM-DD HH:MM`)")
         return f"#{app_id} {app.company}: nothing more is planned in {app.stage}"
     due = max(nudge.due, until) if until and until > run.today else nudge.due
     quiet = f" (snoozed until {until.isoformat()})" if until and until > run.today else ""
     return f"next for #{app_id} {app.company}: {nudge.label}, due {due:%a} {due.isoformat()}{quiet}"
+
+
+def _ask_interview_time(session: Session, run: Run, app_id: int) -> str:
+    """The line that records the interview's time: the one the mail stated (an open
+    stage suggestion capture made from it), else an example to edit. No thank-you is due
+    before it is known (cadence.py)."""
+    from nudger.store.models import Suggestion
+
+    stated = None
+    for row in session.exec(select(Suggestion).where(
+            Suggestion.application_id == app_id, Suggestion.kind == "stage",
+            Suggestion.status == "open").order_by(col(Suggestion.id).desc())).all():
+        try:
+            value = json.loads(row.payload or "{}").get("interview_at")
+            stated = datetime.fromisoformat(value) if value else None
+        except (ValueError, TypeError, AttributeError):
+            stated = None
+        if stated is not None and stated.tzinfo is not None:
+            break
+        stated = None
+    if stated is not None:
+        local = stated.astimezone(run.zone)
+        return (f". The mail says the interview is {local:%a} {local:%Y-%m-%d %H:%M}: "
+                f"reply `stage {app_id} interviewing {local:%Y-%m-%d %H:%M}` to record it; "
+                "the thank-you follows it (none is due before)")
+    example = run.calendar.after(run.today, parse_duration("2 business days"))
+    return (f". When is the interview? Reply with its date and time, like `stage {app_id} "
+            f"interviewing {example.isoformat()} 10:00`; the thank-you follows it (none is "
+            "due before)")
 
 
 def execute(session: Session, run: Run, cmd: Command, *, pinned: bool = False) -> Outcome:
@@ -423,6 +455,8 @@ def execute(session: Session, run: Run, cmd: Command, *, pinned: bool = False) -
         if interview is not None:
             local = interview.astimezone(run.zone)
             text += f", interview {local:%a} {local:%Y-%m-%d %H:%M}"
+        elif stage == "interviewing" and app.interview_at is None:
+            text += _ask_interview_time(session, run, app_id)
     elif cmd.verb == "note":
         assert app_id is not None
         app = tracker.get_application(session, app_id)
