@@ -216,3 +216,28 @@ def test_list_filters_by_stage_and_rejects_unknown(home: Home) -> None:
 
 def test_empty_list_says_how_to_start(home: Home) -> None:
     assert "nudger add" in home.ok("list")
+
+
+def test_list_and_show_tell_what_the_digest_does_with_pauses_and_snoozes(home: Home) -> None:
+    """A paused application shows no due step, a snoozed one the day it shows again
+    (issue 21, item 9)."""
+    home.ok("add", "Acme", "AE", "--applied", "20 days ago")
+    home.ok("add", "Globex", "AE", "--applied", "20 days ago")
+    home.ok("add", "Initech", "AE", "--applied", "20 days ago")
+    home.ok("snooze", "2", "30 days")
+    until = json.loads(home.ok("show", "2", "--json"))["snoozed_until"]
+    con = sqlite3.connect(home.db_path)
+    con.execute("UPDATE application SET paused_since = '2026-11-01 10:00:00' WHERE id = 3")
+    con.commit()
+    con.close()
+    table = home.ok("list")
+    rows = {line.split()[0]: line for line in table.splitlines()[1:] if line.split()}
+    assert f"email {until} (snoozed)" in rows["2"]
+    assert "email: paused (a reply)" in rows["3"]
+    assert "(snoozed)" not in rows["1"] and "paused" not in rows["1"]
+    data = {a["id"]: a["next_step"] for a in json.loads(home.ok("list", "--json"))}
+    assert (data[1]["held"], data[2]["held"], data[3]["held"]) == (None, "snoozed", "paused")
+    assert data[2]["shows"] == until and data[3]["shows"] is None
+    shown = home.ok("show", "3")
+    assert "paused by a reply, so the digest shows nothing until you answer it" in shown
+    assert f"snoozed, the digest shows it from {until}" in home.ok("show", "2")

@@ -195,9 +195,21 @@ def cmd_list(ctx: Context) -> int:
     for app_id, company, role, stage, applied, last in summary:
         step = upcoming.get(app_id)
         table.append([app_id, company, role, stage, applied or "", last or "",
-                      f"{step['action']} {step['due']}" if step else ""])
+                      _next_cell(step)])
     ctx.table(["ID", "COMPANY", "ROLE", "STAGE", "APPLIED", "LAST TOUCH", "NEXT STEP"], table)
     return 0
+
+
+def _next_cell(step: dict[str, Any] | None) -> str:
+    """What the digest will do: a paused application gets nothing, a snoozed one shows on
+    the day its snooze ends."""
+    if not step:
+        return ""
+    if step["held"] == "paused":
+        return f"{step['action']}: paused (a reply)"
+    if step["held"] == "snoozed":
+        return f"{step['action']} {step['shows']} (snoozed)"
+    return f"{step['action']} {step['due']}"
 
 
 def cmd_show(ctx: Context) -> int:
@@ -263,7 +275,14 @@ def cmd_show(ctx: Context) -> int:
     for event in events:
         ctx.print(f"  {event.on}  {event.text}")
     ctx.print("\nnext step:")
-    if step:
+    if step and step["held"] == "paused":
+        ctx.print(f"  {step['label']}, due {step['due']}: paused by a reply, so the digest "
+                  f"shows nothing until you answer it (nudger stage {app.id} STAGE, or "
+                  f"nudger resume {app.id})")
+    elif step and step["held"] == "snoozed":
+        ctx.print(f"  {step['label']}, due {step['due']}: snoozed, the digest shows it from "
+                  f"{step['shows']}  (log it: nudger done {app.id})")
+    elif step:
         ctx.print(f"  {step['label']}, due {step['due']}  (log it: nudger done {app.id})")
     else:
         ctx.print("  none (closed stage, or the cadence is finished)")

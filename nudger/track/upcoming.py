@@ -9,7 +9,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from nudger.store.states import Source, load_states
-from nudger.track.cadence import Nudge, next_step
+from nudger.track.cadence import AppState, Nudge, next_step
 from nudger.vocab import OPEN_STAGES
 
 if TYPE_CHECKING:
@@ -18,7 +18,17 @@ if TYPE_CHECKING:
     from nudger.when.business import Calendar
 
 
-def step_json(nudge: Nudge, today: date) -> dict[str, Any]:
+def step_json(nudge: Nudge, today: date, state: AppState | None = None) -> dict[str, Any]:
+    """The step, and what the digest does with it (`state` given): `held` is "paused" (a
+    reply paused the application: no nudge until it is answered), "snoozed", or None;
+    `shows` the first day the digest lists it (None while paused)."""
+    held: str | None = None
+    shows: date | None = max(nudge.due, today)
+    if state is not None and state.paused:
+        held, shows = "paused", None
+    elif state is not None and state.snoozed_until is not None \
+            and state.snoozed_until > today:
+        held, shows = "snoozed", max(nudge.due, state.snoozed_until)
     return {
         "step": nudge.step,
         "of": nudge.steps,
@@ -29,6 +39,8 @@ def step_json(nudge: Nudge, today: date) -> dict[str, Any]:
         "repeat": nudge.repeat,
         "deadline": nudge.deadline.isoformat() if nudge.deadline else None,
         "label": nudge.label,
+        "held": held,
+        "shows": shows.isoformat() if shows is not None else None,
     }
 
 
@@ -44,5 +56,5 @@ def next_steps(
     for state in load_states(source, chosen, zone=settings.zone):
         nudge = next_step(state, settings.cadence_for(state.stage), calendar, today)
         if nudge is not None:
-            out[state.id] = step_json(nudge, today)
+            out[state.id] = step_json(nudge, today, state)
     return out
