@@ -241,3 +241,23 @@ def test_list_and_show_tell_what_the_digest_does_with_pauses_and_snoozes(home: H
     shown = home.ok("show", "3")
     assert "paused by a reply, so the digest shows nothing until you answer it" in shown
     assert f"snoozed, the digest shows it from {until}" in home.ok("show", "2")
+
+
+def test_one_contact_per_address_and_contacts_can_be_edited(home: Home) -> None:
+    """`contact` with an address already on file updates that contact; `--edit` changes
+    phone, kind, name or address (issue 21, item 10)."""
+    home.ok("add", "Acme", "AE", "--contact", "Dana Lee <dana@acme.example>")
+    out = home.ok("contact", "1", "Dana <DANA@acme.example>", "--phone", "+1 312 555 0199")
+    assert "already has dana@acme.example as contact [1] Dana Lee; updated" in out
+    home.ok("contact", "1", "Sam Roe <sam@acme.example>")
+    out = home.ok("contact", "1", "--edit", "1", "--kind", "recruiter", "--name", "Dana Lee-Ray")
+    assert "updated contact [1] Dana Lee-Ray of #1" in out
+    data = json.loads(home.ok("show", "1", "--json"))["contacts"]
+    assert [(c["name"], c["email"], c["phone"], c["kind"]) for c in data] == [
+        ("Dana Lee-Ray", "dana@acme.example", "+1 312 555 0199", "recruiter"),
+        ("Sam Roe", "sam@acme.example", "", "hiring-manager")]
+    refused = home.run("contact", "1", "--edit", "2", "--email", "dana@acme.example")
+    assert refused.code == 2 and "already has dana@acme.example as contact [1]" in refused.err
+    bad = home.run("contact", "1", "--edit", "1", "--kind", "boss")
+    assert bad.code == 2 and "unknown contact kind 'boss'" in bad.err
+    assert home.run("contact", "1", "--edit", "9", "--phone", "1").code == 2

@@ -382,13 +382,44 @@ def cmd_contact(ctx: Context) -> int:
             contact = tracker.remove_contact(session, args.id, args.rm)
         ctx.print(f"removed contact {contact.name} from #{args.id}")
         return 0
+    given = {name: value for name, value in (
+        ("phone", args.phone), ("social", args.social), ("kind", args.kind),
+        ("name", args.name), ("email", args.email)) if value is not None}
+    if args.edit is not None:
+        if args.spec:
+            raise UsageError("--edit takes the changes as options (--name, --email, --phone, "
+                             "--social, --kind), not a contact")
+        if not given:
+            raise UsageError("say what to change: --name, --email, --phone, --social, --kind")
+        with ctx.db.session() as session:
+            contact = tracker.edit_contact(session, args.id, args.edit, given)
+        ctx.print(f"updated contact [{contact.id}] {contact.name} of #{args.id}: "
+                  + ", ".join(f"{k} {v!r}" for k, v in given.items()))
+        return 0
     if not args.spec:
-        raise UsageError('give a contact like "Dana Lee <dana@acme.example>", or --rm ID')
-    spec = tracker.parse_contact(args.spec, phone=args.phone, social=args.social,
-                                 kind=args.kind)
+        raise UsageError('give a contact like "Dana Lee <dana@acme.example>", or --rm ID, '
+                         "or --edit ID")
+    if args.name is not None or args.email is not None:
+        raise UsageError("--name and --email go with --edit; a new contact is "
+                         '"NAME <EMAIL>"')
+    spec = tracker.parse_contact(args.spec, phone=args.phone or "", social=args.social or "",
+                                 kind=args.kind or "hiring-manager")
     with ctx.db.session() as session:
-        contact = tracker.add_contact(session, args.id, spec)
-    ctx.print(f"added contact [{contact.id}] {contact.name} to #{args.id}")
+        known = tracker.contact_with_address(session, args.id, spec.email)
+        if known is None:
+            contact = tracker.add_contact(session, args.id, spec)
+            ctx_line = f"added contact [{contact.id}] {contact.name} to #{args.id}"
+        else:
+            # One contact per address: the same address again updates what was given.
+            # (Its name stays: `--edit ID --name` renames.)
+            changes = {k: v for k, v in given.items() if k in ("phone", "social", "kind")}
+            assert known.id is not None
+            contact = tracker.edit_contact(session, args.id, known.id, changes)
+            ctx_line = (f"#{args.id} already has {contact.email} as contact [{contact.id}] "
+                        f"{contact.name}; " + ("updated " + ", ".join(
+                            f"{k} {v!r}" for k, v in changes.items()) if changes
+                            else "nothing changed"))
+    ctx.print(ctx_line)
     return 0
 
 
@@ -501,19 +532,26 @@ COMMANDS = (
         options=(APP_ID, Option("until", metavar="DURATION_OR_DATE", nargs="+")),
     ),
     Command(
-        "contact", "add or remove a contact of an application",
+        "contact", "add, change or remove a contact of an application",
         'nudger contact 12 "Dana Lee <dana@acme.example>" --phone "+1 312 555 0199" '
-        "--kind recruiter\nnudger contact 12 --rm 3",
+        "--kind recruiter\nnudger contact 12 --edit 3 --phone \"+1 312 555 0100\"\n"
+        "nudger contact 12 --rm 3",
         cmd_contact,
         options=(
             APP_ID,
             Option("spec", nargs="?", metavar='"NAME <EMAIL>"'),
-            Option("--phone", default=""),
-            Option("--social", default="", help="a handle or profile URL"),
-            Option("--kind", default="hiring-manager",
-                   help="hiring-manager, hr, recruiter, referral, mutual, other"),
+            Option("--phone"),
+            Option("--social", help="a handle or profile URL"),
+            Option("--kind",
+                   help="hiring-manager (the default), hr, recruiter, referral, mutual, "
+                        "other"),
             Option("--rm", type=contact_id, metavar="CONTACT_ID",
                    help="remove this contact"),
+            Option("--edit", type=contact_id, metavar="CONTACT_ID",
+                   help="change this contact (with --name, --email, --phone, --social, "
+                        "--kind)"),
+            Option("--name", help="with --edit: the contact's new name"),
+            Option("--email", help="with --edit: the contact's new address"),
         ),
     ),
 )

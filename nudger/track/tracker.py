@@ -346,11 +346,73 @@ def snooze(session: Session, app_id: int, until: date, *, now: datetime) -> Snoo
     return record
 
 
+class ContactOnFile(UsageError):
+    """The application already has a contact with this address: one contact per address."""
+
+    def __init__(self, contact: Contact) -> None:
+        self.contact = contact
+        super().__init__(
+            f"#{contact.application_id} already has {contact.email} as contact "
+            f"[{contact.id}] {contact.name}; change it with `nudger contact "
+            f"{contact.application_id} --edit {contact.id} --phone … --kind …`")
+
+
+def contact_with_address(session: Session, app_id: int, email: str) -> Contact | None:
+    """The application's contact with this address (case-insensitive), if any."""
+    if not email:
+        return None
+    wanted = email.strip().lower()
+    for contact in contacts_of(session, app_id):
+        if contact.email.strip().lower() == wanted:
+            return contact
+    return None
+
+
 def add_contact(session: Session, app_id: int, spec: ContactSpec) -> Contact:
+    """A new contact; ContactOnFile when one with the same address is there already."""
     get_application(session, app_id)
+    existing = contact_with_address(session, app_id, spec.email)
+    if existing is not None:
+        raise ContactOnFile(existing)
     contact = _contact(app_id, spec)
     session.add(contact)
     session.flush()
+    return contact
+
+
+CONTACT_FIELDS = ("name", "email", "phone", "social", "kind")
+
+
+def edit_contact(session: Session, app_id: int, contact_id: int,
+                 changes: dict[str, str]) -> Contact:
+    """Change a contact's name, email, phone, social or kind (one-line values; an address
+    another contact of the application has is refused)."""
+    contact = session.get(Contact, contact_id)
+    if contact is None or contact.application_id != app_id:
+        known = ", ".join(str(c.id) for c in contacts_of(session, app_id)) or "none"
+        raise NotFoundError(
+            f"application #{app_id} has no contact #{contact_id}; its contacts: {known}")
+    for name, value in changes.items():
+        if name not in CONTACT_FIELDS:
+            raise UsageError(f"cannot edit a contact's {name!r}; editable: "
+                             f"{', '.join(CONTACT_FIELDS)}")
+        check_text(f"contact {name}", value, one_line=True)
+        value = value.strip()
+        if name == "kind" and value not in CONTACT_KINDS:
+            raise UsageError(f"unknown contact kind {value!r}; valid: {', '.join(CONTACT_KINDS)}")
+        if name == "name" and not value:
+            raise UsageError("a contact's name must not be empty")
+        if name == "email" and value:
+            if not is_email(value):
+                raise UsageError(f"{value!r} is not an email address")
+            other = contact_with_address(session, app_id, value)
+            if other is not None and other.id != contact.id:
+                raise ContactOnFile(other)
+        if name == "email" and value.lower() != contact.email.lower():
+            contact.bounced_at = None  # a new address has not bounced
+            contact.bounce_detail = ""
+        setattr(contact, name, value)
+    session.add(contact)
     return contact
 
 

@@ -197,7 +197,11 @@ def _apply_contact(session: Session, s: Suggestion, p: dict[str, Any], today: da
     app_id = _application_of(s, "contact")
     spec = tracker.ContactSpec(name=server_text(p.get("name") or p.get("email", ""), 120),
                                email=str(p.get("email", "")))
-    contact = tracker.add_contact(session, app_id, spec)
+    try:
+        contact = tracker.add_contact(session, app_id, spec)
+    except tracker.ContactOnFile as known:
+        return (f"{known.contact.name} <{known.contact.email}> is already a contact of "
+                f"#{app_id}; nothing new recorded")
     return f"added contact {contact.name} <{contact.email}> to #{app_id}"
 
 
