@@ -53,8 +53,10 @@ def test_suggest_then_rerun_proposes_nothing_new_and_dismissed_stays_away(
     assert "Greenhouse" in acme["reason"]
     home.ok("dismiss", acme["id"])
     out = home.ok("capture", str(box))
-    assert "0 to propose" not in out  # they are found again…
-    assert "S4" not in out            # …but nothing new is proposed
+    # Found again, but only what is new counts as "to propose" (issue 21, item 12).
+    assert "0 to propose, 3 proposed before (2 open, 1 dismissed)" in out
+    assert f"· {acme['id']} " in out and "proposed before (dismissed)" in out
+    assert "S4" not in out
     assert rows(home, "SELECT count(*) FROM suggestion") == [(3,)]
     northwind = next(s for s in listed if "Northwind" in s["summary"])
     home.ok("accept", northwind["id"])

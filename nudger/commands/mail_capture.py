@@ -55,6 +55,9 @@ def cmd_capture(ctx: Context) -> int:
     if progress:
         progress.clear()
     proposals = ledger.results()
+    # Proposed before (open, accepted or dismissed): never proposed again, so not "new".
+    with ctx.db.read_connection() as connection:
+        known = _known(connection, [p.fingerprint() for p in proposals if not p.matched])
     mode = "dry-run" if args.dry_run else "add" if args.add else "suggest"
     outcomes: list[str] = []
     if mode != "dry-run":
@@ -65,11 +68,25 @@ def cmd_capture(ctx: Context) -> int:
         ctx.print_json({
             "mode": mode, "messages": stats.messages, "read": stats.candidates,
             "skipped": [{"where": s.where, "reason": s.reason} for s in skipped],
-            "proposals": [_proposal_json(p) for p in proposals], "outcomes": outcomes,
+            "proposals": [{**_proposal_json(p), "proposed_before": known.get(p.fingerprint())}
+                          for p in proposals], "outcomes": outcomes,
         })
         return 0
-    _print(ctx, proposals, stats, len(skipped), mode, outcomes)
+    _print(ctx, proposals, stats, len(skipped), mode, outcomes, known)
     return 0
+
+
+def _known(connection: Any, fingerprints: list[str]) -> dict[str, dict[str, Any]]:
+    """Fingerprint → {id, status} of the suggestions already made for these proposals."""
+    found: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(fingerprints), 500):
+        chunk = fingerprints[start:start + 500]
+        marks = ",".join("?" * len(chunk))
+        for fingerprint, number, status in connection.execute(
+                f"SELECT fingerprint, id, status FROM suggestion WHERE fingerprint IN ({marks})",
+                chunk):
+            found[fingerprint] = {"id": f"S{number}", "status": status}
+    return found
 
 
 def _proposal_json(prop: Proposal) -> dict[str, Any]:
@@ -85,11 +102,17 @@ def _proposal_json(prop: Proposal) -> dict[str, Any]:
 
 
 def _print(ctx: Context, proposals: list[Proposal], stats: Any, skipped: int, mode: str,
-           outcomes: list[str]) -> None:
-    new = [p for p in proposals if not p.matched]
+           outcomes: list[str], known: dict[str, dict[str, Any]]) -> None:
+    new = [p for p in proposals if not p.matched and p.fingerprint() not in known]
+    before = [p for p in proposals if not p.matched and p.fingerprint() in known]
     matched = [p for p in proposals if p.matched]
+    statuses = [known[p.fingerprint()]["status"] for p in before]
+    detail = ", ".join(f"{statuses.count(s)} {s}" for s in ("open", "accepted", "dismissed")
+                       if statuses.count(s))
     ctx.print(f"read {stats.messages} messages ({stats.candidates} looked like job mail, "
-              f"{skipped} skipped): {len(new)} to propose, {len(matched)} already tracked")
+              f"{skipped} skipped): {len(new)} to propose, "
+              + (f"{len(before)} proposed before ({detail}), " if before else "")
+              + f"{len(matched)} already tracked")
     for prop in new:
         sign = "~" if prop.kind == "stage" else "+"
         ctx.print(f"{sign} {prop.summary()}  [{prop.confidence:.2f}]")
@@ -101,6 +124,9 @@ def _print(ctx: Context, proposals: list[Proposal], stats: Any, skipped: int, mo
         ctx.print(f"    why: {prop.reasons[0]}")
         ctx.print(f"    in: {', '.join(prop.sources[:3])}"
                   + (f" (+{len(prop.sources) - 3})" if len(prop.sources) > 3 else ""))
+    for prop in before:
+        mark = known[prop.fingerprint()]
+        ctx.print(f"· {mark['id']} {prop.summary()}: proposed before ({mark['status']})")
     for prop in matched:
         ctx.print(f"= #{prop.application_id} {prop.company} / {prop.role}: already tracked")
     for line in outcomes:
