@@ -89,8 +89,10 @@ def _replace_value(line: str, key: str, value: str) -> str:
 
 
 def leftover_examples(profile: dict[str, str], source: object | None) -> list[str]:
-    """Warnings for [profile] values that are still the shipped example (the sample
-    person's phone, pitch, signature...): a draft would send someone else's details.
+    """Warnings for [profile] values that are still the shipped example and that nobody
+    could have as their own (the sample's 555-01xx phone, its address at example.com, its
+    pitch, a signature with that phone): a draft would send someone else's details. The
+    sample's name alone is no warning: it is a real name someone may have.
     `source` is the config file (its lines are named when it can be read)."""
     from pathlib import Path
 
@@ -105,6 +107,8 @@ def leftover_examples(profile: dict[str, str], source: object | None) -> list[st
     where = str(source) if source is not None else "config.toml"
     found: list[str] = []
     for key in PROFILE_KEYS:
+        if key == "name":
+            continue  # a real person may be called that; the rest nobody has as their own
         value = str(profile.get(key) or "").strip()
         example = sample.get(key, "").strip()
         if not value or not example:

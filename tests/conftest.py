@@ -127,6 +127,7 @@ def db(tmp_path: Path, migrated_db: Path) -> Iterator[Any]:
 
     path = tmp_path / "nudger.db"
     shutil.copyfile(migrated_db, path)
+    path.chmod(0o600)  # as nudger creates it
     database = Database(path)
     yield database
     database.dispose()
@@ -160,6 +161,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     h = Home(tmp_path, config, capsys)
     h.write_config(BASE_CONFIG)
     shutil.copyfile(migrated_db, h.db_path)
+    h.db_path.chmod(0o600)  # as nudger creates it
     yield h
 
 

@@ -112,3 +112,15 @@ def test_drafts_without_phone_or_pitch_read_whole(tmp_path: Path, full: bool) ->
         assert "do that for" not in body, where  # "that" would be a missing pitch
         assert not re.search(r"[^\n ]  +[^ ]", body), (where, body)
         assert body.rstrip().endswith("Sam Doe") or item["draft"]["subject"] is None, where
+
+
+def test_a_real_name_equal_to_the_example_is_no_warning(home: Home) -> None:
+    """The `--help` example's name is a name a real person has: only placeholders nobody
+    could type as their own are warned about (issue 21, item 13)."""
+    home.ok("init", "--name", "Alex Rivera", "--email", "alex.rivera@gmail.com", "--force")
+    result = home.run("check")
+    assert result.code == 0 and "shipped example" not in result.err, result.err
+    text = home.config.read_text()
+    home.config.write_text(text.replace('email = "alex.rivera@gmail.com"',
+                                        'email = "alex@example.com"'))
+    assert "profile.email is still the shipped example" in home.run("check").err
