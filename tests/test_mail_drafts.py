@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import re
 from typing import Any
 
 from tests.conftest import Home, imap_config, rows
@@ -95,12 +96,31 @@ def test_threaded_when_the_last_message_is_known(home: Home, dovecot: Any,
     dovecot.append("INBOX", (
         b"From: Priya Nair <priya@fabrikam.example>\r\nTo: alex@example.com\r\n"
         b"Subject: Re: Account Executive\r\nMessage-ID: <p1@fabrikam.example>\r\n"
+        b"In-Reply-To: <a1@example.com>\r\n"
+        b"References: <a0@example.com> <a1@example.com>\r\n"
         b"Date: Mon, 23 Nov 2026 10:00:00 -0600\r\n\r\nWe will be in touch.\r\n"))
     home.ok("mail", "sync")
     [draft] = drafts(dovecot)
     assert draft["In-Reply-To"] == "<p1@fabrikam.example>"
-    assert draft["References"] == "<p1@fabrikam.example>"
+    # The whole chain, as the user's own client would write it (issue 21, item 15).
+    assert draft["References"] == "<a0@example.com> <a1@example.com> <p1@fabrikam.example>"
     assert draft["Subject"] == "Re: Account Executive"
+
+
+def test_a_draft_looks_like_the_users_own(home: Home, dovecot: Any,
+                                          monkeypatch: Any) -> None:
+    """Nothing in a draft tells the recruiter a tool wrote it: no header of nudger's, a
+    Message-ID at the user's domain; nudger still knows it by what it recorded."""
+    setup(home, dovecot, monkeypatch)
+    home.ok("mail", "sync")
+    [draft] = drafts(dovecot)
+    raw = bytes(draft).lower()
+    assert b"nudger" not in raw, raw[:600]
+    assert re.fullmatch(r"<[0-9A-F]{8}(-[0-9A-F]{4}){3}-[0-9A-F]{12}@example\.com>",
+                        str(draft["Message-ID"]))
+    home.ok("done", "1")
+    assert "draft removed (step no longer due): #1" in home.ok("mail", "sync")
+    assert drafts(dovecot) == []
 
 
 def test_drafts_off_puts_nothing_there(home: Home, dovecot: Any, monkeypatch: Any) -> None:

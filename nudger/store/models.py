@@ -186,6 +186,9 @@ class MailMessage(SQLModel, table=True):
         default=None, sa_column=Column(Integer, ForeignKey("touch.id", ondelete="SET NULL"),
                                        nullable=True))
     created_at: datetime
+    # Its References, oldest first, without angle brackets: a draft answering it carries
+    # the whole chain.
+    thread_refs: str = ""
 
 
 class MailFolder(SQLModel, table=True):

@@ -1,6 +1,8 @@
 """Drafts in the Drafts folder: each due email step whose contact has an address gets
 exactly one draft, the digest's subject and body, From the user, To the contact, threaded
-when nudger knows the last message with that contact.
+when nudger knows the last message with that contact (In-Reply-To, and References: that
+message's whole chain). A draft looks like the user's own: no header of nudger's, a
+Message-ID at the user's domain.
 
 Exactly one per step, whatever runs it (digests, restarts, two daemons): a `maildraft` row
 keyed by application, stage (and the day it was entered) and step is written *before* the
@@ -106,7 +108,7 @@ def wanted_drafts(settings: Settings, session: Session, calendar: Calendar,
         last = _last_message(session, nudge.app_id, draft["to"])
         if last is not None and last.message_id:
             reply_to = f"<{last.message_id}>"
-            refs = (reply_to,)
+            refs = references_chain(last.thread_refs.split(), last.message_id)
             base = re.sub(r"^((re|aw|sv|fwd?)\s*:\s*)+", "", last.subject or subject,
                           flags=re.IGNORECASE)
             subject = clean_header(f"Re: {base}", limit=200)
@@ -114,6 +116,22 @@ def wanted_drafts(settings: Settings, session: Session, calendar: Calendar,
                           nudge.app_id, nudge.label, contact.get("name", ""), draft["to"],
                           subject, draft["body"], reply_to, refs))
     return out
+
+
+MAX_REFERENCES = 20
+
+
+def references_chain(parent_refs: list[str], parent_id: str) -> tuple[str, ...]:
+    """An answer's References: its parent's References, then the parent (RFC 5322 3.6.4),
+    duplicates dropped; a very long chain keeps its first and its latest ids."""
+    chain: list[str] = []
+    for mid in (*parent_refs, parent_id):
+        mid = mid.strip().strip("<>")
+        if mid and mid not in chain:
+            chain.append(mid)
+    if len(chain) > MAX_REFERENCES:
+        chain = [chain[0], *chain[-(MAX_REFERENCES - 1):]]
+    return tuple(f"<{m}>" for m in chain)
 
 
 def _last_message(session: Session, app_id: int, address: str) -> MailMessage | None:
@@ -136,7 +154,6 @@ def build_draft(settings: Settings, wanted: Wanted, message_id: str,
     if wanted.in_reply_to:
         msg["In-Reply-To"] = wanted.in_reply_to
         msg["References"] = " ".join(wanted.references)
-    msg["X-Nudger-Draft"] = wanted.key
     msg.set_content(wanted.body + "\n", charset="utf-8", cte="quoted-printable")
     return msg.as_bytes(policy=SMTP)
 
@@ -159,8 +176,13 @@ def sender_address_of_user(settings: Settings) -> str:
 
 
 def draft_message_id(settings: Settings, key: str) -> str:
-    digest = hashlib.sha256(f"{settings.profile.email}|{key}".encode()).hexdigest()[:20]
-    return f"<nudger-draft.{digest}@{msgid_domain(sender_address(settings).addr_spec)}>"
+    """A Message-ID like the user's own mail client makes (a UUID at the user's domain):
+    nothing in a draft says a tool wrote it. nudger knows its drafts by what it recorded
+    (this Message-ID, the UID, the content hash), never by a mark in the message."""
+    digest = hashlib.sha256(f"nudger-draft|{settings.profile.email}|{key}".encode()
+                            ).hexdigest().upper()
+    uuid = f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}"
+    return f"<{uuid}@{msgid_domain(settings.profile.email or sender_address(settings).addr_spec)}>"
 
 
 @dataclass

@@ -463,7 +463,7 @@ def _record(s: Session, header: MailHeader, direction: str, kind: str,
         from_addr=header.from_addr, from_name=header.from_name,
         to_addrs=", ".join(header.recipients[:20])[:1000], subject=header.subject,
         snippet=server_text(snippet, SNIPPET), application_id=app_id, touch_id=touch_id,
-        created_at=now.astimezone(UTC))
+        created_at=now.astimezone(UTC), thread_refs=" ".join(header.references)[:4000])
     s.add(row)
     s.flush()
     return row

@@ -3,7 +3,8 @@
 `mailcommand_button`: one row per button carried out (its use key, never the token), so
 the same button tapped again answers "already done". `mailcommand.refusal`: why a command
 message from the owner was refused (empty when it was carried out), for the answer and
-for `nudger status`.
+for `nudger status`. `mailmessage.thread_refs`: a message's References, so that a
+draft answering it carries the whole chain.
 
 Revision ID: 0007_buttons
 Revises: 0006_commands
@@ -33,9 +34,14 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("mailcommand") as batch:
         batch.add_column(sa.Column("refusal", sa.String, nullable=False, server_default=""))
+    with op.batch_alter_table("mailmessage") as batch:
+        batch.add_column(sa.Column("thread_refs", sa.String, nullable=False,
+                                   server_default=""))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("mailmessage") as batch:
+        batch.drop_column("thread_refs")
     with op.batch_alter_table("mailcommand") as batch:
         batch.drop_column("refusal")
     op.drop_table("mailcommand_button")
