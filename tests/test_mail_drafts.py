@@ -127,3 +127,39 @@ def test_drafts_off_puts_nothing_there(home: Home, dovecot: Any, monkeypatch: An
     setup(home, dovecot, monkeypatch, mailbox="drafts = false")
     home.ok("mail", "sync")
     assert drafts(dovecot) == []
+
+
+def test_the_digest_goes_out_with_its_drafts_written_in_its_words(
+        home: Home, dovecot: Any, monkeypatch: Any) -> None:
+    """No mailbox check before `digest --send`: the drafts are written first, from the
+    same render, so "Draft ready" is true when read and the draft says what the digest
+    says; the next day an untouched draft is rewritten in that day's words (issue 21,
+    item 16)."""
+    from datetime import UTC, datetime, timedelta
+
+    import time_machine
+
+    from tests.smtpserver import SmtpServer
+
+    monkeypatch.setenv("NUDGER_IMAP_PASSWORD", PASSWORD)
+    with SmtpServer("plain") as smtp:
+        home.write_config(imap_config(dovecot, mailbox="drafts = true")
+                          + smtp.smtp_config(home.root))
+        home.ok("add", "Fabrikam", "Account Executive", "--applied", "10 days ago",
+                "--contact", "Priya Nair <priya@fabrikam.example>")
+        home.ok("digest", "--send")
+        [digest] = smtp.wait_for_messages(1)
+        body = digest.message.get_body(("plain",))
+        assert body is not None
+        text = str(body.get_content())
+        assert "Draft ready in your Drafts folder." in text
+        [draft] = drafts(dovecot)
+        sentence = next(line for line in draft.get_content().splitlines()
+                        if "I applied for" in line)
+        assert "10 days ago" in sentence
+        assert " ".join(sentence.split()) in " ".join(text.split())  # the digest's words
+    with time_machine.travel(datetime.now(UTC) + timedelta(days=1), tick=True):
+        out = home.ok("mail", "sync")
+    [draft] = drafts(dovecot)
+    assert "11 days ago" in draft.get_content(), out
+    assert rows(home, "SELECT state FROM maildraft") == [("present",)]

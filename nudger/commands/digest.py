@@ -204,6 +204,18 @@ def send_today(ctx: Context, local_date: date, *, force: bool = False) -> int:
     closed = []
     if force or Outbox(ctx.db, settings.recipient).state_of(local_date) is None:
         closed = close_gone_cold(ctx.db, settings, ctx.calendar, local_date, ctx.now())
+    if settings.imap is not None and settings.mailbox.drafts:
+        # The day's drafts first, in the digest's words: "Draft ready" is then true.
+        from nudger.mail.afterpass import drafts_for_digest
+        from nudger.secrets import imap_password
+
+        try:
+            password = imap_password(settings, ctx.env)
+        except NudgerError as exc:  # the digest goes out all the same
+            ctx.warn(f"drafts not updated before the digest: {exc}")
+        else:
+            for line in drafts_for_digest(settings, ctx.db, password, ctx.now(), local_date):
+                ctx.print(line)
     result = asyncio.run(send_digest(settings, ctx.db, ctx.calendar, local_date, ctx.now(),
                                      force=force, env=ctx.env, notices=closed))
     day = result.local_date.isoformat()

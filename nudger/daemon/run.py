@@ -236,6 +236,7 @@ class Daemon:
             # Before the send, never inside it: the digest must not propose what
             # auto_ghost closes, and it tells what was closed.
             closed = close_gone_cold(self.db, settings, self.calendar, day, now)
+            await self.drafts_before_digest(day, now)
             result = await outbox.send_digest(settings, self.db, self.calendar, day, now,
                                               env=self.env, notices=closed)
             self._report(result)
@@ -579,6 +580,31 @@ class Daemon:
             await self.news_digest(self.clock())
         except Exception as exc:
             self.log_unexpected(exc, "the digest of today's news failed")
+
+    async def drafts_before_digest(self, day: date, now: datetime) -> None:
+        """The day's drafts into Drafts before its digest says they are there; bounded by
+        the IMAP timeout, so a slow server never holds the digest back for long."""
+        settings = self.settings
+        if settings.imap is None or not settings.mailbox.drafts:
+            return
+        from nudger.mail.afterpass import drafts_for_digest
+        from nudger.secrets import imap_password
+
+        try:
+            password = imap_password(settings, self.env)
+            lines = await asyncio.wait_for(
+                asyncio.to_thread(drafts_for_digest, settings, self.db, password, now, day),
+                timeout=settings.imap.timeout * 2)
+        except TimeoutError:
+            self.log.warning("drafts before the digest of %s: the mailbox took longer than "
+                             "%s s; the digest goes out, the drafts follow at the next poll",
+                             day, settings.imap.timeout * 2)
+            return
+        except NudgerError as exc:
+            self.log.warning("drafts before the digest of %s: %s", day, exc)
+            return
+        for line in lines:
+            self.log.info("mailbox: %s", line)
 
     async def news_digest(self, now: datetime) -> bool:
         """News reaches the user the same day: when today's digest was skipped because

@@ -63,6 +63,7 @@ class MailDraft(SQLModel, table=True):
     state: str = "appending"  # one of DRAFT_STATES
     created_at: datetime  # UTC, passed in
     updated_at: datetime
+    render_hash: str = ""  # what it says (to, subject, body, threading): stale when it changes
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,13 @@ class Wanted:
     body: str
     in_reply_to: str  # a Message-ID with angle brackets, or ""
     references: tuple[str, ...]
+
+    def render_hash(self) -> str:
+        """What the draft says, whatever its Date: the digest of the same day renders
+        the same words ("applied 12 days ago" in both)."""
+        parts = (self.to_name, self.to_addr, self.subject, self.body, self.in_reply_to,
+                 *self.references)
+        return hashlib.sha256("\x00".join(parts).encode("utf-8", "replace")).hexdigest()
 
 
 def draft_key(app_id: int, stage: str, since: date, step: int) -> str:
@@ -212,7 +220,18 @@ def sync_drafts(settings: Settings, db: Database, calendar: Calendar, imap: Imap
     validity, _next = imap.select_readonly(folder)
     for key, w in wanted.items():
         if key in rows and rows[key].state == "present":
-            continue
+            row = rows[key]
+            if not row.render_hash or row.render_hash == w.render_hash():
+                continue
+            # Rendered on another day ("11 days ago"): replaced by today's words, the
+            # digest's, when the user has not touched it; theirs when they did.
+            outcome = _remove_if_untouched(imap, folder, validity, row)
+            if outcome != "deleted":
+                _mark(db, now, key, state=outcome)
+                if outcome == "kept":
+                    report.kept.append(f"#{row.application_id} {row.label}")
+                continue
+            _mark(db, now, key, state="deleted")
         with db.read_session() as s:
             done = s.exec(select(MailDraft).where(MailDraft.key == key)).first()
         if done is not None and done.state in ("kept", "gone"):
@@ -224,7 +243,7 @@ def sync_drafts(settings: Settings, db: Database, calendar: Calendar, imap: Imap
             if not _record(db, MailDraft(key=key, application_id=w.app_id, label=w.label,
                                          message_id=mid, content_hash=digest, folder=folder,
                                          uidvalidity=validity, created_at=now,
-                                         updated_at=now)):
+                                         updated_at=now, render_hash=w.render_hash())):
                 continue  # another process recorded it first: it appends
         elif done.state == "appending":
             updated = as_utc(done.updated_at)
@@ -235,13 +254,14 @@ def sync_drafts(settings: Settings, db: Database, calendar: Calendar, imap: Imap
                 _mark(db, now, key, state="present", uid=existing[0], uidvalidity=validity)
                 continue
             _mark(db, now, key, content_hash=digest)
-        else:  # deleted earlier because the step was not due (a snooze): due again
+        else:  # deleted (not due after a snooze, or stale): due again, in today's words
             _mark(db, now, key, state="appending", content_hash=digest, uid=None)
         uid = imap.append(folder, raw, flags=["\\Draft"], when=now)
         if uid is None:
             found = imap.search_message_id(folder, mid)
             uid = found[0] if found else None
-        _mark(db, now, key, state="present", uid=uid, uidvalidity=validity)
+        _mark(db, now, key, state="present", uid=uid, uidvalidity=validity,
+              render_hash=w.render_hash())
         log.info("draft for %s appended to %s (UID %s)", w.label, folder, uid)
         report.appended.append(f"#{w.app_id} {w.label} to {w.to_addr}")
     for key, row in rows.items():

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -54,6 +54,29 @@ def mailbox_writes(settings: Settings, db: Database, password: Secret,
         log.warning("%s", line)
         lines.append(line)
     return lines
+
+
+def drafts_for_digest(settings: Settings, db: Database, password: Secret, now: datetime,
+                      day: date) -> list[str]:
+    """Right before the digest of `day` goes out: the Drafts folder holds that day's
+    drafts, in the words the digest renders (so its "Draft ready in your Drafts folder"
+    is true when read). Never raises: a mailbox that fails is one line, and the digest
+    goes out all the same (its "Draft ready" lines name only drafts that are there)."""
+    from nudger.calendar import Calendar
+    from nudger.errors import NudgerError
+    from nudger.mail.client import open_session
+    from nudger.mail.drafts import sync_drafts
+
+    if settings.imap is None or not settings.mailbox.drafts:
+        return []
+    try:
+        with open_session(settings, password) as imap:
+            return sync_drafts(settings, db, Calendar.from_settings(settings), imap, day,
+                               now).lines()
+    except NudgerError as exc:
+        line = f"drafts not updated before the digest: {password.redact(str(exc))}"
+        log.warning("%s", line)
+        return [line]
 
 
 def mark_commands_seen(db: Database, imap: ImapSession) -> list[str]:

@@ -4,7 +4,8 @@
 the same button tapped again answers "already done". `mailcommand.refusal`: why a command
 message from the owner was refused (empty when it was carried out), for the answer and
 for `nudger status`. `mailmessage.thread_refs`: a message's References, so that a
-draft answering it carries the whole chain.
+draft answering it carries the whole chain. `maildraft.render_hash`: what a draft says, so
+that one rendered on an earlier day is replaced by the words of the digest it goes with.
 
 Revision ID: 0007_buttons
 Revises: 0006_commands
@@ -37,9 +38,14 @@ def upgrade() -> None:
     with op.batch_alter_table("mailmessage") as batch:
         batch.add_column(sa.Column("thread_refs", sa.String, nullable=False,
                                    server_default=""))
+    with op.batch_alter_table("maildraft") as batch:
+        batch.add_column(sa.Column("render_hash", sa.String, nullable=False,
+                                   server_default=""))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("maildraft") as batch:
+        batch.drop_column("render_hash")
     with op.batch_alter_table("mailmessage") as batch:
         batch.drop_column("thread_refs")
     with op.batch_alter_table("mailcommand") as batch:
