@@ -200,7 +200,8 @@ def test_output_file_is_replaced_atomically(home: Home, tmp_path: Path) -> None:
     target = tmp_path / "feed.ics"
     target.write_text("old")
     result = home.run("calendar", "-o", str(target))
-    assert result.code == 0 and "wrote 1 interview" in result.err
+    # Success is said on stdout, never as an error on stderr (issue 21, item 19).
+    assert result.code == 0 and "wrote 1 interview" in result.out and result.err == ""
     assert parse(target.read_bytes())
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".feed.ics")]
     bad = home.run("calendar", "-o", str(tmp_path / "missing" / "x" / "feed.ics"))
@@ -360,3 +361,20 @@ def test_caldav_password_sources(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="caldav-password"):
         caldav_password(neither, {})  # type: ignore[arg-type]
     assert "from-" not in repr(caldav_password(by_file, {}))  # type: ignore[arg-type]
+
+
+def test_a_location_is_not_labelled_an_address() -> None:
+    """"Chicago" is where the job is, not a street address (issue 21, item 19)."""
+    tz = ZoneInfo("America/Chicago")
+    start = datetime(2026, 12, 10, 10, 0, tzinfo=tz)
+    city = ics.Interview(app_id=7, number=1, company="Northwind", role="AE", start=start,
+                         length=timedelta(hours=1), location="Chicago")
+    spec = ics.interview_event(city, tz, "d.nudger.invalid", None)
+    assert "Location: Chicago" in spec.description and "Address:" not in spec.description
+    assert spec.location == "Chicago"
+    street = ics.Interview(app_id=7, number=1, company="Northwind", role="AE", start=start,
+                           length=timedelta(hours=1), address="1 Main St, Chicago",
+                           location="Chicago")
+    spec = ics.interview_event(street, tz, "d.nudger.invalid", None)
+    assert "Address: 1 Main St, Chicago" in spec.description
+    assert "Location:" not in spec.description

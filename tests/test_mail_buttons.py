@@ -122,3 +122,26 @@ def test_each_suggestion_found_in_mail_has_add_and_dismiss_buttons(tmp_path: Pat
                          DAY).ok
         assert f'href="{links[int(number)].replace("&", "&amp;")}"' in html
     assert ">Add</a>" in html and ">Dismiss</a>" in html
+
+
+def test_both_parts_say_the_same_commands_and_the_html_shows_no_backticks(
+        tmp_path: Path) -> None:
+    """The text and HTML parts list the same reply commands; the HTML shows a `command`
+    as code, not literal backticks; the reply key never breaks inside the token at a
+    phone's width (issue 21, item 19)."""
+    import html as html_lib
+
+    settings, db = world(tmp_path)
+    text, html = parts(parse(compose(settings, db)))
+    in_text = re.findall(r"^  (\S.*)$", text.split("REPLY WITH COMMANDS", 1)[1]
+                         .split("nudger carries them out", 1)[0], re.M)
+    in_html = [html_lib.unescape(c) for c in re.findall(
+        r"<li><span[^>]*>([^<]+)</span></li>", html.split("Reply with commands", 1)[1])]
+    assert in_text == in_html and "log 12 call talked to Dana" in in_text
+    visible = re.sub(r"<[^>]+>", "", html)
+    assert "`" not in visible, [line for line in visible.splitlines() if "`" in line]
+    assert "<code" in html  # the footer's `nudger mail sync`
+    token = re.search(r"nk1-[A-Za-z0-9_-]{24}", text)
+    assert token is not None
+    assert f'<span style="white-space:nowrap;">{token.group(0)}</span>' in html
+    assert "break-all" not in html

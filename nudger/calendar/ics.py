@@ -57,7 +57,8 @@ class Interview:
     start: datetime  # aware
     length: timedelta
     contact: str = ""  # "Dana Lee (hiring manager), dana@example.com, +1 312 555 0199"
-    address: str = ""  # the application's address or location
+    address: str = ""  # the application's street address
+    location: str = ""  # its location (a city, "Remote"): no address, so not labelled one
     notes: str = ""
     posting: str = ""  # the posting's URL
 
@@ -189,7 +190,7 @@ def interview_event(item: Interview, zone: ZoneInfo, domain: str,
     company, role = _one_line(item.company), _one_line(item.role)
     start = item.start.astimezone(zone)
     link = meeting_link(item.notes)
-    where = link or _one_line(item.address)
+    where = link or _one_line(item.address) or _one_line(item.location)
     lines = [f"Interview for {role} at {company}" if role else f"Interview at {company}"]
     if item.contact:
         lines.append(f"Contact: {_one_line(item.contact)}")
@@ -197,6 +198,8 @@ def interview_event(item: Interview, zone: ZoneInfo, domain: str,
         lines.append(f"Join: {link}")
     if item.address:
         lines.append(f"Address: {_one_line(item.address)}")
+    elif item.location:
+        lines.append(f"Location: {_one_line(item.location)}")
     if item.posting:
         lines.append(f"Posting: {_one_line(item.posting)}")
     if item.notes.strip():

@@ -109,7 +109,8 @@ def _interviews(session: Session, settings: Settings, now: datetime,
         item = ics.Interview(
             app_id=app.id, number=number, company=app.company, role=app.role, start=start,
             length=length, contact=_contact_line(contact),
-            address=app.address or app.location, notes=app.notes, posting=app.url)
+            address=app.address, location=app.location, notes=app.notes,
+            posting=app.url)
         out.append(ics.interview_event(item, settings.zone, domain, alarm))
     return out
 

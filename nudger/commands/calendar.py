@@ -27,8 +27,8 @@ def cmd_calendar(ctx: Context) -> int:
     if args.output:
         path = Path(args.output).expanduser()
         write_atomic(path, data)
-        ctx.warn(f"wrote {interviews} interview{'' if interviews == 1 else 's'} and "
-                 f"{follow} follow-up{'' if follow == 1 else 's'} to {path}")
+        ctx.print(f"wrote {interviews} interview{'' if interviews == 1 else 's'} and "
+                  f"{follow} follow-up{'' if follow == 1 else 's'} to {path}")
     else:
         sys.stdout.write(data.decode("utf-8"))
     return 0

@@ -488,11 +488,21 @@ def digest_context(
         "effort": dict(effort) if effort is not None else None,
         "footer": {**_footer(settings, day, now, g),
                    "by_mail": [clean_header(line, limit=200) for line in by_mail]},
-        "commands": {"address": buttons.address, "token": buttons.reply_token()}
+        "commands": {"address": buttons.address, "token": buttons.reply_token(),
+                     "examples": list(COMMAND_EXAMPLES)}
         if buttons is not None else None,
         "replies": replies,
         "bouncing": g.mail.bouncing if g.mail else [],
     }
+
+
+# The reply commands both parts of the digest show, the same in each.
+COMMAND_EXAMPLES = (
+    "done 12", "skip 12", "snooze 12 3 days", "log 12 call talked to Dana",
+    "stage 12 interviewing 2026-12-03 14:00", "note 12 called, voicemail",
+    "add Acme / Account Executive / dana@acme.example", "resume 12", "accept S7",
+    "dismiss S7",
+)
 
 
 def _add_buttons(item: dict[str, Any], nudge: Nudge, buttons: Buttons | None) -> None:

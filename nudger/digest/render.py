@@ -94,6 +94,27 @@ def plural(count: int, singular: str, many: str | None = None) -> str:
     return f"{count} {singular if count == 1 else (many or singular + 's')}"
 
 
+TICK_STYLE = ("font-family:Menlo,Consolas,monospace;font-size:0.92em;background:#f0f4f8;"
+              "padding:1px 4px;border-radius:4px;")
+
+
+def ticks(text: object) -> Any:
+    """For HTML: a text (a notice, the mailbox line) with its `command` spans shown as
+    code instead of literal backticks; everything else escaped."""
+    import re
+
+    from markupsafe import Markup, escape
+
+    parts = re.split(r"`([^`\n]+)`", str(text))
+    out = []
+    for index, part in enumerate(parts):
+        if index % 2:
+            out.append(Markup('<code style="{}">{}</code>').format(TICK_STYLE, part))
+        else:
+            out.append(escape(part))
+    return Markup("").join(out)
+
+
 def ago(days: int | None) -> str:
     if days is None:
         return "never"
@@ -266,6 +287,7 @@ def make_environment(user_dir: Path | None) -> ImmutableSandboxedEnvironment:
     env.filters["first_name"] = first_name
     env.filters["ago"] = ago
     env.filters["ref"] = ref
+    env.filters["ticks"] = ticks
     env.globals["mailto"] = mailto
     env.globals["plural"] = plural
     return env
