@@ -482,7 +482,7 @@ def test_interviewing_without_a_time_asks_for_it_or_proposes_the_stated_one(
         world: World) -> None:
     """The Interviewing button records no date: the answer offers the line that records
     it, with the time the recruiter's mail stated when capture read one (issue 21, 8)."""
-    from nudger.mail.suggestions import propose
+    from nudger.mail.capture.suggestions import propose
 
     with world.db.session() as s:
         propose(s, kind="stage", fingerprint="f-int", summary="#9 interviewing?",

@@ -206,7 +206,7 @@ def send_today(ctx: Context, local_date: date, *, force: bool = False) -> int:
         closed = close_gone_cold(ctx.db, settings, ctx.calendar, local_date, ctx.now())
     if settings.imap is not None and settings.mailbox.drafts:
         # The day's drafts first, in the digest's words: "Draft ready" is then true.
-        from nudger.mail.afterpass import drafts_for_digest
+        from nudger.mail.imap.afterpass import drafts_for_digest
         from nudger.secrets import imap_password
 
         try:

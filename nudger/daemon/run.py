@@ -587,7 +587,7 @@ class Daemon:
         settings = self.settings
         if settings.imap is None or not settings.mailbox.drafts:
             return
-        from nudger.mail.afterpass import drafts_for_digest
+        from nudger.mail.imap.afterpass import drafts_for_digest
         from nudger.secrets import imap_password
 
         try:

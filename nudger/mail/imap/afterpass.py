@@ -62,10 +62,10 @@ def drafts_for_digest(settings: Settings, db: Database, password: Secret, now: d
     drafts, in the words the digest renders (so its "Draft ready in your Drafts folder"
     is true when read). Never raises: a mailbox that fails is one line, and the digest
     goes out all the same (its "Draft ready" lines name only drafts that are there)."""
-    from nudger.calendar import Calendar
     from nudger.errors import NudgerError
-    from nudger.mail.client import open_session
-    from nudger.mail.drafts import sync_drafts
+    from nudger.mail.act.drafts import sync_drafts
+    from nudger.mail.imap.client import open_session
+    from nudger.when.business import Calendar
 
     if settings.imap is None or not settings.mailbox.drafts:
         return []
