@@ -627,7 +627,7 @@ class Daemon:
             if record is None or record.state != "skipped" or \
                     record.last_error != "nothing due":
                 return False
-            news = news_since(s, last_sent_before(s, settings.recipient, day))
+            news = news_since(s, last_sent_before(s, settings.recipient, day), now)
         if not news:
             return False
         self.log.info("digest for %s: skipped with nothing due, sent now for the news: %s",

@@ -560,7 +560,8 @@ def compose_digest(
         from nudger.digest.news import news_since
         from nudger.store.outbox import last_sent_before
 
-        news = news_since(session, last_sent_before(session, settings.recipient, local_date))
+        news = news_since(session, last_sent_before(session, settings.recipient, local_date),
+                          now)
     ready: set[str] = set()
     if settings.imap is not None and settings.mailbox.drafts:
         from nudger.mail.act.drafts import ready_keys

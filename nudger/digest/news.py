@@ -7,13 +7,16 @@ sender chose), so a reply read after the last digest is news exactly once."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, col, select
 
 from nudger.digest.render import clean_header, plural
 
 MAX_NAMES = 3
+# A reply the first pass finds in the mailbox's history (lookback: weeks back) is recorded
+# now, but it is not news: only replies written this recently are.
+REPLY_NEWS_AGE = timedelta(days=7)
 
 
 def _names(names: list[str]) -> str:
@@ -22,9 +25,10 @@ def _names(names: list[str]) -> str:
     return shown + (f" and {len(unique) - MAX_NAMES} more" if len(unique) > MAX_NAMES else "")
 
 
-def news_since(session: Session, since: datetime | None) -> list[str]:
-    """One headline per kind of news recorded after `since` (None: ever), most pressing
-    first: replies, bounces, suggestions, command results."""
+def news_since(session: Session, since: datetime | None, now: datetime) -> list[str]:
+    """One headline per kind of news recorded after `since` (None: ever) as of `now`, most
+    pressing first: replies (written within REPLY_NEWS_AGE), bounces, suggestions, command
+    results."""
     from nudger.mail.act.commandlog import MailCommand
     from nudger.mail.capture.found import FOUND_KINDS
     from nudger.store.models import Application, Contact, MailMessage, Suggestion
@@ -34,7 +38,8 @@ def news_since(session: Session, since: datetime | None) -> list[str]:
 
     replies = select(Application.company).join(
         MailMessage, col(MailMessage.application_id) == col(Application.id)).where(
-        MailMessage.kind == "reply")
+        MailMessage.kind == "reply",
+        col(MailMessage.date) >= (now - REPLY_NEWS_AGE).astimezone(UTC))
     if after is not None:
         replies = replies.where(col(MailMessage.created_at) > after)
     companies = list(session.exec(replies.order_by(col(MailMessage.id))).all())
