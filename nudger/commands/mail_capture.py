@@ -56,8 +56,8 @@ def cmd_capture(ctx: Context) -> int:
         progress.clear()
     proposals = ledger.results()
     # Proposed before (open, accepted or dismissed): never proposed again, so not "new".
-    with ctx.db.read_connection() as connection:
-        known = _known(connection, [p.fingerprint() for p in proposals if not p.matched])
+    fresh = [p.fingerprint() for p in proposals if not p.matched]
+    known = _known(ctx.db, fresh) if fresh else {}
     mode = "dry-run" if args.dry_run else "add" if args.add else "suggest"
     outcomes: list[str] = []
     if mode != "dry-run":
@@ -76,16 +76,21 @@ def cmd_capture(ctx: Context) -> int:
     return 0
 
 
-def _known(connection: Any, fingerprints: list[str]) -> dict[str, dict[str, Any]]:
-    """Fingerprint → {id, status} of the suggestions already made for these proposals."""
+def _known(db: Any, fingerprints: list[str]) -> dict[str, dict[str, Any]]:
+    """Fingerprint → {id, status} of the suggestions already made for these proposals
+    (through the ORM: the same on SQLite and PostgreSQL)."""
+    from sqlmodel import col, select
+
+    from nudger.store.models import Suggestion
+
     found: dict[str, dict[str, Any]] = {}
-    for start in range(0, len(fingerprints), 500):
-        chunk = fingerprints[start:start + 500]
-        marks = ",".join("?" * len(chunk))
-        for fingerprint, number, status in connection.execute(
-                f"SELECT fingerprint, id, status FROM suggestion WHERE fingerprint IN ({marks})",
-                chunk):
-            found[fingerprint] = {"id": f"S{number}", "status": status}
+    with db.read_session() as session:
+        for start in range(0, len(fingerprints), 500):
+            chunk = fingerprints[start:start + 500]
+            for fingerprint, number, status in session.exec(
+                    select(Suggestion.fingerprint, Suggestion.id, Suggestion.status)
+                    .where(col(Suggestion.fingerprint).in_(chunk))).all():
+                found[fingerprint] = {"id": f"S{number}", "status": status}
     return found
 
 
