@@ -226,10 +226,19 @@ def test_list_and_show_tell_what_the_digest_does_with_pauses_and_snoozes(home: H
     home.ok("add", "Initech", "AE", "--applied", "20 days ago")
     home.ok("snooze", "2", "30 days")
     until = json.loads(home.ok("show", "2", "--json"))["snoozed_until"]
-    con = sqlite3.connect(home.db_path)
-    con.execute("UPDATE application SET paused_since = '2026-11-01 10:00:00' WHERE id = 3")
-    con.commit()
-    con.close()
+    from datetime import UTC
+
+    from nudger.store.models import Application
+
+    db = home.open_db()  # as a reply found by the mailbox sync pauses it
+    try:
+        with db.session() as session:
+            app = session.get(Application, 3)
+            assert app is not None
+            app.paused_since = datetime(2026, 11, 1, 10, 0, tzinfo=UTC)
+            session.add(app)
+    finally:
+        db.dispose()
     table = home.ok("list")
     rows = {line.split()[0]: line for line in table.splitlines()[1:] if line.split()}
     assert f"email {until} (snoozed)" in rows["2"]
