@@ -77,20 +77,23 @@ def cmd_capture(ctx: Context) -> int:
 
 
 def _known(db: Any, fingerprints: list[str]) -> dict[str, dict[str, Any]]:
-    """Fingerprint → {id, status} of the suggestions already made for these proposals
-    (through the ORM: the same on SQLite and PostgreSQL)."""
-    from sqlmodel import col, select
-
-    from nudger.store.models import Suggestion
+    """Fingerprint → {id, status} of the suggestions already made for these proposals.
+    A plain connection, no SQLAlchemy (a dry run never imports it): sqlite3 or psycopg."""
+    import sqlite3
 
     found: dict[str, dict[str, Any]] = {}
-    with db.read_session() as session:
-        for start in range(0, len(fingerprints), 500):
-            chunk = fingerprints[start:start + 500]
-            for fingerprint, number, status in session.exec(
-                    select(Suggestion.fingerprint, Suggestion.id, Suggestion.status)
-                    .where(col(Suggestion.fingerprint).in_(chunk))).all():
-                found[fingerprint] = {"id": f"S{number}", "status": status}
+    with db.read_connection() as connection:
+        mark = "?" if isinstance(connection, sqlite3.Connection) else "%s"
+        cursor = connection.cursor()
+        try:
+            for start in range(0, len(fingerprints), 500):
+                chunk = fingerprints[start:start + 500]
+                cursor.execute("SELECT fingerprint, id, status FROM suggestion WHERE "
+                               f"fingerprint IN ({','.join([mark] * len(chunk))})", chunk)
+                for fingerprint, number, status in cursor.fetchall():
+                    found[fingerprint] = {"id": f"S{number}", "status": status}
+        finally:
+            cursor.close()
     return found
 
 
