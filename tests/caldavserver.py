@@ -5,6 +5,7 @@ with a certificate from a trustme CA."""
 
 from __future__ import annotations
 
+import errno
 import socket
 import subprocess
 import sys
@@ -15,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from tests.smtpserver import on_free_port
 
 USERS = {"alex": "s3cret-Pa55", "viewer": "look-only"}
 CALENDAR = "Job hunt"
@@ -40,12 +43,6 @@ user: .+
 collection:
 permissions: R
 """
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -85,7 +82,10 @@ def _wait_listening(port: int, process: subprocess.Popen[bytes], log: Path) -> N
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"radicale exited: {log.read_text()[-2000:]}")
+            said = log.read_text(errors="replace")[-2000:]
+            if "in use" in said:  # the port was taken since free_port(): on_free_port retries
+                raise OSError(errno.EADDRINUSE, f"radicale: {said}")
+            raise RuntimeError(f"radicale exited: {said}")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.2):
                 return
@@ -105,7 +105,6 @@ def radicale(root: Path, *, tls: bool = False) -> Iterator[Radicale]:
     users.write_text("".join(f"{u}:{p}\n" for u, p in USERS.items()))
     rights = root / "rights"
     rights.write_text(RIGHTS)
-    port = free_port()
     ca_file = None
     tls_lines = ""
     if tls:
@@ -120,21 +119,31 @@ def radicale(root: Path, *, tls: bool = False) -> Iterator[Radicale]:
         chain.write_bytes(b"".join(blob.bytes() for blob in cert.cert_chain_pems))
         tls_lines = f"ssl = True\ncertificate = {chain}\nkey = {key}\n"
     config = root / "config"
-    config.write_text(
-        f"[server]\nhosts = 127.0.0.1:{port}\n{tls_lines}"
-        f"[auth]\ntype = htpasswd\nhtpasswd_filename = {users}\n"
-        "htpasswd_encryption = plain\ndelay = 0\n"
-        f"[rights]\ntype = from_file\nfile = {rights}\n"
-        f"[storage]\nfilesystem_folder = {root / 'store'}\n"
-        "[logging]\nlevel = warning\n")
     log = root / "radicale.log"
-    with open(log, "wb") as out:
-        process = subprocess.Popen([sys.executable, "-m", "radicale", "--config", str(config)],
-                                   stdout=out, stderr=subprocess.STDOUT)
     scheme = "https" if tls else "http"
-    server = Radicale(f"{scheme}://127.0.0.1:{port}/", port, root / "store", ca_file, process)
+
+    def launch(port: int) -> Radicale:
+        config.write_text(
+            f"[server]\nhosts = 127.0.0.1:{port}\n{tls_lines}"
+            f"[auth]\ntype = htpasswd\nhtpasswd_filename = {users}\n"
+            "htpasswd_encryption = plain\ndelay = 0\n"
+            f"[rights]\ntype = from_file\nfile = {rights}\n"
+            f"[storage]\nfilesystem_folder = {root / 'store'}\n"
+            "[logging]\nlevel = warning\n")
+        with open(log, "wb") as out:
+            process = subprocess.Popen([sys.executable, "-m", "radicale", "--config",
+                                        str(config)], stdout=out, stderr=subprocess.STDOUT)
+        started = Radicale(f"{scheme}://127.0.0.1:{port}/", port, root / "store", ca_file,
+                           process)
+        try:
+            _wait_listening(port, process, log)
+        except BaseException:
+            started.stop()
+            raise
+        return started
+
+    server = on_free_port(launch)
     try:
-        _wait_listening(port, process, log)
         client = server.client()
         calendar = client.principal().make_calendar(name=CALENDAR)  # type: ignore[attr-defined]
         server.calendar_url = str(calendar.url)

@@ -218,11 +218,40 @@ def run_installed(*args: str, env: dict[str, str] | None = None,
 
 # --- IMAP (tests/imapserver.py) --------------------------------------------------------------
 
+@pytest.fixture(scope="session")
+def session_dovecot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """One real Dovecot per test session (per xdist worker): starting and stopping one per
+    test cost ~3 s each."""
+    from tests import imapserver
+
+    if not imapserver.available():
+        pytest.skip(imapserver.MISSING_REASON)
+    server = imapserver.Dovecot(tmp_path_factory.mktemp("dovecot"))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.cleanup()
+
+
 @pytest.fixture
-def dovecot(tmp_path: Path) -> Iterator[Any]:
-    """A real Dovecot on free loopback ports (imaps and STARTTLS), a throwaway mail home,
-    trustme certificates; stopped afterwards. Skips with the reason when Dovecot is not
-    installed (CI installs it, so there the tests run)."""
+def dovecot(session_dovecot: Any) -> Iterator[Any]:
+    """A real Dovecot on free loopback ports (imaps and STARTTLS), trustme certificates,
+    and mailboxes no test has touched: the session's server, every user's mail home wiped
+    first. A test that stops, restarts or breaks its server takes `private_dovecot`.
+    Skips with the reason when Dovecot is not installed (CI installs it, so there the
+    tests run)."""
+    session_dovecot.fresh_mailboxes()
+    yield session_dovecot
+    # A test that stopped the shared server by mistake must not fail the ones after it.
+    if not session_dovecot._running:
+        session_dovecot.start()
+
+
+@pytest.fixture
+def private_dovecot(tmp_path: Path) -> Iterator[Any]:
+    """A Dovecot of the test's own, started for it and removed afterwards: for the tests
+    that stop or restart their server."""
     from tests import imapserver
 
     if not imapserver.available():

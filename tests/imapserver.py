@@ -239,22 +239,40 @@ class Dovecot:
             os.kill(pid, signal.SIGTERM)
         except ProcessLookupError:
             return
+        # The mail sessions (`imap`, the only processes that write mail) exit at once; the
+        # master then sleeps ~6 s waiting on its helpers (log, anvil, an idle imap-login),
+        # listening for the first 2 of them. Once no mail session is left, nothing it
+        # would still do matters to a test: the master and its helpers are killed then,
+        # as one process group (the master is a session leader): a helper left behind
+        # would keep accepting on the listener it inherited and never answer.
         deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
+        while time.monotonic() < deadline and _alive(pid):
+            if not any(_name(child) == "imap" for child in _children(pid)):
                 break
-            time.sleep(0.02)
-        else:
-            try:
+            time.sleep(0.01)
+        try:
+            group = os.getpgid(pid)
+        except ProcessLookupError:
+            group = 0
+        try:
+            if group == pid:
+                os.killpg(group, signal.SIGKILL)
+            else:
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        # The ports are free once the master is gone.
+        except ProcessLookupError:
+            pass
         deadline = time.monotonic() + 5
-        while time.monotonic() < deadline and _is_listening(self.port):
-            time.sleep(0.02)
+        while time.monotonic() < deadline and (
+                _alive(pid) or _is_listening(self.port) or _is_listening(self.starttls_port)):
+            time.sleep(0.01)
+        # A killed master leaves its pid file (and its zombie still answers kill(pid, 0):
+        # the next start would find "Dovecot is already running") and its sockets: the
+        # run directory is made anew. A dotlock it held (state/instances.lock) would make
+        # the next master wait ~10 s before it serves anyone.
+        shutil.rmtree(self.base / "run", ignore_errors=True)
+        (self.base / "run").mkdir()
+        for lock in (self.base / "state").glob("*.lock"):
+            lock.unlink(missing_ok=True)
 
     def stop(self) -> None:
         self._kill()
@@ -264,6 +282,19 @@ class Dovecot:
         """Stop and remove the server's directory (mail, keys, logs)."""
         self.stop()
         shutil.rmtree(self.base, ignore_errors=True)
+
+    def fresh_mailboxes(self) -> None:
+        """Forget every user's mailbox (folders, mail, UIDVALIDITYs), as if nobody had ever
+        logged in: each user's next login starts from an empty Maildir. Lets one server per
+        test session serve every test (the `dovecot` fixture); call it with no session open."""
+        homes = self.base / "home"
+        gone = self.base / f"gone-{time.monotonic_ns()}"
+        homes.rename(gone)
+        homes.mkdir()
+        if os.geteuid() == 0:
+            uid, gid = _mail_owner()
+            os.chown(homes, uid, gid)
+        shutil.rmtree(gone, ignore_errors=True)
 
     def restart(self, down_for: float = 0.0) -> None:
         """Stop, optionally stay down for `down_for` seconds, start on the same ports."""
@@ -373,6 +404,47 @@ def _group_name(gid: int) -> str:
     import grp
 
     return grp.getgrgid(gid).gr_name
+
+
+def _alive(pid: int) -> bool:
+    """Whether `pid` still runs. The master daemonizes, so its parent is not us and nobody
+    may reap it at once: a zombie still answers `os.kill(pid, 0)` (which made every stop
+    wait ~2.8 s), so a zombie (or a dead pid) counts as gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    except OSError:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
+    return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+
+
+def _children(pid: int) -> list[int]:
+    """The pids whose parent is `pid`."""
+    try:
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        pass
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                    found.append(int(entry.name))
+            except (OSError, ValueError, IndexError):
+                continue
+    return found
+
+
+def _name(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""
 
 
 def _is_listening(port: int) -> bool:

@@ -23,15 +23,17 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
+import errno
 import socket
 import ssl
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import trustme
 from aiosmtpd.controller import Controller
@@ -39,6 +41,7 @@ from aiosmtpd.smtp import MISSING, AuthResult, LoginPassword
 
 Mode = Literal["plain", "starttls", "tls"]
 HOST = "127.0.0.1"
+T = TypeVar("T")
 
 _CA: trustme.CA | None = None
 _CA_LOCK = threading.Lock()
@@ -54,9 +57,39 @@ def shared_ca() -> trustme.CA:
 
 
 def free_port() -> int:
+    """A loopback port free at this instant. Another process (an xdist worker, a server of
+    another test) may take it before the caller binds it: a server started on it goes
+    through `on_free_port`, which picks a new one when the bind fails."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((HOST, 0))
         return int(sock.getsockname()[1])
+
+
+def on_free_port(start: Callable[[int], T], attempts: int = 8) -> T:
+    """`start(port)` on a free port, retried on a fresh port while the bind fails with
+    EADDRINUSE (the port was taken between `free_port()` and the bind)."""
+    for attempt in range(attempts):
+        try:
+            return start(free_port())
+        except OSError as exc:
+            in_use = exc.errno == errno.EADDRINUSE or "address already in use" in str(exc)
+            if not in_use or attempt == attempts - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+@contextmanager
+def refused_port() -> Iterator[int]:
+    """A loopback port where every connection is refused, for as long as the block runs:
+    the socket is bound (so no other process can bind the port: no SO_REUSEADDR) but never
+    listens. Use it instead of a `free_port()` that nobody listens on, which another test
+    may start a server on in the meantime."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.bind((HOST, 0))
+        yield int(sock.getsockname()[1])
+    finally:
+        sock.close()
 
 
 @dataclass
@@ -190,7 +223,7 @@ class SmtpServer:
         self.handler = _Handler(replies=dict(replies or {}), drop_after_data=drop_after_data,
                                 stall=stall)
         self.host = HOST
-        self.port = free_port()
+        self.port = 0  # chosen at start()
         self.cert_hosts = tuple(cert_hosts)
         self._controller: Controller | None = None
         self.logins: list[tuple[str, bool]] = []  # (username, accepted)
@@ -277,9 +310,16 @@ class SmtpServer:
                 kwargs["require_starttls"] = True
             else:
                 kwargs["ssl_context"] = context
-        self._controller = Controller(self.handler, hostname=self.host, port=self.port,
-                                      server_hostname="mx.test", **kwargs)
-        self._controller.start()
+
+        def bind(port: int) -> Controller:
+            controller = Controller(self.handler, hostname=self.host, port=port,
+                                    server_hostname="mx.test", **kwargs)
+            controller.start()
+            self.port = port
+            return controller
+
+        # A restart keeps its port (the config names it); the first start picks one.
+        self._controller = bind(self.port) if self.port else on_free_port(bind)
         return self
 
     def stop(self) -> None:

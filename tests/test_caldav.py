@@ -193,16 +193,17 @@ def test_wrong_password_is_classified_and_never_shown(home: Home, server: Radica
 
 def test_server_down_is_retried_and_the_digest_still_goes(home: Home, server: Radicale
                                                           ) -> None:
-    from tests.caldavserver import free_port
+    from tests.smtpserver import refused_port
 
-    configure(home, f"http://127.0.0.1:{free_port()}/")
-    hunt(home)
-    err = run_once(home)
-    row = sync_row(home)
-    assert row is not None and row[0] == "down" and "cannot reach" in row[1]
-    assert "caldav" in err and "retried at the next pass" in err
-    run_once(home)
-    assert sync_row(home)[2] == 2  # type: ignore[index]  # two failing passes, logged once
+    with refused_port() as port:
+        configure(home, f"http://127.0.0.1:{port}/")
+        hunt(home)
+        err = run_once(home)
+        row = sync_row(home)
+        assert row is not None and row[0] == "down" and "cannot reach" in row[1]
+        assert "caldav" in err and "retried at the next pass" in err
+        run_once(home)
+        assert sync_row(home)[2] == 2  # type: ignore[index]  # two failing passes, logged once
     con = sqlite3.connect(home.db_path)
     try:
         states = [r[0] for r in con.execute("SELECT state FROM digest")]

@@ -36,7 +36,8 @@ def test_plant_and_read_back(dovecot: Any) -> None:
     assert b"\\Seen" not in dovecot.flags("INBOX", uid)
 
 
-def test_restart_keeps_ports_and_mail(dovecot: Any) -> None:
+def test_restart_keeps_ports_and_mail(private_dovecot: Any) -> None:
+    dovecot = private_dovecot  # stopped below: not the shared server
     uid = dovecot.append("INBOX", RAW)
     port = dovecot.port
     dovecot.stop()
@@ -89,3 +90,25 @@ def test_drop_proxy_cuts_the_first_fetch(dovecot: Any) -> None:
         with pytest.raises((OSError, client.AbortError)):
             client.fetch([1], ["BODY.PEEK[HEADER]"])
         assert proxy.drops == 1
+
+
+def test_stop_does_not_wait_on_the_zombie_master(private_dovecot: Any) -> None:
+    """The master daemonizes: once SIGTERMed it lingers as a zombie nobody reaps at once,
+    and a zombie still answers os.kill(pid, 0). stop() counts it as gone."""
+    from tests.imapserver import _alive
+
+    pid = private_dovecot._pid()
+    assert pid is not None and _alive(pid)
+    private_dovecot.stop()
+    assert not _alive(pid)
+    assert not _alive(2**22 + 1)  # above pid_max: no such process
+
+
+def test_each_test_gets_mailboxes_nobody_touched(dovecot: Any) -> None:
+    """The shared server's mail homes are wiped between tests: what one test planted is
+    gone for the next, and UIDs start again at 1."""
+    first = dovecot.append("INBOX", RAW)
+    assert dovecot.uids("INBOX") == [first]
+    dovecot.fresh_mailboxes()
+    assert dovecot.uids("INBOX") == []
+    assert dovecot.append("INBOX", RAW) == 1

@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from nudger.mail.act.commandlog import MailCommand
 from nudger.mail.act.confirm import send_confirmations
-from tests.smtpserver import SmtpServer, free_port
+from tests.smtpserver import SmtpServer, refused_port
 from tests.test_mail_commands import NOW, World, mail
 
 
@@ -115,11 +115,12 @@ def test_a_transient_smtp_failure_is_retried_later(tmp_path: Path) -> None:
 
 
 def test_a_server_that_is_down_does_not_block(tmp_path: Path) -> None:
-    port = free_port()
-    config = f'[smtp]\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\ntimeout = 2\n'
-    world = smtp_world(tmp_path, config)
-    world.handle(mail(f"skip 3\n-- \n{world.button('skip', 3)}"))
-    report = send(world)
+    with refused_port() as port:
+        config = (f'[smtp]\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\n'
+                  'timeout = 2\n')
+        world = smtp_world(tmp_path, config)
+        world.handle(mail(f"skip 3\n-- \n{world.button('skip', 3)}"))
+        report = send(world)
     assert len(report) == 1 and "will retry" in report[0]
     assert rows(world)[0].reply_state == "retry"
 

@@ -45,7 +45,8 @@ def fabrikam_home(tmp_path: Path, server: Any) -> tuple[Path, Path, dict[str, st
 @pytest.mark.slow
 @pytest.mark.skipif(FAKETIME is None, reason="libfaketime is not installed "
                     "(apt-get install faketime)")
-def test_daemon_polls_across_a_dovecot_restart(tmp_path: Path, dovecot: Any) -> None:
+def test_daemon_polls_across_a_dovecot_restart(tmp_path: Path, private_dovecot: Any) -> None:
+    dovecot = private_dovecot  # stopped and started again below: not the shared server
     home, config, env = fabrikam_home(tmp_path, dovecot)
     assert FAKETIME is not None
     daemon = DaemonProcess(home, config, "run", env={

@@ -11,7 +11,7 @@ import pytest
 
 from tests.conftest import BASE_CONFIG, Home, imap_config
 from tests.imapserver import Dovecot, DropProxy, FakeImapServer, available
-from tests.smtpserver import free_port
+from tests.smtpserver import refused_port
 
 PASSWORD = "secret"
 
@@ -102,8 +102,9 @@ def test_folder_not_found_lists_the_folders(home: Home, dovecot: Any, monkeypatc
 def test_unreachable_servers(home: Home, monkeypatch: Any, mode: str, expect: str) -> None:
     monkeypatch.setenv("NUDGER_IMAP_PASSWORD", PASSWORD)
     if mode == "down":
-        home.write_config(fake_config("127.0.0.1", free_port(), "tls", timeout=1))
-        line = one_line_error(home.run("mail", "sync"))
+        with refused_port() as port:
+            home.write_config(fake_config("127.0.0.1", port, "tls", timeout=1))
+            line = one_line_error(home.run("mail", "sync"))
     else:
         with FakeImapServer(mode) as fake:  # type: ignore[arg-type]
             home.write_config(fake_config(fake.host, fake.port, "none", timeout=1))

@@ -203,16 +203,17 @@ def test_digest_opens_with_replies_escaped(home: Home, dovecot: Any, monkeypatch
 
 def test_digest_footer_says_why_the_mailbox_could_not_be_read(home: Home, monkeypatch: Any
                                                               ) -> None:
-    from tests.smtpserver import free_port
+    from tests.smtpserver import refused_port
 
     monkeypatch.setenv("NUDGER_IMAP_PASSWORD", PASSWORD)
 
     class Down:
         host = "127.0.0.1"
-        port = free_port()
+        port = 0
 
-    home.write_config(imap_config(Down()))
-    assert home.run("mail", "sync").code == 1
+    with refused_port() as Down.port:
+        home.write_config(imap_config(Down()))
+        assert home.run("mail", "sync").code == 1
     text = home.ok("digest")
     assert "The mailbox could not be read yet: IMAP server 127.0.0.1" in text
     assert "connection refused" in text

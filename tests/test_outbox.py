@@ -32,7 +32,7 @@ from nudger.send.status import outbox_status
 from nudger.store.db import Database
 from nudger.store.models import DigestRecord
 from nudger.when.business import Calendar
-from tests.smtpserver import SmtpServer
+from tests.smtpserver import SmtpServer, refused_port
 
 DAY = date(2026, 11, 26)  # a Thursday
 NOW = datetime(2026, 11, 26, 13, 30, tzinfo=UTC)  # 07:30 in Chicago
@@ -311,8 +311,9 @@ def test_stalled_server_times_out_and_is_retried(tmp_path: Path) -> None:
 
 def test_refused_connection_is_transient(tmp_path: Path) -> None:
     server = SmtpServer("plain")  # never started: nothing listens on its port
-    w = smtp_world(tmp_path, server)
-    result = w.send()
+    with refused_port() as server.port:
+        w = smtp_world(tmp_path, server)
+        result = w.send()
     assert result.outcome == Outcome.RETRY
     assert "cannot connect" in result.detail
 
