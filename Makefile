@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 DEMO ?= demo
 
-.PHONY: demo test lint typecheck pytest bench clean
+.PHONY: demo test test-full lint typecheck pytest bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,8 +31,15 @@ demo: $(VENV)/.installed
 	@echo
 	$(BIN)/nudger --config $(DEMO)/config.toml digest --send
 
-## The whole suite: lint, types, tests. CI runs exactly this.
+## The whole suite: lint, types, tests. CI runs exactly this. Tests run on two pytest-xdist
+## workers (PYTEST_WORKERS=0 runs them in this process); the long fault trials at a
+## representative count.
 test: $(VENV)/.installed-test lint typecheck pytest
+
+## The same with every fault trial at its full count (52 kill -9 trials, ...): run it whenever
+## the outbox, the daemon or the store changes.
+test-full: export NUDGER_FULL_TRIALS = 1
+test-full: test
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check nudger tests bench
@@ -40,8 +47,9 @@ lint: $(VENV)/.installed-test
 typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy
 
+PYTEST_WORKERS ?= 2
 pytest: $(VENV)/.installed-test
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 ## Every performance figure against its baseline: a table, and bench/results.json.
 bench: $(VENV)/.installed-test

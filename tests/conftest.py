@@ -40,6 +40,13 @@ holidays = "US"
 """
 
 
+def trials(full: int, representative: int) -> int:
+    """How many times a long fault trial runs: `representative` in `make test` (chosen to
+    cover every window or case at least twice), `full` in `make test-full`, which sets
+    NUDGER_FULL_TRIALS=1 (run it whenever the outbox, the daemon or the store changes)."""
+    return full if os.environ.get("NUDGER_FULL_TRIALS") == "1" else representative
+
+
 @dataclass
 class Result:
     code: int

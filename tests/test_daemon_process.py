@@ -287,6 +287,7 @@ def test_the_digest_goes_out_at_its_minute(world: World) -> None:
 
 @needs_faketime
 @pytest.mark.slow
+@pytest.mark.xdist_group("clock")  # 400x clock: one at a time
 def test_dst_fall_back_sends_one_digest(world: World) -> None:
     # 01:30 happens twice in New York on 2025-11-02; APScheduler's cron job fires at both.
     # Clock at 400x from 00:30 EDT: the two hours take ~19 s. The hour before the first
@@ -337,6 +338,7 @@ def test_forward_clock_jumps_one_digest_per_local_date(world: World) -> None:
 
 
 @needs_faketime
+@pytest.mark.xdist_group("clock")  # 30x clock: one at a time
 def test_a_transient_failure_is_retried_at_its_time(tmp_path: Path) -> None:
     # The server answers the first DATA with 451; delivery.retry.first is 1 minute, and the
     # clock runs 30x: the retry comes ~2 s later, woken by its own job, not the interval's.

@@ -43,6 +43,7 @@ def fabrikam_home(tmp_path: Path, server: Any) -> tuple[Path, Path, dict[str, st
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("clock")  # 30x clock: one at a time
 @pytest.mark.skipif(FAKETIME is None, reason="libfaketime is not installed "
                     "(apt-get install faketime)")
 def test_daemon_polls_across_a_dovecot_restart(tmp_path: Path, private_dovecot: Any) -> None:

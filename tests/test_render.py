@@ -273,6 +273,7 @@ def short_budget(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.parametrize("construct", sorted(HOSTILE))
+@pytest.mark.xdist_group("clock")  # a wall-clock budget: one at a time
 def test_hostile_template_is_stopped_and_named(tmp_path: Path, construct: str,
                                                short_budget: None) -> None:
     import time

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -228,13 +229,35 @@ def kill9(proc: subprocess.Popen[str]) -> None:
     proc.communicate(timeout=10)
 
 
-@pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
+def build_world(root: Path, server: SmtpServer) -> World:
+    """A user's installation made as the user makes it: `nudger init`, then one
+    application (Acme, applied 2026-11-02, a contact)."""
+    w = World(root, server)
+    w.write_config()
+    (root / "home").mkdir()
+    w.ok("init")
+    w.ok("add", "Acme", "Account Executive", "--applied", "2026-11-02",
+         "--contact", "Dana Lee <dana@acme.example>")
+    return w
+
+
+@pytest.fixture(scope="session")
+def world_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`build_world` run once per session (per xdist worker): two subprocesses each test
+    would otherwise start (~4 s a test under load). `world` copies it."""
+    root = tmp_path_factory.mktemp("world-template")
     with SmtpServer("plain") as server:
+        build_world(root, server)
+    (root / "config.toml").unlink()  # names the template's server: each test writes its own
+    return root
+
+
+@pytest.fixture
+def world(tmp_path: Path, world_template: Path) -> Iterator[World]:
+    """The template world copied whole (database, key, home; modes kept) into tmp_path,
+    with a config naming the test's own SMTP server."""
+    with SmtpServer("plain") as server:
+        shutil.copytree(world_template, tmp_path, dirs_exist_ok=True, symlinks=True)
         w = World(tmp_path, server)
         w.write_config()
-        (tmp_path / "home").mkdir()
-        w.ok("init")
-        w.ok("add", "Acme", "Account Executive", "--applied", "2026-11-02",
-             "--contact", "Dana Lee <dana@acme.example>")
         yield w

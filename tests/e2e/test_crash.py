@@ -1,4 +1,5 @@
-"""Scenario 1: kill -9 at random moments of a digest run, fifty times and more.
+"""Scenario 1: kill -9 at random moments of a digest run, fifty times and more
+(`make test-full`; `make test` runs 8, each window twice).
 
 Four windows, each entered without any hook in nudger itself:
 - before the outbox record: the test holds the database's write lock, so nudger is stuck
@@ -20,9 +21,10 @@ from datetime import date, timedelta
 
 import pytest
 
+from tests.conftest import trials
 from tests.e2e.conftest import LockOnAccept, World, kill9, wait_for, write_lock
 
-TRIALS = 52
+TRIALS = trials(full=52, representative=8)
 WINDOWS = ("before-record", "before-data", "during-data", "accepted-unmarked")
 FIRST = date(2027, 1, 4)
 

@@ -16,6 +16,9 @@ import pytest
 from tests.e2e.conftest import World, wait_for
 from tests.e2e.test_reload import NOW, Tail
 
+# A wall-clock render budget: one at a time.
+pytestmark = pytest.mark.xdist_group("clock")
+
 HANG = ("{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"
         "{{ app.company }}\n")
 # Every construct is covered in tests/test_render.py; here the two kinds of limit.

@@ -22,7 +22,8 @@ import pytest
 
 from tests.e2e.conftest import World, needs_faketime, wait_for
 
-pytestmark = pytest.mark.slow
+# The clock runs 200x and one test holds the daemon to a CPU budget: one at a time.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("clock")]
 
 
 class FakeClock:
