@@ -1,12 +1,10 @@
-"""The documentation keeps up with the code, as sqlite-utils's tests/test_docs.py does:
-every command (and every action of a command, `nudger mail sync`) appears in README.md's
-command tables with each of its long options, and CONTRIBUTING.md's module map names
-every module under nudger/ (read from the tree as it is, so a module added or moved
-without a line in the map fails here)."""
+"""The README keeps up with the commands, as sqlite-utils's tests/test_docs.py does: every
+command (and every action of a command, `nudger mail sync`) appears in README.md as
+`nudger NAME` in code, and those lines show each of its options (CONTRIBUTING's module map
+has its own test, tests/test_repo_docs.py)."""
 
 from __future__ import annotations
 
-import fnmatch
 import re
 from pathlib import Path
 
@@ -17,7 +15,6 @@ from nudger.commands import Command, OneOf
 
 REPO = Path(__file__).resolve().parent.parent
 README = (REPO / "README.md").read_text(encoding="utf-8")
-CONTRIBUTING = (REPO / "CONTRIBUTING.md").read_text(encoding="utf-8")
 
 
 def every_command() -> list[tuple[str, Command]]:
@@ -65,64 +62,3 @@ def test_the_readme_check_sees_a_missing_command() -> None:
     assert readme_lines("list")
     assert not readme_lines("lis")  # a prefix of a command is not the command
     assert not readme_lines("no-such-command")
-
-
-# --- CONTRIBUTING.md's module map -----------------------------------------------------------
-
-PACKAGE = REPO / "nudger"
-# Alembic revisions are listed by the migrations entry (`store/migrations/`), not one by one.
-NOT_MAPPED = ("store/migrations/versions/*",)
-
-
-def modules() -> list[str]:
-    """Every module under nudger/, as its path from there (`mail/client.py`); a package's
-    `__init__.py` stands for the package only when it is all there is to it."""
-    found = []
-    for path in sorted(PACKAGE.rglob("*.py")):
-        relative = path.relative_to(PACKAGE).as_posix()
-        if any(fnmatch.fnmatch(relative, pattern) for pattern in NOT_MAPPED):
-            continue
-        if path.name == "__init__.py" and relative != "__init__.py":
-            continue
-        found.append(relative)
-    return found
-
-
-def named(relative: str, text: str) -> bool:
-    """Whether the map names `relative`: its path in code (`mail/client.py`, with or without
-    .py), a glob covering it (`commands/*.py`), or its bare name in code on a line (a table
-    row) that also names its folder in code (`mail/` ... `client.py`)."""
-    codes = [code.strip() for line in text.splitlines()
-             for code in re.findall(r"`([^`]+)`", line)]
-    stem = relative.removesuffix(".py")
-    for code in codes:
-        if code in (relative, stem) or (("*" in code or "?" in code)
-                                        and fnmatch.fnmatch(relative, code)):
-            return True
-    folder, _, name = relative.rpartition("/")
-    if not folder:
-        return False
-    for line in text.splitlines():
-        here = re.findall(r"`([^`]+)`", line)
-        if any(code.rstrip("/") == folder or code.startswith(folder + "/") for code in here) \
-                and any(code in (name, name.removesuffix(".py"))
-                        or code.startswith(name.removesuffix(".py") + ".") for code in here):
-            return True
-    return False
-
-
-@pytest.mark.parametrize("relative", modules())
-def test_contributing_maps_every_module(relative: str) -> None:
-    assert named(relative, CONTRIBUTING), (
-        f"CONTRIBUTING.md's module map does not name nudger/{relative}: add a line saying "
-        "what it owns")
-
-
-def test_the_map_check_reads_the_real_tree() -> None:
-    mapped = modules()
-    assert "cli.py" in mapped and "__init__.py" in mapped
-    assert not any(m.startswith("store/migrations/versions/") for m in mapped)
-    assert named("mail/client.py", "| `mail/` | the mailbox. `client.py`: the session |")
-    assert named("commands/mail.py", "| `commands/*.py` | one module per group |")
-    assert not named("mail/client.py", "| `daemon.py` | `client.py` elsewhere |")
-    assert not named("newthing.py", "| `cli.py` | parse |")
