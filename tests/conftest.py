@@ -248,11 +248,12 @@ def dovecot(session_dovecot: Any) -> Iterator[Any]:
     first. A test that stops, restarts or breaks its server takes `private_dovecot`.
     Skips with the reason when Dovecot is not installed (CI installs it, so there the
     tests run)."""
+    # A server that a test stopped by mistake, or that stopped answering, must not fail the
+    # tests after it: it is started again (same ports).
+    if not session_dovecot._running or not session_dovecot.answers():
+        session_dovecot.restart()
     session_dovecot.fresh_mailboxes()
     yield session_dovecot
-    # A test that stopped the shared server by mistake must not fail the ones after it.
-    if not session_dovecot._running:
-        session_dovecot.start()
 
 
 @pytest.fixture

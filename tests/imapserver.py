@@ -283,6 +283,14 @@ class Dovecot:
         self.stop()
         shutil.rmtree(self.base, ignore_errors=True)
 
+    def answers(self, timeout: float = 3.0) -> bool:
+        """Whether the server greets a new connection (on the plain listener) in time."""
+        try:
+            with socket.create_connection((HOST, self.starttls_port), timeout=timeout) as sock:
+                return sock.recv(64).startswith(b"* OK")
+        except OSError:
+            return False
+
     def fresh_mailboxes(self) -> None:
         """Forget every user's mailbox (folders, mail, UIDVALIDITYs), as if nobody had ever
         logged in: each user's next login starts from an empty Maildir. Lets one server per
