@@ -47,8 +47,12 @@ def readme_lines(name: str) -> list[str]:
     return [line for line in README.splitlines() if pattern.search(line)]
 
 
-@pytest.mark.parametrize(("name", "command"), every_command(), ids=lambda v: str(v))
-def test_every_command_is_in_the_readme(name: str, command: Command) -> None:
+COMMANDS = dict(every_command())
+
+
+@pytest.mark.parametrize("name", list(COMMANDS))
+def test_every_command_is_in_the_readme(name: str) -> None:
+    command = COMMANDS[name]
     lines = readme_lines(name)
     assert lines, f"README.md never shows `nudger {name}`: add it to the Commands tables"
     shown = "\n".join(lines)
