@@ -48,7 +48,8 @@ def test_restart_keeps_ports_and_mail(private_dovecot: Any) -> None:
     assert dovecot.uids("INBOX") == [uid]
 
 
-def test_wrong_password_is_refused(dovecot: Any) -> None:
+def test_wrong_password_is_refused(private_dovecot: Any) -> None:
+    dovecot = private_dovecot  # a failed login slows the server's next logins (auth penalty)
     from imapclient import IMAPClient
     from imapclient.exceptions import LoginError
 

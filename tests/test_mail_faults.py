@@ -53,7 +53,10 @@ def test_check_imap_reports_what_it_verified(home: Home, dovecot: Any, monkeypat
         assert "logged out" in out and "all checks passed" in out
 
 
-def test_wrong_password(home: Home, dovecot: Any, monkeypatch: Any) -> None:
+def test_wrong_password(home: Home, private_dovecot: Any, monkeypatch: Any) -> None:
+    # Its own server: Dovecot delays every login from an address that failed one lately
+    # (auth penalty), which would slow the shared server's next tests past their timeouts.
+    dovecot = private_dovecot
     monkeypatch.setenv("NUDGER_IMAP_PASSWORD", "not-the-password")
     home.write_config(imap_config(dovecot))
     line = one_line_error(home.run("check", "--imap"))
