@@ -37,6 +37,33 @@ def decode_bytes(data: bytes) -> str:
         return data.decode("latin-1")
 
 
+# Codecs Python knows but that are no charset of mail text: `idna` and `undefined` raise
+# whatever the error handler, `punycode` ignores it. A part that names one is read as
+# `decode_bytes` reads unknown bytes.
+_NOT_MAIL_CHARSETS = frozenset({"idna", "punycode", "undefined", "unicode-escape",
+                                "raw-unicode-escape", "palmos"})
+
+
+def decode_charset(data: bytes, charset: str | None) -> str:
+    """Bytes a message says are in `charset`, as text; never raises, whatever the name
+    (unknown, not a text encoding, a codec that refuses the "replace" handler)."""
+    import codecs
+
+    name = (charset or "").strip().strip('"').lower()
+    if not name:
+        return decode_bytes(data)
+    try:
+        info = codecs.lookup(name)
+    except (LookupError, ValueError, TypeError):
+        return decode_bytes(data)
+    if not getattr(info, "_is_text_encoding", True) or info.name in _NOT_MAIL_CHARSETS:
+        return decode_bytes(data)
+    try:
+        return data.decode(info.name, "replace")
+    except Exception:  # a codec's own failure (UnicodeError, ...): any text will do
+        return decode_bytes(data)
+
+
 def _without_surrogates(text: str) -> str:
     """`text` with surrogate escapes (bytes a UTF-8 decoder could not read, U+DC80..
     U+DCFF) decoded again as bytes of another charset; any other lone surrogate becomes

@@ -57,7 +57,7 @@ def cmd_status(ctx: Context) -> int:
     method = describe_method(settings, ctx.env, ctx.db.path.parent)
     from nudger.mail.imap.status import mailbox_status
 
-    mailbox = mailbox_status(settings, ctx.db)
+    mailbox = mailbox_status(settings, ctx.db, now)
     if ctx.args.json:
         ctx.print_json({"now": now.isoformat(), "next_digest_at": upcoming.isoformat(),
                         "recipient": settings.recipient, "delivery": method,
@@ -68,7 +68,10 @@ def cmd_status(ctx: Context) -> int:
     zone = settings.zone
 
     def at(moment: datetime | None) -> str:
-        return moment.astimezone(zone).strftime("%a %Y-%m-%d %H:%M %Z") if moment else "-"
+        from nudger.when.times import local
+
+        found = local(moment, zone)  # None too for a stored moment past the supported range
+        return found.strftime("%a %Y-%m-%d %H:%M %Z") if found else "-"
 
     ctx.print(f"next digest:  {at(upcoming)} to {settings.recipient}")
     ctx.print(f"delivery:     {method}")
@@ -95,7 +98,7 @@ def cmd_status(ctx: Context) -> int:
     if mailbox is not None:
         _print_mailbox(ctx, mailbox, at)
     problems = status.retrying or status.failed or status.sending or \
-        (mailbox is not None and mailbox["error"])
+        (mailbox is not None and (mailbox["error"] or mailbox["skipped"]))
     if not problems:
         ctx.print("problems:     none")
     _calendar_status(ctx, at)
@@ -137,7 +140,11 @@ def _calendar_status(ctx: Context, at: Any) -> None:
                       f"{row.last_error}{since}; retried at the next pass")
         else:
             ctx.print(f"{label} ok at {at(row.last_ok_at)}: {row.detail}")
+
+
 def _print_mailbox(ctx: Context, mailbox: dict[str, Any], at: Any) -> None:
+    from nudger.mail.imap.status import SKIPPED_DAYS
+
     server = f"{mailbox['server']}, every {mailbox['poll']}"
     if mailbox["last_attempt_at"] is None:
         ctx.print(f"mailbox:      {server}; not read yet (the daemon reads it, or run "
@@ -148,6 +155,12 @@ def _print_mailbox(ctx: Context, mailbox: dict[str, Any], at: Any) -> None:
                   f"last good: {since}): {mailbox['error']}")
     else:
         ctx.print(f"mailbox:      {server}; last read {at(mailbox['last_ok_at'])}")
+    if mailbox["skipped"]:
+        ctx.print(f"skipped mail: {mailbox['skipped']} message(s) in the last "
+                  f"{SKIPPED_DAYS} days could not be handled and were left alone (the "
+                  "passes went on); the newest:")
+        for line in mailbox["skipped_latest"]:
+            ctx.print(f"              {line}")
     if mailbox["open_suggestions"]:
         ctx.print(f"suggestions:  {mailbox['open_suggestions']} open (nudger suggestions)")
     for refused in mailbox["refused"]:

@@ -243,7 +243,7 @@ def cmd_show(ctx: Context) -> int:
         ("applied", app.applied_on or "not yet"),
         ("url", app.url), ("location", app.location), ("address", app.address),
         ("source", app.source), ("deadline", app.deadline or ""),
-        ("interview", app.interview_at.astimezone(ctx.zone).strftime("%Y-%m-%d %H:%M")
+        ("interview", _local(app.interview_at, ctx.zone, with_time=True)
          if app.interview_at else ""),
         ("snoozed until", snoozed if snoozed and snoozed > ctx.today else ""),
         ("paused", f"since a reply on {_local(app.paused_since, ctx.zone)} (nudger resume "
@@ -299,9 +299,11 @@ def _mail_of(session: Any, app_id: int) -> list[Any]:
 
 
 def _local(moment: Any, zone: Any, with_time: bool = False) -> str:
-    from nudger.when.times import as_utc
+    from nudger.when.times import local
 
-    return as_utc(moment).astimezone(zone).strftime("%Y-%m-%d %H:%M" if with_time else "%Y-%m-%d")
+    found = local(moment, zone)  # None: a stored moment outside the supported range
+    return found.strftime("%Y-%m-%d %H:%M" if with_time else "%Y-%m-%d") if found \
+        else "(no date)"
 
 
 # --- log / stage / snooze / contact ----------------------------------------------------

@@ -53,7 +53,7 @@ from nudger.track.cadence import Cold, DueReport, Nudge, due_on
 from nudger.track.stats import SAMPLE_EFFORT, effort_section, is_effort_day
 from nudger.vocab import ACTIONS, OPEN_STAGES
 from nudger.when.business import Calendar
-from nudger.when.times import as_utc
+from nudger.when.times import local
 
 __all__ = ["ComposedDigest", "check_templates", "compose_digest", "digest_message_id",
            "install_templates"]
@@ -88,7 +88,8 @@ class ComposedDigest:
 # --- from model objects to template values ----------------------------------------------
 
 def _local(moment: datetime | None, settings: Settings) -> datetime | None:
-    return None if moment is None else as_utc(moment).astimezone(settings.zone)
+    # A stored moment outside the supported range (a reply dated 9999) is no moment.
+    return local(moment, settings.zone)
 
 
 def _when(moment: datetime) -> str:
@@ -278,6 +279,7 @@ def _mail_view(session: Session, settings: Settings, day: date) -> MailView | No
         paused_replies,
         recent_replies,
     )
+    from nudger.mail.imap.status import skipped_messages
     from nudger.store.models import MailSync
     from nudger.when.schedule import digest_moment
 
@@ -312,7 +314,13 @@ def _mail_view(session: Session, settings: Settings, day: date) -> MailView | No
                          "detail": clean_header(c.bounce_detail, limit=160),
                          "command": f"nudger contact {c.application_id} --rm {c.id}"})
     row = session.exec(select(MailSync)).first()
-    return MailView(replies, bouncing, _mailbox_status(settings, row))
+    status = _mailbox_status(settings, row)
+    skipped, latest = skipped_messages(session, moment)
+    if skipped:
+        status += (f" {skipped} message(s) could not be handled and were skipped (the newest: "
+                   f"{clean_header(latest[0].line(), limit=200)}); `nudger status` lists "
+                   "them.")
+    return MailView(replies, bouncing, status)
 
 
 def _mailbox_status(settings: Settings, row: Any) -> str:
@@ -321,8 +329,7 @@ def _mailbox_status(settings: Settings, row: Any) -> str:
                 f"{settings.imap.poll if settings.imap else ''}; or run `nudger mail sync`).")
     last_ok = _local(row.last_ok_at, settings)
     if not row.last_error:
-        assert last_ok is not None
-        return f"Mailbox last read {_when(last_ok)}."
+        return f"Mailbox last read {_when(last_ok)}." if last_ok else "Mailbox last read."
     since = f"since {_when(last_ok)}" if last_ok else "yet"
     return (f"The mailbox could not be read {since}: "
             f"{clean_header(row.last_error, limit=300)}")

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from nudger.store.outbox import Outbox
 from nudger.when.times import as_utc
+from nudger.when.times import local as to_local
 
 if TYPE_CHECKING:
     from nudger.config import Settings
@@ -98,7 +99,8 @@ def status_line(info: DigestInfo, at: Callable[[datetime | None], str]) -> str:
 def describe(record: DigestRecord, zone: Any) -> str:
     """One line on a recorded day, for ALREADY and for `status`."""
     def local(moment: datetime | None) -> str:
-        return as_utc(moment).astimezone(zone).strftime("%Y-%m-%d %H:%M") if moment else "?"
+        found = to_local(moment, zone)
+        return found.strftime("%Y-%m-%d %H:%M") if found else "?"
 
     day = record.local_date.isoformat()
     if record.state == "sent":

@@ -154,7 +154,10 @@ class CalendarSync(SQLModel, table=True):
 
 MAIL_DIRECTIONS = ("in", "out")
 # What nudger made of a mail message it recorded.
-MAIL_KINDS = ("reply", "possible-reply", "followup", "bounce", "command", "capture", "draft")
+# "skipped": a message nudger could not handle, kept with the reason as its snippet so that
+# no later pass tries it again (nudger.mail.sync: the per-message error boundary).
+MAIL_KINDS = ("reply", "possible-reply", "followup", "bounce", "command", "capture", "draft",
+              "skipped")
 SUGGESTION_KINDS = ("application", "stage", "contact", "reply")
 SUGGESTION_STATES = ("open", "accepted", "dismissed")
 

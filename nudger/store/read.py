@@ -30,7 +30,6 @@ from nudger.store.states import load_states, local_date
 from nudger.track.cadence import AppState, TouchInfo
 from nudger.track.stats import ChangeRow, History, MailReplyRow, SnoozeRow
 from nudger.vocab import OPEN_STAGES
-from nudger.when.times import as_utc
 
 # --- stats -------------------------------------------------------------------------------
 
@@ -63,11 +62,12 @@ def load_history(session: Session, zone: tzinfo = UTC) -> History:
         for s in session.exec(select(Snooze).order_by(col(Snooze.created_at), col(Snooze.id)))
     ]
     mail_replies = [
-        MailReplyRow(m.application_id, as_utc(m.date).astimezone(zone).date())
+        MailReplyRow(m.application_id, day)
         for m in session.exec(select(MailMessage).where(
             MailMessage.kind == "reply", col(MailMessage.application_id).is_not(None))
             .order_by(col(MailMessage.date)))
-        if m.application_id is not None
+        # a stored date outside the supported range is no date: that row counts no reply
+        if m.application_id is not None and (day := local_date(m.date, zone)) is not None
     ]
     return History(apps, touches, changes, snoozes, mail_replies)
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias, cast
 from nudger.errors import DataError, UsageError
 from nudger.track.cadence import AppState, TouchInfo, bulk
 from nudger.vocab import CLOSED_STAGES, OPEN_STAGES, STAGES
-from nudger.when.times import as_utc
+from nudger.when.times import local
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -46,7 +46,8 @@ _IN_LIMIT = 500
 
 def local_date(moment: datetime | None, zone: tzinfo) -> date | None:
     """A stored moment (UTC; read raw it comes back naive) as a local date in `zone`."""
-    return None if moment is None else as_utc(moment).astimezone(zone).date()
+    found = local(moment, zone)  # None too for a moment outside the supported range
+    return None if found is None else found.date()
 
 
 class _Dates:

@@ -22,6 +22,8 @@ import re
 from email.message import EmailMessage, Message
 from html.parser import HTMLParser
 
+from nudger.safetext import decode_charset
+
 MAX_BODY_CHARS = 1_000_000
 MAX_PARTS = 50
 
@@ -61,11 +63,11 @@ def decode_part(part: Message) -> str:
     if not isinstance(payload, bytes):
         return ""
     payload = payload[: MAX_BODY_CHARS * 4]
-    charset = (part.get_content_charset() or "utf-8").strip().lower()
     try:
-        text = payload.decode(charset, errors="replace")
-    except LookupError:  # an unknown charset name
-        text = payload.decode("latin-1")
+        charset = part.get_content_charset() or "utf-8"
+    except Exception:  # a Content-Type the email package cannot take apart
+        charset = "utf-8"
+    text = decode_charset(payload, charset)
     return text[:MAX_BODY_CHARS].replace("\x00", "")
 
 

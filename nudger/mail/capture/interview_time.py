@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from nudger.when.times import supported
+
 CALENDAR_CAP = 64 * 1024   # characters of a text/calendar part read
 
 
@@ -78,7 +80,9 @@ def _ical_time(value: str, params: str, zone: ZoneInfo) -> tuple[datetime | None
         else:
             tz, floating = zone, True
     try:
-        return datetime(y, mo, d, h, mi, tzinfo=tz).astimezone(UTC), floating
+        # a moment outside the one supported range is none (a calendar part "in 9999")
+        at = supported(datetime(y, mo, d, h, mi, tzinfo=tz))
+        return (at, floating) if at is not None else (None, False)
     except (ValueError, OverflowError):
         return None, False
 
@@ -205,9 +209,11 @@ def _moment(match: re.Match[str], sent_at: datetime | None, zone: ZoneInfo) -> M
         tz, zoned = _zone_of(parts.get("zone") or "", parts.get("off") or "", zone)
         if tz is None:
             return None
-        at = datetime(year, month, day, hour, minute, tzinfo=tz).astimezone(UTC)
+        at = supported(datetime(year, month, day, hour, minute, tzinfo=tz))
     except (KeyError, ValueError, OverflowError):
         return None
+    if at is None:
+        return None  # outside the one supported range of dates
     return Moment(at, zoned, " ".join(match.group(0).split())[:120])
 
 

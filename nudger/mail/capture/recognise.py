@@ -32,13 +32,13 @@ import tomllib
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from email import policy
 from email.errors import MessageError
 from email.header import decode_header, make_header
 from email.message import Message
 from email.parser import BytesParser
-from email.utils import getaddresses, parsedate_to_datetime
+from email.utils import getaddresses
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -53,6 +53,7 @@ from nudger.mail.capture.interview_time import (
 )
 from nudger.mail.capture.wordmodel import WordModel, default_model
 from nudger.mail.htmltext import html_to_text
+from nudger.mail.imap.headers import mail_date
 from nudger.vocab import text_problem
 
 RULES_FILE = Path(__file__).with_name("rules.toml")
@@ -470,15 +471,8 @@ def view_headers(raw_headers: bytes | Message | dict[str, str]) -> MailView:
         fields = _header_fields(split_headers(raw_headers))
     name, addr = _first_address(fields.get("from"))
     _, reply_addr = _first_address(fields.get("reply-to"))
-    sent_at: datetime | None = None
-    raw_date = fields.get("date")
-    if raw_date:
-        try:
-            sent_at = parsedate_to_datetime(raw_date)
-        except (TypeError, ValueError, IndexError, OverflowError):
-            sent_at = None
-        if sent_at is not None and sent_at.tzinfo is None:
-            sent_at = sent_at.replace(tzinfo=UTC)
+    # None: no date, or one outside the supported range (mail_date says which).
+    sent_at = mail_date(fields.get("date"))
     precedence = fields.get("precedence", "").strip().lower()
     return MailView(
         message_id=one_line(fields.get("message-id", ""), 300),
@@ -653,7 +647,7 @@ def _decode_part(part: Message) -> str:
     for candidate in (charset, "utf-8", "cp1252"):
         try:
             return data.decode(candidate)
-        except (LookupError, UnicodeDecodeError):
+        except Exception:  # LookupError, UnicodeError, a codec's own failure
             continue
     return data.decode("latin-1")
 

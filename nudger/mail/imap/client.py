@@ -33,10 +33,10 @@ from datetime import date, datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from nudger.errors import ConfigError, NudgerError
-from nudger.mail.imap.headers import FIELDS, MailHeader, parse_header
-from nudger.safetext import server_text
+from nudger.mail.imap.headers import FIELDS, MailHeader, parse_header, unreadable_header
+from nudger.safetext import decode_charset, server_text
 from nudger.tls import tls_context
-from nudger.when.times import as_utc
+from nudger.when.times import supported
 
 if TYPE_CHECKING:
     from imapclient import IMAPClient
@@ -264,12 +264,18 @@ class ImapSession:
                     if isinstance(key, bytes) and key.startswith(b"BODY[HEADER"):
                         raw = value or b""
                 internal = item.get(b"INTERNALDATE")
-                if isinstance(internal, datetime):
-                    internal = as_utc(internal)
-                batch.append(parse_header(raw, folder=folder, uid=uid,
-                                          size=int(item.get(b"RFC822.SIZE", 0) or 0),
-                                          internal_date=internal
-                                          if isinstance(internal, datetime) else None))
+                # outside the supported range an INTERNALDATE is none (times.supported)
+                when = supported(internal) if isinstance(internal, datetime) else None
+                size = item.get(b"RFC822.SIZE", 0)
+                size = size if isinstance(size, int) and size >= 0 else 0
+                try:
+                    header = parse_header(raw, folder=folder, uid=uid, size=size,
+                                          internal_date=when)
+                except Exception as exc:  # kept, for the pass to skip with its reason
+                    header = unreadable_header(
+                        raw, folder=folder, uid=uid, size=size, internal_date=when,
+                        why=f"its header could not be read ({type(exc).__name__})")
+                batch.append(header)
             yield batch
 
     def _fetch_header_items(self, uids: Sequence[int]) -> dict[int, dict[bytes, Any]]:
@@ -659,10 +665,7 @@ def _decode_part(raw: bytes, encoding: str, charset: str) -> str:
             data = b""
     elif encoding == "quoted-printable":
         data = quopri.decodestring(raw)
-    try:
-        return data.decode(charset, "replace")
-    except LookupError:
-        return data.decode("utf-8", "replace")
+    return decode_charset(data, charset)
 
 
 def _strip_html(text: str) -> str:

@@ -17,8 +17,8 @@ from email.header import decode_header, make_header
 from email.utils import getaddresses, parsedate_to_datetime
 from typing import Any
 
-from nudger.safetext import server_text
-from nudger.when.times import as_utc
+from nudger.safetext import decode_charset, server_text
+from nudger.when.times import supported
 
 # The header fields fetched with BODY.PEEK[HEADER.FIELDS (...)]: all that matching needs.
 FIELDS = ("MESSAGE-ID", "DATE", "FROM", "SENDER", "TO", "CC", "SUBJECT", "IN-REPLY-TO",
@@ -86,6 +86,7 @@ class MailHeader:
     authentication_results: str
     size: int
     defects: tuple[str, ...] = field(default=())
+    unreadable: str = ""  # why the header block could not be read at all ("" when it was)
 
     @_cached
     def to(self) -> tuple[str, ...]:
@@ -217,10 +218,7 @@ def decode_words(value: str) -> str:
         if isinstance(chunk, str):
             out.append(chunk)
             continue
-        try:
-            out.append(chunk.decode(charset or "ascii", "replace"))
-        except LookupError:
-            out.append(chunk.decode("utf-8", "replace"))
+        out.append(decode_charset(chunk, charset or "ascii"))
     return " ".join(part.strip() for part in out)
 
 
@@ -314,18 +312,32 @@ def fallback_key(raw: dict[str, str]) -> str:
     return "h:" + digest.hexdigest()[:32]
 
 
-def _date(value: str, fallback: datetime) -> tuple[datetime, bool]:
-    if value:
-        try:
-            parsed = parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError, OverflowError):
-            parsed = None
-        if parsed is not None:
-            try:
-                return as_utc(parsed), True
-            except (OverflowError, ValueError):
-                pass
-    return as_utc(fallback), False
+def mail_date(value: str | None) -> datetime | None:
+    """A Date header as an aware UTC moment; None when it is no date or one outside the
+    one supported range (nudger.dates: 1900-01-01..9000-12-31): every date read from mail
+    goes through here (a reply "dated" 31 Dec 9999 would stop every digest)."""
+    if not value:
+        return None
+    try:
+        parsed = parsedate_to_datetime(value[:200])
+    except Exception:  # TypeError, ValueError, IndexError, OverflowError: no date
+        return None
+    try:
+        return supported(parsed)
+    except (OverflowError, ValueError):
+        return None
+
+
+# When neither the Date header nor the server's INTERNALDATE is a date in the supported
+# range: the message has no date, and is kept (for threading, exactly once) at this one.
+NO_DATE = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _date(value: str, fallback: datetime | None) -> tuple[datetime, bool]:
+    found = mail_date(value)
+    if found is not None:
+        return found, True
+    return supported(fallback) or NO_DATE, False
 
 
 def parse_header(raw_header: bytes, *, folder: str, uid: int, size: int = 0,
@@ -342,8 +354,7 @@ def parse_header(raw_header: bytes, *, folder: str, uid: int, size: int = 0,
     if not message_id:
         defects.append("no usable Message-ID" if raw_mid else "no Message-ID")
     key = message_id or fallback_key(raw)
-    fallback = internal_date or datetime(1970, 1, 1, tzinfo=UTC)
-    date, date_ok = _date(raw["date"], fallback)
+    date, date_ok = _date(raw["date"], internal_date)
     if not date_ok:
         defects.append("no valid Date")
     froms = parse_addresses(raw["from"]) or parse_addresses(raw["sender"])
@@ -380,6 +391,20 @@ def parse_header(raw_header: bytes, *, folder: str, uid: int, size: int = 0,
         authentication_results=server_text(raw["authentication-results"], 1000),
         size=size, defects=tuple(defects),
     )
+
+
+def unreadable_header(raw_header: bytes, *, folder: str, uid: int, size: int,
+                      internal_date: datetime | None, why: str) -> MailHeader:
+    """A header block `parse_header` failed on: no field read, a key from its bytes (the
+    same message keeps it), the reason kept for the pass to skip it with."""
+    key = "h:" + hashlib.sha256(raw_header[:512 * 1024]).hexdigest()[:32]
+    return MailHeader(
+        folder=folder, uid=uid, message_id="", key=key,
+        date=supported(internal_date) or NO_DATE, from_addr="", from_name="", raw_to="",
+        raw_cc="", subject="", in_reply_to=(), references=(), auto_submitted=False,
+        is_list=False, is_bulk=False, is_bounce=False, failed_recipients=(),
+        authentication_results="", size=size, defects=("unreadable header",),
+        unreadable=server_text(why, 160))
 
 
 def domain_of(addr: str) -> str:

@@ -2,23 +2,54 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
-from nudger.store.models import MailSync, Suggestion
-from nudger.when.times import as_utc
+from nudger.store.models import MailMessage, MailSync, Suggestion
+from nudger.when.times import as_utc, supported
 
 if TYPE_CHECKING:
     from nudger.config import Settings
     from nudger.store.db import Database
 
+# Messages the pass skipped (could not handle) are shown for this long after they were read.
+SKIPPED_DAYS = 14
 
 RECENT_REFUSALS = 5
 
+@dataclass(frozen=True)
+class Skipped:
+    """A message the mailbox pass could not handle and skipped (kind "skipped")."""
 
-def mailbox_status(settings: Settings, db: Database) -> dict[str, Any] | None:
-    """None without an [imap] table; else the last pass's outcome."""
+    folder: str
+    who: str
+    subject: str
+    why: str
+
+    def line(self) -> str:
+        return (f"{self.folder}: {self.subject or '(no subject)'} from "
+                f"{self.who or 'an unknown sender'}: {self.why}")
+
+
+def skipped_messages(session: Session, now: datetime, limit: int = 5
+                     ) -> tuple[int, list[Skipped]]:
+    """(how many, the newest `limit`) messages skipped in the last SKIPPED_DAYS days."""
+    since = now - timedelta(days=SKIPPED_DAYS)
+    where = (MailMessage.kind == "skipped", col(MailMessage.created_at) >= since)
+    count = len(session.exec(select(MailMessage.id).where(*where)).all())
+    found = session.exec(select(MailMessage).where(*where)
+                         .order_by(col(MailMessage.created_at).desc(),
+                                   col(MailMessage.id).desc()).limit(limit)).all()
+    return count, [Skipped(m.folder, m.from_addr, m.subject, m.snippet) for m in found]
+
+
+def mailbox_status(settings: Settings, db: Database, now: datetime | None = None
+                   ) -> dict[str, Any] | None:
+    """None without an [imap] table; else the last pass's outcome (and, given `now`, the
+    messages it skipped lately)."""
     imap = settings.imap
     if imap is None:
         return None
@@ -33,12 +64,12 @@ def mailbox_status(settings: Settings, db: Database) -> dict[str, Any] | None:
                          .order_by(col(MailCommand.processed_at).desc(),
                                    col(MailCommand.id).desc())
                          .limit(RECENT_REFUSALS)).all()
+        skipped, latest = skipped_messages(s, now) if now is not None else (0, [])
     return {
         "server": f"{imap.host}:{imap.effective_port}",
         "poll": str(imap.poll),
-        "last_ok_at": as_utc(row.last_ok_at) if row and row.last_ok_at else None,
-        "last_attempt_at": as_utc(row.last_attempt_at)
-        if row and row.last_attempt_at else None,
+        "last_ok_at": supported(row.last_ok_at) if row else None,
+        "last_attempt_at": supported(row.last_attempt_at) if row else None,
         "error": row.last_error if row else "",
         "failures": row.failures if row else 0,
         "open_suggestions": suggestions,
@@ -46,4 +77,6 @@ def mailbox_status(settings: Settings, db: Database) -> dict[str, Any] | None:
         # first: a tap that did nothing is never silent.
         "refused": [{"at": as_utc(r.processed_at), "subject": r.subject, "why": r.refusal,
                      "answer": r.reply_state} for r in refused],
+        "skipped": skipped,
+        "skipped_latest": [item.line() for item in latest],
     }

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -47,6 +48,7 @@ if TYPE_CHECKING:
     from nudger.when.business import Calendar
 
 SNIPPET = 200
+log = logging.getLogger(__name__)
 
 
 # --- hook points for act (commands) and capture ----------------------------------------------
@@ -317,37 +319,89 @@ def _batch(settings: Settings, db: Database, imap: ImapSession, calendar: Calend
     with db.read_session() as s:
         done = _recorded(s, [h.key for h in batch])
     decisions: list[_Decision] = []
+    skipped: list[tuple[MailHeader, str]] = []
     seen: set[str] = set()
     for header in batch:
         if header.key in done or header.key in seen:
             continue
         seen.add(header.key)
-        if direction == "out":
-            decision = _decide_sent(header, index, settings)
-        else:
-            if _run_handlers("commands", settings, db, imap, header, now, report, dry_run):
-                continue
-            decision = _decide_inbox(header, index, report)
-            if decision is None:
-                _run_handlers("capture", settings, db, imap, header, now, report, dry_run)
-                continue
-        if decision is None:
+        if header.unreadable:
+            skipped.append((header, header.unreadable))
             continue
-        if decision.kind in ("followup", "reply", "possible-reply", "bounce"):
-            # The message matched: its first text part, capped, for the snippet (and the
-            # report of a bounce). Fetched before the write transaction opens.
-            decision.text = imap.fetch_text(header.uid, report=decision.kind == "bounce")
-        decisions.append(decision)
+        # Each message in its own error boundary: one that cannot be handled (a charset
+        # no codec reads, nesting that exhausts the stack, a value out of every range) is
+        # skipped with its reason, and the pass goes on. A MailboxError is the server's or
+        # the connection's, never the message's: it ends the pass as before.
+        try:
+            decision = _decide(settings, db, imap, index, now, report, dry_run, direction,
+                               header)
+        except MailboxError:
+            raise
+        except Exception as exc:  # the message's fault: skipped, recorded, reported
+            skipped.append((header, _skip_reason(exc)))
+            continue
+        if decision is not None:
+            decisions.append(decision)
     # One transaction for the batch's effects and the folder state that covers them.
     if dry_run:
         _dry(decisions, index, report)
+        for header, why in skipped:
+            report.add("skipped", header, None, f"would be skipped: {why}")
         return
     with db.session() as s:
         for decision in decisions:
-            _apply(s, settings, calendar, index, now, report, decision)
+            savepoint = s.begin_nested()
+            try:
+                _apply(s, settings, calendar, index, now, report, decision)
+            except Exception as exc:  # this message's effects only are undone
+                savepoint.rollback()
+                skipped.append((decision.header, _skip_reason(exc)))
+            else:
+                savepoint.commit()
+        for header, why in skipped:
+            _skip(s, header, direction, why, now, report)
         if batch:
             _save_state(s, account_key(settings), folder, validity,
                         max(h.uid for h in batch), now)
+
+
+def _decide(settings: Settings, db: Database, imap: ImapSession, index: Index,
+            now: datetime, report: SyncReport, dry_run: bool, direction: str,
+            header: MailHeader) -> _Decision | None:
+    """What one new message asks for (handlers run here: commands, then capture); its
+    text fetched when it matched. None: nothing more to do for it."""
+    if direction == "out":
+        decision = _decide_sent(header, index, settings)
+    else:
+        if _run_handlers("commands", settings, db, imap, header, now, report, dry_run):
+            return None
+        decision = _decide_inbox(header, index, report)
+        if decision is None:
+            _run_handlers("capture", settings, db, imap, header, now, report, dry_run)
+            return None
+    if decision is not None and decision.kind in ("followup", "reply", "possible-reply",
+                                                  "bounce"):
+        # The message matched: its first text part, capped, for the snippet (and the
+        # report of a bounce). Fetched before the write transaction opens.
+        decision.text = imap.fetch_text(header.uid, report=decision.kind == "bounce")
+    return decision
+
+
+def _skip_reason(exc: BaseException) -> str:
+    """One line on why a message could not be handled (no traceback, no message text
+    beyond what server_text keeps)."""
+    text = server_text(str(exc), 120)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _skip(s: Session, header: MailHeader, direction: str, why: str, now: datetime,
+          report: SyncReport) -> None:
+    """Record a message that could not be handled as "skipped" (its reason the snippet):
+    no later pass tries it again, and `status` and the digest's footer show it."""
+    log.warning("mail: skipped %s UID %d (%s): %s", server_text(header.folder, 60),
+                header.uid, header.message_id or header.key, why)
+    if _record(s, header, direction, "skipped", None, why, now=now) is not None:
+        report.add("skipped", header, None, f"could not be handled, skipped: {why}")
 
 
 def _run_handlers(step: str, settings: Settings, db: Database, imap: ImapSession,

@@ -1,0 +1,129 @@
+"""Issue 25: nothing a mailbox holds stops the mailbox pass or the digest.
+
+Each test is one class of hostile input: a message that cannot be handled is skipped with
+its reason (shown by `status` and the digest footer) while the pass goes on; every date
+read from mail is held to the one supported range; no stored row stops the digest."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+import pytest
+
+from tests.conftest import BASE_CONFIG, Home, imap_config, rows
+from tests.test_mail_sync import PASSWORD, mail, setup
+
+EAST = BASE_CONFIG.replace('timezone = "America/Chicago"', 'timezone = "Pacific/Kiritimati"')
+
+
+class Down:
+    """An [imap] table whose server is never reached (the rows are written directly)."""
+
+    host = "127.0.0.1"
+    port = 9  # discard: nothing listens
+
+
+# --- stored rows never stop the digest ---------------------------------------------------
+
+@pytest.mark.parametrize("zone_config", [BASE_CONFIG, EAST], ids=["west", "east"])
+@pytest.mark.parametrize("stamp", ["9999-12-31 23:59:59.000000", "0001-01-01 00:00:00.000000",
+                                   "9500-06-01 12:00:00.000000"])
+def test_no_stored_mail_row_stops_the_digest(home: Home, monkeypatch: Any, tmp_path: Any,
+                                             zone_config: str, stamp: str) -> None:
+    monkeypatch.setenv("NUDGER_IMAP_PASSWORD", PASSWORD)
+    home.write_config(imap_config(Down()).replace(BASE_CONFIG, zone_config))
+    home.ok("add", "Fabrikam", "AE", "--applied", "2026-11-16",
+            "--contact", "Priya Nair <priya@fabrikam.com>")
+    con = sqlite3.connect(home.db_path)
+    with con:
+        con.execute(
+            "INSERT INTO mailmessage (key, message_id, direction, kind, folder, date, "
+            "from_addr, from_name, to_addrs, subject, snippet, application_id, created_at) "
+            "VALUES ('r@x', 'r@x', 'in', 'reply', 'INBOX', ?, 'priya@fabrikam.com', '', "
+            "'alex@example.com', 'Re: AE', 'hello', 1, ?)", (stamp, stamp))
+        mid = con.execute("SELECT id FROM mailmessage").fetchone()[0]
+        con.execute("UPDATE application SET paused_since = ?, paused_by = ?", (stamp, mid))
+        con.execute("UPDATE contact SET bounced_at = ?, bounce_detail = 'gone'", (stamp,))
+        con.execute("INSERT INTO mailsync (account, last_attempt_at, last_ok_at, last_error, "
+                    "failures) VALUES ('alex@example.com@127.0.0.1:9', ?, ?, '', 0)",
+                    (stamp, stamp))
+    con.close()
+    for args in (("digest", "--date", "2026-11-30"), ("digest",), ("show", "1"),
+                 ("status",), ("list",), ("due",), ("show", "1", "--json"),
+                 ("status", "--json")):
+        result = home.run(*args)
+        assert result.code == 0, (args, result.err)
+        assert "Traceback" not in result.err
+    text = home.ok("digest", "--date", "2026-11-30")
+    assert "Fabrikam" in text
+    out = tmp_path / "mail"
+    home.write_config(imap_config(Down()).replace(BASE_CONFIG, zone_config)
+                      + f'\n[delivery]\nmethod = "maildir"\nmaildir = "{out}"\n')
+    assert home.run("digest", "--send", "--date", "2026-11-30").code == 0
+
+
+# --- one message never stops the mailbox pass -----------------------------------------------
+
+def _exotic(charset: str, mid: str) -> bytes:
+    return (f"From: Priya Nair <priya@fabrikam.com>\r\nTo: alex@example.com\r\n"
+            f"Subject: Re: AE ({charset})\r\nDate: Mon, 23 Nov 2026 09:30:00 -0600\r\n"
+            f"Message-ID: <{mid}>\r\nMIME-Version: 1.0\r\n"
+            f"Content-Type: text/plain; charset={charset}\r\n\r\nhello \xe9\r\n"
+            ).encode("latin-1")
+
+
+def _nested(depth: int) -> bytes:
+    head = ("From: Alex Rivera <alex@example.com>\r\nTo: alex@example.com\r\n"
+            "Subject: nudger: done 1\r\nDate: Mon, 23 Nov 2026 09:00:00 -0600\r\n"
+            "Message-ID: <deep@x.test>\r\nMIME-Version: 1.0\r\n")
+    body = "".join(f'Content-Type: multipart/mixed; boundary="b{i}"\r\n\r\n--b{i}\r\n'
+                   for i in range(depth))
+    return (head + body + "Content-Type: text/plain\r\n\r\ndone 1\r\n").encode()
+
+
+def _parens(count: int) -> bytes:
+    return ("From: Alex Rivera <alex@example.com>\r\nTo: alex@example.com\r\n"
+            f"Cc: {'(' * count}\r\nSubject: nudger: done 1\r\n"
+            "Date: Mon, 23 Nov 2026 09:00:00 -0600\r\nMessage-ID: <parens@x.test>\r\n"
+            "\r\ndone 1\r\n").encode()
+
+
+def test_a_message_that_cannot_be_handled_is_skipped_and_the_pass_goes_on(
+        home: Home, dovecot: Any, monkeypatch: Any, tmp_path: Any) -> None:
+    setup(home, dovecot, monkeypatch)
+    # Sent mail dated 9500 (out of range: the server's INTERNALDATE is used instead).
+    dovecot.append("Sent", mail("alex@example.com", "priya@fabrikam.com", "Following up",
+                                "f-9500@example.com", date="Mon, 1 Jan 9500 10:00:00 +0000"))
+    for number, charset in enumerate(("idna", "undefined", "punycode")):
+        dovecot.append("INBOX", _exotic(charset, f"cs{number}@fabrikam.com"))
+    dovecot.append("INBOX", _nested(2000))
+    dovecot.append("INBOX", _parens(2000))
+    dovecot.append("INBOX", mail("priya@fabrikam.com", "alex@example.com", "Dated 9999",
+                                 "r9999@fabrikam.com", date="Fri, 31 Dec 9999 23:59:59 -1200"))
+    # The reply that arrives after them all is recorded.
+    dovecot.append("INBOX", mail("priya@fabrikam.com", "alex@example.com", "Re: AE, Thursday?",
+                                 "after@fabrikam.com", date="Tue, 24 Nov 2026 09:30:00 -0600"))
+    result = home.run("mail", "sync")
+    assert result.code == 0, result.err
+    assert "Traceback" not in result.err + result.out
+    recorded = dict(rows(home, "SELECT key, kind FROM mailmessage"))
+    assert recorded["after@fabrikam.com"] == "reply"
+    assert recorded["f-9500@example.com"] == "followup"
+    assert recorded["r9999@fabrikam.com"] == "reply"
+    # No date outside the supported range was stored.
+    years = [int(d[:4]) for (d,) in rows(home, "SELECT date FROM mailmessage")]
+    assert all(1900 <= y <= 9000 for y in years), years
+    # The folder positions went past every message: a second pass reads nothing again.
+    again = home.ok("mail", "sync")
+    assert "INBOX: 0 new message(s) read" in again
+    # The two that exhaust the parser's stack are skipped, with the reason, once.
+    assert recorded["deep@x.test"] == recorded["parens@x.test"] == "skipped"
+    reasons = rows(home, "SELECT snippet FROM mailmessage WHERE kind = 'skipped'")
+    assert len(reasons) == 2 and all(why.startswith("RecursionError") for (why,) in reasons)
+    assert "could not be handled, skipped: RecursionError" in result.out
+    status = home.ok("status")
+    assert "skipped mail: 2 message(s)" in status and "problems:     none" not in status
+    assert "INBOX: nudger: done 1 from alex@example.com: RecursionError" in status
+    digest = home.ok("digest")
+    assert "2 message(s) could not be handled and were skipped" in digest
