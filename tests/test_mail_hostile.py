@@ -127,3 +127,56 @@ def test_a_message_that_cannot_be_handled_is_skipped_and_the_pass_goes_on(
     assert "INBOX: nudger: done 1 from alex@example.com: RecursionError" in status
     digest = home.ok("digest")
     assert "2 message(s) could not be handled and were skipped" in digest
+
+
+# --- capture: a date out of range is no date, never the end of the run ------------------------
+
+@pytest.mark.parametrize("date", ["Fri, 31 Dec 9999 23:59:59 -1200",
+                                  "Mon, 01 Jan 9500 10:00:00 +0000",
+                                  "Sat, 01 Jan 0001 00:00:00 +1400"])
+def test_capture_skips_no_message_for_its_date_and_adds_the_rest(home: Home, tmp_path: Any,
+                                                                 date: str) -> None:
+    from tests.test_capture_command import CORPUS, POSTMARK
+
+    greenhouse = (CORPUS / "app_greenhouse.eml").read_bytes()
+    bad = greenhouse.replace(b"Date: Tue, 01 Sep 2026 09:17:00 +0200", f"Date: {date}".encode())
+    assert bad != greenhouse
+    lever = (CORPUS / "app_lever.eml").read_bytes()
+    box = tmp_path / "All.mbox"
+    box.write_bytes(POSTMARK + bad.rstrip(b"\n") + b"\n\n" + POSTMARK + lever.rstrip(b"\n")
+                    + b"\n\n")
+    for args in (("capture", str(box), "--dry-run"), ("capture", str(box), "--add")):
+        result = home.run(*args)
+        assert result.code == 0, (args, result.err)
+        assert "Traceback" not in result.err
+    companies = [c for (c,) in rows(home, "SELECT company FROM application ORDER BY id")]
+    assert companies == ["Acme Robotics", "Northwind Labs"]
+    for args in (("list",), ("show", "1"), ("digest",)):
+        assert home.run(*args).code == 0, args
+
+
+def test_capture_add_keeps_a_proposal_it_cannot_apply_as_a_suggestion(db: Any) -> None:
+    """Whatever makes one proposal impossible to apply (here a date past the supported
+    range, as a hand-made proposal can carry), --add reports it, keeps it as an open
+    suggestion and adds the others."""
+    from datetime import UTC, date, datetime
+
+    from nudger.mail.capture.scan import Proposal
+    from nudger.mail.capture.store import record
+
+    proposals = [Proposal("application", "Bad Date Inc", "AE", applied_on=date(9500, 1, 1)),
+                 Proposal("application", "Good Co", "AE", applied_on=date(2026, 11, 2))]
+    with db.session() as s:
+        lines = record(s, proposals, mode="add", today=date(2026, 11, 30),
+                       now=datetime(2026, 11, 30, 12, tzinfo=UTC), source_label="test")
+    assert any("Bad Date Inc" in line and "not added" in line and "9500-01-01" in line
+               for line in lines), lines
+    with db.read_session() as s:
+        from sqlmodel import select
+
+        from nudger.store.models import Application, Suggestion
+
+        assert [a.company for a in s.exec(select(Application)).all()] == ["Good Co"]
+        assert [(x.status, "Bad Date" in x.summary) for x in s.exec(
+            select(Suggestion).order_by(Suggestion.id)).all()] == [("open", True),
+                                                                   ("accepted", False)]

@@ -7,6 +7,7 @@ import sqlite3
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
+from nudger.errors import NudgerError
 from nudger.mail.capture.scan import Proposal, Tracked
 
 if TYPE_CHECKING:
@@ -72,7 +73,7 @@ def record(session: Session, proposals: list[Proposal], *, mode: str, today: dat
     """Record the new proposals as suggestions ("suggest") or add them ("add": proposed and
     accepted at once, so the store remembers them too). A proposal whose fingerprint was
     proposed before — open, accepted or dismissed — is left alone."""
-    from nudger.mail.capture import suggestions
+    from nudger.mail.capture.scan import suggestions
 
     lines: list[str] = []
     for prop in proposals:
@@ -90,8 +91,18 @@ def record(session: Session, proposals: list[Proposal], *, mode: str, today: dat
             continue
         if mode == "add":
             assert made.id is not None
-            for outcome in suggestions.accept(session, [made.id], today=today, now=now):
-                lines.append(outcome.detail)
+            # One proposal that cannot be applied (a date out of range, a field the tracker
+            # refuses) stays an open suggestion, reported; the rest are added.
+            savepoint = session.begin_nested()
+            try:
+                outcomes = suggestions.accept(session, [made.id], today=today, now=now)
+            except NudgerError as exc:
+                savepoint.rollback()
+                lines.append(f"S{made.id} {prop.summary()}: not added ({exc}); it stays a "
+                             "suggestion (nudger suggestions)")
+                continue
+            savepoint.commit()
+            lines.extend(outcome.detail for outcome in outcomes)
         else:
             lines.append(f"S{made.id} {prop.summary()}")
     return lines
