@@ -206,6 +206,9 @@ class Mailbox(_Table):
     commands: bool = True
     command_address: EmailField | None = None
     capture: Literal["suggest", "add", "off"] = "suggest"
+    # The authserv-id your own server stamps Authentication-Results with (nudger.mail.
+    # sender): set, command mail needs that header's pass for your domain.
+    authserv_id: OneLine | None = None
 
 
 class Step(_Table):

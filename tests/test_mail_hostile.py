@@ -180,3 +180,109 @@ def test_capture_add_keeps_a_proposal_it_cannot_apply_as_a_suggestion(db: Any) -
         assert [(x.status, "Bad Date" in x.summary) for x in s.exec(
             select(Suggestion).order_by(Suggestion.id)).all()] == [("open", True),
                                                                    ("accepted", False)]
+
+
+# --- strict From for commands; the user's server's Authentication-Results ----------------------
+
+LOOK_ALIKES = [
+    "alex@example.com <evil@x.test>",
+    "alex@example.com)<evil@x.test>",
+    "<@x.test:evil@x.test>",
+    "<@example.com:alex@example.com>",
+    "alex@example.com;evil@x.test",
+    "=?utf-8?q?alex=40example=2Ecom?=",
+    "=?utf-8?q?alex=40example=2Ecom?= <evil@x.test>",
+    "(alex@example.com) evil@x.test",
+    "alex@example.com (Alex) <evil@x.test>",
+    "Alex <alex@example.com>, <alex@example.com>",
+    "Alex <alex@example.com",
+]
+
+
+@pytest.mark.parametrize("sender", LOOK_ALIKES)
+def test_a_from_that_is_not_plainly_the_owner_never_commands(
+        tmp_path: Any, caplog: pytest.LogCaptureFixture, sender: str) -> None:
+    from tests.test_mail_commands import World, mail, refused
+
+    world = World(tmp_path)
+    refused(world, mail(f"stage 1 rejected\n{world.token()}", sender=sender), "From", caplog)
+
+
+@pytest.mark.parametrize("sender", ["Alex Rivera <alex@example.com>", "alex@example.com",
+                                    "\"Rivera, Alex\" <Alex@Example.com>",
+                                    "Alex R. Rivera <alex@example.com>",
+                                    "\"alex@example.com\" <alex@example.com>",
+                                    "=?utf-8?q?Alex_R=C3=ADvera?= <alex@example.com>"])
+def test_the_owners_own_from_shapes_still_command(tmp_path: Any, sender: str) -> None:
+    from tests.test_mail_commands import World, mail
+
+    world = World(tmp_path)
+    handled = world.handle(mail(f"done 12\n{world.token()}", sender=sender))
+    assert handled is not None and handled.status == "done", handled
+
+
+def _with_authserv(world: Any, value: str = "mx.example.com") -> None:
+    world.settings = world.settings.model_copy(update={
+        "mailbox": world.settings.mailbox.model_copy(update={"authserv_id": value})})
+
+
+@pytest.mark.parametrize("results", [
+    "mx.example.com; compauth=fail reason=001",
+    "mx.example.com; dmarc=softfail header.from=example.com",
+    "mx.example.com; dmarc=none header.from=example.com",
+    "mx.example.com; spf=softfail smtp.mailfrom=example.com",
+    "mx.example.com; dkim=none",
+    "mx.example.com; dkim=pass header.d=x.test; spf=pass smtp.mailfrom=x.test",
+    "mx.example.com; dmarc=pass header.from=x.test",
+    "other.example.net; dmarc=pass header.from=example.com",  # not the user's server
+])
+def test_with_an_authserv_id_only_an_aligned_pass_of_that_server_commands(
+        tmp_path: Any, caplog: pytest.LogCaptureFixture, results: str) -> None:
+    from tests.test_mail_commands import World, mail, refused
+
+    world = World(tmp_path)
+    _with_authserv(world)
+    msg = mail(f"done 12\n{world.token()}", headers=(f"Authentication-Results: {results}",))
+    refused(world, msg, "your server", caplog)
+
+
+@pytest.mark.parametrize("results", [
+    "mx.example.com; dkim=pass header.d=example.com; spf=pass smtp.mailfrom=example.com; "
+    "dmarc=pass header.from=example.com",
+    "MX.example.com; dkim=pass header.i=@mail.example.com",
+    "mx.example.com; spf=pass smtp.mailfrom=alex@example.com; dmarc=none",
+])
+def test_with_an_authserv_id_its_aligned_pass_commands(tmp_path: Any, results: str) -> None:
+    from tests.test_mail_commands import World, mail
+
+    world = World(tmp_path)
+    _with_authserv(world)
+    # A sender-added header below the server's changes nothing.
+    msg = mail(f"done 12\n{world.token()}", headers=(
+        f"Authentication-Results: {results}",
+        "Authentication-Results: mx.example.com; dmarc=pass header.from=example.com"))
+    handled = world.handle(msg)
+    assert handled is not None and handled.status == "done", handled
+
+
+def test_check_imap_says_which_rule_applies_and_who_stamps(home: Home, dovecot: Any,
+                                                            monkeypatch: Any) -> None:
+    monkeypatch.setenv("NUDGER_IMAP_PASSWORD", PASSWORD)
+    home.write_config(imap_config(dovecot))
+    for n in range(3):
+        dovecot.append("INBOX", mail(f"p{n}@fabrikam.com", "alex@example.com", "hi",
+                                     f"ar{n}@fabrikam.com", extra=(
+                                         "Authentication-Results: mx.example.com; dmarc=pass"
+                                         "\r\nAuthentication-Results: forged.test; "
+                                         "dkim=pass\r\n")))
+    out = home.ok("check", "--imap")
+    assert "command mail: the reply key or button and exactly your From" in out
+    assert "Authentication-Results on your newest mail: mx.example.com on 3 of 3" in out
+    assert 'set [mailbox] authserv_id = "mx.example.com"' in out
+    home.write_config(imap_config(dovecot, mailbox='authserv_id = "mx.example.com"'))
+    out = home.ok("check", "--imap")
+    assert "your server's Authentication-Results (mx.example.com) must pass" in out
+    assert "warning: mailbox.authserv_id" not in out
+    home.write_config(imap_config(dovecot, mailbox='authserv_id = "mx.other.test"'))
+    out = home.ok("check", "--imap")
+    assert "warning: mailbox.authserv_id 'mx.other.test' is on none of them" in out

@@ -38,7 +38,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from email.message import EmailMessage, Message
-from email.utils import getaddresses
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -49,6 +48,7 @@ from nudger.errors import NudgerError, UsageError
 from nudger.mail.act.buttons import command_address, commands_enabled, owner_address
 from nudger.mail.act.commandlog import MailCommand, MailCommandButton, button_used
 from nudger.mail.act.replytext import all_text, own_lines
+from nudger.mail.act.sender import strict_from, verdict
 from nudger.mail.act.tokens import (
     MARKERS,
     MAX_AGE_DAYS,
@@ -58,7 +58,7 @@ from nudger.mail.act.tokens import (
     check,
     find_tokens,
 )
-from nudger.mail.imap.headers import MailHeader
+from nudger.mail.imap.headers import MailHeader, parse_address_list
 from nudger.mail.imap.sync import MessageContext, register_inbox_handler
 from nudger.store.db import Database
 from nudger.store.models import Application
@@ -219,11 +219,18 @@ def _one_line(value: str) -> str:
 
 
 
+MAX_RECIPIENT_HEADER = 16_384  # characters of one To/Cc read: a command needs no more
+
+
 def _addresses(msg: Message, *names: str) -> list[str]:
-    values: list[str] = []
-    for name in names:
-        values.extend(str(v) for v in (msg.get_all(name) or []))
-    return [addr.strip().lower() for _n, addr in getaddresses(values) if addr]
+    """The addresses in these fields, read from the raw values (the email package's own
+    header parser recurses per nested comment: 2,000 `(` exhaust the stack), capped."""
+    wanted = {name.lower() for name in names}
+    found: list[str] = []
+    for name, value in msg.raw_items():
+        if name.lower() in wanted:
+            found.extend(parse_address_list(str(value)[:MAX_RECIPIENT_HEADER]))
+    return found
 
 
 def is_candidate(settings: Settings, msg: Message) -> bool:
@@ -268,12 +275,16 @@ def sender_refusal(settings: Settings, msg: Message) -> str:
     why = auto_submitted(msg)
     if why:
         return why
-    senders = _addresses(msg, "From")
-    if len(senders) != 1:
-        return f"{len(senders)} From addresses (exactly one, the owner's, is needed)"
-    if senders[0] != owner_address(settings):
+    sender, why = strict_from(msg)
+    if why:
+        return why
+    if sender != owner_address(settings):
         return "From is not the owner's address (profile.email)"
-    return authentication_failed(msg)
+    failed = authentication_failed(msg)
+    if failed:
+        return failed
+    vouched = verdict(settings, msg, sender)
+    return "" if vouched.ok else vouched.why
 
 
 # --- carrying out ------------------------------------------------------------------------

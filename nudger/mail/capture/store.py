@@ -73,7 +73,7 @@ def record(session: Session, proposals: list[Proposal], *, mode: str, today: dat
     """Record the new proposals as suggestions ("suggest") or add them ("add": proposed and
     accepted at once, so the store remembers them too). A proposal whose fingerprint was
     proposed before — open, accepted or dismissed — is left alone."""
-    from nudger.mail.capture.scan import suggestions
+    from nudger.mail.capture import suggestions
 
     lines: list[str] = []
     for prop in proposals:

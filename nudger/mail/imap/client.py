@@ -237,6 +237,26 @@ class ImapSession:
         found = self._call(self.client.search, ["UID", f"{highest + 1}:*"])
         return sorted(uid for uid in found if uid > highest)
 
+    def first_auth_results(self, limit: int = 20) -> list[str]:
+        """The topmost Authentication-Results value ("" for none) of the newest `limit`
+        messages of the selected folder: which server stamps the user's mail."""
+        from nudger.mail.imap.headers import split_fields
+
+        uids = sorted(self._call(self.client.search, ["ALL"]))[-limit:]
+        if not uids:
+            return []
+        item = "BODY.PEEK[HEADER.FIELDS (AUTHENTICATION-RESULTS)]"
+        data = self._call(self.client.fetch, uids, [item])
+        out = []
+        for uid in uids:
+            raw = b""
+            for key, value in data.get(uid, {}).items():
+                if isinstance(key, bytes) and key.startswith(b"BODY[HEADER"):
+                    raw = value or b""
+            values = split_fields(raw[:64 * 1024]).get("authentication-results", [])
+            out.append(server_text(values[0], 300) if values else "")
+        return out
+
     def uids_since(self, day: date) -> list[int]:
         return sorted(self._call(self.client.search, ["SINCE", day]))
 
@@ -533,7 +553,33 @@ def verify(settings: Settings, password: Secret) -> list[str]:
                 session.require(role)  # raises, listing the folders there are
             lines.append(f"{role}: {name} ({folders.how.get(role, '')})")
         session.select_readonly(folders.inbox)
+        if settings.mailbox.commands:
+            lines.extend(_stamp_lines(settings, session.first_auth_results()))
     lines.append("logged out")
+    return lines
+
+
+def _stamp_lines(settings: Settings, firsts: list[str]) -> list[str]:
+    """Which rule command mail meets, and which server stamps the user's recent mail."""
+    from nudger.mail.act.sender import rule_words, stamping_servers
+
+    lines = [rule_words(settings)]
+    counts = stamping_servers(firsts)
+    configured = (settings.mailbox.authserv_id or "").strip().lower()
+    if counts:
+        seen = ", ".join(f"{server_text(name, 80)} on {n} of {len(firsts)}"
+                         for name, n in sorted(counts.items(), key=lambda kv: -kv[1])[:3])
+        lines.append(f"Authentication-Results on your newest mail: {seen}")
+    else:
+        lines.append(f"Authentication-Results on your newest mail: none of {len(firsts)} "
+                     "messages carries one")
+    top = max(counts.items(), key=lambda kv: kv[1])[0] if counts else ""
+    if configured and configured not in counts:
+        lines.append(f"warning: mailbox.authserv_id {configured!r} is on none of them: "
+                     "command mail will be refused until it names your server")
+    elif not configured and top and counts[top] * 2 > len(firsts):
+        lines.append(f"to require your server's verdict, set [mailbox] authserv_id = "
+                     f"\"{server_text(top, 80)}\"")
     return lines
 
 
