@@ -639,3 +639,33 @@ class DropProxy(_Listener):
                 except OSError:
                     pass
                 sock.close()
+
+
+class RewriteProxy(DropProxy):
+    """Forwards to a plain upstream listener like DropProxy (never cutting), passing what
+    the server sends through `rewrite(data) -> data` while `armed` is set: a server that
+    lies (`[UIDNEXT 4000000000]`, a SEARCH answer with UIDs out of range) without a
+    server that does."""
+
+    def __init__(self, upstream_port: int, rewrite: Any) -> None:
+        super().__init__(upstream_port, trigger=b"\x00never\x00")
+        self.rewrite = rewrite
+
+    def _pump(self, src: socket.socket, dst: socket.socket, from_client: bool) -> None:
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                if not from_client and self.armed.is_set():
+                    data = self.rewrite(data)
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for sock in (src, dst):
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                sock.close()

@@ -286,3 +286,45 @@ def test_check_imap_says_which_rule_applies_and_who_stamps(home: Home, dovecot: 
     home.write_config(imap_config(dovecot, mailbox='authserv_id = "mx.other.test"'))
     out = home.ok("check", "--imap")
     assert "warning: mailbox.authserv_id 'mx.other.test' is on none of them" in out
+
+
+# --- UIDs: only ones actually fetched become the folder's position ----------------------------
+
+@pytest.mark.parametrize("lies", [("uidnext",), ("search",), ("uidnext", "search")])
+def test_a_lying_uidnext_or_search_never_loses_a_later_reply(home: Home, dovecot: Any,
+                                                            monkeypatch: Any,
+                                                            lies: tuple[str, ...]) -> None:
+    import re
+
+    from tests.imapserver import RewriteProxy
+    from tests.test_mail_faults import fake_config
+
+    def lie(data: bytes) -> bytes:
+        if "uidnext" in lies:
+            data = re.sub(rb"\[UIDNEXT \d+\]", b"[UIDNEXT 4000000000]", data)
+        if "search" in lies:
+            data = re.sub(rb"\* SEARCH((?: \d+)*)\r\n",
+                          rb"* SEARCH\1 0 4294967296 99999999999\r\n", data)
+        return data
+
+    monkeypatch.setenv("NUDGER_IMAP_PASSWORD", PASSWORD)
+    with RewriteProxy(dovecot.starttls_port, lie) as proxy:
+        home.write_config(fake_config(proxy.host, proxy.port, "none", timeout=5))
+        home.ok("add", "Fabrikam", "AE", "--applied", "2026-11-16",
+                "--contact", "Priya Nair <priya@fabrikam.com>")
+        dovecot.append("INBOX", mail("priya@fabrikam.com", "alex@example.com", "Re: AE",
+                                     "first@fabrikam.com"))
+        home.ok("mail", "sync")
+        home.ok("mail", "sync")  # an empty pass under the same lies
+        positions = rows(home, "SELECT highest_uid FROM mailfolder")
+        assert positions and all(0 <= uid <= 2**32 - 1 for (uid,) in positions)
+        assert max(uid for (uid,) in positions) < 1000, positions
+        dovecot.append("INBOX", mail("priya@fabrikam.com", "alex@example.com", "Re: AE 2",
+                                     "second@fabrikam.com"))
+        home.ok("mail", "sync")
+        proxy.armed.clear()
+        dovecot.append("INBOX", mail("priya@fabrikam.com", "alex@example.com", "Re: AE 3",
+                                     "third@fabrikam.com"))
+        home.ok("mail", "sync")
+    assert sorted(k for (k,) in rows(home, "SELECT key FROM mailmessage")) == [
+        "first@fabrikam.com", "second@fabrikam.com", "third@fabrikam.com"]

@@ -49,6 +49,12 @@ if TYPE_CHECKING:
 logging.getLogger("imapclient").setLevel(logging.WARNING)
 
 HEADER_ITEM = "BODY.PEEK[HEADER.FIELDS (" + " ".join(FIELDS) + ")]"
+MAX_UID = 2**32 - 1  # RFC 3501: a UID (and UIDVALIDITY) is a non-zero 32-bit number
+
+
+def valid_uid(value: object) -> bool:
+    """Is `value` a UID a server may give (1 to 2**32-1)? Anything else is ignored."""
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_UID
 BATCH = 500  # UIDs per header FETCH
 SNIPPET_BYTES = 4096  # at most this much of a matched message's first text part
 
@@ -227,15 +233,15 @@ class ImapSession:
     def select_readonly(self, folder: str) -> tuple[int, int]:
         """EXAMINE `folder`: (UIDVALIDITY, UIDNEXT or 0 when the server does not say)."""
         info = self._call(self.client.select_folder, folder, readonly=True)
-        validity = int(info.get(b"UIDVALIDITY", 0) or 0)
-        nxt = int(info.get(b"UIDNEXT", 0) or 0)
-        return validity, nxt
+        validity = info.get(b"UIDVALIDITY", 0)
+        nxt = info.get(b"UIDNEXT", 0)
+        return (validity if valid_uid(validity) else 0), (nxt if valid_uid(nxt) else 0)
 
     def uids_after(self, highest: int) -> list[int]:
         """UIDs above `highest` in the selected folder (a UID range `n:*` always answers
         with the last message, even below n: filtered)."""
         found = self._call(self.client.search, ["UID", f"{highest + 1}:*"])
-        return sorted(uid for uid in found if uid > highest)
+        return sorted(uid for uid in found if valid_uid(uid) and uid > highest)
 
     def first_auth_results(self, limit: int = 20) -> list[str]:
         """The topmost Authentication-Results value ("" for none) of the newest `limit`
@@ -258,7 +264,8 @@ class ImapSession:
         return out
 
     def uids_since(self, day: date) -> list[int]:
-        return sorted(self._call(self.client.search, ["SINCE", day]))
+        return sorted(uid for uid in self._call(self.client.search, ["SINCE", day])
+                      if valid_uid(uid))
 
     def fetch_headers(self, uids: Sequence[int], folder: str) -> Iterator[list[MailHeader]]:
         """Parsed headers of `uids`, in batches (ascending UID). Never a body."""

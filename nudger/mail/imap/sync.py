@@ -250,14 +250,18 @@ def _folder(settings: Settings, db: Database, imap: ImapSession, calendar: Calen
             stop: Callable[[], bool], direction: str, folder: str) -> None:
     assert settings.imap is not None
     account = account_key(settings)
-    validity, uidnext = imap.select_readonly(folder)
+    validity, _uidnext = imap.select_readonly(folder)
     with db.read_session() as s:
         state = s.exec(select(MailFolder).where(MailFolder.account == account,
                                                 MailFolder.folder == folder)).first()
         known_validity = state.uidvalidity if state else None
         highest = state.highest_uid if state else 0
     rescan = known_validity is not None and known_validity != validity
-    if known_validity != validity:
+    if known_validity != validity or highest == 0:
+        # A first pass (or a renumbered folder, or one where nothing was ever fetched):
+        # the lookback window only. The position is only ever a UID actually fetched
+        # (never UIDNEXT: one pass where a server says 4,000,000,000 would skip every
+        # later message).
         since = (now - timedelta(days=settings.imap.lookback.as_timedelta().days)).date()
         uids = imap.uids_since(since)
         highest = 0
@@ -274,11 +278,9 @@ def _folder(settings: Settings, db: Database, imap: ImapSession, calendar: Calen
         if stop():
             report.stopped = True
             return
-    # Nothing older than the lookback is read: the next pass starts above what exists now.
-    final = max(highest, uidnext - 1 if uidnext else 0)
-    if not dry_run and (known_validity != validity or final != highest or not uids):
+    if not dry_run and (known_validity != validity or not uids):
         with db.session() as s:
-            _save_state(s, account, folder, validity, final, now)
+            _save_state(s, account, folder, validity, highest, now)
 
 
 def _save_state(s: Session, account: str, folder: str, validity: int, highest: int,
