@@ -95,6 +95,13 @@ class Caldav(ServerTable, UrlAddress):
 
     username: OneLine
     calendar: OneLine | None = None  # the calendar's name or URL; default: the first one
+    deadline: int | float = 120  # seconds one whole push may take (a trickling server)
+
+    @model_validator(mode="after")
+    def _deadline(self) -> Caldav:
+        if self.deadline <= 0:
+            raise ValueError("caldav.deadline must be a positive number of seconds")
+        return self
 
 
 class Imap(ServerTable, HostAddress):
@@ -103,6 +110,7 @@ class Imap(ServerTable, HostAddress):
 
     security: Literal["tls", "starttls", "none"] = "tls"
     username: OneLine
+    deadline: int | float = 300  # seconds one whole pass may take (a flood, a drip)
     poll: DurationField = Duration(10, "minutes")
     lookback: DurationField = Duration(60, "days")
     inbox: OneLine = "INBOX"
@@ -111,6 +119,8 @@ class Imap(ServerTable, HostAddress):
 
     @model_validator(mode="after")
     def _check(self) -> Imap:
+        if self.deadline <= 0:
+            raise ValueError("imap.deadline must be a positive number of seconds")
         if self.poll.is_business or self.poll.amount <= 0:
             raise ValueError("imap.poll must be a positive time like \"10 minutes\"")
         if self.lookback.amount < 0 or self.lookback.unit in ("minutes", "hours",

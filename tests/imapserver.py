@@ -480,7 +480,8 @@ def _logout(client: Any) -> None:
 
 # --- faults Dovecot cannot produce -----------------------------------------------------------
 
-FakeMode = Literal["silent", "stall", "bye", "no-starttls", "refuse-login"]
+FakeMode = Literal["silent", "stall", "bye", "no-starttls", "refuse-login", "flood", "drip",
+                   "huge-literal"]
 
 
 class _Listener:
@@ -528,6 +529,10 @@ class FakeImapServer(_Listener):
     silent: accepts and never greets. stall: greets, then never answers a command.
     bye: greets with `* BYE` and closes. no-starttls: an IMAP4rev1 server without STARTTLS
     (and LOGINDISABLED absent, so a careless client would send the password in clear).
+    flood, drip, huge-literal: a server that logs in and lists INBOX, then answers the
+    EXAMINE with untagged responses as fast as it can (flood), one every 0.2 s forever
+    (drip), or a literal announced as 2 GB of which it sends a byte now and then.
+    `lines_sent` counts what flood and drip sent.
     Everything received is in `received` (lines, decoded), so a test can assert that no
     password was sent.
     """
@@ -536,7 +541,18 @@ class FakeImapServer(_Listener):
         super().__init__()
         self.mode = mode
         self.received: list[str] = []
+        self.lines_sent = 0
         self._conns: list[socket.socket] = []
+
+    def _pour(self, conn: socket.socket, pause: float) -> None:
+        """Untagged responses, never the tagged answer, until the client goes away."""
+        line = b"* 1 EXISTS\r\n"
+        chunk = line * (1000 if pause == 0 else 1)
+        while not self._stop.is_set():
+            conn.sendall(chunk)
+            self.lines_sent += chunk.count(b"\n")
+            if pause:
+                self._stop.wait(pause)
 
     def __exit__(self, *exc: object) -> None:
         for conn in self._conns:
@@ -577,6 +593,19 @@ class FakeImapServer(_Listener):
                                  + tag.encode() + b" OK done\r\n")
                 elif verb == "LOGOUT":
                     conn.sendall(b"* BYE bye\r\n" + tag.encode() + b" OK done\r\n")
+                    return
+                elif verb == "LOGIN" and self.mode in ("flood", "drip", "huge-literal"):
+                    conn.sendall(tag.encode() + b" OK logged in\r\n")
+                elif verb == "LIST" and self.mode in ("flood", "drip", "huge-literal"):
+                    conn.sendall(b'* LIST (\\HasNoChildren) "/" "INBOX"\r\n'
+                                 + tag.encode() + b" OK done\r\n")
+                elif verb in ("EXAMINE", "SELECT") and self.mode in ("flood", "drip"):
+                    self._pour(conn, 0.0 if self.mode == "flood" else 0.2)
+                    return
+                elif verb in ("EXAMINE", "SELECT") and self.mode == "huge-literal":
+                    conn.sendall(b"* 1 FETCH (UID 1 BODY[] {2000000000}\r\n")
+                    while not self._stop.wait(0.5):
+                        conn.sendall(b"x")
                     return
                 elif verb in ("LOGIN", "AUTHENTICATE"):
                     conn.sendall(tag.encode() + b" NO [AUTHENTICATIONFAILED] no\r\n")

@@ -328,3 +328,80 @@ def test_a_lying_uidnext_or_search_never_loses_a_later_reply(home: Home, dovecot
         home.ok("mail", "sync")
     assert sorted(k for (k,) in rows(home, "SELECT key FROM mailmessage")) == [
         "first@fabrikam.com", "second@fabrikam.com", "third@fabrikam.com"]
+
+
+# --- servers that flood, drip or announce 2 GB: the pass ends, the digest goes out ------------
+
+@pytest.mark.parametrize(("mode", "expect"), [
+    ("flood", "more than 50,000 EXISTS responses"),
+    ("drip", "did not finish within 2 s (imap.deadline)"),
+    ("huge-literal", "announced 2,000,000,000 bytes for one item"),
+])
+def test_a_hostile_imap_server_ends_the_pass(home: Home, monkeypatch: Any, mode: str,
+                                             expect: str) -> None:
+    import time
+
+    from tests.imapserver import FakeImapServer
+    from tests.test_mail_faults import fake_config, one_line_error
+
+    monkeypatch.setenv("NUDGER_IMAP_PASSWORD", PASSWORD)
+    with FakeImapServer(mode) as fake:  # type: ignore[arg-type]
+        home.write_config(fake_config(fake.host, fake.port, "none", timeout=5,
+                                      extra="deadline = 2\n"))
+        started = time.monotonic()
+        line = one_line_error(home.run("mail", "sync"))
+        assert time.monotonic() - started < 60  # a liveness bound: before, it never ended
+    assert expect in line and "127.0.0.1" in line, line
+    failures, error = rows(home, "SELECT failures, last_error FROM mailsync")[0]
+    assert failures == 1 and expect in error
+
+
+def test_run_once_sends_the_digest_whatever_the_servers_do(home: Home, tmp_path: Any) -> None:
+    """Cron mode against an IMAP server that floods untagged responses forever and a
+    CalDAV server that trickles a byte every half second: the digest goes out first,
+    both passes end at their deadlines, and `status` says why each failed."""
+    from tests.caldavserver import TrickleServer
+    from tests.conftest import run_installed
+    from tests.imapserver import FakeImapServer
+
+    maildir = tmp_path / "Maildir"
+    with FakeImapServer("drip") as imap, TrickleServer() as dav:
+        home.write_config(BASE_CONFIG + f"""
+[digest]
+time = "00:00"
+days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+send_when_empty = true
+catch_up = "24 hours"
+
+[delivery]
+method = "maildir"
+maildir = "{maildir}"
+
+[imap]
+host = "{imap.host}"
+port = {imap.port}
+security = "none"
+username = "alex@example.com"
+password_env = "NUDGER_IMAP_PASSWORD"
+timeout = 5
+deadline = 3
+
+[caldav]
+url = "{dav.url}"
+username = "alex"
+password_env = "NUDGER_CALDAV_PASSWORD"
+timeout = 5
+deadline = 3
+""")
+        home.ok("add", "Fabrikam", "AE", "--applied", "today", "--interview", "tomorrow 10:00")
+        result = run_installed("--config", str(home.config), "run", "--once", timeout=120,
+                               env={"HOME": str(home.root / "home"), "NOTIFY_SOCKET": "",
+                                    "NUDGER_IMAP_PASSWORD": PASSWORD,
+                                    "NUDGER_CALDAV_PASSWORD": PASSWORD})
+        assert dav.requests >= 1 and imap.lines_sent > 0
+    assert "Traceback" not in result.stderr, result.stderr
+    assert len(list((maildir / "new").iterdir())) == 1, result.stderr
+    assert "did not finish within 3 s (imap.deadline)" in result.stderr
+    assert "no complete answer within 3 s" in result.stderr
+    status = home.ok("status")
+    assert "imap.deadline" in status and "caldav.deadline" in status, status

@@ -42,6 +42,10 @@ class CaldavError(Exception):
         super().__init__(message)
         self.kind = kind
 
+    def __reduce__(self) -> tuple[type[CaldavError], tuple[str, str]]:
+        # pickled whole: the push's network half runs in a child (bounded.run_limited)
+        return CaldavError, (self.kind, str(self))
+
 
 # --- the password ----------------------------------------------------------------------
 
@@ -286,16 +290,52 @@ def push(settings: Settings, db: Any, snapshot: Any, env: Mapping[str, str],
     create and update what is current, delete what ended or left. The database is
     written after the network work, in one short transaction; raises CaldavError when
     the server cannot be used at all (down, login refused, TLS)."""
-    from nudger.calendar import ics
-    from nudger.store.models import CalendarEvent
-
-    conn = connect(settings, env)
     from sqlmodel import select
 
+    from nudger.digest import bounded
+    from nudger.store.models import CalendarEvent
+
+    assert settings.caldav is not None
     with db.read_session() as session:
         rows = {r.uid: (r.caldav_href, r.caldav_sequence, r.caldav_etag, r.gone_at,
                         as_utc(r.ends_at), r.kind)
                 for r in session.exec(select(CalendarEvent)).all()}
+
+    def work() -> tuple[Any, ...]:
+        try:
+            return ("ok", *_exchange(settings, env, rows, snapshot, now))
+        except CaldavError as exc:
+            return ("caldav", exc.kind, str(exc))
+        except ConfigError as exc:
+            return ("config", str(exc))
+
+    # The network half in a child with an overall deadline and a memory cap: a server
+    # that trickles a byte every 2 s, or answers a PROPFIND with a gigabyte, costs at
+    # most caldav.deadline seconds and bounded.MEMORY; a stop kills it at once.
+    where = f"the CalDAV server {settings.caldav.url}"
+    try:
+        answer = bounded.run_limited(work, where, seconds=float(settings.caldav.deadline))
+    except bounded.Overrun as exc:
+        raise CaldavError("down", f"{exc} (caldav.deadline); retried at the next pass") \
+            from None
+    if answer[0] == "caldav":
+        raise CaldavError(answer[1], answer[2])
+    if answer[0] == "config":
+        raise ConfigError(answer[1])
+    _ok, result, updates, forget = answer
+    _save(db, updates, forget)
+    return result
+
+
+def _exchange(settings: Settings, env: Mapping[str, str], rows: dict[str, Any],
+              snapshot: Any, now: datetime
+              ) -> tuple[PushResult, dict[str, tuple[str | None, int | None, str | None]],
+                         list[str]]:
+    """The push's network work: (what happened, the rows to update, the rows to forget).
+    Reads and writes no database (it runs in a child)."""
+    from nudger.calendar import ics
+
+    conn = connect(settings, env)
     result = PushResult()
     updates: dict[str, tuple[str | None, int | None, str | None]] = {}
     forget: list[str] = []
@@ -355,8 +395,7 @@ def push(settings: Settings, db: Any, snapshot: Any, env: Mapping[str, str],
                 break
             forget.append(uid)
             result.removed += 1
-    _save(db, updates, forget)
-    return result
+    return result, updates, forget
 
 
 def _save(db: Any, updates: Mapping[str, tuple[str | None, int | None, str | None]],

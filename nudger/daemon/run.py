@@ -219,6 +219,7 @@ class Daemon:
         self._calendar_key: tuple[Any, ...] | None = None
         self._calendar_until = datetime.min.replace(tzinfo=UTC)
         self._mail_task: asyncio.Task[None] | None = None
+        self._calendar_task: asyncio.Task[None] | None = None
 
     # --- what every wake-up does --------------------------------------------------------
 
@@ -395,13 +396,15 @@ class Daemon:
             self.log.debug("%s%s: %s%s", "retry of " if retry else "", what, outcome, detail)
 
     async def run_once(self) -> int:
-        """`nudger run --once`: what is due now (catch-up rules included), retries, exit."""
-        if self.settings.imap is not None:
-            await self._mail_pass()  # never raises: a failing mailbox is logged
+        """`nudger run --once`: what is due now (catch-up rules included), retries, then
+        the server passes, each with its own overall deadline, exit. The digest goes
+        first: no mailbox or calendar server, however slow or hostile, delays it."""
         now = self.clock()
         await self.ensure_digest(now)
         await self.retry_due(now)
-        await self.sync_calendars(now)
+        if self.settings.imap is not None:
+            await self._mail_pass()  # never raises: a failing mailbox is logged
+        await self.sync_calendars(self.clock())
         failed = [r for r in self.outcomes if str(r.outcome) == "failed"]
         return 1 if failed else 0
 
@@ -465,6 +468,13 @@ class Daemon:
         self.log.info("%s received: stopping%s", signal.Signals(signum).name,
                       ", after the send in progress" if busy else "")
         self._stop.set()
+        self._stopping = True
+        if self._mail_task is not None and not self._mail_task.done():
+            # A mailbox pass may be waiting on a server that never answers: cut its
+            # connection now (what it committed is kept), so the stop keeps its promise.
+            from nudger.mail.imap.client import abort_all
+
+            abort_all()
 
     def kick(self, reason: str) -> None:
         """Run the work (ensure_digest, retries) in our own task, one at a time.
@@ -493,7 +503,7 @@ class Daemon:
                     await self.retry_due(now)
                 self._schedule_retry()
                 if not self._stopping:
-                    await self.sync_calendars(now)
+                    self.kick_calendars()
             except NudgerError as exc:
                 # One bad pass is reported; the next wake-up tries again.
                 self.log.error("digest pass failed: %s", exc)
@@ -527,6 +537,18 @@ class Daemon:
             self.log.debug("mailbox: the previous pass is still running; skipping this poll")
             return
         self._mail_task = asyncio.get_running_loop().create_task(self._mail_pass())
+
+    def kick_calendars(self) -> None:
+        """The [ics] file and the CalDAV push in their own task, apart from the digest's:
+        a server that trickles (its push has caldav.deadline) never holds the next
+        digest. One at a time: a push still running makes this a no-op."""
+        if self._stopping or (self.settings.ics.path is None and self.settings.caldav is None):
+            return
+        if self._calendar_task is not None and not self._calendar_task.done():
+            self.log.debug("calendar: the previous update is still running; skipping")
+            return
+        self._calendar_task = asyncio.get_running_loop().create_task(
+            self.sync_calendars(self.clock()))
 
     async def _mail_wake(self) -> None:
         self.kick_mail()
@@ -638,7 +660,8 @@ class Daemon:
         return str(result.outcome) == "sent"
 
     async def _finish_in_flight(self) -> None:
-        tasks = [t for t in (self._work_task, self._reload_task, self._mail_task)
+        tasks = [t for t in (self._work_task, self._reload_task, self._mail_task,
+                             self._calendar_task)
                  if t is not None and not t.done()]
         if not tasks:
             return

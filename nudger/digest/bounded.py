@@ -86,6 +86,65 @@ def run(fn: Callable[[], T], what: str, *, seconds: float | None = None,
         return fn()
     seconds = SECONDS if seconds is None else seconds
     memory = MEMORY if memory is None else memory
+    at, result, timed_out, status = _spawn(fn, seconds, memory)
+    where = at or what
+    if result is not None:
+        kind, value = result
+        if kind == "ok":
+            return value  # type: ignore[no-any-return,unused-ignore]
+        if kind == "config":
+            raise ConfigError(value)
+        if kind == "memory":
+            raise ConfigError(_memory_message(where, memory))
+        raise NudgerError(f"{where}: rendering failed: {value}")
+    if timed_out:
+        raise ConfigError(
+            f"{where}: rendering took longer than {seconds:g} s and was stopped; a loop in "
+            "the template runs away (nested loops over range()?)")
+    if _ABORTED[0]:
+        raise ConfigError(f"{where}: rendering was stopped: nudger is stopping")
+    if os.WIFSIGNALED(status) and os.WTERMSIG(status) in (signal.SIGXCPU, signal.SIGKILL):
+        raise ConfigError(
+            f"{where}: rendering used more than {seconds:g} s of CPU time and was stopped; "
+            "a loop in the template runs away (nested loops over range()?)")
+    # Out of memory before anything could be reported (the result itself did not fit).
+    raise ConfigError(_memory_message(where, memory))
+
+
+class Overrun(NudgerError):
+    """Bounded network work that did not finish within its budget (`run_limited`)."""
+
+
+def run_limited(fn: Callable[[], T], what: str, *, seconds: float,
+                memory: int = MEMORY) -> T:
+    """`fn()` (network work that catches its own failures and returns a picklable
+    answer) in a child process, stopped after `seconds` of wall-clock time or `memory`
+    bytes: a server that trickles a byte at a time, or answers with a gigabyte, costs
+    at most that. Overrun says which. A stop (SIGTERM) kills the child at once."""
+    if _IN_CHILD[0]:
+        return fn()
+    at, result, timed_out, _status = _spawn(fn, seconds, memory)
+    where = at or what
+    if result is not None:
+        kind, value = result
+        if kind == "ok":
+            return value  # type: ignore[no-any-return,unused-ignore]
+        if kind == "memory":
+            raise Overrun(f"{where}: the answer needed more than "
+                          f"{memory // (1024 * 1024)} MB and was not read")
+        raise Overrun(f"{where}: failed: {value}")
+    if timed_out:
+        raise Overrun(f"{where}: no complete answer within {seconds:g} s; stopped")
+    if _ABORTED[0]:
+        raise Overrun(f"{where}: stopped: nudger is stopping")
+    raise Overrun(f"{where}: the answer needed more than {memory // (1024 * 1024)} MB "
+                  "(or the CPU time ran out) and was not read")
+
+
+def _spawn(fn: Callable[[], Any], seconds: float, memory: int
+           ) -> tuple[str | None, tuple[str, Any] | None, bool, int]:
+    """Fork, run `fn` in the child under the limits, collect its frames: (the last
+    progress note, the result frame, whether the wall clock ran out, the exit status)."""
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:  # pragma: no cover - runs in the child; covered through its results
@@ -119,28 +178,7 @@ def run(fn: Callable[[], T], what: str, *, seconds: float | None = None,
         _, status = os.waitpid(pid, 0)
         _CHILDREN.discard(pid)
     at, result = _frames(bytes(buffer))
-    where = at or what
-    if result is not None:
-        kind, value = result
-        if kind == "ok":
-            return value  # type: ignore[no-any-return,unused-ignore]
-        if kind == "config":
-            raise ConfigError(value)
-        if kind == "memory":
-            raise ConfigError(_memory_message(where, memory))
-        raise NudgerError(f"{where}: rendering failed: {value}")
-    if timed_out:
-        raise ConfigError(
-            f"{where}: rendering took longer than {seconds:g} s and was stopped; a loop in "
-            "the template runs away (nested loops over range()?)")
-    if _ABORTED[0]:
-        raise ConfigError(f"{where}: rendering was stopped: nudger is stopping")
-    if os.WIFSIGNALED(status) and os.WTERMSIG(status) in (signal.SIGXCPU, signal.SIGKILL):
-        raise ConfigError(
-            f"{where}: rendering used more than {seconds:g} s of CPU time and was stopped; "
-            "a loop in the template runs away (nested loops over range()?)")
-    # Out of memory before anything could be reported (the result itself did not fit).
-    raise ConfigError(_memory_message(where, memory))
+    return at, result, timed_out, status
 
 
 def _memory_message(where: str, memory: int) -> str:

@@ -26,6 +26,7 @@ import quopri
 import re
 import socket
 import ssl
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -56,6 +57,12 @@ def valid_uid(value: object) -> bool:
     """Is `value` a UID a server may give (1 to 2**32-1)? Anything else is ignored."""
     return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_UID
 BATCH = 500  # UIDs per header FETCH
+# What a server may send before nudger stops listening (a flood of untagged responses
+# grew memory without end; a literal announced as 2 GB was buffered whole). nudger never
+# asks for more than a 2 MB part of one message, nor for more than BATCH messages at once.
+MAX_LITERAL = 16 * 1024 * 1024
+MAX_UNTAGGED = 50_000  # responses of one kind waiting to be read
+MAX_UNTAGGED_BYTES = 64 * 1024 * 1024
 SNIPPET_BYTES = 4096  # at most this much of a matched message's first text part
 
 
@@ -65,6 +72,25 @@ class MailboxError(NudgerError):
     def __init__(self, message: str, *, transient: bool) -> None:
         super().__init__(message)
         self.transient = transient
+
+
+class MailboxStopped(MailboxError):
+    """The pass was cut short because nudger is stopping (`abort_all`): not a failure."""
+
+
+# The sessions open now, so that a stop (SIGTERM) can cut them wherever they are reading.
+_OPEN: set[ImapSession] = set()
+_OPEN_LOCK = threading.Lock()
+
+
+def abort_all() -> None:
+    """Shut every open IMAP connection at once (the daemon is stopping): the pass in
+    progress ends within moments whatever it was waiting for, having kept every batch it
+    committed."""
+    with _OPEN_LOCK:
+        sessions = list(_OPEN)
+    for session in sessions:
+        session.abort()
 
 
 @dataclass(frozen=True)
@@ -96,6 +122,10 @@ def classify(exc: BaseException, imap: Imap) -> MailboxError:
     where = _where(imap)
     if isinstance(exc, MailboxError):
         return exc
+    if isinstance(exc, _TooMuch):
+        return MailboxError(f"{where}: {exc}; the pass was stopped (the next poll tries "
+                            "again; a server that keeps doing this is broken or hostile)",
+                            transient=True)
     if isinstance(exc, ssl.SSLCertVerificationError):
         reason = server_text(exc.verify_message or str(exc), 160)
         return MailboxError(
@@ -163,6 +193,46 @@ class ImapSession:
         self.tls = tls  # what was verified, in words
         self._folders: Folders | None = None
         self._ahead: _Ahead | None = None  # the next header FETCH, sent, not yet read
+        self.expired = False  # the pass's overall deadline passed: the socket was shut
+        self.broken = False  # a command failed with the connection in an unknown state
+        self.aborted = False  # cut by abort_all (a stop)
+        self._timer: threading.Timer | None = None
+
+    # --- the overall deadline -------------------------------------------------------------
+
+    def arm(self, seconds: float) -> None:
+        """Shut the connection down `seconds` from now, whatever it is reading: a server
+        that floods untagged responses or drips a byte at a time defeats a per-read
+        timeout, and the pass must end (its committed batches are kept)."""
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+        self._timer.start()
+        with _OPEN_LOCK:
+            _OPEN.add(self)
+
+    def abort(self) -> None:
+        self.aborted = True
+        self._expire()
+
+    def _expire(self) -> None:
+        self.expired = True
+        sock = getattr(getattr(self.client, "_imap", None), "sock", None)
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def _classify(self, exc: BaseException) -> MailboxError:
+        if self.aborted:
+            return MailboxStopped(f"{_where(self.imap)}: stopped: nudger is stopping",
+                                  transient=True)
+        if self.expired:
+            return MailboxError(
+                f"{_where(self.imap)}: the pass did not finish within "
+                f"{self.imap.deadline:g} s (imap.deadline) and was stopped; what it read is "
+                "kept and the next poll continues from there", transient=True)
+        return classify(exc, self.imap)
 
     # --- folders -------------------------------------------------------------------------
 
@@ -466,20 +536,31 @@ class ImapSession:
             if error is not None and (not isinstance(error, IMAPClientError)
                                       or isinstance(error, IMAPClientAbortError)):
                 # The connection broke (or timed out) reading it: no command can follow.
-                raise classify(error, self.imap) from None
+                raise self._classify(error) from None
+        if self.expired:
+            raise self._classify(TimeoutError())
         try:
             return func(*args, **kwargs)
         except Exception as exc:  # classified into one MailboxError
-            raise classify(exc, self.imap) from None
+            error = self._classify(exc)
+            self.broken = self.broken or error.transient
+            raise error from None
 
     def close(self) -> None:
         try:
-            self.client.logout()
+            if self.expired or self.broken:
+                raise ConnectionError  # no LOGOUT on a connection in an unknown state
+            self.client.logout()  # still under the deadline: a flood cannot hold it
         except Exception:  # logging out of a dead connection
             try:
                 self.client.shutdown()
             except Exception:
                 pass
+        finally:
+            if self._timer is not None:
+                self._timer.cancel()
+            with _OPEN_LOCK:
+                _OPEN.discard(self)
 
 
 @contextmanager
@@ -526,6 +607,7 @@ def connect(settings: Settings, password: Secret) -> ImapSession:
             else:
                 tls = "no TLS (security = \"none\", loopback only)"
         client.normalise_times = False  # aware INTERNALDATEs
+        _limit(client._imap)
         client.login(imap.username, password.reveal())
     except Exception as exc:  # classified into one MailboxError
         if client is not None:
@@ -535,7 +617,45 @@ def connect(settings: Settings, password: Secret) -> ImapSession:
                 pass
         error = classify(exc, imap)
         raise MailboxError(password.redact(str(error)), transient=error.transient) from None
-    return ImapSession(client, settings, tls)
+    session = ImapSession(client, settings, tls)
+    session.arm(float(imap.deadline))
+    return session
+
+
+class _TooMuch(Exception):
+    """A server sent more than nudger ever asks for (MAX_LITERAL, MAX_UNTAGGED)."""
+
+
+def _limit(imap4: Any) -> None:
+    """Hold imaplib's reader (of this connection only) to MAX_LITERAL per literal and
+    MAX_UNTAGGED responses (MAX_UNTAGGED_BYTES) of one kind waiting to be read."""
+    read, append = imap4.read, imap4._append_untagged
+    sizes: dict[str, int] = {}
+
+    def limited_read(size: int) -> bytes:
+        if size > MAX_LITERAL:
+            raise _TooMuch(f"the server announced {size:,} bytes for one item; nudger never "
+                           f"asks for more than {MAX_LITERAL // (1024 * 1024)} MB")
+        return bytes(read(size))
+
+    def limited_append(typ: str, dat: Any) -> None:
+        waiting = imap4.untagged_responses.get(typ)
+        if waiting is None:
+            sizes[typ] = 0
+        elif len(waiting) >= MAX_UNTAGGED:
+            raise _TooMuch(f"the server sent more than {MAX_UNTAGGED:,} {typ} responses "
+                           "to one command")
+        size = sum(len(part) for part in dat if isinstance(part, bytes)) \
+            if isinstance(dat, tuple) else len(dat or b"")
+        sizes[typ] = sizes.get(typ, 0) + size
+        if sizes[typ] > MAX_UNTAGGED_BYTES:
+            raise _TooMuch(f"the server sent more than "
+                           f"{MAX_UNTAGGED_BYTES // (1024 * 1024)} MB of {typ} responses to "
+                           "one command")
+        append(typ, dat)
+
+    imap4.read = limited_read
+    imap4._append_untagged = limited_append
 
 
 def _tls_words(client: Any, imap: Imap) -> str:

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from sqlmodel import Session, col, select
 
 from nudger.mail.capture.suggestions import propose
-from nudger.mail.imap.client import ImapSession, MailboxError, open_session
+from nudger.mail.imap.client import ImapSession, MailboxError, MailboxStopped, open_session
 from nudger.mail.imap.headers import MailHeader, domain_of
 from nudger.mail.imap.match import Index, company_domain, load_index
 from nudger.mail.imap.replies import pause
@@ -198,6 +198,8 @@ def run_sync(
     try:
         with open_session(settings, password) as session:
             _pass(settings, db, session, now, report, dry_run, stop or (lambda: False))
+    except MailboxStopped:
+        report.stopped = True  # a stop, not a failure: the next start goes on from here
     except MailboxError as exc:
         report.error = password.redact(str(exc))
         report.transient = exc.transient
