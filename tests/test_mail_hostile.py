@@ -405,3 +405,65 @@ deadline = 3
     assert "no complete answer within 3 s" in result.stderr
     status = home.ok("status")
     assert "imap.deadline" in status and "caldav.deadline" in status, status
+
+
+# --- the digest holds no command; a quoted digest is cut in any client's language -----------
+
+def test_no_line_of_the_digest_parses_as_a_command(home: Home, monkeypatch: Any,
+                                                   tmp_path: Any) -> None:
+    from nudger.mail.commands import parse_line
+    from nudger.mail.replytext import html_to_text
+
+    monkeypatch.setenv("NUDGER_IMAP_PASSWORD", PASSWORD)
+    home.write_config(imap_config(Down()) + '\n[digest]\nsend_when_empty = true\n')
+    # Data whose words are verbs: it must not turn into commands either.
+    home.ok("add", "Done Deals", "Note taker", "--applied", "20 days ago",
+            "--contact", "Skip Jones <skip@done.example>", "--notes", "done 12 tomorrow")
+    home.ok("add", "Stage Left", "Add-on sales", "--applied", "3 days ago",
+            "--interview", "tomorrow 10:00")
+    home.ok("log", "1", "email", "--date", "yesterday")
+    html = tmp_path / "d.html"
+    text = home.ok("digest")
+    home.ok("digest", "--html", str(html))
+    assert "REPLY WITH COMMANDS" in text
+    for where, body in (("text", text), ("html", html_to_text(html.read_text()))):
+        # (A line that is no command may still be answered with the verbs; none may run.)
+        parsed = {line: parse_line(line) for line in body.splitlines()}
+        bad = {line: result for line, result in parsed.items() if isinstance(result, Command)}
+        assert bad == {}, (where, bad)
+
+
+OLD_HELP = ("Reply to this message with one command per line, for example:\n"
+            "  done 12 / skip 12 / snooze 12 3 days / stage 12 interviewing 2026-12-03 14:00\n"
+            "  note 12 called, voicemail / add Acme / Account Executive / dana@acme.example\n"
+            "  resume 12 / accept S7 / dismiss S7\n")
+QUOTED = {
+    "spanish-outlook": ("-----Mensaje original-----\nDe: nudger <alex@example.com>\n"
+                        "Enviado el: lunes, 30 de noviembre de 2026 7:30\n"
+                        "Para: alex@example.com\nAsunto: Tus seguimientos\n\n"),
+    "italian-outlook": ("-----Messaggio originale-----\nDa: nudger <alex@example.com>\n"
+                        "Inviato: lunedì 30 novembre 2026 07:30\nA: alex@example.com\n"
+                        "Oggetto: I tuoi follow-up\n\n"),
+    "italian-no-rule": ("Da: nudger <alex@example.com>\nInviato: lunedì 30 novembre 2026\n"
+                        "A: Alex Rivera <alex@example.com>\nOggetto: I tuoi follow-up\n\n"),
+    "dutch-outlook": ("-----Oorspronkelijk bericht-----\nVan: nudger <alex@example.com>\n"
+                      "Verzonden: maandag 30 november 2026 07:30\nAan: alex@example.com\n"
+                      "Onderwerp: Je follow-ups\n\n"),
+    "portuguese-gmail": "Em seg., 30 de nov. de 2026 às 07:30, nudger <alex@example.com>"
+                        " escreveu:\n\n",
+}
+
+
+@pytest.mark.parametrize("client", sorted(QUOTED))
+def test_a_quoted_digest_is_cut_whatever_the_language(tmp_path: Any, client: str) -> None:
+    from tests.test_mail_commands import World, mail
+
+    world = World(tmp_path)
+    quoted = OLD_HELP + f"Reply key (keep it in your reply): {world.token()}\n"
+    if client.endswith("gmail"):  # Gmail's plain text quotes with "> "
+        quoted = "".join(f"> {line}\n" for line in quoted.splitlines())
+    body = f"done 3\nGracias\n\n{QUOTED[client]}" + quoted
+    handled = world.handle(mail(body, subject="RE: Tus seguimientos"))
+    assert handled is not None and handled.status == "done", handled
+    assert [o.line for o in handled.outcomes if o.ok] == ["done 3"]
+    assert [o.line for o in handled.outcomes if o.line] == ["done 3"], handled.outcomes

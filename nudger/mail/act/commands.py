@@ -124,6 +124,8 @@ def parse_line(line: str) -> Command | str | None:
     text = text.lstrip("-*•· ").strip()
     words = text.split(" ")
     verb = words[0].lower().rstrip(":") if words and words[0] else ""
+    if verb in NEVER_BY_MAIL and words[0].endswith(":"):
+        return None  # a label ("contact: Dana Lee, …" in a quoted digest), not a command
     if verb in NEVER_BY_MAIL:
         return (f"{text!r}: `{verb}` is not available by mail (only {', '.join(VERBS)}); "
                 "run it on your computer")

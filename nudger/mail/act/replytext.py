@@ -28,13 +28,21 @@ MAX_BODY_CHARS = 1_000_000
 MAX_PARTS = 50
 
 _WROTE = re.compile(
-    r"\b(wrote|schrieb|a écrit|escribió|scrisse|schreef|skrev|napisał)\b.*:\s*$", re.IGNORECASE)
+    r"\b(wrote|schrieb|a écrit|escribió|scrisse|ha scritto|escreveu|schreef|skrev|napisał|"
+    r"kirjoitti|napsal|написал|написала)\b.*:\s*$", re.IGNORECASE)
 _WROTE_END = re.compile(r"\bwrote\s*:\s*$", re.IGNORECASE)
-_WROTE_START = re.compile(r"^(On|Am|Le|El|Il|Op|Den|W dniu)\s", re.IGNORECASE)
+_WROTE_START = re.compile(r"^(On|Am|Le|El|Il|Op|Den|W dniu|Em|Dne|Il giorno)\s", re.IGNORECASE)
 _ORIGINAL = re.compile(
     r"^\s*(-{2,}\s*(Original Message|Forwarded message|Ursprüngliche Nachricht|"
     r"Message d'origine)\s*-{2,}|_{10,})\s*$", re.IGNORECASE)
 _HEADER_BLOCK = re.compile(r"^\s*\*?(From|De|Von)\s*:\*?\s", re.IGNORECASE)
+# Whatever the client's language: dashes around a short phrase ("-----Mensaje original-----",
+# "-----Messaggio originale-----", "----- Oorspronkelijk bericht -----") open the original.
+_ANY_ORIGINAL = re.compile(r"^\s*-{3,}\s*[^\W\d_][^-]{1,58}?\s*-{3,}\s*$")
+# ... and so does a block of mail header lines ("De: … / Enviado el: … / Para: … /
+# Asunto: …", "Da: … / Inviato: … / A: … / Oggetto: …"): a label of letters (no digits,
+# at most three words) and a colon, three lines running.
+_LABEL_LINE = re.compile(r"^\s*\*?[^\W\d_]+(?: [^\W\d_]+){0,2}\s?:\*?(?:\s|$)")
 _HEADER_NEXT = re.compile(r"^\s*\*?(Sent|Date|Envoyé|Gesendet|To|Subject)\s*:", re.IGNORECASE)
 
 
@@ -96,8 +104,11 @@ def strip_quoted(text: str) -> list[str]:
             continue
         if line in ("--", "-- ") or line.rstrip() == "--":
             break  # a signature follows
-        if _ORIGINAL.match(line):
+        if _ORIGINAL.match(line) or _ANY_ORIGINAL.match(line):
             break
+        if _LABEL_LINE.match(line) and sum(
+                1 for n in lines[index + 1:index + 4] if _LABEL_LINE.match(n)) >= 2:
+            break  # a quoted header block, in any language
         if _HEADER_BLOCK.match(line) and any(
                 _HEADER_NEXT.match(n) for n in lines[index + 1:index + 4]):
             break  # Outlook's "From: … Sent: …" block above the unquoted original
