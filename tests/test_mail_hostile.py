@@ -467,3 +467,28 @@ def test_a_quoted_digest_is_cut_whatever_the_language(tmp_path: Any, client: str
     assert handled is not None and handled.status == "done", handled
     assert [o.line for o in handled.outcomes if o.ok] == ["done 3"]
     assert [o.line for o in handled.outcomes if o.line] == ["done 3"], handled.outcomes
+
+
+# --- drafts on a server without UIDPLUS: never a plain EXPUNGE ---------------------------------
+
+def test_without_uidplus_nudgers_draft_is_only_flagged(home: Home, dovecot: Any,
+                                                       monkeypatch: Any) -> None:
+    from tests.imapserver import RewriteProxy
+    from tests.test_mail_faults import fake_config
+
+    monkeypatch.setenv("NUDGER_IMAP_PASSWORD", PASSWORD)
+    with RewriteProxy(dovecot.starttls_port, lambda data: data.replace(b" UIDPLUS", b"")) \
+            as proxy:
+        home.write_config(fake_config(proxy.host, proxy.port, "none", timeout=5)
+                          + "\n[mailbox]\ndrafts = true\n")
+        home.ok("add", "Fabrikam", "Account Executive", "--applied", "10 days ago",
+                "--contact", "Priya Nair <priya@fabrikam.example>")
+        assert "draft ready in Drafts: #1" in home.ok("mail", "sync")
+        # The user's own draft, flagged \Deleted in their client but not expunged yet.
+        dovecot.append("Drafts", b"From: alex@example.com\r\nSubject: my own\r\n\r\nmine\r\n",
+                       flags=["\\Draft", "\\Deleted"])
+        home.ok("done", "1")
+        assert "draft removed (step no longer due): #1" in home.ok("mail", "sync")
+    uids = dovecot.uids("Drafts")
+    assert len(uids) == 2, uids  # nothing was expunged
+    assert all(b"\\Deleted" in dovecot.flags("Drafts", uid) for uid in uids)

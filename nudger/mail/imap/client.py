@@ -516,15 +516,17 @@ class ImapSession:
                 return header
         return None
 
-    def delete_uid(self, folder: str, uid: int) -> None:
-        """Delete one message nudger itself put there (a draft): flag and expunge that UID
-        only (UID EXPUNGE where supported)."""
+    def delete_uid(self, folder: str, uid: int) -> bool:
+        """Delete one message nudger itself put there (a draft): flag it \\Deleted and
+        expunge that UID only, with UID EXPUNGE (UIDPLUS). Without UIDPLUS it is only
+        flagged (False): a plain EXPUNGE would also erase every other message the user
+        flagged \\Deleted in that folder."""
         self._call(self.client.select_folder, folder, readonly=False)
         self._call(self.client.add_flags, [uid], [b"\\Deleted"])
-        if self.client.has_capability("UIDPLUS"):
-            self._call(self.client.uid_expunge, [uid])
-        else:
-            self._call(self.client.expunge)
+        if not self.client.has_capability("UIDPLUS"):
+            return False
+        self._call(self.client.uid_expunge, [uid])
+        return True
 
     def _call(self, func: Any, *args: Any, **kwargs: Any) -> Any:
         from imapclient.exceptions import IMAPClientAbortError, IMAPClientError
