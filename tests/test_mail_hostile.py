@@ -492,3 +492,30 @@ def test_without_uidplus_nudgers_draft_is_only_flagged(home: Home, dovecot: Any,
     uids = dovecot.uids("Drafts")
     assert len(uids) == 2, uids  # nothing was expunged
     assert all(b"\\Deleted" in dovecot.flags("Drafts", uid) for uid in uids)
+
+
+# --- capture files: regular files only, every folder and file once --------------------------
+
+def test_capture_skips_fifos_and_walks_a_symlink_loop_once(home: Home, tmp_path: Any) -> None:
+    import os
+
+    from tests.test_capture_command import CORPUS
+
+    root = tmp_path / "mail"
+    maildir = root / "Box"
+    for sub in ("cur", "new", "tmp"):
+        (maildir / sub).mkdir(parents=True)
+    (maildir / "new" / "1.eml").write_bytes((CORPUS / "app_greenhouse.eml").read_bytes())
+    os.mkfifo(maildir / "new" / "2.eml")          # would block a plain open() forever
+    os.mkfifo(root / "stuck.eml")
+    (root / "lever.eml").write_bytes((CORPUS / "app_lever.eml").read_bytes())
+    (root / "loop").symlink_to(root)                # mail/loop/loop/... is mail again
+    (root / "again.eml").symlink_to(root / "lever.eml")
+    result = home.run("capture", str(root), "--dry-run", "--json")
+    assert result.code == 0, result.err
+    import json
+
+    report = json.loads(result.out)
+    text = json.dumps(report)
+    assert "stuck.eml" in text and "not a regular file" in text
+    assert report["read"] == 2, report  # each message once, through any number of links

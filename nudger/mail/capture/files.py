@@ -9,8 +9,10 @@ A message or file that cannot be read is reported as `Skipped` with its position
 
 from __future__ import annotations
 
+import errno
 import os
 import re
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,23 +55,61 @@ def is_maildir(path: Path) -> bool:
     return path.is_dir() and (path / "cur").is_dir() and (path / "new").is_dir()
 
 
+def _open_regular(path: Path) -> BinaryIO:
+    """`path` opened for reading if it is a regular file; OSError otherwise. Opened without
+    blocking, so a FIFO named `x.eml` (or one in a Maildir's new/) is refused at once
+    instead of waiting for a writer forever."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file (a FIFO, a device or a socket)")
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 def looks_like_mbox(path: Path) -> bool:
     try:
-        with path.open("rb") as handle:
+        with _open_regular(path) as handle:
             return handle.read(5) == b"From "
     except OSError:
         return False
 
 
+class _Seen:
+    """Folders and files already read in this run, by (device, inode): a symlink loop is
+    walked once, and a file reached through two links is read once."""
+
+    def __init__(self) -> None:
+        self.keys: set[tuple[int, int]] = set()
+
+    def first(self, path: Path) -> bool:
+        try:
+            info = path.stat()
+        except OSError:
+            return True  # the read itself reports why
+        key = (info.st_dev, info.st_ino)
+        if key in self.keys:
+            return False
+        self.keys.add(key)
+        return True
+
+
 def read_paths(paths: list[Path]) -> Iterator[Item]:
     """Every message under the given paths, in order: a file (mbox or one message), a
     Maildir, or a folder holding any of those (searched recursively, hidden files and
-    Thunderbird's .msf indexes left out)."""
+    Thunderbird's .msf indexes left out). Regular files only; every folder and file once
+    (a symlink loop or a second link to the same file is not read again)."""
+    seen = _Seen()
     for path in paths:
-        if is_maildir(path):
-            yield from read_maildir(path)
+        if not seen.first(path):
+            yield Skipped(str(path), "already read (the same file or folder again)")
+        elif is_maildir(path):
+            yield from read_maildir(path, seen)
         elif path.is_dir():
-            yield from _read_folder(path)
+            yield from _read_folder(path, seen)
         elif path.is_file():
             if looks_like_mbox(path):
                 yield from read_mbox(path)
@@ -81,7 +121,7 @@ def read_paths(paths: list[Path]) -> Iterator[Item]:
             yield Skipped(str(path), "not a regular file or folder")
 
 
-def _read_folder(folder: Path) -> Iterator[Item]:
+def _read_folder(folder: Path, seen: _Seen) -> Iterator[Item]:
     try:
         entries = sorted(folder.iterdir())
     except OSError as exc:
@@ -90,10 +130,12 @@ def _read_folder(folder: Path) -> Iterator[Item]:
     for entry in entries:
         if entry.name.startswith(".") or entry.suffix.lower() == ".msf":
             continue
+        if not seen.first(entry):
+            continue  # a symlink loop, or a second link to what was read
         if is_maildir(entry):
-            yield from read_maildir(entry)
+            yield from read_maildir(entry, seen)
         elif entry.is_dir():
-            yield from _read_folder(entry)
+            yield from _read_folder(entry, seen)
         elif entry.suffix.lower() == ".eml":
             yield from read_eml(entry)
         elif entry.is_file() and looks_like_mbox(entry):
@@ -102,7 +144,7 @@ def _read_folder(folder: Path) -> Iterator[Item]:
 
 def read_eml(path: Path, position: int = 1) -> Iterator[Item]:
     try:
-        with path.open("rb") as handle:
+        with _open_regular(path) as handle:
             data = handle.read(MESSAGE_CAP)
             size = len(data) if len(data) < MESSAGE_CAP else os.fstat(handle.fileno()).st_size
     except OSError as exc:
@@ -114,8 +156,9 @@ def read_eml(path: Path, position: int = 1) -> Iterator[Item]:
     yield RawMail(str(path), data, size, position)
 
 
-def read_maildir(path: Path) -> Iterator[Item]:
+def read_maildir(path: Path, seen: _Seen | None = None) -> Iterator[Item]:
     """cur/ then new/, in name order (tmp/ holds mail still being delivered)."""
+    seen = seen or _Seen()
     position = 0
     for sub in ("cur", "new"):
         try:
@@ -127,6 +170,8 @@ def read_maildir(path: Path) -> Iterator[Item]:
             if name.startswith("."):
                 continue
             position += 1
+            if not seen.first(path / sub / name):
+                continue
             yield from read_eml(path / sub / name, position)
 
 
@@ -134,7 +179,7 @@ def read_mbox(path: Path) -> Iterator[Item]:
     """The messages of an mbox, streamed in chunks. A message's bytes beyond MESSAGE_CAP
     are skipped over, never kept."""
     try:
-        handle = path.open("rb")
+        handle = _open_regular(path)
     except OSError as exc:
         yield Skipped(str(path), f"cannot read it: {exc.strerror or exc}")
         return
