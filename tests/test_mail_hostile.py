@@ -519,3 +519,33 @@ def test_capture_skips_fifos_and_walks_a_symlink_loop_once(home: Home, tmp_path:
     text = json.dumps(report)
     assert "stuck.eml" in text and "not a regular file" in text
     assert report["read"] == 2, report  # each message once, through any number of links
+
+
+# --- a folder name that is not valid modified UTF-7 --------------------------------------------
+
+def test_a_folder_with_an_invalid_name_is_skipped_with_a_warning(home: Home, dovecot: Any,
+                                                                 monkeypatch: Any) -> None:
+    from tests.imapserver import RewriteProxy
+    from tests.test_mail_faults import fake_config
+
+    def bad_folders(data: bytes) -> bytes:
+        at = data.find(b"* LIST ")
+        if at < 0:
+            return data
+        extra = (b'* LIST (\\HasNoChildren) "/" "Bad&ZZZ-"\r\n'
+                 b'* LIST (\\HasNoChildren) "/" "Half&2D0-"\r\n')
+        return data[:at] + extra + data[at:]
+
+    monkeypatch.setenv("NUDGER_IMAP_PASSWORD", PASSWORD)
+    with RewriteProxy(dovecot.starttls_port, bad_folders) as proxy:
+        home.write_config(fake_config(proxy.host, proxy.port, "none", timeout=5))
+        home.ok("add", "Fabrikam", "AE", "--applied", "2026-11-16",
+                "--contact", "Priya Nair <priya@fabrikam.com>")
+        dovecot.append("INBOX", mail("priya@fabrikam.com", "alex@example.com", "Re: AE",
+                                     "utf7@fabrikam.com"))
+        result = home.run("mail", "sync")
+        assert result.code == 0, result.err
+        assert "warning: folder 'Bad&ZZZ-' is not valid modified UTF-7" in result.out
+        check = home.ok("check", "--imap")
+        assert "warning: folder 'Half&2D0-' is not valid modified UTF-7" in check
+    assert rows(home, "SELECT key FROM mailmessage") == [("utf7@fabrikam.com",)]

@@ -48,6 +48,7 @@ if TYPE_CHECKING:
 # imapclient logs every command and answer (mail headers, snippets) at debug level: keep
 # the user's mail out of nudger's log whatever log_level says.
 logging.getLogger("imapclient").setLevel(logging.WARNING)
+log = logging.getLogger(__name__)
 
 HEADER_ITEM = "BODY.PEEK[HEADER.FIELDS (" + " ".join(FIELDS) + ")]"
 MAX_UID = 2**32 - 1  # RFC 3501: a UID (and UIDVALIDITY) is a non-zero 32-bit number
@@ -196,6 +197,7 @@ class ImapSession:
         self.expired = False  # the pass's overall deadline passed: the socket was shut
         self.broken = False  # a command failed with the connection in an unknown state
         self.aborted = False  # cut by abort_all (a stop)
+        self.skipped_folders: list[str] = []  # LIST names that are not valid modified UTF-7
         self._timer: threading.Timer | None = None
 
     # --- the overall deadline -------------------------------------------------------------
@@ -243,7 +245,7 @@ class ImapSession:
         return self._folders
 
     def _find_folders(self) -> Folders:
-        listing = self._call(self.client.list_folders)
+        listing = self._call(self._list_folders)
         names = [name for _flags, _sep, name in listing]
         by_flag: dict[bytes, str] = {}
         for flags, _sep, name in listing:
@@ -283,6 +285,35 @@ class ImapSession:
                        "Brouillons"))
         return Folders(inbox=inbox, sent=sent, drafts=drafts, how=how)
 
+    def _list_folders(self) -> list[tuple[Any, Any, str]]:
+        """LIST, each name decoded from modified UTF-7 (RFC 3501 5.1.3) here rather than by
+        imapclient, which fails the whole listing on one name that is not valid: such a
+        folder is left out with a warning (`skipped_folders`), the others are used."""
+        from imapclient.imap_utf7 import decode
+
+        client = self.client
+        client.folder_encode = False
+        try:
+            raw = client.list_folders()
+        finally:
+            client.folder_encode = True
+        out: list[tuple[Any, Any, str]] = []
+        for flags, sep, name in raw:
+            data = name if isinstance(name, bytes) else str(name).encode("utf-8",
+                                                                         "surrogateescape")
+            try:
+                text = decode(data)
+                text.encode("utf-8")  # a lone surrogate is no name either
+            except (UnicodeError, ValueError):
+                shown = server_text(data.decode("ascii", "replace"), 80)
+                if shown not in self.skipped_folders:
+                    self.skipped_folders.append(shown)
+                    log.warning("%s: folder %r is not valid modified UTF-7 (RFC 3501); "
+                                "skipped", _where(self.imap), shown)
+                continue
+            out.append((flags, sep, text))
+        return out
+
     def _no_folder(self, role: str, name: str, names: Sequence[str]) -> MailboxError:
         shown = ", ".join(server_text(n, 60) for n in names[:40]) or "none"
         return MailboxError(
@@ -294,7 +325,7 @@ class ImapSession:
         """The folder for `role` ("sent", "drafts"), or MailboxError listing the folders."""
         value = getattr(self.folders, role)
         if value is None:
-            listing = self._call(self.client.list_folders)
+            listing = self._call(self._list_folders)
             raise self._no_folder(role, getattr(self.imap, role), [n for *_x, n in listing])
         return str(value)
 
@@ -676,6 +707,9 @@ def verify(settings: Settings, password: Secret) -> list[str]:
         lines.append(f"logged in as {imap.username}")
         folders = session.folders
         lines.append(f"inbox: {folders.inbox}")
+        for name in session.skipped_folders:
+            lines.append(f"warning: folder {name!r} is not valid modified UTF-7 (RFC 3501); "
+                         "nudger leaves it alone")
         for role in ("sent", "drafts"):
             name = getattr(folders, role)
             if name is None:

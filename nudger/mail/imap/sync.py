@@ -139,6 +139,7 @@ class SyncReport:
     error: str = ""
     transient: bool = True
     stopped: bool = False
+    warnings: list[str] = field(default_factory=list)
 
     def add(self, kind: str, header: MailHeader, app_id: int | None, detail: str) -> None:
         outgoing = kind in ("followup", "suggestion", "contact-suggestion")
@@ -153,7 +154,7 @@ class SyncReport:
     def as_json(self) -> dict[str, Any]:
         return {"server": self.server, "dry_run": self.dry_run,
                 "started": self.started.isoformat(), "ok": self.ok, "error": self.error,
-                "stopped": self.stopped, "folders": self.folders,
+                "stopped": self.stopped, "folders": self.folders, "warnings": self.warnings,
                 "found": [f.as_json() for f in self.found]}
 
     def lines(self, zone: tzinfo) -> list[str]:
@@ -170,6 +171,7 @@ class SyncReport:
             app = f"#{item.app_id} " if item.app_id else ""
             out.append(f"  {item.kind:<14} {app}{when} {item.who}: "
                        f"{item.subject or '(no subject)'} — {item.detail}")
+        out.extend(f"warning: {w}" for w in self.warnings)
         if self.stopped:
             out.append("stopped early (shutdown); the next pass continues from here")
         return out
@@ -197,7 +199,12 @@ def run_sync(
                         started=now)
     try:
         with open_session(settings, password) as session:
-            _pass(settings, db, session, now, report, dry_run, stop or (lambda: False))
+            try:
+                _pass(settings, db, session, now, report, dry_run, stop or (lambda: False))
+            finally:
+                report.warnings.extend(
+                    f"folder {name!r} is not valid modified UTF-7 (RFC 3501); skipped"
+                    for name in session.skipped_folders)
     except MailboxStopped:
         report.stopped = True  # a stop, not a failure: the next start goes on from here
     except MailboxError as exc:
