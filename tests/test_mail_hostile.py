@@ -549,3 +549,35 @@ def test_a_folder_with_an_invalid_name_is_skipped_with_a_warning(home: Home, dov
         check = home.ok("check", "--imap")
         assert "warning: folder 'Half&2D0-' is not valid modified UTF-7" in check
     assert rows(home, "SELECT key FROM mailmessage") == [("utf7@fabrikam.com",)]
+
+
+# --- Authentication-Results fail: at most a suggestion for replies, bounces and capture ------
+
+FAIL = b"Authentication-Results: mx.example.com; dmarc=fail header.from=fabrikam.com\r\n"
+
+
+def test_a_failing_sender_is_at_most_a_suggestion(home: Home, dovecot: Any,
+                                                   monkeypatch: Any) -> None:
+    from tests.test_capture_command import CORPUS
+    from tests.test_mail_sync import DSN
+
+    setup(home, dovecot, monkeypatch, mailbox='capture = "add"')
+    dovecot.append("INBOX", FAIL + mail("Priya Nair <priya@fabrikam.com>", "alex@example.com",
+                                        "Re: AE", "forged-reply@fabrikam.com"))
+    dovecot.append("INBOX", FAIL + DSN)
+    dovecot.append("INBOX", FAIL.replace(b"fabrikam.com", b"greenhouse-mail.io")
+                   + (CORPUS / "app_greenhouse.eml").read_bytes())
+    out = home.ok("mail", "sync")
+    # No pause, no recorded reply: a suggestion the user may accept.
+    assert rows(home, "SELECT paused_since FROM application") == [(None,)]
+    assert rows(home, "SELECT kind FROM mailmessage WHERE key = 'forged-reply@fabrikam.com'"
+                ) == [("possible-reply",)]
+    reasons = [r for (r,) in rows(home, "SELECT reason FROM suggestion")]
+    assert any("dmarc=fail" in r for r in reasons), reasons
+    # The contact is not marked bouncing.
+    assert rows(home, "SELECT bounced_at FROM contact") == [(None,)]
+    assert "not applied" in out
+    # The ATS mail is proposed, not added.
+    assert [c for (c,) in rows(home, "SELECT company FROM application")] == ["Fabrikam"]
+    assert any("Acme Robotics" in s for (s,) in rows(
+        home, "SELECT summary FROM suggestion WHERE status = 'open'"))

@@ -73,7 +73,9 @@ def handle_inbox(ctx: MessageContext) -> bool:
                       + prop.summary())
         return True
     today = ctx.now.astimezone(settings.zone).date()
-    mode = "add" if settings.mailbox.capture == "add" else "suggest"
+    # A message the receiving server says fails authentication is at most a suggestion.
+    mode = "add" if settings.mailbox.capture == "add" and not ctx.header.auth_failed \
+        else "suggest"
     with ctx.db.session() as session:
         ledger = Ledger(load_tracked(session))
         for finding in findings:

@@ -37,6 +37,7 @@ _AUTO_SUBJECT = re.compile(
     r"abwesenheitsnotiz|absence|r[ée]ponse automatique|respuesta autom[aá]tica|"
     r"risposta automatica|afwezig|autosvar|i am (currently )?out|vacation)",
     re.IGNORECASE)
+_AUTH_FAIL = re.compile(r"\b(dkim|dmarc|spf)\s*=\s*(fail|permerror)\b", re.IGNORECASE)
 _BOUNCE_FROM = re.compile(r"^(mailer-daemon|postmaster|mail-daemon|mailerdaemon)@",
                           re.IGNORECASE)
 _BOUNCE_SUBJECT = re.compile(
@@ -87,6 +88,10 @@ class MailHeader:
     size: int
     defects: tuple[str, ...] = field(default=())
     unreadable: str = ""  # why the header block could not be read at all ("" when it was)
+    # "dmarc=fail" when any Authentication-Results says dkim, dmarc or spf fail: such a
+    # message becomes at most a suggestion, never an automatic change (a header a sender
+    # adds can only make nudger more careful, never less)
+    auth_failed: str = ""
 
     @_cached
     def to(self) -> tuple[str, ...]:
@@ -380,6 +385,12 @@ def parse_header(raw_header: bytes, *, folder: str, uid: int, size: int = 0,
         or (return_path == "<>" and _BOUNCE_SUBJECT.search(subject))
     )
     failed = tuple(a for _n, a in parse_addresses(raw["x-failed-recipients"]))
+    auth_failed = ""
+    for value in fields.get("authentication-results", [])[:20]:
+        verdict = _AUTH_FAIL.search(value[:4000])
+        if verdict:
+            auth_failed = f"{verdict.group(1).lower()}={verdict.group(2).lower()}"
+            break
     return MailHeader(
         folder=folder, uid=uid, message_id=message_id, key=key, date=date,
         from_addr=from_addr, from_name=from_name, raw_to=raw_to, raw_cc=raw_cc,
@@ -389,7 +400,7 @@ def parse_header(raw_header: bytes, *, folder: str, uid: int, size: int = 0,
         auto_submitted=auto_submitted, is_list=is_list, is_bulk=is_bulk, is_bounce=is_bounce,
         failed_recipients=failed,
         authentication_results=server_text(raw["authentication-results"], 1000),
-        size=size, defects=tuple(defects),
+        size=size, defects=tuple(defects), auth_failed=auth_failed,
     )
 
 

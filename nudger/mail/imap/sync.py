@@ -322,6 +322,7 @@ class _Decision:
     app_id: int | None
     text: str = ""
     addresses: tuple[str, ...] = ()
+    why: str = ""  # for a reply made a suggestion: the Authentication-Results verdict
 
 
 def _batch(settings: Settings, db: Database, imap: ImapSession, calendar: Calendar,
@@ -460,6 +461,10 @@ def _decide_inbox(header: MailHeader, index: Index, report: SyncReport) -> _Deci
                    "mailing-list mail" if header.is_list else "bulk mail")
             report.add("ignored", header, app, f"{why}, never counted as a reply")
             return None
+        if header.auth_failed:
+            # The receiving server says the sender is not who it claims: a suggestion at
+            # most, never a pause or a recorded reply.
+            return _Decision("possible-reply", header, app, why=header.auth_failed)
         return _Decision("reply", header, app)
     if header.from_addr and not header.never_a_reply:
         company = index.by_company(header.from_addr)
@@ -553,8 +558,10 @@ def _apply(s: Session, settings: Settings, calendar: Calendar, index: Index,
             s, kind="reply", fingerprint=f"reply:{header.key}",
             summary=f"possible reply from {who} to #{d.app_id} {ref.company}: "
                     f"{header.subject or '(no subject)'}",
-            reason=f"the sender's domain {domain_of(header.from_addr)} is "
-                   f"{ref.company}'s, but the sender is not a contact",
+            reason=(f"Authentication-Results says {d.why}: the sender may not be who it "
+                    "claims" if d.why else
+                    f"the sender's domain {domain_of(header.from_addr)} is "
+                    f"{ref.company}'s, but the sender is not a contact"),
             confidence=0.5, payload={"key": header.key}, application_id=d.app_id,
             source=header.key, now=now.astimezone(UTC))
         if made is not None:
@@ -648,6 +655,13 @@ def _apply_reply(s: Session, settings: Settings, index: Index, report: SyncRepor
 
 def _apply_bounce(s: Session, index: Index, report: SyncReport, d: _Decision) -> None:
     addrs, detail = _bounced(d)
+    if d.header.auth_failed:
+        # A bounce whose sender fails authentication may be forged to silence a contact:
+        # reported, never applied.
+        report.add("ignored", d.header, None,
+                   f"a bounce, but Authentication-Results says {d.header.auth_failed}; "
+                   f"not applied (it names {', '.join(addrs[:3]) or 'no address'})")
+        return
     marked: list[str] = []
     first_app: int | None = None
     for addr in addrs:
