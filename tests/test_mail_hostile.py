@@ -581,3 +581,52 @@ def test_a_failing_sender_is_at_most_a_suggestion(home: Home, dovecot: Any,
     assert [c for (c,) in rows(home, "SELECT company FROM application")] == ["Fabrikam"]
     assert any("Acme Robotics" in s for (s,) in rows(
         home, "SELECT summary FROM suggestion WHERE status = 'open'"))
+
+
+# --- SIGTERM while the mailbox and calendar passes are stuck -----------------------------------
+
+def test_sigterm_ends_the_daemon_whatever_a_pass_is_doing(tmp_path: Any) -> None:
+    import signal
+
+    from tests.caldavserver import TrickleServer
+    from tests.daemon_helpers import DaemonProcess, config_head, wait_until
+    from tests.imapserver import FakeImapServer
+
+    config = tmp_path / "etc" / "config.toml"
+    config.parent.mkdir(parents=True)
+    with FakeImapServer("drip") as imap, TrickleServer() as dav:
+        config.write_text(config_head("America/Chicago") + f"""
+[delivery]
+method = "maildir"
+maildir = "{tmp_path / 'Maildir'}"
+
+[imap]
+host = "{imap.host}"
+port = {imap.port}
+security = "none"
+username = "alex@example.com"
+password_env = "NUDGER_IMAP_PASSWORD"
+timeout = 30
+deadline = 600
+
+[caldav]
+url = "{dav.url}"
+username = "alex"
+password_env = "NUDGER_CALDAV_PASSWORD"
+timeout = 30
+deadline = 600
+""")
+        daemon = DaemonProcess(tmp_path / "home", config, "run",
+                               env={"NUDGER_IMAP_PASSWORD": PASSWORD,
+                                    "NUDGER_CALDAV_PASSWORD": PASSWORD})
+        try:
+            daemon.wait_ready()
+            # Both passes are now waiting on servers that never finish an answer.
+            wait_until(lambda: imap.lines_sent > 3 and dav.requests >= 1, 20,
+                       "both passes stuck")
+            assert daemon.stop(signal.SIGTERM, timeout=10) == 0
+            log = daemon.log
+        finally:
+            daemon.close()
+    assert "nudger daemon stopped" in log
+    assert "Traceback" not in log
