@@ -630,3 +630,60 @@ deadline = 600
             daemon.close()
     assert "nudger daemon stopped" in log
     assert "Traceback" not in log
+
+
+# --- work a stranger controls: decided before any body is parsed; parsing linear --------------
+
+def test_a_strangers_message_is_refused_before_its_body_is_parsed(
+        tmp_path: Any, monkeypatch: Any, caplog: pytest.LogCaptureFixture) -> None:
+    from nudger.mail import commands
+    from tests.test_mail_commands import World, mail, refused
+
+    def never(*_args: Any) -> Any:
+        raise AssertionError("the body was parsed")
+
+    world = World(tmp_path)
+    monkeypatch.setattr(commands, "parse_message", never)
+    for sender in ("mallory@evil.example", "Alex Rivera <alex@example.com>"):
+        msg = mail("<a" * 100_000, sender=sender, html=True,
+                   headers=("Cc: " + '"' * 160_000,))
+        refused(world, msg, "no token" if "alex" in sender else "not the owner", caplog)
+
+
+def test_html_is_made_linear_before_html_parser_reads_it() -> None:
+    import re
+
+    from nudger.mail.htmltext import linear_html
+    from nudger.mail.replytext import html_to_text
+
+    hostile = "<a" * 100_000 + "<p>done 12</p>" + "<" * 1000 + "<b>x"
+    cleaned = linear_html(hostile)
+    # Every "<" left opens a tag that closes before the next "<": nothing to rescan.
+    assert all(re.match(r"<[A-Za-z/!?][^<>]*>", cleaned[m.start():])
+               for m in re.finditer("<", cleaned))
+    assert "done 12" in html_to_text(hostile).splitlines()
+    # Ordinary HTML reads as before.
+    assert html_to_text('<div>done 12<br>skip 5</div><p>a &lt; b</p>').split() == [
+        "done", "12", "skip", "5", "a", "<", "b"]
+
+
+def test_capture_reads_hostile_files_in_linear_time(home: Home, tmp_path: Any) -> None:
+    """`From: a` + 250,000 spaces + `b` (426 s before) and a 250 KB HTML-only body of
+    `<a` (60-72 s): a liveness bound far above what the linear code takes."""
+    import json
+
+    from tests.conftest import run_installed
+
+    box = tmp_path / "mail"
+    box.mkdir()
+    (box / "spaces.eml").write_bytes(
+        b"From: a" + b" " * 250_000 + b"b\r\nSubject: Thank you for applying to Acme\r\n"
+        b"Date: Tue, 01 Sep 2026 09:17:00 +0200\r\n\r\nhello\r\n")
+    (box / "html.eml").write_bytes(
+        b"From: Acme Jobs <jobs@acme.example>\r\nSubject: Thank you for applying to Acme\r\n"
+        b"Date: Tue, 01 Sep 2026 09:17:00 +0200\r\nContent-Type: text/html\r\n\r\n"
+        + b"<a" * 125_000 + b"\r\n")
+    result = run_installed("--config", str(home.config), "capture", str(box), "--dry-run",
+                           "--json", env={"HOME": str(home.root / "home")}, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["read"] == 2

@@ -657,7 +657,10 @@ def handle_message(settings: Settings, db: Database, calendar: Calendar, key: by
     if why:
         return refuse(why, msg)
     tokens = find_tokens(_one_line(str(msg.get("Subject", ""))) + "\n" + all_text(msg))
-    parsed = parse_message(msg)
+    # Without any token nothing may run: the body is not parsed (a stranger's message, or
+    # one forging the owner's From, with 100,000 HTML tags costs nothing); the refusal
+    # below is still recorded and answered to the owner.
+    parsed = parse_message(msg) if tokens else Parsed()
     digest_ok = check(key, tokens, [Grant.digest()], today)
     # A typed line in a reply to a digest has the command line's meaning; a line only a
     # button's token allows is that button, with its pin and its one use.

@@ -93,8 +93,12 @@ def all_text(msg: EmailMessage | Message) -> str:
     return plain + "\n" + html
 
 
+MAX_LINE_CHARS = 2000  # of one line: a command is at most 500; the rest is never read
+
+
 def strip_quoted(text: str) -> list[str]:
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    lines = [line[:MAX_LINE_CHARS] for line in
+             text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
     out: list[str] = []
     skip_next = False
     for index, raw in enumerate(lines):
@@ -194,11 +198,16 @@ class _TextParser(HTMLParser):
         self.parts.append(data.replace("\n", " "))
 
 
+MAX_HTML_CHARS = 256 * 1024  # of an HTML-only reply: a command reply is a few lines
+
+
 def html_to_text(html: str) -> str:
     """The visible, unquoted text of an HTML reply, one line per block."""
+    from nudger.mail.htmltext import linear_html
+
     parser = _TextParser()
     try:
-        parser.feed(html[:MAX_BODY_CHARS])
+        parser.feed(linear_html(html[:MAX_HTML_CHARS]))
         parser.close()
     except (AssertionError, ValueError):  # very malformed markup: keep what was read
         pass

@@ -375,6 +375,12 @@ def split_headers(raw: bytes) -> bytes:
 
 _WANTED = frozenset({"from", "reply-to", "subject", "date", "message-id", "auto-submitted",
                      "precedence", "list-id", "list-unsubscribe", "return-path", "received"})
+# The shortcut pattern below backtracks quadratically on long runs of spaces (`From: a`, a
+# quarter of a million spaces, `b` took 426 s): only short values try it, and an address
+# field is read no further than its first MAX_ADDRESS_FIELD characters (RFC 5322: a line is
+# at most 998).
+MAX_PLAIN = 400
+MAX_ADDRESS_FIELD = 4000
 _PLAIN_ADDRESS = re.compile(r'\s*(?:"([^"\\]*)"|([^"<>,;]*?))\s*<([^<>\s,;"]+@[^<>\s,;"]+)>\s*'
                             r'|\s*([^<>\s,;"()]+@[^<>\s,;"()]+)\s*')
 
@@ -510,7 +516,8 @@ def _first_address_only(raw: str | None) -> str:
     """`_first_address(raw)[1]`, without decoding the display name of a plain address."""
     if not raw:
         return ""
-    plain = _PLAIN_ADDRESS.fullmatch(raw)
+    raw = raw[:MAX_ADDRESS_FIELD]
+    plain = _PLAIN_ADDRESS.fullmatch(raw) if len(raw) <= MAX_PLAIN else None
     if plain:
         return plain.group(4) or plain.group(3)
     return _first_address(raw)[1]
@@ -522,7 +529,8 @@ def _first_address(raw: str | None) -> tuple[str, str]:
     become the address."""
     if not raw:
         return "", ""
-    plain = _PLAIN_ADDRESS.fullmatch(raw)
+    raw = raw[:MAX_ADDRESS_FIELD]
+    plain = _PLAIN_ADDRESS.fullmatch(raw) if len(raw) <= MAX_PLAIN else None
     if plain:
         if plain.group(4):
             return "", plain.group(4)
