@@ -76,6 +76,11 @@ class UrlAddress(Table):
         if not self.url.lower().startswith(("https://", "http://")):
             raise ValueError(f"{self.section}.url {self.url!r} is not an http(s) URL like "
                              "https://cloud.example.com/remote.php/dav")
+        if "@" in self.url.split("/", 3)[2]:
+            # Never echoed: the part before "@" may be a password.
+            raise ValueError(f"{self.section}.url must not hold a user name or password "
+                             f"(https://user:secret@host/...): set {self.section}.username, "
+                             "and the password with password_env or password_file")
         return self
 
 

@@ -687,3 +687,13 @@ def test_capture_reads_hostile_files_in_linear_time(home: Home, tmp_path: Any) -
                            "--json", env={"HOME": str(home.root / "home")}, timeout=60)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["read"] == 2
+
+
+def test_a_password_inside_caldav_url_is_refused_and_never_shown(home: Home) -> None:
+    home.write_config(BASE_CONFIG + '\n[caldav]\nurl = "https://alex:Hunter2Secret@dav.example'
+                      '/cal/"\nusername = "alex"\npassword_env = "X"\n')
+    for args in (("check",), ("status",), ("list",)):
+        result = home.run(*args)
+        assert result.code == 78, (args, result)
+        assert "must not hold a user name or password" in result.err
+        assert "Hunter2Secret" not in result.err + result.out
