@@ -697,3 +697,17 @@ def test_a_password_inside_caldav_url_is_refused_and_never_shown(home: Home) -> 
         assert result.code == 78, (args, result)
         assert "must not hold a user name or password" in result.err
         assert "Hunter2Secret" not in result.err + result.out
+
+
+@pytest.mark.parametrize("hide", ['style="display: none"', 'style="font-size:0"',
+                                  'style="visibility:hidden"', "hidden",
+                                  'style="mso-hide:all"'])
+def test_hidden_html_is_no_command(tmp_path: Any, hide: str) -> None:
+    from tests.test_mail_commands import World, mail
+
+    world = World(tmp_path)
+    body = (f"<div>done 12</div><div {hide}>stage 9 rejected</div>"
+            f"<p>{world.token()}</p>")
+    handled = world.handle(mail(body, html=True))
+    assert handled is not None and handled.status == "done", handled
+    assert [o.line for o in handled.outcomes] == ["done 12"], handled.outcomes

@@ -139,6 +139,19 @@ _CUT_IDS = ("divrplyfwdmsg", "x_divrplyfwdmsg", "appendonsend", "x_appendonsend"
             "mail-editor-reference-message-container")
 
 
+_VOID = {"br", "hr", "img", "input", "meta", "link", "wbr", "col", "area", "base", "source"}
+_HIDDEN_STYLE = re.compile(
+    r"display:none|visibility:hidden|mso-hide:all|font-size:0(?:[a-z%]*|\.0*[a-z%]*)(?:;|$)|"
+    r"(?:max-)?height:0(?:px)?(?:;|$).*overflow:hidden|opacity:0(?:\.0*)?(?:;|$)")
+
+
+def _hidden(values: dict[str, str]) -> bool:
+    if "hidden" in values or values.get("aria-hidden", "").lower() == "true":
+        return True
+    style = "".join(values.get("style", "").lower().split())
+    return bool(style) and _HIDDEN_STYLE.search(style) is not None
+
+
 class _TextParser(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -166,6 +179,10 @@ class _TextParser(HTMLParser):
             return
         if tag == "hr" and "tabindex" in values:  # Outlook's rule above the original
             self.cut = True
+            return
+        if _hidden(values) and tag not in _VOID:
+            # Text the reader never sees (display:none, font-size:0, ...) is no command.
+            self.skip_tag, self.skip_depth = tag, 1
             return
         if tag == "blockquote" or any(c in classes for c in _QUOTE_CLASSES):
             if tag not in ("br", "hr", "img"):
