@@ -711,3 +711,18 @@ def test_hidden_html_is_no_command(tmp_path: Any, hide: str) -> None:
     handled = world.handle(mail(body, html=True))
     assert handled is not None and handled.status == "done", handled
     assert [o.line for o in handled.outcomes] == ["done 12"], handled.outcomes
+
+
+def test_no_line_breaking_or_control_character_reaches_the_ics(home: Home, tmp_path: Any
+                                                               ) -> None:
+    """Notes, names and addresses come from the user and from mail: U+2028/2029/0085 and
+    VT, FF, FS break or spoil calendar apps' reading of the file."""
+    ics = tmp_path / "cal.ics"
+    odd = "a\u2028b\u2029c\u0085d\x0be\x0cf\x1cg"
+    home.ok("add", "Acme" + odd, "AE", "--applied", "today", "--interview", "tomorrow 10:00",
+            "--contact", "Dana Lee <dana@acme.example>")
+    home.ok("calendar", "-o", str(ics))
+    text = ics.read_bytes().decode()
+    assert "Acme" in text
+    for bad in ("\u2028", "\u2029", "\u0085", "\x0b", "\x0c", "\x1c"):
+        assert bad not in text, repr(bad)

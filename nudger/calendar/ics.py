@@ -274,21 +274,37 @@ def _span(delta: timedelta) -> str:
 
 # --- the calendar ----------------------------------------------------------------------
 
+# Line and paragraph separators, NEL, and every other control character but LF and TAB:
+# calendar apps break lines at some of them (U+2028, U+0085) and refuse files with others
+# (VT, FF, FS), whatever RFC 5545's TEXT escaping says.
+_ICS_BREAKS = re.compile("[\r\u2028\u2029\u0085]")
+_ICS_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x84\x86-\x9f]")
+
+
+def ics_text(text: str, *, lines: bool = False) -> str:
+    """A TEXT value with no character a calendar app misreads: breaks become LF (or a
+    space for a one-line value), other control characters spaces."""
+    text = _ICS_BREAKS.sub("\n", text.replace("\r\n", "\n"))
+    text = _ICS_CONTROL.sub(" ", text)
+    return text if lines else text.replace("\n", " ")
+
+
 def vevent(spec: EventSpec, version: Version) -> Event:
     """One icalendar Event with every stamp explicit."""
     from icalendar import Alarm, Event
 
     event = Event.new(
         uid=spec.uid, stamp=version.stamp, created=version.created,
-        last_modified=version.stamp, sequence=version.sequence, summary=spec.summary,
-        description=spec.description, start=spec.start, end=spec.end,
-        location=spec.location or None, url=spec.url or None,
+        last_modified=version.stamp, sequence=version.sequence,
+        summary=ics_text(spec.summary), description=ics_text(spec.description, lines=True),
+        start=spec.start, end=spec.end,
+        location=ics_text(spec.location) or None, url=spec.url or None,
         categories=list(spec.categories),
     )
     if spec.transparent:
         event.add("transp", "TRANSPARENT")
     if spec.alarm is not None:
-        alarm = Alarm.new(description=spec.alarm_text or spec.summary,
+        alarm = Alarm.new(description=ics_text(spec.alarm_text or spec.summary),
                           uid=f"alarm-{spec.uid}")
         alarm.add("action", "DISPLAY")
         alarm.add("trigger", -spec.alarm)
