@@ -33,8 +33,19 @@ class Secret:
         return self._value
 
     def redact(self, text: str) -> str:
-        """`text` with every occurrence of the secret replaced by ***."""
-        return text.replace(self._value, "***") if self._value else text
+        """`text` with every occurrence of the secret replaced by ***. A short secret
+        (under 8 characters) only where it stands alone, not inside a longer word or
+        name: a password "mail" must not turn imap.mail.example into imap.***.example.
+        (In the rare case a short secret is the whole of such a word, it is replaced.)"""
+        if not self._value:
+            return text
+        if len(self._value) >= 8:
+            return text.replace(self._value, "***")
+        import re
+
+        edge = r"[A-Za-z0-9]"
+        pattern = rf"(?<!{edge}|\.){re.escape(self._value)}(?!{edge}|\.{edge})"
+        return re.sub(pattern, "***", text)
 
     def __repr__(self) -> str:
         return "Secret('***')"

@@ -726,3 +726,13 @@ def test_no_line_breaking_or_control_character_reaches_the_ics(home: Home, tmp_p
     assert "Acme" in text
     for bad in ("\u2028", "\u2029", "\u0085", "\x0b", "\x0c", "\x1c"):
         assert bad not in text, repr(bad)
+
+
+def test_a_short_password_is_redacted_where_it_stands_alone_only() -> None:
+    from nudger.secrets import Secret
+
+    secret = Secret("mail")
+    said = "IMAP server imap.mail.example: login refused (mail); mailbox full; pw=mail"
+    assert secret.redact(said) == \
+        "IMAP server imap.mail.example: login refused (***); mailbox full; pw=***"
+    assert Secret("a-long-secret").redact("xa-long-secrety") == "x***y"
