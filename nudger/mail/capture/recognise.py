@@ -63,6 +63,7 @@ BODY_CAP = 20_000        # characters of body text the rules look at
 PART_CAP = 512 * 1024    # bytes: a text part larger than this (encoded) is not decoded
 LANGUAGES = ("en", "de", "fr", "es")
 IGNORE_SPAN = 300        # characters of body text the ignore rules look at
+MAX_RULE_LINE = 1000     # characters of one body line the rules look at
 
 
 # --- rules -----------------------------------------------------------------------------
@@ -905,7 +906,12 @@ def _haystack(view: MailView) -> str:
         quote = _QUOTE_START.search(text)
         if quote is not None:
             text = text[: quote.start()]  # the quoted history of a reply
-    lines = [" ".join(line.split()) for line in text.split("\n")]
+    # A line is read to MAX_RULE_LINE characters: the extraction patterns ("for the X
+    # position at Y") backtrack over the whole line at each start, quadratic in its length
+    # (a 20,000-character line of "for the " took 3.5 s); a sentence naming a company and
+    # a role fits many times over.
+    lines = [" ".join(line[:MAX_RULE_LINE * 2].split())[:MAX_RULE_LINE]
+             for line in text.split("\n")]
     # Quoted history (a reply's "> …" lines) is not this mail's own text.
     own = [line for line in lines if line and not line.startswith(">")]
     if view.invite is not None and view.invite.summary:
