@@ -155,7 +155,7 @@ class CalendarSync(SQLModel, table=True):
 MAIL_DIRECTIONS = ("in", "out")
 # What nudger made of a mail message it recorded.
 # "skipped": a message nudger could not handle, kept with the reason as its snippet so that
-# no later pass tries it again (nudger.mail.sync: the per-message error boundary).
+# no later pass tries it again (nudger.mail.imap.sync: the per-message error boundary).
 MAIL_KINDS = ("reply", "possible-reply", "followup", "bounce", "command", "capture", "draft",
               "skipped")
 SUGGESTION_KINDS = ("application", "stage", "contact", "reply")

@@ -14,7 +14,7 @@ def as_utc(moment: datetime) -> datetime:
 
 
 def supported(moment: datetime | None) -> datetime | None:
-    """`moment` in UTC when its date is in the one supported range (nudger.dates:
+    """`moment` in UTC when its date is in the one supported range (nudger.when.dates:
     EARLIEST..LATEST), else None: a stored or received moment past it (a reply "dated"
     31 Dec 9999) is no date at all, and never overflows a conversion to a local zone."""
     from nudger.when.dates import EARLIEST, LATEST

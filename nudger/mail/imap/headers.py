@@ -319,7 +319,7 @@ def fallback_key(raw: dict[str, str]) -> str:
 
 def mail_date(value: str | None) -> datetime | None:
     """A Date header as an aware UTC moment; None when it is no date or one outside the
-    one supported range (nudger.dates: 1900-01-01..9000-12-31): every date read from mail
+    one supported range (nudger.when.dates: 1900-01-01..9000-12-31): every date read from mail
     goes through here (a reply "dated" 31 Dec 9999 would stop every digest)."""
     if not value:
         return None
