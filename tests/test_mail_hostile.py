@@ -117,16 +117,18 @@ def test_a_message_that_cannot_be_handled_is_skipped_and_the_pass_goes_on(
     # The folder positions went past every message: a second pass reads nothing again.
     again = home.ok("mail", "sync")
     assert "INBOX: 0 new message(s) read" in again
-    # The two that exhaust the parser's stack are skipped, with the reason, once.
-    assert recorded["deep@x.test"] == recorded["parens@x.test"] == "skipped"
+    # The one that exhausts the parser's stack is skipped, with the reason, once; the Cc
+    # of 2,000 "(" no longer breaks anything: without a token it is refused unparsed.
+    assert recorded["deep@x.test"] == "skipped"
+    assert "parens@x.test" not in recorded
     reasons = rows(home, "SELECT snippet FROM mailmessage WHERE kind = 'skipped'")
-    assert len(reasons) == 2 and all(why.startswith("RecursionError") for (why,) in reasons)
+    assert len(reasons) == 1 and reasons[0][0].startswith("RecursionError"), reasons
     assert "could not be handled, skipped: RecursionError" in result.out
     status = home.ok("status")
-    assert "skipped mail: 2 message(s)" in status and "problems:     none" not in status
+    assert "skipped mail: 1 message(s)" in status and "problems:     none" not in status
     assert "INBOX: nudger: done 1 from alex@example.com: RecursionError" in status
     digest = home.ok("digest")
-    assert "2 message(s) could not be handled and were skipped" in digest
+    assert "1 message(s) could not be handled and were skipped" in digest
 
 
 # --- capture: a date out of range is no date, never the end of the run ------------------------
