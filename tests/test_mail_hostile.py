@@ -738,3 +738,38 @@ def test_a_short_password_is_redacted_where_it_stands_alone_only() -> None:
     assert secret.redact(said) == \
         "IMAP server imap.mail.example: login refused (***); mailbox full; pw=***"
     assert Secret("a-long-secret").redact("xa-long-secrety") == "x***y"
+
+
+def test_command_checks_never_run_the_email_packages_header_parser(tmp_path: Any) -> None:
+    """A Subject folded into a million lines took the email package minutes to read (2 MB:
+    95 s), before any check. The checks read raw, capped values; only the body's own MIME
+    headers go through the parser."""
+    from email import message_from_bytes
+    from email.policy import EmailPolicy
+
+    from tests.test_mail_commands import World
+
+    class NoHeaderParsing(EmailPolicy):
+        def header_fetch_parse(self, name: str, value: str) -> Any:
+            if name.lower().startswith(("content-", "mime-")):
+                return super().header_fetch_parse(name, value)
+            raise AssertionError(f"{name} was read through the header parser")
+
+    world = World(tmp_path)
+    for sender, subject, why in (
+            ("mallory@evil.example", "nudger: done 12" + "\r\n x" * 50_000, "not the owner"),
+            ("Alex Rivera <alex@example.com>", "nudger: done 12", "no token")):
+        raw = (f"From: {sender}\r\nTo: alex+nudger@example.com\r\nSubject: {subject}\r\n"
+               "Message-ID: <big@x.test>\r\nAuthentication-Results: mx; dmarc=pass\r\n"
+               "Content-Type: text/plain\r\n\r\ndone 12\r\n").encode()
+        msg = message_from_bytes(raw, policy=NoHeaderParsing())
+        handled = world.handle(msg, key="big@x.test")  # type: ignore[arg-type]
+        assert handled is not None and handled.status == "refused", handled
+        assert why in handled.reason
+    # The owner's real command still runs, its headers read the same way.
+    raw = ("From: Alex Rivera <alex@example.com>\r\nTo: alex+nudger@example.com\r\n"
+           "Subject: =?utf-8?q?nudger=3A_done_12?=\r\nMessage-ID: <ok@x.test>\r\n"
+           f"Content-Type: text/plain\r\n\r\ndone 12\r\n{world.token()}\r\n").encode()
+    handled = world.handle(message_from_bytes(raw, policy=NoHeaderParsing()),  # type: ignore[arg-type]
+                           key="ok@x.test")
+    assert handled is not None and handled.status == "done", handled

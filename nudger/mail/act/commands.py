@@ -48,7 +48,7 @@ from nudger.errors import NudgerError, UsageError
 from nudger.mail.act.buttons import command_address, commands_enabled, owner_address
 from nudger.mail.act.commandlog import MailCommand, MailCommandButton, button_used
 from nudger.mail.act.replytext import all_text, own_lines
-from nudger.mail.act.sender import strict_from, verdict
+from nudger.mail.act.sender import header_text, header_values, strict_from, verdict
 from nudger.mail.act.tokens import (
     MARKERS,
     MAX_AGE_DAYS,
@@ -196,7 +196,7 @@ def parse_text(lines: Sequence[str]) -> Parsed:
 def parse_message(msg: EmailMessage | Message) -> Parsed:
     parsed = parse_text(own_lines(msg))
     if not parsed.commands and not parsed.errors and not parsed.too_long:
-        subject = _one_line(str(msg.get("Subject", "")))
+        subject = _one_line(header_text(msg, "Subject"))
         while re.match(r"^(re|aw|fwd?|sv|antw)\s*:\s*", subject, re.IGNORECASE):
             subject = re.sub(r"^\w+\s*:\s*", "", subject)
         if subject.lower().startswith(SUBJECT_PREFIX):
@@ -241,21 +241,21 @@ def is_candidate(settings: Settings, msg: Message) -> bool:
     if cmd and cmd != owner_address(settings) and cmd in _addresses(
             msg, "To", "Cc", "Delivered-To", "X-Original-To"):
         return True
-    refs = " ".join(str(msg.get(h, "")) for h in ("In-Reply-To", "References"))
+    refs = " ".join(header_text(msg, h) for h in ("In-Reply-To", "References"))
     if "<nudger-digest." in refs:
         return True
-    subject = str(msg.get("Subject", ""))
+    subject = header_text(msg, "Subject")
     text = subject + "\n" + all_text(msg)
     return any(marker in text for marker in MARKERS)
 
 
 def auto_submitted(msg: Message) -> str:
-    value = str(msg.get("Auto-Submitted", "")).strip().lower()
+    value = header_text(msg, "Auto-Submitted").strip().lower()
     if value and value != "no":
         return f"Auto-Submitted: {_one_line(value)[:40]}"
-    if msg.get("X-Autoreply") or msg.get("X-Autorespond"):
+    if header_text(msg, "X-Autoreply") or header_text(msg, "X-Autorespond"):
         return "an auto-reply (X-Autoreply)"
-    precedence = str(msg.get("Precedence", "")).strip().lower()
+    precedence = header_text(msg, "Precedence").strip().lower()
     if precedence in ("bulk", "list", "junk", "auto_reply"):
         return f"Precedence: {precedence}"
     return ""
@@ -265,7 +265,7 @@ _AUTH_FAIL = re.compile(r"\b(dkim|dmarc|spf)\s*=\s*(fail|permerror)\b", re.IGNOR
 
 
 def authentication_failed(msg: Message) -> str:
-    for value in msg.get_all("Authentication-Results") or []:
+    for value in header_values(msg, "Authentication-Results"):
         found = _AUTH_FAIL.search(str(value))
         if found:
             return f"Authentication-Results says {found.group(1).lower()}={found.group(2).lower()}"
@@ -631,7 +631,7 @@ class Handled:
 
 
 def message_id_of(msg: Message) -> str:
-    value = _one_line(str(msg.get("Message-ID", "")))
+    value = _one_line(header_text(msg, "Message-ID"))
     found = re.search(r"<[^<>\s]{1,250}>", value)
     return found.group(0) if found else ""
 
@@ -656,7 +656,7 @@ def handle_message(settings: Settings, db: Database, calendar: Calendar, key: by
     why = sender_refusal(settings, msg)
     if why:
         return refuse(why, msg)
-    tokens = find_tokens(_one_line(str(msg.get("Subject", ""))) + "\n" + all_text(msg))
+    tokens = find_tokens(_one_line(header_text(msg, "Subject")) + "\n" + all_text(msg))
     # Without any token nothing may run: the body is not parsed (a stranger's message, or
     # one forging the owner's From, with 100,000 HTML tags costs nothing); the refusal
     # below is still recorded and answered to the owner.
@@ -690,7 +690,7 @@ def handle_message(settings: Settings, db: Database, calendar: Calendar, key: by
             return Handled("duplicate")
         row = MailCommand(message_key=message_key, message_id=message_id_of(msg),
                           processed_at=now, refusal=refusal[:200],
-                          subject=_one_line(str(msg.get("Subject", "")))[:200])
+                          subject=_one_line(header_text(msg, "Subject"))[:200])
         session.add(row)
         session.flush()
         assert row.id is not None

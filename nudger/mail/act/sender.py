@@ -32,6 +32,33 @@ if TYPE_CHECKING:
 _HARMLESS_DEFECTS = ("period in 'phrase'",)
 _CANDIDATE = re.compile(r"[^\s<>\"'(),;:@\[\]\\]+@[^\s<>\"'(),;:@\[\]\\]+")
 MAX_FROM = 998  # one header line (RFC 5322); a longer From is no owner's
+# Of any header a command check reads: the email package's own parser takes minutes over a
+# Subject folded into a million lines (a stranger's message, before any check).
+MAX_HEADER_CHARS = 4000
+MAX_HEADER_VALUES = 20
+
+
+def header_values(msg: Message, name: str) -> list[str]:
+    """The raw values of header `name` (at most MAX_HEADER_VALUES, each unfolded and capped
+    at MAX_HEADER_CHARS), never through the email package's header parser."""
+    from nudger.mail.imap.headers import decode_words
+
+    wanted = name.lower()
+    out: list[str] = []
+    for key, value in msg.raw_items():
+        if key.lower() != wanted:
+            continue
+        raw = str(value)[:MAX_HEADER_CHARS * 2]
+        out.append(decode_words(" ".join(raw.split())[:MAX_HEADER_CHARS]))
+        if len(out) >= MAX_HEADER_VALUES:
+            break
+    return out
+
+
+def header_text(msg: Message, name: str) -> str:
+    """The first value of header `name` ("" when there is none), as `header_values`."""
+    found = header_values(msg, name)
+    return found[0] if found else ""
 
 
 def strict_from(msg: Message) -> tuple[str, str]:
@@ -95,8 +122,8 @@ def _aligned(domain: str, owner: str) -> bool:
 def server_results(msg: Message, server_id: str) -> list[str]:
     """The Authentication-Results values the user's own server (`server_id`) stamped."""
     found = []
-    for value in msg.get_all("Authentication-Results") or []:
-        text = " ".join(str(value).split())
+    for value in header_values(msg, "Authentication-Results"):
+        text = " ".join(value.split())
         if authserv_id(text) == server_id.lower():
             found.append(text)
     return found
