@@ -133,10 +133,12 @@ def test_both_parts_say_the_same_commands_and_the_html_shows_no_backticks(
 
     settings, db = world(tmp_path)
     text, html = parts(parse(compose(settings, db)))
-    in_text = re.findall(r"^  (\S.*)$", text.split("REPLY WITH COMMANDS", 1)[1]
+    # Each example in quotation marks: no line of a quoted digest reads as a command.
+    in_text = re.findall(r'^  "(\S.*)"$', text.split("REPLY WITH COMMANDS", 1)[1]
                          .split("nudger carries them out", 1)[0], re.M)
     in_html = [html_lib.unescape(c) for c in re.findall(
-        r"<li><span[^>]*>([^<]+)</span></li>", html.split("Reply with commands", 1)[1])]
+        r"<li>&ldquo;<span[^>]*>([^<]+)</span>&rdquo;</li>",
+        html.split("Reply with commands", 1)[1])]
     assert in_text == in_html and "log 12 call talked to Dana" in in_text
     visible = re.sub(r"<[^>]+>", "", html)
     assert "`" not in visible, [line for line in visible.splitlines() if "`" in line]

@@ -646,10 +646,10 @@ def test_a_strangers_message_is_refused_before_its_body_is_parsed(
 
     world = World(tmp_path)
     monkeypatch.setattr(commands, "parse_message", never)
-    for sender in ("mallory@evil.example", "Alex Rivera <alex@example.com>"):
+    for sender in ("mallory@evil.example", "alex@example.com <evil@x.test>"):
         msg = mail("<a" * 100_000, sender=sender, html=True,
                    headers=("Cc: " + '"' * 160_000,))
-        refused(world, msg, "no token" if "alex" in sender else "not the owner", caplog)
+        refused(world, msg, "not the owner" if "mallory" in sender else "From", caplog)
 
 
 def test_html_is_made_linear_before_html_parser_reads_it() -> None:

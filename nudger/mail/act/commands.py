@@ -657,10 +657,10 @@ def handle_message(settings: Settings, db: Database, calendar: Calendar, key: by
     if why:
         return refuse(why, msg)
     tokens = find_tokens(_one_line(header_text(msg, "Subject")) + "\n" + all_text(msg))
-    # Without any token nothing may run: the body is not parsed (a stranger's message, or
-    # one forging the owner's From, with 100,000 HTML tags costs nothing); the refusal
-    # below is still recorded and answered to the owner.
-    parsed = parse_message(msg) if tokens else Parsed()
+    # Only a message whose From is exactly the owner's gets this far (a stranger's is
+    # refused above, its body never parsed); the parse itself is capped and linear
+    # (replytext: MAX_HTML_CHARS, linear_html, MAX_LINE_CHARS).
+    parsed = parse_message(msg)
     digest_ok = check(key, tokens, [Grant.digest()], today)
     # A typed line in a reply to a digest has the command line's meaning; a line only a
     # button's token allows is that button, with its pin and its one use.
