@@ -23,7 +23,8 @@ NOW = datetime(2026, 11, 24, 13, 30, tzinfo=UTC)
 
 
 def _digest_figures(work: Path) -> list[Figure]:
-    from nudger.digest.compose import check_templates, compose_digest
+    from nudger.digest.check import check_templates
+    from nudger.digest.compose import compose_digest
     from nudger.digest.render import Renderer, packaged_dir
     from nudger.track import tracker
     from nudger.when.business import Calendar

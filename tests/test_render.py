@@ -13,7 +13,7 @@ from urllib.parse import unquote
 import pytest
 
 from nudger.config import Settings
-from nudger.digest.compose import check_templates, install_templates
+from nudger.digest.check import check_templates, install_templates
 from nudger.digest.render import (
     MAX_OUTPUT,
     SOCIAL_LIMIT,

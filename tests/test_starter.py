@@ -12,8 +12,10 @@ from pathlib import Path
 import pytest
 
 from nudger.config import parse_settings
-from nudger.digest.compose import _sample, digest_context, render_draft
+from nudger.digest.check import sample_gathered
+from nudger.digest.compose import digest_context
 from nudger.digest.render import Renderer
+from nudger.digest.values import render_draft
 from nudger.starter import example_profile, starter_config
 from tests.conftest import Home
 
@@ -97,7 +99,7 @@ def test_drafts_without_phone_or_pitch_read_whole(tmp_path: Path, full: bool) ->
     path.write_text(starter_config(name="Sam Doe", email="sam@real.example"))
     settings = parse_settings(path.read_text(), path)
     renderer = Renderer.for_dir(None, fresh=True)
-    g = _sample(settings, DAY, NOW, full=full)
+    g = sample_gathered(settings, DAY, NOW, full=full)
     context = digest_context(partial(render_draft, renderer), settings, g, DAY, NOW, (), None)
     items = context["due_today"] + context["overdue"]
     assert len(items) > 20

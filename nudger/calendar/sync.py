@@ -67,7 +67,7 @@ def _second(moment: datetime) -> datetime:
 def _contact_line(contact: Contact | None) -> str:
     if contact is None:
         return ""
-    from nudger.digest.compose import KIND_TITLES
+    from nudger.digest.values import KIND_TITLES
 
     parts = [f"{contact.name} ({KIND_TITLES.get(contact.kind, contact.kind)})"]
     parts += [p for p in (contact.email, contact.phone) if p]
@@ -78,8 +78,8 @@ def _contact_line(contact: Contact | None) -> str:
 
 def _interviews(session: Session, settings: Settings, now: datetime,
                 rows: Mapping[str, CalendarEvent], domain: str) -> list[ics.EventSpec]:
-    from nudger.digest.compose import pick_contact
-    from nudger.store.read import _group_contacts
+    from nudger.digest.values import pick_contact
+    from nudger.store.read import group_contacts
 
     length = settings.ics.interview_length.as_timedelta()
     alarm = settings.ics.alarm.as_timedelta() if settings.ics.alarm is not None else None
@@ -92,7 +92,7 @@ def _interviews(session: Session, settings: Settings, now: datetime,
         if row.kind == "interview" and (row.application_id not in latest
                                         or row.number > latest[row.application_id].number):
             latest[row.application_id] = row
-    contacts = _group_contacts(session, [a.id for a in apps if a.id is not None])
+    contacts = group_contacts(session, [a.id for a in apps if a.id is not None])
     out = []
     for app in apps:
         assert app.id is not None and app.interview_at is not None
@@ -118,10 +118,10 @@ def _interviews(session: Session, settings: Settings, now: datetime,
 def _followups(session: Session, settings: Settings, calendar: Calendar, today: date,
                days: int, domain: str) -> list[ics.EventSpec]:
     """The plan `nudger due --days` shows, each follow-up on the day it first shows."""
-    from nudger.digest.compose import draft_context, pick_contact
-    from nudger.digest.compose import render_draft as render_one
     from nudger.digest.render import Renderer
-    from nudger.store.read import _group_contacts, _last_touches, load_states
+    from nudger.digest.values import draft_context, pick_contact
+    from nudger.digest.values import render_draft as render_one
+    from nudger.store.read import group_contacts, last_touches, load_states
     from nudger.track.cadence import plan
 
     states = load_states(session, zone=settings.zone)
@@ -131,8 +131,8 @@ def _followups(session: Session, settings: Settings, calendar: Calendar, today: 
     ids = sorted({n.app_id for n in entries})
     apps = {a.id: a for a in session.exec(
         select(Application).where(col(Application.id).in_(ids))).all()}
-    contacts = _group_contacts(session, ids)
-    last = _last_touches(session, ids, today)
+    contacts = group_contacts(session, ids)
+    last = last_touches(session, ids, today)
     renderer = Renderer.for_dir(settings.templates_dir)
     out = []
     for nudge in entries:

@@ -95,7 +95,7 @@ def check_config(ctx: Context) -> list[str]:
 
 
 def check_templates_step(ctx: Context) -> list[str]:
-    from nudger.digest.compose import check_templates
+    from nudger.digest.check import check_templates
     from nudger.digest.render import packaged_dir
 
     problems = check_templates(ctx.settings)

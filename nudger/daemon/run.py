@@ -142,7 +142,7 @@ def template_problems(settings: Settings) -> list[str]:
 
     A set that passes becomes the one in force (nudger.digest.compose keeps the last good set).
     """
-    from nudger.digest.compose import install_templates
+    from nudger.digest.check import install_templates
 
     return install_templates(settings)
 

@@ -242,6 +242,57 @@ class Suggestion(SQLModel, table=True):
     decided_at: datetime | None = None
 
 
+# --- acting on mail: command messages carried out, buttons used, drafts nudger keeps in Drafts
+# (mail/act/commandlog.py, mail/act/drafts.py)
+
+class MailCommand(SQLModel, table=True):
+    __tablename__ = "mailcommand"
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_key: str = Field(unique=True)  # Message-ID, or listen's stable fallback hash
+    message_id: str = ""  # the command message's own Message-ID (for threading the reply)
+    subject: str = ""  # one line, control characters removed
+    processed_at: datetime = Field(index=True)  # UTC, passed in (no clock here)
+    done: str = "[]"  # JSON list: one line per command carried out (for the digest footer)
+    outcome: str = "[]"  # JSON list of {line, ok, text, next}: the confirmation's content
+    reply_state: str = "pending"  # one of commandlog.REPLY_STATES
+    reply_attempts: int = 0
+    reply_next_at: datetime | None = None
+    reply_error: str = ""
+    seen_marked: bool = False  # the message was flagged \\Seen in INBOX (after the pass)
+    refusal: str = ""  # why a message from the owner was refused ("" when carried out)
+
+
+class MailCommandButton(SQLModel, table=True):
+    """A button carried out: the same button again answers "already done"."""
+
+    __tablename__ = "mailcommand_button"
+
+    id: int | None = Field(default=None, primary_key=True)
+    use_key: str = Field(unique=True)  # tokens.Token.use_key: a hash, never the token
+    mailcommand_id: int = Field(foreign_key="mailcommand.id", index=True)
+    line: str = ""  # the command line it carried out
+    used_at: datetime  # UTC
+
+
+class MailDraft(SQLModel, table=True):
+    __tablename__ = "maildraft"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True)  # "app:stage:stage_since:step"
+    application_id: int | None = Field(default=None, index=True)
+    label: str = ""
+    message_id: str  # with angle brackets
+    content_hash: str  # sha256 of the exact bytes APPENDed
+    folder: str = ""
+    uidvalidity: int = 0
+    uid: int | None = None
+    state: str = "appending"  # one of drafts.DRAFT_STATES
+    created_at: datetime  # UTC, passed in
+    updated_at: datetime
+    render_hash: str = ""  # what it says (to, subject, body, threading): stale when it changes
+
+
 def table_of(model: Any) -> Table:
     """The Core table of a model: for executemany inserts without an ORM object per row,
     and for statements that name the table without writing its name."""

@@ -95,11 +95,11 @@ def load_digest(session: Session, day: date, zone: tzinfo) -> DigestData:
     ids = [a.id for a in apps if a.id is not None]
     tracked = session.exec(select(func.count()).select_from(Application)).one()
     return DigestData({a.id: a for a in apps if a.id is not None}, states,
-                      _group_contacts(session, ids), _last_touches(session, ids, day),
+                      group_contacts(session, ids), last_touches(session, ids, day),
                       int(tracked))
 
 
-def _group_contacts(session: Session, ids: Sequence[int]) -> dict[int, list[Contact]]:
+def group_contacts(session: Session, ids: Sequence[int]) -> dict[int, list[Contact]]:
     out: dict[int, list[Contact]] = {}
     if not ids:
         return out
@@ -110,7 +110,7 @@ def _group_contacts(session: Session, ids: Sequence[int]) -> dict[int, list[Cont
     return out
 
 
-def _last_touches(session: Session, ids: Sequence[int], day: date) -> dict[int, Touch]:
+def last_touches(session: Session, ids: Sequence[int], day: date) -> dict[int, Touch]:
     """Each application's latest real (not skipped) touch on or before `day`."""
     out: dict[int, Touch] = {}
     if not ids:

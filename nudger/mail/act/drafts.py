@@ -28,7 +28,7 @@ from email.policy import SMTP
 from email.utils import format_datetime
 from typing import TYPE_CHECKING
 
-from sqlmodel import Field, Session, SQLModel, col, or_, select
+from sqlmodel import Session, col, or_, select
 
 from nudger.digest.render import clean_header
 from nudger.send.message import msgid_domain, sender_address
@@ -41,29 +41,13 @@ if TYPE_CHECKING:
     from nudger.store.db import Database
     from nudger.when.business import Calendar
 
+from nudger.store.models import MailDraft
+
 log = logging.getLogger(__name__)
 
 DRAFT_ACTIONS = ("email", "thank-you", "apply", "network")
 DRAFT_STATES = ("appending", "present", "deleted", "kept", "gone")
 APPEND_GRACE = timedelta(minutes=5)  # an `appending` row younger than this is in flight
-
-
-class MailDraft(SQLModel, table=True):
-    __tablename__ = "maildraft"
-
-    id: int | None = Field(default=None, primary_key=True)
-    key: str = Field(unique=True)  # "app:stage:stage_since:step"
-    application_id: int | None = Field(default=None, index=True)
-    label: str = ""
-    message_id: str  # with angle brackets
-    content_hash: str  # sha256 of the exact bytes APPENDed
-    folder: str = ""
-    uidvalidity: int = 0
-    uid: int | None = None
-    state: str = "appending"  # one of DRAFT_STATES
-    created_at: datetime  # UTC, passed in
-    updated_at: datetime
-    render_hash: str = ""  # what it says (to, subject, body, threading): stale when it changes
 
 
 @dataclass(frozen=True)
@@ -96,16 +80,16 @@ def wanted_drafts(settings: Settings, session: Session, calendar: Calendar,
     contact has an address."""
     from functools import partial
 
-    from nudger.digest.compose import _gather, _nudge_item, render_draft
     from nudger.digest.render import Renderer
+    from nudger.digest.values import gather, nudge_item, render_draft
 
     renderer = Renderer.for_dir(settings.templates_dir)
-    g = _gather(session, settings, calendar, day)
+    g = gather(session, settings, calendar, day)
     out: list[Wanted] = []
     for nudge in [*g.report.overdue, *g.report.today]:
         if nudge.action not in DRAFT_ACTIONS:
             continue
-        item = _nudge_item(partial(render_draft, renderer), settings, g, nudge, day)
+        item = nudge_item(partial(render_draft, renderer), settings, g, nudge, day)
         draft = item["draft"]
         if draft["subject"] is None or not draft["to"]:
             continue

@@ -5,8 +5,6 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
-import nudger.mail.act.commandlog  # the mail tables
-import nudger.mail.act.drafts
 import nudger.store.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 
 config = context.config
