@@ -58,8 +58,13 @@ def test_every_nudge_has_three_buttons_that_authorise_exactly_themselves(
     before_links = text.split("\nLINKS\n")[0]
     assert "mailto:" not in before_links and "%0D%0A" not in before_links
     assert ">Snooze 3 days</a>" in html and ">Done</a>" in html
-    assert re.search(r"Reply key \(keep it in your reply\): nk1-\S{24}", text)
     assert "REPLY WITH COMMANDS" in text
+    # No reply key: a forward would carry it (issue 25). Tokens appear only inside the
+    # buttons' own mailto links, each for its one command.
+    assert "reply key" not in (text + html).lower()
+    assert not re.search(r"nk[12]-", before_links)
+    visible = re.sub(r"<[^>]+>", "", html)
+    assert not re.search(r"nk[12]-", visible)
 
 
 def test_without_imap_there_are_no_buttons(tmp_path: Path) -> None:
@@ -127,8 +132,7 @@ def test_each_suggestion_found_in_mail_has_add_and_dismiss_buttons(tmp_path: Pat
 def test_both_parts_say_the_same_commands_and_the_html_shows_no_backticks(
         tmp_path: Path) -> None:
     """The text and HTML parts list the same reply commands; the HTML shows a `command`
-    as code, not literal backticks; the reply key never breaks inside the token at a
-    phone's width (issue 21, item 19)."""
+    as code, not literal backticks (issue 21, item 19)."""
     import html as html_lib
 
     settings, db = world(tmp_path)
@@ -143,7 +147,4 @@ def test_both_parts_say_the_same_commands_and_the_html_shows_no_backticks(
     visible = re.sub(r"<[^>]+>", "", html)
     assert "`" not in visible, [line for line in visible.splitlines() if "`" in line]
     assert "<code" in html  # the footer's `nudger mail sync`
-    token = re.search(r"nk1-[A-Za-z0-9_-]{24}", text)
-    assert token is not None
-    assert f'<span style="white-space:nowrap;">{token.group(0)}</span>' in html
     assert "break-all" not in html

@@ -4,10 +4,8 @@ and the SMTP server down for the confirmation (retried at the next pass, never b
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-from nudger.mail.act.tokens import Grant, issue, load_or_create_key
 from tests.conftest import Home, rows
 from tests.imapserver import DropProxy
 from tests.smtpserver import SmtpServer
@@ -16,15 +14,23 @@ from tests.test_mail_sync import mail
 
 
 def tap(home: Home, command: str) -> bytes:
-    from datetime import date
+    from datetime import UTC, date, datetime, timedelta
 
-    # The digest's reply key: a Done/Skip button's own token is pinned to a step (the
-    # digest's), and these tests are about exactly-once, not about buttons.
-    key = load_or_create_key(Path(home.db_path).parent)
-    token = issue(key, Grant.digest(), date.today())
+    from nudger.store.models import DigestRecord
+
+    # A reply to a digest nudger sent yesterday (its In-Reply-To names it): a Done/Skip
+    # button's own token is pinned to a step, and these tests are about exactly-once, not
+    # about buttons.
+    digest_id = "<nudger-digest.fault.0123456789abcdef01234567@example.com>"
+    now = datetime.now(UTC)
+    with home.open_db().session() as s:
+        s.add(DigestRecord(recipient="alex@example.com",
+                           local_date=date.today() - timedelta(days=1),
+                           message_id=digest_id, state="sent", created_at=now,
+                           updated_at=now))
     return mail("Alex Rivera <alex@example.com>", "alex+nudger@example.com",
-                f"nudger: {command}", "tap-1@example.com",
-                body=f"{command}\n\n-- \nSent by a nudger button.\n{token}\n")
+                f"Re: nudger: {command}", "tap-1@example.com",
+                extra=f"In-Reply-To: {digest_id}\r\n", body=f"{command}\n")
 
 
 def test_a_drop_after_the_command_ran_never_runs_it_twice(home: Home, dovecot: Any,

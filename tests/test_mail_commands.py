@@ -21,7 +21,7 @@ from nudger.mail.act.commands import Handled, handle_message, parse_line, parse_
 from nudger.mail.act.replytext import own_lines
 from nudger.mail.act.tokens import Grant, Pin, issue, load_or_create_key
 from nudger.store.db import Database
-from nudger.store.models import Application, Snooze, StageChange, Touch
+from nudger.store.models import Application, DigestRecord, Snooze, StageChange, Touch
 from nudger.track import tracker
 from nudger.when.business import Calendar
 from tests.digest_helpers import add_app, make_db, make_settings
@@ -29,6 +29,10 @@ from tests.digest_helpers import add_app, make_db, make_settings
 FIXTURES = Path(__file__).parent / "fixtures" / "mail" / "commands"
 DAY = date(2026, 11, 30)
 NOW = datetime(2026, 11, 30, 14, 30, tzinfo=UTC)
+# The digest every reply below answers: recorded as sent in World's outbox (the fixtures'
+# In-Reply-To names it).
+DIGEST_ID = "<nudger-digest.2026-11-30.3f9c0a1b2c4d5e6f@example.com>"
+IN_REPLY_TO = f"In-Reply-To: {DIGEST_ID}"
 AUTH_PASS = ("Authentication-Results: mx.example.com; dkim=pass header.d=example.com; "
              "spf=pass smtp.mailfrom=example.com; dmarc=pass header.from=example.com")
 
@@ -43,6 +47,15 @@ class World:
         for n in range(1, 13):
             add_app(self.db, names.get(n, f"Company {n}"), applied=DAY - timedelta(days=8),
                     contacts=["Dana Lee <dana@acme.example>"] if n == 12 else ())
+        self.sent_digest(DIGEST_ID, DAY)
+
+    def sent_digest(self, message_id: str, day: date, state: str = "sent") -> str:
+        """A digest in the outbox, as nudger records the one it sent on `day`."""
+        with self.db.session() as s:
+            s.add(DigestRecord(recipient="alex@example.com", local_date=day,
+                               message_id=message_id, state=state, created_at=NOW,
+                               updated_at=NOW))
+        return message_id
 
     def token(self, grant: Grant | None = None, day: date = DAY) -> str:
         return issue(self.key, grant or Grant.digest(), day)
@@ -85,6 +98,12 @@ def mail(body: str, *, sender: str = "Alex Rivera <alex@example.com>",
                       "MIME-Version: 1.0",
                       f"Content-Type: text/{'html' if html else 'plain'}; charset=utf-8"])
     return parse_bytes((head + "\n\n" + body).encode())
+
+
+def reply(body: str, *, headers: tuple[str, ...] = (AUTH_PASS,), **kw: object
+          ) -> EmailMessage:
+    """A reply to the recorded digest: its In-Reply-To names the digest's Message-ID."""
+    return mail(body, headers=(*headers, IN_REPLY_TO), **kw)  # type: ignore[arg-type]
 
 
 def parse_bytes(raw: bytes) -> EmailMessage:
@@ -183,8 +202,8 @@ def test_other_charset_bottom_posted_and_signature_ignored(world: World) -> None
 
 
 def test_one_bad_line_is_reported_and_the_others_run(world: World) -> None:
-    body = f"done 12\nsnooze 12 forever\nstage 12 hired\ndone 99\nrm 5\n\nKey {world.token()}"
-    handled = world.handle(mail(body))
+    body = "done 12\nsnooze 12 forever\nstage 12 hired\ndone 99\nrm 5"
+    handled = world.handle(reply(body))
     assert handled is not None
     texts = [(o.ok, o.line, o.text) for o in handled.outcomes]
     assert texts[0][0] is True
@@ -207,15 +226,15 @@ def test_a_command_whose_application_was_removed(world: World) -> None:
     handled = world.handle(mail(f"done 12\n-- \n{world.token(Grant.command('done', '12'))}"))
     assert handled is not None and handled.status == "done"
     assert not handled.outcomes[0].ok and "no application #12" in handled.outcomes[0].text
-    handled = world.handle(mail(f"done 12\n-- \n{world.token()}", mid="<cmd-2@x>"))
+    handled = world.handle(reply("done 12", mid="<cmd-2@x>"))
     assert handled is not None and handled.status == "done"
     assert not handled.outcomes[0].ok and "no application #12" in handled.outcomes[0].text
 
 
 def test_a_5000_line_reply_is_refused_whole_without_hanging(world: World) -> None:
-    body = "\n".join(["done 12"] * 5000) + f"\n-- \n{world.token()}"
+    body = "\n".join(["done 12"] * 5000)
     before = world.snapshot()
-    handled = world.handle(mail(body))
+    handled = world.handle(reply(body))
     assert handled is not None and len(handled.outcomes) == 1
     assert "5000 lines" in handled.outcomes[0].text and "did nothing" in handled.outcomes[0].text
     after = world.snapshot()
@@ -248,27 +267,35 @@ def refused(world: World, msg: EmailMessage, why: str, caplog: pytest.LogCapture
 
 
 def test_forged_from_without_a_token(world: World, caplog: pytest.LogCaptureFixture) -> None:
-    refused(world, mail("done 12", sender="Mallory <alex@example.com>"), "no token", caplog,
-            answered=True)
+    refused(world, mail("done 12", sender="Mallory <alex@example.com>"),
+            "not a reply to a digest", caplog, answered=True)
 
 
 def test_a_stranger_is_refused_even_with_a_token(world: World,
                                                  caplog: pytest.LogCaptureFixture) -> None:
-    msg = mail(f"done 12\n{world.token()}", sender="mallory@evil.example")
+    msg = reply("done 12", sender="mallory@evil.example")
     refused(world, msg, "not the owner", caplog)
 
 
 def test_two_from_addresses(world: World, caplog: pytest.LogCaptureFixture) -> None:
-    msg = mail(f"done 12\n{world.token()}", sender="alex@example.com, mallory@evil.example")
+    msg = reply("done 12", sender="alex@example.com, mallory@evil.example")
     refused(world, msg, "2 From addresses", caplog)
 
 
 def test_an_expired_token(world: World, caplog: pytest.LogCaptureFixture) -> None:
     old = world.token(Grant.command("done", "12"), DAY - timedelta(days=15))
     refused(world, mail(f"done 12\n-- \n{old}"), "expired", caplog, answered=True)
-    old_digest = world.token(day=DAY - timedelta(days=15))
-    refused(world, mail(f"done 12\n-- \n{old_digest}", mid="<cmd-2@x>"), "expired", caplog,
-            answered=True)
+
+
+def test_an_old_reply_key_authorises_nothing(world: World,
+                                             caplog: pytest.LogCaptureFixture) -> None:
+    """Digests printed a reply key that any forward carried: a key, fresh or old, in a
+    message that is not a reply to a recent digest runs nothing, and the owner is told."""
+    for n, day in enumerate((DAY, DAY - timedelta(days=15))):
+        key = world.token(day=day)
+        refused(world, mail(f"done 12\n-- \nReply key (keep it in your reply): {key}",
+                            mid=f"<cmd-key-{n}@x>"), "not a reply to a digest", caplog,
+                answered=True)
 
 
 def test_a_button_for_12_used_on_9_or_edited(world: World,
@@ -288,17 +315,49 @@ def test_a_token_from_another_key(world: World, tmp_path: Path,
     refused(world, mail(f"done 12\n{other}"), "no token authorises", caplog, answered=True)
 
 
-def test_the_digest_message_id_alone_is_not_enough(world: World,
-                                                   caplog: pytest.LogCaptureFixture) -> None:
-    msg = mail("stage 9 rejected", headers=(
-        AUTH_PASS, "In-Reply-To: <nudger-digest.2026-11-30.3f9c0a1b2c4d5e6f@example.com>"))
-    refused(world, msg, "no token", caplog, answered=True)
+def test_a_reply_to_a_recent_digest_runs_its_lines(world: World) -> None:
+    """The reply's In-Reply-To (or References) naming a digest sent in the last 14 days
+    is what authorises typed lines; no token is needed."""
+    recent = world.sent_digest("<nudger-digest.2026-11-17.0a1b2c3d4e5f60718293a4b5@example.com>",
+                               DAY - timedelta(days=13))
+    handled = world.handle(mail("done 12", headers=(
+        AUTH_PASS, f"References: <a@example.com> {recent}", "In-Reply-To: <a@example.com>")))
+    assert handled is not None and handled.status == "done", handled
+    assert [o.ok for o in handled.outcomes] == [True]
+
+
+@pytest.mark.parametrize(("message_id", "why"), [
+    # never sent by this nudger (a guess, or another database's digest)
+    ("<nudger-digest.2026-11-30.ffffffffffffffffffffffff@example.com>", "unknown or old"),
+    # sent 15 days ago: past the 14 days a digest answers for
+    ("<nudger-digest.2026-11-15.00112233445566778899aabb@example.com>", "unknown or old"),
+    # recorded, but it failed: it never reached anyone
+    ("<nudger-digest.2026-11-29.aabbccddeeff001122334455@example.com>", "unknown or old"),
+])
+def test_a_reply_to_an_unknown_or_old_digest_is_refused_and_answered(
+        world: World, caplog: pytest.LogCaptureFixture, message_id: str, why: str) -> None:
+    world.sent_digest("<nudger-digest.2026-11-15.00112233445566778899aabb@example.com>",
+                      DAY - timedelta(days=15))
+    world.sent_digest("<nudger-digest.2026-11-29.aabbccddeeff001122334455@example.com>",
+                      DAY - timedelta(days=1), state="failed")
+    msg = mail("stage 9 rejected", headers=(AUTH_PASS, f"In-Reply-To: {message_id}"))
+    refused(world, msg, why, caplog, answered=True)
+    with world.db.read_session() as s:
+        row = s.exec(select(MailCommand)).one()
+        assert "older than 14 days" in json.loads(row.outcome)[0]["text"]
+
+
+def test_a_stranger_replying_to_a_real_digest_gets_nothing(
+        world: World, caplog: pytest.LogCaptureFixture) -> None:
+    """The digest's Message-ID does not make a stranger the owner: refused, not answered."""
+    refused(world, reply("stage 9 rejected", sender="mallory@evil.example"),
+            "not the owner", caplog)
 
 
 @pytest.mark.parametrize("result", ["dkim=fail", "dmarc=fail", "spf=fail"])
 def test_authentication_failure(world: World, caplog: pytest.LogCaptureFixture,
                                 result: str) -> None:
-    msg = mail(f"done 12\n{world.token()}", headers=(
+    msg = reply("done 12", headers=(
         f"Authentication-Results: mx.example.com; {result} header.d=example.com",))
     refused(world, msg, result, caplog)
 
@@ -306,7 +365,7 @@ def test_authentication_failure(world: World, caplog: pytest.LogCaptureFixture,
 @pytest.mark.parametrize("header", ["Auto-Submitted: auto-replied", "X-Autoreply: yes",
                                     "Precedence: bulk"])
 def test_auto_submitted(world: World, caplog: pytest.LogCaptureFixture, header: str) -> None:
-    refused(world, mail(f"done 12\n{world.token()}", headers=(AUTH_PASS, header)),
+    refused(world, reply("done 12", headers=(AUTH_PASS, header)),
             header.split(":")[0], caplog)
 
 
@@ -363,7 +422,7 @@ def test_accept_dismiss_and_resume_by_mail(world: World) -> None:
     token = world.token(Grant.command("accept", f"S{ids[0]}"))
     handled = world.handle(mail(f"accept S{ids[0]}\n-- \n{token}"))
     assert handled is not None and [o.ok for o in handled.outcomes] == [True]
-    handled = world.handle(mail(f"dismiss s{ids[1]}\nresume 3\ndismiss S999\n{world.token()}",
+    handled = world.handle(reply(f"dismiss s{ids[1]}\nresume 3\ndismiss S999",
                                 mid="<cmd-2@x>"))
     assert handled is not None
     assert [o.ok for o in handled.outcomes] == [True, True, False]
@@ -437,7 +496,7 @@ def test_a_typed_done_after_the_email_was_found_in_sent(world: World) -> None:
         s.add(MailMessage(key="k1", message_id="<f1@example.com>", direction="out",
                           kind="followup", application_id=12, touch_id=touch.id,
                           folder="Sent", date=NOW, created_at=NOW))
-    handled = world.handle(mail(f"done 12\n\n> {world.token()}"))
+    handled = world.handle(reply("done 12"))
     assert handled is not None
     [outcome] = handled.outcomes
     assert not outcome.ok and "already logged from your Sent folder" in outcome.text
@@ -446,9 +505,9 @@ def test_a_typed_done_after_the_email_was_found_in_sent(world: World) -> None:
 
 
 def test_log_by_mail_and_an_unknown_verb(world: World) -> None:
-    body = (f"log 12 call talked to Dana\nlog 9 visit\ncall 5\nlog 3 lunch\n\n"
-            f"Sent from my iPhone\n\n> {world.token()}")
-    handled = world.handle(mail(body))
+    body = ("log 12 call talked to Dana\nlog 9 visit\ncall 5\nlog 3 lunch\n\n"
+            "Sent from my iPhone")
+    handled = world.handle(reply(body))
     assert handled is not None
     log_12, log_9, log_3, call = handled.outcomes
     assert log_12.ok and log_12.text == "#12: logged call on 2026-11-30"
@@ -465,8 +524,8 @@ def test_log_by_mail_and_an_unknown_verb(world: World) -> None:
 def test_a_stage_already_set_is_not_recorded_again(world: World) -> None:
     with world.db.session() as s:
         tracker.change_stage(s, 12, "interviewing", DAY, now=NOW)
-    handled = world.handle(mail(f"stage 12 interviewing\nstage 12 interviewing 2026-12-03 "
-                                f"14:00\n\n> {world.token()}"))
+    handled = world.handle(reply("stage 12 interviewing\nstage 12 interviewing 2026-12-03 "
+                                "14:00"))
     assert handled is not None
     again, timed = handled.outcomes
     assert not again.ok and again.verb == "already"
@@ -489,8 +548,8 @@ def test_interviewing_without_a_time_asks_for_it_or_proposes_the_stated_one(
                 reason="invitation", confidence=0.9, application_id=9, now=NOW,
                 payload={"stage": "interviewing", "date": "2026-11-30",
                          "interview_at": "2026-12-03T20:00:00+00:00"})
-    handled = world.handle(mail(f"stage 12 interviewing\nstage 9 interviewing\n\n"
-                                f"> {world.token()}"))
+    handled = world.handle(reply("stage 12 interviewing\nstage 9 interviewing\n\n"
+                                ""))
     assert handled is not None
     plain, stated = handled.outcomes
     assert plain.ok and "When is the interview? Reply with its date and time, like " \

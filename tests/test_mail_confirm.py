@@ -12,7 +12,7 @@ from sqlmodel import select
 from nudger.mail.act.commandlog import MailCommand
 from nudger.mail.act.confirm import send_confirmations
 from tests.smtpserver import SmtpServer, refused_port
-from tests.test_mail_commands import NOW, World, mail
+from tests.test_mail_commands import DIGEST_ID, NOW, World, mail, reply
 
 
 def smtp_world(tmp_path: Path, server_config: str) -> World:
@@ -27,6 +27,7 @@ def smtp_world(tmp_path: Path, server_config: str) -> World:
     world.key = load_or_create_key(tmp_path / "cfg")
     for company in ("Fabrikam", "Northwind", "Acme"):
         add_app(world.db, company)
+    world.sent_digest(DIGEST_ID, NOW.date())
     return world
 
 
@@ -63,7 +64,7 @@ def test_the_owner_gets_what_was_done_and_what_is_next(tmp_path: Path) -> None:
 def test_what_was_wrong_says_what_would_work(tmp_path: Path) -> None:
     with SmtpServer("plain") as server:
         world = smtp_world(tmp_path, server.smtp_config(tmp_path))
-        world.handle(mail(f"done 42\nsnooze 1 someday\n{world.token()}"))
+        world.handle(reply("done 42\nsnooze 1 someday"))
         send(world)
         body = server.messages[0].message.get_content()
     assert "no application #42" in body and "#1 Fabrikam, #2 Northwind, #3 Acme" in body
@@ -74,16 +75,16 @@ def test_what_was_wrong_says_what_would_work(tmp_path: Path) -> None:
 def test_a_stranger_gets_nothing(tmp_path: Path) -> None:
     with SmtpServer("plain") as server:
         world = smtp_world(tmp_path, server.smtp_config(tmp_path))
-        world.handle(mail(f"done 3\n{world.token()}", sender="mallory@evil.example",
-                          headers=("Reply-To: mallory@evil.example",)))
+        world.handle(reply("done 3", sender="mallory@evil.example",
+                           headers=("Reply-To: mallory@evil.example",)))
         assert send(world) == []
         assert server.messages == [] and rows(world) == []
 
 
 def test_a_refused_message_from_the_owners_address_is_answered_to_the_owner(
         tmp_path: Path) -> None:
-    """Without a token (a forged From, or the owner writing a new message): the owner, and
-    only the owner, hears what was wrong and what would work; nothing is carried out."""
+    """Not a reply to a digest (a forged From, or the owner writing or forwarding): the
+    owner, and only the owner, hears what was wrong and what would work; nothing is carried out."""
     with SmtpServer("plain") as server:
         world = smtp_world(tmp_path, server.smtp_config(tmp_path))
         world.handle(mail("done 3", mid="<cmd-2@x>",
@@ -92,11 +93,12 @@ def test_a_refused_message_from_the_owners_address_is_answered_to_the_owner(
         assert send(world) == ["confirmation 1: sent"]
         [got] = server.messages
         [row] = rows(world)
-    assert row.refusal == "no token" and row.done == "[]"
+    assert row.refusal == "not a reply to a digest" and row.done == "[]"
     assert got.rcpt_tos == ["alex@example.com"] and "mallory" not in got.data.decode()
     assert str(got.message["Subject"]) == "nudger: not done — your message was refused, see why"
     body = got.message.get_content()
-    assert "carries no reply key" in body and "Reply to a recent digest" in body
+    assert "not a reply to a digest nudger sent you" in body
+    assert "Reply to a recent digest" in body
     assert "`done 3`" in body
 
 
@@ -130,8 +132,8 @@ def test_the_subject_names_the_verb(tmp_path: Path) -> None:
     with SmtpServer("plain") as server:
         world = smtp_world(tmp_path, server.smtp_config(tmp_path))
         world.handle(mail(f"snooze 3 3 days\n-- \n{world.button('snooze', 3, '3 days')}"))
-        world.handle(mail(f"stage 2 interviewing\n\n> {world.token()}", mid="<cmd-2@x>"))
-        world.handle(mail(f"log 1 call\n\n> {world.token()}", mid="<cmd-3@x>"))
+        world.handle(reply("stage 2 interviewing", mid="<cmd-2@x>"))
+        world.handle(reply("log 1 call", mid="<cmd-3@x>"))
         assert len(send(world)) == 3
         subjects = [str(m.message["Subject"]) for m in server.messages]
     assert subjects[0].startswith("nudger: snoozed — #3 snoozed")

@@ -204,10 +204,10 @@ LOOK_ALIKES = [
 @pytest.mark.parametrize("sender", LOOK_ALIKES)
 def test_a_from_that_is_not_plainly_the_owner_never_commands(
         tmp_path: Any, caplog: pytest.LogCaptureFixture, sender: str) -> None:
-    from tests.test_mail_commands import World, mail, refused
+    from tests.test_mail_commands import World, refused, reply
 
     world = World(tmp_path)
-    refused(world, mail(f"stage 1 rejected\n{world.token()}", sender=sender), "From", caplog)
+    refused(world, reply("stage 1 rejected", sender=sender), "From", caplog)
 
 
 @pytest.mark.parametrize("sender", ["Alex Rivera <alex@example.com>", "alex@example.com",
@@ -216,10 +216,10 @@ def test_a_from_that_is_not_plainly_the_owner_never_commands(
                                     "\"alex@example.com\" <alex@example.com>",
                                     "=?utf-8?q?Alex_R=C3=ADvera?= <alex@example.com>"])
 def test_the_owners_own_from_shapes_still_command(tmp_path: Any, sender: str) -> None:
-    from tests.test_mail_commands import World, mail
+    from tests.test_mail_commands import World, reply
 
     world = World(tmp_path)
-    handled = world.handle(mail(f"done 12\n{world.token()}", sender=sender))
+    handled = world.handle(reply("done 12", sender=sender))
     assert handled is not None and handled.status == "done", handled
 
 
@@ -240,11 +240,11 @@ def _with_authserv(world: Any, value: str = "mx.example.com") -> None:
 ])
 def test_with_an_authserv_id_only_an_aligned_pass_of_that_server_commands(
         tmp_path: Any, caplog: pytest.LogCaptureFixture, results: str) -> None:
-    from tests.test_mail_commands import World, mail, refused
+    from tests.test_mail_commands import World, refused, reply
 
     world = World(tmp_path)
     _with_authserv(world)
-    msg = mail(f"done 12\n{world.token()}", headers=(f"Authentication-Results: {results}",))
+    msg = reply("done 12", headers=(f"Authentication-Results: {results}",))
     refused(world, msg, "your server", caplog)
 
 
@@ -255,12 +255,12 @@ def test_with_an_authserv_id_only_an_aligned_pass_of_that_server_commands(
     "mx.example.com; spf=pass smtp.mailfrom=alex@example.com; dmarc=none",
 ])
 def test_with_an_authserv_id_its_aligned_pass_commands(tmp_path: Any, results: str) -> None:
-    from tests.test_mail_commands import World, mail
+    from tests.test_mail_commands import World, reply
 
     world = World(tmp_path)
     _with_authserv(world)
     # A sender-added header below the server's changes nothing.
-    msg = mail(f"done 12\n{world.token()}", headers=(
+    msg = reply("done 12", headers=(
         f"Authentication-Results: {results}",
         "Authentication-Results: mx.example.com; dmarc=pass header.from=example.com"))
     handled = world.handle(msg)
@@ -278,7 +278,8 @@ def test_check_imap_says_which_rule_applies_and_who_stamps(home: Home, dovecot: 
                                          "\r\nAuthentication-Results: forged.test; "
                                          "dkim=pass\r\n")))
     out = home.ok("check", "--imap")
-    assert "command mail: the reply key or button and exactly your From" in out
+    assert "command mail: a reply to a recent digest (its Message-ID) or a button, and " \
+        "exactly your From" in out
     assert "Authentication-Results on your newest mail: mx.example.com on 3 of 3" in out
     assert 'set [mailbox] authserv_id = "mx.example.com"' in out
     home.write_config(imap_config(dovecot, mailbox='authserv_id = "mx.example.com"'))
@@ -458,14 +459,14 @@ QUOTED = {
 
 @pytest.mark.parametrize("client", sorted(QUOTED))
 def test_a_quoted_digest_is_cut_whatever_the_language(tmp_path: Any, client: str) -> None:
-    from tests.test_mail_commands import World, mail
+    from tests.test_mail_commands import World, reply
 
     world = World(tmp_path)
-    quoted = OLD_HELP + f"Reply key (keep it in your reply): {world.token()}\n"
+    quoted = OLD_HELP
     if client.endswith("gmail"):  # Gmail's plain text quotes with "> "
         quoted = "".join(f"> {line}\n" for line in quoted.splitlines())
     body = f"done 3\nGracias\n\n{QUOTED[client]}" + quoted
-    handled = world.handle(mail(body, subject="RE: Tus seguimientos"))
+    handled = world.handle(reply(body, subject="RE: Tus seguimientos"))
     assert handled is not None and handled.status == "done", handled
     assert [o.line for o in handled.outcomes if o.ok] == ["done 3"]
     assert [o.line for o in handled.outcomes if o.line] == ["done 3"], handled.outcomes
@@ -705,12 +706,11 @@ def test_a_password_inside_caldav_url_is_refused_and_never_shown(home: Home) -> 
                                   'style="visibility:hidden"', "hidden",
                                   'style="mso-hide:all"'])
 def test_hidden_html_is_no_command(tmp_path: Any, hide: str) -> None:
-    from tests.test_mail_commands import World, mail
+    from tests.test_mail_commands import World, reply
 
     world = World(tmp_path)
-    body = (f"<div>done 12</div><div {hide}>stage 9 rejected</div>"
-            f"<p>{world.token()}</p>")
-    handled = world.handle(mail(body, html=True))
+    body = f"<div>done 12</div><div {hide}>stage 9 rejected</div>"
+    handled = world.handle(reply(body, html=True))
     assert handled is not None and handled.status == "done", handled
     assert [o.line for o in handled.outcomes] == ["done 12"], handled.outcomes
 
@@ -747,7 +747,7 @@ def test_command_checks_never_run_the_email_packages_header_parser(tmp_path: Any
     from email import message_from_bytes
     from email.policy import EmailPolicy
 
-    from tests.test_mail_commands import World
+    from tests.test_mail_commands import DIGEST_ID, World
 
     class NoHeaderParsing(EmailPolicy):
         def header_fetch_parse(self, name: str, value: str) -> Any:
@@ -758,7 +758,7 @@ def test_command_checks_never_run_the_email_packages_header_parser(tmp_path: Any
     world = World(tmp_path)
     for sender, subject, why in (
             ("mallory@evil.example", "nudger: done 12" + "\r\n x" * 50_000, "not the owner"),
-            ("Alex Rivera <alex@example.com>", "nudger: done 12", "no token")):
+            ("Alex Rivera <alex@example.com>", "nudger: done 12", "not a reply")):
         raw = (f"From: {sender}\r\nTo: alex+nudger@example.com\r\nSubject: {subject}\r\n"
                "Message-ID: <big@x.test>\r\nAuthentication-Results: mx; dmarc=pass\r\n"
                "Content-Type: text/plain\r\n\r\ndone 12\r\n").encode()
@@ -769,7 +769,8 @@ def test_command_checks_never_run_the_email_packages_header_parser(tmp_path: Any
     # The owner's real command still runs, its headers read the same way.
     raw = ("From: Alex Rivera <alex@example.com>\r\nTo: alex+nudger@example.com\r\n"
            "Subject: =?utf-8?q?nudger=3A_done_12?=\r\nMessage-ID: <ok@x.test>\r\n"
-           f"Content-Type: text/plain\r\n\r\ndone 12\r\n{world.token()}\r\n").encode()
+           f"In-Reply-To: {DIGEST_ID}\r\n"
+           "Content-Type: text/plain\r\n\r\ndone 12\r\n").encode()
     handled = world.handle(message_from_bytes(raw, policy=NoHeaderParsing()),  # type: ignore[arg-type]
                            key="ok@x.test")
     assert handled is not None and handled.status == "done", handled

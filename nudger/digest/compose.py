@@ -202,7 +202,7 @@ def digest_context(
         "effort": dict(effort) if effort is not None else None,
         "footer": {**_footer(settings, day, now, g),
                    "by_mail": [clean_header(line, limit=200) for line in by_mail]},
-        "commands": {"address": buttons.address, "token": buttons.reply_token(),
+        "commands": {"address": buttons.address,
                      "examples": list(COMMAND_EXAMPLES)}
         if buttons is not None else None,
         "replies": replies,

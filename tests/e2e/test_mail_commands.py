@@ -99,7 +99,29 @@ def test_tap_a_button_reply_to_the_digest_and_see_it_in_the_next_one(
     assert world.rows("SELECT stage FROM application WHERE id = 2") == [("applied",)]
     assert b"\\Seen" not in dovecot.flags("INBOX", dovecot.uids("INBOX")[-1])
 
-    # A reply to the digest, top-posted, quoting it (with its buttons and reply key).
+    # The digest prints no reply key (a forward would carry it): only its buttons hold
+    # tokens, each for its own command.
+    assert "Reply key" not in text
+    assert "reply key" not in text_of(digest.message).lower()
+
+    # A forward of the digest from the owner's own address (no In-Reply-To: an inline
+    # forward carries the text, never the digest's Message-ID) runs no typed command,
+    # even sent to the command address; the owner is told why.
+    forward = EmailMessage()
+    forward["From"] = "alex@example.com"
+    forward["To"] = "alex+nudger@example.com"
+    forward["Subject"] = "Fwd: " + str(digest.message["Subject"])
+    forward["Message-ID"] = make_msgid(domain="example.com")
+    forward.set_content("stage 2 withdrawn\n\n---------- Forwarded message ---------\n"
+                        + text + "\n")
+    dovecot.append("INBOX", AUTH.encode() + b"\r\n" + bytes(forward))
+    world.ok("mail", "sync")
+    assert world.rows("SELECT stage FROM application WHERE id = 2") == [("applied",)]
+    answer = world.server.wait_for_messages(3)[2]
+    assert answer.rcpt_tos == ["alex@example.com"]
+    assert "not a reply to a digest" in text_of(answer.message)
+
+    # A reply to the digest, top-posted, quoting it (with its buttons).
     quoted = "\n".join("> " + line for line in text.splitlines())
     reply = EmailMessage()
     reply["From"] = "alex@example.com"
@@ -113,7 +135,7 @@ def test_tap_a_button_reply_to_the_digest_and_see_it_in_the_next_one(
     world.ok("mail", "sync")
     assert world.rows("SELECT stage FROM application WHERE id = 2") == [("interviewing",)]
     assert world.rows("SELECT count(*) FROM snooze WHERE application_id = 1") == [(1,)]
-    third = world.server.wait_for_messages(3)[2]
+    third = world.server.wait_for_messages(4)[3]
     assert third.rcpt_tos == ["alex@example.com"]
     assert "#2 Fabrikam is now interviewing" in text_of(third.message)
 

@@ -1,5 +1,6 @@
 """Digest buttons: `mailto:` links to the command address, each carrying the token of
-exactly the command it makes (tokens.py), and the digest's own reply token.
+exactly the command it makes (tokens.py). The digest prints no reply key: a reply proves
+it answers the digest by its In-Reply-To (commands.py), which a forward does not carry.
 
 A tap opens a short pre-filled message: the subject `nudger: done 12`, the body the
 command line, then after a `-- ` line a sentence saying what sending does and the token.
@@ -59,9 +60,6 @@ class Buttons:
     def for_suggestion(self, suggestion_id: int, about: str = "") -> list[dict[str, Any]]:
         return [self.button(label, verb, f"S{suggestion_id}", (), about)
                 for label, verb, _args in SUGGESTION_BUTTONS]
-
-    def reply_token(self) -> str:
-        return issue(self.key, Grant.digest(), self.day)
 
 
 def owner_address(settings: Settings) -> str:

@@ -11,8 +11,12 @@ only when every rule of docs/mailbox.md holds, checked in this order:
    From address);
 3. no `Authentication-Results` header says dkim, dmarc or spf `fail` (a header an outsider
    adds can only make us refuse, never accept);
-4. a token authorises it: a digest token allows every safe verb, a button's token only the
-   very command it was made for (`tokens.py`), not older than 14 days; a Done, Skip or
+4. it answers a digest or a token authorises it: a reply whose In-Reply-To or References
+   names the Message-ID of a digest nudger sent within the last 14 days (the outbox,
+   `digest`; 96 random bits, so unguessable, and an inline forward does not carry it)
+   allows every safe verb; a button's token only the very command it was made for
+   (`tokens.py`), not older than 14 days. The digest prints no reply key (a forward
+   would carry it), and an old digest's key line no longer authorises. A Done, Skip or
    Snooze button only while the step it was shown for (stage, step, due day: its pin) is
    the one next, and every button only once (`mailcommand_button`): otherwise it answers
    "already done" and records nothing;
@@ -36,12 +40,12 @@ import logging
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage, Message
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, or_, select
 
 from nudger.config import Settings
 from nudger.errors import NudgerError, UsageError
@@ -61,8 +65,8 @@ from nudger.mail.act.tokens import (
 from nudger.mail.imap.headers import MailHeader, parse_address_list
 from nudger.mail.imap.sync import MessageContext, register_inbox_handler
 from nudger.store.db import Database
-from nudger.store.models import Application
-from nudger.vocab import ACTIONS, OPEN_STAGES, STAGES
+from nudger.store.models import Application, DigestRecord
+from nudger.vocab import ACTIONS, OPEN_STAGES, STAGES, OutboxState
 from nudger.when.business import Calendar
 from nudger.when.dates import DATE_FORMS, parse_date, parse_datetime
 from nudger.when.durations import VALID_FORMS, parse_duration
@@ -606,13 +610,17 @@ def refusal_answer(reason: str, parsed: Parsed, tokens: Sequence[Token]) -> str:
     if "expired" in reason:
         issued = min((t.issued for t in tokens), default=None)
         when = f" of {issued.isoformat()}" if issued else ""
-        return (f"the button or digest{when} you answered is too old: buttons and reply "
-                f"keys work for {MAX_AGE_DAYS} days. Tap the button in a recent digest, or "
+        return (f"the button{when} you tapped is too old: buttons work "
+                f"for {MAX_AGE_DAYS} days. Tap the button in a recent digest, or "
                 f"reply to today's digest with {example}")
-    if reason == "no token":
-        return ("your message carries no reply key, so nudger cannot tell that it answers "
-                "a digest nudger sent you. Reply to a recent digest (the quoted digest "
-                f"holds the key) with {example}")
+    if reason == NOT_A_REPLY:
+        return ("your message is not a reply to a digest nudger sent you (a forwarded or "
+                "new message does not count, and digests no longer print a reply key). "
+                f"Reply to a recent digest with {example}")
+    if reason == OLD_DIGEST:
+        return (f"the digest you answered is unknown or older than {MAX_AGE_DAYS} days: "
+                f"replies work for {MAX_AGE_DAYS} days. Reply to today's digest with "
+                f"{example}")
     return ("the button was changed before it was sent: a button carries out only the "
             "command it was made for. Send the button's message as it is, or reply to a "
             f"recent digest with {example}")
@@ -642,6 +650,35 @@ def refuse(reason: str, msg: Message) -> Handled:
     return Handled("refused", reason)
 
 
+NOT_A_REPLY = "not a reply to a digest"
+OLD_DIGEST = "a reply to an unknown or old digest"
+_DIGEST_ID = re.compile(r"<nudger-digest\.[^<>\s]{1,200}>")
+MAX_REFERENCED_DIGESTS = 50
+
+
+def referenced_digests(msg: Message) -> list[str]:
+    """The digest Message-IDs this message's In-Reply-To and References name (capped)."""
+    refs = " ".join(_one_line(header_text(msg, h))[:20_000]
+                    for h in ("In-Reply-To", "References"))
+    return _DIGEST_ID.findall(refs)[-MAX_REFERENCED_DIGESTS:]
+
+
+def answers_digest(db: Database, msg: Message, today: date) -> str:
+    """"" when the message replies to a digest nudger sent (or may have sent: a lost
+    reply after DATA) within the last MAX_AGE_DAYS days; else why not."""
+    ids = referenced_digests(msg)
+    if not ids:
+        return NOT_A_REPLY
+    oldest = today - timedelta(days=MAX_AGE_DAYS)
+    with db.session() as session:
+        found = session.exec(select(DigestRecord.id).where(
+            col(DigestRecord.message_id).in_(ids),
+            DigestRecord.local_date >= oldest, DigestRecord.local_date <= today,
+            or_(col(DigestRecord.state) == OutboxState.SENT.value,
+                col(DigestRecord.uncertain).is_(True)))).first()
+    return "" if found is not None else OLD_DIGEST
+
+
 def handle_message(settings: Settings, db: Database, calendar: Calendar, key: bytes,
                    message_key: str, msg: EmailMessage | Message, *, today: date,
                    now: datetime, record: Callable[[Session], object] | None = None
@@ -649,8 +686,8 @@ def handle_message(settings: Settings, db: Database, calendar: Calendar, key: by
     """Carry out a command message exactly once; None when it is not a command message.
     `record` runs inside the transaction that carries the commands out (the sync records
     the message as handled there, so both happen or neither). A message from the owner
-    that no token authorises is recorded as refused and answered (status "refused", with
-    a row); anyone else's is only logged."""
+    that neither answers a recent digest nor carries a button's token is recorded as
+    refused and answered (status "refused", with a row); anyone else's is only logged."""
     if not is_candidate(settings, msg):
         return None
     why = sender_refusal(settings, msg)
@@ -661,13 +698,13 @@ def handle_message(settings: Settings, db: Database, calendar: Calendar, key: by
     # refused above, its body never parsed); the parse itself is capped and linear
     # (replytext: MAX_HTML_CHARS, linear_html, MAX_LINE_CHARS).
     parsed = parse_message(msg)
-    digest_ok = check(key, tokens, [Grant.digest()], today)
+    not_reply = answers_digest(db, msg, today)
     # A typed line in a reply to a digest has the command line's meaning; a line only a
     # button's token allows is that button, with its pin and its one use.
     allowed: list[tuple[Command, Token | None]] = []
     denied: list[Command] = []
     for command in parsed.commands:
-        if digest_ok.ok:
+        if not not_reply:
             allowed.append((command, None))
             continue
         verdict = check(key, tokens, [command.grant()], today)
@@ -676,9 +713,13 @@ def handle_message(settings: Settings, db: Database, calendar: Calendar, key: by
         else:
             denied.append(command)
     refusal = ""
-    if not digest_ok.ok and not allowed:
-        refusal = digest_ok.reason if "expired" in digest_ok.reason or not parsed.commands \
-            else check(key, tokens, [c.grant() for c in parsed.commands], today).reason
+    if not_reply and not allowed:
+        # An old digest's reply key (Grant.digest) authorises nothing any more: it is
+        # answered as "not a reply", never as a changed button.
+        old_key = check(key, tokens, [Grant.digest()], today)
+        button = check(key, tokens, [c.grant() for c in parsed.commands], today)
+        refusal = not_reply if old_key.ok or "expired" in old_key.reason \
+            or not parsed.commands or button.reason == "no token" else button.reason
         refuse(refusal, msg)
     run = Run(settings, calendar, today, now)
     outcomes: list[Outcome] = []

@@ -167,9 +167,11 @@ def rule_words(settings: Settings) -> str:
     server_id = (settings.mailbox.authserv_id or "").strip()
     if server_id:
         return (f"command mail: your server's Authentication-Results ({server_id}) must "
-                "pass for your domain, plus the reply key or button and exactly your From")
-    return ("command mail: the reply key or button and exactly your From (no "
-            "mailbox.authserv_id: Authentication-Results are only checked for a fail)")
+                "pass for your domain, plus a reply to a recent digest (its Message-ID) "
+                "or a button, and exactly your From")
+    return ("command mail: a reply to a recent digest (its Message-ID) or a button, and "
+            "exactly your From (no mailbox.authserv_id: Authentication-Results are only "
+            "checked for a fail)")
 
 
 def stamping_servers(headers: list[str]) -> dict[str, int]:
