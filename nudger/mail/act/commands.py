@@ -714,12 +714,15 @@ def handle_message(settings: Settings, db: Database, calendar: Calendar, key: by
             denied.append(command)
     refusal = ""
     if not_reply and not allowed:
-        # An old digest's reply key (Grant.digest) authorises nothing any more: it is
-        # answered as "not a reply", never as a changed button.
+        # An old digest's reply key (Grant.digest) authorises nothing any more, and a
+        # message with many tokens is a quoted or forwarded digest, not a tapped button
+        # (which carries one): both are answered as "not a reply", never as a changed
+        # button.
         old_key = check(key, tokens, [Grant.digest()], today)
         button = check(key, tokens, [c.grant() for c in parsed.commands], today)
         refusal = not_reply if old_key.ok or "expired" in old_key.reason \
-            or not parsed.commands or button.reason == "no token" else button.reason
+            or not parsed.commands or len(tokens) > 1 or button.reason == "no token" \
+            else button.reason
         refuse(refusal, msg)
     run = Run(settings, calendar, today, now)
     outcomes: list[Outcome] = []
