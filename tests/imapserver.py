@@ -481,7 +481,7 @@ def _logout(client: Any) -> None:
 # --- faults Dovecot cannot produce -----------------------------------------------------------
 
 FakeMode = Literal["silent", "stall", "bye", "no-starttls", "refuse-login", "flood", "drip",
-                   "huge-literal"]
+                   "huge-literal", "trickle-greeting"]
 
 
 class _Listener:
@@ -526,7 +526,9 @@ class _Listener:
 class FakeImapServer(_Listener):
     """A tiny IMAP impostor on a free loopback port, one thread per connection.
 
-    silent: accepts and never greets. stall: greets, then never answers a command.
+    silent: accepts and never greets. trickle-greeting: sends its greeting a byte every
+    0.5 s and never ends it (a per-read timeout never fires). stall: greets, then never
+    answers a command.
     bye: greets with `* BYE` and closes. no-starttls: an IMAP4rev1 server without STARTTLS
     (and LOGINDISABLED absent, so a careless client would send the password in clear).
     flood, drip, huge-literal: a server that logs in and lists INBOX, then answers the
@@ -571,6 +573,11 @@ class FakeImapServer(_Listener):
         try:
             if self.mode == "silent":
                 self._stop.wait()
+                return
+            if self.mode == "trickle-greeting":  # a byte of greeting every 0.5 s, forever
+                while not self._stop.is_set():
+                    conn.sendall(b"*")
+                    self._stop.wait(0.5)
                 return
             if self.mode == "bye":
                 conn.sendall(b"* BYE Server shutting down for maintenance\r\n")

@@ -339,6 +339,10 @@ def test_a_lying_uidnext_or_search_never_loses_a_later_reply(home: Home, dovecot
     ("flood", "more than 50,000 EXISTS responses"),
     ("drip", "did not finish within 2 s (imap.deadline)"),
     ("huge-literal", "announced 2,000,000,000 bytes for one item"),
+    # connect and login are under the same deadline: a greeting trickled a byte every
+    # 0.5 s never trips the 5 s read timeout (issue 25, high 5)
+    ("trickle-greeting", "connecting and logging in did not finish within 2 s "
+                         "(imap.deadline)"),
 ])
 def test_a_hostile_imap_server_ends_the_pass(home: Home, monkeypatch: Any, mode: str,
                                              expect: str) -> None:

@@ -608,8 +608,85 @@ def open_session(settings: Settings, password: Secret) -> Iterator[ImapSession]:
         session.close()
 
 
-def connect(settings: Settings, password: Secret) -> ImapSession:
+class _ConnectWatch:
+    """The overall deadline over connect, TLS and login: a server that trickles its
+    greeting a byte at a time defeats the per-read timeout, so a timer shuts the socket
+    down (by its descriptor: TLS wrapping detaches the first socket object)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.expired = False
+        self._fd: int | None = None
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._fire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def attach(self, sock: socket.socket) -> None:
+        with self._lock:
+            self._fd = sock.fileno()
+            if self.expired:
+                self._shut()
+
+    def _fire(self) -> None:
+        with self._lock:
+            self.expired = True
+            self._shut()
+
+    def _shut(self) -> None:
+        if self._fd is None or self._fd < 0:
+            return
+        borrowed = socket.socket(fileno=self._fd)
+        try:
+            borrowed.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        finally:
+            borrowed.detach()  # the connection's own object still owns and closes it
+
+    def done(self) -> None:
+        """Connect finished or failed: never touch the descriptor again (it may be reused)."""
+        self._timer.cancel()
+        with self._lock:
+            self._fd = None
+
+
+def _watched_client(imap: Imap, context: ssl.SSLContext, timeout: Any,
+                    watch: _ConnectWatch) -> Any:
+    """IMAPClient whose socket `watch` can shut down while the greeting is still read."""
     from imapclient import IMAPClient
+    from imapclient.imap4 import IMAP4WithTimeout
+    from imapclient.tls import IMAP4_TLS, wrap_socket
+
+    class Plain(IMAP4WithTimeout):
+        def _create_socket(self, timeout: float | None = None) -> socket.socket:
+            sock = super()._create_socket(timeout)
+            watch.attach(sock)
+            return sock
+
+    class Tls(IMAP4_TLS):
+        def _create_socket(self, timeout: float | None = None) -> socket.socket:
+            sock = socket.create_connection((self.host, self.port),
+                                            timeout=timeout if timeout is not None
+                                            else self._timeout)
+            watch.attach(sock)  # the handshake itself is under the deadline too
+            return wrap_socket(sock, self.ssl_context, self.host)
+
+    class Client(IMAPClient):
+        def _create_IMAP4(self) -> Any:
+            connect_timeout = getattr(self._timeout, "connect", None)
+            if self.ssl:
+                return Tls(self.host, self.port, self.ssl_context, connect_timeout)
+            return Plain(self.host, self.port, connect_timeout)
+
+    if imap.security == "tls":
+        return Client(imap.host, port=imap.effective_port, ssl=True, ssl_context=context,
+                      timeout=timeout)
+    return Client(imap.host, port=imap.effective_port, ssl=False, timeout=timeout)
+
+
+def connect(settings: Settings, password: Secret) -> ImapSession:
+    import time
+
     from imapclient.imapclient import SocketTimeout
 
     imap = settings.imap
@@ -620,14 +697,13 @@ def connect(settings: Settings, password: Secret) -> ImapSession:
         raise MailboxError(str(exc), transient=False) from None
     timeout = SocketTimeout(connect=float(imap.timeout), read=float(imap.timeout))
     client: Any = None
+    started = time.monotonic()
+    watch = _ConnectWatch(float(imap.deadline))
     try:
+        client = _watched_client(imap, context, timeout, watch)
         if imap.security == "tls":
-            client = IMAPClient(imap.host, port=imap.effective_port, ssl=True,
-                                ssl_context=context, timeout=timeout)
             tls = _tls_words(client, imap)
         else:
-            client = IMAPClient(imap.host, port=imap.effective_port, ssl=False,
-                                timeout=timeout)
             if imap.security == "starttls":
                 if not client.has_capability("STARTTLS"):
                     raise MailboxError(
@@ -636,6 +712,7 @@ def connect(settings: Settings, password: Secret) -> ImapSession:
                         "security = \"tls\" (port 993) or ask the provider",
                         transient=False)
                 client.starttls(context)
+                watch.attach(client._imap.sock)
                 tls = _tls_words(client, imap)
             else:
                 tls = "no TLS (security = \"none\", loopback only)"
@@ -643,15 +720,28 @@ def connect(settings: Settings, password: Secret) -> ImapSession:
         _limit(client._imap)
         client.login(imap.username, password.reveal())
     except Exception as exc:  # classified into one MailboxError
+        watch.done()
         if client is not None:
             try:
                 client.shutdown()
             except Exception:
                 pass
+        if watch.expired:
+            raise MailboxError(
+                f"{_where(imap)}: connecting and logging in did not finish within "
+                f"{imap.deadline:g} s (imap.deadline) and was stopped", transient=True
+            ) from None
         error = classify(exc, imap)
         raise MailboxError(password.redact(str(error)), transient=error.transient) from None
+    watch.done()
     session = ImapSession(client, settings, tls)
-    session.arm(float(imap.deadline))
+    if watch.expired:  # it fired just as login returned: the socket is shut
+        session.close()
+        raise MailboxError(
+            f"{_where(imap)}: connecting and logging in did not finish within "
+            f"{imap.deadline:g} s (imap.deadline) and was stopped", transient=True)
+    # What remains of the one deadline covers the rest of the pass.
+    session.arm(max(float(imap.deadline) - (time.monotonic() - started), 0.01))
     return session
 
 
