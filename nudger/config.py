@@ -172,7 +172,7 @@ class Delivery(_Table):
     retry: Retry = Retry()
 
 
-# --- calendars (nudger/ics.py, nudger/caldav_push.py) ----------------------------------
+# --- calendars (nudger/calendar/ics.py, nudger/calendar/caldav.py) --------------------------------
 
 class Ics(_Table):
     """[ics]: the iCalendar file (`nudger calendar`, and `path` the daemon keeps current)."""

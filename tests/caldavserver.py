@@ -207,3 +207,31 @@ class TrickleServer:
             return
         finally:
             conn.close()
+
+
+class FloodServer(TrickleServer):
+    """A CalDAV impostor that answers every request with a 207 announcing a gigabyte and
+    sends it as fast as the socket takes it: what a client that reads whole answers into
+    memory cannot survive. `sent` counts the bytes it got out."""
+
+    def __init__(self) -> None:
+        super().__init__(every=0)
+        self.sent = 0
+
+    def _handle(self, conn: socket.socket) -> None:
+        chunk = b" " * (1 << 20)
+        try:
+            conn.settimeout(5)
+            conn.recv(65536)
+            self.requests += 1
+            conn.sendall(b"HTTP/1.1 207 Multi-Status\r\nContent-Type: application/xml\r\n"
+                         b"Content-Length: 1073741824\r\n\r\n<?xml version=\"1.0\"?>")
+            for _ in range(1024):
+                if self._stop.is_set():
+                    return
+                conn.sendall(chunk)
+                self.sent += len(chunk)
+        except OSError:
+            return
+        finally:
+            conn.close()

@@ -414,6 +414,53 @@ deadline = 3
     assert "imap.deadline" in status and "caldav.deadline" in status, status
 
 
+def test_a_caldav_answer_of_a_gigabyte_is_never_read_into_memory(
+        home: Home, monkeypatch: Any) -> None:
+    """A CalDAV server that answers a PROPFIND with a gigabyte, as fast as loopback goes:
+    the push's network half runs in a child under a memory cap, so the answer costs the
+    child at most the cap (lowered here so the test is light) and nudger nothing; the pass
+    fails with a message that says why, and the digest still goes out."""
+    import resource
+    from functools import partial
+
+    from nudger.digest import bounded
+    from tests.caldavserver import FloodServer
+
+    monkeypatch.setattr(bounded, "run_limited",
+                        partial(bounded.run_limited, memory=128 * 1024 * 1024))
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB
+    with FloodServer() as dav:
+        home.write_config(BASE_CONFIG + f"""
+[digest]
+time = "00:00"
+days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+send_when_empty = true
+catch_up = "24 hours"
+
+[delivery]
+method = "maildir"
+maildir = "{home.root / 'Maildir'}"
+
+[caldav]
+url = "{dav.url}"
+username = "alex"
+password_env = "NUDGER_CALDAV_PASSWORD"
+timeout = 30
+deadline = 60
+""")
+        monkeypatch.setenv("NUDGER_CALDAV_PASSWORD", PASSWORD)
+        home.ok("add", "Fabrikam", "AE", "--applied", "today", "--interview", "tomorrow 10:00")
+        result = home.run("run", "--once")
+        assert dav.requests >= 1 and dav.sent >= 64 * 1024 * 1024, dav.sent
+    grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+    assert grown < 100 * 1024, f"nudger itself grew by {grown} KiB"
+    assert "Traceback" not in result.err, result.err
+    assert "the answer needed more than the memory" in result.err, result.err
+    assert len(list((home.root / "Maildir" / "new").iterdir())) == 1
+    error = rows(home, "SELECT last_error FROM calendar_sync WHERE target = 'caldav'")[0][0]
+    assert "the answer needed more than the memory" in error and "was not read" in error
+
+
 # --- the digest holds no command; a quoted digest is cut in any client's language -----------
 
 def test_no_line_of_the_digest_parses_as_a_command(home: Home, monkeypatch: Any,

@@ -94,6 +94,12 @@ def classify(exc: BaseException, where: str, secret: Secret | None) -> CaldavErr
     text = " ".join(f"{type(e).__name__}: {e}" for e in chain)
     if secret is not None:
         text = secret.redact(text)
+    if any(isinstance(e, MemoryError) for e in chain):
+        # The push runs in a child under bounded.MEMORY: an answer that does not fit is
+        # a server flooding it (a gigabyte for a PROPFIND), never read whole.
+        return CaldavError("server", f"{where}: the answer needed more than the memory "
+                           f"nudger allows a calendar pass ({_cap_mb()} MB) and was not "
+                           "read")
     status = _status(chain)
     if status in _BY_STATUS:
         kind, words = _BY_STATUS[status]
@@ -114,6 +120,12 @@ def classify(exc: BaseException, where: str, secret: Secret | None) -> CaldavErr
         return CaldavError("down", f"cannot reach {where} ({_short(text)}); nudger tries "
                            "again at the next pass")
     return CaldavError("server", f"{where}: {_short(text)}")
+
+
+def _cap_mb() -> int:
+    from nudger.digest import bounded
+
+    return bounded.MEMORY // (1024 * 1024)
 
 
 def _status(chain: list[BaseException]) -> int | None:
