@@ -21,6 +21,33 @@ def _app_fk() -> Column[int]:
                   index=True)
 
 
+class Seeker(SQLModel, table=True):
+    """A job seeker whose applications this database keeps.
+
+    A single user's database has one seeker, whose empty fields mean "as in config.toml"
+    (its `[profile]` and `[digest]`); a career centre adds one per person it serves. The
+    organisation's config.toml gives the defaults (cadence, templates, delivery); a seeker's
+    own name, address, phone, pitch, signature, time zone and digest time are the seeker's.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(unique=True)  # lower-cased; "" only for a single user's seeker
+    name: str = ""
+    phone: str = ""
+    pitch: str = ""
+    signature: str = ""
+    social: str = ""
+    timezone: str = ""  # an IANA zone; "" = config.toml's timezone (or the machine's)
+    digest_at: str = ""  # "HH:MM"; "" = config.toml's [digest] time
+    digest_days: str = ""  # "mon,tue,..."; "" = config.toml's [digest] days
+    enabled: bool = True
+    # The next moment (UTC) this seeker's digest is due: indexed so that finding the seekers
+    # due now among many is an index range, not a scan. None until first computed.
+    next_digest_at: datetime | None = Field(default=None, index=True)
+    created_at: datetime
+    updated_at: datetime
+
+
 class Application(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     company: str

@@ -258,7 +258,8 @@ def _value(column: sa.Column[Any], n: int) -> Any:
     if isinstance(kind, sa.Date):
         return date(2026, 11, n % 27 + 1)
     if isinstance(kind, sa.Integer):
-        return 1 if column.name == "application_id" else n
+        # Every row is id 1, so a foreign key (application_id, mailcommand_id…) points there.
+        return 1 if column.foreign_keys or column.name == "application_id" else n
     if isinstance(kind, sa.Float):
         return 0.25
     return f"{column.name} {n} Zoë 🚀"
