@@ -26,16 +26,19 @@ CHROMIUM = next((p for p in ("/usr/bin/chromium", shutil.which("chromium") or ""
                              shutil.which("chromium-browser") or "")
                  if p and os.access(p, os.X_OK)), None)
 
-# Headless Chromium's window is at least 500 px wide, so the digest is laid out in a
-# 390 px iframe (srcdoc: same origin, so this page can measure inside it). Its findings go
-# into the DOM that --dump-dom prints.
+# Headless Chromium's window is at least 500 px wide, so each digest is laid out in a
+# 390 px iframe (srcdoc: same origin, so this page can measure inside it). Every page of a
+# session goes into one Chromium run (a browser takes seconds to start): one iframe each,
+# measured when all have loaded. The findings go into the DOM that --dump-dom prints.
+FRAME = """<iframe class="phone" width="{width}" height="20000"
+ style="border:0;width:{width}px;height:20000px;display:block" srcdoc="{page}"></iframe>
+"""
 WRAPPER = """<!DOCTYPE html>
 <html><head><meta charset="utf-8"></head><body style="margin:0">
-<iframe id="phone" width="{width}" height="20000" style="border:0;width:{width}px;height:20000px"
- srcdoc="{page}"></iframe>
+{frames}
 <script>
-document.getElementById("phone").addEventListener("load", function () {{
-  var win = this.contentWindow, doc = this.contentDocument, W = win.innerWidth;
+function measure(frame) {{
+  var win = frame.contentWindow, doc = frame.contentDocument, W = win.innerWidth;
   var out = {{viewport: W, scrollWidth: doc.documentElement.scrollWidth,
     bodyScrollWidth: doc.body.scrollWidth, wide: [], broken: [], counted: 0}};
   function describe(el) {{
@@ -58,21 +61,30 @@ document.getElementById("phone").addEventListener("load", function () {{
     }});
     if (Object.keys(tops).length > 1) out.broken.push(describe(el));
   }});
-  var pre = document.createElement("pre");
-  pre.id = "nudger-layout";
-  pre.textContent = JSON.stringify(out);
-  document.body.appendChild(pre);
+  return out;
+}}
+var frames = document.querySelectorAll("iframe.phone"), loaded = 0;
+frames.forEach(function (frame) {{
+  frame.addEventListener("load", function () {{
+    loaded += 1;
+    if (loaded < frames.length) return;
+    var pre = document.createElement("pre");
+    pre.id = "nudger-layout";
+    pre.textContent = JSON.stringify(Array.prototype.map.call(frames, measure));
+    document.body.appendChild(pre);
+  }});
 }});
 </script></body></html>
 """
 
 
-def layout(page: str, tmp_path: Path, width: int = WIDTH) -> dict[str, Any]:
-    """Chromium's measurements of `page` laid out `width` px wide."""
+def layouts(pages: list[str], tmp_path: Path, width: int = WIDTH) -> list[dict[str, Any]]:
+    """Chromium's measurements of each page laid out `width` px wide, from one run."""
     assert CHROMIUM is not None
     path = tmp_path / "phone.html"
-    path.write_text(WRAPPER.format(width=width, page=htmlmod.escape(page, quote=True)),
-                    encoding="utf-8")
+    frames = "".join(FRAME.format(width=width, page=htmlmod.escape(page, quote=True))
+                     for page in pages)
+    path.write_text(WRAPPER.format(frames=frames), encoding="utf-8")
     with tempfile.TemporaryDirectory(prefix="nudger-chromium-") as profile:
         done = subprocess.run(
             [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
@@ -85,7 +97,9 @@ def layout(page: str, tmp_path: Path, width: int = WIDTH) -> dict[str, Any]:
     assert start >= 0, f"chromium printed no measurements (exit {done.returncode}): " \
         f"{done.stderr[-2000:]}"
     body = done.stdout[start + len('<pre id="nudger-layout">'):]
-    return dict(json.loads(htmlmod.unescape(body[: body.index("</pre>")])))
+    found = json.loads(htmlmod.unescape(body[: body.index("</pre>")]))
+    assert len(found) == len(pages)
+    return [dict(one) for one in found]
 
 
 def busy_digest(tmp_path: Path, extra: str = "") -> str:
@@ -109,17 +123,28 @@ def busy_digest(tmp_path: Path, extra: str = "") -> str:
     return page
 
 
+IMAP = '\n[imap]\nhost = "127.0.0.1"\nusername = "alex@example.com"\n'
+
+
+@pytest.fixture(scope="module")
+def measured(tmp_path_factory: pytest.TempPathFactory) -> dict[bool, tuple[str, dict[str, Any]]]:
+    """Both digests (with an [imap] table it has the act buttons and the reply-with-commands
+    list) and their layouts, from one Chromium run."""
+    pages = {mail: busy_digest(tmp_path_factory.mktemp(f"mail-{mail}"), IMAP if mail else "")
+             for mail in (False, True)}
+    found = layouts(list(pages.values()), tmp_path_factory.mktemp("chromium"))
+    return {mail: (page, one) for (mail, page), one in zip(pages.items(), found, strict=True)}
+
+
 @pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium is not installed "
                     "(apt-get install chromium; .ci/run installs it)")
+@pytest.mark.xdist_group("chromium")  # one browser run measures both: one worker
 @pytest.mark.parametrize("mail", [False, True], ids=["plain", "with-mail-buttons"])
-def test_nothing_overflows_a_phone_and_nothing_breaks_inside(tmp_path: Path,
-                                                            mail: bool) -> None:
-    # With an [imap] table the digest has the act buttons and the reply-with-commands list.
-    page = busy_digest(tmp_path, '\n[imap]\nhost = "127.0.0.1"\nusername = "alex@example.com"\n'
-                       if mail else "")
+def test_nothing_overflows_a_phone_and_nothing_breaks_inside(
+        measured: dict[bool, tuple[str, dict[str, Any]]], mail: bool) -> None:
+    page, found = measured[mail]
     assert (">Snooze 3 days</a>" in page) == mail
     assert 'class="label"' in page and 'class="chip"' in page and 'class="date"' in page
-    found = layout(page, tmp_path)
     assert found["viewport"] == WIDTH
     assert found["scrollWidth"] <= WIDTH and found["bodyScrollWidth"] <= WIDTH, found
     assert found["wide"] == []
