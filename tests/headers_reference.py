@@ -1,5 +1,5 @@
 """A frozen copy of nudger/mail/headers.py as it was before the first-sync speed-up
-(issue 14): the reference tests/test_mail_fastpaths.py compares the faster parsing with.
+(issue 14): the reference tests/mail/imap/test_mail_fastpaths.py compares the faster parsing with.
 Not used by nudger."""
 
 # ruff: noqa

@@ -27,7 +27,7 @@ def refused(world: World, *args: str, value: str) -> None:
 
 
 def test_the_doors_refuse_a_date_out_of_range(world: World) -> None:
-    """A few doors of the installed program (tests/test_date_range.py tries them all)."""
+    """A few doors of the installed program (tests/when/test_date_range.py tries them all)."""
     before = world.rows("SELECT * FROM application"), world.rows("SELECT * FROM touch")
     refused(world, "add", "Bad Co", "AE", "--applied", "9999-12-31", value="9999-12-31")
     refused(world, "log", "1", "email", "--date", "1899-12-31", value="1899-12-31")

@@ -11,7 +11,7 @@ import pytest
 from tests.conftest import BASE_CONFIG, imap_table, run_installed
 from tests.e2e.conftest import assert_never_leaks
 from tests.imapserver import MISSING_REASON, Dovecot, available
-from tests.test_mail_sync import mail
+from tests.mail.imap.test_mail_sync import mail
 
 CANARY = "canary-1mapPa55-9c41d2"
 WRONG = "canary-Wr0ng-imap-55e0aa"

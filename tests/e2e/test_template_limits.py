@@ -21,7 +21,7 @@ pytestmark = pytest.mark.xdist_group("clock")
 
 HANG = ("{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"
         "{{ app.company }}\n")
-# Every construct is covered in tests/test_render.py; here the two kinds of limit.
+# Every construct is covered in tests/digest/test_render.py; here the two kinds of limit.
 HOSTILE = {
     "center": "{{ app.company|center(10000000000) }}\n",
     "loops": HANG,

@@ -11,7 +11,6 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from functools import cache
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from nudger.mail.capture import evaluate as capture_eval
@@ -34,8 +33,9 @@ from nudger.mail.capture.recognise import (
     recognise_bytes,
     view_headers,
 )
+from tests.paths import FIXTURES
 
-CORPUS = Path(__file__).parent / "fixtures" / "mail" / "families"
+CORPUS = FIXTURES / "mail" / "families"
 ZONE = ZoneInfo("Europe/Berlin")
 
 

@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from tests.conftest import Home, imap_config, rows
+from tests.paths import FIXTURES, REPO
 
-CORPUS = Path(__file__).parent / "fixtures" / "mail"
+CORPUS = FIXTURES / "mail"
 POSTMARK = b"From MAILER-DAEMON Tue Oct  6 09:30:00 2026\n"
 
 
@@ -253,7 +254,7 @@ def test_demo_sample_mbox_shows_suggestions_in_the_digest(home: Home) -> None:
     """What `make demo` runs: the shipped sample mbox over the demo data."""
     home.config.unlink()
     home.ok("init", "--demo", "--database", "nudger.db")
-    sample = Path(__file__).parent.parent / "nudger" / "mail" / "capture" / "sample.mbox"
+    sample = REPO / "nudger" / "mail" / "capture" / "sample.mbox"
     out = home.ok("capture", str(sample))
     assert "4 to propose" in out
     assert "~ #2 Contoso Ltd / Inside Sales Representative: stage → rejected" in out

@@ -14,7 +14,7 @@ from nudger.mail.act.tokens import Grant, check, find_tokens, load_or_create_key
 from nudger.store.models import DigestRecord
 from nudger.when.business import Calendar
 from tests.digest_helpers import DAY, NOW, add_app, compose, make_db, make_settings, parse, parts
-from tests.test_mail_commands import mail
+from tests.mail.act.test_mail_commands import mail
 
 IMAP = '\n[imap]\nhost = "127.0.0.1"\nusername = "alex@example.com"\n'
 

@@ -18,8 +18,9 @@ from imapclient.response_parser import parse_fetch_response
 from nudger.mail.imap import headers
 from nudger.mail.imap.client import HEADER_ITEM, parse_header_fetch
 from tests import headers_reference as reference
+from tests.paths import FIXTURES
 
-FIXTURES = Path(__file__).parent / "fixtures" / "mail"
+FIXTURES = FIXTURES / "mail"
 INTERNAL = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 
 HOSTILE = [
@@ -230,7 +231,7 @@ def test_batches_fetched_ahead_lose_and_double_nothing(home: Any, dovecot: Any,
     once, and the replies are recorded exactly once, also when read again."""
     from nudger.mail.imap import client as client_module
     from tests.conftest import imap_config, rows
-    from tests.test_mail_sync import mail
+    from tests.mail.imap.test_mail_sync import mail
 
     monkeypatch.setattr(client_module, "BATCH", 2)
     monkeypatch.setenv("NUDGER_IMAP_PASSWORD", "secret")
@@ -270,8 +271,8 @@ def test_a_drop_while_a_batch_is_fetched_ahead_loses_and_doubles_nothing(
     from nudger.mail.imap import client as client_module
     from tests.conftest import rows
     from tests.imapserver import DropProxy
-    from tests.test_mail_faults import PASSWORD, fake_config
-    from tests.test_mail_sync import mail
+    from tests.mail.imap.test_mail_faults import PASSWORD, fake_config
+    from tests.mail.imap.test_mail_sync import mail
 
     monkeypatch.setattr(client_module, "BATCH", 2)
     monkeypatch.setenv("NUDGER_IMAP_PASSWORD", PASSWORD)

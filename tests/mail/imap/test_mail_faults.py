@@ -130,7 +130,7 @@ def count(home: Home, table: str) -> int:
 
 def test_drop_mid_fetch_loses_nothing_and_doubles_nothing(home: Home, dovecot: Any,
                                                           monkeypatch: Any) -> None:
-    from tests.test_mail_sync import mail
+    from tests.mail.imap.test_mail_sync import mail
 
     monkeypatch.setenv("NUDGER_IMAP_PASSWORD", PASSWORD)
     with DropProxy(dovecot.starttls_port, trigger=b"FETCH", after=1) as proxy:
@@ -156,7 +156,7 @@ def test_drop_mid_fetch_loses_nothing_and_doubles_nothing(home: Home, dovecot: A
 @pytest.mark.slow
 def test_a_30_mb_message_is_never_downloaded(home: Home, dovecot: Any, monkeypatch: Any
                                              ) -> None:
-    from tests.test_mail_sync import mail
+    from tests.mail.imap.test_mail_sync import mail
 
     monkeypatch.setenv("NUDGER_IMAP_PASSWORD", PASSWORD)
     big = mail("priya@fabrikam.com", "alex@example.com", "Re: the deck", "big@fabrikam.com",

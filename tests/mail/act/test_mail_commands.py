@@ -25,8 +25,9 @@ from nudger.store.models import Application, DigestRecord, Snooze, StageChange, 
 from nudger.track import tracker
 from nudger.when.business import Calendar
 from tests.digest_helpers import add_app, make_db, make_settings
+from tests.paths import FIXTURES
 
-FIXTURES = Path(__file__).parent / "fixtures" / "mail" / "commands"
+FIXTURES = FIXTURES / "mail" / "commands"
 DAY = date(2026, 11, 30)
 NOW = datetime(2026, 11, 30, 14, 30, tzinfo=UTC)
 # The digest every reply below answers: recorded as sent in World's outbox (the fixtures'

@@ -18,8 +18,8 @@ from nudger.send.outbox import Outcome, send_digest
 from nudger.store.db import Database
 from nudger.when.business import Calendar
 from tests.conftest import BASE_CONFIG, Home
+from tests.send.test_outbox import SmallCompose
 from tests.smtpserver import SmtpServer
-from tests.test_outbox import SmallCompose
 
 CANARY = "canary-Pw-7f3e9a"
 NOW = datetime(2026, 11, 26, 13, 30, tzinfo=UTC)  # Thursday 07:30 in Chicago

@@ -231,7 +231,7 @@ def test_effort_only_on_the_effort_day(tmp_path: Path) -> None:
 
 def test_each_compose_has_a_fresh_message_id(tmp_path: Path) -> None:
     """Composing is not recording: the Message-ID that counts is the one the outbox stored
-    when it recorded the day (tests/test_outbox.py); a preview gets a new random one."""
+    when it recorded the day (tests/send/test_outbox.py); a preview gets a new random one."""
     settings = make_settings(tmp_path)
     db = make_db(settings)
     add_app(db, "Acme")

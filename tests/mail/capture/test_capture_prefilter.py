@@ -9,7 +9,6 @@ import random
 import re
 import sys
 from dataclasses import replace
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from nudger.mail.capture.files import RawMail, read_mbox
@@ -25,10 +24,11 @@ from nudger.mail.capture.recognise import (
     view_headers,
     with_body,
 )
+from tests.paths import FIXTURES, REPO
 
 ZONE = ZoneInfo("Europe/Berlin")
-CORPUS = Path(__file__).parent / "fixtures" / "mail"
-SAMPLE = Path(__file__).parent.parent / "nudger" / "mail" / "capture" / "sample.mbox"
+CORPUS = FIXTURES / "mail"
+SAMPLE = REPO / "nudger" / "mail" / "capture" / "sample.mbox"
 EVERY_CHARACTER = "".join(chr(point) for point in range(sys.maxunicode + 1))
 
 

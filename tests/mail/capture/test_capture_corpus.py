@@ -8,12 +8,12 @@ from collections import Counter
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from functools import cache
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from nudger.mail.capture.recognise import Finding, recognise_bytes
+from tests.paths import FIXTURES
 
-CORPUS = Path(__file__).parent / "fixtures" / "mail"
+CORPUS = FIXTURES / "mail"
 LABELS: dict[str, dict[str, str]] = json.loads((CORPUS / "labels.json").read_text("utf-8"))
 KINDS = ("application", "rejection", "interview", "none")
 ZONE = ZoneInfo("Europe/Berlin")

@@ -11,8 +11,8 @@ from sqlmodel import select
 
 from nudger.mail.act.commandlog import MailCommand
 from nudger.mail.act.confirm import send_confirmations
+from tests.mail.act.test_mail_commands import DIGEST_ID, NOW, World, mail, reply
 from tests.smtpserver import SmtpServer, refused_port
-from tests.test_mail_commands import DIGEST_ID, NOW, World, mail, reply
 
 
 def smtp_world(tmp_path: Path, server_config: str) -> World:

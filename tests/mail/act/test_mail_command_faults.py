@@ -8,9 +8,9 @@ from typing import Any
 
 from tests.conftest import Home, rows
 from tests.imapserver import DropProxy
+from tests.mail.imap.test_mail_faults import PASSWORD, fake_config
+from tests.mail.imap.test_mail_sync import mail
 from tests.smtpserver import SmtpServer
-from tests.test_mail_faults import PASSWORD, fake_config
-from tests.test_mail_sync import mail
 
 
 def tap(home: Home, command: str) -> bytes:

@@ -32,6 +32,7 @@ from nudger.send.status import outbox_status
 from nudger.store.db import Database
 from nudger.store.models import DigestRecord
 from nudger.when.business import Calendar
+from tests.paths import REPO
 from tests.smtpserver import SmtpServer, refused_port
 
 DAY = date(2026, 11, 26)  # a Thursday
@@ -447,7 +448,7 @@ CHILD = """
 import asyncio, sys
 from datetime import datetime, date
 sys.path.insert(0, {repo!r})
-from tests.test_outbox import make_world, DAY, NOW
+from tests.send.test_outbox import make_world, DAY, NOW
 from pathlib import Path
 from nudger.send.outbox import send_digest
 from tests.smtpserver import SmtpServer
@@ -459,7 +460,7 @@ print(asyncio.run(send_digest(w.settings, w.db, w.calendar, DAY, NOW, compose=w.
 
 
 def test_two_processes_send_one_message(tmp_path: Path) -> None:
-    repo = str(Path(__file__).resolve().parent.parent)
+    repo = str(REPO)
     with SmtpServer("plain") as server:
         smtp_world(tmp_path, server)  # creates the database first
         code = CHILD.format(repo=repo, port=server.port, dir=str(tmp_path))
@@ -608,7 +609,7 @@ def test_killed_mid_send_is_resent_with_the_same_message_id(tmp_path: Path) -> N
     dead pid; retry_due resends at once, with the same Message-ID."""
     import signal
 
-    repo = str(Path(__file__).resolve().parent.parent)
+    repo = str(REPO)
     with SmtpServer("plain", stall=("DATA", 30.0)) as server:
         smtp_world(tmp_path, server, timeout=60)
         code = CHILD.format(repo=repo, port=server.port, dir=str(tmp_path))

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import BASE_CONFIG, Home, imap_config, rows
-from tests.test_mail_sync import PASSWORD, mail, setup
+from tests.mail.imap.test_mail_sync import PASSWORD, mail, setup
 
 EAST = BASE_CONFIG.replace('timezone = "America/Chicago"', 'timezone = "Pacific/Kiritimati"')
 
@@ -138,7 +138,7 @@ def test_a_message_that_cannot_be_handled_is_skipped_and_the_pass_goes_on(
                                   "Sat, 01 Jan 0001 00:00:00 +1400"])
 def test_capture_skips_no_message_for_its_date_and_adds_the_rest(home: Home, tmp_path: Any,
                                                                  date: str) -> None:
-    from tests.test_capture_command import CORPUS, POSTMARK
+    from tests.mail.capture.test_capture_command import CORPUS, POSTMARK
 
     greenhouse = (CORPUS / "app_greenhouse.eml").read_bytes()
     bad = greenhouse.replace(b"Date: Tue, 01 Sep 2026 09:17:00 +0200", f"Date: {date}".encode())
@@ -204,7 +204,7 @@ LOOK_ALIKES = [
 @pytest.mark.parametrize("sender", LOOK_ALIKES)
 def test_a_from_that_is_not_plainly_the_owner_never_commands(
         tmp_path: Any, caplog: pytest.LogCaptureFixture, sender: str) -> None:
-    from tests.test_mail_commands import World, refused, reply
+    from tests.mail.act.test_mail_commands import World, refused, reply
 
     world = World(tmp_path)
     refused(world, reply("stage 1 rejected", sender=sender), "From", caplog)
@@ -216,7 +216,7 @@ def test_a_from_that_is_not_plainly_the_owner_never_commands(
                                     "\"alex@example.com\" <alex@example.com>",
                                     "=?utf-8?q?Alex_R=C3=ADvera?= <alex@example.com>"])
 def test_the_owners_own_from_shapes_still_command(tmp_path: Any, sender: str) -> None:
-    from tests.test_mail_commands import World, reply
+    from tests.mail.act.test_mail_commands import World, reply
 
     world = World(tmp_path)
     handled = world.handle(reply("done 12", sender=sender))
@@ -240,7 +240,7 @@ def _with_authserv(world: Any, value: str = "mx.example.com") -> None:
 ])
 def test_with_an_authserv_id_only_an_aligned_pass_of_that_server_commands(
         tmp_path: Any, caplog: pytest.LogCaptureFixture, results: str) -> None:
-    from tests.test_mail_commands import World, refused, reply
+    from tests.mail.act.test_mail_commands import World, refused, reply
 
     world = World(tmp_path)
     _with_authserv(world)
@@ -255,7 +255,7 @@ def test_with_an_authserv_id_only_an_aligned_pass_of_that_server_commands(
     "mx.example.com; spf=pass smtp.mailfrom=alex@example.com; dmarc=none",
 ])
 def test_with_an_authserv_id_its_aligned_pass_commands(tmp_path: Any, results: str) -> None:
-    from tests.test_mail_commands import World, reply
+    from tests.mail.act.test_mail_commands import World, reply
 
     world = World(tmp_path)
     _with_authserv(world)
@@ -300,7 +300,7 @@ def test_a_lying_uidnext_or_search_never_loses_a_later_reply(home: Home, dovecot
     import re
 
     from tests.imapserver import RewriteProxy
-    from tests.test_mail_faults import fake_config
+    from tests.mail.imap.test_mail_faults import fake_config
 
     def lie(data: bytes) -> bytes:
         if "uidnext" in lies:
@@ -349,7 +349,7 @@ def test_a_hostile_imap_server_ends_the_pass(home: Home, monkeypatch: Any, mode:
     import time
 
     from tests.imapserver import FakeImapServer
-    from tests.test_mail_faults import fake_config, one_line_error
+    from tests.mail.imap.test_mail_faults import fake_config, one_line_error
 
     monkeypatch.setenv("NUDGER_IMAP_PASSWORD", PASSWORD)
     with FakeImapServer(mode) as fake:  # type: ignore[arg-type]
@@ -510,7 +510,7 @@ QUOTED = {
 
 @pytest.mark.parametrize("client", sorted(QUOTED))
 def test_a_quoted_digest_is_cut_whatever_the_language(tmp_path: Any, client: str) -> None:
-    from tests.test_mail_commands import World, reply
+    from tests.mail.act.test_mail_commands import World, reply
 
     world = World(tmp_path)
     quoted = OLD_HELP
@@ -528,7 +528,7 @@ def test_a_quoted_digest_is_cut_whatever_the_language(tmp_path: Any, client: str
 def test_without_uidplus_nudgers_draft_is_only_flagged(home: Home, dovecot: Any,
                                                        monkeypatch: Any) -> None:
     from tests.imapserver import RewriteProxy
-    from tests.test_mail_faults import fake_config
+    from tests.mail.imap.test_mail_faults import fake_config
 
     monkeypatch.setenv("NUDGER_IMAP_PASSWORD", PASSWORD)
     with RewriteProxy(dovecot.starttls_port, lambda data: data.replace(b" UIDPLUS", b"")) \
@@ -553,7 +553,7 @@ def test_without_uidplus_nudgers_draft_is_only_flagged(home: Home, dovecot: Any,
 def test_capture_skips_fifos_and_walks_a_symlink_loop_once(home: Home, tmp_path: Any) -> None:
     import os
 
-    from tests.test_capture_command import CORPUS
+    from tests.mail.capture.test_capture_command import CORPUS
 
     root = tmp_path / "mail"
     maildir = root / "Box"
@@ -580,7 +580,7 @@ def test_capture_skips_fifos_and_walks_a_symlink_loop_once(home: Home, tmp_path:
 def test_a_folder_with_an_invalid_name_is_skipped_with_a_warning(home: Home, dovecot: Any,
                                                                  monkeypatch: Any) -> None:
     from tests.imapserver import RewriteProxy
-    from tests.test_mail_faults import fake_config
+    from tests.mail.imap.test_mail_faults import fake_config
 
     def bad_folders(data: bytes) -> bytes:
         at = data.find(b"* LIST ")
@@ -612,8 +612,8 @@ FAIL = b"Authentication-Results: mx.example.com; dmarc=fail header.from=fabrikam
 
 def test_a_failing_sender_is_at_most_a_suggestion(home: Home, dovecot: Any,
                                                    monkeypatch: Any) -> None:
-    from tests.test_capture_command import CORPUS
-    from tests.test_mail_sync import DSN
+    from tests.mail.capture.test_capture_command import CORPUS
+    from tests.mail.imap.test_mail_sync import DSN
 
     setup(home, dovecot, monkeypatch, mailbox='capture = "add"')
     dovecot.append("INBOX", FAIL + mail("Priya Nair <priya@fabrikam.com>", "alex@example.com",
@@ -691,7 +691,7 @@ deadline = 600
 def test_a_strangers_message_is_refused_before_its_body_is_parsed(
         tmp_path: Any, monkeypatch: Any, caplog: pytest.LogCaptureFixture) -> None:
     from nudger.mail.act import commands
-    from tests.test_mail_commands import World, mail, refused
+    from tests.mail.act.test_mail_commands import World, mail, refused
 
     def never(*_args: Any) -> Any:
         raise AssertionError("the body was parsed")
@@ -757,7 +757,7 @@ def test_a_password_inside_caldav_url_is_refused_and_never_shown(home: Home) -> 
                                   'style="visibility:hidden"', "hidden",
                                   'style="mso-hide:all"'])
 def test_hidden_html_is_no_command(tmp_path: Any, hide: str) -> None:
-    from tests.test_mail_commands import World, reply
+    from tests.mail.act.test_mail_commands import World, reply
 
     world = World(tmp_path)
     body = f"<div>done 12</div><div {hide}>stage 9 rejected</div>"
@@ -798,7 +798,7 @@ def test_command_checks_never_run_the_email_packages_header_parser(tmp_path: Any
     from email import message_from_bytes
     from email.policy import EmailPolicy
 
-    from tests.test_mail_commands import DIGEST_ID, World
+    from tests.mail.act.test_mail_commands import DIGEST_ID, World
 
     class NoHeaderParsing(EmailPolicy):
         def header_fetch_parse(self, name: str, value: str) -> Any:

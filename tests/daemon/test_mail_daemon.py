@@ -13,7 +13,7 @@ import pytest
 
 from tests.conftest import imap_table, run_installed
 from tests.daemon_helpers import DaemonProcess, config_head, faketime_library, noon_zone
-from tests.test_mail_sync import mail
+from tests.mail.imap.test_mail_sync import mail
 
 FAKETIME = faketime_library()
 
