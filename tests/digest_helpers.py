@@ -16,9 +16,7 @@ from nudger.digest.compose import ComposedDigest, compose_digest
 from nudger.store.db import Database
 from nudger.track import tracker
 from nudger.when.business import Calendar
-
-DAY = date(2026, 11, 24)  # a Tuesday, no US holiday near
-NOW = datetime(2026, 11, 24, 13, 30, tzinfo=UTC)  # 07:30 in Chicago
+from tests.clock import DAY, NOW
 
 CONFIG = """\
 timezone = "America/Chicago"

@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 import pytest
-import time_machine
 
 from nudger.calendar import ics
+from tests.clock import frozen
 from tests.conftest import BASE_CONFIG, Home
 
 NOW = datetime(2026, 11, 27, 15, 0, tzinfo=UTC)  # 09:00 in Chicago
@@ -22,8 +22,8 @@ HOSTILE_NOTES = ("Panel; bring portfolio, 2 copies\nJoin: https://zoom.us/j/123?
 
 
 @pytest.fixture(autouse=True)
-def frozen() -> Iterator[None]:
-    with time_machine.travel(NOW, tick=False):
+def _at_now() -> Iterator[None]:
+    with frozen(NOW):
         yield
 
 
@@ -114,7 +114,7 @@ def test_uids_stable_and_sequence_raised_on_a_move(home: Home) -> None:
         assert first[uid].to_ical() == second[uid].to_ical()  # nothing changed: same bytes
     (uid,) = [u for u in first if u.startswith("interview-2-")]
     assert int(first[uid]["SEQUENCE"]) == 0
-    with time_machine.travel(NOW + timedelta(hours=2), tick=False):
+    with frozen(NOW + timedelta(hours=2)):
         home.ok("edit", "2", "--interview", "2026-12-03 10:00")
         moved = events(export(home))
     assert uid in moved
@@ -226,7 +226,7 @@ def test_the_daemon_keeps_the_ics_path_current(home: Home) -> None:
     assert feed.read_bytes() == first and feed.stat().st_mtime_ns == stamp  # untouched
     assert "calendar:     ok" in home.ok("status")
     home.ok("done", "1")
-    with time_machine.travel(NOW + timedelta(minutes=5), tick=False):
+    with frozen(NOW + timedelta(minutes=5)):
         home.run("run", "--once")
     after = events(parse(feed.read_bytes()))
     assert not any(u.startswith("followup-1-applied-1@") for u in after)
@@ -237,7 +237,7 @@ def test_a_new_interview_after_one_took_place_is_a_new_event(home: Home) -> None
     hunt(home)
     (first,) = [u for u in events(export(home)) if u.startswith("interview-2-")]
     assert first.startswith("interview-2-1@")
-    with time_machine.travel(datetime(2026, 12, 4, 15, 0, tzinfo=UTC), tick=False):
+    with frozen(datetime(2026, 12, 4, 15, 0, tzinfo=UTC)):
         # the interview of 2 December is over: it leaves the calendar...
         assert not [u for u in events(export(home)) if u.startswith("interview-2-")]
         # ...and the second round is another event, not the first one moved

@@ -9,8 +9,8 @@ import mailbox
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import time_machine
 
+from tests.clock import frozen
 from tests.conftest import BASE_CONFIG, Home
 from tests.smtpserver import SmtpServer
 
@@ -19,7 +19,7 @@ CANARY = "canary-Check-51c0d2"
 
 
 def with_application(home: Home) -> None:
-    with time_machine.travel(NOW, tick=False):
+    with frozen(NOW):
         home.ok("add", "Northwind Traders", "Account Executive", "--applied", "2026-11-20",
                 "--contact", "Dana Lee <dana@northwind.example>")
 
@@ -33,7 +33,7 @@ def smtp_home(home: Home, server: SmtpServer, username: str | None = None) -> No
 
 def test_send_once_into_the_default_maildir(home: Home) -> None:
     with_application(home)
-    with time_machine.travel(NOW, tick=False):
+    with frozen(NOW):
         out = home.ok("digest", "--send")
         assert "sent the digest of 2026-11-26 to alex@example.com: written to" in out
         maildir = home.config.parent / "Maildir"
@@ -52,7 +52,7 @@ def test_send_once_into_the_default_maildir(home: Home) -> None:
 
 
 def test_nothing_due_sends_nothing_and_says_so(home: Home) -> None:
-    with time_machine.travel(NOW, tick=False):
+    with frozen(NOW):
         out = home.ok("digest", "--send")
     assert "nothing sent: nothing is due on 2026-11-26" in out
     assert not (home.config.parent / "Maildir").exists()
@@ -66,7 +66,7 @@ def test_force_needs_send(home: Home) -> None:
 def test_permanent_failure_is_one_line_exit_1(home: Home) -> None:
     with_application(home)
     with SmtpServer("plain", replies={"DATA": "550 5.1.1 Mailbox unavailable"}) as server, \
-            time_machine.travel(NOW, tick=False):
+            frozen(NOW):
         smtp_home(home, server)
         result = home.run("digest", "--send")
     assert result.code == 1
@@ -77,7 +77,7 @@ def test_permanent_failure_is_one_line_exit_1(home: Home) -> None:
 def test_transient_failure_says_when_it_is_retried(home: Home) -> None:
     with_application(home)
     with SmtpServer("plain", replies={"MAIL": ["451 4.3.0 Try again later"]}) as server, \
-            time_machine.travel(NOW, tick=False):
+            frozen(NOW):
         smtp_home(home, server)
         result = home.run("digest", "--send")
         assert result.code == 1
@@ -92,9 +92,9 @@ def test_the_next_digest_says_which_one_failed(home: Home) -> None:
     with_application(home)
     with SmtpServer("plain", replies={"DATA": ["554 5.7.1 Rejected"]}) as server:
         smtp_home(home, server)
-        with time_machine.travel(NOW, tick=False):
+        with frozen(NOW):
             assert home.run("digest", "--send").code == 1
-        with time_machine.travel(NOW + timedelta(days=1), tick=False):
+        with frozen(NOW + timedelta(days=1)):
             assert "sent the digest of 2026-11-27" in home.ok("digest", "--send")
         (message,) = [m.message for m in server.messages]
     text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
@@ -162,7 +162,7 @@ def test_a_half_sent_day_is_finished_by_force(home: Home) -> None:
                            claimed_by=f"{socket.gethostname()}:{dead}",
                            created_at=NOW, updated_at=NOW))
     db.dispose()
-    with time_machine.travel(NOW + timedelta(minutes=1), tick=False):
+    with frozen(NOW + timedelta(minutes=1)):
         out = home.ok("digest", "--send")
         assert "left half-sent at 2026-11-26 07:45" in out and "--force" in out
         assert "sent the digest of 2026-11-26" in home.ok("digest", "--send", "--force")
@@ -171,6 +171,6 @@ def test_a_half_sent_day_is_finished_by_force(home: Home) -> None:
 
 
 def test_send_refuses_a_future_day(home: Home) -> None:
-    with time_machine.travel(NOW, tick=False):
+    with frozen(NOW):
         result = home.run("digest", "--send", "--date", "tomorrow")
     assert result.code == 2 and "not 2026-11-27's" in result.err

@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from email import message_from_bytes
 from email.policy import default
 
 import pytest
-import time_machine
 
+from tests.clock import NOW, frozen  # Tuesday 07:30 in Chicago
 from tests.conftest import Home, run_installed
-
-NOW = datetime(2026, 11, 24, 13, 30, tzinfo=UTC)  # Tuesday 07:30 in Chicago
 
 
 @pytest.fixture
 def clock() -> Iterator[None]:
-    with time_machine.travel(NOW, tick=False):
+    with frozen(NOW):
         yield
 
 

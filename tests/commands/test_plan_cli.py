@@ -9,16 +9,16 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-import time_machine
 
+from tests.clock import frozen
 from tests.conftest import Home, on_engine
 
 NOW = datetime(2026, 11, 27, 15, 0, tzinfo=UTC)  # 09:00 in Chicago
 
 
 @pytest.fixture(autouse=True)
-def frozen() -> Iterator[None]:
-    with time_machine.travel(NOW, tick=False):
+def _at_now() -> Iterator[None]:
+    with frozen(NOW):
         yield
 
 

@@ -6,15 +6,14 @@ from __future__ import annotations
 import json
 import sqlite3
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 
+from tests.clock import MONDAY_NOW as NOW  # a working Monday, 10:00 in Chicago
+from tests.clock import frozen
 from tests.conftest import Home, on_engine
 
 # Monday 2026-11-30, 10:00 in Chicago.
-NOW = datetime(2026, 11, 30, 10, 0, tzinfo=ZoneInfo("America/Chicago"))
 
 
 @pytest.fixture
@@ -25,7 +24,7 @@ def home(home: Home, engine: str, request: pytest.FixtureRequest,
 
 @pytest.fixture(autouse=True)
 def frozen_clock():
-    with time_machine.travel(NOW, tick=False):
+    with frozen(NOW):
         yield
 
 

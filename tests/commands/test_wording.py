@@ -5,21 +5,18 @@ from __future__ import annotations
 
 import mailbox
 import re
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 
 from nudger.track.stats import streak_words
+from tests.clock import MONDAY_NOW as NOW  # a working Monday, 10:00 in Chicago
+from tests.clock import frozen
 from tests.conftest import Home
-
-NOW = datetime(2026, 11, 30, 10, 0, tzinfo=ZoneInfo("America/Chicago"))  # Monday
 
 
 @pytest.fixture(autouse=True)
 def frozen_clock():
-    with time_machine.travel(NOW, tick=False):
+    with frozen(NOW):
         yield
 
 

@@ -9,11 +9,11 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 
 from nudger.config import Settings, parse_settings
 from nudger.daemon.run import WAKE_EVERY, Action, Decision, decide
 from nudger.when.schedule import digest_moment, is_digest_day
+from tests.clock import frozen
 
 NY = ZoneInfo("America/New_York")
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -147,7 +147,7 @@ def test_a_week_off_and_back_before_the_digest_time() -> None:
 def test_with_time_machine_the_wall_clock_is_what_decide_is_given() -> None:
     # The daemon's clock is datetime.now(UTC); with the clock moved, decide sees the move.
     s = settings()
-    with time_machine.travel(datetime(2026, 11, 30, 12, 31, tzinfo=UTC), tick=False):
+    with frozen(datetime(2026, 11, 30, 12, 31, tzinfo=UTC)):
         now = datetime.now(UTC)
         d = decide(s, now, Outbox({date(2026, 11, 27): "sent"}).state)
     assert d.action is Action.SEND and d.local_date == date(2026, 11, 30)

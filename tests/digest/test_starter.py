@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import tomllib
-from datetime import UTC, date, datetime
 from functools import partial
 from pathlib import Path
 
@@ -17,10 +16,8 @@ from nudger.digest.compose import digest_context
 from nudger.digest.render import Renderer
 from nudger.digest.values import render_draft
 from nudger.starter import example_profile, starter_config
+from tests.clock import DAY, NOW
 from tests.conftest import Home
-
-DAY = date(2026, 11, 24)
-NOW = datetime(2026, 11, 24, 13, 30, tzinfo=UTC)
 
 
 def live_lines(text: str) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+from datetime import date
 from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import default
@@ -13,9 +13,8 @@ import pytest
 
 from nudger.errors import ConfigError
 from nudger.send.message import build_message, digest_message_id
+from tests.clock import NOW
 from tests.digest_helpers import make_settings
-
-NOW = datetime(2026, 11, 24, 13, 30, tzinfo=UTC)
 
 
 def _build(tmp_path: Path, subject: str = "1 follow-up today: Acme", text: str = "hello",

@@ -11,12 +11,12 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-import time_machine
 
 from nudger.config import parse_settings
 from nudger.send.outbox import Outcome, send_digest
 from nudger.store.db import Database
 from nudger.when.business import Calendar
+from tests.clock import frozen
 from tests.conftest import BASE_CONFIG, Home
 from tests.send.test_outbox import SmallCompose
 from tests.smtpserver import SmtpServer
@@ -73,7 +73,7 @@ def test_test_email_failure_is_one_line_exit_1(home: Home) -> None:
 
 
 def test_status_on_a_fresh_install(home: Home) -> None:
-    with time_machine.travel(NOW, tick=False):
+    with frozen(NOW):
         out = home.ok("status")
     assert "next digest:  Fri 2026-11-27 07:30 CST to alex@example.com" in out
     assert "today:        not sent yet" in out
@@ -91,7 +91,7 @@ def test_status_shows_sent_retrying_and_failed(home: Home) -> None:
             Outcome.SENT  # type: ignore[attr-defined]
         server.handler.replies["DATA"] = ["451 4.3.0 Try again later"]
         assert send(home, day, NOW).outcome == Outcome.RETRY  # type: ignore[attr-defined]
-    with time_machine.travel(NOW + timedelta(seconds=10), tick=False):
+    with frozen(NOW + timedelta(seconds=10)):
         out = home.ok("status")
         data = json.loads(home.ok("status", "--json"))
     assert "today:        waiting to retry at Thu 2026-11-26 07:31 CST" in out

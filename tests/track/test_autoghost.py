@@ -7,8 +7,7 @@ import mailbox
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-import time_machine
-
+from tests.clock import frozen
 from tests.conftest import BASE_CONFIG, Home
 
 CADENCE = """
@@ -31,7 +30,7 @@ def digest_text(home: Home) -> str:
 
 def test_auto_ghost_closes_and_tells(home: Home) -> None:
     home.write_config(BASE_CONFIG + CADENCE % "true")
-    with time_machine.travel(NOW, tick=False):
+    with frozen(NOW):
         old = json.loads(home.ok("add", "Tailspin", "RSM", "--applied", "2026-10-01",
                                  "--json"))["id"]
         fresh = json.loads(home.ok("add", "Litware", "SE", "--applied", "2026-11-25",
@@ -46,7 +45,7 @@ def test_auto_ghost_closes_and_tells(home: Home) -> None:
 
 def test_preview_changes_nothing_and_off_means_ask(home: Home) -> None:
     home.write_config(BASE_CONFIG + CADENCE % "true")
-    with time_machine.travel(NOW, tick=False):
+    with frozen(NOW):
         old = json.loads(home.ok("add", "Tailspin", "RSM", "--applied", "2026-10-01",
                                  "--json"))["id"]
         home.ok("digest")  # a preview closes nothing
