@@ -3,6 +3,7 @@ through its entry point (`nudger.cli.main`) against a real SQLite file."""
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import sqlite3
@@ -38,6 +39,22 @@ database = "nudger.db"
 [calendar]
 holidays = "US"
 """
+
+
+@pytest.fixture(autouse=True)
+def _logging_as_it_was() -> Iterator[None]:
+    """An in-process `nudger run --once` configures the process's `nudger` and
+    `apscheduler` loggers (a handler on stderr, a level, no propagation), as the daemon
+    should; put them back, so a later test in the same worker reads a clean stderr."""
+    saved = []
+    for name in ("nudger", "apscheduler"):
+        log = logging.getLogger(name)
+        saved.append((log, list(log.handlers), log.level, log.propagate))
+    yield
+    for log, handlers, level, propagate in saved:
+        log.handlers[:] = handlers
+        log.setLevel(level)
+        log.propagate = propagate
 
 
 def trials(full: int, representative: int) -> int:
