@@ -526,28 +526,6 @@ async def verify_smtp(settings: Settings, env: Mapping[str, str]) -> list[str]:
     return [*verified, "quit without sending"]
 
 
-def probe_message(settings: Settings, now: Any) -> EmailMessage:
-    """`nudger test-email`: a short message through the configured method."""
-    from email.utils import format_datetime, make_msgid
-
-    message = EmailMessage()
-    message["From"] = settings.sender
-    from nudger.send.message import recipient_address
-
-    message["To"] = recipient_address(settings)  # with your name, as the digest has it
-    message["Subject"] = "nudger test message"
-    message["Date"] = format_datetime(now)
-    domain = settings.recipient.rpartition("@")[2] or "localhost"
-    message["Message-ID"] = make_msgid("nudger-test", domain=domain)
-    message["Auto-Submitted"] = "auto-generated"
-    message.set_content(
-        "This is a test message from nudger.\n\n"
-        f"Delivery method: {settings.method}. If you can read this, your daily digest "
-        "will arrive the same way.\n"
-    )
-    return message
-
-
 def describe_method(settings: Settings, env: Mapping[str, str], data_dir: Path) -> str:
     """The configured delivery in words: `smtp smtp.example.com:587 (starttls)`."""
     method = settings.method
