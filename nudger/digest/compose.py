@@ -26,7 +26,7 @@ from sqlmodel import Session
 
 from nudger import __version__
 from nudger.config import Settings
-from nudger.digest.render import OutputTooLong, Renderer, clean_header
+from nudger.digest.render import OutputTooLong, Renderer
 from nudger.digest.values import (
     DraftMaker,
     Gathered,
@@ -44,6 +44,7 @@ from nudger.mail.act.buttons import Buttons
 from nudger.mail.act.drafts import draft_key
 from nudger.send.message import DIGEST, Parts, build_message, digest_message_id, render_parts
 from nudger.store.read import load_history
+from nudger.text import clean_header
 from nudger.track.cadence import Cold, Nudge
 from nudger.track.stats import effort_section, is_effort_day
 from nudger.when.business import Calendar

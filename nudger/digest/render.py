@@ -447,15 +447,3 @@ def _runtime_message(exc: BaseException, fallback: str) -> str:
     elif not isinstance(exc, jinja2.TemplateError):
         text = f"{type(exc).__name__}: {text}"
     return f"{filename}{f':{line}' if line else ''}: {text}"
-
-
-def clean_header(value: str, limit: int = 200) -> str:
-    """One line fit for a header: control characters (CR, LF, NUL, tabs...) become spaces,
-    runs of space collapse, and an over-long value is cut at a word with an ellipsis."""
-    text = "".join(" " if unicodedata.category(ch)[0] == "C" else ch for ch in value)
-    text = re.sub(r"\s+", " ", text).strip()
-    if len(text) > limit:
-        cut = text[: limit - 1]
-        space = cut.rfind(" ")
-        text = (cut[:space] if space > limit // 2 else cut).rstrip(" ,;:") + "…"
-    return text

@@ -8,7 +8,7 @@ draft put in Drafts (whose parts `digest.values.render_draft` renders from
 `drafts/<step>.subject.j2` and `.txt.j2`, because the digest shows the same words).
 
 Every header value that comes from the user (names, the subject built from company names)
-goes through `email.headerregistry.Address` or `render.clean_header` first: no CR, LF or
+goes through `email.headerregistry.Address` or `nudger.text.clean_header` first: no CR, LF or
 other control character reaches a header, and non-ASCII text is RFC 2047-encoded by the
 `email` package rather than by hand. Both bodies are quoted-printable, so no line on the
 wire is longer than 76 characters whatever the user wrote.
@@ -29,8 +29,9 @@ from email.utils import format_datetime, parseaddr
 from typing import Any
 
 from nudger.config import Settings
-from nudger.digest.render import Renderer, clean_header
+from nudger.digest.render import Renderer
 from nudger.errors import ConfigError
+from nudger.text import clean_header
 
 
 @dataclass(frozen=True)

@@ -19,15 +19,17 @@ from typing import TYPE_CHECKING, Any
 
 from nudger.config import Settings
 from nudger.errors import ConfigError
-from nudger.safetext import server_text
 from nudger.secrets import Secret, smtp_password
 from nudger.send.transport import Delivered, DeliveryError, Kind, Transport
+from nudger.text import server_text
 from nudger.tls import tls_context
 
 if TYPE_CHECKING:
     import aiosmtplib
 
 log = logging.getLogger("nudger.delivery")
+
+REPLY_CHARS = 300  # of a server's reply kept in a message, a log line, the database
 
 
 def _client_class() -> type[aiosmtplib.SMTP]:
@@ -121,7 +123,7 @@ class SmtpTransport(Transport):
         try:
             greeting = await client.connect()
             verified.append(f"connected to {self.where}: {greeting.code} "
-                            f"{_one_line(greeting.message)}")
+                            f"{server_text(greeting.message, REPLY_CHARS)}")
             if self.security == "tls":
                 verified.append(self._tls_words("implicit TLS"))
             if self.security == "starttls":
@@ -173,10 +175,11 @@ class SmtpTransport(Transport):
             raise error from None
         finally:
             client.phase = "ready"
-        codes = {addr: (resp.code, _one_line(resp.message)) for addr, resp in refused.items()}
+        codes = {addr: (resp.code, server_text(resp.message, REPLY_CHARS))
+                 for addr, resp in refused.items()}
         if codes:
             log.warning("%s refused some recipients: %s", self.where, codes)
-        return Delivered(self.where, f"250 {_one_line(reply)}", refused=codes)
+        return Delivered(self.where, f"250 {server_text(reply, REPLY_CHARS)}", refused=codes)
 
     async def quit(self) -> None:
         """Say QUIT politely (check --smtp); errors on the way out do not matter."""
@@ -224,11 +227,6 @@ class SmtpTransport(Transport):
         return error
 
 
-def _one_line(text: str) -> str:
-    """A server's reply text, safe to store, log and print (nudger.safetext)."""
-    return server_text(text, limit=300)
-
-
 def _in_chain(exc: BaseException, kind: type[BaseException]) -> BaseException | None:
     seen: set[int] = set()
     current: BaseException | None = exc
@@ -261,7 +259,7 @@ def classify_smtp(exc: BaseException, phase: str, *, host: str, timeout: float,
                 "and smtp.port: 465 is usually \"tls\", 587 \"starttls\")")
     if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
         codes = [r.code for r in exc.recipients]
-        said = "; ".join(f"{r.recipient}: {r.code} {_one_line(r.message)}"
+        said = "; ".join(f"{r.recipient}: {r.code} {server_text(r.message, REPLY_CHARS)}"
                          for r in exc.recipients)
         transient = all(400 <= c < 500 for c in codes)
         return ("transient" if transient else "permanent", codes[0] if codes else None,
@@ -270,12 +268,14 @@ def classify_smtp(exc: BaseException, phase: str, *, host: str, timeout: float,
         kind: Kind = "transient" if 400 <= exc.code < 500 else "permanent"
         hint = "" if kind == "transient" else "; check smtp.username and the password"
         return (kind, exc.code,
-                f"login as {username} refused: {exc.code} {_one_line(exc.message)}{hint}")
+                f"login as {username} refused: {exc.code} "
+                f"{server_text(exc.message, REPLY_CHARS)}{hint}")
     if isinstance(exc, aiosmtplib.SMTPResponseException):
         kind = "permanent" if 500 <= exc.code < 600 else "transient"
-        return (kind, exc.code, f"{exc.code} {_one_line(exc.message)} (in reply to {phase})")
+        return (kind, exc.code,
+                f"{exc.code} {server_text(exc.message, REPLY_CHARS)} (in reply to {phase})")
     if isinstance(exc, aiosmtplib.SMTPNotSupported):
-        return "permanent", None, _one_line(exc.message)
+        return "permanent", None, server_text(exc.message, REPLY_CHARS)
     lost: Kind = "uncertain" if phase == "DATA" else "transient"
     maybe = "; the message may have arrived, it will be resent with the same Message-ID" \
         if lost == "uncertain" else ""
@@ -286,13 +286,13 @@ def classify_smtp(exc: BaseException, phase: str, *, host: str, timeout: float,
     if isinstance(exc, aiosmtplib.SMTPConnectError):
         cause = exc.__cause__
         why = cause.strerror if isinstance(cause, OSError) and cause.strerror else \
-            _one_line(exc.message)
+            server_text(exc.message, REPLY_CHARS)
         return "transient", None, f"cannot connect: {why}"
     if isinstance(exc, OSError):
         return lost, None, f"network error during {phase}: {exc.strerror or exc}{maybe}"
     if isinstance(exc, aiosmtplib.SMTPException):
         # "AUTH not supported", "no suitable authentication method": configuration.
-        return "permanent", None, f"{_one_line(exc.message)} (during {phase})"
+        return "permanent", None, f"{server_text(exc.message, REPLY_CHARS)} (during {phase})"
     if isinstance(exc, ValueError):
         return "permanent", None, f"the message cannot be sent: {exc}"
     raise exc

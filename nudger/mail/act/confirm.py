@@ -21,7 +21,6 @@ from typing import Any
 from sqlmodel import col, or_, select, update
 
 from nudger.config import Settings
-from nudger.digest.render import clean_header
 from nudger.mail.act.commandlog import MailCommand
 from nudger.mail.act.commands import USAGE, Outcome, outcomes_of
 from nudger.send.message import (
@@ -33,6 +32,7 @@ from nudger.send.message import (
     sender_address,
 )
 from nudger.store.db import Database
+from nudger.text import clean_header
 
 log = logging.getLogger(__name__)
 

@@ -28,9 +28,9 @@ from typing import TYPE_CHECKING
 
 from sqlmodel import Session, col, or_, select
 
-from nudger.digest.render import clean_header
 from nudger.send.message import DRAFT, Parts, build_message, msgid_domain, sender_address
 from nudger.store.models import Contact, MailMessage
+from nudger.text import clean_header
 from nudger.when.times import as_utc
 
 if TYPE_CHECKING:
