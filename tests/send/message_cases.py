@@ -1,4 +1,4 @@
-"""The inputs of tests/test_message_kinds.py: one case per mail kind and variant, each
+"""The inputs of tests/send/test_message_kinds.py: one case per mail kind and variant, each
 rendered by the one message builder and compared with the bytes in
 tests/fixtures/messages/ (what the builders produced before the confirmation and the test
 mail moved into templates). Message-IDs that carry random bits are replaced by MSGID."""
@@ -6,9 +6,9 @@ mail moved into templates). Message-IDs that carry random bits are replaced by M
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 
-NOW = datetime(2026, 11, 24, 13, 30, tzinfo=UTC)
+from tests.clock import NOW
+
 MSGID = b"<MSGID@fixture>"
 
 USAGE_LINE = "done / skip / snooze N 3 days / log / stage / note / add / resume / accept / dismiss"

@@ -2,7 +2,7 @@
 template trio and built with the headers set in one place, byte for byte what the builders
 wrote before the confirmation, the refusal answer and the test mail moved from Python
 strings into templates (tests/fixtures/messages/, captured from that code; the cases are
-tests/message_cases.py)."""
+tests/send/message_cases.py)."""
 
 from __future__ import annotations
 
@@ -27,14 +27,13 @@ from nudger.send.message import (
     probe_message,
     template_names,
 )
-from tests import message_cases as mc
 from tests.digest_helpers import add_app, compose, make_db, make_settings
-
-FIXTURES = Path(__file__).parent / "fixtures" / "messages"
+from tests.paths import FIXTURES
+from tests.send import message_cases as mc
 
 
 def expected(name: str) -> bytes:
-    return (FIXTURES / f"{name}.eml").read_bytes()
+    return (FIXTURES / "messages" / f"{name}.eml").read_bytes()
 
 
 @pytest.mark.parametrize("index", range(len(mc.CONFIRMATIONS)),
