@@ -103,7 +103,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return EX_USAGE
     ctx = Context(args, os.environ)
-    from nudger.terminal import VisibleStream
+    from nudger.text import VisibleStream
 
     stderr = sys.stderr
     sys.stderr = VisibleStream(stderr)
@@ -180,7 +180,7 @@ def _unknown_command(parser: argparse.ArgumentParser, word: str) -> None:
 
 
 def _error(message: str) -> None:
-    from nudger.terminal import visible
+    from nudger.text import visible
 
     print(f"nudger: {visible(message)}", file=sys.stderr)
 

@@ -15,7 +15,7 @@ from email.header import decode_header, make_header
 from email.utils import getaddresses, parsedate_to_datetime
 from functools import cached_property
 
-from nudger.safetext import server_text
+from nudger.text import server_text
 from nudger.when.times import as_utc
 
 # The header fields fetched with BODY.PEEK[HEADER.FIELDS (...)]: all that matching needs.

@@ -26,6 +26,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from nudger import __version__
+from nudger.text import one_line
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -177,31 +178,24 @@ def meeting_link(notes: str) -> str:
     return ""
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-
-
-def _one_line(text: str) -> str:
-    """Control characters become spaces: a value meant to be one line stays one line."""
-    return " ".join(_CONTROL.sub(" ", text).split())
-
 
 def interview_event(item: Interview, zone: ZoneInfo, domain: str,
                     alarm: timedelta | None) -> EventSpec:
-    company, role = _one_line(item.company), _one_line(item.role)
+    company, role = one_line(item.company), one_line(item.role)
     start = item.start.astimezone(zone)
     link = meeting_link(item.notes)
-    where = link or _one_line(item.address) or _one_line(item.location)
+    where = link or one_line(item.address) or one_line(item.location)
     lines = [f"Interview for {role} at {company}" if role else f"Interview at {company}"]
     if item.contact:
-        lines.append(f"Contact: {_one_line(item.contact)}")
+        lines.append(f"Contact: {one_line(item.contact)}")
     if link:
         lines.append(f"Join: {link}")
     if item.address:
-        lines.append(f"Address: {_one_line(item.address)}")
+        lines.append(f"Address: {one_line(item.address)}")
     elif item.location:
-        lines.append(f"Location: {_one_line(item.location)}")
+        lines.append(f"Location: {one_line(item.location)}")
     if item.posting:
-        lines.append(f"Posting: {_one_line(item.posting)}")
+        lines.append(f"Posting: {one_line(item.posting)}")
     if item.notes.strip():
         lines += ["", "Notes:", item.notes.strip()]
     lines += ["", f"Afterwards: nudger show {item.app_id} (a thank-you follows in the "
@@ -219,7 +213,7 @@ def interview_event(item: Interview, zone: ZoneInfo, domain: str,
 
 def first_name(name: str) -> str:
     """"Dana Lee" and "Lee, Dana" both give "Dana"."""
-    name = _one_line(name)
+    name = one_line(name)
     if "," in name:
         last, _, rest = name.partition(",")
         name = rest.strip() or last
@@ -227,7 +221,7 @@ def first_name(name: str) -> str:
 
 
 def followup_summary(item: FollowUp) -> str:
-    company = _one_line(item.company)
+    company = one_line(item.company)
     who = first_name(item.contact_name)
     if item.action == "apply":
         what = f"apply to {company}"
@@ -243,7 +237,7 @@ def followup_event(item: FollowUp, domain: str) -> EventSpec:
              f"Step {item.step} of {item.steps}: {item.action}"
              if not item.repeat else f"Repeating step: {item.action}"]
     if item.contact:
-        lines.append(f"Contact: {_one_line(item.contact)}")
+        lines.append(f"Contact: {one_line(item.contact)}")
     if item.overdue_days > 0:
         lines.append(f"Overdue by {item.overdue_days} day"
                      f"{'' if item.overdue_days == 1 else 's'}")

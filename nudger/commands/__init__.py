@@ -214,24 +214,24 @@ class Context:
 
     # --- output ------------------------------------------------------------------------
 
-    # Everything printed goes through nudger.terminal: an escape sequence or a bidi
+    # Everything printed goes through nudger.text.visible: an escape sequence or a bidi
     # override in the data (a company name, a server's reply) is shown, never executed.
 
     def print(self, text: str = "") -> None:
-        from nudger.terminal import visible
+        from nudger.text import visible
 
         sys.stdout.write(visible(text) + "\n")
 
     def print_json(self, data: Any) -> None:
         import json
 
-        from nudger.terminal import json_safe
+        from nudger.text import json_safe
 
         sys.stdout.write(json_safe(json.dumps(data, indent=2, ensure_ascii=False,
                                               default=str)) + "\n")
 
     def warn(self, text: str) -> None:
-        from nudger.terminal import visible
+        from nudger.text import visible
 
         sys.stderr.write(f"nudger: {visible(text)}\n")
 

@@ -25,7 +25,8 @@ def _data_dir(ctx: Context) -> Any:
 def cmd_test_email(ctx: Context) -> int:
     import asyncio
 
-    from nudger.send.delivery import open_transport, probe_message
+    from nudger.send.delivery import open_transport
+    from nudger.send.message import probe_message
 
     settings = ctx.settings
     message = probe_message(settings, ctx.now())

@@ -62,7 +62,7 @@ def _print_report(ctx: Context, report: Any) -> None:
                 ctx.print(f"  ... and {listed.count - len(listed.items)} more to {title}")
     if report.bad.count:
         ctx.warn(f"{report.bad.count} bad row(s) skipped (--skip-bad):")
-        from nudger.terminal import visible
+        from nudger.text import visible
 
         for item in report.bad.items:
             sys.stderr.write(f"  {visible(str(item))}\n")
@@ -97,7 +97,7 @@ def cmd_export(ctx: Context) -> int:
         elif sys.stdout.isatty():
             import io
 
-            from nudger.terminal import visible
+            from nudger.text import visible
 
             buffer = io.StringIO()
             write_csv(data, buffer)

@@ -14,6 +14,8 @@ import sys
 from collections.abc import Mapping
 from typing import TextIO
 
+from nudger.text import one_line
+
 LOGGER_NAME = "nudger"
 
 # syslog(3) priorities
@@ -26,15 +28,10 @@ _PRIORITY = {
 }
 
 
-def one_line(text: str) -> str:
-    """A multi-line message (a config error listing several problems) as one line."""
-    return "; ".join(part.strip() for part in text.splitlines() if part.strip())
-
-
 class JournalFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         priority = _PRIORITY.get(record.levelno, 6 if record.levelno < logging.WARNING else 3)
-        return f"<{priority}>{one_line(_message(record))}"
+        return f"<{priority}>{one_line(_message(record), sep='; ')}"
 
 
 class PlainFormatter(logging.Formatter):
@@ -43,11 +40,11 @@ class PlainFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         stamp = self.formatTime(record, self.datefmt)
-        return f"{stamp} {record.levelname.lower()}: {one_line(_message(record))}"
+        return f"{stamp} {record.levelname.lower()}: {one_line(_message(record), sep='; ')}"
 
 
 def _message(record: logging.LogRecord) -> str:
-    from nudger.terminal import visible
+    from nudger.text import visible
 
     message = record.getMessage()
     if record.exc_info:

@@ -22,6 +22,7 @@ from nudger.digest.values import Gathered, MailView, render_draft
 from nudger.errors import ConfigError
 from nudger.mail.act.buttons import Buttons
 from nudger.mail.act.drafts import draft_key
+from nudger.send.message import TEST_EMAIL, MailKind, render_parts
 from nudger.store.models import Application, Contact, Touch
 from nudger.track.cadence import Cold, DueReport, Nudge
 from nudger.track.stats import SAMPLE_EFFORT
@@ -165,4 +166,20 @@ def _check(settings: Settings, renderer: Renderer) -> list[str]:
                                      "overdue": [], "cold": [], "interviews": []})
         except ConfigError as exc:
             report(str(exc))
+    for kind, context in _mail_samples(settings):
+        try:
+            render_parts(renderer, kind, context)
+        except ConfigError as exc:
+            report(str(exc))
     return problems
+
+
+def _mail_samples(settings: Settings) -> list[tuple[MailKind, dict[str, Any]]]:
+    """The confirmation, the refusal answer and the test mail, with values that take every
+    branch of the shipped templates (confirm.SAMPLE_OUTCOMES)."""
+    from nudger.mail.act.confirm import SAMPLE_OUTCOMES, confirmation_context
+
+    samples = [confirmation_context(outcomes, subject) for outcomes, subject in SAMPLE_OUTCOMES]
+    samples += [(TEST_EMAIL, {"method": method}) for method in
+                dict.fromkeys((settings.method, "smtp", "sendmail", "maildir"))]
+    return samples

@@ -26,14 +26,7 @@ from sqlmodel import Session
 
 from nudger import __version__
 from nudger.config import Settings
-from nudger.digest.render import (
-    DIGEST_HTML,
-    DIGEST_SUBJECT,
-    DIGEST_TEXT,
-    OutputTooLong,
-    Renderer,
-    clean_header,
-)
+from nudger.digest.render import OutputTooLong, Renderer
 from nudger.digest.values import (
     DraftMaker,
     Gathered,
@@ -49,8 +42,9 @@ from nudger.digest.values import (
 )
 from nudger.mail.act.buttons import Buttons
 from nudger.mail.act.drafts import draft_key
-from nudger.send.message import build_message, digest_message_id, normalize_body
+from nudger.send.message import DIGEST, Parts, build_message, digest_message_id, render_parts
 from nudger.store.read import load_history
+from nudger.text import clean_header
 from nudger.track.cadence import Cold, Nudge
 from nudger.track.stats import effort_section, is_effort_day
 from nudger.when.business import Calendar
@@ -231,16 +225,14 @@ def _add_buttons(item: dict[str, Any], nudge: Nudge, buttons: Buttons | None) ->
         if buttons is not None else []
 
 
-def render_digest(renderer: Renderer, context: Mapping[str, Any]) -> tuple[str, str, str]:
-    """(subject, text, html): every part rendered before any message is built."""
-    subject = clean_header(renderer.render(DIGEST_SUBJECT, context))
-    text = normalize_body(renderer.render(DIGEST_TEXT, context))
-    html = normalize_body(renderer.render(DIGEST_HTML, context))
-    return subject, text, html
+def render_digest(renderer: Renderer, context: Mapping[str, Any]) -> Parts:
+    """The digest's trio (send.message.render_parts): every part rendered before any
+    message is built."""
+    return render_parts(renderer, DIGEST, context)
 
 
 def _render_bounded(renderer: Renderer, context_for: Callable[..., dict[str, Any]]
-                    ) -> tuple[dict[str, Any], tuple[str, str, str]]:
+                    ) -> tuple[dict[str, Any], Parts]:
     """Render the digest with FULL_NUDGES in full; when that is longer than the output
     cap (huge values in many drafts), again with fewer in full (FALLBACK_FULL). Any other
     error, or the cap with none in full, is the templates' own and is raised."""
@@ -282,20 +274,21 @@ def compose_digest(
 
         ready = ready_keys(session)
 
-    def render_all() -> tuple[int, str, str, str]:
+    def render_all() -> tuple[int, Parts]:
         # In a bounded child when the user overrides templates (nudger.digest.bounded); the
         # size fallback (_render_bounded) runs in there too.
         context, parts = _render_bounded(renderer, partial(
             digest_context, partial(render_draft, renderer), settings, g, local_date, now,
             notices, effort, buttons=buttons, by_mail=by_mail, drafts_ready=ready,
             news=news))
-        return (context["count"], *parts)
+        return context["count"], parts
 
-    count, subject, text, html = renderer.bounded(render_all)
+    count, parts = renderer.bounded(render_all)
     message_id = digest_message_id(settings, local_date)
-    message = build_message(settings, subject=subject, text=text, html=html,
-                            message_id=message_id, now=now)
-    return ComposedDigest(local_date, message, message_id, count, text, html, len(news))
+    message = build_message(settings, DIGEST, parts, message_id=message_id, now=now)
+    assert parts.html is not None
+    return ComposedDigest(local_date, message, message_id, count, parts.text, parts.html,
+                          len(news))
 
 
 def _found_with_buttons(found: dict[str, list[dict[str, Any]]],

@@ -11,7 +11,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from nudger.digest.render import clean_header, plural
+from nudger.digest.render import plural
+from nudger.text import clean_header
 
 MAX_NAMES = 3
 # A reply the first pass finds in the mailbox's history (lookback: weeks back) is recorded

@@ -41,11 +41,6 @@ MAX_TEMPLATE_BYTES = 1_000_000
 SOCIAL_LIMIT = 280  # characters in a post or DM (X's limit; the tightest of the networks)
 TEMPLATE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
-DIGEST_SUBJECT = "digest.subject.j2"
-DIGEST_TEXT = "digest.txt.j2"
-DIGEST_HTML = "digest.html.j2"
-
-
 def draft_body(name: str) -> str:
     return f"drafts/{name}.txt.j2"
 
@@ -113,6 +108,12 @@ def ticks(text: object) -> Any:
         else:
             out.append(escape(part))
     return Markup("").join(out)
+
+
+def quoted(value: object) -> str:
+    """A text in quotes as Python writes a string (`'it'`, `"it's"`): the confirmation
+    quotes the subject it answers this way."""
+    return repr(str(value))
 
 
 def ago(days: int | None) -> str:
@@ -288,6 +289,7 @@ def make_environment(user_dir: Path | None) -> ImmutableSandboxedEnvironment:
     env.filters["ago"] = ago
     env.filters["ref"] = ref
     env.filters["ticks"] = ticks
+    env.filters["quoted"] = quoted
     env.globals["mailto"] = mailto
     env.globals["plural"] = plural
     return env
@@ -445,15 +447,3 @@ def _runtime_message(exc: BaseException, fallback: str) -> str:
     elif not isinstance(exc, jinja2.TemplateError):
         text = f"{type(exc).__name__}: {text}"
     return f"{filename}{f':{line}' if line else ''}: {text}"
-
-
-def clean_header(value: str, limit: int = 200) -> str:
-    """One line fit for a header: control characters (CR, LF, NUL, tabs...) become spaces,
-    runs of space collapse, and an over-long value is cut at a word with an ellipsis."""
-    text = "".join(" " if unicodedata.category(ch)[0] == "C" else ch for ch in value)
-    text = re.sub(r"\s+", " ", text).strip()
-    if len(text) > limit:
-        cut = text[: limit - 1]
-        space = cut.rfind(" ")
-        text = (cut[:space] if space > limit // 2 else cut).rstrip(" ,;:") + "…"
-    return text

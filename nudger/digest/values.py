@@ -16,7 +16,6 @@ from nudger.digest.render import (
     SOCIAL_LIMIT,
     TEMPLATE_NAME,
     Renderer,
-    clean_header,
     draft_body,
     draft_subject,
     fit_social,
@@ -25,6 +24,7 @@ from nudger.digest.render import (
 from nudger.errors import ConfigError
 from nudger.store.models import Application, Contact, Touch
 from nudger.store.read import load_digest
+from nudger.text import clean_header
 from nudger.track.cadence import DueReport, Nudge, due_on
 from nudger.vocab import OPEN_STAGES
 from nudger.when.business import Calendar

@@ -18,13 +18,13 @@ from nudger.digest.render import (
     MAX_OUTPUT,
     SOCIAL_LIMIT,
     Renderer,
-    clean_header,
     fit_social,
     mailto,
     safe_url,
 )
 from nudger.errors import ConfigError
 from nudger.store.db import Database
+from nudger.text import clean_header
 from tests.digest_helpers import DAY, add_app, compose, make_db, make_settings, parse, parts
 
 

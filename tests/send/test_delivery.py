@@ -15,9 +15,9 @@ from nudger.send.delivery import (
     DeliveryError,
     SmtpTransport,
     open_transport,
-    probe_message,
     verify_smtp,
 )
+from nudger.send.message import probe_message
 from tests.smtpserver import SmtpServer
 
 PROFILE = '[profile]\nemail = "alex@example.com"\n'

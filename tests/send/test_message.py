@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from nudger.errors import ConfigError
-from nudger.send.message import build_message, digest_message_id
+from nudger.send.message import DIGEST, Parts, build_message, digest_message_id
 from tests.clock import NOW
 from tests.digest_helpers import make_settings
 
@@ -20,7 +20,7 @@ from tests.digest_helpers import make_settings
 def _build(tmp_path: Path, subject: str = "1 follow-up today: Acme", text: str = "hello",
            html: str = "<p>hello</p>", **kw: str) -> EmailMessage:
     settings = make_settings(tmp_path, **kw)
-    msg = build_message(settings, subject=subject, text=text, html=html,
+    msg = build_message(settings, DIGEST, Parts(subject, text, html),
                         message_id=digest_message_id(settings, date(2026, 11, 24)), now=NOW)
     parsed = message_from_bytes(msg.as_bytes(), policy=default)
     assert isinstance(parsed, EmailMessage)
@@ -59,7 +59,7 @@ def test_headers(tmp_path: Path) -> None:
 def test_non_ascii_display_names_are_encoded(tmp_path: Path) -> None:
     settings = make_settings(tmp_path, name="Zoë Ångström",
                              extra='\n[delivery]\nfrom = "Nüdger Bot <bot@example.com>"\n')
-    msg = build_message(settings, subject="Café: 1 follow-up", text="t", html="h",
+    msg = build_message(settings, DIGEST, Parts("Café: 1 follow-up", "t", "h"),
                         message_id="<x@example.com>", now=NOW)
     raw = msg.as_bytes()
     head = raw.split(b"\n\n", 1)[0]
@@ -88,4 +88,4 @@ def test_no_line_over_998(tmp_path: Path) -> None:
 def test_bad_sender_is_a_config_error(tmp_path: Path) -> None:
     settings = make_settings(tmp_path, extra='\n[delivery]\nfrom = "no address here"\n')
     with pytest.raises(ConfigError, match=r"delivery\.from"):
-        build_message(settings, subject="s", text="t", html="h", message_id="<x@y>", now=NOW)
+        build_message(settings, DIGEST, Parts("s", "t", "h"), message_id="<x@y>", now=NOW)

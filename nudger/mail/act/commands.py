@@ -66,6 +66,7 @@ from nudger.mail.imap.headers import MailHeader, parse_address_list
 from nudger.mail.imap.sync import MessageContext, register_inbox_handler
 from nudger.store.db import Database
 from nudger.store.models import Application, DigestRecord
+from nudger.text import one_line as _one_line
 from nudger.vocab import ACTIONS, OPEN_STAGES, STAGES, OutboxState
 from nudger.when.business import Calendar
 from nudger.when.dates import DATE_FORMS, parse_date, parse_datetime
@@ -213,8 +214,6 @@ def parse_message(msg: EmailMessage | Message) -> Parsed:
 
 # --- who may command ---------------------------------------------------------------------
 
-def _one_line(value: str) -> str:
-    return " ".join(re.sub(r"[\x00-\x1f\x7f]", " ", value).split())
 
 
 

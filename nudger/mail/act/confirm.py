@@ -12,21 +12,27 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from email.policy import default as default_policy
-from email.utils import format_datetime
 from pathlib import Path
+from typing import Any
 
 from sqlmodel import col, or_, select, update
 
 from nudger.config import Settings
-from nudger.digest.render import clean_header
 from nudger.mail.act.commandlog import MailCommand
 from nudger.mail.act.commands import USAGE, Outcome, outcomes_of
-from nudger.send.message import msgid_domain, recipient_address, sender_address
+from nudger.send.message import (
+    CONFIRMATION,
+    REFUSAL,
+    MailKind,
+    make_message,
+    msgid_domain,
+    sender_address,
+)
 from nudger.store.db import Database
+from nudger.text import clean_header
 
 log = logging.getLogger(__name__)
 
@@ -39,35 +45,12 @@ CLAIMABLE = ("pending", "retry", "sending")
 
 
 def compose_confirmation(settings: Settings, row: MailCommand, now: datetime) -> EmailMessage:
-    outcomes = outcomes_of(row)
-    done = [o for o in outcomes if o.ok]
-    wrong = [o for o in outcomes if not o.ok]
-    if done and not wrong:
-        subject = f"nudger: {_headline(done[0])} — {_short(done[0].text)}" \
-            if len(done) == 1 else f"nudger: {len(done)} commands done"
-    elif done:
-        subject = f"nudger: {len(done)} done, {len(wrong)} not"
-    elif len(wrong) == 1 and wrong[0].verb == "already":
-        subject = f"nudger: already done — {_short(wrong[0].line or wrong[0].text)}"
-    elif len(wrong) == 1 and wrong[0].verb == "refused":
-        subject = "nudger: not done — your message was refused, see why"
-    else:
-        subject = "nudger: nothing done — see why"
-    msg = EmailMessage(policy=default_policy)
-    msg["From"] = sender_address(settings)
-    msg["To"] = recipient_address(settings)  # the owner, always
-    msg["Subject"] = clean_header(subject)
-    msg["Date"] = format_datetime(now.astimezone(settings.zone))
-    msg["Message-ID"] = confirmation_message_id(settings, row)
-    if row.message_id:
-        msg["In-Reply-To"] = row.message_id
-        msg["References"] = row.message_id
-    msg["Auto-Submitted"] = "auto-replied"
-    msg["X-Auto-Response-Suppress"] = "All"
-    msg["X-Nudger-Kind"] = "confirmation"
-    msg.set_content(confirmation_text(outcomes, row), charset="utf-8",
-                    cte="quoted-printable")
-    return msg
+    """The answer to one command message, rendered from the `confirmation` templates (the
+    `refusal` ones when the message was refused), To the owner and threaded under it."""
+    kind, context = confirmation_context(outcomes_of(row), row.subject)
+    return make_message(settings, kind, context, now=now,
+                        message_id=confirmation_message_id(settings, row),
+                        in_reply_to=row.message_id)
 
 
 # The subject's first word names what happened (a snooze is not "done").
@@ -84,32 +67,41 @@ def _short(text: str) -> str:
     return clean_header(text, limit=80)
 
 
-def confirmation_text(outcomes: list[Outcome], row: MailCommand) -> str:
-    lines: list[str] = []
-    done = [o for o in outcomes if o.ok]
-    wrong = [o for o in outcomes if not o.ok]
-    if done:
-        lines.append("Done:")
-        for o in done:
-            lines.append(f"  {o.text}")
-            if o.next:
-                lines.append(f"    {o.next}")
-        lines.append("")
-    if wrong:
-        lines.append("Not done:" if done else "Nothing was done:")
-        for o in wrong:
-            if o.line and o.text:
-                lines.append(f"  {o.line}")
-                lines.append(f"    {o.text}")
-            else:
-                lines.append(f"  {o.line or o.text}")
-        lines.append("")
-        if any(o.verb != "already" for o in wrong):
-            lines.append(f"Commands, one per line: {USAGE}.")
-            lines.append("")
-    subject = clean_header(row.subject, limit=120)
-    lines.append(f"(In answer to your message{f' {subject!r}' if subject else ''}.)")
-    return "\n".join(lines) + "\n"
+def confirmation_context(outcomes: Sequence[Outcome], subject: str
+                         ) -> tuple[MailKind, dict[str, Any]]:
+    """The kind (a refusal when the one outcome is a refused message) and the template
+    values (templates/README.md): `done` and `wrong` (each with text, line, next, verb, and
+    for the subject `headline` and `short`), `usage` (the commands, one line) and
+    `subject` (the command mail's own, one header-safe line or "")."""
+    def item(o: Outcome) -> dict[str, Any]:
+        return {"line": o.line, "text": o.text, "next": o.next, "verb": o.verb,
+                "headline": _headline(o), "short": _short(o.text if o.ok else
+                                                          o.line or o.text)}
+
+    done = [item(o) for o in outcomes if o.ok]
+    wrong = [item(o) for o in outcomes if not o.ok]
+    refused = not done and len(wrong) == 1 and wrong[0]["verb"] == "refused"
+    context = {"done": done, "wrong": wrong, "usage": USAGE,
+               "subject": clean_header(subject, limit=120)}
+    if refused:
+        return REFUSAL, {**context, "why": wrong[0]["line"] or wrong[0]["text"]}
+    return CONFIRMATION, context
+
+
+# What `nudger check` renders the confirmation and refusal templates with: every branch.
+SAMPLE_OUTCOMES: tuple[tuple[tuple[Outcome, ...], str], ...] = (
+    ((Outcome("done 12", True, "#12: done follow-up email (Acme)",
+              "next for #12 Acme: call on 2026-12-01", "done"),), "Re: Your follow-ups"),
+    ((Outcome("done 12", True, "#12: done follow-up email (Acme)", "", "done"),
+      Outcome("snooze 7 3 days", True, "#7: snoozed until 2026-11-27", "", "snooze")), ""),
+    ((Outcome("done 12", True, "#12: done follow-up email (Acme)", "", "done"),
+      Outcome("done 42", False, "no application #42"), Outcome("frobnicate", False, "")),
+     "commands"),
+    ((Outcome("done 12", False, "already done on Tue 24 Nov 07:31", "", "already"),), "x"),
+    ((Outcome("", False, "your message is not a reply to a digest nudger sent you",
+              "", "refused"),), "hello"),
+    ((Outcome("", False, "no command found; write one per line"),), ""),
+)
 
 
 def confirmation_message_id(settings: Settings, row: MailCommand) -> str:
@@ -175,7 +167,19 @@ async def send_confirmations(settings: Settings, db: Database, env: Mapping[str,
             assert row.id is not None
             if not _claim(db, row.id, now):
                 continue
-            message = compose_confirmation(settings, row, now)
+            try:
+                message = compose_confirmation(settings, row, now)
+            except NudgerError as exc:
+                # The user's template failed on this row's values (check renders samples
+                # only): a fixed template and a reload send it at a later pass.
+                attempts = row.reply_attempts + 1
+                state = "retry" if attempts < MAX_ATTEMPTS else "failed"
+                wait = BACKOFF[min(attempts - 1, len(BACKOFF) - 1)]
+                _mark(db, row.id, state, str(exc), now + wait if state == "retry" else None)
+                log.error("confirmation of %s not written: %s", row.message_id or
+                          row.message_key, exc)
+                report.append(f"confirmation {row.id}: not written ({exc})")
+                continue
             try:
                 await transport.send(message)
             except DeliveryError as exc:

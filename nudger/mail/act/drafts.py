@@ -23,16 +23,14 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from email.message import EmailMessage
 from email.policy import SMTP
-from email.utils import format_datetime
 from typing import TYPE_CHECKING
 
 from sqlmodel import Session, col, or_, select
 
-from nudger.digest.render import clean_header
-from nudger.send.message import msgid_domain, sender_address
+from nudger.send.message import DRAFT, Parts, build_message, msgid_domain, sender_address
 from nudger.store.models import Contact, MailMessage
+from nudger.text import clean_header
 from nudger.when.times import as_utc
 
 if TYPE_CHECKING:
@@ -137,16 +135,12 @@ def _last_message(session: Session, app_id: int, address: str) -> MailMessage | 
 
 def build_draft(settings: Settings, wanted: Wanted, message_id: str,
                 now: datetime) -> bytes:
-    msg = EmailMessage()
-    msg["From"] = sender_address_of_user(settings)
-    msg["To"] = _to(wanted)
-    msg["Subject"] = wanted.subject
-    msg["Date"] = format_datetime(now.astimezone(settings.zone))
-    msg["Message-ID"] = message_id
-    if wanted.in_reply_to:
-        msg["In-Reply-To"] = wanted.in_reply_to
-        msg["References"] = " ".join(wanted.references)
-    msg.set_content(wanted.body + "\n", charset="utf-8", cte="quoted-printable")
+    """The draft as the bytes APPENDed: built by the one message builder from the parts
+    `render_draft` rendered (the words the digest shows), From the user, To the contact."""
+    parts = Parts(wanted.subject, wanted.body + "\n")
+    msg = build_message(settings, DRAFT, parts, now=now, message_id=message_id,
+                        sender=sender_address_of_user(settings), to=_to(wanted),
+                        in_reply_to=wanted.in_reply_to, references=wanted.references)
     return msg.as_bytes(policy=SMTP)
 
 

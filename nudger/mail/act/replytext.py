@@ -22,7 +22,7 @@ import re
 from email.message import EmailMessage, Message
 from html.parser import HTMLParser
 
-from nudger.safetext import decode_charset
+from nudger.text import decode_part
 
 MAX_BODY_CHARS = 1_000_000
 MAX_PARTS = 50
@@ -60,29 +60,21 @@ def body_parts(msg: Message) -> tuple[str, str]:
             continue
         kind = part.get_content_type()
         if kind == "text/plain" and plain is None:
-            plain = decode_part(part)
+            plain = _body(part)
         elif kind == "text/html" and html is None:
-            html = decode_part(part)
+            html = _body(part)
     return plain or "", html or ""
 
 
-def decode_part(part: Message) -> str:
-    payload = part.get_payload(decode=True)
-    if not isinstance(payload, bytes):
-        return ""
-    payload = payload[: MAX_BODY_CHARS * 4]
-    try:
-        charset = part.get_content_charset() or "utf-8"
-    except Exception:  # a Content-Type the email package cannot take apart
-        charset = "utf-8"
-    text = decode_charset(payload, charset)
-    return text[:MAX_BODY_CHARS].replace("\x00", "")
+def _body(part: Message) -> str:
+    """The part's text (nudger.text.decode_part), capped, without NUL."""
+    return decode_part(part, MAX_BODY_CHARS * 4)[:MAX_BODY_CHARS].replace("\x00", "")
 
 
 def own_lines(msg: EmailMessage | Message) -> list[str]:
     """The lines the user wrote in this message (stripped, blank lines kept out)."""
     plain, html = body_parts(msg)
-    text = plain if plain.strip() else html_to_text(html)
+    text = plain if plain.strip() else unquoted_text(html)
     return strip_quoted(text)
 
 
@@ -218,8 +210,9 @@ class _TextParser(HTMLParser):
 MAX_HTML_CHARS = 256 * 1024  # of an HTML-only reply: a command reply is a few lines
 
 
-def html_to_text(html: str) -> str:
-    """The visible, unquoted text of an HTML reply, one line per block."""
+def unquoted_text(html: str) -> str:
+    """The visible, unquoted text of an HTML reply, one line per block (the quoted message
+    skipped; for all the visible text of HTML, see nudger.mail.htmltext.html_to_text)."""
     from nudger.mail.htmltext import linear_html
 
     parser = _TextParser()

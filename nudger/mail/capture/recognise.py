@@ -54,6 +54,8 @@ from nudger.mail.capture.interview_time import (
 from nudger.mail.capture.wordmodel import WordModel, default_model
 from nudger.mail.htmltext import html_to_text
 from nudger.mail.imap.headers import mail_date
+from nudger.text import decode_part as _decode_part
+from nudger.text import one_line as clean_line
 from nudger.vocab import text_problem
 
 RULES_FILE = Path(__file__).with_name("rules.toml")
@@ -302,16 +304,15 @@ def default_rules() -> Rules:
 
 # --- values ----------------------------------------------------------------------------
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 
 
 def one_line(value: str, cap: int = MAX_VALUE, name: str = "value") -> str:
     """A value as `nudger add` accepts it: control and bidi characters removed, whitespace
     collapsed, at most `cap` characters (cut at a word when possible)."""
     if value.isascii() and value.isprintable():
-        text = " ".join(value.split())  # NFC and _CONTROL change nothing in it
+        text = clean_line(value)  # NFC changes nothing in it
     else:
-        text = " ".join(_CONTROL.sub(" ", unicodedata.normalize("NFC", value)).split())
+        text = clean_line(unicodedata.normalize("NFC", value))
     if len(text) > cap:
         cut = text[:cap]
         text = cut.rsplit(" ", 1)[0] if " " in cut[cap // 2:] else cut
@@ -327,14 +328,14 @@ def decode_words(raw: str | None) -> str:
     if not raw:
         return ""
     if "=?" not in raw:
-        return " ".join(_CONTROL.sub(" ", raw).split())
+        return clean_line(raw)
     try:
         text = str(make_header(decode_header(str(raw))))
     except (ValueError, LookupError, UnicodeError, AssertionError, MessageError):
         # e.g. "=?utf-8?b?A?=" (base64 that no padding repairs: HeaderParseError) or a
         # charset name that is not ASCII (CharsetError)
         text = str(raw)
-    return " ".join(_CONTROL.sub(" ", text).split())
+    return clean_line(text)
 
 
 # --- the message as the rules see it ---------------------------------------------------
@@ -646,19 +647,6 @@ def _first_text(msg: Message, cap: int) -> tuple[str, list[tuple[str, str]], str
         # The HTML is read only when there is no plain text (the same words, as a rule).
         text, links = html_to_text(_decode_part(html), cap)
     return text, links, note, calendar
-
-
-def _decode_part(part: Message) -> str:
-    data = part.get_payload(decode=True)
-    if not isinstance(data, bytes):
-        return ""
-    charset = (part.get_content_charset() or "utf-8").strip().lower()
-    for candidate in (charset, "utf-8", "cp1252"):
-        try:
-            return data.decode(candidate)
-        except Exception:  # LookupError, UnicodeError, a codec's own failure
-            continue
-    return data.decode("latin-1")
 
 
 # --- findings --------------------------------------------------------------------------

@@ -20,8 +20,8 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from nudger.errors import NotFoundError, UsageError
-from nudger.safetext import server_text
 from nudger.store.models import SUGGESTION_KINDS, Suggestion
+from nudger.text import server_text
 from nudger.track import tracker
 
 

@@ -19,10 +19,7 @@ lexer, which still reads any answer of another shape.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import logging
-import quopri
 import re
 import socket
 import ssl
@@ -35,7 +32,8 @@ from typing import TYPE_CHECKING, Any
 
 from nudger.errors import ConfigError, NudgerError
 from nudger.mail.imap.headers import FIELDS, MailHeader, parse_header, unreadable_header
-from nudger.safetext import decode_charset, server_text
+from nudger.safetext import server_text
+from nudger.text import decode_transfer as _decode_part
 from nudger.tls import tls_context
 from nudger.when.times import supported
 
@@ -951,20 +949,6 @@ def _leaf(part: Any, section: str, want: bytes, major: bytes = b"text"
     encoding = part[5].decode("ascii", "replace").lower() if isinstance(part[5], bytes) \
         else "7bit"
     return section, encoding, charset, subtype.decode()
-
-
-def _decode_part(raw: bytes, encoding: str, charset: str) -> str:
-    data = raw
-    if encoding == "base64":
-        compact = b"".join(raw.split())
-        compact = compact[: len(compact) - len(compact) % 4]
-        try:
-            data = base64.b64decode(compact, validate=False)
-        except (binascii.Error, ValueError):
-            data = b""
-    elif encoding == "quoted-printable":
-        data = quopri.decodestring(raw)
-    return decode_charset(data, charset)
 
 
 def _strip_html(text: str) -> str:

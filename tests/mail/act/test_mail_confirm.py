@@ -139,3 +139,32 @@ def test_the_subject_names_the_verb(tmp_path: Path) -> None:
     assert subjects[0].startswith("nudger: snoozed — #3 snoozed")
     assert subjects[1].startswith("nudger: stage changed — #2 Northwind is now interviewing")
     assert subjects[2].startswith("nudger: logged — #1: logged call")
+
+
+def test_a_confirmation_template_that_fails_on_real_values_is_retried(tmp_path: Path) -> None:
+    """The user's confirmation template passed check (sample values) but fails on this
+    row's: the pass goes on, the row waits for a fixed template, nothing half-built is
+    sent; once the template is fixed the confirmation goes out."""
+    from nudger.digest.render import Renderer
+    from tests.digest_helpers import make_settings
+
+    with SmtpServer("plain") as server:
+        world = smtp_world(tmp_path, server.smtp_config(tmp_path))
+        templates = tmp_path / "cfg" / "templates"
+        templates.mkdir()
+        broken = templates / "confirmation.txt.j2"
+        broken.write_text("{% if done %}{{ done[0].text[1000] }}{% endif %}ok\n")
+        world.settings = make_settings(tmp_path / "cfg",
+                                       extra=server.smtp_config(tmp_path))
+        world.handle(reply("log 1 call"))
+        [line] = send(world)
+        assert line.startswith("confirmation 1: not written (") and "confirmation.txt.j2:1" \
+            in line, line
+        assert server.messages == []
+        [row] = rows(world)
+        assert row.reply_state == "retry" and "confirmation.txt.j2:1" in row.reply_error
+        broken.write_text("fixed: {{ done|length }}\n")
+        Renderer.for_dir(world.settings.templates_dir, fresh=True).install(
+            world.settings.templates_dir)
+        assert send(world, NOW + timedelta(minutes=2)) == ["confirmation 1: sent"]
+        assert server.messages[0].message.get_content().strip() == "fixed: 1"

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from nudger.mail.imap.headers import MAX_REFERENCES, parse_header
 from nudger.mail.imap.match import company_domain, domain_list, is_ats, is_free_mail, url_domain
-from nudger.safetext import server_text
+from nudger.text import server_text
 
 INTERNAL = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 

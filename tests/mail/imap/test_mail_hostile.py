@@ -466,7 +466,7 @@ deadline = 60
 def test_no_line_of_the_digest_parses_as_a_command(home: Home, monkeypatch: Any,
                                                    tmp_path: Any) -> None:
     from nudger.mail.act.commands import Command, parse_line
-    from nudger.mail.act.replytext import html_to_text
+    from nudger.mail.act.replytext import unquoted_text as html_to_text
 
     monkeypatch.setenv("NUDGER_IMAP_PASSWORD", PASSWORD)
     home.write_config(imap_config(Down()) + '\n[digest]\nsend_when_empty = true\n')
@@ -707,7 +707,7 @@ def test_a_strangers_message_is_refused_before_its_body_is_parsed(
 def test_html_is_made_linear_before_html_parser_reads_it() -> None:
     import re
 
-    from nudger.mail.act.replytext import html_to_text
+    from nudger.mail.act.replytext import unquoted_text as html_to_text
     from nudger.mail.htmltext import linear_html
 
     hostile = "<a" * 100_000 + "<p>done 12</p>" + "<" * 1000 + "<b>x"
