@@ -36,9 +36,12 @@ if TYPE_CHECKING:
 class SeekerClock(Protocol):
     """The fields of a seeker that say when its digest goes out ("" = config.toml's)."""
 
-    timezone: str
-    digest_at: str
-    digest_days: str
+    @property
+    def timezone(self) -> str: ...
+    @property
+    def digest_at(self) -> str: ...
+    @property
+    def digest_days(self) -> str: ...
 
 
 @lru_cache(maxsize=1024)

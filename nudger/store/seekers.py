@@ -1,0 +1,99 @@
+"""The seeker table's statements that are about many rows at once: which seekers are due
+(a range on the indexed `next_digest_at`, never a scan), moving a seeker's next digest on,
+and every row that belongs to a seeker (found from the tables themselves, so that a table
+that gains a `seeker_id` column is covered without a change here).
+
+Core statements on a session's connection, built from the model tables; no clock reads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Table, and_, delete, func, select, true, update
+from sqlalchemy.engine import Connection
+from sqlmodel import SQLModel
+
+from nudger.store.models import Seeker, table_of
+from nudger.when.times import as_utc
+
+SEEKER_COLUMN = "seeker_id"
+
+
+@dataclass(frozen=True)
+class DueSeeker:
+    id: int
+    email: str
+    next_digest_at: datetime  # aware UTC
+
+
+def stored_utc(moment: datetime) -> datetime:
+    """A moment as the seeker table's columns take it: aware, in UTC (a naive one is taken
+    as UTC already)."""
+    return as_utc(moment)
+
+
+def due_statement(now: datetime, limit: int | None = None) -> object:
+    """Enabled seekers whose next digest is at or before `now`, the longest-waiting first:
+    an index range on ix_seeker_next_digest_at (a disabled seeker has no next digest)."""
+    seeker = table_of(Seeker)
+    statement = (
+        select(seeker.c.id, seeker.c.email, seeker.c.next_digest_at)
+        .where(and_(seeker.c.next_digest_at <= stored_utc(now), seeker.c.enabled == true()))
+        .order_by(seeker.c.next_digest_at, seeker.c.id)
+    )
+    return statement.limit(limit) if limit is not None else statement
+
+
+def due(connection: Connection, now: datetime, limit: int | None = None) -> list[DueSeeker]:
+    """The seekers due at `now` (see `due_statement`), at most `limit` of them."""
+    rows = connection.execute(due_statement(now, limit))  # type: ignore[call-overload]
+    return [DueSeeker(row.id, row.email, as_utc(row.next_digest_at))
+            for row in rows]
+
+
+def advance(connection: Connection, seeker_id: int, expected: datetime | None,
+            new: datetime | None) -> bool:
+    """Move a seeker's next digest from `expected` to `new`; False (nothing changed) when
+    it is no longer `expected`: another worker has moved it already."""
+    seeker = table_of(Seeker)
+    current = (seeker.c.next_digest_at.is_(None) if expected is None
+               else seeker.c.next_digest_at == stored_utc(expected))
+    done = connection.execute(
+        update(seeker).where(and_(seeker.c.id == seeker_id, current))
+        .values(next_digest_at=None if new is None else stored_utc(new)))
+    return bool(done.rowcount == 1)
+
+
+def seeker_tables() -> list[Table]:
+    """Every table with a `seeker_id` column (the seeker table itself aside), those that
+    others point at last: the order their rows can be deleted in."""
+    tables = [table for table in SQLModel.metadata.sorted_tables
+              if SEEKER_COLUMN in table.c and table.name != table_of(Seeker).name]
+    return list(reversed(tables))
+
+
+def count_rows(connection: Connection, seeker_id: int) -> dict[str, int]:
+    """How many rows of each table belong to the seeker (tables with none left out)."""
+    counts: dict[str, int] = {}
+    for table in seeker_tables():
+        n = int(connection.execute(select(func.count()).select_from(table)
+                                   .where(table.c[SEEKER_COLUMN] == seeker_id)).scalar_one())
+        if n:
+            counts[table.name] = n
+    return counts
+
+
+def delete_rows(connection: Connection, seeker_id: int) -> dict[str, int]:
+    """Delete every row of the seeker in every table that has a `seeker_id`, then the
+    seeker: what was deleted, per table."""
+    deleted: dict[str, int] = {}
+    for table in seeker_tables():
+        done = connection.execute(delete(table).where(table.c[SEEKER_COLUMN] == seeker_id))
+        if done.rowcount:
+            deleted[table.name] = int(done.rowcount)
+    seeker = table_of(Seeker)
+    connection.execute(delete(seeker).where(seeker.c.id == seeker_id))
+    deleted[seeker.name] = 1
+    return deleted
