@@ -329,7 +329,7 @@ _CELL_CHECKS: dict[str, Any] = {
 
 
 def import_seekers(db: Database, settings: Settings, path: Path, now: datetime,
-                   chunk: int = CHUNK) -> ImportReport:
+                   chunk: int | None = None) -> ImportReport:
     """Add the seekers of a CSV file (columns email, name, timezone, at, days; a header
     line first). A bad row is reported by file:line with its column and what would be
     valid, and left out; a row whose email appears earlier in the file is a problem too;
@@ -338,6 +338,7 @@ def import_seekers(db: Database, settings: Settings, path: Path, now: datetime,
     from nudger.store.bulk import BulkInsert
     from nudger.store.models import Seeker, table_of
 
+    chunk = chunk or CHUNK
     records = _records(path)
     try:
         _, header = next(records)
