@@ -38,6 +38,7 @@ EDITABLE = {"name": True, "email": True, "timezone": True, "digest_at": True,
 CSV_COLUMNS = ("email", "name", "timezone", "at", "days")
 CHUNK = 1000  # rows per import transaction
 SHOWN_PROBLEMS = 50  # problems an import lists before "... and N more"
+DUE_BATCH = 500  # seekers a daemon pass takes at a time (`due_seekers`)
 
 
 # --- checking values ----------------------------------------------------------------------
@@ -229,9 +230,12 @@ def removal(db: Database, email: str, *, really: bool) -> dict[str, int]:
 
 # --- who is due (the daemon's question) ---------------------------------------------------
 
-def due_seekers(db: Database, now: datetime, limit: int | None = None) -> list[Any]:
+def due_seekers(db: Database, now: datetime, limit: int | None = DUE_BATCH) -> list[Any]:
     """Enabled seekers whose next digest is at or before `now`, the longest-waiting first
-    (`nudger.store.seekers.DueSeeker`: id, email, next_digest_at)."""
+    (`nudger.store.seekers.DueSeeker`: id, email, next_digest_at), at most `limit` (None:
+    all). A daemon pass takes a batch, records those digests (each `digest_recorded`
+    moves that seeker's next digest on) and asks again until none is left: at 08:00 a
+    career centre may have thousands due in the same minute."""
     from nudger.store import seekers as store
 
     with db.read_session() as session:
@@ -260,7 +264,7 @@ def digest_recorded(db: Database, settings: Settings, seeker_id: int, moment: da
 # --- import from CSV ----------------------------------------------------------------------
 
 @dataclass(frozen=True)
-class _Clock:
+class ClockFields:
     timezone: str
     digest_at: str
     digest_days: str
@@ -326,6 +330,25 @@ _CELL_CHECKS: dict[str, Any] = {
     "name": lambda v: check_text("name", v, required=True),
     "timezone": parse_zone, "at": parse_at, "days": parse_days,
 }
+# The columns whose few distinct values are checked once per import, not once per row.
+_REPEATED = ("timezone", "at", "days")
+
+
+def _check_cell(name: str, cell: str, known: dict[tuple[str, str], str | ValueError]) -> str:
+    """A cell's checked value (ValueError when it is wrong); a column of repeated values
+    (a career centre's few zones and times) is checked once per distinct cell."""
+    if name not in _REPEATED:
+        return str(_CELL_CHECKS[name](cell))
+    key = (name, cell)
+    if key not in known:
+        try:
+            known[key] = str(_CELL_CHECKS[name](cell))
+        except ValueError as exc:
+            known[key] = exc
+    result = known[key]
+    if isinstance(result, ValueError):
+        raise result
+    return result
 
 
 def import_seekers(db: Database, settings: Settings, path: Path, now: datetime,
@@ -349,6 +372,9 @@ def import_seekers(db: Database, settings: Settings, path: Path, now: datetime,
     report = ImportReport(path)
     stamp = now.astimezone(UTC)
     seen: dict[str, int] = {}
+    checked: dict[tuple[str, str], str | ValueError] = {}
+    # The next digest depends only on the clock fields and `now`: once per distinct clock.
+    moments: dict[ClockFields, datetime] = {}
     pending: list[tuple[int, dict[str, str]]] = []
     columns = ("email", "name", "timezone", "digest_at", "digest_days", "enabled",
                "next_digest_at", "created_at", "updated_at")
@@ -381,10 +407,12 @@ def import_seekers(db: Database, settings: Settings, path: Path, now: datetime,
                 if values["email"] in present:
                     report.present.append(f"{path}:{line}: {values['email']}")
                     continue
-                clock = _Clock(values["timezone"], values["at"], values["days"])
+                clock = ClockFields(values["timezone"], values["at"], values["days"])
+                if clock not in moments:
+                    moments[clock] = next_digest_at(settings, clock, now)
                 insert.add((values["email"], values["name"], values["timezone"],
                             values["at"], values["days"], True,
-                            next_digest_at(settings, clock, now),
+                            moments[clock],
                             stamp, stamp))
             added = len(insert)
             insert.flush()
@@ -398,7 +426,7 @@ def import_seekers(db: Database, settings: Settings, path: Path, now: datetime,
             at = layout.get(name)
             cell = cells[at] if at is not None and at < len(cells) else ""
             try:
-                values[name] = _CELL_CHECKS[name](cell)
+                values[name] = _check_cell(name, cell, checked)
             except ValueError as exc:
                 problem = f"{path}:{line}: column {name!r}: {exc}"
                 break
