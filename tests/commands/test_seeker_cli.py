@@ -11,21 +11,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import time_machine
 from sqlalchemy import Column, ForeignKey, Integer, String, Table, func, select
 from sqlmodel import SQLModel
 
+from tests.clock import frozen
 from tests.conftest import Home, on_engine
 
-NOW = datetime(2026, 11, 27, 15, 0, tzinfo=UTC)
+NOW = datetime(2026, 11, 27, 15, 0, tzinfo=UTC)  # a Friday: the next digest is Monday's
 MONDAY_0730_CHICAGO = "2026-11-30T13:30:00+00:00"
 KEYS = ["email", "name", "timezone", "at", "days", "enabled", "next_digest_at", "phone",
         "pitch", "signature", "social", "created_at", "updated_at"]
 
 
 @pytest.fixture(autouse=True)
-def frozen() -> Iterator[None]:
-    with time_machine.travel(NOW, tick=False):
+def _frozen() -> Iterator[None]:
+    with frozen(NOW):
         yield
 
 
