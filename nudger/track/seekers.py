@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -138,13 +139,27 @@ def add_seeker(db: Database, settings: Settings, *, email: str, name: str, now: 
         digest_at=_checked("--at", parse_at, at), digest_days=_checked("--days", parse_days, days),
         enabled=True, created_at=moment, updated_at=moment)
     _schedule(settings, seeker, now)
-    with db.session() as session:
+    taken = UsageError(f"a seeker {seeker.email!r} is already there; change it with "
+                       f"`nudger seeker edit {seeker.email} ...`")
+    with _unique(taken), db.session() as session:
         if _exists(session, seeker.email):
-            raise UsageError(f"a seeker {seeker.email!r} is already there; change it with "
-                             f"`nudger seeker edit {seeker.email} ...`")
+            raise taken
         session.add(seeker)
         session.flush()
         return view(seeker)
+
+
+@contextmanager
+def _unique(taken: UsageError) -> Iterator[None]:
+    """The email's unique index refusing a row another process added between the check
+    and the write (PostgreSQL's READ COMMITTED) is the same mistake as one found by the
+    check."""
+    from sqlalchemy.exc import IntegrityError
+
+    try:
+        yield
+    except IntegrityError:
+        raise taken from None
 
 
 def _exists(session: Any, email: str) -> bool:
@@ -180,11 +195,12 @@ def edit_seeker(db: Database, settings: Settings, email: str, changes: Mapping[s
     if not checked:
         raise UsageError("say what to change, e.g. `nudger seeker edit "
                          f"{email.strip()} --at 08:00`")
-    with db.session() as session:
+    taken = UsageError(f"--email: a seeker {checked.get('email')!r} is already there")
+    with _unique(taken), db.session() as session:
         seeker = _find(session, email)
         new_email = checked.get("email")
         if new_email and new_email != seeker.email and _exists(session, new_email):
-            raise UsageError(f"--email: a seeker {new_email!r} is already there")
+            raise taken
         for name, value in checked.items():
             setattr(seeker, name, value)
         seeker.updated_at = now.astimezone(UTC)

@@ -151,3 +151,23 @@ def test_removal_deletes_every_row_of_that_seeker_and_nothing_else(
         emails = sorted(connection.execute(select(table_of(Seeker).c.email)).scalars())
     assert emails == ["dana@example.org.evil", "lee@example.org"]
     assert left == sorted(f"{e} {n}" for e in emails for n in range(3))
+
+
+def test_concurrent_adds_of_one_address_give_one_seeker_and_clear_refusals(
+        engine_db: Database) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from nudger.errors import UsageError
+
+    def add(n: int) -> str:
+        try:
+            add_seeker(engine_db, SETTINGS, email="Dana@example.org", name=f"Dana {n}",
+                       now=NOW)
+            return "added"
+        except UsageError as exc:
+            assert "a seeker 'dana@example.org' is already there" in str(exc)
+            return "refused"
+
+    with ThreadPoolExecutor(8) as pool:
+        outcomes = list(pool.map(add, range(16)))
+    assert sorted(outcomes) == ["added"] + ["refused"] * 15
