@@ -41,7 +41,10 @@ def due_statement(now: datetime, limit: int | None = None) -> object:
     statement = (
         select(seeker.c.id, seeker.c.email, seeker.c.next_digest_at)
         .where(and_(seeker.c.next_digest_at <= stored_utc(now), seeker.c.enabled == true()))
-        .order_by(seeker.c.next_digest_at, seeker.c.id)
+        # Only by the indexed column: a tie-break on id would make PostgreSQL read every
+        # seeker due in the same minute (16,000 at a career centre's 08:00) to sort them
+        # before the LIMIT. Ties come in the index's order (SQLite: by id).
+        .order_by(seeker.c.next_digest_at)
     )
     return statement.limit(limit) if limit is not None else statement
 
