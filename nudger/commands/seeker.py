@@ -243,8 +243,8 @@ COMMANDS = (
             ),
             Command(
                 "import", "add many seekers from a CSV file",
-                "nudger seeker import students.csv\n\n"
-                "students.csv:\n"
+                "nudger seeker import students.csv\n"
+                "where students.csv is:\n"
                 "  email,name,timezone,at,days\n"
                 "  dana@example.com,Dana Reyes,Europe/Paris,08:00,\"mon,wed,fri\"\n"
                 "  lee@example.org,Lee Park,,,",
