@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,6 +40,19 @@ CSV_COLUMNS = ("email", "name", "timezone", "at", "days")
 CHUNK = 1000  # rows per import transaction
 SHOWN_PROBLEMS = 50  # problems an import lists before "... and N more"
 DUE_BATCH = 500  # seekers a daemon pass takes at a time (`due_seekers`)
+
+
+# --- sessions ----------------------------------------------------------------------------
+# Administering seekers reads and writes across seekers (the seeker table, and every row of
+# one seeker on removal), so its sessions are not one seeker's: when sessions are scoped to
+# a seeker, these two are where that scope is left off.
+
+def _reading(db: Database) -> AbstractContextManager[Any]:
+    return db.read_session()
+
+
+def _writing(db: Database) -> AbstractContextManager[Any]:
+    return db.session()
 
 
 # --- checking values ----------------------------------------------------------------------
@@ -97,7 +110,7 @@ def list_seekers(db: Database) -> list[dict[str, Any]]:
 
     from nudger.store.models import Seeker
 
-    with db.read_session() as session:
+    with _reading(db) as session:
         return [view(s) for s in session.exec(select(Seeker).order_by(col(Seeker.email)))]
 
 
@@ -115,7 +128,7 @@ def _find(session: Any, email: str) -> Seeker:
 
 
 def show_seeker(db: Database, email: str) -> dict[str, Any]:
-    with db.read_session() as session:
+    with _reading(db) as session:
         return view(_find(session, email))
 
 
@@ -141,7 +154,7 @@ def add_seeker(db: Database, settings: Settings, *, email: str, name: str, now: 
     _schedule(settings, seeker, now)
     taken = UsageError(f"a seeker {seeker.email!r} is already there; change it with "
                        f"`nudger seeker edit {seeker.email} ...`")
-    with _unique(taken), db.session() as session:
+    with _unique(taken), _writing(db) as session:
         if _exists(session, seeker.email):
             raise taken
         session.add(seeker)
@@ -196,7 +209,7 @@ def edit_seeker(db: Database, settings: Settings, email: str, changes: Mapping[s
         raise UsageError("say what to change, e.g. `nudger seeker edit "
                          f"{email.strip()} --at 08:00`")
     taken = UsageError(f"--email: a seeker {checked.get('email')!r} is already there")
-    with _unique(taken), db.session() as session:
+    with _unique(taken), _writing(db) as session:
         seeker = _find(session, email)
         new_email = checked.get("email")
         if new_email and new_email != seeker.email and _exists(session, new_email):
@@ -214,7 +227,7 @@ def set_enabled(db: Database, settings: Settings, email: str, enabled: bool,
                 now: datetime) -> tuple[dict[str, Any], bool]:
     """Enable or disable a seeker's digests: (the seeker, whether anything changed). A
     disabled seeker keeps its rows and has no next digest."""
-    with db.session() as session:
+    with _writing(db) as session:
         seeker = _find(session, email)
         changed = bool(seeker.enabled) != enabled
         if changed:
@@ -232,13 +245,13 @@ def removal(db: Database, email: str, *, really: bool) -> dict[str, int]:
     from nudger.store import seekers as store
 
     if not really:
-        with db.read_session() as session:
+        with _reading(db) as session:
             seeker = _find(session, email)
             assert seeker.id is not None
             counts = store.count_rows(session.connection(), seeker.id)
             counts["seeker"] = 1
             return counts
-    with db.session() as session:
+    with _writing(db) as session:
         seeker = _find(session, email)
         assert seeker.id is not None
         return store.delete_rows(session.connection(), seeker.id)
@@ -254,7 +267,7 @@ def due_seekers(db: Database, now: datetime, limit: int | None = DUE_BATCH) -> l
     career centre may have thousands due in the same minute."""
     from nudger.store import seekers as store
 
-    with db.read_session() as session:
+    with _reading(db) as session:
         return store.due(session.connection(), now, limit)
 
 
@@ -267,7 +280,7 @@ def digest_recorded(db: Database, settings: Settings, seeker_id: int, moment: da
     from nudger.store import seekers as store
     from nudger.store.models import Seeker
 
-    with db.session() as session:
+    with _writing(db) as session:
         seeker = session.get(Seeker, seeker_id)
         if seeker is None or not seeker.enabled:
             return None
@@ -412,7 +425,7 @@ def import_seekers(db: Database, settings: Settings, path: Path, now: datetime,
         pending.clear()
 
     def _write_chunk(seeker: Any) -> int:
-        with db.session() as session:
+        with _writing(db) as session:
             connection = session.connection()
             emails = [values["email"] for _, values in pending]
             present = set(connection.execute(
