@@ -1,5 +1,5 @@
 """The recogniser skips a rule pattern whose literal start is not in the (case-folded) text
-(recognise.literal_prefix / fold_case). That pre-filter must never drop a match: the
+(rules.literal_prefix / fold_case). That pre-filter must never drop a match: the
 folding is checked against the regex engine itself over every code point, and the findings
 with and without it are compared over the corpus, the sample mbox and mutated copies."""
 
@@ -12,18 +12,10 @@ from dataclasses import replace
 from zoneinfo import ZoneInfo
 
 from nudger.mail.capture.files import RawMail, read_mbox
-from nudger.mail.capture.recognise import (
-    Rules,
-    body_can_matter,
-    default_rules,
-    fold_case,
-    literal_prefix,
-    peek,
-    recognise,
-    recognise_bytes,
-    view_headers,
-    with_body,
-)
+from nudger.mail.capture.prefilter import body_can_matter, peek
+from nudger.mail.capture.recognise import recognise, recognise_bytes
+from nudger.mail.capture.rules import Rules, default_rules, fold_case, literal_prefix
+from nudger.mail.capture.view import view_headers, with_body
 from tests.paths import FIXTURES, REPO
 
 ZONE = ZoneInfo("Europe/Berlin")

@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from nudger.mail.capture.recognise import default_rules, recognise_bytes
+from nudger.mail.capture.recognise import recognise_bytes
+from nudger.mail.capture.rules import default_rules
 
 ZONE = ZoneInfo("Europe/Berlin")
 RULES = default_rules()

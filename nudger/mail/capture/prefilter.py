@@ -1,0 +1,116 @@
+"""The cheap decision before any body is read: whether a message can be job mail at all,
+from its headers (`peek`, `is_candidate`; a person's mail also wants a job word in the raw
+bytes), and whether its body can change the answer (`body_can_matter`). Most mail in a
+mailbox is decided here and never looked at again. tests/test_capture_prefilter.py holds
+both to the full recogniser.
+"""
+
+from __future__ import annotations
+
+import re
+
+from nudger.mail.capture.rules import Rules, default_rules
+from nudger.mail.capture.view import (
+    BODY_CAP,
+    MailView,
+    decode_words,
+    first_address_only,
+    header_fields,
+    relay_domains,
+)
+
+
+def peek(raw: bytes, rules: Rules) -> tuple[dict[str, str], bool]:
+    """The header fields, and whether the message can be job mail (`is_candidate`), at the
+    least cost: most mail is decided here and never looked at again."""
+    fields = header_fields(raw)
+    domain = first_address_only(fields.get("from")).rpartition("@")[2].lower()
+    if rules.ats_of(domain):
+        return fields, True
+    subject = decode_words(fields.get("subject"))
+    if rules.is_candidate_subject(subject):
+        return fields, True
+    if ("return-path" in fields or "received" in fields) and \
+            any(rules.ats_of(d) for d in relay_domains(fields)):
+        return fields, True
+    bulk = fields.get("precedence", "").strip().lower() in ("bulk", "list", "junk") or \
+        "list-id" in fields or "list-unsubscribe" in fields
+    auto = fields.get("auto-submitted", "no").strip().lower() not in ("", "no")
+    if bulk or auto:
+        return fields, False
+    if subject[:3].lower() == "re:":
+        return fields, True
+    address = first_address_only(fields.get("from"))
+    return fields, is_personal(address) and _raw_mentions_job(raw, rules)
+
+
+_UNREADABLE = (b"base64", b"utf-16", b"utf-32", b"text/calendar")
+
+
+def _raw_mentions_job(raw: bytes, rules: Rules) -> bool:
+    """Whether a person's mail mentions a [candidate] body word, read from the raw bytes
+    (lower-cased, quoted-printable soft breaks joined): what `recognise` checks in the
+    decoded text. Mail whose text cannot be read this way (base64, UTF-16), or with a
+    calendar part, is taken as mentioning one."""
+    if not rules.body_words:
+        return True
+    window = raw[:BODY_CAP * 3].lower()
+    if any(mark in window for mark in _UNREADABLE):
+        return True
+    if b"=\n" in window or b"=\r\n" in window:
+        window = window.replace(b"=\r\n", b"").replace(b"=\n", b"")
+    return any(word in window for word in rules.body_words_raw)
+
+
+
+def is_candidate(view: MailView, rules: Rules | None = None, *,
+                 personal: bool = True) -> bool:
+    """Could this be job mail? From the headers alone: an ATS or job board sent it (or
+    relayed it: Return-Path, Received), its subject has a candidate word, it answers a
+    mail ("Re:"), or (`personal`) a person wrote it (not a mailing, not automatic, not a
+    service address). The live sync passes personal=False: there a person's mail would
+    cost a FETCH of its body each, where `nudger capture` checks the raw bytes first."""
+    rules = rules or default_rules()
+    if ats_sender(view, rules):
+        return True
+    if rules.is_candidate_subject(view.subject):
+        return True
+    if view.bulk or view.auto_submitted or view.unsubscribe:
+        return False
+    return view.subject[:3].lower() == "re:" or (personal and is_personal(view.from_addr))
+
+
+_SERVICE = re.compile(
+    r"^(?:.*[._-])?(?:no-?reply|do-?not-?reply|donotreply|notifications?|notify|alerts?|"
+    r"mailer(?:-daemon)?|bounces?|news(?:letter)?|info|orders?|service|support|billing|"
+    r"invoices?|updates?|marketing|hello|hi|contact|booking|reservations?|calendar|"
+    r"security|account|admin|postmaster|digest|events?|promo|offers?|shop|store|"
+    r"receipts?|statements?|members?|avisos|boletin|renewals?|kurse|leasing|admissions)"
+    r"(?:[._+-].*)?$", re.IGNORECASE)
+
+
+def is_personal(address: str) -> bool:
+    """A person's or a hiring desk's address, not a shop's or a service's."""
+    local, at, _domain = address.rpartition("@")
+    return bool(at and local) and _SERVICE.match(local) is None
+
+
+def ats_sender(view: MailView, rules: Rules) -> str:
+    """The ATS or board that sent the message: its From domain, else a Return-Path or
+    Received host (ATS mail sent in the employer's name)."""
+    found = rules.ats_of(view.domain)
+    if found:
+        return found
+    for domain in view.relays:
+        found = rules.ats_of(domain)
+        if found:
+            return found
+    return ""
+
+
+def body_can_matter(view: MailView, rules: Rules | None = None) -> bool:
+    """False when `recognise` finds nothing in this message whatever its body says: an
+    auto-reply or bulk/list mail not from an ATS (its first checks), so the body is not
+    parsed. tests/test_capture_prefilter.py holds it to the full recogniser."""
+    rules = rules or default_rules()
+    return not (view.auto_submitted or view.bulk) or bool(ats_sender(view, rules))
