@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from nudger.mail.capture.rules import Rules, fold_case
 from nudger.mail.capture.view import MAX_VALUE, MailView, one_line
@@ -18,7 +19,7 @@ _GENDER = re.compile(r"\s*\((?:m|w|f|d|x|h|div|all genders|gn\*?)(?:\s*/\s*(?:m|
                      r"div))*\)\s*|\s*\b[mwfdx]/[mwfdx]/[mwfdx]\b", re.IGNORECASE)
 _TAIL = re.compile(r"\s+(?:for|as|regarding|about|via|through|on|in the|and we|and our|we|"
                    r"who|which|where|has|have|is|are|was|were|will|und|pour|para|y|et|über|a|est|ont|"
-                   r"ha|es|hat|ist|sind|angekommen|eingegangen|eingetroffen|"
+                   r"ha|es|hat|ist|sind|wurde|wurden|wird|werden|angekommen|eingegangen|eingetroffen|"
                    r"para el|–|-|—|\||·)"
                    r"(?:\s|$).*$", re.IGNORECASE)
 _NOT_COMPANY = frozenset({"us", "our team", "uns", "nous", "nosotros", "our company",
@@ -30,11 +31,16 @@ _ROLE_IDS = re.compile(r"\s*\((?:job|req|requisition|ref|id)\b[^)]*\)|\s*\(?\b[A
                        r"\)?\s*$", re.IGNORECASE)
 
 
+_POSSESSIVE = re.compile(r"'s$|’s$")
+
+
 def _clean_company(raw: str, rules: Rules) -> str:
-    text = " ".join(raw.split(";")[0].split()).strip(" \"'“”‘’«»:;,.!?()[]")
-    text = re.sub(r"^(?:the|der|die|das|la|le|el|los|las)\s+", "", text, flags=re.I)
+    text = " ".join(raw.split(";")[0].split()).strip(" \"'“”‘’«»:;,!?()[]")
+    text = _SENTENCE_END.split(text, maxsplit=1)[0]
+    text = _LEAD.sub("", text)
     text = _TAIL.sub("", text)
-    text = re.sub(r"'s$|’s$", "", text).strip(" \"'“”‘’«»:;,.!?")
+    text = _POSSESSIVE.sub("", text).strip(" \"'“”‘’«»:;,!?")
+    text = _keep_legal_dot(text)
     if not text or text.lower() in rules.ats_names or len(text) < 2:
         return ""
     words = text.lower().split()
@@ -43,6 +49,17 @@ def _clean_company(raw: str, rules: Rules) -> str:
             text[:1].isdigit():
         return ""  # "our Founding Engineer role", "2:00 PM Eastern", "puesto de …"
     return one_line(text, MAX_VALUE, "company")
+
+
+# An article, or a sentence's opening adverb ("Leider Acme hat…" read from a run of
+# capitalised words), before a name.
+_LEAD = re.compile(r"^(?:(?:unfortunately|sadly|however|leider|malheureusement|"
+                   r"lamentablemente|desafortunadamente),?\s+)?"
+                   r"(?:(?:the|der|die|das|la|le|el|los|las)\s+)?", re.IGNORECASE)
+# A sentence's end inside what a pattern took as a name ("Maison Carrel. Après réflexion"),
+# not the dot of an initial or an abbreviation ("J. Smith", "Acme Inc. Berlin", "S.A.").
+_SENTENCE_END = re.compile(r"(?<![\s.][A-Za-z])(?<!\bInc)(?<!\bLtd)(?<!\bCorp)(?<!\bCo)"
+                           r"(?<!\bSt)(?<!\bDr)(?<!\bMr)(?<!\bMs)\.\s+(?=\S)")
 
 
 _NOT_COMPANY_START = frozenset({
@@ -62,7 +79,9 @@ _NOT_COMPANY_START = frozenset({
     "aquí", "anbei", "attached", "below", "above", "everything", "nothing", "all", "alles",
     "tout", "todo", "mein", "meine", "mon", "ma", "mi", "dies", "diese",
     "vacante", "vacancy", "oferta", "offre", "plaza", "empleo", "trabajo", "job", "equipo",
-    "équipe", "los", "las", "un", "una", "une", "ein", "eine"})
+    "équipe", "los", "las", "un", "una", "une", "ein", "eine", "unternehmen", "firma",
+    "mitarbeit", "tätigkeit", "ausschreibung", "einstellung", "entreprise", "société",
+    "empresa", "compañía"})
 _ROLE_WORDS = frozenset({"role", "position", "job", "opening", "vacancy", "post",
                          "stelle", "poste", "puesto", "team", "interview"})
 
@@ -136,13 +155,25 @@ def company_and_role(view: MailView, haystack: str, ats: str,
             if groups.get("role"):
                 role = _clean_role(groups["role"])
             break
+    if not company and ats:
+        company, listed = _company_from_listing(view.subject, haystack, rules)
+        if company:
+            how, role = "job listing", role or listed
     if not company:
         company = _company_from_sender(view, ats, rules)
         how = "sender's name" if company else ""
-    if not company and not ats:
+    # "Name via Platform": the platform's own address and domain say nothing of the company.
+    platform = ats or (_via(view.from_name)[1] and "via")
+    if not company and not platform:
         company = _company_from_signature(view, haystack, rules)
         how = "signature" if company else ""
-    if not company and not ats and view.domain and view.domain not in rules.freemail:
+    if company and not platform and how != "sender's domain" and \
+            not rules.is_freemail(view.domain):
+        # "Sternwerk" in the text, sternwerk-automation.example the sender's domain: the
+        # company's full name ("Sternwerk Automation", as the mail spells it when it does).
+        fuller = _fuller_from_domain(company, view.domain, haystack, rules)
+        company = fuller or company
+    if not company and not platform and view.domain and not rules.is_freemail(view.domain):
         company = _company_from_domain(view.domain, rules)
         how = "sender's domain" if company else ""
         if company:
@@ -167,6 +198,8 @@ def company_and_role(view: MailView, haystack: str, ats: str,
                     break
             if role:
                 break
+    if company:
+        company = _with_legal_form(company, haystack, rules)
     if role and company and role.lower().endswith(" at " + company.lower()):
         role = role[: -len(company) - 4].strip()
     if role.lower() == company.lower():
@@ -174,32 +207,78 @@ def company_and_role(view: MailView, haystack: str, ats: str,
     return company, role, how
 
 
+# A job board's card: the title on one line, "Company - Place" (or "Company · Place") on
+# the next.
+_LISTING = re.compile(r"^(?P<role>[^\n]{2,120})\n(?P<company>[A-ZÀ-Ý0-9][^\n·|]{1,100}?)"
+                      r"[ \t]+[-–·|][ \t]+[A-ZÀ-Ý][\w .'’-]{1,60}(?:,[ \t]*[A-Z]{2,3})?$",
+                      re.MULTILINE)
+
+
+def _company_from_listing(subject: str, haystack: str, rules: Rules) -> tuple[str, str]:
+    """(company, role) from a job board's card whose title the subject names ("Application
+    submitted: Office Manager" over "Office Manager" / "Maple & Finch Dental - Portland,
+    OR"); ("", "") when there is none."""
+    for found in _LISTING.finditer(haystack, len(subject) + 1):
+        title = found.group("role").strip()
+        if len(title) > 2 and title.lower() in subject.lower():
+            company = _clean_company(found.group("company"), rules)
+            if company:
+                return company, _clean_role(title)
+    return "", ""
+
+
+def _via(name: str) -> tuple[str, str]:
+    """("Sabine Roth", "XING") of "Sabine Roth via XING"; (name, "") without a "via"."""
+    found = _VIA.match(name)
+    return (found.group(1).strip(), found.group(2).strip()) if found else (name, "")
+
+
+_VIA = re.compile(r"^(.+?)\s+(?:via|über|par|vía|por)\s+(\S.*)$", re.IGNORECASE)
+
+
 def _company_from_sender(view: MailView, ats: str, rules: Rules) -> str:
     name = view.from_name
     if not name or "@" in name:
         return ""
-    lowered = name.lower()
-    for ats_name in rules.ats_names:
-        lowered = re.sub(rf"\b(?:via|@|at|by|on)?\s*{re.escape(ats_name)}\b", " ", lowered)
-    for noise in rules.name_noise:
-        lowered = re.sub(rf"(?<!\w){re.escape(noise)}(?!\w)", " ", lowered)
-    lowered = re.sub(r"\b(?:at|bei|chez|en|de|@|from)\s*$|^\s*(?:at|bei|chez|en|de|@|from)\b",
-                     " ", lowered.strip(" -|,:"))
+    before, platform = _via(name)
+    if platform and platform.lower() not in rules.ats_names:
+        # A person or a company writing through a platform the rules do not list (a
+        # network's message, a job board's relay): the name before "via" is the company
+        # only when it reads as one.
+        return _clean_company(before, rules) if is_organisation(before, rules) else ""
+    ats_words, noise_words = _name_patterns(tuple(sorted(rules.ats_names)), rules.name_noise)
+    lowered = noise_words.sub(" ", ats_words.sub(" ", name.lower()))
+    lowered = _EDGE_WORD.sub(" ", lowered.strip(" -|,:"))
     words = lowered.split()
     if not words:
         return ""
     # Keep the sender's own spelling of the words that remain.
     kept = [w for w in name.split() if w.lower().strip("-|,:@") in words]
     company = " ".join(kept) if kept else " ".join(words)
-    if not ats and _looks_like_person(name, view.from_addr):
+    if not ats and _looks_like_person(name, view.from_addr, rules):
         return ""
     return _clean_company(company, rules)
+
+
+_EDGE_WORD = re.compile(r"\b(?:at|bei|chez|en|de|@|from)\s*$|^\s*(?:at|bei|chez|en|de|@|from)\b")
+
+
+@lru_cache(maxsize=4)
+def _name_patterns(ats_names: tuple[str, ...],
+                   noise: tuple[str, ...]) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """The ATS names ("via Greenhouse", "at Lever") and the noise words ("Recruiting Team")
+    of a sender's name, each one compiled alternation (longest first), built once."""
+    longest = sorted(ats_names, key=len, reverse=True)
+    ats = re.compile(r"\b(?:via|@|at|by|on)?\s*(?:"
+                     + "|".join(re.escape(n) for n in longest) + r")\b")
+    words = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(n) for n in noise) + r")(?!\w)")
+    return ats, words
 
 
 def _company_from_signature(view: MailView, haystack: str, rules: Rules) -> str:
     """A person's mail: the line under their name in the signature ("Recruiter, Acme")
     when it agrees with their mail domain."""
-    if not view.from_name or not _looks_like_person(view.from_name, view.from_addr):
+    if not view.from_name or not _looks_like_person(view.from_name, view.from_addr, rules):
         return ""
     label = _company_from_domain(view.domain, rules).lower().replace(" ", "")
     if not label:
@@ -219,13 +298,38 @@ def _company_from_signature(view: MailView, haystack: str, rules: Rules) -> str:
     return ""
 
 
-def _looks_like_person(name: str, addr: str) -> bool:
+def _looks_like_person(name: str, addr: str, rules: Rules) -> bool:
+    """A person's name at their own address ("Dana Lee <dlee@…>"): not an organisation's
+    name ("Kinetic Labs", "Acme GmbH"), not a desk's address (careers@, bewerbung@)."""
     words = [w for w in re.split(r"[\s,]+", name.lower()) if w]
     local = addr.partition("@")[0].lower()
-    if not 2 <= len(words) <= 4:
+    if not 2 <= len(words) <= 4 or is_organisation(name, rules):
         return False
-    return any(len(w) > 1 and w.strip(".") in local for w in words) or (all(
-        w[:1].isalpha() for w in words) and local.startswith(words[0][:1]))
+    if any(len(w) > 1 and w.strip(".") in local for w in words
+           if w not in rules.name_noise):
+        return True  # "Dana Lee <dana.lee@…>", "Carmen Ruiz <carmen.ruiz.rrhh@…>"
+    if _DESK.match(local):
+        return False  # "Bergmann Medizintechnik <bewerbung@…>", "Arena Digital Empleo <empleo@…>"
+    return all(w[:1].isalpha() for w in words) and local.startswith(words[0][:1])
+
+
+# The local part of a desk's or a system's address, never one person's.
+_DESK = re.compile(
+    r"^(?:.*[._+-])?(?:jobs?|careers?|karriere|bewerbung(?:en)?|bewerber\w*|recruit\w*|"
+    r"talent\w*|hr|rh|rrhh|people|hiring|personal\w*|recrutement|empleo|seleccion|"
+    r"apply|applications?|candidates?|candidatures?|emploi|empleos?|trabajo|karriere|"
+    r"team|office|no-?reply|do-?not-?reply|"
+    r"notifications?|notify|mailer|mailrobot|robot|info|kontakt|contact|hello|mail|post|"
+    r"messages?|messaging|system|ats)(?:[._+-].*)?$", re.IGNORECASE)
+
+
+def is_organisation(name: str, rules: Rules) -> bool:
+    """A name that reads as an organisation's: it has a legal form ("GmbH", "S.A.") or a
+    word organisations are named with ([names] organisation: "Labs", "Hotels", "Gruppe")."""
+    if _LEGAL_ANYWHERE.search(name):
+        return True
+    words = re.split(r"[\s,&/()+-]+", name.lower())
+    return any(w in rules.organisation for w in words)
 
 
 _NAME_RUN = re.compile(r"(?<![\w&])[A-ZÀ-Ý][\w&'’.-]*(?:[ \t]+(?:&[ \t]+)?[A-ZÀ-Ý][\w&'’.-]*){0,4}")
@@ -240,9 +344,7 @@ def _spelt_in_text(company: str, haystack: str, rules: Rules) -> str:
         for end in range(len(words), 0, -1):
             squashed = _squash(" ".join(words[:end]))
             if squashed == label:
-                tail = words[end:end + 1]
-                name = " ".join(words[:end] + [t for t in tail if _LEGAL_FORM.fullmatch(t)])
-                return _clean_company(name, rules)
+                return _clean_company(" ".join(words[:end]), rules)
     return ""
 
 
@@ -252,8 +354,83 @@ def _squash(text: str) -> str:
     return re.sub(r"[^a-z0-9]", "", plain)
 
 
-_LEGAL_FORM = re.compile(r"(?:GmbH|AG|SE|KG|Inc\.?|Ltd\.?|LLC|LLP|PLC|SAS|SARL|S\.A\.?|"
-                         r"S\.L\.?|SL|SA|BV|B\.V\.|NV|Oy|AB|AS)")
+# Legal forms as companies write them after their name (German, Austrian, Swiss, French,
+# Spanish, Italian, Dutch, Nordic, English), longest first within each family.
+_LEGAL = (r"(?:GmbH|AG|SE|UG)\s*&\s*Co\.?\s*(?:KGaA|KG|OHG)|GmbH|gGmbH|AG|SE|KGaA|KG|OHG|"
+          r"UG(?:\s*\(haftungsbeschränkt\))?|e\.\s?V\.|Inc\.?|Incorporated|Ltd\.?|Limited|"
+          r"LLC|L\.L\.C\.|LLP|PLC|plc|Corp\.?|Co\.|S\.A\.S\.U?|SASU|SAS|SARL|S\.à\s?r\.l\.|"
+          r"S\.A\.R\.L\.|S\.A\.U\.|S\.L\.U\.|S\.A\.?|S\.L\.?|SLU|SL|SA|S\.p\.A\.|SpA|"
+          r"S\.r\.l\.|Srl|B\.V\.|BV|N\.V\.|NV|Oy|Oyj|AB|A/S|ApS|AS|Pty\.?\s+Ltd\.?")
+_LEGAL_FORM = re.compile(_LEGAL)
+_LEGAL_ANYWHERE = re.compile(rf"(?:^|[\s,])(?:{_LEGAL})(?![\w])")
+# After a name: ", Inc.", " GmbH & Co. KG", " S.A." (a dot that is part of the form kept).
+_LEGAL_AFTER = re.compile(rf"(?:,\s*|\s+)(?:{_LEGAL})(?![\w&])")
+# What an extraction pattern that stops at the first "." leaves of a dotted form: "Acme
+# GmbH & Co", "Arena Digital S", "Quillon Software, Inc".
+_LEGAL_END = re.compile(rf"(?:,\s*|\s+)(?:{_LEGAL})$")
+_LEGAL_CUT = re.compile(r"(?:\s*&\s*Co|,?\s+(?:S|B|N|S\.A|S\.L|S\.A\.S|S\.p|S\.r|e|"
+                        r"S\.à\s?r))$")
+_LEGAL_DOT_END = re.compile(r"(?:\b(?:Inc|Ltd|Corp|Co)|(?<![\w.])(?:[A-Za-zà]\.){1,3}"
+                            r"[A-Za-z]|\be\.\s?V|&\s*Co)$")
+
+
+def _keep_legal_dot(text: str) -> str:
+    """`text` without trailing dots, unless the dot ends its legal form ("Acme Inc.",
+    "Arena Digital S.A.", "Verein e.V."): a form is spelt one way whatever follows it."""
+    bare = text.rstrip(".").rstrip()
+    if bare != text and _LEGAL_DOT_END.search(bare) and _LEGAL_ANYWHERE.search(bare + "."):
+        return bare + "."
+    return bare
+
+
+def _with_legal_form(company: str, haystack: str, rules: Rules) -> str:
+    """`company` with its legal form complete, as the mail writes it right after the name
+    ("Acme Robotics GmbH & Co. KG", "Quillon Software, Inc.", "Arena Digital S.A."): an
+    extraction that stopped at a dot or a comma left it cut or out. A name the mail does
+    not follow with a legal form is kept as it is (a cut fragment removed)."""
+    cut = _LEGAL_CUT.search(company) is not None
+    base = company
+    for _ in range(2):
+        base = _LEGAL_END.sub("", _LEGAL_CUT.sub("", base)).rstrip(" ,")
+    if len(base) < 2:
+        return company
+    at = haystack.find(base)
+    while at >= 0:
+        after = _LEGAL_AFTER.match(haystack, at + len(base))
+        if after:
+            full = _clean_company(base + after.group(0), rules)
+            if full:
+                return full
+        at = haystack.find(base, at + 1)
+    if cut:
+        return _clean_company(base, rules) or company
+    return company
+
+
+def _fuller_from_domain(company: str, domain: str, haystack: str, rules: Rules) -> str:
+    """The sender's domain's name when `company` is its first words ("Sternwerk" of
+    sternwerk-automation.example: "Sternwerk Automation"), spelt as the mail spells it;
+    "" when the domain says nothing more (acme-careers.com, acme.com)."""
+    labels = domain.split(".")
+    if len(labels) < 2:
+        return ""
+    label = labels[-3] if labels[-2] in ("co", "com", "ac", "gov", "org") and \
+        len(labels) >= 3 else labels[-2]
+    parts = [p for p in label.split("-") if p]
+    squashed = _squash(company)
+    if len(parts) < 2 or not squashed:
+        return ""
+    for end in range(1, len(parts)):
+        if "".join(parts[:end]) == squashed:
+            extra = " ".join(parts[end:])
+            if extra in rules.name_noise or any(p in ("mail", "email", "jobs", "careers",
+                                                       "career", "hr", "apply", "team", "de",
+                                                       "en", "fr", "es", "online", "web")
+                                                for p in parts[end:]):
+                return ""
+            fuller = _company_from_domain(domain, rules)
+            return _spelt_in_text(fuller, haystack, rules) or fuller
+    return ""
 
 
 def _company_from_domain(domain: str, rules: Rules) -> str:
@@ -284,9 +461,15 @@ _SIGNOFF = re.compile(
 
 def contact_of(view: MailView, haystack: str, ats: str, rules: Rules,
              company: str) -> tuple[str, str]:
-    if not ats and view.from_addr and not _NOREPLY.search(view.from_addr) and \
-            view.domain not in rules.freemail and \
-            _looks_like_person(view.from_name, view.from_addr) and \
+    before, platform = _via(view.from_name)
+    if platform and _PERSON_SHAPE.fullmatch(before) and not is_organisation(before, rules) \
+            and _person_name(before, rules, company):
+        # "Sabine Roth via XING": a person writing through a platform, whose address is
+        # the platform's, not theirs.
+        return one_line(before, MAX_VALUE, "contact"), ""
+    if not ats and not platform and view.from_addr and \
+            not _NOREPLY.search(view.from_addr) and not rules.is_freemail(view.domain) and \
+            _looks_like_person(view.from_name, view.from_addr, rules) and \
             _person_name(view.from_name, rules, company):
         return one_line(view.from_name, MAX_VALUE, "contact"), view.from_addr
     found = _SIGNOFF.search(haystack)
@@ -295,8 +478,18 @@ def contact_of(view: MailView, haystack: str, ats: str, rules: Rules,
         if _person_name(name, rules, company):
             email = view.reply_to if view.reply_to and not _NOREPLY.search(view.reply_to) \
                 and not rules.ats_of(view.reply_to.rpartition("@")[2]) else ""
+            if not email and not ats and not platform and view.from_addr and \
+                    not _NOREPLY.search(view.from_addr) and \
+                    any(len(w) > 2 and w in view.from_addr.partition("@")[0]
+                        for w in name.lower().split()):
+                # The signature's name is the sender's own ("Dana Lee" signing from
+                # dana.lee@…, whose display name was only the address, or none).
+                email = view.from_addr
             return one_line(name, MAX_VALUE, "contact"), email
     return "", ""
+
+
+_PERSON_SHAPE = re.compile(r"[A-ZÀ-Ý][\w'’.-]*(?: [A-ZÀ-Ý][\w'’.-]*){1,3}")
 
 
 def _person_name(name: str, rules: Rules, company: str) -> bool:

@@ -41,25 +41,28 @@ def peek(raw: bytes, rules: Rules) -> tuple[dict[str, str], bool]:
     if subject[:3].lower() == "re:":
         return fields, True
     address = first_address_only(fields.get("from"))
-    return fields, is_personal(address) and _raw_mentions_job(raw, rules)
+    if is_personal(address):
+        return fields, _raw_mentions(raw, rules.body_words_raw)
+    return fields, bool(address) and _raw_mentions(raw, rules.service_words_raw)
 
 
 _UNREADABLE = (b"base64", b"utf-16", b"utf-32", b"text/calendar")
 
 
-def _raw_mentions_job(raw: bytes, rules: Rules) -> bool:
-    """Whether a person's mail mentions a [candidate] body word, read from the raw bytes
-    (lower-cased, quoted-printable soft breaks joined): what `recognise` checks in the
-    decoded text. Mail whose text cannot be read this way (base64, UTF-16), or with a
-    calendar part, is taken as mentioning one."""
-    if not rules.body_words:
+def _raw_mentions(raw: bytes, words: tuple[bytes, ...]) -> bool:
+    """Whether a mail mentions one of `words` (a person's mail: [candidate] body; a service
+    address's: [candidate] service_body), read from the raw bytes (lower-cased,
+    quoted-printable soft breaks joined): what `recognise` checks in the decoded text.
+    Mail whose text cannot be read this way (base64, UTF-16), or with a calendar part, is
+    taken as mentioning one."""
+    if not words:
         return True
     window = raw[:BODY_CAP * 3].lower()
     if any(mark in window for mark in _UNREADABLE):
         return True
     if b"=\n" in window or b"=\r\n" in window:
         window = window.replace(b"=\r\n", b"").replace(b"=\n", b"")
-    return any(word in window for word in rules.body_words_raw)
+    return any(word in window for word in words)
 
 
 
@@ -67,9 +70,12 @@ def is_candidate(view: MailView, rules: Rules | None = None, *,
                  personal: bool = True) -> bool:
     """Could this be job mail? From the headers alone: an ATS or job board sent it (or
     relayed it: Return-Path, Received), its subject has a candidate word, it answers a
-    mail ("Re:"), or (`personal`) a person wrote it (not a mailing, not automatic, not a
-    service address). The live sync passes personal=False: there a person's mail would
-    cost a FETCH of its body each, where `nudger capture` checks the raw bytes first."""
+    mail ("Re:"), or (`personal`) it is neither a mailing nor automatic: a person's mail,
+    or a service address's (the notifications of a hiring system the rules do not list),
+    whose text then decides (`recognise`: a [candidate] body word for a person, a
+    service_body word for a service address). The live sync passes personal=False: there
+    such mail would cost a FETCH of its body each, where `nudger capture` checks the raw
+    bytes first."""
     rules = rules or default_rules()
     if ats_sender(view, rules):
         return True
@@ -77,7 +83,7 @@ def is_candidate(view: MailView, rules: Rules | None = None, *,
         return True
     if view.bulk or view.auto_submitted or view.unsubscribe:
         return False
-    return view.subject[:3].lower() == "re:" or (personal and is_personal(view.from_addr))
+    return view.subject[:3].lower() == "re:" or (personal and "@" in view.from_addr)
 
 
 _SERVICE = re.compile(

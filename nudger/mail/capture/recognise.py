@@ -37,7 +37,12 @@ from nudger.mail.capture.findings import (
     first_match,
     weigh_evidence,
 )
-from nudger.mail.capture.prefilter import ats_sender, body_can_matter, is_candidate
+from nudger.mail.capture.prefilter import (
+    ats_sender,
+    body_can_matter,
+    is_candidate,
+    is_personal,
+)
 from nudger.mail.capture.rules import Rules, default_rules, fold_case
 from nudger.mail.capture.view import (
     MailView,
@@ -67,8 +72,11 @@ def recognise(view: MailView, *, zone: ZoneInfo, rules: Rules | None = None,
         return []  # the same answer the headers-only pre-filter gives
     if not ats_sender(view, rules) and not rules.is_candidate_subject(view.subject) and \
             view.subject[:3].lower() != "re:" and view.invite is None and \
-            not rules.mentions_job(view.text):
-        return []  # a person's mail that mentions no job word ([candidate] body)
+            not (rules.mentions_job(view.text) if is_personal(view.from_addr)
+                 else rules.mentions_application(view.text)):
+        # A person's mail that mentions no job word ([candidate] body); a service
+        # address's that names no application, interview or candidacy (service_body).
+        return []
     if view.auto_submitted and not ats_sender(view, rules):
         return []  # out-of-office and other auto-replies of people
     view = unforwarded(view)

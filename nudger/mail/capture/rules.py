@@ -56,12 +56,43 @@ class Rules:
     body_words: tuple[str, ...] = ()     # lower-case
     words: WordModel | None = None       # the word model (wordmodel.py), a signal
     body_words_raw: tuple[bytes, ...] = ()
+    # The providers written "yahoo.*" in [names] freemail: that name under any country's
+    # suffix (yahoo.fr, yahoo.co.uk, outlook.es, hotmail.com.ar).
+    freemail_names: frozenset[str] = frozenset()
+    # The words a service address's mail (notifications@, no-reply@ of a hiring system the
+    # rules do not list) must mention to be read further ([candidate] service_body).
+    service_words: tuple[str, ...] = ()     # lower-case
+    service_words_raw: tuple[bytes, ...] = ()
+    # Words organisations are named with ([names] organisation): a sender's name with one
+    # is a company's, not a person's.
+    organisation: frozenset[str] = frozenset()
 
     def mentions_job(self, text: str) -> bool:
         if not self.body_words:
             return True
         lowered = text.lower()
         return any(word in lowered for word in self.body_words)
+
+    def mentions_application(self, text: str) -> bool:
+        """Whether a service address's text names an application, an interview or a
+        candidacy ([candidate] service_body): the mail of a hiring system not listed."""
+        lowered = text.lower()
+        return any(word in lowered for word in self.service_words)
+
+    def is_freemail(self, domain: str) -> bool:
+        """A free mail provider's domain (or a subdomain of one): never a company's.
+        "gmx.de" as listed; a provider listed as "yahoo.*" under any country suffix of
+        at most two short labels ("yahoo.com.ar", "hotmail.co.uk", "outlook.es")."""
+        labels = domain.lower().rstrip(".").split(".")
+        for at in range(len(labels) - 1):
+            if ".".join(labels[at:]) in self.freemail:
+                return True
+        for at, label in enumerate(labels[:-1]):
+            rest = labels[at + 1:]
+            if label in self.freemail_names and len(rest) <= 2 and \
+                    all(0 < len(part) <= 3 for part in rest):
+                return True
+        return False
 
     def is_candidate_subject(self, subject: str) -> bool:
         """`candidate.search(subject)`: the candidate words in the subject. An ASCII
@@ -127,6 +158,10 @@ def load_rules(path: Path | None = None) -> Rules:
         stems = [str(w) for w in data["candidate"].get("body", ())]
         if not all(w.isascii() and w.strip() for w in stems):
             raise RulesError(f"{path}: candidate.body: every word must be ASCII, not empty")
+        service = [str(w) for w in data["candidate"].get("service_body", ())]
+        if not all(w.isascii() and w.strip() for w in service):
+            raise RulesError(f"{path}: candidate.service_body: every word must be ASCII, "
+                             "not empty")
         company = tuple(compile_one("extract.company", t, re.MULTILINE)
                         for t in data["extract"]["company"])
         role = tuple(compile_one("extract.role", t, re.MULTILINE)
@@ -136,7 +171,13 @@ def load_rules(path: Path | None = None) -> Rules:
             ats_names=frozenset(n.lower() for n in ats.values()),
             name_noise=tuple(sorted((str(n).lower() for n in data["names"]["noise"]),
                                     key=len, reverse=True)),
-            freemail=frozenset(str(d).lower() for d in data["names"]["freemail"]),
+            freemail=frozenset(str(d).lower() for d in data["names"]["freemail"]
+                               if not str(d).endswith(".*")),
+            freemail_names=frozenset(str(d).lower()[:-2] for d in data["names"]["freemail"]
+                                     if str(d).endswith(".*")),
+            service_words=tuple(w.lower() for w in service),
+            organisation=frozenset(str(w).lower() for w in data["names"]["organisation"]),
+            service_words_raw=tuple(w.lower().encode() for w in service),
             candidate=candidate, phrases=phrases, company=company, role=role,
             source=str(path), candidate_ascii=candidate_ascii,
             body_words=tuple(w.lower() for w in stems),
