@@ -179,9 +179,15 @@ def test_a_hiring_system_the_rules_do_not_list_is_read() -> None:
 
 
 def test_a_service_address_that_names_no_application_is_not_read() -> None:
-    shop = mail("Your order #123 has shipped. Track it online.\n",
+    news = mail("A new comment on your pull request.\n",
+                sender="Forge <notifications@forge.example>", subject="PR #12: fix the build")
+    assert not peek(news, default_rules())[1]
+    # A shop's, a bank's or a newsletter's address is never a hiring system's, whatever
+    # its text says.
+    shop = mail("Your application for a store card was received.\n",
                 sender="Nimbus Shop <orders@shopnimbus.example>", subject="On its way")
     assert not peek(shop, default_rules())[1]
+    assert recognise_bytes(shop, zone=ZONE) == []
 
 
 # --- the four languages ----------------------------------------------------------------

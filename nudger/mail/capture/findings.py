@@ -13,7 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from nudger.mail.capture.interview_time import Moment, interview_moment
-from nudger.mail.capture.rules import Rule, Rules, fold_case
+from nudger.mail.capture.rules import Rule, Rules, can_match, fold_case
 from nudger.mail.capture.view import MailView
 
 # --- findings --------------------------------------------------------------------------
@@ -76,8 +76,12 @@ def weigh_evidence(view: MailView, haystack: str, folded: str, ats: str, rules: 
         in_subject = in_body = 0
         said: list[str] = []
         for rule in rules.phrases[kind]:
-            if rule.prefix and rule.prefix not in folded:
-                continue  # cannot match
+            prefix = rule.prefix
+            if prefix:
+                if prefix not in folded:
+                    continue  # cannot match (`can_match`, spelt out: it runs for every rule)
+            elif rule.needs and not can_match(rule, folded):
+                continue
             found = rule.pattern.search(haystack)
             if found is None:
                 continue
@@ -153,7 +157,11 @@ def first_match(rules: Iterable[Rule], haystack: str,
     if folded is None:
         folded = fold_case(haystack)
     for rule in rules:
-        if rule.prefix and rule.prefix not in folded:
+        prefix = rule.prefix
+        if prefix:
+            if prefix not in folded:
+                continue  # cannot match (`can_match`, spelt out: it runs for every rule)
+        elif rule.needs and not can_match(rule, folded):
             continue
         found = rule.pattern.search(haystack)
         if found:

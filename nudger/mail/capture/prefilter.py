@@ -24,8 +24,8 @@ def peek(raw: bytes, rules: Rules) -> tuple[dict[str, str], bool]:
     """The header fields, and whether the message can be job mail (`is_candidate`), at the
     least cost: most mail is decided here and never looked at again."""
     fields = header_fields(raw)
-    domain = first_address_only(fields.get("from")).rpartition("@")[2].lower()
-    if rules.ats_of(domain):
+    address = first_address_only(fields.get("from"))
+    if rules.ats_of(address.rpartition("@")[2].lower()):
         return fields, True
     subject = decode_words(fields.get("subject"))
     if rules.is_candidate_subject(subject):
@@ -40,10 +40,9 @@ def peek(raw: bytes, rules: Rules) -> tuple[dict[str, str], bool]:
         return fields, False
     if subject[:3].lower() == "re:":
         return fields, True
-    address = first_address_only(fields.get("from"))
     if is_personal(address):
         return fields, _raw_mentions(raw, rules.body_words_raw)
-    return fields, bool(address) and _raw_mentions(raw, rules.service_words_raw)
+    return fields, may_be_hiring_desk(address) and _raw_mentions(raw, rules.service_words_raw)
 
 
 _UNREADABLE = (b"base64", b"utf-16", b"utf-32", b"text/calendar")
@@ -71,11 +70,11 @@ def is_candidate(view: MailView, rules: Rules | None = None, *,
     """Could this be job mail? From the headers alone: an ATS or job board sent it (or
     relayed it: Return-Path, Received), its subject has a candidate word, it answers a
     mail ("Re:"), or (`personal`) it is neither a mailing nor automatic: a person's mail,
-    or a service address's (the notifications of a hiring system the rules do not list),
-    whose text then decides (`recognise`: a [candidate] body word for a person, a
-    service_body word for a service address). The live sync passes personal=False: there
-    such mail would cost a FETCH of its body each, where `nudger capture` checks the raw
-    bytes first."""
+    or a service address's that is no shop's or newsletter's (the notifications of a
+    hiring system the rules do not list, `may_be_hiring_desk`), whose text then decides
+    (`recognise`: a [candidate] body word for a person, a service_body word for a service
+    address). The live sync passes personal=False: there such mail would cost a FETCH of
+    its body each, where `nudger capture` checks the raw bytes first."""
     rules = rules or default_rules()
     if ats_sender(view, rules):
         return True
@@ -83,7 +82,8 @@ def is_candidate(view: MailView, rules: Rules | None = None, *,
         return True
     if view.bulk or view.auto_submitted or view.unsubscribe:
         return False
-    return view.subject[:3].lower() == "re:" or (personal and "@" in view.from_addr)
+    return view.subject[:3].lower() == "re:" or (personal and (
+        is_personal(view.from_addr) or may_be_hiring_desk(view.from_addr)))
 
 
 _SERVICE = re.compile(
@@ -93,6 +93,22 @@ _SERVICE = re.compile(
     r"security|account|admin|postmaster|digest|events?|promo|offers?|shop|store|"
     r"receipts?|statements?|members?|avisos|boletin|renewals?|kurse|leasing|admissions)"
     r"(?:[._+-].*)?$", re.IGNORECASE)
+
+
+# The service addresses of shops, banks, bookings and newsletters: never a hiring system's
+# (which writes from no-reply@, notifications@, info@, hello@ and the like).
+_COMMERCE = re.compile(
+    r"^(?:.*[._-])?(?:news(?:letter)?|orders?|service|support|billing|invoices?|marketing|"
+    r"booking|reservations?|calendar|security|account|admin|postmaster|digest|events?|"
+    r"promo|offers?|shop|store|receipts?|statements?|members?|avisos|boletin|renewals?|"
+    r"kurse|leasing|admissions|bounces?|mailer-daemon|alerts?)(?:[._+-].*)?$", re.IGNORECASE)
+
+
+def may_be_hiring_desk(address: str) -> bool:
+    """A service address that is not a shop's, a bank's or a newsletter's: the mail of a
+    hiring system the rules do not list may come from it (its text then decides)."""
+    local, at, _domain = address.rpartition("@")
+    return bool(at and local) and _COMMERCE.match(local) is None
 
 
 def is_personal(address: str) -> bool:

@@ -43,7 +43,7 @@ from nudger.mail.capture.prefilter import (
     is_candidate,
     is_personal,
 )
-from nudger.mail.capture.rules import Rules, default_rules, fold_case
+from nudger.mail.capture.rules import Rules, can_match, default_rules, fold_case
 from nudger.mail.capture.view import (
     MailView,
     one_line,
@@ -89,8 +89,12 @@ def recognise(view: MailView, *, zone: ZoneInfo, rules: Rules | None = None,
     folded_head = folded[: len(head)]
     ignored = ""
     for rule in rules.phrases["ignore"]:
-        if rule.prefix and rule.prefix not in folded_head:
-            continue  # cannot match
+        prefix = rule.prefix
+        if prefix:
+            if prefix not in folded_head:
+                continue  # cannot match (`can_match`, spelt out: it runs for every rule)
+        elif rule.needs and not can_match(rule, folded_head):
+            continue
         found = rule.pattern.search(head)
         if found:
             ignored = found.group(0)

@@ -28,6 +28,19 @@ class Rule:
     phrase: str
     pattern: re.Pattern[str]
     prefix: str = ""    # the pattern's literal start, case-folded (`literal_prefix`); "" = none
+    # Literal text (case-folded) of which every match holds at least one, when the pattern
+    # has no literal start (`required_literals`: "received your application" of
+    # "(we|we.ve) received your application"); () = none known.
+    needs: tuple[str, ...] = ()
+
+
+def can_match(rule: Rule, folded: str) -> bool:
+    """False when `rule` cannot match the text whose `fold_case` is `folded` (its literal
+    start, or every one of its `needs`, is not in it). The recogniser's loops spell this
+    out inline: it runs for every rule on every candidate."""
+    if rule.prefix:
+        return rule.prefix in folded
+    return not rule.needs or any(need in folded for need in rule.needs)
 
 
 @dataclass(frozen=True)
@@ -145,11 +158,14 @@ def load_rules(path: Path | None = None) -> Rules:
                for d in entry["domains"]}
         phrases: dict[str, tuple[Rule, ...]] = {}
         for kind in ("ignore", "rejection", "interview", "application", "outreach"):
-            phrases[kind] = tuple(
-                Rule(kind, lang, text, compile_one(f"{kind}.{lang}", text),
-                     literal_prefix(text, re.IGNORECASE))
-                for lang in LANGUAGES for text in data[kind].get(lang, ())
-            )
+            rules: list[Rule] = []
+            for lang in LANGUAGES:
+                for text in data[kind].get(lang, ()):
+                    pattern = compile_one(f"{kind}.{lang}", text)
+                    prefix = literal_prefix(text, re.IGNORECASE)
+                    rules.append(Rule(kind, lang, text, pattern, prefix,
+                                      () if prefix else required_literals(text)))
+            phrases[kind] = tuple(rules)
         candidate = compile_one("candidate.subject", "|".join(
             f"(?:{s})" for s in data["candidate"]["subject"]))
         words = tuple(literal_prefix(str(s), re.IGNORECASE)
@@ -248,6 +264,55 @@ def literal_prefix(pattern: str, flags: int = re.IGNORECASE) -> str:
         return ""
     prefix = fold_case("".join(chars))
     return prefix if len(prefix) >= 3 else ""
+
+
+def required_literals(pattern: str, flags: int = re.IGNORECASE) -> tuple[str, ...]:
+    """Literal texts (folded) of which every match of `pattern` contains at least one, as
+    a contiguous run of characters: a run of literals outside any optional part, or one
+    per alternative of a group every match goes through ("(go|went) (in )?a different" →
+    ("a different",)). () when none of at least 3 characters is known, the folding is not
+    known, or in doubt. A text whose `fold_case` holds none of them cannot match."""
+    if _FOLD is None:
+        return ()
+    try:
+        from re import _parser  # type: ignore[attr-defined]
+
+        return _required(_parser.parse(pattern, flags).data, _parser)
+    except Exception:  # a private module: any surprise means "none known"
+        return ()
+
+
+def _required(items: Any, parser: Any) -> tuple[str, ...]:
+    found: list[tuple[str, ...]] = []
+    run: list[str] = []
+
+    def flush() -> None:
+        if run:
+            found.append((fold_case("".join(run)),))
+            run.clear()
+
+    for op, arg in items:
+        if op is parser.LITERAL:
+            run.append(chr(arg))
+            continue
+        flush()
+        if op is parser.SUBPATTERN:
+            inner = _required(arg[3].data, parser)
+            if inner:
+                found.append(inner)
+        elif op is parser.BRANCH:
+            alternatives = [_required(alt.data, parser) for alt in arg[1]]
+            if alternatives and all(alternatives):
+                found.append(tuple(dict.fromkeys(a for alt in alternatives for a in alt)))
+        elif op in (parser.MAX_REPEAT, parser.MIN_REPEAT) and arg[0] >= 1:
+            inner = _required(arg[2].data, parser)
+            if inner:
+                found.append(inner)
+    flush()
+    usable = [alts for alts in found if all(len(a) >= 3 for a in alts)]
+    if not usable:
+        return ()
+    return max(usable, key=lambda alts: (min(len(a) for a in alts), -len(alts)))
 
 
 _CASELESS_ESCAPES = frozenset("bBwWsSdD")

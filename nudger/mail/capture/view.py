@@ -241,12 +241,58 @@ def with_body(view: MailView, raw: bytes | Message, cap: int = BODY_CAP,
     """The view with the first text part of the message read (capped), and its
     text/calendar part when it has one (a DTSTART without a zone read in `zone`)."""
     try:
-        msg = raw if isinstance(raw, Message) else _PARSER.parsebytes(raw)
+        msg = raw if isinstance(raw, Message) else (single_part(raw) or _PARSER.parsebytes(raw))
         text, links, note, calendar = _first_text(msg, cap)
     except (ValueError, LookupError, TypeError, AssertionError, IndexError) as exc:
         return replace(view, body_note=f"body not readable ({type(exc).__name__})")
     invite = read_invite(calendar, zone or ZoneInfo("UTC")) if calendar else None
     return replace(view, text=text, links=tuple(links), body_note=note, invite=invite)
+
+
+# A header line as the email package's parser takes one (a name and a colon, or a folded
+# continuation); the three fields `_first_text` reads of a one-part message.
+_HEADER_LINE = re.compile(rb"[\x21-\x39\x3b-\x7e]+:|[ \t]")
+_PART_FIELDS = re.compile(rb"^(content-type|content-transfer-encoding|content-disposition)"
+                          rb"[ \t]*:[ \t]*([^\n]*)\n(?![ \t])", re.IGNORECASE | re.MULTILINE)
+_SPLITS_LINES = re.compile(rb"[\r\x0b\x0c\x1c-\x1e]")
+
+
+def single_part(raw: bytes) -> Message | None:
+    """The message as the email package's parser (compat32) reads it, for what
+    `_first_text` asks of it, when it is one text part with a plain header block: its
+    Content-Type, Content-Transfer-Encoding and Content-Disposition and its payload, without
+    running the parser over every line (most job mail is one part). None whenever the
+    parser could read it differently: multipart or message/* types, a folded or repeated
+    field of those three, a header block with CR, non-ASCII or a line that is no header, an
+    mbox "From " line. tests/test_capture_prefilter.py holds it to the parser."""
+    end = raw.find(b"\n\n")
+    if end <= 0 or raw.startswith(b"From ") or raw[:1] in (b" ", b"\t"):
+        return None
+    block = raw[:end + 1]
+    if not block.isascii() or _SPLITS_LINES.search(block):
+        return None
+    for line in block[:-1].split(b"\n"):
+        if not _HEADER_LINE.match(line):
+            return None
+    fields: dict[str, str] = {}
+    for name, value in _PART_FIELDS.findall(block):
+        key = name.decode().lower()
+        if key in fields:
+            return None  # repeated: leave it to the parser
+        fields[key] = value.decode()
+    if len(fields) != len({m.group(1).lower() for m in _FIELD_NAMES.finditer(block)}):
+        return None  # one of the three is folded: leave it to the parser
+    msg = Message()
+    for key, value in fields.items():
+        msg[key] = value
+    if msg.get_content_maintype() in ("multipart", "message"):
+        return None
+    msg.set_payload(raw[end + 2:].decode("ascii", "surrogateescape"))
+    return msg
+
+
+_FIELD_NAMES = re.compile(rb"^(content-type|content-transfer-encoding|content-disposition)"
+                          rb"[ \t]*:", re.IGNORECASE | re.MULTILINE)
 
 
 def _first_text(msg: Message, cap: int) -> tuple[str, list[tuple[str, str]], str, str]:
