@@ -237,3 +237,14 @@ def test_indirect_wording_in_four_languages(sender: str, subject: str, body: str
 def test_mail_about_another_kind_of_application_is_not_job_mail(sender: str, subject: str,
                                                                  body: str) -> None:
     assert recognise_bytes(mail(body, sender=sender, subject=subject), zone=ZONE) == []
+
+
+@pytest.mark.parametrize("role", ["Program Manager", "Account Executive", "Loan Officer",
+                                  "Room Attendant", "School Teacher", "Grant Writer"])
+def test_a_job_named_like_another_kind_of_application_is_a_job(role: str) -> None:
+    # "application for the Program …" is a job's: only what ends there (a flat, a card,
+    # a visa) is another kind of application.
+    raw = mail(f"Hi Alex,\n\nThank you for your application for the {role} role at "
+               "Acme Robotics. We will be in touch.\n",
+               sender="Acme Robotics <jobs@acme-robotics.example>", subject="Your application")
+    assert found(raw)[:2] == ("application", "Acme Robotics")

@@ -312,33 +312,33 @@ EXAMPLES = {
     "\\bgracias por postular\\b": "Gracias por postular al puesto.",
     # ignore: what is applied or interviewed for is not a job
     "\\b(application|applying)\\b[^.!\\n]{0,30}\\b(for|to) (the |a |an |our |your )?(apartment|"
-    "flat|tenancy|lease|membership|club|council|committee|loan|mortgage|credit card|visa|"
-    "passport|scholarship|grant|course|nursery|allotment|university|college|school|programme|"
-    "program)\\b": "Thank you for your application for the apartment on Elm Street.",
+    "flat|room|house|tenancy|lease|membership|club|council|committee|loan|mortgage|(\\w+ )?card|"
+    "(\\w+ )?account|(\\w+ )?permit|licen[cs]e|visa|passport|residence|citizenship|"
+    "scholarship|grant|award|course|nursery|daycare|kindergarten|allotment|university|college|"
+    "school|programme|program|conference|festival|market stall)(?=[.,;:!?)\\n]|$| (at|in|on|"
+    "with|near|from|of|and|has|have|was|is|we|to|this|last|next)\\b)":
+        "Thank you for your application for a library card.",
     "\\b(membership|visa|passport|loan|mortgage|tenancy|lease|credit card|grant|scholarship|"
     "school|university|college|course|permit|planning|insurance|benefits?) application":
         "We received your visa application.",
-    "\\bjobs? (that match|matching|based on|picked for|selected for) (your|you)":
+    "(?<!other )\\bjobs (that match|matching|based on|picked for|selected for) (your|you)":
         "Here are jobs that match your profile.",
     "\\b\\d+ new (jobs|positions|openings|roles)\\b": "There are 12 new positions this week.",
-    "\\b(similar|top|trending) jobs\\b": "Top jobs this week in your area.",
+    "\\b(top|trending) jobs\\b": "Top jobs this week in your area.",
     "\\bjobs? near you\\b": "Discover jobs near you.",
     "\\bjob recommendations?\\b": "Your job recommendations are ready.",
     "\\bwho viewed your profile": "See who viewed your profile this week.",
-    "\\bview (this email )?in (your )?browser": "View this email in your browser.",
     "\\bneue stellenangebote": "Neue Stellenangebote in Ihrer Nähe.",
     "\\bstellenangebote für (sie|dich)": "Stellenangebote für Sie ausgewählt.",
-    "\\bim browser (anzeigen|ansehen|öffnen)": "Diese E-Mail im Browser anzeigen.",
     "\\boffres d.emploi (pour (vous|toi)|recommandées|similaires)":
         "Des offres d'emploi pour vous cette semaine.",
-    "\\bvoir (la version )?en ligne": "Voir la version en ligne.",
     "\\bofertas (de empleo )?(para ti|recomendadas|similares)":
         "Ofertas de empleo para ti esta semana.",
-    "\\bver en (el )?navegador": "Ver en el navegador.",
     "\\binterview (for|with) (the |our |a |an )?(magazine|newspaper|podcast|blog|radio|"
     "newsletter|documentary)\\b": "Would you give an interview for our magazine?",
     "\\bbewerbung (um|für|auf) (die |eine |den |einen |das |ein )?(wohnung|mietwohnung|zimmer|"
-    "mitgliedschaft|kitaplatz|kita|schulplatz|stipendium|kleingarten)":
+    "mitgliedschaft|kitaplatz|kita|schulplatz|studienplatz|stipendium|kleingarten|parzelle|"
+    "förderung)":
         "Danke für Ihre Bewerbung um die Wohnung.",
     "\\binterview (für|mit) (die |das |den |unser\\w* )?(magazin|zeitung|podcast|blog|radio)":
         "Hätten Sie Zeit für ein Interview für unser Magazin?",
