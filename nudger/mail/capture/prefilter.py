@@ -1,8 +1,9 @@
 """The cheap decision before any body is read: whether a message can be job mail at all,
-from its headers (`peek`, `is_candidate`; a person's mail also wants a job word in the raw
-bytes), and whether its body can change the answer (`body_can_matter`). Most mail in a
-mailbox is decided here and never looked at again. tests/test_capture_prefilter.py holds
-both to the full recogniser.
+from its headers (`peek`, `is_candidate`; a person's mail, or a service address's that is
+no shop's or newsletter's, also wants a job word in the raw bytes), and whether its body
+can change the answer (`body_can_matter`). Most mail in a mailbox is decided here and
+never looked at again. tests/mail/capture/test_capture_prefilter.py holds both to the
+full recogniser.
 """
 
 from __future__ import annotations
@@ -133,6 +134,6 @@ def ats_sender(view: MailView, rules: Rules) -> str:
 def body_can_matter(view: MailView, rules: Rules | None = None) -> bool:
     """False when `recognise` finds nothing in this message whatever its body says: an
     auto-reply or bulk/list mail not from an ATS (its first checks), so the body is not
-    parsed. tests/test_capture_prefilter.py holds it to the full recogniser."""
+    parsed. tests/mail/capture/test_capture_prefilter.py holds it to the full recogniser."""
     rules = rules or default_rules()
     return not (view.auto_submitted or view.bulk) or bool(ats_sender(view, rules))

@@ -212,8 +212,9 @@ def load_rules(path: Path | None = None) -> Rules:
 # A pattern that starts with literal text can only match where the text holds that start:
 # both are case-folded exactly as `re.IGNORECASE` compares characters (its simple lower
 # case, plus the characters it treats as equal: ſ/s, K/k, ı/i, ς/σ…), and a pattern whose
-# start is not in the folded text is not run. tests/test_capture_prefilter.py proves the
-# folding against the regex engine over every code point and the findings over the corpus.
+# start is not in the folded text is not run (nor one of whose `required_literals` none is).
+# tests/mail/capture/test_capture_prefilter.py proves the folding against the regex engine
+# over every code point and the findings over the corpus.
 
 def _fold_table() -> dict[int, int] | None:
     try:

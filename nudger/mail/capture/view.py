@@ -264,7 +264,7 @@ def single_part(raw: bytes) -> Message | None:
     running the parser over every line (most job mail is one part). None whenever the
     parser could read it differently: multipart or message/* types, a folded or repeated
     field of those three, a header block with CR, non-ASCII or a line that is no header, an
-    mbox "From " line. tests/test_capture_prefilter.py holds it to the parser."""
+    mbox "From " line. tests/mail/capture/test_capture_prefilter.py holds it to the parser."""
     end = raw.find(b"\n\n")
     if end <= 0 or raw.startswith(b"From ") or raw[:1] in (b" ", b"\t"):
         return None
