@@ -17,7 +17,8 @@ from nudger.mail.capture.view import MAX_VALUE, MailView, one_line
 
 _GENDER = re.compile(r"\s*\((?:m|w|f|d|x|h|div|all genders|gn\*?)(?:\s*/\s*(?:m|w|f|d|x|h|"
                      r"div))*\)\s*|\s*\b[mwfdx]/[mwfdx]/[mwfdx]\b", re.IGNORECASE)
-_TAIL = re.compile(r"\s+(?:for|as|regarding|about|via|through|on|in the|and we|and our|we|"
+_TAIL = re.compile(r"\s+(?:for|as|regarding|about|via|through|on|in the|and we|and our|"
+                   r"and (?:the|your|that|i|to|for|hope|wish|would|will|look)|we|"
                    r"who|which|where|has|have|is|are|was|were|will|und|pour|para|y|et|über|a|est|ont|"
                    r"ha|es|hat|ist|sind|wurde|wurden|wird|werden|angekommen|eingegangen|eingetroffen|"
                    r"para el|–|-|—|\||·)"
@@ -133,7 +134,12 @@ _NOT_ROLE_START = frozenset({
     "this", "it", "please", "weitergeleitet", "submitted", "received", "eingang", "about",
     "after", "could", "update", "merci", "un", "cheers", "sincerely", "regards", "mit",
     "viele", "beste", "freundliche", "cordialement", "saludos", "bien", "atentamente",
-    "warm", "yours", "lg", "gruß", "grüße"})
+    "warm", "yours", "lg", "gruß", "grüße",
+    # a day is when, never what ("confirmed for Thursday at 10:00")
+    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "today",
+    "tomorrow", "montag", "dienstag", "mittwoch", "donnerstag", "freitag", "samstag",
+    "sonntag", "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche",
+    "lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"})
 
 
 def company_and_role(view: MailView, haystack: str, ats: str,

@@ -248,3 +248,22 @@ def test_a_job_named_like_another_kind_of_application_is_a_job(role: str) -> Non
                "Acme Robotics. We will be in touch.\n",
                sender="Acme Robotics <jobs@acme-robotics.example>", subject="Your application")
     assert found(raw)[:2] == ("application", "Acme Robotics")
+
+
+def test_a_sentence_going_on_after_and_is_not_part_of_the_name() -> None:
+    raw = mail("Dear Alex,\n\nWe appreciate your interest in Orbit Labs and the time you "
+               "invested in applying. After careful consideration, we will not be moving "
+               "forward with your candidacy.\n",
+               sender="Jobs <notifications@hire.example-ats.com>",
+               subject="Your application to Orbit Labs")
+    # Before: "Orbit Labs and the time you invested in applying".
+    assert found(raw)[:2] == ("rejection", "Orbit Labs")
+
+
+def test_a_day_is_never_the_role() -> None:
+    raw = mail("Your Technical Interview with Acme is confirmed for Thursday 10 December at "
+               "10:00 Central.", sender="Ashby <no-reply@ashbyhq.com>",
+               subject="Interview confirmed: Technical Interview with Acme")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    # Before: the role "Thursday".
+    assert (finding.kind, finding.company, finding.role) == ("interview", "Acme", "")
