@@ -477,7 +477,9 @@ def contact_of(view: MailView, haystack: str, ats: str, rules: Rules,
             not _NOREPLY.search(view.from_addr) and not rules.is_freemail(view.domain) and \
             _looks_like_person(view.from_name, view.from_addr, rules) and \
             _person_name(view.from_name, rules, company):
-        return one_line(view.from_name, MAX_VALUE, "contact"), view.from_addr
+        # "Teodora at Kite", "Dana Lee from Acme": the person, not where they work.
+        name = _NAME_AT.sub("", view.from_name) or view.from_name
+        return one_line(name, MAX_VALUE, "contact"), view.from_addr
     found = _SIGNOFF.search(haystack)
     if found:
         name = found.group("name") or found.group("name2") or ""
@@ -495,6 +497,7 @@ def contact_of(view: MailView, haystack: str, ats: str, rules: Rules,
     return "", ""
 
 
+_NAME_AT = re.compile(r"\s+(?:at|from|@|bei|chez)\s+\S.*$", re.IGNORECASE)
 _PERSON_SHAPE = re.compile(r"[A-ZÀ-Ý][\w'’.-]*(?: [A-ZÀ-Ý][\w'’.-]*){1,3}")
 
 

@@ -105,6 +105,16 @@ _COMMERCE = re.compile(
     r"kurse|leasing|admissions|bounces?|mailer-daemon|alerts?)(?:[._+-].*)?$", re.IGNORECASE)
 
 
+_MAILING = re.compile(r"^(?:.*[._-])?(?:news(?:letters?)?|marketing|promo(?:tions?)?|digest|"
+                      r"magazin[e]?|boletin|infolettre)(?:[._+-].*)?$", re.IGNORECASE)
+
+
+def is_mailing_address(address: str) -> bool:
+    """A newsletter's or marketing address (news@, newsletter@, marketing@): what it sends
+    is a mailing, even without a List-Unsubscribe header."""
+    return _MAILING.match(address.rpartition("@")[0]) is not None
+
+
 def may_be_hiring_desk(address: str) -> bool:
     """A service address that is not a shop's, a bank's or a newsletter's: the mail of a
     hiring system the rules do not list may come from it (its text then decides)."""

@@ -41,6 +41,7 @@ from nudger.mail.capture.prefilter import (
     ats_sender,
     body_can_matter,
     is_candidate,
+    is_mailing_address,
     is_personal,
 )
 from nudger.mail.capture.rules import Rules, can_match, default_rules, fold_case
@@ -99,8 +100,10 @@ def recognise(view: MailView, *, zone: ZoneInfo, rules: Rules | None = None,
         if found:
             ignored = found.group(0)
             break
-    if view.bulk and not ats:
-        return []  # mailing lists and bulk senders: never about one application of yours
+    if (view.bulk or is_mailing_address(view.from_addr)) and not ats:
+        # Mailing lists, bulk senders and a newsletter's or marketing address: never about
+        # one application of yours.
+        return []
     if ignored and not ats:
         return []  # an alert, a receipt, an admission: only an ATS's own wording outweighs it
     evidence = weigh_evidence(view, haystack, folded, ats, rules, zone, ignored)

@@ -267,3 +267,27 @@ def test_a_day_is_never_the_role() -> None:
     [finding] = recognise_bytes(raw, zone=ZONE)
     # Before: the role "Thursday".
     assert (finding.kind, finding.company, finding.role) == ("interview", "Acme", "")
+
+
+def test_a_persons_name_at_their_company_is_the_persons() -> None:
+    raw = mail("Hi Alex,\n\nLoved your application! Could you pick a time for a 30 minute "
+               "intro call?\n\nTeodora\n", sender="Teodora at Kite <teodora@kite.dev>",
+               subject="Next steps")
+    # Before: the contact "Teodora at Kite".
+    assert found(raw) == ("interview", "Kite", "Teodora", "teodora@kite.dev")
+
+
+def test_a_recruiter_on_free_mail_names_their_firm() -> None:
+    raw = mail("Hola Alex, soy Patricia de Nexa Consultores. ¿Podemos hacer una entrevista por "
+               "videollamada el martes a las 11:00?\nPatricia",
+               sender="Patricia Gómez <patricia.gomez@outlook.com>", subject="Entrevista")
+    # Before: nothing (no company: the domain is free mail).
+    assert found(raw)[:2] == ("interview", "Nexa Consultores")
+
+
+def test_a_newsletter_address_is_a_mailing() -> None:
+    raw = mail("In dieser Ausgabe: so gelingt Ihre Bewerbung. Das Vorstellungsgespräch "
+               "meistern.", sender="Karriere Magazin <newsletter@karriere-magazin.example>",
+               subject="Die 10 besten Tipps für Ihre Bewerbung")
+    # Before: an interview at "Karriere Magazin".
+    assert recognise_bytes(raw, zone=ZONE) == []
