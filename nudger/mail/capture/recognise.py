@@ -30,7 +30,8 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from nudger.mail.capture.extract import company_and_role, contact_of, job_url
+from nudger.mail.capture.contact import contact_of, job_url
+from nudger.mail.capture.extract import company_and_role
 from nudger.mail.capture.findings import (
     Evidence,
     Finding,
