@@ -28,13 +28,10 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from nudger.mail.capture.recognise import (
-    Finding,
-    Rules,
-    default_rules,
-    own_text,
-    recognise_bytes,
-)
+from nudger.mail.capture.findings import Finding
+from nudger.mail.capture.recognise import recognise_bytes
+from nudger.mail.capture.rules import Rules, default_rules
+from nudger.mail.capture.view import own_text
 
 JOB_KINDS = ("application", "rejection", "interview")
 KINDS = (*JOB_KINDS, "not-job")

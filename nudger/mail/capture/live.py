@@ -1,7 +1,7 @@
 """Capture in the live mailbox: the handler listen's sync calls for each new INBOX message
 (step 3, after commands and replies), when `[mailbox] capture` is "suggest" or "add".
 
-Headers first: a message whose headers do not make it a candidate (recognise.is_candidate)
+Headers first: a message whose headers do not make it a candidate (prefilter.is_candidate)
 is left alone and nothing is fetched. For a candidate, only the first text part is fetched,
 capped (client.fetch_text), then recognised exactly as `nudger capture` does for files, and
 recorded in one transaction with the message's key, so it is handled once.
@@ -11,14 +11,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from nudger.mail.capture.recognise import (
-    BODY_CAP,
-    MailView,
-    default_rules,
-    is_candidate,
-    one_line,
-    recognise,
-)
+from nudger.mail.capture.prefilter import is_candidate
+from nudger.mail.capture.recognise import recognise
+from nudger.mail.capture.rules import default_rules
+from nudger.mail.capture.view import BODY_CAP, MailView, one_line
 
 if TYPE_CHECKING:
     from nudger.mail.imap.headers import MailHeader

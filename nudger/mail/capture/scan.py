@@ -1,7 +1,7 @@
 """Capture: the recogniser run over mail files, and its findings matched to the tracker.
 
 `scan` streams messages from mbox / Maildir / .eml (mailfiles.py), reads headers first and
-the body only of a candidate (recognise.py), and yields what it found and what it had to
+the body only of a candidate (prefilter.py), and yields what it found and what it had to
 skip. `Ledger` folds the findings of one run into proposals, one per application: a
 confirmation and the later rejection of the same job become one proposed application with
 its latest stage; a finding about an application already tracked (company and role equal
@@ -21,16 +21,11 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
 from nudger.mail.capture.files import RawMail, Skipped, read_paths
-from nudger.mail.capture.recognise import (
-    Finding,
-    Rules,
-    body_can_matter,
-    default_rules,
-    peek,
-    recognise,
-    view_headers,
-    with_body,
-)
+from nudger.mail.capture.findings import Finding
+from nudger.mail.capture.prefilter import body_can_matter, peek
+from nudger.mail.capture.recognise import recognise
+from nudger.mail.capture.rules import Rules, default_rules
+from nudger.mail.capture.view import view_headers, with_body
 
 # --- normalising names, roles and URLs ---------------------------------------------------
 

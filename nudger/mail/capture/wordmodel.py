@@ -1,9 +1,9 @@
 """A word model of job mail: how strongly the words of a mail (single words and pairs, any
 of the four languages) point to each kind, learnt from the development families of the
 corpus (tests/fixtures/mail/families/) and shipped as data (words.json beside this file).
-It is one signal among the recogniser's others (`recognise._evidence`): it generalises past
-the exact phrases of the rules to wording they do not list ("your materials went to the
-team", "nous ne retiendrons pas…").
+It is one signal among the recogniser's others (`findings.weigh_evidence`): it generalises
+past the exact phrases of the rules to wording they do not list ("your materials went to
+the team", "nous ne retiendrons pas…").
 
 Multinomial naive Bayes with uniform class priors; only words seen in at least
 `MIN_FAMILIES` development families are kept (a company's or a person's name, or one

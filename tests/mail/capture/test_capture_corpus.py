@@ -10,7 +10,8 @@ from email import message_from_bytes, policy
 from functools import cache
 from zoneinfo import ZoneInfo
 
-from nudger.mail.capture.recognise import Finding, recognise_bytes
+from nudger.mail.capture.findings import Finding
+from nudger.mail.capture.recognise import recognise_bytes
 from tests.paths import FIXTURES
 
 CORPUS = FIXTURES / "mail"

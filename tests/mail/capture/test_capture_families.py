@@ -26,13 +26,10 @@ from nudger.mail.capture.evaluate import (
     load_manifest,
     normal_company,
 )
-from nudger.mail.capture.recognise import (
-    RULES_FILE,
-    default_rules,
-    is_candidate,
-    recognise_bytes,
-    view_headers,
-)
+from nudger.mail.capture.prefilter import is_candidate
+from nudger.mail.capture.recognise import recognise_bytes
+from nudger.mail.capture.rules import RULES_FILE, default_rules
+from nudger.mail.capture.view import view_headers
 from tests.paths import FIXTURES
 
 CORPUS = FIXTURES / "mail" / "families"

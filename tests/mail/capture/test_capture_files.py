@@ -12,8 +12,9 @@ from zoneinfo import ZoneInfo
 
 from nudger.mail.capture import files as mailfiles
 from nudger.mail.capture.files import RawMail, Skipped, read_paths
-from nudger.mail.capture.recognise import MAX_VALUE, recognise_bytes
+from nudger.mail.capture.recognise import recognise_bytes
 from nudger.mail.capture.scan import Found, ScanStats, scan
+from nudger.mail.capture.view import MAX_VALUE
 from nudger.mail.htmltext import html_to_text
 from nudger.track.tracker import check_text
 

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from nudger.mail.capture.recognise import Finding
+from nudger.mail.capture.findings import Finding
 from nudger.mail.capture.scan import (
     Ledger,
     Tracked,

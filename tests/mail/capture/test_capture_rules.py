@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from nudger.mail.capture.recognise import default_rules, recognise_bytes
+from nudger.mail.capture.recognise import recognise_bytes
+from nudger.mail.capture.rules import default_rules
 
 ZONE = ZoneInfo("Europe/Berlin")
 RULES = default_rules()
@@ -309,6 +310,82 @@ EXAMPLES = {
     "\\bmerci (pour|de) ta candidature": "Merci pour ta candidature !",
     "\\bacus(o|amos) recibo\\b": "Acuso recibo de tu candidatura.",
     "\\bgracias por postular\\b": "Gracias por postular al puesto.",
+    # ignore: what is applied or interviewed for is not a job
+    "\\b(application|applying)\\b[^.!\\n]{0,30}\\b(for|to) (the |a |an |our |your )?(apartment|"
+    "flat|room|house|tenancy|lease|membership|club|council|committee|loan|mortgage|(\\w+ )?card|"
+    "(\\w+ )?account|(\\w+ )?permit|licen[cs]e|visa|passport|residence|citizenship|"
+    "scholarship|grant|award|course|nursery|daycare|kindergarten|allotment|university|college|"
+    "school|programme|program|conference|festival|market stall)(?=[.,;:!?)\\n]|$| (at|in|on|"
+    "with|near|from|of|and|has|have|was|is|we|to|this|last|next)\\b)":
+        "Thank you for your application for a library card.",
+    "\\b(membership|visa|passport|loan|mortgage|tenancy|lease|credit card|grant|scholarship|"
+    "school|university|college|course|permit|planning|insurance|benefits?) application":
+        "We received your visa application.",
+    "(?<!other )\\bjobs (that match|matching|based on|picked for|selected for) (your|you)":
+        "Here are jobs that match your profile.",
+    "\\b\\d+ new (jobs|positions|openings|roles)\\b": "There are 12 new positions this week.",
+    "\\b(top|trending) jobs\\b": "Top jobs this week in your area.",
+    "\\bjobs? near you\\b": "Discover jobs near you.",
+    "\\bjob recommendations?\\b": "Your job recommendations are ready.",
+    "\\bwho viewed your profile": "See who viewed your profile this week.",
+    "\\bneue stellenangebote": "Neue Stellenangebote in Ihrer Nähe.",
+    "\\bstellenangebote für (sie|dich)": "Stellenangebote für Sie ausgewählt.",
+    "\\boffres d.emploi (pour (vous|toi)|recommandées|similaires)":
+        "Des offres d'emploi pour vous cette semaine.",
+    "\\bofertas (de empleo )?(para ti|recomendadas|similares)":
+        "Ofertas de empleo para ti esta semana.",
+    "\\binterview (for|with) (the |our |a |an )?(magazine|newspaper|podcast|blog|radio|"
+    "newsletter|documentary)\\b": "Would you give an interview for our magazine?",
+    "\\bbewerbung (um|für|auf) (die |eine |den |einen |das |ein )?(wohnung|mietwohnung|zimmer|"
+    "mitgliedschaft|kitaplatz|kita|schulplatz|studienplatz|stipendium|kleingarten|parzelle|"
+    "förderung)":
+        "Danke für Ihre Bewerbung um die Wohnung.",
+    "\\binterview (für|mit) (die |das |den |unser\\w* )?(magazin|zeitung|podcast|blog|radio)":
+        "Hätten Sie Zeit für ein Interview für unser Magazin?",
+    "\\bcandidature (au|à la|à l.|pour le|pour la|pour l.|pour un|pour une) ?(conseil|logement|"
+    "appartement|location|club|association|crèche|bourse|comité)":
+        "Nous avons reçu votre candidature pour le logement social.",
+    "\\b(interview|entretien) pour (le |la |notre |un |une )?(magazine|journal|podcast|blog|"
+    "radio)": "Un entretien pour notre magazine ?",
+    "\\bsolicitud (de|para) (el |la |un |una )?(socio|club|piso|alquiler|vivienda|préstamo|beca|"
+    "hipoteca|tarjeta|plaza escolar)": "Hemos recibido tu solicitud de socio.",
+    "\\bentrevista para (la |el |un |una |nuestr[oa] )?(revista|periódico|podcast|radio|blog)":
+        "¿Te apetece una entrevista para la revista?",
+    # rejection: indirect wording
+    "\\b(go|goes|going|gone|went) (in )?a different direction":
+        "We went in a different direction for this role.",
+    "\\b(decision|decided|chosen|opted) not to (progress|proceed|move forward|continue|pursue|"
+    "take)\\b": "We made the decision not to progress your application.",
+    "\\b(not|won.t|will not|unable to) (be )?(extend(ing)?|offer(ing)?) (you )?(an|the) "
+    "(offer|position|role)": "We will not be extending an offer.",
+    "\\bdecided to close (the|this|our) (role|position|search|vacancy)":
+        "We have decided to close the role.",
+    "\\bnicht weiter(zu)?verfolgen":
+        "Wir haben entschieden, Ihre Bewerbung nicht weiterzuverfolgen.",
+    "\\bmit jemand(em|en)? ander": "Wir haben die Stelle mit jemand anderem besetzt.",
+    "\\banderweitig\\b": "Wir haben uns anderweitig orientiert.",
+    "\\bkeine positive (rückmeldung|nachricht)":
+        "Wir können Ihnen keine positive Rückmeldung geben.",
+    "\\bnicht (mehr )?in (die nähere )?betracht": "Ihre Bewerbung kommt nicht in Betracht.",
+    "\\bne (pas )?retiendr(ons|ont|a) pas": "Nous ne retiendrons pas ta candidature.",
+    "\\bpréféré (un|une) (autre )?(candidat|profil|candidature)":
+        "Nous avons préféré un autre profil.",
+    "\\bpas de suite favorable": "Il n'y aura pas de suite favorable à ta candidature.",
+    "\\bne (sera|serez|seras) pas retenue?": "Ta candidature ne sera pas retenue.",
+    "\\bcon otr[oa]s? (candidat[oa]s?|perfil(es)?|persona)\\b": "Hemos seguido con otra persona.",
+    "\\bcerrado el proceso\\b": "Hemos cerrado el proceso de selección.",
+    "\\b(siento|lamento) (decirte|comunicarte|informarte)":
+        "Siento decirte que no has sido elegido.",
+    "\\bno (podemos|vamos a|va a) avanzar": "No vamos a avanzar con tu candidatura.",
+    # application: the tu-form and an interest thanked for
+    "\\b(ta|votre) candidature (a|est) (bien )?(été )?(reçue|envoyée|transmise|enregistrée)":
+        "Ta candidature a bien été reçue.",
+    "\\ba (bien )?reçu (ta|votre) candidature": "L'équipe a bien reçu ta candidature.",
+    "\\bcandidature (envoyée|reçue|transmise)\\b": "Candidature envoyée avec succès.",
+    "\\b(danke|dank) für (ihr|dein) interesse an": "Danke für Ihr Interesse an einer Mitarbeit.",
+    "\\b(he|hemos) (enviado|pasado|mandado|trasladado) (tu|su) (cv|candidatura|perfil)":
+        "He enviado tu CV al equipo.",
+    "\\b(tu|su) cv (ya )?está en\\b": "Tu CV ya está en manos del equipo.",
     # outreach
     "came across your profile": "I came across your profile on a forum.",
     "would you be open to": "Would you be open to a new role?",

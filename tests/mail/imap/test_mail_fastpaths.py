@@ -182,7 +182,7 @@ def test_header_fetch_against_dovecot_equals_imapclient_fetch(dovecot: Any, tmp_
 # --- capture's candidate subjects -----------------------------------------------------------
 
 def test_ascii_twin_only_for_patterns_where_lower_casing_is_the_same() -> None:
-    from nudger.mail.capture.recognise import ascii_twin, default_rules
+    from nudger.mail.capture.rules import ascii_twin, default_rules
 
     assert default_rules().candidate_ascii is not None  # the shipped rules qualify
     for safe in (r"role\b", "gespräch", r"a\.b|next steps", r"(?:x)(?=y)(?!z)"):
@@ -205,7 +205,7 @@ SUBJECTISH = st.lists(st.sampled_from(
 @given(st.one_of(SUBJECTISH, st.text(alphabet=st.characters(max_codepoint=127),
                                      max_size=40)))
 def test_candidate_subject_is_the_ignorecase_search(subject: str) -> None:
-    from nudger.mail.capture.recognise import default_rules
+    from nudger.mail.capture.rules import default_rules
 
     rules = default_rules()
     assert rules.is_candidate_subject(subject) == bool(rules.candidate.search(subject))
@@ -216,9 +216,10 @@ def test_candidate_subject_is_the_ignorecase_search(subject: str) -> None:
 def test_one_line_fast_path_is_the_slow_one(value: str) -> None:
     import unicodedata
 
-    from nudger.mail.capture.recognise import _CONTROL, one_line
+    from nudger.mail.capture.view import one_line
+    from nudger.text import one_line as clean_line
 
-    expected = " ".join(_CONTROL.sub(" ", unicodedata.normalize("NFC", value)).split())
+    expected = clean_line(unicodedata.normalize("NFC", value))
     assert one_line(value, 10_000) == expected.strip()
 
 

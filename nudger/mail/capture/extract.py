@@ -1,0 +1,406 @@
+"""The values of a finding, from where people put them: the company and the role (the
+rules' extraction patterns, the sender's display name, the signature, the sender's domain,
+noise removed), the recruiter to contact, the job's URL (tracking redirects read, never
+followed).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+from nudger.mail.capture.contact import (
+    LEGAL,
+    LEGAL_ANYWHERE,
+    is_organisation,
+    looks_like_person,
+    via,
+)
+from nudger.mail.capture.rules import Rules, fold_case
+from nudger.mail.capture.view import MAX_VALUE, MailView, one_line
+
+# --- company and role ------------------------------------------------------------------
+
+_GENDER = re.compile(r"\s*\((?:m|w|f|d|x|h|div|all genders|gn\*?)(?:\s*/\s*(?:m|w|f|d|x|h|"
+                     r"div))*\)\s*|\s*\b[mwfdx]/[mwfdx]/[mwfdx]\b", re.IGNORECASE)
+_TAIL = re.compile(r"\s+(?:for|as|regarding|about|via|through|on|in the|and we|and our|"
+                   r"and (?:the|your|that|i|to|for|hope|wish|would|will|look)|we|"
+                   r"who|which|where|has|have|is|are|was|were|will|und|pour|para|y|et|über|a|est|ont|"
+                   r"ha|es|hat|ist|sind|wurde|wurden|wird|werden|angekommen|eingegangen|eingetroffen|"
+                   r"para el|–|-|—|\||·)"
+                   r"(?:\s|$).*$", re.IGNORECASE)
+_NOT_COMPANY = frozenset({"us", "our team", "uns", "nous", "nosotros", "our company",
+                          "this time", "this point", "the moment", "present", "you", "dir",
+                          "ihnen", "vous", "ti", "the team", "the company"})
+_ROLE_LEAD = re.compile(r"^(?:(?:the|a|an|our|unsere?|le|la|el)\s+)?(?:(?:position|role|job|"
+                        r"stelle|poste|puesto)\s+(?:of\s+|als\s+|de\s+)?)?", re.IGNORECASE)
+_ROLE_IDS = re.compile(r"\s*\((?:job|req|requisition|ref|id)\b[^)]*\)|\s*\(?\b[A-Z]{0,4}-?\d{4,}"
+                       r"\)?\s*$", re.IGNORECASE)
+
+
+_POSSESSIVE = re.compile(r"'s$|’s$")
+
+
+def _clean_company(raw: str, rules: Rules) -> str:
+    text = " ".join(raw.split(";")[0].split()).strip(" \"'“”‘’«»:;,!?()[]")
+    text = _SENTENCE_END.split(text, maxsplit=1)[0]
+    text = _LEAD.sub("", text)
+    text = _TAIL.sub("", text)
+    text = _POSSESSIVE.sub("", text).strip(" \"'“”‘’«»:;,!?")
+    text = _keep_legal_dot(text)
+    if not text or text.lower() in rules.ats_names or len(text) < 2:
+        return ""
+    words = text.lower().split()
+    if text.lower() in _NOT_COMPANY or words[0] in _NOT_COMPANY or \
+            words[0] in _NOT_COMPANY_START or words[-1] in _ROLE_WORDS or \
+            text[:1].isdigit():
+        return ""  # "our Founding Engineer role", "2:00 PM Eastern", "puesto de …"
+    return one_line(text, MAX_VALUE, "company")
+
+
+# An article, or a sentence's opening adverb ("Leider Acme hat…" read from a run of
+# capitalised words), before a name.
+_LEAD = re.compile(r"^(?:(?:unfortunately|sadly|however|leider|malheureusement|"
+                   r"lamentablemente|desafortunadamente),?\s+)?"
+                   r"(?:(?:the|der|die|das|la|le|el|los|las)\s+)?", re.IGNORECASE)
+# A sentence's end inside what a pattern took as a name ("Maison Carrel. Après réflexion"),
+# not the dot of an initial or an abbreviation ("J. Smith", "Acme Inc. Berlin", "S.A.").
+_SENTENCE_END = re.compile(r"(?<![\s.][A-Za-z])(?<!\bInc)(?<!\bLtd)(?<!\bCorp)(?<!\bCo)"
+                           r"(?<!\bSt)(?<!\bDr)(?<!\bMr)(?<!\bMs)\.\s+(?=\S)")
+
+
+_NOT_COMPANY_START = frozenset({
+    "our", "your", "my", "we", "i", "a", "an", "this", "that", "these", "it", "they",
+    "he", "she", "everyone", "good", "great", "hi", "hello", "dear", "thanks", "thank",
+    "unfortunately", "sadly", "please", "ihre", "ihr", "deine", "dein", "unsere", "wir",
+    "sie", "votre", "notre", "nous", "tu", "su", "nuestro", "nuestra", "puesto", "poste",
+    "position", "role", "stelle", "hiring", "recruiter", "recruiting", "interview",
+    "application", "candidature", "candidatura", "bewerbung", "client", "customer",
+    "kunde", "kunden", "cliente", "le", "la", "el", "der", "die", "das", "leider",
+    "gerne", "gern", "bitte", "ich", "es", "je", "nos", "por", "lamentablemente",
+    "malheureusement", "today", "tomorrow", "next", "heute", "morgen", "yes", "no", "so",
+    "also", "however", "after", "nach", "après", "después", "sorry", "update", "news",
+    "feedback", "there", "here", "which", "what", "who", "when", "someone", "somebody",
+    "everybody", "team", "company", "firm", "agency", "ce", "cette", "il", "elle", "on",
+    "er", "wer", "eso", "esta", "este", "ella", "él", "ellos", "hier", "voici", "voilà",
+    "aquí", "anbei", "attached", "below", "above", "everything", "nothing", "all", "alles",
+    "tout", "todo", "mein", "meine", "mon", "ma", "mi", "dies", "diese",
+    "vacante", "vacancy", "oferta", "offre", "plaza", "empleo", "trabajo", "job", "equipo",
+    "équipe", "los", "las", "un", "una", "une", "ein", "eine", "unternehmen", "firma",
+    "mitarbeit", "tätigkeit", "ausschreibung", "einstellung", "entreprise", "société",
+    "empresa", "compañía"})
+_ROLE_WORDS = frozenset({"role", "position", "job", "opening", "vacancy", "post",
+                         "stelle", "poste", "puesto", "team", "interview"})
+
+
+_GENERIC_ROLE = re.compile(
+    r"^(?:(?:an? )?(?:update|news|decision) (?:on|about|regarding) )?(?:your|ihre|deine|dein|"
+    r"votre|ta|tu|su) (?:application|candidacy|bewerbung|candidature|candidatura|solicitud|"
+    r"interview|profile|cv)$", re.IGNORECASE)
+
+
+def _clean_role(raw: str) -> str:
+    text = _GENDER.sub(" ", " ".join(raw.split())).strip()
+    if _GENERIC_ROLE.match(text):
+        return ""
+    text = _ROLE_LEAD.sub("", text)
+    text = re.sub(r"\s+(?:position|role|job|opening|stelle|poste|puesto)$", "", text,
+                  flags=re.I)
+    text = _ROLE_IDS.sub("", text)
+    text = re.sub(r"\s+(?:at|for) (?:this|the) (?:time|point|stage|moment)$", "", text,
+                  flags=re.I)
+    text = re.sub(r"\s+(?:has|have|was|were|is|will|a été|wurde|ha sido)\s.*$", "", text,
+                  flags=re.I)
+    text = re.sub(r"^(?:interview|application|bewerbung|candidature|vacancy|vacante) "
+                  r"(?:for|als|pour|of|de) ", "", text, flags=re.I)
+    text = re.sub(r"\s+(?:(?:and|und|et|y|ist|wurde|landed|entschieden|erteilen)\b|"
+                  r"[-–]\s+(?:your|outcome|update|status)\b).*$|\s+(?:vacancy|position)$", "",
+                  text, flags=re.I)
+    text = _ROLE_TAIL.sub("", text).strip(" \"'“”‘’«»:;,.!?-–")
+    if len(text) < 2 or text.lower() in ("position", "role", "job", "opening", "stelle",
+                                         "the", "a", "an", "this", "it", "us"):
+        return ""
+    words = text.split()
+    if len(words) > 8 or re.search(r"[.!?;:]\s|[!?]", text) or \
+            words[0].lower() in _NOT_ROLE_START:
+        return ""  # a sentence, a greeting or a sign-off, not a job title
+    return one_line(text, MAX_VALUE, "role")
+
+
+# What follows a title in subjects and board listings: the place, the contract, remote.
+_ROLE_TAIL = re.compile(
+    r"(?:\s+[-–|·]\s+(?:remote|hybrid|on-?site|full[- ]time|part[- ]time|contract|"
+    r"internship|cdi|cdd|stage|alternance|freelance|vollzeit|teilzeit|befristet|"
+    r"unbefristet|[A-ZÀ-Ý][\w .'-]*,\s*[A-Z]{2}|(?:[A-ZÀ-Ý][\w'-]+)(?:,\s*[A-ZÀ-Ý][\w'-]+)?)"
+    r"(?:\s*\((?:remote|hybrid|on-?site)\))?)+$|\s+\((?:remote|hybrid|on-?site)\)$")
+_NOT_ROLE_START = frozenset({
+    "we", "i", "you", "your", "our", "thank", "thanks", "all", "best", "kind", "hi",
+    "hello", "dear", "nous", "je", "ta", "tu", "votre", "après", "wir", "ich", "ihre",
+    "deine", "hemos", "te", "su", "nos", "unfortunately", "leider", "we've", "we're",
+    "this", "it", "please", "weitergeleitet", "submitted", "received", "eingang", "about",
+    "after", "could", "update", "merci", "un", "cheers", "sincerely", "regards", "mit",
+    "viele", "beste", "freundliche", "cordialement", "saludos", "bien", "atentamente",
+    "warm", "yours", "lg", "gruß", "grüße",
+    # a day is when, never what ("confirmed for Thursday at 10:00")
+    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "today",
+    "tomorrow", "montag", "dienstag", "mittwoch", "donnerstag", "freitag", "samstag",
+    "sonntag", "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche",
+    "lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"})
+
+
+def company_and_role(view: MailView, haystack: str, ats: str,
+                      rules: Rules) -> tuple[str, str, str]:
+    company = role = ""
+    how = ""
+    folded = fold_case(haystack)
+    for pattern, prefix in zip(rules.company, rules.company_prefixes or [""] * len(rules.company),
+                               strict=True):
+        if prefix and prefix not in folded:
+            continue  # cannot match
+        found = pattern.search(haystack)
+        if not found:
+            continue
+        groups = found.groupdict()
+        candidate = _clean_company(groups.get("company") or "", rules)
+        if candidate:
+            company, how = candidate, "text"
+            if groups.get("role"):
+                role = _clean_role(groups["role"])
+            break
+    if not company and ats:
+        company, listed = _company_from_listing(view.subject, haystack, rules)
+        if company:
+            how, role = "job listing", role or listed
+    if not company:
+        company = _company_from_sender(view, ats, rules)
+        how = "sender's name" if company else ""
+    # "Name via Platform": the platform's own address and domain say nothing of the company.
+    platform = ats or (via(view.from_name)[1] and "via")
+    if not company and not platform:
+        company = _company_from_signature(view, haystack, rules)
+        how = "signature" if company else ""
+    if company and not platform and how != "sender's domain" and \
+            not rules.is_freemail(view.domain):
+        # "Sternwerk" in the text, sternwerk-automation.example the sender's domain: the
+        # company's full name ("Sternwerk Automation", as the mail spells it when it does).
+        fuller = _fuller_from_domain(company, view.domain, haystack, rules)
+        company = fuller or company
+    if not company and not platform and view.domain and not rules.is_freemail(view.domain):
+        company = _company_from_domain(view.domain, rules)
+        how = "sender's domain" if company else ""
+        if company:
+            # The name as the mail spells it ("Arena Digital S.A." for arenadigital.es).
+            spelt = _spelt_in_text(company, haystack, rules)
+            company, how = (spelt, "sender's domain, as the mail spells it") if spelt \
+                else (company, how)
+    if not role and company and ats:
+        # Job boards list the job as a title line above a "Company · Place" line.
+        above = re.search(rf"^([^\n]{{2,120}})\n{re.escape(company)}\s*(?:·|-|–|,)",
+                          haystack, re.MULTILINE)
+        if above:
+            role = _clean_role(above.group(1))
+    if not role:
+        for pattern, prefix in zip(rules.role, rules.role_prefixes or [""] * len(rules.role),
+                                   strict=True):
+            if prefix and prefix not in folded:
+                continue  # cannot match
+            for found in pattern.finditer(haystack):
+                role = _clean_role(found.group("role") or "")
+                if role:
+                    break
+            if role:
+                break
+    if company:
+        company = _with_legal_form(company, haystack, rules)
+    if role and company and role.lower().endswith(" at " + company.lower()):
+        role = role[: -len(company) - 4].strip()
+    if role.lower() == company.lower():
+        role = ""
+    return company, role, how
+
+
+# A job board's card: the title on one line, "Company - Place" (or "Company · Place") on
+# the next.
+_LISTING = re.compile(r"^(?P<role>[^\n]{2,120})\n(?P<company>[A-ZÀ-Ý0-9][^\n·|]{1,100}?)"
+                      r"[ \t]+[-–·|][ \t]+[A-ZÀ-Ý][\w .'’-]{1,60}(?:,[ \t]*[A-Z]{2,3})?$",
+                      re.MULTILINE)
+
+
+def _company_from_listing(subject: str, haystack: str, rules: Rules) -> tuple[str, str]:
+    """(company, role) from a job board's card whose title the subject names ("Application
+    submitted: Office Manager" over "Office Manager" / "Maple & Finch Dental - Portland,
+    OR"); ("", "") when there is none."""
+    for found in _LISTING.finditer(haystack, len(subject) + 1):
+        title = found.group("role").strip()
+        if len(title) > 2 and title.lower() in subject.lower():
+            company = _clean_company(found.group("company"), rules)
+            if company:
+                return company, _clean_role(title)
+    return "", ""
+
+
+def _company_from_sender(view: MailView, ats: str, rules: Rules) -> str:
+    name = view.from_name
+    if not name or "@" in name:
+        return ""
+    before, platform = via(name)
+    if platform and platform.lower() not in rules.ats_names:
+        # A person or a company writing through a platform the rules do not list (a
+        # network's message, a job board's relay): the name before "via" is the company
+        # only when it reads as one.
+        return _clean_company(before, rules) if is_organisation(before, rules) else ""
+    ats_words, noise_words = _name_patterns(tuple(sorted(rules.ats_names)), rules.name_noise)
+    lowered = noise_words.sub(" ", ats_words.sub(" ", name.lower()))
+    lowered = _EDGE_WORD.sub(" ", lowered.strip(" -|,:"))
+    words = lowered.split()
+    if not words:
+        return ""
+    # Keep the sender's own spelling of the words that remain.
+    kept = [w for w in name.split() if w.lower().strip("-|,:@") in words]
+    company = " ".join(kept) if kept else " ".join(words)
+    if not ats and looks_like_person(name, view.from_addr, rules):
+        return ""
+    return _clean_company(company, rules)
+
+
+_EDGE_WORD = re.compile(r"\b(?:at|bei|chez|en|de|@|from)\s*$|^\s*(?:at|bei|chez|en|de|@|from)\b")
+
+
+@lru_cache(maxsize=4)
+def _name_patterns(ats_names: tuple[str, ...],
+                   noise: tuple[str, ...]) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """The ATS names ("via Greenhouse", "at Lever") and the noise words ("Recruiting Team")
+    of a sender's name, each one compiled alternation (longest first), built once."""
+    longest = sorted(ats_names, key=len, reverse=True)
+    ats = re.compile(r"\b(?:via|@|at|by|on)?\s*(?:"
+                     + "|".join(re.escape(n) for n in longest) + r")\b")
+    words = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(n) for n in noise) + r")(?!\w)")
+    return ats, words
+
+
+def _company_from_signature(view: MailView, haystack: str, rules: Rules) -> str:
+    """A person's mail: the line under their name in the signature ("Recruiter, Acme")
+    when it agrees with their mail domain."""
+    if not view.from_name or not looks_like_person(view.from_name, view.from_addr, rules):
+        return ""
+    label = _company_from_domain(view.domain, rules).lower().replace(" ", "")
+    if not label:
+        return ""
+    lines = haystack.split("\n")
+    for at, line in enumerate(lines[:-1]):
+        if line.strip().lower() != view.from_name.lower():
+            continue
+        below = lines[at + 1]
+        parts = [p for p in view.domain.split(".")[-2].split("-") if len(p) > 1]
+        for piece in reversed(re.split(r",| at | bei | chez | en | \| ", below)):
+            candidate = _clean_company(piece, rules)
+            squashed = re.sub(r"[^a-z0-9]", "", candidate.lower())
+            if candidate and (squashed.startswith(label) or label.startswith(squashed) or
+                              (len(parts) > 1 and all(p in squashed for p in parts))):
+                return candidate
+    return ""
+
+
+_NAME_RUN = re.compile(r"(?<![\w&])[A-ZÀ-Ý][\w&'’.-]*(?:[ \t]+(?:&[ \t]+)?[A-ZÀ-Ý][\w&'’.-]*){0,4}")
+
+
+def _spelt_in_text(company: str, haystack: str, rules: Rules) -> str:
+    """A run of capitalised words in the text that is `company` squashed (spacing, case,
+    punctuation), optionally followed by a legal form: the mail's own spelling."""
+    label = _squash(company)
+    for found in _NAME_RUN.finditer(haystack):
+        words = found.group(0).split()
+        for end in range(len(words), 0, -1):
+            squashed = _squash(" ".join(words[:end]))
+            if squashed == label:
+                return _clean_company(" ".join(words[:end]), rules)
+    return ""
+
+
+def _squash(text: str) -> str:
+    """Lower-case letters and digits only, accents dropped ("Ingeniería" = "ingenieria")."""
+    plain = unicodedata.normalize("NFKD", text.lower())
+    return re.sub(r"[^a-z0-9]", "", plain)
+
+
+# After a name: ", Inc.", " GmbH & Co. KG", " S.A." (a dot that is part of the form kept).
+_LEGAL_AFTER = re.compile(rf"(?:,\s*|\s+)(?:{LEGAL})(?![\w&])")
+# What an extraction pattern that stops at the first "." leaves of a dotted form: "Acme
+# GmbH & Co", "Arena Digital S", "Quillon Software, Inc".
+_LEGAL_END = re.compile(rf"(?:,\s*|\s+)(?:{LEGAL})$")
+_LEGAL_CUT = re.compile(r"(?:\s*&\s*Co|,?\s+(?:S|B|N|S\.A|S\.L|S\.A\.S|S\.p|S\.r|e|"
+                        r"S\.à\s?r))$")
+_LEGAL_DOT_END = re.compile(r"(?:\b(?:Inc|Ltd|Corp|Co)|(?<![\w.])(?:[A-Za-zà]\.){1,3}"
+                            r"[A-Za-z]|\be\.\s?V|&\s*Co)$")
+
+
+def _keep_legal_dot(text: str) -> str:
+    """`text` without trailing dots, unless the dot ends its legal form ("Acme Inc.",
+    "Arena Digital S.A.", "Verein e.V."): a form is spelt one way whatever follows it."""
+    bare = text.rstrip(".").rstrip()
+    if bare != text and _LEGAL_DOT_END.search(bare) and LEGAL_ANYWHERE.search(bare + "."):
+        return bare + "."
+    return bare
+
+
+def _with_legal_form(company: str, haystack: str, rules: Rules) -> str:
+    """`company` with its legal form complete, as the mail writes it right after the name
+    ("Acme Robotics GmbH & Co. KG", "Quillon Software, Inc.", "Arena Digital S.A."): an
+    extraction that stopped at a dot or a comma left it cut or out. A name the mail does
+    not follow with a legal form is kept as it is (a cut fragment removed)."""
+    cut = _LEGAL_CUT.search(company) is not None
+    base = company
+    for _ in range(2):
+        base = _LEGAL_END.sub("", _LEGAL_CUT.sub("", base)).rstrip(" ,")
+    if len(base) < 2:
+        return company
+    at = haystack.find(base)
+    while at >= 0:
+        after = _LEGAL_AFTER.match(haystack, at + len(base))
+        if after:
+            full = _clean_company(base + after.group(0), rules)
+            if full:
+                return full
+        at = haystack.find(base, at + 1)
+    if cut:
+        return _clean_company(base, rules) or company
+    return company
+
+
+def _fuller_from_domain(company: str, domain: str, haystack: str, rules: Rules) -> str:
+    """The sender's domain's name when `company` is its first words ("Sternwerk" of
+    sternwerk-automation.example: "Sternwerk Automation"), spelt as the mail spells it;
+    "" when the domain says nothing more (acme-careers.com, acme.com)."""
+    labels = domain.split(".")
+    if len(labels) < 2:
+        return ""
+    label = labels[-3] if labels[-2] in ("co", "com", "ac", "gov", "org") and \
+        len(labels) >= 3 else labels[-2]
+    parts = [p for p in label.split("-") if p]
+    squashed = _squash(company)
+    if len(parts) < 2 or not squashed:
+        return ""
+    for end in range(1, len(parts)):
+        if "".join(parts[:end]) == squashed:
+            extra = " ".join(parts[end:])
+            if extra in rules.name_noise or any(p in ("mail", "email", "jobs", "careers",
+                                                       "career", "hr", "apply", "team", "de",
+                                                       "en", "fr", "es", "online", "web")
+                                                for p in parts[end:]):
+                return ""
+            fuller = _company_from_domain(domain, rules)
+            return _spelt_in_text(fuller, haystack, rules) or fuller
+    return ""
+
+
+def _company_from_domain(domain: str, rules: Rules) -> str:
+    labels = domain.split(".")
+    if len(labels) < 2:
+        return ""
+    label = labels[-2]
+    if label in ("co", "com", "ac", "gov", "org") and len(labels) >= 3:
+        label = labels[-3]
+    if label in ("mail", "email", "jobs", "careers", "example") or len(label) < 2:
+        return ""
+    return _clean_company(" ".join(p.capitalize() for p in label.split("-")), rules)

@@ -1,0 +1,169 @@
+"""What the recogniser finds (`Finding`) and how it decides a kind: independent signals
+scored together (`weigh_evidence`): the kind's phrases in the subject and the mail's own
+text, a text/calendar invitation, the word model, the sender; an ignore phrase or a mailing
+against. Every finding says which signals decided it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from nudger.mail.capture.interview_time import Moment, interview_moment
+from nudger.mail.capture.rules import Rule, Rules, can_match, fold_case
+from nudger.mail.capture.view import MailView
+
+# --- findings --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Finding:
+    kind: str                       # application | rejection | interview | outreach
+    company: str
+    role: str                       # "" when the mail does not name it
+    on: date | None                 # the mail's local date (the applied date for applications)
+    source: str                     # the ATS or board, or "email"
+    confidence: float
+    why: str
+    url: str = ""
+    contact_name: str = ""
+    contact_email: str = ""
+    interview_at: datetime | None = None   # aware UTC, only when unambiguous
+    message_id: str = ""
+    subject: str = ""
+    extras: dict[str, str] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind, "company": self.company, "role": self.role,
+            "date": self.on.isoformat() if self.on else None, "source": self.source,
+            "url": self.url, "contact_name": self.contact_name,
+            "contact_email": self.contact_email,
+            "interview_at": self.interview_at.isoformat() if self.interview_at else None,
+            "confidence": round(self.confidence, 2), "why": self.why,
+            "message_id": self.message_id, "subject": self.subject,
+        }
+
+
+
+@dataclass
+class Evidence:
+    kind: str
+    score: float
+    signals: list[str]
+    moment: Moment | None
+
+
+SUBJECT_WEIGHT = 1.2     # a kind's phrase in the subject
+BODY_WEIGHT = 1.0        # … in the mail's own text (the first one; each further one 0.25)
+INVITE_WEIGHT = 2.0      # a text/calendar METHOD:REQUEST with a start, in job mail
+ATS_PRIOR = 0.3          # sent (or relayed) by an ATS or job board
+UNSUBSCRIBE = 0.6        # List-Unsubscribe from a sender that is no ATS: a mailing
+WORDS_WEIGHT = 1.1       # the word model's most likely kind, times its probability…
+WORDS_MIN = 0.8          # … when that is at least this
+IGNORE = 1.6             # an [ignore] phrase at the top (an alert, a receipt, a webinar)
+THRESHOLD = 1.0          # a kind's score needed to say so
+
+
+def weigh_evidence(view: MailView, haystack: str, folded: str, ats: str, rules: Rules,
+              zone: ZoneInfo, ignored: str = "") -> Evidence | None:
+    subject_end = len(view.subject)
+    scores: dict[str, float] = {}
+    signals: dict[str, list[str]] = {}
+    for kind in ("rejection", "interview", "application"):
+        in_subject = in_body = 0
+        said: list[str] = []
+        for rule in rules.phrases[kind]:
+            prefix = rule.prefix
+            if prefix:
+                if prefix not in folded:
+                    continue  # cannot match (`can_match`, spelt out: it runs for every rule)
+            elif rule.needs and not can_match(rule, folded):
+                continue
+            found = rule.pattern.search(haystack)
+            if found is None:
+                continue
+            where_subject = found.start() < subject_end
+            if not where_subject and found.start() <= subject_end:
+                continue
+            if where_subject:
+                in_subject += 1
+            else:
+                in_body += 1
+            if len(said) < 2:
+                said.append(f"{rule.language.upper()} {kind} phrase \"{found.group(0)}\""
+                            f"{' in the subject' if where_subject else ''}")
+        score = (SUBJECT_WEIGHT if in_subject else 0.0) + \
+            (BODY_WEIGHT + 0.25 * min(in_body - 1, 4) if in_body else 0.0)
+        scores[kind], signals[kind] = score, said
+    phrased = {kind for kind, score in scores.items() if score}
+    if rules.words is not None:
+        # The word model: how the mail's words read, past the rules' exact phrases.
+        posteriors = rules.words.posteriors(haystack)
+        best = max(posteriors, key=lambda k: posteriors[k])
+        if best != "not-job" and posteriors[best] >= WORDS_MIN:
+            scores[best] += WORDS_WEIGHT * posteriors[best]
+            signals[best].append(f"its words read as {best} ({posteriors[best]:.2f})")
+    job_words = any(scores.values()) or rules.is_candidate_subject(view.subject)
+    invite = view.invite
+    moment: Moment | None = None
+    if invite is not None and invite.method == "REQUEST" and invite.start is not None and \
+            (ats or job_words or rules.is_candidate_subject(invite.summary)):
+        scores["interview"] += INVITE_WEIGHT
+        moment = Moment(invite.start, not invite.floating, "the invitation's DTSTART")
+        signals["interview"].insert(0, "a calendar invitation (METHOD:REQUEST, DTSTART "
+                                    f"{invite.start.isoformat(timespec='minutes')})")
+    prior = ATS_PRIOR if ats else 0.0
+    penalty = UNSUBSCRIBE if view.unsubscribe and not ats else 0.0
+    penalty += IGNORE if ignored else 0.0
+    if moment is None and "application" not in phrased and \
+            first_match(rules.phrases["outreach"], haystack, folded) is not None:
+        # A recruiter's first approach ("came across your profile … open to a quick
+        # chat?") is outreach, not an interview of an application of yours; nor does
+        # the word model's reading alone make it one.
+        scores["interview"] = 0.0
+        for kind in ("application", "rejection"):
+            if kind not in phrased:
+                scores[kind] = 0.0
+    # Context: a rejection's own words decide it even when it mentions the interviews
+    # before it; an invitation decides over an application's thanks ("thanks for
+    # applying, can we talk on Tuesday?"); a calendar invitation over both.
+    order = ["rejection", "interview", "application"]
+    if moment is not None:
+        order = ["interview", "rejection", "application"]
+    for kind in order:
+        total = scores[kind] + (prior if scores[kind] else 0.0) - penalty
+        if scores[kind] and total >= THRESHOLD:
+            said = signals[kind]
+            if prior:
+                said.append(f"sent by {ats}")
+            if view.unsubscribe and not ats:
+                said.append("a List-Unsubscribe mailing")
+            if ignored:
+                said.append(f"despite \"{ignored}\" (mail that is not job mail says so)")
+            if kind == "interview" and moment is None:
+                moment = interview_moment(haystack, view.sent_at, zone)
+            return Evidence(kind, total, said, moment if kind == "interview" else None)
+    return None
+
+
+
+def first_match(rules: Iterable[Rule], haystack: str,
+                 folded: str | None = None) -> tuple[Rule, str] | None:
+    """The first rule (in order) that matches, and what it matched. `folded` is
+    `fold_case(haystack)`, to skip the rules that cannot match."""
+    if folded is None:
+        folded = fold_case(haystack)
+    for rule in rules:
+        prefix = rule.prefix
+        if prefix:
+            if prefix not in folded:
+                continue  # cannot match (`can_match`, spelt out: it runs for every rule)
+        elif rule.needs and not can_match(rule, folded):
+            continue
+        found = rule.pattern.search(haystack)
+        if found:
+            return rule, found.group(0)
+    return None

@@ -1,0 +1,293 @@
+"""Capture on mail no rule was written from (issue 22): the general fixes of the recogniser,
+each on a made-up mail of its kind. Who is a person and who a company (a display name that
+is only the address, an organisation's name on a platform's address, a desk's address,
+"Name via Platform"), free-mail providers under any country's suffix, legal forms kept
+whole, a short name completed from the sender's domain, a job board's card, hiring systems
+the rules do not list, the four languages' indirect wording, and mail that is about an
+application or an interview of another kind (a flat, a magazine)."""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from nudger.mail.capture.prefilter import peek
+from nudger.mail.capture.recognise import recognise_bytes
+from nudger.mail.capture.rules import default_rules
+
+ZONE = ZoneInfo("Europe/Berlin")
+
+
+def mail(body: str, *, sender: str, subject: str, html: bool = False) -> bytes:
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = "Alex Rivera <alex@example.com>"
+    msg["Subject"] = subject
+    msg["Date"] = "Tue, 06 Oct 2026 09:30:00 +0200"
+    msg["Message-ID"] = "<extract-test@example.net>"
+    if html:
+        msg.set_content(body, subtype="html")
+    else:
+        msg.set_content(body)
+    return msg.as_bytes()
+
+
+def found(raw: bytes) -> tuple[str, str, str, str]:
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    return finding.kind, finding.company, finding.contact_name, finding.contact_email
+
+
+# --- free mail --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("domain", [
+    "yahoo.fr", "yahoo.co.uk", "yahoo.com.ar", "hotmail.es", "hotmail.co.uk", "outlook.es",
+    "outlook.de", "live.fr", "gmx.at", "gmx.ch", "web.de", "t-online.de", "free.fr",
+    "orange.fr", "laposte.net", "libero.it", "seznam.cz", "wp.pl", "mail.ru", "yandex.ru",
+    "mail.yahoo.de"])
+def test_national_free_mail_domains_are_free_mail(domain: str) -> None:
+    assert default_rules().is_freemail(domain)
+
+
+@pytest.mark.parametrize("domain", [
+    "acme-robotics.example", "outlook-consulting.de", "yahoo-partners.example.com",
+    "freenet-solutions.example", "hotmail.example.evil.org"])
+def test_a_company_domain_is_not_free_mail(domain: str) -> None:
+    assert not default_rules().is_freemail(domain)
+
+
+def test_a_free_mail_domain_is_never_the_company() -> None:
+    # A friend writing from a national free-mail address: nothing names a company, so
+    # nothing is found (the old code proposed an application at "Outlook").
+    raw = mail("Hola Alex,\n\nHemos recibido tu solicitud. Te escribo pronto.\n\nElena\n",
+               sender="Elena Sánchez <elena.sanchez@outlook.es>",
+               subject="Tu solicitud ha sido recibida")
+    assert recognise_bytes(raw, zone=ZONE) == []
+
+
+# --- who is a person, who a company ----------------------------------------------------
+
+SIGNED = ("Hi Alex,\n\nThank you for your application for the Robotics Engineer role at "
+          "Acme Robotics. We would like to invite you to an interview next week.\n\n"
+          "Best regards,\nDana Lee\n")
+
+
+@pytest.mark.parametrize("sender", [
+    '"dana.lee@acme-robotics.example" <dana.lee@acme-robotics.example>',
+    "dana.lee@acme-robotics.example <dana.lee@acme-robotics.example>",
+    "dana.lee <dana.lee@acme-robotics.example>"])
+def test_a_display_name_that_is_only_the_address_is_not_a_name(sender: str) -> None:
+    # The contact is the signature's name at the sender's own address; the address (or
+    # its local part) is never taken as anyone's name.
+    assert found(mail(SIGNED, sender=sender, subject="Interview")) == (
+        "interview", "Acme Robotics", "Dana Lee", "dana.lee@acme-robotics.example")
+
+
+def test_an_organisations_name_on_a_platforms_address_is_the_company() -> None:
+    raw = mail("Hi Alex,\n\nWe've looked at your application for the Growth Marketer "
+               "position and have decided to pursue other applicants.\n\nKinetic Labs\n",
+               sender="Kinetic Labs <kinetic-labs@messaging.hirebox.example>",
+               subject="Kinetic Labs - Growth Marketer")
+    # Before: the company "Hirebox" (the platform's domain), "Kinetic Labs" the contact.
+    assert found(raw) == ("rejection", "Kinetic Labs", "", "")
+
+
+def test_a_desks_address_is_no_persons() -> None:
+    raw = mail("Guten Tag,\n\nwir haben Ihre Bewerbung als Qualitätsingenieur (m/w/d) "
+               "erhalten.\n\nIhr Personalteam\n",
+               sender="Bergmann Medizintechnik <bewerbung@bergmann-medtech.example>",
+               subject="Ihre Bewerbung")
+    # Before: "bewerbung@" starting with the name's initial made it a person's address,
+    # and the company came from the domain ("Bergmann Medtech").
+    assert found(raw) == ("application", "Bergmann Medizintechnik", "", "")
+
+
+def test_a_person_via_a_platform_is_the_contact_not_the_company() -> None:
+    raw = mail("Sabine Roth: Hallo Alex, wir würden Sie gern für die Position Junior "
+               "Consultant bei Rheinblick Consulting kennenlernen. Passt Ihnen Donnerstag?",
+               sender="Sabine Roth via Netzwerk <mailrobot@mail.netzwerk.example>",
+               subject="Nachricht von Sabine Roth: Gesprächstermin")
+    # Before: the company "Sabine Roth".
+    assert found(raw) == ("interview", "Rheinblick Consulting", "Sabine Roth", "")
+
+
+def test_a_company_via_a_listed_hiring_system_is_the_company() -> None:
+    raw = mail("Hi Alex,\n\nThank you for applying. We will review it shortly.\n",
+               sender="Acme Robotics via Greenhouse <no-reply@greenhouse.io>",
+               subject="Thank you for applying")
+    assert found(raw)[:2] == ("application", "Acme Robotics")
+
+
+# --- legal forms -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", [
+    "Acme Robotics GmbH & Co. KG", "Arena Digital S.A.", "Quillon Software, Inc.",
+    "Soluciones Marea S.L.", "Kessler Logistiek B.V.", "Papeterie Morel SAS",
+    "Waldner Versicherung AG", "Acme Corp"])
+def test_a_legal_form_is_kept_whole_as_the_mail_writes_it(name: str) -> None:
+    raw = mail(f"Hi Alex,\n\nThank you for applying for the Data Analyst position at {name}; "
+               "we will be in touch.\n",
+               sender="Careers <no-reply@greenhouse.io>", subject="Thank you for applying")
+    # Before: cut at its first dot ("Acme Robotics GmbH & Co", "Arena Digital S"), or
+    # left out after a comma ("Quillon Software").
+    assert found(raw)[1] == name
+
+
+def test_a_german_passive_is_not_part_of_the_name() -> None:
+    raw = mail("Hallo Alex,\n\nIhre Bewerbung als IT-Systemadministrator (m/w/d) bei "
+               "Falkenrath IT Services GmbH wurde erfolgreich versendet.\n",
+               sender="Jobbörse <noreply@jobboerse.example>",
+               subject="Ihre Bewerbung wurde versendet")
+    assert found(raw)[1] == "Falkenrath IT Services GmbH"
+
+
+def test_a_short_name_is_completed_from_the_senders_domain() -> None:
+    raw = mail("Hi Alex,\n\nwe've filled the Technical Writer role and are closing other "
+               "applications.\n", sender="Morgan Ellis <morgan.ellis@quillon-software.example>",
+               subject="Technical Writer at Quillon")
+    assert found(raw)[1] == "Quillon Software"
+    # A domain that adds only a desk's word says nothing more.
+    careers = raw.replace(b"quillon-software.example", b"quillon-careers.example")
+    assert found(careers)[1] == "Quillon"
+
+
+def test_a_job_boards_card_names_the_company() -> None:
+    raw = mail("<html><body><h3>Your application was sent</h3><p><b>Office Manager</b><br>"
+               "Maple &amp; Finch Dental - Portland, OR</p></body></html>",
+               sender="Indeed Apply <indeedapply@indeed.com>",
+               subject="Application submitted: Office Manager", html=True)
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert (finding.kind, finding.company, finding.role) == (
+        "application", "Maple & Finch Dental", "Office Manager")
+
+
+# --- a hiring system the rules do not list ---------------------------------------------
+
+UNLISTED = mail("Alex,\n\nThank you for interviewing with us. We regret that we will not be "
+                "extending an offer for the Dental Hygienist position.\n\n"
+                "Larkspur Dental Group\n",
+                sender="Larkspur Dental Group <notifications@hirewell.example>",
+                subject="Dental Hygienist - Larkspur Dental Group")
+
+
+def test_a_hiring_system_the_rules_do_not_list_is_read() -> None:
+    # A service address (notifications@) whose subject has no candidate word: its text
+    # names an interview, so it is read (before: never read past its headers).
+    assert peek(UNLISTED, default_rules())[1]
+    assert found(UNLISTED)[:2] == ("rejection", "Larkspur Dental Group")
+
+
+def test_a_service_address_that_names_no_application_is_not_read() -> None:
+    news = mail("A new comment on your pull request.\n",
+                sender="Forge <notifications@forge.example>", subject="PR #12: fix the build")
+    assert not peek(news, default_rules())[1]
+    # A shop's, a bank's or a newsletter's address is never a hiring system's, whatever
+    # its text says.
+    shop = mail("Your application for a store card was received.\n",
+                sender="Nimbus Shop <orders@shopnimbus.example>", subject="On its way")
+    assert not peek(shop, default_rules())[1]
+    assert recognise_bytes(shop, zone=ZONE) == []
+
+
+# --- the four languages ----------------------------------------------------------------
+
+@pytest.mark.parametrize("sender,subject,body,want", [
+    ("Papillon Studio <papillon-studio@jobs-platform.example>", "Papillon Studio - Product",
+     "Bonjour Alex,\n\nAprès réflexion, nous ne retiendrons pas ta candidature pour le "
+     "poste de Product Manager.\n\nPapillon Studio\n", ("rejection", "Papillon Studio")),
+    ("Plateforme <noreply@plateforme-emploi.example>", "Candidature envoyée",
+     "Bonjour Alex,\n\nTa candidature au poste de Data Analyst a été envoyée à Cartographe "
+     "Conseil.\n", ("application", "Cartographe Conseil")),
+    ("Sophie Verdier <sophie.verdier@orange.fr>", "Retour Cabinet Morel",
+     "Bonjour Alex,\n\nLe Cabinet Morel m'a fait un retour : ils ont préféré un candidat "
+     "avec plus d'expérience pour le poste de Comptable.\n\nSophie\n",
+     ("rejection", "Cabinet Morel")),
+    ("Javier Romero <javier.romero@hotmail.es>", "Responsable de exportación",
+     "Hola Alex,\n\nSiento decirte que Bodegas Altamira ha cerrado el proceso con otro "
+     "candidato.\n\nJavier\n", ("rejection", "Bodegas Altamira")),
+    ("Casey Nguyen <casey.nguyen@yahoo.com>", "Re: IT Technician",
+     "Hi Alex, Pine Valley Schools went in a different direction for the IT Technician "
+     "role. Sorry!\nCasey\n", ("rejection", "Pine Valley Schools")),
+    ("Nordtal Möbel <karriere@nordtal-moebel.example>", "Deine Bewerbung als Designer",
+     "Hallo Alex,\n\ndanke für Deine Zeit. Wir haben uns entschieden, die Stelle mit "
+     "jemand anderem zu besetzen.\n\nNordtal Möbel\n", ("rejection", "Nordtal Möbel")),
+])
+def test_indirect_wording_in_four_languages(sender: str, subject: str, body: str,
+                                            want: tuple[str, str]) -> None:
+    assert found(mail(body, sender=sender, subject=subject))[:2] == want
+
+
+# --- applications and interviews that are not about a job ------------------------------
+
+@pytest.mark.parametrize("sender,subject,body", [
+    ("Hausverwaltung Kramer <info@hv-kramer.example>", "Ihre Bewerbung",
+     "Vielen Dank für Ihre Bewerbung um die Wohnung in der Lindenstraße. Wir melden uns."),
+    ("Mairie <contact@mairie.example>", "Votre candidature",
+     "Nous avons bien reçu votre candidature au conseil municipal des jeunes."),
+    ("Club Lectura <club@lectura.example>", "Tu solicitud",
+     "Hemos recibido tu solicitud de socio para el club de lectura."),
+    ("Elena Sánchez <elena@revista-barrio.example>", "Entrevista",
+     "Hola Alex, ¿te apetece hacer una entrevista para la revista del barrio?"),
+    ("Embassy Services <visa@embassy-services.example>", "Your application",
+     "We have received your visa application and will process it within 10 days."),
+    ("Jobs Daily <jobs@jobsdaily.example>", "Jobs for you",
+     "Here are jobs that match your profile: Data Analyst, Acme Robotics. Apply today."),
+])
+def test_mail_about_another_kind_of_application_is_not_job_mail(sender: str, subject: str,
+                                                                 body: str) -> None:
+    assert recognise_bytes(mail(body, sender=sender, subject=subject), zone=ZONE) == []
+
+
+@pytest.mark.parametrize("role", ["Program Manager", "Account Executive", "Loan Officer",
+                                  "Room Attendant", "School Teacher", "Grant Writer"])
+def test_a_job_named_like_another_kind_of_application_is_a_job(role: str) -> None:
+    # "application for the Program …" is a job's: only what ends there (a flat, a card,
+    # a visa) is another kind of application.
+    raw = mail(f"Hi Alex,\n\nThank you for your application for the {role} role at "
+               "Acme Robotics. We will be in touch.\n",
+               sender="Acme Robotics <jobs@acme-robotics.example>", subject="Your application")
+    assert found(raw)[:2] == ("application", "Acme Robotics")
+
+
+def test_a_sentence_going_on_after_and_is_not_part_of_the_name() -> None:
+    raw = mail("Dear Alex,\n\nWe appreciate your interest in Orbit Labs and the time you "
+               "invested in applying. After careful consideration, we will not be moving "
+               "forward with your candidacy.\n",
+               sender="Jobs <notifications@hire.example-ats.com>",
+               subject="Your application to Orbit Labs")
+    # Before: "Orbit Labs and the time you invested in applying".
+    assert found(raw)[:2] == ("rejection", "Orbit Labs")
+
+
+def test_a_day_is_never_the_role() -> None:
+    raw = mail("Your Technical Interview with Acme is confirmed for Thursday 10 December at "
+               "10:00 Central.", sender="Ashby <no-reply@ashbyhq.com>",
+               subject="Interview confirmed: Technical Interview with Acme")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    # Before: the role "Thursday".
+    assert (finding.kind, finding.company, finding.role) == ("interview", "Acme", "")
+
+
+def test_a_persons_name_at_their_company_is_the_persons() -> None:
+    raw = mail("Hi Alex,\n\nLoved your application! Could you pick a time for a 30 minute "
+               "intro call?\n\nTeodora\n", sender="Teodora at Kite <teodora@kite.dev>",
+               subject="Next steps")
+    # Before: the contact "Teodora at Kite".
+    assert found(raw) == ("interview", "Kite", "Teodora", "teodora@kite.dev")
+
+
+def test_a_recruiter_on_free_mail_names_their_firm() -> None:
+    raw = mail("Hola Alex, soy Patricia de Nexa Consultores. ¿Podemos hacer una entrevista por "
+               "videollamada el martes a las 11:00?\nPatricia",
+               sender="Patricia Gómez <patricia.gomez@outlook.com>", subject="Entrevista")
+    # Before: nothing (no company: the domain is free mail).
+    assert found(raw)[:2] == ("interview", "Nexa Consultores")
+
+
+def test_a_newsletter_address_is_a_mailing() -> None:
+    raw = mail("In dieser Ausgabe: so gelingt Ihre Bewerbung. Das Vorstellungsgespräch "
+               "meistern.", sender="Karriere Magazin <newsletter@karriere-magazin.example>",
+               subject="Die 10 besten Tipps für Ihre Bewerbung")
+    # Before: an interview at "Karriere Magazin".
+    assert recognise_bytes(raw, zone=ZONE) == []
