@@ -55,7 +55,7 @@ def _raw_fetch(server: object) -> float:
     """Wall seconds to fetch the same header fields of every message with imapclient."""
     from imapclient import IMAPClient
 
-    from nudger.mail.imap.client import BATCH, HEADER_ITEM
+    from nudger.mail.imap.fetch import BATCH, HEADER_ITEM
 
     global RAW_CPU
     start, cpu = time.perf_counter(), time.process_time()

@@ -280,7 +280,7 @@ def check_smtp(ctx: Context) -> int:
 
 def check_imap(ctx: Context) -> int:
     """`nudger check --imap`: connect, verify TLS, log in, find the folders, log out."""
-    from nudger.mail.imap.client import verify
+    from nudger.mail.imap.verify import verify
     from nudger.secrets import imap_password, imap_password_source
 
     settings = ctx.settings

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from imapclient.response_parser import parse_fetch_response
 
 from nudger.mail.imap import headers
-from nudger.mail.imap.client import HEADER_ITEM, parse_header_fetch
+from nudger.mail.imap.fetch import HEADER_ITEM, parse_header_fetch
 from tests import headers_reference as reference
 from tests.paths import FIXTURES
 
@@ -153,6 +153,7 @@ def test_header_fetch_against_dovecot_equals_imapclient_fetch(dovecot: Any, tmp_
                                                               ) -> None:
     from nudger.config import ConfigLocation, load_settings
     from nudger.mail.imap.client import ImapSession
+    from nudger.mail.imap.fetch import HeaderFetch
 
     blocks = [b for b in corpus() if b.strip()][:60]
     dovecot.append_many("INBOX", [b if b"\r\n\r\n" in b.replace(b"\n", b"\r\n")
@@ -171,8 +172,9 @@ def test_header_fetch_against_dovecot_equals_imapclient_fetch(dovecot: Any, tmp_
         assert len(uids) == len(blocks)
         items = [HEADER_ITEM, "RFC822.SIZE", "INTERNALDATE"]
         expected = {k: dict(v) for k, v in client.fetch(uids, items).items()}
-        assert session._fetch_header_items(uids) == expected
-        assert session._fetch_header_items([uids[3], 999_999]) == {uids[3]: expected[uids[3]]}
+        fast = HeaderFetch(client, private=True)
+        assert fast.fetch(uids) == expected
+        assert fast.fetch([uids[3], 999_999]) == {uids[3]: expected[uids[3]]}
         parsed = [h for batch in session.fetch_headers(uids, "INBOX") for h in batch]
         assert [h.uid for h in parsed] == uids
     finally:
@@ -230,11 +232,11 @@ def test_batches_fetched_ahead_lose_and_double_nothing(home: Any, dovecot: Any,
     """With batches of 2 the next header FETCH is in flight while a batch's replies fetch
     their snippets (other commands on the same connection): every message is still read
     once, and the replies are recorded exactly once, also when read again."""
-    from nudger.mail.imap import client as client_module
+    from nudger.mail.imap import fetch as fetch_module
     from tests.conftest import imap_config, rows
     from tests.mail.imap.test_mail_sync import mail
 
-    monkeypatch.setattr(client_module, "BATCH", 2)
+    monkeypatch.setattr(fetch_module, "BATCH", 2)
     monkeypatch.setenv("NUDGER_IMAP_PASSWORD", "secret")
     home.write_config(imap_config(dovecot))
     home.ok("add", "Fabrikam", "Account Executive", "--applied", "2026-11-16",
@@ -269,13 +271,13 @@ def test_a_drop_while_a_batch_is_fetched_ahead_loses_and_doubles_nothing(
     """The connection is cut when the second header FETCH (sent ahead, while the first
     batch's replies fetch their snippets) goes out: the pass ends with one line, and the
     next pass records every reply exactly once."""
-    from nudger.mail.imap import client as client_module
+    from nudger.mail.imap import fetch as fetch_module
     from tests.conftest import rows
     from tests.imapserver import DropProxy
     from tests.mail.imap.test_mail_faults import PASSWORD, fake_config
     from tests.mail.imap.test_mail_sync import mail
 
-    monkeypatch.setattr(client_module, "BATCH", 2)
+    monkeypatch.setattr(fetch_module, "BATCH", 2)
     monkeypatch.setenv("NUDGER_IMAP_PASSWORD", PASSWORD)
     messages = [mail("priya@fabrikam.com" if i % 2 else f"news{i}@list.example",
                      "alex@example.com", f"Message {i}", f"d{i}@x.example")
