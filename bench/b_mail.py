@@ -114,12 +114,14 @@ def _fresh_db(work: Path, name: str) -> object:
 
 def _sync(config: Path, db: object, password: str) -> tuple[float, float, object]:
     from nudger.config import ConfigLocation, load_settings
+    from nudger.mail.handlers import inbox_handlers
     from nudger.mail.imap.sync import run_sync
     from nudger.secrets import Secret
 
     settings = load_settings(ConfigLocation(config, True))
     wall, cpu = time.perf_counter(), time.process_time()
-    report = run_sync(settings, db, Secret(password), now=datetime.now(UTC))  # type: ignore[arg-type]
+    report = run_sync(settings, db, Secret(password), now=datetime.now(UTC),
+                      handlers=inbox_handlers())  # type: ignore[arg-type]
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     if report.error:
         raise RuntimeError(report.error)

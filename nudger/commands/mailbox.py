@@ -95,13 +95,15 @@ def _imap_or_fail(ctx: Context) -> Any:
 
 
 def cmd_mail_sync(ctx: Context) -> int:
+    from nudger.mail.handlers import inbox_handlers
     from nudger.mail.imap.sync import run_sync
     from nudger.secrets import imap_password
 
     _imap_or_fail(ctx)
     password = imap_password(ctx.settings, ctx.env)
     report = run_sync(ctx.settings, ctx.db, password, now=ctx.now(),
-                      dry_run=ctx.args.dry_run, record_failure=not ctx.args.dry_run)
+                      handlers=inbox_handlers(), dry_run=ctx.args.dry_run,
+                      record_failure=not ctx.args.dry_run)
     # act: confirmations of command mail and the Drafts folder, after the mailbox work.
     confirmations: list[str] = []
     if not ctx.args.dry_run:

@@ -554,6 +554,7 @@ class Daemon:
         self.kick_mail()
 
     async def _mail_pass(self) -> None:
+        from nudger.mail.handlers import inbox_handlers
         from nudger.mail.imap.sync import run_sync
         from nudger.secrets import imap_password
 
@@ -565,7 +566,7 @@ class Daemon:
             password = imap_password(settings, self.env)
             report = await asyncio.to_thread(
                 run_sync, settings, self.db, password, now=self.clock(),
-                stop=lambda: self._stopping)
+                handlers=inbox_handlers(), stop=lambda: self._stopping)
         except NudgerError as exc:
             self.log.error("mailbox: %s", exc)
             return

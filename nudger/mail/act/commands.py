@@ -42,7 +42,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage, Message
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, or_, select
@@ -63,7 +63,6 @@ from nudger.mail.act.tokens import (
     find_tokens,
 )
 from nudger.mail.imap.headers import MailHeader, parse_address_list
-from nudger.mail.imap.sync import MessageContext, register_inbox_handler
 from nudger.store.db import Database
 from nudger.store.models import Application, DigestRecord
 from nudger.text import one_line as _one_line
@@ -72,6 +71,9 @@ from nudger.when.business import Calendar
 from nudger.when.dates import DATE_FORMS, parse_date, parse_datetime
 from nudger.when.durations import VALID_FORMS, parse_duration
 from nudger.when.times import as_utc
+
+if TYPE_CHECKING:
+    from nudger.mail.imap.inbox import MessageContext
 
 log = logging.getLogger(__name__)
 
@@ -841,9 +843,6 @@ def on_inbox_message(ctx: MessageContext) -> bool:
     else:
         ctx.found("command", None, handled.status)
     return True
-
-
-register_inbox_handler("commands", on_inbox_message)
 
 
 __all__ = ["STAGES", "Command", "Handled", "Outcome", "Parsed", "Run", "handle_message",

@@ -1,5 +1,7 @@
-"""Capture in the live mailbox: the handler listen's sync calls for each new INBOX message
-(step 3, after commands and replies), when `[mailbox] capture` is "suggest" or "add".
+"""Capture in the live mailbox: the handler the sync calls for each new INBOX message
+(step 3, after commands and replies), when `[mailbox] capture` is "suggest" or "add". The
+sync's callers pass it (nudger.mail.handlers); this module does not import the sync, so
+`nudger capture` (files only) does not load the IMAP machinery.
 
 Headers first: a message whose headers do not make it a candidate (prefilter.is_candidate)
 is left alone and nothing is fetched. For a candidate, only the first text part is fetched,
@@ -18,7 +20,7 @@ from nudger.mail.capture.view import BODY_CAP, MailView, one_line
 
 if TYPE_CHECKING:
     from nudger.mail.imap.headers import MailHeader
-    from nudger.mail.imap.sync import MessageContext
+    from nudger.mail.imap.inbox import MessageContext
 
 FETCH_CAP = 16 * 1024  # bytes of the first text part fetched for a candidate
 
@@ -90,15 +92,3 @@ def handle_inbox(ctx: MessageContext) -> bool:
     for line in lines:
         ctx.found("capture", app_id, line)
     return True
-
-
-def _register() -> None:
-    """listen's sync imports this module and runs the handler over new INBOX mail. The
-    registration lives here, not in nudger.mail.capture.scan, so `nudger capture` (files only)
-    does not import the sync machinery (~0.3 s of start-up)."""
-    from nudger.mail.imap.sync import register_inbox_handler
-
-    register_inbox_handler("capture", handle_inbox)
-
-
-_register()

@@ -181,19 +181,21 @@ def test_live_sync_suggests_then_adds(home: Home, dovecot: Any, monkeypatch: Any
     assert all(b"\\Seen" not in dovecot.flags("INBOX", uid) for uid in dovecot.uids("INBOX"))
 
 
-def test_capture_over_files_does_not_load_the_sync_and_sync_still_finds_the_handler() -> None:
+def test_capture_over_files_does_not_load_the_sync_and_sync_still_gets_the_handler() -> None:
     """`nudger capture` reads files only: importing it leaves the IMAP sync machinery out
-    (its start-up cost), and a sync later in the same process still runs capture's
-    handler."""
+    (its start-up cost), and the handlers the sync's callers pass it (nudger.mail.handlers)
+    still hold capture's, last, after the command step."""
     import subprocess
     import sys
 
     code = ("import sys, nudger.mail.capture.scan, nudger.mail.capture.store\n"
             "assert 'nudger.mail.imap.sync' not in sys.modules, 'capture imported the sync'\n"
-            "from nudger.mail.imap import sync\n"
-            "sync._load_handlers()\n"
+            "from nudger.mail.handlers import inbox_handlers\n"
+            "handlers = inbox_handlers()\n"
             "from nudger.mail.capture.live import handle_inbox\n"
-            "assert sync.HANDLERS['capture'] == [handle_inbox], sync.HANDLERS\n")
+            "from nudger.mail.act.commands import on_inbox_message\n"
+            "assert handlers.capture == (handle_inbox,), handlers\n"
+            "assert handlers.commands == (on_inbox_message,), handlers\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=False)
     assert done.returncode == 0, done.stderr
