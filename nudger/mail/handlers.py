@@ -11,7 +11,7 @@ from nudger.mail.imap.inbox import InboxHandlers
 def inbox_handlers() -> InboxHandlers:
     """Imported when a pass is about to run: `nudger capture` and the CLI's other commands
     never load them."""
-    from nudger.mail.act.commands import on_inbox_message
+    from nudger.mail.act.commands.handle import on_inbox_message
     from nudger.mail.capture.live import handle_inbox
 
     return InboxHandlers(commands=(on_inbox_message,), capture=(handle_inbox,))

@@ -22,7 +22,8 @@ from sqlmodel import col, or_, select, update
 
 from nudger.config import Settings
 from nudger.mail.act.commandlog import MailCommand
-from nudger.mail.act.commands import USAGE, Outcome, outcomes_of
+from nudger.mail.act.commands.execute import Outcome, outcomes_of
+from nudger.mail.act.commands.parse import USAGE
 from nudger.send.message import (
     CONFIRMATION,
     REFUSAL,

@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from nudger.mail.act.commands import handle_message, parse_message
+from nudger.mail.act.commands.handle import handle_message
+from nudger.mail.act.commands.parse import parse_message
 from nudger.mail.act.tokens import Grant, check, find_tokens, load_or_create_key
 from nudger.store.models import DigestRecord
 from nudger.when.business import Calendar

@@ -17,7 +17,8 @@ from sqlmodel import select
 
 from nudger.config import Settings
 from nudger.mail.act.commandlog import MailCommand
-from nudger.mail.act.commands import Handled, handle_message, parse_line, parse_message
+from nudger.mail.act.commands.handle import Handled, handle_message
+from nudger.mail.act.commands.parse import parse_line, parse_message
 from nudger.mail.act.replytext import own_lines
 from nudger.mail.act.tokens import Grant, Pin, issue, load_or_create_key
 from nudger.store.db import Database

@@ -193,7 +193,7 @@ def test_capture_over_files_does_not_load_the_sync_and_sync_still_gets_the_handl
             "from nudger.mail.handlers import inbox_handlers\n"
             "handlers = inbox_handlers()\n"
             "from nudger.mail.capture.live import handle_inbox\n"
-            "from nudger.mail.act.commands import on_inbox_message\n"
+            "from nudger.mail.act.commands.handle import on_inbox_message\n"
             "assert handlers.capture == (handle_inbox,), handlers\n"
             "assert handlers.commands == (on_inbox_message,), handlers\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

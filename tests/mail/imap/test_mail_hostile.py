@@ -465,7 +465,7 @@ deadline = 60
 
 def test_no_line_of_the_digest_parses_as_a_command(home: Home, monkeypatch: Any,
                                                    tmp_path: Any) -> None:
-    from nudger.mail.act.commands import Command, parse_line
+    from nudger.mail.act.commands.parse import Command, parse_line
     from nudger.mail.act.replytext import unquoted_text as html_to_text
 
     monkeypatch.setenv("NUDGER_IMAP_PASSWORD", PASSWORD)
@@ -690,14 +690,14 @@ deadline = 600
 
 def test_a_strangers_message_is_refused_before_its_body_is_parsed(
         tmp_path: Any, monkeypatch: Any, caplog: pytest.LogCaptureFixture) -> None:
-    from nudger.mail.act import commands
+    from nudger.mail.act.commands import handle
     from tests.mail.act.test_mail_commands import World, mail, refused
 
     def never(*_args: Any) -> Any:
         raise AssertionError("the body was parsed")
 
     world = World(tmp_path)
-    monkeypatch.setattr(commands, "parse_message", never)
+    monkeypatch.setattr(handle, "parse_message", never)
     for sender in ("mallory@evil.example", "alex@example.com <evil@x.test>"):
         msg = mail("<a" * 100_000, sender=sender, html=True,
                    headers=("Cc: " + '"' * 160_000,))
