@@ -27,7 +27,7 @@ from bench.core import PYTHON, Figure, nudger_bin
 
 MESSAGES = 20_000
 FIRST_SYNC_RATIO = 1.5
-PUBLIC_SYNC_RATIO = 2.5  # the fallback (tests/test_imap_adapter.py): slower, still usable
+PUBLIC_SYNC_RATIO = 2.5  # the fallback (tests/mail/imap/test_imap_adapter.py): slower, still usable
 POLL_CPU_MS = 50.0
 IDLE_CPU_S_PER_H = 1.0
 RSS_MB = 90.0

@@ -17,8 +17,8 @@ import pytest
 
 from nudger.mail.imap import adapter
 from tests.conftest import Home, imap_config, rows
-from tests.test_mail_faults import PASSWORD, fake_config, one_line_error
-from tests.test_mail_sync import mail
+from tests.mail.imap.test_mail_faults import PASSWORD, fake_config, one_line_error
+from tests.mail.imap.test_mail_sync import mail
 
 
 @pytest.fixture
