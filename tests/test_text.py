@@ -140,7 +140,7 @@ def test_calendar_values_drop_bidi_and_c1() -> None:
 
 def test_command_mail_subjects_are_stored_clean() -> None:
     """Command mail's own cleaner knew only C0 and DEL."""
-    from nudger.mail.act.commands import message_id_of
+    from nudger.mail.act.commands.parse import message_id_of
 
     msg = part(b"From: a@b.example\r\nMessage-ID: <\xe2\x80\xaeid@x.example>\r\n\r\nhi\r\n")
     assert message_id_of(msg) == "<id@x.example>"
