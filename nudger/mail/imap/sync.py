@@ -22,9 +22,10 @@ from typing import TYPE_CHECKING
 
 from sqlmodel import Session, select
 
-from nudger.mail.imap.client import ImapSession, MailboxError, MailboxStopped, open_session
+from nudger.mail.imap.client import ImapSession, open_session
 from nudger.mail.imap.decide import Decision, decide_inbox, decide_sent, dry
 from nudger.mail.imap.effects import apply
+from nudger.mail.imap.errors import MailboxError, MailboxStopped
 from nudger.mail.imap.headers import MailHeader
 from nudger.mail.imap.inbox import InboxHandler, InboxHandlers, MessageContext
 from nudger.mail.imap.ledger import record, recorded
