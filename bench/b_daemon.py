@@ -109,7 +109,7 @@ def _per_wake_cpu(work: Path, config: Path, rounds: int = 50) -> float:
 
 
 def figures(work: Path) -> list[Figure]:
-    from nudger.daemon.run import WAKE_EVERY
+    from nudger.daemon.decide import WAKE_EVERY
 
     config = _config(work)
     bare = subprocess.Popen([PYTHON, "-c", "import time; time.sleep(30)"])

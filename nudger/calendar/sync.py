@@ -1,5 +1,6 @@
 """Between the store and nudger.calendar.ics: which events the user's calendars hold now, each at
-its current version, and the file `[ics] path` the daemon keeps current.
+its current version, the file `[ics] path` the daemon keeps current, and the daemon's
+calendar pass (`CalendarPass`: refresh, file, CalDAV push, each outcome recorded).
 
 `refresh` gathers the interviews (open applications whose interview has not ended) and
 the follow-ups the plan of `due --days` lists for the next `[ics] days`, and reconciles
@@ -17,10 +18,11 @@ is over, the next one set on that application is a new event (ordinal + 1).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -393,3 +395,81 @@ def export_file(settings: Settings, db: Any, snapshot: Snapshot, now: datetime) 
     with db.session() as session:
         record_sync(session, "file", now, detail=detail)
     return detail
+
+
+# --- the daemon's pass -----------------------------------------------------------------
+
+class CalendarPass:
+    """[ics] path and [caldav] brought in step after the daemon's digest work: a refresh of
+    the events, the file rewritten, the CalDAV push, each outcome recorded for `status`.
+    A refresh renders every draft of the coming month, so a pass whose inputs did not
+    change (same data, same config, no interview ended, same day) and whose last push
+    worked does nothing. Failures raise to the daemon, which logs them and goes on."""
+
+    def __init__(self) -> None:
+        # The inputs when the pass last ran, and when time alone changes its result.
+        self.key: tuple[Any, ...] | None = None
+        self.until = datetime.min.replace(tzinfo=UTC)
+
+    def forget(self) -> None:
+        """Run in full next time (after a reload: templates are in the events)."""
+        self.key = None
+
+    async def run(self, settings: Settings, db: Any, calendar: Calendar,
+                  env: Mapping[str, str], now: datetime, logger: logging.Logger) -> None:
+        if settings.ics.path is None and settings.caldav is None:
+            return
+        with db.read_session() as s:
+            key = (settings, inputs_key(s))
+            failing = any(r.error_kind for r in [s.get(CalendarSync, "file"),
+                                                 s.get(CalendarSync, "caldav")] if r)
+        if key == self.key and now < self.until and not failing:
+            logger.debug("calendar: nothing changed since the last pass")
+            return
+        self.key = None
+        with db.session() as s:
+            snapshot = refresh(s, settings, calendar, now)
+        if settings.ics.path is not None:
+            detail = export_file(settings, db, snapshot, now)
+            logger.debug("calendar file: %s", detail)
+        if settings.caldav is not None:
+            await asyncio.to_thread(push_caldav, settings, db, snapshot, env, now, logger)
+        self.key = key
+        self.until = valid_until(snapshot, settings.zone)
+
+
+def push_caldav(settings: Settings, db: Any, snapshot: Snapshot, env: Mapping[str, str],
+                now: datetime, logger: logging.Logger) -> None:
+    """The CalDAV push (nudger.calendar.caldav) and its outcome recorded; a failure already
+    recorded is logged at debug level, a new one as a warning, and the end of one said."""
+    from nudger.calendar import caldav as caldav_push
+
+    with db.read_session() as s:
+        before = s.get(CalendarSync, "caldav")
+        failing = before.error_kind if before is not None else ""
+    try:
+        result = caldav_push.push(settings, db, snapshot, env, now)
+    except (caldav_push.CaldavError, ConfigError) as exc:
+        kind = getattr(exc, "kind", "config")
+        with db.session() as s:
+            record_sync(s, "caldav", now, error_kind=kind, error=str(exc))
+        if kind != failing:
+            logger.warning("caldav: %s (%s); retried at the next pass", exc, kind)
+        else:
+            logger.debug("caldav still failing: %s", exc)
+        return
+    with db.session() as s:
+        if result.errors:
+            first = result.errors[0]
+            record_sync(s, "caldav", now, error_kind=first.kind, error=str(first))
+        else:
+            record_sync(s, "caldav", now, detail=result.summary())
+    for error in result.errors:
+        if error.kind != failing:
+            logger.warning("caldav: %s (%s); retried at the next pass", error, error.kind)
+        else:
+            logger.debug("caldav still failing: %s", error)
+    if result.created or result.updated or result.removed:
+        logger.info("caldav: %s", result.summary())
+    elif failing and not result.errors:
+        logger.info("caldav: working again (%s)", result.summary())

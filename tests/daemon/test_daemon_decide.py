@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from nudger.config import Settings, parse_settings
-from nudger.daemon.run import WAKE_EVERY, Action, Decision, decide
+from nudger.daemon.decide import WAKE_EVERY, Action, Decision, decide
 from nudger.when.schedule import digest_moment, is_digest_day
 from tests.clock import frozen
 
@@ -278,3 +278,17 @@ def test_an_older_day_is_not_sent_after_todays_went_out_early() -> None:
     assert d.action is Action.NOTHING and d.local_date == tuesday
     d = decide(s, at(NY, 2026, 12, 1, 6, 30), Outbox().state)
     assert d.action is Action.SEND and d.local_date == monday  # without it, catch-up
+
+
+def test_decide_is_importable_without_the_scheduler_or_the_database() -> None:
+    """The decision is pure: its module pulls in neither APScheduler nor SQLModel, so it is
+    tested (and benchmarked) without a scheduler, a loop or a database."""
+    import subprocess
+    import sys
+
+    code = ("import sys, nudger.daemon.decide; "
+            "print(sorted({m.split('.')[0] for m in sys.modules} & "
+            "{'apscheduler', 'sqlmodel', 'sqlalchemy', 'asyncio'}))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "[]"
