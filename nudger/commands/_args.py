@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import argparse
 
-from nudger.commands import Option, flag
+from nudger.commands import Context, Option, flag
+
+# typing is not imported at run time: it costs ~4 ms on every `nudger` call. mypy
+# treats any constant named TYPE_CHECKING as true.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from datetime import datetime
 
 # SQLite's INTEGER is 64-bit signed: no row can have a larger ID, and a larger number
 # would overflow in the driver instead of simply matching nothing.
@@ -56,3 +62,12 @@ APP_ID = Option("id", type=app_id, metavar="ID")
 
 # `--json` of the commands whose output a script may read.
 JSON = flag("--json", help="machine-readable output")
+
+
+def interview_utc(ctx: Context, text: str) -> datetime:
+    """--interview WHEN (add, edit, stage): the user's local date and time, as aware UTC."""
+    from datetime import UTC
+
+    from nudger.when.dates import parse_datetime
+
+    return parse_datetime(text, ctx.today, ctx.zone, what="--interview").astimezone(UTC)
