@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 DEMO ?= demo
 
-.PHONY: demo test test-full lint typecheck pytest bench clean
+.PHONY: demo test test-full test-clock lint typecheck pytest bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,36 @@ typecheck: $(VENV)/.installed-test
 PYTEST_WORKERS ?= 2
 pytest: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+
+## The tests that depend on the wall clock, under libfaketime (Debian package `faketime`) at
+## the instants that break such tests: 00:30, 07:29 and 23:59 on the last day of last year,
+## 00:30 and 23:59 on the last day of last month (machine-local time; in the past, so mail
+## the test servers date now stays inside nudger's lookback). Subprocesses share the fake
+## time, the test servers keep the real one (tests/fakeclock.py). Run it whenever a test
+## reads the clock or the schedule, the cadence or the daemon changes (CONTRIBUTING.md).
+LIBFAKETIME ?= $(firstword $(wildcard /usr/lib/*/faketime/libfaketime.so.1 \
+	/usr/lib/faketime/libfaketime.so.1 /usr/local/lib/faketime/libfaketime.so.1))
+CLOCK_TESTS ?= tests/test_daemon_decide.py tests/test_daemon_inprocess.py \
+	tests/test_daemon_process.py tests/test_mail_daemon.py tests/test_mail_drafts.py \
+	tests/test_mail_command_faults.py tests/test_caldav.py tests/test_digest.py \
+	tests/test_progress.py tests/test_tracking_cli.py tests/test_plan_cli.py \
+	tests/test_digest_cli.py tests/test_cli_firstrun.py tests/test_status.py \
+	tests/test_calendar.py tests/test_ics.py tests/test_invitations.py tests/test_news.py \
+	tests/test_autoghost.py tests/test_stats.py tests/test_capture_command.py \
+	tests/test_mail_confirm.py tests/test_mail_commands.py tests/store/test_db.py \
+	tests/store/test_read.py tests/store/test_states.py tests/transfer/test_json_io.py \
+	tests/e2e/test_mail_commands.py tests/e2e/test_news_digest.py
+test-clock: $(VENV)/.installed-test
+	@test -n "$(LIBFAKETIME)" || { echo "libfaketime is not installed (apt-get install faketime)"; exit 1; }
+	@year_end=$$(date -d "$$(date +%Y-01-01) -1 day" +%F); \
+	month_end=$$(date -d "$$(date +%Y-%m-01) -1 day" +%F); \
+	for at in "$$year_end 00:30:00" "$$year_end 07:29:00" "$$year_end 23:59:00" \
+	          "$$month_end 00:30:00" "$$month_end 23:59:00"; do \
+		echo "== the clock at $$at"; \
+		FAKETIME="@$$at" FAKETIME_DONT_RESET=1 LD_PRELOAD=$(LIBFAKETIME) \
+			$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup -q \
+			-p no:cacheprovider $(PYTEST_ARGS) $(CLOCK_TESTS) || exit 1; \
+	done
 
 ## Every performance figure against its baseline: a table, and bench/results.json.
 bench: $(VENV)/.installed-test

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.fakeclock import real_clock_env
 from tests.smtpserver import on_free_port
 
 USERS = {"alex": "s3cret-Pa55", "viewer": "look-only"}
@@ -132,7 +133,8 @@ def radicale(root: Path, *, tls: bool = False) -> Iterator[Radicale]:
             "[logging]\nlevel = warning\n")
         with open(log, "wb") as out:
             process = subprocess.Popen([sys.executable, "-m", "radicale", "--config",
-                                        str(config)], stdout=out, stderr=subprocess.STDOUT)
+                                        str(config)], stdout=out, stderr=subprocess.STDOUT,
+                                       env=real_clock_env())  # tests.fakeclock
         started = Radicale(f"{scheme}://127.0.0.1:{port}/", port, root / "store", ca_file,
                            process)
         try:

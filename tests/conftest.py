@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from nudger.cli import main
+from tests.fakeclock import clock_env
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -235,7 +236,7 @@ def nudger_executable() -> str:
 def run_installed(*args: str, env: dict[str, str] | None = None,
                   timeout: float = 60) -> subprocess.CompletedProcess[str]:
     """Run the installed `nudger` as a user would, in a subprocess."""
-    full_env = {**os.environ, **(env or {})}
+    full_env = clock_env(os.environ, env or {})
     return subprocess.run([nudger_executable(), *args], capture_output=True, text=True,
                           env=full_env, timeout=timeout, check=False)
 

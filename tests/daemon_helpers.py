@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.conftest import nudger_executable
+from tests.fakeclock import clock_env
 
 EVERY_DAY = '["mon","tue","wed","thu","fri","sat","sun"]'
 
@@ -113,10 +114,13 @@ class DaemonProcess:
         base = {k: v for k, v in os.environ.items()
                 if k not in ("NUDGER_CONFIG", "CONFIGURATION_DIRECTORY", "STATE_DIRECTORY",
                              "CREDENTIALS_DIRECTORY", "JOURNAL_STREAM", "WATCHDOG_USEC",
-                             "WATCHDOG_PID", "NUDGER_SMTP_PASSWORD", "LD_PRELOAD", "FAKETIME")}
-        full_env = {**base, "HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config"),
-                    "XDG_DATA_HOME": str(home / ".local/share"),
-                    "NOTIFY_SOCKET": self.notify_path, **(env or {})}
+                             "WATCHDOG_PID", "NUDGER_SMTP_PASSWORD")}
+        # The suite's fake clock (make test-clock) passes through; a clock of the test's
+        # own replaces it (tests.conftest.clock_env).
+        full_env = clock_env(base, {
+            "HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config"),
+            "XDG_DATA_HOME": str(home / ".local/share"), "NOTIFY_SOCKET": self.notify_path,
+            **(env or {})})
         self.proc = subprocess.Popen(
             [nudger_executable(), "--config", str(config), *args], stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=full_env)

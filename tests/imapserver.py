@@ -42,6 +42,7 @@ from typing import Any, Literal, Self
 
 import trustme
 
+from tests.fakeclock import real_clock_env
 from tests.smtpserver import HOST, free_port, shared_ca
 
 DOVECOT = shutil.which("dovecot") or ("/usr/sbin/dovecot"
@@ -208,7 +209,8 @@ class Dovecot:
             # file, never to a pipe we wait on.
             with open(self.base / "start.log", "wb") as out:
                 proc = subprocess.run([str(DOVECOT), "-c", str(self.conf)], stdout=out,
-                                      stderr=subprocess.STDOUT, timeout=20, check=False)
+                                      stderr=subprocess.STDOUT, timeout=20, check=False,
+                                      env=real_clock_env())  # tests.fakeclock
             if proc.returncode == 0 and _wait_listening(self.port, time.monotonic() + 10) \
                     and _wait_listening(self.starttls_port, time.monotonic() + 5):
                 self._running = True

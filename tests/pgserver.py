@@ -22,6 +22,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from tests.fakeclock import real_clock_env
+
 BIN_DIRS = (Path("/usr/lib/postgresql/15/bin"), Path("/usr/lib/postgresql/16/bin"),
             Path("/usr/lib/postgresql/17/bin"))
 # The role nudger connects as in the tests, and its password (given through PGPASSWORD or
@@ -83,6 +85,7 @@ class PgCluster:
         command = list(argv)
         if self.as_root:
             command = ["runuser", "-u", "postgres", "--", *command]
+        kw.setdefault("env", real_clock_env())  # the server keeps the real time
         return subprocess.run(command, check=True, capture_output=True, text=True,
                               timeout=120, cwd=self.root, **kw)
 

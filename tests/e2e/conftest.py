@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import PROFILE, nudger_executable
+from tests.fakeclock import clock_env
 from tests.smtpserver import SmtpServer
 
 LIBFAKETIME = (
@@ -110,18 +111,19 @@ class World:
                if k not in ("NUDGER_CONFIG", "JOURNAL_STREAM", "NOTIFY_SOCKET",
                             "WATCHDOG_USEC", "CREDENTIALS_DIRECTORY", "STATE_DIRECTORY",
                             "CONFIGURATION_DIRECTORY")}
-        env.update({"NUDGER_CONFIG": str(self.config), "HOME": str(self.root / "home"),
-                    "TZ": "UTC", **self.extra_env, **more})
+        own = {"NUDGER_CONFIG": str(self.config), "HOME": str(self.root / "home"),
+               "TZ": "UTC", **self.extra_env, **more}
         if faketime is not None:
-            env["LD_PRELOAD"] = needs_faketime()
-            env["FAKETIME"] = faketime
-            env["FAKETIME_DONT_RESET"] = "1"  # children keep the parent's fake clock
+            own["LD_PRELOAD"] = needs_faketime()
+            own["FAKETIME"] = faketime
+            own["FAKETIME_DONT_RESET"] = "1"  # children keep the parent's fake clock
         elif clock is not None:
             # A clock the test moves while the process runs (see FakeClock).
-            env["LD_PRELOAD"] = needs_faketime()
-            env["FAKETIME_TIMESTAMP_FILE"] = str(clock)
-            env["FAKETIME_CACHE_DURATION"] = "1"
-        return env
+            own["LD_PRELOAD"] = needs_faketime()
+            own["FAKETIME_TIMESTAMP_FILE"] = str(clock)
+            own["FAKETIME_CACHE_DURATION"] = "1"
+        # Without a clock of its own, the process keeps the suite's (make test-clock).
+        return clock_env(env, own)
 
     def run(self, *args: str, faketime: str | None = None, timeout: float = 60,
             **env: str) -> subprocess.CompletedProcess[str]:
