@@ -59,16 +59,18 @@ pytest: $(VENV)/.installed-test
 ## reads the clock or the schedule, the cadence or the daemon changes (CONTRIBUTING.md).
 LIBFAKETIME ?= $(firstword $(wildcard /usr/lib/*/faketime/libfaketime.so.1 \
 	/usr/lib/faketime/libfaketime.so.1 /usr/local/lib/faketime/libfaketime.so.1))
-CLOCK_TESTS ?= tests/test_daemon_decide.py tests/test_daemon_inprocess.py \
-	tests/test_daemon_process.py tests/test_mail_daemon.py tests/test_mail_drafts.py \
-	tests/test_mail_command_faults.py tests/test_caldav.py tests/test_digest.py \
-	tests/test_progress.py tests/test_tracking_cli.py tests/test_plan_cli.py \
-	tests/test_digest_cli.py tests/test_cli_firstrun.py tests/test_status.py \
-	tests/test_calendar.py tests/test_ics.py tests/test_invitations.py tests/test_news.py \
-	tests/test_autoghost.py tests/test_stats.py tests/test_capture_command.py \
-	tests/test_mail_confirm.py tests/test_mail_commands.py tests/store/test_db.py \
+CLOCK_TESTS ?= tests/daemon/test_daemon_decide.py tests/daemon/test_daemon_inprocess.py \
+	tests/daemon/test_daemon_process.py tests/daemon/test_mail_daemon.py \
+	tests/mail/act/test_mail_drafts.py tests/mail/act/test_mail_command_faults.py \
+	tests/mail/act/test_mail_confirm.py tests/mail/act/test_mail_commands.py \
+	tests/mail/capture/test_capture_command.py tests/calendar/test_caldav.py \
+	tests/calendar/test_calendar.py tests/calendar/test_ics.py tests/digest/test_digest.py \
+	tests/digest/test_invitations.py tests/digest/test_news.py tests/track/test_progress.py \
+	tests/track/test_autoghost.py tests/track/test_stats.py tests/commands/test_tracking_cli.py \
+	tests/commands/test_plan_cli.py tests/commands/test_digest_cli.py \
+	tests/commands/test_cli_firstrun.py tests/send/test_status.py tests/store/test_db.py \
 	tests/store/test_read.py tests/store/test_states.py tests/transfer/test_json_io.py \
-	tests/e2e/test_mail_commands.py tests/e2e/test_news_digest.py
+	tests/e2e/test_mail_commands.py tests/e2e/test_news_digest.py tests/test_fakeclock.py
 test-clock: $(VENV)/.installed-test
 	@test -n "$(LIBFAKETIME)" || { echo "libfaketime is not installed (apt-get install faketime)"; exit 1; }
 	@year_end=$$(date -d "$$(date +%Y-01-01) -1 day" +%F); \
