@@ -52,11 +52,13 @@ pytest: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 ## The tests that depend on the wall clock, under libfaketime (Debian package `faketime`) at
-## the instants that break such tests: 00:30, 07:29 and 23:59 on the last day of last year,
-## 00:30 and 23:59 on the last day of last month (machine-local time; in the past, so mail
-## the test servers date now stays inside nudger's lookback). Subprocesses share the fake
-## time, the test servers keep the real one (tests/fakeclock.py). Run it whenever a test
-## reads the clock or the schedule, the cadence or the daemon changes (CONTRIBUTING.md).
+## the instants that break such tests: 00:30, 07:29 and 23:59 on this year's last day, 00:30
+## and 23:59 on this month's last day (machine-local time). Both are today or later, as the
+## real clock only moves forward: tests may take their fixed dates to be in the past. Mail
+## the test servers date with the real time (plant_maildir) is inside nudger's 60-day
+## lookback only up to two months ahead. Subprocesses share the fake time, the test servers
+## keep the real one (tests/fakeclock.py). Run it whenever a test reads the clock or the
+## schedule, the cadence or the daemon changes (CONTRIBUTING.md).
 LIBFAKETIME ?= $(firstword $(wildcard /usr/lib/*/faketime/libfaketime.so.1 \
 	/usr/lib/faketime/libfaketime.so.1 /usr/local/lib/faketime/libfaketime.so.1))
 CLOCK_TESTS ?= tests/daemon/test_daemon_decide.py tests/daemon/test_daemon_inprocess.py \
@@ -73,8 +75,8 @@ CLOCK_TESTS ?= tests/daemon/test_daemon_decide.py tests/daemon/test_daemon_inpro
 	tests/e2e/test_mail_commands.py tests/e2e/test_news_digest.py tests/test_fakeclock.py
 test-clock: $(VENV)/.installed-test
 	@test -n "$(LIBFAKETIME)" || { echo "libfaketime is not installed (apt-get install faketime)"; exit 1; }
-	@year_end=$$(date -d "$$(date +%Y-01-01) -1 day" +%F); \
-	month_end=$$(date -d "$$(date +%Y-%m-01) -1 day" +%F); \
+	@year_end=$$(date +%Y-12-31); \
+	month_end=$$(date -d "$$(date +%Y-%m-01) +1 month -1 day" +%F); \
 	for at in "$$year_end 00:30:00" "$$year_end 07:29:00" "$$year_end 23:59:00" \
 	          "$$month_end 00:30:00" "$$month_end 23:59:00"; do \
 		echo "== the clock at $$at"; \
