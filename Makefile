@@ -53,7 +53,7 @@ pytest: $(VENV)/.installed-test
 
 ## The tests that depend on the wall clock, under libfaketime (Debian package `faketime`) at
 ## the instants that break such tests: 00:30, 07:29 and 23:59 on this year's last day, 00:30
-## and 23:59 on this month's last day (machine-local time). Both are today or later, as the
+## and 23:59 on this month's last day (next month's in December; machine-local time). Both are today or later, as the
 ## real clock only moves forward: tests may take their fixed dates to be in the past. Mail
 ## the test servers date with the real time (plant_maildir) is inside nudger's 60-day
 ## lookback only up to two months ahead. Subprocesses share the fake time, the test servers
@@ -77,6 +77,8 @@ test-clock: $(VENV)/.installed-test
 	@test -n "$(LIBFAKETIME)" || { echo "libfaketime is not installed (apt-get install faketime)"; exit 1; }
 	@year_end=$$(date +%Y-12-31); \
 	month_end=$$(date -d "$$(date +%Y-%m-01) +1 month -1 day" +%F); \
+	if [ "$$month_end" = "$$year_end" ]; then \
+		month_end=$$(date -d "$$(date +%Y-%m-01) +2 month -1 day" +%F); fi; \
 	for at in "$$year_end 00:30:00" "$$year_end 07:29:00" "$$year_end 23:59:00" \
 	          "$$month_end 00:30:00" "$$month_end 23:59:00"; do \
 		echo "== the clock at $$at"; \
