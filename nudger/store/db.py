@@ -31,7 +31,7 @@ DB_NAME = "nudger.db"
 # The newest migration in nudger/store/migrations/versions; a test keeps it equal to Alembic's
 # head. Comparing against it lets every command skip importing Alembic (~0.3 s) when the
 # schema is current.
-SCHEMA_HEAD = "0008_seekers"
+SCHEMA_HEAD = "0009_seeker_rows"
 BUSY_TIMEOUT_MS = 10_000
 UPGRADE_WAIT_MS = 120_000
 WRITE_WAIT_S = 60.0  # the longest a write waits for the lock (begin_immediate)
@@ -111,6 +111,9 @@ def make_engine(path: Path, *, read_only: bool = False) -> Engine:
             # Once more through SQLAlchemy, whose error callers know how to report.
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
+    from nudger.store import scope
+
+    scope.install(engine)
     return engine
 
 
@@ -145,6 +148,63 @@ class Database:
         # Why this user cannot write the file (set by `ensure`): reading commands then work
         # on a read-only connection, and a write says this instead of failing deep inside.
         self.read_only: str | None = None
+        # Whose rows the sessions see (nudger/store/scope.py): the seeker chosen by email
+        # (`--seeker`, NUDGER_SEEKER), else the only one; resolved on first use.
+        self.seeker_email: str | None = None
+        self._seeker_id: int | None = None
+
+    def choose_seeker(self, email: str | None) -> None:
+        """Scope every later session to the seeker with this email (None: the only one)."""
+        self.seeker_email = email
+        self._seeker_id = None
+
+    def for_seeker(self, seeker_id: int) -> Database:
+        """This database (the same engine), scoped to another seeker: for whoever serves
+        several seekers in one process (the daemon, `nudger seeker`)."""
+        import copy
+
+        self.engine  # noqa: B018  (made once, shared by the copy)
+        other = copy.copy(self)
+        other._seeker_id = seeker_id
+        return other
+
+    def seeker_id(self, *, write: bool = False) -> int:
+        """The id of the seeker this database's sessions are scoped to. With no seeker yet a
+        write makes the single user's (email "", the profile of config.toml); a read sees
+        no rows (scope.NO_SEEKER)."""
+        if self._seeker_id is not None:
+            return self._seeker_id
+        from datetime import UTC, datetime
+
+        from nudger.store import scope
+
+        # The single user's seeker is stamped with the moment it was made, as every row is;
+        # that one stamp is read here, where the row is made on a first write.
+        now = datetime.now(UTC).replace(tzinfo=None)
+        engine = self.engine if write else self._reading_engine()
+        with engine.begin() as connection:
+            found = scope.resolve(scope.sqlalchemy_rows(connection), self.seeker_email,
+                                  create=write, now=now)
+        if found != scope.NO_SEEKER:
+            self._seeker_id = found
+        return found
+
+    def _reading_engine(self) -> Engine:
+        return self.engine.execution_options(nudger_read_only=True)
+
+    @contextmanager
+    def _scoped(self, engine: Engine, *, write: bool, every_seeker: bool
+                ) -> Iterator[Session]:
+        from sqlmodel import Session
+
+        if every_seeker:
+            with Session(engine, expire_on_commit=False) as session, session.begin():
+                yield session
+            return
+        seeker = self.seeker_id(write=write)
+        with Session(engine.execution_options(nudger_scoped=True), expire_on_commit=False,
+                     info={"seeker_id": seeker}) as session, session.begin():
+            yield session
 
     @property
     def engine(self) -> Engine:
@@ -263,39 +323,50 @@ class Database:
         return row[0] if row else None
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        """A write session: BEGIN IMMEDIATE; commits on success, rolls back on error."""
-        from sqlmodel import Session
-
+    def session(self, *, every_seeker: bool = False) -> Iterator[Session]:
+        """A write session: BEGIN IMMEDIATE; commits on success, rolls back on error. Scoped
+        to this database's seeker (nudger/store/scope.py) unless `every_seeker`."""
         if self.read_only is not None:
             raise NudgerError(f"cannot change the database: {self.read_only}")
-
-        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+        with self._scoped(self.engine, write=True, every_seeker=every_seeker) as session:
             yield session
 
     @contextmanager
     def read_connection(self) -> Iterator[sqlite3.Connection]:
         """A plain read-only SQLite connection in one deferred transaction, without
         SQLAlchemy: for a command that reads a few rows with SQL and must start fast
-        (importing SQLModel costs ~0.7 s). Only reads; the file is opened read-only."""
+        (importing SQLModel costs ~0.7 s). Only reads; the file is opened read-only. It
+        knows its seeker (`scope.seeker_of`) and guards its statements (scope.check_sql)."""
+        from nudger.store import scope
+
         con = sqlite3.connect(read_only_uri(self.path.resolve()), uri=True,
-                              timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+                              timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
+                              factory=scope.ScopedSqlite)
         try:
             con.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             con.execute("BEGIN")
+            con.nudger_seeker_id = self._seeker_id if self._seeker_id is not None else \
+                self._plain_seeker(con)
             yield con
         except sqlite3.DatabaseError as exc:
             raise NudgerError(describe_sqlite_error(str(exc), self.path)) from None
         finally:
             con.close()
 
-    @contextmanager
-    def read_session(self) -> Iterator[Session]:
-        """A read-only session with a deferred BEGIN, so reads never wait for a writer."""
-        from sqlmodel import Session
+    def _plain_seeker(self, connection: Any) -> int:
+        from nudger.store import scope
 
-        engine = self.engine.execution_options(nudger_read_only=True)
-        with Session(engine, expire_on_commit=False) as session, session.begin():
+        found = scope.resolve(scope.plain_rows(connection), self.seeker_email, create=False,
+                              now=None)
+        if found != scope.NO_SEEKER:
+            self._seeker_id = found
+        return found
+
+    @contextmanager
+    def read_session(self, *, every_seeker: bool = False) -> Iterator[Session]:
+        """A read-only session with a deferred BEGIN, so reads never wait for a writer."""
+        with self._scoped(self._reading_engine(), write=False,
+                          every_seeker=every_seeker) as session:
             yield session
 
     def dispose(self) -> None:

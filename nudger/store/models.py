@@ -15,10 +15,19 @@ from typing import Any
 from sqlalchemy import Column, ForeignKey, Integer, Table, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from nudger.store.scope import SeekerOwned
+
 
 def _app_fk() -> Column[int]:
     return Column(Integer, ForeignKey("application.id", ondelete="CASCADE"), nullable=False,
                   index=True)
+
+
+def _seeker_fk() -> Any:
+    """The `seeker_id` of a seeker's row (migration 0009_seeker_rows): set by the session's
+    scope when the row is flushed (nudger/store/scope.py), never by the caller."""
+    return Field(default=None, sa_column=Column(
+        Integer, ForeignKey("seeker.id", ondelete="CASCADE"), nullable=False, index=True))
 
 
 class Seeker(SQLModel, table=True):
@@ -48,8 +57,15 @@ class Seeker(SQLModel, table=True):
     updated_at: datetime
 
 
-class Application(SQLModel, table=True):
-    id: int | None = Field(default=None, primary_key=True)
+class Application(SeekerOwned, SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("seeker_id", "number", name="uq_application_number"),)
+
+    id: int | None = Field(default=None, primary_key=True)  # internal: other rows refer to it
+    seeker_id: int | None = _seeker_fk()
+    # The `#12` the seeker sees and types: unique per seeker, the next free one given by
+    # the scope when the row is flushed (nudger/store/scope.py). number == id for every
+    # application of a database from before seekers.
+    number: int | None = Field(default=None, sa_column=Column(Integer, nullable=False))
     company: str
     role: str
     url: str = ""
@@ -70,8 +86,9 @@ class Application(SQLModel, table=True):
     paused_by: int | None = None  # mailmessage.id of the reply
 
 
-class Contact(SQLModel, table=True):
+class Contact(SeekerOwned, SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
+    seeker_id: int | None = _seeker_fk()
     application_id: int = Field(sa_column=_app_fk())
     name: str
     email: str = ""
@@ -84,10 +101,11 @@ class Contact(SQLModel, table=True):
     bounce_detail: str = ""
 
 
-class Touch(SQLModel, table=True):
+class Touch(SeekerOwned, SQLModel, table=True):
     """A follow-up the user did (or, with skipped=True, a cadence step passed over)."""
 
     id: int | None = Field(default=None, primary_key=True)
+    seeker_id: int | None = _seeker_fk()
     application_id: int = Field(sa_column=_app_fk())
     action: str
     touched_on: date = Field(index=True)
@@ -98,8 +116,9 @@ class Touch(SQLModel, table=True):
     created_at: datetime
 
 
-class StageChange(SQLModel, table=True):
+class StageChange(SeekerOwned, SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
+    seeker_id: int | None = _seeker_fk()
     application_id: int = Field(sa_column=_app_fk())
     stage: str
     changed_on: date
@@ -107,20 +126,23 @@ class StageChange(SQLModel, table=True):
     created_at: datetime
 
 
-class Snooze(SQLModel, table=True):
+class Snooze(SeekerOwned, SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
+    seeker_id: int | None = _seeker_fk()
     application_id: int = Field(sa_column=_app_fk())
     until: date  # nudges are hidden on days before this date
     created_at: datetime
 
 
-class DigestRecord(SQLModel, table=True):
+class DigestRecord(SeekerOwned, SQLModel, table=True):
     """The outbox: one row per recipient and local date, written before any network I/O."""
 
     __tablename__ = "digest"
-    __table_args__ = (UniqueConstraint("recipient", "local_date", name="uq_digest_day"),)
+    __table_args__ = (UniqueConstraint("seeker_id", "recipient", "local_date",
+                                       name="uq_digest_day"),)
 
     id: int | None = Field(default=None, primary_key=True)
+    seeker_id: int | None = _seeker_fk()
     recipient: str
     local_date: date
     message_id: str
@@ -140,7 +162,7 @@ class DigestRecord(SQLModel, table=True):
     reported_in: date | None = None  # the digest (local date) that told the user it failed
 
 
-class CalendarEvent(SQLModel, table=True):
+class CalendarEvent(SeekerOwned, SQLModel, table=True):
     """One event nudger puts in the user's calendars (nudger/calsync.py): its stable UID,
     the version it is at, and where it was pushed. A row outlives its application, so
     the CalDAV copy of a deleted application's interview can still be removed."""
@@ -148,6 +170,7 @@ class CalendarEvent(SQLModel, table=True):
     __tablename__ = "calendar_event"
 
     uid: str = Field(primary_key=True)
+    seeker_id: int | None = _seeker_fk()
     kind: str  # "interview" or "followup"
     application_id: int = Field(index=True)
     number: int  # the interview's ordinal for its application, or the follow-up's step
@@ -165,11 +188,13 @@ class CalendarEvent(SQLModel, table=True):
     caldav_etag: str | None = None  # its ETag after nudger's last write (If-Match)
 
 
-class CalendarSync(SQLModel, table=True):
+class CalendarSync(SeekerOwned, SQLModel, table=True):
     """How the last push to a calendar target went ('file', 'caldav'), for `status`."""
 
     __tablename__ = "calendar_sync"
 
+    seeker_id: int | None = Field(default=None, sa_column=Column(
+        Integer, ForeignKey("seeker.id", ondelete="CASCADE"), primary_key=True, index=True))
     target: str = Field(primary_key=True)
     last_attempt_at: datetime | None = None
     last_ok_at: datetime | None = None
@@ -189,15 +214,17 @@ SUGGESTION_KINDS = ("application", "stage", "contact", "reply")
 SUGGESTION_STATES = ("open", "accepted", "dismissed")
 
 
-class MailMessage(SQLModel, table=True):
+class MailMessage(SeekerOwned, SQLModel, table=True):
     """One mail message nudger acted on, once: the key is its Message-ID (without angle
     brackets) or, without one, a stable hash of its headers. Never a body: a snippet of at
     most 200 characters."""
 
     __tablename__ = "mailmessage"
+    __table_args__ = (UniqueConstraint("seeker_id", "key", name="uq_mailmessage_key"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    key: str = Field(unique=True)
+    seeker_id: int | None = _seeker_fk()
+    key: str
     message_id: str = Field(default="", index=True)
     direction: str  # one of MAIL_DIRECTIONS
     kind: str  # one of MAIL_KINDS
@@ -221,14 +248,15 @@ class MailMessage(SQLModel, table=True):
     thread_refs: str = ""
 
 
-class MailFolder(SQLModel, table=True):
+class MailFolder(SeekerOwned, SQLModel, table=True):
     """Sync state of one folder of one account: UIDVALIDITY and the highest UID whose
     message has been handled (committed together with what those messages caused)."""
 
     __tablename__ = "mailfolder"
-    __table_args__ = (UniqueConstraint("account", "folder", name="uq_mailfolder"),)
+    __table_args__ = (UniqueConstraint("seeker_id", "account", "folder", name="uq_mailfolder"),)
 
     id: int | None = Field(default=None, primary_key=True)
+    seeker_id: int | None = _seeker_fk()
     account: str  # username@host:port
     folder: str
     uidvalidity: int
@@ -236,23 +264,29 @@ class MailFolder(SQLModel, table=True):
     synced_at: datetime
 
 
-class MailSync(SQLModel, table=True):
+class MailSync(SeekerOwned, SQLModel, table=True):
     """The last pass over the mailbox: when it last worked, and why the last one failed."""
 
     __tablename__ = "mailsync"
+    __table_args__ = (UniqueConstraint("seeker_id", "account", name="uq_mailsync_account"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    account: str = Field(unique=True)
+    seeker_id: int | None = _seeker_fk()
+    account: str
     last_ok_at: datetime | None = None
     last_attempt_at: datetime | None = None
     last_error: str = ""  # one line: server, reason, what to do ("" after a good pass)
     failures: int = 0  # consecutive failed passes
 
 
-class Suggestion(SQLModel, table=True):
+class Suggestion(SeekerOwned, SQLModel, table=True):
     """Something nudger found and proposes (docs/mailbox.md): shown as S<id>."""
 
+    __table_args__ = (UniqueConstraint("seeker_id", "fingerprint",
+                                       name="uq_suggestion_fingerprint"),)
+
     id: int | None = Field(default=None, primary_key=True)
+    seeker_id: int | None = _seeker_fk()
     kind: str  # one of SUGGESTION_KINDS
     application_id: int | None = Field(
         default=None, sa_column=Column(Integer, ForeignKey("application.id",
@@ -263,7 +297,7 @@ class Suggestion(SQLModel, table=True):
     confidence: float = 0.5
     payload: str = "{}"  # JSON
     source: str = ""
-    fingerprint: str = Field(unique=True)
+    fingerprint: str
     status: str = Field(default="open", index=True)  # one of SUGGESTION_STATES
     created_at: datetime
     decided_at: datetime | None = None
@@ -272,11 +306,14 @@ class Suggestion(SQLModel, table=True):
 # --- acting on mail: command messages carried out, buttons used, drafts nudger keeps in Drafts
 # (mail/act/commandlog.py, mail/act/drafts.py)
 
-class MailCommand(SQLModel, table=True):
+class MailCommand(SeekerOwned, SQLModel, table=True):
     __tablename__ = "mailcommand"
+    __table_args__ = (UniqueConstraint("seeker_id", "message_key",
+                                       name="uq_mailcommand_message_key"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    message_key: str = Field(unique=True)  # Message-ID, or listen's stable fallback hash
+    seeker_id: int | None = _seeker_fk()
+    message_key: str  # Message-ID, or listen's stable fallback hash
     message_id: str = ""  # the command message's own Message-ID (for threading the reply)
     subject: str = ""  # one line, control characters removed
     processed_at: datetime = Field(index=True)  # UTC, passed in (no clock here)
@@ -290,23 +327,28 @@ class MailCommand(SQLModel, table=True):
     refusal: str = ""  # why a message from the owner was refused ("" when carried out)
 
 
-class MailCommandButton(SQLModel, table=True):
+class MailCommandButton(SeekerOwned, SQLModel, table=True):
     """A button carried out: the same button again answers "already done"."""
 
     __tablename__ = "mailcommand_button"
+    __table_args__ = (UniqueConstraint("seeker_id", "use_key",
+                                       name="uq_mailcommand_button_use_key"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    use_key: str = Field(unique=True)  # tokens.Token.use_key: a hash, never the token
+    seeker_id: int | None = _seeker_fk()
+    use_key: str  # tokens.Token.use_key: a hash, never the token
     mailcommand_id: int = Field(foreign_key="mailcommand.id", index=True)
     line: str = ""  # the command line it carried out
     used_at: datetime  # UTC
 
 
-class MailDraft(SQLModel, table=True):
+class MailDraft(SeekerOwned, SQLModel, table=True):
     __tablename__ = "maildraft"
+    __table_args__ = (UniqueConstraint("seeker_id", "key", name="uq_maildraft_key"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    key: str = Field(unique=True)  # "app:stage:stage_since:step"
+    seeker_id: int | None = _seeker_fk()
+    key: str  # "app:stage:stage_since:step"
     application_id: int | None = Field(default=None, index=True)
     label: str = ""
     message_id: str  # with angle brackets

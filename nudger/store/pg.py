@@ -105,13 +105,14 @@ class PgDatabase(Database):
             kwargs["passfile"] = str(self.passfile)
         return kwargs
 
-    def connect(self, *, autocommit: bool = False) -> Any:
-        """A psycopg connection; NudgerError (naming the server, never the password) when
-        it cannot be made."""
+    def connect(self, *, autocommit: bool = False, kind: Any = None) -> Any:
+        """A psycopg connection (of class `kind`, psycopg's own by default); NudgerError
+        (naming the server, never the password) when it cannot be made."""
         import psycopg
 
         try:
-            return psycopg.connect(autocommit=autocommit, **self.connect_kwargs())
+            return (kind or psycopg.Connection).connect(autocommit=autocommit,
+                                                        **self.connect_kwargs())
         except psycopg.Error as exc:
             raise NudgerError(self.describe_error(str(exc), connecting=True)) from None
 
@@ -120,8 +121,11 @@ class PgDatabase(Database):
         if self._engine is None:
             from sqlalchemy import create_engine
 
+            from nudger.store import scope
+
             self._engine = create_engine("postgresql+psycopg://", creator=self.connect,
                                          pool_pre_ping=True)
+            scope.install(self._engine)
         return self._engine
 
     def describe_error(self, detail: str, *, connecting: bool = False) -> str:
@@ -215,19 +219,19 @@ class PgDatabase(Database):
             raise NudgerError(self.describe_error(str(exc.orig))) from None
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        """A write session: commits on success, rolls back on error."""
-        from sqlmodel import Session
-
-        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+    def session(self, *, every_seeker: bool = False) -> Iterator[Session]:
+        """A write session: commits on success, rolls back on error; scoped to the
+        seeker (nudger/store/scope.py) unless `every_seeker`."""
+        with self._scoped(self.engine, write=True, every_seeker=every_seeker) as session:
             yield session
 
-    @contextmanager
-    def read_session(self) -> Iterator[Session]:
-        from sqlmodel import Session
+    def _reading_engine(self) -> Engine:
+        return self.engine.execution_options(postgresql_readonly=True)
 
-        engine = self.engine.execution_options(postgresql_readonly=True)
-        with Session(engine, expire_on_commit=False) as session, session.begin():
+    @contextmanager
+    def read_session(self, *, every_seeker: bool = False) -> Iterator[Session]:
+        with self._scoped(self._reading_engine(), write=False,
+                          every_seeker=every_seeker) as session:
             yield session
 
     @contextmanager
@@ -235,9 +239,13 @@ class PgDatabase(Database):
         """A plain psycopg connection in one read-only transaction (no SQLAlchemy)."""
         import psycopg
 
-        con = self.connect()
+        from nudger.store import scope
+
+        con = self.connect(kind=scope.scoped_pg_connection_class())
         try:
             con.read_only = True
+            con.nudger_seeker_id = self._seeker_id if self._seeker_id is not None else \
+                self._plain_seeker(con)
             yield con
         except psycopg.Error as exc:
             raise NudgerError(self.describe_error(str(exc))) from None

@@ -294,8 +294,25 @@ def _read(connection: sa.Connection, before: dict[str, Any]) -> dict[str, list[t
         table = meta.tables[name]
         key = table.c.id if "id" in table.c else next(iter(table.primary_key))
         rows = connection.execute(table.select().order_by(key)).all()
-        after[name] = [tuple(r)[:len(old[0])] for r in rows]
+        # Every row kept as it was (a later revision may add columns, and rows: the single
+        # user's seeker that 0009_seeker_rows creates).
+        after[name] = [tuple(r)[:len(old[0])] for r in rows][:len(old)]
     return after
+
+
+def _owned_by_the_single_user(connection: sa.Connection, before: dict[str, Any]) -> None:
+    """After 0009_seeker_rows: every row of every table belongs to the single user's seeker
+    (email ""), and each application's number is its id."""
+    seekers = connection.execute(sa.text("SELECT id FROM seeker WHERE email = ''")).all()
+    assert len(seekers) == 1
+    owner = seekers[0][0]
+    for name in before:
+        if name == "seeker":
+            continue
+        owners = {r[0] for r in connection.execute(sa.text(f"SELECT seeker_id FROM {name}"))}
+        assert owners == {owner}, name
+    numbers = connection.execute(sa.text("SELECT id, number FROM application")).all()
+    assert numbers and all(n == i for i, n in numbers)
 
 
 @pytest.mark.parametrize("revision", EARLIER)
@@ -312,6 +329,7 @@ def test_upgrade_from_every_revision_keeps_every_row_on_sqlite(tmp_path: Path,
     assert db.current_revision() == SCHEMA_HEAD
     with engine.connect() as connection:
         assert _read(connection, before) == before
+        _owned_by_the_single_user(connection, before)
     engine.dispose()
     db.dispose()
     con = sqlite3.connect(path)
@@ -331,7 +349,21 @@ def test_upgrade_from_every_revision_keeps_every_row_on_postgresql(
     assert db.current_revision() == SCHEMA_HEAD
     with db.engine.connect() as connection:
         assert _read(connection, before) == before
+        _owned_by_the_single_user(connection, before)
     db.dispose()
+
+
+@pytest.mark.parametrize("revision", EARLIER)
+def test_an_empty_database_gets_no_seeker_from_the_upgrade(tmp_path: Path,
+                                                            revision: str) -> None:
+    """No row, no seeker: the first write makes the single user's (a fresh user sees no
+    change), or `nudger seeker add` the first of many."""
+    path = tmp_path / "old.db"
+    upgrade(path, revision)
+    Database(path).ensure()
+    con = sqlite3.connect(path)
+    assert con.execute("SELECT count(*) FROM seeker").fetchone()[0] == 0
+    con.close()
 
 
 def test_the_schemas_match_across_engines(engine_db: Database) -> None:
