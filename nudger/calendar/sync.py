@@ -33,6 +33,8 @@ from nudger.config import Settings
 from nudger.errors import ConfigError, NudgerError
 from nudger.files import atomic_write
 from nudger.store.models import Application, CalendarEvent, CalendarSync, Contact
+from nudger.store.scope import seeker_of
+from nudger.store.states import plain_cursor
 from nudger.vocab import OPEN_STAGES
 from nudger.when.business import Calendar
 from nudger.when.times import as_utc
@@ -239,12 +241,15 @@ def inputs_key(session: Session) -> tuple[Any, ...]:
     """A cheap summary of everything the events are made from: two numbers per table
     (row count, newest id or change). When it and the config are unchanged and no event
     ended or day began, a refresh would give the same events."""
-    cursor = session.connection().connection.cursor()
+    seeker = (seeker_of(session),)
+    cursor = plain_cursor(session)
     try:
         parts: list[Any] = list(cursor.execute(
-            "SELECT count(*), max(updated_at), max(id) FROM application").fetchone())
+            "SELECT count(*), max(updated_at), max(id) FROM application WHERE seeker_id = ?",
+            seeker).fetchone())
         for table in _INPUT_TABLES:
-            parts += cursor.execute(f"SELECT count(*), max(id) FROM {table}").fetchone()
+            parts += cursor.execute(f"SELECT count(*), max(id) FROM {table} "
+                                    "WHERE seeker_id = ?", seeker).fetchone()
     finally:
         cursor.close()
     return tuple(parts)

@@ -81,15 +81,20 @@ def _known(db: Any, fingerprints: list[str]) -> dict[str, dict[str, Any]]:
     A plain connection, no SQLAlchemy (a dry run never imports it): sqlite3 or psycopg."""
     import sqlite3
 
+    from nudger.store.scope import seeker_of
+
     found: dict[str, dict[str, Any]] = {}
     with db.read_connection() as connection:
         mark = "?" if isinstance(connection, sqlite3.Connection) else "%s"
+        seeker = seeker_of(connection)
         cursor = connection.cursor()
         try:
             for start in range(0, len(fingerprints), 500):
                 chunk = fingerprints[start:start + 500]
                 cursor.execute("SELECT fingerprint, id, status FROM suggestion WHERE "
-                               f"fingerprint IN ({','.join([mark] * len(chunk))})", chunk)
+                               f"seeker_id = {mark} AND "
+                               f"fingerprint IN ({','.join([mark] * len(chunk))})",
+                               [seeker, *chunk])
                 for fingerprint, number, status in cursor.fetchall():
                     found[fingerprint] = {"id": f"S{number}", "status": status}
         finally:

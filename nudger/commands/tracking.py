@@ -185,9 +185,9 @@ def cmd_list(ctx: Context) -> int:
             ctx.print("no applications yet; add one with `nudger add COMPANY ROLE`")
         return 0
     table = []
-    for app_id, company, role, stage, applied, last in summary:
+    for app_id, company, role, stage, applied, last, number in summary:
         step = upcoming.get(app_id)
-        table.append([app_id, company, role, stage, applied or "", last or "",
+        table.append([number, company, role, stage, applied or "", last or "",
                       _next_cell(step)])
     ctx.table(["ID", "COMPANY", "ROLE", "STAGE", "APPLIED", "LAST TOUCH", "NEXT STEP"], table)
     return 0

@@ -12,13 +12,26 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from nudger.store.models import table_of
+from nudger.store.scope import next_numbers, seeker_of
 
 
 class BulkInsert:
-    """`add(row)` a tuple of values in `columns` order; `flush()` writes what was added."""
+    """`add(row)` a tuple of values in `columns` order; `flush()` writes what was added.
+
+    On a scoped session's connection every row is the session's seeker's (its `seeker_id`
+    is added), and new applications get that seeker's next numbers
+    (nudger/store/scope.py)."""
 
     def __init__(self, connection: Connection, model: Any, columns: Sequence[str]) -> None:
         table = table_of(model)
+        self.seeker: int | None = None
+        self.numbered = False
+        if "seeker_id" in table.c and "seeker_id" not in columns:
+            self.seeker = seeker_of(connection)
+            columns = (*columns, "seeker_id")
+            if "number" in table.c and "number" not in columns:
+                self.numbered = True
+                columns = (*columns, "number")
         dialect = connection.dialect
         if not dialect.positional:
             # psycopg's named style (%(name)s): compile for its positional one (%s), which
@@ -49,6 +62,8 @@ class BulkInsert:
         self.rows: list[tuple[Any, ...]] = []
 
     def add(self, row: tuple[Any, ...]) -> None:
+        if self.seeker is not None:
+            row = (*row, self.seeker) if not self.numbered else (*row, self.seeker, 0)
         self.rows.append(row)
 
     def __len__(self) -> int:
@@ -57,6 +72,9 @@ class BulkInsert:
     def flush(self) -> None:
         if not self.rows:
             return
+        if self.numbered:
+            numbers = next_numbers(self.connection, self.seeker or 0, len(self.rows))
+            self.rows = [(*row[:-1], n) for row, n in zip(self.rows, numbers, strict=True)]
         given = list(zip(*self.rows, strict=True))
         count = len(self.rows)
         columns = [given[i] if i >= 0 else (self.constants[name],) * count

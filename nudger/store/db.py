@@ -202,7 +202,7 @@ class Database:
                 yield session
             return
         seeker = self.seeker_id(write=write)
-        with Session(engine.execution_options(nudger_scoped=True), expire_on_commit=False,
+        with Session(engine.execution_options(nudger_seeker=seeker), expire_on_commit=False,
                      info={"seeker_id": seeker}) as session, session.begin():
             yield session
 

@@ -61,10 +61,15 @@ _BY_KEY = re.compile(r"^\s*(?:update\s+\w+\s+set\s.*?|delete\s+from\s+\w+)\s+whe
                      r"(?:\w+\.)?(?:id|uid)\s*=\s*\S+\s*$", re.IGNORECASE | re.DOTALL)
 
 
+# Written into a statement that reads across seekers on purpose (the internal ids, which
+# are unique in the whole database): the guard lets it through.
+ALL_SEEKERS = "/* all seekers */"
+
+
 def unscoped_table(sql: str) -> str | None:
     """The seeker table `sql` reads or writes without naming `seeker_id`, or None."""
     tables = {name.lower() for name in _TABLE_REF.findall(sql)} & SEEKER_TABLES
-    if not tables or SEEKER_KEY in sql.lower() or _BY_KEY.match(sql):
+    if not tables or SEEKER_KEY in sql.lower() or ALL_SEEKERS in sql or _BY_KEY.match(sql):
         return None
     return min(tables)
 
@@ -80,9 +85,12 @@ def check_sql(sql: str) -> None:
 
 def seeker_of(source: Any) -> int:
     """The seeker a session or a read connection is scoped to."""
-    info = getattr(source, "info", None)
-    value = info.get(SEEKER_KEY) if isinstance(info, dict) else \
-        getattr(source, "nudger_seeker_id", None)
+    if hasattr(source, "get_execution_options"):  # a scoped session's Connection
+        value = source.get_execution_options().get("nudger_seeker")
+    elif hasattr(source, "info") and isinstance(source.info, dict):  # a Session
+        value = source.info.get(SEEKER_KEY)
+    else:
+        value = getattr(source, "nudger_seeker_id", None)
     if value is None:
         raise ScopeError("internal error: a query of a seeker's rows on a connection "
                          "scoped to no seeker (nudger/store/scope.py)")
@@ -114,12 +122,12 @@ def scoped_pg_connection_class() -> type:
     if _PG_CLASS is None:
         import psycopg
 
-        class GuardedPgCursor(psycopg.Cursor):  # type: ignore[type-arg]
+        class GuardedPgCursor(psycopg.Cursor):  # type: ignore[type-arg,unused-ignore]
             def execute(self, query: Any, params: Any = None, **kw: Any) -> Any:
                 check_sql(str(query))
                 return super().execute(query, params, **kw)
 
-        class ScopedPg(psycopg.Connection):  # type: ignore[type-arg]
+        class ScopedPg(psycopg.Connection):  # type: ignore[type-arg,unused-ignore]
             nudger_seeker_id: int | None = None
 
             def __init__(self, *args: Any, **kw: Any) -> None:
@@ -208,9 +216,52 @@ def next_numbers(connection: Any, seeker: int, count: int) -> list[int]:
     return list(range(last + 1, last + 1 + count))
 
 
+class NewIds:
+    """Internal ids for application rows written by Core inserts (imports), unique in the
+    whole database: on SQLite the next ones after the largest (the write lock is held); on
+    PostgreSQL taken from the id sequence in blocks, so that an `add` of another seeker at
+    the same moment cannot take the same one."""
+
+    BLOCK = 256
+
+    def __init__(self, connection: Any) -> None:
+        from sqlalchemy import text
+
+        self.connection = connection
+        self.postgres = connection.dialect.name == "postgresql"
+        self.free: list[int] = []
+        if not self.postgres:
+            last = connection.execute(text(
+                f"SELECT coalesce(max(id), 0) FROM application {ALL_SEEKERS}")).scalar_one()
+            self.free = [int(last) + 1]
+
+    def peek(self) -> int:
+        if not self.free:
+            from sqlalchemy import text
+
+            self.free = [int(r[0]) for r in self.connection.execute(text(
+                "SELECT nextval(pg_get_serial_sequence('application', 'id')) "
+                "FROM generate_series(1, :n)"), {"n": self.BLOCK})]
+        return self.free[0]
+
+    def take(self) -> int:
+        taken = self.peek()
+        self.free.pop(0)
+        if not self.postgres:
+            self.free.append(taken + 1)
+        return taken
+
+    def taken_anywhere(self) -> set[int]:
+        """Every application id in the database (all seekers)."""
+        from sqlalchemy import text
+
+        return {int(r[0]) for r in self.connection.execute(
+            text(f"SELECT id FROM application {ALL_SEEKERS}"))}
+
+
 def _guard(conn: Any, _cursor: Any, statement: str, _params: Any, _context: Any,
            _many: bool) -> None:
-    if conn.get_execution_options().get("nudger_scoped"):
+    if conn.get_execution_options().get("nudger_seeker") is not None:
         check_sql(statement)
 
 

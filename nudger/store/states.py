@@ -16,6 +16,7 @@ from sys import intern
 from typing import TYPE_CHECKING, Any, TypeAlias, cast
 
 from nudger.errors import DataError, UsageError
+from nudger.store.scope import check_sql, seeker_of
 from nudger.track.cadence import AppState, TouchInfo, bulk
 from nudger.vocab import CLOSED_STAGES, OPEN_STAGES, STAGES
 from nudger.when.times import local
@@ -102,17 +103,18 @@ COLUMNS = {
     "snooze": ("application_id", "until", "id"),
 }
 _APP, _TOUCH, _SNOOZE = "application", "touch", "snooze"
-_APP_SQL = f"SELECT {', '.join(COLUMNS[_APP])} FROM {_APP}"
-_TOUCH_SQL = f"SELECT {', '.join(COLUMNS[_TOUCH])} FROM {_TOUCH}"
+# Each query reads one seeker's rows: the first `?` is the seeker (nudger/store/scope.py).
+_APP_SQL = f"SELECT {', '.join(COLUMNS[_APP])} FROM {_APP} WHERE seeker_id = ?"
+_TOUCH_SQL = f"SELECT {', '.join(COLUMNS[_TOUCH])} FROM {_TOUCH} WHERE seeker_id = ?"
 _SNOOZE_SQL = (f"SELECT s.application_id, s.until, s.id FROM {_SNOOZE} s JOIN (SELECT "
-               f"application_id, MAX(id) AS last FROM {_SNOOZE}")
+               f"application_id, MAX(id) AS last FROM {_SNOOZE} WHERE seeker_id = ?")
 _SUMMARY_SQL = (
-    "SELECT a.id, a.company, a.role, a.stage, a.applied_on, t.last "
+    "SELECT a.id, a.company, a.role, a.stage, a.applied_on, t.last, a.number "
     f"FROM {_APP} AS a LEFT JOIN (SELECT application_id, "
-    f"max(touched_on) AS last FROM {_TOUCH} WHERE NOT skipped "
-    "GROUP BY application_id) AS t ON t.application_id = a.id"
+    f"max(touched_on) AS last FROM {_TOUCH} WHERE seeker_id = ? AND NOT skipped "
+    "GROUP BY application_id) AS t ON t.application_id = a.id WHERE a.seeker_id = ?"
 )
-SUMMARY_COLUMNS = {"application": ("id", "company", "role", "stage", "applied_on"),
+SUMMARY_COLUMNS = {"application": ("id", "company", "role", "stage", "applied_on", "number"),
                    "touch": ("application_id", "touched_on", "skipped")}
 
 
@@ -124,8 +126,23 @@ class _PgCursor:
         self.cursor = cursor
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        check_sql(sql)  # a seeker's rows only (nudger/store/scope.py)
         return self.cursor.execute(sql.replace("?", "%s").replace("+stage", "stage"),
                                    tuple(params))
+
+    def close(self) -> None:
+        self.cursor.close()
+
+
+class _Checked:
+    """A session's raw sqlite3 cursor, its statements guarded (nudger/store/scope.py)."""
+
+    def __init__(self, cursor: Any) -> None:
+        self.cursor = cursor
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        check_sql(sql)
+        return self.cursor.execute(sql, params)
 
     def close(self) -> None:
         self.cursor.close()
@@ -134,9 +151,15 @@ class _PgCursor:
 def _is_postgres(source: Any) -> bool:
     if isinstance(source, sqlite3.Connection):
         return False
-    if type(source).__module__.startswith("psycopg"):
+    if not hasattr(source, "get_bind"):  # a plain psycopg connection
         return True
     return bool(source.get_bind().dialect.name == "postgresql")
+
+
+def plain_cursor(source: Source) -> sqlite3.Cursor:
+    """A cursor for SQL written for SQLite (`?` marks) on a session or a read connection,
+    on either engine, its statements guarded (nudger/store/scope.py)."""
+    return _cursor(source)
 
 
 def _cursor(source: Source) -> sqlite3.Cursor:
@@ -145,32 +168,31 @@ def _cursor(source: Source) -> sqlite3.Cursor:
     flushing what it wrote)."""
     if isinstance(source, sqlite3.Connection):
         return source.cursor()
-    if type(source).__module__.startswith("psycopg"):
+    if not hasattr(source, "get_bind"):  # a plain psycopg connection
         return cast(sqlite3.Cursor, _PgCursor(cast(Any, source).cursor()))
     source.flush()  # the raw cursor below sees only what the session has written
     raw = source.connection().connection.cursor()
-    if _is_postgres(source):
-        return cast(sqlite3.Cursor, _PgCursor(raw))
-    return cast(sqlite3.Cursor, raw)
+    return cast(sqlite3.Cursor, _PgCursor(raw) if _is_postgres(source) else _Checked(raw))
 
 
 def list_summary(source: Source, stage: str | None = None) -> list[tuple[Any, ...]]:
-    """(id, company, role, stage, applied_on, last_touch) per application, dates as ISO
+    """(id, company, role, stage, applied_on, last_touch, number) per application, dates as ISO
     text: what `nudger list` shows, in one query and without building ORM objects (a
     person waits for this one)."""
     sql = _SUMMARY_SQL
-    params: tuple[Any, ...] = ()
+    seeker = seeker_of(source)
+    params: tuple[Any, ...] = (seeker, seeker)
     if stage:
-        sql += " WHERE a.stage = ?"
-        params = (check_stage(stage),)
+        sql += " AND a.stage = ?"
+        params = (seeker, seeker, check_stage(stage))
     cursor = _cursor(source)
     try:
-        rows = list(cursor.execute(sql + " ORDER BY a.id", params))
+        rows = list(cursor.execute(sql + " ORDER BY a.number", params))
     finally:
         cursor.close()
     if rows and _is_postgres(source):  # dates as ISO text, as SQLite hands them back
         rows = [(*row[:4], None if row[4] is None else row[4].isoformat(),
-                 None if row[5] is None else row[5].isoformat()) for row in rows]
+                 None if row[5] is None else row[5].isoformat(), row[6]) for row in rows]
     return rows
 
 
@@ -196,15 +218,16 @@ def load_states(
 def _load(source: Source, apps: Sequence[Application] | None, open_only: bool,
           zone: tzinfo) -> list[AppState]:
     parse = _Dates()
+    seeker = seeker_of(source)
     cursor = _cursor(source)
     try:
         if apps is None:
             sql = _APP_SQL
-            params: list[Any] = []
+            params: list[Any] = [seeker]
             if open_only:
                 # `+stage`: scan in id order rather than sort what the stage index finds
-                sql += f" WHERE +stage IN ({_marks(len(OPEN_STAGES))})"
-                params = list(OPEN_STAGES)
+                sql += f" AND +stage IN ({_marks(len(OPEN_STAGES))})"
+                params += OPEN_STAGES
             rows: list[tuple[Any, ...]] = []
             seen = parse.seen
             for app_id, stage, since, applied, deadline, interview, company, role, paused in \
@@ -234,13 +257,13 @@ def _load(source: Source, apps: Sequence[Application] | None, open_only: bool,
         # order already.
         scope = {row[0]: row for row in rows}  # id → (id, stage, stage_since, ...)
         sql = _TOUCH_SQL
-        params = []
+        params = [seeker]
         if narrow is not None:
-            sql += f" WHERE application_id IN ({_marks(len(narrow))})"
-            params = list(narrow)
+            sql += f" AND application_id IN ({_marks(len(narrow))})"
+            params += narrow
         elif apps is None and open_only:
-            sql += f" WHERE stage IN ({_marks(len(OPEN_STAGES))})"
-            params = list(OPEN_STAGES)
+            sql += f" AND stage IN ({_marks(len(OPEN_STAGES))})"
+            params += OPEN_STAGES
         seen = parse.seen
         new_touch = tuple.__new__  # TouchInfo(...) without its Python-level __new__
         shared: dict[tuple[Any, ...], TouchInfo] = {}
@@ -274,10 +297,10 @@ def _load(source: Source, apps: Sequence[Application] | None, open_only: bool,
             touches[app_id].sort(key=_touch_day)  # stable: same-day touches keep their order
 
         sql = _SNOOZE_SQL
-        params = []
+        params = [seeker]
         if narrow is not None:
-            sql += f" WHERE application_id IN ({_marks(len(narrow))})"
-            params = list(narrow)
+            sql += f" AND application_id IN ({_marks(len(narrow))})"
+            params += narrow
         sql += " GROUP BY application_id) latest ON s.id = latest.last"
         snoozes: dict[int, date | None] = {
             app_id: parse(until, _SNOOZE, snooze_id, "until")

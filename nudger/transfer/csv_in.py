@@ -26,13 +26,12 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func
-from sqlalchemy import select as sa_select
-from sqlmodel import Session, col
+from sqlmodel import Session
 
 from nudger.errors import DataError, UsageError
 from nudger.store.bulk import BulkInsert
 from nudger.store.models import Application, Contact, StageChange
+from nudger.store.scope import NewIds
 from nudger.track import tracker
 from nudger.transfer.columns import FIELDS, Layout, check_options, map_columns
 from nudger.transfer.csv_out import undefuse
@@ -189,13 +188,14 @@ class CsvImport:
                              for model, columns in _COLUMNS]
         cells_of = _Cells(layout)
         known = Known.load(self.session)
-        next_id = int(self.session.execute(
-            sa_select(func.coalesce(func.max(col(Application.id)), 0))).scalar_one()) + 1
+        # Internal ids, unique across seekers; the seeker's numbers come with the insert
+        # (store/bulk.py).
+        ids = NewIds(self.session.connection())
         for line, cells in records:
             self.report.rows += 1
             row = self._check(line, cells, layout, cells_of)
-            if row is not None and self._take(row, known, next_id):
-                next_id += 1
+            if row is not None and self._take(row, known, ids.peek()):
+                ids.take()
 
     def _header(self, records: Iterator[tuple[int, list[str]]]) -> Layout:
         header = next(records, None)

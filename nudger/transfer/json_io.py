@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 
 from nudger.errors import DataError, UsageError
 from nudger.store.models import Application, Contact, Snooze, StageChange, Touch, table_of
+from nudger.store.scope import ALL_SEEKERS, NewIds, next_numbers, seeker_of
 from nudger.track import tracker
 from nudger.transfer.matching import Known
 from nudger.transfer.options import ImportOptions
@@ -210,14 +211,21 @@ def import_json(session: Session, path: Path, options: ImportOptions, *, now: da
         raise j.fail("version", f"{top.get('version')!r} is not a version this nudger reads "
                      f"({JSON_VERSION})")
     apps = j.items(top, "applications", "top level")
+    seeker = seeker_of(session)
+    next_numbers(session.connection(), seeker, 0)  # the seeker's numbers are ours till commit
     known = Known.load(session)
-    taken = {row[0] for row in session.execute(sa_select(col(Application.id))).all()}
+    # A file's "id" is the application's number (#12, per seeker): kept when none of them
+    # is taken by this seeker. The internal id is the same number where it is free in the
+    # whole database (always, for a single user), else a new one (nudger/store/scope.py).
+    taken = {row[0] for row in session.execute(sa_select(col(Application.number))).all()}
     wanted = [a.get("id") for a in apps]
     keep_ids = (all(isinstance(i, int) and not isinstance(i, bool) and 0 < i <= MAX_INT
                     for i in wanted)
                 and len(set(wanted)) == len(wanted) and not (set(wanted) & taken))
     next_id = max(taken | {0} | ({i for i in wanted if isinstance(i, int)} if keep_ids
                                  else set())) + 1
+    ids = NewIds(session.connection())
+    anywhere = ids.taken_anywhere()
     rows: dict[Any, list[dict[str, Any]]] = {Application: [], Contact: [], Touch: [],
                                              StageChange: [], Snooze: []}
     for n, app in enumerate(apps):
@@ -250,11 +258,13 @@ def import_json(session: Session, path: Path, options: ImportOptions, *, now: da
                       else f"already there as #{app_id}")
             report.skipped.add(f"{where}: {label}: {reason}")
             continue
-        app_id = app["id"] if keep_ids else next_id
-        next_id = max(next_id, app_id + 1)
+        number = app["id"] if keep_ids else next_id
+        next_id = max(next_id, number + 1)
+        app_id = number if number not in anywhere else ids.take()
+        anywhere.add(app_id)
         known.remember(app_id, url, company, role, applied_on, stage, n)
         report.added.add(f"{where}: {label}")
-        rows[Application].append({"id": app_id, **values})
+        rows[Application].append({"id": app_id, "number": number, **values})
         for model, items in children.items():
             for item in items:
                 rows[model].append({"application_id": app_id, **item})
@@ -264,7 +274,14 @@ def import_json(session: Session, path: Path, options: ImportOptions, *, now: da
         connection = session.connection()
         for model, items in rows.items():
             if items:
-                connection.execute(table_of(model).insert(), items)
+                connection.execute(table_of(model).insert(),
+                                   [{"seeker_id": seeker, **item} for item in items])
+        if connection.dialect.name == "postgresql" and rows[Application]:
+            # Ids written by hand: the sequence moves past them, for the next `add`.
+            connection.exec_driver_sql(
+                "SELECT setval(pg_get_serial_sequence('application', 'id'), greatest("
+                f"(SELECT max(id) FROM application {ALL_SEEKERS}), "
+                "(SELECT last_value FROM application_id_seq)))")
     return report
 
 

@@ -9,6 +9,7 @@ from datetime import date
 from sqlmodel import Session
 
 from nudger.store.models import Application, table_of
+from nudger.store.scope import seeker_of
 
 
 def url_key(url: str) -> str:
@@ -30,7 +31,8 @@ class Known:
         # SQLAlchemy's per-value type processing would cost more than the import itself.
         table = table_of(Application).name
         for app_id, url, company, role, applied, stage in session.connection().exec_driver_sql(
-            f"SELECT id, url, company, role, applied_on, stage FROM {table}"
+            f"SELECT id, url, company, role, applied_on, stage FROM {table} "
+            f"WHERE seeker_id = {seeker_of(session):d}"
         ):
             if isinstance(applied, str):  # SQLite's ISO text; PostgreSQL gives a date
                 applied = date.fromisoformat(applied) if applied else None

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 from nudger.errors import NudgerError
 from nudger.mail.capture.scan import Proposal, Tracked
+from nudger.store.scope import seeker_of
+from nudger.store.states import plain_cursor
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -17,12 +19,11 @@ if TYPE_CHECKING:
 def load_tracked(source: Session | sqlite3.Connection) -> list[Tracked]:
     """Every application as the matcher needs it, in one query without ORM objects: from a
     session, or from a plain connection (`Database.read_connection`, no SQLAlchemy)."""
-    connection = source if isinstance(source, sqlite3.Connection) else \
-        source.connection().connection
-    cursor = connection.cursor()
+    cursor = plain_cursor(source)
     try:
         rows = list(cursor.execute(
-            "SELECT id, company, role, url, stage, applied_on FROM application ORDER BY id"))
+            "SELECT id, company, role, url, stage, applied_on FROM application "
+            "WHERE seeker_id = ? ORDER BY id", (seeker_of(source),)))
     finally:
         cursor.close()
     return [Tracked(id=r[0], company=r[1] or "", role=r[2] or "", url=r[3] or "",

@@ -21,6 +21,8 @@ from sqlmodel import Session
 
 from nudger.mail.imap.headers import MailHeader, domain_of
 from nudger.store.models import Application, Contact, MailMessage, table_of
+from nudger.store.scope import seeker_of
+from nudger.store.states import plain_cursor
 from nudger.vocab import OPEN_STAGES
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -124,30 +126,33 @@ class Index:
 
 
 # The index's reads, with the table names of the models (store.models).
-_APPS_SQL = f"SELECT id, company, stage, url, updated_at FROM {table_of(Application).name}"
+# Each reads one seeker's rows (nudger/store/scope.py): `?` is the seeker.
+_APPS_SQL = (f"SELECT id, company, stage, url, updated_at FROM {table_of(Application).name} "
+             "WHERE seeker_id = ?")
 _CONTACTS_SQL = (f"SELECT id, application_id, email FROM {table_of(Contact).name} "
-                 "WHERE email != ''")
+                 "WHERE seeker_id = ? AND email != ''")
 _MESSAGES_SQL = (f"SELECT message_id, application_id FROM {table_of(MailMessage).name} "
-                 "WHERE application_id IS NOT NULL AND message_id != ''")
+                 "WHERE seeker_id = ? AND application_id IS NOT NULL AND message_id != ''")
 
 
 def load_index(session: Session) -> Index:
     index = Index()
-    cursor = session.connection().connection.cursor()
+    seeker = (seeker_of(session),)
+    cursor = plain_cursor(session)
     try:
-        for app_id, company, stage, url, updated in cursor.execute(_APPS_SQL):
+        for app_id, company, stage, url, updated in cursor.execute(_APPS_SQL, seeker):
             index.apps[app_id] = AppRef(app_id, company, stage, str(updated))
             domain = url_domain(url or "")
             if domain:
                 index.by_domain.setdefault(domain, []).append(app_id)
-        for contact_id, app_id, email in cursor.execute(_CONTACTS_SQL):
+        for contact_id, app_id, email in cursor.execute(_CONTACTS_SQL, seeker):
             address = email.strip().lower()
             index.by_contact.setdefault(address, []).append(app_id)
             index.contact_ids[(app_id, address)] = contact_id
             domain = company_domain(domain_of(address))
             if domain and app_id not in index.by_domain.get(domain, []):
                 index.by_domain.setdefault(domain, []).append(app_id)
-        for message_id, app_id in cursor.execute(_MESSAGES_SQL):
+        for message_id, app_id in cursor.execute(_MESSAGES_SQL, seeker):
             index.by_message_id.setdefault(message_id, app_id)
     finally:
         cursor.close()

@@ -136,9 +136,9 @@ def upgrade() -> None:
                 batch.drop_constraint(_unique_name(name, column), type_="unique")
                 batch.create_unique_constraint(f"uq_{name}_{column}", list(columns))
             if name in UNIQUE_NAMED:
-                key, columns = UNIQUE_NAMED[name]
+                key, named = UNIQUE_NAMED[name]
                 batch.drop_constraint(key, type_="unique")
-                batch.create_unique_constraint(key, list(columns))
+                batch.create_unique_constraint(key, list(named))
             if name == "calendar_sync":
                 if postgres:
                     batch.drop_constraint("calendar_sync_pkey", type_="primary")
