@@ -66,6 +66,11 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         "$CONFIGURATION_DIRECTORY/config.toml, $XDG_CONFIG_HOME/nudger/config.toml, "
         "~/.config/nudger/config.toml)",
     )
+    common.add_argument(
+        "--seeker", metavar="EMAIL", default=argparse.SUPPRESS,
+        help="whose applications: the seeker with this email, in a database of several "
+        "(default: $NUDGER_SEEKER, else the only seeker)",
+    )
     parser = argparse.ArgumentParser(
         prog="nudger",
         description="Plan and draft the follow-ups that get job seekers hired, "
@@ -137,7 +142,7 @@ def _command_word(arguments: list[str]) -> str | None:
     for word in arguments:
         if skip:
             skip = False
-        elif word == "--config":
+        elif word in ("--config", "--seeker"):
             skip = True
         elif not word.startswith("-"):
             return word

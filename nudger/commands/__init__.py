@@ -162,12 +162,29 @@ class Context:
         return find_config_path(getattr(self.args, "config", None), self.env)
 
     @cached_property
-    def settings(self) -> Settings:
+    def config_settings(self) -> Settings:
+        """config.toml as it is: the organisation's settings (the database, the servers)."""
         from nudger.config import load_settings
         from nudger.when import holidays as holidaycache
 
         holidaycache.configure(holidaycache.cache_path(self.env))
         return load_settings(self.config_location)
+
+    @cached_property
+    def settings(self) -> Settings:
+        """The settings a command works with: config.toml's, and with a seeker chosen
+        (`--seeker`, NUDGER_SEEKER) that seeker's own profile, time zone and digest time
+        over them (nudger/track/seeker_profile.py)."""
+        if self.seeker_email is None:
+            return self.config_settings
+        from nudger.store.models import Seeker
+        from nudger.track.seeker_profile import SeekerProfile, settings_for
+
+        db = self.db
+        with db.read_session(every_seeker=True) as s:
+            row = s.get(Seeker, db.seeker_id())
+            profile = SeekerProfile.of(row) if row is not None else SeekerProfile()
+        return settings_for(self.config_settings, profile)
 
     @cached_property
     def calendar(self) -> Calendar:
@@ -183,10 +200,17 @@ class Context:
         if self._db is None:
             from nudger.store.engine import open_database
 
-            db = open_database(self.settings, self.env)
+            db = open_database(self.config_settings, self.env)
             db.ensure(create=True)
+            db.choose_seeker(self.seeker_email)
             self._db = db
         return self._db
+
+    @property
+    def seeker_email(self) -> str | None:
+        """The seeker chosen with `--seeker EMAIL` or NUDGER_SEEKER (None: the only one)."""
+        chosen = getattr(self.args, "seeker", None) or self.env.get("NUDGER_SEEKER") or None
+        return chosen.strip().lower() if chosen else None
 
     @property
     def database_path(self) -> Path | None:

@@ -105,14 +105,22 @@ class _GuardedCursor(sqlite3.Cursor):
         super().execute(sql, parameters)
         return self
 
+    def executemany(self, sql: str, parameters: Any, /) -> _GuardedCursor:
+        check_sql(sql)
+        super().executemany(sql, parameters)
+        return self
+
 
 class ScopedSqlite(sqlite3.Connection):
     """A plain sqlite3 connection that knows its seeker and guards its statements."""
 
     nudger_seeker_id: int | None = None
 
-    def cursor(self, factory: Any = _GuardedCursor) -> Any:  # execute() comes through here
+    def cursor(self, factory: Any = _GuardedCursor) -> Any:
         return super().cursor(factory)
+
+    def execute(self, sql: str, parameters: Any = (), /) -> Any:
+        return self.cursor().execute(sql, parameters)
 
 
 def scoped_pg_connection_class() -> type:
