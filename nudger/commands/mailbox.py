@@ -74,13 +74,14 @@ def _report(ctx: Context, outcomes: list[Any]) -> int:
 
 def cmd_resume(ctx: Context) -> int:
     from nudger.mail.imap.replies import resume
+    from nudger.track.tracker import app_id_of
 
     with ctx.db.session() as session:
-        app, was = resume(session, ctx.args.id, ctx.now())
+        app, was = resume(session, app_id_of(session, ctx.args.id), ctx.now())
     if was:
-        ctx.print(f"#{app.id} {app.company}: nudges resumed")
+        ctx.print(f"#{app.number} {app.company}: nudges resumed")
     else:
-        ctx.print(f"#{app.id} {app.company} was not paused; nothing changed")
+        ctx.print(f"#{app.number} {app.company} was not paused; nothing changed")
     return 0
 
 

@@ -24,10 +24,10 @@ LATEST_DAY = (9000, 12, 31)
 
 # --- due -------------------------------------------------------------------------------
 
-def _nudge_json(nudge: Nudge, names: dict[int, tuple[str, str]]) -> dict[str, Any]:
-    company, role = names.get(nudge.app_id, ("", ""))
+def _nudge_json(nudge: Nudge, names: dict[int, tuple[str, str, int]]) -> dict[str, Any]:
+    company, role, number = names.get(nudge.app_id, ("", "", nudge.app_id))
     data: dict[str, Any] = {
-        "id": nudge.app_id,
+        "id": number,
         "company": company,
         "role": role,
         "stage": nudge.stage,
@@ -40,16 +40,16 @@ def _nudge_json(nudge: Nudge, names: dict[int, tuple[str, str]]) -> dict[str, An
         "overdue_days": nudge.overdue_days,
         "repeat": nudge.repeat,
         "deadline": nudge.deadline.isoformat() if nudge.deadline else None,
-        "command": f"nudger done {nudge.app_id}",
+        "command": f"nudger done {number}",
     }
     if nudge.shows is not None:
         data["shows"] = nudge.shows.isoformat()
     return data
 
 
-def _cold_json(entry: Cold, names: dict[int, tuple[str, str]]) -> dict[str, Any]:
-    company, role = names.get(entry.app_id, ("", ""))
-    return {"id": entry.app_id, "company": company, "role": role, "stage": entry.stage,
+def _cold_json(entry: Cold, names: dict[int, tuple[str, str, int]]) -> dict[str, Any]:
+    company, role, number = names.get(entry.app_id, ("", "", entry.app_id))
+    return {"id": number, "company": company, "role": role, "stage": entry.stage,
             "since": entry.since.isoformat(), "days": entry.days,
             "auto_ghost": entry.auto_ghost}
 
@@ -64,6 +64,7 @@ def _late(days: int) -> str:
 def cmd_due(ctx: Context) -> int:
     from nudger.store.read import load_states
     from nudger.track.cadence import due_on, plan
+    from nudger.track.tracker import app_numbers
     from nudger.when.dates import parse_date
 
     args = ctx.args
@@ -74,7 +75,8 @@ def cmd_due(ctx: Context) -> int:
     settings = ctx.settings
     with ctx.db.read_session() as session:
         states = load_states(session, zone=settings.zone)
-    names = {s.id: (s.company, s.role) for s in states}
+        numbers = app_numbers(session)  # the seeker's #numbers, by internal id
+    names = {s.id: (s.company, s.role, numbers.get(s.id, s.id)) for s in states}
     if args.days is not None:
         entries = plan(states, settings.cadence, ctx.calendar, day, args.days)
         return _print_plan(ctx, day, args.days, entries, names)
@@ -95,15 +97,17 @@ def cmd_due(ctx: Context) -> int:
                   + (f", {len(report.overdue)} overdue" if report.overdue else ""))
         ctx.table(
             ["ID", "COMPANY", "ROLE", "STEP", "DUE", "LATE", "LOG IT"],
-            [[n.app_id, names[n.app_id][0], names[n.app_id][1], n.label, n.due,
-              _late(n.overdue_days), f"nudger done {n.app_id}"] for n in report.nudges],
+            [[names[n.app_id][2], names[n.app_id][0], names[n.app_id][1], n.label, n.due,
+              _late(n.overdue_days), f"nudger done {names[n.app_id][2]}"]
+             for n in report.nudges],
         )
     if report.cold:
         ctx.print("\ngoing cold (no stage change for a long time; close them with "
                   "`nudger stage ID ghosted`):")
         ctx.table(
             ["ID", "COMPANY", "ROLE", "STAGE", "SINCE", "DAYS", ""],
-            [[c.app_id, names[c.app_id][0], names[c.app_id][1], c.stage, c.since, c.days,
+            [[names[c.app_id][2], names[c.app_id][0], names[c.app_id][1], c.stage, c.since,
+              c.days,
               "auto_ghost: closed by the next digest" if c.auto_ghost else ""]
              for c in report.cold],
         )
@@ -111,7 +115,7 @@ def cmd_due(ctx: Context) -> int:
 
 
 def _print_plan(ctx: Context, start: date, days: int, entries: list[Nudge],
-                names: dict[int, tuple[str, str]]) -> int:
+                names: dict[int, tuple[str, str, int]]) -> int:
     from datetime import timedelta
 
     end = start + timedelta(days=days - 1)
@@ -127,7 +131,7 @@ def _print_plan(ctx: Context, start: date, days: int, entries: list[Nudge],
               f"{'' if len(entries) == 1 else 's'}")
     ctx.table(
         ["DAY", "ID", "COMPANY", "ROLE", "STEP", "DUE", "LATE"],
-        [[n.shows, n.app_id, names[n.app_id][0], names[n.app_id][1], n.label, n.due,
+        [[n.shows, names[n.app_id][2], names[n.app_id][0], names[n.app_id][1], n.label, n.due,
           _late(n.overdue_days)] for n in entries],
     )
     return 0
@@ -146,20 +150,22 @@ def cmd_skip(ctx: Context) -> int:
 def _pass_step(ctx: Context, *, done: bool) -> int:
     """`done` completes the step next, `skip` passes over it; both restart the clock."""
     from nudger.track.progress import complete_step, mail_logged, skip_step
+    from nudger.track.tracker import app_id_of
     from nudger.when.dates import parse_date
 
     args = ctx.args
     on = parse_date(args.date, ctx.today, what="--date")
     record = complete_step if done else skip_step
     with ctx.db.session() as session:
-        already = mail_logged(session, args.id, on) if done else None
+        app_id = app_id_of(session, args.id)
+        already = mail_logged(session, app_id, on) if done else None
         if already is not None:
             # The follow-up found in Sent today is this one (docs/mailbox.md: exactly once).
             step = f" (step {already.step})" if already.step else ""
             ctx.print(f"#{args.id}: the email{step} of {on} was already logged from your "
                       "Sent folder; nothing new recorded")
             return 0
-        _touch, nudge = record(session, ctx.settings, ctx.calendar, args.id, on,
+        _touch, nudge = record(session, ctx.settings, ctx.calendar, app_id, on,
                                now=ctx.now(), note=args.note)
     if done:
         ctx.print(f"#{args.id}: done {nudge.label} on {on}{_timing(nudge, on)}")

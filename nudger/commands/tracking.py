@@ -100,7 +100,7 @@ def cmd_add(ctx: Context) -> int:
             stage=stage,
             contacts=contacts, **changes,
         )
-        app_id = app.id
+        app_id = app.number
     if args.json:
         ctx.print_json(_app_json(app, []))
     else:
@@ -119,8 +119,9 @@ def cmd_edit(ctx: Context) -> int:
     if not changes:
         raise UsageError("nothing to change; see `nudger edit --help` for the options")
     with ctx.db.session() as session:
-        app = tracker.edit_application(session, args.id, changes, now=ctx.now())
-    ctx.print(f"updated #{app.id} {app.company} — {app.role}: {', '.join(sorted(changes))}")
+        app_id = tracker.app_id_of(session, ctx.args.id)
+        app = tracker.edit_application(session, app_id, changes, now=ctx.now())
+    ctx.print(f"updated #{app.number} {app.company} — {app.role}: {', '.join(sorted(changes))}")
     return 0
 
 
@@ -128,9 +129,10 @@ def cmd_rm(ctx: Context) -> int:
     from nudger.track import tracker
 
     with ctx.db.session() as session:
-        removed = tracker.remove_application(session, ctx.args.id)
+        app_id = tracker.app_id_of(session, ctx.args.id)
+        removed = tracker.remove_application(session, app_id)
     app = removed.app
-    ctx.print(f"removed #{app.id} {app.company} — {app.role} "
+    ctx.print(f"removed #{app.number} {app.company} — {app.role} "
               f"({removed.touches} touches, {removed.contacts} contacts)")
     return 0
 
@@ -148,8 +150,11 @@ def _in_field_order(row: Any, exclude: str = "") -> dict[str, Any]:
     fills its attributes in an order that changes from run to run, and scripts diff and
     cache this output."""
     data = row.model_dump(mode="json")
+    if "number" in data:  # an application: its "id" is the number the seeker knows it by
+        data["id"] = data["number"]
+    # Which seeker a row is, and an application's internal id, are the store's business.
     return {name: data[name] for name in type(row).model_fields
-            if name in data and name != exclude}
+            if name in data and name not in (exclude, "seeker_id", "number")}
 
 
 def cmd_list(ctx: Context) -> int:
@@ -210,12 +215,13 @@ def cmd_show(ctx: Context) -> int:
     from nudger.track.upcoming import next_steps
 
     with ctx.db.read_session() as session:
-        app = tracker.get_application(session, ctx.args.id)
-        contacts = tracker.contacts_of(session, ctx.args.id)
+        app_id = tracker.app_id_of(session, ctx.args.id)
+        app = tracker.get_application(session, app_id)
+        contacts = tracker.contacts_of(session, app_id)
         events = tracker.timeline(session, app)
-        snoozed = tracker.snoozed_until(session, ctx.args.id)
+        snoozed = tracker.snoozed_until(session, app_id)
         upcoming = next_steps(session, ctx.settings, ctx.calendar, ctx.today, [app])
-        mail = _mail_of(session, ctx.args.id)
+        mail = _mail_of(session, app_id)
     step = upcoming.get(app.id or 0)
     if ctx.args.json:
         data = _app_json(app, contacts)
@@ -230,7 +236,7 @@ def cmd_show(ctx: Context) -> int:
                          "subject": m.subject, "snippet": m.snippet} for m in mail]
         ctx.print_json(data)
         return 0
-    ctx.print(f"#{app.id} {app.company} — {app.role}")
+    ctx.print(f"#{app.number} {app.company} — {app.role}")
     fields = [
         ("stage", f"{app.stage} since {app.stage_since}"),
         ("applied", app.applied_on or "not yet"),
@@ -240,7 +246,7 @@ def cmd_show(ctx: Context) -> int:
          if app.interview_at else ""),
         ("snoozed until", snoozed if snoozed and snoozed > ctx.today else ""),
         ("paused", f"since a reply on {_local(app.paused_since, ctx.zone)} (nudger resume "
-                   f"{app.id} to un-pause)" if app.paused_since else ""),
+                   f"{app.number} to un-pause)" if app.paused_since else ""),
         ("notes", app.notes),
     ]
     for label, value in fields:
@@ -248,7 +254,7 @@ def cmd_show(ctx: Context) -> int:
             ctx.print(f"  {label + ':':<15}{value}")
     ctx.print("\ncontacts:")
     if not contacts:
-        ctx.print(f'  none (add one: nudger contact {app.id} "Name <email>")')
+        ctx.print(f'  none (add one: nudger contact {app.number} "Name <email>")')
     for c in contacts:
         extra = ", ".join(v for v in (c.email, c.phone, c.social) if v)
         bounce = (f"  (address bouncing since {_local(c.bounced_at, ctx.zone)}"
@@ -270,13 +276,13 @@ def cmd_show(ctx: Context) -> int:
     ctx.print("\nnext step:")
     if step and step["held"] == "paused":
         ctx.print(f"  {step['label']}, due {step['due']}: paused by a reply, so the digest "
-                  f"shows nothing until you answer it (nudger stage {app.id} STAGE, or "
-                  f"nudger resume {app.id})")
+                  f"shows nothing until you answer it (nudger stage {app.number} STAGE, or "
+                  f"nudger resume {app.number})")
     elif step and step["held"] == "snoozed":
         ctx.print(f"  {step['label']}, due {step['due']}: snoozed, the digest shows it from "
-                  f"{step['shows']}  (log it: nudger done {app.id})")
+                  f"{step['shows']}  (log it: nudger done {app.number})")
     elif step:
-        ctx.print(f"  {step['label']}, due {step['due']}  (log it: nudger done {app.id})")
+        ctx.print(f"  {step['label']}, due {step['due']}  (log it: nudger done {app.number})")
     else:
         ctx.print("  none (closed stage, or the cadence is finished)")
     return 0

@@ -12,14 +12,16 @@ ORDER = 11
 
 
 def cmd_log(ctx: Context) -> int:
+    from nudger.track import tracker
     from nudger.track.progress import record_touch
     from nudger.when.dates import parse_date
 
     args = ctx.args
     on = parse_date(args.date, ctx.today, what="--date")
     with ctx.db.session() as session:
+        app_id = tracker.app_id_of(session, ctx.args.id)
         touch, label = record_touch(session, ctx.settings, ctx.calendar, ctx.today,
-                                    args.id, args.action, on, now=ctx.now(), note=args.note)
+                                    app_id, args.action, on, now=ctx.now(), note=args.note)
     if label and label.startswith("nothing new"):
         ctx.print(f"#{args.id}: {label} ({touch.action} on {touch.touched_on})")
         return 0
@@ -36,7 +38,8 @@ def cmd_stage(ctx: Context) -> int:
     on = parse_date(args.date, ctx.today, what="--date")
     interview = interview_utc(ctx, args.interview) if args.interview else None
     with ctx.db.session() as session:
-        app = tracker.change_stage(session, args.id, args.stage, on, now=ctx.now(),
+        app_id = tracker.app_id_of(session, ctx.args.id)
+        app = tracker.change_stage(session, app_id, args.stage, on, now=ctx.now(),
                                    note=args.note,
                                    interview_at=interview)
     ctx.print(f"#{app.id} {app.company} is now {app.stage} (since {on})")
@@ -70,7 +73,8 @@ def cmd_snooze(ctx: Context) -> int:
                     "nor a date (YYYY-MM-DD, tomorrow); or 'off' to wake it"
                 ) from None
     with ctx.db.session() as session:
-        tracker.snooze(session, args.id, until, now=ctx.now())
+        app_id = tracker.app_id_of(session, ctx.args.id)
+        tracker.snooze(session, app_id, until, now=ctx.now())
     if until <= ctx.today:
         ctx.print(f"#{args.id} is awake: its nudges show again from today")
     else:
@@ -84,7 +88,8 @@ def cmd_contact(ctx: Context) -> int:
     args = ctx.args
     if args.rm is not None:
         with ctx.db.session() as session:
-            contact = tracker.remove_contact(session, args.id, args.rm)
+            app_id = tracker.app_id_of(session, ctx.args.id)
+            contact = tracker.remove_contact(session, app_id, args.rm)
         ctx.print(f"removed contact {contact.name} from #{args.id}")
         return 0
     given = {name: value for name, value in (
@@ -97,7 +102,8 @@ def cmd_contact(ctx: Context) -> int:
         if not given:
             raise UsageError("say what to change: --name, --email, --phone, --social, --kind")
         with ctx.db.session() as session:
-            contact = tracker.edit_contact(session, args.id, args.edit, given)
+            app_id = tracker.app_id_of(session, ctx.args.id)
+            contact = tracker.edit_contact(session, app_id, args.edit, given)
         ctx.print(f"updated contact [{contact.id}] {contact.name} of #{args.id}: "
                   + ", ".join(f"{k} {v!r}" for k, v in given.items()))
         return 0
@@ -110,16 +116,17 @@ def cmd_contact(ctx: Context) -> int:
     spec = tracker.parse_contact(args.spec, phone=args.phone or "", social=args.social or "",
                                  kind=args.kind or "hiring-manager")
     with ctx.db.session() as session:
-        known = tracker.contact_with_address(session, args.id, spec.email)
+        app_id = tracker.app_id_of(session, ctx.args.id)
+        known = tracker.contact_with_address(session, app_id, spec.email)
         if known is None:
-            contact = tracker.add_contact(session, args.id, spec)
+            contact = tracker.add_contact(session, app_id, spec)
             ctx_line = f"added contact [{contact.id}] {contact.name} to #{args.id}"
         else:
             # One contact per address: the same address again updates what was given.
             # (Its name stays: `--edit ID --name` renames.)
             changes = {k: v for k, v in given.items() if k in ("phone", "social", "kind")}
             assert known.id is not None
-            contact = tracker.edit_contact(session, args.id, known.id, changes)
+            contact = tracker.edit_contact(session, app_id, known.id, changes)
             ctx_line = (f"#{args.id} already has {contact.email} as contact [{contact.id}] "
                         f"{contact.name}; " + ("updated " + ", ".join(
                             f"{k} {v!r}" for k, v in changes.items()) if changes

@@ -99,6 +99,21 @@ def parse_contact(text: str, *, phone: str = "", social: str = "",
 
 # --- reading ---------------------------------------------------------------------------
 
+def app_id_of(session: Session, number: int) -> int:
+    """The internal id of this seeker's application `#number` (the number the seeker sees
+    and types; other rows refer to the id)."""
+    found = session.exec(select(Application.id).where(Application.number == number)).first()
+    if found is None:
+        raise NotFoundError(f"no application #{number}; `nudger list` shows the IDs")
+    return found
+
+
+def app_numbers(session: Session) -> dict[int, int]:
+    """Internal id → the number the seeker sees, for each of this seeker's applications."""
+    return {i: n for i, n in session.exec(select(Application.id, Application.number))
+            if i is not None and n is not None}
+
+
 def get_application(session: Session, app_id: int) -> Application:
     app = session.get(Application, app_id)
     if app is None:
