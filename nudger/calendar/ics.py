@@ -62,6 +62,7 @@ class Interview:
     location: str = ""  # its location (a city, "Remote"): no address, so not labelled one
     notes: str = ""
     posting: str = ""  # the posting's URL
+    shown: int = 0  # the number the seeker knows the application by (0: app_id)
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,7 @@ class FollowUp:
     draft: str = ""  # the draft's text (its first lines are shown)
     draft_subject: str = ""
     overdue_days: int = 0
+    shown: int = 0  # the number the seeker knows the application by (0: app_id)
 
 
 @dataclass(frozen=True)
@@ -198,8 +200,8 @@ def interview_event(item: Interview, zone: ZoneInfo, domain: str,
         lines.append(f"Posting: {one_line(item.posting)}")
     if item.notes.strip():
         lines += ["", "Notes:", item.notes.strip()]
-    lines += ["", f"Afterwards: nudger show {item.app_id} (a thank-you follows in the "
-              "digest)"]
+    lines += ["", f"Afterwards: nudger show {item.shown or item.app_id} (a thank-you "
+              "follows in the digest)"]
     summary = f"Interview: {company}" + (f" ({role})" if role else "")
     url = link or (item.posting if _URL.fullmatch(item.posting.strip()) else "")
     return EventSpec(
@@ -248,8 +250,8 @@ def followup_event(item: FollowUp, domain: str) -> EventSpec:
         lines += ["", *draft[:DRAFT_LINES]] if not item.draft_subject else draft[:DRAFT_LINES]
         if len(draft) > DRAFT_LINES:
             lines.append("…")
-    lines += ["", f"When done: nudger done {item.app_id}",
-              f"To pass it over: nudger skip {item.app_id}"]
+    shown = item.shown or item.app_id
+    lines += ["", f"When done: nudger done {shown}", f"To pass it over: nudger skip {shown}"]
     return EventSpec(
         uid=followup_uid(item.app_id, item.stage, item.step, domain), kind="followup",
         app_id=item.app_id, number=item.step, stage=item.stage,

@@ -112,6 +112,7 @@ def _interviews(session: Session, settings: Settings, now: datetime,
         contact = pick_contact(contacts.get(app.id, []), "thank-you")
         item = ics.Interview(
             app_id=app.id, number=number, company=app.company, role=app.role, start=start,
+            shown=app.number or 0,
             length=length, contact=_contact_line(contact),
             address=app.address, location=app.location, notes=app.notes,
             posting=app.url)
@@ -157,7 +158,7 @@ def _followups(session: Session, settings: Settings, calendar: Calendar, today: 
             action=nudge.action, day=day, company=app.company, role=app.role,
             repeat=nudge.repeat, contact_name=contact.name if contact else "",
             contact=_contact_line(contact), draft=body,
-            draft_subject=subject, overdue_days=nudge.overdue_days)
+            draft_subject=subject, overdue_days=nudge.overdue_days, shown=app.number or 0)
         out.append(ics.followup_event(item, domain))
     return out
 

@@ -129,7 +129,7 @@ def _brief_item(settings: Settings, g: Gathered, nudge: Nudge) -> dict[str, Any]
     """One line of the digest's "in brief" list: short, whatever the user typed."""
     app = g.apps[nudge.app_id]
     return {
-        "app": {"id": nudge.app_id, "company": clean_header(app.company, limit=60),
+        "app": {"id": app.number, "company": clean_header(app.company, limit=60),
                 "role": clean_header(app.role, limit=60)},
         "label": nudge.label,
         "action": nudge.action,

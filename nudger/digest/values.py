@@ -58,7 +58,8 @@ def when_text(moment: datetime) -> str:
 def app_values(app: Application, settings: Settings) -> dict[str, Any]:
     interview = local_moment(app.interview_at, settings)
     return {
-        "id": app.id, "company": app.company, "role": app.role, "url": app.url,
+        # "id" is the number the seeker knows it by (#12), not the store's internal id.
+        "id": app.number, "company": app.company, "role": app.role, "url": app.url,
         "location": app.location, "address": app.address, "source": app.source,
         "stage": app.stage, "notes": app.notes,
         "applied_on": app.applied_on.isoformat() if app.applied_on else None,
@@ -247,6 +248,8 @@ def mail_view(session: Session, settings: Settings, day: date) -> MailView | Non
         session, moment - timedelta(days=REPLY_DAYS))
     replies = []
     seen_apps: set[int] = set()
+    # The seeker's #numbers by internal id: what the digest shows and its commands take.
+    numbers = {i: n for i, n in session.exec(select(Application.id, Application.number))}
     for r in sorted(found, key=lambda r: r.at, reverse=True):
         local = local_moment(r.at, settings)
         if r.app_id in seen_apps or local is None:
@@ -255,23 +258,24 @@ def mail_view(session: Session, settings: Settings, day: date) -> MailView | Non
             continue  # answered: a stage change, a touch or `resume` since
         seen_apps.add(r.app_id)
         replies.append({
-            "app": {"id": r.app_id, "company": r.company, "role": r.role, "stage": r.stage},
+            "app": {"id": numbers.get(r.app_id, r.app_id), "company": r.company,
+                    "role": r.role, "stage": r.stage},
             "who": clean_header(r.who, limit=80), "address": r.address,
             "when": when_text(local), "ago_days": (day - local.date()).days,
             "subject": clean_header(r.subject, limit=200),
             "snippet": clean_header(r.snippet, limit=200), "paused": r.paused,
-            "stage_command": f"nudger stage {r.app_id} interviewing",
-            "resume_command": f"nudger resume {r.app_id}",
+            "stage_command": f"nudger stage {numbers.get(r.app_id, r.app_id)} interviewing",
+            "resume_command": f"nudger resume {numbers.get(r.app_id, r.app_id)}",
         })
     bouncing = []
     for c in bouncing_contacts(session):
         app = session.get(Application, c.application_id)
         if app is None or app.stage not in OPEN_STAGES:
             continue
-        bouncing.append({"app": {"id": c.application_id, "company": app.company},
+        bouncing.append({"app": {"id": app.number, "company": app.company},
                          "name": c.name, "email": c.email,
                          "detail": clean_header(c.bounce_detail, limit=160),
-                         "command": f"nudger contact {c.application_id} --rm {c.id}"})
+                         "command": f"nudger contact {app.number} --rm {c.id}"})
     row = session.exec(select(MailSync)).first()
     status = mailbox_status(settings, row)
     skipped, latest = skipped_messages(session, moment)

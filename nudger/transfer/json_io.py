@@ -55,7 +55,7 @@ def _grouped(session: Session, model: Any, order: Any) -> dict[int, list[Any]]:
 
 def export_data(session: Session, now: datetime) -> dict[str, Any]:
     """Everything nudger knows of the job hunt, JSON-able; five queries in all."""
-    apps = session.exec(select(Application).order_by(col(Application.id))).all()
+    apps = session.exec(select(Application).order_by(col(Application.number))).all()
     contacts = _grouped(session, Contact, col(Contact.id))
     touches = _grouped(session, Touch, col(Touch.id))
     changes = _grouped(session, StageChange, col(StageChange.id))
@@ -64,7 +64,7 @@ def export_data(session: Session, now: datetime) -> dict[str, Any]:
     for app in apps:
         assert app.id is not None
         out.append({
-            "id": app.id, "company": app.company, "role": app.role, "url": app.url,
+            "id": app.number, "company": app.company, "role": app.role, "url": app.url,
             "location": app.location, "address": app.address, "source": app.source,
             "applied_on": _day(app.applied_on), "stage": app.stage,
             "stage_since": _day(app.stage_since), "deadline": _day(app.deadline),

@@ -12,7 +12,7 @@ from sqlmodel import Session, col, or_, select
 
 from nudger.config import Settings
 from nudger.mail.act.buttons import command_address, owner_address
-from nudger.mail.act.commands.execute import Run, valid_ids
+from nudger.mail.act.commands.execute import Run, internal_id, valid_ids
 from nudger.mail.act.commands.parse import SUBJECT_PREFIX, Command
 from nudger.mail.act.replytext import all_text
 from nudger.mail.act.sender import header_text, header_values, strict_from, verdict
@@ -149,11 +149,10 @@ def pin_problem(session: Session, run: Run, cmd: Command, pin: Pin | None) -> st
     from nudger.store.models import MailMessage, Touch
     from nudger.track.progress import current_step
 
-    app_id = cmd.app_id
-    assert app_id is not None
-    app = session.get(Application, app_id)
+    app_id = internal_id(session, cmd.app_id)
+    app = session.get(Application, app_id) if app_id is not None else None
     if app is None:
-        return f"there is no application #{app_id}; {valid_ids(session)}"
+        return f"there is no application #{cmd.app_id}; {valid_ids(session)}"
     name = f"#{app_id} {app.company}"
     if pin is None:
         return (f"this button comes from a digest made before buttons named their step, so "

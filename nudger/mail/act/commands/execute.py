@@ -47,10 +47,27 @@ class Outcome:
     verb: str = ""  # the command's verb; "already" when it had been done before
 
 
+def internal_id(session: Session, number: int | None) -> int | None:
+    """The internal id of the application a command names by its number (#12: the
+    seeker's own numbering, which the digest, its buttons and typed commands use); None
+    when the seeker has no such application."""
+    if number is None:
+        return None
+    found: int | None = session.exec(select(Application.id)
+                                     .where(Application.number == number)).first()
+    return found
+
+
+def next_for_number(session: Session, run: Run, number: int | None) -> str:
+    """`next_for` the application the seeker calls #number ("" when there is none)."""
+    app_id = internal_id(session, number)
+    return next_for(session, run, app_id) if app_id else ""
+
+
 def valid_ids(session: Session) -> str:
-    rows = session.exec(select(Application.id, Application.company)
+    rows = session.exec(select(Application.number, Application.company)
                         .where(col(Application.stage).in_(OPEN_STAGES))
-                        .order_by(col(Application.id)).limit(30)).all()
+                        .order_by(col(Application.number)).limit(30)).all()
     if not rows:
         return "you have no open applications"
     return "your open applications: " + ", ".join(f"#{i} {c}" for i, c in rows)
@@ -80,17 +97,18 @@ def next_for(session: Session, run: Run, app_id: int) -> str:
     if app is None:
         return ""
     if app.stage not in OPEN_STAGES:
-        return f"#{app_id} {app.company} is {app.stage}: no more nudges"
+        return f"#{app.number} {app.company} is {app.stage}: no more nudges"
     until = tracker.snoozed_until(session, app_id)
     nudge = current_step(session, run.settings, run.calendar, app, run.today)
     if nudge is None:
         if app.stage == "interviewing" and app.interview_at is None:
-            return (f"#{app_id} {app.company}: the thank-you waits for the interview's date "
-                    f"(`stage {app_id} interviewing YYYY-MM-DD HH:MM`)")
-        return f"#{app_id} {app.company}: nothing more is planned in {app.stage}"
+            return (f"#{app.number} {app.company}: the thank-you waits for the interview's date "
+                    f"(`stage {app.number} interviewing YYYY-MM-DD HH:MM`)")
+        return f"#{app.number} {app.company}: nothing more is planned in {app.stage}"
     due = max(nudge.due, until) if until and until > run.today else nudge.due
     quiet = f" (snoozed until {until.isoformat()})" if until and until > run.today else ""
-    return f"next for #{app_id} {app.company}: {nudge.label}, due {due:%a} {due.isoformat()}{quiet}"
+    return (f"next for #{app.number} {app.company}: {nudge.label}, due {due:%a} "
+            f"{due.isoformat()}{quiet}")
 
 
 def _ask_interview_time(session: Session, run: Run, app_id: int) -> str:
@@ -130,9 +148,9 @@ def execute(session: Session, run: Run, cmd: Command, *, pinned: bool = False) -
     from nudger.track.progress import complete_step, mail_logged, record_touch, skip_step
 
     settings, today = run.settings, run.today
-    app_id = cmd.app_id
-    if app_id is not None and session.get(Application, app_id) is None:
-        raise UsageError(f"there is no application #{app_id}; {valid_ids(session)}")
+    app_id = internal_id(session, cmd.app_id)
+    if cmd.app_id is not None and app_id is None:
+        raise UsageError(f"there is no application #{cmd.app_id}; {valid_ids(session)}")
     note = cmd.args[0] if cmd.args else ""
     if cmd.verb == "done":
         assert app_id is not None
@@ -141,12 +159,12 @@ def execute(session: Session, run: Run, cmd: Command, *, pinned: bool = False) -
             # As `nudger done`: the follow-up found in Sent today is this one.
             step = f" (step {already.step})" if already.step else ""
             return Outcome(cmd.line, False,
-                           f"#{app_id}: the email{step} of {today.isoformat()} was already "
+                           f"#{cmd.app_id}: the email{step} of {today.isoformat()} was already "
                            "logged from your Sent folder; nothing new recorded",
                            next_for(session, run, app_id), verb="already")
         _touch, nudge = complete_step(session, settings, run.calendar, app_id, today,
                                       now=run.now, note=note)
-        text = f"#{app_id}: done {nudge.label}"
+        text = f"#{cmd.app_id}: done {nudge.label}"
     elif cmd.verb == "log":
         assert app_id is not None
         action = tracker.check_action(cmd.args[0])
@@ -154,22 +172,22 @@ def execute(session: Session, run: Run, cmd: Command, *, pinned: bool = False) -
         touch, label = record_touch(session, settings, run.calendar, today, app_id, action,
                                     today, now=run.now, note=text_note)
         if label and label.startswith("nothing new"):
-            return Outcome(cmd.line, False, f"#{app_id}: {label} ({touch.action} on "
+            return Outcome(cmd.line, False, f"#{cmd.app_id}: {label} ({touch.action} on "
                            f"{touch.touched_on.isoformat()})", next_for(session, run, app_id),
                            verb="already")
-        text = (f"#{app_id}: logged {action} on {today.isoformat()}"
+        text = (f"#{cmd.app_id}: logged {action} on {today.isoformat()}"
                 + (f" (completes {label})" if label else ""))
     elif cmd.verb == "skip":
         assert app_id is not None
         _touch, nudge = skip_step(session, settings, run.calendar, app_id, today,
                                   now=run.now, note=note)
-        text = f"#{app_id}: skipped {nudge.label}"
+        text = f"#{cmd.app_id}: skipped {nudge.label}"
     elif cmd.verb == "snooze":
         assert app_id is not None
         until = _snooze_until(run, cmd.args[0])
         tracker.snooze(session, app_id, until, now=run.now)
-        text = (f"#{app_id} is awake: its nudges show again from today" if until <= today
-                else f"#{app_id} snoozed: no nudges before {until:%a} {until.isoformat()}")
+        text = (f"#{cmd.app_id} is awake: its nudges show again from today" if until <= today
+                else f"#{cmd.app_id} snoozed: no nudges before {until:%a} {until.isoformat()}")
     elif cmd.verb == "stage":
         assert app_id is not None
         stage = cmd.args[0].lower()
@@ -187,17 +205,17 @@ def execute(session: Session, run: Run, cmd: Command, *, pinned: bool = False) -
             # Each change is recorded once: the Interviewing button after the suggestion
             # was accepted, or a stage already set on the command line, records nothing.
             return Outcome(cmd.line, False,
-                           f"#{app_id} {current.company} is already {stage} (since "
+                           f"#{cmd.app_id} {current.company} is already {stage} (since "
                            f"{current.stage_since.isoformat()}); nothing recorded",
                            next_for(session, run, app_id), verb="already")
         if current.stage == stage:  # the interview's time, newly known: no new stage
             app = tracker.edit_application(session, app_id, {"interview_at": interview},
                                            now=run.now)
-            text = f"#{app_id} {app.company} is {stage}"
+            text = f"#{cmd.app_id} {app.company} is {stage}"
         else:
             app = tracker.change_stage(session, app_id, stage, on, interview_at=interview,
                                        note="by mail", now=run.now)
-            text = f"#{app_id} {app.company} is now {stage}"
+            text = f"#{cmd.app_id} {app.company} is now {stage}"
         if interview is not None:
             local = interview.astimezone(run.zone)
             text += f", interview {local:%a} {local:%Y-%m-%d %H:%M}"
@@ -210,7 +228,7 @@ def execute(session: Session, run: Run, cmd: Command, *, pinned: bool = False) -
         tracker.edit_application(session, app_id,
                                  {"notes": f"{app.notes}\n{line}" if app.notes else line},
                                  now=run.now)
-        text = f"#{app_id}: noted {note!r}"
+        text = f"#{cmd.app_id}: noted {note!r}"
     elif cmd.verb == "add":
         company, role = cmd.args[0], cmd.args[1]
         contacts = [tracker.parse_contact(cmd.args[2])] if len(cmd.args) > 2 else []
@@ -218,7 +236,7 @@ def execute(session: Session, run: Run, cmd: Command, *, pinned: bool = False) -
                                       contacts=contacts, now=run.now)
         session.flush()
         app_id = app.id
-        text = f"added #{app_id} {app.company}, {app.role} (applied {today.isoformat()})"
+        text = f"added #{app.number} {app.company}, {app.role} (applied {today.isoformat()})"
     elif cmd.verb in ("accept", "dismiss"):
         text, app_id = _suggestion(session, run, cmd)
     elif cmd.verb == "resume":
@@ -251,8 +269,8 @@ def _resume(session: Session, run: Run, app_id: int) -> str:
     from nudger.mail.imap.replies import resume
 
     app, was = resume(session, app_id, run.now)
-    return (f"#{app_id} {app.company}: nudges run again" if was
-            else f"#{app_id} {app.company} was not paused; nothing to resume")
+    return (f"#{app.number} {app.company}: nudges run again" if was
+            else f"#{app.number} {app.company} was not paused; nothing to resume")
 
 
 

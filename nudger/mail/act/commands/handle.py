@@ -30,7 +30,13 @@ from nudger.mail.act.commands.authorise import (
     pin_problem,
     sender_refusal,
 )
-from nudger.mail.act.commands.execute import Outcome, Run, execute, next_for, outcome_json
+from nudger.mail.act.commands.execute import (
+    Outcome,
+    Run,
+    execute,
+    next_for_number,
+    outcome_json,
+)
 from nudger.mail.act.commands.parse import (
     PINNED_VERBS,
     USAGE,
@@ -191,13 +197,13 @@ def _run_button(session: Session, run: Run, command: Command, token: Token,
         return Outcome(command.line, False,
                        f"already done: this button was carried out on "
                        f"{_when(at, run.zone)} ({line}); nothing recorded",
-                       next_for(session, run, command.app_id) if command.app_id else "",
+                       next_for_number(session, run, command.app_id),
                        verb="already")
     if command.verb in PINNED_VERBS:
         problem = pin_problem(session, run, command, token.pin)
         if problem:
             return Outcome(command.line, False, problem,
-                           next_for(session, run, command.app_id) if command.app_id else "",
+                           next_for_number(session, run, command.app_id),
                            verb="already" if problem.startswith("already") else "")
     outcome = _run_one(session, run, command, pinned=True)
     if outcome.ok:
