@@ -36,7 +36,7 @@ def copy_database(source: Database, dest: Database) -> dict[str, int]:
     dest.ensure(create=True)
     tables = list(SQLModel.metadata.sorted_tables)  # parents before children
     copied: dict[str, int] = {}
-    with dest.session() as out:
+    with dest.session(every_seeker=True) as out:  # every row, every seeker
         target = out.connection()
         full = [t.name for t in tables
                 if target.execute(select(func.count()).select_from(t)).scalar_one()]
@@ -44,7 +44,7 @@ def copy_database(source: Database, dest: Database) -> dict[str, int]:
             raise NudgerError(
                 f"{dest.where} already holds nudger data (in {', '.join(full[:4])}); copy "
                 "into an empty database. Nothing was copied")
-        with source.read_session() as inp:
+        with source.read_session(every_seeker=True) as inp:
             reading = inp.connection()
             for table in tables:
                 count = 0

@@ -347,6 +347,7 @@ class Database:
             con.execute("BEGIN")
             con.nudger_seeker_id = self._seeker_id if self._seeker_id is not None else \
                 self._plain_seeker(con)
+            con.nudger_guarded = scope.several_seekers(scope.plain_rows(con))
             yield con
         except sqlite3.DatabaseError as exc:
             raise NudgerError(describe_sqlite_error(str(exc), self.path)) from None

@@ -246,6 +246,7 @@ class PgDatabase(Database):
             con.read_only = True
             con.nudger_seeker_id = self._seeker_id if self._seeker_id is not None else \
                 self._plain_seeker(con)
+            con.nudger_guarded = scope.several_seekers(scope.plain_rows(con))
             yield con
         except psycopg.Error as exc:
             raise NudgerError(self.describe_error(str(exc))) from None
