@@ -72,15 +72,18 @@ def build(path: Path, apps: int, touches_per_app: int, seed: int = 7) -> None:
                                 stamp))
     con = sqlite3.connect(path)
     with con:
+        # One seeker (the single user's), whose rows these all are (store/scope.py).
+        con.execute("INSERT INTO seeker (id, email, created_at, updated_at) "
+                    "VALUES (1, '', '2026-01-01 00:00:00', '2026-01-01 00:00:00')")
         con.executemany(
-            "INSERT INTO application (id, company, role, applied_on, stage, stage_since, "
-            "deadline, interview_at, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
-            app_rows)
+            "INSERT INTO application (id, number, seeker_id, company, role, applied_on, "
+            "stage, stage_since, deadline, interview_at, created_at, updated_at) "
+            "VALUES (?,?,1,?,?,?,?,?,?,?,?,?)", [(r[0], *r) for r in app_rows])
         con.executemany(
-            "INSERT INTO touch (application_id, action, touched_on, note, stage, step, "
-            "skipped, created_at) VALUES (?,?,?,?,?,?,?,?)", touch_rows)
-        con.executemany("INSERT INTO snooze (application_id, until, created_at) VALUES (?,?,?)",
-                        snooze_rows)
+            "INSERT INTO touch (seeker_id, application_id, action, touched_on, note, stage, "
+            "step, skipped, created_at) VALUES (1,?,?,?,?,?,?,?,?)", touch_rows)
+        con.executemany("INSERT INTO snooze (seeker_id, application_id, until, created_at) "
+                        "VALUES (1,?,?,?)", snooze_rows)
     con.close()
 
 

@@ -38,17 +38,21 @@ def _seed(work: Path, count: int) -> Path:
         applied = (start + timedelta(days=i % 300)).isoformat()
         apps.append((i + 1, f"Company {i}", f"Role {i % 37}", "applied", applied, applied, now,
                      now))
+    # One seeker (the single user's), whose rows these all are (store/scope.py).
+    con.execute("INSERT INTO seeker (id, email, created_at, updated_at) VALUES (1, '', ?, ?)",
+                (now, now))
     con.executemany(
-        "INSERT INTO application (id, company, role, stage, applied_on, stage_since, "
-        "created_at, updated_at) VALUES (?,?,?,?,?,?,?,?)", apps)
+        "INSERT INTO application (id, number, seeker_id, company, role, stage, applied_on, "
+        "stage_since, created_at, updated_at) VALUES (?,?,1,?,?,?,?,?,?,?)",
+        [(a[0], *a) for a in apps])
     touches = []
     for i in range(count * 3):
         app = i % count + 1
         on = (start + timedelta(days=(app % 300) + 3 + i // count)).isoformat()
         touches.append((app, "email", on, "applied", 1 + i // count, now))
     con.executemany(
-        "INSERT INTO touch (application_id, action, touched_on, stage, step, created_at) "
-        "VALUES (?,?,?,?,?,?)", touches)
+        "INSERT INTO touch (seeker_id, application_id, action, touched_on, stage, step, "
+        "created_at) VALUES (1,?,?,?,?,?,?)", touches)
     con.commit()
     con.close()
     return config
