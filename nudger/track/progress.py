@@ -72,7 +72,7 @@ def _nothing_next(app: Application) -> UsageError:
     else:
         why = f"its {app.stage!r} cadence is finished (or has no step that applies)"
         hint = f"`nudger log {app.id} ACTION` records a follow-up anyway"
-    return UsageError(f"#{app.id} {app.company} has no next step: {why}; {hint}")
+    return UsageError(f"#{app.number} {app.company} has no next step: {why}; {hint}")
 
 
 def complete_step(
@@ -152,8 +152,9 @@ def auto_ghost_due(session: Session, settings: Settings, calendar: Calendar,
     for app_id in closed:
         app = session.get(Application, app_id)
         entry = names[app_id]
-        label = f"#{app_id} {app.company}" if app is not None else f"#{app_id}"
+        shown = app.number if app is not None else app_id  # the seeker's own #number
+        label = f"#{shown} {app.company}" if app is not None else f"#{shown}"
         out.append(f"Closed as ghosted (auto_ghost): {label}, no reply {entry.days} days "
-                   f"after entering {entry.stage}. Reopen with: nudger stage {app_id} "
+                   f"after entering {entry.stage}. Reopen with: nudger stage {shown} "
                    f"{entry.stage}")
     return out

@@ -168,8 +168,8 @@ def _apply_application(session: Session, s: Suggestion, p: dict[str, Any], today
         interview = _iso_datetime(p.get("interview_at"))
         tracker.change_stage(session, app.id, later, _iso_date(p.get("stage_on"), today),
                              interview_at=interview, note=f"from suggestion S{s.id}", now=now)
-        return f"added #{app.id} {app.company} ({app.role}), now {later}"
-    return f"added #{app.id} {app.company} ({app.role})"
+        return f"added #{app.number} {app.company} ({app.role}), now {later}"
+    return f"added #{app.number} {app.company} ({app.role})"
 
 
 @applier("stage")
@@ -188,7 +188,7 @@ def _apply_stage(session: Session, s: Suggestion, p: dict[str, Any], today: date
     app = tracker.change_stage(session, app_id, stage,
                                _iso_date(p.get("date"), today), interview_at=interview,
                                note=f"from suggestion S{s.id}", now=now)
-    return f"#{app.id} {app.company} is now {app.stage}"
+    return f"#{app.number} {app.company} is now {app.stage}"
 
 
 @applier("contact")

@@ -62,8 +62,8 @@ def confirm_possible_reply(session: Session, app_id: int, key: str, now: datetim
     session.flush()
     paused = pause(session, app, message, now)
     who = message.from_name or message.from_addr
-    return (f"recorded the reply from {who} to #{app_id} {app.company}"
-            + ("; its nudges are paused until `nudger resume " + str(app_id) + "`"
+    return (f"recorded the reply from {who} to #{app.number} {app.company}"
+            + ("; its nudges are paused until `nudger resume " + str(app.number) + "`"
                if paused else ""))
 
 
