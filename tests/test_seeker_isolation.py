@@ -173,3 +173,24 @@ def test_numbers_are_per_seeker(seeded: Home, monkeypatch: pytest.MonkeyPatch) -
     assert "added #3 Hooli" in home.ok("add", "Hooli", "Engineer")
     assert "Initech" not in home.ok("list")
     assert "Hooli" in home.ok("show", "3")
+
+
+def test_what_a_seeker_sees_are_their_numbers_not_the_stores_ids(seeded: Home) -> None:
+    """Bob's applications are rows 3 and 4 of the table, and his #1 and #2: `due`, the
+    digest and `show` give the numbers, and the numbers are what the commands take."""
+    home = seeded
+    ids = _sql(home, f"SELECT a.id, a.number FROM application a JOIN seeker s ON "
+                     f"s.id = a.seeker_id WHERE s.email = '{BOB}' ORDER BY a.number")
+    assert [n for _i, n in ids] == [1, 2] and [i for i, _n in ids] != [1, 2]
+    import json
+
+    due = json.loads(home.ok("--seeker", BOB, "due", "--json", "--days", "90"))
+    assert {n["id"] for n in due["plan"]} <= {1, 2} and due["plan"]
+    assert all(n["command"] in ("nudger done 1", "nudger done 2") for n in due["plan"])
+    digest = home.ok("--seeker", BOB, "digest", "--date", "2026-11-20")
+    assert "#1 Northwind" in digest or "nudger done 1" in digest, digest
+    for internal, _n in ids:
+        assert f"#{internal} " not in digest
+    assert "BOBMARK" in home.ok("--seeker", BOB, "show", "1")
+    exported = json.loads(home.ok("--seeker", BOB, "export", "--format", "json"))
+    assert [a["id"] for a in exported["applications"]] == [1, 2]
