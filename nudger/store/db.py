@@ -181,10 +181,19 @@ class Database:
         # The single user's seeker is stamped with the moment it was made, as every row is;
         # that one stamp is read here, where the row is made on a first write.
         now = datetime.now(UTC).replace(tzinfo=None)
+        from sqlalchemy.exc import IntegrityError
+
         engine = self.engine if write else self._reading_engine()
-        with engine.begin() as connection:
-            found = scope.resolve(scope.sqlalchemy_rows(connection), self.seeker_email,
-                                  create=write, now=now)
+        try:
+            with engine.begin() as connection:
+                found = scope.resolve(scope.sqlalchemy_rows(connection), self.seeker_email,
+                                      create=write, now=now)
+        except IntegrityError:
+            # Another process made the single user's seeker at the same moment
+            # (PostgreSQL; SQLite's write lock lets one at a time): it is there now.
+            with engine.begin() as connection:
+                found = scope.resolve(scope.sqlalchemy_rows(connection), self.seeker_email,
+                                      create=False, now=now)
         if found != scope.NO_SEEKER:
             self._seeker_id = found
         return found

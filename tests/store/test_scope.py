@@ -218,3 +218,35 @@ def test_states_use_the_seekers_zone_through_settings_for() -> None:
     assert mine.digest.days == ("mon", "wed")
     assert mine.profile.pitch == base.profile.pitch  # empty fields: config.toml's
     assert settings_for(base, SeekerProfile()) is base  # the single user: no change
+
+
+def test_first_writes_at_once_make_one_single_user_seeker(
+        engine: str, engine_db: Database, tmp_path: Path) -> None:
+    """Ten processes' first writes on a database with no seeker: each succeeds, and all
+    rows belong to the one single user's seeker they made between them."""
+    errors: list[BaseException] = []
+    start = threading.Barrier(10)
+
+    def one(n: int) -> None:
+        db = type(engine_db)(engine_db.path) if engine == "sqlite" else \
+            _fresh_pg(engine_db, tmp_path)
+        try:
+            start.wait(30)
+            add(db, f"Company {n}")
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            db.dispose()
+
+    threads = [threading.Thread(target=one, args=(n,)) for n in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert errors == []
+    with engine_db.read_session(every_seeker=True) as s:
+        seekers = s.exec(select(Seeker)).all()
+        assert [x.email for x in seekers] == [""]
+        apps = s.exec(select(Application)).all()
+    assert sorted(a.number or 0 for a in apps) == list(range(1, 11))
+    assert {a.seeker_id for a in apps} == {seekers[0].id}
