@@ -140,7 +140,15 @@ def _arguments(home: Home, args: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(a.format(mbox=mbox, csv=csv) for a in args)
 
 
-@pytest.mark.parametrize("name", sorted(RUNS) + sorted(EXTRA))
+# The store and tracker commands run on PostgreSQL as well.
+ON_BOTH = {"add", "list", "show", "edit", "rm", "log", "stage", "snooze", "contact", "due",
+           "done", "skip", "digest", "status", "import", "export", "stats", "list --json",
+           "show --json", "due --json", "export csv", "suggestions", "resume"}
+
+
+@pytest.mark.parametrize(("engine", "name"), [
+    (engine, name) for name in sorted(RUNS) + sorted(EXTRA)
+    for engine in (("sqlite", "postgresql") if name in ON_BOTH else ("sqlite",))])
 def test_a_command_for_one_seeker_leaves_the_other_alone(seeded: Home, name: str) -> None:
     home = seeded
     before = _bobs(home)
