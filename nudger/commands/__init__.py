@@ -177,14 +177,9 @@ class Context:
         over them (nudger/track/seeker_profile.py)."""
         if self.seeker_email is None:
             return self.config_settings
-        from nudger.store.models import Seeker
-        from nudger.track.seeker_profile import SeekerProfile, settings_for
+        from nudger.track.seeker_profile import chosen_settings
 
-        db = self.db
-        with db.read_session(every_seeker=True) as s:
-            row = s.get(Seeker, db.seeker_id())
-            profile = SeekerProfile.of(row) if row is not None else SeekerProfile()
-        return settings_for(self.config_settings, profile)
+        return chosen_settings(self.config_settings, self.db)
 
     @cached_property
     def calendar(self) -> Calendar:

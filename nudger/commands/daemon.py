@@ -10,7 +10,8 @@ ORDER = 50
 def cmd_run(ctx: Context) -> int:
     from nudger.daemon.run import run
 
-    return run(ctx.config_location, ctx.env, once=ctx.args.once)
+    env = ctx.env if ctx.seeker_email is None else {**ctx.env, "NUDGER_SEEKER": ctx.seeker_email}
+    return run(ctx.config_location, env, once=ctx.args.once)
 
 
 def _service_usage(ctx: Context) -> int:

@@ -322,13 +322,14 @@ class Daemon(MailPass):
         from nudger.config import load_settings
         from nudger.daemon.logs import setup_logging
         from nudger.store.db import database_path
+        from nudger.track.seeker_profile import chosen_settings
 
         while True:
             self._reload_again = False
             self._notify(self.notifier.reloading())
             self.log.info("SIGHUP received: reloading %s", self.location.path)
             try:
-                new = load_settings(self.location)
+                new = chosen_settings(load_settings(self.location), self.db)
                 new_db = database_path(new, self.env)
                 if new_db != self.db.path:
                     raise ConfigError(
@@ -391,6 +392,7 @@ def run(location: ConfigLocation, env: Mapping[str, str], *, once: bool = False,
     from nudger.files import share_as_umask_allows
     from nudger.store.db import database_path
     from nudger.store.engine import open_database
+    from nudger.track.seeker_profile import chosen_settings
     from nudger.when import holidays as holidaycache
 
     holidaycache.configure(holidaycache.cache_path(env))  # as every command does
@@ -401,6 +403,10 @@ def run(location: ConfigLocation, env: Mapping[str, str], *, once: bool = False,
     with DaemonLock(path):
         db = open_database(settings, env)
         db.ensure(create=True)  # migrations only under the lock: never beside a daemon
+        # The seeker it serves (`nudger --seeker EMAIL run`, NUDGER_SEEKER), with their own
+        # profile and digest time (nudger/store/scope.py, track/seeker_profile.py).
+        db.choose_seeker(env.get("NUDGER_SEEKER") or None)
+        settings = chosen_settings(settings, db)
         if db.engine_name == "sqlite":
             share_as_umask_allows(path)  # nudger.files
         daemon = Daemon(location, env, settings, db, Notifier(env), log, clock)

@@ -40,6 +40,19 @@ class SeekerProfile:
         return cls(**{name: getattr(row, name) or "" for name in cls.__dataclass_fields__})
 
 
+def chosen_settings(settings: Settings, db: Any) -> Settings:
+    """`settings` for the seeker `db` was told to serve (`--seeker`, NUDGER_SEEKER): their
+    own fields over config.toml's. Without a chosen seeker, `settings` as they are."""
+    if db.seeker_email is None:
+        return settings
+    from nudger.store.models import Seeker
+
+    with db.read_session(every_seeker=True) as s:
+        row = s.get(Seeker, db.seeker_id())
+        profile = SeekerProfile.of(row) if row is not None else SeekerProfile()
+    return settings_for(settings, profile)
+
+
 def settings_for(settings: Settings, seeker: SeekerProfile) -> Settings:
     """`settings` with the seeker's own non-empty fields in place of config.toml's."""
     who = seeker.email or "the single user"
