@@ -202,3 +202,24 @@ def test_what_a_seeker_sees_are_their_numbers_not_the_stores_ids(seeded: Home) -
     assert "BOBMARK" in home.ok("--seeker", BOB, "show", "1")
     exported = json.loads(home.ok("--seeker", BOB, "export", "--format", "json"))
     assert [a["id"] for a in exported["applications"]] == [1, 2]
+
+
+def test_a_seekers_digest_goes_to_them_in_their_zone(seeded: Home) -> None:
+    """config.toml's profile is the organisation's default: a seeker's own email, name and
+    time zone take its place in their digest (track/seeker_profile.py)."""
+    import email
+    from email import policy
+
+    home = seeded
+    _sql(home, "UPDATE seeker SET name = 'Bob Builder', timezone = 'Asia/Tokyo', "
+               f"digest_at = '06:15' WHERE email = '{BOB}'")
+    eml = home.root / "bob.eml"
+    home.ok("--seeker", BOB, "digest", "--date", "2026-11-20", "--eml", str(eml))
+    msg = email.message_from_bytes(eml.read_bytes(), policy=policy.default)
+    assert msg["To"].addresses[0].addr_spec == BOB
+    assert "alex@example.com" not in str(msg["To"])
+    assert str(msg["Date"]).endswith("+0900"), msg["Date"]  # Tokyo, not config.toml's Chicago
+    alex = home.root / "ann.eml"
+    home.ok("--seeker", ANN, "digest", "--date", "2026-11-20", "--eml", str(alex))
+    mine = email.message_from_bytes(alex.read_bytes(), policy=policy.default)
+    assert mine["To"].addresses[0].addr_spec == ANN
