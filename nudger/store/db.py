@@ -33,6 +33,7 @@ DB_NAME = "nudger.db"
 # schema is current.
 SCHEMA_HEAD = "0009_seeker_rows"
 BUSY_TIMEOUT_MS = 10_000
+NO_SEEKER = 0  # scope.NO_SEEKER: the scope of a database with no seeker yet
 UPGRADE_WAIT_MS = 120_000
 WRITE_WAIT_S = 60.0  # the longest a write waits for the lock (begin_immediate)
 # Tables only nudger's schema has: a file whose revision this nudger does not know is a
@@ -152,11 +153,15 @@ class Database:
         # (`--seeker`, NUDGER_SEEKER), else the only one; resolved on first use.
         self.seeker_email: str | None = None
         self._seeker_id: int | None = None
+        # Whether the database holds several seekers: the guard on hand-written SQL
+        # (nudger/store/scope.py) is on then; with one there is no one else's row to reach.
+        self._several: bool | None = None
 
     def choose_seeker(self, email: str | None) -> None:
         """Scope every later session to the seeker with this email (None: the only one)."""
         self.seeker_email = email
         self._seeker_id = None
+        self._several = None
 
     def for_seeker(self, seeker_id: int) -> Database:
         """This database (the same engine), scoped to another seeker: for whoever serves
@@ -166,14 +171,21 @@ class Database:
         self.engine  # noqa: B018  (made once, shared by the copy)
         other = copy.copy(self)
         other._seeker_id = seeker_id
+        other._several = None
         return other
 
     def seeker_id(self, *, write: bool = False) -> int:
         """The id of the seeker this database's sessions are scoped to. With no seeker yet a
         write makes the single user's (email "", the profile of config.toml); a read sees
         no rows (scope.NO_SEEKER)."""
-        if self._seeker_id is not None:
-            return self._seeker_id
+        if self._seeker_id is None or self._several is None:
+            self._resolve(write)
+        return self._seeker_id if self._seeker_id is not None else NO_SEEKER
+
+    def _resolve(self, write: bool) -> None:
+        """Find (or, for a write, make) the seeker, and whether there are several, on a
+        plain connection of the pool: a few rows, read once per Database, which no
+        statement listener counts as the command's own."""
         from datetime import UTC, datetime
 
         from nudger.store import scope
@@ -181,22 +193,41 @@ class Database:
         # The single user's seeker is stamped with the moment it was made, as every row is;
         # that one stamp is read here, where the row is made on a first write.
         now = datetime.now(UTC).replace(tzinfo=None)
-        from sqlalchemy.exc import IntegrityError
-
-        engine = self.engine if write else self._reading_engine()
+        raw = self.engine.raw_connection()
+        driver = raw.driver_connection
         try:
-            with engine.begin() as connection:
-                found = scope.resolve(scope.sqlalchemy_rows(connection), self.seeker_email,
-                                      create=write, now=now)
-        except IntegrityError:
-            # Another process made the single user's seeker at the same moment
-            # (PostgreSQL; SQLite's write lock lets one at a time): it is there now.
-            with engine.begin() as connection:
-                found = scope.resolve(scope.sqlalchemy_rows(connection), self.seeker_email,
-                                      create=False, now=now)
-        if found != scope.NO_SEEKER:
-            self._seeker_id = found
-        return found
+            rows = scope.plain_rows(driver)
+            if self._seeker_id is None:
+                if write:
+                    self._begin_plain_write(driver)
+                try:
+                    found = scope.resolve(rows, self.seeker_email, create=write, now=now)
+                except Exception as exc:
+                    if not any(c.__name__ == "IntegrityError" for c in type(exc).__mro__):
+                        raise
+                    # Another process made the single user's seeker at the same moment
+                    # (PostgreSQL; SQLite's write lock lets one at a time): it is there now.
+                    self._end_plain(driver, commit=False)
+                    found = scope.resolve(rows, self.seeker_email, create=False, now=now)
+                if found != NO_SEEKER:
+                    self._seeker_id = found
+            several = scope.several_seekers(rows)
+            self._end_plain(driver, commit=True)
+            if self._seeker_id is not None:
+                self._several = several
+        except BaseException:
+            self._end_plain(driver, commit=False)
+            raise
+        finally:
+            raw.close()
+
+    def _begin_plain_write(self, driver: Any) -> None:
+        if not begin_immediate(driver):
+            raise NudgerError(describe_sqlite_error("database is locked", self.path))
+
+    def _end_plain(self, driver: Any, *, commit: bool) -> None:
+        if driver.in_transaction:
+            driver.execute("COMMIT" if commit else "ROLLBACK")
 
     def _reading_engine(self) -> Engine:
         return self.engine.execution_options(nudger_read_only=True)
@@ -211,8 +242,11 @@ class Database:
                 yield session
             return
         seeker = self.seeker_id(write=write)
-        with Session(engine.execution_options(nudger_seeker=seeker), expire_on_commit=False,
-                     info={"seeker_id": seeker}) as session, session.begin():
+        guard = bool(self._several)
+        with Session(engine.execution_options(nudger_seeker=seeker, nudger_guard=guard),
+                     expire_on_commit=False,
+                     info={"seeker_id": seeker, "nudger_guard": guard}) as session, \
+                session.begin():
             yield session
 
     @property
@@ -356,7 +390,8 @@ class Database:
             con.execute("BEGIN")
             con.nudger_seeker_id = self._seeker_id if self._seeker_id is not None else \
                 self._plain_seeker(con)
-            con.nudger_guarded = scope.several_seekers(scope.plain_rows(con))
+            con.nudger_guarded = self._several if self._several is not None else \
+                scope.several_seekers(scope.plain_rows(con))
             yield con
         except sqlite3.DatabaseError as exc:
             raise NudgerError(describe_sqlite_error(str(exc), self.path)) from None

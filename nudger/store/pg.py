@@ -228,6 +228,15 @@ class PgDatabase(Database):
     def _reading_engine(self) -> Engine:
         return self.engine.execution_options(postgresql_readonly=True)
 
+    def _begin_plain_write(self, driver: Any) -> None:
+        pass  # psycopg opens a transaction with the first statement
+
+    def _end_plain(self, driver: Any, *, commit: bool) -> None:
+        if commit:
+            driver.commit()
+        else:
+            driver.rollback()
+
     @contextmanager
     def read_session(self, *, every_seeker: bool = False) -> Iterator[Session]:
         with self._scoped(self._reading_engine(), write=False,
@@ -246,7 +255,8 @@ class PgDatabase(Database):
             con.read_only = True
             con.nudger_seeker_id = self._seeker_id if self._seeker_id is not None else \
                 self._plain_seeker(con)
-            con.nudger_guarded = scope.several_seekers(scope.plain_rows(con))
+            con.nudger_guarded = self._several if self._several is not None else \
+                scope.several_seekers(scope.plain_rows(con))
             yield con
         except psycopg.Error as exc:
             raise NudgerError(self.describe_error(str(exc))) from None

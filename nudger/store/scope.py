@@ -275,8 +275,18 @@ class NewIds:
 
 def _guard(conn: Any, _cursor: Any, statement: str, _params: Any, _context: Any,
            _many: bool) -> None:
-    if conn.get_execution_options().get("nudger_seeker") is not None:
+    if conn.get_execution_options().get("nudger_guard"):
         check_sql(statement)
+
+
+def guarded(source: Any) -> bool:
+    """Whether statements on `source` are guarded: a scoped session or a read connection
+    of a database with several seekers."""
+    if hasattr(source, "get_execution_options"):
+        return bool(source.get_execution_options().get("nudger_guard"))
+    if hasattr(source, "info") and isinstance(source.info, dict):
+        return bool(source.info.get("nudger_guard"))
+    return bool(getattr(source, "nudger_guarded", True))
 
 
 _INSTALLED: set[int] = set()
@@ -348,11 +358,14 @@ def plain_rows(connection: Any) -> Any:
     def run(sql: str, params: dict[str, Any]) -> list[Any]:
         if postgres:
             sql = re.sub(r":(\w+)", r"%(\1)s", sql)
+        else:  # as SQLAlchemy stores a datetime in SQLite
+            params = {k: v.strftime("%Y-%m-%d %H:%M:%S.%f") if hasattr(v, "strftime") else v
+                      for k, v in params.items()}
         cursor = sqlite3.Connection.cursor(connection) if not postgres else \
             connection.cursor()
         try:
             cursor.execute(sql, params)
-            return list(cursor.fetchall())
+            return list(cursor.fetchall()) if cursor.description else []
         finally:
             cursor.close()
     return run

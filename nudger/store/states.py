@@ -16,7 +16,7 @@ from sys import intern
 from typing import TYPE_CHECKING, Any, TypeAlias, cast
 
 from nudger.errors import DataError, UsageError
-from nudger.store.scope import check_sql, seeker_of
+from nudger.store.scope import check_sql, guarded, seeker_of
 from nudger.track.cadence import AppState, TouchInfo, bulk
 from nudger.vocab import CLOSED_STAGES, OPEN_STAGES, STAGES
 from nudger.when.times import local
@@ -122,11 +122,13 @@ class _PgCursor:
     """A psycopg cursor that takes this module's SQL as written for SQLite: `?` marks
     become `%s`, and `+stage` (SQLite's "do not use the index here") plain `stage`."""
 
-    def __init__(self, cursor: Any) -> None:
+    def __init__(self, cursor: Any, guard: bool = False) -> None:
         self.cursor = cursor
+        self.guard = guard
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        check_sql(sql)  # a seeker's rows only (nudger/store/scope.py)
+        if self.guard:
+            check_sql(sql)  # a seeker's rows only (nudger/store/scope.py)
         return self.cursor.execute(sql.replace("?", "%s").replace("+stage", "stage"),
                                    tuple(params))
 
@@ -137,11 +139,13 @@ class _PgCursor:
 class _Checked:
     """A session's raw sqlite3 cursor, its statements guarded (nudger/store/scope.py)."""
 
-    def __init__(self, cursor: Any) -> None:
+    def __init__(self, cursor: Any, guard: bool) -> None:
         self.cursor = cursor
+        self.guard = guard
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        check_sql(sql)
+        if self.guard:
+            check_sql(sql)
         return self.cursor.execute(sql, params)
 
     def close(self) -> None:
@@ -172,7 +176,9 @@ def _cursor(source: Source) -> sqlite3.Cursor:
         return cast(sqlite3.Cursor, _PgCursor(cast(Any, source).cursor()))
     source.flush()  # the raw cursor below sees only what the session has written
     raw = source.connection().connection.cursor()
-    return cast(sqlite3.Cursor, _PgCursor(raw) if _is_postgres(source) else _Checked(raw))
+    guard = guarded(source)
+    return cast(sqlite3.Cursor, _PgCursor(raw, guard) if _is_postgres(source) else
+                _Checked(raw, guard))
 
 
 def list_summary(source: Source, stage: str | None = None) -> list[tuple[Any, ...]]:
