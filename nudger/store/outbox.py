@@ -1,5 +1,6 @@
 """The outbox table's statements: every read and write of `store.models.DigestRecord` (the
-`digest` table, one row per recipient and local date) goes through `Outbox`.
+`digest` table, one row per seeker, recipient and local date; the seeker is the session's
+scope, store/scope.py) goes through `Outbox`.
 
 The delivery flow (`nudger.send.outbox`) decides what to do and when; this class does it, each
 method in its own short transaction (never held across network I/O). Whether a 'sending'
@@ -76,7 +77,7 @@ class Outbox:
 
     def next_retry_at(self) -> datetime | None:
         """The earliest `next_attempt_at` of a digest waiting in 'retry' (aware UTC), of
-        any recipient: one daemon serves the database."""
+        any recipient of the seeker this database is scoped to."""
         from sqlalchemy import func
         from sqlmodel import select
 
@@ -192,7 +193,7 @@ class Outbox:
                   is_stale: Stale, new_message_id: Callable[[], str]) -> Claimed | Refused:
         """Mark `day`'s digest 'sending' for `me`: a new row (superseding older days still
         waiting), or with `force` a recorded one that nobody is sending right now. The
-        UNIQUE (recipient, local_date) key decides between two processes.
+        UNIQUE (seeker_id, recipient, local_date) key decides between two processes.
 
         A new row stores its Message-ID (`new_message_id()`) before any I/O, so every resend
         of it carries the same one; a forced resend of a day already sent is a new message
