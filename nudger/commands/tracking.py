@@ -152,9 +152,8 @@ def _in_field_order(row: Any, exclude: str = "") -> dict[str, Any]:
     data = row.model_dump(mode="json")
     if "number" in data:  # an application: its "id" is the number the seeker knows it by
         data["id"] = data["number"]
-    # Which seeker a row is, and an application's internal id, are the store's business.
     return {name: data[name] for name in type(row).model_fields
-            if name in data and name not in (exclude, "seeker_id", "number")}
+            if name in data and name != exclude}
 
 
 def cmd_list(ctx: Context) -> int:
