@@ -238,6 +238,12 @@ def refresh(session: Session, settings: Settings, calendar: Calendar, now: datet
 _INPUT_TABLES = ("touch", "contact", "snooze", "stagechange")
 
 
+def sync_row(session: Session, target: str) -> CalendarSync | None:
+    """How the last push to `target` went, for this session's seeker (the key is the
+    seeker and the target)."""
+    return session.exec(select(CalendarSync).where(CalendarSync.target == target)).first()
+
+
 def inputs_key(session: Session) -> tuple[Any, ...]:
     """A cheap summary of everything the events are made from: two numbers per table
     (row count, newest id or change). When it and the config are unchanged and no event
@@ -359,7 +365,7 @@ def write_atomic(path: Path, data: bytes) -> bool:
 
 def record_sync(session: Session, target: str, now: datetime, *, error_kind: str = "",
                 error: str = "", detail: str = "") -> None:
-    row = session.get(CalendarSync, target) or CalendarSync(target=target)
+    row = sync_row(session, target) or CalendarSync(target=target)
     row.last_attempt_at = _second(now)
     if error_kind:
         row.error_kind, row.last_error = error_kind, error[:500]
@@ -427,8 +433,8 @@ class CalendarPass:
             return
         with db.read_session() as s:
             key = (settings, inputs_key(s))
-            failing = any(r.error_kind for r in [s.get(CalendarSync, "file"),
-                                                 s.get(CalendarSync, "caldav")] if r)
+            failing = any(r.error_kind for r in [sync_row(s, "file"),
+                                                 sync_row(s, "caldav")] if r)
         if key == self.key and now < self.until and not failing:
             logger.debug("calendar: nothing changed since the last pass")
             return
@@ -451,7 +457,7 @@ def push_caldav(settings: Settings, db: Any, snapshot: Snapshot, env: Mapping[st
     from nudger.calendar import caldav as caldav_push
 
     with db.read_session() as s:
-        before = s.get(CalendarSync, "caldav")
+        before = sync_row(s, "caldav")
         failing = before.error_kind if before is not None else ""
     try:
         result = caldav_push.push(settings, db, snapshot, env, now)
