@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Column, ForeignKey, Integer, Table, UniqueConstraint
+from sqlalchemy import Column, ForeignKey, Integer, Table, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from nudger.store.scope import SeekerOwned
@@ -27,7 +27,8 @@ def _seeker_fk() -> Any:
     """The `seeker_id` of a seeker's row (migration 0009_seeker_rows): set by the session's
     scope when the row is flushed (nudger/store/scope.py), never by the caller."""
     return Field(default=None, sa_column=Column(
-        Integer, ForeignKey("seeker.id", ondelete="CASCADE"), nullable=False, index=True))
+        Integer, ForeignKey("seeker.id", ondelete="CASCADE"), nullable=False, index=True,
+        server_default=text("1")))
 
 
 class Seeker(SQLModel, table=True):
@@ -65,7 +66,8 @@ class Application(SeekerOwned, SQLModel, table=True):
     # The `#12` the seeker sees and types: unique per seeker, the next free one given by
     # the scope when the row is flushed (nudger/store/scope.py). number == id for every
     # application of a database from before seekers.
-    number: int | None = Field(default=None, sa_column=Column(Integer, nullable=False))
+    number: int | None = Field(default=None, sa_column=Column(Integer, nullable=False,
+                                                              server_default=text("0")))
     company: str
     role: str
     url: str = ""

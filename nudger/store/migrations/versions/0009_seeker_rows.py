@@ -26,6 +26,12 @@ may meet the same value:
 - `calendar_event.uid` stays the primary key: a UID is made from the application's
   internal id, which is unique in the whole database, so it cannot clash between seekers.
 
+Rows written by hand (sqlite3, around nudger, as README's troubleshooting suggests for
+fixing a row) that name neither column keep working for a single user: `seeker_id`
+defaults to 1 (the first seeker: a single user's) and, on SQLite, a trigger gives an
+application inserted with no number its seeker's next one. nudger itself always names
+both (nudger/store/scope.py stamps every row it writes).
+
 A database holding any row gets the single user's seeker (email "": the profile of
 config.toml), created unless it is there, and every row is given it. An empty database
 gets no seeker: the first write makes it (nudger/store/scope.py).
@@ -123,12 +129,14 @@ def upgrade() -> None:
             # SQLite's rebuild of calendar_sync replaces the primary key (target) by
             # (seeker_id, target), which SQLAlchemy notes as a warning: it is the intent.
             warnings.filterwarnings("ignore", "Table '_alembic_tmp_calendar_sync'")
-            batch.alter_column("seeker_id", existing_type=sa.Integer, nullable=False)
+            batch.alter_column("seeker_id", existing_type=sa.Integer, nullable=False,
+                               server_default=sa.text("1"))
             batch.create_foreign_key(f"fk_{name}_seeker_id", "seeker", ["seeker_id"], ["id"],
                                      ondelete="CASCADE")
             batch.create_index(f"ix_{name}_seeker_id", ["seeker_id"])
             if name == "application":
-                batch.alter_column("number", existing_type=sa.Integer, nullable=False)
+                batch.alter_column("number", existing_type=sa.Integer, nullable=False,
+                                   server_default=sa.text("0"))
                 batch.create_unique_constraint("uq_application_number",
                                                ["seeker_id", "number"])
             if name in UNIQUE_ALONE:
@@ -143,6 +151,13 @@ def upgrade() -> None:
                 if postgres:
                     batch.drop_constraint("calendar_sync_pkey", type_="primary")
                 batch.create_primary_key("calendar_sync_pkey", ["seeker_id", "target"])
+    if not postgres:
+        # A row written by hand with sqlite3 (README: fixing a row) that names no number
+        # gets its seeker's next one.
+        op.execute("CREATE TRIGGER application_number AFTER INSERT ON application "
+                   "WHEN NEW.number = 0 BEGIN UPDATE application SET number = (SELECT "
+                   "max(number) + 1 FROM application WHERE seeker_id = NEW.seeker_id) "
+                   "WHERE id = NEW.id; END")
 
 
 def downgrade() -> None:
