@@ -48,11 +48,11 @@ DUE_BATCH = 500  # seekers a daemon pass takes at a time (`due_seekers`)
 # a seeker, these two are where that scope is left off.
 
 def _reading(db: Database) -> AbstractContextManager[Any]:
-    return db.read_session()
+    return db.read_session(every_seeker=True)
 
 
 def _writing(db: Database) -> AbstractContextManager[Any]:
-    return db.session()
+    return db.session(every_seeker=True)
 
 
 # --- checking values ----------------------------------------------------------------------
