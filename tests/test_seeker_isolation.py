@@ -54,6 +54,16 @@ RUNS: dict[str, tuple[str, ...]] = {
     "import": ("import", "{csv}"),
     "export": ("export", "--format", "json"),
     "stats": ("stats", "--json"),
+    # Administering seekers acts across seekers by design; for Ann it leaves Bob's rows.
+    "seeker": ("seeker", "list"),
+    "seeker add": ("seeker", "add", "carl@example.com", "--name", "Carl"),
+    "seeker list": ("seeker", "list", "--json"),
+    "seeker show": ("seeker", "show", ANN),
+    "seeker edit": ("seeker", "edit", ANN, "--name", "Ann B"),
+    "seeker disable": ("seeker", "disable", ANN),
+    "seeker enable": ("seeker", "enable", ANN),
+    "seeker remove": ("seeker", "remove", ANN, "--yes"),
+    "seeker import": ("seeker", "import", "{seekers}"),
     "db": ("db", "copy", "--help"),
     "db copy": ("db", "copy", "--help"),
 }
@@ -134,10 +144,12 @@ def seeded(home: Home, engine: str, request: pytest.FixtureRequest,
 def _arguments(home: Home, args: tuple[str, ...]) -> tuple[str, ...]:
     mbox = home.root / "empty.mbox"
     mbox.write_bytes(b"")
+    seekers = home.root / "seekers.csv"
+    seekers.write_text("email,name\ncarl@example.com,Carl\n")
     csv = home.root / "in.csv"
     csv.write_text("company,role,applied\nNorthwind,Account Executive,2026-11-02\n"
                    "Hooli,Engineer,2026-11-04\n")
-    return tuple(a.format(mbox=mbox, csv=csv) for a in args)
+    return tuple(a.format(mbox=mbox, csv=csv, seekers=seekers) for a in args)
 
 
 # The store and tracker commands run on PostgreSQL as well.

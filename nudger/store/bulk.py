@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from nudger.store.models import table_of
-from nudger.store.scope import next_numbers, seeker_of
+from nudger.store.scope import next_numbers, writing_seeker
 
 
 class BulkInsert:
@@ -27,7 +27,7 @@ class BulkInsert:
         self.seeker: int | None = None
         self.numbered = False
         if "seeker_id" in table.c and "seeker_id" not in columns:
-            self.seeker = seeker_of(connection)
+            self.seeker = writing_seeker(connection)
             columns = (*columns, "seeker_id")
             if "number" in table.c and "number" not in columns:
                 self.numbered = True

@@ -241,13 +241,40 @@ class Database:
             with Session(engine, expire_on_commit=False) as session, session.begin():
                 yield session
             return
-        seeker = self.seeker_id(write=write)
+        # No seeker yet: the single user's is made when a write session first writes a row
+        # of theirs (scope.writing_seeker), not by a session that writes none.
+        seeker = self.seeker_id(write=False)
         guard = bool(self._several)
-        with Session(engine.execution_options(nudger_seeker=seeker, nudger_guard=guard),
+        make = self._make_single_user if write else None
+        with Session(engine.execution_options(nudger_seeker=seeker, nudger_guard=guard,
+                                              nudger_make_seeker=make),
                      expire_on_commit=False,
-                     info={"seeker_id": seeker, "nudger_guard": guard}) as session, \
+                     info={"seeker_id": seeker, "nudger_guard": guard,
+                           "nudger_make_seeker": make}) as session, \
                 session.begin():
             yield session
+
+    def _make_single_user(self, connection: Any) -> int:
+        """The seeker this database serves, made (the single user's, email "") in the
+        transaction of `connection` when there is none yet."""
+        from datetime import UTC, datetime
+
+        from sqlalchemy.exc import IntegrityError
+
+        from nudger.store import scope
+
+        now = datetime.now(UTC).replace(tzinfo=None)
+        rows = scope.sqlalchemy_rows(connection)
+        try:
+            with connection.begin_nested():
+                found = scope.resolve(rows, self.seeker_email, create=True, now=now)
+        except IntegrityError:
+            # Another process made it at the same moment (PostgreSQL; SQLite's write lock
+            # lets one at a time): theirs, now committed, is the one.
+            found = scope.resolve(rows, self.seeker_email, create=False, now=now)
+        self._seeker_id = found
+        self._several = None
+        return found
 
     @property
     def engine(self) -> Engine:

@@ -173,8 +173,35 @@ def seeker_models() -> list[type]:
     return [m for m in SeekerOwned.__subclasses__() if hasattr(m, "__table__")]
 
 
+def writing_seeker(source: Any) -> int:
+    """The seeker rows written through `source` (a scoped write session or its connection)
+    belong to: with no seeker in the database yet, the single user's, made now in the
+    same transaction (a session that writes no seeker row makes none)."""
+    seeker = seeker_of(source)
+    if seeker != NO_SEEKER:
+        return seeker
+    session_info = source.info if hasattr(source, "info") and isinstance(source.info, dict) \
+        and not hasattr(source, "get_execution_options") else None
+    if session_info is not None:
+        make = session_info.get("nudger_make_seeker")
+        connection = source.connection()
+    else:
+        make = source.get_execution_options().get("nudger_make_seeker")
+        connection = source
+    if make is None:
+        raise ScopeError("internal error: a row written in a read-only session of no seeker")
+    seeker = int(make(connection))
+    connection.execution_options(nudger_seeker=seeker)
+    if session_info is not None:
+        session_info[SEEKER_KEY] = seeker
+    return seeker
+
+
 def _stamp_rows(session: Session, _context: Any, _instances: Any) -> None:
     seeker = session.info.get(SEEKER_KEY)
+    if seeker == NO_SEEKER and any(isinstance(r, SeekerOwned) and r.seeker_id is None
+                                   for r in session.new):
+        seeker = writing_seeker(session)
     fresh: list[Any] = []
     for row in session.new:
         if not isinstance(row, SeekerOwned):

@@ -20,7 +20,7 @@ from sqlmodel import Session, col, select
 
 from nudger.errors import DataError, UsageError
 from nudger.store.models import Application, Contact, Snooze, StageChange, Touch, table_of
-from nudger.store.scope import ALL_SEEKERS, NewIds, next_numbers, seeker_of
+from nudger.store.scope import ALL_SEEKERS, NewIds, next_numbers, writing_seeker
 from nudger.track import tracker
 from nudger.transfer.matching import Known
 from nudger.transfer.options import ImportOptions
@@ -211,7 +211,7 @@ def import_json(session: Session, path: Path, options: ImportOptions, *, now: da
         raise j.fail("version", f"{top.get('version')!r} is not a version this nudger reads "
                      f"({JSON_VERSION})")
     apps = j.items(top, "applications", "top level")
-    seeker = seeker_of(session)
+    seeker = writing_seeker(session)
     next_numbers(session.connection(), seeker, 0)  # the seeker's numbers are ours till commit
     known = Known.load(session)
     # A file's "id" is the application's number (#12, per seeker): kept when none of them

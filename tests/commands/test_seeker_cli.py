@@ -145,7 +145,7 @@ def test_remove_says_what_it_would_delete_then_deletes_only_that_seeker(
         home.ok("seeker", "add", email, "--name", email)
     db = home.open_db()
     try:
-        with db.session() as session:
+        with db.session(every_seeker=True) as session:
             connection = session.connection()
             scratch_table.create(connection)
             for email, seeker_id in connection.execute(
@@ -162,7 +162,7 @@ def test_remove_says_what_it_would_delete_then_deletes_only_that_seeker(
     assert [s["email"] for s in listed(home)] == ["lee@example.org"]
     db = home.open_db()
     try:
-        with db.read_session() as session:
+        with db.read_session(every_seeker=True) as session:
             left = session.connection().execute(select(scratch_table.c.text)).scalars().all()
             assert left == ["lee@example.org", "lee@example.org"]
             assert session.connection().execute(

@@ -47,7 +47,7 @@ def fill(db: Database, count: int, due_every: int) -> int:
 
 def plan(db: Database, statement: Any) -> str:
     """The engine's plan for `statement`, as text."""
-    with db.session() as session:
+    with db.session(every_seeker=True) as session:
         connection = session.connection()
         compiled = statement.compile(dialect=connection.dialect)
         params = compiled.construct_params()
@@ -127,11 +127,11 @@ def scratch_table() -> Any:
 
 def test_removal_deletes_every_row_of_that_seeker_and_nothing_else(
         engine_db: Database, scratch_table: Table) -> None:
-    with engine_db.session() as session:
+    with engine_db.session(every_seeker=True) as session:
         scratch_table.create(session.connection())
     for email in ("dana@example.org", "dana@example.org.evil", "lee@example.org"):
         add_seeker(engine_db, SETTINGS, email=email, name=email, now=NOW)
-    with engine_db.session() as session:
+    with engine_db.session(every_seeker=True) as session:
         ids = dict(session.connection().execute(
             select(table_of(Seeker).c.email, table_of(Seeker).c.id)).all())
         connection = session.connection()
@@ -141,12 +141,12 @@ def test_removal_deletes_every_row_of_that_seeker_and_nothing_else(
     assert scratch_table in store.seeker_tables()
     assert removal(engine_db, "Dana@Example.org", really=False) == {"scratch_note": 3,
                                                                     "seeker": 1}
-    with engine_db.read_session() as session:  # nothing deleted yet
+    with engine_db.read_session(every_seeker=True) as session:  # nothing deleted yet
         assert session.connection().execute(
             select(func.count()).select_from(scratch_table)).scalar_one() == 9
     assert removal(engine_db, "dana@example.org", really=True) == {"scratch_note": 3,
                                                                    "seeker": 1}
-    with engine_db.read_session() as session:
+    with engine_db.read_session(every_seeker=True) as session:
         connection = session.connection()
         left = sorted(connection.execute(select(scratch_table.c.text)).scalars())
         emails = sorted(connection.execute(select(table_of(Seeker).c.email)).scalars())
