@@ -16,6 +16,8 @@ Revises: 0008_seekers
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -36,13 +38,14 @@ def upgrade() -> None:
     # The whole file in one simple-protocol call on the driver's connection (inside the
     # migration's transaction): the file holds many statements and literal `%` and `:`
     # that SQLAlchemy's text() and a parametrised execute would misread.
-    bind.connection.driver_connection.execute(SchemaManager.get_schema())
+    driver: Any = bind.connection.driver_connection
+    driver.execute(SchemaManager.get_schema())
 
 
 def downgrade() -> None:
     bind = op.get_bind()
     if bind.dialect.name == "postgresql":
-        driver = bind.connection.driver_connection
+        driver: Any = bind.connection.driver_connection
         for kind, sql in (
             ("TABLE", "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
                       "AND tablename LIKE 'procrastinate%'"),
