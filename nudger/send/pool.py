@@ -29,6 +29,8 @@ from nudger.send.delivery import Delivered, DeliveryError, Transport, open_trans
 
 log = logging.getLogger("nudger.delivery")
 
+CLOSE_WAIT_S = 2.0  # for the relay's answer to QUIT when the worker stops
+
 
 class Relay:
     """The worker's one connection to the configured transport. `async with Relay(...)`,
@@ -59,6 +61,10 @@ class Relay:
             reused = self._connected()
             try:
                 delivered = await self.transport.send(message)
+            except asyncio.CancelledError:
+                # Stopped mid-dialogue: the session's state is unknown; hang up.
+                self.abort()
+                raise
             except DeliveryError as exc:
                 if not (reused and exc.kind == "transient" and not self._connected()):
                     raise
@@ -90,7 +96,11 @@ class Relay:
             abort()
 
     async def close(self) -> None:
-        await self.transport.close()
+        """QUIT politely, but never hold a stopping worker up for it."""
+        try:
+            await asyncio.wait_for(self.transport.close(), CLOSE_WAIT_S)
+        except TimeoutError:
+            self.abort()
 
     async def __aenter__(self) -> Relay:
         return self
