@@ -21,8 +21,6 @@ if TYPE_CHECKING:
     from nudger.config import Settings
     from nudger.store.pg import PgDatabase
 
-QUEUE = "nudger"
-
 
 def require_postgres(settings: Settings) -> None:
     """ConfigError (exit 78) unless the database is PostgreSQL."""

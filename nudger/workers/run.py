@@ -31,8 +31,8 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from nudger.workers.app import QUEUE, make_app, require_postgres, worker_id
-from nudger.workers.tasks import SEND
+from nudger.workers.app import make_app, require_postgres, worker_id
+from nudger.workers.tasks import QUEUE, SEND
 
 if TYPE_CHECKING:
     from procrastinate import App

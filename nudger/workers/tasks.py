@@ -11,18 +11,24 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING, Any
-
-from nudger.workers.app import QUEUE
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from procrastinate import App, JobContext
 
-    from nudger.workers.run import Runtime
+    from nudger.send.outbox import OutboxResult
 
+QUEUE = "nudger"
 TICK = "nudger.tick"
 SEND = "nudger.send_digest"
 EVERY_MINUTE = "* * * * *"
+
+
+class Runtime(Protocol):
+    """What a worker process gives its tasks (workers/run.py, `Runtime`)."""
+
+    async def tick(self, app: App, now: datetime) -> Any: ...
+    async def send(self, seeker_id: int, local_date: date) -> OutboxResult: ...
 
 
 def runtime_of(context: JobContext) -> Runtime:
