@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from nudger.store.pgurl import parse
 from tests import pgserver
 from tests.conftest import Home
@@ -52,6 +54,7 @@ def test_the_worker_refuses_sqlite(home: Home) -> None:
     assert "Traceback" not in result.err
 
 
+@pytest.mark.slow
 def test_two_workers_send_todays_digest_once(home: Home, pg_cluster: Any, pg_url: str) -> None:
     with SmtpServer("plain") as server:
         config = _config(home, server, pg_url)
@@ -80,6 +83,7 @@ def test_two_workers_send_todays_digest_once(home: Home, pg_cluster: Any, pg_url
                 worker.close()
 
 
+@pytest.mark.slow
 def test_sigterm_mid_send_gives_the_claim_back_and_the_resend_keeps_the_message_id(
         home: Home, pg_cluster: Any, pg_url: str) -> None:
     with SmtpServer("plain") as server:
@@ -111,6 +115,7 @@ def test_sigterm_mid_send_gives_the_claim_back_and_the_resend_keeps_the_message_
         assert _rows(pg_cluster, pg_url)[0][1] == message_id
 
 
+@pytest.mark.slow
 def test_a_worker_killed_after_the_250_is_taken_over_once_its_lease_ran_out(
         home: Home, pg_cluster: Any, pg_url: str) -> None:
     with SmtpServer("plain") as server:
