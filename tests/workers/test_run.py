@@ -2,7 +2,7 @@
 project's SMTP server: two workers send today's digest once; SIGTERM in the middle of a
 send gives the claim back within 10 s and the next worker resends it with the same
 Message-ID; a worker killed after the relay's 250 and before the mark is taken over once
-its lease has run out, again with the same Message-ID; SQLite is refused."""
+its lease has run out, again with the same Message-ID."""
 
 from __future__ import annotations
 
@@ -45,13 +45,6 @@ def _rows(pg_cluster: Any, pg_url: str) -> list[tuple[Any, ...]]:
 def _worker(home: Home, config: Path, *args: str) -> DaemonProcess:
     return DaemonProcess(home.root / "home", config, "worker", *args,
                          env={"PGPASSWORD": pgserver.PASSWORD})
-
-
-def test_the_worker_refuses_sqlite(home: Home) -> None:
-    result = home.run("worker")
-    assert result.code == 78
-    assert "`nudger worker` needs PostgreSQL" in result.err and "nudger run" in result.err
-    assert "Traceback" not in result.err
 
 
 @pytest.mark.slow

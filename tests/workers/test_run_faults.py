@@ -22,7 +22,7 @@ from nudger.store.pgurl import parse
 from tests.conftest import Home, trials
 from tests.daemon_helpers import DaemonProcess, wait_until
 from tests.smtpserver import SmtpServer
-from tests.workers.test_worker import _config, _rows, _worker
+from tests.workers.test_run import _config, _rows, _worker
 
 POINTS = ("early", "mail", "data", "accepted")
 

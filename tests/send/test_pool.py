@@ -13,8 +13,8 @@ from nudger.config import parse_settings
 from nudger.errors import ConfigError
 from nudger.send.delivery import DeliveryError
 from nudger.send.pool import Relay
+from tests.send.test_delivery import PROFILE, config, message
 from tests.smtpserver import SmtpServer
-from tests.test_delivery import PROFILE, config, message
 
 
 @pytest.mark.parametrize("mode", ["plain", "starttls"])
