@@ -31,7 +31,7 @@ DB_NAME = "nudger.db"
 # The newest migration in nudger/store/migrations/versions; a test keeps it equal to Alembic's
 # head. Comparing against it lets every command skip importing Alembic (~0.3 s) when the
 # schema is current.
-SCHEMA_HEAD = "0008_seekers"
+SCHEMA_HEAD = "0010_workers"
 BUSY_TIMEOUT_MS = 10_000
 UPGRADE_WAIT_MS = 120_000
 WRITE_WAIT_S = 60.0  # the longest a write waits for the lock (begin_immediate)
