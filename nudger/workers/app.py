@@ -22,11 +22,11 @@ if TYPE_CHECKING:
     from nudger.store.pg import PgDatabase
 
 
-def require_postgres(settings: Settings) -> None:
+def require_postgres(settings: Settings, command: str = "nudger worker") -> None:
     """ConfigError (exit 78) unless the database is PostgreSQL."""
     if not settings.is_postgres:
         raise ConfigError(
-            "`nudger worker` needs PostgreSQL: workers on several machines share one "
+            f"`{command}` needs PostgreSQL: workers on several machines share one "
             "database, which an SQLite file cannot be. Set `database = "
             "\"postgresql://USER@HOST/DBNAME\"` in config.toml (README, \"Running for many "
             "seekers\"), or run the single-process daemon, `nudger run`, on SQLite")

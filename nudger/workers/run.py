@@ -32,6 +32,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from nudger.workers.app import make_app, require_postgres, worker_id
+from nudger.workers.status import HEARTBEAT_S, STALLED_AFTER_S
 from nudger.workers.tasks import QUEUE, SEND
 
 if TYPE_CHECKING:
@@ -111,7 +112,8 @@ async def defer_send(app: App, seeker_id: int, day: date) -> bool:
 async def retry_stalled(app: App) -> int:
     """Retry the jobs of workers that stopped heart-beating; how many."""
     count = 0
-    for job in await app.job_manager.get_stalled_jobs():
+    for job in await app.job_manager.get_stalled_jobs(
+            seconds_since_heartbeat=STALLED_AFTER_S):
         log.warning("job %s (%s) was left running by a worker that stopped responding; "
                     "retrying it", job.id, job.call_string)
         await app.job_manager.retry_job(job)
@@ -163,6 +165,7 @@ async def _serve(settings: Settings, env: Mapping[str, str], db: Database,
         worker = asyncio.create_task(app.run_worker_async(
             queues=[QUEUE], name=me, concurrency=concurrency, wait=True,
             shutdown_graceful_timeout=GRACE_S, install_signal_handlers=False,
+            update_heartbeat_interval=HEARTBEAT_S, stalled_worker_timeout=STALLED_AFTER_S,
             delete_jobs="successful", additional_context={"nudger": runtime}))
 
         def stop(signum: int) -> None:
