@@ -90,6 +90,16 @@ class Smtp(ServerTable, HostAddress):
 
     security: Literal["starttls", "tls", "none"] = "starttls"
     helo: OneLine | None = None  # the EHLO name; default: delivery.ehlo_name()
+    # At most this many messages a minute through one connection (each `nudger worker`
+    # paces its own, send/pool.py); None: as fast as the relay takes them.
+    max_per_minute: int | None = None
+
+    @model_validator(mode="after")
+    def _rate(self) -> Smtp:
+        if self.max_per_minute is not None and self.max_per_minute < 1:
+            raise ValueError("smtp.max_per_minute must be a whole number of messages of at "
+                             "least 1 (leave it out for no limit)")
+        return self
 
 
 class Caldav(ServerTable, UrlAddress):

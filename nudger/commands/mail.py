@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from nudger.commands import Command, Context
+from nudger.commands import Command, Context, flag
 from nudger.commands._args import JSON
 
 # typing is not imported at run time: it costs ~4 ms on every `nudger` call. mypy
@@ -47,6 +47,8 @@ def cmd_test_email(ctx: Context) -> int:
 
 
 def cmd_status(ctx: Context) -> int:
+    if ctx.args.workers:
+        return _workers_status(ctx)
     from nudger.send.delivery import describe_method
     from nudger.send.status import outbox_status, status_line
     from nudger.when.schedule import next_digest_at
@@ -103,6 +105,56 @@ def cmd_status(ctx: Context) -> int:
     if not problems:
         ctx.print("problems:     none")
     _calendar_status(ctx, at)
+    return 0
+
+
+def _workers_status(ctx: Context) -> int:
+    """`status --workers`: the workers alive, the queue's backlog, today's digests per hour
+    and the oldest pending one (nudger/workers/status.py). PostgreSQL only, as the workers."""
+    from nudger.when.schedule import local_date
+    from nudger.workers.app import require_postgres
+    from nudger.workers.status import STALLED_AFTER_S, duration, workers_status
+
+    settings = ctx.settings
+    require_postgres(settings, "nudger status --workers")
+    now = ctx.now()
+    zone = settings.zone
+    found = workers_status(ctx.db, zone, local_date(now, settings), now)
+    if ctx.args.json:
+        ctx.print_json({"now": now.isoformat(), **found.as_json()})
+        return 0
+
+    def at(moment: datetime) -> str:
+        return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S %Z")
+
+    alive = found.alive
+    ctx.print(f"workers:      {len(alive)} alive" + ("" if alive else
+                                                    " (start one with `nudger worker`)"))
+    for worker in alive:
+        ctx.print(f"  worker {worker.id}: heartbeat {duration(worker.age)} ago, "
+                  f"{worker.running} job(s) running")
+    for worker in found.stalled:
+        ctx.print(f"  worker {worker.id}: stopped responding (no heartbeat for "
+                  f"{duration(worker.age)}, more than {STALLED_AFTER_S:g} s); its jobs are "
+                  "retried by the workers alive")
+    if not found.backlog:
+        ctx.print("queue:        empty")
+    for task, counts in found.backlog.items():
+        ctx.print(f"queue:        {task}: {counts['todo']} waiting, {counts['doing']} running")
+    totals = found.totals()
+    ctx.print(f"digests of {found.today}: {totals['sent']} sent, {totals['failed']} failed, "
+              f"{totals['pending']} pending")
+    for hour in found.hours:
+        ctx.print(f"  {hour.hour.strftime('%H:%M')}  {hour.sent:>7} sent  "
+                  f"{hour.failed:>7} failed  {hour.pending:>7} pending")
+    oldest = found.oldest_pending
+    if oldest is None:
+        ctx.print("oldest pending: none")
+    else:
+        error = f": {oldest.error}" if oldest.error else ""
+        ctx.print(f"oldest pending: the digest of {oldest.local_date} ({oldest.state}, "
+                  f"attempt {oldest.attempts}), waiting {duration(oldest.waited)} since "
+                  f"{at(oldest.since)}{error}")
     return 0
 
 
@@ -183,8 +235,10 @@ COMMANDS = (
     ),
     Command(
         "status", "next digest time, last digest sent, anything waiting to retry or failed",
-        "nudger status\nnudger status --json",
+        "nudger status\nnudger status --json\nnudger status --workers",
         cmd_status,
-        options=(JSON,),
+        options=(JSON, flag("--workers", help="on PostgreSQL: the workers alive, the "
+                            "queue's backlog, today's digests sent, failed and pending per "
+                            "hour, and the oldest pending one")),
     ),
 )

@@ -116,9 +116,10 @@ def under_home(path: Path) -> bool:
 
 
 def render_unit(kind: Kind, executable: Path, config: Path | None = None,
-                writable: tuple[Path, ...] = ()) -> str:
-    """The unit text for this installation."""
-    name = "nudger.service" if kind == "system" else "nudger-user.service"
+                writable: tuple[Path, ...] = (), *, unit: str | None = None) -> str:
+    """The unit text for this installation (`unit`: another shipped unit of that kind,
+    such as the workers' template nudger-worker@.service)."""
+    name = unit or ("nudger.service" if kind == "system" else "nudger-user.service")
     text = (resource_path("systemd") / name).read_text(encoding="utf-8")
     exec_start = systemd_word(str(executable))
     if config is not None:

@@ -385,3 +385,8 @@ def _span(duration: Any) -> timedelta:
         return timedelta(days=duration.amount)
 
 
+
+
+# The workers' leased flow (send/leased.py) backs off and gives up by the same rules.
+backoff = _backoff
+span = _span

@@ -31,7 +31,7 @@ DB_NAME = "nudger.db"
 # The newest migration in nudger/store/migrations/versions; a test keeps it equal to Alembic's
 # head. Comparing against it lets every command skip importing Alembic (~0.3 s) when the
 # schema is current.
-SCHEMA_HEAD = "0009_seeker_rows"
+SCHEMA_HEAD = "0010_workers"
 BUSY_TIMEOUT_MS = 10_000
 NO_SEEKER = 0  # scope.NO_SEEKER: the scope of a database with no seeker yet
 UPGRADE_WAIT_MS = 120_000

@@ -113,3 +113,57 @@ def test_security_of_a_home_installation_still_within_target(tmp_path: Path) -> 
     unit.write_text(text.replace("ProtectHome=yes", "ProtectHome=read-only"))
     result = analyze("security", "--offline=true", str(unit), user=False, tmp_path=tmp_path)
     assert exposure(result.stdout) <= 1.2, result.stdout
+
+
+# --- the workers' template (nudger-worker@.service) ----------------------------------------
+
+WORKER_UNIT = "nudger-worker@.service"
+
+
+def rendered_worker(tmp_path: Path) -> Path:
+    path = tmp_path / WORKER_UNIT
+    path.write_text(render_unit("system", nudger_executable(), unit=WORKER_UNIT))
+    return path
+
+
+def test_the_worker_template_runs_nudger_worker_like_the_daemon() -> None:
+    shipped = (resource_path("systemd") / WORKER_UNIT).read_text()
+    assert "ExecStart=@NUDGER@ worker --concurrency ${NUDGER_WORKER_CONCURRENCY}" in shipped
+    text = render_unit("system", Path("/opt/nudger/bin/nudger"), unit=WORKER_UNIT)
+    settings = dict(line.split("=", 1) for line in text.splitlines()
+                    if "=" in line and not line.startswith("#")
+                    and not line.startswith(("SystemCallFilter", "Environment")))
+    assert settings["ExecStart"].startswith("/opt/nudger/bin/nudger worker --concurrency")
+    assert settings["Type"] == "notify" and settings["WatchdogSec"]
+    assert settings["User"] == settings["Group"] == "nudger"
+    assert settings["Restart"] == "on-failure" and settings["RestartPreventExitStatus"] == "78"
+    assert settings["LoadCredential"] == "smtp-password:/etc/nudger/smtp-password"
+    # A stop finishes within 10 s (workers/run.py): systemd waits longer than that.
+    assert int(settings["TimeoutStopSec"].rstrip("s")) > 10
+    assert "ExecReload" not in settings and "DynamicUser" not in settings
+    # As hardened as the daemon's unit: every hardening line of nudger.service is here.
+    daemon = render_unit("system", Path("/opt/nudger/bin/nudger"))
+    hardening = daemon[daemon.index("# Hardening"):]
+    for line in hardening.splitlines():
+        if line and not line.startswith(("#", "[", "WantedBy")):
+            assert line in text.splitlines(), line
+
+
+@needs_analyze
+def test_the_worker_template_verifies(tmp_path: Path) -> None:
+    unit = rendered_worker(tmp_path)
+    instance = tmp_path / "nudger-worker@1.service"
+    instance.symlink_to(unit)
+    result = analyze("verify", str(instance), user=False, tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert "nudger-worker" not in result.stderr, result.stderr
+
+
+@needs_analyze
+def test_the_worker_template_is_as_hardened_as_the_daemon(tmp_path: Path) -> None:
+    unit = rendered_worker(tmp_path)
+    instance = tmp_path / "nudger-worker@1.service"
+    instance.symlink_to(unit)
+    result = analyze("security", "--offline=true", str(instance), user=False,
+                     tmp_path=tmp_path)
+    assert exposure(result.stdout) <= 1.2, result.stdout

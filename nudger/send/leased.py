@@ -1,0 +1,184 @@
+"""The workers' delivery flow: claim with a lease → compose → renew → deliver over the
+worker's relay connection → mark, one seeker's digest of one day, exactly once.
+
+Jobs of the task queue run at least once (a worker killed mid-job has its job retried by
+another), so exactly once comes from the outbox: the row's UNIQUE key decides who sends;
+the claim carries the worker's id and a lease (store/outbox.py, `claim_leased`); the lease
+is renewed right before the SMTP dialogue and a claimer that was taken over meanwhile sends
+nothing; the mark is written only by the row's claimer. A worker killed after the relay's
+250 and before the mark leaves the row 'sending' until its lease runs out; the next claimer
+resends it with the same Message-ID (the only duplicate possible, and the receiving side
+sees one Message-ID). A worker stopped in the middle (SIGTERM past the grace period)
+releases its claim: the row goes back to 'retry', due at once, with the same Message-ID,
+marked uncertain when the message was already on its way.
+
+Failures are classified as in the single-process flow (send/outbox.py): permanent →
+'failed' (this seeker only: every other seeker's job goes on), transient or uncertain →
+'retry' with the same backoff and give-up rules; the workers' tick re-defers due retries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from nudger.config import Settings
+from nudger.errors import NudgerError
+from nudger.send.outbox import OutboxResult, Outcome, backoff, span
+from nudger.store.db import Database
+from nudger.store.outbox import Outbox, Refused, mid
+from nudger.when.times import as_utc
+
+if TYPE_CHECKING:
+    from nudger.send.pool import Relay
+    from nudger.store.models import DigestRecord
+    from nudger.when.business import Calendar
+
+log = logging.getLogger("nudger.outbox")
+
+Clock = Callable[[], datetime]
+
+
+async def send_leased(settings: Settings, db: Database, calendar: Calendar, seeker_id: int,
+                      local_date: date, *, me: str, lease: timedelta, relay: Relay,
+                      clock: Clock) -> OutboxResult:
+    """Send `seeker_id`'s digest of `local_date` unless it is recorded or another worker
+    holds it. `me` is the worker's id, `clock` its clock (aware UTC)."""
+    from nudger.digest.seeker import check_seeker
+    from nudger.send.message import digest_message_id
+    from nudger.send.status import describe
+
+    check_seeker(seeker_id)
+    outbox = Outbox(db, settings.recipient)
+    claim = outbox.claim_leased(local_date, clock(), me=me, lease=lease,
+                                new_message_id=lambda: digest_message_id(settings, local_date))
+    if isinstance(claim, Refused):
+        if claim.record is None:
+            return OutboxResult(Outcome.ALREADY, local_date, "", "another worker holds it")
+        detail = "another worker is sending it right now" if claim.busy \
+            else describe(claim.record, settings.zone)
+        return OutboxResult(Outcome.ALREADY, local_date, claim.record.message_id, detail)
+    record = claim.record
+    assert record.id is not None
+    attempt = _Attempt(settings, db, calendar, seeker_id, record, me, lease, relay, clock)
+    try:
+        return await attempt.run()
+    except BaseException as exc:
+        # Stopped (SIGTERM past the grace period, a cancelled job) or a bug: give the claim
+        # back so that it does not wait for the lease to run out, and let the caller see it.
+        cancelled = isinstance(exc, asyncio.CancelledError | KeyboardInterrupt)
+        why = ("the worker was stopped in the middle of sending it; it may have arrived"
+               if attempt.on_the_wire else "the worker was stopped before sending it") \
+            if cancelled else f"interrupted by an internal error: {exc!r}"[:500]
+        when = clock() if cancelled else clock() + backoff(settings, record.attempts)
+        if outbox.finish_claimed(record.id, clock(), me=me, state="retry", error=why,
+                                 uncertain=attempt.on_the_wire or None,
+                                 next_attempt_at=when) is not None:
+            log.warning("digest of %s (seeker %s): %s; released for a resend with the same "
+                        "Message-ID %s", record.local_date, seeker_id, why, mid(record))
+        raise
+
+
+class _Attempt:
+    def __init__(self, settings: Settings, db: Database, calendar: Calendar, seeker_id: int,
+                 record: DigestRecord, me: str, lease: timedelta, relay: Relay,
+                 clock: Clock) -> None:
+        self.settings, self.db, self.calendar = settings, db, calendar
+        self.seeker_id, self.record, self.me, self.lease = seeker_id, record, me, lease
+        self.relay, self.clock = relay, clock
+        self.outbox = Outbox(db, settings.recipient)
+        self.on_the_wire = False  # the message went to the relay: it may have arrived
+
+    async def run(self) -> OutboxResult:
+        from nudger.digest.seeker import compose_for
+        from nudger.send.delivery import DeliveryError
+        from nudger.track.progress import close_gone_cold
+
+        settings, record = self.settings, self.record
+        assert record.id is not None
+        now = self.clock()
+        failures = self.outbox.unreported_failures(record.local_date)
+        closed = close_gone_cold(self.db, settings, self.calendar, record.local_date, now)
+        notices = [*_notices(failures), *closed]
+        with self.db.read_session() as s:
+            try:
+                composed = compose_for(self.seeker_id, record.local_date, settings=settings,
+                                       session=s, calendar=self.calendar, now=now,
+                                       notices=notices)
+            except NudgerError as exc:
+                return self._mark("failed", f"cannot compose the digest: {exc}; fix it "
+                                  "(`nudger check` names the file and line)",
+                                  Outcome.FAILED, log_level=logging.ERROR)
+        message = composed.message
+        message_id = record.message_id or composed.message_id
+        if message["Message-ID"] != message_id:
+            del message["Message-ID"]
+            message["Message-ID"] = message_id
+        record.message_id = message_id
+        if composed.nudges == 0 and not composed.news and not notices \
+                and not settings.digest.send_when_empty:
+            return self._mark("skipped", "nothing due", Outcome.EMPTY)
+        # The last moment to find out that another worker took the row over: after this,
+        # the message is on its way.
+        if not self.outbox.renew(record.id, self.clock(), me=self.me, lease=self.lease,
+                                 nudges=composed.nudges, message_id=message_id):
+            return OutboxResult(Outcome.ALREADY, record.local_date, message_id,
+                                "another worker took it over; not sent by this one")
+        self.on_the_wire = True
+        try:
+            delivered = await self.relay.send(message)
+        except DeliveryError as exc:
+            return self._failed(exc.kind, exc.code, str(exc))
+        except NudgerError as exc:  # a missing password, a bad ca_file
+            return self._failed("permanent", None, str(exc))
+        detail = f"written to {delivered.path}" if delivered.path else \
+            f"accepted by {delivered.where}: {delivered.detail}"
+        if delivered.refused:
+            detail += f" (refused for {', '.join(delivered.refused)})"
+        log.info("digest of %s (seeker %s) delivered (%s), Message-ID %s", record.local_date,
+                 self.seeker_id, detail, message_id)
+        reported = [r.id for r in failures if r.id is not None]
+        return self._mark("sent", "", Outcome.SENT, detail=detail, reported=reported)
+
+    def _failed(self, kind: str, code: int | None, text: str) -> OutboxResult:
+        record, settings = self.record, self.settings
+        now = self.clock()
+        if kind == "permanent":
+            return self._mark("failed", text, Outcome.FAILED, code=code,
+                              log_level=logging.ERROR)
+        give_up = settings.delivery.retry.give_up
+        if give_up is not None and now - as_utc(record.created_at) >= span(give_up):
+            return self._mark("failed", f"{text}; gave up after {record.attempts} attempts "
+                              f"(delivery.retry.give_up = \"{give_up}\")", Outcome.FAILED,
+                              code=code, log_level=logging.ERROR)
+        when = now + backoff(settings, record.attempts)
+        return self._mark("retry", text, Outcome.RETRY, code=code, next_attempt_at=when,
+                          uncertain=kind == "uncertain", log_level=logging.WARNING)
+
+    def _mark(self, state: str, error: str, outcome: Outcome, *, detail: str | None = None,
+              code: int | None = None, next_attempt_at: datetime | None = None,
+              uncertain: bool | None = None, reported: Sequence[int] = (),
+              log_level: int = logging.DEBUG) -> OutboxResult:
+        record = self.record
+        assert record.id is not None
+        marked = self.outbox.finish_claimed(
+            record.id, self.clock(), me=self.me, state=state, error=error, code=code,
+            message_id=record.message_id or None, next_attempt_at=next_attempt_at,
+            uncertain=uncertain, reported=reported)
+        if marked is None:  # taken over meanwhile: the store logged it; the row is theirs
+            return OutboxResult(Outcome.ALREADY, record.local_date, record.message_id,
+                                f"{state} here, but another worker holds the row now")
+        when = f"; retrying at {next_attempt_at.isoformat()}" if next_attempt_at else ""
+        log.log(log_level, "digest of %s (seeker %s) %s: %s; Message-ID %s%s",
+                record.local_date, self.seeker_id, state, error or detail, mid(record), when)
+        return OutboxResult(outcome, marked[0], marked[1],
+                            detail if detail is not None else error, next_attempt_at)
+
+
+def _notices(failures: Sequence[DigestRecord]) -> list[str]:
+    """Earlier failed digests not yet reported to the seeker, as sentences."""
+    return [f"The digest for {r.local_date:%A %-d %B} was not delivered: "
+            f"{r.last_error or 'unknown reason'}" for r in failures]

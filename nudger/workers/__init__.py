@@ -1,0 +1,1 @@
+"""Many workers on one PostgreSQL database (`nudger worker`), on procrastinate."""

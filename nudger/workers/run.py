@@ -1,0 +1,224 @@
+"""`nudger worker`: one procrastinate worker process serving nudger's tasks.
+
+A worker connects to the configured PostgreSQL database, keeps one relay connection for all
+its sends (send/pool.py) and runs the tasks of workers/tasks.py with `concurrency` of them
+at once. Every worker runs the same code; they share the work through the queue and the
+outbox, and any of them may die at any moment (send/leased.py says why nothing is sent
+twice or lost).
+
+The tick (every minute, deferred once per minute whichever worker's clock gets there first):
+  - the digest that is due now: today the single user's (`decide`, as the daemon decides),
+    deferred as `send_digest(1, date)`; `queueing_lock` keeps one such job waiting at most;
+  - the outbox rows to resend: 'retry' rows whose time has come and 'sending' rows whose
+    claimer's lease ran out (a worker killed or stopped mid-send), so a missed minute or a
+    dead worker heals by itself;
+  - jobs of workers that stopped heart-beating (killed, frozen, cut off) are retried
+    (procrastinate's stalled-job retry).
+Each worker also ticks once as it starts, so a worker replacing a dead one does not wait
+for the next minute.
+
+SIGTERM or SIGINT: the worker stops fetching jobs, lets running ones finish for up to
+`GRACE_S` seconds, then cancels them (each gives its claim back, send/leased.py), and exits
+0 within 10 seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Callable, Mapping
+from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from nudger.workers.app import make_app, require_postgres, worker_id
+from nudger.workers.status import HEARTBEAT_S, STALLED_AFTER_S
+from nudger.workers.tasks import QUEUE, SEND
+
+if TYPE_CHECKING:
+    from procrastinate import App
+
+    from nudger.config import ConfigLocation, Settings
+    from nudger.send.outbox import OutboxResult
+    from nudger.send.pool import Relay
+    from nudger.store.db import Database
+    from nudger.when.business import Calendar
+
+log = logging.getLogger("nudger.worker")
+
+# Seconds running jobs get to finish after SIGTERM before they are cancelled; the claims
+# are given back within the rest of the 10 s a stop may take (systemd's TimeoutStopSec in
+# the unit is longer).
+GRACE_S = 7.0
+# Rows deferred per tick at most (the rest wait for the next minute).
+SWEEP_LIMIT = 500
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Runtime:
+    """What the tasks of one worker process share: settings, database, relay, its id."""
+
+    def __init__(self, settings: Settings, db: Database, calendar: Calendar, relay: Relay,
+                 me: str, *, lease: timedelta, clock: Callable[[], datetime] = utcnow) -> None:
+        self.settings, self.db, self.calendar, self.relay = settings, db, calendar, relay
+        self.me, self.lease, self.clock = me, lease, clock
+
+    async def send(self, seeker_id: int, local_date: date) -> OutboxResult:
+        from nudger.send.leased import send_leased
+
+        return await send_leased(self.settings, self.db, self.calendar, seeker_id,
+                                 local_date, me=self.me, lease=self.lease, relay=self.relay,
+                                 clock=self.clock)
+
+    async def tick(self, app: App, now: datetime) -> list[tuple[int, date]]:
+        """Defer what is due at `now`; the (seeker, date) pairs deferred."""
+        from nudger.daemon.run import Action, decide
+        from nudger.digest.seeker import SINGLE_SEEKER
+        from nudger.send.outbox import record_skipped
+        from nudger.store.outbox import Outbox
+
+        outbox = Outbox(self.db, self.settings.recipient)
+        wanted: list[date] = []
+        decision = decide(self.settings, now, outbox.state_of)
+        if decision.action is Action.SEND and decision.local_date is not None:
+            wanted.append(decision.local_date)
+        elif decision.action is Action.SKIP and decision.local_date is not None:
+            record_skipped(self.settings, self.db, decision.local_date, now, decision.reason)
+        wanted += [day for _, day in outbox.due_for_workers(now, SWEEP_LIMIT)
+                   if day not in wanted]
+        deferred = [(SINGLE_SEEKER, day) for day in wanted
+                    if await defer_send(app, SINGLE_SEEKER, day)]
+        await retry_stalled(app)
+        return deferred
+
+
+async def defer_send(app: App, seeker_id: int, day: date) -> bool:
+    """Defer `send_digest(seeker_id, day)`; False when such a job is already waiting."""
+    from procrastinate.exceptions import AlreadyEnqueued
+
+    try:
+        await app.configure_task(SEND, queue=QUEUE,
+                                 queueing_lock=f"digest:{seeker_id}:{day.isoformat()}"
+                                 ).defer_async(seeker_id=seeker_id, local_date=day.isoformat())
+    except AlreadyEnqueued:
+        return False
+    log.debug("deferred the digest of %s for seeker %s", day, seeker_id)
+    return True
+
+
+async def retry_stalled(app: App) -> int:
+    """Retry the jobs of workers that stopped heart-beating; how many."""
+    count = 0
+    for job in await app.job_manager.get_stalled_jobs(
+            seconds_since_heartbeat=STALLED_AFTER_S):
+        log.warning("job %s (%s) was left running by a worker that stopped responding; "
+                    "retrying it", job.id, job.call_string)
+        await app.job_manager.retry_job(job)
+        count += 1
+    return count
+
+
+# --- the entry point the command calls -------------------------------------------------------
+
+def serve(location: ConfigLocation, env: Mapping[str, str], *, concurrency: int = 1) -> int:
+    """Load and check everything, then run one worker until SIGTERM/SIGINT. A broken
+    config, template or an SQLite database raises ConfigError (exit 78)."""
+    from nudger.config import load_settings
+    from nudger.daemon.logs import setup_logging
+    from nudger.daemon.run import validate
+    from nudger.store.engine import open_database
+    from nudger.when import holidays as holidaycache
+    from nudger.when.business import Calendar
+
+    holidaycache.configure(holidaycache.cache_path(env))
+    settings = load_settings(location)
+    require_postgres(settings)
+    validate(settings)
+    logger = setup_logging(settings.log_level, env)
+    _adopt_procrastinate_logs(logger)
+    db = open_database(settings, env)
+    db.ensure(create=True)  # one transaction under an advisory lock (store/pg.py)
+    try:
+        return asyncio.run(_serve(settings, env, db, Calendar.from_settings(settings),
+                                  concurrency))
+    finally:
+        db.dispose()
+
+
+async def _serve(settings: Settings, env: Mapping[str, str], db: Database,
+                 calendar: Calendar, concurrency: int) -> int:
+    from nudger.daemon.notify import Notifier
+    from nudger.send.outbox import stale_after
+    from nudger.send.pool import Relay
+    from nudger.store.pg import PgDatabase
+
+    assert isinstance(db, PgDatabase)
+    me = worker_id()
+    notifier = Notifier(env)
+    app = make_app(db, pool_size=concurrency + 3)
+    loop = asyncio.get_running_loop()
+    async with app.open_async(), Relay(settings, env, data_dir=db.path.parent) as relay:
+        runtime = Runtime(settings, db, calendar, relay, me, lease=stale_after(settings))
+        worker = asyncio.create_task(app.run_worker_async(
+            queues=[QUEUE], name=me, concurrency=concurrency, wait=True,
+            shutdown_graceful_timeout=GRACE_S, install_signal_handlers=False,
+            update_heartbeat_interval=HEARTBEAT_S, stalled_worker_timeout=STALLED_AFTER_S,
+            delete_jobs="successful", additional_context={"nudger": runtime}))
+
+        def stop(signum: int) -> None:
+            log.info("worker %s: %s received; finishing the jobs in progress (at most %g s)",
+                     me, signal.Signals(signum).name, GRACE_S)
+            notifier.stopping()
+            worker.cancel()
+
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop, signum)
+        pinger = _watchdog(notifier)
+        # A tick of our own at start: procrastinate defers a periodic task on start only if
+        # no worker deferred that minute's run yet, so a worker that replaces a dead one
+        # would otherwise wait up to a minute to find what the dead one left.
+        try:
+            await runtime.tick(app, utcnow())
+        except Exception as exc:
+            log.warning("worker %s: the start-up tick failed (%s); the next minute's tick "
+                        "tries again", me, exc)
+        log.info("worker %s started on %s (%d at a time), sending through %s", me, db.where,
+                 concurrency, relay.where)
+        notifier.ready(f"worker {me}")
+        try:
+            await worker
+        except asyncio.CancelledError:
+            pass
+        finally:
+            if pinger is not None:
+                pinger.cancel()
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(signum)
+    log.info("worker %s stopped (%d sent over %d reconnects)", me, relay.sent,
+             relay.reconnects)
+    return 0
+
+
+def _watchdog(notifier: Any) -> asyncio.Task[None] | None:
+    interval = notifier.watchdog_interval
+    if interval is None:
+        return None
+
+    async def ping() -> None:
+        while True:
+            notifier.watchdog()
+            await asyncio.sleep(interval)
+
+    return asyncio.create_task(ping())
+
+
+def _adopt_procrastinate_logs(logger: logging.Logger) -> None:
+    """procrastinate's warnings and errors (a job that raised, a lost connection) in
+    nudger's log format; its per-job chatter stays out."""
+    queue = logging.getLogger("procrastinate")
+    queue.setLevel(logging.WARNING)
+    queue.propagate = False
+    queue.handlers = list(logger.handlers)

@@ -1,0 +1,1 @@
+"""Tests of nudger/workers: `nudger worker` as real subprocesses on a real PostgreSQL."""
