@@ -66,6 +66,8 @@ RUNS: dict[str, tuple[str, ...]] = {
     "seeker import": ("seeker", "import", "{seekers}"),
     "db": ("db", "copy", "--help"),
     "db copy": ("db", "copy", "--help"),
+    # Workers need PostgreSQL: on SQLite it refuses; on PostgreSQL --help (it runs forever).
+    "worker": ("worker", "--help"),
 }
 # Also the JSON views, which print more of each row.
 EXTRA = {"list --json": ("list", "--json"), "show --json": ("show", "1", "--json"),

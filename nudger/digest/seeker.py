@@ -1,11 +1,12 @@
 """One seeker's digest of one day, for the workers (`nudger worker`).
 
 `compose_for(seeker_id, local_date, ...)` is the one call the workers' send task makes to
-compose. Until the rows of the database are scoped by seeker, a database holds one job hunt:
-the single user's (`SINGLE_SEEKER`), whose digest is today's `compose_digest` with
-config.toml's profile and schedule; any other seeker is refused before anything is claimed
-(`check_seeker`). When rows carry their seeker, this is where the seeker's own profile,
-zone and rows come in, and nothing above it changes.
+compose. The rows are scoped by seeker (nudger/store/scope.py), but the workers' tick does
+not yet find seekers by their next digest time: the workers serve the single user's job
+hunt (`SINGLE_SEEKER`), whose digest is today's `compose_digest` with config.toml's profile
+and schedule, and refuse any other seeker before anything is claimed (`check_seeker`).
+Serving every seeker means opening the session scoped to `seeker_id` with the seeker's
+settings (`track.seeker_profile.settings_for`) here; nothing above this call changes.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ def check_seeker(seeker_id: int) -> None:
         raise NotFoundError(
             f"seeker {seeker_id}: this nudger composes the single user's digest only "
             f"(seeker {SINGLE_SEEKER}); digests for more seekers need the database's rows "
-            "scoped by seeker")
+            "found by the workers' tick (not built yet: run `nudger run --seeker EMAIL` per seeker)")
 
 
 def compose_for(seeker_id: int, local_date: date, *, settings: Settings, session: Session,

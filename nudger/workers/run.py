@@ -75,7 +75,7 @@ class Runtime:
 
     async def tick(self, app: App, now: datetime) -> list[tuple[int, date]]:
         """Defer what is due at `now`; the (seeker, date) pairs deferred."""
-        from nudger.daemon.run import Action, decide
+        from nudger.daemon.decide import Action, decide
         from nudger.digest.seeker import SINGLE_SEEKER
         from nudger.send.outbox import record_skipped
         from nudger.store.outbox import Outbox

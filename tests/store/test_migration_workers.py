@@ -70,12 +70,12 @@ def test_the_revision_downgrades_and_upgrades_again_on_postgresql(
     config = alembic_config(db.path)
     with db.engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.downgrade(config, "0008_seekers")
+        command.downgrade(config, "0009_seeker_rows")
     assert not any(t.startswith("procrastinate") for t in _tables(pg_cluster, dbname))
     leftovers = pg_cluster.admin(
         "SELECT count(*) FROM pg_proc WHERE proname LIKE 'procrastinate%'", dbname=dbname)
     assert leftovers == [(0,)]
-    assert db.current_revision() == "0008_seekers"
+    assert db.current_revision() == "0009_seeker_rows"
     db.ensure()
     assert db.current_revision() == SCHEMA_HEAD
     assert _tables(pg_cluster, dbname) >= PROCRASTINATE_TABLES
@@ -95,8 +95,8 @@ def test_sqlite_downgrades_and_upgrades_again(tmp_path: Path) -> None:
     config = alembic_config(path)
     with db.engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.downgrade(config, "0008_seekers")
-    assert db.current_revision() == "0008_seekers"
+        command.downgrade(config, "0009_seeker_rows")
+    assert db.current_revision() == "0009_seeker_rows"
     db.ensure()
     assert db.current_revision() == SCHEMA_HEAD
     db.dispose()
