@@ -32,8 +32,8 @@ def check_seeker(seeker_id: int) -> None:
     if seeker_id != SINGLE_SEEKER:
         raise NotFoundError(
             f"seeker {seeker_id}: this nudger composes the single user's digest only "
-            f"(seeker {SINGLE_SEEKER}); digests for more seekers need the database's rows "
-            "found by the workers' tick (not built yet: run `nudger run --seeker EMAIL` per seeker)")
+            f"(seeker {SINGLE_SEEKER}); the workers do not find other seekers yet: run "
+            "`nudger run --seeker EMAIL` for each")
 
 
 def compose_for(seeker_id: int, local_date: date, *, settings: Settings, session: Session,
