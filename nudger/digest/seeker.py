@@ -32,8 +32,8 @@ def check_seeker(seeker_id: int) -> None:
     if seeker_id != SINGLE_SEEKER:
         raise NotFoundError(
             f"seeker {seeker_id}: this nudger composes the single user's digest only "
-            f"(seeker {SINGLE_SEEKER}); the workers do not find other seekers yet: run "
-            "`nudger run --seeker EMAIL` for each")
+            f"(seeker {SINGLE_SEEKER}); the workers do not find other seekers yet: send "
+            "theirs with `nudger --seeker EMAIL digest --send`")
 
 
 def compose_for(seeker_id: int, local_date: date, *, settings: Settings, session: Session,
