@@ -212,7 +212,8 @@ class Dovecot:
                                       stderr=subprocess.STDOUT, timeout=20, check=False,
                                       env=real_clock_env())  # tests.fakeclock
             if proc.returncode == 0 and _wait_listening(self.port, time.monotonic() + 10) \
-                    and _wait_listening(self.starttls_port, time.monotonic() + 5):
+                    and _wait_listening(self.starttls_port, time.monotonic() + 5) \
+                    and self._wait_pid(time.monotonic() + 5):
                 self._running = True
                 return self
             last = (self.base / "start.log").read_text(errors="replace") + self.log_tail()
@@ -226,6 +227,16 @@ class Dovecot:
         if not log.exists():
             return ""
         return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+
+    def _wait_pid(self, deadline: float) -> bool:
+        """Wait for the master's pid file. The master binds its listeners before it
+        daemonizes and writes master.pid, so a port that answers does not yet mean the pid
+        file is there (a CI run read None once), and stop() needs it to find the master."""
+        while time.monotonic() < deadline:
+            if self._pid() is not None:
+                return True
+            time.sleep(0.01)
+        return False
 
     def _pid(self) -> int | None:
         try:
