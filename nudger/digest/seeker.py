@@ -1,17 +1,20 @@
-"""One seeker's digest of one day, for the workers (`nudger worker`).
+"""One seeker's digest of one day, for whoever serves several seekers in one process (the
+workers, `nudger worker`; the daemon, `nudger run`).
 
-`compose_for(seeker_id, local_date, ...)` is the one call the workers' send task makes to
-compose. The rows are scoped by seeker (nudger/store/scope.py), but the workers' tick does
-not yet find seekers by their next digest time: the workers serve the single user's job
-hunt (`SINGLE_SEEKER`), whose digest is today's `compose_digest` with config.toml's profile
-and schedule, and refuse any other seeker before anything is claimed (`check_seeker`).
-Serving every seeker means opening the session scoped to `seeker_id` with the seeker's
-settings (`track.seeker_profile.settings_for`) here; nothing above this call changes.
+`serving(settings, db, seeker_id)` is the seeker as such a process sees them: config.toml's
+settings with the seeker's own profile, zone and digest time over them
+(`track.seeker_profile.settings_for`), and the database scoped to the seeker
+(`Database.for_seeker`, nudger/store/scope.py), so every row read or written for the digest
+(the outbox row, the applications, the notices) is that seeker's. The single user's seeker
+(email "") has no profile of its own: config.toml's is theirs, as it always was.
+
+`compose_for(seeker, local_date, ...)` is the one call that composes such a digest.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
@@ -22,25 +25,49 @@ if TYPE_CHECKING:
 
     from nudger.config import Settings
     from nudger.digest.compose import ComposedDigest
+    from nudger.store.db import Database
     from nudger.when.business import Calendar
 
-SINGLE_SEEKER = 1  # the one job hunt a database holds until rows are scoped by seeker
+
+@dataclass(frozen=True)
+class ServedSeeker:
+    """One seeker as a multi-seeker process serves them."""
+
+    seeker_id: int
+    email: str  # "" for the single user's seeker
+    enabled: bool
+    settings: Settings  # config.toml's, with the seeker's own fields over them
+    db: Database  # scoped to this seeker
+
+    @property
+    def who(self) -> str:
+        """How logs name the seeker: the email, or the single user."""
+        return self.email or "the single user"
 
 
-def check_seeker(seeker_id: int) -> None:
-    """NotFoundError for a seeker whose digest cannot be composed yet."""
-    if seeker_id != SINGLE_SEEKER:
-        raise NotFoundError(
-            f"seeker {seeker_id}: this nudger composes the single user's digest only "
-            f"(seeker {SINGLE_SEEKER}); the workers do not find other seekers yet: send "
-            "theirs with `nudger --seeker EMAIL digest --send`")
+def serving(settings: Settings, db: Database, seeker_id: int) -> ServedSeeker:
+    """The seeker `seeker_id` of `db` with their settings; NotFoundError when the seeker is
+    not there (removed since the job was queued), ConfigError when a stored field of
+    theirs is unusable (named, with `nudger seeker edit` to fix it)."""
+    from nudger.store.models import Seeker
+    from nudger.track.seeker_profile import SeekerProfile, settings_for
+
+    with db.read_session(every_seeker=True) as session:
+        row = session.get(Seeker, seeker_id)
+        if row is None:
+            raise NotFoundError(f"seeker {seeker_id} is not in {db.where} (removed with "
+                                "`nudger seeker remove`?); nothing to send for them")
+        profile, enabled = SeekerProfile.of(row), bool(row.enabled)
+    return ServedSeeker(seeker_id, profile.email, enabled, settings_for(settings, profile),
+                        db.for_seeker(seeker_id))
 
 
-def compose_for(seeker_id: int, local_date: date, *, settings: Settings, session: Session,
+def compose_for(seeker: ServedSeeker, local_date: date, *, session: Session,
                 calendar: Calendar, now: datetime, notices: Sequence[str] = ()
                 ) -> ComposedDigest:
-    """The digest of `seeker_id` for `local_date` as of `now`, read in `session`."""
+    """The digest of `seeker` for `local_date` as of `now`, read in `session` (one of
+    `seeker.db`'s, so scoped to the seeker)."""
     from nudger.digest.compose import compose_digest
 
-    check_seeker(seeker_id)
-    return compose_digest(settings, session, calendar, local_date, now, notices=notices)
+    return compose_digest(seeker.settings, session, calendar, local_date, now,
+                          notices=notices)

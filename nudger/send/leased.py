@@ -33,6 +33,7 @@ from nudger.store.outbox import Outbox, Refused, mid
 from nudger.when.times import as_utc
 
 if TYPE_CHECKING:
+    from nudger.digest.seeker import ServedSeeker
     from nudger.send.pool import Relay
     from nudger.store.models import DigestRecord
     from nudger.when.business import Calendar
@@ -47,11 +48,20 @@ async def send_leased(settings: Settings, db: Database, calendar: Calendar, seek
                       clock: Clock) -> OutboxResult:
     """Send `seeker_id`'s digest of `local_date` unless it is recorded or another worker
     holds it. `me` is the worker's id, `clock` its clock (aware UTC)."""
-    from nudger.digest.seeker import check_seeker
+    from nudger.digest.seeker import serving
     from nudger.send.message import digest_message_id
     from nudger.send.status import describe
 
-    check_seeker(seeker_id)
+    try:
+        seeker = serving(settings, db, seeker_id)
+    except NudgerError as exc:  # removed since the job was queued; a stored field unusable
+        log.error("digest of %s (seeker %s) not sent: %s", local_date, seeker_id, exc)
+        return OutboxResult(Outcome.FAILED, local_date, "", str(exc))
+    if not seeker.enabled:
+        log.info("digest of %s (seeker %s) not sent: the seeker is disabled", local_date,
+                 seeker.who)
+        return OutboxResult(Outcome.SKIPPED, local_date, "", "the seeker is disabled")
+    settings, db = seeker.settings, seeker.db
     outbox = Outbox(db, settings.recipient)
     claim = outbox.claim_leased(local_date, clock(), me=me, lease=lease,
                                 new_message_id=lambda: digest_message_id(settings, local_date))
@@ -63,7 +73,7 @@ async def send_leased(settings: Settings, db: Database, calendar: Calendar, seek
         return OutboxResult(Outcome.ALREADY, local_date, claim.record.message_id, detail)
     record = claim.record
     assert record.id is not None
-    attempt = _Attempt(settings, db, calendar, seeker_id, record, me, lease, relay, clock)
+    attempt = _Attempt(seeker, calendar, record, me, lease, relay, clock)
     try:
         return await attempt.run()
     except BaseException as exc:
@@ -78,18 +88,18 @@ async def send_leased(settings: Settings, db: Database, calendar: Calendar, seek
                                  uncertain=attempt.on_the_wire or None,
                                  next_attempt_at=when) is not None:
             log.warning("digest of %s (seeker %s): %s; released for a resend with the same "
-                        "Message-ID %s", record.local_date, seeker_id, why, mid(record))
+                        "Message-ID %s", record.local_date, seeker.who, why, mid(record))
         raise
 
 
 class _Attempt:
-    def __init__(self, settings: Settings, db: Database, calendar: Calendar, seeker_id: int,
-                 record: DigestRecord, me: str, lease: timedelta, relay: Relay,
-                 clock: Clock) -> None:
-        self.settings, self.db, self.calendar = settings, db, calendar
-        self.seeker_id, self.record, self.me, self.lease = seeker_id, record, me, lease
+    def __init__(self, seeker: ServedSeeker, calendar: Calendar, record: DigestRecord,
+                 me: str, lease: timedelta, relay: Relay, clock: Clock) -> None:
+        self.seeker = seeker
+        self.settings, self.db, self.calendar = seeker.settings, seeker.db, calendar
+        self.who, self.record, self.me, self.lease = seeker.who, record, me, lease
         self.relay, self.clock = relay, clock
-        self.outbox = Outbox(db, settings.recipient)
+        self.outbox = Outbox(self.db, self.settings.recipient)
         self.on_the_wire = False  # the message went to the relay: it may have arrived
 
     async def run(self) -> OutboxResult:
@@ -105,9 +115,8 @@ class _Attempt:
         notices = [*_notices(failures), *closed]
         with self.db.read_session() as s:
             try:
-                composed = compose_for(self.seeker_id, record.local_date, settings=settings,
-                                       session=s, calendar=self.calendar, now=now,
-                                       notices=notices)
+                composed = compose_for(self.seeker, record.local_date, session=s,
+                                       calendar=self.calendar, now=now, notices=notices)
             except NudgerError as exc:
                 return self._mark("failed", f"cannot compose the digest: {exc}; fix it "
                                   "(`nudger check` names the file and line)",
@@ -139,7 +148,7 @@ class _Attempt:
         if delivered.refused:
             detail += f" (refused for {', '.join(delivered.refused)})"
         log.info("digest of %s (seeker %s) delivered (%s), Message-ID %s", record.local_date,
-                 self.seeker_id, detail, message_id)
+                 self.who, detail, message_id)
         reported = [r.id for r in failures if r.id is not None]
         return self._mark("sent", "", Outcome.SENT, detail=detail, reported=reported)
 
@@ -173,7 +182,7 @@ class _Attempt:
                                 f"{state} here, but another worker holds the row now")
         when = f"; retrying at {next_attempt_at.isoformat()}" if next_attempt_at else ""
         log.log(log_level, "digest of %s (seeker %s) %s: %s; Message-ID %s%s",
-                record.local_date, self.seeker_id, state, error or detail, mid(record), when)
+                record.local_date, self.who, state, error or detail, mid(record), when)
         return OutboxResult(outcome, marked[0], marked[1],
                             detail if detail is not None else error, next_attempt_at)
 

@@ -8,7 +8,7 @@ twice or lost).
 
 The tick (every minute, deferred once per minute whichever worker's clock gets there first):
   - the digest that is due now: today the single user's (`decide`, as the daemon decides),
-    deferred as `send_digest(1, date)`; `queueing_lock` keeps one such job waiting at most;
+    deferred as `send_digest(seeker, date)` for the single user's seeker; `queueing_lock` keeps one such job waiting at most;
   - the outbox rows to resend: 'retry' rows whose time has come and 'sending' rows whose
     claimer's lease ran out (a worker killed or stopped mid-send), so a missed minute or a
     dead worker heals by itself;
@@ -76,7 +76,6 @@ class Runtime:
     async def tick(self, app: App, now: datetime) -> list[tuple[int, date]]:
         """Defer what is due at `now`; the (seeker, date) pairs deferred."""
         from nudger.daemon.decide import Action, decide
-        from nudger.digest.seeker import SINGLE_SEEKER
         from nudger.send.outbox import record_skipped
         from nudger.store.outbox import Outbox
 
@@ -89,8 +88,10 @@ class Runtime:
             record_skipped(self.settings, self.db, decision.local_date, now, decision.reason)
         wanted += [day for _, day in outbox.due_for_workers(now, SWEEP_LIMIT)
                    if day not in wanted]
-        deferred = [(SINGLE_SEEKER, day) for day in wanted
-                    if await defer_send(app, SINGLE_SEEKER, day)]
+        # The single user's seeker (made on this first write in a new database).
+        seeker_id = self.db.seeker_id(write=True) if wanted else 0
+        deferred = [(seeker_id, day) for day in wanted
+                    if await defer_send(app, seeker_id, day)]
         await retry_stalled(app)
         return deferred
 

@@ -1,0 +1,98 @@
+"""The workers' send (send/leased.py) serves any seeker of the database, on both engines:
+each seeker's digest goes to that seeker's own address with their own name and rows only,
+and its outbox row is theirs; a disabled seeker's or a removed seeker's job sends nothing
+and writes nothing."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text
+
+from nudger.send.outbox import Outcome
+from nudger.send.pool import Relay
+from nudger.track import seekers, tracker
+from nudger.when.business import Calendar
+from tests.send.test_delivery import config
+from tests.smtpserver import SmtpServer
+
+NOW = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
+DAY = date(2026, 12, 7)
+
+
+def _apply(db: Any, company: str) -> None:
+    with db.session() as s:
+        tracker.add_application(s, company=company, role="AE", today=date(2026, 11, 2),
+                                now=NOW - timedelta(days=35))
+
+
+def _send(settings: Any, db: Any, seeker_id: int, tmp_path: Path) -> Any:
+    from nudger.send.leased import send_leased
+
+    async def go() -> Any:
+        async with Relay(settings, {}, data_dir=tmp_path) as relay:
+            return await send_leased(settings, db, Calendar.from_settings(settings), seeker_id,
+                                     DAY, me="test:1:abcdef01", lease=timedelta(minutes=5),
+                                     relay=relay, clock=lambda: NOW)
+
+    return asyncio.run(go())
+
+
+def _outbox(db: Any) -> list[tuple[Any, ...]]:
+    with db.read_session(every_seeker=True) as s:
+        return sorted((r[0], r[1], str(r[2]), r[3]) for r in s.connection().execute(text(
+            "SELECT seeker_id, recipient, local_date, state FROM digest")))
+
+
+def test_each_seekers_digest_is_theirs(engine_db: Any, tmp_path: Path) -> None:
+    with SmtpServer("plain") as server:
+        settings = config(tmp_path, server.smtp_config(tmp_path)
+                          + "[digest]\nsend_when_empty = true\n")
+        ann = seekers.add_seeker(engine_db, settings, email="ann@example.org", name="Ann Lee",
+                                 timezone="Europe/Berlin", now=NOW)
+        bob = seekers.add_seeker(engine_db, settings, email="bob@example.net",
+                                 name="Bob Stone", timezone="America/New_York", now=NOW)
+        ids = {row["email"]: row for row in seekers.list_seekers(engine_db)}
+        assert ann["email"] in ids and bob["email"] in ids
+        with engine_db.read_session(every_seeker=True) as s:
+            found = dict(s.connection().execute(text("SELECT email, id FROM seeker")).all())
+        ann_id, bob_id = found["ann@example.org"], found["bob@example.net"]
+        _apply(engine_db.for_seeker(ann_id), "Annco Widgets")
+        _apply(engine_db.for_seeker(bob_id), "Bobco Gadgets")
+
+        first = _send(settings, engine_db, ann_id, tmp_path)
+        second = _send(settings, engine_db, bob_id, tmp_path)
+        assert (first.outcome, second.outcome) == (Outcome.SENT, Outcome.SENT)
+        assert first.message_id != second.message_id
+        to_ann, to_bob = server.messages
+        assert to_ann.rcpt_tos == ["ann@example.org"] and to_bob.rcpt_tos == ["bob@example.net"]
+        ann_text = to_ann.message.get_body(("plain",)).get_content()
+        bob_text = to_bob.message.get_body(("plain",)).get_content()
+        assert "Annco Widgets" in ann_text and "Bobco" not in ann_text
+        assert "Bobco Gadgets" in bob_text and "Annco" not in bob_text
+        assert "Ann Lee" in ann_text and "Bob Stone" in bob_text
+        assert _outbox(engine_db) == sorted([
+            (ann_id, "ann@example.org", str(DAY), "sent"),
+            (bob_id, "bob@example.net", str(DAY), "sent")])
+
+        # Once each: a second job for the same seeker and day sends nothing.
+        assert _send(settings, engine_db, ann_id, tmp_path).outcome is Outcome.ALREADY
+        assert len(server.messages) == 2
+
+
+def test_a_disabled_or_removed_seekers_job_sends_and_writes_nothing(
+        engine_db: Any, tmp_path: Path) -> None:
+    with SmtpServer("plain") as server:
+        settings = config(tmp_path, server.smtp_config(tmp_path)
+                          + "[digest]\nsend_when_empty = true\n")
+        seekers.add_seeker(engine_db, settings, email="cat@example.org", name="Cat", now=NOW)
+        seekers.set_enabled(engine_db, settings, "cat@example.org", False, now=NOW)
+        with engine_db.read_session(every_seeker=True) as s:
+            cat_id = s.connection().execute(text("SELECT id FROM seeker")).scalar_one()
+        assert _send(settings, engine_db, cat_id, tmp_path).outcome is Outcome.SKIPPED
+        gone = _send(settings, engine_db, cat_id + 100, tmp_path)
+        assert gone.outcome is Outcome.FAILED and "is not in" in gone.detail
+        assert server.messages == [] and _outbox(engine_db) == []
