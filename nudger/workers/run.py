@@ -8,7 +8,8 @@ twice or lost).
 
 The tick (every minute, deferred once per minute whichever worker's clock gets there first):
   - the digest that is due now: today the single user's (`decide`, as the daemon decides),
-    deferred as `send_digest(seeker, date)` for the single user's seeker; `queueing_lock` keeps one such job waiting at most;
+    deferred as `send_digest(seeker, date)` for the single user's seeker; `queueing_lock`
+    keeps one such job waiting at most;
   - the outbox rows to resend: 'retry' rows whose time has come and 'sending' rows whose
     claimer's lease ran out (a worker killed or stopped mid-send), so a missed minute or a
     dead worker heals by itself;
