@@ -31,7 +31,7 @@ def cmd_service_install(ctx: Context) -> int:
     if kind == "system" and config is not None:
         ctx.warn(f"the system service reads /etc/nudger/config.toml, not {config}")
         config = None
-    plan = plan_install(kind, ctx.env, config=config)
+    plan = plan_install(kind, ctx.env, config=config, workers=ctx.args.workers)
     if ctx.args.dry_run:
         ctx.print(plan.describe())
         return 0
@@ -65,14 +65,17 @@ COMMANDS = (
             Command(
                 "install", "install and enable the systemd unit for this installation",
                 "sudo nudger service install --system\n"
-                "nudger service install --user --dry-run",
+                "nudger service install --user --dry-run\n"
+                "sudo nudger service install --system --workers 2 --dry-run",
                 cmd_service_install,
                 description="Write the systemd unit with this installation's nudger path, "
                 "then run `systemctl daemon-reload` and `systemctl enable --now`. --system "
                 "(the default as root) also creates the `nudger` user and group, "
                 "/etc/nudger and /var/lib/nudger; --user (the default otherwise) installs "
-                "into ~/.config/systemd/user. --dry-run prints every file and command "
-                "instead.",
+                "into ~/.config/systemd/user. --workers N (system only) installs the "
+                "workers' template nudger-worker@.service instead and enables N workers; "
+                "/etc/nudger/config.toml must name a PostgreSQL database first. --dry-run "
+                "prints every file and command instead.",
                 options=(
                     OneOf(
                         Option("--system", dest="kind", action="store_const", const="system",
@@ -80,6 +83,9 @@ COMMANDS = (
                         Option("--user", dest="kind", action="store_const", const="user",
                                help="a service of your user manager (systemctl --user)"),
                     ),
+                    Option("--workers", type=int, metavar="N",
+                           help="install nudger-worker@.service and enable N workers on "
+                           "this machine (PostgreSQL only)"),
                     flag("--dry-run",
                          help="print the files and commands without doing anything"),
                 ),

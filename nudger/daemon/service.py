@@ -1,4 +1,5 @@
-"""`nudger service install`: the systemd unit for this installation, and what it needs.
+"""`nudger service install`: the systemd unit for this installation, and what it needs
+(`--workers N`: the workers' template, nudger-worker@.service, and N instances of it).
 
 A plan is computed first (files to write, commands to run, things to tell the user);
 `--dry-run` prints it, otherwise `apply_plan` carries it out step by step and stops at the
@@ -31,6 +32,9 @@ Kind = Literal["system", "user"]
 
 SERVICE_USER = "nudger"
 SYSTEM_UNIT = Path("/etc/systemd/system/nudger.service")
+WORKER_UNIT = Path("/etc/systemd/system/nudger-worker@.service")
+WORKER_TEMPLATE = "nudger-worker@.service"  # the shipped template (systemd/)
+MAX_WORKERS = 64  # instances `--workers` enables on one machine at most
 SYSTEM_CONFIG_DIR = Path("/etc/nudger")
 SYSTEM_STATE_DIR = Path("/var/lib/nudger")
 PASSWORD_FILE = SYSTEM_CONFIG_DIR / "smtp-password"
@@ -133,14 +137,22 @@ def render_unit(kind: Kind, executable: Path, config: Path | None = None,
 # --- planning ------------------------------------------------------------------------------
 
 def plan_install(kind: Kind, env: Mapping[str, str], config: Path | None = None,
-                 executable: Path | None = None) -> Plan:
+                 executable: Path | None = None, workers: int | None = None) -> Plan:
     """What installing the unit means on this machine now (it reads, never changes).
-    Refuses (NudgerError) an installation the unit could not start."""
+    Refuses (NudgerError) an installation the unit could not start. `workers`: install
+    the workers' template instead of the daemon's unit and enable that many instances
+    (system only)."""
     exe = executable or nudger_executable()
+    if workers is not None and kind != "system":
+        raise UsageError("workers run as a system service (the template "
+                         "nudger-worker@.service): `sudo nudger service install --system "
+                         f"--workers {workers}`")
     if kind == "system":
         problem = unreachable(exe)
         if problem:
             raise NudgerError(problem)
+        if workers is not None:
+            return _plan_workers(exe, workers, SYSTEM_CONFIG_DIR / "config.toml")
         return _plan_system(exe)
     return _plan_user(exe, env, config)
 
@@ -210,10 +222,8 @@ def _exists(lookup: Callable[[str], object], name: str) -> bool:
     return True
 
 
-def _plan_system(exe: Path) -> Plan:
-    from nudger.starter import starter_config
-
-    plan = Plan("system", SYSTEM_UNIT)
+def _system_account(plan: Plan) -> None:
+    """The `nudger` user and group, /etc/nudger and /var/lib/nudger, when missing."""
     if not _exists(grp.getgrnam, SERVICE_USER):
         plan.before.append(["groupadd", "--system", SERVICE_USER])
     if not _exists(pwd.getpwnam, SERVICE_USER):
@@ -228,17 +238,28 @@ def _plan_system(exe: Path) -> Plan:
                         str(SYSTEM_CONFIG_DIR)])
     plan.before.append(["install", "-d", "-m", "2770", "-o", SERVICE_USER, "-g", SERVICE_USER,
                         str(SYSTEM_STATE_DIR)])
+
+
+def _password_file(plan: Plan) -> None:
+    if not PASSWORD_FILE.exists():
+        # LoadCredential= fails the unit when its file is missing; an empty one means
+        # "no password" (Maildir delivery, or a server without AUTH).
+        plan.files.append(FileWrite(PASSWORD_FILE, "", 0o600, "root:root",
+                                    "the SMTP password goes here, read only by systemd"))
+
+
+def _plan_system(exe: Path) -> Plan:
+    from nudger.starter import starter_config
+
+    plan = Plan("system", SYSTEM_UNIT)
+    _system_account(plan)
     config = SYSTEM_CONFIG_DIR / "config.toml"
     if not config.exists():
         plan.files.append(FileWrite(
             config, starter_config(database=str(SYSTEM_STATE_DIR / "nudger.db")), 0o640,
             f"root:{SERVICE_USER}", "a starter config: edit it, then `systemctl reload nudger`",
         ))
-    if not PASSWORD_FILE.exists():
-        # LoadCredential= fails the unit when its file is missing; an empty one means
-        # "no password" (Maildir delivery, or a server without AUTH).
-        plan.files.append(FileWrite(PASSWORD_FILE, "", 0o600, "root:root",
-                                    "the SMTP password goes here, read only by systemd"))
+    _password_file(plan)
     plan.files.append(FileWrite(SYSTEM_UNIT, render_unit("system", exe), 0o644, "root:root"))
     plan.after.append(["systemctl", "daemon-reload"])
     plan.after.append(["systemctl", "enable", "--now", "nudger.service"])
@@ -250,6 +271,49 @@ def _plan_system(exe: Path) -> Plan:
         "#   let a user run the CLI on the same database: `sudo usermod -aG nudger USER`,",
         f"#   then (after logging in again) `export NUDGER_CONFIG={config}`",
         "#   watch it: `journalctl -u nudger -f`, `nudger status`",
+    ]
+    return plan
+
+
+def _plan_workers(exe: Path, count: int, config: Path) -> Plan:
+    """The workers' template and `count` instances of it. The workers share a PostgreSQL
+    database, so the config must already name one: a unit started on the starter config's
+    SQLite file would only fail (exit 78) at once."""
+    from nudger.config import ConfigLocation, load_settings
+
+    if not 1 <= count <= MAX_WORKERS:
+        raise UsageError(f"--workers {count}: give how many workers this machine runs, "
+                         f"from 1 to {MAX_WORKERS} (e.g. --workers 2, one per core)")
+    if not config.exists():
+        raise ConfigError(
+            f"{config}: no config file; the workers need one naming the PostgreSQL "
+            "database (`database = \"postgresql://USER@HOST/DBNAME\"`) and the relay. "
+            "Write it first (README, \"Running for many seekers\"), then run "
+            f"`sudo nudger service install --system --workers {count}` again")
+    settings = load_settings(ConfigLocation(config, True))
+    if not settings.is_postgres:
+        raise ConfigError(
+            f"{config}: database names an SQLite file, and the workers share one PostgreSQL "
+            "database (an SQLite file cannot be shared between machines): set `database = "
+            "\"postgresql://USER@HOST/DBNAME\"` there (README, \"Many seekers on "
+            f"PostgreSQL\"), then run `sudo nudger service install --system --workers {count}`"
+            " again; or install the single daemon, `sudo nudger service install --system`")
+    plan = Plan("system", WORKER_UNIT)
+    _system_account(plan)
+    _password_file(plan)
+    plan.files.append(FileWrite(WORKER_UNIT, render_unit("system", exe, unit=WORKER_TEMPLATE),
+                                0o644, "root:root"))
+    plan.after.append(["systemctl", "daemon-reload"])
+    plan.after.append(["systemctl", "enable", "--now",
+                       *(f"nudger-worker@{n}.service" for n in range(1, count + 1))])
+    plan.notes += [
+        "# then:",
+        "#   how many digests each worker sends at once: NUDGER_WORKER_CONCURRENCY=8 in",
+        f"#   {SYSTEM_CONFIG_DIR / 'worker.env'} (default 4), then",
+        "#   `sudo systemctl restart 'nudger-worker@*'`",
+        f"#   the relay's password goes in {PASSWORD_FILE} (mode 0600, root), the",
+        "#   database's in database_password_file (owned by nudger, mode 0600)",
+        "#   watch them: `journalctl -u 'nudger-worker@*' -f`, `nudger status --workers`",
     ]
     return plan
 

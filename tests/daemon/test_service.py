@@ -215,3 +215,67 @@ def test_a_system_install_from_a_closed_home_is_refused(tmp_path: Path) -> None:
 def test_an_open_path_is_not_refused(tmp_path: Path) -> None:
     exe = fake_venv(tmp_path / "opt")
     assert unreachable(exe, top=tmp_path) is None
+
+
+# --- the workers' template (`--workers N`) -------------------------------------------------
+
+def _system_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database: str) -> Path:
+    from nudger.daemon import service
+
+    etc = tmp_path / "etc-nudger"
+    etc.mkdir()
+    config = etc / "config.toml"
+    config.write_text(f'database = "{database}"\n[profile]\nname = "Career centre"\n'
+                      'email = "careers@example.edu"\n')
+    monkeypatch.setattr(service, "SYSTEM_CONFIG_DIR", etc)
+    return config
+
+
+def test_workers_install_the_template_and_enable_n_instances(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from nudger.daemon.service import WORKER_UNIT
+
+    _system_config(tmp_path, monkeypatch, "postgresql://nudger@db.example.edu/nudger")
+    exe = Path("/opt/nudger/bin/nudger")
+    plan = plan_install("system", {}, executable=exe, workers=3)
+    [unit] = [f for f in plan.files if f.path == WORKER_UNIT]
+    assert (unit.mode, unit.owner) == (0o644, "root:root")
+    assert f"ExecStart={exe} worker --concurrency ${{NUDGER_WORKER_CONCURRENCY}}" \
+        in unit.content
+    assert "@NUDGER@" not in unit.content and "@PROTECT_HOME@" not in unit.content
+    assert "ProtectHome=yes" in unit.content and "User=nudger" in unit.content
+    assert SYSTEM_UNIT not in [f.path for f in plan.files]  # the daemon's unit is not touched
+    assert plan.after == [["systemctl", "daemon-reload"],
+                          ["systemctl", "enable", "--now", "nudger-worker@1.service",
+                           "nudger-worker@2.service", "nudger-worker@3.service"]]
+    described = plan.describe()
+    assert f"# write {WORKER_UNIT} (mode 0644, owner root:root)" in described
+    assert "nudger status --workers" in described
+
+
+def test_workers_on_an_sqlite_config_are_refused_naming_the_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from nudger.errors import ConfigError
+
+    config = _system_config(tmp_path, monkeypatch, "/var/lib/nudger/nudger.db")
+    with pytest.raises(ConfigError) as refused:
+        plan_install("system", {}, executable=Path("/opt/nudger/bin/nudger"), workers=2)
+    assert str(refused.value).startswith(f"{config}: database names an SQLite file")
+    assert 'database = "postgresql://USER@HOST/DBNAME"' in str(refused.value)
+    config.unlink()
+    with pytest.raises(ConfigError, match="no config file; the workers need one"):
+        plan_install("system", {}, executable=Path("/opt/nudger/bin/nudger"), workers=2)
+
+
+def test_workers_are_a_system_service_and_a_count_from_1(
+        home: Home, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from nudger.errors import UsageError
+
+    result = home.run("service", "install", "--user", "--workers", "2", "--dry-run")
+    assert result.code == 2 and "sudo nudger service install --system --workers 2" \
+        in result.err and "Traceback" not in result.err
+    _system_config(tmp_path, monkeypatch, "postgresql://nudger@db.example.edu/nudger")
+    for count in (0, 65):
+        with pytest.raises(UsageError, match=f"--workers {count}: .* from 1 to 64"):
+            plan_install("system", {}, executable=Path("/opt/nudger/bin/nudger"),
+                         workers=count)
