@@ -41,6 +41,10 @@ class Relay:
                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
         self.transport: Transport = open_transport(settings, env, data_dir=data_dir)
         per_minute = settings.smtp.max_per_minute if settings.smtp is not None else None
+        # `[smtp] max_per_minute` is the relay's limit, shared by every worker sending
+        # through it: each paces at its share (`share`, told how many workers are alive).
+        self.per_minute = per_minute or 0
+        self.sharers = 1
         self.interval = 60.0 / per_minute if per_minute else 0.0
         self._clock = clock
         self._sleep = sleep
@@ -52,6 +56,17 @@ class Relay:
     @property
     def where(self) -> str:
         return self.transport.where
+
+    def share(self, workers: int) -> bool:
+        """Pace at this worker's share of the relay's limit when `workers` (this one
+        included) send through it: one message every 60 × workers / max_per_minute
+        seconds. Whether the pace changed."""
+        workers = max(1, workers)
+        if not self.per_minute or workers == self.sharers:
+            return False
+        self.sharers = workers
+        self.interval = 60.0 * workers / self.per_minute
+        return True
 
     async def send(self, message: EmailMessage) -> Delivered:
         """Deliver `message` over the shared connection (opened or reopened as needed),

@@ -179,6 +179,8 @@ async def _serve(settings: Settings, env: Mapping[str, str], db: Database,
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop, signum)
         pinger = _watchdog(notifier)
+        sharing = asyncio.create_task(_share_the_relay(relay, db)) if relay.per_minute \
+            else None
         # A tick of our own at start: procrastinate defers a periodic task on start only if
         # no worker deferred that minute's run yet, so a worker that replaces a dead one
         # would otherwise wait up to a minute to find what the dead one left.
@@ -195,13 +197,34 @@ async def _serve(settings: Settings, env: Mapping[str, str], db: Database,
         except asyncio.CancelledError:
             pass
         finally:
-            if pinger is not None:
-                pinger.cancel()
+            for helper in (pinger, sharing):
+                if helper is not None:
+                    helper.cancel()
             for signum in (signal.SIGTERM, signal.SIGINT):
                 loop.remove_signal_handler(signum)
     log.info("worker %s stopped (%d sent over %d reconnects)", me, relay.sent,
              relay.reconnects)
     return 0
+
+
+async def _share_the_relay(relay: Relay, db: Database) -> None:
+    """Every heartbeat: pace this worker at its share of `[smtp] max_per_minute`, the
+    relay's limit, by how many workers are alive (a worker that joins or dies changes
+    everyone's share within HEARTBEAT_S)."""
+    from nudger.workers.status import alive_count
+
+    while True:
+        try:
+            workers = await asyncio.to_thread(alive_count, db)
+        except Exception as exc:  # the database gone for a moment: keep the last share
+            log.warning("cannot count the workers sharing the relay (%s); keeping one "
+                        "message every %.2f s", exc, relay.interval)
+        else:
+            if relay.share(workers):
+                log.info("%d workers share %s's limit of %d a minute: this one sends one "
+                         "message every %.2f s", relay.sharers, relay.where,
+                         relay.per_minute, relay.interval)
+        await asyncio.sleep(HEARTBEAT_S)
 
 
 def _watchdog(notifier: Any) -> asyncio.Task[None] | None:

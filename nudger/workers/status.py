@@ -112,6 +112,18 @@ class WorkersStatus:
                 else None}
 
 
+def alive_count(db: Database) -> int:
+    """How many workers have heart-beaten within STALLED_AFTER_S (by the database's clock):
+    those sharing the relay's rate limit (send/pool.py, `Relay.share`)."""
+    from sqlalchemy import text
+
+    with db.read_session() as s:
+        return int(s.execute(text(
+            "SELECT count(*) FROM procrastinate_workers WHERE last_heartbeat > "
+            "NOW() - make_interval(secs => :stalled)"), {"stalled": STALLED_AFTER_S}
+        ).scalar_one())
+
+
 def workers_status(db: Database, zone: ZoneInfo, today: date, now: datetime) -> WorkersStatus:
     """Read everything in one read-only transaction (one snapshot)."""
     from sqlalchemy import text

@@ -109,6 +109,40 @@ def test_max_per_minute_spaces_the_sends(tmp_path: Path) -> None:
         assert waits == [0.5, 0.5, 0.5, 0.5]  # 120 a minute: one every half second
 
 
+def test_workers_alive_share_the_relays_limit(tmp_path: Path) -> None:
+    """max_per_minute is the relay's: with 3 workers alive each sends at a third of it."""
+    with SmtpServer("plain") as server:
+        settings = config(tmp_path, server.smtp_config(tmp_path) + "max_per_minute = 120\n")
+        now = [1000.0]
+        waits: list[float] = []
+
+        async def sleep(seconds: float) -> None:
+            waits.append(round(seconds, 6))
+            now[0] += seconds
+
+        async def go() -> list[bool]:
+            async with Relay(settings, {}, data_dir=tmp_path, clock=lambda: now[0],
+                             sleep=sleep) as relay:
+                changed = [relay.share(3), relay.share(3)]
+                for n in range(3):
+                    await relay.send(message(n))
+                changed += [relay.share(0)]  # none counted (the count failed): alone
+                for n in range(3, 5):
+                    await relay.send(message(n))
+                return changed
+
+        assert asyncio.run(go()) == [True, False, True]
+        assert len(server.messages) == 5
+        # 1.5 s apart (120 a minute over 3 workers), then 0.5 s once alone again.
+        assert waits == [1.5, 1.5, 1.5, 0.5]
+
+
+def test_without_a_limit_sharing_changes_nothing(tmp_path: Path) -> None:
+    settings = config(tmp_path, '[smtp]\nhost = "127.0.0.1"\n')
+    relay = Relay(settings, {}, data_dir=tmp_path)
+    assert relay.share(5) is False and relay.interval == 0.0
+
+
 @pytest.mark.parametrize(("value", "words"), [
     ("0", "smtp.max_per_minute must be a whole number of messages of at least 1"),
     ('"60"', "max_per_minute"),

@@ -21,7 +21,7 @@ import pytest
 from nudger.store.models import DigestRecord
 from nudger.workers.app import make_app
 from nudger.workers.run import defer_send
-from nudger.workers.status import STALLED_AFTER_S, workers_status
+from nudger.workers.status import STALLED_AFTER_S, alive_count, workers_status
 from nudger.workers.tasks import QUEUE, SEND
 from tests import pgserver
 from tests.conftest import BASE_CONFIG, Home, pg_database
@@ -162,6 +162,22 @@ def test_a_half_hour_zone_keeps_its_own_hours(pg_cluster: Any, pg_url: str,
         db.dispose()
     # Bucketed by the UTC hour (08:00-09:00), labelled with its local start, 13:30.
     assert [(h.hour.strftime("%H:%M"), h.sent) for h in found.hours] == [("13:30", 2)]
+
+
+def test_the_workers_sharing_the_relay_are_those_heart_beating(
+        pg_cluster: Any, pg_url: str, tmp_path: Path) -> None:
+    db = pg_database(pg_cluster, pg_url, tmp_path / "nudger.db")
+    db.ensure(create=True)
+    admin = pg_cluster.admin
+    name = pg_url.rsplit("/", 1)[1]
+    try:
+        assert alive_count(db) == 0
+        admin("INSERT INTO procrastinate_workers (last_heartbeat) VALUES (now()), "
+              "(now() - interval '5 seconds'), "
+              f"(now() - interval '{STALLED_AFTER_S + 5} seconds')", dbname=name)
+        assert alive_count(db) == 2  # the third stopped heart-beating
+    finally:
+        db.dispose()
 
 
 @pytest.mark.slow
