@@ -54,6 +54,10 @@ class Seeker(SQLModel, table=True):
     # The next moment (UTC) this seeker's digest is due: indexed so that finding the seekers
     # due now among many is an index range, not a scan. None until first computed.
     next_digest_at: datetime | None = Field(default=None, index=True)
+    # The relay refused this seeker's address for their digest (UTC), and what it said;
+    # cleared when the email changes or a digest to it is accepted (send/leased.py).
+    bounced_at: datetime | None = None
+    bounce_detail: str = ""
     created_at: datetime
     updated_at: datetime
 

@@ -69,6 +69,22 @@ def advance(connection: Connection, seeker_id: int, expected: datetime | None,
     return bool(done.rowcount == 1)
 
 
+def address_refused(connection: Connection, seeker_id: int, when: datetime,
+                    detail: str) -> None:
+    """The relay refused the seeker's address for a digest: keep when and its words."""
+    seeker = table_of(Seeker)
+    connection.execute(update(seeker).where(seeker.c.id == seeker_id)
+                       .values(bounced_at=stored_utc(when), bounce_detail=detail[:300]))
+
+
+def address_accepted(connection: Connection, seeker_id: int) -> None:
+    """A digest to the seeker's address was accepted: it is not bouncing (any more)."""
+    seeker = table_of(Seeker)
+    connection.execute(update(seeker).where(and_(seeker.c.id == seeker_id,
+                                                 seeker.c.bounced_at.is_not(None)))
+                       .values(bounced_at=None, bounce_detail=""))
+
+
 def seeker_tables() -> list[Table]:
     """Every table with a `seeker_id` column (the seeker table itself aside), those that
     others point at last: the order their rows can be deleted in."""

@@ -1,7 +1,8 @@
 """The outbox's claims under concurrency, on both engines: of many processes racing for the
 same retry row or the same day, exactly one wins; on PostgreSQL a row another transaction
-holds is skipped at once (FOR UPDATE SKIP LOCKED), never waited for; and 50 `nudger add` processes at
-once for five seekers on PostgreSQL all succeed, each seeker's numbers 1 to 10."""
+holds is skipped at once (FOR UPDATE SKIP LOCKED), never waited for; and 50 `nudger add`
+processes at once for five seekers on PostgreSQL all succeed, each seeker's numbers 1 to 10.
+"""
 
 from __future__ import annotations
 
@@ -102,8 +103,8 @@ def test_a_held_retry_is_skipped_not_waited_for_on_postgresql(pg_cluster: Any,
 
 
 @pytest.mark.slow
-def test_fifty_concurrent_adds_for_five_seekers_on_postgresql_all_succeed(pg_cluster: Any, tmp_path: Any
-                                                         ) -> None:
+def test_fifty_concurrent_adds_for_five_seekers_on_postgresql_all_succeed(
+        pg_cluster: Any, tmp_path: Any) -> None:
     name = pg_cluster.new_database()
     config = tmp_path / "config.toml"
     config.write_text(f'timezone = "America/Chicago"\ndatabase = "{pg_cluster.url(name)}"\n'
