@@ -56,6 +56,36 @@ def due(connection: Connection, now: datetime, limit: int | None = None) -> list
             for row in rows]
 
 
+@dataclass(frozen=True)
+class DueClock:
+    """A due seeker as the workers' tick plans it: who, and their clock fields ("" =
+    config.toml's), the row locked by the tick's transaction."""
+
+    id: int
+    email: str
+    timezone: str
+    digest_at: str
+    digest_days: str
+    next_digest_at: datetime  # aware UTC
+
+
+def claim_due(connection: Connection, now: datetime, limit: int) -> list[DueClock]:
+    """Lock and return up to `limit` seekers due at `now` (as `due_statement`), skipping
+    rows another transaction holds (FOR UPDATE SKIP LOCKED on PostgreSQL): two workers
+    ticking the same minute take disjoint batches; the locks last until the caller's
+    transaction ends, in which it moves each seeker on (`advance`)."""
+    seeker = table_of(Seeker)
+    statement = (
+        select(seeker.c.id, seeker.c.email, seeker.c.timezone, seeker.c.digest_at,
+               seeker.c.digest_days, seeker.c.next_digest_at)
+        .where(and_(seeker.c.next_digest_at <= stored_utc(now), seeker.c.enabled == true()))
+        .order_by(seeker.c.next_digest_at).limit(limit)
+        .with_for_update(skip_locked=True))
+    return [DueClock(row.id, row.email, row.timezone or "", row.digest_at or "",
+                     row.digest_days or "", as_utc(row.next_digest_at))
+            for row in connection.execute(statement)]
+
+
 def advance(connection: Connection, seeker_id: int, expected: datetime | None,
             new: datetime | None) -> bool:
     """Move a seeker's next digest from `expected` to `new`; False (nothing changed) when
