@@ -256,3 +256,19 @@ def test_the_single_users_digest_follows_config_toml(db: Database) -> None:
     # Saturday is not one of config.toml's digest days.
     [report] = asyncio.run(_ticks([db], [datetime(2026, 12, 12, 8, 30, tzinfo=UTC)]))
     assert report.deferred == [] and [d for _, d, *_ in _rows(db)][-1] == date(2026, 12, 11)
+
+
+def test_a_job_is_deferred_in_the_callers_transaction(db: Database) -> None:
+    """The tick's jobs commit with its rows: a transaction that fails after the defer
+    (a crash, a lost connection) leaves no job behind, and one that commits leaves it."""
+    writer = JobWriter()
+    day = date(2026, 12, 7)
+    with pytest.raises(RuntimeError), db.session(every_seeker=True) as s:
+        assert writer.defer(s, [(7, day)]) == [(7, day)]
+        raise RuntimeError("the worker dies before the commit")
+    assert _jobs(db) == []
+    with db.session(every_seeker=True) as s:
+        assert writer.defer(s, [(7, day), (8, day)]) == [(7, day), (8, day)]
+    with db.session(every_seeker=True) as s:  # one job waiting per seeker and day
+        assert writer.defer(s, [(7, day), (9, day)]) == [(9, day)]
+    assert sorted(_jobs(db)) == [(7, day), (8, day), (9, day)]
