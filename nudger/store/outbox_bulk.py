@@ -39,20 +39,25 @@ def record_days(connection: Connection, rows: Sequence[DayRow], now: datetime
     moment is waited for, then counts as there). The (seeker, date) pairs inserted."""
     if not rows:
         return set()
-    from sqlalchemy.dialects import postgresql, sqlite
-
-    dialect: Any = postgresql if connection.dialect.name == "postgresql" else sqlite
+    insert: Any
+    if connection.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
     digest = table_of(DigestRecord)
     stamp = as_utc(now)
-    statement = dialect.insert(digest).values([
+    # One statement compiled once and executed for many rows (SQLAlchemy batches them into
+    # multi-row INSERTs, RETURNING included): a batch costs a few round trips, not one each.
+    statement = insert(digest).on_conflict_do_nothing(
+        index_elements=["seeker_id", "recipient", "local_date"]
+    ).returning(digest.c.seeker_id, digest.c.local_date)
+    found = connection.execute(statement, [
         {"seeker_id": row.seeker_id, "recipient": row.recipient,
          "local_date": row.local_date, "message_id": "", "state": row.state,
          "attempts": 0, "nudges": 0, "last_error": row.reason, "uncertain": False,
          "claimed_by": "", "created_at": stamp, "updated_at": stamp}
-        for row in rows
-    ]).on_conflict_do_nothing(index_elements=["seeker_id", "recipient", "local_date"]
-                              ).returning(digest.c.seeker_id, digest.c.local_date)
-    return {(int(seeker), day) for seeker, day in connection.execute(statement)}
+        for row in rows])
+    return {(int(seeker), day) for seeker, day in found}
 
 
 def pending_without_job(connection: Connection, lock_prefix: str, limit: int

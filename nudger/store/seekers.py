@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Table, and_, delete, func, select, true, update
+from sqlalchemy import Table, and_, bindparam, delete, func, select, true, update
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
@@ -97,6 +97,23 @@ def advance(connection: Connection, seeker_id: int, expected: datetime | None,
         update(seeker).where(and_(seeker.c.id == seeker_id, current))
         .values(next_digest_at=None if new is None else stored_utc(new)))
     return bool(done.rowcount == 1)
+
+
+def advance_many(connection: Connection,
+                 moves: list[tuple[int, datetime, datetime | None]]) -> None:
+    """`advance` for many seekers at once, each (id, expected, new) by the same
+    compare-and-set, in one executemany (psycopg pipelines it: a few round trips for a
+    batch, not one per seeker)."""
+    if not moves:
+        return
+    seeker = table_of(Seeker)
+    connection.execute(
+        update(seeker).where(and_(seeker.c.id == bindparam("b_id"),
+                                  seeker.c.next_digest_at == bindparam("b_expected")))
+        .values(next_digest_at=bindparam("b_new")),
+        [{"b_id": seeker_id, "b_expected": stored_utc(expected),
+          "b_new": None if new is None else stored_utc(new)}
+         for seeker_id, expected, new in moves])
 
 
 def seeker_tables() -> list[Table]:

@@ -15,7 +15,7 @@ workers, retried. docs/outbox.md, "The workers' tick", says why nothing is lost 
      the same transaction's connection (procrastinate's `connection=`), so the row and its
      job are committed together or not at all;
    - each seeker's `next_digest_at` moves to their first digest moment after `now`, by
-     compare-and-set from the value found (`store.seekers.advance`).
+     compare-and-set from the value found (`store.seekers.advance_many`).
    A seeker whose stored fields cannot be used (a zone this machine does not know) is
    logged and gets no next digest until `nudger seeker edit` fixes it.
 2. The single user (the seeker with email "", whose schedule is config.toml's, with no
@@ -134,11 +134,12 @@ def schedule_batch(settings: Settings, db: Database, now: datetime, writer: JobW
                                     and (p.seeker_id, p.day) in recorded])
         skipped = [(p.seeker_id, p.day) for p in plans if not p.send and p.day is not None
                    and (p.seeker_id, p.day) in recorded]
-        moved = sum(store.advance(connection, p.seeker_id, p.expected, p.following)
-                    for p in plans)
+        # The rows are ours (locked above): each compare-and-set holds.
+        store.advance_many(connection, [(p.seeker_id, p.expected, p.following)
+                                        for p in plans])
     report.deferred += deferred
     report.skipped += skipped
-    report.moved += moved
+    report.moved += len(plans)
     if due:
         log.info("tick: %d seekers due; %d digests handed to the queue, %d missed beyond "
                  "digest.catch_up recorded as skipped", len(due), len(deferred), len(skipped))
