@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -272,3 +273,53 @@ def test_a_job_is_deferred_in_the_callers_transaction(db: Database) -> None:
     with db.session(every_seeker=True) as s:  # one job waiting per seeker and day
         assert writer.defer(s, [(7, day), (9, day)]) == [(9, day)]
     assert sorted(_jobs(db)) == [(7, day), (8, day), (9, day)]
+
+
+@pytest.mark.slow
+def test_a_worker_sends_each_due_seekers_digest_once(
+        home: Any, pg_cluster: Any, pg_url: str) -> None:
+    """The whole path with a real `nudger worker` subprocess and SMTP server: the tick
+    records two due seekers with their jobs, the jobs claim and send; a disabled seeker's
+    digest is not sent."""
+    import signal
+
+    from sqlalchemy import text
+
+    from nudger.store.pgurl import parse
+    from tests.daemon_helpers import wait_until
+    from tests.smtpserver import SmtpServer
+    from tests.workers.test_run import _config, _worker
+
+    with SmtpServer("plain") as server:
+        config = _config(home, server, pg_url)
+        settings = parse_settings(config.read_text(), config)
+        db = pg_database(pg_cluster, pg_url, home.root / "nudger.db")
+        try:
+            db.ensure(create=True)
+            now = datetime.now(UTC)
+            for email in ("ann@example.org", "bob@example.net", "off@example.org"):
+                add_seeker(db, settings, email=email, name=email[:3].title(), now=now,
+                           days=EVERY_DAY)
+            set_enabled(db, settings, "off@example.org", False, now)
+            with db.session(every_seeker=True) as s:  # due an hour ago, today
+                s.execute(text("UPDATE seeker SET next_digest_at = :at WHERE enabled"),
+                          {"at": now - timedelta(hours=1)})
+            ids = _seeker_ids(db)
+        finally:
+            db.dispose()
+        worker = _worker(home, config)
+        try:
+            server.wait_for_messages(2, timeout=60)
+            rows = lambda: pg_cluster.admin(  # noqa: E731
+                "SELECT seeker_id, state, attempts FROM digest ORDER BY seeker_id",
+                dbname=parse(pg_url).dbname)
+            wait_until(lambda: [r[1] for r in rows()] == ["sent", "sent"], 20, "the marks")
+            time.sleep(2)  # another tick had its chance
+            assert worker.stop(signal.SIGTERM, timeout=10) == 0
+        finally:
+            worker.close()
+        assert sorted(r for m in server.messages for r in m.rcpt_tos) == [
+            "ann@example.org", "bob@example.net"]
+        assert rows() == [(ids["ann@example.org"], "sent", 1),
+                          (ids["bob@example.net"], "sent", 1)]
+        assert "Traceback" not in worker.log
