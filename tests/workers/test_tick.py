@@ -5,7 +5,8 @@ Auckland's fall-back get exactly one outbox row and one queued job per local dat
 local time; two workers ticking the same minute defer each seeker once; a missed hour heals
 on the next tick (beyond digest.catch_up: recorded as skipped, never sent late); a 'pending'
 row whose job was lost gets a new one; a disabled seeker gets nothing; the single user's
-digest still follows config.toml."""
+digest still follows config.toml; a job commits or rolls back with the tick's transaction;
+and a real `nudger worker` sends each due seeker's digest once."""
 
 from __future__ import annotations
 
