@@ -9,7 +9,7 @@
 - today's digests from the outbox (`digest` rows of today's local date): sent, failed and
   pending ('pending': handed to the queue, 'retry' or 'sending') per local hour (of the
   send, of the failure, of the recording);
-- the oldest pending digest, with how long it has waited since it was first claimed.
+- the oldest pending digest, with how long it has waited since it was recorded.
 
 Heartbeat ages are read against the database server's clock (procrastinate writes them with
 NOW()); the outbox's waits against `now`, the caller's clock.
@@ -71,7 +71,7 @@ class OldestPending:
     local_date: date
     state: str
     attempts: int
-    since: datetime  # first claimed (aware UTC)
+    since: datetime  # recorded: first claimed, or queued by the tick (aware UTC)
     waited: timedelta
     error: str
 
