@@ -57,12 +57,14 @@ async def send_leased(settings: Settings, db: Database, calendar: Calendar, seek
     except NudgerError as exc:  # removed since the job was queued; a stored field unusable
         log.error("digest of %s (seeker %s) not sent: %s", local_date, seeker_id, exc)
         return OutboxResult(Outcome.FAILED, local_date, "", str(exc))
+    settings, db = seeker.settings, seeker.db
+    outbox = Outbox(db, settings.recipient)
     if not seeker.enabled:
+        # The tick's 'pending' row, if it wrote one, says so (else it would be re-deferred).
+        outbox.skip_pending(local_date, "the seeker is disabled", clock())
         log.info("digest of %s (seeker %s) not sent: the seeker is disabled", local_date,
                  seeker.who)
         return OutboxResult(Outcome.SKIPPED, local_date, "", "the seeker is disabled")
-    settings, db = seeker.settings, seeker.db
-    outbox = Outbox(db, settings.recipient)
     claim = outbox.claim_leased(local_date, clock(), me=me, lease=lease,
                                 new_message_id=lambda: digest_message_id(settings, local_date))
     if isinstance(claim, Refused):

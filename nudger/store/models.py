@@ -152,8 +152,8 @@ class DigestRecord(SeekerOwned, SQLModel, table=True):
     recipient: str
     local_date: date
     message_id: str
-    # One of vocab.OUTBOX_STATES; every write names it (the schema's old default,
-    # "pending", is never written).
+    # One of vocab.OUTBOX_STATES; every write names it ("pending" only the workers' tick
+    # writes, in the transaction that defers the row's send job: docs/outbox.md).
     state: str
     attempts: int = 0
     nudges: int = 0

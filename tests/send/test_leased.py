@@ -1,7 +1,8 @@
 """The workers' send (send/leased.py) serves any seeker of the database, on both engines:
 each seeker's digest goes to that seeker's own address with their own name and rows only,
 and its outbox row is theirs; a disabled seeker's or a removed seeker's job sends nothing
-and writes nothing."""
+and writes nothing (but for the tick's 'pending' row of a disabled seeker, marked
+skipped)."""
 
 from __future__ import annotations
 
@@ -96,6 +97,15 @@ def test_a_disabled_or_removed_seekers_job_sends_and_writes_nothing(
         gone = _send(settings, engine_db, cat_id + 100, tmp_path)
         assert gone.outcome is Outcome.FAILED and "is not in" in gone.detail
         assert server.messages == [] and _outbox(engine_db) == []
+        # Disabled after the tick recorded the day: the row says skipped, not pending.
+        from nudger.store.outbox_bulk import DayRow, record_days
+
+        with engine_db.session(every_seeker=True) as s:
+            record_days(s.connection(), [DayRow(cat_id, "cat@example.org", DAY, "pending")],
+                        NOW)
+        assert _send(settings, engine_db, cat_id, tmp_path).outcome is Outcome.SKIPPED
+        assert server.messages == []
+        assert _outbox(engine_db) == [(cat_id, "cat@example.org", str(DAY), "skipped")]
 
 
 def test_a_refused_address_marks_that_seeker_only_and_a_new_address_clears_it(
