@@ -48,7 +48,7 @@ log = logging.getLogger("nudger.worker")
 # Seconds running jobs get to finish after SIGTERM before they are cancelled; the claims
 # are given back within the rest of the 10 s a stop may take (systemd's TimeoutStopSec in
 # the unit is longer).
-GRACE_S = 7.0
+GRACE_S = 5.0
 
 
 def utcnow() -> datetime:
