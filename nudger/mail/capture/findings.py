@@ -7,8 +7,10 @@ against. Every finding says which signals decided it.
 from __future__ import annotations
 
 from collections.abc import Iterable
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -103,7 +105,13 @@ def weigh_evidence(view: MailView, haystack: str, folded: str, ats: str, rules: 
         # The word model: how the mail's words read, past the rules' exact phrases.
         posteriors = rules.words.posteriors(haystack)
         best = max(posteriors, key=lambda k: posteriors[k])
-        if best != "not-job" and posteriors[best] >= WORDS_MIN:
+        # Alone (no phrase of any kind, no invitation), its reading counts only when the
+        # mail has a job word ([candidate] body: a role, an interview, a Gespräch, a
+        # puesto…): "coffee next Tuesday works!" or an invitation to a vernissage reads
+        # like an interview to a bag of words, but is about no job.
+        alone = not phrased and view.invite is None
+        if best != "not-job" and posteriors[best] >= WORDS_MIN and \
+                (not alone or _names_job(haystack, rules.body_words)):
             scores[best] += WORDS_WEIGHT * posteriors[best]
             signals[best].append(f"its words read as {best} ({posteriors[best]:.2f})")
     job_words = any(scores.values()) or rules.is_candidate_subject(view.subject)
@@ -148,6 +156,18 @@ def weigh_evidence(view: MailView, haystack: str, folded: str, ats: str, rules: 
             return Evidence(kind, total, said, moment if kind == "interview" else None)
     return None
 
+
+
+@lru_cache(maxsize=4)
+def _job_word(words: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile(r"(?<![^\W\d_])(?:" + "|".join(re.escape(w.strip()) for w in words)
+                      + ")", re.IGNORECASE)
+
+
+def _names_job(text: str, words: tuple[str, ...]) -> bool:
+    """A [candidate] body word at the start of a word of `text` ("position", not the
+    "position" inside "exposition")."""
+    return not words or _job_word(words).search(text) is not None
 
 
 def first_match(rules: Iterable[Rule], haystack: str,
