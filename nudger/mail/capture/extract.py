@@ -180,12 +180,23 @@ def company_and_role(view: MailView, haystack: str, ats: str,
     if not company and not platform:
         company = _company_from_signature(view, haystack, rules)
         how = "signature" if company else ""
+    if not company and not platform and (rules.is_freemail(view.domain) or not view.domain):
+        # A small employer writing from free mail: its name where it signs, in a subject
+        # that is only its name, or written in the text as an organisation's name.
+        company = _company_named_as_organisation(view, haystack, rules)
+        how = "organisation's name in the mail" if company else ""
     if company and not platform and how != "sender's domain" and \
             not rules.is_freemail(view.domain):
         # "Sternwerk" in the text, sternwerk-automation.example the sender's domain: the
         # company's full name ("Sternwerk Automation", as the mail spells it when it does).
         fuller = _fuller_from_domain(company, view.domain, haystack, rules)
         company = fuller or company
+    if not company and not platform and view.domain and not rules.is_freemail(view.domain):
+        # The organisation's name the mail signs or writes, when it is the sender's
+        # domain's words in any order ("Soluciones Marea" at marea-soluciones.example).
+        named = _company_named_as_organisation(view, haystack, rules)
+        if named and _agrees_with_domain(named, view.domain):
+            company, how = named, "organisation's name in the mail, as the sender's domain"
     if not company and not platform and view.domain and not rules.is_freemail(view.domain):
         company = _company_from_domain(view.domain, rules)
         how = "sender's domain" if company else ""
@@ -300,6 +311,82 @@ def _company_from_signature(view: MailView, haystack: str, rules: Rules) -> str:
                               (len(parts) > 1 and all(p in squashed for p in parts))):
                 return candidate
     return ""
+
+
+_SIGN_OFF_LINE = re.compile(
+    r"^(?:best|kind|warm|many)?\s*(?:regards|wishes|cheers|thanks|thank you|sincerely|best|"
+    r"mit freundlichen grüßen|freundliche grüße|viele grüße|beste grüße|liebe grüße|"
+    r"gruß|grüße|cordialement|bien à vous|bien cordialement|salutations|amicalement|"
+    r"saludos(?: cordiales)?|un saludo|atentamente|un abrazo|abrazos)[,!.]?$",
+    re.IGNORECASE)
+
+
+def _company_named_as_organisation(view: MailView, haystack: str, rules: Rules) -> str:
+    """A person's mail from free mail (no domain to read a company from): an
+    organisation's name ("Schreinerei Holm", "Pharmacie du Parc", "Clínica Albor",
+    "Reformas Vidal S.L.": [names] organisation words or a legal form) on a line of the
+    signature after the sign-off, else the subject when it is nothing but such a name,
+    else such a name written in the text. "" when the mail names none."""
+    lines = [line.strip() for line in haystack.split("\n")]
+    body = lines[1:]
+    for at, line in enumerate(body):
+        if _SIGN_OFF_LINE.match(line):
+            for below in body[at + 1: at + 6]:
+                for piece in re.split(r"\s[|·–-]\s|,\s", below):
+                    found = _organisation_name(piece, rules)
+                    if found:
+                        return found
+            break
+    subject = re.sub(r"^(?:(?:re|aw|fwd?|wg|tr|rv)\s*:\s*)+", "", lines[0], flags=re.I)
+    found = _organisation_name(subject, rules)
+    if found:
+        return found
+    for run in _NAME_RUN.finditer("\n".join(body)):
+        found = _organisation_name(run.group(0), rules)
+        if found:
+            return found
+    return ""
+
+
+def _organisation_name(text: str, rules: Rules) -> str:
+    """`text` when it is an organisation's name: 1 to 5 words, capitalised, one of them an
+    organisation word or a legal form, no role word ("Data Analyst" is a job)."""
+    text = text.strip(" .,:;!?")
+    words = text.split()
+    if not 1 <= len(words) <= 5 or not text[:1].isupper() or \
+            not is_organisation(text, rules):
+        return ""
+    lowered = {w.lower().strip(".,") for w in words}
+    if lowered & _ROLE_WORDS or lowered & _JOB_TITLE_WORDS or \
+            (len(words) == 1 and not LEGAL_ANYWHERE.search(text)):
+        return ""
+    return _clean_company(text, rules)
+
+
+def _agrees_with_domain(company: str, domain: str) -> bool:
+    """Every word of the domain's name is in `company` (squashed), in any order."""
+    labels = domain.lower().split(".")
+    if len(labels) < 2:
+        return False
+    label = labels[-3] if labels[-2] in ("co", "com", "ac", "gov", "org") and \
+        len(labels) >= 3 else labels[-2]
+    parts = [p for p in label.split("-") if len(p) > 1]
+    squashed = _squash(company)
+    return bool(parts) and all(p in squashed for p in parts)
+
+
+# Words of a job's title: a capitalised run with one is a role, not an employer.
+_JOB_TITLE_WORDS = frozenset({
+    "analyst", "engineer", "developer", "manager", "assistant", "designer", "consultant",
+    "specialist", "officer", "director", "lead", "head", "intern", "internship",
+    "scientist", "architect", "administrator", "coordinator", "technician", "nurse",
+    "accountant", "associate", "representative", "executive", "clerk", "operator",
+    "entwickler", "ingenieur", "berater", "leiter", "leiterin", "mitarbeiter",
+    "sachbearbeiter", "praktikum", "ausbildung", "werkstudent", "stellvertretende",
+    "développeur", "ingénieur", "chargé", "chargée", "responsable", "stage", "stagiaire",
+    "alternance", "desarrollador", "ingeniero", "técnico", "técnica", "becario", "prácticas",
+    "enfermero", "enfermera", "enfermero/a", "dependiente", "gerente", "jefe",
+})
 
 
 _NAME_RUN = re.compile(r"(?<![\w&])[A-ZÀ-Ý][\w&'’.-]*(?:[ \t]+(?:&[ \t]+)?[A-ZÀ-Ý][\w&'’.-]*){0,4}")

@@ -291,3 +291,41 @@ def test_a_newsletter_address_is_a_mailing() -> None:
                subject="Die 10 besten Tipps für Ihre Bewerbung")
     # Before: an interview at "Karriere Magazin".
     assert recognise_bytes(raw, zone=ZONE) == []
+
+
+# --- an employer named as an organisation ------------------------------------------------
+
+@pytest.mark.parametrize(("sender", "subject", "body", "company"), [
+    # its name under the sign-off, from free mail
+    ("Jana Holm <jana.holm@web.de>", "Ihre Bewerbung",
+     "Hallo Alex,\n\nleider haben wir uns für einen anderen Bewerber entschieden.\n\n"
+     "Viele Grüße\nJana Holm\nTischlerei Holm\nMühlweg 3", "Tischlerei Holm"),
+    ("Marc Petit <marc.petit@orange.fr>", "Votre candidature",
+     "Bonjour Alex,\n\nnous avons bien reçu votre candidature pour le poste de "
+     "préparateur.\n\nCordialement,\nMarc Petit\nPharmacie du Marché", "Pharmacie du Marché"),
+    # the subject is only its name
+    ("Carmen Ruiz <carmen.ruiz@hotmail.com>", "Clínica Albor",
+     "Hola Alex,\n\nLamentablemente la clínica ha decidido seguir con otra candidata.\n\n"
+     "Carmen", "Clínica Albor"),
+    # written in the text
+    ("Luis Gil <luis.gil1975@gmail.com>", "Re: el puesto",
+     "Hola Alex,\n\nTe escribo de Reformas Gil S.L. porque lamentablemente no vamos a "
+     "seguir con tu candidatura.\n\nLuis", "Reformas Gil S.L."),
+    # a company's domain whose words the signature spells in another order
+    ("Lucía Fernández <lucia.fernandez@marea-soluciones.example>", "RE: Puesto de Jefe",
+     "Hola Alex,\n\nGracias. ¿Podemos hablar por teléfono mañana a las 17:00?\n\nLucía\n"
+     "Soluciones Marea", "Soluciones Marea"),
+])
+def test_the_employer_is_the_organisation_the_mail_names(sender: str, subject: str,
+                                                        body: str, company: str) -> None:
+    [finding] = recognise_bytes(mail(body, sender=sender, subject=subject), zone=ZONE)
+    assert finding.company == company
+    assert "organisation's name in the mail" in finding.why
+
+
+def test_a_job_title_is_not_taken_for_an_organisation() -> None:
+    """"Senior Data Analyst" has an organisation word ("data") but is a job's title."""
+    raw = mail("Hola Alex,\n\nLamentablemente no vamos a seguir con tu candidatura para "
+               "Senior Data Analyst.\n\nCarmen", sender="Carmen Ruiz <c.ruiz@hotmail.com>",
+               subject="Tu candidatura")
+    assert recognise_bytes(raw, zone=ZONE) == []
