@@ -89,7 +89,7 @@ _NOT_COMPANY_START = frozenset({
     "vacante", "vacancy", "oferta", "offre", "plaza", "empleo", "trabajo", "job", "equipo",
     "équipe", "los", "las", "un", "una", "une", "ein", "eine", "unternehmen", "firma",
     "mitarbeit", "tätigkeit", "ausschreibung", "einstellung", "entreprise", "société",
-    "empresa", "compañía"})
+    "empresa", "compañía", "te", "me", "se", "os", "du", "vous", "ihr", "wir", "sie"})
 _ROLE_WORDS = frozenset({"role", "position", "job", "opening", "vacancy", "post",
                          "stelle", "poste", "puesto", "team", "interview"})
 
@@ -163,6 +163,8 @@ def company_and_role(view: MailView, haystack: str, ats: str,
             continue
         groups = found.groupdict()
         candidate = _clean_company(groups.get("company") or "", rules)
+        if candidate and not any(c.isupper() or c.isdigit() for c in candidate):
+            continue  # "en los próximos días", "to the team": prose, not a name
         if candidate:
             company, how = candidate, "text"
             if groups.get("role"):
