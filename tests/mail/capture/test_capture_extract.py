@@ -8,11 +8,13 @@ application or an interview of another kind (a flat, a magazine)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from nudger.mail.capture.interview_time import interview_moment
 from nudger.mail.capture.prefilter import peek
 from nudger.mail.capture.recognise import recognise_bytes
 from nudger.mail.capture.rules import default_rules
@@ -329,3 +331,39 @@ def test_a_job_title_is_not_taken_for_an_organisation() -> None:
                "Senior Data Analyst.\n\nCarmen", sender="Carmen Ruiz <c.ruiz@hotmail.com>",
                subject="Tu candidatura")
     assert recognise_bytes(raw, zone=ZONE) == []
+
+
+# --- interview times ---------------------------------------------------------------------
+
+SENT = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(("text", "at", "zoned"), [
+    # the time first, the date after it (and a zone after the date)
+    ("Can you join at 2:00 PM on Thursday, November 19 (Eastern Time)?",
+     datetime(2026, 11, 19, 19, 0, tzinfo=UTC), True),
+    ("at 2:00 PM on Thursday, November 19 PST", datetime(2026, 11, 19, 22, 0, tzinfo=UTC),
+     True),
+    ("rendez-vous à 14h00 le mardi 17 novembre (heure de Paris)",
+     datetime(2026, 11, 17, 13, 0, tzinfo=UTC), True),
+    ("um 14 Uhr am 17.11.2026", datetime(2026, 11, 17, 13, 0, tzinfo=UTC), False),
+    ("a las 10:00 del 4 de diciembre", datetime(2026, 12, 4, 9, 0, tzinfo=UTC), False),
+    ("at 10:00 on 2026-11-25", datetime(2026, 11, 25, 9, 0, tzinfo=UTC), False),
+    # dates with slashes: day first, month first when it cannot be or the clock is 12-hour
+    ("Date : 19/11/2026\nHeure : 14h30", datetime(2026, 11, 19, 13, 30, tzinfo=UTC), False),
+    ("le 03/12 à 10h00", datetime(2026, 12, 3, 9, 0, tzinfo=UTC), False),
+    ("on 11/19/2026 at 2:00 PM EST", datetime(2026, 11, 19, 19, 0, tzinfo=UTC), True),
+    ("on 11/12/2026 at 2:00 PM EST", datetime(2026, 11, 12, 19, 0, tzinfo=UTC), True),
+    # the forms the issue names
+    ("Tuesday, November 10, 2026 4:00 PM - 4:45 PM Pacific Standard Time (UTC-08:00)",
+     datetime(2026, 11, 11, 0, 0, tzinfo=UTC), True),
+    ("am 17.11.2026 um 15:00 Uhr MEZ", datetime(2026, 11, 17, 14, 0, tzinfo=UTC), True),
+    ("Thursday 10 December at 10:00 Central", datetime(2026, 12, 10, 16, 0, tzinfo=UTC), True),
+])
+def test_an_interview_time_in_its_written_forms(text: str, at: datetime, zoned: bool) -> None:
+    moment = interview_moment(text, SENT, ZONE)
+    assert moment is not None and (moment.at, moment.zoned) == (at, zoned)
+
+
+def test_a_fraction_or_24_7_is_no_date() -> None:
+    assert interview_moment("We are open 24/7, call at 10:00.", SENT, ZONE) is None
