@@ -367,3 +367,54 @@ def test_an_interview_time_in_its_written_forms(text: str, at: datetime, zoned: 
 
 def test_a_fraction_or_24_7_is_no_date() -> None:
     assert interview_moment("We are open 24/7, call at 10:00.", SENT, ZONE) is None
+
+
+# --- context ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("sentence", "kind"), [
+    ("Malheureusement je ne suis pas disponible mardi. Pouvons-nous décaler l'entretien "
+     "au jeudi 15 octobre à 14h00 ?", "interview"),
+    ("Leider müssen wir das Gespräch verschieben: passt Ihnen der 15.10.2026 um 14:00 Uhr?",
+     "interview"),
+    ("Lamentablemente tenemos que reprogramar la entrevista al 15 de octubre a las 14:00.",
+     "interview"),
+    # a decision is a rejection, whatever was moved before it
+    ("We had to postpone the interview twice; unfortunately we have decided to move forward "
+     "with another candidate.", "rejection"),
+])
+def test_a_regret_about_a_date_moves_an_interview(sentence: str, kind: str) -> None:
+    raw = mail(f"Bonjour Alex,\n\n{sentence}\n\nMarc Petit\nMaison Carrel\n",
+               sender="Marc Petit <marc.petit@maison-carrel.example>", subject="Re: Alex")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert finding.kind == kind
+    if kind == "interview":
+        assert finding.interview_at == datetime(2026, 10, 15, 12, 0, tzinfo=UTC)
+        assert "an interview moved" in finding.why
+
+
+def calendar_mail(method: str, summary: str, sender: str) -> bytes:
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = "alex@example.com"
+    msg["Subject"] = summary
+    msg["Date"] = "Tue, 06 Oct 2026 09:30:00 +0200"
+    msg.set_content("See the attached event.\n\nMaison Carrel")
+    method_line = f"METHOD:{method}\r\n" if method else ""
+    msg.add_attachment(
+        f"BEGIN:VCALENDAR\r\nVERSION:2.0\r\n{method_line}BEGIN:VEVENT\r\n"
+        f"SUMMARY:{summary}\r\nDTSTART:20261015T120000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+        subtype="calendar", filename="event.ics")
+    return msg.as_bytes()
+
+
+def test_a_published_calendar_event_titled_as_an_interview_is_one() -> None:
+    for method in ("PUBLISH", ""):
+        raw = calendar_mail(method, "Interview: Data Analyst at Maison Carrel",
+                            "Maison Carrel <rh@maison-carrel.example>")
+        [finding] = recognise_bytes(raw, zone=ZONE)
+        assert finding.kind == "interview"
+        assert finding.interview_at == datetime(2026, 10, 15, 12, 0, tzinfo=UTC)
+    # a published event that is no job's (a concert) is not an interview
+    raw = calendar_mail("PUBLISH", "Concert in the park",
+                        "Maison Carrel <events@maison-carrel.example>")
+    assert recognise_bytes(raw, zone=ZONE) == []
