@@ -46,6 +46,23 @@ EXAMPLES = {
     "nuevos empleos": "Tenemos nuevos empleos para tu búsqueda.",
     "alerta de empleo": "Tu alerta de empleo diaria.",
     "ofertas que te pueden": "Ofertas que te pueden interesar.",
+    # ignore: events for job seekers, not about an application of yours
+    '\\b(career|careers|job|jobs|hiring|recruiting|recruitment|graduate) (fair|expo|open day|open house)\\b':
+        'Meet 40 employers at our career fair on Thursday.',
+    '\\b(info(rmation)? session|networking (event|evening|night))\\b':
+        'Join our information session for graduates.',
+    '\\b(karriere|job|jobs|recruiting|absolventen|hochschul)(messe|tag|event)\\b':
+        'Besuchen Sie uns auf der Karrieremesse.',
+    '\\btag der offenen tür\\b':
+        'Wir laden zum Tag der offenen Tür ein.',
+    '\\b(salon|forum) (de l.emploi|du recrutement|des métiers|des entreprises|emploi)\\b':
+        "Retrouvez-nous au salon de l'emploi samedi.",
+    '\\b(job ?dating|journée portes ouvertes)\\b':
+        'Inscrivez-vous à notre job dating.',
+    '\\bferia (de|del) (empleo|empleabilidad|trabajo)\\b':
+        'Te esperamos en la feria de empleo.',
+    '\\bjornada de puertas abiertas\\b':
+        'Ven a nuestra jornada de puertas abiertas.',
     # rejection
     "unfortunately,? (we|the team)( have| has)? (decided|chosen|will not|won.t|are (not|unable)"
     "|can(no|.)t (move|offer|proceed))":
