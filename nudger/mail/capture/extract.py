@@ -48,6 +48,11 @@ def _clean_company(raw: str, rules: Rules) -> str:
     text = _LEAD.sub("", text)
     text = _TAIL.sub("", text)
     text = _POSSESSIVE.sub("", text).strip(" \"'“”‘’«»:;,!?")
+    # A bracket after the name is a place, a gender note or a ticker ("Acme (Paris)",
+    # "(m/w/d)", "(NYSE: ACME)"), cut or not; a desk's word after it is no part of it
+    # ("Acme Careers", "Acme Recruiting").
+    text = _BRACKET_TAIL.sub("", text).strip(" ,-–|")
+    text = _noise_tail(text, rules)
     text = _keep_legal_dot(text)
     if not text or text.lower() in rules.ats_names or len(text) < 2:
         return ""
@@ -57,6 +62,23 @@ def _clean_company(raw: str, rules: Rules) -> str:
             text[:1].isdigit():
         return ""  # "our Founding Engineer role", "2:00 PM Eastern", "puesto de …"
     return one_line(text, MAX_VALUE, "company")
+
+
+_BRACKET_TAIL = re.compile(r"\s*[(\[][^()\[\]]*[)\]]?\s*$")
+
+
+def _noise_tail(text: str, rules: Rules) -> str:
+    """`text` without the desk words at its end ("Acme Robotics Talent Acquisition" →
+    "Acme Robotics"), unless nothing would be left."""
+    words = text.split()
+    while len(words) > 1:
+        for n in (3, 2, 1):
+            if len(words) > n and " ".join(words[-n:]).lower() in rules.name_noise:
+                words = words[:-n]
+                break
+        else:
+            break
+    return " ".join(words)
 
 
 # An article, or a sentence's opening adverb ("Leider Acme hat…" read from a run of

@@ -418,3 +418,17 @@ def test_a_published_calendar_event_titled_as_an_interview_is_one() -> None:
     raw = calendar_mail("PUBLISH", "Concert in the park",
                         "Maison Carrel <events@maison-carrel.example>")
     assert recognise_bytes(raw, zone=ZONE) == []
+
+
+@pytest.mark.parametrize(("written", "company"), [
+    ("Acme Robotics (Paris)", "Acme Robotics"), ("Acme Robotics (m/w/d)", "Acme Robotics"),
+    ("Acme Robotics Inc. (NYSE: ACME)", "Acme Robotics Inc."),
+    ("Acme Robotics Talent Acquisition", "Acme Robotics"),
+    ("Acme Robotics Careers", "Acme Robotics"), ("Talent Lab", "Talent Lab"),
+])
+def test_the_company_comes_without_its_noise(written: str, company: str) -> None:
+    raw = mail(f"Hi Alex,\n\nThank you for your interest in {written}. We have received "
+               "your application.\n\nDana", sender="Dana Lee <dana@mail.example>",
+               subject="Your application")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert finding.company == company
