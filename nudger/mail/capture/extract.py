@@ -229,6 +229,14 @@ def company_and_role(view: MailView, haystack: str, ats: str,
             spelt = _spelt_in_text(company, haystack, rules)
             company, how = (spelt, "sender's domain, as the mail spells it") if spelt \
                 else (company, how)
+    if not company or (how.startswith("sender's") and
+                       _squash(company) == _squash(_domain_label(view.domain))):
+        # No company yet, or only the sending system's own name ("Jobly <hi@jobly.example>"):
+        # the employer's slug in a link (acme.bamboohr.com, boards.…/acme/, /companies/acme)
+        # when the text spells it.
+        linked = _company_from_links(view, haystack, rules)
+        if linked and _squash(linked) != _squash(company):
+            company, how = linked, "link's path, as the mail spells it"
     if not role and company and ats:
         # Job boards list the job as a title line above a "Company · Place" line.
         above = re.search(rf"^([^\n]{{2,120}})\n{re.escape(company)}\s*(?:·|-|–|,)",
@@ -385,6 +393,83 @@ def _organisation_name(text: str, rules: Rules) -> str:
             (len(words) == 1 and not LEGAL_ANYWHERE.search(text)):
         return ""
     return _clean_company(text, rules)
+
+
+def _domain_label(domain: str) -> str:
+    labels = domain.lower().split(".")
+    if len(labels) < 2:
+        return ""
+    return labels[-3] if labels[-2] in ("co", "com", "ac", "gov", "org") and \
+        len(labels) >= 3 else labels[-2]
+
+
+_GENERIC_LABEL = frozenset({
+    "www", "jobs", "job", "careers", "career", "apply", "app", "boards", "board", "hire",
+    "mail", "email", "click", "links", "link", "go", "t", "api", "en", "de", "fr", "es", "o",
+    "p", "j", "us", "eu", "uk", "comm", "view", "viewjob", "scheduler", "interviews",
+    "schedule", "postings", "posting", "candidates", "candidate", "login", "account",
+    "unsubscribe", "track", "redirect", "static", "assets", "images", "img", "cdn",
+    "recruiting", "talent", "karriere", "emploi", "empleo", "stellen", "offres", "ofertas",
+    "companies", "company", "employer", "employers", "organisation", "organization", "org",
+    "firma", "unternehmen", "entreprise", "entreprises", "empresa", "empresas", "share",
+    "u", "c", "r", "s", "m", "l", "help", "support", "privacy", "terms", "settings"})
+_LINK = re.compile(r"https?://[^\s<>\"')\]]+", re.IGNORECASE)
+_COMPANY_PATH = re.compile(r"/(?:companies|company|employers?|organi[sz]ations?|firma|"
+                           r"unternehmen|entreprises?|empresas?)/([\w-]{2,60})", re.IGNORECASE)
+
+
+def _company_from_links(view: MailView, haystack: str, rules: Rules) -> str:
+    """The employer a link names, as the text spells it: the slug after /companies/ (any
+    host), a subdomain before a hiring system's own domain (acme.bamboohr.com,
+    acme.wd3.myworkdayjobs.com), or the first path segment on a hiring system's jobs host
+    (boards.greenhouse.io/acme). "" when no link names one the text also names."""
+    from urllib.parse import urlsplit
+
+    urls = [href for _, href in view.links] + _LINK.findall(haystack)
+    slugs: list[str] = []
+    for url in urls[:40]:
+        try:
+            parts = urlsplit(url.strip().rstrip(".,;"))
+        except ValueError:
+            continue
+        host = (parts.hostname or "").lower()
+        labels = host.split(".")
+        if len(labels) < 2:
+            continue
+        path = parts.path or ""
+        slugs += _COMPANY_PATH.findall(path)
+        if len(labels) >= 3 and labels[0] not in _GENERIC_LABEL:
+            slugs.append(labels[0])
+        segments = [x for x in path.split("/") if x]
+        if labels[0] in _GENERIC_LABEL and segments and \
+                segments[0].lower() not in _GENERIC_LABEL and \
+                not any(c.isdigit() for c in segments[0]) and len(segments) > 1:
+            slugs.append(segments[0])
+    for slug in dict.fromkeys(slugs):
+        if slug.lower() in _GENERIC_LABEL or rules.ats_of(slug + ".com"):
+            continue
+        spelt = _spelt_slug(slug, haystack, rules)
+        if spelt:
+            return spelt
+    return ""
+
+
+def _spelt_slug(slug: str, haystack: str, rules: Rules) -> str:
+    """The run of capitalised words in the text that is `slug` (squashed, "ue" read as
+    "ü"), or begins with it ("lumen" → "Lumen Analytics"); desk words cut off."""
+    want = {_squash(slug), _squash(slug.replace("ue", "u").replace("oe", "o")
+                                   .replace("ae", "a"))}
+    for found in _NAME_RUN.finditer(haystack):
+        words = found.group(0).split()
+        for start in range(len(words)):
+            for end in range(min(len(words), start + 4), start, -1):
+                if _squash(" ".join(words[start:end])) in want:
+                    tail = words[end:end + 2]
+                    fuller = " ".join(words[start:end] + tail)
+                    named = _clean_company(fuller, rules) if tail and \
+                        is_organisation(fuller, rules) else ""
+                    return named or _clean_company(" ".join(words[start:end]), rules)
+    return ""
 
 
 def _agrees_with_domain(company: str, domain: str) -> bool:

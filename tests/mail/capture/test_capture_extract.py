@@ -432,3 +432,27 @@ def test_the_company_comes_without_its_noise(written: str, company: str) -> None
                subject="Your application")
     [finding] = recognise_bytes(raw, zone=ZONE)
     assert finding.company == company
+
+
+@pytest.mark.parametrize(("sender", "body", "company"), [
+    # a hiring system the rules do not list, sending as itself: the employer in a link
+    ("Jobly <hello@jobly.example>",
+     "Hi Alex,\n\nThanks for applying! Your application has been sent to the team.\n\n"
+     "See the role: https://jobly.example/companies/lumen-analytics/jobs/123\n\n"
+     "Lumen Analytics is reviewing applications.\n", "Lumen Analytics"),
+    ("Jobly <notifications@jobly.example>",
+     "Hi Alex,\n\nWe have received your application for Data Analyst.\n\n"
+     "https://tulipmobility.hireflow.example/o/data-analyst\n\nTulip Mobility Recruiting\n",
+     "Tulip Mobility"),
+    # a link's slug the text does not spell is not taken
+    ("Jobly <hello@jobly.example>",
+     "Hi Alex,\n\nThanks for applying! Your application has been sent.\n\n"
+     "https://jobly.example/companies/x7-team/jobs/1\n", "Jobly"),
+])
+def test_the_employer_in_a_link_of_a_system_sending_as_itself(sender: str, body: str,
+                                                             company: str) -> None:
+    [finding] = recognise_bytes(mail(body, sender=sender, subject="Your application"),
+                                zone=ZONE)
+    assert finding.company == company
+    if company != "Jobly":
+        assert "company from the link's path" in finding.why
