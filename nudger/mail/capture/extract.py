@@ -111,7 +111,7 @@ _NOT_COMPANY_START = frozenset({
     "vacante", "vacancy", "oferta", "offre", "plaza", "empleo", "trabajo", "job", "equipo",
     "équipe", "los", "las", "un", "una", "une", "ein", "eine", "unternehmen", "firma",
     "mitarbeit", "tätigkeit", "ausschreibung", "einstellung", "entreprise", "société",
-    "empresa", "compañía", "te", "me", "se", "os", "du", "vous", "ihr", "wir", "sie"})
+    "empresa", "compañía", "te", "me", "se", "os", "du", "vous"})
 _ROLE_WORDS = frozenset({"role", "position", "job", "opening", "vacancy", "post",
                          "stelle", "poste", "puesto", "team", "interview"})
 

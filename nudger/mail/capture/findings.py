@@ -6,8 +6,8 @@ against. Every finding says which signals decided it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
@@ -127,7 +127,8 @@ def weigh_evidence(view: MailView, haystack: str, folded: str, ats: str, rules: 
              not scores["rejection"])):
         scores["interview"] += INVITE_WEIGHT
         moment = Moment(invite.start, not invite.floating, "the invitation's DTSTART")
-        signals["interview"].insert(0, f"a calendar invitation (METHOD:{invite.method or '-'}, DTSTART "
+        signals["interview"].insert(0, "a calendar invitation (METHOD:"
+                                    f"{invite.method or '-'}, DTSTART "
                                     f"{invite.start.isoformat(timespec='minutes')})")
     prior = ATS_PRIOR if ats else 0.0
     penalty = UNSUBSCRIBE if view.unsubscribe and not ats else 0.0

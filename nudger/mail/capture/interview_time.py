@@ -4,8 +4,8 @@ Standard Time (UTC-08:00)", "Thursday 10 December at 10:00 Central", "am 17.11.2
 14:00 Uhr", "le mardi 17 novembre à 14h00 (heure de Paris)", "2026-11-25 09:00
 (Europe/Oslo)"), the time first ("at 2:00 PM on Thursday, November 19 PST", "à 14h00 le 17
 novembre"), dates with slashes (19/11/2026 day first; 11/19/2026 month first when it cannot
-be a day, or on a 12-hour clock). A time without a zone is read in the user's zone, and the result says so.
-Pure: the user's zone and the mail's sending time are parameters.
+be a day, or on a 12-hour clock). A time without a zone is read in the user's zone, and
+the result says so. Pure: the user's zone and the mail's sending time are parameters.
 """
 
 from __future__ import annotations
@@ -160,7 +160,7 @@ _TIME = (r"(?P<h>[01]?\d|2[0-3])(?:(?P<sep>[:.h])(?P<mi>[0-5]\d))?\s*"
          r"(?:\s*\(?\s*(?P<zone>" + _ZONE_WORDS + r")\s*\)?)?"
          r"(?:\s*\(\s*(?:utc|gmt)\s*(?P<off>[+-−]\s*\d{1,2}(?::?\d{2})?)\s*\))?")
 _JOIN = r"[\s,]*(?:(?:at|um|à|a las|a la|de|time|zeit|uhrzeit|heure|hora)\b\s*:?[\s,]*)?"
-_DATE_FORMS = (
+_DATE_FORMS: tuple[re.Pattern[str], ...] = (
     re.compile(r"(?P<y>\d{4})-(?P<mo>\d{2})-(?P<d>\d{2})(?:T|\s+|\s*,\s*)(?:um\s+|at\s+)?"
                + _TIME, re.IGNORECASE),
     re.compile(r"(?<![\d.])(?P<d>\d{1,2})\.(?P<mo>\d{1,2})\.(?P<y>\d{4}|\d{2})?"

@@ -47,7 +47,8 @@ EXAMPLES = {
     "alerta de empleo": "Tu alerta de empleo diaria.",
     "ofertas que te pueden": "Ofertas que te pueden interesar.",
     # ignore: events for job seekers, not about an application of yours
-    '\\b(career|careers|job|jobs|hiring|recruiting|recruitment|graduate) (fair|expo|open day|open house)\\b':
+    '\\b(career|careers|job|jobs|hiring|recruiting|recruitment|graduate) (fa'
+        'ir|expo|open day|open house)\\b':
         'Meet 40 employers at our career fair on Thursday.',
     '\\b(info(rmation)? session|networking (event|evening|night))\\b':
         'Join our information session for graduates.',
@@ -408,7 +409,9 @@ EXAMPLES = {
         'Your application was not successful this time.',
     '\\bnot be able to (progress|proceed|move forward|offer|continue|take)\\b':
         'We will not be able to progress your application.',
-    '\\b(progress|proceed|continue|move forward|moving forward|go forward|going forward) with (other|another|a different|alternative|more suitable) (candidates?|applicants?|profiles?)\\b':
+    '\\b(progress|proceed|continue|move forward|moving forward|go forward|go'
+        'ing forward) with (other|another|a different|alternative|more suitable'
+        ') (candidates?|applicants?|profiles?)\\b':
         'The team will progress with other applicants.',
     '\\bnot\\b[^.!\\n]{0,80}\\bon this occasion\\b':
         'Your profile is not the right match on this occasion.',
@@ -416,7 +419,8 @@ EXAMPLES = {
         'We are no longer hiring for this role.',
     '\\bunable to offer you\\b':
         'Sadly we are unable to offer you a place.',
-    '\\b(position|role|vacancy|opening|job)\\b[^.!\\n]{0,30}\\b(is no longer available|has been withdrawn|was withdrawn)\\b':
+    '\\b(position|role|vacancy|opening|job)\\b[^.!\\n]{0,30}\\b(is no longer av'
+        'ailable|has been withdrawn|was withdrawn)\\b':
         'The role you applied for is no longer available.',
     '\\bkeine (zusage|positive entscheidung)\\b':
         'Wir können Ihnen keine Zusage geben.',
@@ -426,7 +430,8 @@ EXAMPLES = {
         'Ihre Bewerbung war dieses Mal nicht erfolgreich.',
     '\\b(mit|für) (einer?|einem|den|die )?andere[nrm]? (kandidat|bewerber|profil)':
         'Wir machen mit anderen Kandidaten weiter.',
-    '\\bstelle\\b[^.!\\n]{0,40}\\b(wurde|ist|haben wir) (bereits |nun |jetzt )?(besetzt|vergeben)\\b':
+    '\\bstelle\\b[^.!\\n]{0,40}\\b(wurde|ist|haben wir) (bereits |nun |jetzt )?'
+        '(besetzt|vergeben)\\b':
         'Die Stelle wurde besetzt.',
     '\\bpoursuivre\\b[^.!\\n]{0,40}\\bavec d.autres\\b':
         "Nous avons décidé de poursuivre le processus avec d'autres candidats.",
@@ -464,7 +469,8 @@ EXAMPLES = {
         'Gerne führen wir ein Bewerbungsgespräch mit Ihnen.',
     '\\b(telefon|video|online-?|job)interview\\b':
         'Gerne möchten wir ein Telefoninterview vereinbaren.',
-    '\\b(lade|laden)n? (sie|dich|ihnen)\\b[^.!?\\n]{0,60}\\b(gespräch|interview|kennenlernen|termin)':
+    '\\b(lade|laden)n? (sie|dich|ihnen)\\b[^.!?\\n]{0,60}\\b(gespräch|interview'
+        '|kennenlernen|termin)':
         'Wir laden Sie gerne zu einem Gespräch ein.',
     '\\bwann (passt|hätten|haben|hättest|hast) (es )?(ihnen|dir|sie|du)\\b':
         'Wann passt es Ihnen am besten?',
@@ -478,7 +484,8 @@ EXAMPLES = {
         'Nous aimerions échanger avec vous.',
     '\\b(entretien|rendez-vous) (est |a été )?(confirmé|fixé|planifié|programmé)':
         'Votre entretien est confirmé.',
-    '\\b(invitamos|invitarle|invitarte|convocamos|convocarte|citarte|citarle)\\b[^.!\\n]{0,40}\\b(entrevista|reunión|llamada)':
+    '\\b(invitamos|invitarle|invitarte|convocamos|convocarte|citarte|citarle'
+        ')\\b[^.!\\n]{0,40}\\b(entrevista|reunión|llamada)':
         'Queremos citarte para una entrevista.',
     '\\b(tu|su) disponibilidad\\b':
         'Indícanos tu disponibilidad.',
@@ -488,7 +495,9 @@ EXAMPLES = {
         'You applied to Data Analyst today.',
     '\\bapplication (sent|complete|completed|successful)\\b':
         'Application sent: Data Analyst.',
-    '\\b(we|team|i) (will|.ll|are going to) (now )?(review|carefully review|look at|assess|be reviewing) your (application|cv|resume|profile|candidacy|submission)':
+    '\\b(we|team|i) (will|.ll|are going to) (now )?(review|carefully review|'
+        'look at|assess|be reviewing) your (application|cv|resume|profile|candi'
+        'dacy|submission)':
         'We will review your application shortly.',
     '\\bhaben (ihre|deine) bewerbung (erhalten|bekommen)':
         'Wir haben Ihre Bewerbung erhalten.',
@@ -498,11 +507,13 @@ EXAMPLES = {
         'Wir werden Ihre Unterlagen sorgfältig prüfen.',
     '\\bcandidature\\b[^.!\\n]{0,40}\\bprise en compte\\b':
         'Votre candidature a bien été prise en compte.',
-    '\\b(étudier|examiner|étudierons|examinerons|étudions)\\b[^.!\\n]{0,30}\\b(votre|ta) (candidature|dossier|profil)':
+    '\\b(étudier|examiner|étudierons|examinerons|étudions)\\b[^.!\\n]{0,30}\\b('
+        'votre|ta) (candidature|dossier|profil)':
         'Nous allons étudier votre candidature avec attention.',
     '\\b(inscrito|inscrita|inscripción)\\b[^.!\\n]{0,40}\\b(oferta|puesto|proceso|vacante)':
         'Te has inscrito correctamente en la oferta.',
-    '\\b(revisaremos|vamos a revisar|estudiaremos|valoraremos|analizaremos)\\b[^.!\\n]{0,30}\\b(tu|su) (candidatura|cv|perfil|solicitud)':
+    '\\b(revisaremos|vamos a revisar|estudiaremos|valoraremos|analizaremos)\\'
+        'b[^.!\\n]{0,30}\\b(tu|su) (candidatura|cv|perfil|solicitud)':
         'Revisaremos tu candidatura en los próximos días.',
     '\\b(candidatura|solicitud) (enviada|recibida|registrada)\\b':
         'Candidatura enviada: Analista.',
