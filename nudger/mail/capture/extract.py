@@ -7,7 +7,6 @@ followed).
 from __future__ import annotations
 
 import re
-import unicodedata
 from functools import lru_cache
 
 from nudger.mail.capture.contact import (
@@ -16,6 +15,15 @@ from nudger.mail.capture.contact import (
     is_organisation,
     looks_like_person,
     via,
+)
+from nudger.mail.capture.employer import (
+    NAME_RUN,
+    ROLE_WORDS,
+    agrees_with_domain,
+    company_from_links,
+    domain_label,
+    named_organisation,
+    squash,
 )
 from nudger.mail.capture.rules import Rules, fold_case
 from nudger.mail.capture.view import MAX_VALUE, MailView, one_line
@@ -58,7 +66,7 @@ def _clean_company(raw: str, rules: Rules) -> str:
         return ""
     words = text.lower().split()
     if text.lower() in _NOT_COMPANY or words[0] in _NOT_COMPANY or \
-            words[0] in _NOT_COMPANY_START or words[-1] in _ROLE_WORDS or \
+            words[0] in _NOT_COMPANY_START or words[-1] in ROLE_WORDS or \
             text[:1].isdigit():
         return ""  # "our Founding Engineer role", "2:00 PM Eastern", "puesto de …"
     return one_line(text, MAX_VALUE, "company")
@@ -112,9 +120,6 @@ _NOT_COMPANY_START = frozenset({
     "équipe", "los", "las", "un", "una", "une", "ein", "eine", "unternehmen", "firma",
     "mitarbeit", "tätigkeit", "ausschreibung", "einstellung", "entreprise", "société",
     "empresa", "compañía", "te", "me", "se", "os", "du", "vous"})
-_ROLE_WORDS = frozenset({"role", "position", "job", "opening", "vacancy", "post",
-                         "stelle", "poste", "puesto", "team", "interview"})
-
 
 _GENERIC_ROLE = re.compile(
     r"^(?:(?:an? )?(?:update|news|decision) (?:on|about|regarding) )?(?:your|ihre|deine|dein|"
@@ -207,7 +212,7 @@ def company_and_role(view: MailView, haystack: str, ats: str,
     if not company and not platform and (rules.is_freemail(view.domain) or not view.domain):
         # A small employer writing from free mail: its name where it signs, in a subject
         # that is only its name, or written in the text as an organisation's name.
-        company = _company_named_as_organisation(view, haystack, rules)
+        company = named_organisation(view, haystack, rules, _clean_company)
         how = "organisation's name in the mail" if company else ""
     if company and not platform and how != "sender's domain" and \
             not rules.is_freemail(view.domain):
@@ -218,8 +223,8 @@ def company_and_role(view: MailView, haystack: str, ats: str,
     if not company and not platform and view.domain and not rules.is_freemail(view.domain):
         # The organisation's name the mail signs or writes, when it is the sender's
         # domain's words in any order ("Soluciones Marea" at marea-soluciones.example).
-        named = _company_named_as_organisation(view, haystack, rules)
-        if named and _agrees_with_domain(named, view.domain):
+        named = named_organisation(view, haystack, rules, _clean_company)
+        if named and agrees_with_domain(named, view.domain):
             company, how = named, "organisation's name in the mail, as the sender's domain"
     if not company and not platform and view.domain and not rules.is_freemail(view.domain):
         company = _company_from_domain(view.domain, rules)
@@ -230,12 +235,12 @@ def company_and_role(view: MailView, haystack: str, ats: str,
             company, how = (spelt, "sender's domain, as the mail spells it") if spelt \
                 else (company, how)
     if not company or (how.startswith("sender's") and
-                       _squash(company) == _squash(_domain_label(view.domain))):
+                       squash(company) == squash(domain_label(view.domain))):
         # No company yet, or only the sending system's own name ("Jobly <hi@jobly.example>"):
         # the employer's slug in a link (acme.bamboohr.com, boards.…/acme/, /companies/acme)
         # when the text spells it.
-        linked = _company_from_links(view, haystack, rules)
-        if linked and _squash(linked) != _squash(company):
+        linked = company_from_links(view, haystack, rules, _clean_company)
+        if linked and squash(linked) != squash(company):
             company, how = linked, "link's path, as the mail spells it"
     if not role and company and ats:
         # Job boards list the job as a title line above a "Company · Place" line.
@@ -345,179 +350,17 @@ def _company_from_signature(view: MailView, haystack: str, rules: Rules) -> str:
     return ""
 
 
-_SIGN_OFF_LINE = re.compile(
-    r"^(?:best|kind|warm|many)?\s*(?:regards|wishes|cheers|thanks|thank you|sincerely|best|"
-    r"mit freundlichen grüßen|freundliche grüße|viele grüße|beste grüße|liebe grüße|"
-    r"gruß|grüße|cordialement|bien à vous|bien cordialement|salutations|amicalement|"
-    r"saludos(?: cordiales)?|un saludo|atentamente|un abrazo|abrazos)[,!.]?$",
-    re.IGNORECASE)
-
-
-def _company_named_as_organisation(view: MailView, haystack: str, rules: Rules) -> str:
-    """A person's mail from free mail (no domain to read a company from): an
-    organisation's name ("Schreinerei Holm", "Pharmacie du Parc", "Clínica Albor",
-    "Reformas Vidal S.L.": [names] organisation words or a legal form) on a line of the
-    signature after the sign-off, else the subject when it is nothing but such a name,
-    else such a name written in the text. "" when the mail names none."""
-    lines = [line.strip() for line in haystack.split("\n")]
-    body = lines[1:]
-    for at, line in enumerate(body):
-        if _SIGN_OFF_LINE.match(line):
-            for below in body[at + 1: at + 6]:
-                for piece in re.split(r"\s[|·–-]\s|,\s", below):
-                    found = _organisation_name(piece, rules)
-                    if found:
-                        return found
-            break
-    subject = re.sub(r"^(?:(?:re|aw|fwd?|wg|tr|rv)\s*:\s*)+", "", lines[0], flags=re.I)
-    found = _organisation_name(subject, rules)
-    if found:
-        return found
-    for run in _NAME_RUN.finditer("\n".join(body)):
-        found = _organisation_name(run.group(0), rules)
-        if found:
-            return found
-    return ""
-
-
-def _organisation_name(text: str, rules: Rules) -> str:
-    """`text` when it is an organisation's name: 1 to 5 words, capitalised, one of them an
-    organisation word or a legal form, no role word ("Data Analyst" is a job)."""
-    text = text.strip(" .,:;!?")
-    words = text.split()
-    if not 1 <= len(words) <= 5 or not text[:1].isupper() or \
-            not is_organisation(text, rules):
-        return ""
-    lowered = {w.lower().strip(".,") for w in words}
-    if lowered & _ROLE_WORDS or lowered & _JOB_TITLE_WORDS or \
-            (len(words) == 1 and not LEGAL_ANYWHERE.search(text)):
-        return ""
-    return _clean_company(text, rules)
-
-
-def _domain_label(domain: str) -> str:
-    labels = domain.lower().split(".")
-    if len(labels) < 2:
-        return ""
-    return labels[-3] if labels[-2] in ("co", "com", "ac", "gov", "org") and \
-        len(labels) >= 3 else labels[-2]
-
-
-_GENERIC_LABEL = frozenset({
-    "www", "jobs", "job", "careers", "career", "apply", "app", "boards", "board", "hire",
-    "mail", "email", "click", "links", "link", "go", "t", "api", "en", "de", "fr", "es", "o",
-    "p", "j", "us", "eu", "uk", "comm", "view", "viewjob", "scheduler", "interviews",
-    "schedule", "postings", "posting", "candidates", "candidate", "login", "account",
-    "unsubscribe", "track", "redirect", "static", "assets", "images", "img", "cdn",
-    "recruiting", "talent", "karriere", "emploi", "empleo", "stellen", "offres", "ofertas",
-    "companies", "company", "employer", "employers", "organisation", "organization", "org",
-    "firma", "unternehmen", "entreprise", "entreprises", "empresa", "empresas", "share",
-    "u", "c", "r", "s", "m", "l", "help", "support", "privacy", "terms", "settings"})
-_LINK = re.compile(r"https?://[^\s<>\"')\]]+", re.IGNORECASE)
-_COMPANY_PATH = re.compile(r"/(?:companies|company|employers?|organi[sz]ations?|firma|"
-                           r"unternehmen|entreprises?|empresas?)/([\w-]{2,60})", re.IGNORECASE)
-
-
-def _company_from_links(view: MailView, haystack: str, rules: Rules) -> str:
-    """The employer a link names, as the text spells it: the slug after /companies/ (any
-    host), a subdomain before a hiring system's own domain (acme.bamboohr.com,
-    acme.wd3.myworkdayjobs.com), or the first path segment on a hiring system's jobs host
-    (boards.greenhouse.io/acme). "" when no link names one the text also names."""
-    from urllib.parse import urlsplit
-
-    urls = [href for _, href in view.links] + _LINK.findall(haystack)
-    slugs: list[str] = []
-    for url in urls[:40]:
-        try:
-            parts = urlsplit(url.strip().rstrip(".,;"))
-        except ValueError:
-            continue
-        host = (parts.hostname or "").lower()
-        labels = host.split(".")
-        if len(labels) < 2:
-            continue
-        path = parts.path or ""
-        slugs += _COMPANY_PATH.findall(path)
-        if len(labels) >= 3 and labels[0] not in _GENERIC_LABEL:
-            slugs.append(labels[0])
-        segments = [x for x in path.split("/") if x]
-        if labels[0] in _GENERIC_LABEL and segments and \
-                segments[0].lower() not in _GENERIC_LABEL and \
-                not any(c.isdigit() for c in segments[0]) and len(segments) > 1:
-            slugs.append(segments[0])
-    for slug in dict.fromkeys(slugs):
-        if slug.lower() in _GENERIC_LABEL or rules.ats_of(slug + ".com"):
-            continue
-        spelt = _spelt_slug(slug, haystack, rules)
-        if spelt:
-            return spelt
-    return ""
-
-
-def _spelt_slug(slug: str, haystack: str, rules: Rules) -> str:
-    """The run of capitalised words in the text that is `slug` (squashed, "ue" read as
-    "ü"), or begins with it ("lumen" → "Lumen Analytics"); desk words cut off."""
-    want = {_squash(slug), _squash(slug.replace("ue", "u").replace("oe", "o")
-                                   .replace("ae", "a"))}
-    for found in _NAME_RUN.finditer(haystack):
-        words = found.group(0).split()
-        for start in range(len(words)):
-            for end in range(min(len(words), start + 4), start, -1):
-                if _squash(" ".join(words[start:end])) in want:
-                    tail = words[end:end + 2]
-                    fuller = " ".join(words[start:end] + tail)
-                    named = _clean_company(fuller, rules) if tail and \
-                        is_organisation(fuller, rules) else ""
-                    return named or _clean_company(" ".join(words[start:end]), rules)
-    return ""
-
-
-def _agrees_with_domain(company: str, domain: str) -> bool:
-    """Every word of the domain's name is in `company` (squashed), in any order."""
-    labels = domain.lower().split(".")
-    if len(labels) < 2:
-        return False
-    label = labels[-3] if labels[-2] in ("co", "com", "ac", "gov", "org") and \
-        len(labels) >= 3 else labels[-2]
-    parts = [p for p in label.split("-") if len(p) > 1]
-    squashed = _squash(company)
-    return bool(parts) and all(p in squashed for p in parts)
-
-
-# Words of a job's title: a capitalised run with one is a role, not an employer.
-_JOB_TITLE_WORDS = frozenset({
-    "analyst", "engineer", "developer", "manager", "assistant", "designer", "consultant",
-    "specialist", "officer", "director", "lead", "head", "intern", "internship",
-    "scientist", "architect", "administrator", "coordinator", "technician", "nurse",
-    "accountant", "associate", "representative", "executive", "clerk", "operator",
-    "entwickler", "ingenieur", "berater", "leiter", "leiterin", "mitarbeiter",
-    "sachbearbeiter", "praktikum", "ausbildung", "werkstudent", "stellvertretende",
-    "développeur", "ingénieur", "chargé", "chargée", "responsable", "stage", "stagiaire",
-    "alternance", "desarrollador", "ingeniero", "técnico", "técnica", "becario", "prácticas",
-    "enfermero", "enfermera", "enfermero/a", "dependiente", "gerente", "jefe",
-})
-
-
-_NAME_RUN = re.compile(r"(?<![\w&])[A-ZÀ-Ý][\w&'’.-]*(?:[ \t]+(?:&[ \t]+)?[A-ZÀ-Ý][\w&'’.-]*){0,4}")
-
-
 def _spelt_in_text(company: str, haystack: str, rules: Rules) -> str:
     """A run of capitalised words in the text that is `company` squashed (spacing, case,
     punctuation), optionally followed by a legal form: the mail's own spelling."""
-    label = _squash(company)
-    for found in _NAME_RUN.finditer(haystack):
+    label = squash(company)
+    for found in NAME_RUN.finditer(haystack):
         words = found.group(0).split()
         for end in range(len(words), 0, -1):
-            squashed = _squash(" ".join(words[:end]))
+            squashed = squash(" ".join(words[:end]))
             if squashed == label:
                 return _clean_company(" ".join(words[:end]), rules)
     return ""
-
-
-def _squash(text: str) -> str:
-    """Lower-case letters and digits only, accents dropped ("Ingeniería" = "ingenieria")."""
-    plain = unicodedata.normalize("NFKD", text.lower())
-    return re.sub(r"[^a-z0-9]", "", plain)
 
 
 # After a name: ", Inc.", " GmbH & Co. KG", " S.A." (a dot that is part of the form kept).
@@ -574,7 +417,7 @@ def _fuller_from_domain(company: str, domain: str, haystack: str, rules: Rules) 
     label = labels[-3] if labels[-2] in ("co", "com", "ac", "gov", "org") and \
         len(labels) >= 3 else labels[-2]
     parts = [p for p in label.split("-") if p]
-    squashed = _squash(company)
+    squashed = squash(company)
     if len(parts) < 2 or not squashed:
         return ""
     for end in range(1, len(parts)):
