@@ -181,6 +181,7 @@ def company_and_role(view: MailView, haystack: str, ats: str,
     company = role = ""
     how = ""
     folded = fold_case(haystack)
+    subject_end = haystack.find("\n") if "\n" in haystack else len(haystack)
     for pattern, prefix in zip(rules.company, rules.company_prefixes or [""] * len(rules.company),
                                strict=True):
         if prefix and prefix not in folded:
@@ -192,6 +193,10 @@ def company_and_role(view: MailView, haystack: str, ats: str,
         candidate = _clean_company(groups.get("company") or "", rules)
         if candidate and not any(c.isupper() or c.isdigit() for c in candidate):
             continue  # "en los próximos días", "to the team": prose, not a name
+        if candidate and found.end() <= subject_end and found.start("company") < 12 and \
+                squash(candidate) not in squash(f"{haystack[subject_end:]} {view.from_name} "
+                                                f"{view.domain}"):
+            continue  # a subject's head ("Terminbestätigung: …") the mail never repeats
         if candidate:
             company, how = candidate, "text"
             if groups.get("role"):

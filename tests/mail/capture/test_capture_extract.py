@@ -456,3 +456,20 @@ def test_the_employer_in_a_link_of_a_system_sending_as_itself(sender: str, body:
     assert finding.company == company
     if company != "Jobly":
         assert "company from the link's path" in finding.why
+
+
+@pytest.mark.parametrize(("subject", "company"), [
+    ("Your application to Lumen Analytics", "Lumen Analytics"),
+    ("Re: Your application to Lumen Analytics", "Lumen Analytics"),
+    ("Votre candidature chez Maison Carrel – Data Analyst", "Maison Carrel"),
+    ("Lumen Analytics: your application", "Lumen Analytics"),
+    ("Lumen Analytics | Vorstellungsgespräch", "Lumen Analytics"),
+    # a subject's head the mail never repeats is no company ("Terminbestätigung: …")
+    ("Terminbestätigung: Vorstellungsgespräch", "Hirely"),
+])
+def test_the_company_in_a_subject_template(subject: str, company: str) -> None:
+    body = ("Hi Alex,\n\nWe have received your application and will be in touch.\n\n"
+            + ("Lumen Analytics\n" if "Lumen" in subject else ""))
+    raw = mail(body, sender="Hiring <no-reply@hirely.example>", subject=subject)
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert finding.company == company
