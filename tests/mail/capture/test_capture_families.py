@@ -281,3 +281,18 @@ def test_a_persons_mail_with_a_plain_subject_is_read_from_files_not_fetched_live
     assert not is_candidate(view, default_rules(), personal=False)
     assert is_candidate(replace(view, subject="Re: Oakhurst Media"), default_rules(),
                         personal=False)
+
+
+def test_the_word_model_alone_needs_a_job_word() -> None:
+    """Scored with a word model learnt without their family (as cross_validate does), an
+    invitation to a vernissage and "coffee next Tuesday works!" read like interviews to
+    the model alone; with no job word in them ("exposition" is no "position") they are
+    not job mail. (A mail with a job word is still read by the model alone:
+    test_the_word_model_is_one_signal_among_others.)"""
+    texts = capture_eval.development_texts(CORPUS)
+    for name, family in (("h-lumen-07-not-job.eml", "h-lumen"),
+                         ("h-brightwater-06-not-job.eml", "h-brightwater")):
+        model = wordmodel.train(t for t in texts if t[0] != family)
+        rules = replace(default_rules(), words=model)
+        raw = (CORPUS / name).read_bytes()
+        assert recognise_bytes(raw, zone=ZONE, rules=rules) == [], name
