@@ -216,7 +216,7 @@ def figures(work: Path) -> list[Figure]:
         many = pg(cluster.new_database())
         many.ensure()
         assert fill(many, 100_000) == due
-        with many.session() as session:
+        with many.session(every_seeker=True) as session:
             session.connection().exec_driver_sql("ANALYZE seeker")
         pg_due, pg_all = _due(many, due, DUE_BATCH), _due(many, due, None)
         many.dispose()
