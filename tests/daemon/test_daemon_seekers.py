@@ -239,3 +239,36 @@ async def test_seekers_added_beside_the_single_user_are_served_from_the_next_pas
     clock.now = datetime(2031, 1, 14, 6, 0, 30, tzinfo=UTC)  # the single user's next one
     assert await daemon.run_once() == 0
     assert recipients(server) == ["coach@example.org", PARIS[0], "coach@example.org"]
+
+
+async def test_a_transient_failure_is_retried_for_that_seeker_only(
+        engine_db: Any, tmp_path: Path) -> None:
+    """The relay answers Kolkata's DATA with 451: their digest waits in 'retry' (the next
+    pass does not send it again as new), goes out once at its retry time, a minute on,
+    with the Message-ID recorded for it; Paris's goes out at its own time meanwhile, once."""
+    with SmtpServer("plain", replies={"DATA": ["451 4.3.0 try again later"]}) as smtp:
+        config, settings = settings_for_test(tmp_path, smtp)
+        add_seekers(engine_db, settings)
+        clock = Clock(KOLKATA[3] + timedelta(seconds=10))
+        daemon = daemon_on(config, settings, engine_db, clock)
+        assert await daemon.run_once() == 0
+        assert smtp.messages == [] and outbox(engine_db)[KOLKATA[0]] == (str(DAY), "retry")
+        clock.now = KOLKATA[3] + timedelta(seconds=40)  # before the retry time: nothing
+        assert await daemon.run_once() == 0
+        assert smtp.messages == []
+        assert daemon.seekers is not None
+        wake = daemon.seekers.next_wake(clock.now, timedelta(seconds=15))
+        assert wake is not None and KOLKATA[3] < wake <= KOLKATA[3] + timedelta(minutes=2)
+
+        clock.now = KOLKATA[3] + timedelta(minutes=2)
+        assert await daemon.run_once() == 0
+        assert recipients(smtp) == [KOLKATA[0]]
+        assert outbox(engine_db)[KOLKATA[0]] == (str(DAY), "sent")
+        clock.now = PARIS[3] + timedelta(seconds=1)
+        assert await daemon.run_once() == 0
+        assert recipients(smtp) == [KOLKATA[0], PARIS[0]]
+        with engine_db.read_session(every_seeker=True) as s:
+            stored = dict(s.connection().execute(text(
+                "SELECT seeker.email, digest.message_id FROM digest "
+                "JOIN seeker ON seeker.id = digest.seeker_id")).all())
+        assert smtp.messages[0].message_id == stored[KOLKATA[0]]
