@@ -1,9 +1,11 @@
 """`nudger run` as a real process on a database of several seekers, against a real SMTP
 server, its clock moved by libfaketime: each enabled seeker's digest at their own local
-time, once; SIGTERM and a restart send nothing again; a disabled seeker gets none."""
+time, once; SIGHUP keeps serving them; SIGTERM and a restart send nothing again; a
+disabled seeker gets none."""
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -49,6 +51,9 @@ def test_each_seeker_at_their_time_then_a_restart_sends_nothing(world: World) ->
     assert daemon.notified("READY")[0]["STATUS"] == "next digest Mon 2031-01-13 03:30 UTC"
     daemon.wait_log(r"digest of 2031-01-13 for kiran@example.in: sent", timeout=30)
     daemon.wait_log(r"digest of 2031-01-13 for dana@example.fr: sent", timeout=30)
+    daemon.send_signal(signal.SIGHUP)  # a reload keeps serving seeker by seeker
+    daemon.wait_log(r"reloaded: each seeker's digest at their own time; next digest "
+                    r"Tue 2031-01-14 03:30 UTC")
     assert daemon.stop() == 0
     assert [m.rcpt_tos for m in world.messages] == [["kiran@example.in"], ["dana@example.fr"]]
     assert daemon.log_matches(r"each seeker's digest at their own time")
