@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Table, and_, bindparam, delete, func, select, true, update
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
-from nudger.store.models import Seeker, table_of
+from nudger.store.models import DigestRecord, Seeker, table_of
 from nudger.when.times import as_utc
 
 SEEKER_COLUMN = "seeker_id"
@@ -84,6 +85,57 @@ def claim_due(connection: Connection, now: datetime, limit: int) -> list[DueCloc
     return [DueClock(row.id, row.email, row.timezone or "", row.digest_at or "",
                      row.digest_days or "", as_utc(row.next_digest_at))
             for row in connection.execute(statement)]
+
+
+def earliest(connection: Connection) -> datetime | None:
+    """The soonest next digest of any enabled seeker (aware UTC), None when none has one:
+    the first entry of ix_seeker_next_digest_at (a disabled seeker has none)."""
+    seeker = table_of(Seeker)
+    value = connection.execute(
+        select(func.min(seeker.c.next_digest_at))
+        .where(and_(seeker.c.next_digest_at.is_not(None), seeker.c.enabled == true()))
+    ).scalar()
+    return None if value is None else as_utc(value)
+
+
+def serves_many(connection: Connection) -> bool:
+    """Whether the database holds more than one seeker, or a seeker with their own email
+    (not the single user's, whose profile is config.toml's): the daemon then serves every
+    enabled seeker at their own time."""
+    seeker = table_of(Seeker)
+    emails = connection.execute(select(seeker.c.email).order_by(seeker.c.id).limit(2)).all()
+    return len(emails) > 1 or any(row.email for row in emails)
+
+
+def unscheduled(connection: Connection, limit: int = 500) -> list[Any]:
+    """Enabled seekers without a next digest (the single user's seeker, made on a first
+    write, has none): id, timezone, digest_at, digest_days."""
+    seeker = table_of(Seeker)
+    return list(connection.execute(
+        select(seeker.c.id, seeker.c.timezone, seeker.c.digest_at, seeker.c.digest_days)
+        .where(and_(seeker.c.next_digest_at.is_(None), seeker.c.enabled == true()))
+        .order_by(seeker.c.id).limit(limit)).all())
+
+
+def waiting(connection: Connection, now: datetime) -> list[int]:
+    """The seekers with a digest to resend: one in 'retry' whose time has come, or one
+    left in 'sending' (the outbox's retry decides whether its claimer is gone)."""
+    digest = table_of(DigestRecord)
+    due = and_(digest.c.state == "retry",
+               (digest.c.next_attempt_at.is_(None))
+               | (digest.c.next_attempt_at <= stored_utc(now)))
+    rows = connection.execute(
+        select(digest.c.seeker_id).where(due | (digest.c.state == "sending"))
+        .distinct().order_by(digest.c.seeker_id))
+    return [int(row.seeker_id) for row in rows if row.seeker_id is not None]
+
+
+def next_retry(connection: Connection) -> datetime | None:
+    """The earliest time a digest of any seeker waiting in 'retry' is due again."""
+    digest = table_of(DigestRecord)
+    value = connection.execute(select(func.min(digest.c.next_attempt_at))
+                               .where(digest.c.state == "retry")).scalar()
+    return None if value is None else as_utc(value)
 
 
 def advance(connection: Connection, seeker_id: int, expected: datetime | None,
