@@ -171,3 +171,15 @@ def test_the_audit_sees_a_new_private_use(tmp_path: Path) -> None:
     (package / "b.py").write_text("def use(o):\n    return o._mine, o._ready, o._mapping\n")
     assert foreign_private_uses(package) == {"nudger.a": {"_selector", "_parser"},
                                              "nudger.b": {"_ready"}}
+
+
+# --- size -----------------------------------------------------------------------------------
+# A module over this many lines holds more than one concept: split it along them (CONTRIBUTING
+# names each part). Migrations are history and exempt.
+MAX_LINES = 500
+
+
+def test_no_module_is_over_the_size_limit() -> None:
+    over = {module_name(p): n for p in PACKAGE.rglob("*.py") if "migrations" not in p.parts
+            if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_LINES}
+    assert over == {}

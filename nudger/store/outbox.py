@@ -12,22 +12,27 @@ run side by side, a claim reads its row `FOR UPDATE` (the day's row: wait for th
 claimer, then see its verdict) or `FOR UPDATE SKIP LOCKED` (a retry, or an older day to
 supersede: a row another process holds is that process's to finish).
 
-Workers (`nudger worker`, many processes on many machines) claim with a lease instead
-(`claim_leased`): the row carries the claimer's id (`host:pid:random`) and `lease_until`;
-another worker may take the row over once the lease has run out (same Message-ID), and
-`renew` / `finish_claimed` write only while the row is still the caller's, so a claimer that
-was taken over (stopped past its lease, cut off from the database) can neither send nor mark
-it. On PostgreSQL leases are read against the database's clock, not the worker's, so a
-machine whose clock is off cannot steal a live claim or keep a dead one.
+Workers' leased claims are store/outbox_lease.py's (`LeasedClaims`, which `Outbox` takes
+in); the row transitions both share are store/outbox_rows.py's.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Mapping, Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import TYPE_CHECKING, NamedTuple
 
+from nudger.store.outbox_lease import LeasedClaims
+from nudger.store.outbox_rows import (
+    Claimed,
+    Refused,
+    Stale,
+    apply_outcome,
+    log,
+    mark_sending,
+    mid,
+    supersede,
+)
 from nudger.when.times import as_utc
 
 if TYPE_CHECKING:
@@ -36,21 +41,7 @@ if TYPE_CHECKING:
     from nudger.store.db import Database
     from nudger.store.models import DigestRecord
 
-# The outbox's log lines (supersedes) keep the name the delivery flow logs under.
-log = logging.getLogger("nudger.outbox")
-
-Stale = Callable[["DigestRecord"], bool]
-
-
-class Claimed(NamedTuple):
-    record: DigestRecord  # now 'sending', claimed by us
-    previous: str  # its state before ("" for a new row)
-    previous_id: str = ""  # its Message-ID before ("" for a new row)
-
-
-class Refused(NamedTuple):
-    record: DigestRecord | None  # the row that was there (None: another process won)
-    busy: bool  # True: another process is sending it right now
+__all__ = ["Claimed", "Outbox", "Refused", "StatusRows", "last_sent_before", "mid"]
 
 
 class StatusRows(NamedTuple):
@@ -61,7 +52,7 @@ class StatusRows(NamedTuple):
     failed: Sequence[DigestRecord]
 
 
-class Outbox:
+class Outbox(LeasedClaims):
     """The digests of one recipient in one database."""
 
     def __init__(self, db: Database, recipient: str) -> None:
@@ -228,7 +219,7 @@ class Outbox:
                 if not force:
                     return Refused(record, busy=False)
                 previous, previous_id = record.state, record.message_id
-                _mark_sending(record, stamp, me)
+                mark_sending(record, stamp, me)
                 if previous == "sent" or not record.message_id:
                     record.message_id = new_message_id()
                 s.add(record)
@@ -268,10 +259,10 @@ class Outbox:
                            .where(DigestRecord.recipient == record.recipient)
                            .where(col(DigestRecord.local_date) > record.local_date)).first()
             if newer is not None:
-                _supersede(record, "a newer digest", stamp)
+                supersede(record, "a newer digest", stamp)
                 s.add(record)
                 return None
-            _mark_sending(record, stamp, me)
+            mark_sending(record, stamp, me)
             s.add(record)
             return record
 
@@ -299,108 +290,9 @@ class Outbox:
         with self.db.session() as s:
             record = s.get(DigestRecord, record_id)
             assert record is not None
-            _apply(s, record, as_utc(now), state=state, error=error, code=code,
+            apply_outcome(s, record, as_utc(now), state=state, error=error, code=code,
                    message_id=message_id, next_attempt_at=next_attempt_at,
                    uncertain=uncertain, reported=reported, keep_sent_at=keep_sent_at)
-            return record.local_date, record.message_id
-
-    # --- leased claims (workers) ---------------------------------------------------------
-
-    def claim_leased(self, day: date, now: datetime, *, me: str, lease: timedelta,
-                     new_message_id: Callable[[], str]) -> Claimed | Refused:
-        """Take `day`'s digest for `me` until the lease runs out: a new row, a 'pending'
-        row (the workers' tick recorded it with this job), a row in 'retry' whose time has
-        come, or a 'sending' row whose claimer's lease ran out (a takeover: logged, same
-        Message-ID). The row is read FOR UPDATE SKIP LOCKED: a row
-        another claimer is writing this moment is theirs."""
-        from sqlalchemy.exc import IntegrityError
-        from sqlmodel import select
-
-        from nudger.store.models import DigestRecord
-
-        stamp = as_utc(now)
-        try:
-            with self.db.session() as s:
-                clock = _clock(s, stamp)
-                record = s.exec(select(DigestRecord)
-                                .where(DigestRecord.recipient == self.recipient)
-                                .where(DigestRecord.local_date == day)
-                                .with_for_update(skip_locked=True)).first()
-                if record is None:
-                    # No row, or one locked by another claimer: the insert tells which
-                    # (the unique key refuses it when the row exists).
-                    record = DigestRecord(recipient=self.recipient, local_date=day,
-                                          message_id=new_message_id(), state="sending",
-                                          attempts=1, claimed_by=me, lease_until=clock + lease,
-                                          created_at=stamp, updated_at=stamp)
-                    s.add(record)
-                    s.flush()
-                    return Claimed(record, "")
-                previous = record.state
-                if previous == "sending":
-                    holds = _lease_end(record, lease)
-                    if holds > clock:
-                        return Refused(record, busy=True)
-                    log.warning("digest of %s: the lease of %s ran out at %s; %s takes it "
-                                "over and resends it with the same Message-ID %s",
-                                record.local_date, record.claimed_by or "an earlier claimer",
-                                holds.isoformat(timespec="seconds"), me, mid(record))
-                elif previous == "retry":
-                    due = record.next_attempt_at is None or \
-                        as_utc(record.next_attempt_at) <= clock
-                    if not due:
-                        return Refused(record, busy=False)
-                elif previous != "pending":
-                    return Refused(record, busy=False)  # sent, failed, skipped: recorded
-                _mark_sending(record, stamp, me)
-                record.lease_until = clock + lease
-                if not record.message_id:
-                    record.message_id = new_message_id()
-                s.add(record)
-                return Claimed(record, previous, record.message_id)
-        except IntegrityError:
-            return Refused(None, busy=True)  # another claimer inserted it first
-
-    def renew(self, record_id: int, now: datetime, *, me: str, lease: timedelta,
-              nudges: int | None = None, message_id: str | None = None) -> bool:
-        """Extend `me`'s lease (and save what was composed); False, writing nothing, when
-        the row is no longer `me`'s: then `me` must not send it."""
-        from nudger.store.models import DigestRecord
-
-        stamp = as_utc(now)
-        with self.db.session() as s:
-            record = _mine(s, record_id, me, "renew")
-            if record is None:
-                return False
-            record.lease_until = _clock(s, stamp) + lease
-            record.updated_at = stamp
-            if nudges is not None:
-                record.nudges = nudges
-            if message_id:
-                record.message_id = message_id
-            s.add(record)
-            assert isinstance(record, DigestRecord)
-        return True
-
-    def finish_claimed(self, record_id: int, now: datetime, *, me: str, state: str,
-                       error: str = "", code: int | None = None,
-                       message_id: str | None = None, next_attempt_at: datetime | None = None,
-                       uncertain: bool | None = None, reported: Sequence[int] = ()
-                       ) -> tuple[date, str] | None:
-        """`finish`, by the claimer only: None (logged, nothing written) when the row is no
-        longer `me`'s claim, i.e. another claimer took it over after `me`'s lease ran out.
-        A claimer whose lease ran out but whom nobody took over still owns the row (no one
-        else can have sent it), so its mark stands."""
-        stamp = as_utc(now)
-        with self.db.session() as s:
-            record = _mine(s, record_id, me, f"mark it {state}")
-            if record is None:
-                return None
-            _apply(s, record, stamp, state=state, error=error, code=code,
-                   message_id=message_id, next_attempt_at=next_attempt_at,
-                   uncertain=uncertain, reported=reported)
-            record.lease_until = None
-            s.add(record)
             return record.local_date, record.message_id
 
     def skip_pending(self, day: date, reason: str, now: datetime) -> bool:
@@ -414,30 +306,6 @@ class Outbox:
             record.state, record.last_error, record.updated_at = "skipped", reason, stamp
             s.add(record)
             return True
-
-    def due_for_workers(self, now: datetime, limit: int = 500) -> list[tuple[int, date]]:
-        """Rows a worker should (re)send now, of every seeker: 'retry' rows whose time has
-        come and 'sending' rows whose lease ran out (seeker id, local date), oldest first.
-        ('pending' rows whose job was lost: `nudger.store.outbox_bulk.pending_without_job`.)"""
-        from sqlmodel import col, or_, select
-
-        from nudger.store.models import DigestRecord
-
-        with self.db.read_session(every_seeker=True) as s:
-            clock = _clock(s, as_utc(now))
-            rows = s.exec(
-                select(col(DigestRecord.seeker_id), col(DigestRecord.local_date))
-                .where(or_(
-                    (col(DigestRecord.state) == "retry")
-                    & (col(DigestRecord.next_attempt_at).is_(None)
-                       | (col(DigestRecord.next_attempt_at) <= clock)),
-                    (col(DigestRecord.state) == "sending")
-                    & col(DigestRecord.lease_until).is_not(None)
-                    & (col(DigestRecord.lease_until) <= clock),
-                ))
-                .order_by(col(DigestRecord.local_date), col(DigestRecord.id))
-                .limit(limit)).all()
-        return [(seeker_id, day) for seeker_id, day in rows if seeker_id is not None]
 
     # --- inside a transaction ------------------------------------------------------------
 
@@ -465,7 +333,7 @@ class Outbox:
         for record in older:
             if record.state != "retry" and not is_stale(record):
                 continue  # another process is sending it this moment
-            _supersede(record, f"the digest of {day}", stamp)
+            supersede(record, f"the digest of {day}", stamp)
             s.add(record)
 
 
@@ -482,97 +350,3 @@ def last_sent_before(s: Session, recipient: str, day: date) -> datetime | None:
                   .where(DigestRecord.state == "sent")
                   .where(col(DigestRecord.local_date) < day)).one()
     return None if last is None else as_utc(last)
-
-
-def mid(record: DigestRecord) -> str:
-    """The record's Message-ID for a log line (none yet: it failed before composing)."""
-    return record.message_id or "(none yet: not composed)"
-
-
-def _clock(s: Session, stamp: datetime) -> datetime:
-    """The moment leases are read against: the database server's clock on PostgreSQL (one
-    clock for every worker, whatever each machine's says), the caller's `now` on SQLite
-    (one machine)."""
-    from sqlalchemy import func, select
-
-    if s.get_bind().dialect.name == "postgresql":
-        return as_utc(s.execute(select(func.now())).scalar_one())
-    return stamp
-
-
-def _lease_end(record: DigestRecord, lease: timedelta) -> datetime:
-    """When a 'sending' row's claim runs out: its lease, or for a claim taken without one
-    (the daemon's), `lease` after its last write."""
-    if record.lease_until is not None:
-        return as_utc(record.lease_until)
-    return as_utc(record.updated_at) + lease
-
-
-def _mine(s: Session, record_id: int, me: str, what: str) -> DigestRecord | None:
-    """The row, locked, when it is still `me`'s claim; else None, logged."""
-    from sqlmodel import select
-
-    from nudger.store.models import DigestRecord
-
-    record = s.exec(select(DigestRecord).where(DigestRecord.id == record_id)
-                    .with_for_update()).first()
-    if record is not None and record.state == "sending" and record.claimed_by == me:
-        return record
-    if record is None:
-        log.warning("digest row %s is gone; %s may not %s", record_id, me, what)
-    else:
-        log.warning("digest of %s: %s may no longer %s: its lease ran out and the row is "
-                    "now %s by %s; Message-ID %s", record.local_date, me, what, record.state,
-                    record.claimed_by or "nobody", mid(record))
-    return None
-
-
-def _apply(s: Session, record: DigestRecord, stamp: datetime, *, state: str, error: str,
-           code: int | None, message_id: str | None, next_attempt_at: datetime | None,
-           uncertain: bool | None, reported: Sequence[int], keep_sent_at: bool = False
-           ) -> None:
-    """Write an attempt's outcome into `record` (and mark the `reported` failed rows as
-    told in this digest), inside the caller's transaction."""
-    from nudger.store.models import DigestRecord
-
-    record.state = state
-    record.last_error = error
-    record.last_code = code
-    record.next_attempt_at = next_attempt_at
-    record.updated_at = stamp
-    if message_id:
-        record.message_id = message_id
-    if uncertain is not None:
-        record.uncertain = uncertain
-    if state == "sent" and not keep_sent_at:
-        record.sent_at = stamp
-        record.uncertain = False
-    s.add(record)
-    for earlier_id in reported:
-        earlier = s.get(DigestRecord, earlier_id)
-        if earlier is not None and earlier.reported_in is None:
-            earlier.reported_in = record.local_date
-            s.add(earlier)
-
-
-def _mark_sending(record: DigestRecord, stamp: datetime, me: str) -> None:
-    record.state = "sending"
-    record.attempts += 1
-    record.claimed_by = me
-    record.updated_at = stamp
-    record.next_attempt_at = None
-
-
-def _supersede(record: DigestRecord, by: str, stamp: datetime) -> None:
-    if record.state == "retry":
-        why = record.last_error or "a transient failure"
-        record.last_error = f"still failing when {by} replaced it ({record.attempts} " \
-            f"attempts): {why}"
-    else:
-        record.last_error = f"nudger stopped while sending it, and {by} replaced it; it " \
-            "may or may not have arrived"
-    record.state = "failed"
-    record.next_attempt_at = None
-    record.updated_at = stamp
-    log.warning("digest of %s superseded: %s; Message-ID %s", record.local_date,
-                record.last_error, mid(record))
