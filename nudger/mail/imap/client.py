@@ -34,8 +34,7 @@ from nudger.mail.imap.fetch import HeaderFetch
 from nudger.mail.imap.folders import Folders, decode_listing, no_folder, pick_folders
 from nudger.mail.imap.headers import MailHeader
 from nudger.mail.imap.parts import first_text_part, strip_html
-from nudger.safetext import server_text
-from nudger.text import decode_transfer
+from nudger.text import decode_transfer, server_text
 from nudger.tls import tls_context
 
 if TYPE_CHECKING:

@@ -12,7 +12,7 @@ from nudger.mail.imap.headers import MailHeader
 from nudger.mail.imap.ledger import SNIPPET
 from nudger.mail.imap.match import Index
 from nudger.mail.imap.report import SyncReport
-from nudger.safetext import server_text
+from nudger.text import server_text
 
 if TYPE_CHECKING:
     from nudger.config import Settings

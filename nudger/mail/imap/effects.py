@@ -17,8 +17,8 @@ from nudger.mail.imap.ledger import record
 from nudger.mail.imap.match import Index, company_domain
 from nudger.mail.imap.replies import pause
 from nudger.mail.imap.report import SyncReport
-from nudger.safetext import server_text
 from nudger.store.models import Application, Contact, MailMessage, Touch
+from nudger.text import server_text
 from nudger.track import tracker
 from nudger.vocab import OPEN_STAGES
 from nudger.when.times import as_utc

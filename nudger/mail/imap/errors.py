@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from nudger.errors import NudgerError
 from nudger.mail.imap.adapter import TooMuch
-from nudger.safetext import server_text
+from nudger.text import server_text
 
 if TYPE_CHECKING:
     from nudger.config import Imap

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from nudger.mail.imap.errors import MailboxError, where
-from nudger.safetext import server_text
+from nudger.text import server_text
 
 if TYPE_CHECKING:
     from nudger.config import Imap

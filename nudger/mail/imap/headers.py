@@ -2,7 +2,7 @@
 
 Mail is untrusted: headers come in broken encodings, raw 8-bit, encoded-word tricks, or
 with thousands of References. `parse_header` never raises on content; every text field
-is one clean line (nudger.safetext), every address is lower-cased and checked, and the
+is one clean line (nudger.text), every address is lower-cased and checked, and the
 message key is the Message-ID or, without a usable one, a stable hash of headers that do
 not change between folders or re-reads.
 """
@@ -17,7 +17,7 @@ from email.header import decode_header, make_header
 from email.utils import getaddresses, parsedate_to_datetime
 from typing import Any
 
-from nudger.safetext import decode_charset, server_text
+from nudger.text import decode_charset, server_text
 from nudger.when.times import supported
 
 # The header fields fetched with BODY.PEEK[HEADER.FIELDS (...)]: all that matching needs.

@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 from sqlmodel import Session, col, select
 
 from nudger.mail.imap.headers import MailHeader
-from nudger.safetext import server_text
 from nudger.store.models import MailMessage
+from nudger.text import server_text
 
 SNIPPET = 200
 

@@ -31,8 +31,8 @@ from nudger.mail.imap.inbox import InboxHandler, InboxHandlers, MessageContext
 from nudger.mail.imap.ledger import record, recorded
 from nudger.mail.imap.match import Index, load_index
 from nudger.mail.imap.report import SyncReport
-from nudger.safetext import server_text
 from nudger.store.models import MailFolder, MailSync
+from nudger.text import server_text
 
 if TYPE_CHECKING:
     from nudger.config import Settings

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from nudger.mail.imap.client import open_session
-from nudger.safetext import server_text
+from nudger.text import server_text
 
 if TYPE_CHECKING:
     from nudger.config import Settings
