@@ -29,7 +29,8 @@ The variants:
   kept: CONTROL but newline and tab, and BIDI, are *shown* (`\\x1b`, `<U+202E>`), never
   executed;
 - `decode_bytes`, `decode_charset`, `decode_transfer`, `decode_part`: bytes of mail as
-  text, whatever charset or transfer encoding they name, never raising.
+  text, whatever charset or transfer encoding they name, never raising; `decode_words`: a
+  header's RFC 2047 encoded words, never raising.
 
 HTML → text is `nudger.mail.htmltext.html_to_text` (kept apart: every command imports this
 module, and html.parser is not cheap). This module imports nothing but `re` at start.
@@ -253,6 +254,31 @@ def decode_part(part: Message, max_bytes: int | None = None) -> str:
     except Exception:  # a Content-Type the email package cannot take apart
         charset = "utf-8"
     return decode_charset(payload, charset)
+
+
+def decode_words(value: str) -> str:
+    """A header value with its RFC 2047 encoded words decoded; never raises: a malformed
+    encoded word keeps the raw text, an unknown charset or undecodable bytes are read as
+    `decode_charset` reads them. Not cleaned: `one_line` or `server_text` the result."""
+    if "=?" not in value:
+        return value
+    from email.header import decode_header, make_header
+
+    try:
+        parts = decode_header(value)
+    except Exception:  # any malformed encoded word: keep the raw text
+        return value
+    try:
+        return str(make_header(parts))
+    except Exception:  # an unknown charset or undecodable bytes
+        pass
+    out: list[str] = []
+    for chunk, charset in parts:
+        if isinstance(chunk, str):
+            out.append(chunk)
+            continue
+        out.append(decode_charset(chunk, charset or "ascii"))
+    return " ".join(part.strip() for part in out)
 
 
 def _without_surrogates(text: str) -> str:

@@ -23,6 +23,7 @@ from nudger.text import (
     clean_header,
     decode_part,
     decode_transfer,
+    decode_words,
     json_safe,
     one_line,
     server_text,
@@ -97,6 +98,21 @@ def test_decoders_never_raise() -> None:
     assert decode_transfer(b"caf=C3=A9", "Quoted-Printable", None) == "café"
     assert decode_transfer(b"caf\xe9", "8bit", "x-unknown") == "café"
     assert decode_transfer(b"caf\xe9", "7bit", "idna") == "café"
+
+
+def test_one_header_word_decoder_for_the_mailbox_and_capture() -> None:
+    """The IMAP headers and capture's view had a decoder each; capture's kept a word in an
+    unknown charset as written. One now: a malformed word stays as written, an unknown
+    charset is read as unknown bytes are, and capture's line is that, cleaned."""
+    from nudger.mail.capture.view import header_line
+
+    assert decode_words("plain") == "plain"
+    assert decode_words("=?utf-8?q?Caf=C3=A9?= M\u00fcller") == "Café Müller"
+    assert decode_words("=?utf-8?b?A?= application") == "=?utf-8?b?A?= application"
+    assert decode_words("=?x-unknown?q?Caf=E9?=") == "Café"
+    assert header_line("=?x-unknown?q?Caf=E9?=") == "Café"
+    assert header_line("=?utf-8?q?Acme=0D=0ABcc:_x@y?=") == "Acme Bcc: x@y"
+    assert header_line(None) == ""
 
 
 def part(raw: bytes) -> EmailMessage:

@@ -41,7 +41,7 @@ MAX_HEADER_VALUES = 20
 def header_values(msg: Message, name: str) -> list[str]:
     """The raw values of header `name` (at most MAX_HEADER_VALUES, each unfolded and capped
     at MAX_HEADER_CHARS), never through the email package's header parser."""
-    from nudger.mail.imap.headers import decode_words
+    from nudger.text import decode_words
 
     wanted = name.lower()
     out: list[str] = []

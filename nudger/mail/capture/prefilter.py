@@ -14,9 +14,9 @@ from nudger.mail.capture.rules import Rules, default_rules
 from nudger.mail.capture.view import (
     BODY_CAP,
     MailView,
-    decode_words,
     first_address_only,
     header_fields,
+    header_line,
     relay_domains,
 )
 
@@ -28,7 +28,7 @@ def peek(raw: bytes, rules: Rules) -> tuple[dict[str, str], bool]:
     address = first_address_only(fields.get("from"))
     if rules.ats_of(address.rpartition("@")[2].lower()):
         return fields, True
-    subject = decode_words(fields.get("subject"))
+    subject = header_line(fields.get("subject"))
     if rules.is_candidate_subject(subject):
         return fields, True
     if ("return-path" in fields or "received" in fields) and \

@@ -3,7 +3,7 @@ without the email package (`header_fields`, `view_headers`); the first text part
 text/calendar part of a candidate, each capped before it is decoded (`with_body`); an inline
 forward read as the forwarded mail (`unforwarded`) and the text the rules read, quoted
 history cut off (`view_text`). Every value is one line as `nudger add` takes it
-(`one_line`), header words decoded (`decode_words`).
+(`one_line`), header words decoded (`header_line`).
 """
 
 from __future__ import annotations
@@ -13,8 +13,6 @@ import unicodedata
 from dataclasses import dataclass, replace
 from datetime import datetime
 from email import policy
-from email.errors import MessageError
-from email.header import decode_header, make_header
 from email.message import Message
 from email.parser import BytesParser
 from email.utils import getaddresses
@@ -24,6 +22,7 @@ from nudger.mail.capture.interview_time import CALENDAR_CAP, Invite, read_invite
 from nudger.mail.htmltext import html_to_text
 from nudger.mail.imap.headers import mail_date
 from nudger.text import decode_part as _decode_part
+from nudger.text import decode_words
 from nudger.text import one_line as clean_line
 from nudger.vocab import text_problem
 
@@ -52,19 +51,10 @@ def one_line(value: str, cap: int = MAX_VALUE, name: str = "value") -> str:
     return text
 
 
-def decode_words(raw: str | None) -> str:
-    """An RFC 2047 header value as one line (bad encoded words kept as they are)."""
-    if not raw:
-        return ""
-    if "=?" not in raw:
-        return clean_line(raw)
-    try:
-        text = str(make_header(decode_header(str(raw))))
-    except (ValueError, LookupError, UnicodeError, AssertionError, MessageError):
-        # e.g. "=?utf-8?b?A?=" (base64 that no padding repairs: HeaderParseError) or a
-        # charset name that is not ASCII (CharsetError)
-        text = str(raw)
-    return clean_line(text)
+def header_line(raw: str | None) -> str:
+    """A header value as one line: its RFC 2047 encoded words decoded (`decode_words`; a
+    malformed one kept as written), then `nudger.text.one_line`."""
+    return clean_line(decode_words(raw)) if raw else ""
 
 
 # --- the message as the rules see it ---------------------------------------------------
@@ -176,7 +166,7 @@ def view_headers(raw_headers: bytes | Message | dict[str, str]) -> MailView:
         from_name=one_line(name, MAX_VALUE),
         from_addr=one_line(addr.lower(), MAX_VALUE),
         reply_to=one_line(reply_addr.lower(), MAX_VALUE),
-        subject=one_line(decode_words(fields.get("subject")), 500),
+        subject=one_line(header_line(fields.get("subject")), 500),
         auto_submitted=fields.get("auto-submitted", "no").strip().lower() not in ("", "no"),
         bulk=precedence in ("bulk", "list", "junk") or "list-id" in fields,
         unsubscribe="list-unsubscribe" in fields,
@@ -224,14 +214,14 @@ def first_address(raw: str | None) -> tuple[str, str]:
     if plain:
         if plain.group(4):
             return "", plain.group(4)
-        return decode_words(plain.group(1) or plain.group(2) or ""), plain.group(3)
+        return header_line(plain.group(1) or plain.group(2) or ""), plain.group(3)
     try:
         pairs = getaddresses([raw])
     except (ValueError, TypeError, IndexError):
         return "", ""
     for name, addr in pairs:
         if "@" in addr:
-            return decode_words(name).strip().strip('"'), addr.strip()
+            return header_line(name).strip().strip('"'), addr.strip()
     return "", ""
 
 

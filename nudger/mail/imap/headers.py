@@ -13,11 +13,10 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email.header import decode_header, make_header
 from email.utils import getaddresses, parsedate_to_datetime
 from typing import Any
 
-from nudger.text import decode_charset, server_text
+from nudger.text import decode_words, server_text
 from nudger.when.times import supported
 
 # The header fields fetched with BODY.PEEK[HEADER.FIELDS (...)]: all that matching needs.
@@ -204,27 +203,6 @@ def _split_bytes(raw: bytes) -> dict[str, list[str]]:
         parts = [rest]
     flush()
     return out
-
-
-def decode_words(value: str) -> str:
-    """RFC 2047 encoded words decoded, with unknown charsets and broken bytes replaced."""
-    if "=?" not in value:
-        return value
-    try:
-        parts = decode_header(value)
-    except Exception:  # any malformed encoded word: keep the raw text
-        return value
-    try:
-        return str(make_header(parts))
-    except Exception:  # an unknown charset or undecodable bytes
-        pass
-    out: list[str] = []
-    for chunk, charset in parts:
-        if isinstance(chunk, str):
-            out.append(chunk)
-            continue
-        out.append(decode_charset(chunk, charset or "ascii"))
-    return " ".join(part.strip() for part in out)
 
 
 def clean_address(addr: str) -> str:
