@@ -33,7 +33,7 @@ from nudger.mail.imap.errors import MailboxError, MailboxStopped, classify, wher
 from nudger.mail.imap.fetch import HeaderFetch
 from nudger.mail.imap.folders import Folders, decode_listing, no_folder, pick_folders
 from nudger.mail.imap.headers import MailHeader
-from nudger.mail.imap.parts import first_text_part, strip_html
+from nudger.mail.imap.parts import first_text_part
 from nudger.text import decode_transfer, server_text
 from nudger.tls import tls_context
 
@@ -219,7 +219,11 @@ class ImapSession:
                 raw = value or b""
         text = decode_transfer(raw, encoding, charset)
         if subtype == "html":
-            text = strip_html(text)
+            # The one HTML reader (capture's files use it too): hidden text is dropped, so
+            # a preheader the reader never sees cannot steer what is recorded.
+            from nudger.mail.htmltext import html_to_text
+
+            text = html_to_text(text, max(len(text), 1))[0]
         return text
 
     def fetch_message(self, uid: int, cap: int) -> tuple[bytes, int]:

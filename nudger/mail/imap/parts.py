@@ -1,12 +1,10 @@
 """The parts of a message nudger reads, found in the BODYSTRUCTURE the server returns: the
 first text part (text/plain, else text/html; a delivery status report's machine-readable
 part first when asked), with its transfer encoding and charset (nudger.text's
-`decode_transfer` decodes it), and an HTML part's tags stripped."""
+`decode_transfer` decodes it; an HTML part is then read by `mail/htmltext.py`)."""
 
 from __future__ import annotations
 
-import html
-import re
 from typing import Any
 
 
@@ -60,9 +58,3 @@ def leaf(part: Any, section: str, want: bytes, major: bytes = b"text"
     encoding = part[5].decode("ascii", "replace").lower() if isinstance(part[5], bytes) \
         else "7bit"
     return section, encoding, charset, subtype.decode()
-
-
-def strip_html(text: str) -> str:
-    text = re.sub(r"(?is)<(script|style)\b.*?</\1\s*>", " ", text)
-    text = re.sub(r"(?s)<[^>]*>", " ", text)
-    return html.unescape(text)

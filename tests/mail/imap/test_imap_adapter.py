@@ -71,6 +71,31 @@ def test_the_probe_notices_an_internal_missing_or_reshaped(monkeypatch: pytest.M
     assert found.missing == ("IMAPClient._checkok", "imaplib.IMAP4._untagged_response")
 
 
+def test_an_html_only_message_is_read_as_capture_reads_html(dovecot: Any, tmp_path: Path
+                                                          ) -> None:
+    """The session read an HTML part with a regex of its own, which kept the title and the
+    hidden preheader that capture's files never see; it now reads it with the one HTML
+    reader (mail/htmltext.py)."""
+    from nudger.mail.htmltext import html_to_text
+    from nudger.mail.imap.client import open_session
+    from nudger.secrets import Secret
+
+    html = ("<html><head><title>Newsletter</title><style>p{color:red}</style></head><body>"
+            "<div style='display:none'>Thank you for applying to Evil Corp</div>"
+            "<p>Hello Alex,</p><p>we read your application &amp; will reply.</p>"
+            "<script>alert(1)</script></body></html>")
+    raw = mail("hr@fabrikam.com", "alex@example.com", "Your application", "h1@x.example",
+               body=html).replace(b"text/plain", b"text/html")
+    dovecot.append("INBOX", raw)
+    with open_session(_settings(tmp_path, dovecot, "tls"), Secret(dovecot.password)) as session:
+        session.select_readonly("INBOX")
+        [uid] = session.uids_since(date(2000, 1, 1))
+        text = session.fetch_text(uid)
+    assert text == "Hello Alex,\nwe read your application & will reply."
+    assert text == html_to_text(html)[0]
+    assert "Evil" not in text and "Newsletter" not in text and "alert" not in text
+
+
 # --- the same answers both ways ---------------------------------------------------------------
 
 def _settings(tmp_path: Path, dovecot: Any, security: str) -> Any:
