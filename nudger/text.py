@@ -23,6 +23,8 @@ The variants:
   message, a template value: CONTROL becomes a space, BIDI and INVISIBLE go, whitespace
   collapses, a cut ends at a word with an ellipsis;
 - `clean_header(value, limit=200)`: the same, capped, for a header;
+- `multi_line(value)`: lines kept: every line break becomes LF, the other CONTROL
+  characters but tab spaces (a calendar's text);
 - `server_text(value, limit=200)`: the same for anything a server or a message says,
   bytes and surrogate escapes decoded first;
 - `visible(text)` / `json_safe(text)` / `VisibleStream`: for a terminal, where lines are
@@ -75,6 +77,19 @@ def one_line(value: object, limit: int | None = None, *, sep: str = " ") -> str:
     if "  " in text or text[:1].isspace() or text[-1:].isspace():
         text = " ".join(text.split())
     return text if limit is None or len(text) <= limit else cut(text, limit)
+
+
+# Every line break a reader may honour (CRLF, CR, NEL, U+2028, U+2029), and the CONTROL
+# characters left once they are LF: all but TAB and LF.
+_BREAKS = re.compile("\r\n?|[\x85\u2028\u2029]")
+_CONTROL_IN_LINES = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def multi_line(value: str) -> str:
+    """`value` with its lines kept: every line break becomes LF, any other CONTROL
+    character but tab a space (a calendar app breaks lines at NEL and U+2028, and refuses
+    a file with VT or FF in it)."""
+    return _CONTROL_IN_LINES.sub(" ", _BREAKS.sub("\n", value))
 
 
 def clean_header(value: str, limit: int = 200) -> str:

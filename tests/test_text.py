@@ -25,6 +25,7 @@ from nudger.text import (
     decode_transfer,
     decode_words,
     json_safe,
+    multi_line,
     one_line,
     server_text,
     visible,
@@ -152,6 +153,25 @@ def test_calendar_values_drop_bidi_and_c1() -> None:
                      datetime(2026, 12, 1, 15, tzinfo=UTC), timedelta(hours=1))
     spec = interview_event(item, ZoneInfo("UTC"), "example.com", None)
     assert spec.summary == "Interview: Acme moc.live Corp (AE Lead)"
+
+
+def test_the_calendar_keeps_lines_with_the_one_notion() -> None:
+    """The calendar's TEXT cleaner had its own two regexes; it is `multi_line` now, which
+    treats every character as they did: breaks (CRLF, CR, NEL, U+2028/2029) are LF, the
+    other CONTROL characters but tab spaces, everything else kept."""
+    import re
+
+    from nudger.calendar.ics import ics_text
+
+    old_breaks = re.compile("[\r\u2028\u2029\u0085]")
+    old_control = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x84\x86-\x9f]")
+    for ch in [*C0, "\x7f", *C1, *SEPARATORS, *BIDI_CHARS, *INVISIBLE_CHARS, "a", "\r\n"]:
+        text = f"a{ch}b"
+        old = old_control.sub(" ", old_breaks.sub("\n", text.replace("\r\n", "\n")))
+        assert multi_line(text) == old == ics_text(text, lines=True), repr(ch)
+        assert ics_text(text) == old.replace("\n", " "), repr(ch)
+    assert multi_line("one\r\ntwo\rthree\x85four\u2028five\tsix\x0bseven") == \
+        "one\ntwo\nthree\nfour\nfive\tsix seven"
 
 
 def test_command_mail_subjects_are_stored_clean() -> None:

@@ -26,7 +26,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from nudger import __version__
-from nudger.text import one_line
+from nudger.text import multi_line, one_line
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -270,18 +270,11 @@ def _span(delta: timedelta) -> str:
 
 # --- the calendar ----------------------------------------------------------------------
 
-# Line and paragraph separators, NEL, and every other control character but LF and TAB:
-# calendar apps break lines at some of them (U+2028, U+0085) and refuse files with others
-# (VT, FF, FS), whatever RFC 5545's TEXT escaping says.
-_ICS_BREAKS = re.compile("[\r\u2028\u2029\u0085]")
-_ICS_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x84\x86-\x9f]")
-
-
 def ics_text(text: str, *, lines: bool = False) -> str:
-    """A TEXT value with no character a calendar app misreads: breaks become LF (or a
-    space for a one-line value), other control characters spaces."""
-    text = _ICS_BREAKS.sub("\n", text.replace("\r\n", "\n"))
-    text = _ICS_CONTROL.sub(" ", text)
+    """A TEXT value with no character a calendar app misreads (`nudger.text.multi_line`:
+    line breaks become LF, other control characters spaces), whatever RFC 5545's TEXT
+    escaping says; a one-line value's breaks are spaces."""
+    text = multi_line(text)
     return text if lines else text.replace("\n", " ")
 
 
