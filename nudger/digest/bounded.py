@@ -145,18 +145,22 @@ def _spawn(fn: Callable[[], Any], seconds: float, memory: int
            ) -> tuple[str | None, tuple[str, Any] | None, bool, int]:
     """Fork, run `fn` in the child under the limits, collect its frames: (the last
     progress note, the result frame, whether the wall clock ran out, the exit status)."""
+    _ABORTED[0] = False
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:  # pragma: no cover - runs in the child; covered through its results
         _child(fn, read_end, write_end, seconds, memory)
-    os.close(write_end)
     _CHILDREN.add(pid)
-    _ABORTED[0] = False
+    os.close(write_end)
     started = time.monotonic()
     buffer = bytearray()
     timed_out = False
     try:
         while True:
+            if _ABORTED[0]:
+                # A stop that came before `abort_all` knew the child (just after the
+                # fork): kill it here, within one wait of 0.5 s at most.
+                break
             left = seconds - (time.monotonic() - started)
             if left <= 0:
                 timed_out = True
@@ -170,7 +174,7 @@ def _spawn(fn: Callable[[], Any], seconds: float, memory: int
             buffer += chunk
     finally:
         os.close(read_end)
-        if timed_out:
+        if timed_out or _ABORTED[0]:
             try:
                 os.kill(pid, signal.SIGKILL)
             except OSError:

@@ -299,6 +299,37 @@ def test_hostile_template_is_stopped_and_named(tmp_path: Path, construct: str,
         compose(settings, db)
 
 
+def test_a_stop_just_after_the_fork_still_ends_the_render_at_once(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A stop signal between the fork and the child being known to `abort_all` (the e2e
+    runaway-template test met it once it waited for the child instead of sleeping) used
+    to wait out the whole render budget."""
+    import os
+    import signal
+    import time
+
+    from nudger.digest import bounded
+
+    real_fork = os.fork
+
+    def fork_then_signal() -> int:
+        pid = real_fork()
+        if pid != 0:
+            os.kill(os.getpid(), signal.SIGUSR1)  # the stop, at the worst moment
+        return pid
+
+    previous = signal.getsignal(signal.SIGUSR1)
+    bounded.abort_on_signal(signal.SIGUSR1)
+    monkeypatch.setattr(os, "fork", fork_then_signal)
+    try:
+        started = time.monotonic()
+        with pytest.raises(ConfigError, match="rendering was stopped: nudger is stopping"):
+            bounded.run(lambda: time.sleep(60), "the templates", seconds=30)
+        assert time.monotonic() - started < 5
+    finally:
+        signal.signal(signal.SIGUSR1, previous)
+
+
 def test_a_fifo_in_the_templates_folder_is_reported_not_read(tmp_path: Path) -> None:
     import os
 
