@@ -225,6 +225,45 @@ def wait_for(condition: Callable[[], bool], timeout: float = 20, step: float = 0
     return condition()
 
 
+class Tail:
+    """Collect a process's stderr (the daemon's log) as it comes: a test waits on its lines,
+    never on a sleep."""
+
+    def __init__(self, proc: subprocess.Popen[str]) -> None:
+        self.proc = proc
+        self.lines: list[str] = []
+        assert proc.stderr is not None
+        stream = proc.stderr
+        self._thread = threading.Thread(target=lambda: self.lines.extend(stream), daemon=True)
+        self._thread.start()
+
+    def text(self) -> str:
+        return "".join(self.lines)
+
+    def has(self, needle: str, timeout: float = 20) -> bool:
+        return wait_for(lambda: needle in self.text(), timeout=timeout)
+
+    def still_serving(self, timeout: float = 20) -> bool:
+        """The daemon is alive and its event loop still answers: a SIGUSR1 sent now is
+        logged. (A sleep, then `poll() is None`, hoped a crash would have shown by then.)"""
+        marker = len(self.text())
+        self.proc.send_signal(signal.SIGUSR1)
+        answered = wait_for(lambda: "SIGUSR1 received: ignored" in self.text()[marker:],
+                            timeout=timeout)
+        return answered and self.proc.poll() is None
+
+
+def children(pid: int) -> list[int]:
+    """The process's children now (Linux's /proc/PID/task/TID/children)."""
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return found
+
+
 def kill9(proc: subprocess.Popen[str]) -> None:
     if proc.poll() is None:
         os.kill(proc.pid, signal.SIGKILL)

@@ -16,8 +16,8 @@ import sqlite3
 
 import pytest
 
-from tests.e2e.conftest import World, wait_for
-from tests.e2e.test_reload import NOW, Tail
+from tests.e2e.conftest import Tail, World, wait_for
+from tests.e2e.test_reload import NOW
 
 TODAY = "2027-02-01"
 
