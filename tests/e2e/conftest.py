@@ -243,6 +243,11 @@ class Tail:
     def has(self, needle: str, timeout: float = 20) -> bool:
         return wait_for(lambda: needle in self.text(), timeout=timeout)
 
+    def finish(self, timeout: float = 30) -> str:
+        """The whole log of a process that has ended."""
+        self._thread.join(timeout)
+        return self.text()
+
     def still_serving(self, timeout: float = 20) -> bool:
         """The daemon is alive and its event loop still answers: a SIGUSR1 sent now is
         logged. (A sleep, then `poll() is None`, hoped a crash would have shown by then.)"""

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.e2e.conftest import World, needs_faketime, wait_for
+from tests.e2e.conftest import Tail, World, needs_faketime, wait_for
 
 # The clock runs 200x and one test holds the daemon to a CPU budget: one at a time.
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("clock")]
@@ -65,10 +65,15 @@ def daemon(world: World, clock: FakeClock) -> subprocess.Popen[str]:
     return world.spawn("run", clock=clock.path)
 
 
-def stop(proc: subprocess.Popen[str]) -> tuple[float, str]:
+def stop(proc: subprocess.Popen[str], log: Tail | None = None) -> tuple[float, str]:
+    """SIGTERM, then (CPU seconds used, the log); `log` when a Tail reads the log."""
     cpu = cpu_seconds(proc.pid) if proc.poll() is None else 0.0
     proc.send_signal(signal.SIGTERM)
-    _, err = proc.communicate(timeout=30)
+    if log is None:
+        _, err = proc.communicate(timeout=30)
+    else:
+        proc.wait(timeout=30)
+        err = log.finish()
     assert proc.returncode == 0, err
     return cpu, err
 
@@ -150,14 +155,15 @@ def test_suspend_jumps_forward(world: World, clock: FakeClock) -> None:
     configure(world, zone, "07:30")
     clock.set("2027-02-01 11:00:00")  # 06:00 EST
     proc = daemon(world, clock)
-    time.sleep(1.0)
+    log = Tail(proc)
+    assert log.has("nudger daemon started", timeout=30), log.text()  # 07:30 is scheduled
     clock.set("2027-02-01 15:00:00")  # resume at 10:00: 2.5 h late, within catch-up
     assert wait_for(lambda: len(world.server.messages) == 1, timeout=30)
     clock.set("2027-02-03 02:00:00")  # resume at 21:00 the next day: 13.5 h late
     time.sleep(3.0)
     clock.set("2027-02-03 12:25:00")  # 07:25 on the 3rd
     assert wait_for(lambda: len(world.server.messages) == 2, timeout=30)
-    stop(proc)
+    stop(proc, log)
     pairs = sent_dates(world, zone)
     assert [d for d, _ in pairs] == [date(2027, 2, 1), date(2027, 2, 3)]
     for digest_day, sent_on in pairs:
