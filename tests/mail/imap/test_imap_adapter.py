@@ -6,7 +6,6 @@ that the deadlines still hold, and that none of the internals is touched."""
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from datetime import date
@@ -16,7 +15,8 @@ from typing import Any
 import pytest
 
 from nudger.mail.imap import adapter
-from tests.conftest import Home, imap_config, rows
+from tests.conftest import Home, imap_config
+from tests.mail.imap.test_mail_fastpaths import nine_messages_synced_twice
 from tests.mail.imap.test_mail_faults import PASSWORD, fake_config, one_line_error
 from tests.mail.imap.test_mail_sync import mail
 
@@ -153,33 +153,8 @@ def test_a_failed_probe_syncs_through_the_public_api_with_the_same_results(
 
     force_public(monkeypatch)
     monkeypatch.setattr(fetch, "BATCH", 2)
-    monkeypatch.setenv("NUDGER_IMAP_PASSWORD", PASSWORD)
-    home.write_config(imap_config(dovecot))
-    home.ok("add", "Fabrikam", "Account Executive", "--applied", "2026-11-16",
-            "--contact", "Priya Nair <priya@fabrikam.com>")
-    messages = []
-    for i in range(9):
-        sender = "priya@fabrikam.com" if i % 3 == 1 else f"news{i}@list.example"
-        messages.append(mail(sender, "alex@example.com", f"Message {i}", f"m{i}@x.example",
-                             body=f"Reply number {i}.\n"))
-    dovecot.append_many("INBOX", messages)
     with caplog.at_level(logging.INFO, logger="nudger.mail.imap.adapter"):
-        report = json.loads(home.ok("mail", "sync", "--json"))
-        assert report["ok"], report
-        assert report["folders"]["INBOX"]["new"] == 9
-        replies = sorted(f["subject"] for f in report["found"] if f["kind"] == "reply")
-        assert replies == ["Message 1", "Message 4", "Message 7"]
-        assert rows(home, "SELECT subject, snippet FROM mailmessage ORDER BY subject") == [
-            ("Message 1", "Reply number 1."), ("Message 4", "Reply number 4."),
-            ("Message 7", "Reply number 7.")]
-        highest = rows(home, "SELECT highest_uid FROM mailfolder WHERE folder = 'INBOX'")
-        assert highest == [(max(dovecot.uids("INBOX")),)]
-        dovecot.append_many("INBOX", messages)
-        again = json.loads(home.ok("mail", "sync", "--json"))
-        assert again["folders"]["INBOX"]["new"] == 9 and again["found"] == []
-        assert rows(home, "SELECT count(*) FROM mailmessage") == [(3,)]
-    for uid in dovecot.uids("INBOX"):
-        assert b"\\Seen" not in dovecot.flags("INBOX", uid)
+        nine_messages_synced_twice(home, dovecot, monkeypatch)
     said = [r for r in caplog.records if r.name == "nudger.mail.imap.adapter"]
     assert len(said) == 1 and said[0].levelno == logging.INFO
     assert "imapclient 9.9" in said[0].getMessage()

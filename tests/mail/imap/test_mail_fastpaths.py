@@ -233,10 +233,19 @@ def test_batches_fetched_ahead_lose_and_double_nothing(home: Any, dovecot: Any,
     their snippets (other commands on the same connection): every message is still read
     once, and the replies are recorded exactly once, also when read again."""
     from nudger.mail.imap import fetch as fetch_module
+
+    monkeypatch.setattr(fetch_module, "BATCH", 2)
+    nine_messages_synced_twice(home, dovecot, monkeypatch)
+
+
+def nine_messages_synced_twice(home: Any, dovecot: Any, monkeypatch: Any) -> None:
+    """Nine INBOX messages, three of them replies from the tracked contact, synced, then
+    the same nine again: every message read once, the replies recorded exactly once, the
+    folder's position at the last UID, nothing marked read (also run with the IMAP
+    adapter's probe failed, tests/mail/imap/test_imap_adapter.py)."""
     from tests.conftest import imap_config, rows
     from tests.mail.imap.test_mail_sync import mail
 
-    monkeypatch.setattr(fetch_module, "BATCH", 2)
     monkeypatch.setenv("NUDGER_IMAP_PASSWORD", "secret")
     home.write_config(imap_config(dovecot))
     home.ok("add", "Fabrikam", "Account Executive", "--applied", "2026-11-16",
