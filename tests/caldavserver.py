@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.fakeclock import real_clock_env
+from tests.listener import Listener
 from tests.smtpserver import on_free_port
 
 USERS = {"alex": "s3cret-Pa55", "viewer": "look-only"}
@@ -154,46 +155,21 @@ def radicale(root: Path, *, tls: bool = False) -> Iterator[Radicale]:
         server.stop()
 
 
-class TrickleServer:
+class TrickleServer(Listener):
     """A CalDAV impostor on a free loopback port for what Radicale never does: it answers
     every request with a 207 whose body comes one byte every `every` seconds, forever (a
     per-read timeout never fires). `requests` counts the requests it got."""
 
     def __init__(self, every: float = 0.5) -> None:
-        import socket
-        import threading
-
+        super().__init__()
         self.every = every
         self.requests = 0
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._sock.bind(("127.0.0.1", 0))
-        self._sock.listen(8)
-        self.port = int(self._sock.getsockname()[1])
-        self.url = f"http://127.0.0.1:{self.port}/dav/"
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-
-    def __enter__(self) -> TrickleServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._sock.close()
-        self._thread.join(timeout=5)
+        self.url = f"http://{self.host}:{self.port}/dav/"
 
     def _serve(self) -> None:
         import threading
 
-        self._sock.settimeout(0.1)
-        while not self._stop.is_set():
-            try:
-                conn, _addr = self._sock.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
+        for conn in self._accepted():
             threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
 
     def _handle(self, conn: socket.socket) -> None:

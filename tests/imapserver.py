@@ -34,15 +34,16 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal, Self
+from typing import Any, Literal
 
 import trustme
 
 from tests.fakeclock import real_clock_env
+from tests.listener import Listener
 from tests.smtpserver import HOST, free_port, shared_ca
 
 DOVECOT = shutil.which("dovecot") or ("/usr/sbin/dovecot"
@@ -497,46 +498,7 @@ FakeMode = Literal["silent", "stall", "bye", "no-starttls", "refuse-login", "flo
                    "huge-literal", "trickle-greeting"]
 
 
-class _Listener:
-    """A listening socket on a free loopback port and a thread running `_serve`, started
-    by `with` and stopped (socket closed, thread joined) on leaving it."""
-
-    def __init__(self) -> None:
-        self.host = HOST
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._sock.bind((HOST, 0))
-        self._sock.listen(8)
-        self.port = int(self._sock.getsockname()[1])
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-
-    def __enter__(self) -> Self:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._sock.close()
-        self._thread.join(timeout=5)
-
-    def _accepted(self) -> Iterator[socket.socket]:
-        """Each connection accepted until the listener stops."""
-        self._sock.settimeout(0.1)
-        while not self._stop.is_set():
-            try:
-                conn, _addr = self._sock.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            yield conn
-
-    def _serve(self) -> None:
-        raise NotImplementedError
-
-
-class FakeImapServer(_Listener):
+class FakeImapServer(Listener):
     """A tiny IMAP impostor on a free loopback port, one thread per connection.
 
     silent: accepts and never greets. trickle-greeting: sends its greeting a byte every
@@ -635,7 +597,7 @@ class FakeImapServer(_Listener):
             return
 
 
-class DropProxy(_Listener):
+class DropProxy(Listener):
     """Forwards 127.0.0.1:`port` to a plain (non-TLS) upstream listener and cuts both sides
     when the client sends its `after`-th command containing `trigger` (default: the first
     UID FETCH), simulating a connection lost mid-fetch. `armed` can be cleared to let later
