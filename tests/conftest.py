@@ -379,6 +379,24 @@ def pg_database(cluster: Any, url: str, anchor: Path) -> Any:
     return PgDatabase(parse(url), anchor, password=Secret(pgserver.PASSWORD))
 
 
+@pytest.fixture
+def scratch_table() -> Iterator[Any]:
+    """A table with a seeker_id column that is not one of the models: removing a seeker
+    (`seeker remove`, store/seekers.py) must find it from the metadata, as it finds every
+    table that has the column."""
+    from sqlalchemy import Column, ForeignKey, Integer, String, Table
+    from sqlmodel import SQLModel
+
+    table = Table("scratch_note", SQLModel.metadata,
+                  Column("id", Integer, primary_key=True),
+                  Column("seeker_id", Integer, ForeignKey("seeker.id"), nullable=False),
+                  Column("text", String, nullable=False))
+    try:
+        yield table
+    finally:
+        SQLModel.metadata.remove(table)
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def engine(request: pytest.FixtureRequest) -> str:
     """Which database a test runs on: every test using `engine_db` runs on both."""

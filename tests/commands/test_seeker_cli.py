@@ -11,8 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Column, ForeignKey, Integer, String, Table, func, select
-from sqlmodel import SQLModel
+from sqlalchemy import Table, func, select
 
 from tests.clock import frozen
 from tests.conftest import Home, on_engine
@@ -140,20 +139,6 @@ def test_mistakes_are_one_line_and_change_nothing(home: Home, args: tuple[str, .
     home.ok("seeker", "add", "dana@example.com", "--name", "Dana")
     home.ok("seeker", "add", "lee@example.org", "--name", "Lee")
     assert message in refused(home, *args)
-
-
-@pytest.fixture
-def scratch_table() -> Iterator[Table]:
-    """A table with a seeker_id column that is not one of the models: `seeker remove` must
-    find it as it finds every table that has the column."""
-    table = Table("scratch_note", SQLModel.metadata,
-                  Column("id", Integer, primary_key=True),
-                  Column("seeker_id", Integer, ForeignKey("seeker.id"), nullable=False),
-                  Column("text", String, nullable=False))
-    try:
-        yield table
-    finally:
-        SQLModel.metadata.remove(table)
 
 
 def test_remove_says_what_it_would_delete_then_deletes_only_that_seeker(

@@ -8,9 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
-from sqlalchemy import Column, ForeignKey, Integer, String, Table, func, select
-from sqlmodel import SQLModel
+from sqlalchemy import Table, func, select
 
 from nudger.config import Settings, parse_settings
 from nudger.store import seekers as store
@@ -109,20 +107,6 @@ def test_the_first_due_seeker_is_lee_at_eight_london(engine_db: Database) -> Non
     assert due_seekers(engine_db, NOW - timedelta(seconds=1)) == []
     (lee,) = due_seekers(engine_db, NOW)
     assert lee.next_digest_at == NOW
-
-
-@pytest.fixture
-def scratch_table() -> Any:
-    """A table with a seeker_id column that is not one of the models: removal must find it
-    from the metadata as it will find the tables that gain the column."""
-    table = Table("scratch_note", SQLModel.metadata,
-                  Column("id", Integer, primary_key=True),
-                  Column("seeker_id", Integer, ForeignKey("seeker.id"), nullable=False),
-                  Column("text", String, nullable=False))
-    try:
-        yield table
-    finally:
-        SQLModel.metadata.remove(table)
 
 
 def test_removal_deletes_every_row_of_that_seeker_and_nothing_else(
