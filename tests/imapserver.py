@@ -633,14 +633,10 @@ class DropProxy(Listener):
                 data = src.recv(65536)
                 if not data:
                     break
-                if from_client and self.armed.is_set() and self.trigger in data.upper():
-                    self.seen += 1
-                    if self.seen >= self.after:
-                        self.drops += 1
-                        break
-                if not from_client:
-                    self.bytes_down += len(data)
-                dst.sendall(data)
+                passed = self._pass(data, from_client)
+                if passed is None:
+                    break
+                dst.sendall(passed)
         except OSError:
             pass
         finally:
@@ -650,6 +646,17 @@ class DropProxy(Listener):
                 except OSError:
                     pass
                 sock.close()
+
+    def _pass(self, data: bytes, from_client: bool) -> bytes | None:
+        """What of `data` goes on to the other side; None cuts both sides here."""
+        if from_client and self.armed.is_set() and self.trigger in data.upper():
+            self.seen += 1
+            if self.seen >= self.after:
+                self.drops += 1
+                return None
+        if not from_client:
+            self.bytes_down += len(data)
+        return data
 
 
 class RewriteProxy(DropProxy):
@@ -662,21 +669,5 @@ class RewriteProxy(DropProxy):
         super().__init__(upstream_port, trigger=b"\x00never\x00")
         self.rewrite = rewrite
 
-    def _pump(self, src: socket.socket, dst: socket.socket, from_client: bool) -> None:
-        try:
-            while True:
-                data = src.recv(65536)
-                if not data:
-                    break
-                if not from_client and self.armed.is_set():
-                    data = self.rewrite(data)
-                dst.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for sock in (src, dst):
-                try:
-                    sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-                sock.close()
+    def _pass(self, data: bytes, from_client: bool) -> bytes | None:
+        return self.rewrite(data) if not from_client and self.armed.is_set() else data
