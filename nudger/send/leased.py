@@ -3,9 +3,9 @@ worker's relay connection → mark, one seeker's digest of one day, exactly once
 
 Jobs of the task queue run at least once (a worker killed mid-job has its job retried by
 another), so exactly once comes from the outbox: the row's UNIQUE key decides who sends;
-the claim carries the worker's id and a lease (store/outbox.py, `claim_leased`); the lease
-is renewed right before the SMTP dialogue and a claimer that was taken over meanwhile sends
-nothing; the mark is written only by the row's claimer. A worker killed after the relay's
+the claim carries the worker's id and a lease (store/outbox_lease.py, `claim_leased`); the
+lease is renewed right before the SMTP dialogue and a claimer that was taken over meanwhile
+sends nothing; the mark is written only by the row's claimer. A worker killed after the relay's
 250 and before the mark leaves the row 'sending' until its lease runs out; the next claimer
 resends it with the same Message-ID (the only duplicate possible, and the receiving side
 sees one Message-ID). A worker stopped in the middle (SIGTERM past the grace period)

@@ -165,7 +165,7 @@ class DigestRecord(SeekerOwned, SQLModel, table=True):
     updated_at: datetime
     sent_at: datetime | None = None
     claimed_by: str = ""  # "host:pid" (a worker: "host:pid:random") that marked it 'sending'
-    # A worker's claim holds the row until then; None for the daemon's claims (store/outbox.py)
+    # A worker's claim holds the row until then; None for the daemon's (store/outbox_lease.py)
     lease_until: datetime | None = None
     reported_in: date | None = None  # the digest (local date) that told the user it failed
 
