@@ -1,28 +1,84 @@
-"""The workers' SMTP sending (README, "Running for many seekers"): two hundred messages
-through `nudger.send.pool.Relay`, the one connection a worker keeps for all its sends (the
-lock its tasks queue on, the rate limiter, the reconnect check, nudger's SmtpTransport),
-against bare aiosmtplib sending the same messages over one connection, to the same local
-aiosmtpd server in its own process, in the same run. Target: <= 1.1x aiosmtplib's time.
-The standard library's smtplib is reported as a reference only (aiosmtplib costs about
-twice its CPU per message in any configuration; that is the library's, not nudger's).
+"""The workers (README, "Running for many seekers"): their SMTP sending, their throughput
+with many seekers due at once, the claim at a large outbox, a worker's memory.
 
-The workers' throughput figures (10,000 seekers due at once, 1 and 2 workers, claim time
-at 10,000 vs 1,000,000 outbox rows, a worker's memory) need the seekers and the tick's
-query, which are not built yet.
+- Two hundred messages through `nudger.send.pool.Relay`, the one connection a worker keeps
+  for all its sends (the lock its tasks queue on, the rate limiter, the reconnect check,
+  nudger's SmtpTransport), against bare aiosmtplib sending the same messages over one
+  connection, to the same local aiosmtpd server in its own process, in the same run.
+  Target: <= 1.1x aiosmtplib's time. The standard library's smtplib is reported as a
+  reference only (aiosmtplib costs about twice its CPU per message in any configuration;
+  that is the library's, not nudger's).
+- 10,000 seekers due at once (bench/fleet.py): each with three applications whose
+  follow-ups are due, a contact each and yesterday's digest sent, written through nudger's
+  store code; one `send_digest` job each deferred on the workers' queue (not by the tick).
+  Real `nudger worker --concurrency 4` processes send to a local SMTP sink (aiosmtpd in its
+  own process, counting), PostgreSQL in a temporary cluster (fsync off). One worker sends
+  DIGESTS of them (1,000; NUDGER_BENCH_DIGESTS=10000 sends all 10,000, then 10,000 more
+  with two workers), then two workers the next DIGESTS: digests per second of the steady
+  state (from 5% to 95% of those sent, counted in the outbox every 0.2 s). Targets: one
+  worker >= 150 digests/s; two >= 1.7x one. Beside them: the workers' CPU per digest
+  (/proc/PID/stat, start-up included) and PostgreSQL's (all its processes), which are what
+  the sizing in README rests on: on a shared, loaded machine the wall-clock rates are the
+  machine's, the CPU per digest is nudger's.
+- A batch of 100 claims (store/outbox.py, `claim_leased`: the day's row read FOR UPDATE
+  SKIP LOCKED, then inserted) at 10,000 outbox rows and at 1,000,000 (10,000 seekers x 100
+  days of sent digests, one INSERT ... SELECT), in two databases, 9 rounds interleaved:
+  target <= 1.5x (the UNIQUE (seeker_id, recipient, local_date) index, not a scan).
+- A worker's peak RSS (VmHWM of the `nudger worker` process after its run): <= 150 MB.
+
+Needs PostgreSQL's server binaries for all but the first (as bench/b_seekers.py). Run:
+`.venv/bin/python -m bench workers` (about five minutes on a loaded two-core machine).
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
+import random
 import statistics
 import subprocess
+import sys
+from datetime import timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
+from bench import fleet
 from bench.b_delivery import MESSAGES, REPO, SERVER, _aiosmtplib, _messages, _smtplib
 from bench.core import PYTHON, Figure, best_of, interleaved
 
 ROUNDS = 31  # interleaved rounds; each ratio is the median of its per-round ratios
+SEEKERS = 10_000  # due at once
+# Digests each run sends (of the SEEKERS due): enough for a steady rate, few enough for a
+# topic of a few minutes. NUDGER_BENCH_DIGESTS=10000 sends them all (1 worker, then 2
+# workers on a second set of jobs).
+DIGESTS = int(os.environ.get("NUDGER_BENCH_DIGESTS", "1000"))
+CONCURRENCY = 4  # `nudger worker --concurrency`, as nudger-worker@.service runs it
+CLAIMS = 100  # a batch of claims
+CLAIM_ROUNDS = 9
+HISTORY_DAYS = 99  # 10,000 seekers x (1 + 99) days of sent digests = 1,000,000 rows
+
+# A local SMTP sink in its own process: accepts every message, keeps only the count
+# (printed when its stdin closes).
+SINK = """
+import sys
+sys.path.insert(0, {repo!r})
+from aiosmtpd.controller import Controller
+from tests.smtpserver import HOST, on_free_port
+class Count:
+    seen = 0
+    async def handle_DATA(self, server, session, envelope):
+        Count.seen += 1
+        return "250 2.0.0 OK"
+def start(port):
+    controller = Controller(Count(), hostname=HOST, port=port)
+    controller.start()
+    return controller
+controller = on_free_port(start)
+print(controller.port, flush=True)
+sys.stdin.read()
+controller.stop()
+print(Count.seen, flush=True)
+"""
 
 
 def _relay(port: int, work: Path, messages: list[EmailMessage]) -> None:
@@ -43,6 +99,10 @@ def _relay(port: int, work: Path, messages: list[EmailMessage]) -> None:
 
 
 def figures(work: Path) -> list[Figure]:
+    return _relay_figures(work) + _fleet_figures(work)
+
+
+def _relay_figures(work: Path) -> list[Figure]:
     proc = subprocess.Popen([PYTHON, "-c", SERVER.format(repo=str(REPO))],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
@@ -84,6 +144,119 @@ def figures(work: Path) -> list[Figure]:
             ok=True, baseline=f"smtplib {MESSAGES / std:.0f} msg/s", ratio=over_std,
         ),
     ]
+
+
+def _fleet_figures(work: Path) -> list[Figure]:
+    from tests import pgserver
+
+    reason = pgserver.missing_reason()
+    if reason is not None:
+        print(f"b_workers: no workers' throughput figures: {reason}", file=sys.stderr)
+        return []
+    sink = subprocess.Popen([PYTHON, "-c", SINK.format(repo=str(REPO))],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    cluster = pgserver.PgCluster()
+    try:
+        assert sink.stdout is not None and sink.stdin is not None
+        port = int(sink.stdout.readline())
+        cluster.start()
+        runs, claims, rows = _fleet(work, cluster, port)
+        sink.stdin.close()
+        received = int(sink.stdout.readline())
+    finally:
+        cluster.stop()
+        if sink.poll() is None:
+            sink.kill()
+        sink.wait()
+    one, two = runs
+    assert received >= one.digests + two.digests, (received, one, two)
+    scaling = two.rate / one.rate
+    small, big = statistics.median(claims["10k"]), statistics.median(claims["1M"])
+    over = statistics.median(b / s for s, b in zip(claims["10k"], claims["1M"], strict=True))
+    rss = one.peak_rss_mb[0]
+    due = f"{SEEKERS:,} due at once"
+    return [
+        Figure(f"workers: digests/s, 1 worker ({due}, {one.digests:,} timed)", one.rate,
+               "digests/s", ">= 150 digests/s", one.rate >= 150,
+               f"CPU/digest: worker {one.cpu_ms:.1f} ms, PostgreSQL {one.server_cpu_ms:.1f} "
+               f"ms; {SEEKERS:,} take {SEEKERS / one.rate / 60:.1f} min"),
+        Figure(f"workers: digests/s, 2 workers ({due}, {two.digests:,} timed)", two.rate,
+               "digests/s", ">= 1.7x one worker", scaling >= 1.7,
+               f"1 worker {one.rate:.1f}/s; CPU/digest: workers {two.cpu_ms:.1f} ms, "
+               f"PostgreSQL {two.server_cpu_ms:.1f} ms", ratio=scaling),
+        Figure(f"workers: claim a batch of {CLAIMS} at {rows['1M']:,} outbox rows",
+               big * 1000, "ms", "<= 1.5x the claim at 10k rows", over <= 1.5,
+               f"{rows['10k']:,} rows: {small * 1000:.1f} ms", ratio=over),
+        Figure(f"workers: a worker's peak RSS after {one.digests:,} digests", rss, "MB",
+               "<= 150 MB", rss <= 150,
+               "2-worker run: " + ", ".join(f"{m:.0f}" for m in two.peak_rss_mb) + " MB"),
+    ]
+
+
+def _fleet(work: Path, cluster: object, port: int
+           ) -> tuple[list[fleet.Run], dict[str, list[float]], dict[str, int]]:
+    """The two runs (1 worker, 2 workers) on one queue of SEEKERS jobs; the claim batches
+    at 10,000 and 1,000,000 outbox rows, interleaved; the row counts."""
+    from nudger.secrets import Secret
+    from nudger.store.pg import PgDatabase
+    from nudger.store.pgurl import parse
+    from tests import pgserver
+
+    def database() -> tuple[str, PgDatabase]:
+        url = cluster.url(cluster.new_database())  # type: ignore[attr-defined]
+        db = PgDatabase(parse(url), work / "unused.db", password=Secret(pgserver.PASSWORD))
+        db.ensure()
+        return url, db
+
+    day = fleet.today()
+    url, db = database()
+    home = work / "home"
+    home.mkdir()
+    config = work / "config.toml"
+    config.write_text(fleet.config_text(url, port), encoding="utf-8")
+    env = {"PGPASSWORD": pgserver.PASSWORD}
+    try:
+        seekers = fleet.seed(db, SEEKERS, day)
+        fleet.defer_all(db, seekers, day)
+        # Each run sends DIGESTS of the jobs waiting; with all SEEKERS timed, the second
+        # run gets a queue of its own (the same seekers' digests of tomorrow).
+        first = fleet.run_workers(db, config, home, 1, min(DIGESTS, SEEKERS), day,
+                                  concurrency=CONCURRENCY, env=env, timeout=1800,
+                                  server=cluster.data)  # type: ignore[attr-defined]
+        second_day = day
+        if DIGESTS >= SEEKERS:
+            second_day = day + timedelta(days=1)
+            fleet.defer_all(db, seekers, second_day)
+        second = fleet.run_workers(db, config, home, 2, min(DIGESTS, SEEKERS - DIGESTS)
+                                   if DIGESTS < SEEKERS else SEEKERS, second_day,
+                                   concurrency=CONCURRENCY, env=env, timeout=1800,
+                                  server=cluster.data)  # type: ignore[attr-defined]
+    finally:
+        db.dispose()
+    _, small = database()
+    _, big = database()
+    try:
+        rows = {}
+        pairs: dict[str, list[tuple[int, str]]] = {}
+        for name, claim_db, history in (("10k", small, 0), ("1M", big, HISTORY_DAYS)):
+            ids = fleet.seed(claim_db, SEEKERS, day, apps=False)
+            rows[name] = fleet.fill_history(claim_db, day, history)
+            pairs[name] = [(sid, f"student{n}@uni.example.org") for n, sid in enumerate(ids)]
+        rng = random.Random(5)
+        rounds = iter(range(2 * CLAIM_ROUNDS + 2))
+
+        def batch(name: str, claim_db: object) -> float:
+            picked = rng.sample(range(SEEKERS), CLAIMS)
+            return fleet.claim_batch(claim_db, [pairs[name][i] for i in picked],
+                                     day + timedelta(days=2 + next(rounds)))
+
+        batch("10k", small), batch("1M", big)  # warm up
+        claims = interleaved({"10k": lambda: batch("10k", small),
+                              "1M": lambda: batch("1M", big)}, CLAIM_ROUNDS)
+    finally:
+        small.dispose()
+        big.dispose()
+    return [first, second], claims, rows
 
 
 if __name__ == "__main__":
