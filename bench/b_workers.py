@@ -51,7 +51,7 @@ SEEKERS = 10_000  # due at once
 # Digests each run sends (of the SEEKERS due): enough for a steady rate, few enough for a
 # topic of a few minutes. NUDGER_BENCH_DIGESTS=10000 sends them all (1 worker, then 2
 # workers on a second set of jobs).
-DIGESTS = int(os.environ.get("NUDGER_BENCH_DIGESTS", "1000"))
+DIGESTS = max(100, int(os.environ.get("NUDGER_BENCH_DIGESTS", "1000")))
 CONCURRENCY = 4  # `nudger worker --concurrency`, as nudger-worker@.service runs it
 CLAIMS = 100  # a batch of claims
 CLAIM_ROUNDS = 9
