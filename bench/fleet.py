@@ -150,6 +150,7 @@ class Run:
     # (all its processes)
     cpu_ms: float
     server_cpu_ms: float
+    cores: float  # the workers' CPU seconds per second meanwhile (at most one per worker)
 
 
 def _status(pid: int, key: str) -> float:
@@ -247,7 +248,7 @@ def run_workers(db: Any, config: Path, home: Path, workers: int, target: int, da
     (t0, cpu0, pg0), (t1, cpu1, pg1) = marks[low], marks[high]
     steady = high - low
     return Run(workers, sent - base, steady / (t1 - t0), wall, rss, 1000 * (cpu1 - cpu0) / steady,
-               1000 * (pg1 - pg0) / steady)
+               1000 * (pg1 - pg0) / steady, (cpu1 - cpu0) / (t1 - t0))
 
 
 # --- the claim at a large backlog ------------------------------------------------------------
