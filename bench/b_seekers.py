@@ -13,6 +13,12 @@ Figures:
   PostgreSQL (SQLite reported beside it). All 16,000 in one list is reported too (no
   target: it is the rows' own conversion, linear in how many are due). Wall time, the
   least of 15 rounds.
+- The daemon serving the 100,000 (`nudger run` without `--seeker`, daemon/seekerpass.py):
+  one wake-up with nobody due (the every-minute check: who is due, retries waiting, the
+  next wake-up), the least of 15 rounds, on SQLite; target <= 50 ms.
+- The daemon's pass sending 200 seekers' digests due at the same minute into a Maildir
+  (SQLite; each digest composed with the seeker's own settings, claimed and marked in the
+  outbox, then the seeker's next digest moved on): digests per second, reported.
 
 Needs the PostgreSQL server binaries (Debian's `postgresql`); without them only the
 SQLite figures are given and the reason is printed. Run: `.venv/bin/python -m bench seekers`.
@@ -20,11 +26,14 @@ SQLite figures are given and the reason is printed. Run: `.venv/bin/python -m be
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import random
 import sys
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from bench.core import Figure
 from nudger.config import Settings, parse_settings
@@ -101,6 +110,65 @@ def _due(db: Database, expected: int, limit: int | None) -> float:
     return best
 
 
+def _daemon(work: Path, db: Database, settings: Settings, at: datetime) -> Any:
+    from nudger.config import ConfigLocation
+    from nudger.daemon.notify import Notifier
+    from nudger.daemon.run import Daemon
+
+    log = logging.getLogger("nudger.bench.seekers")
+    log.propagate = False
+    log.addHandler(logging.NullHandler())
+    return Daemon(ConfigLocation(work / "config.toml", True), {}, settings, db, Notifier({}),
+                  log, lambda: at, many=True)
+
+
+def _idle_wake(work: Path, db: Database) -> float:
+    """The least wall time of one wake-up of the daemon with nobody due."""
+    daemon = _daemon(work, db, SETTINGS, PREVIOUS_PASS)
+
+    async def rounds() -> float:
+        best = float("inf")
+        for _ in range(16):  # the first warms the imports and connections
+            start = time.perf_counter()
+            await daemon.digest_work(PREVIOUS_PASS)
+            daemon.seekers.next_wake(PREVIOUS_PASS, timedelta(seconds=15))
+            best = min(best, time.perf_counter() - start)
+        return best
+
+    assert not due_seekers(db, PREVIOUS_PASS)
+    return asyncio.run(rounds())
+
+
+def _pass_rate(work: Path, count: int = 200) -> float:
+    """Digests per second of the daemon's pass with `count` seekers due at once."""
+    maildir = work / "Maildir"
+    settings = parse_settings(
+        'timezone = "Europe/London"\n[profile]\nemail = "centre@uni.example.org"\n'
+        '[digest]\ntime = "08:00"\nsend_when_empty = true\n[delivery]\nmethod = "maildir"\n'
+        f'maildir = "{maildir}"\n', work / "config.toml")
+    db = Database(work / "seekers-pass.db")
+    db.ensure()
+    with db.session() as session:
+        insert = BulkInsert(session.connection(), Seeker, (
+            "email", "name", "timezone", "digest_at", "digest_days", "enabled",
+            "next_digest_at", "created_at", "updated_at"))
+        for n in range(count):
+            insert.add((f"p{n}@uni.example.org", f"P {n}", "", "", "", True, AT_0800,
+                        PREVIOUS_PASS, PREVIOUS_PASS))
+        insert.flush()
+    now = AT_0800 + timedelta(seconds=30)
+    daemon = _daemon(work, db, settings, now)
+    try:
+        start = time.perf_counter()
+        asyncio.run(daemon.digest_work(now))
+        took = time.perf_counter() - start
+        sent = len(list((maildir / "new").iterdir()))
+        assert sent == count and not due_seekers(db, now), (sent, count)
+    finally:
+        db.dispose()
+    return count / took
+
+
 def figures(work: Path) -> list[Figure]:
     from tests import pgserver
 
@@ -113,7 +181,15 @@ def figures(work: Path) -> list[Figure]:
     lite.ensure()
     due = fill(lite, 100_000)
     lite_due, lite_all = _due(lite, due, DUE_BATCH), _due(lite, due, None)
+    idle = _idle_wake(work, lite)
     lite.dispose()
+    rate = _pass_rate(work)
+    daemon_figures = [
+        Figure("seekers: the daemon's wake-up among 100k, nobody due (SQLite)", idle, "s",
+               "<= 50 ms", idle <= 0.05, "every minute in this mode"),
+        Figure("seekers: the daemon's pass, 200 digests due at once into a Maildir (SQLite)",
+               rate, "digests/s", "(none)", True, "one after another, each composed"),
+    ]
     batch = f"who is due at 08:00 among 100k, a pass's batch of {DUE_BATCH}"
     every = f"who is due at 08:00 among 100k, all {due} at once"
     reason = pgserver.missing_reason()
@@ -121,7 +197,8 @@ def figures(work: Path) -> list[Figure]:
         print(f"b_seekers: no PostgreSQL figures: {reason}", file=sys.stderr)
         return [Figure(f"seekers: {batch} (SQLite)", lite_due, "s", "<= 50 ms",
                        lite_due <= 0.05),
-                Figure(f"seekers: {every} (SQLite)", lite_all, "s", "(none)", True)]
+                Figure(f"seekers: {every} (SQLite)", lite_all, "s", "(none)", True),
+                *daemon_figures]
     from nudger.secrets import Secret
     from nudger.store.pg import PgDatabase
     from nudger.store.pgurl import parse
@@ -139,7 +216,7 @@ def figures(work: Path) -> list[Figure]:
         many = pg(cluster.new_database())
         many.ensure()
         assert fill(many, 100_000) == due
-        with many.session() as session:
+        with many.session(every_seeker=True) as session:
             session.connection().exec_driver_sql("ANALYZE seeker")
         pg_due, pg_all = _due(many, due, DUE_BATCH), _due(many, due, None)
         many.dispose()
@@ -155,4 +232,5 @@ def figures(work: Path) -> list[Figure]:
         Figure(f"seekers: {batch} (SQLite)", lite_due, "s", "<= 50 ms", lite_due <= 0.05),
         Figure(f"seekers: {every} (PostgreSQL)", pg_all, "s", "(none)", True,
                f"SQLite {lite_all * 1000:.1f} ms"),
+        *daemon_figures,
     ]

@@ -47,7 +47,8 @@ COMMANDS = (
         "nudger run\nnudger run --once     # from cron, or to see what the daemon would do now",
         cmd_run,
         description="Run the daemon in the foreground: send the digest at digest.time on "
-        "digest.days in the configured zone, send a missed one on start when within "
+        "digest.days in the configured zone (on a database of several seekers, each "
+        "seeker's at their own time), send a missed one on start when within "
         "digest.catch_up (otherwise record it as skipped), retry transient failures. "
         "SIGHUP reloads the config and templates (a broken one is logged and the old one "
         "kept); SIGTERM finishes the send in progress and exits 0. Only one daemon runs "

@@ -102,6 +102,11 @@ class DigestPass:
         self._db_identity = file_identity(db.path)
         self._known: dict[date, tuple[str, str]] = {}
 
+    @property
+    def stopping(self) -> bool:
+        """A stop was asked for: no new work starts."""
+        return self._stopping
+
     async def ensure_digest(self, now: datetime) -> Decision:
         """Send, skip or leave the digest of the latest digest day, as `decide` says."""
         from nudger.send import outbox
@@ -159,6 +164,7 @@ class DigestPass:
                          " (a new, empty one is created)" if current is None else "")
         self.db.dispose()
         db = Database(self.db.path)
+        db.choose_seeker(self.db.seeker_email)  # the same seeker, if one was chosen
         db.ensure(create=True)
         from nudger.files import share_as_umask_allows
 

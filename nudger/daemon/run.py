@@ -1,7 +1,9 @@
 """`nudger run`: the daemon that sends exactly one digest per local date: the scheduler's
 wake-ups, signals, reload and the entry point. The passes it runs are in
 nudger.daemon.digestpass (the digest, with its pure decision in nudger.daemon.decide),
-nudger.daemon.mailpass (the mailbox) and nudger.calendar.sync (`CalendarPass`).
+nudger.daemon.mailpass (the mailbox) and nudger.calendar.sync (`CalendarPass`); on a
+database of several seekers, nudger.daemon.seekerpass (every seeker's digest at their own
+time) in place of the single user's digest pass, mailbox and calendars.
 
 APScheduler never sends anything itself; it only *wakes* `Daemon.ensure_digest(now)`,
 which asks the pure `decide()` whether the digest of the latest digest day is due and not
@@ -36,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 from nudger.daemon.decide import WAKE_EVERY, clock_words
 from nudger.daemon.digestpass import utcnow, validate
 from nudger.daemon.mailpass import MailPass
+from nudger.daemon.seekerpass import SEEKERS_WAKE, SeekerPass, serves_many
 from nudger.errors import ConfigError, NudgerError
 from nudger.when.schedule import next_digest_at
 
@@ -69,8 +72,12 @@ class Daemon(MailPass):
         notifier: Notifier,
         log: logging.Logger,
         clock: Callable[[], datetime] = utcnow,
+        *,
+        many: bool = False,
     ) -> None:
         super().__init__(location, env, settings, db, notifier, log, clock)
+        # `many`: every enabled seeker at their own time (nudger.daemon.seekerpass).
+        self.seekers: SeekerPass | None = SeekerPass(self) if many else None
         self._scheduler: AsyncIOScheduler | None = None
         self._stop: asyncio.Event | None = None
         self._work_task: asyncio.Task[None] | None = None
@@ -89,7 +96,8 @@ class Daemon(MailPass):
         """[ics] path and [caldav]: after the digest work of each pass, bring the file and
         the server in step. Every failure is logged and recorded for `status`; none
         stops the daemon or delays a digest (this runs after them)."""
-        if self.settings.ics.path is None and self.settings.caldav is None:
+        if self.seekers is not None or (self.settings.ics.path is None
+                                        and self.settings.caldav is None):
             return
         from nudger.calendar.sync import CalendarPass
 
@@ -107,7 +115,8 @@ class Daemon(MailPass):
         """The [ics] file and the CalDAV push in their own task, apart from the digest's:
         a server that trickles (its push has caldav.deadline) never holds the next
         digest. One at a time: a push still running makes this a no-op."""
-        if self._stopping or (self.settings.ics.path is None and self.settings.caldav is None):
+        if self._stopping or self.seekers is not None or (
+                self.settings.ics.path is None and self.settings.caldav is None):
             return
         if self._calendar_task is not None and not self._calendar_task.done():
             self.log.debug("calendar: the previous update is still running; skipping")
@@ -122,9 +131,8 @@ class Daemon(MailPass):
         the server passes, each with its own overall deadline, exit. The digest goes
         first: no mailbox or calendar server, however slow or hostile, delays it."""
         now = self.clock()
-        await self.ensure_digest(now)
-        await self.retry_due(now)
-        if self.settings.imap is not None:
+        await self.digest_work(now)
+        if self.seekers is None and self.settings.imap is not None:
             await self._mail_pass()  # never raises: a failing mailbox is logged
         await self.sync_calendars(self.clock())
         failed = [r for r in self.outcomes if str(r.outcome) == "failed"]
@@ -160,7 +168,10 @@ class Daemon(MailPass):
         self.log.info("nudger daemon started (PID %d): database %s, config %s; %s",
                       os.getpid(), self.db.path, self.location.path, self._schedule_words())
         self.kick("start")  # catch-up
-        self.kick_mail()
+        if self.seekers is None:
+            self.kick_mail()
+        else:
+            self.seekers.warn_one_seekers_parts()
         self._notify(self.notifier.ready(self.status_line()))
 
         await self._stop.wait()
@@ -220,9 +231,7 @@ class Daemon(MailPass):
             now = self.clock()
             self.log.debug("woken (%s) at %s", reason, now.astimezone(self.settings.zone))
             try:
-                await self.ensure_digest(now)
-                if not self._stopping:
-                    await self.retry_due(now)
+                await self.digest_work(now)
                 self._schedule_retry()
                 if not self._stopping:
                     self.kick_calendars()
@@ -235,6 +244,31 @@ class Daemon(MailPass):
             if not self._work_again or self._stopping:
                 return
             reason = "again"
+
+    async def digest_work(self, now: datetime) -> None:
+        """The digest (the single user's, or every due seeker's), then the retries due."""
+        self.notice_seekers()
+        if self.seekers is not None:
+            await self.seekers.run(now)
+            if not self._stopping:
+                await self.seekers.retry_due(now)
+            return
+        await self.ensure_digest(now)
+        if not self._stopping:
+            await self.retry_due(now)
+
+    def notice_seekers(self) -> None:
+        """Seekers added to the database this daemon serves as the single user's (no
+        `--seeker`): from this pass on, each is served at their own time, as a restart
+        would."""
+        if self.seekers is not None or self.db.seeker_email is not None or \
+                not serves_many(self.db):
+            return
+        self.seekers = SeekerPass(self)
+        self.log.info("the database now has several seekers: %s", self.seekers.words())
+        if self._scheduler is not None:
+            self._build_jobs()
+        self.seekers.warn_one_seekers_parts()
 
     async def _finish_in_flight(self) -> None:
         tasks = [t for t in (self._work_task, self._reload_task, self._mail_task,
@@ -273,6 +307,14 @@ class Daemon(MailPass):
         # digest whose time passed while the loop was busy); coalesce: one run for many.
         options: dict[str, Any] = {"misfire_grace_time": None, "coalesce": True,
                                    "max_instances": 1}
+        if self.seekers is not None:
+            # Each seeker's own time: a one-off wake-up at the soonest next digest
+            # (_schedule_retry, after every pass), and this check every minute.
+            scheduler.add_job(
+                self._wake, IntervalTrigger(seconds=SEEKERS_WAKE.total_seconds(),
+                                            timezone=zone),
+                args=["interval"], id="interval", name="interval check", **options)
+            return
         scheduler.add_job(
             self._wake, CronTrigger(day_of_week=",".join(digest.days), hour=digest.time.hour,
                                     minute=digest.time.minute, timezone=zone),
@@ -294,7 +336,10 @@ class Daemon(MailPass):
             return
         from nudger.store.outbox import Outbox
 
-        at = Outbox(self.db, self.settings.recipient).next_retry_at()
+        if self.seekers is not None:  # the soonest seeker's digest or retry
+            at = self.seekers.next_wake(self.clock(), RETRY_FLOOR)
+        else:
+            at = Outbox(self.db, self.settings.recipient).next_retry_at()
         if at is None:
             if scheduler.get_job("retry") is not None:
                 scheduler.remove_job("retry")
@@ -303,7 +348,8 @@ class Daemon(MailPass):
 
         # A retry already due right after retry_due ran (another process holds it) is looked
         # at again a little later, never in a tight loop.
-        at = max(at, self.clock() + RETRY_FLOOR)
+        if self.seekers is None:
+            at = max(at, self.clock() + RETRY_FLOOR)
         scheduler.add_job(self._wake, DateTrigger(run_date=at),
                           args=["retry time"], id="retry", name="retry",
                           replace_existing=True, misfire_grace_time=None, coalesce=True)
@@ -359,6 +405,8 @@ class Daemon(MailPass):
     # --- words for systemd and the log --------------------------------------------------
 
     def _schedule_words(self) -> str:
+        if self.seekers is not None:
+            return self.seekers.words()
         digest = self.settings.digest
         nxt = next_digest_at(self.settings, self.clock())
         imap = self.settings.imap
@@ -367,6 +415,9 @@ class Daemon(MailPass):
                 f"{','.join(digest.days)}; next {clock_words(nxt)}{mail}")
 
     def status_line(self) -> str:
+        if self.seekers is not None:
+            nxt = self.seekers.next_digest()
+            return f"next digest {clock_words(nxt)}" if nxt else "no seeker is enabled"
         nxt = next_digest_at(self.settings, self.clock())
         return f"next digest {clock_words(nxt)}"
 
@@ -405,11 +456,15 @@ def run(location: ConfigLocation, env: Mapping[str, str], *, once: bool = False,
         db.ensure(create=True)  # migrations only under the lock: never beside a daemon
         # The seeker it serves (`nudger --seeker EMAIL run`, NUDGER_SEEKER), with their own
         # profile and digest time (nudger/store/scope.py, track/seeker_profile.py).
-        db.choose_seeker(env.get("NUDGER_SEEKER") or None)
+        # Without one, a database of several seekers (or of one with their own email) is
+        # served seeker by seeker, each at their own time (nudger/daemon/seekerpass.py).
+        chosen = env.get("NUDGER_SEEKER") or None
+        db.choose_seeker(chosen)
         settings = chosen_settings(settings, db)
+        many = chosen is None and serves_many(db)
         if db.engine_name == "sqlite":
             share_as_umask_allows(path)  # nudger.files
-        daemon = Daemon(location, env, settings, db, Notifier(env), log, clock)
+        daemon = Daemon(location, env, settings, db, Notifier(env), log, clock, many=many)
         try:
             return asyncio.run(daemon.run_once() if once else daemon.serve())
         finally:

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Table, and_, delete, func, select, true, update
+from sqlalchemy import Table, and_, bindparam, delete, func, select, true, update
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
-from nudger.store.models import Seeker, table_of
+from nudger.store.models import DigestRecord, Seeker, table_of
 from nudger.when.times import as_utc
 
 SEEKER_COLUMN = "seeker_id"
@@ -56,6 +57,87 @@ def due(connection: Connection, now: datetime, limit: int | None = None) -> list
             for row in rows]
 
 
+@dataclass(frozen=True)
+class DueClock:
+    """A due seeker as the workers' tick plans it: who, and their clock fields ("" =
+    config.toml's), the row locked by the tick's transaction."""
+
+    id: int
+    email: str
+    timezone: str
+    digest_at: str
+    digest_days: str
+    next_digest_at: datetime  # aware UTC
+
+
+def claim_due(connection: Connection, now: datetime, limit: int) -> list[DueClock]:
+    """Lock and return up to `limit` seekers due at `now` (as `due_statement`), skipping
+    rows another transaction holds (FOR UPDATE SKIP LOCKED on PostgreSQL): two workers
+    ticking the same minute take disjoint batches; the locks last until the caller's
+    transaction ends, in which it moves each seeker on (`advance`)."""
+    seeker = table_of(Seeker)
+    statement = (
+        select(seeker.c.id, seeker.c.email, seeker.c.timezone, seeker.c.digest_at,
+               seeker.c.digest_days, seeker.c.next_digest_at)
+        .where(and_(seeker.c.next_digest_at <= stored_utc(now), seeker.c.enabled == true()))
+        .order_by(seeker.c.next_digest_at).limit(limit)
+        .with_for_update(skip_locked=True))
+    return [DueClock(row.id, row.email, row.timezone or "", row.digest_at or "",
+                     row.digest_days or "", as_utc(row.next_digest_at))
+            for row in connection.execute(statement)]
+
+
+def earliest(connection: Connection) -> datetime | None:
+    """The soonest next digest of any enabled seeker (aware UTC), None when none has one:
+    the first entry of ix_seeker_next_digest_at (a disabled seeker has none)."""
+    seeker = table_of(Seeker)
+    value = connection.execute(
+        select(func.min(seeker.c.next_digest_at))
+        .where(and_(seeker.c.next_digest_at.is_not(None), seeker.c.enabled == true()))
+    ).scalar()
+    return None if value is None else as_utc(value)
+
+
+def serves_many(connection: Connection) -> bool:
+    """Whether the database holds more than one seeker, or a seeker with their own email
+    (not the single user's, whose profile is config.toml's): the daemon then serves every
+    enabled seeker at their own time."""
+    seeker = table_of(Seeker)
+    emails = connection.execute(select(seeker.c.email).order_by(seeker.c.id).limit(2)).all()
+    return len(emails) > 1 or any(row.email for row in emails)
+
+
+def unscheduled(connection: Connection, limit: int = 500) -> list[Any]:
+    """Enabled seekers without a next digest (the single user's seeker, made on a first
+    write, has none): id, timezone, digest_at, digest_days."""
+    seeker = table_of(Seeker)
+    return list(connection.execute(
+        select(seeker.c.id, seeker.c.timezone, seeker.c.digest_at, seeker.c.digest_days)
+        .where(and_(seeker.c.next_digest_at.is_(None), seeker.c.enabled == true()))
+        .order_by(seeker.c.id).limit(limit)).all())
+
+
+def waiting(connection: Connection, now: datetime) -> list[int]:
+    """The seekers with a digest to resend: one in 'retry' whose time has come, or one
+    left in 'sending' (the outbox's retry decides whether its claimer is gone)."""
+    digest = table_of(DigestRecord)
+    due = and_(digest.c.state == "retry",
+               (digest.c.next_attempt_at.is_(None))
+               | (digest.c.next_attempt_at <= stored_utc(now)))
+    rows = connection.execute(
+        select(digest.c.seeker_id).where(due | (digest.c.state == "sending"))
+        .distinct().order_by(digest.c.seeker_id))
+    return [int(row.seeker_id) for row in rows if row.seeker_id is not None]
+
+
+def next_retry(connection: Connection) -> datetime | None:
+    """The earliest time a digest of any seeker waiting in 'retry' is due again."""
+    digest = table_of(DigestRecord)
+    value = connection.execute(select(func.min(digest.c.next_attempt_at))
+                               .where(digest.c.state == "retry")).scalar()
+    return None if value is None else as_utc(value)
+
+
 def advance(connection: Connection, seeker_id: int, expected: datetime | None,
             new: datetime | None) -> bool:
     """Move a seeker's next digest from `expected` to `new`; False (nothing changed) when
@@ -67,6 +149,39 @@ def advance(connection: Connection, seeker_id: int, expected: datetime | None,
         update(seeker).where(and_(seeker.c.id == seeker_id, current))
         .values(next_digest_at=None if new is None else stored_utc(new)))
     return bool(done.rowcount == 1)
+
+
+def address_refused(connection: Connection, seeker_id: int, when: datetime,
+                    detail: str) -> None:
+    """The relay refused the seeker's address for a digest: keep when and its words."""
+    seeker = table_of(Seeker)
+    connection.execute(update(seeker).where(seeker.c.id == seeker_id)
+                       .values(bounced_at=stored_utc(when), bounce_detail=detail[:300]))
+
+
+def address_accepted(connection: Connection, seeker_id: int) -> None:
+    """A digest to the seeker's address was accepted: it is not bouncing (any more)."""
+    seeker = table_of(Seeker)
+    connection.execute(update(seeker).where(and_(seeker.c.id == seeker_id,
+                                                 seeker.c.bounced_at.is_not(None)))
+                       .values(bounced_at=None, bounce_detail=""))
+
+
+def advance_many(connection: Connection,
+                 moves: list[tuple[int, datetime, datetime | None]]) -> None:
+    """`advance` for many seekers at once, each (id, expected, new) by the same
+    compare-and-set, in one executemany (psycopg pipelines it: a few round trips for a
+    batch, not one per seeker)."""
+    if not moves:
+        return
+    seeker = table_of(Seeker)
+    connection.execute(
+        update(seeker).where(and_(seeker.c.id == bindparam("b_id"),
+                                  seeker.c.next_digest_at == bindparam("b_expected")))
+        .values(next_digest_at=bindparam("b_new")),
+        [{"b_id": seeker_id, "b_expected": stored_utc(expected),
+          "b_new": None if new is None else stored_utc(new)}
+         for seeker_id, expected, new in moves])
 
 
 def seeker_tables() -> list[Table]:

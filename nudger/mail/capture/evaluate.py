@@ -13,6 +13,11 @@ Figures:
   interview with exactly that moment (a missed interview counts as wrong);
 - not-job false capture: of the mail labelled not-job, the share that gave any finding;
 - the confusion table (labelled kind × found kind).
+
+Three columns of the same figures: `dev` (flatters: the rules were written from these
+families), `cross_validate` (leave-one-family-out over dev: the word model learnt without
+the family scored; the rules are not, so it still flatters, less), `held-out` (families
+nobody tuning the recogniser has read: the honest one).
 """
 
 from __future__ import annotations
@@ -198,9 +203,18 @@ def development_texts(corpus: Path) -> list[tuple[str, str, str]]:
 
 
 def cross_validate(corpus: Path) -> Report:
-    """The development families scored one at a time with a word model learnt from the
-    others: an estimate of how the recogniser does on senders it has not seen, without
-    looking at the held-out families."""
+    """Leave-one-family-out (LOFO) over the development families: each family scored with
+    the rules and a word model learnt from the *other* development families, the findings
+    pooled into one report (the same figures as `evaluate`).
+
+    What it measures, honestly: only the word model is retrained per fold. The rules
+    (rules.toml) were written looking at every development family and cannot be
+    "retrained", so a family's own phrases still help it here; LOFO mostly measures the
+    word model and the generic signals (calendar invitation, ATS relay, List-Unsubscribe,
+    who wrote it) on wording they have not learnt from. It is an upper bound on what to
+    expect on new senders; the held-out families are the honest figure. It reads only the
+    development families, so it can be looked at while tuning. One pass over the corpus
+    reads each message's text once; the 50 folds' training takes about a second."""
     from dataclasses import replace
 
     from nudger.mail.capture.wordmodel import train

@@ -7,7 +7,6 @@ followed).
 from __future__ import annotations
 
 import re
-import unicodedata
 from functools import lru_cache
 
 from nudger.mail.capture.contact import (
@@ -16,6 +15,15 @@ from nudger.mail.capture.contact import (
     is_organisation,
     looks_like_person,
     via,
+)
+from nudger.mail.capture.employer import (
+    NAME_RUN,
+    ROLE_WORDS,
+    agrees_with_domain,
+    company_from_links,
+    domain_label,
+    named_organisation,
+    squash,
 )
 from nudger.mail.capture.rules import Rules, fold_case
 from nudger.mail.capture.view import MAX_VALUE, MailView, one_line
@@ -48,15 +56,37 @@ def _clean_company(raw: str, rules: Rules) -> str:
     text = _LEAD.sub("", text)
     text = _TAIL.sub("", text)
     text = _POSSESSIVE.sub("", text).strip(" \"'“”‘’«»:;,!?")
+    # A bracket after the name is a place, a gender note or a ticker ("Acme (Paris)",
+    # "(m/w/d)", "(NYSE: ACME)"), cut or not; a desk's word after it is no part of it
+    # ("Acme Careers", "Acme Recruiting").
+    text = _BRACKET_TAIL.sub("", text).strip(" ,-–|")
+    text = _noise_tail(text, rules)
     text = _keep_legal_dot(text)
     if not text or text.lower() in rules.ats_names or len(text) < 2:
         return ""
     words = text.lower().split()
     if text.lower() in _NOT_COMPANY or words[0] in _NOT_COMPANY or \
-            words[0] in _NOT_COMPANY_START or words[-1] in _ROLE_WORDS or \
+            words[0] in _NOT_COMPANY_START or words[-1] in ROLE_WORDS or \
             text[:1].isdigit():
         return ""  # "our Founding Engineer role", "2:00 PM Eastern", "puesto de …"
     return one_line(text, MAX_VALUE, "company")
+
+
+_BRACKET_TAIL = re.compile(r"\s*[(\[][^()\[\]]*[)\]]?\s*$")
+
+
+def _noise_tail(text: str, rules: Rules) -> str:
+    """`text` without the desk words at its end ("Acme Robotics Talent Acquisition" →
+    "Acme Robotics"), unless nothing would be left."""
+    words = text.split()
+    while len(words) > 1:
+        for n in (3, 2, 1):
+            if len(words) > n and " ".join(words[-n:]).lower() in rules.name_noise:
+                words = words[:-n]
+                break
+        else:
+            break
+    return " ".join(words)
 
 
 # An article, or a sentence's opening adverb ("Leider Acme hat…" read from a run of
@@ -89,10 +119,7 @@ _NOT_COMPANY_START = frozenset({
     "vacante", "vacancy", "oferta", "offre", "plaza", "empleo", "trabajo", "job", "equipo",
     "équipe", "los", "las", "un", "una", "une", "ein", "eine", "unternehmen", "firma",
     "mitarbeit", "tätigkeit", "ausschreibung", "einstellung", "entreprise", "société",
-    "empresa", "compañía"})
-_ROLE_WORDS = frozenset({"role", "position", "job", "opening", "vacancy", "post",
-                         "stelle", "poste", "puesto", "team", "interview"})
-
+    "empresa", "compañía", "te", "me", "se", "os", "du", "vous"})
 
 _GENERIC_ROLE = re.compile(
     r"^(?:(?:an? )?(?:update|news|decision) (?:on|about|regarding) )?(?:your|ihre|deine|dein|"
@@ -154,6 +181,7 @@ def company_and_role(view: MailView, haystack: str, ats: str,
     company = role = ""
     how = ""
     folded = fold_case(haystack)
+    subject_end = haystack.find("\n") if "\n" in haystack else len(haystack)
     for pattern, prefix in zip(rules.company, rules.company_prefixes or [""] * len(rules.company),
                                strict=True):
         if prefix and prefix not in folded:
@@ -163,6 +191,12 @@ def company_and_role(view: MailView, haystack: str, ats: str,
             continue
         groups = found.groupdict()
         candidate = _clean_company(groups.get("company") or "", rules)
+        if candidate and not any(c.isupper() or c.isdigit() for c in candidate):
+            continue  # "en los próximos días", "to the team": prose, not a name
+        if candidate and found.end() <= subject_end and found.start("company") < 12 and \
+                squash(candidate) not in squash(f"{haystack[subject_end:]} {view.from_name} "
+                                                f"{view.domain}"):
+            continue  # a subject's head ("Terminbestätigung: …") the mail never repeats
         if candidate:
             company, how = candidate, "text"
             if groups.get("role"):
@@ -180,12 +214,23 @@ def company_and_role(view: MailView, haystack: str, ats: str,
     if not company and not platform:
         company = _company_from_signature(view, haystack, rules)
         how = "signature" if company else ""
+    if not company and not platform and (rules.is_freemail(view.domain) or not view.domain):
+        # A small employer writing from free mail: its name where it signs, in a subject
+        # that is only its name, or written in the text as an organisation's name.
+        company = named_organisation(view, haystack, rules, _clean_company)
+        how = "organisation's name in the mail" if company else ""
     if company and not platform and how != "sender's domain" and \
             not rules.is_freemail(view.domain):
         # "Sternwerk" in the text, sternwerk-automation.example the sender's domain: the
         # company's full name ("Sternwerk Automation", as the mail spells it when it does).
         fuller = _fuller_from_domain(company, view.domain, haystack, rules)
         company = fuller or company
+    if not company and not platform and view.domain and not rules.is_freemail(view.domain):
+        # The organisation's name the mail signs or writes, when it is the sender's
+        # domain's words in any order ("Soluciones Marea" at marea-soluciones.example).
+        named = named_organisation(view, haystack, rules, _clean_company)
+        if named and agrees_with_domain(named, view.domain):
+            company, how = named, "organisation's name in the mail, as the sender's domain"
     if not company and not platform and view.domain and not rules.is_freemail(view.domain):
         company = _company_from_domain(view.domain, rules)
         how = "sender's domain" if company else ""
@@ -194,6 +239,14 @@ def company_and_role(view: MailView, haystack: str, ats: str,
             spelt = _spelt_in_text(company, haystack, rules)
             company, how = (spelt, "sender's domain, as the mail spells it") if spelt \
                 else (company, how)
+    if not company or (how.startswith("sender's") and
+                       squash(company) == squash(domain_label(view.domain))):
+        # No company yet, or only the sending system's own name ("Jobly <hi@jobly.example>"):
+        # the employer's slug in a link (acme.bamboohr.com, boards.…/acme/, /companies/acme)
+        # when the text spells it.
+        linked = company_from_links(view, haystack, rules, _clean_company)
+        if linked and squash(linked) != squash(company):
+            company, how = linked, "link's path, as the mail spells it"
     if not role and company and ats:
         # Job boards list the job as a title line above a "Company · Place" line.
         above = re.search(rf"^([^\n]{{2,120}})\n{re.escape(company)}\s*(?:·|-|–|,)",
@@ -302,26 +355,17 @@ def _company_from_signature(view: MailView, haystack: str, rules: Rules) -> str:
     return ""
 
 
-_NAME_RUN = re.compile(r"(?<![\w&])[A-ZÀ-Ý][\w&'’.-]*(?:[ \t]+(?:&[ \t]+)?[A-ZÀ-Ý][\w&'’.-]*){0,4}")
-
-
 def _spelt_in_text(company: str, haystack: str, rules: Rules) -> str:
     """A run of capitalised words in the text that is `company` squashed (spacing, case,
     punctuation), optionally followed by a legal form: the mail's own spelling."""
-    label = _squash(company)
-    for found in _NAME_RUN.finditer(haystack):
+    label = squash(company)
+    for found in NAME_RUN.finditer(haystack):
         words = found.group(0).split()
         for end in range(len(words), 0, -1):
-            squashed = _squash(" ".join(words[:end]))
+            squashed = squash(" ".join(words[:end]))
             if squashed == label:
                 return _clean_company(" ".join(words[:end]), rules)
     return ""
-
-
-def _squash(text: str) -> str:
-    """Lower-case letters and digits only, accents dropped ("Ingeniería" = "ingenieria")."""
-    plain = unicodedata.normalize("NFKD", text.lower())
-    return re.sub(r"[^a-z0-9]", "", plain)
 
 
 # After a name: ", Inc.", " GmbH & Co. KG", " S.A." (a dot that is part of the form kept).
@@ -378,7 +422,7 @@ def _fuller_from_domain(company: str, domain: str, haystack: str, rules: Rules) 
     label = labels[-3] if labels[-2] in ("co", "com", "ac", "gov", "org") and \
         len(labels) >= 3 else labels[-2]
     parts = [p for p in label.split("-") if p]
-    squashed = _squash(company)
+    squashed = squash(company)
     if len(parts) < 2 or not squashed:
         return ""
     for end in range(1, len(parts)):

@@ -6,9 +6,11 @@ against. Every finding says which signals decided it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -103,17 +105,30 @@ def weigh_evidence(view: MailView, haystack: str, folded: str, ats: str, rules: 
         # The word model: how the mail's words read, past the rules' exact phrases.
         posteriors = rules.words.posteriors(haystack)
         best = max(posteriors, key=lambda k: posteriors[k])
-        if best != "not-job" and posteriors[best] >= WORDS_MIN:
+        # Alone (no phrase of any kind, no invitation), its reading counts only when the
+        # mail has a job word ([candidate] body: a role, an interview, a Gespräch, a
+        # puesto…): "coffee next Tuesday works!" or an invitation to a vernissage reads
+        # like an interview to a bag of words, but is about no job.
+        alone = not phrased and view.invite is None
+        if best != "not-job" and posteriors[best] >= WORDS_MIN and \
+                (not alone or _names_job(haystack, rules.body_words)):
             scores[best] += WORDS_WEIGHT * posteriors[best]
             signals[best].append(f"its words read as {best} ({posteriors[best]:.2f})")
     job_words = any(scores.values()) or rules.is_candidate_subject(view.subject)
     invite = view.invite
     moment: Moment | None = None
-    if invite is not None and invite.method == "REQUEST" and invite.start is not None and \
-            (ats or job_words or rules.is_candidate_subject(invite.summary)):
+    # An invitation (METHOD:REQUEST) in job mail; a published event (METHOD:PUBLISH, or no
+    # method: an "add to calendar" file) only from an ATS or titled as job mail.
+    if invite is not None and invite.start is not None and (
+            (invite.method == "REQUEST" and
+             (ats or job_words or rules.is_candidate_subject(invite.summary))) or
+            (invite.method in ("PUBLISH", "") and
+             (ats or rules.is_candidate_subject(invite.summary)) and
+             not scores["rejection"])):
         scores["interview"] += INVITE_WEIGHT
         moment = Moment(invite.start, not invite.floating, "the invitation's DTSTART")
-        signals["interview"].insert(0, "a calendar invitation (METHOD:REQUEST, DTSTART "
+        signals["interview"].insert(0, "a calendar invitation (METHOD:"
+                                    f"{invite.method or '-'}, DTSTART "
                                     f"{invite.start.isoformat(timespec='minutes')})")
     prior = ATS_PRIOR if ats else 0.0
     penalty = UNSUBSCRIBE if view.unsubscribe and not ats else 0.0
@@ -127,6 +142,15 @@ def weigh_evidence(view: MailView, haystack: str, folded: str, ats: str, rules: 
         for kind in ("application", "rejection"):
             if kind not in phrased:
                 scores[kind] = 0.0
+    moved = _RESCHEDULE.search(haystack) if scores["rejection"] else None
+    meeting = _MEETING.search(haystack) if moved is not None else None
+    if moved is not None and meeting is not None and not _DECIDED.search(haystack):
+        # "Malheureusement je ne suis pas disponible mardi, pouvons-nous décaler
+        # l'entretien ?": a regret about a date moves an interview, it rejects nothing.
+        scores["rejection"] = 0.0
+        scores["interview"] = max(scores["interview"], BODY_WEIGHT)
+        signals["interview"].append(f"an interview moved (\"{moved.group(0)}\" the "
+                                    f"\"{meeting.group(0)}\")")
     # Context: a rejection's own words decide it even when it mentions the interviews
     # before it; an invitation decides over an application's thanks ("thanks for
     # applying, can we talk on Tuesday?"); a calendar invitation over both.
@@ -148,6 +172,36 @@ def weigh_evidence(view: MailView, haystack: str, folded: str, ats: str, rules: 
             return Evidence(kind, total, said, moment if kind == "interview" else None)
     return None
 
+
+
+# Moving an appointment, in the four languages.
+_RESCHEDULE = re.compile(
+    r"\b(?:re-?schedul\w*|postpone\w*|push (?:it|the \w+) back|move (?:it|our|the \w+) to|"
+    r"verschieb\w*|verlegen|(?:neuen|anderen) termin|décaler|reporter|déplacer|reprogramm\w*|"
+    r"reprogramar\w*|aplazar\w*|cambiar (?:la fecha|la hora|la cita))\b", re.IGNORECASE)
+
+_MEETING = re.compile(
+    r"\b(?:interview\w*|entretien|entrevista|\w*gespräch|telefonat|call|rendez-vous)\b",
+    re.IGNORECASE)
+
+# What a rejection decides, past a regret: another person, a decision, a filled post.
+_DECIDED = re.compile(
+    r"\b(?:other|another|else|decided|decision|filled|absage|andere[nmrs]?|entschieden|"
+    r"besetzt|vergeben|autres?|décidé|décision|pourvu|retenue?|otr[oa]s?|decidido|"
+    r"decisión|cubiert[oa]|seleccionad[oa]|descartad[oa]|unsuccessful|not (?:be )?"
+    r"(?:moving|progress\w*|proceed\w*))\b", re.IGNORECASE)
+
+
+@lru_cache(maxsize=4)
+def _job_word(words: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile(r"(?<![^\W\d_])(?:" + "|".join(re.escape(w.strip()) for w in words)
+                      + ")", re.IGNORECASE)
+
+
+def _names_job(text: str, words: tuple[str, ...]) -> bool:
+    """A [candidate] body word at the start of a word of `text` ("position", not the
+    "position" inside "exposition")."""
+    return not words or _job_word(words).search(text) is not None
 
 
 def first_match(rules: Iterable[Rule], haystack: str,

@@ -2,8 +2,10 @@
 date-and-time the text states ("Tuesday, November 10, 2026 4:00 PM - 4:45 PM Pacific
 Standard Time (UTC-08:00)", "Thursday 10 December at 10:00 Central", "am 17.11.2026 um
 14:00 Uhr", "le mardi 17 novembre à 14h00 (heure de Paris)", "2026-11-25 09:00
-(Europe/Oslo)"). A time without a zone is read in the user's zone, and the result says so.
-Pure: the user's zone and the mail's sending time are parameters.
+(Europe/Oslo)"), the time first ("at 2:00 PM on Thursday, November 19 PST", "à 14h00 le 17
+novembre"), dates with slashes (19/11/2026 day first; 11/19/2026 month first when it cannot
+be a day, or on a 12-hour clock). A time without a zone is read in the user's zone, and
+the result says so. Pure: the user's zone and the mail's sending time are parameters.
 """
 
 from __future__ import annotations
@@ -158,7 +160,7 @@ _TIME = (r"(?P<h>[01]?\d|2[0-3])(?:(?P<sep>[:.h])(?P<mi>[0-5]\d))?\s*"
          r"(?:\s*\(?\s*(?P<zone>" + _ZONE_WORDS + r")\s*\)?)?"
          r"(?:\s*\(\s*(?:utc|gmt)\s*(?P<off>[+-−]\s*\d{1,2}(?::?\d{2})?)\s*\))?")
 _JOIN = r"[\s,]*(?:(?:at|um|à|a las|a la|de|time|zeit|uhrzeit|heure|hora)\b\s*:?[\s,]*)?"
-_DATE_FORMS = (
+_DATE_FORMS: tuple[re.Pattern[str], ...] = (
     re.compile(r"(?P<y>\d{4})-(?P<mo>\d{2})-(?P<d>\d{2})(?:T|\s+|\s*,\s*)(?:um\s+|at\s+)?"
                + _TIME, re.IGNORECASE),
     re.compile(r"(?<![\d.])(?P<d>\d{1,2})\.(?P<mo>\d{1,2})\.(?P<y>\d{4}|\d{2})?"
@@ -167,6 +169,34 @@ _DATE_FORMS = (
                + r")\.?(?:,?\s+(?:de\s+)?(?P<y>\d{4}))?(?![\w])" + _JOIN + _TIME, re.IGNORECASE),
     re.compile(r"(?<![\w])(?P<mon>" + _MONTH_RE + r")\.?\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?"
                r"(?:,?\s+(?P<y>\d{4}))?(?!\d)" + _JOIN + _TIME, re.IGNORECASE),
+)
+
+
+_WEEKDAYS = (r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|mon|tue|tues|wed|"
+             r"thu|thur|thurs|fri|sat|sun|montag|dienstag|mittwoch|donnerstag|freitag|samstag|"
+             r"sonntag|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|lunes|martes|"
+             r"miércoles|jueves|viernes|sábado|domingo)")
+# A date written with slashes: day first (19/11/2026, Europe) or month first (11/19/2026,
+# the US); which one is decided in `_moment`.
+_SLASH = r"(?<![\d/])(?P<a>\d{1,2})/(?P<b>\d{1,2})(?:/(?P<y>\d{4}|\d{2}))?(?![\d/])"
+_AFTER_ZONE = r"(?:\s*\(?\s*(?P<zone2>" + _ZONE_WORDS + r")\s*\)?)?"
+# The time first, then the date: "at 2:00 PM on Thursday, November 19", "à 14h00 le 17
+# novembre", "um 14 Uhr am 17.11.2026", "a las 10:00 del 4 de diciembre", "at 10:00 on
+# 2026-11-25"; a zone after the date counts too.
+_TIME_FIRST = (_TIME + r"[\s,]*(?:(?:on|le|am|el|del|de|the)\s+)?(?:" + _WEEKDAYS
+               + r"\.?,?\s+(?:(?:the|den|le|el|de)\s+)?)?")
+_DATE_FORMS = (*_DATE_FORMS,
+    re.compile(_SLASH + _JOIN + _TIME, re.IGNORECASE),
+    re.compile(_TIME_FIRST + r"(?<![\d.])(?P<d>\d{1,2})\.(?P<mo>\d{1,2})\.(?P<y>\d{4}|\d{2})?"
+               r"(?!\d)" + _AFTER_ZONE, re.IGNORECASE),
+    re.compile(_TIME_FIRST + r"(?P<d>\d{1,2})(?:st|nd|rd|th|\.|er)?\s+(?:de\s+)?(?P<mon>"
+               + _MONTH_RE + r")\.?(?:,?\s+(?:de\s+)?(?P<y>\d{4}))?(?![\w])" + _AFTER_ZONE,
+               re.IGNORECASE),
+    re.compile(_TIME_FIRST + r"(?P<mon>" + _MONTH_RE + r")\.?\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?"
+               r"(?:,?\s+(?P<y>\d{4}))?(?!\d)" + _AFTER_ZONE, re.IGNORECASE),
+    re.compile(_TIME_FIRST + _SLASH + _AFTER_ZONE, re.IGNORECASE),
+    re.compile(_TIME_FIRST + r"(?P<y>\d{4})-(?P<mo>\d{2})-(?P<d>\d{2})(?!\d)" + _AFTER_ZONE,
+               re.IGNORECASE),
 )
 
 
@@ -191,8 +221,16 @@ def _moment(match: re.Match[str], sent_at: datetime | None, zone: ZoneInfo) -> M
             parts.get("sep") == "h"):
         return None
     try:
-        month = int(parts["mo"]) if parts.get("mo") else _MONTHS[parts["mon"].lower()]
-        day, hour = int(parts["d"]), int(parts["h"])
+        if parts.get("a"):
+            first, second = int(parts["a"]), int(parts["b"])
+            # Month first only when it cannot be day first (11/19) or the time is the
+            # US's 12-hour clock (11/12 2:00 PM); else day first (19/11, 11/12 14:00).
+            us = second > 12 or (first <= 12 and bool(parts.get("ampm")))
+            month, day = (first, second) if us else (second, first)
+        else:
+            month = int(parts["mo"]) if parts.get("mo") else _MONTHS[parts["mon"].lower()]
+            day = int(parts["d"])
+        hour = int(parts["h"])
         minute = int(parts.get("mi") or 0)
         ampm = re.sub(r"[.\s]", "", parts.get("ampm") or "").lower()
         if ampm == "pm" and hour < 12:
@@ -206,7 +244,8 @@ def _moment(match: re.Match[str], sent_at: datetime | None, zone: ZoneInfo) -> M
             year = sent_at.year + (1 if month < sent_at.month - 1 else 0)
         else:
             return None
-        tz, zoned = _zone_of(parts.get("zone") or "", parts.get("off") or "", zone)
+        tz, zoned = _zone_of(parts.get("zone") or parts.get("zone2") or "",
+                             parts.get("off") or "", zone)
         if tz is None:
             return None
         at = supported(datetime(year, month, day, hour, minute, tzinfo=tz))

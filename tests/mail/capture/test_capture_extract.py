@@ -8,11 +8,13 @@ application or an interview of another kind (a flat, a magazine)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from nudger.mail.capture.interview_time import interview_moment
 from nudger.mail.capture.prefilter import peek
 from nudger.mail.capture.recognise import recognise_bytes
 from nudger.mail.capture.rules import default_rules
@@ -291,3 +293,183 @@ def test_a_newsletter_address_is_a_mailing() -> None:
                subject="Die 10 besten Tipps für Ihre Bewerbung")
     # Before: an interview at "Karriere Magazin".
     assert recognise_bytes(raw, zone=ZONE) == []
+
+
+# --- an employer named as an organisation ------------------------------------------------
+
+@pytest.mark.parametrize(("sender", "subject", "body", "company"), [
+    # its name under the sign-off, from free mail
+    ("Jana Holm <jana.holm@web.de>", "Ihre Bewerbung",
+     "Hallo Alex,\n\nleider haben wir uns für einen anderen Bewerber entschieden.\n\n"
+     "Viele Grüße\nJana Holm\nTischlerei Holm\nMühlweg 3", "Tischlerei Holm"),
+    ("Marc Petit <marc.petit@orange.fr>", "Votre candidature",
+     "Bonjour Alex,\n\nnous avons bien reçu votre candidature pour le poste de "
+     "préparateur.\n\nCordialement,\nMarc Petit\nPharmacie du Marché", "Pharmacie du Marché"),
+    # the subject is only its name
+    ("Carmen Ruiz <carmen.ruiz@hotmail.com>", "Clínica Albor",
+     "Hola Alex,\n\nLamentablemente la clínica ha decidido seguir con otra candidata.\n\n"
+     "Carmen", "Clínica Albor"),
+    # written in the text
+    ("Luis Gil <luis.gil1975@gmail.com>", "Re: el puesto",
+     "Hola Alex,\n\nTe escribo de Reformas Gil S.L. porque lamentablemente no vamos a "
+     "seguir con tu candidatura.\n\nLuis", "Reformas Gil S.L."),
+    # a company's domain whose words the signature spells in another order
+    ("Lucía Fernández <lucia.fernandez@marea-soluciones.example>", "RE: Puesto de Jefe",
+     "Hola Alex,\n\nGracias. ¿Podemos hablar por teléfono mañana a las 17:00?\n\nLucía\n"
+     "Soluciones Marea", "Soluciones Marea"),
+])
+def test_the_employer_is_the_organisation_the_mail_names(sender: str, subject: str,
+                                                        body: str, company: str) -> None:
+    [finding] = recognise_bytes(mail(body, sender=sender, subject=subject), zone=ZONE)
+    assert finding.company == company
+    assert "organisation's name in the mail" in finding.why
+
+
+def test_a_job_title_is_not_taken_for_an_organisation() -> None:
+    """"Senior Data Analyst" has an organisation word ("data") but is a job's title."""
+    raw = mail("Hola Alex,\n\nLamentablemente no vamos a seguir con tu candidatura para "
+               "Senior Data Analyst.\n\nCarmen", sender="Carmen Ruiz <c.ruiz@hotmail.com>",
+               subject="Tu candidatura")
+    assert recognise_bytes(raw, zone=ZONE) == []
+
+
+# --- interview times ---------------------------------------------------------------------
+
+SENT = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(("text", "at", "zoned"), [
+    # the time first, the date after it (and a zone after the date)
+    ("Can you join at 2:00 PM on Thursday, November 19 (Eastern Time)?",
+     datetime(2026, 11, 19, 19, 0, tzinfo=UTC), True),
+    ("at 2:00 PM on Thursday, November 19 PST", datetime(2026, 11, 19, 22, 0, tzinfo=UTC),
+     True),
+    ("rendez-vous à 14h00 le mardi 17 novembre (heure de Paris)",
+     datetime(2026, 11, 17, 13, 0, tzinfo=UTC), True),
+    ("um 14 Uhr am 17.11.2026", datetime(2026, 11, 17, 13, 0, tzinfo=UTC), False),
+    ("a las 10:00 del 4 de diciembre", datetime(2026, 12, 4, 9, 0, tzinfo=UTC), False),
+    ("at 10:00 on 2026-11-25", datetime(2026, 11, 25, 9, 0, tzinfo=UTC), False),
+    # dates with slashes: day first, month first when it cannot be or the clock is 12-hour
+    ("Date : 19/11/2026\nHeure : 14h30", datetime(2026, 11, 19, 13, 30, tzinfo=UTC), False),
+    ("le 03/12 à 10h00", datetime(2026, 12, 3, 9, 0, tzinfo=UTC), False),
+    ("on 11/19/2026 at 2:00 PM EST", datetime(2026, 11, 19, 19, 0, tzinfo=UTC), True),
+    ("on 11/12/2026 at 2:00 PM EST", datetime(2026, 11, 12, 19, 0, tzinfo=UTC), True),
+    # the forms the issue names
+    ("Tuesday, November 10, 2026 4:00 PM - 4:45 PM Pacific Standard Time (UTC-08:00)",
+     datetime(2026, 11, 11, 0, 0, tzinfo=UTC), True),
+    ("am 17.11.2026 um 15:00 Uhr MEZ", datetime(2026, 11, 17, 14, 0, tzinfo=UTC), True),
+    ("Thursday 10 December at 10:00 Central", datetime(2026, 12, 10, 16, 0, tzinfo=UTC), True),
+])
+def test_an_interview_time_in_its_written_forms(text: str, at: datetime, zoned: bool) -> None:
+    moment = interview_moment(text, SENT, ZONE)
+    assert moment is not None and (moment.at, moment.zoned) == (at, zoned)
+
+
+def test_a_fraction_or_24_7_is_no_date() -> None:
+    assert interview_moment("We are open 24/7, call at 10:00.", SENT, ZONE) is None
+
+
+# --- context ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("sentence", "kind"), [
+    ("Malheureusement je ne suis pas disponible mardi. Pouvons-nous décaler l'entretien "
+     "au jeudi 15 octobre à 14h00 ?", "interview"),
+    ("Leider müssen wir das Gespräch verschieben: passt Ihnen der 15.10.2026 um 14:00 Uhr?",
+     "interview"),
+    ("Lamentablemente tenemos que reprogramar la entrevista al 15 de octubre a las 14:00.",
+     "interview"),
+    # a decision is a rejection, whatever was moved before it
+    ("We had to postpone the interview twice; unfortunately we have decided to move forward "
+     "with another candidate.", "rejection"),
+])
+def test_a_regret_about_a_date_moves_an_interview(sentence: str, kind: str) -> None:
+    raw = mail(f"Bonjour Alex,\n\n{sentence}\n\nMarc Petit\nMaison Carrel\n",
+               sender="Marc Petit <marc.petit@maison-carrel.example>", subject="Re: Alex")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert finding.kind == kind
+    if kind == "interview":
+        assert finding.interview_at == datetime(2026, 10, 15, 12, 0, tzinfo=UTC)
+        assert "an interview moved" in finding.why
+
+
+def calendar_mail(method: str, summary: str, sender: str) -> bytes:
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = "alex@example.com"
+    msg["Subject"] = summary
+    msg["Date"] = "Tue, 06 Oct 2026 09:30:00 +0200"
+    msg.set_content("See the attached event.\n\nMaison Carrel")
+    method_line = f"METHOD:{method}\r\n" if method else ""
+    msg.add_attachment(
+        f"BEGIN:VCALENDAR\r\nVERSION:2.0\r\n{method_line}BEGIN:VEVENT\r\n"
+        f"SUMMARY:{summary}\r\nDTSTART:20261015T120000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+        subtype="calendar", filename="event.ics")
+    return msg.as_bytes()
+
+
+def test_a_published_calendar_event_titled_as_an_interview_is_one() -> None:
+    for method in ("PUBLISH", ""):
+        raw = calendar_mail(method, "Interview: Data Analyst at Maison Carrel",
+                            "Maison Carrel <rh@maison-carrel.example>")
+        [finding] = recognise_bytes(raw, zone=ZONE)
+        assert finding.kind == "interview"
+        assert finding.interview_at == datetime(2026, 10, 15, 12, 0, tzinfo=UTC)
+    # a published event that is no job's (a concert) is not an interview
+    raw = calendar_mail("PUBLISH", "Concert in the park",
+                        "Maison Carrel <events@maison-carrel.example>")
+    assert recognise_bytes(raw, zone=ZONE) == []
+
+
+@pytest.mark.parametrize(("written", "company"), [
+    ("Acme Robotics (Paris)", "Acme Robotics"), ("Acme Robotics (m/w/d)", "Acme Robotics"),
+    ("Acme Robotics Inc. (NYSE: ACME)", "Acme Robotics Inc."),
+    ("Acme Robotics Talent Acquisition", "Acme Robotics"),
+    ("Acme Robotics Careers", "Acme Robotics"), ("Talent Lab", "Talent Lab"),
+])
+def test_the_company_comes_without_its_noise(written: str, company: str) -> None:
+    raw = mail(f"Hi Alex,\n\nThank you for your interest in {written}. We have received "
+               "your application.\n\nDana", sender="Dana Lee <dana@mail.example>",
+               subject="Your application")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert finding.company == company
+
+
+@pytest.mark.parametrize(("sender", "body", "company"), [
+    # a hiring system the rules do not list, sending as itself: the employer in a link
+    ("Jobly <hello@jobly.example>",
+     "Hi Alex,\n\nThanks for applying! Your application has been sent to the team.\n\n"
+     "See the role: https://jobly.example/companies/lumen-analytics/jobs/123\n\n"
+     "Lumen Analytics is reviewing applications.\n", "Lumen Analytics"),
+    ("Jobly <notifications@jobly.example>",
+     "Hi Alex,\n\nWe have received your application for Data Analyst.\n\n"
+     "https://tulipmobility.hireflow.example/o/data-analyst\n\nTulip Mobility Recruiting\n",
+     "Tulip Mobility"),
+    # a link's slug the text does not spell is not taken
+    ("Jobly <hello@jobly.example>",
+     "Hi Alex,\n\nThanks for applying! Your application has been sent.\n\n"
+     "https://jobly.example/companies/x7-team/jobs/1\n", "Jobly"),
+])
+def test_the_employer_in_a_link_of_a_system_sending_as_itself(sender: str, body: str,
+                                                             company: str) -> None:
+    [finding] = recognise_bytes(mail(body, sender=sender, subject="Your application"),
+                                zone=ZONE)
+    assert finding.company == company
+    if company != "Jobly":
+        assert "company from the link's path" in finding.why
+
+
+@pytest.mark.parametrize(("subject", "company"), [
+    ("Your application to Lumen Analytics", "Lumen Analytics"),
+    ("Re: Your application to Lumen Analytics", "Lumen Analytics"),
+    ("Votre candidature chez Maison Carrel – Data Analyst", "Maison Carrel"),
+    ("Lumen Analytics: your application", "Lumen Analytics"),
+    ("Lumen Analytics | Vorstellungsgespräch", "Lumen Analytics"),
+    # a subject's head the mail never repeats is no company ("Terminbestätigung: …")
+    ("Terminbestätigung: Vorstellungsgespräch", "Hirely"),
+])
+def test_the_company_in_a_subject_template(subject: str, company: str) -> None:
+    body = ("Hi Alex,\n\nWe have received your application and will be in touch.\n\n"
+            + ("Lumen Analytics\n" if "Lumen" in subject else ""))
+    raw = mail(body, sender="Hiring <no-reply@hirely.example>", subject=subject)
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert finding.company == company

@@ -50,12 +50,13 @@ def test_corpus_is_big_varied_and_split_by_family() -> None:
     for case in cases:  # a family is in one split only, the manifest's
         assert case.split == manifest[case.family]["split"], case.name
     held = [k for k, f in manifest.items() if f["split"] == "held-out"]
-    # 14 of 64 (22%): the first 12 held-out families were seen while the recogniser was
-    # tuned and were retired to dev in session 13, when these 14 were written blind (by
-    # someone who had not read the rules, the word model or the misses). A held-out family
-    # is never added by someone who knows the rules; retire the whole set and write a
-    # fresh one blind instead.
-    assert len(held) == 14 and 0.2 <= len(held) / len(manifest) <= 0.35
+    # 36 of 86 (42%): the first 12 held-out families were seen while the recogniser was
+    # tuned and were retired to dev in session 13, when 14 were written blind (by someone
+    # who had not read the rules, the word model or the misses); 22 more were written blind
+    # in session 15. Nobody tuning the recogniser has read either set or its misses, only
+    # the set's figures. A held-out family is never added by someone who knows the rules;
+    # retire a whole set once its misses are read, and write a fresh one blind instead.
+    assert len(held) == 36 and 0.2 <= len(held) / len(manifest) <= 0.45
     assert Counter(c.language for c in cases).keys() >= {"en", "de", "fr", "es"}
     shapes = Counter(c.shape for c in cases)
     assert all(shapes[s] >= 5 for s in ("multipart", "html-only", "text-only", "calendar",
@@ -281,3 +282,18 @@ def test_a_persons_mail_with_a_plain_subject_is_read_from_files_not_fetched_live
     assert not is_candidate(view, default_rules(), personal=False)
     assert is_candidate(replace(view, subject="Re: Oakhurst Media"), default_rules(),
                         personal=False)
+
+
+def test_the_word_model_alone_needs_a_job_word() -> None:
+    """Scored with a word model learnt without their family (as cross_validate does), an
+    invitation to a vernissage and "coffee next Tuesday works!" read like interviews to
+    the model alone; with no job word in them ("exposition" is no "position") they are
+    not job mail. (A mail with a job word is still read by the model alone:
+    test_the_word_model_is_one_signal_among_others.)"""
+    texts = capture_eval.development_texts(CORPUS)
+    for name, family in (("h-lumen-07-not-job.eml", "h-lumen"),
+                         ("h-brightwater-06-not-job.eml", "h-brightwater")):
+        model = wordmodel.train(t for t in texts if t[0] != family)
+        rules = replace(default_rules(), words=model)
+        raw = (CORPUS / name).read_bytes()
+        assert recognise_bytes(raw, zone=ZONE, rules=rules) == [], name

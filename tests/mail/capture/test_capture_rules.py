@@ -46,6 +46,24 @@ EXAMPLES = {
     "nuevos empleos": "Tenemos nuevos empleos para tu búsqueda.",
     "alerta de empleo": "Tu alerta de empleo diaria.",
     "ofertas que te pueden": "Ofertas que te pueden interesar.",
+    # ignore: events for job seekers, not about an application of yours
+    '\\b(career|careers|job|jobs|hiring|recruiting|recruitment|graduate) (fa'
+        'ir|expo|open day|open house)\\b':
+        'Meet 40 employers at our career fair on Thursday.',
+    '\\b(info(rmation)? session|networking (event|evening|night))\\b':
+        'Join our information session for graduates.',
+    '\\b(karriere|job|jobs|recruiting|absolventen|hochschul)(messe|tag|event)\\b':
+        'Besuchen Sie uns auf der Karrieremesse.',
+    '\\btag der offenen tür\\b':
+        'Wir laden zum Tag der offenen Tür ein.',
+    '\\b(salon|forum) (de l.emploi|du recrutement|des métiers|des entreprises|emploi)\\b':
+        "Retrouvez-nous au salon de l'emploi samedi.",
+    '\\b(job ?dating|journée portes ouvertes)\\b':
+        'Inscrivez-vous à notre job dating.',
+    '\\bferia (de|del) (empleo|empleabilidad|trabajo)\\b':
+        'Te esperamos en la feria de empleo.',
+    '\\bjornada de puertas abiertas\\b':
+        'Ven a nuestra jornada de puertas abiertas.',
     # rejection
     "unfortunately,? (we|the team)( have| has)? (decided|chosen|will not|won.t|are (not|unable)"
     "|can(no|.)t (move|offer|proceed))":
@@ -386,6 +404,119 @@ EXAMPLES = {
     "\\b(he|hemos) (enviado|pasado|mandado|trasladado) (tu|su) (cv|candidatura|perfil)":
         "He enviado tu CV al equipo.",
     "\\b(tu|su) cv (ya )?está en\\b": "Tu CV ya está en manos del equipo.",
+    # general phrases, each kind and language (issue 22: generalisation)
+    '\\b(were|was|are|is|have|has) not (been )?successful\\b':
+        'Your application was not successful this time.',
+    '\\bnot be able to (progress|proceed|move forward|offer|continue|take)\\b':
+        'We will not be able to progress your application.',
+    '\\b(progress|proceed|continue|move forward|moving forward|go forward|go'
+        'ing forward) with (other|another|a different|alternative|more suitable'
+        ') (candidates?|applicants?|profiles?)\\b':
+        'The team will progress with other applicants.',
+    '\\bnot\\b[^.!\\n]{0,80}\\bon this occasion\\b':
+        'Your profile is not the right match on this occasion.',
+    '\\bno longer (hiring|recruiting) for\\b':
+        'We are no longer hiring for this role.',
+    '\\bunable to offer you\\b':
+        'Sadly we are unable to offer you a place.',
+    '\\b(position|role|vacancy|opening|job)\\b[^.!\\n]{0,30}\\b(is no longer av'
+        'ailable|has been withdrawn|was withdrawn)\\b':
+        'The role you applied for is no longer available.',
+    '\\bkeine (zusage|positive entscheidung)\\b':
+        'Wir können Ihnen keine Zusage geben.',
+    '\\bnicht (in die|für die) (nächste|weitere) (runde|auswahl|phase)':
+        'Sie sind nicht in die nächste Runde gekommen.',
+    '\\b(ihre|deine) bewerbung\\b[^.!\\n]{0,60}\\bnicht (erfolgreich|berücksichtigt|weiter)':
+        'Ihre Bewerbung war dieses Mal nicht erfolgreich.',
+    '\\b(mit|für) (einer?|einem|den|die )?andere[nrm]? (kandidat|bewerber|profil)':
+        'Wir machen mit anderen Kandidaten weiter.',
+    '\\bstelle\\b[^.!\\n]{0,40}\\b(wurde|ist|haben wir) (bereits |nun |jetzt )?'
+        '(besetzt|vergeben)\\b':
+        'Die Stelle wurde besetzt.',
+    '\\bpoursuivre\\b[^.!\\n]{0,40}\\bavec d.autres\\b':
+        "Nous avons décidé de poursuivre le processus avec d'autres candidats.",
+    '\\b(ne pas retenir|ne retenons pas|n.avons pas retenu)\\b':
+        'Nous avons décidé de ne pas retenir votre dossier.',
+    '\\b(suite|réponse) (défavorable|négative)\\b':
+        'Nous devons donner une suite défavorable à votre demande.',
+    '\\bd.autres (candidats|candidatures|profils)\\b':
+        "Nous avons privilégié d'autres profils.",
+    '\\bpas en mesure de\\b[^.!\\n]{0,40}\\b(retenir|donner suite|poursuivre|vous proposer)':
+        'Nous ne sommes pas en mesure de vous proposer le poste.',
+    '\\bdescartad[oa]s?\\b':
+        'Tu candidatura ha sido descartada.',
+    '\\bno (continuar[aá]s|seguir[aá]s|avanzar[aá]s|pasar[aá]s)\\b':
+        'No continuarás en el proceso.',
+    '\\bno (seguiremos|continuaremos|avanzaremos)\\b':
+        'No seguiremos adelante con tu candidatura.',
+    '\\botros perfiles\\b':
+        'Hemos elegido otros perfiles.',
+    '\\ben esta ocasión\\b[^.!\\n]{0,60}\\bno\\b|\\bno\\b[^.!\\n]{0,80}\\ben esta ocasión\\b':
+        'En esta ocasión no podemos ofrecerte el puesto.',
+    '\\bno (ha|has) resultado seleccionad':
+        'Tu perfil no ha resultado seleccionado.',
+    '\\binterview (confirmation|details|reminder|scheduling|availability|slot|invite)\\b':
+        'Interview details: Data Analyst, Thursday.',
+    '\\byour (\\w+ )?interview (on|at|with|for|is|has)\\b':
+        'Your interview on Thursday is confirmed.',
+    '\\b(share|send (me |us )?|provide|let (me|us) know) your availability\\b':
+        'Please share your availability for next week.',
+    '\\b(a |the )?(times?|slots?|day) that (works?|suits?) (for )?(you|best)\\b':
+        'Let me know a time that works for you.',
+    '\\bnext step\\b[^.!\\n]{0,60}\\b(call|chat|conversation|interview|meeting)\\b':
+        'The next step is a 30-minute call with the hiring manager.',
+    '\\b(bewerbungs|erst|telefon|video|online-?|auswahl)gespräch':
+        'Gerne führen wir ein Bewerbungsgespräch mit Ihnen.',
+    '\\b(telefon|video|online-?|job)interview\\b':
+        'Gerne möchten wir ein Telefoninterview vereinbaren.',
+    '\\b(lade|laden)n? (sie|dich|ihnen)\\b[^.!?\\n]{0,60}\\b(gespräch|interview'
+        '|kennenlernen|termin)':
+        'Wir laden Sie gerne zu einem Gespräch ein.',
+    '\\bwann (passt|hätten|haben|hättest|hast) (es )?(ihnen|dir|sie|du)\\b':
+        'Wann passt es Ihnen am besten?',
+    '\\btermin\\w*\\b[^.!?\\n]{0,40}\\b(gespräch|telefonat|interview|kennenlernen)':
+        'Können wir einen Termin für ein Gespräch finden?',
+    '\\bconvocation\\b[^.!\\n]{0,40}\\b(entretien|rendez-vous|échange)':
+        'Voici votre convocation à un entretien.',
+    '\\b(vos|tes) disponibilités\\b':
+        "Merci de m'indiquer vos disponibilités.",
+    '\\b(échanger|discuter) (avec vous|avec toi|ensemble|de vive voix|de (votre|ta) candidature)':
+        'Nous aimerions échanger avec vous.',
+    '\\b(entretien|rendez-vous) (est |a été )?(confirmé|fixé|planifié|programmé)':
+        'Votre entretien est confirmé.',
+    '\\b(invitamos|invitarle|invitarte|convocamos|convocarte|citarte|citarle'
+        ')\\b[^.!\\n]{0,40}\\b(entrevista|reunión|llamada)':
+        'Queremos citarte para una entrevista.',
+    '\\b(tu|su) disponibilidad\\b':
+        'Indícanos tu disponibilidad.',
+    '\\bentrevista (confirmada|programada|agendada)':
+        'Entrevista confirmada para el jueves.',
+    '\\byou (have |.ve )?(successfully )?applied (to|for)\\b':
+        'You applied to Data Analyst today.',
+    '\\bapplication (sent|complete|completed|successful)\\b':
+        'Application sent: Data Analyst.',
+    '\\b(we|team|i) (will|.ll|are going to) (now )?(review|carefully review|'
+        'look at|assess|be reviewing) your (application|cv|resume|profile|candi'
+        'dacy|submission)':
+        'We will review your application shortly.',
+    '\\bhaben (ihre|deine) bewerbung (erhalten|bekommen)':
+        'Wir haben Ihre Bewerbung erhalten.',
+    '\\bbewerbung (erhalten|bestätigt|empfangen)\\b':
+        'Bewerbung erhalten: Entwickler.',
+    '\\b(ihre|deine) (bewerbung|unterlagen)\\b[^.!\\n]{0,40}\\b(prüfen|sichten|ansehen|durchsehen)':
+        'Wir werden Ihre Unterlagen sorgfältig prüfen.',
+    '\\bcandidature\\b[^.!\\n]{0,40}\\bprise en compte\\b':
+        'Votre candidature a bien été prise en compte.',
+    '\\b(étudier|examiner|étudierons|examinerons|étudions)\\b[^.!\\n]{0,30}\\b('
+        'votre|ta) (candidature|dossier|profil)':
+        'Nous allons étudier votre candidature avec attention.',
+    '\\b(inscrito|inscrita|inscripción)\\b[^.!\\n]{0,40}\\b(oferta|puesto|proceso|vacante)':
+        'Te has inscrito correctamente en la oferta.',
+    '\\b(revisaremos|vamos a revisar|estudiaremos|valoraremos|analizaremos)\\'
+        'b[^.!\\n]{0,30}\\b(tu|su) (candidatura|cv|perfil|solicitud)':
+        'Revisaremos tu candidatura en los próximos días.',
+    '\\b(candidatura|solicitud) (enviada|recibida|registrada)\\b':
+        'Candidatura enviada: Analista.',
     # outreach
     "came across your profile": "I came across your profile on a forum.",
     "would you be open to": "Would you be open to a new role?",
