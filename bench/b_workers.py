@@ -10,7 +10,8 @@ with many seekers due at once, the claim at a large outbox, a worker's memory.
   that is the library's, not nudger's).
 - 10,000 seekers due at once (bench/fleet.py): each with three applications whose
   follow-ups are due, a contact each and yesterday's digest sent, written through nudger's
-  store code; one `send_digest` job each deferred on the workers' queue (not by the tick).
+  store code; one `send_digest` job each with its 'pending' outbox row, written
+  together as the workers' tick writes them (bench/fleet.py `defer_all`, not by the tick).
   Real `nudger worker --concurrency 4` processes send to a local SMTP sink (aiosmtpd in its
   own process, counting), PostgreSQL in a temporary cluster (fsync off). Three rounds, in
   alternating order, of one worker sending the next DIGESTS (300) of them and two workers
@@ -252,9 +253,8 @@ def _fleet(work: Path, cluster: object, port: int
         rows = {}
         pairs: dict[str, list[tuple[int, str]]] = {}
         for name, claim_db, history in (("10k", small, 0), ("1M", big, HISTORY_DAYS)):
-            ids = fleet.seed(claim_db, SEEKERS, day, apps=False)
+            pairs[name] = fleet.seed(claim_db, SEEKERS, day, apps=False)
             rows[name] = fleet.fill_history(claim_db, day, history)
-            pairs[name] = [(sid, f"student{n}@uni.example.org") for n, sid in enumerate(ids)]
         rng = random.Random(5)
         rounds = iter(range(2 * CLAIM_ROUNDS + 2))
 

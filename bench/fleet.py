@@ -2,15 +2,15 @@
 
 `seed` writes, through nudger's own store code (store/bulk.py's `BulkInsert` on the model
 tables), `count` seekers, each with three applications (one contact each) whose follow-ups
-are due today and yesterday's digest already sent (an outbox row per seeker); then defers
-one `send_digest(seeker, today)` job per seeker with the workers' own `defer_send`
-(workers/run.py), without waiting for the tick. `run_workers` starts N `nudger worker`
-subprocesses on that queue and times the digests the outbox marks sent.
+are due today and yesterday's digest already sent (an outbox row per seeker); `defer_all`
+then writes each seeker's 'pending' row for today and its `send_digest(seeker, today)` job
+as the workers' tick does (workers/tick.py), without waiting for the tick. `run_workers`
+starts N `nudger worker` subprocesses on that queue and times the digests the outbox marks
+sent.
 """
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import subprocess
@@ -57,9 +57,9 @@ def today() -> date:
     return datetime.now(UTC).date()
 
 
-def seed(db: Any, count: int, day: date, *, apps: bool = True) -> list[int]:
+def seed(db: Any, count: int, day: date, *, apps: bool = True) -> list[tuple[int, str]]:
     """`count` seekers with their applications and contacts (unless not `apps`) and
-    yesterday's sent digest; the seekers' ids."""
+    yesterday's sent digest; the seekers (id, email)."""
     from sqlalchemy import text
 
     from nudger.store.bulk import BulkInsert
@@ -71,12 +71,15 @@ def seed(db: Any, count: int, day: date, *, apps: bool = True) -> list[int]:
         seekers = BulkInsert(connection, Seeker, (
             "email", "name", "timezone", "digest_at", "digest_days", "enabled",
             "next_digest_at", "created_at", "updated_at"))
+        # Their next digest is the bench's (defer_all), not the workers' tick's.
+        later = now + timedelta(days=30)
         for n in range(count):
             seekers.add((f"student{n}@uni.example.org", f"Student {n}", "", "", "", True,
-                         now, now, now))
+                         later, now, now))
         seekers.flush()
-        ids = [int(r[0]) for r in connection.execute(text(
-            "SELECT id FROM seeker ORDER BY id"))]
+        pairs = [(int(r[0]), str(r[1])) for r in connection.execute(text(
+            "SELECT id, email FROM seeker ORDER BY id"))]
+        ids = [sid for sid, _ in pairs]
         applications = BulkInsert(connection, Application, (
             "seeker_id", "number", "company", "role", "url", "location", "address", "source",
             "applied_on", "stage", "stage_since", "deadline", "interview_at", "notes",
@@ -106,36 +109,36 @@ def seed(db: Any, count: int, day: date, *, apps: bool = True) -> list[int]:
             "created_at", "updated_at", "sent_at", "claimed_by", "lease_until",
             "reported_in"))
         yesterday = day - timedelta(days=1)
-        for n, seeker in enumerate(ids):
-            sent.add((seeker, f"student{n}@uni.example.org", yesterday,
+        for seeker, email in pairs:
+            sent.add((seeker, email, yesterday,
                       f"<bench-{seeker}-{yesterday}@uni.example.org>", "sent", 1, 3, "", 250,
                       False, None, now, now, now, "bench:0:0", None, None))
             if len(sent) >= 6000:
                 sent.flush()
         sent.flush()
         connection.exec_driver_sql("ANALYZE")
-    return ids
+    return pairs
 
 
-def defer_all(db: Any, seekers: list[int], day: date) -> float:
-    """One `send_digest(seeker, day)` job per seeker, on the workers' queue, deferred in
-    batches with procrastinate's `batch_defer_async` (the tick defers them one by one with
-    a queueing lock, workers/run.py `defer_send`; 10,000 of those take half a minute of
-    the bench's time and change nothing the workers do); the seconds it took."""
-    from nudger.workers.app import make_app
-    from nudger.workers.tasks import QUEUE, SEND
+def defer_all(db: Any, seekers: list[tuple[int, str]], day: date) -> float:
+    """Each seeker's 'pending' outbox row for `day` and its `send_digest(seeker, day)` job,
+    written together in one transaction per batch as the workers' tick writes them
+    (store/outbox_bulk.py `record_days`, workers/tick.py `JobWriter`: procrastinate's
+    batch defer on the transaction's connection), without waiting for the tick; the
+    seconds it took."""
+    from nudger.store.outbox_bulk import DayRow, record_days
+    from nudger.workers.tick import BATCH, JobWriter
 
-    async def run() -> None:
-        app = make_app(db, pool_size=2)
-        async with app.open_async():
-            task = app.configure_task(SEND, queue=QUEUE)
-            for start in range(0, len(seekers), 1000):
-                await task.batch_defer_async(*(
-                    {"seeker_id": s, "local_date": day.isoformat()}
-                    for s in seekers[start:start + 1000]))
-
+    writer = JobWriter()
+    now = datetime.now(UTC)
     started = time.perf_counter()
-    asyncio.run(run())
+    for start in range(0, len(seekers), BATCH):
+        with db.session(every_seeker=True) as session:
+            rows = [DayRow(sid, email, day, "pending")
+                    for sid, email in seekers[start:start + BATCH]]
+            recorded = record_days(session.connection(), rows, now)
+            assert len(recorded) == len(rows)
+            writer.defer(session, sorted(recorded))
     return time.perf_counter() - started
 
 
