@@ -1,28 +1,93 @@
-"""The workers' SMTP sending (README, "Running for many seekers"): two hundred messages
-through `nudger.send.pool.Relay`, the one connection a worker keeps for all its sends (the
-lock its tasks queue on, the rate limiter, the reconnect check, nudger's SmtpTransport),
-against bare aiosmtplib sending the same messages over one connection, to the same local
-aiosmtpd server in its own process, in the same run. Target: <= 1.1x aiosmtplib's time.
-The standard library's smtplib is reported as a reference only (aiosmtplib costs about
-twice its CPU per message in any configuration; that is the library's, not nudger's).
+"""The workers (README, "Running for many seekers"): their SMTP sending, their throughput
+with many seekers due at once, the claim at a large outbox, a worker's memory.
 
-The workers' throughput figures (10,000 seekers due at once, 1 and 2 workers, claim time
-at 10,000 vs 1,000,000 outbox rows, a worker's memory) need the seekers and the tick's
-query, which are not built yet.
+- Two hundred messages through `nudger.send.pool.Relay`, the one connection a worker keeps
+  for all its sends (the lock its tasks queue on, the rate limiter, the reconnect check,
+  nudger's SmtpTransport), against bare aiosmtplib sending the same messages over one
+  connection, to the same local aiosmtpd server in its own process, in the same run.
+  Target: <= 1.1x aiosmtplib's time. The standard library's smtplib is reported as a
+  reference only (aiosmtplib costs about twice its CPU per message in any configuration;
+  that is the library's, not nudger's).
+- 10,000 seekers due at once (bench/fleet.py): each with three applications whose
+  follow-ups are due, a contact each and yesterday's digest sent, written through nudger's
+  store code; one `send_digest` job each with its 'pending' outbox row, written
+  together as the workers' tick writes them (bench/fleet.py `defer_all`, not by the tick).
+  Real `nudger worker --concurrency 4` processes send to a local SMTP sink (aiosmtpd in its
+  own process, counting), PostgreSQL in a temporary cluster (fsync off). Three rounds, in
+  alternating order, of one worker sending the next DIGESTS (300) of them and two workers
+  the next DIGESTS: digests per second of the steady state (from 5% to 95% of those sent,
+  counted in the outbox every 0.2 s), the median of the rounds; the two workers' ratio is
+  the median of the per-round ratios. Targets: one worker >= 150 digests/s; two >= 1.7x
+  one. Beside them: the workers' CPU per digest (/proc/PID/stat, over the same steady
+  state) and PostgreSQL's (all its processes), which README's sizing rests on, and the
+  cores the workers used meanwhile: on a shared, loaded machine the wall-clock rates are
+  the machine's, the CPU per digest is nudger's (a worker alone on a quiet machine used
+  about half a core, waiting for PostgreSQL the rest of the time; much less is a worker
+  waiting for a core).
+  Not all 10,000 are sent (at the rates measured that would take half an hour): 1,800 of
+  them, the queue still holding the rest; README extrapolates from the rates and the CPU.
+- A batch of 100 claims (store/outbox.py, `claim_leased`: the day's row read FOR UPDATE
+  SKIP LOCKED, then inserted) at 10,000 outbox rows and at 1,000,000 (10,000 seekers x 100
+  days of sent digests, one INSERT ... SELECT), in two databases, 9 rounds interleaved:
+  target <= 1.5x (the UNIQUE (seeker_id, recipient, local_date) index, not a scan).
+- A worker's peak RSS (VmHWM of the `nudger worker` process after its run, the largest of
+  the one-worker runs): <= 150 MB.
+
+Needs PostgreSQL's server binaries for all but the first (as bench/b_seekers.py). Run:
+`.venv/bin/python -m bench workers` (about five minutes on a loaded two-core machine).
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
+import random
 import statistics
 import subprocess
+import sys
+from datetime import timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
+from bench import fleet
 from bench.b_delivery import MESSAGES, REPO, SERVER, _aiosmtplib, _messages, _smtplib
 from bench.core import PYTHON, Figure, best_of, interleaved
 
 ROUNDS = 31  # interleaved rounds; each ratio is the median of its per-round ratios
+SEEKERS = 10_000  # due at once
+# Rounds of one worker and of two, interleaved (a loaded machine's drift hits both alike);
+# each run sends the next DIGESTS of the SEEKERS due: enough for a steady rate, few enough
+# for a topic of a few minutes (NUDGER_BENCH_DIGESTS changes it, up to what the queue holds).
+FLEET_ROUNDS = 3
+DIGESTS = min(max(100, int(os.environ.get("NUDGER_BENCH_DIGESTS", "300"))),
+              SEEKERS // (2 * FLEET_ROUNDS))
+CONCURRENCY = 4  # `nudger worker --concurrency`, as nudger-worker@.service runs it
+CLAIMS = 100  # a batch of claims
+CLAIM_ROUNDS = 9
+HISTORY_DAYS = 99  # 10,000 seekers x (1 + 99) days of sent digests = 1,000,000 rows
+
+# A local SMTP sink in its own process: accepts every message, keeps only the count
+# (printed when its stdin closes).
+SINK = """
+import sys
+sys.path.insert(0, {repo!r})
+from aiosmtpd.controller import Controller
+from tests.smtpserver import HOST, on_free_port
+class Count:
+    seen = 0
+    async def handle_DATA(self, server, session, envelope):
+        Count.seen += 1
+        return "250 2.0.0 OK"
+def start(port):
+    controller = Controller(Count(), hostname=HOST, port=port)
+    controller.start()
+    return controller
+controller = on_free_port(start)
+print(controller.port, flush=True)
+sys.stdin.read()
+controller.stop()
+print(Count.seen, flush=True)
+"""
 
 
 def _relay(port: int, work: Path, messages: list[EmailMessage]) -> None:
@@ -43,6 +108,10 @@ def _relay(port: int, work: Path, messages: list[EmailMessage]) -> None:
 
 
 def figures(work: Path) -> list[Figure]:
+    return _relay_figures(work) + _fleet_figures(work)
+
+
+def _relay_figures(work: Path) -> list[Figure]:
     proc = subprocess.Popen([PYTHON, "-c", SERVER.format(repo=str(REPO))],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
@@ -84,6 +153,123 @@ def figures(work: Path) -> list[Figure]:
             ok=True, baseline=f"smtplib {MESSAGES / std:.0f} msg/s", ratio=over_std,
         ),
     ]
+
+
+def _fleet_figures(work: Path) -> list[Figure]:
+    from tests import pgserver
+
+    reason = pgserver.missing_reason()
+    if reason is not None:
+        print(f"b_workers: no workers' throughput figures: {reason}", file=sys.stderr)
+        return []
+    sink = subprocess.Popen([PYTHON, "-c", SINK.format(repo=str(REPO))],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    cluster = pgserver.PgCluster()
+    try:
+        assert sink.stdout is not None and sink.stdin is not None
+        port = int(sink.stdout.readline())
+        cluster.start()
+        runs, claims, rows = _fleet(work, cluster, port)
+        sink.stdin.close()
+        received = int(sink.stdout.readline())
+    finally:
+        cluster.stop()
+        if sink.poll() is None:
+            sink.kill()
+        sink.wait()
+    ones, twos = runs[1], runs[2]
+    sent = sum(r.digests for r in ones + twos)
+    assert received >= sent, (received, sent)
+
+    median = statistics.median
+    one, two = median(r.rate for r in ones), median(r.rate for r in twos)
+    scaling = median(b.rate / a.rate for a, b in zip(ones, twos, strict=True))
+    small, big = statistics.median(claims["10k"]), statistics.median(claims["1M"])
+    over = statistics.median(b / s for s, b in zip(claims["10k"], claims["1M"], strict=True))
+    rss = max(r.peak_rss_mb[0] for r in ones)
+    others = sorted(m for r in twos for m in r.peak_rss_mb)
+    timed = f"{SEEKERS:,} due at once, {FLEET_ROUNDS} x {DIGESTS:,} timed"
+    rates = "; rounds " + ", ".join(f"{r.rate:.1f}" for r in ones)
+    return [
+        Figure(f"workers: digests/s, 1 worker ({timed})", one, "digests/s",
+               ">= 150 digests/s", one >= 150,
+               f"CPU/digest: worker {median(r.cpu_ms for r in ones):.1f} ms, PostgreSQL "
+               f"{median(r.server_cpu_ms for r in ones):.1f} ms; the worker used "
+               f"{median(r.cores for r in ones):.2f} core{rates}"),
+        Figure(f"workers: digests/s, 2 workers ({timed})", two, "digests/s",
+               ">= 1.7x one worker", scaling >= 1.7,
+               f"1 worker {one:.1f}/s; CPU/digest: workers "
+               f"{median(r.cpu_ms for r in twos):.1f} ms, PostgreSQL "
+               f"{median(r.server_cpu_ms for r in twos):.1f} ms; the workers used "
+               f"{median(r.cores for r in twos):.2f} core", ratio=scaling),
+        Figure(f"workers: claim a batch of {CLAIMS} at {rows['1M']:,} outbox rows",
+               big * 1000, "ms", "<= 1.5x the claim at 10k rows", over <= 1.5,
+               f"{rows['10k']:,} rows: {small * 1000:.1f} ms", ratio=over),
+        Figure(f"workers: a worker's peak RSS after {DIGESTS:,} digests", rss, "MB",
+               "<= 150 MB", rss <= 150,
+               f"in the 2-worker runs {others[0]:.0f}-{others[-1]:.0f} MB"),
+    ]
+
+
+def _fleet(work: Path, cluster: object, port: int
+           ) -> tuple[dict[int, list[fleet.Run]], dict[str, list[float]], dict[str, int]]:
+    """The runs of 1 and of 2 workers (FLEET_ROUNDS each, interleaved) on one queue of
+    SEEKERS jobs; the claim batches at 10,000 and 1,000,000 outbox rows, interleaved; the
+    row counts."""
+    from nudger.secrets import Secret
+    from nudger.store.pg import PgDatabase
+    from nudger.store.pgurl import parse
+    from tests import pgserver
+
+    def database() -> tuple[str, PgDatabase]:
+        url = cluster.url(cluster.new_database())  # type: ignore[attr-defined]
+        db = PgDatabase(parse(url), work / "unused.db", password=Secret(pgserver.PASSWORD))
+        db.ensure()
+        return url, db
+
+    day = fleet.today()
+    url, db = database()
+    home = work / "home"
+    home.mkdir()
+    config = work / "config.toml"
+    config.write_text(fleet.config_text(url, port), encoding="utf-8")
+    env = {"PGPASSWORD": pgserver.PASSWORD}
+    runs: dict[int, list[fleet.Run]] = {1: [], 2: []}
+    try:
+        seekers = fleet.seed(db, SEEKERS, day)
+        fleet.defer_all(db, seekers, day)
+        # Rounds of one worker then two (the order reversed every other round), each run
+        # sending the next DIGESTS of the jobs waiting.
+        for n in range(FLEET_ROUNDS):
+            for workers in ((1, 2) if n % 2 == 0 else (2, 1)):
+                runs[workers].append(fleet.run_workers(
+                    db, config, home, workers, DIGESTS, day, concurrency=CONCURRENCY, env=env,
+                    timeout=1800, server=cluster.data))  # type: ignore[attr-defined]
+    finally:
+        db.dispose()
+    _, small = database()
+    _, big = database()
+    try:
+        rows = {}
+        pairs: dict[str, list[tuple[int, str]]] = {}
+        for name, claim_db, history in (("10k", small, 0), ("1M", big, HISTORY_DAYS)):
+            pairs[name] = fleet.seed(claim_db, SEEKERS, day, apps=False)
+            rows[name] = fleet.fill_history(claim_db, day, history)
+        rng = random.Random(5)
+        rounds = iter(range(2 * CLAIM_ROUNDS + 2))
+
+        def batch(name: str, claim_db: object) -> float:
+            picked = rng.sample(range(SEEKERS), CLAIMS)
+            return fleet.claim_batch(claim_db, [pairs[name][i] for i in picked],
+                                     day + timedelta(days=2 + next(rounds)))
+
+        batch("10k", small), batch("1M", big)  # warm up
+        claims = interleaved({"10k": lambda: batch("10k", small),
+                              "1M": lambda: batch("1M", big)}, CLAIM_ROUNDS)
+    finally:
+        small.dispose()
+        big.dispose()
+    return runs, claims, rows
 
 
 if __name__ == "__main__":

@@ -161,11 +161,29 @@ def _scope_statement(state: ORMExecuteState) -> None:
     seeker = state.session.info.get(SEEKER_KEY)
     if seeker is None or not (state.is_select or state.is_update or state.is_delete):
         return
-    from sqlalchemy.orm import with_loader_criteria
+    state.statement = state.statement.options(*_criteria(int(seeker), tuple(seeker_models())))
 
-    state.statement = state.statement.options(*(
-        with_loader_criteria(model, lambda cls: cls.seeker_id == seeker, include_aliases=True)
-        for model in seeker_models()))
+
+# The options that scope a statement to a seeker, built once per seeker and set of models:
+# building them (a lambda analysed per model) took ~15% of a worker's CPU per digest when
+# done for every statement (bench/b_workers.py). Keyed by the models too, so a seeker-owned
+# model defined by a module imported later (the mail tables) is never left out.
+_CRITERIA: dict[tuple[int, tuple[type, ...]], tuple[Any, ...]] = {}
+CRITERIA_KEPT = 16  # seekers whose options are kept (a worker serves a few at a time)
+
+
+def _criteria(seeker: int, models: tuple[type, ...]) -> tuple[Any, ...]:
+    key = (seeker, models)
+    found = _CRITERIA.get(key)
+    if found is None:
+        from sqlalchemy.orm import with_loader_criteria
+
+        found = tuple(with_loader_criteria(model, lambda cls: cls.seeker_id == seeker,
+                                           include_aliases=True) for model in models)
+        if len(_CRITERIA) >= CRITERIA_KEPT:
+            _CRITERIA.clear()
+        _CRITERIA[key] = found
+    return found
 
 
 def seeker_models() -> list[type]:

@@ -18,7 +18,7 @@ from nudger.errors import NotFoundError, UsageError
 from nudger.store import states
 from nudger.store.db import Database
 from nudger.store.models import Application, MailMessage, Seeker, Touch
-from nudger.store.scope import ScopeError, check_sql, unscoped_table
+from nudger.store.scope import CRITERIA_KEPT, ScopeError, check_sql, unscoped_table
 from nudger.track import tracker
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
@@ -70,6 +70,20 @@ def test_each_seeker_sees_and_numbers_only_their_own(engine_db: Database) -> Non
         s.execute(update(Application).values(notes="b only"))
     with a.read_session() as s:
         assert {x.notes for x in s.exec(select(Application))} == {""}
+
+
+def test_the_scope_kept_per_seeker_never_serves_another(engine_db: Database) -> None:
+    """The options that scope a statement are kept per seeker (a few at a time): reading
+    seekers in turn, more of them than are kept and each twice, every read sees only its
+    own seeker's rows."""
+    seekers = [engine_db.for_seeker(add_seeker(engine_db, f"s{n}@example.com"))
+               for n in range(CRITERIA_KEPT + 4)]
+    for n, db in enumerate(seekers):
+        add(db, f"Company {n}")
+    for _ in range(2):
+        for n, db in enumerate(seekers):
+            with db.read_session() as s:
+                assert [a.company for a in s.exec(select(Application))] == [f"Company {n}"]
 
 
 def test_a_row_of_another_seeker_is_not_written(engine_db: Database) -> None:
