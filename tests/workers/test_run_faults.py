@@ -5,8 +5,9 @@ lease run out, then a second worker started. Every trial ends with the day's dig
 and recorded once, every message the relay saw carrying the row's one Message-ID, and a
 second copy only when the first worker was killed after the relay accepted it.
 
-`make test` runs each point once or twice; `make test-full` (NUDGER_FULL_TRIALS=1) eight
-times each (32 trials)."""
+`make test` runs each point once; `make test-full` (NUDGER_FULL_TRIALS=1) 30 times each
+(120 trials). The other faults (a frozen worker, a database restart, the relay down for an
+hour, workers started at once, a clock off) are in tests/workers/test_worker_faults.py."""
 
 from __future__ import annotations
 
@@ -64,7 +65,7 @@ def _kill_at(point: str, server: SmtpServer, home: Home, config: Path,
 
 @pytest.mark.slow
 @pytest.mark.parametrize("point", POINTS)
-@pytest.mark.parametrize("trial", range(trials(full=8, representative=1)))
+@pytest.mark.parametrize("trial", range(trials(full=30, representative=1)))
 def test_a_worker_killed_at_any_point_leaves_one_digest(
         home: Home, pg_cluster: Any, point: str, trial: int) -> None:
     pg_url = pg_cluster.url(pg_cluster.new_database())
