@@ -231,13 +231,19 @@ async def _serve(settings: Settings, env: Mapping[str, str], db: Database,
 
 
 async def _until_it_ends(worker: asyncio.Task[None]) -> str:
-    """Wait for procrastinate's worker to end; why it did, when it was not cancelled."""
+    """Wait for procrastinate's worker to end: why it did. It ends by itself when one of
+    its side tasks (listener, heartbeat, periodic deferrer) lost the database, and raises
+    ConnectorException when it cannot register on it (the database still down); anything
+    else is a bug and propagates (the worker exits 1 and systemd restarts it)."""
+    from procrastinate.exceptions import ConnectorException
+
     try:
         await worker
     except asyncio.CancelledError:
         return "stopped"
-    except Exception as exc:  # it could not start: the database unreachable
-        return str(exc).strip() or type(exc).__name__
+    except ConnectorException as exc:
+        cause = exc.__cause__
+        return " ".join(str(cause or exc).split()) or type(exc).__name__
     return "its connection to the database failed"
 
 

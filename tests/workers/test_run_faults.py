@@ -45,14 +45,14 @@ def _kill_at(point: str, server: SmtpServer, home: Home, config: Path,
         if point == "early":
             # Somewhere in its first seconds: importing, connecting, ticking, claiming,
             # composing or sending, wherever the dice put it.
-            wait_until(lambda: worker.log_matches(r"started on "), 30, "the worker's start")
+            wait_until(lambda: worker.log_matches(r"started on "), 90, "the worker's start")
             time.sleep(random.Random(seed).uniform(0.0, 1.5))
             worker.send_signal(signal.SIGKILL)
         elif point == "mail":
-            wait_until(lambda: "MAIL" in server.verbs(), 30, "MAIL at the relay")
+            wait_until(lambda: "MAIL" in server.verbs(), 90, "MAIL at the relay")
             worker.send_signal(signal.SIGKILL)
         elif point == "data":
-            wait_until(lambda: handler.holding, 30, "the message in DATA")
+            wait_until(lambda: handler.holding, 90, "the message in DATA")
             worker.send_signal(signal.SIGKILL)
         assert worker.proc.wait(timeout=30) == -signal.SIGKILL, worker.log
     finally:

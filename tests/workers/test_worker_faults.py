@@ -140,6 +140,20 @@ def _defer(pg_cluster: Any, pg_url: str, home: Home, task: str, **kwargs: Any) -
         db.dispose()
 
 
+def _started(pg_cluster: Any, pg_url: str, workers: list[DaemonProcess]) -> None:
+    """Wait for each worker's start (its first tick done; generous: a loaded machine takes
+    long to start Python); on a timeout, say what the database sessions were waiting for."""
+    for worker in workers:
+        try:
+            worker.wait_log(STARTED, timeout=90)
+        except AssertionError as exc:
+            sessions = pg_cluster.admin(
+                "SELECT pid, application_name, state, wait_event_type, wait_event, "
+                f"left(query, 200) FROM pg_stat_activity WHERE datname = "
+                f"'{parse(pg_url).dbname}'")
+            raise AssertionError(f"{exc}\nthe database's sessions: {sessions}") from None
+
+
 def _running(workers: list[DaemonProcess]) -> None:
     for worker in workers:
         assert worker.proc.poll() is None, f"a worker exited:\n{worker.log}"
@@ -159,7 +173,7 @@ def test_a_worker_frozen_past_its_lease_neither_sends_nor_marks(
         frozen = _spawn(home, config)
         workers = [frozen]
         try:
-            wait_until(lambda: "MAIL" in server.verbs(), 30, "MAIL at the relay")
+            wait_until(lambda: "MAIL" in server.verbs(), 60, "MAIL at the relay")
             frozen.send_signal(signal.SIGSTOP)
             stopped = time.monotonic()
             server.handler.stall = None
@@ -179,11 +193,10 @@ def test_a_worker_frozen_past_its_lease_neither_sends_nor_marks(
             frozen.send_signal(signal.SIGCONT)
             frozen.wait_log(r"warning: digest of \S+: \S+ may no longer mark it retry: its "
                             r"lease ran out and the row is now sent by "
-                            + re.escape(taken["claimed_by"]), timeout=30)
+                            + re.escape(taken["claimed_by"]), timeout=60)
             assert not frozen.log_matches(r"delivered"), frozen.log
             assert _row(pg_cluster, pg_url) == taken  # its mark changed nothing
-            for worker in workers[1:]:
-                worker.wait_log(STARTED)
+            _started(pg_cluster, pg_url, workers[1:])
             _stop_all(workers)
         finally:
             _close_all(workers)
@@ -203,11 +216,12 @@ def test_workers_outlive_a_database_restart_and_send_once(
         config = _config(home, server, pg_url, timeout=30)
         workers = [_spawn(home, config) for _ in range(WORKERS)]
         try:
-            for worker in workers:
-                worker.wait_log(STARTED, timeout=30)
-            wait_until(lambda: server.handler.paused >= 1, 30, "MAIL at the relay")
+            _started(pg_cluster, pg_url, workers)
+            wait_until(lambda: server.handler.paused >= 1, 60, "MAIL at the relay")
             assert _state(pg_cluster, pg_url) == "sending"
-            pg_cluster.restart(down=1.0)
+            # Down for a second, or long enough that a worker's first try to serve again
+            # finds it still down.
+            pg_cluster.restart(down=1.0 if trial % 2 == 0 else 3.0)
             [(back,)] = pg_cluster.admin("SELECT now()")
             server.handler.resume.set()  # the relay answers: the mark goes to the new server
             wait_until(lambda: _state(pg_cluster, pg_url) == "sent", 60, "the mark")
@@ -278,8 +292,8 @@ def test_the_relay_down_for_an_hour_then_each_digest_sent_once(
                 break
             failures += 1
             wait_until(lambda n=failures: (_row(pg_cluster, pg_url) or {}).get("attempts") == n
-                       and _state(pg_cluster, pg_url) == "retry", 30, f"attempt {failures}")
-        wait_until(lambda: _state(pg_cluster, pg_url) == "sent", 30, "the send")
+                       and _state(pg_cluster, pg_url) == "retry", 60, f"attempt {failures}")
+        wait_until(lambda: _state(pg_cluster, pg_url) == "sent", 60, "the send")
         # An hour of doubling waits from one minute: 0, 1, 3, 7, 15, 31 min, then sent.
         assert failures >= 5
         row = _row(pg_cluster, pg_url)
@@ -308,9 +322,8 @@ def test_workers_started_at_the_same_second_send_once(
         config = _config(home, server, pg_url)
         workers = [_spawn(home, config) for _ in range(max(WORKERS, 2))]
         try:
-            for worker in workers:
-                worker.wait_log(STARTED, timeout=30)  # each ticked as it started
-            wait_until(lambda: _state(pg_cluster, pg_url) == "sent", 30, "the mark")
+            _started(pg_cluster, pg_url, workers)  # each ticked as it started
+            wait_until(lambda: _state(pg_cluster, pg_url) == "sent", 60, "the mark")
             time.sleep(1)  # every worker had its chance at it
             deferred = [line for w in workers for line in
                         w.log_matches(r"deferred the digest of \S+ for seeker")]
@@ -344,7 +357,7 @@ def test_a_worker_two_minutes_off_steals_no_live_claim(
         honest = _spawn(home, config)
         workers = [honest]
         try:
-            wait_until(lambda: server.handler.paused >= 1, 30, "MAIL at the relay")
+            wait_until(lambda: server.handler.paused >= 1, 60, "MAIL at the relay")
             # A live claim with a minute left by the database's clock: run out already by
             # the clock of a worker two minutes ahead.
             _sql(pg_cluster, pg_url,
@@ -354,7 +367,7 @@ def test_a_worker_two_minutes_off_steals_no_live_claim(
             skewed = [_spawn(home, config, clock=offset) for _ in range(WORKERS - 1)]
             workers += skewed
             for worker in skewed:
-                line = worker.wait_log(STARTED, timeout=30)  # its tick found nothing due
+                line = worker.wait_log(STARTED, timeout=90)  # its tick found nothing due
                 stamp = datetime.strptime(line[:24], "%Y-%m-%d %H:%M:%S%z")
                 off = (stamp - datetime.now(UTC)).total_seconds()
                 assert abs(off - int(offset)) < 30, (offset, line)  # its clock is off
@@ -364,13 +377,13 @@ def test_a_worker_two_minutes_off_steals_no_live_claim(
                        local_date=held["local_date"].isoformat())
             wait_until(lambda: _sql(pg_cluster, pg_url,
                                     "SELECT count(*) FROM procrastinate_jobs WHERE "
-                                    "task_name = 'nudger.send_digest'")[0][0] == 1, 30,
+                                    "task_name = 'nudger.send_digest'")[0][0] == 1, 60,
                        "the skewed workers' jobs done (only the honest one's running)")
             assert _row(pg_cluster, pg_url) == held  # not taken over, not renewed
             for worker in skewed:
                 assert not worker.log_matches(r"takes it over|delivered"), worker.log
             server.handler.resume.set()
-            wait_until(lambda: _state(pg_cluster, pg_url) == "sent", 30, "the mark")
+            wait_until(lambda: _state(pg_cluster, pg_url) == "sent", 60, "the mark")
             row = _row(pg_cluster, pg_url)
             assert row is not None and row["claimed_by"] == held["claimed_by"]
             assert row["attempts"] == 1, row
