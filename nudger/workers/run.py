@@ -168,6 +168,7 @@ async def _serve(settings: Settings, env: Mapping[str, str], db: Database,
     notifier = Notifier(env)
     app = make_app(db, pool_size=concurrency + 3)
     loop = asyncio.get_running_loop()
+    loop.set_exception_handler(stray_error_logger(me))
     async with app.open_async(), Relay(settings, env, data_dir=db.path.parent) as relay:
         runtime = Runtime(settings, db, calendar, relay, me, lease=stale_after(settings))
         stopping = asyncio.Event()
@@ -245,6 +246,24 @@ async def _until_it_ends(worker: asyncio.Task[None]) -> str:
         cause = exc.__cause__
         return " ".join(str(cause or exc).split()) or type(exc).__name__
     return "its connection to the database failed"
+
+
+def stray_error_logger(me: str) -> Callable[[asyncio.AbstractEventLoop, dict[str, Any]],
+                                               None]:
+    """The event loop's handler for an exception nobody awaited, as one log line instead of
+    asyncio's traceback. procrastinate leaves one when a worker that stopped responding
+    for over `STALLED_AFTER_S` (frozen, cut off) comes back: the others retried its job
+    meanwhile, so its own record of the job's end finds the job gone."""
+    def handle(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        error = context.get("exception")
+        task = context.get("future") or context.get("task")
+        what = task.get_name() if isinstance(task, asyncio.Task) else "a task"
+        cause = error.__cause__ if error is not None and error.__cause__ is not None \
+            else error
+        why = " ".join(str(cause).split()) if cause is not None else ""
+        log.warning("worker %s: %s failed: %s", me, what,
+                    why or str(context.get("message", "")))
+    return handle
 
 
 async def _share_the_relay(relay: Relay, db: Database) -> None:
