@@ -53,6 +53,7 @@ class ContactKind(StrEnum):
 class OutboxState(StrEnum):
     """The state of one digest in the outbox (store.models.DigestRecord.state)."""
 
+    PENDING = "pending"  # recorded by the workers' tick with its send job (docs/outbox.md)
     SENDING = "sending"  # claimed by a process that is talking to the server now
     RETRY = "retry"  # a transient failure; next_attempt_at says when
     SENT = "sent"  # the server accepted it

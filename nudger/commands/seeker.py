@@ -61,7 +61,8 @@ def cmd_seeker_list(ctx: Context) -> int:
         ["email", "name", "zone", "at", "days", "next digest (UTC)"],
         [[s["email"] or "(config.toml's profile)", s["name"], s["timezone"] or "-",
           s["at"] or "-", s["days"] or "-",
-          (s["next_digest_at"] or "-")[:16].replace("T", " ") if s["enabled"] else "disabled"]
+          ((s["next_digest_at"] or "-")[:16].replace("T", " ") if s["enabled"] else "disabled")
+          + (" (address bouncing)" if s["bounced_at"] else "")]
          for s in seekers])
     return 0
 
@@ -79,6 +80,11 @@ def _print_seeker(ctx: Context, seeker: dict[str, Any]) -> None:
     ctx.print(f"{'digests:':13}{'enabled' if seeker['enabled'] else 'disabled'}")
     if seeker["next_digest_at"]:
         ctx.print(f"{'next digest:':13}{seeker['next_digest_at']}")
+    if seeker["bounced_at"]:
+        ctx.print(f"{'bouncing:':13}the relay refused this address on "
+                  f"{seeker['bounced_at'][:16].replace('T', ' ')} UTC: "
+                  f"{seeker['bounce_detail']} (fix it with `nudger seeker edit "
+                  f"{seeker['email']} --email NEW`)")
 
 
 def cmd_seeker_show(ctx: Context) -> int:

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 from nudger.config import Settings
 from nudger.errors import NudgerError
-from nudger.send.outbox import OutboxResult, Outcome, backoff, span
+from nudger.send.outbox import OutboxResult, Outcome, announced, backoff, invitations_for, span
 from nudger.store.db import Database
 from nudger.store.outbox import Outbox, Refused, mid
 from nudger.when.times import as_utc
@@ -57,12 +57,14 @@ async def send_leased(settings: Settings, db: Database, calendar: Calendar, seek
     except NudgerError as exc:  # removed since the job was queued; a stored field unusable
         log.error("digest of %s (seeker %s) not sent: %s", local_date, seeker_id, exc)
         return OutboxResult(Outcome.FAILED, local_date, "", str(exc))
+    settings, db = seeker.settings, seeker.db
+    outbox = Outbox(db, settings.recipient)
     if not seeker.enabled:
+        # The tick's 'pending' row, if it wrote one, says so (else it would be re-deferred).
+        outbox.skip_pending(local_date, "the seeker is disabled", clock())
         log.info("digest of %s (seeker %s) not sent: the seeker is disabled", local_date,
                  seeker.who)
         return OutboxResult(Outcome.SKIPPED, local_date, "", "the seeker is disabled")
-    settings, db = seeker.settings, seeker.db
-    outbox = Outbox(db, settings.recipient)
     claim = outbox.claim_leased(local_date, clock(), me=me, lease=lease,
                                 new_message_id=lambda: digest_message_id(settings, local_date))
     if isinstance(claim, Refused):
@@ -112,7 +114,9 @@ class _Attempt:
         now = self.clock()
         failures = self.outbox.unreported_failures(record.local_date)
         closed = close_gone_cold(self.db, settings, self.calendar, record.local_date, now)
-        notices = [*_notices(failures), *closed]
+        invitations = invitations_for(settings, self.db, self.calendar, now)
+        notices = [*_notices(failures), *closed,
+                   *(invitations.notices if invitations else ())]
         with self.db.read_session() as s:
             try:
                 composed = compose_for(self.seeker, record.local_date, session=s,
@@ -136,10 +140,16 @@ class _Attempt:
                                  nudges=composed.nudges, message_id=message_id):
             return OutboxResult(Outcome.ALREADY, record.local_date, message_id,
                                 "another worker took it over; not sent by this one")
+        if invitations is not None:
+            from nudger.calendar.sync import attach_invitation
+
+            attach_invitation(message, invitations)
         self.on_the_wire = True
         try:
             delivered = await self.relay.send(message)
         except DeliveryError as exc:
+            if exc.kind == "permanent" and exc.recipient_refused:
+                self._address(refused=exc.reason)
             return self._failed(exc.kind, exc.code, str(exc))
         except NudgerError as exc:  # a missing password, a bad ca_file
             return self._failed("permanent", None, str(exc))
@@ -150,7 +160,25 @@ class _Attempt:
         log.info("digest of %s (seeker %s) delivered (%s), Message-ID %s", record.local_date,
                  self.who, detail, message_id)
         reported = [r.id for r in failures if r.id is not None]
-        return self._mark("sent", "", Outcome.SENT, detail=detail, reported=reported)
+        self._address(refused=None)
+        result = self._mark("sent", "", Outcome.SENT, detail=detail, reported=reported)
+        if invitations is not None and result.outcome is Outcome.SENT:
+            announced(self.db, invitations)
+        return result
+
+    def _address(self, refused: str | None) -> None:
+        """Keep on the seeker's row whether the relay refused their address (shown by
+        `nudger seeker list/show`), as a contact's bounce is kept; accepted clears it."""
+        from nudger.store import seekers as store
+
+        seeker_id = self.seeker.seeker_id
+        with self.db.session(every_seeker=True) as session:
+            if refused is None:
+                store.address_accepted(session.connection(), seeker_id)
+            else:
+                store.address_refused(session.connection(), seeker_id, self.clock(), refused)
+                log.error("digest of %s: the relay refused the address of seeker %s; marked "
+                          "as bouncing (nudger seeker show)", self.record.local_date, self.who)
 
     def _failed(self, kind: str, code: int | None, text: str) -> OutboxResult:
         record, settings = self.record, self.settings

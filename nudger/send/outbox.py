@@ -187,7 +187,7 @@ async def _compose_and_deliver(settings: Settings, db: Database, calendar: Calen
     compose_fn = compose or default_compose()
     failures = Outbox(db, settings.recipient).unreported_failures(record.local_date)
     noticed_ids = [r.id for r in failures if r.id is not None]
-    invitations = _invitations(settings, db, calendar, now)
+    invitations = invitations_for(settings, db, calendar, now)
     notices = [*_notices(failures), *before, *(invitations.notices if invitations else ())]
     with db.read_session() as s:
         try:
@@ -244,13 +244,13 @@ async def _compose_and_deliver(settings: Settings, db: Database, calendar: Calen
     result = _finish(db, record, now, state="sent", message_id=message_id,
                      outcome=Outcome.SENT, detail=detail, reported=noticed_ids)
     if invitations is not None:
-        _announced(db, invitations)
+        announced(db, invitations)
     return result
 
 
 # --- calendar invitations (nudger/calsync.py) -------------------------------------------
 
-def _invitations(settings: Settings, db: Database, calendar: Calendar,
+def invitations_for(settings: Settings, db: Database, calendar: Calendar,
                  now: datetime) -> Any:
     """The interviews to announce in this digest (calsync.Invitations), or None. A failure
     here is logged and the digest goes out without them: it never blocks the digest."""
@@ -267,7 +267,7 @@ def _invitations(settings: Settings, db: Database, calendar: Calendar,
         return None
 
 
-def _announced(db: Database, invitations: Any) -> None:
+def announced(db: Database, invitations: Any) -> None:
     """Each interview version a delivered digest carried is announced once."""
     from nudger.calendar.sync import mark_announced
 

@@ -220,9 +220,13 @@ class SmtpTransport(Transport):
         return self._password.redact(text) if self._password else text
 
     def _error(self, exc: BaseException, phase: str) -> DeliveryError:
+        import aiosmtplib
+
         kind, code, reason = classify_smtp(exc, phase, host=self.host, timeout=self.timeout,
                                            security=self.security, username=self.username)
-        error = DeliveryError(self.where, self._redact(reason), kind=kind, code=code)
+        error = DeliveryError(self.where, self._redact(reason), kind=kind, code=code,
+                              recipient_refused=isinstance(
+                                  exc, aiosmtplib.SMTPRecipientsRefused))
         log.debug("%s: %s during %s -> %s", self.where, type(exc).__name__, phase, kind)
         return error
 

@@ -30,11 +30,14 @@ class DeliveryError(NudgerError):
     """A message was not delivered. `where` names the server or path, `reason` says why
     (with the server's code and text when there is one); `kind` decides what happens next."""
 
-    def __init__(self, where: str, reason: str, *, kind: Kind, code: int | None = None) -> None:
+    def __init__(self, where: str, reason: str, *, kind: Kind, code: int | None = None,
+                 recipient_refused: bool = False) -> None:
         self.where = where
         self.reason = reason
         self.kind: Kind = kind
         self.code = code
+        # The server refused the recipient's address itself (RCPT TO), not the message.
+        self.recipient_refused = recipient_refused
         super().__init__(f"delivery to {where} failed: {reason}")
 
     @property

@@ -16,7 +16,7 @@ from nudger.errors import ConfigError, NudgerError
 # The newest migration in nudger/store/migrations/versions; a test keeps it equal to Alembic's
 # head. Comparing against it lets every command skip importing Alembic (~0.3 s) when the
 # schema is current.
-SCHEMA_HEAD = "0010_workers"
+SCHEMA_HEAD = "0011_seeker_bounce"
 UPGRADE_WAIT_MS = 120_000  # how long an upgrade waits for another process's to finish
 # Tables only nudger's schema has: a file whose revision this nudger does not know is a
 # newer nudger's database when it holds them, another application's otherwise.

@@ -54,6 +54,10 @@ class Seeker(SQLModel, table=True):
     # The next moment (UTC) this seeker's digest is due: indexed so that finding the seekers
     # due now among many is an index range, not a scan. None until first computed.
     next_digest_at: datetime | None = Field(default=None, index=True)
+    # The relay refused this seeker's address for their digest (UTC), and what it said;
+    # cleared when the email changes or a digest to it is accepted (send/leased.py).
+    bounced_at: datetime | None = None
+    bounce_detail: str = ""
     created_at: datetime
     updated_at: datetime
 
@@ -148,8 +152,8 @@ class DigestRecord(SeekerOwned, SQLModel, table=True):
     recipient: str
     local_date: date
     message_id: str
-    # One of vocab.OUTBOX_STATES; every write names it (the schema's old default,
-    # "pending", is never written).
+    # One of vocab.OUTBOX_STATES; every write names it ("pending" only the workers' tick
+    # writes, in the transaction that defers the row's send job: docs/outbox.md).
     state: str
     attempts: int = 0
     nudges: int = 0

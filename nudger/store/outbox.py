@@ -309,9 +309,10 @@ class Outbox:
 
     def claim_leased(self, day: date, now: datetime, *, me: str, lease: timedelta,
                      new_message_id: Callable[[], str]) -> Claimed | Refused:
-        """Take `day`'s digest for `me` until the lease runs out: a new row, a row in
-        'retry' whose time has come, or a 'sending' row whose claimer's lease ran out (a
-        takeover: logged, same Message-ID). The row is read FOR UPDATE SKIP LOCKED: a row
+        """Take `day`'s digest for `me` until the lease runs out: a new row, a 'pending'
+        row (the workers' tick recorded it with this job), a row in 'retry' whose time has
+        come, or a 'sending' row whose claimer's lease ran out (a takeover: logged, same
+        Message-ID). The row is read FOR UPDATE SKIP LOCKED: a row
         another claimer is writing this moment is theirs."""
         from sqlalchemy.exc import IntegrityError
         from sqlmodel import select
@@ -350,7 +351,7 @@ class Outbox:
                         as_utc(record.next_attempt_at) <= clock
                     if not due:
                         return Refused(record, busy=False)
-                else:
+                elif previous != "pending":
                     return Refused(record, busy=False)  # sent, failed, skipped: recorded
                 _mark_sending(record, stamp, me)
                 record.lease_until = clock + lease
@@ -409,17 +410,30 @@ class Outbox:
             s.add(record)
             return record.local_date, record.message_id
 
+    def skip_pending(self, day: date, reason: str, now: datetime) -> bool:
+        """Record `day`'s 'pending' row as skipped (its seeker was disabled before the job
+        ran); False when the row is not 'pending'."""
+        stamp = as_utc(now)
+        with self.db.session() as s:
+            record = self._find(s, day)
+            if record is None or record.state != "pending":
+                return False
+            record.state, record.last_error, record.updated_at = "skipped", reason, stamp
+            s.add(record)
+            return True
+
     def due_for_workers(self, now: datetime, limit: int = 500) -> list[tuple[int, date]]:
-        """Rows a worker should (re)send now, of any recipient: 'retry' rows whose time has
-        come and 'sending' rows whose lease ran out (id, local date), oldest first."""
+        """Rows a worker should (re)send now, of every seeker: 'retry' rows whose time has
+        come and 'sending' rows whose lease ran out (seeker id, local date), oldest first.
+        ('pending' rows whose job was lost: `nudger.store.outbox_bulk.pending_without_job`.)"""
         from sqlmodel import col, or_, select
 
         from nudger.store.models import DigestRecord
 
-        with self.db.read_session() as s:
+        with self.db.read_session(every_seeker=True) as s:
             clock = _clock(s, as_utc(now))
             rows = s.exec(
-                select(col(DigestRecord.id), col(DigestRecord.local_date))
+                select(col(DigestRecord.seeker_id), col(DigestRecord.local_date))
                 .where(or_(
                     (col(DigestRecord.state) == "retry")
                     & (col(DigestRecord.next_attempt_at).is_(None)
@@ -430,7 +444,7 @@ class Outbox:
                 ))
                 .order_by(col(DigestRecord.local_date), col(DigestRecord.id))
                 .limit(limit)).all()
-        return [(row_id, day) for row_id, day in rows if row_id is not None]
+        return [(seeker_id, day) for seeker_id, day in rows if seeker_id is not None]
 
     # --- inside a transaction ------------------------------------------------------------
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Table, and_, delete, func, select, true, update
+from sqlalchemy import Table, and_, bindparam, delete, func, select, true, update
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
@@ -56,6 +56,36 @@ def due(connection: Connection, now: datetime, limit: int | None = None) -> list
             for row in rows]
 
 
+@dataclass(frozen=True)
+class DueClock:
+    """A due seeker as the workers' tick plans it: who, and their clock fields ("" =
+    config.toml's), the row locked by the tick's transaction."""
+
+    id: int
+    email: str
+    timezone: str
+    digest_at: str
+    digest_days: str
+    next_digest_at: datetime  # aware UTC
+
+
+def claim_due(connection: Connection, now: datetime, limit: int) -> list[DueClock]:
+    """Lock and return up to `limit` seekers due at `now` (as `due_statement`), skipping
+    rows another transaction holds (FOR UPDATE SKIP LOCKED on PostgreSQL): two workers
+    ticking the same minute take disjoint batches; the locks last until the caller's
+    transaction ends, in which it moves each seeker on (`advance`)."""
+    seeker = table_of(Seeker)
+    statement = (
+        select(seeker.c.id, seeker.c.email, seeker.c.timezone, seeker.c.digest_at,
+               seeker.c.digest_days, seeker.c.next_digest_at)
+        .where(and_(seeker.c.next_digest_at <= stored_utc(now), seeker.c.enabled == true()))
+        .order_by(seeker.c.next_digest_at).limit(limit)
+        .with_for_update(skip_locked=True))
+    return [DueClock(row.id, row.email, row.timezone or "", row.digest_at or "",
+                     row.digest_days or "", as_utc(row.next_digest_at))
+            for row in connection.execute(statement)]
+
+
 def advance(connection: Connection, seeker_id: int, expected: datetime | None,
             new: datetime | None) -> bool:
     """Move a seeker's next digest from `expected` to `new`; False (nothing changed) when
@@ -67,6 +97,39 @@ def advance(connection: Connection, seeker_id: int, expected: datetime | None,
         update(seeker).where(and_(seeker.c.id == seeker_id, current))
         .values(next_digest_at=None if new is None else stored_utc(new)))
     return bool(done.rowcount == 1)
+
+
+def address_refused(connection: Connection, seeker_id: int, when: datetime,
+                    detail: str) -> None:
+    """The relay refused the seeker's address for a digest: keep when and its words."""
+    seeker = table_of(Seeker)
+    connection.execute(update(seeker).where(seeker.c.id == seeker_id)
+                       .values(bounced_at=stored_utc(when), bounce_detail=detail[:300]))
+
+
+def address_accepted(connection: Connection, seeker_id: int) -> None:
+    """A digest to the seeker's address was accepted: it is not bouncing (any more)."""
+    seeker = table_of(Seeker)
+    connection.execute(update(seeker).where(and_(seeker.c.id == seeker_id,
+                                                 seeker.c.bounced_at.is_not(None)))
+                       .values(bounced_at=None, bounce_detail=""))
+
+
+def advance_many(connection: Connection,
+                 moves: list[tuple[int, datetime, datetime | None]]) -> None:
+    """`advance` for many seekers at once, each (id, expected, new) by the same
+    compare-and-set, in one executemany (psycopg pipelines it: a few round trips for a
+    batch, not one per seeker)."""
+    if not moves:
+        return
+    seeker = table_of(Seeker)
+    connection.execute(
+        update(seeker).where(and_(seeker.c.id == bindparam("b_id"),
+                                  seeker.c.next_digest_at == bindparam("b_expected")))
+        .values(next_digest_at=bindparam("b_new")),
+        [{"b_id": seeker_id, "b_expected": stored_utc(expected),
+          "b_new": None if new is None else stored_utc(new)}
+         for seeker_id, expected, new in moves])
 
 
 def seeker_tables() -> list[Table]:

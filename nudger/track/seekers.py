@@ -101,6 +101,7 @@ def view(seeker: Seeker) -> dict[str, Any]:
         "next_digest_at": moment(seeker.next_digest_at), "phone": seeker.phone,
         "pitch": seeker.pitch, "signature": seeker.signature, "social": seeker.social,
         "created_at": moment(seeker.created_at), "updated_at": moment(seeker.updated_at),
+        "bounced_at": moment(seeker.bounced_at), "bounce_detail": seeker.bounce_detail,
     }
 
 
@@ -216,6 +217,8 @@ def edit_seeker(db: Database, settings: Settings, email: str, changes: Mapping[s
             raise taken
         for name, value in checked.items():
             setattr(seeker, name, value)
+        if new_email and new_email != email.strip().lower():  # a new address: no bounce yet
+            seeker.bounced_at, seeker.bounce_detail = None, ""
         seeker.updated_at = now.astimezone(UTC)
         _schedule(settings, seeker, now)
         session.add(seeker)

@@ -6,15 +6,12 @@ at once. Every worker runs the same code; they share the work through the queue 
 outbox, and any of them may die at any moment (send/leased.py says why nothing is sent
 twice or lost).
 
-The tick (every minute, deferred once per minute whichever worker's clock gets there first):
-  - the digest that is due now: today the single user's (`decide`, as the daemon decides),
-    deferred as `send_digest(seeker, date)` for the single user's seeker; `queueing_lock`
-    keeps one such job waiting at most;
-  - the outbox rows to resend: 'retry' rows whose time has come and 'sending' rows whose
-    claimer's lease ran out (a worker killed or stopped mid-send), so a missed minute or a
-    dead worker heals by itself;
-  - jobs of workers that stopped heart-beating (killed, frozen, cut off) are retried
-    (procrastinate's stalled-job retry).
+The tick (every minute, deferred once per minute whichever worker's clock gets there first;
+workers/tick.py): every seeker whose digest is due gets its outbox row and its
+`send_digest(seeker, date)` job in one transaction (the single user's by the daemon's
+rules); rows waiting to be resent (due retries, expired leases, jobs lost) are handed out
+again; jobs of workers that stopped heart-beating are retried. A missed minute or a dead
+worker heals by itself on the next tick.
 Each worker also ticks once as it starts, so a worker replacing a dead one does not wait
 for the next minute.
 
@@ -37,7 +34,8 @@ from typing import TYPE_CHECKING, Any
 
 from nudger.workers.app import make_app, require_postgres, worker_id
 from nudger.workers.status import HEARTBEAT_S, STALLED_AFTER_S
-from nudger.workers.tasks import QUEUE, SEND
+from nudger.workers.tasks import QUEUE
+from nudger.workers.tick import JobWriter, tick
 
 if TYPE_CHECKING:
     from procrastinate import App
@@ -57,8 +55,6 @@ GRACE_S = 7.0
 # Seconds before a worker that lost the database serves again (its connection pool keeps
 # reconnecting meanwhile).
 RESERVE_S = 2.0
-# Rows deferred per tick at most (the rest wait for the next minute).
-SWEEP_LIMIT = 500
 
 
 def utcnow() -> datetime:
@@ -72,6 +68,7 @@ class Runtime:
                  me: str, *, lease: timedelta, clock: Callable[[], datetime] = utcnow) -> None:
         self.settings, self.db, self.calendar, self.relay = settings, db, calendar, relay
         self.me, self.lease, self.clock = me, lease, clock
+        self.jobs = JobWriter()
 
     async def send(self, seeker_id: int, local_date: date) -> OutboxResult:
         from nudger.send.leased import send_leased
@@ -81,52 +78,9 @@ class Runtime:
                                  clock=self.clock)
 
     async def tick(self, app: App, now: datetime) -> list[tuple[int, date]]:
-        """Defer what is due at `now`; the (seeker, date) pairs deferred."""
-        from nudger.daemon.decide import Action, decide
-        from nudger.send.outbox import record_skipped
-        from nudger.store.outbox import Outbox
-
-        outbox = Outbox(self.db, self.settings.recipient)
-        wanted: list[date] = []
-        decision = decide(self.settings, now, outbox.state_of)
-        if decision.action is Action.SEND and decision.local_date is not None:
-            wanted.append(decision.local_date)
-        elif decision.action is Action.SKIP and decision.local_date is not None:
-            record_skipped(self.settings, self.db, decision.local_date, now, decision.reason)
-        wanted += [day for _, day in outbox.due_for_workers(now, SWEEP_LIMIT)
-                   if day not in wanted]
-        # The single user's seeker (made on this first write in a new database).
-        seeker_id = self.db.seeker_id(write=True) if wanted else 0
-        deferred = [(seeker_id, day) for day in wanted
-                    if await defer_send(app, seeker_id, day)]
-        await retry_stalled(app)
-        return deferred
-
-
-async def defer_send(app: App, seeker_id: int, day: date) -> bool:
-    """Defer `send_digest(seeker_id, day)`; False when such a job is already waiting."""
-    from procrastinate.exceptions import AlreadyEnqueued
-
-    try:
-        await app.configure_task(SEND, queue=QUEUE,
-                                 queueing_lock=f"digest:{seeker_id}:{day.isoformat()}"
-                                 ).defer_async(seeker_id=seeker_id, local_date=day.isoformat())
-    except AlreadyEnqueued:
-        return False
-    log.debug("deferred the digest of %s for seeker %s", day, seeker_id)
-    return True
-
-
-async def retry_stalled(app: App) -> int:
-    """Retry the jobs of workers that stopped heart-beating; how many."""
-    count = 0
-    for job in await app.job_manager.get_stalled_jobs(
-            seconds_since_heartbeat=STALLED_AFTER_S):
-        log.warning("job %s (%s) was left running by a worker that stopped responding; "
-                    "retrying it", job.id, job.call_string)
-        await app.job_manager.retry_job(job)
-        count += 1
-    return count
+        """Defer what is due at `now` (workers/tick.py); the (seeker, date) pairs deferred."""
+        report = await tick(app, self.settings, self.db, now, self.jobs)
+        return report.deferred
 
 
 # --- the entry point the command calls -------------------------------------------------------

@@ -4,12 +4,12 @@
   which a worker writes every `HEARTBEAT_S` seconds; a worker stopped cleanly deletes its
   row; a killed one leaves it behind until the next worker starts and prunes it). A
   heartbeat older than `STALLED_AFTER_S` is a worker that stopped responding: its running
-  jobs are retried by the others (workers/run.py, `retry_stalled`);
+  jobs are retried by the others (workers/tick.py, `retry_stalled`);
 - the queue's backlog: jobs waiting ('todo') and running ('doing'), per task;
 - today's digests from the outbox (`digest` rows of today's local date): sent, failed and
-  pending ('retry' or 'sending') per local hour (of the send, of the failure, of the first
-  claim);
-- the oldest pending digest, with how long it has waited since it was first claimed.
+  pending ('pending': handed to the queue, 'retry' or 'sending') per local hour (of the
+  send, of the failure, of the recording);
+- the oldest pending digest, with how long it has waited since it was recorded.
 
 Heartbeat ages are read against the database server's clock (procrastinate writes them with
 NOW()); the outbox's waits against `now`, the caller's clock.
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 HEARTBEAT_S = 10.0
 STALLED_AFTER_S = 30.0
 
-PENDING_STATES = ("retry", "sending")
+PENDING_STATES = ("pending", "retry", "sending")
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,7 @@ class OldestPending:
     local_date: date
     state: str
     attempts: int
-    since: datetime  # first claimed (aware UTC)
+    since: datetime  # recorded: first claimed, or queued by the tick (aware UTC)
     waited: timedelta
     error: str
 
@@ -150,11 +150,11 @@ def workers_status(db: Database, zone: ZoneInfo, today: date, now: datetime) -> 
             "SELECT date_trunc('hour', CASE state WHEN 'sent' THEN coalesce(sent_at, "
             "updated_at) WHEN 'failed' THEN updated_at ELSE created_at END) AS hour, "
             "state, count(*) FROM digest WHERE local_date = :today "
-            "AND state IN ('sent', 'failed', 'retry', 'sending') GROUP BY 1, 2"),
+            "AND state IN ('sent', 'failed', 'pending', 'retry', 'sending') GROUP BY 1, 2"),
             {"today": today}).all()
         oldest = s.execute(text(
             "SELECT local_date, state, attempts, created_at, last_error FROM digest "
-            "WHERE state IN ('retry', 'sending') ORDER BY local_date, created_at, id "
+            "WHERE state IN ('pending', 'retry', 'sending') ORDER BY local_date, created_at, id "
             "LIMIT 1")).first()
     return WorkersStatus(today=today, workers=workers, backlog=backlog,
                          hours=_per_hour(buckets, zone),

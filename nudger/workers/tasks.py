@@ -1,7 +1,8 @@
 """nudger's tasks on procrastinate, thin: each hands over to the worker's `Runtime`
 (workers/run.py), which procrastinate passes in the job's context.
 
-- `nudger.tick`, periodic, every minute: what is due now (workers/run.py, `Runtime.tick`).
+- `nudger.tick`, periodic, every minute: what is due now (workers/tick.py, through
+  workers/run.py's `Runtime.tick`).
   procrastinate's UNIQUE (task, periodic id, timestamp) key defers each minute's run once,
   however many workers run.
 - `nudger.send_digest(seeker_id, local_date)`: one seeker's digest of one day, exactly once
@@ -22,6 +23,12 @@ QUEUE = "nudger"
 TICK = "nudger.tick"
 SEND = "nudger.send_digest"
 EVERY_MINUTE = "* * * * *"
+# A send job's queueing lock: one job per seeker and day waits in the queue at most.
+LOCK_PREFIX = "digest:"
+
+
+def send_lock(seeker_id: int, local_date: date) -> str:
+    return f"{LOCK_PREFIX}{seeker_id}:{local_date.isoformat()}"
 
 
 class Runtime(Protocol):

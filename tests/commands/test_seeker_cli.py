@@ -20,7 +20,7 @@ from tests.conftest import Home, on_engine
 NOW = datetime(2026, 11, 27, 15, 0, tzinfo=UTC)  # a Friday: the next digest is Monday's
 MONDAY_0730_CHICAGO = "2026-11-30T13:30:00+00:00"
 KEYS = ["email", "name", "timezone", "at", "days", "enabled", "next_digest_at", "phone",
-        "pitch", "signature", "social", "created_at", "updated_at"]
+        "pitch", "signature", "social", "created_at", "updated_at", "bounced_at", "bounce_detail"]
 
 
 @pytest.fixture(autouse=True)
@@ -73,6 +73,25 @@ def test_add_list_show_and_the_json_shape(home: Home) -> None:
     shown = home.ok("seeker", "show", "LEE@example.org")
     assert "time zone:   Asia/Tokyo" in shown and "digest days: mon,sat" in shown
     assert json.loads(home.ok("seeker", "show", "lee@example.org", "--json")) == lee
+
+
+def test_a_bouncing_address_is_shown_in_list_and_show(home: Home) -> None:
+    from datetime import datetime
+
+    from sqlalchemy import text
+
+    home.ok("seeker", "add", "dana@example.com", "--name", "Dana Reyes")
+    db = home.open_db()
+    with db.session(every_seeker=True) as session:  # as a refused digest leaves it
+        session.connection().execute(text(
+            "UPDATE seeker SET bounced_at = :t, bounce_detail = '550 5.1.1 no such user' "
+            "WHERE email = 'dana@example.com'"), {"t": datetime(2026, 11, 27, 8, 0)})
+    db.dispose()
+    assert "(address bouncing)" in home.ok("seeker", "list")
+    shown = home.ok("seeker", "show", "dana@example.com")
+    assert "bouncing:    the relay refused this address on 2026-11-27 08:00 UTC: 550 5.1.1 " \
+        "no such user" in shown
+    assert "--email NEW" in shown
 
 
 def test_edit_disable_enable_keep_the_next_digest(home: Home) -> None:

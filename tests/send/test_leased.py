@@ -1,7 +1,8 @@
 """The workers' send (send/leased.py) serves any seeker of the database, on both engines:
 each seeker's digest goes to that seeker's own address with their own name and rows only,
 and its outbox row is theirs; a disabled seeker's or a removed seeker's job sends nothing
-and writes nothing."""
+and writes nothing (but for the tick's 'pending' row of a disabled seeker, marked
+skipped)."""
 
 from __future__ import annotations
 
@@ -96,3 +97,83 @@ def test_a_disabled_or_removed_seekers_job_sends_and_writes_nothing(
         gone = _send(settings, engine_db, cat_id + 100, tmp_path)
         assert gone.outcome is Outcome.FAILED and "is not in" in gone.detail
         assert server.messages == [] and _outbox(engine_db) == []
+        # Disabled after the tick recorded the day: the row says skipped, not pending.
+        from nudger.store.outbox_bulk import DayRow, record_days
+
+        with engine_db.session(every_seeker=True) as s:
+            record_days(s.connection(), [DayRow(cat_id, "cat@example.org", DAY, "pending")],
+                        NOW)
+        assert _send(settings, engine_db, cat_id, tmp_path).outcome is Outcome.SKIPPED
+        assert server.messages == []
+        assert _outbox(engine_db) == [(cat_id, "cat@example.org", str(DAY), "skipped")]
+
+
+def test_a_refused_address_marks_that_seeker_only_and_a_new_address_clears_it(
+        engine_db: Any, tmp_path: Path) -> None:
+    """The relay refuses one seeker's address (550 at RCPT): that digest fails, the seeker
+    is marked as bouncing with the relay's words, the next seeker's digest goes out; a new
+    address clears the mark, and so does an accepted digest."""
+    with SmtpServer("plain", replies={"RCPT": ["550 5.1.1 <dee@example.org>: no such user"]}
+                    ) as server:
+        settings = config(tmp_path, server.smtp_config(tmp_path)
+                          + "[digest]\nsend_when_empty = true\n")
+        for email in ("dee@example.org", "eve@example.org"):
+            seekers.add_seeker(engine_db, settings, email=email, name=email[:3], now=NOW)
+        with engine_db.read_session(every_seeker=True) as s:
+            found = dict(s.connection().execute(text("SELECT email, id FROM seeker")).all())
+        dee = _send(settings, engine_db, found["dee@example.org"], tmp_path)
+        eve = _send(settings, engine_db, found["eve@example.org"], tmp_path)
+        assert dee.outcome is Outcome.FAILED and "no such user" in dee.detail
+        assert eve.outcome is Outcome.SENT
+        assert [m.rcpt_tos for m in server.messages] == [["eve@example.org"]]
+        shown = seekers.show_seeker(engine_db, "dee@example.org")
+        assert shown["bounced_at"] and "550" in shown["bounce_detail"]
+        assert "no such user" in shown["bounce_detail"]
+        assert seekers.show_seeker(engine_db, "eve@example.org")["bounced_at"] is None
+
+        # A corrected address is not bouncing; neither is one a digest reached.
+        seekers.edit_seeker(engine_db, settings, "dee@example.org",
+                            {"email": "dee@example.net"}, NOW)
+        assert seekers.show_seeker(engine_db, "dee@example.net")["bounced_at"] is None
+        with engine_db.session(every_seeker=True) as s:
+            s.connection().execute(text(
+                "UPDATE seeker SET bounced_at = :t, bounce_detail = 'old' WHERE email = :e"),
+                {"t": NOW.replace(tzinfo=None), "e": "eve@example.org"})
+            s.connection().execute(text("DELETE FROM digest"))
+        assert _send(settings, engine_db, found["eve@example.org"], tmp_path).outcome \
+            is Outcome.SENT
+        assert seekers.show_seeker(engine_db, "eve@example.org")["bounced_at"] is None
+
+
+def test_a_seekers_interview_travels_in_their_digest_once(engine_db: Any,
+                                                           tmp_path: Path) -> None:
+    """The workers' digest carries the seeker's new interview as interview.ics, as the
+    single user's does, and announces each interview version once."""
+    interview = datetime(2026, 12, 10, 15, 0, tzinfo=UTC)
+    with SmtpServer("plain") as server:
+        settings = config(tmp_path, server.smtp_config(tmp_path)
+                          + "[digest]\nsend_when_empty = true\n")
+        seekers.add_seeker(engine_db, settings, email="fay@example.org", name="Fay",
+                           timezone="Europe/Berlin", now=NOW)
+        with engine_db.read_session(every_seeker=True) as s:
+            fay = s.connection().execute(text("SELECT id FROM seeker")).scalar_one()
+        db = engine_db.for_seeker(fay)
+        _apply(db, "Faycorp")
+        with db.session() as s:
+            app_id = s.connection().execute(text("SELECT id FROM application")).scalar_one()
+            tracker.change_stage(s, app_id, "interviewing", DAY - timedelta(days=1),
+                                 now=NOW - timedelta(days=1), interview_at=interview)
+        assert _send(settings, engine_db, fay, tmp_path).outcome is Outcome.SENT
+        (first,) = server.messages
+        parts = [p for p in first.message.walk() if p.get_content_type() == "text/calendar"]
+        assert len(parts) == 1 and parts[0].get_filename() == "interview.ics"
+        import icalendar
+
+        (event,) = icalendar.Calendar.from_ical(parts[0].get_content()).walk("VEVENT")
+        assert event.decoded("dtstart") == interview and "Faycorp" in str(event["summary"])
+        # The next day's digest does not announce the same interview again.
+        with engine_db.session(every_seeker=True) as s:
+            s.connection().execute(text("DELETE FROM digest"))
+        assert _send(settings, engine_db, fay, tmp_path).outcome is Outcome.SENT
+        second = server.messages[1].message
+        assert not [p for p in second.walk() if p.get_content_type() == "text/calendar"]

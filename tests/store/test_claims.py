@@ -1,7 +1,8 @@
 """The outbox's claims under concurrency, on both engines: of many processes racing for the
 same retry row or the same day, exactly one wins; on PostgreSQL a row another transaction
-holds is skipped at once (FOR UPDATE SKIP LOCKED), never waited for; and 50 `nudger add` at
-once on PostgreSQL all succeed."""
+holds is skipped at once (FOR UPDATE SKIP LOCKED), never waited for; and 50 `nudger add`
+processes at once for five seekers on PostgreSQL all succeed, each seeker's numbers 1 to 10.
+"""
 
 from __future__ import annotations
 
@@ -102,8 +103,8 @@ def test_a_held_retry_is_skipped_not_waited_for_on_postgresql(pg_cluster: Any,
 
 
 @pytest.mark.slow
-def test_fifty_concurrent_adds_on_postgresql_all_succeed(pg_cluster: Any, tmp_path: Any
-                                                         ) -> None:
+def test_fifty_concurrent_adds_for_five_seekers_on_postgresql_all_succeed(
+        pg_cluster: Any, tmp_path: Any) -> None:
     name = pg_cluster.new_database()
     config = tmp_path / "config.toml"
     config.write_text(f'timezone = "America/Chicago"\ndatabase = "{pg_cluster.url(name)}"\n'
@@ -113,7 +114,13 @@ def test_fifty_concurrent_adds_on_postgresql_all_succeed(pg_cluster: Any, tmp_pa
     first = subprocess.run([nudger_executable(), "init"], env=env, capture_output=True,
                            text=True, timeout=120, check=False)
     assert first.returncode == 0, first.stderr
-    procs = [subprocess.Popen([nudger_executable(), "add", f"Company {i}", "AE",
+    for n in range(5):  # five seekers, ten adds each, all at once
+        made = subprocess.run([nudger_executable(), "seeker", "add", f"s{n}@example.org",
+                               "--name", f"Seeker {n}"], env=env, capture_output=True,
+                              text=True, timeout=120, check=False)
+        assert made.returncode == 0, made.stderr
+    procs = [subprocess.Popen([nudger_executable(), "--seeker", f"s{i % 5}@example.org",
+                               "add", f"Company {i}", "AE",
                                "--contact", f"Dana {i} <dana{i}@example.com>"],
                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               text=True) for i in range(50)]
@@ -127,3 +134,8 @@ def test_fifty_concurrent_adds_on_postgresql_all_succeed(pg_cluster: Any, tmp_pa
                             dbname=name)
     assert rows == [(50, 50)]
     assert pg_cluster.admin("SELECT count(*) FROM contact", dbname=name) == [(50,)]
+    # Each seeker's numbers are 1..10, whatever the others did at the same moment.
+    numbers = pg_cluster.admin(
+        "SELECT s.email, array_agg(a.number ORDER BY a.number) FROM application a "
+        "JOIN seeker s ON s.id = a.seeker_id GROUP BY s.email ORDER BY s.email", dbname=name)
+    assert numbers == [(f"s{n}@example.org", list(range(1, 11))) for n in range(5)]

@@ -66,6 +66,23 @@ def test_a_claim_carries_the_claimer_and_a_lease(engine_db: Database) -> None:
     assert timedelta(minutes=4) < left <= LEASE
 
 
+def test_a_pending_row_the_tick_wrote_is_claimed_once(engine_db: Database) -> None:
+    from nudger.store.outbox_bulk import DayRow, record_days
+
+    seeker = engine_db.seeker_id(write=True)
+    with engine_db.session(every_seeker=True) as s:
+        rows = [DayRow(seeker, RECIPIENT, DAY, "pending")]
+        assert record_days(s.connection(), rows, now()) == {(seeker, DAY)}
+        assert record_days(s.connection(), rows, now()) == set()  # once per seeker and day
+    claim = _claim(engine_db, A)
+    assert isinstance(claim, Claimed) and claim.previous == "pending"
+    assert claim.record.id is not None
+    row = _row(engine_db, claim.record.id)
+    assert (row.state, row.claimed_by, row.attempts) == ("sending", A, 1)
+    assert row.message_id == "<0.digest@nudger.test>"  # made by the claim
+    assert isinstance(_claim(engine_db, B), Refused)
+
+
 def test_a_live_lease_is_not_taken(engine_db: Database) -> None:
     first = _claim(engine_db, A)
     assert isinstance(first, Claimed)
@@ -149,7 +166,7 @@ def test_a_retry_row_is_claimed_when_due_and_not_before(engine_db: Database) -> 
         assert row is not None
         row.next_attempt_at = now() - timedelta(seconds=1)
         s.add(row)
-    assert outbox.due_for_workers(now()) == [(record_id, DAY)]
+    assert outbox.due_for_workers(now()) == [(first.record.seeker_id, DAY)]
     claim = _claim(engine_db, B)
     assert isinstance(claim, Claimed) and claim.previous == "retry"
     assert claim.record.message_id == first.record.message_id
@@ -161,7 +178,7 @@ def test_due_for_workers_lists_expired_leases_only(engine_db: Database) -> None:
     outbox = Outbox(engine_db, RECIPIENT)
     assert outbox.due_for_workers(now()) == []  # a live claim is its claimer's
     _expire(engine_db, first.record.id)
-    assert outbox.due_for_workers(now()) == [(first.record.id, DAY)]
+    assert outbox.due_for_workers(now()) == [(first.record.seeker_id, DAY)]
 
 
 def test_one_of_many_claimers_wins_a_day(engine_db: Database) -> None:

@@ -5,6 +5,7 @@ refused untouched. A real PostgreSQL 15 cluster (tests/pgserver.py)."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from datetime import date, datetime
 from pathlib import Path
@@ -475,6 +476,69 @@ def test_db_copy_moves_a_sqlite_hunt_into_postgresql(
     assert home.ok("list") == before_list
     assert _hunt(home.ok("export", "--format", "json")) == _hunt(before_json)
     assert "#3" in home.ok("add", "Initech", "SDR")  # the id sequence moved past the rows
+
+
+def test_db_copy_as_adds_a_single_users_hunt_as_a_new_seeker_beside_others(
+        home: Home, pg_cluster: Any, pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    sqlite_config = home.config.read_text()
+    # The career centre's database already serves Dana, with look-alike data.
+    pg_home(home, pg_url, monkeypatch)
+    home.ok("init")
+    home.ok("seeker", "add", "dana@example.org", "--name", "Dana Reyes",
+            "--timezone", "Europe/Paris")
+    dana = ("--seeker", "dana@example.org")
+    home.ok(*dana, "add", "Northwind", "Account Executive", "--applied", "2026-11-01",
+            "--contact", "Lee <lee@northwind.example>")
+    home.ok(*dana, "log", "1", "call", "--date", "2026-11-04")
+    dana_before = _hunt(home.ok(*dana, "export", "--format", "json"))
+    # Alex's own SQLite hunt, as a single user has it.
+    monkeypatch.delenv("PGPASSWORD")
+    home.write_config(sqlite_config)
+    home.ok("init")
+    home.ok("add", "Northwind", "Account Executive", "--applied", "2026-11-02",
+            "--contact", "Dana Lee <dana@northwind.example>")
+    home.ok("add", "Globex", "Analyst", "--applied", "2026-11-03")
+    home.ok("log", "2", "email", "--date", "2026-11-05", "--note", "Zoë 🚀")
+    home.ok("snooze", "1", "2026-12-24")
+    home.ok("stage", "2", "interviewing", "--interview", "2026-12-10 10:00")
+    home.ok("digest", "--send")
+    before_list = home.ok("list")
+    before_json = _hunt(home.ok("export", "--format", "json"))
+    source_bytes = home.db_path.read_bytes()
+    monkeypatch.setenv("PGPASSWORD", pgserver.PASSWORD)
+    out = home.ok("db", "copy", "--to", pg_url, "--as", "Alex@Example.com")
+    assert "application 2" in out and "contact 1" in out and "touch 1" in out, out
+    assert "new seeker alex@example.com" in out and "counts checked" in out
+    assert home.db_path.read_bytes() == source_bytes  # the source is only read
+    # The same email again is refused, and adds nothing.
+    again = home.run("db", "copy", "--to", pg_url, "--as", "alex@example.com")
+    assert again.code == 1 and "already has a seeker 'alex@example.com'" in again.err
+    assert pg_cluster.admin("SELECT count(*) FROM application",
+                            dbname=parse(pg_url).dbname) == [(3,)]
+    pg_home(home, pg_url, monkeypatch)
+    alex = ("--seeker", "alex@example.com")
+    assert home.ok(*alex, "list") == before_list  # the same numbers, #1 and #2
+    exported = _hunt(home.ok(*alex, "export", "--format", "json"))
+    assert exported == before_json
+    assert _hunt(home.ok(*dana, "export", "--format", "json")) == dana_before
+    shown = json.loads(home.ok("seeker", "show", "alex@example.com", "--json"))
+    assert shown["name"] == "Alex Rivera" and shown["timezone"] == "America/Chicago"
+    assert shown["next_digest_at"]  # scheduled like any seeker
+    assert "#3" in home.ok(*alex, "add", "Initech", "SDR")
+    assert "#2" in home.ok(*dana, "add", "Initech", "SDR")
+
+
+def test_db_copy_as_takes_only_a_database_of_one_seeker(
+        home: Home, pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    home.ok("init")
+    home.ok("add", "Globex", "Analyst")
+    home.ok("seeker", "add", "lee@example.org", "--name", "Lee Park")
+    monkeypatch.setenv("PGPASSWORD", pgserver.PASSWORD)
+    result = home.run("db", "copy", "--to", pg_url, "--as", "alex@example.com")
+    assert result.code == 1 and "holds 2 seekers" in result.err
+    assert "Traceback" not in result.err
+    bad = home.run("db", "copy", "--to", pg_url, "--as", "not-an-email")
+    assert bad.code == 2 and "--as" in bad.err
 
 
 def _hunt(exported: str) -> Any:

@@ -20,9 +20,9 @@ import pytest
 
 from nudger.store.models import DigestRecord
 from nudger.workers.app import make_app
-from nudger.workers.run import defer_send
 from nudger.workers.status import STALLED_AFTER_S, alive_count, workers_status
 from nudger.workers.tasks import QUEUE, SEND
+from nudger.workers.tick import defer_send
 from tests import pgserver
 from tests.conftest import BASE_CONFIG, Home, pg_database
 from tests.daemon_helpers import wait_until
