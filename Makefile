@@ -36,7 +36,8 @@ demo: $(VENV)/.installed
 ## representative count.
 test: $(VENV)/.installed-test lint typecheck pytest
 
-## The same with every fault trial at its full count (52 kill -9 trials, ...): run it whenever
+## The same with every fault trial at its full count (52 kill -9 trials of `nudger run`, 120
+## of `nudger worker`, 40 other worker faults, ...): run it whenever
 ## the outbox, the daemon or the store changes.
 test-full: export NUDGER_FULL_TRIALS = 1
 test-full: test

@@ -65,7 +65,9 @@ def free_port() -> int:
 
 
 class PgCluster:
-    """One throwaway cluster: `start()`, `new_database()` per test, `stop()`."""
+    """One throwaway cluster: `start()`, `new_database()` per test, `stop()`; `restart()`
+    in the middle (the server going away under running clients, and coming back on the
+    same port)."""
 
     def __init__(self) -> None:
         folder = bin_dir()
@@ -115,9 +117,24 @@ class PgCluster:
         options = (f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 "
                    "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
                    f"-c max_connections=200 {self._tls()}")
-        self._run([str(self.bin / "pg_ctl"), "-D", str(self.data), "-l",
-                   str(self.root / "log"), "-w", "-o", options, "start"])
+        self.options = options
+        self._start_server()
         self.admin(f"CREATE ROLE {ROLE} LOGIN PASSWORD '{PASSWORD}'")
+
+    def _start_server(self) -> None:
+        self._run([str(self.bin / "pg_ctl"), "-D", str(self.data), "-l",
+                   str(self.root / "log"), "-w", "-o", self.options, "start"])
+
+    def restart(self, down: float = 0.0) -> None:
+        """Stop the server as an operator's restart does (`-m fast`: every session is
+        terminated, transactions in flight roll back), keep it down `down` seconds, and
+        start it again with the same data, port and options."""
+        import time
+
+        self._run([str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w",
+                   "stop"])
+        time.sleep(down)
+        self._start_server()
 
     def stop(self) -> None:
         try:

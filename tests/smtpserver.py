@@ -10,7 +10,9 @@ password; anything else is refused with 535). `replies` scripts a command's answ
 {"MAIL": "451 4.3.0 try later"} answers every MAIL so; a list answers the first calls in
 order and then behaves normally ({"DATA": ["421 4.3.2 shutting down"]}). `drop_after_data`
 records the message, then closes the connection instead of replying. `stall` = (command,
-seconds) waits that long before answering. `cert_hosts` names the certificate's hosts
+seconds) waits that long before answering; `handler.pause_at = "MAIL"` holds every MAIL
+unanswered until the test sets `handler.resume` (the relay answers when the test says so;
+`handler.paused` counts the commands held so far). `cert_hosts` names the certificate's hosts
 (give a wrong one to test verification). Everything the server saw is in `commands`
 (verb, argument), and every accepted message in `messages`.
 
@@ -123,6 +125,10 @@ class _Handler:
     holding: bool = False
     drop_before_accept: bool = False
     on_accept: Callable[[], None] | None = None
+    # pause_at: a verb (MAIL) held unanswered until `resume` is set; `paused` counts them.
+    pause_at: str | None = None
+    resume: threading.Event = field(default_factory=threading.Event)
+    paused: int = 0
     messages: list[Received] = field(default_factory=list)
     commands: list[tuple[str, str]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -137,6 +143,11 @@ class _Handler:
     async def _maybe_stall(self, verb: str) -> None:
         if self.stall and self.stall[0] == verb:
             await asyncio.sleep(self.stall[1])
+        if self.pause_at == verb:
+            with self.lock:
+                self.paused += 1
+            while not self.resume.is_set():
+                await asyncio.sleep(0.02)
 
     def _seen(self, verb: str, arg: str) -> None:
         with self.lock:

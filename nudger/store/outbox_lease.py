@@ -6,8 +6,9 @@ the row carries the claimer's id (`host:pid:random`) and `lease_until`; another 
 take the row over once the lease has run out (same Message-ID), and `renew` /
 `finish_claimed` write only while the row is still the caller's, so a claimer that was taken
 over (stopped past its lease, cut off from the database) can neither send nor mark it. On
-PostgreSQL leases are read against the database's clock, not the worker's, so a machine
-whose clock is off cannot steal a live claim or keep a dead one.
+PostgreSQL leases and retry times are read against the database's clock, not the worker's,
+so a machine whose clock is off cannot steal a live claim or keep a dead one, nor retry early
+or late.
 """
 
 from __future__ import annotations
@@ -123,9 +124,15 @@ class LeasedClaims:
             record = _mine(s, record_id, me, f"mark it {state}")
             if record is None:
                 return None
+            if next_attempt_at is not None:
+                # Read against the database's clock like the lease (`due_for_workers`,
+                # `claim_leased`): the wait the caller asked for, from the database's now,
+                # so a claimer whose clock is off neither cuts the backoff short nor
+                # stretches it.
+                next_attempt_at = _clock(s, stamp) + (as_utc(next_attempt_at) - stamp)
             apply_outcome(s, record, stamp, state=state, error=error, code=code,
-                   message_id=message_id, next_attempt_at=next_attempt_at,
-                   uncertain=uncertain, reported=reported)
+                          message_id=message_id, next_attempt_at=next_attempt_at,
+                          uncertain=uncertain, reported=reported)
             record.lease_until = None
             s.add(record)
             return record.local_date, record.message_id

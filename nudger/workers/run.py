@@ -15,6 +15,9 @@ worker heals by itself on the next tick.
 Each worker also ticks once as it starts, so a worker replacing a dead one does not wait
 for the next minute.
 
+The database going away (a restart, a failover) stops procrastinate's worker; `nudger worker`
+logs it and serves again once the database is back, so a restart leaves every worker running.
+
 SIGTERM or SIGINT: the worker stops fetching jobs, lets running ones finish for up to
 `GRACE_S` seconds, then cancels them (each gives its claim back, send/leased.py), and exits
 0 within 10 seconds.
@@ -49,6 +52,9 @@ log = logging.getLogger("nudger.worker")
 # are given back within the rest of the 10 s a stop may take (systemd's TimeoutStopSec in
 # the unit is longer).
 GRACE_S = 5.0
+# Seconds before a worker that lost the database serves again (its connection pool keeps
+# reconnecting meanwhile).
+RESERVE_S = 2.0
 
 
 def utcnow() -> datetime:
@@ -116,18 +122,25 @@ async def _serve(settings: Settings, env: Mapping[str, str], db: Database,
     notifier = Notifier(env)
     app = make_app(db, pool_size=concurrency + 3)
     loop = asyncio.get_running_loop()
+    loop.set_exception_handler(stray_error_logger(me))
     async with app.open_async(), Relay(settings, env, data_dir=db.path.parent) as relay:
         runtime = Runtime(settings, db, calendar, relay, me, lease=stale_after(settings))
-        worker = asyncio.create_task(app.run_worker_async(
-            queues=[QUEUE], name=me, concurrency=concurrency, wait=True,
-            shutdown_graceful_timeout=GRACE_S, install_signal_handlers=False,
-            update_heartbeat_interval=HEARTBEAT_S, stalled_worker_timeout=STALLED_AFTER_S,
-            delete_jobs="successful", additional_context={"nudger": runtime}))
+        stopping = asyncio.Event()
+
+        def start() -> asyncio.Task[None]:
+            return asyncio.create_task(app.run_worker_async(
+                queues=[QUEUE], name=me, concurrency=concurrency, wait=True,
+                shutdown_graceful_timeout=GRACE_S, install_signal_handlers=False,
+                update_heartbeat_interval=HEARTBEAT_S, stalled_worker_timeout=STALLED_AFTER_S,
+                delete_jobs="successful", additional_context={"nudger": runtime}))
+
+        worker = start()
 
         def stop(signum: int) -> None:
             log.info("worker %s: %s received; finishing the jobs in progress (at most %g s)",
                      me, signal.Signals(signum).name, GRACE_S)
             notifier.stopping()
+            stopping.set()
             worker.cancel()
 
         for signum in (signal.SIGTERM, signal.SIGINT):
@@ -147,9 +160,20 @@ async def _serve(settings: Settings, env: Mapping[str, str], db: Database,
                  concurrency, relay.where)
         notifier.ready(f"worker {me}")
         try:
-            await worker
-        except asyncio.CancelledError:
-            pass
+            while True:
+                why = await _until_it_ends(worker)
+                if stopping.is_set():
+                    break
+                # procrastinate's worker stops itself when it loses the database (a restart,
+                # a failover, a cut connection: its listener fails); ending here would leave
+                # the machine without a worker (exit 0: systemd restarts only failures).
+                log.warning("worker %s: lost the database (%s); serving again in %g s",
+                            me, why, RESERVE_S)
+                try:
+                    await asyncio.wait_for(stopping.wait(), RESERVE_S)
+                    break
+                except TimeoutError:
+                    worker = start()
         finally:
             for helper in (pinger, sharing):
                 if helper is not None:
@@ -159,6 +183,41 @@ async def _serve(settings: Settings, env: Mapping[str, str], db: Database,
     log.info("worker %s stopped (%d sent over %d reconnects)", me, relay.sent,
              relay.reconnects)
     return 0
+
+
+async def _until_it_ends(worker: asyncio.Task[None]) -> str:
+    """Wait for procrastinate's worker to end: why it did. It ends by itself when one of
+    its side tasks (listener, heartbeat, periodic deferrer) lost the database, and raises
+    ConnectorException when it cannot register on it (the database still down); anything
+    else is a bug and propagates (the worker exits 1 and systemd restarts it)."""
+    from procrastinate.exceptions import ConnectorException
+
+    try:
+        await worker
+    except asyncio.CancelledError:
+        return "stopped"
+    except ConnectorException as exc:
+        cause = exc.__cause__
+        return " ".join(str(cause or exc).split()) or type(exc).__name__
+    return "its connection to the database failed"
+
+
+def stray_error_logger(me: str) -> Callable[[asyncio.AbstractEventLoop, dict[str, Any]],
+                                               None]:
+    """The event loop's handler for an exception nobody awaited, as one log line instead of
+    asyncio's traceback. procrastinate leaves one when a worker that stopped responding
+    for over `STALLED_AFTER_S` (frozen, cut off) comes back: the others retried its job
+    meanwhile, so its own record of the job's end finds the job gone."""
+    def handle(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        error = context.get("exception")
+        task = context.get("future") or context.get("task")
+        what = task.get_name() if isinstance(task, asyncio.Task) else "a task"
+        cause = error.__cause__ if error is not None and error.__cause__ is not None \
+            else error
+        why = " ".join(str(cause).split()) if cause is not None else ""
+        log.warning("worker %s: %s failed: %s", me, what,
+                    why or str(context.get("message", "")))
+    return handle
 
 
 async def _share_the_relay(relay: Relay, db: Database) -> None:
@@ -195,9 +254,10 @@ def _watchdog(notifier: Any) -> asyncio.Task[None] | None:
 
 
 def _adopt_procrastinate_logs(logger: logging.Logger) -> None:
-    """procrastinate's warnings and errors (a job that raised, a lost connection) in
-    nudger's log format; its per-job chatter stays out."""
-    queue = logging.getLogger("procrastinate")
-    queue.setLevel(logging.WARNING)
-    queue.propagate = False
-    queue.handlers = list(logger.handlers)
+    """procrastinate's and its connection pool's warnings and errors (a job that raised, a
+    lost connection, a failed reconnect) in nudger's log format; their chatter stays out."""
+    for name in ("procrastinate", "psycopg.pool"):
+        queue = logging.getLogger(name)
+        queue.setLevel(logging.WARNING)
+        queue.propagate = False
+        queue.handlers = list(logger.handlers)

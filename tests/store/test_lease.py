@@ -2,7 +2,8 @@
 and a lease; while the lease holds nobody else takes the row; once it has run out another
 claimer takes it over with the same Message-ID, and from then on the first claimer can
 neither renew nor mark it (refused and logged). On PostgreSQL the lease is read against the
-database's clock, so a claimer whose clock is ahead cannot steal a live claim."""
+database's clock, so a claimer whose clock is ahead cannot steal a live claim, and a retry
+waits its backoff by that clock whatever the claimer's says."""
 
 from __future__ import annotations
 
@@ -212,6 +213,29 @@ def test_a_claimer_whose_clock_is_ahead_cannot_steal_a_live_lease_on_postgresql(
     second = outbox.claim_leased(DAY, ahead, me=B, lease=LEASE, new_message_id=_ids())
     assert isinstance(second, Refused) and second.busy
     assert outbox.due_for_workers(ahead) == []
+    db.dispose()
+
+
+@pytest.mark.parametrize("skew", [timedelta(minutes=-2), timedelta(minutes=2)])
+def test_a_retry_waits_its_backoff_by_the_database_clock_on_postgresql(
+        pg_cluster: Any, tmp_path: Any, skew: timedelta) -> None:
+    from tests.conftest import pg_database
+
+    db = pg_database(pg_cluster, pg_cluster.url(pg_cluster.new_database()), tmp_path / "n.db")
+    db.ensure()
+    outbox = Outbox(db, RECIPIENT)
+    first = outbox.claim_leased(DAY, now(), me=A, lease=LEASE, new_message_id=_ids())
+    assert isinstance(first, Claimed) and first.record.id is not None
+    # A's clock is two minutes off; its relay said 451: retry in one minute, by A's clock.
+    mine = now() + skew
+    outbox.finish_claimed(first.record.id, mine, me=A, state="retry", error="451 later",
+                          next_attempt_at=mine + timedelta(minutes=1))
+    # One minute from the database's now: not due at once (A behind), nor in three (ahead).
+    assert outbox.due_for_workers(now()) == []
+    retry_at = _row(db, first.record.id).next_attempt_at
+    assert retry_at is not None
+    assert abs(retry_at.replace(tzinfo=UTC) - (now() + timedelta(minutes=1))) < \
+        timedelta(seconds=20)
     db.dispose()
 
 

@@ -6,6 +6,7 @@ its lease has run out, again with the same Message-ID."""
 
 from __future__ import annotations
 
+import logging
 import re
 import signal
 import time
@@ -142,3 +143,35 @@ def test_a_worker_killed_after_the_250_is_taken_over_once_its_lease_ran_out(
         assert [m.message_id for m in server.messages] == [message_id, message_id]
         [(state, kept, by, _, _, attempts)] = _rows(pg_cluster, pg_url)
         assert (state, kept, attempts) == ("sent", message_id, 2) and by != claimed_by
+
+
+def test_an_exception_nobody_awaited_is_one_log_line(caplog: pytest.LogCaptureFixture) -> None:
+    # What procrastinate leaves when a worker frozen past the stalled timeout comes back:
+    # the task recording its job's end fails (the others retried the job meanwhile), and
+    # nobody awaits it.
+    import asyncio
+    import gc
+
+    from procrastinate.exceptions import ConnectorException
+
+    from nudger.workers.run import stray_error_logger
+
+    gone = 'Job was not found or not in "doing" or "todo" status (job id: 1)'
+
+    async def record_the_end() -> None:
+        try:
+            raise RuntimeError(gone)
+        except RuntimeError as exc:
+            raise ConnectorException("\n    Database error.\n    ") from exc
+
+    async def main() -> None:
+        asyncio.get_running_loop().set_exception_handler(stray_error_logger("vm:1:abcd"))
+        task = asyncio.create_task(record_the_end(), name="process job nudger.send_digest[1]")
+        await asyncio.sleep(0.01)
+        del task
+        gc.collect()
+
+    with caplog.at_level(logging.WARNING, logger="nudger.worker"):
+        asyncio.run(main())
+    assert [r.getMessage() for r in caplog.records if r.name == "nudger.worker"] == [
+        f"worker vm:1:abcd: process job nudger.send_digest[1] failed: {gone}"]
