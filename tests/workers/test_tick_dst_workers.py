@@ -51,17 +51,17 @@ def _d(month: int, day: int) -> date:
     return date(2026, month, day)
 
 
-# (the workers' clock, UTC) -> the digests (seeker, local date) that phase sends; every
-# instant is minutes away from any digest moment, so a phase's few seconds change nothing.
+# (the workers' clock, UTC) -> the digests (seeker, local date) that phase sends; no digest
+# moment falls less than two minutes after an instant, so a phase's seconds change nothing.
 PHASES: list[tuple[str, set[tuple[str, date]]]] = [
     # Saturday: everyone's latest day (Sydney's and Auckland's Sunday already began).
     ("2026-03-28 16:00:00", {("paris", _d(3, 28)), ("nyc", _d(3, 28)), ("sydney", _d(3, 29)),
                              ("kolkata", _d(3, 28)), ("saopaulo", _d(3, 27)),
                              ("auckland", _d(3, 29))}),
-    # Sunday 03:25 CEST, five minutes before Paris's 02:30 that does not exist: not yet.
-    ("2026-03-29 01:25:00", {("saopaulo", _d(3, 28))}),
-    # Sunday 05:20 CEST: Paris's went out at 03:30 CEST, once.
-    ("2026-03-29 03:20:00", {("paris", _d(3, 29)), ("kolkata", _d(3, 29))}),
+    # Sunday 03:28 CEST, two minutes before Paris's 02:30 that does not exist: not yet.
+    ("2026-03-29 01:28:00", {("saopaulo", _d(3, 28))}),
+    # Sunday 03:31 CEST: Paris's is due at 03:30 CEST, the instant after the jump.
+    ("2026-03-29 01:31:00", {("paris", _d(3, 29))}),
     # Monday: Paris on summer time (00:30 UTC); New York's Sunday was missed: its Monday.
     ("2026-03-30 12:00:00", {("paris", _d(3, 30)), ("nyc", _d(3, 30)), ("sydney", _d(3, 30)),
                              ("kolkata", _d(3, 30)), ("saopaulo", _d(3, 29)),
