@@ -359,6 +359,23 @@ SENT = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
      datetime(2026, 11, 11, 0, 0, tzinfo=UTC), True),
     ("am 17.11.2026 um 15:00 Uhr MEZ", datetime(2026, 11, 17, 14, 0, tzinfo=UTC), True),
     ("Thursday 10 December at 10:00 Central", datetime(2026, 12, 10, 16, 0, tzinfo=UTC), True),
+    # a range introduced by "von", "from", "entre"
+    ("am 10.12.2026 von 14:30 bis 15:15 Uhr", datetime(2026, 12, 10, 13, 30, tzinfo=UTC),
+     False),
+    ("on 10 December 2026 from 10:00 to 10:45 (GMT+1)",
+     datetime(2026, 12, 10, 9, 0, tzinfo=UTC), True),
+    # a 12-hour time by its part of the day, in ES, FR, DE
+    ("el jueves 10 de diciembre a las 4 de la tarde",
+     datetime(2026, 12, 10, 15, 0, tzinfo=UTC), False),
+    ("le 10 décembre à 3h du soir", datetime(2026, 12, 10, 14, 0, tzinfo=UTC), False),
+    ("am 10.12.2026 um 3 Uhr nachmittags", datetime(2026, 12, 10, 14, 0, tzinfo=UTC), False),
+    # a day named relative to the sending day (Monday 2 November 2026)
+    ("How about Thursday at 3pm CT?", datetime(2026, 11, 5, 21, 0, tzinfo=UTC), True),
+    ("Would tomorrow at 11:00 CET work?", datetime(2026, 11, 3, 10, 0, tzinfo=UTC), True),
+    ("Können wir morgen um 10 Uhr telefonieren?", datetime(2026, 11, 3, 9, 0, tzinfo=UTC),
+     False),
+    ("un entretien jeudi prochain à 14h30", datetime(2026, 11, 5, 13, 30, tzinfo=UTC), False),
+    ("¿Te va bien el lunes a las 16:00?", datetime(2026, 11, 9, 15, 0, tzinfo=UTC), False),
 ])
 def test_an_interview_time_in_its_written_forms(text: str, at: datetime, zoned: bool) -> None:
     moment = interview_moment(text, SENT, ZONE)
@@ -367,6 +384,17 @@ def test_an_interview_time_in_its_written_forms(text: str, at: datetime, zoned: 
 
 def test_a_fraction_or_24_7_is_no_date() -> None:
     assert interview_moment("We are open 24/7, call at 10:00.", SENT, ZONE) is None
+
+
+def test_a_dated_moment_outranks_a_weekday_alone() -> None:
+    """"Thursday" beside a stated date is that date's weekday, not the next Thursday."""
+    moment = interview_moment("Thursday, 10 December 2026 at 14:00. See you Thursday at "
+                              "14:00!", SENT, ZONE)
+    assert moment is not None and moment.at == datetime(2026, 12, 10, 13, 0, tzinfo=UTC)
+
+
+def test_two_weekdays_proposed_are_no_one_moment() -> None:
+    assert interview_moment("Monday at 10:00 or Tuesday at 15:00?", SENT, ZONE) is None
 
 
 # --- context ----------------------------------------------------------------------------
