@@ -21,6 +21,7 @@ from nudger.mail.capture.employer import (
     ROLE_WORDS,
     agrees_with_domain,
     company_from_links,
+    domain_forms,
     domain_label,
     named_organisation,
     squash,
@@ -337,8 +338,8 @@ def _company_from_signature(view: MailView, haystack: str, rules: Rules) -> str:
     when it agrees with their mail domain."""
     if not view.from_name or not looks_like_person(view.from_name, view.from_addr, rules):
         return ""
-    label = _company_from_domain(view.domain, rules).lower().replace(" ", "")
-    if not label:
+    labels = domain_forms(_company_from_domain(view.domain, rules))
+    if not min(labels):
         return ""
     lines = haystack.split("\n")
     for at, line in enumerate(lines[:-1]):
@@ -348,9 +349,11 @@ def _company_from_signature(view: MailView, haystack: str, rules: Rules) -> str:
         parts = [p for p in view.domain.split(".")[-2].split("-") if len(p) > 1]
         for piece in reversed(re.split(r",| at | bei | chez | en | \| ", below)):
             candidate = _clean_company(piece, rules)
-            squashed = re.sub(r"[^a-z0-9]", "", candidate.lower())
-            if candidate and (squashed.startswith(label) or label.startswith(squashed) or
-                              (len(parts) > 1 and all(p in squashed for p in parts))):
+            squashed = squash(candidate)
+            if candidate and squashed and (
+                    any(squashed.startswith(label) or label.startswith(squashed)
+                        for label in labels) or
+                    (len(parts) > 1 and agrees_with_domain(candidate, view.domain))):
                 return candidate
     return ""
 
@@ -358,12 +361,12 @@ def _company_from_signature(view: MailView, haystack: str, rules: Rules) -> str:
 def _spelt_in_text(company: str, haystack: str, rules: Rules) -> str:
     """A run of capitalised words in the text that is `company` squashed (spacing, case,
     punctuation), optionally followed by a legal form: the mail's own spelling."""
-    label = squash(company)
+    labels = domain_forms(company)
     for found in NAME_RUN.finditer(haystack):
         words = found.group(0).split()
         for end in range(len(words), 0, -1):
             squashed = squash(" ".join(words[:end]))
-            if squashed == label:
+            if squashed in labels:
                 return _clean_company(" ".join(words[:end]), rules)
     return ""
 

@@ -501,3 +501,21 @@ def test_the_company_in_a_subject_template(subject: str, company: str) -> None:
     raw = mail(body, sender="Hiring <no-reply@hirely.example>", subject=subject)
     [finding] = recognise_bytes(raw, zone=ZONE)
     assert finding.company == company
+
+
+# --- a domain spells an umlaut as two letters -----------------------------------------------
+
+@pytest.mark.parametrize(("body", "company"), [
+    # the signature's organisation line
+    ("Hallo Alex,\n\ngerne laden wir Sie zu einem Vorstellungsgespräch ein.\n\nViele Grüße\n"
+     "Anna Keller\nNordtal Möbel GmbH", "Nordtal Möbel GmbH"),
+    # the name as the text writes it
+    ("Hallo Alex,\n\nvielen Dank für Ihre Bewerbung bei der Nordtal Möbel GmbH. Wir melden "
+     "uns.\n\nAnna Keller", "Nordtal Möbel GmbH"),
+])
+def test_a_domain_s_oe_is_the_name_s_umlaut(body: str, company: str) -> None:
+    """nordtal-moebel.example is "Nordtal Möbel" as the mail writes it, not "Nordtal
+    Moebel"."""
+    [finding] = recognise_bytes(mail(body, sender="Anna Keller <anna.keller@nordtal-moebel."
+                                     "example>", subject="Ihre Bewerbung"), zone=ZONE)
+    assert finding.company == company
