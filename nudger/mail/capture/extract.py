@@ -410,6 +410,17 @@ def _with_legal_form(company: str, haystack: str, rules: Rules) -> str:
             if full:
                 return full
         at = haystack.find(base, at + 1)
+    # The name with one or two more capitalised words and a legal form where the mail
+    # writes it whole ("Quillon" from "Jobs at Quillon", signed "Quillon Software, Inc."):
+    # the legal form says the run is the registered name.
+    longer = re.search(rf"(?<![\w&]){re.escape(base)}((?:[ \t]+(?:&[ \t]+)?[A-ZÀ-Ý][\w'’-]*)"
+                       rf"{{1,2}})(?={_LEGAL_AFTER.pattern})", haystack)
+    if longer and not any(w.lower() in rules.name_noise or w.lower() in ROLE_WORDS
+                          for w in longer.group(1).split()):
+        after = _LEGAL_AFTER.match(haystack, longer.end())
+        full = _clean_company(longer.group(0) + (after.group(0) if after else ""), rules)
+        if full:
+            return full
     if cut:
         return _clean_company(base, rules) or company
     return company

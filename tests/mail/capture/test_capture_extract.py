@@ -519,3 +519,29 @@ def test_a_domain_s_oe_is_the_name_s_umlaut(body: str, company: str) -> None:
     [finding] = recognise_bytes(mail(body, sender="Anna Keller <anna.keller@nordtal-moebel."
                                      "example>", subject="Ihre Bewerbung"), zone=ZONE)
     assert finding.company == company
+
+
+def test_a_career_with_a_company_names_it() -> None:
+    """"your interest in a career with X": X, not "a career with X" (dropped)."""
+    raw = mail("Hello Alex,\n\nWe have received your application for Staff Accountant - "
+               "Denver, CO. Thank you for your interest in a career with Barrowdale Health "
+               "Systems.\n", sender="no-reply@icims.com",
+               subject="Application Received - Staff Accountant")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert (finding.company, finding.role) == ("Barrowdale Health Systems", "Staff Accountant")
+
+
+@pytest.mark.parametrize(("signed", "company"), [
+    ("Quillon Software, Inc.", "Quillon Software, Inc."),
+    ("Quillon Data GmbH", "Quillon Data GmbH"),
+    # no legal form: the run may be a desk or a place, the sender's name stands
+    ("Quillon Support Berlin", "Quillon"),
+    ("Quillon Careers Ltd", "Quillon"),
+])
+def test_a_short_name_is_completed_where_the_mail_writes_it_with_a_legal_form(
+        signed: str, company: str) -> None:
+    raw = mail(f"Hi Alex,\n\nWe have received your application for the Support Engineer "
+               f"role.\n\n{signed}", sender="Jobs at Quillon <jobs@quillon.example>",
+               subject="We received your application")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert finding.company == company
