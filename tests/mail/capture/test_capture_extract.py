@@ -545,3 +545,30 @@ def test_a_short_name_is_completed_where_the_mail_writes_it_with_a_legal_form(
                subject="We received your application")
     [finding] = recognise_bytes(raw, zone=ZONE)
     assert finding.company == company
+
+
+def _ats_mail(body: str, *, unsubscribe: bool) -> bytes:
+    msg = EmailMessage()
+    msg["From"] = "Kestrel Analytics <no-reply@ashbyhq.com>"
+    msg["To"] = "Alex Rivera <alex@example.com>"
+    msg["Subject"] = "News from Kestrel Analytics"
+    msg["Date"] = "Tue, 06 Oct 2026 09:30:00 +0200"
+    msg["Message-ID"] = "<ats-mailing@example.net>"
+    if unsubscribe:
+        msg["List-Unsubscribe"] = "<https://unsubscribe.example/x>"
+    msg.set_content(body)
+    return msg.as_bytes()
+
+
+def test_an_ats_mailing_needs_more_than_one_phrase() -> None:
+    """An ATS's mail with List-Unsubscribe is its marketing more often than not: "since you
+    applied to …" alone no longer makes it an application; a rejection's words still do."""
+    teaser = ("Hi Alex,\n\nSince you applied to Kestrel Analytics before, here are our latest "
+              "openings:\n\nData Engineer\nAnalytics Engineer\n")
+    assert [f.kind for f in recognise_bytes(_ats_mail(teaser, unsubscribe=False),
+                                            zone=ZONE)] == ["application"]
+    assert recognise_bytes(_ats_mail(teaser, unsubscribe=True), zone=ZONE) == []
+    rejection = ("Hi Alex,\n\nThank you for applying to Kestrel Analytics. Unfortunately, we "
+                 "have decided to move forward with other candidates.\n")
+    [finding] = recognise_bytes(_ats_mail(rejection, unsubscribe=True), zone=ZONE)
+    assert finding.kind == "rejection" and "List-Unsubscribe" in finding.why

@@ -64,6 +64,25 @@ EXAMPLES = {
         'Te esperamos en la feria de empleo.',
     '\\bjornada de puertas abiertas\\b':
         'Ven a nuestra jornada de puertas abiertas.',
+    # not (yet) an application of yours: a started one, a course's registration
+    '\\b(jobs?|openings?|roles?|positions?|opportunities)\\b[^.!\\n]{0,40}\\b(you may|you might|you.d) (be interested|like|love|enjoy)\\b':
+        'Here are new openings at Acme Robotics you might like.',
+    '\\b(complete|finish|finali[sz]e) your (application|candidate profile)\\b|\\bincomplete application\\b|\\bstarted an application\\b':
+        'You started an application but did not finish it. Complete your application now.',
+    '\\b(registration|enrol?ment|sign-?up) (for|to|in) (the |a |an |our |your )?(\\w+ )?(course|class|workshop|webinar|event|seminar|conference|meetup)\\b':
+        'Thanks for your registration for the Python course on Saturday.',
+    '\\b(bewerbung|unterlagen) (abschließen|vervollständigen)\\b|\\bunvollständige bewerbung':
+        'Bitte Bewerbung abschließen: es fehlen noch Unterlagen.',
+    '\\b(anmeldung|einschreibung) (zum|zur|für den|für die|für das) \\w*(kurs|seminar|workshop|webinar|studium|veranstaltung)':
+        'Vielen Dank für Ihre Anmeldung zum Spanischkurs.',
+    '\\b(finalise[zr]|complète[zr]?|complétez) (votre|ta) candidature\\b|\\bcandidature incomplète':
+        'Finalisez votre candidature en quelques clics.',
+    '\\binscription (au|à la|à l.|pour le|pour la) \\w*(cours|formation|atelier|webinaire|salon|master)':
+        'Merci pour votre inscription au cours du samedi.',
+    '\\b(completa|finaliza|termina) (tu|su) (candidatura|solicitud)\\b|\\b(candidatura|solicitud) incompleta':
+        'Completa tu candidatura en dos minutos.',
+    '\\binscripción (al|a la|en el|en la) (curso|taller|webinar|seminario|máster|evento|jornada)':
+        'Gracias por tu inscripción al curso de inglés.',
     # rejection
     "unfortunately,? (we|the team)( have| has)? (decided|chosen|will not|won.t|are (not|unable)"
     "|can(no|.)t (move|offer|proceed))":
@@ -356,17 +375,21 @@ EXAMPLES = {
     "newsletter|documentary)\\b": "Would you give an interview for our magazine?",
     "\\bbewerbung (um|für|auf) (die |eine |den |einen |das |ein )?(wohnung|mietwohnung|zimmer|"
     "mitgliedschaft|kitaplatz|kita|schulplatz|studienplatz|stipendium|kleingarten|parzelle|"
-    "förderung)":
+    "förderung|\\w*kurs|\\w*seminar|\\w*studium|studiengang|zulassung|\\w*genehmigung|kredit|"
+    "darlehen|visum)\\b":
         "Danke für Ihre Bewerbung um die Wohnung.",
     "\\binterview (für|mit) (die |das |den |unser\\w* )?(magazin|zeitung|podcast|blog|radio)":
         "Hätten Sie Zeit für ein Interview für unser Magazin?",
     "\\bcandidature (au|à la|à l.|pour le|pour la|pour l.|pour un|pour une) ?(conseil|logement|"
-    "appartement|location|club|association|crèche|bourse|comité)":
+    "appartement|location|club|association|crèche|bourse|comité|master|mastère|cursus|école|"
+    "doctorat|prêt|permis|visa|titre de séjour)\\b":
         "Nous avons reçu votre candidature pour le logement social.",
     "\\b(interview|entretien) pour (le |la |notre |un |une )?(magazine|journal|podcast|blog|"
     "radio)": "Un entretien pour notre magazine ?",
     "\\bsolicitud (de|para) (el |la |un |una )?(socio|club|piso|alquiler|vivienda|préstamo|beca|"
-    "hipoteca|tarjeta|plaza escolar)": "Hemos recibido tu solicitud de socio.",
+    "hipoteca|tarjeta|plaza escolar|licencia|permiso|subvención|ayuda|admisión|matrícula|máster|"
+    "master|grado|doctorado|curso|visado|pasaporte|guardería)\\b":
+        "Hemos recibido tu solicitud de socio.",
     "\\bentrevista para (la |el |un |una |nuestr[oa] )?(revista|periódico|podcast|radio|blog)":
         "¿Te apetece una entrevista para la revista?",
     # rejection: indirect wording
