@@ -572,3 +572,14 @@ def test_an_ats_mailing_needs_more_than_one_phrase() -> None:
                  "have decided to move forward with other candidates.\n")
     [finding] = recognise_bytes(_ats_mail(rejection, unsubscribe=True), zone=ZONE)
     assert finding.kind == "rejection" and "List-Unsubscribe" in finding.why
+
+
+@pytest.mark.parametrize("subject", ["Data Engineer - next round", "Nächste Runde",
+                                     "Prochaines étapes", "Siguiente fase"])
+def test_a_subject_about_the_next_round_is_read(subject: str) -> None:
+    """A person's mail whose body has no job word is read when its subject names the next
+    round of a process."""
+    raw = mail("Hi Alex,\n\nCongrats, you've progressed to the next round! A panel "
+               "conversation follows.\n\nDana Lee\nAcme Robotics",
+               sender="Dana Lee <dana.lee@acme-robotics.example>", subject=subject)
+    assert [f.kind for f in recognise_bytes(raw, zone=ZONE)] == ["interview"]

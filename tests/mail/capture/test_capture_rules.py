@@ -392,6 +392,19 @@ EXAMPLES = {
         "Hemos recibido tu solicitud de socio.",
     "\\bentrevista para (la |el |un |una |nuestr[oa] )?(revista|periódico|podcast|radio|blog)":
         "¿Te apetece una entrevista para la revista?",
+    # interview: an invitation said indirectly
+    '\\b(progressed|advanced|moved|made it|passed) (on |through )?to the (next|second|third|final|following) (round|stage)\\b':
+        'Congratulations, you have progressed to the next round of our process.',
+    '\\b(panel|technical|final|onsite|on-site|second|first|hiring manager) (interview|conversation|round)\\b[^.!?\\n]{0,60}\\b(next|schedule|book|invite|arrange|set up)\\b':
+        'The panel interview is the next step; please book a time with us.',
+    '\\b(organiser|planifier|prévoir|programmer|fixer|caler) (un|une) (premier |premiere |première )?(échange|entretien|rencontre|appel|visio|rendez-vous)\\b':
+        'Nous aimerions organiser un échange avec le manager.',
+    '\\b(souhaiterions|souhaiterais|aimerions|aimerais|voudrions|voudrais) (vous|te) (rencontrer|parler|appeler|connaître)\\b':
+        'Votre profil nous plaît et nous aimerions vous rencontrer.',
+    '\\b(una |primera )?(conversación|charla|llamada|reunión) contigo\\b':
+        'Nos encantaría tener una primera conversación contigo.',
+    '\\bnos gustaría (conocerte|hablar contigo|charlar contigo|conocerle|hablar con usted)\\b':
+        'Tu perfil encaja y nos gustaría conocerte.',
     # rejection: indirect wording
     "\\b(go|goes|going|gone|went) (in )?a different direction":
         "We went in a different direction for this role.",
