@@ -583,3 +583,28 @@ def test_a_subject_about_the_next_round_is_read(subject: str) -> None:
                "conversation follows.\n\nDana Lee\nAcme Robotics",
                sender="Dana Lee <dana.lee@acme-robotics.example>", subject=subject)
     assert [f.kind for f in recognise_bytes(raw, zone=ZONE)] == ["interview"]
+
+
+@pytest.mark.parametrize(("subject", "body", "company"), [
+    # the application sent to the employer, the platform not in the rules
+    ("Your application has been sent", "Hi Alex,\n\nYour application for Junior Data "
+     "Analyst has been sent to Kestrel Analytics.\n\nGood luck!\nThe Jobbly team",
+     "Kestrel Analytics"),
+    # "la empresa X", "l'entreprise X"
+    ("Has aplicado a la oferta Desarrollador Java", "Hola Alex,\n\nTu candidatura a la "
+     "oferta Desarrollador Java de la empresa Grupo Terral se ha registrado.\n", "Grupo Terral"),
+    # an offer "chez X"
+    ("Votre candidature a bien été envoyée", "Bonjour Alex,\n\nVotre candidature pour "
+     "l'offre Chargée de communication (H/F) chez Atelier Morin a bien été envoyée.\n",
+     "Atelier Morin"),
+    # a subject "Label: Role at Company"
+    ("Application sent: Junior Data Analyst at Kestrel Analytics",
+     "Hi Alex,\n\nYou applied for Junior Data Analyst.\n", "Kestrel Analytics"),
+])
+def test_a_platform_not_listed_is_not_the_employer(subject: str, body: str,
+                                                   company: str) -> None:
+    """A job board the rules do not list: the employer is where the mail names it, not the
+    board's display name."""
+    raw = mail(body, sender="Jobbly <noreply@jobbly.example>", subject=subject)
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert finding.company == company
