@@ -210,6 +210,13 @@ def company_and_role(view: MailView, haystack: str, ats: str,
     if not company:
         company = _company_from_sender(view, ats, rules)
         how = "sender's name" if company else ""
+        if company and not ats and squash(company) == squash(domain_label(view.domain)):
+            # A sending system the rules do not list ("Jobbly <noreply@jobbly.example>"):
+            # the employer on the job's card it shows, when there is one.
+            listed_company, listed = _company_from_listing(view.subject, haystack, rules,
+                                                           anywhere=True)
+            if listed_company:
+                company, how, role = listed_company, "job listing", role or listed
     # "Name via Platform": the platform's own address and domain say nothing of the company.
     platform = ats or (via(view.from_name)[1] and "via")
     if not company and not platform:
@@ -281,13 +288,15 @@ _LISTING = re.compile(r"^(?P<role>[^\n]{2,120})\n(?P<company>[A-ZÀ-Ý0-9][^\n·
                       re.MULTILINE)
 
 
-def _company_from_listing(subject: str, haystack: str, rules: Rules) -> tuple[str, str]:
+def _company_from_listing(subject: str, haystack: str, rules: Rules, *,
+                          anywhere: bool = False) -> tuple[str, str]:
     """(company, role) from a job board's card whose title the subject names ("Application
     submitted: Office Manager" over "Office Manager" / "Maple & Finch Dental - Portland,
-    OR"); ("", "") when there is none."""
+    OR"), or with `anywhere` the text before the card; ("", "") when there is none."""
     for found in _LISTING.finditer(haystack, len(subject) + 1):
         title = found.group("role").strip()
-        if len(title) > 2 and title.lower() in subject.lower():
+        named = subject.lower() + (haystack[: found.start()].lower() if anywhere else "")
+        if len(title) > 2 and title.lower() in named:
             company = _clean_company(found.group("company"), rules)
             if company:
                 return company, _clean_role(title)

@@ -608,3 +608,33 @@ def test_a_platform_not_listed_is_not_the_employer(subject: str, body: str,
     raw = mail(body, sender="Jobbly <noreply@jobbly.example>", subject=subject)
     [finding] = recognise_bytes(raw, zone=ZONE)
     assert finding.company == company
+
+
+@pytest.mark.parametrize(("subject", "body"), [
+    ("You applied to Junior Data Analyst", "Hi Alex,\n\nYou applied to the following job:\n\n"
+     "Junior Data Analyst\nKestrel Analytics · Berlin\n"),
+    # the card's title named in the text, not the subject
+    ("Update on your application", "Hi Alex,\n\nUnfortunately the employer has decided not "
+     "to proceed with your application for Junior Data Analyst.\n\nJunior Data Analyst\n"
+     "Kestrel Analytics · Berlin\n"),
+])
+def test_a_job_card_of_a_board_not_listed_names_the_employer(subject: str, body: str) -> None:
+    raw = mail(body, sender="Jobbly <noreply@jobbly.example>", subject=subject)
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert (finding.company, finding.role) == ("Kestrel Analytics", "Junior Data Analyst")
+
+
+@pytest.mark.parametrize(("sentence", "company"), [
+    ("I'm the hiring manager at Kestrel Analytics.", "Kestrel Analytics"),
+    ("Je suis chargée de recrutement chez Atelier Morin.", "Atelier Morin"),
+    ("Soy reclutadora de Grupo Terral.", "Grupo Terral"),
+    # "for" names the job, not the employer: the sender's domain stands
+    ("I'm the hiring manager for Solutions Architect.", "Acme Robotics"),
+])
+def test_a_persons_title_at_a_company_names_it(sentence: str, company: str) -> None:
+    sender = ("Sara Kim <sara@gmail.com>" if company != "Acme Robotics"
+              else "Sara Kim <sara.kim@acme-robotics.example>")
+    raw = mail(f"Hi Alex,\n\n{sentence} I'd like to invite you to an interview on December "
+               f"10 at 2pm.\n\nSara", sender=sender, subject="Interview")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert finding.company == company
