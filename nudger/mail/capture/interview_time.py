@@ -138,16 +138,25 @@ _WORD_ZONES = {
     "hora de madrid": "Europe/Madrid", "hora peninsular": "Europe/Madrid",
     "hora española": "Europe/Madrid", "hora de españa": "Europe/Madrid",
     "deutscher zeit": "Europe/Berlin", "deutsche zeit": "Europe/Berlin",
+    "uk": "Europe/London", "london": "Europe/London", "irish": "Europe/Dublin",
+    "dublin": "Europe/Dublin", "lisbon": "Europe/Lisbon", "paris": "Europe/Paris",
+    "berlin": "Europe/Berlin", "madrid": "Europe/Madrid", "amsterdam": "Europe/Amsterdam",
+    "brussels": "Europe/Brussels", "zurich": "Europe/Zurich", "vienna": "Europe/Vienna",
+    "new york": "America/New_York", "chicago": "America/Chicago", "denver": "America/Denver",
+    "los angeles": "America/Los_Angeles", "san francisco": "America/Los_Angeles",
+    "toronto": "America/Toronto", "vancouver": "America/Vancouver",
 }
 _FIXED = {"utc": 0, "gmt": 0, "z": 0, "cet": 60, "cest": 120, "mez": 60, "mesz": 120,
           "bst": 60, "wet": 0, "west": 60, "eet": 120, "eest": 180, "est": -300, "edt": -240,
           "cst": -360, "cdt": -300, "mst": -420, "mdt": -360, "pst": -480, "pdt": -420}
 _ZONE_WORDS = (
-    r"(?:pacific|mountain|central|eastern|central european|british)"
+    r"(?:central european|pacific|mountain|central|eastern|british)"
     r"(?: (?:standard|daylight|summer))?(?: time)?(?![\w])"
     r"|greenwich mean time|coordinated universal time"
     r"|heure (?:de paris|française|de france)|hora (?:de madrid|peninsular|española|de españa)"
     r"|(?:in )?deutscher? zeit"
+    r"|(?:uk|london|irish|dublin|lisbon|paris|berlin|madrid|amsterdam|brussels|zurich|vienna|"
+    r"new york|chicago|denver|los angeles|san francisco|toronto|vancouver)(?: time)(?![\w])"
     r"|(?-i:[A-Z][a-z]+/[A-Z][A-Za-z_]+(?:/[A-Z][A-Za-z_]+)?)"
     r"|(?:utc|gmt)\s*[+-−]\s*\d{1,2}(?::?\d{2})?"
     r"|(?-i:CEST|CET|MESZ|MEZ|BST|WEST|WET|EEST|EET|EST|EDT|CST|CDT|MST|MDT|PST|PDT|UTC|GMT"
@@ -158,7 +167,7 @@ _ZONE_WORDS = (
 _DAYPART = (r"de la (?:tarde|noche|mañana)|du (?:soir|matin)|de l.après-midi"
             r"|(?:nachmittags|abends|vormittags|morgens)(?![\w])")
 _PM_WORDS = ("tarde", "noche", "soir", "après-midi", "nachmittags", "abends")
-_TIME = (r"(?P<h>[01]?\d|2[0-3])(?:(?P<sep>[:.h])(?P<mi>[0-5]\d))?\s*"
+_TIME = (r"(?P<h>[01]?\d|2[0-3])(?:(?P<sep>[:.]|\s?h\s?)(?P<mi>[0-5]\d))?\s*"
          r"(?P<ampm>[ap]\.?\s?m\.?(?![\w])|" + _DAYPART + r")?(?P<uhr>\s*uhr(?![\w])|h(?![\w]))?"
          r"(?:\s*(?P<part>" + _DAYPART + r"))?"
          r"(?:\s*(?:-|–|to|bis|à|a)\s*(?:[01]?\d|2[0-3])(?:[:.h][0-5]\d)?\s*"
@@ -166,7 +175,7 @@ _TIME = (r"(?P<h>[01]?\d|2[0-3])(?:(?P<sep>[:.h])(?P<mi>[0-5]\d))?\s*"
          r"(?:\s*\(?\s*(?P<zone>" + _ZONE_WORDS + r")\s*\)?)?"
          r"(?:\s*\(\s*(?:utc|gmt)\s*(?P<off>[+-−]\s*\d{1,2}(?::?\d{2})?)\s*\))?")
 _JOIN = (r"[\s,]*(?:(?:at|um|à|a las|a la|de|time|zeit|uhrzeit|heure|hora|von|ab|from|"
-         r"between|entre las|entre|desde las|desde|dès|de)\b\s*:?[\s,]*)?")
+         r"between|entre las|entre|desde las|desde|dès|de)\b\s*:?[\s,]*|@\s*)?")
 _DATE_FORMS: tuple[re.Pattern[str], ...] = (
     re.compile(r"(?P<y>\d{4})-(?P<mo>\d{2})-(?P<d>\d{2})(?:T|\s+|\s*,\s*)(?:um\s+|at\s+)?"
                + _TIME, re.IGNORECASE),
@@ -253,7 +262,7 @@ def _moment(match: re.Match[str], sent_at: datetime | None, zone: ZoneInfo) -> M
     parts = match.groupdict()
     # A bare number is not a time: it needs minutes, am/pm or "Uhr"/"h".
     if not (parts.get("mi") or parts.get("ampm") or parts.get("uhr") or
-            parts.get("sep") == "h"):
+            (parts.get("sep") or "").strip() == "h"):
         return None
     try:
         if parts.get("a"):

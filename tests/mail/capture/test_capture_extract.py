@@ -376,6 +376,14 @@ SENT = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
      False),
     ("un entretien jeudi prochain à 14h30", datetime(2026, 11, 5, 13, 30, tzinfo=UTC), False),
     ("¿Te va bien el lunes a las 16:00?", datetime(2026, 11, 9, 15, 0, tzinfo=UTC), False),
+    # "Central European Time" is not the US's "Central"
+    ("Tuesday, December 8, 2026 at 10:00 AM - 10:45 AM (Central European Time)",
+     datetime(2026, 12, 8, 9, 0, tzinfo=UTC), True),
+    # minutes after a spaced "h", a time after "@", a city's or the UK's time
+    ("le jeudi 10/12 à 14 h 30", datetime(2026, 12, 10, 13, 30, tzinfo=UTC), False),
+    ("10 December 2026 @ 14:00", datetime(2026, 12, 10, 13, 0, tzinfo=UTC), False),
+    ("Thursday 10th December, 2pm (UK time)", datetime(2026, 12, 10, 14, 0, tzinfo=UTC), True),
+    ("December 10 at 9am Paris time", datetime(2026, 12, 10, 8, 0, tzinfo=UTC), True),
 ])
 def test_an_interview_time_in_its_written_forms(text: str, at: datetime, zoned: bool) -> None:
     moment = interview_moment(text, SENT, ZONE)
