@@ -646,3 +646,26 @@ def test_a_persons_title_at_a_company_names_it(sentence: str, company: str) -> N
                f"10 at 2pm.\n\nSara", sender=sender, subject="Interview")
     [finding] = recognise_bytes(raw, zone=ZONE)
     assert finding.company == company
+
+
+@pytest.mark.parametrize(("subject", "body", "company", "role"), [
+    ("Your application is on its way", "Hi Alex,\n\nYour application to Kestrel Analytics "
+     "for Data Analyst is on its way!\n", "Kestrel Analytics", "Data Analyst"),
+    ("Thanks for applying", "Hi Alex,\n\nThanks for applying. Your profile has been shared "
+     "with Kestrel Analytics.\n", "Kestrel Analytics", ""),
+    ("Bewerbung versendet", "Hallo Alex,\n\nDu hast dich erfolgreich als Projektmanager bei "
+     "Nordtal Möbel GmbH beworben.\n", "Nordtal Möbel GmbH", "Projektmanager"),
+    ("Has aplicado a Desarrollador Java", "Hola Alex,\n\nHas aplicado a la oferta "
+     "Desarrollador Java en Grupo Terral. ¡Mucha suerte!\n", "Grupo Terral",
+     "Desarrollador Java"),
+    ("Postulación enviada", "Hola Alex,\n\nTu postulación al puesto de Desarrollador Java en "
+     "Grupo Terral fue enviada con éxito.\n", "Grupo Terral", "Desarrollador Java"),
+    # "X received your application": the subject's role is not "X received your"
+    ("Kestrel Analytics received your application", "Hi Alex,\n\nKestrel Analytics received "
+     "your application for Data Analyst.\n", "Kestrel Analytics", "Data Analyst"),
+])
+def test_a_job_boards_confirmation_names_employer_and_job(subject: str, body: str,
+                                                          company: str, role: str) -> None:
+    raw = mail(body, sender="Jobbly <noreply@jobbly.example>", subject=subject)
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert (finding.kind, finding.company, finding.role) == ("application", company, role)

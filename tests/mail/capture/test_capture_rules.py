@@ -405,6 +405,17 @@ EXAMPLES = {
         'Nos encantaría tener una primera conversación contigo.',
     '\\bnos gustaría (conocerte|hablar contigo|charlar contigo|conocerle|hablar con usted)\\b':
         'Tu perfil encaja y nos gustaría conocerte.',
+    # application: a job board's confirmation
+    '\\bte has inscrito\\b[^.!\\n]{0,40}\\b(oferta|puesto|vacante|proceso)':
+        'Te has inscrito correctamente en la oferta de Acme Robotics.',
+    '\\bhas (aplicado|postulado) (a|en|al|para)\\b':
+        'Has aplicado a la oferta de Acme Robotics. ¡Suerte!',
+    '\\b(tu|su) postulación\\b[^.!\\n]{0,80}\\b(fue|ha sido|se ha) (enviad|recibid|registrad)':
+        'Tu postulación a Acme Robotics fue enviada con éxito.',
+    '\\bpostulación (enviada|recibida|registrada)\\b':
+        'Postulación enviada: Acme Robotics la revisará pronto.',
+    '\\b(hast|haben) (dich|sich)\\b[^.!\\n]{0,80}\\bbeworben\\b':
+        'Du hast dich erfolgreich bei Acme Robotics beworben.',
     # rejection: indirect wording
     "\\b(go|goes|going|gone|went) (in )?a different direction":
         "We went in a different direction for this role.",
