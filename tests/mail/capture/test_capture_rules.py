@@ -64,6 +64,17 @@ EXAMPLES = {
         'Te esperamos en la feria de empleo.',
     '\\bjornada de puertas abiertas\\b':
         'Ven a nuestra jornada de puertas abiertas.',
+    # advice about interviews and applications: no interview of yours
+    '\\bmock interviews?\\b|\\binterview (tips|preparation|prep|skills|workshop|training|coaching|guide|masterclass)\\b|\\bhow to (ace|prepare for|nail|succeed in) (your|an|the|a) (\\w+ )?interview':
+        'Join our mock interview workshop on Thursday.',
+    '\\b(cv|resume|résumé) (review|clinic|workshop|tips|check)\\b|\\bcareer (coaching|advice|workshop|tips)\\b':
+        'Book a free CV review with our careers advisers.',
+    '\\btipps (für|zum|zur) (das |dein |ihr |ein )?(vorstellungsgespräch|bewerbung|interview)|\\bbewerbungs(training|check|tipps|coaching|workshop)\\b|\\bprobe-?(vorstellungsgespräch|interview)':
+        'Unsere Tipps für das Vorstellungsgespräch: so klappt es.',
+    '\\bconseils pour (réussir )?(votre |ton |un |l.)?(entretien|candidature|cv)|\\bsimulations? d.entretiens?\\b|\\batelier (cv|entretien|candidature)':
+        "Nos conseils pour réussir votre entretien d'embauche.",
+    '\\bconsejos para (tu |su |la |una )?(entrevista|candidatura|cv)|\\bsimulacros? de entrevistas?\\b|\\btaller de (cv|entrevista)':
+        'Nuestros consejos para tu entrevista de trabajo.',
     # not (yet) an application of yours: a started one, a course's registration
     '\\b(jobs?|openings?|roles?|positions?|opportunities)\\b[^.!\\n]{0,40}\\b(you may|you might|you.d) (be interested|like|love|enjoy)\\b':
         'Here are new openings at Acme Robotics you might like.',
