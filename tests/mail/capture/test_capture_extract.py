@@ -669,3 +669,15 @@ def test_a_job_boards_confirmation_names_employer_and_job(subject: str, body: st
     raw = mail(body, sender="Jobbly <noreply@jobbly.example>", subject=subject)
     [finding] = recognise_bytes(raw, zone=ZONE)
     assert (finding.kind, finding.company, finding.role) == ("application", company, role)
+
+
+def test_a_date_after_at_in_a_subject_is_no_company() -> None:
+    """"Invitation: Data Analyst Interview @ Thu Dec 10, 2026 2pm": the text after "@" is
+    the moment, not the employer."""
+    raw = mail("Hi Alex,\n\nYou have been invited to the following event.\n\nKestrel "
+               "Analytics Recruiting", sender="Kestrel Analytics <no-reply@kestrel-analytics."
+               "example>", subject="Invitation: Data Analyst Interview @ Thu Dec 10, 2026 2pm "
+               "- 3pm (CET)")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert finding.kind == "interview" and finding.company == "Kestrel Analytics"
+    assert finding.interview_at == datetime(2026, 12, 10, 13, 0, tzinfo=UTC)

@@ -404,6 +404,16 @@ EXAMPLES = {
     "\\bentrevista para (la |el |un |una |nuestr[oa] )?(revista|periódico|podcast|radio|blog)":
         "¿Te apetece una entrevista para la revista?",
     # interview: an invitation said indirectly
+    '\\byour (\\w+ )?interview (tomorrow|today|this (morning|afternoon|week)|next (week|monday|tuesday|wednesday|thursday|friday))\\b':
+        'Looking forward to your interview tomorrow at our office.',
+    '\\breminder\\b[^.!\\n]{0,40}\\byour (\\w+ )?interview\\b':
+        'A quick reminder about your video interview on Friday.',
+    '\\berinnerung\\b[^.!?\\n]{0,40}\\b(ihr|dein)\\w* (\\w+ )?(vorstellungsgespräch|gespräch|interview)':
+        'Eine kurze Erinnerung an Ihr Vorstellungsgespräch am Freitag.',
+    '\\brappel\\b[^.!\\n]{0,40}\\b(votre|ton) (entretien|rendez-vous)\\b':
+        'Petit rappel concernant votre entretien de vendredi.',
+    '\\brecordatorio\\b[^.!\\n]{0,40}\\b(tu|su) (entrevista|cita)\\b':
+        'Te enviamos un recordatorio de tu entrevista del viernes.',
     '\\b(progressed|advanced|moved|made it|passed) (on |through )?to the (next|second|third|final|following) (round|stage)\\b':
         'Congratulations, you have progressed to the next round of our process.',
     '\\b(panel|technical|final|onsite|on-site|second|first|hiring manager) (interview|conversation|round)\\b[^.!?\\n]{0,60}\\b(next|schedule|book|invite|arrange|set up)\\b':
