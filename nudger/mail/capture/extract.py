@@ -343,8 +343,9 @@ def _name_patterns(ats_names: tuple[str, ...],
 
 
 def _company_from_signature(view: MailView, haystack: str, rules: Rules) -> str:
-    """A person's mail: the line under their name in the signature ("Recruiter, Acme")
-    when it agrees with their mail domain."""
+    """A person's mail: a line of the two under their name in the signature ("Recruiter,
+    Acme"; "Talent Partner" over "Acme") when it agrees with their mail domain, or names
+    itself with a legal form ("Kestrel Analytics GmbH" at kx-mail.example)."""
     if not view.from_name or not looks_like_person(view.from_name, view.from_addr, rules):
         return ""
     labels = domain_forms(_company_from_domain(view.domain, rules))
@@ -354,16 +355,17 @@ def _company_from_signature(view: MailView, haystack: str, rules: Rules) -> str:
     for at, line in enumerate(lines[:-1]):
         if line.strip().lower() != view.from_name.lower():
             continue
-        below = lines[at + 1]
         parts = [p for p in view.domain.split(".")[-2].split("-") if len(p) > 1]
-        for piece in reversed(re.split(r",| at | bei | chez | en | \| ", below)):
-            candidate = _clean_company(piece, rules)
-            squashed = squash(candidate)
-            if candidate and squashed and (
-                    any(squashed.startswith(label) or label.startswith(squashed)
-                        for label in labels) or
-                    (len(parts) > 1 and agrees_with_domain(candidate, view.domain))):
-                return candidate
+        for below in lines[at + 1: at + 3]:
+            for piece in reversed(re.split(r",| at | bei | chez | en | \| ", below)):
+                candidate = _clean_company(piece, rules)
+                squashed = squash(candidate)
+                if candidate and squashed and (
+                        any(squashed.startswith(label) or label.startswith(squashed)
+                            for label in labels) or
+                        (len(parts) > 1 and agrees_with_domain(candidate, view.domain)) or
+                        (LEGAL_ANYWHERE.search(candidate) and len(candidate.split()) > 1)):
+                    return candidate
     return ""
 
 

@@ -681,3 +681,18 @@ def test_a_date_after_at_in_a_subject_is_no_company() -> None:
     [finding] = recognise_bytes(raw, zone=ZONE)
     assert finding.kind == "interview" and finding.company == "Kestrel Analytics"
     assert finding.interview_at == datetime(2026, 12, 10, 13, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(("sender", "signature", "company"), [
+    # the organisation two lines under the name, a title between
+    ("Sara Kim <sara.kim@kestrel-analytics.example>", "Sara Kim\nTalent Partner\n"
+     "Kestrel Analytics", "Kestrel Analytics"),
+    # a legal form names the organisation though the domain is another's
+    ("Sara Kim <sara.kim@kx-mail.example>", "Sara Kim\nKestrel Analytics GmbH\n"
+     "Lindenstraße 4", "Kestrel Analytics GmbH"),
+])
+def test_the_signature_names_the_employer(sender: str, signature: str, company: str) -> None:
+    raw = mail(f"Hi Alex,\n\nI'd like to invite you to an interview on December 10 at 2pm."
+               f"\n\nBest,\n\n{signature}", sender=sender, subject="Data Analyst interview")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert finding.company == company
