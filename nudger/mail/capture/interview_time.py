@@ -167,14 +167,16 @@ _ZONE_WORDS = (
 _DAYPART = (r"de la (?:tarde|noche|mañana)|du (?:soir|matin)|de l.après-midi"
             r"|(?:nachmittags|abends|vormittags|morgens)(?![\w])")
 _PM_WORDS = ("tarde", "noche", "soir", "après-midi", "nachmittags", "abends")
-_TIME = (r"(?P<h>[01]?\d|2[0-3])(?:(?P<sep>[:.]|\s?h\s?)(?P<mi>[0-5]\d))?\s*"
+_TIME = (r"(?P<h>[01]?\d|2[0-3])(?:(?P<sep>[:.]|\s?h\s?)(?P<mi>[0-5]\d)"
+         r"(?::[0-5]\d(?:\.\d+)?(?P<isooff>[+-]\d{2}:?\d{2}(?!\d))?)?(?P<iso>(?-i:Z)(?![\w]))?)?"
+         r"\s*"
          r"(?P<ampm>[ap]\.?\s?m\.?(?![\w])|" + _DAYPART + r")?(?P<uhr>\s*uhr(?![\w])|h(?![\w]))?"
          r"(?:\s*(?P<part>" + _DAYPART + r"))?"
          r"(?:\s*(?:-|–|to|bis|à|a)\s*(?:[01]?\d|2[0-3])(?:[:.h][0-5]\d)?\s*"
          r"(?:[ap]\.?\s?m\.?(?![\w]))?(?:\s*uhr(?![\w]))?)?"
          r"(?:\s*\(?\s*(?P<zone>" + _ZONE_WORDS + r")\s*\)?)?"
          r"(?:\s*\(\s*(?:utc|gmt)\s*(?P<off>[+-−]\s*\d{1,2}(?::?\d{2})?)\s*\))?")
-_JOIN = (r"[\s,]*(?:(?:at|um|à|a las|a la|de|time|zeit|uhrzeit|heure|hora|von|ab|from|"
+_JOIN = (r"[\s,|·•]*(?:(?:at|um|à|a las|a la|de|time|zeit|uhrzeit|heure|hora|von|ab|from|"
          r"between|entre las|entre|desde las|desde|dès|de)\b\s*:?[\s,]*|@\s*)?")
 _DATE_FORMS: tuple[re.Pattern[str], ...] = (
     re.compile(r"(?P<y>\d{4})-(?P<mo>\d{2})-(?P<d>\d{2})(?:T|\s+|\s*,\s*)(?:um\s+|at\s+)?"
@@ -301,8 +303,10 @@ def _moment(match: re.Match[str], sent_at: datetime | None, zone: ZoneInfo) -> M
             year = sent_at.year + (1 if month < sent_at.month - 1 else 0)
         else:
             return None
+        # An ISO time's own offset: "2026-12-10T13:00:00Z", "…T14:00:00+01:00".
+        iso = parts.get("isooff") or ("+00:00" if parts.get("iso") else "")
         tz, zoned = _zone_of(parts.get("zone") or parts.get("zone2") or "",
-                             parts.get("off") or "", zone)
+                             parts.get("off") or iso, zone)
         if tz is None:
             return None
         at = supported(datetime(year, month, day, hour, minute, tzinfo=tz))

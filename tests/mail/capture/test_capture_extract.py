@@ -384,6 +384,16 @@ SENT = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
     ("10 December 2026 @ 14:00", datetime(2026, 12, 10, 13, 0, tzinfo=UTC), False),
     ("Thursday 10th December, 2pm (UK time)", datetime(2026, 12, 10, 14, 0, tzinfo=UTC), True),
     ("December 10 at 9am Paris time", datetime(2026, 12, 10, 8, 0, tzinfo=UTC), True),
+    # ISO times with seconds and their own offset; "|" or "·" between date and time
+    ("Start: 2026-12-10T13:00:00Z", datetime(2026, 12, 10, 13, 0, tzinfo=UTC), True),
+    ("Start: 2026-12-10T14:00:00+01:00", datetime(2026, 12, 10, 13, 0, tzinfo=UTC), True),
+    ("at 14:00:00 on 10 December 2026", datetime(2026, 12, 10, 13, 0, tzinfo=UTC), False),
+    ("Thursday, 10 December 2026 | 14:00 - 14:45 CET",
+     datetime(2026, 12, 10, 13, 0, tzinfo=UTC), True),
+    ("Thursday, 10 December 2026 · 14:00–14:45", datetime(2026, 12, 10, 13, 0, tzinfo=UTC),
+     False),
+    # a range's end is no offset
+    ("10 December 2026, 10:00-10:45 CET", datetime(2026, 12, 10, 9, 0, tzinfo=UTC), True),
 ])
 def test_an_interview_time_in_its_written_forms(text: str, at: datetime, zoned: bool) -> None:
     moment = interview_moment(text, SENT, ZONE)
