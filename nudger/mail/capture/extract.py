@@ -195,9 +195,12 @@ def company_and_role(view: MailView, haystack: str, ats: str,
         if candidate and not any(c.isupper() or c.isdigit() for c in candidate):
             continue  # "en los próximos días", "to the team": prose, not a name
         if candidate and found.end() <= subject_end and found.start("company") < 12 and \
+                not is_organisation(candidate, rules) and \
                 squash(candidate) not in squash(f"{haystack[subject_end:]} {view.from_name} "
                                                 f"{view.domain}"):
-            continue  # a subject's head ("Terminbestätigung: …") the mail never repeats
+            # A subject's head ("Terminbestätigung: …") the mail never repeats, unless it
+            # reads as an organisation's name ("Nordtal Möbel GmbH | Ihre Bewerbung").
+            continue
         if candidate:
             company, how = candidate, "text"
             if groups.get("role"):

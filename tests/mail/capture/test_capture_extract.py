@@ -706,3 +706,19 @@ def test_the_signature_names_the_employer(sender: str, signature: str, company: 
                f"\n\nBest,\n\n{signature}", sender=sender, subject="Data Analyst interview")
     [finding] = recognise_bytes(raw, zone=ZONE)
     assert finding.company == company
+
+
+@pytest.mark.parametrize(("subject", "company", "role"), [
+    # "Label – Role – Company"
+    ("Candidature – Comptable (H/F) – Maison Vellier", "Maison Vellier", "Comptable"),
+    ("Re: Candidatura Analista de datos - Grupo Terral", "Grupo Terral", "Analista de datos"),
+    # an organisation's name heading the subject, though the text never repeats it
+    ("Nordtal Möbel GmbH | Ihre Bewerbung als Disponent (m/w/d)", "Nordtal Möbel GmbH",
+     "Disponent"),
+])
+def test_a_subject_template_names_the_employer(subject: str, company: str, role: str) -> None:
+    raw = mail("Bonjour,\n\nNous avons bien reçu votre candidature. Vielen Dank für Ihre "
+               "Bewerbung.\n", sender="Recrutement <noreply@notify-ats.example>",
+               subject=subject)
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert (finding.company, finding.role) == (company, role)
