@@ -26,8 +26,16 @@ NAME_RUN = re.compile(r"(?<![\w&])[A-ZÀ-Ý][\w&'’.-]*(?:[ \t]+(?:&[ \t]+)?[A-
 
 def squash(text: str) -> str:
     """Lower-case letters and digits only, accents dropped ("Ingeniería" = "ingenieria")."""
-    plain = unicodedata.normalize("NFKD", text.lower())
+    plain = unicodedata.normalize("NFKD", text.lower().replace("ß", "ss"))
     return re.sub(r"[^a-z0-9]", "", plain)
+
+
+def domain_forms(text: str) -> frozenset[str]:
+    """`text` squashed as a domain may spell it: as it is, and with a domain's "ue", "oe",
+    "ae" read as the "ü", "ö", "ä" squashing drops to "u", "o", "a" (nordtal-moebel.example
+    is "Nordtal Möbel")."""
+    plain = squash(text)
+    return frozenset({plain, plain.replace("ue", "u").replace("oe", "o").replace("ae", "a")})
 
 
 _SIGN_OFF_LINE = re.compile(
@@ -142,8 +150,7 @@ def company_from_links(view: MailView, haystack: str, rules: Rules, clean: Clean
 def _spelt_slug(slug: str, haystack: str, rules: Rules, clean: Clean) -> str:
     """The run of capitalised words in the text that is `slug` (squashed, "ue" read as
     "ü"), or begins with it ("lumen" → "Lumen Analytics"); desk words cut off."""
-    want = {squash(slug), squash(slug.replace("ue", "u").replace("oe", "o")
-                                   .replace("ae", "a"))}
+    want = domain_forms(slug)
     for found in NAME_RUN.finditer(haystack):
         words = found.group(0).split()
         for start in range(len(words)):
@@ -166,7 +173,8 @@ def agrees_with_domain(company: str, domain: str) -> bool:
         len(labels) >= 3 else labels[-2]
     parts = [p for p in label.split("-") if len(p) > 1]
     squashed = squash(company)
-    return bool(parts) and all(p in squashed for p in parts)
+    return bool(parts) and all(any(form in squashed for form in domain_forms(p))
+                               for p in parts)
 
 
 # Words of a job's title: a capitalised run with one is a role, not an employer.

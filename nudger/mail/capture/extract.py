@@ -21,6 +21,7 @@ from nudger.mail.capture.employer import (
     ROLE_WORDS,
     agrees_with_domain,
     company_from_links,
+    domain_forms,
     domain_label,
     named_organisation,
     squash,
@@ -35,7 +36,7 @@ _GENDER = re.compile(r"\s*\((?:m|w|f|d|x|h|div|all genders|gn\*?)(?:\s*/\s*(?:m|
 _TAIL = re.compile(r"\s+(?:for|as|regarding|about|via|through|on|in the|and we|and our|"
                    r"and (?:the|your|that|i|to|for|hope|wish|would|will|look)|we|"
                    r"who|which|where|has|have|is|are|was|were|will|und|pour|para|y|et|über|a|est|ont|"
-                   r"ha|es|hat|ist|sind|wurde|wurden|wird|werden|angekommen|eingegangen|eingetroffen|"
+                   r"ha|es|fue|hat|ist|sind|wurde|wurden|wird|werden|angekommen|eingegangen|eingetroffen|"
                    r"para el|–|-|—|\||·)"
                    r"(?:\s|$).*$", re.IGNORECASE)
 _NOT_COMPANY = frozenset({"us", "our team", "uns", "nous", "nosotros", "our company",
@@ -194,9 +195,12 @@ def company_and_role(view: MailView, haystack: str, ats: str,
         if candidate and not any(c.isupper() or c.isdigit() for c in candidate):
             continue  # "en los próximos días", "to the team": prose, not a name
         if candidate and found.end() <= subject_end and found.start("company") < 12 and \
+                not is_organisation(candidate, rules) and \
                 squash(candidate) not in squash(f"{haystack[subject_end:]} {view.from_name} "
                                                 f"{view.domain}"):
-            continue  # a subject's head ("Terminbestätigung: …") the mail never repeats
+            # A subject's head ("Terminbestätigung: …") the mail never repeats, unless it
+            # reads as an organisation's name ("Nordtal Möbel GmbH | Ihre Bewerbung").
+            continue
         if candidate:
             company, how = candidate, "text"
             if groups.get("role"):
@@ -209,6 +213,13 @@ def company_and_role(view: MailView, haystack: str, ats: str,
     if not company:
         company = _company_from_sender(view, ats, rules)
         how = "sender's name" if company else ""
+        if company and not ats and squash(company) == squash(domain_label(view.domain)):
+            # A sending system the rules do not list ("Jobbly <noreply@jobbly.example>"):
+            # the employer on the job's card it shows, when there is one.
+            listed_company, listed = _company_from_listing(view.subject, haystack, rules,
+                                                           anywhere=True)
+            if listed_company:
+                company, how, role = listed_company, "job listing", role or listed
     # "Name via Platform": the platform's own address and domain say nothing of the company.
     platform = ats or (via(view.from_name)[1] and "via")
     if not company and not platform:
@@ -280,13 +291,15 @@ _LISTING = re.compile(r"^(?P<role>[^\n]{2,120})\n(?P<company>[A-ZÀ-Ý0-9][^\n·
                       re.MULTILINE)
 
 
-def _company_from_listing(subject: str, haystack: str, rules: Rules) -> tuple[str, str]:
+def _company_from_listing(subject: str, haystack: str, rules: Rules, *,
+                          anywhere: bool = False) -> tuple[str, str]:
     """(company, role) from a job board's card whose title the subject names ("Application
     submitted: Office Manager" over "Office Manager" / "Maple & Finch Dental - Portland,
-    OR"); ("", "") when there is none."""
+    OR"), or with `anywhere` the text before the card; ("", "") when there is none."""
     for found in _LISTING.finditer(haystack, len(subject) + 1):
         title = found.group("role").strip()
-        if len(title) > 2 and title.lower() in subject.lower():
+        named = subject.lower() + (haystack[: found.start()].lower() if anywhere else "")
+        if len(title) > 2 and title.lower() in named:
             company = _clean_company(found.group("company"), rules)
             if company:
                 return company, _clean_role(title)
@@ -333,37 +346,41 @@ def _name_patterns(ats_names: tuple[str, ...],
 
 
 def _company_from_signature(view: MailView, haystack: str, rules: Rules) -> str:
-    """A person's mail: the line under their name in the signature ("Recruiter, Acme")
-    when it agrees with their mail domain."""
+    """A person's mail: a line of the two under their name in the signature ("Recruiter,
+    Acme"; "Talent Partner" over "Acme") when it agrees with their mail domain, or names
+    itself with a legal form ("Kestrel Analytics GmbH" at kx-mail.example)."""
     if not view.from_name or not looks_like_person(view.from_name, view.from_addr, rules):
         return ""
-    label = _company_from_domain(view.domain, rules).lower().replace(" ", "")
-    if not label:
+    labels = domain_forms(_company_from_domain(view.domain, rules))
+    if not min(labels):
         return ""
     lines = haystack.split("\n")
     for at, line in enumerate(lines[:-1]):
         if line.strip().lower() != view.from_name.lower():
             continue
-        below = lines[at + 1]
         parts = [p for p in view.domain.split(".")[-2].split("-") if len(p) > 1]
-        for piece in reversed(re.split(r",| at | bei | chez | en | \| ", below)):
-            candidate = _clean_company(piece, rules)
-            squashed = re.sub(r"[^a-z0-9]", "", candidate.lower())
-            if candidate and (squashed.startswith(label) or label.startswith(squashed) or
-                              (len(parts) > 1 and all(p in squashed for p in parts))):
-                return candidate
+        for below in lines[at + 1: at + 3]:
+            for piece in reversed(re.split(r",| at | bei | chez | en | \| ", below)):
+                candidate = _clean_company(piece, rules)
+                squashed = squash(candidate)
+                if candidate and squashed and (
+                        any(squashed.startswith(label) or label.startswith(squashed)
+                            for label in labels) or
+                        (len(parts) > 1 and agrees_with_domain(candidate, view.domain)) or
+                        (LEGAL_ANYWHERE.search(candidate) and len(candidate.split()) > 1)):
+                    return candidate
     return ""
 
 
 def _spelt_in_text(company: str, haystack: str, rules: Rules) -> str:
     """A run of capitalised words in the text that is `company` squashed (spacing, case,
     punctuation), optionally followed by a legal form: the mail's own spelling."""
-    label = squash(company)
+    labels = domain_forms(company)
     for found in NAME_RUN.finditer(haystack):
         words = found.group(0).split()
         for end in range(len(words), 0, -1):
             squashed = squash(" ".join(words[:end]))
-            if squashed == label:
+            if squashed in labels:
                 return _clean_company(" ".join(words[:end]), rules)
     return ""
 
@@ -407,6 +424,17 @@ def _with_legal_form(company: str, haystack: str, rules: Rules) -> str:
             if full:
                 return full
         at = haystack.find(base, at + 1)
+    # The name with one or two more capitalised words and a legal form where the mail
+    # writes it whole ("Quillon" from "Jobs at Quillon", signed "Quillon Software, Inc."):
+    # the legal form says the run is the registered name.
+    longer = re.search(rf"(?<![\w&]){re.escape(base)}((?:[ \t]+(?:&[ \t]+)?[A-ZÀ-Ý][\w'’-]*)"
+                       rf"{{1,2}})(?={_LEGAL_AFTER.pattern})", haystack)
+    if longer and not any(w.lower() in rules.name_noise or w.lower() in ROLE_WORDS
+                          for w in longer.group(1).split()):
+        after = _LEGAL_AFTER.match(haystack, longer.end())
+        full = _clean_company(longer.group(0) + (after.group(0) if after else ""), rules)
+        if full:
+            return full
     if cut:
         return _clean_company(base, rules) or company
     return company

@@ -63,6 +63,8 @@ BODY_WEIGHT = 1.0        # … in the mail's own text (the first one; each furth
 INVITE_WEIGHT = 2.0      # a text/calendar METHOD:REQUEST with a start, in job mail
 ATS_PRIOR = 0.3          # sent (or relayed) by an ATS or job board
 UNSUBSCRIBE = 0.6        # List-Unsubscribe from a sender that is no ATS: a mailing
+ATS_MAILING = 0.5        # … from an ATS: its marketing more often than not (outweighs
+                         # ATS_PRIOR; an ATS's transactional mail rarely has one)
 WORDS_WEIGHT = 1.1       # the word model's most likely kind, times its probability…
 WORDS_MIN = 0.8          # … when that is at least this
 IGNORE = 1.6             # an [ignore] phrase at the top (an alert, a receipt, a webinar)
@@ -131,7 +133,7 @@ def weigh_evidence(view: MailView, haystack: str, folded: str, ats: str, rules: 
                                     f"{invite.method or '-'}, DTSTART "
                                     f"{invite.start.isoformat(timespec='minutes')})")
     prior = ATS_PRIOR if ats else 0.0
-    penalty = UNSUBSCRIBE if view.unsubscribe and not ats else 0.0
+    penalty = (ATS_MAILING if ats else UNSUBSCRIBE) if view.unsubscribe else 0.0
     penalty += IGNORE if ignored else 0.0
     if moment is None and "application" not in phrased and \
             first_match(rules.phrases["outreach"], haystack, folded) is not None:
@@ -163,7 +165,7 @@ def weigh_evidence(view: MailView, haystack: str, folded: str, ats: str, rules: 
             said = signals[kind]
             if prior:
                 said.append(f"sent by {ats}")
-            if view.unsubscribe and not ats:
+            if view.unsubscribe:
                 said.append("a List-Unsubscribe mailing")
             if ignored:
                 said.append(f"despite \"{ignored}\" (mail that is not job mail says so)")

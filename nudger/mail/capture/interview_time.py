@@ -138,28 +138,46 @@ _WORD_ZONES = {
     "hora de madrid": "Europe/Madrid", "hora peninsular": "Europe/Madrid",
     "hora española": "Europe/Madrid", "hora de españa": "Europe/Madrid",
     "deutscher zeit": "Europe/Berlin", "deutsche zeit": "Europe/Berlin",
+    "uk": "Europe/London", "london": "Europe/London", "irish": "Europe/Dublin",
+    "dublin": "Europe/Dublin", "lisbon": "Europe/Lisbon", "paris": "Europe/Paris",
+    "berlin": "Europe/Berlin", "madrid": "Europe/Madrid", "amsterdam": "Europe/Amsterdam",
+    "brussels": "Europe/Brussels", "zurich": "Europe/Zurich", "vienna": "Europe/Vienna",
+    "new york": "America/New_York", "chicago": "America/Chicago", "denver": "America/Denver",
+    "los angeles": "America/Los_Angeles", "san francisco": "America/Los_Angeles",
+    "toronto": "America/Toronto", "vancouver": "America/Vancouver",
 }
 _FIXED = {"utc": 0, "gmt": 0, "z": 0, "cet": 60, "cest": 120, "mez": 60, "mesz": 120,
           "bst": 60, "wet": 0, "west": 60, "eet": 120, "eest": 180, "est": -300, "edt": -240,
           "cst": -360, "cdt": -300, "mst": -420, "mdt": -360, "pst": -480, "pdt": -420}
 _ZONE_WORDS = (
-    r"(?:pacific|mountain|central|eastern|central european|british)"
+    r"(?:central european|pacific|mountain|central|eastern|british)"
     r"(?: (?:standard|daylight|summer))?(?: time)?(?![\w])"
     r"|greenwich mean time|coordinated universal time"
     r"|heure (?:de paris|française|de france)|hora (?:de madrid|peninsular|española|de españa)"
     r"|(?:in )?deutscher? zeit"
+    r"|(?:uk|london|irish|dublin|lisbon|paris|berlin|madrid|amsterdam|brussels|zurich|vienna|"
+    r"new york|chicago|denver|los angeles|san francisco|toronto|vancouver)(?: time)(?![\w])"
     r"|(?-i:[A-Z][a-z]+/[A-Z][A-Za-z_]+(?:/[A-Z][A-Za-z_]+)?)"
     r"|(?:utc|gmt)\s*[+-−]\s*\d{1,2}(?::?\d{2})?"
     r"|(?-i:CEST|CET|MESZ|MEZ|BST|WEST|WET|EEST|EET|EST|EDT|CST|CDT|MST|MDT|PST|PDT|UTC|GMT"
     r"|ET|CT|MT|PT)(?![\w])|(?:utc|gmt)(?![\w])"
 )
-_TIME = (r"(?P<h>[01]?\d|2[0-3])(?:(?P<sep>[:.h])(?P<mi>[0-5]\d))?\s*"
-         r"(?P<ampm>[ap]\.?\s?m\.?(?![\w]))?(?P<uhr>\s*uhr(?![\w])|h(?![\w]))?"
+# The part of the day a 12-hour time names in the other languages ("a las 4 de la
+# tarde", "à 3 heures de l'après-midi", "um 3 Uhr nachmittags"): morning words are am.
+_DAYPART = (r"de la (?:tarde|noche|mañana)|du (?:soir|matin)|de l.après-midi"
+            r"|(?:nachmittags|abends|vormittags|morgens)(?![\w])")
+_PM_WORDS = ("tarde", "noche", "soir", "après-midi", "nachmittags", "abends")
+_TIME = (r"(?P<h>[01]?\d|2[0-3])(?:(?P<sep>[:.]|\s?h\s?)(?P<mi>[0-5]\d)"
+         r"(?::[0-5]\d(?:\.\d+)?(?P<isooff>[+-]\d{2}:?\d{2}(?!\d))?)?(?P<iso>(?-i:Z)(?![\w]))?)?"
+         r"\s*"
+         r"(?P<ampm>[ap]\.?\s?m\.?(?![\w])|" + _DAYPART + r")?(?P<uhr>\s*uhr(?![\w])|h(?![\w]))?"
+         r"(?:\s*(?P<part>" + _DAYPART + r"))?"
          r"(?:\s*(?:-|–|to|bis|à|a)\s*(?:[01]?\d|2[0-3])(?:[:.h][0-5]\d)?\s*"
          r"(?:[ap]\.?\s?m\.?(?![\w]))?(?:\s*uhr(?![\w]))?)?"
          r"(?:\s*\(?\s*(?P<zone>" + _ZONE_WORDS + r")\s*\)?)?"
          r"(?:\s*\(\s*(?:utc|gmt)\s*(?P<off>[+-−]\s*\d{1,2}(?::?\d{2})?)\s*\))?")
-_JOIN = r"[\s,]*(?:(?:at|um|à|a las|a la|de|time|zeit|uhrzeit|heure|hora)\b\s*:?[\s,]*)?"
+_JOIN = (r"[\s,|·•]*(?:(?:at|um|à|a las|a la|de|time|zeit|uhrzeit|heure|hora|von|ab|from|"
+         r"between|entre las|entre|desde las|desde|dès|de)\b\s*:?[\s,]*|@\s*)?")
 _DATE_FORMS: tuple[re.Pattern[str], ...] = (
     re.compile(r"(?P<y>\d{4})-(?P<mo>\d{2})-(?P<d>\d{2})(?:T|\s+|\s*,\s*)(?:um\s+|at\s+)?"
                + _TIME, re.IGNORECASE),
@@ -200,12 +218,40 @@ _DATE_FORMS = (*_DATE_FORMS,
 )
 
 
+# A day named relative to the mail's sending day, then a time: "Thursday at 3pm CT",
+# "tomorrow at 11:00", "morgen um 10 Uhr", "jeudi prochain à 14h", "el martes a las 16:00".
+# Read only when the text states no dated moment (a weekday before a date is that date's).
+_DAY_INDEX = {
+    **dict.fromkeys(("monday", "montag", "lundi", "lunes"), 0),
+    **dict.fromkeys(("tuesday", "dienstag", "mardi", "martes"), 1),
+    **dict.fromkeys(("wednesday", "mittwoch", "mercredi", "miércoles", "miercoles"), 2),
+    **dict.fromkeys(("thursday", "donnerstag", "jeudi", "jueves"), 3),
+    **dict.fromkeys(("friday", "freitag", "vendredi", "viernes"), 4),
+    **dict.fromkeys(("saturday", "samstag", "samedi", "sábado", "sabado"), 5),
+    **dict.fromkeys(("sunday", "sonntag", "dimanche", "domingo"), 6),
+}
+_AHEAD = {**dict.fromkeys(("today", "heute", "aujourd'hui", "aujourd’hui", "hoy"), 0),
+          **dict.fromkeys(("tomorrow", "morgen", "demain", "mañana"), 1)}
+_RELATIVE = re.compile(
+    r"(?<![\w])(?:(?:this|next|coming|on|am|diesen|nächsten|kommenden|ce|le|el|este|"
+    r"el próximo|próximo)\s+)?(?P<rel>" + "|".join(sorted(
+        (re.escape(w) for w in (*_DAY_INDEX, *_AHEAD)), key=len, reverse=True))
+    + r")(?![\w])(?:\s+(?:prochain|que viene|next week))?,?" + _JOIN + _TIME, re.IGNORECASE)
+
+
 def interview_moment(text: str, sent_at: datetime | None, zone: ZoneInfo) -> Moment | None:
     """The one moment the text states with a date and a time (a range counts as its
-    start); None when it states none, or several different ones."""
+    start); a day named relative to the sending day ("Thursday at 3pm", "tomorrow at
+    11:00") only when it states no date; None when it states none, or several different
+    ones."""
     found: dict[datetime, Moment] = {}
     for form in _DATE_FORMS:
         for match in form.finditer(text):
+            moment = _moment(match, sent_at, zone)
+            if moment is not None:
+                found.setdefault(moment.at, moment)
+    if not found and sent_at is not None:
+        for match in _RELATIVE.finditer(text):
             moment = _moment(match, sent_at, zone)
             if moment is not None:
                 found.setdefault(moment.at, moment)
@@ -218,21 +264,34 @@ def _moment(match: re.Match[str], sent_at: datetime | None, zone: ZoneInfo) -> M
     parts = match.groupdict()
     # A bare number is not a time: it needs minutes, am/pm or "Uhr"/"h".
     if not (parts.get("mi") or parts.get("ampm") or parts.get("uhr") or
-            parts.get("sep") == "h"):
+            (parts.get("sep") or "").strip() == "h"):
         return None
     try:
         if parts.get("a"):
             first, second = int(parts["a"]), int(parts["b"])
             # Month first only when it cannot be day first (11/19) or the time is the
             # US's 12-hour clock (11/12 2:00 PM); else day first (19/11, 11/12 14:00).
-            us = second > 12 or (first <= 12 and bool(parts.get("ampm")))
+            us = second > 12 or (first <= 12 and
+                                     (parts.get("ampm") or " ")[0].lower() in ("a", "p"))
             month, day = (first, second) if us else (second, first)
+        elif parts.get("rel"):
+            if sent_at is None:
+                return None
+            rel = parts["rel"].lower()
+            sent = sent_at.astimezone(zone).date()
+            ahead = _AHEAD[rel] if rel in _AHEAD else \
+                (_DAY_INDEX[rel] - sent.weekday()) % 7 or 7
+            when = sent + timedelta(days=ahead)
+            year, month, day = when.year, when.month, when.day
+            parts["y"] = str(year)
         else:
             month = int(parts["mo"]) if parts.get("mo") else _MONTHS[parts["mon"].lower()]
             day = int(parts["d"])
         hour = int(parts["h"])
         minute = int(parts.get("mi") or 0)
-        ampm = re.sub(r"[.\s]", "", parts.get("ampm") or "").lower()
+        ampm = re.sub(r"[.\s]", "", parts.get("ampm") or parts.get("part") or "").lower()
+        if any(ampm.endswith(word.replace(" ", "")) for word in _PM_WORDS):
+            ampm = "pm"
         if ampm == "pm" and hour < 12:
             hour += 12
         elif ampm == "am" and hour == 12:
@@ -244,8 +303,10 @@ def _moment(match: re.Match[str], sent_at: datetime | None, zone: ZoneInfo) -> M
             year = sent_at.year + (1 if month < sent_at.month - 1 else 0)
         else:
             return None
+        # An ISO time's own offset: "2026-12-10T13:00:00Z", "…T14:00:00+01:00".
+        iso = parts.get("isooff") or ("+00:00" if parts.get("iso") else "")
         tz, zoned = _zone_of(parts.get("zone") or parts.get("zone2") or "",
-                             parts.get("off") or "", zone)
+                             parts.get("off") or iso, zone)
         if tz is None:
             return None
         at = supported(datetime(year, month, day, hour, minute, tzinfo=tz))

@@ -359,6 +359,41 @@ SENT = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
      datetime(2026, 11, 11, 0, 0, tzinfo=UTC), True),
     ("am 17.11.2026 um 15:00 Uhr MEZ", datetime(2026, 11, 17, 14, 0, tzinfo=UTC), True),
     ("Thursday 10 December at 10:00 Central", datetime(2026, 12, 10, 16, 0, tzinfo=UTC), True),
+    # a range introduced by "von", "from", "entre"
+    ("am 10.12.2026 von 14:30 bis 15:15 Uhr", datetime(2026, 12, 10, 13, 30, tzinfo=UTC),
+     False),
+    ("on 10 December 2026 from 10:00 to 10:45 (GMT+1)",
+     datetime(2026, 12, 10, 9, 0, tzinfo=UTC), True),
+    # a 12-hour time by its part of the day, in ES, FR, DE
+    ("el jueves 10 de diciembre a las 4 de la tarde",
+     datetime(2026, 12, 10, 15, 0, tzinfo=UTC), False),
+    ("le 10 décembre à 3h du soir", datetime(2026, 12, 10, 14, 0, tzinfo=UTC), False),
+    ("am 10.12.2026 um 3 Uhr nachmittags", datetime(2026, 12, 10, 14, 0, tzinfo=UTC), False),
+    # a day named relative to the sending day (Monday 2 November 2026)
+    ("How about Thursday at 3pm CT?", datetime(2026, 11, 5, 21, 0, tzinfo=UTC), True),
+    ("Would tomorrow at 11:00 CET work?", datetime(2026, 11, 3, 10, 0, tzinfo=UTC), True),
+    ("Können wir morgen um 10 Uhr telefonieren?", datetime(2026, 11, 3, 9, 0, tzinfo=UTC),
+     False),
+    ("un entretien jeudi prochain à 14h30", datetime(2026, 11, 5, 13, 30, tzinfo=UTC), False),
+    ("¿Te va bien el lunes a las 16:00?", datetime(2026, 11, 9, 15, 0, tzinfo=UTC), False),
+    # "Central European Time" is not the US's "Central"
+    ("Tuesday, December 8, 2026 at 10:00 AM - 10:45 AM (Central European Time)",
+     datetime(2026, 12, 8, 9, 0, tzinfo=UTC), True),
+    # minutes after a spaced "h", a time after "@", a city's or the UK's time
+    ("le jeudi 10/12 à 14 h 30", datetime(2026, 12, 10, 13, 30, tzinfo=UTC), False),
+    ("10 December 2026 @ 14:00", datetime(2026, 12, 10, 13, 0, tzinfo=UTC), False),
+    ("Thursday 10th December, 2pm (UK time)", datetime(2026, 12, 10, 14, 0, tzinfo=UTC), True),
+    ("December 10 at 9am Paris time", datetime(2026, 12, 10, 8, 0, tzinfo=UTC), True),
+    # ISO times with seconds and their own offset; "|" or "·" between date and time
+    ("Start: 2026-12-10T13:00:00Z", datetime(2026, 12, 10, 13, 0, tzinfo=UTC), True),
+    ("Start: 2026-12-10T14:00:00+01:00", datetime(2026, 12, 10, 13, 0, tzinfo=UTC), True),
+    ("at 14:00:00 on 10 December 2026", datetime(2026, 12, 10, 13, 0, tzinfo=UTC), False),
+    ("Thursday, 10 December 2026 | 14:00 - 14:45 CET",
+     datetime(2026, 12, 10, 13, 0, tzinfo=UTC), True),
+    ("Thursday, 10 December 2026 · 14:00–14:45", datetime(2026, 12, 10, 13, 0, tzinfo=UTC),
+     False),
+    # a range's end is no offset
+    ("10 December 2026, 10:00-10:45 CET", datetime(2026, 12, 10, 9, 0, tzinfo=UTC), True),
 ])
 def test_an_interview_time_in_its_written_forms(text: str, at: datetime, zoned: bool) -> None:
     moment = interview_moment(text, SENT, ZONE)
@@ -367,6 +402,17 @@ def test_an_interview_time_in_its_written_forms(text: str, at: datetime, zoned: 
 
 def test_a_fraction_or_24_7_is_no_date() -> None:
     assert interview_moment("We are open 24/7, call at 10:00.", SENT, ZONE) is None
+
+
+def test_a_dated_moment_outranks_a_weekday_alone() -> None:
+    """"Thursday" beside a stated date is that date's weekday, not the next Thursday."""
+    moment = interview_moment("Thursday, 10 December 2026 at 14:00. See you Thursday at "
+                              "14:00!", SENT, ZONE)
+    assert moment is not None and moment.at == datetime(2026, 12, 10, 13, 0, tzinfo=UTC)
+
+
+def test_two_weekdays_proposed_are_no_one_moment() -> None:
+    assert interview_moment("Monday at 10:00 or Tuesday at 15:00?", SENT, ZONE) is None
 
 
 # --- context ----------------------------------------------------------------------------
@@ -473,3 +519,206 @@ def test_the_company_in_a_subject_template(subject: str, company: str) -> None:
     raw = mail(body, sender="Hiring <no-reply@hirely.example>", subject=subject)
     [finding] = recognise_bytes(raw, zone=ZONE)
     assert finding.company == company
+
+
+# --- a domain spells an umlaut as two letters -----------------------------------------------
+
+@pytest.mark.parametrize(("body", "company"), [
+    # the signature's organisation line
+    ("Hallo Alex,\n\ngerne laden wir Sie zu einem Vorstellungsgespräch ein.\n\nViele Grüße\n"
+     "Anna Keller\nNordtal Möbel GmbH", "Nordtal Möbel GmbH"),
+    # the name as the text writes it
+    ("Hallo Alex,\n\nvielen Dank für Ihre Bewerbung bei der Nordtal Möbel GmbH. Wir melden "
+     "uns.\n\nAnna Keller", "Nordtal Möbel GmbH"),
+])
+def test_a_domain_s_oe_is_the_name_s_umlaut(body: str, company: str) -> None:
+    """nordtal-moebel.example is "Nordtal Möbel" as the mail writes it, not "Nordtal
+    Moebel"."""
+    [finding] = recognise_bytes(mail(body, sender="Anna Keller <anna.keller@nordtal-moebel."
+                                     "example>", subject="Ihre Bewerbung"), zone=ZONE)
+    assert finding.company == company
+
+
+def test_a_career_with_a_company_names_it() -> None:
+    """"your interest in a career with X": X, not "a career with X" (dropped)."""
+    raw = mail("Hello Alex,\n\nWe have received your application for Staff Accountant - "
+               "Denver, CO. Thank you for your interest in a career with Barrowdale Health "
+               "Systems.\n", sender="no-reply@icims.com",
+               subject="Application Received - Staff Accountant")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert (finding.company, finding.role) == ("Barrowdale Health Systems", "Staff Accountant")
+
+
+@pytest.mark.parametrize(("signed", "company"), [
+    ("Quillon Software, Inc.", "Quillon Software, Inc."),
+    ("Quillon Data GmbH", "Quillon Data GmbH"),
+    # no legal form: the run may be a desk or a place, the sender's name stands
+    ("Quillon Support Berlin", "Quillon"),
+    ("Quillon Careers Ltd", "Quillon"),
+])
+def test_a_short_name_is_completed_where_the_mail_writes_it_with_a_legal_form(
+        signed: str, company: str) -> None:
+    raw = mail(f"Hi Alex,\n\nWe have received your application for the Support Engineer "
+               f"role.\n\n{signed}", sender="Jobs at Quillon <jobs@quillon.example>",
+               subject="We received your application")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert finding.company == company
+
+
+def _ats_mail(body: str, *, unsubscribe: bool) -> bytes:
+    msg = EmailMessage()
+    msg["From"] = "Kestrel Analytics <no-reply@ashbyhq.com>"
+    msg["To"] = "Alex Rivera <alex@example.com>"
+    msg["Subject"] = "News from Kestrel Analytics"
+    msg["Date"] = "Tue, 06 Oct 2026 09:30:00 +0200"
+    msg["Message-ID"] = "<ats-mailing@example.net>"
+    if unsubscribe:
+        msg["List-Unsubscribe"] = "<https://unsubscribe.example/x>"
+    msg.set_content(body)
+    return msg.as_bytes()
+
+
+def test_an_ats_mailing_needs_more_than_one_phrase() -> None:
+    """An ATS's mail with List-Unsubscribe is its marketing more often than not: "since you
+    applied to …" alone no longer makes it an application; a rejection's words still do."""
+    teaser = ("Hi Alex,\n\nSince you applied to Kestrel Analytics before, here are our latest "
+              "openings:\n\nData Engineer\nAnalytics Engineer\n")
+    assert [f.kind for f in recognise_bytes(_ats_mail(teaser, unsubscribe=False),
+                                            zone=ZONE)] == ["application"]
+    assert recognise_bytes(_ats_mail(teaser, unsubscribe=True), zone=ZONE) == []
+    rejection = ("Hi Alex,\n\nThank you for applying to Kestrel Analytics. Unfortunately, we "
+                 "have decided to move forward with other candidates.\n")
+    [finding] = recognise_bytes(_ats_mail(rejection, unsubscribe=True), zone=ZONE)
+    assert finding.kind == "rejection" and "List-Unsubscribe" in finding.why
+
+
+@pytest.mark.parametrize("subject", ["Data Engineer - next round", "Nächste Runde",
+                                     "Prochaines étapes", "Siguiente fase"])
+def test_a_subject_about_the_next_round_is_read(subject: str) -> None:
+    """A person's mail whose body has no job word is read when its subject names the next
+    round of a process."""
+    raw = mail("Hi Alex,\n\nCongrats, you've progressed to the next round! A panel "
+               "conversation follows.\n\nDana Lee\nAcme Robotics",
+               sender="Dana Lee <dana.lee@acme-robotics.example>", subject=subject)
+    assert [f.kind for f in recognise_bytes(raw, zone=ZONE)] == ["interview"]
+
+
+@pytest.mark.parametrize(("subject", "body", "company"), [
+    # the application sent to the employer, the platform not in the rules
+    ("Your application has been sent", "Hi Alex,\n\nYour application for Junior Data "
+     "Analyst has been sent to Kestrel Analytics.\n\nGood luck!\nThe Jobbly team",
+     "Kestrel Analytics"),
+    # "la empresa X", "l'entreprise X"
+    ("Has aplicado a la oferta Desarrollador Java", "Hola Alex,\n\nTu candidatura a la "
+     "oferta Desarrollador Java de la empresa Grupo Terral se ha registrado.\n", "Grupo Terral"),
+    # an offer "chez X"
+    ("Votre candidature a bien été envoyée", "Bonjour Alex,\n\nVotre candidature pour "
+     "l'offre Chargée de communication (H/F) chez Atelier Morin a bien été envoyée.\n",
+     "Atelier Morin"),
+    # a subject "Label: Role at Company"
+    ("Application sent: Junior Data Analyst at Kestrel Analytics",
+     "Hi Alex,\n\nYou applied for Junior Data Analyst.\n", "Kestrel Analytics"),
+])
+def test_a_platform_not_listed_is_not_the_employer(subject: str, body: str,
+                                                   company: str) -> None:
+    """A job board the rules do not list: the employer is where the mail names it, not the
+    board's display name."""
+    raw = mail(body, sender="Jobbly <noreply@jobbly.example>", subject=subject)
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert finding.company == company
+
+
+@pytest.mark.parametrize(("subject", "body"), [
+    ("You applied to Junior Data Analyst", "Hi Alex,\n\nYou applied to the following job:\n\n"
+     "Junior Data Analyst\nKestrel Analytics · Berlin\n"),
+    # the card's title named in the text, not the subject
+    ("Update on your application", "Hi Alex,\n\nUnfortunately the employer has decided not "
+     "to proceed with your application for Junior Data Analyst.\n\nJunior Data Analyst\n"
+     "Kestrel Analytics · Berlin\n"),
+])
+def test_a_job_card_of_a_board_not_listed_names_the_employer(subject: str, body: str) -> None:
+    raw = mail(body, sender="Jobbly <noreply@jobbly.example>", subject=subject)
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert (finding.company, finding.role) == ("Kestrel Analytics", "Junior Data Analyst")
+
+
+@pytest.mark.parametrize(("sentence", "company"), [
+    ("I'm the hiring manager at Kestrel Analytics.", "Kestrel Analytics"),
+    ("Je suis chargée de recrutement chez Atelier Morin.", "Atelier Morin"),
+    ("Soy reclutadora de Grupo Terral.", "Grupo Terral"),
+    # "for" names the job, not the employer: the sender's domain stands
+    ("I'm the hiring manager for Solutions Architect.", "Acme Robotics"),
+])
+def test_a_persons_title_at_a_company_names_it(sentence: str, company: str) -> None:
+    sender = ("Sara Kim <sara@gmail.com>" if company != "Acme Robotics"
+              else "Sara Kim <sara.kim@acme-robotics.example>")
+    raw = mail(f"Hi Alex,\n\n{sentence} I'd like to invite you to an interview on December "
+               f"10 at 2pm.\n\nSara", sender=sender, subject="Interview")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert finding.company == company
+
+
+@pytest.mark.parametrize(("subject", "body", "company", "role"), [
+    ("Your application is on its way", "Hi Alex,\n\nYour application to Kestrel Analytics "
+     "for Data Analyst is on its way!\n", "Kestrel Analytics", "Data Analyst"),
+    ("Thanks for applying", "Hi Alex,\n\nThanks for applying. Your profile has been shared "
+     "with Kestrel Analytics.\n", "Kestrel Analytics", ""),
+    ("Bewerbung versendet", "Hallo Alex,\n\nDu hast dich erfolgreich als Projektmanager bei "
+     "Nordtal Möbel GmbH beworben.\n", "Nordtal Möbel GmbH", "Projektmanager"),
+    ("Has aplicado a Desarrollador Java", "Hola Alex,\n\nHas aplicado a la oferta "
+     "Desarrollador Java en Grupo Terral. ¡Mucha suerte!\n", "Grupo Terral",
+     "Desarrollador Java"),
+    ("Postulación enviada", "Hola Alex,\n\nTu postulación al puesto de Desarrollador Java en "
+     "Grupo Terral fue enviada con éxito.\n", "Grupo Terral", "Desarrollador Java"),
+    # "X received your application": the subject's role is not "X received your"
+    ("Kestrel Analytics received your application", "Hi Alex,\n\nKestrel Analytics received "
+     "your application for Data Analyst.\n", "Kestrel Analytics", "Data Analyst"),
+])
+def test_a_job_boards_confirmation_names_employer_and_job(subject: str, body: str,
+                                                          company: str, role: str) -> None:
+    raw = mail(body, sender="Jobbly <noreply@jobbly.example>", subject=subject)
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert (finding.kind, finding.company, finding.role) == ("application", company, role)
+
+
+def test_a_date_after_at_in_a_subject_is_no_company() -> None:
+    """"Invitation: Data Analyst Interview @ Thu Dec 10, 2026 2pm": the text after "@" is
+    the moment, not the employer."""
+    raw = mail("Hi Alex,\n\nYou have been invited to the following event.\n\nKestrel "
+               "Analytics Recruiting", sender="Kestrel Analytics <no-reply@kestrel-analytics."
+               "example>", subject="Invitation: Data Analyst Interview @ Thu Dec 10, 2026 2pm "
+               "- 3pm (CET)")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert finding.kind == "interview" and finding.company == "Kestrel Analytics"
+    assert finding.interview_at == datetime(2026, 12, 10, 13, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(("sender", "signature", "company"), [
+    # the organisation two lines under the name, a title between
+    ("Sara Kim <sara.kim@kestrel-analytics.example>", "Sara Kim\nTalent Partner\n"
+     "Kestrel Analytics", "Kestrel Analytics"),
+    # a legal form names the organisation though the domain is another's
+    ("Sara Kim <sara.kim@kx-mail.example>", "Sara Kim\nKestrel Analytics GmbH\n"
+     "Lindenstraße 4", "Kestrel Analytics GmbH"),
+])
+def test_the_signature_names_the_employer(sender: str, signature: str, company: str) -> None:
+    raw = mail(f"Hi Alex,\n\nI'd like to invite you to an interview on December 10 at 2pm."
+               f"\n\nBest,\n\n{signature}", sender=sender, subject="Data Analyst interview")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert finding.company == company
+
+
+@pytest.mark.parametrize(("subject", "company", "role"), [
+    # "Label – Role – Company"
+    ("Candidature – Comptable (H/F) – Maison Vellier", "Maison Vellier", "Comptable"),
+    ("Re: Candidatura Analista de datos - Grupo Terral", "Grupo Terral", "Analista de datos"),
+    # an organisation's name heading the subject, though the text never repeats it
+    ("Nordtal Möbel GmbH | Ihre Bewerbung als Disponent (m/w/d)", "Nordtal Möbel GmbH",
+     "Disponent"),
+])
+def test_a_subject_template_names_the_employer(subject: str, company: str, role: str) -> None:
+    raw = mail("Bonjour,\n\nNous avons bien reçu votre candidature. Vielen Dank für Ihre "
+               "Bewerbung.\n", sender="Recrutement <noreply@notify-ats.example>",
+               subject=subject)
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert (finding.company, finding.role) == (company, role)

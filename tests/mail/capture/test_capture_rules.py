@@ -64,6 +64,49 @@ EXAMPLES = {
         'Te esperamos en la feria de empleo.',
     '\\bjornada de puertas abiertas\\b':
         'Ven a nuestra jornada de puertas abiertas.',
+    # advice about interviews and applications: no interview of yours
+    '\\bmock interviews?\\b|\\binterview (tips|preparation|prep|skills|workshop|training'
+    '|coaching|guide|masterclass)\\b|\\bhow to (ace|prepare for|nail|succeed in) (your|'
+    'an|the|a) (\\w+ )?interview':
+        'Join our mock interview workshop on Thursday.',
+    '\\b(cv|resume|résumé) (review|clinic|workshop|tips|check)\\b|\\bcareer (coaching|ad'
+    'vice|workshop|tips)\\b':
+        'Book a free CV review with our careers advisers.',
+    '\\btipps (für|zum|zur) (das |dein |ihr |ein )?(vorstellungsgespräch|bewerbung|int'
+    'erview)|\\bbewerbungs(training|check|tipps|coaching|workshop)\\b|\\bprobe-?(vorstel'
+    'lungsgespräch|interview)':
+        'Unsere Tipps für das Vorstellungsgespräch: so klappt es.',
+    '\\bconseils pour (réussir )?(votre |ton |un |l.)?(entretien|candidature|cv)|\\bsim'
+    'ulations? d.entretiens?\\b|\\batelier (cv|entretien|candidature)':
+        "Nos conseils pour réussir votre entretien d'embauche.",
+    '\\bconsejos para (tu |su |la |una )?(entrevista|candidatura|cv)|\\bsimulacros? de '
+    'entrevistas?\\b|\\btaller de (cv|entrevista)':
+        'Nuestros consejos para tu entrevista de trabajo.',
+    # not (yet) an application of yours: a started one, a course's registration
+    '\\b(jobs?|openings?|roles?|positions?|opportunities)\\b[^.!\\n]{0,40}\\b(you may|you'
+    ' might|you.d) (be interested|like|love|enjoy)\\b':
+        'Here are new openings at Acme Robotics you might like.',
+    '\\b(complete|finish|finali[sz]e) your (application|candidate profile)\\b|\\bincompl'
+    'ete application\\b|\\bstarted an application\\b':
+        'You started an application but did not finish it. Complete your application now.',
+    '\\b(registration|enrol?ment|sign-?up) (for|to|in) (the |a |an |our |your )?(\\w+ )'
+    '?(course|class|workshop|webinar|event|seminar|conference|meetup)\\b':
+        'Thanks for your registration for the Python course on Saturday.',
+    '\\b(bewerbung|unterlagen) (abschließen|vervollständigen)\\b|\\bunvollständige bewerbung':
+        'Bitte Bewerbung abschließen: es fehlen noch Unterlagen.',
+    '\\b(anmeldung|einschreibung) (zum|zur|für den|für die|für das) \\w*(kurs|seminar|w'
+    'orkshop|webinar|studium|veranstaltung)':
+        'Vielen Dank für Ihre Anmeldung zum Spanischkurs.',
+    '\\b(finalise[zr]|complète[zr]?|complétez) (votre|ta) candidature\\b|\\bcandidature incomplète':
+        'Finalisez votre candidature en quelques clics.',
+    '\\binscription (au|à la|à l.|pour le|pour la) \\w*(cours|formation|atelier|webinai'
+    're|salon|master)':
+        'Merci pour votre inscription au cours du samedi.',
+    '\\b(completa|finaliza|termina) (tu|su) (candidatura|solicitud)\\b|\\b(candidatura|s'
+    'olicitud) incompleta':
+        'Completa tu candidatura en dos minutos.',
+    '\\binscripción (al|a la|en el|en la) (curso|taller|webinar|seminario|máster|evento|jornada)':
+        'Gracias por tu inscripción al curso de inglés.',
     # rejection
     "unfortunately,? (we|the team)( have| has)? (decided|chosen|will not|won.t|are (not|unable)"
     "|can(no|.)t (move|offer|proceed))":
@@ -356,19 +399,64 @@ EXAMPLES = {
     "newsletter|documentary)\\b": "Would you give an interview for our magazine?",
     "\\bbewerbung (um|für|auf) (die |eine |den |einen |das |ein )?(wohnung|mietwohnung|zimmer|"
     "mitgliedschaft|kitaplatz|kita|schulplatz|studienplatz|stipendium|kleingarten|parzelle|"
-    "förderung)":
+    "förderung|\\w*kurs|\\w*seminar|\\w*studium|studiengang|zulassung|\\w*genehmigung|kredit|"
+    "darlehen|visum)\\b":
         "Danke für Ihre Bewerbung um die Wohnung.",
     "\\binterview (für|mit) (die |das |den |unser\\w* )?(magazin|zeitung|podcast|blog|radio)":
         "Hätten Sie Zeit für ein Interview für unser Magazin?",
     "\\bcandidature (au|à la|à l.|pour le|pour la|pour l.|pour un|pour une) ?(conseil|logement|"
-    "appartement|location|club|association|crèche|bourse|comité)":
+    "appartement|location|club|association|crèche|bourse|comité|master|mastère|cursus|école|"
+    "doctorat|prêt|permis|visa|titre de séjour)\\b":
         "Nous avons reçu votre candidature pour le logement social.",
     "\\b(interview|entretien) pour (le |la |notre |un |une )?(magazine|journal|podcast|blog|"
     "radio)": "Un entretien pour notre magazine ?",
     "\\bsolicitud (de|para) (el |la |un |una )?(socio|club|piso|alquiler|vivienda|préstamo|beca|"
-    "hipoteca|tarjeta|plaza escolar)": "Hemos recibido tu solicitud de socio.",
+    "hipoteca|tarjeta|plaza escolar|licencia|permiso|subvención|ayuda|admisión|matrícula|máster|"
+    "master|grado|doctorado|curso|visado|pasaporte|guardería)\\b":
+        "Hemos recibido tu solicitud de socio.",
     "\\bentrevista para (la |el |un |una |nuestr[oa] )?(revista|periódico|podcast|radio|blog)":
         "¿Te apetece una entrevista para la revista?",
+    # interview: an invitation said indirectly
+    '\\byour (\\w+ )?interview (tomorrow|today|this (morning|afternoon|week)|next (week'
+    '|monday|tuesday|wednesday|thursday|friday))\\b':
+        'Looking forward to your interview tomorrow at our office.',
+    '\\breminder\\b[^.!\\n]{0,40}\\byour (\\w+ )?interview\\b':
+        'A quick reminder about your video interview on Friday.',
+    '\\berinnerung\\b[^.!?\\n]{0,40}\\b(ihr|dein)\\w* (\\w+ )?(vorstellungsgespräch|gespräc'
+    'h|interview)':
+        'Eine kurze Erinnerung an Ihr Vorstellungsgespräch am Freitag.',
+    '\\brappel\\b[^.!\\n]{0,40}\\b(votre|ton) (entretien|rendez-vous)\\b':
+        'Petit rappel concernant votre entretien de vendredi.',
+    '\\brecordatorio\\b[^.!\\n]{0,40}\\b(tu|su) (entrevista|cita)\\b':
+        'Te enviamos un recordatorio de tu entrevista del viernes.',
+    '\\b(progressed|advanced|moved|made it|passed) (on |through )?to the (next|second|'
+    'third|final|following) (round|stage)\\b':
+        'Congratulations, you have progressed to the next round of our process.',
+    '\\b(panel|technical|final|onsite|on-site|second|first|hiring manager) (interview|'
+    'conversation|round)\\b[^.!?\\n]{0,60}\\b(next|schedule|book|invite|arrange|set up)\\'
+    'b':
+        'The panel interview is the next step; please book a time with us.',
+    '\\b(organiser|planifier|prévoir|programmer|fixer|caler) (un|une) (premier |premie'
+    're |première )?(échange|entretien|rencontre|appel|visio|rendez-vous)\\b':
+        'Nous aimerions organiser un échange avec le manager.',
+    '\\b(souhaiterions|souhaiterais|aimerions|aimerais|voudrions|voudrais) (vous|te) ('
+    'rencontrer|parler|appeler|connaître)\\b':
+        'Votre profil nous plaît et nous aimerions vous rencontrer.',
+    '\\b(una |primera )?(conversación|charla|llamada|reunión) contigo\\b':
+        'Nos encantaría tener una primera conversación contigo.',
+    '\\bnos gustaría (conocerte|hablar contigo|charlar contigo|conocerle|hablar con usted)\\b':
+        'Tu perfil encaja y nos gustaría conocerte.',
+    # application: a job board's confirmation
+    '\\bte has inscrito\\b[^.!\\n]{0,40}\\b(oferta|puesto|vacante|proceso)':
+        'Te has inscrito correctamente en la oferta de Acme Robotics.',
+    '\\bhas (aplicado|postulado) (a|en|al|para)\\b':
+        'Has aplicado a la oferta de Acme Robotics. ¡Suerte!',
+    '\\b(tu|su) postulación\\b[^.!\\n]{0,80}\\b(fue|ha sido|se ha) (enviad|recibid|registrad)':
+        'Tu postulación a Acme Robotics fue enviada con éxito.',
+    '\\bpostulación (enviada|recibida|registrada)\\b':
+        'Postulación enviada: Acme Robotics la revisará pronto.',
+    '\\b(hast|haben) (dich|sich)\\b[^.!\\n]{0,80}\\bbeworben\\b':
+        'Du hast dich erfolgreich bei Acme Robotics beworben.',
     # rejection: indirect wording
     "\\b(go|goes|going|gone|went) (in )?a different direction":
         "We went in a different direction for this role.",
