@@ -334,21 +334,18 @@ def guarded(source: Any) -> bool:
     return bool(getattr(source, "nudger_guarded", True))
 
 
-_INSTALLED: set[int] = set()
-
-
 def install(engine: Any) -> None:
-    """The session listeners (once per process) and the statement guard on `engine`."""
+    """The session listeners (once per process) and the statement guard on `engine`.
+    Asked of SQLAlchemy's own registry, never remembered by `id(engine)`: a new engine
+    may get the id of one already collected, and would then go unguarded."""
     from sqlalchemy import event
     from sqlmodel import Session
 
-    if not _INSTALLED:
+    if not event.contains(Session, "do_orm_execute", _scope_statement):
         event.listen(Session, "do_orm_execute", _scope_statement)
         event.listen(Session, "before_flush", _stamp_rows)
-        _INSTALLED.add(0)
-    if id(engine) not in _INSTALLED:
+    if not event.contains(engine, "before_cursor_execute", _guard):
         event.listen(engine, "before_cursor_execute", _guard)
-        _INSTALLED.add(id(engine))
 
 
 def resolve(rows: Any, email: str | None, *, create: bool, now: Any) -> int:

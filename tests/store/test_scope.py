@@ -264,3 +264,27 @@ def test_first_writes_at_once_make_one_single_user_seeker(
         apps = s.exec(select(Application)).all()
     assert sorted(a.number or 0 for a in apps) == list(range(1, 11))
     assert {a.seeker_id for a in apps} == {seekers[0].id}
+
+
+def test_every_new_engine_gets_the_guard_even_with_a_collected_ones_id() -> None:
+    """The statement guard is installed on each engine: remembered by `id(engine)` it was
+    skipped for a new engine that got a collected one's id (CPython reuses them), and that
+    engine's hand-written SQL ran unguarded (a flaky test found it)."""
+    import gc
+
+    from sqlalchemy import create_engine, event
+
+    from nudger.store import scope
+
+    seen: set[int] = set()
+    reused = 0
+    for _ in range(200):
+        engine = create_engine("sqlite://")
+        reused += id(engine) in seen
+        seen.add(id(engine))
+        scope.install(engine)
+        assert event.contains(engine, "before_cursor_execute", scope._guard)
+        engine.dispose()
+        del engine
+        gc.collect()
+    assert reused  # the case above did happen
