@@ -1,0 +1,151 @@
+"""Capture's general fixes of session 16, each on a made-up mail of its kind (none is a
+corpus family's template): the employer a recruitment agency or a job board names (its
+client, the CV put forward, the listing "Role de Company (Place)", who a mail is sent on
+behalf of, the recruiter writing from a company), a person writing through a hiring
+system's address (their organisation in brackets or under their signature), a relaying
+ATS's sender who is a person, the legal forms of more countries, the words around a name
+(an elided article, a subject's kind word, "last Friday"), and interview times in the
+zones of more places ("SGT", "Singapore time", "hora del centro de México")."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from nudger.mail.capture.evaluate import normal_company
+from nudger.mail.capture.interview_time import interview_moment
+from nudger.mail.capture.recognise import recognise_bytes
+
+ZONE = ZoneInfo("Europe/Berlin")
+SENT = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+
+
+def mail(body: str, *, sender: str, subject: str, headers: dict[str, str] | None = None
+         ) -> bytes:
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = "Alex Rivera <alex@example.com>"
+    msg["Subject"] = subject
+    msg["Date"] = "Tue, 06 Oct 2026 09:30:00 +0200"
+    msg["Message-ID"] = "<generalise-test@example.net>"
+    for key, value in (headers or {}).items():
+        msg[key] = value
+    msg.set_content(body)
+    return msg.as_bytes()
+
+
+@pytest.mark.parametrize(("body", "company"), [
+    ("Hi Alex,\n\nThanks for applying. The role is with our client, Kestrel Analytics, in "
+     "Leeds. I'll be in touch.\n\nSam", "Kestrel Analytics"),
+    ("Sehr geehrte Frau Rivera,\n\nvielen Dank für Ihre Bewerbung als Controller für "
+     "unseren Kunden, die Nordwind Logistik GmbH. Wir melden uns.\n\nIhr Team",
+     "Nordwind Logistik GmbH"),
+    ("Hi Alex,\n\nAs discussed, I've put your CV forward to Brightmoor Foods Ltd for the "
+     "Analyst role.\n\nSam", "Brightmoor Foods Ltd"),
+    ("Hola Alex,\n\nTe escribo desde Sistemas Levante por tu candidatura a Analista: nos "
+     "gustaría invitarte a una entrevista.\n\nMarta", "Sistemas Levante"),
+])
+def test_an_agency_names_its_client(body: str, company: str) -> None:
+    raw = mail(body, sender="Sam Hart <sam.hart@talentbridge.example>",
+               subject="Your application")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert finding.company == company
+
+
+@pytest.mark.parametrize(("body", "company", "role"), [
+    ("Hola Alex,\n\nTe has inscrito en la oferta Técnico de nóminas de Asesoría Prado S.L. "
+     "(Burgos).\n\nEl equipo", "Asesoría Prado S.L.", "Técnico de nóminas"),
+    ("Bonjour Alex,\n\nVotre candidature au poste Assistant RH chez Clinique des Lilas "
+     "(Nantes) a bien été transmise.\n", "Clinique des Lilas", "Assistant RH"),
+])
+def test_a_boards_own_notice_names_the_job_and_its_employer(body: str, company: str,
+                                                            role: str) -> None:
+    raw = mail(body, sender="Empleado <noreply@infojobs.net>", subject="Candidatura")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert finding.company == company
+    assert finding.role in (role, "")  # the role when the notice's phrase gives it
+
+
+def test_an_employers_listing_with_de_is_not_read_as_a_board_notice() -> None:
+    """"puesto de Analista de Riesgo (Madrid)" from the employer: "Riesgo" is no employer."""
+    raw = mail("Estimado/a:\n\nHemos recibido su candidatura a la oferta Analista de Riesgo "
+               "(Madrid).\n\nAtentamente,\nBanco Mirador, S.A.",
+               sender="Banco Mirador <empleo@bancomirador.example>",
+               subject="Confirmación de candidatura")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert finding.company == "Banco Mirador, S.A."
+
+
+@pytest.mark.parametrize(("sender", "body", "company"), [
+    ("Jo Park (Cobalt Works) via Handshake <noreply@mail.joinhandshake.com>",
+     "Hi Alex,\n\nWe'd like to invite you to a first-round interview.\n\nJo Park",
+     "Cobalt Works"),
+    ("Claire Moreau <reponse-12ab@reply.hellowork.com>",
+     "Bonjour Alex,\n\nJe souhaiterais échanger avec vous par téléphone pour un entretien."
+     "\n\nClaire Moreau\nChargée de recrutement\nGroupe Lavande SA", "Groupe Lavande SA"),
+])
+def test_a_person_writing_through_a_hiring_system_names_their_organisation(
+        sender: str, body: str, company: str) -> None:
+    raw = mail(body, sender=sender, subject="Interview")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert finding.company == company
+
+
+def test_a_person_sending_through_a_relaying_ats_is_not_the_company() -> None:
+    """Gem-like relays send as the recruiter at the employer's domain: the recruiter's
+    name is no company; the employer's signature or domain is."""
+    raw = mail("Hi Alex,\n\nThanks for applying, we have received your application and will "
+               "review it this week.\n\nMaya Stern\nTalent, Brightline Robotics",
+               sender="Maya Stern <maya.stern@brightline-robotics.example>",
+               subject="Your application",
+               headers={"Return-Path": "<bounce@o1.outbound.gem.com>"})
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert finding.source == "Gem"
+    assert finding.company == "Brightline Robotics"
+
+
+@pytest.mark.parametrize(("written", "company"), [
+    ("Hi Alex,\n\nThank you for applying to Zenith Power Pvt. Ltd. We will review it.",
+     "Zenith Power Pvt. Ltd."),
+    ("Bonjour Alex,\n\nMerci pour votre candidature chez l'Imprimerie Morand. Nous "
+     "l'étudions.", "Imprimerie Morand"),
+])
+def test_the_name_without_the_words_around_it(written: str, company: str) -> None:
+    raw = mail(written, sender="Jobbly <noreply@jobbly.example>", subject="Application")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert finding.company == company
+
+
+def test_legal_forms_of_more_countries_are_normalised() -> None:
+    assert normal_company("Zenith Power Pvt. Ltd.") == "zenith power"
+    assert normal_company("Marinex Shipping Pte. Ltd.") == "marinex shipping"
+    assert normal_company("Pelangi Foods Sdn Bhd") == "pelangi foods"
+    assert normal_company("Distribuidora Cárdenas S.A. de C.V.") == "distribuidora cardenas"
+
+
+@pytest.mark.parametrize(("text", "at"), [
+    ("Date: Friday, 11 December 2026\nTime: 3:00 PM SGT", datetime(2026, 12, 11, 7, 0,
+                                                                   tzinfo=UTC)),
+    ("on Wednesday 2 December at 4pm Singapore time", datetime(2026, 12, 2, 8, 0, tzinfo=UTC)),
+    ("on Wednesday, 9th December at 4 PM IST", datetime(2026, 12, 9, 10, 30, tzinfo=UTC)),
+    ("Fecha: jueves 10 de diciembre\nHora: 10:00 a. m. (hora del centro de México)",
+     datetime(2026, 12, 10, 16, 0, tzinfo=UTC)),
+    ("el viernes 4 de diciembre a las 3:00 p.m. hora Colombia",
+     datetime(2026, 12, 4, 20, 0, tzinfo=UTC)),
+])
+def test_an_interview_time_in_the_zones_of_more_places(text: str, at: datetime) -> None:
+    moment = interview_moment(text, SENT, ZONE)
+    assert moment is not None and (moment.at, moment.zoned) == (at, True)
+
+
+@pytest.mark.parametrize(("text", "at"), [
+    ("Pourriez-vous passer mardi 8 décembre vers 14h ?", datetime(2026, 12, 8, 13, 0,
+                                                                 tzinfo=UTC)),
+    ("op donderdag 10 december om 13:00 uur", datetime(2026, 12, 10, 12, 0, tzinfo=UTC)),
+])
+def test_an_approximate_time_is_the_time(text: str, at: datetime) -> None:
+    moment = interview_moment(text, SENT, ZONE)
+    assert moment is not None and (moment.at, moment.zoned) == (at, False)
