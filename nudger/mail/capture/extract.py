@@ -363,8 +363,11 @@ def _company_from_sender(view: MailView, ats: str, rules: Rules) -> str:
     # Keep the sender's own spelling of the words that remain.
     kept = [w for w in name.split() if w.lower().strip("-|,:@") in words]
     company = " ".join(kept) if kept else " ".join(words)
-    if looks_like_person(name, view.from_addr, rules):
-        return ""  # a recruiter's own name, also when an ATS sends it in the employer's name
+    if not rules.ats_of(view.domain) and looks_like_person(name, view.from_addr, rules):
+        # A recruiter's own name, also when an ATS relays it from the employer's domain;
+        # on an ATS's own address the name is the employer's ("Dijkstra Bouw
+        # <dijkstrabouw@ats-mail>").
+        return ""
     return _clean_company(company, rules)
 
 

@@ -76,6 +76,7 @@ def weigh_evidence(view: MailView, haystack: str, folded: str, ats: str, rules: 
     subject_end = len(view.subject)
     scores: dict[str, float] = {}
     signals: dict[str, list[str]] = {}
+    titled: set[str] = set()  # the kinds a phrase in the subject names
     for kind in ("rejection", "interview", "application"):
         in_subject = in_body = 0
         said: list[str] = []
@@ -102,6 +103,8 @@ def weigh_evidence(view: MailView, haystack: str, folded: str, ats: str, rules: 
         score = (SUBJECT_WEIGHT if in_subject else 0.0) + \
             (BODY_WEIGHT + 0.25 * min(in_body - 1, 4) if in_body else 0.0)
         scores[kind], signals[kind] = score, said
+        if in_subject:
+            titled.add(kind)
     phrased = {kind for kind, score in scores.items() if score}
     if rules.words is not None:
         # The word model: how the mail's words read, past the rules' exact phrases.
@@ -135,11 +138,13 @@ def weigh_evidence(view: MailView, haystack: str, folded: str, ats: str, rules: 
     prior = ATS_PRIOR if ats else 0.0
     penalty = (ATS_MAILING if ats else UNSUBSCRIBE) if view.unsubscribe else 0.0
     penalty += IGNORE if ignored else 0.0
-    if moment is None and "application" not in phrased and \
+    if moment is None and "application" not in phrased and "interview" not in titled and \
             first_match(rules.phrases["outreach"], haystack, folded) is not None:
         # A recruiter's first approach ("came across your profile … open to a quick
         # chat?") is outreach, not an interview of an application of yours; nor does
-        # the word model's reading alone make it one.
+        # the word model's reading alone make it one. A subject proposing an interview
+        # ("Proposition d'entretien") outweighs the approach's words ("votre profil a
+        # retenu notre attention").
         scores["interview"] = 0.0
         for kind in ("application", "rejection"):
             if kind not in phrased:

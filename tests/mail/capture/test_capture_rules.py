@@ -605,6 +605,15 @@ EXAMPLES = {
         'Revisaremos tu candidatura en los próximos días.',
     '\\b(candidatura|solicitud) (enviada|recibida|registrada)\\b':
         'Candidatura enviada: Analista.',
+    # session 16: further indirect wording
+    '\\bno (fue|fuiste|resultó|resultaste) seleccionad':
+        'Lamentamos decirte que tu perfil no fue seleccionado para el puesto.',
+    '\\bhemos (cogido|contratado|escogido|elegido|seleccionado) a (otr[oa]s?|un[ao]?|alguien)\\b':
+        'Al final hemos contratado a otra persona para el puesto.',
+    '\\b(schon|bereits|leider) weg\\b': 'Die Stelle ist leider schon weg.',
+    '\\b(you.re|you are|you have been) (confirmed|booked|scheduled) for (your|the|an?) ':
+        "You're confirmed for your onsite on Thursday.",
+    '\\bon-?site (interview|with|visit)\\b': 'Your onsite interview is next week.',
     # outreach
     "came across your profile": "I came across your profile on a forum.",
     "would you be open to": "Would you be open to a new role?",
