@@ -605,6 +605,38 @@ EXAMPLES = {
         'Revisaremos tu candidatura en los próximos días.',
     '\\b(candidatura|solicitud) (enviada|recibida|registrada)\\b':
         'Candidatura enviada: Analista.',
+    # ignore, session 16: an account's, a doctor's, a volunteer's, a podcast's or a course's
+    # mail is about no application of yours
+    '\\b(confirm|verify) your (e-?mail|email address|address|account)\\b|\\bactivate your '
+    '(candidate )?(account|profile)\\b|\\b(reset your password|password reset)\\b':
+        'Please confirm your email address to activate your candidate account.',
+    "\\b(doctor|dentist|dental|medical|vet|hair|clinic)(.s)? appointment\\b|\\byour "
+    "appointment (with|at) dr\\b": "This confirms your dentist appointment on Thursday.",
+    '\\b(apply|applying|applied|application|sign up) (to|for|as) (a |our )?volunteer|\\'
+    'bvolunteer(ing)? (application|sign-?up|role|shift)s?\\b':
+        'Thanks for applying to volunteer with us.',
+    '\\b(podcast|magazine|newspaper|radio show|documentary|episode)\\b[^.!?\\n]{0,40}\\'
+    'binterview|\\binterview\\b[^.!?\\n]{0,40}\\b(podcast|magazine|newspaper|radio show|'
+    'documentary|episode)\\b': "I'd love to interview you for our podcast next week.",
+    '\\b(enrolled|registered|signed up) (you )?(in|for|on) (the |a |an )?(\\w+ )?(training|'
+    'course|e-learning|module)\\b': 'Your manager enrolled you in the compliance training.',
+    '\\bbestätige[n]? (sie |du )?(ihre|deine) (e-mail|adresse|e-mail-adresse)\\b|\\b(konto|'
+    'bewerberkonto|profil) (zu )?aktivieren\\b|\\bpasswort zurücksetzen\\b':
+        'Bitte bestätigen Sie Ihre Adresse, um Ihr Bewerberkonto zu aktivieren.',
+    '\\b(ihr|dein) termin (bei|in der) (dr\\b|praxis|zahnarzt)|\\barzttermin\\b|\\'
+    'bzahnarzttermin\\b': 'Ihr Termin bei Dr. Berg am Donnerstag ist bestätigt.',
+    '\\behrenamt\\w*\\b': 'Danke für Ihr Interesse an unserem Ehrenamt.',
+    '\\bconfirme[zr]? (votre|ton) (adresse|e-mail|compte)\\b|\\bactive[zr]? (votre|ton) '
+    'compte\\b|\\bréinitialis\\w* (votre|ton) mot de passe':
+        'Merci de confirmer votre adresse e-mail.',
+    '\\binscrit\\(?e?\\)? à la formation\\b|\\bformation en ligne\\b|\\bmodule '
+    'e-learning\\b': 'Vous avez été inscrit(e) à la formation Sécurité.',
+    '\\brendez-vous (médical|chez le (médecin|dentiste))|\\bbénévol(at|e)\\b':
+        'Votre rendez-vous chez le dentiste est confirmé.',
+    '\\bconfirma (tu|su) (correo|dirección|cuenta|email)\\b|\\bactiva (tu|su) cuenta\\b|'
+    '\\brestablece[r]? (tu|su) contraseña': 'Confirma tu correo para activar tu cuenta.',
+    '\\bcita (médica|con (el|la) (médic[oa]|dentista|doctor[a]?))\\b|\\bvoluntariado\\b':
+        'Te recordamos tu cita con el dentista el jueves.',
     # session 16: further indirect wording
     '\\bno (fue|fuiste|resultó|resultaste) seleccionad':
         'Lamentamos decirte que tu perfil no fue seleccionado para el puesto.',
