@@ -65,6 +65,7 @@ ATS_PRIOR = 0.3          # sent (or relayed) by an ATS or job board
 UNSUBSCRIBE = 0.6        # List-Unsubscribe from a sender that is no ATS: a mailing
 ATS_MAILING = 0.5        # … from an ATS: its marketing more often than not (outweighs
                          # ATS_PRIOR; an ATS's transactional mail rarely has one)
+ATS_MAILING_PHRASED = 0.25  # … against a rejection or interview phrase
 WORDS_WEIGHT = 1.1       # the word model's most likely kind, times its probability…
 WORDS_MIN = 0.8          # … when that is at least this
 IGNORE = 1.6             # an [ignore] phrase at the top (an alert, a receipt, a webinar)
@@ -77,7 +78,7 @@ def weigh_evidence(view: MailView, haystack: str, folded: str, ats: str, rules: 
     scores: dict[str, float] = {}
     signals: dict[str, list[str]] = {}
     titled: set[str] = set()  # the kinds a phrase in the subject names
-    for kind in ("rejection", "interview", "application"):
+    for kind in ("application", "rejection", "interview"):
         in_subject = in_body = 0
         said: list[str] = []
         for rule in rules.phrases[kind]:
@@ -92,6 +93,12 @@ def weigh_evidence(view: MailView, haystack: str, folded: str, ats: str, rules: 
                 continue
             where_subject = found.start() < subject_end
             if not where_subject and found.start() <= subject_end:
+                continue
+            if kind != "application" and scores.get("application") and not where_subject \
+                    and _conditional(haystack, found.start()):
+                # An acknowledgement's "if they want to take things further" or
+                # "shortlisted candidates will be contacted for the next round": what may
+                # come, not what happened.
                 continue
             if where_subject:
                 in_subject += 1
@@ -138,6 +145,10 @@ def weigh_evidence(view: MailView, haystack: str, folded: str, ats: str, rules: 
     prior = ATS_PRIOR if ats else 0.0
     penalty = (ATS_MAILING if ats else UNSUBSCRIBE) if view.unsubscribe else 0.0
     penalty += IGNORE if ignored else 0.0
+    # A hiring system's List-Unsubscribe counts less against a rejection or an interview its
+    # own words state (job boards put one on their status mail too); an application's
+    # words ("since you applied…") are its marketing's too.
+    eased = ATS_MAILING - ATS_MAILING_PHRASED if ats and view.unsubscribe else 0.0
     if moment is None and "application" not in phrased and "interview" not in titled and \
             first_match(rules.phrases["outreach"], haystack, folded) is not None:
         # A recruiter's first approach ("came across your profile … open to a quick
@@ -165,7 +176,8 @@ def weigh_evidence(view: MailView, haystack: str, folded: str, ats: str, rules: 
     if moment is not None:
         order = ["interview", "rejection", "application"]
     for kind in order:
-        total = scores[kind] + (prior if scores[kind] else 0.0) - penalty
+        total = scores[kind] + (prior if scores[kind] else 0.0) - penalty + \
+            (eased if kind != "application" and kind in phrased else 0.0)
         if scores[kind] and total >= THRESHOLD:
             said = signals[kind]
             if prior:
@@ -179,6 +191,21 @@ def weigh_evidence(view: MailView, haystack: str, folded: str, ats: str, rules: 
             return Evidence(kind, total, said, moment if kind == "interview" else None)
     return None
 
+
+
+# What makes the rest of a sentence a condition or someone else's future ("if", "falls",
+# "si", "en caso de", "shortlisted candidates will…"), in the four languages.
+_CONDITION = re.compile(
+    r"\b(?:if|should|once|whether|in case|shortlisted|successful candidates|selected "
+    r"candidates|wenn|falls|sobald|sollten?|ob|si|s.ils?|une fois|dans le cas|au cas où|"
+    r"en caso de|cuando|seleccionad[oa]s)\b", re.IGNORECASE)
+
+
+def _conditional(text: str, at: int) -> bool:
+    """Whether the sentence holding text[at] says, before it, that it is a condition."""
+    start = max(text.rfind(".", 0, at), text.rfind("!", 0, at), text.rfind("?", 0, at),
+                text.rfind("\n", 0, at), at - 160)
+    return _CONDITION.search(text, start + 1, at) is not None
 
 
 # Moving an appointment, in the four languages.

@@ -149,3 +149,39 @@ def test_an_interview_time_in_the_zones_of_more_places(text: str, at: datetime) 
 def test_an_approximate_time_is_the_time(text: str, at: datetime) -> None:
     moment = interview_moment(text, SENT, ZONE)
     assert moment is not None and (moment.at, moment.zoned) == (at, False)
+
+
+@pytest.mark.parametrize("body", [
+    "Hi Alex,\n\nThank you for applying for the Analyst role at Brightmoor Foods. Shortlisted "
+    "candidates will be contacted for the next round.\n",
+    "Hi Alex,\n\nWe've sent your application to Brightmoor Foods. If they want to take things "
+    "further, they'll message you here.\n",
+    "Hallo Alex,\n\nvielen Dank für Ihre Bewerbung bei Brightmoor Foods. Falls wir Sie zu einem "
+    "Vorstellungsgespräch einladen möchten, melden wir uns.\n",
+])
+def test_an_acknowledgements_condition_is_not_what_happened(body: str) -> None:
+    """"If they want to take things further", "shortlisted candidates … next round": an
+    application's acknowledgement saying what may come is still an application."""
+    raw = mail(body, sender="Jobbly <noreply@jobbly.example>", subject="Application")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert finding.kind == "application"
+
+
+def test_a_rejection_without_an_acknowledgement_is_still_read_in_a_condition() -> None:
+    raw = mail("Hi Alex,\n\nAs we discussed, if I'm honest we have decided to move forward with "
+               "other candidates.\n\nDana\nBrightmoor Foods",
+               sender="Dana Lee <dana.lee@brightmoor-foods.example>", subject="Analyst role")
+    assert [f.kind for f in recognise_bytes(raw, zone=ZONE)] == ["rejection"]
+
+
+def test_a_boards_status_mail_with_list_unsubscribe_still_says_a_rejection() -> None:
+    """Boards put List-Unsubscribe on their status mail too: one rejection word and the
+    board are enough; one application phrase is not (its marketing says "since you
+    applied" too: test_an_ats_mailing_needs_more_than_one_phrase)."""
+    raw = mail("Hola Alex,\n\nLa empresa Kronos Datos ha cambiado el estado de tu candidatura "
+               "a la oferta Analista: descartado.\n",
+               sender="Empleo <noticias@infojobs.net>", subject="Novedades en tu candidatura",
+               headers={"List-Unsubscribe": "<https://www.infojobs.net/u>"})
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert (finding.kind, finding.company) == ("rejection", "Kronos Datos")
+    assert "List-Unsubscribe" in finding.why

@@ -638,6 +638,8 @@ EXAMPLES = {
     '\\bcita (médica|con (el|la) (médic[oa]|dentista|doctor[a]?))\\b|\\bvoluntariado\\b':
         'Te recordamos tu cita con el dentista el jueves.',
     # session 16: further indirect wording
+    "\\b(proposition|demande|invitation|convocation) (d.|à un |pour un )(entretien|échange|"
+    "rendez-vous)\\b": "Voici notre proposition d'entretien pour mardi.",
     '\\bno (fue|fuiste|resultó|resultaste) seleccionad':
         'Lamentamos decirte que tu perfil no fue seleccionado para el puesto.',
     '\\bhemos (cogido|contratado|escogido|elegido|seleccionado) a (otr[oa]s?|un[ao]?|alguien)\\b':
