@@ -638,6 +638,28 @@ EXAMPLES = {
     '\\bcita (médica|con (el|la) (médic[oa]|dentista|doctor[a]?))\\b|\\bvoluntariado\\b':
         'Te recordamos tu cita con el dentista el jueves.',
     # session 16: further indirect wording
+    '\\b(hop|jump|get) on a (quick |short )?(call|zoom|video call)\\b':
+        'Can we hop on a call this week to discuss next steps?',
+    '\\bnot (the |a )?(right|best|good|strong|close) (fit|match)\\b':
+        'We concluded your profile is not the right fit for this role.',
+    '\\b(closing|closed|withdraw\\w*|archiv\\w*) (your|this)'
+    ' application\\b|\\b(position|role|search) (has been |is )?(put )?on hold\\b':
+        'The position has been put on hold, so we are closing your application.',
+    '\\bno longer under consideration\\b':
+        'Your application is no longer under consideration.',
+    '\\b(zweite[nm]?|dritte[nm]?|nächste[nm]?|finale[nm]?|persönliche[nm]?)'
+    ' (gespräch|interview|runde)':
+        'Gerne laden wir Sie zum zweiten Gespräch ein.',
+    '\\b(gespräch|interview|kennenlernen|termin|videocall)\\w*\\b[^.!?\\n]{0,60}\\beinzuladen\\b':
+        'Wir freuen uns, Sie zum Gespräch einzuladen.',
+    '\\b(choisir|choisissez|choisis|sélectionner|sélectionnez|réserver|réservez|réserve)'
+    ' (un|votre|ton) (créneau|horaire)':
+        'Merci de choisir un créneau pour votre entretien.',
+    '\\bdisponibilidad para (una|un) (llamada|entrevista|videollamada|reunión|charla)\\b':
+        '¿Tendrías disponibilidad para una llamada el jueves?',
+    '\\b(elige|elija|escoge|selecciona|seleccione|reserva|reserve) (un|tu|su)'
+    ' (horario|hueco|franja|día)':
+        'Por favor, elige un horario para tu entrevista.',
     "\\b(proposition|demande|invitation|convocation) (d.|à un |pour un )(entretien|échange|"
     "rendez-vous)\\b": "Voici notre proposition d'entretien pour mardi.",
     '\\bno (fue|fuiste|resultó|resultaste) seleccionad':
