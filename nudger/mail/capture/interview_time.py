@@ -132,6 +132,10 @@ _WORD_ZONES = {
     "eastern daylight": "America/New_York", "et": "America/New_York",
     "central european": "Europe/Berlin", "central european summer": "Europe/Berlin",
     "central european standard": "Europe/Berlin",
+    "eastern european": "Europe/Athens", "eastern european summer": "Europe/Athens",
+    "eastern european standard": "Europe/Athens", "western european": "Europe/Lisbon",
+    "western european summer": "Europe/Lisbon", "western european standard": "Europe/Lisbon",
+    "hora de canarias": "Atlantic/Canary",
     "british summer": "Europe/London", "greenwich mean": "UTC", "coordinated universal": "UTC",
     "heure de paris": "Europe/Paris", "heure française": "Europe/Paris",
     "heure de france": "Europe/Paris",
@@ -174,13 +178,14 @@ _FIXED = {"utc": 0, "gmt": 0, "z": 0, "cet": 60, "cest": 120, "mez": 60, "mesz":
           "sgt": 480, "myt": 480, "hkt": 480, "jst": 540, "kst": 540, "ist": 330,
           "aest": 600, "aedt": 660, "nzst": 720, "nzdt": 780, "gst": 240}
 _ZONE_WORDS = (
-    r"(?:central european|pacific|mountain|central|eastern|british)"
+    r"(?:central european|eastern european|western european|pacific|mountain|central|eastern|"
+    r"british)"
     r"(?: (?:standard|daylight|summer))?(?: time)?(?![\w])"
     r"|greenwich mean time|coordinated universal time"
     r"|heure (?:de paris|française|de france)|hora (?:de madrid|peninsular|española|de españa)"
     r"|(?:in )?deutscher? zeit"
     r"|hora (?:del centro(?: de méxico)?|de méxico|méxico|colombia|de colombia|de bogotá|"
-    r"de perú|perú|de chile|chile|de argentina|argentina|canaria)(?![\w])"
+    r"de perú|perú|de chile|chile|de argentina|argentina|canaria|de canarias)(?![\w])"
     r"|heure (?:de montréal|du québec|de l.est)(?![\w])"
     r"|(?:uk|london|irish|dublin|lisbon|paris|berlin|madrid|amsterdam|brussels|zurich|vienna|"
     r"new york|chicago|denver|los angeles|san francisco|toronto|vancouver|mexico city|"
@@ -205,8 +210,8 @@ _TIME = (r"(?P<h>[01]?\d|2[0-3])(?:(?P<sep>[:.]|\s?h\s?)(?P<mi>[0-5]\d)"
          r"(?P<ampm>[ap]\.?\s?m\.?(?![\w])|" + _DAYPART + r")?"
          r"(?P<uhr>\s*u(?:h|u)r(?![\w])|h(?![\w]))?"
          r"(?:\s*(?P<part>" + _DAYPART + r"))?"
-         r"(?:\s*(?:-|–|to|bis|à|a)\s*(?:[01]?\d|2[0-3])(?:[:.h][0-5]\d)?\s*"
-         r"(?:[ap]\.?\s?m\.?(?![\w]))?(?:\s*uhr(?![\w]))?)?"
+         r"(?:\s*(?:-|–|to|bis|à|a)\s*(?P<endh>[01]?\d|2[0-3])(?:[:.h][0-5]\d)?\s*"
+         r"(?P<endampm>[ap]\.?\s?m\.?(?![\w]))?(?:\s*uhr(?![\w]))?)?"
          r"(?:\s*\(?\s*(?P<zone>" + _ZONE_WORDS + r")\s*\)?)?"
          r"(?:\s*\(\s*(?:utc|gmt)\s*(?P<off>[+-−]\s*\d{1,2}(?::?\d{2})?)\s*\))?")
 _JOIN = (r"[\s,|·•]*(?:(?:at|um|à|a las|a la|de|time|zeit|uhrzeit|heure|hora|von|ab|from|"
@@ -291,7 +296,24 @@ def interview_moment(text: str, sent_at: datetime | None, zone: ZoneInfo) -> Mom
                 found.setdefault(moment.at, moment)
     if len(found) != 1:
         return None
-    return next(iter(found.values()))
+    moment = next(iter(found.values()))
+    stated = _STATED_ZONE.search(text) if not moment.zoned else None
+    if stated is not None:
+        # "Time zone: America/New_York" on a line of its own (a calendar's text): the
+        # time is that zone's local time.
+        tz, _ = _zone_of(stated.group("zone"), "", zone)
+        if tz is not None:
+            local = moment.at.astimezone(zone).replace(tzinfo=None)
+            at = supported(local.replace(tzinfo=tz))
+            if at is not None:
+                return Moment(at, True, f"{moment.text} ({stated.group(0).strip()})")
+    return moment
+
+
+# A zone stated apart from the time, as calendars write it.
+_STATED_ZONE = re.compile(
+    r"\b(?:time ?zone|zeitzone|fuseau horaire|zona horaria)\s*:?\s*\(?\s*(?P<zone>"
+    + _ZONE_WORDS + r")", re.IGNORECASE)
 
 
 def _moment(match: re.Match[str], sent_at: datetime | None, zone: ZoneInfo) -> Moment | None:
@@ -324,6 +346,9 @@ def _moment(match: re.Match[str], sent_at: datetime | None, zone: ZoneInfo) -> M
         hour = int(parts["h"])
         minute = int(parts.get("mi") or 0)
         ampm = re.sub(r"[.\s]", "", parts.get("ampm") or parts.get("part") or "").lower()
+        if not ampm and parts.get("endampm") and hour <= int(parts.get("endh") or 0) <= 12:
+            # "2:00 – 2:30pm": a range's one am/pm is its start's too
+            ampm = re.sub(r"[.\s]", "", parts["endampm"]).lower()
         if any(ampm.endswith(word.replace(" ", "")) for word in _PM_WORDS):
             ampm = "pm"
         if ampm == "pm" and hour < 12:

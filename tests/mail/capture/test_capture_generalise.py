@@ -135,6 +135,15 @@ def test_legal_forms_of_more_countries_are_normalised() -> None:
      datetime(2026, 12, 10, 16, 0, tzinfo=UTC)),
     ("el viernes 4 de diciembre a las 3:00 p.m. hora Colombia",
      datetime(2026, 12, 4, 20, 0, tzinfo=UTC)),
+    # "Eastern European" is not the US's "Eastern"; the Canaries are an hour behind Madrid
+    ("10 December 2026 at 11:00 Eastern European Time", datetime(2026, 12, 10, 9, 0,
+                                                                 tzinfo=UTC)),
+    ("10 de diciembre, 11:00 (hora de Canarias)", datetime(2026, 12, 10, 11, 0, tzinfo=UTC)),
+    # a range's one "pm" is its start's too
+    ("Thursday, 10 December · 2:00 – 2:30pm GMT", datetime(2026, 12, 10, 14, 0, tzinfo=UTC)),
+    # the zone on a line of its own, as calendars write it
+    ("Thursday, December 10 · 11:00am – 11:30am\nTime zone: America/New_York",
+     datetime(2026, 12, 10, 16, 0, tzinfo=UTC)),
 ])
 def test_an_interview_time_in_the_zones_of_more_places(text: str, at: datetime) -> None:
     moment = interview_moment(text, SENT, ZONE)
