@@ -82,7 +82,7 @@ def _organisation_name(text: str, rules: Rules, clean: Clean) -> str:
             not is_organisation(text, rules):
         return ""
     lowered = {w.lower().strip(".,") for w in words}
-    if lowered & ROLE_WORDS or lowered & _JOB_TITLE_WORDS or \
+    if lowered & ROLE_WORDS or lowered & JOB_TITLE_WORDS or \
             (len(words) == 1 and not LEGAL_ANYWHERE.search(text)):
         return ""
     return clean(text, rules)
@@ -178,7 +178,7 @@ def agrees_with_domain(company: str, domain: str) -> bool:
 
 
 # Words of a job's title: a capitalised run with one is a role, not an employer.
-_JOB_TITLE_WORDS = frozenset({
+JOB_TITLE_WORDS = frozenset({
     "analyst", "engineer", "developer", "manager", "assistant", "designer", "consultant",
     "specialist", "officer", "director", "lead", "head", "intern", "internship",
     "scientist", "architect", "administrator", "coordinator", "technician", "nurse",

@@ -18,6 +18,7 @@ from nudger.mail.capture.contact import (
 )
 from nudger.mail.capture.employer import (
     BOARD_LISTING,
+    JOB_TITLE_WORDS,
     NAME_RUN,
     ROLE_WORDS,
     agrees_with_domain,
@@ -78,6 +79,7 @@ def _clean_company(raw: str, rules: Rules) -> str:
     words = text.lower().split()
     if text.lower() in _NOT_COMPANY or words[0] in _NOT_COMPANY or \
             words[0] in _NOT_COMPANY_START or words[-1] in ROLE_WORDS or \
+            (words[-1] in JOB_TITLE_WORDS and not LEGAL_ANYWHERE.search(text)) or \
             text[:1].isdigit():
         return ""  # "our Founding Engineer role", "2:00 PM Eastern", "puesto de …"
     return one_line(text, MAX_VALUE, "company")

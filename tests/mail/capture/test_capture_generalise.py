@@ -194,3 +194,22 @@ def test_a_boards_status_mail_with_list_unsubscribe_still_says_a_rejection() -> 
     [finding] = recognise_bytes(raw, zone=ZONE)
     assert (finding.kind, finding.company) == ("rejection", "Kronos Datos")
     assert "List-Unsubscribe" in finding.why
+
+
+def test_a_status_word_after_application_is_no_role_and_a_job_title_no_company() -> None:
+    """"Application received - Data Analyst": "received" is no role and "Data Analyst" no
+    company; the employer signs under the mail."""
+    raw = mail("Dear Alex,\n\nThank you for your application to the Data Analyst position. "
+               "Our team will review it.\n\nKind regards,\nTalent Acquisition\nBrightmoor "
+               "Foods plc", sender="Talent Acquisition <jobs@brightmoor.example>",
+               subject="Application received - Data Analyst")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert finding.company == "Brightmoor Foods plc"
+
+
+def test_a_french_thanks_for_applying_chez_names_the_employer() -> None:
+    raw = mail("Bonjour Alex,\n\nMerci d'avoir postulé chez Atelier Morin pour le poste de "
+               "Chargée de communication.\n", sender="Notifications <noreply@hirely.example>",
+               subject="Merci pour votre candidature")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert (finding.kind, finding.company) == ("application", "Atelier Morin")

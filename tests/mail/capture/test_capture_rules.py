@@ -638,6 +638,7 @@ EXAMPLES = {
     '\\bcita (médica|con (el|la) (médic[oa]|dentista|doctor[a]?))\\b|\\bvoluntariado\\b':
         'Te recordamos tu cita con el dentista el jueves.',
     # session 16: further indirect wording
+    '\\bmerci d.avoir postulé\\b': "Merci d'avoir postulé, nous étudions votre dossier.",
     '\\b(hop|jump|get) on a (quick |short )?(call|zoom|video call)\\b':
         'Can we hop on a call this week to discuss next steps?',
     '\\bnot (the |a )?(right|best|good|strong|close) (fit|match)\\b':
