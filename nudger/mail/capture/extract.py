@@ -365,6 +365,8 @@ def _company_from_sender(view: MailView, ats: str, rules: Rules) -> str:
     # Keep the sender's own spelling of the words that remain.
     kept = [w for w in name.split() if w.lower().strip("-|,:@") in words]
     company = " ".join(kept) if kept else " ".join(words)
+    if rules.is_freemail(view.domain) and not platform and not is_organisation(name, rules):
+        return ""  # "Mum <…@gmail.com>", "Dave <…@hotmail.co.uk>": a person's free mail
     if not rules.ats_of(view.domain) and looks_like_person(name, view.from_addr, rules):
         # A recruiter's own name, also when an ATS relays it from the employer's domain;
         # on an ATS's own address the name is the employer's ("Dijkstra Bouw

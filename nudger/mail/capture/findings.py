@@ -121,12 +121,16 @@ def weigh_evidence(view: MailView, haystack: str, folded: str, ats: str, rules: 
         # mail has a job word ([candidate] body: a role, an interview, a Gespräch, a
         # puesto…): "coffee next Tuesday works!" or an invitation to a vernissage reads
         # like an interview to a bag of words, but is about no job.
-        alone = not phrased and view.invite is None
+        alone = not phrased
         if best != "not-job" and posteriors[best] >= WORDS_MIN and \
                 (not alone or _names_job(haystack, rules.body_words)):
             scores[best] += WORDS_WEIGHT * posteriors[best]
             signals[best].append(f"its words read as {best} ({posteriors[best]:.2f})")
-    job_words = any(scores.values()) or rules.is_candidate_subject(view.subject)
+    # Job words for an invitation: a kind's phrase, a job subject, or the word model's
+    # reading of a mail with a job word (a colleague's "Q4 planning" invitation reads like
+    # an interview to a bag of words, but names no job).
+    job_words = bool(phrased) or rules.is_candidate_subject(view.subject) or \
+        (any(scores.values()) and _names_job(haystack, rules.body_words))
     invite = view.invite
     moment: Moment | None = None
     # An invitation (METHOD:REQUEST) in job mail; a published event (METHOD:PUBLISH, or no

@@ -213,3 +213,27 @@ def test_a_french_thanks_for_applying_chez_names_the_employer() -> None:
                subject="Merci pour votre candidature")
     [finding] = recognise_bytes(raw, zone=ZONE)
     assert (finding.kind, finding.company) == ("application", "Atelier Morin")
+
+
+def test_a_colleagues_meeting_invitation_is_no_interview() -> None:
+    """A calendar invitation counts as an interview's only in job mail: a kind's phrase, a
+    job subject, or a job word under the word model's reading; "Q4 planning" has none."""
+    msg = EmailMessage()
+    msg["From"] = "Tom Berg <tom.berg@acme-robotics.example>"
+    msg["To"] = "alex@example.com"
+    msg["Subject"] = "Q4 planning"
+    msg["Date"] = "Tue, 06 Oct 2026 09:30:00 +0200"
+    msg.set_content("Hi team,\n\nInvite attached for our Q4 planning session.\n\nTom")
+    ics = ("BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nBEGIN:VEVENT\r\n"
+           "DTSTART:20261210T130000Z\r\nSUMMARY:Q4 planning\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
+    msg.add_attachment(ics.encode(), maintype="text", subtype="calendar",
+                       params={"method": "REQUEST"}, filename="invite.ics")
+    assert recognise_bytes(msg.as_bytes(), zone=ZONE) == []
+    onsite = msg.as_bytes().replace(b"Subject: Q4 planning", b"Subject: Acme onsite")
+    assert [f.kind for f in recognise_bytes(onsite, zone=ZONE)] == ["interview"]
+
+
+def test_a_persons_free_mail_name_is_no_company() -> None:
+    raw = mail("Good luck with your interview tomorrow! Call me after.",
+               sender="Mum <mum.rivera@gmail.com>", subject="Your interview")
+    assert recognise_bytes(raw, zone=ZONE) == []
