@@ -79,10 +79,18 @@ def _clean_company(raw: str, rules: Rules) -> str:
     words = text.lower().split()
     if text.lower() in _NOT_COMPANY or words[0] in _NOT_COMPANY or \
             words[0] in _NOT_COMPANY_START or words[-1] in ROLE_WORDS or \
-            (words[-1] in JOB_TITLE_WORDS and not LEGAL_ANYWHERE.search(text)) or \
+            (_title_end(words) in JOB_TITLE_WORDS and not LEGAL_ANYWHERE.search(text)) or \
             text[:1].isdigit():
         return ""  # "our Founding Engineer role", "2:00 PM Eastern", "puesto de …"
     return one_line(text, MAX_VALUE, "company")
+
+
+def _title_end(words: list[str]) -> str:
+    """The last word of a name, past a job level ("Process Engineer II" → "engineer")."""
+    while len(words) > 1 and words[-1] in ("i", "ii", "iii", "iv", "sr", "sr.", "jr", "jr.",
+                                           "senior", "junior", "lead"):
+        words = words[:-1]
+    return words[-1]
 
 
 _BRACKET_TAIL = re.compile(r"\s*[(\[][^()\[\]]*[)\]]?\s*$")
@@ -140,7 +148,8 @@ _NOT_COMPANY_START = frozenset({
     "vacante", "vacancy", "oferta", "offre", "plaza", "empleo", "trabajo", "job", "equipo",
     "équipe", "los", "las", "un", "una", "une", "ein", "eine", "unternehmen", "firma",
     "mitarbeit", "tätigkeit", "ausschreibung", "einstellung", "entreprise", "société",
-    "empresa", "compañía", "te", "me", "se", "os", "du", "vous"})
+    "empresa", "compañía", "te", "me", "se", "os", "du", "vous",
+    "absage", "zusage", "einladung", "entretien", "entrevista"})
 
 _GENERIC_ROLE = re.compile(
     r"^(?:(?:an? )?(?:update|news|decision) (?:on|about|regarding) )?(?:your|ihre|deine|dein|"

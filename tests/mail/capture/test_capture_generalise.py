@@ -237,3 +237,31 @@ def test_a_persons_free_mail_name_is_no_company() -> None:
     raw = mail("Good luck with your interview tomorrow! Call me after.",
                sender="Mum <mum.rivera@gmail.com>", subject="Your interview")
     assert recognise_bytes(raw, zone=ZONE) == []
+
+
+@pytest.mark.parametrize(("subject", "body"), [
+    ("Brightmoor Foods - Application received",
+     "Hi Alex,\n\nThanks for applying. We have received your application.\n"),
+    ("[Brightmoor Foods] Application received: Data Analyst",
+     "Hi Alex,\n\nThanks for applying. We have received your application.\n"),
+    ("Brightmoor Foods: update on your application",
+     "Hi Alex,\n\nUnfortunately we have decided to move forward with other candidates.\n"),
+    ("Brightmoor Foods application update",
+     "Hi Alex,\n\nUnfortunately we have decided to move forward with other candidates.\n"),
+    ("Data Analyst at Brightmoor Foods: next steps",
+     "Hi Alex,\n\nWe'd like to invite you to an interview. Please pick a time.\n"),
+])
+def test_the_employer_heading_a_subject_template(subject: str, body: str) -> None:
+    raw = mail(body, sender="Notifications <no-reply@hirely.example>", subject=subject)
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert finding.company == "Brightmoor Foods"
+
+
+@pytest.mark.parametrize("subject", ["Process Engineer II - interview follow-up",
+                                     "Absage - Ihre Bewerbung Kennziffer 48/2026"])
+def test_a_job_title_or_a_kind_word_heading_a_subject_is_no_employer(subject: str) -> None:
+    raw = mail("Hi Alex,\n\nUnfortunately we have decided to move forward with other "
+               "candidates for the Process Engineer II role.\n\nDana Lee\nCalder Chips",
+               sender="Dana Lee <dana.lee@calder-chips.example>", subject=subject)
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert finding.company == "Calder Chips"
