@@ -638,6 +638,22 @@ EXAMPLES = {
     '\\bcita (médica|con (el|la) (médic[oa]|dentista|doctor[a]?))\\b|\\bvoluntariado\\b':
         'Te recordamos tu cita con el dentista el jueves.',
     # session 16: further indirect wording
+    '\\b(have|has|had) (now |already )?filled (the|this|our)'
+    ' (position|role|vacancy|opening|post)\\b':
+        'We have now filled the position.',
+    '\\bpas été (sélectionnée?|retenue?)\\b|\\bne (poursuivrons|continuerons) pas\\b':
+        'Nous ne poursuivrons pas le processus avec vous.',
+    '\\b(perfil|candidatura|experiencia) no (encaja|se ajusta|cumple)\\b':
+        'Tu perfil no encaja con lo que buscamos ahora.',
+    '\\bnext (step|stage|round) (is|will be) (a|an) ([\\w-]+'
+    ' ){0,3}(assessment|interview|call|conversation|chat|challenge|exercise|case'
+    ' study|take-home)\\b':
+        'The next step is a 45-minute technical assessment with two engineers.',
+    '\\bzeit für (ein|einen) (kurzes |erstes |kurzen |ersten'
+    ' )?(gespräch|telefonat|interview|kennenlernen|call|austausch|videocall)':
+        'Haben Sie nächste Woche Zeit für ein Gespräch?',
+    '\\b(podemos|podríamos|quieres) (hablar|charlar|vernos|quedar)\\b':
+        '¿Podemos hablar el martes por la mañana?',
     '\\bmerci d.avoir postulé\\b': "Merci d'avoir postulé, nous étudions votre dossier.",
     '\\b(hop|jump|get) on a (quick |short )?(call|zoom|video call)\\b':
         'Can we hop on a call this week to discuss next steps?',
