@@ -277,3 +277,33 @@ def company_from_domain(domain: str, rules: Rules, clean: Clean) -> str:
     if label in ("mail", "email", "jobs", "careers", "example") or len(label) < 2:
         return ""
     return clean(" ".join(p.capitalize() for p in label.split("-")), rules)
+
+
+# A name as the subject of a sentence: it did or wants something ("Daniel would like…").
+DOES = re.compile(r"\s+(?:would|wants?|has|have|had|is|will|asked|says|said|liked|loved|enjoyed|"
+                   r"mentioned|thinks|thought|felt|hat|möchte|würde|"
+                   r"quiere|ha|souhaite|aimerait|a)\b", re.IGNORECASE)
+
+
+def a_colleague(candidate: str, view: MailView, rules: Rules) -> bool:
+    """Whether a name the text gives is a person at the sender's own company rather than an
+    employer: one capitalised word, no organisation word or legal form, nothing of the
+    sender's domain, in mail from a company's own domain ("Daniel would like to meet you"
+    from dana@brightmoor.example). Two words are left alone: an agency's recruiter names
+    their client so ("Polaris Grid would like to meet you")."""
+    words = candidate.split()
+    if not view.domain or rules.is_freemail(view.domain) or rules.ats_of(view.domain) or \
+            len(words) != 1 or not (candidate[:1].isupper() and candidate[1:].islower()) or \
+            is_organisation(candidate, rules) or LEGAL_ANYWHERE.search(candidate):
+        return False
+    label = squash(domain_label(view.domain))
+    return not agrees_with_domain(candidate, view.domain) and \
+        not any(squash(w) in label for w in words if len(w) > 2)
+
+
+def title_end(words: list[str]) -> str:
+    """The last word of a name, past a job level ("Process Engineer II" → "engineer")."""
+    while len(words) > 1 and words[-1] in ("i", "ii", "iii", "iv", "sr", "sr.", "jr", "jr.",
+                                           "senior", "junior", "lead"):
+        words = words[:-1]
+    return words[-1]

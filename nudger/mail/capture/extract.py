@@ -18,9 +18,11 @@ from nudger.mail.capture.contact import (
 )
 from nudger.mail.capture.employer import (
     BOARD_LISTING,
+    DOES,
     JOB_TITLE_WORDS,
     NAME_RUN,
     ROLE_WORDS,
+    a_colleague,
     agrees_with_domain,
     company_from_domain,
     company_from_links,
@@ -30,6 +32,7 @@ from nudger.mail.capture.employer import (
     named_organisation,
     persons_organisation,
     squash,
+    title_end,
 )
 from nudger.mail.capture.rules import Rules, fold_case
 from nudger.mail.capture.view import MAX_VALUE, MailView, one_line
@@ -47,7 +50,11 @@ _TAIL = re.compile(r"\s+(?:for|as|regarding|about|via|through|on|in the|and we|a
                    r"(?:\s|$).*$", re.IGNORECASE)
 _NOT_COMPANY = frozenset({"us", "our team", "uns", "nous", "nosotros", "our company",
                           "this time", "this point", "the moment", "present", "you", "dir",
-                          "ihnen", "vous", "ti", "the team", "the company"})
+                          "ihnen", "vous", "ti", "the team", "the company",
+                          # the tools that send invitations, never the employer
+                          "google calendar", "google kalender", "google agenda",
+                          "google meet", "microsoft teams", "microsoft outlook", "outlook",
+                          "outlook calendar", "zoom", "calendly", "microsoft bookings"})
 _ROLE_LEAD = re.compile(r"^(?:(?:the|a|an|our|unsere?|le|la|el)\s+)?(?:(?:position|role|job|"
                         r"stelle|poste|puesto)\s+(?:of\s+|als\s+|de\s+)?)?", re.IGNORECASE)
 _ROLE_IDS = re.compile(r"\s*\((?:job|req|requisition|ref|id)\b[^)]*\)|\s*\(?\b[A-Z]{0,4}-?\d{4,}"
@@ -60,6 +67,7 @@ _POSSESSIVE = re.compile(r"'s$|’s$")
 def _clean_company(raw: str, rules: Rules) -> str:
     text = " ".join(raw.split(";")[0].split()).strip(" \"'“”‘’«»:;,!?()[]")
     text = _SENTENCE_END.split(text, maxsplit=1)[0]
+    text = _PERSON_AT.sub("", text)
     text = _LEAD.sub("", text)
     text = _TAIL.sub("", text)
     text = _POSSESSIVE.sub("", text).strip(" \"'“”‘’«»:;,!?")
@@ -79,20 +87,14 @@ def _clean_company(raw: str, rules: Rules) -> str:
     words = text.lower().split()
     if text.lower() in _NOT_COMPANY or words[0] in _NOT_COMPANY or \
             words[0] in _NOT_COMPANY_START or words[-1] in ROLE_WORDS or \
-            (_title_end(words) in JOB_TITLE_WORDS and not LEGAL_ANYWHERE.search(text)) or \
+            (title_end(words) in JOB_TITLE_WORDS and not LEGAL_ANYWHERE.search(text)) or \
             text[:1].isdigit():
         return ""  # "our Founding Engineer role", "2:00 PM Eastern", "puesto de …"
     return one_line(text, MAX_VALUE, "company")
 
 
-def _title_end(words: list[str]) -> str:
-    """The last word of a name, past a job level ("Process Engineer II" → "engineer")."""
-    while len(words) > 1 and words[-1] in ("i", "ii", "iii", "iv", "sr", "sr.", "jr", "jr.",
-                                           "senior", "junior", "lead"):
-        words = words[:-1]
-    return words[-1]
-
-
+# "Jonah Pike (CEO) at Kestrel Freight": a person, their title, then the organisation.
+_PERSON_AT = re.compile(r"^[^()]{2,40}\([^()]{1,40}\)\s+(?:at|of|bei|chez|de|en)\s+(?=\S)")
 _BRACKET_TAIL = re.compile(r"\s*[(\[][^()\[\]]*[)\]]?\s*$")
 
 
@@ -230,6 +232,9 @@ def company_and_role(view: MailView, haystack: str, ats: str,
             # A subject's head ("Terminbestätigung: …") the mail never repeats, unless it
             # reads as an organisation's name ("Nordtal Möbel GmbH | Ihre Bewerbung").
             continue
+        if candidate and DOES.match(haystack, found.end("company")) and \
+                a_colleague(candidate, view, rules):
+            continue  # "Daniel would like to meet you", from dana@brightmoor.example
         if candidate:
             company, how = candidate, "text"
             if groups.get("role"):

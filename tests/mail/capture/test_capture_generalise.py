@@ -265,3 +265,28 @@ def test_a_job_title_or_a_kind_word_heading_a_subject_is_no_employer(subject: st
                sender="Dana Lee <dana.lee@calder-chips.example>", subject=subject)
     [finding] = recognise_bytes(raw, zone=ZONE)
     assert finding.company == "Calder Chips"
+
+
+def test_a_colleagues_first_name_is_no_employer() -> None:
+    raw = mail("Hi Alex,\n\nGreat news - Daniel would like to meet you on Thursday for a "
+               "technical interview.\n\nDana\nBrightmoor Foods",
+               sender="Dana Lee <dana.lee@brightmoor.example>", subject="Interview")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert finding.company == "Brightmoor Foods"
+
+
+def test_a_person_and_their_title_before_the_organisation() -> None:
+    raw = mail("Hi Alex,\n\nYour interview with Jonah Pike (CEO) at Kestrel Freight is "
+               "confirmed for Thursday.\n", sender="Recruiting <noreply@greenhouse.io>",
+               subject="Interview confirmed")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert finding.company == "Kestrel Freight"
+
+
+def test_the_tool_that_sends_an_invitation_is_no_employer() -> None:
+    raw = mail("Hi Alex,\n\nInvitation from Google Calendar: you have been invited to an "
+               "interview for the Analyst role.\n\nPriya Raman\nTessera Labs",
+               sender="Priya Raman <priya@tesseralabs.example>",
+               subject="Invitation: Analyst interview")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert finding.company != "Google Calendar"
