@@ -290,3 +290,19 @@ def test_the_tool_that_sends_an_invitation_is_no_employer() -> None:
                subject="Invitation: Analyst interview")
     [finding] = recognise_bytes(raw, zone=ZONE)
     assert finding.company != "Google Calendar"
+
+
+@pytest.mark.parametrize("quote", [
+    "\n\n________________________________\nFrom: Alex Rivera <alex@example.com>\nSent: "
+    "Monday, October 12, 2026 9:14 AM\nTo: Dana Lee\nSubject: Application\n\n",
+    "\n\nDe : Alex Rivera <alex@example.com>\nEnvoyé : lundi 12 octobre 2026 09:14\nÀ : "
+    "Dana\nObjet : Candidature\n\n",
+])
+def test_an_outlook_header_block_starts_the_quoted_mail(quote: str) -> None:
+    """Outlook quotes the user's mail under a "From: … / Sent: …" block, without ">": the
+    user's question there ("are you available for an interview?") does not decide."""
+    own = "Hi Alex,\n\nThanks, we have received your application for Data Analyst.\n\nDana"
+    asked = "Are you available on Monday for an interview?"
+    raw = mail(own + quote + asked, sender="Dana Lee <dana.lee@acme-robotics.example>",
+               subject="Re: Data Analyst")
+    assert [f.kind for f in recognise_bytes(raw, zone=ZONE)] == ["application"]
