@@ -638,6 +638,9 @@ EXAMPLES = {
     '\\bcita (médica|con (el|la) (médic[oa]|dentista|doctor[a]?))\\b|\\bvoluntariado\\b':
         'Te recordamos tu cita con el dentista el jueves.',
     # session 16: further indirect wording
+    '\\b(programar|agendar|concertar|coordinar|fijar) (una|la|tu|su)'
+    ' (entrevista|llamada|reunión|videollamada)\\b':
+        'Nos gustaría avanzar con tu candidatura y programar una entrevista.',
     '\\b(have|has|had) (now |already )?filled (the|this|our)'
     ' (position|role|vacancy|opening|post)\\b':
         'We have now filled the position.',
