@@ -164,8 +164,11 @@ def weigh_evidence(view: MailView, haystack: str, folded: str, ats: str, rules: 
         for kind in ("application", "rejection"):
             if kind not in phrased:
                 scores[kind] = 0.0
-    moved = _RESCHEDULE.search(haystack) if scores["rejection"] else None
-    meeting = _MEETING.search(haystack) if moved is not None else None
+    # A regret about a date, or (nothing else read) an interview that has to move.
+    unread = not any(scores.values())
+    moved = _RESCHEDULE.search(haystack) if scores["rejection"] or unread else None
+    meeting = (_INTERVIEW_WORD if unread else _MEETING).search(haystack) \
+        if moved is not None else None
     if moved is not None and meeting is not None and not _DECIDED.search(haystack):
         # "Malheureusement je ne suis pas disponible mardi, pouvons-nous décaler
         # l'entretien ?": a regret about a date moves an interview, it rejects nothing.
@@ -215,12 +218,16 @@ def _conditional(text: str, at: int) -> bool:
 # Moving an appointment, in the four languages.
 _RESCHEDULE = re.compile(
     r"\b(?:re-?schedul\w*|postpone\w*|push (?:it|the \w+) back|move (?:it|our|the \w+) to|"
+    r"(?:to be|be) moved|(?:can|could) we move|need to move|"
     r"verschieb\w*|verlegen|(?:neuen|anderen) termin|décaler|reporter|déplacer|reprogramm\w*|"
     r"reprogramar\w*|aplazar\w*|cambiar (?:la fecha|la hora|la cita))\b", re.IGNORECASE)
 
 _MEETING = re.compile(
     r"\b(?:interview\w*|entretien|entrevista|\w*gespräch|telefonat|call|rendez-vous)\b",
     re.IGNORECASE)
+
+_INTERVIEW_WORD = re.compile(r"\b(?:interview\w*|entretien|entrevista|\w*gespräch)\b",
+                             re.IGNORECASE)
 
 # What a rejection decides, past a regret: another person, a decision, a filled post.
 _DECIDED = re.compile(

@@ -306,3 +306,10 @@ def test_an_outlook_header_block_starts_the_quoted_mail(quote: str) -> None:
     raw = mail(own + quote + asked, sender="Dana Lee <dana.lee@acme-robotics.example>",
                subject="Re: Data Analyst")
     assert [f.kind for f in recognise_bytes(raw, zone=ZONE)] == ["application"]
+
+
+def test_an_interview_that_has_to_be_moved_is_still_an_interview() -> None:
+    raw = mail("Hi Alex,\n\nUnfortunately the interview on Tuesday has to be moved. Could we "
+               "do Thursday at 10:00 instead?\n\nDana Lee\nAcme Robotics",
+               sender="Dana Lee <dana.lee@acme-robotics.example>", subject="Interview")
+    assert [f.kind for f in recognise_bytes(raw, zone=ZONE)] == ["interview"]
