@@ -13,7 +13,9 @@ from nudger.mail.capture.view import MAX_VALUE, MailView, one_line
 
 # Legal forms as companies write them after their name (German, Austrian, Swiss, French,
 # Spanish, Italian, Dutch, Nordic, English), longest first within each family.
-LEGAL = (r"(?:GmbH|AG|SE|UG)\s*&\s*Co\.?\s*(?:KGaA|KG|OHG)|GmbH|gGmbH|AG|SE|KGaA|KG|OHG|"
+LEGAL = (r"S\.A\.\s+de\s+C\.V\.|S\.A\.P\.I\.\s+de\s+C\.V\.|SA\s+de\s+CV|"
+         r"(?:Pvt|Pte|Private)\.?\s+(?:Ltd\.?|Limited)|Sdn\.?\s+Bhd\.?|"
+         r"(?:GmbH|AG|SE|UG)\s*&\s*Co\.?\s*(?:KGaA|KG|OHG)|GmbH|gGmbH|AG|SE|KGaA|KG|OHG|"
          r"UG(?:\s*\(haftungsbeschränkt\))?|e\.\s?V\.|Inc\.?|Incorporated|Ltd\.?|Limited|"
          r"LLC|L\.L\.C\.|LLP|PLC|plc|Corp\.?|Co\.|S\.A\.S\.U?|SASU|SAS|SARL|S\.à\s?r\.l\.|"
          r"S\.A\.R\.L\.|S\.A\.U\.|S\.L\.U\.|S\.A\.?|S\.L\.?|SLU|SL|SA|S\.p\.A\.|SpA|"

@@ -12,7 +12,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 
-from nudger.mail.capture.contact import LEGAL_ANYWHERE, is_organisation
+from nudger.mail.capture.contact import LEGAL_ANYWHERE, is_organisation, looks_like_person, via
 from nudger.mail.capture.rules import Rules
 from nudger.mail.capture.view import MailView
 
@@ -82,7 +82,7 @@ def _organisation_name(text: str, rules: Rules, clean: Clean) -> str:
             not is_organisation(text, rules):
         return ""
     lowered = {w.lower().strip(".,") for w in words}
-    if lowered & ROLE_WORDS or lowered & _JOB_TITLE_WORDS or \
+    if lowered & ROLE_WORDS or lowered & JOB_TITLE_WORDS or \
             (len(words) == 1 and not LEGAL_ANYWHERE.search(text)):
         return ""
     return clean(text, rules)
@@ -178,7 +178,7 @@ def agrees_with_domain(company: str, domain: str) -> bool:
 
 
 # Words of a job's title: a capitalised run with one is a role, not an employer.
-_JOB_TITLE_WORDS = frozenset({
+JOB_TITLE_WORDS = frozenset({
     "analyst", "engineer", "developer", "manager", "assistant", "designer", "consultant",
     "specialist", "officer", "director", "lead", "head", "intern", "internship",
     "scientist", "architect", "administrator", "coordinator", "technician", "nurse",
@@ -189,3 +189,121 @@ _JOB_TITLE_WORDS = frozenset({
     "alternance", "desarrollador", "ingeniero", "técnico", "técnica", "becario", "prácticas",
     "enfermero", "enfermera", "enfermero/a", "dependiente", "gerente", "jefe",
 })
+
+
+_NAME = (r"(?-i:[A-ZÀ-Ý][\w&’.-]*(?:[ ]+(?:(?:&|de|des|du|del|de la|y|of|und|von|van|der)[ ]+)?"
+         r"[A-ZÀ-Ý][\w&’.-]*){0,3})")
+BOARD_LISTING = re.compile(
+    r"\b(?:oferta|offre|poste|vacante|puesto|postulado a|inscrito en la oferta|job|position|"
+    r"role|stelle)\b:? (?P<role>[^.!?,:\n(]{2,80}?) (?:de|en|chez|bei|at) "
+    rf"(?P<company>{_NAME})(?= \(| [-–|])", re.IGNORECASE)
+
+
+_BRACKETED = re.compile(r"^(?P<person>[^()]+?)\s*\((?P<org>[^()]{2,80})\)\s*$")
+
+
+def persons_organisation(view: MailView, haystack: str, rules: Rules, clean: Clean) -> str:
+    """The organisation of a person writing through a hiring system's address: in brackets
+    after their name ("Renee Alvarez (Cobalt Systems) via Handshake"), else on one of the
+    three lines under their name where they sign ("Nathalie Girard" over "Clinique des
+    Tilleuls"; "Campus Recruiting Manager, Pryor & Vance LLP"): a line that reads as an
+    organisation's name (an organisation word or a legal form). "" when neither."""
+    name = via(view.from_name)[0].strip()
+    bracketed = _BRACKETED.match(name)
+    if bracketed:
+        person, org = bracketed.group("person"), bracketed.group("org")
+        if len(person.split()) in (2, 3) and person[:1].isupper():
+            return clean(org, rules)
+        return ""
+    words = name.split()
+    if not 2 <= len(words) <= 3 or not all(w[:1].isupper() for w in words) or \
+            is_organisation(name, rules):
+        return ""
+    lines = [line.strip() for line in haystack.split("\n")]
+    for at, line in enumerate(lines[1:], 1):
+        if line.lower() != name.lower():
+            continue
+        for below in lines[at + 1: at + 4]:
+            for piece in reversed(re.split(r",\s|\s[|·–-]\s", below)):
+                piece = piece.strip()
+                if piece and (is_organisation(piece, rules) or LEGAL_ANYWHERE.search(piece)) \
+                        and not any(w.lower().strip(",") in ROLE_WORDS for w in piece.split()):
+                    found = clean(piece, rules)
+                    if found and not _JOB_TITLE.search(found):
+                        return found
+    return ""
+
+
+# A signature's job title line ("Senior Recruitment Consultant", "Chargé de recrutement").
+_JOB_TITLE = re.compile(r"\b(?:manager|consultant|recruiter|partner|specialist|lead|head|"
+                        r"director|officer|coordinator|assistant|chargée?|responsable|"
+                        r"reclutador\w*|técnic[oa]|referent\w*)\b", re.IGNORECASE)
+
+
+def company_from_signature(view: MailView, haystack: str, rules: Rules, clean: Clean) -> str:
+    """A person's mail: a line of the two under their name in the signature ("Recruiter,
+    Acme"; "Talent Partner" over "Acme") when it agrees with their mail domain, or names
+    itself with a legal form ("Kestrel Analytics GmbH" at kx-mail.example)."""
+    if not view.from_name or not looks_like_person(view.from_name, view.from_addr, rules):
+        return ""
+    labels = domain_forms(company_from_domain(view.domain, rules, clean))
+    if not min(labels):
+        return ""
+    lines = haystack.split("\n")
+    for at, line in enumerate(lines[:-1]):
+        if line.strip().lower() != view.from_name.lower():
+            continue
+        parts = [p for p in view.domain.split(".")[-2].split("-") if len(p) > 1]
+        for below in lines[at + 1: at + 3]:
+            for piece in reversed(re.split(r",| at | bei | chez | en | \| ", below)):
+                candidate = clean(piece, rules)
+                squashed = squash(candidate)
+                if candidate and squashed and (
+                        any(squashed.startswith(label) or label.startswith(squashed)
+                            for label in labels) or
+                        (len(parts) > 1 and agrees_with_domain(candidate, view.domain)) or
+                        (LEGAL_ANYWHERE.search(candidate) and len(candidate.split()) > 1)):
+                    return candidate
+    return ""
+
+
+def company_from_domain(domain: str, rules: Rules, clean: Clean) -> str:
+    labels = domain.split(".")
+    if len(labels) < 2:
+        return ""
+    label = labels[-2]
+    if label in ("co", "com", "ac", "gov", "org") and len(labels) >= 3:
+        label = labels[-3]
+    if label in ("mail", "email", "jobs", "careers", "example") or len(label) < 2:
+        return ""
+    return clean(" ".join(p.capitalize() for p in label.split("-")), rules)
+
+
+# A name as the subject of a sentence: it did or wants something ("Daniel would like…").
+DOES = re.compile(r"\s+(?:would|wants?|has|have|had|is|will|asked|says|said|liked|loved|enjoyed|"
+                   r"mentioned|thinks|thought|felt|hat|möchte|würde|"
+                   r"quiere|ha|souhaite|aimerait|a)\b", re.IGNORECASE)
+
+
+def a_colleague(candidate: str, view: MailView, rules: Rules) -> bool:
+    """Whether a name the text gives is a person at the sender's own company rather than an
+    employer: one capitalised word, no organisation word or legal form, nothing of the
+    sender's domain, in mail from a company's own domain ("Daniel would like to meet you"
+    from dana@brightmoor.example). Two words are left alone: an agency's recruiter names
+    their client so ("Polaris Grid would like to meet you")."""
+    words = candidate.split()
+    if not view.domain or rules.is_freemail(view.domain) or rules.ats_of(view.domain) or \
+            len(words) != 1 or not (candidate[:1].isupper() and candidate[1:].islower()) or \
+            is_organisation(candidate, rules) or LEGAL_ANYWHERE.search(candidate):
+        return False
+    label = squash(domain_label(view.domain))
+    return not agrees_with_domain(candidate, view.domain) and \
+        not any(squash(w) in label for w in words if len(w) > 2)
+
+
+def title_end(words: list[str]) -> str:
+    """The last word of a name, past a job level ("Process Engineer II" → "engineer")."""
+    while len(words) > 1 and words[-1] in ("i", "ii", "iii", "iv", "sr", "sr.", "jr", "jr.",
+                                           "senior", "junior", "lead"):
+        words = words[:-1]
+    return words[-1]

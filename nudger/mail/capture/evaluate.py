@@ -50,7 +50,8 @@ TARGET_TIME = 0.90
 TARGET_FALSE_CAPTURE = 0.02
 
 _LEGAL = re.compile(
-    r"[\s,]+(?:gmbh(?:\s*&\s*co\.?\s*kg)?|ag|kg|se|ug|e\.?\s?v\.?|inc\.?|incorporated|"
+    r"[\s,]+(?:s\.?a\.?(?:p\.?i\.?)?\s+de\s+c\.?v\.?|(?:pvt|pte|private)\.?\s+(?:ltd\.?|limited)|"
+    r"sdn\.?\s+bhd\.?|gmbh(?:\s*&\s*co\.?\s*kg)?|ag|kg|se|ug|e\.?\s?v\.?|inc\.?|incorporated|"
     r"ltd\.?|limited|llc|llp|plc|corp\.?|corporation|co\.?|company|s\.?a\.?s\.?|s\.?a\.?r\.?l\.?|"
     r"s\.?a\.?|s\.?l\.?|s\.?l\.?u\.?|s\.?p\.?a\.?|b\.?v\.?|n\.?v\.?|oy|ab|as|a/s|aps)$",
     re.IGNORECASE)

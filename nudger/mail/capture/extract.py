@@ -17,14 +17,22 @@ from nudger.mail.capture.contact import (
     via,
 )
 from nudger.mail.capture.employer import (
+    BOARD_LISTING,
+    DOES,
+    JOB_TITLE_WORDS,
     NAME_RUN,
     ROLE_WORDS,
+    a_colleague,
     agrees_with_domain,
+    company_from_domain,
     company_from_links,
+    company_from_signature,
     domain_forms,
     domain_label,
     named_organisation,
+    persons_organisation,
     squash,
+    title_end,
 )
 from nudger.mail.capture.rules import Rules, fold_case
 from nudger.mail.capture.view import MAX_VALUE, MailView, one_line
@@ -37,11 +45,16 @@ _TAIL = re.compile(r"\s+(?:for|as|regarding|about|via|through|on|in the|and we|a
                    r"and (?:the|your|that|i|to|for|hope|wish|would|will|look)|we|"
                    r"who|which|where|has|have|is|are|was|were|will|und|pour|para|y|et|über|a|est|ont|"
                    r"ha|es|fue|hat|ist|sind|wurde|wurden|wird|werden|angekommen|eingegangen|eingetroffen|"
-                   r"para el|–|-|—|\||·)"
+                   r"para el|–|-|—|\||·|last|yesterday|earlier|recently|this (?:week|morning|"
+                   r"afternoon)|and (?:unfortunately|sadly|they|he|she|it)|but)"
                    r"(?:\s|$).*$", re.IGNORECASE)
 _NOT_COMPANY = frozenset({"us", "our team", "uns", "nous", "nosotros", "our company",
                           "this time", "this point", "the moment", "present", "you", "dir",
-                          "ihnen", "vous", "ti", "the team", "the company"})
+                          "ihnen", "vous", "ti", "the team", "the company",
+                          # the tools that send invitations, never the employer
+                          "google calendar", "google kalender", "google agenda",
+                          "google meet", "microsoft teams", "microsoft outlook", "outlook",
+                          "outlook calendar", "zoom", "calendly", "microsoft bookings"})
 _ROLE_LEAD = re.compile(r"^(?:(?:the|a|an|our|unsere?|le|la|el)\s+)?(?:(?:position|role|job|"
                         r"stelle|poste|puesto)\s+(?:of\s+|als\s+|de\s+)?)?", re.IGNORECASE)
 _ROLE_IDS = re.compile(r"\s*\((?:job|req|requisition|ref|id)\b[^)]*\)|\s*\(?\b[A-Z]{0,4}-?\d{4,}"
@@ -54,6 +67,7 @@ _POSSESSIVE = re.compile(r"'s$|’s$")
 def _clean_company(raw: str, rules: Rules) -> str:
     text = " ".join(raw.split(";")[0].split()).strip(" \"'“”‘’«»:;,!?()[]")
     text = _SENTENCE_END.split(text, maxsplit=1)[0]
+    text = _PERSON_AT.sub("", text)
     text = _LEAD.sub("", text)
     text = _TAIL.sub("", text)
     text = _POSSESSIVE.sub("", text).strip(" \"'“”‘’«»:;,!?")
@@ -63,16 +77,24 @@ def _clean_company(raw: str, rules: Rules) -> str:
     text = _BRACKET_TAIL.sub("", text).strip(" ,-–|")
     text = _noise_tail(text, rules)
     text = _keep_legal_dot(text)
-    if not text or text.lower() in rules.ats_names or len(text) < 2:
+    if not text or text.lower() in rules.ats_names or len(text) < 2 or \
+            _LEGAL_END.sub("", text).lower() in rules.ats_names or \
+            text.split()[0].lower() in rules.ats_names or \
+            text.split()[-1].lower() in rules.ats_names:
+        # a hiring system's own name, legal form or words around it ("InfoJobs S.L.",
+        # "área de candidato de Tecnoempleo"): it hires for others
         return ""
     words = text.lower().split()
     if text.lower() in _NOT_COMPANY or words[0] in _NOT_COMPANY or \
             words[0] in _NOT_COMPANY_START or words[-1] in ROLE_WORDS or \
+            (title_end(words) in JOB_TITLE_WORDS and not LEGAL_ANYWHERE.search(text)) or \
             text[:1].isdigit():
         return ""  # "our Founding Engineer role", "2:00 PM Eastern", "puesto de …"
     return one_line(text, MAX_VALUE, "company")
 
 
+# "Jonah Pike (CEO) at Kestrel Freight": a person, their title, then the organisation.
+_PERSON_AT = re.compile(r"^[^()]{2,40}\([^()]{1,40}\)\s+(?:at|of|bei|chez|de|en)\s+(?=\S)")
 _BRACKET_TAIL = re.compile(r"\s*[(\[][^()\[\]]*[)\]]?\s*$")
 
 
@@ -94,11 +116,19 @@ def _noise_tail(text: str, rules: Rules) -> str:
 # capitalised words), before a name.
 _LEAD = re.compile(r"^(?:(?:unfortunately|sadly|however|leider|malheureusement|"
                    r"lamentablemente|desafortunadamente),?\s+)?"
-                   r"(?:(?:the|der|die|das|la|le|el|los|las)\s+)?", re.IGNORECASE)
+                   # "interest in joining Acme", "interés en formar parte de Acme"
+                   r"(?:(?:joining|working (?:at|for|with)|formar parte de|unirte a|"
+                   r"trabajar (?:en|con|para)|rejoindre|faire partie de|travailler (?:chez|avec|"
+                   r"pour))\s+)?"
+                   # a subject's kind word before the name ("Absage Acme", "Entretien Acme")
+                   r"(?:(?:absage|zusage|einladung|entretien|retour|candidature|bewerbung|"
+                   r"interview|entrevista|candidatura|feedback|rückmeldung)\s+(?=\S+\s+\S))?"
+                   r"(?:(?:the|der|die|das|la|le|el|los|las)\s+|[ld]['’](?=[A-ZÀ-Ý]))?",
+                   re.IGNORECASE)
 # A sentence's end inside what a pattern took as a name ("Maison Carrel. Après réflexion"),
 # not the dot of an initial or an abbreviation ("J. Smith", "Acme Inc. Berlin", "S.A.").
 _SENTENCE_END = re.compile(r"(?<![\s.][A-Za-z])(?<!\bInc)(?<!\bLtd)(?<!\bCorp)(?<!\bCo)"
-                           r"(?<!\bSt)(?<!\bDr)(?<!\bMr)(?<!\bMs)\.\s+(?=\S)")
+                           r"(?<!\bPvt)(?<!\bPte)(?<!\bSt)(?<!\bDr)(?<!\bMr)(?<!\bMs)\.\s+(?=\S)")
 
 
 _NOT_COMPANY_START = frozenset({
@@ -120,7 +150,8 @@ _NOT_COMPANY_START = frozenset({
     "vacante", "vacancy", "oferta", "offre", "plaza", "empleo", "trabajo", "job", "equipo",
     "équipe", "los", "las", "un", "una", "une", "ein", "eine", "unternehmen", "firma",
     "mitarbeit", "tätigkeit", "ausschreibung", "einstellung", "entreprise", "société",
-    "empresa", "compañía", "te", "me", "se", "os", "du", "vous"})
+    "empresa", "compañía", "te", "me", "se", "os", "du", "vous",
+    "absage", "zusage", "einladung", "entretien", "entrevista"})
 
 _GENERIC_ROLE = re.compile(
     r"^(?:(?:an? )?(?:update|news|decision) (?:on|about|regarding) )?(?:your|ihre|deine|dein|"
@@ -201,6 +232,9 @@ def company_and_role(view: MailView, haystack: str, ats: str,
             # A subject's head ("Terminbestätigung: …") the mail never repeats, unless it
             # reads as an organisation's name ("Nordtal Möbel GmbH | Ihre Bewerbung").
             continue
+        if candidate and DOES.match(haystack, found.end("company")) and \
+                a_colleague(candidate, view, rules):
+            continue  # "Daniel would like to meet you", from dana@brightmoor.example
         if candidate:
             company, how = candidate, "text"
             if groups.get("role"):
@@ -210,6 +244,22 @@ def company_and_role(view: MailView, haystack: str, ats: str,
         company, listed = _company_from_listing(view.subject, haystack, rules)
         if company:
             how, role = "job listing", role or listed
+    if not company and rules.ats_of(view.domain):
+        # A job board's own notice names the job and its employer in one phrase ("la
+        # oferta Higienista dental de Clínica Norte (Valladolid)", "au poste X chez Acme
+        # (Lyon)"); only the board's own mail (an employer's "puesto de Analista de
+        # Riesgo (Madrid)" names no employer after its "de").
+        found = BOARD_LISTING.search(haystack)
+        candidate = _clean_company(found.group("company"), rules) if found else ""
+        if candidate:
+            company, how = candidate, "job listing"
+            role = role or _clean_role(found.group("role"))  # type: ignore[union-attr]
+    if not company and rules.ats_of(view.domain):
+        # A person writing through a hiring system's own address ("Marcus Bell (Pryor &
+        # Vance LLP) via Handshake", "Nathalie Girard <reponse-…@reply.board>"): the
+        # organisation in brackets after their name, or signed under it.
+        company = persons_organisation(view, haystack, rules, _clean_company)
+        how = "signature" if company else ""
     if not company:
         company = _company_from_sender(view, ats, rules)
         how = "sender's name" if company else ""
@@ -221,9 +271,11 @@ def company_and_role(view: MailView, haystack: str, ats: str,
             if listed_company:
                 company, how, role = listed_company, "job listing", role or listed
     # "Name via Platform": the platform's own address and domain say nothing of the company.
-    platform = ats or (via(view.from_name)[1] and "via")
+    # An ATS relaying in the employer's name (Return-Path, Received) leaves the employer's
+    # own domain and signature to read; an ATS's own address does not.
+    platform = rules.ats_of(view.domain) or (via(view.from_name)[1] and "via")
     if not company and not platform:
-        company = _company_from_signature(view, haystack, rules)
+        company = company_from_signature(view, haystack, rules, _clean_company)
         how = "signature" if company else ""
     if not company and not platform and (rules.is_freemail(view.domain) or not view.domain):
         # A small employer writing from free mail: its name where it signs, in a subject
@@ -243,7 +295,7 @@ def company_and_role(view: MailView, haystack: str, ats: str,
         if named and agrees_with_domain(named, view.domain):
             company, how = named, "organisation's name in the mail, as the sender's domain"
     if not company and not platform and view.domain and not rules.is_freemail(view.domain):
-        company = _company_from_domain(view.domain, rules)
+        company = company_from_domain(view.domain, rules, _clean_company)
         how = "sender's domain" if company else ""
         if company:
             # The name as the mail spells it ("Arena Digital S.A." for arenadigital.es).
@@ -316,6 +368,8 @@ def _company_from_sender(view: MailView, ats: str, rules: Rules) -> str:
         # network's message, a job board's relay): the name before "via" is the company
         # only when it reads as one.
         return _clean_company(before, rules) if is_organisation(before, rules) else ""
+    if platform:
+        name = before  # "Acme vía Computrabajo": the listed platform's name is no part
     ats_words, noise_words = _name_patterns(tuple(sorted(rules.ats_names)), rules.name_noise)
     lowered = noise_words.sub(" ", ats_words.sub(" ", name.lower()))
     lowered = _EDGE_WORD.sub(" ", lowered.strip(" -|,:"))
@@ -325,7 +379,12 @@ def _company_from_sender(view: MailView, ats: str, rules: Rules) -> str:
     # Keep the sender's own spelling of the words that remain.
     kept = [w for w in name.split() if w.lower().strip("-|,:@") in words]
     company = " ".join(kept) if kept else " ".join(words)
-    if not ats and looks_like_person(name, view.from_addr, rules):
+    if rules.is_freemail(view.domain) and not platform and not is_organisation(name, rules):
+        return ""  # "Mum <…@gmail.com>", "Dave <…@hotmail.co.uk>": a person's free mail
+    if not rules.ats_of(view.domain) and looks_like_person(name, view.from_addr, rules):
+        # A recruiter's own name, also when an ATS relays it from the employer's domain;
+        # on an ATS's own address the name is the employer's ("Dijkstra Bouw
+        # <dijkstrabouw@ats-mail>").
         return ""
     return _clean_company(company, rules)
 
@@ -343,33 +402,6 @@ def _name_patterns(ats_names: tuple[str, ...],
                      + "|".join(re.escape(n) for n in longest) + r")\b")
     words = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(n) for n in noise) + r")(?!\w)")
     return ats, words
-
-
-def _company_from_signature(view: MailView, haystack: str, rules: Rules) -> str:
-    """A person's mail: a line of the two under their name in the signature ("Recruiter,
-    Acme"; "Talent Partner" over "Acme") when it agrees with their mail domain, or names
-    itself with a legal form ("Kestrel Analytics GmbH" at kx-mail.example)."""
-    if not view.from_name or not looks_like_person(view.from_name, view.from_addr, rules):
-        return ""
-    labels = domain_forms(_company_from_domain(view.domain, rules))
-    if not min(labels):
-        return ""
-    lines = haystack.split("\n")
-    for at, line in enumerate(lines[:-1]):
-        if line.strip().lower() != view.from_name.lower():
-            continue
-        parts = [p for p in view.domain.split(".")[-2].split("-") if len(p) > 1]
-        for below in lines[at + 1: at + 3]:
-            for piece in reversed(re.split(r",| at | bei | chez | en | \| ", below)):
-                candidate = _clean_company(piece, rules)
-                squashed = squash(candidate)
-                if candidate and squashed and (
-                        any(squashed.startswith(label) or label.startswith(squashed)
-                            for label in labels) or
-                        (len(parts) > 1 and agrees_with_domain(candidate, view.domain)) or
-                        (LEGAL_ANYWHERE.search(candidate) and len(candidate.split()) > 1)):
-                    return candidate
-    return ""
 
 
 def _spelt_in_text(company: str, haystack: str, rules: Rules) -> str:
@@ -390,8 +422,8 @@ _LEGAL_AFTER = re.compile(rf"(?:,\s*|\s+)(?:{LEGAL})(?![\w&])")
 # What an extraction pattern that stops at the first "." leaves of a dotted form: "Acme
 # GmbH & Co", "Arena Digital S", "Quillon Software, Inc".
 _LEGAL_END = re.compile(rf"(?:,\s*|\s+)(?:{LEGAL})$")
-_LEGAL_CUT = re.compile(r"(?:\s*&\s*Co|,?\s+(?:S|B|N|S\.A|S\.L|S\.A\.S|S\.p|S\.r|e|"
-                        r"S\.à\s?r))$")
+_LEGAL_CUT = re.compile(r"(?:\s*&\s*Co|,?\s+(?:Pvt|Pte|Sdn|S\.A\. de C|S|B|N|S\.A|S\.L|S\.A\.S|"
+                        r"S\.p|S\.r|e|S\.à\s?r))$")
 _LEGAL_DOT_END = re.compile(r"(?:\b(?:Inc|Ltd|Corp|Co)|(?<![\w.])(?:[A-Za-zà]\.){1,3}"
                             r"[A-Za-z]|\be\.\s?V|&\s*Co)$")
 
@@ -461,18 +493,6 @@ def _fuller_from_domain(company: str, domain: str, haystack: str, rules: Rules) 
                                                        "en", "fr", "es", "online", "web")
                                                 for p in parts[end:]):
                 return ""
-            fuller = _company_from_domain(domain, rules)
+            fuller = company_from_domain(domain, rules, _clean_company)
             return _spelt_in_text(fuller, haystack, rules) or fuller
     return ""
-
-
-def _company_from_domain(domain: str, rules: Rules) -> str:
-    labels = domain.split(".")
-    if len(labels) < 2:
-        return ""
-    label = labels[-2]
-    if label in ("co", "com", "ac", "gov", "org") and len(labels) >= 3:
-        label = labels[-3]
-    if label in ("mail", "email", "jobs", "careers", "example") or len(label) < 2:
-        return ""
-    return _clean_company(" ".join(p.capitalize() for p in label.split("-")), rules)

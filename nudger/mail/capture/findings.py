@@ -65,6 +65,7 @@ ATS_PRIOR = 0.3          # sent (or relayed) by an ATS or job board
 UNSUBSCRIBE = 0.6        # List-Unsubscribe from a sender that is no ATS: a mailing
 ATS_MAILING = 0.5        # … from an ATS: its marketing more often than not (outweighs
                          # ATS_PRIOR; an ATS's transactional mail rarely has one)
+ATS_MAILING_PHRASED = 0.25  # … against a rejection or interview phrase
 WORDS_WEIGHT = 1.1       # the word model's most likely kind, times its probability…
 WORDS_MIN = 0.8          # … when that is at least this
 IGNORE = 1.6             # an [ignore] phrase at the top (an alert, a receipt, a webinar)
@@ -76,7 +77,8 @@ def weigh_evidence(view: MailView, haystack: str, folded: str, ats: str, rules: 
     subject_end = len(view.subject)
     scores: dict[str, float] = {}
     signals: dict[str, list[str]] = {}
-    for kind in ("rejection", "interview", "application"):
+    titled: set[str] = set()  # the kinds a phrase in the subject names
+    for kind in ("application", "rejection", "interview"):
         in_subject = in_body = 0
         said: list[str] = []
         for rule in rules.phrases[kind]:
@@ -92,6 +94,12 @@ def weigh_evidence(view: MailView, haystack: str, folded: str, ats: str, rules: 
             where_subject = found.start() < subject_end
             if not where_subject and found.start() <= subject_end:
                 continue
+            if kind != "application" and scores.get("application") and not where_subject \
+                    and _conditional(haystack, found.start()):
+                # An acknowledgement's "if they want to take things further" or
+                # "shortlisted candidates will be contacted for the next round": what may
+                # come, not what happened.
+                continue
             if where_subject:
                 in_subject += 1
             else:
@@ -102,6 +110,8 @@ def weigh_evidence(view: MailView, haystack: str, folded: str, ats: str, rules: 
         score = (SUBJECT_WEIGHT if in_subject else 0.0) + \
             (BODY_WEIGHT + 0.25 * min(in_body - 1, 4) if in_body else 0.0)
         scores[kind], signals[kind] = score, said
+        if in_subject:
+            titled.add(kind)
     phrased = {kind for kind, score in scores.items() if score}
     if rules.words is not None:
         # The word model: how the mail's words read, past the rules' exact phrases.
@@ -111,12 +121,16 @@ def weigh_evidence(view: MailView, haystack: str, folded: str, ats: str, rules: 
         # mail has a job word ([candidate] body: a role, an interview, a Gespräch, a
         # puesto…): "coffee next Tuesday works!" or an invitation to a vernissage reads
         # like an interview to a bag of words, but is about no job.
-        alone = not phrased and view.invite is None
+        alone = not phrased
         if best != "not-job" and posteriors[best] >= WORDS_MIN and \
                 (not alone or _names_job(haystack, rules.body_words)):
             scores[best] += WORDS_WEIGHT * posteriors[best]
             signals[best].append(f"its words read as {best} ({posteriors[best]:.2f})")
-    job_words = any(scores.values()) or rules.is_candidate_subject(view.subject)
+    # Job words for an invitation: a kind's phrase, a job subject, or the word model's
+    # reading of a mail with a job word (a colleague's "Q4 planning" invitation reads like
+    # an interview to a bag of words, but names no job).
+    job_words = bool(phrased) or rules.is_candidate_subject(view.subject) or \
+        (any(scores.values()) and _names_job(haystack, rules.body_words))
     invite = view.invite
     moment: Moment | None = None
     # An invitation (METHOD:REQUEST) in job mail; a published event (METHOD:PUBLISH, or no
@@ -135,17 +149,26 @@ def weigh_evidence(view: MailView, haystack: str, folded: str, ats: str, rules: 
     prior = ATS_PRIOR if ats else 0.0
     penalty = (ATS_MAILING if ats else UNSUBSCRIBE) if view.unsubscribe else 0.0
     penalty += IGNORE if ignored else 0.0
-    if moment is None and "application" not in phrased and \
+    # A hiring system's List-Unsubscribe counts less against a rejection or an interview its
+    # own words state (job boards put one on their status mail too); an application's
+    # words ("since you applied…") are its marketing's too.
+    eased = ATS_MAILING - ATS_MAILING_PHRASED if ats and view.unsubscribe else 0.0
+    if moment is None and "application" not in phrased and "interview" not in titled and \
             first_match(rules.phrases["outreach"], haystack, folded) is not None:
         # A recruiter's first approach ("came across your profile … open to a quick
         # chat?") is outreach, not an interview of an application of yours; nor does
-        # the word model's reading alone make it one.
+        # the word model's reading alone make it one. A subject proposing an interview
+        # ("Proposition d'entretien") outweighs the approach's words ("votre profil a
+        # retenu notre attention").
         scores["interview"] = 0.0
         for kind in ("application", "rejection"):
             if kind not in phrased:
                 scores[kind] = 0.0
-    moved = _RESCHEDULE.search(haystack) if scores["rejection"] else None
-    meeting = _MEETING.search(haystack) if moved is not None else None
+    # A regret about a date, or (nothing else read) an interview that has to move.
+    unread = not any(scores.values())
+    moved = _RESCHEDULE.search(haystack) if scores["rejection"] or unread else None
+    meeting = (_INTERVIEW_WORD if unread else _MEETING).search(haystack) \
+        if moved is not None else None
     if moved is not None and meeting is not None and not _DECIDED.search(haystack):
         # "Malheureusement je ne suis pas disponible mardi, pouvons-nous décaler
         # l'entretien ?": a regret about a date moves an interview, it rejects nothing.
@@ -160,7 +183,8 @@ def weigh_evidence(view: MailView, haystack: str, folded: str, ats: str, rules: 
     if moment is not None:
         order = ["interview", "rejection", "application"]
     for kind in order:
-        total = scores[kind] + (prior if scores[kind] else 0.0) - penalty
+        total = scores[kind] + (prior if scores[kind] else 0.0) - penalty + \
+            (eased if kind != "application" and kind in phrased else 0.0)
         if scores[kind] and total >= THRESHOLD:
             said = signals[kind]
             if prior:
@@ -176,15 +200,34 @@ def weigh_evidence(view: MailView, haystack: str, folded: str, ats: str, rules: 
 
 
 
+# What makes the rest of a sentence a condition or someone else's future ("if", "falls",
+# "si", "en caso de", "shortlisted candidates will…"), in the four languages.
+_CONDITION = re.compile(
+    r"\b(?:if|should|once|whether|in case|shortlisted|successful candidates|selected "
+    r"candidates|wenn|falls|sobald|sollten?|ob|si|s.ils?|une fois|dans le cas|au cas où|"
+    r"en caso de|cuando|seleccionad[oa]s)\b", re.IGNORECASE)
+
+
+def _conditional(text: str, at: int) -> bool:
+    """Whether the sentence holding text[at] says, before it, that it is a condition."""
+    start = max(text.rfind(".", 0, at), text.rfind("!", 0, at), text.rfind("?", 0, at),
+                text.rfind("\n", 0, at), at - 160)
+    return _CONDITION.search(text, start + 1, at) is not None
+
+
 # Moving an appointment, in the four languages.
 _RESCHEDULE = re.compile(
     r"\b(?:re-?schedul\w*|postpone\w*|push (?:it|the \w+) back|move (?:it|our|the \w+) to|"
+    r"(?:to be|be) moved|(?:can|could) we move|need to move|"
     r"verschieb\w*|verlegen|(?:neuen|anderen) termin|décaler|reporter|déplacer|reprogramm\w*|"
     r"reprogramar\w*|aplazar\w*|cambiar (?:la fecha|la hora|la cita))\b", re.IGNORECASE)
 
 _MEETING = re.compile(
     r"\b(?:interview\w*|entretien|entrevista|\w*gespräch|telefonat|call|rendez-vous)\b",
     re.IGNORECASE)
+
+_INTERVIEW_WORD = re.compile(r"\b(?:interview\w*|entretien|entrevista|\w*gespräch)\b",
+                             re.IGNORECASE)
 
 # What a rejection decides, past a regret: another person, a decision, a filled post.
 _DECIDED = re.compile(

@@ -132,6 +132,10 @@ _WORD_ZONES = {
     "eastern daylight": "America/New_York", "et": "America/New_York",
     "central european": "Europe/Berlin", "central european summer": "Europe/Berlin",
     "central european standard": "Europe/Berlin",
+    "eastern european": "Europe/Athens", "eastern european summer": "Europe/Athens",
+    "eastern european standard": "Europe/Athens", "western european": "Europe/Lisbon",
+    "western european summer": "Europe/Lisbon", "western european standard": "Europe/Lisbon",
+    "hora de canarias": "Atlantic/Canary",
     "british summer": "Europe/London", "greenwich mean": "UTC", "coordinated universal": "UTC",
     "heure de paris": "Europe/Paris", "heure française": "Europe/Paris",
     "heure de france": "Europe/Paris",
@@ -145,21 +149,54 @@ _WORD_ZONES = {
     "new york": "America/New_York", "chicago": "America/Chicago", "denver": "America/Denver",
     "los angeles": "America/Los_Angeles", "san francisco": "America/Los_Angeles",
     "toronto": "America/Toronto", "vancouver": "America/Vancouver",
+    # further cities and the Spanish-speaking Americas' own ways of naming their zone
+    "mexico city": "America/Mexico_City", "ciudad de méxico": "America/Mexico_City",
+    "hora del centro de méxico": "America/Mexico_City", "hora del centro": "America/Mexico_City",
+    "hora de méxico": "America/Mexico_City", "hora méxico": "America/Mexico_City",
+    "bogotá": "America/Bogota", "bogota": "America/Bogota", "hora colombia": "America/Bogota",
+    "hora de colombia": "America/Bogota", "hora de bogotá": "America/Bogota",
+    "lima": "America/Lima", "hora de perú": "America/Lima", "hora perú": "America/Lima",
+    "santiago": "America/Santiago", "hora de chile": "America/Santiago",
+    "hora chile": "America/Santiago", "buenos aires": "America/Argentina/Buenos_Aires",
+    "hora de argentina": "America/Argentina/Buenos_Aires",
+    "hora argentina": "America/Argentina/Buenos_Aires", "são paulo": "America/Sao_Paulo",
+    "hora canaria": "Atlantic/Canary", "montréal": "America/Toronto",
+    "montreal": "America/Toronto", "heure de montréal": "America/Toronto",
+    "heure du québec": "America/Toronto", "heure de l'est": "America/Toronto",
+    "singapore": "Asia/Singapore", "kuala lumpur": "Asia/Kuala_Lumpur",
+    "hong kong": "Asia/Hong_Kong", "tokyo": "Asia/Tokyo", "india": "Asia/Kolkata",
+    "mumbai": "Asia/Kolkata", "bangalore": "Asia/Kolkata", "bengaluru": "Asia/Kolkata",
+    "dubai": "Asia/Dubai", "sydney": "Australia/Sydney", "melbourne": "Australia/Melbourne",
+    "auckland": "Pacific/Auckland", "stockholm": "Europe/Stockholm", "oslo": "Europe/Oslo",
+    "copenhagen": "Europe/Copenhagen", "warsaw": "Europe/Warsaw", "prague": "Europe/Prague",
+    "rome": "Europe/Rome", "milan": "Europe/Rome", "athens": "Europe/Athens",
+    "helsinki": "Europe/Helsinki", "istanbul": "Europe/Istanbul",
 }
 _FIXED = {"utc": 0, "gmt": 0, "z": 0, "cet": 60, "cest": 120, "mez": 60, "mesz": 120,
           "bst": 60, "wet": 0, "west": 60, "eet": 120, "eest": 180, "est": -300, "edt": -240,
-          "cst": -360, "cdt": -300, "mst": -420, "mdt": -360, "pst": -480, "pdt": -420}
+          "cst": -360, "cdt": -300, "mst": -420, "mdt": -360, "pst": -480, "pdt": -420,
+          "sgt": 480, "myt": 480, "hkt": 480, "jst": 540, "kst": 540, "ist": 330,
+          "aest": 600, "aedt": 660, "nzst": 720, "nzdt": 780, "gst": 240}
 _ZONE_WORDS = (
-    r"(?:central european|pacific|mountain|central|eastern|british)"
+    r"(?:central european|eastern european|western european|pacific|mountain|central|eastern|"
+    r"british)"
     r"(?: (?:standard|daylight|summer))?(?: time)?(?![\w])"
     r"|greenwich mean time|coordinated universal time"
     r"|heure (?:de paris|française|de france)|hora (?:de madrid|peninsular|española|de españa)"
     r"|(?:in )?deutscher? zeit"
+    r"|hora (?:del centro(?: de méxico)?|de méxico|méxico|colombia|de colombia|de bogotá|"
+    r"de perú|perú|de chile|chile|de argentina|argentina|canaria|de canarias)(?![\w])"
+    r"|heure (?:de montréal|du québec|de l.est)(?![\w])"
     r"|(?:uk|london|irish|dublin|lisbon|paris|berlin|madrid|amsterdam|brussels|zurich|vienna|"
-    r"new york|chicago|denver|los angeles|san francisco|toronto|vancouver)(?: time)(?![\w])"
+    r"new york|chicago|denver|los angeles|san francisco|toronto|vancouver|mexico city|"
+    r"ciudad de méxico|bogotá|bogota|lima|santiago|buenos aires|são paulo|montréal|montreal|"
+    r"singapore|kuala lumpur|hong kong|tokyo|india|mumbai|bangalore|bengaluru|dubai|sydney|"
+    r"melbourne|auckland|stockholm|oslo|copenhagen|warsaw|prague|rome|milan|athens|helsinki|"
+    r"istanbul)(?: time| standard time)(?![\w])"
     r"|(?-i:[A-Z][a-z]+/[A-Z][A-Za-z_]+(?:/[A-Z][A-Za-z_]+)?)"
     r"|(?:utc|gmt)\s*[+-−]\s*\d{1,2}(?::?\d{2})?"
     r"|(?-i:CEST|CET|MESZ|MEZ|BST|WEST|WET|EEST|EET|EST|EDT|CST|CDT|MST|MDT|PST|PDT|UTC|GMT"
+    r"|SGT|MYT|HKT|JST|KST|IST|AEST|AEDT|NZST|NZDT|GST"
     r"|ET|CT|MT|PT)(?![\w])|(?:utc|gmt)(?![\w])"
 )
 # The part of the day a 12-hour time names in the other languages ("a las 4 de la
@@ -170,14 +207,16 @@ _PM_WORDS = ("tarde", "noche", "soir", "après-midi", "nachmittags", "abends")
 _TIME = (r"(?P<h>[01]?\d|2[0-3])(?:(?P<sep>[:.]|\s?h\s?)(?P<mi>[0-5]\d)"
          r"(?::[0-5]\d(?:\.\d+)?(?P<isooff>[+-]\d{2}:?\d{2}(?!\d))?)?(?P<iso>(?-i:Z)(?![\w]))?)?"
          r"\s*"
-         r"(?P<ampm>[ap]\.?\s?m\.?(?![\w])|" + _DAYPART + r")?(?P<uhr>\s*uhr(?![\w])|h(?![\w]))?"
+         r"(?P<ampm>[ap]\.?\s?m\.?(?![\w])|" + _DAYPART + r")?"
+         r"(?P<uhr>\s*u(?:h|u)r(?![\w])|h(?![\w]))?"
          r"(?:\s*(?P<part>" + _DAYPART + r"))?"
-         r"(?:\s*(?:-|–|to|bis|à|a)\s*(?:[01]?\d|2[0-3])(?:[:.h][0-5]\d)?\s*"
-         r"(?:[ap]\.?\s?m\.?(?![\w]))?(?:\s*uhr(?![\w]))?)?"
+         r"(?:\s*(?:-|–|to|bis|à|a)\s*(?P<endh>[01]?\d|2[0-3])(?:[:.h][0-5]\d)?\s*"
+         r"(?P<endampm>[ap]\.?\s?m\.?(?![\w]))?(?:\s*uhr(?![\w]))?)?"
          r"(?:\s*\(?\s*(?P<zone>" + _ZONE_WORDS + r")\s*\)?)?"
          r"(?:\s*\(\s*(?:utc|gmt)\s*(?P<off>[+-−]\s*\d{1,2}(?::?\d{2})?)\s*\))?")
 _JOIN = (r"[\s,|·•]*(?:(?:at|um|à|a las|a la|de|time|zeit|uhrzeit|heure|hora|von|ab|from|"
-         r"between|entre las|entre|desde las|desde|dès|de)\b\s*:?[\s,]*|@\s*)?")
+         r"between|entre las|entre|desde las|desde|dès|de|vers|gegen|hacia las|sobre las|"
+         r"around|about|om)\b\s*:?[\s,]*|@\s*)?")
 _DATE_FORMS: tuple[re.Pattern[str], ...] = (
     re.compile(r"(?P<y>\d{4})-(?P<mo>\d{2})-(?P<d>\d{2})(?:T|\s+|\s*,\s*)(?:um\s+|at\s+)?"
                + _TIME, re.IGNORECASE),
@@ -257,7 +296,24 @@ def interview_moment(text: str, sent_at: datetime | None, zone: ZoneInfo) -> Mom
                 found.setdefault(moment.at, moment)
     if len(found) != 1:
         return None
-    return next(iter(found.values()))
+    moment = next(iter(found.values()))
+    stated = _STATED_ZONE.search(text) if not moment.zoned else None
+    if stated is not None:
+        # "Time zone: America/New_York" on a line of its own (a calendar's text): the
+        # time is that zone's local time.
+        tz, _ = _zone_of(stated.group("zone"), "", zone)
+        if tz is not None:
+            local = moment.at.astimezone(zone).replace(tzinfo=None)
+            at = supported(local.replace(tzinfo=tz))
+            if at is not None:
+                return Moment(at, True, f"{moment.text} ({stated.group(0).strip()})")
+    return moment
+
+
+# A zone stated apart from the time, as calendars write it.
+_STATED_ZONE = re.compile(
+    r"\b(?:time ?zone|zeitzone|fuseau horaire|zona horaria)\s*:?\s*\(?\s*(?P<zone>"
+    + _ZONE_WORDS + r")", re.IGNORECASE)
 
 
 def _moment(match: re.Match[str], sent_at: datetime | None, zone: ZoneInfo) -> Moment | None:
@@ -290,6 +346,9 @@ def _moment(match: re.Match[str], sent_at: datetime | None, zone: ZoneInfo) -> M
         hour = int(parts["h"])
         minute = int(parts.get("mi") or 0)
         ampm = re.sub(r"[.\s]", "", parts.get("ampm") or parts.get("part") or "").lower()
+        if not ampm and parts.get("endampm") and hour <= int(parts.get("endh") or 0) <= 12:
+            # "2:00 – 2:30pm": a range's one am/pm is its start's too
+            ampm = re.sub(r"[.\s]", "", parts["endampm"]).lower()
         if any(ampm.endswith(word.replace(" ", "")) for word in _PM_WORDS):
             ampm = "pm"
         if ampm == "pm" and hour < 12:
@@ -328,7 +387,7 @@ def _zone_of(word: str, offset: str, user: ZoneInfo) -> tuple[tzinfo | None, boo
             return ZoneInfo(word), True
         except (ZoneInfoNotFoundError, ValueError):
             return None, True
-    key = word.lower().removeprefix("in ").removesuffix(" time").strip()
+    key = word.lower().removeprefix("in ").removesuffix(" time").removesuffix(" standard").strip()
     if key in _WORD_ZONES:
         return ZoneInfo(_WORD_ZONES[key]), True
     squashed = key.replace(" ", "")

@@ -371,7 +371,11 @@ _QUOTE_START = re.compile(
     r"^[ \t]*(?:on\b.{4,200}\bwrote:|am\b.{4,200}\bschrieb\b.{0,80}:|"
     r"le\b.{4,200}\ba écrit\s*:|el\b.{4,200}\bescribió:|"
     r"-{2,}\s*(?:original message|ursprüngliche nachricht|message d.origine|"
-    r"mensaje original)\s*-{2,})[ \t]*$", re.IGNORECASE | re.MULTILINE)
+    r"mensaje original)\s*-{2,}|_{10,}|"
+    # Outlook's header block: "From: …" then "Sent: …" (De / Envoyé, Von / Gesendet, De /
+    # Enviado), the quoted mail under it
+    r"(?:from|de|von)[ \t]?:[ \t].{1,200}\n[ \t]*(?:sent|envoyé|gesendet|enviado(?: el)?|date|"
+    r"datum|fecha)[ \t]?:.*)[ \t]*$", re.IGNORECASE | re.MULTILINE)
 
 
 def own_text(raw: bytes) -> str:
@@ -384,7 +388,9 @@ def own_text(raw: bytes) -> str:
 def view_text(view: MailView) -> str:
     text = view.text.replace("\r", "")
     if not view.forwarded and ("wrote" in text or "---" in text or "schrieb" in text or
-                               "écrit" in text or "escribió" in text):
+                               "écrit" in text or "escribió" in text or "___" in text or
+                               "From:" in text or "De :" in text or "De:" in text or
+                               "Von:" in text):
         quote = _QUOTE_START.search(text)
         if quote is not None:
             text = text[: quote.start()]  # the quoted history of a reply

@@ -605,6 +605,91 @@ EXAMPLES = {
         'Revisaremos tu candidatura en los próximos días.',
     '\\b(candidatura|solicitud) (enviada|recibida|registrada)\\b':
         'Candidatura enviada: Analista.',
+    # ignore, session 16: an account's, a doctor's, a volunteer's, a podcast's or a course's
+    # mail is about no application of yours
+    '\\b(confirm|verify) your (e-?mail|email address|address|account)\\b|\\bactivate your '
+    '(candidate )?(account|profile)\\b|\\b(reset your password|password reset)\\b':
+        'Please confirm your email address to activate your candidate account.',
+    "\\b(doctor|dentist|dental|medical|vet|hair|clinic)(.s)? appointment\\b|\\byour "
+    "appointment (with|at) dr\\b": "This confirms your dentist appointment on Thursday.",
+    '\\b(apply|applying|applied|application|sign up) (to|for|as) (a |our )?volunteer|\\'
+    'bvolunteer(ing)? (application|sign-?up|role|shift)s?\\b':
+        'Thanks for applying to volunteer with us.',
+    '\\b(podcast|magazine|newspaper|radio show|documentary|episode)\\b[^.!?\\n]{0,40}\\'
+    'binterview|\\binterview\\b[^.!?\\n]{0,40}\\b(podcast|magazine|newspaper|radio show|'
+    'documentary|episode)\\b': "I'd love to interview you for our podcast next week.",
+    '\\b(enrolled|registered|signed up) (you )?(in|for|on) (the |a |an )?(\\w+ )?(training|'
+    'course|e-learning|module)\\b': 'Your manager enrolled you in the compliance training.',
+    '\\bbestätige[n]? (sie |du )?(ihre|deine) (e-mail|adresse|e-mail-adresse)\\b|\\b(konto|'
+    'bewerberkonto|profil) (zu )?aktivieren\\b|\\bpasswort zurücksetzen\\b':
+        'Bitte bestätigen Sie Ihre Adresse, um Ihr Bewerberkonto zu aktivieren.',
+    '\\b(ihr|dein) termin (bei|in der) (dr\\b|praxis|zahnarzt)|\\barzttermin\\b|\\'
+    'bzahnarzttermin\\b': 'Ihr Termin bei Dr. Berg am Donnerstag ist bestätigt.',
+    '\\behrenamt\\w*\\b': 'Danke für Ihr Interesse an unserem Ehrenamt.',
+    '\\bconfirme[zr]? (votre|ton) (adresse|e-mail|compte)\\b|\\bactive[zr]? (votre|ton) '
+    'compte\\b|\\bréinitialis\\w* (votre|ton) mot de passe':
+        'Merci de confirmer votre adresse e-mail.',
+    '\\binscrit\\(?e?\\)? à la formation\\b|\\bformation en ligne\\b|\\bmodule '
+    'e-learning\\b': 'Vous avez été inscrit(e) à la formation Sécurité.',
+    '\\brendez-vous (médical|chez le (médecin|dentiste))|\\bbénévol(at|e)\\b':
+        'Votre rendez-vous chez le dentiste est confirmé.',
+    '\\bconfirma (tu|su) (correo|dirección|cuenta|email)\\b|\\bactiva (tu|su) cuenta\\b|'
+    '\\brestablece[r]? (tu|su) contraseña': 'Confirma tu correo para activar tu cuenta.',
+    '\\bcita (médica|con (el|la) (médic[oa]|dentista|doctor[a]?))\\b|\\bvoluntariado\\b':
+        'Te recordamos tu cita con el dentista el jueves.',
+    # session 16: further indirect wording
+    '\\b(programar|agendar|concertar|coordinar|fijar) (una|la|tu|su)'
+    ' (entrevista|llamada|reunión|videollamada)\\b':
+        'Nos gustaría avanzar con tu candidatura y programar una entrevista.',
+    '\\b(have|has|had) (now |already )?filled (the|this|our)'
+    ' (position|role|vacancy|opening|post)\\b':
+        'We have now filled the position.',
+    '\\bpas été (sélectionnée?|retenue?)\\b|\\bne (poursuivrons|continuerons) pas\\b':
+        'Nous ne poursuivrons pas le processus avec vous.',
+    '\\b(perfil|candidatura|experiencia) no (encaja|se ajusta|cumple)\\b':
+        'Tu perfil no encaja con lo que buscamos ahora.',
+    '\\bnext (step|stage|round) (is|will be) (a|an) ([\\w-]+'
+    ' ){0,3}(assessment|interview|call|conversation|chat|challenge|exercise|case'
+    ' study|take-home)\\b':
+        'The next step is a 45-minute technical assessment with two engineers.',
+    '\\bzeit für (ein|einen) (kurzes |erstes |kurzen |ersten'
+    ' )?(gespräch|telefonat|interview|kennenlernen|call|austausch|videocall)':
+        'Haben Sie nächste Woche Zeit für ein Gespräch?',
+    '\\b(podemos|podríamos|quieres) (hablar|charlar|vernos|quedar)\\b':
+        '¿Podemos hablar el martes por la mañana?',
+    '\\bmerci d.avoir postulé\\b': "Merci d'avoir postulé, nous étudions votre dossier.",
+    '\\b(hop|jump|get) on a (quick |short )?(call|zoom|video call)\\b':
+        'Can we hop on a call this week to discuss next steps?',
+    '\\bnot (the |a )?(right|best|good|strong|close) (fit|match)\\b':
+        'We concluded your profile is not the right fit for this role.',
+    '\\b(closing|closed|withdraw\\w*|archiv\\w*) (your|this)'
+    ' application\\b|\\b(position|role|search) (has been |is )?(put )?on hold\\b':
+        'The position has been put on hold, so we are closing your application.',
+    '\\bno longer under consideration\\b':
+        'Your application is no longer under consideration.',
+    '\\b(zweite[nm]?|dritte[nm]?|nächste[nm]?|finale[nm]?|persönliche[nm]?)'
+    ' (gespräch|interview|runde)':
+        'Gerne laden wir Sie zum zweiten Gespräch ein.',
+    '\\b(gespräch|interview|kennenlernen|termin|videocall)\\w*\\b[^.!?\\n]{0,60}\\beinzuladen\\b':
+        'Wir freuen uns, Sie zum Gespräch einzuladen.',
+    '\\b(choisir|choisissez|choisis|sélectionner|sélectionnez|réserver|réservez|réserve)'
+    ' (un|votre|ton) (créneau|horaire)':
+        'Merci de choisir un créneau pour votre entretien.',
+    '\\bdisponibilidad para (una|un) (llamada|entrevista|videollamada|reunión|charla)\\b':
+        '¿Tendrías disponibilidad para una llamada el jueves?',
+    '\\b(elige|elija|escoge|selecciona|seleccione|reserva|reserve) (un|tu|su)'
+    ' (horario|hueco|franja|día)':
+        'Por favor, elige un horario para tu entrevista.',
+    "\\b(proposition|demande|invitation|convocation) (d.|à un |pour un )(entretien|échange|"
+    "rendez-vous)\\b": "Voici notre proposition d'entretien pour mardi.",
+    '\\bno (fue|fuiste|resultó|resultaste) seleccionad':
+        'Lamentamos decirte que tu perfil no fue seleccionado para el puesto.',
+    '\\bhemos (cogido|contratado|escogido|elegido|seleccionado) a (otr[oa]s?|un[ao]?|alguien)\\b':
+        'Al final hemos contratado a otra persona para el puesto.',
+    '\\b(schon|bereits|leider) weg\\b': 'Die Stelle ist leider schon weg.',
+    '\\b(you.re|you are|you have been) (confirmed|booked|scheduled) for (your|the|an?) ':
+        "You're confirmed for your onsite on Thursday.",
+    '\\bon-?site (interview|with|visit)\\b': 'Your onsite interview is next week.',
     # outreach
     "came across your profile": "I came across your profile on a forum.",
     "would you be open to": "Would you be open to a new role?",

@@ -1,0 +1,315 @@
+"""Capture's general fixes of session 16, each on a made-up mail of its kind (none is a
+corpus family's template): the employer a recruitment agency or a job board names (its
+client, the CV put forward, the listing "Role de Company (Place)", who a mail is sent on
+behalf of, the recruiter writing from a company), a person writing through a hiring
+system's address (their organisation in brackets or under their signature), a relaying
+ATS's sender who is a person, the legal forms of more countries, the words around a name
+(an elided article, a subject's kind word, "last Friday"), and interview times in the
+zones of more places ("SGT", "Singapore time", "hora del centro de México")."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from nudger.mail.capture.evaluate import normal_company
+from nudger.mail.capture.interview_time import interview_moment
+from nudger.mail.capture.recognise import recognise_bytes
+
+ZONE = ZoneInfo("Europe/Berlin")
+SENT = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+
+
+def mail(body: str, *, sender: str, subject: str, headers: dict[str, str] | None = None
+         ) -> bytes:
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = "Alex Rivera <alex@example.com>"
+    msg["Subject"] = subject
+    msg["Date"] = "Tue, 06 Oct 2026 09:30:00 +0200"
+    msg["Message-ID"] = "<generalise-test@example.net>"
+    for key, value in (headers or {}).items():
+        msg[key] = value
+    msg.set_content(body)
+    return msg.as_bytes()
+
+
+@pytest.mark.parametrize(("body", "company"), [
+    ("Hi Alex,\n\nThanks for applying. The role is with our client, Kestrel Analytics, in "
+     "Leeds. I'll be in touch.\n\nSam", "Kestrel Analytics"),
+    ("Sehr geehrte Frau Rivera,\n\nvielen Dank für Ihre Bewerbung als Controller für "
+     "unseren Kunden, die Nordwind Logistik GmbH. Wir melden uns.\n\nIhr Team",
+     "Nordwind Logistik GmbH"),
+    ("Hi Alex,\n\nAs discussed, I've put your CV forward to Brightmoor Foods Ltd for the "
+     "Analyst role.\n\nSam", "Brightmoor Foods Ltd"),
+    ("Hola Alex,\n\nTe escribo desde Sistemas Levante por tu candidatura a Analista: nos "
+     "gustaría invitarte a una entrevista.\n\nMarta", "Sistemas Levante"),
+])
+def test_an_agency_names_its_client(body: str, company: str) -> None:
+    raw = mail(body, sender="Sam Hart <sam.hart@talentbridge.example>",
+               subject="Your application")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert finding.company == company
+
+
+@pytest.mark.parametrize(("body", "company", "role"), [
+    ("Hola Alex,\n\nTe has inscrito en la oferta Técnico de nóminas de Asesoría Prado S.L. "
+     "(Burgos).\n\nEl equipo", "Asesoría Prado S.L.", "Técnico de nóminas"),
+    ("Bonjour Alex,\n\nVotre candidature au poste Assistant RH chez Clinique des Lilas "
+     "(Nantes) a bien été transmise.\n", "Clinique des Lilas", "Assistant RH"),
+])
+def test_a_boards_own_notice_names_the_job_and_its_employer(body: str, company: str,
+                                                            role: str) -> None:
+    raw = mail(body, sender="Empleado <noreply@infojobs.net>", subject="Candidatura")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert finding.company == company
+    assert finding.role in (role, "")  # the role when the notice's phrase gives it
+
+
+def test_an_employers_listing_with_de_is_not_read_as_a_board_notice() -> None:
+    """"puesto de Analista de Riesgo (Madrid)" from the employer: "Riesgo" is no employer."""
+    raw = mail("Estimado/a:\n\nHemos recibido su candidatura a la oferta Analista de Riesgo "
+               "(Madrid).\n\nAtentamente,\nBanco Mirador, S.A.",
+               sender="Banco Mirador <empleo@bancomirador.example>",
+               subject="Confirmación de candidatura")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert finding.company == "Banco Mirador, S.A."
+
+
+@pytest.mark.parametrize(("sender", "body", "company"), [
+    ("Jo Park (Cobalt Works) via Handshake <noreply@mail.joinhandshake.com>",
+     "Hi Alex,\n\nWe'd like to invite you to a first-round interview.\n\nJo Park",
+     "Cobalt Works"),
+    ("Claire Moreau <reponse-12ab@reply.hellowork.com>",
+     "Bonjour Alex,\n\nJe souhaiterais échanger avec vous par téléphone pour un entretien."
+     "\n\nClaire Moreau\nChargée de recrutement\nGroupe Lavande SA", "Groupe Lavande SA"),
+])
+def test_a_person_writing_through_a_hiring_system_names_their_organisation(
+        sender: str, body: str, company: str) -> None:
+    raw = mail(body, sender=sender, subject="Interview")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert finding.company == company
+
+
+def test_a_person_sending_through_a_relaying_ats_is_not_the_company() -> None:
+    """Gem-like relays send as the recruiter at the employer's domain: the recruiter's
+    name is no company; the employer's signature or domain is."""
+    raw = mail("Hi Alex,\n\nThanks for applying, we have received your application and will "
+               "review it this week.\n\nMaya Stern\nTalent, Brightline Robotics",
+               sender="Maya Stern <maya.stern@brightline-robotics.example>",
+               subject="Your application",
+               headers={"Return-Path": "<bounce@o1.outbound.gem.com>"})
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert finding.source == "Gem"
+    assert finding.company == "Brightline Robotics"
+
+
+@pytest.mark.parametrize(("written", "company"), [
+    ("Hi Alex,\n\nThank you for applying to Zenith Power Pvt. Ltd. We will review it.",
+     "Zenith Power Pvt. Ltd."),
+    ("Bonjour Alex,\n\nMerci pour votre candidature chez l'Imprimerie Morand. Nous "
+     "l'étudions.", "Imprimerie Morand"),
+])
+def test_the_name_without_the_words_around_it(written: str, company: str) -> None:
+    raw = mail(written, sender="Jobbly <noreply@jobbly.example>", subject="Application")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert finding.company == company
+
+
+def test_legal_forms_of_more_countries_are_normalised() -> None:
+    assert normal_company("Zenith Power Pvt. Ltd.") == "zenith power"
+    assert normal_company("Marinex Shipping Pte. Ltd.") == "marinex shipping"
+    assert normal_company("Pelangi Foods Sdn Bhd") == "pelangi foods"
+    assert normal_company("Distribuidora Cárdenas S.A. de C.V.") == "distribuidora cardenas"
+
+
+@pytest.mark.parametrize(("text", "at"), [
+    ("Date: Friday, 11 December 2026\nTime: 3:00 PM SGT", datetime(2026, 12, 11, 7, 0,
+                                                                   tzinfo=UTC)),
+    ("on Wednesday 2 December at 4pm Singapore time", datetime(2026, 12, 2, 8, 0, tzinfo=UTC)),
+    ("on Wednesday, 9th December at 4 PM IST", datetime(2026, 12, 9, 10, 30, tzinfo=UTC)),
+    ("Fecha: jueves 10 de diciembre\nHora: 10:00 a. m. (hora del centro de México)",
+     datetime(2026, 12, 10, 16, 0, tzinfo=UTC)),
+    ("el viernes 4 de diciembre a las 3:00 p.m. hora Colombia",
+     datetime(2026, 12, 4, 20, 0, tzinfo=UTC)),
+    # "Eastern European" is not the US's "Eastern"; the Canaries are an hour behind Madrid
+    ("10 December 2026 at 11:00 Eastern European Time", datetime(2026, 12, 10, 9, 0,
+                                                                 tzinfo=UTC)),
+    ("10 de diciembre, 11:00 (hora de Canarias)", datetime(2026, 12, 10, 11, 0, tzinfo=UTC)),
+    # a range's one "pm" is its start's too
+    ("Thursday, 10 December · 2:00 – 2:30pm GMT", datetime(2026, 12, 10, 14, 0, tzinfo=UTC)),
+    # the zone on a line of its own, as calendars write it
+    ("Thursday, December 10 · 11:00am – 11:30am\nTime zone: America/New_York",
+     datetime(2026, 12, 10, 16, 0, tzinfo=UTC)),
+])
+def test_an_interview_time_in_the_zones_of_more_places(text: str, at: datetime) -> None:
+    moment = interview_moment(text, SENT, ZONE)
+    assert moment is not None and (moment.at, moment.zoned) == (at, True)
+
+
+@pytest.mark.parametrize(("text", "at"), [
+    ("Pourriez-vous passer mardi 8 décembre vers 14h ?", datetime(2026, 12, 8, 13, 0,
+                                                                 tzinfo=UTC)),
+    ("op donderdag 10 december om 13:00 uur", datetime(2026, 12, 10, 12, 0, tzinfo=UTC)),
+])
+def test_an_approximate_time_is_the_time(text: str, at: datetime) -> None:
+    moment = interview_moment(text, SENT, ZONE)
+    assert moment is not None and (moment.at, moment.zoned) == (at, False)
+
+
+@pytest.mark.parametrize("body", [
+    "Hi Alex,\n\nThank you for applying for the Analyst role at Brightmoor Foods. Shortlisted "
+    "candidates will be contacted for the next round.\n",
+    "Hi Alex,\n\nWe've sent your application to Brightmoor Foods. If they want to take things "
+    "further, they'll message you here.\n",
+    "Hallo Alex,\n\nvielen Dank für Ihre Bewerbung bei Brightmoor Foods. Falls wir Sie zu einem "
+    "Vorstellungsgespräch einladen möchten, melden wir uns.\n",
+])
+def test_an_acknowledgements_condition_is_not_what_happened(body: str) -> None:
+    """"If they want to take things further", "shortlisted candidates … next round": an
+    application's acknowledgement saying what may come is still an application."""
+    raw = mail(body, sender="Jobbly <noreply@jobbly.example>", subject="Application")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert finding.kind == "application"
+
+
+def test_a_rejection_without_an_acknowledgement_is_still_read_in_a_condition() -> None:
+    raw = mail("Hi Alex,\n\nAs we discussed, if I'm honest we have decided to move forward with "
+               "other candidates.\n\nDana\nBrightmoor Foods",
+               sender="Dana Lee <dana.lee@brightmoor-foods.example>", subject="Analyst role")
+    assert [f.kind for f in recognise_bytes(raw, zone=ZONE)] == ["rejection"]
+
+
+def test_a_boards_status_mail_with_list_unsubscribe_still_says_a_rejection() -> None:
+    """Boards put List-Unsubscribe on their status mail too: one rejection word and the
+    board are enough; one application phrase is not (its marketing says "since you
+    applied" too: test_an_ats_mailing_needs_more_than_one_phrase)."""
+    raw = mail("Hola Alex,\n\nLa empresa Kronos Datos ha cambiado el estado de tu candidatura "
+               "a la oferta Analista: descartado.\n",
+               sender="Empleo <noticias@infojobs.net>", subject="Novedades en tu candidatura",
+               headers={"List-Unsubscribe": "<https://www.infojobs.net/u>"})
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert (finding.kind, finding.company) == ("rejection", "Kronos Datos")
+    assert "List-Unsubscribe" in finding.why
+
+
+def test_a_status_word_after_application_is_no_role_and_a_job_title_no_company() -> None:
+    """"Application received - Data Analyst": "received" is no role and "Data Analyst" no
+    company; the employer signs under the mail."""
+    raw = mail("Dear Alex,\n\nThank you for your application to the Data Analyst position. "
+               "Our team will review it.\n\nKind regards,\nTalent Acquisition\nBrightmoor "
+               "Foods plc", sender="Talent Acquisition <jobs@brightmoor.example>",
+               subject="Application received - Data Analyst")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert finding.company == "Brightmoor Foods plc"
+
+
+def test_a_french_thanks_for_applying_chez_names_the_employer() -> None:
+    raw = mail("Bonjour Alex,\n\nMerci d'avoir postulé chez Atelier Morin pour le poste de "
+               "Chargée de communication.\n", sender="Notifications <noreply@hirely.example>",
+               subject="Merci pour votre candidature")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert (finding.kind, finding.company) == ("application", "Atelier Morin")
+
+
+def test_a_colleagues_meeting_invitation_is_no_interview() -> None:
+    """A calendar invitation counts as an interview's only in job mail: a kind's phrase, a
+    job subject, or a job word under the word model's reading; "Q4 planning" has none."""
+    msg = EmailMessage()
+    msg["From"] = "Tom Berg <tom.berg@acme-robotics.example>"
+    msg["To"] = "alex@example.com"
+    msg["Subject"] = "Q4 planning"
+    msg["Date"] = "Tue, 06 Oct 2026 09:30:00 +0200"
+    msg.set_content("Hi team,\n\nInvite attached for our Q4 planning session.\n\nTom")
+    ics = ("BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nBEGIN:VEVENT\r\n"
+           "DTSTART:20261210T130000Z\r\nSUMMARY:Q4 planning\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
+    msg.add_attachment(ics.encode(), maintype="text", subtype="calendar",
+                       params={"method": "REQUEST"}, filename="invite.ics")
+    assert recognise_bytes(msg.as_bytes(), zone=ZONE) == []
+    onsite = msg.as_bytes().replace(b"Subject: Q4 planning", b"Subject: Acme onsite")
+    assert [f.kind for f in recognise_bytes(onsite, zone=ZONE)] == ["interview"]
+
+
+def test_a_persons_free_mail_name_is_no_company() -> None:
+    raw = mail("Good luck with your interview tomorrow! Call me after.",
+               sender="Mum <mum.rivera@gmail.com>", subject="Your interview")
+    assert recognise_bytes(raw, zone=ZONE) == []
+
+
+@pytest.mark.parametrize(("subject", "body"), [
+    ("Brightmoor Foods - Application received",
+     "Hi Alex,\n\nThanks for applying. We have received your application.\n"),
+    ("[Brightmoor Foods] Application received: Data Analyst",
+     "Hi Alex,\n\nThanks for applying. We have received your application.\n"),
+    ("Brightmoor Foods: update on your application",
+     "Hi Alex,\n\nUnfortunately we have decided to move forward with other candidates.\n"),
+    ("Brightmoor Foods application update",
+     "Hi Alex,\n\nUnfortunately we have decided to move forward with other candidates.\n"),
+    ("Data Analyst at Brightmoor Foods: next steps",
+     "Hi Alex,\n\nWe'd like to invite you to an interview. Please pick a time.\n"),
+])
+def test_the_employer_heading_a_subject_template(subject: str, body: str) -> None:
+    raw = mail(body, sender="Notifications <no-reply@hirely.example>", subject=subject)
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert finding.company == "Brightmoor Foods"
+
+
+@pytest.mark.parametrize("subject", ["Process Engineer II - interview follow-up",
+                                     "Absage - Ihre Bewerbung Kennziffer 48/2026"])
+def test_a_job_title_or_a_kind_word_heading_a_subject_is_no_employer(subject: str) -> None:
+    raw = mail("Hi Alex,\n\nUnfortunately we have decided to move forward with other "
+               "candidates for the Process Engineer II role.\n\nDana Lee\nCalder Chips",
+               sender="Dana Lee <dana.lee@calder-chips.example>", subject=subject)
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert finding.company == "Calder Chips"
+
+
+def test_a_colleagues_first_name_is_no_employer() -> None:
+    raw = mail("Hi Alex,\n\nGreat news - Daniel would like to meet you on Thursday for a "
+               "technical interview.\n\nDana\nBrightmoor Foods",
+               sender="Dana Lee <dana.lee@brightmoor.example>", subject="Interview")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert finding.company == "Brightmoor Foods"
+
+
+def test_a_person_and_their_title_before_the_organisation() -> None:
+    raw = mail("Hi Alex,\n\nYour interview with Jonah Pike (CEO) at Kestrel Freight is "
+               "confirmed for Thursday.\n", sender="Recruiting <noreply@greenhouse.io>",
+               subject="Interview confirmed")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert finding.company == "Kestrel Freight"
+
+
+def test_the_tool_that_sends_an_invitation_is_no_employer() -> None:
+    raw = mail("Hi Alex,\n\nInvitation from Google Calendar: you have been invited to an "
+               "interview for the Analyst role.\n\nPriya Raman\nTessera Labs",
+               sender="Priya Raman <priya@tesseralabs.example>",
+               subject="Invitation: Analyst interview")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert finding.company != "Google Calendar"
+
+
+@pytest.mark.parametrize("quote", [
+    "\n\n________________________________\nFrom: Alex Rivera <alex@example.com>\nSent: "
+    "Monday, October 12, 2026 9:14 AM\nTo: Dana Lee\nSubject: Application\n\n",
+    "\n\nDe : Alex Rivera <alex@example.com>\nEnvoyé : lundi 12 octobre 2026 09:14\nÀ : "
+    "Dana\nObjet : Candidature\n\n",
+])
+def test_an_outlook_header_block_starts_the_quoted_mail(quote: str) -> None:
+    """Outlook quotes the user's mail under a "From: … / Sent: …" block, without ">": the
+    user's question there ("are you available for an interview?") does not decide."""
+    own = "Hi Alex,\n\nThanks, we have received your application for Data Analyst.\n\nDana"
+    asked = "Are you available on Monday for an interview?"
+    raw = mail(own + quote + asked, sender="Dana Lee <dana.lee@acme-robotics.example>",
+               subject="Re: Data Analyst")
+    assert [f.kind for f in recognise_bytes(raw, zone=ZONE)] == ["application"]
+
+
+def test_an_interview_that_has_to_be_moved_is_still_an_interview() -> None:
+    raw = mail("Hi Alex,\n\nUnfortunately the interview on Tuesday has to be moved. Could we "
+               "do Thursday at 10:00 instead?\n\nDana Lee\nAcme Robotics",
+               sender="Dana Lee <dana.lee@acme-robotics.example>", subject="Interview")
+    assert [f.kind for f in recognise_bytes(raw, zone=ZONE)] == ["interview"]
