@@ -27,12 +27,13 @@ from typing import TYPE_CHECKING
 
 from nudger.config import Settings
 from nudger.errors import NudgerError
-from nudger.send.outbox import OutboxResult, Outcome, announced, backoff, invitations_for, span
+from nudger.send.outbox import OutboxResult, Outcome, announced, backoff, invitations_in, span
 from nudger.store.db import Database
-from nudger.store.outbox import Outbox, Refused, mid
+from nudger.store.outbox import Outbox, Refused, mid, unreported_failures_in
 from nudger.when.times import as_utc
 
 if TYPE_CHECKING:
+    from nudger.digest.compose import ComposedDigest
     from nudger.digest.seeker import ServedSeeker
     from nudger.send.pool import Relay
     from nudger.store.models import DigestRecord
@@ -112,19 +113,26 @@ class _Attempt:
         settings, record = self.settings, self.record
         assert record.id is not None
         now = self.clock()
-        failures = self.outbox.unreported_failures(record.local_date)
         closed = close_gone_cold(self.db, settings, self.calendar, record.local_date, now)
-        invitations = invitations_for(settings, self.db, self.calendar, now)
-        notices = [*_notices(failures), *closed,
-                   *(invitations.notices if invitations else ())]
-        with self.db.read_session() as s:
+        # What the digest tells and the digest itself, read in one transaction (a write
+        # one only when calendar invitations are on: their events are reconciled first).
+        composed: ComposedDigest | None = None
+        broken: NudgerError | None = None
+        with (self.db.session() if settings.ics.invitations
+              else self.db.read_session()) as s:
+            failures = unreported_failures_in(s, settings.recipient, record.local_date)
+            invitations = invitations_in(s, settings, self.calendar, now)
+            notices = [*_notices(failures), *closed,
+                       *(invitations.notices if invitations else ())]
             try:
                 composed = compose_for(self.seeker, record.local_date, session=s,
                                        calendar=self.calendar, now=now, notices=notices)
             except NudgerError as exc:
-                return self._mark("failed", f"cannot compose the digest: {exc}; fix it "
-                                  "(`nudger check` names the file and line)",
-                                  Outcome.FAILED, log_level=logging.ERROR)
+                broken = exc
+        if composed is None:
+            return self._mark("failed", f"cannot compose the digest: {broken}; fix it "
+                              "(`nudger check` names the file and line)",
+                              Outcome.FAILED, log_level=logging.ERROR)
         message = composed.message
         message_id = record.message_id or composed.message_id
         if message["Message-ID"] != message_id:
@@ -160,8 +168,9 @@ class _Attempt:
         log.info("digest of %s (seeker %s) delivered (%s), Message-ID %s", record.local_date,
                  self.who, detail, message_id)
         reported = [r.id for r in failures if r.id is not None]
-        self._address(refused=None)
-        result = self._mark("sent", "", Outcome.SENT, detail=detail, reported=reported)
+        # The mark also says the seeker's address is not bouncing (`_address`), at once.
+        result = self._mark("sent", "", Outcome.SENT, detail=detail, reported=reported,
+                            address_accepted=True)
         if invitations is not None and result.outcome is Outcome.SENT:
             announced(self.db, invitations)
         return result
@@ -198,13 +207,15 @@ class _Attempt:
     def _mark(self, state: str, error: str, outcome: Outcome, *, detail: str | None = None,
               code: int | None = None, next_attempt_at: datetime | None = None,
               uncertain: bool | None = None, reported: Sequence[int] = (),
-              log_level: int = logging.DEBUG) -> OutboxResult:
+              log_level: int = logging.DEBUG, address_accepted: bool = False
+              ) -> OutboxResult:
         record = self.record
         assert record.id is not None
         marked = self.outbox.finish_claimed(
             record.id, self.clock(), me=self.me, state=state, error=error, code=code,
             message_id=record.message_id or None, next_attempt_at=next_attempt_at,
-            uncertain=uncertain, reported=reported)
+            uncertain=uncertain, reported=reported,
+            address_accepted=self.seeker.seeker_id if address_accepted else None)
         if marked is None:  # taken over meanwhile: the store logged it; the row is theirs
             return OutboxResult(Outcome.ALREADY, record.local_date, record.message_id,
                                 f"{state} here, but another worker holds the row now")

@@ -151,15 +151,17 @@ class Database:
         self._seeker_id = None
         self._several = None
 
-    def for_seeker(self, seeker_id: int) -> Database:
+    def for_seeker(self, seeker_id: int, *, several: bool | None = None) -> Database:
         """This database (the same engine), scoped to another seeker: for whoever serves
-        several seekers in one process (the daemon, `nudger seeker`)."""
+        several seekers in one process (the daemon, `nudger seeker`). `several`: whether
+        the database holds several seekers, when the caller has just read it (else the
+        first session asks, on a connection of its own)."""
         import copy
 
         self.engine  # noqa: B018  (made once, shared by the copy)
         other = copy.copy(self)
         other._seeker_id = seeker_id
-        other._several = None
+        other._several = several
         return other
 
     def seeker_id(self, *, write: bool = False) -> int:
