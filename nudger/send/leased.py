@@ -20,10 +20,14 @@ Failures are classified as in the single-process flow (send/outbox.py): permanen
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING
+from email.message import EmailMessage
+from functools import partial
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from nudger.config import Settings
 from nudger.errors import NudgerError
@@ -35,6 +39,7 @@ from nudger.when.times import as_utc
 if TYPE_CHECKING:
     from nudger.digest.compose import ComposedDigest
     from nudger.digest.seeker import ServedSeeker
+    from nudger.send.delivery import DeliveryError
     from nudger.send.pool import Relay
     from nudger.store.models import DigestRecord
     from nudger.when.business import Calendar
@@ -42,6 +47,29 @@ if TYPE_CHECKING:
 log = logging.getLogger("nudger.outbox")
 
 Clock = Callable[[], datetime]
+T = TypeVar("T")
+
+# The database work and the composing of a digest run in these threads, so that a worker's
+# concurrent jobs (`nudger worker --concurrency`) overlap their waits for PostgreSQL, not
+# only their SMTP dialogues (the event loop was idle during every query).
+THREADS = 8
+_POOL: list[ThreadPoolExecutor] = []
+
+
+async def off_loop(fn: Callable[[], T]) -> T:
+    """`fn()` in a thread of the pool. Cancelled meanwhile (SIGTERM past the grace
+    period), it still waits for `fn` to finish (a thread cannot be stopped; a claim, a
+    compose or a mark takes milliseconds), so the caller's release of the claim sees the
+    row as `fn` left it."""
+    if not _POOL:
+        _POOL.append(ThreadPoolExecutor(THREADS, thread_name_prefix="nudger-send"))
+    running = asyncio.wrap_future(_POOL[0].submit(fn))
+    try:
+        return await asyncio.shield(running)
+    except asyncio.CancelledError:
+        with contextlib.suppress(BaseException):
+            await running  # the loop and the other jobs go on meanwhile
+        raise
 
 
 async def send_leased(settings: Settings, db: Database, calendar: Calendar, seeker_id: int,
@@ -80,6 +108,8 @@ async def send_leased(settings: Settings, db: Database, calendar: Calendar, seek
     try:
         return await attempt.run()
     except BaseException as exc:
+        if attempt.marked:  # stopped right after its mark was written: nothing to give back
+            raise
         # Stopped (SIGTERM past the grace period, a cancelled job) or a bug: give the claim
         # back so that it does not wait for the lease to run out, and let the caller see it.
         cancelled = isinstance(exc, asyncio.CancelledError | KeyboardInterrupt)
@@ -104,18 +134,69 @@ class _Attempt:
         self.relay, self.clock = relay, clock
         self.outbox = Outbox(self.db, self.settings.recipient)
         self.on_the_wire = False  # the message went to the relay: it may have arrived
+        self.marked = False  # the outcome is written (or the row found another's)
 
     async def run(self) -> OutboxResult:
-        from nudger.digest.seeker import compose_for
         from nudger.send.delivery import DeliveryError
+
+        record = self.record
+        assert record.id is not None
+        prepared = await off_loop(self._compose)
+        if isinstance(prepared, OutboxResult):
+            return prepared
+        message, message_id, nudges, failures, invitations = prepared
+        # The last moment to find out that another worker took the row over: after this,
+        # the message is on its way.
+        if not await off_loop(lambda: self.outbox.renew(
+                record.id or 0, self.clock(), me=self.me, lease=self.lease, nudges=nudges,
+                message_id=message_id)):
+            return OutboxResult(Outcome.ALREADY, record.local_date, message_id,
+                                "another worker took it over; not sent by this one")
+        if invitations is not None:
+            from nudger.calendar.sync import attach_invitation
+
+            attach_invitation(message, invitations)
+        self.on_the_wire = True
+        try:
+            delivered = await self.relay.send(message)
+        except DeliveryError as exc:
+            return await off_loop(partial(self._undelivered, exc))
+        except NudgerError as exc:  # a missing password, a bad ca_file
+            return await off_loop(partial(self._failed, "permanent", None, str(exc)))
+        detail = f"written to {delivered.path}" if delivered.path else \
+            f"accepted by {delivered.where}: {delivered.detail}"
+        if delivered.refused:
+            detail += f" (refused for {', '.join(delivered.refused)})"
+        log.info("digest of %s (seeker %s) delivered (%s), Message-ID %s", record.local_date,
+                 self.who, detail, message_id)
+        reported = [r.id for r in failures if r.id is not None]
+        return await off_loop(lambda: self._sent(detail, reported, invitations))
+
+    def _sent(self, detail: str, reported: Sequence[int], invitations: Any) -> OutboxResult:
+        # The mark also says the seeker's address is not bouncing (`_address`), at once.
+        result = self._mark("sent", "", Outcome.SENT, detail=detail, reported=reported,
+                            address_accepted=True)
+        if invitations is not None and result.outcome is Outcome.SENT:
+            announced(self.db, invitations)
+        return result
+
+    def _undelivered(self, exc: DeliveryError) -> OutboxResult:
+        if exc.kind == "permanent" and exc.recipient_refused:
+            self._address(refused=exc.reason)
+        return self._failed(exc.kind, exc.code, str(exc))
+
+    def _compose(self) -> OutboxResult | tuple[EmailMessage, str, int, list[DigestRecord],
+                                                Any]:
+        """In a thread (`off_loop`): what the digest tells and the digest itself, read in
+        one transaction (a write one only when calendar invitations are on: their events
+        are reconciled first); the message ready to go, or the outcome when there is
+        nothing to send."""
+        from nudger.digest.seeker import compose_for
         from nudger.track.progress import close_gone_cold
 
         settings, record = self.settings, self.record
-        assert record.id is not None
         now = self.clock()
         closed = close_gone_cold(self.db, settings, self.calendar, record.local_date, now)
-        # What the digest tells and the digest itself, read in one transaction (a write
-        # one only when calendar invitations are on: their events are reconciled first).
         composed: ComposedDigest | None = None
         broken: NudgerError | None = None
         with (self.db.session() if settings.ics.invitations
@@ -142,38 +223,7 @@ class _Attempt:
         if composed.nudges == 0 and not composed.news and not notices \
                 and not settings.digest.send_when_empty:
             return self._mark("skipped", "nothing due", Outcome.EMPTY)
-        # The last moment to find out that another worker took the row over: after this,
-        # the message is on its way.
-        if not self.outbox.renew(record.id, self.clock(), me=self.me, lease=self.lease,
-                                 nudges=composed.nudges, message_id=message_id):
-            return OutboxResult(Outcome.ALREADY, record.local_date, message_id,
-                                "another worker took it over; not sent by this one")
-        if invitations is not None:
-            from nudger.calendar.sync import attach_invitation
-
-            attach_invitation(message, invitations)
-        self.on_the_wire = True
-        try:
-            delivered = await self.relay.send(message)
-        except DeliveryError as exc:
-            if exc.kind == "permanent" and exc.recipient_refused:
-                self._address(refused=exc.reason)
-            return self._failed(exc.kind, exc.code, str(exc))
-        except NudgerError as exc:  # a missing password, a bad ca_file
-            return self._failed("permanent", None, str(exc))
-        detail = f"written to {delivered.path}" if delivered.path else \
-            f"accepted by {delivered.where}: {delivered.detail}"
-        if delivered.refused:
-            detail += f" (refused for {', '.join(delivered.refused)})"
-        log.info("digest of %s (seeker %s) delivered (%s), Message-ID %s", record.local_date,
-                 self.who, detail, message_id)
-        reported = [r.id for r in failures if r.id is not None]
-        # The mark also says the seeker's address is not bouncing (`_address`), at once.
-        result = self._mark("sent", "", Outcome.SENT, detail=detail, reported=reported,
-                            address_accepted=True)
-        if invitations is not None and result.outcome is Outcome.SENT:
-            announced(self.db, invitations)
-        return result
+        return message, message_id, composed.nudges, failures, invitations
 
     def _address(self, refused: str | None) -> None:
         """Keep on the seeker's row whether the relay refused their address (shown by
@@ -216,6 +266,7 @@ class _Attempt:
             message_id=record.message_id or None, next_attempt_at=next_attempt_at,
             uncertain=uncertain, reported=reported,
             address_accepted=self.seeker.seeker_id if address_accepted else None)
+        self.marked = True
         if marked is None:  # taken over meanwhile: the store logged it; the row is theirs
             return OutboxResult(Outcome.ALREADY, record.local_date, record.message_id,
                                 f"{state} here, but another worker holds the row now")

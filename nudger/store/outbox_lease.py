@@ -41,6 +41,7 @@ class LeasedClaims:
         come, or a 'sending' row whose claimer's lease ran out (a takeover: logged, same
         Message-ID). The row is read FOR UPDATE SKIP LOCKED: a row
         another claimer is writing this moment is theirs."""
+        from sqlalchemy import func, literal
         from sqlalchemy.exc import IntegrityError
         from sqlmodel import select
 
@@ -49,11 +50,15 @@ class LeasedClaims:
         stamp = as_utc(now)
         try:
             with self.db.session() as s:
-                clock = _clock(s, stamp)
-                record = s.exec(select(DigestRecord)
-                                .where(DigestRecord.recipient == self.recipient)
-                                .where(DigestRecord.local_date == day)
-                                .with_for_update(skip_locked=True)).first()
+                postgres = s.get_bind().dialect.name == "postgresql"
+                # The row and, on PostgreSQL, the database's clock in one round trip.
+                found = s.exec(select(DigestRecord, func.now() if postgres else literal(None))
+                               .where(DigestRecord.recipient == self.recipient)
+                               .where(DigestRecord.local_date == day)
+                               .with_for_update(skip_locked=True)).first()
+                record, database_now = found if found is not None else (None, None)
+                clock = as_utc(database_now) if database_now is not None \
+                    else _clock(s, stamp)
                 if record is None:
                     # No row, or one locked by another claimer: the insert tells which
                     # (the unique key refuses it when the row exists).
