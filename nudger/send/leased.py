@@ -77,6 +77,41 @@ async def send_leased(settings: Settings, db: Database, calendar: Calendar, seek
                       clock: Clock) -> OutboxResult:
     """Send `seeker_id`'s digest of `local_date` unless it is recorded or another worker
     holds it. `me` is the worker's id, `clock` its clock (aware UTC)."""
+    taken: list[_Attempt] = []  # the claim, once taken (in a thread: `_take`)
+    try:
+        first = await off_loop(partial(_take, settings, db, calendar, seeker_id, local_date,
+                                       me=me, lease=lease, relay=relay, clock=clock,
+                                       taken=taken))
+        if isinstance(first, OutboxResult):
+            return first
+        return await first.run()
+    except BaseException as exc:
+        if not taken or taken[0].marked:  # nothing claimed, or the mark is written
+            raise
+        # Stopped (SIGTERM past the grace period, a cancelled job) or a bug: give the claim
+        # back so that it does not wait for the lease to run out, and let the caller see it.
+        attempt = taken[0]
+        record = attempt.record
+        assert record.id is not None
+        cancelled = isinstance(exc, asyncio.CancelledError | KeyboardInterrupt)
+        why = ("the worker was stopped in the middle of sending it; it may have arrived"
+               if attempt.on_the_wire else "the worker was stopped before sending it") \
+            if cancelled else f"interrupted by an internal error: {exc!r}"[:500]
+        when = clock() if cancelled else clock() + backoff(attempt.settings, record.attempts)
+        if attempt.outbox.finish_claimed(record.id, clock(), me=me, state="retry", error=why,
+                                         uncertain=attempt.on_the_wire or None,
+                                         next_attempt_at=when) is not None:
+            log.warning("digest of %s (seeker %s): %s; released for a resend with the same "
+                        "Message-ID %s", record.local_date, attempt.who, why, mid(record))
+        raise
+
+
+def _take(settings: Settings, db: Database, calendar: Calendar, seeker_id: int,
+          local_date: date, *, me: str, lease: timedelta, relay: Relay, clock: Clock,
+          taken: list[_Attempt]) -> OutboxResult | _Attempt:
+    """In a thread (`off_loop`): the seeker and the claim of their row; the attempt that
+    holds the claim (also put in `taken`, for the caller to give back if it is stopped),
+    or the outcome when there is nothing to send."""
     from nudger.digest.seeker import serving
     from nudger.send.message import digest_message_id
     from nudger.send.status import describe
@@ -102,27 +137,9 @@ async def send_leased(settings: Settings, db: Database, calendar: Calendar, seek
         detail = "another worker is sending it right now" if claim.busy \
             else describe(claim.record, settings.zone)
         return OutboxResult(Outcome.ALREADY, local_date, claim.record.message_id, detail)
-    record = claim.record
-    assert record.id is not None
-    attempt = _Attempt(seeker, calendar, record, me, lease, relay, clock)
-    try:
-        return await attempt.run()
-    except BaseException as exc:
-        if attempt.marked:  # stopped right after its mark was written: nothing to give back
-            raise
-        # Stopped (SIGTERM past the grace period, a cancelled job) or a bug: give the claim
-        # back so that it does not wait for the lease to run out, and let the caller see it.
-        cancelled = isinstance(exc, asyncio.CancelledError | KeyboardInterrupt)
-        why = ("the worker was stopped in the middle of sending it; it may have arrived"
-               if attempt.on_the_wire else "the worker was stopped before sending it") \
-            if cancelled else f"interrupted by an internal error: {exc!r}"[:500]
-        when = clock() if cancelled else clock() + backoff(settings, record.attempts)
-        if outbox.finish_claimed(record.id, clock(), me=me, state="retry", error=why,
-                                 uncertain=attempt.on_the_wire or None,
-                                 next_attempt_at=when) is not None:
-            log.warning("digest of %s (seeker %s): %s; released for a resend with the same "
-                        "Message-ID %s", record.local_date, seeker.who, why, mid(record))
-        raise
+    assert claim.record.id is not None
+    taken.append(_Attempt(seeker, calendar, claim.record, me, lease, relay, clock))
+    return taken[0]
 
 
 class _Attempt:
