@@ -152,10 +152,8 @@ class Database:
         self._several = None
 
     def for_seeker(self, seeker_id: int, *, several: bool | None = None) -> Database:
-        """This database (the same engine), scoped to another seeker: for whoever serves
-        several seekers in one process (the daemon, `nudger seeker`). `several`: whether
-        the database holds several seekers, when the caller has just read it (else the
-        first session asks, on a connection of its own)."""
+        """This database (the same engine), scoped to another seeker, for whoever serves
+        several (the daemon, the workers); `several`, read by the caller, spares a query."""
         import copy
 
         self.engine  # noqa: B018  (made once, shared by the copy)
