@@ -12,6 +12,10 @@ sees one Message-ID). A worker stopped in the middle (SIGTERM past the grace per
 releases its claim: the row goes back to 'retry', due at once, with the same Message-ID,
 marked uncertain when the message was already on its way.
 
+Each step's database work and the composing run in a thread (`off_loop`), so the worker's
+concurrent jobs overlap their waits for PostgreSQL and not only their SMTP dialogues; a job
+stopped meanwhile waits for that step to end before it gives its claim back.
+
 Failures are classified as in the single-process flow (send/outbox.py): permanent →
 'failed' (this seeker only: every other seeker's job goes on), transient or uncertain →
 'retry' with the same backoff and give-up rules; the workers' tick re-defers due retries.
