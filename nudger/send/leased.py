@@ -26,8 +26,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import queue
+import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from datetime import date, datetime, timedelta
 from email.message import EmailMessage
 from functools import partial
@@ -57,7 +59,34 @@ T = TypeVar("T")
 # concurrent jobs (`nudger worker --concurrency`) overlap their waits for PostgreSQL, not
 # only their SMTP dialogues (the event loop was idle during every query).
 THREADS = 8
-_POOL: list[ThreadPoolExecutor] = []
+_WORK: queue.SimpleQueue[tuple[Future[Any], Callable[[], Any]]] = queue.SimpleQueue()
+_THREADS: list[threading.Thread] = []
+_STARTING = threading.Lock()
+
+
+def _serve_work() -> None:
+    while True:
+        future, fn = _WORK.get()
+        if future.set_running_or_notify_cancel():
+            try:
+                future.set_result(fn())
+            except BaseException as exc:
+                future.set_exception(exc)
+
+
+def _submit(fn: Callable[[], T]) -> Future[T]:
+    """`fn` for the pool's next free thread. Daemon threads: the worker's exit never waits
+    for one (a job's work has ended or been given back by then; one stuck on a dead
+    connection is no worse than a SIGKILL, which docs/outbox.md's rules allow for)."""
+    with _STARTING:
+        while len(_THREADS) < THREADS:
+            thread = threading.Thread(target=_serve_work, name=f"nudger-send-{len(_THREADS)}",
+                                      daemon=True)
+            thread.start()
+            _THREADS.append(thread)
+    future: Future[T] = Future()
+    _WORK.put((future, fn))
+    return future
 
 
 async def off_loop(fn: Callable[[], T]) -> T:
@@ -65,9 +94,7 @@ async def off_loop(fn: Callable[[], T]) -> T:
     period), it still waits for `fn` to finish (a thread cannot be stopped; a claim, a
     compose or a mark takes milliseconds), so the caller's release of the claim sees the
     row as `fn` left it."""
-    if not _POOL:
-        _POOL.append(ThreadPoolExecutor(THREADS, thread_name_prefix="nudger-send"))
-    running = asyncio.wrap_future(_POOL[0].submit(fn))
+    running = asyncio.wrap_future(_submit(fn))
     try:
         return await asyncio.shield(running)
     except asyncio.CancelledError:
