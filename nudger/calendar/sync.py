@@ -300,6 +300,8 @@ def pending_invitations(session: Session, settings: Settings, calendar: Calendar
     """Refresh the events, then the upcoming interviews whose current version no digest
     announced yet. Call inside a write session; None when there are none."""
     snapshot = refresh(session, settings, calendar, now, followups=False)
+    if not snapshot.events:
+        return None  # nothing to announce (most digests): no need to read the rows
     rows = {row.uid: row for row in session.exec(
         select(CalendarEvent).where(CalendarEvent.kind == "interview")
         .where(col(CalendarEvent.gone_at).is_(None))).all()}

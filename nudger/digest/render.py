@@ -13,6 +13,7 @@ ever half-rendered, because callers render every part before they build a messag
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import stat
@@ -325,11 +326,12 @@ class Renderer:
         with _LOCK:
             _INSTALLED[user_dir] = self
 
-    @property
+    @functools.cached_property
     def untrusted(self) -> bool:
         """True when the user's folder overrides any template: rendering then happens in
         a child process bounded in time and memory (`nudger.digest.bounded`). The shipped
-        templates alone render in this process."""
+        templates alone render in this process. Known once per renderer: its loaders are
+        snapshots that never change (each render asked the file system again)."""
         loader = self.env.loader
         if not isinstance(loader, jinja2.ChoiceLoader):
             return True

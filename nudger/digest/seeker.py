@@ -49,6 +49,9 @@ def serving(settings: Settings, db: Database, seeker_id: int) -> ServedSeeker:
     """The seeker `seeker_id` of `db` with their settings; NotFoundError when the seeker is
     not there (removed since the job was queued), ConfigError when a stored field of
     theirs is unusable (named, with `nudger seeker edit` to fix it)."""
+    from sqlalchemy import text
+
+    from nudger.store import scope
     from nudger.store.models import Seeker
     from nudger.track.seeker_profile import SeekerProfile, settings_for
 
@@ -58,8 +61,12 @@ def serving(settings: Settings, db: Database, seeker_id: int) -> ServedSeeker:
             raise NotFoundError(f"seeker {seeker_id} is not in {db.where} (removed with "
                                 "`nudger seeker remove`?); nothing to send for them")
         profile, enabled = SeekerProfile.of(row), bool(row.enabled)
+        # Whether the scoped sessions guard their statements (nudger/store/scope.py), read
+        # here rather than on a connection of its own at the seeker's first session.
+        several = scope.several_seekers(
+            lambda sql, params: session.execute(text(sql), params).all())
     return ServedSeeker(seeker_id, profile.email, enabled, settings_for(settings, profile),
-                        db.for_seeker(seeker_id))
+                        db.for_seeker(seeker_id, several=several))
 
 
 def compose_for(seeker: ServedSeeker, local_date: date, *, session: Session,

@@ -12,6 +12,10 @@ sees one Message-ID). A worker stopped in the middle (SIGTERM past the grace per
 releases its claim: the row goes back to 'retry', due at once, with the same Message-ID,
 marked uncertain when the message was already on its way.
 
+Each step's database work and the composing run in a thread (`off_loop`), so the worker's
+concurrent jobs overlap their waits for PostgreSQL and not only their SMTP dialogues; a job
+stopped meanwhile waits for that step to end before it gives its claim back.
+
 Failures are classified as in the single-process flow (send/outbox.py): permanent →
 'failed' (this seeker only: every other seeker's job goes on), transient or uncertain →
 'retry' with the same backoff and give-up rules; the workers' tick re-defers due retries.
@@ -20,20 +24,28 @@ Failures are classified as in the single-process flow (send/outbox.py): permanen
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import queue
+import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING
+from email.message import EmailMessage
+from functools import partial
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from nudger.config import Settings
 from nudger.errors import NudgerError
-from nudger.send.outbox import OutboxResult, Outcome, announced, backoff, invitations_for, span
+from nudger.send.outbox import OutboxResult, Outcome, announced, backoff, invitations_in, span
 from nudger.store.db import Database
-from nudger.store.outbox import Outbox, Refused, mid
+from nudger.store.outbox import Outbox, Refused, mid, unreported_failures_in
 from nudger.when.times import as_utc
 
 if TYPE_CHECKING:
+    from nudger.digest.compose import ComposedDigest
     from nudger.digest.seeker import ServedSeeker
+    from nudger.send.delivery import DeliveryError
     from nudger.send.pool import Relay
     from nudger.store.models import DigestRecord
     from nudger.when.business import Calendar
@@ -41,6 +53,54 @@ if TYPE_CHECKING:
 log = logging.getLogger("nudger.outbox")
 
 Clock = Callable[[], datetime]
+T = TypeVar("T")
+
+# The database work and the composing of a digest run in these threads, so that a worker's
+# concurrent jobs (`nudger worker --concurrency`) overlap their waits for PostgreSQL, not
+# only their SMTP dialogues (the event loop was idle during every query).
+THREADS = 8
+_WORK: queue.SimpleQueue[tuple[Future[Any], Callable[[], Any]]] = queue.SimpleQueue()
+_THREADS: list[threading.Thread] = []
+_STARTING = threading.Lock()
+
+
+def _serve_work() -> None:
+    while True:
+        future, fn = _WORK.get()
+        if future.set_running_or_notify_cancel():
+            try:
+                future.set_result(fn())
+            except BaseException as exc:
+                future.set_exception(exc)
+
+
+def _submit(fn: Callable[[], T]) -> Future[T]:
+    """`fn` for the pool's next free thread. Daemon threads: the worker's exit never waits
+    for one (a job's work has ended or been given back by then; one stuck on a dead
+    connection is no worse than a SIGKILL, which docs/outbox.md's rules allow for)."""
+    with _STARTING:
+        while len(_THREADS) < THREADS:
+            thread = threading.Thread(target=_serve_work, name=f"nudger-send-{len(_THREADS)}",
+                                      daemon=True)
+            thread.start()
+            _THREADS.append(thread)
+    future: Future[T] = Future()
+    _WORK.put((future, fn))
+    return future
+
+
+async def off_loop(fn: Callable[[], T]) -> T:
+    """`fn()` in a thread of the pool. Cancelled meanwhile (SIGTERM past the grace
+    period), it still waits for `fn` to finish (a thread cannot be stopped; a claim, a
+    compose or a mark takes milliseconds), so the caller's release of the claim sees the
+    row as `fn` left it."""
+    running = asyncio.wrap_future(_submit(fn))
+    try:
+        return await asyncio.shield(running)
+    except asyncio.CancelledError:
+        with contextlib.suppress(BaseException):
+            await running  # the loop and the other jobs go on meanwhile
+        raise
 
 
 async def send_leased(settings: Settings, db: Database, calendar: Calendar, seeker_id: int,
@@ -48,6 +108,41 @@ async def send_leased(settings: Settings, db: Database, calendar: Calendar, seek
                       clock: Clock) -> OutboxResult:
     """Send `seeker_id`'s digest of `local_date` unless it is recorded or another worker
     holds it. `me` is the worker's id, `clock` its clock (aware UTC)."""
+    taken: list[_Attempt] = []  # the claim, once taken (in a thread: `_take`)
+    try:
+        first = await off_loop(partial(_take, settings, db, calendar, seeker_id, local_date,
+                                       me=me, lease=lease, relay=relay, clock=clock,
+                                       taken=taken))
+        if isinstance(first, OutboxResult):
+            return first
+        return await first.run()
+    except BaseException as exc:
+        if not taken or taken[0].marked:  # nothing claimed, or the mark is written
+            raise
+        # Stopped (SIGTERM past the grace period, a cancelled job) or a bug: give the claim
+        # back so that it does not wait for the lease to run out, and let the caller see it.
+        attempt = taken[0]
+        record = attempt.record
+        assert record.id is not None
+        cancelled = isinstance(exc, asyncio.CancelledError | KeyboardInterrupt)
+        why = ("the worker was stopped in the middle of sending it; it may have arrived"
+               if attempt.on_the_wire else "the worker was stopped before sending it") \
+            if cancelled else f"interrupted by an internal error: {exc!r}"[:500]
+        when = clock() if cancelled else clock() + backoff(attempt.settings, record.attempts)
+        if attempt.outbox.finish_claimed(record.id, clock(), me=me, state="retry", error=why,
+                                         uncertain=attempt.on_the_wire or None,
+                                         next_attempt_at=when) is not None:
+            log.warning("digest of %s (seeker %s): %s; released for a resend with the same "
+                        "Message-ID %s", record.local_date, attempt.who, why, mid(record))
+        raise
+
+
+def _take(settings: Settings, db: Database, calendar: Calendar, seeker_id: int,
+          local_date: date, *, me: str, lease: timedelta, relay: Relay, clock: Clock,
+          taken: list[_Attempt]) -> OutboxResult | _Attempt:
+    """In a thread (`off_loop`): the seeker and the claim of their row; the attempt that
+    holds the claim (also put in `taken`, for the caller to give back if it is stopped),
+    or the outcome when there is nothing to send."""
     from nudger.digest.seeker import serving
     from nudger.send.message import digest_message_id
     from nudger.send.status import describe
@@ -73,25 +168,9 @@ async def send_leased(settings: Settings, db: Database, calendar: Calendar, seek
         detail = "another worker is sending it right now" if claim.busy \
             else describe(claim.record, settings.zone)
         return OutboxResult(Outcome.ALREADY, local_date, claim.record.message_id, detail)
-    record = claim.record
-    assert record.id is not None
-    attempt = _Attempt(seeker, calendar, record, me, lease, relay, clock)
-    try:
-        return await attempt.run()
-    except BaseException as exc:
-        # Stopped (SIGTERM past the grace period, a cancelled job) or a bug: give the claim
-        # back so that it does not wait for the lease to run out, and let the caller see it.
-        cancelled = isinstance(exc, asyncio.CancelledError | KeyboardInterrupt)
-        why = ("the worker was stopped in the middle of sending it; it may have arrived"
-               if attempt.on_the_wire else "the worker was stopped before sending it") \
-            if cancelled else f"interrupted by an internal error: {exc!r}"[:500]
-        when = clock() if cancelled else clock() + backoff(settings, record.attempts)
-        if outbox.finish_claimed(record.id, clock(), me=me, state="retry", error=why,
-                                 uncertain=attempt.on_the_wire or None,
-                                 next_attempt_at=when) is not None:
-            log.warning("digest of %s (seeker %s): %s; released for a resend with the same "
-                        "Message-ID %s", record.local_date, seeker.who, why, mid(record))
-        raise
+    assert claim.record.id is not None
+    taken.append(_Attempt(seeker, calendar, claim.record, me, lease, relay, clock))
+    return taken[0]
 
 
 class _Attempt:
@@ -103,41 +182,22 @@ class _Attempt:
         self.relay, self.clock = relay, clock
         self.outbox = Outbox(self.db, self.settings.recipient)
         self.on_the_wire = False  # the message went to the relay: it may have arrived
+        self.marked = False  # the outcome is written (or the row found another's)
 
     async def run(self) -> OutboxResult:
-        from nudger.digest.seeker import compose_for
         from nudger.send.delivery import DeliveryError
-        from nudger.track.progress import close_gone_cold
 
-        settings, record = self.settings, self.record
+        record = self.record
         assert record.id is not None
-        now = self.clock()
-        failures = self.outbox.unreported_failures(record.local_date)
-        closed = close_gone_cold(self.db, settings, self.calendar, record.local_date, now)
-        invitations = invitations_for(settings, self.db, self.calendar, now)
-        notices = [*_notices(failures), *closed,
-                   *(invitations.notices if invitations else ())]
-        with self.db.read_session() as s:
-            try:
-                composed = compose_for(self.seeker, record.local_date, session=s,
-                                       calendar=self.calendar, now=now, notices=notices)
-            except NudgerError as exc:
-                return self._mark("failed", f"cannot compose the digest: {exc}; fix it "
-                                  "(`nudger check` names the file and line)",
-                                  Outcome.FAILED, log_level=logging.ERROR)
-        message = composed.message
-        message_id = record.message_id or composed.message_id
-        if message["Message-ID"] != message_id:
-            del message["Message-ID"]
-            message["Message-ID"] = message_id
-        record.message_id = message_id
-        if composed.nudges == 0 and not composed.news and not notices \
-                and not settings.digest.send_when_empty:
-            return self._mark("skipped", "nothing due", Outcome.EMPTY)
+        prepared = await off_loop(self._compose)
+        if isinstance(prepared, OutboxResult):
+            return prepared
+        message, message_id, nudges, failures, invitations = prepared
         # The last moment to find out that another worker took the row over: after this,
         # the message is on its way.
-        if not self.outbox.renew(record.id, self.clock(), me=self.me, lease=self.lease,
-                                 nudges=composed.nudges, message_id=message_id):
+        if not await off_loop(lambda: self.outbox.renew(
+                record.id or 0, self.clock(), me=self.me, lease=self.lease, nudges=nudges,
+                message_id=message_id)):
             return OutboxResult(Outcome.ALREADY, record.local_date, message_id,
                                 "another worker took it over; not sent by this one")
         if invitations is not None:
@@ -148,11 +208,9 @@ class _Attempt:
         try:
             delivered = await self.relay.send(message)
         except DeliveryError as exc:
-            if exc.kind == "permanent" and exc.recipient_refused:
-                self._address(refused=exc.reason)
-            return self._failed(exc.kind, exc.code, str(exc))
+            return await off_loop(partial(self._undelivered, exc))
         except NudgerError as exc:  # a missing password, a bad ca_file
-            return self._failed("permanent", None, str(exc))
+            return await off_loop(partial(self._failed, "permanent", None, str(exc)))
         detail = f"written to {delivered.path}" if delivered.path else \
             f"accepted by {delivered.where}: {delivered.detail}"
         if delivered.refused:
@@ -160,11 +218,60 @@ class _Attempt:
         log.info("digest of %s (seeker %s) delivered (%s), Message-ID %s", record.local_date,
                  self.who, detail, message_id)
         reported = [r.id for r in failures if r.id is not None]
-        self._address(refused=None)
-        result = self._mark("sent", "", Outcome.SENT, detail=detail, reported=reported)
+        return await off_loop(lambda: self._sent(detail, reported, invitations))
+
+    def _sent(self, detail: str, reported: Sequence[int], invitations: Any) -> OutboxResult:
+        # The mark also says the seeker's address is not bouncing (`_address`), at once.
+        result = self._mark("sent", "", Outcome.SENT, detail=detail, reported=reported,
+                            address_accepted=True)
         if invitations is not None and result.outcome is Outcome.SENT:
             announced(self.db, invitations)
         return result
+
+    def _undelivered(self, exc: DeliveryError) -> OutboxResult:
+        if exc.kind == "permanent" and exc.recipient_refused:
+            self._address(refused=exc.reason)
+        return self._failed(exc.kind, exc.code, str(exc))
+
+    def _compose(self) -> OutboxResult | tuple[EmailMessage, str, int, list[DigestRecord],
+                                                Any]:
+        """In a thread (`off_loop`): what the digest tells and the digest itself, read in
+        one transaction (a write one only when calendar invitations are on: their events
+        are reconciled first); the message ready to go, or the outcome when there is
+        nothing to send."""
+        from nudger.digest.seeker import compose_for
+        from nudger.track.progress import close_gone_cold
+
+        settings, record = self.settings, self.record
+        now = self.clock()
+        closed = close_gone_cold(self.db, settings, self.calendar, record.local_date, now)
+        composed: ComposedDigest | None = None
+        broken: NudgerError | None = None
+        with (self.db.session() if settings.ics.invitations
+              else self.db.read_session()) as s:
+            failures = unreported_failures_in(s, settings.recipient, record.local_date)
+            invitations = invitations_in(s, settings, self.calendar, now)
+            notices = [*_notices(failures), *closed,
+                       *(invitations.notices if invitations else ())]
+            try:
+                composed = compose_for(self.seeker, record.local_date, session=s,
+                                       calendar=self.calendar, now=now, notices=notices)
+            except NudgerError as exc:
+                broken = exc
+        if composed is None:
+            return self._mark("failed", f"cannot compose the digest: {broken}; fix it "
+                              "(`nudger check` names the file and line)",
+                              Outcome.FAILED, log_level=logging.ERROR)
+        message = composed.message
+        message_id = record.message_id or composed.message_id
+        if message["Message-ID"] != message_id:
+            del message["Message-ID"]
+            message["Message-ID"] = message_id
+        record.message_id = message_id
+        if composed.nudges == 0 and not composed.news and not notices \
+                and not settings.digest.send_when_empty:
+            return self._mark("skipped", "nothing due", Outcome.EMPTY)
+        return message, message_id, composed.nudges, failures, invitations
 
     def _address(self, refused: str | None) -> None:
         """Keep on the seeker's row whether the relay refused their address (shown by
@@ -198,13 +305,16 @@ class _Attempt:
     def _mark(self, state: str, error: str, outcome: Outcome, *, detail: str | None = None,
               code: int | None = None, next_attempt_at: datetime | None = None,
               uncertain: bool | None = None, reported: Sequence[int] = (),
-              log_level: int = logging.DEBUG) -> OutboxResult:
+              log_level: int = logging.DEBUG, address_accepted: bool = False
+              ) -> OutboxResult:
         record = self.record
         assert record.id is not None
         marked = self.outbox.finish_claimed(
             record.id, self.clock(), me=self.me, state=state, error=error, code=code,
             message_id=record.message_id or None, next_attempt_at=next_attempt_at,
-            uncertain=uncertain, reported=reported)
+            uncertain=uncertain, reported=reported,
+            address_accepted=self.seeker.seeker_id if address_accepted else None)
+        self.marked = True
         if marked is None:  # taken over meanwhile: the store logged it; the row is theirs
             return OutboxResult(Outcome.ALREADY, record.local_date, record.message_id,
                                 f"{state} here, but another worker holds the row now")

@@ -37,6 +37,8 @@ from nudger.store.outbox import Outbox, Refused, mid
 from nudger.when.times import as_utc
 
 if TYPE_CHECKING:
+    from sqlmodel import Session
+
     from nudger.store.models import DigestRecord
     from nudger.when.business import Calendar
 
@@ -262,9 +264,30 @@ def invitations_for(settings: Settings, db: Database, calendar: Calendar,
         with db.session() as s:
             return pending_invitations(s, settings, calendar, now)
     except Exception as exc:
-        log.warning("digest: no calendar invitation this time (%s); the next digest tries "
-                    "again", exc)
+        _no_invitations(exc)
         return None
+
+
+def invitations_in(session: Session, settings: Settings, calendar: Calendar,
+                   now: datetime) -> Any:
+    """`invitations_for` inside the caller's write session (the workers', which composes
+    the digest in the same transaction: send/leased.py), in a savepoint, so that a
+    failure here still never blocks the digest."""
+    if not settings.ics.invitations:
+        return None
+    from nudger.calendar.sync import pending_invitations
+
+    try:
+        with session.begin_nested():
+            return pending_invitations(session, settings, calendar, now)
+    except Exception as exc:
+        _no_invitations(exc)
+        return None
+
+
+def _no_invitations(exc: Exception) -> None:
+    log.warning("digest: no calendar invitation this time (%s); the next digest tries "
+                "again", exc)
 
 
 def announced(db: Database, invitations: Any) -> None:

@@ -151,15 +151,15 @@ class Database:
         self._seeker_id = None
         self._several = None
 
-    def for_seeker(self, seeker_id: int) -> Database:
-        """This database (the same engine), scoped to another seeker: for whoever serves
-        several seekers in one process (the daemon, `nudger seeker`)."""
+    def for_seeker(self, seeker_id: int, *, several: bool | None = None) -> Database:
+        """This database (the same engine), scoped to another seeker, for whoever serves
+        several (the daemon, the workers); `several`, read by the caller, spares a query."""
         import copy
 
         self.engine  # noqa: B018  (made once, shared by the copy)
         other = copy.copy(self)
         other._seeker_id = seeker_id
-        other._several = None
+        other._several = several
         return other
 
     def seeker_id(self, *, write: bool = False) -> int:

@@ -103,19 +103,8 @@ class Outbox(LeasedClaims):
 
     def unreported_failures(self, before: date) -> list[DigestRecord]:
         """Failed digests of days before `before` that no digest has told the user of."""
-        from sqlmodel import col, select
-
-        from nudger.store.models import DigestRecord
-
         with self.db.read_session() as s:
-            return list(s.exec(
-                select(DigestRecord)
-                .where(DigestRecord.recipient == self.recipient)
-                .where(DigestRecord.state == "failed")
-                .where(col(DigestRecord.reported_in).is_(None))
-                .where(col(DigestRecord.local_date) < before)
-                .order_by(col(DigestRecord.local_date))
-            ).all())
+            return unreported_failures_in(s, self.recipient, before)
 
     def status(self, today: date, failed_since: date) -> StatusRows:
         """Today's row, the last sent, what waits to retry or is in flight, and failures
@@ -335,6 +324,23 @@ class Outbox(LeasedClaims):
                 continue  # another process is sending it this moment
             supersede(record, f"the digest of {day}", stamp)
             s.add(record)
+
+
+def unreported_failures_in(s: Session, recipient: str, before: date) -> list[DigestRecord]:
+    """`Outbox.unreported_failures` in the caller's session (the workers read it in the
+    transaction that composes the digest, send/leased.py)."""
+    from sqlmodel import col, select
+
+    from nudger.store.models import DigestRecord
+
+    return list(s.exec(
+        select(DigestRecord)
+        .where(DigestRecord.recipient == recipient)
+        .where(DigestRecord.state == "failed")
+        .where(col(DigestRecord.reported_in).is_(None))
+        .where(col(DigestRecord.local_date) < before)
+        .order_by(col(DigestRecord.local_date))
+    ).all())
 
 
 def last_sent_before(s: Session, recipient: str, day: date) -> datetime | None:

@@ -41,6 +41,7 @@ class LeasedClaims:
         come, or a 'sending' row whose claimer's lease ran out (a takeover: logged, same
         Message-ID). The row is read FOR UPDATE SKIP LOCKED: a row
         another claimer is writing this moment is theirs."""
+        from sqlalchemy import func, literal
         from sqlalchemy.exc import IntegrityError
         from sqlmodel import select
 
@@ -49,11 +50,15 @@ class LeasedClaims:
         stamp = as_utc(now)
         try:
             with self.db.session() as s:
-                clock = _clock(s, stamp)
-                record = s.exec(select(DigestRecord)
-                                .where(DigestRecord.recipient == self.recipient)
-                                .where(DigestRecord.local_date == day)
-                                .with_for_update(skip_locked=True)).first()
+                postgres = s.get_bind().dialect.name == "postgresql"
+                # The row and, on PostgreSQL, the database's clock in one round trip.
+                found = s.exec(select(DigestRecord, func.now() if postgres else literal(None))
+                               .where(DigestRecord.recipient == self.recipient)
+                               .where(DigestRecord.local_date == day)
+                               .with_for_update(skip_locked=True)).first()
+                record, database_now = found if found is not None else (None, None)
+                clock = as_utc(database_now) if database_now is not None \
+                    else _clock(s, stamp)
                 if record is None:
                     # No row, or one locked by another claimer: the insert tells which
                     # (the unique key refuses it when the row exists).
@@ -92,35 +97,54 @@ class LeasedClaims:
     def renew(self, record_id: int, now: datetime, *, me: str, lease: timedelta,
               nudges: int | None = None, message_id: str | None = None) -> bool:
         """Extend `me`'s lease (and save what was composed); False, writing nothing, when
-        the row is no longer `me`'s: then `me` must not send it."""
+        the row is no longer `me`'s: then `me` must not send it. One conditional UPDATE
+        (the row still 'sending' and `me`'s, the lease from the database's clock), the
+        row read only to log whose it is when it is not `me`'s any more."""
+        from typing import Any
+
+        from sqlalchemy import func, update
+
         from nudger.store.models import DigestRecord
 
         stamp = as_utc(now)
         with self.db.session() as s:
-            record = _mine(s, record_id, me, "renew")
-            if record is None:
-                return False
-            record.lease_until = _clock(s, stamp) + lease
-            record.updated_at = stamp
+            postgres = s.get_bind().dialect.name == "postgresql"
+            values: dict[str, Any] = {
+                "lease_until": func.now() + lease if postgres else stamp + lease,
+                "updated_at": stamp}
             if nudges is not None:
-                record.nudges = nudges
+                values["nudges"] = nudges
             if message_id:
-                record.message_id = message_id
-            s.add(record)
-            assert isinstance(record, DigestRecord)
-        return True
+                values["message_id"] = message_id
+            renewed = s.execute(
+                update(DigestRecord)
+                .where(DigestRecord.id == record_id)  # type: ignore[arg-type]
+                .where(DigestRecord.state == "sending")  # type: ignore[arg-type]
+                .where(DigestRecord.claimed_by == me)  # type: ignore[arg-type]
+                .values(**values)
+                .execution_options(synchronize_session=False))
+            if getattr(renewed, "rowcount", 0) == 1:
+                return True
+            _mine(s, record_id, me, "renew")  # not ours: says whose it is now
+        return False
 
     def finish_claimed(self, record_id: int, now: datetime, *, me: str, state: str,
                        error: str = "", code: int | None = None,
                        message_id: str | None = None, next_attempt_at: datetime | None = None,
-                       uncertain: bool | None = None, reported: Sequence[int] = ()
-                       ) -> tuple[date, str] | None:
+                       uncertain: bool | None = None, reported: Sequence[int] = (),
+                       address_accepted: int | None = None) -> tuple[date, str] | None:
         """`finish`, by the claimer only: None (logged, nothing written) when the row is no
         longer `me`'s claim, i.e. another claimer took it over after `me`'s lease ran out.
         A claimer whose lease ran out but whom nobody took over still owns the row (no one
-        else can have sent it), so its mark stands."""
+        else can have sent it), so its mark stands. `address_accepted`: the seeker whose
+        address the relay just accepted (no longer bouncing), written in the same
+        transaction."""
         stamp = as_utc(now)
         with self.db.session() as s:
+            if address_accepted is not None:
+                from nudger.store.seekers import address_accepted as accepted
+
+                accepted(s.connection(), address_accepted)
             record = _mine(s, record_id, me, f"mark it {state}")
             if record is None:
                 return None

@@ -177,3 +177,39 @@ def test_a_seekers_interview_travels_in_their_digest_once(engine_db: Any,
         assert _send(settings, engine_db, fay, tmp_path).outcome is Outcome.SENT
         second = server.messages[1].message
         assert not [p for p in second.walk() if p.get_content_type() == "text/calendar"]
+
+
+def test_work_off_the_loop_finishes_before_a_cancel_is_seen() -> None:
+    """A job cancelled (SIGTERM past the grace period) while its claim, compose or mark
+    runs in a thread sees the cancel only once that work is done, so its release of the
+    claim finds the row as the work left it; another job's work overlaps it meanwhile."""
+    import threading
+
+    from nudger.send.leased import off_loop
+
+    started, release = threading.Event(), threading.Event()
+    done: list[str] = []
+
+    def slow() -> str:
+        started.set()
+        release.wait(5)
+        done.append("slow")
+        return "slow"
+
+    async def go() -> tuple[list[str], str]:
+        job = asyncio.create_task(off_loop(slow))
+        while not started.is_set():
+            await asyncio.sleep(0.01)
+        other = await off_loop(lambda: "other")  # the loop and the other threads go on
+        job.cancel()
+        await asyncio.sleep(0.05)
+        assert not job.done()  # still waiting for its thread
+        release.set()
+        try:
+            await job
+        except asyncio.CancelledError:
+            return list(done), other
+        raise AssertionError("the cancel was lost")
+
+    seen, other = asyncio.run(go())
+    assert seen == ["slow"] and other == "other"
