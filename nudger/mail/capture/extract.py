@@ -42,6 +42,7 @@ from nudger.mail.capture.view import MAX_VALUE, MailView, one_line
 _GENDER = re.compile(r"\s*\((?:m|w|f|d|x|h|div|all genders|gn\*?)(?:\s*/\s*(?:m|w|f|d|x|h|"
                      r"div))*\)\s*|\s*\b[mwfdx]/[mwfdx]/[mwfdx]\b", re.IGNORECASE)
 _TAIL = re.compile(r"\s+(?:for|as|regarding|about|via|through|on|in the|and we|and our|"
+                   r"and (?:have |has |had )?(?:decided|chosen|opted)|"
                    r"and (?:the|your|that|i|to|for|hope|wish|would|will|look)|we|"
                    r"who|which|where|has|have|is|are|was|were|will|und|pour|para|y|et|über|a|est|ont|"
                    r"ha|es|fue|hat|ist|sind|wurde|wurden|wird|werden|angekommen|eingegangen|eingetroffen|"
@@ -76,11 +77,13 @@ def _clean_company(raw: str, rules: Rules) -> str:
     # ("Acme Careers", "Acme Recruiting").
     text = _BRACKET_TAIL.sub("", text).strip(" ,-–|")
     text = _noise_tail(text, rules)
+    text = _PLACE_AFTER_LEGAL.sub(r"\g<name>", text)
     text = _keep_legal_dot(text)
     if not text or text.lower() in rules.ats_names or len(text) < 2 or \
             _LEGAL_END.sub("", text).lower() in rules.ats_names or \
             text.split()[0].lower() in rules.ats_names or \
-            text.split()[-1].lower() in rules.ats_names:
+            text.split()[-1].lower() in rules.ats_names or not text[:1].isalnum() or \
+            _ONLY_LEGAL.fullmatch(text):
         # a hiring system's own name, legal form or words around it ("InfoJobs S.L.",
         # "área de candidato de Tecnoempleo"): it hires for others
         return ""
@@ -93,6 +96,11 @@ def _clean_company(raw: str, rules: Rules) -> str:
     return one_line(text, MAX_VALUE, "company")
 
 
+# "Nordlicht Medizintechnik GmbH in Lübeck": the place after a legal form is no part of it.
+_PLACE_AFTER_LEGAL = re.compile(rf"^(?P<name>.+?[\s,](?:{LEGAL}))\s+(?:in|à|en|aus|from)\s+"
+                                r"[A-ZÀ-Ý][\w'’ -]*$")
+# "KG", "S.A.": a legal form alone (read after a sentence's dot in "GmbH & Co. KG ist").
+_ONLY_LEGAL = re.compile(rf"(?:{LEGAL})\.?")
 # "Jonah Pike (CEO) at Kestrel Freight": a person, their title, then the organisation.
 _PERSON_AT = re.compile(r"^[^()]{2,40}\([^()]{1,40}\)\s+(?:at|of|bei|chez|de|en)\s+(?=\S)")
 _BRACKET_TAIL = re.compile(r"\s*[(\[][^()\[\]]*[)\]]?\s*$")
@@ -338,9 +346,16 @@ def company_and_role(view: MailView, haystack: str, ats: str,
 
 # A job board's card: the title on one line, "Company - Place" (or "Company · Place") on
 # the next.
+# Or the place on a line of its own under the company ("Tempo Civil Pty Ltd" over
+# "Newcastle, NSW · Full time", "Remote (US)"): a place with a comma, a bracket or a dot.
+_PLACE = r"[A-ZÀ-Ý][\w .'’-]{1,60}(?:,[ \t]*[A-Z]{2,3}|[ \t]*\([\w .-]{1,20}\))?"
 _LISTING = re.compile(r"^(?P<role>[^\n]{2,120})\n(?P<company>[A-ZÀ-Ý0-9][^\n·|]{1,100}?)"
-                      r"[ \t]+[-–·|][ \t]+[A-ZÀ-Ý][\w .'’-]{1,60}(?:,[ \t]*[A-Z]{2,3})?$",
+                      rf"(?:[ \t]+[-–·|][ \t]+{_PLACE}$|\n(?=[A-ZÀ-Ý][\w .'’-]{{1,40}}"
+                      r"(?:,[ \t]*[\w .-]{2,30}|[ \t]*\([\w .-]{1,20}\))[ \t]*(?:[·|].*)?$))",
                       re.MULTILINE)
+
+
+_NEWLINE = re.compile(r"\n")
 
 
 def _company_from_listing(subject: str, haystack: str, rules: Rules, *,
@@ -348,7 +363,10 @@ def _company_from_listing(subject: str, haystack: str, rules: Rules, *,
     """(company, role) from a job board's card whose title the subject names ("Application
     submitted: Office Manager" over "Office Manager" / "Maple & Finch Dental - Portland,
     OR"), or with `anywhere` the text before the card; ("", "") when there is none."""
-    for found in _LISTING.finditer(haystack, len(subject) + 1):
+    starts = [m.end() for m in _NEWLINE.finditer(haystack, len(subject))]
+    for found in filter(None, (_LISTING.match(haystack, at) for at in starts)):
+        # every line a card's title may start on (cards overlap: "Application sent" over
+        # "Data Analyst - Hybrid" over "Harrowgate Mutual Insurance")
         title = found.group("role").strip()
         named = subject.lower() + (haystack[: found.start()].lower() if anywhere else "")
         if len(title) > 2 and title.lower() in named:
@@ -370,6 +388,7 @@ def _company_from_sender(view: MailView, ats: str, rules: Rules) -> str:
         return _clean_company(before, rules) if is_organisation(before, rules) else ""
     if platform:
         name = before  # "Acme vía Computrabajo": the listed platform's name is no part
+    name = _persons_company(name, rules) or name
     ats_words, noise_words = _name_patterns(tuple(sorted(rules.ats_names)), rules.name_noise)
     lowered = noise_words.sub(" ", ats_words.sub(" ", name.lower()))
     lowered = _EDGE_WORD.sub(" ", lowered.strip(" -|,:"))
@@ -387,6 +406,28 @@ def _company_from_sender(view: MailView, ats: str, rules: Rules) -> str:
         # <dijkstrabouw@ats-mail>").
         return ""
     return _clean_company(company, rules)
+
+
+# "Olivia at Larkfield Foods", "Isaac Brenner from Tidewire", "Camille Garnier - Maison
+# Vernier": a person's first name or full name, then their organisation.
+_PERSON_THEN_ORG = re.compile(r"^(?P<person>(?:[A-ZÀ-Ý][\w'’.-]+[ ]?){1,3}?)[ ]+(?:at|from|@|bei|"
+                              r"von|chez|de chez|[-–|·])[ ]+(?P<org>[A-ZÀ-Ý0-9].{1,80})$")
+
+
+def _persons_company(name: str, rules: Rules) -> str:
+    """The organisation part of a sender's name that is a person's name and their
+    organisation; "" when the name is not so (the first part is an organisation, a desk
+    or a hiring system: "Acme - Careers", "Jobs at Acme")."""
+    found = _PERSON_THEN_ORG.match(name.strip())
+    if not found:
+        return ""
+    person, org = found.group("person").strip(), found.group("org").strip()
+    lowered = person.lower()
+    if is_organisation(person, rules) or lowered in rules.ats_names or \
+            any(w in rules.name_noise for w in lowered.split()) or \
+            org.lower() in rules.name_noise or org.lower() in rules.ats_names:
+        return ""
+    return org
 
 
 _EDGE_WORD = re.compile(r"\b(?:at|bei|chez|en|de|@|from)\s*$|^\s*(?:at|bei|chez|en|de|@|from)\b")

@@ -313,3 +313,62 @@ def test_an_interview_that_has_to_be_moved_is_still_an_interview() -> None:
                "do Thursday at 10:00 instead?\n\nDana Lee\nAcme Robotics",
                sender="Dana Lee <dana.lee@acme-robotics.example>", subject="Interview")
     assert [f.kind for f in recognise_bytes(raw, zone=ZONE)] == ["interview"]
+
+
+# Session 16, after the blind4 families were retired: where the employer is named when the
+# sender is a person at it, a board that lists the job, or a name with noise around it.
+
+@pytest.mark.parametrize("sender", [
+    "Nadia at Quintfield Labs <nadia@relay.hiremail.example>",
+    "Tomas Berg from Quintfield Labs <tomas@relay.hiremail.example>",
+    "Tomas Berg - Quintfield Labs <tomas.berg@quintfieldlabs.example>",
+])
+def test_a_senders_name_that_is_a_person_and_their_organisation(sender: str) -> None:
+    raw = mail("Hi Alex,\n\nWe would like to invite you to an interview for the Analyst "
+               "role next week. Could you share a few slots?\n\nBest",
+               sender=sender, subject="Interview invitation")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert finding.company == "Quintfield Labs"
+
+
+@pytest.mark.parametrize(("body", "company"), [
+    ("Application sent\nWarehouse Lead\nOstmark Freight Ltd\nDerby, East Midlands\n"
+     "Your CV has been sent to the employer.", "Ostmark Freight Ltd"),
+    ("Application sent\nWarehouse Lead\nOstmark Freight Ltd\nRemote (UK)\n"
+     "Your CV has been sent to the employer.", "Ostmark Freight Ltd"),
+    ("Candidature envoyée\nWarehouse Lead\nOstmark Freight - Lyon (69)\nCDI",
+     "Ostmark Freight"),
+])
+def test_a_boards_card_with_the_place_under_the_employer(body: str, company: str) -> None:
+    raw = mail(body, sender="Jobmarkt <noreply@jobmarkt.example>",
+               subject="Application sent: Warehouse Lead")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert finding.company == company
+
+
+@pytest.mark.parametrize(("body", "company"), [
+    ("Bonjour Alex,\n\nVotre candidature à l'offre « Comptable H/F » publiée par "
+     "BOULANGERIES VERMEIL a bien été transmise au recruteur.\n\nL'équipe",
+     "BOULANGERIES VERMEIL"),
+    ("Hi Alex,\n\nYour application for Store Manager, posted by Harlow Outdoor, has been "
+     "sent.\n\nThe team", "Harlow Outdoor"),
+    ("¡Hola Alex!\n\nTe has inscrito en la oferta Mozo de almacén (turno de tarde) para "
+     "Distribuciones Ebro S.L. en Zaragoza.\n\nEl equipo", "Distribuciones Ebro S.L."),
+    ("Hallo Alex,\n\ndu hast dich erfolgreich als Fahrer (m/w/d) - ab 3.100 € brutto bei "
+     "Kraus Logistik GmbH in Celle beworben.\n\nDein Team", "Kraus Logistik GmbH"),
+])
+def test_a_board_says_who_posted_the_job(body: str, company: str) -> None:
+    raw = mail(body, sender="Jobmarkt <noreply@jobmarkt.example>",
+               subject="Candidature / application")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert normal_company(finding.company) == normal_company(company)
+
+
+def test_noise_after_a_name_is_cut() -> None:
+    raw = mail("Hi Alex,\n\nThank you for your interest in Pellworth Mutual and decided not "
+               "to take it further with your application, sadly.\n\nRegards",
+               sender="Pellworth Careers <careers@pellworth.example>",
+               subject="Your application")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert finding.company == "Pellworth Mutual"
+    assert normal_company("Asesoría Prado, S.L.P.") == normal_company("Asesoría Prado")
