@@ -14,6 +14,7 @@ from nudger.mail.capture.contact import (
     LEGAL_ANYWHERE,
     is_organisation,
     looks_like_person,
+    persons_company,
     via,
 )
 from nudger.mail.capture.employer import (
@@ -23,14 +24,17 @@ from nudger.mail.capture.employer import (
     NAME_RUN,
     ROLE_WORDS,
     a_colleague,
+    a_weak_name,
     agrees_with_domain,
     company_from_domain,
     company_from_links,
+    company_from_listing,
     company_from_signature,
     domain_forms,
     domain_label,
     named_organisation,
     persons_organisation,
+    signed_organisation,
     squash,
     title_end,
 )
@@ -56,11 +60,13 @@ _NOT_COMPANY = frozenset({"us", "our team", "uns", "nous", "nosotros", "our comp
                           "google calendar", "google kalender", "google agenda",
                           "google meet", "microsoft teams", "microsoft outlook", "outlook",
                           "outlook calendar", "zoom", "calendly", "microsoft bookings"})
+# A desk's name alone ("Soy Irene, de People en Nubalia"), never the employer.
+_DESK = frozenset({"people", "hr", "rh", "rrhh", "talent", "recursos humanos",
+                   "ressources humaines", "personalabteilung", "people & culture"})
 _ROLE_LEAD = re.compile(r"^(?:(?:the|a|an|our|unsere?|le|la|el)\s+)?(?:(?:position|role|job|"
                         r"stelle|poste|puesto)\s+(?:of\s+|als\s+|de\s+)?)?", re.IGNORECASE)
 _ROLE_IDS = re.compile(r"\s*\((?:job|req|requisition|ref|id)\b[^)]*\)|\s*\(?\b[A-Z]{0,4}-?\d{4,}"
                        r"\)?\s*$", re.IGNORECASE)
-
 
 _POSSESSIVE = re.compile(r"'s$|’s$")
 
@@ -88,8 +94,9 @@ def _clean_company(raw: str, rules: Rules) -> str:
         # "área de candidato de Tecnoempleo"): it hires for others
         return ""
     words = text.lower().split()
-    if text.lower() in _NOT_COMPANY or words[0] in _NOT_COMPANY or \
+    if text.lower() in _NOT_COMPANY or text.lower() in _DESK or words[0] in _NOT_COMPANY or \
             words[0] in _NOT_COMPANY_START or words[-1] in ROLE_WORDS or \
+            (words[0].split("/")[0] in JOB_TITLE_WORDS and not is_organisation(text, rules)) or \
             (title_end(words) in JOB_TITLE_WORDS and not LEGAL_ANYWHERE.search(text)) or \
             text[:1].isdigit():
         return ""  # "our Founding Engineer role", "2:00 PM Eastern", "puesto de …"
@@ -129,6 +136,8 @@ _LEAD = re.compile(r"^(?:(?:unfortunately|sadly|however|leider|malheureusement|"
                    r"trabajar (?:en|con|para)|rejoindre|faire partie de|travailler (?:chez|avec|"
                    r"pour))\s+)?"
                    # a subject's kind word before the name ("Absage Acme", "Entretien Acme")
+                   r"(?:(?:recursos humanos|rrhh|rh|ressources humaines|people|hr|human "  # a desk
+                   r"resources|personalabteilung) (?:de|del|of|at|von|chez)\s+)?"
                    r"(?:(?:absage|zusage|einladung|entretien|retour|candidature|bewerbung|"
                    r"interview|entrevista|candidatura|feedback|rückmeldung)\s+(?=\S+\s+\S))?"
                    r"(?:(?:the|der|die|das|la|le|el|los|las)\s+|[ld]['’](?=[A-ZÀ-Ý]))?",
@@ -137,7 +146,6 @@ _LEAD = re.compile(r"^(?:(?:unfortunately|sadly|however|leider|malheureusement|"
 # not the dot of an initial or an abbreviation ("J. Smith", "Acme Inc. Berlin", "S.A.").
 _SENTENCE_END = re.compile(r"(?<![\s.][A-Za-z])(?<!\bInc)(?<!\bLtd)(?<!\bCorp)(?<!\bCo)"
                            r"(?<!\bPvt)(?<!\bPte)(?<!\bSt)(?<!\bDr)(?<!\bMr)(?<!\bMs)\.\s+(?=\S)")
-
 
 _NOT_COMPANY_START = frozenset({
     "our", "your", "my", "we", "i", "a", "an", "this", "that", "these", "it", "they",
@@ -159,7 +167,8 @@ _NOT_COMPANY_START = frozenset({
     "équipe", "los", "las", "un", "una", "une", "ein", "eine", "unternehmen", "firma",
     "mitarbeit", "tätigkeit", "ausschreibung", "einstellung", "entreprise", "société",
     "empresa", "compañía", "te", "me", "se", "os", "du", "vous",
-    "absage", "zusage", "einladung", "entretien", "entrevista"})
+    "absage", "zusage", "einladung", "entretien", "entrevista", "convocatoria",
+    "convocation", "citación", "vorladung"})
 
 _GENERIC_ROLE = re.compile(
     r"^(?:(?:an? )?(?:update|news|decision) (?:on|about|regarding) )?(?:your|ihre|deine|dein|"
@@ -249,7 +258,8 @@ def company_and_role(view: MailView, haystack: str, ats: str,
                 role = _clean_role(groups["role"])
             break
     if not company and ats:
-        company, listed = _company_from_listing(view.subject, haystack, rules)
+        company, listed = company_from_listing(view.subject, haystack, rules, _clean_company,
+                                               _clean_role)
         if company:
             how, role = "job listing", role or listed
     if not company and rules.ats_of(view.domain):
@@ -274,8 +284,8 @@ def company_and_role(view: MailView, haystack: str, ats: str,
         if company and not ats and squash(company) == squash(domain_label(view.domain)):
             # A sending system the rules do not list ("Jobbly <noreply@jobbly.example>"):
             # the employer on the job's card it shows, when there is one.
-            listed_company, listed = _company_from_listing(view.subject, haystack, rules,
-                                                           anywhere=True)
+            listed_company, listed = company_from_listing(
+                view.subject, haystack, rules, _clean_company, _clean_role, anywhere=True)
             if listed_company:
                 company, how, role = listed_company, "job listing", role or listed
     # "Name via Platform": the platform's own address and domain say nothing of the company.
@@ -335,6 +345,11 @@ def company_and_role(view: MailView, haystack: str, ats: str,
                     break
             if role:
                 break
+    if company and a_weak_name(company, haystack, view.domain, rules):
+        # A stray word or a first name read as a name: the organisation the mail signs
+        # with a legal form says more ("Will have a look" signed "Hennessy Joinery Ltd").
+        signed = signed_organisation(haystack, rules, _clean_company)
+        company, how = (signed, "signature") if signed else (company, how)
     if company:
         company = _with_legal_form(company, haystack, rules)
     if role and company and role.lower().endswith(" at " + company.lower()):
@@ -342,38 +357,6 @@ def company_and_role(view: MailView, haystack: str, ats: str,
     if role.lower() == company.lower():
         role = ""
     return company, role, how
-
-
-# A job board's card: the title on one line, "Company - Place" (or "Company · Place") on
-# the next.
-# Or the place on a line of its own under the company ("Tempo Civil Pty Ltd" over
-# "Newcastle, NSW · Full time", "Remote (US)"): a place with a comma, a bracket or a dot.
-_PLACE = r"[A-ZÀ-Ý][\w .'’-]{1,60}(?:,[ \t]*[A-Z]{2,3}|[ \t]*\([\w .-]{1,20}\))?"
-_LISTING = re.compile(r"^(?P<role>[^\n]{2,120})\n(?P<company>[A-ZÀ-Ý0-9][^\n·|]{1,100}?)"
-                      rf"(?:[ \t]+[-–·|][ \t]+{_PLACE}$|\n(?=[A-ZÀ-Ý][\w .'’-]{{1,40}}"
-                      r"(?:,[ \t]*[\w .-]{2,30}|[ \t]*\([\w .-]{1,20}\))[ \t]*(?:[·|].*)?$))",
-                      re.MULTILINE)
-
-
-_NEWLINE = re.compile(r"\n")
-
-
-def _company_from_listing(subject: str, haystack: str, rules: Rules, *,
-                          anywhere: bool = False) -> tuple[str, str]:
-    """(company, role) from a job board's card whose title the subject names ("Application
-    submitted: Office Manager" over "Office Manager" / "Maple & Finch Dental - Portland,
-    OR"), or with `anywhere` the text before the card; ("", "") when there is none."""
-    starts = [m.end() for m in _NEWLINE.finditer(haystack, len(subject))]
-    for found in filter(None, (_LISTING.match(haystack, at) for at in starts)):
-        # every line a card's title may start on (cards overlap: "Application sent" over
-        # "Data Analyst - Hybrid" over "Harrowgate Mutual Insurance")
-        title = found.group("role").strip()
-        named = subject.lower() + (haystack[: found.start()].lower() if anywhere else "")
-        if len(title) > 2 and title.lower() in named:
-            company = _clean_company(found.group("company"), rules)
-            if company:
-                return company, _clean_role(title)
-    return "", ""
 
 
 def _company_from_sender(view: MailView, ats: str, rules: Rules) -> str:
@@ -388,7 +371,7 @@ def _company_from_sender(view: MailView, ats: str, rules: Rules) -> str:
         return _clean_company(before, rules) if is_organisation(before, rules) else ""
     if platform:
         name = before  # "Acme vía Computrabajo": the listed platform's name is no part
-    name = _persons_company(name, rules) or name
+    name = persons_company(name, rules) or name
     ats_words, noise_words = _name_patterns(tuple(sorted(rules.ats_names)), rules.name_noise)
     lowered = noise_words.sub(" ", ats_words.sub(" ", name.lower()))
     lowered = _EDGE_WORD.sub(" ", lowered.strip(" -|,:"))
@@ -406,28 +389,6 @@ def _company_from_sender(view: MailView, ats: str, rules: Rules) -> str:
         # <dijkstrabouw@ats-mail>").
         return ""
     return _clean_company(company, rules)
-
-
-# "Olivia at Larkfield Foods", "Isaac Brenner from Tidewire", "Camille Garnier - Maison
-# Vernier": a person's first name or full name, then their organisation.
-_PERSON_THEN_ORG = re.compile(r"^(?P<person>(?:[A-ZÀ-Ý][\w'’.-]+[ ]?){1,3}?)[ ]+(?:at|from|@|bei|"
-                              r"von|chez|de chez|[-–|·])[ ]+(?P<org>[A-ZÀ-Ý0-9].{1,80})$")
-
-
-def _persons_company(name: str, rules: Rules) -> str:
-    """The organisation part of a sender's name that is a person's name and their
-    organisation; "" when the name is not so (the first part is an organisation, a desk
-    or a hiring system: "Acme - Careers", "Jobs at Acme")."""
-    found = _PERSON_THEN_ORG.match(name.strip())
-    if not found:
-        return ""
-    person, org = found.group("person").strip(), found.group("org").strip()
-    lowered = person.lower()
-    if is_organisation(person, rules) or lowered in rules.ats_names or \
-            any(w in rules.name_noise for w in lowered.split()) or \
-            org.lower() in rules.name_noise or org.lower() in rules.ats_names:
-        return ""
-    return org
 
 
 _EDGE_WORD = re.compile(r"\b(?:at|bei|chez|en|de|@|from)\s*$|^\s*(?:at|bei|chez|en|de|@|from)\b")

@@ -372,3 +372,46 @@ def test_noise_after_a_name_is_cut() -> None:
     [finding] = recognise_bytes(raw, zone=ZONE)
     assert finding.company == "Pellworth Mutual"
     assert normal_company("Asesoría Prado, S.L.P.") == normal_company("Asesoría Prado")
+
+
+@pytest.mark.parametrize(("body", "sender"), [
+    ("Alex\n\nGot your CV thanks. Will have a look at it and come back to you.\n\nPete\n"
+     "Marlow Stairs Ltd\n07700 900111", "Pete Marlow <pete.marlow.stairs@hotmail.co.uk>"),
+    ("Madame, Monsieur,\n\nNous avons bien reçu votre candidature pour le poste de "
+     "Comptable à Orly et vous en remercions.\n\nCordialement,\nService Recrutement\n"
+     "Marlow Stairs SAS", "Marlow Stairs <recrutement@marlow-stairs.example>"),
+])
+def test_a_stray_word_gives_way_to_the_organisation_signed_with_its_legal_form(
+        body: str, sender: str) -> None:
+    [finding] = recognise_bytes(mail(body, sender=sender, subject="Re: your CV"), zone=ZONE)
+    assert normal_company(finding.company) == "marlow stairs"
+
+
+@pytest.mark.parametrize(("body", "subject", "company"), [
+    ("Hola Alex,\n\nSoy Irene, de People en Corvina Datos. Hemos recibido tu candidatura "
+     "y la revisaremos esta semana.\n\nUn saludo,\nIrene", "Gracias por inscribirte",
+     "Corvina Datos"),
+    ("Hola Alex:\n\nTe convocamos a una entrevista presencial el jueves 3 de diciembre "
+     "a las 9:30 h.\n\nUn saludo,\nRRHH de Corvina Datos", "Convocatoria: entrevista "
+     "presencial", "Corvina Datos"),
+    ("Bonjour Alex,\n\nCorvina Datos a planifié votre premier entretien.\n\nL'équipe",
+     "Entretien planifié", "Corvina Datos"),
+    ("Hi Alex,\n\nYou have a new interview request from Corvina Datos for the Data "
+     "Engineer role.\n\nThe team", "New interview request", "Corvina Datos"),
+])
+def test_a_desk_or_a_kind_word_is_not_the_employer(body: str, subject: str,
+                                                    company: str) -> None:
+    sender = ("Irene Calvo <irene.calvo@corvina-datos.example>" if "Irene" in body or
+              "RRHH" in body else "Jobmarkt <noreply@jobmarkt.example>")
+    raw = mail(body, sender=sender, subject=subject)
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert finding.company == company
+
+
+def test_a_gendered_job_title_is_not_the_employer() -> None:
+    raw = mail("Hola Alex,\n\nHemos recibido tu candidatura a Técnico/a de Calidad en "
+               "Laboratorios Sella.\n\nGracias", sender="Laboratorios Sella S.L. "
+               "<no-reply@hiresys.example>", subject="Candidatura recibida: Técnico/a de "
+               "Calidad")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert normal_company(finding.company) == "laboratorios sella"
