@@ -415,3 +415,16 @@ def test_a_gendered_job_title_is_not_the_employer() -> None:
                "Calidad")
     [finding] = recognise_bytes(raw, zone=ZONE)
     assert normal_company(finding.company) == "laboratorios sella"
+
+
+@pytest.mark.parametrize(("text", "at"), [
+    ("l'entretien du jeudi 10 décembre aura bien lieu à 9h30", datetime(2026, 12, 10, 8, 30,
+                                                                         tzinfo=UTC)),
+    ("la entrevista del 10 de diciembre tendrá lugar a las 11:00", datetime(2026, 12, 10, 10,
+                                                                             0, tzinfo=UTC)),
+    ("Your interview on 10 December will take place at 3pm", datetime(2026, 12, 10, 14, 0,
+                                                                       tzinfo=UTC)),
+])
+def test_a_verb_between_the_day_and_the_hour(text: str, at: datetime) -> None:
+    moment = interview_moment(text, SENT, ZONE)
+    assert moment is not None and (moment.at, moment.zoned) == (at, False)
