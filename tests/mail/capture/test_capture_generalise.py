@@ -428,3 +428,19 @@ def test_a_gendered_job_title_is_not_the_employer() -> None:
 def test_a_verb_between_the_day_and_the_hour(text: str, at: datetime) -> None:
     moment = interview_moment(text, SENT, ZONE)
     assert moment is not None and (moment.at, moment.zoned) == (at, False)
+
+
+@pytest.mark.parametrize("body", [
+    "Madame, Monsieur,\n\nNous accusons réception de votre candidature pour le poste de "
+    "Comptable et vous en remercions. Sans nouvelles de notre part d'ici trois semaines, "
+    "vous pourrez considérer que nous ne sommes pas en mesure de donner suite.\n\nCabinet "
+    "Verdier",
+    "Hi Alex,\n\nThank you for applying for the Analyst role at Brightmoor Foods. We have "
+    "received your application. You can view or withdraw your application in your "
+    "account.\n\nBrightmoor Foods",
+])
+def test_a_rejection_that_may_come_is_no_rejection(body: str) -> None:
+    raw = mail(body, sender="Recrutement <jobs@verdier-brightmoor.example>",
+               subject="Votre candidature / your application")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert finding.kind == "application"
