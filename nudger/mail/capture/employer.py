@@ -2,10 +2,10 @@
 under a sign-off, in a subject that is only that name, or in the text ("Tischlerei Holm",
 "Clínica Albor": [names] organisation words or a legal form, never a job's title); the
 employer's slug in a link (/companies/acme, acme.<hiring system>, <jobs host>/acme/) as the
-text spells it; a job board's card (the title, the employer, its place); the organisation
-a mail signs with its legal form, preferred to a stray one-word name; whether a name is the
-sender's domain's words. Pure; `clean` is the
-extraction's own cleaning of a name (passed in, so this module needs nothing of it).
+text spells it; a job board's card (the title, the employer, its place); the organisation a
+mail signs with its legal form, preferred to a stray one-word name; whether a name is the
+sender's domain's words. Pure; `clean` is the extraction's own cleaning of a name (passed
+in, so this module needs nothing of it).
 """
 
 from __future__ import annotations

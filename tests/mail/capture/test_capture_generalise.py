@@ -365,10 +365,10 @@ def test_a_board_says_who_posted_the_job(body: str, company: str) -> None:
 
 
 def test_noise_after_a_name_is_cut() -> None:
-    raw = mail("Hi Alex,\n\nThank you for your interest in Pellworth Mutual and decided not "
-               "to take it further with your application, sadly.\n\nRegards",
-               sender="Pellworth Careers <careers@pellworth.example>",
-               subject="Your application")
+    raw = mail("Hi Alex,\n\nThe recruiter has reviewed your application for Analyst at "
+               "Pellworth Mutual and decided not to take it further.\n\nThe team",
+               sender="Jobmarkt <noreply@jobmarkt.example>",
+               subject="Update on your application")
     [finding] = recognise_bytes(raw, zone=ZONE)
     assert finding.company == "Pellworth Mutual"
     assert normal_company("Asesoría Prado, S.L.P.") == normal_company("Asesoría Prado")
@@ -392,8 +392,8 @@ def test_a_stray_word_gives_way_to_the_organisation_signed_with_its_legal_form(
      "y la revisaremos esta semana.\n\nUn saludo,\nIrene", "Gracias por inscribirte",
      "Corvina Datos"),
     ("Hola Alex:\n\nTe convocamos a una entrevista presencial el jueves 3 de diciembre "
-     "a las 9:30 h.\n\nUn saludo,\nRRHH de Corvina Datos", "Convocatoria: entrevista "
-     "presencial", "Corvina Datos"),
+     "a las 9:30 h. Te adjunto la convocatoria.\n\nUn saludo,\nRRHH de Corvina Datos", "Convocatoria: entrevista "
+     "presencial Jefe/a de Tráfico", "Corvina Datos"),
     ("Bonjour Alex,\n\nCorvina Datos a planifié votre premier entretien.\n\nL'équipe",
      "Entretien planifié", "Corvina Datos"),
     ("Hi Alex,\n\nYou have a new interview request from Corvina Datos for the Data "
