@@ -379,3 +379,15 @@ def a_weak_name(company: str, haystack: str, domain: str, rules: Rules) -> bool:
     return len(company.split()) == 1 and not is_organisation(company, rules) and \
         not (domain and agrees_with_domain(company, domain)) and \
         len(re.findall(rf"(?<!\w){re.escape(company)}(?!\w)", haystack)) <= 1
+
+
+def other_organisation(haystack: str, label: str, rules: Rules, clean: Clean) -> str:
+    """The first organisation the text names with its legal form that is not the sender's
+    own (`label`: its domain's name squashed): the employer in the mail of a sending
+    system the rules do not list ("…beim Vorstellungsgespräch bei Kühne Frischelogistik
+    GmbH…" from a job board). "" when the text names none."""
+    for found in _SIGNED.finditer(haystack):
+        named = clean(found.group(0), rules)
+        if named and not squash(named).startswith(label):
+            return named
+    return ""

@@ -33,6 +33,7 @@ from nudger.mail.capture.employer import (
     domain_forms,
     domain_label,
     named_organisation,
+    other_organisation,
     persons_organisation,
     signed_organisation,
     squash,
@@ -263,10 +264,8 @@ def company_and_role(view: MailView, haystack: str, ats: str,
         if company:
             how, role = "job listing", role or listed
     if not company and rules.ats_of(view.domain):
-        # A job board's own notice names the job and its employer in one phrase ("la
-        # oferta Higienista dental de Clínica Norte (Valladolid)", "au poste X chez Acme
-        # (Lyon)"); only the board's own mail (an employer's "puesto de Analista de
-        # Riesgo (Madrid)" names no employer after its "de").
+        # A board's own notice names the job and its employer in one phrase ("la oferta X
+        # de Clínica Norte (Valladolid)"); an employer's "puesto de X (Madrid)" does not.
         found = BOARD_LISTING.search(haystack)
         candidate = _clean_company(found.group("company"), rules) if found else ""
         if candidate:
@@ -281,16 +280,18 @@ def company_and_role(view: MailView, haystack: str, ats: str,
     if not company:
         company = _company_from_sender(view, ats, rules)
         how = "sender's name" if company else ""
-        if company and not ats and squash(company) == squash(domain_label(view.domain)):
-            # A sending system the rules do not list ("Jobbly <noreply@jobbly.example>"):
-            # the employer on the job's card it shows, when there is one.
+        label = squash(domain_label(view.domain))
+        if company and not ats and label and squash(company).startswith(label):
+            # A sending system the rules do not list ("Jobbly <noreply@jobbly.example>"): the
+            # employer on the job's card it shows, else one the text names with a legal form.
             listed_company, listed = company_from_listing(
                 view.subject, haystack, rules, _clean_company, _clean_role, anywhere=True)
-            if listed_company:
-                company, how, role = listed_company, "job listing", role or listed
-    # "Name via Platform": the platform's own address and domain say nothing of the company.
-    # An ATS relaying in the employer's name (Return-Path, Received) leaves the employer's
-    # own domain and signature to read; an ATS's own address does not.
+            named = listed_company or other_organisation(haystack, label, rules, _clean_company)
+            if named:
+                company, how = named, "job listing" if listed_company else "text"
+                role = role or listed
+    # "Name via Platform": the platform's own address and domain say nothing of the company;
+    # an ATS relaying in the employer's name leaves the employer's domain and signature.
     platform = rules.ats_of(view.domain) or (via(view.from_name)[1] and "via")
     if not company and not platform:
         company = company_from_signature(view, haystack, rules, _clean_company)
@@ -322,9 +323,8 @@ def company_and_role(view: MailView, haystack: str, ats: str,
                 else (company, how)
     if not company or (how.startswith("sender's") and
                        squash(company) == squash(domain_label(view.domain))):
-        # No company yet, or only the sending system's own name ("Jobly <hi@jobly.example>"):
-        # the employer's slug in a link (acme.bamboohr.com, boards.…/acme/, /companies/acme)
-        # when the text spells it.
+        # No company yet, or only the sending system's own name: the employer's slug in a
+        # link (acme.bamboohr.com, boards.…/acme/, /companies/acme) the text spells.
         linked = company_from_links(view, haystack, rules, _clean_company)
         if linked and squash(linked) != squash(company):
             company, how = linked, "link's path, as the mail spells it"
@@ -384,9 +384,8 @@ def _company_from_sender(view: MailView, ats: str, rules: Rules) -> str:
     if rules.is_freemail(view.domain) and not platform and not is_organisation(name, rules):
         return ""  # "Mum <…@gmail.com>", "Dave <…@hotmail.co.uk>": a person's free mail
     if not rules.ats_of(view.domain) and looks_like_person(name, view.from_addr, rules):
-        # A recruiter's own name, also when an ATS relays it from the employer's domain;
-        # on an ATS's own address the name is the employer's ("Dijkstra Bouw
-        # <dijkstrabouw@ats-mail>").
+        # A recruiter's own name, also when an ATS relays it from the employer's domain; on
+        # an ATS's own address the name is the employer's ("Dijkstra Bouw <dbouw@ats>").
         return ""
     return _clean_company(company, rules)
 

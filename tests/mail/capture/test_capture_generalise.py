@@ -392,8 +392,8 @@ def test_a_stray_word_gives_way_to_the_organisation_signed_with_its_legal_form(
      "y la revisaremos esta semana.\n\nUn saludo,\nIrene", "Gracias por inscribirte",
      "Corvina Datos"),
     ("Hola Alex:\n\nTe convocamos a una entrevista presencial el jueves 3 de diciembre "
-     "a las 9:30 h. Te adjunto la convocatoria.\n\nUn saludo,\nRRHH de Corvina Datos", "Convocatoria: entrevista "
-     "presencial Jefe/a de Tráfico", "Corvina Datos"),
+     "a las 9:30 h. Te adjunto la convocatoria.\n\nUn saludo,\nRRHH de Corvina Datos",
+     "Convocatoria: entrevista presencial Jefe/a de Tráfico", "Corvina Datos"),
     ("Bonjour Alex,\n\nCorvina Datos a planifié votre premier entretien.\n\nL'équipe",
      "Entretien planifié", "Corvina Datos"),
     ("Hi Alex,\n\nYou have a new interview request from Corvina Datos for the Data "
@@ -444,3 +444,24 @@ def test_a_rejection_that_may_come_is_no_rejection(body: str) -> None:
                subject="Votre candidature / your application")
     [finding] = recognise_bytes(raw, zone=ZONE)
     assert finding.kind == "application"
+
+
+def test_a_rejection_followed_by_new_jobs_for_you_is_a_rejection() -> None:
+    raw = mail("Hallo Alex,\n\nLeider hat sich das Unternehmen für eine andere Person "
+               "entschieden. Wir haben schon neue Jobs für dich gefunden:\nLagerhelfer - "
+               "Elbtrans - Hamburg\n\nDein Team",
+               sender="Jobmarkt <noreply@jobmarkt.example>",
+               subject="Dein Bewerbungsupdate zu Lagerhelfer bei Brenntal Logistik GmbH")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert finding.kind == "rejection"
+
+
+@pytest.mark.parametrize("sender", ["Jobmarkt <noreply@jobmarkt.example>",
+                                    "Jobmarkt Bewerbungsupdate <noreply@jobmarkt.example>"])
+def test_an_unlisted_board_names_the_employer_with_its_legal_form(sender: str) -> None:
+    raw = mail("Hallo Alex,\n\nvielen Dank, dass du dich beim Vorstellungsgespräch bei "
+               "Brenntal Logistik GmbH vorgestellt hast. Leider hat sich das Unternehmen "
+               "für eine andere Person entschieden.\n\nDein Jobmarkt-Team",
+               sender=sender, subject="Dein Bewerbungsupdate")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert finding.company == "Brenntal Logistik GmbH"
