@@ -465,3 +465,18 @@ def test_an_unlisted_board_names_the_employer_with_its_legal_form(sender: str) -
                sender=sender, subject="Dein Bewerbungsupdate")
     [finding] = recognise_bytes(raw, zone=ZONE)
     assert finding.company == "Brenntal Logistik GmbH"
+
+
+@pytest.mark.parametrize(("body", "subject"), [
+    ("Hi Alex,\n\nSome time ago you applied for a position at Vantor Freight Ltd. Under our "
+     "privacy policy your personal data will be deleted from our recruitment system in 30 "
+     "days. To keep your profile, renew your consent here.\n\nVantor Freight Ltd",
+     "Your personal data"),
+    ("Bonjour Alex,\n\nTu as postulé chez Vantor Fret il y a quelque temps. Tes données "
+     "seront supprimées de notre outil de recrutement dans 30 jours.\n\nVantor Fret",
+     "Tes données personnelles"),
+])
+def test_a_data_retention_notice_is_not_job_mail(body: str, subject: str) -> None:
+    raw = mail(body, sender="Vantor Recruiting <noreply@vantor-jobs.example>",
+               subject=subject)
+    assert recognise_bytes(raw, zone=ZONE) == []

@@ -17,6 +17,19 @@ RULES = default_rules()
 
 EXAMPLES = {
     # ignore
+    r"\b(personal data|your data|your (candidate )?profile|your application data)\b[^.!\n]"
+    r"{0,60}\b(will|is going to|are going to) be (deleted|erased|removed|anonymi[sz]ed)\b|"
+    r"\b(renew|extend) your consent\b":
+        "You applied at Acme Robotics; your personal data will be deleted in 30 days.",
+    r"\b(daten|profil|bewerbungsunterlagen)\b[^.!\n]{0,60}\b(werden|wird)\b[^.!\n]{0,40}"
+    r"\b(gelöscht|anonymisiert)\b|\beinwilligung (verlängern|erneuern)\b":
+        "Ihre Bewerbung bei Acme Robotics: Ihre Daten werden in 30 Tagen gelöscht.",
+    r"\b(données|profil)\b[^.!\n]{0,60}\bseront (supprimée?s|effacée?s|anonymisée?s)\b|"
+    r"\brenouveler (votre|ton) consentement\b|\bconservation de (vos|tes) données\b":
+        "Votre candidature chez Acme Robotics : vos données seront supprimées dans 30 jours.",
+    r"\b(datos|perfil)\b[^.!\n]{0,60}\bserán (eliminados|borrados|suprimidos|anonimizados)"
+    r"\b|\brenovar (tu|su) consentimiento\b|\bconservación de (tus|sus) datos\b":
+        "Tu candidatura en Acme Robotics: tus datos serán eliminados en 30 días.",
     "new jobs? (matching|for) (your|you)": "We found 12 new jobs matching your search.",
     "jobs? (you may|you might) (be interested|like)": "Jobs you may be interested in this week.",
     "job alert": "This is your daily job alert for Engineer.",
