@@ -343,8 +343,16 @@ EXAMPLES = {
     "\\bhas your application\\b": "The hiring team now has your application.",
     "\\byour application\\b[^.!\\n]{0,40}\\b(landed|arrived|reached us|made it)\\b":
         "Your application landed safely in our inbox.",
-    "\\bbewerbung\\b[^.!\\n]{0,80}\\b(ist|wurde)\\b[^.!\\n]{0,30}\\b(angekommen|versendet|gesendet"
-    "|erhalten)\\b": "Ihre Bewerbung ist vollständig bei uns angekommen.",
+    "\\bbewerbung\\b[^.!\\n]{0,160}\\b(ist|wurde)\\b[^.!\\n]{0,30}\\b(angekommen|versendet|"
+    "verschickt|gesendet|erhalten|übermittelt|unterwegs|raus)(?!\\w)":
+        "Ihre Bewerbung ist vollständig bei uns angekommen.",
+    r"\b(introductory|screening|intro|phone|video) (call|chat)\b[^.!\n]{0,60}\b(is )?"
+    r"confirmed\b|\byour (call|interview|chat) is confirmed\b|\bconfirmed: (an? )?"
+    r"(introductory|screening|intro|phone|video) (call|chat)\b":
+        "Your introductory call with Acme Robotics is confirmed for Monday at 3:30 PM.",
+    r"\b(puedes|podrías|quieres|puede|podría) pasar(te|se)\b[^.!?\n]{0,100}\b(hablamos|"
+    r"charlamos|conocernos|nos conocemos|entrevista)\b":
+        "Desde Acme Robotics: ¿puedes pasarte el lunes por la oficina y hablamos?",
     "\\b(erhalt|eingang) (ihrer|deiner) unterlagen": "Wir bestätigen den Erhalt Ihrer Unterlagen.",
     "\\bréception de votre (dossier|candidature)":
         "Je vous confirme la bonne réception de votre dossier.",
