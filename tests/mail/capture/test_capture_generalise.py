@@ -480,3 +480,11 @@ def test_a_data_retention_notice_is_not_job_mail(body: str, subject: str) -> Non
     raw = mail(body, sender="Vantor Recruiting <noreply@vantor-jobs.example>",
                subject=subject)
     assert recognise_bytes(raw, zone=ZONE) == []
+
+
+def test_an_organisation_that_decided_is_the_employer() -> None:
+    raw = mail("Bonjour Alex,\n\nCorvina Datos a décidé de ne pas donner suite à votre "
+               "candidature au poste d'analyste.\n\nL'équipe",
+               sender="Jobmarkt <noreply@jobmarkt.example>", subject="Votre candidature")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert finding.company == "Corvina Datos"
