@@ -18,7 +18,7 @@ LEGAL = (r"S\.A\.\s+de\s+C\.V\.|S\.A\.P\.I\.\s+de\s+C\.V\.|SA\s+de\s+CV|"
          r"(?:GmbH|AG|SE|UG)\s*&\s*Co\.?\s*(?:KGaA|KG|OHG)|GmbH|gGmbH|AG|SE|KGaA|KG|OHG|"
          r"UG(?:\s*\(haftungsbeschränkt\))?|e\.\s?V\.|Inc\.?|Incorporated|Ltd\.?|Limited|"
          r"LLC|L\.L\.C\.|LLP|PLC|plc|Corp\.?|Co\.|S\.A\.S\.U?|SASU|SAS|SARL|S\.à\s?r\.l\.|"
-         r"S\.A\.R\.L\.|S\.A\.U\.|S\.L\.U\.|S\.A\.?|S\.L\.?|SLU|SL|SA|S\.p\.A\.|SpA|"
+         r"S\.A\.R\.L\.|S\.A\.U\.|S\.L\.U\.|S\.L\.P\.|SLP|S\.A\.?|S\.L\.?|SLU|SL|SA|S\.p\.A\.|SpA|"
          r"S\.r\.l\.|Srl|B\.V\.|BV|N\.V\.|NV|Oy|Oyj|AB|A/S|ApS|AS|Pty\.?\s+Ltd\.?")
 LEGAL_ANYWHERE = re.compile(rf"(?:^|[\s,])(?:{LEGAL})(?![\w])")
 
@@ -159,3 +159,25 @@ def job_url(view: MailView, haystack: str) -> str:
         if _JOB_URL.search(url):
             return one_line(url, 500, "url")
     return ""
+
+
+# "Olivia at Larkfield Foods", "Isaac Brenner from Tidewire", "Camille Garnier - Maison
+# Vernier": a person's first name or full name, then their organisation.
+_PERSON_THEN_ORG = re.compile(r"^(?P<person>(?:[A-ZÀ-Ý][\w'’.-]+[ ]?){1,3}?)[ ]+(?:at|from|@|bei|"
+                              r"von|chez|de chez|[-–|·])[ ]+(?P<org>[A-ZÀ-Ý0-9].{1,80})$")
+
+
+def persons_company(name: str, rules: Rules) -> str:
+    """The organisation part of a sender's name that is a person's name and their
+    organisation; "" when the name is not so (the first part is an organisation, a desk
+    or a hiring system: "Acme - Careers", "Jobs at Acme")."""
+    found = _PERSON_THEN_ORG.match(name.strip())
+    if not found:
+        return ""
+    person, org = found.group("person").strip(), found.group("org").strip()
+    lowered = person.lower()
+    if is_organisation(person, rules) or lowered in rules.ats_names or \
+            any(w in rules.name_noise for w in lowered.split()) or \
+            org.lower() in rules.name_noise or org.lower() in rules.ats_names:
+        return ""
+    return org

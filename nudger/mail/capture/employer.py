@@ -2,8 +2,10 @@
 under a sign-off, in a subject that is only that name, or in the text ("Tischlerei Holm",
 "Clínica Albor": [names] organisation words or a legal form, never a job's title); the
 employer's slug in a link (/companies/acme, acme.<hiring system>, <jobs host>/acme/) as the
-text spells it; whether a name is the sender's domain's words. Pure; `clean` is the
-extraction's own cleaning of a name (passed in, so this module needs nothing of it).
+text spells it; a job board's card (the title, the employer, its place); the organisation a
+mail signs with its legal form, preferred to a stray one-word name; whether a name is the
+sender's domain's words. Pure; `clean` is the extraction's own cleaning of a name (passed
+in, so this module needs nothing of it).
 """
 
 from __future__ import annotations
@@ -12,7 +14,13 @@ import re
 import unicodedata
 from collections.abc import Callable
 
-from nudger.mail.capture.contact import LEGAL_ANYWHERE, is_organisation, looks_like_person, via
+from nudger.mail.capture.contact import (
+    LEGAL,
+    LEGAL_ANYWHERE,
+    is_organisation,
+    looks_like_person,
+    via,
+)
 from nudger.mail.capture.rules import Rules
 from nudger.mail.capture.view import MailView
 
@@ -307,3 +315,79 @@ def title_end(words: list[str]) -> str:
                                            "senior", "junior", "lead"):
         words = words[:-1]
     return words[-1]
+
+
+# A job board's card: the title on one line, "Company - Place" (or "Company · Place") on
+# the next.
+# Or the place on a line of its own under the company ("Tempo Civil Pty Ltd" over
+# "Newcastle, NSW · Full time", "Remote (US)"): a place with a comma, a bracket or a dot.
+_PLACE = r"[A-ZÀ-Ý][\w .'’-]{1,60}(?:,[ \t]*[A-Z]{2,3}|[ \t]*\([\w .-]{1,20}\))?"
+_LISTING = re.compile(r"^(?P<role>[^\n]{2,120})\n(?P<company>[A-ZÀ-Ý0-9][^\n·|]{1,100}?)"
+                      rf"(?:[ \t]+[-–·|][ \t]+{_PLACE}$|\n(?=[A-ZÀ-Ý][\w .'’-]{{1,40}}"
+                      r"(?:,[ \t]*[\w .-]{2,30}|[ \t]*\([\w .-]{1,20}\))[ \t]*(?:[·|].*)?$))",
+                      re.MULTILINE)
+
+
+_NEWLINE = re.compile(r"\n")
+
+
+def company_from_listing(subject: str, haystack: str, rules: Rules, clean: Clean,
+                         clean_role: Callable[[str], str], *,
+                         anywhere: bool = False) -> tuple[str, str]:
+    """(company, role) from a job board's card whose title the subject names ("Application
+    submitted: Office Manager" over "Office Manager" / "Maple & Finch Dental - Portland,
+    OR"), or with `anywhere` the text before the card; ("", "") when there is none."""
+    starts = [m.end() for m in _NEWLINE.finditer(haystack, len(subject))]
+    for found in filter(None, (_LISTING.match(haystack, at) for at in starts)):
+        # every line a card's title may start on (cards overlap: "Application sent" over
+        # "Data Analyst - Hybrid" over "Harrowgate Mutual Insurance")
+        title = found.group("role").strip()
+        named = subject.lower() + (haystack[: found.start()].lower() if anywhere else "")
+        if len(title) > 2 and title.lower() in named:
+            company = clean(found.group("company"), rules)
+            if company:
+                return company, clean_role(title)
+    return "", ""
+
+
+_SIGNED = re.compile(rf"(?<![\w&])(?P<org>[A-ZÀ-Ý][\w&'’.-]*(?:[ ]+(?:(?:&|de|del|des|du|y|und)"
+                     rf"[ ]+)?[A-ZÀ-Ý][\w&'’.-]*){{0,4}}),?[ ]+(?:{LEGAL})(?![\w])")
+
+
+def signed_organisation(haystack: str, rules: Rules, clean: Clean) -> str:
+    """The organisation a mail signs with its legal form ("Transports Berthelot SAS" under
+    "Service Recrutement", "People & Culture, Traunsee Software GmbH"): on one of the six
+    lines after the last sign-off, or of the mail's last six lines when it has none; ""
+    when it signs none."""
+    lines = [line.strip() for line in haystack.split("\n")][1:]
+    start = max(0, len(lines) - 6)
+    for at, line in enumerate(lines):
+        if _SIGN_OFF_LINE.match(line):
+            start = at + 1
+    for line in lines[start:start + 6]:
+        for found in reversed(list(_SIGNED.finditer(line))):
+            named = clean(found.group(0), rules)
+            if named:
+                return named
+    return ""
+
+
+def a_weak_name(company: str, haystack: str, domain: str, rules: Rules) -> bool:
+    """Whether a name taken from the text is as likely a first name, a place or a stray
+    word ("Odile aimerait…", "à Rungis", "Will have a look") as an employer: one word, no
+    organisation word nor legal form, not the sender's domain's name, written once."""
+    return len(company.split()) == 1 and not is_organisation(company, rules) and \
+        not (domain and agrees_with_domain(company, domain)) and \
+        len(re.findall(rf"(?<!\w){re.escape(company)}(?!\w)", haystack)) <= 1
+
+
+def other_organisation(haystack: str, label: str, rules: Rules, clean: Clean) -> str:
+    """The first organisation the text names with its legal form that is not the sender's
+    own (`label`: its domain's name squashed): the employer in the mail of a sending
+    system the rules do not list ("…beim Vorstellungsgespräch bei Kühne Frischelogistik
+    GmbH…" from a job board). "" when the text names none."""
+    for found in _SIGNED.finditer(haystack):
+        named = clean(found.group(0), rules)
+        if named and not squash(named).startswith(label):
+            return named
+    return ""

@@ -14,6 +14,7 @@ from nudger.mail.capture.contact import (
     LEGAL_ANYWHERE,
     is_organisation,
     looks_like_person,
+    persons_company,
     via,
 )
 from nudger.mail.capture.employer import (
@@ -23,14 +24,18 @@ from nudger.mail.capture.employer import (
     NAME_RUN,
     ROLE_WORDS,
     a_colleague,
+    a_weak_name,
     agrees_with_domain,
     company_from_domain,
     company_from_links,
+    company_from_listing,
     company_from_signature,
     domain_forms,
     domain_label,
     named_organisation,
+    other_organisation,
     persons_organisation,
+    signed_organisation,
     squash,
     title_end,
 )
@@ -42,6 +47,7 @@ from nudger.mail.capture.view import MAX_VALUE, MailView, one_line
 _GENDER = re.compile(r"\s*\((?:m|w|f|d|x|h|div|all genders|gn\*?)(?:\s*/\s*(?:m|w|f|d|x|h|"
                      r"div))*\)\s*|\s*\b[mwfdx]/[mwfdx]/[mwfdx]\b", re.IGNORECASE)
 _TAIL = re.compile(r"\s+(?:for|as|regarding|about|via|through|on|in the|and we|and our|"
+                   r"and (?:have |has |had )?(?:decided|chosen|opted)|"
                    r"and (?:the|your|that|i|to|for|hope|wish|would|will|look)|we|"
                    r"who|which|where|has|have|is|are|was|were|will|und|pour|para|y|et|über|a|est|ont|"
                    r"ha|es|fue|hat|ist|sind|wurde|wurden|wird|werden|angekommen|eingegangen|eingetroffen|"
@@ -55,11 +61,13 @@ _NOT_COMPANY = frozenset({"us", "our team", "uns", "nous", "nosotros", "our comp
                           "google calendar", "google kalender", "google agenda",
                           "google meet", "microsoft teams", "microsoft outlook", "outlook",
                           "outlook calendar", "zoom", "calendly", "microsoft bookings"})
+# A desk's name alone ("Soy Irene, de People en Nubalia"), never the employer.
+_DESK = frozenset({"people", "hr", "rh", "rrhh", "talent", "recursos humanos",
+                   "ressources humaines", "personalabteilung", "people & culture"})
 _ROLE_LEAD = re.compile(r"^(?:(?:the|a|an|our|unsere?|le|la|el)\s+)?(?:(?:position|role|job|"
                         r"stelle|poste|puesto)\s+(?:of\s+|als\s+|de\s+)?)?", re.IGNORECASE)
 _ROLE_IDS = re.compile(r"\s*\((?:job|req|requisition|ref|id)\b[^)]*\)|\s*\(?\b[A-Z]{0,4}-?\d{4,}"
                        r"\)?\s*$", re.IGNORECASE)
-
 
 _POSSESSIVE = re.compile(r"'s$|’s$")
 
@@ -76,23 +84,31 @@ def _clean_company(raw: str, rules: Rules) -> str:
     # ("Acme Careers", "Acme Recruiting").
     text = _BRACKET_TAIL.sub("", text).strip(" ,-–|")
     text = _noise_tail(text, rules)
+    text = _PLACE_AFTER_LEGAL.sub(r"\g<name>", text)
     text = _keep_legal_dot(text)
     if not text or text.lower() in rules.ats_names or len(text) < 2 or \
             _LEGAL_END.sub("", text).lower() in rules.ats_names or \
             text.split()[0].lower() in rules.ats_names or \
-            text.split()[-1].lower() in rules.ats_names:
+            text.split()[-1].lower() in rules.ats_names or not text[:1].isalnum() or \
+            _ONLY_LEGAL.fullmatch(text):
         # a hiring system's own name, legal form or words around it ("InfoJobs S.L.",
         # "área de candidato de Tecnoempleo"): it hires for others
         return ""
     words = text.lower().split()
-    if text.lower() in _NOT_COMPANY or words[0] in _NOT_COMPANY or \
+    if text.lower() in _NOT_COMPANY or text.lower() in _DESK or words[0] in _NOT_COMPANY or \
             words[0] in _NOT_COMPANY_START or words[-1] in ROLE_WORDS or \
+            (words[0].split("/")[0] in JOB_TITLE_WORDS and not is_organisation(text, rules)) or \
             (title_end(words) in JOB_TITLE_WORDS and not LEGAL_ANYWHERE.search(text)) or \
             text[:1].isdigit():
         return ""  # "our Founding Engineer role", "2:00 PM Eastern", "puesto de …"
     return one_line(text, MAX_VALUE, "company")
 
 
+# "Nordlicht Medizintechnik GmbH in Lübeck": the place after a legal form is no part of it.
+_PLACE_AFTER_LEGAL = re.compile(rf"^(?P<name>.+?[\s,](?:{LEGAL}))\s+(?:in|à|en|aus|from)\s+"
+                                r"[A-ZÀ-Ý][\w'’ -]*$")
+# "KG", "S.A.": a legal form alone (read after a sentence's dot in "GmbH & Co. KG ist").
+_ONLY_LEGAL = re.compile(rf"(?:{LEGAL})\.?")
 # "Jonah Pike (CEO) at Kestrel Freight": a person, their title, then the organisation.
 _PERSON_AT = re.compile(r"^[^()]{2,40}\([^()]{1,40}\)\s+(?:at|of|bei|chez|de|en)\s+(?=\S)")
 _BRACKET_TAIL = re.compile(r"\s*[(\[][^()\[\]]*[)\]]?\s*$")
@@ -121,6 +137,8 @@ _LEAD = re.compile(r"^(?:(?:unfortunately|sadly|however|leider|malheureusement|"
                    r"trabajar (?:en|con|para)|rejoindre|faire partie de|travailler (?:chez|avec|"
                    r"pour))\s+)?"
                    # a subject's kind word before the name ("Absage Acme", "Entretien Acme")
+                   r"(?:(?:recursos humanos|rrhh|rh|ressources humaines|people|hr|human "  # a desk
+                   r"resources|personalabteilung) (?:de|del|of|at|von|chez)\s+)?"
                    r"(?:(?:absage|zusage|einladung|entretien|retour|candidature|bewerbung|"
                    r"interview|entrevista|candidatura|feedback|rückmeldung)\s+(?=\S+\s+\S))?"
                    r"(?:(?:the|der|die|das|la|le|el|los|las)\s+|[ld]['’](?=[A-ZÀ-Ý]))?",
@@ -129,7 +147,6 @@ _LEAD = re.compile(r"^(?:(?:unfortunately|sadly|however|leider|malheureusement|"
 # not the dot of an initial or an abbreviation ("J. Smith", "Acme Inc. Berlin", "S.A.").
 _SENTENCE_END = re.compile(r"(?<![\s.][A-Za-z])(?<!\bInc)(?<!\bLtd)(?<!\bCorp)(?<!\bCo)"
                            r"(?<!\bPvt)(?<!\bPte)(?<!\bSt)(?<!\bDr)(?<!\bMr)(?<!\bMs)\.\s+(?=\S)")
-
 
 _NOT_COMPANY_START = frozenset({
     "our", "your", "my", "we", "i", "a", "an", "this", "that", "these", "it", "they",
@@ -151,7 +168,8 @@ _NOT_COMPANY_START = frozenset({
     "équipe", "los", "las", "un", "una", "une", "ein", "eine", "unternehmen", "firma",
     "mitarbeit", "tätigkeit", "ausschreibung", "einstellung", "entreprise", "société",
     "empresa", "compañía", "te", "me", "se", "os", "du", "vous",
-    "absage", "zusage", "einladung", "entretien", "entrevista"})
+    "absage", "zusage", "einladung", "entretien", "entrevista", "convocatoria",
+    "convocation", "citación", "vorladung"})
 
 _GENERIC_ROLE = re.compile(
     r"^(?:(?:an? )?(?:update|news|decision) (?:on|about|regarding) )?(?:your|ihre|deine|dein|"
@@ -241,14 +259,13 @@ def company_and_role(view: MailView, haystack: str, ats: str,
                 role = _clean_role(groups["role"])
             break
     if not company and ats:
-        company, listed = _company_from_listing(view.subject, haystack, rules)
+        company, listed = company_from_listing(view.subject, haystack, rules, _clean_company,
+                                               _clean_role)
         if company:
             how, role = "job listing", role or listed
     if not company and rules.ats_of(view.domain):
-        # A job board's own notice names the job and its employer in one phrase ("la
-        # oferta Higienista dental de Clínica Norte (Valladolid)", "au poste X chez Acme
-        # (Lyon)"); only the board's own mail (an employer's "puesto de Analista de
-        # Riesgo (Madrid)" names no employer after its "de").
+        # A board's own notice names the job and its employer in one phrase ("la oferta X
+        # de Clínica Norte (Valladolid)"); an employer's "puesto de X (Madrid)" does not.
         found = BOARD_LISTING.search(haystack)
         candidate = _clean_company(found.group("company"), rules) if found else ""
         if candidate:
@@ -263,16 +280,18 @@ def company_and_role(view: MailView, haystack: str, ats: str,
     if not company:
         company = _company_from_sender(view, ats, rules)
         how = "sender's name" if company else ""
-        if company and not ats and squash(company) == squash(domain_label(view.domain)):
-            # A sending system the rules do not list ("Jobbly <noreply@jobbly.example>"):
-            # the employer on the job's card it shows, when there is one.
-            listed_company, listed = _company_from_listing(view.subject, haystack, rules,
-                                                           anywhere=True)
-            if listed_company:
-                company, how, role = listed_company, "job listing", role or listed
-    # "Name via Platform": the platform's own address and domain say nothing of the company.
-    # An ATS relaying in the employer's name (Return-Path, Received) leaves the employer's
-    # own domain and signature to read; an ATS's own address does not.
+        label = squash(domain_label(view.domain))
+        if company and not ats and label and squash(company).startswith(label):
+            # A sending system the rules do not list ("Jobbly <noreply@jobbly.example>"): the
+            # employer on the job's card it shows, else one the text names with a legal form.
+            listed_company, listed = company_from_listing(
+                view.subject, haystack, rules, _clean_company, _clean_role, anywhere=True)
+            named = listed_company or other_organisation(haystack, label, rules, _clean_company)
+            if named:
+                company, how = named, "job listing" if listed_company else "text"
+                role = role or listed
+    # "Name via Platform": the platform's own address and domain say nothing of the company;
+    # an ATS relaying in the employer's name leaves the employer's domain and signature.
     platform = rules.ats_of(view.domain) or (via(view.from_name)[1] and "via")
     if not company and not platform:
         company = company_from_signature(view, haystack, rules, _clean_company)
@@ -304,9 +323,8 @@ def company_and_role(view: MailView, haystack: str, ats: str,
                 else (company, how)
     if not company or (how.startswith("sender's") and
                        squash(company) == squash(domain_label(view.domain))):
-        # No company yet, or only the sending system's own name ("Jobly <hi@jobly.example>"):
-        # the employer's slug in a link (acme.bamboohr.com, boards.…/acme/, /companies/acme)
-        # when the text spells it.
+        # No company yet, or only the sending system's own name: the employer's slug in a
+        # link (acme.bamboohr.com, boards.…/acme/, /companies/acme) the text spells.
         linked = company_from_links(view, haystack, rules, _clean_company)
         if linked and squash(linked) != squash(company):
             company, how = linked, "link's path, as the mail spells it"
@@ -327,6 +345,11 @@ def company_and_role(view: MailView, haystack: str, ats: str,
                     break
             if role:
                 break
+    if company and a_weak_name(company, haystack, view.domain, rules):
+        # A stray word or a first name read as a name: the organisation the mail signs
+        # with a legal form says more ("Will have a look" signed "Hennessy Joinery Ltd").
+        signed = signed_organisation(haystack, rules, _clean_company)
+        company, how = (signed, "signature") if signed else (company, how)
     if company:
         company = _with_legal_form(company, haystack, rules)
     if role and company and role.lower().endswith(" at " + company.lower()):
@@ -334,28 +357,6 @@ def company_and_role(view: MailView, haystack: str, ats: str,
     if role.lower() == company.lower():
         role = ""
     return company, role, how
-
-
-# A job board's card: the title on one line, "Company - Place" (or "Company · Place") on
-# the next.
-_LISTING = re.compile(r"^(?P<role>[^\n]{2,120})\n(?P<company>[A-ZÀ-Ý0-9][^\n·|]{1,100}?)"
-                      r"[ \t]+[-–·|][ \t]+[A-ZÀ-Ý][\w .'’-]{1,60}(?:,[ \t]*[A-Z]{2,3})?$",
-                      re.MULTILINE)
-
-
-def _company_from_listing(subject: str, haystack: str, rules: Rules, *,
-                          anywhere: bool = False) -> tuple[str, str]:
-    """(company, role) from a job board's card whose title the subject names ("Application
-    submitted: Office Manager" over "Office Manager" / "Maple & Finch Dental - Portland,
-    OR"), or with `anywhere` the text before the card; ("", "") when there is none."""
-    for found in _LISTING.finditer(haystack, len(subject) + 1):
-        title = found.group("role").strip()
-        named = subject.lower() + (haystack[: found.start()].lower() if anywhere else "")
-        if len(title) > 2 and title.lower() in named:
-            company = _clean_company(found.group("company"), rules)
-            if company:
-                return company, _clean_role(title)
-    return "", ""
 
 
 def _company_from_sender(view: MailView, ats: str, rules: Rules) -> str:
@@ -370,6 +371,7 @@ def _company_from_sender(view: MailView, ats: str, rules: Rules) -> str:
         return _clean_company(before, rules) if is_organisation(before, rules) else ""
     if platform:
         name = before  # "Acme vía Computrabajo": the listed platform's name is no part
+    name = persons_company(name, rules) or name
     ats_words, noise_words = _name_patterns(tuple(sorted(rules.ats_names)), rules.name_noise)
     lowered = noise_words.sub(" ", ats_words.sub(" ", name.lower()))
     lowered = _EDGE_WORD.sub(" ", lowered.strip(" -|,:"))
@@ -382,9 +384,8 @@ def _company_from_sender(view: MailView, ats: str, rules: Rules) -> str:
     if rules.is_freemail(view.domain) and not platform and not is_organisation(name, rules):
         return ""  # "Mum <…@gmail.com>", "Dave <…@hotmail.co.uk>": a person's free mail
     if not rules.ats_of(view.domain) and looks_like_person(name, view.from_addr, rules):
-        # A recruiter's own name, also when an ATS relays it from the employer's domain;
-        # on an ATS's own address the name is the employer's ("Dijkstra Bouw
-        # <dijkstrabouw@ats-mail>").
+        # A recruiter's own name, also when an ATS relays it from the employer's domain; on
+        # an ATS's own address the name is the employer's ("Dijkstra Bouw <dbouw@ats>").
         return ""
     return _clean_company(company, rules)
 

@@ -94,8 +94,8 @@ def weigh_evidence(view: MailView, haystack: str, folded: str, ats: str, rules: 
             where_subject = found.start() < subject_end
             if not where_subject and found.start() <= subject_end:
                 continue
-            if kind != "application" and scores.get("application") and not where_subject \
-                    and _conditional(haystack, found.start()):
+            if kind != "application" and (scores.get("application") or kind == "rejection") \
+                    and not where_subject and _conditional(haystack, found.start()):
                 # An acknowledgement's "if they want to take things further" or
                 # "shortlisted candidates will be contacted for the next round": what may
                 # come, not what happened.
@@ -205,7 +205,11 @@ def weigh_evidence(view: MailView, haystack: str, folded: str, ats: str, rules: 
 _CONDITION = re.compile(
     r"\b(?:if|should|once|whether|in case|shortlisted|successful candidates|selected "
     r"candidates|wenn|falls|sobald|sollten?|ob|si|s.ils?|une fois|dans le cas|au cas où|"
-    r"en caso de|cuando|seleccionad[oa]s)\b", re.IGNORECASE)
+    r"en caso de|cuando|seleccionad[oa]s|"
+    # no news by a date means no ("sans nouvelles de notre part d'ici…"), an option offered
+    r"sans (?:nouvelles|réponse)|faute de réponse|sin (?:noticias|respuesta)|"
+    r"ohne (?:rückmeldung|antwort|nachricht)|(?:not|don.t) hear|you (?:can|may)|"
+    r"vous pouv(?:ez|rez)|können sie|puedes)\b", re.IGNORECASE)
 
 
 def _conditional(text: str, at: int) -> bool:

@@ -216,7 +216,12 @@ _TIME = (r"(?P<h>[01]?\d|2[0-3])(?:(?P<sep>[:.]|\s?h\s?)(?P<mi>[0-5]\d)"
          r"(?:\s*\(\s*(?:utc|gmt)\s*(?P<off>[+-−]\s*\d{1,2}(?::?\d{2})?)\s*\))?")
 _JOIN = (r"[\s,|·•]*(?:(?:at|um|à|a las|a la|de|time|zeit|uhrzeit|heure|hora|von|ab|from|"
          r"between|entre las|entre|desde las|desde|dès|de|vers|gegen|hacia las|sobre las|"
-         r"around|about|om)\b\s*:?[\s,]*|@\s*)?")
+         r"around|about|om)\b\s*:?[\s,]*|@\s*|"
+         # the verb between the day and the hour: "du 27 novembre aura bien lieu à 9h30",
+         # "on 4 December will take place at", "el 3 de diciembre tendrá lugar a las"
+         r"(?:aura (?:bien )?lieu|se (?:tiendra|déroulera)|tendrá lugar|se celebrará|"
+         r"will (?:be held|take place|start)|takes place|findet(?: statt)?|beginnt)\s+"
+         r"(?:à|a las|at|um|from)\s*)?")
 _DATE_FORMS: tuple[re.Pattern[str], ...] = (
     re.compile(r"(?P<y>\d{4})-(?P<mo>\d{2})-(?P<d>\d{2})(?:T|\s+|\s*,\s*)(?:um\s+|at\s+)?"
                + _TIME, re.IGNORECASE),

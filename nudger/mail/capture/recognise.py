@@ -100,6 +100,12 @@ def recognise(view: MailView, *, zone: ZoneInfo, rules: Rules | None = None,
         found = rule.pattern.search(head)
         if found:
             ignored = found.group(0)
+            # A rejection or an invitation said before "new jobs for you" is the mail's
+            # business; the suggestions after it are its footer, not an alert.
+            said = haystack[: found.start()]
+            if any(first_match(rules.phrases[kind], said) for kind in ("rejection",
+                                                                         "interview")):
+                ignored = ""
             break
     if (view.bulk or is_mailing_address(view.from_addr)) and not ats:
         # Mailing lists, bulk senders and a newsletter's or marketing address: never about

@@ -313,3 +313,178 @@ def test_an_interview_that_has_to_be_moved_is_still_an_interview() -> None:
                "do Thursday at 10:00 instead?\n\nDana Lee\nAcme Robotics",
                sender="Dana Lee <dana.lee@acme-robotics.example>", subject="Interview")
     assert [f.kind for f in recognise_bytes(raw, zone=ZONE)] == ["interview"]
+
+
+# Session 16, after the blind4 families were retired: where the employer is named when the
+# sender is a person at it, a board that lists the job, or a name with noise around it.
+
+@pytest.mark.parametrize("sender", [
+    "Nadia at Quintfield Labs <nadia@relay.hiremail.example>",
+    "Tomas Berg from Quintfield Labs <tomas@relay.hiremail.example>",
+    "Tomas Berg - Quintfield Labs <tomas.berg@quintfieldlabs.example>",
+])
+def test_a_senders_name_that_is_a_person_and_their_organisation(sender: str) -> None:
+    raw = mail("Hi Alex,\n\nWe would like to invite you to an interview for the Analyst "
+               "role next week. Could you share a few slots?\n\nBest",
+               sender=sender, subject="Interview invitation")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert finding.company == "Quintfield Labs"
+
+
+@pytest.mark.parametrize(("body", "company"), [
+    ("Application sent\nWarehouse Lead\nOstmark Freight Ltd\nDerby, East Midlands\n"
+     "Your CV has been sent to the employer.", "Ostmark Freight Ltd"),
+    ("Application sent\nWarehouse Lead\nOstmark Freight Ltd\nRemote (UK)\n"
+     "Your CV has been sent to the employer.", "Ostmark Freight Ltd"),
+    ("Candidature envoyée\nWarehouse Lead\nOstmark Freight - Lyon (69)\nCDI",
+     "Ostmark Freight"),
+])
+def test_a_boards_card_with_the_place_under_the_employer(body: str, company: str) -> None:
+    raw = mail(body, sender="Jobmarkt <noreply@jobmarkt.example>",
+               subject="Application sent: Warehouse Lead")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert finding.company == company
+
+
+@pytest.mark.parametrize(("body", "company"), [
+    ("Bonjour Alex,\n\nVotre candidature à l'offre « Comptable H/F » publiée par "
+     "BOULANGERIES VERMEIL a bien été transmise au recruteur.\n\nL'équipe",
+     "BOULANGERIES VERMEIL"),
+    ("Hi Alex,\n\nYour application for Store Manager, posted by Harlow Outdoor, has been "
+     "sent.\n\nThe team", "Harlow Outdoor"),
+    ("¡Hola Alex!\n\nTe has inscrito en la oferta Mozo de almacén (turno de tarde) para "
+     "Distribuciones Ebro S.L. en Zaragoza.\n\nEl equipo", "Distribuciones Ebro S.L."),
+    ("Hallo Alex,\n\ndu hast dich erfolgreich als Fahrer (m/w/d) - ab 3.100 € brutto bei "
+     "Kraus Logistik GmbH in Celle beworben.\n\nDein Team", "Kraus Logistik GmbH"),
+])
+def test_a_board_says_who_posted_the_job(body: str, company: str) -> None:
+    raw = mail(body, sender="Jobmarkt <noreply@jobmarkt.example>",
+               subject="Candidature / application")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert normal_company(finding.company) == normal_company(company)
+
+
+def test_noise_after_a_name_is_cut() -> None:
+    raw = mail("Hi Alex,\n\nThe recruiter has reviewed your application for Analyst at "
+               "Pellworth Mutual and decided not to take it further.\n\nThe team",
+               sender="Jobmarkt <noreply@jobmarkt.example>",
+               subject="Update on your application")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert finding.company == "Pellworth Mutual"
+    assert normal_company("Asesoría Prado, S.L.P.") == normal_company("Asesoría Prado")
+
+
+@pytest.mark.parametrize(("body", "sender"), [
+    ("Alex\n\nGot your CV thanks. Will have a look at it and come back to you.\n\nPete\n"
+     "Marlow Stairs Ltd\n07700 900111", "Pete Marlow <pete.marlow.stairs@hotmail.co.uk>"),
+    ("Madame, Monsieur,\n\nNous avons bien reçu votre candidature pour le poste de "
+     "Comptable à Orly et vous en remercions.\n\nCordialement,\nService Recrutement\n"
+     "Marlow Stairs SAS", "Marlow Stairs <recrutement@marlow-stairs.example>"),
+])
+def test_a_stray_word_gives_way_to_the_organisation_signed_with_its_legal_form(
+        body: str, sender: str) -> None:
+    [finding] = recognise_bytes(mail(body, sender=sender, subject="Re: your CV"), zone=ZONE)
+    assert normal_company(finding.company) == "marlow stairs"
+
+
+@pytest.mark.parametrize(("body", "subject", "company"), [
+    ("Hola Alex,\n\nSoy Irene, de People en Corvina Datos. Hemos recibido tu candidatura "
+     "y la revisaremos esta semana.\n\nUn saludo,\nIrene", "Gracias por inscribirte",
+     "Corvina Datos"),
+    ("Hola Alex:\n\nTe convocamos a una entrevista presencial el jueves 3 de diciembre "
+     "a las 9:30 h. Te adjunto la convocatoria.\n\nUn saludo,\nRRHH de Corvina Datos",
+     "Convocatoria: entrevista presencial Jefe/a de Tráfico", "Corvina Datos"),
+    ("Bonjour Alex,\n\nCorvina Datos a planifié votre premier entretien.\n\nL'équipe",
+     "Entretien planifié", "Corvina Datos"),
+    ("Hi Alex,\n\nYou have a new interview request from Corvina Datos for the Data "
+     "Engineer role.\n\nThe team", "New interview request", "Corvina Datos"),
+])
+def test_a_desk_or_a_kind_word_is_not_the_employer(body: str, subject: str,
+                                                    company: str) -> None:
+    sender = ("Irene Calvo <irene.calvo@corvina-datos.example>" if "Irene" in body or
+              "RRHH" in body else "Jobmarkt <noreply@jobmarkt.example>")
+    raw = mail(body, sender=sender, subject=subject)
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert finding.company == company
+
+
+def test_a_gendered_job_title_is_not_the_employer() -> None:
+    raw = mail("Hola Alex,\n\nHemos recibido tu candidatura a Técnico/a de Calidad en "
+               "Laboratorios Sella.\n\nGracias", sender="Laboratorios Sella S.L. "
+               "<no-reply@hiresys.example>", subject="Candidatura recibida: Técnico/a de "
+               "Calidad")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert normal_company(finding.company) == "laboratorios sella"
+
+
+@pytest.mark.parametrize(("text", "at"), [
+    ("l'entretien du jeudi 10 décembre aura bien lieu à 9h30", datetime(2026, 12, 10, 8, 30,
+                                                                         tzinfo=UTC)),
+    ("la entrevista del 10 de diciembre tendrá lugar a las 11:00", datetime(2026, 12, 10, 10,
+                                                                             0, tzinfo=UTC)),
+    ("Your interview on 10 December will take place at 3pm", datetime(2026, 12, 10, 14, 0,
+                                                                       tzinfo=UTC)),
+])
+def test_a_verb_between_the_day_and_the_hour(text: str, at: datetime) -> None:
+    moment = interview_moment(text, SENT, ZONE)
+    assert moment is not None and (moment.at, moment.zoned) == (at, False)
+
+
+@pytest.mark.parametrize("body", [
+    "Madame, Monsieur,\n\nNous accusons réception de votre candidature pour le poste de "
+    "Comptable et vous en remercions. Sans nouvelles de notre part d'ici trois semaines, "
+    "vous pourrez considérer que nous ne sommes pas en mesure de donner suite.\n\nCabinet "
+    "Verdier",
+    "Hi Alex,\n\nThank you for applying for the Analyst role at Brightmoor Foods. We have "
+    "received your application. You can view or withdraw your application in your "
+    "account.\n\nBrightmoor Foods",
+])
+def test_a_rejection_that_may_come_is_no_rejection(body: str) -> None:
+    raw = mail(body, sender="Recrutement <jobs@verdier-brightmoor.example>",
+               subject="Votre candidature / your application")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert finding.kind == "application"
+
+
+def test_a_rejection_followed_by_new_jobs_for_you_is_a_rejection() -> None:
+    raw = mail("Hallo Alex,\n\nLeider hat sich das Unternehmen für eine andere Person "
+               "entschieden. Wir haben schon neue Jobs für dich gefunden:\nLagerhelfer - "
+               "Elbtrans - Hamburg\n\nDein Team",
+               sender="Jobmarkt <noreply@jobmarkt.example>",
+               subject="Dein Bewerbungsupdate zu Lagerhelfer bei Brenntal Logistik GmbH")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert finding.kind == "rejection"
+
+
+@pytest.mark.parametrize("sender", ["Jobmarkt <noreply@jobmarkt.example>",
+                                    "Jobmarkt Bewerbungsupdate <noreply@jobmarkt.example>"])
+def test_an_unlisted_board_names_the_employer_with_its_legal_form(sender: str) -> None:
+    raw = mail("Hallo Alex,\n\nvielen Dank, dass du dich beim Vorstellungsgespräch bei "
+               "Brenntal Logistik GmbH vorgestellt hast. Leider hat sich das Unternehmen "
+               "für eine andere Person entschieden.\n\nDein Jobmarkt-Team",
+               sender=sender, subject="Dein Bewerbungsupdate")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert finding.company == "Brenntal Logistik GmbH"
+
+
+@pytest.mark.parametrize(("body", "subject"), [
+    ("Hi Alex,\n\nSome time ago you applied for a position at Vantor Freight Ltd. Under our "
+     "privacy policy your personal data will be deleted from our recruitment system in 30 "
+     "days. To keep your profile, renew your consent here.\n\nVantor Freight Ltd",
+     "Your personal data"),
+    ("Bonjour Alex,\n\nTu as postulé chez Vantor Fret il y a quelque temps. Tes données "
+     "seront supprimées de notre outil de recrutement dans 30 jours.\n\nVantor Fret",
+     "Tes données personnelles"),
+])
+def test_a_data_retention_notice_is_not_job_mail(body: str, subject: str) -> None:
+    raw = mail(body, sender="Vantor Recruiting <noreply@vantor-jobs.example>",
+               subject=subject)
+    assert recognise_bytes(raw, zone=ZONE) == []
+
+
+def test_an_organisation_that_decided_is_the_employer() -> None:
+    raw = mail("Bonjour Alex,\n\nCorvina Datos a décidé de ne pas donner suite à votre "
+               "candidature au poste d'analyste.\n\nL'équipe",
+               sender="Jobmarkt <noreply@jobmarkt.example>", subject="Votre candidature")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert finding.company == "Corvina Datos"

@@ -17,6 +17,19 @@ RULES = default_rules()
 
 EXAMPLES = {
     # ignore
+    r"\b(personal data|your data|your (candidate )?profile|your application data)\b[^.!\n]"
+    r"{0,60}\b(will|is going to|are going to) be (deleted|erased|removed|anonymi[sz]ed)\b|"
+    r"\b(renew|extend) your consent\b":
+        "You applied at Acme Robotics; your personal data will be deleted in 30 days.",
+    r"\b(daten|profil|bewerbungsunterlagen)\b[^.!\n]{0,60}\b(werden|wird)\b[^.!\n]{0,40}"
+    r"\b(gelöscht|anonymisiert)\b|\beinwilligung (verlängern|erneuern)\b":
+        "Ihre Bewerbung bei Acme Robotics: Ihre Daten werden in 30 Tagen gelöscht.",
+    r"\b(données|profil)\b[^.!\n]{0,60}\bseront (supprimée?s|effacée?s|anonymisée?s)\b|"
+    r"\brenouveler (votre|ton) consentement\b|\bconservation de (vos|tes) données\b":
+        "Votre candidature chez Acme Robotics : vos données seront supprimées dans 30 jours.",
+    r"\b(datos|perfil)\b[^.!\n]{0,60}\bserán (eliminados|borrados|suprimidos|anonimizados)"
+    r"\b|\brenovar (tu|su) consentimiento\b|\bconservación de (tus|sus) datos\b":
+        "Tu candidatura en Acme Robotics: tus datos serán eliminados en 30 días.",
     "new jobs? (matching|for) (your|you)": "We found 12 new jobs matching your search.",
     "jobs? (you may|you might) (be interested|like)": "Jobs you may be interested in this week.",
     "job alert": "This is your daily job alert for Engineer.",
@@ -330,8 +343,16 @@ EXAMPLES = {
     "\\bhas your application\\b": "The hiring team now has your application.",
     "\\byour application\\b[^.!\\n]{0,40}\\b(landed|arrived|reached us|made it)\\b":
         "Your application landed safely in our inbox.",
-    "\\bbewerbung\\b[^.!\\n]{0,80}\\b(ist|wurde)\\b[^.!\\n]{0,30}\\b(angekommen|versendet|gesendet"
-    "|erhalten)\\b": "Ihre Bewerbung ist vollständig bei uns angekommen.",
+    "\\bbewerbung\\b[^.!\\n]{0,160}\\b(ist|wurde)\\b[^.!\\n]{0,30}\\b(angekommen|versendet|"
+    "verschickt|gesendet|erhalten|übermittelt|unterwegs|raus)(?!\\w)":
+        "Ihre Bewerbung ist vollständig bei uns angekommen.",
+    r"\b(introductory|screening|intro|phone|video) (call|chat)\b[^.!\n]{0,60}\b(is )?"
+    r"confirmed\b|\byour (call|interview|chat) is confirmed\b|\bconfirmed: (an? )?"
+    r"(introductory|screening|intro|phone|video) (call|chat)\b":
+        "Your introductory call with Acme Robotics is confirmed for Monday at 3:30 PM.",
+    r"\b(puedes|podrías|quieres|puede|podría) pasar(te|se)\b[^.!?\n]{0,100}\b(hablamos|"
+    r"charlamos|conocernos|nos conocemos|entrevista)\b":
+        "Desde Acme Robotics: ¿puedes pasarte el lunes por la oficina y hablamos?",
     "\\b(erhalt|eingang) (ihrer|deiner) unterlagen": "Wir bestätigen den Erhalt Ihrer Unterlagen.",
     "\\bréception de votre (dossier|candidature)":
         "Je vous confirme la bonne réception de votre dossier.",
