@@ -6,28 +6,16 @@ disabled seeker gets none."""
 from __future__ import annotations
 
 import signal
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from tests.conftest import run_installed
-from tests.daemon.test_daemon_process import World, faked, needs_faketime
-from tests.smtpserver import SmtpServer
+from tests.daemon.conftest import World, faked, needs_faketime
 
 # Monday 2031-01-13: 09:00 in Kolkata is 03:30 UTC, 04:31 in Paris is 03:31 UTC.
 SEEKERS = (("kiran@example.in", "Asia/Kolkata", "09:00"),
            ("dana@example.fr", "Europe/Paris", "04:31"),
            ("off@example.co.uk", "Europe/London", "03:30"))
-
-
-@pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
-    with SmtpServer() as server:
-        w = World(tmp_path, server)
-        yield w
-        for daemon in w.daemons:
-            daemon.close()
 
 
 def nudger(world: World, *args: str, at: str) -> None:
