@@ -31,9 +31,11 @@ demo: $(VENV)/.installed
 	@echo
 	$(BIN)/nudger --config $(DEMO)/config.toml digest --send
 
-## The whole suite: lint, types, tests. CI runs exactly this. Tests run on two pytest-xdist
-## workers (PYTEST_WORKERS=0 runs them in this process); the long fault trials at a
-## representative count.
+## The whole suite: lint, types, tests. CI runs exactly this. Tests run on three pytest-xdist
+## workers (the suite mostly waits on subprocesses and servers: three keep two cores busy;
+## the libfaketime and CPU-budget tests stay in one xdist group, one at a time;
+## PYTEST_WORKERS=0 runs them in this process); the long fault trials at a representative
+## count.
 test: $(VENV)/.installed-test lint typecheck pytest
 
 ## The same with every fault trial at its full count (52 kill -9 trials of `nudger run`, 120
@@ -48,7 +50,7 @@ lint: $(VENV)/.installed-test
 typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy
 
-PYTEST_WORKERS ?= 2
+PYTEST_WORKERS ?= 3
 pytest: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
