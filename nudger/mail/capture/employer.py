@@ -321,7 +321,9 @@ def title_end(words: list[str]) -> str:
 # the next.
 # Or the place on a line of its own under the company ("Tempo Civil Pty Ltd" over
 # "Newcastle, NSW · Full time", "Remote (US)"): a place with a comma, a bracket or a dot.
-_PLACE = r"[A-ZÀ-Ý][\w .'’-]{1,60}(?:,[ \t]*[A-Z]{2,3}|[ \t]*\([\w .-]{1,20}\))?"
+# A card's place: "Portland, OR", "Montpellier (34)", "Elche, Alicante", "Valencia, Valencia
+# provincia" (a city and its state, département, province or region).
+_PLACE = r"[A-ZÀ-Ý][\w .'’-]{1,60}(?:,[ \t]*[A-ZÀ-Ý][\w .'’-]{1,40}|[ \t]*\([\w .-]{1,20}\))?"
 _LISTING = re.compile(r"^(?P<role>[^\n]{2,120})\n(?P<company>[A-ZÀ-Ý0-9][^\n·|]{1,100}?)"
                       rf"(?:[ \t]+[-–·|][ \t]+{_PLACE}$|\n(?=[A-ZÀ-Ý][\w .'’-]{{1,40}}"
                       r"(?:,[ \t]*[\w .-]{2,30}|[ \t]*\([\w .-]{1,20}\))[ \t]*(?:[·|].*)?$))",

@@ -120,11 +120,21 @@ class Rules:
         return self.candidate.search(subject) is not None
 
     def ats_of(self, domain: str) -> str:
+        """The ATS or board a domain (or a subdomain of it) belongs to. A board listed
+        under its .com domain is the same board under a country's ("indeed.com" listed:
+        indeed.es, indeed.fr, indeed.co.uk; jobboards send each country's mail from its
+        own domain), for names of four letters or more."""
         domain = domain.lower().rstrip(".")
+        labels = domain.split(".")
         while domain:
             if domain in self.ats:
                 return self.ats[domain]
             _, _, domain = domain.partition(".")
+        if len(labels) >= 2 and len(labels[-1]) == 2:
+            brand = labels[-3] if len(labels) >= 3 and labels[-2] in ("co", "com") \
+                else labels[-2]
+            if len(brand) >= 4:
+                return self.ats.get(brand + ".com", "")
         return ""
 
 

@@ -488,3 +488,86 @@ def test_an_organisation_that_decided_is_the_employer() -> None:
                sender="Jobmarkt <noreply@jobmarkt.example>", subject="Votre candidature")
     [finding] = recognise_bytes(raw, zone=ZONE)
     assert finding.company == "Corvina Datos"
+
+
+# --- session 17: what blind5's misses showed ---------------------------------------------
+
+@pytest.mark.parametrize(("sender", "source"), [
+    ("Jobsuche <bewerbungen@indeed.de>", "Indeed"),
+    ("Indeed <candidatures@indeed.co.uk>", "Indeed"),
+    ("StepStone <noreply@stepstone.fr>", "StepStone"),
+])
+def test_a_listed_board_is_known_under_a_countrys_domain(sender: str, source: str) -> None:
+    raw = mail("Alex, your application was sent\n\nWarehouse Planner\nCorvel Freight Ltd - "
+               "Bristol, Avon\n\nTrack your applications in My Jobs.",
+               sender=sender, subject="Application sent: Warehouse Planner")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert (finding.kind, finding.source) == ("application", source)
+    assert (finding.company, finding.role) == ("Corvel Freight Ltd", "Warehouse Planner")
+
+
+def test_a_short_name_is_no_board() -> None:
+    """Only names of four letters or more: a three-letter .com board's name under a
+    country's suffix is more likely someone else's domain."""
+    from nudger.mail.capture.rules import default_rules
+    rules = default_rules()
+    assert rules.ats_of("indeed.es") == "Indeed"
+    assert rules.ats_of("indeed.example") == ""
+    assert rules.ats_of("notindeed.es") == ""
+
+
+@pytest.mark.parametrize(("body", "subject"), [
+    ("Hola,\n\nTu CV se ha enviado a Ferreterías Ruiz S.L. para la oferta Dependiente. "
+     "¡Suerte!", "Has enviado tu CV a Ferreterías Ruiz"),
+    ("Bonjour,\n\nVotre CV a bien été transmis à Boulangeries Armand pour l'offre Vendeur.",
+     "Votre CV a été envoyé"),
+    ("Hallo,\n\nIhr Lebenslauf wurde erfolgreich an die Brenntal Logistik GmbH übermittelt.",
+     "Ihr Lebenslauf wurde übermittelt"),
+    ("Hi,\n\nYour CV has been sent to Corvel Freight Ltd for the Planner vacancy.",
+     "Your CV was sent"),
+])
+def test_a_cv_sent_by_a_board_is_an_application(body: str, subject: str) -> None:
+    raw = mail(body, sender="Jobportal <noreply@jobportal.example>", subject=subject)
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert finding.kind == "application"
+
+
+@pytest.mark.parametrize("body", [
+    "Hallo Alex,\n\ndanke für das nette Telefonat gestern! Ich habe Ihren Lebenslauf wie "
+    "besprochen an die Brenntal Logistik GmbH geschickt.\n\nGrüße\nJonas",
+    "Bonjour Alex,\n\nSuite à notre échange téléphonique, j'ai bien reçu votre CV pour le "
+    "poste d'analyste. Je reviens vers vous.\n\nClaire\nBrenntal Logistique SAS",
+    "Hi Alex,\n\nThanks for the quick call earlier! I have received your application for the "
+    "Analyst role and will review it this week.\n\nJo\nBrenntal Logistics Ltd",
+])
+def test_a_call_that_happened_is_no_invitation(body: str) -> None:
+    raw = mail(body, sender="Jo Brenn <jo@brenntal.example>", subject="Your application")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert finding.kind == "application"
+    # The same call proposed is an invitation.
+    asked = raw.replace(b"danke f\xc3\xbcr das nette Telefonat gestern",
+                        b"haben Sie Zeit f\xc3\xbcr ein Telefonat")
+    if asked != raw:
+        [invited] = recognise_bytes(asked, zone=ZONE)
+        assert invited.kind == "interview"
+
+
+def test_the_word_model_alone_does_not_outvote_another_kinds_phrase() -> None:
+    """A word model that reads "Zeit für ein Gespräch" as a rejection (a bag of words can)
+    does not turn an invitation's phrase into a rejection no phrase states."""
+    from dataclasses import replace
+
+    from nudger.mail.capture import wordmodel
+    from nudger.mail.capture.rules import default_rules
+    model = wordmodel.train([
+        (f, "rejection", "haben sie zeit woche leider") for f in "abc"] + [
+        (f, "interview", "termin morgen") for f in "abc"] + [
+        (f, "application", "danke eingang") for f in "abc"] + [
+        (f, "not-job", "rechnung") for f in "abc"])
+    raw = mail("Hallo Alex,\n\nhaben Sie nächste Woche Zeit für ein Gespräch?\n\nJonas\n"
+               "Brenntal Logistik GmbH", sender="Jonas Brenn <jonas@brenntal.example>",
+               subject="Ihre Bewerbung")
+    rules = replace(default_rules(), words=model)
+    assert model.posteriors("haben sie nächste woche zeit")["rejection"] > 0.8
+    [finding] = recognise_bytes(raw, zone=ZONE, rules=rules)
+    assert finding.kind == "interview"
