@@ -284,7 +284,21 @@ def company_from_domain(domain: str, rules: Rules, clean: Clean) -> str:
         label = labels[-3]
     if label in ("mail", "email", "jobs", "careers", "example") or len(label) < 2:
         return ""
-    return clean(" ".join(p.capitalize() for p in label.split("-")), rules)
+    parts = label.split("-")
+    if len(parts) == 1:  # a domain that hyphenates its words parts them itself
+        parts = _split_off_organisation_word(label, rules)
+    return clean(" ".join(p.capitalize() for p in parts), rules)
+
+
+def _split_off_organisation_word(label: str, rules: Rules) -> list[str]:
+    """A domain's run-together words parted before an organisation word they end with
+    ("tesseralabs" → "tessera", "labs"; "arenadigital" → "arena", "digital"), when three
+    letters or more are left before it; else the label as it is."""
+    best = ""
+    for word in rules.organisation_squashed:
+        if len(word) > len(best) and label.endswith(word) and len(label) - len(word) >= 3:
+            best = word
+    return [label[: -len(best)], best] if best else [label]
 
 
 # A name as the subject of a sentence: it did or wants something ("Daniel would like…").
@@ -393,3 +407,22 @@ def other_organisation(haystack: str, label: str, rules: Rules, clean: Clean) ->
         if named and not squash(named).startswith(label):
             return named
     return ""
+
+
+def fuller_name(company: str, haystack: str, rules: Rules) -> str:
+    """A short name ("Veridian", "Vinéa", "Summit Ridge") completed where the mail writes
+    it whole as a name ending in an organisation word ("Veridian Robotics", "Vinéa
+    Logiciels", "Summit Ridge Credit Union"; one to three more capitalised words, the run
+    ending there, none a role's or a desk's word); `company` itself when the mail does not,
+    or when it already reads as an organisation's name."""
+    if is_organisation(company, rules):
+        return company
+    for found in re.finditer(rf"(?<![\w&]){re.escape(company)}((?:[ \t]+[A-ZÀ-Ý][\w'’-]*)"
+                             r"{1,3})(?![\w&'’-]|[ \t]+[A-ZÀ-Ý&])", haystack):
+        words = [w.lower() for w in found.group(1).split()]
+        if words[-1] in rules.organisation and not any(
+                w in rules.name_noise or w in ROLE_WORDS or w in JOB_TITLE_WORDS
+                for w in words):
+            return company + found.group(1)
+    return company
+

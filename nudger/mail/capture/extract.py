@@ -32,6 +32,7 @@ from nudger.mail.capture.employer import (
     company_from_signature,
     domain_forms,
     domain_label,
+    fuller_name,
     named_organisation,
     other_organisation,
     persons_organisation,
@@ -470,7 +471,7 @@ def _with_legal_form(company: str, haystack: str, rules: Rules) -> str:
             return full
     if cut:
         return _clean_company(base, rules) or company
-    return company
+    return fuller_name(company, haystack, rules)
 
 
 def _fuller_from_domain(company: str, domain: str, haystack: str, rules: Rules) -> str:

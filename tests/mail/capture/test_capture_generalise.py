@@ -571,3 +571,35 @@ def test_the_word_model_alone_does_not_outvote_another_kinds_phrase() -> None:
     assert model.posteriors("haben sie nächste woche zeit")["rejection"] > 0.8
     [finding] = recognise_bytes(raw, zone=ZONE, rules=rules)
     assert finding.kind == "interview"
+
+
+@pytest.mark.parametrize(("domain", "company"), [
+    ("tesseralabs.example", "Tessera Labs"),
+    ("marinahoteles.example", "Marina Hoteles"),
+    ("kestreldigital.example", "Kestrel Digital"),
+    ("ruhrwerk-anlagenbau.example", "Ruhrwerk Anlagenbau"),   # hyphens part it already
+    ("kestrel.example", "Kestrel"),
+])
+def test_a_domains_run_together_words_part_before_an_organisation_word(
+        domain: str, company: str) -> None:
+    raw = mail("Hi Alex,\n\nCould you do a video call on Thursday?\n\nMia",
+               sender=f"Mia Holt <mia@{domain}>", subject="Your application")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert finding.company == company
+
+
+@pytest.mark.parametrize(("body", "company"), [
+    ("Hi Alex,\n\nVeridian want to meet you on Thursday! Their office: Veridian Robotics, "
+     "Munich.\n\nJordan", "Veridian Robotics"),
+    ("Bonjour Alex,\n\nComme convenu, j'ai présenté votre candidature à Vinéa Logiciels "
+     "aujourd'hui. Vinéa revient vers moi vite.\n\nMathieu", "Vinéa Logiciels"),
+    # a role after the name is no part of it, nor a name that goes on
+    ("Hi Alex,\n\nVeridian would like to meet you for the Veridian Data Engineer role."
+     "\n\nJordan", "Veridian"),
+])
+def test_a_short_name_is_completed_where_the_mail_writes_it_whole(body: str,
+                                                                   company: str) -> None:
+    raw = mail(body, sender="Jordan Blake <jordan.blake@proton.me>",
+               subject="Your application")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert finding.company == company
