@@ -414,8 +414,8 @@ def fuller_name(company: str, haystack: str, rules: Rules) -> str:
     it whole as a name ending in an organisation word ("Veridian Robotics", "Vinéa
     Logiciels", "Summit Ridge Credit Union"; one to three more capitalised words, the run
     ending there, none a role's or a desk's word); `company` itself when the mail does not,
-    or when it already reads as an organisation's name."""
-    if is_organisation(company, rules):
+    or when it has its legal form."""
+    if LEGAL_ANYWHERE.search(company):
         return company
     for found in re.finditer(rf"(?<![\w&]){re.escape(company)}((?:[ \t]+[A-ZÀ-Ý][\w'’-]*)"
                              r"{1,3})(?![\w&'’-]|[ \t]+[A-ZÀ-Ý&])", haystack):

@@ -134,7 +134,7 @@ def _noise_tail(text: str, rules: Rules) -> str:
 _LEAD = re.compile(r"^(?:(?:unfortunately|sadly|however|leider|malheureusement|"
                    r"lamentablemente|desafortunadamente),?\s+)?"
                    # "interest in joining Acme", "interés en formar parte de Acme"
-                   r"(?:(?:joining|working (?:at|for|with)|formar parte de|unirte a|"
+                   r"(?:(?:joining|(?-i:[a-z]+ing) (?:at|for|with)|formar parte de|unirte a|"
                    r"trabajar (?:en|con|para)|rejoindre|faire partie de|travailler (?:chez|avec|"
                    r"pour))\s+)?"
                    # a subject's kind word before the name ("Absage Acme", "Entretien Acme")
@@ -242,8 +242,8 @@ def company_and_role(view: MailView, haystack: str, ats: str,
             continue
         groups = found.groupdict()
         candidate = _clean_company(groups.get("company") or "", rules)
-        if candidate and not any(c.isupper() or c.isdigit() for c in candidate):
-            continue  # "en los próximos días", "to the team": prose, not a name
+        if candidate and not any(c.isupper() or c.isdigit() for c in candidate.split()[0]):
+            continue  # "en los próximos días", "cualquier momento en «Mis…»": prose
         if candidate and found.end() <= subject_end and found.start("company") < 12 and \
                 not is_organisation(candidate, rules) and \
                 squash(candidate) not in squash(f"{haystack[subject_end:]} {view.from_name} "
@@ -447,7 +447,7 @@ def _with_legal_form(company: str, haystack: str, rules: Rules) -> str:
     cut = _LEGAL_CUT.search(company) is not None
     base = company
     for _ in range(2):
-        base = _LEGAL_END.sub("", _LEGAL_CUT.sub("", base)).rstrip(" ,")
+        base = _LEGAL_END.sub("", _LEGAL_CUT.sub("", base)).rstrip(" ,&")
     if len(base) < 2:
         return company
     at = haystack.find(base)

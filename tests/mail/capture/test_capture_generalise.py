@@ -603,3 +603,32 @@ def test_a_short_name_is_completed_where_the_mail_writes_it_whole(body: str,
                subject="Your application")
     [finding] = recognise_bytes(raw, zone=ZONE)
     assert finding.company == company
+
+
+@pytest.mark.parametrize(("body", "sender", "company"), [
+    # a legal form "GmbH & Co. KG" the link's slug or a cut extraction left as "GmbH & Co."
+    ("Hallo Alex,\n\nwir möchten Dich gern in einem kurzen Telefoninterview kennenlernen."
+     "\n\nLena\nBrenntal Logistik GmbH & Co. KG",
+     "Brenntal Logistik GmbH & Co. <jobs@brenntal-logistik.example>",
+     "Brenntal Logistik GmbH & Co. KG"),
+    # what someone's interest was in doing with the employer is no part of its name
+    ("Hi Alex,\n\nThank you for your interest in delivering with Corvel Freight. "
+     "Unfortunately we are unable to move forward with your application.",
+     "Notifications <no-reply@hirebox.example>", "Corvel Freight"),
+    # prose read where a name was looked for ("en cualquier momento en «Mis…»") is none
+    ("Hola Alex,\n\nTu candidatura para la oferta «Contable» de Asesoría Prado, S.L.P. "
+     "(Burgos) ha sido registrada.\nPuedes consultar tu candidatura en cualquier momento en "
+     "«Mis candidaturas».", "Portalempleo <noreply@portalempleo.example>",
+     "Asesoría Prado, S.L.P."),
+    # an organisation's short name completed where it signs whole
+    ("Hola Alex:\n\nSoy Rocío, de Recursos Humanos de Grupo Marea. Me gustaría tener una "
+     "conversación telefónica contigo.\n\nRocío Márquez\nTécnica de Selección\n"
+     "Grupo Marea Logística", "Rocío Márquez <rmarquez@marealog.example>",
+     "Grupo Marea Logística"),
+])
+def test_the_employers_name_without_noise_and_whole(body: str, sender: str,
+                                                     company: str) -> None:
+    raw = mail(body, sender=sender, subject="Tu candidatura / Your application")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert normal_company(finding.company) == normal_company(company), finding.company
+    assert finding.company == company
