@@ -78,7 +78,50 @@ def named_organisation(view: MailView, haystack: str, rules: Rules, clean: Clean
         found = _organisation_name(run.group(0), rules, clean)
         if found:
             return found
+    if subject != lines[0]:
+        return _replied_name(subject, rules, clean)
     return ""
+
+
+_PROGRAMME = frozenset({"program", "programme", "programm", "internship", "praktikum",
+                        "stage", "prácticas", "apprenticeship", "ausbildung", "alternance"})
+
+
+# A thread's subject about one employer, as a recruiter and a candidate write it ("Re:
+# Holloway & Reeve", "AW: Kranich Feedback?", "Re: Retour Vinéa ?", "Re: Update Acme").
+_REPLIED = re.compile(
+    r"^(?:(?:feedback|update|news|retour|nouvelles|rückmeldung|neuigkeiten|novedades|"
+    r"noticias|respuesta)\s+(?:(?:on|from|de|von|zu|sur)\s+)?)?"
+    r"(?P<name>[A-ZÀ-Ý][\w'’.-]*(?:[ ]+(?:&[ ]+)?[A-ZÀ-Ý][\w'’.-]*){0,3})"
+    r"(?:\s+(?:feedback|update|news|retour|rückmeldung|novedades))?\s*[?!.]*$", re.IGNORECASE)
+
+
+def _replied_name(subject: str, rules: Rules, clean: Clean) -> str:
+    """The employer a reply's subject is nothing but (`_REPLIED`), when it is no role, no
+    day and no kind word; "" else. Only a thread's subject: a person's first mail titled
+    "Coffee" names no employer."""
+    found = _REPLIED.match(subject.strip())
+    if found is None:
+        return ""
+    name = re.sub(r"\s+(?:feedback|update|news|retour|rückmeldung|novedades)$", "",
+                  found.group("name"), flags=re.IGNORECASE)
+    words = {w.lower().strip(".,") for w in name.split()}
+    if words & ROLE_WORDS or words & JOB_TITLE_WORDS or words & _NOT_A_NAME or \
+            not name[:1].isupper():
+        return ""
+    return clean(name, rules)
+
+
+_NOT_A_NAME = frozenset({
+    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "today",
+    "tomorrow", "montag", "dienstag", "mittwoch", "donnerstag", "freitag", "lundi", "mardi",
+    "mercredi", "jeudi", "vendredi", "lunes", "martes", "miércoles", "jueves", "viernes",
+    "hello", "hi", "hallo", "bonjour", "hola", "thanks", "danke", "merci", "gracias",
+    "question", "frage", "call", "chat", "meeting", "termin", "interview", "entretien",
+    "entrevista", "gespräch", "application", "bewerbung", "candidature", "candidatura",
+    "cv", "offer", "angebot", "offre", "oferta", "next", "steps", "status", "follow", "up",
+    "unterlagen", "documents", "documentos", "dossier", "lebenslauf", "resume", "profil",
+    "profile", "perfil", "feedback", "update", "retour", "rückmeldung", "novedades"})
 
 
 def _organisation_name(text: str, rules: Rules, clean: Clean) -> str:
@@ -414,9 +457,14 @@ def fuller_name(company: str, haystack: str, rules: Rules) -> str:
     it whole as a name ending in an organisation word ("Veridian Robotics", "Vinéa
     Logiciels", "Summit Ridge Credit Union"; one to three more capitalised words, the run
     ending there, none a role's or a desk's word); `company` itself when the mail does not,
-    or when it has its legal form."""
+    or when it has its legal form. A job before " at " is no part of a name ("Analyst
+    Program at Northwind Mutual" → "Northwind Mutual")."""
     if LEGAL_ANYWHERE.search(company):
         return company
+    role, at, employer = company.rpartition(" at ")
+    if at and {w.lower() for w in role.split()} & (JOB_TITLE_WORDS | ROLE_WORDS | _PROGRAMME):
+        # "the Actuarial Analyst Development Program at Northwind Mutual": a job at a name
+        company = employer
     for found in re.finditer(rf"(?<![\w&]){re.escape(company)}((?:[ \t]+[A-ZÀ-Ý][\w'’-]*)"
                              r"{1,3})(?![\w&'’-]|[ \t]+[A-ZÀ-Ý&])", haystack):
         words = [w.lower() for w in found.group(1).split()]

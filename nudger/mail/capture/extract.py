@@ -352,7 +352,7 @@ def company_and_role(view: MailView, haystack: str, ats: str,
         signed = signed_organisation(haystack, rules, _clean_company)
         company, how = (signed, "signature") if signed else (company, how)
     if company:
-        company = _with_legal_form(company, haystack, rules)
+        company = _with_legal_form(company, haystack, rules, view.domain)
     if role and company and role.lower().endswith(" at " + company.lower()):
         role = role[: -len(company) - 4].strip()
     if role.lower() == company.lower():
@@ -439,7 +439,7 @@ def _keep_legal_dot(text: str) -> str:
     return bare
 
 
-def _with_legal_form(company: str, haystack: str, rules: Rules) -> str:
+def _with_legal_form(company: str, haystack: str, rules: Rules, domain: str = "") -> str:
     """`company` with its legal form complete, as the mail writes it right after the name
     ("Acme Robotics GmbH & Co. KG", "Quillon Software, Inc.", "Arena Digital S.A."): an
     extraction that stopped at a dot or a comma left it cut or out. A name the mail does
@@ -459,12 +459,12 @@ def _with_legal_form(company: str, haystack: str, rules: Rules) -> str:
                 return full
         at = haystack.find(base, at + 1)
     # The name with one or two more capitalised words and a legal form where the mail
-    # writes it whole ("Quillon" from "Jobs at Quillon", signed "Quillon Software, Inc."):
-    # the legal form says the run is the registered name.
+    # writes it whole ("Quillon" from "Jobs at Quillon", signed "Quillon Software, Inc."; a
+    # desk's word the sender's domain spells too: "Primus Personal GmbH" at primus-personal).
     longer = re.search(rf"(?<![\w&]){re.escape(base)}((?:[ \t]+(?:&[ \t]+)?[A-ZÀ-Ý][\w'’-]*)"
                        rf"{{1,2}})(?={_LEGAL_AFTER.pattern})", haystack)
-    if longer and not any(w.lower() in rules.name_noise or w.lower() in ROLE_WORDS
-                          for w in longer.group(1).split()):
+    if longer and not any(w.lower() in ROLE_WORDS or (w.lower() in rules.name_noise and squash(
+            w) not in squash(domain)) for w in longer.group(1).split()):
         after = _LEGAL_AFTER.match(haystack, longer.end())
         full = _clean_company(longer.group(0) + (after.group(0) if after else ""), rules)
         if full:

@@ -632,3 +632,44 @@ def test_the_employers_name_without_noise_and_whole(body: str, sender: str,
     [finding] = recognise_bytes(raw, zone=ZONE)
     assert normal_company(finding.company) == normal_company(company), finding.company
     assert finding.company == company
+
+
+@pytest.mark.parametrize(("subject", "company"), [
+    ("RE: Holloway & Reeve", "Holloway & Reeve"),
+    ("AW: Kranich Feedback?", "Kranich"),
+    ("Re: Retour Vinéa ?", "Vinéa"),
+    ("Re: Novedades Marea Fintech", "Marea Fintech"),
+])
+def test_a_recruiters_reply_names_the_employer_its_thread_is_about(subject: str,
+                                                                   company: str) -> None:
+    raw = mail("Hi Alex,\n\nI've had feedback: they've gone with an internal candidate, so "
+               "they won't be taking it further. Sorry!\n\nGemma",
+               sender="Gemma Thorn <gemma.thorn@outlook.com>", subject=subject)
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert (finding.kind, finding.company) == ("rejection", company)
+
+
+@pytest.mark.parametrize("subject", ["Re: Monday", "Re: Data Analyst", "Re: Your CV",
+                                     "Coffee"])
+def test_a_subject_that_is_no_employer_names_none(subject: str) -> None:
+    raw = mail("Hi Alex,\n\nI've had feedback: they've gone with an internal candidate, so "
+               "they won't be taking it further. Sorry!\n\nGemma",
+               sender="Gemma Thorn <gemma.thorn@outlook.com>", subject=subject)
+    assert recognise_bytes(raw, zone=ZONE) == []
+
+
+@pytest.mark.parametrize(("body", "sender", "company"), [
+    # a desk's word before a legal form is part of the registered name
+    ("Sehr geehrter Herr Rivera,\n\nvielen Dank für Ihre Bewerbung als Lagerist. Wir haben "
+     "Ihre Unterlagen erhalten.\n\nIhr Team von Kestrel Personal GmbH",
+     "Kestrel Personal GmbH <bewerbung@kestrel-personal.example>", "Kestrel Personal GmbH"),
+    # a job before " at " is no part of the employer's name
+    ("Dear Alex,\n\nThank you for your interest in the Graduate Analyst Program at Harbor "
+     "Mutual Insurance. As the next step, we invite you to complete a video interview.",
+     "Harbor Mutual Insurance <noreply@hirebox.example>", "Harbor Mutual Insurance"),
+])
+def test_the_registered_name_whole_and_no_job_before_it(body: str, sender: str,
+                                                        company: str) -> None:
+    raw = mail(body, sender=sender, subject="Ihre Bewerbung / Your next step")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert finding.company == company
