@@ -673,3 +673,18 @@ def test_the_registered_name_whole_and_no_job_before_it(body: str, sender: str,
     raw = mail(body, sender=sender, subject="Ihre Bewerbung / Your next step")
     [finding] = recognise_bytes(raw, zone=ZONE)
     assert finding.company == company
+
+
+@pytest.mark.parametrize(("text", "at"), [
+    ("Día: jueves 12 de noviembre\nHora: 15:00 hs (hora de Argentina)",
+     datetime(2026, 11, 12, 18, 0, tzinfo=UTC)),
+    ("el lunes 23 de noviembre a las 15:00 horas (hora de Chile)",
+     datetime(2026, 11, 23, 18, 0, tzinfo=UTC)),
+])
+def test_hours_written_hs_or_horas_keep_their_zone(text: str, at: datetime) -> None:
+    moment = interview_moment(text, SENT, ZONE)
+    assert moment is not None and moment.zoned and moment.at == at
+
+
+def test_a_duration_in_horas_is_no_time() -> None:
+    assert interview_moment("el 12 de noviembre, 2 horas", SENT, ZONE) is None
