@@ -71,9 +71,14 @@ def named_organisation(view: MailView, haystack: str, rules: Rules, clean: Clean
                         return found
             break
     subject = re.sub(r"^(?:(?:re|aw|fwd?|wg|tr|rv)\s*:\s*)+", "", lines[0], flags=re.I)
-    found = _organisation_name(subject, rules, clean)
-    if found:
-        return found
+    pieces = [p.strip() for p in reversed(re.split(r"\s[:|–-]\s|:\s", subject))]
+    for piece in ([p for p in pieces if NAME_RUN.fullmatch(p)] if len(pieces) > 1
+                  else [subject]):
+        # the whole subject, or a part of it that is only a name ("Nouvelle piste :
+        # Océane Mobilités")
+        found = _organisation_name(piece, rules, clean)
+        if found:
+            return found
     for run in NAME_RUN.finditer("\n".join(body)):
         found = _organisation_name(run.group(0), rules, clean)
         if found:

@@ -164,7 +164,8 @@ def weigh_evidence(view: MailView, haystack: str, folded: str, ats: str, rules: 
     # words ("since you applied…") are its marketing's too.
     eased = ATS_MAILING - ATS_MAILING_PHRASED if ats and view.unsubscribe else 0.0
     if moment is None and "application" not in phrased and "interview" not in titled and \
-            first_match(rules.phrases["outreach"], haystack, folded) is not None:
+            first_match(rules.phrases["outreach"], haystack, folded) is not None and \
+            not _YOUR_APPLICATION.search(haystack):
         # A recruiter's first approach ("came across your profile … open to a quick
         # chat?") is outreach, not an interview of an application of yours; nor does
         # the word model's reading alone make it one. A subject proposing an interview
@@ -208,6 +209,16 @@ def weigh_evidence(view: MailView, haystack: str, folded: str, ats: str, rules: 
             return Evidence(kind, total, said, moment if kind == "interview" else None)
     return None
 
+
+
+# The user's own application, named by a recruiter who also says how they found the user
+# ("I came across your profile … and the application you sent for the role"): no outreach.
+_YOUR_APPLICATION = re.compile(
+    r"\b(?:the application you (?:sent|submitted|made)|you(?:.ve| have)? applied|"
+    r"your (?:recent )?application (?:for|to)|vous avez postulé|votre candidature (?:pour|au|à)|"
+    r"has postulado|tu (?:candidatura|postulación) (?:para|a|al)|"
+    r"(?:sie haben|du hast) sich beworben|ihre bewerbung (?:als|für|auf)|"
+    r"deine bewerbung (?:als|für|auf))", re.IGNORECASE)
 
 
 # What makes the rest of a sentence a condition or someone else's future ("if", "falls",

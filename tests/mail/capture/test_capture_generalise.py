@@ -688,3 +688,26 @@ def test_hours_written_hs_or_horas_keep_their_zone(text: str, at: datetime) -> N
 
 def test_a_duration_in_horas_is_no_time() -> None:
     assert interview_moment("el 12 de noviembre, 2 horas", SENT, ZONE) is None
+
+
+def test_a_recruiter_who_found_you_and_names_your_application_invites() -> None:
+    """"I came across your profile" opens outreach, unless the mail names the application
+    the user sent: then "a quick call" is the application's next step."""
+    body = ("Hi Alex,\n\nI came across your profile on a board and the application you sent "
+            "for the Data Engineer role at Corvel Freight - I'm the recruiter handling it. "
+            "The client would like a quick call first. Are you available today at 4 PM "
+            "EST?\n\nRaj\nSourcewell Staffing")
+    raw = mail(body, sender="Raj Mal <raj@sourcewell.example>", subject="Data Engineer")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert finding.kind == "interview"
+    cold = raw.replace(b" and the application you sent for", b", open to")
+    assert [f.kind for f in recognise_bytes(cold, zone=ZONE)] in ([], ["outreach"])
+
+
+def test_a_subjects_part_that_is_an_organisations_name_names_it() -> None:
+    raw = mail("Bonjour Alex,\n\nIls cherchent un Product Manager et ont adoré votre profil. "
+               "Entretien proposé le jeudi 3 décembre à 10h30, sur place. Ça vous va ?"
+               "\n\nMathieu", sender="Mathieu Fabre <mathieu.fabre@gmail.com>",
+               subject="Nouvelle piste : Océane Mobilités")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert (finding.kind, finding.company) == ("interview", "Océane Mobilités")

@@ -721,6 +721,11 @@ EXAMPLES = {
     '\\b(you.re|you are|you have been) (confirmed|booked|scheduled) for (your|the|an?) ':
         "You're confirmed for your onsite on Thursday.",
     '\\bon-?site (interview|with|visit)\\b': 'Your onsite interview is next week.',
+    "\\b(you.re |you are |we.re |we are |you.ve been |all )?confirmed for (monday|tuesday|"
+    "wednesday|thursday|friday|saturday|sunday|tomorrow|today|next week|the \\d|\\d)":
+        "Perfect, confirmed for Monday at 10:30am with the VP Engineering.",
+    "\\b(entretien|rendez-vous|échange) (proposé|prévu|programmé) (le|pour|à|ce|demain|lundi|"
+    "mardi|mercredi|jeudi|vendredi)\\b": "Entretien proposé le jeudi 3 décembre à 10h30.",
     # outreach
     "came across your profile": "I came across your profile on a forum.",
     "would you be open to": "Would you be open to a new role?",
