@@ -407,7 +407,11 @@ def company_from_listing(subject: str, haystack: str, rules: Rules, clean: Clean
         # "Data Analyst - Hybrid" over "Harrowgate Mutual Insurance")
         title = found.group("role").strip()
         named = subject.lower() + (haystack[: found.start()].lower() if anywhere else "")
-        if len(title) > 2 and title.lower() in named:
+        # the title as the subject gives it, or without what it adds in brackets
+        # ("Java Entwickler:in (Vollzeit)" of "Java Entwickler:in (Vollzeit, ab € 4.200)")
+        core = re.sub(r"\s*\(.*$", "", title)
+        if len(title) > 2 and (title.lower() in named or
+                               (len(core) > 4 and core.lower() in named)):
             company = clean(found.group("company"), rules)
             if company:
                 return company, clean_role(title)

@@ -711,3 +711,29 @@ def test_a_subjects_part_that_is_an_organisations_name_names_it() -> None:
                subject="Nouvelle piste : Océane Mobilités")
     [finding] = recognise_bytes(raw, zone=ZONE)
     assert (finding.kind, finding.company) == ("interview", "Océane Mobilités")
+
+
+@pytest.mark.parametrize(("body", "subject", "company"), [
+    # an unlisted board's notice: the employer with its legal form "SRL" (all capitals)
+    ("¡Hola Alex!\n\nTu postulación al aviso \"Analista QA\" de Pampa Sistemas SRL fue "
+     "enviada correctamente.", "¡Te postulaste con éxito!", "Pampa Sistemas SRL"),
+    # "tu CV se envió a X" (the preterite)
+    ("Hola Alex,\n\nTu CV se envió con éxito a Grupo Norteño Textil para la vacante "
+     "Supervisor en Puebla, Pue.", "Postulación enviada: Supervisor", "Grupo Norteño Textil"),
+])
+def test_an_unlisted_boards_notice_names_the_employer(body: str, subject: str,
+                                                      company: str) -> None:
+    raw = mail(body, sender="Empleos Sur <notificaciones@empleossur.example>",
+               subject=subject)
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert finding.company == company
+
+
+def test_a_boards_card_whose_title_the_subject_gives_with_more() -> None:
+    """The subject adds hours and pay in the title's brackets; the card's title is read."""
+    raw = mail("Hallo Alex,\n\ndeine Bewerbung ist unterwegs!\n\nJava Entwickler:in "
+               "(Vollzeit)\nKestrel Software · Linz\n\nDein Team",
+               sender="Jobportal <noreply@jobportal.example>",
+               subject="Bewerbung versendet: Java Entwickler:in (Vollzeit, ab € 4.200 brutto)")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert finding.company == "Kestrel Software"
