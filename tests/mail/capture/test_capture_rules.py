@@ -245,7 +245,7 @@ EXAMPLES = {
     "seguir (adelante )?con (otros perfiles|otra candidata|otro candidato)":
         "Hemos decidido seguir con otro candidato.",
     "no ha sido seleccionad": "Tu perfil no ha sido seleccionado.",
-    "no (va|vamos) a (seguir|continuar)": "No vamos a continuar con el proceso.",
+    "no (va|vamos|van) a (seguir|continuar)": "Me han dicho que no van a seguir adelante contigo.",
     "\\b(phone|video|panel|technical|first[- ]stage|onsite|final[- ]round) "
     "(screen|interview|chat)\\b": "Could we do a phone screen on Monday?",
     "\\bfinal round\\b": "You are through to the final round.",
@@ -724,6 +724,9 @@ EXAMPLES = {
     "\\b(you.re |you are |we.re |we are |you.ve been |all )?confirmed for (monday|tuesday|"
     "wednesday|thursday|friday|saturday|sunday|tomorrow|today|next week|the \\d|\\d)":
         "Perfect, confirmed for Monday at 10:30am with the VP Engineering.",
+    "\\b(te apetece|te parece bien|te va bien|quieres) (que )?(hablemos|charlemos|nos veamos|"
+    "nos llamemos)\\b|\\bcuándo te (viene|va) bien\\b":
+        "¿Te apetece que hablemos 15 minutos esta semana?",
     "\\b(entretien|rendez-vous|échange) (proposé|prévu|programmé) (le|pour|à|ce|demain|lundi|"
     "mardi|mercredi|jeudi|vendredi)\\b": "Entretien proposé le jeudi 3 décembre à 10h30.",
     # outreach
