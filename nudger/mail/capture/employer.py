@@ -50,7 +50,10 @@ _SIGN_OFF_LINE = re.compile(
     r"^(?:best|kind|warm|many)?\s*(?:regards|wishes|cheers|thanks|thank you|sincerely|best|"
     r"mit freundlichen grüßen|freundliche grüße|viele grüße|beste grüße|liebe grüße|"
     r"gruß|grüße|cordialement|bien à vous|bien cordialement|salutations|amicalement|"
-    r"saludos(?: cordiales)?|un saludo|atentamente|un abrazo|abrazos)[,!.]?$",
+    r"saludos(?: cordiales)?|un saludo|atentamente|un abrazo|abrazos|"
+    # the short forms and other everyday closings
+    r"mfg|lg|vg|bg|cdlt|bàv|slds|atte|all the best|best wishes|take care|talk soon|"
+    r"speak soon)[,!.]?$",
     re.IGNORECASE)
 
 
@@ -83,7 +86,7 @@ def named_organisation(view: MailView, haystack: str, rules: Rules, clean: Clean
         found = _organisation_name(run.group(0), rules, clean)
         if found:
             return found
-    if subject != lines[0]:
+    if subject != lines[0] or _KIND_WORD.search(subject):
         return _replied_name(subject, rules, clean)
     return ""
 
@@ -101,10 +104,16 @@ _REPLIED = re.compile(
     r"(?:\s+(?:feedback|update|news|retour|rückmeldung|novedades))?\s*[?!.]*$", re.IGNORECASE)
 
 
+# A subject that says it is news of an application: "Veridian feedback", "Summit Ridge
+# update", "Retour Vinéa".
+_KIND_WORD = re.compile(r"(?:^|\s)(?:feedback|update|news|retour|rückmeldung|novedades)"
+                        r"(?:\s|[?!.]*$)", re.IGNORECASE)
+
+
 def _replied_name(subject: str, rules: Rules, clean: Clean) -> str:
-    """The employer a reply's subject is nothing but (`_REPLIED`), when it is no role, no
-    day and no kind word; "" else. Only a thread's subject: a person's first mail titled
-    "Coffee" names no employer."""
+    """The employer a reply's subject, or a subject with a kind word ("Veridian
+    feedback"), is nothing but (`_REPLIED`), when it is no role, no day and no kind word
+    alone; "" else. A person's first mail titled "Coffee" names no employer."""
     found = _REPLIED.match(subject.strip())
     if found is None:
         return ""
@@ -133,7 +142,9 @@ def _organisation_name(text: str, rules: Rules, clean: Clean) -> str:
     """`text` when it is an organisation's name: 1 to 5 words, capitalised, one of them an
     organisation word or a legal form, no role word ("Data Analyst" is a job)."""
     text = text.strip(" .,:;!?")
-    words = text.split()
+    legal = LEGAL_ANYWHERE.search(text)  # an ending "GmbH & Co. KG" is no words of the name
+    words = (text[: legal.start()] if legal and legal.start() and
+             not text[legal.end():].strip(" .,") else text).split()
     if not 1 <= len(words) <= 5 or not text[:1].isupper() or \
             not is_organisation(text, rules):
         return ""

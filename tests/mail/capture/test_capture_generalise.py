@@ -737,3 +737,28 @@ def test_a_boards_card_whose_title_the_subject_gives_with_more() -> None:
                subject="Bewerbung versendet: Java Entwickler:in (Vollzeit, ab € 4.200 brutto)")
     [finding] = recognise_bytes(raw, zone=ZONE)
     assert finding.company == "Kestrel Software"
+
+
+@pytest.mark.parametrize(("closing", "signed"), [
+    ("MfG", "Tischlerei Brandt GmbH & Co. KG"),
+    ("LG", "Tischlerei Brandt GmbH"),
+    ("All the best", "Brandt Joinery Ltd"),
+])
+def test_a_small_employer_on_free_mail_signs_under_a_short_closing(closing: str,
+                                                                   signed: str) -> None:
+    raw = mail(f"Hallo Frau Rivera,\n\nIhre Unterlagen sind angekommen, danke. Wir melden "
+               f"uns nächste Woche.\n\n{closing}\nKlaus Brandt\n{signed}\nIndustriestr. 7",
+               sender="k.brandt@web.de", subject="Re: Bewerbung als Bürokraft")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert finding.company == signed
+
+
+@pytest.mark.parametrize(("subject", "company"), [("Veridian feedback", "Veridian"),
+                                                  ("Summit Ridge update", "Summit Ridge")])
+def test_a_subject_with_news_of_an_application_names_its_employer(subject: str,
+                                                                  company: str) -> None:
+    raw = mail("Hi Alex,\n\nHeard back after Monday's interview. Sadly they've decided not "
+               "to progress.\n\nJordan", sender="Jordan Blake <jordan.blake@proton.me>",
+               subject=subject)
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert (finding.kind, finding.company) == ("rejection", company)
