@@ -50,7 +50,10 @@ _SIGN_OFF_LINE = re.compile(
     r"^(?:best|kind|warm|many)?\s*(?:regards|wishes|cheers|thanks|thank you|sincerely|best|"
     r"mit freundlichen grüßen|freundliche grüße|viele grüße|beste grüße|liebe grüße|"
     r"gruß|grüße|cordialement|bien à vous|bien cordialement|salutations|amicalement|"
-    r"saludos(?: cordiales)?|un saludo|atentamente|un abrazo|abrazos)[,!.]?$",
+    r"saludos(?: cordiales)?|un saludo|atentamente|un abrazo|abrazos|"
+    # the short forms and other everyday closings
+    r"mfg|lg|vg|bg|cdlt|bàv|slds|atte|all the best|best wishes|take care|talk soon|"
+    r"speak soon)[,!.]?$",
     re.IGNORECASE)
 
 
@@ -71,21 +74,77 @@ def named_organisation(view: MailView, haystack: str, rules: Rules, clean: Clean
                         return found
             break
     subject = re.sub(r"^(?:(?:re|aw|fwd?|wg|tr|rv)\s*:\s*)+", "", lines[0], flags=re.I)
-    found = _organisation_name(subject, rules, clean)
-    if found:
-        return found
+    pieces = [p.strip() for p in reversed(re.split(r"\s[:|–-]\s|:\s", subject))]
+    for piece in ([p for p in pieces if NAME_RUN.fullmatch(p)] if len(pieces) > 1
+                  else [subject]):
+        # the whole subject, or a part of it that is only a name ("Nouvelle piste :
+        # Océane Mobilités")
+        found = _organisation_name(piece, rules, clean)
+        if found:
+            return found
     for run in NAME_RUN.finditer("\n".join(body)):
         found = _organisation_name(run.group(0), rules, clean)
         if found:
             return found
+    if subject != lines[0] or _KIND_WORD.search(subject):
+        return _replied_name(subject, rules, clean)
     return ""
+
+
+_PROGRAMME = frozenset({"program", "programme", "programm", "internship", "praktikum",
+                        "stage", "prácticas", "apprenticeship", "ausbildung", "alternance"})
+
+
+# A thread's subject about one employer, as a recruiter and a candidate write it ("Re:
+# Holloway & Reeve", "AW: Kranich Feedback?", "Re: Retour Vinéa ?", "Re: Update Acme").
+_REPLIED = re.compile(
+    r"^(?:(?:feedback|update|news|retour|nouvelles|rückmeldung|neuigkeiten|novedades|"
+    r"noticias|respuesta)\s+(?:(?:on|from|de|von|zu|sur)\s+)?)?"
+    r"(?P<name>[A-ZÀ-Ý][\w'’.-]*(?:[ ]+(?:&[ ]+)?[A-ZÀ-Ý][\w'’.-]*){0,3})"
+    r"(?:\s+(?:feedback|update|news|retour|rückmeldung|novedades))?\s*[?!.]*$", re.IGNORECASE)
+
+
+# A subject that says it is news of an application: "Veridian feedback", "Summit Ridge
+# update", "Retour Vinéa".
+_KIND_WORD = re.compile(r"(?:^|\s)(?:feedback|update|news|retour|rückmeldung|novedades)"
+                        r"(?:\s|[?!.]*$)", re.IGNORECASE)
+
+
+def _replied_name(subject: str, rules: Rules, clean: Clean) -> str:
+    """The employer a reply's subject, or a subject with a kind word ("Veridian
+    feedback"), is nothing but (`_REPLIED`), when it is no role, no day and no kind word
+    alone; "" else. A person's first mail titled "Coffee" names no employer."""
+    found = _REPLIED.match(subject.strip())
+    if found is None:
+        return ""
+    name = re.sub(r"\s+(?:feedback|update|news|retour|rückmeldung|novedades)$", "",
+                  found.group("name"), flags=re.IGNORECASE)
+    words = {w.lower().strip(".,") for w in name.split()}
+    if words & ROLE_WORDS or words & JOB_TITLE_WORDS or words & _NOT_A_NAME or \
+            not name[:1].isupper():
+        return ""
+    return clean(name, rules)
+
+
+_NOT_A_NAME = frozenset({
+    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "today",
+    "tomorrow", "montag", "dienstag", "mittwoch", "donnerstag", "freitag", "lundi", "mardi",
+    "mercredi", "jeudi", "vendredi", "lunes", "martes", "miércoles", "jueves", "viernes",
+    "hello", "hi", "hallo", "bonjour", "hola", "thanks", "danke", "merci", "gracias",
+    "question", "frage", "call", "chat", "meeting", "termin", "interview", "entretien",
+    "entrevista", "gespräch", "application", "bewerbung", "candidature", "candidatura",
+    "cv", "offer", "angebot", "offre", "oferta", "next", "steps", "status", "follow", "up",
+    "unterlagen", "documents", "documentos", "dossier", "lebenslauf", "resume", "profil",
+    "profile", "perfil", "feedback", "update", "retour", "rückmeldung", "novedades"})
 
 
 def _organisation_name(text: str, rules: Rules, clean: Clean) -> str:
     """`text` when it is an organisation's name: 1 to 5 words, capitalised, one of them an
     organisation word or a legal form, no role word ("Data Analyst" is a job)."""
     text = text.strip(" .,:;!?")
-    words = text.split()
+    legal = LEGAL_ANYWHERE.search(text)  # an ending "GmbH & Co. KG" is no words of the name
+    words = (text[: legal.start()] if legal and legal.start() and
+             not text[legal.end():].strip(" .,") else text).split()
     if not 1 <= len(words) <= 5 or not text[:1].isupper() or \
             not is_organisation(text, rules):
         return ""
@@ -284,7 +343,21 @@ def company_from_domain(domain: str, rules: Rules, clean: Clean) -> str:
         label = labels[-3]
     if label in ("mail", "email", "jobs", "careers", "example") or len(label) < 2:
         return ""
-    return clean(" ".join(p.capitalize() for p in label.split("-")), rules)
+    parts = label.split("-")
+    if len(parts) == 1:  # a domain that hyphenates its words parts them itself
+        parts = _split_off_organisation_word(label, rules)
+    return clean(" ".join(p.capitalize() for p in parts), rules)
+
+
+def _split_off_organisation_word(label: str, rules: Rules) -> list[str]:
+    """A domain's run-together words parted before an organisation word they end with
+    ("tesseralabs" → "tessera", "labs"; "arenadigital" → "arena", "digital"), when three
+    letters or more are left before it; else the label as it is."""
+    best = ""
+    for word in rules.organisation_squashed:
+        if len(word) > len(best) and label.endswith(word) and len(label) - len(word) >= 3:
+            best = word
+    return [label[: -len(best)], best] if best else [label]
 
 
 # A name as the subject of a sentence: it did or wants something ("Daniel would like…").
@@ -321,7 +394,9 @@ def title_end(words: list[str]) -> str:
 # the next.
 # Or the place on a line of its own under the company ("Tempo Civil Pty Ltd" over
 # "Newcastle, NSW · Full time", "Remote (US)"): a place with a comma, a bracket or a dot.
-_PLACE = r"[A-ZÀ-Ý][\w .'’-]{1,60}(?:,[ \t]*[A-Z]{2,3}|[ \t]*\([\w .-]{1,20}\))?"
+# A card's place: "Portland, OR", "Montpellier (34)", "Elche, Alicante", "Valencia, Valencia
+# provincia" (a city and its state, département, province or region).
+_PLACE = r"[A-ZÀ-Ý][\w .'’-]{1,60}(?:,[ \t]*[A-ZÀ-Ý][\w .'’-]{1,40}|[ \t]*\([\w .-]{1,20}\))?"
 _LISTING = re.compile(r"^(?P<role>[^\n]{2,120})\n(?P<company>[A-ZÀ-Ý0-9][^\n·|]{1,100}?)"
                       rf"(?:[ \t]+[-–·|][ \t]+{_PLACE}$|\n(?=[A-ZÀ-Ý][\w .'’-]{{1,40}}"
                       r"(?:,[ \t]*[\w .-]{2,30}|[ \t]*\([\w .-]{1,20}\))[ \t]*(?:[·|].*)?$))",
@@ -343,7 +418,11 @@ def company_from_listing(subject: str, haystack: str, rules: Rules, clean: Clean
         # "Data Analyst - Hybrid" over "Harrowgate Mutual Insurance")
         title = found.group("role").strip()
         named = subject.lower() + (haystack[: found.start()].lower() if anywhere else "")
-        if len(title) > 2 and title.lower() in named:
+        # the title as the subject gives it, or without what it adds in brackets
+        # ("Java Entwickler:in (Vollzeit)" of "Java Entwickler:in (Vollzeit, ab € 4.200)")
+        core = re.sub(r"\s*\(.*$", "", title)
+        if len(title) > 2 and (title.lower() in named or
+                               (len(core) > 4 and core.lower() in named)):
             company = clean(found.group("company"), rules)
             if company:
                 return company, clean_role(title)
@@ -391,3 +470,27 @@ def other_organisation(haystack: str, label: str, rules: Rules, clean: Clean) ->
         if named and not squash(named).startswith(label):
             return named
     return ""
+
+
+def fuller_name(company: str, haystack: str, rules: Rules) -> str:
+    """A short name ("Veridian", "Vinéa", "Summit Ridge") completed where the mail writes
+    it whole as a name ending in an organisation word ("Veridian Robotics", "Vinéa
+    Logiciels", "Summit Ridge Credit Union"; one to three more capitalised words, the run
+    ending there, none a role's or a desk's word); `company` itself when the mail does not,
+    or when it has its legal form. A job before " at " is no part of a name ("Analyst
+    Program at Northwind Mutual" → "Northwind Mutual")."""
+    if LEGAL_ANYWHERE.search(company):
+        return company
+    role, at, employer = company.rpartition(" at ")
+    if at and {w.lower() for w in role.split()} & (JOB_TITLE_WORDS | ROLE_WORDS | _PROGRAMME):
+        # "the Actuarial Analyst Development Program at Northwind Mutual": a job at a name
+        company = employer
+    for found in re.finditer(rf"(?<![\w&]){re.escape(company)}((?:[ \t]+[A-ZÀ-Ý][\w'’-]*)"
+                             r"{1,3})(?![\w&'’-]|[ \t]+[A-ZÀ-Ý&])", haystack):
+        words = [w.lower() for w in found.group(1).split()]
+        if words[-1] in rules.organisation and not any(
+                w in rules.name_noise or w in ROLE_WORDS or w in JOB_TITLE_WORDS
+                for w in words):
+            return company + found.group(1)
+    return company
+

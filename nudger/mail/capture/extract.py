@@ -32,6 +32,7 @@ from nudger.mail.capture.employer import (
     company_from_signature,
     domain_forms,
     domain_label,
+    fuller_name,
     named_organisation,
     other_organisation,
     persons_organisation,
@@ -133,7 +134,7 @@ def _noise_tail(text: str, rules: Rules) -> str:
 _LEAD = re.compile(r"^(?:(?:unfortunately|sadly|however|leider|malheureusement|"
                    r"lamentablemente|desafortunadamente),?\s+)?"
                    # "interest in joining Acme", "interés en formar parte de Acme"
-                   r"(?:(?:joining|working (?:at|for|with)|formar parte de|unirte a|"
+                   r"(?:(?:joining|(?-i:[a-z]+ing) (?:at|for|with)|formar parte de|unirte a|"
                    r"trabajar (?:en|con|para)|rejoindre|faire partie de|travailler (?:chez|avec|"
                    r"pour))\s+)?"
                    # a subject's kind word before the name ("Absage Acme", "Entretien Acme")
@@ -241,8 +242,8 @@ def company_and_role(view: MailView, haystack: str, ats: str,
             continue
         groups = found.groupdict()
         candidate = _clean_company(groups.get("company") or "", rules)
-        if candidate and not any(c.isupper() or c.isdigit() for c in candidate):
-            continue  # "en los próximos días", "to the team": prose, not a name
+        if candidate and not any(c.isupper() or c.isdigit() for c in candidate.split()[0]):
+            continue  # "en los próximos días", "cualquier momento en «Mis…»": prose
         if candidate and found.end() <= subject_end and found.start("company") < 12 and \
                 not is_organisation(candidate, rules) and \
                 squash(candidate) not in squash(f"{haystack[subject_end:]} {view.from_name} "
@@ -351,7 +352,7 @@ def company_and_role(view: MailView, haystack: str, ats: str,
         signed = signed_organisation(haystack, rules, _clean_company)
         company, how = (signed, "signature") if signed else (company, how)
     if company:
-        company = _with_legal_form(company, haystack, rules)
+        company = _with_legal_form(company, haystack, rules, view.domain)
     if role and company and role.lower().endswith(" at " + company.lower()):
         role = role[: -len(company) - 4].strip()
     if role.lower() == company.lower():
@@ -438,7 +439,7 @@ def _keep_legal_dot(text: str) -> str:
     return bare
 
 
-def _with_legal_form(company: str, haystack: str, rules: Rules) -> str:
+def _with_legal_form(company: str, haystack: str, rules: Rules, domain: str = "") -> str:
     """`company` with its legal form complete, as the mail writes it right after the name
     ("Acme Robotics GmbH & Co. KG", "Quillon Software, Inc.", "Arena Digital S.A."): an
     extraction that stopped at a dot or a comma left it cut or out. A name the mail does
@@ -446,7 +447,7 @@ def _with_legal_form(company: str, haystack: str, rules: Rules) -> str:
     cut = _LEGAL_CUT.search(company) is not None
     base = company
     for _ in range(2):
-        base = _LEGAL_END.sub("", _LEGAL_CUT.sub("", base)).rstrip(" ,")
+        base = _LEGAL_END.sub("", _LEGAL_CUT.sub("", base)).rstrip(" ,&")
     if len(base) < 2:
         return company
     at = haystack.find(base)
@@ -458,19 +459,19 @@ def _with_legal_form(company: str, haystack: str, rules: Rules) -> str:
                 return full
         at = haystack.find(base, at + 1)
     # The name with one or two more capitalised words and a legal form where the mail
-    # writes it whole ("Quillon" from "Jobs at Quillon", signed "Quillon Software, Inc."):
-    # the legal form says the run is the registered name.
+    # writes it whole ("Quillon" from "Jobs at Quillon", signed "Quillon Software, Inc."; a
+    # desk's word the sender's domain spells too: "Primus Personal GmbH" at primus-personal).
     longer = re.search(rf"(?<![\w&]){re.escape(base)}((?:[ \t]+(?:&[ \t]+)?[A-ZÀ-Ý][\w'’-]*)"
                        rf"{{1,2}})(?={_LEGAL_AFTER.pattern})", haystack)
-    if longer and not any(w.lower() in rules.name_noise or w.lower() in ROLE_WORDS
-                          for w in longer.group(1).split()):
+    if longer and not any(w.lower() in ROLE_WORDS or (w.lower() in rules.name_noise and squash(
+            w) not in squash(domain)) for w in longer.group(1).split()):
         after = _LEGAL_AFTER.match(haystack, longer.end())
         full = _clean_company(longer.group(0) + (after.group(0) if after else ""), rules)
         if full:
             return full
     if cut:
         return _clean_company(base, rules) or company
-    return company
+    return fuller_name(company, haystack, rules)
 
 
 def _fuller_from_domain(company: str, domain: str, haystack: str, rules: Rules) -> str:

@@ -68,6 +68,7 @@ ATS_MAILING = 0.5        # … from an ATS: its marketing more often than not (o
 ATS_MAILING_PHRASED = 0.25  # … against a rejection or interview phrase
 WORDS_WEIGHT = 1.1       # the word model's most likely kind, times its probability…
 WORDS_MIN = 0.8          # … when that is at least this
+WORDS_SURE = 0.99        # … against another kind's phrase (an application's thanks aside)
 IGNORE = 1.6             # an [ignore] phrase at the top (an alert, a receipt, a webinar)
 THRESHOLD = 1.0          # a kind's score needed to say so
 
@@ -100,6 +101,10 @@ def weigh_evidence(view: MailView, haystack: str, folded: str, ats: str, rules: 
                 # "shortlisted candidates will be contacted for the next round": what may
                 # come, not what happened.
                 continue
+            if kind == "interview" and not where_subject and _past(haystack, found.start()):
+                # "Suite à notre échange téléphonique, j'ai bien reçu votre CV", "danke für
+                # das nette Telefonat": a call that was, the object of thanks or of "after".
+                continue
             if where_subject:
                 in_subject += 1
             else:
@@ -122,7 +127,12 @@ def weigh_evidence(view: MailView, haystack: str, folded: str, ats: str, rules: 
         # puesto…): "coffee next Tuesday works!" or an invitation to a vernissage reads
         # like an interview to a bag of words, but is about no job.
         alone = not phrased
-        if best != "not-job" and posteriors[best] >= WORDS_MIN and \
+        # Against another kind's phrase (not an application's thanks, which rejections
+        # open with too), a reading no phrase of its own backs must be near certain:
+        # "Haben Sie Zeit für ein Gespräch?" is an invitation whatever a bag of words says.
+        least = WORDS_SURE if phrased - {"application", best} and best not in phrased \
+            else WORDS_MIN
+        if best != "not-job" and posteriors[best] >= least and \
                 (not alone or _names_job(haystack, rules.body_words)):
             scores[best] += WORDS_WEIGHT * posteriors[best]
             signals[best].append(f"its words read as {best} ({posteriors[best]:.2f})")
@@ -154,7 +164,8 @@ def weigh_evidence(view: MailView, haystack: str, folded: str, ats: str, rules: 
     # words ("since you applied…") are its marketing's too.
     eased = ATS_MAILING - ATS_MAILING_PHRASED if ats and view.unsubscribe else 0.0
     if moment is None and "application" not in phrased and "interview" not in titled and \
-            first_match(rules.phrases["outreach"], haystack, folded) is not None:
+            first_match(rules.phrases["outreach"], haystack, folded) is not None and \
+            not _YOUR_APPLICATION.search(haystack):
         # A recruiter's first approach ("came across your profile … open to a quick
         # chat?") is outreach, not an interview of an application of yours; nor does
         # the word model's reading alone make it one. A subject proposing an interview
@@ -200,6 +211,16 @@ def weigh_evidence(view: MailView, haystack: str, folded: str, ats: str, rules: 
 
 
 
+# The user's own application, named by a recruiter who also says how they found the user
+# ("I came across your profile … and the application you sent for the role"): no outreach.
+_YOUR_APPLICATION = re.compile(
+    r"\b(?:the application you (?:sent|submitted|made)|you(?:.ve| have)? applied|"
+    r"your (?:recent )?application (?:for|to)|vous avez postulé|votre candidature (?:pour|au|à)|"
+    r"has postulado|tu (?:candidatura|postulación) (?:para|a|al)|"
+    r"(?:sie haben|du hast) sich beworben|ihre bewerbung (?:als|für|auf)|"
+    r"deine bewerbung (?:als|für|auf))", re.IGNORECASE)
+
+
 # What makes the rest of a sentence a condition or someone else's future ("if", "falls",
 # "si", "en caso de", "shortlisted candidates will…"), in the four languages.
 _CONDITION = re.compile(
@@ -217,6 +238,23 @@ def _conditional(text: str, at: int) -> bool:
     start = max(text.rfind(".", 0, at), text.rfind("!", 0, at), text.rfind("?", 0, at),
                 text.rfind("\n", 0, at), at - 160)
     return _CONDITION.search(text, start + 1, at) is not None
+
+
+# A conversation that already happened: thanked for, or what something follows ("thanks
+# for the call", "following our phone call", "suite à notre échange", "danke für das nette
+# Telefonat", "nach unserem Gespräch", "tras nuestra llamada"), in the four languages; at
+# most two words between it and the meeting it names.
+_PAST = re.compile(
+    r"\b(?:thanks? (?:you )?for|following|after|suite à|merci (?:pour|de)|après|danke für|"
+    r"vielen dank für|nach|gracias por|tras|después de)[ ]+(?:(?:our|the|your|this|today.s|"
+    r"notre|votre|ton|cet|cette|l.|le|la|das|den|dem|unser(?:em|en)?|ihr(?:em)?|dein(?:em)?|"
+    r"nuestra|nuestro|la|el|tu|su)[ ]+)(?:[\w-]+[ ]+){0,2}\Z", re.IGNORECASE)
+
+
+def _past(text: str, at: int) -> bool:
+    """Whether the words just before text[at] make what starts there a conversation that
+    already happened (`_PAST`)."""
+    return _PAST.search(text, max(0, at - 60), at) is not None
 
 
 # Moving an appointment, in the four languages.

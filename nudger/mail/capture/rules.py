@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+import unicodedata
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
@@ -79,6 +80,9 @@ class Rules:
     # Words organisations are named with ([names] organisation): a sender's name with one
     # is a company's, not a person's.
     organisation: frozenset[str] = frozenset()
+    # The same squashed to ASCII letters ("logística" → "logistica"), as a domain spells
+    # them; words of four letters or more.
+    organisation_squashed: tuple[str, ...] = ()
 
     def mentions_job(self, text: str) -> bool:
         if not self.body_words:
@@ -120,12 +124,29 @@ class Rules:
         return self.candidate.search(subject) is not None
 
     def ats_of(self, domain: str) -> str:
+        """The ATS or board a domain (or a subdomain of it) belongs to. A board listed
+        under its .com domain is the same board under a country's ("indeed.com" listed:
+        indeed.es, indeed.fr, indeed.co.uk; jobboards send each country's mail from its
+        own domain), for names of four letters or more."""
         domain = domain.lower().rstrip(".")
+        labels = domain.split(".")
         while domain:
             if domain in self.ats:
                 return self.ats[domain]
             _, _, domain = domain.partition(".")
+        if len(labels) >= 2 and len(labels[-1]) == 2:
+            brand = labels[-3] if len(labels) >= 3 and labels[-2] in ("co", "com") \
+                else labels[-2]
+            if len(brand) >= 4:
+                return self.ats.get(brand + ".com", "")
         return ""
+
+
+def _ascii_letters(word: str) -> str:
+    """`word` lower-cased, accents dropped, letters and digits only ("Logística" →
+    "logistica"): as a domain spells it."""
+    plain = unicodedata.normalize("NFKD", word.lower().replace("ß", "ss"))
+    return re.sub(r"[^a-z0-9]", "", plain)
 
 
 @lru_cache(maxsize=8)
@@ -193,6 +214,9 @@ def load_rules(path: Path | None = None) -> Rules:
                                      if str(d).endswith(".*")),
             service_words=tuple(w.lower() for w in service),
             organisation=frozenset(str(w).lower() for w in data["names"]["organisation"]),
+            organisation_squashed=tuple(sorted({
+                squashed for w in data["names"]["organisation"]
+                if len(squashed := _ascii_letters(str(w))) >= 4})),
             service_words_raw=tuple(w.lower().encode() for w in service),
             candidate=candidate, phrases=phrases, company=company, role=role,
             source=str(path), candidate_ascii=candidate_ascii,

@@ -488,3 +488,277 @@ def test_an_organisation_that_decided_is_the_employer() -> None:
                sender="Jobmarkt <noreply@jobmarkt.example>", subject="Votre candidature")
     [finding] = recognise_bytes(raw, zone=ZONE)
     assert finding.company == "Corvina Datos"
+
+
+# --- session 17: what blind5's misses showed ---------------------------------------------
+
+@pytest.mark.parametrize(("sender", "source"), [
+    ("Jobsuche <bewerbungen@indeed.de>", "Indeed"),
+    ("Indeed <candidatures@indeed.co.uk>", "Indeed"),
+    ("StepStone <noreply@stepstone.fr>", "StepStone"),
+])
+def test_a_listed_board_is_known_under_a_countrys_domain(sender: str, source: str) -> None:
+    raw = mail("Alex, your application was sent\n\nWarehouse Planner\nCorvel Freight Ltd - "
+               "Bristol, Avon\n\nTrack your applications in My Jobs.",
+               sender=sender, subject="Application sent: Warehouse Planner")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert (finding.kind, finding.source) == ("application", source)
+    assert (finding.company, finding.role) == ("Corvel Freight Ltd", "Warehouse Planner")
+
+
+def test_a_short_name_is_no_board() -> None:
+    """Only names of four letters or more: a three-letter .com board's name under a
+    country's suffix is more likely someone else's domain."""
+    from nudger.mail.capture.rules import default_rules
+    rules = default_rules()
+    assert rules.ats_of("indeed.es") == "Indeed"
+    assert rules.ats_of("indeed.example") == ""
+    assert rules.ats_of("notindeed.es") == ""
+
+
+@pytest.mark.parametrize(("body", "subject"), [
+    ("Hola,\n\nTu CV se ha enviado a Ferreterías Ruiz S.L. para la oferta Dependiente. "
+     "¡Suerte!", "Has enviado tu CV a Ferreterías Ruiz"),
+    ("Bonjour,\n\nVotre CV a bien été transmis à Boulangeries Armand pour l'offre Vendeur.",
+     "Votre CV a été envoyé"),
+    ("Hallo,\n\nIhr Lebenslauf wurde erfolgreich an die Brenntal Logistik GmbH übermittelt.",
+     "Ihr Lebenslauf wurde übermittelt"),
+    ("Hi,\n\nYour CV has been sent to Corvel Freight Ltd for the Planner vacancy.",
+     "Your CV was sent"),
+])
+def test_a_cv_sent_by_a_board_is_an_application(body: str, subject: str) -> None:
+    raw = mail(body, sender="Jobportal <noreply@jobportal.example>", subject=subject)
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert finding.kind == "application"
+
+
+@pytest.mark.parametrize("body", [
+    "Hallo Alex,\n\ndanke für das nette Telefonat gestern! Ich habe Ihren Lebenslauf wie "
+    "besprochen an die Brenntal Logistik GmbH geschickt.\n\nGrüße\nJonas",
+    "Bonjour Alex,\n\nSuite à notre échange téléphonique, j'ai bien reçu votre CV pour le "
+    "poste d'analyste. Je reviens vers vous.\n\nClaire\nBrenntal Logistique SAS",
+    "Hi Alex,\n\nThanks for the quick call earlier! I have received your application for the "
+    "Analyst role and will review it this week.\n\nJo\nBrenntal Logistics Ltd",
+])
+def test_a_call_that_happened_is_no_invitation(body: str) -> None:
+    raw = mail(body, sender="Jo Brenn <jo@brenntal.example>", subject="Your application")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert finding.kind == "application"
+    # The same call proposed is an invitation.
+    asked = raw.replace(b"danke f\xc3\xbcr das nette Telefonat gestern",
+                        b"haben Sie Zeit f\xc3\xbcr ein Telefonat")
+    if asked != raw:
+        [invited] = recognise_bytes(asked, zone=ZONE)
+        assert invited.kind == "interview"
+
+
+def test_the_word_model_alone_does_not_outvote_another_kinds_phrase() -> None:
+    """A word model that reads "Zeit für ein Gespräch" as a rejection (a bag of words can)
+    does not turn an invitation's phrase into a rejection no phrase states."""
+    from dataclasses import replace
+
+    from nudger.mail.capture import wordmodel
+    from nudger.mail.capture.rules import default_rules
+    model = wordmodel.train([
+        (f, "rejection", "haben sie zeit woche leider") for f in "abc"] + [
+        (f, "interview", "termin morgen") for f in "abc"] + [
+        (f, "application", "danke eingang") for f in "abc"] + [
+        (f, "not-job", "rechnung") for f in "abc"])
+    raw = mail("Hallo Alex,\n\nhaben Sie nächste Woche Zeit für ein Gespräch?\n\nJonas\n"
+               "Brenntal Logistik GmbH", sender="Jonas Brenn <jonas@brenntal.example>",
+               subject="Ihre Bewerbung")
+    rules = replace(default_rules(), words=model)
+    assert model.posteriors("haben sie nächste woche zeit")["rejection"] > 0.8
+    [finding] = recognise_bytes(raw, zone=ZONE, rules=rules)
+    assert finding.kind == "interview"
+
+
+@pytest.mark.parametrize(("domain", "company"), [
+    ("tesseralabs.example", "Tessera Labs"),
+    ("marinahoteles.example", "Marina Hoteles"),
+    ("kestreldigital.example", "Kestrel Digital"),
+    ("ruhrwerk-anlagenbau.example", "Ruhrwerk Anlagenbau"),   # hyphens part it already
+    ("kestrel.example", "Kestrel"),
+])
+def test_a_domains_run_together_words_part_before_an_organisation_word(
+        domain: str, company: str) -> None:
+    raw = mail("Hi Alex,\n\nCould you do a video call on Thursday?\n\nMia",
+               sender=f"Mia Holt <mia@{domain}>", subject="Your application")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert finding.company == company
+
+
+@pytest.mark.parametrize(("body", "company"), [
+    ("Hi Alex,\n\nVeridian want to meet you on Thursday! Their office: Veridian Robotics, "
+     "Munich.\n\nJordan", "Veridian Robotics"),
+    ("Bonjour Alex,\n\nComme convenu, j'ai présenté votre candidature à Vinéa Logiciels "
+     "aujourd'hui. Vinéa revient vers moi vite.\n\nMathieu", "Vinéa Logiciels"),
+    # a role after the name is no part of it, nor a name that goes on
+    ("Hi Alex,\n\nVeridian would like to meet you for the Veridian Data Engineer role."
+     "\n\nJordan", "Veridian"),
+])
+def test_a_short_name_is_completed_where_the_mail_writes_it_whole(body: str,
+                                                                   company: str) -> None:
+    raw = mail(body, sender="Jordan Blake <jordan.blake@proton.me>",
+               subject="Your application")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert finding.company == company
+
+
+@pytest.mark.parametrize(("body", "sender", "company"), [
+    # a legal form "GmbH & Co. KG" the link's slug or a cut extraction left as "GmbH & Co."
+    ("Hallo Alex,\n\nwir möchten Dich gern in einem kurzen Telefoninterview kennenlernen."
+     "\n\nLena\nBrenntal Logistik GmbH & Co. KG",
+     "Brenntal Logistik GmbH & Co. <jobs@brenntal-logistik.example>",
+     "Brenntal Logistik GmbH & Co. KG"),
+    # what someone's interest was in doing with the employer is no part of its name
+    ("Hi Alex,\n\nThank you for your interest in delivering with Corvel Freight. "
+     "Unfortunately we are unable to move forward with your application.",
+     "Notifications <no-reply@hirebox.example>", "Corvel Freight"),
+    # prose read where a name was looked for ("en cualquier momento en «Mis…»") is none
+    ("Hola Alex,\n\nTu candidatura para la oferta «Contable» de Asesoría Prado, S.L.P. "
+     "(Burgos) ha sido registrada.\nPuedes consultar tu candidatura en cualquier momento en "
+     "«Mis candidaturas».", "Portalempleo <noreply@portalempleo.example>",
+     "Asesoría Prado, S.L.P."),
+    # an organisation's short name completed where it signs whole
+    ("Hola Alex:\n\nSoy Rocío, de Recursos Humanos de Grupo Marea. Me gustaría tener una "
+     "conversación telefónica contigo.\n\nRocío Márquez\nTécnica de Selección\n"
+     "Grupo Marea Logística", "Rocío Márquez <rmarquez@marealog.example>",
+     "Grupo Marea Logística"),
+])
+def test_the_employers_name_without_noise_and_whole(body: str, sender: str,
+                                                     company: str) -> None:
+    raw = mail(body, sender=sender, subject="Tu candidatura / Your application")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert normal_company(finding.company) == normal_company(company), finding.company
+    assert finding.company == company
+
+
+@pytest.mark.parametrize(("subject", "company"), [
+    ("RE: Holloway & Reeve", "Holloway & Reeve"),
+    ("AW: Kranich Feedback?", "Kranich"),
+    ("Re: Retour Vinéa ?", "Vinéa"),
+    ("Re: Novedades Marea Fintech", "Marea Fintech"),
+])
+def test_a_recruiters_reply_names_the_employer_its_thread_is_about(subject: str,
+                                                                   company: str) -> None:
+    raw = mail("Hi Alex,\n\nI've had feedback: they've gone with an internal candidate, so "
+               "they won't be taking it further. Sorry!\n\nGemma",
+               sender="Gemma Thorn <gemma.thorn@outlook.com>", subject=subject)
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert (finding.kind, finding.company) == ("rejection", company)
+
+
+@pytest.mark.parametrize("subject", ["Re: Monday", "Re: Data Analyst", "Re: Your CV",
+                                     "Coffee"])
+def test_a_subject_that_is_no_employer_names_none(subject: str) -> None:
+    raw = mail("Hi Alex,\n\nI've had feedback: they've gone with an internal candidate, so "
+               "they won't be taking it further. Sorry!\n\nGemma",
+               sender="Gemma Thorn <gemma.thorn@outlook.com>", subject=subject)
+    assert recognise_bytes(raw, zone=ZONE) == []
+
+
+@pytest.mark.parametrize(("body", "sender", "company"), [
+    # a desk's word before a legal form is part of the registered name
+    ("Sehr geehrter Herr Rivera,\n\nvielen Dank für Ihre Bewerbung als Lagerist. Wir haben "
+     "Ihre Unterlagen erhalten.\n\nIhr Team von Kestrel Personal GmbH",
+     "Kestrel Personal GmbH <bewerbung@kestrel-personal.example>", "Kestrel Personal GmbH"),
+    # a job before " at " is no part of the employer's name
+    ("Dear Alex,\n\nThank you for your interest in the Graduate Analyst Program at Harbor "
+     "Mutual Insurance. As the next step, we invite you to complete a video interview.",
+     "Harbor Mutual Insurance <noreply@hirebox.example>", "Harbor Mutual Insurance"),
+])
+def test_the_registered_name_whole_and_no_job_before_it(body: str, sender: str,
+                                                        company: str) -> None:
+    raw = mail(body, sender=sender, subject="Ihre Bewerbung / Your next step")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert finding.company == company
+
+
+@pytest.mark.parametrize(("text", "at"), [
+    ("Día: jueves 12 de noviembre\nHora: 15:00 hs (hora de Argentina)",
+     datetime(2026, 11, 12, 18, 0, tzinfo=UTC)),
+    ("el lunes 23 de noviembre a las 15:00 horas (hora de Chile)",
+     datetime(2026, 11, 23, 18, 0, tzinfo=UTC)),
+])
+def test_hours_written_hs_or_horas_keep_their_zone(text: str, at: datetime) -> None:
+    moment = interview_moment(text, SENT, ZONE)
+    assert moment is not None and moment.zoned and moment.at == at
+
+
+def test_a_duration_in_horas_is_no_time() -> None:
+    assert interview_moment("el 12 de noviembre, 2 horas", SENT, ZONE) is None
+
+
+def test_a_recruiter_who_found_you_and_names_your_application_invites() -> None:
+    """"I came across your profile" opens outreach, unless the mail names the application
+    the user sent: then "a quick call" is the application's next step."""
+    body = ("Hi Alex,\n\nI came across your profile on a board and the application you sent "
+            "for the Data Engineer role at Corvel Freight - I'm the recruiter handling it. "
+            "The client would like a quick call first. Are you available today at 4 PM "
+            "EST?\n\nRaj\nSourcewell Staffing")
+    raw = mail(body, sender="Raj Mal <raj@sourcewell.example>", subject="Data Engineer")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert finding.kind == "interview"
+    cold = raw.replace(b" and the application you sent for", b", open to")
+    assert [f.kind for f in recognise_bytes(cold, zone=ZONE)] in ([], ["outreach"])
+
+
+def test_a_subjects_part_that_is_an_organisations_name_names_it() -> None:
+    raw = mail("Bonjour Alex,\n\nIls cherchent un Product Manager et ont adoré votre profil. "
+               "Entretien proposé le jeudi 3 décembre à 10h30, sur place. Ça vous va ?"
+               "\n\nMathieu", sender="Mathieu Fabre <mathieu.fabre@gmail.com>",
+               subject="Nouvelle piste : Océane Mobilités")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert (finding.kind, finding.company) == ("interview", "Océane Mobilités")
+
+
+@pytest.mark.parametrize(("body", "subject", "company"), [
+    # an unlisted board's notice: the employer with its legal form "SRL" (all capitals)
+    ("¡Hola Alex!\n\nTu postulación al aviso \"Analista QA\" de Pampa Sistemas SRL fue "
+     "enviada correctamente.", "¡Te postulaste con éxito!", "Pampa Sistemas SRL"),
+    # "tu CV se envió a X" (the preterite)
+    ("Hola Alex,\n\nTu CV se envió con éxito a Grupo Norteño Textil para la vacante "
+     "Supervisor en Puebla, Pue.", "Postulación enviada: Supervisor", "Grupo Norteño Textil"),
+])
+def test_an_unlisted_boards_notice_names_the_employer(body: str, subject: str,
+                                                      company: str) -> None:
+    raw = mail(body, sender="Empleos Sur <notificaciones@empleossur.example>",
+               subject=subject)
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert finding.company == company
+
+
+def test_a_boards_card_whose_title_the_subject_gives_with_more() -> None:
+    """The subject adds hours and pay in the title's brackets; the card's title is read."""
+    raw = mail("Hallo Alex,\n\ndeine Bewerbung ist unterwegs!\n\nJava Entwickler:in "
+               "(Vollzeit)\nKestrel Software · Linz\n\nDein Team",
+               sender="Jobportal <noreply@jobportal.example>",
+               subject="Bewerbung versendet: Java Entwickler:in (Vollzeit, ab € 4.200 brutto)")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert finding.company == "Kestrel Software"
+
+
+@pytest.mark.parametrize(("closing", "signed"), [
+    ("MfG", "Tischlerei Brandt GmbH & Co. KG"),
+    ("LG", "Tischlerei Brandt GmbH"),
+    ("All the best", "Brandt Joinery Ltd"),
+])
+def test_a_small_employer_on_free_mail_signs_under_a_short_closing(closing: str,
+                                                                   signed: str) -> None:
+    raw = mail(f"Hallo Frau Rivera,\n\nIhre Unterlagen sind angekommen, danke. Wir melden "
+               f"uns nächste Woche.\n\n{closing}\nKlaus Brandt\n{signed}\nIndustriestr. 7",
+               sender="k.brandt@web.de", subject="Re: Bewerbung als Bürokraft")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert finding.company == signed
+
+
+@pytest.mark.parametrize(("subject", "company"), [("Veridian feedback", "Veridian"),
+                                                  ("Summit Ridge update", "Summit Ridge")])
+def test_a_subject_with_news_of_an_application_names_its_employer(subject: str,
+                                                                  company: str) -> None:
+    raw = mail("Hi Alex,\n\nHeard back after Monday's interview. Sadly they've decided not "
+               "to progress.\n\nJordan", sender="Jordan Blake <jordan.blake@proton.me>",
+               subject=subject)
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert (finding.kind, finding.company) == ("rejection", company)

@@ -245,7 +245,7 @@ EXAMPLES = {
     "seguir (adelante )?con (otros perfiles|otra candidata|otro candidato)":
         "Hemos decidido seguir con otro candidato.",
     "no ha sido seleccionad": "Tu perfil no ha sido seleccionado.",
-    "no (va|vamos) a (seguir|continuar)": "No vamos a continuar con el proceso.",
+    "no (va|vamos|van) a (seguir|continuar)": "Me han dicho que no van a seguir adelante contigo.",
     "\\b(phone|video|panel|technical|first[- ]stage|onsite|final[- ]round) "
     "(screen|interview|chat)\\b": "Could we do a phone screen on Monday?",
     "\\bfinal round\\b": "You are through to the final round.",
@@ -288,8 +288,8 @@ EXAMPLES = {
     "\\b(confirms?|confirming|acknowledge) (that )?(we (have )?received |receipt of )?your "
     "(application|submission)\\b": "This email confirms your submission.",
     "\\backnowledge receipt of your application": "We acknowledge receipt of your application.",
-    "\\byour application\\b[^.!\\n]{0,80}\\b(has been|was|is) (successfully )?(received|submitted"
-    "|sent)\\b": "Your application for the Data Analyst role has been received.",
+    "\\byour (application|cv|resume|résumé)\\b[^.!\\n]{0,80}\\b(has been|was|is) (successfully )?"
+    "(received|submitted|sent)\\b": "Your CV for the Data Analyst role has been received.",
     "thank(s| you) for (sending|submitting) (over )?your (cv|resume|application)":
         "Thanks for sending over your CV.",
     "hat in the ring": "Thanks for throwing your hat in the ring.",
@@ -359,8 +359,8 @@ EXAMPLES = {
     "votre candidature\\b[^.!\\n]{0,80}\\ba (bien )?été (reçue|envoyée|transmise|enregistrée)":
         "Votre candidature pour le poste a été enregistrée.",
     "\\bnos ha llegado (tu|su) (candidatura|solicitud|cv)": "Nos ha llegado tu candidatura.",
-    "\\b(tu|su) (candidatura|solicitud)\\b[^.!\\n]{0,80}\\b(ha quedado|ha sido|se ha) (registrad"
-    "|recibid|enviad)": "Tu solicitud ha quedado registrada.",
+    "\\b(tu|su) (candidatura|solicitud|cv|perfil)\\b[^.!\\n]{0,80}\\b(ha quedado|ha sido|se ha) "
+    "(registrad|recibid|enviad)": "Tu CV se ha enviado al equipo de selección.",
     "\\bregret to (advise|inform|tell|let you know)": "We regret to advise you of our choice.",
     "\\b(has been|was|were|have been) unsuccessful\\b": "Your application has been unsuccessful.",
     "\\bmov(e|ing) on with your": "We won't be moving on with your application.",
@@ -510,8 +510,18 @@ EXAMPLES = {
     "\\ba (bien )?reçu (ta|votre) candidature": "L'équipe a bien reçu ta candidature.",
     "\\bcandidature (envoyée|reçue|transmise)\\b": "Candidature envoyée avec succès.",
     "\\b(danke|dank) für (ihr|dein) interesse an": "Danke für Ihr Interesse an einer Mitarbeit.",
-    "\\b(he|hemos) (enviado|pasado|mandado|trasladado) (tu|su) (cv|candidatura|perfil)":
-        "He enviado tu CV al equipo.",
+    "\\b(he|hemos|has|ha) (enviado|pasado|mandado|trasladado|presentado) (tu|su) (cv|candidatura|"
+    "perfil|solicitud)": "Has enviado tu CV para el puesto de analista.",
+    "\\b(ton|votre) (cv|dossier) (a|est) (bien )?(été )?(reçu|envoyé|transmis|enregistré)\\b":
+        "Votre CV a bien été transmis au service recrutement.",
+    "\\b(présenté|transmis|envoyé|soumis|proposé) (votre|ta) (candidature|cv|profil|dossier) "
+    "(à|au|aux|chez)\\b": "J'ai présenté votre candidature au responsable du service.",
+    "\\b(ihr|dein|ihren|deinen) (profil|lebenslauf|cv|unterlagen)\\b[^.!\\n]{0,60}\\ban (die|den|"
+    "das|eine[nm]?)?\\b[^.!\\n]{0,60}\\b(geschickt|gesendet|weitergeleitet|übermittelt|"
+    "weitergegeben)\\b": "Ich habe Ihren Lebenslauf heute an die Fachabteilung geschickt.",
+    "\\b(ihr|dein) (lebenslauf|cv|profil)\\b[^.!\\n]{0,60}\\b(wurde|ist)\\b[^.!\\n]{0,40}\\b("
+    "übermittelt|versendet|verschickt|gesendet)\\b":
+        "Ihr Lebenslauf wurde erfolgreich übermittelt.",
     "\\b(tu|su) cv (ya )?está en\\b": "Tu CV ya está en manos del equipo.",
     # general phrases, each kind and language (issue 22: generalisation)
     '\\b(were|was|are|is|have|has) not (been )?successful\\b':
@@ -711,6 +721,14 @@ EXAMPLES = {
     '\\b(you.re|you are|you have been) (confirmed|booked|scheduled) for (your|the|an?) ':
         "You're confirmed for your onsite on Thursday.",
     '\\bon-?site (interview|with|visit)\\b': 'Your onsite interview is next week.',
+    "\\b(you.re |you are |we.re |we are |you.ve been |all )?confirmed for (monday|tuesday|"
+    "wednesday|thursday|friday|saturday|sunday|tomorrow|today|next week|the \\d|\\d)":
+        "Perfect, confirmed for Monday at 10:30am with the VP Engineering.",
+    "\\b(te apetece|te parece bien|te va bien|quieres) (que )?(hablemos|charlemos|nos veamos|"
+    "nos llamemos)\\b|\\bcuándo te (viene|va) bien\\b":
+        "¿Te apetece que hablemos 15 minutos esta semana?",
+    "\\b(entretien|rendez-vous|échange) (proposé|prévu|programmé) (le|pour|à|ce|demain|lundi|"
+    "mardi|mercredi|jeudi|vendredi)\\b": "Entretien proposé le jeudi 3 décembre à 10h30.",
     # outreach
     "came across your profile": "I came across your profile on a forum.",
     "would you be open to": "Would you be open to a new role?",
