@@ -189,6 +189,28 @@ def ref(context: jinja2.runtime.Context, url: Any) -> str:
     return f"[{links.register(str(url))}]"
 
 
+@jinja2.pass_environment
+def wordwrap(environment: jinja2.Environment, s: str, width: int = 79,
+             break_long_words: bool = True, wrapstring: str | None = None,
+             break_on_hyphens: bool = True) -> str:
+    """Jinja's `wordwrap`, to the character: each line wrapped by itself with
+    textwrap.wrap, except that a line which already fits (1 to `width` characters, the
+    last no whitespace) is kept as it is, which is what textwrap.wrap gives back for it
+    (it drops only whitespace at the end of a line, and at the start of a line after the
+    first), without its per-word machinery: most lines of a digest's drafts fit."""
+    import textwrap
+
+    if wrapstring is None:
+        wrapstring = environment.newline_sequence
+    return wrapstring.join([
+        line if 0 < len(line) <= width and not line[-1].isspace() else
+        wrapstring.join(textwrap.wrap(line, width=width, expand_tabs=False,
+                                      replace_whitespace=False,
+                                      break_long_words=break_long_words,
+                                      break_on_hyphens=break_on_hyphens))
+        for line in s.splitlines()])
+
+
 # --- the environment ----------------------------------------------------------------------
 
 def packaged_dir() -> Path:
@@ -297,6 +319,7 @@ def make_environment(user_dir: Path | None) -> ImmutableSandboxedEnvironment:
         auto_reload=False,
     )
     env.filters["mailto"] = mailto
+    env.filters["wordwrap"] = wordwrap
     env.filters["safe_url"] = safe_url
     env.filters["first_name"] = first_name
     env.filters["ago"] = ago

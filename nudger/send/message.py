@@ -286,7 +286,9 @@ def _text_part(part: EmailMessage, content_type: Any, body: str) -> None:
 # more than all the rest of a digest's MIME work: here only the runs of characters to
 # quote are looked up. tests/send/test_message_direct.py compares the two.
 _QP_QUOTE = [f"={c:02X}" for c in range(256)]
-_QP_UNSAFE = re.compile(r"[^\t\n\r !-<>-~]+")  # all but printable ASCII without '='
+# All but printable ASCII (the '=' are quoted first, by str.replace: an HTML part has
+# hundreds of them, each a call of _qp_run otherwise).
+_QP_UNSAFE = re.compile(r"[^\t\n\r -~]+")
 
 
 def _qp_run(match: re.Match[str]) -> str:
@@ -300,7 +302,7 @@ def quoted_printable(body: str, maxlinelen: int = 76) -> str:
         raise ValueError("maxlinelen must be at least 4")
     if not body:
         return body
-    body = _QP_UNSAFE.sub(_qp_run, body)
+    body = _QP_UNSAFE.sub(_qp_run, body.replace("=", "=3D"))
     soft_break = "=\n"
     maxlinelen1 = maxlinelen - 1  # room for the '=' of a soft break
     encoded: list[str] = []

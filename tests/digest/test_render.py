@@ -421,3 +421,31 @@ def test_dict_values_read_as_the_stock_sandbox_reads_them(tmp_path: Path) -> Non
     with pytest.raises(SecurityError, match="unsafe"):
         _renderer(tmp_path, {}).env.from_string(
             "{{ d.__class__.__subclasses__() }}").render(d={})
+
+
+def test_wordwrap_is_jinjas() -> None:
+    """The environment's `wordwrap` (a line that fits is kept without textwrap) gives
+    what Jinja's own filter gives, for every width and flag the templates might use."""
+    import random
+
+    import jinja2
+    from jinja2.filters import do_wordwrap
+
+    from nudger.digest.render import wordwrap
+
+    env = jinja2.Environment()
+    rng = random.Random(11)
+    pieces = ["word", " ", "  ", "\t", "\n", "\r\n", "long-hyphenated-word", "x" * 90,
+              "é", "\u00a0", "\u3000", "\x0b", "\x1c", "\u2028", " \n", ""]
+    texts = ["", "a", " lead", "trail ", "\t", "exact" * 15 + "a",
+             *("".join(rng.choice(pieces) for _ in range(rng.randrange(1, 40)))
+               for _ in range(3000))]
+    for text in texts:
+        for width in (1, 5, 20, 76, 79):
+            for flags in ((True, True), (False, False), (True, False)):
+                assert wordwrap(env, text, width, *flags[:1], None, flags[1]) == \
+                    do_wordwrap(env, text, width, flags[0], None, flags[1]), (text, width)
+        assert wordwrap(env, text, 10, wrapstring="|") == \
+            do_wordwrap(env, text, 10, wrapstring="|")
+    with pytest.raises(ValueError):
+        wordwrap(env, "x", 0)
