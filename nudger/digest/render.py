@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Any
-from urllib.parse import quote
 
 import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
@@ -61,13 +60,30 @@ def _autoescape(name: str | None) -> bool:
 def mailto(to: str, subject: str = "", body: str = "") -> str:
     """An RFC 6068 `mailto:` URL: every reserved character percent-encoded, line breaks as
     %0D%0A, so that a mail client opens the draft exactly as written."""
-    address = quote(to, safe="@")
+    address = percent_encoded(to, safe="@")
     params = []
     if subject:
-        params.append("subject=" + quote(_crlf(subject), safe=""))
+        params.append("subject=" + percent_encoded(_crlf(subject)))
     if body:
-        params.append("body=" + quote(_crlf(body), safe=""))
+        params.append("body=" + percent_encoded(_crlf(body)))
     return f"mailto:{address}" + ("?" + "&".join(params) if params else "")
+
+
+# What urllib.parse.quote never encodes.
+_UNRESERVED = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~")
+
+
+@functools.lru_cache(maxsize=8)
+def _percent_table(safe: bytes) -> tuple[str, ...]:
+    return tuple(chr(b) if b in _UNRESERVED or b in safe else f"%{b:02X}" for b in range(256))
+
+
+def percent_encoded(text: str, safe: str = "") -> str:
+    """urllib.parse.quote(text, safe=safe), to the character, for an ASCII `safe`: each
+    byte of the UTF-8 looked up in a table, rather than one Python call per byte (a
+    digest's three mailto: links of a whole draft each were most of its values' CPU)."""
+    return "".join(map(_percent_table(safe.encode("ascii")).__getitem__,
+                       text.encode("utf-8")))
 
 
 def _crlf(text: str) -> str:

@@ -449,3 +449,19 @@ def test_wordwrap_is_jinjas() -> None:
             do_wordwrap(env, text, 10, wrapstring="|")
     with pytest.raises(ValueError):
         wordwrap(env, "x", 0)
+
+
+def test_percent_encoding_is_urllibs() -> None:
+    import random
+    from urllib.parse import quote
+
+    from nudger.digest.render import percent_encoded
+
+    rng = random.Random(3)
+    alphabet = "aZ09_.-~ @/?&=#%+\r\n\té€😀\x00\x7f"
+    for _ in range(3000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randrange(60)))
+        for safe in ("", "@", "/"):
+            assert percent_encoded(text, safe) == quote(text, safe=safe), (text, safe)
+    with pytest.raises(UnicodeEncodeError):
+        percent_encoded("\ud800")
