@@ -29,6 +29,7 @@ import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
 from nudger.digest import bounded
+from nudger.digest.filters import mailto, wordwrap
 from nudger.errors import ConfigError
 from nudger.resources import resource_path
 
@@ -56,39 +57,6 @@ def _autoescape(name: str | None) -> bool:
 
 
 # --- filters and globals the templates may use --------------------------------------------
-
-def mailto(to: str, subject: str = "", body: str = "") -> str:
-    """An RFC 6068 `mailto:` URL: every reserved character percent-encoded, line breaks as
-    %0D%0A, so that a mail client opens the draft exactly as written."""
-    address = percent_encoded(to, safe="@")
-    params = []
-    if subject:
-        params.append("subject=" + percent_encoded(_crlf(subject)))
-    if body:
-        params.append("body=" + percent_encoded(_crlf(body)))
-    return f"mailto:{address}" + ("?" + "&".join(params) if params else "")
-
-
-# What urllib.parse.quote never encodes.
-_UNRESERVED = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~")
-
-
-@functools.lru_cache(maxsize=8)
-def _percent_table(safe: bytes) -> tuple[str, ...]:
-    return tuple(chr(b) if b in _UNRESERVED or b in safe else f"%{b:02X}" for b in range(256))
-
-
-def percent_encoded(text: str, safe: str = "") -> str:
-    """urllib.parse.quote(text, safe=safe), to the character, for an ASCII `safe`: each
-    byte of the UTF-8 looked up in a table, rather than one Python call per byte (a
-    digest's three mailto: links of a whole draft each were most of its values' CPU)."""
-    return "".join(map(_percent_table(safe.encode("ascii")).__getitem__,
-                       text.encode("utf-8")))
-
-
-def _crlf(text: str) -> str:
-    return text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\r\n")
-
 
 def safe_url(value: Any) -> str:
     """The URL when it is http(s) or mailto, else "": only those become clickable links
@@ -203,28 +171,6 @@ def ref(context: jinja2.runtime.Context, url: Any) -> str:
     if not isinstance(links, LinkRefs):
         raise jinja2.TemplateRuntimeError("the ref filter needs the render's `links`")
     return f"[{links.register(str(url))}]"
-
-
-@jinja2.pass_environment
-def wordwrap(environment: jinja2.Environment, s: str, width: int = 79,
-             break_long_words: bool = True, wrapstring: str | None = None,
-             break_on_hyphens: bool = True) -> str:
-    """Jinja's `wordwrap`, to the character: each line wrapped by itself with
-    textwrap.wrap, except that a line which already fits (1 to `width` characters, the
-    last no whitespace) is kept as it is, which is what textwrap.wrap gives back for it
-    (it drops only whitespace at the end of a line, and at the start of a line after the
-    first), without its per-word machinery: most lines of a digest's drafts fit."""
-    import textwrap
-
-    if wrapstring is None:
-        wrapstring = environment.newline_sequence
-    return wrapstring.join([
-        line if 0 < len(line) <= width and not line[-1].isspace() else
-        wrapstring.join(textwrap.wrap(line, width=width, expand_tabs=False,
-                                      replace_whitespace=False,
-                                      break_long_words=break_long_words,
-                                      break_on_hyphens=break_on_hyphens))
-        for line in s.splitlines()])
 
 
 # --- the environment ----------------------------------------------------------------------

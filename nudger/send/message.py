@@ -107,8 +107,10 @@ def make_message(
                          in_reply_to=in_reply_to, references=references)
 
 
+@functools.lru_cache(maxsize=256)
 def msgid_domain(addr_spec: str) -> str:
-    """The domain part of an address, as ASCII fit for a Message-ID."""
+    """The domain part of an address, as ASCII fit for a Message-ID (remembered: every
+    digest's Message-ID asks for the same sender's)."""
     domain = addr_spec.rpartition("@")[2].strip().rstrip(".").lower()
     try:
         domain = domain.encode("idna").decode("ascii")

@@ -431,7 +431,7 @@ def test_wordwrap_is_jinjas() -> None:
     import jinja2
     from jinja2.filters import do_wordwrap
 
-    from nudger.digest.render import wordwrap
+    from nudger.digest.filters import wordwrap
 
     env = jinja2.Environment()
     rng = random.Random(11)
@@ -455,7 +455,7 @@ def test_percent_encoding_is_urllibs() -> None:
     import random
     from urllib.parse import quote
 
-    from nudger.digest.render import percent_encoded
+    from nudger.digest.filters import percent_encoded
 
     rng = random.Random(3)
     alphabet = "aZ09_.-~ @/?&=#%+\r\n\té€😀\x00\x7f"
