@@ -20,16 +20,16 @@ import stat
 import threading
 import unicodedata
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Any
-from urllib.parse import quote
 
 import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
 from nudger.digest import bounded
+from nudger.digest.filters import mailto, wordwrap
 from nudger.errors import ConfigError
 from nudger.resources import resource_path
 
@@ -57,22 +57,6 @@ def _autoescape(name: str | None) -> bool:
 
 
 # --- filters and globals the templates may use --------------------------------------------
-
-def mailto(to: str, subject: str = "", body: str = "") -> str:
-    """An RFC 6068 `mailto:` URL: every reserved character percent-encoded, line breaks as
-    %0D%0A, so that a mail client opens the draft exactly as written."""
-    address = quote(to, safe="@")
-    params = []
-    if subject:
-        params.append("subject=" + quote(_crlf(subject), safe=""))
-    if body:
-        params.append("body=" + quote(_crlf(body), safe=""))
-    return f"mailto:{address}" + ("?" + "&".join(params) if params else "")
-
-
-def _crlf(text: str) -> str:
-    return text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\r\n")
-
 
 def safe_url(value: Any) -> str:
     """The URL when it is http(s) or mailto, else "": only those become clickable links
@@ -271,6 +255,18 @@ class _Sandbox(ImmutableSandboxedEnvironment):
             raise SecurityError(f"{left} ** {right} is too large a number")
         return super().call_binop(context, operator, left, right)
 
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        """`obj.attribute`: as the sandbox does it (the attribute, checked, else the item),
+        but a plain dict's key that is no attribute of a dict is its item at once. The
+        templates' values are dicts (digest.values): each `item.app.company` asked Python
+        for an attribute first and caught the AttributeError, hundreds of times a digest."""
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES and attribute in obj:
+            return obj[attribute]
+        return super().getattr(obj, attribute)
+
+
+_DICT_ATTRIBUTES = frozenset(dir(dict))  # what getattr finds on a plain dict
+
 
 def make_environment(user_dir: Path | None) -> ImmutableSandboxedEnvironment:
     """Overrides first, then the packaged templates, each folder read into a snapshot."""
@@ -285,6 +281,7 @@ def make_environment(user_dir: Path | None) -> ImmutableSandboxedEnvironment:
         auto_reload=False,
     )
     env.filters["mailto"] = mailto
+    env.filters["wordwrap"] = wordwrap
     env.filters["safe_url"] = safe_url
     env.filters["first_name"] = first_name
     env.filters["ago"] = ago
@@ -308,6 +305,11 @@ class Renderer:
     `ConfigError` that names the template file and line."""
 
     env: ImmutableSandboxedEnvironment
+    # Where each name resolves (the file, or None when there is no such template): asked
+    # for every render and every draft, and fixed for a renderer, whose loaders are
+    # snapshots (a new snapshot is a new Renderer: `install`).
+    _found: dict[str, str | None] = field(default_factory=dict, init=False, repr=False,
+                                          compare=False)
 
     @classmethod
     def for_dir(cls, user_dir: Path | None, *, fresh: bool = False) -> Renderer:
@@ -358,21 +360,25 @@ class Renderer:
         """Whether a template of that name exists (without compiling it: compiling a
         user's template evaluates its constant expressions, which only a bounded child
         may do)."""
-        try:
-            assert self.env.loader is not None
-            self.env.loader.get_source(self.env, name)
-        except (jinja2.TemplateNotFound, AssertionError):
-            return False
-        return True
+        return self._file(name) is not None
 
     def where(self, name: str) -> str:
         """The file a template name resolves to (the override when there is one)."""
+        return self._file(name) or name
+
+    def _file(self, name: str) -> str | None:
+        try:
+            return self._found[name]
+        except KeyError:
+            pass
         try:
             assert self.env.loader is not None
             _source, filename, _uptodate = self.env.loader.get_source(self.env, name)
+            found: str | None = filename or name
         except (jinja2.TemplateNotFound, AssertionError):
-            return name
-        return filename or name
+            found = None
+        self._found[name] = found
+        return found
 
     def render(self, name: str, context: Mapping[str, Any]) -> str:
         if self.untrusted and not bounded.in_child():

@@ -12,6 +12,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from nudger.config import Settings
+from nudger.digest.filters import mailto
 from nudger.digest.render import (
     SOCIAL_LIMIT,
     TEMPLATE_NAME,
@@ -19,7 +20,6 @@ from nudger.digest.render import (
     draft_body,
     draft_subject,
     fit_social,
-    mailto,
 )
 from nudger.errors import ConfigError
 from nudger.store.models import Application, Contact, Touch

@@ -367,3 +367,101 @@ def test_shipped_templates_render_in_process(tmp_path: Path,
     assert install_templates(settings) == []
     assert "Mine: Acme" in compose(settings, db).text
     assert len(calls) == 2  # one for the check, one for the whole digest
+
+
+def test_a_template_added_or_removed_on_reload_is_found(tmp_path: Path) -> None:
+    """A renderer remembers where each name resolves (its loaders are snapshots); a
+    reload installs a new renderer, which looks again: an override added since is used,
+    one removed since is not."""
+    settings, db, body = with_email_draft(tmp_path)
+    assert install_templates(settings) == []
+    first = compose(settings, db).text
+    assert "Version one for Acme." in first and "Subject: Custom" not in first
+    subject = body.parent / "email.subject.j2"
+    subject.write_text("Custom {{ app.company }}", encoding="utf-8")
+    assert "Subject: Custom" not in compose(settings, db).text  # not installed yet
+    assert install_templates(settings) == []
+    assert "Subject: Custom Acme" in compose(settings, db).text
+    assert Renderer.for_dir(settings.templates_dir).where(
+        "drafts/email.subject.j2") == str(subject)
+    body.unlink()
+    subject.unlink()
+    assert install_templates(settings) == []
+    text = compose(settings, db).text
+    assert "Version one" not in text and "Subject: Custom" not in text
+    assert "when are interviews" in text  # the packaged draft again
+    assert Renderer.for_dir(settings.templates_dir).where(
+        "drafts/email.txt.j2") != str(body)
+
+
+def test_two_configs_in_one_process_keep_their_own_templates(tmp_path: Path) -> None:
+    mine, db, body = with_email_draft(tmp_path / "mine")
+    theirs = make_settings(tmp_path / "theirs")
+    other_db = make_db(theirs)
+    add_app(other_db, "Acme")
+    for _ in range(2):  # each renderer asked in turn, twice
+        assert "Version one for Acme." in compose(mine, db).text
+        assert "Version one" not in compose(theirs, other_db).text
+    assert Renderer.for_dir(mine.templates_dir).where("drafts/email.txt.j2") == str(body)
+    assert Renderer.for_dir(theirs.templates_dir).where("drafts/email.txt.j2") != str(body)
+    assert not Renderer.for_dir(theirs.templates_dir).exists("drafts/coffee.txt.j2")
+
+
+def test_dict_values_read_as_the_stock_sandbox_reads_them(tmp_path: Path) -> None:
+    """The sandbox's shortcut for plain dicts (a key that is no dict attribute) gives
+    what Jinja's own sandbox gives, methods and all, and still refuses internals."""
+    from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+
+    source = ("{{ d.name }} {{ d.keys is callable }} {{ d.get('x') }} {{ d.items() | list "
+              "| length }} {{ d.missing is defined }} {{ e.name }} {{ d['keys'] }}")
+    values = {"d": {"name": "N", "keys": "K", "x": 1}, "e": {"name": {"deep": 2}}}
+    ours = _renderer(tmp_path, {"t.txt.j2": source}).env.from_string(source).render(values)
+    stock = ImmutableSandboxedEnvironment().from_string(source).render(values)
+    assert ours == stock == "N True 1 3 False {'deep': 2} K"
+    with pytest.raises(SecurityError, match="unsafe"):
+        _renderer(tmp_path, {}).env.from_string(
+            "{{ d.__class__.__subclasses__() }}").render(d={})
+
+
+def test_wordwrap_is_jinjas() -> None:
+    """The environment's `wordwrap` (a line that fits is kept without textwrap) gives
+    what Jinja's own filter gives, for every width and flag the templates might use."""
+    import random
+
+    import jinja2
+    from jinja2.filters import do_wordwrap
+
+    from nudger.digest.filters import wordwrap
+
+    env = jinja2.Environment()
+    rng = random.Random(11)
+    pieces = ["word", " ", "  ", "\t", "\n", "\r\n", "long-hyphenated-word", "x" * 90,
+              "é", "\u00a0", "\u3000", "\x0b", "\x1c", "\u2028", " \n", ""]
+    texts = ["", "a", " lead", "trail ", "\t", "exact" * 15 + "a",
+             *("".join(rng.choice(pieces) for _ in range(rng.randrange(1, 40)))
+               for _ in range(3000))]
+    for text in texts:
+        for width in (1, 5, 20, 76, 79):
+            for flags in ((True, True), (False, False), (True, False)):
+                assert wordwrap(env, text, width, *flags[:1], None, flags[1]) == \
+                    do_wordwrap(env, text, width, flags[0], None, flags[1]), (text, width)
+        assert wordwrap(env, text, 10, wrapstring="|") == \
+            do_wordwrap(env, text, 10, wrapstring="|")
+    with pytest.raises(ValueError):
+        wordwrap(env, "x", 0)
+
+
+def test_percent_encoding_is_urllibs() -> None:
+    import random
+    from urllib.parse import quote
+
+    from nudger.digest.filters import percent_encoded
+
+    rng = random.Random(3)
+    alphabet = "aZ09_.-~ @/?&=#%+\r\n\té€😀\x00\x7f"
+    for _ in range(3000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randrange(60)))
+        for safe in ("", "@", "/"):
+            assert percent_encoded(text, safe) == quote(text, safe=safe), (text, safe)
+    with pytest.raises(UnicodeEncodeError):
+        percent_encoded("\ud800")
