@@ -154,7 +154,8 @@ def test_a_row_taken_over_while_the_batch_waited_is_not_sent_by_it(
             wait_until(lambda: server.handler.paused >= 1, 30, "the first MAIL held")
             time.sleep(lease.total_seconds() + 0.5)  # the batch's lease ran out
             assert {r[:2] for r in _digests(db).values()} == {("sending", ME)}
-            _claim(db, ids[2], "s2@example.org")  # another worker takes over a row the batch has not sent
+            # Another worker takes over a row the batch has not sent yet.
+            _claim(db, ids[2], "s2@example.org")
         finally:
             server.handler.resume.set()
             worker.join(60)
