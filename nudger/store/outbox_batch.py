@@ -136,9 +136,16 @@ def mark_sent(connection: Connection, row_id: int, now: datetime, *, me: str,
         "WHERE id = :id AND state = 'sending' AND claimed_by = :me RETURNING local_date"),
         {"stamp": stamp, "mid": message_id, "nudges": nudges, "id": row_id,
          "me": me}).first()
-    if found is None:
-        log.warning("digest row %s (Message-ID %s): %s may no longer mark it sent: its "
-                    "lease ran out and another claimer holds it now", row_id, message_id, me)
+    if found is None:  # the row as it is now, to say whose it is (the rare path)
+        now_row = connection.execute(text(
+            f"SELECT local_date, state, claimed_by FROM digest {ALL_SEEKERS} WHERE id = :id"),
+            {"id": row_id}).first()
+        if now_row is None:
+            log.warning("digest row %s is gone; %s may not mark it sent", row_id, me)
+        else:
+            log.warning("digest of %s: %s may no longer mark it sent: its lease ran out and "
+                        "the row is now %s by %s; Message-ID %s", now_row[0], me, now_row[1],
+                        now_row[2] or "nobody", message_id)
         return False
     if reported:
         connection.execute(text(

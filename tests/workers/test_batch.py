@@ -154,18 +154,25 @@ def test_a_row_taken_over_while_the_batch_waited_is_not_sent_by_it(
             wait_until(lambda: server.handler.paused >= 1, 30, "the first MAIL held")
             time.sleep(lease.total_seconds() + 0.5)  # the batch's lease ran out
             assert {r[:2] for r in _digests(db).values()} == {("sending", ME)}
-            # Another worker takes over a row the batch has not sent yet.
+            # Another worker takes over a row the batch has not sent yet, and the one on
+            # the wire (its message goes: the batch is past its last check).
             _claim(db, ids[2], "s2@example.org")
+            _claim(db, ids[0], "s0@example.org")
         finally:
             server.handler.resume.set()
             worker.join(60)
         rows = _digests(db)
         assert rows[ids[2]][:2] == ("sending", OTHER)  # theirs: this batch left it alone
-        # The first, on the wire when its lease ran out but taken over by nobody, is
-        # still this batch's to mark; the second's lease was renewed before it went.
-        assert [rows[s][:2] for s in ids[:2]] == [("sent", ME), ("sent", ME)]
+        # The one on the wire went, but its mark is refused: the row is the other's now
+        # (which resends it with the same Message-ID, docs/outbox.md); the second's lease
+        # was renewed before it went.
+        assert rows[ids[0]][:2] == ("sending", OTHER) and rows[ids[1]][:2] == ("sent", ME)
         assert _recipients(server) == {"s0@example.org": 1, "s1@example.org": 1}
-        assert [r.outcome for r in results] == [Outcome.SENT, Outcome.SENT, Outcome.ALREADY]
+        assert server.messages[0].message_id == rows[ids[0]][2]
+        assert [r.outcome for r in results] == [Outcome.ALREADY, Outcome.SENT,
+                                                Outcome.ALREADY]
+        assert "not sent by this one" in results[2].detail
+        assert "another worker holds the row now" in results[0].detail
 
 
 def test_a_stopped_batch_gives_back_what_it_did_not_mark_at_once(
