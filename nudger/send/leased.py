@@ -181,6 +181,9 @@ class Attempt:
         self.who, self.record, self.me, self.lease = seeker.who, record, me, lease
         self.relay, self.clock = relay, clock
         self.outbox = Outbox(self.db, self.settings.recipient)
+        # The seeker's failed digests not yet reported, when the caller read them already
+        # (a batch reads them for all its seekers in one query); None: read them here.
+        self.failures: list[DigestRecord] | None = None
         self.on_the_wire = False  # the message went to the relay: it may have arrived
         self.marked = False  # the outcome is written (or the row found another's)
 
@@ -249,7 +252,8 @@ class Attempt:
         broken: NudgerError | None = None
         with (self.db.session() if settings.ics.invitations
               else self.db.read_session()) as s:
-            failures = unreported_failures_in(s, settings.recipient, record.local_date)
+            failures = self.failures if self.failures is not None else \
+                unreported_failures_in(s, settings.recipient, record.local_date)
             invitations = invitations_in(s, settings, self.calendar, now)
             notices = [*_notices(failures), *closed,
                        *(invitations.notices if invitations else ())]

@@ -3,11 +3,12 @@ a few hundred seekers' digests: workers/tasks.py), exactly once each by the same
 one seeker's (send/leased.py; docs/outbox.md, "Batches"), with the database work done a
 batch at a time:
 
-1. In one transaction: the batch's seekers read in one query, and every row of theirs that
+1. In one transaction: the batch's seekers read in one query, every row of theirs that
    may be claimed now claimed in ONE statement (store/outbox_batch.py, `claim_batch`: FOR
    UPDATE SKIP LOCKED, a lease from the database's clock and the worker's id, a
-   Message-ID written with the claim). A row another worker holds, or one recorded
-   already, is not taken: its digest is theirs, or done.
+   Message-ID written with the claim), and the claimed seekers' earlier failed digests
+   not yet reported (which their digests tell) in one query. A row another worker holds,
+   or one recorded already, is not taken: its digest is theirs, or done.
 2. Each claimed digest composed (`Attempt.compose`, send/leased.py, in a thread), then sent
    over the worker's one relay connection, `concurrency` digests in flight (one composes
    while another is in its SMTP dialogue), then marked 'sent' right after the relay's 250
@@ -98,6 +99,7 @@ class _Batch:
         nothing to send for (the claimed ones are `self.attempts`, set before this
         returns, so that a job stopped meanwhile gives them back)."""
         from nudger.send.message import digest_message_id
+        from nudger.store.outbox import unreported_failures_of
         from nudger.store.outbox_batch import Wanted, claim_batch
 
         results: list[OutboxResult] = []
@@ -118,12 +120,16 @@ class _Batch:
             asked = time.monotonic()
             claims = claim_batch(s.connection(), wanted, self.clock(), me=self.me,
                                  lease=self.lease)
+            failures = unreported_failures_of(
+                s, [(c.seeker_id, c.recipient, c.local_date) for c in claims])
         self.held_until = asked + self.lease.total_seconds()
         for claim in claims:
             served = seekers[claim.seeker_id]
             assert not isinstance(served, NudgerError)
-            self.attempts.append(Attempt(served, self.calendar, _record(claim, self.me),
-                                         self.me, self.lease, self.relay, self.clock))
+            attempt = Attempt(served, self.calendar, _record(claim, self.me), self.me,
+                              self.lease, self.relay, self.clock)
+            attempt.failures = failures[(claim.seeker_id, claim.recipient, claim.local_date)]
+            self.attempts.append(attempt)
         claimed = {(c.seeker_id, c.local_date) for c in claims}
         for seeker_id, day in dict.fromkeys(batch):
             seeker = seekers.get(seeker_id)

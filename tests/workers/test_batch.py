@@ -135,6 +135,40 @@ def test_a_batch_takes_only_the_rows_no_other_worker_holds(db: Database,
         assert len(server.messages) == 3
 
 
+def test_each_digest_of_a_batch_tells_its_own_seekers_earlier_failures(
+        db: Database, tmp_path: Path) -> None:
+    """The batch reads its seekers' failed digests not yet reported in one query: each
+    digest tells its own seeker's (and only once), as the single-seeker flow does."""
+    with SmtpServer("plain") as server:
+        settings = _settings(tmp_path, server)
+        ids = _seekers(db, settings, 3)
+        with db.session(every_seeker=True) as s:
+            for seeker, days_ago, told in ((ids[0], 1, None), (ids[0], 2, DAY),
+                                           (ids[2], 3, None)):
+                s.execute(text(
+                    "INSERT INTO digest (seeker_id, recipient, local_date, message_id, state, "
+                    "attempts, nudges, last_error, uncertain, created_at, updated_at, "
+                    "claimed_by, reported_in) VALUES (:s, :r, :d, '', 'failed', 1, 0, "
+                    ":e, false, :now, :now, '', :told)"),
+                    {"s": seeker, "r": f"s{ids.index(seeker)}@example.org",
+                     "d": DAY - timedelta(days=days_ago), "e": f"550 gone {days_ago}",
+                     "now": NOW, "told": told})
+        results = asyncio.run(_send(settings, db, ids, tmp_path))
+        assert {r.outcome for r in results} == {Outcome.SENT}
+        body = {m.rcpt_tos[0]: m.message.get_body(("plain",)).get_content()
+                for m in server.messages}
+        assert "550 gone 1" in body["s0@example.org"]
+        assert "550 gone 2" not in body["s0@example.org"]  # told before
+        assert "not delivered" not in body["s1@example.org"]
+        assert "550 gone 3" in body["s2@example.org"]
+        assert "550 gone 1" not in body["s2@example.org"]
+        with db.read_session(every_seeker=True) as s:
+            told = {(int(a), int((DAY - b).days)): c for a, b, c in s.execute(text(
+                "SELECT seeker_id, local_date, reported_in FROM digest WHERE state = "
+                "'failed'"))}
+        assert told == {(ids[0], 1): DAY, (ids[0], 2): DAY, (ids[2], 3): DAY}
+
+
 def test_a_row_taken_over_while_the_batch_waited_is_not_sent_by_it(
         db: Database, tmp_path: Path) -> None:
     """A batch whose lease ran out while it was held up (here: the relay sat on the first
