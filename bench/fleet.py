@@ -138,7 +138,7 @@ def defer_all(db: Any, seekers: list[tuple[int, str]], day: date) -> float:
                     for sid, email in seekers[start:start + BATCH]]
             recorded = record_days(session.connection(), rows, now)
             assert len(recorded) == len(rows)
-            writer.defer(session, sorted(recorded))
+            writer.defer(session, sorted(recorded), new=True)
     return time.perf_counter() - started
 
 

@@ -63,34 +63,34 @@ def record_days(connection: Connection, rows: Sequence[DayRow], now: datetime
     return {(int(seeker), day) for seeker, day in found}
 
 
-def _queued_sql(statuses: str) -> str:
-    """The (seeker_id, local_date) of every send job in `statuses`: a batch job's pairs
-    (`nudger.send_digests`, its `batch` argument) and an earlier version's one-seeker job
-    (`nudger.send_digest`), as a subquery."""
-    return (
-        "(SELECT CAST(e->>0 AS bigint) AS seeker_id, CAST(e->>1 AS date) AS local_date "
-        "FROM procrastinate_jobs j CROSS JOIN LATERAL jsonb_array_elements(j.args->'batch') e "
-        f"WHERE j.task_name = :batch_task AND j.status IN ({statuses}) "
+def queued(connection: Connection, tasks: Tasks, statuses: Sequence[str]
+           ) -> set[tuple[int, date]]:
+    """The (seeker id, local date) of every send job whose status is one of `statuses`
+    ('todo': waiting; 'doing': running): a batch job's pairs (its `batch` argument) and an
+    earlier version's one-seeker job's. Read whole and compared in Python by the callers:
+    a join of the jobs' JSON with the outbox has no statistics to go by, and the planner's
+    nested loop over it took seconds at a backlog of a few thousand."""
+    from sqlalchemy import text
+
+    found = connection.execute(text(
+        "SELECT CAST(e->>0 AS bigint), CAST(e->>1 AS date) FROM procrastinate_jobs j "
+        "CROSS JOIN LATERAL jsonb_array_elements(j.args->'batch') e "
+        "WHERE j.task_name = :batch_task AND CAST(j.status AS text) = ANY(:statuses) "
         "UNION ALL SELECT CAST(j.args->>'seeker_id' AS bigint), "
         "CAST(j.args->>'local_date' AS date) FROM procrastinate_jobs j "
-        f"WHERE j.task_name = :single_task AND j.status IN ({statuses}))")
+        "WHERE j.task_name = :single_task AND CAST(j.status AS text) = ANY(:statuses)"),
+        {"batch_task": tasks.batch, "single_task": tasks.single,
+         "statuses": list(statuses)})
+    return {(int(seeker), day) for seeker, day in found}
 
 
 def waiting(connection: Connection, pairs: Sequence[tuple[int, date]], tasks: Tasks
             ) -> set[tuple[int, date]]:
     """Those of `pairs` (seeker id, local date) whose send job is waiting in the queue
     ('todo'): handing them out again would only make a second job for the same row."""
-    from sqlalchemy import text
-
     if not pairs:
         return set()
-    found = connection.execute(text(
-        "SELECT q.seeker_id, q.local_date FROM " + _queued_sql("'todo'") + " q "
-        "JOIN unnest(CAST(:sids AS bigint[]), CAST(:days AS date[])) AS p(seeker_id, "
-        "local_date) ON p.seeker_id = q.seeker_id AND p.local_date = q.local_date"),
-        {"sids": [p[0] for p in pairs], "days": [p[1] for p in pairs],
-         "batch_task": tasks.batch, "single_task": tasks.single})
-    return {(int(seeker), day) for seeker, day in found}
+    return queued(connection, tasks, ("todo",)) & set(pairs)
 
 
 def pending_without_job(connection: Connection, tasks: Tasks, limit: int
@@ -98,18 +98,18 @@ def pending_without_job(connection: Connection, tasks: Tasks, limit: int
     """'pending' rows (seeker id, local date), oldest first, with no send job waiting or
     running: the job that was deferred with the row failed before it claimed the row
     (the database gone for a moment), or was deleted. `tasks` names the send tasks
-    (nudger/workers/tasks.py: a batch job's pairs are its `batch` argument, an earlier
-    version's job's its `seeker_id` and `local_date`).
-    PostgreSQL only: the queue's tables are procrastinate's (migration 0010_workers)."""
+    (nudger/workers/tasks.py). PostgreSQL only: the queue's tables are procrastinate's
+    (migration 0010_workers)."""
     from sqlalchemy import text
 
-    found = connection.execute(text(
+    pending = connection.execute(text(
         f"SELECT d.seeker_id, d.local_date FROM digest d {ALL_SEEKERS} "
-        "LEFT JOIN " + _queued_sql("'todo', 'doing'") + " q ON q.seeker_id = d.seeker_id "
-        "AND q.local_date = d.local_date WHERE d.state = 'pending' AND q.seeker_id IS NULL "
-        "ORDER BY d.local_date, d.id LIMIT :limit"),
-        {"batch_task": tasks.batch, "single_task": tasks.single, "limit": limit})
-    return [(int(seeker), day) for seeker, day in found]
+        "WHERE d.state = 'pending' ORDER BY d.local_date, d.id")).all()
+    if not pending:
+        return []
+    jobs = queued(connection, tasks, ("todo", "doing"))
+    lost = [(int(seeker), day) for seeker, day in pending if (int(seeker), day) not in jobs]
+    return lost[:limit]
 
 
 @dataclass(frozen=True)

@@ -96,11 +96,13 @@ class JobWriter:
 
         self.manager = JobManager(SyncPsycopgConnector())
 
-    def defer(self, session: Session, pairs: Sequence[tuple[int, date]]
-              ) -> list[tuple[int, date]]:
+    def defer(self, session: Session, pairs: Sequence[tuple[int, date]], *,
+              new: bool = False) -> list[tuple[int, date]]:
         """Defer the digests of `pairs` (seeker, date) in `session`'s transaction, as
         `send_digests` jobs of up to JOB_BATCH pairs each; a pair whose job is already
-        waiting in the queue is left to it. The pairs deferred."""
+        waiting in the queue is left to it (`new`: the pairs' rows were inserted in this
+        transaction, so no job can hold them yet: the queue is not read). The pairs
+        deferred."""
         from procrastinate.jobs import Job
 
         from nudger.store.outbox_bulk import waiting
@@ -108,7 +110,7 @@ class JobWriter:
         if not pairs:
             return []
         connection = session.connection()
-        queued = waiting(connection, pairs, _send_tasks())
+        queued = set() if new else waiting(connection, pairs, _send_tasks())
         fresh = [pair for pair in dict.fromkeys(pairs) if pair not in queued]
         if fresh:
             raw = connection.connection.driver_connection
@@ -138,7 +140,7 @@ def schedule_batch(settings: Settings, db: Database, now: datetime, writer: JobW
         recorded = record_days(connection, rows, now)
         deferred = writer.defer(s, [(p.seeker_id, p.day) for p in plans
                                     if p.send and p.day is not None
-                                    and (p.seeker_id, p.day) in recorded])
+                                    and (p.seeker_id, p.day) in recorded], new=True)
         skipped = [(p.seeker_id, p.day) for p in plans if not p.send and p.day is not None
                    and (p.seeker_id, p.day) in recorded]
         # The rows are ours (locked above): each compare-and-set holds.
@@ -232,7 +234,7 @@ def serve_single_user(settings: Settings, db: Database, now: datetime, writer: J
     with db.session(every_seeker=True) as s:
         if record_days(s.connection(), [DayRow(seeker_id, settings.recipient, day,
                                                "pending")], now):
-            report.deferred += writer.defer(s, [(seeker_id, day)])
+            report.deferred += writer.defer(s, [(seeker_id, day)], new=True)
 
 
 def _fresh_scope(db: Database) -> Database:
