@@ -61,17 +61,17 @@ WITH wanted AS (
                        CAST(:days AS date[]), CAST(:mids AS text[]))
     AS w(seeker_id, recipient, local_date, new_id)),
 found AS (
-  SELECT d.id, d.state AS previous, d.claimed_by AS was,
-         COALESCE(d.lease_until, d.updated_at + CAST(:lease AS interval)) AS held, w.new_id
-  FROM digest d {ALL_SEEKERS}
-  JOIN wanted w ON d.seeker_id = w.seeker_id AND d.recipient = w.recipient
-               AND d.local_date = w.local_date
-  WHERE d.state = 'pending'
-     OR (d.state = 'retry' AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= now()))
-     OR (d.state = 'sending'
-         AND COALESCE(d.lease_until, d.updated_at + CAST(:lease AS interval)) <= now())
-  ORDER BY d.id
-  FOR UPDATE OF d SKIP LOCKED)
+  SELECT x.id, x.previous, x.was, x.held, w.new_id FROM wanted w CROSS JOIN LATERAL (
+    SELECT d.id, d.state AS previous, d.claimed_by AS was,
+           COALESCE(d.lease_until, d.updated_at + CAST(:lease AS interval)) AS held
+    FROM digest d {ALL_SEEKERS}
+    WHERE d.seeker_id = w.seeker_id AND d.recipient = w.recipient
+      AND d.local_date = w.local_date
+      AND (d.state = 'pending'
+           OR (d.state = 'retry' AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= now()))
+           OR (d.state = 'sending'
+               AND COALESCE(d.lease_until, d.updated_at + CAST(:lease AS interval)) <= now()))
+    FOR UPDATE SKIP LOCKED) x)
 UPDATE digest d SET state = 'sending', attempts = d.attempts + 1, claimed_by = :me,
   lease_until = now() + CAST(:lease AS interval), updated_at = :stamp,
   next_attempt_at = NULL,
