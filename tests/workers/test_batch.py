@@ -369,3 +369,52 @@ def test_a_worker_stopped_mid_batch_gives_back_what_it_did_not_reach(
         finally:
             again.close()
         _exactly_once(pg_cluster, pg_url, server)
+
+
+@pytest.mark.slow
+def test_a_one_seeker_job_queued_before_the_upgrade_is_still_served_once(
+        home: Home, pg_cluster: Any) -> None:
+    """A queue upgraded from one job per seeker still holds `nudger.send_digest` jobs: the
+    worker serves them (send/leased.py), and the tick hands their digests out no second
+    time."""
+    from nudger.config import parse_settings
+    from nudger.workers.tasks import QUEUE, SEND
+
+    pg_url = pg_cluster.url(pg_cluster.new_database())
+    with SmtpServer("plain") as server:
+        config_path = _config(home, server, pg_url, timeout=30)
+        settings = parse_settings(config_path.read_text(), config_path)
+        db = pg_database(pg_cluster, pg_url, home.root / "nudger.db")
+        try:
+            db.ensure(create=True)
+            now = datetime.now(UTC)
+            seekers.add_seeker(db, settings, email="old@example.org", name="Old", now=now)
+            from procrastinate.jobs import Job
+
+            from nudger.workers.tick import JobWriter
+
+            day = seekers_day(settings, now)
+            with db.session(every_seeker=True) as s:
+                seeker = int(s.execute(text("SELECT id FROM seeker")).scalar_one())
+                s.execute(text("UPDATE seeker SET next_digest_at = now() + interval '1 day'"))
+                record_days(s.connection(), [DayRow(seeker, "old@example.org", day,
+                                                    "pending")], now)
+                JobWriter().manager.batch_defer_jobs(jobs=[Job(
+                    id=None, queue=QUEUE, lock=None, queueing_lock=f"digest:{seeker}:{day}",
+                    task_name=SEND, task_kwargs={"seeker_id": seeker,
+                                                 "local_date": day.isoformat()})],
+                    connection=s.connection().connection.driver_connection)
+        finally:
+            db.dispose()
+        worker = _worker(home, config_path)
+        try:
+            wait_until(lambda: [r[1] for r in _rows(pg_cluster, pg_url)] == ["sent"], 90,
+                       "the old job's digest sent")
+            worker.wait_log(r"info: worker \S+ started on ")
+            time.sleep(2)  # its start-up tick has run: nothing handed out again
+            assert _sql(pg_cluster, pg_url, "SELECT count(*) FROM procrastinate_jobs "
+                        "WHERE task_name = 'nudger.send_digests'") == [(0,)]
+            _stop_all([worker])
+        finally:
+            worker.close()
+        _exactly_once(pg_cluster, pg_url, server)
