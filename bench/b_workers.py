@@ -10,8 +10,9 @@ with many seekers due at once, the claim at a large outbox, a worker's memory.
   that is the library's, not nudger's).
 - 10,000 seekers due at once (bench/fleet.py): each with three applications whose
   follow-ups are due, a contact each and yesterday's digest sent, written through nudger's
-  store code; one `send_digest` job each with its 'pending' outbox row, written
-  together as the workers' tick writes them (bench/fleet.py `defer_all`, not by the tick).
+  store code; each seeker's 'pending' outbox row and a `send_digests` job per 100 of them
+  (workers/tasks.py, `JOB_BATCH`), written together as the workers' tick writes them
+  (bench/fleet.py `defer_all`, not by the tick).
   Real `nudger worker --concurrency 4` processes send to a local SMTP sink (aiosmtpd in its
   own process, counting), PostgreSQL in a temporary cluster (fsync off). Three rounds, in
   alternating order, of one worker sending the next DIGESTS (300) of them and two workers
@@ -26,8 +27,9 @@ with many seekers due at once, the claim at a large outbox, a worker's memory.
   waiting for a core).
   Not all 10,000 are sent (at the rates measured that would take half an hour): 1,800 of
   them, the queue still holding the rest; README extrapolates from the rates and the CPU.
-- A batch of 100 claims (store/outbox.py, `claim_leased`: the day's row read FOR UPDATE
-  SKIP LOCKED, then inserted) at 10,000 outbox rows and at 1,000,000 (10,000 seekers x 100
+- The claim of a batch of 100 (store/outbox_batch.py, `claim_batch`: the batch's 'pending'
+  rows read FOR UPDATE SKIP LOCKED and claimed in one UPDATE, one transaction; the rows
+  written first, not timed) at 10,000 outbox rows and at 1,000,000 (10,000 seekers x 100
   days of sent digests, one INSERT ... SELECT), in two databases, 9 rounds interleaved:
   target <= 1.5x (the UNIQUE (seeker_id, recipient, local_date) index, not a scan).
 - A worker's peak RSS (VmHWM of the `nudger worker` process after its run, the largest of

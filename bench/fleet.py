@@ -3,10 +3,10 @@
 `seed` writes, through nudger's own store code (store/bulk.py's `BulkInsert` on the model
 tables), `count` seekers, each with three applications (one contact each) whose follow-ups
 are due today and yesterday's digest already sent (an outbox row per seeker); `defer_all`
-then writes each seeker's 'pending' row for today and its `send_digest(seeker, today)` job
-as the workers' tick does (workers/tick.py), without waiting for the tick. `run_workers`
-starts N `nudger worker` subprocesses on that queue and times the digests the outbox marks
-sent.
+then writes each seeker's 'pending' row for today and the `send_digests(batch)` jobs of
+100 seekers each as the workers' tick does (workers/tick.py), without waiting for the
+tick. `run_workers` starts N `nudger worker` subprocesses on that queue and times the
+digests the outbox marks sent.
 """
 
 from __future__ import annotations
@@ -121,7 +121,7 @@ def seed(db: Any, count: int, day: date, *, apps: bool = True) -> list[tuple[int
 
 
 def defer_all(db: Any, seekers: list[tuple[int, str]], day: date) -> float:
-    """Each seeker's 'pending' outbox row for `day` and its `send_digest(seeker, day)` job,
+    """Each seeker's 'pending' outbox row for `day` and the batch jobs that send them,
     written together in one transaction per batch as the workers' tick writes them
     (store/outbox_bulk.py `record_days`, workers/tick.py `JobWriter`: procrastinate's
     batch defer on the transaction's connection), without waiting for the tick; the
@@ -138,7 +138,7 @@ def defer_all(db: Any, seekers: list[tuple[int, str]], day: date) -> float:
                     for sid, email in seekers[start:start + BATCH]]
             recorded = record_days(session.connection(), rows, now)
             assert len(recorded) == len(rows)
-            writer.defer(session, sorted(recorded))
+            writer.defer(session, sorted(recorded), new=True)
     return time.perf_counter() - started
 
 
@@ -276,16 +276,23 @@ def fill_history(db: Any, day: date, days: int) -> int:
 
 
 def claim_batch(db: Any, seekers: list[tuple[int, str]], day: date) -> float:
-    """Seconds for a worker's claims (store/outbox.py, `claim_leased`: the row read FOR
-    UPDATE SKIP LOCKED, then inserted) of `day`'s digest of each of `seekers`."""
-    from nudger.store.outbox import Claimed, Outbox
+    """Seconds for a worker's claim of a batch (store/outbox_batch.py, `claim_batch`: the
+    batch's rows read FOR UPDATE SKIP LOCKED and claimed in one UPDATE, in one
+    transaction) of `day`'s digests of `seekers`, their 'pending' rows written first as
+    the tick writes them (not timed)."""
+    from nudger.store.outbox_batch import Wanted
+    from nudger.store.outbox_batch import claim_batch as claim
+    from nudger.store.outbox_bulk import DayRow, record_days
 
     now = datetime.now(UTC)
-    outboxes = [Outbox(db.for_seeker(sid), email) for sid, email in seekers]
+    with db.session(every_seeker=True) as session:
+        record_days(session.connection(), [DayRow(sid, email, day, "pending")
+                                           for sid, email in seekers], now)
+    wanted = [Wanted(sid, email, day, f"<bench-{sid}-{day}@b>") for sid, email in seekers]
     started = time.perf_counter()
-    claims = [outbox.claim_leased(day, now, me="bench:0:00000000", lease=timedelta(minutes=5),
-                                  new_message_id=lambda: f"<bench-{time.perf_counter_ns()}@b>")
-              for outbox in outboxes]
+    with db.session(every_seeker=True) as session:
+        claims = claim(session.connection(), wanted, now, me="bench:0:00000000",
+                       lease=timedelta(minutes=5))
     took = time.perf_counter() - started
-    assert all(isinstance(c, Claimed) for c in claims), claims[:3]
+    assert len(claims) == len(seekers), (len(claims), len(seekers))
     return took

@@ -39,7 +39,9 @@ COMMANDS = (
         "PostgreSQL; on SQLite use `nudger run`.",
         options=(
             Option("--concurrency", type=_count, default=1, metavar="N",
-                   help="digests this worker works on at once (default 1)"),
+                   help="queue jobs this worker runs at once (a job: a batch of up to 100 "
+                   "seekers' digests), and digests of each batch in flight at once "
+                   "(default 1)"),
         ),
     ),
 )

@@ -8,6 +8,9 @@ settings with the seeker's own profile, zone and digest time over them
 (the outbox row, the applications, the notices) is that seeker's. The single user's seeker
 (email "") has no profile of its own: config.toml's is theirs, as it always was.
 
+`served(settings, db, row, several=...)` is the same for a seeker row read already (the
+workers read a batch's seekers in one query: send/leased_batch.py).
+
 `compose_for(seeker, local_date, ...)` is the one call that composes such a digest.
 """
 
@@ -26,6 +29,7 @@ if TYPE_CHECKING:
     from nudger.config import Settings
     from nudger.digest.compose import ComposedDigest
     from nudger.store.db import Database
+    from nudger.store.models import Seeker
     from nudger.when.business import Calendar
 
 
@@ -53,20 +57,30 @@ def serving(settings: Settings, db: Database, seeker_id: int) -> ServedSeeker:
 
     from nudger.store import scope
     from nudger.store.models import Seeker
-    from nudger.track.seeker_profile import SeekerProfile, settings_for
 
     with db.read_session(every_seeker=True) as session:
         row = session.get(Seeker, seeker_id)
         if row is None:
             raise NotFoundError(f"seeker {seeker_id} is not in {db.where} (removed with "
                                 "`nudger seeker remove`?); nothing to send for them")
-        profile, enabled = SeekerProfile.of(row), bool(row.enabled)
         # Whether the scoped sessions guard their statements (nudger/store/scope.py), read
         # here rather than on a connection of its own at the seeker's first session.
         several = scope.several_seekers(
             lambda sql, params: session.execute(text(sql), params).all())
-    return ServedSeeker(seeker_id, profile.email, enabled, settings_for(settings, profile),
-                        db.for_seeker(seeker_id, several=several))
+        return served(settings, db, row, several=several)
+
+
+def served(settings: Settings, db: Database, row: Seeker, *, several: bool
+           ) -> ServedSeeker:
+    """`serving` for a seeker row read already (the workers' batches read theirs in one
+    query); `several`: whether the database holds more than one seeker. ConfigError when
+    a stored field of theirs is unusable."""
+    from nudger.track.seeker_profile import SeekerProfile, settings_for
+
+    assert row.id is not None
+    profile = SeekerProfile.of(row)
+    return ServedSeeker(row.id, profile.email, bool(row.enabled),
+                        settings_for(settings, profile), db.for_seeker(row.id, several=several))
 
 
 def compose_for(seeker: ServedSeeker, local_date: date, *, session: Session,

@@ -108,7 +108,7 @@ async def send_leased(settings: Settings, db: Database, calendar: Calendar, seek
                       clock: Clock) -> OutboxResult:
     """Send `seeker_id`'s digest of `local_date` unless it is recorded or another worker
     holds it. `me` is the worker's id, `clock` its clock (aware UTC)."""
-    taken: list[_Attempt] = []  # the claim, once taken (in a thread: `_take`)
+    taken: list[Attempt] = []  # the claim, once taken (in a thread: `_take`)
     try:
         first = await off_loop(partial(_take, settings, db, calendar, seeker_id, local_date,
                                        me=me, lease=lease, relay=relay, clock=clock,
@@ -139,7 +139,7 @@ async def send_leased(settings: Settings, db: Database, calendar: Calendar, seek
 
 def _take(settings: Settings, db: Database, calendar: Calendar, seeker_id: int,
           local_date: date, *, me: str, lease: timedelta, relay: Relay, clock: Clock,
-          taken: list[_Attempt]) -> OutboxResult | _Attempt:
+          taken: list[Attempt]) -> OutboxResult | Attempt:
     """In a thread (`off_loop`): the seeker and the claim of their row; the attempt that
     holds the claim (also put in `taken`, for the caller to give back if it is stopped),
     or the outcome when there is nothing to send."""
@@ -169,11 +169,11 @@ def _take(settings: Settings, db: Database, calendar: Calendar, seeker_id: int,
             else describe(claim.record, settings.zone)
         return OutboxResult(Outcome.ALREADY, local_date, claim.record.message_id, detail)
     assert claim.record.id is not None
-    taken.append(_Attempt(seeker, calendar, claim.record, me, lease, relay, clock))
+    taken.append(Attempt(seeker, calendar, claim.record, me, lease, relay, clock))
     return taken[0]
 
 
-class _Attempt:
+class Attempt:
     def __init__(self, seeker: ServedSeeker, calendar: Calendar, record: DigestRecord,
                  me: str, lease: timedelta, relay: Relay, clock: Clock) -> None:
         self.seeker = seeker
@@ -181,6 +181,9 @@ class _Attempt:
         self.who, self.record, self.me, self.lease = seeker.who, record, me, lease
         self.relay, self.clock = relay, clock
         self.outbox = Outbox(self.db, self.settings.recipient)
+        # The seeker's failed digests not yet reported, when the caller read them already
+        # (a batch reads them for all its seekers in one query); None: read them here.
+        self.failures: list[DigestRecord] | None = None
         self.on_the_wire = False  # the message went to the relay: it may have arrived
         self.marked = False  # the outcome is written (or the row found another's)
 
@@ -189,7 +192,7 @@ class _Attempt:
 
         record = self.record
         assert record.id is not None
-        prepared = await off_loop(self._compose)
+        prepared = await off_loop(self.compose)
         if isinstance(prepared, OutboxResult):
             return prepared
         message, message_id, nudges, failures, invitations = prepared
@@ -208,9 +211,9 @@ class _Attempt:
         try:
             delivered = await self.relay.send(message)
         except DeliveryError as exc:
-            return await off_loop(partial(self._undelivered, exc))
+            return await off_loop(partial(self.undelivered, exc))
         except NudgerError as exc:  # a missing password, a bad ca_file
-            return await off_loop(partial(self._failed, "permanent", None, str(exc)))
+            return await off_loop(partial(self.failed, "permanent", None, str(exc)))
         detail = f"written to {delivered.path}" if delivered.path else \
             f"accepted by {delivered.where}: {delivered.detail}"
         if delivered.refused:
@@ -228,12 +231,12 @@ class _Attempt:
             announced(self.db, invitations)
         return result
 
-    def _undelivered(self, exc: DeliveryError) -> OutboxResult:
+    def undelivered(self, exc: DeliveryError) -> OutboxResult:
         if exc.kind == "permanent" and exc.recipient_refused:
             self._address(refused=exc.reason)
-        return self._failed(exc.kind, exc.code, str(exc))
+        return self.failed(exc.kind, exc.code, str(exc))
 
-    def _compose(self) -> OutboxResult | tuple[EmailMessage, str, int, list[DigestRecord],
+    def compose(self) -> OutboxResult | tuple[EmailMessage, str, int, list[DigestRecord],
                                                 Any]:
         """In a thread (`off_loop`): what the digest tells and the digest itself, read in
         one transaction (a write one only when calendar invitations are on: their events
@@ -249,7 +252,8 @@ class _Attempt:
         broken: NudgerError | None = None
         with (self.db.session() if settings.ics.invitations
               else self.db.read_session()) as s:
-            failures = unreported_failures_in(s, settings.recipient, record.local_date)
+            failures = self.failures if self.failures is not None else \
+                unreported_failures_in(s, settings.recipient, record.local_date)
             invitations = invitations_in(s, settings, self.calendar, now)
             notices = [*_notices(failures), *closed,
                        *(invitations.notices if invitations else ())]
@@ -287,7 +291,7 @@ class _Attempt:
                 log.error("digest of %s: the relay refused the address of seeker %s; marked "
                           "as bouncing (nudger seeker show)", self.record.local_date, self.who)
 
-    def _failed(self, kind: str, code: int | None, text: str) -> OutboxResult:
+    def failed(self, kind: str, code: int | None, text: str) -> OutboxResult:
         record, settings = self.record, self.settings
         now = self.clock()
         if kind == "permanent":

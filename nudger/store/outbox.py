@@ -343,6 +343,35 @@ def unreported_failures_in(s: Session, recipient: str, before: date) -> list[Dig
     ).all())
 
 
+def unreported_failures_of(s: Session, wanted: Sequence[tuple[int, str, date]]
+                           ) -> dict[tuple[int, str, date], list[DigestRecord]]:
+    """`unreported_failures_in` for many seekers at once (a workers' batch,
+    send/leased_batch.py), in one query on the caller's session (one not scoped to a
+    seeker): for each (seeker id, recipient, day) of `wanted`, the seeker's failed digests
+    to that recipient before that day not yet reported, oldest first."""
+    from sqlmodel import col, select
+
+    from nudger.store.models import DigestRecord
+
+    if not wanted:
+        return {}
+    found: dict[tuple[int, str, date], list[DigestRecord]] = {key: [] for key in wanted}
+    days: dict[tuple[int, str], list[date]] = {}
+    for seeker, recipient, day in wanted:
+        days.setdefault((seeker, recipient), []).append(day)
+    for record in s.exec(
+            select(DigestRecord)
+            .where(col(DigestRecord.seeker_id).in_(sorted({w[0] for w in wanted})))
+            .where(DigestRecord.state == "failed")
+            .where(col(DigestRecord.reported_in).is_(None))
+            .where(col(DigestRecord.local_date) < max(w[2] for w in wanted))
+            .order_by(col(DigestRecord.local_date))).all():
+        for day in days.get((record.seeker_id or 0, record.recipient), ()):
+            if record.local_date < day:
+                found[(record.seeker_id or 0, record.recipient, day)].append(record)
+    return found
+
+
 def last_sent_before(s: Session, recipient: str, day: date) -> datetime | None:
     """When the last digest before `day` was sent (aware UTC), inside the caller's session
     (the digest being composed reads it with everything else)."""

@@ -2,6 +2,9 @@
 (nudger/workers/tick.py; docs/outbox.md, "The workers' tick"): the day rows of a batch of
 due seekers written in one statement, and the 'pending' rows whose send job was lost.
 
+And which (seeker, date) pairs have a send job in the queue (`waiting`), so that nothing
+is handed out twice.
+
 Core statements on the caller's connection (inside its transaction: the tick writes these
 rows, defers their jobs and moves the seekers on in one), built from the model table; no
 clock reads.
@@ -60,19 +63,58 @@ def record_days(connection: Connection, rows: Sequence[DayRow], now: datetime
     return {(int(seeker), day) for seeker, day in found}
 
 
-def pending_without_job(connection: Connection, lock_prefix: str, limit: int
-                        ) -> list[tuple[int, date]]:
-    """'pending' rows (seeker id, local date), oldest first, with no send job waiting or
-    running: the job that was deferred with the row failed before it claimed the row
-    (the database gone for a moment), or was deleted. A send job's queueing lock is
-    `lock_prefix` + "<seeker id>:<YYYY-MM-DD>" (nudger/workers/tasks.py, `send_lock`).
-    PostgreSQL only: the queue's tables are procrastinate's (migration 0010_workers)."""
+def queued(connection: Connection, tasks: Tasks, statuses: Sequence[str]
+           ) -> set[tuple[int, date]]:
+    """The (seeker id, local date) of every send job whose status is one of `statuses`
+    ('todo': waiting; 'doing': running): a batch job's pairs (its `batch` argument) and an
+    earlier version's one-seeker job's. Read whole and compared in Python by the callers:
+    a join of the jobs' JSON with the outbox has no statistics to go by, and the planner's
+    nested loop over it took seconds at a backlog of a few thousand."""
     from sqlalchemy import text
 
     found = connection.execute(text(
+        "SELECT CAST(e->>0 AS bigint), CAST(e->>1 AS date) FROM procrastinate_jobs j "
+        "CROSS JOIN LATERAL jsonb_array_elements(j.args->'batch') e "
+        "WHERE j.task_name = :batch_task AND CAST(j.status AS text) = ANY(:statuses) "
+        "UNION ALL SELECT CAST(j.args->>'seeker_id' AS bigint), "
+        "CAST(j.args->>'local_date' AS date) FROM procrastinate_jobs j "
+        "WHERE j.task_name = :single_task AND CAST(j.status AS text) = ANY(:statuses)"),
+        {"batch_task": tasks.batch, "single_task": tasks.single,
+         "statuses": list(statuses)})
+    return {(int(seeker), day) for seeker, day in found}
+
+
+def waiting(connection: Connection, pairs: Sequence[tuple[int, date]], tasks: Tasks
+            ) -> set[tuple[int, date]]:
+    """Those of `pairs` (seeker id, local date) whose send job is waiting in the queue
+    ('todo'): handing them out again would only make a second job for the same row."""
+    if not pairs:
+        return set()
+    return queued(connection, tasks, ("todo",)) & set(pairs)
+
+
+def pending_without_job(connection: Connection, tasks: Tasks, limit: int
+                        ) -> list[tuple[int, date]]:
+    """'pending' rows (seeker id, local date), oldest first, with no send job waiting or
+    running: the job that was deferred with the row failed before it claimed the row
+    (the database gone for a moment), or was deleted. `tasks` names the send tasks
+    (nudger/workers/tasks.py). PostgreSQL only: the queue's tables are procrastinate's
+    (migration 0010_workers)."""
+    from sqlalchemy import text
+
+    pending = connection.execute(text(
         f"SELECT d.seeker_id, d.local_date FROM digest d {ALL_SEEKERS} "
-        "WHERE d.state = 'pending' AND NOT EXISTS (SELECT 1 FROM procrastinate_jobs j "
-        "WHERE j.queueing_lock = :prefix || d.seeker_id || ':' || "
-        "to_char(d.local_date, 'YYYY-MM-DD') AND j.status IN ('todo', 'doing')) "
-        "ORDER BY d.local_date, d.id LIMIT :limit"), {"prefix": lock_prefix, "limit": limit})
-    return [(int(seeker), day) for seeker, day in found]
+        "WHERE d.state = 'pending' ORDER BY d.local_date, d.id")).all()
+    if not pending:
+        return []
+    jobs = queued(connection, tasks, ("todo", "doing"))
+    lost = [(int(seeker), day) for seeker, day in pending if (int(seeker), day) not in jobs]
+    return lost[:limit]
+
+
+@dataclass(frozen=True)
+class Tasks:
+    """The names of the send tasks (nudger/workers/tasks.py)."""
+
+    batch: str
+    single: str

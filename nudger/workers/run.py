@@ -7,8 +7,8 @@ outbox, and any of them may die at any moment (send/leased.py says why nothing i
 twice or lost).
 
 The tick (every minute, deferred once per minute whichever worker's clock gets there first;
-workers/tick.py): every seeker whose digest is due gets its outbox row and its
-`send_digest(seeker, date)` job in one transaction (the single user's by the daemon's
+workers/tick.py): every seeker whose digest is due gets its outbox row, and a batch of them
+their `send_digests(batch)` job, in one transaction (the single user's by the daemon's
 rules); rows waiting to be resent (due retries, expired leases, jobs lost) are handed out
 again; jobs of workers that stopped heart-beating are retried. A missed minute or a dead
 worker heals by itself on the next tick.
@@ -65,9 +65,11 @@ class Runtime:
     """What the tasks of one worker process share: settings, database, relay, its id."""
 
     def __init__(self, settings: Settings, db: Database, calendar: Calendar, relay: Relay,
-                 me: str, *, lease: timedelta, clock: Callable[[], datetime] = utcnow) -> None:
+                 me: str, *, lease: timedelta, clock: Callable[[], datetime] = utcnow,
+                 concurrency: int = 1) -> None:
         self.settings, self.db, self.calendar, self.relay = settings, db, calendar, relay
         self.me, self.lease, self.clock = me, lease, clock
+        self.concurrency = concurrency  # digests of a batch in flight at once
         self.jobs = JobWriter()
 
     async def send(self, seeker_id: int, local_date: date) -> OutboxResult:
@@ -76,6 +78,13 @@ class Runtime:
         return await send_leased(self.settings, self.db, self.calendar, seeker_id,
                                  local_date, me=self.me, lease=self.lease, relay=self.relay,
                                  clock=self.clock)
+
+    async def send_batch(self, batch: list[tuple[int, date]]) -> list[OutboxResult]:
+        from nudger.send.leased_batch import send_batch
+
+        return await send_batch(self.settings, self.db, self.calendar, batch, me=self.me,
+                                lease=self.lease, relay=self.relay, clock=self.clock,
+                                concurrency=self.concurrency)
 
     async def tick(self, app: App, now: datetime) -> list[tuple[int, date]]:
         """Defer what is due at `now` (workers/tick.py); the (seeker, date) pairs deferred."""
@@ -124,7 +133,8 @@ async def _serve(settings: Settings, env: Mapping[str, str], db: Database,
     loop = asyncio.get_running_loop()
     loop.set_exception_handler(stray_error_logger(me))
     async with app.open_async(), Relay(settings, env, data_dir=db.path.parent) as relay:
-        runtime = Runtime(settings, db, calendar, relay, me, lease=stale_after(settings))
+        runtime = Runtime(settings, db, calendar, relay, me, lease=stale_after(settings),
+                          concurrency=concurrency)
         stopping = asyncio.Event()
 
         def start() -> asyncio.Task[None]:

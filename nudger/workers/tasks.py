@@ -5,8 +5,13 @@
   workers/run.py's `Runtime.tick`).
   procrastinate's UNIQUE (task, periodic id, timestamp) key defers each minute's run once,
   however many workers run.
-- `nudger.send_digest(seeker_id, local_date)`: one seeker's digest of one day, exactly once
-  whatever the queue does (send/leased.py).
+- `nudger.send_digests(batch=[[seeker_id, "YYYY-MM-DD"], ...])`: the digests of a batch of
+  up to `JOB_BATCH` seekers, each exactly once whatever the queue does (send/leased_batch.py:
+  the batch claimed, read and marked in a few set-based statements). The tick and the
+  resends defer these.
+- `nudger.send_digest(seeker_id, local_date)`: one seeker's digest of one day
+  (send/leased.py). Nothing defers it any more; it stays registered so that the jobs a
+  queue still holds from before the upgrade to batches are served.
 """
 
 from __future__ import annotations
@@ -21,21 +26,19 @@ if TYPE_CHECKING:
 
 QUEUE = "nudger"
 TICK = "nudger.tick"
-SEND = "nudger.send_digest"
+SEND = "nudger.send_digest"  # one seeker (the jobs of earlier versions)
+SEND_BATCH = "nudger.send_digests"
+# Seekers per send job: enough that the queue's own work (fetching, finishing a job: a few
+# round trips and PL/pgSQL each) is spread over many digests, few enough that the batches
+# of a large minute spread over every worker and a stopped worker gives little back.
+JOB_BATCH = 100
 EVERY_MINUTE = "* * * * *"
-# A send job's queueing lock: one job per seeker and day waits in the queue at most.
-LOCK_PREFIX = "digest:"
-
-
-def send_lock(seeker_id: int, local_date: date) -> str:
-    return f"{LOCK_PREFIX}{seeker_id}:{local_date.isoformat()}"
-
-
 class Runtime(Protocol):
     """What a worker process gives its tasks (workers/run.py, `Runtime`)."""
 
     async def tick(self, app: App, now: datetime) -> Any: ...
     async def send(self, seeker_id: int, local_date: date) -> OutboxResult: ...
+    async def send_batch(self, batch: list[tuple[int, date]]) -> list[OutboxResult]: ...
 
 
 def runtime_of(context: JobContext) -> Runtime:
@@ -55,3 +58,12 @@ def register(app: App) -> None:
     async def send_digest(context: JobContext, seeker_id: int, local_date: str) -> Any:
         result = await runtime_of(context).send(seeker_id, date.fromisoformat(local_date))
         return {"outcome": str(result.outcome), "message_id": result.message_id}
+
+    @app.task(name=SEND_BATCH, queue=QUEUE, pass_context=True)
+    async def send_digests(context: JobContext, batch: list[list[Any]]) -> Any:
+        results = await runtime_of(context).send_batch(
+            [(int(seeker_id), date.fromisoformat(day)) for seeker_id, day in batch])
+        counts: dict[str, int] = {}
+        for result in results:
+            counts[str(result.outcome)] = counts.get(str(result.outcome), 0) + 1
+        return counts

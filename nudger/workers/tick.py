@@ -11,9 +11,9 @@ workers, retried. docs/outbox.md, "The workers' tick", says why nothing is lost 
      user's) has come; within `digest.catch_up` of it a 'pending' outbox row is written,
      later a 'skipped' one (never sent late), unless the seeker has a row for that date
      already (the unique key, `store.outbox_bulk.record_days`);
-   - the `send_digest(seeker_id, local_date)` job of each new 'pending' row is deferred on
-     the same transaction's connection (procrastinate's `connection=`), so the row and its
-     job are committed together or not at all;
+   - the new 'pending' rows are deferred as `send_digests(batch=...)` jobs of up to
+     `JOB_BATCH` seekers each, on the same transaction's connection (procrastinate's
+     `connection=`), so the rows and their jobs are committed together or not at all;
    - each seeker's `next_digest_at` moves to their first digest moment after `now`, by
      compare-and-set from the value found (`store.seekers.advance_many`).
    A seeker whose stored fields cannot be used (a zone this machine does not know) is
@@ -21,9 +21,10 @@ workers, retried. docs/outbox.md, "The workers' tick", says why nothing is lost 
 2. The single user (the seeker with email "", whose schedule is config.toml's, with no
    `next_digest_at` of its own; or a database with no seeker yet): the daemon's decision
    (`daemon.decide`), recorded and deferred in one transaction the same way.
-3. The outbox rows to hand out again (`defer_send`, one waiting job per seeker and day by
-   its queueing lock): 'retry' rows whose time has come, 'sending' rows whose lease ran
-   out, 'pending' rows whose job was lost (it failed before claiming the row).
+3. The outbox rows to hand out again, in batch jobs as in 1 (`resend`; a row whose job is
+   waiting in the queue already gets no second one): 'retry' rows whose time has come,
+   'sending' rows whose lease ran out, 'pending' rows whose job was lost (it failed before
+   claiming the row).
 4. Jobs of workers that stopped heart-beating are retried (`retry_stalled`).
 """
 
@@ -38,7 +39,7 @@ from typing import TYPE_CHECKING
 
 from nudger.errors import NudgerError
 from nudger.workers.status import STALLED_AFTER_S, duration
-from nudger.workers.tasks import LOCK_PREFIX, QUEUE, SEND, send_lock
+from nudger.workers.tasks import JOB_BATCH, QUEUE, SEND, SEND_BATCH
 
 if TYPE_CHECKING:
     from procrastinate import App
@@ -46,6 +47,7 @@ if TYPE_CHECKING:
 
     from nudger.config import Settings
     from nudger.store.db import Database
+    from nudger.store.outbox_bulk import Tasks
     from nudger.store.seekers import DueClock
 
 log = logging.getLogger("nudger.worker")
@@ -55,6 +57,12 @@ log = logging.getLogger("nudger.worker")
 BATCH = 300
 # Outbox rows handed out again per tick at most (the rest wait for the next minute).
 SWEEP_LIMIT = 500
+
+
+def _send_tasks() -> Tasks:
+    from nudger.store.outbox_bulk import Tasks
+
+    return Tasks(batch=SEND_BATCH, single=SEND)
 
 
 @dataclass
@@ -88,29 +96,30 @@ class JobWriter:
 
         self.manager = JobManager(SyncPsycopgConnector())
 
-    def defer(self, session: Session, pairs: Sequence[tuple[int, date]]
-              ) -> list[tuple[int, date]]:
-        """Defer `send_digest` for each (seeker, date) in `session`'s transaction; a pair
-        whose job is already waiting (its queueing lock taken) is left as it is. The pairs
+    def defer(self, session: Session, pairs: Sequence[tuple[int, date]], *,
+              new: bool = False) -> list[tuple[int, date]]:
+        """Defer the digests of `pairs` (seeker, date) in `session`'s transaction, as
+        `send_digests` jobs of up to JOB_BATCH pairs each; a pair whose job is already
+        waiting in the queue is left to it (`new`: the pairs' rows were inserted in this
+        transaction, so no job can hold them yet: the queue is not read). The pairs
         deferred."""
         from procrastinate.jobs import Job
-        from sqlalchemy import text
+
+        from nudger.store.outbox_bulk import waiting
 
         if not pairs:
             return []
-        locks = [send_lock(seeker, day) for seeker, day in pairs]
-        waiting = set(session.execute(text(
-            "SELECT queueing_lock FROM procrastinate_jobs WHERE status = 'todo' "
-            "AND queueing_lock = ANY(:locks)"), {"locks": locks}).scalars())
-        fresh = [(pair, lock) for pair, lock in zip(pairs, locks, strict=True)
-                 if lock not in waiting]
+        connection = session.connection()
+        queued = set() if new else waiting(connection, pairs, _send_tasks())
+        fresh = [pair for pair in dict.fromkeys(pairs) if pair not in queued]
         if fresh:
-            raw = session.connection().connection.driver_connection
+            raw = connection.connection.driver_connection
             self.manager.batch_defer_jobs(jobs=[
-                Job(id=None, queue=QUEUE, lock=None, queueing_lock=lock, task_name=SEND,
-                    task_kwargs={"seeker_id": seeker, "local_date": day.isoformat()})
-                for (seeker, day), lock in fresh], connection=raw)
-        return [pair for pair, _ in fresh]
+                Job(id=None, queue=QUEUE, lock=None, queueing_lock=None, task_name=SEND_BATCH,
+                    task_kwargs={"batch": [[seeker, day.isoformat()] for seeker, day
+                                           in fresh[start:start + JOB_BATCH]]})
+                for start in range(0, len(fresh), JOB_BATCH)], connection=raw)
+        return fresh
 
 
 # --- the seekers due ---------------------------------------------------------------------
@@ -131,7 +140,7 @@ def schedule_batch(settings: Settings, db: Database, now: datetime, writer: JobW
         recorded = record_days(connection, rows, now)
         deferred = writer.defer(s, [(p.seeker_id, p.day) for p in plans
                                     if p.send and p.day is not None
-                                    and (p.seeker_id, p.day) in recorded])
+                                    and (p.seeker_id, p.day) in recorded], new=True)
         skipped = [(p.seeker_id, p.day) for p in plans if not p.send and p.day is not None
                    and (p.seeker_id, p.day) in recorded]
         # The rows are ours (locked above): each compare-and-set holds.
@@ -225,7 +234,7 @@ def serve_single_user(settings: Settings, db: Database, now: datetime, writer: J
     with db.session(every_seeker=True) as s:
         if record_days(s.connection(), [DayRow(seeker_id, settings.recipient, day,
                                                "pending")], now):
-            report.deferred += writer.defer(s, [(seeker_id, day)])
+            report.deferred += writer.defer(s, [(seeker_id, day)], new=True)
 
 
 def _fresh_scope(db: Database) -> Database:
@@ -238,31 +247,20 @@ def _fresh_scope(db: Database) -> Database:
 
 # --- the rows to hand out again, the stalled jobs -----------------------------------------
 
-async def defer_send(app: App, seeker_id: int, day: date) -> bool:
-    """Defer `send_digest(seeker_id, day)`; False when such a job is already waiting."""
-    from procrastinate.exceptions import AlreadyEnqueued
-
-    try:
-        await app.configure_task(SEND, queue=QUEUE, queueing_lock=send_lock(seeker_id, day)
-                                 ).defer_async(seeker_id=seeker_id, local_date=day.isoformat())
-    except AlreadyEnqueued:
-        return False
-    log.debug("deferred the digest of %s for seeker %s", day, seeker_id)
-    return True
-
-
-def to_resend(settings: Settings, db: Database, now: datetime) -> list[tuple[int, date]]:
-    """Step 3's rows: (seeker, date) of due retries, expired leases and lost jobs."""
+def resend(settings: Settings, db: Database, now: datetime, writer: JobWriter
+           ) -> list[tuple[int, date]]:
+    """Step 3: due retries, expired leases and lost jobs handed out again, in batch jobs,
+    in one transaction; the (seeker, date) pairs deferred."""
     from nudger.store.outbox import Outbox
     from nudger.store.outbox_bulk import pending_without_job
 
     wanted = Outbox(db, settings.recipient).due_for_workers(now, SWEEP_LIMIT)
-    with db.read_session(every_seeker=True) as s:
-        lost = pending_without_job(s.connection(), LOCK_PREFIX, SWEEP_LIMIT)
-    if lost:
-        log.warning("tick: %d pending digests had no job in the queue (a job failed before "
-                    "it claimed its row); handing them out again", len(lost))
-    return wanted + [pair for pair in lost if pair not in wanted]
+    with db.session(every_seeker=True) as s:
+        lost = pending_without_job(s.connection(), _send_tasks(), SWEEP_LIMIT)
+        if lost:
+            log.warning("tick: %d pending digests had no job in the queue (a job failed "
+                        "before it claimed its row); handing them out again", len(lost))
+        return writer.defer(s, wanted + [pair for pair in lost if pair not in wanted])
 
 
 async def retry_stalled(app: App) -> int:
@@ -286,8 +284,6 @@ async def tick(app: App, settings: Settings, db: Database, now: datetime,
             == BATCH:
         pass
     await asyncio.to_thread(serve_single_user, settings, db, now, writer, report)
-    for seeker_id, day in await asyncio.to_thread(to_resend, settings, db, now):
-        if await defer_send(app, seeker_id, day):
-            report.deferred.append((seeker_id, day))
+    report.deferred += await asyncio.to_thread(resend, settings, db, now, writer)
     await retry_stalled(app)
     return report

@@ -21,8 +21,8 @@ import pytest
 from nudger.store.models import DigestRecord
 from nudger.workers.app import make_app
 from nudger.workers.status import STALLED_AFTER_S, alive_count, workers_status
-from nudger.workers.tasks import QUEUE, SEND
-from nudger.workers.tick import defer_send
+from nudger.workers.tasks import QUEUE, SEND_BATCH
+from nudger.workers.tick import JobWriter
 from tests import pgserver
 from tests.conftest import BASE_CONFIG, Home, pg_database
 from tests.daemon_helpers import wait_until
@@ -115,12 +115,15 @@ def test_outbox_states_per_hour_the_backlog_and_the_oldest_pending(
     async def queue() -> None:
         app = make_app(db, pool_size=2)
         async with app.open_async():
-            for seeker in (1, 2, 3):
-                assert await defer_send(app, seeker, today)
-            assert not await defer_send(app, 1, today)  # the queueing lock: one waiting
+            writer = JobWriter()
+            for seeker in (1, 2, 3):  # a batch job each
+                with db.session(every_seeker=True) as s:
+                    assert writer.defer(s, [(seeker, today)]) == [(seeker, today)]
+            with db.session(every_seeker=True) as s:  # one waiting per seeker and day
+                assert writer.defer(s, [(1, today)]) == []
             worker = await app.job_manager.register_worker()
             job = await app.job_manager.fetch_job([QUEUE], worker)
-            assert job is not None and job.task_name == SEND
+            assert job is not None and job.task_name == SEND_BATCH
 
     try:
         asyncio.run(queue())
@@ -129,7 +132,7 @@ def test_outbox_states_per_hour_the_backlog_and_the_oldest_pending(
         db.dispose()
     assert [(w.alive, w.running) for w in found.workers] == [(True, 1)]
     assert found.workers[0].age < timedelta(seconds=STALLED_AFTER_S)
-    assert found.backlog == {SEND: {"todo": 2, "doing": 1}}
+    assert found.backlog == {SEND_BATCH: {"todo": 2, "doing": 1}}
     assert [(h.hour.strftime("%H:%M"), h.sent, h.failed, h.pending) for h in found.hours] == [
         ("08:00", 1, 0, 0), ("09:00", 2, 0, 0), ("10:00", 0, 1, 2)]
     assert all(h.hour.tzinfo is not None and h.hour.utcoffset() == timedelta(hours=-6)

@@ -26,6 +26,7 @@ from nudger.config import Settings, parse_settings
 from nudger.store.db import Database
 from nudger.track.seekers import add_seeker, set_enabled
 from nudger.workers.app import make_app
+from nudger.workers.tasks import JOB_BATCH
 from nudger.workers.tick import BATCH, JobWriter, TickReport, tick
 from tests.conftest import pg_database
 
@@ -83,15 +84,20 @@ def _rows(db: Database) -> list[tuple[int, date, str, datetime]]:
             "ORDER BY seeker_id, local_date"))]
 
 
-def _jobs(db: Database) -> list[tuple[int, date]]:
-    """Every send job waiting in the queue: (seeker, local date)."""
+def _batches(db: Database) -> list[list[tuple[int, date]]]:
+    """Every send job waiting in the queue: its batch of (seeker, local date)."""
     from sqlalchemy import text
 
     with db.read_session(every_seeker=True) as s:
-        return [(int(args["seeker_id"]), date.fromisoformat(args["local_date"]))
+        return [[(int(seeker), date.fromisoformat(day)) for seeker, day in args["batch"]]
                 for (args,) in s.execute(text(
                     "SELECT args FROM procrastinate_jobs WHERE task_name = "
-                    "'nudger.send_digest' AND status = 'todo'"))]
+                    "'nudger.send_digests' AND status = 'todo' ORDER BY id"))]
+
+
+def _jobs(db: Database) -> list[tuple[int, date]]:
+    """Every digest waiting in the queue: (seeker, local date), of every batch."""
+    return [pair for batch in _batches(db) for pair in batch]
 
 
 async def _ticks(dbs: list[Database], moments: list[datetime],
@@ -204,6 +210,10 @@ def test_two_workers_ticking_the_same_minute_defer_each_seeker_once(
     assert all(r.deferred for r in first)  # both took a share
     assert [r.deferred for r in again] == [[], []]
     assert sorted(_jobs(db)) == sorted(deferred)
+    # One job per batch of at most JOB_BATCH seekers, each batch from one tick transaction.
+    batches = _batches(db)
+    assert all(0 < len(batch) <= JOB_BATCH for batch in batches)
+    assert len(batches) >= count // JOB_BATCH
     assert len(_rows(db)) == count
 
 
@@ -274,6 +284,36 @@ def test_a_job_is_deferred_in_the_callers_transaction(db: Database) -> None:
     with db.session(every_seeker=True) as s:  # one job waiting per seeker and day
         assert writer.defer(s, [(7, day), (9, day)]) == [(9, day)]
     assert sorted(_jobs(db)) == [(7, day), (8, day), (9, day)]
+    assert _batches(db) == [[(7, day), (8, day)], [(9, day)]]  # a job per call's batch
+    many = [(n, day) for n in range(100, 100 + 2 * JOB_BATCH + 1)]
+    with db.session(every_seeker=True) as s:
+        assert writer.defer(s, many) == many
+    assert [len(b) for b in _batches(db)][2:] == [JOB_BATCH, JOB_BATCH, 1]
+
+
+def test_a_job_of_an_earlier_version_counts_as_waiting(db: Database) -> None:
+    """A queue upgraded from one job per seeker (`nudger.send_digest`) still holds such
+    jobs: their digests are not handed out a second time, nor counted as lost."""
+    from nudger.store.outbox_bulk import DayRow, record_days
+    from nudger.workers.tasks import QUEUE, SEND
+
+    day = date(2026, 12, 7)
+    writer = JobWriter()
+    _add(db, "old@example.org", "UTC", "08:00", datetime(2026, 12, 7, 8, 0, tzinfo=UTC))
+    seeker = _seeker_ids(db)["old@example.org"]
+    from procrastinate.jobs import Job
+
+    with db.session(every_seeker=True) as s:
+        record_days(s.connection(), [DayRow(seeker, "old@example.org", day, "pending")],
+                    datetime(2026, 12, 7, 8, 0, tzinfo=UTC))
+        writer.manager.batch_defer_jobs(jobs=[Job(
+            id=None, queue=QUEUE, lock=None, queueing_lock=f"digest:{seeker}:{day}",
+            task_name=SEND, task_kwargs={"seeker_id": seeker, "local_date": str(day)})],
+            connection=s.connection().connection.driver_connection)
+    with db.session(every_seeker=True) as s:
+        assert writer.defer(s, [(seeker, day)]) == []
+    [report] = asyncio.run(_ticks([db], [datetime(2026, 12, 7, 8, 1, tzinfo=UTC)]))
+    assert report.deferred == [] and _batches(db) == []
 
 
 @pytest.mark.slow

@@ -342,7 +342,7 @@ def test_workers_started_at_the_same_second_send_once(
 @pytest.mark.parametrize("trial", range(trials(full=10, representative=1)))
 def test_a_worker_two_minutes_off_steals_no_live_claim(
         home: Home, pg_cluster: Any, trial: int) -> None:
-    from nudger.workers.tasks import SEND
+    from nudger.workers.tasks import SEND_BATCH
 
     if faketime_library() is None:
         pytest.skip("libfaketime is not installed (apt-get install faketime)")
@@ -370,11 +370,11 @@ def test_a_worker_two_minutes_off_steals_no_live_claim(
                 assert abs(off - int(offset)) < 30, (offset, line)  # its clock is off
             # The queue runs a job at least once: the digest's job again, on the skewed.
             for _ in skewed:
-                _defer(pg_cluster, pg_url, home, SEND, seeker_id=held["seeker_id"],
-                       local_date=held["local_date"].isoformat())
+                _defer(pg_cluster, pg_url, home, SEND_BATCH,
+                       batch=[[held["seeker_id"], held["local_date"].isoformat()]])
             wait_until(lambda: _sql(pg_cluster, pg_url,
                                     "SELECT count(*) FROM procrastinate_jobs WHERE "
-                                    "task_name = 'nudger.send_digest'")[0][0] == 1, 60,
+                                    "task_name = 'nudger.send_digests'")[0][0] == 1, 60,
                        "the skewed workers' jobs done (only the honest one's running)")
             assert _row(pg_cluster, pg_url) == held  # not taken over, not renewed
             for worker in skewed:
