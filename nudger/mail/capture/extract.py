@@ -20,9 +20,7 @@ from nudger.mail.capture.contact import (
 from nudger.mail.capture.employer import (
     BOARD_LISTING,
     DOES,
-    JOB_TITLE_WORDS,
     NAME_RUN,
-    ROLE_WORDS,
     a_colleague,
     a_weak_name,
     agrees_with_domain,
@@ -41,6 +39,7 @@ from nudger.mail.capture.employer import (
     title_end,
 )
 from nudger.mail.capture.rules import Rules, fold_case
+from nudger.mail.capture.subjects import JOB_TITLE_WORDS, ROLE_WORDS
 from nudger.mail.capture.view import MAX_VALUE, MailView, one_line
 
 # --- company and role ------------------------------------------------------------------
