@@ -27,6 +27,7 @@ from nudger.mail.capture.subjects import (
     KIND_WORD,
     ROLE_WORDS,
     Clean,
+    employer_in_subject,
     replied_name,
 )
 from nudger.mail.capture.view import MailView
@@ -89,8 +90,9 @@ def named_organisation(view: MailView, haystack: str, rules: Rules, clean: Clean
         if found:
             return found
     if subject != lines[0] or KIND_WORD.search(subject):
-        return replied_name(subject, rules, clean)
-    return ""
+        return replied_name(subject, rules, clean) or \
+            employer_in_subject(subject, haystack, rules, clean)
+    return employer_in_subject(subject, haystack, rules, clean)
 
 
 _PROGRAMME = frozenset({"program", "programme", "programm", "internship", "praktikum",

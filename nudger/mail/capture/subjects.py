@@ -26,7 +26,7 @@ JOB_TITLE_WORDS = frozenset({
     "sachbearbeiter", "praktikum", "ausbildung", "werkstudent", "stellvertretende",
     "développeur", "ingénieur", "chargé", "chargée", "responsable", "stage", "stagiaire",
     "alternance", "desarrollador", "ingeniero", "técnico", "técnica", "becario", "prácticas",
-    "enfermero", "enfermera", "enfermero/a", "dependiente", "gerente", "jefe",
+    "enfermero", "enfermera", "enfermero/a", "dependiente", "gerente", "jefe", "leitung",
 })
 
 
@@ -71,3 +71,68 @@ _NOT_A_NAME = frozenset({
     "cv", "offer", "angebot", "offre", "oferta", "next", "steps", "status", "follow", "up",
     "unterlagen", "documents", "documentos", "dossier", "lebenslauf", "resume", "profil",
     "profile", "perfil", "feedback", "update", "retour", "rückmeldung", "novedades"})
+
+
+# What a recruiter writes around the employer's name in a subject, in the four languages:
+# the meeting or the news first ("Entretien", "Phone screen with", "Telefoninterview",
+# "Rendez-vous", "Visio avec", "Resume sent", "Votre dossier"), a connector after it.
+_AROUND = re.compile(
+    r"^(?:(?:invitation|einladung|invitación|convocation|convocatoria|"
+    r"(?:(?:first|second|final|next|1st|2nd)\s+)?(?:phone|video|intro(?:ductory)?|quick|"
+    r"short|technical|first)?\s*(?:interview|screen|call|chat|meeting)(?:\s+call)?|"
+    r"entretien(?:\s+(?:t[ée]l[ée]phonique|visio|vid[ée]o|individuel))?|visio|"
+    r"rendez-vous|rencontre|appel|entrevista(?:\s+(?:telef[óo]nica|online))?|llamada|"
+    r"reuni[óo]n|videollamada|(?:telefon|video)?interview|(?:vorstellungs|kennenlern)?"
+    r"gespr[äa]ch|telefonat|termin|kennenlernen|"
+    r"(?:resume|cv|profile|profil|perfil|lebenslauf)\s+(?:sent|submitted|envoy[ée]|"
+    r"transmis|enviado|presentado|gesendet|übermittelt)|"
+    r"(?:votre|your|ihre|deine|tu|su)\s+(?:dossier|candidature|application|bewerbung|"
+    r"candidatura|profil|profile|perfil))"
+    r"(?:\s+(?:with|avec|mit|con|from|de|chez|bei|at|for|für|pour|para|with\s+the))?\s+)+",
+    re.IGNORECASE)
+_NAME_IN_PIECE = re.compile(
+    r"(?-i:[A-ZÀ-Ý][\w&'’.-]*(?:[ ]+(?:(?:&|de|des|du|del|de la|y|of|und|et)[ ]+)?"
+    r"[A-ZÀ-Ý][\w&'’.-]*){0,4})")
+# Capitalised words that open a subject's phrase, no employer's name.
+_NO_NAME = frozenset({
+    "on", "votre", "vos", "your", "ihre", "ihr", "deine", "tu", "su", "tus", "our", "unsere",
+    "notre", "nuestra", "nuestro", "petit", "petite", "quick", "short", "next", "otra",
+    "otro", "nueva", "nuevo", "new", "neue", "la", "le", "les", "el", "los", "las", "die",
+    "der", "das", "the", "a", "an", "un", "une", "ein", "eine", "my", "ma", "mon", "mi",
+    "suite", "re", "fwd", "aw", "wg", "tr", "rv", "candidate", "candidat", "kandidat",
+    "urgent", "dringend", "urgente", "info", "infos", "important", "quelques", "some",
+    "nos", "nous", "wir", "we", "i", "je", "yo", "ich", "vacante", "offre",
+    "oferta", "stellenangebot", "annonce", "mission", "vertrauliche", "vertraulich",
+    "confidential", "confidentiel", "confidentielle", "confidencial", "anfrage", "request",
+    "demande", "solicitud", "opportunity", "opportunité", "oportunidad", "proposition",
+    "propuesta", "projekt", "project", "projet", "proyecto", "position", "poste", "puesto"})
+
+
+def employer_in_subject(subject: str, haystack: str, rules: Rules, clean: Clean) -> str:
+    """A recruiter's or a small employer's subject that names the employer around what it
+    is about ("Entretien Thermibois – 5 novembre", "Phone screen with Great Lakes Tool & Die
+    - Tuesday 10am ET", "Fonderie Vidal – décision", "Vacante Analista - Cerámicas del
+    Norte", "Ledgerbright final stage"): each part of the subject (split at a dash, a bar or
+    a colon), the meeting's or the news' words before it cut, read as a capitalised name
+    followed by nothing but lower-case words. No day, greeting, kind word, role or job title;
+    a one-word name must be written in the text too (a subject "Thermibois" with the text
+    about Thermibois, not "Coffee"). "" when no part is such a name."""
+    subject = re.sub(r"^(?:(?:re|aw|fwd?|wg|tr|rv)\s*:\s*)+", "", subject.strip(), flags=re.I)
+    body = haystack[len(subject):] if haystack.startswith(subject) else haystack
+    for piece in re.split(r"\s[|–—-]\s|:\s|\s+<>\s+", subject):
+        piece = _AROUND.sub("", piece.strip(" ?!.,")).strip()
+        found = _NAME_IN_PIECE.match(piece)
+        if found is None or ((piece[found.end():].strip() and
+                             not re.fullmatch(r"[\s\w'’-]*", piece[found.end():])) or
+                             re.search(r"\b[A-ZÀ-Ý]|\d", piece[found.end():])):
+            continue  # a part that is no name, or a name with more capitals or a date after
+        name = found.group(0).strip()
+        words = [w.lower().strip(".,") for w in name.split()]
+        if set(words) & (_NO_NAME | ROLE_WORDS | JOB_TITLE_WORDS | _NOT_A_NAME):
+            continue
+        if len(words) == 1 and (len(name) < 4 or name not in body):
+            continue
+        cleaned = clean(name, rules)
+        if cleaned:
+            return cleaned
+    return ""

@@ -762,3 +762,77 @@ def test_a_subject_with_news_of_an_application_names_its_employer(subject: str,
                subject=subject)
     [finding] = recognise_bytes(raw, zone=ZONE)
     assert (finding.kind, finding.company) == ("rejection", company)
+
+
+# --- session 17: blind6's misses read -----------------------------------------------------
+
+@pytest.mark.parametrize(("subject", "body", "kind", "company"), [
+    ("Entretien Corvelle – 12 novembre",
+     "Bonjour Alex,\n\nCorvelle souhaite vous rencontrer : un entretien en visio le 12 "
+     "novembre à 10h.\n\nBien à vous,\nSandrine", "interview", "Corvelle"),
+    ("Quick call with Pinewood Tool & Gear - Wednesday 3pm",
+     "Hi Alex,\n\nThey'd like to set up a quick call about the planner role.\n\nRob",
+     "interview", "Pinewood Tool & Gear"),
+    ("Talleres Ordoño – decisión",
+     "Hola Alex:\n\nLamentablemente han decidido seguir con otra candidatura.\n\nUn saludo,"
+     "\nMaite", "rejection", "Talleres Ordoño"),
+    ("Vacante Jefe de Almacén - Conservas del Cantábrico",
+     "Hola Alex:\n\nTe confirmo que he presentado tu candidatura al cliente.\n\nMaite",
+     "application", "Conservas del Cantábrico"),
+    ("Brightwater final stage",
+     "Hi Alex,\n\nGreat news: Brightwater would like to invite you to the final interview."
+     "\n\nTom", "interview", "Brightwater"),
+])
+def test_a_recruiter_on_free_mail_names_the_employer_in_the_subject(
+        subject: str, body: str, kind: str, company: str) -> None:
+    # An agency recruiter writing from free mail names the client around what the mail is
+    # about, not in a signature: no domain, no organisation word to go by.
+    raw = mail(body, sender="Recruiter <some.recruiter.rh@gmx.net>", subject=subject)
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert (finding.kind, finding.company) == (kind, company)
+
+
+def test_a_subjects_single_word_names_an_employer_only_when_the_text_does_too() -> None:
+    body = ("Hi Alex,\n\nThey'd like to meet you for an interview next week.\n\nRob")
+    raw = mail(body, sender="Rob <rob.recruits@gmx.net>", subject="Harbour – next week")
+    assert recognise_bytes(raw, zone=ZONE) == []
+    named = mail(body.replace("They'd", "Harbour would"), sender="Rob <rob.recruits@gmx.net>",
+                 subject="Harbour – next week")
+    assert recognise_bytes(named, zone=ZONE)[0].company == "Harbour"
+
+
+def test_a_subjects_request_or_role_is_no_employer() -> None:
+    raw = mail("Guten Tag,\n\nein Mandant sucht eine Leitung Einkauf. Hätten Sie Zeit für ein "
+               "Telefonat?\n\nGrüße\nK. Maier", sender="K. Maier <k.maier.beratung@gmx.de>",
+               subject="Vertrauliche Anfrage – Leitung Einkauf")
+    assert recognise_bytes(raw, zone=ZONE) == []
+
+
+@pytest.mark.parametrize(("subject", "body"), [
+    ("Lumora Health has invited you to take a test",
+     "Hi Alex,\n\nLumora Health has invited you to take a coding test for the Data Engineer "
+     "role. Complete it within 5 days.\n\nThe Testly team"),
+    ("Einladung zum Auswahltag",
+     "Guten Tag Alex Rivera,\n\ndie Lumora Health GmbH lädt Sie zum Auswahltag für das "
+     "Traineeprogramm ein. Bitte bestätigen Sie Ihre Teilnahme.\n\nIhr Testly-Team"),
+])
+def test_an_assessment_from_an_unlisted_system_is_the_next_stage(subject: str,
+                                                                  body: str) -> None:
+    raw = mail(body, sender="Testly <no-reply@testly.example>", subject=subject)
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert finding.kind == "interview" and finding.interview_at is None
+    assert normal_company(finding.company) == "lumora health"
+
+
+@pytest.mark.parametrize(("body", "found"), [
+    ("Hi Alex,\n\nThank you for completing the Data Engineer assessment for Lumora Health. "
+     "Your answers are with the hiring team.\n\nThe Testly team", []),
+    ("Hi Alex,\n\nThank you for completing the assessment for Lumora Health. Unfortunately "
+     "they have decided not to move forward with your application.\n\nThe Testly team",
+     ["rejection"]),
+])
+def test_a_test_handed_in_is_no_news_unless_the_mail_says_more(body: str,
+                                                               found: list[str]) -> None:
+    raw = mail(body, sender="Testly <no-reply@testly.example>",
+               subject="Your application at Lumora Health")
+    assert [f.kind for f in recognise_bytes(raw, zone=ZONE)] == found

@@ -187,7 +187,9 @@ EXAMPLES = {
     "your application (has been|was) (received|submitted|sent)":
         "Your application has been received.",
     "application (received|confirmation|submitted)": "Application received for Analyst.",
-    "thank you for your interest in": "Thank you for your interest in Acme Robotics.",
+    # (alone, the sentence opens rejections as often: the word model learnt that from blind6)
+    "thank you for your interest in":
+        "Thank you for your interest in Acme Robotics. We will review your details shortly.",
     "indeed application": "Indeed Application: Analyst",
     "vielen dank für (ihre|deine) bewerbung": "Vielen Dank für Ihre Bewerbung bei Acme Robotics.",
     "bewerbung (ist )?(bei uns )?eingegangen": "Ihre Bewerbung ist bei uns eingegangen.",
@@ -741,6 +743,28 @@ EXAMPLES = {
     "ouvert(e)? à de nouvelles opportunités": "Êtes-vous ouvert à de nouvelles opportunités ?",
     "tu perfil me ha": "Tu perfil me ha parecido muy interesante.",
     "abierto a nuevas oportunidades": "¿Estás abierto a nuevas oportunidades?",
+    # session 17: an assessment or a selection day is the next stage; a test handed in is
+    # no news of the application
+    '\\b(invited|invites|inviting|invite) you to (take|complete|do|sit) (a|an|the|our) ([\\w-]+ ){0,3}(test|assessment|challenge|exercise|case study)\\b':
+        'Acme Robotics has invited you to take a coding test as the next step for the Backend Engineer role.',
+    '\\b(first|second|third|final|next) stage\\b(?! of (the|your|our) (project|product))|\\bwalk-?in (drive|interview)\\b|\\bassessment (centre|center|day)\\b':
+        'You are through to the second stage for the Analyst role at Acme Robotics.',
+    '\\b(auswahltag|assessment-?cent(er|re)|einstellungstest|eignungstest|probearbeiten|probetag)\\b':
+        'Wir laden Sie zu unserem Auswahltag am 12. November ein.',
+    '\\b(proposition|demande) de rendez-vous\\b|\\bon s.appelle\\b|\\brencontr\\w* (avec )?(l.|notre |mon )?équipe\\b':
+        "Proposition de rendez-vous pour le poste de chargé d'affaires, on s'appelle jeudi ?",
+    '\\b(test|évaluation|exercice) (technique|en ligne)\\b[^.!\\n]{0,60}\\b(invit|réalis|pass|compl)':
+        'Le test technique en ligne : nous vous invitons à le réaliser cette semaine.',
+    '\\b(te|le) invit\\w* a (realizar|completar|hacer) (una|la|nuestra) (prueba|evaluación)\\b':
+        'Te invitamos a realizar una prueba online para la vacante de Analista.',
+    '(?![\\s\\S]{0,400}?\\b(unfortunately|regret|decided|not (be )?(moving|proceeding|progressing|able)|invite you|like to (invite|meet|speak)|next (round|stage)))(?:\\b(test|assessment|challenge|video interview|recording)s? (has been |have been |was )?(submitted|completed)\\b|\\b(thanks?|thank you) for (completing|submitting|taking)\\b[^.!\\n]{0,60}\\b(test|assessment|challenge|video interview)\\b)':
+        'Thank you for completing the Java assessment. Your answers are with the hiring team.',
+    '(?![\\s\\S]{0,400}?\\b(leider|bedauern|entschieden|einladen|einladung))(?:\\b(test|assessment|videointerview)\\b[^.!\\n]{0,20}\\b(eingereicht|abgeschlossen)\\b|\\bdanke (dir |ihnen )?für (die )?(bearbeitung|teilnahme|durchführung)\\b[^.!\\n]{0,60}\\b(test|assessment))':
+        'Danke für die Bearbeitung des Online-Tests. Ihre Antworten liegen dem Team vor.',
+    '(?![\\s\\S]{0,400}?\\b(malheureusement|regret|décidé|inviter|convier|rencontrer))(?:\\b(test|évaluation)\\b[^.!\\n]{0,20}\\b(soumis|terminé|complété)e?\\b|\\bmerci d.avoir (complété|passé|réalisé|terminé)\\b[^.!\\n]{0,60}\\b(test|évaluation))':
+        "Merci d'avoir complété le test en ligne. Vos réponses sont transmises à l'équipe.",
+    '(?![\\s\\S]{0,400}?\\b(lamentablemente|desafortunadamente|lamentamos|decidido|invitar|convocar))(?:\\b(prueba|test|evaluación)\\b[^.!\\n]{0,20}\\b(enviada|completada|enviado|completado)\\b|\\bgracias por (completar|realizar|hacer)\\b[^.!\\n]{0,60}\\b(prueba|test|evaluación))':
+        'Gracias por completar la prueba online. Tus respuestas están con el equipo.',
 }
 
 ALL_RULES = [rule for kind in ("ignore", "rejection", "interview", "application", "outreach")
