@@ -441,3 +441,42 @@ def fuller_name(company: str, haystack: str, rules: Rules) -> str:
             return company + found.group(1)
     return company
 
+
+def spelt_in_text(company: str, haystack: str, rules: Rules, clean: Clean) -> str:
+    """A run of capitalised words in the text that is `company` squashed (spacing, case,
+    punctuation), optionally followed by a legal form: the mail's own spelling."""
+    labels = domain_forms(company)
+    for found in NAME_RUN.finditer(haystack):
+        words = found.group(0).split()
+        for end in range(len(words), 0, -1):
+            squashed = squash(" ".join(words[:end]))
+            if squashed in labels:
+                return clean(" ".join(words[:end]), rules)
+    return ""
+
+
+def fuller_from_domain(company: str, domain: str, haystack: str, rules: Rules,
+                       clean: Clean) -> str:
+    """The sender's domain's name when `company` is its first words ("Sternwerk" of
+    sternwerk-automation.example: "Sternwerk Automation"), spelt as the mail spells it;
+    "" when the domain says nothing more (acme-careers.com, acme.com)."""
+    labels = domain.split(".")
+    if len(labels) < 2:
+        return ""
+    label = labels[-3] if labels[-2] in ("co", "com", "ac", "gov", "org") and \
+        len(labels) >= 3 else labels[-2]
+    parts = [p for p in label.split("-") if p]
+    squashed = squash(company)
+    if len(parts) < 2 or not squashed:
+        return ""
+    for end in range(1, len(parts)):
+        if "".join(parts[:end]) == squashed:
+            extra = " ".join(parts[end:])
+            if extra in rules.name_noise or any(p in ("mail", "email", "jobs", "careers",
+                                                       "career", "hr", "apply", "team", "de",
+                                                       "en", "fr", "es", "online", "web")
+                                                for p in parts[end:]):
+                return ""
+            fuller = company_from_domain(domain, rules, clean)
+            return spelt_in_text(fuller, haystack, rules, clean) or fuller
+    return ""

@@ -134,5 +134,22 @@ def employer_in_subject(subject: str, haystack: str, rules: Rules, clean: Clean)
             continue
         cleaned = clean(name, rules)
         if cleaned:
-            return cleaned
+            return _whole(cleaned, body, rules, clean)
     return ""
+
+
+_PRONOUNS = frozenset({"sie", "ihnen", "ihr", "ihre", "du", "dich", "dir", "vous", "you",
+                       "usted", "i", "we", "wir"})
+
+
+def _whole(name: str, body: str, rules: Rules, clean: Clean) -> str:
+    """The subject's short name as the text writes it whole, one or two capitalised words
+    after it ending a phrase ("Cascade" → "Cascade Orthopedics.", "Lindauer" → "Lindauer
+    Präzisionsteile,"); none a pronoun, a day, a role's, a job title's or a desk's word."""
+    for found in re.finditer(rf"(?<![\w&]){re.escape(name)}((?:[ ]+[A-ZÀ-Ý][\w'’-]*){{1,2}})"
+                             r"(?=\s*(?:[.,;:!?)]|$))", body, re.MULTILINE):
+        words = {w.lower() for w in found.group(1).split()}
+        if not words & (_PRONOUNS | _NO_NAME | _NOT_A_NAME | ROLE_WORDS | JOB_TITLE_WORDS |
+                        set(rules.name_noise)):
+            return clean(name + found.group(1), rules) or name
+    return name

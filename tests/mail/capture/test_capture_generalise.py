@@ -836,3 +836,41 @@ def test_a_test_handed_in_is_no_news_unless_the_mail_says_more(body: str,
     raw = mail(body, sender="Testly <no-reply@testly.example>",
                subject="Your application at Lumora Health")
     assert [f.kind for f in recognise_bytes(raw, zone=ZONE)] == found
+
+
+@pytest.mark.parametrize(("sender", "subject", "body", "company"), [
+    # a board tells what an employer did with the application, the employer named first
+    ("Jobbly <noreply@jobbly.example>", "Une entreprise souhaite vous rencontrer",
+     "Bonjour Alex,\n\nLe recruteur Maison Ferrand a étudié votre candidature et souhaite "
+     "vous proposer un entretien.\n", "Maison Ferrand"),
+    ("Jobbly <noreply@jobbly.example>", "Una empresa quiere contactarte",
+     "Hola Alex,\n\nConservas Rubio revisó tu CV para la vacante de Analista y quiere "
+     "agendar una entrevista contigo.\n", "Conservas Rubio"),
+    # an agency's client after 'Unser Kunde,' and its article
+    ("Jana Brandt <j.brandt@brandt-personal.example>", "Einladung Kundengespräch",
+     "Hallo Herr Rivera,\n\nUnser Kunde, die Weserland Antriebe GmbH in Minden, möchte Sie "
+     "kennenlernen. Das Gespräch ist am Mittwoch um 10 Uhr.\n\nJana Brandt\nBrandt Personal "
+     "GmbH", "Weserland Antriebe GmbH"),
+    # a calendar-style subject's time and a '<name> x <candidate>' meeting title cut
+    ("Lena Voss <lena.voss@ostwind-logistics.example>",
+     "Termin: Kennenlernen Ostwind Logistics x Alex",
+     "Hallo Alex,\n\nhier die Einladung zum Kennenlernen.\n", "Ostwind Logistics"),
+])
+def test_the_employer_named_by_a_board_or_an_agency(sender: str, subject: str, body: str,
+                                                    company: str) -> None:
+    [finding] = recognise_bytes(mail(body, sender=sender, subject=subject), zone=ZONE)
+    assert finding.company == company
+
+
+def test_a_subjects_short_name_is_completed_where_the_text_writes_it_whole() -> None:
+    raw = mail("Alex - quick update on Birchfield Orthopedics. They have decided not to move "
+               "forward with your application.\n\nM", sender="Mo <mo.recruits@outlook.com>",
+               subject="Birchfield")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert (finding.kind, finding.company) == ("rejection", "Birchfield Orthopedics")
+
+
+def test_more_legal_forms_are_normalised() -> None:
+    # a German non-profit's gGmbH, an Estonian OÜ
+    assert normal_company("Klinikum Weserau gGmbH") == normal_company("Klinikum Weserau")
+    assert normal_company("Tartu Grid OÜ") == "tartu grid"
