@@ -39,7 +39,12 @@ from nudger.mail.capture.employer import (
     title_end,
 )
 from nudger.mail.capture.rules import Rules, fold_case
-from nudger.mail.capture.subjects import JOB_TITLE_WORDS, ROLE_WORDS
+from nudger.mail.capture.subjects import (
+    JOB_TITLE_WORDS,
+    ROLE_WORDS,
+    an_agency,
+    employer_in_subject,
+)
 from nudger.mail.capture.view import MAX_VALUE, MailView, one_line
 
 # --- company and role ------------------------------------------------------------------
@@ -47,6 +52,7 @@ from nudger.mail.capture.view import MAX_VALUE, MailView, one_line
 _GENDER = re.compile(r"\s*\((?:m|w|f|d|x|h|div|all genders|gn\*?)(?:\s*/\s*(?:m|w|f|d|x|h|"
                      r"div))*\)\s*|\s*\b[mwfdx]/[mwfdx]/[mwfdx]\b", re.IGNORECASE)
 _TAIL = re.compile(r"\s+(?:for|as|regarding|about|via|through|on|in the|and we|and our|"
+                   r"in(?=\s+(?-i:[A-Z]))|"  # a place after the name ("X in Chicago")
                    r"and (?:have |has |had )?(?:decided|chosen|opted)|"
                    r"and (?:the|your|that|i|to|for|hope|wish|would|will|look)|we|"
                    r"who|which|where|has|have|is|are|was|were|will|und|pour|para|y|et|über|a|est|ont|"
@@ -56,6 +62,7 @@ _TAIL = re.compile(r"\s+(?:for|as|regarding|about|via|through|on|in the|and we|a
                    r"but)(?:\s|$).*$", re.IGNORECASE)
 _NOT_COMPANY = frozenset({"us", "our team", "uns", "nous", "nosotros", "our company",
                           "this time", "this point", "the moment", "present", "you", "dir",
+                          "ref", "réf", "ref.", "reference", "referencia", "référence",
                           "ihnen", "vous", "ti", "the team", "the company",
                           # the tools that send invitations, never the employer
                           "google calendar", "google kalender", "google agenda",
@@ -351,6 +358,11 @@ def company_and_role(view: MailView, haystack: str, ats: str,
         # with a legal form says more ("Will have a look" signed "Hennessy Joinery Ltd").
         signed = signed_organisation(haystack, rules, _clean_company)
         company, how = (signed, "signature") if signed else (company, how)
+    if company and how.startswith(("sender's", "signature")) and not ats and \
+            an_agency(company, view.domain):
+        # An agency writes for a client, whom its subject names ("Corvane - feedback").
+        client = employer_in_subject(view.subject, haystack, rules, _clean_company)
+        company, how = (client, "subject, the agency's client") if client else (company, how)
     if company:
         company = _with_legal_form(company, haystack, rules, view.domain)
     if role and company and role.lower().endswith(" at " + company.lower()):

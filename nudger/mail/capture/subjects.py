@@ -105,7 +105,8 @@ _NO_NAME = frozenset({
     "oferta", "stellenangebot", "annonce", "mission", "vertrauliche", "vertraulich",
     "confidential", "confidentiel", "confidentielle", "confidencial", "anfrage", "request",
     "demande", "solicitud", "opportunity", "opportunité", "oportunidad", "proposition",
-    "propuesta", "projekt", "project", "projet", "proyecto", "position", "poste", "puesto"})
+    "propuesta", "projekt", "project", "projet", "proyecto", "position", "poste", "puesto",
+    "invitation", "einladung", "invitación", "convocatoria", "convocation"})
 
 
 def employer_in_subject(subject: str, haystack: str, rules: Rules, clean: Clean) -> str:
@@ -147,9 +148,22 @@ def _whole(name: str, body: str, rules: Rules, clean: Clean) -> str:
     after it ending a phrase ("Cascade" → "Cascade Orthopedics.", "Lindauer" → "Lindauer
     Präzisionsteile,"); none a pronoun, a day, a role's, a job title's or a desk's word."""
     for found in re.finditer(rf"(?<![\w&]){re.escape(name)}((?:[ ]+[A-ZÀ-Ý][\w'’-]*){{1,2}})"
-                             r"(?=\s*(?:[.,;:!?)]|$))", body, re.MULTILINE):
+                             r"(?=\s*(?:[.,;:!?)]|$)|\s+[a-zà-ÿ])", body, re.MULTILINE):
         words = {w.lower() for w in found.group(1).split()}
         if not words & (_PRONOUNS | _NO_NAME | _NOT_A_NAME | ROLE_WORDS | JOB_TITLE_WORDS |
                         set(rules.name_noise)):
             return clean(name + found.group(1), rules) or name
     return name
+
+
+# Words of a recruitment agency's name or domain ("Halden Search", "Talentforge Partners",
+# "Primus Personal", "Brightside Staffing"): it writes for clients, whom it names.
+_AGENCY = re.compile(r"search|talent|recruit|staffing|personal|personnel|headhunt|resourcing|"
+                     r"placement|interim|zeitarbeit|selecci|selection|reclutamiento|"
+                     r"recrutement|executive")
+
+
+def an_agency(company: str, domain: str) -> bool:
+    """Whether the sender is a recruitment agency, by its name or its domain's words."""
+    label = domain.lower().rsplit(".", 2)[-2] if "." in domain else domain.lower()
+    return bool(_AGENCY.search(company.lower()) or _AGENCY.search(label))

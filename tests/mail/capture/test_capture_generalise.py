@@ -874,3 +874,61 @@ def test_more_legal_forms_are_normalised() -> None:
     # a German non-profit's gGmbH, an Estonian OÜ
     assert normal_company("Klinikum Weserau gGmbH") == normal_company("Klinikum Weserau")
     assert normal_company("Tartu Grid OÜ") == "tartu grid"
+
+
+# SENT is Monday 2 November 2026, 10:00 in Berlin.
+@pytest.mark.parametrize(("text", "at"), [
+    # a date and its time on labelled lines, the weekday bracketed between
+    ("Date: 4 November 2026 (Wednesday)\nTime: 3:30pm HKT\nPlatform: Teams",
+     datetime(2026, 11, 4, 7, 30, tzinfo=UTC)),
+    # a notice's symbols between the date and the time
+    ("📅 Miércoles, 4 de noviembre de 2026 🕙 10:30 h 📍 Calle Mayor 3",
+     datetime(2026, 11, 4, 9, 30, tzinfo=UTC)),
+    # a weekday and its day of the month, no month: the next such day
+    ("¿Puedes pasarte el viernes 6 a las 13:00?", datetime(2026, 11, 6, 12, 0, tzinfo=UTC)),
+    # a zone after a comma
+    ("el miércoles 4 de noviembre a las 10:00 hrs, hora del centro de México",
+     datetime(2026, 11, 4, 16, 0, tzinfo=UTC)),
+    # a bare hour with its zone stated
+    ("Tuesday at 11 Irish time (so 12 for you) works well",
+     datetime(2026, 11, 3, 11, 0, tzinfo=UTC)),
+])
+def test_interview_times_laid_out_as_notices_and_people_write_them(text: str,
+                                                                    at: datetime) -> None:
+    moment = interview_moment(text, SENT, ZONE)
+    assert moment is not None and moment.at == at
+
+
+def test_a_weekday_whose_day_number_does_not_fit_is_no_time() -> None:
+    # Friday 7 is no Friday in the two months after SENT's day: nothing guessed
+    assert interview_moment("Can you come in on Friday 7 at 13:00?", SENT, ZONE) is None
+
+
+@pytest.mark.parametrize(("sender", "subject", "body", "company"), [
+    # an agency writes for a client its subject names
+    ("Priya Nair <priya@haldenbrook-search.example>", "Corvane Payments - Technical Interview",
+     "Hi Alex,\n\nHere's the invite for your second stage: a 90-minute technical interview "
+     "on Thursday with two of their platform engineers.\n\nPriya\nHaldenbrook Search",
+     "Corvane Payments"),
+    ("Nina Castell <nina@talentforge.example>", "Quillmere update",
+     "Hi Alex,\n\nI just got off the phone with the Quillmere team. Sadly they've decided to "
+     "move forward with another candidate.\n\nNina", "Quillmere"),
+    # a place after 'à' or 'in' is no employer
+    ("Hôtellerie Bellevue <recrutement@hotellerie-bellevue.example>",
+     "Confirmation de candidature",
+     "Bonjour,\n\nNous confirmons la réception de votre candidature pour le poste de Chef de "
+     "réception à Annecy.\n\nHôtellerie Bellevue", "Hôtellerie Bellevue"),
+    ("Jobbly <noreply@jobbly.example>", "Inscripción realizada",
+     "Hola Alex,\n\nTe has inscrito en la oferta Técnico de Prevención de Riesgos de "
+     "Constructora Ordás en León.\n\nEl equipo", "Constructora Ordás"),
+    # a reference number is no employer
+    ("Seguros Pinar <empleo@segurospinar.example>",
+     "Confirmación de inscripción en la oferta Analista",
+     "Te confirmamos que te has inscrito en la oferta Analista (Madrid) - Ref. SP-117. Puedes "
+     "consultar el estado de tu candidatura en el portal.\n\n"
+     "Seguros Pinar, S.A.", "Seguros Pinar, S.A."),
+])
+def test_an_agency_s_client_and_a_place_or_reference_that_is_no_employer(
+        sender: str, subject: str, body: str, company: str) -> None:
+    [finding] = recognise_bytes(mail(body, sender=sender, subject=subject), zone=ZONE)
+    assert normal_company(finding.company) == normal_company(company)

@@ -743,6 +743,15 @@ EXAMPLES = {
     "ouvert(e)? à de nouvelles opportunités": "Êtes-vous ouvert à de nouvelles opportunités ?",
     "tu perfil me ha": "Tu perfil me ha parecido muy interesante.",
     "abierto a nuevas oportunidades": "¿Estás abierto a nuevas oportunidades?",
+    # session 17: an application viewed is no news of it
+    '\\b(your )?application (was|has been) (viewed|opened|seen)\\b|\\b(viewed|opened) your application\\b':
+        'Your application was viewed by Acme Robotics.',
+    '\\bbewerbung wurde\\b[^.!\\n]{0,40}\\b(angesehen|geöffnet|gelesen)\\b':
+        'Ihre Bewerbung wurde von Acme Robotics angesehen.',
+    '\\bcandidature a été (consultée|vue|ouverte)\\b':
+        'Votre candidature a été consultée par Acme Robotics.',
+    '\\bcandidatura (ha sido |fue )?(vista|consultada|abierta)\\b':
+        'Tu candidatura ha sido vista por Acme Robotics.',
     # session 17: an assessment or a selection day is the next stage; a test handed in is
     # no news of the application
     '\\b(invited|invites|inviting|invite) you to (take|complete|do|sit) (a|an|the|our) ([\\w-]+ ){0,3}(test|assessment|challenge|exercise|case study)\\b':
