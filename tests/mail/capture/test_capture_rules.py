@@ -744,7 +744,8 @@ EXAMPLES = {
     "tu perfil me ha": "Tu perfil me ha parecido muy interesante.",
     "abierto a nuevas oportunidades": "¿Estás abierto a nuevas oportunidades?",
     # session 17: an application viewed is no news of it
-    '\\b(your )?application (was|has been) (viewed|opened|seen)\\b|\\b(viewed|opened) your application\\b':
+    r"\b(your )?application (was|has been) (viewed|opened|seen)\b|\b(viewed|opened) yo"
+    r"ur application\b":
         'Your application was viewed by Acme Robotics.',
     '\\bbewerbung wurde\\b[^.!\\n]{0,40}\\b(angesehen|geöffnet|gelesen)\\b':
         'Ihre Bewerbung wurde von Acme Robotics angesehen.',
@@ -754,25 +755,43 @@ EXAMPLES = {
         'Tu candidatura ha sido vista por Acme Robotics.',
     # session 17: an assessment or a selection day is the next stage; a test handed in is
     # no news of the application
-    '\\b(invited|invites|inviting|invite) you to (take|complete|do|sit) (a|an|the|our) ([\\w-]+ ){0,3}(test|assessment|challenge|exercise|case study)\\b':
-        'Acme Robotics has invited you to take a coding test as the next step for the Backend Engineer role.',
-    '\\b(first|second|third|final|next) stage\\b(?! of (the|your|our) (project|product))|\\bwalk-?in (drive|interview)\\b|\\bassessment (centre|center|day)\\b':
+    r"\b(invited|invites|inviting|invite) you to (take|complete|do|sit) (a|an|the|our)"
+    r" ([\w-]+ ){0,3}(test|assessment|challenge|exercise|case study)\b":
+        "Acme Robotics has invited you to take a coding test as the next step for the "
+        "Backend Engineer role.",
+    r"\b(first|second|third|final|next) stage\b(?! of (the|your|our) (project|product)"
+    r")|\bwalk-?in (drive|interview)\b|\bassessment (centre|center|day)\b":
         'You are through to the second stage for the Analyst role at Acme Robotics.',
-    '\\b(auswahltag|assessment-?cent(er|re)|einstellungstest|eignungstest|probearbeiten|probetag)\\b':
+    r"\b(auswahltag|assessment-?cent(er|re)|einstellungstest|eignungstest|probearbeite"
+    r"n|probetag)\b":
         'Wir laden Sie zu unserem Auswahltag am 12. November ein.',
-    '\\b(proposition|demande) de rendez-vous\\b|\\bon s.appelle\\b|\\brencontr\\w* (avec )?(l.|notre |mon )?équipe\\b':
+    r"\b(proposition|demande) de rendez-vous\b|\bon s.appelle\b|\brencontr\w* (avec )?"
+    r"(l.|notre |mon )?équipe\b":
         "Proposition de rendez-vous pour le poste de chargé d'affaires, on s'appelle jeudi ?",
-    '\\b(test|évaluation|exercice) (technique|en ligne)\\b[^.!\\n]{0,60}\\b(invit|réalis|pass|compl)':
+    r"\b(test|évaluation|exercice) (technique|en ligne)\b[^.!\n]{0,60}\b(invit|réalis|"
+    r"pass|compl)":
         'Le test technique en ligne : nous vous invitons à le réaliser cette semaine.',
     '\\b(te|le) invit\\w* a (realizar|completar|hacer) (una|la|nuestra) (prueba|evaluación)\\b':
         'Te invitamos a realizar una prueba online para la vacante de Analista.',
-    '(?![\\s\\S]{0,400}?\\b(unfortunately|regret|decided|not (be )?(moving|proceeding|progressing|able)|invite you|like to (invite|meet|speak)|next (round|stage)))(?:\\b(test|assessment|challenge|video interview|recording)s? (has been |have been |was )?(submitted|completed)\\b|\\b(thanks?|thank you) for (completing|submitting|taking)\\b[^.!\\n]{0,60}\\b(test|assessment|challenge|video interview)\\b)':
+    r"(?![\s\S]{0,400}?\b(unfortunately|regret|decided|not (be )?(moving|proceeding|pr"
+    r"ogressing|able)|invite you|like to (invite|meet|speak)|next (round|stage)))(?:\b"
+    r"(test|assessment|challenge|video interview|recording)s? (has been |have been |wa"
+    r"s )?(submitted|completed)\b|\b(thanks?|thank you) for (completing|submitting|tak"
+    r"ing)\b[^.!\n]{0,60}\b(test|assessment|challenge|video interview)\b)":
         'Thank you for completing the Java assessment. Your answers are with the hiring team.',
-    '(?![\\s\\S]{0,400}?\\b(leider|bedauern|entschieden|einladen|einladung))(?:\\b(test|assessment|videointerview)\\b[^.!\\n]{0,20}\\b(eingereicht|abgeschlossen)\\b|\\bdanke (dir |ihnen )?für (die )?(bearbeitung|teilnahme|durchführung)\\b[^.!\\n]{0,60}\\b(test|assessment))':
+    r"(?![\s\S]{0,400}?\b(leider|bedauern|entschieden|einladen|einladung))(?:\b(test|a"
+    r"ssessment|videointerview)\b[^.!\n]{0,20}\b(eingereicht|abgeschlossen)\b|\bdanke "
+    r"(dir |ihnen )?für (die )?(bearbeitung|teilnahme|durchführung)\b[^.!\n]{0,60}\b(t"
+    r"est|assessment))":
         'Danke für die Bearbeitung des Online-Tests. Ihre Antworten liegen dem Team vor.',
-    '(?![\\s\\S]{0,400}?\\b(malheureusement|regret|décidé|inviter|convier|rencontrer))(?:\\b(test|évaluation)\\b[^.!\\n]{0,20}\\b(soumis|terminé|complété)e?\\b|\\bmerci d.avoir (complété|passé|réalisé|terminé)\\b[^.!\\n]{0,60}\\b(test|évaluation))':
+    r"(?![\s\S]{0,400}?\b(malheureusement|regret|décidé|inviter|convier|rencontrer))(?"
+    r":\b(test|évaluation)\b[^.!\n]{0,20}\b(soumis|terminé|complété)e?\b|\bmerci d.avo"
+    r"ir (complété|passé|réalisé|terminé)\b[^.!\n]{0,60}\b(test|évaluation))":
         "Merci d'avoir complété le test en ligne. Vos réponses sont transmises à l'équipe.",
-    '(?![\\s\\S]{0,400}?\\b(lamentablemente|desafortunadamente|lamentamos|decidido|invitar|convocar))(?:\\b(prueba|test|evaluación)\\b[^.!\\n]{0,20}\\b(enviada|completada|enviado|completado)\\b|\\bgracias por (completar|realizar|hacer)\\b[^.!\\n]{0,60}\\b(prueba|test|evaluación))':
+    r"(?![\s\S]{0,400}?\b(lamentablemente|desafortunadamente|lamentamos|decidido|invit"
+    r"ar|convocar))(?:\b(prueba|test|evaluación)\b[^.!\n]{0,20}\b(enviada|completada|e"
+    r"nviado|completado)\b|\bgracias por (completar|realizar|hacer)\b[^.!\n]{0,60}\b(p"
+    r"rueba|test|evaluación))":
         'Gracias por completar la prueba online. Tus respuestas están con el equipo.',
 }
 
