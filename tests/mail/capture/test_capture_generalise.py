@@ -812,6 +812,9 @@ def test_a_subjects_request_or_role_is_no_employer() -> None:
     ("Lumora Health has invited you to take a test",
      "Hi Alex,\n\nLumora Health has invited you to take a coding test for the Data Engineer "
      "role. Complete it within 5 days.\n\nThe Testly team"),
+    ("Lumora Health: Testly test invitation",
+     "Hello Alex,\n\nYou have been invited to take a Testly test by Lumora Health for the "
+     "role Data Engineer. Time limit: 60 minutes.\n\nStart test"),
     ("Einladung zum Auswahltag",
      "Guten Tag Alex Rivera,\n\ndie Lumora Health GmbH lädt Sie zum Auswahltag für das "
      "Traineeprogramm ein. Bitte bestätigen Sie Ihre Teilnahme.\n\nIhr Testly-Team"),

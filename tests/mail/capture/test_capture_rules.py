@@ -755,8 +755,9 @@ EXAMPLES = {
         'Tu candidatura ha sido vista por Acme Robotics.',
     # session 17: an assessment or a selection day is the next stage; a test handed in is
     # no news of the application
-    r"\b(invited|invites|inviting|invite) you to (take|complete|do|sit) (a|an|the|our)"
-    r" ([\w-]+ ){0,3}(test|assessment|challenge|exercise|case study)\b":
+    r"\b(invited|invites|inviting|invite) (you )?to (take|complete|do|sit) (a|an|the|our)"
+    r" ([\w-]+ ){0,3}(test|assessment|challenge|exercise|case study)\b|\b(coding |online "
+    r"|technical )?(test|assessment|challenge) invitation\b":
         "Acme Robotics has invited you to take a coding test as the next step for the "
         "Backend Engineer role.",
     r"\b(first|second|third|final|next) stage\b(?! of (the|your|our) (project|product)"
