@@ -53,6 +53,7 @@ _GENDER = re.compile(r"\s*\((?:m|w|f|d|x|h|div|all genders|gn\*?)(?:\s*/\s*(?:m|
                      r"div))*\)\s*|\s*\b[mwfdx]/[mwfdx]/[mwfdx]\b", re.IGNORECASE)
 _TAIL = re.compile(r"\s+(?:for|as|regarding|about|via|through|on|in the|and we|and our|"
                    r"in(?=\s+(?-i:[A-Z]))|"  # a place after the name ("X in Chicago")
+                   r"(?:feedback|update|news|retour|rückmeldung|novedades)(?=\s*[?!.]*$)|"
                    r"and (?:have |has |had )?(?:decided|chosen|opted)|"
                    r"and (?:the|your|that|i|to|for|hope|wish|would|will|look)|we|"
                    r"who|which|where|has|have|is|are|was|were|will|und|pour|para|y|et|über|a|est|ont|"

@@ -935,3 +935,22 @@ def test_an_agency_s_client_and_a_place_or_reference_that_is_no_employer(
         sender: str, subject: str, body: str, company: str) -> None:
     [finding] = recognise_bytes(mail(body, sender=sender, subject=subject), zone=ZONE)
     assert normal_company(finding.company) == normal_company(company)
+
+
+def test_a_rejection_that_reviewed_the_profile_is_no_profile_view_notice() -> None:
+    # "reviewed your profile" is no "viewed your profile" notice
+    raw = mail("Hi Alex,\n\nThanks for your interest in Brightwell. We reviewed your profile "
+               "against our current needs and have decided not to proceed with your "
+               "application.\n\nTalent Operations\nBrightwell",
+               sender="Brightwell <screening@brightwell.example>",
+               subject="Your Brightwell application")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert (finding.kind, finding.company) == ("rejection", "Brightwell")
+
+
+def test_not_going_to_proceed_is_a_rejection() -> None:
+    raw = mail("Hi Alex,\n\nJust off the phone with Harwood Analytics. I'm gutted to say they're "
+               "not going to proceed.\n\nTariq", sender="Tariq <tariq.recruits@mail.com>",
+               subject="Harwood Analytics feedback")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert (finding.kind, finding.company) == ("rejection", "Harwood Analytics")

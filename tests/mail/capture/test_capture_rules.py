@@ -41,7 +41,8 @@ EXAMPLES = {
     "order confirmation": "Order confirmation for your purchase.",
     "payment received": "Payment received, thank you.",
     "webinar": "Join our webinar about interviews.",
-    "viewed your profile": "A recruiter viewed your profile.",
+    # (not "we reviewed your profile … decided not to proceed": a rejection)
+    "\\bviewed your profile": "A recruiter viewed your profile.",
     "endorsed you": "Sam endorsed you for Python.",
     "new connection": "You have a new connection.",
     "congratulate": "Congratulate Sam on a new position.",
@@ -211,7 +212,8 @@ EXAMPLES = {
     "rental application": "Thank you for your rental application for unit 4B.",
     "\\badmissions?\\b": "The admissions office has received your form.",
     "\\b(msc|bsc|mba|ph\\.?d) ": "Your MSc application is complete.",
-    "\\b(not|won.t|will not|unable to|decided not to|chosen not to)\\s+(be\\s+)?(mov(e|ing) "
+    "\\b(not|won.t|will not|unable to|decided not to|chosen not to)\\s+(be\\s+|going\\s+to\\s+)?"
+    "(mov(e|ing) "
     "(forward|ahead)|progress(ing)?|proceed(ing)?|continu(e|ing) with your)\\b":
         "We will not be progressing your application further.",
     "\\btak(e|ing) (your application|things|it|this)\\b[^.!\\n]{0,60}\\bfurther":
