@@ -745,6 +745,11 @@ EXAMPLES = {
     "ouvert(e)? à de nouvelles opportunités": "Êtes-vous ouvert à de nouvelles opportunités ?",
     "tu perfil me ha": "Tu perfil me ha parecido muy interesante.",
     "abierto a nuevas oportunidades": "¿Estás abierto a nuevas oportunidades?",
+    # session 17: who will receive you names the meeting
+    r"\b(vous|te) (recevra|recevrons|recevront|recevoir|accueillera|accueillerons)\b":
+        "Mme Roux vous recevra le mercredi 4 novembre à 9h30 pour le poste de technicien.",
+    r"\b(te|le) (recibirá|recibiremos|recibirán)\b|\b(recibirte|recibirle)\b":
+        "El jefe de taller te recibirá el jueves a las 10:00 para hablar del puesto.",
     # session 17: an application viewed is no news of it
     r"\b(your )?application (was|has been) (viewed|opened|seen)\b|\b(viewed|opened) yo"
     r"ur application\b":
