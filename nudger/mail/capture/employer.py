@@ -22,12 +22,15 @@ from nudger.mail.capture.contact import (
     via,
 )
 from nudger.mail.capture.rules import Rules
+from nudger.mail.capture.subjects import (
+    JOB_TITLE_WORDS,
+    KIND_WORD,
+    ROLE_WORDS,
+    Clean,
+    employer_in_subject,
+    replied_name,
+)
 from nudger.mail.capture.view import MailView
-
-Clean = Callable[[str, Rules], str]
-
-ROLE_WORDS = frozenset({"role", "position", "job", "opening", "vacancy", "post",
-                        "stelle", "poste", "puesto", "team", "interview"})
 
 NAME_RUN = re.compile(r"(?<![\w&])[A-ZÀ-Ý][\w&'’.-]*(?:[ \t]+(?:&[ \t]+)?[A-ZÀ-Ý][\w&'’.-]*){0,4}")
 
@@ -86,56 +89,14 @@ def named_organisation(view: MailView, haystack: str, rules: Rules, clean: Clean
         found = _organisation_name(run.group(0), rules, clean)
         if found:
             return found
-    if subject != lines[0] or _KIND_WORD.search(subject):
-        return _replied_name(subject, rules, clean)
-    return ""
+    if subject != lines[0] or KIND_WORD.search(subject):
+        return replied_name(subject, rules, clean) or \
+            employer_in_subject(subject, haystack, rules, clean)
+    return employer_in_subject(subject, haystack, rules, clean)
 
 
 _PROGRAMME = frozenset({"program", "programme", "programm", "internship", "praktikum",
                         "stage", "prácticas", "apprenticeship", "ausbildung", "alternance"})
-
-
-# A thread's subject about one employer, as a recruiter and a candidate write it ("Re:
-# Holloway & Reeve", "AW: Kranich Feedback?", "Re: Retour Vinéa ?", "Re: Update Acme").
-_REPLIED = re.compile(
-    r"^(?:(?:feedback|update|news|retour|nouvelles|rückmeldung|neuigkeiten|novedades|"
-    r"noticias|respuesta)\s+(?:(?:on|from|de|von|zu|sur)\s+)?)?"
-    r"(?P<name>[A-ZÀ-Ý][\w'’.-]*(?:[ ]+(?:&[ ]+)?[A-ZÀ-Ý][\w'’.-]*){0,3})"
-    r"(?:\s+(?:feedback|update|news|retour|rückmeldung|novedades))?\s*[?!.]*$", re.IGNORECASE)
-
-
-# A subject that says it is news of an application: "Veridian feedback", "Summit Ridge
-# update", "Retour Vinéa".
-_KIND_WORD = re.compile(r"(?:^|\s)(?:feedback|update|news|retour|rückmeldung|novedades)"
-                        r"(?:\s|[?!.]*$)", re.IGNORECASE)
-
-
-def _replied_name(subject: str, rules: Rules, clean: Clean) -> str:
-    """The employer a reply's subject, or a subject with a kind word ("Veridian
-    feedback"), is nothing but (`_REPLIED`), when it is no role, no day and no kind word
-    alone; "" else. A person's first mail titled "Coffee" names no employer."""
-    found = _REPLIED.match(subject.strip())
-    if found is None:
-        return ""
-    name = re.sub(r"\s+(?:feedback|update|news|retour|rückmeldung|novedades)$", "",
-                  found.group("name"), flags=re.IGNORECASE)
-    words = {w.lower().strip(".,") for w in name.split()}
-    if words & ROLE_WORDS or words & JOB_TITLE_WORDS or words & _NOT_A_NAME or \
-            not name[:1].isupper():
-        return ""
-    return clean(name, rules)
-
-
-_NOT_A_NAME = frozenset({
-    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "today",
-    "tomorrow", "montag", "dienstag", "mittwoch", "donnerstag", "freitag", "lundi", "mardi",
-    "mercredi", "jeudi", "vendredi", "lunes", "martes", "miércoles", "jueves", "viernes",
-    "hello", "hi", "hallo", "bonjour", "hola", "thanks", "danke", "merci", "gracias",
-    "question", "frage", "call", "chat", "meeting", "termin", "interview", "entretien",
-    "entrevista", "gespräch", "application", "bewerbung", "candidature", "candidatura",
-    "cv", "offer", "angebot", "offre", "oferta", "next", "steps", "status", "follow", "up",
-    "unterlagen", "documents", "documentos", "dossier", "lebenslauf", "resume", "profil",
-    "profile", "perfil", "feedback", "update", "retour", "rückmeldung", "novedades"})
 
 
 def _organisation_name(text: str, rules: Rules, clean: Clean) -> str:
@@ -242,20 +203,6 @@ def agrees_with_domain(company: str, domain: str) -> bool:
     squashed = squash(company)
     return bool(parts) and all(any(form in squashed for form in domain_forms(p))
                                for p in parts)
-
-
-# Words of a job's title: a capitalised run with one is a role, not an employer.
-JOB_TITLE_WORDS = frozenset({
-    "analyst", "engineer", "developer", "manager", "assistant", "designer", "consultant",
-    "specialist", "officer", "director", "lead", "head", "intern", "internship",
-    "scientist", "architect", "administrator", "coordinator", "technician", "nurse",
-    "accountant", "associate", "representative", "executive", "clerk", "operator",
-    "entwickler", "ingenieur", "berater", "leiter", "leiterin", "mitarbeiter",
-    "sachbearbeiter", "praktikum", "ausbildung", "werkstudent", "stellvertretende",
-    "développeur", "ingénieur", "chargé", "chargée", "responsable", "stage", "stagiaire",
-    "alternance", "desarrollador", "ingeniero", "técnico", "técnica", "becario", "prácticas",
-    "enfermero", "enfermera", "enfermero/a", "dependiente", "gerente", "jefe",
-})
 
 
 _NAME = (r"(?-i:[A-ZÀ-Ý][\w&’.-]*(?:[ ]+(?:(?:&|de|des|du|del|de la|y|of|und|von|van|der)[ ]+)?"
@@ -494,3 +441,42 @@ def fuller_name(company: str, haystack: str, rules: Rules) -> str:
             return company + found.group(1)
     return company
 
+
+def spelt_in_text(company: str, haystack: str, rules: Rules, clean: Clean) -> str:
+    """A run of capitalised words in the text that is `company` squashed (spacing, case,
+    punctuation), optionally followed by a legal form: the mail's own spelling."""
+    labels = domain_forms(company)
+    for found in NAME_RUN.finditer(haystack):
+        words = found.group(0).split()
+        for end in range(len(words), 0, -1):
+            squashed = squash(" ".join(words[:end]))
+            if squashed in labels:
+                return clean(" ".join(words[:end]), rules)
+    return ""
+
+
+def fuller_from_domain(company: str, domain: str, haystack: str, rules: Rules,
+                       clean: Clean) -> str:
+    """The sender's domain's name when `company` is its first words ("Sternwerk" of
+    sternwerk-automation.example: "Sternwerk Automation"), spelt as the mail spells it;
+    "" when the domain says nothing more (acme-careers.com, acme.com)."""
+    labels = domain.split(".")
+    if len(labels) < 2:
+        return ""
+    label = labels[-3] if labels[-2] in ("co", "com", "ac", "gov", "org") and \
+        len(labels) >= 3 else labels[-2]
+    parts = [p for p in label.split("-") if p]
+    squashed = squash(company)
+    if len(parts) < 2 or not squashed:
+        return ""
+    for end in range(1, len(parts)):
+        if "".join(parts[:end]) == squashed:
+            extra = " ".join(parts[end:])
+            if extra in rules.name_noise or any(p in ("mail", "email", "jobs", "careers",
+                                                       "career", "hr", "apply", "team", "de",
+                                                       "en", "fr", "es", "online", "web")
+                                                for p in parts[end:]):
+                return ""
+            fuller = company_from_domain(domain, rules, clean)
+            return spelt_in_text(fuller, haystack, rules, clean) or fuller
+    return ""

@@ -20,9 +20,6 @@ from nudger.mail.capture.contact import (
 from nudger.mail.capture.employer import (
     BOARD_LISTING,
     DOES,
-    JOB_TITLE_WORDS,
-    NAME_RUN,
-    ROLE_WORDS,
     a_colleague,
     a_weak_name,
     agrees_with_domain,
@@ -30,17 +27,24 @@ from nudger.mail.capture.employer import (
     company_from_links,
     company_from_listing,
     company_from_signature,
-    domain_forms,
     domain_label,
+    fuller_from_domain,
     fuller_name,
     named_organisation,
     other_organisation,
     persons_organisation,
     signed_organisation,
+    spelt_in_text,
     squash,
     title_end,
 )
 from nudger.mail.capture.rules import Rules, fold_case
+from nudger.mail.capture.subjects import (
+    JOB_TITLE_WORDS,
+    ROLE_WORDS,
+    an_agency,
+    employer_in_subject,
+)
 from nudger.mail.capture.view import MAX_VALUE, MailView, one_line
 
 # --- company and role ------------------------------------------------------------------
@@ -48,15 +52,18 @@ from nudger.mail.capture.view import MAX_VALUE, MailView, one_line
 _GENDER = re.compile(r"\s*\((?:m|w|f|d|x|h|div|all genders|gn\*?)(?:\s*/\s*(?:m|w|f|d|x|h|"
                      r"div))*\)\s*|\s*\b[mwfdx]/[mwfdx]/[mwfdx]\b", re.IGNORECASE)
 _TAIL = re.compile(r"\s+(?:for|as|regarding|about|via|through|on|in the|and we|and our|"
+                   r"in(?=\s+(?-i:[A-Z]))|"  # a place after the name ("X in Chicago")
+                   r"(?:feedback|update|news|retour|rückmeldung|novedades)(?=\s*[?!.]*$)|"
                    r"and (?:have |has |had )?(?:decided|chosen|opted)|"
                    r"and (?:the|your|that|i|to|for|hope|wish|would|will|look)|we|"
                    r"who|which|where|has|have|is|are|was|were|will|und|pour|para|y|et|über|a|est|ont|"
                    r"ha|es|fue|hat|ist|sind|wurde|wurden|wird|werden|angekommen|eingegangen|eingetroffen|"
-                   r"para el|–|-|—|\||·|last|yesterday|earlier|recently|this (?:week|morning|"
-                   r"afternoon)|and (?:unfortunately|sadly|they|he|she|it)|but)"
-                   r"(?:\s|$).*$", re.IGNORECASE)
+                   r"para el|–|-|—|\||·|@|x|<>|last|yesterday|earlier|recently|"
+                   r"this (?:week|morning|afternoon)|and (?:unfortunately|sadly|they|he|she|it)|"
+                   r"but)(?:\s|$).*$", re.IGNORECASE)
 _NOT_COMPANY = frozenset({"us", "our team", "uns", "nous", "nosotros", "our company",
                           "this time", "this point", "the moment", "present", "you", "dir",
+                          "ref", "réf", "ref.", "reference", "referencia", "référence",
                           "ihnen", "vous", "ti", "the team", "the company",
                           # the tools that send invitations, never the employer
                           "google calendar", "google kalender", "google agenda",
@@ -141,7 +148,8 @@ _LEAD = re.compile(r"^(?:(?:unfortunately|sadly|however|leider|malheureusement|"
                    r"(?:(?:recursos humanos|rrhh|rh|ressources humaines|people|hr|human "  # a desk
                    r"resources|personalabteilung) (?:de|del|of|at|von|chez)\s+)?"
                    r"(?:(?:absage|zusage|einladung|entretien|retour|candidature|bewerbung|"
-                   r"interview|entrevista|candidatura|feedback|rückmeldung)\s+(?=\S+\s+\S))?"
+                   r"interview|entrevista|candidatura|feedback|rückmeldung|kennenlernen|"
+                   r"rendez-vous|visio|llamada)\s+(?=\S+\s+\S))?"
                    r"(?:(?:the|der|die|das|la|le|el|los|las)\s+|[ld]['’](?=[A-ZÀ-Ý]))?",
                    re.IGNORECASE)
 # A sentence's end inside what a pattern took as a name ("Maison Carrel. Après réflexion"),
@@ -306,7 +314,7 @@ def company_and_role(view: MailView, haystack: str, ats: str,
             not rules.is_freemail(view.domain):
         # "Sternwerk" in the text, sternwerk-automation.example the sender's domain: the
         # company's full name ("Sternwerk Automation", as the mail spells it when it does).
-        fuller = _fuller_from_domain(company, view.domain, haystack, rules)
+        fuller = fuller_from_domain(company, view.domain, haystack, rules, _clean_company)
         company = fuller or company
     if not company and not platform and view.domain and not rules.is_freemail(view.domain):
         # The organisation's name the mail signs or writes, when it is the sender's
@@ -319,7 +327,7 @@ def company_and_role(view: MailView, haystack: str, ats: str,
         how = "sender's domain" if company else ""
         if company:
             # The name as the mail spells it ("Arena Digital S.A." for arenadigital.es).
-            spelt = _spelt_in_text(company, haystack, rules)
+            spelt = spelt_in_text(company, haystack, rules, _clean_company)
             company, how = (spelt, "sender's domain, as the mail spells it") if spelt \
                 else (company, how)
     if not company or (how.startswith("sender's") and
@@ -351,6 +359,11 @@ def company_and_role(view: MailView, haystack: str, ats: str,
         # with a legal form says more ("Will have a look" signed "Hennessy Joinery Ltd").
         signed = signed_organisation(haystack, rules, _clean_company)
         company, how = (signed, "signature") if signed else (company, how)
+    if company and how.startswith(("sender's", "signature")) and not ats and \
+            an_agency(company, view.domain):
+        # An agency writes for a client, whom its subject names ("Corvane - feedback").
+        client = employer_in_subject(view.subject, haystack, rules, _clean_company)
+        company, how = (client, "subject, the agency's client") if client else (company, how)
     if company:
         company = _with_legal_form(company, haystack, rules, view.domain)
     if role and company and role.lower().endswith(" at " + company.lower()):
@@ -406,19 +419,6 @@ def _name_patterns(ats_names: tuple[str, ...],
     return ats, words
 
 
-def _spelt_in_text(company: str, haystack: str, rules: Rules) -> str:
-    """A run of capitalised words in the text that is `company` squashed (spacing, case,
-    punctuation), optionally followed by a legal form: the mail's own spelling."""
-    labels = domain_forms(company)
-    for found in NAME_RUN.finditer(haystack):
-        words = found.group(0).split()
-        for end in range(len(words), 0, -1):
-            squashed = squash(" ".join(words[:end]))
-            if squashed in labels:
-                return _clean_company(" ".join(words[:end]), rules)
-    return ""
-
-
 # After a name: ", Inc.", " GmbH & Co. KG", " S.A." (a dot that is part of the form kept).
 _LEGAL_AFTER = re.compile(rf"(?:,\s*|\s+)(?:{LEGAL})(?![\w&])")
 # What an extraction pattern that stops at the first "." leaves of a dotted form: "Acme
@@ -472,29 +472,3 @@ def _with_legal_form(company: str, haystack: str, rules: Rules, domain: str = ""
     if cut:
         return _clean_company(base, rules) or company
     return fuller_name(company, haystack, rules)
-
-
-def _fuller_from_domain(company: str, domain: str, haystack: str, rules: Rules) -> str:
-    """The sender's domain's name when `company` is its first words ("Sternwerk" of
-    sternwerk-automation.example: "Sternwerk Automation"), spelt as the mail spells it;
-    "" when the domain says nothing more (acme-careers.com, acme.com)."""
-    labels = domain.split(".")
-    if len(labels) < 2:
-        return ""
-    label = labels[-3] if labels[-2] in ("co", "com", "ac", "gov", "org") and \
-        len(labels) >= 3 else labels[-2]
-    parts = [p for p in label.split("-") if p]
-    squashed = squash(company)
-    if len(parts) < 2 or not squashed:
-        return ""
-    for end in range(1, len(parts)):
-        if "".join(parts[:end]) == squashed:
-            extra = " ".join(parts[end:])
-            if extra in rules.name_noise or any(p in ("mail", "email", "jobs", "careers",
-                                                       "career", "hr", "apply", "team", "de",
-                                                       "en", "fr", "es", "online", "web")
-                                                for p in parts[end:]):
-                return ""
-            fuller = company_from_domain(domain, rules, _clean_company)
-            return _spelt_in_text(fuller, haystack, rules) or fuller
-    return ""

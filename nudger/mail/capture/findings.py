@@ -79,6 +79,7 @@ def weigh_evidence(view: MailView, haystack: str, folded: str, ats: str, rules: 
     scores: dict[str, float] = {}
     signals: dict[str, list[str]] = {}
     titled: set[str] = set()  # the kinds a phrase in the subject names
+    maybe: set[str] = set()   # an invitation only said as what may come ("falls wir…")
     for kind in ("application", "rejection", "interview"):
         in_subject = in_body = 0
         said: list[str] = []
@@ -100,6 +101,8 @@ def weigh_evidence(view: MailView, haystack: str, folded: str, ats: str, rules: 
                 # An acknowledgement's "if they want to take things further" or
                 # "shortlisted candidates will be contacted for the next round": what may
                 # come, not what happened.
+                if kind == "interview":
+                    maybe.add(kind)
                 continue
             if kind == "interview" and not where_subject and _past(haystack, found.start()):
                 # "Suite à notre échange téléphonique, j'ai bien reçu votre CV", "danke für
@@ -132,7 +135,9 @@ def weigh_evidence(view: MailView, haystack: str, folded: str, ats: str, rules: 
         # "Haben Sie Zeit für ein Gespräch?" is an invitation whatever a bag of words says.
         least = WORDS_SURE if phrased - {"application", best} and best not in phrased \
             else WORDS_MIN
-        if best != "not-job" and posteriors[best] >= least and \
+        # What the mail says may come is no reading of what happened: the words of a
+        # conditional invitation do not make the mail one.
+        if best != "not-job" and posteriors[best] >= least and best not in maybe - phrased and \
                 (not alone or _names_job(haystack, rules.body_words)):
             scores[best] += WORDS_WEIGHT * posteriors[best]
             signals[best].append(f"its words read as {best} ({posteriors[best]:.2f})")

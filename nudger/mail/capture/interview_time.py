@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from nudger.when.times import supported
@@ -213,9 +213,17 @@ _TIME = (r"(?P<h>[01]?\d|2[0-3])(?:(?P<sep>[:.]|\s?h\s?)(?P<mi>[0-5]\d)"
          r"(?:\s*(?P<part>" + _DAYPART + r"))?"
          r"(?:\s*(?:-|–|to|bis|à|a)\s*(?P<endh>[01]?\d|2[0-3])(?:[:.h][0-5]\d)?\s*"
          r"(?P<endampm>[ap]\.?\s?m\.?(?![\w]))?(?:\s*uhr(?![\w]))?)?"
-         r"(?:\s*\(?\s*(?P<zone>" + _ZONE_WORDS + r")\s*\)?)?"
+         r"(?:[\s,]*\(?\s*(?P<zone>" + _ZONE_WORDS + r")\s*\)?)?"
          r"(?:\s*\(\s*(?:utc|gmt)\s*(?P<off>[+-−]\s*\d{1,2}(?::?\d{2})?)\s*\))?")
-_JOIN = (r"[\s,|·•]*(?:(?:at|um|à|a las|a la|de|time|zeit|uhrzeit|heure|hora|von|ab|from|"
+_WEEKDAYS = (r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|mon|tue|tues|wed|"
+             r"thu|thur|thurs|fri|sat|sun|montag|dienstag|mittwoch|donnerstag|freitag|samstag|"
+             r"sonntag|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|lunes|martes|"
+             r"miércoles|jueves|viernes|sábado|domingo)")
+# Between the date and the time: a bracketed weekday ("21 October 2026 (Wednesday)"), the
+# symbols a notice lays them out with ("📅 Miércoles, 21 de octubre 🕙 10:30 h").
+_JOIN = (r"[\s,|·•\u2600-\u27bf\U0001f300-\U0001faff]*(?:\(\s*" + _WEEKDAYS + r"\s*\)"
+         r"[\s,\u2600-\u27bf\U0001f300-\U0001faff]*)?"
+         r"(?:(?:at|um|à|a las|a la|de|time|zeit|uhrzeit|heure|hora|von|ab|from|"
          r"between|entre las|entre|desde las|desde|dès|de|vers|gegen|hacia las|sobre las|"
          r"around|about|om)\b\s*:?[\s,]*|@\s*|"
          # the verb between the day and the hour: "du 27 novembre aura bien lieu à 9h30",
@@ -235,10 +243,6 @@ _DATE_FORMS: tuple[re.Pattern[str], ...] = (
 )
 
 
-_WEEKDAYS = (r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|mon|tue|tues|wed|"
-             r"thu|thur|thurs|fri|sat|sun|montag|dienstag|mittwoch|donnerstag|freitag|samstag|"
-             r"sonntag|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|lunes|martes|"
-             r"miércoles|jueves|viernes|sábado|domingo)")
 # A date written with slashes: day first (19/11/2026, Europe) or month first (11/19/2026,
 # the US); which one is decided in `_moment`.
 _SLASH = r"(?<![\d/])(?P<a>\d{1,2})/(?P<b>\d{1,2})(?:/(?P<y>\d{4}|\d{2}))?(?![\d/])"
@@ -258,6 +262,10 @@ _DATE_FORMS = (*_DATE_FORMS,
     re.compile(_TIME_FIRST + r"(?P<mon>" + _MONTH_RE + r")\.?\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?"
                r"(?:,?\s+(?P<y>\d{4}))?(?!\d)" + _AFTER_ZONE, re.IGNORECASE),
     re.compile(_TIME_FIRST + _SLASH + _AFTER_ZONE, re.IGNORECASE),
+    # a weekday and its day of the month, no month: "el viernes 16 a las 13:00"
+    re.compile(r"(?<![\w])(?P<wd>" + _WEEKDAYS + r")\.?,?\s+(?:(?:the|den|le|el)\s+)?"
+               r"(?P<dn>\d{1,2})(?:st|nd|rd|th|\.|er)?(?!\d|\.\d|/|\s*(?:de\s+)?(?:"
+               + _MONTH_RE + r")(?![\w]))" + _JOIN + _TIME, re.IGNORECASE),
     re.compile(_TIME_FIRST + r"(?P<y>\d{4})-(?P<mo>\d{2})-(?P<d>\d{2})(?!\d)" + _AFTER_ZONE,
                re.IGNORECASE),
 )
@@ -324,8 +332,9 @@ _STATED_ZONE = re.compile(
 
 def _moment(match: re.Match[str], sent_at: datetime | None, zone: ZoneInfo) -> Moment | None:
     parts = match.groupdict()
-    # A bare number is not a time: it needs minutes, am/pm or "Uhr"/"h".
-    if not (parts.get("mi") or parts.get("ampm") or parts.get("uhr") or
+    # A bare number is not a time: it needs minutes, am/pm, "Uhr"/"h" or a zone ("at 11
+    # Irish time").
+    if not (parts.get("mi") or parts.get("ampm") or parts.get("uhr") or parts.get("zone") or
             (parts.get("sep") or "").strip() == "h"):
         return None
     try:
@@ -336,6 +345,15 @@ def _moment(match: re.Match[str], sent_at: datetime | None, zone: ZoneInfo) -> M
             us = second > 12 or (first <= 12 and
                                      (parts.get("ampm") or " ")[0].lower() in ("a", "p"))
             month, day = (first, second) if us else (second, first)
+        elif parts.get("dn"):
+            if sent_at is None:
+                return None
+            when = _day_of_month(parts["wd"], int(parts["dn"]),
+                                 sent_at.astimezone(zone).date())
+            if when is None:
+                return None
+            month, day = when.month, when.day
+            parts["y"] = str(when.year)
         elif parts.get("rel"):
             if sent_at is None:
                 return None
@@ -380,6 +398,20 @@ def _moment(match: re.Match[str], sent_at: datetime | None, zone: ZoneInfo) -> M
     if at is None:
         return None  # outside the one supported range of dates
     return Moment(at, zoned, " ".join(match.group(0).split())[:120])
+
+
+_DAY_PREFIX = {name[:3]: index for name, index in _DAY_INDEX.items()} | {"mié": 2, "sáb": 5}
+
+
+def _day_of_month(weekday: str, number: int, sent: date) -> date | None:
+    """The first day numbered `number` from the sending day on (two months at most) that
+    is `weekday`: "Friday 16" sent on Monday 12 October is 16 October."""
+    index = _DAY_PREFIX.get(weekday.lower()[:3])
+    for ahead in range(62):
+        when = sent + timedelta(days=ahead)
+        if when.day == number and when.weekday() == index:
+            return when
+    return None
 
 
 def _zone_of(word: str, offset: str, user: ZoneInfo) -> tuple[tzinfo | None, bool]:

@@ -762,3 +762,195 @@ def test_a_subject_with_news_of_an_application_names_its_employer(subject: str,
                subject=subject)
     [finding] = recognise_bytes(raw, zone=ZONE)
     assert (finding.kind, finding.company) == ("rejection", company)
+
+
+# --- session 17: blind6's misses read -----------------------------------------------------
+
+@pytest.mark.parametrize(("subject", "body", "kind", "company"), [
+    ("Entretien Corvelle – 12 novembre",
+     "Bonjour Alex,\n\nCorvelle souhaite vous rencontrer : un entretien en visio le 12 "
+     "novembre à 10h.\n\nBien à vous,\nSandrine", "interview", "Corvelle"),
+    ("Quick call with Pinewood Tool & Gear - Wednesday 3pm",
+     "Hi Alex,\n\nThey'd like to set up a quick call about the planner role.\n\nRob",
+     "interview", "Pinewood Tool & Gear"),
+    ("Talleres Ordoño – decisión",
+     "Hola Alex:\n\nLamentablemente han decidido seguir con otra candidatura.\n\nUn saludo,"
+     "\nMaite", "rejection", "Talleres Ordoño"),
+    ("Vacante Jefe de Almacén - Conservas del Cantábrico",
+     "Hola Alex:\n\nTe confirmo que he presentado tu candidatura al cliente.\n\nMaite",
+     "application", "Conservas del Cantábrico"),
+    ("Brightwater final stage",
+     "Hi Alex,\n\nGreat news: Brightwater would like to invite you to the final interview."
+     "\n\nTom", "interview", "Brightwater"),
+])
+def test_a_recruiter_on_free_mail_names_the_employer_in_the_subject(
+        subject: str, body: str, kind: str, company: str) -> None:
+    # An agency recruiter writing from free mail names the client around what the mail is
+    # about, not in a signature: no domain, no organisation word to go by.
+    raw = mail(body, sender="Recruiter <some.recruiter.rh@gmx.net>", subject=subject)
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert (finding.kind, finding.company) == (kind, company)
+
+
+def test_a_subjects_single_word_names_an_employer_only_when_the_text_does_too() -> None:
+    body = ("Hi Alex,\n\nThey'd like to meet you for an interview next week.\n\nRob")
+    raw = mail(body, sender="Rob <rob.recruits@gmx.net>", subject="Harbour – next week")
+    assert recognise_bytes(raw, zone=ZONE) == []
+    named = mail(body.replace("They'd", "Harbour would"), sender="Rob <rob.recruits@gmx.net>",
+                 subject="Harbour – next week")
+    assert recognise_bytes(named, zone=ZONE)[0].company == "Harbour"
+
+
+def test_a_subjects_request_or_role_is_no_employer() -> None:
+    raw = mail("Guten Tag,\n\nein Mandant sucht eine Leitung Einkauf. Hätten Sie Zeit für ein "
+               "Telefonat?\n\nGrüße\nK. Maier", sender="K. Maier <k.maier.beratung@gmx.de>",
+               subject="Vertrauliche Anfrage – Leitung Einkauf")
+    assert recognise_bytes(raw, zone=ZONE) == []
+
+
+@pytest.mark.parametrize(("subject", "body"), [
+    ("Lumora Health has invited you to take a test",
+     "Hi Alex,\n\nLumora Health has invited you to take a coding test for the Data Engineer "
+     "role. Complete it within 5 days.\n\nThe Testly team"),
+    ("Lumora Health: Testly test invitation",
+     "Hello Alex,\n\nYou have been invited to take a Testly test by Lumora Health for the "
+     "role Data Engineer. Time limit: 60 minutes.\n\nStart test"),
+    ("Einladung zum Auswahltag",
+     "Guten Tag Alex Rivera,\n\ndie Lumora Health GmbH lädt Sie zum Auswahltag für das "
+     "Traineeprogramm ein. Bitte bestätigen Sie Ihre Teilnahme.\n\nIhr Testly-Team"),
+])
+def test_an_assessment_from_an_unlisted_system_is_the_next_stage(subject: str,
+                                                                  body: str) -> None:
+    raw = mail(body, sender="Testly <no-reply@testly.example>", subject=subject)
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert finding.kind == "interview" and finding.interview_at is None
+    assert normal_company(finding.company) == "lumora health"
+
+
+@pytest.mark.parametrize(("body", "found"), [
+    ("Hi Alex,\n\nThank you for completing the Data Engineer assessment for Lumora Health. "
+     "Your answers are with the hiring team.\n\nThe Testly team", []),
+    ("Hi Alex,\n\nThank you for completing the assessment for Lumora Health. Unfortunately "
+     "they have decided not to move forward with your application.\n\nThe Testly team",
+     ["rejection"]),
+])
+def test_a_test_handed_in_is_no_news_unless_the_mail_says_more(body: str,
+                                                               found: list[str]) -> None:
+    raw = mail(body, sender="Testly <no-reply@testly.example>",
+               subject="Your application at Lumora Health")
+    assert [f.kind for f in recognise_bytes(raw, zone=ZONE)] == found
+
+
+@pytest.mark.parametrize(("sender", "subject", "body", "company"), [
+    # a board tells what an employer did with the application, the employer named first
+    ("Jobbly <noreply@jobbly.example>", "Une entreprise souhaite vous rencontrer",
+     "Bonjour Alex,\n\nLe recruteur Maison Ferrand a étudié votre candidature et souhaite "
+     "vous proposer un entretien.\n", "Maison Ferrand"),
+    ("Jobbly <noreply@jobbly.example>", "Una empresa quiere contactarte",
+     "Hola Alex,\n\nConservas Rubio revisó tu CV para la vacante de Analista y quiere "
+     "agendar una entrevista contigo.\n", "Conservas Rubio"),
+    # an agency's client after 'Unser Kunde,' and its article
+    ("Jana Brandt <j.brandt@brandt-personal.example>", "Einladung Kundengespräch",
+     "Hallo Herr Rivera,\n\nUnser Kunde, die Weserland Antriebe GmbH in Minden, möchte Sie "
+     "kennenlernen. Das Gespräch ist am Mittwoch um 10 Uhr.\n\nJana Brandt\nBrandt Personal "
+     "GmbH", "Weserland Antriebe GmbH"),
+    # a calendar-style subject's time and a '<name> x <candidate>' meeting title cut
+    ("Lena Voss <lena.voss@ostwind-logistics.example>",
+     "Termin: Kennenlernen Ostwind Logistics x Alex",
+     "Hallo Alex,\n\nhier die Einladung zum Kennenlernen.\n", "Ostwind Logistics"),
+])
+def test_the_employer_named_by_a_board_or_an_agency(sender: str, subject: str, body: str,
+                                                    company: str) -> None:
+    [finding] = recognise_bytes(mail(body, sender=sender, subject=subject), zone=ZONE)
+    assert finding.company == company
+
+
+def test_a_subjects_short_name_is_completed_where_the_text_writes_it_whole() -> None:
+    raw = mail("Alex - quick update on Birchfield Orthopedics. They have decided not to move "
+               "forward with your application.\n\nM", sender="Mo <mo.recruits@outlook.com>",
+               subject="Birchfield")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert (finding.kind, finding.company) == ("rejection", "Birchfield Orthopedics")
+
+
+def test_more_legal_forms_are_normalised() -> None:
+    # a German non-profit's gGmbH, an Estonian OÜ
+    assert normal_company("Klinikum Weserau gGmbH") == normal_company("Klinikum Weserau")
+    assert normal_company("Tartu Grid OÜ") == "tartu grid"
+
+
+# SENT is Monday 2 November 2026, 10:00 in Berlin.
+@pytest.mark.parametrize(("text", "at"), [
+    # a date and its time on labelled lines, the weekday bracketed between
+    ("Date: 4 November 2026 (Wednesday)\nTime: 3:30pm HKT\nPlatform: Teams",
+     datetime(2026, 11, 4, 7, 30, tzinfo=UTC)),
+    # a notice's symbols between the date and the time
+    ("📅 Miércoles, 4 de noviembre de 2026 🕙 10:30 h 📍 Calle Mayor 3",
+     datetime(2026, 11, 4, 9, 30, tzinfo=UTC)),
+    # a weekday and its day of the month, no month: the next such day
+    ("¿Puedes pasarte el viernes 6 a las 13:00?", datetime(2026, 11, 6, 12, 0, tzinfo=UTC)),
+    # a zone after a comma
+    ("el miércoles 4 de noviembre a las 10:00 hrs, hora del centro de México",
+     datetime(2026, 11, 4, 16, 0, tzinfo=UTC)),
+    # a bare hour with its zone stated
+    ("Tuesday at 11 Irish time (so 12 for you) works well",
+     datetime(2026, 11, 3, 11, 0, tzinfo=UTC)),
+])
+def test_interview_times_laid_out_as_notices_and_people_write_them(text: str,
+                                                                    at: datetime) -> None:
+    moment = interview_moment(text, SENT, ZONE)
+    assert moment is not None and moment.at == at
+
+
+def test_a_weekday_whose_day_number_does_not_fit_is_no_time() -> None:
+    # Friday 7 is no Friday in the two months after SENT's day: nothing guessed
+    assert interview_moment("Can you come in on Friday 7 at 13:00?", SENT, ZONE) is None
+
+
+@pytest.mark.parametrize(("sender", "subject", "body", "company"), [
+    # an agency writes for a client its subject names
+    ("Priya Nair <priya@haldenbrook-search.example>", "Corvane Payments - Technical Interview",
+     "Hi Alex,\n\nHere's the invite for your second stage: a 90-minute technical interview "
+     "on Thursday with two of their platform engineers.\n\nPriya\nHaldenbrook Search",
+     "Corvane Payments"),
+    ("Nina Castell <nina@talentforge.example>", "Quillmere update",
+     "Hi Alex,\n\nI just got off the phone with the Quillmere team. Sadly they've decided to "
+     "move forward with another candidate.\n\nNina", "Quillmere"),
+    # a place after 'à' or 'in' is no employer
+    ("Hôtellerie Bellevue <recrutement@hotellerie-bellevue.example>",
+     "Confirmation de candidature",
+     "Bonjour,\n\nNous confirmons la réception de votre candidature pour le poste de Chef de "
+     "réception à Annecy.\n\nHôtellerie Bellevue", "Hôtellerie Bellevue"),
+    ("Jobbly <noreply@jobbly.example>", "Inscripción realizada",
+     "Hola Alex,\n\nTe has inscrito en la oferta Técnico de Prevención de Riesgos de "
+     "Constructora Ordás en León.\n\nEl equipo", "Constructora Ordás"),
+    # a reference number is no employer
+    ("Seguros Pinar <empleo@segurospinar.example>",
+     "Confirmación de inscripción en la oferta Analista",
+     "Te confirmamos que te has inscrito en la oferta Analista (Madrid) - Ref. SP-117. Puedes "
+     "consultar el estado de tu candidatura en el portal.\n\n"
+     "Seguros Pinar, S.A.", "Seguros Pinar, S.A."),
+])
+def test_an_agency_s_client_and_a_place_or_reference_that_is_no_employer(
+        sender: str, subject: str, body: str, company: str) -> None:
+    [finding] = recognise_bytes(mail(body, sender=sender, subject=subject), zone=ZONE)
+    assert normal_company(finding.company) == normal_company(company)
+
+
+def test_a_rejection_that_reviewed_the_profile_is_no_profile_view_notice() -> None:
+    # "reviewed your profile" is no "viewed your profile" notice
+    raw = mail("Hi Alex,\n\nThanks for your interest in Brightwell. We reviewed your profile "
+               "against our current needs and have decided not to proceed with your "
+               "application.\n\nTalent Operations\nBrightwell",
+               sender="Brightwell <screening@brightwell.example>",
+               subject="Your Brightwell application")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert (finding.kind, finding.company) == ("rejection", "Brightwell")
+
+
+def test_not_going_to_proceed_is_a_rejection() -> None:
+    raw = mail("Hi Alex,\n\nJust off the phone with Harwood Analytics. I'm gutted to say they're "
+               "not going to proceed.\n\nTariq", sender="Tariq <tariq.recruits@mail.com>",
+               subject="Harwood Analytics feedback")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert (finding.kind, finding.company) == ("rejection", "Harwood Analytics")

@@ -41,7 +41,8 @@ EXAMPLES = {
     "order confirmation": "Order confirmation for your purchase.",
     "payment received": "Payment received, thank you.",
     "webinar": "Join our webinar about interviews.",
-    "viewed your profile": "A recruiter viewed your profile.",
+    # (not "we reviewed your profile … decided not to proceed": a rejection)
+    "\\bviewed your profile": "A recruiter viewed your profile.",
     "endorsed you": "Sam endorsed you for Python.",
     "new connection": "You have a new connection.",
     "congratulate": "Congratulate Sam on a new position.",
@@ -187,7 +188,9 @@ EXAMPLES = {
     "your application (has been|was) (received|submitted|sent)":
         "Your application has been received.",
     "application (received|confirmation|submitted)": "Application received for Analyst.",
-    "thank you for your interest in": "Thank you for your interest in Acme Robotics.",
+    # (alone, the sentence opens rejections as often: the word model learnt that from blind6)
+    "thank you for your interest in":
+        "Thank you for your interest in Acme Robotics. We will review your details shortly.",
     "indeed application": "Indeed Application: Analyst",
     "vielen dank für (ihre|deine) bewerbung": "Vielen Dank für Ihre Bewerbung bei Acme Robotics.",
     "bewerbung (ist )?(bei uns )?eingegangen": "Ihre Bewerbung ist bei uns eingegangen.",
@@ -209,7 +212,8 @@ EXAMPLES = {
     "rental application": "Thank you for your rental application for unit 4B.",
     "\\badmissions?\\b": "The admissions office has received your form.",
     "\\b(msc|bsc|mba|ph\\.?d) ": "Your MSc application is complete.",
-    "\\b(not|won.t|will not|unable to|decided not to|chosen not to)\\s+(be\\s+)?(mov(e|ing) "
+    "\\b(not|won.t|will not|unable to|decided not to|chosen not to)\\s+(be\\s+|going\\s+to\\s+)?"
+    "(mov(e|ing) "
     "(forward|ahead)|progress(ing)?|proceed(ing)?|continu(e|ing) with your)\\b":
         "We will not be progressing your application further.",
     "\\btak(e|ing) (your application|things|it|this)\\b[^.!\\n]{0,60}\\bfurther":
@@ -741,6 +745,62 @@ EXAMPLES = {
     "ouvert(e)? à de nouvelles opportunités": "Êtes-vous ouvert à de nouvelles opportunités ?",
     "tu perfil me ha": "Tu perfil me ha parecido muy interesante.",
     "abierto a nuevas oportunidades": "¿Estás abierto a nuevas oportunidades?",
+    # session 17: who will receive you names the meeting
+    r"\b(vous|te) (recevra|recevrons|recevront|recevoir|accueillera|accueillerons)\b":
+        "Mme Roux vous recevra le mercredi 4 novembre à 9h30 pour le poste de technicien.",
+    r"\b(te|le) (recibirá|recibiremos|recibirán)\b|\b(recibirte|recibirle)\b":
+        "El jefe de taller te recibirá el jueves a las 10:00 para hablar del puesto.",
+    # session 17: an application viewed is no news of it
+    r"\b(your )?application (was|has been) (viewed|opened|seen)\b|\b(viewed|opened) yo"
+    r"ur application\b":
+        'Your application was viewed by Acme Robotics.',
+    '\\bbewerbung wurde\\b[^.!\\n]{0,40}\\b(angesehen|geöffnet|gelesen)\\b':
+        'Ihre Bewerbung wurde von Acme Robotics angesehen.',
+    '\\bcandidature a été (consultée|vue|ouverte)\\b':
+        'Votre candidature a été consultée par Acme Robotics.',
+    '\\bcandidatura (ha sido |fue )?(vista|consultada|abierta)\\b':
+        'Tu candidatura ha sido vista por Acme Robotics.',
+    # session 17: an assessment or a selection day is the next stage; a test handed in is
+    # no news of the application
+    r"\b(invited|invites|inviting|invite) (you )?to (take|complete|do|sit) (a|an|the|our)"
+    r" ([\w-]+ ){0,3}(test|assessment|challenge|exercise|case study)\b|\b(coding |online "
+    r"|technical )?(test|assessment|challenge) invitation\b":
+        "Acme Robotics has invited you to take a coding test as the next step for the "
+        "Backend Engineer role.",
+    r"\b(first|second|third|final|next) stage\b(?! of (the|your|our) (project|product)"
+    r")|\bwalk-?in (drive|interview)\b|\bassessment (centre|center|day)\b":
+        'You are through to the second stage for the Analyst role at Acme Robotics.',
+    r"\b(auswahltag|assessment-?cent(er|re)|einstellungstest|eignungstest|probearbeite"
+    r"n|probetag)\b":
+        'Wir laden Sie zu unserem Auswahltag am 12. November ein.',
+    r"\b(proposition|demande) de rendez-vous\b|\bon s.appelle\b|\brencontr\w* (avec )?"
+    r"(l.|notre |mon )?équipe\b":
+        "Proposition de rendez-vous pour le poste de chargé d'affaires, on s'appelle jeudi ?",
+    r"\b(test|évaluation|exercice) (technique|en ligne)\b[^.!\n]{0,60}\b(invit|réalis|"
+    r"pass|compl)":
+        'Le test technique en ligne : nous vous invitons à le réaliser cette semaine.',
+    '\\b(te|le) invit\\w* a (realizar|completar|hacer) (una|la|nuestra) (prueba|evaluación)\\b':
+        'Te invitamos a realizar una prueba online para la vacante de Analista.',
+    r"(?![\s\S]{0,400}?\b(unfortunately|regret|decided|not (be )?(moving|proceeding|pr"
+    r"ogressing|able)|invite you|like to (invite|meet|speak)|next (round|stage)))(?:\b"
+    r"(test|assessment|challenge|video interview|recording)s? (has been |have been |wa"
+    r"s )?(submitted|completed)\b|\b(thanks?|thank you) for (completing|submitting|tak"
+    r"ing)\b[^.!\n]{0,60}\b(test|assessment|challenge|video interview)\b)":
+        'Thank you for completing the Java assessment. Your answers are with the hiring team.',
+    r"(?![\s\S]{0,400}?\b(leider|bedauern|entschieden|einladen|einladung))(?:\b(test|a"
+    r"ssessment|videointerview)\b[^.!\n]{0,20}\b(eingereicht|abgeschlossen)\b|\bdanke "
+    r"(dir |ihnen )?für (die )?(bearbeitung|teilnahme|durchführung)\b[^.!\n]{0,60}\b(t"
+    r"est|assessment))":
+        'Danke für die Bearbeitung des Online-Tests. Ihre Antworten liegen dem Team vor.',
+    r"(?![\s\S]{0,400}?\b(malheureusement|regret|décidé|inviter|convier|rencontrer))(?"
+    r":\b(test|évaluation)\b[^.!\n]{0,20}\b(soumis|terminé|complété)e?\b|\bmerci d.avo"
+    r"ir (complété|passé|réalisé|terminé)\b[^.!\n]{0,60}\b(test|évaluation))":
+        "Merci d'avoir complété le test en ligne. Vos réponses sont transmises à l'équipe.",
+    r"(?![\s\S]{0,400}?\b(lamentablemente|desafortunadamente|lamentamos|decidido|invit"
+    r"ar|convocar))(?:\b(prueba|test|evaluación)\b[^.!\n]{0,20}\b(enviada|completada|e"
+    r"nviado|completado)\b|\bgracias por (completar|realizar|hacer)\b[^.!\n]{0,60}\b(p"
+    r"rueba|test|evaluación))":
+        'Gracias por completar la prueba online. Tus respuestas están con el equipo.',
 }
 
 ALL_RULES = [rule for kind in ("ignore", "rejection", "interview", "application", "outreach")
