@@ -145,6 +145,12 @@ async def _serve(settings: Settings, env: Mapping[str, str], db: Database,
                 delete_jobs="successful", additional_context={"nudger": runtime}))
 
         worker = start()
+        # A tick of our own at start: procrastinate defers a periodic task on start only if
+        # no worker deferred that minute's run yet, so a worker that replaces a dead one
+        # would otherwise wait up to a minute to find what the dead one left. A task, so that
+        # a stop does not wait for a large start-up minute (each of its steps is its own
+        # transaction: one cut short is done again by the next minute's tick).
+        first_tick = asyncio.create_task(runtime.tick(app, utcnow()))
 
         def stop(signum: int) -> None:
             log.info("worker %s: %s received; finishing the jobs in progress (at most %g s)",
@@ -152,23 +158,25 @@ async def _serve(settings: Settings, env: Mapping[str, str], db: Database,
             notifier.stopping()
             stopping.set()
             worker.cancel()
+            first_tick.cancel()
 
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop, signum)
         pinger = _watchdog(notifier)
         sharing = asyncio.create_task(_share_the_relay(relay, db)) if relay.per_minute \
             else None
-        # A tick of our own at start: procrastinate defers a periodic task on start only if
-        # no worker deferred that minute's run yet, so a worker that replaces a dead one
-        # would otherwise wait up to a minute to find what the dead one left.
         try:
-            await runtime.tick(app, utcnow())
+            await first_tick
+        except asyncio.CancelledError:
+            if not stopping.is_set():
+                raise
         except Exception as exc:
             log.warning("worker %s: the start-up tick failed (%s); the next minute's tick "
                         "tries again", me, exc)
-        log.info("worker %s started on %s (%d at a time), sending through %s", me, db.where,
-                 concurrency, relay.where)
-        notifier.ready(f"worker {me}")
+        if not stopping.is_set():
+            log.info("worker %s started on %s (%d at a time), sending through %s", me,
+                     db.where, concurrency, relay.where)
+            notifier.ready(f"worker {me}")
         try:
             while True:
                 why = await _until_it_ends(worker)
