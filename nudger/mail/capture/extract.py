@@ -38,6 +38,7 @@ from nudger.mail.capture.employer import (
     squash,
     title_end,
 )
+from nudger.mail.capture.platform import employer_on_notice
 from nudger.mail.capture.rules import Rules, fold_case
 from nudger.mail.capture.subjects import (
     JOB_TITLE_WORDS,
@@ -292,10 +293,13 @@ def company_and_role(view: MailView, haystack: str, ats: str,
         label = squash(domain_label(view.domain))
         if company and not ats and label and squash(company).startswith(label):
             # A sending system the rules do not list ("Jobbly <noreply@jobbly.example>"): the
-            # employer on the job's card it shows, else one the text names with a legal form.
+            # employer on the job's card it shows, one its notice names by its part ("au
+            # recruteur X", "X moved your application"), else one named with a legal form.
             listed_company, listed = company_from_listing(
                 view.subject, haystack, rules, _clean_company, _clean_role, anywhere=True)
-            named = listed_company or other_organisation(haystack, label, rules, _clean_company)
+            named = listed_company or employer_on_notice(haystack, label, rules,
+                                                         _clean_company) or \
+                other_organisation(haystack, label, rules, _clean_company)
             if named:
                 company, how = named, "job listing" if listed_company else "text"
                 role = role or listed
@@ -364,6 +368,9 @@ def company_and_role(view: MailView, haystack: str, ats: str,
         # An agency writes for a client, whom its subject names ("Corvane - feedback").
         client = employer_in_subject(view.subject, haystack, rules, _clean_company)
         company, how = (client, "subject, the agency's client") if client else (company, how)
+        if not client:  # "on behalf of our client X", "Le client X a finalisé…"
+            client = employer_on_notice(haystack, squash(company), rules, _clean_company)
+            company, how = (client, "text, the agency's client") if client else (company, how)
     if company:
         company = _with_legal_form(company, haystack, rules, view.domain)
     if role and company and role.lower().endswith(" at " + company.lower()):

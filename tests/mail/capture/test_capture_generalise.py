@@ -954,3 +954,67 @@ def test_not_going_to_proceed_is_a_rejection() -> None:
                subject="Harwood Analytics feedback")
     [finding] = recognise_bytes(raw, zone=ZONE)
     assert (finding.kind, finding.company) == ("rejection", "Harwood Analytics")
+
+
+@pytest.mark.parametrize(("sender", "subject", "body", "company"), [
+    ("Jobhafen <info@jobhafen.example>", "Votre candidature : Comptable H/F",
+     "Bonjour Alex,\nVotre candidature a été envoyée au recruteur Fromagerie Valcourt pour "
+     "l'offre Comptable H/F.\nL'équipe Jobhafen", "Fromagerie Valcourt"),
+    ("Gigmarkt <notify@gigmarkt.example>", "Mise à jour de votre candidature",
+     "Bonjour Alex,\nLa mission Développeur Django de Banque Ormeau a été pourvue. Votre "
+     "candidature n'a pas été retenue.", "Banque Ormeau"),
+    ("Stellwerk <noreply@stellwerk.example>", "Deine Bewerbung",
+     "Hallo Alex,\nwir haben deine Bewerbung als Controller an die Brauerei Lindenhof eG "
+     "weitergeleitet.\nDein Stellwerk Team", "Brauerei Lindenhof eG"),
+    ("Codecheck <scheduling@codecheck.example>", "Rescheduled: Pelham Mutual technical "
+     "interview", "Hi Alex,\nYour interview has been moved to Monday, November 9, 2026 at "
+     "16:00 (GMT+1).\nThe Codecheck Team", "Pelham Mutual"),
+])
+def test_a_platforms_notice_names_the_employer_not_the_platform(
+        sender: str, subject: str, body: str, company: str) -> None:
+    [finding] = recognise_bytes(mail(body, sender=sender, subject=subject), zone=ZONE)
+    assert finding.company == company
+
+
+def test_an_agency_names_the_client_it_writes_for_in_its_text() -> None:
+    raw = mail("Hi Alex,\nYour application has been received by our team for the position "
+               "of Data Analyst, on behalf of our client Tidewater Health.\nKind regards,\n"
+               "Northgate Talent", sender="Northgate Talent <no-reply@northgatetalent.example>",
+               subject="Thank you for your application - Data Analyst")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert finding.company == "Tidewater Health"
+
+
+@pytest.mark.parametrize("body", [
+    # an employer's own job title with "de" is no other employer
+    "Buenos días Alex,\nHemos visto tu candidatura para el puesto de Responsable de Logística."
+    " ¿Podrías venir el viernes 20 de noviembre a las 10:00 para una entrevista?\nUn saludo,"
+    "\nMuebles Ronda S.A.",
+    # a person met is no employer
+    "Bonjour Alex,\nvotre entretien avec Madame Perrin est fixé au vendredi 6 novembre à "
+    "11h.\nMuebles Ronda",
+])
+def test_an_employers_own_mail_keeps_its_name(body: str) -> None:
+    raw = mail(body, sender="Muebles Ronda <rrhh@mueblesronda.example>", subject="Entrevista")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert normal_company(finding.company) == "muebles ronda"
+
+
+@pytest.mark.parametrize(("text", "company"), [
+    ("Te postulaste a Contador Sr\n¡Hola Alex!\nTe postulaste a Contador Sr en Molinos del "
+     "Plata S.A. (Córdoba).", "Molinos del Plata S.A."),
+    ("Your application status has changed\nHi Alex,\nHarbour Lane Hotel moved your "
+     "application for Night Auditor to: Interview.\nThe Hirefloor team", "Harbour Lane Hotel"),
+    ("Anfrage angenommen\nHallo Alex,\nsuper! Kessler Robotik wurde informiert.",
+     "Kessler Robotik"),
+    ("Welcome\nHi Alex,\nwe've let Pinecrest Labs know you're interested.", "Pinecrest Labs"),
+    ("Update\nHi Alex,\nThe Hirefloor team moved your application.", ""),
+])
+def test_the_employer_a_notice_names_by_its_part(text: str, company: str) -> None:
+    from nudger.mail.capture.platform import employer_on_notice
+    from nudger.mail.capture.rules import default_rules
+
+    def as_written(raw: str, _rules: object) -> str:
+        return raw
+
+    assert employer_on_notice(text, "hirefloor", default_rules(), as_written) == company
