@@ -144,6 +144,14 @@ def test_legal_forms_of_more_countries_are_normalised() -> None:
     # the zone on a line of its own, as calendars write it
     ("Thursday, December 10 · 11:00am – 11:30am\nTime zone: America/New_York",
      datetime(2026, 12, 10, 16, 0, tzinfo=UTC)),
+    # Outlook's zone names show the standard offset; the place keeps summer time
+    ("Tuesday, 6 April 2027 10:00 - 11:00 (UTC+00:00) Dublin, Edinburgh, Lisbon, London",
+     datetime(2027, 4, 6, 9, 0, tzinfo=UTC)),
+    ("Thursday, 10 December 2026 14:00-15:00 (UTC+01:00) Amsterdam, Berlin, Bern, Rome, "
+     "Stockholm, Vienna", datetime(2026, 12, 10, 13, 0, tzinfo=UTC)),
+    # a bare hour with "hs" (the Americas)
+    ("el jueves 10/12 a las 10 hs (hora de Argentina)", datetime(2026, 12, 10, 13, 0,
+                                                                 tzinfo=UTC)),
 ])
 def test_an_interview_time_in_the_zones_of_more_places(text: str, at: datetime) -> None:
     moment = interview_moment(text, SENT, ZONE)
