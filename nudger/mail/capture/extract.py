@@ -38,7 +38,7 @@ from nudger.mail.capture.employer import (
     squash,
     title_end,
 )
-from nudger.mail.capture.platform import employer_on_notice
+from nudger.mail.capture.platform import branch_of, employer_on_notice
 from nudger.mail.capture.rules import Rules, fold_case
 from nudger.mail.capture.subjects import (
     JOB_TITLE_WORDS,
@@ -82,7 +82,8 @@ _POSSESSIVE = re.compile(r"'s$|’s$")
 
 
 def _clean_company(raw: str, rules: Rules) -> str:
-    text = " ".join(raw.split(";")[0].split()).strip(" \"'“”‘’«»:;,!?()[]")
+    # "bei Randstad: Sachbearbeiter (m/w/d)": a job after a colon is no part of the name
+    text = " ".join(raw.split(";")[0].split(": ")[0].split()).strip(" \"'“”‘’«»:;,!?()[]")
     text = _SENTENCE_END.split(text, maxsplit=1)[0]
     text = _PERSON_AT.sub("", text)
     text = _LEAD.sub("", text)
@@ -372,7 +373,8 @@ def company_and_role(view: MailView, haystack: str, ats: str,
             client = employer_on_notice(haystack, squash(company), rules, _clean_company)
             company, how = (client, "text, the agency's client") if client else (company, how)
     if company:
-        company = _with_legal_form(company, haystack, rules, view.domain)
+        company = _with_legal_form(branch_of(company, view.domain, haystack), haystack, rules,
+                                   view.domain)
     if role and company and role.lower().endswith(" at " + company.lower()):
         role = role[: -len(company) - 4].strip()
     if role.lower() == company.lower():

@@ -82,3 +82,30 @@ def employer_on_notice(haystack: str, label: str, rules: Rules, clean: Clean) ->
                     named.split()[0].lower() not in _NOT_NAMES:
                 return named
     return ""
+
+
+# Countries a company's branch is named after ("Adecco France", "Manpower España").
+_COUNTRIES = frozenset({
+    "deutschland", "germany", "österreich", "austria", "schweiz", "suisse", "switzerland",
+    "france", "españa", "spain", "méxico", "mexico", "argentina", "chile", "colombia", "perú",
+    "uk", "ireland", "belgique", "belgium", "nederland", "italia", "italy", "portugal",
+    "usa", "us", "canada", "iberia", "international", "europe", "emea"})
+_LOCATIVE = r"(?:in|en|à|de|bei|aus|niederlassung|agence|agencia|sucursal|office|branch)"
+
+
+def branch_of(company: str, domain: str, haystack: str) -> str:
+    """The company itself, not its branch: "Randstad Hannover" from randstad.de whose mail
+    says "Niederlassung Hannover", "Adecco France" from adecco.fr: the name's last word a
+    country or a place the text names as one, the rest the sender's domain's name."""
+    words = company.split()
+    labels = domain.lower().split(".")
+    if len(words) < 2 or len(labels) < 2:
+        return company
+    rest, place = " ".join(words[:-1]), words[-1]
+    label = labels[-3] if labels[-2] in ("co", "com") and len(labels) >= 3 else labels[-2]
+    if squash(rest) != label:
+        return company
+    if place.lower() in _COUNTRIES or re.search(
+            rf"(?i:\b{_LOCATIVE})\s+{re.escape(place)}(?![\w])", haystack):
+        return rest
+    return company

@@ -1026,3 +1026,24 @@ def test_the_employer_a_notice_names_by_its_part(text: str, company: str) -> Non
         return raw
 
     assert employer_on_notice(text, "hirefloor", default_rules(), as_written) == company
+
+
+@pytest.mark.parametrize(("company", "domain", "text", "want"), [
+    ("Tempora France", "tempora.fr", "", "Tempora"),
+    ("Tempora Lübeck", "tempora.de", "in unsere Niederlassung Lübeck", "Tempora"),
+    # a second word the text does not name as a place is the name's
+    ("Tempora Logistik", "tempora.de", "Tempora Logistik sucht", "Tempora Logistik"),
+    ("Tempora France", "other.example", "", "Tempora France"),
+])
+def test_a_branch_is_its_company(company: str, domain: str, text: str, want: str) -> None:
+    from nudger.mail.capture.platform import branch_of
+    assert branch_of(company, domain, text) == want
+
+
+def test_a_job_after_a_colon_is_no_part_of_the_employer() -> None:
+    raw = mail("Guten Tag Alex,\nvielen Dank für Ihre Bewerbung auf die Stelle Buchhalter "
+               "(m/w/d). Ihre Unterlagen sind bei uns eingegangen.\nIhr Tempora Team",
+               sender="Tempora Personal <noreply@tempora-personal.example>",
+               subject="Ihre Bewerbung bei Tempora: Buchhalter (m/w/d)")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert ":" not in finding.company and finding.company.startswith("Tempora")
