@@ -19,7 +19,8 @@ Clean = Callable[[str, Rules], str]
 # ("Clinique Vétérinaire des Monts d'Or", "Seguros La Pampeana", "Wattle & Finch").
 _NAME = (r"(?P<company>[A-ZÀ-Ý][\w&’.-]*(?:(?:[ ]+(?:(?:&|de|des|du|del|de la|y|of|und|von|"
          r"van|der|et)[ ]+)?|[ ]+d['’])[A-ZÀ-Ý][\w&’.-]*){0,4}(?:[ ]+(?:eG|e\.V\.|e\.K\.))?)")
-_END = r"(?=\s*(?:[.!,;:?\n(]|$)|\s+(?:fue|a été|has|have|was|is|wurde|ist|est|ha|hat)\b)"
+_END = (r"(?=\s*(?:[.!,;:?\n(]|$)|\s+(?:fue|a été|has|have|was|is|wurde|ist|est|ha|hat|"
+        r"finalizó|terminó)\b)")
 _PATTERNS = tuple(re.compile(p, re.MULTILINE) for p in (
     # Who the application went to or who the mail speaks for, said by its part.
     r"(?i:\b(?:le |la |the |el |der |die |our |notre |nuestro |unser(?:em|en)? |au |à l.)?"
@@ -30,13 +31,13 @@ _PATTERNS = tuple(re.compile(p, re.MULTILINE) for p in (
     # "aviso Jefe de Proyectos TI de Constructora Los Andes Ltda.", "te postulaste a … en X"
     # (a name of two words at least: "Responsable de Compras" ends in a job's own word).
     r"(?i:\b(?:mission|offre|annonce|aviso|oferta|vacante|poste|puesto|job|role|position|"
-    r"stelle|postulaste|postulé|applied|beworben))\b[^!?\n]{2,80}?[ ](?i:de|d['’]|del|at|"
+    r"stelle|búsqueda|recherche|postulaste|postulé|applied|beworben))\b[^!?\n]{2,80}?[ ](?i:de|d['’]|del|at|"
     r"bei|chez|en|with)[ ]?" + _NAME + _END,
     # The employer acting on the application: "X moved your application", "X wurde
     # informiert", "X a consulté votre candidature".
     r"(?:^|[.!?]\s+)" + _NAME + r"[ ]+(?i:moved|has moved|updated|has updated|viewed|"
-    r"has viewed|wurde informiert|hat deine|hat ihre|a déplacé|a consulté|a mis à jour|"
-    r"movió|ha movido|ha visto|actualizó)\b",
+    r"has viewed|closed|has closed|wurde informiert|hat deine|hat ihre|a déplacé|a consulté|"
+    r"a mis à jour|a clôturé|movió|ha movido|ha visto|actualizó|cerró|ha cerrado)\b",
     # Sent or forwarded to the employer, or the employer told: "an die X weitergeleitet",
     # "let X know", "Anfrage von X", "entretien avec la X" (with its article: no person).
     r"(?i:\b(?:an die|an den|an das|an))[ ]+" + _NAME + r"(?i:[ ]+(?:weitergeleitet|"
@@ -71,7 +72,10 @@ def employer_on_notice(haystack: str, label: str, rules: Rules, clean: Clean) ->
     the platform itself (`label`: its domain's name squashed); "" when it names none."""
     subject_end = haystack.find("\n")
     for number, pattern in enumerate(_PATTERNS):
-        for found in pattern.finditer(haystack):
+        at = 0
+        while (found := pattern.search(haystack, at)) is not None:
+            # the next try starts inside this one: "la oferta Jefe de Compras (Getafe) de X"
+            at = max(found.start("company"), found.start() + 1)
             raw = found.group("company")
             if raw.split()[0].lower() in _NOT_NAMES or (number == 1 and (
                     len(raw.split()) < 2 or found.start() < subject_end or

@@ -1017,6 +1017,10 @@ def test_an_employers_own_mail_keeps_its_name(body: str) -> None:
      "Kessler Robotik"),
     ("Welcome\nHi Alex,\nwe've let Pinecrest Labs know you're interested.", "Pinecrest Labs"),
     ("Update\nHi Alex,\nThe Hirefloor team moved your application.", ""),
+    ("Novedades\n¡Hola Alex!\nLa búsqueda Contador Senior de Molinos del Plata finalizó y la "
+     "empresa no seleccionó tu perfil.", "Molinos del Plata"),
+    ("Mise à jour\nBonjour Alex,\nAtelier Corbière a clôturé la mission « Data » et n'a pas "
+     "retenu votre candidature.", "Atelier Corbière"),
 ])
 def test_the_employer_a_notice_names_by_its_part(text: str, company: str) -> None:
     from nudger.mail.capture.platform import employer_on_notice
