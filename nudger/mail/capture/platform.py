@@ -31,8 +31,8 @@ _PATTERNS = tuple(re.compile(p, re.MULTILINE) for p in (
     # "aviso Jefe de Proyectos TI de Constructora Los Andes Ltda.", "te postulaste a … en X"
     # (a name of two words at least: "Responsable de Compras" ends in a job's own word).
     r"(?i:\b(?:mission|offre|annonce|aviso|oferta|vacante|poste|puesto|job|role|position|"
-    r"stelle|búsqueda|recherche|postulaste|postulé|applied|beworben))\b[^!?\n]{2,80}?[ ](?i:de|d['’]|del|at|"
-    r"bei|chez|en|with)[ ]?" + _NAME + _END,
+    r"stelle|búsqueda|recherche|postulaste|postulé|applied|beworben))\b[^!?\n]{2,80}?[ ]"
+    r"(?i:de|d['’]|del|at|bei|chez|en|with)[ ]?" + _NAME + _END,
     # The employer acting on the application: "X moved your application", "X wurde
     # informiert", "X a consulté votre candidature".
     r"(?:^|[.!?]\s+)" + _NAME + r"[ ]+(?i:moved|has moved|updated|has updated|viewed|"
