@@ -81,6 +81,9 @@ _ROLE_IDS = re.compile(r"\s*\((?:job|req|requisition|ref|id)\b[^)]*\)|\s*\(?\b[A
 _POSSESSIVE = re.compile(r"'s$|’s$")
 
 
+_DESK_HEAD = frozenset({"personalabteilung", "rrhh", "hr", "rh"})
+
+
 def _clean_company(raw: str, rules: Rules) -> str:
     # "bei Randstad: Sachbearbeiter (m/w/d)": a job after a colon is no part of the name
     text = " ".join(raw.split(";")[0].split(": ")[0].split()).strip(" \"'“”‘’«»:;,!?()[]")
@@ -93,6 +96,9 @@ def _clean_company(raw: str, rules: Rules) -> str:
     # "(m/w/d)", "(NYSE: ACME)"), cut or not; a desk's word after it is no part of it
     # ("Acme Careers", "Acme Recruiting").
     text = _BRACKET_TAIL.sub("", text).strip(" ,-–|")
+    head, _, rest = text.partition(" ")
+    if head.lower() in _DESK_HEAD and LEGAL_ANYWHERE.search(rest):
+        text = rest  # "Personalabteilung X eG", "RRHH X S.L.": X's desk, X the employer
     text = _noise_tail(text, rules)
     text = _PLACE_AFTER_LEGAL.sub(r"\g<name>", text)
     text = _keep_legal_dot(text)

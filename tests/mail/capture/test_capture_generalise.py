@@ -1051,3 +1051,20 @@ def test_a_job_after_a_colon_is_no_part_of_the_employer() -> None:
                subject="Ihre Bewerbung bei Tempora: Buchhalter (m/w/d)")
     [finding] = recognise_bytes(raw, zone=ZONE)
     assert ":" not in finding.company and finding.company.startswith("Tempora")
+
+
+
+@pytest.mark.parametrize(("employer", "company"), [
+    ("RRHH Talleres Ondarra S.L.", "Talleres Ondarra S.L."),
+    ("Personalabteilung Lindenhof Käserei eG", "Lindenhof Käserei eG"),
+    ("Pelham Trust N.A.", "Pelham Trust N.A."),
+    ("Frutas Segura S.A.T.", "Frutas Segura S.A.T."),
+    ("Forestal Ñuble Ltda.", "Forestal Ñuble Ltda."),
+])
+def test_a_desk_before_the_name_and_more_legal_forms(employer: str, company: str) -> None:
+    raw = mail(f"Bonjour Alex,\nVotre candidature a été envoyée au recruteur {employer} pour "
+               "l'offre Comptable H/F.\nL'équipe Jobhafen",
+               sender="Jobhafen <info@jobhafen.example>", subject="Votre candidature : Comptable")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert normal_company(finding.company) == normal_company(company)
+    assert not finding.company.startswith(("RRHH", "Personal"))
