@@ -484,6 +484,11 @@ def _with_legal_form(company: str, haystack: str, rules: Rules, domain: str = ""
         full = _clean_company(longer.group(0) + (after.group(0) if after else ""), rules)
         if full:
             return full
+    # "Sprout & Co. Grocers": "& Co." inside the name, not its legal form
+    whole = re.search(rf"(?<![\w&]){re.escape(base)}\s*&\s*Co\.(?:[ \t]+[A-ZÀ-Ý][\w'’-]*)"
+                      r"{1,2}", haystack)
+    if whole:
+        return _clean_company(whole.group(0), rules) or company
     if cut:
         return _clean_company(base, rules) or company
     return fuller_name(company, haystack, rules)

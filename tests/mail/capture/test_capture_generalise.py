@@ -1068,3 +1068,12 @@ def test_a_desk_before_the_name_and_more_legal_forms(employer: str, company: str
     [finding] = recognise_bytes(raw, zone=ZONE)
     assert normal_company(finding.company) == normal_company(company)
     assert not finding.company.startswith(("RRHH", "Personal"))
+
+
+def test_and_co_inside_a_name_is_no_legal_form() -> None:
+    raw = mail("Hi Alex,\nThanks for applying to Birch & Co. Bakers for the Shift Lead "
+               "position! You're on your way.\nThe Birch team",
+               sender="Birch & Co. Bakers <no-reply@birchbakers.example>",
+               subject="Thanks for applying to Birch & Co. Bakers!")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert finding.company == "Birch & Co. Bakers"
