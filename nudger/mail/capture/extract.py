@@ -38,6 +38,7 @@ from nudger.mail.capture.employer import (
     squash,
     title_end,
 )
+from nudger.mail.capture.platform import branch_of, employer_on_notice
 from nudger.mail.capture.rules import Rules, fold_case
 from nudger.mail.capture.subjects import (
     JOB_TITLE_WORDS,
@@ -80,8 +81,12 @@ _ROLE_IDS = re.compile(r"\s*\((?:job|req|requisition|ref|id)\b[^)]*\)|\s*\(?\b[A
 _POSSESSIVE = re.compile(r"'s$|’s$")
 
 
+_DESK_HEAD = frozenset({"personalabteilung", "rrhh", "hr", "rh"})
+
+
 def _clean_company(raw: str, rules: Rules) -> str:
-    text = " ".join(raw.split(";")[0].split()).strip(" \"'“”‘’«»:;,!?()[]")
+    # "bei Randstad: Sachbearbeiter (m/w/d)": a job after a colon is no part of the name
+    text = " ".join(raw.split(";")[0].split(": ")[0].split()).strip(" \"'“”‘’«»:;,!?()[]")
     text = _SENTENCE_END.split(text, maxsplit=1)[0]
     text = _PERSON_AT.sub("", text)
     text = _LEAD.sub("", text)
@@ -91,6 +96,9 @@ def _clean_company(raw: str, rules: Rules) -> str:
     # "(m/w/d)", "(NYSE: ACME)"), cut or not; a desk's word after it is no part of it
     # ("Acme Careers", "Acme Recruiting").
     text = _BRACKET_TAIL.sub("", text).strip(" ,-–|")
+    head, _, rest = text.partition(" ")
+    if head.lower() in _DESK_HEAD and LEGAL_ANYWHERE.search(rest):
+        text = rest  # "Personalabteilung X eG", "RRHH X S.L.": X's desk, X the employer
     text = _noise_tail(text, rules)
     text = _PLACE_AFTER_LEGAL.sub(r"\g<name>", text)
     text = _keep_legal_dot(text)
@@ -292,10 +300,13 @@ def company_and_role(view: MailView, haystack: str, ats: str,
         label = squash(domain_label(view.domain))
         if company and not ats and label and squash(company).startswith(label):
             # A sending system the rules do not list ("Jobbly <noreply@jobbly.example>"): the
-            # employer on the job's card it shows, else one the text names with a legal form.
+            # employer on the job's card it shows, one its notice names by its part ("au
+            # recruteur X", "X moved your application"), else one named with a legal form.
             listed_company, listed = company_from_listing(
                 view.subject, haystack, rules, _clean_company, _clean_role, anywhere=True)
-            named = listed_company or other_organisation(haystack, label, rules, _clean_company)
+            named = listed_company or employer_on_notice(haystack, label, rules,
+                                                         _clean_company) or \
+                other_organisation(haystack, label, rules, _clean_company)
             if named:
                 company, how = named, "job listing" if listed_company else "text"
                 role = role or listed
@@ -364,8 +375,12 @@ def company_and_role(view: MailView, haystack: str, ats: str,
         # An agency writes for a client, whom its subject names ("Corvane - feedback").
         client = employer_in_subject(view.subject, haystack, rules, _clean_company)
         company, how = (client, "subject, the agency's client") if client else (company, how)
+        if not client:  # "on behalf of our client X", "Le client X a finalisé…"
+            client = employer_on_notice(haystack, squash(company), rules, _clean_company)
+            company, how = (client, "text, the agency's client") if client else (company, how)
     if company:
-        company = _with_legal_form(company, haystack, rules, view.domain)
+        company = _with_legal_form(branch_of(company, view.domain, haystack), haystack, rules,
+                                   view.domain)
     if role and company and role.lower().endswith(" at " + company.lower()):
         role = role[: -len(company) - 4].strip()
     if role.lower() == company.lower():
@@ -469,6 +484,11 @@ def _with_legal_form(company: str, haystack: str, rules: Rules, domain: str = ""
         full = _clean_company(longer.group(0) + (after.group(0) if after else ""), rules)
         if full:
             return full
+    # "Sprout & Co. Grocers": "& Co." inside the name, not its legal form
+    whole = re.search(rf"(?<![\w&]){re.escape(base)}\s*&\s*Co\.(?:[ \t]+[A-ZÀ-Ý][\w'’-]*)"
+                      r"{1,2}", haystack)
+    if whole:
+        return _clean_company(whole.group(0), rules) or company
     if cut:
         return _clean_company(base, rules) or company
     return fuller_name(company, haystack, rules)

@@ -208,8 +208,9 @@ _TIME = (r"(?P<h>[01]?\d|2[0-3])(?:(?P<sep>[:.]|\s?h\s?)(?P<mi>[0-5]\d)"
          r"(?::[0-5]\d(?:\.\d+)?(?P<isooff>[+-]\d{2}:?\d{2}(?!\d))?)?(?P<iso>(?-i:Z)(?![\w]))?)?"
          r"\s*"
          r"(?P<ampm>[ap]\.?\s?m\.?(?![\w])|" + _DAYPART + r")?"
-         # "14:00 Uhr", "14h"; after minutes also "15:00 hs", "15:00 horas" (the Americas)
-         r"(?P<uhr>\s*u(?:h|u)r(?![\w])|h(?![\w])|(?(mi)\s*(?:hs|hrs|horas)\.?(?![\w])|(?!)))?"
+         # "14:00 Uhr", "14h"; after minutes also "15:00 hs", "15:00 horas" (the Americas),
+         # and "10 hs" alone
+         r"(?P<uhr>\s*u(?:h|u)r(?![\w])|h(?![\w])|(?(mi)\s*(?:hs|hrs|horas)\.?(?![\w])|\s*hs\.?(?![\w])))?"
          r"(?:\s*(?P<part>" + _DAYPART + r"))?"
          r"(?:\s*(?:-|–|to|bis|à|a)\s*(?P<endh>[01]?\d|2[0-3])(?:[:.h][0-5]\d)?\s*"
          r"(?P<endampm>[ap]\.?\s?m\.?(?![\w]))?(?:\s*uhr(?![\w]))?)?"
@@ -298,6 +299,9 @@ def interview_moment(text: str, sent_at: datetime | None, zone: ZoneInfo) -> Mom
     11:00") only when it states no date; None when it states none, or several different
     ones."""
     found: dict[datetime, Moment] = {}
+    if "(UTC" in text or "(GMT" in text:
+        text = _WINDOWS_ZONE.sub(lambda m: " " + _WINDOWS[" ".join(m.group(1).lower().split())],
+                                 text)
     for form in _DATE_FORMS:
         for match in form.finditer(text):
             moment = _moment(match, sent_at, zone)
@@ -324,6 +328,24 @@ def interview_moment(text: str, sent_at: datetime | None, zone: ZoneInfo) -> Mom
     return moment
 
 
+# Outlook's and Teams' zone names ("(UTC+00:00) Dublin, Edinburgh, Lisbon, London"): the
+# offset they show is the zone's standard one, so the place's zone is read (summer time).
+_WINDOWS = {
+    "dublin, edinburgh, lisbon, london": "Europe/London",
+    "amsterdam, berlin, bern, rome, stockholm, vienna": "Europe/Berlin",
+    "brussels, copenhagen, madrid, paris": "Europe/Paris",
+    "belgrade, bratislava, budapest, ljubljana, prague": "Europe/Prague",
+    "sarajevo, skopje, warsaw, zagreb": "Europe/Warsaw",
+    "helsinki, kyiv, riga, sofia, tallinn, vilnius": "Europe/Helsinki",
+    "athens, bucharest": "Europe/Bucharest",
+    "eastern time (us & canada)": "America/New_York",
+    "central time (us & canada)": "America/Chicago",
+    "mountain time (us & canada)": "America/Denver",
+    "pacific time (us & canada)": "America/Los_Angeles",
+}
+_WINDOWS_ZONE = re.compile(r"\s*\((?:UTC|GMT)(?:\s*[+-−]\s*\d{1,2}:\d{2})?\)\s*("
+                           + "|".join(re.escape(k).replace(r"\ ", r"\s+")
+                                      for k in _WINDOWS) + ")", re.IGNORECASE)
 # A zone stated apart from the time, as calendars write it.
 _STATED_ZONE = re.compile(
     r"\b(?:time ?zone|zeitzone|fuseau horaire|zona horaria)\s*:?\s*\(?\s*(?P<zone>"

@@ -144,6 +144,14 @@ def test_legal_forms_of_more_countries_are_normalised() -> None:
     # the zone on a line of its own, as calendars write it
     ("Thursday, December 10 · 11:00am – 11:30am\nTime zone: America/New_York",
      datetime(2026, 12, 10, 16, 0, tzinfo=UTC)),
+    # Outlook's zone names show the standard offset; the place keeps summer time
+    ("Tuesday, 6 April 2027 10:00 - 11:00 (UTC+00:00) Dublin, Edinburgh, Lisbon, London",
+     datetime(2027, 4, 6, 9, 0, tzinfo=UTC)),
+    ("Thursday, 10 December 2026 14:00-15:00 (UTC+01:00) Amsterdam, Berlin, Bern, Rome, "
+     "Stockholm, Vienna", datetime(2026, 12, 10, 13, 0, tzinfo=UTC)),
+    # a bare hour with "hs" (the Americas)
+    ("el jueves 10/12 a las 10 hs (hora de Argentina)", datetime(2026, 12, 10, 13, 0,
+                                                                 tzinfo=UTC)),
 ])
 def test_an_interview_time_in_the_zones_of_more_places(text: str, at: datetime) -> None:
     moment = interview_moment(text, SENT, ZONE)
@@ -954,3 +962,118 @@ def test_not_going_to_proceed_is_a_rejection() -> None:
                subject="Harwood Analytics feedback")
     [finding] = recognise_bytes(raw, zone=ZONE)
     assert (finding.kind, finding.company) == ("rejection", "Harwood Analytics")
+
+
+@pytest.mark.parametrize(("sender", "subject", "body", "company"), [
+    ("Jobhafen <info@jobhafen.example>", "Votre candidature : Comptable H/F",
+     "Bonjour Alex,\nVotre candidature a été envoyée au recruteur Fromagerie Valcourt pour "
+     "l'offre Comptable H/F.\nL'équipe Jobhafen", "Fromagerie Valcourt"),
+    ("Gigmarkt <notify@gigmarkt.example>", "Mise à jour de votre candidature",
+     "Bonjour Alex,\nLa mission Développeur Django de Banque Ormeau a été pourvue. Votre "
+     "candidature n'a pas été retenue.", "Banque Ormeau"),
+    ("Stellwerk <noreply@stellwerk.example>", "Deine Bewerbung",
+     "Hallo Alex,\nwir haben deine Bewerbung als Controller an die Brauerei Lindenhof eG "
+     "weitergeleitet.\nDein Stellwerk Team", "Brauerei Lindenhof eG"),
+    ("Codecheck <scheduling@codecheck.example>", "Rescheduled: Pelham Mutual technical "
+     "interview", "Hi Alex,\nYour interview has been moved to Monday, November 9, 2026 at "
+     "16:00 (GMT+1).\nThe Codecheck Team", "Pelham Mutual"),
+])
+def test_a_platforms_notice_names_the_employer_not_the_platform(
+        sender: str, subject: str, body: str, company: str) -> None:
+    [finding] = recognise_bytes(mail(body, sender=sender, subject=subject), zone=ZONE)
+    assert finding.company == company
+
+
+def test_an_agency_names_the_client_it_writes_for_in_its_text() -> None:
+    raw = mail("Hi Alex,\nYour application has been received by our team for the position "
+               "of Data Analyst, on behalf of our client Tidewater Health.\nKind regards,\n"
+               "Northgate Talent", sender="Northgate Talent <no-reply@northgatetalent.example>",
+               subject="Thank you for your application - Data Analyst")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert finding.company == "Tidewater Health"
+
+
+@pytest.mark.parametrize("body", [
+    # an employer's own job title with "de" is no other employer
+    "Buenos días Alex,\nHemos visto tu candidatura para el puesto de Responsable de Logística."
+    " ¿Podrías venir el viernes 20 de noviembre a las 10:00 para una entrevista?\nUn saludo,"
+    "\nMuebles Ronda S.A.",
+    # a person met is no employer
+    "Bonjour Alex,\nvotre entretien avec Madame Perrin est fixé au vendredi 6 novembre à "
+    "11h.\nMuebles Ronda",
+])
+def test_an_employers_own_mail_keeps_its_name(body: str) -> None:
+    raw = mail(body, sender="Muebles Ronda <rrhh@mueblesronda.example>", subject="Entrevista")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert normal_company(finding.company) == "muebles ronda"
+
+
+@pytest.mark.parametrize(("text", "company"), [
+    ("Te postulaste a Contador Sr\n¡Hola Alex!\nTe postulaste a Contador Sr en Molinos del "
+     "Plata S.A. (Córdoba).", "Molinos del Plata S.A."),
+    ("Your application status has changed\nHi Alex,\nHarbour Lane Hotel moved your "
+     "application for Night Auditor to: Interview.\nThe Hirefloor team", "Harbour Lane Hotel"),
+    ("Anfrage angenommen\nHallo Alex,\nsuper! Kessler Robotik wurde informiert.",
+     "Kessler Robotik"),
+    ("Welcome\nHi Alex,\nwe've let Pinecrest Labs know you're interested.", "Pinecrest Labs"),
+    ("Update\nHi Alex,\nThe Hirefloor team moved your application.", ""),
+    ("Novedades\n¡Hola Alex!\nLa búsqueda Contador Senior de Molinos del Plata finalizó y la "
+     "empresa no seleccionó tu perfil.", "Molinos del Plata"),
+    ("Mise à jour\nBonjour Alex,\nAtelier Corbière a clôturé la mission « Data » et n'a pas "
+     "retenu votre candidature.", "Atelier Corbière"),
+])
+def test_the_employer_a_notice_names_by_its_part(text: str, company: str) -> None:
+    from nudger.mail.capture.platform import employer_on_notice
+    from nudger.mail.capture.rules import default_rules
+
+    def as_written(raw: str, _rules: object) -> str:
+        return raw
+
+    assert employer_on_notice(text, "hirefloor", default_rules(), as_written) == company
+
+
+@pytest.mark.parametrize(("company", "domain", "text", "want"), [
+    ("Tempora France", "tempora.fr", "", "Tempora"),
+    ("Tempora Lübeck", "tempora.de", "in unsere Niederlassung Lübeck", "Tempora"),
+    # a second word the text does not name as a place is the name's
+    ("Tempora Logistik", "tempora.de", "Tempora Logistik sucht", "Tempora Logistik"),
+    ("Tempora France", "other.example", "", "Tempora France"),
+])
+def test_a_branch_is_its_company(company: str, domain: str, text: str, want: str) -> None:
+    from nudger.mail.capture.platform import branch_of
+    assert branch_of(company, domain, text) == want
+
+
+def test_a_job_after_a_colon_is_no_part_of_the_employer() -> None:
+    raw = mail("Guten Tag Alex,\nvielen Dank für Ihre Bewerbung auf die Stelle Buchhalter "
+               "(m/w/d). Ihre Unterlagen sind bei uns eingegangen.\nIhr Tempora Team",
+               sender="Tempora Personal <noreply@tempora-personal.example>",
+               subject="Ihre Bewerbung bei Tempora: Buchhalter (m/w/d)")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert ":" not in finding.company and finding.company.startswith("Tempora")
+
+
+
+@pytest.mark.parametrize(("employer", "company"), [
+    ("RRHH Talleres Ondarra S.L.", "Talleres Ondarra S.L."),
+    ("Personalabteilung Lindenhof Käserei eG", "Lindenhof Käserei eG"),
+    ("Pelham Trust N.A.", "Pelham Trust N.A."),
+    ("Frutas Segura S.A.T.", "Frutas Segura S.A.T."),
+    ("Forestal Ñuble Ltda.", "Forestal Ñuble Ltda."),
+])
+def test_a_desk_before_the_name_and_more_legal_forms(employer: str, company: str) -> None:
+    raw = mail(f"Bonjour Alex,\nVotre candidature a été envoyée au recruteur {employer} pour "
+               "l'offre Comptable H/F.\nL'équipe Jobhafen",
+               sender="Jobhafen <info@jobhafen.example>", subject="Votre candidature : Comptable")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert normal_company(finding.company) == normal_company(company)
+    assert not finding.company.startswith(("RRHH", "Personal"))
+
+
+def test_and_co_inside_a_name_is_no_legal_form() -> None:
+    raw = mail("Hi Alex,\nThanks for applying to Birch & Co. Bakers for the Shift Lead "
+               "position! You're on your way.\nThe Birch team",
+               sender="Birch & Co. Bakers <no-reply@birchbakers.example>",
+               subject="Thanks for applying to Birch & Co. Bakers!")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert finding.company == "Birch & Co. Bakers"
