@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from nudger.send.delivery import DeliveryError
     from nudger.send.pool import Relay
     from nudger.store.models import DigestRecord
+    from nudger.store.read_batch import Preloaded
     from nudger.when.business import Calendar
 
 log = logging.getLogger("nudger.outbox")
@@ -184,6 +185,9 @@ class Attempt:
         # The seeker's failed digests not yet reported, when the caller read them already
         # (a batch reads them for all its seekers in one query); None: read them here.
         self.failures: list[DigestRecord] | None = None
+        # The seeker's digest inputs, when the caller read them already with the rest of
+        # its batch (store/read_batch.py); None: read them here.
+        self.preloaded: Preloaded | None = None
         self.on_the_wire = False  # the message went to the relay: it may have arrived
         self.marked = False  # the outcome is written (or the row found another's)
 
@@ -259,7 +263,8 @@ class Attempt:
                        *(invitations.notices if invitations else ())]
             try:
                 composed = compose_for(self.seeker, record.local_date, session=s,
-                                       calendar=self.calendar, now=now, notices=notices)
+                                       calendar=self.calendar, now=now, notices=notices,
+                                       preloaded=self.preloaded)
             except NudgerError as exc:
                 broken = exc
         if composed is None:
