@@ -254,11 +254,15 @@ class Attempt:
         closed = close_gone_cold(self.db, settings, self.calendar, record.local_date, now)
         composed: ComposedDigest | None = None
         broken: NudgerError | None = None
-        with (self.db.session() if settings.ics.invitations
-              else self.db.read_session()) as s:
+        # A batch that read the seeker's rows knows when the calendar cannot have an
+        # invitation (store/read_batch.py, `Preloaded.calendar`): no refresh, no write.
+        calendar = settings.ics.invitations and (self.preloaded is None
+                                                 or self.preloaded.calendar)
+        with (self.db.session() if calendar else self.db.read_session()) as s:
             failures = self.failures if self.failures is not None else \
                 unreported_failures_in(s, settings.recipient, record.local_date)
-            invitations = invitations_in(s, settings, self.calendar, now)
+            invitations = invitations_in(s, settings, self.calendar, now) if calendar \
+                else None
             notices = [*_notices(failures), *closed,
                        *(invitations.notices if invitations else ())]
             try:

@@ -1,5 +1,6 @@
 """A batch's digest inputs read set-based: what `load_digest` (store/read.py) and
-`found_in_mail` (mail/capture/found.py) read for one seeker, read for all of a worker's
+`found_in_mail` (mail/capture/found.py) read for one seeker, and whether the calendar may
+hold an invitation for them (calendar/sync.py), read for all of a worker's
 batch at once (send/leased_batch.py), one statement per table whatever the batch's size
 (`WHERE seeker_id = ANY(...)`), then cut into each seeker's slice.
 
@@ -21,7 +22,14 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from nudger.store.models import Application, Contact, Snooze, Suggestion, Touch
+from nudger.store.models import (
+    Application,
+    CalendarEvent,
+    Contact,
+    Snooze,
+    Suggestion,
+    Touch,
+)
 from nudger.store.read import DigestData
 from nudger.store.states import group_touches, states_of
 from nudger.track.cadence import bulk
@@ -37,12 +45,18 @@ class Preloaded:
 
     data: DigestData
     suggestions: list[Suggestion]
+    # Whether the calendar may have an invitation for this digest: the seeker has calendar
+    # events on record or an open application with an interview. Without either, the
+    # refresh that looks for invitations (calendar/sync.py, `pending_invitations`) finds
+    # no event and writes nothing, so the digest's compose skips it and its write
+    # transaction.
+    calendar: bool
 
 
 def load_digests(session: Session, days: Mapping[int, date],
                  zones: Mapping[int, tzinfo]) -> dict[int, Preloaded]:
     """The digest inputs of each seeker of `days` (seeker → the digest's local date),
-    `zones` their zones (settings.zone). Six statements whatever the number of
+    `zones` their zones (settings.zone). Seven statements whatever the number of
     seekers."""
     from nudger.mail.capture.found import FOUND_KINDS, found_since
 
@@ -78,17 +92,20 @@ def load_digests(session: Session, days: Mapping[int, date],
             .where((col(Suggestion.status) == "open") | (
                 (col(Suggestion.status) == "accepted") & (col(Suggestion.decided_at) >= since)))
             .order_by(col(Suggestion.id))).all())
+        calendar = {int(i or 0) for i in session.exec(
+            select(col(CalendarEvent.seeker_id)).where(col(CalendarEvent.seeker_id).in_(ids))
+            .distinct()).all()}
         # Each seeker's own `since` (found_in_mail's), of the rows read for the earliest.
         suggestions = [s for s in suggestions if s.status == "open" or (
             s.decided_at is not None and as_utc(s.decided_at) >= sinces[int(s.seeker_id or 0)])]
         return _slices(ids, days, zones, apps, tracked, touches, snoozes, contacts,
-                       suggestions)
+                       suggestions, calendar)
 
 
 def _slices(ids: list[int], days: Mapping[int, date], zones: Mapping[int, tzinfo],
             apps: list[Application], tracked: dict[Any, Any], touches: list[Touch],
             snoozes: list[Any], contacts: list[Contact],
-            suggestions: list[Suggestion]) -> dict[int, Preloaded]:
+            suggestions: list[Suggestion], calendar: set[int]) -> dict[int, Preloaded]:
     by_seeker: dict[int, dict[str, list[Any]]] = {
         i: {"apps": [], "touches": [], "contacts": [], "suggestions": []} for i in ids}
     for app in apps:
@@ -130,5 +147,6 @@ def _slices(ids: list[int], days: Mapping[int, date], zones: Mapping[int, tzinfo
         out[seeker_id] = Preloaded(
             DigestData({a.id: a for a in open_apps if a.id is not None}, states, grouped,
                        last, int(tracked.get(seeker_id, 0))),
-            mine["suggestions"])
+            mine["suggestions"],
+            seeker_id in calendar or any(a.interview_at is not None for a in open_apps))
     return out

@@ -1,5 +1,6 @@
 """A worker's batch reads its seekers' digest inputs set-based (store/read_batch.py) and
-composes each digest from its slice: the digest must be the very one the seeker's own
+composes each digest from its slice, and skips the calendar's refresh for the seekers it
+can have no invitation for: the digest must be the very one the seeker's own
 session composes (same bytes but the random MIME boundary), whatever the seeker holds,
 on both engines; and the batch read is a fixed number of statements, however many
 seekers it serves."""
@@ -14,6 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event, text
 
+from nudger.calendar.sync import pending_invitations
 from nudger.digest.seeker import ServedSeeker, compose_for, serving
 from nudger.mail.capture.suggestions import propose
 from nudger.store.models import MailMessage
@@ -112,7 +114,7 @@ def test_a_batch_composes_each_digest_as_the_seekers_own_session_does(
             preloaded = load_digests(s, days, {x.seeker_id: x.settings.zone for x in served})
     finally:
         event.remove(engine_db.engine, "before_cursor_execute", count)
-    assert len(statements) == 6, statements  # one per table, whatever the batch's size
+    assert len(statements) == 7, statements  # one per table, whatever the batch's size
     shown = {x.seeker_id: 0 for x in served}
     for seeker in served:
         day: date = days[seeker.seeker_id]
@@ -139,6 +141,15 @@ def test_a_batch_composes_each_digest_as_the_seekers_own_session_does(
         assert _without_boundary(batch.message.as_bytes()) == \
             _without_boundary(own.message.as_bytes())
         shown[seeker.seeker_id] = own.nudges
+    # The calendar: only the seeker with an interview may have an invitation; for the
+    # others the refresh the batch skips finds nothing and writes nothing.
+    assert {x.who: preloaded[x.seeker_id].calendar for x in served} == {
+        x.who: x.seeker_id == served[0].seeker_id for x in served}
+    for seeker in served:
+        with seeker.db.session() as s:
+            found = pending_invitations(s, seeker.settings, calendar, NOW)
+            assert (found is not None) == preloaded[seeker.seeker_id].calendar, seeker.who
+            s.rollback()
     # The seekers differ as meant: one with nothing due, one with a backlog.
     assert sorted(shown.values())[0] == 0 and max(shown.values()) >= 25, shown
     texts = {x.who: preloaded[x.seeker_id] for x in served}
