@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from email.message import EmailMessage
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -48,6 +48,9 @@ from nudger.text import clean_header
 from nudger.track.cadence import Cold, Nudge
 from nudger.track.stats import effort_section, is_effort_day
 from nudger.when.business import Calendar
+
+if TYPE_CHECKING:
+    from nudger.store.read_batch import Preloaded
 
 __all__ = ["ComposedDigest", "compose_digest", "digest_message_id"]
 
@@ -251,12 +254,14 @@ def _render_bounded(renderer: Renderer, context_for: Callable[..., dict[str, Any
 
 def compose_digest(
     settings: Settings, session: Session, calendar: Calendar, local_date: date,
-    now: datetime, *, notices: Sequence[str] = (),
+    now: datetime, *, notices: Sequence[str] = (), preloaded: Preloaded | None = None,
 ) -> ComposedDigest:
     """The complete digest of `local_date` as of `now` (an aware datetime): the Date header
-    and the "next digest" line come from `now`, nothing reads the clock."""
+    and the "next digest" line come from `now`, nothing reads the clock. `preloaded`: the
+    seeker's applications, contacts, touches and suggestions read already, with the rest
+    of a worker's batch (store/read_batch.py); `session` reads the rest."""
     renderer = Renderer.for_dir(settings.templates_dir)
-    g = gather(session, settings, calendar, local_date)
+    g = gather(session, settings, calendar, local_date, preloaded=preloaded)
     # The whole history is read only on the weekly effort day.
     effort = (effort_section(load_history(session, settings.zone), settings, calendar, local_date)
               if is_effort_day(settings, local_date) else None)

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from nudger.digest.compose import ComposedDigest
     from nudger.store.db import Database
     from nudger.store.models import Seeker
+    from nudger.store.read_batch import Preloaded
     from nudger.when.business import Calendar
 
 
@@ -84,11 +85,11 @@ def served(settings: Settings, db: Database, row: Seeker, *, several: bool
 
 
 def compose_for(seeker: ServedSeeker, local_date: date, *, session: Session,
-                calendar: Calendar, now: datetime, notices: Sequence[str] = ()
-                ) -> ComposedDigest:
+                calendar: Calendar, now: datetime, notices: Sequence[str] = (),
+                preloaded: Preloaded | None = None) -> ComposedDigest:
     """The digest of `seeker` for `local_date` as of `now`, read in `session` (one of
     `seeker.db`'s, so scoped to the seeker)."""
     from nudger.digest.compose import compose_digest
 
     return compose_digest(seeker.settings, session, calendar, local_date, now,
-                          notices=notices)
+                          notices=notices, preloaded=preloaded)

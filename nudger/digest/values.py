@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
-from typing import Any
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session, select
 
@@ -29,6 +29,9 @@ from nudger.track.cadence import DueReport, Nudge, due_on
 from nudger.vocab import OPEN_STAGES
 from nudger.when.business import Calendar
 from nudger.when.times import local
+
+if TYPE_CHECKING:
+    from nudger.store.read_batch import Preloaded
 
 # Who a draft for each action is addressed to, best first (models.CONTACT_KINDS).
 CONTACT_PREFERENCE: dict[str, tuple[str, ...]] = {
@@ -207,14 +210,22 @@ class Gathered:
         default_factory=lambda: {"open": [], "added": [], "more": []})
 
 
-def gather(session: Session, settings: Settings, calendar: Calendar, day: date) -> Gathered:
-    data = load_digest(session, day, settings.zone)
-    report = due_on(data.states, settings.cadence, calendar, day)
-    from nudger.mail.capture.found import found_in_mail
+def gather(session: Session, settings: Settings, calendar: Calendar, day: date, *,
+           preloaded: Preloaded | None = None) -> Gathered:
+    """What the digest of `day` shows, read in `session`, or taken from `preloaded` (the
+    same rows, read with the rest of a worker's batch: store/read_batch.py)."""
+    from nudger.mail.capture.found import found_among, found_in_mail, found_since
 
-    since = datetime.combine(day - timedelta(days=1), time(0), tzinfo=settings.zone)
+    since = found_since(day, settings.zone)
+    if preloaded is not None:
+        data = preloaded.data
+        found = found_among(preloaded.suggestions)
+    else:
+        data = load_digest(session, day, settings.zone)
+        found = found_in_mail(session, since)
+    report = due_on(data.states, settings.cadence, calendar, day)
     return Gathered(data.apps, data.contacts, data.last, report, data.tracked,
-                     mail_view(session, settings, day), found_in_mail(session, since))
+                     mail_view(session, settings, day), found)
 
 
 # --- the mailbox's part (docs/mailbox.md): REPLIES, bouncing addresses, when it was read ----------

@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from nudger.send.delivery import DeliveryError
     from nudger.send.pool import Relay
     from nudger.store.models import DigestRecord
+    from nudger.store.read_batch import Preloaded
     from nudger.when.business import Calendar
 
 log = logging.getLogger("nudger.outbox")
@@ -184,6 +185,9 @@ class Attempt:
         # The seeker's failed digests not yet reported, when the caller read them already
         # (a batch reads them for all its seekers in one query); None: read them here.
         self.failures: list[DigestRecord] | None = None
+        # The seeker's digest inputs, when the caller read them already with the rest of
+        # its batch (store/read_batch.py); None: read them here.
+        self.preloaded: Preloaded | None = None
         self.on_the_wire = False  # the message went to the relay: it may have arrived
         self.marked = False  # the outcome is written (or the row found another's)
 
@@ -250,16 +254,21 @@ class Attempt:
         closed = close_gone_cold(self.db, settings, self.calendar, record.local_date, now)
         composed: ComposedDigest | None = None
         broken: NudgerError | None = None
-        with (self.db.session() if settings.ics.invitations
-              else self.db.read_session()) as s:
+        # A batch that read the seeker's rows knows when the calendar cannot have an
+        # invitation (store/read_batch.py, `Preloaded.calendar`): no refresh, no write.
+        calendar = settings.ics.invitations and (self.preloaded is None
+                                                 or self.preloaded.calendar)
+        with (self.db.session() if calendar else self.db.read_session()) as s:
             failures = self.failures if self.failures is not None else \
                 unreported_failures_in(s, settings.recipient, record.local_date)
-            invitations = invitations_in(s, settings, self.calendar, now)
+            invitations = invitations_in(s, settings, self.calendar, now) if calendar \
+                else None
             notices = [*_notices(failures), *closed,
                        *(invitations.notices if invitations else ())]
             try:
                 composed = compose_for(self.seeker, record.local_date, session=s,
-                                       calendar=self.calendar, now=now, notices=notices)
+                                       calendar=self.calendar, now=now, notices=notices,
+                                       preloaded=self.preloaded)
             except NudgerError as exc:
                 broken = exc
         if composed is None:

@@ -9,6 +9,9 @@ batch at a time:
    Message-ID written with the claim), and the claimed seekers' earlier failed digests
    not yet reported (which their digests tell) in one query. A row another worker holds,
    or one recorded already, is not taken: its digest is theirs, or done.
+   The claimed seekers' digest inputs (applications, contacts, touches, snoozes,
+   suggestions) are read there too, one statement per table for the whole batch
+   (store/read_batch.py), so that composing a digest reads none of them again.
 2. Each claimed digest composed (`Attempt.compose`, send/leased.py, in a thread), then sent
    over the worker's one relay connection, `concurrency` digests in flight (one composes
    while another is in its SMTP dialogue), then marked 'sent' right after the relay's 250
@@ -48,6 +51,7 @@ if TYPE_CHECKING:
     from nudger.digest.seeker import ServedSeeker
     from nudger.send.pool import Relay
     from nudger.store.outbox_batch import BatchClaim
+    from nudger.store.read_batch import Preloaded
     from nudger.when.business import Calendar
 
 log = logging.getLogger("nudger.outbox")
@@ -122,6 +126,7 @@ class _Batch:
                                  lease=self.lease)
             failures = unreported_failures_of(
                 s, [(c.seeker_id, c.recipient, c.local_date) for c in claims])
+            preloaded = _preload(s, seekers, claims)
         self.held_until = asked + self.lease.total_seconds()
         for claim in claims:
             served = seekers[claim.seeker_id]
@@ -129,6 +134,7 @@ class _Batch:
             attempt = Attempt(served, self.calendar, _record(claim, self.me), self.me,
                               self.lease, self.relay, self.clock)
             attempt.failures = failures[(claim.seeker_id, claim.recipient, claim.local_date)]
+            attempt.preloaded = preloaded.get(claim.seeker_id)
             self.attempts.append(attempt)
         claimed = {(c.seeker_id, c.local_date) for c in claims}
         for seeker_id, day in dict.fromkeys(batch):
@@ -297,6 +303,31 @@ def _seekers(settings: Settings, db: Database, session: Any, ids: set[int],
             f"seeker {seeker_id} is not in {db.where} (removed with `nudger seeker "
             "remove`?); nothing to send for them")
     return found
+
+
+def _preload(session: Any, seekers: dict[int, ServedSeeker | NudgerError],
+             claims: Sequence[BatchClaim]) -> dict[int, Preloaded]:
+    """The claimed seekers' digest inputs, read set-based in the claim's transaction
+    (store/read_batch.py). Left out, and read by their own compose: a seeker whose
+    cadence closes applications as ghosted on the digest day (`auto_ghost`, done just
+    before composing), and a seeker claimed for two days in one batch."""
+    from nudger.store.read_batch import load_digests
+
+    days: dict[int, date] = {}
+    zones: dict[int, Any] = {}
+    twice: set[int] = set()
+    for claim in claims:
+        served = seekers[claim.seeker_id]
+        assert not isinstance(served, NudgerError)
+        if any(rule.auto_ghost for rule in served.settings.cadence):
+            continue
+        if claim.seeker_id in days:
+            twice.add(claim.seeker_id)
+        days[claim.seeker_id] = claim.local_date
+        zones[claim.seeker_id] = served.settings.zone
+    for seeker_id in twice:
+        del days[seeker_id]
+    return load_digests(session, days, zones)
 
 
 def _disabled(seeker: ServedSeeker, day: date, clock: Clock) -> OutboxResult:

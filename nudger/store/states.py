@@ -257,11 +257,6 @@ def _load(source: Source, apps: Sequence[Application] | None, open_only: bool,
         if not rows:
             return []
 
-        # The touches of each application's current stage since it was entered, grouped
-        # and put in date order in Python: a JOIN or an ORDER BY over the whole table
-        # costs SQLite more than the dictionary lookups below, and rows mostly arrive in
-        # order already.
-        scope = {row[0]: row for row in rows}  # id → (id, stage, stage_since, ...)
         sql = _TOUCH_SQL
         params = [seeker]
         if narrow is not None:
@@ -270,37 +265,8 @@ def _load(source: Source, apps: Sequence[Application] | None, open_only: bool,
         elif apps is None and open_only:
             sql += f" AND stage IN ({_marks(len(OPEN_STAGES))})"
             params += OPEN_STAGES
-        seen = parse.seen
-        new_touch = tuple.__new__  # TouchInfo(...) without its Python-level __new__
-        shared: dict[tuple[Any, ...], TouchInfo] = {}
-        touches: dict[int, list[TouchInfo]] = {}
-        unsorted: set[int] = set()
-        for app_id, on_text, action, stage, step, skipped, touch_id in \
-                cursor.execute(sql, params):
-            current = scope.get(app_id)
-            if current is None or stage != current[1]:
-                continue
-            on = seen.get(on_text) or parse(on_text, _TOUCH, touch_id, "touched_on")
-            assert on is not None  # the column is NOT NULL
-            if on < current[2]:
-                continue  # before the stage was (re-)entered
-            # Touches are immutable values that repeat (a date, an action, a step): share
-            # one TouchInfo per distinct value, and one string per action and stage. A
-            # hunt of 100,000 applications then holds a few thousand touch objects, not
-            # 500,000, and stays small enough to be walked quickly.
-            key = (on, intern(action), current[1], step, skipped == 1)
-            info = shared.get(key)
-            if info is None:
-                info = shared[key] = new_touch(TouchInfo, key)
-            found = touches.get(app_id)
-            if found is None:
-                touches[app_id] = [info]
-            else:
-                if on < found[-1].on:
-                    unsorted.add(app_id)
-                found.append(info)
-        for app_id in unsorted:
-            touches[app_id].sort(key=_touch_day)  # stable: same-day touches keep their order
+        touch_rows = cursor.execute(sql, params)
+        touches = group_touches(rows, touch_rows, parse)
 
         sql = _SNOOZE_SQL
         params = [seeker]
@@ -314,7 +280,57 @@ def _load(source: Source, apps: Sequence[Application] | None, open_only: bool,
         }
     finally:
         cursor.close()
+    return states_of(rows, touches, snoozes, zone)
 
+
+def group_touches(rows: Sequence[tuple[Any, ...]], touch_rows: Any,
+                  parse: _Dates | None = None) -> dict[int, list[TouchInfo]]:
+    """The touches of each application of `rows` (id, stage, stage_since, ...) in its
+    current stage since it was entered, in date order, from `touch_rows` (application_id,
+    touched_on, action, stage, step, skipped, id, in any order of application: others'
+    rows are left out). Shared by the batch read (store/read_batch.py)."""
+    # Grouped and put in date order in Python: a JOIN or an ORDER BY over the whole table
+    # costs SQLite more than the dictionary lookups below, and rows mostly arrive in
+    # order already.
+    parse = parse or _Dates()
+    scope = {row[0]: row for row in rows}  # id → (id, stage, stage_since, ...)
+    seen = parse.seen
+    new_touch = tuple.__new__  # TouchInfo(...) without its Python-level __new__
+    shared: dict[tuple[Any, ...], TouchInfo] = {}
+    touches: dict[int, list[TouchInfo]] = {}
+    unsorted: set[int] = set()
+    for app_id, on_text, action, stage, step, skipped, touch_id in touch_rows:
+        current = scope.get(app_id)
+        if current is None or stage != current[1]:
+            continue
+        on = seen.get(on_text) or parse(on_text, _TOUCH, touch_id, "touched_on")
+        assert on is not None  # the column is NOT NULL
+        if on < current[2]:
+            continue  # before the stage was (re-)entered
+        # Touches are immutable values that repeat (a date, an action, a step): share
+        # one TouchInfo per distinct value, and one string per action and stage. A
+        # hunt of 100,000 applications then holds a few thousand touch objects, not
+        # 500,000, and stays small enough to be walked quickly.
+        key = (on, intern(action), current[1], step, skipped == 1)
+        info = shared.get(key)
+        if info is None:
+            info = shared[key] = new_touch(TouchInfo, key)
+        found = touches.get(app_id)
+        if found is None:
+            touches[app_id] = [info]
+        else:
+            if on < found[-1].on:
+                unsorted.add(app_id)
+            found.append(info)
+    for app_id in unsorted:
+        touches[app_id].sort(key=_touch_day)  # stable: same-day touches keep their order
+    return touches
+
+
+def states_of(rows: Sequence[tuple[Any, ...]], touches: dict[int, list[TouchInfo]],
+              snoozes: dict[int, date | None], zone: tzinfo) -> list[AppState]:
+    """The AppStates of `rows` (id, stage, stage_since, applied_on, deadline,
+    interview_at, company, role, paused) with their touches and latest snooze."""
     empty: tuple[TouchInfo, ...] = ()
     return [
         AppState(

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Sequence
+from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 from sqlmodel import Session, col, select
 
 FOUND_KINDS = ("application", "stage", "contact")  # reply suggestions head REPLIES instead
 FOUND_LIMIT = 20
+
+
+def found_since(day: date, zone: tzinfo) -> datetime:
+    """Since when the digest of `day` lists what was added from the mail: the day before's
+    local midnight."""
+    return datetime.combine(day - timedelta(days=1), time(0), tzinfo=zone)
 
 
 def found_in_mail(session: Session, since: datetime) -> dict[str, list[dict[str, Any]]]:
@@ -23,6 +30,12 @@ def found_in_mail(session: Session, since: datetime) -> dict[str, list[dict[str,
         .where((col(Suggestion.status) == "open") | (
             (col(Suggestion.status) == "accepted") & (col(Suggestion.decided_at) >= since)))
         .order_by(col(Suggestion.id))).all()
+    return found_among(rows)
+
+
+def found_among(rows: Sequence[Any]) -> dict[str, list[dict[str, Any]]]:
+    """FOUND IN YOUR MAIL from `rows`: the suggestions `found_in_mail` selects, in id order
+    (a batch reads its seekers' rows at once: store/read_batch.py)."""
     found: dict[str, list[dict[str, Any]]] = {"open": [], "added": [], "more": []}
     for s in rows:
         item = {"id": f"S{s.id}", "kind": s.kind, "summary": s.summary, "reason": s.reason,
