@@ -15,8 +15,9 @@ with many seekers due at once, the claim at a large outbox, a worker's memory.
   (bench/fleet.py `defer_all`, not by the tick).
   Real `nudger worker --concurrency 4` processes send to a local SMTP sink (aiosmtpd in its
   own process, counting), PostgreSQL in a temporary cluster (fsync off). Three rounds, in
-  alternating order, of one worker sending the next DIGESTS (300) of them and two workers
-  the next DIGESTS: digests per second of the steady state (from 5% to 95% of those sent,
+  alternating order, of one worker sending the next DIGESTS (800: eight jobs, so that
+  two workers can share them evenly) of them and two workers the next DIGESTS: digests
+  per second of the steady state (from 5% to 95% of those sent,
   counted in the outbox every 0.2 s), the median of the rounds; the two workers' ratio is
   the median of the per-round ratios. Targets: one worker >= 150 digests/s; two >= 1.7x
   one. Beside them: the workers' CPU per digest (/proc/PID/stat, over the same steady
@@ -60,10 +61,15 @@ SEEKERS = 10_000  # due at once
 # Rounds of one worker and of two, interleaved (a loaded machine's drift hits both alike);
 # each run sends the next DIGESTS of the SEEKERS due: enough for a steady rate, few enough
 # for a topic of a few minutes (NUDGER_BENCH_DIGESTS changes it, up to what the queue holds).
+# The jobs carry JOB_BATCH (100) seekers each, so a run must hold several jobs for two
+# workers to share it evenly: 300 digests are 3 jobs, of which one worker gets two (1.5x at
+# best). A stopped worker finishes the jobs it holds (CONCURRENCY of them), so each run may
+# send up to 2 x CONCURRENCY x JOB_BATCH more than DIGESTS: the queue must hold that too.
 FLEET_ROUNDS = 3
-DIGESTS = min(max(100, int(os.environ.get("NUDGER_BENCH_DIGESTS", "300"))),
-              SEEKERS // (2 * FLEET_ROUNDS))
 CONCURRENCY = 4  # `nudger worker --concurrency`, as nudger-worker@.service runs it
+_OVERSHOOT = 2 * CONCURRENCY * 100
+DIGESTS = min(max(100, int(os.environ.get("NUDGER_BENCH_DIGESTS", "800"))),
+              SEEKERS // (2 * FLEET_ROUNDS) - _OVERSHOOT)
 CLAIMS = 100  # a batch of claims
 CLAIM_ROUNDS = 9
 HISTORY_DAYS = 99  # 10,000 seekers x (1 + 99) days of sent digests = 1,000,000 rows
@@ -171,7 +177,7 @@ def _fleet_figures(work: Path) -> list[Figure]:
         assert sink.stdout is not None and sink.stdin is not None
         port = int(sink.stdout.readline())
         cluster.start()
-        runs, claims, rows = _fleet(work, cluster, port)
+        runs, claims, rows = _fleet(work, cluster, port, sink.pid)
         sink.stdin.close()
         received = int(sink.stdout.readline())
     finally:
@@ -202,8 +208,11 @@ def _fleet_figures(work: Path) -> list[Figure]:
                ">= 1.7x one worker", scaling >= 1.7,
                f"1 worker {one:.1f}/s; CPU/digest: workers "
                f"{median(r.cpu_ms for r in twos):.1f} ms, PostgreSQL "
-               f"{median(r.server_cpu_ms for r in twos):.1f} ms; the workers used "
-               f"{median(r.cores for r in twos):.2f} core", ratio=scaling),
+               f"{median(r.server_cpu_ms for r in twos):.1f} ms, the SMTP sink "
+               f"{median(r.sink_cpu_ms for r in twos):.1f} ms; the workers used "
+               f"{median(r.cores for r in twos):.2f} core, the whole machine "
+               f"{median(r.machine_cores for r in twos):.2f} of {os.cpu_count()}",
+               ratio=scaling),
         Figure(f"workers: claim a batch of {CLAIMS} at {rows['1M']:,} outbox rows",
                big * 1000, "ms", "<= 1.5x the claim at 10k rows", over <= 1.5,
                f"{rows['10k']:,} rows: {small * 1000:.1f} ms", ratio=over),
@@ -213,7 +222,7 @@ def _fleet_figures(work: Path) -> list[Figure]:
     ]
 
 
-def _fleet(work: Path, cluster: object, port: int
+def _fleet(work: Path, cluster: object, port: int, sink: int
            ) -> tuple[dict[int, list[fleet.Run]], dict[str, list[float]], dict[str, int]]:
     """The runs of 1 and of 2 workers (FLEET_ROUNDS each, interleaved) on one queue of
     SEEKERS jobs; the claim batches at 10,000 and 1,000,000 outbox rows, interleaved; the
@@ -246,7 +255,8 @@ def _fleet(work: Path, cluster: object, port: int
             for workers in ((1, 2) if n % 2 == 0 else (2, 1)):
                 runs[workers].append(fleet.run_workers(
                     db, config, home, workers, DIGESTS, day, concurrency=CONCURRENCY, env=env,
-                    timeout=1800, server=cluster.data))  # type: ignore[attr-defined]
+                    timeout=1800, server=cluster.data,  # type: ignore[attr-defined]
+                    sink=sink))
     finally:
         db.dispose()
     _, small = database()

@@ -154,6 +154,8 @@ class Run:
     cpu_ms: float
     server_cpu_ms: float
     cores: float  # the workers' CPU seconds per second meanwhile (at most one per worker)
+    sink_cpu_ms: float  # the SMTP sink's CPU per digest (0 when not told its pid)
+    machine_cores: float  # every process's CPU seconds per second meanwhile (/proc/stat)
 
 
 def _status(pid: int, key: str) -> float:
@@ -170,6 +172,13 @@ def _cpu(pid: int, *, reaped: bool = False) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     ticks = sum(int(f) for f in fields[11:15 if reaped else 13])
     return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def machine_busy() -> float:
+    """CPU seconds the whole machine has been busy (every core, every process: /proc/stat's
+    first line less idle and iowait), to tell a saturated machine from a slow program."""
+    fields = [int(f) for f in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return (sum(fields[:8]) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
 
 
 def server_cpu(data_dir: Path) -> float:
@@ -198,10 +207,11 @@ def _sent(db: Any, day: date) -> int:
 
 def run_workers(db: Any, config: Path, home: Path, workers: int, target: int, day: date,
                 *, concurrency: int, env: dict[str, str], timeout: float,
-                server: Path) -> Run:
+                server: Path, sink: int | None = None) -> Run:
     """`workers` `nudger worker` processes until `target` more digests of `day` are sent
     (the queue holds more: they stop, SIGTERM, with the rest still due). `server` is the
-    PostgreSQL cluster's data folder (its CPU is counted)."""
+    PostgreSQL cluster's data folder (its CPU is counted), `sink` the SMTP sink's pid (its
+    CPU too)."""
     full = {**BASE_ENV, "HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config"),
             "XDG_DATA_HOME": str(home / ".local/share"), **env}
     for name in ("NUDGER_CONFIG", "NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"):
@@ -216,8 +226,8 @@ def run_workers(db: Any, config: Path, home: Path, workers: int, target: int, da
                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                               stderr=log, env=full) for log in logs]
     low, high = base + max(1, target // 20), base + target - target // 20
-    # (time, workers' CPU, server's CPU) when 5% and when 95% were sent
-    marks: dict[int, tuple[float, float, float]] = {}
+    # (time, workers' CPU, server's CPU, sink's CPU, machine busy) when 5% and 95% were sent
+    marks: dict[int, tuple[float, float, float, float, float]] = {}
     try:
         while True:
             time.sleep(0.2)
@@ -229,7 +239,8 @@ def run_workers(db: Any, config: Path, home: Path, workers: int, target: int, da
             now = time.perf_counter()
             for mark in (low, high):
                 if mark not in marks and sent >= mark:
-                    marks[mark] = (now, sum(_cpu(p.pid) for p in procs), server_cpu(server))
+                    marks[mark] = (now, sum(_cpu(p.pid) for p in procs), server_cpu(server),
+                                   _cpu(sink) if sink else 0.0, machine_busy())
             if sent >= base + target:
                 break
             if now - started > timeout:
@@ -248,10 +259,11 @@ def run_workers(db: Any, config: Path, home: Path, workers: int, target: int, da
                 proc.wait()
         for log in logs:
             log.close()
-    (t0, cpu0, pg0), (t1, cpu1, pg1) = marks[low], marks[high]
+    (t0, cpu0, pg0, sink0, busy0), (t1, cpu1, pg1, sink1, busy1) = marks[low], marks[high]
     steady = high - low
     return Run(workers, sent - base, steady / (t1 - t0), wall, rss, 1000 * (cpu1 - cpu0) / steady,
-               1000 * (pg1 - pg0) / steady, (cpu1 - cpu0) / (t1 - t0))
+               1000 * (pg1 - pg0) / steady, (cpu1 - cpu0) / (t1 - t0),
+               1000 * (sink1 - sink0) / steady, (busy1 - busy0) / (t1 - t0))
 
 
 # --- the claim at a large backlog ------------------------------------------------------------
