@@ -192,8 +192,6 @@ class Attempt:
         self.marked = False  # the outcome is written (or the row found another's)
 
     async def run(self) -> OutboxResult:
-        from nudger.send.delivery import DeliveryError
-
         record = self.record
         assert record.id is not None
         prepared = await off_loop(self.compose)
@@ -207,6 +205,20 @@ class Attempt:
                 message_id=message_id)):
             return OutboxResult(Outcome.ALREADY, record.local_date, message_id,
                                 "another worker took it over; not sent by this one")
+        done = await self.deliver(message, message_id, failures, invitations)
+        if isinstance(done, OutboxResult):
+            return done
+        detail, reported = done
+        return await off_loop(lambda: self._sent(detail, reported, invitations))
+
+    async def deliver(self, message: EmailMessage, message_id: str,
+                      failures: Sequence[DigestRecord], invitations: Any
+                      ) -> tuple[str, list[int]] | OutboxResult:
+        """`message` over the worker's relay (its invitations attached), once the claim is
+        known to be ours: what to record of the delivery and the failures it reported, or
+        the outcome of a delivery that failed (written by `undelivered` / `failed`)."""
+        from nudger.send.delivery import DeliveryError
+
         if invitations is not None:
             from nudger.calendar.sync import attach_invitation
 
@@ -222,10 +234,9 @@ class Attempt:
             f"accepted by {delivered.where}: {delivered.detail}"
         if delivered.refused:
             detail += f" (refused for {', '.join(delivered.refused)})"
-        log.info("digest of %s (seeker %s) delivered (%s), Message-ID %s", record.local_date,
-                 self.who, detail, message_id)
-        reported = [r.id for r in failures if r.id is not None]
-        return await off_loop(lambda: self._sent(detail, reported, invitations))
+        log.info("digest of %s (seeker %s) delivered (%s), Message-ID %s",
+                 self.record.local_date, self.who, detail, message_id)
+        return detail, [r.id for r in failures if r.id is not None]
 
     def _sent(self, detail: str, reported: Sequence[int], invitations: Any) -> OutboxResult:
         # The mark also says the seeker's address is not bouncing (`_address`), at once.

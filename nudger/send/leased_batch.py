@@ -154,8 +154,6 @@ class _Batch:
     # --- 2. one digest: compose, hold the lease, send, mark -------------------------------
 
     async def deliver(self, attempt: Attempt) -> OutboxResult:
-        from nudger.send.delivery import DeliveryError
-
         record = attempt.record
         try:
             prepared = await off_loop(attempt.compose)
@@ -168,24 +166,10 @@ class _Batch:
                 attempt.marked = True  # not ours: nothing to give back
                 return OutboxResult(Outcome.ALREADY, record.local_date, message_id,
                                     "another worker took it over; not sent by this one")
-            if invitations is not None:
-                from nudger.calendar.sync import attach_invitation
-
-                attach_invitation(message, invitations)
-            attempt.on_the_wire = True
-            try:
-                delivered = await self.relay.send(message)
-            except DeliveryError as exc:
-                return await off_loop(partial(attempt.undelivered, exc))
-            except NudgerError as exc:  # a missing password, a bad ca_file
-                return await off_loop(partial(attempt.failed, "permanent", None, str(exc)))
-            detail = f"written to {delivered.path}" if delivered.path else \
-                f"accepted by {delivered.where}: {delivered.detail}"
-            if delivered.refused:
-                detail += f" (refused for {', '.join(delivered.refused)})"
-            log.info("digest of %s (seeker %s) delivered (%s), Message-ID %s",
-                     record.local_date, attempt.who, detail, message_id)
-            reported = [r.id for r in failures if r.id is not None]
+            done = await attempt.deliver(message, message_id, failures, invitations)
+            if isinstance(done, OutboxResult):
+                return done
+            detail, reported = done
             return await off_loop(partial(self.sent, attempt, message_id, nudges, detail,
                                           reported, invitations))
         except Exception as exc:  # a bug with this seeker's digest: the others go on
