@@ -12,10 +12,12 @@ batch at a time:
    The claimed seekers' digest inputs (applications, contacts, touches, snoozes,
    suggestions) are read there too, one statement per table for the whole batch
    (store/read_batch.py), so that composing a digest reads none of them again.
-2. Each claimed digest composed (`Attempt.compose`, send/leased.py, in a thread), then sent
+2. Each claimed digest composed (`Attempt.compose`, send/leased.py: on the event loop when
+   it reads nothing more from the database, else in a thread), then sent
    over the worker's one relay connection, `concurrency` digests in flight (one composes
    while another is in its SMTP dialogue), then marked 'sent' right after the relay's 250
-   by one UPDATE that holds only while the row is the worker's (`mark_sent`). Failures
+   by one statement that holds only while the row is the worker's (`mark_sent`), on a
+   connection the batch holds in autocommit (one round trip a mark). Failures
    are marked as one seeker's (send/leased.py: permanent, transient, uncertain).
 3. The lease: before each message goes to the relay the batch's lease must have at least
    half of it left, counted from the moment the worker asked for it (a monotonic clock:
@@ -43,9 +45,10 @@ from typing import TYPE_CHECKING, Any
 
 from nudger.config import Settings
 from nudger.errors import NotFoundError, NudgerError
-from nudger.send.leased import Attempt, Clock, off_loop
+from nudger.send.leased import Attempt, Clock, Prepared, Unsendable, off_loop
 from nudger.send.outbox import OutboxResult, Outcome, announced, backoff
 from nudger.store.db import Database
+from nudger.store.outbox_batch import Marks
 
 if TYPE_CHECKING:
     from nudger.digest.seeker import ServedSeeker
@@ -81,6 +84,8 @@ async def send_batch(settings: Settings, db: Database, calendar: Calendar,
     except BaseException as exc:
         run.give_back(exc)
         raise
+    finally:
+        run.marks.close()  # no mark is under way: each waited for its thread
 
 
 class _Batch:
@@ -95,6 +100,7 @@ class _Batch:
         self.lost: set[int] = set()  # rows taken over by another worker: not to be sent
         self.bounced: set[int] = set()  # seekers whose address was marked as bouncing
         self.renewing = asyncio.Lock()
+        self.marks = Marks(db.engine)  # the batch's one connection for its marks
 
     # --- 1. the seekers and the claim, in a thread --------------------------------------
 
@@ -156,7 +162,13 @@ class _Batch:
     async def deliver(self, attempt: Attempt) -> OutboxResult:
         record = attempt.record
         try:
-            prepared = await off_loop(attempt.compose)
+            if attempt.reads_nothing():
+                ready = attempt.prepare()
+                if isinstance(ready, Unsendable):
+                    return await off_loop(partial(attempt.settle, ready))
+                prepared: OutboxResult | Prepared = ready
+            else:
+                prepared = await off_loop(attempt.compose)
             if isinstance(prepared, OutboxResult):
                 return prepared
             message, message_id, nudges, failures, invitations = prepared
@@ -208,18 +220,24 @@ class _Batch:
 
     def sent(self, attempt: Attempt, message_id: str, nudges: int, detail: str,
              reported: Sequence[int], invitations: Any) -> OutboxResult:
-        """In a thread: the row 'sent' (one UPDATE, while it is this worker's), with the
-        seeker's address no longer bouncing, in one transaction."""
+        """In a thread: the row 'sent' (one statement, while it is this worker's, on the
+        batch's marking connection); for a seeker whose address was bouncing, with the
+        address no longer bouncing, in one transaction."""
         from nudger.store import seekers as store
         from nudger.store.outbox_batch import mark_sent
 
         record = attempt.record
         assert record.id is not None
-        with self.db.session(every_seeker=True) as s:
-            mine = mark_sent(s.connection(), record.id, self.clock(), me=self.me,
-                             message_id=message_id, nudges=nudges, reported=reported)
-            if mine and attempt.seeker.seeker_id in self.bounced:
-                store.address_accepted(s.connection(), attempt.seeker.seeker_id)
+        if attempt.seeker.seeker_id in self.bounced:  # the rare path: two rows to write
+            with self.db.session(every_seeker=True) as s:
+                mine = mark_sent(s.connection(), record.id, self.clock(), me=self.me,
+                                 message_id=message_id, nudges=nudges, reported=reported)
+                if mine:
+                    store.address_accepted(s.connection(), attempt.seeker.seeker_id)
+        else:
+            mine = self.marks.mark_sent(record.id, self.clock(), me=self.me,
+                                        message_id=message_id, nudges=nudges,
+                                        reported=reported)
         attempt.marked = True
         if not mine:
             return OutboxResult(Outcome.ALREADY, record.local_date, message_id,

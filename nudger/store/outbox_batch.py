@@ -9,7 +9,8 @@ docs/outbox.md, "Batches"): the same rules as one seeker's `claim_leased`, `rene
 - `renew_batch`: the lease of the batch's unsent rows extended, only on those still `me`'s;
   the ids renewed (any other row is not `me`'s any more: `me` must not send it).
 - `mark_sent`: one row 'sent' right after the relay's 250, only while it is `me`'s claim,
-  without loading it (the ORM's `finish_claimed` reads the row first).
+  without loading it (the ORM's `finish_claimed` reads the row first), in one statement;
+  `Marks` writes it on a connection the batch holds in autocommit: one round trip a mark.
 - `release`: the rows `me` still holds back to 'retry', due at once (a stopped worker).
 
 PostgreSQL only (the workers' database): leases and retry times against `now()`, the
@@ -18,12 +19,14 @@ database's clock. Core statements on the caller's connection, in its transaction
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import text
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 
 from nudger.store.outbox_rows import log
 from nudger.store.scope import ALL_SEEKERS
@@ -123,19 +126,36 @@ def renew_batch(connection: Connection, ids: Sequence[int], now: datetime, *, me
     return {int(i) for i in found}
 
 
+# The mark, with the earlier failed rows the digest told of marked as told, in ONE statement:
+# a worker marks a digest right after the relay's 250, and one round trip (no BEGIN, no
+# COMMIT: the statement is its own transaction) is what that costs. Written again after a
+# lost connection, it finds its own mark ('sent', the same Message-ID, still `me`'s) and says
+# so: the row stays as it was.
+_MARK = f"""
+WITH m AS (
+  UPDATE digest {ALL_SEEKERS} SET state = 'sent', sent_at = :stamp, updated_at = :stamp,
+    last_error = '', last_code = NULL, next_attempt_at = NULL, uncertain = false,
+    lease_until = NULL, message_id = :mid, nudges = :nudges
+  WHERE id = :id AND claimed_by = :me
+    AND (state = 'sending' OR (state = 'sent' AND message_id = :mid))
+  RETURNING local_date),
+told AS (
+  UPDATE digest {ALL_SEEKERS} SET reported_in = (SELECT local_date FROM m)
+  WHERE id = ANY(CAST(:ids AS bigint[])) AND reported_in IS NULL
+    AND EXISTS (SELECT 1 FROM m))
+SELECT local_date FROM m
+"""
+
+
 def mark_sent(connection: Connection, row_id: int, now: datetime, *, me: str,
               message_id: str, nudges: int, reported: Sequence[int] = ()) -> bool:
     """Row `row_id` 'sent' (the relay said 250) when it is still `me`'s claim, and the
-    earlier failed rows it told of (`reported`) marked as told; whether the row was
-    `me`'s (False: taken over after the lease ran out; nothing written, logged)."""
-    stamp = as_utc(now)
-    found = connection.execute(text(
-        f"UPDATE digest {ALL_SEEKERS} SET state = 'sent', sent_at = :stamp, "
-        "updated_at = :stamp, last_error = '', last_code = NULL, next_attempt_at = NULL, "
-        "uncertain = false, lease_until = NULL, message_id = :mid, nudges = :nudges "
-        "WHERE id = :id AND state = 'sending' AND claimed_by = :me RETURNING local_date"),
-        {"stamp": stamp, "mid": message_id, "nudges": nudges, "id": row_id,
-         "me": me}).first()
+    earlier failed rows it told of (`reported`) marked as told, in one statement; whether
+    the row was `me`'s (False: taken over after the lease ran out; nothing written,
+    logged)."""
+    found = connection.execute(text(_MARK), {
+        "stamp": as_utc(now), "mid": message_id, "nudges": nudges, "id": row_id, "me": me,
+        "ids": list(reported)}).first()
     if found is None:  # the row as it is now, to say whose it is (the rare path)
         now_row = connection.execute(text(
             f"SELECT local_date, state, claimed_by FROM digest {ALL_SEEKERS} WHERE id = :id"),
@@ -147,12 +167,53 @@ def mark_sent(connection: Connection, row_id: int, now: datetime, *, me: str,
                         "the row is now %s by %s; Message-ID %s", now_row[0], me, now_row[1],
                         now_row[2] or "nobody", message_id)
         return False
-    if reported:
-        connection.execute(text(
-            f"UPDATE digest {ALL_SEEKERS} SET reported_in = :day "
-            "WHERE id = ANY(CAST(:ids AS bigint[])) AND reported_in IS NULL"),
-            {"day": found[0], "ids": list(reported)})
     return True
+
+
+class Marks:
+    """The connection a batch marks its digests on: held for the batch (taken on the first
+    mark, given back by `close`), in autocommit, so that a mark is one round trip. The
+    batch's threads take turns on it. A connection lost meanwhile (the database restarted)
+    is noticed by the mark that used it, which is written once more on a new one (the
+    statement finds its own earlier mark, if that one was written)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._connection: Connection | None = None
+        self._turn = threading.Lock()
+
+    def mark_sent(self, row_id: int, now: datetime, *, me: str, message_id: str,
+                  nudges: int, reported: Sequence[int] = ()) -> bool:
+        from sqlalchemy.exc import DBAPIError
+
+        with self._turn:
+            for last in (False, True):
+                connection = self._connect()
+                try:
+                    return mark_sent(connection, row_id, now, me=me, message_id=message_id,
+                                     nudges=nudges, reported=reported)
+                except DBAPIError as exc:
+                    self._drop()
+                    if last or not exc.connection_invalidated:
+                        raise
+            raise AssertionError("unreachable")  # pragma: no cover
+
+    def _connect(self) -> Connection:
+        if self._connection is None:
+            self._connection = self.engine.connect().execution_options(
+                isolation_level="AUTOCOMMIT")
+        return self._connection
+
+    def _drop(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            with contextlib.suppress(Exception):
+                connection.close()
+
+    def close(self) -> None:
+        """Give the connection back to the pool."""
+        with self._turn:
+            self._drop()
 
 
 def release(connection: Connection, rows: Sequence[tuple[int, str, bool]], now: datetime,

@@ -418,3 +418,41 @@ def test_a_one_seeker_job_queued_before_the_upgrade_is_still_served_once(
         finally:
             worker.close()
         _exactly_once(pg_cluster, pg_url, server)
+
+
+def test_a_batchs_marks_are_one_statement_each_and_outlive_a_database_restart(
+        db: Database, pg_cluster: Any, tmp_path: Path) -> None:
+    """A batch marks its digests on one connection it holds in autocommit
+    (store/outbox_batch.py, `Marks`): each mark is a single statement, so the server sees
+    no BEGIN or COMMIT for it. The database restarted between two marks, the next one is
+    written on a new connection; written again (its connection lost just after the
+    server wrote it), a mark finds its own and says so; a row that is not the marker's
+    is left alone."""
+    from nudger.store.outbox_batch import Marks, Wanted, claim_batch
+
+    with SmtpServer("plain") as server:
+        settings = _settings(tmp_path, server)
+        ids = _seekers(db, settings, 3)
+    with db.session(every_seeker=True) as s:
+        claims = claim_batch(s.connection(), [
+            Wanted(i, f"s{n}@example.org", DAY, f"<m{n}@x>") for n, i in enumerate(ids)],
+            NOW, me=ME, lease=LEASE)
+    rows = {c.seeker_id: c.id for c in claims}
+    first, second, third = (rows[i] for i in ids)
+    marks = Marks(db.engine)
+    try:
+        assert marks.mark_sent(first, NOW, me=ME, message_id="<m0@x>", nudges=2)
+        [(pid,)] = pg_cluster.admin("SELECT pid FROM pg_stat_activity WHERE "
+                                    "query LIKE '%SET state = ''sent''%'")
+        [(xact,)] = pg_cluster.admin(f"SELECT xact_start IS NULL FROM pg_stat_activity "
+                                     f"WHERE pid = {pid}")
+        assert xact  # idle, no transaction left open: autocommit
+        pg_cluster.restart(down=0.5)
+        assert marks.mark_sent(second, NOW, me=ME, message_id="<m1@x>", nudges=1)
+        assert marks.mark_sent(second, NOW, me=ME, message_id="<m1@x>", nudges=1)  # again
+        assert not marks.mark_sent(third, NOW, me=OTHER, message_id="<m2@x>", nudges=1)
+    finally:
+        marks.close()
+    found = _digests(db)
+    assert [found[i][:3] for i in ids] == [("sent", ME, "<m0@x>"), ("sent", ME, "<m1@x>"),
+                                           ("sending", ME, "<m2@x>")]
