@@ -252,9 +252,21 @@ def _render_bounded(renderer: Renderer, context_for: Callable[..., dict[str, Any
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+def reads_only_preloaded(settings: Settings, local_date: date,
+                         preloaded: Preloaded | None) -> bool:
+    """Whether composing the digest of `local_date` from `preloaded` reads nothing more
+    from the database: no mailbox (its replies, news and buttons read the mail tables:
+    `mail_view`, `news_since`, `_mail_parts`) and not the weekly effort day (the whole
+    history, below). Kept beside the reads it stands for: a worker composes such a digest
+    on its event loop, not in a thread (send/leased_batch.py)."""
+    return preloaded is not None and settings.imap is None \
+        and not is_effort_day(settings, local_date)
+
+
 def compose_digest(
     settings: Settings, session: Session, calendar: Calendar, local_date: date,
     now: datetime, *, notices: Sequence[str] = (), preloaded: Preloaded | None = None,
+    message_id: str = "",
 ) -> ComposedDigest:
     """The complete digest of `local_date` as of `now` (an aware datetime): the Date header
     and the "next digest" line come from `now`, nothing reads the clock. `preloaded`: the
@@ -289,7 +301,7 @@ def compose_digest(
         return context["count"], parts
 
     count, parts = renderer.bounded(render_all)
-    message_id = digest_message_id(settings, local_date)
+    message_id = message_id or digest_message_id(settings, local_date)
     message = build_message(settings, DIGEST, parts, message_id=message_id, now=now)
     assert parts.html is not None
     return ComposedDigest(local_date, message, message_id, count, parts.text, parts.html,

@@ -86,10 +86,11 @@ def served(settings: Settings, db: Database, row: Seeker, *, several: bool
 
 def compose_for(seeker: ServedSeeker, local_date: date, *, session: Session,
                 calendar: Calendar, now: datetime, notices: Sequence[str] = (),
-                preloaded: Preloaded | None = None) -> ComposedDigest:
+                preloaded: Preloaded | None = None, message_id: str = "") -> ComposedDigest:
     """The digest of `seeker` for `local_date` as of `now`, read in `session` (one of
-    `seeker.db`'s, so scoped to the seeker)."""
+    `seeker.db`'s, so scoped to the seeker); `message_id` the one its outbox row holds
+    (a new one when empty)."""
     from nudger.digest.compose import compose_digest
 
     return compose_digest(seeker.settings, session, calendar, local_date, now,
-                          notices=notices, preloaded=preloaded)
+                          notices=notices, preloaded=preloaded, message_id=message_id)

@@ -30,10 +30,11 @@ import queue
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from email.message import EmailMessage
 from functools import partial
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from nudger.config import Settings
 from nudger.errors import NudgerError
@@ -174,6 +175,27 @@ def _take(settings: Settings, db: Database, calendar: Calendar, seeker_id: int,
     return taken[0]
 
 
+class Prepared(NamedTuple):
+    """A digest ready to go: the message, its Message-ID, how many nudges it carries, the
+    earlier failures it tells of, the calendar invitations to attach (None: none)."""
+
+    message: EmailMessage
+    message_id: str
+    nudges: int
+    failures: list[DigestRecord]
+    invitations: Any
+
+
+@dataclass(frozen=True)
+class Unsendable:
+    """Why a claimed digest is not sent (written by `Attempt.settle`)."""
+
+    state: str  # the row's state: 'failed' or 'skipped'
+    why: str
+    outcome: Outcome
+    log_level: int
+
+
 class Attempt:
     def __init__(self, seeker: ServedSeeker, calendar: Calendar, record: DigestRecord,
                  me: str, lease: timedelta, relay: Relay, clock: Clock) -> None:
@@ -251,12 +273,33 @@ class Attempt:
             self._address(refused=exc.reason)
         return self.failed(exc.kind, exc.code, str(exc))
 
-    def compose(self) -> OutboxResult | tuple[EmailMessage, str, int, list[DigestRecord],
-                                                Any]:
-        """In a thread (`off_loop`): what the digest tells and the digest itself, read in
-        one transaction (a write one only when calendar invitations are on: their events
-        are reconciled first); the message ready to go, or the outcome when there is
-        nothing to send."""
+    def reads_nothing(self) -> bool:
+        """Whether `compose` reads nothing from the database: everything it tells was read
+        with the rest of the batch (store/read_batch.py) and nothing else is asked of the
+        store (no calendar to refresh, no `auto_ghost`, no mailbox, not the effort day:
+        digest/compose.py, `reads_only_preloaded`). Such a digest is composed on the event
+        loop: a thread would cost a hand-over each way and the loop's turn at the GIL."""
+        from nudger.digest.compose import reads_only_preloaded
+
+        settings = self.settings
+        return self.failures is not None \
+            and not (settings.ics.invitations and (self.preloaded is None
+                                                   or self.preloaded.calendar)) \
+            and not any(rule.auto_ghost for rule in settings.cadence) \
+            and reads_only_preloaded(settings, self.record.local_date, self.preloaded)
+
+    def compose(self) -> OutboxResult | Prepared:
+        """In a thread (`off_loop`): the digest ready to go (`prepare`), or the outcome,
+        written, when there is nothing to send (`settle`)."""
+        prepared = self.prepare()
+        return self.settle(prepared) if isinstance(prepared, Unsendable) else prepared
+
+    def prepare(self) -> Unsendable | Prepared:
+        """What the digest tells and the digest itself, read in one transaction (a write
+        one only when calendar invitations are on: their events are reconciled first),
+        under the Message-ID the row holds; or why there is nothing to send (written by
+        `settle`). Writes nothing else: on the event loop when the attempt
+        `reads_nothing`, else in a thread."""
         from nudger.digest.seeker import compose_for
         from nudger.track.progress import close_gone_cold
 
@@ -279,23 +322,25 @@ class Attempt:
             try:
                 composed = compose_for(self.seeker, record.local_date, session=s,
                                        calendar=self.calendar, now=now, notices=notices,
-                                       preloaded=self.preloaded)
+                                       preloaded=self.preloaded,
+                                       message_id=record.message_id)
             except NudgerError as exc:
                 broken = exc
         if composed is None:
-            return self._mark("failed", f"cannot compose the digest: {broken}; fix it "
-                              "(`nudger check` names the file and line)",
-                              Outcome.FAILED, log_level=logging.ERROR)
-        message = composed.message
-        message_id = record.message_id or composed.message_id
-        if message["Message-ID"] != message_id:
-            del message["Message-ID"]
-            message["Message-ID"] = message_id
-        record.message_id = message_id
+            return Unsendable("failed", f"cannot compose the digest: {broken}; fix it "
+                              "(`nudger check` names the file and line)", Outcome.FAILED,
+                              logging.ERROR)
+        record.message_id = composed.message_id
         if composed.nudges == 0 and not composed.news and not notices \
                 and not settings.digest.send_when_empty:
-            return self._mark("skipped", "nothing due", Outcome.EMPTY)
-        return message, message_id, composed.nudges, failures, invitations
+            return Unsendable("skipped", "nothing due", Outcome.EMPTY, logging.DEBUG)
+        return Prepared(composed.message, composed.message_id, composed.nudges, failures,
+                        invitations)
+
+    def settle(self, unsendable: Unsendable) -> OutboxResult:
+        """In a thread: the row marked as `unsendable` says (failed, skipped)."""
+        return self._mark(unsendable.state, unsendable.why, unsendable.outcome,
+                          log_level=unsendable.log_level)
 
     def _address(self, refused: str | None) -> None:
         """Keep on the seeker's row whether the relay refused their address (shown by

@@ -155,3 +155,45 @@ def test_a_batch_composes_each_digest_as_the_seekers_own_session_does(
     texts = {x.who: preloaded[x.seeker_id] for x in served}
     assert any(p.suggestions for p in texts.values())
     assert sum(len(p.data.contacts) for p in texts.values()) >= 3
+
+
+@pytest.mark.parametrize("mailbox", [False, True], ids=["plain", "imap"])
+def test_a_digest_that_reads_only_its_batch_slice_runs_no_statement(
+        engine_db: Any, tmp_path: Path, mailbox: bool) -> None:
+    """`reads_only_preloaded` (digest/compose.py) is what lets a worker compose a digest
+    on its event loop (send/leased_batch.py), where one query would hold up every other
+    digest in flight: whatever it says yes to must compose without a single statement,
+    and the days it says no to (a mailbox; the weekly effort day, which reads the whole
+    history) are the days composing does read."""
+    from nudger.digest.compose import reads_only_preloaded
+    from nudger.track.stats import is_effort_day
+
+    settings = make_settings(tmp_path, extra=IMAP if mailbox else "")
+    served = _varied(engine_db, settings)
+    calendar = Calendar.from_settings(settings)
+    statements: list[str] = []
+
+    def count(*args: Any) -> None:
+        statements.append(str(args[2]))
+
+    said = set()
+    for offset in range(7):  # every weekday, so the effort day is one of them
+        now = NOW + timedelta(days=offset)
+        days = {s.seeker_id: now.astimezone(s.settings.zone).date() for s in served}
+        with engine_db.read_session(every_seeker=True) as s:
+            preloaded = load_digests(s, days, {x.seeker_id: x.settings.zone for x in served})
+        for seeker in served:
+            day = days[seeker.seeker_id]
+            only = reads_only_preloaded(seeker.settings, day, preloaded[seeker.seeker_id])
+            assert only == (not mailbox and not is_effort_day(seeker.settings, day))
+            said.add(only)
+            statements.clear()
+            event.listen(engine_db.engine, "before_cursor_execute", count)
+            try:
+                with seeker.db.read_session() as s:
+                    compose_for(seeker, day, session=s, calendar=calendar, now=now,
+                                preloaded=preloaded[seeker.seeker_id])
+            finally:
+                event.remove(engine_db.engine, "before_cursor_execute", count)
+            assert (not statements) == only, (seeker.who, day, statements[:3])
+    assert said == ({False} if mailbox else {True, False})
