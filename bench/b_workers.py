@@ -13,8 +13,10 @@ with many seekers due at once, the claim at a large outbox, a worker's memory.
   store code; each seeker's 'pending' outbox row and a `send_digests` job per 100 of them
   (workers/tasks.py, `JOB_BATCH`), written together as the workers' tick writes them
   (bench/fleet.py `defer_all`, not by the tick).
-  Real `nudger worker --concurrency 4` processes send to a local SMTP sink (aiosmtpd in its
-  own process, counting), PostgreSQL in a temporary cluster (fsync off). Three rounds, in
+  Real `nudger worker --concurrency 4` processes send to a local SMTP sink (bench/sink.py,
+  in its own process, counting: it stands for the relay on another machine, so it spends as
+  little of this machine's CPU as an SMTP server can), PostgreSQL in a temporary cluster
+  (fsync off). Three rounds, in
   alternating order, of one worker sending the next DIGESTS (800: eight jobs, so that
   two workers can share them evenly) of them and two workers the next DIGESTS: digests
   per second of the steady state (from 5% to 95% of those sent,
@@ -74,28 +76,9 @@ CLAIMS = 100  # a batch of claims
 CLAIM_ROUNDS = 9
 HISTORY_DAYS = 99  # 10,000 seekers x (1 + 99) days of sent digests = 1,000,000 rows
 
-# A local SMTP sink in its own process: accepts every message, keeps only the count
-# (printed when its stdin closes).
-SINK = """
-import sys
-sys.path.insert(0, {repo!r})
-from aiosmtpd.controller import Controller
-from tests.smtpserver import HOST, on_free_port
-class Count:
-    seen = 0
-    async def handle_DATA(self, server, session, envelope):
-        Count.seen += 1
-        return "250 2.0.0 OK"
-def start(port):
-    controller = Controller(Count(), hostname=HOST, port=port)
-    controller.start()
-    return controller
-controller = on_free_port(start)
-print(controller.port, flush=True)
-sys.stdin.read()
-controller.stop()
-print(Count.seen, flush=True)
-"""
+# The throughput runs' SMTP sink, in its own process (bench/sink.py: the port, then the count of
+# messages it accepted once its stdin closes).
+SINK = Path(__file__).with_name("sink.py")
 
 
 def _relay(port: int, work: Path, messages: list[EmailMessage]) -> None:
@@ -170,8 +153,8 @@ def _fleet_figures(work: Path) -> list[Figure]:
     if reason is not None:
         print(f"b_workers: no workers' throughput figures: {reason}", file=sys.stderr)
         return []
-    sink = subprocess.Popen([PYTHON, "-c", SINK.format(repo=str(REPO))],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    sink = subprocess.Popen([PYTHON, str(SINK)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            text=True)
     cluster = pgserver.PgCluster()
     try:
         assert sink.stdout is not None and sink.stdin is not None
