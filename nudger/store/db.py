@@ -144,6 +144,7 @@ class Database:
         # Whether the database holds several seekers: the guard on hand-written SQL
         # (nudger/store/scope.py) is on then; with one there is no one else's row to reach.
         self._several: bool | None = None
+        self._reader: tuple[Engine, Engine] | None = None  # `_reading_engine`'s
 
     def choose_seeker(self, email: str | None) -> None:
         """Scope every later session to the seeker with this email (None: the only one)."""
@@ -156,7 +157,7 @@ class Database:
         several (the daemon, the workers); `several`, read by the caller, spares a query."""
         import copy
 
-        self.engine  # noqa: B018  (made once, shared by the copy)
+        self._reading_engine()  # the engine and its read options: made once, shared
         other = copy.copy(self)
         other._seeker_id = seeker_id
         other._several = several
@@ -218,7 +219,17 @@ class Database:
             driver.execute("COMMIT" if commit else "ROLLBACK")
 
     def _reading_engine(self) -> Engine:
-        return self.engine.execution_options(nudger_read_only=True)
+        """The engine with the options of a read session, made once per engine (and shared
+        by `for_seeker`'s copies): a worker opens a read session per digest, and making
+        the option engine each time was a measurable part of its CPU."""
+        engine = self.engine
+        cached = self._reader
+        if cached is None or cached[0] is not engine:
+            cached = self._reader = (engine, self._read_options(engine))
+        return cached[1]
+
+    def _read_options(self, engine: Engine) -> Engine:
+        return engine.execution_options(nudger_read_only=True)
 
     @contextmanager
     def _scoped(self, engine: Engine, *, write: bool, every_seeker: bool

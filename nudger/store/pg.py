@@ -225,8 +225,8 @@ class PgDatabase(Database):
         with self._scoped(self.engine, write=True, every_seeker=every_seeker) as session:
             yield session
 
-    def _reading_engine(self) -> Engine:
-        return self.engine.execution_options(postgresql_readonly=True)
+    def _read_options(self, engine: Engine) -> Engine:
+        return engine.execution_options(postgresql_readonly=True)
 
     def _begin_plain_write(self, driver: Any) -> None:
         pass  # psycopg opens a transaction with the first statement
