@@ -146,7 +146,9 @@ def defer_all(db: Any, seekers: list[tuple[int, str]], day: date) -> float:
 class Run:
     workers: int
     digests: int  # sent while the workers ran
-    rate: float  # digests/s of all of them, from the first 5% sent to 95% (steady state)
+    # digests/s of all of them, from the first 5% sent to 95% (steady state), timed by the
+    # rows' own sent_at (the moment each worker marked each digest), not by the polling
+    rate: float
     wall: float  # from the workers' start to the last digest counted
     peak_rss_mb: list[float]  # each worker's VmHWM
     # CPU (user + system) per digest in the same steady state: the workers', PostgreSQL's
@@ -196,6 +198,22 @@ def server_cpu(data_dir: Path) -> float:
     return total
 
 
+def _steady_rate(db: Any, day: date, since: datetime, low: int, high: int) -> float:
+    """Digests per second between the `low`-th and the `high`-th digest of `day` sent after
+    `since`, by their rows' sent_at: exact, where the polling (every 0.2 s) would be off by
+    a tenth of a run of a couple of seconds."""
+    from sqlalchemy import text
+
+    from nudger.when.times import as_utc
+
+    with db.read_session(every_seeker=True) as session:
+        stamps = sorted(as_utc(t) for (t,) in session.connection().execute(text(
+            "SELECT sent_at FROM digest /* all seekers */ WHERE local_date = :d "
+            "AND state = 'sent'"), {"d": day}))
+    mine = [t for t in stamps if t >= since]
+    return (high - low) / (mine[high - 1] - mine[low - 1]).total_seconds()
+
+
 def _sent(db: Any, day: date) -> int:
     from sqlalchemy import text
 
@@ -221,13 +239,15 @@ def run_workers(db: Any, config: Path, home: Path, workers: int, target: int, da
     paths = [home / f"worker-{workers}-{n}.log" for n in range(workers)]
     logs = [path.open("w") for path in paths]
     started = time.perf_counter()
+    since = datetime.now(UTC)
     procs = [subprocess.Popen([*prefix, nudger_bin(), "--config", str(config), "worker",
                                "--concurrency", str(concurrency)],
                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                               stderr=log, env=full) for log in logs]
     low, high = base + max(1, target // 20), base + target - target // 20
-    # (time, workers' CPU, server's CPU, sink's CPU, machine busy) when 5% and 95% were sent
-    marks: dict[int, tuple[float, float, float, float, float]] = {}
+    # (time, workers' CPU, server's CPU, sink's CPU, machine busy, digests sent) when 5% and
+    # 95% were sent (the CPU per digest: between those two polls)
+    marks: dict[int, tuple[float, float, float, float, float, int]] = {}
     try:
         while True:
             time.sleep(0.2)
@@ -240,7 +260,7 @@ def run_workers(db: Any, config: Path, home: Path, workers: int, target: int, da
             for mark in (low, high):
                 if mark not in marks and sent >= mark:
                     marks[mark] = (now, sum(_cpu(p.pid) for p in procs), server_cpu(server),
-                                   _cpu(sink) if sink else 0.0, machine_busy())
+                                   _cpu(sink) if sink else 0.0, machine_busy(), sent)
             if sent >= base + target:
                 break
             if now - started > timeout:
@@ -259,9 +279,11 @@ def run_workers(db: Any, config: Path, home: Path, workers: int, target: int, da
                 proc.wait()
         for log in logs:
             log.close()
-    (t0, cpu0, pg0, sink0, busy0), (t1, cpu1, pg1, sink1, busy1) = marks[low], marks[high]
-    steady = high - low
-    return Run(workers, sent - base, steady / (t1 - t0), wall, rss, 1000 * (cpu1 - cpu0) / steady,
+    (t0, cpu0, pg0, sink0, busy0, n0), (t1, cpu1, pg1, sink1, busy1, n1) = \
+        marks[low], marks[high]
+    steady = n1 - n0
+    rate = _steady_rate(db, day, since, low - base, high - base)
+    return Run(workers, sent - base, rate, wall, rss, 1000 * (cpu1 - cpu0) / steady,
                1000 * (pg1 - pg0) / steady, (cpu1 - cpu0) / (t1 - t0),
                1000 * (sink1 - sink0) / steady, (busy1 - busy0) / (t1 - t0))
 
