@@ -19,17 +19,19 @@ with many seekers due at once, the claim at a large outbox, a worker's memory.
   (fsync off). Three rounds, in
   alternating order, of one worker sending the next DIGESTS (800: eight jobs, so that
   two workers can share them evenly) of them and two workers the next DIGESTS: digests
-  per second of the steady state (from 5% to 95% of those sent,
-  counted in the outbox every 0.2 s), the median of the rounds; the two workers' ratio is
+  per second of the steady state (from 5% of those sent, or once each worker has sent its
+  first 50 when that is later, to 95%, timed by the rows' own sent_at: bench/fleet.py,
+  `_steady_rate`), the median of the rounds; the two workers' ratio is
   the median of the per-round ratios. Targets: one worker >= 150 digests/s; two >= 1.7x
-  one. Beside them: the workers' CPU per digest (/proc/PID/stat, over the same steady
-  state) and PostgreSQL's (all its processes), which README's sizing rests on, and the
-  cores the workers used meanwhile: on a shared, loaded machine the wall-clock rates are
-  the machine's, the CPU per digest is nudger's (a worker alone on a quiet machine used
-  about half a core, waiting for PostgreSQL the rest of the time; much less is a worker
-  waiting for a core).
-  Not all 10,000 are sent (at the rates measured that would take half an hour): 1,800 of
-  them, the queue still holding the rest; README extrapolates from the rates and the CPU.
+  one. Beside them: the workers' CPU per digest (/proc/PID/stat, between the polls that saw
+  5% and 95% sent) and PostgreSQL's (all its processes) and the sink's, which README's
+  sizing rests on, and the cores the workers and the whole machine used meanwhile: on a
+  shared, loaded machine the wall-clock rates are the machine's, the CPU per digest is
+  nudger's (a worker far below one core is a worker waiting: for a core, PostgreSQL or
+  the relay).
+  Not all 10,000 are sent (at the rates measured that would take a minute a run): 4,800
+  of them and what the stopped workers finish, the queue still holding the rest; README
+  extrapolates from the rates and the CPU.
 - The claim of a batch of 100 (store/outbox_batch.py, `claim_batch`: the batch's 'pending'
   rows read FOR UPDATE SKIP LOCKED and claimed in one UPDATE, one transaction; the rows
   written first, not timed) at 10,000 outbox rows and at 1,000,000 (10,000 seekers x 100

@@ -146,8 +146,9 @@ def defer_all(db: Any, seekers: list[tuple[int, str]], day: date) -> float:
 class Run:
     workers: int
     digests: int  # sent while the workers ran
-    # digests/s of all of them, from the first 5% sent to 95% (steady state), timed by the
-    # rows' own sent_at (the moment each worker marked each digest), not by the polling
+    # digests/s of all of them, from the first 5% sent (or once every worker has sent WARM)
+    # to 95% (steady state), timed by the rows' own sent_at (the moment each worker marked
+    # each digest), not by the polling
     rate: float
     wall: float  # from the workers' start to the last digest counted
     peak_rss_mb: list[float]  # each worker's VmHWM
@@ -198,20 +199,35 @@ def server_cpu(data_dir: Path) -> float:
     return total
 
 
+# A worker's first digests pay for its start (the templates compiled, the first batch read)
+# and a second worker starts a moment after the first: the steady state starts once every
+# worker has sent this many.
+WARM = 50
+
+
 def _steady_rate(db: Any, day: date, since: datetime, low: int, high: int) -> float:
-    """Digests per second between the `low`-th and the `high`-th digest of `day` sent after
-    `since`, by their rows' sent_at: exact, where the polling (every 0.2 s) would be off by
-    a tenth of a run of a couple of seconds."""
+    """Digests per second of `day` sent after `since`, from the `low`-th (or, when later,
+    the moment the last worker to warm up sent its WARM-th) to the `high`-th, by their
+    rows' sent_at: exact, where the polling (every 0.2 s) would be off by a tenth of a run
+    of a couple of seconds."""
     from sqlalchemy import text
 
     from nudger.when.times import as_utc
 
     with db.read_session(every_seeker=True) as session:
-        stamps = sorted(as_utc(t) for (t,) in session.connection().execute(text(
-            "SELECT sent_at FROM digest /* all seekers */ WHERE local_date = :d "
+        rows = sorted((as_utc(t), str(who)) for t, who in session.connection().execute(text(
+            "SELECT sent_at, claimed_by FROM digest /* all seekers */ WHERE local_date = :d "
             "AND state = 'sent'"), {"d": day}))
-    mine = [t for t in stamps if t >= since]
-    return (high - low) / (mine[high - 1] - mine[low - 1]).total_seconds()
+    mine = [(t, who) for t, who in rows if t >= since]
+    end = mine[high - 1][0]
+    by_worker: dict[str, list[datetime]] = {}
+    for t, who in mine:
+        if t <= end:
+            by_worker.setdefault(who, []).append(t)
+    start = max([mine[low - 1][0]] + [times[min(WARM, len(times)) - 1]
+                                       for times in by_worker.values()])
+    counted = sum(1 for t, _ in mine if start < t <= end)
+    return counted / (end - start).total_seconds()
 
 
 def _sent(db: Any, day: date) -> int:
