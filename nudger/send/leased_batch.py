@@ -16,8 +16,9 @@ batch at a time:
    it reads nothing more from the database, else in a thread), then sent
    over the worker's one relay connection, `concurrency` digests in flight (one composes
    while another is in its SMTP dialogue), then marked 'sent' right after the relay's 250
-   by one statement that holds only while the row is the worker's (`mark_sent`), on a
-   connection the batch holds in autocommit (one round trip a mark). Failures
+   by one statement that holds only while the row is the worker's (`mark_sent`), on the
+   one connection the worker holds for its marks, in autocommit (one round trip a mark;
+   `Marks`, store/outbox_batch.py). Failures
    are marked as one seeker's (send/leased.py: permanent, transient, uncertain).
 3. The lease: before each message goes to the relay the batch's lease must have at least
    half of it left, counted from the moment the worker asked for it (a monotonic clock:
@@ -62,11 +63,14 @@ log = logging.getLogger("nudger.outbox")
 
 async def send_batch(settings: Settings, db: Database, calendar: Calendar,
                      batch: Sequence[tuple[int, date]], *, me: str, lease: timedelta,
-                     relay: Relay, clock: Clock, concurrency: int = 4) -> list[OutboxResult]:
+                     relay: Relay, clock: Clock, concurrency: int = 4,
+                     marks: Marks | None = None) -> list[OutboxResult]:
     """Send the digest of each (seeker, day) of `batch` unless it is recorded or another
     worker holds it; the outcome of each digest this job dealt with (a row it did not
-    claim counts as `Outcome.ALREADY`)."""
-    run = _Batch(settings, db, calendar, me, lease, relay, clock)
+    claim counts as `Outcome.ALREADY`). `marks`: the worker's marking connection, shared
+    by its batches (a connection of the batch's own, closed at its end, when None)."""
+    run = _Batch(settings, db, calendar, me, lease, relay, clock,
+                 marks if marks is not None else Marks(db.engine))
     try:
         results = await off_loop(partial(run.take, batch))
         gate = asyncio.Semaphore(max(1, concurrency))
@@ -85,14 +89,15 @@ async def send_batch(settings: Settings, db: Database, calendar: Calendar,
         run.give_back(exc)
         raise
     finally:
-        run.marks.close()  # no mark is under way: each waited for its thread
+        if marks is None:
+            run.marks.close()  # no mark of this batch's is under way: each waited for it
 
 
 class _Batch:
     """One batch job's claims and its lease."""
 
     def __init__(self, settings: Settings, db: Database, calendar: Calendar, me: str,
-                 lease: timedelta, relay: Relay, clock: Clock) -> None:
+                 lease: timedelta, relay: Relay, clock: Clock, marks: Marks) -> None:
         self.settings, self.db, self.calendar, self.me = settings, db, calendar, me
         self.lease, self.relay, self.clock = lease, relay, clock
         self.attempts: list[Attempt] = []
@@ -100,7 +105,7 @@ class _Batch:
         self.lost: set[int] = set()  # rows taken over by another worker: not to be sent
         self.bounced: set[int] = set()  # seekers whose address was marked as bouncing
         self.renewing = asyncio.Lock()
-        self.marks = Marks(db.engine)  # the batch's one connection for its marks
+        self.marks = marks  # the connection its marks are written on
 
     # --- 1. the seekers and the claim, in a thread --------------------------------------
 

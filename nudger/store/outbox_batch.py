@@ -171,11 +171,12 @@ def mark_sent(connection: Connection, row_id: int, now: datetime, *, me: str,
 
 
 class Marks:
-    """The connection a batch marks its digests on: held for the batch (taken on the first
-    mark, given back by `close`), in autocommit, so that a mark is one round trip. The
-    batch's threads take turns on it. A connection lost meanwhile (the database restarted)
-    is noticed by the mark that used it, which is written once more on a new one (the
-    statement finds its own earlier mark, if that one was written)."""
+    """The connection a worker marks its digests on: held (taken on the first mark, given
+    back by `close`), in autocommit, so that a mark is one round trip; one for all the
+    worker's batches, whatever its `--concurrency` (a mark takes a fraction of a
+    millisecond: the threads that write them take turns). A connection lost meanwhile (the
+    database restarted) is noticed by the mark that used it, which is written once more on
+    a new one (the statement finds its own earlier mark, if that one was written)."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine

@@ -72,6 +72,10 @@ class Runtime:
         self.me, self.lease, self.clock = me, lease, clock
         self.concurrency = concurrency  # digests of a batch in flight at once
         self.jobs = JobWriter()
+        from nudger.store.outbox_batch import Marks
+
+        # The worker's one connection for its digests' marks (store/outbox_batch.py)
+        self.marks = Marks(db.engine)
 
     async def send(self, seeker_id: int, local_date: date) -> OutboxResult:
         from nudger.send.leased import send_leased
@@ -85,7 +89,7 @@ class Runtime:
 
         return await send_batch(self.settings, self.db, self.calendar, batch, me=self.me,
                                 lease=self.lease, relay=self.relay, clock=self.clock,
-                                concurrency=self.concurrency)
+                                concurrency=self.concurrency, marks=self.marks)
 
     async def tick(self, app: App, now: datetime) -> list[tuple[int, date]]:
         """Defer what is due at `now` (workers/tick.py); the (seeker, date) pairs deferred."""
@@ -204,6 +208,7 @@ async def _serve(settings: Settings, env: Mapping[str, str], db: Database,
                     helper.cancel()
             for signum in (signal.SIGTERM, signal.SIGINT):
                 loop.remove_signal_handler(signum)
+            runtime.marks.close()
     log.info("worker %s stopped (%d sent over %d reconnects)", me, relay.sent,
              relay.reconnects)
     return 0

@@ -442,8 +442,10 @@ def test_a_batchs_marks_are_one_statement_each_and_outlive_a_database_restart(
     marks = Marks(db.engine)
     try:
         assert marks.mark_sent(first, NOW, me=ME, message_id="<m0@x>", nudges=2)
-        [(pid,)] = pg_cluster.admin("SELECT pid FROM pg_stat_activity WHERE "
-                                    "query LIKE '%SET state = ''sent''%'")
+        with db.read_session(every_seeker=True) as s:
+            name = s.execute(text("SELECT current_database()")).scalar_one()
+        [(pid,)] = pg_cluster.admin(f"SELECT pid FROM pg_stat_activity WHERE datname = "
+                                    f"'{name}' AND query LIKE '%SET state = ''sent''%'")
         [(xact,)] = pg_cluster.admin(f"SELECT xact_start IS NULL FROM pg_stat_activity "
                                      f"WHERE pid = {pid}")
         assert xact  # idle, no transaction left open: autocommit
@@ -456,3 +458,36 @@ def test_a_batchs_marks_are_one_statement_each_and_outlive_a_database_restart(
     found = _digests(db)
     assert [found[i][:3] for i in ids] == [("sent", ME, "<m0@x>"), ("sent", ME, "<m1@x>"),
                                            ("sending", ME, "<m2@x>")]
+
+
+def test_a_workers_batches_share_one_marking_connection(db: Database, pg_cluster: Any,
+                                                        tmp_path: Path) -> None:
+    """However many batches a worker runs at once (`--concurrency`), their marks go over
+    the one connection the worker holds for them (workers/run.py, `Runtime.marks`), never
+    one held per batch, which would take as many connections as jobs in flight."""
+    from nudger.store.outbox_batch import Marks
+
+    with SmtpServer("plain") as server:
+        settings = _settings(tmp_path, server)
+        ids = _seekers(db, settings, 8)
+        marks = Marks(db.engine)
+
+        async def batches() -> list[Any]:
+            async with Relay(settings, {}, data_dir=tmp_path) as relay:
+                runs = [send_batch(settings, db, Calendar.from_settings(settings),
+                                   [(i, DAY) for i in ids[n::4]], me=ME, lease=LEASE,
+                                   relay=relay, clock=lambda: datetime.now(UTC),
+                                   concurrency=2, marks=marks) for n in range(4)]
+                return [r for found in await asyncio.gather(*runs) for r in found]
+
+        try:
+            results = asyncio.run(batches())
+            with db.read_session(every_seeker=True) as s:
+                name = s.execute(text("SELECT current_database()")).scalar_one()
+            markers = pg_cluster.admin(f"SELECT pid FROM pg_stat_activity WHERE datname = "
+                                       f"'{name}' AND query LIKE '%SET state = ''sent''%'")
+        finally:
+            marks.close()
+        assert [r.outcome for r in results] == [Outcome.SENT] * 8
+        assert len(markers) == 1, markers
+        assert _recipients(server) == {f"s{n}@example.org": 1 for n in range(8)}
