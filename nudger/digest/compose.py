@@ -256,11 +256,12 @@ def reads_only_preloaded(settings: Settings, local_date: date,
                          preloaded: Preloaded | None) -> bool:
     """Whether composing the digest of `local_date` from `preloaded` reads nothing more
     from the database: no mailbox (its replies, news and buttons read the mail tables:
-    `mail_view`, `news_since`, `_mail_parts`) and not the weekly effort day (the whole
-    history, below). Kept beside the reads it stands for: a worker composes such a digest
-    on its event loop, not in a thread (send/leased_batch.py)."""
-    return preloaded is not None and settings.imap is None \
-        and not is_effort_day(settings, local_date)
+    `mail_view`, `news_since`, `_mail_parts`), and on the weekly effort day the history
+    read with the batch too (else `load_history`, below). Kept beside the reads it stands
+    for: a worker composes such a digest on its event loop, not in a thread
+    (send/leased_batch.py)."""
+    return preloaded is not None and settings.imap is None and (
+        preloaded.history is not None or not is_effort_day(settings, local_date))
 
 
 def compose_digest(
@@ -274,9 +275,14 @@ def compose_digest(
     of a worker's batch (store/read_batch.py); `session` reads the rest."""
     renderer = Renderer.for_dir(settings.templates_dir)
     g = gather(session, settings, calendar, local_date, preloaded=preloaded)
-    # The whole history is read only on the weekly effort day.
-    effort = (effort_section(load_history(session, settings.zone), settings, calendar, local_date)
-              if is_effort_day(settings, local_date) else None)
+    # The whole history is read only on the weekly effort day (with the batch, if a
+    # worker's batch read it).
+    effort = None
+    if is_effort_day(settings, local_date):
+        history = preloaded.history if preloaded is not None else None
+        effort = effort_section(history if history is not None else
+                                load_history(session, settings.zone), settings, calendar,
+                                local_date)
     buttons, by_mail = _mail_parts(settings, session, local_date)
     news: list[str] = []
     if settings.imap is not None:

@@ -10,8 +10,9 @@ batch at a time:
    not yet reported (which their digests tell) in one query. A row another worker holds,
    or one recorded already, is not taken: its digest is theirs, or done.
    The claimed seekers' digest inputs (applications, contacts, touches, snoozes,
-   suggestions) are read there too, one statement per table for the whole batch
-   (store/read_batch.py), so that composing a digest reads none of them again.
+   suggestions; on a seeker's weekly effort day their whole history) are read there too,
+   one statement per table for the whole batch (store/read_batch.py), so that composing a
+   digest reads none of them again.
 2. Each claimed digest composed (`Attempt.compose`, send/leased.py: on the event loop when
    it reads nothing more from the database, else in a thread), then sent
    over the worker's one relay connection, `concurrency` digests in flight (one composes
@@ -319,10 +320,12 @@ def _preload(session: Any, seekers: dict[int, ServedSeeker | NudgerError],
     cadence closes applications as ghosted on the digest day (`auto_ghost`, done just
     before composing), and a seeker claimed for two days in one batch."""
     from nudger.store.read_batch import load_digests
+    from nudger.track.stats import is_effort_day
 
     days: dict[int, date] = {}
     zones: dict[int, Any] = {}
     twice: set[int] = set()
+    effort: set[int] = set()  # whose digest carries the weekly effort section: the history
     for claim in claims:
         served = seekers[claim.seeker_id]
         assert not isinstance(served, NudgerError)
@@ -332,9 +335,11 @@ def _preload(session: Any, seekers: dict[int, ServedSeeker | NudgerError],
             twice.add(claim.seeker_id)
         days[claim.seeker_id] = claim.local_date
         zones[claim.seeker_id] = served.settings.zone
+        if is_effort_day(served.settings, claim.local_date):
+            effort.add(claim.seeker_id)
     for seeker_id in twice:
         del days[seeker_id]
-    return load_digests(session, days, zones)
+    return load_digests(session, days, zones, effort=effort)
 
 
 def _disabled(seeker: ServedSeeker, day: date, clock: Clock) -> OutboxResult:

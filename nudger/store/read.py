@@ -36,40 +36,47 @@ from nudger.vocab import OPEN_STAGES
 def load_history(session: Session, zone: tzinfo = UTC) -> History:
     """The whole history, in five queries whatever its size: every application (as an
     AppState without touches), every touch by application in the order logged, the stage
-    changes and the snoozes. `zone` turns the interview's moment into the local date the
-    interviewing cadence counts from, as the digest does."""
+    changes, the snoozes and the replies the mailbox recorded. `zone` turns the interview's
+    moment into the local date the interviewing cadence counts from, as the digest does.
+    (A worker's batch reads its seekers' histories together: store/read_batch.py.)"""
+    return history_of(
+        session.exec(select(Application).order_by(col(Application.id))).all(),
+        session.exec(select(Touch).order_by(col(Touch.touched_on), col(Touch.id))).all(),
+        session.exec(select(StageChange).order_by(col(StageChange.changed_on),
+                                                  col(StageChange.id))).all(),
+        session.exec(select(Snooze).order_by(col(Snooze.created_at), col(Snooze.id))).all(),
+        session.exec(select(MailMessage).where(
+            MailMessage.kind == "reply", col(MailMessage.application_id).is_not(None))
+            .order_by(col(MailMessage.date))).all(), zone)
+
+
+def history_of(applications: Sequence[Application], touches: Sequence[Touch],
+               changes: Sequence[StageChange], snoozes: Sequence[Snooze],
+               replies: Sequence[MailMessage], zone: tzinfo) -> History:
+    """One seeker's History from their rows, each kind in `load_history`'s order."""
     apps = [
         AppState(id=a.id, stage=a.stage, stage_since=a.stage_since, applied_on=a.applied_on,
                  deadline=a.deadline, company=a.company, role=a.role,
                  interview_on=local_date(a.interview_at, zone))
-        for a in session.exec(select(Application).order_by(col(Application.id))).all()
-        if a.id is not None
+        for a in applications if a.id is not None
     ]
-    touches: dict[int, list[TouchInfo]] = {}
-    for t in session.exec(select(Touch).order_by(col(Touch.touched_on), col(Touch.id))):
-        touches.setdefault(t.application_id, []).append(
+    by_app: dict[int, list[TouchInfo]] = {}
+    for t in touches:
+        by_app.setdefault(t.application_id, []).append(
             TouchInfo(t.touched_on, t.action, t.stage, t.step, t.skipped))
-    rows = list(session.exec(select(StageChange).order_by(col(StageChange.changed_on),
-                                                          col(StageChange.id))))
     created: dict[int, int] = {}  # application → the id of its first stage change: its add
-    for c in rows:
+    for c in changes:
         if c.id is not None and c.id < created.get(c.application_id, c.id + 1):
             created[c.application_id] = c.id
-    changes = [ChangeRow(c.application_id, c.stage, c.changed_on,
-                         created.get(c.application_id) == c.id) for c in rows]
-    snoozes = [
-        SnoozeRow(s.application_id, s.until, s.created_at.date())
-        for s in session.exec(select(Snooze).order_by(col(Snooze.created_at), col(Snooze.id)))
-    ]
+    moves = [ChangeRow(c.application_id, c.stage, c.changed_on,
+                       created.get(c.application_id) == c.id) for c in changes]
+    snoozed = [SnoozeRow(s.application_id, s.until, s.created_at.date()) for s in snoozes]
     mail_replies = [
-        MailReplyRow(m.application_id, day)
-        for m in session.exec(select(MailMessage).where(
-            MailMessage.kind == "reply", col(MailMessage.application_id).is_not(None))
-            .order_by(col(MailMessage.date)))
+        MailReplyRow(m.application_id, day) for m in replies
         # a stored date outside the supported range is no date: that row counts no reply
         if m.application_id is not None and (day := local_date(m.date, zone)) is not None
     ]
-    return History(apps, touches, changes, snoozes, mail_replies)
+    return History(apps, by_app, moves, snoozed, mail_replies)
 
 
 # --- the digest --------------------------------------------------------------------------

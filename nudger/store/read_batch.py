@@ -14,8 +14,8 @@ test_batch_compose.py composes a batch both ways and compares). It runs in an
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, replace
 from datetime import date, tzinfo
 from typing import Any
 
@@ -26,13 +26,16 @@ from nudger.store.models import (
     Application,
     CalendarEvent,
     Contact,
+    MailMessage,
     Snooze,
+    StageChange,
     Suggestion,
     Touch,
 )
-from nudger.store.read import DigestData
+from nudger.store.read import DigestData, history_of
 from nudger.store.states import group_touches, states_of
 from nudger.track.cadence import bulk
+from nudger.track.stats import History
 from nudger.vocab import OPEN_STAGES
 from nudger.when.times import as_utc
 
@@ -51,13 +54,18 @@ class Preloaded:
     # no event and writes nothing, so the digest's compose skips it and its write
     # transaction.
     calendar: bool
+    # The seeker's whole history (store/read.py, `load_history`), read only for a digest on
+    # its weekly effort day (the effort section); None otherwise.
+    history: History | None = None
 
 
 def load_digests(session: Session, days: Mapping[int, date],
-                 zones: Mapping[int, tzinfo]) -> dict[int, Preloaded]:
+                 zones: Mapping[int, tzinfo], *,
+                 effort: Collection[int] = ()) -> dict[int, Preloaded]:
     """The digest inputs of each seeker of `days` (seeker → the digest's local date),
-    `zones` their zones (settings.zone). Seven statements whatever the number of
-    seekers."""
+    `zones` their zones (settings.zone); for the seekers of `effort` (their digest carries
+    the weekly effort section) their whole history too. Seven statements whatever the
+    number of seekers, five more when any is on their effort day."""
     from nudger.mail.capture.found import FOUND_KINDS, found_since
 
     ids = sorted(days)
@@ -98,8 +106,40 @@ def load_digests(session: Session, days: Mapping[int, date],
         # Each seeker's own `since` (found_in_mail's), of the rows read for the earliest.
         suggestions = [s for s in suggestions if s.status == "open" or (
             s.decided_at is not None and as_utc(s.decided_at) >= sinces[int(s.seeker_id or 0)])]
-        return _slices(ids, days, zones, apps, tracked, touches, snoozes, contacts,
-                       suggestions, calendar)
+        out = _slices(ids, days, zones, apps, tracked, touches, snoozes, contacts,
+                      suggestions, calendar)
+        wanted = {i: zones[i] for i in ids if i in effort}
+        if wanted:
+            for seeker_id, history in load_histories(session, wanted).items():
+                out[seeker_id] = replace(out[seeker_id], history=history)
+        return out
+
+
+def load_histories(session: Session, zones: Mapping[int, tzinfo]) -> dict[int, History]:
+    """Each seeker's `load_history` (store/read.py), for the seekers of `zones` (seeker →
+    their zone) in five statements, each kind in load_history's order within a seeker;
+    built by the same `history_of`."""
+    ids = sorted(zones)
+    rows: dict[int, tuple[list[Any], list[Any], list[Any], list[Any], list[Any]]] = {
+        i: ([], [], [], [], []) for i in ids}
+    queries: list[Any] = [  # each kind of row, as load_history orders it, by seeker
+        select(Application).where(col(Application.seeker_id).in_(ids))
+        .order_by(col(Application.seeker_id), col(Application.id)),
+        select(Touch).where(col(Touch.seeker_id).in_(ids))
+        .order_by(col(Touch.seeker_id), col(Touch.touched_on), col(Touch.id)),
+        select(StageChange).where(col(StageChange.seeker_id).in_(ids))
+        .order_by(col(StageChange.seeker_id), col(StageChange.changed_on), col(StageChange.id)),
+        select(Snooze).where(col(Snooze.seeker_id).in_(ids))
+        .order_by(col(Snooze.seeker_id), col(Snooze.created_at), col(Snooze.id)),
+        select(MailMessage).where(col(MailMessage.seeker_id).in_(ids),
+                                  MailMessage.kind == "reply",
+                                  col(MailMessage.application_id).is_not(None))
+        .order_by(col(MailMessage.seeker_id), col(MailMessage.date))]
+    with bulk():
+        for n, query in enumerate(queries):
+            for row in session.exec(query).all():
+                rows[int(row.seeker_id or 0)][n].append(row)
+        return {i: history_of(*rows[i], zones[i]) for i in ids}
 
 
 def _slices(ids: list[int], days: Mapping[int, date], zones: Mapping[int, tzinfo],

@@ -163,9 +163,11 @@ def test_a_digest_that_reads_only_its_batch_slice_runs_no_statement(
     """`reads_only_preloaded` (digest/compose.py) is what lets a worker compose a digest
     on its event loop (send/leased_batch.py), where one query would hold up every other
     digest in flight: whatever it says yes to must compose without a single statement,
-    and the days it says no to (a mailbox; the weekly effort day, which reads the whole
-    history) are the days composing does read."""
+    and what it says no to (a mailbox) does read. On a seeker's weekly effort day the
+    batch reads their whole history too (store/read_batch.py, `load_histories`): the very
+    History `load_history` reads, and the very digest."""
     from nudger.digest.compose import reads_only_preloaded
+    from nudger.store.read import load_history
     from nudger.track.stats import is_effort_day
 
     settings = make_settings(tmp_path, extra=IMAP if mailbox else "")
@@ -176,24 +178,35 @@ def test_a_digest_that_reads_only_its_batch_slice_runs_no_statement(
     def count(*args: Any) -> None:
         statements.append(str(args[2]))
 
-    said = set()
+    efforts = 0
     for offset in range(7):  # every weekday, so the effort day is one of them
         now = NOW + timedelta(days=offset)
         days = {s.seeker_id: now.astimezone(s.settings.zone).date() for s in served}
+        effort = {s.seeker_id for s in served if is_effort_day(s.settings, days[s.seeker_id])}
+        efforts += len(effort)
         with engine_db.read_session(every_seeker=True) as s:
-            preloaded = load_digests(s, days, {x.seeker_id: x.settings.zone for x in served})
+            preloaded = load_digests(s, days, {x.seeker_id: x.settings.zone for x in served},
+                                     effort=effort)
         for seeker in served:
-            day = days[seeker.seeker_id]
-            only = reads_only_preloaded(seeker.settings, day, preloaded[seeker.seeker_id])
-            assert only == (not mailbox and not is_effort_day(seeker.settings, day))
-            said.add(only)
+            day, mine = days[seeker.seeker_id], preloaded[seeker.seeker_id]
+            assert (mine.history is not None) == (seeker.seeker_id in effort)
+            only = reads_only_preloaded(seeker.settings, day, mine)
+            assert only == (not mailbox)
             statements.clear()
             event.listen(engine_db.engine, "before_cursor_execute", count)
             try:
                 with seeker.db.read_session() as s:
-                    compose_for(seeker, day, session=s, calendar=calendar, now=now,
-                                preloaded=preloaded[seeker.seeker_id])
+                    batch = compose_for(seeker, day, session=s, calendar=calendar, now=now,
+                                        preloaded=mine, message_id="<kept@example.com>")
             finally:
                 event.remove(engine_db.engine, "before_cursor_execute", count)
             assert (not statements) == only, (seeker.who, day, statements[:3])
-    assert said == ({False} if mailbox else {True, False})
+            if mine.history is not None:
+                with seeker.db.read_session() as s:
+                    assert mine.history == load_history(s, seeker.settings.zone)
+                    own = compose_for(seeker, day, session=s, calendar=calendar, now=now,
+                                      message_id="<kept@example.com>")
+                assert "THIS WEEK'S EFFORT" in own.text
+                assert _without_boundary(batch.message.as_bytes()) == \
+                    _without_boundary(own.message.as_bytes())
+    assert efforts >= len(served)  # each seeker's effort day came once
