@@ -116,7 +116,8 @@ class ForeignProblem(str):
 def check_database(ctx: Context) -> list[str]:
     """Read-only: never creates or upgrades (store.db.inspect)."""
     from nudger.files import others_can_read
-    from nudger.store.db import database_path, inspect
+    from nudger.store.db import database_path
+    from nudger.store.inspect import inspect
 
     exposed = ""
     if ctx.settings.is_postgres:

@@ -21,10 +21,10 @@ from nudger.store.db import (
     SCHEMA_HEAD,
     Database,
     ForeignDatabaseError,
-    Inspection,
     classify,
     database_path,
 )
+from nudger.store.inspect import Inspection
 from nudger.store.pgurl import PgTarget, parse
 
 if TYPE_CHECKING:
