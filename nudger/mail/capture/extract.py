@@ -38,7 +38,7 @@ from nudger.mail.capture.employer import (
     squash,
     title_end,
 )
-from nudger.mail.capture.platform import branch_of, employer_on_notice
+from nudger.mail.capture.platform import branch_of, employer_nearby, employer_on_notice
 from nudger.mail.capture.rules import Rules, fold_case
 from nudger.mail.capture.subjects import (
     JOB_TITLE_WORDS,
@@ -306,7 +306,8 @@ def company_and_role(view: MailView, haystack: str, ats: str,
                 view.subject, haystack, rules, _clean_company, _clean_role, anywhere=True)
             named = listed_company or employer_on_notice(haystack, label, rules,
                                                          _clean_company) or \
-                other_organisation(haystack, label, rules, _clean_company)
+                other_organisation(haystack, label, rules, _clean_company) or \
+                employer_nearby(haystack, label, rules, _clean_company)
             if named:
                 company, how = named, "job listing" if listed_company else "text"
                 role = role or listed
@@ -345,7 +346,8 @@ def company_and_role(view: MailView, haystack: str, ats: str,
                        squash(company) == squash(domain_label(view.domain))):
         # No company yet, or only the sending system's own name: the employer's slug in a
         # link (acme.bamboohr.com, boards.…/acme/, /companies/acme) the text spells.
-        linked = company_from_links(view, haystack, rules, _clean_company)
+        linked = company_from_links(view, haystack, rules, _clean_company) or (
+            company and employer_nearby(haystack, squash(company), rules, _clean_company))
         if linked and squash(linked) != squash(company):
             company, how = linked, "link's path, as the mail spells it"
     if not role and company and ats:
