@@ -129,13 +129,13 @@ _TIME = (r"(?P<h>[01]?\d|2[0-3])(?:(?P<sep>[:.]|\s?h\s?)(?P<mi>[0-5]\d)"
          r"(?P<ampm>[ap]\.?\s?m\.?(?![\w])|" + _DAYPART + r")?"
          # "14:00 Uhr", "14h"; after minutes also "15:00 hs", "15:00 horas" (the Americas),
          # and "10 hs" alone
-         r"(?P<uhr>\s*u(?:h|u)r(?![\w])|h(?![\w])|(?(mi)\s*(?:hs|hrs|horas)\.?(?![\w])|\s*hs\.?(?![\w])))?"
+         r"(?P<uhr>\s*u(?:h|u)r(?![\w])|\s*o.clock(?![\w])|h(?![\w])|(?(mi)\s*(?:hs|hrs|horas)\.?(?![\w])|\s*hs\.?(?![\w])))?"
          r"(?:\s*(?P<part>" + _DAYPART + r"))?"
          r"(?:\s*(?:-|–|to|bis|à|a)\s*(?P<endh>[01]?\d|2[0-3])(?:[:.h][0-5]\d)?\s*"
          r"(?P<endampm>[ap]\.?\s?m\.?(?![\w]))?(?:\s*uhr(?![\w]))?)?"
          r"(?:[\s,]*\(?\s*(?P<zone>" + ZONE_WORDS + r")\s*\)?)?"
          r"(?:\s*\(\s*(?:utc|gmt)\s*(?P<off>[+-−]\s*\d{1,2}(?::?\d{2})?)\s*\))?")
-_WEEKDAYS = (r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|mon|tue|tues|wed|"
+_WEEKDAYS = (r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|mon|tue|tues|weds|wed|"
              r"thu|thur|thurs|fri|sat|sun|montag|dienstag|mittwoch|donnerstag|freitag|samstag|"
              r"sonntag|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|lunes|martes|"
              r"miércoles|jueves|viernes|sábado|domingo)")
@@ -145,6 +145,7 @@ _JOIN = (r"[\s,|·•\u2600-\u27bf\U0001f300-\U0001faff]*(?:\(\s*" + _WEEKDAYS +
          r"[\s,\u2600-\u27bf\U0001f300-\U0001faff]*)?"
          r"(?:(?:at|um|à|a las|a la|de|time|zeit|uhrzeit|heure|hora|von|ab|from|"
          r"between|entre las|entre|desde las|desde|dès|de|vers|gegen|hacia las|sobre las|"
+         r"starting(?: at| around| from)?|beginning at|"
          r"around|about|om)\b\s*:?[\s,]*|@\s*|"
          # the verb between the day and the hour: "du 27 novembre aura bien lieu à 9h30",
          # "on 4 December will take place at", "el 3 de diciembre tendrá lugar a las"
@@ -231,6 +232,10 @@ def interview_moment(text: str, sent_at: datetime | None, zone: ZoneInfo) -> Mom
             moment = _moment(match, sent_at, zone)
             if moment is not None:
                 found.setdefault(moment.at, moment)
+    if not found:
+        moment = _apart(text, sent_at, zone)
+        if moment is not None:
+            found[moment.at] = moment
     if len(found) != 1:
         return None
     moment = next(iter(found.values()))
@@ -247,12 +252,61 @@ def interview_moment(text: str, sent_at: datetime | None, zone: ZoneInfo) -> Mom
     return moment
 
 
+
+# A date alone ("Wednesday 11 November", "November 2", "17.11.2026") and a time alone
+# ("Your slot is 14:15 - 15:15", "starting around 9:30 Mountain time"): a time needs its
+# minutes after a colon or an "h", am/pm or "Uhr" (not "€10.50").
+_DATE_ALONE = (
+    re.compile(r"(?<!\d)(?P<d>\d{1,2})(?:st|nd|rd|th|\.|er)?\s+(?:de\s+)?(?P<mon>" + _MONTH_RE
+               + r")\.?(?:,?\s+(?:de\s+)?(?P<y>\d{4}))?(?![\w])", re.IGNORECASE),
+    re.compile(r"(?<![\w])(?P<mon>" + _MONTH_RE + r")\.?\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?"
+               r"(?:,?\s+(?P<y>\d{4}))?(?![\d:])", re.IGNORECASE),
+    re.compile(r"(?<![\d.])(?P<d>\d{1,2})\.(?P<mo>\d{1,2})\.(?P<y>\d{4})(?!\d)"),
+)
+_TIME_ALONE = re.compile(r"(?<![\w:.,/€$£])" + _TIME, re.IGNORECASE)
+
+
+def _apart(text: str, sent_at: datetime | None, zone: ZoneInfo) -> Moment | None:
+    """The moment of a mail that states its one date and its one time apart ("Interviews
+    will take place on Wednesday 11 November … Your slot is 14:15 - 15:15"): read as
+    that date at that time; None when it states more than one of either."""
+    dates: dict[tuple[str, ...], str] = {}
+    spans: list[tuple[int, int]] = []
+    for form in _DATE_ALONE:
+        for match in form.finditer(text):
+            key = tuple((match.groupdict().get(k) or "").lower() for k in ("d", "mo", "mon"))
+            dates.setdefault(key, match.group(0))
+            spans.append(match.span())
+    if len(dates) != 1:
+        return None
+    times: dict[str, str] = {}
+    for match in _TIME_ALONE.finditer(text):
+        if any(a <= match.start() < b for a, b in spans):
+            continue
+        parts = match.groupdict()
+        if not ((parts.get("mi") and (parts.get("sep") or "").strip() in (":", "h")) or
+                parts.get("ampm") or parts.get("uhr")):
+            continue
+        times.setdefault(" ".join(match.group(0).lower().split()), match.group(0))
+    if len(times) != 1:
+        return None
+    joined = f"{next(iter(dates.values()))} at {next(iter(times.values())).strip()}"
+    for form in _DATE_FORMS:
+        read = form.search(joined)
+        if read is not None:
+            moment = _moment(read, sent_at, zone)
+            if moment is not None:
+                return Moment(moment.at, moment.zoned, joined[:120])
+    return None
+
 def _moment(match: re.Match[str], sent_at: datetime | None, zone: ZoneInfo) -> Moment | None:
     parts = match.groupdict()
     # A bare number is not a time: it needs minutes, am/pm, "Uhr"/"h" or a zone ("at 11
     # Irish time").
+    # Spanish says the hour with its article: "a las 11", "sobre las 12" is a time.
+    las = match.string[max(0, match.start("h") - 4):match.start("h")].lower() == "las "
     if not (parts.get("mi") or parts.get("ampm") or parts.get("uhr") or parts.get("zone") or
-            (parts.get("sep") or "").strip() == "h"):
+            (parts.get("sep") or "").strip() == "h" or las):
         return None
     try:
         if parts.get("a"):

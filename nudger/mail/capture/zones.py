@@ -73,12 +73,27 @@ WORD_ZONES = {
     "copenhagen": "Europe/Copenhagen", "warsaw": "Europe/Warsaw", "prague": "Europe/Prague",
     "rome": "Europe/Rome", "milan": "Europe/Rome", "athens": "Europe/Athens",
     "helsinki": "Europe/Helsinki", "istanbul": "Europe/Istanbul",
+    "de argentina": "America/Argentina/Buenos_Aires", "de chile": "America/Santiago",
+    "de colombia": "America/Bogota", "de méxico": "America/Mexico_City",
+    "de perú": "America/Lima", "de españa": "Europe/Madrid",
+    "finnish": "Europe/Helsinki", "german": "Europe/Berlin", "french": "Europe/Paris",
+    "spanish": "Europe/Madrid", "portuguese": "Europe/Lisbon", "dutch": "Europe/Amsterdam",
+    "belgian": "Europe/Brussels", "swiss": "Europe/Zurich", "austrian": "Europe/Vienna",
+    "italian": "Europe/Rome", "swedish": "Europe/Stockholm", "norwegian": "Europe/Oslo",
+    "danish": "Europe/Copenhagen", "polish": "Europe/Warsaw", "czech": "Europe/Prague",
+    "greek": "Europe/Athens", "turkish": "Europe/Istanbul", "israeli": "Asia/Jerusalem",
+    "indian": "Asia/Kolkata", "japanese": "Asia/Tokyo", "east coast": "America/New_York",
+    "west coast": "America/Los_Angeles", "hawaii": "Pacific/Honolulu",
+    "alaska": "America/Anchorage", "atlantic": "America/Halifax", "arizona": "America/Phoenix",
 }
+# "Your time" and its kin: the user's own zone, stated.
+YOUR_TIME = re.compile(r"^(?:in |en |à )?(?:your (?:local )?time(?: zone)?|tu hora(?: local)?|"
+                       r"votre heure(?: locale)?|(?:ihrer|deiner) (?:orts)?zeit)$")
 FIXED = {"utc": 0, "gmt": 0, "z": 0, "cet": 60, "cest": 120, "mez": 60, "mesz": 120,
-          "bst": 60, "wet": 0, "west": 60, "eet": 120, "eest": 180, "est": -300, "edt": -240,
-          "cst": -360, "cdt": -300, "mst": -420, "mdt": -360, "pst": -480, "pdt": -420,
-          "sgt": 480, "myt": 480, "hkt": 480, "jst": 540, "kst": 540, "ist": 330,
-          "aest": 600, "aedt": 660, "nzst": 720, "nzdt": 780, "gst": 240}
+         "bst": 60, "wet": 0, "west": 60, "eet": 120, "eest": 180, "est": -300, "edt": -240,
+         "cst": -360, "cdt": -300, "mst": -420, "mdt": -360, "pst": -480, "pdt": -420,
+         "sgt": 480, "myt": 480, "hkt": 480, "jst": 540, "kst": 540, "ist": 330,
+         "aest": 600, "aedt": 660, "nzst": 720, "nzdt": 780, "gst": 240}
 ZONE_WORDS = (
     r"(?:central european|eastern european|western european|pacific|mountain|central|eastern|"
     r"british)"
@@ -89,6 +104,15 @@ ZONE_WORDS = (
     r"|hora (?:del centro(?: de méxico)?|de méxico|méxico|colombia|de colombia|de bogotá|"
     r"de perú|perú|de chile|chile|de argentina|argentina|canaria|de canarias)(?![\w])"
     r"|heure (?:de montréal|du québec|de l.est)(?![\w])"
+    # "15 hs de Argentina": a country after the hour
+    r"|de (?:argentina|chile|colombia|méxico|perú|españa)(?![\w])"
+    # the user's own: "2pm your time", "a las 10 (tu hora)", "à 14h, votre heure"
+    r"|(?:in )?your (?:local )?time(?: zone)?(?![\w])|(?:en )?tu hora(?: local)?(?![\w])"
+    r"|(?:à )?votre heure(?: locale)?(?![\w])|(?:in )?(?:ihrer|deiner) (?:orts)?zeit(?![\w])"
+    # a country's or a region's time: "Finnish time", "German time", "East Coast time"
+    r"|(?:finnish|german|french|spanish|portuguese|dutch|belgian|swiss|austrian|italian|"
+    r"swedish|norwegian|danish|polish|czech|greek|turkish|israeli|indian|japanese|"
+    r"east coast|west coast|hawaii|alaska|atlantic|arizona)(?: time)(?![\w])"
     r"|(?:uk|london|irish|dublin|lisbon|paris|berlin|madrid|amsterdam|brussels|zurich|vienna|"
     r"new york|chicago|denver|los angeles|san francisco|toronto|vancouver|mexico city|"
     r"ciudad de méxico|bogotá|bogota|lima|santiago|buenos aires|são paulo|montréal|montreal|"
@@ -131,6 +155,8 @@ def zone_of(word: str, offset: str, user: ZoneInfo) -> tuple[tzinfo | None, bool
     word = " ".join(word.split())
     if not word:
         return user, False
+    if YOUR_TIME.match(word.lower()):
+        return user, True
     if "/" in word:
         try:
             return ZoneInfo(word), True

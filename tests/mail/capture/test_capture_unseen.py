@@ -2,16 +2,20 @@
 on), each on a made-up mail of its kind (none is a corpus family's template): a person's
 invitation that names no job word, read by the word model alone when it reads as nothing
 but an invitation (and the raw pre-filter letting it through); the employer a platform's
-message names beside a person or leading its subject, when the sender is the platform."""
+message names beside a person or leading its subject, when the sender is the platform;
+interview times as people state them (a zone by country, "your time", the date and the time
+in different sentences, Spanish "a las 11")."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from nudger.mail.capture.findings import WORDS_LEAD, sure_reading
+from nudger.mail.capture.interview_time import interview_moment
 from nudger.mail.capture.prefilter import peek
 from nudger.mail.capture.recognise import recognise_bytes
 from nudger.mail.capture.rules import default_rules
@@ -122,3 +126,47 @@ def test_a_title_a_building_or_a_meeting_is_no_employer_beside_a_person() -> Non
     found = recognise_bytes(raw, zone=ZONE)
     assert all(f.company not in ("HR Business Partner", "Kestrel Training Centre")
                for f in found)
+
+
+# --- interview times as people state them ------------------------------------------------
+
+SENT = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(("text", "at", "zoned"), [
+    # "your time" is the user's zone, stated
+    ("Could we talk at 3pm your time on Tuesday 3 November?",
+     datetime(2026, 11, 3, 14, 0, tzinfo=UTC), True),
+    ("¿Te va bien el jueves 5 de noviembre a las 17:00, tu hora?",
+     datetime(2026, 11, 5, 16, 0, tzinfo=UTC), True),
+    # a country's time, also with its abbreviation after it
+    ("Your call: 12.11.2026 at 09.30 (Swedish time, CET), Teams.",
+     datetime(2026, 11, 12, 8, 30, tzinfo=UTC), True),
+    ("on Thursday 12 November 2026, starting at 09:30 (UK time)",
+     datetime(2026, 11, 12, 9, 30, tzinfo=UTC), True),
+    ("el martes 10 de noviembre a las 16 hs de Chile",
+     datetime(2026, 11, 10, 19, 0, tzinfo=UTC), True),
+    # Spanish says the hour with its article; English "o'clock"; "Weds"
+    ("¿Puedes pasarte el jueves 12 de noviembre a las 11 por la oficina?",
+     datetime(2026, 11, 12, 10, 0, tzinfo=UTC), False),
+    ("Could you come by Weds 11th at 10 o'clock?",
+     datetime(2026, 11, 11, 9, 0, tzinfo=UTC), False),
+    # the date and the time stated apart, each once
+    ("Assessments are held on Friday 13 November at our Leeds office. Your slot: 14:30 - "
+     "15:30.", datetime(2026, 11, 13, 13, 30, tzinfo=UTC), False),
+    ("The onsite loop is on Tuesday November 10. Sessions start around 9:00 Pacific time.",
+     datetime(2026, 11, 10, 17, 0, tzinfo=UTC), True),
+])
+def test_an_interview_time_as_people_state_it(text: str, at: datetime, zoned: bool) -> None:
+    moment = interview_moment(text, SENT, ZONE)
+    assert moment is not None, text
+    assert (moment.at, moment.zoned) == (at, zoned)
+
+
+@pytest.mark.parametrize("text", [
+    "Interviews run on 13 November. Slots at 10:00 and at 14:00 are free.",
+    "We meet on 13 November or on 20 November; the call starts at 10:00.",
+    "Please send the invoice of €10.50 by 13 November.",
+])
+def test_a_date_and_a_time_apart_are_read_only_when_each_is_one(text: str) -> None:
+    assert interview_moment(text, SENT, ZONE) is None
