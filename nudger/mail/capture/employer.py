@@ -344,9 +344,9 @@ def title_end(words: list[str]) -> str:
 # A card's place: "Portland, OR", "Montpellier (34)", "Elche, Alicante", "Valencia, Valencia
 # provincia" (a city and its state, département, province or region).
 _PLACE = r"[A-ZÀ-Ý][\w .'’-]{1,60}(?:,[ \t]*[A-ZÀ-Ý][\w .'’-]{1,40}|[ \t]*\([\w .-]{1,20}\))?"
-_LISTING = re.compile(r"^(?P<role>[^\n]{2,120})\n(?P<company>[A-ZÀ-Ý0-9][^\n·|]{1,100}?)"
-                      rf"(?:[ \t]+[-–·|][ \t]+{_PLACE}$|\n(?=[A-ZÀ-Ý][\w .'’-]{{1,40}}"
-                      r"(?:,[ \t]*[\w .-]{2,30}|[ \t]*\([\w .-]{1,20}\))[ \t]*(?:[·|].*)?$))",
+_LISTING = re.compile(r"^(?P<role>[^\n]{2,120})\n(?P<company>[A-ZÀ-Ý0-9][^\n·•|]{1,100}?)"
+                      rf"(?:[ \t]+[-–·•|][ \t]+{_PLACE}$|\n(?=[A-ZÀ-Ý][\w .'’-]{{1,40}}"
+                      r"(?:,[ \t]*[\w .-]{2,30}|[ \t]*\([\w .-]{1,20}\))[ \t]*(?:[·•|].*)?$))",
                       re.MULTILINE)
 
 

@@ -125,9 +125,10 @@ _PLACE_AFTER_LEGAL = re.compile(rf"^(?P<name>.+?[\s,](?:{LEGAL}))\s+(?:in|à|en|
                                 r"[A-ZÀ-Ý][\w'’ -]*$")
 # "KG", "S.A.": a legal form alone (read after a sentence's dot in "GmbH & Co. KG ist").
 _ONLY_LEGAL = re.compile(rf"(?:{LEGAL})\.?")
-# "Jonah Pike (CEO) at Kestrel Freight": a person, their title, then the organisation.
+# "Jonah Pike (CEO) at Kestrel Freight": a person, their title, then the organisation;
+# "Hotel X (Mallorca) se ha…": a place in brackets, then prose, cut.
 _PERSON_AT = re.compile(r"^[^()]{2,40}\([^()]{1,40}\)\s+(?:at|of|bei|chez|de|en)\s+(?=\S)")
-_BRACKET_TAIL = re.compile(r"\s*[(\[][^()\[\]]*[)\]]?\s*$")
+_BRACKET_TAIL = re.compile(r"\s*[(\[][^()\[\]]*(?:[)\]](?:\s+(?-i:[a-z]).*)?)?\s*$")
 
 
 def _noise_tail(text: str, rules: Rules) -> str:
@@ -342,8 +343,7 @@ def company_and_role(view: MailView, haystack: str, ats: str,
             spelt = spelt_in_text(company, haystack, rules, _clean_company)
             company, how = (spelt, "sender's domain, as the mail spells it") if spelt \
                 else (company, how)
-    if not company or (how.startswith("sender's") and
-                       squash(company) == squash(domain_label(view.domain))):
+    if not company or squash(company) in (squash(domain_label(view.domain)), squash(ats)):
         # No company yet, or only the sending system's own name: the employer's slug in a
         # link (acme.bamboohr.com, boards.…/acme/, /companies/acme) the text spells.
         linked = company_from_links(view, haystack, rules, _clean_company) or (

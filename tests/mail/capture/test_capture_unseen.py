@@ -170,3 +170,34 @@ def test_an_interview_time_as_people_state_it(text: str, at: datetime, zoned: bo
 ])
 def test_a_date_and_a_time_apart_are_read_only_when_each_is_one(text: str) -> None:
     assert interview_moment(text, SENT, ZONE) is None
+
+
+@pytest.mark.parametrize(("sender", "subject", "body", "company"), [
+    # a card's labelled line
+    ("Contractly <no-reply@contractly.example>", "Contractly: application confirmation",
+     "Your application for the job below has been forwarded to the advertiser.\n\n"
+     "Data Platform Engineer\nLocation: Bristol\nAdvertiser: Wrenfield Digital Ltd\n\n"
+     "Contractly", "Wrenfield Digital Ltd"),
+    # a card whose company line uses a bullet
+    ("Hirewell <no-reply@hirewell.example>", "You applied for Site Manager",
+     "Application sent\n\nSite Manager\nCorran & Pike Builders • Leeds\n\nYour application "
+     "has been sent to the recruiter.", "Corran & Pike Builders"),
+    # an organisation's name leading a line of the text
+    ("Freelancia <notifications@freelancia.example>", "Nouvelle proposition de projet",
+     "Bonjour Alex,\n\nAtelier Morvan & Fils vous a envoyé une proposition de projet. Le "
+     "client souhaite organiser un entretien avec vous.\n\nL'équipe Freelancia",
+     "Atelier Morvan & Fils"),
+])
+def test_a_platform_names_the_employer_on_its_card(sender: str, subject: str, body: str,
+                                                    company: str) -> None:
+    [finding] = recognise_bytes(mail(body, sender=sender, subject=subject), zone=ZONE)
+    assert finding.company == company
+
+
+def test_a_place_in_brackets_then_prose_is_no_part_of_the_name() -> None:
+    raw = mail("Hola Alex,\n\nTu candidatura para la oferta Camarero/a de sala en Hotel "
+               "Miramar Azul (Menorca) se ha enviado correctamente.\n\nEquipo Hostelia",
+               sender="Hostelia <no-reply@hostelia.example>",
+               subject="Candidatura enviada: Camarero/a de sala")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert finding.company == "Hotel Miramar Azul"
