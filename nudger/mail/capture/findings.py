@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from nudger.mail.capture.interview_time import Moment, interview_moment
+from nudger.mail.capture.prefilter import is_personal
 from nudger.mail.capture.rules import Rule, Rules, can_match, fold_case
 from nudger.mail.capture.view import MailView
 
@@ -78,6 +79,7 @@ THRESHOLD = 1.0          # a kind's score needed to say so
 def weigh_evidence(view: MailView, haystack: str, folded: str, ats: str, rules: Rules,
               zone: ZoneInfo, ignored: str = "") -> Evidence | None:
     subject_end = len(view.subject)
+    service = not is_personal(view.from_addr)   # a platform's or a desk's address
     scores: dict[str, float] = {}
     signals: dict[str, list[str]] = {}
     titled: set[str] = set()  # the kinds a phrase in the subject names
@@ -141,7 +143,7 @@ def weigh_evidence(view: MailView, haystack: str, folded: str, ats: str, rules: 
         # conditional invitation do not make the mail one.
         if best != "not-job" and posteriors[best] >= least and best not in maybe - phrased and \
                 (not alone or _names_job(haystack, rules.body_words) or
-                 sure_reading(haystack, rules) == best):
+                 sure_reading(haystack, rules, service=service) == best):
             scores[best] += WORDS_WEIGHT * posteriors[best]
             signals[best].append(f"its words read as {best} ({posteriors[best]:.2f})")
     # Job words for an invitation: a kind's phrase, a job subject, or the word model's
@@ -149,7 +151,7 @@ def weigh_evidence(view: MailView, haystack: str, folded: str, ats: str, rules: 
     # an interview to a bag of words, but names no job).
     job_words = bool(phrased) or rules.is_candidate_subject(view.subject) or \
         (any(scores.values()) and _names_job(haystack, rules.body_words)) or \
-        sure_reading(haystack, rules) != ""
+        sure_reading(haystack, rules, service=service) != ""
 
     invite = view.invite
     moment: Moment | None = None
@@ -221,19 +223,22 @@ def weigh_evidence(view: MailView, haystack: str, folded: str, ats: str, rules: 
 
 
 
-def sure_reading(text: str, rules: Rules) -> str:
-    """"interview" when the word model reads `text` as an invitation far more than as any
-    mail that is no job mail (`WORDS_LEAD`, a log-likelihood ratio), else "": a recruiter's
-    "Brookfield's VP Data would like a 45-min call on Thursday" or a workshop owner's
-    "können Sie Freitag gegen 17 Uhr bei uns vorbeikommen?" name no job word ([candidate]
-    body) but read as nothing else. Only invitations: a refusal's words ("leider", "we
-    regret", "not selected") are every refusal's (a club's, a landlord's), so a rejection
-    still wants a job word. The model learns only from words seen in several sender
-    families (wordmodel.py), so no one sender's template decides it."""
+def sure_reading(text: str, rules: Rules, *, service: bool = False) -> str:
+    """The job kind the word model reads `text` as when it reads far more as that kind than
+    as any mail that is no job mail (`WORDS_LEAD`, a log-likelihood ratio), else "": a
+    recruiter's "Brookfield's VP Data would like a 45-min call on Thursday", a workshop
+    owner's "können Sie Freitag gegen 17 Uhr bei uns vorbeikommen?", a platform's "we've
+    decided to go with another designer" name no job word ([candidate] body) but read as
+    nothing else. An invitation from anyone; a refusal only from a service address
+    (`service`: a platform's or a hiring desk's no-reply@, never a shop's), since a
+    person's refusal words ("leider", "we regret") are every refusal's (a club's, a
+    landlord's). The model learns only from words seen in several sender families
+    (wordmodel.py), so no one sender's template decides it."""
     if rules.words is None:
         return ""
     kind, lead = rules.words.lead(text)
-    return kind if kind == "interview" and lead >= WORDS_LEAD else ""
+    wanted = ("interview", "rejection") if service else ("interview",)
+    return kind if kind in wanted and lead >= WORDS_LEAD else ""
 
 
 # The user's own application, named by a recruiter who also says how they found the user

@@ -42,25 +42,29 @@ def peek(raw: bytes, rules: Rules) -> tuple[dict[str, str], bool]:
     if subject[:3].lower() == "re:":
         return fields, True
     if is_personal(address):
-        return fields, _raw_mentions(raw, rules.body_words_raw) or _raw_invitation(raw, rules)
-    return fields, may_be_hiring_desk(address) and _raw_mentions(raw, rules.service_words_raw)
+        return fields, _raw_mentions(raw, rules.body_words_raw) or \
+            _raw_reading(raw, rules, ("interview",))
+    return fields, may_be_hiring_desk(address) and (
+        _raw_mentions(raw, rules.service_words_raw) or
+        _raw_reading(raw, rules, ("interview", "rejection")))
 
 
-# How far the raw bytes' words must read as an invitation for a person's mail with no job
-# word to be parsed: half `findings.WORDS_LEAD`, which the parsed text must then reach (the
-# raw bytes carry header and markup words that pull either way).
+# How far the raw bytes' words must read as an invitation (or, from a service address, a
+# refusal) for mail with no job word to be parsed: half `findings.WORDS_LEAD`, which the
+# parsed text must then reach (the raw bytes carry header and markup words that pull
+# either way).
 RAW_LEAD = 10.0
-RAW_WINDOW = 700    # bytes of the body read for it: a person's invitation says so early
+RAW_WINDOW = 700    # bytes of the body read for it: such mail says so early
 
 
-def _raw_invitation(raw: bytes, rules: Rules) -> bool:
-    """Whether a person's mail with no job word may be an invitation the word model reads
-    as one (`findings.sure_reading`), judged from its raw bytes' words."""
+def _raw_reading(raw: bytes, rules: Rules, kinds: tuple[str, ...]) -> bool:
+    """Whether mail with no job word may be one of `kinds` as the word model reads it
+    (`findings.sure_reading`), judged from its raw bytes' words."""
     if rules.words is None:
         return False
     body = raw.find(b"\n\n")
     kind, lead = rules.words.lead(raw[body:body + RAW_WINDOW].decode("utf-8", "replace"))
-    return kind == "interview" and lead >= RAW_LEAD
+    return kind in kinds and lead >= RAW_LEAD
 
 
 _UNREADABLE = (b"base64", b"utf-16", b"utf-32", b"text/calendar")

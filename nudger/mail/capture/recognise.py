@@ -77,7 +77,8 @@ def recognise(view: MailView, *, zone: ZoneInfo, rules: Rules | None = None,
             view.subject[:3].lower() != "re:" and view.invite is None and \
             not (rules.mentions_job(view.text) if is_personal(view.from_addr)
                  else rules.mentions_application(view.text)) and \
-            not sure_reading(view_text(unforwarded(view)), rules):
+            not sure_reading(view_text(unforwarded(view)), rules,
+                             service=not is_personal(view.from_addr)):
         # A person's mail that mentions no job word ([candidate] body); a service
         # address's that names no application, interview or candidacy (service_body).
         return []

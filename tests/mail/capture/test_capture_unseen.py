@@ -201,3 +201,23 @@ def test_a_place_in_brackets_then_prose_is_no_part_of_the_name() -> None:
                subject="Candidatura enviada: Camarero/a de sala")
     [finding] = recognise_bytes(raw, zone=ZONE)
     assert finding.company == "Hotel Miramar Azul"
+
+
+def test_a_platforms_refusal_without_a_job_word_is_read() -> None:
+    raw = mail("Hi Alex,\n\nThanks again for walking us through your work on Friday - we "
+               "really enjoyed it. This was a hard call, but we've decided to go with another "
+               "designer whose experience is closer to what our projects need right now.\n\n"
+               "We'd love to keep in touch.\n\nNina & the Harlow Studio crew",
+               sender="Harlow Studio <no-reply@hire.pickwork.example>",
+               subject="Harlow Studio - Motion Designer")
+    rules = default_rules()
+    assert peek(raw, rules)[1]
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert (finding.kind, finding.company) == ("rejection", "Harlow Studio")
+
+
+def test_a_shops_regret_stays_unread() -> None:
+    raw = mail("Hello Alex,\n\nWe regret to tell you that your order 44812 was cancelled: the "
+               "item is no longer available. Your refund is on its way.\n\nThe Nimbus team",
+               sender="Nimbus <no-reply@nimbus-shop.example>", subject="Order 44812 cancelled")
+    assert recognise_bytes(raw, zone=ZONE) == []
