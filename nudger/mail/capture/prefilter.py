@@ -54,7 +54,7 @@ def peek(raw: bytes, rules: Rules) -> tuple[dict[str, str], bool]:
 # parsed text must then reach (the raw bytes carry header and markup words that pull
 # either way).
 RAW_LEAD = 10.0
-RAW_WINDOW = 700    # bytes of the body read for it: such mail says so early
+RAW_WINDOW = 400    # bytes of the body read for it: such mail says so early
 
 
 def _raw_reading(raw: bytes, rules: Rules, kinds: tuple[str, ...]) -> bool:
