@@ -27,6 +27,7 @@ from nudger.mail.capture.subjects import (
     KIND_WORD,
     ROLE_WORDS,
     Clean,
+    completed_in_subject,
     employer_in_subject,
     replied_name,
 )
@@ -439,7 +440,7 @@ def fuller_name(company: str, haystack: str, rules: Rules) -> str:
                 w in rules.name_noise or w in ROLE_WORDS or w in JOB_TITLE_WORDS
                 for w in words):
             return company + found.group(1)
-    return company
+    return completed_in_subject(company, haystack.partition("\n")[0]) or company
 
 
 def spelt_in_text(company: str, haystack: str, rules: Rules, clean: Clean) -> str:

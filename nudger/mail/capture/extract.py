@@ -381,8 +381,8 @@ def company_and_role(view: MailView, haystack: str, ats: str,
             client = employer_on_notice(haystack, squash(company), rules, _clean_company)
             company, how = (client, "text, the agency's client") if client else (company, how)
     if company:
-        company = _with_legal_form(branch_of(company, view.domain, haystack), haystack, rules,
-                                   view.domain)
+        company = branch_of(_with_legal_form(branch_of(company, view.domain, haystack),
+                                             haystack, rules, view.domain), view.domain, haystack)
     if role and company and role.lower().endswith(" at " + company.lower()):
         role = role[: -len(company) - 4].strip()
     if role.lower() == company.lower():

@@ -221,3 +221,18 @@ def test_a_shops_regret_stays_unread() -> None:
                "item is no longer available. Your refund is on its way.\n\nThe Nimbus team",
                sender="Nimbus <no-reply@nimbus-shop.example>", subject="Order 44812 cancelled")
     assert recognise_bytes(raw, zone=ZONE) == []
+
+
+@pytest.mark.parametrize(("subject", "company"), [
+    # the subject writes the short name whole
+    ("Termin Lindholm Feinmechanik", "Lindholm Feinmechanik"),
+    # … but a kind, a stage or a day after it is the mail's business
+    ("Lindholm Rückmeldung", "Lindholm"),
+    ("Lindholm Final Round", "Lindholm"),
+])
+def test_a_short_name_completed_as_the_subject_writes_it(subject: str, company: str) -> None:
+    raw = mail("Hallo Herr Rivera,\n\ngute Nachrichten: Lindholm möchte Sie kennenlernen. Das "
+               "Gespräch findet am Dienstag, 10. November, um 10:00 Uhr statt.\n\nBeste Grüße\n"
+               "Petra Vogel", sender="Petra Vogel <p.vogel.personal@gmx.de>", subject=subject)
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert finding.company == company
