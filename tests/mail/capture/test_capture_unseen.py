@@ -79,7 +79,7 @@ def test_a_persons_other_mail_stays_unread(sender: str, subject: str, body: str)
 def test_only_an_invitation_read_far_beyond_not_job_mail_is_sure() -> None:
     model = train([
         ("a", "interview", "would you be free for a call on thursday at 3pm with our cto"),
-        ("b", "interview", "can you come by on wednesday at 4pm so we can talk"),
+        ("b", "interview", "would you be free to come by for a call on wednesday at 4pm"),
         ("a", "rejection", "we regret that we will not take this further"),
         ("b", "rejection", "we regret to tell you that we chose someone else"),
         ("a", "application", "thank you for sending your documents we received them"),
@@ -96,6 +96,9 @@ def test_only_an_invitation_read_far_beyond_not_job_mail_is_sure() -> None:
     assert sure_reading("We regret that we cannot offer you a place. We decided to go "
                         "with someone else this time.", rules) == ""
     assert WORDS_LEAD > 0
+    # a pre-filter's first look: the words that most read as an invitation, not as not-job
+    assert model.cues(("interview",), count=3) == {b"would", b"free", b"call"}
+    assert b"regret" in model.cues(("rejection",))
 
 
 # --- the employer a platform's message names --------------------------------------------
