@@ -27,6 +27,7 @@ from nudger.mail.capture.subjects import (
     KIND_WORD,
     ROLE_WORDS,
     Clean,
+    completed_in_subject,
     employer_in_subject,
     replied_name,
 )
@@ -344,9 +345,9 @@ def title_end(words: list[str]) -> str:
 # A card's place: "Portland, OR", "Montpellier (34)", "Elche, Alicante", "Valencia, Valencia
 # provincia" (a city and its state, département, province or region).
 _PLACE = r"[A-ZÀ-Ý][\w .'’-]{1,60}(?:,[ \t]*[A-ZÀ-Ý][\w .'’-]{1,40}|[ \t]*\([\w .-]{1,20}\))?"
-_LISTING = re.compile(r"^(?P<role>[^\n]{2,120})\n(?P<company>[A-ZÀ-Ý0-9][^\n·|]{1,100}?)"
-                      rf"(?:[ \t]+[-–·|][ \t]+{_PLACE}$|\n(?=[A-ZÀ-Ý][\w .'’-]{{1,40}}"
-                      r"(?:,[ \t]*[\w .-]{2,30}|[ \t]*\([\w .-]{1,20}\))[ \t]*(?:[·|].*)?$))",
+_LISTING = re.compile(r"^(?P<role>[^\n]{2,120})\n(?P<company>[A-ZÀ-Ý0-9][^\n·•|]{1,100}?)"
+                      rf"(?:[ \t]+[-–·•|][ \t]+{_PLACE}$|\n(?=[A-ZÀ-Ý][\w .'’-]{{1,40}}"
+                      r"(?:,[ \t]*[\w .-]{2,30}|[ \t]*\([\w .-]{1,20}\))[ \t]*(?:[·•|].*)?$))",
                       re.MULTILINE)
 
 
@@ -439,7 +440,7 @@ def fuller_name(company: str, haystack: str, rules: Rules) -> str:
                 w in rules.name_noise or w in ROLE_WORDS or w in JOB_TITLE_WORDS
                 for w in words):
             return company + found.group(1)
-    return company
+    return completed_in_subject(company, haystack.partition("\n")[0]) or company
 
 
 def spelt_in_text(company: str, haystack: str, rules: Rules, clean: Clean) -> str:

@@ -38,7 +38,7 @@ from nudger.mail.capture.employer import (
     squash,
     title_end,
 )
-from nudger.mail.capture.platform import branch_of, employer_on_notice
+from nudger.mail.capture.platform import branch_of, employer_nearby, employer_on_notice
 from nudger.mail.capture.rules import Rules, fold_case
 from nudger.mail.capture.subjects import (
     JOB_TITLE_WORDS,
@@ -125,9 +125,10 @@ _PLACE_AFTER_LEGAL = re.compile(rf"^(?P<name>.+?[\s,](?:{LEGAL}))\s+(?:in|à|en|
                                 r"[A-ZÀ-Ý][\w'’ -]*$")
 # "KG", "S.A.": a legal form alone (read after a sentence's dot in "GmbH & Co. KG ist").
 _ONLY_LEGAL = re.compile(rf"(?:{LEGAL})\.?")
-# "Jonah Pike (CEO) at Kestrel Freight": a person, their title, then the organisation.
+# "Jonah Pike (CEO) at Kestrel Freight": a person, their title, then the organisation;
+# "Hotel X (Mallorca) se ha…": a place in brackets, then prose, cut.
 _PERSON_AT = re.compile(r"^[^()]{2,40}\([^()]{1,40}\)\s+(?:at|of|bei|chez|de|en)\s+(?=\S)")
-_BRACKET_TAIL = re.compile(r"\s*[(\[][^()\[\]]*[)\]]?\s*$")
+_BRACKET_TAIL = re.compile(r"\s*[(\[][^()\[\]]*(?:[)\]](?:\s+(?-i:[a-z]).*)?)?\s*$")
 
 
 def _noise_tail(text: str, rules: Rules) -> str:
@@ -306,7 +307,8 @@ def company_and_role(view: MailView, haystack: str, ats: str,
                 view.subject, haystack, rules, _clean_company, _clean_role, anywhere=True)
             named = listed_company or employer_on_notice(haystack, label, rules,
                                                          _clean_company) or \
-                other_organisation(haystack, label, rules, _clean_company)
+                other_organisation(haystack, label, rules, _clean_company) or \
+                employer_nearby(haystack, label, rules, _clean_company)
             if named:
                 company, how = named, "job listing" if listed_company else "text"
                 role = role or listed
@@ -341,11 +343,11 @@ def company_and_role(view: MailView, haystack: str, ats: str,
             spelt = spelt_in_text(company, haystack, rules, _clean_company)
             company, how = (spelt, "sender's domain, as the mail spells it") if spelt \
                 else (company, how)
-    if not company or (how.startswith("sender's") and
-                       squash(company) == squash(domain_label(view.domain))):
+    if not company or squash(company) in (squash(domain_label(view.domain)), squash(ats)):
         # No company yet, or only the sending system's own name: the employer's slug in a
         # link (acme.bamboohr.com, boards.…/acme/, /companies/acme) the text spells.
-        linked = company_from_links(view, haystack, rules, _clean_company)
+        linked = company_from_links(view, haystack, rules, _clean_company) or (
+            company and employer_nearby(haystack, squash(company), rules, _clean_company))
         if linked and squash(linked) != squash(company):
             company, how = linked, "link's path, as the mail spells it"
     if not role and company and ats:
@@ -379,8 +381,8 @@ def company_and_role(view: MailView, haystack: str, ats: str,
             client = employer_on_notice(haystack, squash(company), rules, _clean_company)
             company, how = (client, "text, the agency's client") if client else (company, how)
     if company:
-        company = _with_legal_form(branch_of(company, view.domain, haystack), haystack, rules,
-                                   view.domain)
+        company = branch_of(_with_legal_form(branch_of(company, view.domain, haystack),
+                                             haystack, rules, view.domain), view.domain, haystack)
     if role and company and role.lower().endswith(" at " + company.lower()):
         role = role[: -len(company) - 4].strip()
     if role.lower() == company.lower():

@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from nudger.mail.capture.interview_time import Moment, interview_moment
+from nudger.mail.capture.prefilter import is_personal
 from nudger.mail.capture.rules import Rule, Rules, can_match, fold_case
 from nudger.mail.capture.view import MailView
 
@@ -69,6 +70,8 @@ ATS_MAILING_PHRASED = 0.25  # … against a rejection or interview phrase
 WORDS_WEIGHT = 1.1       # the word model's most likely kind, times its probability…
 WORDS_MIN = 0.8          # … when that is at least this
 WORDS_SURE = 0.99        # … against another kind's phrase (an application's thanks aside)
+WORDS_LEAD = 20.0        # … alone, in mail that names no job word: how far (log-odds)
+                         # it must read more like a job kind than not-job mail (`sure_reading`)
 IGNORE = 1.6             # an [ignore] phrase at the top (an alert, a receipt, a webinar)
 THRESHOLD = 1.0          # a kind's score needed to say so
 
@@ -76,6 +79,7 @@ THRESHOLD = 1.0          # a kind's score needed to say so
 def weigh_evidence(view: MailView, haystack: str, folded: str, ats: str, rules: Rules,
               zone: ZoneInfo, ignored: str = "") -> Evidence | None:
     subject_end = len(view.subject)
+    service = not is_personal(view.from_addr)   # a platform's or a desk's address
     scores: dict[str, float] = {}
     signals: dict[str, list[str]] = {}
     titled: set[str] = set()  # the kinds a phrase in the subject names
@@ -138,14 +142,17 @@ def weigh_evidence(view: MailView, haystack: str, folded: str, ats: str, rules: 
         # What the mail says may come is no reading of what happened: the words of a
         # conditional invitation do not make the mail one.
         if best != "not-job" and posteriors[best] >= least and best not in maybe - phrased and \
-                (not alone or _names_job(haystack, rules.body_words)):
+                (not alone or _names_job(haystack, rules.body_words) or
+                 sure_reading(haystack, rules, service=service) == best):
             scores[best] += WORDS_WEIGHT * posteriors[best]
             signals[best].append(f"its words read as {best} ({posteriors[best]:.2f})")
     # Job words for an invitation: a kind's phrase, a job subject, or the word model's
     # reading of a mail with a job word (a colleague's "Q4 planning" invitation reads like
     # an interview to a bag of words, but names no job).
     job_words = bool(phrased) or rules.is_candidate_subject(view.subject) or \
-        (any(scores.values()) and _names_job(haystack, rules.body_words))
+        (any(scores.values()) and _names_job(haystack, rules.body_words)) or \
+        sure_reading(haystack, rules, service=service) != ""
+
     invite = view.invite
     moment: Moment | None = None
     # An invitation (METHOD:REQUEST) in job mail; a published event (METHOD:PUBLISH, or no
@@ -214,6 +221,24 @@ def weigh_evidence(view: MailView, haystack: str, folded: str, ats: str, rules: 
             return Evidence(kind, total, said, moment if kind == "interview" else None)
     return None
 
+
+
+def sure_reading(text: str, rules: Rules, *, service: bool = False) -> str:
+    """The job kind the word model reads `text` as when it reads far more as that kind than
+    as any mail that is no job mail (`WORDS_LEAD`, a log-likelihood ratio), else "": a
+    recruiter's "Brookfield's VP Data would like a 45-min call on Thursday", a workshop
+    owner's "können Sie Freitag gegen 17 Uhr bei uns vorbeikommen?", a platform's "we've
+    decided to go with another designer" name no job word ([candidate] body) but read as
+    nothing else. An invitation from anyone; a refusal only from a service address
+    (`service`: a platform's or a hiring desk's no-reply@, never a shop's), since a
+    person's refusal words ("leider", "we regret") are every refusal's (a club's, a
+    landlord's). The model learns only from words seen in several sender families
+    (wordmodel.py), so no one sender's template decides it."""
+    if rules.words is None:
+        return ""
+    kind, lead = rules.words.lead(text)
+    wanted = ("interview", "rejection") if service else ("interview",)
+    return kind if kind in wanted and lead >= WORDS_LEAD else ""
 
 
 # The user's own application, named by a recruiter who also says how they found the user

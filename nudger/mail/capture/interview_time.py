@@ -12,9 +12,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from zoneinfo import ZoneInfo
 
+from nudger.mail.capture.zones import (
+    STATED_ZONE,
+    WINDOWS,
+    WINDOWS_ZONE,
+    ZONE_WORDS,
+    named_zone,
+    zone_of,
+)
 from nudger.when.times import supported
 
 CALENDAR_CAP = 64 * 1024   # characters of a text/calendar part read
@@ -76,7 +84,7 @@ def _ical_time(value: str, params: str, zone: ZoneInfo) -> tuple[datetime | None
     else:
         tzid = re.search(r"TZID=\"?([^\";:]+)", params, re.IGNORECASE)
         if tzid:
-            tz = _named_zone(tzid.group(1).strip())
+            tz = named_zone(tzid.group(1).strip())
             if tz is None:
                 return None, False
         else:
@@ -87,15 +95,6 @@ def _ical_time(value: str, params: str, zone: ZoneInfo) -> tuple[datetime | None
         return (at, floating) if at is not None else (None, False)
     except (ValueError, OverflowError):
         return None, False
-
-
-def _named_zone(name: str) -> tzinfo | None:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        key = re.sub(r"[^a-z ]", "", name.lower()).strip()
-        iana = _WORD_ZONES.get(key) or _WORD_ZONES.get(key.removesuffix(" time"))
-        return ZoneInfo(iana) if iana else None
 
 
 # --- dates and times in text ---------------------------------------------------------------
@@ -119,86 +118,6 @@ _MONTHS = {
 }
 _MONTH_RE = "|".join(sorted((re.escape(m) for m in _MONTHS), key=len, reverse=True))
 
-# Zone words → an IANA zone (the offset then follows the date: PST in winter, PDT in
-# summer) or a fixed offset.
-_WORD_ZONES = {
-    "pacific": "America/Los_Angeles", "pacific standard": "America/Los_Angeles",
-    "pacific daylight": "America/Los_Angeles", "pt": "America/Los_Angeles",
-    "mountain": "America/Denver", "mountain standard": "America/Denver",
-    "mountain daylight": "America/Denver", "mt": "America/Denver",
-    "central": "America/Chicago", "central standard": "America/Chicago",
-    "central daylight": "America/Chicago", "ct": "America/Chicago",
-    "eastern": "America/New_York", "eastern standard": "America/New_York",
-    "eastern daylight": "America/New_York", "et": "America/New_York",
-    "central european": "Europe/Berlin", "central european summer": "Europe/Berlin",
-    "central european standard": "Europe/Berlin",
-    "eastern european": "Europe/Athens", "eastern european summer": "Europe/Athens",
-    "eastern european standard": "Europe/Athens", "western european": "Europe/Lisbon",
-    "western european summer": "Europe/Lisbon", "western european standard": "Europe/Lisbon",
-    "hora de canarias": "Atlantic/Canary",
-    "british summer": "Europe/London", "greenwich mean": "UTC", "coordinated universal": "UTC",
-    "heure de paris": "Europe/Paris", "heure française": "Europe/Paris",
-    "heure de france": "Europe/Paris",
-    "hora de madrid": "Europe/Madrid", "hora peninsular": "Europe/Madrid",
-    "hora española": "Europe/Madrid", "hora de españa": "Europe/Madrid",
-    "deutscher zeit": "Europe/Berlin", "deutsche zeit": "Europe/Berlin",
-    "uk": "Europe/London", "london": "Europe/London", "irish": "Europe/Dublin",
-    "dublin": "Europe/Dublin", "lisbon": "Europe/Lisbon", "paris": "Europe/Paris",
-    "berlin": "Europe/Berlin", "madrid": "Europe/Madrid", "amsterdam": "Europe/Amsterdam",
-    "brussels": "Europe/Brussels", "zurich": "Europe/Zurich", "vienna": "Europe/Vienna",
-    "new york": "America/New_York", "chicago": "America/Chicago", "denver": "America/Denver",
-    "los angeles": "America/Los_Angeles", "san francisco": "America/Los_Angeles",
-    "toronto": "America/Toronto", "vancouver": "America/Vancouver",
-    # further cities and the Spanish-speaking Americas' own ways of naming their zone
-    "mexico city": "America/Mexico_City", "ciudad de méxico": "America/Mexico_City",
-    "hora del centro de méxico": "America/Mexico_City", "hora del centro": "America/Mexico_City",
-    "hora de méxico": "America/Mexico_City", "hora méxico": "America/Mexico_City",
-    "bogotá": "America/Bogota", "bogota": "America/Bogota", "hora colombia": "America/Bogota",
-    "hora de colombia": "America/Bogota", "hora de bogotá": "America/Bogota",
-    "lima": "America/Lima", "hora de perú": "America/Lima", "hora perú": "America/Lima",
-    "santiago": "America/Santiago", "hora de chile": "America/Santiago",
-    "hora chile": "America/Santiago", "buenos aires": "America/Argentina/Buenos_Aires",
-    "hora de argentina": "America/Argentina/Buenos_Aires",
-    "hora argentina": "America/Argentina/Buenos_Aires", "são paulo": "America/Sao_Paulo",
-    "hora canaria": "Atlantic/Canary", "montréal": "America/Toronto",
-    "montreal": "America/Toronto", "heure de montréal": "America/Toronto",
-    "heure du québec": "America/Toronto", "heure de l'est": "America/Toronto",
-    "singapore": "Asia/Singapore", "kuala lumpur": "Asia/Kuala_Lumpur",
-    "hong kong": "Asia/Hong_Kong", "tokyo": "Asia/Tokyo", "india": "Asia/Kolkata",
-    "mumbai": "Asia/Kolkata", "bangalore": "Asia/Kolkata", "bengaluru": "Asia/Kolkata",
-    "dubai": "Asia/Dubai", "sydney": "Australia/Sydney", "melbourne": "Australia/Melbourne",
-    "auckland": "Pacific/Auckland", "stockholm": "Europe/Stockholm", "oslo": "Europe/Oslo",
-    "copenhagen": "Europe/Copenhagen", "warsaw": "Europe/Warsaw", "prague": "Europe/Prague",
-    "rome": "Europe/Rome", "milan": "Europe/Rome", "athens": "Europe/Athens",
-    "helsinki": "Europe/Helsinki", "istanbul": "Europe/Istanbul",
-}
-_FIXED = {"utc": 0, "gmt": 0, "z": 0, "cet": 60, "cest": 120, "mez": 60, "mesz": 120,
-          "bst": 60, "wet": 0, "west": 60, "eet": 120, "eest": 180, "est": -300, "edt": -240,
-          "cst": -360, "cdt": -300, "mst": -420, "mdt": -360, "pst": -480, "pdt": -420,
-          "sgt": 480, "myt": 480, "hkt": 480, "jst": 540, "kst": 540, "ist": 330,
-          "aest": 600, "aedt": 660, "nzst": 720, "nzdt": 780, "gst": 240}
-_ZONE_WORDS = (
-    r"(?:central european|eastern european|western european|pacific|mountain|central|eastern|"
-    r"british)"
-    r"(?: (?:standard|daylight|summer))?(?: time)?(?![\w])"
-    r"|greenwich mean time|coordinated universal time"
-    r"|heure (?:de paris|française|de france)|hora (?:de madrid|peninsular|española|de españa)"
-    r"|(?:in )?deutscher? zeit"
-    r"|hora (?:del centro(?: de méxico)?|de méxico|méxico|colombia|de colombia|de bogotá|"
-    r"de perú|perú|de chile|chile|de argentina|argentina|canaria|de canarias)(?![\w])"
-    r"|heure (?:de montréal|du québec|de l.est)(?![\w])"
-    r"|(?:uk|london|irish|dublin|lisbon|paris|berlin|madrid|amsterdam|brussels|zurich|vienna|"
-    r"new york|chicago|denver|los angeles|san francisco|toronto|vancouver|mexico city|"
-    r"ciudad de méxico|bogotá|bogota|lima|santiago|buenos aires|são paulo|montréal|montreal|"
-    r"singapore|kuala lumpur|hong kong|tokyo|india|mumbai|bangalore|bengaluru|dubai|sydney|"
-    r"melbourne|auckland|stockholm|oslo|copenhagen|warsaw|prague|rome|milan|athens|helsinki|"
-    r"istanbul)(?: time| standard time)(?![\w])"
-    r"|(?-i:[A-Z][a-z]+/[A-Z][A-Za-z_]+(?:/[A-Z][A-Za-z_]+)?)"
-    r"|(?:utc|gmt)\s*[+-−]\s*\d{1,2}(?::?\d{2})?"
-    r"|(?-i:CEST|CET|MESZ|MEZ|BST|WEST|WET|EEST|EET|EST|EDT|CST|CDT|MST|MDT|PST|PDT|UTC|GMT"
-    r"|SGT|MYT|HKT|JST|KST|IST|AEST|AEDT|NZST|NZDT|GST"
-    r"|ET|CT|MT|PT)(?![\w])|(?:utc|gmt)(?![\w])"
-)
 # The part of the day a 12-hour time names in the other languages ("a las 4 de la
 # tarde", "à 3 heures de l'après-midi", "um 3 Uhr nachmittags"): morning words are am.
 _DAYPART = (r"de la (?:tarde|noche|mañana)|du (?:soir|matin)|de l.après-midi"
@@ -210,13 +129,13 @@ _TIME = (r"(?P<h>[01]?\d|2[0-3])(?:(?P<sep>[:.]|\s?h\s?)(?P<mi>[0-5]\d)"
          r"(?P<ampm>[ap]\.?\s?m\.?(?![\w])|" + _DAYPART + r")?"
          # "14:00 Uhr", "14h"; after minutes also "15:00 hs", "15:00 horas" (the Americas),
          # and "10 hs" alone
-         r"(?P<uhr>\s*u(?:h|u)r(?![\w])|h(?![\w])|(?(mi)\s*(?:hs|hrs|horas)\.?(?![\w])|\s*hs\.?(?![\w])))?"
+         r"(?P<uhr>\s*u(?:h|u)r(?![\w])|\s*o.clock(?![\w])|h(?![\w])|(?(mi)\s*(?:hs|hrs|horas)\.?(?![\w])|\s*hs\.?(?![\w])))?"
          r"(?:\s*(?P<part>" + _DAYPART + r"))?"
          r"(?:\s*(?:-|–|to|bis|à|a)\s*(?P<endh>[01]?\d|2[0-3])(?:[:.h][0-5]\d)?\s*"
          r"(?P<endampm>[ap]\.?\s?m\.?(?![\w]))?(?:\s*uhr(?![\w]))?)?"
-         r"(?:[\s,]*\(?\s*(?P<zone>" + _ZONE_WORDS + r")\s*\)?)?"
+         r"(?:[\s,]*\(?\s*(?P<zone>" + ZONE_WORDS + r")\s*\)?)?"
          r"(?:\s*\(\s*(?:utc|gmt)\s*(?P<off>[+-−]\s*\d{1,2}(?::?\d{2})?)\s*\))?")
-_WEEKDAYS = (r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|mon|tue|tues|wed|"
+_WEEKDAYS = (r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|mon|tue|tues|weds|wed|"
              r"thu|thur|thurs|fri|sat|sun|montag|dienstag|mittwoch|donnerstag|freitag|samstag|"
              r"sonntag|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|lunes|martes|"
              r"miércoles|jueves|viernes|sábado|domingo)")
@@ -226,6 +145,7 @@ _JOIN = (r"[\s,|·•\u2600-\u27bf\U0001f300-\U0001faff]*(?:\(\s*" + _WEEKDAYS +
          r"[\s,\u2600-\u27bf\U0001f300-\U0001faff]*)?"
          r"(?:(?:at|um|à|a las|a la|de|time|zeit|uhrzeit|heure|hora|von|ab|from|"
          r"between|entre las|entre|desde las|desde|dès|de|vers|gegen|hacia las|sobre las|"
+         r"starting(?: at| around| from)?|beginning at|"
          r"around|about|om)\b\s*:?[\s,]*|@\s*|"
          # the verb between the day and the hour: "du 27 novembre aura bien lieu à 9h30",
          # "on 4 December will take place at", "el 3 de diciembre tendrá lugar a las"
@@ -247,7 +167,7 @@ _DATE_FORMS: tuple[re.Pattern[str], ...] = (
 # A date written with slashes: day first (19/11/2026, Europe) or month first (11/19/2026,
 # the US); which one is decided in `_moment`.
 _SLASH = r"(?<![\d/])(?P<a>\d{1,2})/(?P<b>\d{1,2})(?:/(?P<y>\d{4}|\d{2}))?(?![\d/])"
-_AFTER_ZONE = r"(?:\s*\(?\s*(?P<zone2>" + _ZONE_WORDS + r")\s*\)?)?"
+_AFTER_ZONE = r"(?:\s*\(?\s*(?P<zone2>" + ZONE_WORDS + r")\s*\)?)?"
 # The time first, then the date: "at 2:00 PM on Thursday, November 19", "à 14h00 le 17
 # novembre", "um 14 Uhr am 17.11.2026", "a las 10:00 del 4 de diciembre", "at 10:00 on
 # 2026-11-25"; a zone after the date counts too.
@@ -300,7 +220,7 @@ def interview_moment(text: str, sent_at: datetime | None, zone: ZoneInfo) -> Mom
     ones."""
     found: dict[datetime, Moment] = {}
     if "(UTC" in text or "(GMT" in text:
-        text = _WINDOWS_ZONE.sub(lambda m: " " + _WINDOWS[" ".join(m.group(1).lower().split())],
+        text = WINDOWS_ZONE.sub(lambda m: " " + WINDOWS[" ".join(m.group(1).lower().split())],
                                  text)
     for form in _DATE_FORMS:
         for match in form.finditer(text):
@@ -312,14 +232,18 @@ def interview_moment(text: str, sent_at: datetime | None, zone: ZoneInfo) -> Mom
             moment = _moment(match, sent_at, zone)
             if moment is not None:
                 found.setdefault(moment.at, moment)
+    if not found:
+        moment = _apart(text, sent_at, zone)
+        if moment is not None:
+            found[moment.at] = moment
     if len(found) != 1:
         return None
     moment = next(iter(found.values()))
-    stated = _STATED_ZONE.search(text) if not moment.zoned else None
+    stated = STATED_ZONE.search(text) if not moment.zoned else None
     if stated is not None:
         # "Time zone: America/New_York" on a line of its own (a calendar's text): the
         # time is that zone's local time.
-        tz, _ = _zone_of(stated.group("zone"), "", zone)
+        tz, _ = zone_of(stated.group("zone"), "", zone)
         if tz is not None:
             local = moment.at.astimezone(zone).replace(tzinfo=None)
             at = supported(local.replace(tzinfo=tz))
@@ -328,36 +252,61 @@ def interview_moment(text: str, sent_at: datetime | None, zone: ZoneInfo) -> Mom
     return moment
 
 
-# Outlook's and Teams' zone names ("(UTC+00:00) Dublin, Edinburgh, Lisbon, London"): the
-# offset they show is the zone's standard one, so the place's zone is read (summer time).
-_WINDOWS = {
-    "dublin, edinburgh, lisbon, london": "Europe/London",
-    "amsterdam, berlin, bern, rome, stockholm, vienna": "Europe/Berlin",
-    "brussels, copenhagen, madrid, paris": "Europe/Paris",
-    "belgrade, bratislava, budapest, ljubljana, prague": "Europe/Prague",
-    "sarajevo, skopje, warsaw, zagreb": "Europe/Warsaw",
-    "helsinki, kyiv, riga, sofia, tallinn, vilnius": "Europe/Helsinki",
-    "athens, bucharest": "Europe/Bucharest",
-    "eastern time (us & canada)": "America/New_York",
-    "central time (us & canada)": "America/Chicago",
-    "mountain time (us & canada)": "America/Denver",
-    "pacific time (us & canada)": "America/Los_Angeles",
-}
-_WINDOWS_ZONE = re.compile(r"\s*\((?:UTC|GMT)(?:\s*[+-−]\s*\d{1,2}:\d{2})?\)\s*("
-                           + "|".join(re.escape(k).replace(r"\ ", r"\s+")
-                                      for k in _WINDOWS) + ")", re.IGNORECASE)
-# A zone stated apart from the time, as calendars write it.
-_STATED_ZONE = re.compile(
-    r"\b(?:time ?zone|zeitzone|fuseau horaire|zona horaria)\s*:?\s*\(?\s*(?P<zone>"
-    + _ZONE_WORDS + r")", re.IGNORECASE)
 
+# A date alone ("Wednesday 11 November", "November 2", "17.11.2026") and a time alone
+# ("Your slot is 14:15 - 15:15", "starting around 9:30 Mountain time"): a time needs its
+# minutes after a colon or an "h", am/pm or "Uhr" (not "€10.50").
+_DATE_ALONE = (
+    re.compile(r"(?<!\d)(?P<d>\d{1,2})(?:st|nd|rd|th|\.|er)?\s+(?:de\s+)?(?P<mon>" + _MONTH_RE
+               + r")\.?(?:,?\s+(?:de\s+)?(?P<y>\d{4}))?(?![\w])", re.IGNORECASE),
+    re.compile(r"(?<![\w])(?P<mon>" + _MONTH_RE + r")\.?\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?"
+               r"(?:,?\s+(?P<y>\d{4}))?(?![\d:])", re.IGNORECASE),
+    re.compile(r"(?<![\d.])(?P<d>\d{1,2})\.(?P<mo>\d{1,2})\.(?P<y>\d{4})(?!\d)"),
+)
+_TIME_ALONE = re.compile(r"(?<![\w:.,/€$£])" + _TIME, re.IGNORECASE)
+
+
+def _apart(text: str, sent_at: datetime | None, zone: ZoneInfo) -> Moment | None:
+    """The moment of a mail that states its one date and its one time apart ("Interviews
+    will take place on Wednesday 11 November … Your slot is 14:15 - 15:15"): read as
+    that date at that time; None when it states more than one of either."""
+    dates: dict[tuple[str, ...], str] = {}
+    spans: list[tuple[int, int]] = []
+    for form in _DATE_ALONE:
+        for match in form.finditer(text):
+            key = tuple((match.groupdict().get(k) or "").lower() for k in ("d", "mo", "mon"))
+            dates.setdefault(key, match.group(0))
+            spans.append(match.span())
+    if len(dates) != 1:
+        return None
+    times: dict[str, str] = {}
+    for match in _TIME_ALONE.finditer(text):
+        if any(a <= match.start() < b for a, b in spans):
+            continue
+        parts = match.groupdict()
+        if not ((parts.get("mi") and (parts.get("sep") or "").strip() in (":", "h")) or
+                parts.get("ampm") or parts.get("uhr")):
+            continue
+        times.setdefault(" ".join(match.group(0).lower().split()), match.group(0))
+    if len(times) != 1:
+        return None
+    joined = f"{next(iter(dates.values()))} at {next(iter(times.values())).strip()}"
+    for form in _DATE_FORMS:
+        read = form.search(joined)
+        if read is not None:
+            moment = _moment(read, sent_at, zone)
+            if moment is not None:
+                return Moment(moment.at, moment.zoned, joined[:120])
+    return None
 
 def _moment(match: re.Match[str], sent_at: datetime | None, zone: ZoneInfo) -> Moment | None:
     parts = match.groupdict()
     # A bare number is not a time: it needs minutes, am/pm, "Uhr"/"h" or a zone ("at 11
     # Irish time").
+    # Spanish says the hour with its article: "a las 11", "sobre las 12" is a time.
+    las = match.string[max(0, match.start("h") - 4):match.start("h")].lower() == "las "
     if not (parts.get("mi") or parts.get("ampm") or parts.get("uhr") or parts.get("zone") or
-            (parts.get("sep") or "").strip() == "h"):
+            (parts.get("sep") or "").strip() == "h" or las):
         return None
     try:
         if parts.get("a"):
@@ -410,7 +359,7 @@ def _moment(match: re.Match[str], sent_at: datetime | None, zone: ZoneInfo) -> M
             return None
         # An ISO time's own offset: "2026-12-10T13:00:00Z", "…T14:00:00+01:00".
         iso = parts.get("isooff") or ("+00:00" if parts.get("iso") else "")
-        tz, zoned = _zone_of(parts.get("zone") or parts.get("zone2") or "",
+        tz, zoned = zone_of(parts.get("zone") or parts.get("zone2") or "",
                              parts.get("off") or iso, zone)
         if tz is None:
             return None
@@ -434,36 +383,3 @@ def _day_of_month(weekday: str, number: int, sent: date) -> date | None:
         if when.day == number and when.weekday() == index:
             return when
     return None
-
-
-def _zone_of(word: str, offset: str, user: ZoneInfo) -> tuple[tzinfo | None, bool]:
-    if offset:
-        return _offset(offset), True
-    word = " ".join(word.split())
-    if not word:
-        return user, False
-    if "/" in word:
-        try:
-            return ZoneInfo(word), True
-        except (ZoneInfoNotFoundError, ValueError):
-            return None, True
-    key = word.lower().removeprefix("in ").removesuffix(" time").removesuffix(" standard").strip()
-    if key in _WORD_ZONES:
-        return ZoneInfo(_WORD_ZONES[key]), True
-    squashed = key.replace(" ", "")
-    if squashed in _FIXED:
-        return (UTC if _FIXED[squashed] == 0 else
-                timezone(timedelta(minutes=_FIXED[squashed]))), True
-    if squashed[:3] in ("utc", "gmt"):
-        return _offset(squashed[3:]), True
-    return None, True
-
-
-def _offset(text: str) -> tzinfo | None:
-    found = re.fullmatch(r"([+-−])\s*(\d{1,2}):?(\d{2})?", text.strip())
-    if not found:
-        return None
-    delta = timedelta(hours=int(found.group(2)), minutes=int(found.group(3) or 0))
-    if delta > timedelta(hours=14):
-        return None
-    return timezone(-delta if found.group(1) in "-−" else delta)

@@ -10,8 +10,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from nudger.mail.capture.contact import is_organisation
 from nudger.mail.capture.employer import squash
 from nudger.mail.capture.rules import Rules
+from nudger.mail.capture.subjects import JOB_TITLE_WORDS, ROLE_WORDS
 
 Clean = Callable[[str, Rules], str]
 
@@ -84,6 +86,67 @@ def employer_on_notice(haystack: str, label: str, rules: Rules, clean: Clean) ->
             named = clean(raw, rules)
             if named and not (label and squash(named).startswith(label)) and \
                     named.split()[0].lower() not in _NOT_NAMES:
+                return named
+    return ""
+
+
+# Where a platform's message puts the employer beside a person or a stage, ranked: in
+# brackets after a person ("Tom Beck (CTO, Marlowe Robotics)", "Raj (Grupo Tandoor)"), after
+# a preposition no job's title holds ("from Marlowe Robotics", "chez Entrepôts Duval"; not
+# "de"/"en": "Analista de Riesgo Crediticio"), then leading the subject before a verb
+# ("Lumbre Games quiere conocerte", "Marlowe Robotics sent you a message").
+_NEARBY = tuple(re.compile(p, re.MULTILINE) for p in (
+    # a card's labelled line: "Advertiser: X", "Empresa: X", "Unternehmen: X"
+    r"^[ \t]*(?i:company|employer|advertiser|hiring company|client|empresa|entreprise|"
+    r"employeur|société|unternehmen|arbeitgeber|firma)[ \t]*:[ \t]*" + _NAME + r"[ \t]*$",
+    r"[A-ZÀ-Ý][\w'’-]+(?:[ ]+[A-ZÀ-Ý][\w'’-]+)?[ ]+\((?:[^(),\n]{1,40},[ ]*)?" + _NAME + r"\)",
+    r"(?i:\b(?:from|at|bei|chez))[ ]+(?:(?i:la|le|l'|l’|the|die|der)[ ]+)?" + _NAME
+    + r"(?=\s*(?:[.!,;:?\n(]|$)|[ ]+(?-i:[a-zà-ÿ]))",
+    r"\A(?:[^:\n]{1,30}:[ ]*)?" + _NAME + r"[ ]+(?-i:[a-zà-ÿ¿¡])",
+    # … or leading a line of the text, named as an organisation ("Caséine & Co vous a
+    # envoyé…", "Grupo Tandoor te ha escrito")
+    r"^" + _NAME + r"[ ]+(?-i:[a-zà-ÿ])",
+))
+_ORGANISED = len(_NEARBY) - 1   # the last kind wants an organisation's name
+
+
+# A job's title, a place's kind of building or a meeting: "(HR Business Partner)", "at the
+# Kestrel Training Centre", "Kurzer Call".
+_NOT_EMPLOYER = JOB_TITLE_WORDS | ROLE_WORDS | frozenset({
+    "partner", "recruiter", "ceo", "cto", "cfo", "coo", "founder", "co-founder", "vp",
+    "centre", "center", "office", "offices", "campus", "building", "hall", "station",
+    "airport", "street", "road", "avenue",
+    # a meeting named in a subject ("Kurzer Call", "Zweites Gespräch")
+    "call", "chat", "meeting", "gespräch", "telefonat", "termin", "entretien", "appel",
+    "entrevista", "llamada", "reunión", "screen", "session", "round",
+    # a zone in brackets ("(Pacific Time)")
+    "time", "zeit", "heure", "hora"})
+
+
+def _a_person(name: str, text: str) -> bool:
+    return re.search(re.escape(name) + r"[ ]+(?:\(|(?:from|at|bei|von|de|chez)[ ]+[A-ZÀ-Ý])",
+                     text) is not None
+
+
+def employer_nearby(haystack: str, label: str, rules: Rules, clean: Clean) -> str:
+    """The employer a platform's message names beside a person or leading its subject
+    (`_NEARBY`, first kind first): a name of two words at least, or one with an
+    organisation's word, that is not the platform (`label`), a job's or a day's, nor a
+    person's (a name the text follows with a bracket or "from X": "Tom Beck (CTO, …)");
+    "" when it names none."""
+    for number, pattern in enumerate(_NEARBY):
+        for found in pattern.finditer(haystack):
+            raw = found.group("company")
+            words = raw.split()
+            if number == _ORGANISED and "&" not in raw and not is_organisation(raw, rules):
+                continue
+            if words[0].lower() in _NOT_NAMES or _a_person(raw, haystack) or \
+                    {w.lower() for w in words} & _NOT_EMPLOYER or (
+                    len(words) < 2 and raw.lower() not in rules.organisation):
+                continue
+            named = clean(raw, rules)
+            if named and len(named.split()) == len(words) and \
+                    not (label and (label in squash(named) or squash(named) in label)):
                 return named
     return ""
 

@@ -19,6 +19,7 @@ from nudger.mail.capture.view import (
     header_line,
     relay_domains,
 )
+from nudger.mail.capture.wordmodel import WordModel
 
 
 def peek(raw: bytes, rules: Rules) -> tuple[dict[str, str], bool]:
@@ -42,8 +43,46 @@ def peek(raw: bytes, rules: Rules) -> tuple[dict[str, str], bool]:
     if subject[:3].lower() == "re:":
         return fields, True
     if is_personal(address):
-        return fields, _raw_mentions(raw, rules.body_words_raw)
-    return fields, may_be_hiring_desk(address) and _raw_mentions(raw, rules.service_words_raw)
+        return fields, _raw_mentions(raw, rules.body_words_raw) or \
+            _raw_reading(raw, rules, ("interview",))
+    return fields, may_be_hiring_desk(address) and (
+        _raw_mentions(raw, rules.service_words_raw) or
+        _raw_reading(raw, rules, ("interview", "rejection")))
+
+
+# How far the raw bytes' words must read as an invitation (or, from a service address, a
+# refusal) for mail with no job word to be parsed: half `findings.WORDS_LEAD`, which the
+# parsed text must then reach (the raw bytes carry header and markup words that pull
+# either way).
+RAW_LEAD = 10.0
+RAW_WINDOW = 400    # bytes of the body read for it: such mail says so early
+
+
+def _raw_reading(raw: bytes, rules: Rules, kinds: tuple[str, ...]) -> bool:
+    """Whether mail with no job word may be one of `kinds` as the word model reads it
+    (`findings.sure_reading`), judged from its raw bytes' words."""
+    if rules.words is None:
+        return False
+    body = raw.find(b"\n\n")
+    window = raw[body:body + RAW_WINDOW]
+    if _cues(rules.words, kinds).isdisjoint(_RAW_WORD.findall(window.lower())):
+        return False  # none of the words that read most as these kinds: a tenth of the cost
+    kind, lead = rules.words.lead(window.decode("utf-8", "replace"))
+    return kind in kinds and lead >= RAW_LEAD
+
+
+_RAW_WORD = re.compile(rb"[a-z\x80-\xff]{4,}")
+_CUES: dict[tuple[int, tuple[str, ...]], tuple[WordModel, frozenset[bytes]]] = {}
+
+
+def _cues(model: WordModel, kinds: tuple[str, ...]) -> frozenset[bytes]:
+    """`model.cues(kinds)`, built once per model (a model is no dict key: its weights are)."""
+    held = _CUES.get((id(model), kinds))
+    if held is None or held[0] is not model:
+        if len(_CUES) > 16:
+            _CUES.clear()
+        held = _CUES[(id(model), kinds)] = (model, model.cues(kinds))
+    return held[1]
 
 
 _UNREADABLE = (b"base64", b"utf-16", b"utf-32", b"text/calendar")

@@ -36,6 +36,7 @@ from nudger.mail.capture.findings import (
     Evidence,
     Finding,
     first_match,
+    sure_reading,
     weigh_evidence,
 )
 from nudger.mail.capture.prefilter import (
@@ -75,7 +76,9 @@ def recognise(view: MailView, *, zone: ZoneInfo, rules: Rules | None = None,
     if not ats_sender(view, rules) and not rules.is_candidate_subject(view.subject) and \
             view.subject[:3].lower() != "re:" and view.invite is None and \
             not (rules.mentions_job(view.text) if is_personal(view.from_addr)
-                 else rules.mentions_application(view.text)):
+                 else rules.mentions_application(view.text)) and \
+            not sure_reading(view_text(unforwarded(view)), rules,
+                             service=not is_personal(view.from_addr)):
         # A person's mail that mentions no job word ([candidate] body); a service
         # address's that names no application, interview or candidacy (service_body).
         return []

@@ -167,3 +167,25 @@ def an_agency(company: str, domain: str) -> bool:
     """Whether the sender is a recruitment agency, by its name or its domain's words."""
     label = domain.lower().rsplit(".", 2)[-2] if "." in domain else domain.lower()
     return bool(_AGENCY.search(company.lower()) or _AGENCY.search(label))
+
+
+# A subject's words after a name that are the mail's business, not more of the name.
+_NOT_MORE_NAME = _NOT_A_NAME | ROLE_WORDS | JOB_TITLE_WORDS | frozenset({
+    "confirmation", "confirmed", "assessment", "day", "invitation", "einladung", "invitación",
+    "convocation", "convocatoria", "reminder", "rappel", "erinnerung", "recordatorio",
+    "final", "round", "stage", "screen", "decision", "décision", "decisión", "entscheidung",
+    "absage", "zusage", "outcome", "result", "results", "ergebnis", "résultat", "resultado",
+    "session", "visio", "zoom", "teams", "onsite", "on-site", "careers", "jobs", "recruiting",
+    "hr", "rh", "rrhh", "talent", "team", "équipe", "equipo"})
+
+
+def completed_in_subject(company: str, subject: str) -> str:
+    """A short name completed as the subject writes it whole: "Traunseer" in the text,
+    "Termin Traunseer Stahlwerke" the subject: "Traunseer Stahlwerke" (one or two more
+    capitalised words ending the subject or a part of it, none the mail's business: a
+    kind, a stage, a role, a day). "" when the subject does not."""
+    found = re.search(rf"(?<![\w&]){re.escape(company)}((?:[ ]+[A-ZÀ-Ý][\w'’-]+){{1,2}})"
+                      r"(?=\s*(?:$|[-–|:(]))", subject)
+    if found is None or any(w.lower() in _NOT_MORE_NAME for w in found.group(1).split()):
+        return ""
+    return company + found.group(1)

@@ -485,7 +485,7 @@ def test_the_company_comes_without_its_noise(written: str, company: str) -> None
     ("Jobly <hello@jobly.example>",
      "Hi Alex,\n\nThanks for applying! Your application has been sent to the team.\n\n"
      "See the role: https://jobly.example/companies/lumen-analytics/jobs/123\n\n"
-     "Lumen Analytics is reviewing applications.\n", "Lumen Analytics"),
+     "Reviewing now: Lumen Analytics.\n", "Lumen Analytics"),
     ("Jobly <notifications@jobly.example>",
      "Hi Alex,\n\nWe have received your application for Data Analyst.\n\n"
      "https://tulipmobility.hireflow.example/o/data-analyst\n\nTulip Mobility Recruiting\n",
