@@ -28,7 +28,10 @@ with many seekers due at once, the claim at a large outbox, a worker's memory.
   sizing rests on, and the cores the workers and the whole machine used meanwhile: on a
   shared, loaded machine the wall-clock rates are the machine's, the CPU per digest is
   nudger's (a worker far below one core is a worker waiting: for a core, PostgreSQL or
-  the relay).
+  the relay). And how fast the machine ran Python just before each run (bench/fleet.py,
+  `host_speed`: a fixed loop's steps per CPU second, the lowest and highest of the runs):
+  on a shared virtual machine it moves by half from one minute to the next, and the CPU
+  per digest and the rates move with it.
   Not all 10,000 are sent (at the rates measured that would take a minute a run): 4,800
   of them and what the stopped workers finish, the queue still holding the rest; README
   extrapolates from the rates and the CPU.
@@ -183,6 +186,8 @@ def _fleet_figures(work: Path) -> list[Figure]:
     others = sorted(m for r in twos for m in r.peak_rss_mb)
     timed = f"{SEEKERS:,} due at once, {FLEET_ROUNDS} x {DIGESTS:,} timed"
     rates = "; rounds " + ", ".join(f"{r.rate:.1f}" for r in ones)
+    speeds = [r.host_speed for r in ones + twos]
+    rates += f"; host speed {min(speeds):.0f}-{max(speeds):.0f} (fleet.host_speed)"
     return [
         Figure(f"workers: digests/s, 1 worker ({timed})", one, "digests/s",
                ">= 150 digests/s", one >= 150,

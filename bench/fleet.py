@@ -159,6 +159,22 @@ class Run:
     cores: float  # the workers' CPU seconds per second meanwhile (at most one per worker)
     sink_cpu_ms: float  # the SMTP sink's CPU per digest (0 when not told its pid)
     machine_cores: float  # every process's CPU seconds per second meanwhile (/proc/stat)
+    host_speed: float  # `host_speed()` just before the run
+
+
+def host_speed(seconds: float = 0.3) -> float:
+    """Millions of steps a second of CPU of a fixed pure-Python loop: how fast this machine
+    runs Python right now. On a shared virtual machine it moves by half from one minute to
+    the next (the host's other tenants), and every CPU figure moves with it."""
+    steps = 0
+    started = time.process_time()
+    ended = time.perf_counter() + seconds
+    while time.perf_counter() < ended:
+        total = 0
+        for i in range(10_000):
+            total += i
+        steps += 10_000
+    return steps / (time.process_time() - started) / 1e6
 
 
 def _status(pid: int, key: str) -> float:
@@ -252,6 +268,7 @@ def run_workers(db: Any, config: Path, home: Path, workers: int, target: int, da
         full.pop(name, None)
     prefix = os.environ.get("NUDGER_BENCH_WORKER_PREFIX", "").split()  # e.g. a profiler
     base = _sent(db, day)
+    speed = host_speed()
     paths = [home / f"worker-{workers}-{n}.log" for n in range(workers)]
     logs = [path.open("w") for path in paths]
     started = time.perf_counter()
@@ -301,7 +318,7 @@ def run_workers(db: Any, config: Path, home: Path, workers: int, target: int, da
     rate = _steady_rate(db, day, since, low - base, high - base)
     return Run(workers, sent - base, rate, wall, rss, 1000 * (cpu1 - cpu0) / steady,
                1000 * (pg1 - pg0) / steady, (cpu1 - cpu0) / (t1 - t0),
-               1000 * (sink1 - sink0) / steady, (busy1 - busy0) / (t1 - t0))
+               1000 * (sink1 - sink0) / steady, (busy1 - busy0) / (t1 - t0), speed)
 
 
 # --- the claim at a large backlog ------------------------------------------------------------
