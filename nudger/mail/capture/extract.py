@@ -38,6 +38,7 @@ from nudger.mail.capture.employer import (
     squash,
     title_end,
 )
+from nudger.mail.capture.fuller import with_leading_word
 from nudger.mail.capture.platform import branch_of, employer_nearby, employer_on_notice
 from nudger.mail.capture.rules import Rules, fold_case
 from nudger.mail.capture.subjects import (
@@ -52,7 +53,8 @@ from nudger.mail.capture.view import MAX_VALUE, MailView, one_line
 
 _GENDER = re.compile(r"\s*\((?:m|w|f|d|x|h|div|all genders|gn\*?)(?:\s*/\s*(?:m|w|f|d|x|h|"
                      r"div))*\)\s*|\s*\b[mwfdx]/[mwfdx]/[mwfdx]\b", re.IGNORECASE)
-_TAIL = re.compile(r"\s+(?:for|as|regarding|about|via|through|on|in the|and we|and our|"
+_TAIL = re.compile(r"\s+(?:for|as|als|comme|como|regarding|about|via|through|on|in the|"
+                   r"and we|and our|"
                    r"in(?=\s+(?-i:[A-Z]))|"  # a place after the name ("X in Chicago")
                    r"(?:feedback|update|news|retour|rückmeldung|novedades)(?=\s*[?!.]*$)|"
                    r"and (?:have |has |had )?(?:decided|chosen|opted)|"
@@ -383,6 +385,7 @@ def company_and_role(view: MailView, haystack: str, ats: str,
     if company:
         company = branch_of(_with_legal_form(branch_of(company, view.domain, haystack),
                                              haystack, rules, view.domain), view.domain, haystack)
+        company = with_leading_word(company, haystack)
     if role and company and role.lower().endswith(" at " + company.lower()):
         role = role[: -len(company) - 4].strip()
     if role.lower() == company.lower():

@@ -1,0 +1,85 @@
+"""Capture's general fixes of session 18's second round (issue 22: mail from senders nobody
+tuned on), each on a made-up mail of its kind (none is a corpus family's template): a
+company's name found short completed with the sector word the mail writes before it
+("Conservas X, S.L.", "Cooperativa X"), and the words of a desk or a programme after a name
+("X Early Careers", "X Recruiting Coordination", "the X family") cut from it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from nudger.mail.capture.fuller import with_leading_word
+from nudger.mail.capture.recognise import recognise_bytes
+
+ZONE = ZoneInfo("Europe/Berlin")
+SENT = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+
+
+def mail(body: str, *, sender: str, subject: str) -> bytes:
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = "Alex Rivera <alex@example.com>"
+    msg["Subject"] = subject
+    msg["Date"] = "Tue, 06 Oct 2026 09:30:00 +0200"
+    msg["Message-ID"] = "<names-test@example.net>"
+    msg.set_content(body)
+    return msg.as_bytes()
+
+
+@pytest.mark.parametrize(("sender", "body", "company"), [
+    ("Lucía Ferrer <lucia.ferrer@valdemora.example>",
+     "Hola Alex,\n\nGracias por tu candidatura al puesto de Técnico de Calidad. Nos gustaría "
+     "invitarte a una entrevista el jueves.\n\nUn saludo,\nLucía Ferrer\nTécnica de "
+     "Personas\nBodegas Valdemora, S.L.", "Bodegas Valdemora, S.L."),
+    ("Jens Lindner <jens@lindner-kfz.example>",
+     "Hallo Alex,\n\nvielen Dank für Ihre Bewerbung bei Autohaus Lindner als Kfz-"
+     "Mechatroniker. Wir möchten Sie gern zu einem Vorstellungsgespräch einladen.\n\n"
+     "Jens Lindner", "Autohaus Lindner"),
+])
+def test_a_short_name_gets_the_sector_word_the_mail_writes_before_it(
+        sender: str, body: str, company: str) -> None:
+    [finding] = recognise_bytes(mail(body, sender=sender, subject="Entrevista / Einladung"),
+                                zone=ZONE)
+    assert finding.company == company
+
+
+def test_a_name_read_from_the_domain_gets_its_sector_word() -> None:
+    signed = "Un saludo,\nLucía Ferrer\nBodegas Valdemora, S.L."
+    assert with_leading_word("Valdemora, S.L.", signed) == "Bodegas Valdemora, S.L."
+    assert with_leading_word("Ebro Sur", "Gracias de parte de Cooperativa Ebro Sur.") == \
+        "Cooperativa Ebro Sur"
+    assert with_leading_word("Lindner", "Autohaus Lindner, Ihr Partner") == "Autohaus Lindner"
+
+
+def test_two_different_words_before_a_name_are_neither_part_of_it() -> None:
+    text = "Hotel Miramar is on the coast; Grupo Miramar owns it."
+    assert with_leading_word("Miramar", text) == "Miramar"
+    assert with_leading_word("Miramar", "Nobody writes a word before it: Miramar.") == \
+        "Miramar"
+    # lower case is prose, not a name's first word
+    assert with_leading_word("Miramar", "the hotel Miramar") == "Miramar"
+
+
+@pytest.mark.parametrize("sender", [
+    "Harlow Insurance Early Careers <earlycareers@harlowinsurance.example>",
+    "Harlow Insurance Recruiting Coordination <interviews@harlowinsurance.example>",
+])
+def test_a_desk_or_programme_after_the_name_is_no_part_of_it(sender: str) -> None:
+    body = ("Dear Alex,\n\nThank you for your application to our Graduate Programme. We "
+            "have received it and will review it shortly.\n\nKind regards")
+    [finding] = recognise_bytes(mail(body, sender=sender, subject="Application received"),
+                                zone=ZONE)
+    assert finding.kind == "application"
+    assert finding.company == "Harlow Insurance"
+
+
+def test_the_x_family_is_the_company_x() -> None:
+    body = ("Hi Alex,\n\nThank you for your interest in joining the Greystone Care Homes "
+            "family! We have received your application for Server.\n\nBest")
+    [finding] = recognise_bytes(mail(body, sender="Greystone Care Homes <no-reply@greenhouse.io>",
+                                     subject="Application received"), zone=ZONE)
+    assert finding.company == "Greystone Care Homes"
