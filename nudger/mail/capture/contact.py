@@ -166,6 +166,9 @@ def job_url(view: MailView, haystack: str) -> str:
 _PERSON_THEN_ORG = re.compile(r"^(?P<person>(?:[A-ZÀ-Ý][\w'’.-]+[ ]?){1,3}?)[ ]+(?:at|from|@|bei|"
                               r"von|chez|de chez|[-–|·])[ ]+(?P<org>[A-ZÀ-Ý0-9].{1,80})$")
 
+_PERSON_BRACKET_ORG = re.compile(r"^(?P<person>(?:[A-ZÀ-Ý][\w'’.-]+[ ]?){1,3}?)[ ]*\("
+                                 r"(?P<org>[A-ZÀ-Ý0-9][^()]{1,80})\)$")
+
 
 def persons_company(name: str, rules: Rules) -> str:
     """The organisation part of a sender's name that is a person's name and their
@@ -173,7 +176,11 @@ def persons_company(name: str, rules: Rules) -> str:
     or a hiring system: "Acme - Careers", "Jobs at Acme")."""
     found = _PERSON_THEN_ORG.match(name.strip())
     if not found:
-        return ""
+        # "Tess Amari (Corvalis Systems)": an organisation in brackets after a person's
+        # name; a place, a pronoun or a job there ("(Berlin)", "(she/her)") is no employer
+        found = _PERSON_BRACKET_ORG.match(name.strip())
+        if not found or not is_organisation(found.group("org"), rules):
+            return ""
     person, org = found.group("person").strip(), found.group("org").strip()
     lowered = person.lower()
     if is_organisation(person, rules) or lowered in rules.ats_names or \

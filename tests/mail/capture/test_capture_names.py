@@ -83,3 +83,22 @@ def test_the_x_family_is_the_company_x() -> None:
     [finding] = recognise_bytes(mail(body, sender="Greystone Care Homes <no-reply@greenhouse.io>",
                                      subject="Application received"), zone=ZONE)
     assert finding.company == "Greystone Care Homes"
+
+
+@pytest.mark.parametrize(("sender", "company"), [
+    ("Ines Varga (Lumen Robotics) <ines@lumenrobotics.example>", "Lumen Robotics"),
+    ("Pau Serra (Serra Consulting) <pau@serra.example>", "Serra Consulting"),
+])
+def test_an_organisation_in_brackets_after_a_persons_name_is_the_employer(
+        sender: str, company: str) -> None:
+    body = ("Hi Alex,\n\nThanks for your application. Would you have time for a first "
+            "interview on Thursday?\n\nBest,\nInes")
+    [finding] = recognise_bytes(mail(body, sender=sender, subject="Quick chat"), zone=ZONE)
+    assert finding.company == company
+
+
+def test_a_place_in_brackets_after_a_persons_name_is_no_employer() -> None:
+    from nudger.mail.capture.contact import persons_company
+    from nudger.mail.capture.rules import default_rules
+    assert persons_company("Dana Lee (Berlin)", default_rules()) == ""
+    assert persons_company("Dana Lee (she/her)", default_rules()) == ""
