@@ -38,7 +38,7 @@ from nudger.mail.capture.employer import (
     squash,
     title_end,
 )
-from nudger.mail.capture.fuller import with_leading_word
+from nudger.mail.capture.fuller import after_a_title, with_leading_word
 from nudger.mail.capture.platform import branch_of, employer_nearby, employer_on_notice
 from nudger.mail.capture.rules import Rules, fold_case
 from nudger.mail.capture.subjects import (
@@ -385,7 +385,7 @@ def company_and_role(view: MailView, haystack: str, ats: str,
     if company:
         company = branch_of(_with_legal_form(branch_of(company, view.domain, haystack),
                                              haystack, rules, view.domain), view.domain, haystack)
-        company = with_leading_word(company, haystack)
+        company = with_leading_word(after_a_title(company, rules), haystack)
     if role and company and role.lower().endswith(" at " + company.lower()):
         role = role[: -len(company) - 4].strip()
     if role.lower() == company.lower():

@@ -2,7 +2,9 @@
 tuned on), each on a made-up mail of its kind (none is a corpus family's template): a
 company's name found short completed with the sector word the mail writes before it
 ("Conservas X, S.L.", "Cooperativa X"), and the words of a desk or a programme after a name
-("X Early Careers", "X Recruiting Coordination", "the X family") cut from it."""
+("X Early Careers", "X Recruiting Coordination", "the X family") cut from it; an
+organisation in brackets after a person's sender name; a title's or a page's word before an
+organisation's name ("Directrice de la Fromagerie X") cut from it."""
 
 from __future__ import annotations
 
@@ -102,3 +104,20 @@ def test_a_place_in_brackets_after_a_persons_name_is_no_employer() -> None:
     from nudger.mail.capture.rules import default_rules
     assert persons_company("Dana Lee (Berlin)", default_rules()) == ""
     assert persons_company("Dana Lee (she/her)", default_rules()) == ""
+
+
+@pytest.mark.parametrize(("read", "company"), [
+    ("Directrice de la Fromagerie de Vaucelles", "Fromagerie de Vaucelles"),
+    ("Novedades de Bodegas Ribalta", "Bodegas Ribalta"),
+    ("Leiterin der Spedition Hartl GmbH", "Spedition Hartl GmbH"),
+    ("News of Harlow Analytics Ltd", "Harlow Analytics Ltd"),
+    # one name, kept whole: an organisation's word before "de", or only a legal form after
+    ("Banco de Levante", "Banco de Levante"),
+    ("Frutas del Turia S.A.", "Frutas del Turia S.A."),
+    ("Friends of the Heath", "Friends of the Heath"),
+])
+def test_a_title_or_a_page_before_an_organisation_is_no_part_of_it(read: str,
+                                                                  company: str) -> None:
+    from nudger.mail.capture.fuller import after_a_title
+    from nudger.mail.capture.rules import default_rules
+    assert after_a_title(read, default_rules()) == company
