@@ -4,7 +4,8 @@ company's name found short completed with the sector word the mail writes before
 ("Conservas X, S.L.", "Cooperativa X"), and the words of a desk or a programme after a name
 ("X Early Careers", "X Recruiting Coordination", "the X family") cut from it; an
 organisation in brackets after a person's sender name; a title's or a page's word before an
-organisation's name ("Directrice de la Fromagerie X") cut from it."""
+organisation's name ("Directrice de la Fromagerie X") cut from it; a deadline's date ("confirm
+by Friday 20 November") is not the interview's day."""
 
 from __future__ import annotations
 
@@ -121,3 +122,20 @@ def test_a_title_or_a_page_before_an_organisation_is_no_part_of_it(read: str,
     from nudger.mail.capture.fuller import after_a_title
     from nudger.mail.capture.rules import default_rules
     assert after_a_title(read, default_rules()) == company
+
+
+@pytest.mark.parametrize(("text", "want"), [
+    ("Date: Tuesday 24 November\nStart time: 14:00\nPlease confirm by Friday 20 November.",
+     datetime(2026, 11, 24, 13, 0, tzinfo=UTC)),
+    ("Termin: Dienstag, 24. November\nUhrzeit: 14:00 Uhr\nBitte sagen Sie bis zum 20. "
+     "November zu.", datetime(2026, 11, 24, 13, 0, tzinfo=UTC)),
+    ("Date : mardi 24 novembre\nHeure : 14h00\nMerci de confirmer avant le 20 novembre.",
+     datetime(2026, 11, 24, 13, 0, tzinfo=UTC)),
+    ("Fecha: martes 24 de noviembre\nHora: 14:00\nConfirma tu asistencia antes del 20 de "
+     "noviembre.", datetime(2026, 11, 24, 13, 0, tzinfo=UTC)),
+])
+def test_a_deadline_to_reply_by_is_not_the_interviews_day(text: str, want: datetime) -> None:
+    from nudger.mail.capture.interview_time import interview_moment
+    moment = interview_moment(text, SENT, ZONE)
+    assert moment is not None and moment.at == want and not moment.zoned
+
