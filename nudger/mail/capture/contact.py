@@ -17,7 +17,7 @@ LEGAL = (r"S\.A\.\s+de\s+C\.V\.|S\.A\.P\.I\.\s+de\s+C\.V\.|SA\s+de\s+CV|"
          r"(?:Pvt|Pte|Private)\.?\s+(?:Ltd\.?|Limited)|Sdn\.?\s+Bhd\.?|"
          r"(?:GmbH|AG|SE|UG)\s*&\s*Co\.?\s*(?:KGaA|KG|OHG)|GmbH|gGmbH|AG|SE|KGaA|KG|OHG|"
          r"UG(?:\s*\(haftungsbeschränkt\))?|e\.\s?V\.|Inc\.?|Incorporated|Ltd\.?|Limited|"
-         r"LLC|L\.L\.C\.|LLP|PLC|plc|Corp\.?|Co\.|S\.A\.S\.U?|SASU|SAS|SARL|S\.à\s?r\.l\.|"
+         r"LLC|L\.L\.C\.|LLP|PLC|plc|Corp\.?|Co\.|S\.A\.S\.U?|SASU|SAS|SARL|Sàrl|Sarl|GbR|S\.à\s?r\.l\.|"
          r"S\.A\.R\.L\.|S\.A\.U\.|S\.L\.U\.|S\.L\.P\.|SLP|S\.A\.T\.|N\.A\.|Ltda\.?|eG|S\.A\.?|S\.L\.?|SLU|SL|SA|S\.p\.A\.|SpA|"
          r"S\.r\.l\.|Srl|SRL|B\.V\.|BV|N\.V\.|NV|Oy|Oyj|OÜ|AB|A/S|ApS|AS|Pty\.?\s+Ltd\.?")
 LEGAL_ANYWHERE = re.compile(rf"(?:^|[\s,])(?:{LEGAL})(?![\w])")

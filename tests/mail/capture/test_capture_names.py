@@ -139,3 +139,14 @@ def test_a_deadline_to_reply_by_is_not_the_interviews_day(text: str, want: datet
     moment = interview_moment(text, SENT, ZONE)
     assert moment is not None and moment.at == want and not moment.zoned
 
+
+
+@pytest.mark.parametrize("legal", ["Sàrl", "Sarl", "GbR"])
+def test_a_free_mail_signed_with_a_small_firms_legal_form_names_it(legal: str) -> None:
+    body = ("Bonjour Monsieur Rivera,\n\nVotre candidature m'intéresse. Je vous propose un "
+            "entretien le mercredi 18 novembre à 10h00 à l'atelier.\n\nMeilleures "
+            f"salutations\nJ. Favre\nFavre & Fils {legal}")
+    [finding] = recognise_bytes(mail(body, sender="Jean Favre <j.favre@bluewin.ch>",
+                                     subject="Entretien"), zone=ZONE)
+    assert finding.kind == "interview"
+    assert finding.company == f"Favre & Fils {legal}"
