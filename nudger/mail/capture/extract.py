@@ -38,7 +38,7 @@ from nudger.mail.capture.employer import (
     squash,
     title_end,
 )
-from nudger.mail.capture.fuller import after_a_title, with_leading_word
+from nudger.mail.capture.fuller import after_a_title, signed_with_website, with_leading_word
 from nudger.mail.capture.platform import branch_of, employer_nearby, employer_on_notice
 from nudger.mail.capture.rules import Rules, fold_case
 from nudger.mail.capture.subjects import (
@@ -323,7 +323,8 @@ def company_and_role(view: MailView, haystack: str, ats: str,
     if not company and not platform and (rules.is_freemail(view.domain) or not view.domain):
         # A small employer writing from free mail: its name where it signs, in a subject
         # that is only its name, or written in the text as an organisation's name.
-        company = named_organisation(view, haystack, rules, _clean_company)
+        company = named_organisation(view, haystack, rules, _clean_company) or \
+            signed_with_website(view, haystack, rules, _clean_company)
         how = "organisation's name in the mail" if company else ""
     if company and not platform and how != "sender's domain" and \
             not rules.is_freemail(view.domain):

@@ -150,3 +150,30 @@ def test_a_free_mail_signed_with_a_small_firms_legal_form_names_it(legal: str) -
                                      subject="Entretien"), zone=ZONE)
     assert finding.kind == "interview"
     assert finding.company == f"Favre & Fils {legal}"
+
+
+@pytest.mark.parametrize(("signature", "company"), [
+    ("Mira Stein\nHead of Product | Quellwerk (Series A)\nquellwerk.example", "Quellwerk"),
+    ("Mira Stein\nMitgründerin, Quellwerk", "Quellwerk"),
+    ("Mira Stein\nCEO, Quellwerk Labs (YC S25)", "Quellwerk Labs"),
+])
+def test_a_free_mail_founder_signs_with_the_firm(signature: str, company: str) -> None:
+    body = ("Hi Alex,\n\nThanks for applying for the backend role. Could we do a quick "
+            f"interview call on Thursday?\n\nMira\n--\n{signature}")
+    [finding] = recognise_bytes(mail(body, sender="Mira Stein <mira.stein@gmail.com>",
+                                     subject="quick chat?"), zone=ZONE)
+    assert finding.company == company
+
+
+@pytest.mark.parametrize("signature", [
+    "Mira Stein\nSenior Recruiter, Quellwerk Search",      # an agency's title, not the firm's
+    "Mira Stein\nlinkedin.com/in/mirastein\nLinkedIn",      # a profile's site is no employer
+])
+def test_a_free_mail_signature_names_no_employer_otherwise(signature: str) -> None:
+    from nudger.mail.capture.fuller import signed_with_website
+    from nudger.mail.capture.rules import default_rules
+    from nudger.mail.capture.view import view_headers
+    view = view_headers(mail(f"Hi Alex,\n\nMira\n--\n{signature}",
+                             sender="Mira Stein <mira.stein@gmail.com>", subject="hi"))
+    assert signed_with_website(view, f"Hi Alex,\nMira\n--\n{signature}", default_rules(),
+                               lambda text, rules: text) == ""
