@@ -5,7 +5,8 @@ company's name found short completed with the sector word the mail writes before
 ("X Early Careers", "X Recruiting Coordination", "the X family") cut from it; an
 organisation in brackets after a person's sender name; a title's or a page's word before an
 organisation's name ("Directrice de la Fromagerie X") cut from it; a deadline's date ("confirm
-by Friday 20 November") is not the interview's day."""
+by Friday 20 November") is not the interview's day; a city's time read from the zone
+database ("hora de Ciudad de México", "Nairobi time")."""
 
 from __future__ import annotations
 
@@ -177,3 +178,24 @@ def test_a_free_mail_signature_names_no_employer_otherwise(signature: str) -> No
                              sender="Mira Stein <mira.stein@gmail.com>", subject="hi"))
     assert signed_with_website(view, f"Hi Alex,\nMira\n--\n{signature}", default_rules(),
                                lambda text, rules: text) == ""
+
+
+@pytest.mark.parametrize(("text", "want"), [
+    ("el jueves 12 de noviembre a las 10:00 (hora de Ciudad de México)",
+     datetime(2026, 11, 12, 16, 0, tzinfo=UTC)),
+    ("jeudi 12 novembre à 10h, heure de Casablanca", datetime(2026, 11, 12, 9, 0, tzinfo=UTC)),
+    ("Thursday 12 November at 10:00 Nairobi time", datetime(2026, 11, 12, 7, 0, tzinfo=UTC)),
+    ("Donnerstag, 12. November um 10:00 Uhr Wien Zeit",
+     datetime(2026, 11, 12, 9, 0, tzinfo=UTC)),
+])
+def test_a_citys_time_is_read_from_the_zone_database(text: str, want: datetime) -> None:
+    from nudger.mail.capture.interview_time import interview_moment
+    moment = interview_moment(text, SENT, ZONE)
+    assert moment is not None and moment.at == want and moment.zoned
+
+
+def test_a_place_the_zone_database_does_not_know_leaves_the_users_zone() -> None:
+    from nudger.mail.capture.interview_time import interview_moment
+    moment = interview_moment("Thursday 12 November at 10:00 Lunch time", SENT, ZONE)
+    assert moment is not None and not moment.zoned
+    assert moment.at == datetime(2026, 11, 12, 9, 0, tzinfo=UTC)
