@@ -17,7 +17,7 @@ LEGAL = (r"S\.A\.\s+de\s+C\.V\.|S\.A\.P\.I\.\s+de\s+C\.V\.|SA\s+de\s+CV|"
          r"(?:Pvt|Pte|Private)\.?\s+(?:Ltd\.?|Limited)|Sdn\.?\s+Bhd\.?|"
          r"(?:GmbH|AG|SE|UG)\s*&\s*Co\.?\s*(?:KGaA|KG|OHG)|GmbH|gGmbH|AG|SE|KGaA|KG|OHG|"
          r"UG(?:\s*\(haftungsbeschränkt\))?|e\.\s?V\.|Inc\.?|Incorporated|Ltd\.?|Limited|"
-         r"LLC|L\.L\.C\.|LLP|PLC|plc|Corp\.?|Co\.|S\.A\.S\.U?|SASU|SAS|SARL|S\.à\s?r\.l\.|"
+         r"LLC|L\.L\.C\.|LLP|PLC|plc|Corp\.?|Co\.|S\.A\.S\.U?|SASU|SAS|SARL|Sàrl|Sarl|GbR|S\.à\s?r\.l\.|"
          r"S\.A\.R\.L\.|S\.A\.U\.|S\.L\.U\.|S\.L\.P\.|SLP|S\.A\.T\.|N\.A\.|Ltda\.?|eG|S\.A\.?|S\.L\.?|SLU|SL|SA|S\.p\.A\.|SpA|"
          r"S\.r\.l\.|Srl|SRL|B\.V\.|BV|N\.V\.|NV|Oy|Oyj|OÜ|AB|A/S|ApS|AS|Pty\.?\s+Ltd\.?")
 LEGAL_ANYWHERE = re.compile(rf"(?:^|[\s,])(?:{LEGAL})(?![\w])")
@@ -166,6 +166,9 @@ def job_url(view: MailView, haystack: str) -> str:
 _PERSON_THEN_ORG = re.compile(r"^(?P<person>(?:[A-ZÀ-Ý][\w'’.-]+[ ]?){1,3}?)[ ]+(?:at|from|@|bei|"
                               r"von|chez|de chez|[-–|·])[ ]+(?P<org>[A-ZÀ-Ý0-9].{1,80})$")
 
+_PERSON_BRACKET_ORG = re.compile(r"^(?P<person>(?:[A-ZÀ-Ý][\w'’.-]+[ ]?){1,3}?)[ ]*\("
+                                 r"(?P<org>[A-ZÀ-Ý0-9][^()]{1,80})\)$")
+
 
 def persons_company(name: str, rules: Rules) -> str:
     """The organisation part of a sender's name that is a person's name and their
@@ -173,7 +176,11 @@ def persons_company(name: str, rules: Rules) -> str:
     or a hiring system: "Acme - Careers", "Jobs at Acme")."""
     found = _PERSON_THEN_ORG.match(name.strip())
     if not found:
-        return ""
+        # "Tess Amari (Corvalis Systems)": an organisation in brackets after a person's
+        # name; a place, a pronoun or a job there ("(Berlin)", "(she/her)") is no employer
+        found = _PERSON_BRACKET_ORG.match(name.strip())
+        if not found or not is_organisation(found.group("org"), rules):
+            return ""
     person, org = found.group("person").strip(), found.group("org").strip()
     lowered = person.lower()
     if is_organisation(person, rules) or lowered in rules.ats_names or \

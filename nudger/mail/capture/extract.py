@@ -38,6 +38,7 @@ from nudger.mail.capture.employer import (
     squash,
     title_end,
 )
+from nudger.mail.capture.fuller import after_a_title, signed_with_website, with_leading_word
 from nudger.mail.capture.platform import branch_of, employer_nearby, employer_on_notice
 from nudger.mail.capture.rules import Rules, fold_case
 from nudger.mail.capture.subjects import (
@@ -52,7 +53,8 @@ from nudger.mail.capture.view import MAX_VALUE, MailView, one_line
 
 _GENDER = re.compile(r"\s*\((?:m|w|f|d|x|h|div|all genders|gn\*?)(?:\s*/\s*(?:m|w|f|d|x|h|"
                      r"div))*\)\s*|\s*\b[mwfdx]/[mwfdx]/[mwfdx]\b", re.IGNORECASE)
-_TAIL = re.compile(r"\s+(?:for|as|regarding|about|via|through|on|in the|and we|and our|"
+_TAIL = re.compile(r"\s+(?:for|as|als|comme|como|regarding|about|via|through|on|in the|"
+                   r"and we|and our|"
                    r"in(?=\s+(?-i:[A-Z]))|"  # a place after the name ("X in Chicago")
                    r"(?:feedback|update|news|retour|rückmeldung|novedades)(?=\s*[?!.]*$)|"
                    r"and (?:have |has |had )?(?:decided|chosen|opted)|"
@@ -321,7 +323,8 @@ def company_and_role(view: MailView, haystack: str, ats: str,
     if not company and not platform and (rules.is_freemail(view.domain) or not view.domain):
         # A small employer writing from free mail: its name where it signs, in a subject
         # that is only its name, or written in the text as an organisation's name.
-        company = named_organisation(view, haystack, rules, _clean_company)
+        company = named_organisation(view, haystack, rules, _clean_company) or \
+            signed_with_website(view, haystack, rules, _clean_company)
         how = "organisation's name in the mail" if company else ""
     if company and not platform and how != "sender's domain" and \
             not rules.is_freemail(view.domain):
@@ -383,6 +386,7 @@ def company_and_role(view: MailView, haystack: str, ats: str,
     if company:
         company = branch_of(_with_legal_form(branch_of(company, view.domain, haystack),
                                              haystack, rules, view.domain), view.domain, haystack)
+        company = with_leading_word(after_a_title(company, rules), haystack)
     if role and company and role.lower().endswith(" at " + company.lower()):
         role = role[: -len(company) - 4].strip()
     if role.lower() == company.lower():

@@ -263,6 +263,12 @@ _DATE_ALONE = (
                r"(?:,?\s+(?P<y>\d{4}))?(?![\d:])", re.IGNORECASE),
     re.compile(r"(?<![\d.])(?P<d>\d{1,2})\.(?P<mo>\d{1,2})\.(?P<y>\d{4})(?!\d)"),
 )
+# The words before a deadline's date in the four languages ("by Friday 13 November",
+# "bis zum 13. November", "avant le 13 novembre", "antes del 13 de noviembre").
+_DEADLINE = re.compile(r"\b(?:by|before|until|no later than|bis(?: zum| spätestens)?|"
+                       r"spätestens(?: am| bis)?|avant(?: le)?|d'ici (?:le)?|jusqu'au|"
+                       r"antes del?|hasta el|a más tardar el)\s+(?:[A-Za-zÀ-ÿ]+,?\s+)?$",
+                       re.IGNORECASE)
 _TIME_ALONE = re.compile(r"(?<![\w:.,/€$£])" + _TIME, re.IGNORECASE)
 
 
@@ -274,9 +280,11 @@ def _apart(text: str, sent_at: datetime | None, zone: ZoneInfo) -> Moment | None
     spans: list[tuple[int, int]] = []
     for form in _DATE_ALONE:
         for match in form.finditer(text):
+            spans.append(match.span())
+            if _DEADLINE.search(text, max(0, match.start() - 40), match.start()):
+                continue  # "confirm by Friday 13 November": a reply's deadline, not the day
             key = tuple((match.groupdict().get(k) or "").lower() for k in ("d", "mo", "mon"))
             dates.setdefault(key, match.group(0))
-            spans.append(match.span())
     if len(dates) != 1:
         return None
     times: dict[str, str] = {}

@@ -1,15 +1,18 @@
-"""Time zones as mails name them: by abbreviation ("CET", "PST"), by UTC offset ("UTC-08:00"),
-by IANA name ("Europe/Oslo"), by a place or a country ("heure de Paris", "hora peninsular",
-"London time", "Central"), by Outlook's and Teams' lists of cities ("(UTC+00:00) Dublin,
-Edinburgh, Lisbon, London"), and "your time" (the user's zone). Pure: the user's zone is a
-parameter. interview_time.py reads the dates and times these zones follow.
+"""Time zones as mails name them: by abbreviation ("CET", "PST"), by UTC offset ("UTC-08:00"), by
+IANA name ("Europe/Oslo"), by a place or a country ("heure de Paris", "hora peninsular",
+"London time", "Central"; any city of the IANA database and a few other names: "hora de Ciudad
+de México", "heure de Casablanca", "Nairobi time"), by Outlook's and Teams' lists of cities
+("(UTC+00:00) Dublin, Edinburgh, Lisbon, London"), and "your time" (the user's zone). Pure: the
+user's zone is a parameter. interview_time.py reads the dates and times these zones follow.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import UTC, timedelta, timezone, tzinfo
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from functools import cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 
 def named_zone(name: str) -> tzinfo | None:
@@ -125,6 +128,53 @@ ZONE_WORDS = (
     r"|SGT|MYT|HKT|JST|KST|IST|AEST|AEDT|NZST|NZDT|GST"
     r"|ET|CT|MT|PT)(?![\w])|(?:utc|gmt)(?![\w])"
 )
+
+
+def _fold(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", " ".join(text.lower().split()))
+                   if not unicodedata.combining(c))
+
+
+# A city's time by its name: every city of the IANA database ("Casablanca", "Mexico City",
+# "Sao Paulo"), and the names the four languages give cities it does not list or lists
+# otherwise. Read only with "time"/"Zeit" after it or "hora de"/"heure de" before it.
+_OTHER_CITIES = {
+    "ciudad de méxico": "America/Mexico_City", "nueva york": "America/New_York",
+    "londres": "Europe/London", "múnich": "Europe/Berlin", "münchen": "Europe/Berlin",
+    "munich": "Europe/Berlin", "frankfurt": "Europe/Berlin", "hamburg": "Europe/Berlin",
+    "köln": "Europe/Berlin", "barcelona": "Europe/Madrid", "sevilla": "Europe/Madrid",
+    "valencia": "Europe/Madrid", "bilbao": "Europe/Madrid", "lyon": "Europe/Paris",
+    "marseille": "Europe/Paris", "genève": "Europe/Zurich", "geneva": "Europe/Zurich",
+    "san francisco": "America/Los_Angeles", "seattle": "America/Los_Angeles",
+    "boston": "America/New_York", "washington": "America/New_York",
+    "miami": "America/New_York", "atlanta": "America/New_York", "austin": "America/Chicago",
+    "dallas": "America/Chicago", "houston": "America/Chicago", "montréal": "America/Toronto",
+    "montreal": "America/Toronto", "bangalore": "Asia/Kolkata", "bengaluru": "Asia/Kolkata",
+    "mumbai": "Asia/Kolkata", "delhi": "Asia/Kolkata", "beijing": "Asia/Shanghai",
+    "são paulo": "America/Sao_Paulo", "bogotá": "America/Bogota", "lisboa": "Europe/Lisbon",
+    "wien": "Europe/Vienna", "zürich": "Europe/Zurich", "bruxelles": "Europe/Brussels",
+}
+
+
+@cache
+def city_zones() -> dict[str, str]:
+    """Folded city name → IANA key; read from the zone database the first time a mail
+    names a place's time (listing it costs a tenth of a second)."""
+    return {_fold(key.rsplit("/", 1)[1].replace("_", " ")): key
+            for key in available_timezones()
+            if key.split("/")[0] in ("Europe", "America", "Asia", "Africa", "Australia",
+                                     "Pacific", "Atlantic", "Indian") and
+            len(key.rsplit("/", 1)[1]) > 3} | {_fold(k): v for k, v in _OTHER_CITIES.items()}
+
+
+# A place's name (one to three capitalised words) read as a zone only where it is said to
+# be one; the name is looked up, not listed in the pattern (a pattern of every city costs
+# half a second to compile). An unknown place leaves the time in the user's zone, unzoned.
+_PLACE = r"(?-i:[A-ZÀ-Ý][\wÀ-ÿ'-]+(?: (?:de |del |of )?[A-ZÀ-Ý][\wÀ-ÿ'-]+){0,2})"
+_CITY_FORM = re.compile(rf"(?:hora de|heure de|heure d'|ora di) ?{_PLACE}|"
+                        rf"{_PLACE}(?: standard)? (?:time|zeit)", re.IGNORECASE)
+ZONE_WORDS += rf"|(?:hora de|heure de|heure d'|ora di) ?{_PLACE}(?![\w])" \
+              rf"|{_PLACE}(?: standard)? (?:time|zeit)(?![\w])"
 # Outlook's and Teams' zone names ("(UTC+00:00) Dublin, Edinburgh, Lisbon, London"): the
 # offset they show is the zone's standard one, so the place's zone is read (summer time).
 WINDOWS = {
@@ -171,6 +221,12 @@ def zone_of(word: str, offset: str, user: ZoneInfo) -> tuple[tzinfo | None, bool
                 timezone(timedelta(minutes=FIXED[squashed]))), True
     if squashed[:3] in ("utc", "gmt"):
         return fixed_offset(squashed[3:]), True
+    city = re.sub(r"^(?:hora de|heure de|heure d'|ora di) ?|(?: standard)? zeit$", "",
+                  _fold(key))
+    if city in city_zones():
+        return ZoneInfo(city_zones()[city]), True
+    if _CITY_FORM.fullmatch(word):
+        return user, False  # "10:00 Lunch time": no place the zone database knows
     return None, True
 
 
