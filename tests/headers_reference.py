@@ -15,7 +15,7 @@ from email.header import decode_header, make_header
 from email.utils import getaddresses, parsedate_to_datetime
 from functools import cached_property
 
-from nudger.text import server_text
+from nudger.text import decode_charset, server_text
 from nudger.when.times import as_utc
 
 # The header fields fetched with BODY.PEEK[HEADER.FIELDS (...)]: all that matching needs.
@@ -146,10 +146,12 @@ def decode_words(value: str) -> str:
         if isinstance(chunk, str):
             out.append(chunk)
             continue
-        try:
-            out.append(chunk.decode(charset or "ascii", "replace"))
-        except LookupError:
-            out.append(chunk.decode("utf-8", "replace"))
+        # Bytes not in the charset they are labelled with (or unlabelled bytes beside an
+        # encoded word): read since the one RFC 2047 decoder by nudger's one policy for
+        # them, text.decode_charset (Windows-1252 text labelled UTF-8 or ASCII, the usual
+        # lie, read as such; tests/test_text.py), not with U+FFFD as this copy did. What
+        # is compared here is the parsing around it.
+        out.append(decode_charset(chunk, charset or "ascii"))
     return " ".join(part.strip() for part in out)
 
 
