@@ -11,27 +11,16 @@ database ("hora de Ciudad de México", "Nairobi time")."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from email.message import EmailMessage
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from nudger.mail.capture.fuller import with_leading_word
 from nudger.mail.capture.recognise import recognise_bytes
+from tests.mail.capture.test_capture_unseen import mail
 
 ZONE = ZoneInfo("Europe/Berlin")
 SENT = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
-
-
-def mail(body: str, *, sender: str, subject: str) -> bytes:
-    msg = EmailMessage()
-    msg["From"] = sender
-    msg["To"] = "Alex Rivera <alex@example.com>"
-    msg["Subject"] = subject
-    msg["Date"] = "Tue, 06 Oct 2026 09:30:00 +0200"
-    msg["Message-ID"] = "<names-test@example.net>"
-    msg.set_content(body)
-    return msg.as_bytes()
 
 
 @pytest.mark.parametrize(("sender", "body", "company"), [
