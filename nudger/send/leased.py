@@ -282,11 +282,16 @@ class Attempt:
         from nudger.digest.compose import reads_only_preloaded
 
         settings = self.settings
-        return self.failures is not None \
-            and not (settings.ics.invitations and (self.preloaded is None
-                                                   or self.preloaded.calendar)) \
+        return self.failures is not None and not self.refreshes_calendar() \
             and not any(rule.auto_ghost for rule in settings.cadence) \
             and reads_only_preloaded(settings, self.record.local_date, self.preloaded)
+
+    def refreshes_calendar(self) -> bool:
+        """Whether composing refreshes the calendar's invitations (a write transaction):
+        when they are on, unless the batch that read the seeker's rows knows the calendar
+        cannot have one (store/read_batch.py, `Preloaded.calendar`)."""
+        return self.settings.ics.invitations and (self.preloaded is None
+                                                  or self.preloaded.calendar)
 
     def compose(self) -> OutboxResult | Prepared:
         """In a thread (`off_loop`): the digest ready to go (`prepare`), or the outcome,
@@ -308,10 +313,7 @@ class Attempt:
         closed = close_gone_cold(self.db, settings, self.calendar, record.local_date, now)
         composed: ComposedDigest | None = None
         broken: NudgerError | None = None
-        # A batch that read the seeker's rows knows when the calendar cannot have an
-        # invitation (store/read_batch.py, `Preloaded.calendar`): no refresh, no write.
-        calendar = settings.ics.invitations and (self.preloaded is None
-                                                 or self.preloaded.calendar)
+        calendar = self.refreshes_calendar()
         with (self.db.session() if calendar else self.db.read_session()) as s:
             failures = self.failures if self.failures is not None else \
                 unreported_failures_in(s, settings.recipient, record.local_date)
