@@ -16,9 +16,11 @@ with many seekers due at once, the claim at a large outbox, a worker's memory.
   Real `nudger worker --concurrency 4` processes send to a local SMTP sink (bench/sink.py,
   in its own process, counting: it stands for the relay on another machine, so it spends as
   little of this machine's CPU as an SMTP server can), PostgreSQL in a temporary cluster
-  (fsync off). Three rounds, in
-  alternating order, of one worker sending the next DIGESTS (800: eight jobs, so that
-  two workers can share them evenly) of them and two workers the next DIGESTS: digests
+  (fsync off). Five rounds, in
+  alternating order, each with every seeker due on a day of its own (a week apart: the
+  last round's jobs deleted and its unsent rows skipped, `fleet.retire_day`), of one worker
+  sending the next DIGESTS (800: eight jobs, so that two workers can share them evenly) of
+  them and two workers the next DIGESTS: digests
   per second of the steady state (from 5% of those sent, or once each worker has sent its
   first 50 when that is later, to 95%, timed by the rows' own sent_at: bench/fleet.py,
   `_steady_rate`), the median of the rounds; the two workers' ratio is
@@ -32,8 +34,8 @@ with many seekers due at once, the claim at a large outbox, a worker's memory.
   `host_speed`: a fixed loop's steps per CPU second, the lowest and highest of the runs):
   on a shared virtual machine it moves by half from one minute to the next, and the CPU
   per digest and the rates move with it.
-  Not all 10,000 are sent (at the rates measured that would take a minute a run): 4,800
-  of them and what the stopped workers finish, the queue still holding the rest; README
+  Not all 10,000 of a round are sent (at the rates measured that would take a minute a
+  run): 1,600 of them and what the stopped workers finish, the queue still holding the rest; README
   extrapolates from the rates and the CPU.
 - The claim of a batch of 100 (store/outbox_batch.py, `claim_batch`: the batch's 'pending'
   rows read FOR UPDATE SKIP LOCKED and claimed in one UPDATE, one transaction; the rows
@@ -66,17 +68,19 @@ from bench.core import PYTHON, Figure, best_of, interleaved
 ROUNDS = 31  # interleaved rounds; each ratio is the median of its per-round ratios
 SEEKERS = 10_000  # due at once
 # Rounds of one worker and of two, interleaved (a loaded machine's drift hits both alike);
-# each run sends the next DIGESTS of the SEEKERS due: enough for a steady rate, few enough
-# for a topic of a few minutes (NUDGER_BENCH_DIGESTS changes it, up to what the queue holds).
+# each round with all SEEKERS due on a day of its own, each of its two runs sending the next
+# DIGESTS of them: enough for a steady rate, few enough for a topic of a few minutes
+# (NUDGER_BENCH_DIGESTS changes it, up to what the queue holds). Five rounds: on a shared
+# two-core machine one round's ratio moves by a tenth either way, the median of five much less.
 # The jobs carry JOB_BATCH (100) seekers each, so a run must hold several jobs for two
 # workers to share it evenly: 300 digests are 3 jobs, of which one worker gets two (1.5x at
 # best). A stopped worker finishes the jobs it holds (CONCURRENCY of them), so each run may
 # send up to 2 x CONCURRENCY x JOB_BATCH more than DIGESTS: the queue must hold that too.
-FLEET_ROUNDS = 3
+FLEET_ROUNDS = 5
 CONCURRENCY = 4  # `nudger worker --concurrency`, as nudger-worker@.service runs it
 _OVERSHOOT = 2 * CONCURRENCY * 100
 DIGESTS = min(max(100, int(os.environ.get("NUDGER_BENCH_DIGESTS", "800"))),
-              SEEKERS // (2 * FLEET_ROUNDS) - _OVERSHOOT)
+              SEEKERS // 2 - _OVERSHOOT)
 CLAIMS = 100  # a batch of claims
 CLAIM_ROUNDS = 9
 HISTORY_DAYS = 99  # 10,000 seekers x (1 + 99) days of sent digests = 1,000,000 rows
@@ -186,6 +190,8 @@ def _fleet_figures(work: Path) -> list[Figure]:
     others = sorted(m for r in twos for m in r.peak_rss_mb)
     timed = f"{SEEKERS:,} due at once, {FLEET_ROUNDS} x {DIGESTS:,} timed"
     rates = "; rounds " + ", ".join(f"{r.rate:.1f}" for r in ones)
+    ratios = "; rounds " + ", ".join(f"{b.rate / a.rate:.2f}x"
+                                      for a, b in zip(ones, twos, strict=True))
     speeds = [r.host_speed for r in ones + twos]
     rates += f"; host speed {min(speeds):.0f}-{max(speeds):.0f} (fleet.host_speed)"
     return [
@@ -201,7 +207,7 @@ def _fleet_figures(work: Path) -> list[Figure]:
                f"{median(r.server_cpu_ms for r in twos):.1f} ms, the SMTP sink "
                f"{median(r.sink_cpu_ms for r in twos):.1f} ms; the workers used "
                f"{median(r.cores for r in twos):.2f} core, the whole machine "
-               f"{median(r.machine_cores for r in twos):.2f} of {os.cpu_count()}",
+               f"{median(r.machine_cores for r in twos):.2f} of {os.cpu_count()}{ratios}",
                ratio=scaling),
         Figure(f"workers: claim a batch of {CLAIMS} at {rows['1M']:,} outbox rows",
                big * 1000, "ms", "<= 1.5x the claim at 10k rows", over <= 1.5,
@@ -238,14 +244,19 @@ def _fleet(work: Path, cluster: object, port: int, sink: int
     runs: dict[int, list[fleet.Run]] = {1: [], 2: []}
     try:
         seekers = fleet.seed(db, SEEKERS, day)
-        fleet.defer_all(db, seekers, day)
         # Rounds of one worker then two (the order reversed every other round), each run
-        # sending the next DIGESTS of the jobs waiting.
+        # sending the next DIGESTS of the jobs waiting. Each round has a backlog of its own:
+        # every seeker due on the round's day (a week after the last round's, the same
+        # weekday: the same digest sections), the last round's jobs and unsent rows gone.
         for n in range(FLEET_ROUNDS):
+            round_day = day + timedelta(days=7 * n)
+            if n:
+                fleet.retire_day(db, round_day - timedelta(days=7))
+            fleet.defer_all(db, seekers, round_day)
             for workers in ((1, 2) if n % 2 == 0 else (2, 1)):
                 runs[workers].append(fleet.run_workers(
-                    db, config, home, workers, DIGESTS, day, concurrency=CONCURRENCY, env=env,
-                    timeout=1800, server=cluster.data,  # type: ignore[attr-defined]
+                    db, config, home, workers, DIGESTS, round_day, concurrency=CONCURRENCY,
+                    env=env, timeout=1800, server=cluster.data,  # type: ignore[attr-defined]
                     sink=sink))
     finally:
         db.dispose()

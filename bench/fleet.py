@@ -142,6 +142,27 @@ def defer_all(db: Any, seekers: list[tuple[int, str]], day: date) -> float:
     return time.perf_counter() - started
 
 
+def retire_day(db: Any, day: date) -> int:
+    """End a round: the send jobs still waiting deleted and `day`'s digests not sent
+    marked 'skipped', so that the next round's workers find only the next round's backlog
+    (the tick hands a 'pending' or due 'retry' row with no job out again: workers/tick.py,
+    `resend`); how many rows it skipped."""
+    from sqlalchemy import text
+
+    from nudger.workers.tasks import SEND, SEND_BATCH
+
+    with db.session(every_seeker=True) as session:
+        connection = session.connection()
+        connection.execute(text(
+            "DELETE FROM procrastinate_jobs WHERE status = 'todo' "
+            "AND task_name IN (:batch, :single)"), {"batch": SEND_BATCH, "single": SEND})
+        return int(connection.execute(text(
+            "UPDATE digest /* all seekers */ SET state = 'skipped', "
+            "last_error = 'bench: the round is over', claimed_by = '', lease_until = NULL "
+            "WHERE local_date = :d AND state IN ('pending', 'retry', 'sending')"),
+            {"d": day}).rowcount)
+
+
 @dataclass
 class Run:
     workers: int
