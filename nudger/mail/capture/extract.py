@@ -28,17 +28,22 @@ from nudger.mail.capture.employer import (
     company_from_listing,
     company_from_signature,
     domain_label,
-    fuller_from_domain,
-    fuller_name,
     named_organisation,
     other_organisation,
     persons_organisation,
     signed_organisation,
-    spelt_in_text,
     squash,
     title_end,
 )
-from nudger.mail.capture.fuller import after_a_title, signed_with_website, with_leading_word
+from nudger.mail.capture.fuller import (
+    LEGAL_END,
+    after_a_title,
+    fuller_from_domain,
+    signed_with_website,
+    spelt_in_text,
+    with_leading_word,
+    with_legal_form,
+)
 from nudger.mail.capture.platform import branch_of, employer_nearby, employer_on_notice
 from nudger.mail.capture.rules import Rules, fold_case
 from nudger.mail.capture.subjects import (
@@ -105,7 +110,7 @@ def _clean_company(raw: str, rules: Rules) -> str:
     text = _PLACE_AFTER_LEGAL.sub(r"\g<name>", text)
     text = _keep_legal_dot(text)
     if not text or text.lower() in rules.ats_names or len(text) < 2 or \
-            _LEGAL_END.sub("", text).lower() in rules.ats_names or \
+            LEGAL_END.sub("", text).lower() in rules.ats_names or \
             text.split()[0].lower() in rules.ats_names or \
             text.split()[-1].lower() in rules.ats_names or not text[:1].isalnum() or \
             _ONLY_LEGAL.fullmatch(text):
@@ -384,8 +389,9 @@ def company_and_role(view: MailView, haystack: str, ats: str,
             client = employer_on_notice(haystack, squash(company), rules, _clean_company)
             company, how = (client, "text, the agency's client") if client else (company, how)
     if company:
-        company = branch_of(_with_legal_form(branch_of(company, view.domain, haystack),
-                                             haystack, rules, view.domain), view.domain, haystack)
+        company = branch_of(with_legal_form(branch_of(company, view.domain, haystack), haystack,
+                                            rules, _clean_company, view.domain),
+                            view.domain, haystack)
         company = with_leading_word(after_a_title(company, rules), haystack)
     if role and company and role.lower().endswith(" at " + company.lower()):
         role = role[: -len(company) - 4].strip()
@@ -440,13 +446,6 @@ def _name_patterns(ats_names: tuple[str, ...],
     return ats, words
 
 
-# After a name: ", Inc.", " GmbH & Co. KG", " S.A." (a dot that is part of the form kept).
-_LEGAL_AFTER = re.compile(rf"(?:,\s*|\s+)(?:{LEGAL})(?![\w&])")
-# What an extraction pattern that stops at the first "." leaves of a dotted form: "Acme
-# GmbH & Co", "Arena Digital S", "Quillon Software, Inc".
-_LEGAL_END = re.compile(rf"(?:,\s*|\s+)(?:{LEGAL})$")
-_LEGAL_CUT = re.compile(r"(?:\s*&\s*Co|,?\s+(?:Pvt|Pte|Sdn|S\.A\. de C|S|B|N|S\.A|S\.L|S\.A\.S|"
-                        r"S\.p|S\.r|e|S\.à\s?r))$")
 _LEGAL_DOT_END = re.compile(r"(?:\b(?:Inc|Ltd|Corp|Co)|(?<![\w.])(?:[A-Za-zà]\.){1,3}"
                             r"[A-Za-z]|\be\.\s?V|&\s*Co)$")
 
@@ -458,43 +457,3 @@ def _keep_legal_dot(text: str) -> str:
     if bare != text and _LEGAL_DOT_END.search(bare) and LEGAL_ANYWHERE.search(bare + "."):
         return bare + "."
     return bare
-
-
-def _with_legal_form(company: str, haystack: str, rules: Rules, domain: str = "") -> str:
-    """`company` with its legal form complete, as the mail writes it right after the name
-    ("Acme Robotics GmbH & Co. KG", "Quillon Software, Inc.", "Arena Digital S.A."): an
-    extraction that stopped at a dot or a comma left it cut or out. A name the mail does
-    not follow with a legal form is kept as it is (a cut fragment removed)."""
-    cut = _LEGAL_CUT.search(company) is not None
-    base = company
-    for _ in range(2):
-        base = _LEGAL_END.sub("", _LEGAL_CUT.sub("", base)).rstrip(" ,&")
-    if len(base) < 2:
-        return company
-    at = haystack.find(base)
-    while at >= 0:
-        after = _LEGAL_AFTER.match(haystack, at + len(base))
-        if after:
-            full = _clean_company(base + after.group(0), rules)
-            if full:
-                return full
-        at = haystack.find(base, at + 1)
-    # The name with one or two more capitalised words and a legal form where the mail
-    # writes it whole ("Quillon" from "Jobs at Quillon", signed "Quillon Software, Inc."; a
-    # desk's word the sender's domain spells too: "Primus Personal GmbH" at primus-personal).
-    longer = re.search(rf"(?<![\w&]){re.escape(base)}((?:[ \t]+(?:&[ \t]+)?[A-ZÀ-Ý][\w'’-]*)"
-                       rf"{{1,2}})(?={_LEGAL_AFTER.pattern})", haystack)
-    if longer and not any(w.lower() in ROLE_WORDS or (w.lower() in rules.name_noise and squash(
-            w) not in squash(domain)) for w in longer.group(1).split()):
-        after = _LEGAL_AFTER.match(haystack, longer.end())
-        full = _clean_company(longer.group(0) + (after.group(0) if after else ""), rules)
-        if full:
-            return full
-    # "Sprout & Co. Grocers": "& Co." inside the name, not its legal form
-    whole = re.search(rf"(?<![\w&]){re.escape(base)}\s*&\s*Co\.(?:[ \t]+[A-ZÀ-Ý][\w'’-]*)"
-                      r"{1,2}", haystack)
-    if whole:
-        return _clean_company(whole.group(0), rules) or company
-    if cut:
-        return _clean_company(base, rules) or company
-    return fuller_name(company, haystack, rules)
