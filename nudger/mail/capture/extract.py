@@ -44,11 +44,17 @@ from nudger.mail.capture.fuller import (
     with_leading_word,
     with_legal_form,
 )
-from nudger.mail.capture.platform import branch_of, employer_nearby, employer_on_notice
+from nudger.mail.capture.platform import (
+    branch_of,
+    client_named,
+    employer_nearby,
+    employer_on_notice,
+)
 from nudger.mail.capture.rules import Rules, fold_case
 from nudger.mail.capture.subjects import (
     JOB_TITLE_WORDS,
     ROLE_WORDS,
+    agency_by_name,
     an_agency,
     employer_in_subject,
 )
@@ -380,14 +386,21 @@ def company_and_role(view: MailView, haystack: str, ats: str,
         # with a legal form says more ("Will have a look" signed "Hennessy Joinery Ltd").
         signed = signed_organisation(haystack, rules, _clean_company)
         company, how = (signed, "signature") if signed else (company, how)
-    if company and how.startswith(("sender's", "signature")) and not ats and \
-            an_agency(company, view.domain):
+    agency = company and how.startswith(("sender's", "signature")) and not ats
+    if agency and an_agency(company, view.domain):
         # An agency writes for a client, whom its subject names ("Corvane - feedback").
         client = employer_in_subject(view.subject, haystack, rules, _clean_company)
         company, how = (client, "subject, the agency's client") if client else (company, how)
         if not client:  # "on behalf of our client X", "Le client X a finalisé…"
             client = employer_on_notice(haystack, squash(company), rules, _clean_company)
             company, how = (client, "text, the agency's client") if client else (company, how)
+    if agency and how.startswith(("sender's", "signature")) and (
+            an_agency(company, view.domain) or
+            agency_by_name(via(view.from_name)[0] or view.from_name, company, rules)):
+        # "Tu proceso en Ingeniería Zubieta": the organisation an agency's mail names
+        client = client_named(view.subject, haystack, f"{view.from_name} {view.domain}",
+                              rules, _clean_company)
+        company, how = (client, "text, the agency's client") if client else (company, how)
     if company:
         company = branch_of(with_legal_form(branch_of(company, view.domain, haystack), haystack,
                                             rules, _clean_company, view.domain),

@@ -58,3 +58,37 @@ def test_a_name_via_a_platform_on_another_domain_wants_an_organisation_word() ->
     raw = mail(REFUSAL, sender="Borough of Ashcombe via Hirepath <noreply@mailer.example>",
                subject="Your application")
     assert all(f.company != "Borough of Ashcombe" for f in recognise_bytes(raw, zone=ZONE))
+
+
+@pytest.mark.parametrize(("sender", "subject", "body", "company"), [
+    ("Marsh Lane Recruitment <consultants@marshlane.example>",
+     "Interview confirmed - Kestrel Payments Data Engineer interview",
+     "Hi Alex,\n\nThanks for picking a slot: you're confirmed for an interview on Monday 9 "
+     "November at 14:00 CET.\n\nJo Price\nSenior Consultant | Marsh Lane Recruitment",
+     "Kestrel Payments"),
+    ("Levante Selección <procesos@levanteseleccion.example>",
+     "Tu proceso ha finalizado",
+     "Hola Alex,\n\nTe escribimos para informarte de que el proceso de selección ha "
+     "finalizado y, en esta ocasión, no continuarás en él. Gracias por confiar en "
+     "Construcciones Albarda.\n\nMarta Gil\nConsultora | Levante Selección",
+     "Construcciones Albarda"),
+])
+def test_an_agency_known_by_its_name_names_the_client(sender: str, subject: str, body: str,
+                                                      company: str) -> None:
+    """An agency's sender name ends with its trade's word; its mail names the client as an
+    organisation (an organisation's word or a legal form), never the agency itself."""
+    [finding] = recognise_bytes(mail(body, sender=sender, subject=subject), zone=ZONE)
+    assert finding.company == company
+    assert "agency's client" in finding.why
+
+
+def test_an_employers_recruitment_desk_is_no_agency() -> None:
+    """"Ashgrove Hotels Recruitment": the name without the desk's word is an organisation's,
+    so the organisation its mail mentions is not taken for a client."""
+    body = ("Hi Alex,\n\nThanks for picking a slot: you're confirmed for an interview on "
+            "Monday 9 November at 14:00 CET. Parking: Harbour Logistics Group car park, "
+            "free.\n\nJo Price\nAshgrove Hotels Recruitment")
+    [finding] = recognise_bytes(mail(body, sender="Ashgrove Hotels Recruitment "
+                                           "<recruitment@ashgrovehotels.example>",
+                                     subject="Interview confirmed"), zone=ZONE)
+    assert finding.company == "Ashgrove Hotels"
