@@ -39,6 +39,7 @@ from nudger.mail.capture.fuller import (
     LEGAL_END,
     after_a_title,
     fuller_from_domain,
+    named_by_address,
     signed_with_website,
     spelt_in_text,
     with_leading_word,
@@ -337,6 +338,9 @@ def company_and_role(view: MailView, haystack: str, ats: str,
         company = named_organisation(view, haystack, rules, _clean_company) or \
             signed_with_website(view, haystack, rules, _clean_company)
         how = "organisation's name in the mail" if company else ""
+        if not company:  # "talleres.iruna@…" signed "Talleres Iruña"
+            company = named_by_address(view, haystack, rules, _clean_company)
+            how = "organisation's name in the mail, as the sender's address" if company else ""
     if company and not platform and how != "sender's domain" and \
             not rules.is_freemail(view.domain):
         # "Sternwerk" in the text, sternwerk-automation.example the sender's domain: the

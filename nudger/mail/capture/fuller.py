@@ -248,3 +248,61 @@ def with_legal_form(company: str, haystack: str, rules: Rules, clean: Clean,
     if cut:
         return clean(base, rules) or company
     return fuller_name(company, haystack, rules)
+
+
+# The words of a free-mail address that name its holder's desk or trade, not a firm.
+_ADDRESS_DESK = frozenset({
+    "rh", "hr", "rrhh", "talent", "talento", "seleccion", "selection", "recruiting",
+    "recruitment", "recrutement", "reclutamiento", "staffing", "personal", "jobs", "job",
+    "empleo", "emploi", "career", "careers", "karriere", "info", "contact", "contacto",
+    "kontakt", "mail", "email", "office", "bewerbung", "candidatures", "hiring", "work",
+    "personalberatung", "headhunter", "headhunting", "recruiter", "consulting", "consultant",
+    "conseil", "interim", "search"})
+_DESK_STEM = re.compile(r"recruit|berat|consult|personal|talent|staff|selec|search|headhunt|"
+                        r"career|karriere|empleo|emploi|rrhh|interim|bewerb|candidat|hiring")
+# A legal form's letters as an address writes them after the name ("reformasortega.sl").
+_ADDRESS_LEGAL = ("sl", "sa", "slu", "gmbh", "ltd", "sarl", "sas", "ug", "ag", "kg", "inc",
+                  "llc", "bv", "srl", "eurl")
+
+
+# Capitalised words and the small words names join them with ("Cervecería del Puerto").
+_JOINED_RUN = re.compile(r"(?<![\w&])[A-ZÀ-Ý][\w&'’.-]*(?:[ \t]+(?:(?:&|de|del|des|du|la|y|"
+                         r"of|und|von|et)[ \t]+)?[A-ZÀ-Ý][\w&'’.-]*){0,4}")
+
+
+def named_by_address(view: MailView, haystack: str, rules: Rules, clean: Clean) -> str:
+    """The firm a free-mail address names beside its holder's name: "talleres.iruna@…"
+    (signed "Talleres Iruña"), "nadia.quillmate@…", "elektro.wiegand@…": the address's
+    words less the sender's names (whole, run together, after an initial or cut short:
+    "bkaminski", "luciaruiz", "cath" of Catherine), a desk's words and numbers; spelt as a
+    run of capitalised words of the text when one squashes to them ("Elektro Wiegand
+    GmbH"), else the words themselves, capitalised. Only under a person's full name, so
+    the address's names are known. "" when nothing of a firm is left."""
+    names = [squash(w) for w in re.split(r"[\s,.'’-]+", view.from_name) if squash(w)]
+    if not rules.is_freemail(view.domain) or "@" in view.from_name or len(names) < 2:
+        return ""  # "Mum <mum.rivera@…>": whose names the address holds is not known
+    whole = {"".join(names[i:j]) for i in range(len(names)) for j in range(i + 1,
+                                                                           len(names) + 1)}
+    kept = []
+    for piece in re.split(r"[._+-]+", view.from_addr.partition("@")[0].lower()):
+        piece = re.sub(r"\d+$", "", piece)
+        if len(piece) < 3 or piece in _ADDRESS_DESK or _DESK_STEM.search(piece):
+            continue
+        if not kept and any(piece in whole or piece[1:] in whole or name.startswith(piece)
+                            for name in names):
+            continue  # a name, an initial and a name: the person, not a firm (a name after
+        kept.append(piece)  # a firm's word is the firm's: "elektro.wiegand")
+    if kept and kept[-1] in _ADDRESS_LEGAL:
+        kept = kept[:-1]
+    if len(kept) == 1 and kept[0] in rules.organisation:
+        return ""  # "k.maier.beratung@…": a trade's word alone names no firm
+    wanted = domain_forms("".join(kept))
+    if not kept or min(len(w) for w in wanted) < 4:
+        return ""
+    for found in _JOINED_RUN.finditer(haystack):
+        words = found.group(0).split()
+        for start in range(len(words)):
+            for end in range(len(words), start, -1):
+                if squash(" ".join(words[start:end])) in wanted and words[start][:1].isupper():
+                    return clean(" ".join(words[start:end]), rules)
+    return company_from_domain("-".join(kept) + ".invalid", rules, clean)

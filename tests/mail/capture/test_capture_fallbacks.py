@@ -92,3 +92,37 @@ def test_an_employers_recruitment_desk_is_no_agency() -> None:
                                            "<recruitment@ashgrovehotels.example>",
                                      subject="Interview confirmed"), zone=ZONE)
     assert finding.company == "Ashgrove Hotels"
+
+
+@pytest.mark.parametrize(("sender", "body", "company"), [
+    # the firm after the holder's name, the text not naming it
+    ("Rosa Brandt <rosa.lindgarden@gmail.com>",
+     "Hi Alex,\n\nUnfortunately we have decided not to proceed with your application. "
+     "Ben and I enjoyed meeting you.\n\nRosa", "Lindgarden"),
+    # spelt as the text spells it
+    ("Marta Sanz <marta.cerveceriadelpuerto@gmail.com>",
+     "Hola Alex,\n\nLamentablemente hemos decidido seguir con otro candidato para tu "
+     "candidatura.\n\nUn saludo del equipo de Cervecería del Puerto", "Cervecería del Puerto"),
+    # a trade's word, then the owner's name: the firm is both ("Elektro Wiegand")
+    ("Karl Haupt <schreinerei.haupt@web.de>",
+     "Hallo Herr Rivera,\n\nleider muss ich Ihnen absagen, wir haben uns für einen anderen "
+     "Bewerber entschieden.\n\nKarl Haupt", "Schreinerei Haupt"),
+])
+def test_a_free_mail_address_names_the_firm(sender: str, body: str, company: str) -> None:
+    [finding] = recognise_bytes(mail(body, sender=sender, subject="Your application"),
+                                zone=ZONE)
+    assert (finding.kind, finding.company) == ("rejection", company)
+    assert "sender's address" in finding.why
+
+
+@pytest.mark.parametrize("sender", [
+    "Bob Kaminski <bkaminski.staffing@aol.com>",      # an initial and a name, a desk
+    "Lucía Ruiz <luciaruiz.talent@outlook.es>",       # the names run together
+    "Catherine Aubry <cath.aubry.rh@orange.fr>",      # a name cut short
+    "Jürgen Pohl <j.pohl-personalberatung@t-online.de>",
+])
+def test_a_persons_own_address_names_no_firm(sender: str) -> None:
+    body = ("Hi Alex,\n\nUnfortunately we have decided not to proceed with your "
+            "application.\n\nBest")
+    found = recognise_bytes(mail(body, sender=sender, subject="Your application"), zone=ZONE)
+    assert not any("sender's address" in f.why for f in found)
