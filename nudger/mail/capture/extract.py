@@ -456,7 +456,7 @@ def _company_from_sender(view: MailView, ats: str, rules: Rules) -> str:
 def _platforms_own(platform: str, domain: str) -> bool:
     """Whether `domain` is the platform's own ("VidCruiter" at vidcruiter.com, "Applied"
     at beapplied.com)."""
-    name = squash(platform.split(".")[0])
+    name = squash(re.sub(r"\s*\([^()]*\)", "", platform).split(".")[0])  # "X (board)"
     return len(name) >= 4 and name in squash(domain_label(domain))
 
 

@@ -126,3 +126,27 @@ def test_a_persons_own_address_names_no_firm(sender: str) -> None:
             "application.\n\nBest")
     found = recognise_bytes(mail(body, sender=sender, subject="Your application"), zone=ZONE)
     assert not any("sender's address" in f.why for f in found)
+
+
+def test_a_platforms_note_after_its_name_is_no_part_of_it() -> None:
+    """"X via Jobwell (board)" from jobwell's own domain: the platform is still its own."""
+    raw = mail(REFUSAL, sender="Harbourside Community Trust via Jobwell (board) "
+                               "<avisos@jobwell.example>", subject="Your application")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert finding.company == "Harbourside Community Trust"
+
+
+@pytest.mark.parametrize(("subject", "body"), [
+    ("Residencia Lavanda: siguiente paso en tu proceso",
+     "Hola Alex,\n\nComo siguiente paso, te invitamos a grabar una videoentrevista de tres "
+     "preguntas.\n\nResidencia Lavanda"),
+    ("Your recruitment process",
+     "Hi Alex,\n\nAs a next step, please record a short one-way video interview this "
+     "week.\n\nThe Lindqvist Trust"),
+])
+def test_a_recorded_video_interview_from_a_notices_address(subject: str, body: str) -> None:
+    """A notices address (avisos@, no job word in its subject but the process) inviting to
+    a one-way video interview: an interview, read though the address is a shop's kind."""
+    raw = mail(body, sender="Residencia Lavanda via Jobwell <avisos@jobwell.example>",
+               subject=subject)
+    assert [f.kind for f in recognise_bytes(raw, zone=ZONE)] == ["interview"]
