@@ -295,12 +295,21 @@ def company_from_domain(domain: str, rules: Rules, clean: Clean) -> str:
 def _split_off_organisation_word(label: str, rules: Rules) -> list[str]:
     """A domain's run-together words parted before an organisation word they end with
     ("tesseralabs" → "tessera", "labs"; "arenadigital" → "arena", "digital"), when three
-    letters or more are left before it; else the label as it is."""
+    letters or more are left before it, else after a sector's word of five letters or more
+    they start with ("aceitesguadalquivir" → "aceites", "guadalquivir"); else the label as
+    it is."""
     best = ""
     for word in rules.organisation_squashed:
         if len(word) > len(best) and label.endswith(word) and len(label) - len(word) >= 3:
             best = word
-    return [label[: -len(best)], best] if best else [label]
+    if best:
+        return [label[: -len(best)], best]
+    for word in rules.organisation_squashed:
+        # a sector's word leading it ("aceitesguadalquivir" → "aceites", "guadalquivir")
+        if len(word) >= 5 and len(word) > len(best) and label.startswith(word) and \
+                len(label) - len(word) >= 4:
+            best = word
+    return [best, label[len(best):]] if best else [label]
 
 
 # A name as the subject of a sentence: it did or wants something ("Daniel would like…").

@@ -150,3 +150,16 @@ def test_a_recorded_video_interview_from_a_notices_address(subject: str, body: s
     raw = mail(body, sender="Residencia Lavanda via Jobwell <avisos@jobwell.example>",
                subject=subject)
     assert [f.kind for f in recognise_bytes(raw, zone=ZONE)] == ["interview"]
+
+
+@pytest.mark.parametrize(("address", "company"), [
+    ("lucia@bodegasmontenegro.example", "Bodegas Montenegro"),   # a sector's word leads
+    ("lucia@conservasribera.example", "Conservas Ribera"),
+    ("lucia@tesseralabs.example", "Tessera Labs"),               # an organisation word ends
+])
+def test_a_run_together_domain_is_parted_at_a_sector_word(address: str, company: str) -> None:
+    body = ("Hola Alex:\n\nNos gustaría mantener una primera entrevista contigo por Teams el "
+            "jueves 22 de octubre a las 10:00.\n\nUn saludo,\nLucía")
+    raw = mail(body, sender=f"Lucía Prado <{address}>", subject="Entrevista")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert (finding.kind, finding.company) == ("interview", company)
