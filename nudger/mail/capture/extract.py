@@ -163,6 +163,8 @@ def _noise_tail(text: str, rules: Rules) -> str:
 # capitalised words), before a name.
 _LEAD = re.compile(r"^(?:(?:unfortunately|sadly|however|leider|malheureusement|"
                    r"lamentablemente|desafortunadamente),?\s+)?"
+                   # a sentence's leading preposition ("En Conservas X estamos…")
+                   r"(?:(?:en|bei|chez|desde|auprès de)\s+(?=(?-i:[A-ZÀ-Ý])\S+\s+\S))?"
                    # "interest in joining Acme", "interés en formar parte de Acme"
                    r"(?:(?:joining|(?-i:[a-z]+ing) (?:at|for|with)|formar parte de|unirte a|"
                    r"trabajar (?:en|con|para)|rejoindre|faire partie de|travailler (?:chez|avec|"

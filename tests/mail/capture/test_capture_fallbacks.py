@@ -163,3 +163,12 @@ def test_a_run_together_domain_is_parted_at_a_sector_word(address: str, company:
     raw = mail(body, sender=f"Lucía Prado <{address}>", subject="Entrevista")
     [finding] = recognise_bytes(raw, zone=ZONE)
     assert (finding.kind, finding.company) == ("interview", company)
+
+
+def test_a_sentences_leading_preposition_is_no_part_of_the_name() -> None:
+    """"En Conservas Ribera S.L. queremos…" read as a name: the preposition cut."""
+    body = ("Hola Alex:\n\nEn Conservas Ribera S.L. queremos invitarte a una entrevista el "
+            "jueves 22 de octubre a las 10:00.\n\nUn saludo,\nLucía")
+    raw = mail(body, sender="Lucía Prado <lucia.prado@gmail.com>", subject="Entrevista")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert finding.company == "Conservas Ribera S.L."
