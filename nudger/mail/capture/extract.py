@@ -15,6 +15,8 @@ from nudger.mail.capture.contact import (
     is_organisation,
     looks_like_person,
     persons_company,
+    platforms_own,
+    shaped_like_organisation,
     via,
 )
 from nudger.mail.capture.employer import (
@@ -430,8 +432,8 @@ def _company_from_sender(view: MailView, ats: str, rules: Rules) -> str:
         # only when it reads as one: by its words, or by its shape when the platform sends
         # from its own domain ("Township of Maplehurst via VidCruiter", "The Quill & Lantern
         # Inn via Caterer.com"; "Hugo Berthier via Malt" is a person's).
-        if is_organisation(before, rules) or (_platforms_own(platform, view.domain) and
-                                              _shaped_like_organisation(before)):
+        if is_organisation(before, rules) or (platforms_own(platform, view.domain) and
+                                              shaped_like_organisation(before)):
             return _clean_company(before, rules)
         return ""
     if platform:
@@ -453,22 +455,6 @@ def _company_from_sender(view: MailView, ats: str, rules: Rules) -> str:
         # an ATS's own address the name is the employer's ("Dijkstra Bouw <dbouw@ats>").
         return ""
     return _clean_company(company, rules)
-
-
-def _platforms_own(platform: str, domain: str) -> bool:
-    """Whether `domain` is the platform's own ("VidCruiter" at vidcruiter.com, "Applied"
-    at beapplied.com)."""
-    name = squash(re.sub(r"\s*\([^()]*\)", "", platform).split(".")[0])  # "X (board)"
-    return len(name) >= 4 and name in squash(domain_label(domain))
-
-
-# A name no person has: three words or more, a leading article, "&", "of"/"de"/"des".
-_ORGANISATION_SHAPE = re.compile(r"^(?:the|les?|la|el|los|die|der|das)\s|\s(?:&|of|de|des|du|"
-                                 r"del|und|y|et)\s|^\S+(?:\s+\S+){2,}$", re.IGNORECASE)
-
-
-def _shaped_like_organisation(name: str) -> bool:
-    return bool(_ORGANISATION_SHAPE.search(name.strip()))
 
 
 _EDGE_WORD = re.compile(r"\b(?:at|bei|chez|en|de|@|from)\s*$|^\s*(?:at|bei|chez|en|de|@|from)\b")

@@ -283,7 +283,7 @@ def named_by_address(view: MailView, haystack: str, rules: Rules, clean: Clean) 
         return ""  # "Mum <mum.rivera@…>": whose names the address holds is not known
     whole = {"".join(names[i:j]) for i in range(len(names)) for j in range(i + 1,
                                                                            len(names) + 1)}
-    kept = []
+    kept: list[str] = []
     for piece in re.split(r"[._+-]+", view.from_addr.partition("@")[0].lower()):
         piece = re.sub(r"\d+$", "", piece)
         if len(piece) < 3 or piece in _ADDRESS_DESK or _DESK_STEM.search(piece):
