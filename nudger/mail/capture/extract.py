@@ -176,7 +176,9 @@ _LEAD = re.compile(r"^(?:(?:unfortunately|sadly|however|leider|malheureusement|"
                    r"resources|personalabteilung) (?:de|del|of|at|von|chez)\s+)?"
                    r"(?:(?:absage|zusage|einladung|entretien|retour|candidature|bewerbung|"
                    r"interview|entrevista|candidatura|feedback|rückmeldung|kennenlernen|"
-                   r"rendez-vous|visio|llamada)\s+(?=\S+\s+\S))?"
+                   r"rendez-vous|visio|llamada|terminvorschlag|terminbestätigung|"
+                   r"(?:kennenlern|vorstellungs|telefon|bewerbungs)?gespräch|convocatoria|"
+                   r"convocation|invitation)\s+(?=\S+\s+\S)){0,2}"
                    r"(?:(?:the|der|die|das|la|le|el|los|las)\s+|[ld]['’](?=[A-ZÀ-Ý]))?",
                    re.IGNORECASE)
 # A sentence's end inside what a pattern took as a name ("Maison Carrel. Après réflexion"),

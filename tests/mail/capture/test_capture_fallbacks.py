@@ -172,3 +172,15 @@ def test_a_sentences_leading_preposition_is_no_part_of_the_name() -> None:
     raw = mail(body, sender="Lucía Prado <lucia.prado@gmail.com>", subject="Entrevista")
     [finding] = recognise_bytes(raw, zone=ZONE)
     assert finding.company == "Conservas Ribera S.L."
+
+
+@pytest.mark.parametrize("subject", [
+    "Terminvorschlag Kennenlerngespräch Brenntal Kliniken gGmbH",
+    "Einladung Vorstellungsgespräch Brenntal Kliniken gGmbH",
+])
+def test_a_subjects_meeting_words_before_the_name_are_no_part_of_it(subject: str) -> None:
+    body = ("Guten Tag Herr Rivera,\n\ngerne laden wir Sie zu einem Kennenlerngespräch am "
+            "Dienstag, 10. November um 14:00 Uhr ein.\n\nMit freundlichen Grüßen\nJana Roth")
+    raw = mail(body, sender="Jana Roth <jana.roth@brenntal-kliniken.example>", subject=subject)
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert finding.company == "Brenntal Kliniken gGmbH"
