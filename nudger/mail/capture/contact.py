@@ -188,3 +188,24 @@ def persons_company(name: str, rules: Rules) -> str:
             org.lower() in rules.name_noise or org.lower() in rules.ats_names:
         return ""
     return org
+
+
+def platforms_own(platform: str, domain: str) -> bool:
+    """Whether `domain` is the platform's own ("VidCruiter" at vidcruiter.com, "Applied"
+    at beapplied.com)."""
+    name = _squash(re.sub(r"\s*\([^()]*\)", "", platform).split(".")[0])  # "X (board)"
+    return len(name) >= 4 and name in _squash(domain)
+
+
+# A name no person has: three words or more, a leading article, "&", "of"/"de"/"des".
+_ORGANISATION_SHAPE = re.compile(r"^(?:the|les?|la|el|los|die|der|das)\s|\s(?:&|of|de|des|du|"
+                                 r"del|und|y|et)\s|^\S+(?:\s+\S+){2,}$", re.IGNORECASE)
+
+
+def shaped_like_organisation(name: str) -> bool:
+    """A name no person has (`_ORGANISATION_SHAPE`): "Township of Maplehurst"."""
+    return bool(_ORGANISATION_SHAPE.search(name.strip()))
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", text.lower())

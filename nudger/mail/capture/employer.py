@@ -27,7 +27,6 @@ from nudger.mail.capture.subjects import (
     KIND_WORD,
     ROLE_WORDS,
     Clean,
-    completed_in_subject,
     employer_in_subject,
     replied_name,
 )
@@ -94,10 +93,6 @@ def named_organisation(view: MailView, haystack: str, rules: Rules, clean: Clean
         return replied_name(subject, rules, clean) or \
             employer_in_subject(subject, haystack, rules, clean)
     return employer_in_subject(subject, haystack, rules, clean)
-
-
-_PROGRAMME = frozenset({"program", "programme", "programm", "internship", "praktikum",
-                        "stage", "prácticas", "apprenticeship", "ausbildung", "alternance"})
 
 
 def _organisation_name(text: str, rules: Rules, clean: Clean) -> str:
@@ -300,12 +295,21 @@ def company_from_domain(domain: str, rules: Rules, clean: Clean) -> str:
 def _split_off_organisation_word(label: str, rules: Rules) -> list[str]:
     """A domain's run-together words parted before an organisation word they end with
     ("tesseralabs" → "tessera", "labs"; "arenadigital" → "arena", "digital"), when three
-    letters or more are left before it; else the label as it is."""
+    letters or more are left before it, else after a sector's word of five letters or more
+    they start with ("aceitesguadalquivir" → "aceites", "guadalquivir"); else the label as
+    it is."""
     best = ""
     for word in rules.organisation_squashed:
         if len(word) > len(best) and label.endswith(word) and len(label) - len(word) >= 3:
             best = word
-    return [label[: -len(best)], best] if best else [label]
+    if best:
+        return [label[: -len(best)], best]
+    for word in rules.organisation_squashed:
+        # a sector's word leading it ("aceitesguadalquivir" → "aceites", "guadalquivir")
+        if len(word) >= 5 and len(word) > len(best) and label.startswith(word) and \
+                len(label) - len(word) >= 4:
+            best = word
+    return [best, label[len(best):]] if best else [label]
 
 
 # A name as the subject of a sentence: it did or wants something ("Daniel would like…").
@@ -417,67 +421,4 @@ def other_organisation(haystack: str, label: str, rules: Rules, clean: Clean) ->
         named = clean(found.group(0), rules)
         if named and not squash(named).startswith(label):
             return named
-    return ""
-
-
-def fuller_name(company: str, haystack: str, rules: Rules) -> str:
-    """A short name ("Veridian", "Vinéa", "Summit Ridge") completed where the mail writes
-    it whole as a name ending in an organisation word ("Veridian Robotics", "Vinéa
-    Logiciels", "Summit Ridge Credit Union"; one to three more capitalised words, the run
-    ending there, none a role's or a desk's word); `company` itself when the mail does not,
-    or when it has its legal form. A job before " at " is no part of a name ("Analyst
-    Program at Northwind Mutual" → "Northwind Mutual")."""
-    if LEGAL_ANYWHERE.search(company):
-        return company
-    role, at, employer = company.rpartition(" at ")
-    if at and {w.lower() for w in role.split()} & (JOB_TITLE_WORDS | ROLE_WORDS | _PROGRAMME):
-        # "the Actuarial Analyst Development Program at Northwind Mutual": a job at a name
-        company = employer
-    for found in re.finditer(rf"(?<![\w&]){re.escape(company)}((?:[ \t]+[A-ZÀ-Ý][\w'’-]*)"
-                             r"{1,3})(?![\w&'’-]|[ \t]+[A-ZÀ-Ý&])", haystack):
-        words = [w.lower() for w in found.group(1).split()]
-        if words[-1] in rules.organisation and not any(
-                w in rules.name_noise or w in ROLE_WORDS or w in JOB_TITLE_WORDS
-                for w in words):
-            return company + found.group(1)
-    return completed_in_subject(company, haystack.partition("\n")[0]) or company
-
-
-def spelt_in_text(company: str, haystack: str, rules: Rules, clean: Clean) -> str:
-    """A run of capitalised words in the text that is `company` squashed (spacing, case,
-    punctuation), optionally followed by a legal form: the mail's own spelling."""
-    labels = domain_forms(company)
-    for found in NAME_RUN.finditer(haystack):
-        words = found.group(0).split()
-        for end in range(len(words), 0, -1):
-            squashed = squash(" ".join(words[:end]))
-            if squashed in labels:
-                return clean(" ".join(words[:end]), rules)
-    return ""
-
-
-def fuller_from_domain(company: str, domain: str, haystack: str, rules: Rules,
-                       clean: Clean) -> str:
-    """The sender's domain's name when `company` is its first words ("Sternwerk" of
-    sternwerk-automation.example: "Sternwerk Automation"), spelt as the mail spells it;
-    "" when the domain says nothing more (acme-careers.com, acme.com)."""
-    labels = domain.split(".")
-    if len(labels) < 2:
-        return ""
-    label = labels[-3] if labels[-2] in ("co", "com", "ac", "gov", "org") and \
-        len(labels) >= 3 else labels[-2]
-    parts = [p for p in label.split("-") if p]
-    squashed = squash(company)
-    if len(parts) < 2 or not squashed:
-        return ""
-    for end in range(1, len(parts)):
-        if "".join(parts[:end]) == squashed:
-            extra = " ".join(parts[end:])
-            if extra in rules.name_noise or any(p in ("mail", "email", "jobs", "careers",
-                                                       "career", "hr", "apply", "team", "de",
-                                                       "en", "fr", "es", "online", "web")
-                                                for p in parts[end:]):
-                return ""
-            fuller = company_from_domain(domain, rules, clean)
-            return spelt_in_text(fuller, haystack, rules, clean) or fuller
     return ""

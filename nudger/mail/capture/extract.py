@@ -15,6 +15,8 @@ from nudger.mail.capture.contact import (
     is_organisation,
     looks_like_person,
     persons_company,
+    platforms_own,
+    shaped_like_organisation,
     via,
 )
 from nudger.mail.capture.employer import (
@@ -28,22 +30,34 @@ from nudger.mail.capture.employer import (
     company_from_listing,
     company_from_signature,
     domain_label,
-    fuller_from_domain,
-    fuller_name,
     named_organisation,
     other_organisation,
     persons_organisation,
     signed_organisation,
-    spelt_in_text,
     squash,
     title_end,
 )
-from nudger.mail.capture.fuller import after_a_title, signed_with_website, with_leading_word
-from nudger.mail.capture.platform import branch_of, employer_nearby, employer_on_notice
+from nudger.mail.capture.fuller import (
+    LEGAL_END,
+    after_a_title,
+    fuller_from_domain,
+    named_by_address,
+    signed_with_website,
+    spelt_in_text,
+    with_leading_word,
+    with_legal_form,
+)
+from nudger.mail.capture.platform import (
+    branch_of,
+    client_named,
+    employer_nearby,
+    employer_on_notice,
+)
 from nudger.mail.capture.rules import Rules, fold_case
 from nudger.mail.capture.subjects import (
     JOB_TITLE_WORDS,
     ROLE_WORDS,
+    agency_by_name,
     an_agency,
     employer_in_subject,
 )
@@ -105,7 +119,7 @@ def _clean_company(raw: str, rules: Rules) -> str:
     text = _PLACE_AFTER_LEGAL.sub(r"\g<name>", text)
     text = _keep_legal_dot(text)
     if not text or text.lower() in rules.ats_names or len(text) < 2 or \
-            _LEGAL_END.sub("", text).lower() in rules.ats_names or \
+            LEGAL_END.sub("", text).lower() in rules.ats_names or \
             text.split()[0].lower() in rules.ats_names or \
             text.split()[-1].lower() in rules.ats_names or not text[:1].isalnum() or \
             _ONLY_LEGAL.fullmatch(text):
@@ -151,6 +165,8 @@ def _noise_tail(text: str, rules: Rules) -> str:
 # capitalised words), before a name.
 _LEAD = re.compile(r"^(?:(?:unfortunately|sadly|however|leider|malheureusement|"
                    r"lamentablemente|desafortunadamente),?\s+)?"
+                   # a sentence's leading preposition ("En Conservas X estamos…")
+                   r"(?:(?:en|bei|chez|desde|auprès de)\s+(?=(?-i:[A-ZÀ-Ý])\S+\s+\S))?"
                    # "interest in joining Acme", "interés en formar parte de Acme"
                    r"(?:(?:joining|(?-i:[a-z]+ing) (?:at|for|with)|formar parte de|unirte a|"
                    r"trabajar (?:en|con|para)|rejoindre|faire partie de|travailler (?:chez|avec|"
@@ -160,7 +176,9 @@ _LEAD = re.compile(r"^(?:(?:unfortunately|sadly|however|leider|malheureusement|"
                    r"resources|personalabteilung) (?:de|del|of|at|von|chez)\s+)?"
                    r"(?:(?:absage|zusage|einladung|entretien|retour|candidature|bewerbung|"
                    r"interview|entrevista|candidatura|feedback|rückmeldung|kennenlernen|"
-                   r"rendez-vous|visio|llamada)\s+(?=\S+\s+\S))?"
+                   r"rendez-vous|visio|llamada|terminvorschlag|terminbestätigung|"
+                   r"(?:kennenlern|vorstellungs|telefon|bewerbungs)?gespräch|convocatoria|"
+                   r"convocation|invitation)\s+(?=\S+\s+\S)){0,2}"
                    r"(?:(?:the|der|die|das|la|le|el|los|las)\s+|[ld]['’](?=[A-ZÀ-Ý]))?",
                    re.IGNORECASE)
 # A sentence's end inside what a pattern took as a name ("Maison Carrel. Après réflexion"),
@@ -326,6 +344,9 @@ def company_and_role(view: MailView, haystack: str, ats: str,
         company = named_organisation(view, haystack, rules, _clean_company) or \
             signed_with_website(view, haystack, rules, _clean_company)
         how = "organisation's name in the mail" if company else ""
+        if not company:  # "talleres.iruna@…" signed "Talleres Iruña"
+            company = named_by_address(view, haystack, rules, _clean_company)
+            how = "organisation's name in the mail, as the sender's address" if company else ""
     if company and not platform and how != "sender's domain" and \
             not rules.is_freemail(view.domain):
         # "Sternwerk" in the text, sternwerk-automation.example the sender's domain: the
@@ -375,17 +396,25 @@ def company_and_role(view: MailView, haystack: str, ats: str,
         # with a legal form says more ("Will have a look" signed "Hennessy Joinery Ltd").
         signed = signed_organisation(haystack, rules, _clean_company)
         company, how = (signed, "signature") if signed else (company, how)
-    if company and how.startswith(("sender's", "signature")) and not ats and \
-            an_agency(company, view.domain):
+    agency = company and how.startswith(("sender's", "signature")) and not ats
+    if agency and an_agency(company, view.domain):
         # An agency writes for a client, whom its subject names ("Corvane - feedback").
         client = employer_in_subject(view.subject, haystack, rules, _clean_company)
         company, how = (client, "subject, the agency's client") if client else (company, how)
         if not client:  # "on behalf of our client X", "Le client X a finalisé…"
             client = employer_on_notice(haystack, squash(company), rules, _clean_company)
             company, how = (client, "text, the agency's client") if client else (company, how)
+    if agency and how.startswith(("sender's", "signature")) and (
+            an_agency(company, view.domain) or
+            agency_by_name(via(view.from_name)[0] or view.from_name, company, rules)):
+        # "Tu proceso en Ingeniería Zubieta": the organisation an agency's mail names
+        client = client_named(view.subject, haystack, f"{view.from_name} {view.domain}",
+                              rules, _clean_company)
+        company, how = (client, "text, the agency's client") if client else (company, how)
     if company:
-        company = branch_of(_with_legal_form(branch_of(company, view.domain, haystack),
-                                             haystack, rules, view.domain), view.domain, haystack)
+        company = branch_of(with_legal_form(branch_of(company, view.domain, haystack), haystack,
+                                            rules, _clean_company, view.domain),
+                            view.domain, haystack)
         company = with_leading_word(after_a_title(company, rules), haystack)
     if role and company and role.lower().endswith(" at " + company.lower()):
         role = role[: -len(company) - 4].strip()
@@ -402,8 +431,13 @@ def _company_from_sender(view: MailView, ats: str, rules: Rules) -> str:
     if platform and platform.lower() not in rules.ats_names:
         # A person or a company writing through a platform the rules do not list (a
         # network's message, a job board's relay): the name before "via" is the company
-        # only when it reads as one.
-        return _clean_company(before, rules) if is_organisation(before, rules) else ""
+        # only when it reads as one: by its words, or by its shape when the platform sends
+        # from its own domain ("Township of Maplehurst via VidCruiter", "The Quill & Lantern
+        # Inn via Caterer.com"; "Hugo Berthier via Malt" is a person's).
+        if is_organisation(before, rules) or (platforms_own(platform, view.domain) and
+                                              shaped_like_organisation(before)):
+            return _clean_company(before, rules)
+        return ""
     if platform:
         name = before  # "Acme vía Computrabajo": the listed platform's name is no part
     name = persons_company(name, rules) or name
@@ -440,13 +474,6 @@ def _name_patterns(ats_names: tuple[str, ...],
     return ats, words
 
 
-# After a name: ", Inc.", " GmbH & Co. KG", " S.A." (a dot that is part of the form kept).
-_LEGAL_AFTER = re.compile(rf"(?:,\s*|\s+)(?:{LEGAL})(?![\w&])")
-# What an extraction pattern that stops at the first "." leaves of a dotted form: "Acme
-# GmbH & Co", "Arena Digital S", "Quillon Software, Inc".
-_LEGAL_END = re.compile(rf"(?:,\s*|\s+)(?:{LEGAL})$")
-_LEGAL_CUT = re.compile(r"(?:\s*&\s*Co|,?\s+(?:Pvt|Pte|Sdn|S\.A\. de C|S|B|N|S\.A|S\.L|S\.A\.S|"
-                        r"S\.p|S\.r|e|S\.à\s?r))$")
 _LEGAL_DOT_END = re.compile(r"(?:\b(?:Inc|Ltd|Corp|Co)|(?<![\w.])(?:[A-Za-zà]\.){1,3}"
                             r"[A-Za-z]|\be\.\s?V|&\s*Co)$")
 
@@ -458,43 +485,3 @@ def _keep_legal_dot(text: str) -> str:
     if bare != text and _LEGAL_DOT_END.search(bare) and LEGAL_ANYWHERE.search(bare + "."):
         return bare + "."
     return bare
-
-
-def _with_legal_form(company: str, haystack: str, rules: Rules, domain: str = "") -> str:
-    """`company` with its legal form complete, as the mail writes it right after the name
-    ("Acme Robotics GmbH & Co. KG", "Quillon Software, Inc.", "Arena Digital S.A."): an
-    extraction that stopped at a dot or a comma left it cut or out. A name the mail does
-    not follow with a legal form is kept as it is (a cut fragment removed)."""
-    cut = _LEGAL_CUT.search(company) is not None
-    base = company
-    for _ in range(2):
-        base = _LEGAL_END.sub("", _LEGAL_CUT.sub("", base)).rstrip(" ,&")
-    if len(base) < 2:
-        return company
-    at = haystack.find(base)
-    while at >= 0:
-        after = _LEGAL_AFTER.match(haystack, at + len(base))
-        if after:
-            full = _clean_company(base + after.group(0), rules)
-            if full:
-                return full
-        at = haystack.find(base, at + 1)
-    # The name with one or two more capitalised words and a legal form where the mail
-    # writes it whole ("Quillon" from "Jobs at Quillon", signed "Quillon Software, Inc."; a
-    # desk's word the sender's domain spells too: "Primus Personal GmbH" at primus-personal).
-    longer = re.search(rf"(?<![\w&]){re.escape(base)}((?:[ \t]+(?:&[ \t]+)?[A-ZÀ-Ý][\w'’-]*)"
-                       rf"{{1,2}})(?={_LEGAL_AFTER.pattern})", haystack)
-    if longer and not any(w.lower() in ROLE_WORDS or (w.lower() in rules.name_noise and squash(
-            w) not in squash(domain)) for w in longer.group(1).split()):
-        after = _LEGAL_AFTER.match(haystack, longer.end())
-        full = _clean_company(longer.group(0) + (after.group(0) if after else ""), rules)
-        if full:
-            return full
-    # "Sprout & Co. Grocers": "& Co." inside the name, not its legal form
-    whole = re.search(rf"(?<![\w&]){re.escape(base)}\s*&\s*Co\.(?:[ \t]+[A-ZÀ-Ý][\w'’-]*)"
-                      r"{1,2}", haystack)
-    if whole:
-        return _clean_company(whole.group(0), rules) or company
-    if cut:
-        return _clean_company(base, rules) or company
-    return fuller_name(company, haystack, rules)

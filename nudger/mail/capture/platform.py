@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from nudger.mail.capture.contact import is_organisation
+from nudger.mail.capture.contact import LEGAL_ANYWHERE, is_organisation
 from nudger.mail.capture.employer import squash
 from nudger.mail.capture.rules import Rules
 from nudger.mail.capture.subjects import JOB_TITLE_WORDS, ROLE_WORDS
@@ -176,3 +176,48 @@ def branch_of(company: str, domain: str, haystack: str) -> str:
             rf"(?i:\b{_LOCATIVE})\s+{re.escape(place)}(?![\w])", haystack):
         return rest
     return company
+
+
+_RUN = re.compile(r"(?<![\w&])[A-ZÀ-Ý][\w&'’.-]*(?:[ ]+(?:(?:&|de|des|du|del|de la|y|of|und|"
+                  r"von|et)[ ]+)?[A-ZÀ-Ý][\w&'’.-]*){1,5}")
+
+
+_PREPOSITIONS = frozenset({"en", "in", "at", "bei", "chez", "para", "pour", "for", "con", "with",
+                           "mit", "avec", "from", "von", "de", "desde", "auprès"})
+
+
+def client_named(subject: str, haystack: str, agency: str, rules: Rules, clean: Clean) -> str:
+    """The client an agency's mail names as an organisation, in its subject first, then in
+    its text ("Westcombe Insurance Group | Claims Handler", "Gracias por confiar en
+    Ingeniería Zubieta", "Veyron Payments Platform Engineer interview"): the longest start of
+    a run of capitalised words that ends on an organisation's word or a legal form (or the
+    whole run, led by one: "Ingeniería Zubieta"), two words at least, none a job's, a desk's
+    or a meeting's word, and no word of the agency's own name (`agency`: its sender name and
+    domain); a sentence's leading preposition is no part of it ("En Aceros X S.A."). ""
+    when none."""
+    own = squash(agency)
+    for text in (subject, haystack):
+        for found in _RUN.finditer(text):
+            words = found.group(0).split()
+            if words[0].lower() in _PREPOSITIONS:
+                words = words[1:]
+            for end in range(len(words), 1, -1):
+                head = words[:end]
+                candidate = " ".join(head)
+                lowered = {w.lower().strip(".,") for w in head}
+                if end < len(words) and words[end].lower() in JOB_TITLE_WORDS:
+                    continue  # "Kestrel Payments Data Engineer": "Data" is the job's
+                ends = head[-1].lower().strip(".,") in rules.organisation or \
+                    LEGAL_ANYWHERE.search(candidate) is not None or (
+                        end == len(words) and head[0].lower() in rules.organisation)
+                if lowered & _NOT_EMPLOYER or lowered & set(rules.name_noise) or not ends:
+                    continue  # "… Platform Engineer": a job's title after the name
+                if head[0].lower() in _NOT_NAMES or any(
+                        len(w) >= 4 and squash(w) in own and w.lower() not in rules.organisation
+                        for w in head):
+                    break
+                named = clean(candidate, rules)
+                if named and len(named.split()) >= 2:
+                    return named
+                break
+    return ""

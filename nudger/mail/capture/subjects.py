@@ -169,6 +169,22 @@ def an_agency(company: str, domain: str) -> bool:
     return bool(_AGENCY.search(company.lower()) or _AGENCY.search(label))
 
 
+# The word an agency's name ends with, which a company's own desk does not ("Halden Moss
+# Recruitment", "Norte Selección", "Talentis Intérim"; an employer's desk is "X Recruiting",
+# "X Talent Acquisition", "Recrutement X").
+_AGENCY_END = re.compile(r"\s(?:recruitment|search|selecci[óo]n|s[ée]lection|int[ée]rim|"
+                         r"staffing|personalberatung|zeitarbeit|headhunting|resourcing)$",
+                         re.IGNORECASE)
+
+
+def agency_by_name(sender_name: str, company: str, rules: Rules) -> bool:
+    """Whether the sender's whole name is an agency's (`_AGENCY_END`) whose own name, the
+    company read without that word, has no organisation's word: "Halden Moss Recruitment"
+    is an agency, "Ashdown Homes Recruitment" a builder's desk."""
+    return bool(_AGENCY_END.search(sender_name.strip())) and not any(
+        w in rules.organisation for w in company.lower().split())
+
+
 # A subject's words after a name that are the mail's business, not more of the name.
 _NOT_MORE_NAME = _NOT_A_NAME | ROLE_WORDS | JOB_TITLE_WORDS | frozenset({
     "confirmation", "confirmed", "assessment", "day", "invitation", "einladung", "invitación",

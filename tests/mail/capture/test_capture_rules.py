@@ -801,6 +801,10 @@ EXAMPLES = {
     r"nviado|completado)\b|\bgracias por (completar|realizar|hacer)\b[^.!\n]{0,60}\b(p"
     r"rueba|test|evaluación))":
         'Gracias por completar la prueba online. Tus respuestas están con el equipo.',
+    r"\bvideoentrevista\b":
+        "Como siguiente paso te proponemos una videoentrevista de tres preguntas.",
+    r"\b(record|complete|take)\b[^.!?\n]{0,30}\b(one-way |recorded )?video interview\b":
+        "As a next step, please record a short one-way video interview this week.",
 }
 
 ALL_RULES = [rule for kind in ("ignore", "rejection", "interview", "application", "outreach")
