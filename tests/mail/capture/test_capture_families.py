@@ -78,13 +78,13 @@ def test_corpus_is_big_varied_and_split_by_family() -> None:
     # later in session 18 and their misses read while tuning. The 45 families of
     # families_blind10.py, the held-out set now, were written blind in session 18 (second
     # round) by a helper who had read neither the rules, the word model, the misses nor
-    # blind9 (beyond its docstring). The 43 families of families_blind12.py were written
+    # blind9 (beyond its docstring). The 45 families of families_blind12.py were written
     # blind in session 19 as a second set beside blind11 (written at the same time), by a
     # helper who had read neither the rules, the word model, the misses, blind10 nor blind11;
     # in this branch they are held out beside blind10's 45 (the merge retires blind10 and
     # counts blind11's). A fresh set is smaller than the grown development part: at least a
     # tenth of the families stay held out.
-    assert len(held) == 45 + 43 and 0.10 <= len(held) / len(manifest) <= 0.45
+    assert len(held) == 45 + 45 and 0.10 <= len(held) / len(manifest) <= 0.45
     assert Counter(c.language for c in cases).keys() >= {"en", "de", "fr", "es"}
     shapes = Counter(c.shape for c in cases)
     assert all(shapes[s] >= 5 for s in ("multipart", "html-only", "text-only", "calendar",
