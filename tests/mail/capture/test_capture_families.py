@@ -79,10 +79,13 @@ def test_corpus_is_big_varied_and_split_by_family() -> None:
     # families_blind10.py were written blind in session 18 (second round) by a helper who
     # had read neither the rules, the word model, the misses nor blind9 (beyond its
     # docstring); measured once, they were retired to dev in session 19 and their misses
-    # read while tuning. A fresh set is smaller than the grown development part: at least a
-    # tenth of the families stay held out.
-    # the lead sets this at merge (the fresh blind set is written on another branch)
-    assert len(held) == 0
+    # read while tuning. The held-out set now is two sets
+    # written blind at the same time in session 19, each family in its own words, each by
+    # a helper who had read neither the rules, the word model, the misses, blind10 (beyond
+    # its docstring) nor the other set: the 46 families of families_blind11.py and the 45
+    # of families_blind12.py. A fresh set is smaller than the grown development part: at
+    # least a tenth of the families stay held out.
+    assert len(held) == 46 + 45 and 0.10 <= len(held) / len(manifest) <= 0.45
     assert Counter(c.language for c in cases).keys() >= {"en", "de", "fr", "es"}
     shapes = Counter(c.shape for c in cases)
     assert all(shapes[s] >= 5 for s in ("multipart", "html-only", "text-only", "calendar",
