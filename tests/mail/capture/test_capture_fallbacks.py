@@ -6,26 +6,14 @@ free-mail sender whose address names the firm the mail spells."""
 
 from __future__ import annotations
 
-from email.message import EmailMessage
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from nudger.mail.capture.recognise import recognise_bytes
+from tests.mail.capture.test_capture_unseen import mail
 
 ZONE = ZoneInfo("Europe/Berlin")
-
-
-def mail(body: str, *, sender: str, subject: str) -> bytes:
-    msg = EmailMessage()
-    msg["From"] = sender
-    msg["To"] = "Alex Rivera <alex@example.com>"
-    msg["Subject"] = subject
-    msg["Date"] = "Tue, 06 Oct 2026 09:30:00 +0200"
-    msg["Message-ID"] = "<fallbacks-test@example.net>"
-    msg.set_content(body)
-    return msg.as_bytes()
-
 
 REFUSAL = ("Dear Alex,\n\nThank you for your interest in the Planning Officer role. After "
            "careful consideration we have decided not to proceed with your application.\n\n"
