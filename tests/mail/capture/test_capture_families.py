@@ -83,9 +83,13 @@ def test_corpus_is_big_varied_and_split_by_family() -> None:
     # written blind at the same time in session 19, each family in its own words, each by
     # a helper who had read neither the rules, the word model, the misses, blind10 (beyond
     # its docstring) nor the other set: the 46 families of families_blind11.py and the 45
-    # of families_blind12.py. A fresh set is smaller than the grown development part: at
-    # least a tenth of the families stay held out.
-    assert len(held) == 46 + 45 and 0.10 <= len(held) / len(manifest) <= 0.45
+    # of families_blind12.py. A third set, the 40 families of families_blind13.py, was
+    # written blind later in session 19 by a helper who had read neither the rules, the
+    # word model, the misses, blind11 nor blind12 (beyond their docstrings), each family in
+    # its own words; it is held out beside them until blind11 and blind12 are retired. A
+    # fresh set is smaller than the grown development part: at least a tenth of the
+    # families stay held out.
+    assert len(held) == 46 + 45 + 40 and 0.10 <= len(held) / len(manifest) <= 0.45
     assert Counter(c.language for c in cases).keys() >= {"en", "de", "fr", "es"}
     shapes = Counter(c.shape for c in cases)
     assert all(shapes[s] >= 5 for s in ("multipart", "html-only", "text-only", "calendar",
