@@ -134,7 +134,8 @@ def _finding(view: MailView, evidence: Evidence, ats: str, haystack: str,
              zone: ZoneInfo, rules: Rules) -> list[Finding]:
     kind = evidence.kind
     company, role, how = company_and_role(view, haystack, rules.ats_of(view.domain) or ats,
-                                           rules)
+                                           rules, last_resort=kind in ("interview",
+                                                                       "rejection"))
     if not company:
         return []
     contact_name, contact_email = contact_of(view, haystack, ats, rules, company)

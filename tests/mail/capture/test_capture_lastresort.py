@@ -1,0 +1,61 @@
+"""Capture's general fixes of session 19's second round (blind11 and blind12 retired), each on
+a made-up mail of its kind (none is a corpus family's template): a person's clear invitation
+or rejection from free mail whose employer nothing else names, named by the line under the
+signer's name."""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+from zoneinfo import ZoneInfo
+
+from nudger.mail.capture.recognise import recognise_bytes
+
+ZONE = ZoneInfo("Europe/Berlin")
+
+
+def mail(body: str, *, sender: str, subject: str) -> bytes:
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = "Alex Rivera <alex@example.com>"
+    msg["Subject"] = subject
+    msg["Date"] = "Tue, 06 Oct 2026 09:30:00 +0200"
+    msg["Message-ID"] = "<lastresort-test@example.net>"
+    msg.set_content(body)
+    return msg.as_bytes()
+
+
+INVITE = ("Hola Alex,\n\n¿Podemos hacer una videollamada el jueves 12 de noviembre a las 10:00 "
+          "para hablar del puesto?\n\nUn saludo,\n{signer}\n{line}\n")
+SENDER = "Joana Pires <joana.pires@gmail.com>"
+
+
+def test_the_line_under_the_signers_name_names_the_employer_last() -> None:
+    raw = mail(INVITE.format(signer="Joana", line="Viveros del Tajo"), sender=SENDER,
+               subject="Videollamada el jueves")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert (finding.kind, finding.company) == ("interview", "Viveros del Tajo")
+    assert "signer's name" in finding.why
+
+
+def test_a_job_title_line_under_the_name_is_skipped() -> None:
+    raw = mail(INVITE.format(signer="Joana Pires", line="Directora de Personas\nViveros del "
+                             "Tajo"), sender=SENDER, subject="Videollamada el jueves")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert finding.company == "Viveros del Tajo"
+
+
+def test_an_agencys_own_name_or_the_signers_own_is_no_employer() -> None:
+    for line in ("Pires Selección - Reclutamiento", "Joana Pires Castro"):
+        raw = mail(INVITE.format(signer="Joana", line=line), sender=SENDER,
+                   subject="Videollamada el jueves")
+        assert recognise_bytes(raw, zone=ZONE) == [], line
+
+
+def test_an_application_thanks_gets_no_last_resort_name() -> None:
+    """Only a clear invitation or rejection: a person thanking for an application names its
+    employer somewhere else or is not about one."""
+    raw = mail("Hola Alex,\n\nGracias por tu candidatura, la he recibido y la leo esta "
+               "semana.\n\nUn saludo,\nJoana\nViveros del Tajo\n", sender=SENDER,
+               subject="Tu candidatura")
+    assert all(f.kind != "application" or f.company != "Viveros del Tajo"
+               for f in recognise_bytes(raw, zone=ZONE))
