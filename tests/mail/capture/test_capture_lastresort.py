@@ -59,3 +59,21 @@ def test_an_application_thanks_gets_no_last_resort_name() -> None:
                subject="Tu candidatura")
     assert all(f.kind != "application" or f.company != "Viveros del Tajo"
                for f in recognise_bytes(raw, zone=ZONE))
+
+
+def test_a_refusal_before_a_boards_more_jobs_footer_is_no_alert() -> None:
+    """A board's status notice that ends with "more jobs near you": the words before the
+    footer read as a refusal (the word model), so the alert's words are only its footer."""
+    raw = mail("Hi Alex,\n\nBrightwater Labs updated your application for Data Analyst: not "
+               "selected.\n\nDon't give up - there are 120 more jobs near you on Jobnest.\n",
+               sender="Jobnest <noreply@jobnest.example>", subject="Your application status")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert (finding.kind, finding.company) == ("rejection", "Brightwater Labs")
+
+
+def test_an_alert_that_leads_with_its_jobs_stays_an_alert() -> None:
+    raw = mail("Hi Alex,\n\nThere are 120 new jobs near you on Jobnest this week: Data "
+               "Analyst at Brightwater Labs, BI Developer at Kestrel Foods.\n\nSee them all "
+               "on Jobnest.\n", sender="Jobnest <noreply@jobnest.example>",
+               subject="New jobs near you")
+    assert recognise_bytes(raw, zone=ZONE) == []
