@@ -1098,3 +1098,17 @@ def test_two_start_times_apart_from_the_date_stay_unread() -> None:
     text = "We meet on Friday 20 November. Slots at 9:15 or at 14:00, your choice."
     assert interview_moment(text, SENT, ZONE) is None
 
+
+@pytest.mark.parametrize(("zone", "hour"), [("AWST", 2), ("SAST", 8), ("HST", 20)])
+def test_any_abbreviation_the_zone_database_knows(zone: str, hour: int) -> None:
+    """No hand list: the zone database's own abbreviations (AWST +8, SAST +2, HST -10)."""
+    moment = interview_moment(f"Friday 20 November 2026, 10:00 {zone}", SENT, ZONE)
+    assert moment is not None and moment.zoned
+    assert moment.at == datetime(2026, 11, 20, hour, tzinfo=UTC)
+
+
+def test_an_abbreviation_the_zone_database_does_not_know_is_no_zone() -> None:
+    moment = interview_moment("Friday 20 November 2026, 10:00 XQT", SENT, ZONE)
+    assert moment is not None and not moment.zoned
+    assert moment.at == datetime(2026, 11, 20, 9, tzinfo=UTC)
+
