@@ -1112,3 +1112,13 @@ def test_an_abbreviation_the_zone_database_does_not_know_is_no_zone() -> None:
     assert moment is not None and not moment.zoned
     assert moment.at == datetime(2026, 11, 20, 9, tzinfo=UTC)
 
+
+def test_no_news_back_within_a_fortnight_is_no_refusal() -> None:
+    """"Sans retour de notre part sous 15 jours, … n'a pas été retenue": a condition, so
+    the mail is the receipt it says it is."""
+    raw = mail("Bonjour,\n\nNous accusons réception de votre candidature pour le poste de "
+               "Comptable chez Fromagerie Vallet.\n\nSans retour de notre part sous 15 jours, "
+               "vous pourrez considérer que votre candidature n'a pas été retenue.\n",
+               sender="Recrutement Vallet <recrutement@fromagerie-vallet.example>",
+               subject="Votre candidature")
+    assert [f.kind for f in recognise_bytes(raw, zone=ZONE)] == ["application"]
