@@ -73,6 +73,8 @@ def named_organisation(view: MailView, haystack: str, rules: Rules, clean: Clean
         if _SIGN_OFF_LINE.match(line):
             for below in body[at + 1: at + 6]:
                 for piece in re.split(r"\s[|·–-]\s|,\s", below):
+                    if _JOB_TITLE.search(piece) and "&" not in piece:
+                        continue  # "Talent Partner (contract) - Dunmore Rail Ltd": its job
                     found = _organisation_name(piece, rules, clean)
                     if found:
                         return found
@@ -247,7 +249,7 @@ def persons_organisation(view: MailView, haystack: str, rules: Rules, clean: Cle
 
 # A signature's job title line ("Senior Recruitment Consultant", "Chargé de recrutement").
 _JOB_TITLE = re.compile(r"\b(?:manager|consultant|recruiter|partner|specialist|lead|head|"
-                        r"director|officer|coordinator|assistant|chargée?|responsable|"
+                        r"vp|cto|ceo|director|officer|coordinator|assistant|chargée?|responsable|"
                         r"reclutador\w*|técnic[oa]|referent\w*)\b", re.IGNORECASE)
 
 

@@ -77,3 +77,14 @@ def test_an_alert_that_leads_with_its_jobs_stays_an_alert() -> None:
                "on Jobnest.\n", sender="Jobnest <noreply@jobnest.example>",
                subject="New jobs near you")
     assert recognise_bytes(raw, zone=ZONE) == []
+
+
+def test_a_job_title_before_the_organisation_on_one_signature_line() -> None:
+    """"Talent Partner (contract) - X Ltd" under a free-mail sender's name: the job title
+    is no organisation, whatever organisation word it has; the piece after it is."""
+    raw = mail("Hi Alex,\n\nThe hiring manager would like a 30-minute video call about the "
+               "Data Engineer role. Could you do Thursday 12 November at 2pm?\n\nBest,\nJo "
+               "Brennan\nPeople Partner (interim) - Calder Water Ltd\n",
+               sender="Jo Brennan <jo.brennan@gmail.com>", subject="Your application")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert (finding.kind, finding.company) == ("interview", "Calder Water Ltd")
