@@ -27,6 +27,7 @@ from nudger.mail.capture.subjects import (
     KIND_WORD,
     ROLE_WORDS,
     Clean,
+    an_agency,
     employer_in_subject,
     replied_name,
 )
@@ -72,6 +73,8 @@ def named_organisation(view: MailView, haystack: str, rules: Rules, clean: Clean
         if _SIGN_OFF_LINE.match(line):
             for below in body[at + 1: at + 6]:
                 for piece in re.split(r"\s[|·–-]\s|,\s", below):
+                    if _JOB_TITLE.search(piece) and "&" not in piece:
+                        continue  # "Talent Partner (contract) - Dunmore Rail Ltd": its job
                     found = _organisation_name(piece, rules, clean)
                     if found:
                         return found
@@ -246,7 +249,7 @@ def persons_organisation(view: MailView, haystack: str, rules: Rules, clean: Cle
 
 # A signature's job title line ("Senior Recruitment Consultant", "Chargé de recrutement").
 _JOB_TITLE = re.compile(r"\b(?:manager|consultant|recruiter|partner|specialist|lead|head|"
-                        r"director|officer|coordinator|assistant|chargée?|responsable|"
+                        r"vp|cto|ceo|director|officer|coordinator|assistant|chargée?|responsable|"
                         r"reclutador\w*|técnic[oa]|referent\w*)\b", re.IGNORECASE)
 
 
@@ -421,4 +424,41 @@ def other_organisation(haystack: str, label: str, rules: Rules, clean: Clean) ->
         named = clean(found.group(0), rules)
         if named and not squash(named).startswith(label):
             return named
+    return ""
+
+
+# A signature's words that join a name's capitalised words ("Rutas de la Costa", "Hoch & Tief").
+_NAME_JOINS = frozenset({"&", "and", "und", "et", "y", "e", "of", "de", "del", "la", "las",
+                         "los", "el", "du", "des", "le", "les", "der", "die", "das", "von"})
+
+
+def signers_organisation(view: MailView, haystack: str, rules: Rules, clean: Clean) -> str:
+    """The last resort for a person's clear invitation or rejection whose employer nothing
+    else names: the line under the signer's name in the signature ("Marisa" over "Rutas
+    Atlánticas"), a job title line skipped, when it is a name (2 to 5 capitalised words, no
+    digits, none of the signer's own names) and not an agency's own (an agency writes for a
+    client). Any writer signs like this, so it reads no list of organisation words; "" when
+    it finds none."""
+    if not view.from_name or not looks_like_person(view.from_name, view.from_addr, rules):
+        return ""
+    full = view.from_name.strip().lower()
+    first = full.split()[0]
+    lines = [line.strip() for line in haystack.split("\n")]
+    signed = [at for at, line in enumerate(lines) if line.lower() in (full, first)]
+    if not signed:
+        return ""
+    for below in lines[signed[-1] + 1: signed[-1] + 3]:
+        piece = re.split(r"\s[|·–-]\s|,\s", below)[0].strip(" .")
+        words = piece.split()
+        head = words[0].lower().strip(".,") if words else ""
+        if not words or {head, head.removesuffix("a")} & JOB_TITLE_WORDS or \
+                _JOB_TITLE.search(piece):
+            continue  # "Talent Partner", "Directora de RR. HH."
+        if not 2 <= len(words) <= 5 or any(c.isdigit() or c in "@/:" for c in piece) or \
+                {w.lower() for w in words} & set(full.split()) or \
+                not all(w[:1].isupper() or w.lower() in _NAME_JOINS for w in words) or \
+                not words[-1][:1].isupper() or {w.lower() for w in words} & ROLE_WORDS:
+            return ""
+        name = clean(piece, rules)
+        return "" if not name or an_agency(below, view.domain) else name
     return ""

@@ -34,6 +34,7 @@ from nudger.mail.capture.employer import (
     other_organisation,
     persons_organisation,
     signed_organisation,
+    signers_organisation,
     squash,
     title_end,
 )
@@ -264,8 +265,8 @@ _NOT_ROLE_START = frozenset({
     "lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"})
 
 
-def company_and_role(view: MailView, haystack: str, ats: str,
-                      rules: Rules) -> tuple[str, str, str]:
+def company_and_role(view: MailView, haystack: str, ats: str, rules: Rules, *,
+                     last_resort: bool = False) -> tuple[str, str, str]:
     company = role = ""
     how = ""
     folded = fold_case(haystack)
@@ -411,6 +412,9 @@ def company_and_role(view: MailView, haystack: str, ats: str,
         client = client_named(view.subject, haystack, f"{view.from_name} {view.domain}",
                               rules, _clean_company)
         company, how = (client, "text, the agency's client") if client else (company, how)
+    if not company and last_resort and not platform:  # a clear invitation or rejection
+        company = signers_organisation(view, haystack, rules, _clean_company)
+        how = "line under the signer's name (nothing else names one)" if company else ""
     if company:
         company = branch_of(with_legal_form(branch_of(company, view.domain, haystack), haystack,
                                             rules, _clean_company, view.domain),

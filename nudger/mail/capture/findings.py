@@ -258,7 +258,7 @@ _CONDITION = re.compile(
     r"candidates|wenn|falls|sobald|sollten?|ob|si|s.ils?|une fois|dans le cas|au cas où|"
     r"en caso de|cuando|seleccionad[oa]s|"
     # no news by a date means no ("sans nouvelles de notre part d'ici…"), an option offered
-    r"sans (?:nouvelles|réponse)|faute de réponse|sin (?:noticias|respuesta)|"
+    r"sans (?:nouvelles|réponse|retour)|faute de (?:réponse|retour)|sin (?:noticias|respuesta)|"
     r"ohne (?:rückmeldung|antwort|nachricht)|(?:not|don.t) hear|you (?:can|may)|"
     r"vous pouv(?:ez|rez)|können sie|puedes)\b", re.IGNORECASE)
 

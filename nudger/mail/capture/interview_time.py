@@ -270,6 +270,11 @@ _DEADLINE = re.compile(r"\b(?:by|before|until|no later than|bis(?: zum| spätest
                        r"antes del?|hasta el|a más tardar el)\s+(?:[A-Za-zÀ-ÿ]+,?\s+)?$",
                        re.IGNORECASE)
 _TIME_ALONE = re.compile(r"(?<![\w:.,/€$£])" + _TIME, re.IGNORECASE)
+# The words before a time that say when something ends or is due, not when it starts, in
+# the four languages ("das Ende ist gegen", "finishing around", "fin prévue à", "termina a").
+_ENDS = re.compile(r"\b(?:end|ends|ending|finish(?:es|ing)?|until|till|by|no later than|"
+                   r"ende|endet|bis|spätestens|fin|finit|termine|jusqu'à|avant|termina|"
+                   r"terminará|hasta|antes de)\b[^.!?\n\d]{0,18}$", re.IGNORECASE)
 
 
 def _apart(text: str, sent_at: datetime | None, zone: ZoneInfo) -> Moment | None:
@@ -288,6 +293,7 @@ def _apart(text: str, sent_at: datetime | None, zone: ZoneInfo) -> Moment | None
     if len(dates) != 1:
         return None
     times: dict[str, str] = {}
+    leading: list[bool] = []
     for match in _TIME_ALONE.finditer(text):
         if any(a <= match.start() < b for a, b in spans):
             continue
@@ -295,7 +301,14 @@ def _apart(text: str, sent_at: datetime | None, zone: ZoneInfo) -> Moment | None
         if not ((parts.get("mi") and (parts.get("sep") or "").strip() in (":", "h")) or
                 parts.get("ampm") or parts.get("uhr")):
             continue
+        if _ENDS.search(text, max(0, match.start() - 30), match.start()):
+            continue  # "das Ende ist gegen 16:00 Uhr", "finishing by 4pm": not when it starts
         times.setdefault(" ".join(match.group(0).lower().split()), match.group(0))
+        leading.append(not text[text.rfind("\n", 0, match.start()) + 1: match.start()].strip())
+    if len(times) > 1 and len(leading) == len(times) and all(leading):
+        # A day's schedule, one time leading each line ("09:30 Welcome", "10:00 System
+        # design"): the day starts at its first.
+        times = dict([next(iter(times.items()))])
     if len(times) != 1:
         return None
     joined = f"{next(iter(dates.values()))} at {next(iter(times.values())).strip()}"

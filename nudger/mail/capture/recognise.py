@@ -107,7 +107,11 @@ def recognise(view: MailView, *, zone: ZoneInfo, rules: Rules | None = None,
             # business; the suggestions after it are its footer, not an alert.
             said = haystack[: found.start()]
             if any(first_match(rules.phrases[kind], said) for kind in ("rejection",
-                                                                         "interview")):
+                                                                         "interview")) or \
+                    sure_reading(said, rules, service=not is_personal(view.from_addr)):
+                # ... also when the words before it read far more as a refusal or an
+                # invitation than as anything else ("candidature non retenue. 312
+                # nouvelles offres …"): the word model, not one more phrase.
                 ignored = ""
             break
     if (view.bulk or is_mailing_address(view.from_addr)) and not ats:
@@ -134,7 +138,8 @@ def _finding(view: MailView, evidence: Evidence, ats: str, haystack: str,
              zone: ZoneInfo, rules: Rules) -> list[Finding]:
     kind = evidence.kind
     company, role, how = company_and_role(view, haystack, rules.ats_of(view.domain) or ats,
-                                           rules)
+                                           rules, last_resort=kind in ("interview",
+                                                                       "rejection"))
     if not company:
         return []
     contact_name, contact_email = contact_of(view, haystack, ats, rules, company)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import UTC, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -127,6 +127,9 @@ ZONE_WORDS = (
     r"|(?-i:CEST|CET|MESZ|MEZ|BST|WEST|WET|EEST|EET|EST|EDT|CST|CDT|MST|MDT|PST|PDT|UTC|GMT"
     r"|SGT|MYT|HKT|JST|KST|IST|AEST|AEDT|NZST|NZDT|GST"
     r"|ET|CT|MT|PT)(?![\w])|(?:utc|gmt)(?![\w])"
+    # any other abbreviation's shape ("AWST", "SAST", "HST"): the zone database says which
+    # offset it is (`database_abbreviations`)
+    r"|(?-i:[A-Z]{2,4}T)(?![\w])"
 )
 
 
@@ -221,6 +224,11 @@ def zone_of(word: str, offset: str, user: ZoneInfo) -> tuple[tzinfo | None, bool
                 timezone(timedelta(minutes=FIXED[squashed]))), True
     if squashed[:3] in ("utc", "gmt"):
         return fixed_offset(squashed[3:]), True
+    if word.isupper() and word.isalpha():
+        minutes = database_abbreviations().get(word)
+        if minutes is None:
+            return user, False  # "10:00 CPT": no zone the database knows by that name
+        return timezone(timedelta(minutes=minutes)), True
     city = re.sub(r"^(?:hora de|heure de|heure d'|ora di) ?|(?: standard)? zeit$", "",
                   _fold(key))
     if city in city_zones():
@@ -228,6 +236,21 @@ def zone_of(word: str, offset: str, user: ZoneInfo) -> tuple[tzinfo | None, bool
     if _CITY_FORM.fullmatch(word):
         return user, False  # "10:00 Lunch time": no place the zone database knows
     return None, True
+
+
+@cache
+def database_abbreviations() -> dict[str, int]:
+    """Every abbreviation the zone database gives a zone in January or July ("AWST",
+    "SAST", "HST", "ACDT"), with its offset from UTC in minutes, when all the zones that use
+    it agree on one (not "CST" or "IST", which `FIXED` reads as the mails mean them)."""
+    seen: dict[str, set[int]] = {}
+    for key in available_timezones():
+        for month in (1, 7):
+            moment = datetime(2026, month, 15, 12, tzinfo=ZoneInfo(key))
+            name, offset = moment.tzname() or "", moment.utcoffset()
+            if name.isalpha() and name.isupper() and offset is not None:
+                seen.setdefault(name, set()).add(int(offset.total_seconds()) // 60)
+    return {name: next(iter(offsets)) for name, offsets in seen.items() if len(offsets) == 1}
 
 
 def fixed_offset(text: str) -> tzinfo | None:

@@ -1077,3 +1077,48 @@ def test_and_co_inside_a_name_is_no_legal_form() -> None:
                subject="Thanks for applying to Birch & Co. Bakers!")
     [finding] = recognise_bytes(raw, zone=ZONE)
     assert finding.company == "Birch & Co. Bakers"
+
+
+@pytest.mark.parametrize("text", [
+    # a start and an end apart from the date: the end's word says which is which
+    "Wir laden Sie am Freitag, den 20. November 2026, ein.\nWir beginnen um 9:15 Uhr, das "
+    "Ende ist gegen 15:30 Uhr.",
+    "The workshop is on Friday 20 November.\nArrival 9:15 am, finishing around 3:30 pm.",
+    # a day's schedule, one time leading each line: the day starts at its first
+    "Your onsite day is Friday, November 20.\n09:15 Coffee with the team\n10:00 Design "
+    "exercise\n11:30 Lunch",
+])
+def test_a_date_and_its_start_time_apart_from_an_end_or_a_schedule(text: str) -> None:
+    moment = interview_moment(text, SENT, ZONE)
+    assert moment is not None and moment.at == datetime(2026, 11, 20, 8, 15, tzinfo=UTC)
+
+
+def test_two_start_times_apart_from_the_date_stay_unread() -> None:
+    """Two times in prose, neither an end nor a schedule's lines: no guess."""
+    text = "We meet on Friday 20 November. Slots at 9:15 or at 14:00, your choice."
+    assert interview_moment(text, SENT, ZONE) is None
+
+
+@pytest.mark.parametrize(("zone", "hour"), [("AWST", 2), ("SAST", 8), ("HST", 20)])
+def test_any_abbreviation_the_zone_database_knows(zone: str, hour: int) -> None:
+    """No hand list: the zone database's own abbreviations (AWST +8, SAST +2, HST -10)."""
+    moment = interview_moment(f"Friday 20 November 2026, 10:00 {zone}", SENT, ZONE)
+    assert moment is not None and moment.zoned
+    assert moment.at == datetime(2026, 11, 20, hour, tzinfo=UTC)
+
+
+def test_an_abbreviation_the_zone_database_does_not_know_is_no_zone() -> None:
+    moment = interview_moment("Friday 20 November 2026, 10:00 XQT", SENT, ZONE)
+    assert moment is not None and not moment.zoned
+    assert moment.at == datetime(2026, 11, 20, 9, tzinfo=UTC)
+
+
+def test_no_news_back_within_a_fortnight_is_no_refusal() -> None:
+    """"Sans retour de notre part sous 15 jours, … n'a pas été retenue": a condition, so
+    the mail is the receipt it says it is."""
+    raw = mail("Bonjour,\n\nNous accusons réception de votre candidature pour le poste de "
+               "Comptable chez Fromagerie Vallet.\n\nSans retour de notre part sous 15 jours, "
+               "vous pourrez considérer que votre candidature n'a pas été retenue.\n",
+               sender="Recrutement Vallet <recrutement@fromagerie-vallet.example>",
+               subject="Votre candidature")
+    assert [f.kind for f in recognise_bytes(raw, zone=ZONE)] == ["application"]
