@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from nudger.mail.capture.interview_time import Moment, interview_moment
+from nudger.mail.capture.invitation import asks_to_meet
 from nudger.mail.capture.prefilter import is_personal
 from nudger.mail.capture.rules import Rule, Rules, can_match, fold_case
 from nudger.mail.capture.view import MailView
@@ -124,6 +125,12 @@ def weigh_evidence(view: MailView, haystack: str, folded: str, ats: str, rules: 
         scores[kind], signals[kind] = score, said
         if in_subject:
             titled.add(kind)
+    asked = "" if service or scores["interview"] else asks_to_meet(haystack)
+    if asked:
+        # A person asking to meet at a stated day and hour ("tu pourrais passer à
+        # l'atelier lundi 12 à 18h ?"): what people who hire write instead of "interview".
+        scores["interview"] = BODY_WEIGHT
+        signals["interview"].append(f"a person asks to meet at a stated time (\"{asked}\")")
     phrased = {kind for kind, score in scores.items() if score}
     if rules.words is not None:
         # The word model: how the mail's words read, past the rules' exact phrases.
@@ -175,7 +182,8 @@ def weigh_evidence(view: MailView, haystack: str, folded: str, ats: str, rules: 
     # own words state (job boards put one on their status mail too); an application's
     # words ("since you applied…") are its marketing's too.
     eased = ATS_MAILING - ATS_MAILING_PHRASED if ats and view.unsubscribe else 0.0
-    if moment is None and "application" not in phrased and "interview" not in titled and \
+    if moment is None and not asked and "application" not in phrased and \
+            "interview" not in titled and \
             first_match(rules.phrases["outreach"], haystack, folded) is not None and \
             not _YOUR_APPLICATION.search(haystack):
         # A recruiter's first approach ("came across your profile … open to a quick

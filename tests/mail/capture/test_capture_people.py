@@ -1,0 +1,86 @@
+"""Capture of people's mail in their own words (issue 22, session 20): a person who hires
+asks to meet at a day and an hour without writing "interview" (invitation.py), while a
+friend's dinner or climb asked the same way is no job mail. Each on made-up mail, none a
+corpus family's template."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from nudger.mail.capture.invitation import asks_to_meet
+from nudger.mail.capture.prefilter import peek
+from nudger.mail.capture.recognise import recognise_bytes
+from nudger.mail.capture.rules import default_rules
+
+ZONE = ZoneInfo("Europe/Berlin")
+SENT = datetime(2026, 10, 5, 8, 0, tzinfo=UTC)      # Monday 5 October 2026, 10:00 in Berlin
+
+
+def mail(body: str, *, sender: str, subject: str, cte: str = "") -> bytes:
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = "Alex Rivera <alex@example.com>"
+    msg["Subject"] = subject
+    msg["Date"] = "Mon, 05 Oct 2026 10:00:00 +0200"
+    msg["Message-ID"] = "<people-test@example.net>"
+    if cte:
+        msg.set_content(body, cte=cte)
+    else:
+        msg.set_content(body)
+    return msg.as_bytes()
+
+
+@pytest.mark.parametrize(("sender", "subject", "body", "at"), [
+    ("Tomás Ferreiro <tomas@carpinteriaferreiro.example>", "nos vemos?",
+     "Hola Alex,\n\n¿Podrías pasarte por el taller el miércoles 7 a las seis y media? Así "
+     "ves las máquinas.\n\nTomás\nCarpintería Ferreiro", None),
+    ("Odile Marchal <odile@fromageriemarchal.example>", "Passage à la fromagerie",
+     "Bonjour Alex,\n\nPourriez-vous passer à la fromagerie jeudi 8 à 17h ? Je vous "
+     "montrerai la cave.\n\nOdile Marchal\nFromagerie Marchal", datetime(2026, 10, 8, 15, 0,
+                                                                          tzinfo=UTC)),
+    ("Jonas Brettschneider <jonas@brettschneider-holzbau.example>", "Vorbeikommen?",
+     "Hallo Alex,\n\nkönnen Sie am Freitag, 9.10., um halb drei bei uns vorbeikommen? "
+     "Dann zeige ich Ihnen die Halle.\n\nJonas Brettschneider\nBrettschneider Holzbau",
+     None),
+])
+def test_a_person_asking_to_meet_at_a_day_and_hour_is_an_invitation(
+        sender: str, subject: str, body: str, at: datetime | None) -> None:
+    raw = mail(body, sender=sender, subject=subject, cte="quoted-printable")
+    assert peek(raw, default_rules())[1]
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert finding.kind == "interview"
+    assert "a person asks to meet at a stated time" in finding.why
+    if at is not None:
+        assert finding.interview_at == at
+
+
+@pytest.mark.parametrize("body", [
+    "Hola Alex,\n\n¿Quedamos el viernes a las 21:00 para cenar en casa de Lucía?\n\nMarta",
+    "Hi Alex, could you come over Saturday at 7 for Sam's birthday party?\n\nJo",
+    "Hallo Alex,\n\nkommst du am Samstag um 18 Uhr zum Grillen vorbei?\n\nTim",
+    "Hi Alex, could you come by on Thursday sometime? No rush.\n\nJo",   # no hour
+])
+def test_a_social_invitation_or_one_with_no_hour_is_no_job_mail(body: str) -> None:
+    raw = mail(body, sender="Marta Gil <marta.gil@gmail.com>", subject="plan")
+    assert recognise_bytes(raw, zone=ZONE) == []
+
+
+def test_a_shop_asking_to_come_by_is_not_a_person_asking_to_meet() -> None:
+    raw = mail("Hello! Could you come in on Thursday 8 October at 3pm to collect your "
+               "bike?\n\nThe workshop", sender="Cycle Hub <service@cyclehub.example>",
+               subject="Your bike is ready")
+    assert recognise_bytes(raw, zone=ZONE) == []
+
+
+@pytest.mark.parametrize(("text", "asked"), [
+    ("Elle vous propose de venir au chai mardi 6/10 à 10h pour rencontrer l'équipe.", True),
+    ("Can we have a quick chat tomorrow at 11:00?", True),
+    ("Thanks for the chat yesterday.", False),
+    ("Are you free for dinner tomorrow at 8pm?", False),
+])
+def test_asks_to_meet(text: str, asked: bool) -> None:
+    assert bool(asks_to_meet(text)) is asked
