@@ -1,7 +1,8 @@
 """Capture of people's mail in their own words (issue 22, session 20): a person who hires
 asks to meet at a day and an hour without writing "interview" (invitation.py), while a
-friend's dinner or climb asked the same way is no job mail. Each on made-up mail, none a
-corpus family's template."""
+friend's dinner or climb asked the same way is no job mail; interview times said in words
+or as a bare hour after a day (spoken.py). Each on made-up mail, none a corpus family's
+template."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from nudger.mail.capture.interview_time import interview_moment
 from nudger.mail.capture.invitation import asks_to_meet
 from nudger.mail.capture.prefilter import peek
 from nudger.mail.capture.recognise import recognise_bytes
@@ -37,7 +39,8 @@ def mail(body: str, *, sender: str, subject: str, cte: str = "") -> bytes:
 @pytest.mark.parametrize(("sender", "subject", "body", "at"), [
     ("Tomás Ferreiro <tomas@carpinteriaferreiro.example>", "nos vemos?",
      "Hola Alex,\n\n¿Podrías pasarte por el taller el miércoles 7 a las seis y media? Así "
-     "ves las máquinas.\n\nTomás\nCarpintería Ferreiro", None),
+     "ves las máquinas.\n\nTomás\nCarpintería Ferreiro", datetime(2026, 10, 7, 16, 30,
+                                                                 tzinfo=UTC)),
     ("Odile Marchal <odile@fromageriemarchal.example>", "Passage à la fromagerie",
      "Bonjour Alex,\n\nPourriez-vous passer à la fromagerie jeudi 8 à 17h ? Je vous "
      "montrerai la cave.\n\nOdile Marchal\nFromagerie Marchal", datetime(2026, 10, 8, 15, 0,
@@ -45,17 +48,16 @@ def mail(body: str, *, sender: str, subject: str, cte: str = "") -> bytes:
     ("Jonas Brettschneider <jonas@brettschneider-holzbau.example>", "Vorbeikommen?",
      "Hallo Alex,\n\nkönnen Sie am Freitag, 9.10., um halb drei bei uns vorbeikommen? "
      "Dann zeige ich Ihnen die Halle.\n\nJonas Brettschneider\nBrettschneider Holzbau",
-     None),
+     datetime(2026, 10, 9, 12, 30, tzinfo=UTC)),
 ])
 def test_a_person_asking_to_meet_at_a_day_and_hour_is_an_invitation(
-        sender: str, subject: str, body: str, at: datetime | None) -> None:
+        sender: str, subject: str, body: str, at: datetime) -> None:
     raw = mail(body, sender=sender, subject=subject, cte="quoted-printable")
     assert peek(raw, default_rules())[1]
     [finding] = recognise_bytes(raw, zone=ZONE)
     assert finding.kind == "interview"
     assert "a person asks to meet at a stated time" in finding.why
-    if at is not None:
-        assert finding.interview_at == at
+    assert finding.interview_at == at
 
 
 @pytest.mark.parametrize("body", [
@@ -84,3 +86,31 @@ def test_a_shop_asking_to_come_by_is_not_a_person_asking_to_meet() -> None:
 ])
 def test_asks_to_meet(text: str, asked: bool) -> None:
     assert bool(asks_to_meet(text)) is asked
+
+
+@pytest.mark.parametrize(("text", "at"), [
+    ("¿Te va bien el jueves 8 a las cinco y media?", datetime(2026, 10, 8, 15, 30, tzinfo=UTC)),
+    ("Would Friday 9th Oct at half ten suit?", datetime(2026, 10, 9, 8, 30, tzinfo=UTC)),
+    ("Can you come in tomorrow at 3?", datetime(2026, 10, 6, 13, 0, tzinfo=UTC)),
+    ("at half past two on Wednesday 7 October", datetime(2026, 10, 7, 12, 30, tzinfo=UTC)),
+    ("am Freitag, 9.10., um halb drei", datetime(2026, 10, 9, 12, 30, tzinfo=UTC)),
+    ("le jeudi 8 octobre à 10 heures en mairie", datetime(2026, 10, 8, 8, 0, tzinfo=UTC)),
+    ("demain à trois heures et demie ?", datetime(2026, 10, 6, 13, 30, tzinfo=UTC)),
+    ("morgen um 10 bei uns", datetime(2026, 10, 6, 8, 0, tzinfo=UTC)),
+    ("mañana a las nueve de la mañana", datetime(2026, 10, 6, 7, 0, tzinfo=UTC)),
+    ("Thursday 2-3pm works for us", datetime(2026, 10, 8, 12, 0, tzinfo=UTC)),
+])
+def test_times_in_words_and_bare_hours_after_a_day(text: str, at: datetime) -> None:
+    moment = interview_moment(text, SENT, ZONE)
+    assert moment is not None
+    assert moment.at == at
+    assert not moment.zoned
+
+
+@pytest.mark.parametrize("text", [
+    "at one point on Thursday 8 October we met",     # "at one" is no hour
+    "à une réunion le jeudi 8 octobre",
+    "um ein Gespräch am 8.10. zu führen",
+])
+def test_number_words_that_are_no_hour_stay_words(text: str) -> None:
+    assert interview_moment(text, SENT, ZONE) is None
