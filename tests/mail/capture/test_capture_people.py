@@ -114,3 +114,9 @@ def test_times_in_words_and_bare_hours_after_a_day(text: str, at: datetime) -> N
 ])
 def test_number_words_that_are_no_hour_stay_words(text: str) -> None:
     assert interview_moment(text, SENT, ZONE) is None
+
+
+def test_a_hey_address_is_free_mail() -> None:
+    """hey.com is a mail provider's, as gmail.com is: its holder's "Hey Alex" is no
+    employer's name spelt out."""
+    assert default_rules().is_freemail("hey.com")
