@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from nudger.mail.capture.interview_time import Moment, interview_moment
 from nudger.mail.capture.invitation import asks_to_meet
+from nudger.mail.capture.ownwords import chose_another, passed_on
 from nudger.mail.capture.prefilter import is_personal
 from nudger.mail.capture.rules import Rule, Rules, can_match, fold_case
 from nudger.mail.capture.view import MailView
@@ -131,6 +132,17 @@ def weigh_evidence(view: MailView, haystack: str, folded: str, ats: str, rules: 
         # l'atelier lundi 12 à 18h ?"): what people who hire write instead of "interview".
         scores["interview"] = BODY_WEIGHT
         signals["interview"].append(f"a person asks to meet at a stated time (\"{asked}\")")
+    chose = "" if scores["rejection"] or asked else chose_another(haystack)
+    if chose:
+        # "They've gone with a contractor who…", "j'ai retenu une personne qui…": another
+        # person chosen, a refusal in a person's own words.
+        scores["rejection"] = BODY_WEIGHT
+        signals["rejection"].append(f"another person chosen (\"{chose}\")")
+    passed = "" if any(scores.values()) else passed_on(haystack)
+    if passed:
+        # "I've put you forward to X", "te he presentado a X": the reader's papers passed on.
+        scores["application"] = BODY_WEIGHT
+        signals["application"].append(f"your papers passed on (\"{passed}\")")
     phrased = {kind for kind, score in scores.items() if score}
     if rules.words is not None:
         # The word model: how the mail's words read, past the rules' exact phrases.

@@ -11,7 +11,7 @@ from __future__ import annotations
 import quopri
 import re
 
-from nudger.mail.capture.invitation import asks_to_meet
+from nudger.mail.capture.ownwords import in_own_words
 from nudger.mail.capture.rules import Rules, default_rules
 from nudger.mail.capture.view import (
     BODY_CAP,
@@ -74,13 +74,15 @@ def _raw_reading(raw: bytes, rules: Rules, kinds: tuple[str, ...]) -> bool:
 
 
 def _raw_invitation(raw: bytes) -> bool:
-    """Whether a person's mail with no job word asks to meet at a stated day and hour
-    (`invitation.asks_to_meet`), read from its raw bytes (quoted-printable decoded)."""
+    """Whether a person's mail with no job word says a kind in a person's words
+    (`ownwords.in_own_words`: an invitation at a stated day and hour, another person
+    chosen, the reader's papers passed on), read from its raw bytes (quoted-printable
+    decoded)."""
     body = raw.find(b"\n\n")
     window = raw[body:body + BODY_CAP]
     if b"=\n" in window or b"=\r\n" in window or b"=C3" in window or b"=E2" in window:
         window = quopri.decodestring(window)
-    return bool(asks_to_meet(window.decode("utf-8", "replace")))
+    return in_own_words(window.decode("utf-8", "replace"))
 
 
 _RAW_WORD = re.compile(rb"[a-z\x80-\xff]{4,}")

@@ -14,6 +14,7 @@ import pytest
 
 from nudger.mail.capture.interview_time import interview_moment
 from nudger.mail.capture.invitation import asks_to_meet
+from nudger.mail.capture.ownwords import chose_another, passed_on
 from nudger.mail.capture.prefilter import peek
 from nudger.mail.capture.recognise import recognise_bytes
 from nudger.mail.capture.rules import default_rules
@@ -114,6 +115,53 @@ def test_times_in_words_and_bare_hours_after_a_day(text: str, at: datetime) -> N
 ])
 def test_number_words_that_are_no_hour_stay_words(text: str) -> None:
     assert interview_moment(text, SENT, ZONE) is None
+
+
+@pytest.mark.parametrize(("sender", "subject", "body"), [
+    ("Rob Tennant <rob.tennant@gmail.com>", "Halloway Joinery",
+     "Hi Alex,\n\nHalloway have gone with a joiner who has done their kind of fit-outs "
+     "before. Sorry, you were close.\n\nRob\nTennant Recruitment"),
+    ("Sylvie Arnaud <sylvie@atelier-arnaud.example>", "Suite à votre visite",
+     "Bonjour Alex,\n\nAprès réflexion, nous avons retenu une personne qui connaît déjà nos "
+     "machines. Bonne continuation.\n\nSylvie Arnaud\nAtelier Arnaud"),
+    ("Paco Merino <paco@meson-merino.example>", "lo del sábado",
+     "Hola Alex, al final nos quedamos con un chico que ya conoce la cocina. Lo siento.\n\n"
+     "Paco\nMesón Merino"),
+    ("Uta Riedel <uta.riedel@riedel-metallbau.example>", "Ihre Unterlagen",
+     "Hallo Herr Rivera,\n\nwir haben uns nach dem Gespräch für einen internen Kandidaten "
+     "entschieden. Alles Gute!\n\nUta Riedel\nRiedel Metallbau"),
+])
+def test_another_person_chosen_is_a_refusal(sender: str, subject: str, body: str) -> None:
+    raw = mail(body, sender=sender, subject=subject, cte="quoted-printable")
+    assert peek(raw, default_rules())[1]
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert finding.kind == "rejection"
+    assert "another person chosen" in finding.why
+
+
+@pytest.mark.parametrize("text", [
+    "If we go with someone else I'll let you know.",
+    "We will choose a candidate by Friday.",
+    "We've decided to proceed with another interview round.",
+    "Hemos elegido otra fecha para la reunión.",
+])
+def test_no_refusal_when_none_is_chosen_yet(text: str) -> None:
+    assert chose_another(text) == ""
+
+
+@pytest.mark.parametrize(("body", "company"), [
+    ("Alex - as agreed I've put you forward to Corran Logistics Ltd for the planner job. "
+     "Fingers crossed.\n\nDee", "Corran Logistics Ltd"),
+    ("Hola Alex, te he presentado a Conservas Ribeira, S.L. para el puesto de jefe de "
+     "turno. Te cuento.\n\nLuz", "Conservas Ribeira, S.L."),
+])
+def test_papers_passed_on_are_a_receipt(body: str, company: str) -> None:
+    raw = mail(body, sender="Dee Marsh <dee.marsh@gmail.com>", subject="update")
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert finding.kind == "application"
+    assert "your papers passed on" in finding.why
+    assert finding.company == company
+    assert passed_on("I would put you forward for this role if you like.") == ""
 
 
 def test_a_hey_address_is_free_mail() -> None:
