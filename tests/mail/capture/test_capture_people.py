@@ -168,3 +168,14 @@ def test_a_hey_address_is_free_mail() -> None:
     """hey.com is a mail provider's, as gmail.com is: its holder's "Hey Alex" is no
     employer's name spelt out."""
     assert default_rules().is_freemail("hey.com")
+
+
+@pytest.mark.parametrize("body", [
+    "Hi Alex,\n\nHope you don't mind me reaching out. I'm working on a Head of Platform role "
+    "for a Series B fintech in Leeds. Could we have a quick call?\n\nTom\nTom Reyes Talent",
+    "Guten Tag Herr Rivera,\n\nich bin unabhängiger Personalberater und suche eine Leitung "
+    "Controlling. Hätten Sie Interesse an einem kurzen Telefonat?\n\nUwe Brandl",
+])
+def test_a_recruiters_first_approach_is_no_interview(body: str) -> None:
+    raw = mail(body, sender="Tom Reyes <tom.reyes@yahoo.co.uk>", subject="Quick one")
+    assert recognise_bytes(raw, zone=ZONE) == []
