@@ -18,6 +18,7 @@ from nudger.mail.capture.ownwords import chose_another, passed_on
 from nudger.mail.capture.prefilter import peek
 from nudger.mail.capture.recognise import recognise_bytes
 from nudger.mail.capture.rules import default_rules
+from nudger.mail.capture.wordmodel import features
 
 ZONE = ZoneInfo("Europe/Berlin")
 SENT = datetime(2026, 10, 5, 8, 0, tzinfo=UTC)      # Monday 5 October 2026, 10:00 in Berlin
@@ -179,3 +180,14 @@ def test_a_hey_address_is_free_mail() -> None:
 def test_a_recruiters_first_approach_is_no_interview(body: str) -> None:
     raw = mail(body, sender="Tom Reyes <tom.reyes@yahoo.co.uk>", subject="Quick one")
     assert recognise_bytes(raw, zone=ZONE) == []
+
+
+def test_the_word_model_reads_the_subject_apart_and_a_negation_to_its_clause_end() -> None:
+    """The subject's words are features of their own ("^interview": a subject says what a
+    mail is about), and a negation's scope ends with its clause: "not sure. Next week"
+    does not read "next" as negated, "we will not be moving forward" reads "¬moving"."""
+    read = features("Interview next week\nWe were not sure. Next week works, we will not be "
+                    "moving forward without you")
+    assert "^interview" in read and "^next" in read and "^we" not in read
+    assert "¬moving" in read and "¬forward" in read
+    assert "¬next" not in read and "¬week" not in read
