@@ -10,6 +10,7 @@ mañana", "du matin", "morgens", "am") keeps it in the morning. Pure.
 from __future__ import annotations
 
 import re
+from functools import partial
 
 _NUMBERS = {
     **{w: i + 1 for i, w in enumerate(("one", "two", "three", "four", "five", "six", "seven",
@@ -92,5 +93,5 @@ def spoken_times(text: str) -> str:
         return text
     for pattern, minutes in _FORMS:
         if pattern.search(text) is not None:
-            text = pattern.sub(lambda m, minutes=minutes: _clock(m, minutes), text)
+            text = pattern.sub(partial(_clock, minutes=minutes), text)
     return text
