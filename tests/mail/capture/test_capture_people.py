@@ -191,3 +191,24 @@ def test_the_word_model_reads_the_subject_apart_and_a_negation_to_its_clause_end
     assert "^interview" in read and "^next" in read and "^we" not in read
     assert "¬moving" in read and "¬forward" in read
     assert "¬next" not in read and "¬week" not in read
+
+
+@pytest.mark.parametrize(("sender", "subject", "body"), [
+    ("Nico Ferrante <nico@trattoria-ferrante.example>", "Saturday",
+     "Hi Alex,\n\nThanks for dropping your CV in. Could you do a trial shift with us on "
+     "Saturday, lunch service?\n\nNico\nTrattoria Ferrante"),
+    ("Lise Carré <lise@ebenisterie-carre.example>", "La suite",
+     "Bonjour Alex,\n\nMerci pour lundi ! On aimerait que tu fasses un petit exercice : "
+     "dessiner une étagère murale, à rendre dans la semaine.\n\nLise\nÉbénisterie Carré"),
+    ("Rosa Ibáñez <rosa@panaderia-ibanez.example>", "el sábado",
+     "Hola Alex, ¿puedes venir a hacer un día de prueba el sábado por la mañana?\n\nRosa\n"
+     "Panadería Ibáñez"),
+])
+def test_a_work_trial_or_a_small_exercise_is_the_next_stage(
+        sender: str, subject: str, body: str) -> None:
+    """A person's "trial shift", "petit exercice", "día de prueba" is the interview stage
+    of a small employer, with no "interview" written."""
+    raw = mail(body, sender=sender, subject=subject, cte="quoted-printable")
+    assert peek(raw, default_rules())[1]
+    [finding] = recognise_bytes(raw, zone=ZONE)
+    assert finding.kind == "interview"

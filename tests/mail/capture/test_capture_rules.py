@@ -817,6 +817,11 @@ EXAMPLES = {
     r"nviado|completado)\b|\bgracias por (completar|realizar|hacer)\b[^.!\n]{0,60}\b(p"
     r"rueba|test|evaluación))":
         'Gracias por completar la prueba online. Tus respuestas están con el equipo.',
+    r"\btrial (day|shift)\b|\b(do|complete|try) (our|a|the) (small |short |quick |paid )?"
+    r"take-?home\b": "Could you come in for a trial shift on Saturday from 10 to 2?",
+    r"\bjournée d.essai\b|\bpetit exercice\b":
+        "Je vous propose une journée d'essai à l'atelier la semaine prochaine.",
+    r"\b(día|dia|jornada) de prueba\b": "¿Podrías hacer un día de prueba el sábado?",
     r"\bvideoentrevista\b":
         "Como siguiente paso te proponemos una videoentrevista de tres preguntas.",
     r"\b(record|complete|take)\b[^.!?\n]{0,30}\b(one-way |recorded )?video interview\b":
