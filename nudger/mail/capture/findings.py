@@ -15,6 +15,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from nudger.mail.capture.interview_time import Moment, interview_moment
+from nudger.mail.capture.invitation import asks_to_meet
+from nudger.mail.capture.ownwords import chose_another, passed_on
 from nudger.mail.capture.prefilter import is_personal
 from nudger.mail.capture.rules import Rule, Rules, can_match, fold_case
 from nudger.mail.capture.view import MailView
@@ -124,6 +126,23 @@ def weigh_evidence(view: MailView, haystack: str, folded: str, ats: str, rules: 
         scores[kind], signals[kind] = score, said
         if in_subject:
             titled.add(kind)
+    asked = "" if service or scores["interview"] else asks_to_meet(haystack)
+    if asked:
+        # A person asking to meet at a stated day and hour ("tu pourrais passer à
+        # l'atelier lundi 12 à 18h ?"): what people who hire write instead of "interview".
+        scores["interview"] = BODY_WEIGHT
+        signals["interview"].append(f"a person asks to meet at a stated time (\"{asked}\")")
+    chose = "" if scores["rejection"] or asked else chose_another(haystack)
+    if chose:
+        # "They've gone with a contractor who…", "j'ai retenu une personne qui…": another
+        # person chosen, a refusal in a person's own words.
+        scores["rejection"] = BODY_WEIGHT
+        signals["rejection"].append(f"another person chosen (\"{chose}\")")
+    passed = "" if any(scores.values()) else passed_on(haystack)
+    if passed:
+        # "I've put you forward to X", "te he presentado a X": the reader's papers passed on.
+        scores["application"] = BODY_WEIGHT
+        signals["application"].append(f"your papers passed on (\"{passed}\")")
     phrased = {kind for kind, score in scores.items() if score}
     if rules.words is not None:
         # The word model: how the mail's words read, past the rules' exact phrases.
@@ -175,7 +194,8 @@ def weigh_evidence(view: MailView, haystack: str, folded: str, ats: str, rules: 
     # own words state (job boards put one on their status mail too); an application's
     # words ("since you applied…") are its marketing's too.
     eased = ATS_MAILING - ATS_MAILING_PHRASED if ats and view.unsubscribe else 0.0
-    if moment is None and "application" not in phrased and "interview" not in titled and \
+    if moment is None and not asked and "application" not in phrased and \
+            "interview" not in titled and \
             first_match(rules.phrases["outreach"], haystack, folded) is not None and \
             not _YOUR_APPLICATION.search(haystack):
         # A recruiter's first approach ("came across your profile … open to a quick

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
+from nudger.mail.capture.spoken import spoken_times
 from nudger.mail.capture.zones import (
     STATED_ZONE,
     WINDOWS,
@@ -219,6 +220,7 @@ def interview_moment(text: str, sent_at: datetime | None, zone: ZoneInfo) -> Mom
     11:00") only when it states no date; None when it states none, or several different
     ones."""
     found: dict[datetime, Moment] = {}
+    text = spoken_times(text)  # "a las cinco y media", "halb drei", "tomorrow at 3"
     if "(UTC" in text or "(GMT" in text:
         text = WINDOWS_ZONE.sub(lambda m: " " + WINDOWS[" ".join(m.group(1).lower().split())],
                                  text)
@@ -327,7 +329,7 @@ def _moment(match: re.Match[str], sent_at: datetime | None, zone: ZoneInfo) -> M
     # Spanish says the hour with its article: "a las 11", "sobre las 12" is a time.
     las = match.string[max(0, match.start("h") - 4):match.start("h")].lower() == "las "
     if not (parts.get("mi") or parts.get("ampm") or parts.get("uhr") or parts.get("zone") or
-            (parts.get("sep") or "").strip() == "h" or las):
+            (parts.get("sep") or "").strip() == "h" or las or parts.get("endampm")):
         return None
     try:
         if parts.get("a"):

@@ -8,8 +8,10 @@ full recogniser.
 
 from __future__ import annotations
 
+import quopri
 import re
 
+from nudger.mail.capture.ownwords import in_own_words
 from nudger.mail.capture.rules import Rules, default_rules
 from nudger.mail.capture.view import (
     BODY_CAP,
@@ -44,7 +46,7 @@ def peek(raw: bytes, rules: Rules) -> tuple[dict[str, str], bool]:
         return fields, True
     if is_personal(address):
         return fields, _raw_mentions(raw, rules.body_words_raw) or \
-            _raw_reading(raw, rules, ("interview",))
+            _raw_reading(raw, rules, ("interview",)) or _raw_invitation(raw)
     return fields, may_be_hiring_desk(address) and (
         _raw_mentions(raw, rules.service_words_raw) or
         _raw_reading(raw, rules, ("interview", "rejection")))
@@ -69,6 +71,18 @@ def _raw_reading(raw: bytes, rules: Rules, kinds: tuple[str, ...]) -> bool:
         return False  # none of the words that read most as these kinds: a tenth of the cost
     kind, lead = rules.words.lead(window.decode("utf-8", "replace"))
     return kind in kinds and lead >= RAW_LEAD
+
+
+def _raw_invitation(raw: bytes) -> bool:
+    """Whether a person's mail with no job word says a kind in a person's words
+    (`ownwords.in_own_words`: an invitation at a stated day and hour, another person
+    chosen, the reader's papers passed on), read from its raw bytes (quoted-printable
+    decoded)."""
+    body = raw.find(b"\n\n")
+    window = raw[body:body + BODY_CAP]
+    if b"=\n" in window or b"=\r\n" in window or b"=C3" in window or b"=E2" in window:
+        window = quopri.decodestring(window)
+    return in_own_words(window.decode("utf-8", "replace"))
 
 
 _RAW_WORD = re.compile(rb"[a-z\x80-\xff]{4,}")

@@ -39,6 +39,7 @@ from nudger.mail.capture.findings import (
     sure_reading,
     weigh_evidence,
 )
+from nudger.mail.capture.ownwords import in_own_words
 from nudger.mail.capture.prefilter import (
     ats_sender,
     body_can_matter,
@@ -78,7 +79,8 @@ def recognise(view: MailView, *, zone: ZoneInfo, rules: Rules | None = None,
             not (rules.mentions_job(view.text) if is_personal(view.from_addr)
                  else rules.mentions_application(view.text)) and \
             not sure_reading(view_text(unforwarded(view)), rules,
-                             service=not is_personal(view.from_addr)):
+                             service=not is_personal(view.from_addr)) and \
+            not (is_personal(view.from_addr) and in_own_words(view_text(unforwarded(view)))):
         # A person's mail that mentions no job word ([candidate] body); a service
         # address's that names no application, interview or candidacy (service_body).
         return []

@@ -1,9 +1,10 @@
 """A word model of job mail: how strongly the words of a mail (single words and pairs, any
-of the four languages) point to each kind, learnt from the development families of the
-corpus (tests/fixtures/mail/families/) and shipped as data (words.json beside this file).
-It is one signal among the recogniser's others (`findings.weigh_evidence`): it generalises
-past the exact phrases of the rules to wording they do not list ("your materials went to
-the team", "nous ne retiendrons pas…").
+of the four languages; the subject's words also read apart, "^interview", since a subject
+says what a mail is about more than any line of its text) point to each kind, learnt from
+the development families of the corpus (tests/fixtures/mail/families/) and shipped as data
+(words.json beside this file). It is one signal among the recogniser's others
+(`findings.weigh_evidence`): it generalises past the exact phrases of the rules to wording
+they do not list ("your materials went to the team", "nous ne retiendrons pas…").
 
 Multinomial naive Bayes with uniform class priors; only words seen in at least
 `MIN_FAMILIES` development families are kept (a company's or a person's name, or one
@@ -32,11 +33,13 @@ MIN_FAMILIES = 2         # a word must occur in this many development families
 TEXT_CAP = 3000          # characters of subject + own text read
 CUES = 400               # words a pre-filter looks for first (`WordModel.cues`)
 _TOKEN = re.compile(r"[^\W\d_]{2,}")
+_SCOPED = re.compile(r"[^\W\d_]{2,}|[.!?;\n]")
 
 
-# Words that turn what follows around, per language: the three words after one are also
-# read as negated ("not moving forward" → "¬moving", "¬forward"), which tells a
-# rejection from the confirmation whose thanks it shares.
+# Words that turn what follows around, per language: the four words after one, up to the
+# end of its clause, are also read as negated ("not moving forward" → "¬moving",
+# "¬forward"; "we were not sure. Next week…": "next" is not), which tells a rejection from
+# the confirmation whose thanks it shares.
 _NEGATIONS = frozenset({
     "not", "no", "never", "won", "unfortunately", "unable", "cannot", "regret", "sadly",
     "nicht", "kein", "keine", "keinen", "leider", "bedauern", "nie",
@@ -45,16 +48,22 @@ _NEGATIONS = frozenset({
 
 
 def features(text: str) -> list[str]:
-    words = _TOKEN.findall(text[:TEXT_CAP].lower())
+    text = text[:TEXT_CAP].lower()
+    words = _TOKEN.findall(text)
+    subject = ["^" + w for w in _TOKEN.findall(text.partition("\n")[0])]
     negated = []
     left = 0
-    for word in words:
+    for found in _SCOPED.finditer(text):
+        word = found.group(0)
         if word in _NEGATIONS:
-            left = 3
+            left = 4
+        elif word[0] in ".!?;\n":
+            left = 0  # a negation's scope ends with its clause
         elif left:
             negated.append("¬" + word)
             left -= 1
-    return list(dict.fromkeys(words + negated + [f"{a} {b}" for a, b in pairwise(words)]))
+    return list(dict.fromkeys(words + negated + [f"{a} {b}" for a, b in pairwise(words)]
+                              + subject))
 
 
 @dataclass(frozen=True)
@@ -98,7 +107,7 @@ class WordModel:
         rather than as not-job mail, UTF-8 encoded: mail with none of them cannot read far
         more as those kinds (a pre-filter's cheap first look)."""
         rows = [CLASSES.index(k) for k in kinds]
-        words = sorted((w for w in self.weights if " " not in w and not w.startswith("¬")
+        words = sorted((w for w in self.weights if " " not in w and w[0] not in "¬^"
                         and len(w) >= 4 and any(self.weights[w][i] > self.unseen[i]
                                                 for i in rows)),  # seen in such mail
                        key=lambda w: -max(self.weights[w][i] - self.weights[w][-1]

@@ -84,20 +84,17 @@ def test_corpus_is_big_varied_and_split_by_family() -> None:
     # its own words, each by a helper who had read neither the rules, the word model, the
     # misses, blind10 (beyond its docstring) nor the other set; measured once together,
     # they were retired to dev later in session 19 and their misses read while tuning. The
-    # held-out set now is the 40 families of families_blind13.py, written blind later in
-    # session 19 by a helper who had read neither the rules, the word model, the misses,
-    # blind11 nor blind12 (beyond their docstrings), each family in its own words. A fresh
-    # set is smaller than the grown development part: at least a twentieth of the families
-    # stay held out. Beside them, the 36 families of families_blind15.py, written blind in
-    # session 20, each in its own words, by a helper who had read neither the rules, the
-    # word model, the misses nor any earlier blind set (beyond its docstring), and the 35
-    # families of families_blind14.py, written blind at the same time by another helper
-    # who had read neither those nor blind15. The 36 families of families_blind16.py and
-    # the 34 of families_blind17.py join them in the held-out set of session 20's final
-    # measurement: written blind later in session 20 at the same time by two helpers, each
-    # family in its own words, neither having read the rules, the word model, the misses,
-    # any earlier blind set (beyond its docstring) nor the other's set.
-    assert len(held) == 40 + 36 + 35 + 36 + 34 and 0.05 <= len(held) / len(manifest) <= 0.45
+    # 40 families of families_blind13.py, written blind later in session 19 by a helper who
+    # had read neither the rules, the word model, the misses, blind11 nor blind12 (beyond
+    # their docstrings), each family in its own words, were measured once in session 20 and
+    # retired to dev, their misses read while tuning. The held-out set now is four sets
+    # written blind in session 20, two at a time, each family in its own words, each by a
+    # helper who had read neither the rules, the word model, the misses, any earlier blind
+    # set (beyond its docstring) nor the other set of its pair: the 35 families of
+    # families_blind14.py, the 36 of families_blind15.py, the 36 of families_blind16.py and
+    # the 34 of families_blind17.py. A fresh set is smaller than the grown development
+    # part: at least a twentieth of the families stay held out.
+    assert len(held) == 35 + 36 + 36 + 34 and 0.05 <= len(held) / len(manifest) <= 0.45
     assert Counter(c.language for c in cases).keys() >= {"en", "de", "fr", "es"}
     shapes = Counter(c.shape for c in cases)
     assert all(shapes[s] >= 5 for s in ("multipart", "html-only", "text-only", "calendar",
@@ -142,8 +139,9 @@ def test_development_families_meet_the_targets() -> None:
     # families_blind8.py did (0.898 at that merge, 0.901 after its round's fixes). Until it
     # is, this guards the figure reached against going back; the bench reports it against
     # the target. families_blind11.py and families_blind12.py, written each family in its own
-    # words, took it to 0.874 when they joined (their own company figure was 0.73).
-    assert report.company_exact >= min(TARGET_COMPANY, 0.87)
+    # words, took it to 0.874 when they joined (their own company figure was 0.73), and
+    # families_blind13.py to 0.860 (its own: 0.68).
+    assert report.company_exact >= min(TARGET_COMPANY, 0.86)
     assert report.time_right >= TARGET_TIME
     assert report.false_capture <= TARGET_FALSE_CAPTURE
 

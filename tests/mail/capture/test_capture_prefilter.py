@@ -152,7 +152,13 @@ def test_the_raw_peek_never_drops_what_the_recogniser_finds() -> None:
               b"ducer jo=\nb. Sorry!\nSam\n")
     assert [f.kind for f in recognise_bytes(person, zone=ZONE)] == ["rejection"]
     assert peek(person, rules)[1]
-    assert not peek(person.replace(b"jo=\nb", b"gig"), rules)[1]
+    # No job word, but another person chosen: a refusal in a person's words (ownwords.py),
+    # read further, and found by the recogniser too.
+    gig = person.replace(b"jo=\nb", b"gig")
+    assert peek(gig, rules)[1]
+    assert [f.kind for f in recognise_bytes(gig, zone=ZONE)] == ["rejection"]
+    chat = gig.replace(b"decided to go with someone else for", b"loved")
+    assert not peek(chat, rules)[1]
 
 
 def test_the_one_part_reader_reads_as_the_parser_does() -> None:

@@ -745,6 +745,22 @@ EXAMPLES = {
     "ouvert(e)? à de nouvelles opportunités": "Êtes-vous ouvert à de nouvelles opportunités ?",
     "tu perfil me ha": "Tu perfil me ha parecido muy interesante.",
     "abierto a nuevas oportunidades": "¿Estás abierto a nuevas oportunidades?",
+    r"\bhope you don.t mind (me )?(reaching out|getting in touch|contacting you|the cold)":
+        "Hope you don't mind me reaching out about a platform role.",
+    r"\bout of the blue\b": "Sorry to write out of the blue about a data role.",
+    r"\b(i.m|i am) (currently )?working on an? (exclusive |confidential |retained )?"
+    r"[\w/ -]{0,40}\b(role|search|position|vacancy) (for|with) (a|an|my) ":
+        "I'm working on a Head of Platform role for a Series B fintech in Leeds.",
+    r"\bauf (ihr|dein) profil aufmerksam\b|\bauf (sie|dich) aufmerksam geworden\b":
+        "Ich bin über XING auf Ihr Profil aufmerksam geworden.",
+    r"\b(unabhängige[rn]?|selbstständige[rn]?|freie[rn]?) personalberater(in)?\b":
+        "Ich bin unabhängiger Personalberater und suche eine Leitung Controlling.",
+    r"\bchass(eur|euse) de têtes\b|\brecrut(eur|euse) indépendant(e)?\b":
+        "Je suis chasseuse de têtes et j'accompagne une PME industrielle.",
+    r"\bvotre parcours m.a (semblé|interpellé|plu)\b":
+        "Votre parcours m'a semblé correspondre à un poste de responsable méthodes.",
+    r"\b(headhunter|reclutador(a)?|técnica de selección) (independiente|freelance)\b":
+        "Soy headhunter independiente y busco un Director Financiero.",
     # session 17: who will receive you names the meeting
     r"\b(vous|te) (recevra|recevrons|recevront|recevoir|accueillera|accueillerons)\b":
         "Mme Roux vous recevra le mercredi 4 novembre à 9h30 pour le poste de technicien.",
@@ -801,6 +817,11 @@ EXAMPLES = {
     r"nviado|completado)\b|\bgracias por (completar|realizar|hacer)\b[^.!\n]{0,60}\b(p"
     r"rueba|test|evaluación))":
         'Gracias por completar la prueba online. Tus respuestas están con el equipo.',
+    r"\btrial (day|shift)\b|\b(do|complete|try) (our|a|the) (small |short |quick |paid )?"
+    r"take-?home\b": "Could you come in for a trial shift on Saturday from 10 to 2?",
+    r"\bjournée d.essai\b|\bpetit exercice\b":
+        "Je vous propose une journée d'essai à l'atelier la semaine prochaine.",
+    r"\b(día|dia|jornada) de prueba\b": "¿Podrías hacer un día de prueba el sábado?",
     r"\bvideoentrevista\b":
         "Como siguiente paso te proponemos una videoentrevista de tres preguntas.",
     r"\b(record|complete|take)\b[^.!?\n]{0,30}\b(one-way |recorded )?video interview\b":
