@@ -23,6 +23,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from nudger.mail.capture.contact import LEGAL_ANYWHERE, is_organisation, looks_like_person
 from nudger.mail.capture.employer import (
@@ -38,10 +39,11 @@ from nudger.mail.capture.employer import (
     signed_organisation,
     signers_organisation,
     squash,
+    title_end,
 )
 from nudger.mail.capture.fuller import LEGAL_END, spelt_in_text
 from nudger.mail.capture.platform import client_named, employer_nearby, employer_on_notice
-from nudger.mail.capture.rules import Rules
+from nudger.mail.capture.rules import Rules, fold_case
 from nudger.mail.capture.subjects import (
     JOB_TITLE_WORDS,
     ROLE_WORDS,
@@ -56,6 +58,7 @@ BODY_SPAN = 1500        # characters of the mail's opening read for capitalised 
 SIGNATURE_LINES = 8     # lines at the end of the mail's own text read as its signature
 
 
+@lru_cache(maxsize=4096)
 def key(name: str) -> str:
     """A candidate compared with another: accents, case, punctuation and a trailing legal
     form ignored (as evaluate.normal_company compares a company with its label)."""
@@ -72,6 +75,11 @@ class Candidate:
     features: dict[str, float] = field(default_factory=dict)
 
 
+# A capitalised run joined by the small words names are written with ("Department for
+# Energy Security and Net Zero", "Hôtel des Tanneurs", "Menuiserie X et Fils").
+_JOINED_RUN = re.compile(r"(?<![\w&])[A-ZÀ-Ý][\w&'’.-]*(?:[ \t]+(?:(?:&|and|of|for|de|des|du|"
+                         r"de la|del|y|et|und|für|von|der|la|le|el)[ \t]+)?"
+                         r"[A-ZÀ-Ý][\w&'’.-]*){1,7}")
 _PREPOSITION = re.compile(r"\b(?:at|bei|chez|en|para|für|pour|with|mit|avec|con|from|von|de)"
                           r"[ \t]+(?=[A-ZÀ-Ý])")
 _CLIENT_CUE = re.compile(r"(?:our|a|unsere[nm]?|notre|nuestro|un|einem?|the)[ \t]+(?:client|"
@@ -82,6 +90,12 @@ _EMPLOYER_CUE = re.compile(r"(?:employer|arbeitgeber|empleador|empresa|entrepris
                            r"company|unternehmen|organi[sz]ation|organismo|hiring "
                            r"organi[sz]ation|behörde|dienststelle|department|client|"
                            r"cliente?|kunde|mandant)[ \t]*[:：][ \t]*$", re.IGNORECASE)
+_VENUE = re.compile(r"\b(?:at the|in the|im|in der|au|à la|dans l[ea]|en el|en la)[ \t]+$",
+                    re.IGNORECASE)
+# The last word of a person's job title ("HR Business Partner", "Talent Manager").
+_HOLDER = re.compile(r"manager|consultant|recruiter|partner|specialist|director|officer|"
+                     r"coordinator|assistant|adviser|advisor|analyst|engineer|developer|"
+                     r"leiter\w*|referent\w*|chargée?|responsable|técnic[oa]|reclutador\w*")
 _GREETING = re.compile(r"^(?:dear|hi|hello|hey|hallo|liebe[rs]?|sehr geehrte[rs]?|bonjour|"
                        r"chère|cher|hola|estimad[oa]|buenos días|guten tag|moin)[ \t]+"
                        r"(?P<name>[^\n,!]{2,40})", re.IGNORECASE | re.MULTILINE)
@@ -115,14 +129,22 @@ def gather(view: MailView, haystack: str, chain: str, how: str, role: str, ats: 
             cand = found[k] = Candidate(name)
         cand.sources.add(source)
 
+    cleaned: dict[str, str] = {}
+
     def add_both(raw: str, source: str) -> None:
         add(raw, source)
-        add(clean(raw, rules), source + "+clean")
+        if raw not in cleaned:
+            cleaned[raw] = clean(raw, rules)
+        add(cleaned[raw], source + "+clean")
 
     label = squash(domain_label(view.domain))
     subject_end = haystack.find("\n") if "\n" in haystack else len(haystack)
     add(chain, "chain")
-    for pattern in rules.company:
+    folded = fold_case(haystack)
+    for pattern, prefix in zip(rules.company, rules.company_prefixes or
+                               [""] * len(rules.company), strict=True):
+        if prefix and prefix not in folded:
+            continue  # cannot match (rules.literal_prefix)
         hit = pattern.search(haystack)
         if hit and hit.groupdict().get("company"):
             add_both(hit.group("company"), "pattern")
@@ -155,13 +177,26 @@ def gather(view: MailView, haystack: str, chain: str, how: str, role: str, ats: 
                          ("run-signature", signature_text)):
         for run in NAME_RUN.finditer(text):
             add_both(run.group(0), source)
+        for run in _JOINED_RUN.finditer(text):
+            add_both(run.group(0), "run-joined")
     for prep in _PREPOSITION.finditer(haystack[:BODY_SPAN + subject_end]):
         after = NAME_RUN.match(haystack, prep.end())
         if after:
             add_both(after.group(0), "after-preposition")
-    cands = list(found.values())
+    vocabulary = rules.words.weights if rules.words is not None else {}
+    cands = [c for c in found.values() if not _plain_words(c, vocabulary)]
     _describe(cands, view, haystack, (chain, how, role), ats, rules, label, signature_text)
     return cands
+
+
+def _plain_words(cand: Candidate, vocabulary: dict[str, tuple[float, ...]]) -> bool:
+    """A generic span ("Thank", "Hi Alex", "Second interview") whose words the word model
+    knows from many families or that starts in lower case: no name, left out unread."""
+    if not all(s.startswith(("run-", "after-")) for s in cand.sources):
+        return False
+    words = cand.name.casefold().split()
+    return cand.name[:1].islower() or all(w.strip(".,&'’") in vocabulary or w in _FUNCTION
+                                          for w in words)
 
 
 def _without(name_key: str, desk: set[str]) -> str:
@@ -195,6 +230,7 @@ def _describe(cands: list[Candidate], view: MailView, haystack: str,
     chain, how, role = found
     role_key = f" {key(role)} " if role else ""
     lowered = haystack.casefold()
+    subject_end = haystack.find("\n") if "\n" in haystack else len(haystack)
     subject = view.subject.casefold()
     display = squash(view.from_name)
     places = city_zones()
@@ -203,8 +239,10 @@ def _describe(cands: list[Candidate], view: MailView, haystack: str,
     keys = [_without(key(c.name), noise) for c in cands]
     people = _persons(view, haystack, rules)
     vocabulary = rules.words.weights if rules.words is not None else {}
+    # An organisation's words, unless it ends in a person's job title ("HR Business Partner").
     organisations = {k for c, k in zip(cands, keys, strict=True)
-                     if is_organisation(c.name, rules)}
+                     if is_organisation(c.name, rules) and
+                     not _HOLDER.fullmatch(title_end(c.name.casefold().split()))}
     context = ("ats" if ats else "freemail" if rules.is_freemail(view.domain) else
                "agency" if an_agency(view.from_name, view.domain) else "company")
     for cand, k in zip(cands, keys, strict=True):
@@ -215,6 +253,7 @@ def _describe(cands: list[Candidate], view: MailView, haystack: str,
         plain = {s.removesuffix("+clean") for s in cand.sources}
         for source in plain:
             f["src=" + source] = 1.0
+            f[f"src={source}@{context}"] = 1.0  # a source's worth depends on who sends
         f["sources=" + _bucket(len(plain), 4)] = 1.0
         f["generic-only"] = float(all(s.startswith(("run-", "after-")) for s in plain))
         if k == chain_key:
@@ -222,6 +261,7 @@ def _describe(cands: list[Candidate], view: MailView, haystack: str,
             f["chain-how=" + how.split(",")[0]] = 1.0
             f["chain-in=" + context] = 1.0
         count = lowered.count(name.casefold())
+        starts = _starts(haystack, name)
         f["count=" + _bucket(count, 3)] = 1.0
         f["in-subject"] = float(name.casefold() in subject)
         f["in-signature"] = float(name in signature)
@@ -237,13 +277,24 @@ def _describe(cands: list[Candidate], view: MailView, haystack: str,
             f["brand-while-other-org"] = float(bool(organisations - {k}))
         f["in-domain"] = float(bool(label) and len(squashed) > 3 and squashed in label)
         f["agency-name"] = float(an_agency(name, ""))
-        f["client-cue"] = float(_cued(haystack, name, _CLIENT_CUE))
-        f["employer-cue"] = float(_cued(haystack, name, _EMPLOYER_CUE))
+        f["client-cue"] = float(_cued(haystack, starts, _CLIENT_CUE))
+        f["employer-cue"] = float(_cued(haystack, starts, _EMPLOYER_CUE))
+        f["venue"] = float(_cued(haystack, starts, _VENUE))  # "at the X Centre on Monday"
         f["words=" + _bucket(len(words), 5)] = 1.0
         f["legal"] = float(bool(LEGAL_ANYWHERE.search(name)))
         f["organisation"] = float(k in organisations)
         f["function-first"] = float(folded[0] in _FUNCTION)
         f["function-last"] = float(folded[-1] in _FUNCTION)
+        f["lowercase-first"] = float(name[:1].islower())
+        f["ats-name"] = float(name.casefold() in rules.ats_names or
+                              (bool(ats) and squashed == squash(ats)))
+        f["line-start"] = float(f"\n{name}" in haystack)
+        first = starts[0] if starts else -1
+        f["first-at=" + ("none" if first < 0 else "subject" if first < subject_end else
+                         "opening" if first < subject_end + 400 else "later")] = 1.0
+        f["in-display"] = float(bool(squashed) and squashed in display)
+        f["sentence-first-only"] = float(bool(starts) and all(
+            _sentence_start(haystack, at) for at in starts))
         f["lowercase-word"] = float(any(w[:1].islower() and w not in _FUNCTION
                                         for w in words))
         f["digit"] = float(any(c.isdigit() for c in name))
@@ -264,16 +315,26 @@ def _describe(cands: list[Candidate], view: MailView, haystack: str,
         f["short"] = float(len(squashed) < 4)
         f["desk-word"] = float(any(n in noise for n in folded))
         f["title-word"] = float(any(w in JOB_TITLE_WORDS or w in ROLE_WORDS for w in folded))
+        f["holder-end"] = float(bool(_HOLDER.fullmatch(title_end(folded))))
         f["in-role"] = float(bool(role_key) and f" {k} " in role_key)
 
 
-def _cued(haystack: str, name: str, cue: re.Pattern[str]) -> bool:
-    start = haystack.find(name)
-    while start >= 0:
-        if cue.search(haystack[max(0, start - 40):start]):
-            return True
-        start = haystack.find(name, start + 1)
-    return False
+def _starts(haystack: str, name: str) -> list[int]:
+    found: list[int] = []
+    at = haystack.find(name)
+    while at >= 0 and len(found) < 20:
+        found.append(at)
+        at = haystack.find(name, at + 1)
+    return found
+
+
+def _sentence_start(haystack: str, at: int) -> bool:
+    before = haystack[max(0, at - 3):at].rstrip(" \t")
+    return not before or before[-1] in ".!?\n:"
+
+
+def _cued(haystack: str, starts: list[int], cue: re.Pattern[str]) -> bool:
+    return any(cue.search(haystack[max(0, start - 40):start]) for start in starts)
 
 
 def _fold(text: str) -> str:

@@ -26,7 +26,7 @@ from nudger.mail.capture.rules import Rules
 from nudger.mail.capture.view import MAX_VALUE, MailView, one_line
 
 RANKER_FILE = Path(__file__).with_name("ranker.json")
-MARGIN = 1.0          # how much better than the chain's answer a candidate must score
+MARGIN = 0.5          # how much better than the chain's answer a candidate must score
 EPOCHS = 40
 RATE = 0.1
 L2 = 1e-3
