@@ -489,3 +489,7 @@ def _keep_legal_dot(text: str) -> str:
     if bare != text and _LEGAL_DOT_END.search(bare) and LEGAL_ANYWHERE.search(bare + "."):
         return bare + "."
     return bare
+
+
+clean_company = _clean_company          # the ranker's candidates are cleaned the same way
+company_from_sender = _company_from_sender

@@ -47,6 +47,7 @@ from nudger.mail.capture.prefilter import (
     is_mailing_address,
     is_personal,
 )
+from nudger.mail.capture.ranker import pick_company
 from nudger.mail.capture.rules import Rules, can_match, default_rules, fold_case
 from nudger.mail.capture.view import (
     MailView,
@@ -139,9 +140,11 @@ def recognise(view: MailView, *, zone: ZoneInfo, rules: Rules | None = None,
 def _finding(view: MailView, evidence: Evidence, ats: str, haystack: str,
              zone: ZoneInfo, rules: Rules) -> list[Finding]:
     kind = evidence.kind
-    company, role, how = company_and_role(view, haystack, rules.ats_of(view.domain) or ats,
+    sender_ats = rules.ats_of(view.domain) or ats
+    company, role, how = company_and_role(view, haystack, sender_ats,
                                            rules, last_resort=kind in ("interview",
                                                                        "rejection"))
+    company = pick_company(view, haystack, (company, how, role), sender_ats, rules)  # ranker
     if not company:
         return []
     contact_name, contact_email = contact_of(view, haystack, ats, rules, company)
