@@ -301,18 +301,32 @@ def _split_off_organisation_word(label: str, rules: Rules) -> list[str]:
     letters or more are left before it, else after a sector's word of five letters or more
     they start with ("aceitesguadalquivir" → "aceites", "guadalquivir"); else the label as
     it is."""
-    best = ""
-    for word in rules.organisation_squashed:
-        if len(word) > len(best) and label.endswith(word) and len(label) - len(word) >= 3:
-            best = word
-    if best:
-        return [label[: -len(best)], best]
-    for word in rules.organisation_squashed:
-        # a sector's word leading it ("aceitesguadalquivir" → "aceites", "guadalquivir")
-        if len(word) >= 5 and len(word) > len(best) and label.startswith(word) and \
-                len(label) - len(word) >= 4:
-            best = word
-    return [best, label[len(best):]] if best else [label]
+    words = _squashed_set(rules.organisation_squashed)
+    # The longest organisation word it ends with: its suffixes, longest first (a label
+    # is a few letters; the words are hundreds).
+    for at in range(3, len(label)):
+        if label[at:] in words:
+            return [label[:at], label[at:]]
+    # a sector's word leading it ("aceitesguadalquivir" → "aceites", "guadalquivir"): its
+    # prefixes of five letters or more, longest first
+    for end in range(len(label) - 4, 4, -1):
+        if label[:end] in words:
+            return [label[:end], label[end:]]
+    return [label]
+
+
+_SQUASHED: dict[int, tuple[tuple[str, ...], frozenset[str]]] = {}
+
+
+def _squashed_set(words: tuple[str, ...]) -> frozenset[str]:
+    """`words` as a set, made once per rules' tuple (found by identity: hashing a tuple of
+    hundreds of words on every call would cost what the set saves)."""
+    held = _SQUASHED.get(id(words))
+    if held is None or held[0] is not words:
+        if len(_SQUASHED) > 8:
+            _SQUASHED.clear()
+        held = _SQUASHED[id(words)] = (words, frozenset(words))
+    return held[1]
 
 
 # A name as the subject of a sentence: it did or wants something ("Daniel would like…").
