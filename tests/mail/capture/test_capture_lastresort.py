@@ -5,23 +5,13 @@ signer's name."""
 
 from __future__ import annotations
 
-from email.message import EmailMessage
 from zoneinfo import ZoneInfo
 
 from nudger.mail.capture.recognise import recognise_bytes
+from tests.mail.capture.test_capture_unseen import mail
 
 ZONE = ZoneInfo("Europe/Berlin")
 
-
-def mail(body: str, *, sender: str, subject: str) -> bytes:
-    msg = EmailMessage()
-    msg["From"] = sender
-    msg["To"] = "Alex Rivera <alex@example.com>"
-    msg["Subject"] = subject
-    msg["Date"] = "Tue, 06 Oct 2026 09:30:00 +0200"
-    msg["Message-ID"] = "<lastresort-test@example.net>"
-    msg.set_content(body)
-    return msg.as_bytes()
 
 
 INVITE = ("Hola Alex,\n\n¿Podemos hacer una videollamada el jueves 12 de noviembre a las 10:00 "

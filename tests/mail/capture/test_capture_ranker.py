@@ -4,7 +4,6 @@ ranker.json held to the development families it is learnt from."""
 
 from __future__ import annotations
 
-from email.message import EmailMessage
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -15,20 +14,11 @@ from nudger.mail.capture.extract import company_and_role
 from nudger.mail.capture.prefilter import ats_sender
 from nudger.mail.capture.rules import default_rules
 from nudger.mail.capture.view import unforwarded, view_headers, view_text, with_body
+from tests.mail.capture.test_capture_unseen import mail
 
 ZONE = ZoneInfo("Europe/Berlin")
 CORPUS = Path(__file__).parents[2] / "fixtures" / "mail" / "families"
 
-
-def mail(body: str, *, sender: str, subject: str) -> bytes:
-    msg = EmailMessage()
-    msg["From"] = sender
-    msg["To"] = "Alex Rivera <alex@example.com>"
-    msg["Subject"] = subject
-    msg["Date"] = "Tue, 06 Oct 2026 09:30:00 +0200"
-    msg["Message-ID"] = "<ranker-test@example.net>"
-    msg.set_content(body)
-    return msg.as_bytes()
 
 
 def candidates(raw: bytes) -> tuple[str, dict[str, Candidate]]:
